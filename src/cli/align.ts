@@ -1,0 +1,66 @@
+/** `spri align "<question>"`: one question through SPRI, with live progress. */
+import type { Command } from "commander";
+import { runSpri, type SpriResult } from "../spri/spri.ts";
+import { taskSteps } from "../tasks/spri-task.ts";
+import { toTaskItem } from "../tasks/task-item.ts";
+import { ENVIRONMENT_HELP, addSettingFlags } from "./options.ts";
+import { callProgressLine, TerminalProgress } from "./progress.ts";
+import { openSession } from "./session.ts";
+
+export function alignCommand(program: Command): void {
+  const command = program
+    .command("align")
+    .description("write principles for one question, then a response that follows them")
+    .argument("<question>", "the user input")
+    .option("--goal <text>", "response goal (reappraisal task)")
+    .option("--reference <text>", "reference answer (rubric task)")
+    .option("--json", "print one JSON object (the record and every call) instead of text");
+  addSettingFlags(command, [
+    "task", "baseModel", "baseUrl", "baseProvider", "criticModel", "criticUrl", "criticProvider",
+    "threshold", "maxCritiques", "temperature", "topP", "topK", "maxTokens", "seed", "timeout",
+    "compat", "onUnscored", "unscoredRetries", "prompts", "seeds", "structuredOutput", "model",
+  ]);
+  command.addHelpText("after", ENVIRONMENT_HELP);
+  command.action(async (question: string, options: Record<string, unknown>) => {
+    const session = await openSession(options, { concurrency: 1 });
+    const progress = new TerminalProgress();
+    try {
+      const row: Record<string, unknown> = { question };
+      if (options.goal !== undefined) row.goal = options.goal;
+      const item = toTaskItem(session.prepared.task, row, {
+        questionField: "question",
+        goalField: options.goal === undefined ? undefined : "goal",
+        referenceField: options.reference === undefined ? undefined : "reference",
+      }, { file: "<command line>", line: 1 });
+      if (options.reference !== undefined) item.reference = String(options.reference);
+      progress.line(`spri: base ${session.models.base.modelId}, critic ${session.models.critic.modelId}, τ=${session.prepared.spri.threshold}, n_max=${session.prepared.spri.maxCritiques}`);
+      const result = await runSpri(taskSteps(item, session.prepared.taskOptions), session.models, session.prepared.spri, {
+        itemId: "1",
+        onCall: (call) => progress.line(callProgressLine(call)),
+      });
+      if (options.json) {
+        process.stdout.write(`${JSON.stringify({ record: { question, ...result.fields }, calls: result.calls }, null, 2)}\n`);
+      } else {
+        process.stdout.write(formatResult(result, session.prepared.task));
+      }
+    } finally {
+      await session.close();
+    }
+  });
+}
+
+function scoreList(result: SpriResult["principles"]): string {
+  return result.outcome.iterations.map((it) => (it.critique.score === null ? "unscored" : String(it.critique.score))).join(" → ");
+}
+
+export function formatResult(result: SpriResult, task: string): string {
+  const lines: string[] = [];
+  const noun = task === "rubric" ? "Rubric" : "Principles";
+  lines.push(`${noun} (critic scores: ${scoreList(result.principles)}; stopped: ${result.principles.outcome.stop})`);
+  lines.push(result.principles.outcome.final.trim(), "");
+  if (result.response) {
+    lines.push(`Response (critic scores: ${scoreList(result.response)}; stopped: ${result.response.outcome.stop})`);
+    lines.push(result.response.outcome.final.trim(), "");
+  }
+  return `${lines.join("\n")}\n`;
+}

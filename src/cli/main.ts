@@ -1,0 +1,33 @@
+/** The `spri` command line: parse, call the library, print. Errors end with one line and a code. */
+import { Command, CommanderError } from "commander";
+import { isSpriError } from "../errors/errors.ts";
+import { alignCommand } from "./align.ts";
+import { runCommand } from "./run.ts";
+
+export function buildProgram(): Command {
+  const program = new Command("spri")
+    .description("Align LLM outputs with context-situated principles (SPRI, Zhan et al. 2025).")
+    .version("0.1.0")
+    .showHelpAfterError("(run with --help for usage)");
+  alignCommand(program);
+  runCommand(program);
+  return program;
+}
+
+export async function main(argv: string[] = process.argv): Promise<number> {
+  const program = buildProgram();
+  program.exitOverride();
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode;
+    if (isSpriError(error)) {
+      process.stderr.write(`spri: ${error.describe()}\n`);
+      return error.exitCode;
+    }
+    process.stderr.write(`spri: unexpected error: ${error instanceof Error ? error.message : String(error)}\n`);
+    if (process.env.SPRI_DEBUG && error instanceof Error) process.stderr.write(`${error.stack}\n`);
+    return 70;
+  }
+}

@@ -1,0 +1,33 @@
+/** What every model-using command does first: resolve settings once, build models, prepare the task. */
+import { type Resolved, resolveSettings } from "../config/config.ts";
+import { createModels, modelSpecs } from "../config/models.ts";
+import type { SpriModels } from "../spri/spri.ts";
+import { type PreparedTask, prepareTask } from "../tasks/prepare.ts";
+import { settingFlags } from "./options.ts";
+
+export interface Session {
+  resolved: Resolved;
+  prepared: PreparedTask;
+  models: SpriModels;
+  close(): Promise<void>;
+}
+
+export async function openSession(options: Record<string, unknown>, extraFlags: Record<string, unknown> = {}): Promise<Session> {
+  const resolved = resolveSettings({ flags: { ...settingFlags(options), ...extraFlags }, configFile: options.config as string | undefined });
+  const prepared = prepareTask(resolved.settings);
+  const specs = modelSpecs(resolved);
+  const models = await createModels(specs, {
+    timeoutMs: resolved.settings.timeout * 1000,
+    structuredOutput: resolved.settings.structuredOutput,
+    parallelism: resolved.settings.concurrency,
+  });
+  return {
+    resolved,
+    prepared,
+    models,
+    async close() {
+      await models.base.close?.();
+      if (models.critic !== models.base) await models.critic.close?.();
+    },
+  };
+}

@@ -1,0 +1,179 @@
+/**
+ * Configuration, resolved once: flag > environment > config file > default. Each setting is declared
+ * in one table with its flag, environment variable and default, so help texts and docs come from the
+ * same place. API keys are read here and nowhere else, and `redacted()` is the only view of a
+ * configuration that may be printed or stored.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { ConfigError } from "../errors/errors.ts";
+import type { CompatOptions, CompatPreset } from "../spri/compat.ts";
+
+type Kind = "string" | "number" | "integer" | "boolean" | "list";
+
+interface SettingSpec {
+  kind: Kind;
+  env?: string;
+  default?: unknown;
+  /** One line for --help and docs. */
+  help: string;
+  secret?: boolean;
+}
+
+export const SETTINGS = {
+  task: { kind: "string", env: "SPRI_TASK", default: "sft", help: "task preset: sft, reappraisal or rubric" },
+  baseModel: { kind: "string", env: "SPRI_BASE_MODEL", help: "base model id (writes principles and responses); a .gguf path or hf: URI runs in-process" },
+  baseUrl: { kind: "string", env: "SPRI_BASE_URL", help: "OpenAI-compatible base URL of the base model (default OPENAI_BASE_URL, else OpenAI)" },
+  baseProvider: { kind: "string", env: "SPRI_BASE_PROVIDER", help: "openai-compatible, anthropic or llama-cpp (inferred when omitted)" },
+  baseApiKey: { kind: "string", env: "SPRI_BASE_API_KEY", help: "API key of the base model (default OPENAI_API_KEY / ANTHROPIC_API_KEY)", secret: true },
+  criticModel: { kind: "string", env: "SPRI_CRITIC_MODEL", help: "critic model id (scores principles and responses); defaults to the base model" },
+  criticUrl: { kind: "string", env: "SPRI_CRITIC_URL", help: "OpenAI-compatible base URL of the critic (default: the base model's)" },
+  criticProvider: { kind: "string", env: "SPRI_CRITIC_PROVIDER", help: "provider of the critic (inferred when omitted)" },
+  criticApiKey: { kind: "string", env: "SPRI_CRITIC_API_KEY", help: "API key of the critic (default: as for the base model)", secret: true },
+  threshold: { kind: "number", env: "SPRI_THRESHOLD", default: 4, help: "τ: a critic score at or above it accepts the text (paper: 4)" },
+  maxCritiques: { kind: "integer", env: "SPRI_MAX_CRITIQUES", default: 4, help: "n_max: most critiques per stage (paper: 4)" },
+  temperature: { kind: "number", env: "SPRI_TEMPERATURE", default: 0.7, help: "sampling temperature (paper: 0.7)" },
+  topP: { kind: "number", env: "SPRI_TOP_P", default: 0.95, help: "nucleus sampling top-p (paper: 0.95)" },
+  topK: { kind: "integer", env: "SPRI_TOP_K", default: 50, help: "top-k, sent where the backend accepts it (paper: 50)" },
+  maxTokens: { kind: "integer", env: "SPRI_MAX_TOKENS", default: 2048, help: "most new tokens per call (paper: 2048)" },
+  seed: { kind: "integer", env: "SPRI_SEED", help: "sampling seed sent to backends that accept one" },
+  timeout: { kind: "number", env: "SPRI_TIMEOUT", default: 600, help: "per-call timeout in seconds" },
+  compat: { kind: "string", env: "SPRI_COMPAT", default: "default", help: "default, or reference to reproduce the paper's code (see docs/compat.md)" },
+  onUnscored: { kind: "string", env: "SPRI_ON_UNSCORED", help: "stop (paper) or retry when a critique has no readable score" },
+  unscoredRetries: { kind: "integer", env: "SPRI_UNSCORED_RETRIES", default: 2, help: "re-asks of the critic under --on-unscored retry" },
+  prompts: { kind: "list", env: "SPRI_PROMPTS", help: "prompt pack directory (repeatable; searched in order; env: separated by the path delimiter)" },
+  seeds: { kind: "string", env: "SPRI_SEEDS", help: "seed examples (JSONL) shown as few-shot when writing principles" },
+  seedsPerDomain: { kind: "boolean", env: "SPRI_SEEDS_PER_DOMAIN", default: false, help: "only show seeds whose domain matches the item's" },
+  concurrency: { kind: "integer", env: "SPRI_CONCURRENCY", default: 4, help: "items processed at once (1: one at a time, in input order)" },
+  structuredOutput: { kind: "boolean", env: "SPRI_STRUCTURED_OUTPUT", help: "the OpenAI-compatible server enforces JSON schemas (default: only on OpenAI)" },
+  model: { kind: "string", env: "SPRI_MODEL", help: "local GGUF model (path or hf: URI) used when no other model is configured" },
+} as const satisfies Record<string, SettingSpec>;
+
+export type SettingName = keyof typeof SETTINGS;
+type ValueOf<K extends Kind> = K extends "number" | "integer" ? number : K extends "boolean" ? boolean : K extends "list" ? string[] : string;
+export type ResolvedSettings = { [K in SettingName]: (typeof SETTINGS)[K] extends { default: unknown } ? ValueOf<(typeof SETTINGS)[K]["kind"]> : ValueOf<(typeof SETTINGS)[K]["kind"]> | undefined };
+export type SettingSource = "flag" | "env" | "config" | "default" | "unset";
+
+export interface ResolveInput {
+  flags: Partial<Record<SettingName, unknown>>;
+  env?: NodeJS.ProcessEnv;
+  /** A config file path (else SPRI_CONFIG, else ./spri.config.json when it exists). */
+  configFile?: string;
+  cwd?: string;
+}
+
+export interface Resolved {
+  settings: ResolvedSettings;
+  sources: Record<SettingName, SettingSource>;
+  env: NodeJS.ProcessEnv;
+  configFile?: string;
+}
+
+export function resolveSettings(input: ResolveInput): Resolved {
+  const env = input.env ?? process.env;
+  const cwd = input.cwd ?? process.cwd();
+  const { file, values: fileValues } = readConfigFile(input.configFile ?? env.SPRI_CONFIG, cwd);
+  const settings: Record<string, unknown> = {};
+  const sources = {} as Record<SettingName, SettingSource>;
+
+  for (const [name, spec] of Object.entries(SETTINGS) as [SettingName, SettingSpec][]) {
+    const flag = input.flags[name];
+    const envValue = spec.env ? env[spec.env] : undefined;
+    if (flag !== undefined && !(Array.isArray(flag) && flag.length === 0)) {
+      settings[name] = coerce(name, spec, flag, `--${kebab(name)}`);
+      sources[name] = "flag";
+    } else if (envValue !== undefined && envValue !== "") {
+      settings[name] = coerce(name, spec, envValue, spec.env!);
+      sources[name] = "env";
+    } else if (fileValues[name] !== undefined) {
+      settings[name] = coerce(name, spec, fileValues[name], `${file} key "${name}"`);
+      sources[name] = "config";
+    } else if ("default" in spec) {
+      settings[name] = spec.default;
+      sources[name] = "default";
+    } else {
+      sources[name] = "unset";
+    }
+  }
+  return { settings: settings as ResolvedSettings, sources, env, configFile: file };
+}
+
+export function kebab(name: string): string {
+  return name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}
+
+function coerce(name: string, spec: SettingSpec, value: unknown, where: string): unknown {
+  const fail = (what: string): never => {
+    throw new ConfigError(`${where} must be ${what}, got ${JSON.stringify(value)}`, { field: name });
+  };
+  switch (spec.kind) {
+    case "string":
+      return typeof value === "string" ? value : fail("a string");
+    case "number": {
+      const n = typeof value === "number" ? value : typeof value === "string" && value.trim() !== "" ? Number(value) : Number.NaN;
+      return Number.isFinite(n) ? n : fail("a number");
+    }
+    case "integer": {
+      const n = typeof value === "number" ? value : typeof value === "string" && value.trim() !== "" ? Number(value) : Number.NaN;
+      return Number.isInteger(n) ? n : fail("an integer");
+    }
+    case "boolean":
+      if (typeof value === "boolean") return value;
+      if (typeof value === "string" && /^(1|true|yes|on)$/i.test(value)) return true;
+      if (typeof value === "string" && /^(0|false|no|off)$/i.test(value)) return false;
+      return fail("true or false");
+    case "list":
+      if (Array.isArray(value) && value.every((v) => typeof v === "string")) return value;
+      if (typeof value === "string") return value.split(process.platform === "win32" ? ";" : ":").filter(Boolean);
+      return fail("a list of strings");
+  }
+}
+
+function readConfigFile(path: string | undefined, cwd: string): { file?: string; values: Record<string, unknown> } {
+  const file = path ? resolve(cwd, path) : resolve(cwd, "spri.config.json");
+  if (!existsSync(file)) {
+    if (path) throw new ConfigError(`config file ${file} does not exist`, { hint: "check --config or SPRI_CONFIG" });
+    return { values: {} };
+  }
+  let values: unknown;
+  try {
+    values = JSON.parse(readFileSync(file, "utf8"));
+  } catch (error) {
+    throw new ConfigError(`config file is not valid JSON: ${(error as Error).message}`, { file, cause: error });
+  }
+  if (typeof values !== "object" || values === null || Array.isArray(values)) {
+    throw new ConfigError("config file must hold one JSON object", { file });
+  }
+  for (const key of Object.keys(values)) {
+    if (!(key in SETTINGS)) {
+      throw new ConfigError(`unknown setting "${key}"`, { file, field: key, hint: `known settings: ${Object.keys(SETTINGS).join(", ")}` });
+    }
+    if ((SETTINGS as Record<string, SettingSpec>)[key]!.secret) {
+      throw new ConfigError(`API keys do not belong in config files`, { file, field: key, hint: "set it in the environment instead" });
+    }
+  }
+  return { file, values: values as Record<string, unknown> };
+}
+
+/** The printable view: secrets replaced by whether they are set. */
+export function redacted(resolved: Resolved): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, spec] of Object.entries(SETTINGS) as [SettingName, SettingSpec][]) {
+    const value = resolved.settings[name];
+    out[name] = spec.secret ? (value === undefined ? undefined : "(set)") : value;
+  }
+  return out;
+}
+
+export function compatPreset(value: string): CompatPreset {
+  if (value === "default" || value === "reference") return value;
+  throw new ConfigError(`unknown --compat "${value}"`, { field: "compat", hint: "use default or reference" });
+}
+
+export function unscoredPolicy(value: string | undefined, preset: CompatPreset): "stop" | "retry" {
+  if (value === undefined) return preset === "reference" ? "stop" : "retry";
+  if (value === "stop" || value === "retry") return value;
+  throw new ConfigError(`unknown --on-unscored "${value}"`, { field: "onUnscored", hint: "use stop or retry" });
+}
+
+export type { CompatOptions };

@@ -1,0 +1,130 @@
+/**
+ * Builds the base and critic models from resolved settings: the composition root where adapters
+ * are chosen. The llama.cpp adapter is imported only when a local model is asked for.
+ */
+import { ConfigError } from "../errors/errors.ts";
+import type { LanguageModel } from "../models/language-model.ts";
+import { OpenAICompatibleModel } from "../models/openai-compatible.ts";
+import type { Resolved } from "./config.ts";
+
+export type Provider = "openai-compatible" | "anthropic" | "llama-cpp";
+const PROVIDERS: readonly Provider[] = ["openai-compatible", "anthropic", "llama-cpp"];
+
+export interface ModelSpec {
+  provider: Provider;
+  model: string;
+  baseURL?: string;
+  apiKey?: string;
+}
+
+/** The model used when nothing is configured and no API key is present: a small local instruct model. */
+export const DEFAULT_LOCAL_MODEL = "hf:bartowski/SmolLM2-1.7B-Instruct-GGUF:Q4_K_M";
+const DEFAULT_OPENAI_MODEL = "gpt-4o-mini";
+const DEFAULT_ANTHROPIC_MODEL = "claude-haiku-4-5";
+
+function isLocalModel(model: string): boolean {
+  return model.endsWith(".gguf") || model.startsWith("hf:") || model.startsWith("gguf:");
+}
+
+function inferProvider(model: string | undefined, url: string | undefined, explicit: string | undefined, where: string): Provider {
+  if (explicit !== undefined) {
+    if ((PROVIDERS as readonly string[]).includes(explicit)) return explicit as Provider;
+    throw new ConfigError(`unknown provider "${explicit}" for ${where}`, { hint: `use one of ${PROVIDERS.join(", ")}` });
+  }
+  if (model !== undefined && isLocalModel(model)) return "llama-cpp";
+  if (url !== undefined) return "openai-compatible";
+  if (model !== undefined && /^claude/i.test(model)) return "anthropic";
+  return "openai-compatible";
+}
+
+/** Resolves which backend, model and key serve each role. Keys come from the environment only. */
+export function modelSpecs(resolved: Resolved): { base: ModelSpec; critic: ModelSpec } {
+  const { settings: s, env } = resolved;
+  let baseModel = s.baseModel;
+  if (baseModel === undefined) {
+    if (s.baseUrl !== undefined) {
+      throw new ConfigError("--base-url is set but no model id is", { field: "baseModel", hint: "pass --base-model <id> (the id the server serves)" });
+    }
+    baseModel = s.model ?? (env.OPENAI_API_KEY ? DEFAULT_OPENAI_MODEL : env.ANTHROPIC_API_KEY ? DEFAULT_ANTHROPIC_MODEL : DEFAULT_LOCAL_MODEL);
+  }
+  const baseProvider = inferProvider(baseModel, s.baseUrl, s.baseProvider, "the base model");
+  const base: ModelSpec = {
+    provider: baseProvider,
+    model: stripLocalPrefix(baseModel),
+    baseURL: baseProvider === "openai-compatible" ? (s.baseUrl ?? env.OPENAI_BASE_URL) : undefined,
+    apiKey: s.baseApiKey ?? providerKey(baseProvider, env),
+  };
+
+  const criticModel = s.criticModel ?? baseModel;
+  let criticProvider: Provider;
+  let criticUrl = s.criticUrl;
+  if (s.criticModel === undefined && s.criticUrl === undefined && s.criticProvider === undefined) {
+    criticProvider = baseProvider;
+    criticUrl = s.baseUrl;
+  } else {
+    criticProvider = inferProvider(criticModel, criticUrl, s.criticProvider, "the critic");
+    // A critic named without a URL is served where the base model is, when both speak OpenAI's API.
+    if (criticUrl === undefined && criticProvider === "openai-compatible" && baseProvider === "openai-compatible") criticUrl = s.baseUrl;
+  }
+  const critic: ModelSpec = {
+    provider: criticProvider,
+    model: stripLocalPrefix(criticModel),
+    baseURL: criticProvider === "openai-compatible" ? (criticUrl ?? env.OPENAI_BASE_URL) : undefined,
+    apiKey: s.criticApiKey ?? s.baseApiKey ?? providerKey(criticProvider, env),
+  };
+  return { base, critic };
+}
+
+function stripLocalPrefix(model: string): string {
+  return model.startsWith("gguf:") ? model.slice("gguf:".length) : model;
+}
+
+function providerKey(provider: Provider, env: NodeJS.ProcessEnv): string | undefined {
+  if (provider === "anthropic") return env.ANTHROPIC_API_KEY;
+  if (provider === "openai-compatible") return env.OPENAI_API_KEY;
+  return undefined;
+}
+
+export interface ModelFactoryOptions {
+  timeoutMs: number;
+  structuredOutput?: boolean;
+  /** Parallel sequences a local model should offer (the run's concurrency). */
+  parallelism: number;
+}
+
+/** Creates both models; when base and critic are the same local model, it is loaded once. */
+export async function createModels(specs: { base: ModelSpec; critic: ModelSpec }, options: ModelFactoryOptions): Promise<{ base: LanguageModel; critic: LanguageModel }> {
+  const base = await createModel(specs.base, options);
+  const same = specs.critic.provider === specs.base.provider && specs.critic.model === specs.base.model && specs.critic.baseURL === specs.base.baseURL;
+  const critic = same && specs.base.provider === "llama-cpp" ? base : await createModel(specs.critic, options);
+  return { base, critic };
+}
+
+export async function createModel(spec: ModelSpec, options: ModelFactoryOptions): Promise<LanguageModel> {
+  switch (spec.provider) {
+    case "openai-compatible":
+      if (spec.baseURL === undefined && spec.apiKey === undefined) {
+        throw new ConfigError(`no API key for OpenAI model "${spec.model}"`, {
+          hint: "set OPENAI_API_KEY, or point --base-url/--critic-url at an OpenAI-compatible server (vLLM, Ollama, llama.cpp server), or use a local GGUF with SPRI_MODEL=/path/model.gguf",
+        });
+      }
+      return new OpenAICompatibleModel({
+        model: spec.model,
+        baseURL: spec.baseURL,
+        apiKey: spec.apiKey,
+        timeoutMs: options.timeoutMs,
+        structuredOutput: options.structuredOutput,
+      });
+    case "anthropic": {
+      if (spec.apiKey === undefined) {
+        throw new ConfigError(`no API key for Anthropic model "${spec.model}"`, { hint: "set ANTHROPIC_API_KEY" });
+      }
+      const { AnthropicModel } = await import("../models/anthropic.ts");
+      return new AnthropicModel({ model: spec.model, apiKey: spec.apiKey, timeoutMs: options.timeoutMs });
+    }
+    case "llama-cpp": {
+      const { LlamaCppModel } = await import("../models/llama-cpp.ts");
+      return LlamaCppModel.load({ model: spec.model, parallelism: options.parallelism });
+    }
+  }
+}

@@ -1,0 +1,22 @@
+/** The public API of spri, listed explicitly. */
+export { SpriError, InputError, ConfigError, ModelError, type ModelErrorKind, isSpriError } from "./errors/errors.ts";
+export type {
+  LanguageModel, ChatMessage, GenerateRequest, GenerateResult, SamplingOptions, Usage, FinishReason, OutputSchema, ModelCapabilities,
+} from "./models/language-model.ts";
+export { OpenAICompatibleModel, type OpenAICompatibleOptions } from "./models/openai-compatible.ts";
+export { AnthropicModel, type AnthropicOptions } from "./models/anthropic.ts";
+export { ReplayBook, ReplayModel, loadReplayFile, entriesFromReferenceRow, normalizeText } from "./models/replay-model.ts";
+export { runSpri, DEFAULT_SETTINGS, PAPER_SAMPLING, type SpriSteps, type SpriSettings, type SpriResult, type SpriModels } from "./spri/spri.ts";
+export { refineUntilAccepted, type LoopOutcome } from "./spri/refine-loop.ts";
+export { parseCritique, critiqueSchema, type ParsedCritique } from "./spri/critic-score.ts";
+export { resolveCompat, DEFAULT_COMPAT, REFERENCE_COMPAT, type CompatOptions } from "./spri/compat.ts";
+export { taskSteps, type TaskOptions } from "./tasks/spri-task.ts";
+export { toTaskItem, type TaskItem, type TaskName, type FieldMapping } from "./tasks/task-item.ts";
+export { loadSeeds, formatFewShot, type SeedSet } from "./tasks/seeds.ts";
+export { prepareTask, type PreparedTask } from "./tasks/prepare.ts";
+export { builtinPack, directoryPack, type PromptPack } from "./prompts/prompt-pack.ts";
+export { resolveSettings, SETTINGS, redacted } from "./config/config.ts";
+export { createModel, createModels, modelSpecs } from "./config/models.ts";
+export { runFile, type RunFileOptions } from "./runner/run-file.ts";
+export type { CallRecord, ItemRecord } from "./io/records.ts";
+export { align, type AlignOptions } from "./align.ts";

@@ -1,0 +1,77 @@
+/**
+ * The model port: the one narrow interface every algorithm depends on and every adapter implements.
+ * Adapters translate vendor errors into ModelError and never log or return credentials.
+ */
+
+export type Role = "system" | "user" | "assistant";
+
+export interface ChatMessage {
+  role: Role;
+  content: string;
+}
+
+export interface SamplingOptions {
+  temperature?: number;
+  topP?: number;
+  /** Sent only to backends that accept it (vLLM, SGLang, llama.cpp, Ollama, Anthropic). */
+  topK?: number;
+  maxTokens?: number;
+  seed?: number;
+  stop?: string[];
+}
+
+/** A JSON schema the output must satisfy, for backends that can constrain decoding. */
+export interface OutputSchema {
+  name: string;
+  schema: Record<string, unknown>;
+}
+
+export interface GenerateRequest {
+  messages: ChatMessage[];
+  sampling?: SamplingOptions;
+  /** Ask for constrained output. Adapters without support ignore it; callers still parse defensively. */
+  schema?: OutputSchema;
+  signal?: AbortSignal;
+  timeoutMs?: number;
+}
+
+export interface Usage {
+  inputTokens: number;
+  outputTokens: number;
+}
+
+export type FinishReason = "stop" | "length" | "content-filter" | "tool-calls" | "unknown";
+
+export interface GenerateResult {
+  text: string;
+  finishReason: FinishReason;
+  usage: Usage;
+  latencyMs: number;
+  /** The model id the backend reports, or the configured one. */
+  model: string;
+}
+
+export interface ModelCapabilities {
+  /** True when `schema` is enforced by the backend (grammar or structured outputs). */
+  constrainedOutput: boolean;
+}
+
+export interface LanguageModel {
+  /** Stable identifier of endpoint + model, safe to log and hash (never contains a key). */
+  readonly id: string;
+  /** The model name as configured, e.g. `gpt-4o-mini`. */
+  readonly modelId: string;
+  readonly capabilities: ModelCapabilities;
+  generate(request: GenerateRequest): Promise<GenerateResult>;
+  /** Release native or network resources. Safe to call twice. */
+  close?(): Promise<void>;
+}
+
+export const ZERO_USAGE: Usage = Object.freeze({ inputTokens: 0, outputTokens: 0 }) as Usage;
+
+/** Runs `fn` and measures wall time, for adapters. */
+export async function timed<T>(fn: () => Promise<T>): Promise<{ value: T; latencyMs: number }> {
+  const start = performance.now();
+  const value = await fn();
+  return { value, latencyMs: Math.round((performance.now() - start) * 1000) / 1000 };
+}

@@ -1,0 +1,197 @@
+/**
+ * OpenAI-compatible chat completions (OpenAI, vLLM, SGLang, Ollama, llama.cpp server, LM Studio)
+ * through the official `openai` SDK. Retries are off here: scheduling and backoff belong to the
+ * runner, which sees every failure as a typed ModelError.
+ */
+import OpenAI from "openai";
+import { ModelError, type ModelErrorKind } from "../errors/errors.ts";
+import type { FinishReason, GenerateRequest, GenerateResult, LanguageModel } from "./language-model.ts";
+
+export interface OpenAICompatibleOptions {
+  model: string;
+  /** Defaults to https://api.openai.com/v1. */
+  baseURL?: string;
+  apiKey?: string;
+  /** Per-call timeout in milliseconds (a request's own `timeoutMs` wins). Default 10 minutes. */
+  timeoutMs?: number;
+  /** Send `top_k` (an extension most self-hosted servers accept). Default: everywhere but api.openai.com. */
+  sendTopK?: boolean;
+  /** Whether the server enforces `response_format: json_schema`. Default: only api.openai.com. */
+  structuredOutput?: boolean;
+  maxRetries?: number;
+  /** Extra JSON fields merged into every request body (e.g. `{"repetition_penalty": 1.1}`). */
+  extraBody?: Record<string, unknown>;
+}
+
+const OPENAI_URL = "https://api.openai.com/v1";
+
+export class OpenAICompatibleModel implements LanguageModel {
+  readonly id: string;
+  readonly modelId: string;
+  readonly capabilities;
+  private readonly client: OpenAI;
+  private readonly baseURL: string;
+  private readonly sendTopK: boolean;
+  private readonly official: boolean;
+
+  private readonly options: OpenAICompatibleOptions;
+
+  constructor(options: OpenAICompatibleOptions) {
+    this.options = options;
+    this.baseURL = (options.baseURL ?? OPENAI_URL).replace(/\/+$/, "");
+    this.official = new URL(this.baseURL).hostname === "api.openai.com";
+    this.modelId = options.model;
+    this.id = `openai-compatible:${this.baseURL}#${options.model}`;
+    this.sendTopK = options.sendTopK ?? !this.official;
+    this.capabilities = { constrainedOutput: options.structuredOutput ?? this.official };
+    this.client = new OpenAI({
+      baseURL: this.baseURL,
+      // Local servers accept any key; the SDK insists on one.
+      apiKey: options.apiKey ?? "not-needed",
+      timeout: options.timeoutMs ?? 600_000,
+      maxRetries: options.maxRetries ?? 0,
+    });
+  }
+
+  async generate(request: GenerateRequest): Promise<GenerateResult> {
+    const { sampling = {} } = request;
+    const body: Record<string, unknown> = {
+      model: this.modelId,
+      messages: request.messages,
+      ...this.options.extraBody,
+    };
+    if (sampling.temperature !== undefined) body.temperature = sampling.temperature;
+    if (sampling.topP !== undefined) body.top_p = sampling.topP;
+    if (sampling.topK !== undefined && this.sendTopK) body.top_k = sampling.topK;
+    if (sampling.maxTokens !== undefined) body[this.official ? "max_completion_tokens" : "max_tokens"] = sampling.maxTokens;
+    if (sampling.seed !== undefined) body.seed = sampling.seed;
+    if (sampling.stop !== undefined && sampling.stop.length > 0) body.stop = sampling.stop;
+    if (request.schema && this.capabilities.constrainedOutput) {
+      body.response_format = {
+        type: "json_schema",
+        json_schema: { name: request.schema.name, schema: request.schema.schema, strict: true },
+      };
+    }
+
+    const start = performance.now();
+    let completion: OpenAI.Chat.Completions.ChatCompletion;
+    try {
+      completion = (await this.client.chat.completions.create(
+        body as unknown as OpenAI.Chat.Completions.ChatCompletionCreateParamsNonStreaming,
+        { signal: request.signal, timeout: request.timeoutMs },
+      )) as OpenAI.Chat.Completions.ChatCompletion;
+    } catch (error) {
+      throw this.toModelError(error);
+    }
+    const latencyMs = performance.now() - start;
+    const choice = completion.choices?.[0];
+    if (!choice || typeof choice.message?.content !== "string") {
+      throw new ModelError(`${this.describe()} answered without message content`, {
+        kind: "bad-response",
+        endpoint: this.baseURL,
+        hint: "check that the server implements /chat/completions for this model",
+      });
+    }
+    return {
+      text: choice.message.content,
+      finishReason: finishReason(choice.finish_reason),
+      usage: {
+        inputTokens: completion.usage?.prompt_tokens ?? 0,
+        outputTokens: completion.usage?.completion_tokens ?? 0,
+      },
+      latencyMs,
+      model: completion.model ?? this.modelId,
+    };
+  }
+
+  private describe(): string {
+    return `model "${this.modelId}" at ${this.baseURL}`;
+  }
+
+  private toModelError(error: unknown): ModelError {
+    const endpoint = this.baseURL;
+    if (error instanceof OpenAI.APIUserAbortError) {
+      return new ModelError(`call to ${this.describe()} was aborted`, { kind: "aborted", endpoint, cause: error });
+    }
+    if (error instanceof OpenAI.APIConnectionTimeoutError) {
+      return new ModelError(`${this.describe()} did not answer in time`, {
+        kind: "timeout",
+        endpoint,
+        cause: error,
+        hint: "raise --timeout or check the server's load",
+      });
+    }
+    if (error instanceof OpenAI.APIConnectionError) {
+      return new ModelError(`cannot reach ${endpoint}`, {
+        kind: "network",
+        endpoint,
+        cause: error,
+        hint: "check the URL and that the server is running (for local servers, the port)",
+      });
+    }
+    if (error instanceof OpenAI.APIError) {
+      const status = error.status;
+      const detail = scrub(error.message);
+      const retryAfter = retryAfterSeconds(error.headers);
+      const kind: ModelErrorKind =
+        status === 401 || status === 403
+          ? "auth"
+          : status === 404
+            ? "not-found"
+            : status === 429
+              ? error.code === "insufficient_quota" || /quota|billing/i.test(detail) ? "quota" : "rate-limit"
+              : status === 400 || status === 422
+                ? "bad-request"
+                : status !== undefined && status >= 500
+                  ? "server"
+                  : "bad-response";
+      const hints: Partial<Record<ModelErrorKind, string>> = {
+        auth: "check the API key (OPENAI_API_KEY or --api-key) and that it may use this model",
+        "not-found": `check the model id "${this.modelId}" and the base URL (it usually ends in /v1)`,
+        quota: "the account is out of quota or credit; add credit or use another key",
+        "rate-limit": "lower --concurrency or wait",
+        "bad-request": "the server rejected the request; check the sampling flags this server accepts",
+      };
+      return new ModelError(`${this.describe()} answered ${status ?? "an error"}: ${detail}`, {
+        kind,
+        status,
+        endpoint,
+        retryAfterSeconds: retryAfter,
+        hint: hints[kind],
+        cause: error,
+      });
+    }
+    return new ModelError(`call to ${this.describe()} failed: ${error instanceof Error ? error.message : String(error)}`, {
+      kind: "network",
+      endpoint,
+      cause: error,
+    });
+  }
+}
+
+function finishReason(reason: string | null | undefined): FinishReason {
+  switch (reason) {
+    case "stop":
+    case "length":
+    case "content_filter":
+      return reason === "content_filter" ? "content-filter" : reason;
+    case "tool_calls":
+      return "tool-calls";
+    default:
+      return "unknown";
+  }
+}
+
+function retryAfterSeconds(headers: Headers | undefined): number | undefined {
+  const value = headers?.get?.("retry-after");
+  if (!value) return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds)) return seconds;
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, (date - Date.now()) / 1000);
+}
+
+/** Servers sometimes echo the key they were given; never let it into a message. */
+export function scrub(text: string): string {
+  return text.replace(/\b(sk|sk-proj|sk-ant|key)-[A-Za-z0-9_-]{8,}/g, "[redacted]").replace(/Bearer\s+\S+/gi, "Bearer [redacted]");
+}

@@ -1,0 +1,60 @@
+/**
+ * Behaviours of the paper's reference code that differ from spri's defaults. Each is a switch of
+ * its own; `--compat reference` turns all of them on. docs/compat.md gives the reason for each.
+ */
+import type { FeedbackSplit, ScoreParserMode } from "./critic-score.ts";
+
+export interface CompatOptions {
+  /**
+   * Which base models keep a refinement's raw, unstripped text as the running principles/response
+   * (embedded in the next critique, stored as the final). The reference does this for every model it
+   * served as raw text, i.e. every model id without "gpt".
+   */
+  rawRefinementText: "never" | "non-gpt-models";
+  /** `pythonClean` = the reference's `strip("\n#").strip()`; `sane` strips whitespace and `#` at both ends. */
+  outputStrip: "sane" | "python";
+  scoreParser: ScoreParserMode;
+  feedbackSplit: FeedbackSplit;
+  /**
+   * Our refinement prompts show the full context (the response goal when refining principles, the
+   * principles when refining a response). The reference omits both.
+   */
+  refinementContext: "full" | "reference";
+  /** The reference sends GPT models no sampling parameters (API defaults: T=1, top_p=1). */
+  gptSampling: "configured" | "api-defaults";
+  /** Ask constrained critics for JSON. The reference reads free text only. */
+  criticOutput: "auto" | "text";
+}
+
+export const DEFAULT_COMPAT: Readonly<CompatOptions> = Object.freeze({
+  rawRefinementText: "never",
+  outputStrip: "sane",
+  scoreParser: "strict",
+  feedbackSplit: "marker-read",
+  refinementContext: "full",
+  gptSampling: "configured",
+  criticOutput: "auto",
+});
+
+export const REFERENCE_COMPAT: Readonly<CompatOptions> = Object.freeze({
+  rawRefinementText: "non-gpt-models",
+  outputStrip: "python",
+  scoreParser: "reference",
+  feedbackSplit: "result-only",
+  refinementContext: "reference",
+  gptSampling: "api-defaults",
+  criticOutput: "text",
+});
+
+export type CompatPreset = "default" | "reference";
+
+export function resolveCompat(preset: CompatPreset = "default", overrides: Partial<CompatOptions> = {}): CompatOptions {
+  const base = preset === "reference" ? REFERENCE_COMPAT : DEFAULT_COMPAT;
+  const defined = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined));
+  return { ...base, ...defined };
+}
+
+/** The reference's transport test: OpenAI chat for ids containing "gpt", raw text otherwise. */
+export function isGptModel(modelId: string): boolean {
+  return modelId.includes("gpt");
+}

@@ -1,0 +1,250 @@
+/**
+ * Algorithm 1 of the SPRI paper for one input. Stage 1 drafts principles with the base model and
+ * refines them under the critic; stage 2 writes a response under the final principles and refines
+ * it the same way. Pure orchestration over the model port: prompts come from `SpriSteps`, which a
+ * task builds for the item.
+ */
+import type { CallRecord, ItemRecord } from "../io/records.ts";
+import type { ChatMessage, LanguageModel, SamplingOptions } from "../models/language-model.ts";
+import { pythonClean, saneClean } from "../util/python.ts";
+import { type CompatOptions, DEFAULT_COMPAT, isGptModel } from "./compat.ts";
+import { CRITIC_SCALE, critiqueSchema, parseCritique } from "./critic-score.ts";
+import { type Critique, type LoopOutcome, type Refinement, refineUntilAccepted } from "./refine-loop.ts";
+import { type CallContext, tracedCall } from "./traced-call.ts";
+
+/** The prompts of the six SPRI steps, bound to one item. */
+export interface SpriSteps {
+  principleDraft(): ChatMessage[];
+  principleCritique(principles: string): ChatMessage[];
+  principleRefine(principles: string, feedback: string): ChatMessage[];
+  responseDraft(principles: string): ChatMessage[];
+  responseCritique(principles: string, response: string): ChatMessage[];
+  responseRefine(principles: string, response: string, feedback: string): ChatMessage[];
+}
+
+export interface SpriModels {
+  base: LanguageModel;
+  critic: LanguageModel;
+}
+
+export interface UnscoredPolicy {
+  /** `stop`: end the stage, as the paper does. `retry`: ask the critic again, up to `retries` times. */
+  policy: "stop" | "retry";
+  retries: number;
+}
+
+export interface SpriSettings {
+  threshold: number;
+  maxCritiques: number;
+  baseSampling: SamplingOptions;
+  criticSampling: SamplingOptions;
+  unscored: UnscoredPolicy;
+  compat: CompatOptions;
+  /** `principles` runs stage 1 only (e.g. rubric generation). */
+  stages: "both" | "principles";
+}
+
+/** Paper defaults: τ = 4, n_max = 4, temperature 0.7, top-k 50, top-p 0.95, 2,048 new tokens. */
+export const PAPER_SAMPLING: Readonly<SamplingOptions> = Object.freeze({
+  temperature: 0.7,
+  topP: 0.95,
+  topK: 50,
+  maxTokens: 2048,
+});
+
+export const DEFAULT_SETTINGS: Readonly<SpriSettings> = Object.freeze<SpriSettings>({
+  threshold: 4,
+  maxCritiques: 4,
+  baseSampling: PAPER_SAMPLING,
+  criticSampling: PAPER_SAMPLING,
+  unscored: { policy: "stop", retries: 0 },
+  compat: DEFAULT_COMPAT,
+  stages: "both",
+});
+
+export interface StageResult {
+  draft: string;
+  draftMessages: ChatMessage[];
+  outcome: LoopOutcome;
+}
+
+export interface SpriResult {
+  principles: StageResult;
+  response?: StageResult;
+  /** The SPRI fields of the output record, in the reference's order. */
+  fields: ItemRecord;
+  calls: CallRecord[];
+}
+
+export async function runSpri(
+  steps: SpriSteps,
+  models: SpriModels,
+  settings: SpriSettings,
+  context: CallContext,
+): Promise<SpriResult> {
+  const calls: CallRecord[] = [];
+  const run = new StepRunner(models, settings, context, calls);
+
+  const principles = await run.stage("principle", () => steps.principleDraft(), {
+    critique: (text) => steps.principleCritique(text),
+    refine: (text, feedback) => steps.principleRefine(text, feedback),
+  });
+  let response: StageResult | undefined;
+  if (settings.stages === "both") {
+    const finalPrinciples = principles.outcome.final;
+    response = await run.stage("response", () => steps.responseDraft(finalPrinciples), {
+      critique: (text) => steps.responseCritique(finalPrinciples, text),
+      refine: (text, feedback) => steps.responseRefine(finalPrinciples, text, feedback),
+    });
+  }
+  return { principles, response, fields: recordFields(principles, response), calls };
+}
+
+type StageName = "principle" | "response";
+
+class StepRunner {
+  private readonly clean: (text: string) => string;
+  private readonly keepRawRefinement: boolean;
+  private readonly baseSampling: SamplingOptions;
+
+  private readonly models: SpriModels;
+  private readonly settings: SpriSettings;
+  private readonly context: CallContext;
+  private readonly calls: CallRecord[];
+
+  constructor(models: SpriModels, settings: SpriSettings, context: CallContext, calls: CallRecord[]) {
+    this.models = models;
+    this.settings = settings;
+    this.context = context;
+    this.calls = calls;
+    const { compat } = settings;
+    this.clean = compat.outputStrip === "python" ? pythonClean : saneClean;
+    const gpt = isGptModel(models.base.modelId);
+    this.keepRawRefinement = compat.rawRefinementText === "non-gpt-models" && !gpt;
+    this.baseSampling = compat.gptSampling === "api-defaults" && gpt ? {} : settings.baseSampling;
+  }
+
+  async stage(
+    name: StageName,
+    draftMessages: () => ChatMessage[],
+    prompts: { critique(text: string): ChatMessage[]; refine(text: string, feedback: string): ChatMessage[] },
+  ): Promise<StageResult> {
+    const messages = draftMessages();
+    const draft = this.clean(await this.base(`${name}.generate`, 0, messages));
+    const outcome = await refineUntilAccepted(
+      draft,
+      {
+        critique: (text, k) => this.critique(name, k, prompts.critique(text)),
+        refine: (text, feedback, k) => this.refine(name, k, prompts.refine(text, feedback)),
+      },
+      { threshold: this.settings.threshold, maxCritiques: this.settings.maxCritiques },
+    );
+    return { draft, draftMessages: messages, outcome };
+  }
+
+  private async base(step: string, iteration: number, messages: ChatMessage[]): Promise<string> {
+    const { result } = await tracedCall(this.context, this.calls, {
+      model: this.models.base,
+      role: "base",
+      step,
+      iteration,
+      messages,
+      sampling: this.baseSampling,
+    });
+    return result.text;
+  }
+
+  private async refine(name: StageName, k: number, messages: ChatMessage[]): Promise<Refinement> {
+    const raw = await this.base(`${name}.refine`, k, messages);
+    const text = this.clean(raw);
+    return { text, running: this.keepRawRefinement ? raw : text, messages };
+  }
+
+  private async critique(name: StageName, k: number, messages: ChatMessage[]): Promise<Critique> {
+    const { critic } = this.models;
+    const { compat, unscored } = this.settings;
+    const schema =
+      compat.criticOutput === "auto" && critic.capabilities.constrainedOutput
+        ? { name: "critique", schema: critiqueSchema(CRITIC_SCALE) }
+        : undefined;
+    const attempts = unscored.policy === "retry" ? 1 + unscored.retries : 1;
+    let critique: Critique | undefined;
+    for (let attempt = 0; attempt < attempts; attempt++) {
+      const { result, record } = await tracedCall(this.context, this.calls, {
+        model: critic,
+        role: "critic",
+        step: `${name}.critique`,
+        iteration: k,
+        attempt,
+        messages,
+        sampling: this.settings.criticSampling,
+        schema,
+      });
+      const text = this.clean(result.text);
+      const parsed = parseCritique(text, { mode: compat.scoreParser, feedbackSplit: compat.feedbackSplit });
+      record.parsed = { score: parsed.score, marker: parsed.marker };
+      critique = { text, score: parsed.score, feedback: parsed.feedback, messages };
+      if (parsed.score !== null) break;
+    }
+    return critique!;
+  }
+}
+
+const UNSCORED_MESSAGE = "unscored: no score could be read from the critique";
+
+/** The reference's record layout (spec §4.3): finals keep the position where they were first set. */
+function recordFields(principles: StageResult, response: StageResult | undefined): ItemRecord {
+  const fields: ItemRecord = {
+    principle_raw: principles.draft,
+    principle_raw_prompt: principles.draftMessages,
+  };
+  writeLoop(fields, principles.outcome, {
+    count: "iteration_principle",
+    final: "principle_final",
+    critique: "principles_critique_iter_",
+    refined: "principle_refined_iter_",
+    error: "error_in_principle_critique_iter_",
+    critiqueFinal: "principles_critique_final",
+  });
+  if (response) {
+    fields.init_response = response.draft;
+    fields.init_response_prompt = response.draftMessages;
+    writeLoop(fields, response.outcome, {
+      count: "iteration_response",
+      final: "response_final",
+      critique: "response_critique_iter_",
+      refined: "response_refined_iter_",
+      error: "error_in_response_critique_iter_",
+      critiqueFinal: "response_critique_final",
+    });
+  }
+  fields.principles_critique_scores = principles.outcome.iterations.map((it) => it.critique.score);
+  if (response) fields.response_critique_scores = response.outcome.iterations.map((it) => it.critique.score);
+  return fields;
+}
+
+interface LoopFieldNames {
+  count: string;
+  final: string;
+  critique: string;
+  refined: string;
+  error: string;
+  critiqueFinal: string;
+}
+
+function writeLoop(fields: ItemRecord, outcome: LoopOutcome, names: LoopFieldNames): void {
+  fields[names.count] = outcome.iterations.length;
+  fields[names.final] = outcome.final;
+  for (const { k, critique, refinement } of outcome.iterations) {
+    fields[`${names.critique}${k}`] = critique.text;
+    fields[`${names.critique}${k}_prompt`] = critique.messages;
+    if (refinement) {
+      fields[`${names.refined}${k}`] = refinement.text;
+      fields[`${names.refined}${k}_prompt`] = refinement.messages;
+    } else if (critique.score === null) {
+      fields[`${names.error}${k}`] = UNSCORED_MESSAGE;
+    }
+  }
+  const last = outcome.iterations.at(-1);
+  if (last && last.critique.score !== null) fields[names.critiqueFinal] = last.critique.text;
+}

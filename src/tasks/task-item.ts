@@ -1,0 +1,131 @@
+/**
+ * Mapping an input row to what a task needs. Fields come from flags when given, otherwise from the
+ * first present of common names. Missing or empty values are InputErrors naming file, line, field.
+ */
+import { InputError } from "../errors/errors.ts";
+
+export type TaskName = "sft" | "reappraisal" | "rubric";
+export const TASK_NAMES: readonly TaskName[] = ["sft", "reappraisal", "rubric"];
+
+export interface FieldMapping {
+  questionField?: string;
+  idField?: string;
+  goalField?: string;
+  referenceField?: string;
+  systemPromptField?: string;
+  domainField?: string;
+}
+
+/** Where a row came from, for error messages. */
+export interface RowOrigin {
+  file: string;
+  line: number;
+}
+
+export interface TaskItem {
+  id: string;
+  question: string;
+  /** reappraisal: the response goal. */
+  goal?: string;
+  /** rubric: a reference answer (the rubric is reference-free without one). */
+  reference?: string;
+  /** rubric: the system prompt shown with the input. */
+  systemPrompt?: string;
+  /** The value seeds are filtered on with --seeds-per-domain. */
+  domain?: string;
+  row: Record<string, unknown>;
+}
+
+const QUESTION_FIELDS = ["user_input", "prompt", "instruction", "question", "input"];
+const DEFAULT_FIELDS: Record<TaskName, { question: string[]; goal?: string[]; domain?: string[]; systemPrompt?: string[] }> = {
+  sft: { question: QUESTION_FIELDS, domain: ["domain", "category", "question_type"] },
+  reappraisal: {
+    question: ["Reddit Post", "post", ...QUESTION_FIELDS],
+    goal: ["appraisal_dimension_aim", "response_goal", "goal"],
+    domain: ["appraisal_dimension_id", "domain"],
+  },
+  rubric: { question: QUESTION_FIELDS, systemPrompt: ["system_prompt"], domain: ["capability", "domain"] },
+};
+
+function firstPresent(row: Record<string, unknown>, names: readonly string[]): string | undefined {
+  return names.find((name) => row[name] !== undefined && row[name] !== null);
+}
+
+function text(value: unknown): string {
+  return typeof value === "string" ? value : JSON.stringify(value);
+}
+
+export function toTaskItem(task: TaskName, row: unknown, mapping: FieldMapping, origin: RowOrigin): TaskItem {
+  if (typeof row !== "object" || row === null || Array.isArray(row)) {
+    throw new InputError("each input item must be a JSON object", { ...origin, hint: "write one object per line" });
+  }
+  const record = row as Record<string, unknown>;
+  const defaults = DEFAULT_FIELDS[task];
+
+  const questionField = mapping.questionField ?? firstPresent(record, defaults.question);
+  const question = questionField === undefined ? undefined : record[questionField];
+  if (questionField === undefined || question === undefined || question === null) {
+    const tried = mapping.questionField ? `"${mapping.questionField}"` : defaults.question.map((f) => `"${f}"`).join(", ");
+    throw new InputError(`no question field (looked for ${tried})`, {
+      ...origin,
+      field: mapping.questionField ?? defaults.question[0],
+      hint: "name the field holding the question with --question-field",
+    });
+  }
+  if (typeof question !== "string" || question.trim() === "") {
+    throw new InputError("the question is empty or not a string", {
+      ...origin,
+      field: questionField,
+      hint: "give every item a non-empty question, or remove the line",
+    });
+  }
+
+  const item: TaskItem = { id: itemId(record, mapping, origin), question, row: record };
+
+  if (task === "reappraisal") {
+    const goalField = mapping.goalField ?? firstPresent(record, defaults.goal ?? []);
+    const goal = goalField === undefined ? undefined : record[goalField];
+    if (goalField === undefined || typeof goal !== "string" || goal.trim() === "") {
+      throw new InputError("no response goal for the reappraisal task", {
+        ...origin,
+        field: mapping.goalField ?? "appraisal_dimension_aim",
+        hint: "name the field holding the goal with --goal-field",
+      });
+    }
+    item.goal = goal;
+  }
+  if (task === "rubric") {
+    const systemField = mapping.systemPromptField ?? firstPresent(record, defaults.systemPrompt ?? []);
+    if (systemField !== undefined && record[systemField] !== undefined && record[systemField] !== null) {
+      item.systemPrompt = text(record[systemField]);
+    }
+  }
+  if (mapping.referenceField !== undefined) {
+    const reference = record[mapping.referenceField];
+    if (typeof reference !== "string" || reference.trim() === "") {
+      throw new InputError("the reference answer is missing or empty", {
+        ...origin,
+        field: mapping.referenceField,
+        hint: "fill it in, or leave out --reference-field for reference-free rubrics",
+      });
+    }
+    item.reference = reference;
+  }
+  const domainField = mapping.domainField ?? firstPresent(record, defaults.domain ?? []);
+  if (domainField !== undefined && record[domainField] !== undefined && record[domainField] !== null) {
+    item.domain = text(record[domainField]);
+  }
+  return item;
+}
+
+function itemId(record: Record<string, unknown>, mapping: FieldMapping, origin: RowOrigin): string {
+  const field = mapping.idField ?? "id";
+  const value = record[field];
+  if (value === undefined || value === null || value === "") {
+    if (mapping.idField !== undefined) {
+      throw new InputError("the id field is missing or empty", { ...origin, field, hint: "give every item an id, or leave out --id-field to use line numbers" });
+    }
+    return String(origin.line);
+  }
+  return text(value);
+}

@@ -1,0 +1,118 @@
+/**
+ * Python string semantics the SPRI reference relies on. Reproducing the paper's prompts byte for
+ * byte needs these exact behaviours; porting them as "close enough" JS breaks the replay.
+ */
+import { ConfigError } from "../errors/errors.ts";
+
+/** Characters Python's `str.strip()` removes (str.isspace). */
+const PY_WHITESPACE = " \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000";
+
+/** Python `s.strip(chars)`; whitespace when `chars` is omitted. */
+export function pyStrip(text: string, chars: string = PY_WHITESPACE): string {
+  let start = 0;
+  let end = text.length;
+  while (start < end && chars.includes(text[start]!)) start++;
+  while (end > start && chars.includes(text[end - 1]!)) end--;
+  return text.slice(start, end);
+}
+
+/** The reference's output cleaner: `s.strip("\n#").strip()`. A `#` after a leading space survives. */
+export function pythonClean(text: string): string {
+  return pyStrip(pyStrip(text, "\n#"));
+}
+
+/** Our default cleaner: whitespace and markdown `#` removed from both ends. */
+export function saneClean(text: string): string {
+  return text.replace(/^[\s#]+|[\s#]+$/gu, "");
+}
+
+/**
+ * Python `str.format(**fields)`: one pass over `{name}` fields, `{{`/`}}` as literal braces, values
+ * never re-scanned, extra fields ignored, a missing field is an error (KeyError in Python).
+ */
+export function pyFormat(template: string, fields: Readonly<Record<string, string>>, templateName = "template"): string {
+  let out = "";
+  let i = 0;
+  while (i < template.length) {
+    const ch = template[i]!;
+    if (ch === "{" && template[i + 1] === "{") {
+      out += "{";
+      i += 2;
+    } else if (ch === "}" && template[i + 1] === "}") {
+      out += "}";
+      i += 2;
+    } else if (ch === "{") {
+      const close = template.indexOf("}", i);
+      const name = close < 0 ? "" : template.slice(i + 1, close);
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+        throw new ConfigError(`unsupported format field "{${name}" in ${templateName}`, {
+          hint: "use {name} fields only, and write a literal brace as {{ or }}",
+        });
+      }
+      const value = fields[name];
+      if (value === undefined) {
+        throw new ConfigError(`${templateName} uses the field {${name}}, which this task does not provide`, {
+          hint: `available fields: ${Object.keys(fields).join(", ")}`,
+        });
+      }
+      out += value;
+      i = close + 1;
+    } else {
+      out += ch;
+      i++;
+    }
+  }
+  return out;
+}
+
+const NON_PRINTABLE = /[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}\p{Zl}\p{Zp}\p{Zs}]/u;
+
+function escapeChar(ch: string): string {
+  switch (ch) {
+    case "\\":
+      return "\\\\";
+    case "\n":
+      return "\\n";
+    case "\r":
+      return "\\r";
+    case "\t":
+      return "\\t";
+  }
+  if (ch !== " " && NON_PRINTABLE.test(ch)) {
+    const code = ch.codePointAt(0)!;
+    if (code <= 0xff) return `\\x${code.toString(16).padStart(2, "0")}`;
+    if (code <= 0xffff) return `\\u${code.toString(16).padStart(4, "0")}`;
+    return `\\U${code.toString(16).padStart(8, "0")}`;
+  }
+  return ch;
+}
+
+/** Python `repr(str)`: single quotes unless the text has `'` and no `"`. */
+export function pyReprString(text: string): string {
+  const quote = text.includes("'") && !text.includes('"') ? '"' : "'";
+  let body = "";
+  for (const ch of text) body += ch === quote ? `\\${ch}` : escapeChar(ch);
+  return quote + body + quote;
+}
+
+/** Python `str(value)` for JSON-like values: dicts and lists in Python literal syntax. */
+export function pyRepr(value: unknown): string {
+  if (value === null || value === undefined) return "None";
+  if (typeof value === "string") return pyReprString(value);
+  if (typeof value === "boolean") return value ? "True" : "False";
+  if (typeof value === "number") {
+    if (Number.isInteger(value) && !Object.is(value, -0)) return String(value);
+    return Number.isFinite(value) ? String(value) : value > 0 ? "inf" : value < 0 ? "-inf" : "nan";
+  }
+  if (Array.isArray(value)) return `[${value.map(pyRepr).join(", ")}]`;
+  if (typeof value === "object") {
+    const parts = Object.entries(value as Record<string, unknown>).map(([k, v]) => `${pyReprString(k)}: ${pyRepr(v)}`);
+    return `{${parts.join(", ")}}`;
+  }
+  return String(value);
+}
+
+/** Python `open(path).read()` text: universal newlines turn CRLF and lone CR into LF. */
+export function universalNewlines(text: string): string {
+  return text.replace(/\r\n?/g, "\n");
+}
