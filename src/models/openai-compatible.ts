@@ -48,7 +48,7 @@ export class OpenAICompatibleModel implements LanguageModel {
       baseURL: this.baseURL,
       // Local servers accept any key; the SDK insists on one.
       apiKey: options.apiKey ?? "not-needed",
-      timeout: options.timeoutMs ?? 600_000,
+      timeout: options.timeoutMs === undefined ? 600_000 : wholeMs(options.timeoutMs),
       maxRetries: options.maxRetries ?? 0,
     });
   }
@@ -78,7 +78,10 @@ export class OpenAICompatibleModel implements LanguageModel {
     try {
       completion = (await this.client.chat.completions.create(
         body as unknown as OpenAI.Chat.Completions.ChatCompletionCreateParamsNonStreaming,
-        { signal: request.signal, timeout: request.timeoutMs },
+        // The SDK rejects an explicit `timeout: undefined` or a fractional one ("must be an integer").
+        request.timeoutMs === undefined
+          ? { signal: request.signal }
+          : { signal: request.signal, timeout: wholeMs(request.timeoutMs) },
       )) as OpenAI.Chat.Completions.ChatCompletion;
     } catch (error) {
       throw this.toModelError(error);
@@ -180,6 +183,10 @@ function finishReason(reason: string | null | undefined): FinishReason {
     default:
       return "unknown";
   }
+}
+
+function wholeMs(ms: number): number {
+  return Math.max(1, Math.ceil(ms));
 }
 
 function retryAfterSeconds(headers: Headers | undefined): number | undefined {

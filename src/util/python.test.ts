@@ -1,0 +1,54 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { ConfigError } from "../errors/errors.ts";
+import { pyFormat, pyRepr, pyReprString, pyStrip, pythonClean, saneClean, universalNewlines } from "./python.ts";
+
+describe("pyFormat (Python str.format semantics)", () => {
+  test("one pass: values are never re-scanned", () => {
+    assert.equal(pyFormat("Q: {q} P: {p}", { q: "{p}", p: "x" }), "Q: {p} P: x");
+  });
+  test("extra fields are ignored, doubled braces are literal", () => {
+    assert.equal(pyFormat("{{literal}} {a}", { a: "1", unused: "2" }), "{literal} 1");
+  });
+  test("a missing field is an error naming the template and field", () => {
+    assert.throws(() => pyFormat("{missing}", { a: "1" }, "critique.txt"), (error: unknown) => {
+      assert.ok(error instanceof ConfigError);
+      assert.match(error.message, /critique\.txt.*\{missing\}/);
+      return true;
+    });
+  });
+});
+
+describe("output cleaning", () => {
+  test("pythonClean is strip('\\n#').strip(): a # after a leading space survives", () => {
+    assert.equal(pythonClean("\n### Rubric:\n{x}\n###"), "Rubric:\n{x}");
+    assert.equal(pythonClean(" ### Rubric: {x} "), "### Rubric: {x}");
+  });
+  test("saneClean removes whitespace and # at both ends", () => {
+    assert.equal(saneClean(" ### Rubric: {x} \n\n#"), "Rubric: {x}");
+  });
+  test("pyStrip uses Python's whitespace set", () => {
+    assert.equal(pyStrip("\x1c\u00a0 text \x85"), "text");
+  });
+});
+
+describe("pyRepr (Python str() of literals)", () => {
+  test("quotes: single by default, double when the text has ' and no \"", () => {
+    assert.equal(pyReprString("plain"), "'plain'");
+    assert.equal(pyReprString("it's"), `"it's"`);
+    assert.equal(pyReprString(`it's "quoted"`), `'it\\'s "quoted"'`);
+  });
+  test("escapes control characters, keeps printable unicode", () => {
+    assert.equal(pyReprString("a\nb\tc\\d"), "'a\\nb\\tc\\\\d'");
+    assert.equal(pyReprString("café ’"), "'café ’'");
+    assert.equal(pyReprString("\x07"), "'\\x07'");
+  });
+  test("dicts keep insertion order with ': ' and ', ' separators", () => {
+    assert.equal(pyRepr({ criteria: "Is it 'good'?", score1_description: "bad" }), `{'criteria': "Is it 'good'?", 'score1_description': 'bad'}`);
+    assert.equal(pyRepr([1, true, null]), "[1, True, None]");
+  });
+});
+
+test("universalNewlines turns CRLF and CR into LF", () => {
+  assert.equal(universalNewlines("a\r\nb\rc\n"), "a\nb\nc\n");
+});

@@ -1,0 +1,232 @@
+/**
+ * A real HTTP server on 127.0.0.1 (random port) that plays an LLM backend for adapter tests:
+ * OpenAI chat completions (`POST /v1/chat/completions`) and Anthropic Messages (`POST /v1/messages`).
+ *
+ * Every request is recorded before the handler runs, so a test can inspect what the adapter sent
+ * even when the reply is an error, a reset or a hang. `close()` destroys open sockets first, so a
+ * server that was told to hang still shuts down at once.
+ *
+ *   const server = await startFakeLlmServer(() => openaiText("hi"));
+ *   ... new OpenAICompatibleModel({ baseURL: `${server.url}/v1`, ... }) ...
+ *   server.requests[0].body  // the parsed JSON the adapter sent
+ *   await server.close();
+ */
+import { createServer, type IncomingHttpHeaders, type ServerResponse } from "node:http";
+import type { AddressInfo, Socket } from "node:net";
+
+export interface RecordedRequest {
+  method: string;
+  /** Path without the query string, e.g. `/v1/messages`. */
+  path: string;
+  /** Lower-cased header names, as node:http gives them. */
+  headers: IncomingHttpHeaders;
+  /** The parsed JSON body; undefined when the body is empty or not JSON. */
+  body: unknown;
+  rawBody: string;
+}
+
+/** What the server does with one request. Build these with the helpers below. */
+export type FakeReply =
+  | { kind: "json"; status: number; body: unknown; headers?: Record<string, string> }
+  /** Destroy the socket without answering (the client sees a connection reset). */
+  | { kind: "reset" }
+  /** Never answer; the socket stays open until the client gives up or the server closes. */
+  | { kind: "hang" };
+
+export type FakeLlmHandler = (request: RecordedRequest) => FakeReply | Promise<FakeReply>;
+
+export interface FakeLlmServer {
+  /** `http://127.0.0.1:<port>`, no trailing slash and no `/v1`. */
+  readonly url: string;
+  readonly port: number;
+  /** Every request received, in arrival order. */
+  readonly requests: RecordedRequest[];
+  /** Replace the handler for later requests. */
+  setHandler(handler: FakeLlmHandler): void;
+  /** Destroys open sockets (hanging requests included) and stops listening. Safe to call twice. */
+  close(): Promise<void>;
+}
+
+export async function startFakeLlmServer(handler: FakeLlmHandler = defaultHandler): Promise<FakeLlmServer> {
+  let current = handler;
+  const requests: RecordedRequest[] = [];
+  const sockets = new Set<Socket>();
+
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (chunk: Buffer) => chunks.push(chunk));
+    req.on("end", () => {
+      const rawBody = Buffer.concat(chunks).toString("utf8");
+      const recorded: RecordedRequest = {
+        method: req.method ?? "",
+        path: (req.url ?? "/").split("?")[0] ?? "/",
+        headers: req.headers,
+        body: parseJson(rawBody),
+        rawBody,
+      };
+      requests.push(recorded);
+      Promise.resolve()
+        .then(() => current(recorded))
+        .then(
+          (reply) => send(res, reply),
+          (error: unknown) => send(res, json(500, { error: { message: `fake server handler threw: ${String(error)}` } })),
+        );
+    });
+  });
+  server.on("connection", (socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    requests,
+    setHandler(next) {
+      current = next;
+    },
+    close() {
+      closing ??= new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      });
+      return closing;
+    },
+  };
+}
+
+function send(res: ServerResponse, reply: FakeReply): void {
+  switch (reply.kind) {
+    case "reset":
+      res.socket?.destroy();
+      return;
+    case "hang":
+      return;
+    case "json": {
+      const payload = JSON.stringify(reply.body);
+      res.writeHead(reply.status, {
+        "content-type": "application/json",
+        "content-length": Buffer.byteLength(payload),
+        ...reply.headers,
+      });
+      res.end(payload);
+    }
+  }
+}
+
+function parseJson(text: string): unknown {
+  if (text === "") return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+// ---- reply helpers -------------------------------------------------------------------------
+
+/** Any status with any JSON body. */
+export function json(status: number, body: unknown, headers?: Record<string, string>): FakeReply {
+  return { kind: "json", status, body, headers };
+}
+
+export function resetConnection(): FakeReply {
+  return { kind: "reset" };
+}
+
+export function hang(): FakeReply {
+  return { kind: "hang" };
+}
+
+export interface OpenAITextOptions {
+  model?: string;
+  finishReason?: string;
+  promptTokens?: number;
+  completionTokens?: number;
+}
+
+/** A successful OpenAI chat completion with one choice. */
+export function openaiText(text: string, options: OpenAITextOptions = {}): FakeReply {
+  const promptTokens = options.promptTokens ?? 10;
+  const completionTokens = options.completionTokens ?? 5;
+  return json(200, {
+    id: "chatcmpl-fake",
+    object: "chat.completion",
+    created: 1_700_000_000,
+    model: options.model ?? "fake-model",
+    choices: [
+      {
+        index: 0,
+        message: { role: "assistant", content: text },
+        finish_reason: options.finishReason ?? "stop",
+        logprobs: null,
+      },
+    ],
+    usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens },
+  });
+}
+
+/** An OpenAI-style error: `{"error": {message, type, code, param}}`. */
+export function openaiError(
+  status: number,
+  message: string,
+  options: { type?: string; code?: string | null; headers?: Record<string, string> } = {},
+): FakeReply {
+  return json(
+    status,
+    { error: { message, type: options.type ?? "invalid_request_error", code: options.code ?? null, param: null } },
+    options.headers,
+  );
+}
+
+export interface AnthropicTextOptions {
+  model?: string;
+  stopReason?: "end_turn" | "max_tokens" | "stop_sequence" | (string & {});
+  inputTokens?: number;
+  outputTokens?: number;
+}
+
+/** A successful Anthropic Messages reply with one text block. */
+export function anthropicText(text: string, options: AnthropicTextOptions = {}): FakeReply {
+  return json(200, {
+    id: "msg_fake",
+    type: "message",
+    role: "assistant",
+    model: options.model ?? "fake-claude",
+    content: [{ type: "text", text }],
+    stop_reason: options.stopReason ?? "end_turn",
+    stop_sequence: null,
+    usage: { input_tokens: options.inputTokens ?? 10, output_tokens: options.outputTokens ?? 5 },
+  });
+}
+
+/** An Anthropic-style error: `{"type": "error", "error": {type, message}}`. */
+export function anthropicError(
+  status: number,
+  type: string,
+  message: string,
+  headers?: Record<string, string>,
+): FakeReply {
+  return json(status, { type: "error", error: { type, message } }, headers);
+}
+
+/** Answers text in the shape the request's path expects; 404 elsewhere. */
+export function textReply(text: string): FakeLlmHandler {
+  return (request) => {
+    if (request.path.endsWith("/chat/completions")) return openaiText(text);
+    if (request.path.endsWith("/messages")) return anthropicText(text);
+    return json(404, { error: { message: `no route for ${request.method} ${request.path}` } });
+  };
+}
+
+const defaultHandler: FakeLlmHandler = textReply("ok");
