@@ -1,0 +1,155 @@
+import assert from "node:assert/strict";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { type FakeLlmServer, openaiError, openaiText, type RecordedRequest, startFakeLlmServer } from "../support/fake-llm-server.ts";
+import { runCli } from "../support/cli.ts";
+
+interface ChatBody {
+  model: string;
+  messages: { role: string; content: string }[];
+}
+
+/** Base model writes numbered drafts; the critic scores each question's first principles 3, then 5. */
+function scriptedBackend(request: RecordedRequest) {
+  const body = request.body as ChatBody;
+  const system = body.messages[0]?.content ?? "";
+  const text = body.messages.map((m) => m.content).join("\n");
+  if (body.model === "missing-model") return openaiError(404, `The model 'missing-model' does not exist`, { code: "model_not_found" });
+  if (/\[RESULT\] <score>/.test(text)) {
+    const question = /Question:\n(.*)\n/.exec(text)?.[1] ?? "";
+    const isPrinciples = /Principles to review/.test(text);
+    const first = isPrinciples && !seenCritiques.has(question);
+    if (isPrinciples) seenCritiques.add(question);
+    return openaiText(first ? "Feedback: too vague. [RESULT] 3" : "Feedback: clear and specific. [RESULT] 5");
+  }
+  if (system.startsWith("You improve a set of guiding principles")) return openaiText("1. Be specific.\n2. Be kind.");
+  if (system.startsWith("You write guiding principles")) return openaiText("1. Be kind.");
+  return openaiText("Here is a kind and specific answer.");
+}
+const seenCritiques = new Set<string>();
+
+describe("spri CLI end to end (real local HTTP server)", () => {
+  let server: FakeLlmServer;
+  let dir: string;
+  let model: string[];
+  before(async () => {
+    server = await startFakeLlmServer(scriptedBackend);
+    dir = mkdtempSync(join(tmpdir(), "spri-cli-"));
+    model = ["--base-url", `${server.url}/v1`, "--base-model", "local-model", "--critic-model", "local-critic"];
+  });
+  after(async () => server.close());
+
+  test("align --json: principles, critic scores and the final response", async () => {
+    const result = await runCli(["align", "How do I tell a friend I can't come to their wedding?", "--json", ...model]);
+    assert.equal(result.code, 0, result.stderr);
+    const out = JSON.parse(result.stdout) as { record: Record<string, unknown>; calls: { role: string; model: string; parsed?: { score: number } }[] };
+    assert.equal(out.record.principle_final, "1. Be specific.\n2. Be kind.");
+    assert.equal(out.record.iteration_principle, 2);
+    assert.deepEqual(out.record.principles_critique_scores, [3, 5]);
+    assert.equal(out.record.response_final, "Here is a kind and specific answer.");
+    assert.equal(out.calls.length, 6);
+    assert.deepEqual(out.calls.map((c) => c.model), ["local-model", "local-critic", "local-model", "local-critic", "local-model", "local-critic"]);
+  });
+
+  test("align prints principles, each critique's score and the response as text", async () => {
+    const result = await runCli(["align", "What should I pack for a rainy hike?", ...model]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /Principles \(critic scores: 3 → 5; stopped: accepted\)/);
+    assert.match(result.stdout, /Response \(critic scores: 5; stopped: accepted\)\nHere is a kind and specific answer\./);
+  });
+
+  test("run: one record per item, in input order, with the input's fields first", async () => {
+    const input = join(dir, "items.jsonl");
+    const output = join(dir, "out.jsonl");
+    const questions = ["q one?", "q two?", "q three?", "q four?"];
+    writeFileSync(input, `${questions.map((q, i) => JSON.stringify({ id: `item-${i}`, instruction: q, extra: i })).join("\n")}\n`);
+    const result = await runCli(["run", "--input", input, "--output", output, "--concurrency", "3", "--json", ...model]);
+    assert.equal(result.code, 0, result.stderr);
+    const records = readFileSync(output, "utf8").trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+    assert.deepEqual(records.map((r) => r.id), ["item-0", "item-1", "item-2", "item-3"]);
+    assert.deepEqual(Object.keys(records[0]!).slice(0, 4), ["id", "instruction", "extra", "principle_raw"]);
+    for (const r of records) assert.equal(r.iteration_response, 1);
+    assert.equal(existsSync(`${output}.partial`), false);
+    const summary = JSON.parse(result.stdout) as { items: number; calls: number };
+    assert.equal(summary.items, 4);
+    assert.equal(summary.calls, 4 * 6);
+  });
+
+  describe("bad input ends with one line naming file, line and field, and leaves no complete-looking output", () => {
+    const cases: [string, string, RegExp][] = [
+      ["missing field", `{"instruction": "ok"}\n{"text": "no question here"}\n`, /items\.jsonl:2: field "user_input": no question field .*--question-field/],
+      ["empty question", `{"prompt": "ok"}\n{"prompt": "  "}\n`, /items\.jsonl:2: field "prompt": the question is empty/],
+      ["malformed JSON line", `{"prompt": "ok"}\n{"prompt": "broken\n`, /items\.jsonl:2: malformed JSON/],
+    ];
+    for (const [name, content, pattern] of cases) {
+      test(name, async () => {
+        const input = join(dir, "items.jsonl");
+        const output = join(dir, `${name.replace(/\W/g, "-")}.jsonl`);
+        writeFileSync(input, content);
+        const result = await runCli(["run", "--input", input, "--output", output, ...model]);
+        assert.equal(result.code, 2);
+        assert.match(result.stderr, pattern);
+        assert.equal(result.stderr.trim().split("\n").length, 1, result.stderr);
+        assert.equal(existsSync(output), false);
+      });
+    }
+
+    test("unknown task", async () => {
+      const result = await runCli(["align", "q", "--task", "poetry", ...model]);
+      assert.equal(result.code, 2);
+      assert.match(result.stderr, /^spri: field "task": unknown task "poetry" — use one of sft, reappraisal, rubric\n$/);
+    });
+
+    test("missing input file", async () => {
+      const result = await runCli(["run", "--input", join(dir, "nope.jsonl"), "--output", join(dir, "o.jsonl"), ...model]);
+      assert.equal(result.code, 2);
+      assert.match(result.stderr, /nope\.jsonl: input file does not exist/);
+    });
+  });
+
+  describe("endpoint failures end with one line that says what to do", () => {
+    test("unreachable endpoint", async () => {
+      const closed = await startFakeLlmServer();
+      await closed.close();
+      const result = await runCli(["align", "q", "--base-url", `${closed.url}/v1`, "--base-model", "m"]);
+      assert.equal(result.code, 3);
+      assert.match(result.stderr, /cannot reach http:\/\/127\.0\.0\.1:\d+\/v1 — check the URL and that the server is running/);
+    });
+
+    test("401 with the key never printed", async () => {
+      const denied = await startFakeLlmServer(() => openaiError(401, "Incorrect API key provided: sk-test-SECRET123456789", { code: "invalid_api_key" }));
+      try {
+        const result = await runCli(["align", "q", "--base-url", `${denied.url}/v1`, "--base-model", "m"], { env: { OPENAI_API_KEY: "sk-test-SECRET123456789" } });
+        assert.equal(result.code, 3);
+        assert.match(result.stderr, /answered 401: .* — check the API key/);
+        assert.equal(result.stderr.includes("SECRET123456789"), false);
+        assert.equal(denied.requests[0]!.headers.authorization, "Bearer sk-test-SECRET123456789");
+      } finally {
+        await denied.close();
+      }
+    });
+
+    test("unknown model", async () => {
+      const result = await runCli(["align", "q", "--base-url", `${server.url}/v1`, "--base-model", "missing-model"]);
+      assert.equal(result.code, 3);
+      assert.match(result.stderr, /answered 404: .*check the model id "missing-model"/);
+    });
+
+    test("no model configured and no key: how to point at a model or an endpoint", async () => {
+      const result = await runCli(["align", "q", "--base-provider", "openai-compatible", "--base-model", "gpt-4o-mini"]);
+      assert.equal(result.code, 2);
+      assert.match(result.stderr, /no API key .*set OPENAI_API_KEY, or point --base-url/);
+    });
+  });
+
+  test("help documents every flag and the environment", async () => {
+    const result = await runCli(["run", "--help"]);
+    assert.equal(result.code, 0);
+    for (const flag of ["--input", "--output", "--concurrency", "--compat", "--prompts", "--seeds", "--seeds-per-domain", "--question-field", "--id-field", "--goal-field", "--base-url", "--critic-url", "--threshold", "--max-critiques"]) {
+      assert.ok(result.stdout.includes(flag), flag);
+    }
+    for (const env of ["OPENAI_API_KEY", "OPENAI_BASE_URL", "ANTHROPIC_API_KEY", "SPRI_MODEL", "SPRI_THRESHOLD"]) assert.ok(result.stdout.includes(env), env);
+  });
+});
