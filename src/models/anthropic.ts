@@ -1,23 +1,233 @@
-import { ModelError } from "../errors/errors.ts";
-import type { GenerateRequest, GenerateResult, LanguageModel } from "./language-model.ts";
+/**
+ * Anthropic Messages API through the official `@anthropic-ai/sdk`. Retries are off here: scheduling
+ * and backoff belong to the runner, which sees every failure as a typed ModelError, classified the
+ * same way as the OpenAI-compatible adapter's.
+ */
+import Anthropic from "@anthropic-ai/sdk";
+import { ModelError, type ModelErrorKind } from "../errors/errors.ts";
+import type { ChatMessage, FinishReason, GenerateRequest, GenerateResult, LanguageModel } from "./language-model.ts";
 
 export interface AnthropicOptions {
   model: string;
   apiKey: string;
+  /** Defaults to https://api.anthropic.com. The SDK appends `/v1/messages`, so a trailing `/v1` is dropped. */
   baseURL?: string;
+  /** Per-call timeout in milliseconds (a request's own `timeoutMs` wins). Default 10 minutes. */
   timeoutMs?: number;
 }
 
-/** Placeholder: replaced by the real adapter. */
+const ANTHROPIC_URL = "https://api.anthropic.com";
+/** The API requires `max_tokens`; used when the caller sets no `maxTokens`. */
+export const DEFAULT_MAX_TOKENS = 2048;
+
 export class AnthropicModel implements LanguageModel {
   readonly id: string;
   readonly modelId: string;
+  /** The API has no grammar-constrained decoding here; callers parse the text. */
   readonly capabilities = { constrainedOutput: false };
+  private readonly client: Anthropic;
+  private readonly baseURL: string;
+  private readonly apiKey: string;
+
   constructor(options: AnthropicOptions) {
+    this.baseURL = (options.baseURL ?? ANTHROPIC_URL).replace(/\/+$/, "").replace(/\/v1$/, "");
     this.modelId = options.model;
-    this.id = `anthropic#${options.model}`;
+    this.apiKey = options.apiKey;
+    this.id = `anthropic:${this.baseURL}#${options.model}`;
+    this.client = new Anthropic({
+      apiKey: options.apiKey,
+      baseURL: this.baseURL,
+      timeout: options.timeoutMs === undefined ? 600_000 : wholeMs(options.timeoutMs),
+      maxRetries: 0,
+    });
   }
-  async generate(_request: GenerateRequest): Promise<GenerateResult> {
-    throw new ModelError("the Anthropic adapter is not implemented yet", { kind: "bad-request" });
+
+  async generate(request: GenerateRequest): Promise<GenerateResult> {
+    const { sampling = {} } = request;
+    const { system, messages } = toAnthropicMessages(request.messages);
+    if (messages.length === 0) {
+      throw new ModelError(`call to ${this.describe()} has no user or assistant message`, {
+        kind: "bad-request",
+        endpoint: this.baseURL,
+        hint: "the Messages API needs at least one user message besides the system prompt",
+      });
+    }
+    const body: Anthropic.MessageCreateParamsNonStreaming = {
+      model: this.modelId,
+      messages,
+      max_tokens: sampling.maxTokens ?? DEFAULT_MAX_TOKENS,
+    };
+    if (system !== undefined) body.system = system;
+    if (sampling.stop !== undefined && sampling.stop.length > 0) body.stop_sequences = sampling.stop;
+    // Not sent: `temperature`, `top_p` and `top_k`, because API version 2026-10-21 (which SDK 1.x
+    // sends) answers 400 to any of them, even at default values, and the SDK's types no longer
+    // have them; `seed`, which has no Anthropic equivalent; `schema`, which is not enforced here.
+
+    const start = performance.now();
+    let message: Anthropic.Message;
+    try {
+      message = await this.client.messages.create(
+        body,
+        // The SDK rejects an explicit `timeout: undefined` or a fractional one.
+        request.timeoutMs === undefined
+          ? { signal: request.signal }
+          : { signal: request.signal, timeout: wholeMs(request.timeoutMs) },
+      );
+    } catch (error) {
+      throw this.toModelError(error);
+    }
+    const latencyMs = performance.now() - start;
+    if (!Array.isArray(message?.content)) {
+      throw new ModelError(`${this.describe()} answered without a content list`, {
+        kind: "bad-response",
+        endpoint: this.baseURL,
+        hint: "check that the base URL serves the Anthropic Messages API (POST /v1/messages)",
+      });
+    }
+    // An empty content list is a legal (empty) answer; non-text blocks (thinking, tool use) are skipped.
+    const text = message.content
+      .flatMap((block) => (block.type === "text" && typeof block.text === "string" ? [block.text] : []))
+      .join("");
+    const usage = message.usage;
+    return {
+      text,
+      finishReason: finishReason(message.stop_reason),
+      usage: {
+        // Cached prompt tokens are billed and counted apart from `input_tokens`; the prompt is all three.
+        inputTokens: (usage?.input_tokens ?? 0) + (usage?.cache_creation_input_tokens ?? 0) + (usage?.cache_read_input_tokens ?? 0),
+        outputTokens: usage?.output_tokens ?? 0,
+      },
+      latencyMs,
+      model: message.model ?? this.modelId,
+    };
   }
+
+  private describe(): string {
+    return `model "${this.modelId}" at ${this.baseURL}`;
+  }
+
+  private toModelError(error: unknown): ModelError {
+    const endpoint = this.baseURL;
+    if (error instanceof Anthropic.APIUserAbortError) {
+      return new ModelError(`call to ${this.describe()} was aborted`, { kind: "aborted", endpoint, cause: error });
+    }
+    if (error instanceof Anthropic.APIConnectionTimeoutError) {
+      return new ModelError(`${this.describe()} did not answer in time`, {
+        kind: "timeout",
+        endpoint,
+        cause: error,
+        hint: "raise --timeout or check the server's load",
+      });
+    }
+    if (error instanceof Anthropic.APIConnectionError) {
+      return new ModelError(`cannot reach ${endpoint}`, {
+        kind: "network",
+        endpoint,
+        cause: error,
+        hint: "check the base URL and the network path to it",
+      });
+    }
+    if (error instanceof Anthropic.APIError) {
+      const status = error.status;
+      const type = error.type ?? undefined;
+      // `apiMessage` is the body's `error.message`; the SDK's own message is "<status> <raw JSON body>".
+      const detail = scrub(error.apiMessage ?? error.message.replace(/^\d{3}\s+/, ""), this.apiKey);
+      const kind = errorKind(status, type, detail);
+      const hints: Partial<Record<ModelErrorKind, string>> = {
+        auth: "check the API key (ANTHROPIC_API_KEY or --api-key) and that it may use this model",
+        "not-found": `check the model id "${this.modelId}" and the base URL (without /v1: the SDK adds /v1/messages)`,
+        quota: "the account is out of credit or over its spend limit; add credit or use another key",
+        "rate-limit": "lower --concurrency or wait",
+        "bad-request": "the API rejected the request; check the sampling flags this model accepts",
+        server: type === "overloaded_error" || status === 529 ? "Anthropic is overloaded; retry later or lower --concurrency" : undefined,
+      };
+      return new ModelError(`${this.describe()} answered ${status ?? "an error"}${type ? ` (${type})` : ""}: ${detail}`, {
+        kind,
+        status,
+        endpoint,
+        retryAfterSeconds: retryAfterSeconds(error.headers),
+        hint: hints[kind],
+        // No `cause`: the SDK error holds the raw body, which may echo the key; its content is in `detail`.
+      });
+    }
+    const detail = scrub(error instanceof Error ? error.message : String(error), this.apiKey);
+    // The SDK's own non-HTTP errors are client-side refusals (bad options); another try cannot help.
+    return new ModelError(`call to ${this.describe()} failed: ${detail}`, {
+      kind: error instanceof Anthropic.AnthropicError ? "bad-request" : "network",
+      endpoint,
+      cause: error,
+    });
+  }
+}
+
+/**
+ * System turns become the top-level `system` field (joined by a blank line); consecutive turns of
+ * one role are merged, since the API expects user and assistant to alternate.
+ */
+export function toAnthropicMessages(messages: ChatMessage[]): {
+  system: string | undefined;
+  messages: Anthropic.MessageParam[];
+} {
+  const system: string[] = [];
+  const turns: Array<{ role: "user" | "assistant"; content: string }> = [];
+  for (const message of messages) {
+    if (message.role === "system") {
+      system.push(message.content);
+      continue;
+    }
+    const last = turns.at(-1);
+    if (last && last.role === message.role) last.content = `${last.content}\n\n${message.content}`;
+    else turns.push({ role: message.role, content: message.content });
+  }
+  return { system: system.length > 0 ? system.join("\n\n") : undefined, messages: turns };
+}
+
+function errorKind(status: number | undefined, type: string | undefined, detail: string): ModelErrorKind {
+  if (type === "overloaded_error") return "server";
+  if (type === "billing_error" || status === 402) return "quota";
+  if (status === 401 || status === 403) return "auth";
+  if (status === 404) return "not-found";
+  // Anthropic reports an empty balance as a 400 ("credit balance is too low"), not as a 429.
+  if ((status === 400 || status === 429) && /quota|credit balance|billing/i.test(detail)) return "quota";
+  if (status === 429) return "rate-limit";
+  if (status === 400 || status === 413 || status === 422) return "bad-request";
+  if (status === 408) return "timeout";
+  if (status !== undefined && status >= 500) return "server";
+  return "bad-response";
+}
+
+function finishReason(reason: string | null | undefined): FinishReason {
+  switch (reason) {
+    case "end_turn":
+    case "stop_sequence":
+      return "stop";
+    case "max_tokens":
+    case "model_context_window_exceeded":
+      return "length";
+    case "refusal":
+      return "content-filter";
+    case "tool_use":
+      return "tool-calls";
+    default:
+      return "unknown";
+  }
+}
+
+function wholeMs(ms: number): number {
+  return Math.max(1, Math.ceil(ms));
+}
+
+function retryAfterSeconds(headers: Headers | undefined): number | undefined {
+  const value = headers?.get?.("retry-after");
+  if (!value) return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds)) return seconds;
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, (date - Date.now()) / 1000);
+}
+
+/** Servers sometimes echo the key they were given; never let it into a message. */
+function scrub(text: string, secret: string): string {
+  const withoutSecret = secret.length >= 4 ? text.split(secret).join("[redacted]") : text;
+  return withoutSecret.replace(/\b(sk|sk-ant|key)-[A-Za-z0-9_-]{8,}/g, "[redacted]").replace(/Bearer\s+\S+/gi, "Bearer [redacted]");
 }

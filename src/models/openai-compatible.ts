@@ -134,7 +134,8 @@ export class OpenAICompatibleModel implements LanguageModel {
     }
     if (error instanceof OpenAI.APIError) {
       const status = error.status;
-      const detail = scrub(error.message);
+      // The SDK prefixes the status ("401 Incorrect API key…"); the message below states it once.
+      const detail = scrub(error.message.replace(/^\d{3}\s+/, ""), this.options.apiKey);
       const retryAfter = retryAfterSeconds(error.headers);
       const kind: ModelErrorKind =
         status === 401 || status === 403
@@ -161,10 +162,11 @@ export class OpenAICompatibleModel implements LanguageModel {
         endpoint,
         retryAfterSeconds: retryAfter,
         hint: hints[kind],
-        cause: error,
+        // No `cause`: the SDK error holds the raw body, which may echo the key; its content is in `detail`.
       });
     }
-    return new ModelError(`call to ${this.describe()} failed: ${error instanceof Error ? error.message : String(error)}`, {
+    const detail = scrub(error instanceof Error ? error.message : String(error), this.options.apiKey);
+    return new ModelError(`call to ${this.describe()} failed: ${detail}`, {
       kind: "network",
       endpoint,
       cause: error,
@@ -198,7 +200,11 @@ function retryAfterSeconds(headers: Headers | undefined): number | undefined {
   return Number.isNaN(date) ? undefined : Math.max(0, (date - Date.now()) / 1000);
 }
 
-/** Servers sometimes echo the key they were given; never let it into a message. */
-export function scrub(text: string): string {
-  return text.replace(/\b(sk|sk-proj|sk-ant|key)-[A-Za-z0-9_-]{8,}/g, "[redacted]").replace(/Bearer\s+\S+/gi, "Bearer [redacted]");
+/**
+ * Servers sometimes echo the key they were given; never let it into a message. `secret`, when
+ * given, is removed verbatim whatever its shape; key-like tokens are removed in any case.
+ */
+export function scrub(text: string, secret?: string): string {
+  const withoutSecret = secret && secret.length >= 4 ? text.split(secret).join("[redacted]") : text;
+  return withoutSecret.replace(/\b(sk|sk-proj|sk-ant|key)-[A-Za-z0-9_-]{8,}/g, "[redacted]").replace(/Bearer\s+\S+/gi, "Bearer [redacted]");
 }
