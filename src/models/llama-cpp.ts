@@ -1,24 +1,492 @@
-import { ModelError } from "../errors/errors.ts";
-import type { GenerateRequest, GenerateResult, LanguageModel } from "./language-model.ts";
+/**
+ * In-process local GGUF models through node-llama-cpp (CPU build).
+ *
+ * Contracts:
+ * - node-llama-cpp is imported only inside `LlamaCppModel.load`, so users who never ask for a local
+ *   model never load the native addon.
+ * - Threads are capped to the machine's cores: node-llama-cpp's default oversubscribes small
+ *   machines and is then many times slower.
+ * - One context offers `parallelism` sequences; each `generate` takes a free one (waiting when none
+ *   is) and clears it first, so calls never see each other's tokens.
+ * - Every failure to find or open the model is a ConfigError with a hint; every failure while
+ *   generating is a ModelError.
+ */
+import { stat } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { ConfigError, ModelError, isSpriError, type SpriError } from "../errors/errors.ts";
+import type { ChatMessage, FinishReason, GenerateRequest, GenerateResult, LanguageModel, ModelCapabilities, OutputSchema } from "./language-model.ts";
+import type {
+  ChatHistoryItem,
+  GbnfJsonSchema,
+  Llama,
+  LlamaChat,
+  LlamaChatResponse,
+  LLamaChatGenerateResponseOptions,
+  LlamaContext,
+  LlamaContextSequence,
+  LlamaGrammar,
+  LlamaModel,
+} from "node-llama-cpp";
+
+type NodeLlamaCpp = typeof import("node-llama-cpp");
 
 export interface LlamaCppOptions {
+  /** A path to a `.gguf` file, or a URI node-llama-cpp can download (`hf:user/repo:quant`, `https://…`). */
   model: string;
+  /** Parallel sequences offered to concurrent `generate` calls; 1 to 8, default 1. */
   parallelism?: number;
+  /** Upper bound on CPU threads; never more than the machine's cores. */
+  threads?: number;
+  /** Tokens per sequence; default 4096, never more than the model was trained on, shrunk to fit memory. */
+  contextSize?: number;
+  /** Where downloaded models are kept; default `$SPRI_MODELS_DIR`, else `~/.cache/spri/models`. */
+  modelsDir?: string;
+  /** Bounds resolving (and downloading) a remote model; unbounded by default because models are large. */
+  downloadTimeoutMs?: number;
+  onDownloadProgress?: (status: { totalSize: number; downloadedSize: number }) => void;
 }
 
-/** Placeholder: replaced by the real adapter. */
+const MAX_PARALLELISM = 8;
+const DEFAULT_CONTEXT_SIZE = 4096;
+const MIN_CONTEXT_SIZE = 512;
+
+const MODEL_HINT =
+  "point at a local model with SPRI_MODEL=/path/model.gguf (or --base-model /path/model.gguf), " +
+  "or at a server with --base-url http://127.0.0.1:8000/v1 --base-model <id> (or set OPENAI_API_KEY)";
+
 export class LlamaCppModel implements LanguageModel {
   readonly id: string;
   readonly modelId: string;
-  readonly capabilities = { constrainedOutput: true };
-  private constructor(options: LlamaCppOptions) {
-    this.modelId = options.model;
-    this.id = `llama-cpp#${options.model}`;
+  readonly capabilities: ModelCapabilities = { constrainedOutput: true };
+
+  private readonly llama: Llama;
+  private readonly model: LlamaModel;
+  private readonly context: LlamaContext;
+  private readonly pool: SlotPool;
+  private readonly grammars = new Map<string, Promise<LlamaGrammar>>();
+  private readonly inFlight = new Set<Promise<unknown>>();
+  /** Aborted by `close()` so running generations stop before their context is disposed. */
+  private readonly shutdown = new AbortController();
+  private closing: Promise<void> | undefined;
+
+  private constructor(parts: { options: LlamaCppOptions; llama: Llama; model: LlamaModel; context: LlamaContext; slots: Slot[] }) {
+    this.modelId = parts.options.model;
+    this.id = `llama-cpp:${displayLocation(parts.options.model)}`;
+    this.llama = parts.llama;
+    this.model = parts.model;
+    this.context = parts.context;
+    this.pool = new SlotPool(parts.slots);
   }
+
   static async load(options: LlamaCppOptions): Promise<LlamaCppModel> {
-    return new LlamaCppModel(options);
+    const lib = await importNodeLlamaCpp();
+    const modelPath = await resolveModelPath(options, lib.resolveModelFile);
+    const threads = threadCap(options.threads);
+    const llama = await openLlama(lib, threads);
+    let model: LlamaModel | undefined;
+    try {
+      model = await openModel(llama, modelPath);
+      const parallelism = clampInt(options.parallelism ?? 1, 1, MAX_PARALLELISM);
+      const context = await openContext(model, { parallelism, threads, contextSize: options.contextSize });
+      const slots = createSlots(lib, context, parallelism);
+      return new LlamaCppModel({ options, llama, model, context, slots });
+    } catch (error) {
+      await model?.dispose().catch(() => undefined);
+      await llama.dispose().catch(() => undefined);
+      throw error;
+    }
   }
-  async generate(_request: GenerateRequest): Promise<GenerateResult> {
-    throw new ModelError("the llama.cpp adapter is not implemented yet", { kind: "bad-request" });
+
+  /** Sequences generating right now (for tests and diagnostics). */
+  get activeSequences(): number {
+    return this.pool.active;
   }
+
+  /** The most sequences that ever generated at once; never above `parallelism`. */
+  get maxObservedConcurrency(): number {
+    return this.pool.maxActive;
+  }
+
+  async generate(request: GenerateRequest): Promise<GenerateResult> {
+    const run = this.generateOnFreeSlot(request);
+    this.inFlight.add(run);
+    try {
+      return await run;
+    } finally {
+      this.inFlight.delete(run);
+    }
+  }
+
+  /** Stops running generations, then releases context, model and native backend, in that order. */
+  close(): Promise<void> {
+    this.closing ??= this.dispose();
+    return this.closing;
+  }
+
+  private async dispose(): Promise<void> {
+    this.shutdown.abort();
+    this.pool.close(this.closedError());
+    await Promise.allSettled([...this.inFlight]);
+    await this.context.dispose();
+    await this.model.dispose();
+    await this.llama.dispose();
+  }
+
+  private async generateOnFreeSlot(request: GenerateRequest): Promise<GenerateResult> {
+    const start = performance.now();
+    if (this.closing) throw this.closedError();
+    if (request.signal?.aborted) throw abortedError(request.signal.reason);
+    const grammar = request.schema ? await this.grammarFor(request.schema) : undefined;
+    const slot = await this.pool.acquire(request.signal);
+    try {
+      const { response, usage } = await this.runOnSlot(slot, request, grammar);
+      return {
+        text: response.response,
+        finishReason: finishReasonOf(response.metadata.stopReason),
+        usage,
+        latencyMs: Math.round((performance.now() - start) * 1000) / 1000,
+        model: this.modelId,
+      };
+    } finally {
+      this.pool.release(slot);
+    }
+  }
+
+  /** `timeoutMs` bounds the generation itself; waiting for a free sequence is bounded only by `signal`. */
+  private async runOnSlot(slot: Slot, request: GenerateRequest, grammar: LlamaGrammar | undefined) {
+    const stopper = new Stopper([request.signal, this.shutdown.signal], request.timeoutMs);
+    try {
+      await slot.sequence.clearHistory();
+      const before = slot.sequence.tokenMeter.getState();
+      const response = await slot.chat.generateResponse(toHistory(request.messages), generationOptions(request, grammar, stopper.signal));
+      const used = slot.sequence.tokenMeter.diff(before);
+      return { response, usage: { inputTokens: used.usedInputTokens, outputTokens: used.usedOutputTokens } };
+    } catch (error) {
+      throw this.generationError(error, stopper, request.timeoutMs);
+    } finally {
+      stopper.dispose();
+    }
+  }
+
+  /** Grammars are compiled once per schema: compilation costs far more than a short generation. */
+  private grammarFor(schema: OutputSchema): Promise<LlamaGrammar> {
+    const key = JSON.stringify(schema.schema);
+    let grammar = this.grammars.get(key);
+    if (grammar === undefined) {
+      grammar = this.llama.createGrammarForJsonSchema<GbnfJsonSchema>(schema.schema as GbnfJsonSchema).catch((error: unknown) => {
+        this.grammars.delete(key);
+        throw new ModelError(`cannot build a grammar for output schema "${schema.name}": ${messageOf(error)}`, {
+          kind: "bad-request",
+          cause: error,
+          hint: "use the JSON-schema subset node-llama-cpp supports (objects, arrays, strings, numbers, enums, const)",
+        });
+      });
+      this.grammars.set(key, grammar);
+    }
+    return grammar;
+  }
+
+  private generationError(error: unknown, stopper: Stopper, timeoutMs: number | undefined): SpriError {
+    if (isSpriError(error)) return error;
+    if (this.closing) return this.closedError(error);
+    if (stopper.timedOut) return new ModelError(`local generation timed out after ${timeoutMs} ms`, { kind: "timeout", cause: error });
+    if (stopper.signal.aborted) return abortedError(error);
+    return new ModelError(`local generation failed: ${messageOf(error)}`, { kind: "bad-response", cause: error });
+  }
+
+  private closedError(cause?: unknown): ModelError {
+    return new ModelError(`the local model ${this.modelId} was closed`, {
+      kind: "aborted",
+      cause,
+      hint: "generate before calling close(), or load the model again",
+    });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Loading
+
+async function importNodeLlamaCpp(): Promise<NodeLlamaCpp> {
+  try {
+    return await import("node-llama-cpp");
+  } catch (error) {
+    throw new ConfigError("local GGUF models need node-llama-cpp, which could not be loaded", {
+      cause: error,
+      hint: `install it with \`npm install node-llama-cpp\`, or ${MODEL_HINT}`,
+    });
+  }
+}
+
+function isRemoteModel(model: string): boolean {
+  return /^(hf:|huggingface:|https?:\/\/)/i.test(model);
+}
+
+/** The model location as safe to log: URLs lose credentials and query strings. */
+function displayLocation(model: string): string {
+  if (!isRemoteModel(model)) return path.resolve(model);
+  if (!/^https?:/i.test(model)) return model;
+  const url = new URL(model);
+  url.username = "";
+  url.password = "";
+  url.search = "";
+  return url.toString();
+}
+
+export function defaultModelsDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.SPRI_MODELS_DIR) return env.SPRI_MODELS_DIR;
+  const cache = env.XDG_CACHE_HOME || path.join(os.homedir(), ".cache");
+  return path.join(cache, "spri", "models");
+}
+
+export type ResolveModelFile = (uri: string, options: { directory: string; cli: boolean; signal?: AbortSignal; onProgress?: LlamaCppOptions["onDownloadProgress"] }) => Promise<string>;
+
+/**
+ * Turns `options.model` into a local file path. Local paths are resolved against the working
+ * directory (node-llama-cpp would resolve them against the models directory); remote URIs are
+ * downloaded into the models directory on first use. Exported with an injectable resolver so the
+ * error mapping can be tested without a network.
+ */
+export async function resolveModelPath(options: LlamaCppOptions, resolveModelFile: ResolveModelFile): Promise<string> {
+  if (!isRemoteModel(options.model)) return checkLocalFile(path.resolve(options.model));
+  const directory = options.modelsDir ?? defaultModelsDir();
+  // A referenced timer, unlike AbortSignal.timeout, keeps the process alive until the bound fires.
+  const deadline = options.downloadTimeoutMs === undefined ? undefined : new AbortController();
+  const timer = deadline && setTimeout(() => deadline.abort(new Error("download timed out")), options.downloadTimeoutMs);
+  const signal = deadline?.signal;
+  try {
+    const resolving = resolveModelFile(options.model, { directory, cli: false, signal, onProgress: options.onDownloadProgress });
+    return await (signal ? raceAbort(resolving, signal) : resolving);
+  } catch (error) {
+    const why = signal?.aborted ? `no answer within ${options.downloadTimeoutMs} ms` : messageOf(error);
+    throw new ConfigError(`could not obtain the model "${options.model}" (${why})`, {
+      cause: error,
+      field: "model",
+      hint: `download it where the network allows (it is cached in ${directory}), or ${MODEL_HINT}`,
+    });
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function checkLocalFile(file: string): Promise<string> {
+  const info = await stat(file).catch(() => undefined);
+  if (info?.isFile()) return file;
+  throw new ConfigError(`no model file at ${file}`, {
+    file,
+    hint: `check the path, use an hf: URI such as hf:bartowski/SmolLM2-1.7B-Instruct-GGUF:Q4_K_M, or ${MODEL_HINT}`,
+  });
+}
+
+/** Settles as soon as `signal` aborts, even if `promise` ignores the signal. */
+function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    if (signal.aborted) return onAbort();
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
+}
+
+function threadCap(requested: number | undefined): number {
+  const cores = os.availableParallelism();
+  return requested === undefined ? cores : clampInt(requested, 1, cores);
+}
+
+async function openLlama(lib: NodeLlamaCpp, maxThreads: number): Promise<Llama> {
+  try {
+    // GPU builds are not shipped with spri; "never" forbids compiling llama.cpp at run time.
+    return await lib.getLlama({ gpu: false, build: "never", maxThreads });
+  } catch (error) {
+    throw new ConfigError(`node-llama-cpp has no usable CPU binary here: ${messageOf(error)}`, {
+      cause: error,
+      hint: `reinstall node-llama-cpp so its prebuilt binary for ${process.platform}-${process.arch} is present, or ${MODEL_HINT}`,
+    });
+  }
+}
+
+async function openModel(llama: Llama, modelPath: string): Promise<LlamaModel> {
+  try {
+    return await llama.loadModel({ modelPath });
+  } catch (error) {
+    throw new ConfigError(`cannot load the model file ${modelPath}: ${messageOf(error)}`, {
+      file: modelPath,
+      cause: error,
+      hint: `the file must be a complete GGUF model this node-llama-cpp supports; re-download it, or ${MODEL_HINT}`,
+    });
+  }
+}
+
+async function openContext(model: LlamaModel, o: { parallelism: number; threads: number; contextSize: number | undefined }): Promise<LlamaContext> {
+  const trained = model.trainContextSize > 0 ? model.trainContextSize : Number.POSITIVE_INFINITY;
+  const max = Math.max(1, Math.min(o.contextSize ?? DEFAULT_CONTEXT_SIZE, trained));
+  try {
+    // A {min, max} range lets node-llama-cpp shrink the per-sequence size to fit memory.
+    return await model.createContext({ sequences: o.parallelism, threads: o.threads, contextSize: { min: Math.min(MIN_CONTEXT_SIZE, max), max } });
+  } catch (error) {
+    throw new ConfigError(`cannot create a context for ${o.parallelism} sequence(s): ${messageOf(error)}`, {
+      cause: error,
+      hint: "lower the concurrency or the context size, or use a smaller model",
+    });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sequences
+
+interface Slot {
+  sequence: LlamaContextSequence;
+  chat: LlamaChat;
+}
+
+function createSlots(lib: NodeLlamaCpp, context: LlamaContext, count: number): Slot[] {
+  const slots: Slot[] = [];
+  for (let i = 0; i < count; i++) {
+    const sequence = context.getSequence();
+    // "auto" picks the chat template the GGUF declares, or node-llama-cpp's general wrapper.
+    slots.push({ sequence, chat: new lib.LlamaChat({ contextSequence: sequence, chatWrapper: "auto" }) });
+  }
+  return slots;
+}
+
+/** Hands out free slots first-come first-served; waiters can give up through their signal. */
+class SlotPool {
+  private readonly free: Slot[];
+  private readonly waiters: Array<{ resolve: (slot: Slot) => void; reject: (error: unknown) => void }> = [];
+  private closedWith: Error | undefined;
+  active = 0;
+  maxActive = 0;
+
+  constructor(slots: Slot[]) {
+    this.free = [...slots];
+  }
+
+  acquire(signal: AbortSignal | undefined): Promise<Slot> {
+    if (this.closedWith) return Promise.reject(this.closedWith);
+    const slot = this.free.pop();
+    if (slot) return Promise.resolve(this.take(slot));
+    return new Promise<Slot>((resolve, reject) => {
+      const waiter = {
+        resolve: (s: Slot) => {
+          signal?.removeEventListener("abort", onAbort);
+          resolve(this.take(s));
+        },
+        reject: (error: unknown) => {
+          signal?.removeEventListener("abort", onAbort);
+          reject(error);
+        },
+      };
+      const onAbort = () => {
+        const index = this.waiters.indexOf(waiter);
+        if (index >= 0) this.waiters.splice(index, 1);
+        reject(abortedError(signal?.reason));
+      };
+      signal?.addEventListener("abort", onAbort, { once: true });
+      this.waiters.push(waiter);
+    });
+  }
+
+  release(slot: Slot): void {
+    this.active--;
+    const next = this.waiters.shift();
+    if (next) next.resolve(slot);
+    else this.free.push(slot);
+  }
+
+  close(error: Error): void {
+    this.closedWith = error;
+    for (const waiter of this.waiters.splice(0)) waiter.reject(error);
+  }
+
+  private take(slot: Slot): Slot {
+    this.active++;
+    this.maxActive = Math.max(this.maxActive, this.active);
+    return slot;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Generation
+
+/** The chat ends with an empty model turn: the slot the model writes its reply into. */
+function toHistory(messages: ChatMessage[]): ChatHistoryItem[] {
+  const history: ChatHistoryItem[] = messages.map((m): ChatHistoryItem => {
+    if (m.role === "system") return { type: "system", text: m.content };
+    if (m.role === "user") return { type: "user", text: m.content };
+    return { type: "model", response: [m.content] };
+  });
+  history.push({ type: "model", response: [] });
+  return history;
+}
+
+function generationOptions(request: GenerateRequest, grammar: LlamaGrammar | undefined, signal: AbortSignal): LLamaChatGenerateResponseOptions {
+  const s = request.sampling ?? {};
+  const stop = s.stop?.filter((trigger) => trigger.length > 0);
+  return {
+    signal,
+    grammar,
+    maxTokens: s.maxTokens,
+    temperature: s.temperature,
+    topP: s.topP,
+    topK: s.topK,
+    seed: s.seed,
+    customStopTriggers: stop && stop.length > 0 ? stop : undefined,
+  };
+}
+
+function finishReasonOf(reason: LlamaChatResponse["metadata"]["stopReason"]): FinishReason {
+  switch (reason) {
+    case "maxTokens":
+      return "length";
+    case "eogToken":
+    case "stopGenerationTrigger":
+    case "customStopTrigger":
+      return "stop";
+    case "functionCalls":
+      return "tool-calls";
+    default:
+      return "unknown";
+  }
+}
+
+/** Aborts when any source signal does or when `timeoutMs` passes, remembering whether time ran out. */
+class Stopper {
+  readonly signal: AbortSignal;
+  timedOut = false;
+  private readonly controller = new AbortController();
+  private readonly timer: NodeJS.Timeout | undefined;
+  private readonly unlink: () => void;
+
+  constructor(sources: Array<AbortSignal | undefined>, timeoutMs: number | undefined) {
+    this.signal = this.controller.signal;
+    const linked = sources.filter((s): s is AbortSignal => s !== undefined);
+    const onAbort = () => this.controller.abort(linked.find((s) => s.aborted)?.reason);
+    for (const s of linked) s.addEventListener("abort", onAbort, { once: true });
+    this.unlink = () => linked.forEach((s) => s.removeEventListener("abort", onAbort));
+    if (linked.some((s) => s.aborted)) onAbort();
+    if (timeoutMs !== undefined && timeoutMs > 0) {
+      this.timer = setTimeout(() => {
+        this.timedOut = true;
+        this.controller.abort(new Error(`timed out after ${timeoutMs} ms`));
+      }, timeoutMs);
+    }
+  }
+
+  dispose(): void {
+    clearTimeout(this.timer);
+    this.unlink();
+  }
+}
+
+function abortedError(cause: unknown): ModelError {
+  return new ModelError("local generation was aborted", { kind: "aborted", cause });
+}
+
+function clampInt(value: number, min: number, max: number): number {
+  if (!Number.isFinite(value)) return min;
+  return Math.min(max, Math.max(min, Math.floor(value)));
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
