@@ -6,9 +6,7 @@ import type { CallRecord, ItemRecord } from "../io/records.ts";
 import { readInputRows } from "../io/input-reader.ts";
 import { JsonlOutput } from "../io/jsonl-output.ts";
 import type { SpriModels } from "../spri/spri.ts";
-import { runSpri } from "../spri/spri.ts";
 import type { PreparedTask } from "../tasks/prepare.ts";
-import { taskSteps } from "../tasks/spri-task.ts";
 import { type FieldMapping, type TaskItem, toTaskItem } from "../tasks/task-item.ts";
 import { runInOrder } from "./run-items.ts";
 
@@ -46,15 +44,13 @@ export async function runFile(options: RunFileOptions): Promise<RunFileSummary> 
   try {
     await runInOrder(items(), {
       concurrency: options.concurrency,
-      work: async (item) => {
-        const steps = taskSteps(item, prepared.taskOptions);
-        return runSpri(steps, models, prepared.spri, {
+      work: (item) =>
+        prepared.algorithm.run(item, models, {
           itemId: item.id,
           signal: options.signal,
           timeoutMs: options.timeoutMs,
           onCall: options.onCall,
-        });
-      },
+        }),
       onResult: async (result, item) => {
         const record: ItemRecord = { ...item.row, ...result.fields };
         await output.write(record);

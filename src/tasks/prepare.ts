@@ -6,15 +6,25 @@ import { type ResolvedSettings, compatPreset, unscoredPolicy } from "../config/c
 import { ConfigError } from "../errors/errors.ts";
 import { builtinPack, directoryPack, type PromptPack } from "../prompts/prompt-pack.ts";
 import { resolveCompat } from "../spri/compat.ts";
-import { DEFAULT_SETTINGS, type SpriSettings } from "../spri/spri.ts";
+import { DEFAULT_SETTINGS, runSpri, type SpriSettings } from "../spri/spri.ts";
+import type { ItemAlgorithm } from "./item-algorithm.ts";
 import { loadSeeds, type SeedSet } from "./seeds.ts";
-import { requiredTemplates, type TaskOptions } from "./spri-task.ts";
+import { requiredTemplates, type TaskOptions, taskSteps } from "./spri-task.ts";
 import { TASK_NAMES, type TaskName } from "./task-item.ts";
 
 export interface PreparedTask {
   task: TaskName;
   taskOptions: TaskOptions;
   spri: SpriSettings;
+  algorithm: ItemAlgorithm;
+}
+
+/** SPRI as an item algorithm: the task's prompts for the item, then Algorithm 1. */
+export function spriAlgorithm(task: TaskName, taskOptions: TaskOptions, spri: SpriSettings): ItemAlgorithm {
+  return {
+    name: `spri/${task}`,
+    run: (item, models, context) => runSpri(taskSteps(item, taskOptions), models, spri, context),
+  };
 }
 
 export function parseTaskName(value: string): TaskName {
@@ -45,18 +55,16 @@ export function prepareTask(settings: ResolvedSettings, overrides: { seeds?: See
     maxTokens: settings.maxTokens,
     ...(settings.seed === undefined ? {} : { seed: settings.seed }),
   };
-  return {
-    task,
-    taskOptions: { task, pack, seeds, seedsPerDomain: settings.seedsPerDomain, compat },
-    spri: {
-      ...DEFAULT_SETTINGS,
-      threshold: settings.threshold,
-      maxCritiques: settings.maxCritiques,
-      baseSampling: sampling,
-      criticSampling: sampling,
-      unscored: { policy: unscoredPolicy(settings.onUnscored, preset), retries: settings.unscoredRetries },
-      compat,
-      stages,
-    },
+  const taskOptions: TaskOptions = { task, pack, seeds, seedsPerDomain: settings.seedsPerDomain, compat };
+  const spri: SpriSettings = {
+    ...DEFAULT_SETTINGS,
+    threshold: settings.threshold,
+    maxCritiques: settings.maxCritiques,
+    baseSampling: sampling,
+    criticSampling: sampling,
+    unscored: { policy: unscoredPolicy(settings.onUnscored, preset), retries: settings.unscoredRetries },
+    compat,
+    stages,
   };
+  return { task, taskOptions, spri, algorithm: spriAlgorithm(task, taskOptions, spri) };
 }
