@@ -33,6 +33,11 @@ export interface GenerateRequest {
   schema?: OutputSchema;
   signal?: AbortSignal;
   timeoutMs?: number;
+  /**
+   * Distinguishes deliberate repeats of the same request (a critic re-asked after an unscored
+   * answer, the n-th sample of a prompt). Backends ignore it; caches key on it.
+   */
+  sampleIndex?: number;
 }
 
 export interface Usage {
@@ -49,6 +54,8 @@ export interface GenerateResult {
   latencyMs: number;
   /** The model id the backend reports, or the configured one. */
   model: string;
+  /** Set by caching decorators when the answer came from the cache (no backend call was paid). */
+  cached?: boolean;
 }
 
 export interface ModelCapabilities {

@@ -48,6 +48,7 @@ export async function tracedCall(
       schema: spec.schema,
       signal: context.signal,
       timeoutMs: context.timeoutMs,
+      sampleIndex: spec.attempt ?? 0,
     });
     const record: CallRecord = {
       ...base,
@@ -55,6 +56,7 @@ export async function tracedCall(
       usage: result.usage,
       latencyMs: result.latencyMs,
       finishReason: result.finishReason,
+      cacheHit: result.cached ?? false,
     };
     trace.push(record);
     context.onCall?.(record);
