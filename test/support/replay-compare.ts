@@ -3,17 +3,15 @@
  * CLI as a child process, counting recorded calls, and explaining an unmatched request by the nearest
  * recorded prompt.
  */
-import { spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import type { ChatMessage } from "../../src/models/language-model.ts";
 import { normalizePrompt, normalizeText, type ReplayEntry } from "../../src/models/replay-model.ts";
 import type { ReceivedRequest } from "./replay-server.ts";
 
-export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
-/** Read-only reference material, next to the repository. */
-export const SHARED = resolve(REPO_ROOT, "..", "shared");
+import { REPO_ROOT, SHARED } from "./cli.ts";
+
+export { REPO_ROOT, SHARED };
 export const SPRI_PUBLIC = join(SHARED, "spri-public");
 export const CLI = join(REPO_ROOT, "bin", "spri.js");
 
@@ -38,42 +36,9 @@ export function readJsonl(path: string): Record<string, unknown>[] {
     .map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 
-export interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+import { type CliResult, runCli } from "./cli.ts";
 
-/**
- * Runs `bin/spri.js` with the Node running the tests. Asynchronous on purpose: the replay server
- * lives in this process and must keep answering while the child runs. Settings come from the flags
- * only: SPRI_* variables are dropped, and the child runs in `cwd` (give it a fresh temporary
- * directory) so no `spri.config.json` is picked up.
- */
-export function runCli(args: readonly string[], options: { cwd: string; timeoutMs?: number; env?: NodeJS.ProcessEnv }): Promise<CliResult> {
-  return new Promise((resolvePromise, reject) => {
-    const env = { ...process.env, ...options.env };
-    for (const name of Object.keys(env)) if (name.startsWith("SPRI_") || name === "OPENAI_BASE_URL") delete env[name];
-    env.OPENAI_API_KEY = "replay-not-a-key";
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: options.cwd, env, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new Error(`spri ${args.join(" ")} ran past ${options.timeoutMs} ms\n${stderr}`));
-    }, options.timeoutMs ?? 60_000);
-    child.on("error", (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolvePromise({ code, stdout, stderr });
-    });
-  });
-}
+export { type CliResult, runCli };
 
 /** Prompt fields of the reference record layout (spec §4.3); one per model call. */
 const PROMPT_FIELD =
