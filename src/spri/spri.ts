@@ -97,7 +97,8 @@ export async function runSpri(
       refine: (text, feedback) => steps.responseRefine(finalPrinciples, text, feedback),
     });
   }
-  return { principles, response, fields: recordFields(principles, response), calls };
+  const unscoredMessage = settings.compat.scoreParser === "reference" ? REFERENCE_UNSCORED_MESSAGE : UNSCORED_MESSAGE;
+  return { principles, response, fields: recordFields(principles, response, unscoredMessage), calls };
 }
 
 type StageName = "principle" | "response";
@@ -191,9 +192,11 @@ class StepRunner {
 }
 
 const UNSCORED_MESSAGE = "unscored: no score could be read from the critique";
+/** What the reference writes there: Python's TypeError from comparing None with τ. */
+const REFERENCE_UNSCORED_MESSAGE = "'>=' not supported between instances of 'NoneType' and 'int'";
 
 /** The reference's record layout (spec §4.3): finals keep the position where they were first set. */
-function recordFields(principles: StageResult, response: StageResult | undefined): ItemRecord {
+function recordFields(principles: StageResult, response: StageResult | undefined, unscoredMessage: string): ItemRecord {
   const fields: ItemRecord = {
     principle_raw: principles.draft,
     principle_raw_prompt: principles.draftMessages,
@@ -205,7 +208,7 @@ function recordFields(principles: StageResult, response: StageResult | undefined
     refined: "principle_refined_iter_",
     error: "error_in_principle_critique_iter_",
     critiqueFinal: "principles_critique_final",
-  });
+  }, unscoredMessage);
   if (response) {
     fields.init_response = response.draft;
     fields.init_response_prompt = response.draftMessages;
@@ -216,7 +219,7 @@ function recordFields(principles: StageResult, response: StageResult | undefined
       refined: "response_refined_iter_",
       error: "error_in_response_critique_iter_",
       critiqueFinal: "response_critique_final",
-    });
+    }, unscoredMessage);
   }
   fields.principles_critique_scores = principles.outcome.iterations.map((it) => it.critique.score);
   if (response) fields.response_critique_scores = response.outcome.iterations.map((it) => it.critique.score);
@@ -232,7 +235,7 @@ interface LoopFieldNames {
   critiqueFinal: string;
 }
 
-function writeLoop(fields: ItemRecord, outcome: LoopOutcome, names: LoopFieldNames): void {
+function writeLoop(fields: ItemRecord, outcome: LoopOutcome, names: LoopFieldNames, unscoredMessage: string): void {
   fields[names.count] = outcome.iterations.length;
   fields[names.final] = outcome.final;
   for (const { k, critique, refinement } of outcome.iterations) {
@@ -242,7 +245,7 @@ function writeLoop(fields: ItemRecord, outcome: LoopOutcome, names: LoopFieldNam
       fields[`${names.refined}${k}`] = refinement.text;
       fields[`${names.refined}${k}_prompt`] = refinement.messages;
     } else if (critique.score === null) {
-      fields[`${names.error}${k}`] = UNSCORED_MESSAGE;
+      fields[`${names.error}${k}`] = unscoredMessage;
     }
   }
   const last = outcome.iterations.at(-1);
