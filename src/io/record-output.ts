@@ -1,0 +1,117 @@
+/**
+ * The output JSONL of a run, written so that every finished item appears exactly once even after a
+ * kill -9 at any moment and a re-run. The file itself is the source of truth for "done": opening it
+ * reads the ids already written and cuts off a last line that a crash left incomplete. Each record
+ * goes out in a single append, so a record is either wholly in the file or not at all.
+ */
+import { closeSync, createReadStream, existsSync, fdatasyncSync, ftruncateSync, mkdirSync, openSync, statSync, writeSync } from "node:fs";
+import { dirname } from "node:path";
+import { createInterface } from "node:readline";
+import { InputError } from "../errors/errors.ts";
+
+export interface OpenedOutput {
+  output: RecordOutput;
+  /** Ids of the records already in the file. */
+  done: Set<string>;
+  /** Bytes of an incomplete last line that were cut off (0 when the file ended cleanly). */
+  truncatedBytes: number;
+}
+
+export class RecordOutput {
+  readonly file: string;
+  private fd: number | undefined;
+  private unsynced = 0;
+
+  private constructor(file: string, fd: number) {
+    this.file = file;
+    this.fd = fd;
+  }
+
+  /** Opens (or creates) the output for appending, after reading which ids it holds. */
+  static async open(file: string, idField: string): Promise<OpenedOutput> {
+    mkdirSync(dirname(file), { recursive: true });
+    const done = new Set<string>();
+    let validBytes = 0;
+    if (existsSync(file)) {
+      validBytes = await scanRecords(file, idField, done);
+      const size = statSync(file).size;
+      const fd = openSync(file, "r+");
+      if (validBytes < size) {
+        ftruncateSync(fd, validBytes);
+        fdatasyncSync(fd);
+      }
+      closeSync(fd);
+      const output = new RecordOutput(file, openSync(file, "a"));
+      return { output, done, truncatedBytes: size - validBytes };
+    }
+    return { output: new RecordOutput(file, openSync(file, "a")), done, truncatedBytes: 0 };
+  }
+
+  /** Appends one record as one write. Synced to disk every `syncEvery` records and on close. */
+  append(record: unknown, syncEvery = 64): void {
+    if (this.fd === undefined) throw new Error(`${this.file} is closed`);
+    const bytes = Buffer.from(`${JSON.stringify(record)}\n`, "utf8");
+    let written = 0;
+    while (written < bytes.length) written += writeSync(this.fd, bytes, written, bytes.length - written);
+    if (++this.unsynced >= syncEvery) this.sync();
+  }
+
+  sync(): void {
+    if (this.fd !== undefined && this.unsynced > 0) {
+      fdatasyncSync(this.fd);
+      this.unsynced = 0;
+    }
+  }
+
+  close(): void {
+    if (this.fd === undefined) return;
+    this.sync();
+    closeSync(this.fd);
+    this.fd = undefined;
+  }
+}
+
+/**
+ * Reads complete lines and collects their ids; returns the byte length of the valid prefix. A last
+ * line without its newline, or a last line that is not a record, is the remains of a crash and is
+ * left out. A broken line followed by more records means the file was edited by hand: that is an
+ * error, not something to cut off silently. (Offsets assume LF line ends, which spri writes.)
+ */
+async function scanRecords(file: string, idField: string, done: Set<string>): Promise<number> {
+  const size = statSync(file).size;
+  const lines = createInterface({ input: createReadStream(file, "utf8"), crlfDelay: Infinity });
+  let offset = 0;
+  let valid = 0;
+  let lineNo = 0;
+  let broken: { line: number; message: string } | undefined;
+  for await (const line of lines) {
+    lineNo++;
+    const end = offset + Buffer.byteLength(line, "utf8") + 1;
+    if (end > size) break;
+    if (broken) {
+      throw new InputError(`the output file has a broken record: ${broken.message}`, {
+        file,
+        line: broken.line,
+        hint: "fix or delete that line (or write to a new --output), then re-run",
+      });
+    }
+    if (line.trim() !== "") {
+      const id = recordId(line, idField);
+      if (typeof id === "string") done.add(id);
+      else broken = { line: lineNo, message: id.message };
+    }
+    if (!broken) valid = end;
+    offset = end;
+  }
+  return valid;
+}
+
+function recordId(line: string, idField: string): string | Error {
+  try {
+    const record = JSON.parse(line) as Record<string, unknown>;
+    const id = record[idField];
+    return id === undefined || id === null ? new Error(`the record has no "${idField}" field`) : String(id);
+  } catch (error) {
+    return error as Error;
+  }
+}
