@@ -1,0 +1,218 @@
+/**
+ * The call cache: model answers keyed by a canonical hash of the full request, so re-running a
+ * command pays only for calls it has not made before. `CachedModel` puts any `LanguageModel` behind
+ * a cache; the SQLite cache lives in the run store's database (`SqliteStore.cache`).
+ */
+import { ModelError } from "../errors/errors.ts";
+import type {
+  ChatMessage,
+  GenerateRequest,
+  GenerateResult,
+  LanguageModel,
+  OutputSchema,
+  SamplingOptions,
+} from "../models/language-model.ts";
+import { canonicalHash } from "./canonical.ts";
+
+/** Everything that decides a model's answer; nothing else (no signal, timeout or credentials). */
+export interface RequestKeyParts {
+  /** `LanguageModel.id`: endpoint + model, never a key. */
+  endpoint: string;
+  /** `LanguageModel.modelId`. */
+  model: string;
+  messages: readonly ChatMessage[];
+  sampling?: SamplingOptions;
+  schema?: OutputSchema;
+  /** Version of the prompt templates that produced the messages; bump it to invalidate answers. */
+  templateVersion?: string;
+  /** Deliberate repeats of a request; absent counts as 0. */
+  sampleIndex?: number;
+}
+
+/** Version of the key format itself; changing how keys are built must change it. */
+const KEY_FORMAT = 1;
+
+/**
+ * sha256 (hex) of the canonical JSON of the request: object keys sorted recursively, undefined
+ * fields dropped, so equivalent requests hash equally whatever their key order. An absent sampling
+ * equals `{}`, an absent `sampleIndex` equals 0. Message and stop-sequence order matter.
+ */
+export function requestKey(parts: RequestKeyParts): string {
+  return canonicalHash({
+    v: KEY_FORMAT,
+    endpoint: parts.endpoint,
+    model: parts.model,
+    messages: parts.messages,
+    sampling: parts.sampling ?? {},
+    schema: parts.schema ? { name: parts.schema.name, schema: parts.schema.schema } : null,
+    templateVersion: parts.templateVersion ?? null,
+    sampleIndex: parts.sampleIndex ?? 0,
+  });
+}
+
+/** Stored beside a cached answer, for inspection; not part of the key. */
+export interface CacheEntryMeta {
+  endpoint: string;
+  modelId: string;
+  templateVersion?: string;
+}
+
+export interface CallCache {
+  /** The stored answer for `key` (without `cached` set), or undefined. */
+  get(key: string): Promise<GenerateResult | undefined>;
+  /** Stores (or overwrites) the answer for `key`: text, finish reason, usage, latency, model. */
+  put(key: string, result: GenerateResult, meta: CacheEntryMeta): Promise<void>;
+}
+
+/** A cache in memory, for tests and one-process use. */
+export class MemoryCallCache implements CallCache {
+  readonly entries = new Map<string, { result: GenerateResult; meta: CacheEntryMeta }>();
+
+  async get(key: string): Promise<GenerateResult | undefined> {
+    const entry = this.entries.get(key);
+    return entry ? { ...entry.result } : undefined;
+  }
+
+  async put(key: string, result: GenerateResult, meta: CacheEntryMeta): Promise<void> {
+    const { cached: _cached, ...stored } = result;
+    this.entries.set(key, { result: { ...stored, usage: { ...result.usage } }, meta: { ...meta } });
+  }
+}
+
+/**
+ * - `use`: answer from the cache when it can, otherwise call the model and store its answer.
+ * - `refresh`: always call the model and overwrite the stored answer.
+ * - `off`: pass every call through; the cache is neither read nor written.
+ */
+export type CacheMode = "use" | "refresh" | "off";
+
+export interface CachedModelOptions {
+  mode?: CacheMode;
+  /** Goes into every key (see `RequestKeyParts.templateVersion`). */
+  templateVersion?: string;
+}
+
+interface InFlight {
+  promise: Promise<GenerateResult>;
+  signal?: AbortSignal;
+}
+
+/**
+ * A `LanguageModel` behind a `CallCache`, with the inner model's `id`, `modelId` and capabilities.
+ *
+ * - A cache hit returns the stored answer with `cached: true` and `latencyMs: 0` (no backend call
+ *   was made; the original latency stays in the cache), without calling the inner model.
+ * - Only successful answers are stored (whatever their finish reason); errors never are, so a failed
+ *   call is tried again next time.
+ * - In `use` mode identical requests in flight at once are coalesced: the first calls the model, the
+ *   others wait for its answer and get it with `cached: true`, `latencyMs: 0` (they paid nothing).
+ *   They share its error too, except when the first was aborted by its own signal: then a waiter
+ *   whose signal is still live makes the call itself. A waiter's own signal aborts its wait.
+ * - Cache read or write failures reject the call (the store is broken; the run should stop).
+ */
+export class CachedModel implements LanguageModel {
+  readonly id: string;
+  readonly modelId: string;
+  readonly capabilities;
+  readonly inner: LanguageModel;
+  readonly cache: CallCache;
+  readonly mode: CacheMode;
+  readonly templateVersion?: string;
+  private readonly inFlight = new Map<string, InFlight>();
+
+  constructor(inner: LanguageModel, cache: CallCache, options: CachedModelOptions = {}) {
+    this.inner = inner;
+    this.cache = cache;
+    this.mode = options.mode ?? "use";
+    this.templateVersion = options.templateVersion;
+    this.id = inner.id;
+    this.modelId = inner.modelId;
+    this.capabilities = inner.capabilities;
+  }
+
+  /** The cache key this model uses for `request`. */
+  keyOf(request: GenerateRequest): string {
+    return requestKey({
+      endpoint: this.inner.id,
+      model: this.inner.modelId,
+      messages: request.messages,
+      sampling: request.sampling,
+      schema: request.schema,
+      templateVersion: this.templateVersion,
+      sampleIndex: request.sampleIndex,
+    });
+  }
+
+  async generate(request: GenerateRequest): Promise<GenerateResult> {
+    if (this.mode === "off") return this.inner.generate(request);
+    const key = this.keyOf(request);
+    if (this.mode === "refresh") return this.callAndStore(key, request);
+
+    const pending = this.inFlight.get(key);
+    if (pending) return this.follow(pending, request);
+    const promise = this.lookupOrCall(key, request);
+    const entry: InFlight = { promise, signal: request.signal };
+    this.inFlight.set(key, entry);
+    const settle = () => {
+      if (this.inFlight.get(key) === entry) this.inFlight.delete(key);
+    };
+    promise.then(settle, settle);
+    return promise;
+  }
+
+  async close(): Promise<void> {
+    await this.inner.close?.();
+  }
+
+  private async lookupOrCall(key: string, request: GenerateRequest): Promise<GenerateResult> {
+    const hit = await this.cache.get(key);
+    if (hit) return { ...hit, latencyMs: 0, cached: true };
+    return this.callAndStore(key, request);
+  }
+
+  private async callAndStore(key: string, request: GenerateRequest): Promise<GenerateResult> {
+    const result = await this.inner.generate(request);
+    await this.cache.put(key, result, {
+      endpoint: this.inner.id,
+      modelId: this.inner.modelId,
+      templateVersion: this.templateVersion,
+    });
+    return result;
+  }
+
+  private async follow(leader: InFlight, request: GenerateRequest): Promise<GenerateResult> {
+    try {
+      const result = await untilAborted(leader.promise, request.signal, this.inner.id);
+      return { ...result, usage: { ...result.usage }, latencyMs: 0, cached: true };
+    } catch (error) {
+      if (leader.signal?.aborted && !request.signal?.aborted) return this.generate(request);
+      throw error;
+    }
+  }
+}
+
+/** `promise`, or a ModelError(aborted) as soon as `signal` aborts, whichever comes first. */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined, endpoint: string): Promise<T> {
+  if (!signal) return promise;
+  const aborted = () =>
+    new ModelError(`call to ${endpoint} was aborted while waiting for an identical call`, {
+      kind: "aborted",
+      endpoint,
+      cause: signal.reason,
+    });
+  if (signal.aborted) return Promise.reject(aborted());
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(aborted());
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(error);
+      },
+    );
+  });
+}
