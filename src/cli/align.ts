@@ -17,7 +17,7 @@ export function alignCommand(program: Command): void {
     .option("--json", "print one JSON object (the record and every call) instead of text");
   addSettingFlags(command, [
     "task", "baseModel", "baseUrl", "baseProvider", "criticModel", "criticUrl", "criticProvider",
-    "threshold", "maxCritiques", "temperature", "topP", "topK", "maxTokens", "seed", "timeout",
+    "threshold", "maxCritiques", "temperature", "topP", "topK", "maxNewTokens", "seed", "timeout",
     "compat", "onUnscored", "unscoredRetries", "prompts", "seeds", "structuredOutput", "model",
   ]);
   command.addHelpText("after", ENVIRONMENT_HELP);

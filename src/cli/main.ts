@@ -2,6 +2,7 @@
 import { Command, CommanderError } from "commander";
 import { isSpriError } from "../errors/errors.ts";
 import { alignCommand } from "./align.ts";
+import { exportCommand } from "./export.ts";
 import { runCommand } from "./run.ts";
 
 export function buildProgram(): Command {
@@ -11,6 +12,7 @@ export function buildProgram(): Command {
     .showHelpAfterError("(run with --help for usage)");
   alignCommand(program);
   runCommand(program);
+  exportCommand(program);
   return program;
 }
 
@@ -19,7 +21,8 @@ export async function main(argv: string[] = process.argv): Promise<number> {
   program.exitOverride();
   try {
     await program.parseAsync(argv);
-    return 0;
+    // Commands report partial failure (e.g. rejected items) through process.exitCode.
+    return typeof process.exitCode === "number" ? process.exitCode : 0;
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode;
     if (isSpriError(error)) {

@@ -21,7 +21,7 @@ interface SettingSpec {
 }
 
 export const SETTINGS = {
-  task: { kind: "string", env: "SPRI_TASK", default: "sft", help: "task preset: sft, reappraisal or rubric" },
+  task: { kind: "string", env: "SPRI_TASK", default: "sft", help: "task preset: sft, reappraisal, rubric, or an SFT baseline (baseline-direct, baseline-self-instruct, baseline-self-align, baseline-self-refine, baseline-seed-principles)" },
   baseModel: { kind: "string", env: "SPRI_BASE_MODEL", help: "base model id (writes principles and responses); a .gguf path or hf: URI runs in-process" },
   baseUrl: { kind: "string", env: "SPRI_BASE_URL", help: "OpenAI-compatible base URL of the base model (default OPENAI_BASE_URL, else OpenAI)" },
   baseProvider: { kind: "string", env: "SPRI_BASE_PROVIDER", help: "openai-compatible, anthropic or llama-cpp (inferred when omitted)" },
@@ -35,7 +35,7 @@ export const SETTINGS = {
   temperature: { kind: "number", env: "SPRI_TEMPERATURE", default: 0.7, help: "sampling temperature (paper: 0.7)" },
   topP: { kind: "number", env: "SPRI_TOP_P", default: 0.95, help: "nucleus sampling top-p (paper: 0.95)" },
   topK: { kind: "integer", env: "SPRI_TOP_K", default: 50, help: "top-k, sent where the backend accepts it (paper: 50)" },
-  maxTokens: { kind: "integer", env: "SPRI_MAX_TOKENS", default: 2048, help: "most new tokens per call (paper: 2048)" },
+  maxNewTokens: { kind: "integer", env: "SPRI_MAX_NEW_TOKENS", default: 2048, help: "most new tokens per call (paper: 2048)" },
   seed: { kind: "integer", env: "SPRI_SEED", help: "sampling seed sent to backends that accept one" },
   timeout: { kind: "number", env: "SPRI_TIMEOUT", default: 600, help: "per-call timeout in seconds" },
   compat: { kind: "string", env: "SPRI_COMPAT", default: "default", help: "default, or reference to reproduce the paper's code (see docs/compat.md)" },
@@ -45,6 +45,15 @@ export const SETTINGS = {
   seeds: { kind: "string", env: "SPRI_SEEDS", help: "seed examples (JSONL) shown as few-shot when writing principles" },
   seedsPerDomain: { kind: "boolean", env: "SPRI_SEEDS_PER_DOMAIN", default: false, help: "only show seeds whose domain matches the item's" },
   concurrency: { kind: "integer", env: "SPRI_CONCURRENCY", default: 4, help: "items processed at once (1: one at a time, in input order)" },
+  maxTokens: { kind: "integer", env: "SPRI_MAX_TOKENS", help: "token budget of a run (input + output, cache hits free): stop cleanly when spent" },
+  maxCost: { kind: "number", env: "SPRI_MAX_COST", help: "cost budget of a run in USD: stop cleanly when spent" },
+  prices: { kind: "string", env: "SPRI_PRICES", help: "JSON price table {model: {input, output}} in USD per million tokens, over the built-in one" },
+  cache: { kind: "string", env: "SPRI_CACHE", default: "use", help: "call cache: use, refresh (call again and overwrite) or off (--no-cache, --refresh)" },
+  store: { kind: "string", env: "SPRI_STORE", default: "spri.db", help: "run store and call cache (SQLite file)" },
+  rejects: { kind: "string", env: "SPRI_REJECTS", help: "where failed items go (default <output>.rejects.jsonl)" },
+  maxTries: { kind: "integer", env: "SPRI_MAX_TRIES", default: 6, help: "tries per model call on 429, 5xx, resets and timeouts before the item fails" },
+  retryDelay: { kind: "number", env: "SPRI_RETRY_DELAY", default: 1, help: "seconds before the first retry; later ones back off exponentially with jitter" },
+  progressInterval: { kind: "number", env: "SPRI_PROGRESS_INTERVAL", default: 10, help: "seconds between JSON progress lines when stderr is not a terminal" },
   structuredOutput: { kind: "boolean", env: "SPRI_STRUCTURED_OUTPUT", help: "the OpenAI-compatible server enforces JSON schemas (default: only on OpenAI)" },
   model: { kind: "string", env: "SPRI_MODEL", help: "local GGUF model (path or hf: URI) used when no other model is configured" },
 } as const satisfies Record<string, SettingSpec>;

@@ -1,15 +1,52 @@
 /**
- * Reading input items. JSON Lines are streamed line by line; a `.json` file holds one array (or one
- * object). Each item comes with its 1-based line (JSONL) or index (JSON) for error messages.
+ * Reading input items, streamed: nothing here holds more than one item (JSONL, JSON, CSV) or one
+ * Parquet row group in memory, so inputs of any length run in bounded memory.
+ *
+ * Formats, chosen by extension unless `format` says otherwise:
+ * - `.jsonl` / `.ndjson` / anything else: JSON Lines, read line by line;
+ * - `.json`: one array whose elements stream one at a time (stream-json), or one object (one item);
+ * - `.csv` / `.tsv`: a header row names the fields; every value is a string;
+ * - `.parquet`: read one row group at a time (hyparquet); BigInt becomes a number when it is a safe
+ *   integer and a decimal string otherwise, dates become ISO strings, bytes become base64.
+ *
+ * Each item comes with `line`: the 1-based line in a JSONL file, the line a CSV record starts on, or
+ * the 1-based position in a JSON array or Parquet file.
  */
-import { createReadStream, existsSync, readFileSync, statSync } from "node:fs";
+import { createReadStream, existsSync, statSync } from "node:fs";
 import { createInterface } from "node:readline";
+import { parse as parseCsv, type CsvError } from "csv-parse";
+import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } from "hyparquet";
+import Assembler from "stream-json/assembler.js";
+import { parseFile } from "stream-json/file/parser.js";
+import { verifyFile } from "stream-json/file/verifier.js";
 import { InputError } from "../errors/errors.ts";
 
+export type InputFormat = "jsonl" | "json" | "csv" | "tsv" | "parquet";
+export const INPUT_FORMATS: readonly InputFormat[] = ["jsonl", "json", "csv", "tsv", "parquet"];
+
 export interface InputRow {
-  /** 1-based line number in a JSONL file, or 1-based position in a JSON array. */
+  /** 1-based line number (JSONL; CSV: the line the record starts on), or 1-based position (JSON, Parquet). */
   line: number;
   value: unknown;
+  error?: undefined;
+}
+
+/** A JSONL line that is not JSON, yielded (not thrown) with `onMalformed: "yield"`. */
+export interface MalformedRow {
+  line: number;
+  error: InputError;
+  value?: undefined;
+}
+
+export interface ReadInputOptions {
+  /** Overrides the format inferred from the extension. */
+  format?: InputFormat;
+  /**
+   * What a malformed JSONL line does: `"throw"` (default) ends the stream with an InputError;
+   * `"yield"` hands it over as `{ line, error }` and reads on. Other formats cannot recover from a
+   * syntax error and always throw.
+   */
+  onMalformed?: "throw" | "yield";
 }
 
 export function checkInputFile(file: string): void {
@@ -17,39 +54,298 @@ export function checkInputFile(file: string): void {
   if (!statSync(file).isFile()) throw new InputError("input path is not a file", { file });
 }
 
-export async function* readInputRows(file: string): AsyncGenerator<InputRow> {
+/** The format a file's extension implies: `.json`, `.csv`, `.tsv`, `.parquet`, else JSON Lines. */
+export function inputFormatOf(file: string): InputFormat {
+  const lower = file.toLowerCase();
+  if (lower.endsWith(".json")) return "json";
+  if (lower.endsWith(".csv")) return "csv";
+  if (lower.endsWith(".tsv") || lower.endsWith(".tab")) return "tsv";
+  if (lower.endsWith(".parquet") || lower.endsWith(".pq")) return "parquet";
+  return "jsonl";
+}
+
+/** Checks a user-given format name. */
+export function parseInputFormat(value: string): InputFormat {
+  const format = value.toLowerCase() === "ndjson" ? "jsonl" : value.toLowerCase();
+  if ((INPUT_FORMATS as readonly string[]).includes(format)) return format as InputFormat;
+  throw new InputError(`unknown input format "${value}"`, { field: "format", hint: `use one of ${INPUT_FORMATS.join(", ")}` });
+}
+
+export function readInputRows(file: string, options?: ReadInputOptions & { onMalformed?: "throw" }): AsyncGenerator<InputRow>;
+export function readInputRows(file: string, options: ReadInputOptions): AsyncGenerator<InputRow | MalformedRow>;
+export async function* readInputRows(file: string, options: ReadInputOptions = {}): AsyncGenerator<InputRow | MalformedRow> {
   checkInputFile(file);
-  if (file.endsWith(".json")) {
-    yield* readJsonArray(file);
-    return;
+  switch (options.format ?? inputFormatOf(file)) {
+    case "json":
+      yield* readJson(file);
+      return;
+    case "csv":
+      yield* readCsv(file, ",");
+      return;
+    case "tsv":
+      yield* readCsv(file, "\t");
+      return;
+    case "parquet":
+      yield* readParquet(file);
+      return;
+    default:
+      yield* readJsonl(file, options.onMalformed ?? "throw");
   }
-  const lines = createInterface({ input: createReadStream(file, "utf8"), crlfDelay: Infinity });
+}
+
+/**
+ * How many items the file holds, streamed like the reader (Parquet: from its footer alone). JSONL
+ * counts non-blank lines, malformed ones included.
+ */
+export async function countInputRows(file: string, options: Pick<ReadInputOptions, "format"> = {}): Promise<number> {
+  checkInputFile(file);
+  const format = options.format ?? inputFormatOf(file);
+  if (format === "parquet") {
+    const metadata = await parquetMetadataAsync(await asyncBufferFromFile(file)).catch((error: unknown) => {
+      throw parquetError(file, error);
+    });
+    return Number(metadata.num_rows);
+  }
+  if (format === "jsonl") {
+    let count = 0;
+    for await (const text of createInterface({ input: createReadStream(file, "utf8"), crlfDelay: Infinity })) {
+      if (text.trim() !== "") count++;
+    }
+    return count;
+  }
+  if (format === "json") return countJson(file);
+  let count = 0;
+  for await (const _row of readCsv(file, format === "tsv" ? "\t" : ",")) count++;
+  return count;
+}
+
+// ---- JSON Lines ---------------------------------------------------------------------------------
+
+async function* readJsonl(file: string, onMalformed: "throw" | "yield"): AsyncGenerator<InputRow | MalformedRow> {
+  const input = createReadStream(file, "utf8");
+  const lines = createInterface({ input, crlfDelay: Infinity });
+  try {
+    yield* jsonlLines(file, lines, onMalformed);
+  } finally {
+    // A consumer that stops early must not leave the file open.
+    lines.close();
+    input.destroy();
+  }
+}
+
+async function* jsonlLines(file: string, lines: AsyncIterable<string>, onMalformed: "throw" | "yield"): AsyncGenerator<InputRow | MalformedRow> {
   let line = 0;
-  for await (const text of lines) {
+  for await (let text of lines) {
     line++;
+    if (line === 1 && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
     if (text.trim() === "") continue;
     let value: unknown;
     try {
       value = JSON.parse(text);
     } catch (error) {
-      throw new InputError(`malformed JSON: ${(error as Error).message}`, {
+      const malformed = new InputError(`malformed JSON: ${(error as Error).message}`, {
         file,
         line,
         cause: error,
         hint: "fix or remove the line; JSON Lines need one complete object per line",
       });
+      if (onMalformed === "throw") throw malformed;
+      yield { line, error: malformed };
+      continue;
     }
     yield { line, value };
   }
 }
 
-function* readJsonArray(file: string): Generator<InputRow> {
-  let value: unknown;
+// ---- JSON (one array, or one object) ------------------------------------------------------------
+
+type JsonToken = { name: string; value?: unknown };
+
+function jsonTokens(file: string): AsyncGenerator<JsonToken> {
+  // Packed values only: whole keys, strings and numbers, no chunk tokens.
+  return parseFile({ streamValues: false })(file) as AsyncGenerator<JsonToken>;
+}
+
+async function* readJson(file: string): AsyncGenerator<InputRow> {
+  const assembler = new Assembler();
+  let mode: "start" | "array" | "single" | "end" = "start";
+  let position = 0;
   try {
-    value = JSON.parse(readFileSync(file, "utf8"));
+    for await (const token of jsonTokens(file)) {
+      if (mode === "start") {
+        if (token.name === "startArray") {
+          mode = "array";
+          continue;
+        }
+        mode = "single";
+      }
+      if (mode === "array" && assembler.done && token.name === "endArray") {
+        mode = "end";
+        continue;
+      }
+      assembler.consume(token as Parameters<Assembler["consume"]>[0]);
+      if (assembler.done) {
+        position++;
+        yield { line: position, value: assembler.current };
+        if (mode === "single") mode = "end";
+      }
+    }
   } catch (error) {
-    throw new InputError(`malformed JSON: ${(error as Error).message}`, { file, cause: error, hint: "a .json input holds one array of objects; use .jsonl for one object per line" });
+    if (error instanceof InputError) throw error;
+    throw await jsonError(file, error);
   }
-  const items = Array.isArray(value) ? value : [value];
-  for (let i = 0; i < items.length; i++) yield { line: i + 1, value: items[i] };
+  if (mode === "start") {
+    throw new InputError("the JSON file is empty", { file, hint: "a .json input holds one array of objects" });
+  }
+}
+
+async function countJson(file: string): Promise<number> {
+  let depth = 0;
+  let count = 0;
+  let topArray: boolean | undefined;
+  try {
+    for await (const token of jsonTokens(file)) {
+      const name = token.name;
+      if (topArray === undefined) {
+        topArray = name === "startArray";
+        if (!topArray) return 1;
+        depth = 1;
+        continue;
+      }
+      if (name === "startObject" || name === "startArray") {
+        if (depth === 1) count++;
+        depth++;
+      } else if (name === "endObject" || name === "endArray") {
+        depth--;
+      } else if (depth === 1 && name !== "keyValue") {
+        count++;
+      }
+    }
+  } catch (error) {
+    throw await jsonError(file, error);
+  }
+  return count;
+}
+
+/** A parse error as an InputError; the tokenizer does not say where, so the verifier is asked. */
+async function jsonError(file: string, error: unknown): Promise<InputError> {
+  let line: number | undefined;
+  let where = "";
+  try {
+    await verifyFile(file);
+  } catch (verified) {
+    const detail = verified as { line?: unknown; pos?: unknown };
+    if (typeof detail.line === "number") line = detail.line;
+    if (typeof detail.pos === "number") where = ` (column ${detail.pos})`;
+  }
+  return new InputError(`malformed JSON${where}: ${(error as Error).message}`, {
+    file,
+    line,
+    cause: error,
+    hint: "a .json input holds one array of objects; use .jsonl for one object per line",
+  });
+}
+
+// ---- CSV / TSV ----------------------------------------------------------------------------------
+
+async function* readCsv(file: string, delimiter: string): AsyncGenerator<InputRow> {
+  const source = createReadStream(file);
+  const parser = source.pipe(
+    parseCsv({
+      delimiter,
+      columns: (header: string[]) => header.map((name) => name.trim()),
+      bom: true,
+      info: true,
+      raw: true,
+      skip_empty_lines: true,
+      relax_quotes: delimiter === "\t",
+    }),
+  );
+  // The header is taken to be line 1; each record's raw text (skipped blank lines, the record, its
+  // line break) tells where the next one starts.
+  let nextLine = 2;
+  try {
+    for await (const chunk of parser as AsyncIterable<{ record: Record<string, string>; raw: string }>) {
+      const leading = /^(?:\r\n|\r|\n)*/.exec(chunk.raw)?.[0] ?? "";
+      const line = nextLine + countBreaks(leading);
+      nextLine += countBreaks(chunk.raw);
+      yield { line, value: chunk.record };
+    }
+  } catch (error) {
+    const csv = error as CsvError & { lines?: number };
+    throw new InputError(`malformed ${delimiter === "\t" ? "TSV" : "CSV"}: ${csv.message}`, {
+      file,
+      line: typeof csv.lines === "number" ? csv.lines : undefined,
+      cause: error,
+      hint: "every row needs as many fields as the header, with quotes closed",
+    });
+  } finally {
+    parser.destroy();
+    source.destroy();
+  }
+}
+
+function countBreaks(text: string): number {
+  let count = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 10) count++;
+    else if (c === 13) {
+      count++;
+      if (text.charCodeAt(i + 1) === 10) i++;
+    }
+  }
+  return count;
+}
+
+// ---- Parquet ------------------------------------------------------------------------------------
+
+async function* readParquet(file: string): AsyncGenerator<InputRow> {
+  let position = 0;
+  const buffer = await asyncBufferFromFile(file);
+  const metadata = await parquetMetadataAsync(buffer).catch((error: unknown) => {
+    throw parquetError(file, error);
+  });
+  let rowStart = 0;
+  for (const group of metadata.row_groups) {
+    const rowEnd = rowStart + Number(group.num_rows);
+    if (rowEnd > rowStart) {
+      let rows: Record<string, unknown>[];
+      try {
+        rows = await parquetReadObjects({ file: buffer, metadata, rowStart, rowEnd });
+      } catch (error) {
+        throw parquetError(file, error, position);
+      }
+      for (const row of rows) {
+        position++;
+        yield { line: position, value: plainValue(row) };
+      }
+    }
+    rowStart = rowEnd;
+  }
+}
+
+function parquetError(file: string, error: unknown, rowsRead?: number): InputError {
+  const after = rowsRead ? ` after row ${rowsRead}` : "";
+  return new InputError(`unreadable Parquet${after}: ${(error as Error).message}`, {
+    file,
+    cause: error,
+    hint: "check that the file is a complete Parquet file (or pass the right format)",
+  });
+}
+
+/** Parquet values as JSON-ready values: safe BigInt → number (else string), Date → ISO, bytes → base64. */
+export function plainValue(value: unknown): unknown {
+  if (typeof value === "bigint") {
+    return value >= BigInt(Number.MIN_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value.toString();
+  }
+  if (value === null || typeof value !== "object") return value;
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? null : value.toISOString();
+  if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString("base64");
+  if (ArrayBuffer.isView(value)) return Array.from(value as unknown as ArrayLike<unknown>, plainValue);
+  if (Array.isArray(value)) return value.map(plainValue);
+  if (value instanceof Map) return Object.fromEntries(Array.from(value, ([k, v]) => [String(k), plainValue(v)]));
+  const out: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(value)) out[key] = plainValue(v);
+  return out;
 }

@@ -1,10 +1,13 @@
 /**
  * The output JSONL of a run, written so that every finished item appears exactly once even after a
- * kill -9 at any moment and a re-run. The file itself is the source of truth for "done": opening it
- * reads the ids already written and cuts off a last line that a crash left incomplete. Each record
- * goes out in a single append, so a record is either wholly in the file or not at all.
+ * kill -9 at any moment and a re-run. While a run works, records go to `<file>.partial`, which only
+ * becomes `<file>` when the run has been through its whole input, so an unfinished output never looks
+ * complete. The partial file is the source of truth for "done": opening it reads the ids already
+ * written and cuts off a last line that a crash left incomplete. Each record goes out in a single
+ * append, so a record is either wholly in the file or not at all. Re-running a finished run turns
+ * `<file>` back into the working file and appends what earlier runs could not do.
  */
-import { closeSync, createReadStream, existsSync, fdatasyncSync, ftruncateSync, mkdirSync, openSync, statSync, writeSync } from "node:fs";
+import { closeSync, createReadStream, existsSync, fdatasyncSync, ftruncateSync, mkdirSync, openSync, renameSync, statSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
 import { createInterface } from "node:readline";
 import { InputError } from "../errors/errors.ts";
@@ -19,32 +22,43 @@ export interface OpenedOutput {
 
 export class RecordOutput {
   readonly file: string;
+  readonly partial: string;
   private fd: number | undefined;
   private unsynced = 0;
 
   private constructor(file: string, fd: number) {
     this.file = file;
+    this.partial = partialPath(file);
     this.fd = fd;
   }
 
-  /** Opens (or creates) the output for appending, after reading which ids it holds. */
+  /** Opens (or creates) the working file for appending, after reading which ids it holds. */
   static async open(file: string, idField: string): Promise<OpenedOutput> {
     mkdirSync(dirname(file), { recursive: true });
+    const partial = partialPath(file);
+    if (!existsSync(partial) && existsSync(file)) renameSync(file, partial);
     const done = new Set<string>();
-    let validBytes = 0;
-    if (existsSync(file)) {
-      validBytes = await scanRecords(file, idField, done);
-      const size = statSync(file).size;
-      const fd = openSync(file, "r+");
+    let truncatedBytes = 0;
+    if (existsSync(partial)) {
+      const validBytes = await scanRecords(partial, idField, done);
+      const size = statSync(partial).size;
       if (validBytes < size) {
+        const fd = openSync(partial, "r+");
         ftruncateSync(fd, validBytes);
         fdatasyncSync(fd);
+        closeSync(fd);
       }
-      closeSync(fd);
-      const output = new RecordOutput(file, openSync(file, "a"));
-      return { output, done, truncatedBytes: size - validBytes };
+      truncatedBytes = size - validBytes;
     }
-    return { output: new RecordOutput(file, openSync(file, "a")), done, truncatedBytes: 0 };
+    return { output: new RecordOutput(file, openSync(partial, "a")), done, truncatedBytes };
+  }
+
+  /** The ids an output already holds, read without changing anything (for dry runs). */
+  static async readDone(file: string, idField: string): Promise<Set<string>> {
+    const done = new Set<string>();
+    const path = existsSync(partialPath(file)) ? partialPath(file) : file;
+    if (existsSync(path)) await scanRecords(path, idField, done);
+    return done;
   }
 
   /** Appends one record as one write. Synced to disk every `syncEvery` records and on close. */
@@ -63,12 +77,24 @@ export class RecordOutput {
     }
   }
 
+  /** Flushes and leaves the working file for the next run to resume. */
   close(): void {
     if (this.fd === undefined) return;
+    this.unsynced = Math.max(this.unsynced, 1);
     this.sync();
     closeSync(this.fd);
     this.fd = undefined;
   }
+
+  /** Closes and gives the output its real name: the run has been through its whole input. */
+  commit(): void {
+    this.close();
+    renameSync(this.partial, this.file);
+  }
+}
+
+export function partialPath(file: string): string {
+  return `${file}.partial`;
 }
 
 /**

@@ -24,6 +24,12 @@ export interface CompatOptions {
   gptSampling: "configured" | "api-defaults";
   /** Ask constrained critics for JSON. The reference reads free text only. */
   criticOutput: "auto" | "text";
+  /**
+   * Task 3 self-refine baseline: the reference's feedback step always shows the turn-0 response
+   * (it reads `self-refine_response-[turn_t]` before turn t exists), while each refinement starts
+   * from turn t-1. Off: every feedback judges the latest response, the one then refined.
+   */
+  selfRefineFeedbackOnTurn0: boolean;
 }
 
 export const DEFAULT_COMPAT: Readonly<CompatOptions> = Object.freeze({
@@ -34,6 +40,7 @@ export const DEFAULT_COMPAT: Readonly<CompatOptions> = Object.freeze({
   refinementContext: "full",
   gptSampling: "configured",
   criticOutput: "auto",
+  selfRefineFeedbackOnTurn0: false,
 });
 
 export const REFERENCE_COMPAT: Readonly<CompatOptions> = Object.freeze({
@@ -44,6 +51,7 @@ export const REFERENCE_COMPAT: Readonly<CompatOptions> = Object.freeze({
   refinementContext: "reference",
   gptSampling: "api-defaults",
   criticOutput: "text",
+  selfRefineFeedbackOnTurn0: true,
 });
 
 export type CompatPreset = "default" | "reference";

@@ -137,3 +137,11 @@ describe("runSpri", () => {
     assert.match(calls[0]!, /no rule matches/);
   });
 });
+
+test("a request repeated within an item asks for a new sample (sampleIndex), so caches keep them apart", async () => {
+  const base = new ScriptedModel({ modelId: "b", rules: [{ when: "GEN", reply: "p" }, { when: "REF-P", reply: "p" }, { when: "INIT", reply: "r" }] });
+  const critic = new ScriptedModel({ modelId: "c", rules: [{ when: "CRIT-P", reply: ["[RESULT] 2", "[RESULT] 5"] }, { when: "CRIT-R", reply: "[RESULT] 5" }] });
+  await runSpri(steps, { base, critic }, DEFAULT_SETTINGS, { itemId: "x" });
+  // The refinement reproduced the principles, so the second critique repeats the first request.
+  assert.deepEqual(critic.requests.map((r) => r.sampleIndex), [0, 1, 0]);
+});

@@ -28,6 +28,11 @@ export async function tracedCall(
   spec: TracedCallSpec,
 ): Promise<{ result: GenerateResult; record: CallRecord }> {
   const startedAt = new Date().toISOString();
+  // A request identical to an earlier one of this item is a deliberate repeat (a critic re-asked, a
+  // self-refine feedback prompt that recurs, a refinement that reproduced an earlier text): it asks
+  // for a new sample, so a call cache must not answer it with the earlier one.
+  const fingerprint = JSON.stringify(spec.messages);
+  const sampleIndex = trace.filter((r) => r.endpoint === spec.model.id && JSON.stringify(r.request.messages) === fingerprint).length;
   const base = {
     runId: context.runId,
     itemId: context.itemId,
@@ -48,7 +53,7 @@ export async function tracedCall(
       schema: spec.schema,
       signal: context.signal,
       timeoutMs: context.timeoutMs,
-      sampleIndex: spec.attempt ?? 0,
+      sampleIndex,
     });
     const record: CallRecord = {
       ...base,

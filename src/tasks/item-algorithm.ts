@@ -12,8 +12,17 @@ export interface ItemOutcome {
   calls: CallRecord[];
 }
 
+/** Model calls per item, for dry-run estimates. `criticShare`: the fraction made by the critic. */
+export interface CallEstimate {
+  min: number;
+  expected: number;
+  max: number;
+  criticShare: number;
+}
+
 export interface ItemAlgorithm {
   /** e.g. `spri/sft`, `baseline/self-refine`. Recorded with the run. */
   readonly name: string;
+  readonly calls?: CallEstimate;
   run(item: TaskItem, models: SpriModels, context: CallContext): Promise<ItemOutcome>;
 }

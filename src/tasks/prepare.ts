@@ -7,13 +7,15 @@ import { ConfigError } from "../errors/errors.ts";
 import { builtinPack, directoryPack, type PromptPack } from "../prompts/prompt-pack.ts";
 import { resolveCompat } from "../spri/compat.ts";
 import { DEFAULT_SETTINGS, runSpri, type SpriSettings } from "../spri/spri.ts";
+import { baselineAlgorithm, baselineTemplates, builtinBaselinePack } from "./baselines/baselines.ts";
 import type { ItemAlgorithm } from "./item-algorithm.ts";
 import { loadSeeds, type SeedSet } from "./seeds.ts";
 import { requiredTemplates, type TaskOptions, taskSteps } from "./spri-task.ts";
-import { TASK_NAMES, type TaskName } from "./task-item.ts";
+import { type AnyTaskName, TASK_NAMES, type TaskName, isBaselineTask } from "./task-item.ts";
 
 export interface PreparedTask {
-  task: TaskName;
+  task: AnyTaskName;
+  /** SPRI's task options; for a baseline task, the SFT task's over the baseline's pack (unused by the runner). */
   taskOptions: TaskOptions;
   spri: SpriSettings;
   algorithm: ItemAlgorithm;
@@ -23,12 +25,22 @@ export interface PreparedTask {
 export function spriAlgorithm(task: TaskName, taskOptions: TaskOptions, spri: SpriSettings): ItemAlgorithm {
   return {
     name: `spri/${task}`,
+    calls: spriCallEstimate(spri),
     run: (item, models, context) => runSpri(taskSteps(item, taskOptions), models, spri, context),
   };
 }
 
-export function parseTaskName(value: string): TaskName {
-  if ((TASK_NAMES as readonly string[]).includes(value)) return value as TaskName;
+/**
+ * SPRI makes 1 + (critiques + refinements) per stage: at least 2 calls a stage, at most 2·n_max.
+ * The expected count is the paper's measured average over its task-1 runs (spec §8: 4.3 to 6.0).
+ */
+function spriCallEstimate(spri: SpriSettings): ItemAlgorithm["calls"] {
+  const stages = spri.stages === "both" ? 2 : 1;
+  return { min: 2 * stages, expected: Math.min(2 * spri.maxCritiques, 2.7) * stages, max: 2 * spri.maxCritiques * stages, criticShare: 0.5 };
+}
+
+export function parseTaskName(value: string): AnyTaskName {
+  if ((TASK_NAMES as readonly string[]).includes(value)) return value as AnyTaskName;
   throw new ConfigError(`unknown task "${value}"`, { field: "task", hint: `use one of ${TASK_NAMES.join(", ")}` });
 }
 
@@ -36,14 +48,24 @@ export function prepareTask(settings: ResolvedSettings, overrides: { seeds?: See
   const task = parseTaskName(settings.task);
   const preset = compatPreset(settings.compat);
   const compat = resolveCompat(preset);
-  const stages = task === "rubric" ? "principles" : "both";
-  const pack: PromptPack = settings.prompts && settings.prompts.length > 0 ? directoryPack(settings.prompts) : builtinPack(task);
-  for (const name of requiredTemplates(task, stages)) pack.get(name);
+  const baseline = isBaselineTask(task);
+  // The baselines are Task 3 (SFT data) baselines; their SPRI-side options are the SFT task's.
+  const spriTask: TaskName = baseline ? "sft" : task;
+  const stages = spriTask === "rubric" ? "principles" : "both";
+  const userPack = settings.prompts && settings.prompts.length > 0 ? directoryPack(settings.prompts) : undefined;
+  const pack: PromptPack = userPack ?? (baseline ? builtinBaselinePack() : builtinPack(spriTask));
+  for (const name of baseline ? baselineTemplates(task) : requiredTemplates(spriTask, stages)) pack.get(name);
 
   if (settings.threshold < 1 || settings.threshold > 5) {
     throw new ConfigError(`--threshold ${settings.threshold} is outside the critic's 1–5 scale`, { field: "threshold" });
   }
   if (settings.maxCritiques < 1) throw new ConfigError("--max-critiques must be at least 1", { field: "maxCritiques" });
+  if (baseline && (settings.seeds || settings.seedsPerDomain || overrides.seeds)) {
+    throw new ConfigError(`--seeds does not apply to the baseline task ${task}`, {
+      field: "seeds",
+      hint: "the baselines show no few-shot seeds; leave out --seeds and --seeds-per-domain",
+    });
+  }
   const seeds = overrides.seeds ?? (settings.seeds ? loadSeeds(settings.seeds) : undefined);
   if (settings.seedsPerDomain && !seeds) {
     throw new ConfigError("--seeds-per-domain needs --seeds", { field: "seedsPerDomain" });
@@ -52,10 +74,10 @@ export function prepareTask(settings: ResolvedSettings, overrides: { seeds?: See
     temperature: settings.temperature,
     topP: settings.topP,
     topK: settings.topK,
-    maxTokens: settings.maxTokens,
+    maxTokens: settings.maxNewTokens,
     ...(settings.seed === undefined ? {} : { seed: settings.seed }),
   };
-  const taskOptions: TaskOptions = { task, pack, seeds, seedsPerDomain: settings.seedsPerDomain, compat };
+  const taskOptions: TaskOptions = { task: spriTask, pack, seeds, seedsPerDomain: settings.seedsPerDomain, compat };
   const spri: SpriSettings = {
     ...DEFAULT_SETTINGS,
     threshold: settings.threshold,
@@ -66,5 +88,8 @@ export function prepareTask(settings: ResolvedSettings, overrides: { seeds?: See
     compat,
     stages,
   };
-  return { task, taskOptions, spri, algorithm: spriAlgorithm(task, taskOptions, spri) };
+  const algorithm = baseline
+    ? baselineAlgorithm(task, { pack, compat, sampling, threshold: spri.threshold, maxIterations: spri.maxCritiques })
+    : spriAlgorithm(spriTask, taskOptions, spri);
+  return { task, taskOptions, spri, algorithm };
 }

@@ -4,8 +4,32 @@
  */
 import { InputError } from "../errors/errors.ts";
 
+/** The tasks run through SPRI (spri-task.ts builds their steps). */
 export type TaskName = "sft" | "reappraisal" | "rubric";
-export const TASK_NAMES: readonly TaskName[] = ["sft", "reappraisal", "rubric"];
+export const SPRI_TASK_NAMES: readonly TaskName[] = ["sft", "reappraisal", "rubric"];
+
+/** The paper's Task 3 (SFT data) baselines, run per item like SPRI (src/tasks/baselines/). */
+export type BaselineTaskName =
+  | "baseline-direct"
+  | "baseline-self-instruct"
+  | "baseline-self-align"
+  | "baseline-self-refine"
+  | "baseline-seed-principles";
+export const BASELINE_TASK_NAMES: readonly BaselineTaskName[] = [
+  "baseline-direct",
+  "baseline-self-instruct",
+  "baseline-self-align",
+  "baseline-self-refine",
+  "baseline-seed-principles",
+];
+
+/** Every `--task` value. */
+export type AnyTaskName = TaskName | BaselineTaskName;
+export const TASK_NAMES: readonly AnyTaskName[] = [...SPRI_TASK_NAMES, ...BASELINE_TASK_NAMES];
+
+export function isBaselineTask(task: string): task is BaselineTaskName {
+  return (BASELINE_TASK_NAMES as readonly string[]).includes(task);
+}
 
 export interface FieldMapping {
   questionField?: string;
@@ -37,7 +61,8 @@ export interface TaskItem {
 }
 
 const QUESTION_FIELDS = ["user_input", "prompt", "instruction", "question", "input"];
-const DEFAULT_FIELDS: Record<TaskName, { question: string[]; goal?: string[]; domain?: string[]; systemPrompt?: string[] }> = {
+const BASELINE_FIELDS = { question: QUESTION_FIELDS };
+const DEFAULT_FIELDS: Record<AnyTaskName, { question: string[]; goal?: string[]; domain?: string[]; systemPrompt?: string[] }> = {
   sft: { question: QUESTION_FIELDS, domain: ["domain", "category", "question_type"] },
   reappraisal: {
     question: ["Reddit Post", "post", ...QUESTION_FIELDS],
@@ -45,6 +70,12 @@ const DEFAULT_FIELDS: Record<TaskName, { question: string[]; goal?: string[]; do
     domain: ["appraisal_dimension_id", "domain"],
   },
   rubric: { question: QUESTION_FIELDS, systemPrompt: ["system_prompt"], domain: ["capability", "domain"] },
+  // The reference's baseline scripts read `user_input` (and `id`), the first of QUESTION_FIELDS.
+  "baseline-direct": BASELINE_FIELDS,
+  "baseline-self-instruct": BASELINE_FIELDS,
+  "baseline-self-align": BASELINE_FIELDS,
+  "baseline-self-refine": BASELINE_FIELDS,
+  "baseline-seed-principles": BASELINE_FIELDS,
 };
 
 function firstPresent(row: Record<string, unknown>, names: readonly string[]): string | undefined {
@@ -55,7 +86,7 @@ function text(value: unknown): string {
   return typeof value === "string" ? value : JSON.stringify(value);
 }
 
-export function toTaskItem(task: TaskName, row: unknown, mapping: FieldMapping, origin: RowOrigin): TaskItem {
+export function toTaskItem(task: AnyTaskName, row: unknown, mapping: FieldMapping, origin: RowOrigin): TaskItem {
   if (typeof row !== "object" || row === null || Array.isArray(row)) {
     throw new InputError("each input item must be a JSON object", { ...origin, hint: "write one object per line" });
   }

@@ -3,39 +3,16 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { type FakeLlmServer, openaiError, openaiText, type RecordedRequest, startFakeLlmServer } from "../support/fake-llm-server.ts";
+import { type FakeLlmServer, openaiError, startFakeLlmServer } from "../support/fake-llm-server.ts";
+import { CALLS_PER_ITEM, scriptedBackend } from "../support/scripted-backend.ts";
 import { runCli } from "../support/cli.ts";
-
-interface ChatBody {
-  model: string;
-  messages: { role: string; content: string }[];
-}
-
-/** Base model writes numbered drafts; the critic scores each question's first principles 3, then 5. */
-function scriptedBackend(request: RecordedRequest) {
-  const body = request.body as ChatBody;
-  const system = body.messages[0]?.content ?? "";
-  const text = body.messages.map((m) => m.content).join("\n");
-  if (body.model === "missing-model") return openaiError(404, `The model 'missing-model' does not exist`, { code: "model_not_found" });
-  if (/\[RESULT\] <score>/.test(text)) {
-    const question = /Question:\n(.*)\n/.exec(text)?.[1] ?? "";
-    const isPrinciples = /Principles to review/.test(text);
-    const first = isPrinciples && !seenCritiques.has(question);
-    if (isPrinciples) seenCritiques.add(question);
-    return openaiText(first ? "Feedback: too vague. [RESULT] 3" : "Feedback: clear and specific. [RESULT] 5");
-  }
-  if (system.startsWith("You improve a set of guiding principles")) return openaiText("1. Be specific.\n2. Be kind.");
-  if (system.startsWith("You write guiding principles")) return openaiText("1. Be kind.");
-  return openaiText("Here is a kind and specific answer.");
-}
-const seenCritiques = new Set<string>();
 
 describe("spri CLI end to end (real local HTTP server)", () => {
   let server: FakeLlmServer;
   let dir: string;
   let model: string[];
   before(async () => {
-    server = await startFakeLlmServer(scriptedBackend);
+    server = await startFakeLlmServer(scriptedBackend());
     dir = mkdtempSync(join(tmpdir(), "spri-cli-"));
     model = ["--base-url", `${server.url}/v1`, "--base-model", "local-model", "--critic-model", "local-critic"];
   });
@@ -60,24 +37,33 @@ describe("spri CLI end to end (real local HTTP server)", () => {
     assert.match(result.stdout, /Response \(critic scores: 5; stopped: accepted\)\nHere is a kind and specific answer\./);
   });
 
-  test("run: one record per item, in input order, with the input's fields first", async () => {
+  test("run: one record per item, with the input's fields first, and a second run pays nothing", async () => {
     const input = join(dir, "items.jsonl");
     const output = join(dir, "out.jsonl");
     const questions = ["q one?", "q two?", "q three?", "q four?"];
     writeFileSync(input, `${questions.map((q, i) => JSON.stringify({ id: `item-${i}`, instruction: q, extra: i })).join("\n")}\n`);
-    const result = await runCli(["run", "--input", input, "--output", output, "--concurrency", "3", "--json", ...model]);
+    const args = ["run", "--input", input, "--output", output, "--concurrency", "3", "--json", ...model];
+    const result = await runCli(args, { cwd: dir });
     assert.equal(result.code, 0, result.stderr);
     const records = readFileSync(output, "utf8").trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
-    assert.deepEqual(records.map((r) => r.id), ["item-0", "item-1", "item-2", "item-3"]);
-    assert.deepEqual(Object.keys(records[0]!).slice(0, 4), ["id", "instruction", "extra", "principle_raw"]);
+    assert.deepEqual(records.map((r) => r.id).sort(), ["item-0", "item-1", "item-2", "item-3"]);
+    const first = records.find((r) => r.id === "item-0")!;
+    assert.deepEqual(Object.keys(first).slice(0, 4), ["id", "instruction", "extra", "principle_raw"]);
     for (const r of records) assert.equal(r.iteration_response, 1);
     assert.equal(existsSync(`${output}.partial`), false);
     const summary = JSON.parse(result.stdout) as { items: number; calls: number };
     assert.equal(summary.items, 4);
-    assert.equal(summary.calls, 4 * 6);
+    assert.equal(summary.calls, 4 * CALLS_PER_ITEM);
+
+    const served = server.requests.length;
+    const again = await runCli(args, { cwd: dir });
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal(JSON.parse(again.stdout).skipped, 4);
+    assert.equal(server.requests.length, served, "a finished run re-run makes no calls");
+    assert.equal(readFileSync(output, "utf8").trim().split("\n").length, 4);
   });
 
-  describe("bad input ends with one line naming file, line and field, and leaves no complete-looking output", () => {
+  describe("bad input: each bad item is rejected with one line naming file, line and field; the rest run", () => {
     const cases: [string, string, RegExp][] = [
       ["missing field", `{"instruction": "ok"}\n{"text": "no question here"}\n`, /items\.jsonl:2: field "user_input": no question field .*--question-field/],
       ["empty question", `{"prompt": "ok"}\n{"prompt": "  "}\n`, /items\.jsonl:2: field "prompt": the question is empty/],
@@ -88,18 +74,22 @@ describe("spri CLI end to end (real local HTTP server)", () => {
         const input = join(dir, "items.jsonl");
         const output = join(dir, `${name.replace(/\W/g, "-")}.jsonl`);
         writeFileSync(input, content);
-        const result = await runCli(["run", "--input", input, "--output", output, ...model]);
-        assert.equal(result.code, 2);
+        const result = await runCli(["run", "--input", input, "--output", output, ...model], { cwd: dir });
+        assert.equal(result.code, 1);
         assert.match(result.stderr, pattern);
-        assert.equal(result.stderr.trim().split("\n").length, 1, result.stderr);
-        assert.equal(existsSync(output), false);
+        assert.match(result.stderr, /1 item\(s\) failed; reasons in .*rejects\.jsonl/);
+        const rejects = readFileSync(`${output}.rejects.jsonl`, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { line: number; reason: string });
+        assert.equal(rejects.length, 1);
+        assert.equal(rejects[0]!.line, 2);
+        assert.match(rejects[0]!.reason, pattern);
+        assert.equal(readFileSync(output, "utf8").trim().split("\n").length, 1);
       });
     }
 
     test("unknown task", async () => {
       const result = await runCli(["align", "q", "--task", "poetry", ...model]);
       assert.equal(result.code, 2);
-      assert.match(result.stderr, /^spri: field "task": unknown task "poetry" — use one of sft, reappraisal, rubric\n$/);
+      assert.match(result.stderr, /^spri: field "task": unknown task "poetry" — use one of sft, reappraisal, rubric, baseline-[^\n]*\n$/);
     });
 
     test("missing input file", async () => {

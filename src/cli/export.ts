@@ -1,0 +1,80 @@
+/** `spri export`: the records of `spri run` as training data (SFT, DPO, ShareGPT, Alpaca), JSONL or Parquet. */
+import { readFileSync } from "node:fs";
+import type { Command } from "commander";
+import { InputError } from "../errors/errors.ts";
+import { EXPORT_FORMATS, type ExportFileType, describeSkipped, exportFileTypeOf, exportRecords, parseExportFormat } from "../io/exports.ts";
+import { checkInputFile, parseInputFormat } from "../io/input-reader.ts";
+
+export function exportCommand(program: Command): void {
+  program
+    .command("export")
+    .description("turn the records of `spri run` into training data: (question, response_final) pairs, or DPO pairs with init_response as rejected")
+    .requiredOption("--input <file>", "records written by `spri run` (JSON Lines)")
+    .requiredOption("--output <file>", "training file to write (.jsonl, or .parquet for Parquet)")
+    .requiredOption("--format <name>", `${EXPORT_FORMATS.join(", ")}`)
+    .option("--parquet", "write Parquet whatever the output's extension (default: Parquet for .parquet, else JSON Lines)")
+    .option("--question-field <name>", "field holding the question (default: first of user_input, prompt, instruction, question, input, Reddit Post, post)")
+    .option("--system-prompt <text>", "messages, sharegpt: a system message put first in every example")
+    .option("--input-format <name>", "format of --input when its extension does not say (jsonl, json, csv, tsv, parquet)")
+    .option("--skip-malformed", "skip and count malformed JSONL lines instead of stopping at the first")
+    .option("--settings <file>", "JSON object of run settings to record in the dataset card (secret-looking fields are dropped)")
+    .option("--no-card", "do not write the dataset card <output>.README.md")
+    .option("--json", "print the export summary as JSON")
+    .addHelpText(
+      "after",
+      `
+Formats:
+  messages           {"messages":[{"role":"system"}?, {"role":"user"}, {"role":"assistant"}]} (OpenAI fine-tuning, TRL)
+  prompt-completion  {"prompt", "completion"}
+  preference         {"prompt", "chosen": response_final, "rejected": init_response}; pairs without a draft or with equal texts are skipped
+  sharegpt           {"conversations":[{"from":"system"}?, {"from":"human"}, {"from":"gpt"}]}
+  alpaca             {"instruction", "input": "", "output"}
+Records without response_final (or a question) are skipped and counted. A dataset card with the
+counts and the SPRI citation is written beside the output as <output>.README.md.`,
+    )
+    .action(async (options: Record<string, unknown>) => {
+      const input = String(options.input);
+      const output = String(options.output);
+      checkInputFile(input);
+      const format = parseExportFormat(String(options.format));
+      const fileType: ExportFileType = options.parquet ? "parquet" : exportFileTypeOf(output);
+      const summary = await exportRecords({
+        input,
+        output,
+        format,
+        fileType,
+        inputFormat: options.inputFormat === undefined ? undefined : parseInputFormat(String(options.inputFormat)),
+        questionField: options.questionField as string | undefined,
+        systemPrompt: options.systemPrompt as string | undefined,
+        skipMalformed: Boolean(options.skipMalformed),
+        card: options.card !== false,
+        settings: options.settings === undefined ? undefined : readSettings(String(options.settings)),
+      });
+      if (options.json) {
+        process.stdout.write(`${JSON.stringify(summary)}\n`);
+        return;
+      }
+      const skipped = describeSkipped(summary.skipped);
+      process.stderr.write(
+        `spri: exported ${summary.exported} of ${summary.read} records to ${output} (${format}, ${summary.fileType})${skipped ? `; skipped ${skipped}` : ""}\n`,
+      );
+      if (summary.card) process.stderr.write(`spri: dataset card ${summary.card}\n`);
+      if (summary.exported === 0 && summary.read > 0) {
+        process.stderr.write("spri: warning: no record made an example; check --question-field and that the run finished\n");
+      }
+    });
+}
+
+function readSettings(file: string): Record<string, unknown> {
+  checkInputFile(file);
+  let value: unknown;
+  try {
+    value = JSON.parse(readFileSync(file, "utf8"));
+  } catch (error) {
+    throw new InputError(`malformed JSON: ${(error as Error).message}`, { file, field: "settings", cause: error, hint: "--settings takes a JSON object" });
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new InputError("the settings file must hold one JSON object", { file, field: "settings" });
+  }
+  return value as Record<string, unknown>;
+}

@@ -1,0 +1,81 @@
+/**
+ * What the Task 3 baselines share: their settings, the built-in prompt pack, and base-model calls
+ * that are traced and cleaned the way SPRI cleans its outputs.
+ */
+import type { CallRecord } from "../../io/records.ts";
+import type { ChatMessage, SamplingOptions } from "../../models/language-model.ts";
+import { BUILTIN_BASELINE_PROMPTS } from "../../prompts/builtin-baselines.ts";
+import type { PromptPack } from "../../prompts/prompt-pack.ts";
+import { ConfigError } from "../../errors/errors.ts";
+import { type CompatOptions, isGptModel } from "../../spri/compat.ts";
+import type { SpriModels } from "../../spri/spri.ts";
+import { type CallContext, tracedCall } from "../../spri/traced-call.ts";
+import { pythonClean, saneClean } from "../../util/python.ts";
+
+export interface BaselineSettings {
+  pack: PromptPack;
+  compat: CompatOptions;
+  /** The base model's sampling (the paper's: T 0.7, top-k 50, top-p 0.95, 2,048 new tokens). */
+  sampling: SamplingOptions;
+  /** Self-refine: a feedback score at or above it stops the item (reference: 4). */
+  threshold: number;
+  /** Self-refine: most feedback rounds, each followed by a refinement unless it stops (reference: 4). */
+  maxIterations: number;
+}
+
+export function system(content: string): ChatMessage {
+  return { role: "system", content };
+}
+
+export function user(content: string): ChatMessage {
+  return { role: "user", content };
+}
+
+/** spri's own baseline prompts as a pack (a `--prompts` directory replaces it). */
+export function builtinBaselinePack(): PromptPack {
+  return {
+    description: "built-in (baselines)",
+    has: (name) => name in BUILTIN_BASELINE_PROMPTS,
+    get(name) {
+      const text = BUILTIN_BASELINE_PROMPTS[name];
+      if (text === undefined) throw new ConfigError(`the built-in baseline prompts have no template ${name}`);
+      return text;
+    },
+  };
+}
+
+/**
+ * Base-model calls for one item: every call traced, outputs cleaned as `compat.outputStrip` says.
+ * A request identical to an earlier one of the item (e.g. the self-refine feedback prompt, which
+ * repeats on every turn under `selfRefineFeedbackOnTurn0`) asks for a new sample: `tracedCall` gives
+ * it the next `sampleIndex`, so a call cache does not answer it with the earlier answer.
+ */
+export class BaseCaller {
+  readonly calls: CallRecord[] = [];
+  readonly clean: (text: string) => string;
+  private readonly models: SpriModels;
+  private readonly context: CallContext;
+  private readonly sampling: SamplingOptions;
+
+  constructor(models: SpriModels, settings: BaselineSettings, context: CallContext) {
+    this.models = models;
+    this.context = context;
+    this.clean = settings.compat.outputStrip === "python" ? pythonClean : saneClean;
+    // As in SPRI: under `gptSampling: api-defaults`, GPT models get no sampling parameters.
+    const gpt = isGptModel(models.base.modelId);
+    this.sampling = settings.compat.gptSampling === "api-defaults" && gpt ? {} : settings.sampling;
+  }
+
+  /** One base-model call; returns the cleaned text and the call's record. */
+  async call(step: string, iteration: number, messages: ChatMessage[]): Promise<{ text: string; record: CallRecord }> {
+    const { result, record } = await tracedCall(this.context, this.calls, {
+      model: this.models.base,
+      role: "base",
+      step,
+      iteration,
+      messages,
+      sampling: this.sampling,
+    });
+    return { text: this.clean(result.text), record };
+  }
+}

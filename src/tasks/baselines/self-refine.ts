@@ -1,0 +1,115 @@
+/**
+ * The Self-Refine baseline of Task 3 (Madaan et al., 2023; spec §5): the base model answers (turn 0,
+ * the direct baseline's prompt), then up to `maxIterations` times it grades an answer on a 1–5 scale
+ * and, unless the grade reaches the threshold, rewrites the latest answer from that feedback. The
+ * final answer is the last refinement, which is never graded. No critic: every call is the base
+ * model's.
+ *
+ * Loop control, per item, for t = 1..maxIterations:
+ *   1. feedback-[turn_t] grades the latest answer (turn t-1), or, under the compat switch
+ *      `selfRefineFeedbackOnTurn0` (on with `--compat reference`), always turn 0, as the reference
+ *      does by accident;
+ *   2. a score ≥ threshold stops the item; an unscored feedback does NOT stop it (as in the
+ *      reference, whose regex simply finds no match and the loop goes on);
+ *   3. self-refine_response-[turn_t] rewrites turn t-1 from feedback t and becomes the final.
+ * So an item gets at most maxIterations feedbacks and maxIterations refinements.
+ *
+ * Scores: `scoreParser: reference` reads the reference script's own regex `\[?RESULT\]?:\s*([1-5])`
+ * (a colon is required, so `[RESULT] 4` does not stop the loop); by default the project's strict
+ * critic-score parser reads `[RESULT]` with or without the colon (and the other markers), checked
+ * against the 1–5 scale.
+ */
+import type { ItemRecord } from "../../io/records.ts";
+import { BASELINE_TEMPLATE_NAMES } from "../../prompts/builtin-baselines.ts";
+import type { CompatOptions } from "../../spri/compat.ts";
+import { parseCritique } from "../../spri/critic-score.ts";
+import type { ItemAlgorithm } from "../item-algorithm.ts";
+import type { TaskItem } from "../task-item.ts";
+import { BaseCaller, type BaselineSettings, system, user } from "./common.ts";
+import { directUser } from "./single-call.ts";
+
+export const SELF_REFINE_TEMPLATES = [
+  BASELINE_TEMPLATE_NAMES.direct,
+  BASELINE_TEMPLATE_NAMES.selfRefineFeedback,
+  BASELINE_TEMPLATE_NAMES.selfRefineRefine,
+] as const;
+
+/** Python's `\s` (str patterns): JS `\s` without U+FEFF, plus U+001C–U+001F and U+0085. */
+const PY_SPACE = String.raw`[\t\n\v\f\r \x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]`;
+/** The reference script's score regex, `re.search(r"\[?RESULT\]?:\s*([1-5])", feedback)`. */
+const REFERENCE_RESULT = new RegExp(String.raw`\[?RESULT\]?:${PY_SPACE}*([1-5])`);
+
+export interface FeedbackScore {
+  score: number | null;
+  marker: string | null;
+}
+
+/** Reads a self-refine feedback's score; null when unscored. */
+export function readFeedbackScore(feedback: string, compat: Pick<CompatOptions, "scoreParser">): FeedbackScore {
+  if (compat.scoreParser === "reference") {
+    const match = REFERENCE_RESULT.exec(feedback);
+    return match ? { score: Number.parseInt(match[1]!, 10), marker: "[RESULT]:" } : { score: null, marker: null };
+  }
+  const parsed = parseCritique(feedback, { mode: "strict" });
+  return { score: parsed.score, marker: parsed.marker };
+}
+
+export function feedbackUser(question: string, response: string): string {
+  return `### Question: ${question}\n\n### Response: ${response}\n\n### Feedback:`;
+}
+
+export function refineUser(question: string, response: string, feedback: string): string {
+  return `### Question: ${question}\n\n### Original Response: ${response}\n\n### Feedback: ${feedback}\n\n### Refined Response:`;
+}
+
+const TURN = (t: number) => `self-refine_response-[turn_${t}]`;
+const FEEDBACK = (t: number) => `feedback-[turn_${t}]`;
+const FINAL = "self-refine_response-[final]";
+
+/**
+ * Calls per item: turn 0, then per round a feedback and, unless it accepts, a refinement; so 2 at
+ * least and 1 + 2·maxIterations at most. The expectation assumes each feedback accepts with
+ * probability 1/2 (an assumption, not a measurement): 3.8 calls for 4 rounds.
+ */
+export function selfRefineCallEstimate(maxIterations: number): NonNullable<ItemAlgorithm["calls"]> {
+  let expected = 1;
+  for (let t = 1; t <= maxIterations; t++) expected += 0.5 ** (t - 1) + 0.5 ** t;
+  return { min: 2, expected: Math.round(expected * 100) / 100, max: 1 + 2 * maxIterations, criticShare: 0 };
+}
+
+export function selfRefineAlgorithm(settings: BaselineSettings): ItemAlgorithm {
+  const { pack, compat, threshold, maxIterations } = settings;
+  return {
+    name: "baseline/self-refine",
+    calls: selfRefineCallEstimate(maxIterations),
+    async run(item: TaskItem, models, context) {
+      const caller = new BaseCaller(models, settings, context);
+      const q = item.question;
+
+      const firstMessages = [system(pack.get(BASELINE_TEMPLATE_NAMES.direct)), user(directUser(q))];
+      const { text: first } = await caller.call("self-refine.generate", 0, firstMessages);
+      // Insertion order as the reference writes it: turn 0, its prompt, the final (updated in place).
+      const fields: ItemRecord = { [TURN(0)]: first, [`${TURN(0)}_prompt`]: firstMessages, [FINAL]: first };
+
+      let latest = first;
+      for (let t = 1; t <= maxIterations; t++) {
+        const judged = compat.selfRefineFeedbackOnTurn0 ? first : latest;
+        const feedbackMessages = [system(pack.get(BASELINE_TEMPLATE_NAMES.selfRefineFeedback)), user(feedbackUser(q, judged))];
+        const { text: feedback, record } = await caller.call("self-refine.feedback", t, feedbackMessages);
+        const { score, marker } = readFeedbackScore(feedback, compat);
+        record.parsed = { score, marker };
+        fields[FEEDBACK(t)] = feedback;
+        fields[`${FEEDBACK(t)}_prompt`] = feedbackMessages;
+        if (score !== null && score >= threshold) break;
+
+        const refineMessages = [system(pack.get(BASELINE_TEMPLATE_NAMES.selfRefineRefine)), user(refineUser(q, latest, feedback))];
+        const { text: refined } = await caller.call("self-refine.refine", t, refineMessages);
+        fields[TURN(t)] = refined;
+        fields[`${TURN(t)}_prompt`] = refineMessages;
+        fields[FINAL] = refined;
+        latest = refined;
+      }
+      return { fields, calls: caller.calls };
+    },
+  };
+}
