@@ -141,7 +141,7 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
           report();
         },
       });
-      const record: ItemRecord = { [idField]: item.id, ...item.row, ...outcome.fields };
+      const record: ItemRecord = { [idField]: item.id, ...item.row, ...outcome.fields, spri_usage: itemUsage(calls) };
       output.append(record);
       counts.done++;
       await store.setItemStatus(run.id, item.id, "done");
@@ -224,4 +224,22 @@ function wrapModels(options: RunJobOptions): SpriModels {
     return wrapped;
   };
   return { base: cache(resilient.base), critic: cache(resilient.critic) };
+}
+
+/** What one item cost: every call, the cached ones free. */
+function itemUsage(calls: readonly StoredCall[]): Record<string, number | null> {
+  let inputTokens = 0;
+  let outputTokens = 0;
+  let cost: number | null = 0;
+  let cached = 0;
+  for (const call of calls) {
+    if (call.cacheHit) {
+      cached++;
+      continue;
+    }
+    inputTokens += call.usage.inputTokens;
+    outputTokens += call.usage.outputTokens;
+    cost = cost === null || call.costUsd === undefined ? null : cost + call.costUsd;
+  }
+  return { calls: calls.length, cached_calls: cached, input_tokens: inputTokens, output_tokens: outputTokens, cost_usd: cost };
 }
