@@ -11,12 +11,21 @@ import type { CacheMode } from "../store/call-cache.ts";
 import { SqliteStore } from "../store/sqlite-store.ts";
 import type { FieldMapping } from "../tasks/task-item.ts";
 import { ENVIRONMENT_HELP, addSettingFlags } from "./options.ts";
-import { openSession } from "./session.ts";
+import { openSession, type Prepare } from "./session.ts";
 
 export function runCommand(program: Command): void {
   const command = program
     .command("run")
-    .description("run every item of an input file through SPRI and write one record per item (re-run the same command to resume)")
+    .description("run every item of an input file through SPRI and write one record per item (re-run the same command to resume)");
+  addRunOptions(command);
+  addSettingFlags(command);
+  command.addHelpText("after", ENVIRONMENT_HELP);
+  command.action((options: Record<string, unknown>) => executeRun(options));
+}
+
+/** The input, output and field options of every command that runs a file through the runner. */
+export function addRunOptions(command: Command): Command {
+  return command
     .requiredOption("--input <file>", "items: JSON Lines (.jsonl), a JSON array (.json), CSV (.csv/.tsv) or Parquet (.parquet)")
     .requiredOption("--output <file>", "output JSON Lines; written as <file>.partial until the whole input has been through")
     .option("--question-field <name>", "field holding the question (default: first of user_input, prompt, instruction, question, input; reappraisal: Reddit Post)")
@@ -29,67 +38,67 @@ export function runCommand(program: Command): void {
     .option("--refresh", "call the models again and overwrite cached answers (same as --cache refresh)")
     .option("--dry-run", "estimate calls, tokens and cost, and spend nothing")
     .option("--json", "print the run summary as JSON");
-  addSettingFlags(command);
-  command.addHelpText("after", ENVIRONMENT_HELP);
-  command.action(async (options: Record<string, unknown>) => {
-    const input = String(options.input);
-    const output = String(options.output);
-    checkInputFile(input);
-    if (output === input) throw new InputError("--output must differ from --input", { file: output });
-    const cacheFlag = options.cache === false ? "off" : options.refresh ? "refresh" : undefined;
-    delete options.cache;
-    const session = await openSession(options, cacheFlag ? { cache: cacheFlag } : {});
-    const { settings } = session.resolved;
-    const mapping: FieldMapping = {
-      questionField: options.questionField as string | undefined,
-      idField: options.idField as string | undefined,
-      goalField: options.goalField as string | undefined,
-      referenceField: options.referenceField as string | undefined,
-      systemPromptField: options.systemPromptField as string | undefined,
-      domainField: options.domainField as string | undefined,
-    };
-    const prices = PriceTable.fromFile(settings.prices);
-    try {
-      if (options.dryRun) {
-        const estimate = await dryRun({ input, output, prepared: session.prepared, models: session.models, mapping, maxNewTokens: settings.maxNewTokens, prices });
-        process.stdout.write(options.json ? `${JSON.stringify(estimate)}\n` : formatEstimate(estimate));
-        return;
-      }
-      const store = new SqliteStore(settings.store);
-      const interrupt = new AbortController();
-      const onSignal = () => interrupt.abort();
-      process.once("SIGINT", onSignal);
-      process.once("SIGTERM", onSignal);
-      try {
-        const result = await runJob({
-          input,
-          output,
-          rejects: settings.rejects,
-          prepared: session.prepared,
-          models: session.models,
-          mapping,
-          concurrency: settings.concurrency,
-          timeoutMs: settings.timeout * 1000,
-          store,
-          cacheMode: cacheMode(settings.cache),
-          runSettings: runIdentity(session.resolved, mapping),
-          budget: { maxCostUsd: settings.maxCost, maxTokens: settings.maxTokens },
-          prices,
-          retry: { maxAttempts: settings.maxTries, baseDelayMs: settings.retryDelay * 1000 },
-          progress: progressSink(settings.progressInterval),
-          signal: interrupt.signal,
-        });
-        report(result, Boolean(options.json));
-        process.exitCode = result.outcome === "completed" ? 0 : result.outcome === "stopped" ? 3 : 1;
-      } finally {
-        process.off("SIGINT", onSignal);
-        process.off("SIGTERM", onSignal);
-        await store.close();
-      }
-    } finally {
-      await session.close();
+}
+
+/** Runs a file through the runner; `prepare` chooses the per-item algorithm (SPRI tasks by default). */
+export async function executeRun(options: Record<string, unknown>, prepare?: Prepare, extraFlags: Record<string, unknown> = {}): Promise<void> {
+  const input = String(options.input);
+  const output = String(options.output);
+  checkInputFile(input);
+  if (output === input) throw new InputError("--output must differ from --input", { file: output });
+  const cacheFlag = options.cache === false ? "off" : options.refresh ? "refresh" : undefined;
+  delete options.cache;
+  const session = await openSession(options, { ...extraFlags, ...(cacheFlag ? { cache: cacheFlag } : {}) }, prepare);
+  const { settings } = session.resolved;
+  const mapping: FieldMapping = {
+    questionField: options.questionField as string | undefined,
+    idField: options.idField as string | undefined,
+    goalField: options.goalField as string | undefined,
+    referenceField: options.referenceField as string | undefined,
+    systemPromptField: options.systemPromptField as string | undefined,
+    domainField: options.domainField as string | undefined,
+  };
+  const prices = PriceTable.fromFile(settings.prices);
+  try {
+    if (options.dryRun) {
+      const estimate = await dryRun({ input, output, prepared: session.prepared, models: session.models, mapping, maxNewTokens: settings.maxNewTokens, prices });
+      process.stdout.write(options.json ? `${JSON.stringify(estimate)}\n` : formatEstimate(estimate));
+      return;
     }
-  });
+    const store = new SqliteStore(settings.store);
+    const interrupt = new AbortController();
+    const onSignal = () => interrupt.abort();
+    process.once("SIGINT", onSignal);
+    process.once("SIGTERM", onSignal);
+    try {
+      const result = await runJob({
+        input,
+        output,
+        rejects: settings.rejects,
+        prepared: session.prepared,
+        models: session.models,
+        mapping,
+        concurrency: settings.concurrency,
+        timeoutMs: settings.timeout * 1000,
+        store,
+        cacheMode: cacheMode(settings.cache),
+        runSettings: runIdentity(session.resolved, mapping),
+        budget: { maxCostUsd: settings.maxCost, maxTokens: settings.maxTokens },
+        prices,
+        retry: { maxAttempts: settings.maxTries, baseDelayMs: settings.retryDelay * 1000 },
+        progress: progressSink(settings.progressInterval),
+        signal: interrupt.signal,
+      });
+      report(result, Boolean(options.json));
+      process.exitCode = result.outcome === "completed" ? 0 : result.outcome === "stopped" ? 3 : 1;
+    } finally {
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+      await store.close();
+    }
+  } finally {
+    await session.close();
+  }
 }
 
 function cacheMode(value: string): CacheMode {

@@ -1,5 +1,5 @@
 /** What every model-using command does first: resolve settings once, build models, prepare the task. */
-import { type Resolved, resolveSettings } from "../config/config.ts";
+import { type Resolved, type ResolvedSettings, resolveSettings } from "../config/config.ts";
 import { createModels, modelSpecs } from "../config/models.ts";
 import type { SpriModels } from "../spri/spri.ts";
 import { type PreparedTask, prepareTask } from "../tasks/prepare.ts";
@@ -12,9 +12,16 @@ export interface Session {
   close(): Promise<void>;
 }
 
-export async function openSession(options: Record<string, unknown>, extraFlags: Record<string, unknown> = {}): Promise<Session> {
+/** How a command turns settings into the per-item algorithm (SPRI tasks and baselines by default). */
+export type Prepare = (settings: ResolvedSettings) => PreparedTask;
+
+export async function openSession(
+  options: Record<string, unknown>,
+  extraFlags: Record<string, unknown> = {},
+  prepare: Prepare = prepareTask,
+): Promise<Session> {
   const resolved = resolveSettings({ flags: { ...settingFlags(options), ...extraFlags }, configFile: options.config as string | undefined });
-  const prepared = prepareTask(resolved.settings);
+  const prepared = prepare(resolved.settings);
   const specs = modelSpecs(resolved);
   const models = await createModels(specs, {
     timeoutMs: resolved.settings.timeout * 1000,
