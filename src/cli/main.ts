@@ -4,6 +4,7 @@ import { isSpriError } from "../errors/errors.ts";
 import { alignCommand } from "./align.ts";
 import { exportCommand } from "./export.ts";
 import { runCommand } from "./run.ts";
+import { compareCommand } from "./compare.ts";
 
 export function buildProgram(): Command {
   const program = new Command("spri")
@@ -13,6 +14,7 @@ export function buildProgram(): Command {
   alignCommand(program);
   runCommand(program);
   exportCommand(program);
+  compareCommand(program);
   return program;
 }
 

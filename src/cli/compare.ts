@@ -1,0 +1,53 @@
+/** `spri compare`: pairwise judging of two runs (A vs B, both orders), with a win rate and its CI. */
+import { writeFileSync } from "node:fs";
+import type { Command } from "commander";
+import { joinRuns, pairwiseAlgorithm, summarisePairs } from "../judge/pairwise-run.ts";
+import { checkInputFile } from "../io/input-reader.ts";
+import { prepareTask } from "../tasks/prepare.ts";
+import { ENVIRONMENT_HELP, addSettingFlags } from "./options.ts";
+import { executeRun } from "./run.ts";
+
+export function compareCommand(program: Command): void {
+  const command = program
+    .command("compare")
+    .description("judge two runs pairwise (each pair in both orders) and report B's win rate over A with ties and a 95% CI")
+    .requiredOption("--a <file>", "records of run A (e.g. a baseline's output)")
+    .requiredOption("--b <file>", "records of run B")
+    .requiredOption("--output <file>", "pairwise judgements (JSONL); <file>.summary.json holds the win rate")
+    .option("--id-field <name>", "field joining the two runs", "id")
+    .option("--question-field <name>", "field holding the question", "question")
+    .option("--response-field <name>", "field holding each run's response", "response_final")
+    .option("--response-field-b <name>", "B's response field when it differs from A's")
+    .option("--json", "print the summary as JSON");
+  addSettingFlags(command, ["baseModel", "baseUrl", "baseProvider", "temperature", "seed", "timeout", "concurrency", "maxTries", "retryDelay", "store", "cache", "model", "structuredOutput"]);
+  command.addHelpText("after", `\nThe judge is the base model (--base-model, --base-url). Judging runs at temperature 0 unless --temperature is given.${ENVIRONMENT_HELP}`);
+  command.action(async (options: Record<string, unknown>) => {
+    const a = String(options.a);
+    const b = String(options.b);
+    checkInputFile(a);
+    checkInputFile(b);
+    const output = String(options.output);
+    const pairsFile = `${output}.pairs-input.jsonl`;
+    const joined = await joinRuns({
+      a,
+      b,
+      output: pairsFile,
+      idField: String(options.idField),
+      questionField: String(options.questionField),
+      responseField: String(options.responseField),
+      responseFieldB: options.responseFieldB as string | undefined,
+    });
+    process.stderr.write(`spri: ${joined.pairs} pairs (${joined.onlyA} only in A, ${joined.onlyB} only in B)\n`);
+    const temperature = options.temperature === undefined ? 0 : Number(options.temperature);
+    const seed = options.seed === undefined ? undefined : Number(options.seed);
+    const runOptions = { ...options, input: pairsFile, output, idField: "id", questionField: "question", json: false };
+    await executeRun(runOptions, (settings) => ({ ...prepareTask({ ...settings, task: "sft" }), algorithm: pairwiseAlgorithm({ temperature, seed }) }));
+    const summary = { ...(await summarisePairs(output)), onlyA: joined.onlyA, onlyB: joined.onlyB };
+    writeFileSync(`${output}.summary.json`, `${JSON.stringify(summary, null, 2)}\n`);
+    process.stdout.write(
+      options.json
+        ? `${JSON.stringify(summary)}\n`
+        : `B vs A: win rate ${summary.winRateB}% (95% CI ${summary.ci95[0]}–${summary.ci95[1]}), ${summary.winsB} wins, ${summary.ties} ties, ${summary.winsA} losses over ${summary.n} pairs; ${summary.inconsistent} judged differently in the two orders; ${summary.unscored} unscored\n`,
+    );
+  });
+}

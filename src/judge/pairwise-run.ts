@@ -1,0 +1,88 @@
+/**
+ * Comparing two runs: their records are joined by id into pairs, which the runner then judges like
+ * any other items (resume, cache, concurrency), and the pair records are summarised as a win rate.
+ */
+import { createWriteStream } from "node:fs";
+import { once } from "node:events";
+import { InputError } from "../errors/errors.ts";
+import { readInputRows } from "../io/input-reader.ts";
+import type { ItemAlgorithm } from "../tasks/item-algorithm.ts";
+import { judgePair, type PairwisePrompts, winRate, type WinRate } from "./pairwise.ts";
+
+export interface JoinOptions {
+  a: string;
+  b: string;
+  /** Where the joined pairs go (JSONL): `{id, question, response_a, response_b}`. */
+  output: string;
+  idField: string;
+  questionField: string;
+  responseField: string;
+  /** B's response field, when it differs from A's. */
+  responseFieldB?: string;
+}
+
+/** Joins the two files on the id field; items missing from either side are counted, not paired. */
+export async function joinRuns(options: JoinOptions): Promise<{ pairs: number; onlyA: number; onlyB: number }> {
+  const fromA = new Map<string, { question: string; response: string }>();
+  for await (const row of readInputRows(options.a)) {
+    const record = row.value as Record<string, unknown>;
+    const entry = pick(record, options, options.responseField, options.a, row.line);
+    if (entry) fromA.set(entry.id, { question: entry.question, response: entry.response });
+  }
+  const out = createWriteStream(options.output, "utf8");
+  let pairs = 0;
+  let onlyB = 0;
+  for await (const row of readInputRows(options.b)) {
+    const entry = pick(row.value as Record<string, unknown>, options, options.responseFieldB ?? options.responseField, options.b, row.line);
+    if (!entry) continue;
+    const a = fromA.get(entry.id);
+    if (!a) {
+      onlyB++;
+      continue;
+    }
+    fromA.delete(entry.id);
+    if (!out.write(`${JSON.stringify({ id: entry.id, question: a.question, response_a: a.response, response_b: entry.response })}\n`)) await once(out, "drain");
+    pairs++;
+  }
+  out.end();
+  await once(out, "finish");
+  return { pairs, onlyA: fromA.size, onlyB };
+}
+
+function pick(record: Record<string, unknown>, options: JoinOptions, responseField: string, file: string, line: number) {
+  const id = record[options.idField];
+  if (id === undefined || id === null) throw new InputError(`record has no id`, { file, line, field: options.idField, hint: "name the id field with --id-field" });
+  const question = record[options.questionField];
+  const response = record[responseField];
+  if (typeof question !== "string") throw new InputError("record has no question", { file, line, field: options.questionField, hint: "name it with --question-field" });
+  // A record without the response (e.g. an unfinished item) cannot be compared: it is left out.
+  if (typeof response !== "string") return undefined;
+  return { id: String(id), question, response };
+}
+
+export function pairwiseAlgorithm(options: { prompts?: PairwisePrompts; temperature?: number; seed?: number } = {}): ItemAlgorithm {
+  return {
+    name: "judge/pairwise",
+    calls: { min: 2, expected: 2, max: 2, criticShare: 0 },
+    async run(item, models, context) {
+      const row = item.row;
+      const outcome = await judgePair(
+        { id: item.id, question: item.question, responseA: String(row.response_a), responseB: String(row.response_b) },
+        models.base,
+        { prompts: options.prompts, sampling: { temperature: options.temperature ?? 0, ...(options.seed === undefined ? {} : { seed: options.seed }) } },
+        context,
+      );
+      return { fields: outcome.fields, calls: outcome.calls };
+    },
+  };
+}
+
+/** The win rate of B over A from a pairwise output file. */
+export async function summarisePairs(file: string): Promise<WinRate> {
+  const records: { preference: number | null; consistent: boolean | null }[] = [];
+  for await (const row of readInputRows(file)) {
+    const r = row.value as Record<string, unknown>;
+    records.push({ preference: (r.pairwise_preference_b as number | null) ?? null, consistent: (r.pairwise_consistent as boolean | null) ?? null });
+  }
+  return winRate(records);
+}
