@@ -2,6 +2,7 @@
 import { Command, CommanderError } from "commander";
 import { isSpriError } from "../errors/errors.ts";
 import { alignCommand } from "./align.ts";
+import { evalCommand } from "./eval.ts";
 import { exportCommand } from "./export.ts";
 import { runCommand } from "./run.ts";
 import { compareCommand } from "./compare.ts";
@@ -14,6 +15,7 @@ export function buildProgram(): Command {
   alignCommand(program);
   runCommand(program);
   exportCommand(program);
+  evalCommand(program);
   compareCommand(program);
   return program;
 }
