@@ -4,8 +4,10 @@ import { isSpriError } from "../errors/errors.ts";
 import { alignCommand } from "./align.ts";
 import { evalCommand } from "./eval.ts";
 import { exportCommand } from "./export.ts";
+import { judgeCommand } from "./judge.ts";
 import { runCommand } from "./run.ts";
 import { compareCommand } from "./compare.ts";
+import { viewCommand } from "./view.ts";
 
 export function buildProgram(): Command {
   const program = new Command("spri")
@@ -14,9 +16,11 @@ export function buildProgram(): Command {
     .showHelpAfterError("(run with --help for usage)");
   alignCommand(program);
   runCommand(program);
+  judgeCommand(program);
   exportCommand(program);
   evalCommand(program);
   compareCommand(program);
+  viewCommand(program);
   return program;
 }
 

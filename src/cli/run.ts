@@ -2,16 +2,18 @@
 import type { Command } from "commander";
 import { type Resolved, redacted } from "../config/config.ts";
 import { ConfigError, InputError } from "../errors/errors.ts";
+import { modelSpecs } from "../config/models.ts";
 import { checkInputFile } from "../io/input-reader.ts";
+import { type BatchApi, OpenAIBatchApi } from "../models/openai-batch.ts";
 import { PriceTable } from "../runner/cost.ts";
 import { dryRun } from "../runner/dry-run.ts";
-import { runJob, type RunJobResult } from "../runner/run-job.ts";
+import { type BatchRunOptions, runJob, type RunJobResult } from "../runner/run-job.ts";
 import { JsonLogProgressSink, type ProgressSink, TerminalProgressSink } from "../runner/run-progress.ts";
 import type { CacheMode } from "../store/call-cache.ts";
 import { SqliteStore } from "../store/sqlite-store.ts";
 import type { FieldMapping } from "../tasks/task-item.ts";
 import { ENVIRONMENT_HELP, addSettingFlags } from "./options.ts";
-import { openSession, type Prepare } from "./session.ts";
+import { openSession, type Prepare, type Session } from "./session.ts";
 
 export function runCommand(program: Command): void {
   const command = program
@@ -37,6 +39,10 @@ export function addRunOptions(command: Command): Command {
     .option("--no-cache", "do not read or write the call cache (same as --cache off)")
     .option("--refresh", "call the models again and overwrite cached answers (same as --cache refresh)")
     .option("--dry-run", "estimate calls, tokens and cost, and spend nothing")
+    .option("--batch", "send the calls through the OpenAI Batch API, one batch per SPRI step (half price, up to 24 h a round; OpenAI-compatible models only; files in <output>.batch/)")
+    .option("--batch-offline", "batch mode that only writes each round's file (OpenAI batch JSONL, for `vllm run-batch`) and stops with exit code 4; continue with --batch-results")
+    .option("--batch-results <file>", "import a batch output file (OpenAI batch output JSONL, e.g. from `vllm run-batch`) into the call cache, then go on (repeatable; implies --batch)", (value: string, previous: string[] | undefined) => [...(previous ?? []), value])
+    .option("--batch-poll <seconds>", "seconds before the first poll of a submitted batch; later polls back off (default 30)")
     .option("--json", "print the run summary as JSON");
 }
 
@@ -65,6 +71,7 @@ export async function executeRun(options: Record<string, unknown>, prepare?: Pre
       process.stdout.write(options.json ? `${JSON.stringify(estimate)}\n` : formatEstimate(estimate));
       return;
     }
+    const batch = batchOptions(options, session, settings.timeout);
     const store = new SqliteStore(settings.store);
     const interrupt = new AbortController();
     const onSignal = () => interrupt.abort();
@@ -88,9 +95,10 @@ export async function executeRun(options: Record<string, unknown>, prepare?: Pre
         retry: { maxAttempts: settings.maxTries, baseDelayMs: settings.retryDelay * 1000 },
         progress: progressSink(settings.progressInterval),
         signal: interrupt.signal,
+        batch,
       });
       report(result, Boolean(options.json));
-      process.exitCode = result.outcome === "completed" ? 0 : result.outcome === "stopped" ? 3 : 1;
+      process.exitCode = EXIT_CODES[result.outcome];
     } finally {
       process.off("SIGINT", onSignal);
       process.off("SIGTERM", onSignal);
@@ -99,6 +107,38 @@ export async function executeRun(options: Record<string, unknown>, prepare?: Pre
   } finally {
     await session.close();
   }
+}
+
+/** 4: an offline batch round is written and waits to be run; re-run with its results to go on. */
+const EXIT_CODES: Record<RunJobResult["outcome"], number> = { completed: 0, "completed-with-failures": 1, stopped: 3, "awaiting-batch": 4 };
+
+/** The batch lane's options, or undefined without --batch (nor --batch-offline, --batch-results). */
+function batchOptions(options: Record<string, unknown>, session: Session, timeoutSeconds: number): BatchRunOptions | undefined {
+  const resultsFiles = (options.batchResults as string[] | undefined) ?? [];
+  if (!options.batch && !options.batchOffline && resultsFiles.length === 0) {
+    if (options.batchPoll !== undefined) throw new ConfigError("--batch-poll needs --batch", { field: "batchPoll" });
+    return undefined;
+  }
+  let pollSeconds: number | undefined;
+  if (options.batchPoll !== undefined) {
+    pollSeconds = Number(options.batchPoll);
+    if (!Number.isFinite(pollSeconds) || pollSeconds < 0) {
+      throw new ConfigError(`--batch-poll must be a number of seconds, got ${JSON.stringify(options.batchPoll)}`, { field: "batchPoll" });
+    }
+  }
+  // The Batch API lives where each model does, with the same key; building a client calls nothing.
+  const specs = modelSpecs(session.resolved);
+  const apis = new Map<string, BatchApi>();
+  for (const [model, spec] of [[session.models.base, specs.base], [session.models.critic, specs.critic]] as const) {
+    if (spec.provider === "openai-compatible") apis.set(model.id, new OpenAIBatchApi({ baseURL: spec.baseURL, apiKey: spec.apiKey, timeoutMs: timeoutSeconds * 1000 }));
+  }
+  return {
+    offline: Boolean(options.batchOffline),
+    apis,
+    pollSeconds,
+    resultsFiles,
+    log: (line) => process.stderr.write(`spri: ${line}\n`),
+  };
 }
 
 function cacheMode(value: string): CacheMode {
@@ -125,13 +165,20 @@ function report(result: RunJobResult, json: boolean): void {
     process.stdout.write(`${JSON.stringify({ ...result, items: result.done, calls: spend.calls, inputTokens: spend.inputTokens, outputTokens: spend.outputTokens, peakRssMb: process.resourceUsage().maxRSS / 1024 })}\n`);
     return;
   }
-  const where = result.outcome === "stopped" ? `${result.output}.partial` : result.output;
+  const where = result.outcome === "stopped" || result.outcome === "awaiting-batch" ? `${result.output}.partial` : result.output;
   const lines = [
     `spri: ${result.done} records written to ${where}${result.skipped ? ` (${result.skipped} were already there)` : ""}; ${spend.calls} calls (${spend.cacheHits} from cache), ${spend.inputTokens + spend.outputTokens} tokens, $${spend.costUsd.toFixed(4)}`,
   ];
   for (const reason of result.rejectSamples) lines.push(`spri: ${reason}`);
   if (result.failed > 0) lines.push(`spri: ${result.failed} item(s) failed; reasons in ${result.rejects}; re-run the same command to retry them`);
   if (result.stopReason) lines.push(`spri: run stopped: ${result.stopReason}; re-run the same command to resume`);
+  const awaiting = result.batch?.awaiting;
+  if (awaiting) {
+    lines.push(`spri: batch round ${awaiting.round} is written and waits to be run offline, e.g. with vLLM:`);
+    for (const part of awaiting.parts) lines.push(`  vllm run-batch -i ${shellQuote(part.file)} -o ${shellQuote(part.results)} --model ${shellQuote(part.model)}`);
+    lines.push("spri: then continue with:");
+    lines.push(`  ${continueCommand(awaiting.parts.map((p) => p.results))}`);
+  }
   process.stderr.write(`${lines.join("\n")}\n`);
 }
 
@@ -144,4 +191,25 @@ function formatEstimate(e: Awaited<ReturnType<typeof dryRun>>): string {
     `cost: ${cost}`,
     "",
   ].join("\n");
+}
+
+/** This command again, with `--batch-results` for the given files instead of any it had. */
+function continueCommand(results: readonly string[]): string {
+  const args: string[] = [];
+  const argv = process.argv.slice(2);
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === "--batch-results") {
+      i++;
+      continue;
+    }
+    if (arg.startsWith("--batch-results=")) continue;
+    args.push(arg);
+  }
+  for (const file of results) args.push("--batch-results", file);
+  return ["spri", ...args].map(shellQuote).join(" ");
+}
+
+function shellQuote(value: string): string {
+  return /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, "'\\''")}'`;
 }

@@ -33,7 +33,7 @@ export class RecordOutput {
   }
 
   /** Opens (or creates) the working file for appending, after reading which ids it holds. */
-  static async open(file: string, idField: string): Promise<OpenedOutput> {
+  static async open(file: string, idField: RecordIdentity): Promise<OpenedOutput> {
     mkdirSync(dirname(file), { recursive: true });
     const partial = partialPath(file);
     if (!existsSync(partial) && existsSync(file)) renameSync(file, partial);
@@ -54,7 +54,7 @@ export class RecordOutput {
   }
 
   /** The ids an output already holds, read without changing anything (for dry runs). */
-  static async readDone(file: string, idField: string): Promise<Set<string>> {
+  static async readDone(file: string, idField: RecordIdentity): Promise<Set<string>> {
     const done = new Set<string>();
     const path = existsSync(partialPath(file)) ? partialPath(file) : file;
     if (existsSync(path)) await scanRecords(path, idField, done);
@@ -93,6 +93,12 @@ export class RecordOutput {
   }
 }
 
+/**
+ * How a record is identified: its id field, or the field and a key derived from the record (when
+ * the id alone is not unique, see `PreparedTask.itemKey`).
+ */
+export type RecordIdentity = string | { field: string; key: (record: Readonly<Record<string, unknown>>, id: string) => string };
+
 export function partialPath(file: string): string {
   return `${file}.partial`;
 }
@@ -103,7 +109,7 @@ export function partialPath(file: string): string {
  * left out. A broken line followed by more records means the file was edited by hand: that is an
  * error, not something to cut off silently. (Offsets assume LF line ends, which spri writes.)
  */
-async function scanRecords(file: string, idField: string, done: Set<string>): Promise<number> {
+async function scanRecords(file: string, idField: RecordIdentity, done: Set<string>): Promise<number> {
   const size = statSync(file).size;
   const lines = createInterface({ input: createReadStream(file, "utf8"), crlfDelay: Infinity });
   let offset = 0;
@@ -132,11 +138,13 @@ async function scanRecords(file: string, idField: string, done: Set<string>): Pr
   return valid;
 }
 
-function recordId(line: string, idField: string): string | Error {
+function recordId(line: string, identity: RecordIdentity): string | Error {
+  const field = typeof identity === "string" ? identity : identity.field;
   try {
     const record = JSON.parse(line) as Record<string, unknown>;
-    const id = record[idField];
-    return id === undefined || id === null ? new Error(`the record has no "${idField}" field`) : String(id);
+    const id = record[field];
+    if (id === undefined || id === null) return new Error(`the record has no "${field}" field`);
+    return typeof identity === "string" ? String(id) : identity.key(record, String(id));
   } catch (error) {
     return error as Error;
   }

@@ -70,8 +70,25 @@ export interface LanguageModel {
   readonly modelId: string;
   readonly capabilities: ModelCapabilities;
   generate(request: GenerateRequest): Promise<GenerateResult>;
+  /**
+   * Embeds texts, one vector per text in input order (not normalised). Optional: only adapters
+   * whose backend can embed implement it. The embedding model may differ from the chat model.
+   */
+  embed?(texts: string[], options?: EmbedOptions): Promise<EmbedResult>;
   /** Release native or network resources. Safe to call twice. */
   close?(): Promise<void>;
+}
+
+export interface EmbedOptions {
+  signal?: AbortSignal;
+}
+
+export interface EmbedResult {
+  vectors: number[][];
+  /** `inputTokens` counts the embedded tokens; `outputTokens` is 0. */
+  usage: Usage;
+  /** The embedding model id the backend reports, or the configured one. */
+  model: string;
 }
 
 export const ZERO_USAGE: Usage = Object.freeze({ inputTokens: 0, outputTokens: 0 }) as Usage;

@@ -10,12 +10,24 @@
  *   is) and clears it first, so calls never see each other's tokens.
  * - Every failure to find or open the model is a ConfigError with a hint; every failure while
  *   generating is a ModelError.
+ * - `embed` runs on its own embedding context, created on the first call (same thread cap) and
+ *   disposed by `close()` before the generation context.
  */
 import { stat } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { ConfigError, ModelError, isSpriError, type SpriError } from "../errors/errors.ts";
-import type { ChatMessage, FinishReason, GenerateRequest, GenerateResult, LanguageModel, ModelCapabilities, OutputSchema } from "./language-model.ts";
+import type {
+  ChatMessage,
+  EmbedOptions,
+  EmbedResult,
+  FinishReason,
+  GenerateRequest,
+  GenerateResult,
+  LanguageModel,
+  ModelCapabilities,
+  OutputSchema,
+} from "./language-model.ts";
 import type {
   ChatHistoryItem,
   GbnfJsonSchema,
@@ -25,6 +37,7 @@ import type {
   LLamaChatGenerateResponseOptions,
   LlamaContext,
   LlamaContextSequence,
+  LlamaEmbeddingContext,
   LlamaGrammar,
   LlamaModel,
 } from "node-llama-cpp";
@@ -50,6 +63,8 @@ export interface LlamaCppOptions {
 const MAX_PARALLELISM = 8;
 const DEFAULT_CONTEXT_SIZE = 4096;
 const MIN_CONTEXT_SIZE = 512;
+/** Tokens an embedding context holds; longer texts are truncated to fit. */
+const EMBEDDING_CONTEXT_SIZE = 2048;
 
 const MODEL_HINT =
   "point at a local model with SPRI_MODEL=/path/model.gguf (or --base-model /path/model.gguf), " +
@@ -64,19 +79,23 @@ export class LlamaCppModel implements LanguageModel {
   private readonly model: LlamaModel;
   private readonly context: LlamaContext;
   private readonly pool: SlotPool;
+  private readonly threads: number;
+  /** Created by the first `embed`, disposed by `close()`. */
+  private embeddingContext: Promise<LlamaEmbeddingContext> | undefined;
   private readonly grammars = new Map<string, Promise<LlamaGrammar>>();
   private readonly inFlight = new Set<Promise<unknown>>();
   /** Aborted by `close()` so running generations stop before their context is disposed. */
   private readonly shutdown = new AbortController();
   private closing: Promise<void> | undefined;
 
-  private constructor(parts: { options: LlamaCppOptions; llama: Llama; model: LlamaModel; context: LlamaContext; slots: Slot[] }) {
+  private constructor(parts: { options: LlamaCppOptions; llama: Llama; model: LlamaModel; context: LlamaContext; slots: Slot[]; threads: number }) {
     this.modelId = parts.options.model;
     this.id = `llama-cpp:${displayLocation(parts.options.model)}`;
     this.llama = parts.llama;
     this.model = parts.model;
     this.context = parts.context;
     this.pool = new SlotPool(parts.slots);
+    this.threads = parts.threads;
   }
 
   static async load(options: LlamaCppOptions): Promise<LlamaCppModel> {
@@ -90,7 +109,7 @@ export class LlamaCppModel implements LanguageModel {
       const parallelism = clampInt(options.parallelism ?? 1, 1, MAX_PARALLELISM);
       const context = await openContext(model, { parallelism, threads, contextSize: options.contextSize });
       const slots = createSlots(lib, context, parallelism);
-      return new LlamaCppModel({ options, llama, model, context, slots });
+      return new LlamaCppModel({ options, llama, model, context, slots, threads });
     } catch (error) {
       await model?.dispose().catch(() => undefined);
       await llama.dispose().catch(() => undefined);
@@ -118,6 +137,21 @@ export class LlamaCppModel implements LanguageModel {
     }
   }
 
+  /**
+   * Embeds each text with the model's own embedding output (node-llama-cpp `getEmbeddingFor`),
+   * one text at a time on one lazily created embedding context with the same thread cap. Texts
+   * longer than the context are truncated to fit.
+   */
+  async embed(texts: string[], options: EmbedOptions = {}): Promise<EmbedResult> {
+    const run = this.embedAll(texts, options.signal);
+    this.inFlight.add(run);
+    try {
+      return await run;
+    } finally {
+      this.inFlight.delete(run);
+    }
+  }
+
   /** Stops running generations, then releases context, model and native backend, in that order. */
   close(): Promise<void> {
     this.closing ??= this.dispose();
@@ -128,9 +162,64 @@ export class LlamaCppModel implements LanguageModel {
     this.shutdown.abort();
     this.pool.close(this.closedError());
     await Promise.allSettled([...this.inFlight]);
+    const embedding = await this.embeddingContext?.catch(() => undefined);
+    await embedding?.dispose();
     await this.context.dispose();
     await this.model.dispose();
     await this.llama.dispose();
+  }
+
+  private async embedAll(texts: string[], signal: AbortSignal | undefined): Promise<EmbedResult> {
+    if (this.closing) throw this.closedError();
+    const context = await this.getEmbeddingContext();
+    const vectors: number[][] = [];
+    let inputTokens = 0;
+    for (const text of texts) {
+      if (this.closing) throw this.closedError();
+      if (signal?.aborted) throw abortedError(signal.reason);
+      let tokens = this.model.tokenize(text);
+      // BOS/EOS are added by node-llama-cpp; the input must stay below the context size.
+      const limit = this.embeddingContextSize();
+      while (tokens.length > 0 && context.calculateInputLength(tokens) >= limit) {
+        tokens = tokens.slice(0, Math.max(0, Math.min(tokens.length - 1, limit - 4)));
+      }
+      let vector: readonly number[];
+      try {
+        vector = (await context.getEmbeddingFor(tokens)).vector;
+      } catch (error) {
+        if (this.closing) throw this.closedError(error);
+        throw new ModelError(`local embedding failed: ${messageOf(error)}`, { kind: "bad-response", cause: error });
+      }
+      if (vector.length === 0) {
+        throw new ModelError(`the local model produced no embedding for text ${vectors.length + 1} (it has no tokens)`, {
+          kind: "bad-request",
+          hint: "embed non-empty texts",
+        });
+      }
+      vectors.push(Array.from(vector));
+      inputTokens += tokens.length;
+    }
+    return { vectors, usage: { inputTokens, outputTokens: 0 }, model: this.modelId };
+  }
+
+  /** At most EMBEDDING_CONTEXT_SIZE, and never more than the model was trained on (512 for MiniLM). */
+  private embeddingContextSize(): number {
+    const trained = this.model.trainContextSize > 0 ? this.model.trainContextSize : EMBEDDING_CONTEXT_SIZE;
+    return Math.min(EMBEDDING_CONTEXT_SIZE, trained);
+  }
+
+  private getEmbeddingContext(): Promise<LlamaEmbeddingContext> {
+    this.embeddingContext ??= this.model
+      .createEmbeddingContext({ contextSize: this.embeddingContextSize(), threads: this.threads })
+      .catch((error: unknown) => {
+        this.embeddingContext = undefined;
+        throw new ModelError(`cannot create an embedding context for ${this.modelId}: ${messageOf(error)}`, {
+          kind: "bad-request",
+          cause: error,
+          hint: "use a GGUF model that can produce embeddings (decoder or encoder-only, e.g. an all-MiniLM-L6-v2 GGUF)",
+        });
+      });
+    return this.embeddingContext;
   }
 
   private async generateOnFreeSlot(request: GenerateRequest): Promise<GenerateResult> {

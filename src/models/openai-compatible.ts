@@ -5,7 +5,7 @@
  */
 import OpenAI from "openai";
 import { ModelError, type ModelErrorKind } from "../errors/errors.ts";
-import type { FinishReason, GenerateRequest, GenerateResult, LanguageModel } from "./language-model.ts";
+import type { EmbedOptions, EmbedResult, FinishReason, GenerateRequest, GenerateResult, LanguageModel } from "./language-model.ts";
 
 export interface OpenAICompatibleOptions {
   model: string;
@@ -21,6 +21,8 @@ export interface OpenAICompatibleOptions {
   maxRetries?: number;
   /** Extra JSON fields merged into every request body (e.g. `{"repetition_penalty": 1.1}`). */
   extraBody?: Record<string, unknown>;
+  /** Model id `embed` sends to /embeddings. Default: `model`. */
+  embeddingModel?: string;
 }
 
 const OPENAI_URL = "https://api.openai.com/v1";
@@ -53,7 +55,12 @@ export class OpenAICompatibleModel implements LanguageModel {
     });
   }
 
-  async generate(request: GenerateRequest): Promise<GenerateResult> {
+  /**
+   * The JSON body `generate` posts to /chat/completions for `request` (no signal or timeout: those
+   * are transport options). Batch files (`openai-batch.ts`) carry exactly this body, so a request
+   * answered through a batch is the request the online path would have sent.
+   */
+  requestBody(request: GenerateRequest): Record<string, unknown> {
     const { sampling = {} } = request;
     const body: Record<string, unknown> = {
       model: this.modelId,
@@ -72,6 +79,11 @@ export class OpenAICompatibleModel implements LanguageModel {
         json_schema: { name: request.schema.name, schema: request.schema.schema, strict: true },
       };
     }
+    return body;
+  }
+
+  async generate(request: GenerateRequest): Promise<GenerateResult> {
+    const body = this.requestBody(request);
 
     const start = performance.now();
     let completion: OpenAI.Chat.Completions.ChatCompletion;
@@ -107,17 +119,57 @@ export class OpenAICompatibleModel implements LanguageModel {
     };
   }
 
-  private describe(): string {
-    return `model "${this.modelId}" at ${this.baseURL}`;
+  /**
+   * POST /embeddings through the SDK, floats on the wire (`encoding_format: "float"`: self-hosted
+   * servers do not all speak base64). Vectors come back in input order, checked for shape.
+   */
+  async embed(texts: string[], options: EmbedOptions = {}): Promise<EmbedResult> {
+    const model = this.options.embeddingModel ?? this.modelId;
+    if (texts.length === 0) return { vectors: [], usage: { inputTokens: 0, outputTokens: 0 }, model };
+    let response: OpenAI.Embeddings.CreateEmbeddingResponse;
+    try {
+      response = await this.client.embeddings.create({ model, input: texts, encoding_format: "float" }, { signal: options.signal });
+    } catch (error) {
+      throw this.toModelError(error, model);
+    }
+    const bad = (why: string) =>
+      new ModelError(`${this.describe(model)} answered /embeddings with ${why}`, {
+        kind: "bad-response",
+        endpoint: this.baseURL,
+        hint: "check that the server implements /embeddings for this model (an embedding model, not a chat model)",
+      });
+    const data: unknown = response?.data;
+    if (!Array.isArray(data) || data.length !== texts.length) {
+      throw bad(`${Array.isArray(data) ? data.length : "no"} vectors for ${texts.length} texts`);
+    }
+    const vectors: number[][] = new Array(texts.length);
+    data.forEach((item: { index?: unknown; embedding?: unknown }, position) => {
+      const index = typeof item?.index === "number" ? item.index : position;
+      const embedding = item?.embedding;
+      if (!Number.isInteger(index) || index < 0 || index >= texts.length || vectors[index] !== undefined) throw bad(`a bad or repeated index ${String(item?.index)}`);
+      if (!Array.isArray(embedding) || embedding.length === 0 || !embedding.every((x) => typeof x === "number" && Number.isFinite(x))) {
+        throw bad(`a vector that is not a non-empty list of finite numbers (text ${index})`);
+      }
+      vectors[index] = embedding as number[];
+    });
+    return {
+      vectors,
+      usage: { inputTokens: response.usage?.prompt_tokens ?? 0, outputTokens: 0 },
+      model: response.model ?? model,
+    };
   }
 
-  private toModelError(error: unknown): ModelError {
+  private describe(model: string = this.modelId): string {
+    return `model "${model}" at ${this.baseURL}`;
+  }
+
+  private toModelError(error: unknown, model: string = this.modelId): ModelError {
     const endpoint = this.baseURL;
     if (error instanceof OpenAI.APIUserAbortError) {
-      return new ModelError(`call to ${this.describe()} was aborted`, { kind: "aborted", endpoint, cause: error });
+      return new ModelError(`call to ${this.describe(model)} was aborted`, { kind: "aborted", endpoint, cause: error });
     }
     if (error instanceof OpenAI.APIConnectionTimeoutError) {
-      return new ModelError(`${this.describe()} did not answer in time`, {
+      return new ModelError(`${this.describe(model)} did not answer in time`, {
         kind: "timeout",
         endpoint,
         cause: error,
@@ -151,12 +203,12 @@ export class OpenAICompatibleModel implements LanguageModel {
                   : "bad-response";
       const hints: Partial<Record<ModelErrorKind, string>> = {
         auth: "check the API key (OPENAI_API_KEY or --api-key) and that it may use this model",
-        "not-found": `check the model id "${this.modelId}" and the base URL (it usually ends in /v1)`,
+        "not-found": `check the model id "${model}" and the base URL (it usually ends in /v1)`,
         quota: "the account is out of quota or credit; add credit or use another key",
         "rate-limit": "lower --concurrency or wait",
         "bad-request": "the server rejected the request; check the sampling flags this server accepts",
       };
-      return new ModelError(`${this.describe()} answered ${status ?? "an error"}: ${detail}`, {
+      return new ModelError(`${this.describe(model)} answered ${status ?? "an error"}: ${detail}`, {
         kind,
         status,
         endpoint,
@@ -166,7 +218,7 @@ export class OpenAICompatibleModel implements LanguageModel {
       });
     }
     const detail = scrub(error instanceof Error ? error.message : String(error), this.options.apiKey);
-    return new ModelError(`call to ${this.describe()} failed: ${detail}`, {
+    return new ModelError(`call to ${this.describe(model)} failed: ${detail}`, {
       kind: "network",
       endpoint,
       cause: error,
@@ -174,7 +226,8 @@ export class OpenAICompatibleModel implements LanguageModel {
   }
 }
 
-function finishReason(reason: string | null | undefined): FinishReason {
+/** OpenAI finish_reason → FinishReason (also used for batch results, see openai-batch.ts). */
+export function finishReason(reason: string | null | undefined): FinishReason {
   switch (reason) {
     case "stop":
     case "length":

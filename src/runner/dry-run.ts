@@ -37,7 +37,8 @@ export async function dryRun(options: {
   prices: PriceTable;
 }): Promise<DryRunEstimate> {
   const idField = options.mapping.idField ?? "id";
-  const done = await RecordOutput.readDone(options.output, idField);
+  const { itemKey } = options.prepared;
+  const done = await RecordOutput.readDone(options.output, itemKey ? { field: idField, key: itemKey } : idField);
   const calls: CallEstimate = options.prepared.algorithm.calls ?? { min: 1, expected: 1, max: 1, criticShare: 0 };
   let items = 0;
   let alreadyDone = 0;
@@ -50,7 +51,7 @@ export async function dryRun(options: {
     }
     try {
       const item = toTaskItem(options.prepared.task, row.value, options.mapping, { file: options.input, line: row.line });
-      if (done.has(item.id)) {
+      if (done.has(itemKey ? itemKey(item.row, item.id) : item.id)) {
         alreadyDone++;
         continue;
       }

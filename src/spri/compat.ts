@@ -30,6 +30,29 @@ export interface CompatOptions {
    * from turn t-1. Off: every feedback judges the latest response, the one then refined.
    */
   selfRefineFeedbackOnTurn0: boolean;
+  /**
+   * `spri judge`: how a judgement's score is read. `lenient`: constrained JSON, `<score>N</score>`
+   * (also `[N]`, `N/max`, `N out of max`), `[RESULT] N` or a `Score: N` line, the last one in the
+   * text, checked against the scale. `biggen-regex`: the reference's
+   * `<score>\[?([1-4](\.\d+)?|5(\.0)?)\]?</score>`, first match, else unscored.
+   */
+  judgeScoreParser: "lenient" | "biggen-regex";
+  /**
+   * `spri judge`: how the critic's view of a judgement (critique input A) is cut from the grading
+   * prompt. `sections`: from the template, so the instruction and response are never rewritten: the
+   * task description and both `@@@` delimiter lines go, and the closing `###Feedback:` header becomes
+   * the evaluation-result header. `reference`: the reference's regex and `replace` on the formatted
+   * prompt, which keeps the closing `@@@` of `llm_judge` prompts (and would rewrite a
+   * `###Feedback:` inside an instruction or response).
+   */
+  judgeCritiqueInput: "sections" | "reference";
+  /**
+   * `spri judge`: sampling of the judging calls (the grading and its refinements). `deterministic`:
+   * temperature 0 (`--judge-temperature`) with a seed (`--seed`, default 0), for reproducible
+   * judging. `as-base`: the base model's sampling, as the reference (paper sampling, or the API
+   * defaults for GPT under `gptSampling`).
+   */
+  judgeSampling: "deterministic" | "as-base";
 }
 
 export const DEFAULT_COMPAT: Readonly<CompatOptions> = Object.freeze({
@@ -41,6 +64,9 @@ export const DEFAULT_COMPAT: Readonly<CompatOptions> = Object.freeze({
   gptSampling: "configured",
   criticOutput: "auto",
   selfRefineFeedbackOnTurn0: false,
+  judgeScoreParser: "lenient",
+  judgeCritiqueInput: "sections",
+  judgeSampling: "deterministic",
 });
 
 export const REFERENCE_COMPAT: Readonly<CompatOptions> = Object.freeze({
@@ -52,6 +78,9 @@ export const REFERENCE_COMPAT: Readonly<CompatOptions> = Object.freeze({
   gptSampling: "api-defaults",
   criticOutput: "text",
   selfRefineFeedbackOnTurn0: true,
+  judgeScoreParser: "biggen-regex",
+  judgeCritiqueInput: "reference",
+  judgeSampling: "as-base",
 });
 
 export type CompatPreset = "default" | "reference";

@@ -5,7 +5,7 @@
  * task builds for the item.
  */
 import type { CallRecord, ItemRecord } from "../io/records.ts";
-import type { ChatMessage, LanguageModel, SamplingOptions } from "../models/language-model.ts";
+import type { ChatMessage, LanguageModel, OutputSchema, SamplingOptions } from "../models/language-model.ts";
 import { pythonClean, saneClean } from "../util/python.ts";
 import { type CompatOptions, DEFAULT_COMPAT, isGptModel } from "./compat.ts";
 import { CRITIC_SCALE, critiqueSchema, parseCritique } from "./critic-score.ts";
@@ -42,6 +42,12 @@ export interface SpriSettings {
   compat: CompatOptions;
   /** `principles` runs stage 1 only (e.g. rubric generation). */
   stages: "both" | "principles";
+  /**
+   * Stage-2 base calls (the response draft and its refinements), where they differ from stage 1's:
+   * `spri judge` grades deterministically while its rubrics are sampled. `schema` is asked of base
+   * models that can enforce one. GPT models still get the API defaults under `gptSampling`.
+   */
+  responseCalls?: { sampling?: SamplingOptions; schema?: OutputSchema };
 }
 
 /** Paper defaults: τ = 4, n_max = 4, temperature 0.7, top-k 50, top-p 0.95, 2,048 new tokens. */
@@ -107,6 +113,8 @@ class StepRunner {
   private readonly clean: (text: string) => string;
   private readonly keepRawRefinement: boolean;
   private readonly baseSampling: SamplingOptions;
+  private readonly responseSampling: SamplingOptions;
+  private readonly responseSchema: OutputSchema | undefined;
 
   private readonly models: SpriModels;
   private readonly settings: SpriSettings;
@@ -122,7 +130,11 @@ class StepRunner {
     this.clean = compat.outputStrip === "python" ? pythonClean : saneClean;
     const gpt = isGptModel(models.base.modelId);
     this.keepRawRefinement = compat.rawRefinementText === "non-gpt-models" && !gpt;
-    this.baseSampling = compat.gptSampling === "api-defaults" && gpt ? {} : settings.baseSampling;
+    const apiDefaults = compat.gptSampling === "api-defaults" && gpt;
+    this.baseSampling = apiDefaults ? {} : settings.baseSampling;
+    this.responseSampling = apiDefaults ? {} : (settings.responseCalls?.sampling ?? settings.baseSampling);
+    const schema = settings.responseCalls?.schema;
+    this.responseSchema = schema && models.base.capabilities.constrainedOutput ? schema : undefined;
   }
 
   async stage(
@@ -131,7 +143,7 @@ class StepRunner {
     prompts: { critique(text: string): ChatMessage[]; refine(text: string, feedback: string): ChatMessage[] },
   ): Promise<StageResult> {
     const messages = draftMessages();
-    const draft = this.clean(await this.base(`${name}.generate`, 0, messages));
+    const draft = this.clean(await this.base(name, `${name}.generate`, 0, messages));
     const outcome = await refineUntilAccepted(
       draft,
       {
@@ -143,20 +155,22 @@ class StepRunner {
     return { draft, draftMessages: messages, outcome };
   }
 
-  private async base(step: string, iteration: number, messages: ChatMessage[]): Promise<string> {
+  private async base(stage: StageName, step: string, iteration: number, messages: ChatMessage[]): Promise<string> {
+    const response = stage === "response";
     const { result } = await tracedCall(this.context, this.calls, {
       model: this.models.base,
       role: "base",
       step,
       iteration,
       messages,
-      sampling: this.baseSampling,
+      sampling: response ? this.responseSampling : this.baseSampling,
+      schema: response ? this.responseSchema : undefined,
     });
     return result.text;
   }
 
   private async refine(name: StageName, k: number, messages: ChatMessage[]): Promise<Refinement> {
-    const raw = await this.base(`${name}.refine`, k, messages);
+    const raw = await this.base(name, `${name}.refine`, k, messages);
     const text = this.clean(raw);
     return { text, running: this.keepRawRefinement ? raw : text, messages };
   }

@@ -103,6 +103,29 @@ export interface RunUsage {
   unpricedCalls: number;
 }
 
+/** Orders of `listItems`: first-seen (`seq`), item id, last update; `-` for descending. */
+export type ItemSort = "seq" | "-seq" | "id" | "-id" | "updated" | "-updated";
+export const ITEM_SORTS: readonly ItemSort[] = ["seq", "-seq", "id", "-id", "updated", "-updated"];
+
+/**
+ * Aggregates of one run for the viewer, computed in the database so they stay cheap for runs of
+ * 100,000 items. Scores and iteration counts come from the items' output records (the reference
+ * fields `principles_critique_scores`, `response_critique_scores`, `iteration_principle`,
+ * `iteration_response`), so they describe each finished item's final pass; the rest from the calls.
+ */
+export interface RunStats {
+  /** How many critiques at each iteration (1-based) of each stage gave each score (`null`: unscored). */
+  critiqueScores: { stage: "principles" | "response"; iteration: number; score: number | null; count: number }[];
+  /** How many items took n critique iterations in each stage. */
+  iterations: { stage: "principles" | "response"; iterations: number; items: number }[];
+  /** Failed items by reason, most frequent first (at most 50 reasons). */
+  failures: { reason: string; count: number }[];
+  /** Calls per step, in the order the steps first occurred. */
+  steps: { step: string; calls: number; errors: number; cacheHits: number; inputTokens: number; outputTokens: number; costUsd: number; latencyMs: number }[];
+  /** Calls started per minute (UTC, `YYYY-MM-DDTHH:MM`), in time order; cache hits add no tokens or cost. */
+  timeline: { minute: string; calls: number; inputTokens: number; outputTokens: number; costUsd: number }[];
+}
+
 export interface Page {
   /** At most this many rows (default 100). */
   limit?: number;
@@ -139,9 +162,11 @@ export interface RunStore {
   setItemStatuses(runId: string, updates: readonly ItemUpdate[]): Promise<void>;
   /** Every item's status in one read; meant for resuming runs of 100,000 items and more. */
   itemStatuses(runId: string): Promise<Map<string, ItemStatus>>;
-  /** Items in the order they were first seen, optionally of one status, with their records. */
-  listItems(runId: string, options?: Page & { status?: ItemStatus }): Promise<ItemState[]>;
+  /** Items in the order they were first seen (or `sort`), optionally of one status, with their records. */
+  listItems(runId: string, options?: Page & { status?: ItemStatus; sort?: ItemSort }): Promise<ItemState[]>;
   itemCounts(runId: string): Promise<ItemCounts>;
+  /** One item with its record; undefined when the run has no such item. */
+  getItem(runId: string, itemId: string): Promise<ItemState | undefined>;
 
   /**
    * Appends calls, all in one transaction, and adds them to their runs' usage. Every call needs a
@@ -153,6 +178,8 @@ export interface RunStore {
   listCalls(runId: string, itemId: string): Promise<StoredCall[]>;
   /** Aggregate usage of a run (zeros for a run without calls). Cheap: kept up to date on write. */
   runUsage(runId: string): Promise<RunUsage>;
+  /** Score distributions, critique counts, failure reasons and a timeline (for the viewer). */
+  runStats(runId: string): Promise<RunStats>;
 
   /** Releases the database. Safe to call twice; other methods reject afterwards. */
   close(): Promise<void>;

@@ -17,6 +17,7 @@ import type { FinishReason, GenerateResult } from "../models/language-model.ts";
 import type { CacheEntryMeta, CallCache } from "./call-cache.ts";
 import {
   type ItemCounts,
+  type ItemSort,
   type ItemState,
   type ItemStatus,
   type ItemUpdate,
@@ -24,10 +25,12 @@ import {
   type Page,
   type RunMeta,
   type RunPatch,
+  type RunStats,
   type RunStatus,
   type RunStore,
   type RunUsage,
   type StoredCall,
+  ITEM_SORTS,
   ITEM_STATUSES,
   RUN_STATUSES,
   StoreError,
@@ -334,6 +337,21 @@ function callFromRow(row: Row): StoredCall {
   return call;
 }
 
+function itemFromRow(row: Row): ItemState {
+  const item: ItemState = {
+    runId: str(row.run_id),
+    itemId: str(row.item_id),
+    status: str(row.status) as ItemStatus,
+    attempts: num(row.attempts),
+    updatedAt: str(row.updated_at),
+  };
+  const reason = optStr(row.reason);
+  if (reason !== undefined) item.reason = reason;
+  const record = optStr(row.record);
+  if (record !== undefined) item.record = JSON.parse(record) as ItemRecord;
+  return item;
+}
+
 function prepareStatements(db: DatabaseSync) {
   const p = (text: string) => db.prepare(text);
   return {
@@ -370,6 +388,10 @@ function prepareStatements(db: DatabaseSync) {
        WHERE i.run_id = ? AND i.status = ? ORDER BY i.seq LIMIT ? OFFSET ?`,
     ),
     itemCounts: p("SELECT status, count(*) AS n FROM items WHERE run_id = ? GROUP BY status"),
+    getItem: p(
+      `SELECT i.*, r.record FROM items i LEFT JOIN item_records r ON r.run_id = i.run_id AND r.item_id = i.item_id
+       WHERE i.run_id = ? AND i.item_id = ?`,
+    ),
     insertCall: p(
       `INSERT INTO calls (${CALL_COLUMNS.join(", ")}) VALUES (${CALL_COLUMNS.map(() => "?").join(", ")})`,
     ),
@@ -387,6 +409,42 @@ function prepareStatements(db: DatabaseSync) {
          unpriced_calls = run_usage.unpriced_calls + excluded.unpriced_calls`,
     ),
     listCalls: p("SELECT * FROM calls WHERE run_id = ? AND item_id = ? ORDER BY id"),
+    critiqueScores: p(
+      `SELECT 'principles' AS stage, CAST(j.key AS INTEGER) + 1 AS iteration, j.value AS score, count(*) AS n
+         FROM item_records r, json_each(r.record, '$.principles_critique_scores') j WHERE r.run_id = ?1
+         GROUP BY iteration, score
+       UNION ALL
+       SELECT 'response', CAST(j.key AS INTEGER) + 1, j.value, count(*)
+         FROM item_records r, json_each(r.record, '$.response_critique_scores') j WHERE r.run_id = ?1
+         GROUP BY 2, 3
+       ORDER BY 1, 2, 3`,
+    ),
+    iterations: p(
+      `SELECT stage, iterations, count(*) AS n FROM (
+         SELECT 'principles' AS stage, json_extract(record, '$.iteration_principle') AS iterations FROM item_records WHERE run_id = ?1
+         UNION ALL
+         SELECT 'response', json_extract(record, '$.iteration_response') FROM item_records WHERE run_id = ?1)
+       WHERE iterations IS NOT NULL GROUP BY stage, iterations ORDER BY stage, iterations`,
+    ),
+    failures: p(
+      `SELECT coalesce(reason, '') AS reason, count(*) AS n FROM items WHERE run_id = ? AND status = 'failed'
+       GROUP BY reason ORDER BY n DESC, reason LIMIT 50`,
+    ),
+    stepStats: p(
+      `SELECT step, count(*) AS calls, count(error) AS errors, sum(cache_hit) AS cache_hits,
+         sum(CASE WHEN cache_hit = 0 THEN input_tokens ELSE 0 END) AS input_tokens,
+         sum(CASE WHEN cache_hit = 0 THEN output_tokens ELSE 0 END) AS output_tokens,
+         sum(CASE WHEN cache_hit = 0 THEN coalesce(cost_usd, 0) ELSE 0 END) AS cost_usd,
+         avg(latency_ms) AS latency_ms
+       FROM calls WHERE run_id = ? GROUP BY step ORDER BY min(id)`,
+    ),
+    timeline: p(
+      `SELECT substr(started_at, 1, 16) AS minute, count(*) AS calls,
+         sum(CASE WHEN cache_hit = 0 THEN input_tokens ELSE 0 END) AS input_tokens,
+         sum(CASE WHEN cache_hit = 0 THEN output_tokens ELSE 0 END) AS output_tokens,
+         sum(CASE WHEN cache_hit = 0 THEN coalesce(cost_usd, 0) ELSE 0 END) AS cost_usd
+       FROM calls WHERE run_id = ? GROUP BY minute ORDER BY minute`,
+    ),
     runUsage: p("SELECT * FROM run_usage WHERE run_id = ?"),
   };
 }
@@ -564,29 +622,45 @@ export class SqliteStore implements RunStore {
     return statuses;
   }
 
-  async listItems(runId: string, options: Page & { status?: ItemStatus } = {}): Promise<ItemState[]> {
+  async listItems(runId: string, options: Page & { status?: ItemStatus; sort?: ItemSort } = {}): Promise<ItemState[]> {
     this.assertOpen();
     const [limit, offset] = pageOf(options);
+    if (options.status !== undefined) assertItemStatus(options.status);
     let rows: Row[];
-    if (options.status === undefined) rows = this.sql.listItems.all(runId, limit, offset);
-    else {
-      assertItemStatus(options.status);
-      rows = this.sql.listItemsByStatus.all(runId, options.status, limit, offset);
+    if (options.sort !== undefined && options.sort !== "seq") {
+      rows = this.sortedItems(options.sort, options.status !== undefined).all(
+        ...(options.status === undefined ? [runId, limit, offset] : [runId, options.status, limit, offset]),
+      );
+    } else if (options.status === undefined) rows = this.sql.listItems.all(runId, limit, offset);
+    else rows = this.sql.listItemsByStatus.all(runId, options.status, limit, offset);
+    return rows.map(itemFromRow);
+  }
+
+  async getItem(runId: string, itemId: string): Promise<ItemState | undefined> {
+    this.assertOpen();
+    const row = this.sql.getItem.get(runId, itemId);
+    return row ? itemFromRow(row) : undefined;
+  }
+
+  private readonly sortedStatements = new Map<string, StatementSync>();
+
+  /** The `listItems` statement for a sort other than first-seen order (prepared once per shape). */
+  private sortedItems(sort: ItemSort, byStatus: boolean): StatementSync {
+    if (!ITEM_SORTS.includes(sort)) {
+      throw new StoreError(`unknown item sort "${sort}"`, { hint: `use one of ${ITEM_SORTS.join(", ")}` });
     }
-    return rows.map((row) => {
-      const item: ItemState = {
-        runId: str(row.run_id),
-        itemId: str(row.item_id),
-        status: str(row.status) as ItemStatus,
-        attempts: num(row.attempts),
-        updatedAt: str(row.updated_at),
-      };
-      const reason = optStr(row.reason);
-      if (reason !== undefined) item.reason = reason;
-      const record = optStr(row.record);
-      if (record !== undefined) item.record = JSON.parse(record) as ItemRecord;
-      return item;
-    });
+    const key = `${sort}/${byStatus}`;
+    let statement = this.sortedStatements.get(key);
+    if (!statement) {
+      const direction = sort.startsWith("-") ? "DESC" : "ASC";
+      const column = sort.replace("-", "") === "id" ? "i.item_id" : sort.replace("-", "") === "updated" ? "i.updated_at" : "i.seq";
+      statement = this.db.prepare(
+        `SELECT i.*, r.record FROM items i LEFT JOIN item_records r ON r.run_id = i.run_id AND r.item_id = i.item_id
+         WHERE i.run_id = ?${byStatus ? " AND i.status = ?" : ""} ORDER BY ${column} ${direction}, i.seq ${direction} LIMIT ? OFFSET ?`,
+      );
+      this.sortedStatements.set(key, statement);
+    }
+    return statement;
   }
 
   async itemCounts(runId: string): Promise<ItemCounts> {
@@ -651,6 +725,42 @@ export class SqliteStore implements RunStore {
       outputTokens: num(row.output_tokens),
       costUsd: num(row.priced_calls) > 0 ? num(row.cost_usd) : null,
       unpricedCalls: num(row.unpriced_calls),
+    };
+  }
+
+  async runStats(runId: string): Promise<RunStats> {
+    this.assertOpen();
+    const score = (value: SQLOutputValue | undefined): number | null => (typeof value === "number" ? value : null);
+    return {
+      critiqueScores: this.sql.critiqueScores.all(runId).map((row) => ({
+        stage: str(row.stage) as "principles" | "response",
+        iteration: num(row.iteration),
+        score: score(row.score),
+        count: num(row.n),
+      })),
+      iterations: this.sql.iterations.all(runId).map((row) => ({
+        stage: str(row.stage) as "principles" | "response",
+        iterations: num(row.iterations),
+        items: num(row.n),
+      })),
+      failures: this.sql.failures.all(runId).map((row) => ({ reason: str(row.reason), count: num(row.n) })),
+      steps: this.sql.stepStats.all(runId).map((row) => ({
+        step: str(row.step),
+        calls: num(row.calls),
+        errors: num(row.errors),
+        cacheHits: num(row.cache_hits),
+        inputTokens: num(row.input_tokens),
+        outputTokens: num(row.output_tokens),
+        costUsd: num(row.cost_usd),
+        latencyMs: num(row.latency_ms),
+      })),
+      timeline: this.sql.timeline.all(runId).map((row) => ({
+        minute: str(row.minute),
+        calls: num(row.calls),
+        inputTokens: num(row.input_tokens),
+        outputTokens: num(row.output_tokens),
+        costUsd: num(row.cost_usd),
+      })),
     };
   }
 

@@ -19,7 +19,16 @@ export interface PreparedTask {
   taskOptions: TaskOptions;
   spri: SpriSettings;
   algorithm: ItemAlgorithm;
+  /**
+   * The run key of an item when its id alone does not identify it (`spri judge`: one instance is
+   * judged for several responses, keyed `<id>/<model_name>`). The runner dedupes, resumes and traces
+   * by it; output records keep the input's own id field, and the key is recomputed from them.
+   */
+  itemKey?: ItemKey;
 }
+
+/** `id` is the item's id as the field mapping reads it; `row` is the input row (or an output record). */
+export type ItemKey = (row: Readonly<Record<string, unknown>>, id: string) => string;
 
 /** SPRI as an item algorithm: the task's prompts for the item, then Algorithm 1. */
 export function spriAlgorithm(task: TaskName, taskOptions: TaskOptions, spri: SpriSettings): ItemAlgorithm {

@@ -1,0 +1,62 @@
+/** `spri judge`: LLM-as-a-judge over a file of (instruction, response) rows, with SPRI rubrics. */
+import type { Command } from "commander";
+import { SETTINGS, type SettingName } from "../config/config.ts";
+import { ConfigError } from "../errors/errors.ts";
+import { parseScale } from "../judge/judge-score.ts";
+import { DEFAULT_JUDGE_OPTIONS, prepareJudge } from "../judge/prepare-judge.ts";
+import type { JudgeOptions } from "../judge/rubric-source.ts";
+import { rubricSourceNames } from "../judge/rubric-sources.ts";
+import { ENVIRONMENT_HELP, addSettingFlags } from "./options.ts";
+import { addRunOptions, executeRun } from "./run.ts";
+
+export function judgeCommand(program: Command): void {
+  const command = program
+    .command("judge")
+    .description("grade each row's response with an instance-specific rubric (SPRI) and write one record per row (re-run the same command to resume)");
+  addRunOptions(command);
+  command
+    .option("--rubrics <source>", `where rubrics come from: ${rubricSourceNames().join(", ")}`, DEFAULT_JUDGE_OPTIONS.rubrics)
+    .option("--response-field <name>", "field holding the response to grade", DEFAULT_JUDGE_OPTIONS.responseField)
+    .option("--rubric-field <name>", "field holding a gold rubric, for rubric sources that use one", DEFAULT_JUDGE_OPTIONS.rubricField)
+    .option("--human-field <name>", "field holding a human score, for agreement metrics (spri eval correlate)")
+    .option("--group-field <name>", "field grouping the rows (capability): --seeds-per-domain matches seeds on it", DEFAULT_JUDGE_OPTIONS.groupField)
+    .option("--scale <min-max>", "the judge's score range", `${DEFAULT_JUDGE_OPTIONS.scale.min}-${DEFAULT_JUDGE_OPTIONS.scale.max}`)
+    .option("--judge-temperature <t>", "temperature of the grading calls and their refinements (seeded with --seed, default 0)", String(DEFAULT_JUDGE_OPTIONS.judgeTemperature));
+  addSettingFlags(command, (Object.keys(SETTINGS) as SettingName[]).filter((name) => name !== "task"));
+  command.addHelpText(
+    "after",
+    `
+Each row is one judgement: SPRI stage 1 writes a rubric for the row's instruction (rubric fields
+principle_*), the base model grades the row's response with it (feedback and a score), and SPRI
+stage 2 critiques and refines that judgement (judgement fields *response*). Records add
+formatted_BigGenBench_INIT_GRADING_PROMPT, init_response-[score] and response_final-[score] (the
+final score; null when none could be read). Rows are keyed <id>/<model_name> when they name the
+responding model. Grading is reference-free unless --reference-field names a reference answer.
+Grading calls use temperature --judge-temperature and seed --seed (0 by default); --compat reference
+samples, parses and assembles everything as the paper's code did (docs/compat.md).
+${ENVIRONMENT_HELP}`,
+  );
+  command.action((options: Record<string, unknown>) => {
+    const judge = judgeOptions(options);
+    // The group field is what --seeds-per-domain matches, unless --domain-field says otherwise.
+    options.domainField ??= judge.groupField;
+    return executeRun(options, prepareJudge(judge));
+  });
+}
+
+function judgeOptions(options: Record<string, unknown>): JudgeOptions {
+  const temperature = Number(options.judgeTemperature);
+  if (!Number.isFinite(temperature)) {
+    throw new ConfigError(`--judge-temperature must be a number, got ${JSON.stringify(options.judgeTemperature)}`, { field: "judgeTemperature" });
+  }
+  return {
+    rubrics: String(options.rubrics),
+    responseField: String(options.responseField),
+    rubricField: String(options.rubricField),
+    humanField: options.humanField as string | undefined,
+    groupField: String(options.groupField),
+    idField: (options.idField as string | undefined) ?? DEFAULT_JUDGE_OPTIONS.idField,
+    scale: parseScale(String(options.scale)),
+    judgeTemperature: temperature,
+  };
+}

@@ -1,0 +1,251 @@
+/**
+ * The OpenAI Batch API, as `spri run --batch` uses it: request lines, result lines, and a small
+ * client (the official `openai` SDK) for the Files and Batches endpoints.
+ *
+ * Files are the OpenAI batch JSONL formats, which `vllm run-batch` reads and writes too:
+ *
+ *   request: {"custom_id": "<cache key>", "method": "POST", "url": "/v1/chat/completions", "body": {...}}
+ *   result:  {"id": "...", "custom_id": "<cache key>", "response": {"status_code": 200, "request_id": "...",
+ *             "body": <chat completion>}, "error": null}
+ *
+ * `body` is exactly what `OpenAICompatibleModel.requestBody` builds for the online call. A result
+ * line fails when it carries an `error` (an object on OpenAI, a string on vLLM), a non-2xx status,
+ * or a body without message content.
+ */
+import { createReadStream } from "node:fs";
+import OpenAI from "openai";
+import { InputError, ModelError, type ModelErrorKind } from "../errors/errors.ts";
+import type { GenerateResult } from "./language-model.ts";
+import { finishReason, scrub } from "./openai-compatible.ts";
+
+export const BATCH_URL = "/v1/chat/completions";
+/** OpenAI's limits per input file: 50,000 requests and 200 MB (we stay under the latter). */
+export const MAX_BATCH_LINES = 50_000;
+export const MAX_BATCH_BYTES = 190 * 1024 * 1024;
+
+export interface BatchRequestLine {
+  custom_id: string;
+  method: "POST";
+  url: typeof BATCH_URL;
+  body: Record<string, unknown>;
+}
+
+export function batchRequestLine(customId: string, body: Record<string, unknown>): BatchRequestLine {
+  return { custom_id: customId, method: "POST", url: BATCH_URL, body };
+}
+
+export type BatchLineResult =
+  | { customId: string; ok: true; result: GenerateResult }
+  | { customId: string; ok: false; error: ModelError; /** The line was never run (expired or cancelled batch): ask again. */ notRun: boolean };
+
+/** Error codes of lines a batch never ran; their requests go into the next round. */
+const NOT_RUN = new Set(["batch_expired", "batch_cancelled"]);
+
+/**
+ * Parses a batch output or error file (OpenAI or vLLM). Blank lines are skipped; a line that is
+ * not JSON or has no `custom_id` is an InputError naming the file and line.
+ */
+export function parseBatchResults(text: string, where: string, endpoint = where): BatchLineResult[] {
+  const results: BatchLineResult[] = [];
+  const lines = text.split("\n");
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!.trim();
+    if (line === "") continue;
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch (error) {
+      throw new InputError(`not a JSON line: ${(error as Error).message}`, { file: where, line: i + 1, hint: "give the output file of the batch (OpenAI batch output JSONL)" });
+    }
+    const record = (typeof value === "object" && value !== null ? value : {}) as Record<string, unknown>;
+    if (typeof record.custom_id !== "string" || record.custom_id === "") {
+      throw new InputError("batch result line without a custom_id", { file: where, line: i + 1, hint: "give the output file of the batch (OpenAI batch output JSONL)" });
+    }
+    results.push(parseResultLine(record.custom_id, record, endpoint));
+  }
+  return results;
+}
+
+function parseResultLine(customId: string, record: Record<string, unknown>, endpoint: string): BatchLineResult {
+  const response = (record.response ?? undefined) as { status_code?: number; body?: unknown } | undefined;
+  const status = typeof response?.status_code === "number" ? response.status_code : undefined;
+  const body = (response?.body ?? undefined) as Record<string, unknown> | undefined;
+  const fail = (message: string, kind: ModelErrorKind, code?: string): BatchLineResult => ({
+    customId,
+    ok: false,
+    notRun: code !== undefined && NOT_RUN.has(code),
+    error: new ModelError(`batch request failed${status === undefined ? "" : ` (${status})`}: ${scrub(message)}`, { kind, status, endpoint }),
+  });
+
+  const lineError = record.error;
+  if (lineError !== undefined && lineError !== null && (status === undefined || status < 200 || status >= 300)) {
+    if (typeof lineError === "string") return fail(lineError, kindOf(status));
+    const { message, code } = lineError as { message?: unknown; code?: unknown };
+    return fail(typeof message === "string" ? message : JSON.stringify(lineError), kindOf(status), typeof code === "string" ? code : undefined);
+  }
+  if (status === undefined || status < 200 || status >= 300) {
+    const error = (body?.error ?? undefined) as { message?: unknown; code?: unknown } | undefined;
+    const message = typeof error?.message === "string" ? error.message : status === undefined ? "no response" : `status ${status}`;
+    return fail(message, kindOf(status), typeof error?.code === "string" ? error.code : undefined);
+  }
+  const choices = body?.choices as { message?: { content?: unknown }; finish_reason?: string | null }[] | undefined;
+  const choice = choices?.[0];
+  if (!choice || typeof choice.message?.content !== "string") return fail("answered without message content", "bad-response");
+  const usage = (body?.usage ?? {}) as { prompt_tokens?: number; completion_tokens?: number };
+  return {
+    customId,
+    ok: true,
+    result: {
+      text: choice.message.content,
+      finishReason: finishReason(choice.finish_reason),
+      usage: { inputTokens: usage.prompt_tokens ?? 0, outputTokens: usage.completion_tokens ?? 0 },
+      // A batch has no per-request latency worth recording.
+      latencyMs: 0,
+      model: typeof body?.model === "string" ? body.model : "",
+    },
+  };
+}
+
+function kindOf(status: number | undefined): ModelErrorKind {
+  if (status === 401 || status === 403) return "auth";
+  if (status === 404) return "not-found";
+  if (status === 429) return "rate-limit";
+  if (status !== undefined && status >= 500) return "server";
+  return "bad-request";
+}
+
+export type BatchStatus = "validating" | "failed" | "in_progress" | "finalizing" | "completed" | "expired" | "cancelling" | "cancelled";
+/** Statuses a batch never leaves. */
+export const TERMINAL_STATUSES: ReadonlySet<string> = new Set(["completed", "failed", "expired", "cancelled"]);
+
+export interface BatchInfo {
+  id: string;
+  status: BatchStatus;
+  inputFileId: string;
+  outputFileId?: string;
+  errorFileId?: string;
+  /** Why a batch failed as a whole (validation), one line per error. */
+  errors: string[];
+  counts?: { total: number; completed: number; failed: number };
+}
+
+/** What the batch lane needs from a provider; `OpenAIBatchApi` is the real one. */
+export interface BatchApi {
+  /** Where batches go, for messages (no key). */
+  readonly endpoint: string;
+  uploadFile(path: string, signal?: AbortSignal): Promise<string>;
+  createBatch(inputFileId: string, metadata: Record<string, string>, signal?: AbortSignal): Promise<BatchInfo>;
+  retrieveBatch(batchId: string, signal?: AbortSignal): Promise<BatchInfo>;
+  /** A batch made from this input file, if one exists (a crash between create and saving its id). */
+  findBatchByInputFile(inputFileId: string, signal?: AbortSignal): Promise<BatchInfo | undefined>;
+  fileContent(fileId: string, signal?: AbortSignal): Promise<string>;
+}
+
+export interface OpenAIBatchApiOptions {
+  /** Defaults to https://api.openai.com/v1. */
+  baseURL?: string;
+  apiKey?: string;
+  /** Per request (uploads and downloads of big files included). Default 10 minutes. */
+  timeoutMs?: number;
+  /** SDK retries of 429/5xx/network failures per request. Default 4. */
+  maxRetries?: number;
+}
+
+/** How many batches `findBatchByInputFile` looks through, newest first. */
+const FIND_LIMIT = 1000;
+
+export class OpenAIBatchApi implements BatchApi {
+  readonly endpoint: string;
+  private readonly client: OpenAI;
+  private readonly apiKey?: string;
+
+  constructor(options: OpenAIBatchApiOptions = {}) {
+    this.endpoint = (options.baseURL ?? "https://api.openai.com/v1").replace(/\/+$/, "");
+    this.apiKey = options.apiKey;
+    this.client = new OpenAI({
+      baseURL: this.endpoint,
+      apiKey: options.apiKey ?? "not-needed",
+      timeout: Math.max(1, Math.ceil(options.timeoutMs ?? 600_000)),
+      maxRetries: options.maxRetries ?? 4,
+    });
+  }
+
+  async uploadFile(path: string, signal?: AbortSignal): Promise<string> {
+    const file = await this.call("upload a batch file", () => this.client.files.create({ file: createReadStream(path), purpose: "batch" }, { signal }));
+    return file.id;
+  }
+
+  async createBatch(inputFileId: string, metadata: Record<string, string>, signal?: AbortSignal): Promise<BatchInfo> {
+    const batch = await this.call("create a batch", () =>
+      this.client.batches.create({ input_file_id: inputFileId, endpoint: BATCH_URL, completion_window: "24h", metadata }, { signal }),
+    );
+    return info(batch);
+  }
+
+  async retrieveBatch(batchId: string, signal?: AbortSignal): Promise<BatchInfo> {
+    return info(await this.call(`read batch ${batchId}`, () => this.client.batches.retrieve(batchId, { signal })));
+  }
+
+  async findBatchByInputFile(inputFileId: string, signal?: AbortSignal): Promise<BatchInfo | undefined> {
+    return this.call("list batches", async () => {
+      let seen = 0;
+      for await (const batch of this.client.batches.list({ limit: 100 }, { signal })) {
+        if (batch.input_file_id === inputFileId) return info(batch);
+        if (++seen >= FIND_LIMIT) break;
+      }
+      return undefined;
+    });
+  }
+
+  async fileContent(fileId: string, signal?: AbortSignal): Promise<string> {
+    return this.call(`download file ${fileId}`, async () => {
+      const response = await this.client.files.content(fileId, { signal });
+      return response.text();
+    });
+  }
+
+  private async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (error) {
+      throw this.toModelError(what, error);
+    }
+  }
+
+  private toModelError(what: string, error: unknown): ModelError {
+    const endpoint = this.endpoint;
+    if (error instanceof OpenAI.APIUserAbortError) return new ModelError(`${what} at ${endpoint}: aborted`, { kind: "aborted", endpoint });
+    if (error instanceof OpenAI.APIConnectionTimeoutError) return new ModelError(`${what} at ${endpoint}: no answer in time`, { kind: "timeout", endpoint });
+    if (error instanceof OpenAI.APIConnectionError) {
+      return new ModelError(`cannot reach ${endpoint} to ${what}`, { kind: "network", endpoint, hint: "check the URL and that the server is running" });
+    }
+    if (error instanceof OpenAI.APIError) {
+      const status = error.status;
+      const detail = scrub(error.message.replace(/^\d{3}\s+/, ""), this.apiKey);
+      const kind: ModelErrorKind =
+        status === 429 && (error.code === "insufficient_quota" || /quota|billing/i.test(detail)) ? "quota" : status === undefined ? "bad-response" : kindOf(status);
+      const hint =
+        kind === "not-found" || status === 405
+          ? "this server has no Batch API (vLLM's server has none): use --batch-offline and run the files with `vllm run-batch`"
+          : kind === "auth"
+            ? "check the API key (OPENAI_API_KEY) and that it may use the Batch API"
+            : undefined;
+      return new ModelError(`cannot ${what} at ${endpoint}: ${status ?? "error"} ${detail}`, { kind: status === 405 ? "not-found" : kind, status, endpoint, hint });
+    }
+    const detail = scrub(error instanceof Error ? error.message : String(error), this.apiKey);
+    return new ModelError(`cannot ${what} at ${endpoint}: ${detail}`, { kind: "network", endpoint, cause: error });
+  }
+}
+
+function info(batch: OpenAI.Batches.Batch): BatchInfo {
+  const out: BatchInfo = {
+    id: batch.id,
+    status: batch.status,
+    inputFileId: batch.input_file_id,
+    errors: (batch.errors?.data ?? []).map((e) => [e.line === undefined || e.line === null ? undefined : `line ${e.line}`, e.code, e.message].filter(Boolean).join(": ")),
+  };
+  if (batch.output_file_id) out.outputFileId = batch.output_file_id;
+  if (batch.error_file_id) out.errorFileId = batch.error_file_id;
+  if (batch.request_counts) out.counts = { ...batch.request_counts };
+  return out;
+}

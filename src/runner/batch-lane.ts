@@ -1,0 +1,546 @@
+/**
+ * The provider batch lane of `spri run --batch`: every model call goes through the OpenAI Batch API
+ * (or, offline, through `vllm run-batch`), one batch per SPRI step, driven by the call cache.
+ *
+ * Rounds. In round r the runner runs every unfinished item through its algorithm with a collecting
+ * model in place of the network model, under the `CachedModel`: a cache hit answers as usual; a miss
+ * writes the request as a batch line (custom_id = the request's cache key, body = exactly what
+ * `OpenAICompatibleModel.requestBody` would post) and throws `BatchPending`, which stops the item for
+ * this round (not done, not failed). After the pass the lane submits the lines (upload with purpose
+ * "batch", create with endpoint /v1/chat/completions and a 24h window), polls with backoff until the
+ * batch ends, and puts every answer into the cache under its custom_id. The next round's pass then
+ * gets one step further on every item. A round that collects nothing ends the run. Identical requests
+ * within a round (same cache key) go in once. A request the batch answered with an error fails its
+ * item with that error (the item goes to the rejects file; re-running the command asks again),
+ * except transient errors (5xx, 429, timeouts), which go into the next round again, up to twice;
+ * lines an expired or cancelled batch never ran go into the next round too.
+ *
+ * Files, under `<output>.batch/`:
+ *   round-<r>.jsonl                one file per round (round-<r>-<i>.jsonl when a round needs several:
+ *                                  one model per file, at most 50,000 lines and ~190 MB each)
+ *   round-<r>.results.jsonl        offline: where to put `vllm run-batch`'s output (a suggestion)
+ *   state.json                     every round's parts: file, model, input file id, batch id, status
+ *
+ * Crash safety. The state is saved (atomically) after each step: written, uploaded, submitted, every
+ * status change, imported. Re-running the same command first resumes every batch that was submitted
+ * but not imported (polling the same batch, never submitting again); a file uploaded whose batch id
+ * was not saved is looked up among the account's batches by input file id before anything is
+ * created. Answers already imported are in the cache, so nothing is paid twice.
+ *
+ * Offline (`--batch-offline`): the round's files are written and the run ends awaiting them; run each
+ * with `vllm run-batch -i round-<r>.jsonl -o <results> --model <id>`, then re-run the command with
+ * `--batch-results <results>` (repeatable), which imports the answers and goes on with the next round.
+ *
+ * Accounting. Answers that came from this output's batches are paid calls, not cache hits: an item's
+ * final pass claims each such answer once (`itemModels`), so records and the run's spend show their
+ * tokens; an item that stops for a round gives its claims back.
+ */
+import { createHash } from "node:crypto";
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from "node:fs";
+import { join } from "node:path";
+import { ConfigError, InputError, ModelError } from "../errors/errors.ts";
+import type { GenerateRequest, GenerateResult, LanguageModel } from "../models/language-model.ts";
+import {
+  type BatchApi,
+  type BatchInfo,
+  type BatchLineResult,
+  batchRequestLine,
+  MAX_BATCH_BYTES,
+  MAX_BATCH_LINES,
+  parseBatchResults,
+  TERMINAL_STATUSES,
+} from "../models/openai-batch.ts";
+import type { CallCache } from "../store/call-cache.ts";
+
+/** Thrown by the collecting model: the request went into this round's batch; the item waits. */
+export class BatchPending extends Error {
+  readonly key: string;
+  constructor(key: string) {
+    super("the request waits for the next batch round");
+    this.name = "BatchPending";
+    this.key = key;
+  }
+}
+
+/** A model whose requests can go into a batch file: OpenAI-compatible models. */
+export interface BatchableModel extends LanguageModel {
+  requestBody(request: GenerateRequest): Record<string, unknown>;
+}
+
+export function isBatchable(model: LanguageModel): model is BatchableModel {
+  return typeof (model as Partial<BatchableModel>).requestBody === "function";
+}
+
+export interface PartState {
+  /** File name inside the batch directory. */
+  file: string;
+  /** `LanguageModel.id` of the model the lines are for (never a key). */
+  endpoint: string;
+  model: string;
+  lines: number;
+  /** sha256 of the part's sorted custom ids: the same requests give the same digest. */
+  digest: string;
+  /** `written`, `uploaded`, then the batch's own status. */
+  status: string;
+  inputFileId?: string;
+  batchId?: string;
+  outputFileId?: string;
+  errorFileId?: string;
+  /** Its answers are in the cache (or it ended with none to import): nothing more to do. */
+  imported: boolean;
+  /** Offline: the results file it was imported from. */
+  resultsFile?: string;
+  answered?: number;
+  failed?: number;
+}
+
+export interface RoundState {
+  round: number;
+  parts: PartState[];
+}
+
+export interface LaneState {
+  version: 1;
+  rounds: RoundState[];
+}
+
+export interface BatchLaneOptions {
+  /** `<output>.batch`. */
+  dir: string;
+  cache: CallCache;
+  /** Write the files and stop; never submit. */
+  offline?: boolean;
+  /** The Batch API serving each model, by `LanguageModel.id`. Needed unless offline. */
+  apis?: ReadonlyMap<string, BatchApi>;
+  /** Seconds before the first poll of a batch; later polls back off up to 10 times this. Default 30. */
+  pollSeconds?: number;
+  /** Results files (OpenAI batch output JSONL) to import before the first round. */
+  resultsFiles?: readonly string[];
+  log?: (line: string) => void;
+  /** For tests. */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  maxLinesPerFile?: number;
+  maxBytesPerFile?: number;
+}
+
+export interface OfflinePart {
+  /** Absolute or as-given path of the request file. */
+  file: string;
+  /** Where the command suggests the results go. */
+  results: string;
+  model: string;
+  lines: number;
+}
+
+export type FlushResult =
+  | { kind: "submitted"; round: number; parts: number; lines: number; answered: number; failed: number }
+  | { kind: "offline"; round: number; parts: OfflinePart[] }
+  | { kind: "interrupted"; round: number };
+
+interface Writer {
+  model: BatchableModel;
+  tmp: string;
+  fd: number;
+  lines: number;
+  bytes: number;
+  keys: string[];
+}
+
+const STATE_FILE = "state.json";
+/** How often a line that failed transiently (5xx, 429, timeout) goes into a later round again. */
+const LINE_RETRIES = 2;
+
+export class BatchLane {
+  readonly dir: string;
+  /** Rounds submitted (or written, offline) by this process. */
+  roundsRun = 0;
+  private readonly options: BatchLaneOptions;
+  private state: LaneState = { version: 1, rounds: [] };
+  private round = 1;
+  private readonly models = new Map<string, BatchableModel>();
+  private collected = new Set<string>();
+  private writers: Writer[] = [];
+  private tmpSeq = 0;
+  /** Keys answered by this output's batches and not yet claimed by an item's final pass. */
+  private readonly fresh = new Set<string>();
+  /** Requests a batch answered with an error: asking again in this process would fail the same way. */
+  private readonly failures = new Map<string, ModelError>();
+  /** Transient line failures asked again, by key. */
+  private readonly retried = new Map<string, number>();
+  private started = false;
+
+  constructor(options: BatchLaneOptions) {
+    this.options = options;
+    this.dir = options.dir;
+  }
+
+  /** The round the next pass collects for. */
+  get currentRound(): number {
+    return this.round;
+  }
+
+  /** Requests collected in the current round. */
+  get collectedCount(): number {
+    return this.collected.size;
+  }
+
+  /** The model to put under the `CachedModel` in place of `model`: misses become batch lines. */
+  collector(model: BatchableModel, keyOf: (request: GenerateRequest) => string): LanguageModel {
+    this.models.set(model.id, model);
+    return {
+      id: model.id,
+      modelId: model.modelId,
+      capabilities: model.capabilities,
+      generate: async (request: GenerateRequest): Promise<GenerateResult> => {
+        const key = keyOf(request);
+        const failure = this.failures.get(key);
+        if (failure) throw failure;
+        this.collect(key, model, request);
+        throw new BatchPending(key);
+      },
+    };
+  }
+
+  /**
+   * Models for one pass of one item (over the run's `CachedModel`s): a hit on an answer this
+   * output's batches produced is reported as a paid call, once. `settle(false)` when the pass ended
+   * pending gives the claims back for the item's later pass.
+   */
+  itemModels<M extends Record<string, LanguageModel & { keyOf(request: GenerateRequest): string }>>(models: M): { models: M; settle(final: boolean): void } {
+    const claims: string[] = [];
+    const wrapped = new Map<LanguageModel, LanguageModel>();
+    const wrap = (model: LanguageModel & { keyOf(request: GenerateRequest): string }): LanguageModel => {
+      let out = wrapped.get(model);
+      if (!out) {
+        out = {
+          id: model.id,
+          modelId: model.modelId,
+          capabilities: model.capabilities,
+          generate: async (request) => {
+            const result = await model.generate(request);
+            if (!result.cached) return result;
+            const key = model.keyOf(request);
+            if (!this.fresh.delete(key)) return result;
+            claims.push(key);
+            return { ...result, usage: { ...result.usage }, cached: false };
+          },
+        };
+        wrapped.set(model, out);
+      }
+      return out;
+    };
+    const out = Object.fromEntries(Object.entries(models).map(([name, model]) => [name, wrap(model)])) as unknown as M;
+    return {
+      models: out,
+      settle: (final) => {
+        if (!final) for (const key of claims) this.fresh.add(key);
+        claims.length = 0;
+      },
+    };
+  }
+
+  /**
+   * Loads the state, resumes batches submitted by an earlier process (polling them, never
+   * submitting again), and imports the given results files. Call once, after `collector`.
+   */
+  async start(signal?: AbortSignal): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    mkdirSync(this.dir, { recursive: true });
+    this.state = this.loadState();
+    for (const round of this.state.rounds) {
+      for (const part of round.parts) {
+        if (part.imported && (part.batchId || part.resultsFile)) for (const key of this.keysOf(part)) this.fresh.add(key);
+      }
+    }
+    const waiting = this.state.rounds.flatMap((round) => round.parts.filter((part) => part.batchId && !part.imported).map((part) => ({ round: round.round, part })));
+    if (waiting.length > 0) {
+      this.log(`resuming ${waiting.length} batch(es) submitted earlier: ${waiting.map((w) => `${w.part.batchId} (round ${w.round})`).join(", ")}`);
+      await Promise.all(waiting.map((w) => this.settle(w.round, w.part, signal)));
+    }
+    for (const file of this.options.resultsFiles ?? []) await this.importResultsFile(file);
+    const last = this.state.rounds.at(-1);
+    this.round = last === undefined ? 1 : last.parts.some((part) => part.imported) ? last.round + 1 : last.round;
+  }
+
+  /** Starts collecting a round. */
+  beginRound(): void {
+    this.closeWriters(true);
+    this.collected = new Set();
+    mkdirSync(this.dir, { recursive: true });
+    for (const name of readdirSync(this.dir)) if (name.endsWith(".jsonl.tmp")) rmSync(join(this.dir, name), { force: true });
+  }
+
+  /**
+   * Ends the round: writes its files and, unless offline, submits them, waits for the batches and
+   * imports their answers into the cache. Rejects with a ModelError when a batch fails as a whole.
+   */
+  async flushRound(signal?: AbortSignal): Promise<FlushResult> {
+    const round = this.round;
+    const writers = this.closeWriters(false);
+    const previous = this.state.rounds.find((r) => r.round === round);
+    if (previous?.parts.some((p) => p.batchId || p.imported)) throw new Error(`batch round ${round} was already submitted`);
+    const names = writers.length === 1 ? [`round-${round}.jsonl`] : writers.map((_, i) => `round-${round}-${i + 1}.jsonl`);
+    for (const old of previous?.parts ?? []) if (!names.includes(old.file)) rmSync(join(this.dir, old.file), { force: true });
+    const parts: PartState[] = writers.map((writer, i) => {
+      renameSync(writer.tmp, join(this.dir, names[i]!));
+      const digest = createHash("sha256").update([...writer.keys].sort().join("\n")).digest("hex");
+      const part: PartState = { file: names[i]!, endpoint: writer.model.id, model: writer.model.modelId, lines: writer.lines, digest, status: "written", imported: false };
+      // The same requests as an upload an earlier process made: reuse that file (and find its batch).
+      const same = previous?.parts.find((p) => p.endpoint === part.endpoint && p.digest === digest && p.inputFileId);
+      if (same?.inputFileId && !this.options.offline) Object.assign(part, { inputFileId: same.inputFileId, status: "uploaded" });
+      return part;
+    });
+    const entry: RoundState = { round, parts };
+    if (previous) this.state.rounds[this.state.rounds.indexOf(previous)] = entry;
+    else this.state.rounds.push(entry);
+    this.saveState();
+    this.roundsRun++;
+    const lines = parts.reduce((sum, p) => sum + p.lines, 0);
+
+    if (this.options.offline) {
+      this.log(`batch round ${round}: ${lines} request(s) written to ${parts.map((p) => join(this.dir, p.file)).join(", ")}`);
+      return {
+        kind: "offline",
+        round,
+        parts: parts.map((p) => ({ file: join(this.dir, p.file), results: join(this.dir, p.file.replace(/\.jsonl$/, ".results.jsonl")), model: p.model, lines: p.lines })),
+      };
+    }
+
+    try {
+      for (const part of parts) await this.submit(round, part, signal);
+      const settled = await Promise.all(parts.map((part) => this.settle(round, part, signal)));
+      this.round++;
+      return {
+        kind: "submitted",
+        round,
+        parts: parts.length,
+        lines,
+        answered: settled.reduce((sum, s) => sum + s.answered, 0),
+        failed: settled.reduce((sum, s) => sum + s.failed, 0),
+      };
+    } catch (error) {
+      if (signal?.aborted) return { kind: "interrupted", round };
+      throw error;
+    }
+  }
+
+  /** Imports one results file (OpenAI batch output JSONL, e.g. from `vllm run-batch`) into the cache. */
+  async importResultsFile(file: string): Promise<{ answered: number; failed: number; unmatched: number }> {
+    if (!existsSync(file)) throw new InputError("batch results file does not exist", { file, hint: "give the -o file of `vllm run-batch` (or a batch's output file)" });
+    const owners = new Map<string, PartState>();
+    for (const round of this.state.rounds) for (const part of round.parts) for (const key of this.keysOf(part)) owners.set(key, part);
+    const results = parseBatchResults(readFileSync(file, "utf8"), file);
+    const touched = new Set<PartState>();
+    let unmatched = 0;
+    const owned: { result: BatchLineResult; part: PartState }[] = [];
+    for (const result of results) {
+      const part = owners.get(result.customId);
+      if (part) owned.push({ result, part });
+      else unmatched++;
+    }
+    if (results.length > 0 && owned.length === 0) {
+      throw new InputError(`none of the ${results.length} results answers a request of the batch rounds in ${this.dir}`, {
+        file,
+        hint: "give the output of `vllm run-batch` for a round file this command wrote",
+      });
+    }
+    const counts = await this.importResults(owned.map((o) => o.result), (key) => owners.get(key)!);
+    for (const { part } of owned) touched.add(part);
+    for (const part of touched) {
+      if (part.imported) continue;
+      Object.assign(part, { imported: true, status: "imported", resultsFile: file });
+    }
+    this.saveState();
+    this.log(`imported ${counts.answered} answer(s) and ${counts.failed} error(s) from ${file}${unmatched ? `; ${unmatched} result(s) matched no request and were ignored` : ""}`);
+    return { ...counts, unmatched };
+  }
+
+  private collect(key: string, model: BatchableModel, request: GenerateRequest): void {
+    if (this.collected.has(key)) return;
+    this.collected.add(key);
+    const line = `${JSON.stringify(batchRequestLine(key, model.requestBody(request)))}\n`;
+    const bytes = Buffer.byteLength(line);
+    const maxLines = this.options.maxLinesPerFile ?? MAX_BATCH_LINES;
+    const maxBytes = this.options.maxBytesPerFile ?? MAX_BATCH_BYTES;
+    let writer = this.writers.findLast((w) => w.model.id === model.id);
+    if (!writer || writer.lines >= maxLines || (writer.lines > 0 && writer.bytes + bytes > maxBytes)) {
+      const tmp = join(this.dir, `.round-${this.round}.${++this.tmpSeq}.jsonl.tmp`);
+      writer = { model, tmp, fd: openSync(tmp, "w"), lines: 0, bytes: 0, keys: [] };
+      this.writers.push(writer);
+    }
+    writeSync(writer.fd, line);
+    writer.lines++;
+    writer.bytes += bytes;
+    writer.keys.push(key);
+  }
+
+  private closeWriters(discard: boolean): Writer[] {
+    const writers = this.writers;
+    this.writers = [];
+    for (const writer of writers) {
+      closeSync(writer.fd);
+      if (discard) rmSync(writer.tmp, { force: true });
+    }
+    return writers;
+  }
+
+  private async submit(round: number, part: PartState, signal?: AbortSignal): Promise<void> {
+    const api = this.apiFor(part.endpoint);
+    if (part.inputFileId && !part.batchId) {
+      const existing = await api.findBatchByInputFile(part.inputFileId, signal);
+      if (existing) {
+        this.log(`batch round ${round}: found batch ${existing.id} already made from ${part.inputFileId}`);
+        Object.assign(part, { batchId: existing.id, status: existing.status });
+        this.saveState();
+        return;
+      }
+    }
+    if (!part.inputFileId) {
+      part.inputFileId = await api.uploadFile(join(this.dir, part.file), signal);
+      part.status = "uploaded";
+      this.saveState();
+    }
+    const batch = await api.createBatch(part.inputFileId, { spri_round: String(round), spri_file: part.file }, signal);
+    Object.assign(part, { batchId: batch.id, status: batch.status });
+    this.saveState();
+    this.log(`batch round ${round}: submitted ${part.lines} request(s) for ${part.model} as ${batch.id}`);
+  }
+
+  /** Polls `part`'s batch until it ends, then imports its answers. */
+  private async settle(round: number, part: PartState, signal?: AbortSignal): Promise<{ answered: number; failed: number }> {
+    const api = this.apiFor(part.endpoint);
+    const first = Math.max(0, (this.options.pollSeconds ?? 30) * 1000);
+    const cap = Math.max(first, first * 10);
+    let delay = first;
+    let batch: BatchInfo;
+    for (;;) {
+      batch = await api.retrieveBatch(part.batchId!, signal);
+      if (batch.status !== part.status) {
+        part.status = batch.status;
+        this.saveState();
+        const counts = batch.counts ? ` (${batch.counts.completed + batch.counts.failed}/${batch.counts.total})` : "";
+        this.log(`batch round ${round}: ${batch.id} ${batch.status}${counts}`);
+      }
+      if (TERMINAL_STATUSES.has(batch.status)) break;
+      await (this.options.sleep ?? sleep)(delay, signal);
+      delay = Math.min(cap, delay * 1.5);
+    }
+    part.outputFileId = batch.outputFileId;
+    part.errorFileId = batch.errorFileId;
+    if (batch.status === "failed") {
+      Object.assign(part, { imported: true, answered: 0, failed: 0 });
+      this.saveState();
+      throw new ModelError(`batch ${batch.id} (round ${round}, ${part.file}) failed: ${batch.errors.join("; ") || "no reason given"}`, {
+        kind: "bad-request",
+        endpoint: api.endpoint,
+        hint: `fix the cause and re-run the same command: round ${round} is submitted again`,
+      });
+    }
+    const results: BatchLineResult[] = [];
+    for (const fileId of [batch.outputFileId, batch.errorFileId]) {
+      if (fileId) results.push(...parseBatchResults(await api.fileContent(fileId, signal), `${api.endpoint}/files/${fileId}`, api.endpoint));
+    }
+    const counts = await this.importResults(results, () => part);
+    if (batch.status === "completed" && results.length === 0 && part.lines > 0) {
+      throw new ModelError(`batch ${batch.id} (round ${round}) completed without any result for its ${part.lines} request(s)`, { kind: "bad-response", endpoint: api.endpoint });
+    }
+    Object.assign(part, { imported: true, ...counts });
+    this.saveState();
+    return counts;
+  }
+
+  private async importResults(results: readonly BatchLineResult[], partOf: (key: string) => PartState): Promise<{ answered: number; failed: number }> {
+    let answered = 0;
+    let failed = 0;
+    for (const result of results) {
+      const part = partOf(result.customId);
+      if (result.ok) {
+        await this.options.cache.put(result.customId, { ...result.result, model: result.result.model || part.model }, { endpoint: part.endpoint, modelId: part.model });
+        this.fresh.add(result.customId);
+        this.failures.delete(result.customId);
+        answered++;
+      } else if (!result.notRun) {
+        // A transient failure (5xx, 429, timeout) of one line is asked again in the next round, twice.
+        const retried = this.retried.get(result.customId) ?? 0;
+        if (result.error.retryable && retried < LINE_RETRIES) {
+          this.retried.set(result.customId, retried + 1);
+          continue;
+        }
+        this.failures.set(result.customId, result.error);
+        failed++;
+      }
+    }
+    return { answered, failed };
+  }
+
+  private apiFor(endpoint: string): BatchApi {
+    const api = this.options.apis?.get(endpoint);
+    if (!api) {
+      throw new ConfigError(`no Batch API for ${endpoint}`, { hint: "submit with --batch and an OpenAI-compatible endpoint, or use --batch-offline" });
+    }
+    return api;
+  }
+
+  private keysOf(part: PartState): string[] {
+    const path = join(this.dir, part.file);
+    if (!existsSync(path)) return [];
+    const keys: string[] = [];
+    for (const line of readFileSync(path, "utf8").split("\n")) {
+      if (line.trim() === "") continue;
+      // Lines this lane wrote start with their custom_id; parse anything else.
+      const head = /^\{"custom_id":"([0-9a-f]+)"/.exec(line);
+      if (head) {
+        keys.push(head[1]!);
+        continue;
+      }
+      try {
+        const id = (JSON.parse(line) as { custom_id?: unknown }).custom_id;
+        if (typeof id === "string") keys.push(id);
+      } catch {
+        // A damaged request file: its lines cannot be matched, which importing reports.
+      }
+    }
+    return keys;
+  }
+
+  private loadState(): LaneState {
+    const path = join(this.dir, STATE_FILE);
+    if (!existsSync(path)) return { version: 1, rounds: [] };
+    let state: unknown;
+    try {
+      state = JSON.parse(readFileSync(path, "utf8"));
+    } catch (error) {
+      throw new InputError(`batch state is not valid JSON: ${(error as Error).message}`, { file: path, hint: "restore it, or delete the directory to start the batch rounds over" });
+    }
+    if ((state as LaneState)?.version !== 1 || !Array.isArray((state as LaneState).rounds)) {
+      throw new InputError("unknown batch state format", { file: path, hint: "delete the directory to start the batch rounds over" });
+    }
+    return state as LaneState;
+  }
+
+  private saveState(): void {
+    const path = join(this.dir, STATE_FILE);
+    writeFileSync(`${path}.tmp`, `${JSON.stringify(this.state, null, 2)}\n`);
+    renameSync(`${path}.tmp`, path);
+  }
+
+  private log(line: string): void {
+    this.options.log?.(line);
+  }
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal!.reason);
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
