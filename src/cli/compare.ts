@@ -41,7 +41,7 @@ export function compareCommand(program: Command): void {
     const temperature = options.temperature === undefined ? 0 : Number(options.temperature);
     const seed = options.seed === undefined ? undefined : Number(options.seed);
     const runOptions = { ...options, input: pairsFile, output, idField: "id", questionField: "question", json: false };
-    await executeRun(runOptions, (settings) => ({ ...prepareTask({ ...settings, task: "sft" }), algorithm: pairwiseAlgorithm({ temperature, seed }) }));
+    await executeRun(runOptions, (settings) => ({ ...prepareTask({ ...settings, task: "sft" }), algorithm: pairwiseAlgorithm({ temperature, seed }), identity: { temperature, seed } }));
     const summary = { ...(await summarisePairs(output)), onlyA: joined.onlyA, onlyB: joined.onlyB };
     writeFileSync(`${output}.summary.json`, `${JSON.stringify(summary, null, 2)}\n`);
     process.stdout.write(

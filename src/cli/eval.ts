@@ -62,6 +62,7 @@ function reappraisalCommand(group: Command): void {
     await executeRun({ ...options, input: cases, output, idField: "id", questionField: "question", json: false }, (settings) => ({
       ...prepareTask({ ...settings, task: "sft" }),
       algorithm: reappraisalEvalAlgorithm(sampling),
+      identity: sampling,
     }));
     const means = Object.fromEntries(await summariseReappraisal(output));
     writeFileSync(`${output}.summary.json`, `${JSON.stringify(means, null, 2)}\n`);

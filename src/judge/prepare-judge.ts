@@ -116,5 +116,5 @@ export function prepareJudgeTask(settings: ResolvedSettings, options: JudgeOptio
   };
   for (const name of source.templates(context)) pack.get(name);
   if (pack.has(JUDGE_TEMPLATES.rubric)) checkRubricTemplate(pack);
-  return { task: "rubric", taskOptions: rubricTask, spri, algorithm: source.algorithm(context), itemKey: judgeItemKey };
+  return { task: "rubric", taskOptions: rubricTask, spri, algorithm: source.algorithm(context), itemKey: judgeItemKey, identity: { ...options } };
 }

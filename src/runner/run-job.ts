@@ -116,7 +116,7 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
   // and the row keeps its own id field for the record, from which the key is recomputed to resume.
   const { itemKey } = prepared;
   const keyed = (item: TaskItem): TaskItem => (itemKey ? { ...item, id: itemKey(item.row, item.id), row: { [idField]: item.id, ...item.row } } : item);
-  const key = runKey({ task: prepared.algorithm.name, settings: options.runSettings, inputPath: options.input });
+  const key = runKey({ task: prepared.algorithm.name, settings: { ...options.runSettings, algorithm: prepared.identity ?? {} }, inputPath: options.input });
   const run =
     (await store.findRunByKey(key)) ??
     (await store.createRun({

@@ -19,6 +19,8 @@ export interface PreparedTask {
   taskOptions: TaskOptions;
   spri: SpriSettings;
   algorithm: ItemAlgorithm;
+  /** Options of the algorithm that change its outputs beyond the shared settings; part of the run's identity. */
+  identity?: Record<string, unknown>;
   /**
    * The run key of an item when its id alone does not identify it (`spri judge`: one instance is
    * judged for several responses, keyed `<id>/<model_name>`). The runner dedupes, resumes and traces
