@@ -5,7 +5,7 @@ import { ConfigError } from "../errors/errors.ts";
 import { parseScale } from "../judge/judge-score.ts";
 import { DEFAULT_JUDGE_OPTIONS, prepareJudge } from "../judge/prepare-judge.ts";
 import type { JudgeOptions } from "../judge/rubric-source.ts";
-import { rubricSourceNames } from "../judge/rubric-sources.ts";
+import { rubricSource, rubricSourceNames } from "../judge/rubric-sources.ts";
 import { ENVIRONMENT_HELP, addSettingFlags } from "./options.ts";
 import { addRunOptions, executeRun } from "./run.ts";
 
@@ -26,14 +26,21 @@ export function judgeCommand(program: Command): void {
   command.addHelpText(
     "after",
     `
-Each row is one judgement: SPRI stage 1 writes a rubric for the row's instruction (rubric fields
-principle_*), the base model grades the row's response with it (feedback and a score), and SPRI
-stage 2 critiques and refines that judgement (judgement fields *response*). Records add
-formatted_BigGenBench_INIT_GRADING_PROMPT, init_response-[score] and response_final-[score] (the
-final score; null when none could be read). Rows are keyed <id>/<model_name> when they name the
-responding model. Grading is reference-free unless --reference-field names a reference answer.
-Grading calls use temperature --judge-temperature and seed --seed (0 by default); --compat reference
-samples, parses and assembles everything as the paper's code did (docs/compat.md).
+Each row is one judgement. With --rubrics spri (the default), SPRI stage 1 writes a rubric for the
+row's instruction (rubric fields principle_*), the base model grades the row's response with it
+(feedback and a score), and SPRI stage 2 critiques and refines that judgement (judgement fields
+*response*). Records add formatted_BigGenBench_INIT_GRADING_PROMPT, init_response-[score] and
+response_final-[score] (the final score; null when none could be read).
+
+The paper's comparisons (Table 2) grade with the same grading prompt, or MT-Bench's, and write X,
+X-score and X-prompt (the messages sent); the base model is the judge and no critic is used:
+${rubricSourceHelp()}
+Rows are keyed <id>/<model_name> when they name the responding model. Grading is reference-free
+unless --reference-field names a reference answer. Without --prompts, spri's own prompts are used;
+--prompts directories (e.g. the paper's [task2]-BiGGenBench/prompts and its inline strings) replace
+them by file name. Grading calls use temperature --judge-temperature and seed --seed (0 by default);
+--compat reference samples, parses and assembles everything as the paper's code did (docs/compat.md).
+Score a result with: spri eval correlate <output> --score-field <final score field>.
 ${ENVIRONMENT_HELP}`,
   );
   command.action((options: Record<string, unknown>) => {
@@ -42,6 +49,17 @@ ${ENVIRONMENT_HELP}`,
     options.domainField ??= judge.groupField;
     return executeRun(options, prepareJudge(judge));
   });
+}
+
+/** One line per rubric source other than spri: name, what it does, its final score field. */
+function rubricSourceHelp(): string {
+  return rubricSourceNames()
+    .filter((name) => name !== "spri")
+    .map((name) => {
+      const source = rubricSource(name);
+      return `  ${name.padEnd(16)} ${source.description}${source.scoreField ? `; score: ${source.scoreField}` : ""}`;
+    })
+    .join("\n");
 }
 
 function judgeOptions(options: Record<string, unknown>): JudgeOptions {

@@ -7,7 +7,7 @@ import { exportCommand } from "./export.ts";
 import { judgeCommand } from "./judge.ts";
 import { runCommand } from "./run.ts";
 import { compareCommand } from "./compare.ts";
-import { viewCommand } from "./view.ts";
+import { discoverCommand } from "./discover.ts";
 
 export function buildProgram(): Command {
   const program = new Command("spri")
@@ -20,7 +20,7 @@ export function buildProgram(): Command {
   exportCommand(program);
   evalCommand(program);
   compareCommand(program);
-  viewCommand(program);
+  discoverCommand(program);
   return program;
 }
 

@@ -44,7 +44,7 @@ export const SETTINGS = {
   prompts: { kind: "list", env: "SPRI_PROMPTS", help: "prompt pack directory (repeatable; searched in order; env: separated by the path delimiter)" },
   seeds: { kind: "string", env: "SPRI_SEEDS", help: "seed examples (JSONL) shown as few-shot when writing principles" },
   seedsPerDomain: { kind: "boolean", env: "SPRI_SEEDS_PER_DOMAIN", default: false, help: "only show seeds whose domain matches the item's" },
-  concurrency: { kind: "integer", env: "SPRI_CONCURRENCY", default: 4, help: "items processed at once (1: one at a time, in input order)" },
+  concurrency: { kind: "integer", env: "SPRI_CONCURRENCY", default: 4, help: "model calls in flight per endpoint (up to twice as many items in progress; 1: one item at a time, in input order)" },
   maxTokens: { kind: "integer", env: "SPRI_MAX_TOKENS", help: "token budget of a run (input + output, cache hits free): stop cleanly when spent" },
   maxCost: { kind: "number", env: "SPRI_MAX_COST", help: "cost budget of a run in USD: stop cleanly when spent" },
   prices: { kind: "string", env: "SPRI_PRICES", help: "JSON price table {model: {input, output}} in USD per million tokens, over the built-in one" },

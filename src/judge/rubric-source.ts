@@ -56,6 +56,8 @@ export interface RubricSource {
   readonly description: string;
   /** Whether `--seeds` means something to this source. */
   readonly usesSeeds: boolean;
+  /** The record field holding the row's final score (for `spri eval correlate --score-field`). */
+  readonly scoreField?: string;
   /** Templates it reads from the prompt pack, checked before any call is paid for. */
   templates(context: JudgeContext): readonly string[];
   algorithm(context: JudgeContext): ItemAlgorithm;

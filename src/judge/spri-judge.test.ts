@@ -139,8 +139,8 @@ describe("the SPRI judge (built-in prompts)", () => {
 
 describe("prepareJudge", () => {
   test("rubric sources: spri is built in, unknown names are a ConfigError listing the known ones, others can register", () => {
-    assert.deepEqual(rubricSourceNames(), ["spri"]);
-    assert.throws(() => prepareJudgeTask(settings(), options({ rubrics: "oracle" })), (e: unknown) => e instanceof ConfigError && /unknown rubric source "oracle"/.test(e.message) && /spri/.test(e.describe()));
+    assert.ok(rubricSourceNames().includes("spri"));
+    assert.throws(() => prepareJudgeTask(settings(), options({ rubrics: "nope" })), (e: unknown) => e instanceof ConfigError && /unknown rubric source "nope"/.test(e.message) && /spri/.test(e.describe()));
     registerRubricSource({ ...spriRubricSource, name: "test-source", usesSeeds: false });
     assert.equal(rubricSource("test-source").name, "test-source");
     assert.throws(() => prepareJudgeTask(settings({ seeds: "x.jsonl" }), options({ rubrics: "test-source" })), /--seeds does not apply/);

@@ -151,7 +151,14 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
     stopReason ??= reason;
     stop.abort();
   };
-  const onOuterAbort = () => requestStop("interrupted");
+  // A hard error or an interrupt also cancels the calls in flight (they cannot succeed, or the user
+  // wants out); a spent budget lets them finish. Cancelled items stay pending for the next run.
+  const cancel = new AbortController();
+  const cancelRun = (reason: string) => {
+    requestStop(reason);
+    cancel.abort();
+  };
+  const onOuterAbort = () => cancelRun("interrupted");
   options.signal?.addEventListener("abort", onOuterAbort);
   const report = () => options.progress?.update(snapshot(counts, spend, startedAt));
 
@@ -191,6 +198,7 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
         itemId: item.id,
         runId: run.id,
         timeoutMs: options.timeoutMs,
+        signal: cancel.signal,
         onCall: (call) => {
           if (deferred) {
             deferred.push(call);
@@ -214,12 +222,13 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
       }
       scope?.settle(true);
       deferred?.forEach(account);
+      if (cancel.signal.aborted && !isFatal(error)) return;
       counts.failed++;
       if (lane) finished.add(item.id);
       const reason = error instanceof SpriError ? error.describe() : error instanceof Error ? error.message : String(error);
       reject({ id: item.id, reason, kind: error instanceof ModelError ? error.kind : undefined });
       await store.setItemStatus(run.id, item.id, "failed", { reason });
-      if (isFatal(error)) requestStop(reason);
+      if (isFatal(error)) cancelRun(reason);
     } finally {
       if (calls.length > 0) await store.recordCalls(calls);
       report();
@@ -266,7 +275,7 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
         if (finished.has(item.id)) continue;
         const task = runItem(item).finally(() => inFlight.delete(task));
         inFlight.add(task);
-        while (inFlight.size >= Math.max(1, options.concurrency)) await Promise.race(inFlight);
+        while (inFlight.size >= itemsInFlight(options.concurrency)) await Promise.race(inFlight);
       }
       await Promise.all(inFlight);
     } catch (error) {
@@ -423,4 +432,14 @@ function itemUsage(calls: readonly StoredCall[]): Record<string, number | null> 
     cost = cost === null || call.costUsd === undefined ? null : cost + call.costUsd;
   }
   return { calls: calls.length, cached_calls: cached, input_tokens: inputTokens, output_tokens: outputTokens, cost_usd: cost };
+}
+
+/**
+ * How many items may be in progress. `concurrency` bounds the calls in flight per endpoint (the
+ * limiter enforces it); an item makes one call at a time and does bookkeeping between calls, so
+ * twice as many items keep the endpoint busy while some of them are between calls. Concurrency 1
+ * stays strictly one item at a time, in input order, as replays and debugging need.
+ */
+export function itemsInFlight(concurrency: number): number {
+  return concurrency <= 1 ? 1 : 2 * concurrency;
 }

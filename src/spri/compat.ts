@@ -53,6 +53,22 @@ export interface CompatOptions {
    * defaults for GPT under `gptSampling`).
    */
   judgeSampling: "deterministic" | "as-base";
+  /**
+   * `spri judge --rubrics self-refine`: what a refinement of a judgement is shown. `full`: the
+   * grading prompt (instruction, response, rubric), the previous judgement and the request to refine
+   * it, for every model. `reference`: as the reference, whose BAM path (model ids without "gpt") sent
+   * only the previous judgement under the refinement system prompt, with no instruction, response or
+   * rubric; GPT models get the full form.
+   */
+  judgeSelfRefineContext: "full" | "reference";
+  /**
+   * `spri judge --rubrics seed-principles`: which seed principle grades an item. `per-instance`: a
+   * choice seeded by `--seed` (0 when not given) and the input's id, so the responses to one instance
+   * share a principle and instances differ. `reference`: Python's `random.seed(0)` before every
+   * `random.choice`, as the reference, so every row gets the same principle (index 3 of the paper's
+   * six).
+   */
+  seedPrincipleChoice: "per-instance" | "reference";
 }
 
 export const DEFAULT_COMPAT: Readonly<CompatOptions> = Object.freeze({
@@ -67,6 +83,8 @@ export const DEFAULT_COMPAT: Readonly<CompatOptions> = Object.freeze({
   judgeScoreParser: "lenient",
   judgeCritiqueInput: "sections",
   judgeSampling: "deterministic",
+  judgeSelfRefineContext: "full",
+  seedPrincipleChoice: "per-instance",
 });
 
 export const REFERENCE_COMPAT: Readonly<CompatOptions> = Object.freeze({
@@ -81,6 +99,8 @@ export const REFERENCE_COMPAT: Readonly<CompatOptions> = Object.freeze({
   judgeScoreParser: "biggen-regex",
   judgeCritiqueInput: "reference",
   judgeSampling: "as-base",
+  judgeSelfRefineContext: "reference",
+  seedPrincipleChoice: "reference",
 });
 
 export type CompatPreset = "default" | "reference";

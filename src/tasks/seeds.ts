@@ -2,13 +2,17 @@
  * Seed examples shown as few-shot in the principle-generation prompt. The kind of a seed file is
  * read from its fields (the reference picked it from the file name): principle seeds
  * (`question`, `principle`), reappraisal constitutions (`reddit_post`, `appraisal_dimension_aim`,
- * `constitution`) and rubric seeds (`input`, `rubric`).
+ * `constitution`) and rubric seeds (`input`, `rubric`). A constitution file of `spri discover
+ * cluster` (`{"format": "spri-constitution", ...}`) is read as seeds of kind `constitution`: each
+ * principle becomes one few-shot block `### Principles: <text>`, in file order (largest cluster
+ * first); there are no questions to pair them with.
  */
 import { readFileSync } from "node:fs";
+import { CONSTITUTION_FORMAT, parseConstitution } from "../discovery/constitution.ts";
 import { InputError } from "../errors/errors.ts";
 import { pyRepr } from "../util/python.ts";
 
-export type SeedKind = "principle" | "reappraisal" | "rubric";
+export type SeedKind = "principle" | "reappraisal" | "rubric" | "constitution";
 
 export interface SeedSet {
   kind: SeedKind;
@@ -21,12 +25,14 @@ const SEED_DOMAIN_FIELD: Record<SeedKind, string> = {
   principle: "question_type",
   reappraisal: "appraisal_dimension_id",
   rubric: "capability",
+  constitution: "domain",
 };
 
 const REQUIRED: Record<SeedKind, string[]> = {
   principle: ["question", "principle"],
   reappraisal: ["reddit_post", "appraisal_dimension_aim", "constitution"],
   rubric: ["input", "rubric"],
+  constitution: ["principle"],
 };
 
 export function loadSeeds(file: string): SeedSet {
@@ -36,6 +42,8 @@ export function loadSeeds(file: string): SeedSet {
   } catch (error) {
     throw new InputError(`cannot read the seed file`, { file, cause: error, hint: "check the --seeds path" });
   }
+  const constitution = constitutionSeeds(text, file);
+  if (constitution) return constitution;
   const seeds = parseRows(text, file);
   if (seeds.length === 0) throw new InputError("the seed file holds no seeds", { file, hint: "give at least one seed, or leave out --seeds" });
   const kind = detectKind(seeds[0]!, file);
@@ -47,6 +55,23 @@ export function loadSeeds(file: string): SeedSet {
     }
   });
   return { kind, file, seeds };
+}
+
+/** A `spri-constitution` file as seeds (one per principle), or undefined for any other text. */
+function constitutionSeeds(text: string, file: string): SeedSet | undefined {
+  const trimmed = text.trim();
+  if (!trimmed.startsWith("{")) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(trimmed);
+  } catch {
+    return undefined;
+  }
+  if ((value as { format?: unknown }).format !== CONSTITUTION_FORMAT) return undefined;
+  const { principles } = parseConstitution(value, file);
+  if (principles.length === 0) throw new InputError("the constitution holds no principles", { file, hint: "cluster a non-empty set of principles, or leave out --seeds" });
+  const seeds = principles.map((p) => ({ principle: p.text, id: p.id, size: p.size, ...(p.name === undefined ? {} : { name: p.name }) }));
+  return { kind: "constitution", file, seeds };
 }
 
 function parseRows(text: string, file: string): Record<string, unknown>[] {
@@ -102,6 +127,8 @@ export function formatFewShot(kind: SeedKind, seeds: readonly Record<string, unk
           const reference = referenceFree ? "" : `### Reference Answer: ${str(seed.reference_answer)}\n`;
           return `### Input: ${input}\n${reference}### Rubric: ${pyRepr(seed.rubric)}\n\n`;
         }
+        case "constitution":
+          return `### Principles: ${str(seed.principle)}\n\n`;
       }
     })
     .join("");

@@ -116,9 +116,9 @@ describe("spri judge end to end (built-in prompts, scripted server)", () => {
   });
 
   test("an unknown --rubrics source is a configuration error naming the known ones", async () => {
-    const result = await runCli(args(join(dir, "none.jsonl"), ["--rubrics", "oracle"]), { cwd: dir });
+    const result = await runCli(args(join(dir, "none.jsonl"), ["--rubrics", "nope"]), { cwd: dir });
     assert.equal(result.code, 2);
-    assert.match(result.stderr, /unknown rubric source "oracle".*spri/s);
+    assert.match(result.stderr, /unknown rubric source "nope".*spri/s);
   });
 
   test("--help lists the judge's flags", async () => {

@@ -1,0 +1,200 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { InputError } from "../errors/errors.ts";
+import { ScriptedModel } from "../models/scripted-model.ts";
+import type { GenerateRequest } from "../models/language-model.ts";
+import {
+  longestCommonRun,
+  mineExample,
+  miningAlgorithm,
+  miningOptions,
+  normalisePrinciple,
+  parsePrinciple,
+  principleRejection,
+  summariseMining,
+} from "./mining.ts";
+import { rougeL } from "./rouge-l.ts";
+
+const PROMPT = "How do I make a cup of green tea?";
+const GOLD = "Heat water to about 80 degrees, steep the leaves for two minutes, then remove them so the tea does not turn bitter.";
+const Y1 = "Put tea in water.";
+const GOOD_Y2 = "Heat the water to about 80 degrees, steep the leaves for two minutes, then take them out so it is not bitter.";
+const BAD_Y2 = "No idea, sorry.";
+
+const text = (r: GenerateRequest) => r.messages.map((m) => m.content).join("\n");
+const isPrinciple = (r: GenerateRequest) => text(r).includes("A reference response judged better");
+const isCritique = (r: GenerateRequest) => text(r).includes("List at most 5 concrete ways");
+const isRefine = (r: GenerateRequest) => text(r).includes("Rewrite the response so it follows");
+
+/** A policy whose refinements follow the principle: "details" gives a gold-like answer, anything else a poor one. */
+function policy(principles: string[], refine: (prompt: string) => string = (prompt) => (/details/i.test(prompt) ? GOOD_Y2 : BAD_Y2)): ScriptedModel {
+  return new ScriptedModel({
+    modelId: "policy",
+    rules: [
+      { when: isPrinciple, reply: principles },
+      { when: isCritique, reply: "1. It is too short." },
+      { when: isRefine, reply: (r) => refine(text(r)) },
+      { when: () => true, reply: Y1 },
+    ],
+  });
+}
+
+const context = { itemId: "q1" };
+
+test("mining: the best candidate is accepted when it beats y1; a gold-copying principle is rejected before any critique", async () => {
+  const model = policy([
+    "Principle: Brevity: keep the answer short.",
+    "Principle: Give details: explain each step with the quantities and timings that matter.",
+    `Principle: Copy: ${GOLD}`,
+  ]);
+  const options = miningOptions({ candidates: 3 });
+  const { fields, calls } = await mineExample({ id: "q1", prompt: PROMPT, gold: GOLD }, { policy: model }, options, context);
+
+  assert.equal(fields.y1, Y1);
+  assert.equal(fields.f, "rougeL_f1");
+  // Scores are Rouge-L F1 of each response against the gold (rouge_score order: target first).
+  const f = (y: string) => Math.round(rougeL(GOLD, y).fmeasure * 10000) / 10000;
+  assert.equal(fields.fY1, f(Y1));
+  assert.deepEqual(fields.candidates.map((c) => c.fY2), [f(BAD_Y2), f(GOOD_Y2), null]);
+  assert.equal(fields.candidates[0]!.z, "Brevity: keep the answer short.");
+  assert.match(fields.candidates[2]!.rejectedReason!, /copies the gold/);
+  assert.equal(fields.candidates[2]!.critique, null);
+
+  assert.equal(fields.accepted, true);
+  assert.equal(fields.decision, "accepted");
+  assert.equal(fields.best!.k, 2);
+  assert.equal(fields.best!.y2, GOOD_Y2);
+  assert.equal(fields.best!.gain, Math.round((f(GOOD_Y2) - f(Y1)) * 10000) / 10000);
+  assert.equal(fields.y2, GOOD_Y2);
+  assert.ok(fields.best!.fY2 > fields.fY1!);
+
+  // 1 answer + 3 principles + 2 × (critique + refine); the rejected candidate costs no more.
+  assert.equal(calls.length, 8);
+  assert.deepEqual(
+    calls.map((c) => c.step),
+    ["discovery.answer", "discovery.principle", "discovery.critique", "discovery.refine", "discovery.principle", "discovery.critique", "discovery.refine", "discovery.principle"],
+  );
+  // Only the principle prompts see the gold.
+  for (const request of model.requests) assert.equal(text(request).includes(GOLD), isPrinciple(request), text(request).slice(0, 80));
+  // The y1 call is the bare prompt.
+  assert.deepEqual(model.requests[0]!.messages, [{ role: "user", content: PROMPT }]);
+  // Identical principle prompts are numbered so a cache keeps the samples apart.
+  assert.deepEqual(model.requests.filter(isPrinciple).map((r) => r.sampleIndex), [0, 1, 2]);
+  // Sampling per step (spec defaults).
+  assert.equal(model.requests.find(isPrinciple)!.sampling!.temperature, 1);
+  assert.equal(model.requests[0]!.sampling!.temperature, 0.7);
+});
+
+test("mining: no candidate beats y1 → not accepted, with the reason", async () => {
+  const model = policy(["Principle: Brevity: keep it short."], () => BAD_Y2);
+  const { fields } = await mineExample({ id: "q1", prompt: PROMPT, gold: GOLD }, { policy: model }, miningOptions({ candidates: 2 }), context);
+  assert.equal(fields.accepted, false);
+  assert.equal(fields.decision, "no-gain");
+  assert.equal(fields.best, null);
+  assert.equal(fields.y2, null);
+  assert.match(fields.reason, /not above y1/);
+});
+
+test("mining: every candidate rejected → no-valid-candidate; --min-gain raises the bar", async () => {
+  const model = policy(["", "   "]);
+  const { fields } = await mineExample({ id: "q1", prompt: PROMPT, gold: GOLD }, { policy: model }, miningOptions({ candidates: 2 }), context);
+  assert.equal(fields.decision, "no-valid-candidate");
+  assert.deepEqual(fields.candidates.map((c) => c.rejectedReason), ["no principle in the answer", "no principle in the answer"]);
+
+  const strict = await mineExample(
+    { id: "q1", prompt: PROMPT, gold: GOLD },
+    { policy: policy(["Principle: Details: give details."]) },
+    miningOptions({ candidates: 1, minGain: 0.99 }),
+    context,
+  );
+  assert.equal(strict.fields.decision, "no-gain");
+});
+
+test("mining: a gold with no Rouge-L tokens is skipped without a call", async () => {
+  const model = policy(["x"]);
+  const { fields, calls } = await mineExample({ id: "q1", prompt: PROMPT, gold: "日本語の答え" }, { policy: model }, miningOptions({ candidates: 2 }), context);
+  assert.equal(calls.length, 0);
+  assert.equal(fields.decision, "gold-unscorable");
+  assert.equal(fields.accepted, false);
+});
+
+test("mining: judge similarity compares y2 with y1 in both orders, the gold shown as a reference", async () => {
+  const judge = new ScriptedModel({
+    modelId: "judge",
+    fallback: (r) => {
+      const user = r.messages[1]!.content;
+      const a = /\[Response A\]\n([\s\S]*?)\n\n\[Response B\]/.exec(user)![1]!;
+      return a.includes("80 degrees") ? "A is closer. [[A]]" : "B is closer. [[B]]";
+    },
+  });
+  const model = policy(["Principle: Brevity: keep it short.", "Principle: Details: give the details."], (p) => (/details/i.test(p) ? GOOD_Y2 : Y1));
+  const { fields, calls } = await mineExample({ id: "q1", prompt: PROMPT, gold: GOLD }, { policy: model, judge }, miningOptions({ candidates: 2, similarity: "judge" }), context);
+  assert.equal(fields.f, "judge_preference");
+  assert.equal(fields.fY1, 0.5);
+  // Candidate 1 refines to y1 itself: the judge prefers B then A (position), a tie at 0.5.
+  assert.deepEqual(fields.candidates.map((c) => c.fY2), [0.5, 1]);
+  assert.equal(fields.best!.k, 2);
+  assert.equal(fields.accepted, true);
+  assert.equal(judge.requests.length, 4);
+  assert.ok(judge.requests.every((r) => r.messages[1]!.content.includes(`[Reference response]\n${GOLD}`)));
+  assert.equal(judge.requests[0]!.sampling!.temperature, 0);
+  assert.equal(calls.filter((c) => c.role === "judge").length, 4);
+  // Rouge-L is still recorded for every refined candidate.
+  assert.ok(fields.candidates.every((c) => c.rougeL !== null));
+});
+
+test("parsePrinciple and normalisePrinciple: label, bold, quotes and extra lines go", () => {
+  assert.equal(parsePrinciple("Sure!\n**Principle:** Be specific: name the exact steps.\nThis helps because…"), "Be specific: name the exact steps.");
+  assert.equal(parsePrinciple('"Cite sources: back claims with references."'), "Cite sources: back claims with references.");
+  assert.equal(parsePrinciple("Principle 1: Be kind: say it gently."), "Be kind: say it gently.");
+  assert.equal(parsePrinciple("  \n \n"), null);
+  assert.equal(normalisePrinciple("  Principle:   Be   brief:\n keep it short. "), "Be brief: keep it short.");
+});
+
+test("principle guard: length, shared word runs and Rouge-L precision against the gold", () => {
+  const guard = { maxWords: 10, leakNgram: 8, leakPrecision: 0.5 };
+  assert.equal(principleRejection("Be specific: name the steps.", GOLD, guard), undefined);
+  assert.match(principleRejection("one two three four five six seven eight nine ten eleven", GOLD, guard)!, /too long/);
+  assert.match(principleRejection("steep the leaves for two minutes, then remove them", GOLD, { ...guard, maxWords: 60 })!, /shares a run of 9 words/);
+  // 4 of 5 words in order in the gold, no 8-word run: caught by precision.
+  assert.match(principleRejection("water leaves minutes bitter now", GOLD, guard)!, /Rouge-L precision 0.8/);
+  assert.equal(principleRejection("water leaves minutes bitter now", GOLD, { ...guard, leakPrecision: 1 }), undefined);
+  assert.equal(longestCommonRun(["a", "b", "c", "d"], ["x", "b", "c", "d", "a"]), 3);
+  assert.equal(longestCommonRun([], ["a"]), 0);
+});
+
+test("miningAlgorithm: reads the gold from --gold-field and fails the item without it", async () => {
+  const algorithm = miningAlgorithm(miningOptions({ candidates: 1, goldField: "reference" }));
+  assert.equal(algorithm.name, "discovery/mine-rougeL");
+  assert.deepEqual(algorithm.calls, { min: 1, expected: 4, max: 4, criticShare: 0 });
+  const models = { base: policy(["Principle: Details: give details."]), critic: policy([]) };
+  const ok = await algorithm.run({ id: "1", question: PROMPT, row: { prompt: PROMPT, reference: GOLD } }, models, context);
+  assert.equal(ok.fields.accepted, true);
+  assert.equal(ok.fields.gold, GOLD);
+  await assert.rejects(algorithm.run({ id: "2", question: PROMPT, row: { prompt: PROMPT } }, models, context), InputError);
+});
+
+test("miningOptions merges sampling per step and drops undefined overrides", () => {
+  const options = miningOptions({ candidates: undefined, sampling: { principle: { temperature: 0.5, maxTokens: undefined } }, guard: { leakNgram: 6 } });
+  assert.equal(options.candidates, 8);
+  assert.deepEqual(options.sampling.principle, { temperature: 0.5, topP: 0.95 });
+  assert.equal(options.sampling.answer.temperature, 0.7);
+  assert.deepEqual(options.guard, { maxWords: 60, leakNgram: 6, leakPrecision: 0.5 });
+});
+
+test("summariseMining counts decisions, mean gain and rejected candidates", () => {
+  const summary = summariseMining([
+    { accepted: true, decision: "accepted", best: { gain: 0.2 }, candidates: [{}, { rejectedReason: "x" }] },
+    { accepted: true, decision: "accepted", best: { gain: 0.4 }, candidates: [{}] },
+    { accepted: false, decision: "no-gain", candidates: [{}] },
+  ]);
+  assert.deepEqual(summary, {
+    examples: 3,
+    accepted: 2,
+    acceptRate: 0.6667,
+    decisions: { accepted: 2, "no-gain": 1, "no-valid-candidate": 0, "gold-unscorable": 0 },
+    meanGain: 0.3,
+    candidates: 4,
+    rejectedCandidates: 1,
+  });
+});

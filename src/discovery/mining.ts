@@ -1,0 +1,449 @@
+/**
+ * Principle mining, the E-step of STaPLe (Ramji et al. 2025; research/stape-spec.md §2.2), over one
+ * (prompt, gold response) example:
+ *
+ * 1. y1: the model's own answer to the bare prompt (on-policy).
+ * 2. N candidate principles z_k, each written WITH the gold shown as a hint (the only step that sees it).
+ * 3. For each z_k: a critique c_k of y1 under z_k, then a refined answer y2_k, both WITHOUT the gold.
+ * 4. Score f(y1, gold) and f(y2_k, gold); keep the best candidate only if it beats y1 (best-of-N,
+ *    hard EM). Otherwise the example yields no trajectory, and the record says why.
+ *
+ * f is Rouge-L F1 by default. `similarity: "judge"` uses the pairwise judge of `judge/pairwise.ts`
+ * instead: y1 (A) against y2_k (B), both orders, with the gold shown in the question text as a
+ * reference; f(y2_k) is the judge's preference for y2_k in [0, 1] and f(y1) is the tie point 0.5, so
+ * a candidate beats y1 when the judge prefers it on average.
+ *
+ * Guard against leaking the gold into y2 through z: a principle is rejected (no critique or
+ * refinement is asked for it) when it is unparsable, longer than `maxWords` words, shares a run of
+ * `leakNgram` or more consecutive words with the gold, or when its Rouge-L precision against the gold
+ * (the share of the principle's words that appear, in order, in the gold) is above `leakPrecision`.
+ *
+ * Candidates run one after another: identical principle prompts are deliberate repeats, and the
+ * call trace numbers them (`sampleIndex`) so a call cache keeps them apart.
+ */
+import type { Prepare } from "../cli/session.ts";
+import { InputError } from "../errors/errors.ts";
+import type { CallRecord } from "../io/records.ts";
+import { judgePair } from "../judge/pairwise.ts";
+import type { ChatMessage, LanguageModel, SamplingOptions } from "../models/language-model.ts";
+import { DISCOVERY_PROMPTS, fillDiscovery, questionWithReference, REFERENCE_PAIRWISE_PROMPTS } from "../prompts/builtin-discovery.ts";
+import type { SpriModels } from "../spri/spri.ts";
+import { type CallContext, tracedCall } from "../spri/traced-call.ts";
+import type { ItemAlgorithm } from "../tasks/item-algorithm.ts";
+import { prepareTask } from "../tasks/prepare.ts";
+import type { TaskItem } from "../tasks/task-item.ts";
+import { rougeL, rougeTokenize } from "./rouge-l.ts";
+
+export type SimilarityKind = "rougeL" | "judge";
+export const SIMILARITY_KINDS: readonly SimilarityKind[] = ["rougeL", "judge"];
+
+export interface PrincipleGuard {
+  /** Longest accepted principle, in words (default 60). */
+  maxWords: number;
+  /** Reject a principle sharing this many consecutive words with the gold (default 8; 0 disables). */
+  leakNgram: number;
+  /** Reject a principle whose Rouge-L precision against the gold is above this (default 0.5; 1 disables). */
+  leakPrecision: number;
+}
+
+export interface MiningSampling {
+  answer: SamplingOptions;
+  principle: SamplingOptions;
+  critique: SamplingOptions;
+  refine: SamplingOptions;
+  judge: SamplingOptions;
+}
+
+export interface MiningOptions {
+  /** N: candidate principles per example (default 8, spec §5). */
+  candidates: number;
+  sampling: MiningSampling;
+  similarity: SimilarityKind;
+  /** Porter-stem tokens longer than 3 characters in Rouge-L (default false, as `rouge_score`'s default). */
+  stem: boolean;
+  guard: PrincipleGuard;
+  /** A candidate is accepted when f(y2) − f(y1) > minGain (default 0: strictly better). */
+  minGain: number;
+  /** Examples whose gold has fewer Rouge-L tokens are skipped without a call (default 1). */
+  minGoldTokens: number;
+  /** The input field holding the gold response (default `gold`). */
+  goldField: string;
+  /** The iteration number written into every record, when mining is part of `spri discover iterate`. */
+  iter?: number;
+  prompts?: Partial<Record<"principle" | "critique" | "refine", string>>;
+}
+
+/** Spec defaults (stape-spec §3, §5); the paper's values are unknown, every one is a knob. */
+export const DEFAULT_MINING_SAMPLING: Readonly<MiningSampling> = Object.freeze({
+  answer: { temperature: 0.7, topP: 0.95, maxTokens: 1024 },
+  principle: { temperature: 1.0, topP: 0.95, maxTokens: 128 },
+  critique: { temperature: 0.7, topP: 0.95, maxTokens: 384 },
+  refine: { temperature: 0.7, topP: 0.95, maxTokens: 1536 },
+  judge: { temperature: 0 },
+});
+
+export const DEFAULT_MINING_OPTIONS: Readonly<MiningOptions> = Object.freeze({
+  candidates: 8,
+  sampling: DEFAULT_MINING_SAMPLING,
+  similarity: "rougeL",
+  stem: false,
+  guard: { maxWords: 60, leakNgram: 8, leakPrecision: 0.5 },
+  minGain: 0,
+  minGoldTokens: 1,
+  goldField: "gold",
+});
+
+export interface RougeScores {
+  precision: number;
+  recall: number;
+  f1: number;
+}
+
+export interface Candidate {
+  /** 1-based candidate number (also the `iteration` of its calls in the trace). */
+  k: number;
+  /** The principle as parsed and normalised; null when nothing could be read. */
+  z: string | null;
+  zRaw: string;
+  critique: string | null;
+  y2: string | null;
+  /** f(y2, gold); null for rejected candidates. */
+  fY2: number | null;
+  /** Rouge-L of y2 against the gold (recorded in judge mode too). */
+  rougeL: RougeScores | null;
+  /** Judge mode: which response each order preferred. */
+  judge?: { aFirst: string | null; bFirst: string | null; preference: number | null };
+  /** Why the candidate was dropped before or after refinement. */
+  rejectedReason?: string;
+}
+
+export interface BestCandidate {
+  k: number;
+  z: string;
+  critique: string;
+  y2: string;
+  fY2: number;
+  gain: number;
+}
+
+export type DecisionCode = "accepted" | "no-gain" | "no-valid-candidate" | "gold-unscorable";
+
+/** The fields a mining record adds to its input row (stape-spec §4 `trajectories.jsonl`). */
+export interface MiningFields {
+  [key: string]: unknown;
+  iter?: number;
+  gold: string;
+  y1: string | null;
+  /** `rougeL_f1` or `judge_preference`. */
+  f: string;
+  fY1: number | null;
+  rougeLY1: RougeScores | null;
+  candidates: Candidate[];
+  accepted: boolean;
+  best: BestCandidate | null;
+  /** The refined answer of the accepted candidate (top level, for `spri compare --response-field-b y2`). */
+  y2: string | null;
+  decision: DecisionCode;
+  /** Why the example was accepted or not, in words. */
+  reason: string;
+  policy: { model: string; endpoint: string };
+  sampling: MiningSampling;
+}
+
+export interface MiningExample {
+  id: string;
+  prompt: string;
+  gold: string;
+}
+
+// ---- text helpers -------------------------------------------------------------------------
+
+/** Rouge-L tokens without stemming (rouge_score's tokenizer): lowercase, runs of [a-z0-9]. */
+export function rougeTokens(text: string): string[] {
+  return rougeTokenize(text);
+}
+
+/** Trims, collapses whitespace and strips a `Principle:` label and wrapping quotes or bold marks. */
+export function normalisePrinciple(text: string): string {
+  let out = text.replace(/\s+/g, " ").trim();
+  for (let i = 0; i < 3; i++) {
+    const before = out;
+    out = out
+      .replace(/^[-*#>\d.)\s]*\**\s*principle\s*\d*\s*\**\s*:\s*\**\s*/i, "")
+      .replace(/^["'`*“”]+|["'`*“”]+$/g, "")
+      .trim();
+    if (out === before) break;
+  }
+  return out;
+}
+
+/**
+ * The principle in a model's answer: the first line labelled `Principle:`, else the first
+ * non-empty line; normalised. Null when nothing is left.
+ */
+export function parsePrinciple(text: string): string | null {
+  const lines = text
+    .replace(/```[a-z]*\n?/gi, "")
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l !== "");
+  const labelled = lines.find((l) => /^[-*#>\s]*\**\s*principle\s*\d*\s*\**\s*:/i.test(l));
+  const line = labelled ?? lines[0];
+  if (line === undefined) return null;
+  const z = normalisePrinciple(line);
+  return z === "" ? null : z;
+}
+
+/** Length of the longest run of consecutive tokens shared by a and b. */
+export function longestCommonRun(a: readonly string[], b: readonly string[]): number {
+  if (a.length === 0 || b.length === 0) return 0;
+  let best = 0;
+  let prev = new Uint32Array(b.length + 1);
+  let cur = new Uint32Array(b.length + 1);
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      cur[j] = a[i - 1] === b[j - 1] ? prev[j - 1]! + 1 : 0;
+      if (cur[j]! > best) best = cur[j]!;
+    }
+    [prev, cur] = [cur, prev];
+    cur.fill(0);
+  }
+  return best;
+}
+
+/** Why a principle is rejected, or undefined when it passes the guard. */
+export function principleRejection(z: string, gold: string, guard: PrincipleGuard, stem = false): string | undefined {
+  const words = z.split(/\s+/).filter(Boolean).length;
+  if (words > guard.maxWords) return `too long (${words} words > ${guard.maxWords})`;
+  if (guard.leakNgram > 0) {
+    const run = longestCommonRun(rougeTokens(z), rougeTokens(gold));
+    if (run >= guard.leakNgram) return `copies the gold (shares a run of ${run} words, limit ${guard.leakNgram - 1})`;
+  }
+  if (guard.leakPrecision < 1) {
+    // rouge_score order: rougeL(target, prediction); precision = LCS / |principle|.
+    const { precision } = rougeL(gold, z, { useStemmer: stem });
+    if (precision > guard.leakPrecision) return `copies the gold (Rouge-L precision ${round(precision)} > ${guard.leakPrecision})`;
+  }
+  return undefined;
+}
+
+function round(x: number): number {
+  return Math.round(x * 10000) / 10000;
+}
+
+/** Rouge-L of a response against the gold: precision = LCS/|response|, recall = LCS/|gold|. */
+function scores(response: string, gold: string, stem: boolean): RougeScores {
+  const s = rougeL(gold, response, { useStemmer: stem });
+  return { precision: round(s.precision), recall: round(s.recall), f1: round(s.fmeasure) };
+}
+
+function user(content: string): ChatMessage {
+  return { role: "user", content };
+}
+
+// ---- one example ----------------------------------------------------------------------------
+
+export interface MiningModels {
+  /** The current policy M_t: writes y1, principles, critiques and refinements. */
+  policy: LanguageModel;
+  /** The judge of `similarity: "judge"` (default: the policy). */
+  judge?: LanguageModel;
+}
+
+export async function mineExample(
+  example: MiningExample,
+  models: MiningModels,
+  options: MiningOptions,
+  context: CallContext,
+): Promise<{ fields: MiningFields; calls: CallRecord[] }> {
+  const calls: CallRecord[] = [];
+  const prompts = { ...DISCOVERY_PROMPTS, ...options.prompts };
+  const { sampling, stem } = options;
+  const judgeMode = options.similarity === "judge";
+  const fields: MiningFields = {
+    ...(options.iter === undefined ? {} : { iter: options.iter }),
+    gold: example.gold,
+    y1: null,
+    f: judgeMode ? "judge_preference" : "rougeL_f1",
+    fY1: null,
+    rougeLY1: null,
+    candidates: [],
+    accepted: false,
+    best: null,
+    y2: null,
+    decision: "no-valid-candidate",
+    reason: "",
+    policy: { model: models.policy.modelId, endpoint: models.policy.id },
+    sampling,
+  };
+
+  const goldTokens = rougeTokens(example.gold).length;
+  if (goldTokens < Math.max(1, options.minGoldTokens)) {
+    fields.decision = "gold-unscorable";
+    fields.reason =
+      goldTokens === 0
+        ? "the gold has no Rouge-L tokens (empty or non-ASCII text); skipped without a call"
+        : `the gold has ${goldTokens} Rouge-L tokens, fewer than --min-gold-tokens ${options.minGoldTokens}; skipped without a call`;
+    return { fields, calls };
+  }
+
+  const call = async (step: string, k: number, messages: ChatMessage[], s: SamplingOptions): Promise<string> => {
+    const { result } = await tracedCall(context, calls, { model: models.policy, role: "base", step, iteration: k, messages, sampling: s });
+    return result.text.trim();
+  };
+
+  const y1 = await call("discovery.answer", 0, [user(example.prompt)], sampling.answer);
+  fields.y1 = y1;
+  fields.rougeLY1 = scores(y1, example.gold, stem);
+  fields.fY1 = judgeMode ? 0.5 : fields.rougeLY1.f1;
+
+  for (let k = 1; k <= options.candidates; k++) {
+    const zRaw = await call(
+      "discovery.principle",
+      k,
+      [user(fillDiscovery(prompts.principle, { prompt: example.prompt, response: y1, gold: example.gold }))],
+      sampling.principle,
+    );
+    const candidate: Candidate = { k, z: parsePrinciple(zRaw), zRaw, critique: null, y2: null, fY2: null, rougeL: null };
+    fields.candidates.push(candidate);
+    if (candidate.z === null) {
+      candidate.rejectedReason = "no principle in the answer";
+      continue;
+    }
+    const rejection = principleRejection(candidate.z, example.gold, options.guard, stem);
+    if (rejection) {
+      candidate.rejectedReason = rejection;
+      continue;
+    }
+    const base = { prompt: example.prompt, response: y1, principle: candidate.z };
+    candidate.critique = await call("discovery.critique", k, [user(fillDiscovery(prompts.critique, base))], sampling.critique);
+    const y2 = await call("discovery.refine", k, [user(fillDiscovery(prompts.refine, { ...base, critique: candidate.critique }))], sampling.refine);
+    candidate.y2 = y2;
+    if (y2 === "") {
+      candidate.rejectedReason = "empty refinement";
+      continue;
+    }
+    candidate.rougeL = scores(y2, example.gold, stem);
+    if (!judgeMode) {
+      candidate.fY2 = candidate.rougeL.f1;
+      continue;
+    }
+    const judge = models.judge ?? models.policy;
+    const outcome = await judgePair(
+      { id: example.id, question: questionWithReference(example.prompt, example.gold), responseA: y1, responseB: y2 },
+      judge,
+      { prompts: REFERENCE_PAIRWISE_PROMPTS, sampling: sampling.judge },
+      context,
+    );
+    calls.push(...outcome.calls);
+    candidate.judge = {
+      aFirst: (outcome.fields.pairwise_a_first_verdict as string | null) ?? null,
+      bFirst: (outcome.fields.pairwise_b_first_verdict as string | null) ?? null,
+      preference: outcome.preference,
+    };
+    if (outcome.preference === null) candidate.rejectedReason = "the judge gave no readable verdict";
+    else candidate.fY2 = outcome.preference;
+  }
+
+  const scored = fields.candidates.filter((c): c is Candidate & { z: string; critique: string; y2: string; fY2: number } => c.fY2 !== null);
+  if (scored.length === 0) {
+    fields.decision = "no-valid-candidate";
+    fields.reason = `none of the ${options.candidates} candidates survived the guard and refinement`;
+    return { fields, calls };
+  }
+  // Best-of-N; the earliest candidate wins ties.
+  const top = scored.reduce((a, b) => (b.fY2 > a.fY2 ? b : a));
+  const gain = round(top.fY2 - fields.fY1);
+  if (gain > options.minGain) {
+    fields.accepted = true;
+    fields.best = { k: top.k, z: top.z, critique: top.critique, y2: top.y2, fY2: top.fY2, gain };
+    fields.y2 = top.y2;
+    fields.decision = "accepted";
+    fields.reason = `candidate ${top.k} scores ${top.fY2} against y1's ${fields.fY1} (${fields.f})`;
+  } else {
+    fields.decision = "no-gain";
+    fields.reason = `the best candidate (${top.k}) scores ${top.fY2}, not above y1's ${fields.fY1}${options.minGain > 0 ? ` + ${options.minGain}` : ""} (${fields.f})`;
+  }
+  return { fields, calls };
+}
+
+// ---- as a runner algorithm ------------------------------------------------------------------
+
+/** The gold of an input row, or an InputError naming the field. */
+export function goldOf(item: TaskItem, goldField: string): string {
+  const value = item.row[goldField];
+  if (typeof value !== "string" || value.trim() === "") {
+    throw new InputError("the gold response is missing or empty", { field: goldField, hint: "name the field holding the gold response with --gold-field" });
+  }
+  return value;
+}
+
+export function miningAlgorithm(options: MiningOptions): ItemAlgorithm {
+  const perCandidate = options.similarity === "judge" ? 5 : 3;
+  return {
+    name: `discovery/mine-${options.similarity}`,
+    calls: { min: 1, expected: 1 + perCandidate * options.candidates, max: 1 + perCandidate * options.candidates, criticShare: options.similarity === "judge" ? 2 / (3 + 2) : 0 },
+    async run(item, models: SpriModels, context) {
+      const gold = goldOf(item, options.goldField);
+      const { fields, calls } = await mineExample({ id: item.id, prompt: item.question, gold }, { policy: models.base, judge: models.critic }, options, context);
+      return { fields, calls };
+    },
+  };
+}
+
+/** `spri discover mine`'s Prepare: the SFT task's item mapping (question fields), the mining algorithm. */
+export function prepareMining(options: MiningOptions): Prepare {
+  return (settings) => ({ ...prepareTask({ ...settings, task: "sft", seeds: undefined, seedsPerDomain: false }), algorithm: miningAlgorithm(options) });
+}
+
+/** Mining options over the defaults; sampling merged per step. */
+export function miningOptions(overrides: Partial<Omit<MiningOptions, "sampling" | "guard">> & { sampling?: Partial<{ [K in keyof MiningSampling]: Partial<SamplingOptions> }>; guard?: Partial<PrincipleGuard> } = {}): MiningOptions {
+  const sampling = { ...DEFAULT_MINING_SAMPLING } as MiningSampling;
+  for (const step of Object.keys(DEFAULT_MINING_SAMPLING) as (keyof MiningSampling)[]) {
+    const given = overrides.sampling?.[step];
+    const merged = { ...DEFAULT_MINING_SAMPLING[step], ...given };
+    for (const key of Object.keys(merged) as (keyof SamplingOptions)[]) if (merged[key] === undefined) delete merged[key];
+    sampling[step] = merged;
+  }
+  const defined = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined));
+  return { ...DEFAULT_MINING_OPTIONS, ...defined, sampling, guard: { ...DEFAULT_MINING_OPTIONS.guard, ...overrides.guard } } as MiningOptions;
+}
+
+/** Summary of a mined records file: examples, accepted, decisions, mean gain. */
+export interface MiningSummary {
+  examples: number;
+  accepted: number;
+  acceptRate: number;
+  decisions: Record<DecisionCode, number>;
+  meanGain: number | null;
+  candidates: number;
+  rejectedCandidates: number;
+}
+
+export function summariseMining(records: Iterable<Record<string, unknown>>): MiningSummary {
+  const decisions: Record<DecisionCode, number> = { accepted: 0, "no-gain": 0, "no-valid-candidate": 0, "gold-unscorable": 0 };
+  let examples = 0;
+  let gains = 0;
+  let candidates = 0;
+  let rejected = 0;
+  for (const record of records) {
+    examples++;
+    const decision = record.decision as DecisionCode | undefined;
+    if (decision && decision in decisions) decisions[decision]++;
+    const best = record.best as BestCandidate | null | undefined;
+    if (record.accepted === true && best) gains += best.gain;
+    for (const c of (record.candidates as Candidate[] | undefined) ?? []) {
+      candidates++;
+      if (c.rejectedReason) rejected++;
+    }
+  }
+  return {
+    examples,
+    accepted: decisions.accepted,
+    acceptRate: examples === 0 ? 0 : round(decisions.accepted / examples),
+    decisions,
+    meanGain: decisions.accepted === 0 ? null : round(gains / decisions.accepted),
+    candidates,
+    rejectedCandidates: rejected,
+  };
+}
