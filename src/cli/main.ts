@@ -8,6 +8,7 @@ import { judgeCommand } from "./judge.ts";
 import { runCommand } from "./run.ts";
 import { compareCommand } from "./compare.ts";
 import { discoverCommand } from "./discover.ts";
+import { viewCommand } from "./view.ts";
 
 export function buildProgram(): Command {
   const program = new Command("spri")
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
   evalCommand(program);
   compareCommand(program);
   discoverCommand(program);
+  viewCommand(program);
   return program;
 }
 

@@ -68,9 +68,12 @@ export async function judgePair(
       { role: "system", content: prompts.system },
       { role: "user", content: fill(prompts.user, { question: item.question, response_a: first, response_b: second }) },
     ];
-    const { result, record } = await tracedCall(context, calls, { model: judge, role: "judge", step, iteration: 0, messages, sampling });
+    const parse = (text: string) => {
+      const verdict = parseVerdict(text);
+      return { score: verdict === null ? null : verdict === "A" ? 0 : verdict === "B" ? 1 : 0.5, marker: verdict };
+    };
+    const { result } = await tracedCall(context, calls, { model: judge, role: "judge", step, iteration: 0, messages, sampling, parse });
     const verdict = parseVerdict(result.text);
-    record.parsed = { score: verdict === null ? null : verdict === "A" ? 0 : verdict === "B" ? 1 : 0.5, marker: verdict };
     return { text: result.text, verdict, messages };
   };
   const straight = await ask(item.responseA, item.responseB, "pairwise.a-first");

@@ -70,9 +70,9 @@ export async function evaluateReappraisal(
       { role: "system", content: SYSTEM },
       { role: "user", content: prompt(criterion, c) },
     ];
-    const { result, record } = await tracedCall(context, calls, { model: judge, role: "judge", step: `eval.${criterion}`, iteration: 0, messages, sampling });
+    const parse = (text: string) => ({ score: parseCriterion(criterion, text) });
+    const { result } = await tracedCall(context, calls, { model: judge, role: "judge", step: `eval.${criterion}`, iteration: 0, messages, sampling, parse });
     const score = parseCriterion(criterion, result.text);
-    record.parsed = { score };
     fields[`eval_${criterion}_output`] = result.text;
     fields[`eval_${criterion}`] = score;
   }

@@ -145,3 +145,11 @@ test("a request repeated within an item asks for a new sample (sampleIndex), so 
   // The refinement reproduced the principles, so the second critique repeats the first request.
   assert.deepEqual(critic.requests.map((r) => r.sampleIndex), [0, 1, 0]);
 });
+
+test("observers see each critique with its score (the call record is complete when traced)", async () => {
+  const base = new ScriptedModel({ modelId: "b", rules: [{ when: "GEN", reply: "p" }, { when: "REF-P", reply: "p2" }, { when: "INIT", reply: "r" }] });
+  const critic = new ScriptedModel({ modelId: "c", rules: [{ when: "CRIT-P", reply: ["[RESULT] 2", "[RESULT] 5"] }, { when: "CRIT-R", reply: "[RESULT] 4" }] });
+  const seen: (number | null | undefined)[] = [];
+  await runSpri(steps, { base, critic }, DEFAULT_SETTINGS, { itemId: "x", onCall: (c) => c.role === "critic" && seen.push({ ...c }.parsed?.score) });
+  assert.deepEqual(seen, [2, 5, 4]);
+});

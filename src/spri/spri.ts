@@ -183,9 +183,13 @@ class StepRunner {
         ? { name: "critique", schema: critiqueSchema(CRITIC_SCALE) }
         : undefined;
     const attempts = unscored.policy === "retry" ? 1 + unscored.retries : 1;
+    const read = (raw: string) => {
+      const text = this.clean(raw);
+      return { text, ...parseCritique(text, { mode: compat.scoreParser, feedbackSplit: compat.feedbackSplit }) };
+    };
     let critique: Critique | undefined;
     for (let attempt = 0; attempt < attempts; attempt++) {
-      const { result, record } = await tracedCall(this.context, this.calls, {
+      const { result } = await tracedCall(this.context, this.calls, {
         model: critic,
         role: "critic",
         step: `${name}.critique`,
@@ -194,12 +198,14 @@ class StepRunner {
         messages,
         sampling: this.settings.criticSampling,
         schema,
+        parse: (raw) => {
+          const { score, marker } = read(raw);
+          return { score, marker };
+        },
       });
-      const text = this.clean(result.text);
-      const parsed = parseCritique(text, { mode: compat.scoreParser, feedbackSplit: compat.feedbackSplit });
-      record.parsed = { score: parsed.score, marker: parsed.marker };
-      critique = { text, score: parsed.score, feedback: parsed.feedback, messages };
-      if (parsed.score !== null) break;
+      const { text, score, feedback } = read(result.text);
+      critique = { text, score, feedback, messages };
+      if (score !== null) break;
     }
     return critique!;
   }

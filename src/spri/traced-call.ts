@@ -20,6 +20,11 @@ export interface TracedCallSpec {
   messages: ChatMessage[];
   sampling: SamplingOptions;
   schema?: OutputSchema;
+  /**
+   * Reads the parsed value (score, verdict) from the raw answer. It runs before the record is
+   * traced, so every observer (progress, stores) sees the record complete.
+   */
+  parse?: (text: string) => CallRecord["parsed"];
 }
 
 export async function tracedCall(
@@ -63,6 +68,7 @@ export async function tracedCall(
       finishReason: result.finishReason,
       cacheHit: result.cached ?? false,
     };
+    if (spec.parse) record.parsed = spec.parse(result.text);
     trace.push(record);
     context.onCall?.(record);
     return { result, record };

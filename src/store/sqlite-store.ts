@@ -43,6 +43,12 @@ export const DEFAULT_DB_FILE = "spri.db";
 /** `PRAGMA application_id` of spri databases ("SPRI" in ASCII), so we never write into a stranger's file. */
 export const APPLICATION_ID = 0x53505249;
 
+/** The record fields `runStats` reads, as indexed by migration 2 (and queried with the same text). */
+const RECORD_SUMMARY =
+  "json_extract(record, '$.iteration_principle'), json_extract(record, '$.iteration_response'), json_extract(record, '$.principles_critique_scores'), json_extract(record, '$.response_critique_scores')";
+/** The call columns `runStats` reads, as indexed by migration 2. */
+const CALL_SUMMARY = "step, substr(started_at, 1, 16), cache_hit, input_tokens, output_tokens, cost_usd, latency_ms, error IS NOT NULL";
+
 /** MIGRATIONS[i] upgrades schema version i to i + 1. */
 export const MIGRATIONS: readonly string[] = [
   `
@@ -134,6 +140,13 @@ export const MIGRATIONS: readonly string[] = [
     latency_ms        REAL NOT NULL,
     created_at        TEXT NOT NULL
   );
+  `,
+  // 1 → 2: the viewer's aggregates (runStats) read these indexes only, never the records or the
+  // calls' texts, so they stay fast for runs of 100,000 items. The statements name them (INDEXED
+  // BY) and use the same expressions.
+  `
+  CREATE INDEX item_records_summary ON item_records (run_id, ${RECORD_SUMMARY});
+  CREATE INDEX calls_summary ON calls (run_id, ${CALL_SUMMARY});
   `,
 ];
 
@@ -337,6 +350,23 @@ function callFromRow(row: Row): StoredCall {
   return call;
 }
 
+/** A record's score list as indexed (JSON text): numbers, and null for unscored critiques. */
+function parseScores(value: SQLOutputValue | undefined): (number | null)[] {
+  if (typeof value !== "string") return [];
+  try {
+    const list = JSON.parse(value) as unknown;
+    return Array.isArray(list) ? list.map((v) => (typeof v === "number" && Number.isFinite(v) ? v : null)) : [];
+  } catch {
+    return [];
+  }
+}
+
+const STEP_ORDER = ["principle.generate", "principle.critique", "principle.refine", "response.generate", "response.critique", "response.refine"];
+function stepRank(step: string): number {
+  const rank = STEP_ORDER.indexOf(step);
+  return rank < 0 ? STEP_ORDER.length : rank;
+}
+
 function itemFromRow(row: Row): ItemState {
   const item: ItemState = {
     runId: str(row.run_id),
@@ -409,41 +439,20 @@ function prepareStatements(db: DatabaseSync) {
          unpriced_calls = run_usage.unpriced_calls + excluded.unpriced_calls`,
     ),
     listCalls: p("SELECT * FROM calls WHERE run_id = ? AND item_id = ? ORDER BY id"),
-    critiqueScores: p(
-      `SELECT 'principles' AS stage, CAST(j.key AS INTEGER) + 1 AS iteration, j.value AS score, count(*) AS n
-         FROM item_records r, json_each(r.record, '$.principles_critique_scores') j WHERE r.run_id = ?1
-         GROUP BY iteration, score
-       UNION ALL
-       SELECT 'response', CAST(j.key AS INTEGER) + 1, j.value, count(*)
-         FROM item_records r, json_each(r.record, '$.response_critique_scores') j WHERE r.run_id = ?1
-         GROUP BY 2, 3
-       ORDER BY 1, 2, 3`,
-    ),
-    iterations: p(
-      `SELECT stage, iterations, count(*) AS n FROM (
-         SELECT 'principles' AS stage, json_extract(record, '$.iteration_principle') AS iterations FROM item_records WHERE run_id = ?1
-         UNION ALL
-         SELECT 'response', json_extract(record, '$.iteration_response') FROM item_records WHERE run_id = ?1)
-       WHERE iterations IS NOT NULL GROUP BY stage, iterations ORDER BY stage, iterations`,
+    recordSummary: p(
+      `SELECT ${RECORD_SUMMARY}, count(*) AS n FROM item_records INDEXED BY item_records_summary WHERE run_id = ? GROUP BY 1, 2, 3, 4`,
     ),
     failures: p(
       `SELECT coalesce(reason, '') AS reason, count(*) AS n FROM items WHERE run_id = ? AND status = 'failed'
        GROUP BY reason ORDER BY n DESC, reason LIMIT 50`,
     ),
-    stepStats: p(
-      `SELECT step, count(*) AS calls, count(error) AS errors, sum(cache_hit) AS cache_hits,
+    callSummary: p(
+      `SELECT step, substr(started_at, 1, 16) AS minute, count(*) AS calls, sum(error IS NOT NULL) AS errors, sum(cache_hit) AS cache_hits,
          sum(CASE WHEN cache_hit = 0 THEN input_tokens ELSE 0 END) AS input_tokens,
          sum(CASE WHEN cache_hit = 0 THEN output_tokens ELSE 0 END) AS output_tokens,
          sum(CASE WHEN cache_hit = 0 THEN coalesce(cost_usd, 0) ELSE 0 END) AS cost_usd,
-         avg(latency_ms) AS latency_ms
-       FROM calls WHERE run_id = ? GROUP BY step ORDER BY min(id)`,
-    ),
-    timeline: p(
-      `SELECT substr(started_at, 1, 16) AS minute, count(*) AS calls,
-         sum(CASE WHEN cache_hit = 0 THEN input_tokens ELSE 0 END) AS input_tokens,
-         sum(CASE WHEN cache_hit = 0 THEN output_tokens ELSE 0 END) AS output_tokens,
-         sum(CASE WHEN cache_hit = 0 THEN coalesce(cost_usd, 0) ELSE 0 END) AS cost_usd
-       FROM calls WHERE run_id = ? GROUP BY minute ORDER BY minute`,
+         sum(latency_ms) AS latency_ms
+       FROM calls INDEXED BY calls_summary WHERE run_id = ? GROUP BY step, substr(started_at, 1, 16)`,
     ),
     runUsage: p("SELECT * FROM run_usage WHERE run_id = ?"),
   };
@@ -654,9 +663,12 @@ export class SqliteStore implements RunStore {
     if (!statement) {
       const direction = sort.startsWith("-") ? "DESC" : "ASC";
       const column = sort.replace("-", "") === "id" ? "i.item_id" : sort.replace("-", "") === "updated" ? "i.updated_at" : "i.seq";
+      // The page is chosen among the small item rows first; only its records are read.
+      const order = `ORDER BY ${column} ${direction}, i.seq ${direction}`;
       statement = this.db.prepare(
-        `SELECT i.*, r.record FROM items i LEFT JOIN item_records r ON r.run_id = i.run_id AND r.item_id = i.item_id
-         WHERE i.run_id = ?${byStatus ? " AND i.status = ?" : ""} ORDER BY ${column} ${direction}, i.seq ${direction} LIMIT ? OFFSET ?`,
+        `SELECT i.*, r.record FROM (
+           SELECT * FROM items i WHERE i.run_id = ?${byStatus ? " AND i.status = ?" : ""} ${order} LIMIT ? OFFSET ?) i
+         LEFT JOIN item_records r ON r.run_id = i.run_id AND r.item_id = i.item_id ${order}`,
       );
       this.sortedStatements.set(key, statement);
     }
@@ -730,37 +742,63 @@ export class SqliteStore implements RunStore {
 
   async runStats(runId: string): Promise<RunStats> {
     this.assertOpen();
-    const score = (value: SQLOutputValue | undefined): number | null => (typeof value === "number" ? value : null);
+    const scores = new Map<string, RunStats["critiqueScores"][number]>();
+    const iterations = new Map<string, RunStats["iterations"][number]>();
+    const stageNames = ["principles", "response"] as const;
+    for (const row of this.sql.recordSummary.all(runId)) {
+      const values = Object.values(row);
+      const n = num(values[4]);
+      stageNames.forEach((stage, s) => {
+        const count = values[s];
+        if (typeof count === "number") {
+          const key = `${stage}/${count}`;
+          const entry = iterations.get(key) ?? { stage, iterations: count, items: 0 };
+          entry.items += n;
+          iterations.set(key, entry);
+        }
+        const list = parseScores(values[2 + s]);
+        list.forEach((score, i) => {
+          const key = `${stage}/${i + 1}/${score}`;
+          const entry = scores.get(key) ?? { stage, iteration: i + 1, score, count: 0 };
+          entry.count += n;
+          scores.set(key, entry);
+        });
+      });
+    }
+    const steps = new Map<string, RunStats["steps"][number]>();
+    const minutes = new Map<string, RunStats["timeline"][number]>();
+    for (const row of this.sql.callSummary.all(runId)) {
+      const step = str(row.step);
+      const minute = str(row.minute);
+      const s = steps.get(step) ?? { step, calls: 0, errors: 0, cacheHits: 0, inputTokens: 0, outputTokens: 0, costUsd: 0, latencyMs: 0 };
+      const m = minutes.get(minute) ?? { minute, calls: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 };
+      s.calls += num(row.calls);
+      s.errors += num(row.errors);
+      s.cacheHits += num(row.cache_hits);
+      s.inputTokens += num(row.input_tokens);
+      s.outputTokens += num(row.output_tokens);
+      s.costUsd += num(row.cost_usd);
+      s.latencyMs += num(row.latency_ms);
+      m.calls += num(row.calls);
+      m.inputTokens += num(row.input_tokens);
+      m.outputTokens += num(row.output_tokens);
+      m.costUsd += num(row.cost_usd);
+      steps.set(step, s);
+      minutes.set(minute, m);
+    }
+    const stageOrder = (stage: string) => (stage === "principles" ? 0 : 1);
+    const scoreOrder = (score: number | null) => (score === null ? Number.POSITIVE_INFINITY : score);
     return {
-      critiqueScores: this.sql.critiqueScores.all(runId).map((row) => ({
-        stage: str(row.stage) as "principles" | "response",
-        iteration: num(row.iteration),
-        score: score(row.score),
-        count: num(row.n),
-      })),
-      iterations: this.sql.iterations.all(runId).map((row) => ({
-        stage: str(row.stage) as "principles" | "response",
-        iterations: num(row.iterations),
-        items: num(row.n),
-      })),
+      critiqueScores: [...scores.values()].sort(
+        (a, b) => stageOrder(a.stage) - stageOrder(b.stage) || a.iteration - b.iteration || scoreOrder(a.score) - scoreOrder(b.score),
+      ),
+      iterations: [...iterations.values()].sort((a, b) => stageOrder(a.stage) - stageOrder(b.stage) || a.iterations - b.iterations),
       failures: this.sql.failures.all(runId).map((row) => ({ reason: str(row.reason), count: num(row.n) })),
-      steps: this.sql.stepStats.all(runId).map((row) => ({
-        step: str(row.step),
-        calls: num(row.calls),
-        errors: num(row.errors),
-        cacheHits: num(row.cache_hits),
-        inputTokens: num(row.input_tokens),
-        outputTokens: num(row.output_tokens),
-        costUsd: num(row.cost_usd),
-        latencyMs: num(row.latency_ms),
-      })),
-      timeline: this.sql.timeline.all(runId).map((row) => ({
-        minute: str(row.minute),
-        calls: num(row.calls),
-        inputTokens: num(row.input_tokens),
-        outputTokens: num(row.output_tokens),
-        costUsd: num(row.cost_usd),
-      })),
+      // Steps in SPRI's order where known, others after them by name; average latency per call.
+      steps: [...steps.values()]
+        .sort((a, b) => stepRank(a.step) - stepRank(b.step) || a.step.localeCompare(b.step))
+        .map((s) => ({ ...s, latencyMs: s.calls > 0 ? s.latencyMs / s.calls : 0 })),
+      timeline: [...minutes.values()].sort((a, b) => a.minute.localeCompare(b.minute)),
     };
   }
 

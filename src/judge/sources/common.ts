@@ -158,10 +158,13 @@ export class JudgeCaller {
       messages,
       sampling: this.sampling,
       schema: this.schema,
+      parse: (raw) => {
+        const { score, marker } = this.context.score(this.clean(raw, options.whitespaceOnly));
+        return { score, marker };
+      },
     });
     const text = this.clean(result.text, options.whitespaceOnly);
     const judgement = this.context.score(text);
-    record.parsed = { score: judgement.score, marker: judgement.marker };
     return { raw: result.text, text, judgement, record };
   }
 }

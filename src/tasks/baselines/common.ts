@@ -67,7 +67,8 @@ export class BaseCaller {
   }
 
   /** One base-model call; returns the cleaned text and the call's record. */
-  async call(step: string, iteration: number, messages: ChatMessage[]): Promise<{ text: string; record: CallRecord }> {
+  /** `parse` reads a score from the cleaned answer, recorded with the call. */
+  async call(step: string, iteration: number, messages: ChatMessage[], parse?: (text: string) => CallRecord["parsed"]): Promise<{ text: string; record: CallRecord }> {
     const { result, record } = await tracedCall(this.context, this.calls, {
       model: this.models.base,
       role: "base",
@@ -75,6 +76,7 @@ export class BaseCaller {
       iteration,
       messages,
       sampling: this.sampling,
+      parse: parse && ((raw) => parse(this.clean(raw))),
     });
     return { text: this.clean(result.text), record };
   }

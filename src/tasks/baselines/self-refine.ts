@@ -95,9 +95,8 @@ export function selfRefineAlgorithm(settings: BaselineSettings): ItemAlgorithm {
       for (let t = 1; t <= maxIterations; t++) {
         const judged = compat.selfRefineFeedbackOnTurn0 ? first : latest;
         const feedbackMessages = [system(pack.get(BASELINE_TEMPLATE_NAMES.selfRefineFeedback)), user(feedbackUser(q, judged))];
-        const { text: feedback, record } = await caller.call("self-refine.feedback", t, feedbackMessages);
-        const { score, marker } = readFeedbackScore(feedback, compat);
-        record.parsed = { score, marker };
+        const { text: feedback } = await caller.call("self-refine.feedback", t, feedbackMessages, (text) => readFeedbackScore(text, compat));
+        const { score } = readFeedbackScore(feedback, compat);
         fields[FEEDBACK(t)] = feedback;
         fields[`${FEEDBACK(t)}_prompt`] = feedbackMessages;
         if (score !== null && score >= threshold) break;

@@ -1,0 +1,103 @@
+/** `spri view`: the local web viewer and playground over the run store. */
+import { existsSync } from "node:fs";
+import type { Command } from "commander";
+import { type Resolved, redacted, resolveSettings } from "../config/config.ts";
+import { modelSpecs } from "../config/models.ts";
+import { ConfigError } from "../errors/errors.ts";
+import type { PlaygroundInfo } from "../server/api-types.ts";
+import type { PlaygroundOptions } from "../server/playground.ts";
+import { generateToken, isLoopback } from "../server/safety.ts";
+import { startViewer } from "../server/serve.ts";
+import { SqliteStore } from "../store/sqlite-store.ts";
+import { TASK_NAMES } from "../tasks/task-item.ts";
+import { ENVIRONMENT_HELP, addSettingFlags, settingFlags } from "./options.ts";
+import { openSession } from "./session.ts";
+
+export const DEFAULT_VIEW_PORT = 8417;
+
+export function viewCommand(program: Command): void {
+  const command = program
+    .command("view")
+    .description("browse runs in a local web viewer (runs, items, every call) and try questions in a playground")
+    .option("--port <n>", `port to listen on (0: any free port; default ${DEFAULT_VIEW_PORT})`)
+    .option("--host <address>", "address to bind (default 127.0.0.1; anything else needs a token)")
+    .option("--token <token>", "access token (env: SPRI_VIEW_TOKEN); generated and printed once when --host is not loopback")
+    .option("--no-playground", "serve the runs only: no model calls from the browser");
+  addSettingFlags(command, [
+    "store", "task", "baseModel", "baseUrl", "baseProvider", "criticModel", "criticUrl", "criticProvider",
+    "threshold", "maxCritiques", "temperature", "topP", "topK", "maxNewTokens", "seed", "timeout",
+    "compat", "onUnscored", "unscoredRetries", "prompts", "seeds", "structuredOutput", "model",
+  ]);
+  command.addHelpText("after", `
+The model settings are the playground's: the page picks the task, model ids, τ and n_max; endpoints
+and keys stay with this command (flags, environment, config file), never taken from the browser.
+${ENVIRONMENT_HELP}`);
+  command.action(async (options: Record<string, unknown>) => {
+    const host = String(options.host ?? "127.0.0.1");
+    const port = parsePort(options.port);
+    let token = (options.token as string | undefined) ?? (process.env.SPRI_VIEW_TOKEN || undefined);
+    let generated = false;
+    if (!isLoopback(host) && !token) {
+      token = generateToken();
+      generated = true;
+    }
+    const resolved = resolveSettings({ flags: settingFlags(options), configFile: options.config as string | undefined });
+    const storePath = resolved.settings.store;
+    if (!existsSync(storePath)) process.stderr.write(`spri view: ${storePath} does not exist yet; it is created empty (runs appear as they are made)\n`);
+    const store = new SqliteStore(storePath);
+    const playground = options.playground === false ? undefined : playgroundOptions(options, resolved);
+    const viewer = await startViewer({ store, host, port, token, playground, version: program.version() });
+    process.stdout.write(`spri view: ${storePath} at ${viewer.url}\n`);
+    if (generated) process.stdout.write("spri view: the token above was generated for this session; open that link (it sets a cookie)\n");
+    if (!playground) process.stdout.write("spri view: playground off\n");
+    process.stdout.write("spri view: press Ctrl+C to stop\n");
+    await new Promise<void>((resolve) => {
+      const stop = () => resolve();
+      process.once("SIGINT", stop);
+      process.once("SIGTERM", stop);
+    });
+    await viewer.close();
+    await viewer.playground?.settle();
+    await store.close();
+  });
+}
+
+function parsePort(value: unknown): number {
+  if (value === undefined) return DEFAULT_VIEW_PORT;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new ConfigError(`--port must be a port number (0-65535), got ${JSON.stringify(value)}`, { field: "port" });
+  return n;
+}
+
+/** The playground's choices and model factory, from this command's own settings. */
+function playgroundOptions(options: Record<string, unknown>, resolved: Resolved): PlaygroundOptions | undefined {
+  let specs: ReturnType<typeof modelSpecs>;
+  try {
+    specs = modelSpecs(resolved);
+  } catch (error) {
+    process.stderr.write(`spri view: playground off: ${error instanceof Error ? error.message : String(error)}\n`);
+    return undefined;
+  }
+  const info: PlaygroundInfo = {
+    tasks: [...TASK_NAMES],
+    defaults: {
+      task: resolved.settings.task,
+      baseModel: specs.base.model,
+      criticModel: specs.critic.model,
+      threshold: resolved.settings.threshold,
+      maxCritiques: resolved.settings.maxCritiques,
+    },
+  };
+  return {
+    info,
+    factory: async (choice) => {
+      const flags: Record<string, unknown> = { task: choice.task, threshold: choice.threshold, maxCritiques: choice.maxCritiques, concurrency: 1 };
+      if (choice.baseModel !== undefined) flags.baseModel = choice.baseModel;
+      if (choice.criticModel !== undefined) flags.criticModel = choice.criticModel;
+      const session = await openSession(options, flags);
+      const settings = redacted(session.resolved);
+      for (const name of ["concurrency", "timeout", "cache", "store", "rejects", "maxTries", "retryDelay", "progressInterval", "maxCost", "maxTokens", "prices"]) delete settings[name];
+      return { prepared: session.prepared, models: session.models, settings, close: () => session.close() };
+    },
+  };
+}

@@ -1,0 +1,180 @@
+/**
+ * The JSON shapes of the viewer's API (`spri view`). The web app imports them with `import type`
+ * only, so the browser bundle never pulls in server code.
+ */
+import type { CallRecord, ItemRecord } from "../io/records.ts";
+import type { ItemCounts, ItemSort, ItemStatus, RunMeta, RunStats, RunUsage, StoredCall } from "../store/run-store.ts";
+
+export type { CallRecord, ItemCounts, ItemRecord, ItemSort, ItemStatus, RunMeta, RunStats, RunUsage, StoredCall };
+
+/** A run as listed: its metadata without settings, with counts and usage. */
+export interface RunSummary extends Omit<RunMeta, "settings" | "key"> {
+  counts: ItemCounts;
+  usage: RunUsage;
+  /** From creation to the last update. */
+  durationMs: number;
+}
+
+export interface RunListResponse {
+  runs: RunSummary[];
+  limit: number;
+  offset: number;
+  hasMore: boolean;
+}
+
+/** One run with its (redacted) settings. */
+export interface RunDetailResponse {
+  run: RunSummary & { settings: Record<string, unknown>; key: string };
+}
+
+/** What the events stream (`/api/runs/:id/events`) sends as `progress` whenever it changes. */
+export interface RunProgress {
+  runId: string;
+  status: RunMeta["status"];
+  updatedAt: string;
+  counts: ItemCounts;
+  usage: RunUsage;
+  durationMs: number;
+}
+
+export interface ItemSummary {
+  itemId: string;
+  status: ItemStatus;
+  reason?: string;
+  attempts: number;
+  updatedAt: string;
+  /** The item's question (or first text field), cut to 200 characters. */
+  question?: string;
+  principleIterations?: number;
+  responseIterations?: number;
+  principleScores?: (number | null)[];
+  responseScores?: (number | null)[];
+  calls?: number;
+  costUsd?: number | null;
+}
+
+export interface ItemListResponse {
+  items: ItemSummary[];
+  /** Items matching the status filter. */
+  total: number;
+  limit: number;
+  offset: number;
+  sort: ItemSort;
+  status?: ItemStatus;
+}
+
+/** One version of a text, or a critique of it, in a SPRI stage. */
+export interface StageStep {
+  kind: "draft" | "critique" | "refined";
+  /** 0 for the draft; k for the k-th critique and the refinement that follows it. */
+  iteration: number;
+  text: string;
+  /** Critiques: the critic's score, null when unscored, absent when the record has no scores. */
+  score?: number | null;
+  /** Critiques that ended a stage without a score: the record's error note. */
+  error?: string;
+}
+
+export interface StageView {
+  name: "principles" | "response";
+  steps: StageStep[];
+  final?: string;
+  /** The record's iteration count (`iteration_principle` / `iteration_response`). */
+  iterations?: number;
+  scores?: (number | null)[];
+}
+
+export interface ItemDetailResponse {
+  runId: string;
+  itemId: string;
+  status: ItemStatus;
+  reason?: string;
+  attempts: number;
+  updatedAt: string;
+  /** The input's own fields (the record's fields before SPRI's), as given. */
+  input: Record<string, unknown>;
+  stages: StageView[];
+  /** Fields of the record that are neither input nor SPRI loop fields (judge scores, usage, ...). */
+  other: Record<string, unknown>;
+  /** The whole output record, when the item has one. */
+  record?: ItemRecord;
+}
+
+export interface CallListResponse {
+  calls: StoredCall[];
+}
+
+export interface RunStatsResponse extends RunStats {
+  runId: string;
+}
+
+/** Judge runs: how the judge's scores agree with human scores, from the records in the store. */
+export interface JudgeReportResponse {
+  runId: string;
+  scoreField: string;
+  humanField: string;
+  groupBy: string | null;
+  /** Items read, items with both scores, and items left out. */
+  read: number;
+  n: number;
+  dropped: number;
+  groups: { name: string; n: number; pearson: number | null; spearman: number | null; mae: number | null; alpha: number | null }[];
+  pooled: { pearson: number | null; spearman: number | null; mae: number | null; alpha: number | null };
+  mean: { pearson: number | null; spearman: number | null; mae: number | null; alpha: number | null };
+  /** Up to 2,000 (human, judge) pairs for a scatter plot, with their item ids and groups. */
+  points: { itemId: string; group: string; human: number; judge: number }[];
+}
+
+export interface ServerInfoResponse {
+  version: string;
+  playground: PlaygroundInfo | null;
+}
+
+export interface PlaygroundInfo {
+  tasks: string[];
+  defaults: { task: string; baseModel?: string; criticModel?: string; threshold: number; maxCritiques: number };
+}
+
+export interface PlaygroundRequest {
+  question: string;
+  task?: string;
+  /** A model id served where `spri view`'s settings point (the endpoint is never taken from a request). */
+  baseModel?: string;
+  criticModel?: string;
+  threshold?: number;
+  maxCritiques?: number;
+  /** Reappraisal: the response goal. */
+  goal?: string;
+  /** Rubric: a reference answer. */
+  reference?: string;
+}
+
+export interface PlaygroundStartResponse {
+  runId: string;
+  itemId: string;
+}
+
+/** Events of a playground run, in order: `start`, `call`*, then `done` or `error`. */
+export type PlaygroundEvent =
+  | { type: "start"; runId: string; itemId: string; task: string; baseModel: string; criticModel: string; threshold: number; maxCritiques: number }
+  | {
+      type: "call";
+      index: number;
+      step: string;
+      iteration: number;
+      attempt: number;
+      role: CallRecord["role"];
+      model: string;
+      response: string | null;
+      score?: number | null;
+      latencyMs: number;
+      inputTokens: number;
+      outputTokens: number;
+      error?: string;
+    }
+  | { type: "done"; runId: string; itemId: string; principleFinal?: string; responseFinal?: string }
+  | { type: "error"; message: string };
+
+export interface ApiError {
+  error: string;
+}

@@ -1,0 +1,178 @@
+/**
+ * The viewer in a real browser: Debian's Chromium (scripts/install-browser.sh) driven by
+ * playwright-core, against `spri view` serving a store that `spri run` made. Screenshots of the run
+ * page and an item page go to test-artifacts/ (git-ignored) for a reviewer; with
+ * SPRI_UPDATE_DOCS_SCREENSHOTS=1 they also replace docs/images/viewer-run.png and viewer-item.png.
+ */
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
+import { request } from "node:http";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { type Browser, chromium, type Page } from "playwright-core";
+import { REPO_ROOT } from "../support/cli.ts";
+import { IMG_PAYLOAD, makeViewerStore, type RunningView, SCRIPT_PAYLOAD, startView, type ViewerFixture } from "./viewer-fixtures.ts";
+
+const CHROMIUM = process.env.SPRI_CHROMIUM ?? "/usr/bin/chromium";
+const ARTIFACTS = join(REPO_ROOT, "test-artifacts");
+const WEB = join(REPO_ROOT, "web");
+
+/** The newest modification time under `dir` (files only). */
+function newest(dir: string): number {
+  let latest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    latest = Math.max(latest, entry.isDirectory() ? newest(path) : statSync(path).mtimeMs);
+  }
+  return latest;
+}
+
+/** `npm run build` builds the app; rebuild here only when its sources are newer than the build. */
+function ensureWebBuilt(): void {
+  const index = join(WEB, "dist", "index.html");
+  const sources = Math.max(newest(join(WEB, "src")), statSync(join(WEB, "index.html")).mtimeMs);
+  if (existsSync(index) && statSync(index).mtimeMs >= sources) return;
+  execFileSync("npm", ["run", "build", "-w", "web"], { cwd: REPO_ROOT, stdio: "inherit" });
+}
+
+/** A raw request with any Host header (a browser would not let us choose one). */
+function rawGet(port: number, path: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: "127.0.0.1", port, path, headers }, (res) => {
+      let body = "";
+      res.setEncoding("utf8").on("data", (chunk: string) => (body += chunk));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+// Skipped without a browser on a developer's machine; CI installs one first (.ci/run), and there a
+// missing browser fails the test instead of hiding it.
+const skip = existsSync(CHROMIUM) || process.env.CI ? false : `no Chromium at ${CHROMIUM} (run: bash scripts/install-browser.sh)`;
+
+describe("spri view in headless Chromium", { skip, timeout: 180_000 }, () => {
+  let fixture: ViewerFixture;
+  let view: RunningView;
+  let browser: Browser;
+  let page: Page;
+  const pageErrors: string[] = [];
+
+  before(async () => {
+    assert.ok(existsSync(CHROMIUM), `no Chromium at ${CHROMIUM}: run bash scripts/install-browser.sh`);
+    ensureWebBuilt();
+    fixture = await makeViewerStore();
+    view = await startView(fixture);
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    });
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, deviceScaleFactor: 1 });
+    page = await context.newPage();
+    page.on("pageerror", (error) => pageErrors.push(error.message));
+    mkdirSync(ARTIFACTS, { recursive: true });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await view?.stop();
+    await fixture?.server.close();
+    if (fixture) rmSync(fixture.dir, { recursive: true, force: true });
+  });
+
+  test("runs page → run page: the finished run, its counts and score charts", async () => {
+    await page.goto(view.url);
+    const row = page.locator('[data-testid^="run-row-"]');
+    await row.first().waitFor();
+    assert.equal(await row.count(), 1);
+    const rowText = await row.first().innerText();
+    assert.match(rowText, /spri\/sft/);
+    assert.match(rowText, /fake-base-7b/);
+    assert.match(rowText, /failed/);
+    await page.screenshot({ path: join(ARTIFACTS, "viewer-runs.png") });
+    await row.first().click();
+    await page.getByTestId("run-page").waitFor();
+    await page.getByTestId("item-row-kind-1").waitFor();
+    assert.match(await page.getByTestId("progress-text").innerText(), /3 done · 1 failed · 0 pending of 4/);
+    await page.getByTestId("chart-principles").locator("rect").first().waitFor();
+    assert.match(await page.locator("body").innerText(), /maximum context length/);
+    await page.screenshot({ path: join(ARTIFACTS, "viewer-run.png"), fullPage: true });
+    if (process.env.SPRI_UPDATE_DOCS_SCREENSHOTS === "1") {
+      mkdirSync(join(REPO_ROOT, "docs", "images"), { recursive: true });
+      await page.screenshot({ path: join(REPO_ROOT, "docs", "images", "viewer-run.png"), fullPage: true });
+    }
+  });
+
+  test("item page: principle iterations from draft to final with each critique's score, and the calls on demand", async () => {
+    await page.getByTestId("item-row-kind-1").click();
+    await page.getByTestId("item-page").waitFor();
+    const principles = page.getByTestId("stage-principles");
+    await principles.waitFor();
+    assert.equal(await principles.getByTestId("iterations-principles").innerText(), "2 iterations");
+    assert.match(await principles.getByTestId("principles-draft-0").innerText(), /1\. Be kind\.\n2\. Say what you can do\./);
+    const critique1 = await principles.getByTestId("principles-critique-1").innerText();
+    assert.match(critique1, /Critique 1/);
+    assert.match(critique1, /score\s*3/);
+    assert.match(critique1, /too vague/);
+    assert.match(await principles.getByTestId("principles-refined-1").innerText(), /Offer something instead/);
+    assert.ok((await principles.getByTestId("principles-refined-1").locator("ins").count()) > 0, "the refinement shows a word-level diff");
+    assert.match(await principles.getByTestId("principles-critique-2").innerText(), /score\s*5/);
+    assert.match(await principles.getByTestId("principles-final-text").innerText(), /Offer something instead/);
+    assert.match(await page.getByTestId("response-final-text").innerText(), /take you both to dinner/);
+    await page.getByTestId("toggle-calls").click();
+    await page.getByTestId("call").first().waitFor();
+    assert.equal(await page.getByTestId("call").count(), 6);
+    assert.match(await page.getByTestId("call").nth(1).innerText(), /principle\.critique/);
+    await page.getByTestId("call").first().locator("summary").click();
+    assert.match(await page.getByTestId("call").first().innerText(), /You write guiding principles/);
+    await page.screenshot({ path: join(ARTIFACTS, "viewer-item.png"), fullPage: true });
+    if (process.env.SPRI_UPDATE_DOCS_SCREENSHOTS === "1") {
+      await page.getByTestId("toggle-calls").click();
+      await page.evaluate("window.scrollTo(0, 0)");
+      await page.screenshot({ path: join(REPO_ROOT, "docs", "images", "viewer-item.png") });
+    }
+  });
+
+  test("model output with <script> and <img onerror> shows as text and never runs", async () => {
+    await page.goto(view.url);
+    await page.locator('[data-testid^="run-row-"]').first().click();
+    await page.getByTestId("item-row-xss-1").click();
+    await page.getByTestId("stage-principles").waitFor();
+    await page.getByTestId("response-final-text").waitFor();
+    const text = await page.locator("main").innerText();
+    assert.ok(text.includes(SCRIPT_PAYLOAD), "the literal <script> text is visible");
+    assert.ok(text.includes(IMG_PAYLOAD), "the literal <img onerror> text is visible");
+    assert.equal(await page.evaluate(() => (globalThis as unknown as { __pwned?: number }).__pwned), undefined);
+    assert.equal(await page.locator("main img").count(), 0, "no <img> element was made from model output");
+    assert.equal(await page.locator("main script").count(), 0);
+    assert.deepEqual(pageErrors, []);
+    await page.screenshot({ path: join(ARTIFACTS, "viewer-xss.png"), fullPage: true });
+  });
+
+  test("the playground runs a question step by step and saves it as a run", async () => {
+    await page.goto(`${view.url}playground`);
+    await page.getByTestId("pg-question").fill("How do I ask my neighbour to keep the noise down?");
+    await page.getByTestId("pg-start").click();
+    await page.getByTestId("pg-done").waitFor({ timeout: 30_000 });
+    const live = await page.getByTestId("pg-live").innerText();
+    assert.match(live, /Principles: critique 1/);
+    assert.match(live, /Response: first draft/);
+    await page.screenshot({ path: join(ARTIFACTS, "viewer-playground.png"), fullPage: true });
+    await page.getByTestId("pg-done").getByRole("link").click();
+    await page.getByTestId("stage-response").waitFor();
+    assert.match(await page.locator("main").innerText(), /How do I ask my neighbour/);
+  });
+
+  test("a foreign Host header gets 403; the page itself answers on 127.0.0.1", async () => {
+    const foreign = await rawGet(view.port, "/api/runs", { host: "evil.example" });
+    assert.equal(foreign.status, 403);
+    assert.equal((await rawGet(view.port, "/", { host: `attacker.example:${view.port}` })).status, 403);
+    assert.equal((await rawGet(view.port, "/api/runs", { host: `127.0.0.1:${view.port}`, origin: "http://evil.example" })).status, 403);
+    const ok = await rawGet(view.port, "/api/runs", { host: `127.0.0.1:${view.port}` });
+    assert.equal(ok.status, 200);
+    assert.equal(ok.body.includes("sk-"), false);
+  });
+});
