@@ -227,7 +227,11 @@ describe("makeResilient", () => {
     const registry = new RateLimiterRegistry({ maxConcurrency: 3 });
     const pair = makeResilient({ base: a, critic: b }, { maxConcurrency: 3, registry });
     assert.notEqual(pair.base.limiter, pair.critic.limiter);
-    assert.equal(registry.get("endpoint-a#m"), pair.base.limiter);
+    assert.equal(registry.get("endpoint-a"), pair.base.limiter);
+    // Two models on one endpoint share its limit: the server counts their requests together.
+    const c = new FakeModel(["c"], { id: "endpoint-a#critic" });
+    const shared = makeResilient({ base: a, critic: c }, { maxConcurrency: 3 });
+    assert.equal(shared.base.limiter, shared.critic.limiter);
 
     const same = makeResilient({ base: a, critic: a }, { maxConcurrency: 3 });
     assert.equal(same.base, same.critic);

@@ -113,7 +113,7 @@ export interface MakeResilientOptions extends Partial<Omit<RateLimiterOptions, "
   onRetry?: ResilientModelOptions["onRetry"];
   /** Limiters by endpoint; pass one to share limiters across calls of makeResilient. */
   registry?: RateLimiterRegistry;
-  /** Which models share a limiter. Default: the model's `id` (endpoint + model). */
+  /** Which models share a limiter. Default: the endpoint (`endpointKey`), so models on one server share its limit. */
   limiterKey?: (model: LanguageModel) => string;
 }
 
@@ -126,7 +126,7 @@ export function makeResilient<M extends Record<string, LanguageModel>>(
   models: M,
   options: MakeResilientOptions,
 ): { [K in keyof M]: ResilientModel } {
-  const { retry, timeoutMs, onRetry, registry: given, limiterKey = (model) => model.id, ...limiterOptions } = options;
+  const { retry, timeoutMs, onRetry, registry: given, limiterKey = endpointKey, ...limiterOptions } = options;
   const registry = given ?? new RateLimiterRegistry(limiterOptions);
   const policy = retry instanceof RetryPolicy ? retry : new RetryPolicy(retry);
   const wrapped = new Map<LanguageModel, ResilientModel>();
@@ -148,4 +148,13 @@ function minDefined(a: number | undefined, b: number | undefined): number | unde
   if (a === undefined) return b;
   if (b === undefined) return a;
   return Math.min(a, b);
+}
+
+/**
+ * The endpoint a model is served from: its id up to the model name (`<endpoint>#<model>`). Models
+ * on one server share its limit, since the server counts their requests together.
+ */
+export function endpointKey(model: LanguageModel): string {
+  const at = model.id.lastIndexOf("#");
+  return at < 0 ? model.id : model.id.slice(0, at);
 }
