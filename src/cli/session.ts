@@ -1,5 +1,5 @@
 /** What every model-using command does first: resolve settings once, build models, prepare the task. */
-import { type Resolved, type ResolvedSettings, resolveSettings } from "../config/config.ts";
+import { type Resolved, resolveSettings } from "../config/config.ts";
 import { createModels, modelSpecs } from "../config/models.ts";
 import type { SpriModels } from "../spri/spri.ts";
 import { type PreparedTask, prepareTask } from "../tasks/prepare.ts";
@@ -12,8 +12,9 @@ export interface Session {
   close(): Promise<void>;
 }
 
-/** How a command turns settings into the per-item algorithm (SPRI tasks and baselines by default). */
-export type Prepare = (settings: ResolvedSettings) => PreparedTask;
+import type { Prepare } from "../tasks/prepare.ts";
+
+export type { Prepare };
 
 export async function openSession(
   options: Record<string, unknown>,

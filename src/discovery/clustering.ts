@@ -38,6 +38,7 @@
  * Ties (within 1e-9): the principle seen more often, then the shorter text, then the earlier one.
  */
 import { ConfigError, InputError } from "../errors/errors.ts";
+import { seededRandom } from "../util/random.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Normalisation and de-duplication
@@ -583,7 +584,7 @@ function partition(items: Items, target: number, max: number, seed: number): Int
   const all = Int32Array.from({ length: items.n }, (_, i) => i);
   const out: Int32Array[] = [];
   const pending: Int32Array[] = [all];
-  const random = mulberry32(seed);
+  const random = seededRandom(seed);
   while (pending.length > 0) {
     const indices = pending.pop()!;
     if (indices.length <= max) {
@@ -679,17 +680,6 @@ function kmeans(items: Items, indices: Int32Array, k: number, random: () => numb
   return parts.map((p) => Int32Array.from(p));
 }
 
-/** Small deterministic PRNG (mulberry32). */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // ---------------------------------------------------------------------------------------------
 // Clusters and medoids

@@ -28,12 +28,12 @@
  * naming the data file (with its sha256), the base model and suggested settings.
  */
 import { createHash } from "node:crypto";
-import { createReadStream, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createReadStream, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { basename, dirname, relative, resolve } from "node:path";
 import { InputError } from "../errors/errors.ts";
 import { datasetCardPath, safeSettings } from "../io/dataset-card.ts";
 import { checkInputFile, readInputRows } from "../io/input-reader.ts";
-import { JsonlOutput } from "../io/jsonl-output.ts";
+import { writeJsonlAtomically } from "../io/jsonl-output.ts";
 import { type ParquetColumn, writeParquetRows } from "../io/parquet.ts";
 import { recordQuestion } from "../io/exports.ts";
 import { DISCOVERY_PROMPTS, TARGET_MARKERS } from "../prompts/builtin-discovery.ts";
@@ -315,15 +315,7 @@ export async function exportTrainingData(options: TrainingExportOptions): Promis
   if (fileType === "parquet") {
     await writeParquetRows(output, info.columns!, examples(), { metadata: { "spri.discovery.export.format": format } });
   } else {
-    const out = new JsonlOutput(output);
-    try {
-      for await (const example of examples()) await out.write(example);
-    } catch (error) {
-      await out.close();
-      rmSync(out.partial, { force: true });
-      throw error;
-    }
-    await out.commit();
+    await writeJsonlAtomically(output, examples());
   }
 
   const summary: TrainingExportSummary = {

@@ -13,12 +13,12 @@
  * typed columns (strings; `messages`/`conversations` as native LIST<STRUCT<...>> columns). Records
  * that cannot make an example are skipped and counted by reason.
  */
-import { mkdirSync, rmSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { InputError } from "../errors/errors.ts";
 import { writeDatasetCard } from "./dataset-card.ts";
 import { type InputFormat, checkInputFile, readInputRows } from "./input-reader.ts";
-import { JsonlOutput } from "./jsonl-output.ts";
+import { writeJsonlAtomically } from "./jsonl-output.ts";
 import { type ParquetColumn, writeParquetRows } from "./parquet.ts";
 
 export type ExportFormat = "messages" | "prompt-completion" | "preference" | "sharegpt" | "alpaca";
@@ -241,15 +241,7 @@ export async function exportRecords(options: ExportOptions): Promise<ExportSumma
       metadata: { "spri.export.format": format },
     });
   } else {
-    const out = new JsonlOutput(output);
-    try {
-      for await (const example of examples()) await out.write(example);
-    } catch (error) {
-      await out.close();
-      rmSync(out.partial, { force: true });
-      throw error;
-    }
-    await out.commit();
+    await writeJsonlAtomically(output, examples());
   }
 
   const summary: ExportSummary = {

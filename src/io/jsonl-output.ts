@@ -2,7 +2,7 @@
  * Output that never looks complete before it is: records go to `<file>.partial`, which is renamed
  * to the real name only when every item has been written.
  */
-import { createWriteStream, mkdirSync, renameSync, type WriteStream } from "node:fs";
+import { createWriteStream, mkdirSync, renameSync, rmSync, type WriteStream } from "node:fs";
 import { dirname } from "node:path";
 
 export class JsonlOutput {
@@ -40,4 +40,17 @@ export class JsonlOutput {
     if (this.stream.closed) return;
     await new Promise<void>((resolve) => this.stream.end(resolve));
   }
+}
+
+/** Writes every record to `file` through a `.partial` file; on failure the partial file is removed. */
+export async function writeJsonlAtomically(file: string, records: AsyncIterable<unknown>): Promise<void> {
+  const out = new JsonlOutput(file);
+  try {
+    for await (const record of records) await out.write(record);
+  } catch (error) {
+    await out.close();
+    rmSync(out.partial, { force: true });
+    throw error;
+  }
+  await out.commit();
 }

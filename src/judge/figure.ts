@@ -5,6 +5,7 @@
  * input always gives the same bytes (the jitter comes from a seeded generator).
  */
 import type { ScoredGroup } from "./correlate.ts";
+import { seededRandom } from "../util/random.ts";
 
 export interface CorrelationFigureOptions {
   groups: readonly ScoredGroup[];
@@ -44,17 +45,6 @@ function num(value: number, digits = 1): string {
   return text === "-0" ? "0" : text;
 }
 
-/** Mulberry32: a small seeded generator, uniform in [0, 1). */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function distinctSorted(values: Iterable<number>): number[] {
   return [...new Set(values)].sort((a, b) => a - b);
@@ -144,7 +134,7 @@ export function renderCorrelationFigure(options: CorrelationFigureOptions): stri
   out.push(
     `<text transform="translate(${SCATTER.left - 44} ${SCATTER.top + SCATTER.height / 2}) rotate(-90)" text-anchor="middle">${escapeXml(judgeLabel)}</text>`,
   );
-  const next = random(options.seed ?? 1);
+  const next = seededRandom(options.seed ?? 1);
   groups.forEach((group, index) => {
     out.push(`<g class="group" data-group="${escapeXml(group.name)}" fill="${groupColour(index)}" fill-opacity="0.45">`);
     for (let i = 0; i < group.human.length; i++) {

@@ -15,6 +15,7 @@
  */
 import { ConfigError } from "../errors/errors.ts";
 import type { OutputSchema } from "../models/language-model.ts";
+import { parseJsonObject } from "../util/json-object.ts";
 
 export interface JudgeScale {
   min: number;
@@ -82,16 +83,9 @@ export function parseJudgeScore(text: string, options: { parser?: JudgeScorePars
 
 /** A constrained judge answers `{"feedback": "...", "score": N}`. */
 function parseJsonJudgement(text: string, scale: JudgeScale): ParsedJudgement | undefined {
-  const trimmed = text.trim();
-  if (!trimmed.startsWith("{")) return undefined;
-  let value: unknown;
-  try {
-    value = JSON.parse(trimmed);
-  } catch {
-    return undefined;
-  }
-  if (typeof value !== "object" || value === null || !("score" in value)) return undefined;
-  const raw = (value as { score: unknown }).score;
+  const value = parseJsonObject(text);
+  if (value === undefined || !("score" in value)) return undefined;
+  const raw = value.score;
   const score = typeof raw === "number" ? raw : typeof raw === "string" && raw.trim() !== "" ? Number(raw) : Number.NaN;
   return Number.isFinite(score) && score >= scale.min && score <= scale.max ? { score, marker: "json" } : { score: null, marker: null };
 }

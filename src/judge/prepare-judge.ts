@@ -11,14 +11,13 @@
  *   `--compat reference` every call samples as the reference's did (compat `judgeSampling`).
  */
 import { compatPreset, type ResolvedSettings, unscoredPolicy } from "../config/config.ts";
-import type { Prepare } from "../cli/session.ts";
 import { ConfigError } from "../errors/errors.ts";
 import type { SamplingOptions } from "../models/language-model.ts";
 import { builtinJudgePack } from "../prompts/builtin-judge.ts";
 import { directoryPack, type PromptPack } from "../prompts/prompt-pack.ts";
 import { resolveCompat } from "../spri/compat.ts";
 import { DEFAULT_SETTINGS, type SpriSettings } from "../spri/spri.ts";
-import type { ItemKey, PreparedTask } from "../tasks/prepare.ts";
+import { checkLoopLimits, type ItemKey, type Prepare, type PreparedTask, samplingOf } from "../tasks/prepare.ts";
 import { loadSeeds } from "../tasks/seeds.ts";
 import type { TaskOptions } from "../tasks/spri-task.ts";
 import { checkRubricTemplate, JUDGE_TEMPLATES } from "./grading-prompt.ts";
@@ -68,10 +67,7 @@ export function prepareJudgeTask(settings: ResolvedSettings, options: JudgeOptio
   if (!Number.isFinite(options.judgeTemperature) || options.judgeTemperature < 0) {
     throw new ConfigError(`--judge-temperature must be a number of at least 0`, { field: "judgeTemperature" });
   }
-  if (settings.threshold < 1 || settings.threshold > 5) {
-    throw new ConfigError(`--threshold ${settings.threshold} is outside the critic's 1–5 scale`, { field: "threshold" });
-  }
-  if (settings.maxCritiques < 1) throw new ConfigError("--max-critiques must be at least 1", { field: "maxCritiques" });
+  checkLoopLimits(settings);
   if (!source.usesSeeds && (settings.seeds || settings.seedsPerDomain)) {
     throw new ConfigError(`--seeds does not apply to --rubrics ${source.name}`, { field: "seeds", hint: "leave out --seeds and --seeds-per-domain" });
   }
@@ -79,13 +75,7 @@ export function prepareJudgeTask(settings: ResolvedSettings, options: JudgeOptio
   if (settings.seedsPerDomain && !seeds) throw new ConfigError("--seeds-per-domain needs --seeds", { field: "seedsPerDomain" });
 
   const pack: PromptPack = settings.prompts && settings.prompts.length > 0 ? directoryPack(settings.prompts) : builtinJudgePack();
-  const sampling: SamplingOptions = {
-    temperature: settings.temperature,
-    topP: settings.topP,
-    topK: settings.topK,
-    maxTokens: settings.maxNewTokens,
-    ...(settings.seed === undefined ? {} : { seed: settings.seed }),
-  };
+  const sampling = samplingOf(settings);
   const judgeSampling: SamplingOptions | undefined =
     compat.judgeSampling === "deterministic"
       ? { temperature: options.judgeTemperature, maxTokens: settings.maxNewTokens, seed: settings.seed ?? DEFAULT_JUDGE_SEED }

@@ -6,6 +6,7 @@
 import Anthropic from "@anthropic-ai/sdk";
 import { ModelError, type ModelErrorKind } from "../errors/errors.ts";
 import type { ChatMessage, FinishReason, GenerateRequest, GenerateResult, LanguageModel } from "./language-model.ts";
+import { retryAfterSeconds, scrub, wholeMs } from "./http-helpers.ts";
 
 export interface AnthropicOptions {
   model: string;
@@ -211,23 +212,4 @@ function finishReason(reason: string | null | undefined): FinishReason {
     default:
       return "unknown";
   }
-}
-
-function wholeMs(ms: number): number {
-  return Math.max(1, Math.ceil(ms));
-}
-
-function retryAfterSeconds(headers: Headers | undefined): number | undefined {
-  const value = headers?.get?.("retry-after");
-  if (!value) return undefined;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds)) return seconds;
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, (date - Date.now()) / 1000);
-}
-
-/** Servers sometimes echo the key they were given; never let it into a message. */
-function scrub(text: string, secret: string): string {
-  const withoutSecret = secret.length >= 4 ? text.split(secret).join("[redacted]") : text;
-  return withoutSecret.replace(/\b(sk|sk-ant|key)-[A-Za-z0-9_-]{8,}/g, "[redacted]").replace(/Bearer\s+\S+/gi, "Bearer [redacted]");
 }

@@ -16,7 +16,8 @@ import { createReadStream } from "node:fs";
 import OpenAI from "openai";
 import { InputError, ModelError, type ModelErrorKind } from "../errors/errors.ts";
 import type { GenerateResult } from "./language-model.ts";
-import { finishReason, scrub } from "./openai-compatible.ts";
+import { scrub } from "./http-helpers.ts";
+import { finishReason } from "./openai-compatible.ts";
 
 export const BATCH_URL = "/v1/chat/completions";
 /** OpenAI's limits per input file: 50,000 requests and 200 MB (we stay under the latter). */

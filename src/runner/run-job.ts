@@ -27,6 +27,7 @@ import { type FieldMapping, type TaskItem, toTaskItem } from "../tasks/task-item
 import { BatchLane, BatchPending, type FlushResult, isBatchable } from "./batch-lane.ts";
 import { type Budget, budgetExceeded, emptySpend, type PriceTable, type Spend } from "./cost.ts";
 import { makeResilient } from "./resilient-model.ts";
+import { StoreWriter } from "./store-writer.ts";
 import type { RetryOptions } from "./retry.ts";
 import { type ProgressSink, snapshot } from "./run-progress.ts";
 
@@ -179,6 +180,8 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
     return cost;
   };
 
+  const writer = new StoreWriter(store, run.id);
+
   /** Batch mode: ids done or failed by this command, which later rounds skip. */
   const finished = new Set<string>();
 
@@ -214,7 +217,7 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
       output.append(record);
       counts.done++;
       if (lane) finished.add(item.id);
-      await store.setItemStatus(run.id, item.id, "done", { record });
+      await writer.add({ itemId: item.id, status: "done", record }, calls);
     } catch (error) {
       if (error instanceof BatchPending) {
         scope?.settle(false);
@@ -222,15 +225,17 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
       }
       scope?.settle(true);
       deferred?.forEach(account);
-      if (cancel.signal.aborted && !isFatal(error)) return;
+      if (cancel.signal.aborted && !isFatal(error)) {
+        writer.addCalls(calls);
+        return;
+      }
       counts.failed++;
       if (lane) finished.add(item.id);
       const reason = error instanceof SpriError ? error.describe() : error instanceof Error ? error.message : String(error);
       reject({ id: item.id, reason, kind: error instanceof ModelError ? error.kind : undefined });
-      await store.setItemStatus(run.id, item.id, "failed", { reason });
+      await writer.add({ itemId: item.id, status: "failed", reason }, calls);
       if (isFatal(error)) cancelRun(reason);
     } finally {
-      if (calls.length > 0) await store.recordCalls(calls);
       report();
     }
   };
@@ -293,10 +298,12 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
     }
   } catch (error) {
     output.close();
+    await writer.flush();
     throw error;
   } finally {
     options.signal?.removeEventListener("abort", onOuterAbort);
   }
+  await writer.flush();
   // The whole input was seen: the output gets its real name. A stopped run stays partial.
   if (stopReason || awaiting) output.close();
   else output.commit();

@@ -2,6 +2,7 @@
  * Reading a critic's score out of untrusted text. A critique whose score cannot be read is
  * *unscored* (`score: null`), never 0.
  */
+import { parseJsonObject } from "../util/json-object.ts";
 
 export interface ScoreScale {
   min: number;
@@ -84,16 +85,8 @@ export function parseCritique(
 
 /** Constrained critics answer `{"feedback": "...", "score": N}`. */
 function parseJsonCritique(text: string, scale: ScoreScale): ParsedCritique | undefined {
-  const trimmed = text.trim();
-  if (!trimmed.startsWith("{")) return undefined;
-  let value: unknown;
-  try {
-    value = JSON.parse(trimmed);
-  } catch {
-    return undefined;
-  }
-  if (typeof value !== "object" || value === null) return undefined;
-  const record = value as Record<string, unknown>;
+  const record = parseJsonObject(text);
+  if (record === undefined) return undefined;
   const feedback = typeof record.feedback === "string" ? record.feedback.trim() : "";
   const raw = typeof record.score === "string" ? Number.parseFloat(record.score) : record.score;
   const score = typeof raw === "number" && Number.isFinite(raw) && raw >= scale.min && raw <= scale.max ? raw : null;

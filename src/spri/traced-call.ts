@@ -37,7 +37,7 @@ export async function tracedCall(
   // self-refine feedback prompt that recurs, a refinement that reproduced an earlier text): it asks
   // for a new sample, so a call cache must not answer it with the earlier one.
   const fingerprint = JSON.stringify(spec.messages);
-  const sampleIndex = trace.filter((r) => r.endpoint === spec.model.id && JSON.stringify(r.request.messages) === fingerprint).length;
+  const sampleIndex = trace.filter((r) => r.endpoint === spec.model.id && fingerprintOf(r) === fingerprint).length;
   const base = {
     runId: context.runId,
     itemId: context.itemId,
@@ -84,4 +84,16 @@ export async function tracedCall(
     context.onCall?.(record);
     throw error;
   }
+}
+
+const fingerprints = new WeakMap<CallRecord, string>();
+
+/** The messages of a traced call as one string, computed once per record. */
+function fingerprintOf(record: CallRecord): string {
+  let value = fingerprints.get(record);
+  if (value === undefined) {
+    value = JSON.stringify(record.request.messages);
+    fingerprints.set(record, value);
+  }
+  return value;
 }

@@ -4,6 +4,7 @@
  */
 import { type ResolvedSettings, compatPreset, unscoredPolicy } from "../config/config.ts";
 import { ConfigError } from "../errors/errors.ts";
+import type { SamplingOptions } from "../models/language-model.ts";
 import { builtinPack, directoryPack, type PromptPack } from "../prompts/prompt-pack.ts";
 import { resolveCompat } from "../spri/compat.ts";
 import { DEFAULT_SETTINGS, runSpri, type SpriSettings } from "../spri/spri.ts";
@@ -31,6 +32,9 @@ export interface PreparedTask {
 
 /** `id` is the item's id as the field mapping reads it; `row` is the input row (or an output record). */
 export type ItemKey = (row: Readonly<Record<string, unknown>>, id: string) => string;
+
+/** How a command turns settings into the per-item algorithm (SPRI tasks and baselines by default). */
+export type Prepare = (settings: ResolvedSettings) => PreparedTask;
 
 /** SPRI as an item algorithm: the task's prompts for the item, then Algorithm 1. */
 export function spriAlgorithm(task: TaskName, taskOptions: TaskOptions, spri: SpriSettings): ItemAlgorithm {
@@ -67,10 +71,7 @@ export function prepareTask(settings: ResolvedSettings, overrides: { seeds?: See
   const pack: PromptPack = userPack ?? (baseline ? builtinBaselinePack() : builtinPack(spriTask));
   for (const name of baseline ? baselineTemplates(task) : requiredTemplates(spriTask, stages)) pack.get(name);
 
-  if (settings.threshold < 1 || settings.threshold > 5) {
-    throw new ConfigError(`--threshold ${settings.threshold} is outside the critic's 1–5 scale`, { field: "threshold" });
-  }
-  if (settings.maxCritiques < 1) throw new ConfigError("--max-critiques must be at least 1", { field: "maxCritiques" });
+  checkLoopLimits(settings);
   if (baseline && (settings.seeds || settings.seedsPerDomain || overrides.seeds)) {
     throw new ConfigError(`--seeds does not apply to the baseline task ${task}`, {
       field: "seeds",
@@ -81,13 +82,7 @@ export function prepareTask(settings: ResolvedSettings, overrides: { seeds?: See
   if (settings.seedsPerDomain && !seeds) {
     throw new ConfigError("--seeds-per-domain needs --seeds", { field: "seedsPerDomain" });
   }
-  const sampling = {
-    temperature: settings.temperature,
-    topP: settings.topP,
-    topK: settings.topK,
-    maxTokens: settings.maxNewTokens,
-    ...(settings.seed === undefined ? {} : { seed: settings.seed }),
-  };
+  const sampling = samplingOf(settings);
   const taskOptions: TaskOptions = { task: spriTask, pack, seeds, seedsPerDomain: settings.seedsPerDomain, compat };
   const spri: SpriSettings = {
     ...DEFAULT_SETTINGS,
@@ -103,4 +98,23 @@ export function prepareTask(settings: ResolvedSettings, overrides: { seeds?: See
     ? baselineAlgorithm(task, { pack, compat, sampling, threshold: spri.threshold, maxIterations: spri.maxCritiques })
     : spriAlgorithm(spriTask, taskOptions, spri);
   return { task, taskOptions, spri, algorithm };
+}
+
+/** τ on the critic's 1–5 scale and at least one critique. */
+export function checkLoopLimits(settings: Pick<ResolvedSettings, "threshold" | "maxCritiques">): void {
+  if (settings.threshold < 1 || settings.threshold > 5) {
+    throw new ConfigError(`--threshold ${settings.threshold} is outside the critic's 1–5 scale`, { field: "threshold" });
+  }
+  if (settings.maxCritiques < 1) throw new ConfigError("--max-critiques must be at least 1", { field: "maxCritiques" });
+}
+
+/** The sampling options a run's settings give every model call. */
+export function samplingOf(settings: ResolvedSettings): SamplingOptions {
+  return {
+    temperature: settings.temperature,
+    topP: settings.topP,
+    topK: settings.topK,
+    maxTokens: settings.maxNewTokens,
+    ...(settings.seed === undefined ? {} : { seed: settings.seed }),
+  };
 }

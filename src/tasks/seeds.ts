@@ -11,6 +11,7 @@ import { readFileSync } from "node:fs";
 import { CONSTITUTION_FORMAT, parseConstitution } from "../discovery/constitution.ts";
 import { InputError } from "../errors/errors.ts";
 import { pyRepr } from "../util/python.ts";
+import { parseJsonObject } from "../util/json-object.ts";
 
 export type SeedKind = "principle" | "reappraisal" | "rubric" | "constitution";
 
@@ -59,15 +60,9 @@ export function loadSeeds(file: string): SeedSet {
 
 /** A `spri-constitution` file as seeds (one per principle), or undefined for any other text. */
 function constitutionSeeds(text: string, file: string): SeedSet | undefined {
-  const trimmed = text.trim();
-  if (!trimmed.startsWith("{")) return undefined;
-  let value: unknown;
-  try {
-    value = JSON.parse(trimmed);
-  } catch {
-    return undefined;
-  }
-  if ((value as { format?: unknown }).format !== CONSTITUTION_FORMAT) return undefined;
+  const value = parseJsonObject(text);
+  if (value === undefined) return undefined;
+  if (value.format !== CONSTITUTION_FORMAT) return undefined;
   const { principles } = parseConstitution(value, file);
   if (principles.length === 0) throw new InputError("the constitution holds no principles", { file, hint: "cluster a non-empty set of principles, or leave out --seeds" });
   const seeds = principles.map((p) => ({ principle: p.text, id: p.id, size: p.size, ...(p.name === undefined ? {} : { name: p.name }) }));

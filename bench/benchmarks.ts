@@ -1,0 +1,375 @@
+/**
+ * The four benchmarks. Each takes the shared server, runs in a fresh temp folder (own input,
+ * output and store, so nothing is resumed or cached by accident) and returns table rows, the raw
+ * numbers for the JSON record, and notes.
+ */
+import type { ChildProcess } from "node:child_process";
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, readSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { bareClient, type BareResult, chatBody } from "./bare-client.ts";
+import { fmt, type Row, row } from "./report.ts";
+import { CALLS_PER_ITEM } from "./responder.ts";
+import type { BenchServer } from "./server-handle.ts";
+import type { ServerStats } from "./server.ts";
+import { type CliRun, type RunSummary, runArgs, runSpri, summaryOf, writeItems } from "./spri-cli.ts";
+
+export const SETTINGS = {
+  items: 2_000,
+  concurrency: 64,
+  latencyMs: 100,
+  bareRequests: 6_000,
+  /** spri and bare runs in (a), alternating; the best of each counts. */
+  repeats: 2,
+  memoryItems: 100_000,
+  /** A real 100k run is attempted only if (b)'s rate says it ends within this. */
+  memoryRunBudgetSeconds: 180,
+  /** Otherwise a real run over the 100k input is stopped (SIGINT) after this many seconds. */
+  boundedRunSeconds: 60,
+  throughputTarget: 0.9,
+  rssTargetMb: 300,
+  repeatedTargetShare: 0.01,
+};
+
+export interface BenchResult {
+  rows: Row[];
+  data: Record<string, unknown>;
+  notes: string[];
+}
+
+/** A fresh folder for one benchmark; removed afterwards (a 100k run leaves a large store). */
+async function inTempDir<T>(name: string, fn: (dir: string) => Promise<T>): Promise<T> {
+  const dir = mkdtempSync(join(tmpdir(), `spri-bench-${name}-`));
+  try {
+    return await fn(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Server requests per second over the server's own window (first request to last answer). */
+function windowRate(stats: ServerStats): number {
+  const seconds = ((stats.lastAt ?? 0) - (stats.firstAt ?? 0)) / 1000;
+  return seconds > 0 ? stats.requests / seconds : 0;
+}
+
+/** The child's CPU seconds (user + system), from the probe. */
+function cpuOf(run: CliRun): number | undefined {
+  return run.probe ? run.probe.userCpuSeconds + run.probe.systemCpuSeconds : undefined;
+}
+
+function cpuShare(run: CliRun): string {
+  const cpu = cpuOf(run);
+  if (cpu === undefined) return "n/a";
+  return `${cpu.toFixed(1)} s (${((100 * cpu) / run.wallSeconds).toFixed(0)} % of one core)`;
+}
+
+/** One uninterrupted `spri run` of `items` items against the server as configured now. */
+async function spriRun(server: BenchServer, dir: string, items: number, cache: boolean, what: string) {
+  const input = writeItems(join(dir, "items.jsonl"), items);
+  const output = join(dir, "out.jsonl");
+  const run = await runSpri(runArgs({ input, output, dir, serverUrl: server.url, concurrency: SETTINGS.concurrency, cache }), { cwd: dir });
+  const summary = summaryOf(run, what);
+  const stats = await server.stats();
+  return { run, summary, stats, output };
+}
+
+// ---- (a) throughput ------------------------------------------------------------------------
+
+interface SpriThroughputRun {
+  run: CliRun;
+  stats: ServerStats;
+  callsPerSecond: number;
+  windowCallsPerSecond: number;
+  done: number;
+}
+
+async function spriThroughputRun(server: BenchServer): Promise<SpriThroughputRun> {
+  await server.configure({ latencyMs: SETTINGS.latencyMs, maxInFlight: SETTINGS.concurrency });
+  const { run, stats, summary } = await inTempDir("a", (dir) => spriRun(server, dir, SETTINGS.items, false, "(a) throughput"));
+  return { run, stats, callsPerSecond: stats.requests / run.wallSeconds, windowCallsPerSecond: windowRate(stats), done: summary.done };
+}
+
+async function bareRun(server: BenchServer, bodyBytes: number): Promise<BareResult & { stats: ServerStats }> {
+  await server.configure({ latencyMs: SETTINGS.latencyMs, maxInFlight: SETTINGS.concurrency });
+  const bare = await bareClient(`${server.url}/v1/chat/completions`, SETTINGS.bareRequests, SETTINGS.concurrency, chatBody(bodyBytes));
+  return { ...bare, stats: await server.stats() };
+}
+
+function best<T>(runs: readonly T[], rate: (run: T) => number): T {
+  return runs.reduce((a, b) => (rate(b) > rate(a) ? b : a));
+}
+
+/**
+ * spri and the bare client take turns (spri, bare, spri, bare, ...) and the best of each counts:
+ * on a shared machine, interference only ever slows a run down, so the fastest run is the closest
+ * to what each can do, and alternating keeps a burst of load from hitting one side only.
+ */
+export async function throughput(server: BenchServer): Promise<BenchResult & { callsPerItemOk: boolean; uninterruptedCalls: number }> {
+  const { items, concurrency, latencyMs, repeats } = SETTINGS;
+  const spriRuns: SpriThroughputRun[] = [];
+  const bareRuns: (BareResult & { stats: ServerStats })[] = [];
+  for (let i = 0; i < repeats; i++) {
+    spriRuns.push(await spriThroughputRun(server));
+    // The bare client sends bodies of the mean size spri sent.
+    const first = spriRuns[0]!.stats;
+    bareRuns.push(await bareRun(server, Math.round(first.bytesIn / Math.max(1, first.requests))));
+  }
+  const spri = best(spriRuns, (r) => r.callsPerSecond);
+  const bare = best(bareRuns, (r) => r.callsPerSecond);
+  const ratio = spri.callsPerSecond / bare.callsPerSecond;
+  const refused = spriRuns.reduce((sum, r) => sum + r.stats.refused, 0);
+  const callsPerItemOk = spriRuns.every((r) => r.stats.served === items * CALLS_PER_ITEM && r.done === items);
+  const list = (rates: number[]) => rates.map((r) => r.toFixed(0)).join(", ");
+
+  const rows = [
+    row("(a) throughput", `spri, ${items} items, ${latencyMs} ms/call, best of ${repeats}`, `${fmt.rate(spri.callsPerSecond)} (${spri.stats.requests} calls in ${fmt.s(spri.run.wallSeconds)} wall)`),
+    row("", "spri, every run (wall)", `${list(spriRuns.map((r) => r.callsPerSecond))} calls/s`),
+    row("", "spri, server window only (best run)", fmt.rate(spri.windowCallsPerSecond)),
+    row("", `bare fetch, ${concurrency} in flight, best of ${repeats}`, `${fmt.rate(bare.callsPerSecond)} (${bare.requests} calls in ${fmt.s(bare.seconds)})`),
+    row("", "bare, every run", `${list(bareRuns.map((r) => r.callsPerSecond))} calls/s`),
+    row("", "ratio spri ÷ bare (wall)", fmt.ratio(ratio), `≥ ${SETTINGS.throughputTarget}`, ratio >= SETTINGS.throughputTarget),
+    row("", "ratio spri ÷ bare (server window)", fmt.ratio(spri.windowCallsPerSecond / bare.callsPerSecond)),
+    row("", "mean calls in flight (rate × latency)", `spri ${((spri.callsPerSecond * latencyMs) / 1000).toFixed(1)} / bare ${((bare.callsPerSecond * latencyMs) / 1000).toFixed(1)} of ${concurrency}`),
+    row("", "429s sent during spri runs", String(refused)),
+    row("", "server peak in flight (spri / bare)", `${spri.stats.peakInFlight} / ${bare.stats.peakInFlight}`),
+    row("", "calls per item (server count)", (spri.stats.served / items).toFixed(2), String(CALLS_PER_ITEM), callsPerItemOk),
+    row("", "CPU per call (spri / bare)", `${cpuPerCall(cpuOf(spri.run), spri.stats.requests)} / ${cpuPerCall(bare.cpuSeconds, bare.requests)}`),
+    row("", "spri CPU time (best run)", cpuShare(spri.run)),
+  ];
+  const notes: string[] = [];
+  if (refused > 0) notes.push(`(a) spri was refused ${refused} times: it sent more than ${concurrency} calls at once to the one server, and every 429 halves its limiter's concurrency`);
+  if (bareRuns.some((r) => r.refused > 0)) notes.push("(a) the bare client was refused: the server's cap or the client's count is off");
+  return {
+    rows,
+    notes,
+    data: {
+      items,
+      concurrency,
+      latencyMs,
+      spriRuns: spriRuns.map((r) => ({ wallSeconds: r.run.wallSeconds, callsPerSecond: r.callsPerSecond, windowCallsPerSecond: r.windowCallsPerSecond, server: r.stats, probe: r.run.probe })),
+      bareRuns,
+      ratio,
+    },
+    callsPerItemOk,
+    uninterruptedCalls: spri.stats.served,
+  };
+}
+
+function cpuPerCall(cpuSeconds: number | undefined, calls: number): string {
+  return cpuSeconds === undefined ? "n/a" : `${((1000 * cpuSeconds) / calls).toFixed(2)} ms`;
+}
+
+// ---- (b) overhead --------------------------------------------------------------------------
+
+export async function overhead(server: BenchServer): Promise<BenchResult & { callsPerSecond: number }> {
+  const { items, concurrency } = SETTINGS;
+  await server.configure({ latencyMs: 0, maxInFlight: concurrency });
+  const spri = await inTempDir("b", (dir) => spriRun(server, dir, items, false, "(b) overhead"));
+  const rate = spri.stats.requests / spri.run.wallSeconds;
+  const rows = [
+    row("(b) overhead", `spri, ${items} items, instant server`, `${fmt.rate(rate)} (${spri.stats.requests} calls in ${fmt.s(spri.run.wallSeconds)} wall)`),
+    row("", "spri, server window only", fmt.rate(windowRate(spri.stats))),
+    row("", "spri CPU per call", cpuPerCall(cpuOf(spri.run), spri.stats.requests)),
+    row("", "spri CPU time", cpuShare(spri.run)),
+    row("", "peak RSS (peakRssMb)", fmt.mb(spri.summary.peakRssMb)),
+    row("", "429s sent", String(spri.stats.refused)),
+  ];
+  return { rows, notes: [], data: { items, spri: { wallSeconds: spri.run.wallSeconds, callsPerSecond: rate, server: spri.stats, summary: spri.summary, probe: spri.run.probe } }, callsPerSecond: rate };
+}
+
+// ---- (c) memory ----------------------------------------------------------------------------
+
+export async function memory(server: BenchServer, instantRate: number): Promise<BenchResult> {
+  const { memoryItems: items, memoryRunBudgetSeconds, rssTargetMb } = SETTINGS;
+  return inTempDir("c", async (dir) => {
+    const input = writeItems(join(dir, "items.jsonl"), items);
+    const dry = await dryRunMemory(server, dir, input);
+    // A real run is 6 calls an item at (b)'s rate; run it whole only if that fits the time budget.
+    const expectedSeconds = (items * CALLS_PER_ITEM) / instantRate;
+    if (expectedSeconds <= memoryRunBudgetSeconds) {
+      const real = await fullRunMemory(server, dir, input);
+      return { rows: [...dry.rows, ...real.rows], notes: [], data: { items, expectedSeconds, dryRun: dry.data, realRun: real.data } };
+    }
+    const bounded = await boundedRunMemory(server, dir, input);
+    return {
+      rows: [...dry.rows, row("", `real run, ${items} items`, "skipped", `< ${rssTargetMb} MB`), ...bounded.rows],
+      notes: [
+        `(c) real ${items}-item run skipped: at (b)'s ${instantRate.toFixed(0)} calls/s its ${items * CALLS_PER_ITEM} calls would take ~${expectedSeconds.toFixed(0)} s, over the ${memoryRunBudgetSeconds} s budget; ` +
+          `instead a real run over the same input was stopped (SIGINT) after ${SETTINGS.boundedRunSeconds} s, to show whether RSS grows with items done`,
+      ],
+      data: { items, expectedSeconds, dryRun: dry.data, boundedRun: bounded.data },
+    };
+  });
+}
+
+type Part = { rows: Row[]; data: Record<string, unknown> };
+
+function rssVerdict(rss: number | undefined): boolean {
+  return rss !== undefined && rss < SETTINGS.rssTargetMb;
+}
+
+/** `--dry-run` streams the whole input; its summary has no RSS, so the probe reads it. */
+async function dryRunMemory(server: BenchServer, dir: string, input: string): Promise<Part> {
+  const { memoryItems: items, concurrency, rssTargetMb } = SETTINGS;
+  const dry = await runSpri([...runArgs({ input, output: join(dir, "dry.jsonl"), dir, serverUrl: server.url, concurrency, cache: false }), "--dry-run"], { cwd: dir });
+  const estimate = dry.json as { items?: number } | undefined;
+  if (dry.code !== 0 || estimate?.items !== items) throw new Error(`(c) dry run: exit ${dry.code}, items ${estimate?.items}\n${dry.stderrTail}`);
+  const rss = dry.probe?.peakRssMb;
+  return { rows: [row("(c) memory", `--dry-run, ${items} items (${fmt.s(dry.wallSeconds)})`, fmt.mb(rss), `< ${rssTargetMb} MB`, rssVerdict(rss))], data: { wallSeconds: dry.wallSeconds, probe: dry.probe } };
+}
+
+async function fullRunMemory(server: BenchServer, dir: string, input: string): Promise<Part> {
+  const { memoryItems: items, concurrency, rssTargetMb, memoryRunBudgetSeconds } = SETTINGS;
+  await server.configure({ latencyMs: 0, maxInFlight: concurrency });
+  const real = await runSpri(runArgs({ input, output: join(dir, "out.jsonl"), dir, serverUrl: server.url, concurrency, cache: false }), { cwd: dir, timeoutMs: 2 * memoryRunBudgetSeconds * 1000 });
+  const summary = summaryOf(real, "(c) real run");
+  const stats = await server.stats();
+  const rss = summary.peakRssMb;
+  return {
+    rows: [row("", `real run, ${items} items (${fmt.s(real.wallSeconds)}, ${fmt.rate(stats.requests / real.wallSeconds)})`, fmt.mb(rss), `< ${rssTargetMb} MB`, rssVerdict(rss))],
+    data: { wallSeconds: real.wallSeconds, summary, server: stats, probe: real.probe },
+  };
+}
+
+/** Resident set size of a live process in MB (Linux); undefined once it has gone. */
+function currentRssMb(pid: number | undefined): number | undefined {
+  try {
+    const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    return match ? Number(match[1]) / 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A real run over the whole 100k input, interrupted with SIGINT after a while: spri stops cleanly
+ * and still prints its summary (peakRssMb). RSS is sampled along the way: flat means memory does
+ * not grow with items done, so a full run would end near the same peak.
+ */
+async function boundedRunMemory(server: BenchServer, dir: string, input: string): Promise<Part> {
+  const { memoryItems: items, concurrency, boundedRunSeconds } = SETTINGS;
+  await server.configure({ latencyMs: 0, maxInFlight: concurrency });
+  const samples: { atSeconds: number; rssMb: number }[] = [];
+  let sampler: NodeJS.Timeout | undefined;
+  let interrupted = false;
+  const run = await runSpri(runArgs({ input, output: join(dir, "out.jsonl"), dir, serverUrl: server.url, concurrency, cache: false }), {
+    cwd: dir,
+    timeoutMs: (boundedRunSeconds + 60) * 1000,
+    onStart: (child) => {
+      const started = performance.now();
+      sampler = setInterval(() => {
+        const atSeconds = (performance.now() - started) / 1000;
+        const rssMb = currentRssMb(child.pid);
+        if (rssMb !== undefined) samples.push({ atSeconds, rssMb });
+        // Once only: like a second Ctrl-C, a second SIGINT ends spri at once, without its summary.
+        if (atSeconds >= boundedRunSeconds && !interrupted) {
+          interrupted = true;
+          child.kill("SIGINT");
+        }
+      }, 1000);
+    },
+  });
+  clearInterval(sampler);
+  const summary = run.json as RunSummary | undefined;
+  if (!summary || summary.outcome !== "stopped") throw new Error(`(c) bounded run: exit ${run.code}, outcome ${summary?.outcome}\n${run.stderrTail}`);
+  const at = (fraction: number) => samples[Math.min(samples.length - 1, Math.floor(fraction * samples.length))];
+  const trend = [0.2, 0.5, 1].map(at).filter((s) => s !== undefined).map((s) => `${s.rssMb.toFixed(0)} MB @${s.atSeconds.toFixed(0)} s`).join(", ");
+  return {
+    rows: [
+      row("", `real run, ${items}-item input, SIGINT @${boundedRunSeconds} s: ${summary.done} items`, fmt.mb(summary.peakRssMb), `< ${SETTINGS.rssTargetMb} MB (partial)`, rssVerdict(summary.peakRssMb)),
+      row("", "  its RSS over time", trend || "n/a"),
+    ],
+    data: { wallSeconds: run.wallSeconds, summary, samples, probe: run.probe },
+  };
+}
+
+// ---- (d) resume ----------------------------------------------------------------------------
+
+/** Counts the lines of a growing file, reading only what was appended since the last call. */
+class LineCounter {
+  private offset = 0;
+  private lines = 0;
+  private readonly path: string;
+  private readonly buffer = Buffer.alloc(1 << 16);
+
+  constructor(path: string) {
+    this.path = path;
+  }
+
+  count(): number {
+    if (!existsSync(this.path)) return this.lines;
+    const fd = openSync(this.path, "r");
+    try {
+      for (let n; (n = readSync(fd, this.buffer, 0, this.buffer.length, this.offset)) > 0; this.offset += n) {
+        for (let i = 0; i < n; i++) if (this.buffer[i] === 0x0a) this.lines++;
+      }
+    } finally {
+      closeSync(fd);
+    }
+    return this.lines;
+  }
+}
+
+/**
+ * SIGKILLs `child` once `path` holds `lines` lines; resolves with the count seen then, or with
+ * undefined if the child ended first (resolving, not rejecting: nobody awaits it until the child ends).
+ */
+function killAtLines(child: ChildProcess, path: string, lines: number): Promise<number | undefined> {
+  const counter = new LineCounter(path);
+  return new Promise((resolve) => {
+    const timer = setInterval(() => {
+      const seen = counter.count();
+      if (seen >= lines) {
+        clearInterval(timer);
+        child.kill("SIGKILL");
+        resolve(seen);
+      } else if (child.exitCode !== null) {
+        clearInterval(timer);
+        resolve(undefined);
+      }
+    }, 10);
+  });
+}
+
+/** Every expected id exactly once in the final output. */
+function checkExactlyOnce(output: string, items: number): { ok: boolean; records: number; unique: number } {
+  const ids = existsSync(output)
+    ? readFileSync(output, "utf8").split("\n").filter(Boolean).map((line) => String((JSON.parse(line) as { id: unknown }).id))
+    : [];
+  const unique = new Set(ids);
+  const allThere = Array.from({ length: items }, (_, i) => `q${i}`).every((id) => unique.has(id));
+  return { ok: ids.length === items && unique.size === items && allThere && !existsSync(`${output}.partial`), records: ids.length, unique: unique.size };
+}
+
+export async function resume(server: BenchServer, uninterruptedCalls: number): Promise<BenchResult> {
+  const { items, concurrency, latencyMs, repeatedTargetShare } = SETTINGS;
+  await server.configure({ latencyMs, maxInFlight: concurrency });
+  return inTempDir("d", async (dir) => {
+    const input = writeItems(join(dir, "items.jsonl"), items);
+    const output = join(dir, "out.jsonl");
+    const args = runArgs({ input, output, dir, serverUrl: server.url, concurrency, cache: true });
+    let killedAt: Promise<number | undefined> | undefined;
+    const first = await runSpri(args, { cwd: dir, onStart: (child) => (killedAt = killAtLines(child, `${output}.partial`, items / 2)) });
+    const linesAtKill = await killedAt;
+    if (linesAtKill === undefined || first.signal !== "SIGKILL") throw new Error(`(d) the first run ended (exit ${first.code}) before it could be killed\n${first.stderrTail}`);
+    const afterFirst = await server.stats();
+    const second = await runSpri(args, { cwd: dir });
+    const summary = summaryOf(second, "(d) re-run");
+    const stats = await server.stats();
+
+    // Paid calls are the answered ones: a provider does not bill the requests it refuses with 429.
+    const repeated = stats.served - items * CALLS_PER_ITEM;
+    const allowed = repeatedTargetShare * uninterruptedCalls;
+    const once = checkExactlyOnce(output, items);
+    const rows = [
+      row("(d) resume", "killed at records in .partial", `${linesAtKill} of ${items} (${afterFirst.requests} calls so far)`),
+      row("", "server requests, both runs", `${stats.requests}: ${stats.served} answered, ${stats.refused} refused (429)`),
+      row("", "re-run's own calls", `${summary.calls} (${summary.spend.cacheHits} from cache)`),
+      row("", `repeated paid calls (answered − ${items}×${CALLS_PER_ITEM})`, `${repeated} (${((100 * repeated) / uninterruptedCalls).toFixed(2)} %)`, `≤ ${allowed.toFixed(0)} (1 %)`, repeated >= 0 && repeated <= allowed),
+      row("", "identical bodies served twice", String(stats.duplicates)),
+      row("", "final output: every item once", `${once.records} records, ${once.unique} distinct`, `${items} once`, once.ok),
+    ];
+    return { rows, notes: [], data: { items, linesAtKill, firstRun: { wallSeconds: first.wallSeconds, server: afterFirst }, reRun: { wallSeconds: second.wallSeconds, summary }, server: stats, repeated, allowed, exactlyOnce: once } };
+  });
+}

@@ -1,0 +1,40 @@
+/**
+ * The bench server's answers: the same script as test/support/scripted-backend.ts (the critic
+ * scores each question's first principles 3 and everything else 5, so an item costs exactly 6
+ * calls), but as a pure function of the request. The test backend remembers which questions it
+ * has critiqued; after a kill -9 the re-run re-sends a critique the killed run already got an
+ * answer for, the stateful backend would now answer 5 instead of 3, and the item would cost fewer
+ * calls, hiding repeated calls from the `total − items × 6` count in the resume benchmark. Here the
+ * score depends only on which principles are under review (the first draft is always "1. Be kind.").
+ */
+import { openaiText } from "../test/support/fake-llm-server.ts";
+import type { ChatBody } from "../test/support/scripted-backend.ts";
+
+export const CALLS_PER_ITEM = 6;
+
+/** The four possible replies, serialized once: the server should cost as little CPU as possible. */
+const REPLIES = {
+  draftPrinciples: serialize("1. Be kind."),
+  refinedPrinciples: serialize("1. Be specific.\n2. Be kind."),
+  answer: serialize("Here is a kind and specific answer."),
+  vague: serialize("Feedback: too vague. [RESULT] 3"),
+  fine: serialize("Feedback: clear and specific. [RESULT] 5"),
+};
+
+function serialize(text: string): string {
+  const reply = openaiText(text);
+  return reply.kind === "json" ? JSON.stringify(reply.body) : "";
+}
+
+/** The JSON body of a 200 answer to one chat request. */
+export function replyFor(body: ChatBody): string {
+  const messages = Array.isArray(body?.messages) ? body.messages : [];
+  const system = messages[0]?.content ?? "";
+  const text = messages.map((m) => m.content).join("\n");
+  if (text.includes("[RESULT] <score>")) {
+    return text.includes("Principles to review:\n1. Be kind.\n\n") ? REPLIES.vague : REPLIES.fine;
+  }
+  if (system.startsWith("You improve a set of guiding principles")) return REPLIES.refinedPrinciples;
+  if (system.startsWith("You write guiding principles")) return REPLIES.draftPrinciples;
+  return REPLIES.answer;
+}
