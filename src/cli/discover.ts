@@ -10,8 +10,11 @@ import { checkInputFile, type InputFormat, parseInputFormat, readInputRows } fro
 import { JsonlOutput } from "../io/jsonl-output.ts";
 import type { LanguageModel } from "../models/language-model.ts";
 import { clusterPrinciples, DEFAULT_MAX_EXACT, type Linkage, LINKAGES, PrincipleSet } from "../discovery/clustering.ts";
-import { buildConstitution, nameConstitution, renderMarkdown, writeConstitution, writeTextFile } from "../discovery/constitution.ts";
+import { buildConstitution, type ConstitutionArtifact, type ConstitutionMapPoint, MAP_TEXT_CHARS, nameConstitution, renderMarkdown, writeConstitution, writeTextFile } from "../discovery/constitution.ts";
 import { createEmbedder, type Embedder, type EmbedderSpec, EMBEDDING_SOURCES, type EmbeddingSource } from "../discovery/embeddings.ts";
+import { projectPca } from "../discovery/projection.ts";
+import { runKey, type RunStore } from "../store/run-store.ts";
+import { SqliteStore } from "../store/sqlite-store.ts";
 import { addSettingFlags } from "./options.ts";
 
 /** Registers `spri discover` (with `cluster`) and returns the group, for more subcommands. */
@@ -48,6 +51,11 @@ export interface ClusterRunOptions {
   labelled?: string | false;
   /** Names each cluster with one call when given. */
   namer?: LanguageModel;
+  /**
+   * Records a completed `discover/cluster` run here, with the artifact `constitution`
+   * (`{ constitution, map }`, see `ConstitutionArtifact`) for the viewer.
+   */
+  store?: RunStore;
   log?: (line: string) => void;
   signal?: AbortSignal;
 }
@@ -69,8 +77,13 @@ export interface ClusterRunSummary {
   clustersRequested?: number;
   bucketed: boolean;
   naming?: { named: number; failed: number };
+  /** The run recorded in `store`, when one was given. */
+  runId?: string;
   seconds: number;
 }
+
+/** Task name of the runs `runDiscoverCluster` records. */
+export const CLUSTER_TASK = "discover/cluster";
 
 /** `<output>` without a final `.json`, plus `suffix`: constitution.json → constitution.md. */
 export function companionPath(output: string, suffix: string): string {
@@ -189,6 +202,38 @@ export async function runDiscoverCluster(options: ClusterRunOptions): Promise<Cl
     }
   }
 
+  let runId: string | undefined;
+  if (options.store) {
+    const settings = {
+      field: options.field ?? null,
+      embeddings: { source: embedder.source, model: embedded.model },
+      linkage,
+      ...(clustering.threshold !== undefined ? { threshold: clustering.threshold } : { clusters: clustering.clustersRequested }),
+      maxExact: options.maxExact ?? DEFAULT_MAX_EXACT,
+    };
+    const run = await options.store.createRun({
+      key: runKey({ task: CLUSTER_TASK, settings, inputPath: options.input }),
+      task: CLUSTER_TASK,
+      status: "completed",
+      settings,
+      inputPath: options.input,
+      outputPath: options.output,
+      baseModel: `${embedder.source}:${embedded.model}`,
+      ...(options.namer ? { criticModel: options.namer.id } : {}),
+    });
+    const projection = projectPca(embedded.vectors);
+    const map = projection.points.map((p): ConstitutionMapPoint => ({
+      x: p.x,
+      y: p.y,
+      cluster: constitution.principles[result.clusterOf[p.index]!]!.id,
+      text: unique[p.index]!.text.slice(0, MAP_TEXT_CHARS),
+    }));
+    const artifact: ConstitutionArtifact = { constitution, map };
+    await options.store.putArtifact(run.id, "constitution", artifact);
+    runId = run.id;
+    log(`recorded run ${run.id}`);
+  }
+
   return {
     input: options.input,
     output: options.output,
@@ -205,6 +250,7 @@ export async function runDiscoverCluster(options: ClusterRunOptions): Promise<Cl
     ...(clustering.threshold !== undefined ? { threshold: clustering.threshold } : { clustersRequested: clustering.clustersRequested }),
     bucketed: clustering.bucketing !== undefined,
     ...(naming ? { naming } : {}),
+    ...(runId ? { runId } : {}),
     seconds: Math.round(performance.now() - started) / 1000,
   };
 }
@@ -293,7 +339,7 @@ function clusterCommand(discover: Command): void {
     .option("--labelled <file>", "copy of the input with zCanonical and clusterId per row (default for trajectories: <output without .json>.labelled.jsonl)")
     .option("--name-with-model", "name each cluster with one call to the base model (--base-model, --base-url, or the usual configuration)")
     .option("--json", "print the summary as JSON");
-  addSettingFlags(command, NAMING_SETTINGS);
+  addSettingFlags(command, [...NAMING_SETTINGS, "store"]);
   command
     .addHelpText(
       "after",
@@ -301,6 +347,7 @@ function clusterCommand(discover: Command): void {
 Principles are normalised (whitespace collapsed, a "Principle:" label stripped) and exact duplicates
 merged case-insensitively with counts before embedding. Each cluster is represented by its medoid;
 the constitution lists principles by cluster size with up to 5 example members.
+The run is recorded in the run store (--store) for \`spri view\`: the constitution and a 2-D map.
 Environment: OPENAI_API_KEY for OpenAI embeddings; SPRI_EMBEDDING_MODEL, SPRI_EMBEDDING_URL.`,
     )
     .action(async (options: Record<string, unknown>) => {
@@ -314,7 +361,10 @@ Environment: OPENAI_API_KEY for OpenAI embeddings; SPRI_EMBEDDING_MODEL, SPRI_EM
       const spec = embedderSpec(options, env);
       let namer: LanguageModel | undefined;
       if (options.nameWithModel) namer = await namingModel(options);
+      let store: SqliteStore | undefined;
       try {
+        const resolved = resolveSettings({ flags: { store: options.store }, configFile: options.config as string | undefined });
+        store = new SqliteStore(resolved.settings.store);
         const summary = await runDiscoverCluster({
           input: String(options.input),
           output: String(options.output),
@@ -328,6 +378,7 @@ Environment: OPENAI_API_KEY for OpenAI embeddings; SPRI_EMBEDDING_MODEL, SPRI_EM
           markdown: options.markdown as string | undefined,
           labelled: options.labelled as string | undefined,
           namer,
+          store,
           log: options.json ? undefined : (line) => process.stderr.write(`spri: ${line}\n`),
         });
         if (options.json) {
@@ -340,6 +391,7 @@ Environment: OPENAI_API_KEY for OpenAI embeddings; SPRI_EMBEDDING_MODEL, SPRI_EM
           `spri: ${summary.clusters} clusters from ${summary.uniquePrinciples} unique principles (${summary.linkage} linkage, ${cut}${summary.bucketed ? ", bucketed" : ""}) in ${summary.seconds} s → ${files}\n`,
         );
       } finally {
+        await store?.close();
         await namer?.close?.();
       }
     });

@@ -43,6 +43,25 @@ const constitutionSchema = z.object({
 export type ConstitutionPrinciple = z.infer<typeof principleSchema>;
 export type Constitution = z.infer<typeof constitutionSchema>;
 
+/** Map points carry the principle text cut to this many characters. */
+export const MAP_TEXT_CHARS = 200;
+
+/** One unique principle on the viewer's 2-D map (PCA of its embedding, see projection.ts). */
+export interface ConstitutionMapPoint {
+  x: number;
+  y: number;
+  /** The constitution principle id (`c1`, ...) of its cluster. */
+  cluster: string;
+  /** The principle, cut to MAP_TEXT_CHARS characters. */
+  text: string;
+}
+
+/** The `constitution` artifact of a `discover/cluster` run in the run store (for the viewer). */
+export interface ConstitutionArtifact {
+  constitution: Constitution;
+  map: ConstitutionMapPoint[];
+}
+
 /** Turns clusters of unique principles into a constitution (clusters are re-sorted by size). */
 export function buildConstitution(unique: readonly UniquePrinciple[], clusters: readonly PrincipleCluster[], source: Record<string, unknown> = {}): Constitution {
   const sorted = clusters

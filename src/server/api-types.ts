@@ -2,10 +2,11 @@
  * The JSON shapes of the viewer's API (`spri view`). The web app imports them with `import type`
  * only, so the browser bundle never pulls in server code.
  */
+import type { ConstitutionArtifact, ConstitutionMapPoint, ConstitutionPrinciple } from "../discovery/constitution.ts";
 import type { CallRecord, ItemRecord } from "../io/records.ts";
 import type { ItemCounts, ItemSort, ItemStatus, RunMeta, RunStats, RunUsage, StoredCall } from "../store/run-store.ts";
 
-export type { CallRecord, ItemCounts, ItemRecord, ItemSort, ItemStatus, RunMeta, RunStats, RunUsage, StoredCall };
+export type { CallRecord, ConstitutionMapPoint, ConstitutionPrinciple, ItemCounts, ItemRecord, ItemSort, ItemStatus, RunMeta, RunStats, RunUsage, StoredCall };
 
 /** A run as listed: its metadata without settings, with counts and usage. */
 export interface RunSummary extends Omit<RunMeta, "settings" | "key"> {
@@ -123,6 +124,14 @@ export interface JudgeReportResponse {
   mean: { pearson: number | null; spearman: number | null; mae: number | null; alpha: number | null };
   /** Up to 2,000 (human, judge) pairs for a scatter plot, with their item ids and groups. */
   points: { itemId: string; group: string; human: number; judge: number }[];
+}
+
+/**
+ * Discovery runs (`discover/cluster`): the constitution, principles by cluster size, and a 2-D PCA
+ * map of the unique principles' embeddings (at most 2,000 points), each with its cluster id.
+ */
+export interface ConstitutionResponse extends ConstitutionArtifact {
+  runId: string;
 }
 
 export interface ServerInfoResponse {

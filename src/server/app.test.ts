@@ -9,7 +9,7 @@ import { ScriptedModel } from "../models/scripted-model.ts";
 import type { StoredCall } from "../store/run-store.ts";
 import { SqliteStore } from "../store/sqlite-store.ts";
 import { prepareTask } from "../tasks/prepare.ts";
-import type { ItemDetailResponse, ItemListResponse, JudgeReportResponse, RunDetailResponse, RunListResponse, RunStatsResponse } from "./api-types.ts";
+import type { ConstitutionResponse, ItemDetailResponse, ItemListResponse, JudgeReportResponse, RunDetailResponse, RunListResponse, RunStatsResponse } from "./api-types.ts";
 import { createApp } from "./app.ts";
 import type { PlaygroundOptions } from "./playground.ts";
 
@@ -247,6 +247,36 @@ describe("viewer API (app.request, no port)", () => {
     assert.ok(report.groups[0]!.pearson !== null && report.groups[0]!.pearson > 0.9);
     assert.equal(report.points.length, 6);
     assert.equal((await get(app, `/api/runs/${runId}/judge`)).status, 404, "only judge runs have a judge report");
+  });
+
+  test("discovery runs: the constitution artifact and its map; 404 without one", async () => {
+    const discovery = await store.createRun({ key: "k4", task: "discover/cluster", status: "completed", settings: {}, inputPath: "/p.jsonl", outputPath: "/c.json", baseModel: "file:/v.jsonl" });
+    assert.equal((await get(app, `/api/runs/${discovery.id}/constitution`)).status, 404, "no artifact yet");
+    const constitution = {
+      format: "spri-constitution",
+      version: 1,
+      principles: [
+        { id: "c1", text: "Be concise.", size: 3, uniqueMembers: 2, members: ["Keep it short."] },
+        { id: "c2", text: "<b>Cite</b> sources.", size: 1, uniqueMembers: 1, members: [] },
+      ],
+      source: { embeddings: { source: "openai", model: "e", url: `https://user:${SECRET}@llm.example/v1` } },
+    };
+    const map = [
+      { x: 1, y: 0, cluster: "c1", text: "Be concise." },
+      { x: 0.9, y: 0.1, cluster: "c1", text: "Keep it short." },
+      { x: -1, y: 0, cluster: "c2", text: "<b>Cite</b> sources." },
+    ];
+    await store.putArtifact(discovery.id, "constitution", { constitution, map });
+    const res = await get(app, `/api/runs/${discovery.id}/constitution`);
+    assert.equal(res.status, 200);
+    const text = await res.text();
+    assert.ok(!text.includes(SECRET), "credentials are scrubbed");
+    const body = JSON.parse(text) as ConstitutionResponse;
+    assert.equal(body.runId, discovery.id);
+    assert.deepEqual(body.constitution.principles, constitution.principles);
+    assert.deepEqual(body.map, map);
+    assert.equal((await get(app, `/api/runs/${runId}/constitution`)).status, 404, "other runs have none");
+    assert.equal((await get(app, "/api/runs/nope/constitution")).status, 404);
   });
 
   test("events: a finished run sends one progress snapshot, then end", async () => {

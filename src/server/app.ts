@@ -7,6 +7,7 @@
  *   GET  /api/runs/:id                           one run with its (redacted) settings
  *   GET  /api/runs/:id/stats                     score distributions, iterations, failures, timeline
  *   GET  /api/runs/:id/judge                     judge runs: judge vs human score, per group
+ *   GET  /api/runs/:id/constitution              discovery runs: constitution and 2-D map of principles
  *   GET  /api/runs/:id/items?limit&offset&status&sort
  *   GET  /api/runs/:id/items/:itemId             the input, each stage's versions and critiques
  *   GET  /api/runs/:id/items/:itemId/calls       every call of the item
@@ -23,6 +24,7 @@ import { SpriError } from "../errors/errors.ts";
 import { ITEM_SORTS, ITEM_STATUSES, type ItemSort, type ItemStatus, redactSettings, type RunMeta, type RunStore } from "../store/run-store.ts";
 import type {
   CallListResponse,
+  ConstitutionResponse,
   ItemListResponse,
   RunDetailResponse,
   RunListResponse,
@@ -129,6 +131,15 @@ export function createApp(options: AppOptions): ViewerApp {
       humanField: field("humanField"),
       groupBy: groupBy === "none" ? null : groupBy,
     }));
+  });
+
+  app.get("/api/runs/:id/constitution", async (c) => {
+    const runId = c.req.param("id");
+    if (!(await store.getRun(runId))) return c.json({ error: "no such run" }, 404);
+    const artifact = (await store.getArtifact(runId, "constitution")) as Omit<ConstitutionResponse, "runId"> | undefined;
+    if (artifact === undefined || artifact === null || typeof artifact !== "object") return c.json({ error: "this run has no constitution" }, 404);
+    const body: ConstitutionResponse = { runId, constitution: artifact.constitution, map: Array.isArray(artifact.map) ? artifact.map : [] };
+    return c.json(scrubSecrets(body));
   });
 
   app.get("/api/runs/:id/items", async (c) => {

@@ -181,6 +181,15 @@ export interface RunStore {
   /** Score distributions, critique counts, failure reasons and a timeline (for the viewer). */
   runStats(runId: string): Promise<RunStats>;
 
+  /**
+   * Stores a named JSON artifact of a run (e.g. `constitution` for `discover/cluster` runs),
+   * replacing any artifact of that name. `value` must survive `JSON.stringify`. Also marks the run
+   * as updated.
+   */
+  putArtifact(runId: string, name: string, value: unknown): Promise<void>;
+  /** The artifact as stored (parsed JSON); undefined when the run has none of that name. */
+  getArtifact(runId: string, name: string): Promise<unknown | undefined>;
+
   /** Releases the database. Safe to call twice; other methods reject afterwards. */
   close(): Promise<void>;
 }

@@ -478,3 +478,28 @@ test("loading node:sqlite prints no ExperimentalWarning, other warnings still pr
 // Type-level check that a StoredCall is a CallRecord with a run id.
 const _typecheck: CallRecord = call("r", "i");
 void _typecheck;
+
+describe("SqliteStore artifacts", () => {
+  test("put, replace and get JSON artifacts by run and name; unknown ones are undefined", async () => {
+    const path = freshPath();
+    const store = new SqliteStore(path);
+    const run = await store.createRun(newRun());
+    const other = await store.createRun(newRun());
+    assert.equal(await store.getArtifact(run.id, "constitution"), undefined);
+    await store.putArtifact(run.id, "constitution", { principles: [{ id: "c1", size: 2 }], map: [{ x: 0.5, y: -1, cluster: "c1", text: "é ✓" }] });
+    await store.putArtifact(run.id, "note", "text");
+    assert.deepEqual(await store.getArtifact(run.id, "constitution"), { principles: [{ id: "c1", size: 2 }], map: [{ x: 0.5, y: -1, cluster: "c1", text: "é ✓" }] });
+    await store.putArtifact(run.id, "constitution", [1, 2]);
+    assert.deepEqual(await store.getArtifact(run.id, "constitution"), [1, 2]);
+    assert.equal(await store.getArtifact(run.id, "note"), "text");
+    assert.equal(await store.getArtifact(other.id, "constitution"), undefined);
+    assert.equal(await store.getArtifact("nope", "constitution"), undefined);
+    await assert.rejects(store.putArtifact("nope", "constitution", {}), StoreError);
+    await assert.rejects(store.putArtifact(run.id, "x", undefined), StoreError);
+    await store.close();
+    const reopened = new SqliteStore(path);
+    assert.deepEqual(await reopened.getArtifact(run.id, "constitution"), [1, 2]);
+    await reopened.close();
+    await assert.rejects(store.getArtifact(run.id, "constitution"), StoreError);
+  });
+});

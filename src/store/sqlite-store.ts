@@ -148,6 +148,16 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX item_records_summary ON item_records (run_id, ${RECORD_SUMMARY});
   CREATE INDEX calls_summary ON calls (run_id, ${CALL_SUMMARY});
   `,
+  // 2 → 3: named JSON artifacts of a run (e.g. a discovery run's constitution and map).
+  `
+  CREATE TABLE artifacts (
+    run_id      TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    name        TEXT NOT NULL,
+    value       TEXT NOT NULL,
+    updated_at  TEXT NOT NULL,
+    PRIMARY KEY (run_id, name)
+  );
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -455,6 +465,11 @@ function prepareStatements(db: DatabaseSync) {
        FROM calls INDEXED BY calls_summary WHERE run_id = ? GROUP BY step, substr(started_at, 1, 16)`,
     ),
     runUsage: p("SELECT * FROM run_usage WHERE run_id = ?"),
+    putArtifact: p(
+      `INSERT INTO artifacts (run_id, name, value, updated_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT (run_id, name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
+    ),
+    getArtifact: p("SELECT value FROM artifacts WHERE run_id = ? AND name = ?"),
   };
 }
 
@@ -800,6 +815,25 @@ export class SqliteStore implements RunStore {
         .map((s) => ({ ...s, latencyMs: s.calls > 0 ? s.latencyMs / s.calls : 0 })),
       timeline: [...minutes.values()].sort((a, b) => a.minute.localeCompare(b.minute)),
     };
+  }
+
+  async putArtifact(runId: string, name: string, value: unknown): Promise<void> {
+    this.assertOpen();
+    if (typeof name !== "string" || name === "") throw new StoreError("an artifact needs a name", { field: "name" });
+    const text = JSON.stringify(value);
+    if (text === undefined) throw new StoreError(`artifact "${name}" is not JSON-serialisable`, { field: "value" });
+    const updatedAt = now();
+    inTransaction(this.db, () => {
+      this.requireRun(runId);
+      this.sql.putArtifact.run(runId, name, text, updatedAt);
+      this.sql.touchRun.run(updatedAt, runId);
+    });
+  }
+
+  async getArtifact(runId: string, name: string): Promise<unknown | undefined> {
+    this.assertOpen();
+    const row = this.sql.getArtifact.get(runId, name);
+    return row ? (JSON.parse(str(row.value)) as unknown) : undefined;
   }
 
   async close(): Promise<void> {

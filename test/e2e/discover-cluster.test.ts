@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { SqliteStore } from "../../src/store/sqlite-store.ts";
 import { runCli, SHARED } from "../support/cli.ts";
 import { json, openaiText, type RecordedRequest, startFakeLlmServer, type FakeLlmServer } from "../support/fake-llm-server.ts";
 
@@ -35,6 +36,8 @@ function trajectory(id: string, z: string | null) {
 describe("spri discover cluster (CLI)", () => {
   let dir: string;
   let vectors: string;
+  /** Runs in the test directory, so the default run store (spri.db) lands there. */
+  const cli = (args: readonly string[]) => runCli(args, { cwd: dir });
   before(() => {
     dir = mkdtempSync(join(tmpdir(), "spri-cli-discover-"));
     vectors = join(dir, "vectors.jsonl");
@@ -57,7 +60,7 @@ describe("spri discover cluster (CLI)", () => {
       ]),
     );
     const output = join(dir, "constitution.json");
-    const result = await runCli(["discover", "cluster", "--input", input, "--output", output, "--vectors", vectors]);
+    const result = await cli(["discover", "cluster", "--input", input, "--output", output, "--vectors", vectors]);
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stderr, /read 8 rows: 7 principles \(6 unique\) from "best\.z"/);
     assert.match(result.stderr, /3 clusters from 6 unique principles \(average linkage, threshold 0\.3\)/);
@@ -101,6 +104,37 @@ describe("spri discover cluster (CLI)", () => {
     );
     // The original principle stays as it was.
     assert.equal((labelled[2]!.best as { z: string }).z, "Keep answers short.");
+
+    // The run and its constitution artifact are in the default store (spri.db in the working directory).
+    const store = new SqliteStore(join(dir, "spri.db"));
+    try {
+      const runs = (await store.listRuns()).filter((r) => r.outputPath === output);
+      assert.equal(runs.length, 1);
+      const run = runs[0]!;
+      assert.equal(run.task, "discover/cluster");
+      assert.equal(run.status, "completed");
+      assert.equal(run.inputPath, input);
+      assert.equal(run.baseModel, `file:${vectors}`);
+      const artifact = (await store.getArtifact(run.id, "constitution")) as {
+        constitution: ConstitutionFile;
+        map: Array<{ x: number; y: number; cluster: string; text: string }>;
+      };
+      assert.deepEqual(artifact.constitution, JSON.parse(readFileSync(output, "utf8")));
+      assert.equal(artifact.map.length, 6, "one point per unique principle");
+      const clusterOf = Object.fromEntries(artifact.map.map((p) => [p.text, p.cluster]));
+      assert.deepEqual(clusterOf, {
+        "Be concise.": "c1",
+        "Keep answers short.": "c1",
+        "Avoid unnecessary words.": "c1",
+        "Cite your sources.": "c2",
+        "Give references for factual claims.": "c2",
+        "Use a polite tone.": "c3",
+      });
+      assert.ok(artifact.map.every((p) => Number.isFinite(p.x) && Number.isFinite(p.y)));
+      assert.equal(await store.getArtifact(run.id, "missing"), undefined);
+    } finally {
+      await store.close();
+    }
   });
 
   test("a principles file, --clusters, a custom Markdown path and a JSON summary; no labelled copy by default", async () => {
@@ -108,7 +142,8 @@ describe("spri discover cluster (CLI)", () => {
     writeFileSync(input, jsonl([{ principle: "Be concise." }, "Keep answers short.", { principle: "Cite your sources." }, { principle: "Use a polite tone." }]));
     const output = join(dir, "two.json");
     const markdown = join(dir, "reports", "two.md");
-    const result = await runCli(["discover", "cluster", "--input", input, "--output", output, "--vectors", vectors, "--clusters", "3", "--markdown", markdown, "--json"]);
+    const db = join(dir, "other.db");
+    const result = await cli(["discover", "cluster", "--input", input, "--output", output, "--vectors", vectors, "--clusters", "3", "--markdown", markdown, "--json", "--store", db]);
     assert.equal(result.code, 0, result.stderr);
     const summary = JSON.parse(result.stdout) as Record<string, unknown>;
     assert.equal(summary.clusters, 3);
@@ -117,6 +152,15 @@ describe("spri discover cluster (CLI)", () => {
     assert.equal(summary.markdown, markdown);
     assert.equal(summary.labelled, undefined);
     assert.equal(summary.bucketed, false);
+    const store = new SqliteStore(db);
+    try {
+      const run = await store.getRun(String(summary.runId));
+      assert.equal(run?.task, "discover/cluster");
+      assert.equal(run?.outputPath, output);
+      assert.ok(await store.getArtifact(run!.id, "constitution"));
+    } finally {
+      await store.close();
+    }
     assert.ok(existsSync(markdown));
     assert.ok(!existsSync(join(dir, "two.labelled.jsonl")));
     const constitution = JSON.parse(readFileSync(output, "utf8")) as ConstitutionFile;
@@ -134,19 +178,19 @@ describe("spri discover cluster (CLI)", () => {
     const input = join(dir, "p.jsonl");
     writeFileSync(input, jsonl([{ principle: "Be concise." }, { principle: "Something unknown." }]));
     const out = join(dir, "x.json");
-    let result = await runCli(["discover", "cluster", "--input", input, "--output", out, "--vectors", vectors, "--threshold", "0.3", "--clusters", "2"]);
+    let result = await cli(["discover", "cluster", "--input", input, "--output", out, "--vectors", vectors, "--threshold", "0.3", "--clusters", "2"]);
     assert.equal(result.code, 2);
     assert.match(result.stderr, /--threshold and --clusters exclude each other/);
-    result = await runCli(["discover", "cluster", "--input", input, "--output", out, "--vectors", vectors]);
+    result = await cli(["discover", "cluster", "--input", input, "--output", out, "--vectors", vectors]);
     assert.equal(result.code, 2);
     assert.match(result.stderr, /no vector for 1 of 2 principles, e\.g\. "Something unknown\."/);
-    result = await runCli(["discover", "cluster", "--input", input, "--output", out, "--embeddings", "file"]);
+    result = await cli(["discover", "cluster", "--input", input, "--output", out, "--embeddings", "file"]);
     assert.equal(result.code, 2);
     assert.match(result.stderr, /--embeddings file needs --vectors FILE/);
-    result = await runCli(["discover", "cluster", "--input", input, "--output", out, "--vectors", vectors, "--field", "missing"]);
+    result = await cli(["discover", "cluster", "--input", input, "--output", out, "--vectors", vectors, "--field", "missing"]);
     assert.equal(result.code, 2);
     assert.match(result.stderr, /no principles found in 2 rows.*check --field missing/);
-    result = await runCli(["discover", "cluster", "--input", input, "--output", out]);
+    result = await cli(["discover", "cluster", "--input", input, "--output", out]);
     assert.equal(result.code, 2, "OpenAI embeddings without a key or URL");
     assert.match(result.stderr, /no API key for the OpenAI embedding model "text-embedding-3-small"/);
     assert.ok(!existsSync(out));
@@ -178,7 +222,7 @@ describe("spri discover cluster (CLI)", () => {
       writeFileSync(input, jsonl([{ principle: "Be concise." }, { principle: "Keep answers short." }, { principle: "Cite your sources." }]));
       const output = join(dir, "named.json");
       const url = `${server.url}/v1`;
-      const result = await runCli(["discover", "cluster", "--input", input, "--output", output, "--embedding-url", url, "--embedding-model", "embedder-1", "--name-with-model", "--base-url", url, "--base-model", "chat-1"]);
+      const result = await cli(["discover", "cluster", "--input", input, "--output", output, "--embedding-url", url, "--embedding-model", "embedder-1", "--name-with-model", "--base-url", url, "--base-model", "chat-1"]);
       assert.equal(result.code, 0, result.stderr);
       const embeddingCalls = server.requests.filter((r) => r.path === "/v1/embeddings");
       assert.equal(embeddingCalls.length, 1);
@@ -202,7 +246,7 @@ describe("spri discover cluster (CLI)", () => {
     writeFileSync(input, jsonl(["Be concise.", "Cite your sources.", "Use a polite tone.", "Keep answers short."]));
     const output = join(dir, "gguf.json");
     const model = join(SHARED, "models", "llama-2-tiny-random.gguf");
-    const result = await runCli(["discover", "cluster", "--input", input, "--output", output, "--embedding-model", model, "--clusters", "2", "--json"]);
+    const result = await cli(["discover", "cluster", "--input", input, "--output", output, "--embedding-model", model, "--clusters", "2", "--json"]);
     assert.equal(result.code, 0, result.stderr);
     const summary = JSON.parse(result.stdout) as { clusters: number; embeddings: { source: string; dimension: number } };
     assert.equal(summary.clusters, 2);

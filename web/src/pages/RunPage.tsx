@@ -1,8 +1,11 @@
-/** One run: progress (live while it runs), score distributions, iterations, failures, cost, items. */
+/**
+ * One run: progress (live while it runs), score distributions, iterations, failures, cost, items;
+ * for discovery runs (`discover/...`), the constitution and a 2-D map of its principles instead.
+ */
 import { useEffect, useMemo, useState } from "react";
-import { enc, type JudgeReportResponse, type RunDetailResponse, type RunProgress, type RunStatsResponse, useApi } from "../api.ts";
+import { type ConstitutionResponse, enc, type JudgeReportResponse, type RunDetailResponse, type RunProgress, type RunStatsResponse, useApi } from "../api.ts";
 import { ErrorLine, Loading, ProgressBar, Stat, StatusBadge, TextBlock } from "../components/Bits.tsx";
-import { Bars, LineChart, Scatter, ScoreLegend, type StackedColumn, StackedBars } from "../components/Charts.tsx";
+import { Bars, CLUSTER_COLORS, ClusterMap, LineChart, OTHER_CLUSTER_COLOR, Scatter, ScoreLegend, type StackedColumn, StackedBars } from "../components/Charts.tsx";
 import { ItemsTable } from "../components/ItemsTable.tsx";
 import { formatCost, formatDate, formatDuration, formatNumber, formatTokens, shortId, shortModel } from "../format.ts";
 import { Link } from "../router.tsx";
@@ -73,6 +76,8 @@ export function RunPage(props: { runId: string }) {
 
   const isJudge = run?.task.startsWith("judge/") ?? false;
   const judge = useApi<JudgeReportResponse>(isJudge ? `/api/runs/${enc(props.runId)}/judge?v=${status === "running" ? 0 : 1}` : null);
+  const isDiscovery = run?.task.startsWith("discover/") ?? false;
+  const constitution = useApi<ConstitutionResponse>(isDiscovery ? `/api/runs/${enc(props.runId)}/constitution` : null);
 
   const counts = live?.counts ?? run?.counts;
   const usage = live?.usage ?? run?.usage;
@@ -126,6 +131,10 @@ export function RunPage(props: { runId: string }) {
         )}
       </dl>
 
+      {isDiscovery ? (
+        <ConstitutionSection data={constitution.data} error={constitution.error} />
+      ) : (
+        <>
       <section className="card">
         <div className="progress-line">
           <ProgressBar done={counts.done} failed={counts.failed} total={counts.total} />
@@ -227,6 +236,8 @@ export function RunPage(props: { runId: string }) {
       {isJudge && <JudgeSection report={judge.data} error={judge.error} />}
 
       <ItemsTable runId={run.id} version={version} />
+        </>
+      )}
 
       <section className="card">
         <details>
@@ -308,6 +319,60 @@ function JudgeSection(props: { report?: JudgeReportResponse; error?: string }) {
         </div>
       )}
       {r && r.dropped > 0 && <p className="muted small">{r.dropped} of {r.read} finished items had no usable pair of scores.</p>}
+    </section>
+  );
+}
+
+/** Discovery runs: the constitution's principles by cluster size, and the principles' 2-D map. */
+function ConstitutionSection(props: { data?: ConstitutionResponse; error?: string }) {
+  const d = props.data;
+  const principles = useMemo(() => (d ? [...d.constitution.principles].sort((a, b) => b.size - a.size) : []), [d]);
+  const colors = useMemo(() => new Map(principles.slice(0, CLUSTER_COLORS.length).map((p, i) => [p.id, CLUSTER_COLORS[i]!])), [principles]);
+  return (
+    <section className="card" data-testid="constitution">
+      <h2>Constitution</h2>
+      <ErrorLine error={props.error} />
+      {!d ? (
+        !props.error && <Loading />
+      ) : (
+        <>
+          <p className="muted small">
+            {formatNumber(principles.length)} principles from {formatNumber(principles.reduce((s, p) => s + p.size, 0))} mentions; the map shows {formatNumber(d.map.length)} unique principles (PCA of
+            their embeddings), the ten largest clusters in colour.
+          </p>
+          <ClusterMap title="Principles (2-D PCA map)" points={d.map} colors={colors} testId="constitution-map" />
+          <table className="table compact" data-testid="constitution-table">
+            <thead>
+              <tr>
+                <th>Id</th>
+                <th>Principle</th>
+                <th className="num">Size</th>
+                <th className="num">Unique</th>
+                <th>Members (examples)</th>
+              </tr>
+            </thead>
+            <tbody>
+              {principles.map((p) => (
+                <tr key={p.id}>
+                  <td className="mono">
+                    <svg className="swatch" viewBox="0 0 10 10" aria-hidden="true">
+                      <rect width="10" height="10" rx="2" fill={colors.get(p.id) ?? OTHER_CLUSTER_COLOR} />
+                    </svg>{" "}
+                    {p.id}
+                  </td>
+                  <td className="wrap">
+                    {p.name && <strong>{p.name}: </strong>}
+                    {p.text}
+                  </td>
+                  <td className="num">{formatNumber(p.size)}</td>
+                  <td className="num">{p.uniqueMembers === undefined ? "–" : formatNumber(p.uniqueMembers)}</td>
+                  <td className="wrap small">{p.members.slice(0, 3).join(" · ") || <span className="muted">–</span>}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </>
+      )}
     </section>
   );
 }
