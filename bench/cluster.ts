@@ -15,6 +15,7 @@ import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { clusterPrinciples, PrincipleSet } from "../src/discovery/clustering.ts";
 import { buildConstitution } from "../src/discovery/constitution.ts";
+import { gaussian, seededRandom } from "../src/util/random.ts";
 
 export interface ClusterBenchResult {
   principles: number;
@@ -42,24 +43,10 @@ const QUALITIES = ["concise", "honest", "specific", "polite", "accurate", "cauti
 const CONTEXTS = ["with the user", "in every answer", "about uncertain facts", "when giving advice", "in technical explanations", "with sensitive topics", "in summaries", "when asked for opinions", "in step-by-step instructions", "in short replies"];
 const ENDINGS = ["", " at all times", " whenever possible", " and say why", " without exception"];
 
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function gaussian(random: () => number): number {
-  return Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
-}
 
 /** 10,000 distinct texts and their vectors; `template[i]` is the ground truth. */
 export function syntheticPrinciples(): { texts: string[]; vectors: Float32Array[]; template: Int32Array } {
-  const random = prng(2025);
+  const random = seededRandom(2025);
   const bases = Array.from({ length: TEMPLATES }, () => {
     const v = Array.from({ length: DIMENSION }, () => gaussian(random));
     const norm = Math.hypot(...v);

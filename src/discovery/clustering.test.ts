@@ -3,27 +3,14 @@ import { describe, test } from "node:test";
 import { agnes } from "ml-hclust";
 import { ConfigError, InputError } from "../errors/errors.ts";
 import { clusterPrinciples, clusterVectors, labelReplacer, type Linkage, normalizePrinciple, PrincipleSet, principleKey } from "./clustering.ts";
+import { gaussian, seededRandom } from "../util/random.ts";
 
 // ---- synthetic data ---------------------------------------------------------------------------
 
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function gaussian(random: () => number): number {
-  return Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
-}
 
 /** `groups` random unit centres in `d` dimensions, `perGroup` points each at noise `sigma`; labels are group numbers. */
 function plantedGroups(groups: number, perGroup: number, d: number, sigma: number, seed: number): { vectors: number[][]; truth: number[] } {
-  const random = prng(seed);
+  const random = seededRandom(seed);
   const centres = Array.from({ length: groups }, () => Array.from({ length: d }, () => gaussian(random)));
   const vectors: number[][] = [];
   const truth: number[] = [];
@@ -93,7 +80,7 @@ describe("agglomerative clustering (exact)", () => {
   });
 
   test("matches ml-hclust's agnes (reference implementation) on random data, cut by count and by height", () => {
-    const random = prng(42);
+    const random = seededRandom(42);
     const n = 40;
     const vectors = Array.from({ length: n }, () => Array.from({ length: 5 }, () => gaussian(random)));
     const cos = vectors.map((a) => vectors.map((b) => cosine(a, b)));
