@@ -10,14 +10,14 @@
  *   call's trace. Rubric generation and the critic keep the run's sampling. Under
  *   `--compat reference` every call samples as the reference's did (compat `judgeSampling`).
  */
-import { compatPreset, type ResolvedSettings, unscoredPolicy } from "../config/config.ts";
+import { compatPreset, type ResolvedSettings } from "../config/config.ts";
 import { ConfigError } from "../errors/errors.ts";
 import type { SamplingOptions } from "../models/language-model.ts";
 import { builtinJudgePack } from "../prompts/builtin-judge.ts";
 import { directoryPack, type PromptPack } from "../prompts/prompt-pack.ts";
 import { resolveCompat } from "../spri/compat.ts";
-import { DEFAULT_SETTINGS, type SpriSettings } from "../spri/spri.ts";
-import { checkLoopLimits, type ItemKey, type Prepare, type PreparedTask, samplingOf } from "../tasks/prepare.ts";
+import type { SpriSettings } from "../spri/spri.ts";
+import { checkLoopLimits, type ItemKey, type Prepare, type PreparedTask, spriSettingsOf } from "../tasks/prepare.ts";
 import { loadSeeds } from "../tasks/seeds.ts";
 import type { TaskOptions } from "../tasks/spri-task.ts";
 import { checkRubricTemplate, JUDGE_TEMPLATES } from "./grading-prompt.ts";
@@ -75,24 +75,13 @@ export function prepareJudgeTask(settings: ResolvedSettings, options: JudgeOptio
   if (settings.seedsPerDomain && !seeds) throw new ConfigError("--seeds-per-domain needs --seeds", { field: "seedsPerDomain" });
 
   const pack: PromptPack = settings.prompts && settings.prompts.length > 0 ? directoryPack(settings.prompts) : builtinJudgePack();
-  const sampling = samplingOf(settings);
   const judgeSampling: SamplingOptions | undefined =
     compat.judgeSampling === "deterministic"
       ? { temperature: options.judgeTemperature, maxTokens: settings.maxNewTokens, seed: settings.seed ?? DEFAULT_JUDGE_SEED }
       : undefined;
   // Constrained judges answer JSON, which only the lenient parser reads.
   const schema = compat.judgeScoreParser === "lenient" && compat.criticOutput === "auto" ? judgementSchema(scale) : undefined;
-  const spri: SpriSettings = {
-    ...DEFAULT_SETTINGS,
-    threshold: settings.threshold,
-    maxCritiques: settings.maxCritiques,
-    baseSampling: sampling,
-    criticSampling: sampling,
-    unscored: { policy: unscoredPolicy(settings.onUnscored, preset), retries: settings.unscoredRetries },
-    compat,
-    stages: "both",
-    responseCalls: { sampling: judgeSampling, schema },
-  };
+  const spri: SpriSettings = { ...spriSettingsOf(settings, preset, "both"), responseCalls: { sampling: judgeSampling, schema } };
   const rubricTask: TaskOptions = { task: "rubric", pack, seeds, seedsPerDomain: settings.seedsPerDomain, compat };
   const context: JudgeContext = {
     options,

@@ -6,7 +6,7 @@ import { type ResolvedSettings, compatPreset, unscoredPolicy } from "../config/c
 import { ConfigError } from "../errors/errors.ts";
 import type { SamplingOptions } from "../models/language-model.ts";
 import { builtinPack, directoryPack, type PromptPack } from "../prompts/prompt-pack.ts";
-import { resolveCompat } from "../spri/compat.ts";
+import { type CompatPreset, resolveCompat } from "../spri/compat.ts";
 import { DEFAULT_SETTINGS, runSpri, type SpriSettings } from "../spri/spri.ts";
 import { baselineAlgorithm, baselineTemplates, builtinBaselinePack } from "./baselines/baselines.ts";
 import type { ItemAlgorithm } from "./item-algorithm.ts";
@@ -82,20 +82,10 @@ export function prepareTask(settings: ResolvedSettings, overrides: { seeds?: See
   if (settings.seedsPerDomain && !seeds) {
     throw new ConfigError("--seeds-per-domain needs --seeds", { field: "seedsPerDomain" });
   }
-  const sampling = samplingOf(settings);
   const taskOptions: TaskOptions = { task: spriTask, pack, seeds, seedsPerDomain: settings.seedsPerDomain, compat };
-  const spri: SpriSettings = {
-    ...DEFAULT_SETTINGS,
-    threshold: settings.threshold,
-    maxCritiques: settings.maxCritiques,
-    baseSampling: sampling,
-    criticSampling: sampling,
-    unscored: { policy: unscoredPolicy(settings.onUnscored, preset), retries: settings.unscoredRetries },
-    compat,
-    stages,
-  };
+  const spri = spriSettingsOf(settings, preset, stages);
   const algorithm = baseline
-    ? baselineAlgorithm(task, { pack, compat, sampling, threshold: spri.threshold, maxIterations: spri.maxCritiques })
+    ? baselineAlgorithm(task, { pack, compat, sampling: spri.baseSampling, threshold: spri.threshold, maxIterations: spri.maxCritiques })
     : spriAlgorithm(spriTask, taskOptions, spri);
   return { task, taskOptions, spri, algorithm };
 }
@@ -116,5 +106,20 @@ export function samplingOf(settings: ResolvedSettings): SamplingOptions {
     topK: settings.topK,
     maxTokens: settings.maxNewTokens,
     ...(settings.seed === undefined ? {} : { seed: settings.seed }),
+  };
+}
+
+/** The SPRI loop's settings from a run's settings: τ, n_max, sampling, the unscored policy, compat. */
+export function spriSettingsOf(settings: ResolvedSettings, preset: CompatPreset, stages: SpriSettings["stages"]): SpriSettings {
+  const sampling = samplingOf(settings);
+  return {
+    ...DEFAULT_SETTINGS,
+    threshold: settings.threshold,
+    maxCritiques: settings.maxCritiques,
+    baseSampling: sampling,
+    criticSampling: sampling,
+    unscored: { policy: unscoredPolicy(settings.onUnscored, preset), retries: settings.unscoredRetries },
+    compat: resolveCompat(preset),
+    stages,
   };
 }

@@ -10,14 +10,13 @@
  * of raw-text models are unstripped, while refinements are recorded stripped).
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { ReplayBook, type ReplayEntry, entriesFromReferenceRow } from "../../src/models/replay-model.ts";
 import {
   SPRI_PUBLIC,
-  assertBuilt,
+  useScratchDir,
   assertShared,
   countPromptFields,
   failureReport,
@@ -69,15 +68,7 @@ function rowOf(entry: ReplayEntry | undefined): number | undefined {
   return match ? Number(match[1]) : undefined;
 }
 
-let tmp: string;
-before(() => {
-  assertBuilt();
-  assertShared(TASK1, SFT_PROMPTS, REAPPRAISAL_PROMPTS);
-  tmp = mkdtempSync(join(tmpdir(), "spri-replay-task1-"));
-});
-after(() => {
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
-});
+const scratch = useScratchDir("spri-replay-task1-", TASK1, SFT_PROMPTS, REAPPRAISAL_PROMPTS);
 
 describe("replay of the released Task 1 SPRI traces", { concurrency: true }, () => {
   for (const run of RUNS) {
@@ -98,8 +89,8 @@ describe("replay of the released Task 1 SPRI traces", { concurrency: true }, () 
         });
         try {
           const slug = `${run.seed}-${model.dir}`;
-          const input = join(tmp, `${slug}.input.jsonl`);
-          const output = join(tmp, `${slug}.output.jsonl`);
+          const input = join(scratch(), `${slug}.input.jsonl`);
+          const output = join(scratch(), `${slug}.output.jsonl`);
           writeFileSync(input, rows.map((row) => JSON.stringify(Object.fromEntries(SOURCE_FIELDS.map((f) => [f, row[f]])))).join("\n") + "\n");
 
           const args = ["run", "--task", "reappraisal", "--compat", "reference", "--input", input, "--prompts", run.prompts];
@@ -107,7 +98,7 @@ describe("replay of the released Task 1 SPRI traces", { concurrency: true }, () 
           if (run.perDomain) args.push("--seeds-per-domain");
           args.push("--base-url", server.url, "--base-model", model.id, "--critic-url", server.url, "--critic-model", CRITIC);
           args.push("--concurrency", "1", "--output", output);
-          const result = await runCli(args, { cwd: tmp });
+          const result = await runCli(args, { cwd: scratch() });
 
           assert.equal(server.stats.unmatched, 0, `${name}: unmatched requests\n${failureReport(result, server.unmatched, entries, server.requests)}`);
           assert.equal(result.code, 0, `${name}: ${failureReport(result, server.unmatched, entries, server.requests)}`);

@@ -25,13 +25,12 @@
  * on, at `--concurrency 1`); the test below counts those pairs in the log.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import type { ChatMessage } from "../../src/models/language-model.ts";
 import { ReplayBook, type ReplayEntry, loadReplayFile, normalizePrompt, normalizeText } from "../../src/models/replay-model.ts";
-import { SHARED, SPRI_PUBLIC, assertBuilt, assertShared, failureReport, firstDifference, readJsonl, runCli } from "../support/replay-compare.ts";
+import { SHARED, SPRI_PUBLIC, logLineOf, useScratchDir, assertShared, failureReport, firstDifference, readJsonl, runCli } from "../support/replay-compare.ts";
 import { openaiText, startFakeLlmServer } from "../support/fake-llm-server.ts";
 import { startReplayServer } from "../support/replay-server.ts";
 
@@ -143,15 +142,7 @@ function clip(text: string, n = 160): string {
   return text.length <= n ? text : `${text.slice(0, n)}…`;
 }
 
-let tmp: string;
-before(() => {
-  assertBuilt();
-  assertShared(TRACES, JUDGE_PROMPTS, INLINE_PROMPTS);
-  tmp = mkdtempSync(join(tmpdir(), "spri-replay-task2-baselines-"));
-});
-after(() => {
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
-});
+const scratch = useScratchDir("spri-replay-task2-baselines-", TRACES, JUDGE_PROMPTS, INLINE_PROMPTS);
 
 function cliArgs(source: string, model: string, url: string, input: string, output: string, compat: "reference" | "default"): string[] {
   return [
@@ -176,11 +167,10 @@ describe("replay of the Task 2 (BiGGen Bench) judge baseline reference call logs
       const labels = labelCalls(log, expected, config.fields);
       const entries = loadReplayFile(callsFile).map((entry, i) => ({ ...entry, source: `row ${labels[i]!.row} ${config.fields[labels[i]!.field]} (${entry.source})` }));
       assert.equal(entries.length, log.length, `${config.name}: every logged call is a recording`);
-      const lineOf = (entry: ReplayEntry | undefined) => Number(/:(\d+)\)?$/.exec(entry?.source ?? "")?.[1]);
 
       const server = await startReplayServer({ [config.model]: new RowAwareBook(entries.map((entry, i) => ({ entry, row: labels[i]!.row }))) });
       try {
-        const cwd = mkdtempSync(join(tmp, `${config.name}-`));
+        const cwd = mkdtempSync(join(scratch(), `${config.name}-`));
         const output = join(cwd, `${config.name}.output.jsonl`);
         const result = await runCli(cliArgs(config.source, config.model, server.url, inputFile, output, "reference"), { cwd });
 
@@ -197,7 +187,7 @@ describe("replay of the Task 2 (BiGGen Bench) judge baseline reference call logs
         const perRow = new Map<string, number>();
         const answered = new Map<string, ReplayEntry>();
         for (const request of server.requests) {
-          const line = lineOf(request.entry);
+          const line = logLineOf(request.entry);
           const label = labels[line - 1];
           const owner = label?.row ?? "(no row)";
           perRow.set(owner, (perRow.get(owner) ?? 0) + 1);
@@ -228,7 +218,7 @@ describe("replay of the Task 2 (BiGGen Bench) judge baseline reference call logs
             // (the BAM self-refine's iterations 1-5, whose field repeats iteration 0's) the logged request.
             const sent = Array.isArray(mine[`${field}-prompt`]) ? rendered(config.model, mine[`${field}-prompt`] as ChatMessage[]) : "(not messages)";
             const storedBug = config.source === "self-refine" && !config.model.includes("gpt") && index > 0;
-            const wantPrompt = storedBug ? loggedRequest(log[lineOf(answered.get(`${key}\u0000${index}`)) - 1]) : typeof row[`${field}-prompt`] === "string" ? String(row[`${field}-prompt`]) : JSON.stringify(row[`${field}-prompt`]);
+            const wantPrompt = storedBug ? loggedRequest(log[logLineOf(answered.get(`${key}\u0000${index}`)) - 1]) : typeof row[`${field}-prompt`] === "string" ? String(row[`${field}-prompt`]) : JSON.stringify(row[`${field}-prompt`]);
             if (sent !== wantPrompt) inexact.push(`row ${key} ${field}-prompt: ${firstDifference(sent, wantPrompt)}`);
           }
           for (const field of Object.keys(row)) {
@@ -241,7 +231,7 @@ describe("replay of the Task 2 (BiGGen Bench) judge baseline reference call logs
 
         // Byte level: each request, rendered as the reference renders it, equals the logged one.
         for (const request of server.requests) {
-          const line = lineOf(request.entry);
+          const line = logLineOf(request.entry);
           const sent = rendered(request.model, request.messages);
           const want = loggedRequest(log[line - 1]);
           if (sent !== want) inexact.push(`request #${request.index} (log line ${line}): ${firstDifference(sent, want)}`);
@@ -281,7 +271,7 @@ describe("replay of the Task 2 (BiGGen Bench) judge baseline reference call logs
     const name = "ablation-5-seed_principles_as_rubrics-gpt-4o-mini";
     const server = await startFakeLlmServer(() => openaiText("<feedback>Fine.</feedback><score>3</score>"));
     try {
-      const cwd = mkdtempSync(join(tmp, `${name}-default-`));
+      const cwd = mkdtempSync(join(scratch(), `${name}-default-`));
       const output = join(cwd, "out.jsonl");
       const result = await runCli(cliArgs("seed-principles", "gpt-4o-mini", `${server.url}/v1`, join(TRACES, `${name}.input.jsonl`), output, "default"), { cwd });
       assert.equal(result.code, 0, result.stderr);

@@ -18,13 +18,11 @@
  * must each get their own recorded rubric, which the judge's per-row sample indices guarantee.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import type { ChatMessage } from "../../src/models/language-model.ts";
-import { ReplayBook, type ReplayEntry, entriesFromReferenceRow, loadReplayFile, normalizePrompt, normalizeText } from "../../src/models/replay-model.ts";
-import { SHARED, SPRI_PUBLIC, assertBuilt, assertShared, countPromptFields, failureReport, firstDifference, readJsonl, runCli } from "../support/replay-compare.ts";
+import { type ReplayEntry, entriesFromReferenceRow, loadReplayFile, normalizePrompt, normalizeText } from "../../src/models/replay-model.ts";
+import { SHARED, SPRI_PUBLIC, booksByModel, logLineOf, useScratchDir, assertShared, countPromptFields, failureReport, firstDifference, readJsonl, runCli } from "../support/replay-compare.ts";
 import { startReplayServer } from "../support/replay-server.ts";
 
 const TRACES = join(SHARED, "spri-reference-traces", "task2-biggenbench");
@@ -98,15 +96,7 @@ function clip(text: string, n = 160): string {
   return text.length <= n ? text : `${text.slice(0, n)}…`;
 }
 
-let tmp: string;
-before(() => {
-  assertBuilt();
-  assertShared(TRACES, RUBRIC_PROMPTS, JUDGE_PROMPTS, INLINE_PROMPTS, SEED_PRINCIPLES, SEED_RUBRICS);
-  tmp = mkdtempSync(join(tmpdir(), "spri-replay-task2-"));
-});
-after(() => {
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
-});
+const scratch = useScratchDir("spri-replay-task2-", TRACES, RUBRIC_PROMPTS, JUDGE_PROMPTS, INLINE_PROMPTS, SEED_PRINCIPLES, SEED_RUBRICS);
 
 describe("replay of the Task 2 (BiGGen Bench) SPRI judge reference call logs", { concurrency: true }, () => {
   for (const config of CONFIGS) {
@@ -124,16 +114,15 @@ describe("replay of the Task 2 (BiGGen Bench) SPRI judge reference call logs", {
       // One book per model, so critic prompts can only be answered by critic recordings.
       const entries = labelCalls(loadReplayFile(callsFile), expected);
       assert.equal(entries.length, log.length, `${config.name}: every logged call is a recording`);
-      const lineOf = (entry: ReplayEntry | undefined) => Number(/:(\d+)\)?$/.exec(entry?.source ?? "")?.[1]);
-      const books = Object.fromEntries([...models].map((m) => [m, new ReplayBook(entries.filter((e) => String(log[lineOf(e) - 1]!.model) === m))]));
+      const books = booksByModel(entries, log);
       const server = await startReplayServer(books);
       try {
-        const output = join(tmp, `${config.name}.output.jsonl`);
+        const output = join(scratch(), `${config.name}.output.jsonl`);
         const args = ["judge", "--rubrics", "spri", "--compat", "reference"];
         args.push("--prompts", RUBRIC_PROMPTS, "--prompts", JUDGE_PROMPTS, "--prompts", INLINE_PROMPTS, ...config.seedArgs);
         args.push("--base-model", config.baseModel, "--critic-model", CRITIC, "--base-url", server.url, "--critic-url", server.url);
         args.push("--concurrency", "1", "--input", inputFile, "--output", output);
-        const result = await runCli(args, { cwd: tmp });
+        const result = await runCli(args, { cwd: scratch() });
 
         assert.equal(server.stats.unmatched, 0, `${config.name}: unmatched requests\n${failureReport(result, server.unmatched, entries, server.requests)}`);
         assert.equal(result.code, 0, `${config.name}: ${failureReport(result, server.unmatched, entries, server.requests)}`);
@@ -173,7 +162,7 @@ describe("replay of the Task 2 (BiGGen Bench) SPRI judge reference call logs", {
         // Byte level: requests rendered as the reference renders them, and every output field.
         const inexact: string[] = [];
         for (const request of server.requests) {
-          const line = lineOf(request.entry);
+          const line = logLineOf(request.entry);
           const logged = log[line - 1]?.request as { input?: string; messages?: unknown } | undefined;
           const sent = logged?.input !== undefined ? renderBam(request.model, request.messages) : JSON.stringify(request.messages);
           const want = logged?.input !== undefined ? logged.input : JSON.stringify(logged?.messages);

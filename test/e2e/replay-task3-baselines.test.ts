@@ -13,13 +13,12 @@
  * model's BAM template (spec §2) is byte-identical to the logged one, and so is every output text.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdtempSync } from "node:fs";
 import { join } from "node:path";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import type { ChatMessage } from "../../src/models/language-model.ts";
 import { ReplayBook, loadReplayFile, normalizePrompt, normalizeText } from "../../src/models/replay-model.ts";
-import { SHARED, SPRI_PUBLIC, assertBuilt, assertShared, failureReport, firstDifference, readJsonl, runCli } from "../support/replay-compare.ts";
+import { SHARED, SPRI_PUBLIC, logLineOf, useScratchDir, assertShared, failureReport, firstDifference, readJsonl, runCli } from "../support/replay-compare.ts";
 import { startReplayServer } from "../support/replay-server.ts";
 
 const TRACES = join(SHARED, "spri-reference-traces", "task3-sft");
@@ -61,15 +60,7 @@ function cliArgs(task: string, model: string, url: string, input: string, output
   ];
 }
 
-let tmp: string;
-before(() => {
-  assertBuilt();
-  assertShared(TRACES, INLINE_PROMPTS, SFT_DIR);
-  tmp = mkdtempSync(join(tmpdir(), "spri-replay-task3-baselines-"));
-});
-after(() => {
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
-});
+const scratch = useScratchDir("spri-replay-task3-baselines-", TRACES, INLINE_PROMPTS, SFT_DIR);
 
 describe("replay of the Task 3 baseline reference call logs", { concurrency: true }, () => {
   for (const config of CONFIGS) {
@@ -91,7 +82,7 @@ describe("replay of the Task 3 baseline reference call logs", { concurrency: tru
       const server = await startReplayServer({ [model]: new ReplayBook(entries) });
       try {
         // A working directory of its own: nothing (run store, call cache) is shared with other runs.
-        const cwd = mkdtempSync(join(tmp, `${config.name}-`));
+        const cwd = mkdtempSync(join(scratch(), `${config.name}-`));
         const output = join(cwd, `${config.name}.output.jsonl`);
         const result = await runCli(cliArgs(config.task, model, server.url, inputFile, output, "reference"), { cwd });
 
@@ -137,7 +128,7 @@ describe("replay of the Task 3 baseline reference call logs", { concurrency: tru
 
         // Byte level: each request, rendered as the reference renders it, equals the logged input.
         for (const request of server.requests) {
-          const line = Number(/:(\d+)\)?$/.exec(request.entry?.source ?? "")?.[1]);
+          const line = logLineOf(request.entry);
           const logged = (log[line - 1]?.request as { input?: string } | undefined)?.input;
           const sent = renderBam(request.model, request.messages);
           if (sent !== logged) inexact.push(`request #${request.index} (log line ${line}): ${firstDifference(sent, String(logged))}`);
@@ -157,7 +148,7 @@ describe("replay of the Task 3 baseline reference call logs", { concurrency: tru
     const model = String(log[0]!.model);
     const server = await startReplayServer({ [model]: new ReplayBook(loadReplayFile(callsFile)) });
     try {
-      const cwd = mkdtempSync(join(tmp, `${name}-default-`));
+      const cwd = mkdtempSync(join(scratch(), `${name}-default-`));
       const output = join(cwd, `${name}.default.output.jsonl`);
       const result = await runCli(cliArgs("baseline-self-refine", model, server.url, join(TRACES, `${name}.input.jsonl`), output, "default"), { cwd });
       assert.notEqual(result.code, 0, "the replay cannot answer the default run");

@@ -10,13 +10,10 @@
  * whitespace (`normalizeText`).
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import type { ChatMessage } from "../../src/models/language-model.ts";
 import {
-  ReplayBook,
   type ReplayEntry,
   entriesFromReferenceRow,
   loadReplayFile,
@@ -26,7 +23,9 @@ import {
 import {
   SHARED,
   SPRI_PUBLIC,
-  assertBuilt,
+  booksByModel,
+  logLineOf,
+  useScratchDir,
   assertShared,
   countPromptFields,
   failureReport,
@@ -106,15 +105,7 @@ function pyClean(text: string): string {
   return text.replace(/^[\n#]+|[\n#]+$/g, "").trim();
 }
 
-let tmp: string;
-before(() => {
-  assertBuilt();
-  assertShared(TRACES, SFT_PROMPTS, SEED_PRINCIPLES);
-  tmp = mkdtempSync(join(tmpdir(), "spri-replay-task3-"));
-});
-after(() => {
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
-});
+const scratch = useScratchDir("spri-replay-task3-", TRACES, SFT_PROMPTS, SEED_PRINCIPLES);
 
 describe("replay of the Task 3 SPRI reference call logs", { concurrency: true }, () => {
   for (const config of CONFIGS) {
@@ -132,16 +123,15 @@ describe("replay of the Task 3 SPRI reference call logs", { concurrency: true },
       // One book per model, so critic prompts can only be answered by critic recordings.
       const entries = labelCalls(loadReplayFile(callsFile), expected);
       assert.equal(entries.length, log.length, `${config.name}: every logged call is a recording`);
-      const modelOf = (entry: ReplayEntry) => String(log[Number(/:(\d+)\)?$/.exec(entry.source ?? "")![1]) - 1]!.model);
-      const books = Object.fromEntries([...models].map((m) => [m, new ReplayBook(entries.filter((e) => modelOf(e) === m))]));
+      const books = booksByModel(entries, log);
       const server = await startReplayServer(books);
       try {
-        const output = join(tmp, `${config.name}.output.jsonl`);
+        const output = join(scratch(), `${config.name}.output.jsonl`);
         const args = ["run", "--task", "sft", "--compat", "reference", "--prompts", SFT_PROMPTS];
         if (config.seeds) args.push("--seeds", config.seeds);
         args.push("--base-model", config.baseModel, "--critic-model", CRITIC, "--base-url", server.url, "--critic-url", server.url);
         args.push("--concurrency", "1", "--input", inputFile, "--output", output);
-        const result = await runCli(args, { cwd: tmp });
+        const result = await runCli(args, { cwd: scratch() });
 
         assert.equal(server.stats.unmatched, 0, `${config.name}: unmatched requests\n${failureReport(result, server.unmatched, entries, server.requests)}`);
         assert.equal(result.code, 0, `${config.name}: ${failureReport(result, server.unmatched, entries, server.requests)}`);
@@ -176,7 +166,7 @@ describe("replay of the Task 3 SPRI reference call logs", { concurrency: true },
         // output-strip switches, which normalization hides.
         const inexact: string[] = [];
         for (const request of server.requests) {
-          const line = Number(/:(\d+)\)?$/.exec(request.entry?.source ?? "")?.[1]);
+          const line = logLineOf(request.entry);
           const logged = log[line - 1]?.request as { input?: string; messages?: unknown } | undefined;
           const sent = logged?.input !== undefined ? renderBam(request.model, request.messages) : JSON.stringify(request.messages);
           const want = logged?.input !== undefined ? logged.input : JSON.stringify(logged?.messages);

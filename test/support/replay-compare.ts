@@ -3,10 +3,12 @@
  * CLI as a child process, counting recorded calls, and explaining an unmatched request by the nearest
  * recorded prompt.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { after, before } from "node:test";
 import { join } from "node:path";
 import type { ChatMessage } from "../../src/models/language-model.ts";
-import { normalizePrompt, normalizeText, type ReplayEntry } from "../../src/models/replay-model.ts";
+import { normalizePrompt, normalizeText, ReplayBook, type ReplayEntry } from "../../src/models/replay-model.ts";
 import type { ReceivedRequest } from "./replay-server.ts";
 
 import { REPO_ROOT, SHARED } from "./cli.ts";
@@ -149,4 +151,32 @@ export function firstDifference(actual: string, expected: string, width = 120): 
   const from = Math.max(0, at - 40);
   const show = (text: string) => `${from > 0 ? "…" : ""}${JSON.stringify(text.slice(from, at + width))}${at + width < text.length ? "…" : ""}`;
   return `differ at char ${at} (lengths ${actual.length} / ${expected.length}): got ${show(actual)}, want ${show(expected)}`;
+}
+
+/**
+ * Registers the hooks every replay file needs: the CLI is built, the reference material is there,
+ * and a scratch directory exists for the run (removed afterwards). Returns the directory's getter.
+ */
+export function useScratchDir(prefix: string, ...sharedPaths: string[]): () => string {
+  let dir = "";
+  before(() => {
+    assertBuilt();
+    assertShared(...sharedPaths);
+    dir = mkdtempSync(join(tmpdir(), prefix));
+  });
+  after(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+  return () => dir;
+}
+
+/** The line in its call log that a recording came from (`loadReplayFile` sources end in `:<line>`). */
+export function logLineOf(entry: ReplayEntry | undefined): number {
+  return Number(/:(\d+)\)?$/.exec(entry?.source ?? "")?.[1]);
+}
+
+/** One book per model of the log, so a model's prompts are answered only by its own recordings. */
+export function booksByModel(entries: readonly ReplayEntry[], log: readonly Record<string, unknown>[]): Record<string, ReplayBook> {
+  const models = new Set(log.map((line) => String(line.model)));
+  return Object.fromEntries([...models].map((m) => [m, new ReplayBook(entries.filter((e) => String(log[logLineOf(e) - 1]!.model) === m))]));
 }

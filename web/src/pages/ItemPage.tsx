@@ -37,16 +37,7 @@ export function ItemPage(props: { runId: string; itemId: string }) {
             {Object.keys(d.input).length === 0 ? (
               <p className="muted">No record stored for this item{d.status === "pending" ? " yet" : ""}.</p>
             ) : (
-              <dl className="fields">
-                {Object.entries(d.input).map(([name, value]) => (
-                  <div key={name}>
-                    <dt>{name}</dt>
-                    <dd>
-                      <TextBlock value={value} />
-                    </dd>
-                  </div>
-                ))}
-              </dl>
+              <FieldList fields={d.input} />
             )}
           </section>
           {d.stages.map((stage) => (
@@ -55,16 +46,7 @@ export function ItemPage(props: { runId: string; itemId: string }) {
           {Object.keys(d.other).length > 0 && (
             <section className="card">
               <h2>Other fields</h2>
-              <dl className="fields">
-                {Object.entries(d.other).map(([name, value]) => (
-                  <div key={name}>
-                    <dt>{name}</dt>
-                    <dd>
-                      <TextBlock value={value} />
-                    </dd>
-                  </div>
-                ))}
-              </dl>
+              <FieldList fields={d.other} />
             </section>
           )}
           <Calls runId={props.runId} itemId={props.itemId} />
@@ -214,5 +196,21 @@ function CallCard(props: { call: StoredCall; index: number }) {
         </p>
       </div>
     </details>
+  );
+}
+
+/** A record's fields as a definition list, every value shown as text. */
+function FieldList(props: { fields: Record<string, unknown> }) {
+  return (
+    <dl className="fields">
+      {Object.entries(props.fields).map(([name, value]) => (
+        <div key={name}>
+          <dt>{name}</dt>
+          <dd>
+            <TextBlock value={value} />
+          </dd>
+        </div>
+      ))}
+    </dl>
   );
 }
