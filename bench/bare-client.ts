@@ -1,10 +1,15 @@
 /**
- * The practical ceiling for (a): plain `fetch` with exactly `concurrency` requests always in flight
- * (each worker sends its next request as soon as its last answer is read), nothing else. Same
- * server, same HTTP stack as the SDK spri uses (Node's fetch), a body of the same shape and size.
+ * The practical ceiling for (a): a bare client with exactly `concurrency` requests always in
+ * flight (each worker sends its next request as soon as its last answer is read), nothing else;
+ * same server, a body of the same shape and size. Two stacks are measured and the faster counts:
+ * Node's `fetch`, and undici's `request` (the stack spri's default client uses, and the leaner one).
  */
+import { Agent, request } from "undici";
+
+export type BareStack = "fetch" | "undici";
 
 export interface BareResult {
+  stack: BareStack;
   requests: number;
   ok: number;
   refused: number;
@@ -32,18 +37,36 @@ export function chatBody(bytes: number): string {
   return JSON.stringify(base);
 }
 
-export async function bareClient(url: string, total: number, concurrency: number, body: string): Promise<BareResult> {
+const HEADERS = { "content-type": "application/json", authorization: "Bearer not-needed" };
+
+/** One POST on `stack`: the status, after parsing the answer as any real client (spri included) must. */
+function poster(stack: BareStack): (url: string, body: string) => Promise<number> {
+  if (stack === "fetch") {
+    return async (url, body) => {
+      const response = await fetch(url, { method: "POST", headers: HEADERS, body });
+      await response.json();
+      return response.status;
+    };
+  }
+  const dispatcher = new Agent({ keepAliveTimeout: 30_000 });
+  return async (url, body) => {
+    const response = await request(url, { method: "POST", headers: HEADERS, body, dispatcher });
+    JSON.parse(await response.body.text());
+    return response.statusCode;
+  };
+}
+
+export async function bareClient(stack: BareStack, url: string, total: number, concurrency: number, body: string): Promise<BareResult> {
+  const post = poster(stack);
   let sent = 0;
   let ok = 0;
   let refused = 0;
   const worker = async () => {
     while (sent < total) {
       sent++;
-      const response = await fetch(url, { method: "POST", headers: { "content-type": "application/json", authorization: "Bearer not-needed" }, body });
-      // Parse the answer, as any real client (spri included) must.
-      await response.json();
-      if (response.ok) ok++;
-      else if (response.status === 429) refused++;
+      const status = await post(url, body);
+      if (status >= 200 && status < 300) ok++;
+      else if (status === 429) refused++;
     }
   };
   const cpu = process.cpuUsage();
@@ -51,5 +74,5 @@ export async function bareClient(url: string, total: number, concurrency: number
   await Promise.all(Array.from({ length: concurrency }, worker));
   const seconds = (performance.now() - started) / 1000;
   const used = process.cpuUsage(cpu);
-  return { requests: sent, ok, refused, seconds, callsPerSecond: sent / seconds, cpuSeconds: (used.user + used.system) / 1e6 };
+  return { stack, requests: sent, ok, refused, seconds, callsPerSecond: sent / seconds, cpuSeconds: (used.user + used.system) / 1e6 };
 }

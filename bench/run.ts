@@ -6,6 +6,7 @@
  *
  *   npm run bench                        # builds dist/ first (tsc -p tsconfig.build.json)
  *   BENCH_SKIP_BUILD=1 npm run bench     # use dist/ as it is
+ *   BENCH_ONLY=a,c npm run bench         # only some benchmarks (a–e)
  */
 import { spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -41,8 +42,13 @@ function build(): void {
   assertBuilt();
 }
 
+/** The benchmarks BENCH_ONLY names (letters a–e, comma-separated); all when unset. */
+const only = process.env.BENCH_ONLY?.split(",").map((s) => s.trim().toLowerCase()).filter(Boolean);
+
 /** Runs one benchmark; a failure becomes a FAIL row, so the others still run and report. */
 async function attempt<T extends BenchResult>(name: string, fn: () => Promise<T>): Promise<T | BenchResult> {
+  const letter = /^\((\w)\)/.exec(name)?.[1];
+  if (only && letter && !only.includes(letter)) return { rows: [], notes: [], data: { skipped: "BENCH_ONLY" } };
   const busy = await waitForQuiet(BUSY_WARNING, QUIET_WAIT_MS);
   process.stderr.write(`bench: ${name} (machine ${busy === undefined ? "load unknown" : `${(100 * busy).toFixed(0)} % busy`} before it)...\n`);
   if (busy !== undefined && busy > BUSY_WARNING) busyBefore.push(`${name}: ${(100 * busy).toFixed(0)} %`);

@@ -18,7 +18,7 @@ export function alignCommand(program: Command): void {
   addSettingFlags(command, [
     "task", "baseModel", "baseUrl", "baseProvider", "criticModel", "criticUrl", "criticProvider",
     "threshold", "maxCritiques", "temperature", "topP", "topK", "maxNewTokens", "seed", "timeout",
-    "compat", "onUnscored", "unscoredRetries", "prompts", "seeds", "structuredOutput", "model",
+    "compat", "onUnscored", "unscoredRetries", "prompts", "seeds", "structuredOutput", "httpClient", "model",
   ]);
   command.addHelpText("after", ENVIRONMENT_HELP);
   command.action(async (question: string, options: Record<string, unknown>) => {

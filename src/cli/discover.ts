@@ -440,7 +440,7 @@ async function namingModel(options: Record<string, unknown>): Promise<LanguageMo
   for (const name of NAMING_SETTINGS) if (options[name] !== undefined) flags[name] = options[name];
   const resolved = resolveSettings({ flags, configFile: options.config as string | undefined });
   const { base } = modelSpecs(resolved);
-  return createModel(base, { timeoutMs: resolved.settings.timeout * 1000, structuredOutput: resolved.settings.structuredOutput, parallelism: 1 });
+  return createModel(base, { timeoutMs: resolved.settings.timeout * 1000, structuredOutput: resolved.settings.structuredOutput, httpClient: resolved.settings.httpClient, parallelism: 1 });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -491,6 +491,7 @@ const DISCOVERY_MODEL_SETTINGS: SettingName[] = [
   "retryDelay",
   "progressInterval",
   "structuredOutput",
+  "httpClient",
   "model",
 ];
 

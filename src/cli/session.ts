@@ -27,6 +27,7 @@ export async function openSession(
   const models = await createModels(specs, {
     timeoutMs: resolved.settings.timeout * 1000,
     structuredOutput: resolved.settings.structuredOutput,
+    httpClient: resolved.settings.httpClient,
     parallelism: resolved.settings.concurrency,
   });
   return {

@@ -26,7 +26,7 @@ export function viewCommand(program: Command): void {
   addSettingFlags(command, [
     "store", "task", "baseModel", "baseUrl", "baseProvider", "criticModel", "criticUrl", "criticProvider",
     "threshold", "maxCritiques", "temperature", "topP", "topK", "maxNewTokens", "seed", "timeout",
-    "compat", "onUnscored", "unscoredRetries", "prompts", "seeds", "structuredOutput", "model",
+    "compat", "onUnscored", "unscoredRetries", "prompts", "seeds", "structuredOutput", "httpClient", "model",
   ]);
   command.addHelpText("after", `
 The model settings are the playground's: the page picks the task, model ids, τ and n_max; endpoints

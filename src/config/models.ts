@@ -4,7 +4,7 @@
  */
 import { ConfigError } from "../errors/errors.ts";
 import type { LanguageModel } from "../models/language-model.ts";
-import { OpenAICompatibleModel } from "../models/openai-compatible.ts";
+import { HTTP_CLIENTS, type HttpClient, OpenAICompatibleModel } from "../models/openai-compatible.ts";
 import type { Resolved } from "./config.ts";
 
 export type Provider = "openai-compatible" | "anthropic" | "llama-cpp";
@@ -88,6 +88,8 @@ function providerKey(provider: Provider, env: NodeJS.ProcessEnv): string | undef
 export interface ModelFactoryOptions {
   timeoutMs: number;
   structuredOutput?: boolean;
+  /** "undici" or "openai-sdk" (checked here); default undici. */
+  httpClient?: string;
   /** Parallel sequences a local model should offer (the run's concurrency). */
   parallelism: number;
 }
@@ -114,6 +116,7 @@ export async function createModel(spec: ModelSpec, options: ModelFactoryOptions)
         apiKey: spec.apiKey,
         timeoutMs: options.timeoutMs,
         structuredOutput: options.structuredOutput,
+        httpClient: httpClientOf(options.httpClient),
       });
     case "anthropic": {
       if (spec.apiKey === undefined) {
@@ -127,4 +130,12 @@ export async function createModel(spec: ModelSpec, options: ModelFactoryOptions)
       return LlamaCppModel.load({ model: spec.model, parallelism: options.parallelism });
     }
   }
+}
+
+function httpClientOf(value: string | undefined): HttpClient | undefined {
+  if (value === undefined || (HTTP_CLIENTS as readonly string[]).includes(value)) return value as HttpClient | undefined;
+  throw new ConfigError(`--http-client must be one of ${HTTP_CLIENTS.join(", ")}, got ${JSON.stringify(value)}`, {
+    field: "httpClient",
+    hint: "use undici (the default) unless the official SDK's behaviour is needed",
+  });
 }

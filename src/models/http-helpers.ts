@@ -7,7 +7,11 @@ export function wholeMs(ms: number): number {
 
 /** Seconds the server asked to wait (`Retry-After` as seconds or an HTTP date), when it said. */
 export function retryAfterSeconds(headers: Headers | undefined): number | undefined {
-  const value = headers?.get?.("retry-after");
+  return parseRetryAfter(headers?.get?.("retry-after"));
+}
+
+/** A `Retry-After` value (seconds or an HTTP date) in seconds; undefined when absent or unreadable. */
+export function parseRetryAfter(value: string | null | undefined): number | undefined {
   if (!value) return undefined;
   const seconds = Number(value);
   if (Number.isFinite(seconds)) return seconds;

@@ -7,12 +7,13 @@ import {
   json,
   openaiError,
   openaiText,
+  raw,
   resetConnection,
   startFakeLlmServer,
   type FakeLlmServer,
 } from "../../test/support/fake-llm-server.ts";
 import type { GenerateRequest } from "./language-model.ts";
-import { OpenAICompatibleModel, type OpenAICompatibleOptions } from "./openai-compatible.ts";
+import { HTTP_CLIENTS, type HttpClient, OpenAICompatibleModel, type OpenAICompatibleOptions } from "./openai-compatible.ts";
 
 const KEY = "sk-test-SECRET123456789";
 const HELLO: GenerateRequest = { messages: [{ role: "user", content: "hello" }] };
@@ -30,8 +31,11 @@ beforeEach(() => {
   server.setHandler(() => openaiText("ok"));
 });
 
+/** Which client the suite below runs over; both must behave the same. */
+let httpClient: HttpClient = "undici";
+
 function model(options: Partial<OpenAICompatibleOptions> = {}): OpenAICompatibleModel {
-  return new OpenAICompatibleModel({ model: "test-model", baseURL: `${server.url}/v1`, apiKey: KEY, ...options });
+  return new OpenAICompatibleModel({ model: "test-model", baseURL: `${server.url}/v1`, apiKey: KEY, httpClient, ...options });
 }
 
 /** Runs `fn`, asserts it rejects with a ModelError of `kind`, and returns the error. */
@@ -56,235 +60,285 @@ function assertNoSecret(error: ModelError, secret: string): void {
   assert.ok(!String(error.stack).includes(secret), "stack leaks the key");
 }
 
-describe("OpenAICompatibleModel request mapping", () => {
-  test("sends model, messages and every sampling field to a self-hosted server", async () => {
-    const m = model();
-    await m.generate({
-      messages: [
-        { role: "system", content: "be brief" },
-        { role: "user", content: "hello" },
-      ],
-      sampling: { temperature: 0.3, topP: 0.9, topK: 40, maxTokens: 128, seed: 7, stop: ["\n\n", "END"] },
+for (const client of HTTP_CLIENTS) {
+  describe(`over ${client}`, () => {
+    before(() => {
+      httpClient = client;
     });
-    assert.equal(server.requests.length, 1);
-    const [request] = server.requests;
-    assert.equal(request?.method, "POST");
-    assert.equal(request?.path, "/v1/chat/completions");
-    assert.equal(request?.headers.authorization, `Bearer ${KEY}`);
-    assert.deepEqual(request?.body, {
-      model: "test-model",
-      messages: [
-        { role: "system", content: "be brief" },
-        { role: "user", content: "hello" },
-      ],
-      temperature: 0.3,
-      top_p: 0.9,
-      top_k: 40,
-      max_tokens: 128,
-      seed: 7,
-      stop: ["\n\n", "END"],
+
+    describe("OpenAICompatibleModel request mapping", () => {
+      test("sends model, messages and every sampling field to a self-hosted server", async () => {
+        const m = model();
+        await m.generate({
+          messages: [
+            { role: "system", content: "be brief" },
+            { role: "user", content: "hello" },
+          ],
+          sampling: { temperature: 0.3, topP: 0.9, topK: 40, maxTokens: 128, seed: 7, stop: ["\n\n", "END"] },
+        });
+        assert.equal(server.requests.length, 1);
+        const [request] = server.requests;
+        assert.equal(request?.method, "POST");
+        assert.equal(request?.path, "/v1/chat/completions");
+        assert.equal(request?.headers.authorization, `Bearer ${KEY}`);
+        assert.deepEqual(request?.body, {
+          model: "test-model",
+          messages: [
+            { role: "system", content: "be brief" },
+            { role: "user", content: "hello" },
+          ],
+          temperature: 0.3,
+          top_p: 0.9,
+          top_k: 40,
+          max_tokens: 128,
+          seed: 7,
+          stop: ["\n\n", "END"],
+        });
+      });
+
+      test("omits unset sampling fields, an empty stop list and top_k when sendTopK is false", async () => {
+        await model({ sendTopK: false }).generate({ ...HELLO, sampling: { topK: 5, stop: [] } });
+        assert.deepEqual(server.requests[0]?.body, { model: "test-model", messages: HELLO.messages });
+      });
+
+      test("sends response_format json_schema only when structuredOutput is on and a schema is requested", async () => {
+        const schema = { name: "verdict", schema: { type: "object", properties: { ok: { type: "boolean" } } } };
+
+        await model().generate({ ...HELLO, schema });
+        const plain = server.requests[0]?.body as Record<string, unknown>;
+        assert.equal("response_format" in plain, false, "self-hosted default must not send response_format");
+
+        const structured = model({ structuredOutput: true });
+        assert.equal(structured.capabilities.constrainedOutput, true);
+        await structured.generate(HELLO);
+        assert.equal("response_format" in (server.requests[1]?.body as Record<string, unknown>), false);
+
+        await structured.generate({ ...HELLO, schema });
+        assert.deepEqual((server.requests[2]?.body as Record<string, unknown>).response_format, {
+          type: "json_schema",
+          json_schema: { name: "verdict", schema: schema.schema, strict: true },
+        });
+      });
+
+      test("merges extraBody into every request", async () => {
+        await model({ extraBody: { repetition_penalty: 1.1 } }).generate(HELLO);
+        assert.equal((server.requests[0]?.body as Record<string, unknown>).repetition_penalty, 1.1);
+      });
+
+      test("id names endpoint and model, never the key", () => {
+        const m = model();
+        assert.equal(m.id, `openai-compatible:${server.url}/v1#test-model`);
+        assert.equal(m.modelId, "test-model");
+        assert.equal(m.capabilities.constrainedOutput, false);
+        assert.ok(!m.id.includes(KEY));
+      });
+    });
+
+    describe("OpenAICompatibleModel response mapping", () => {
+      test("maps text, usage, finish reason and reported model", async () => {
+        server.setHandler(() =>
+          openaiText("the answer", { model: "served-model", finishReason: "length", promptTokens: 12, completionTokens: 34 }),
+        );
+        const result = await model().generate(HELLO);
+        assert.equal(result.text, "the answer");
+        assert.equal(result.finishReason, "length");
+        assert.deepEqual(result.usage, { inputTokens: 12, outputTokens: 34 });
+        assert.equal(result.model, "served-model");
+        assert.ok(result.latencyMs >= 0);
+      });
+
+      test("maps the other finish reasons", async () => {
+        const cases: Array<[string, string]> = [
+          ["stop", "stop"],
+          ["content_filter", "content-filter"],
+          ["tool_calls", "tool-calls"],
+          ["something_new", "unknown"],
+        ];
+        const m = model();
+        for (const [wire, mapped] of cases) {
+          server.setHandler(() => openaiText("x", { finishReason: wire }));
+          assert.equal((await m.generate(HELLO)).finishReason, mapped, wire);
+        }
+      });
+
+      test("missing usage counts as zero", async () => {
+        server.setHandler(() =>
+          json(200, { id: "x", object: "chat.completion", model: "m", choices: [{ index: 0, message: { role: "assistant", content: "hi" }, finish_reason: "stop" }] }),
+        );
+        assert.deepEqual((await model().generate(HELLO)).usage, { inputTokens: 0, outputTokens: 0 });
+      });
+
+      test("a body without choices is a bad-response", async () => {
+        server.setHandler(() => json(200, { id: "x", object: "chat.completion", model: "m" }));
+        const error = await expectModelError(() => model().generate(HELLO), "bad-response");
+        assert.equal(error.retryable, false);
+      });
+
+      test("a choice without string content is a bad-response", async () => {
+        server.setHandler(() =>
+          json(200, { id: "x", model: "m", choices: [{ index: 0, message: { role: "assistant", content: null }, finish_reason: "stop" }] }),
+        );
+        await expectModelError(() => model().generate(HELLO), "bad-response");
+      });
+    });
+
+    describe("OpenAICompatibleModel error mapping", () => {
+      test("401 is auth, and the key the server echoes is scrubbed", async () => {
+        server.setHandler((request) =>
+          openaiError(401, `Incorrect API key provided: ${String(request.headers.authorization).replace("Bearer ", "")}`, {
+            code: "invalid_api_key",
+          }),
+        );
+        const error = await expectModelError(() => model().generate(HELLO), "auth");
+        assert.equal(error.status, 401);
+        assert.equal(error.retryable, false);
+        assert.match(error.hint ?? "", /API key/);
+        assertNoSecret(error, KEY);
+      });
+
+      test("a key of any shape is scrubbed, not only sk-… keys", async () => {
+        const key = "localtoken_Zq81xPq0w";
+        server.setHandler((request) => openaiError(401, `bad token ${String(request.headers.authorization)} / ${key}`));
+        const error = await expectModelError(() => model({ apiKey: key }).generate(HELLO), "auth");
+        assertNoSecret(error, key);
+      });
+
+      test("403 is auth", async () => {
+        server.setHandler(() => openaiError(403, "you may not use this model", { type: "permission_error" }));
+        const error = await expectModelError(() => model().generate(HELLO), "auth");
+        assert.equal(error.status, 403);
+      });
+
+      test("404 is not-found with a hint naming the model id", async () => {
+        server.setHandler(() => openaiError(404, "The model `test-model` does not exist", { code: "model_not_found" }));
+        const error = await expectModelError(() => model().generate(HELLO), "not-found");
+        assert.match(error.hint ?? "", /test-model/);
+        assert.equal(error.retryable, false);
+      });
+
+      test("429 with Retry-After is a retryable rate-limit carrying the delay", async () => {
+        server.setHandler(() =>
+          openaiError(429, "Rate limit reached", { type: "requests", code: "rate_limit_exceeded", headers: { "retry-after": "2" } }),
+        );
+        const error = await expectModelError(() => model().generate(HELLO), "rate-limit");
+        assert.equal(error.retryAfterSeconds, 2);
+        assert.equal(error.retryable, true);
+        assert.equal(server.requests.length, 1, "the adapter must not retry on its own");
+      });
+
+      test("429 insufficient_quota is a non-retryable quota error", async () => {
+        server.setHandler(() =>
+          openaiError(429, "You exceeded your current quota, please check your plan and billing details.", {
+            type: "insufficient_quota",
+            code: "insufficient_quota",
+          }),
+        );
+        const error = await expectModelError(() => model().generate(HELLO), "quota");
+        assert.equal(error.retryable, false);
+      });
+
+      test("400 is bad-request", async () => {
+        server.setHandler(() => openaiError(400, "top_k is not supported"));
+        await expectModelError(() => model().generate(HELLO), "bad-request");
+      });
+
+      test("500 is a retryable server error", async () => {
+        server.setHandler(() => openaiError(500, "internal error", { type: "server_error" }));
+        const error = await expectModelError(() => model().generate(HELLO), "server");
+        assert.equal(error.status, 500);
+        assert.equal(error.retryable, true);
+        assert.equal(server.requests.length, 1);
+      });
+
+      test("a reset connection is a retryable network error", async () => {
+        server.setHandler(() => resetConnection());
+        const error = await expectModelError(() => model().generate(HELLO), "network");
+        assert.equal(error.retryable, true);
+      });
+
+      test("a hanging server times out after the constructor's timeoutMs", async () => {
+        server.setHandler(() => hang());
+        const start = performance.now();
+        const error = await expectModelError(() => model({ timeoutMs: 200 }).generate(HELLO), "timeout");
+        assert.ok(performance.now() - start < 5_000);
+        assert.equal(error.retryable, true);
+      });
+
+      test("a request's own timeoutMs wins over the constructor's", async () => {
+        server.setHandler(() => hang());
+        const start = performance.now();
+        await expectModelError(() => model({ timeoutMs: 60_000 }).generate({ ...HELLO, timeoutMs: 200 }), "timeout");
+        assert.ok(performance.now() - start < 5_000);
+      });
+
+      test("an already aborted signal is aborted, without a request", async () => {
+        const error = await expectModelError(() => model().generate({ ...HELLO, signal: AbortSignal.abort() }), "aborted");
+        assert.equal(error.retryable, false);
+        assert.equal(server.requests.length, 0);
+      });
+
+      test("aborting a call in flight is aborted", async () => {
+        server.setHandler(() => hang());
+        const controller = new AbortController();
+        const pending = model().generate({ ...HELLO, signal: controller.signal });
+        setTimeout(() => controller.abort(), 100);
+        await expectModelError(() => pending, "aborted");
+      });
+
+      test("a refused connection is a network error with a hint", async () => {
+        const dead = await startFakeLlmServer();
+        const url = `${dead.url}/v1`;
+        await dead.close();
+        const error = await expectModelError(
+          () => new OpenAICompatibleModel({ model: "test-model", baseURL: url, apiKey: KEY, httpClient }).generate(HELLO),
+          "network",
+        );
+        assert.ok(error.hint, "a refused connection needs a hint");
+        assert.equal(error.endpoint, url);
+        assertNoSecret(error, KEY);
+      });
     });
   });
+}
 
-  test("omits unset sampling fields, an empty stop list and top_k when sendTopK is false", async () => {
-    await model({ sendTopK: false }).generate({ ...HELLO, sampling: { topK: 5, stop: [] } });
-    assert.deepEqual(server.requests[0]?.body, { model: "test-model", messages: HELLO.messages });
+describe("OpenAICompatibleModel over undici: what servers other than OpenAI send", () => {
+  before(() => {
+    httpClient = "undici";
   });
 
-  test("sends response_format json_schema only when structuredOutput is on and a schema is requested", async () => {
-    const schema = { name: "verdict", schema: { type: "object", properties: { ok: { type: "boolean" } } } };
-
-    await model().generate({ ...HELLO, schema });
-    const plain = server.requests[0]?.body as Record<string, unknown>;
-    assert.equal("response_format" in plain, false, "self-hosted default must not send response_format");
-
-    const structured = model({ structuredOutput: true });
-    assert.equal(structured.capabilities.constrainedOutput, true);
-    await structured.generate(HELLO);
-    assert.equal("response_format" in (server.requests[1]?.body as Record<string, unknown>), false);
-
-    await structured.generate({ ...HELLO, schema });
-    assert.deepEqual((server.requests[2]?.body as Record<string, unknown>).response_format, {
-      type: "json_schema",
-      json_schema: { name: "verdict", schema: schema.schema, strict: true },
-    });
+  test("no API key: no authorization header at all", async () => {
+    await model({ apiKey: undefined }).generate(HELLO);
+    assert.equal(server.requests[0]?.headers.authorization, undefined);
   });
 
-  test("merges extraBody into every request", async () => {
-    await model({ extraBody: { repetition_penalty: 1.1 } }).generate(HELLO);
-    assert.equal((server.requests[0]?.body as Record<string, unknown>).repetition_penalty, 1.1);
-  });
-
-  test("id names endpoint and model, never the key", () => {
-    const m = model();
-    assert.equal(m.id, `openai-compatible:${server.url}/v1#test-model`);
-    assert.equal(m.modelId, "test-model");
-    assert.equal(m.capabilities.constrainedOutput, false);
-    assert.ok(!m.id.includes(KEY));
-  });
-});
-
-describe("OpenAICompatibleModel response mapping", () => {
-  test("maps text, usage, finish reason and reported model", async () => {
-    server.setHandler(() =>
-      openaiText("the answer", { model: "served-model", finishReason: "length", promptTokens: 12, completionTokens: 34 }),
-    );
-    const result = await model().generate(HELLO);
-    assert.equal(result.text, "the answer");
-    assert.equal(result.finishReason, "length");
-    assert.deepEqual(result.usage, { inputTokens: 12, outputTokens: 34 });
-    assert.equal(result.model, "served-model");
-    assert.ok(result.latencyMs >= 0);
-  });
-
-  test("maps the other finish reasons", async () => {
-    const cases: Array<[string, string]> = [
-      ["stop", "stop"],
-      ["content_filter", "content-filter"],
-      ["tool_calls", "tool-calls"],
-      ["something_new", "unknown"],
-    ];
-    const m = model();
-    for (const [wire, mapped] of cases) {
-      server.setHandler(() => openaiText("x", { finishReason: wire }));
-      assert.equal((await m.generate(HELLO)).finishReason, mapped, wire);
-    }
-  });
-
-  test("missing usage counts as zero", async () => {
-    server.setHandler(() =>
-      json(200, { id: "x", object: "chat.completion", model: "m", choices: [{ index: 0, message: { role: "assistant", content: "hi" }, finish_reason: "stop" }] }),
-    );
-    assert.deepEqual((await model().generate(HELLO)).usage, { inputTokens: 0, outputTokens: 0 });
-  });
-
-  test("a body without choices is a bad-response", async () => {
-    server.setHandler(() => json(200, { id: "x", object: "chat.completion", model: "m" }));
-    const error = await expectModelError(() => model().generate(HELLO), "bad-response");
-    assert.equal(error.retryable, false);
-  });
-
-  test("a choice without string content is a bad-response", async () => {
-    server.setHandler(() =>
-      json(200, { id: "x", model: "m", choices: [{ index: 0, message: { role: "assistant", content: null }, finish_reason: "stop" }] }),
-    );
-    await expectModelError(() => model().generate(HELLO), "bad-response");
-  });
-});
-
-describe("OpenAICompatibleModel error mapping", () => {
-  test("401 is auth, and the key the server echoes is scrubbed", async () => {
-    server.setHandler((request) =>
-      openaiError(401, `Incorrect API key provided: ${String(request.headers.authorization).replace("Bearer ", "")}`, {
-        code: "invalid_api_key",
-      }),
-    );
-    const error = await expectModelError(() => model().generate(HELLO), "auth");
-    assert.equal(error.status, 401);
-    assert.equal(error.retryable, false);
-    assert.match(error.hint ?? "", /API key/);
-    assertNoSecret(error, KEY);
-  });
-
-  test("a key of any shape is scrubbed, not only sk-… keys", async () => {
-    const key = "localtoken_Zq81xPq0w";
-    server.setHandler((request) => openaiError(401, `bad token ${String(request.headers.authorization)} / ${key}`));
-    const error = await expectModelError(() => model({ apiKey: key }).generate(HELLO), "auth");
-    assertNoSecret(error, key);
-  });
-
-  test("403 is auth", async () => {
-    server.setHandler(() => openaiError(403, "you may not use this model", { type: "permission_error" }));
-    const error = await expectModelError(() => model().generate(HELLO), "auth");
-    assert.equal(error.status, 403);
-  });
-
-  test("404 is not-found with a hint naming the model id", async () => {
-    server.setHandler(() => openaiError(404, "The model `test-model` does not exist", { code: "model_not_found" }));
+  test("an Ollama-style error body ({error: string}) gives its text", async () => {
+    server.setHandler(() => json(404, { error: "model 'test-model' not found, try pulling it first" }));
     const error = await expectModelError(() => model().generate(HELLO), "not-found");
-    assert.match(error.hint ?? "", /test-model/);
-    assert.equal(error.retryable, false);
+    assert.match(error.message, /try pulling it first/);
   });
 
-  test("429 with Retry-After is a retryable rate-limit carrying the delay", async () => {
-    server.setHandler(() =>
-      openaiError(429, "Rate limit reached", { type: "requests", code: "rate_limit_exceeded", headers: { "retry-after": "2" } }),
-    );
-    const error = await expectModelError(() => model().generate(HELLO), "rate-limit");
-    assert.equal(error.retryAfterSeconds, 2);
-    assert.equal(error.retryable, true);
-    assert.equal(server.requests.length, 1, "the adapter must not retry on its own");
+  test("a vLLM-style error body ({message}) gives its text", async () => {
+    server.setHandler(() => json(400, { object: "error", message: "max_tokens is too large", type: "BadRequestError", code: 400 }));
+    const error = await expectModelError(() => model().generate(HELLO), "bad-request");
+    assert.match(error.message, /max_tokens is too large/);
   });
 
-  test("429 insufficient_quota is a non-retryable quota error", async () => {
-    server.setHandler(() =>
-      openaiError(429, "You exceeded your current quota, please check your plan and billing details.", {
-        type: "insufficient_quota",
-        code: "insufficient_quota",
-      }),
-    );
-    const error = await expectModelError(() => model().generate(HELLO), "quota");
-    assert.equal(error.retryable, false);
-  });
-
-  test("400 is bad-request", async () => {
-    server.setHandler(() => openaiError(400, "top_k is not supported"));
-    await expectModelError(() => model().generate(HELLO), "bad-request");
-  });
-
-  test("500 is a retryable server error", async () => {
-    server.setHandler(() => openaiError(500, "internal error", { type: "server_error" }));
+  test("a proxy's plain-text 502 is a retryable server error quoting the text", async () => {
+    server.setHandler(() => raw(502, "Bad Gateway: upstream closed"));
     const error = await expectModelError(() => model().generate(HELLO), "server");
-    assert.equal(error.status, 500);
-    assert.equal(error.retryable, true);
-    assert.equal(server.requests.length, 1);
+    assert.equal(error.status, 502);
+    assert.match(error.message, /upstream closed/);
   });
 
-  test("a reset connection is a retryable network error", async () => {
-    server.setHandler(() => resetConnection());
-    const error = await expectModelError(() => model().generate(HELLO), "network");
-    assert.equal(error.retryable, true);
+  test("a 200 whose body is not JSON is a bad-response naming the base URL", async () => {
+    server.setHandler(() => raw(200, "<html>login page</html>", "text/html"));
+    const error = await expectModelError(() => model().generate(HELLO), "bad-response");
+    assert.match(error.hint ?? "", /base URL/);
   });
 
-  test("a hanging server times out after the constructor's timeoutMs", async () => {
-    server.setHandler(() => hang());
-    const start = performance.now();
-    const error = await expectModelError(() => model({ timeoutMs: 200 }).generate(HELLO), "timeout");
-    assert.ok(performance.now() - start < 5_000);
-    assert.equal(error.retryable, true);
-  });
-
-  test("a request's own timeoutMs wins over the constructor's", async () => {
-    server.setHandler(() => hang());
-    const start = performance.now();
-    await expectModelError(() => model({ timeoutMs: 60_000 }).generate({ ...HELLO, timeoutMs: 200 }), "timeout");
-    assert.ok(performance.now() - start < 5_000);
-  });
-
-  test("an already aborted signal is aborted, without a request", async () => {
-    const error = await expectModelError(() => model().generate({ ...HELLO, signal: AbortSignal.abort() }), "aborted");
-    assert.equal(error.retryable, false);
-    assert.equal(server.requests.length, 0);
-  });
-
-  test("aborting a call in flight is aborted", async () => {
-    server.setHandler(() => hang());
-    const controller = new AbortController();
-    const pending = model().generate({ ...HELLO, signal: controller.signal });
-    setTimeout(() => controller.abort(), 100);
-    await expectModelError(() => pending, "aborted");
-  });
-
-  test("a refused connection is a network error with a hint", async () => {
-    const dead = await startFakeLlmServer();
-    const url = `${dead.url}/v1`;
-    await dead.close();
-    const error = await expectModelError(
-      () => new OpenAICompatibleModel({ model: "test-model", baseURL: url, apiKey: KEY }).generate(HELLO),
-      "network",
-    );
-    assert.ok(error.hint, "a refused connection needs a hint");
-    assert.equal(error.endpoint, url);
+  test("a key the server echoes in a plain-text error is scrubbed", async () => {
+    server.setHandler((request) => raw(401, `denied for ${String(request.headers.authorization)}`));
+    const error = await expectModelError(() => model().generate(HELLO), "auth");
     assertNoSecret(error, KEY);
   });
 });

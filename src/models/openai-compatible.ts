@@ -1,12 +1,19 @@
 /**
- * OpenAI-compatible chat completions (OpenAI, vLLM, SGLang, Ollama, llama.cpp server, LM Studio)
- * through the official `openai` SDK. Retries are off here: scheduling and backoff belong to the
- * runner, which sees every failure as a typed ModelError.
+ * OpenAI-compatible chat completions (OpenAI, vLLM, SGLang, Ollama, llama.cpp server, LM Studio).
+ * Chat calls go over undici by default (see http-post.ts for the measured reason) or through the
+ * official `openai` SDK (`httpClient: "openai-sdk"`); both send the same body and map answers and
+ * failures to the same results and typed ModelErrors. Embeddings always use the SDK. Retries are
+ * off here: scheduling and backoff belong to the runner.
  */
 import OpenAI from "openai";
 import { ModelError, type ModelErrorKind } from "../errors/errors.ts";
 import type { EmbedOptions, EmbedResult, FinishReason, GenerateRequest, GenerateResult, LanguageModel } from "./language-model.ts";
-import { retryAfterSeconds, scrub, wholeMs } from "./http-helpers.ts";
+import { parseRetryAfter, retryAfterSeconds, scrub, wholeMs } from "./http-helpers.ts";
+import { headerOf, postJson, TransportError } from "./http-post.ts";
+
+/** How chat completions travel: undici (lean, the default) or the official SDK over fetch. */
+export type HttpClient = "undici" | "openai-sdk";
+export const HTTP_CLIENTS: readonly HttpClient[] = ["undici", "openai-sdk"];
 
 export interface OpenAICompatibleOptions {
   model: string;
@@ -24,6 +31,23 @@ export interface OpenAICompatibleOptions {
   extraBody?: Record<string, unknown>;
   /** Model id `embed` sends to /embeddings. Default: `model`. */
   embeddingModel?: string;
+  /** Default "undici". */
+  httpClient?: HttpClient;
+}
+
+/** The subset of a chat completion this adapter reads; anything else in the body is ignored. */
+interface Completion {
+  model?: string;
+  choices?: { message?: { content?: unknown }; finish_reason?: string | null }[];
+  usage?: { prompt_tokens?: number; completion_tokens?: number };
+}
+
+/** What an error answer says, whichever client read it. */
+interface ErrorAnswer {
+  status: number | undefined;
+  detail: string;
+  code: string | undefined;
+  retryAfterSeconds: number | undefined;
 }
 
 const OPENAI_URL = "https://api.openai.com/v1";
@@ -32,8 +56,10 @@ export class OpenAICompatibleModel implements LanguageModel {
   readonly id: string;
   readonly modelId: string;
   readonly capabilities;
-  private readonly client: OpenAI;
+  private sdk: OpenAI | undefined;
   private readonly baseURL: string;
+  private readonly timeoutMs: number;
+  private readonly headers: Record<string, string>;
   private readonly sendTopK: boolean;
   private readonly official: boolean;
 
@@ -47,13 +73,20 @@ export class OpenAICompatibleModel implements LanguageModel {
     this.id = `openai-compatible:${this.baseURL}#${options.model}`;
     this.sendTopK = options.sendTopK ?? !this.official;
     this.capabilities = { constrainedOutput: options.structuredOutput ?? this.official };
-    this.client = new OpenAI({
+    this.timeoutMs = options.timeoutMs === undefined ? 600_000 : wholeMs(options.timeoutMs);
+    this.headers = { "content-type": "application/json", accept: "application/json", "user-agent": "spri" };
+    if (options.apiKey !== undefined) this.headers.authorization = `Bearer ${options.apiKey}`;
+  }
+
+  private get client(): OpenAI {
+    this.sdk ??= new OpenAI({
       baseURL: this.baseURL,
       // Local servers accept any key; the SDK insists on one.
-      apiKey: options.apiKey ?? "not-needed",
-      timeout: options.timeoutMs === undefined ? 600_000 : wholeMs(options.timeoutMs),
-      maxRetries: options.maxRetries ?? 0,
+      apiKey: this.options.apiKey ?? "not-needed",
+      timeout: this.timeoutMs,
+      maxRetries: this.options.maxRetries ?? 0,
     });
+    return this.sdk;
   }
 
   /**
@@ -85,22 +118,10 @@ export class OpenAICompatibleModel implements LanguageModel {
 
   async generate(request: GenerateRequest): Promise<GenerateResult> {
     const body = this.requestBody(request);
-
     const start = performance.now();
-    let completion: OpenAI.Chat.Completions.ChatCompletion;
-    try {
-      completion = (await this.client.chat.completions.create(
-        body as unknown as OpenAI.Chat.Completions.ChatCompletionCreateParamsNonStreaming,
-        // The SDK rejects an explicit `timeout: undefined` or a fractional one ("must be an integer").
-        request.timeoutMs === undefined
-          ? { signal: request.signal }
-          : { signal: request.signal, timeout: wholeMs(request.timeoutMs) },
-      )) as OpenAI.Chat.Completions.ChatCompletion;
-    } catch (error) {
-      throw this.toModelError(error);
-    }
+    const completion = this.options.httpClient === "openai-sdk" ? await this.viaSdk(body, request) : await this.viaUndici(body, request);
     const latencyMs = performance.now() - start;
-    const choice = completion.choices?.[0];
+    const choice = completion?.choices?.[0];
     if (!choice || typeof choice.message?.content !== "string") {
       throw new ModelError(`${this.describe()} answered without message content`, {
         kind: "bad-response",
@@ -118,6 +139,50 @@ export class OpenAICompatibleModel implements LanguageModel {
       latencyMs,
       model: completion.model ?? this.modelId,
     };
+  }
+
+  private async viaUndici(body: Record<string, unknown>, request: GenerateRequest): Promise<Completion> {
+    let answer;
+    try {
+      answer = await postJson(`${this.baseURL}/chat/completions`, JSON.stringify(body), {
+        headers: this.headers,
+        timeoutMs: request.timeoutMs === undefined ? this.timeoutMs : wholeMs(request.timeoutMs),
+        signal: request.signal,
+      });
+    } catch (error) {
+      if (!(error instanceof TransportError)) throw error;
+      throw this.transportError(error.failure, error.message, error.cause);
+    }
+    const parsed = parseJson(answer.text);
+    if (answer.status < 200 || answer.status >= 300) {
+      throw this.answerError({
+        status: answer.status,
+        ...errorBodyOf(parsed, answer.text),
+        retryAfterSeconds: parseRetryAfter(headerOf(answer.headers, "retry-after")),
+      });
+    }
+    if (parsed === undefined || typeof parsed !== "object" || parsed === null) {
+      throw new ModelError(`${this.describe()} answered ${answer.status} with a body that is not a JSON object`, {
+        kind: "bad-response",
+        endpoint: this.baseURL,
+        hint: "check that the base URL points at an OpenAI-compatible API (it usually ends in /v1)",
+      });
+    }
+    return parsed as Completion;
+  }
+
+  private async viaSdk(body: Record<string, unknown>, request: GenerateRequest): Promise<Completion> {
+    try {
+      return (await this.client.chat.completions.create(
+        body as unknown as OpenAI.Chat.Completions.ChatCompletionCreateParamsNonStreaming,
+        // The SDK rejects an explicit `timeout: undefined` or a fractional one ("must be an integer").
+        request.timeoutMs === undefined
+          ? { signal: request.signal }
+          : { signal: request.signal, timeout: wholeMs(request.timeoutMs) },
+      )) as Completion;
+    } catch (error) {
+      throw this.toModelError(error);
+    }
   }
 
   /**
@@ -164,67 +229,97 @@ export class OpenAICompatibleModel implements LanguageModel {
     return `model "${model}" at ${this.baseURL}`;
   }
 
+  /** An SDK failure as a ModelError, classified as `viaUndici` classifies the same failure. */
   private toModelError(error: unknown, model: string = this.modelId): ModelError {
-    const endpoint = this.baseURL;
-    if (error instanceof OpenAI.APIUserAbortError) {
-      return new ModelError(`call to ${this.describe(model)} was aborted`, { kind: "aborted", endpoint, cause: error });
-    }
-    if (error instanceof OpenAI.APIConnectionTimeoutError) {
-      return new ModelError(`${this.describe(model)} did not answer in time`, {
-        kind: "timeout",
-        endpoint,
-        cause: error,
-        hint: "raise --timeout or check the server's load",
-      });
-    }
-    if (error instanceof OpenAI.APIConnectionError) {
-      return new ModelError(`cannot reach ${endpoint}`, {
-        kind: "network",
-        endpoint,
-        cause: error,
-        hint: "check the URL and that the server is running (for local servers, the port)",
-      });
-    }
+    if (error instanceof OpenAI.APIUserAbortError) return this.transportError("aborted", "aborted", error, model);
+    if (error instanceof OpenAI.APIConnectionTimeoutError) return this.transportError("timeout", "timed out", error, model);
+    if (error instanceof OpenAI.APIConnectionError) return this.transportError("network", error.message, error, model);
     if (error instanceof OpenAI.APIError) {
-      const status = error.status;
-      // The SDK prefixes the status ("401 Incorrect API key…"); the message below states it once.
-      const detail = scrub(error.message.replace(/^\d{3}\s+/, ""), this.options.apiKey);
-      const retryAfter = retryAfterSeconds(error.headers);
-      const kind: ModelErrorKind =
-        status === 401 || status === 403
-          ? "auth"
-          : status === 404
-            ? "not-found"
-            : status === 429
-              ? error.code === "insufficient_quota" || /quota|billing/i.test(detail) ? "quota" : "rate-limit"
-              : status === 400 || status === 422
-                ? "bad-request"
-                : status !== undefined && status >= 500
-                  ? "server"
-                  : "bad-response";
-      const hints: Partial<Record<ModelErrorKind, string>> = {
-        auth: "check the API key (OPENAI_API_KEY or --api-key) and that it may use this model",
-        "not-found": `check the model id "${model}" and the base URL (it usually ends in /v1)`,
-        quota: "the account is out of quota or credit; add credit or use another key",
-        "rate-limit": "lower --concurrency or wait",
-        "bad-request": "the server rejected the request; check the sampling flags this server accepts",
-      };
-      return new ModelError(`${this.describe(model)} answered ${status ?? "an error"}: ${detail}`, {
-        kind,
-        status,
-        endpoint,
-        retryAfterSeconds: retryAfter,
-        hint: hints[kind],
-        // No `cause`: the SDK error holds the raw body, which may echo the key; its content is in `detail`.
-      });
+      return this.answerError(
+        {
+          status: error.status,
+          // The SDK prefixes the status ("401 Incorrect API key…"); the message states it once.
+          detail: error.message.replace(/^\d{3}\s+/, ""),
+          code: typeof error.code === "string" ? error.code : undefined,
+          retryAfterSeconds: retryAfterSeconds(error.headers),
+        },
+        model,
+      );
     }
-    const detail = scrub(error instanceof Error ? error.message : String(error), this.options.apiKey);
-    return new ModelError(`call to ${this.describe(model)} failed: ${detail}`, {
+    return this.transportError("network", error instanceof Error ? error.message : String(error), error, model);
+  }
+
+  private transportError(failure: "timeout" | "aborted" | "network", detail: string, cause: unknown, model: string = this.modelId): ModelError {
+    const endpoint = this.baseURL;
+    if (failure === "aborted") return new ModelError(`call to ${this.describe(model)} was aborted`, { kind: "aborted", endpoint, cause });
+    if (failure === "timeout") {
+      return new ModelError(`${this.describe(model)} did not answer in time`, { kind: "timeout", endpoint, cause, hint: "raise --timeout or check the server's load" });
+    }
+    return new ModelError(`cannot reach ${endpoint}: ${scrub(detail, this.options.apiKey)}`, {
       kind: "network",
       endpoint,
-      cause: error,
+      cause,
+      hint: "check the URL and that the server is running (for local servers, the port)",
     });
   }
+
+  /** An HTTP error answer as a ModelError: the status decides the kind, hence whether the runner retries. */
+  private answerError(answer: ErrorAnswer, model: string = this.modelId): ModelError {
+    const { status } = answer;
+    const detail = scrub(answer.detail, this.options.apiKey);
+    const kind: ModelErrorKind =
+      status === 401 || status === 403
+        ? "auth"
+        : status === 404
+          ? "not-found"
+          : status === 429
+            ? answer.code === "insufficient_quota" || /quota|billing/i.test(detail) ? "quota" : "rate-limit"
+            : status === 400 || status === 422
+              ? "bad-request"
+              : status !== undefined && status >= 500
+                ? "server"
+                : "bad-response";
+    const hints: Partial<Record<ModelErrorKind, string>> = {
+      auth: "check the API key (OPENAI_API_KEY or --api-key) and that it may use this model",
+      "not-found": `check the model id "${model}" and the base URL (it usually ends in /v1)`,
+      quota: "the account is out of quota or credit; add credit or use another key",
+      "rate-limit": "lower --concurrency or wait",
+      "bad-request": "the server rejected the request; check the sampling flags this server accepts",
+    };
+    return new ModelError(`${this.describe(model)} answered ${status ?? "an error"}: ${detail}`, {
+      kind,
+      status,
+      endpoint: this.baseURL,
+      retryAfterSeconds: answer.retryAfterSeconds,
+      hint: hints[kind],
+      // No `cause`: the raw answer may echo the key; its content is in `detail`, scrubbed.
+    });
+  }
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The message and code of an error body. Servers disagree on its shape: OpenAI and vLLM send
+ * `{"error": {"message", "code"}}` or `{"message"}`, Ollama `{"error": "…"}`, some proxies
+ * `{"detail": "…"}` or plain text.
+ */
+function errorBodyOf(parsed: unknown, text: string): { detail: string; code: string | undefined } {
+  const body = (parsed ?? {}) as { error?: unknown; message?: unknown; detail?: unknown; code?: unknown };
+  const error = body.error as { message?: unknown; code?: unknown; type?: unknown } | string | undefined;
+  const codeOf = (value: unknown) => (typeof value === "string" ? value : undefined);
+  if (typeof error === "string") return { detail: error, code: codeOf(body.code) };
+  if (error && typeof error.message === "string") return { detail: error.message, code: codeOf(error.code) ?? codeOf(error.type) };
+  if (typeof body.message === "string") return { detail: body.message, code: codeOf(body.code) };
+  if (typeof body.detail === "string") return { detail: body.detail, code: undefined };
+  const trimmed = text.trim();
+  return { detail: trimmed === "" ? "(no body)" : trimmed.length > 500 ? `${trimmed.slice(0, 500)}…` : trimmed, code: undefined };
 }
 
 /** OpenAI finish_reason → FinishReason (also used for batch results, see openai-batch.ts). */

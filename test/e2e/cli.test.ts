@@ -108,7 +108,7 @@ describe("spri CLI end to end (real local HTTP server)", () => {
       await closed.close();
       const result = await runCli(["align", "q", "--base-url", `${closed.url}/v1`, "--base-model", "m"]);
       assert.equal(result.code, 3);
-      assert.match(result.stderr, /cannot reach http:\/\/127\.0\.0\.1:\d+\/v1 — check the URL and that the server is running/);
+      assert.match(result.stderr, /cannot reach http:\/\/127\.0\.0\.1:\d+\/v1: connect ECONNREFUSED [\d.:]+ — check the URL and that the server is running/);
     });
 
     test("401 with the key never printed", async () => {

@@ -28,6 +28,8 @@ export interface RecordedRequest {
 /** What the server does with one request. Build these with the helpers below. */
 export type FakeReply =
   | { kind: "json"; status: number; body: unknown; headers?: Record<string, string> }
+  /** Any status with a body sent as is (proxies' HTML or text errors, broken JSON). */
+  | { kind: "raw"; status: number; body: string; contentType: string }
   /** Destroy the socket without answering (the client sees a connection reset). */
   | { kind: "reset" }
   /** Never answer; the socket stays open until the client gives up or the server closes. */
@@ -112,6 +114,10 @@ function send(res: ServerResponse, reply: FakeReply): void {
       return;
     case "hang":
       return;
+    case "raw":
+      res.writeHead(reply.status, { "content-type": reply.contentType, "content-length": Buffer.byteLength(reply.body) });
+      res.end(reply.body);
+      return;
     case "json": {
       const payload = JSON.stringify(reply.body);
       res.writeHead(reply.status, {
@@ -138,6 +144,11 @@ function parseJson(text: string): unknown {
 /** Any status with any JSON body. */
 export function json(status: number, body: unknown, headers?: Record<string, string>): FakeReply {
   return { kind: "json", status, body, headers };
+}
+
+/** Any status with a body that is sent byte for byte. */
+export function raw(status: number, body: string, contentType = "text/plain"): FakeReply {
+  return { kind: "raw", status, body, contentType };
 }
 
 export function resetConnection(): FakeReply {
