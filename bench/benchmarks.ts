@@ -23,7 +23,7 @@ export const SETTINGS = {
   repeats: 2,
   memoryItems: 100_000,
   /** A real 100k run is attempted only if (b)'s rate says it ends within this. */
-  memoryRunBudgetSeconds: 180,
+  memoryRunBudgetSeconds: 600,
   /** Otherwise a real run over the 100k input is stopped (SIGINT) after this many seconds. */
   boundedRunSeconds: 60,
   throughputTarget: 0.9,
@@ -225,14 +225,53 @@ async function dryRunMemory(server: BenchServer, dir: string, input: string): Pr
 async function fullRunMemory(server: BenchServer, dir: string, input: string): Promise<Part> {
   const { memoryItems: items, concurrency, rssTargetMb, memoryRunBudgetSeconds } = SETTINGS;
   await server.configure({ latencyMs: 0, maxInFlight: concurrency });
-  const real = await runSpri(runArgs({ input, output: join(dir, "out.jsonl"), dir, serverUrl: server.url, concurrency, cache: false }), { cwd: dir, timeoutMs: 2 * memoryRunBudgetSeconds * 1000 });
+  const sampler = new RssSampler();
+  const real = await runSpri(runArgs({ input, output: join(dir, "out.jsonl"), dir, serverUrl: server.url, concurrency, cache: false }), {
+    cwd: dir,
+    timeoutMs: 2 * memoryRunBudgetSeconds * 1000,
+    onStart: (child) => sampler.start(child),
+  });
+  sampler.stop();
   const summary = summaryOf(real, "(c) real run");
   const stats = await server.stats();
   const rss = summary.peakRssMb;
   return {
-    rows: [row("", `real run, ${items} items (${fmt.s(real.wallSeconds)}, ${fmt.rate(stats.requests / real.wallSeconds)})`, fmt.mb(rss), `< ${rssTargetMb} MB`, rssVerdict(rss))],
-    data: { wallSeconds: real.wallSeconds, summary, server: stats, probe: real.probe },
+    rows: [
+      row("", `real run, ${items} items (${fmt.s(real.wallSeconds)}, ${fmt.rate(stats.requests / real.wallSeconds)})`, fmt.mb(rss), `< ${rssTargetMb} MB`, rssVerdict(rss)),
+      row("", "  its RSS over time", sampler.trend() || "n/a"),
+    ],
+    data: { wallSeconds: real.wallSeconds, summary, server: stats, probe: real.probe, samples: sampler.samples },
   };
+}
+
+/** Samples a child's RSS every second; `trend()` reads it at a quarter, half, three quarters and the end. */
+class RssSampler {
+  readonly samples: { atSeconds: number; rssMb: number }[] = [];
+  private timer: NodeJS.Timeout | undefined;
+
+  start(child: ChildProcess, onTick?: (atSeconds: number) => void): void {
+    const started = performance.now();
+    this.timer = setInterval(() => {
+      const atSeconds = (performance.now() - started) / 1000;
+      const rssMb = currentRssMb(child.pid);
+      if (rssMb !== undefined) this.samples.push({ atSeconds, rssMb });
+      onTick?.(atSeconds);
+    }, 1000);
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  trend(): string {
+    const { samples } = this;
+    const at = (fraction: number) => samples[Math.min(samples.length - 1, Math.ceil(fraction * samples.length) - 1)];
+    return [0.25, 0.5, 0.75, 1]
+      .map(at)
+      .filter((s) => s !== undefined)
+      .map((s) => `${s.rssMb.toFixed(0)} MB @${s.atSeconds.toFixed(0)} s`)
+      .join(", ");
+  }
 }
 
 /** Resident set size of a live process in MB (Linux); undefined once it has gone. */
@@ -253,37 +292,29 @@ function currentRssMb(pid: number | undefined): number | undefined {
 async function boundedRunMemory(server: BenchServer, dir: string, input: string): Promise<Part> {
   const { memoryItems: items, concurrency, boundedRunSeconds } = SETTINGS;
   await server.configure({ latencyMs: 0, maxInFlight: concurrency });
-  const samples: { atSeconds: number; rssMb: number }[] = [];
-  let sampler: NodeJS.Timeout | undefined;
+  const sampler = new RssSampler();
   let interrupted = false;
   const run = await runSpri(runArgs({ input, output: join(dir, "out.jsonl"), dir, serverUrl: server.url, concurrency, cache: false }), {
     cwd: dir,
     timeoutMs: (boundedRunSeconds + 60) * 1000,
-    onStart: (child) => {
-      const started = performance.now();
-      sampler = setInterval(() => {
-        const atSeconds = (performance.now() - started) / 1000;
-        const rssMb = currentRssMb(child.pid);
-        if (rssMb !== undefined) samples.push({ atSeconds, rssMb });
+    onStart: (child) =>
+      sampler.start(child, (atSeconds) => {
         // Once only: like a second Ctrl-C, a second SIGINT ends spri at once, without its summary.
         if (atSeconds >= boundedRunSeconds && !interrupted) {
           interrupted = true;
           child.kill("SIGINT");
         }
-      }, 1000);
-    },
+      }),
   });
-  clearInterval(sampler);
+  sampler.stop();
   const summary = run.json as RunSummary | undefined;
   if (!summary || summary.outcome !== "stopped") throw new Error(`(c) bounded run: exit ${run.code}, outcome ${summary?.outcome}\n${run.stderrTail}`);
-  const at = (fraction: number) => samples[Math.min(samples.length - 1, Math.floor(fraction * samples.length))];
-  const trend = [0.2, 0.5, 1].map(at).filter((s) => s !== undefined).map((s) => `${s.rssMb.toFixed(0)} MB @${s.atSeconds.toFixed(0)} s`).join(", ");
   return {
     rows: [
       row("", `real run, ${items}-item input, SIGINT @${boundedRunSeconds} s: ${summary.done} items`, fmt.mb(summary.peakRssMb), `< ${SETTINGS.rssTargetMb} MB (partial)`, rssVerdict(summary.peakRssMb)),
-      row("", "  its RSS over time", trend || "n/a"),
+      row("", "  its RSS over time", sampler.trend() || "n/a"),
     ],
-    data: { wallSeconds: run.wallSeconds, summary, samples, probe: run.probe },
+    data: { wallSeconds: run.wallSeconds, summary, samples: sampler.samples, probe: run.probe },
   };
 }
 
