@@ -12,7 +12,7 @@
  * included (the caller classifies them); rejects only with a `TransportError` saying whether the
  * call timed out, was aborted by the caller's signal, or failed on the network.
  */
-import { type Dispatcher, EnvHttpProxyAgent, request } from "undici";
+import { Agent, type Dispatcher, EnvHttpProxyAgent, request } from "undici";
 
 export type HttpHeaders = Record<string, string | string[] | undefined>;
 
@@ -27,6 +27,8 @@ export interface PostOptions {
   /** Whole-call limit (connect, wait, body), in milliseconds. */
   timeoutMs: number;
   signal?: AbortSignal;
+  /** Default: one process-wide dispatcher (see `sharedDispatcher`). */
+  dispatcher?: Dispatcher;
 }
 
 export type TransportFailure = "timeout" | "aborted" | "network";
@@ -41,14 +43,36 @@ export class TransportError extends Error {
   }
 }
 
-let shared: Dispatcher | undefined;
+const KEEP_ALIVE_MS = 30_000;
+/** A proxy cannot reach this machine's own servers, so these never go through one. */
+const LOOPBACK = ["localhost", "127.0.0.1", "[::1]"];
 
 /**
- * One dispatcher for the process, so models on one server share its keep-alive connections.
- * It honours HTTP_PROXY / HTTPS_PROXY / NO_PROXY, as users behind a proxy expect.
+ * A dispatcher that honours HTTP_PROXY / HTTPS_PROXY / NO_PROXY (either case) as users behind a
+ * proxy expect, and never proxies loopback (a local vLLM or Ollama stays direct even when NO_PROXY
+ * forgets it). Without a proxy variable it is a plain keep-alive pool.
  */
-function dispatcher(): Dispatcher {
-  shared ??= new EnvHttpProxyAgent({ keepAliveTimeout: 30_000 });
+export function createDispatcher(env: NodeJS.ProcessEnv = process.env): Dispatcher {
+  const httpProxy = env.http_proxy || env.HTTP_PROXY || undefined;
+  const httpsProxy = env.https_proxy || env.HTTPS_PROXY || undefined;
+  const noProxy = env.no_proxy || env.NO_PROXY || "";
+  if ((!httpProxy && !httpsProxy) || noProxy.trim() === "*") return new Agent({ keepAliveTimeout: KEEP_ALIVE_MS });
+  return new EnvHttpProxyAgent({
+    keepAliveTimeout: KEEP_ALIVE_MS,
+    httpProxy,
+    // As curl does: an https URL uses HTTPS_PROXY, else HTTP_PROXY.
+    httpsProxy: httpsProxy ?? httpProxy,
+    noProxy: [noProxy, ...LOOPBACK].filter(Boolean).join(","),
+    // As curl does: plain http URLs are forwarded (absolute-URI requests); https ones tunnel (CONNECT).
+    proxyTunnel: false,
+  });
+}
+
+let shared: Dispatcher | undefined;
+
+/** One dispatcher for the process, so models on one server share its keep-alive connections. */
+function sharedDispatcher(): Dispatcher {
+  shared ??= createDispatcher();
   return shared;
 }
 
@@ -72,7 +96,7 @@ export async function postJson(url: string, body: string, options: PostOptions):
       headers: options.headers,
       body,
       signal: controller.signal,
-      dispatcher: dispatcher(),
+      dispatcher: options.dispatcher ?? sharedDispatcher(),
       // undici's own idle limits (300 s) must not cut a call the caller allowed longer.
       headersTimeout: timeoutMs,
       bodyTimeout: timeoutMs,
