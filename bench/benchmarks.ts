@@ -86,7 +86,7 @@ interface SpriThroughputRun {
 
 async function spriThroughputRun(server: BenchServer): Promise<SpriThroughputRun> {
   await server.configure({ latencyMs: SETTINGS.latencyMs, maxInFlight: SETTINGS.concurrency });
-  const { run, stats, summary } = await inTempDir("a", (dir) => spriRun(server, dir, SETTINGS.items, false, "(a) throughput"));
+  const { run, stats, summary } = await inTempDir("a", (dir) => spriRun(server, dir, SETTINGS.items, true, "(a) throughput"));
   return { run, stats, callsPerSecond: stats.requests / run.wallSeconds, windowCallsPerSecond: windowRate(stats), done: summary.done };
 }
 

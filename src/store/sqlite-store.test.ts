@@ -503,3 +503,41 @@ describe("SqliteStore artifacts", () => {
     await assert.rejects(store.getArtifact(run.id, "constitution"), StoreError);
   });
 });
+
+describe("SqliteCallCache group commit", () => {
+  const result = (text: string) => ({ text, finishReason: "stop" as const, usage: { inputTokens: 3, outputTokens: 4 }, latencyMs: 12, model: "m" });
+  const meta = { endpoint: "openai-compatible:http://127.0.0.1:1/v1#m", modelId: "m" };
+
+  test("puts of one turn commit together; an awaited put is visible to another connection", async () => {
+    const path = freshPath();
+    const store = new SqliteStore(path);
+    const reader = new SqliteStore(path);
+    const puts = Array.from({ length: 50 }, (_, i) => store.cache.put(`k${i}`, result(`answer ${i}`), meta));
+    assert.equal(await reader.cache.get("k0"), undefined, "nothing is committed within the turn of the puts");
+    await Promise.all(puts);
+    assert.equal((await reader.cache.get("k49"))?.text, "answer 49");
+    await reader.close();
+    await store.close();
+  });
+
+  test("a get sees a put of the same turn, and close commits puts nobody awaited", async () => {
+    const path = freshPath();
+    const store = new SqliteStore(path);
+    void store.cache.put("a", result("first"), meta);
+    assert.equal((await store.cache.get("a"))?.text, "first");
+    void store.cache.put("b", result("second"), meta);
+    await store.close();
+    const reopened = new SqliteStore(path);
+    assert.equal((await reopened.cache.get("b"))?.text, "second");
+    await reopened.close();
+  });
+
+  test("a failed commit rejects the puts of its turn", async () => {
+    const store = new SqliteStore(freshPath());
+    const bad = store.cache.put("x", { ...result("t"), text: undefined as unknown as string }, meta);
+    await assert.rejects(bad, /cannot be bound/);
+    await store.cache.put("y", result("fine"), meta);
+    assert.equal((await store.cache.get("y"))?.text, "fine");
+    await store.close();
+  });
+});
