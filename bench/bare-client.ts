@@ -4,7 +4,8 @@
  * same server, a body of the same shape and size. Two stacks are measured and the faster counts:
  * Node's `fetch`, and undici's `request` (the stack spri's default client uses, and the leaner one).
  */
-import { Agent, request } from "undici";
+import { request } from "undici";
+import { createDispatcher } from "../src/models/http-post.ts";
 
 export type BareStack = "fetch" | "undici";
 
@@ -48,7 +49,8 @@ function poster(stack: BareStack): (url: string, body: string) => Promise<number
       return response.status;
     };
   }
-  const dispatcher = new Agent({ keepAliveTimeout: 30_000 });
+  // spri's own connection pool, as configured for a machine without proxy variables.
+  const dispatcher = createDispatcher({});
   return async (url, body) => {
     const response = await request(url, { method: "POST", headers: HEADERS, body, dispatcher });
     JSON.parse(await response.body.text());

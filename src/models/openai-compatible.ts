@@ -9,7 +9,8 @@ import OpenAI from "openai";
 import { ModelError, type ModelErrorKind } from "../errors/errors.ts";
 import type { EmbedOptions, EmbedResult, FinishReason, GenerateRequest, GenerateResult, LanguageModel } from "./language-model.ts";
 import { parseRetryAfter, retryAfterSeconds, scrub, wholeMs } from "./http-helpers.ts";
-import { headerOf, postJson, TransportError } from "./http-post.ts";
+import { parseJsonObject } from "../util/json-object.ts";
+import { headerOf, postJson, TransportError, type TransportFailure } from "./http-post.ts";
 
 /** How chat completions travel: undici (lean, the default) or the official SDK over fetch. */
 export type HttpClient = "undici" | "openai-sdk";
@@ -153,7 +154,7 @@ export class OpenAICompatibleModel implements LanguageModel {
       if (!(error instanceof TransportError)) throw error;
       throw this.transportError(error.failure, error.message, error.cause);
     }
-    const parsed = parseJson(answer.text);
+    const parsed = parseJsonObject(answer.text);
     if (answer.status < 200 || answer.status >= 300) {
       throw this.answerError({
         status: answer.status,
@@ -161,7 +162,7 @@ export class OpenAICompatibleModel implements LanguageModel {
         retryAfterSeconds: parseRetryAfter(headerOf(answer.headers, "retry-after")),
       });
     }
-    if (parsed === undefined || typeof parsed !== "object" || parsed === null) {
+    if (parsed === undefined) {
       throw new ModelError(`${this.describe()} answered ${answer.status} with a body that is not a JSON object`, {
         kind: "bad-response",
         endpoint: this.baseURL,
@@ -249,7 +250,7 @@ export class OpenAICompatibleModel implements LanguageModel {
     return this.transportError("network", error instanceof Error ? error.message : String(error), error, model);
   }
 
-  private transportError(failure: "timeout" | "aborted" | "network", detail: string, cause: unknown, model: string = this.modelId): ModelError {
+  private transportError(failure: TransportFailure, detail: string, cause: unknown, model: string = this.modelId): ModelError {
     const endpoint = this.baseURL;
     if (failure === "aborted") return new ModelError(`call to ${this.describe(model)} was aborted`, { kind: "aborted", endpoint, cause });
     if (failure === "timeout") {
@@ -297,27 +298,18 @@ export class OpenAICompatibleModel implements LanguageModel {
   }
 }
 
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * The message and code of an error body. Servers disagree on its shape: OpenAI and vLLM send
  * `{"error": {"message", "code"}}` or `{"message"}`, Ollama `{"error": "…"}`, some proxies
  * `{"detail": "…"}` or plain text.
  */
-function errorBodyOf(parsed: unknown, text: string): { detail: string; code: string | undefined } {
-  const body = (parsed ?? {}) as { error?: unknown; message?: unknown; detail?: unknown; code?: unknown };
-  const error = body.error as { message?: unknown; code?: unknown; type?: unknown } | string | undefined;
+function errorBodyOf(body: Record<string, unknown> | undefined, text: string): { detail: string; code: string | undefined } {
+  const error = body?.error as { message?: unknown; code?: unknown; type?: unknown } | string | undefined;
   const codeOf = (value: unknown) => (typeof value === "string" ? value : undefined);
-  if (typeof error === "string") return { detail: error, code: codeOf(body.code) };
+  if (typeof error === "string") return { detail: error, code: codeOf(body?.code) };
   if (error && typeof error.message === "string") return { detail: error.message, code: codeOf(error.code) ?? codeOf(error.type) };
-  if (typeof body.message === "string") return { detail: body.message, code: codeOf(body.code) };
-  if (typeof body.detail === "string") return { detail: body.detail, code: undefined };
+  if (typeof body?.message === "string") return { detail: body.message, code: codeOf(body.code) };
+  if (typeof body?.detail === "string") return { detail: body.detail, code: undefined };
   const trimmed = text.trim();
   return { detail: trimmed === "" ? "(no body)" : trimmed.length > 500 ? `${trimmed.slice(0, 500)}…` : trimmed, code: undefined };
 }
