@@ -45,6 +45,8 @@ export interface RunMeta {
   baseModel: string;
   /** `LanguageModel.id` of the critic model, when there is one. */
   criticModel?: string;
+  /** Every input item has been enqueued (`WorkQueue.enqueueItems`): once none is pending, the run is finished. */
+  inputComplete?: boolean;
 }
 
 /** What `createRun` takes: `id` defaults to a random UUID, `status` to `running`, times to now. */
@@ -52,7 +54,7 @@ export type NewRun = Omit<RunMeta, "id" | "status" | "createdAt" | "updatedAt"> 
   Partial<Pick<RunMeta, "id" | "status" | "createdAt">>;
 
 /** The fields `updateRun` may change; `updatedAt` is set by the store. */
-export type RunPatch = Partial<Pick<RunMeta, "status" | "settings" | "outputPath" | "baseModel" | "criticModel">>;
+export type RunPatch = Partial<Pick<RunMeta, "status" | "settings" | "outputPath" | "baseModel" | "criticModel" | "inputComplete">>;
 
 export interface ItemState {
   runId: string;
