@@ -9,6 +9,7 @@ import { runCommand } from "./run.ts";
 import { compareCommand } from "./compare.ts";
 import { discoverCommand } from "./discover.ts";
 import { viewCommand } from "./view.ts";
+import { workerCommand } from "./worker.ts";
 
 export function buildProgram(): Command {
   const program = new Command("spri")
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   compareCommand(program);
   discoverCommand(program);
   viewCommand(program);
+  workerCommand(program);
   return program;
 }
 

@@ -7,12 +7,13 @@ import { checkInputFile } from "../io/input-reader.ts";
 import { type BatchApi, OpenAIBatchApi } from "../models/openai-batch.ts";
 import { PriceTable } from "../runner/cost.ts";
 import { dryRun } from "../runner/dry-run.ts";
-import { type BatchRunOptions, runJob, type RunJobResult } from "../runner/run-job.ts";
+import { type BatchRunOptions, DEFAULT_LEASE_MS, runJob, type RunJobResult } from "../runner/run-job.ts";
 import { JsonLogProgressSink, type ProgressSink, TerminalProgressSink } from "../runner/run-progress.ts";
 import type { CacheMode } from "../store/call-cache.ts";
 import { SqliteStore } from "../store/sqlite-store.ts";
 import type { FieldMapping } from "../tasks/task-item.ts";
 import { ENVIRONMENT_HELP, addSettingFlags } from "./options.ts";
+import { recordCommand } from "./recorded-command.ts";
 import { openSession, type Prepare, type Session } from "./session.ts";
 
 export function runCommand(program: Command): void {
@@ -43,6 +44,8 @@ export function addRunOptions(command: Command): Command {
     .option("--batch-offline", "batch mode that only writes each round's file (OpenAI batch JSONL, for `vllm run-batch`) and stops with exit code 4; continue with --batch-results")
     .option("--batch-results <file>", "import a batch output file (OpenAI batch output JSONL, e.g. from `vllm run-batch`) into the call cache, then go on (repeatable; implies --batch)", (value: string, previous: string[] | undefined) => [...(previous ?? []), value])
     .option("--batch-poll <seconds>", "seconds before the first poll of a submitted batch; later polls back off (default 30)")
+    .option("--no-work", "only enqueue the items and write the output as `spri worker` processes finish them (a shared --store)")
+    .option("--lease <seconds>", "how long a worker's hold on an item lasts without a heartbeat; a lost worker's items go to another after it (default 30)")
     .option("--json", "print the run summary as JSON");
 }
 
@@ -96,6 +99,10 @@ export async function executeRun(options: Record<string, unknown>, prepare?: Pre
         progress: progressSink(settings.progressInterval),
         signal: interrupt.signal,
         batch,
+        work: options.work !== false,
+        leaseMs: leaseSeconds(options.lease) * 1000,
+        log: (line) => process.stderr.write(`spri: ${line}\n`),
+        command: prepare ? undefined : recordCommand(session.resolved, mapping),
       });
       report(result, Boolean(options.json));
       process.exitCode = EXIT_CODES[result.outcome];
@@ -141,7 +148,15 @@ function batchOptions(options: Record<string, unknown>, session: Session, timeou
   };
 }
 
-function cacheMode(value: string): CacheMode {
+/** `--lease` in seconds (default 30). */
+export function leaseSeconds(value: unknown): number {
+  if (value === undefined) return DEFAULT_LEASE_MS / 1000;
+  const seconds = Number(value);
+  if (!Number.isFinite(seconds) || seconds <= 0) throw new ConfigError(`--lease must be a positive number of seconds, got ${JSON.stringify(value)}`, { field: "lease" });
+  return seconds;
+}
+
+export function cacheMode(value: string): CacheMode {
   if (value === "use" || value === "refresh" || value === "off") return value;
   throw new ConfigError(`unknown --cache "${value}"`, { field: "cache", hint: "use use, refresh or off" });
 }

@@ -149,3 +149,16 @@ function recordId(line: string, identity: RecordIdentity): string | Error {
     return error as Error;
   }
 }
+
+/** The records of an output file (complete lines only) with their ids, in file order. */
+export async function* readRecords(file: string, identity: RecordIdentity): AsyncGenerator<{ id: string; record: Record<string, unknown> }> {
+  const path = existsSync(partialPath(file)) ? partialPath(file) : file;
+  if (!existsSync(path)) return;
+  const lines = createInterface({ input: createReadStream(path, "utf8"), crlfDelay: Infinity });
+  for await (const line of lines) {
+    if (line.trim() === "") continue;
+    const id = recordId(line, identity);
+    if (typeof id !== "string") continue;
+    yield { id, record: JSON.parse(line) as Record<string, unknown> };
+  }
+}

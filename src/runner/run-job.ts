@@ -1,35 +1,42 @@
 /**
- * `spri run` at scale. Items stream from the input and run independently (no chunk barriers), up
- * to `concurrency` at once; calls go through the cache and the resilient wrapper (per-endpoint
- * limits, 429 backoff, retries). The output file is the record of what is done: re-running the
- * same command skips the items already in it, and cached calls cost nothing, so a run killed at
- * any moment resumes without paying twice. Items that fail go to the rejects file with a reason
- * and are tried again on the next run. A hard error (quota, key, unknown model) or a spent budget
- * stops the run cleanly: no new items start, the ones in flight finish.
+ * `spri run` at scale. The run store is the run's whole state: the input is enqueued into it, items
+ * are leased from it (by this process and by any `spri worker` on the same store), and each finished
+ * item is committed to it fenced by its lease, so every item is done exactly once however many
+ * processes work the run and whichever of them is killed. The output file is derived from the store
+ * by the process holding the run's output role (see output-tail.ts): re-running the same command
+ * resumes, and cached calls cost nothing, so a run killed at any moment resumes without paying twice.
+ * Items that fail go to the rejects file with a reason and are tried again on the next run. A hard
+ * error (quota, key, unknown model) or a spent budget stops the run cleanly: no new items start,
+ * the ones in flight finish.
  *
  * With `batch` set, the calls go through a provider's Batch API instead, one round per algorithm
- * step (see batch-lane.ts): the input is passed over once per round, each pass taking every
- * unfinished item as far as the cache answers it, and the round's misses go out as one batch.
+ * step (see batch-lane.ts): each pass leases every unfinished item and takes it as far as the cache
+ * answers it, and the round's misses go out as one batch.
  */
-import { appendFileSync, mkdirSync, writeFileSync } from "node:fs";
-import { dirname } from "node:path";
-import { ConfigError, InputError, ModelError, SpriError } from "../errors/errors.ts";
-import { readInputRows } from "../io/input-reader.ts";
-import type { CallRecord, ItemRecord } from "../io/records.ts";
-import { RecordOutput } from "../io/record-output.ts";
+import { randomUUID } from "node:crypto";
+import { ConfigError, InputError, ModelError } from "../errors/errors.ts";
+import type { CallRecord } from "../io/records.ts";
 import type { LanguageModel } from "../models/language-model.ts";
 import type { BatchApi } from "../models/openai-batch.ts";
 import type { SpriModels } from "../spri/spri.ts";
 import { CachedModel, type CacheMode } from "../store/call-cache.ts";
-import { type RunStore, runKey, type StoredCall } from "../store/run-store.ts";
+import { type RunMeta, type RunStore, runKey } from "../store/run-store.ts";
+import { type Lease, thisWorker } from "../store/work-queue.ts";
 import type { PreparedTask } from "../tasks/prepare.ts";
-import { type FieldMapping, type TaskItem, toTaskItem } from "../tasks/task-item.ts";
-import { BatchLane, BatchPending, type FlushResult, isBatchable } from "./batch-lane.ts";
+import type { FieldMapping, TaskItem } from "../tasks/task-item.ts";
+import { Wake } from "../util/wake.ts";
+import { BatchLane, type FlushResult, isBatchable } from "./batch-lane.ts";
+import { Completer } from "./completer.ts";
 import { type Budget, budgetExceeded, emptySpend, type PriceTable, type Spend } from "./cost.ts";
+import { enqueueInput } from "./enqueue.ts";
+import { Heartbeat } from "./heartbeat.ts";
+import { itemRunner } from "./item-runner.ts";
+import { OutputTail, type RejectEntry } from "./output-tail.ts";
+import { reapDeadLocalWorkers } from "./reap.ts";
 import { makeResilient } from "./resilient-model.ts";
-import { StoreWriter } from "./store-writer.ts";
 import type { RetryOptions } from "./retry.ts";
 import { type ProgressSink, snapshot } from "./run-progress.ts";
+import { WorkLoop } from "./work-loop.ts";
 
 export interface RunJobOptions {
   input: string;
@@ -54,6 +61,16 @@ export interface RunJobOptions {
   onCall?: (call: CallRecord, costUsd: number | undefined) => void;
   /** Run the calls through a Batch API, one round per step (OpenAI-compatible models only). */
   batch?: BatchRunOptions;
+  /** Work items in this process (default); false: only enqueue them and write the output as workers finish them. */
+  work?: boolean;
+  /** How long a lease on an item (and on the output role) lasts without a heartbeat; default 30 s. */
+  leaseMs?: number;
+  /** How often to look at the store for other workers' progress; default 250 ms. */
+  pollMs?: number;
+  /** Notes for the user (joining a run held by another process). */
+  log?: (line: string) => void;
+  /** What `spri worker` needs to rebuild this run elsewhere (stored as the run's `command` artifact). */
+  command?: unknown;
 }
 
 export interface BatchRunOptions {
@@ -102,10 +119,8 @@ export interface RunJobResult {
   };
 }
 
-/** Errors that no other item can get past: the run stops instead of failing item after item. */
-function isFatal(error: unknown): boolean {
-  return error instanceof ModelError && (error.kind === "quota" || error.kind === "auth" || error.kind === "not-found");
-}
+export const DEFAULT_LEASE_MS = 30_000;
+const POLL_MS = 250;
 
 export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
   const { store, prepared } = options;
@@ -117,34 +132,40 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
   // and the row keeps its own id field for the record, from which the key is recomputed to resume.
   const { itemKey } = prepared;
   const keyed = (item: TaskItem): TaskItem => (itemKey ? { ...item, id: itemKey(item.row, item.id), row: { [idField]: item.id, ...item.row } } : item);
-  const key = runKey({ task: prepared.algorithm.name, settings: { ...options.runSettings, algorithm: prepared.identity ?? {} }, inputPath: options.input });
-  const run =
-    (await store.findRunByKey(key)) ??
-    (await store.createRun({
-      key,
-      task: prepared.algorithm.name,
-      settings: options.runSettings,
-      inputPath: options.input,
-      outputPath: options.output,
-      baseModel: options.models.base.id,
-      criticModel: options.models.critic.id,
-    }));
-  await store.updateRun(run.id, { status: "running", outputPath: options.output });
+  const run = await findOrCreateRun(options);
+  const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
+  const pollMs = options.pollMs ?? POLL_MS;
+  if (options.command !== undefined) await store.putArtifact(run.id, "command", options.command);
+  const workerId = randomUUID();
+  await reapDeadLocalWorkers(store, run.id);
+  await store.registerWorker(thisWorker(workerId, run.id));
 
-  const { output, done } = await RecordOutput.open(options.output, itemKey ? { field: idField, key: itemKey } : idField);
-  mkdirSync(dirname(rejectsPath), { recursive: true });
-  writeFileSync(rejectsPath, "");
-  const rejectSamples: string[] = [];
-  const reject = (entry: { id?: string; line?: number; reason: string; kind?: string }) => {
-    appendFileSync(rejectsPath, `${JSON.stringify(entry)}\n`);
-    if (rejectSamples.length < 5) rejectSamples.push(entry.reason);
+  const counts = { done: 0, failed: 0, skipped: 0, refused: 0 };
+  const progressCounts = () => ({ done: counts.done, failed: counts.failed, skipped: counts.skipped });
+  // The output role: one process writes the run's output file. Another `spri run` of the same run
+  // joins as a worker, and takes the role over if its holder goes away.
+  let tail: OutputTail | undefined;
+  const inputRejects: RejectEntry[] = [];
+  const becomeHolder = async (first: boolean): Promise<boolean> => {
+    const holder = await store.claimOutput(run.id, workerId, leaseMs);
+    if (holder?.id !== workerId) return false;
+    const opened = await OutputTail.open({ store, runId: run.id, output: options.output, rejects: rejectsPath, identity: itemKey ? { field: idField, key: itemKey } : idField });
+    for (const entry of inputRejects) opened.reject(entry);
+    tail = opened;
+    if (first) await store.retryFailed(run.id);
+    await store.updateRun(run.id, { status: "running", outputPath: options.output });
+    return true;
   };
+  if (!(await becomeHolder(true))) {
+    const holder = (await store.listWorkers(run.id)).find((w) => w.status === "active" && w.id !== workerId);
+    options.log?.(`run ${run.id} is held by ${holder ? `${holder.host} pid ${holder.pid}` : "another process"}, which writes ${options.output}; joining it as a worker`);
+  }
+  counts.skipped = (await store.itemCounts(run.id)).done;
 
   const cachedModels = lane ? wrapBatchModels(options, lane) : undefined;
   const models = cachedModels ?? wrapModels(options);
   const priceFactor = options.batch ? (options.batch.priceFactor ?? (options.batch.offline ? 1 : BATCH_PRICE_FACTOR)) : 1;
   const spend = emptySpend();
-  const counts = { done: 0, failed: 0, skipped: 0 };
   const startedAt = performance.now();
   const stop = new AbortController();
   let stopReason: string | undefined;
@@ -161,9 +182,9 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
   };
   const onOuterAbort = () => cancelRun("interrupted");
   options.signal?.addEventListener("abort", onOuterAbort);
-  const report = () => options.progress?.update(snapshot(counts, spend, startedAt));
+  const report = () => options.progress?.update(snapshot(progressCounts(), spend, startedAt));
 
-  const priced = (call: CallRecord): number | undefined => {
+  const price = (call: CallRecord): number | undefined => {
     spend.calls++;
     if (call.cacheHit) {
       spend.cacheHits++;
@@ -177,143 +198,156 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
     else spend.costUsd += cost;
     const spent = budgetExceeded(options.budget, spend);
     if (spent) requestStop(spent);
+    report();
     return cost;
   };
 
-  const writer = new StoreWriter(store, run.id);
-
-  /** Batch mode: ids done or failed by this command, which later rounds skip. */
-  const finished = new Set<string>();
-
-  const runItem = async (item: TaskItem): Promise<void> => {
-    const calls: StoredCall[] = [];
-    const account = (call: CallRecord) => {
-      const costUsd = priced(call);
-      calls.push({ ...call, runId: run.id, costUsd });
-      options.onCall?.(call, costUsd);
-    };
-    // Batch mode: a pass may end waiting for a round, and then none of its calls count; the calls
-    // of the pass that finishes the item are accounted for when it does.
-    const deferred: CallRecord[] | undefined = lane ? [] : undefined;
-    const scope = lane && cachedModels ? lane.itemModels(cachedModels) : undefined;
-    try {
-      const outcome = await prepared.algorithm.run(item, scope ? scope.models : models, {
-        itemId: item.id,
-        runId: run.id,
-        timeoutMs: options.timeoutMs,
-        signal: cancel.signal,
-        onCall: (call) => {
-          if (deferred) {
-            deferred.push(call);
-            return;
-          }
-          account(call);
-          report();
-        },
-      });
-      scope?.settle(true);
-      deferred?.forEach(account);
-      const record: ItemRecord = { [idField]: item.id, ...item.row, ...outcome.fields, spri_usage: itemUsage(calls) };
-      output.append(record);
-      counts.done++;
-      if (lane) finished.add(item.id);
-      await writer.add({ itemId: item.id, status: "done", record }, calls);
-    } catch (error) {
-      if (error instanceof BatchPending) {
-        scope?.settle(false);
-        return;
+  const wake = new Wake();
+  const completer = new Completer(store, workerId, {
+    onCompletion: (completion, results) => {
+      const accepted = new Set(completion.accepted.map((a) => a.itemId));
+      for (const result of results) {
+        if (!accepted.has(result.itemId)) counts.refused++;
+        else if (result.status === "done") counts.done++;
+        else counts.failed++;
       }
-      scope?.settle(true);
-      deferred?.forEach(account);
-      if (cancel.signal.aborted && !isFatal(error)) {
-        writer.addCalls(calls);
-        return;
-      }
-      counts.failed++;
-      if (lane) finished.add(item.id);
-      const reason = error instanceof SpriError ? error.describe() : error instanceof Error ? error.message : String(error);
-      reject({ id: item.id, reason, kind: error instanceof ModelError ? error.kind : undefined });
-      await writer.add({ itemId: item.id, status: "failed", reason }, calls);
-      if (isFatal(error)) cancelRun(reason);
-    } finally {
       report();
-    }
-  };
+      void tail?.catchUp().catch(() => {});
+    },
+  });
+  const failureKinds = new Map<string, string>();
+  const batchPending: Lease[] = [];
+  const runItem = itemRunner({
+    prepared,
+    models: lane && cachedModels ? () => lane.itemModels(cachedModels) : models,
+    idField,
+    timeoutMs: options.timeoutMs,
+    completer,
+    cancel: cancel.signal,
+    price,
+    onCall: options.onCall,
+    onFatal: cancelRun,
+    onFailure: (itemId, kind) => {
+      if (kind) (tail?.kinds ?? failureKinds).set(itemId, kind);
+    },
+    onBatchPending: (lease) => batchPending.push(lease),
+  });
 
-  /**
-   * One pass over the input. Without batch there is exactly one. In batch mode the first pass
-   * reports what is wrong with the input (bad rows, duplicate ids); later ones skip it silently.
-   */
-  const pass = async (first: boolean): Promise<void> => {
-    const inFlight = new Set<Promise<void>>();
-    const seen = new Set<string>();
-    try {
-      for await (const row of readInputRows(options.input, { onMalformed: "yield" })) {
-        if (stop.signal.aborted) break;
-        if ("error" in row && row.error) {
-          if (!first) continue;
-          counts.failed++;
-          reject({ line: row.line, reason: row.error.describe() });
-          continue;
-        }
-        let item: TaskItem;
-        try {
-          item = keyed(toTaskItem(prepared.task, row.value, options.mapping, { file: options.input, line: row.line }));
-        } catch (error) {
-          if (!(error instanceof InputError)) throw error;
-          if (!first) continue;
-          counts.failed++;
-          reject({ line: row.line, reason: error.describe() });
-          continue;
-        }
-        if (done.has(item.id)) {
-          if (first) counts.skipped++;
-          continue;
-        }
-        if (seen.has(item.id)) {
-          if (!first) continue;
-          counts.failed++;
-          reject({ id: item.id, line: row.line, reason: `duplicate item id "${item.id}": ids must be unique to resume (use --id-field, or leave it out to use line numbers)` });
-          continue;
-        }
-        seen.add(item.id);
-        if (finished.has(item.id)) continue;
-        const task = runItem(item).finally(() => inFlight.delete(task));
-        inFlight.add(task);
-        while (inFlight.size >= itemsInFlight(options.concurrency)) await Promise.race(inFlight);
-      }
-      await Promise.all(inFlight);
-    } catch (error) {
-      await Promise.allSettled(inFlight);
-      throw error;
-    }
+  let enqueueDone = false;
+  const onReject = (entry: RejectEntry) => {
+    counts.failed++;
+    if (tail) tail.reject(entry);
+    else inputRejects.push(entry);
+    report();
   };
+  await store.updateRun(run.id, { inputComplete: false });
+  const enqueuing = enqueueInput({ store, runId: run.id, input: options.input, prepared, mapping: options.mapping, keyed, onReject, onBatch: () => wake.notify(), signal: stop.signal }).then(async () => {
+    enqueueDone = !stop.signal.aborted;
+    if (enqueueDone) await store.updateRun(run.id, { inputComplete: true });
+    wake.notify();
+  });
+
+  const loop = (idle: () => Promise<boolean>) =>
+    new WorkLoop({ store, workerId, runId: run.id, slots: options.work === false ? 0 : itemsInFlight(options.concurrency), leaseMs, pollMs, stop: stop.signal, wake, runItem, idle });
+  /** The run is over when the whole input is queued and nothing is pending. */
+  const runFinished = async () => enqueueDone && (await store.itemCounts(run.id)).pending === 0;
+  let current: WorkLoop | undefined;
+  const heartbeat = new Heartbeat({
+    store,
+    workerId,
+    leaseMs,
+    onBeat: async (held) => {
+      current?.dropLost(held);
+      if (tail) await store.claimOutput(run.id, workerId, leaseMs);
+      else await becomeHolder(false);
+      await tail?.catchUp();
+    },
+  });
+  heartbeat.start();
 
   let awaiting: Extract<FlushResult, { kind: "offline" }> | undefined;
   try {
     if (!lane) {
-      await pass(true);
+      current = loop(async () => {
+        await completer.flush();
+        await tail?.catchUp();
+        return stop.signal.aborted || (await runFinished());
+      });
+      await current.run();
     } else {
+      await enqueuing;
+      const pass = async () => {
+        current = loop(async () => true);
+        await current.run();
+        await completer.flush();
+        await store.releaseItems(workerId, batchPending.splice(0));
+      };
       await batchRounds(lane, pass, stop.signal, requestStop, (result) => (awaiting = result));
     }
+    stop.abort();
+    await enqueuing;
+    await completer.flush();
   } catch (error) {
-    output.close();
-    await writer.flush();
+    stop.abort();
+    await enqueuing.catch(() => {});
+    await completer.flush().catch(() => {});
+    await finish(false);
+    await store.stopWorker(workerId).catch(() => {});
     throw error;
   } finally {
     options.signal?.removeEventListener("abort", onOuterAbort);
   }
-  await writer.flush();
-  // The whole input was seen: the output gets its real name. A stopped run stays partial.
-  if (stopReason || awaiting) output.close();
-  else output.commit();
+
+  async function finish(completed: boolean): Promise<void> {
+    await heartbeat.stop();
+    if (tail) {
+      if (completed) await tail.commit();
+      else await tail.close();
+    }
+  }
+
+  // The whole input was seen and every item finished: the output gets its real name. A stopped run stays partial.
+  const finished = !stopReason && !awaiting && (await runFinished());
+  if (finished && !tail) await awaitHolder();
+  await finish(finished);
+
+  /** A joiner whose work is over waits for the holder to write the output, or takes over from a lost one. */
+  async function awaitHolder(): Promise<void> {
+    while (!tail && !options.signal?.aborted) {
+      if ((await store.getRun(run.id))?.status !== "running") return;
+      await reapDeadLocalWorkers(store, run.id);
+      if (await becomeHolder(false)) return;
+      await wake.wait(pollMs, options.signal);
+    }
+  }
 
   const outcome: RunOutcome = stopReason ? "stopped" : awaiting ? "awaiting-batch" : counts.failed > 0 ? "completed-with-failures" : "completed";
-  await store.updateRun(run.id, { status: outcome === "stopped" || outcome === "awaiting-batch" ? "stopped" : outcome === "completed" ? "completed" : "failed" });
-  options.progress?.finish(snapshot(counts, spend, startedAt));
-  const result: RunJobResult = { runId: run.id, outcome, stopReason, ...counts, spend, output: options.output, rejects: rejectsPath, rejectSamples };
+  // The holder says how the run ended, then lets go of the role (joiners wait for the one or the other).
+  if (tail) await store.updateRun(run.id, { status: outcome === "stopped" || outcome === "awaiting-batch" ? "stopped" : outcome === "completed" ? "completed" : "failed" });
+  await store.stopWorker(workerId);
+  options.progress?.finish(snapshot(progressCounts(), spend, startedAt));
+  const { refused: _refused, ...reported } = counts;
+  const result: RunJobResult = { runId: run.id, outcome, stopReason, ...reported, spend, output: options.output, rejects: rejectsPath, rejectSamples: tail?.samples ?? inputRejects.slice(0, 5).map((r) => r.reason) };
   if (lane) result.batch = { dir: lane.dir, rounds: lane.roundsRun, ...(awaiting ? { awaiting } : {}) };
   return result;
+}
+
+/** The run this command resumes (same task, settings and input), or a new one. */
+async function findOrCreateRun(options: RunJobOptions): Promise<RunMeta> {
+  const { store, prepared } = options;
+  const key = runKey({ task: prepared.algorithm.name, settings: { ...options.runSettings, algorithm: prepared.identity ?? {} }, inputPath: options.input, outputPath: options.output });
+  return (
+    (await store.findRunByKey(key)) ??
+    (await store.createRun({
+      key,
+      task: prepared.algorithm.name,
+      settings: options.runSettings,
+      inputPath: options.input,
+      outputPath: options.output,
+      baseModel: options.models.base.id,
+      criticModel: options.models.critic.id,
+    }))
+  );
 }
 
 /** OpenAI and most providers bill batch calls at half the list price. */
@@ -406,7 +440,7 @@ function wrapBatchModels(options: RunJobOptions, lane: BatchLane): { base: Cache
 }
 
 /** Cache outermost (a hit costs nothing and takes no rate-limit slot), then limits and retries. */
-function wrapModels(options: RunJobOptions): SpriModels {
+export function wrapModels(options: Pick<RunJobOptions, "models" | "concurrency" | "timeoutMs" | "retry" | "cacheMode" | "store">): SpriModels {
   const resilient = makeResilient(
     { base: options.models.base, critic: options.models.critic },
     { maxConcurrency: options.concurrency, timeoutMs: options.timeoutMs, retry: options.retry },
@@ -421,24 +455,6 @@ function wrapModels(options: RunJobOptions): SpriModels {
     return wrapped;
   };
   return { base: cache(resilient.base), critic: cache(resilient.critic) };
-}
-
-/** What one item cost: every call, the cached ones free. */
-function itemUsage(calls: readonly StoredCall[]): Record<string, number | null> {
-  let inputTokens = 0;
-  let outputTokens = 0;
-  let cost: number | null = 0;
-  let cached = 0;
-  for (const call of calls) {
-    if (call.cacheHit) {
-      cached++;
-      continue;
-    }
-    inputTokens += call.usage.inputTokens;
-    outputTokens += call.usage.outputTokens;
-    cost = cost === null || call.costUsd === undefined ? null : cost + call.costUsd;
-  }
-  return { calls: calls.length, cached_calls: cached, input_tokens: inputTokens, output_tokens: outputTokens, cost_usd: cost };
 }
 
 /**

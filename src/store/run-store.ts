@@ -20,6 +20,7 @@ import { SpriError } from "../errors/errors.ts";
 import type { CallRecord, ItemRecord } from "../io/records.ts";
 import { canonicalHash } from "./canonical.ts";
 import type { CallCache } from "./call-cache.ts";
+import type { WorkQueue } from "./work-queue.ts";
 
 export type RunStatus = "running" | "completed" | "failed" | "stopped";
 export const RUN_STATUSES: readonly RunStatus[] = ["running", "completed", "failed", "stopped"];
@@ -135,7 +136,7 @@ export interface Page {
   offset?: number;
 }
 
-export interface RunStore {
+export interface RunStore extends WorkQueue {
   /** The call cache kept beside the runs (same database). */
   readonly cache: CallCache;
 
@@ -200,13 +201,15 @@ export interface RunStore {
 export class StoreError extends SpriError {}
 
 /**
- * The stable key of a run: the same task, settings and input file give the same key, so re-running
- * a command finds (and resumes) its run. The input path is resolved against the working directory;
+ * The stable key of a run: the same task, settings, input file (and output file, for runs that write
+ * one) give the same key, so re-running a command finds (and resumes) its run. Paths are resolved
+ * against the working directory;
  * settings are hashed canonically (key order does not matter) and should hold only what changes the
  * outputs (not concurrency or display options) and no credentials.
  */
-export function runKey(parts: { task: string; settings: Record<string, unknown>; inputPath: string }): string {
-  return canonicalHash({ v: 1, task: parts.task, settings: parts.settings, inputPath: resolve(parts.inputPath) });
+export function runKey(parts: { task: string; settings: Record<string, unknown>; inputPath: string; outputPath?: string }): string {
+  const output = parts.outputPath === undefined ? {} : { outputPath: resolve(parts.outputPath) };
+  return canonicalHash({ v: 1, task: parts.task, settings: parts.settings, inputPath: resolve(parts.inputPath), ...output });
 }
 
 const CREDENTIAL_NAME =

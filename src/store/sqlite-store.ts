@@ -37,6 +37,8 @@ import {
   redactSettings,
 } from "./run-store.ts";
 import { loadSqlite } from "./sqlite-module.ts";
+import { SqliteWorkQueue, WORK_QUEUE_MIGRATION } from "./sqlite-work-queue.ts";
+import type { Completion, FinishedItem, ItemResult, Lease, QueuedItem, WorkerInfo, WorkerRegistration, WorkQueue } from "./work-queue.ts";
 
 export const DEFAULT_DB_FILE = "spri.db";
 
@@ -158,6 +160,8 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (run_id, name)
   );
   `,
+  // 3 → 4: the work queue (leases, fencing tokens, finish order, workers).
+  WORK_QUEUE_MIGRATION,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -261,6 +265,7 @@ function runFromRow(row: Row): RunMeta {
   if (outputPath !== undefined) run.outputPath = outputPath;
   const criticModel = optStr(row.critic_model);
   if (criticModel !== undefined) run.criticModel = criticModel;
+  if (num(row.input_complete) === 1) run.inputComplete = true;
   return run;
 }
 
@@ -403,16 +408,19 @@ function prepareStatements(db: DatabaseSync) {
     findRunByKey: p("SELECT * FROM runs WHERE key = ? ORDER BY created_at DESC, rowid DESC LIMIT 1"),
     listRuns: p("SELECT * FROM runs ORDER BY created_at DESC, rowid DESC LIMIT ? OFFSET ?"),
     updateRun: p(
-      `UPDATE runs SET status = ?, settings = ?, output_path = ?, base_model = ?, critic_model = ?, updated_at = ?
+      `UPDATE runs SET status = ?, settings = ?, output_path = ?, base_model = ?, critic_model = ?, input_complete = ?, updated_at = ?
        WHERE id = ?`,
     ),
     touchRun: p("UPDATE runs SET updated_at = ? WHERE id = ?"),
     upsertItem: p(
-      `INSERT INTO items (run_id, item_id, status, reason, attempts, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+      `INSERT INTO items (run_id, item_id, status, reason, attempts, updated_at, finish_seq) VALUES (?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (run_id, item_id) DO UPDATE SET
          status = excluded.status, reason = excluded.reason,
-         attempts = items.attempts + excluded.attempts, updated_at = excluded.updated_at`,
+         attempts = items.attempts + excluded.attempts, updated_at = excluded.updated_at, finish_seq = excluded.finish_seq,
+         lease_owner = NULL, lease_expires = NULL`,
     ),
+    finishedCount: p("SELECT finished_count FROM runs WHERE id = ?"),
+    setFinishedCount: p("UPDATE runs SET finished_count = ? WHERE id = ?"),
     upsertRecord: p(
       `INSERT INTO item_records (run_id, item_id, record) VALUES (?, ?, ?)
        ON CONFLICT (run_id, item_id) DO UPDATE SET record = excluded.record`,
@@ -475,7 +483,7 @@ function prepareStatements(db: DatabaseSync) {
 
 type Statements = ReturnType<typeof prepareStatements>;
 
-export class SqliteStore implements RunStore {
+export class SqliteStore implements RunStore, WorkQueue {
   readonly path: string;
   readonly cache: SqliteCallCache;
   private readonly db: DatabaseSync;
@@ -516,6 +524,55 @@ export class SqliteStore implements RunStore {
       });
     }
     this.cache = new SqliteCallCache(db, () => this.assertOpen());
+    this.queue = new SqliteWorkQueue({
+      db,
+      assertOpen: () => this.assertOpen(),
+      requireRun: (id) => void this.requireRun(id),
+      writeCalls: (calls) => this.writeCalls(calls),
+      transaction: (fn) => inTransaction(db, fn),
+    });
+  }
+
+  private readonly queue: SqliteWorkQueue;
+
+  enqueueItems(runId: string, items: readonly QueuedItem[]): Promise<number> {
+    return this.queue.enqueueItems(runId, items);
+  }
+  retryFailed(runId: string): Promise<number> {
+    return this.queue.retryFailed(runId);
+  }
+  registerWorker(worker: WorkerRegistration): Promise<void> {
+    return this.queue.registerWorker(worker);
+  }
+  heartbeat(workerId: string, leaseMs: number): Promise<{ runId: string; itemId: string }[]> {
+    return this.queue.heartbeat(workerId, leaseMs);
+  }
+  stopWorker(workerId: string): Promise<void> {
+    return this.queue.stopWorker(workerId);
+  }
+  listWorkers(runId?: string): Promise<WorkerInfo[]> {
+    return this.queue.listWorkers(runId);
+  }
+  leaseItems(workerId: string, options: { runId?: string; max: number; leaseMs: number }): Promise<Lease[]> {
+    return this.queue.leaseItems(workerId, options);
+  }
+  releaseItems(workerId: string, leases: readonly Pick<Lease, "runId" | "itemId" | "token">[]): Promise<void> {
+    return this.queue.releaseItems(workerId, leases);
+  }
+  completeItems(workerId: string, results: readonly ItemResult[]): Promise<Completion> {
+    return this.queue.completeItems(workerId, results);
+  }
+  finishedSince(runId: string, after: number, limit?: number): Promise<FinishedItem[]> {
+    return this.queue.finishedSince(runId, after, limit);
+  }
+  leasedCount(runId: string): Promise<number> {
+    return this.queue.leasedCount(runId);
+  }
+  claimOutput(runId: string, workerId: string, leaseMs: number): Promise<WorkerInfo | undefined> {
+    return this.queue.claimOutput(runId, workerId, leaseMs);
+  }
+  releaseOutput(runId: string, workerId: string): Promise<void> {
+    return this.queue.releaseOutput(runId, workerId);
   }
 
   private assertOpen(): void {
@@ -592,12 +649,17 @@ export class SqliteStore implements RunStore {
       if (patch.outputPath !== undefined) next.outputPath = patch.outputPath;
       if (patch.baseModel !== undefined) next.baseModel = patch.baseModel;
       if (patch.criticModel !== undefined) next.criticModel = patch.criticModel;
+      if (patch.inputComplete !== undefined) {
+        if (patch.inputComplete) next.inputComplete = true;
+        else delete next.inputComplete;
+      }
       this.sql.updateRun.run(
         next.status,
         JSON.stringify(next.settings),
         orNull(next.outputPath),
         next.baseModel,
         orNull(next.criticModel),
+        next.inputComplete ? 1 : 0,
         next.updatedAt,
         id,
       );
@@ -620,11 +682,15 @@ export class SqliteStore implements RunStore {
     const updatedAt = now();
     inTransaction(this.db, () => {
       this.requireRun(runId);
+      // Finished items join the run's finish order (see WorkQueue.finishedSince) like fenced completions.
+      let finished = num(this.sql.finishedCount.get(runId)?.finished_count);
       for (const { itemId, status, reason, record } of updates) {
-        this.sql.upsertItem.run(runId, itemId, status, orNull(reason), status === "pending" ? 0 : 1, updatedAt);
+        const finishSeq = status === "pending" ? null : ++finished;
+        this.sql.upsertItem.run(runId, itemId, status, orNull(reason), status === "pending" ? 0 : 1, updatedAt, finishSeq);
         if (record === undefined) this.sql.deleteRecord.run(runId, itemId);
         else this.sql.upsertRecord.run(runId, itemId, JSON.stringify(record));
       }
+      this.sql.setFinishedCount.run(finished, runId);
       this.sql.touchRun.run(updatedAt, runId);
     });
   }
@@ -705,6 +771,12 @@ export class SqliteStore implements RunStore {
   async recordCalls(calls: readonly StoredCall[]): Promise<void> {
     this.assertOpen();
     if (calls.length === 0) return;
+    inTransaction(this.db, () => this.writeCalls(calls));
+  }
+
+  /** Inserts calls and adds them to their runs' usage; the caller holds the write transaction. */
+  private writeCalls(calls: readonly StoredCall[]): void {
+    if (calls.length === 0) return;
     const rows = calls.map(callValues);
     const usage = new Map<string, number[]>();
     for (const call of calls) {
@@ -725,14 +797,12 @@ export class SqliteStore implements RunStore {
       usage.set(call.runId, u);
     }
     const updatedAt = now();
-    inTransaction(this.db, () => {
-      for (const runId of usage.keys()) this.requireRun(runId);
-      for (const row of rows) this.sql.insertCall.run(...row);
-      for (const [runId, u] of usage) {
-        this.sql.addUsage.run(runId, ...u);
-        this.sql.touchRun.run(updatedAt, runId);
-      }
-    });
+    for (const runId of usage.keys()) this.requireRun(runId);
+    for (const row of rows) this.sql.insertCall.run(...row);
+    for (const [runId, u] of usage) {
+      this.sql.addUsage.run(runId, ...u);
+      this.sql.touchRun.run(updatedAt, runId);
+    }
   }
 
   async listCalls(runId: string, itemId: string): Promise<StoredCall[]> {

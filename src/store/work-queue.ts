@@ -21,6 +21,7 @@
  * - Finished items get a `finishSeq` that grows in commit order within a run, so a reader that
  *   remembers the last `finishSeq` it saw (`finishedSince`) misses none and sees none twice.
  */
+import { hostname } from "node:os";
 import type { ItemRecord } from "../io/records.ts";
 import type { StoredCall } from "./run-store.ts";
 
@@ -135,4 +136,9 @@ export interface WorkQueue {
   claimOutput(runId: string, workerId: string, leaseMs: number): Promise<WorkerInfo | undefined>;
   /** Gives the output role back (the holder is done with it). */
   releaseOutput(runId: string, workerId: string): Promise<void>;
+}
+
+/** This process as a worker: host name and pid, under the given id. */
+export function thisWorker(id: string, runId?: string): WorkerRegistration {
+  return { id, host: hostname(), pid: process.pid, ...(runId === undefined ? {} : { runId }) };
 }

@@ -1,0 +1,78 @@
+/**
+ * The command that started a run, recorded in the run store so that `spri worker` on any machine can
+ * rebuild the run's algorithm and models: the effective settings (never keys: those come from each
+ * worker's own environment), the field mapping, and the prompt and seed files' contents (a worker's
+ * machine may not have them at the same paths).
+ */
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { basename, join, resolve } from "node:path";
+import { type Resolved, SETTINGS, type SettingName } from "../config/config.ts";
+import { ConfigError } from "../errors/errors.ts";
+import type { FieldMapping } from "../tasks/task-item.ts";
+
+export const COMMAND_ARTIFACT = "command";
+
+export interface RecordedCommand {
+  kind: "run";
+  settings: Partial<Record<SettingName, unknown>>;
+  mapping: FieldMapping;
+  prompts?: { dir: string; files: Record<string, string> }[];
+  seeds?: { path: string; text: string };
+}
+
+/** Settings that belong to the process, not to the run: each worker chooses its own. */
+const PER_PROCESS = new Set<SettingName>(["store", "concurrency", "progressInterval", "rejects", "model"]);
+
+export function recordCommand(resolved: Resolved, mapping: FieldMapping): RecordedCommand {
+  const settings: Partial<Record<SettingName, unknown>> = {};
+  for (const name of Object.keys(SETTINGS) as SettingName[]) {
+    const spec = SETTINGS[name] as { secret?: boolean };
+    if (spec.secret || PER_PROCESS.has(name) || resolved.settings[name] === undefined) continue;
+    settings[name] = resolved.settings[name];
+  }
+  const command: RecordedCommand = { kind: "run", settings, mapping };
+  const prompts = resolved.settings.prompts;
+  if (prompts && prompts.length > 0) command.prompts = prompts.map((dir) => ({ dir: resolve(dir), files: readTextFiles(dir) }));
+  if (resolved.settings.seeds) command.seeds = { path: resolve(resolved.settings.seeds), text: readFileSync(resolved.settings.seeds, "utf8") };
+  return command;
+}
+
+/**
+ * The recorded settings as flags for this machine: prompt and seed files that are not here at their
+ * recorded paths are written to a temporary directory and used from there.
+ */
+export function restoreCommand(value: unknown, runId: string): { flags: Partial<Record<SettingName, unknown>>; mapping: FieldMapping } {
+  if (!isRecordedCommand(value)) {
+    throw new ConfigError(`run ${runId} was not started by \`spri run\` (or by an older spri), so a worker cannot rebuild it`, {
+      hint: "work it by re-running the command that started it (a second `spri run` of the same command joins as a worker)",
+    });
+  }
+  const flags = { ...value.settings };
+  if (value.prompts) {
+    flags.prompts = value.prompts.map((pack) => (existsSync(pack.dir) ? pack.dir : writeFiles(pack.files, "spri-prompts-")));
+  }
+  if (value.seeds) {
+    flags.seeds = existsSync(value.seeds.path) ? value.seeds.path : join(writeFiles({ [basename(value.seeds.path)]: value.seeds.text }, "spri-seeds-"), basename(value.seeds.path));
+  }
+  return { flags, mapping: value.mapping };
+}
+
+function isRecordedCommand(value: unknown): value is RecordedCommand {
+  return typeof value === "object" && value !== null && (value as RecordedCommand).kind === "run" && typeof (value as RecordedCommand).settings === "object";
+}
+
+function readTextFiles(dir: string): Record<string, string> {
+  const files: Record<string, string> = {};
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (statSync(path).isFile()) files[name] = readFileSync(path, "utf8");
+  }
+  return files;
+}
+
+function writeFiles(files: Record<string, string>, prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, basename(name)), text);
+  return dir;
+}

@@ -1,0 +1,88 @@
+/** `spri worker`: work the unfinished items of the runs in a shared store (see runner/worker.ts). */
+import type { Command } from "commander";
+import { resolveSettings } from "../config/config.ts";
+import { createModels, modelSpecs } from "../config/models.ts";
+import { PriceTable } from "../runner/cost.ts";
+import { runWorker, type WorkerRun } from "../runner/worker.ts";
+import type { RunMeta, RunStore } from "../store/run-store.ts";
+import { SqliteStore } from "../store/sqlite-store.ts";
+import { prepareTask } from "../tasks/prepare.ts";
+import { COMMAND_ARTIFACT, restoreCommand } from "./recorded-command.ts";
+import { cacheMode, leaseSeconds } from "./run.ts";
+import { ENVIRONMENT_HELP } from "./options.ts";
+
+export function workerCommand(program: Command): void {
+  program
+    .command("worker")
+    .description("work the unfinished items of a run (or of every run) in a shared store, with each run's recorded settings and this machine's API keys")
+    .option("--store <location>", "the run store: a SQLite file or postgres://… (env: SPRI_STORE; default spri.db)")
+    .option("--run <id>", "only this run (default: every running run, oldest first)")
+    .option("--concurrency <n>", "model calls in flight per endpoint in this worker (env: SPRI_CONCURRENCY; default 4)")
+    .option("--drain", "exit once nothing is left to do (default: wait for more work)")
+    .option("--lease <seconds>", "how long this worker's hold on an item lasts without a heartbeat (default 30)")
+    .option("--json", "print the summary as JSON")
+    .addHelpText("after", ENVIRONMENT_HELP)
+    .action((options: Record<string, unknown>) => executeWorker(options));
+}
+
+async function executeWorker(options: Record<string, unknown>): Promise<void> {
+  const local = resolveSettings({ flags: { store: options.store, concurrency: options.concurrency } }).settings;
+  const store = new SqliteStore(local.store);
+  const interrupt = new AbortController();
+  const onSignal = () => interrupt.abort();
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  try {
+    const result = await runWorker({
+      store,
+      runId: options.run as string | undefined,
+      concurrency: local.concurrency,
+      drain: Boolean(options.drain),
+      leaseMs: leaseSeconds(options.lease) * 1000,
+      signal: interrupt.signal,
+      openRun: (run) => openRecordedRun(store, run, local.concurrency),
+      log: (line) => process.stderr.write(`spri worker: ${line}\n`),
+    });
+    if (options.json) process.stdout.write(`${JSON.stringify(result)}\n`);
+    else {
+      const { spend } = result;
+      process.stderr.write(
+        `spri worker: ${result.done} items done, ${result.failed} failed${result.refused ? `, ${result.refused} refused (lease lost)` : ""} in ${result.runs.length} run(s); ${spend.calls} calls (${spend.cacheHits} from cache), $${spend.costUsd.toFixed(4)}\n`,
+      );
+      if (result.stopReason) process.stderr.write(`spri worker: stopped: ${result.stopReason}\n`);
+    }
+    process.exitCode = result.stopReason ? 3 : 0;
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+    await store.close();
+  }
+}
+
+/** A run's algorithm and models from its recorded command, with this machine's keys. */
+async function openRecordedRun(store: RunStore, run: RunMeta, concurrency: number): Promise<WorkerRun> {
+  const { flags, mapping } = restoreCommand(await store.getArtifact(run.id, COMMAND_ARTIFACT), run.id);
+  const resolved = resolveSettings({ flags: { ...flags, concurrency } });
+  const { settings } = resolved;
+  const prepared = prepareTask(settings);
+  const models = await createModels(modelSpecs(resolved), {
+    timeoutMs: settings.timeout * 1000,
+    structuredOutput: settings.structuredOutput,
+    httpClient: settings.httpClient,
+    parallelism: concurrency,
+  });
+  return {
+    prepared,
+    models,
+    idField: mapping.idField ?? "id",
+    timeoutMs: settings.timeout * 1000,
+    cacheMode: cacheMode(settings.cache),
+    retry: { maxAttempts: settings.maxTries, baseDelayMs: settings.retryDelay * 1000 },
+    prices: PriceTable.fromFile(settings.prices),
+    budget: { maxCostUsd: settings.maxCost, maxTokens: settings.maxTokens },
+    async close() {
+      await models.base.close?.();
+      if (models.critic !== models.base) await models.critic.close?.();
+    },
+  };
+}

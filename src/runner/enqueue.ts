@@ -1,0 +1,81 @@
+/**
+ * The input file into the run's work queue: rows stream in, become task items (checked up front, so
+ * a bad row is rejected with its line before anything is paid), and go into the store in batches.
+ * Enqueueing is idempotent: items the run already has keep their state, so every `spri run` of the
+ * same command may enqueue (the first one to start does the work of it).
+ */
+import { InputError } from "../errors/errors.ts";
+import { readInputRows } from "../io/input-reader.ts";
+import type { RunStore } from "../store/run-store.ts";
+import type { QueuedItem } from "../store/work-queue.ts";
+import type { PreparedTask } from "../tasks/prepare.ts";
+import { type FieldMapping, type TaskItem, toTaskItem } from "../tasks/task-item.ts";
+import type { RejectEntry } from "./output-tail.ts";
+
+export interface EnqueueOptions {
+  store: RunStore;
+  runId: string;
+  input: string;
+  prepared: PreparedTask;
+  mapping: FieldMapping;
+  /** The item as the run keys it (see `PreparedTask.itemKey`). */
+  keyed: (item: TaskItem) => TaskItem;
+  /** An input row that cannot become an item (malformed line, missing field, duplicate id). */
+  onReject: (entry: RejectEntry) => void;
+  /** After each batch is committed. */
+  onBatch?: (added: number) => void;
+  signal?: AbortSignal;
+  batchSize?: number;
+}
+
+export interface EnqueueResult {
+  /** Items in the input (valid, unique). */
+  items: number;
+  /** Items this call added to the queue (the others were already there). */
+  added: number;
+  rejected: number;
+}
+
+export async function enqueueInput(options: EnqueueOptions): Promise<EnqueueResult> {
+  const { store, runId, prepared, mapping } = options;
+  const batchSize = options.batchSize ?? 256;
+  const seen = new Set<string>();
+  const result: EnqueueResult = { items: 0, added: 0, rejected: 0 };
+  let batch: QueuedItem[] = [];
+  const flush = async () => {
+    if (batch.length === 0) return;
+    const added = await store.enqueueItems(runId, batch);
+    result.added += added;
+    batch = [];
+    options.onBatch?.(added);
+  };
+  const reject = (entry: RejectEntry) => {
+    result.rejected++;
+    options.onReject(entry);
+  };
+  for await (const row of readInputRows(options.input, { onMalformed: "yield" })) {
+    if (options.signal?.aborted) break;
+    if ("error" in row && row.error) {
+      reject({ line: row.line, reason: row.error.describe() });
+      continue;
+    }
+    let item: TaskItem;
+    try {
+      item = options.keyed(toTaskItem(prepared.task, row.value, mapping, { file: options.input, line: row.line }));
+    } catch (error) {
+      if (!(error instanceof InputError)) throw error;
+      reject({ line: row.line, reason: error.describe() });
+      continue;
+    }
+    if (seen.has(item.id)) {
+      reject({ id: item.id, line: row.line, reason: `duplicate item id "${item.id}": ids must be unique to resume (use --id-field, or leave it out to use line numbers)` });
+      continue;
+    }
+    seen.add(item.id);
+    result.items++;
+    batch.push({ itemId: item.id, input: item, line: row.line });
+    if (batch.length >= batchSize) await flush();
+  }
+  await flush();
+  return result;
+}

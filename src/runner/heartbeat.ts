@@ -1,0 +1,53 @@
+/**
+ * A worker's pulse: every third of the lease time it proves itself alive to the store, which extends
+ * the leases it still holds. Items whose lease was lost in between (the worker was cut off for longer
+ * than a lease, and another worker took them) are reported so their work can be abandoned: a late
+ * result would be refused anyway (fencing), and abandoning it saves the calls.
+ */
+import type { WorkQueue } from "../store/work-queue.ts";
+
+export interface HeartbeatOptions {
+  store: WorkQueue;
+  workerId: string;
+  leaseMs: number;
+  /** After each beat: the items the worker still holds (by `runId`/`itemId` joined with "\0"). */
+  onBeat?: (held: ReadonlySet<string>) => void | Promise<void>;
+  /** A beat that failed (network cut, store down): the worker goes on and tries again next beat. */
+  onError?: (error: unknown) => void;
+}
+
+export const leaseKey = (runId: string, itemId: string): string => `${runId}\u0000${itemId}`;
+
+export class Heartbeat {
+  private readonly options: HeartbeatOptions;
+  private timer: NodeJS.Timeout | undefined;
+  private beating: Promise<void> | undefined;
+
+  constructor(options: HeartbeatOptions) {
+    this.options = options;
+  }
+
+  start(): void {
+    const every = Math.max(10, Math.floor(this.options.leaseMs / 3));
+    this.timer = setInterval(() => {
+      this.beating ??= this.beat().finally(() => (this.beating = undefined));
+    }, every);
+    this.timer.unref();
+  }
+
+  private async beat(): Promise<void> {
+    try {
+      const held = await this.options.store.heartbeat(this.options.workerId, this.options.leaseMs);
+      await this.options.onBeat?.(new Set(held.map((lease) => leaseKey(lease.runId, lease.itemId))));
+    } catch (error) {
+      this.options.onError?.(error);
+    }
+  }
+
+  /** Stops beating; resolves once a beat in progress has ended. */
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.beating;
+  }
+}

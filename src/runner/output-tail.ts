@@ -1,0 +1,130 @@
+/**
+ * The run's output and rejects files, derived from the run store. The store decides what is done;
+ * the process that holds the run's output role (`WorkQueue.claimOutput`) appends each record the
+ * store has finished, in finish order, to `<output>.partial`, and each failure to the rejects file.
+ * Whoever finished an item (this process or a worker elsewhere), it lands in the output exactly once.
+ *
+ * Opening takes over what an earlier command wrote: the records already in the output are kept (a
+ * torn last line is cut off) and skipped, and any that the store lacks (an output written without
+ * this store, or by an older spri) are imported into it as done, so store and file agree again.
+ */
+import { appendFileSync, mkdirSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
+import { type RecordIdentity, RecordOutput, readRecords } from "../io/record-output.ts";
+import type { ItemRecord } from "../io/records.ts";
+import type { ItemUpdate, RunStore } from "../store/run-store.ts";
+
+export interface OutputTailOptions {
+  store: RunStore;
+  runId: string;
+  output: string;
+  rejects: string;
+  identity: RecordIdentity;
+}
+
+export interface RejectEntry {
+  id?: string;
+  line?: number;
+  reason: string;
+  kind?: string;
+}
+
+const IMPORT_BATCH = 500;
+
+export class OutputTail {
+  private readonly store: RunStore;
+  private readonly runId: string;
+  private readonly output: RecordOutput;
+  private readonly rejectsPath: string;
+  /** Ids already in the output file. */
+  private readonly written: Set<string>;
+  private cursor = 0;
+  private catching: Promise<{ done: number; failed: number }> | undefined;
+  /** Error kinds of the failures this process saw itself (the store keeps only the reason). */
+  readonly kinds = new Map<string, string>();
+  readonly samples: string[] = [];
+
+  private constructor(options: OutputTailOptions, output: RecordOutput, written: Set<string>) {
+    this.store = options.store;
+    this.runId = options.runId;
+    this.output = output;
+    this.rejectsPath = options.rejects;
+    this.written = written;
+  }
+
+  static async open(options: OutputTailOptions): Promise<OutputTail> {
+    const { output, done } = await RecordOutput.open(options.output, options.identity);
+    await importMissing(options, done);
+    mkdirSync(dirname(options.rejects), { recursive: true });
+    writeFileSync(options.rejects, "");
+    return new OutputTail(options, output, done);
+  }
+
+  /** How many records the output holds. */
+  get records(): number {
+    return this.written.size;
+  }
+
+  /** A rejected input line (malformed, or not an item), written at once. */
+  reject(entry: RejectEntry): void {
+    appendFileSync(this.rejectsPath, `${JSON.stringify(entry)}\n`);
+    if (this.samples.length < 5) this.samples.push(entry.reason);
+  }
+
+  /** Appends everything the store finished since the last call; one catch-up at a time. */
+  catchUp(): Promise<{ done: number; failed: number }> {
+    this.catching = (this.catching ?? Promise.resolve({ done: 0, failed: 0 })).then(() => this.readNew());
+    return this.catching;
+  }
+
+  private async readNew(): Promise<{ done: number; failed: number }> {
+    const added = { done: 0, failed: 0 };
+    for (;;) {
+      const page = await this.store.finishedSince(this.runId, this.cursor);
+      if (page.length === 0) break;
+      for (const item of page) {
+        this.cursor = item.finishSeq;
+        if (item.status === "failed") {
+          const kind = this.kinds.get(item.itemId);
+          this.reject({ id: item.itemId, reason: item.reason ?? "failed", ...(kind ? { kind } : {}) });
+          added.failed++;
+          continue;
+        }
+        if (this.written.has(item.itemId) || item.record === undefined) continue;
+        this.output.append(item.record);
+        this.written.add(item.itemId);
+        added.done++;
+      }
+    }
+    return added;
+  }
+
+  /** The whole input is through: the output gets its real name. */
+  async commit(): Promise<void> {
+    await this.catchUp();
+    this.output.commit();
+  }
+
+  /** Leaves `<output>.partial` for the next command to resume. */
+  async close(): Promise<void> {
+    await this.catchUp().catch(() => undefined);
+    this.output.close();
+  }
+}
+
+/** Records in the output file that the store does not hold as done go into the store. */
+async function importMissing(options: OutputTailOptions, inFile: ReadonlySet<string>): Promise<void> {
+  if (inFile.size === 0) return;
+  const statuses = await options.store.itemStatuses(options.runId);
+  if ([...inFile].every((id) => statuses.get(id) === "done")) return;
+  let batch: ItemUpdate[] = [];
+  for await (const { id, record } of readRecords(options.output, options.identity)) {
+    if (statuses.get(id) === "done" || !inFile.has(id)) continue;
+    batch.push({ itemId: id, status: "done", record: record as ItemRecord });
+    if (batch.length >= IMPORT_BATCH) {
+      await options.store.setItemStatuses(options.runId, batch);
+      batch = [];
+    }
+  }
+  if (batch.length > 0) await options.store.setItemStatuses(options.runId, batch);
+}

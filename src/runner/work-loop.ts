@@ -1,0 +1,89 @@
+/**
+ * The lease loop of one worker: keep up to `slots` items in progress, leasing more from the store as
+ * slots free up (oldest first), and stop when told to or when `idle()` says the work is over. Items
+ * whose lease the heartbeat reports lost are aborted. With one slot, items run strictly one at a time
+ * in input order, as replays and debugging need.
+ */
+import type { RunStore } from "../store/run-store.ts";
+import type { Lease } from "../store/work-queue.ts";
+import type { Wake } from "../util/wake.ts";
+import { leaseKey } from "./heartbeat.ts";
+
+/** At most this many items per lease query, so one worker does not take a queue's whole head at once. */
+const LEASE_BATCH = 64;
+
+export interface WorkLoopOptions {
+  store: RunStore;
+  workerId: string;
+  /** Only this run's items; every running run's when absent. */
+  runId?: string;
+  slots: number;
+  leaseMs: number;
+  /** How long to wait for others' progress before looking at the queue again. */
+  pollMs: number;
+  /** Stop leasing (items in progress finish). */
+  stop: AbortSignal;
+  /** Wakes the loop early: an item finished, more input was enqueued. */
+  wake: Wake;
+  runItem(lease: Lease, signal: AbortSignal): Promise<void>;
+  /** Called when nothing could be leased and nothing is in progress: true ends the loop. */
+  idle(): Promise<boolean>;
+}
+
+export class WorkLoop {
+  private readonly options: WorkLoopOptions;
+  private readonly running = new Map<string, { lease: Lease; abort: AbortController }>();
+
+  constructor(options: WorkLoopOptions) {
+    this.options = options;
+  }
+
+  /** The leases in progress now. */
+  get leases(): Lease[] {
+    return [...this.running.values()].map((entry) => entry.lease);
+  }
+
+  /** Aborts the items whose lease is no longer held (see Heartbeat). */
+  dropLost(held: ReadonlySet<string>): void {
+    for (const [key, entry] of this.running) {
+      if (!held.has(key)) entry.abort.abort(new Error("lease lost"));
+    }
+  }
+
+  async run(): Promise<void> {
+    const { store, stop, wake } = this.options;
+    const inFlight = new Set<Promise<void>>();
+    while (!stop.aborted) {
+      const free = this.options.slots - inFlight.size;
+      if (free > 0) {
+        const leases = await store.leaseItems(this.options.workerId, {
+          runId: this.options.runId,
+          max: Math.min(free, LEASE_BATCH),
+          leaseMs: this.options.leaseMs,
+        });
+        for (const lease of leases) {
+          const task = this.start(lease).finally(() => {
+            inFlight.delete(task);
+            wake.notify();
+          });
+          inFlight.add(task);
+        }
+        if (leases.length === free) continue;
+      }
+      if (inFlight.size === 0 && (await this.options.idle())) break;
+      await wake.wait(this.options.pollMs, stop);
+    }
+    await Promise.allSettled(inFlight);
+  }
+
+  private async start(lease: Lease): Promise<void> {
+    const key = leaseKey(lease.runId, lease.itemId);
+    const abort = new AbortController();
+    this.running.set(key, { lease, abort });
+    try {
+      await this.options.runItem(lease, abort.signal);
+    } finally {
+      this.running.delete(key);
+    }
+  }
+}

@@ -1,0 +1,369 @@
+/**
+ * The work queue (`work-queue.ts`) on SQLite: leases, fencing and workers as columns and tables of
+ * the run store's own database. SQLite has one writer at a time, so every method here is one
+ * `BEGIN IMMEDIATE` transaction and needs no row locks; lease times are this machine's clock (every
+ * process sharing a SQLite file shares it too).
+ */
+import type { DatabaseSync, SQLOutputValue } from "node:sqlite";
+import type { ItemRecord } from "../io/records.ts";
+import type { StoredCall } from "./run-store.ts";
+import type {
+  Completion,
+  FinishedItem,
+  ItemResult,
+  Lease,
+  QueuedItem,
+  WorkerInfo,
+  WorkerRegistration,
+  WorkQueue,
+} from "./work-queue.ts";
+
+/** Schema 3 → 4: the work queue. Items finished before it get their first-seen order as finish order. */
+export const WORK_QUEUE_MIGRATION = `
+  ALTER TABLE runs ADD COLUMN input_complete INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE runs ADD COLUMN finished_count INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE runs ADD COLUMN output_owner TEXT;
+  ALTER TABLE runs ADD COLUMN output_expires INTEGER;
+  ALTER TABLE items ADD COLUMN lease_owner TEXT;
+  ALTER TABLE items ADD COLUMN lease_fence INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE items ADD COLUMN lease_expires INTEGER;
+  ALTER TABLE items ADD COLUMN finish_seq INTEGER;
+  UPDATE items SET finish_seq = seq WHERE status IN ('done', 'failed');
+  UPDATE runs SET finished_count = coalesce((SELECT max(finish_seq) FROM items WHERE items.run_id = runs.id), 0);
+  CREATE INDEX items_queue ON items (run_id, status, seq);
+  CREATE INDEX items_finished ON items (run_id, finish_seq) WHERE finish_seq IS NOT NULL;
+  CREATE INDEX items_by_owner ON items (lease_owner) WHERE lease_owner IS NOT NULL;
+
+  -- What a worker needs to run an item, apart from the small status rows.
+  CREATE TABLE item_inputs (
+    run_id   TEXT NOT NULL,
+    item_id  TEXT NOT NULL,
+    input    TEXT NOT NULL,
+    line     INTEGER,
+    PRIMARY KEY (run_id, item_id),
+    FOREIGN KEY (run_id, item_id) REFERENCES items (run_id, item_id) ON DELETE CASCADE
+  );
+
+  CREATE TABLE workers (
+    id            TEXT PRIMARY KEY,
+    host          TEXT NOT NULL,
+    pid           INTEGER NOT NULL,
+    run_id        TEXT,
+    started_at    TEXT NOT NULL,
+    heartbeat_at  INTEGER NOT NULL,
+    lease_ms      INTEGER NOT NULL DEFAULT 0,
+    stopped_at    TEXT,
+    items_done    INTEGER NOT NULL DEFAULT 0,
+    items_failed  INTEGER NOT NULL DEFAULT 0
+  );
+
+  -- What each worker did in each run (a worker of every run works several).
+  CREATE TABLE worker_runs (
+    worker_id     TEXT NOT NULL,
+    run_id        TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    items_done    INTEGER NOT NULL DEFAULT 0,
+    items_failed  INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (run_id, worker_id)
+  );
+`;
+
+type Row = Record<string, SQLOutputValue>;
+const str = (value: SQLOutputValue | undefined): string => (value === null || value === undefined ? "" : String(value));
+const num = (value: SQLOutputValue | undefined): number => (value === null || value === undefined ? 0 : Number(value));
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** What the queue needs of the store it lives in. */
+export interface QueueHost {
+  db: DatabaseSync;
+  assertOpen(): void;
+  /** Throws StoreError for an unknown run. */
+  requireRun(runId: string): void;
+  /** Inserts calls and their usage; the caller holds the transaction. */
+  writeCalls(calls: readonly StoredCall[]): void;
+  transaction<T>(fn: () => T): T;
+}
+
+export class SqliteWorkQueue implements WorkQueue {
+  private readonly host: QueueHost;
+  private readonly sql;
+
+  constructor(host: QueueHost) {
+    this.host = host;
+    const p = (text: string) => host.db.prepare(text);
+    this.sql = {
+      insertItem: p(
+        `INSERT INTO items (run_id, item_id, status, attempts, updated_at) VALUES (?, ?, 'pending', 0, ?)
+         ON CONFLICT (run_id, item_id) DO NOTHING`,
+      ),
+      insertInput: p("INSERT INTO item_inputs (run_id, item_id, input, line) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING"),
+      retryFailed: p(
+        `UPDATE items SET status = 'pending', lease_owner = NULL, lease_expires = NULL, finish_seq = NULL, updated_at = ?
+         WHERE run_id = ? AND status = 'failed'`,
+      ),
+      registerWorker: p(
+        `INSERT INTO workers (id, host, pid, run_id, started_at, heartbeat_at) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (id) DO UPDATE SET host = excluded.host, pid = excluded.pid, run_id = excluded.run_id,
+           heartbeat_at = excluded.heartbeat_at, stopped_at = NULL`,
+      ),
+      beat: p("UPDATE workers SET heartbeat_at = ?, lease_ms = ? WHERE id = ?"),
+      extend: p("UPDATE items SET lease_expires = ? WHERE lease_owner = ? AND status = 'pending' RETURNING run_id, item_id"),
+      stopWorker: p("UPDATE workers SET stopped_at = ?, heartbeat_at = ? WHERE id = ?"),
+      releaseAll: p("UPDATE items SET lease_owner = NULL, lease_expires = NULL WHERE lease_owner = ? AND status = 'pending'"),
+      releaseOutputs: p("UPDATE runs SET output_owner = NULL, output_expires = NULL WHERE output_owner = ?"),
+      release: p(
+        `UPDATE items SET lease_owner = NULL, lease_expires = NULL
+         WHERE run_id = ? AND item_id = ? AND lease_owner = ? AND lease_fence = ? AND status = 'pending'`,
+      ),
+      leaseOfRun: p(
+        `UPDATE items SET lease_owner = ?, lease_fence = lease_fence + 1, lease_expires = ?
+         WHERE seq IN (SELECT seq FROM items INDEXED BY items_queue
+                       WHERE run_id = ? AND status = 'pending' AND (lease_expires IS NULL OR lease_expires < ?)
+                       ORDER BY seq LIMIT ?)
+         RETURNING seq, run_id, item_id, lease_fence`,
+      ),
+      leaseAny: p(
+        `UPDATE items SET lease_owner = ?, lease_fence = lease_fence + 1, lease_expires = ?
+         WHERE seq IN (SELECT i.seq FROM items i JOIN runs r ON r.id = i.run_id
+                       WHERE r.status = 'running' AND i.status = 'pending' AND (i.lease_expires IS NULL OR i.lease_expires < ?)
+                       ORDER BY i.seq LIMIT ?)
+         RETURNING seq, run_id, item_id, lease_fence`,
+      ),
+      input: p("SELECT input, line FROM item_inputs WHERE run_id = ? AND item_id = ?"),
+      finish: p(
+        `UPDATE items SET status = ?, reason = ?, attempts = attempts + 1, updated_at = ?, lease_owner = NULL, lease_expires = NULL,
+           finish_seq = ?
+         WHERE run_id = ? AND item_id = ? AND status = 'pending' AND lease_fence = ? AND lease_owner = ?`,
+      ),
+      finishedCount: p("SELECT finished_count FROM runs WHERE id = ?"),
+      setFinishedCount: p("UPDATE runs SET finished_count = ?, updated_at = ? WHERE id = ?"),
+      upsertRecord: p(
+        `INSERT INTO item_records (run_id, item_id, record) VALUES (?, ?, ?)
+         ON CONFLICT (run_id, item_id) DO UPDATE SET record = excluded.record`,
+      ),
+      deleteRecord: p("DELETE FROM item_records WHERE run_id = ? AND item_id = ?"),
+      countWork: p("UPDATE workers SET items_done = items_done + ?, items_failed = items_failed + ? WHERE id = ?"),
+      countRunWork: p(
+        `INSERT INTO worker_runs (worker_id, run_id, items_done, items_failed) VALUES (?, ?, ?, ?)
+         ON CONFLICT (run_id, worker_id) DO UPDATE SET
+           items_done = worker_runs.items_done + excluded.items_done, items_failed = worker_runs.items_failed + excluded.items_failed`,
+      ),
+      finishedSince: p(
+        `SELECT i.item_id, i.status, i.reason, i.finish_seq, r.record, n.line FROM items i INDEXED BY items_finished
+         LEFT JOIN item_records r ON r.run_id = i.run_id AND r.item_id = i.item_id
+         LEFT JOIN item_inputs n ON n.run_id = i.run_id AND n.item_id = i.item_id
+         WHERE i.run_id = ? AND i.finish_seq > ? ORDER BY i.finish_seq LIMIT ?`,
+      ),
+      leasedCount: p("SELECT count(*) AS n FROM items WHERE run_id = ? AND status = 'pending' AND lease_expires >= ?"),
+      // A run's workers: those registered for it, those that worked on it, and every live worker of all runs;
+      // their counts are the run's own.
+      workersOfRun: p(
+        `SELECT w.id, w.host, w.pid, w.run_id, w.started_at, w.heartbeat_at, w.lease_ms, w.stopped_at,
+           coalesce(wr.items_done, 0) AS items_done, coalesce(wr.items_failed, 0) AS items_failed,
+           (SELECT count(*) FROM items i WHERE i.lease_owner = w.id AND i.run_id = ?2 AND i.status = 'pending' AND i.lease_expires >= ?1) AS leased
+         FROM workers w LEFT JOIN worker_runs wr ON wr.worker_id = w.id AND wr.run_id = ?2
+         WHERE w.run_id = ?2 OR wr.worker_id IS NOT NULL OR (w.run_id IS NULL AND w.stopped_at IS NULL)
+         ORDER BY w.heartbeat_at DESC`,
+      ),
+      allWorkers: p(
+        `SELECT w.*, (SELECT count(*) FROM items i WHERE i.lease_owner = w.id AND i.status = 'pending' AND i.lease_expires >= ?) AS leased
+         FROM workers w ORDER BY w.heartbeat_at DESC`,
+      ),
+      worker: p("SELECT w.*, 0 AS leased FROM workers w WHERE id = ?"),
+      claimOutput: p(
+        `UPDATE runs SET output_owner = ?, output_expires = ?
+         WHERE id = ? AND (output_owner IS NULL OR output_owner = ? OR output_expires < ?)`,
+      ),
+      outputOwner: p("SELECT output_owner FROM runs WHERE id = ?"),
+      releaseOutput: p("UPDATE runs SET output_owner = NULL, output_expires = NULL WHERE id = ? AND output_owner = ?"),
+    };
+  }
+
+  async enqueueItems(runId: string, items: readonly QueuedItem[]): Promise<number> {
+    this.host.assertOpen();
+    if (items.length === 0) return 0;
+    const at = new Date().toISOString();
+    return this.host.transaction(() => {
+      this.host.requireRun(runId);
+      let added = 0;
+      for (const item of items) {
+        if (this.sql.insertItem.run(runId, item.itemId, at).changes === 0) continue;
+        this.sql.insertInput.run(runId, item.itemId, JSON.stringify(item.input ?? null), item.line ?? null);
+        added++;
+      }
+      return added;
+    });
+  }
+
+  async retryFailed(runId: string): Promise<number> {
+    this.host.assertOpen();
+    return this.host.transaction(() => Number(this.sql.retryFailed.run(new Date().toISOString(), runId).changes));
+  }
+
+  async registerWorker(worker: WorkerRegistration): Promise<void> {
+    this.host.assertOpen();
+    const at = Date.now();
+    this.host.transaction(() => this.sql.registerWorker.run(worker.id, worker.host, worker.pid, worker.runId ?? null, iso(at), at));
+  }
+
+  async heartbeat(workerId: string, leaseMs: number): Promise<{ runId: string; itemId: string }[]> {
+    this.host.assertOpen();
+    const at = Date.now();
+    return this.host.transaction(() => {
+      this.sql.beat.run(at, leaseMs, workerId);
+      return this.sql.extend.all(at + leaseMs, workerId).map((row) => ({ runId: str(row.run_id), itemId: str(row.item_id) }));
+    });
+  }
+
+  async stopWorker(workerId: string): Promise<void> {
+    this.host.assertOpen();
+    const at = Date.now();
+    this.host.transaction(() => {
+      this.sql.releaseAll.run(workerId);
+      this.sql.releaseOutputs.run(workerId);
+      this.sql.stopWorker.run(iso(at), at, workerId);
+    });
+  }
+
+  async listWorkers(runId?: string): Promise<WorkerInfo[]> {
+    this.host.assertOpen();
+    const at = Date.now();
+    const rows = runId === undefined ? this.sql.allWorkers.all(at) : this.sql.workersOfRun.all(at, runId);
+    return rows.map((row) => workerFromRow(row, at));
+  }
+
+  async leaseItems(workerId: string, options: { runId?: string; max: number; leaseMs: number }): Promise<Lease[]> {
+    this.host.assertOpen();
+    const max = Math.max(0, Math.floor(options.max));
+    if (max === 0) return [];
+    const at = Date.now();
+    const rows = this.host.transaction(() =>
+      options.runId === undefined
+        ? this.sql.leaseAny.all(workerId, at + options.leaseMs, at, max)
+        : this.sql.leaseOfRun.all(workerId, at + options.leaseMs, options.runId, at, max),
+    );
+    rows.sort((a, b) => num(a.seq) - num(b.seq));
+    return rows.map((row) => {
+      const runId = str(row.run_id);
+      const itemId = str(row.item_id);
+      const input = this.sql.input.get(runId, itemId);
+      const lease: Lease = { runId, itemId, token: num(row.lease_fence), input: input ? JSON.parse(str(input.input)) : null };
+      if (input && input.line !== null && input.line !== undefined) lease.line = num(input.line);
+      return lease;
+    });
+  }
+
+  async releaseItems(workerId: string, leases: readonly Pick<Lease, "runId" | "itemId" | "token">[]): Promise<void> {
+    this.host.assertOpen();
+    if (leases.length === 0) return;
+    this.host.transaction(() => {
+      for (const lease of leases) this.sql.release.run(lease.runId, lease.itemId, workerId, lease.token);
+    });
+  }
+
+  async completeItems(workerId: string, results: readonly ItemResult[]): Promise<Completion> {
+    this.host.assertOpen();
+    const completion: Completion = { accepted: [], refused: [] };
+    if (results.length === 0) return completion;
+    const at = new Date().toISOString();
+    this.host.transaction(() => {
+      const nextSeq = new Map<string, number>();
+      const calls: StoredCall[] = [];
+      const perRun = new Map<string, [number, number]>();
+      let done = 0;
+      let failed = 0;
+      for (const result of results) {
+        let seq = nextSeq.get(result.runId);
+        if (seq === undefined) {
+          this.host.requireRun(result.runId);
+          seq = num(this.sql.finishedCount.get(result.runId)?.finished_count);
+        }
+        const changes = this.sql.finish.run(
+          result.status,
+          result.reason ?? null,
+          at,
+          seq + 1,
+          result.runId,
+          result.itemId,
+          result.token,
+          workerId,
+        ).changes;
+        if (changes === 0) {
+          completion.refused.push({ runId: result.runId, itemId: result.itemId });
+          continue;
+        }
+        nextSeq.set(result.runId, seq + 1);
+        if (result.record === undefined) this.sql.deleteRecord.run(result.runId, result.itemId);
+        else this.sql.upsertRecord.run(result.runId, result.itemId, JSON.stringify(result.record));
+        calls.push(...result.calls);
+        const counts = perRun.get(result.runId) ?? [0, 0];
+        if (result.status === "done") {
+          done++;
+          counts[0]++;
+        } else {
+          failed++;
+          counts[1]++;
+        }
+        perRun.set(result.runId, counts);
+        completion.accepted.push({ runId: result.runId, itemId: result.itemId });
+      }
+      for (const [runId, seq] of nextSeq) this.sql.setFinishedCount.run(seq, at, runId);
+      this.host.writeCalls(calls);
+      if (done + failed > 0) this.sql.countWork.run(done, failed, workerId);
+      for (const [runId, [runDone, runFailed]] of perRun) this.sql.countRunWork.run(workerId, runId, runDone, runFailed);
+    });
+    return completion;
+  }
+
+  async finishedSince(runId: string, after: number, limit = 500): Promise<FinishedItem[]> {
+    this.host.assertOpen();
+    return this.sql.finishedSince.all(runId, after, Math.max(1, Math.floor(limit))).map((row) => {
+      const item: FinishedItem = { itemId: str(row.item_id), status: str(row.status) as FinishedItem["status"], finishSeq: num(row.finish_seq) };
+      if (row.record !== null && row.record !== undefined) item.record = JSON.parse(str(row.record)) as ItemRecord;
+      if (row.reason !== null && row.reason !== undefined) item.reason = str(row.reason);
+      if (row.line !== null && row.line !== undefined) item.line = num(row.line);
+      return item;
+    });
+  }
+
+  async leasedCount(runId: string): Promise<number> {
+    this.host.assertOpen();
+    return num(this.sql.leasedCount.get(runId, Date.now())?.n);
+  }
+
+  async claimOutput(runId: string, workerId: string, leaseMs: number): Promise<WorkerInfo | undefined> {
+    this.host.assertOpen();
+    const at = Date.now();
+    return this.host.transaction(() => {
+      this.host.requireRun(runId);
+      this.sql.claimOutput.run(workerId, at + leaseMs, runId, workerId, at);
+      const owner = this.sql.outputOwner.get(runId)?.output_owner;
+      if (owner === null || owner === undefined) return undefined;
+      const row = this.sql.worker.get(str(owner));
+      return row ? workerFromRow(row, at) : { id: str(owner), host: "", pid: 0, startedAt: "", heartbeatAt: "", status: "active", itemsDone: 0, itemsFailed: 0, leased: 0 };
+    });
+  }
+
+  async releaseOutput(runId: string, workerId: string): Promise<void> {
+    this.host.assertOpen();
+    this.host.transaction(() => this.sql.releaseOutput.run(runId, workerId));
+  }
+}
+
+function workerFromRow(row: Row, at: number): WorkerInfo {
+  const heartbeat = num(row.heartbeat_at);
+  const leaseMs = num(row.lease_ms);
+  const stopped = row.stopped_at !== null && row.stopped_at !== undefined;
+  const worker: WorkerInfo = {
+    id: str(row.id),
+    host: str(row.host),
+    pid: num(row.pid),
+    startedAt: str(row.started_at),
+    heartbeatAt: iso(heartbeat),
+    status: stopped ? "stopped" : leaseMs > 0 && at - heartbeat > leaseMs ? "lost" : "active",
+    itemsDone: num(row.items_done),
+    itemsFailed: num(row.items_failed),
+    leased: num(row.leased),
+  };
+  if (row.run_id !== null && row.run_id !== undefined) worker.runId = str(row.run_id);
+  return worker;
+}

@@ -1,0 +1,152 @@
+/**
+ * Shared runs on one SQLite store: `spri run --no-work` enqueues and writes the output while
+ * `spri worker` processes do the items; two `spri run` of the same command share the work; a worker
+ * killed with -9 leaves its items to the others. Every item lands in the output exactly once, and
+ * (almost) no call is paid twice.
+ */
+import assert from "node:assert/strict";
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { SqliteStore } from "../../src/store/sqlite-store.ts";
+import { REPO_ROOT } from "../support/cli.ts";
+import { startFakeLlmServer } from "../support/fake-llm-server.ts";
+import { CALLS_PER_ITEM, scriptedBackend } from "../support/scripted-backend.ts";
+
+const BIN = join(REPO_ROOT, "bin", "spri.js");
+
+function writeItems(dir: string, n: number): string {
+  const input = join(dir, "items.jsonl");
+  writeFileSync(input, Array.from({ length: n }, (_, i) => JSON.stringify({ id: `q${i}`, prompt: `Question number ${i}?` })).join("\n") + "\n");
+  return input;
+}
+
+function readIds(path: string): string[] {
+  if (!existsSync(path)) return [];
+  return readFileSync(path, "utf8").trim().split("\n").filter(Boolean).map((l) => String((JSON.parse(l) as { id: unknown }).id));
+}
+
+interface Child {
+  process: ChildProcess;
+  exited: Promise<number | null>;
+  stderr: () => string;
+}
+
+function start(args: readonly string[], cwd: string): Child {
+  const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { PATH: process.env.PATH, HOME: process.env.HOME }, stdio: ["ignore", "ignore", "pipe"] });
+  let stderr = "";
+  child.stderr!.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+  return { process: child, exited: new Promise((resolve) => child.on("exit", (code) => resolve(code))), stderr: () => stderr };
+}
+
+/** Polls `check` until it holds (these tests wait on the store, never on fixed sleeps). */
+async function until(check: () => Promise<boolean> | boolean, what: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+describe("shared runs on one SQLite store", () => {
+  let dir: string;
+  let server: Awaited<ReturnType<typeof startFakeLlmServer>>;
+  /** The server answers once this resolves (a test holds it until all its workers are up). */
+  let gate: Promise<void> = Promise.resolve();
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), "spri-workers-"));
+    const answer = scriptedBackend();
+    server = await startFakeLlmServer(async (request) => {
+      await gate;
+      await new Promise((r) => setTimeout(r, 10));
+      return answer(request);
+    });
+  });
+  after(async () => server.close());
+
+  const model = () => ["--base-url", `${server.url}/v1`, "--base-model", "m", "--critic-model", "c"];
+
+  test("spri run --no-work writes the output while two workers do every item once", async () => {
+    const items = 40;
+    const input = writeItems(dir, items);
+    const output = join(dir, "no-work.jsonl");
+    const db = join(dir, "no-work.db");
+    const before = server.requests.length;
+    const run = start(["run", "--input", input, "--output", output, "--store", db, "--no-work", ...model()], dir);
+    const store = new SqliteStore(db);
+    let open = () => {};
+    gate = new Promise((resolve) => (open = resolve));
+    try {
+      await until(async () => (await store.listRuns())[0]?.inputComplete === true, "the run to be enqueued");
+      const workers = [1, 2].map(() => start(["worker", "--store", db, "--drain", "--concurrency", "2"], dir));
+      // Both workers lease items before any answer comes, so both take part.
+      await until(async () => (await store.listWorkers()).filter((w) => w.status === "active" && w.leased > 0).length === 2, "two workers holding items");
+      open();
+      const codes = await Promise.all(workers.map((w) => w.exited));
+      assert.deepEqual(codes, [0, 0], workers.map((w) => w.stderr()).join("\n"));
+      assert.equal(await run.exited, 0, run.stderr());
+      const ids = readIds(output);
+      assert.equal(ids.length, items);
+      assert.equal(new Set(ids).size, items, "exactly once");
+      assert.equal(server.requests.length - before, items * CALLS_PER_ITEM, "no call paid twice");
+      const runId = (await store.listRuns())[0]!.id;
+      const done = (await store.listWorkers(runId)).filter((w) => w.itemsDone > 0);
+      assert.equal(done.length, 2, "both workers did items");
+      assert.equal(done.reduce((n, w) => n + w.itemsDone, 0), items);
+    } finally {
+      open();
+      await store.close();
+    }
+  });
+
+  test("two spri run of the same command at once: every item once, no call paid twice", async () => {
+    const items = 40;
+    const input = writeItems(dir, items);
+    const output = join(dir, "twice.jsonl");
+    const db = join(dir, "twice.db");
+    const before = server.requests.length;
+    const args = ["run", "--input", input, "--output", output, "--store", db, "--concurrency", "2", ...model()];
+    const runs = [start(args, dir), start(args, dir)];
+    const codes = await Promise.all(runs.map((r) => r.exited));
+    assert.deepEqual(codes, [0, 0], runs.map((r) => r.stderr()).join("\n"));
+    assert.match(runs.map((r) => r.stderr()).join("\n"), /joining it as a worker/);
+    const ids = readIds(output);
+    assert.equal(ids.length, items);
+    assert.equal(new Set(ids).size, items, "exactly once");
+    assert.ok(server.requests.length - before <= Math.ceil(items * CALLS_PER_ITEM * 1.05), `calls: ${server.requests.length - before}`);
+  });
+
+  test("a worker killed with -9 a third of the way in: another finishes its items, each once", async () => {
+    const items = 45;
+    const input = writeItems(dir, items);
+    const output = join(dir, "killed.jsonl");
+    const db = join(dir, "killed.db");
+    const before = server.requests.length;
+    const run = start(["run", "--input", input, "--output", output, "--store", db, "--no-work", "--lease", "2", ...model()], dir);
+    const store = new SqliteStore(db);
+    try {
+      await until(async () => (await store.listRuns())[0]?.inputComplete === true, "the run to be enqueued");
+      const runId = (await store.listRuns())[0]!.id;
+      const first = start(["worker", "--store", db, "--run", runId, "--concurrency", "2", "--lease", "2"], dir);
+      await until(async () => (await store.itemCounts(runId)).done >= items / 3, "a third of the items");
+      first.process.kill("SIGKILL");
+      await first.exited;
+      const second = start(["worker", "--store", db, "--run", runId, "--drain", "--concurrency", "2", "--lease", "2"], dir);
+      assert.equal(await second.exited, 0, second.stderr());
+      assert.equal(await run.exited, 0, run.stderr());
+      const ids = readIds(output);
+      assert.equal(ids.length, items);
+      assert.equal(new Set(ids).size, items, "exactly once");
+      // Calls paid twice are at most those in flight at the kill (one per item in progress: 2 × concurrency).
+      const bodies = server.requests.slice(before).map((r) => r.rawBody);
+      const repaid = bodies.length - new Set(bodies).size;
+      assert.ok(repaid <= 4, `calls paid twice: ${repaid}`);
+      const workers = await store.listWorkers(runId);
+      assert.ok(workers.some((w) => w.status === "stopped" && w.itemsDone > 0 && w.pid !== second.process.pid), "the killed worker was released");
+    } finally {
+      await store.close();
+    }
+  });
+});
