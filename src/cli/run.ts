@@ -100,6 +100,7 @@ export async function executeRun(options: Record<string, unknown>, prepare?: Pre
         signal: interrupt.signal,
         batch,
         work: options.work !== false,
+        rateLimits: { requestsPerMinute: settings.rpm, tokensPerMinute: settings.tpm },
         leaseMs: leaseSeconds(options.lease) * 1000,
         log: (line) => process.stderr.write(`spri: ${line}\n`),
         command: prepare ? undefined : recordCommand(session.resolved, mapping),
@@ -164,7 +165,7 @@ export function cacheMode(value: string): CacheMode {
 /** What identifies a run: everything that changes the outputs, nothing about speed or display. */
 function runIdentity(resolved: Resolved, mapping: FieldMapping): Record<string, unknown> {
   const all = redacted(resolved);
-  for (const name of ["concurrency", "timeout", "cache", "store", "rejects", "maxTries", "retryDelay", "progressInterval", "maxCost", "maxTokens", "prices"]) delete all[name];
+  for (const name of ["concurrency", "timeout", "cache", "store", "rejects", "maxTries", "retryDelay", "progressInterval", "maxCost", "maxTokens", "prices", "rpm", "tpm"]) delete all[name];
   return { ...all, mapping };
 }
 

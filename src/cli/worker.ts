@@ -80,6 +80,7 @@ async function openRecordedRun(store: RunStore, run: RunMeta, concurrency: numbe
     retry: { maxAttempts: settings.maxTries, baseDelayMs: settings.retryDelay * 1000 },
     prices: PriceTable.fromFile(settings.prices),
     budget: { maxCostUsd: settings.maxCost, maxTokens: settings.maxTokens },
+    rateLimits: { requestsPerMinute: settings.rpm, tokensPerMinute: settings.tpm },
     async close() {
       await models.base.close?.();
       if (models.critic !== models.base) await models.critic.close?.();

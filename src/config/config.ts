@@ -45,6 +45,8 @@ export const SETTINGS = {
   seeds: { kind: "string", env: "SPRI_SEEDS", help: "seed examples (JSONL) shown as few-shot when writing principles" },
   seedsPerDomain: { kind: "boolean", env: "SPRI_SEEDS_PER_DOMAIN", default: false, help: "only show seeds whose domain matches the item's" },
   concurrency: { kind: "integer", env: "SPRI_CONCURRENCY", default: 4, help: "model calls in flight per endpoint (up to twice as many items in progress; 1: one item at a time, in input order)" },
+  rpm: { kind: "integer", env: "SPRI_RPM", help: "requests per minute allowed per model endpoint, shared by every worker of the store (the provider's limit)" },
+  tpm: { kind: "integer", env: "SPRI_TPM", help: "tokens per minute allowed per model endpoint, shared by every worker of the store (prompt estimate + max tokens per call)" },
   maxTokens: { kind: "integer", env: "SPRI_MAX_TOKENS", help: "token budget of a run (input + output, cache hits free): stop cleanly when spent" },
   maxCost: { kind: "number", env: "SPRI_MAX_COST", help: "cost budget of a run in USD: stop cleanly when spent" },
   prices: { kind: "string", env: "SPRI_PRICES", help: "JSON price table {model: {input, output}} in USD per million tokens, over the built-in one" },

@@ -27,13 +27,15 @@ import type { FieldMapping, TaskItem } from "../tasks/task-item.ts";
 import { Wake } from "../util/wake.ts";
 import { BatchLane, type FlushResult, isBatchable } from "./batch-lane.ts";
 import { Completer } from "./completer.ts";
-import { type Budget, budgetExceeded, emptySpend, type PriceTable, type Spend } from "./cost.ts";
+import { type Budget, emptySpend, type PriceTable, type Spend } from "./cost.ts";
 import { enqueueInput } from "./enqueue.ts";
 import { Heartbeat } from "./heartbeat.ts";
 import { itemRunner } from "./item-runner.ts";
 import { OutputTail, type RejectEntry } from "./output-tail.ts";
 import { reapDeadLocalWorkers } from "./reap.ts";
+import { RunSpend } from "./run-spend.ts";
 import { makeResilient } from "./resilient-model.ts";
+import { type RateLimits, RateLimitedModel, SharedRateGate } from "./shared-rate.ts";
 import type { RetryOptions } from "./retry.ts";
 import { type ProgressSink, snapshot } from "./run-progress.ts";
 import { WorkLoop } from "./work-loop.ts";
@@ -69,6 +71,8 @@ export interface RunJobOptions {
   pollMs?: number;
   /** Notes for the user (joining a run held by another process). */
   log?: (line: string) => void;
+  /** Requests and tokens per minute per endpoint, shared by every worker of the store. */
+  rateLimits?: RateLimits;
   /** What `spri worker` needs to rebuild this run elsewhere (stored as the run's `command` artifact). */
   command?: unknown;
 }
@@ -166,6 +170,8 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
   const models = cachedModels ?? wrapModels(options);
   const priceFactor = options.batch ? (options.batch.priceFactor ?? (options.batch.offline ? 1 : BATCH_PRICE_FACTOR)) : 1;
   const spend = emptySpend();
+  const runSpend = new RunSpend(store, run.id);
+  await runSpend.refresh();
   const startedAt = performance.now();
   const stop = new AbortController();
   let stopReason: string | undefined;
@@ -196,7 +202,7 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
     const cost = listed === undefined || priceFactor === 1 ? listed : listed * priceFactor;
     if (cost === undefined) spend.unpricedCalls++;
     else spend.costUsd += cost;
-    const spent = budgetExceeded(options.budget, spend);
+    const spent = runSpend.exceeded(options.budget, spend);
     if (spent) requestStop(spent);
     report();
     return cost;
@@ -214,6 +220,7 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
       report();
       void tail?.catchUp().catch(() => {});
     },
+    onCallsStored: (calls) => runSpend.committed(calls),
   });
   const failureKinds = new Map<string, string>();
   const batchPending: Lease[] = [];
@@ -258,6 +265,7 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
     leaseMs,
     onBeat: async (held) => {
       current?.dropLost(held);
+      await runSpend.refresh();
       if (tail) await store.claimOutput(run.id, workerId, leaseMs);
       else await becomeHolder(false);
       await tail?.catchUp();
@@ -439,17 +447,27 @@ function wrapBatchModels(options: RunJobOptions, lane: BatchLane): { base: Cache
   return { base: cache(options.models.base), critic: cache(options.models.critic) };
 }
 
-/** Cache outermost (a hit costs nothing and takes no rate-limit slot), then limits and retries. */
-export function wrapModels(options: Pick<RunJobOptions, "models" | "concurrency" | "timeoutMs" | "retry" | "cacheMode" | "store">): SpriModels {
+/** Cache outermost (a hit costs nothing and takes no rate-limit slot), then shared rate limits, then limits and retries. */
+export function wrapModels(options: Pick<RunJobOptions, "models" | "concurrency" | "timeoutMs" | "retry" | "cacheMode" | "store" | "rateLimits">): SpriModels {
   const resilient = makeResilient(
     { base: options.models.base, critic: options.models.critic },
     { maxConcurrency: options.concurrency, timeoutMs: options.timeoutMs, retry: options.retry },
   );
+  const limits = options.rateLimits;
+  const shared = limits && (limits.requestsPerMinute !== undefined || limits.tokensPerMinute !== undefined) ? limits : undefined;
+  const gates = new Map<string, SharedRateGate>();
+  const gated = (model: LanguageModel): LanguageModel => {
+    if (!shared) return model;
+    let gate = gates.get(model.id);
+    if (!gate) gates.set(model.id, (gate = new SharedRateGate(options.store, model.id, shared)));
+    return new RateLimitedModel(model, gate);
+  };
   const cached = new Map<LanguageModel, LanguageModel>();
   const cache = (model: LanguageModel): LanguageModel => {
     let wrapped = cached.get(model);
     if (!wrapped) {
-      wrapped = options.cacheMode === "off" ? model : new CachedModel(model, options.store.cache, { mode: options.cacheMode });
+      const inner = gated(model);
+      wrapped = options.cacheMode === "off" ? inner : new CachedModel(inner, options.store.cache, { mode: options.cacheMode });
       cached.set(model, wrapped);
     }
     return wrapped;

@@ -14,12 +14,14 @@ import { thisWorker } from "../store/work-queue.ts";
 import type { PreparedTask } from "../tasks/prepare.ts";
 import { Wake } from "../util/wake.ts";
 import { Completer } from "./completer.ts";
-import { type Budget, budgetExceeded, emptySpend, type PriceTable, type Spend } from "./cost.ts";
+import { type Budget, emptySpend, type PriceTable, type Spend } from "./cost.ts";
 import { Heartbeat } from "./heartbeat.ts";
 import { itemRunner } from "./item-runner.ts";
 import { reapDeadLocalWorkers } from "./reap.ts";
 import type { RetryOptions } from "./retry.ts";
 import { DEFAULT_LEASE_MS, itemsInFlight, wrapModels } from "./run-job.ts";
+import { RunSpend } from "./run-spend.ts";
+import type { RateLimits } from "./shared-rate.ts";
 import { WorkLoop } from "./work-loop.ts";
 
 /** What a worker needs to run a run's items, rebuilt from the run's recorded command. */
@@ -33,7 +35,12 @@ export interface WorkerRun {
   retry?: RetryOptions;
   prices: PriceTable;
   budget: Budget;
+  rateLimits?: RateLimits;
   close(): Promise<void>;
+}
+
+interface OpenedRun extends WorkerRun {
+  spend: RunSpend;
 }
 
 export interface WorkerOptions {
@@ -81,7 +88,11 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerResult> {
   const onAbort = () => cancelAll("interrupted");
   options.signal?.addEventListener("abort", onAbort);
   const wake = new Wake();
+  const opened = new Map<string, OpenedRun>();
   const completer = new Completer(store, workerId, {
+    onCallsStored: (calls) => {
+      for (const call of calls) opened.get(call.runId)?.spend.committed([call]);
+    },
     onCompletion: (completion, results) => {
       const accepted = new Set(completion.accepted.map((a) => `${a.runId}\u0000${a.itemId}`));
       for (const r of results) {
@@ -92,9 +103,17 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerResult> {
     },
   });
   let current: WorkLoop | undefined;
-  const heartbeat = new Heartbeat({ store, workerId, leaseMs, onBeat: (held) => current?.dropLost(held), onError: (error) => options.log?.(`heartbeat failed: ${(error as Error).message}`) });
+  const heartbeat = new Heartbeat({
+    store,
+    workerId,
+    leaseMs,
+    onBeat: async (held) => {
+      current?.dropLost(held);
+      for (const context of opened.values()) await context.spend.refresh();
+    },
+    onError: (error) => options.log?.(`heartbeat failed: ${(error as Error).message}`),
+  });
   heartbeat.start();
-  const opened = new Map<string, WorkerRun>();
   const refusedRuns = new Set<string>();
   try {
     while (!stop.signal.aborted) {
@@ -107,7 +126,8 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerResult> {
       let context = opened.get(run.id);
       if (!context) {
         try {
-          context = await options.openRun(run);
+          context = { ...(await options.openRun(run)), spend: new RunSpend(store, run.id) };
+          await context.spend.refresh();
         } catch (error) {
           if (options.runId !== undefined) throw error;
           refusedRuns.add(run.id);
@@ -134,24 +154,26 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerResult> {
   }
   return result;
 
-  function workLoop(run: RunMeta, context: WorkerRun): WorkLoop {
-    const spend = result.spend;
+  function workLoop(run: RunMeta, context: OpenedRun): WorkLoop {
+    // The budget is the run's: what every process spent on it, this one's calls in this run included.
+    const spend = emptySpend();
     const price = (call: CallRecord): number | undefined => {
-      spend.calls++;
-      if (call.cacheHit) {
-        spend.cacheHits++;
-        return 0;
+      const cost = call.cacheHit ? 0 : context.prices.cost(call.model, call.endpoint, call.usage);
+      for (const total of [spend, result.spend]) {
+        total.calls++;
+        if (call.cacheHit) total.cacheHits++;
+        else {
+          total.inputTokens += call.usage.inputTokens;
+          total.outputTokens += call.usage.outputTokens;
+          if (cost === undefined) total.unpricedCalls++;
+          else total.costUsd += cost;
+        }
       }
-      spend.inputTokens += call.usage.inputTokens;
-      spend.outputTokens += call.usage.outputTokens;
-      const cost = context.prices.cost(call.model, call.endpoint, call.usage);
-      if (cost === undefined) spend.unpricedCalls++;
-      else spend.costUsd += cost;
-      const spent = budgetExceeded(context.budget, spend);
+      const spent = context.spend.exceeded(context.budget, spend);
       if (spent) cancelAll(spent);
       return cost;
     };
-    const models = wrapModels({ models: context.models, concurrency: options.concurrency, timeoutMs: context.timeoutMs, retry: context.retry, cacheMode: context.cacheMode, store });
+    const models = wrapModels({ models: context.models, concurrency: options.concurrency, timeoutMs: context.timeoutMs, retry: context.retry, cacheMode: context.cacheMode, store, rateLimits: context.rateLimits });
     const runItem = itemRunner({
       prepared: context.prepared,
       models,

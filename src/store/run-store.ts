@@ -20,7 +20,7 @@ import { SpriError } from "../errors/errors.ts";
 import type { CallRecord, ItemRecord } from "../io/records.ts";
 import { canonicalHash } from "./canonical.ts";
 import type { CallCache } from "./call-cache.ts";
-import type { WorkQueue } from "./work-queue.ts";
+import type { RateLedger, WorkQueue } from "./work-queue.ts";
 
 export type RunStatus = "running" | "completed" | "failed" | "stopped";
 export const RUN_STATUSES: readonly RunStatus[] = ["running", "completed", "failed", "stopped"];
@@ -136,7 +136,7 @@ export interface Page {
   offset?: number;
 }
 
-export interface RunStore extends WorkQueue {
+export interface RunStore extends WorkQueue, RateLedger {
   /** The call cache kept beside the runs (same database). */
   readonly cache: CallCache;
 

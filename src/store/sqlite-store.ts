@@ -574,6 +574,14 @@ export class SqliteStore implements RunStore, WorkQueue {
   releaseOutput(runId: string, workerId: string): Promise<void> {
     return this.queue.releaseOutput(runId, workerId);
   }
+  takeRate(
+    key: string,
+    want: { requests: number; tokens: number },
+    limits: { requests?: number; tokens?: number },
+    windowMs: number,
+  ): Promise<{ requests: number; tokens: number; resetInMs: number }> {
+    return this.queue.takeRate(key, want, limits, windowMs);
+  }
 
   private assertOpen(): void {
     if (this.closed) throw new StoreError(`the run store ${this.path} is closed`);

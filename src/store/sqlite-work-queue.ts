@@ -13,6 +13,7 @@ import type {
   ItemResult,
   Lease,
   QueuedItem,
+  RateLedger,
   WorkerInfo,
   WorkerRegistration,
   WorkQueue,
@@ -57,6 +58,14 @@ export const WORK_QUEUE_MIGRATION = `
     items_failed  INTEGER NOT NULL DEFAULT 0
   );
 
+  -- Provider rate limits shared by the workers (RateLedger): the current window of each endpoint.
+  CREATE TABLE rate_windows (
+    key           TEXT PRIMARY KEY,
+    window_start  INTEGER NOT NULL,
+    requests      INTEGER NOT NULL,
+    tokens        INTEGER NOT NULL
+  );
+
   -- What each worker did in each run (a worker of every run works several).
   CREATE TABLE worker_runs (
     worker_id     TEXT NOT NULL,
@@ -83,7 +92,7 @@ export interface QueueHost {
   transaction<T>(fn: () => T): T;
 }
 
-export class SqliteWorkQueue implements WorkQueue {
+export class SqliteWorkQueue implements WorkQueue, RateLedger {
   private readonly host: QueueHost;
   private readonly sql;
 
@@ -175,6 +184,11 @@ export class SqliteWorkQueue implements WorkQueue {
       ),
       outputOwner: p("SELECT output_owner FROM runs WHERE id = ?"),
       releaseOutput: p("UPDATE runs SET output_owner = NULL, output_expires = NULL WHERE id = ? AND output_owner = ?"),
+      rateWindow: p("SELECT window_start, requests, tokens FROM rate_windows WHERE key = ?"),
+      setRateWindow: p(
+        `INSERT INTO rate_windows (key, window_start, requests, tokens) VALUES (?, ?, ?, ?)
+         ON CONFLICT (key) DO UPDATE SET window_start = excluded.window_start, requests = excluded.requests, tokens = excluded.tokens`,
+      ),
     };
   }
 
@@ -343,6 +357,24 @@ export class SqliteWorkQueue implements WorkQueue {
     });
   }
 
+  async takeRate(
+    key: string,
+    want: { requests: number; tokens: number },
+    limits: { requests?: number; tokens?: number },
+    windowMs: number,
+  ): Promise<{ requests: number; tokens: number; resetInMs: number }> {
+    this.host.assertOpen();
+    const at = Date.now();
+    const start = at - (at % windowMs);
+    return this.host.transaction(() => {
+      const row = this.sql.rateWindow.get(key);
+      const used = row && num(row.window_start) === start ? { requests: num(row.requests), tokens: num(row.tokens) } : { requests: 0, tokens: 0 };
+      const granted = grantRate(used, want, limits);
+      this.sql.setRateWindow.run(key, start, used.requests + granted.requests, used.tokens + granted.tokens);
+      return { ...granted, resetInMs: start + windowMs - at };
+    });
+  }
+
   async releaseOutput(runId: string, workerId: string): Promise<void> {
     this.host.assertOpen();
     this.host.transaction(() => this.sql.releaseOutput.run(runId, workerId));
@@ -366,4 +398,13 @@ function workerFromRow(row: Row, at: number): WorkerInfo {
   };
   if (row.run_id !== null && row.run_id !== undefined) worker.runId = str(row.run_id);
   return worker;
+}
+
+export function grantRate(
+  used: { requests: number; tokens: number },
+  want: { requests: number; tokens: number },
+  limits: { requests?: number; tokens?: number },
+): { requests: number; tokens: number } {
+  const room = (limit: number | undefined, spent: number, wanted: number) => Math.max(0, Math.min(wanted, limit === undefined ? wanted : limit - spent));
+  return { requests: room(limits.requests, used.requests, want.requests), tokens: room(limits.tokens, used.tokens, want.tokens) };
 }

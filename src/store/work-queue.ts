@@ -142,3 +142,22 @@ export interface WorkQueue {
 export function thisWorker(id: string, runId?: string): WorkerRegistration {
   return { id, host: hostname(), pid: process.pid, ...(runId === undefined ? {} : { runId }) };
 }
+
+/**
+ * Provider rate limits shared by every worker of a store (requests and tokens per minute of one API
+ * endpoint): workers take small allowances from a window kept in the store, so N workers on one key
+ * stay within its limits together.
+ */
+export interface RateLedger {
+  /**
+   * Takes up to `want` requests and tokens from the current fixed window of `key` (`windowMs` long,
+   * on the store's clock), never more than `limits` allow in that window (an absent limit grants all
+   * that is wanted). Returns what was granted and how long until the window ends.
+   */
+  takeRate(
+    key: string,
+    want: { requests: number; tokens: number },
+    limits: { requests?: number; tokens?: number },
+    windowMs: number,
+  ): Promise<{ requests: number; tokens: number; resetInMs: number }>;
+}
