@@ -19,12 +19,12 @@
  * sample, while a resumed row finds its own) and into any sampling seed (so a seeded backend
  * samples each row differently, and reproducibly).
  */
+import type { ItemAlgorithm, SpriModels } from "../algorithm/item-algorithm.ts";
+import type { TaskItem } from "../algorithm/task-item.ts";
 import type { ItemRecord } from "../io/records.ts";
 import type { ChatMessage, GenerateRequest, GenerateResult, LanguageModel, SamplingOptions } from "../models/language-model.ts";
-import { runSpri, type SpriModels, type SpriResult, type SpriSettings, type SpriSteps } from "../spri/spri.ts";
-import type { ItemAlgorithm } from "../tasks/item-algorithm.ts";
+import { runSpri, type SpriResult, type SpriSettings, type SpriSteps } from "../spri/spri.ts";
 import { requiredTemplates, taskSteps } from "../tasks/spri-task.ts";
-import type { TaskItem } from "../tasks/task-item.ts";
 import { pyFormat } from "../util/python.ts";
 import { critiqueInput, type GradingPrompt, gradingPrompt, JUDGE_TEMPLATES, judgementRefineUser } from "./grading-prompt.ts";
 import type { ParsedJudgement } from "./judge-score.ts";

@@ -4,13 +4,14 @@
  * it the same way. Pure orchestration over the model port: prompts come from `SpriSteps`, which a
  * task builds for the item.
  */
+import type { SpriModels } from "../algorithm/item-algorithm.ts";
+import { type CallContext, ModelCaller } from "../algorithm/model-caller.ts";
 import type { CallRecord, ItemRecord } from "../io/records.ts";
-import type { ChatMessage, LanguageModel, OutputSchema, SamplingOptions } from "../models/language-model.ts";
+import type { ChatMessage, OutputSchema, SamplingOptions } from "../models/language-model.ts";
 import { pythonClean, saneClean } from "../util/python.ts";
 import { type CompatOptions, DEFAULT_COMPAT, isGptModel } from "./compat.ts";
 import { CRITIC_SCALE, critiqueSchema, parseCritique } from "./critic-score.ts";
 import { type Critique, type LoopOutcome, type Refinement, refineUntilAccepted } from "./refine-loop.ts";
-import { type CallContext, tracedCall } from "./traced-call.ts";
 
 /** The prompts of the six SPRI steps, bound to one item. */
 export interface SpriSteps {
@@ -20,11 +21,6 @@ export interface SpriSteps {
   responseDraft(principles: string): ChatMessage[];
   responseCritique(principles: string, response: string): ChatMessage[];
   responseRefine(principles: string, response: string, feedback: string): ChatMessage[];
-}
-
-export interface SpriModels {
-  base: LanguageModel;
-  critic: LanguageModel;
 }
 
 export interface UnscoredPolicy {
@@ -88,8 +84,8 @@ export async function runSpri(
   settings: SpriSettings,
   context: CallContext,
 ): Promise<SpriResult> {
-  const calls: CallRecord[] = [];
-  const run = new StepRunner(models, settings, context, calls);
+  const caller = new ModelCaller(context);
+  const run = new StepRunner(models, settings, caller);
 
   const principles = await run.stage("principle", () => steps.principleDraft(), {
     critique: (text) => steps.principleCritique(text),
@@ -104,7 +100,7 @@ export async function runSpri(
     });
   }
   const unscoredMessage = settings.compat.scoreParser === "reference" ? REFERENCE_UNSCORED_MESSAGE : UNSCORED_MESSAGE;
-  return { principles, response, fields: recordFields(principles, response, unscoredMessage), calls };
+  return { principles, response, fields: recordFields(principles, response, unscoredMessage), calls: caller.calls };
 }
 
 type StageName = "principle" | "response";
@@ -118,14 +114,12 @@ class StepRunner {
 
   private readonly models: SpriModels;
   private readonly settings: SpriSettings;
-  private readonly context: CallContext;
-  private readonly calls: CallRecord[];
+  private readonly caller: ModelCaller;
 
-  constructor(models: SpriModels, settings: SpriSettings, context: CallContext, calls: CallRecord[]) {
+  constructor(models: SpriModels, settings: SpriSettings, caller: ModelCaller) {
     this.models = models;
     this.settings = settings;
-    this.context = context;
-    this.calls = calls;
+    this.caller = caller;
     const { compat } = settings;
     this.clean = compat.outputStrip === "python" ? pythonClean : saneClean;
     const gpt = isGptModel(models.base.modelId);
@@ -157,7 +151,7 @@ class StepRunner {
 
   private async base(stage: StageName, step: string, iteration: number, messages: ChatMessage[]): Promise<string> {
     const response = stage === "response";
-    const { result } = await tracedCall(this.context, this.calls, {
+    const { raw } = await this.caller.call({
       model: this.models.base,
       role: "base",
       step,
@@ -166,7 +160,7 @@ class StepRunner {
       sampling: response ? this.responseSampling : this.baseSampling,
       schema: response ? this.responseSchema : undefined,
     });
-    return result.text;
+    return raw;
   }
 
   private async refine(name: StageName, k: number, messages: ChatMessage[]): Promise<Refinement> {
@@ -189,7 +183,7 @@ class StepRunner {
     };
     let critique: Critique | undefined;
     for (let attempt = 0; attempt < attempts; attempt++) {
-      const { result } = await tracedCall(this.context, this.calls, {
+      const answer = await this.caller.call({
         model: critic,
         role: "critic",
         step: `${name}.critique`,
@@ -203,7 +197,7 @@ class StepRunner {
           return { score, marker };
         },
       });
-      const { text, score, feedback } = read(result.text);
+      const { text, score, feedback } = read(answer.raw);
       critique = { text, score, feedback, messages };
       if (score !== null) break;
     }

@@ -15,14 +15,14 @@
  * - Outputs are cleaned as `compat.outputStrip` says; the score is read from the cleaned text with
  *   the judge's parser (`context.score`), and each call's trace records it.
  */
+import type { SpriModels } from "../../algorithm/item-algorithm.ts";
+import { type CallContext, ModelCaller } from "../../algorithm/model-caller.ts";
 import { ConfigError } from "../../errors/errors.ts";
 import type { CallRecord, ItemRecord } from "../../io/records.ts";
 import type { ChatMessage, LanguageModel, OutputSchema, SamplingOptions } from "../../models/language-model.ts";
 import { BUILTIN_JUDGE_BASELINE_PROMPTS } from "../../prompts/builtin-judge-baselines.ts";
 import type { PromptPack } from "../../prompts/prompt-pack.ts";
 import { isGptModel } from "../../spri/compat.ts";
-import type { SpriModels } from "../../spri/spri.ts";
-import { type CallContext, tracedCall } from "../../spri/traced-call.ts";
 import { pyFormat, pyStrip, pythonClean, saneClean } from "../../util/python.ts";
 import type { ParsedJudgement } from "../judge-score.ts";
 import type { JudgeContext } from "../rubric-source.ts";
@@ -122,19 +122,18 @@ export interface JudgeCall {
 
 /** The base model's judging calls for one row, traced, with the row's sample indices and seed. */
 export class JudgeCaller {
-  readonly calls: CallRecord[] = [];
   /** Whether the reference reached this model over OpenAI chat (its id contains "gpt"). */
   readonly gpt: boolean;
   private readonly model: LanguageModel;
   private readonly sampling: SamplingOptions;
   private readonly schema: OutputSchema | undefined;
-  private readonly callContext: CallContext;
+  private readonly caller: ModelCaller;
   private readonly context: JudgeContext;
 
   constructor(models: SpriModels, context: JudgeContext, callContext: CallContext) {
     const key = callContext.itemId;
     this.context = context;
-    this.callContext = callContext;
+    this.caller = new ModelCaller(callContext);
     this.model = rowModels(models, key).base;
     this.gpt = isGptModel(models.base.modelId);
     const apiDefaults = context.compat.gptSampling === "api-defaults" && this.gpt;
@@ -150,7 +149,7 @@ export class JudgeCaller {
   }
 
   async call(step: string, iteration: number, messages: ChatMessage[], options: { whitespaceOnly?: boolean } = {}): Promise<JudgeCall> {
-    const { result, record } = await tracedCall(this.callContext, this.calls, {
+    const { raw, record } = await this.caller.call({
       model: this.model,
       role: "base",
       step,
@@ -163,9 +162,13 @@ export class JudgeCaller {
         return { score, marker };
       },
     });
-    const text = this.clean(result.text, options.whitespaceOnly);
+    const text = this.clean(raw, options.whitespaceOnly);
     const judgement = this.context.score(text);
-    return { raw: result.text, text, judgement, record };
+    return { raw, text, judgement, record };
+  }
+
+  get calls(): CallRecord[] {
+    return this.caller.calls;
   }
 }
 

@@ -15,12 +15,12 @@
  * gold rubric, a FLASK rubric) is rendered through the rubric template exactly as the reference's
  * `SCORE_RUBRIC_TEMPLATE.format(**rubric)`; any other rubric goes into the prompt as text.
  */
+import type { ItemAlgorithm } from "../../algorithm/item-algorithm.ts";
+import type { TaskItem } from "../../algorithm/task-item.ts";
 import { ConfigError, InputError } from "../../errors/errors.ts";
 import type { ChatMessage } from "../../models/language-model.ts";
 import { JUDGE_BASELINE_TEMPLATES } from "../../prompts/builtin-judge-baselines.ts";
 import type { PromptPack } from "../../prompts/prompt-pack.ts";
-import type { ItemAlgorithm } from "../../tasks/item-algorithm.ts";
-import type { TaskItem } from "../../tasks/task-item.ts";
 import { pyRepr } from "../../util/python.ts";
 import { type GradingPrompt, gradingPrompt, JUDGE_TEMPLATES, RUBRIC_KEYS } from "../grading-prompt.ts";
 import { inputId, type JudgeContext, judgedResponse, type RubricSource } from "../rubric-source.ts";

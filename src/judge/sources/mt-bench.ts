@@ -13,11 +13,11 @@
  * The score is read with the judge's parser (under `--compat reference`, BiGGen's `<score>` regex, as
  * the reference script). Fields: `[baseline]-vanilla-MT_Bench`, `-score`, `-prompt`.
  */
+import type { ItemAlgorithm } from "../../algorithm/item-algorithm.ts";
+import type { TaskItem } from "../../algorithm/task-item.ts";
 import { ConfigError } from "../../errors/errors.ts";
 import { JUDGE_BASELINE_TEMPLATES } from "../../prompts/builtin-judge-baselines.ts";
 import type { PromptPack } from "../../prompts/prompt-pack.ts";
-import type { ItemAlgorithm } from "../../tasks/item-algorithm.ts";
-import type { TaskItem } from "../../tasks/task-item.ts";
 import { pyFormat } from "../../util/python.ts";
 import { type JudgeContext, judgedResponse, type RubricSource } from "../rubric-source.ts";
 import { baselinePack, checkedTemplates, JudgeCaller, judgementFields, ONE_CALL, scaleFields, system, user } from "./common.ts";

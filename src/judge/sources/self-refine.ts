@@ -16,8 +16,8 @@
  * `outputStrip: python` GPT judgements are stored with a plain `strip()` and the others with the
  * reference's `strip("\n#").strip()`, as the reference script does.
  */
+import type { ItemAlgorithm } from "../../algorithm/item-algorithm.ts";
 import { JUDGE_BASELINE_TEMPLATES } from "../../prompts/builtin-judge-baselines.ts";
-import type { ItemAlgorithm } from "../../tasks/item-algorithm.ts";
 import type { JudgeContext, RubricSource } from "../rubric-source.ts";
 import { baselinePack, checkedTemplates, JudgeCaller, judgementFields, scaledTemplate, system, user } from "./common.ts";
 import { GRADING_TEMPLATES, gradingRequest } from "./grading-sources.ts";

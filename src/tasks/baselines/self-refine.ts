@@ -19,12 +19,12 @@
  * critic-score parser reads `[RESULT]` with or without the colon (and the other markers), checked
  * against the 1–5 scale.
  */
+import type { ItemAlgorithm } from "../../algorithm/item-algorithm.ts";
+import type { TaskItem } from "../../algorithm/task-item.ts";
 import type { ItemRecord } from "../../io/records.ts";
 import { BASELINE_TEMPLATE_NAMES } from "../../prompts/builtin-baselines.ts";
 import type { CompatOptions } from "../../spri/compat.ts";
 import { parseCritique } from "../../spri/critic-score.ts";
-import type { ItemAlgorithm } from "../item-algorithm.ts";
-import type { TaskItem } from "../task-item.ts";
 import { BaseCaller, type BaselineSettings, system, user } from "./common.ts";
 import { directUser } from "./single-call.ts";
 

@@ -3,10 +3,10 @@
  * principles. Each sends [system = its template as is, user = the question in its frame] to the base
  * model once and writes the cleaned answer and the messages under the reference's field names.
  */
+import type { ItemAlgorithm } from "../../algorithm/item-algorithm.ts";
+import type { TaskItem } from "../../algorithm/task-item.ts";
 import { BASELINE_TEMPLATE_NAMES } from "../../prompts/builtin-baselines.ts";
 import { pyStrip } from "../../util/python.ts";
-import type { ItemAlgorithm } from "../item-algorithm.ts";
-import type { TaskItem } from "../task-item.ts";
 import { BaseCaller, type BaselineSettings, system, user } from "./common.ts";
 
 export type SingleCallBaseline = "baseline-direct" | "baseline-self-instruct" | "baseline-self-align" | "baseline-seed-principles";
