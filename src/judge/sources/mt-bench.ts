@@ -20,7 +20,7 @@ import { JUDGE_BASELINE_TEMPLATES } from "../../prompts/builtin-judge-baselines.
 import type { PromptPack } from "../../prompts/prompt-pack.ts";
 import { pyFormat } from "../../util/python.ts";
 import { type JudgeContext, judgedResponse, type RubricSource } from "../rubric-source.ts";
-import { baselinePack, checkedTemplates, JudgeCaller, judgementFields, ONE_CALL, scaleFields, system, user } from "./common.ts";
+import { baselinePack, checkedTemplates, judgeCall, judgementFields, ONE_CALL, rowCaller, scaleFields, system, user } from "./common.ts";
 
 export const MT_BENCH_FIELD = "[baseline]-vanilla-MT_Bench";
 
@@ -83,8 +83,8 @@ export function mtBenchAlgorithm(context: JudgeContext): ItemAlgorithm {
         response: judgedResponse(item, context.options.responseField),
         reference: item.reference,
       });
-      const caller = new JudgeCaller(models, context, callContext);
-      const judgement = await caller.call("judge.mt-bench", 0, messages);
+      const caller = rowCaller(context, callContext);
+      const judgement = await judgeCall(caller, context, { model: models.base, step: "judge.mt-bench", iteration: 0, messages });
       return { fields: judgementFields(MT_BENCH_FIELD, judgement, messages), calls: caller.calls };
     },
   };
