@@ -13,7 +13,9 @@
  * new sample, so it gets the next `sampleIndex` and a call cache does not answer it with the earlier
  * one.
  *
- * One caller per item: its `calls` are the item's trace and the count of its repeats.
+ * Repeats are counted against the caller's `calls`, so an item's calls share one caller and its
+ * `calls` are the item's trace. (`judgePair` makes a caller per pair; mining appends each pair's
+ * calls to its own trace afterwards.)
  */
 import type { CallRecord } from "../io/records.ts";
 import type { ChatMessage, LanguageModel, OutputSchema, SamplingOptions } from "../models/language-model.ts";
