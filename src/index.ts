@@ -6,12 +6,14 @@ export type {
 export { OpenAICompatibleModel, type OpenAICompatibleOptions } from "./models/openai-compatible.ts";
 export { AnthropicModel, type AnthropicOptions } from "./models/anthropic.ts";
 export { ReplayBook, ReplayModel, loadReplayFile, entriesFromReferenceRow, normalizeText } from "./models/replay-model.ts";
-export { runSpri, DEFAULT_SETTINGS, PAPER_SAMPLING, type SpriSteps, type SpriSettings, type SpriResult, type SpriModels } from "./spri/spri.ts";
+export { runSpri, DEFAULT_SETTINGS, PAPER_SAMPLING, type SpriSteps, type SpriSettings, type SpriResult } from "./spri/spri.ts";
+export type { SpriModels } from "./algorithm/item-algorithm.ts";
 export { refineUntilAccepted, type LoopOutcome } from "./spri/refine-loop.ts";
 export { parseCritique, critiqueSchema, type ParsedCritique } from "./spri/critic-score.ts";
 export { resolveCompat, DEFAULT_COMPAT, REFERENCE_COMPAT, type CompatOptions } from "./spri/compat.ts";
 export { taskSteps, type TaskOptions } from "./tasks/spri-task.ts";
-export { toTaskItem, type TaskItem, type TaskName, type FieldMapping } from "./tasks/task-item.ts";
+export { toTaskItem, type TaskName, type FieldMapping } from "./tasks/task-item.ts";
+export type { TaskItem } from "./algorithm/task-item.ts";
 export { loadSeeds, formatFewShot, type SeedSet } from "./tasks/seeds.ts";
 export { prepareTask, type PreparedTask } from "./tasks/prepare.ts";
 export { builtinPack, directoryPack, type PromptPack } from "./prompts/prompt-pack.ts";

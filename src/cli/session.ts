@@ -1,7 +1,7 @@
 /** What every model-using command does first: resolve settings once, build models, prepare the task. */
 import { type Resolved, resolveSettings } from "../config/config.ts";
 import { createModels, modelSpecs } from "../config/models.ts";
-import type { SpriModels } from "../spri/spri.ts";
+import type { SpriModels } from "../algorithm/item-algorithm.ts";
 import { type PreparedTask, prepareTask } from "../tasks/prepare.ts";
 import { settingFlags } from "./options.ts";
 

@@ -21,17 +21,15 @@
  * Candidates run one after another: identical principle prompts are deliberate repeats, and the
  * call trace numbers them (`sampleIndex`) so a call cache keeps them apart.
  */
-import type { Prepare } from "../cli/session.ts";
+import type { ItemAlgorithm, SpriModels } from "../algorithm/item-algorithm.ts";
+import { type CallContext, ModelCaller } from "../algorithm/model-caller.ts";
+import type { TaskItem } from "../algorithm/task-item.ts";
 import { InputError } from "../errors/errors.ts";
 import type { CallRecord } from "../io/records.ts";
 import { judgePair } from "../judge/pairwise.ts";
 import type { ChatMessage, LanguageModel, SamplingOptions } from "../models/language-model.ts";
 import { DISCOVERY_PROMPTS, fillDiscovery, questionWithReference, REFERENCE_PAIRWISE_PROMPTS } from "../prompts/builtin-discovery.ts";
-import type { SpriModels } from "../spri/spri.ts";
-import { type CallContext, tracedCall } from "../spri/traced-call.ts";
-import type { ItemAlgorithm } from "../tasks/item-algorithm.ts";
-import { prepareTask } from "../tasks/prepare.ts";
-import type { TaskItem } from "../tasks/task-item.ts";
+import { type Prepare, prepareTask } from "../tasks/prepare.ts";
 import { rougeL, rougeTokenize } from "./rouge-l.ts";
 
 export type SimilarityKind = "rougeL" | "judge";
@@ -256,7 +254,8 @@ export async function mineExample(
   options: MiningOptions,
   context: CallContext,
 ): Promise<{ fields: MiningFields; calls: CallRecord[] }> {
-  const calls: CallRecord[] = [];
+  const caller = new ModelCaller(context);
+  const calls = caller.calls;
   const prompts = { ...DISCOVERY_PROMPTS, ...options.prompts };
   const { sampling, stem } = options;
   const judgeMode = options.similarity === "judge";
@@ -288,8 +287,8 @@ export async function mineExample(
   }
 
   const call = async (step: string, k: number, messages: ChatMessage[], s: SamplingOptions): Promise<string> => {
-    const { result } = await tracedCall(context, calls, { model: models.policy, role: "base", step, iteration: k, messages, sampling: s });
-    return result.text.trim();
+    const { raw } = await caller.call({ model: models.policy, role: "base", step, iteration: k, messages, sampling: s });
+    return raw.trim();
   };
 
   const y1 = await call("discovery.answer", 0, [user(example.prompt)], sampling.answer);

@@ -13,14 +13,13 @@
  * Records carry `init_response` (y1) and `response_final` (y2 when applied, else y1), so `spri compare`
  * and `spri export --format preference` read them as they read SPRI records.
  */
-import type { Prepare } from "../cli/session.ts";
+import type { ItemAlgorithm } from "../algorithm/item-algorithm.ts";
+import { type CallContext, ModelCaller } from "../algorithm/model-caller.ts";
 import { InputError } from "../errors/errors.ts";
 import type { CallRecord } from "../io/records.ts";
 import type { ChatMessage, LanguageModel, SamplingOptions } from "../models/language-model.ts";
 import { DISCOVERY_PROMPTS, fillDiscovery } from "../prompts/builtin-discovery.ts";
-import { type CallContext, tracedCall } from "../spri/traced-call.ts";
-import type { ItemAlgorithm } from "../tasks/item-algorithm.ts";
-import { prepareTask } from "../tasks/prepare.ts";
+import { type Prepare, prepareTask } from "../tasks/prepare.ts";
 import { type ConstitutionLike, parseSelfCorrection } from "./training-export.ts";
 
 export type SelfCorrectMode = "constitution" | "trained";
@@ -105,10 +104,11 @@ export async function selfCorrect(
   options: SelfCorrectOptions,
   context: CallContext,
 ): Promise<{ fields: SelfCorrectFields; calls: CallRecord[] }> {
-  const calls: CallRecord[] = [];
+  const caller = new ModelCaller(context);
+  const calls = caller.calls;
   const call = async (step: string, messages: ChatMessage[], sampling: SamplingOptions): Promise<string> => {
-    const { result } = await tracedCall(context, calls, { model, role: "base", step, iteration: 0, messages, sampling });
-    return result.text.trim();
+    const { raw } = await caller.call({ model, role: "base", step, iteration: 0, messages, sampling });
+    return raw.trim();
   };
   let y1: string;
   if (options.responseField !== undefined) {

@@ -4,9 +4,9 @@
  */
 import { createWriteStream } from "node:fs";
 import { once } from "node:events";
+import type { ItemAlgorithm } from "../algorithm/item-algorithm.ts";
 import { InputError } from "../errors/errors.ts";
 import { readInputRows } from "../io/input-reader.ts";
-import type { ItemAlgorithm } from "../tasks/item-algorithm.ts";
 import { judgePair, type PairwisePrompts, winRate, type WinRate } from "./pairwise.ts";
 
 export interface JoinOptions {

@@ -5,9 +5,9 @@
  * B is their mean. An order whose verdict cannot be read is unscored and left out of the mean; an
  * item with no readable verdict is unscored.
  */
+import { type CallContext, ModelCaller } from "../algorithm/model-caller.ts";
 import type { CallRecord, ItemRecord } from "../io/records.ts";
 import type { ChatMessage, LanguageModel, SamplingOptions } from "../models/language-model.ts";
-import { type CallContext, tracedCall } from "../spri/traced-call.ts";
 
 export type Verdict = "A" | "B" | "tie";
 
@@ -62,7 +62,7 @@ export async function judgePair(
 ): Promise<PairwiseOutcome> {
   const prompts = options.prompts ?? DEFAULT_PAIRWISE_PROMPTS;
   const sampling = options.sampling ?? { temperature: 0 };
-  const calls: CallRecord[] = [];
+  const caller = new ModelCaller(context);
   const ask = async (first: string, second: string, step: string) => {
     const messages: ChatMessage[] = [
       { role: "system", content: prompts.system },
@@ -72,9 +72,8 @@ export async function judgePair(
       const verdict = parseVerdict(text);
       return { score: verdict === null ? null : verdict === "A" ? 0 : verdict === "B" ? 1 : 0.5, marker: verdict };
     };
-    const { result } = await tracedCall(context, calls, { model: judge, role: "judge", step, iteration: 0, messages, sampling, parse });
-    const verdict = parseVerdict(result.text);
-    return { text: result.text, verdict, messages };
+    const { text } = await caller.call({ model: judge, role: "judge", step, iteration: 0, messages, sampling, parse });
+    return { text, verdict: parseVerdict(text), messages };
   };
   const straight = await ask(item.responseA, item.responseB, "pairwise.a-first");
   const swapped = await ask(item.responseB, item.responseA, "pairwise.b-first");
@@ -84,7 +83,7 @@ export async function judgePair(
   const preference = prefs.length === 0 ? null : prefs.reduce((a, b) => a + b, 0) / prefs.length;
   return {
     preference,
-    calls,
+    calls: caller.calls,
     fields: {
       "pairwise_a_first": straight.text,
       "pairwise_a_first_prompt": straight.messages,

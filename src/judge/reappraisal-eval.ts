@@ -5,9 +5,9 @@
  * is one judge call; an answer that cannot be read is unscored (null), never 0, and is left out of
  * the averages.
  */
+import { type CallContext, ModelCaller } from "../algorithm/model-caller.ts";
 import type { CallRecord, ItemRecord } from "../io/records.ts";
 import type { ChatMessage, LanguageModel, SamplingOptions } from "../models/language-model.ts";
-import { type CallContext, tracedCall } from "../spri/traced-call.ts";
 
 export interface ReappraisalCase {
   post: string;
@@ -63,7 +63,7 @@ export async function evaluateReappraisal(
   sampling: SamplingOptions,
   context: CallContext,
 ): Promise<{ fields: ItemRecord; calls: CallRecord[] }> {
-  const calls: CallRecord[] = [];
+  const caller = new ModelCaller(context);
   const fields: ItemRecord = {};
   for (const criterion of CRITERIA) {
     const messages: ChatMessage[] = [
@@ -71,12 +71,11 @@ export async function evaluateReappraisal(
       { role: "user", content: prompt(criterion, c) },
     ];
     const parse = (text: string) => ({ score: parseCriterion(criterion, text) });
-    const { result } = await tracedCall(context, calls, { model: judge, role: "judge", step: `eval.${criterion}`, iteration: 0, messages, sampling, parse });
-    const score = parseCriterion(criterion, result.text);
-    fields[`eval_${criterion}_output`] = result.text;
-    fields[`eval_${criterion}`] = score;
+    const { text } = await caller.call({ model: judge, role: "judge", step: `eval.${criterion}`, iteration: 0, messages, sampling, parse });
+    fields[`eval_${criterion}_output`] = text;
+    fields[`eval_${criterion}`] = parseCriterion(criterion, text);
   }
-  return { fields, calls };
+  return { fields, calls: caller.calls };
 }
 
 export interface CriterionMeans {

@@ -5,9 +5,9 @@
  */
 import { once } from "node:events";
 import { createWriteStream } from "node:fs";
+import type { ItemAlgorithm } from "../algorithm/item-algorithm.ts";
 import { InputError } from "../errors/errors.ts";
 import { readInputRows } from "../io/input-reader.ts";
-import type { ItemAlgorithm } from "../tasks/item-algorithm.ts";
 import { type CriterionMeans, evaluateReappraisal, meansByMethod } from "./reappraisal-eval.ts";
 
 export interface ReappraisalFields {

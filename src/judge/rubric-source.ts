@@ -4,15 +4,15 @@
  * the grading prompt (`grading-prompt.ts`), the score parser (`context.score`) and the judging
  * sampling (`context.judgeSampling`). The registry of sources is `rubric-sources.ts`.
  */
+import type { ItemAlgorithm } from "../algorithm/item-algorithm.ts";
+import type { TaskItem } from "../algorithm/task-item.ts";
 import type { ResolvedSettings } from "../config/config.ts";
 import { InputError } from "../errors/errors.ts";
 import type { SamplingOptions } from "../models/language-model.ts";
 import type { PromptPack } from "../prompts/prompt-pack.ts";
 import type { CompatOptions } from "../spri/compat.ts";
 import type { SpriSettings } from "../spri/spri.ts";
-import type { ItemAlgorithm } from "../tasks/item-algorithm.ts";
 import type { TaskOptions } from "../tasks/spri-task.ts";
-import type { TaskItem } from "../tasks/task-item.ts";
 import type { JudgeScale, ParsedJudgement } from "./judge-score.ts";
 
 /** The judge's own options (`spri judge` flags beyond the shared settings). */

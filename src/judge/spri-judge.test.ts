@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import { rowSampleBase, rowSeeded } from "../algorithm/model-caller.ts";
 import { resolveSettings } from "../config/config.ts";
 import { ConfigError, InputError } from "../errors/errors.ts";
 import type { GenerateRequest } from "../models/language-model.ts";
@@ -9,7 +10,7 @@ import { toTaskItem } from "../tasks/task-item.ts";
 import { DEFAULT_JUDGE_OPTIONS, judgeItemKey, prepareJudgeTask } from "./prepare-judge.ts";
 import type { JudgeOptions } from "./rubric-source.ts";
 import { registerRubricSource, rubricSource, rubricSourceNames } from "./rubric-sources.ts";
-import { rowSampleBase, rowSeeded, spriRubricSource } from "./spri-judge.ts";
+import { spriRubricSource } from "./spri-judge.ts";
 
 const settings = (flags: Record<string, unknown> = {}) => resolveSettings({ flags, env: {}, cwd: "/nonexistent" }).settings;
 const options = (overrides: Partial<JudgeOptions> = {}): JudgeOptions => ({ ...DEFAULT_JUDGE_OPTIONS, ...overrides });

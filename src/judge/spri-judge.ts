@@ -15,16 +15,16 @@
  *
  * Each row is its own sample, as in the paper, where the rows judging different responses to one
  * instance each get a rubric of their own although they send the same rubric prompt: the row's key
- * goes into every call's `sampleIndex` (so a call cache never answers one row with another row's
- * sample, while a resumed row finds its own) and into any sampling seed (so a seeded backend
- * samples each row differently, and reproducibly).
+ * is the calls' `sampleKey` (algorithm/model-caller.ts), so it goes into every call's `sampleIndex`
+ * (a call cache never answers one row with another row's sample, while a resumed row finds its own)
+ * and into any sampling seed (a seeded backend samples each row differently, and reproducibly).
  */
+import type { ItemAlgorithm } from "../algorithm/item-algorithm.ts";
+import type { TaskItem } from "../algorithm/task-item.ts";
 import type { ItemRecord } from "../io/records.ts";
-import type { ChatMessage, GenerateRequest, GenerateResult, LanguageModel, SamplingOptions } from "../models/language-model.ts";
-import { runSpri, type SpriModels, type SpriResult, type SpriSettings, type SpriSteps } from "../spri/spri.ts";
-import type { ItemAlgorithm } from "../tasks/item-algorithm.ts";
+import type { ChatMessage } from "../models/language-model.ts";
+import { runSpri, type SpriResult, type SpriSteps } from "../spri/spri.ts";
 import { requiredTemplates, taskSteps } from "../tasks/spri-task.ts";
-import type { TaskItem } from "../tasks/task-item.ts";
 import { pyFormat } from "../util/python.ts";
 import { critiqueInput, type GradingPrompt, gradingPrompt, JUDGE_TEMPLATES, judgementRefineUser } from "./grading-prompt.ts";
 import type { ParsedJudgement } from "./judge-score.ts";
@@ -100,72 +100,6 @@ export function judgeRecordFields(result: SpriResult, grading: GradingPrompt, sc
   return out;
 }
 
-// --- one sample per row -------------------------------------------------------------------------------
-
-/** FNV-1a over UTF-16 code units: a stable 32-bit hash of a row key. */
-function hash32(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return h;
-}
-
-/** Room for 2^16 deliberate repeats of a request within a row, above a 32-bit row hash (< 2^53). */
-const REPEATS_PER_ROW = 0x10000;
-
-/** The row's namespace of sample indices: the first sample of a request in row `key`. */
-export function rowSampleBase(key: string): number {
-  return hash32(key) * REPEATS_PER_ROW;
-}
-
-/** A seed of the row's own, derived from the configured one; sampling without a seed stays so. */
-export function rowSeeded(sampling: SamplingOptions, key: string): SamplingOptions {
-  return sampling.seed === undefined ? sampling : { ...sampling, seed: hash32(`${sampling.seed}\u0000${key}`) >>> 1 };
-}
-
-/** SPRI settings whose every seed is the row's own. */
-export function rowSettings(spri: SpriSettings, key: string): SpriSettings {
-  const sampling = spri.responseCalls?.sampling;
-  return {
-    ...spri,
-    baseSampling: rowSeeded(spri.baseSampling, key),
-    criticSampling: rowSeeded(spri.criticSampling, key),
-    ...(spri.responseCalls ? { responseCalls: { ...spri.responseCalls, ...(sampling ? { sampling: rowSeeded(sampling, key) } : {}) } } : {}),
-  };
-}
-
-/** A model whose requests carry sample indices in the row's namespace (see the module comment). */
-class RowSampledModel implements LanguageModel {
-  readonly id: string;
-  readonly modelId: string;
-  readonly capabilities;
-  private readonly inner: LanguageModel;
-  private readonly base: number;
-
-  constructor(inner: LanguageModel, key: string) {
-    this.inner = inner;
-    this.base = rowSampleBase(key);
-    this.id = inner.id;
-    this.modelId = inner.modelId;
-    this.capabilities = inner.capabilities;
-  }
-
-  generate(request: GenerateRequest): Promise<GenerateResult> {
-    return this.inner.generate({ ...request, sampleIndex: this.base + (request.sampleIndex ?? 0) });
-  }
-
-  async close(): Promise<void> {
-    await this.inner.close?.();
-  }
-}
-
-export function rowModels(models: SpriModels, key: string): SpriModels {
-  const base = new RowSampledModel(models.base, key);
-  return { base, critic: models.critic === models.base ? base : new RowSampledModel(models.critic, key) };
-}
-
 // --- the algorithm and its rubric source ---------------------------------------------------------------
 
 export function spriJudgeAlgorithm(context: JudgeContext): ItemAlgorithm {
@@ -177,8 +111,7 @@ export function spriJudgeAlgorithm(context: JudgeContext): ItemAlgorithm {
     async run(item, models, callContext) {
       const response = judgedResponse(item, context.options.responseField);
       const judge = judgeSteps(item, { id: inputId(item, context.options.idField), response }, context);
-      const key = callContext.itemId;
-      const result = await runSpri(judge.steps, rowModels(models, key), rowSettings(context.spri, key), callContext);
+      const result = await runSpri(judge.steps, models, context.spri, { ...callContext, sampleKey: callContext.itemId });
       return { fields: judgeRecordFields(result, judge.grading()!, context.score), calls: result.calls };
     },
   };

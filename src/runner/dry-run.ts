@@ -4,12 +4,11 @@
  * token; prompts grow as drafts and critiques are embedded, outputs are assumed to fill a quarter
  * of the new-token limit). An estimate, stated as min / expected / max.
  */
+import type { CallEstimate, SpriModels } from "../algorithm/item-algorithm.ts";
 import { InputError } from "../errors/errors.ts";
 import { readInputRows } from "../io/input-reader.ts";
 import { RecordOutput } from "../io/record-output.ts";
 import type { LanguageModel } from "../models/language-model.ts";
-import type { SpriModels } from "../spri/spri.ts";
-import type { CallEstimate } from "../tasks/item-algorithm.ts";
 import type { PreparedTask } from "../tasks/prepare.ts";
 import { taskSteps } from "../tasks/spri-task.ts";
 import { type FieldMapping, toTaskItem } from "../tasks/task-item.ts";

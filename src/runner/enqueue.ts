@@ -9,7 +9,8 @@ import { readInputRows } from "../io/input-reader.ts";
 import type { RunStore } from "../store/run-store.ts";
 import type { QueuedItem } from "../store/work-queue.ts";
 import type { PreparedTask } from "../tasks/prepare.ts";
-import { type FieldMapping, type TaskItem, toTaskItem } from "../tasks/task-item.ts";
+import type { TaskItem } from "../algorithm/task-item.ts";
+import { type FieldMapping, toTaskItem } from "../tasks/task-item.ts";
 import type { RejectEntry } from "./output-tail.ts";
 
 export interface EnqueueOptions {

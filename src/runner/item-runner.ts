@@ -5,11 +5,11 @@
  */
 import { ModelError, SpriError } from "../errors/errors.ts";
 import type { CallRecord, ItemRecord } from "../io/records.ts";
-import type { SpriModels } from "../spri/spri.ts";
+import type { SpriModels } from "../algorithm/item-algorithm.ts";
 import type { StoredCall } from "../store/run-store.ts";
 import type { Lease } from "../store/work-queue.ts";
 import type { PreparedTask } from "../tasks/prepare.ts";
-import type { TaskItem } from "../tasks/task-item.ts";
+import type { TaskItem } from "../algorithm/task-item.ts";
 import { BatchPending } from "./batch-lane.ts";
 import type { Completer } from "./completer.ts";
 

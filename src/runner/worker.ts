@@ -7,7 +7,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { CallRecord } from "../io/records.ts";
-import type { SpriModels } from "../spri/spri.ts";
+import type { SpriModels } from "../algorithm/item-algorithm.ts";
 import type { CacheMode } from "../store/call-cache.ts";
 import type { RunMeta, RunStore } from "../store/run-store.ts";
 import { thisWorker } from "../store/work-queue.ts";

@@ -7,7 +7,7 @@
 import { randomUUID } from "node:crypto";
 import { SpriError } from "../errors/errors.ts";
 import type { CallRecord, ItemRecord } from "../io/records.ts";
-import type { SpriModels } from "../spri/spri.ts";
+import type { SpriModels } from "../algorithm/item-algorithm.ts";
 import type { RunStore, StoredCall } from "../store/run-store.ts";
 import type { PreparedTask } from "../tasks/prepare.ts";
 import { toTaskItem } from "../tasks/task-item.ts";

@@ -1,18 +1,19 @@
 /**
  * Behaviours of the paper's reference code that differ from spri's defaults. Each is a switch of
  * its own; `--compat reference` turns all of them on. docs/compat.md gives the reason for each.
+ * The switches of calling itself (`outputStrip`, `gptSampling`) are declared with the one model
+ * caller that applies them (algorithm/model-caller.ts).
  */
+import type { CallCompat } from "../algorithm/model-caller.ts";
 import type { FeedbackSplit, ScoreParserMode } from "./critic-score.ts";
 
-export interface CompatOptions {
+export interface CompatOptions extends CallCompat {
   /**
    * Which base models keep a refinement's raw, unstripped text as the running principles/response
    * (embedded in the next critique, stored as the final). The reference does this for every model it
    * served as raw text, i.e. every model id without "gpt".
    */
   rawRefinementText: "never" | "non-gpt-models";
-  /** `pythonClean` = the reference's `strip("\n#").strip()`; `sane` strips whitespace and `#` at both ends. */
-  outputStrip: "sane" | "python";
   scoreParser: ScoreParserMode;
   feedbackSplit: FeedbackSplit;
   /**
@@ -20,8 +21,6 @@ export interface CompatOptions {
    * principles when refining a response). The reference omits both.
    */
   refinementContext: "full" | "reference";
-  /** The reference sends GPT models no sampling parameters (API defaults: T=1, top_p=1). */
-  gptSampling: "configured" | "api-defaults";
   /** Ask constrained critics for JSON. The reference reads free text only. */
   criticOutput: "auto" | "text";
   /**
@@ -109,9 +108,4 @@ export function resolveCompat(preset: CompatPreset = "default", overrides: Parti
   const base = preset === "reference" ? REFERENCE_COMPAT : DEFAULT_COMPAT;
   const defined = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined));
   return { ...base, ...defined };
-}
-
-/** The reference's transport test: OpenAI chat for ids containing "gpt", raw text otherwise. */
-export function isGptModel(modelId: string): boolean {
-  return modelId.includes("gpt");
 }

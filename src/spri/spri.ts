@@ -4,13 +4,13 @@
  * it the same way. Pure orchestration over the model port: prompts come from `SpriSteps`, which a
  * task builds for the item.
  */
+import type { SpriModels } from "../algorithm/item-algorithm.ts";
+import { type CallAnswer, type CallContext, isGptModel, ModelCaller } from "../algorithm/model-caller.ts";
 import type { CallRecord, ItemRecord } from "../io/records.ts";
-import type { ChatMessage, LanguageModel, OutputSchema, SamplingOptions } from "../models/language-model.ts";
-import { pythonClean, saneClean } from "../util/python.ts";
-import { type CompatOptions, DEFAULT_COMPAT, isGptModel } from "./compat.ts";
+import type { ChatMessage, OutputSchema, SamplingOptions } from "../models/language-model.ts";
+import { type CompatOptions, DEFAULT_COMPAT } from "./compat.ts";
 import { CRITIC_SCALE, critiqueSchema, parseCritique } from "./critic-score.ts";
 import { type Critique, type LoopOutcome, type Refinement, refineUntilAccepted } from "./refine-loop.ts";
-import { type CallContext, tracedCall } from "./traced-call.ts";
 
 /** The prompts of the six SPRI steps, bound to one item. */
 export interface SpriSteps {
@@ -20,11 +20,6 @@ export interface SpriSteps {
   responseDraft(principles: string): ChatMessage[];
   responseCritique(principles: string, response: string): ChatMessage[];
   responseRefine(principles: string, response: string, feedback: string): ChatMessage[];
-}
-
-export interface SpriModels {
-  base: LanguageModel;
-  critic: LanguageModel;
 }
 
 export interface UnscoredPolicy {
@@ -88,8 +83,8 @@ export async function runSpri(
   settings: SpriSettings,
   context: CallContext,
 ): Promise<SpriResult> {
-  const calls: CallRecord[] = [];
-  const run = new StepRunner(models, settings, context, calls);
+  const caller = new ModelCaller(context, settings.compat);
+  const run = new StepRunner(models, settings, caller);
 
   const principles = await run.stage("principle", () => steps.principleDraft(), {
     critique: (text) => steps.principleCritique(text),
@@ -104,37 +99,29 @@ export async function runSpri(
     });
   }
   const unscoredMessage = settings.compat.scoreParser === "reference" ? REFERENCE_UNSCORED_MESSAGE : UNSCORED_MESSAGE;
-  return { principles, response, fields: recordFields(principles, response, unscoredMessage), calls };
+  return { principles, response, fields: recordFields(principles, response, unscoredMessage), calls: caller.calls };
 }
 
 type StageName = "principle" | "response";
 
+/**
+ * The six steps over one `ModelCaller`, which applies the calling compat switches (output
+ * cleaning, GPT API-default sampling, schemas only where enforced). What stays here is the loop's
+ * own switch: under `rawRefinementText`, the running text of a refinement is its raw answer.
+ */
 class StepRunner {
-  private readonly clean: (text: string) => string;
   private readonly keepRawRefinement: boolean;
-  private readonly baseSampling: SamplingOptions;
   private readonly responseSampling: SamplingOptions;
-  private readonly responseSchema: OutputSchema | undefined;
-
   private readonly models: SpriModels;
   private readonly settings: SpriSettings;
-  private readonly context: CallContext;
-  private readonly calls: CallRecord[];
+  private readonly caller: ModelCaller;
 
-  constructor(models: SpriModels, settings: SpriSettings, context: CallContext, calls: CallRecord[]) {
+  constructor(models: SpriModels, settings: SpriSettings, caller: ModelCaller) {
     this.models = models;
     this.settings = settings;
-    this.context = context;
-    this.calls = calls;
-    const { compat } = settings;
-    this.clean = compat.outputStrip === "python" ? pythonClean : saneClean;
-    const gpt = isGptModel(models.base.modelId);
-    this.keepRawRefinement = compat.rawRefinementText === "non-gpt-models" && !gpt;
-    const apiDefaults = compat.gptSampling === "api-defaults" && gpt;
-    this.baseSampling = apiDefaults ? {} : settings.baseSampling;
-    this.responseSampling = apiDefaults ? {} : (settings.responseCalls?.sampling ?? settings.baseSampling);
-    const schema = settings.responseCalls?.schema;
-    this.responseSchema = schema && models.base.capabilities.constrainedOutput ? schema : undefined;
+    this.caller = caller;
+    this.keepRawRefinement = settings.compat.rawRefinementText === "non-gpt-models" && !isGptModel(models.base.modelId);
+    this.responseSampling = settings.responseCalls?.sampling ?? settings.baseSampling;
   }
 
   async stage(
@@ -143,7 +130,7 @@ class StepRunner {
     prompts: { critique(text: string): ChatMessage[]; refine(text: string, feedback: string): ChatMessage[] },
   ): Promise<StageResult> {
     const messages = draftMessages();
-    const draft = this.clean(await this.base(name, `${name}.generate`, 0, messages));
+    const { text: draft } = await this.base(name, `${name}.generate`, 0, messages);
     const outcome = await refineUntilAccepted(
       draft,
       {
@@ -155,42 +142,33 @@ class StepRunner {
     return { draft, draftMessages: messages, outcome };
   }
 
-  private async base(stage: StageName, step: string, iteration: number, messages: ChatMessage[]): Promise<string> {
+  private base(stage: StageName, step: string, iteration: number, messages: ChatMessage[]): Promise<CallAnswer> {
     const response = stage === "response";
-    const { result } = await tracedCall(this.context, this.calls, {
+    return this.caller.call({
       model: this.models.base,
       role: "base",
       step,
       iteration,
       messages,
-      sampling: response ? this.responseSampling : this.baseSampling,
-      schema: response ? this.responseSchema : undefined,
+      sampling: response ? this.responseSampling : this.settings.baseSampling,
+      schema: response ? this.settings.responseCalls?.schema : undefined,
     });
-    return result.text;
   }
 
   private async refine(name: StageName, k: number, messages: ChatMessage[]): Promise<Refinement> {
-    const raw = await this.base(name, `${name}.refine`, k, messages);
-    const text = this.clean(raw);
+    const { raw, text } = await this.base(name, `${name}.refine`, k, messages);
     return { text, running: this.keepRawRefinement ? raw : text, messages };
   }
 
   private async critique(name: StageName, k: number, messages: ChatMessage[]): Promise<Critique> {
-    const { critic } = this.models;
     const { compat, unscored } = this.settings;
-    const schema =
-      compat.criticOutput === "auto" && critic.capabilities.constrainedOutput
-        ? { name: "critique", schema: critiqueSchema(CRITIC_SCALE) }
-        : undefined;
+    const schema = compat.criticOutput === "auto" ? { name: "critique", schema: critiqueSchema(CRITIC_SCALE) } : undefined;
     const attempts = unscored.policy === "retry" ? 1 + unscored.retries : 1;
-    const read = (raw: string) => {
-      const text = this.clean(raw);
-      return { text, ...parseCritique(text, { mode: compat.scoreParser, feedbackSplit: compat.feedbackSplit }) };
-    };
+    const read = (text: string) => parseCritique(text, { mode: compat.scoreParser, feedbackSplit: compat.feedbackSplit });
     let critique: Critique | undefined;
     for (let attempt = 0; attempt < attempts; attempt++) {
-      const { result } = await tracedCall(this.context, this.calls, {
-        model: critic,
+      const { text } = await this.caller.call({
+        model: this.models.critic,
         role: "critic",
         step: `${name}.critique`,
         iteration: k,
@@ -198,12 +176,12 @@ class StepRunner {
         messages,
         sampling: this.settings.criticSampling,
         schema,
-        parse: (raw) => {
-          const { score, marker } = read(raw);
+        parse: (answer) => {
+          const { score, marker } = read(answer);
           return { score, marker };
         },
       });
-      const { text, score, feedback } = read(result.text);
+      const { score, feedback } = read(text);
       critique = { text, score, feedback, messages };
       if (score !== null) break;
     }

@@ -2,6 +2,7 @@
  * Turns resolved settings into what a run needs: the task, its prompt pack (checked up front so a
  * missing template fails before any call is paid for), seeds and SPRI settings.
  */
+import type { ItemAlgorithm } from "../algorithm/item-algorithm.ts";
 import { type ResolvedSettings, compatPreset, unscoredPolicy } from "../config/config.ts";
 import { ConfigError } from "../errors/errors.ts";
 import type { SamplingOptions } from "../models/language-model.ts";
@@ -9,7 +10,6 @@ import { builtinPack, directoryPack, type PromptPack } from "../prompts/prompt-p
 import { type CompatPreset, resolveCompat } from "../spri/compat.ts";
 import { DEFAULT_SETTINGS, runSpri, type SpriSettings } from "../spri/spri.ts";
 import { baselineAlgorithm, baselineTemplates, builtinBaselinePack } from "./baselines/baselines.ts";
-import type { ItemAlgorithm } from "./item-algorithm.ts";
 import { loadSeeds, type SeedSet } from "./seeds.ts";
 import { requiredTemplates, type TaskOptions, taskSteps } from "./spri-task.ts";
 import { type AnyTaskName, TASK_NAMES, type TaskName, isBaselineTask } from "./task-item.ts";

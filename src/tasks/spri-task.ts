@@ -4,13 +4,14 @@
  * line and the few-shot block; critic calls are one user message, the critique template formatted
  * with the item's fields; refinement system prompts are the template as is.
  */
+import type { TaskItem } from "../algorithm/task-item.ts";
 import type { ChatMessage } from "../models/language-model.ts";
 import type { PromptPack } from "../prompts/prompt-pack.ts";
 import type { CompatOptions } from "../spri/compat.ts";
 import type { SpriSteps } from "../spri/spri.ts";
 import { pyFormat } from "../util/python.ts";
 import { type SeedSet, formatFewShot, seedsForDomain } from "./seeds.ts";
-import type { TaskItem, TaskName } from "./task-item.ts";
+import type { TaskName } from "./task-item.ts";
 
 export interface TaskOptions {
   task: TaskName;

@@ -1,7 +1,9 @@
 /**
- * Mapping an input row to what a task needs. Fields come from flags when given, otherwise from the
- * first present of common names. Missing or empty values are InputErrors naming file, line, field.
+ * Mapping an input row to what a task needs (a `TaskItem`, algorithm/task-item.ts). Fields come
+ * from flags when given, otherwise from the first present of common names. Missing or empty values
+ * are InputErrors naming file, line, field.
  */
+import type { TaskItem } from "../algorithm/task-item.ts";
 import { InputError } from "../errors/errors.ts";
 
 /** The tasks run through SPRI (spri-task.ts builds their steps). */
@@ -44,20 +46,6 @@ export interface FieldMapping {
 export interface RowOrigin {
   file: string;
   line: number;
-}
-
-export interface TaskItem {
-  id: string;
-  question: string;
-  /** reappraisal: the response goal. */
-  goal?: string;
-  /** rubric: a reference answer (the rubric is reference-free without one). */
-  reference?: string;
-  /** rubric: the system prompt shown with the input. */
-  systemPrompt?: string;
-  /** The value seeds are filtered on with --seeds-per-domain. */
-  domain?: string;
-  row: Record<string, unknown>;
 }
 
 const QUESTION_FIELDS = ["user_input", "prompt", "instruction", "question", "input"];

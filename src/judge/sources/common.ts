@@ -7,26 +7,24 @@
  *   built-in prompts (grading, judge system, rubric template) and spri's own baseline prompts
  *   (src/prompts/builtin-judge-baselines.ts). Every template a source reads is resolved when the run
  *   is prepared, so a missing one is a ConfigError before any call is paid for.
- * - Calls: the base model is the judge. Judging calls sample as SPRI's judging calls do
- *   (`context.judgeSampling`: temperature `--judge-temperature` with a seed by default; under
- *   `--compat reference` the base model's sampling, and no parameters for GPT models under
- *   `gptSampling`). Each row is its own sample: the row's key goes into every call's sample index and
- *   into the seed (as for `--rubrics spri`), so a call cache never answers one row with another's.
+ * - Calls: the base model is the judge, called through `ModelCaller`. Judging calls sample as
+ *   SPRI's judging calls do (`context.judgeSampling`: temperature `--judge-temperature` with a seed
+ *   by default; under `--compat reference` the base model's sampling, and no parameters for GPT
+ *   models under `gptSampling`). Each row is its own sample: the row's key is the caller's
+ *   `sampleKey`, so it goes into every call's sample index and into the seed (as for
+ *   `--rubrics spri`), and a call cache never answers one row with another's.
  * - Outputs are cleaned as `compat.outputStrip` says; the score is read from the cleaned text with
  *   the judge's parser (`context.score`), and each call's trace records it.
  */
+import { type CallContext, ModelCaller } from "../../algorithm/model-caller.ts";
 import { ConfigError } from "../../errors/errors.ts";
 import type { CallRecord, ItemRecord } from "../../io/records.ts";
-import type { ChatMessage, LanguageModel, OutputSchema, SamplingOptions } from "../../models/language-model.ts";
+import type { ChatMessage, LanguageModel } from "../../models/language-model.ts";
 import { BUILTIN_JUDGE_BASELINE_PROMPTS } from "../../prompts/builtin-judge-baselines.ts";
 import type { PromptPack } from "../../prompts/prompt-pack.ts";
-import { isGptModel } from "../../spri/compat.ts";
-import type { SpriModels } from "../../spri/spri.ts";
-import { type CallContext, tracedCall } from "../../spri/traced-call.ts";
-import { pyFormat, pyStrip, pythonClean, saneClean } from "../../util/python.ts";
+import { pyFormat } from "../../util/python.ts";
 import type { ParsedJudgement } from "../judge-score.ts";
 import type { JudgeContext } from "../rubric-source.ts";
-import { rowModels, rowSeeded } from "../spri-judge.ts";
 
 export function system(content: string): ChatMessage {
   return { role: "system", content };
@@ -101,72 +99,42 @@ export function jsonlTemplate(pack: PromptPack, name: string): Record<string, un
   return rows;
 }
 
-/** FNV-1a over UTF-16 code units: a stable 32-bit hash. */
-export function hash32(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return h;
-}
-
 export interface JudgeCall {
-  /** The model's answer as returned. */
-  raw: string;
   /** The answer cleaned as the source stores it. */
   text: string;
   judgement: ParsedJudgement;
   record: CallRecord;
 }
 
-/** The base model's judging calls for one row, traced, with the row's sample indices and seed. */
-export class JudgeCaller {
-  readonly calls: CallRecord[] = [];
-  /** Whether the reference reached this model over OpenAI chat (its id contains "gpt"). */
-  readonly gpt: boolean;
-  private readonly model: LanguageModel;
-  private readonly sampling: SamplingOptions;
-  private readonly schema: OutputSchema | undefined;
-  private readonly callContext: CallContext;
-  private readonly context: JudgeContext;
+/**
+ * The caller of one row's judging calls: the run's compat, and the row's own sample namespace (its
+ * key as `sampleKey`, see the module comment).
+ */
+export function rowCaller(context: Pick<JudgeContext, "compat">, callContext: CallContext): ModelCaller {
+  return new ModelCaller({ ...callContext, sampleKey: callContext.itemId }, context.compat);
+}
 
-  constructor(models: SpriModels, context: JudgeContext, callContext: CallContext) {
-    const key = callContext.itemId;
-    this.context = context;
-    this.callContext = callContext;
-    this.model = rowModels(models, key).base;
-    this.gpt = isGptModel(models.base.modelId);
-    const apiDefaults = context.compat.gptSampling === "api-defaults" && this.gpt;
-    this.sampling = apiDefaults ? {} : rowSeeded(context.judgeSampling ?? context.spri.baseSampling, key);
-    const schema = context.spri.responseCalls?.schema;
-    this.schema = schema && this.model.capabilities.constrainedOutput ? schema : undefined;
-  }
-
-  /** The reference's clean-up (`strip("\n#").strip()`, or a plain `strip()` where `whitespaceOnly`), or ours. */
-  clean(text: string, whitespaceOnly = false): string {
-    if (this.context.compat.outputStrip !== "python") return saneClean(text);
-    return whitespaceOnly ? pyStrip(text) : pythonClean(text);
-  }
-
-  async call(step: string, iteration: number, messages: ChatMessage[], options: { whitespaceOnly?: boolean } = {}): Promise<JudgeCall> {
-    const { result, record } = await tracedCall(this.callContext, this.calls, {
-      model: this.model,
-      role: "base",
-      step,
-      iteration,
-      messages,
-      sampling: this.sampling,
-      schema: this.schema,
-      parse: (raw) => {
-        const { score, marker } = this.context.score(this.clean(raw, options.whitespaceOnly));
-        return { score, marker };
-      },
-    });
-    const text = this.clean(result.text, options.whitespaceOnly);
-    const judgement = this.context.score(text);
-    return { raw: result.text, text, judgement, record };
-  }
+/**
+ * One judging call: the judging sampling (the base model's under `judgeSampling: as-base`), the
+ * grading schema (asked only where the model enforces it), the score read from the cleaned answer.
+ * `strip: "whitespace"`: Python's plain `strip()` under `outputStrip: python`.
+ */
+export async function judgeCall(
+  caller: ModelCaller,
+  context: JudgeContext,
+  spec: { model: LanguageModel; step: string; iteration: number; messages: ChatMessage[]; strip?: "whitespace" },
+): Promise<JudgeCall> {
+  const { text, record } = await caller.call({
+    ...spec,
+    role: "base",
+    sampling: context.judgeSampling ?? context.spri.baseSampling,
+    schema: context.spri.responseCalls?.schema,
+    parse: (answer) => {
+      const { score, marker } = context.score(answer);
+      return { score, marker };
+    },
+  });
+  return { text, judgement: context.score(text), record };
 }
 
 /** The reference's fields of one judgement: `X` (the cleaned text), `X-score`, `X-prompt` (the messages sent). */

@@ -3,6 +3,7 @@ import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "no
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { describe, test } from "node:test";
+import { rowSeeded } from "../../algorithm/model-caller.ts";
 import { resolveSettings } from "../../config/config.ts";
 import { ConfigError, InputError } from "../../errors/errors.ts";
 import type { GenerateRequest } from "../../models/language-model.ts";
@@ -13,7 +14,6 @@ import { toTaskItem } from "../../tasks/task-item.ts";
 import { JUDGE_TEMPLATES } from "../grading-prompt.ts";
 import { DEFAULT_JUDGE_OPTIONS, judgeItemKey, prepareJudgeTask } from "../prepare-judge.ts";
 import type { JudgeOptions } from "../rubric-source.ts";
-import { rowSeeded } from "../spri-judge.ts";
 import { FLASK_SKILL_OF_CAPABILITY, flaskRubrics, rubricDictText, seedPrincipleIndex, seedPrinciples } from "./grading-sources.ts";
 
 const SHARED = resolve(import.meta.dirname, "..", "..", "..", "..", "shared");

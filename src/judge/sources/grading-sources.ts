@@ -15,23 +15,24 @@
  * gold rubric, a FLASK rubric) is rendered through the rubric template exactly as the reference's
  * `SCORE_RUBRIC_TEMPLATE.format(**rubric)`; any other rubric goes into the prompt as text.
  */
+import type { ItemAlgorithm } from "../../algorithm/item-algorithm.ts";
+import type { TaskItem } from "../../algorithm/task-item.ts";
 import { ConfigError, InputError } from "../../errors/errors.ts";
 import type { ChatMessage } from "../../models/language-model.ts";
 import { JUDGE_BASELINE_TEMPLATES } from "../../prompts/builtin-judge-baselines.ts";
 import type { PromptPack } from "../../prompts/prompt-pack.ts";
-import type { ItemAlgorithm } from "../../tasks/item-algorithm.ts";
-import type { TaskItem } from "../../tasks/task-item.ts";
+import { hash32 } from "../../util/hash.ts";
 import { pyRepr } from "../../util/python.ts";
 import { type GradingPrompt, gradingPrompt, JUDGE_TEMPLATES, RUBRIC_KEYS } from "../grading-prompt.ts";
 import { inputId, type JudgeContext, judgedResponse, type RubricSource } from "../rubric-source.ts";
 import {
   baselinePack,
   checkedTemplates,
-  hash32,
-  JudgeCaller,
   jsonlTemplate,
+  judgeCall,
   judgementFields,
   ONE_CALL,
+  rowCaller,
   scaledTemplate,
   system,
   user,
@@ -98,8 +99,8 @@ function gradingSource(spec: GradingSourceSpec): RubricSource {
         calls: ONE_CALL,
         async run(item, models, callContext) {
           const { messages } = gradingRequest(pack, context, item, rubricOf(item));
-          const caller = new JudgeCaller(models, context, callContext);
-          const judgement = await caller.call(`judge.${spec.name}`, 0, messages);
+          const caller = rowCaller(context, callContext);
+          const judgement = await judgeCall(caller, context, { model: models.base, step: `judge.${spec.name}`, iteration: 0, messages });
           return { fields: judgementFields(spec.field, judgement, messages), calls: caller.calls };
         },
       };

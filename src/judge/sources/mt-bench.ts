@@ -13,14 +13,14 @@
  * The score is read with the judge's parser (under `--compat reference`, BiGGen's `<score>` regex, as
  * the reference script). Fields: `[baseline]-vanilla-MT_Bench`, `-score`, `-prompt`.
  */
+import type { ItemAlgorithm } from "../../algorithm/item-algorithm.ts";
+import type { TaskItem } from "../../algorithm/task-item.ts";
 import { ConfigError } from "../../errors/errors.ts";
 import { JUDGE_BASELINE_TEMPLATES } from "../../prompts/builtin-judge-baselines.ts";
 import type { PromptPack } from "../../prompts/prompt-pack.ts";
-import type { ItemAlgorithm } from "../../tasks/item-algorithm.ts";
-import type { TaskItem } from "../../tasks/task-item.ts";
 import { pyFormat } from "../../util/python.ts";
 import { type JudgeContext, judgedResponse, type RubricSource } from "../rubric-source.ts";
-import { baselinePack, checkedTemplates, JudgeCaller, judgementFields, ONE_CALL, scaleFields, system, user } from "./common.ts";
+import { baselinePack, checkedTemplates, judgeCall, judgementFields, ONE_CALL, rowCaller, scaleFields, system, user } from "./common.ts";
 
 export const MT_BENCH_FIELD = "[baseline]-vanilla-MT_Bench";
 
@@ -83,8 +83,8 @@ export function mtBenchAlgorithm(context: JudgeContext): ItemAlgorithm {
         response: judgedResponse(item, context.options.responseField),
         reference: item.reference,
       });
-      const caller = new JudgeCaller(models, context, callContext);
-      const judgement = await caller.call("judge.mt-bench", 0, messages);
+      const caller = rowCaller(context, callContext);
+      const judgement = await judgeCall(caller, context, { model: models.base, step: "judge.mt-bench", iteration: 0, messages });
       return { fields: judgementFields(MT_BENCH_FIELD, judgement, messages), calls: caller.calls };
     },
   };

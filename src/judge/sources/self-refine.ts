@@ -16,10 +16,12 @@
  * `outputStrip: python` GPT judgements are stored with a plain `strip()` and the others with the
  * reference's `strip("\n#").strip()`, as the reference script does.
  */
+import type { ItemAlgorithm } from "../../algorithm/item-algorithm.ts";
+import { isGptModel } from "../../algorithm/model-caller.ts";
+import type { ChatMessage } from "../../models/language-model.ts";
 import { JUDGE_BASELINE_TEMPLATES } from "../../prompts/builtin-judge-baselines.ts";
-import type { ItemAlgorithm } from "../../tasks/item-algorithm.ts";
 import type { JudgeContext, RubricSource } from "../rubric-source.ts";
-import { baselinePack, checkedTemplates, JudgeCaller, judgementFields, scaledTemplate, system, user } from "./common.ts";
+import { baselinePack, checkedTemplates, judgeCall, judgementFields, rowCaller, scaledTemplate, system, user } from "./common.ts";
 import { GRADING_TEMPLATES, gradingRequest } from "./grading-sources.ts";
 
 /** Refinements after the first judgement (the reference's fixed 5). */
@@ -45,16 +47,19 @@ export function selfRefineAlgorithm(context: JudgeContext): ItemAlgorithm {
     name: "judge/self-refine",
     calls: { min: calls, expected: calls, max: calls, criticShare: 0 },
     async run(item, models, callContext) {
-      const caller = new JudgeCaller(models, context, callContext);
-      const whitespaceOnly = caller.gpt;
-      const fullContext = context.compat.judgeSelfRefineContext === "full" || caller.gpt;
+      const caller = rowCaller(context, callContext);
+      // The reference's transport decides both: GPT judgements are plain-stripped and fully re-sent.
+      const gpt = isGptModel(models.base.modelId);
+      const strip = gpt ? "whitespace" : undefined;
+      const fullContext = context.compat.judgeSelfRefineContext === "full" || gpt;
+      const judged = (iteration: number, messages: ChatMessage[]) => judgeCall(caller, context, { model: models.base, step: "judge.self-refine", iteration, messages, strip });
       const { grading, messages } = gradingRequest(pack, context, item, rubric);
-      let judgement = await caller.call("judge.self-refine", 0, messages, { whitespaceOnly });
+      let judgement = await judged(0, messages);
       const fields = judgementFields(selfRefineField(0), judgement, messages);
       for (let i = 1; i <= SELF_REFINE_REFINEMENTS; i++) {
         const previous = judgement.text;
         const refineMessages = [system(refineSystem), user(fullContext ? selfRefineUser(grading.text, previous, suffix) : previous)];
-        judgement = await caller.call("judge.self-refine", i, refineMessages, { whitespaceOnly });
+        judgement = await judged(i, refineMessages);
         Object.assign(fields, judgementFields(selfRefineField(i), judgement, refineMessages));
       }
       return { fields, calls: caller.calls };

@@ -2,7 +2,7 @@
  * The paper's five Task 3 (SFT data) baselines as item algorithms, run by the same runner as SPRI
  * (`spri run --task baseline-…`). Output fields keep the reference scripts' names.
  */
-import type { ItemAlgorithm } from "../item-algorithm.ts";
+import type { ItemAlgorithm } from "../../algorithm/item-algorithm.ts";
 import type { BaselineTaskName } from "../task-item.ts";
 import type { BaselineSettings } from "./common.ts";
 import { SELF_REFINE_TEMPLATES, selfRefineAlgorithm } from "./self-refine.ts";

@@ -1,16 +1,13 @@
 /**
- * What the Task 3 baselines share: their settings, the built-in prompt pack, and base-model calls
- * that are traced and cleaned the way SPRI cleans its outputs.
+ * What the Task 3 baselines share: their settings and the built-in prompt pack. Their calls go
+ * through `ModelCaller` with the run's compat, so outputs are cleaned and GPT sampling is chosen
+ * the way SPRI's are.
  */
-import type { CallRecord } from "../../io/records.ts";
 import type { ChatMessage, SamplingOptions } from "../../models/language-model.ts";
 import { BUILTIN_BASELINE_PROMPTS } from "../../prompts/builtin-baselines.ts";
 import type { PromptPack } from "../../prompts/prompt-pack.ts";
 import { ConfigError } from "../../errors/errors.ts";
-import { type CompatOptions, isGptModel } from "../../spri/compat.ts";
-import type { SpriModels } from "../../spri/spri.ts";
-import { type CallContext, tracedCall } from "../../spri/traced-call.ts";
-import { pythonClean, saneClean } from "../../util/python.ts";
+import type { CompatOptions } from "../../spri/compat.ts";
 
 export interface BaselineSettings {
   pack: PromptPack;
@@ -42,42 +39,4 @@ export function builtinBaselinePack(): PromptPack {
       return text;
     },
   };
-}
-
-/**
- * Base-model calls for one item: every call traced, outputs cleaned as `compat.outputStrip` says.
- * A request identical to an earlier one of the item (e.g. the self-refine feedback prompt, which
- * repeats on every turn under `selfRefineFeedbackOnTurn0`) asks for a new sample: `tracedCall` gives
- * it the next `sampleIndex`, so a call cache does not answer it with the earlier answer.
- */
-export class BaseCaller {
-  readonly calls: CallRecord[] = [];
-  readonly clean: (text: string) => string;
-  private readonly models: SpriModels;
-  private readonly context: CallContext;
-  private readonly sampling: SamplingOptions;
-
-  constructor(models: SpriModels, settings: BaselineSettings, context: CallContext) {
-    this.models = models;
-    this.context = context;
-    this.clean = settings.compat.outputStrip === "python" ? pythonClean : saneClean;
-    // As in SPRI: under `gptSampling: api-defaults`, GPT models get no sampling parameters.
-    const gpt = isGptModel(models.base.modelId);
-    this.sampling = settings.compat.gptSampling === "api-defaults" && gpt ? {} : settings.sampling;
-  }
-
-  /** One base-model call; returns the cleaned text and the call's record. */
-  /** `parse` reads a score from the cleaned answer, recorded with the call. */
-  async call(step: string, iteration: number, messages: ChatMessage[], parse?: (text: string) => CallRecord["parsed"]): Promise<{ text: string; record: CallRecord }> {
-    const { result, record } = await tracedCall(this.context, this.calls, {
-      model: this.models.base,
-      role: "base",
-      step,
-      iteration,
-      messages,
-      sampling: this.sampling,
-      parse: parse && ((raw) => parse(this.clean(raw))),
-    });
-    return { text: this.clean(result.text), record };
-  }
 }

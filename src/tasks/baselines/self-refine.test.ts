@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import type { TaskItem } from "../../algorithm/task-item.ts";
 import type { GenerateRequest } from "../../models/language-model.ts";
 import { ScriptedModel } from "../../models/scripted-model.ts";
 import { BASELINE_TEMPLATE_NAMES } from "../../prompts/builtin-baselines.ts";
 import type { PromptPack } from "../../prompts/prompt-pack.ts";
 import { resolveCompat } from "../../spri/compat.ts";
 import { PAPER_SAMPLING } from "../../spri/spri.ts";
-import type { TaskItem } from "../task-item.ts";
 import { baselineAlgorithm, baselineTemplates } from "./baselines.ts";
 import type { BaselineSettings } from "./common.ts";
 import { feedbackUser, readFeedbackScore, refineUser, selfRefineCallEstimate } from "./self-refine.ts";

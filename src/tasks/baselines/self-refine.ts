@@ -19,13 +19,15 @@
  * critic-score parser reads `[RESULT]` with or without the colon (and the other markers), checked
  * against the 1–5 scale.
  */
-import type { ItemRecord } from "../../io/records.ts";
+import type { ItemAlgorithm } from "../../algorithm/item-algorithm.ts";
+import { ModelCaller } from "../../algorithm/model-caller.ts";
+import type { TaskItem } from "../../algorithm/task-item.ts";
+import type { CallRecord, ItemRecord } from "../../io/records.ts";
+import type { ChatMessage } from "../../models/language-model.ts";
 import { BASELINE_TEMPLATE_NAMES } from "../../prompts/builtin-baselines.ts";
 import type { CompatOptions } from "../../spri/compat.ts";
 import { parseCritique } from "../../spri/critic-score.ts";
-import type { ItemAlgorithm } from "../item-algorithm.ts";
-import type { TaskItem } from "../task-item.ts";
-import { BaseCaller, type BaselineSettings, system, user } from "./common.ts";
+import { type BaselineSettings, system, user } from "./common.ts";
 import { directUser } from "./single-call.ts";
 
 export const SELF_REFINE_TEMPLATES = [
@@ -83,11 +85,15 @@ export function selfRefineAlgorithm(settings: BaselineSettings): ItemAlgorithm {
     name: "baseline/self-refine",
     calls: selfRefineCallEstimate(maxIterations),
     async run(item: TaskItem, models, context) {
-      const caller = new BaseCaller(models, settings, context);
+      // The feedback prompt recurs on every turn under `selfRefineFeedbackOnTurn0`: each repeat is a
+      // new sample (the caller numbers it), not the cached earlier answer.
+      const caller = new ModelCaller(context, compat);
+      const call = (step: string, iteration: number, messages: ChatMessage[], parse?: (text: string) => CallRecord["parsed"]) =>
+        caller.call({ model: models.base, role: "base", step, iteration, messages, sampling: settings.sampling, parse });
       const q = item.question;
 
       const firstMessages = [system(pack.get(BASELINE_TEMPLATE_NAMES.direct)), user(directUser(q))];
-      const { text: first } = await caller.call("self-refine.generate", 0, firstMessages);
+      const { text: first } = await call("self-refine.generate", 0, firstMessages);
       // Insertion order as the reference writes it: turn 0, its prompt, the final (updated in place).
       const fields: ItemRecord = { [TURN(0)]: first, [`${TURN(0)}_prompt`]: firstMessages, [FINAL]: first };
 
@@ -95,14 +101,14 @@ export function selfRefineAlgorithm(settings: BaselineSettings): ItemAlgorithm {
       for (let t = 1; t <= maxIterations; t++) {
         const judged = compat.selfRefineFeedbackOnTurn0 ? first : latest;
         const feedbackMessages = [system(pack.get(BASELINE_TEMPLATE_NAMES.selfRefineFeedback)), user(feedbackUser(q, judged))];
-        const { text: feedback } = await caller.call("self-refine.feedback", t, feedbackMessages, (text) => readFeedbackScore(text, compat));
+        const { text: feedback } = await call("self-refine.feedback", t, feedbackMessages, (text) => readFeedbackScore(text, compat));
         const { score } = readFeedbackScore(feedback, compat);
         fields[FEEDBACK(t)] = feedback;
         fields[`${FEEDBACK(t)}_prompt`] = feedbackMessages;
         if (score !== null && score >= threshold) break;
 
         const refineMessages = [system(pack.get(BASELINE_TEMPLATE_NAMES.selfRefineRefine)), user(refineUser(q, latest, feedback))];
-        const { text: refined } = await caller.call("self-refine.refine", t, refineMessages);
+        const { text: refined } = await call("self-refine.refine", t, refineMessages);
         fields[TURN(t)] = refined;
         fields[`${TURN(t)}_prompt`] = refineMessages;
         fields[FINAL] = refined;

@@ -3,11 +3,12 @@
  * principles. Each sends [system = its template as is, user = the question in its frame] to the base
  * model once and writes the cleaned answer and the messages under the reference's field names.
  */
+import type { ItemAlgorithm } from "../../algorithm/item-algorithm.ts";
+import { ModelCaller } from "../../algorithm/model-caller.ts";
+import type { TaskItem } from "../../algorithm/task-item.ts";
 import { BASELINE_TEMPLATE_NAMES } from "../../prompts/builtin-baselines.ts";
 import { pyStrip } from "../../util/python.ts";
-import type { ItemAlgorithm } from "../item-algorithm.ts";
-import type { TaskItem } from "../task-item.ts";
-import { BaseCaller, type BaselineSettings, system, user } from "./common.ts";
+import { type BaselineSettings, system, user } from "./common.ts";
 
 export type SingleCallBaseline = "baseline-direct" | "baseline-self-instruct" | "baseline-self-align" | "baseline-seed-principles";
 
@@ -55,9 +56,9 @@ export function singleCallAlgorithm(task: SingleCallBaseline, settings: Baseline
     name: `baseline/${task.slice("baseline-".length)}`,
     calls: { min: 1, expected: 1, max: 1, criticShare: 0 },
     async run(item: TaskItem, models, context) {
-      const caller = new BaseCaller(models, settings, context);
+      const caller = new ModelCaller(context, settings.compat);
       const messages = [system(settings.pack.get(spec.template)), user(spec.user(item.question))];
-      const { text } = await caller.call("baseline.generate", 0, messages);
+      const { text } = await caller.call({ model: models.base, role: "base", step: "baseline.generate", iteration: 0, messages, sampling: settings.sampling });
       return { fields: { [spec.field]: text, [`${spec.field}_prompt`]: messages }, calls: caller.calls };
     },
   };

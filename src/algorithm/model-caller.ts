@@ -1,0 +1,189 @@
+/**
+ * The one way an algorithm calls a model. Every call of every item algorithm goes through
+ * `ModelCaller.call`, which
+ * - builds the request: the messages, the sampling (compat `gptSampling`, the item's seed under
+ *   `sampleKey`), a schema only for models that can enforce one, and the call's `sampleIndex`;
+ * - calls the model with the item's abort signal and timeout;
+ * - records one `CallRecord` on `calls`, with the parsed value attached before `context.onCall` (or
+ *   any other observer) sees it, also when the call fails (then it rethrows);
+ * - returns the answer raw and cleaned (compat `outputStrip`).
+ *
+ * Deliberate repeats: a request identical to an earlier one of the item (a critic re-asked, a
+ * self-refine feedback prompt that recurs, a refinement that reproduced an earlier text) asks for a
+ * new sample, so it gets the next `sampleIndex` and a call cache does not answer it with the earlier
+ * one.
+ *
+ * Repeats are counted against the caller's `calls`, so an item's calls share one caller and its
+ * `calls` are the item's trace. (`judgePair` makes a caller per pair; mining appends each pair's
+ * calls to its own trace afterwards.)
+ */
+import type { CallRecord } from "../io/records.ts";
+import type { ChatMessage, LanguageModel, OutputSchema, SamplingOptions } from "../models/language-model.ts";
+import { hash32 } from "../util/hash.ts";
+import { pyStrip, pythonClean, saneClean } from "../util/python.ts";
+
+/** What the runner gives an item's calls. */
+export interface CallContext {
+  itemId: string;
+  runId?: string;
+  signal?: AbortSignal;
+  timeoutMs?: number;
+  /** Receives each record as soon as its call ends, for progress displays and stores. */
+  onCall?: (record: CallRecord) => void;
+  /**
+   * Gives the item's calls a sample namespace of their own: sample indices start at a base derived
+   * from this key, and every sampling seed is derived from it. For items that send identical
+   * requests yet must each be their own sample (`spri judge`: the rows judging different responses
+   * to one instance send the same rubric prompt); a resumed item still finds its own samples.
+   */
+  sampleKey?: string;
+}
+
+/** The compat switches (spri/compat.ts, docs/compat.md) that decide how a call is made and read. */
+export interface CallCompat {
+  /** `python` = the reference's `strip("\n#").strip()`; `sane` strips whitespace and `#` at both ends. */
+  outputStrip: "sane" | "python";
+  /**
+   * `api-defaults`: base-model calls to GPT models (`isGptModel`) carry no sampling parameters (API
+   * defaults: T=1, top_p=1), as the reference sent them; its other models used the configured ones.
+   */
+  gptSampling: "configured" | "api-defaults";
+}
+
+export interface CallSpec {
+  model: LanguageModel;
+  role: CallRecord["role"];
+  step: string;
+  iteration: number;
+  /** Re-asks of the same step (an unscored critique) count up from 0. */
+  attempt?: number;
+  messages: ChatMessage[];
+  sampling: SamplingOptions;
+  /** Asked only of models that can enforce it (`capabilities.constrainedOutput`). */
+  schema?: OutputSchema;
+  /** Reads the parsed value (score, verdict) from the cleaned answer, before the record is traced. */
+  parse?: (text: string) => CallRecord["parsed"];
+  /** `whitespace`: under `outputStrip: python`, Python's plain `strip()`, as the reference stores GPT judgements. */
+  strip?: "whitespace";
+}
+
+export interface CallAnswer {
+  /** The answer as the model returned it. */
+  raw: string;
+  /** The answer cleaned as `outputStrip` says; the raw answer when the caller has no compat. */
+  text: string;
+  record: CallRecord;
+}
+
+export class ModelCaller {
+  /** The item's trace: one record per call, in call order. */
+  readonly calls: CallRecord[] = [];
+  private readonly context: CallContext;
+  private readonly compat: CallCompat | undefined;
+  private readonly sampleBase: number;
+
+  /** Without `compat`, answers come back as returned and sampling is sent as given. */
+  constructor(context: CallContext, compat?: CallCompat) {
+    this.context = context;
+    this.compat = compat;
+    this.sampleBase = context.sampleKey === undefined ? 0 : rowSampleBase(context.sampleKey);
+  }
+
+  async call(spec: CallSpec): Promise<CallAnswer> {
+    const { context } = this;
+    const startedAt = new Date().toISOString();
+    const fingerprint = JSON.stringify(spec.messages);
+    const repeats = this.calls.filter((r) => r.endpoint === spec.model.id && fingerprintOf(r) === fingerprint).length;
+    const sampling = this.sampling(spec);
+    const schema = spec.schema && spec.model.capabilities.constrainedOutput ? spec.schema : undefined;
+    const base = {
+      runId: context.runId,
+      itemId: context.itemId,
+      step: spec.step,
+      iteration: spec.iteration,
+      attempt: spec.attempt ?? 0,
+      role: spec.role,
+      model: spec.model.modelId,
+      endpoint: spec.model.id,
+      request: { messages: spec.messages, sampling, schema: schema?.name },
+      cacheHit: false,
+      startedAt,
+    };
+    try {
+      const result = await spec.model.generate({
+        messages: spec.messages,
+        sampling,
+        schema,
+        signal: context.signal,
+        timeoutMs: context.timeoutMs,
+        sampleIndex: this.sampleBase + repeats,
+      });
+      const record: CallRecord = {
+        ...base,
+        response: result.text,
+        usage: result.usage,
+        latencyMs: result.latencyMs,
+        finishReason: result.finishReason,
+        cacheHit: result.cached ?? false,
+      };
+      const text = this.clean(result.text, spec.strip);
+      if (spec.parse) record.parsed = spec.parse(text);
+      this.calls.push(record);
+      context.onCall?.(record);
+      return { raw: result.text, text, record };
+    } catch (error) {
+      const record: CallRecord = {
+        ...base,
+        response: null,
+        usage: { inputTokens: 0, outputTokens: 0 },
+        latencyMs: 0,
+        error: error instanceof Error ? error.message : String(error),
+      };
+      this.calls.push(record);
+      context.onCall?.(record);
+      throw error;
+    }
+  }
+
+  private sampling(spec: CallSpec): SamplingOptions {
+    if (this.compat?.gptSampling === "api-defaults" && spec.role === "base" && isGptModel(spec.model.modelId)) return {};
+    const key = this.context.sampleKey;
+    return key === undefined ? spec.sampling : rowSeeded(spec.sampling, key);
+  }
+
+  private clean(raw: string, strip: CallSpec["strip"]): string {
+    if (this.compat === undefined) return raw;
+    if (this.compat.outputStrip !== "python") return saneClean(raw);
+    return strip === "whitespace" ? pyStrip(raw) : pythonClean(raw);
+  }
+}
+
+/** The reference's transport test: OpenAI chat for ids containing "gpt", raw text otherwise. */
+export function isGptModel(modelId: string): boolean {
+  return modelId.includes("gpt");
+}
+
+/** Room for 2^16 deliberate repeats of a request within an item, above a 32-bit key hash (< 2^53). */
+const REPEATS_PER_KEY = 0x10000;
+
+/** The first sample index of a request under `sampleKey` (see `CallContext.sampleKey`). */
+export function rowSampleBase(key: string): number {
+  return hash32(key) * REPEATS_PER_KEY;
+}
+
+/** A seed of the key's own, derived from the configured one; sampling without a seed stays so. */
+export function rowSeeded(sampling: SamplingOptions, key: string): SamplingOptions {
+  return sampling.seed === undefined ? sampling : { ...sampling, seed: hash32(`${sampling.seed}\u0000${key}`) >>> 1 };
+}
+
+const fingerprints = new WeakMap<CallRecord, string>();
+
+/** The messages of a traced call as one string, computed once per record. */
+function fingerprintOf(record: CallRecord): string {
+  let value = fingerprints.get(record);
+  if (value === undefined) {
+    value = JSON.stringify(record.request.messages);
+    fingerprints.set(record, value);
+  }
+  return value;
+}
