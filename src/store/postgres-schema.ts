@@ -62,8 +62,8 @@ export const MIGRATIONS: readonly string[] = [
     finish_seq     BIGINT,
     UNIQUE (run_id, item_id)
   );
+  -- Hand-out (pending items of a run in seq order), listItems by status, itemCounts.
   CREATE INDEX items_by_status ON items (run_id, status, seq);
-  CREATE INDEX items_pending ON items (run_id, seq) WHERE status = 'pending';
   CREATE INDEX items_by_owner ON items (lease_owner) WHERE lease_owner IS NOT NULL;
   CREATE UNIQUE INDEX items_by_finish ON items (run_id, finish_seq) WHERE finish_seq IS NOT NULL;
 

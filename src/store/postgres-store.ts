@@ -19,7 +19,7 @@ import { assertItemStatus, assertRunStatus, callFromRow, itemFromRow, now, orNul
 import { migrate } from "./postgres-schema.ts";
 import { postgresRunStats } from "./postgres-stats.ts";
 import { PostgresWorkQueue } from "./postgres-work-queue.ts";
-import { assignFinishSeqs, insertCalls, requireRuns, writeRecords } from "./postgres-writes.ts";
+import { insertCalls, requireRuns, reserveFinishSeqs, writeRecords } from "./postgres-writes.ts";
 import {
   type ItemCounts,
   type ItemSort,
@@ -162,36 +162,40 @@ export class PostgresStore implements RunStore, WorkQueue {
     this.db.assertOpen();
     for (const update of updates) assertItemStatus(update.status);
     const updatedAt = now();
+    // Items whose last update here finishes them take finish numbers, like fenced completions, so
+    // `finishedSince` sees them too; in the order of those last updates.
+    const last = new Map<string, ItemUpdate>();
+    for (const update of updates) {
+      last.delete(update.itemId);
+      last.set(update.itemId, update);
+    }
+    const finished = [...last.values()].filter((u) => u.status !== "pending");
     await this.db.transaction(async (client) => {
-      await requireRuns(this.db, client, [runId]);
+      // The run's counter first (a bulk write holds it to COMMIT), so the numbers go into the rows directly.
+      const first = (await reserveFinishSeqs(this.db, client, runId, finished.length, updatedAt)) + 1;
+      const finishSeq = new Map(finished.map((u, i) => [u, first + i]));
       // One upsert per round; an item named twice goes into the next round (ON CONFLICT may touch a row once).
       for (const round of rounds(updates)) {
         await this.db.query(
           {
             name: "spri_set_items",
-            text: `INSERT INTO items (run_id, item_id, status, reason, attempts, updated_at)
-                   SELECT $1, u.item_id, u.status, u.reason, u.attempts, $2
-                   FROM unnest($3::text[], $4::text[], $5::text[], $6::int4[]) WITH ORDINALITY AS u(item_id, status, reason, attempts, n)
+            text: `INSERT INTO items (run_id, item_id, status, reason, attempts, updated_at, finish_seq)
+                   SELECT $1, u.item_id, u.status, u.reason, u.attempts, $2, u.finish_seq
+                   FROM unnest($3::text[], $4::text[], $5::text[], $6::int4[], $7::int8[]) WITH ORDINALITY
+                     AS u(item_id, status, reason, attempts, finish_seq, n)
                    ORDER BY u.n
                    ON CONFLICT (run_id, item_id) DO UPDATE SET
                      status = excluded.status, reason = excluded.reason, attempts = items.attempts + excluded.attempts,
-                     updated_at = excluded.updated_at, finish_seq = NULL,
+                     updated_at = excluded.updated_at, finish_seq = excluded.finish_seq,
                      lease_owner = CASE WHEN excluded.status = 'pending' THEN items.lease_owner END,
                      lease_expires = CASE WHEN excluded.status = 'pending' THEN items.lease_expires END`,
           },
           [runId, updatedAt, round.map((u) => u.itemId), round.map((u) => u.status), round.map((u) => u.reason ?? null),
-            round.map((u) => (u.status === "pending" ? 0 : 1))],
+            round.map((u) => (u.status === "pending" ? 0 : 1)), round.map((u) => finishSeq.get(u) ?? null)],
           client,
         );
         await writeRecords(this.db, client, round.map((u) => ({ runId, itemId: u.itemId, record: u.record })));
       }
-      // Finished items take finish numbers like fenced completions, so `finishedSince` sees them too.
-      const finished = new Map<string, true>();
-      for (const u of updates) {
-        finished.delete(u.itemId);
-        if (u.status !== "pending") finished.set(u.itemId, true);
-      }
-      await assignFinishSeqs(this.db, client, runId, [...finished.keys()], updatedAt);
     });
   }
 

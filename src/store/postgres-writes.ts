@@ -75,10 +75,27 @@ export async function insertCalls(db: PostgresDb, client: pg.PoolClient, calls: 
 }
 
 /**
- * Gives the finished `itemIds` of one run (in that order) the next finish sequence numbers, and
- * marks the run updated. Bumping the run's counter locks its row until the caller's transaction
- * ends, so completions of a run take their numbers in commit order: call it last, just before
- * COMMIT, to hold that lock briefly.
+ * Takes the next `count` finish sequence numbers of a run and marks it updated; returns the number
+ * before the first one taken. Bumping the run's counter locks its row until the caller's
+ * transaction ends, so completions of a run take their numbers in commit order. Rejects for an
+ * unknown run.
+ */
+export async function reserveFinishSeqs(db: PostgresDb, client: pg.PoolClient, runId: string, count: number, updatedAt: string): Promise<number> {
+  const { rows } = await db.query(
+    {
+      name: "spri_bump_finished",
+      text: "UPDATE runs SET finished_count = finished_count + $2, updated_at = $3 WHERE id = $1 RETURNING finished_count",
+    },
+    [runId, count, updatedAt],
+    client,
+  );
+  if (rows.length === 0) throw new StoreError(`no run with id "${runId}" in ${db.location}`);
+  return toNumber(rows[0]!.finished_count) - count;
+}
+
+/**
+ * Gives the finished `itemIds` of one run (in that order) the next finish sequence numbers (see
+ * `reserveFinishSeqs`). Call it last, just before COMMIT, to hold the run's row lock briefly.
  */
 export async function assignFinishSeqs(
   db: PostgresDb,
@@ -87,24 +104,15 @@ export async function assignFinishSeqs(
   itemIds: readonly string[],
   updatedAt: string,
 ): Promise<void> {
-  const { rows } = await db.query(
-    {
-      name: "spri_bump_finished",
-      text: "UPDATE runs SET finished_count = finished_count + $2, updated_at = $3 WHERE id = $1 RETURNING finished_count",
-    },
-    [runId, itemIds.length, updatedAt],
-    client,
-  );
-  if (rows.length === 0) throw new StoreError(`no run with id "${runId}" in ${db.location}`);
+  const before = await reserveFinishSeqs(db, client, runId, itemIds.length, updatedAt);
   if (itemIds.length === 0) return;
-  const last = toNumber(rows[0]!.finished_count);
   await db.query(
     {
       name: "spri_set_finish_seq",
       text: `UPDATE items i SET finish_seq = u.n + $3 FROM unnest($2::text[]) WITH ORDINALITY AS u(item_id, n)
              WHERE i.run_id = $1 AND i.item_id = u.item_id`,
     },
-    [runId, itemIds, last - itemIds.length],
+    [runId, itemIds, before],
     client,
   );
 }
