@@ -26,6 +26,8 @@ export { exportRecords, EXPORT_FORMATS } from "./io/exports.ts";
 export { PriceTable, DEFAULT_PRICES, type Budget } from "./runner/cost.ts";
 export { ResilientModel, makeResilient } from "./runner/resilient-model.ts";
 export { SqliteStore } from "./store/sqlite-store.ts";
+export { PostgresStore, redactUrl } from "./store/postgres-store.ts";
+export { openStore } from "./store/open-store.ts";
 export type { RunStore, RunMeta } from "./store/run-store.ts";
 export { CachedModel, requestKey, type CacheMode } from "./store/call-cache.ts";
 export type { CallRecord, ItemRecord } from "./io/records.ts";

@@ -14,7 +14,7 @@ import { buildConstitution, type ConstitutionArtifact, type ConstitutionMapPoint
 import { createEmbedder, type Embedder, type EmbedderSpec, EMBEDDING_SOURCES, type EmbeddingSource } from "../discovery/embeddings.ts";
 import { projectPca } from "../discovery/projection.ts";
 import { runKey, type RunStore } from "../store/run-store.ts";
-import { SqliteStore } from "../store/sqlite-store.ts";
+import { openStore } from "../store/open-store.ts";
 import { addSettingFlags } from "./options.ts";
 
 /** Registers `spri discover` (with `cluster`) and returns the group, for more subcommands. */
@@ -361,10 +361,10 @@ Environment: OPENAI_API_KEY for OpenAI embeddings; SPRI_EMBEDDING_MODEL, SPRI_EM
       const spec = embedderSpec(options, env);
       let namer: LanguageModel | undefined;
       if (options.nameWithModel) namer = await namingModel(options);
-      let store: SqliteStore | undefined;
+      let store: RunStore | undefined;
       try {
         const resolved = resolveSettings({ flags: { store: options.store }, configFile: options.config as string | undefined });
-        store = new SqliteStore(resolved.settings.store);
+        store = await openStore(resolved.settings.store);
         const summary = await runDiscoverCluster({
           input: String(options.input),
           output: String(options.output),

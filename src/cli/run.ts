@@ -10,7 +10,7 @@ import { dryRun } from "../runner/dry-run.ts";
 import { type BatchRunOptions, DEFAULT_LEASE_MS, runJob, type RunJobResult } from "../runner/run-job.ts";
 import { JsonLogProgressSink, type ProgressSink, TerminalProgressSink } from "../runner/run-progress.ts";
 import type { CacheMode } from "../store/call-cache.ts";
-import { SqliteStore } from "../store/sqlite-store.ts";
+import { openStore } from "../store/open-store.ts";
 import type { FieldMapping } from "../tasks/task-item.ts";
 import { ENVIRONMENT_HELP, addSettingFlags } from "./options.ts";
 import { recordCommand } from "./recorded-command.ts";
@@ -75,7 +75,7 @@ export async function executeRun(options: Record<string, unknown>, prepare?: Pre
       return;
     }
     const batch = batchOptions(options, session, settings.timeout);
-    const store = new SqliteStore(settings.store);
+    const store = await openStore(settings.store);
     const interrupt = new AbortController();
     const onSignal = () => interrupt.abort();
     process.once("SIGINT", onSignal);

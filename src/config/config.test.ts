@@ -53,6 +53,15 @@ describe("resolveSettings: flag > env > config file > default", () => {
     assert.equal(JSON.stringify(redacted(resolved)).includes("sk-secret"), false);
     assert.equal(redacted(resolved).baseApiKey, "(set)");
   });
+  test("the store comes from --store, SPRI_STORE or the config file's store key; its password is never shown", () => {
+    const url = "postgres://spri:pw-SECRET-9@db.internal:5432/runs";
+    assert.equal(resolveSettings({ flags: {}, env: {}, cwd }).settings.store, "spri.db");
+    assert.equal(resolveSettings({ flags: {}, env: { SPRI_STORE: url }, cwd }).settings.store, url);
+    assert.equal(resolveSettings({ flags: {}, env: {}, cwd: dirWithConfig({ store: url }) }).settings.store, url);
+    const resolved = resolveSettings({ flags: { store: url }, env: {}, cwd });
+    assert.equal(redacted(resolved).store, "postgres://spri:[redacted]@db.internal:5432/runs");
+    assert.doesNotMatch(JSON.stringify(redacted(resolved)), /SECRET/);
+  });
 });
 
 describe("modelSpecs", () => {

@@ -7,6 +7,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { ConfigError } from "../errors/errors.ts";
+import { redactUrl } from "../util/redact-url.ts";
 import type { CompatOptions, CompatPreset } from "../spri/compat.ts";
 
 type Kind = "string" | "number" | "integer" | "boolean" | "list";
@@ -51,7 +52,7 @@ export const SETTINGS = {
   maxCost: { kind: "number", env: "SPRI_MAX_COST", help: "cost budget of a run in USD: stop cleanly when spent" },
   prices: { kind: "string", env: "SPRI_PRICES", help: "JSON price table {model: {input, output}} in USD per million tokens, over the built-in one" },
   cache: { kind: "string", env: "SPRI_CACHE", default: "use", help: "call cache: use, refresh (call again and overwrite) or off (--no-cache, --refresh)" },
-  store: { kind: "string", env: "SPRI_STORE", default: "spri.db", help: "run store and call cache (SQLite file)" },
+  store: { kind: "string", env: "SPRI_STORE", default: "spri.db", help: "run store and call cache: a SQLite file, or postgres://user:password@host/db to share runs across machines" },
   rejects: { kind: "string", env: "SPRI_REJECTS", help: "where failed items go (default <output>.rejects.jsonl)" },
   maxTries: { kind: "integer", env: "SPRI_MAX_TRIES", default: 6, help: "tries per model call on 429, 5xx, resets and timeouts before the item fails" },
   retryDelay: { kind: "number", env: "SPRI_RETRY_DELAY", default: 1, help: "seconds before the first retry; later ones back off exponentially with jitter" },
@@ -167,12 +168,12 @@ function readConfigFile(path: string | undefined, cwd: string): { file?: string;
   return { file, values: values as Record<string, unknown> };
 }
 
-/** The printable view: secrets replaced by whether they are set. */
+/** The printable view: secrets replaced by whether they are set, passwords in the store URL redacted. */
 export function redacted(resolved: Resolved): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [name, spec] of Object.entries(SETTINGS) as [SettingName, SettingSpec][]) {
     const value = resolved.settings[name];
-    out[name] = spec.secret ? (value === undefined ? undefined : "(set)") : value;
+    out[name] = spec.secret ? (value === undefined ? undefined : "(set)") : name === "store" && typeof value === "string" ? redactUrl(value) : value;
   }
   return out;
 }
