@@ -5,7 +5,7 @@ import { createModels, modelSpecs } from "../config/models.ts";
 import { PriceTable } from "../runner/cost.ts";
 import { runWorker, type WorkerRun } from "../runner/worker.ts";
 import type { RunMeta, RunStore } from "../store/run-store.ts";
-import { SqliteStore } from "../store/sqlite-store.ts";
+import { openStore } from "../store/open-store.ts";
 import { prepareTask } from "../tasks/prepare.ts";
 import { COMMAND_ARTIFACT, restoreCommand } from "./recorded-command.ts";
 import { cacheMode, leaseSeconds } from "./run.ts";
@@ -27,7 +27,7 @@ export function workerCommand(program: Command): void {
 
 async function executeWorker(options: Record<string, unknown>): Promise<void> {
   const local = resolveSettings({ flags: { store: options.store, concurrency: options.concurrency } }).settings;
-  const store = new SqliteStore(local.store);
+  const store = await openStore(local.store);
   const interrupt = new AbortController();
   const onSignal = () => interrupt.abort();
   process.once("SIGINT", onSignal);

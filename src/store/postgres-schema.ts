@@ -151,6 +151,23 @@ export const MIGRATIONS: readonly string[] = [
     items_failed   BIGINT NOT NULL DEFAULT 0
   );
   CREATE INDEX workers_by_run ON workers (run_id, heartbeat_ms);
+
+  -- What each worker did in each run (a worker of every run works several).
+  CREATE TABLE worker_runs (
+    worker_id     TEXT NOT NULL,
+    run_id        TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    items_done    BIGINT NOT NULL DEFAULT 0,
+    items_failed  BIGINT NOT NULL DEFAULT 0,
+    PRIMARY KEY (run_id, worker_id)
+  );
+
+  -- Provider rate limits shared by the workers (RateLedger): the current window of each endpoint.
+  CREATE TABLE rate_windows (
+    key           TEXT PRIMARY KEY,
+    window_start  BIGINT NOT NULL,
+    requests      BIGINT NOT NULL,
+    tokens        BIGINT NOT NULL
+  );
   `,
 ];
 

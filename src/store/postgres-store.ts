@@ -355,6 +355,14 @@ export class PostgresStore implements RunStore, WorkQueue {
   releaseOutput(runId: string, workerId: string): Promise<void> {
     return this.queue.releaseOutput(runId, workerId);
   }
+  takeRate(
+    key: string,
+    want: { requests: number; tokens: number },
+    limits: { requests?: number; tokens?: number },
+    windowMs: number,
+  ): Promise<{ requests: number; tokens: number; resetInMs: number }> {
+    return this.queue.takeRate(key, want, limits, windowMs);
+  }
 
   /** Commits queued cache puts, then closes the pool. Safe to call twice; other methods reject afterwards. */
   async close(): Promise<void> {

@@ -15,7 +15,9 @@ import { NOW_MS, type PostgresDb, toNumber } from "./postgres-db.ts";
 import { now, type Row } from "./postgres-rows.ts";
 import { assignFinishSeqs, insertCalls, requireRuns, writeRecords } from "./postgres-writes.ts";
 import { StoreError } from "./run-store.ts";
+import { grantRate } from "./work-queue.ts";
 import type {
+  RateLedger,
   Completion,
   FinishedItem,
   ItemResult,
@@ -48,7 +50,7 @@ const LEASE_ITEMS = (byRun: boolean) => ({
 const WORKER_COLUMNS = `w.*, ${NOW_MS} AS now_ms,
   (SELECT count(*) FROM items i WHERE i.lease_owner = w.id AND i.status = 'pending' AND i.lease_expires > ${NOW_MS}) AS leased`;
 
-export class PostgresWorkQueue implements WorkQueue {
+export class PostgresWorkQueue implements WorkQueue, RateLedger {
   private readonly db: PostgresDb;
 
   constructor(db: PostgresDb) {
@@ -146,7 +148,16 @@ export class PostgresWorkQueue implements WorkQueue {
     const { rows } =
       runId === undefined
         ? await this.db.query(`SELECT ${WORKER_COLUMNS} FROM workers w ORDER BY w.heartbeat_ms DESC, w.id`)
-        : await this.db.query(`SELECT ${WORKER_COLUMNS} FROM workers w WHERE w.run_id = $1 ORDER BY w.heartbeat_ms DESC, w.id`, [runId]);
+        : // A run's workers: registered for it, worked on it, or live workers of every run; counts are the run's own.
+          await this.db.query(
+            `SELECT w.id, w.host, w.pid, w.run_id, w.status, w.started_ms, w.heartbeat_ms, w.lease_ms, ${NOW_MS} AS now_ms,
+               coalesce(wr.items_done, 0) AS items_done, coalesce(wr.items_failed, 0) AS items_failed,
+               (SELECT count(*) FROM items i WHERE i.lease_owner = w.id AND i.run_id = $1 AND i.status = 'pending' AND i.lease_expires > ${NOW_MS}) AS leased
+             FROM workers w LEFT JOIN worker_runs wr ON wr.worker_id = w.id AND wr.run_id = $1
+             WHERE w.run_id = $1 OR wr.worker_id IS NOT NULL OR (w.run_id IS NULL AND w.status = 'active')
+             ORDER BY w.heartbeat_ms DESC, w.id`,
+            [runId],
+          );
     return rows.map(workerFromRow);
   }
 
@@ -241,6 +252,17 @@ export class PostgresWorkQueue implements WorkQueue {
       const perRun = new Map<string, ItemResult[]>();
       for (const r of taken) perRun.set(r.runId, [...(perRun.get(r.runId) ?? []), r]);
       for (const runId of [...perRun.keys()].sort()) {
+        const ofRun = perRun.get(runId)!;
+        const runDone = ofRun.filter((r) => r.status === "done").length;
+        await this.db.query(
+          `INSERT INTO worker_runs (worker_id, run_id, items_done, items_failed) VALUES ($1, $2, $3, $4)
+           ON CONFLICT (run_id, worker_id) DO UPDATE SET
+             items_done = worker_runs.items_done + excluded.items_done, items_failed = worker_runs.items_failed + excluded.items_failed`,
+          [workerId, runId, runDone, ofRun.length - runDone],
+          client,
+        );
+      }
+      for (const runId of [...perRun.keys()].sort()) {
         const ordered = perRun.get(runId)!.sort((a, b) => seqOf.get(JSON.stringify([a.runId, a.itemId]))! - seqOf.get(JSON.stringify([b.runId, b.itemId]))!);
         await assignFinishSeqs(this.db, client, runId, ordered.map((r) => r.itemId), updatedAt);
       }
@@ -301,6 +323,31 @@ export class PostgresWorkQueue implements WorkQueue {
       if (owner === null) return undefined;
       const holder = await this.db.query(`SELECT ${WORKER_COLUMNS} FROM workers w WHERE w.id = $1`, [owner], client);
       return holder.rows[0] ? workerFromRow(holder.rows[0]) : undefined;
+    });
+  }
+
+  async takeRate(
+    key: string,
+    want: { requests: number; tokens: number },
+    limits: { requests?: number; tokens?: number },
+    windowMs: number,
+  ): Promise<{ requests: number; tokens: number; resetInMs: number }> {
+    this.db.assertOpen();
+    return this.db.transaction(async (client) => {
+      const clock = await this.db.query(`SELECT ${NOW_MS} AS ms`, [], client);
+      const at = toNumber(clock.rows[0]!.ms);
+      const start = at - (at % windowMs);
+      await this.db.query("INSERT INTO rate_windows (key, window_start, requests, tokens) VALUES ($1, $2, 0, 0) ON CONFLICT (key) DO NOTHING", [key, start], client);
+      const { rows } = await this.db.query("SELECT window_start, requests, tokens FROM rate_windows WHERE key = $1 FOR UPDATE", [key], client);
+      const row = rows[0]!;
+      const used = toNumber(row.window_start) === start ? { requests: toNumber(row.requests), tokens: toNumber(row.tokens) } : { requests: 0, tokens: 0 };
+      const granted = grantRate(used, want, limits);
+      await this.db.query(
+        "UPDATE rate_windows SET window_start = $2, requests = $3, tokens = $4 WHERE key = $1",
+        [key, start, used.requests + granted.requests, used.tokens + granted.tokens],
+        client,
+      );
+      return { ...granted, resetInMs: start + windowMs - at };
     });
   }
 

@@ -11,6 +11,7 @@ import { type RunStore, type StoredCall, StoreError, runKey } from "./run-store.
 import { loadSqlite } from "./sqlite-module.ts";
 import { APPLICATION_ID, SCHEMA_VERSION, SqliteStore } from "./sqlite-store.ts";
 import { runStoreContract } from "./store-contract.ts";
+import { workQueueContract } from "./work-queue-contract.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "spri-store-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -20,6 +21,7 @@ const freshPath = () => join(dir, `run-${files++}.db`);
 // The backend-independent tests (runs, items, calls, artifacts, cache) are the shared contract;
 // this file keeps what only SQLite has: files, pragmas, schema versions, raw rows, crash recovery.
 runStoreContract("sqlite", async (like?: RunStore) => new SqliteStore(like ? (like as SqliteStore).path : freshPath()));
+workQueueContract("sqlite", async (like?: RunStore) => new SqliteStore(like ? (like as SqliteStore).path : freshPath()));
 
 describe("SqliteStore rows", () => {
   test("runKey ignores settings key order and resolves the input path", () => {

@@ -6,7 +6,7 @@
  */
 import type { DatabaseSync, SQLOutputValue } from "node:sqlite";
 import type { ItemRecord } from "../io/records.ts";
-import type { StoredCall } from "./run-store.ts";
+import { StoreError, type StoredCall } from "./run-store.ts";
 import type {
   Completion,
   FinishedItem,
@@ -18,6 +18,7 @@ import type {
   WorkerRegistration,
   WorkQueue,
 } from "./work-queue.ts";
+import { grantRate } from "./work-queue.ts";
 
 /** Schema 3 → 4: the work queue. Items finished before it get their first-seen order as finish order. */
 export const WORK_QUEUE_MIGRATION = `
@@ -52,7 +53,8 @@ export const WORK_QUEUE_MIGRATION = `
     run_id        TEXT,
     started_at    TEXT NOT NULL,
     heartbeat_at  INTEGER NOT NULL,
-    lease_ms      INTEGER NOT NULL DEFAULT 0,
+    -- The lease time it last used (a minute until it leases or beats): no heartbeat for that long and it is lost.
+    lease_ms      INTEGER NOT NULL DEFAULT 60000,
     stopped_at    TEXT,
     items_done    INTEGER NOT NULL DEFAULT 0,
     items_failed  INTEGER NOT NULL DEFAULT 0
@@ -171,11 +173,11 @@ export class SqliteWorkQueue implements WorkQueue, RateLedger {
            (SELECT count(*) FROM items i WHERE i.lease_owner = w.id AND i.run_id = ?2 AND i.status = 'pending' AND i.lease_expires >= ?1) AS leased
          FROM workers w LEFT JOIN worker_runs wr ON wr.worker_id = w.id AND wr.run_id = ?2
          WHERE w.run_id = ?2 OR wr.worker_id IS NOT NULL OR (w.run_id IS NULL AND w.stopped_at IS NULL)
-         ORDER BY w.heartbeat_at DESC`,
+         ORDER BY w.heartbeat_at DESC, w.id`,
       ),
       allWorkers: p(
         `SELECT w.*, (SELECT count(*) FROM items i WHERE i.lease_owner = w.id AND i.status = 'pending' AND i.lease_expires >= ?) AS leased
-         FROM workers w ORDER BY w.heartbeat_at DESC`,
+         FROM workers w ORDER BY w.heartbeat_at DESC, w.id`,
       ),
       worker: p("SELECT w.*, 0 AS leased FROM workers w WHERE id = ?"),
       claimOutput: p(
@@ -216,14 +218,17 @@ export class SqliteWorkQueue implements WorkQueue, RateLedger {
   async registerWorker(worker: WorkerRegistration): Promise<void> {
     this.host.assertOpen();
     const at = Date.now();
-    this.host.transaction(() => this.sql.registerWorker.run(worker.id, worker.host, worker.pid, worker.runId ?? null, iso(at), at));
+    this.host.transaction(() => {
+      if (worker.runId !== undefined) this.host.requireRun(worker.runId);
+      this.sql.registerWorker.run(worker.id, worker.host, worker.pid, worker.runId ?? null, iso(at), at);
+    });
   }
 
   async heartbeat(workerId: string, leaseMs: number): Promise<{ runId: string; itemId: string }[]> {
     this.host.assertOpen();
     const at = Date.now();
     return this.host.transaction(() => {
-      this.sql.beat.run(at, leaseMs, workerId);
+      if (this.sql.beat.run(at, leaseMs, workerId).changes === 0) throw unknownWorker(workerId);
       return this.sql.extend.all(at + leaseMs, workerId).map((row) => ({ runId: str(row.run_id), itemId: str(row.item_id) }));
     });
   }
@@ -250,11 +255,13 @@ export class SqliteWorkQueue implements WorkQueue, RateLedger {
     const max = Math.max(0, Math.floor(options.max));
     if (max === 0) return [];
     const at = Date.now();
-    const rows = this.host.transaction(() =>
-      options.runId === undefined
+    const rows = this.host.transaction(() => {
+      // Leasing proves the worker alive, like a heartbeat.
+      if (this.sql.beat.run(at, options.leaseMs, workerId).changes === 0) throw unknownWorker(workerId);
+      return options.runId === undefined
         ? this.sql.leaseAny.all(workerId, at + options.leaseMs, at, max)
-        : this.sql.leaseOfRun.all(workerId, at + options.leaseMs, options.runId, at, max),
-    );
+        : this.sql.leaseOfRun.all(workerId, at + options.leaseMs, options.runId, at, max);
+    });
     rows.sort((a, b) => num(a.seq) - num(b.seq));
     return rows.map((row) => {
       const runId = str(row.run_id);
@@ -391,7 +398,7 @@ function workerFromRow(row: Row, at: number): WorkerInfo {
     pid: num(row.pid),
     startedAt: str(row.started_at),
     heartbeatAt: iso(heartbeat),
-    status: stopped ? "stopped" : leaseMs > 0 && at - heartbeat > leaseMs ? "lost" : "active",
+    status: stopped ? "stopped" : at - heartbeat > leaseMs ? "lost" : "active",
     itemsDone: num(row.items_done),
     itemsFailed: num(row.items_failed),
     leased: num(row.leased),
@@ -400,11 +407,6 @@ function workerFromRow(row: Row, at: number): WorkerInfo {
   return worker;
 }
 
-export function grantRate(
-  used: { requests: number; tokens: number },
-  want: { requests: number; tokens: number },
-  limits: { requests?: number; tokens?: number },
-): { requests: number; tokens: number } {
-  const room = (limit: number | undefined, spent: number, wanted: number) => Math.max(0, Math.min(wanted, limit === undefined ? wanted : limit - spent));
-  return { requests: room(limits.requests, used.requests, want.requests), tokens: room(limits.tokens, used.tokens, want.tokens) };
+function unknownWorker(workerId: string): StoreError {
+  return new StoreError(`no worker "${workerId}" is registered in the store`, { hint: "register the worker (registerWorker) before it leases or beats" });
 }

@@ -161,3 +161,13 @@ export interface RateLedger {
     windowMs: number,
   ): Promise<{ requests: number; tokens: number; resetInMs: number }>;
 }
+
+/** What a rate window still grants of `want` after `used`, under `limits` (absent: no limit). */
+export function grantRate(
+  used: { requests: number; tokens: number },
+  want: { requests: number; tokens: number },
+  limits: { requests?: number; tokens?: number },
+): { requests: number; tokens: number } {
+  const room = (limit: number | undefined, spent: number, wanted: number) => Math.max(0, Math.min(wanted, limit === undefined ? wanted : limit - spent));
+  return { requests: room(limits.requests, used.requests, want.requests), tokens: room(limits.tokens, used.tokens, want.tokens) };
+}
