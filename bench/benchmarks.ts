@@ -38,7 +38,7 @@ export interface BenchResult {
 }
 
 /** A fresh folder for one benchmark; removed afterwards (a 100k run leaves a large store). */
-async function inTempDir<T>(name: string, fn: (dir: string) => Promise<T>): Promise<T> {
+export async function inTempDir<T>(name: string, fn: (dir: string) => Promise<T>): Promise<T> {
   const dir = mkdtempSync(join(tmpdir(), `spri-bench-${name}-`));
   try {
     return await fn(dir);
@@ -48,13 +48,13 @@ async function inTempDir<T>(name: string, fn: (dir: string) => Promise<T>): Prom
 }
 
 /** Server requests per second over the server's own window (first request to last answer). */
-function windowRate(stats: ServerStats): number {
+export function windowRate(stats: ServerStats): number {
   const seconds = ((stats.lastAt ?? 0) - (stats.firstAt ?? 0)) / 1000;
   return seconds > 0 ? stats.requests / seconds : 0;
 }
 
 /** The child's CPU seconds (user + system), from the probe. */
-function cpuOf(run: CliRun): number | undefined {
+export function cpuOf(run: CliRun): number | undefined {
   return run.probe ? run.probe.userCpuSeconds + run.probe.systemCpuSeconds : undefined;
 }
 
@@ -96,7 +96,7 @@ async function bareRun(server: BenchServer, stack: BareStack, bodyBytes: number)
   return { ...bare, stats: await server.stats() };
 }
 
-function best<T>(runs: readonly T[], rate: (run: T) => number): T {
+export function best<T>(runs: readonly T[], rate: (run: T) => number): T {
   return runs.reduce((a, b) => (rate(b) > rate(a) ? b : a));
 }
 
@@ -159,7 +159,7 @@ export async function throughput(server: BenchServer): Promise<BenchResult & { c
   };
 }
 
-function cpuPerCall(cpuSeconds: number | undefined, calls: number): string {
+export function cpuPerCall(cpuSeconds: number | undefined, calls: number): string {
   return cpuSeconds === undefined ? "n/a" : `${((1000 * cpuSeconds) / calls).toFixed(2)} ms`;
 }
 

@@ -6,13 +6,17 @@
  *
  *   npm run bench                        # builds dist/ first (tsc -p tsconfig.build.json)
  *   BENCH_SKIP_BUILD=1 npm run bench     # use dist/ as it is
- *   BENCH_ONLY=a,c npm run bench         # only some benchmarks (a–e)
+ *   BENCH_ONLY=a,c npm run bench         # only some benchmarks (a–e, f, h)
+ *   BENCH_REPEATS=5 npm run bench        # rounds of (f) and (h) (default 3)
+ *
+ * (f) and (h) are in scale.ts: throughput at 256 in flight, and CPU per call.
  */
 import { spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type BenchResult, memory, overhead, resume, SETTINGS, throughput } from "./benchmarks.ts";
 import { runClusterBench } from "./cluster.ts";
+import { cpuPerCallBench, throughputAtScale } from "./scale.ts";
 import { waitForQuiet } from "./load.ts";
 import { formatTable, machine, type Row, row } from "./report.ts";
 import { BenchServer } from "./server-handle.ts";
@@ -42,7 +46,7 @@ function build(): void {
   assertBuilt();
 }
 
-/** The benchmarks BENCH_ONLY names (letters a–e, comma-separated); all when unset. */
+/** The benchmarks BENCH_ONLY names (letters, comma-separated); all when unset. */
 const only = process.env.BENCH_ONLY?.split(",").map((s) => s.trim().toLowerCase()).filter(Boolean);
 
 /** Runs one benchmark; a failure becomes a FAIL row, so the others still run and report. */
@@ -81,6 +85,8 @@ async function main(): Promise<number> {
     const uninterrupted = "uninterruptedCalls" in a ? a.uninterruptedCalls : SETTINGS.items * 6;
     results.resume = await attempt("(d) resume", () => resume(server, uninterrupted));
     results.clustering = await attempt("(e) clustering", async () => clustering());
+    results.throughputAtScale = await attempt("(f) throughput at 256", () => throughputAtScale(server));
+    results.cpuPerCall = await attempt("(h) CPU per call", () => cpuPerCallBench(server));
   } finally {
     server.stop();
   }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -50,4 +50,30 @@ test("a broken complete last line is crash remains; a broken line before others 
   assert.equal(readFileSync(partial, "utf8"), `{"id": "a"}\n`);
   appendFileSync(partial, `garbage\n{"id": "c"}\n`);
   await assert.rejects(RecordOutput.open(path, "id"), (e: unknown) => e instanceof InputError && e.line === 2);
+});
+
+test("syncs run in the background while appends go on; close waits for none and leaks no descriptor", async () => {
+  const path = file();
+  /** Descriptors of this process open on the output (Linux; none elsewhere). */
+  const open = () =>
+    existsSync("/proc/self/fd")
+      ? readdirSync("/proc/self/fd").filter((fd) => {
+          try {
+            return readlinkSync(`/proc/self/fd/${fd}`).startsWith(path);
+          } catch {
+            return false;
+          }
+        }).length
+      : 0;
+  const { output } = await RecordOutput.open(path, "id");
+  for (let i = 0; i < 10; i++) output.append({ id: `r${i}` }, 2);
+  output.commit();
+  assert.deepEqual(
+    readFileSync(path, "utf8").trim().split("\n").map((line) => (JSON.parse(line) as { id: string }).id),
+    Array.from({ length: 10 }, (_, i) => `r${i}`),
+  );
+  // The background sync that was running at close closes its descriptor when it ends.
+  for (let i = 0; i < 100 && open() > 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+  assert.equal(open(), 0);
+  assert.throws(() => output.append({ id: "late" }), /closed/);
 });

@@ -13,6 +13,7 @@
  * call timed out, was aborted by the caller's signal, or failed on the network.
  */
 import { Agent, type Dispatcher, EnvHttpProxyAgent, request } from "undici";
+import { onAbort } from "../util/abort.ts";
 
 export type HttpHeaders = Record<string, string | string[] | undefined>;
 
@@ -88,8 +89,8 @@ export async function postJson(url: string, body: string, options: PostOptions):
     controller.abort();
   };
   const timer = setTimeout(() => stop("timeout"), timeoutMs);
-  const onAbort = () => stop("aborted");
-  signal?.addEventListener("abort", onAbort, { once: true });
+  // The caller's signal is usually the run's, shared by every call in flight: onAbort keeps that cheap.
+  const unsubscribe = signal ? onAbort(signal, () => stop("aborted")) : undefined;
   try {
     const response = await request(url, {
       method: "POST",
@@ -114,7 +115,7 @@ export async function postJson(url: string, body: string, options: PostOptions):
     throw new TransportError("network", detail, { cause: error });
   } finally {
     clearTimeout(timer);
-    signal?.removeEventListener("abort", onAbort);
+    unsubscribe?.();
   }
 }
 

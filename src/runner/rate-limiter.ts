@@ -17,6 +17,7 @@
  * for the limiter of each model's `id`.
  */
 import { ModelError } from "../errors/errors.ts";
+import { onAbort } from "../util/abort.ts";
 
 export interface LimiterClock {
   /** Milliseconds, monotonic. */
@@ -142,19 +143,17 @@ export class AdaptiveRateLimiter {
     if (signal?.aborted) return Promise.reject(abortError(signal));
     if (this.queue.length === 0 && this.canStart()) return Promise.resolve(this.grant());
     return new Promise<Permit>((resolve, reject) => {
-      const onAbort = () => {
-        const index = this.queue.indexOf(waiter);
-        if (index >= 0) this.queue.splice(index, 1);
-        reject(abortError(signal));
-        // The head may have changed; let the next one go if it can.
-        this.pump();
-      };
-      const waiter: Waiter = {
-        resolve,
-        reject,
-        detach: () => signal?.removeEventListener("abort", onAbort),
-      };
-      signal?.addEventListener("abort", onAbort, { once: true });
+      // Waiters usually share the run's signal: onAbort keeps many of them cheap.
+      const unsubscribe = signal
+        ? onAbort(signal, () => {
+            const index = this.queue.indexOf(waiter);
+            if (index >= 0) this.queue.splice(index, 1);
+            reject(abortError(signal));
+            // The head may have changed; let the next one go if it can.
+            this.pump();
+          })
+        : undefined;
+      const waiter: Waiter = { resolve, reject, detach: () => unsubscribe?.() };
       this.queue.push(waiter);
       this.pump();
     });

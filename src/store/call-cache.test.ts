@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { ModelError } from "../errors/errors.ts";
 import type { GenerateRequest, GenerateResult, LanguageModel } from "../models/language-model.ts";
-import { CachedModel, MemoryCallCache, type RequestKeyParts, requestKey } from "./call-cache.ts";
+import { CachedModel, type CallCache, MemoryCallCache, type RequestKeyParts, requestKey } from "./call-cache.ts";
 import { canonicalJson } from "./canonical.ts";
 import { SqliteStore } from "./sqlite-store.ts";
 
@@ -278,6 +278,43 @@ describe("CachedModel", () => {
     await assert.rejects(impatient, (e: unknown) => e instanceof ModelError && e.kind === "aborted");
     gate.resolve();
     assert.equal((await first).text, "4:w");
+  });
+
+  test("a call returns without waiting for its put; a failed put rejects the model's later calls", async () => {
+    const inner = new CountingModel();
+    const puts: { key: string; settle: { resolve: () => void; reject: (error: unknown) => void } }[] = [];
+    const memory = new MemoryCallCache();
+    // A cache whose puts wait until the test settles them, like a commit that has not happened yet.
+    const slow: CallCache = {
+      get: (key) => memory.get(key),
+      put: (key, result, meta) =>
+        new Promise<void>((resolve, reject) => {
+          void memory.put(key, result, meta);
+          puts.push({ key, settle: { resolve, reject } });
+        }),
+    };
+    const model = new CachedModel(inner, slow);
+    assert.equal((await model.generate(ask("a"))).text, "1:a");
+    assert.equal(puts.length, 1, "the put was made, and the call did not wait for it");
+    assert.equal((await model.generate(ask("a"))).cached, true);
+    puts[0]!.settle.resolve();
+    await model.generate(ask("b"));
+    puts[1]!.settle.reject(new Error("disk full"));
+    await new Promise((resolve) => setImmediate(resolve));
+    await assert.rejects(model.generate(ask("c")), /disk full/);
+    await assert.rejects(model.generate(ask("a")), /disk full/, "even a hit: the store is broken");
+    assert.equal(inner.calls, 2);
+  });
+
+  test("the SQLite cache answers a call whose put is not committed yet", async () => {
+    const store = new SqliteStore(freshPath());
+    const inner = new CountingModel();
+    const model = new CachedModel(inner, store.cache);
+    await model.generate(ask("q"));
+    assert.equal(store.cache.queuedCount, 1, "the put waits for its group commit");
+    const again = await model.generate(ask("q"));
+    assert.deepEqual([again.text, again.cached, inner.calls, store.cache.queuedCount], ["1:q", true, 1, 1]);
+    await store.close();
   });
 
   test("the SQLite cache survives reopening the database", async () => {

@@ -108,7 +108,11 @@ interface InFlight {
  *   others wait for its answer and get it with `cached: true`, `latencyMs: 0` (they paid nothing).
  *   They share its error too, except when the first was aborted by its own signal: then a waiter
  *   whose signal is still live makes the call itself. A waiter's own signal aborts its wait.
- * - Cache read or write failures reject the call (the store is broken; the run should stop).
+ * - The answer is stored off the request path: a call returns as soon as the inner model answered,
+ *   while its put waits for the cache's group commit (a `CallCache` answers a key whose put is
+ *   still queued, see SqliteCallCache). Closing the store commits what is queued.
+ * - Cache failures stop the model (the store is broken; the run should stop): a failed read rejects
+ *   its call; a failed write, which no call is waiting for, rejects every later call of this model.
  */
 export class CachedModel implements LanguageModel {
   readonly id: string;
@@ -119,6 +123,9 @@ export class CachedModel implements LanguageModel {
   readonly mode: CacheMode;
   readonly templateVersion?: string;
   private readonly inFlight = new Map<string, InFlight>();
+  private readonly meta: CacheEntryMeta;
+  /** The first failed write, which every later call rejects with. */
+  private writeFailure: { error: unknown } | undefined;
 
   constructor(inner: LanguageModel, cache: CallCache, options: CachedModelOptions = {}) {
     this.inner = inner;
@@ -128,6 +135,7 @@ export class CachedModel implements LanguageModel {
     this.id = inner.id;
     this.modelId = inner.modelId;
     this.capabilities = inner.capabilities;
+    this.meta = { endpoint: inner.id, modelId: inner.modelId, templateVersion: this.templateVersion };
   }
 
   /** The cache key this model uses for `request`. */
@@ -145,6 +153,7 @@ export class CachedModel implements LanguageModel {
 
   async generate(request: GenerateRequest): Promise<GenerateResult> {
     if (this.mode === "off") return this.inner.generate(request);
+    if (this.writeFailure) throw this.writeFailure.error;
     const key = this.keyOf(request);
     if (this.mode === "refresh") return this.callAndStore(key, request);
 
@@ -172,10 +181,8 @@ export class CachedModel implements LanguageModel {
 
   private async callAndStore(key: string, request: GenerateRequest): Promise<GenerateResult> {
     const result = await this.inner.generate(request);
-    await this.cache.put(key, result, {
-      endpoint: this.inner.id,
-      modelId: this.inner.modelId,
-      templateVersion: this.templateVersion,
+    this.cache.put(key, result, this.meta).catch((error: unknown) => {
+      this.writeFailure ??= { error };
     });
     return result;
   }

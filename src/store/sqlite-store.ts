@@ -13,8 +13,6 @@
 import { randomUUID } from "node:crypto";
 import type { DatabaseSync, SQLInputValue, SQLOutputValue, StatementSync } from "node:sqlite";
 import type { ItemRecord } from "../io/records.ts";
-import type { FinishReason, GenerateResult } from "../models/language-model.ts";
-import type { CacheEntryMeta, CallCache } from "./call-cache.ts";
 import {
   type ItemCounts,
   type ItemSort,
@@ -36,6 +34,7 @@ import {
   StoreError,
   redactSettings,
 } from "./run-store.ts";
+import { SqliteCallCache } from "./sqlite-call-cache.ts";
 import { loadSqlite } from "./sqlite-module.ts";
 import { SqliteWorkQueue, WORK_QUEUE_MIGRATION } from "./sqlite-work-queue.ts";
 import type { Completion, FinishedItem, ItemResult, Lease, QueuedItem, WorkerInfo, WorkerRegistration, WorkQueue } from "./work-queue.ts";
@@ -523,7 +522,7 @@ export class SqliteStore implements RunStore, WorkQueue {
         cause: error,
       });
     }
-    this.cache = new SqliteCallCache(db, () => this.assertOpen());
+    this.cache = new SqliteCallCache(db, { assertOpen: () => this.assertOpen() });
     this.queue = new SqliteWorkQueue({
       db,
       assertOpen: () => this.assertOpen(),
@@ -922,107 +921,6 @@ export class SqliteStore implements RunStore, WorkQueue {
       this.closed = true;
       this.db.close();
     }
-  }
-}
-
-type CacheRow = [string, string, string, string | null, string, string, string, number, number, number, string];
-
-/**
- * The call cache in the run store's database (table `call_cache`).
- *
- * Puts are group-committed: every put of one event-loop turn goes into one transaction, written at
- * the next turn (one commit instead of one per call: at 64 calls in flight the per-call commits
- * were the store's largest CPU cost). `put` resolves only once its row is committed, so a caller
- * that awaited it can rely on it; a kill -9 loses at most the puts of the current turn.
- */
-export class SqliteCallCache implements CallCache {
-  private readonly db: DatabaseSync;
-  private readonly getStatement: StatementSync;
-  private readonly putStatement: StatementSync;
-  private readonly assertOpen: () => void;
-  private queued: CacheRow[] = [];
-  private commit: Promise<void> | undefined;
-  private waiting: { resolve: () => void; reject: (error: unknown) => void } | undefined;
-
-  /** `db` must already have the spri schema (open it through `SqliteStore`). */
-  constructor(db: DatabaseSync, assertOpen: () => void = () => {}) {
-    this.db = db;
-    this.assertOpen = assertOpen;
-    this.getStatement = db.prepare(
-      "SELECT text, finish_reason, model, input_tokens, output_tokens, latency_ms FROM call_cache WHERE key = ?",
-    );
-    this.putStatement = db.prepare(
-      `INSERT INTO call_cache (key, endpoint, model_id, template_version, text, finish_reason, model, input_tokens, output_tokens, latency_ms, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (key) DO UPDATE SET
-         endpoint = excluded.endpoint, model_id = excluded.model_id, template_version = excluded.template_version,
-         text = excluded.text, finish_reason = excluded.finish_reason, model = excluded.model,
-         input_tokens = excluded.input_tokens, output_tokens = excluded.output_tokens,
-         latency_ms = excluded.latency_ms, created_at = excluded.created_at`,
-    );
-  }
-
-  async get(key: string): Promise<GenerateResult | undefined> {
-    this.assertOpen();
-    if (this.queued.length > 0) this.flushNow();
-    const row = this.getStatement.get(key);
-    if (!row) return undefined;
-    return {
-      text: str(row.text),
-      finishReason: str(row.finish_reason) as FinishReason,
-      usage: { inputTokens: num(row.input_tokens), outputTokens: num(row.output_tokens) },
-      latencyMs: num(row.latency_ms),
-      model: str(row.model),
-    };
-  }
-
-  put(key: string, result: GenerateResult, meta: CacheEntryMeta): Promise<void> {
-    this.assertOpen();
-    this.queued.push([
-      key,
-      meta.endpoint,
-      meta.modelId,
-      orNull(meta.templateVersion),
-      result.text,
-      result.finishReason,
-      result.model,
-      result.usage.inputTokens,
-      result.usage.outputTokens,
-      result.latencyMs,
-      now(),
-    ]);
-    if (!this.commit) {
-      this.commit = new Promise<void>((resolve, reject) => {
-        this.waiting = { resolve, reject };
-      });
-      // A failure has already rejected the waiting puts; nothing is left to report here.
-      setImmediate(() => {
-        try {
-          this.flushNow();
-        } catch {}
-      });
-    }
-    return this.commit;
-  }
-
-  /** Commits every queued put now (before a read, and before the database closes). */
-  flushNow(): void {
-    const rows = this.queued;
-    const waiting = this.waiting;
-    this.queued = [];
-    this.commit = undefined;
-    this.waiting = undefined;
-    try {
-      if (rows.length > 0) {
-        inTransaction(this.db, () => {
-          for (const row of rows) this.putStatement.run(...row);
-        });
-      }
-    } catch (error) {
-      waiting?.reject(error);
-      throw error;
-    }
-    waiting?.resolve();
   }
 }
 
