@@ -341,13 +341,19 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
   return result;
 }
 
-/** The run this command resumes (same task, settings and input), or a new one. */
+/**
+ * The run this command resumes (same task, settings, input and output), or a new one. Commands that
+ * start together must find one run, not make two: the first run of a key gets an id derived from the
+ * key, so a second creator fails to create it and finds it instead.
+ */
 async function findOrCreateRun(options: RunJobOptions): Promise<RunMeta> {
   const { store, prepared } = options;
   const key = runKey({ task: prepared.algorithm.name, settings: { ...options.runSettings, algorithm: prepared.identity ?? {} }, inputPath: options.input, outputPath: options.output });
-  return (
-    (await store.findRunByKey(key)) ??
-    (await store.createRun({
+  const found = await store.findRunByKey(key);
+  if (found) return found;
+  try {
+    return await store.createRun({
+      id: idOfKey(key),
       key,
       task: prepared.algorithm.name,
       settings: options.runSettings,
@@ -355,8 +361,18 @@ async function findOrCreateRun(options: RunJobOptions): Promise<RunMeta> {
       outputPath: options.output,
       baseModel: options.models.base.id,
       criticModel: options.models.critic.id,
-    }))
-  );
+    });
+  } catch (error) {
+    const raced = await store.findRunByKey(key);
+    if (raced) return raced;
+    throw error;
+  }
+}
+
+/** A UUID-shaped id from a run key (a sha256 in hex). */
+function idOfKey(key: string): string {
+  const hex = key.replace(/[^0-9a-f]/g, "").padEnd(32, "0");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
 }
 
 /** OpenAI and most providers bill batch calls at half the list price. */
