@@ -8,6 +8,7 @@ import { judgeCommand } from "./judge.ts";
 import { runCommand } from "./run.ts";
 import { compareCommand } from "./compare.ts";
 import { discoverCommand } from "./discover.ts";
+import { statusCommand } from "./status.ts";
 import { viewCommand } from "./view.ts";
 import { workerCommand } from "./worker.ts";
 
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   discoverCommand(program);
   viewCommand(program);
   workerCommand(program);
+  statusCommand(program);
   return program;
 }
 

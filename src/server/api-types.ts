@@ -4,9 +4,11 @@
  */
 import type { ConstitutionArtifact, ConstitutionMapPoint, ConstitutionPrinciple } from "../discovery/constitution.ts";
 import type { CallRecord, ItemRecord } from "../io/records.ts";
+import type { RunWatch, WatchCounts, WatchedWorker } from "../runner/run-watch.ts";
 import type { ItemCounts, ItemSort, ItemStatus, RunMeta, RunStats, RunUsage, StoredCall } from "../store/run-store.ts";
 
 export type { CallRecord, ConstitutionMapPoint, ConstitutionPrinciple, ItemCounts, ItemRecord, ItemSort, ItemStatus, RunMeta, RunStats, RunUsage, StoredCall };
+export type { WatchCounts, WatchedWorker };
 
 /** A run as listed: its metadata without settings, with counts and usage. */
 export interface RunSummary extends Omit<RunMeta, "settings" | "key"> {
@@ -37,6 +39,13 @@ export interface RunProgress {
   usage: RunUsage;
   durationMs: number;
 }
+
+/**
+ * `GET /api/runs/:id/workers`, and the events stream's `workers` event: items done / failed /
+ * leased / pending, the recent rate and ETA, and the run's workers with their per-run counts and
+ * status (`lost`: no heartbeat for longer than its lease). The same object as `spri status --run --json`.
+ */
+export type RunWorkersResponse = RunWatch;
 
 export interface ItemSummary {
   itemId: string;

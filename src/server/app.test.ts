@@ -64,17 +64,20 @@ function get(app: { request: (path: string, init?: RequestInit) => Response | Pr
   return app.request(path, { headers: { host: HOST, ...headers } });
 }
 
-async function readFirstEvents(response: Response, count: number): Promise<string> {
+/** The stream's text up to its `count`-th event named `name`, with only the events of that name. */
+async function readFirstEvents(response: Response, count: number, name = "progress"): Promise<string> {
   const reader = response.body!.getReader();
   const decoder = new TextDecoder();
   let text = "";
-  while (text.split("\n\n").length - 1 < count) {
+  // Complete events only: the text after the last blank line may be cut mid-event.
+  const named = () => text.split("\n\n").slice(0, -1).filter((e) => e.startsWith(`event: ${name}\n`));
+  while (named().length < count) {
     const { value, done } = await reader.read();
     if (done) break;
     text += decoder.decode(value);
   }
   await reader.cancel();
-  return text;
+  return named().join("\n\n");
 }
 
 describe("viewer API (app.request, no port)", () => {

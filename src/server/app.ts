@@ -11,7 +11,8 @@
  *   GET  /api/runs/:id/items?limit&offset&status&sort
  *   GET  /api/runs/:id/items/:itemId             the input, each stage's versions and critiques
  *   GET  /api/runs/:id/items/:itemId/calls       every call of the item
- *   GET  /api/runs/:id/events                    SSE: `progress` snapshots while it runs, then `end`
+ *   GET  /api/runs/:id/workers                   items done/failed/leased/pending, rate, ETA, workers
+ *   GET  /api/runs/:id/events                    SSE: `progress` and `workers` snapshots while it runs, then `end`
  *   POST /api/playground                         start one question; answers { runId, itemId }
  *   GET  /api/playground/:runId/events           SSE: `start`, `call`..., `done` or `error`
  *
@@ -21,6 +22,7 @@
 import { Hono } from "hono";
 import { streamSSE } from "hono/streaming";
 import { SpriError } from "../errors/errors.ts";
+import { type RunWatch, watchRun } from "../runner/run-watch.ts";
 import { ITEM_SORTS, ITEM_STATUSES, type ItemSort, type ItemStatus, redactSettings, type RunMeta, type RunStore } from "../store/run-store.ts";
 import type {
   CallListResponse,
@@ -31,6 +33,7 @@ import type {
   RunProgress,
   RunStatsResponse,
   RunSummary,
+  RunWorkersResponse,
   ServerInfoResponse,
 } from "./api-types.ts";
 import { itemDetail, itemSummary } from "./item-view.ts";
@@ -182,6 +185,13 @@ export function createApp(options: AppOptions): ViewerApp {
     return c.json(body);
   });
 
+  app.get("/api/runs/:id/workers", async (c) => {
+    const run = await store.getRun(c.req.param("id"));
+    if (!run) return c.json({ error: "no such run" }, 404);
+    const body: RunWorkersResponse = scrubSecrets(await watchRun(store, run));
+    return c.json(body);
+  });
+
   app.get("/api/runs/:id/events", async (c) => {
     const runId = c.req.param("id");
     if (!(await store.getRun(runId))) return c.json({ error: "no such run" }, 404);
@@ -189,15 +199,21 @@ export function createApp(options: AppOptions): ViewerApp {
       const abort = new AbortController();
       stream.onAbort(() => abort.abort());
       let last = "";
+      const workers = new WorkersFeed(store);
       let quietSince = Date.now();
       while (!stream.aborted && !stream.closed) {
         const run = await store.getRun(runId);
         if (!run) break;
         const snapshot = await progress(store, run);
         const text = JSON.stringify(snapshot);
+        const watch = await workers.next(run, snapshot.counts.done + snapshot.counts.failed);
         if (text !== last) {
           await stream.writeSSE({ event: "progress", data: text });
           last = text;
+          quietSince = Date.now();
+        }
+        if (watch !== undefined) {
+          await stream.writeSSE({ event: "workers", data: JSON.stringify(scrubSecrets(watch)) });
           quietSince = Date.now();
         } else if (Date.now() - quietSince >= heartbeatMs) {
           await stream.write(": keep-alive\n\n");
@@ -266,6 +282,42 @@ export async function progress(store: RunStore, run: RunMeta): Promise<RunProgre
     durationMs: Math.max(0, Date.parse(run.updatedAt) - Date.parse(run.createdAt)),
   };
 }
+
+/**
+ * The `workers` events of one stream: a snapshot whenever something but the clock changed (its time
+ * and heartbeat ages are left out of the comparison; the page ages them itself). The rate reads
+ * finished items, so it is recomputed only when items finished or every few seconds (it decays
+ * while a run stalls); other polls reuse it.
+ */
+class WorkersFeed {
+  private last = "";
+  private finished = -1;
+  private rateAt = 0;
+  private rate?: Pick<RunWatch, "ratePerMinute" | "rateWindowSeconds">;
+  private readonly store: RunStore;
+  constructor(store: RunStore) {
+    this.store = store;
+  }
+
+  /** The snapshot to send, or undefined when it is the same as the last one sent. */
+  async next(run: RunMeta, finished: number): Promise<RunWatch | undefined> {
+    const now = Date.now();
+    const fresh = this.rate === undefined || finished !== this.finished || now - this.rateAt >= RATE_REFRESH_MS;
+    const watch = await watchRun(this.store, run, fresh ? { now } : { now, rate: this.rate });
+    if (fresh) {
+      this.rate = { ratePerMinute: watch.ratePerMinute, rateWindowSeconds: watch.rateWindowSeconds };
+      this.finished = finished;
+      this.rateAt = now;
+    }
+    const { at: _at, workers, ...rest } = watch;
+    const key = JSON.stringify({ ...rest, workers: workers.map(({ heartbeatAgeSeconds: _age, ...w }) => w) });
+    if (key === this.last) return undefined;
+    this.last = key;
+    return watch;
+  }
+}
+
+const RATE_REFRESH_MS = 5000;
 
 /** Sleeps, waking early when `signal` aborts. */
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

@@ -8,7 +8,9 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type FakeLlmServer, type FakeReply, openaiError, openaiText, type RecordedRequest, startFakeLlmServer } from "../support/fake-llm-server.ts";
+import { SqliteStore } from "../../src/store/sqlite-store.ts";
 import { REPO_ROOT, runCli } from "../support/cli.ts";
+import { makeSharedRun } from "../support/shared-run.ts";
 
 export const SCRIPT_PAYLOAD = "<script>window.__pwned=1</script>";
 export const IMG_PAYLOAD = `<img src=x onerror="window.__pwned=2">`;
@@ -75,6 +77,19 @@ export async function makeViewerStore(): Promise<ViewerFixture> {
   // Exit code 1 (or 3): one item failed, as intended.
   if (!/3 records written/.test(result.stderr + result.stdout)) throw new Error(`spri run did not write 3 records:\n${result.stderr}`);
   return { dir, db: join(dir, "spri.db"), server, modelFlags };
+}
+
+/**
+ * Adds a running shared run with two workers to the fixture's store, through the store API while
+ * `spri view` serves it: `gpu-a` alive, `gpu-b` lost (see test/support/shared-run.ts). Returns its id.
+ */
+export async function addSharedRun(fixture: ViewerFixture): Promise<string> {
+  const store = new SqliteStore(fixture.db);
+  try {
+    return await makeSharedRun(store, { key: "viewer-shared-run" });
+  } finally {
+    await store.close();
+  }
 }
 
 export interface RunningView {

@@ -12,7 +12,8 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { REPO_ROOT } from "../support/cli.ts";
-import { IMG_PAYLOAD, makeViewerStore, type RunningView, SCRIPT_PAYLOAD, startView, type ViewerFixture } from "./viewer-fixtures.ts";
+import { ALIVE, LOST } from "../support/shared-run.ts";
+import { addSharedRun, IMG_PAYLOAD, makeViewerStore, type RunningView, SCRIPT_PAYLOAD, startView, type ViewerFixture } from "./viewer-fixtures.ts";
 
 const CHROMIUM = process.env.SPRI_CHROMIUM ?? "/usr/bin/chromium";
 const ARTIFACTS = join(REPO_ROOT, "test-artifacts");
@@ -34,6 +35,11 @@ function ensureWebBuilt(): void {
   const sources = Math.max(newest(join(WEB, "src")), statSync(join(WEB, "index.html")).mtimeMs);
   if (existsSync(index) && statSync(index).mtimeMs >= sources) return;
   execFileSync("npm", ["run", "build", "-w", "web"], { cwd: REPO_ROOT, stdio: "inherit" });
+}
+
+/** The page's `getComputedStyle` (this file is type-checked without the DOM library). */
+interface Styled {
+  getComputedStyle(element: unknown): { backgroundColor: string };
 }
 
 /** A raw request with any Host header (a browser would not let us choose one). */
@@ -96,7 +102,7 @@ describe("spri view in headless Chromium", { skip, timeout: 180_000 }, () => {
     await row.first().click();
     await page.getByTestId("run-page").waitFor();
     await page.getByTestId("item-row-kind-1").waitFor();
-    assert.match(await page.getByTestId("progress-text").innerText(), /3 done · 1 failed · 0 pending of 4/);
+    assert.match(await page.getByTestId("progress-text").innerText(), /3 done · 1 failed · 0 leased · 0 pending of 4/);
     await page.getByTestId("chart-principles").locator("rect").first().waitFor();
     assert.match(await page.locator("body").innerText(), /maximum context length/);
     await page.screenshot({ path: join(ARTIFACTS, "viewer-run.png"), fullPage: true });
@@ -164,6 +170,28 @@ describe("spri view in headless Chromium", { skip, timeout: 180_000 }, () => {
     await page.getByTestId("pg-done").getByRole("link").click();
     await page.getByTestId("stage-response").waitFor();
     assert.match(await page.locator("main").innerText(), /How do I ask my neighbour/);
+  });
+
+  test("a shared run: the workers panel shows both workers, the lost one marked, and items leased and pending", async () => {
+    const runId = await addSharedRun(fixture);
+    await page.goto(`${view.url}runs/${encodeURIComponent(runId)}`);
+    const panel = page.getByTestId("workers-panel");
+    const rows = panel.getByTestId("worker-row");
+    await rows.nth(1).waitFor();
+    assert.equal(await rows.count(), 2);
+    const lost = panel.locator('[data-testid="worker-row"][data-status="lost"]');
+    assert.equal(await lost.count(), 1);
+    assert.match(await lost.innerText(), new RegExp(`^${LOST.host}\\s+${LOST.pid}\\s+1\\s+1\\s+0\\s+\\d+ s ago\\s+lost`));
+    const alive = panel.locator('[data-testid="worker-row"][data-status="active"]');
+    assert.match(await alive.innerText(), new RegExp(`^${ALIVE.host}\\s+${ALIVE.pid}\\s+3\\s+0\\s+2\\s+\\d+ (s|min) ago\\s+active`));
+    assert.match(await panel.getByTestId("workers-summary").innerText(), /^1 active · 1 lost · [\d.]+ items\/min/);
+    // The lost row is marked beyond its text: its own background.
+    const background = (row: typeof lost) => row.locator("td").first().evaluate((td) => (globalThis as unknown as Styled).getComputedStyle(td).backgroundColor);
+    assert.notEqual(await background(lost), await background(alive));
+    await page.getByTestId("progress-text").filter({ hasText: "2 leased" }).waitFor();
+    assert.match(await page.getByTestId("progress-text").innerText(), /4 done · 1 failed · 2 leased · 3 pending of 10/);
+    assert.deepEqual(pageErrors, []);
+    await page.screenshot({ path: join(ARTIFACTS, "viewer-workers.png"), fullPage: true });
   });
 
   test("a foreign Host header gets 403; the page itself answers on 127.0.0.1", async () => {

@@ -61,3 +61,14 @@ export function scoreColor(score: number | null | undefined): string {
   const rounded = Math.min(5, Math.max(1, Math.round(score)));
   return SCORE_COLORS[String(rounded)]!;
 }
+
+/** How long ago, from seconds: `4 s ago`, `3 min ago`, `2 h 5 min ago`. */
+export function formatAgo(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds < 0) return "–";
+  const s = Math.floor(seconds);
+  if (s < 60) return `${s} s ago`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m} min ago`;
+  const h = Math.floor(m / 60);
+  return m % 60 === 0 ? `${h} h ago` : `${h} h ${m % 60} min ago`;
+}

@@ -49,13 +49,15 @@ export function ErrorLine(props: { error?: string }) {
   );
 }
 
-export function ProgressBar(props: { done: number; failed: number; total: number }) {
+/** Done, failed and (when given) leased items as shares of the total; the rest is pending. */
+export function ProgressBar(props: { done: number; failed: number; leased?: number; total: number }) {
   const total = Math.max(props.total, 1);
   const pct = (n: number) => `${((n / total) * 100).toFixed(2)}%`;
   return (
     <div className="progress" role="progressbar" aria-valuemin={0} aria-valuemax={props.total} aria-valuenow={props.done + props.failed}>
       <div className="progress-done" style={{ width: pct(props.done) }} />
       <div className="progress-failed" style={{ width: pct(props.failed) }} />
+      {props.leased ? <div className="progress-leased" style={{ width: pct(props.leased) }} /> : null}
     </div>
   );
 }

@@ -1,12 +1,13 @@
 /**
- * One run: progress (live while it runs), score distributions, iterations, failures, cost, items;
+ * One run: progress (live while it runs), its workers, score distributions, iterations, failures, cost, items;
  * for discovery runs (`discover/...`), the constitution and a 2-D map of its principles instead.
  */
 import { useEffect, useMemo, useState } from "react";
-import { type ConstitutionResponse, enc, type JudgeReportResponse, type RunDetailResponse, type RunProgress, type RunStatsResponse, useApi } from "../api.ts";
+import { type ConstitutionResponse, enc, type JudgeReportResponse, type RunDetailResponse, type RunProgress, type RunStatsResponse, type RunWorkersResponse, useApi } from "../api.ts";
 import { ErrorLine, Loading, ProgressBar, Stat, StatusBadge, TextBlock } from "../components/Bits.tsx";
 import { Bars, CLUSTER_COLORS, ClusterMap, LineChart, OTHER_CLUSTER_COLOR, Scatter, ScoreLegend, type StackedColumn, StackedBars } from "../components/Charts.tsx";
 import { ItemsTable } from "../components/ItemsTable.tsx";
+import { WorkersPanel } from "../components/WorkersPanel.tsx";
 import { formatCost, formatDate, formatDuration, formatNumber, formatTokens, shortId, shortModel } from "../format.ts";
 import { Link } from "../router.tsx";
 
@@ -48,6 +49,7 @@ function timeline(stats: RunStatsResponse, field: "calls" | "costUsd" | "outputT
 export function RunPage(props: { runId: string }) {
   const detail = useApi<RunDetailResponse>(`/api/runs/${enc(props.runId)}`);
   const [live, setLive] = useState<RunProgress>();
+  const [liveWorkers, setLiveWorkers] = useState<{ watch: RunWorkersResponse; at: number }>();
   const [version, setVersion] = useState(0);
   const stats = useApi<RunStatsResponse>(`/api/runs/${enc(props.runId)}/stats?v=${version}`);
   const run = detail.data?.run;
@@ -66,10 +68,14 @@ export function RunPage(props: { runId: string }) {
         setVersion((v) => v + 1);
       }
     });
+    source.addEventListener("workers", (event) => {
+      setLiveWorkers({ watch: JSON.parse((event as MessageEvent<string>).data) as RunWorkersResponse, at: Date.now() });
+    });
     source.addEventListener("end", () => {
       source.close();
       setVersion((v) => v + 1);
       detail.reload();
+      workersApi.reload();
     });
     return () => source.close();
   }, [run?.status, props.runId]);
@@ -78,10 +84,16 @@ export function RunPage(props: { runId: string }) {
   const judge = useApi<JudgeReportResponse>(isJudge ? `/api/runs/${enc(props.runId)}/judge?v=${status === "running" ? 0 : 1}` : null);
   const isDiscovery = run?.task.startsWith("discover/") ?? false;
   const constitution = useApi<ConstitutionResponse>(isDiscovery ? `/api/runs/${enc(props.runId)}/constitution` : null);
+  // Workers: fetched once (and again when the run ends), then from the event stream while it runs.
+  const workersApi = useApi<RunWorkersResponse>(run && !isDiscovery ? `/api/runs/${enc(props.runId)}/workers` : null);
+  const workersApiAt = useMemo(() => Date.now(), [workersApi.data]);
+  const workers = liveWorkers && liveWorkers.at > workersApiAt ? liveWorkers : workersApi.data ? { watch: workersApi.data, at: workersApiAt } : undefined;
 
   const counts = live?.counts ?? run?.counts;
   const usage = live?.usage ?? run?.usage;
   const durationMs = live?.durationMs ?? run?.durationMs ?? 0;
+  // Leased items are pending items a worker holds now; the rest of the pending ones wait.
+  const leased = Math.min(workers?.watch.items.leased ?? 0, counts?.pending ?? 0);
   const charts = useMemo(() => {
     if (!stats.data) return undefined;
     const s = stats.data;
@@ -137,9 +149,10 @@ export function RunPage(props: { runId: string }) {
         <>
       <section className="card">
         <div className="progress-line">
-          <ProgressBar done={counts.done} failed={counts.failed} total={counts.total} />
+          <ProgressBar done={counts.done} failed={counts.failed} leased={leased} total={counts.total} />
           <span className="small" data-testid="progress-text">
-            {formatNumber(counts.done)} done · {formatNumber(counts.failed)} failed · {formatNumber(counts.pending)} pending of {formatNumber(counts.total)}
+            {formatNumber(counts.done)} done · {formatNumber(counts.failed)} failed · {formatNumber(leased)} leased · {formatNumber(counts.pending - leased)} pending of{" "}
+            {formatNumber(counts.total)}
           </span>
         </div>
         <div className="stats">
@@ -151,6 +164,9 @@ export function RunPage(props: { runId: string }) {
           <Stat label="Unscored critiques" value={charts ? formatNumber(charts.unscored.principles + charts.unscored.response) : "–"} sub={charts ? `${charts.unscored.principles} principles · ${charts.unscored.response} response` : undefined} />
         </div>
       </section>
+
+      <ErrorLine error={workersApi.error} />
+      <WorkersPanel watch={workers?.watch} receivedAt={workers?.at ?? 0} />
 
       <ErrorLine error={stats.error} />
       {charts && (

@@ -1,0 +1,73 @@
+/**
+ * `spri status`: what a shared store's runs are doing. Without `--run`, a table of the newest runs;
+ * with `--run`, one run live: items done / failed / leased / pending, the recent rate and ETA, and a
+ * row per worker (lost ones marked `lost`). `--json` prints the same as one JSON object: `{ runs:
+ * RunRow[] }` or a `RunWatch` (runner/run-watch.ts). Read-only: it never changes the store.
+ * Exit codes: 0; 2 for usage errors (bad flags, no store there, unknown run id).
+ */
+import { existsSync } from "node:fs";
+import { type Command, CommanderError } from "commander";
+import { resolveSettings } from "../config/config.ts";
+import { InputError } from "../errors/errors.ts";
+import { runRows, watchRun } from "../runner/run-watch.ts";
+import type { RunMeta, RunStore } from "../store/run-store.ts";
+import { openStore } from "../store/open-store.ts";
+import { formatRunTable, formatRunWatch } from "./status-format.ts";
+
+const DEFAULT_LIMIT = 20;
+
+export function statusCommand(program: Command): void {
+  program
+    .command("status")
+    .description("show the runs of a store (or one run live: progress, rate, ETA and its workers)")
+    .option("--store <location>", "the run store: a SQLite file or postgres://… (env: SPRI_STORE; default spri.db)")
+    .option("--run <id>", "this run (its id or a unique prefix of it) with its workers")
+    .option("--limit <n>", `how many of the newest runs to list (default ${DEFAULT_LIMIT})`)
+    .option("--json", "print one JSON object instead of text")
+    // Usage errors exit with 2, as the command's own (unknown run id) do; help still exits with 0.
+    .exitOverride((error) => {
+      throw error.exitCode === 0 ? error : new CommanderError(2, error.code, error.message);
+    })
+    .action((options: Record<string, unknown>) => executeStatus(options));
+}
+
+async function executeStatus(options: Record<string, unknown>): Promise<void> {
+  const location = resolveSettings({ flags: { store: options.store } }).settings.store;
+  const limit = parseLimit(options.limit);
+  // A status look must not leave an empty database behind where the user mistyped a path.
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(location) && !existsSync(location)) {
+    throw new InputError(`no run store at ${location}`, { field: "store", hint: "pass --store (or SPRI_STORE) with the store that spri run and spri worker use" });
+  }
+  const store: RunStore = await openStore(location);
+  try {
+    if (options.run === undefined) {
+      const runs = await runRows(store, limit);
+      process.stdout.write(options.json ? `${JSON.stringify({ runs })}\n` : formatRunTable(runs));
+      return;
+    }
+    const run = await findRun(store, String(options.run));
+    const watch = await watchRun(store, run);
+    process.stdout.write(options.json ? `${JSON.stringify(watch)}\n` : formatRunWatch(watch));
+  } finally {
+    await store.close();
+  }
+}
+
+/** The run with this id, or the one run whose id starts with it (the table shows 8 characters). */
+export async function findRun(store: RunStore, id: string): Promise<RunMeta> {
+  const exact = await store.getRun(id);
+  if (exact) return exact;
+  const matches = id.length === 0 ? [] : (await store.listRuns({ limit: 10_000 })).filter((run) => run.id.startsWith(id));
+  if (matches.length === 1) return matches[0]!;
+  if (matches.length > 1) {
+    throw new InputError(`run id "${id}" is ambiguous: ${matches.length} runs start with it`, { field: "run", hint: "give more of the id" });
+  }
+  throw new InputError(`no run with id "${id}" in this store`, { field: "run", hint: "spri status without --run lists the runs" });
+}
+
+function parseLimit(value: unknown): number {
+  if (value === undefined) return DEFAULT_LIMIT;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 10_000) throw new InputError(`--limit must be a whole number from 1 to 10000, got ${JSON.stringify(value)}`, { field: "limit" });
+  return n;
+}
