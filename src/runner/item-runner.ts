@@ -29,6 +29,8 @@ export interface ItemRunnerOptions {
   onFatal(reason: string): void;
   /** A failed item's error kind, for the rejects file. */
   onFailure?: (itemId: string, kind: string | undefined, reason: string) => void;
+  /** The item was abandoned because its lease was lost (another worker has it now). */
+  onLeaseLost?: (lease: Lease) => void;
   /** Batch mode: the item waits for a batch round and keeps its lease until the pass ends. */
   onBatchPending?: (lease: Lease) => void;
 }
@@ -75,7 +77,9 @@ export function itemRunner(options: ItemRunnerOptions): (lease: Lease, signal: A
       scope?.settle(true);
       deferred?.forEach(account);
       if (aborted.aborted && !isFatal(error)) {
+        // Paid for, so recorded as the run's calls; the item itself stays with whoever holds it.
         completer.addCalls(calls);
+        if (signal.aborted && !options.cancel.aborted) options.onLeaseLost?.(lease);
         return;
       }
       const reason = error instanceof SpriError ? error.describe() : error instanceof Error ? error.message : String(error);

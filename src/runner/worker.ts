@@ -65,6 +65,8 @@ export interface WorkerResult {
   failed: number;
   /** Results refused because the item's lease had been lost. */
   refused: number;
+  /** Items abandoned mid-way because the heartbeat found their lease lost. */
+  lost: number;
   runs: string[];
   spend: Spend;
   stopReason?: string;
@@ -77,7 +79,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerResult> {
   const workerId = randomUUID();
   await reapDeadLocalWorkers(store, options.runId);
   await store.registerWorker(thisWorker(workerId, options.runId));
-  const result: WorkerResult = { workerId, done: 0, failed: 0, refused: 0, runs: [], spend: emptySpend() };
+  const result: WorkerResult = { workerId, done: 0, failed: 0, refused: 0, lost: 0, runs: [], spend: emptySpend() };
   const stop = new AbortController();
   const cancel = new AbortController();
   const cancelAll = (reason: string) => {
@@ -184,6 +186,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerResult> {
       price,
       onCall: options.onCall,
       onFatal: cancelAll,
+      onLeaseLost: () => result.lost++,
     });
     return new WorkLoop({
       store,

@@ -23,6 +23,8 @@ export interface RecordedRequest {
   /** The parsed JSON body; undefined when the body is empty or not JSON. */
   body: unknown;
   rawBody: string;
+  /** The client's address (which test host sent it). */
+  remoteAddress?: string;
 }
 
 /** What the server does with one request. Build these with the helpers below. */
@@ -38,7 +40,7 @@ export type FakeReply =
 export type FakeLlmHandler = (request: RecordedRequest) => FakeReply | Promise<FakeReply>;
 
 export interface FakeLlmServer {
-  /** `http://127.0.0.1:<port>`, no trailing slash and no `/v1`. */
+  /** `http://<host>:<port>` (host 127.0.0.1 unless given), no trailing slash and no `/v1`. */
   readonly url: string;
   readonly port: number;
   /** Every request received, in arrival order. */
@@ -49,7 +51,9 @@ export interface FakeLlmServer {
   close(): Promise<void>;
 }
 
-export async function startFakeLlmServer(handler: FakeLlmHandler = defaultHandler): Promise<FakeLlmServer> {
+/** `host`: the address to listen on (default 127.0.0.1; a test host's address in a network namespace test). */
+export async function startFakeLlmServer(handler: FakeLlmHandler = defaultHandler, options: { host?: string } = {}): Promise<FakeLlmServer> {
+  const host = options.host ?? "127.0.0.1";
   let current = handler;
   const requests: RecordedRequest[] = [];
   const sockets = new Set<Socket>();
@@ -65,6 +69,7 @@ export async function startFakeLlmServer(handler: FakeLlmHandler = defaultHandle
         headers: req.headers,
         body: parseJson(rawBody),
         rawBody,
+        remoteAddress: req.socket.remoteAddress ?? "",
       };
       requests.push(recorded);
       Promise.resolve()
@@ -82,7 +87,7 @@ export async function startFakeLlmServer(handler: FakeLlmHandler = defaultHandle
 
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
+    server.listen(0, host, () => {
       server.off("error", reject);
       resolve();
     });
@@ -91,7 +96,7 @@ export async function startFakeLlmServer(handler: FakeLlmHandler = defaultHandle
 
   let closing: Promise<void> | undefined;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://${host}:${port}`,
     port,
     requests,
     setHandler(next) {

@@ -11,7 +11,7 @@
  * synchronous_commit): a test server's data need not survive a crash, and it keeps tests fast.
  */
 import { randomBytes } from "node:crypto";
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import { appendFileSync, chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { createRequire } from "node:module";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -68,7 +68,15 @@ function hydrateSymlinks(): void {
   }
 }
 
-export async function startPostgres(): Promise<TestPostgres> {
+export interface PostgresOptions {
+  /**
+   * Also listen on this address and accept password logins from `network` (CIDR): for tests whose
+   * workers run on test hosts in network namespaces. The URLs then name this address.
+   */
+  extraHost?: { address: string; network: string };
+}
+
+export async function startPostgres(options: PostgresOptions = {}): Promise<TestPostgres> {
   hydrateSymlinks();
   const root = mkdtempSync(join(tmpdir(), "spri-pg-"));
   // As root the server runs as `postgres`, which must reach its data directory inside ours.
@@ -96,7 +104,7 @@ export async function startPostgres(): Promise<TestPostgres> {
       createPostgresUser: true,
       initdbFlags: ["--no-sync", "--encoding=UTF8"],
       postgresFlags: [
-        "-c", "listen_addresses=127.0.0.1",
+        "-c", `listen_addresses=${["127.0.0.1", ...(options.extraHost ? [options.extraHost.address] : [])].join(",")}`,
         "-c", "unix_socket_directories=",
         "-c", "fsync=off",
         "-c", "synchronous_commit=off",
@@ -108,6 +116,7 @@ export async function startPostgres(): Promise<TestPostgres> {
     });
     try {
       await candidate.initialise();
+      if (options.extraHost) appendFileSync(join(dataDir, "pg_hba.conf"), `\nhost all all ${options.extraHost.network} scram-sha-256\n`);
       await candidate.start();
       server = candidate;
     } catch (error) {
@@ -120,7 +129,7 @@ export async function startPostgres(): Promise<TestPostgres> {
     rmSync(root, { recursive: true, force: true });
     throw new Error(`could not start the test PostgreSQL: ${String(lastError ?? "")}\n${log.join("")}`);
   }
-  const base = `postgres://${USER}:${password}@127.0.0.1:${port}`;
+  const base = `postgres://${USER}:${password}@${options.extraHost?.address ?? "127.0.0.1"}:${port}`;
   let databases = 0;
   let stopped = false;
   return {

@@ -34,7 +34,8 @@ export async function makeSharedRun(store: RunStore, options: { key?: string } =
   // gpu-b first: it takes two items on a short lease, finishes them (one fails) and goes silent.
   await store.registerWorker({ ...LOST, runId: run.id });
   await store.heartbeat(LOST.id, SHORT_LEASE_MS);
-  const lost = await store.leaseItems(LOST.id, { runId: run.id, max: 2, leaseMs: LONG_LEASE_MS });
+  // Leasing counts as a heartbeat with that lease time, so it leases on the short lease too.
+  const lost = await store.leaseItems(LOST.id, { runId: run.id, max: 2, leaseMs: SHORT_LEASE_MS });
   await store.completeItems(LOST.id, [
     { runId: run.id, itemId: lost[0]!.itemId, token: lost[0]!.token, status: "done", record: { id: lost[0]!.itemId, prompt: "q" }, calls: [] },
     { runId: run.id, itemId: lost[1]!.itemId, token: lost[1]!.token, status: "failed", reason: "model error: timeout", calls: [] },
