@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { REPO_ROOT, runCli } from "../support/cli.ts";
 import { type FakeReply, hang, json, openaiError, openaiText, type RecordedRequest, resetConnection, startFakeLlmServer } from "../support/fake-llm-server.ts";
+import { startPostgres, type TestPostgres } from "../support/postgres.ts";
 import { CALLS_PER_ITEM, type ChatBody, scriptedBackend } from "../support/scripted-backend.ts";
 
 const ITEMS = 30;
@@ -114,23 +115,32 @@ describe("spri run survives a misbehaving server", () => {
     }
   });
 
-  describe("kill -9 halfway, then re-run", () => {
+  for (const backend of ["sqlite", "postgres"] as const) describe(`kill -9 halfway, then re-run (${backend} store)`, () => {
     let server: Awaited<ReturnType<typeof startFakeLlmServer>>;
+    let postgres: TestPostgres | undefined;
+    let store: string[] = [];
     before(async () => {
+      if (backend === "postgres") {
+        postgres = await startPostgres();
+        store = ["--store", await postgres.newDatabase()];
+      }
       const answer = scriptedBackend();
       server = await startFakeLlmServer(async (request) => {
         await new Promise((r) => setTimeout(r, 15));
         return answer(request);
       });
     });
-    after(async () => server.close());
+    after(async () => {
+      await server.close();
+      await postgres?.stop();
+    });
 
     test("every item exactly once; calls paid twice are at most the ones in flight", async () => {
       const items = 60;
       const concurrency = 4;
       const input = writeItems(dir, items);
-      const output = join(dir, "killed.jsonl");
-      const args = ["run", "--input", input, "--output", output, "--concurrency", String(concurrency), "--base-url", `${server.url}/v1`, "--base-model", "m", "--critic-model", "c"];
+      const output = join(dir, `killed-${backend}.jsonl`);
+      const args = ["run", "--input", input, "--output", output, "--concurrency", String(concurrency), ...store, "--base-url", `${server.url}/v1`, "--base-model", "m", "--critic-model", "c"];
       const child = spawn(process.execPath, [join(REPO_ROOT, "bin", "spri.js"), ...args], { cwd: dir, env: { PATH: process.env.PATH, HOME: process.env.HOME }, stdio: "ignore" });
       const exited = new Promise((resolve) => child.on("exit", resolve));
       while (readRecords(`${output}.partial`).length < items / 2) {
