@@ -1,7 +1,13 @@
 /** `spri export`: the records of `spri run` as training data (SFT, DPO, ShareGPT, Alpaca), JSONL or Parquet. */
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { Command } from "commander";
-import { InputError } from "../errors/errors.ts";
+import { resolveSettings } from "../config/config.ts";
+import { ConfigError, InputError } from "../errors/errors.ts";
+import { writeJsonlAtomically } from "../io/jsonl-output.ts";
+import { runRecords } from "../runner/run-records.ts";
+import { openStore } from "../store/open-store.ts";
 import { EXPORT_FORMATS, type ExportFileType, describeSkipped, exportFileTypeOf, exportRecords, parseExportFormat } from "../io/exports.ts";
 import { checkInputFile, parseInputFormat } from "../io/input-reader.ts";
 
@@ -9,7 +15,9 @@ export function exportCommand(program: Command): void {
   program
     .command("export")
     .description("turn the records of `spri run` into training data: (question, response_final) pairs, or DPO pairs with init_response as rejected")
-    .requiredOption("--input <file>", "records written by `spri run` (JSON Lines)")
+    .option("--input <file>", "records written by `spri run` (JSON Lines)")
+    .option("--run <id>", "instead of --input: the finished records of this run, read from the run store (--store)")
+    .option("--store <location>", "with --run: the run store, a SQLite file or postgres://… (env: SPRI_STORE; default spri.db)")
     .requiredOption("--output <file>", "training file to write (.jsonl, or .parquet for Parquet)")
     .requiredOption("--format <name>", `${EXPORT_FORMATS.join(", ")}`)
     .option("--parquet", "write Parquet whatever the output's extension (default: Parquet for .parquet, else JSON Lines)")
@@ -33,8 +41,12 @@ Records without response_final (or a question) are skipped and counted. A datase
 counts and the SPRI citation is written beside the output as <output>.README.md.`,
     )
     .action(async (options: Record<string, unknown>) => {
-      const input = String(options.input);
+      if ((options.input === undefined) === (options.run === undefined)) {
+        throw new ConfigError("give either --input (an output file of `spri run`) or --run (a run in the store)", { field: "input" });
+      }
       const output = String(options.output);
+      const fromStore = options.run === undefined ? undefined : await recordsOfRun(String(options.run), options.store as string | undefined);
+      const input = fromStore?.file ?? String(options.input);
       checkInputFile(input);
       const format = parseExportFormat(String(options.format));
       const fileType: ExportFileType = options.parquet ? "parquet" : exportFileTypeOf(output);
@@ -48,7 +60,7 @@ counts and the SPRI citation is written beside the output as <output>.README.md.
         systemPrompt: options.systemPrompt as string | undefined,
         skipMalformed: Boolean(options.skipMalformed),
         card: options.card !== false,
-        settings: options.settings === undefined ? undefined : readSettings(String(options.settings)),
+        settings: options.settings === undefined ? fromStore?.settings : readSettings(String(options.settings)),
       });
       if (options.json) {
         process.stdout.write(`${JSON.stringify(summary)}\n`);
@@ -63,6 +75,20 @@ counts and the SPRI citation is written beside the output as <output>.README.md.
         process.stderr.write("spri: warning: no record made an example; check --question-field and that the run finished\n");
       }
     });
+}
+
+/** The run's finished records, written from the store to a temporary JSONL file, and its settings. */
+async function recordsOfRun(runId: string, location: string | undefined): Promise<{ file: string; settings: Record<string, unknown> }> {
+  const store = await openStore(resolveSettings({ flags: { store: location } }).settings.store);
+  try {
+    const run = await store.getRun(runId);
+    if (!run) throw new InputError(`no run with id "${runId}" in the store`, { field: "run", hint: "`spri status` lists the runs of a store" });
+    const file = join(mkdtempSync(join(tmpdir(), "spri-export-")), "records.jsonl");
+    await writeJsonlAtomically(file, runRecords(store, runId));
+    return { file, settings: run.settings };
+  } finally {
+    await store.close();
+  }
 }
 
 function readSettings(file: string): Record<string, unknown> {

@@ -100,6 +100,26 @@ export function emptySpend(): Spend {
   return { calls: 0, cacheHits: 0, inputTokens: 0, outputTokens: 0, costUsd: 0, unpricedCalls: 0 };
 }
 
+/**
+ * Adds one finished call to `spend` and returns its cost: 0 for a cache hit (nothing was paid),
+ * undefined when its model has no price (counted as unpriced). `factor` scales list prices (batch
+ * APIs bill at half price).
+ */
+export function countCall(spend: Spend, call: { cacheHit: boolean; model: string; endpoint: string; usage: { inputTokens: number; outputTokens: number } }, prices: PriceTable, factor = 1): number | undefined {
+  spend.calls++;
+  if (call.cacheHit) {
+    spend.cacheHits++;
+    return 0;
+  }
+  spend.inputTokens += call.usage.inputTokens;
+  spend.outputTokens += call.usage.outputTokens;
+  const listed = prices.cost(call.model, call.endpoint, call.usage);
+  const cost = listed === undefined || factor === 1 ? listed : listed * factor;
+  if (cost === undefined) spend.unpricedCalls++;
+  else spend.costUsd += cost;
+  return cost;
+}
+
 /** Why the budget is spent, or undefined while there is room. */
 export function budgetExceeded(budget: Budget, spend: Spend): string | undefined {
   if (budget.maxCostUsd !== undefined && spend.costUsd >= budget.maxCostUsd) {

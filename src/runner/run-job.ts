@@ -28,7 +28,7 @@ import type { FieldMapping } from "../tasks/task-item.ts";
 import { Wake } from "../util/wake.ts";
 import { BatchLane, type FlushResult, isBatchable } from "./batch-lane.ts";
 import { Completer } from "./completer.ts";
-import { type Budget, emptySpend, type PriceTable, type Spend } from "./cost.ts";
+import { type Budget, countCall, emptySpend, type PriceTable, type Spend } from "./cost.ts";
 import { enqueueInput } from "./enqueue.ts";
 import { Heartbeat } from "./heartbeat.ts";
 import { itemRunner } from "./item-runner.ts";
@@ -192,17 +192,7 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
   const report = () => options.progress?.update(snapshot(progressCounts(), spend, startedAt));
 
   const price = (call: CallRecord): number | undefined => {
-    spend.calls++;
-    if (call.cacheHit) {
-      spend.cacheHits++;
-      return 0;
-    }
-    spend.inputTokens += call.usage.inputTokens;
-    spend.outputTokens += call.usage.outputTokens;
-    const listed = options.prices.cost(call.model, call.endpoint, call.usage);
-    const cost = listed === undefined || priceFactor === 1 ? listed : listed * priceFactor;
-    if (cost === undefined) spend.unpricedCalls++;
-    else spend.costUsd += cost;
+    const cost = countCall(spend, call, options.prices, priceFactor);
     const spent = runSpend.exceeded(options.budget, spend);
     if (spent) requestStop(spent);
     report();

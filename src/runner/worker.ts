@@ -14,7 +14,7 @@ import { thisWorker } from "../store/work-queue.ts";
 import type { PreparedTask } from "../tasks/prepare.ts";
 import { Wake } from "../util/wake.ts";
 import { Completer } from "./completer.ts";
-import { type Budget, emptySpend, type PriceTable, type Spend } from "./cost.ts";
+import { type Budget, countCall, emptySpend, type PriceTable, type Spend } from "./cost.ts";
 import { Heartbeat } from "./heartbeat.ts";
 import { itemRunner } from "./item-runner.ts";
 import { reapDeadLocalWorkers } from "./reap.ts";
@@ -160,17 +160,8 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerResult> {
     // The budget is the run's: what every process spent on it, this one's calls in this run included.
     const spend = emptySpend();
     const price = (call: CallRecord): number | undefined => {
-      const cost = call.cacheHit ? 0 : context.prices.cost(call.model, call.endpoint, call.usage);
-      for (const total of [spend, result.spend]) {
-        total.calls++;
-        if (call.cacheHit) total.cacheHits++;
-        else {
-          total.inputTokens += call.usage.inputTokens;
-          total.outputTokens += call.usage.outputTokens;
-          if (cost === undefined) total.unpricedCalls++;
-          else total.costUsd += cost;
-        }
-      }
+      countCall(result.spend, call, context.prices);
+      const cost = countCall(spend, call, context.prices);
       const spent = context.spend.exceeded(context.budget, spend);
       if (spent) cancelAll(spent);
       return cost;

@@ -38,7 +38,7 @@ import {
   ITEM_STATUSES,
   StoreError,
 } from "./run-store.ts";
-import type { Completion, FinishedItem, ItemResult, Lease, QueuedItem, WorkerInfo, WorkerRegistration, WorkQueue } from "./work-queue.ts";
+import { WorkQueueDelegate } from "./work-queue-delegate.ts";
 
 export { redactUrl };
 
@@ -54,14 +54,15 @@ export interface PostgresStoreOptions {
 
 const ITEM_SELECT = "SELECT i.*, r.record FROM items i LEFT JOIN item_records r ON r.run_id = i.run_id AND r.item_id = i.item_id";
 
-export class PostgresStore implements RunStore, WorkQueue {
+export class PostgresStore extends WorkQueueDelegate implements RunStore {
   /** The store's URL with the password redacted (safe to print). */
   readonly location: string;
   readonly cache: PostgresCallCache;
   private readonly db: PostgresDb;
-  private readonly queue: PostgresWorkQueue;
+  protected readonly queue: PostgresWorkQueue;
 
   private constructor(db: PostgresDb) {
+    super();
     this.db = db;
     this.location = db.location;
     this.cache = new PostgresCallCache(db);
@@ -315,54 +316,6 @@ export class PostgresStore implements RunStore, WorkQueue {
     return rows[0] ? (JSON.parse(String(rows[0].value)) as unknown) : undefined;
   }
 
-  // The work queue (postgres-work-queue.ts).
-  enqueueItems(runId: string, items: readonly QueuedItem[]): Promise<number> {
-    return this.queue.enqueueItems(runId, items);
-  }
-  retryFailed(runId: string): Promise<number> {
-    return this.queue.retryFailed(runId);
-  }
-  registerWorker(worker: WorkerRegistration): Promise<void> {
-    return this.queue.registerWorker(worker);
-  }
-  heartbeat(workerId: string, leaseMs: number): Promise<{ runId: string; itemId: string }[]> {
-    return this.queue.heartbeat(workerId, leaseMs);
-  }
-  stopWorker(workerId: string): Promise<void> {
-    return this.queue.stopWorker(workerId);
-  }
-  listWorkers(runId?: string): Promise<WorkerInfo[]> {
-    return this.queue.listWorkers(runId);
-  }
-  leaseItems(workerId: string, options: { runId?: string; max: number; leaseMs: number }): Promise<Lease[]> {
-    return this.queue.leaseItems(workerId, options);
-  }
-  releaseItems(workerId: string, leases: readonly Pick<Lease, "runId" | "itemId" | "token">[]): Promise<void> {
-    return this.queue.releaseItems(workerId, leases);
-  }
-  completeItems(workerId: string, results: readonly ItemResult[]): Promise<Completion> {
-    return this.queue.completeItems(workerId, results);
-  }
-  finishedSince(runId: string, after: number, limit?: number): Promise<FinishedItem[]> {
-    return this.queue.finishedSince(runId, after, limit);
-  }
-  leasedCount(runId: string): Promise<number> {
-    return this.queue.leasedCount(runId);
-  }
-  claimOutput(runId: string, workerId: string, leaseMs: number): Promise<WorkerInfo | undefined> {
-    return this.queue.claimOutput(runId, workerId, leaseMs);
-  }
-  releaseOutput(runId: string, workerId: string): Promise<void> {
-    return this.queue.releaseOutput(runId, workerId);
-  }
-  takeRate(
-    key: string,
-    want: { requests: number; tokens: number },
-    limits: { requests?: number; tokens?: number },
-    windowMs: number,
-  ): Promise<{ requests: number; tokens: number; resetInMs: number }> {
-    return this.queue.takeRate(key, want, limits, windowMs);
-  }
 
   /** Commits queued cache puts, then closes the pool. Safe to call twice; other methods reject afterwards. */
   async close(): Promise<void> {

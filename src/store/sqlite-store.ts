@@ -37,7 +37,7 @@ import {
 import { SqliteCallCache } from "./sqlite-call-cache.ts";
 import { loadSqlite } from "./sqlite-module.ts";
 import { SqliteWorkQueue, WORK_QUEUE_MIGRATION } from "./sqlite-work-queue.ts";
-import type { Completion, FinishedItem, ItemResult, Lease, QueuedItem, WorkerInfo, WorkerRegistration, WorkQueue } from "./work-queue.ts";
+import { WorkQueueDelegate } from "./work-queue-delegate.ts";
 
 export const DEFAULT_DB_FILE = "spri.db";
 
@@ -482,7 +482,7 @@ function prepareStatements(db: DatabaseSync) {
 
 type Statements = ReturnType<typeof prepareStatements>;
 
-export class SqliteStore implements RunStore, WorkQueue {
+export class SqliteStore extends WorkQueueDelegate implements RunStore {
   readonly path: string;
   readonly cache: SqliteCallCache;
   private readonly db: DatabaseSync;
@@ -490,6 +490,7 @@ export class SqliteStore implements RunStore, WorkQueue {
   private closed = false;
 
   constructor(path: string = DEFAULT_DB_FILE, options: SqliteStoreOptions = {}) {
+    super();
     const { DatabaseSync } = loadSqlite();
     this.path = path;
     let db: DatabaseSync;
@@ -532,55 +533,8 @@ export class SqliteStore implements RunStore, WorkQueue {
     });
   }
 
-  private readonly queue: SqliteWorkQueue;
+  protected readonly queue: SqliteWorkQueue;
 
-  enqueueItems(runId: string, items: readonly QueuedItem[]): Promise<number> {
-    return this.queue.enqueueItems(runId, items);
-  }
-  retryFailed(runId: string): Promise<number> {
-    return this.queue.retryFailed(runId);
-  }
-  registerWorker(worker: WorkerRegistration): Promise<void> {
-    return this.queue.registerWorker(worker);
-  }
-  heartbeat(workerId: string, leaseMs: number): Promise<{ runId: string; itemId: string }[]> {
-    return this.queue.heartbeat(workerId, leaseMs);
-  }
-  stopWorker(workerId: string): Promise<void> {
-    return this.queue.stopWorker(workerId);
-  }
-  listWorkers(runId?: string): Promise<WorkerInfo[]> {
-    return this.queue.listWorkers(runId);
-  }
-  leaseItems(workerId: string, options: { runId?: string; max: number; leaseMs: number }): Promise<Lease[]> {
-    return this.queue.leaseItems(workerId, options);
-  }
-  releaseItems(workerId: string, leases: readonly Pick<Lease, "runId" | "itemId" | "token">[]): Promise<void> {
-    return this.queue.releaseItems(workerId, leases);
-  }
-  completeItems(workerId: string, results: readonly ItemResult[]): Promise<Completion> {
-    return this.queue.completeItems(workerId, results);
-  }
-  finishedSince(runId: string, after: number, limit?: number): Promise<FinishedItem[]> {
-    return this.queue.finishedSince(runId, after, limit);
-  }
-  leasedCount(runId: string): Promise<number> {
-    return this.queue.leasedCount(runId);
-  }
-  claimOutput(runId: string, workerId: string, leaseMs: number): Promise<WorkerInfo | undefined> {
-    return this.queue.claimOutput(runId, workerId, leaseMs);
-  }
-  releaseOutput(runId: string, workerId: string): Promise<void> {
-    return this.queue.releaseOutput(runId, workerId);
-  }
-  takeRate(
-    key: string,
-    want: { requests: number; tokens: number },
-    limits: { requests?: number; tokens?: number },
-    windowMs: number,
-  ): Promise<{ requests: number; tokens: number; resetInMs: number }> {
-    return this.queue.takeRate(key, want, limits, windowMs);
-  }
 
   private assertOpen(): void {
     if (this.closed) throw new StoreError(`the run store ${this.path} is closed`);

@@ -105,6 +105,12 @@ for (const backend of ["sqlite", "postgres"] as const) describe(`shared runs on 
       const done = (await store.listWorkers(runId)).filter((w) => w.itemsDone > 0);
       assert.equal(done.length, 2, "both workers did items");
       assert.equal(done.reduce((n, w) => n + w.itemsDone, 0), items);
+      // Training data straight from the store equals training data from the output file.
+      const fromStore = start(["export", "--run", runId, "--store", db, "--format", "messages", "--output", join(dir, "from-store.jsonl"), "--no-card"], dir);
+      const fromFile = start(["export", "--input", output, "--format", "messages", "--output", join(dir, "from-file.jsonl"), "--no-card"], dir);
+      assert.deepEqual(await Promise.all([fromStore.exited, fromFile.exited]), [0, 0], fromStore.stderr() + fromFile.stderr());
+      assert.equal(readFileSync(join(dir, "from-store.jsonl"), "utf8"), readFileSync(join(dir, "from-file.jsonl"), "utf8"));
+      assert.equal(readFileSync(join(dir, "from-store.jsonl"), "utf8").trim().split("\n").length, items);
     } finally {
       open();
       await store.close();
