@@ -20,6 +20,8 @@ export interface OutputTailOptions {
   output: string;
   rejects: string;
   identity: RecordIdentity;
+  /** Each record or failure as it is written. */
+  onAppend?: (status: "done" | "failed") => void;
 }
 
 export interface RejectEntry {
@@ -43,6 +45,7 @@ export class OutputTail {
   /** Error kinds of the failures this process saw itself (the store keeps only the reason). */
   readonly kinds = new Map<string, string>();
   readonly samples: string[] = [];
+  private readonly onAppend?: (status: "done" | "failed") => void;
 
   private constructor(options: OutputTailOptions, output: RecordOutput, written: Set<string>) {
     this.store = options.store;
@@ -50,6 +53,7 @@ export class OutputTail {
     this.output = output;
     this.rejectsPath = options.rejects;
     this.written = written;
+    this.onAppend = options.onAppend;
   }
 
   static async open(options: OutputTailOptions): Promise<OutputTail> {
@@ -88,12 +92,14 @@ export class OutputTail {
           const kind = this.kinds.get(item.itemId);
           this.reject({ id: item.itemId, reason: item.reason ?? "failed", ...(kind ? { kind } : {}) });
           added.failed++;
+          this.onAppend?.("failed");
           continue;
         }
         if (this.written.has(item.itemId) || item.record === undefined) continue;
         this.output.append(item.record);
         this.written.add(item.itemId);
         added.done++;
+        this.onAppend?.("done");
       }
     }
     return added;

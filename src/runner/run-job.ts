@@ -154,7 +154,15 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
   const becomeHolder = async (first: boolean): Promise<boolean> => {
     const holder = await store.claimOutput(run.id, workerId, leaseMs);
     if (holder?.id !== workerId) return false;
-    const opened = await OutputTail.open({ store, runId: run.id, output: options.output, rejects: rejectsPath, identity: itemKey ? { field: idField, key: itemKey } : idField });
+    const opened = await OutputTail.open({
+      store,
+      runId: run.id,
+      output: options.output,
+      rejects: rejectsPath,
+      identity: itemKey ? { field: idField, key: itemKey } : idField,
+      // A process that does no items itself reports the workers' progress as it writes it out.
+      onAppend: options.work === false ? (status) => (status === "done" ? counts.done++ : counts.failed++, report()) : undefined,
+    });
     for (const entry of inputRejects) opened.reject(entry);
     tail = opened;
     if (first) await store.retryFailed(run.id);
