@@ -12,8 +12,6 @@ export interface CompleterOptions {
   intervalMs?: number;
   /** Each committed batch's outcome (accepted and refused results). */
   onCompletion?: (completion: Completion, results: readonly ItemResult[]) => void;
-  /** Calls that reached the store (of accepted results, and of items that did not finish). */
-  onCallsStored?: (calls: readonly StoredCall[]) => void;
 }
 
 export class Completer {
@@ -22,7 +20,6 @@ export class Completer {
   private readonly batchSize: number;
   private readonly intervalMs: number;
   private readonly onCompletion?: CompleterOptions["onCompletion"];
-  private readonly onCallsStored?: CompleterOptions["onCallsStored"];
   private results: ItemResult[] = [];
   private calls: StoredCall[] = [];
   private timer: NodeJS.Timeout | undefined;
@@ -38,7 +35,6 @@ export class Completer {
     this.batchSize = options.batchSize ?? 64;
     this.intervalMs = options.intervalMs ?? 200;
     this.onCompletion = options.onCompletion;
-    this.onCallsStored = options.onCallsStored;
   }
 
   /** Queues a finished item (done or failed, with the calls it made). */
@@ -72,15 +68,8 @@ export class Completer {
       if (results.length > 0) {
         const completion = await this.store.completeItems(this.workerId, results);
         this.onCompletion?.(completion, results);
-        if (this.onCallsStored) {
-          const accepted = new Set(completion.accepted.map((a) => `${a.runId}\u0000${a.itemId}`));
-          this.onCallsStored(results.filter((r) => accepted.has(`${r.runId}\u0000${r.itemId}`)).flatMap((r) => r.calls));
-        }
       }
-      if (calls.length > 0) {
-        await this.store.recordCalls(calls);
-        this.onCallsStored?.(calls);
-      }
+      if (calls.length > 0) await this.store.recordCalls(calls);
     });
     return this.flushing;
   }

@@ -179,8 +179,8 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
   const models = cachedModels ?? wrapModels(options);
   const priceFactor = options.batch ? (options.batch.priceFactor ?? (options.batch.offline ? 1 : BATCH_PRICE_FACTOR)) : 1;
   const spend = emptySpend();
-  const runSpend = new RunSpend(store, run.id);
-  await runSpend.refresh();
+  const runSpend = new RunSpend(store, run.id, options.budget);
+  if (options.work !== false) await runSpend.start();
   const startedAt = performance.now();
   const stop = new AbortController();
   let stopReason: string | undefined;
@@ -201,7 +201,7 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
 
   const price = (call: CallRecord): number | undefined => {
     const cost = countCall(spend, call, options.prices, priceFactor);
-    const spent = runSpend.exceeded(options.budget, spend);
+    const spent = call.cacheHit ? runSpend.reason() : runSpend.charge(cost ?? 0, call.usage.inputTokens + call.usage.outputTokens);
     if (spent) requestStop(spent);
     report();
     return cost;
@@ -219,7 +219,6 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
       report();
       void tail?.catchUp().catch(() => {});
     },
-    onCallsStored: (calls) => runSpend.committed(calls),
   });
   const failureKinds = new Map<string, string>();
   const batchPending: Lease[] = [];
@@ -264,7 +263,6 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
     leaseMs,
     onBeat: async (held) => {
       current?.dropLost(held);
-      await runSpend.refresh();
       if (tail) await store.claimOutput(run.id, workerId, leaseMs);
       else await becomeHolder(false);
       await tail?.catchUp();
@@ -278,6 +276,9 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
       current = loop(async () => {
         await completer.flush();
         await tail?.catchUp();
+        // The budget is the run's: workers elsewhere may spend it while this process waits.
+        const spent = options.work === false ? await runSpend.probe() : runSpend.reason();
+        if (spent) requestStop(spent);
         return stop.signal.aborted || (await runFinished());
       });
       await current.run();
@@ -306,6 +307,7 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
   }
 
   async function finish(completed: boolean): Promise<void> {
+    await runSpend.release().catch(() => {});
     await heartbeat.stop();
     if (tail) {
       if (completed) await tail.commit();

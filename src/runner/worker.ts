@@ -92,9 +92,6 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerResult> {
   const wake = new Wake();
   const opened = new Map<string, OpenedRun>();
   const completer = new Completer(store, workerId, {
-    onCallsStored: (calls) => {
-      for (const call of calls) opened.get(call.runId)?.spend.committed([call]);
-    },
     onCompletion: (completion, results) => {
       const accepted = new Set(completion.accepted.map((a) => `${a.runId}\u0000${a.itemId}`));
       for (const r of results) {
@@ -111,7 +108,6 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerResult> {
     leaseMs,
     onBeat: async (held) => {
       current?.dropLost(held);
-      for (const context of opened.values()) await context.spend.refresh();
     },
     onError: (error) => options.log?.(`heartbeat failed: ${(error as Error).message}`),
   });
@@ -128,8 +124,9 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerResult> {
       let context = opened.get(run.id);
       if (!context) {
         try {
-          context = { ...(await options.openRun(run)), spend: new RunSpend(store, run.id) };
-          await context.spend.refresh();
+          const opening = await options.openRun(run);
+          context = { ...opening, spend: new RunSpend(store, run.id, opening.budget) };
+          await context.spend.start();
         } catch (error) {
           if (options.runId !== undefined) throw error;
           refusedRuns.add(run.id);
@@ -152,7 +149,10 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerResult> {
     await heartbeat.stop();
     await completer.flush().catch(() => {});
     await store.stopWorker(workerId);
-    for (const context of opened.values()) await context.close();
+    for (const context of opened.values()) {
+      await context.spend.release().catch(() => {});
+      await context.close();
+    }
   }
   return result;
 
@@ -162,7 +162,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerResult> {
     const price = (call: CallRecord): number | undefined => {
       countCall(result.spend, call, context.prices);
       const cost = countCall(spend, call, context.prices);
-      const spent = context.spend.exceeded(context.budget, spend);
+      const spent = call.cacheHit ? context.spend.reason() : context.spend.charge(cost ?? 0, call.usage.inputTokens + call.usage.outputTokens);
       if (spent) cancelAll(spent);
       return cost;
     };

@@ -152,7 +152,8 @@ export interface RateLedger {
   /**
    * Takes up to `want` requests and tokens from the current fixed window of `key` (`windowMs` long,
    * on the store's clock), never more than `limits` allow in that window (an absent limit grants all
-   * that is wanted). Returns what was granted and how long until the window ends.
+   * that is wanted; a negative amount gives back what was taken). Returns what was granted and how
+   * long until the window ends.
    */
   takeRate(
     key: string,
@@ -168,6 +169,8 @@ export function grantRate(
   want: { requests: number; tokens: number },
   limits: { requests?: number; tokens?: number },
 ): { requests: number; tokens: number } {
-  const room = (limit: number | undefined, spent: number, wanted: number) => Math.max(0, Math.min(wanted, limit === undefined ? wanted : limit - spent));
+  // A negative want gives back what was taken and not used (never more than the window holds).
+  const room = (limit: number | undefined, spent: number, wanted: number) =>
+    wanted < 0 ? Math.max(wanted, -spent) : Math.max(0, Math.min(wanted, limit === undefined ? wanted : limit - spent));
   return { requests: room(limits.requests, used.requests, want.requests), tokens: room(limits.tokens, used.tokens, want.tokens) };
 }

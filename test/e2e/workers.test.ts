@@ -117,6 +117,42 @@ for (const backend of ["sqlite", "postgres"] as const) describe(`shared runs on 
     }
   });
 
+  test("a cost budget shared by two workers stops the run near it, not at twice it", async () => {
+    const items = 60;
+    const budget = 40;
+    const input = writeItems(dir, items);
+    const output = join(dir, "budget.jsonl");
+    const db = await newStore();
+    // Every call costs $1: 10 input tokens at $100,000 per million (the fake server reports 10 in, 5 out).
+    const prices = join(dir, "prices.json");
+    writeFileSync(prices, JSON.stringify({ m: { input: 100_000, output: 0 }, c: { input: 100_000, output: 0 } }));
+    const slow = await startFakeLlmServer(async (request) => {
+      await new Promise((r) => setTimeout(r, 50));
+      return scriptedBackend()(request);
+    });
+    try {
+      const limits = ["--max-cost", String(budget), "--prices", prices];
+      const run = start(["run", "--input", input, "--output", output, "--store", db, "--no-work", ...limits, "--base-url", `${slow.url}/v1`, "--base-model", "m", "--critic-model", "c"], dir);
+      const store: RunStore = await openStore(db);
+      try {
+        await until(async () => (await store.listRuns())[0]?.inputComplete === true, "the run to be enqueued");
+        const workers = [1, 2].map(() => start(["worker", "--store", db, "--drain", "--concurrency", "2"], dir));
+        const codes = await Promise.all(workers.map((w) => w.exited));
+        assert.deepEqual(codes, [3, 3], workers.map((w) => w.stderr()).join("\n"));
+        assert.match(workers.map((w) => w.stderr()).join("\n"), /cost budget of \$40 is spent/);
+        assert.equal(await run.exited, 3, run.stderr());
+        const runId = (await store.listRuns())[0]!.id;
+        const spent = (await store.runUsage(runId)).costUsd ?? 0;
+        // Each worker alone would spend the whole budget; together they stop within what was in flight.
+        assert.ok(spent >= budget && spent <= budget * 1.5, `spent $${spent} of a $${budget} budget`);
+      } finally {
+        await store.close();
+      }
+    } finally {
+      await slow.close();
+    }
+  });
+
   test("two spri run of the same command at once: every item once, no call paid twice", async () => {
     const items = 40;
     const input = writeItems(dir, items);
