@@ -193,12 +193,13 @@ for (const backend of ["sqlite", "postgres"] as const) describe(`shared runs on 
       const ids = readIds(output);
       assert.equal(ids.length, items);
       assert.equal(new Set(ids).size, items, "exactly once");
-      // One process makes exactly CALLS_PER_ITEM calls an item; calls paid twice are at most those in
-      // flight at the kill (one per item in progress: 2 × concurrency).
+      // One process makes exactly CALLS_PER_ITEM calls an item. Calls paid twice are those in flight at
+      // the kill (one per item in progress: 2 × concurrency) and those answered within the call cache's
+      // last group commit before it (tens of milliseconds).
       const calls = server.requests.length - before;
       const bodies = server.requests.slice(before).map((r) => r.rawBody);
       const repaid = bodies.length - new Set(bodies).size;
-      assert.ok(repaid <= 4, `calls paid twice: ${repaid}`);
+      assert.ok(repaid <= 16, `calls paid twice: ${repaid}`);
       assert.ok(calls <= items * CALLS_PER_ITEM * 1.03, `calls: ${calls} for ${items * CALLS_PER_ITEM} by one process`);
       const workers = await store.listWorkers(runId);
       assert.ok(workers.some((w) => w.status === "stopped" && w.itemsDone > 0 && w.pid !== second.process.pid), "the killed worker was released");
