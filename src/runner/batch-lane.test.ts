@@ -1,13 +1,16 @@
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { describe, test } from "node:test";
-import { ModelError } from "../errors/errors.ts";
+import { dirname, join } from "node:path";
+import { after, describe, test } from "node:test";
+import { InputError, ModelError } from "../errors/errors.ts";
 import type { GenerateRequest, LanguageModel } from "../models/language-model.ts";
 import type { BatchApi, BatchInfo } from "../models/openai-batch.ts";
 import { CachedModel, MemoryCallCache } from "../store/call-cache.ts";
-import { BatchLane, type BatchableModel, BatchPending, type LaneState } from "./batch-lane.ts";
+import type { RunStore } from "../store/run-store.ts";
+import { SqliteStore } from "../store/sqlite-store.ts";
+import { BatchLane, type BatchableModel, BatchPending } from "./batch-lane.ts";
+import { LANE_ARTIFACT, type LaneState, type LaneStateStore, runArtifactState } from "./batch-state.ts";
 
 function batchable(modelId: string): BatchableModel {
   return {
@@ -121,24 +124,61 @@ async function chain(model: LanguageModel, question: string, steps: number): Pro
   return answers;
 }
 
+/** A run in a SQLite run store beside the lane's directory: where the lane keeps its state. */
+interface Run {
+  store: RunStore;
+  runId: string;
+}
+
+const stores: RunStore[] = [];
+after(() => Promise.all(stores.map((store) => store.close())));
+
+async function newRun(dir: string): Promise<Run> {
+  const store = new SqliteStore(join(dirname(dir), `spri-${stores.length}.db`));
+  stores.push(store);
+  const run = await store.createRun({ key: "k", task: "spri", settings: {}, inputPath: "in.jsonl", baseModel: "m" });
+  return { store, runId: run.id };
+}
+
 interface Setup {
   dir: string;
   cache: MemoryCallCache;
   api: FakeApi;
   lane: BatchLane;
   model: CachedModel;
+  run: Run;
 }
 
-function setup(options: { dir?: string; cache?: MemoryCallCache; api?: FakeApi; offline?: boolean; resultsFiles?: string[]; maxLinesPerFile?: number } = {}): Setup {
+interface SetupOptions {
+  dir?: string;
+  cache?: MemoryCallCache;
+  api?: FakeApi;
+  run?: Run;
+  /** Instead of the run's artifact. */
+  state?: LaneStateStore;
+  offline?: boolean;
+  resultsFiles?: string[];
+  maxLinesPerFile?: number;
+}
+
+/** A lane over `dir` (a fresh one by default) keeping its state in `run` (a fresh one by default). */
+async function setup(options: SetupOptions = {}): Promise<Setup> {
   const dir = options.dir ?? join(mkdtempSync(join(tmpdir(), "spri-lane-")), "out.jsonl.batch");
   const cache = options.cache ?? new MemoryCallCache();
   const api = options.api ?? new FakeApi();
+  const run = options.run ?? (await newRun(dir));
   const inner = batchable("m");
   const lane = new BatchLane({ dir, cache, apis: new Map([[inner.id, api]]), offline: options.offline, resultsFiles: options.resultsFiles, sleep: noSleep, maxLinesPerFile: options.maxLinesPerFile });
+  lane.useStateStore(options.state ?? runArtifactState(run.store, run.runId));
   const holder: { model?: CachedModel } = {};
   const model = new CachedModel(lane.collector(inner, (r: GenerateRequest) => holder.model!.keyOf(r)), cache);
   holder.model = model;
-  return { dir, cache, api, lane, model };
+  return { dir, cache, api, lane, model, run };
+}
+
+/** The same lane directory, cache, API and run: what a re-run of the command gets. */
+function rerun(s: Setup, options: SetupOptions = {}): Promise<Setup> {
+  return setup({ dir: s.dir, cache: s.cache, api: s.api, run: s.run, ...options });
 }
 
 /** What the runner does: passes and flushes until a pass collects nothing. */
@@ -164,20 +204,24 @@ async function drive(s: Setup, questions: string[], steps: number, signal?: Abor
   return { results, flushed: undefined };
 }
 
-function state(dir: string): LaneState {
-  return JSON.parse(readFileSync(join(dir, "state.json"), "utf8")) as LaneState;
+/** The lane's state as the run store holds it; never a file in the lane's directory. */
+async function state(s: Setup): Promise<LaneState> {
+  assert.equal(existsSync(join(s.dir, "state.json")), false, "no state file");
+  const stored = await s.run.store.getArtifact(s.run.runId, LANE_ARTIFACT);
+  assert.ok(stored, "the run has the lane's state");
+  return stored as LaneState;
 }
 
 describe("BatchLane rounds", () => {
   test("each step becomes one batch round; identical requests go in once; answers land in the cache", async () => {
-    const s = setup();
+    const s = await setup();
     const { results } = await drive(s, ["a", "b", "a"], 3);
     assert.deepEqual(results.get(0), ["echo a", "echo echo a!", "echo echo echo a!!"]);
     assert.deepEqual(results.get(2), results.get(0));
     assert.deepEqual(results.get(1), ["echo b", "echo echo b!", "echo echo echo b!!"]);
     assert.equal(s.api.creates, 3, "one batch per step");
     assert.equal(s.lane.roundsRun, 3);
-    const rounds = state(s.dir).rounds;
+    const rounds = (await state(s)).rounds;
     assert.deepEqual(rounds.map((r) => r.parts.map((p) => [p.file, p.lines, p.status, p.imported])), [
       [["round-1.jsonl", 2, "completed", true]],
       [["round-2.jsonl", 2, "completed", true]],
@@ -194,7 +238,7 @@ describe("BatchLane rounds", () => {
   });
 
   test("a request the batch answered with an error fails its item with that error; the others go on", async () => {
-    const s = setup();
+    const s = await setup();
     const { results } = await drive(s, ["ok", "FAIL"], 2);
     assert.deepEqual(results.get(0), ["echo ok", "echo echo ok!"]);
     const error = results.get(1);
@@ -204,12 +248,12 @@ describe("BatchLane rounds", () => {
   });
 
   test("a line that fails transiently goes into the next round again, up to twice", async () => {
-    const s = setup();
+    const s = await setup();
     s.api.flakyTimes = 2;
     const { results } = await drive(s, ["FLAKY"], 1);
     assert.deepEqual(results.get(0), ["echo FLAKY"]);
     assert.equal(s.api.creates, 3);
-    const t = setup();
+    const t = await setup();
     t.api.flakyTimes = 3;
     const failed = (await drive(t, ["FLAKY"], 1)).results.get(0);
     assert.ok(failed instanceof ModelError && failed.kind === "server", String(failed));
@@ -217,28 +261,28 @@ describe("BatchLane rounds", () => {
   });
 
   test("a batch that fails as a whole stops with its reasons; the next run submits the round again", async () => {
-    const s = setup();
+    const s = await setup();
     s.api.failNext = "line 1: model_not_found: no such model";
     await assert.rejects(drive(s, ["a"], 1), /batch batch-\d+ \(round 1, round-1.jsonl\) failed: line 1: model_not_found/);
-    const again = setup({ dir: s.dir, cache: s.cache, api: s.api });
+    const again = await rerun(s);
     const { results } = await drive(again, ["a"], 1);
     assert.deepEqual(results.get(0), ["echo a"]);
     assert.equal(s.api.creates, 2);
-    assert.deepEqual(state(s.dir).rounds.map((r) => r.round), [1, 2]);
+    assert.deepEqual((await state(s)).rounds.map((r) => r.round), [1, 2]);
   });
 
   test("a file larger than the limits is split, one batch per part", async () => {
-    const s = setup({ maxLinesPerFile: 2 });
+    const s = await setup({ maxLinesPerFile: 2 });
     const { results } = await drive(s, ["a", "b", "c"], 1);
     assert.equal(results.size, 3);
-    assert.deepEqual(state(s.dir).rounds[0]!.parts.map((p) => [p.file, p.lines]), [["round-1-1.jsonl", 2], ["round-1-2.jsonl", 1]]);
+    assert.deepEqual((await state(s)).rounds[0]!.parts.map((p) => [p.file, p.lines]), [["round-1-1.jsonl", 2], ["round-1-2.jsonl", 1]]);
     assert.equal(s.api.creates, 2);
   });
 });
 
 describe("BatchLane crash safety", () => {
   test("a batch submitted before a crash is polled again, not submitted again", async () => {
-    const s = setup();
+    const s = await setup();
     s.api.hold = true;
     const stop = new AbortController();
     const polling = drive(s, ["a", "b"], 2, stop.signal);
@@ -247,29 +291,29 @@ describe("BatchLane crash safety", () => {
     stop.abort();
     const { flushed } = await polling;
     assert.equal(flushed?.kind, "interrupted");
-    const submitted = state(s.dir).rounds[0]!.parts[0]!;
+    const submitted = (await state(s)).rounds[0]!.parts[0]!;
     assert.equal(submitted.status, "in_progress");
     assert.ok(submitted.batchId);
 
     s.api.hold = false;
-    const again = setup({ dir: s.dir, cache: s.cache, api: s.api });
+    const again = await rerun(s);
     const { results } = await drive(again, ["a", "b"], 2);
     assert.deepEqual(results.get(1), ["echo b", "echo echo b!"]);
     assert.equal(s.api.creates, 2, "round 1 once, round 2 once");
     assert.equal(s.api.uploads, 2);
-    assert.deepEqual(state(s.dir).rounds.map((r) => [r.round, r.parts[0]!.batchId]), [[1, submitted.batchId], [2, state(s.dir).rounds[1]!.parts[0]!.batchId]]);
+    assert.deepEqual((await state(s)).rounds.map((r) => [r.round, r.parts[0]!.batchId]), [[1, submitted.batchId], [2, (await state(s)).rounds[1]!.parts[0]!.batchId]]);
   });
 
   test("a batch created whose id was never saved is found by its input file, not created twice", async () => {
-    const s = setup();
+    const s = await setup();
     s.api.loseNextCreate = true;
     await assert.rejects(drive(s, ["a"], 1), /connection reset/);
-    const part = state(s.dir).rounds[0]!.parts[0]!;
+    const part = (await state(s)).rounds[0]!.parts[0]!;
     assert.equal(part.status, "uploaded");
     assert.equal(part.batchId, undefined);
     assert.equal(s.api.creates, 1);
 
-    const again = setup({ dir: s.dir, cache: s.cache, api: s.api });
+    const again = await rerun(s);
     const { results } = await drive(again, ["a"], 1);
     assert.deepEqual(results.get(0), ["echo a"]);
     assert.equal(s.api.creates, 1, "the lost batch was found and used");
@@ -277,9 +321,93 @@ describe("BatchLane crash safety", () => {
   });
 });
 
+describe("BatchLane state in the run store", () => {
+  test("every save is a snapshot of its moment, saved after the one before it, one at a time", async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), "spri-lane-")), "out.jsonl.batch");
+    const run = await newRun(dir);
+    const inner = runArtifactState(run.store, run.runId);
+    let inFlight = 0;
+    let most = 0;
+    const saved: string[] = [];
+    // Each save takes a while, so the parts' settles (which run in parallel) queue theirs meanwhile.
+    const slow: LaneStateStore = {
+      load: () => inner.load(),
+      save: async (value) => {
+        most = Math.max(most, ++inFlight);
+        const before = JSON.stringify(value);
+        await new Promise((r) => setTimeout(r, 2));
+        assert.equal(JSON.stringify(value), before, "the lane does not change a state being saved");
+        await inner.save(value);
+        saved.push(before);
+        inFlight--;
+      },
+    };
+    const s = await setup({ dir, run, state: slow, maxLinesPerFile: 1 });
+    const { results } = await drive(s, ["a", "b", "c"], 1);
+    assert.equal(results.size, 3);
+    assert.equal(most, 1, "one save at a time");
+    assert.ok(saved.length >= 10, `a save per step (${saved.length})`);
+    const last = await state(s);
+    assert.equal(JSON.stringify(last), saved.at(-1), "the last save is the final state");
+    assert.deepEqual(last.rounds[0]!.parts.map((p) => [p.file, p.status, p.imported]), [1, 2, 3].map((i) => [`round-1-${i}.jsonl`, "completed", true]));
+  });
+
+  test("an older spri's state.json is imported once: the batch it was polling is polled again, never submitted again", async () => {
+    // An older spri submitted round 1 and was killed while polling it: its state is in state.json
+    // and its store has no lane state.
+    const s = await setup();
+    s.api.hold = true;
+    const stop = new AbortController();
+    const polling = drive(s, ["a", "b"], 2, stop.signal);
+    while (s.api.creates === 0) await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setTimeout(r, 5));
+    stop.abort();
+    await polling;
+    const old = await state(s);
+    const submitted = old.rounds[0]!.parts[0]!;
+    assert.equal(submitted.status, "in_progress");
+    const legacy = join(s.dir, "state.json");
+    writeFileSync(legacy, `${JSON.stringify(old, null, 2)}\n`);
+    const upgraded = await newRun(s.dir);
+
+    s.api.hold = false;
+    const again = await rerun(s, { run: upgraded });
+    const { results } = await drive(again, ["a", "b"], 2);
+    assert.deepEqual(results.get(0), ["echo a", "echo echo a!"]);
+    assert.equal(s.api.creates, 2, "round 1 once, round 2 once");
+    assert.equal(existsSync(legacy), false);
+    assert.deepEqual(JSON.parse(readFileSync(`${legacy}.imported`, "utf8")), old, "left as it was, under another name");
+    const imported = await state(again);
+    assert.deepEqual(imported.rounds.map((r) => [r.round, r.parts[0]!.status, r.parts[0]!.imported]), [[1, "completed", true], [2, "completed", true]]);
+    assert.equal(imported.rounds[0]!.parts[0]!.batchId, submitted.batchId);
+
+    // A state.json beside a store that holds the lane's state (a crash between the import's save
+    // and its rename): the store's state wins and the file is put aside.
+    writeFileSync(legacy, `${JSON.stringify({ version: 1, rounds: [] })}\n`);
+    const third = await rerun(again);
+    await third.lane.start();
+    assert.equal(existsSync(legacy), false);
+    assert.deepEqual(await state(third), imported);
+    assert.equal(third.lane.currentRound, 3);
+  });
+
+  test("a state.json that is no state stops the lane and stays where it is", async () => {
+    const s = await setup();
+    mkdirSync(s.dir, { recursive: true });
+    const legacy = join(s.dir, "state.json");
+    writeFileSync(legacy, "{");
+    await assert.rejects(s.lane.start(), (error: Error) => error instanceof InputError && /batch state is not valid JSON/.test(error.message));
+    assert.equal(existsSync(legacy), true);
+    assert.equal(await s.run.store.getArtifact(s.run.runId, LANE_ARTIFACT), undefined, "nothing imported");
+    writeFileSync(legacy, JSON.stringify({ version: 2, rounds: [] }));
+    await assert.rejects((await rerun(s)).lane.start(), /unknown batch state format/);
+    assert.equal(existsSync(legacy), true);
+  });
+});
+
 describe("BatchLane offline", () => {
   test("writes the round's file and stops; a results file continues with the next round", async () => {
-    const s = setup({ offline: true });
+    const s = await setup({ offline: true });
     const first = await drive(s, ["a", "b"], 2);
     assert.equal(first.flushed?.kind, "offline");
     if (first.flushed?.kind !== "offline") return;
@@ -296,43 +424,43 @@ describe("BatchLane offline", () => {
     const resultsFile = join(s.dir, "round-1.results.jsonl");
     writeFileSync(resultsFile, results.map((r) => JSON.stringify(r)).join("\n"));
 
-    const again = setup({ dir: s.dir, cache: s.cache, api: s.api, offline: true, resultsFiles: [resultsFile] });
+    const again = await rerun(s, { offline: true, resultsFiles: [resultsFile] });
     const second = await drive(again, ["a", "b"], 2);
     assert.equal(second.flushed?.kind, "offline");
     assert.equal(second.flushed?.round, 2);
     const b = second.results.get(1);
     assert.ok(b instanceof ModelError && /model crashed/.test(b.message));
     assert.equal(readFileSync(join(s.dir, "round-2.jsonl"), "utf8").trim().split("\n").length, 1, "only a goes on");
-    assert.deepEqual(state(s.dir).rounds[0]!.parts[0]!.resultsFile, resultsFile);
+    assert.deepEqual((await state(s)).rounds[0]!.parts[0]!.resultsFile, resultsFile);
   });
 
   test("a results file that answers none of the rounds' requests is refused", async () => {
-    const s = setup({ offline: true });
+    const s = await setup({ offline: true });
     await drive(s, ["a"], 1);
     const stray = join(s.dir, "stray.jsonl");
     writeFileSync(stray, JSON.stringify({ custom_id: "not-ours", response: { status_code: 200, body: { choices: [{ message: { content: "x" } }] } }, error: null }));
-    const again = setup({ dir: s.dir, offline: true, resultsFiles: [stray] });
+    const again = await rerun(s, { cache: new MemoryCallCache(), offline: true, resultsFiles: [stray] });
     await assert.rejects(again.lane.start(), /none of the 1 results answers a request/);
-    await assert.rejects(setup({ dir: s.dir, offline: true, resultsFiles: [join(s.dir, "missing.jsonl")] }).lane.start(), /does not exist/);
+    await assert.rejects((await rerun(s, { cache: new MemoryCallCache(), offline: true, resultsFiles: [join(s.dir, "missing.jsonl")] })).lane.start(), /does not exist/);
   });
 
   test("re-running before the results come rewrites the same round", async () => {
-    const s = setup({ offline: true });
+    const s = await setup({ offline: true });
     await drive(s, ["a"], 1);
-    const again = setup({ dir: s.dir, cache: s.cache, offline: true });
+    const again = await rerun(s, { offline: true });
     const { flushed } = await drive(again, ["a"], 1);
     assert.equal(flushed?.round, 1);
-    assert.equal(state(s.dir).rounds.length, 1);
+    assert.equal((await state(s)).rounds.length, 1);
     assert.equal(existsSync(join(s.dir, "round-2.jsonl")), false);
   });
 });
 
 describe("BatchLane accounting", () => {
   test("an answer from this output's batches counts as paid once, on the pass that finishes; pending passes give it back", async () => {
-    const s = setup();
+    const s = await setup();
     await drive(s, ["a"], 2);
     // A later pass (as after a crash) over the same item: both answers are hits from the batches.
-    const fresh = setup({ dir: s.dir, cache: s.cache, api: s.api });
+    const fresh = await rerun(s);
     await fresh.lane.start();
     const pending = fresh.lane.itemModels({ base: fresh.model });
     const first = await pending.models.base.generate({ messages: [{ role: "user", content: "a" }], sampling: { temperature: 0.7 } });

@@ -15,17 +15,21 @@
  * except transient errors (5xx, 429, timeouts), which go into the next round again, up to twice;
  * lines an expired or cancelled batch never ran go into the next round too.
  *
- * Files, under `<output>.batch/`:
+ * Files, under `<output>.batch/`: the request lines, which are what is uploaded (or handed to vLLM)
  *   round-<r>.jsonl                one file per round (round-<r>-<i>.jsonl when a round needs several:
  *                                  one model per file, at most 50,000 lines and ~190 MB each)
  *   round-<r>.results.jsonl        offline: where to put `vllm run-batch`'s output (a suggestion)
- *   state.json                     every round's parts: file, model, input file id, batch id, status
+ * Once a part's batch is submitted its file only tells which requests it holds (to count its answers
+ * as paid, and to match an offline results file): losing it loses no work.
  *
- * Crash safety. The state is saved (atomically) after each step: written, uploaded, submitted, every
- * status change, imported. Re-running the same command first resumes every batch that was submitted
- * but not imported (polling the same batch, never submitting again); a file uploaded whose batch id
- * was not saved is looked up among the account's batches by input file id before anything is
- * created. Answers already imported are in the cache, so nothing is paid twice.
+ * State. Every round's parts (file, model, input file id, batch id, status, imported) live in the
+ * run store, as the run's `batch-lane` artifact (batch-state.ts), never in a side file. The state is
+ * saved, atomically and in order, after each step (written, uploaded, submitted, every status
+ * change, imported), and the lane goes on only once the save is done. Re-running the same command
+ * first resumes every batch that was submitted but not imported (polling the same batch, never
+ * submitting again); a file uploaded whose batch id was not saved is looked up among the account's
+ * batches by input file id before anything is created. Answers already imported are in the cache,
+ * so nothing is paid twice. An older spri's `state.json` in the directory is imported once.
  *
  * Offline (`--batch-offline`): the round's files are written and the run ends awaiting them; run each
  * with `vllm run-batch -i round-<r>.jsonl -o <results> --model <id>`, then re-run the command with
@@ -36,7 +40,7 @@
  * tokens; an item that stops for a round gives its claims back.
  */
 import { createHash } from "node:crypto";
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { ConfigError, InputError, ModelError } from "../errors/errors.ts";
 import type { GenerateRequest, GenerateResult, LanguageModel } from "../models/language-model.ts";
@@ -51,6 +55,7 @@ import {
   TERMINAL_STATUSES,
 } from "../models/openai-batch.ts";
 import type { CallCache } from "../store/call-cache.ts";
+import { emptyState, type LaneState, type LaneStateStore, loadState, type PartState, type RoundState } from "./batch-state.ts";
 
 /** Thrown by the collecting model: the request went into this round's batch; the item waits. */
 export class BatchPending extends Error {
@@ -69,39 +74,6 @@ export interface BatchableModel extends LanguageModel {
 
 export function isBatchable(model: LanguageModel): model is BatchableModel {
   return typeof (model as Partial<BatchableModel>).requestBody === "function";
-}
-
-export interface PartState {
-  /** File name inside the batch directory. */
-  file: string;
-  /** `LanguageModel.id` of the model the lines are for (never a key). */
-  endpoint: string;
-  model: string;
-  lines: number;
-  /** sha256 of the part's sorted custom ids: the same requests give the same digest. */
-  digest: string;
-  /** `written`, `uploaded`, then the batch's own status. */
-  status: string;
-  inputFileId?: string;
-  batchId?: string;
-  outputFileId?: string;
-  errorFileId?: string;
-  /** Its answers are in the cache (or it ended with none to import): nothing more to do. */
-  imported: boolean;
-  /** Offline: the results file it was imported from. */
-  resultsFile?: string;
-  answered?: number;
-  failed?: number;
-}
-
-export interface RoundState {
-  round: number;
-  parts: PartState[];
-}
-
-export interface LaneState {
-  version: 1;
-  rounds: RoundState[];
 }
 
 export interface BatchLaneOptions {
@@ -146,7 +118,6 @@ interface Writer {
   keys: string[];
 }
 
-const STATE_FILE = "state.json";
 /** How often a line that failed transiently (5xx, 429, timeout) goes into a later round again. */
 const LINE_RETRIES = 2;
 
@@ -155,7 +126,10 @@ export class BatchLane {
   /** Rounds submitted (or written, offline) by this process. */
   roundsRun = 0;
   private readonly options: BatchLaneOptions;
-  private state: LaneState = { version: 1, rounds: [] };
+  private state: LaneState = emptyState();
+  private stateStore: LaneStateStore | undefined;
+  /** The last save queued: saves run one after another, so a later state is never overwritten by an earlier one. */
+  private saving: Promise<void> = Promise.resolve();
   private round = 1;
   private readonly models = new Map<string, BatchableModel>();
   private collected = new Set<string>();
@@ -172,6 +146,15 @@ export class BatchLane {
   constructor(options: BatchLaneOptions) {
     this.options = options;
     this.dir = options.dir;
+  }
+
+  /**
+   * Where the lane's state lives (the run's artifact, see `runArtifactState`). Set it before
+   * `start`; it is separate from the constructor so that a lane can check its configuration before
+   * the run it belongs to exists.
+   */
+  useStateStore(store: LaneStateStore): void {
+    this.stateStore = store;
   }
 
   /** The round the next pass collects for. */
@@ -241,13 +224,15 @@ export class BatchLane {
 
   /**
    * Loads the state, resumes batches submitted by an earlier process (polling them, never
-   * submitting again), and imports the given results files. Call once, after `collector`.
+   * submitting again), and imports the given results files. Call once, after `collector` and
+   * `useStateStore`.
    */
   async start(signal?: AbortSignal): Promise<void> {
     if (this.started) return;
+    if (!this.stateStore) throw new Error("BatchLane.start needs useStateStore first");
     this.started = true;
     mkdirSync(this.dir, { recursive: true });
-    this.state = this.loadState();
+    this.state = await loadState(this.stateStore, this.dir);
     for (const round of this.state.rounds) {
       for (const part of round.parts) {
         if (part.imported && (part.batchId || part.resultsFile)) for (const key of this.keysOf(part)) this.fresh.add(key);
@@ -294,7 +279,7 @@ export class BatchLane {
     const entry: RoundState = { round, parts };
     if (previous) this.state.rounds[this.state.rounds.indexOf(previous)] = entry;
     else this.state.rounds.push(entry);
-    this.saveState();
+    await this.saveState();
     this.roundsRun++;
     const lines = parts.reduce((sum, p) => sum + p.lines, 0);
 
@@ -351,7 +336,7 @@ export class BatchLane {
       if (part.imported) continue;
       Object.assign(part, { imported: true, status: "imported", resultsFile: file });
     }
-    this.saveState();
+    await this.saveState();
     this.log(`imported ${counts.answered} answer(s) and ${counts.failed} error(s) from ${file}${unmatched ? `; ${unmatched} result(s) matched no request and were ignored` : ""}`);
     return { ...counts, unmatched };
   }
@@ -392,18 +377,18 @@ export class BatchLane {
       if (existing) {
         this.log(`batch round ${round}: found batch ${existing.id} already made from ${part.inputFileId}`);
         Object.assign(part, { batchId: existing.id, status: existing.status });
-        this.saveState();
+        await this.saveState();
         return;
       }
     }
     if (!part.inputFileId) {
       part.inputFileId = await api.uploadFile(join(this.dir, part.file), signal);
       part.status = "uploaded";
-      this.saveState();
+      await this.saveState();
     }
     const batch = await api.createBatch(part.inputFileId, { spri_round: String(round), spri_file: part.file }, signal);
     Object.assign(part, { batchId: batch.id, status: batch.status });
-    this.saveState();
+    await this.saveState();
     this.log(`batch round ${round}: submitted ${part.lines} request(s) for ${part.model} as ${batch.id}`);
   }
 
@@ -418,7 +403,7 @@ export class BatchLane {
       batch = await api.retrieveBatch(part.batchId!, signal);
       if (batch.status !== part.status) {
         part.status = batch.status;
-        this.saveState();
+        await this.saveState();
         const counts = batch.counts ? ` (${batch.counts.completed + batch.counts.failed}/${batch.counts.total})` : "";
         this.log(`batch round ${round}: ${batch.id} ${batch.status}${counts}`);
       }
@@ -430,7 +415,7 @@ export class BatchLane {
     part.errorFileId = batch.errorFileId;
     if (batch.status === "failed") {
       Object.assign(part, { imported: true, answered: 0, failed: 0 });
-      this.saveState();
+      await this.saveState();
       throw new ModelError(`batch ${batch.id} (round ${round}, ${part.file}) failed: ${batch.errors.join("; ") || "no reason given"}`, {
         kind: "bad-request",
         endpoint: api.endpoint,
@@ -446,7 +431,7 @@ export class BatchLane {
       throw new ModelError(`batch ${batch.id} (round ${round}) completed without any result for its ${part.lines} request(s)`, { kind: "bad-response", endpoint: api.endpoint });
     }
     Object.assign(part, { imported: true, ...counts });
-    this.saveState();
+    await this.saveState();
     return counts;
   }
 
@@ -504,25 +489,13 @@ export class BatchLane {
     return keys;
   }
 
-  private loadState(): LaneState {
-    const path = join(this.dir, STATE_FILE);
-    if (!existsSync(path)) return { version: 1, rounds: [] };
-    let state: unknown;
-    try {
-      state = JSON.parse(readFileSync(path, "utf8"));
-    } catch (error) {
-      throw new InputError(`batch state is not valid JSON: ${(error as Error).message}`, { file: path, hint: "restore it, or delete the directory to start the batch rounds over" });
-    }
-    if ((state as LaneState)?.version !== 1 || !Array.isArray((state as LaneState).rounds)) {
-      throw new InputError("unknown batch state format", { file: path, hint: "delete the directory to start the batch rounds over" });
-    }
-    return state as LaneState;
-  }
-
-  private saveState(): void {
-    const path = join(this.dir, STATE_FILE);
-    writeFileSync(`${path}.tmp`, `${JSON.stringify(this.state, null, 2)}\n`);
-    renameSync(`${path}.tmp`, path);
+  /** Saves a snapshot of the state as it is now, after every save queued before it. */
+  private saveState(): Promise<void> {
+    const store = this.stateStore!;
+    const snapshot = structuredClone(this.state);
+    const saved = this.saving.then(() => store.save(snapshot));
+    this.saving = saved.catch(() => {});
+    return saved;
   }
 
   private log(line: string): void {
