@@ -1,183 +1,21 @@
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
+import { chain, drive, rerun, setup, state } from "../../test/support/batch-lane-fixtures.ts";
 import { ModelError } from "../errors/errors.ts";
-import type { GenerateRequest, LanguageModel } from "../models/language-model.ts";
-import type { BatchApi, BatchInfo } from "../models/openai-batch.ts";
-import { CachedModel, MemoryCallCache } from "../store/call-cache.ts";
-import { BatchLane, type BatchableModel, BatchPending, type LaneState } from "./batch-lane.ts";
-
-function batchable(modelId: string): BatchableModel {
-  return {
-    id: `openai-compatible:http://fake/v1#${modelId}`,
-    modelId,
-    capabilities: { constrainedOutput: false },
-    requestBody: (request) => ({ model: modelId, messages: request.messages, temperature: request.sampling?.temperature }),
-    generate: () => Promise.reject(new Error("a batch run must not call the model directly")),
-  };
-}
-
-interface ApiBatch {
-  info: BatchInfo;
-  lines: { custom_id: string; body: { messages: { content: string }[] } }[];
-  polls: number;
-}
-
-/** An in-memory Batch API: answers `echo <last message>`, or an error for messages containing "FAIL". */
-class FakeApi implements BatchApi {
-  readonly endpoint = "http://fake/v1";
-  readonly files = new Map<string, string>();
-  readonly batches = new Map<string, ApiBatch>();
-  uploads = 0;
-  creates = 0;
-  hold = false;
-  /** Make the next createBatch create the batch but lose the answer (a crash or a dropped reply). */
-  loseNextCreate = false;
-  failNext?: string;
-  /** Lines with "FLAKY" fail with a 500 this many times before they are answered. */
-  flakyTimes = 0;
-  private readonly flaky = new Map<string, number>();
-  private seq = 0;
-
-  async uploadFile(path: string): Promise<string> {
-    this.uploads++;
-    const id = `file-${++this.seq}`;
-    this.files.set(id, readFileSync(path, "utf8"));
-    return id;
-  }
-
-  async createBatch(inputFileId: string): Promise<BatchInfo> {
-    this.creates++;
-    const id = `batch-${++this.seq}`;
-    const lines = this.files.get(inputFileId)!.trim().split("\n").map((l) => JSON.parse(l) as ApiBatch["lines"][number]);
-    const batch: ApiBatch = { info: { id, status: "validating", inputFileId, errors: [] }, lines, polls: 0 };
-    this.batches.set(id, batch);
-    if (this.loseNextCreate) {
-      this.loseNextCreate = false;
-      throw new ModelError("connection reset", { kind: "network" });
-    }
-    return { ...batch.info };
-  }
-
-  async retrieveBatch(batchId: string): Promise<BatchInfo> {
-    const batch = this.batches.get(batchId)!;
-    batch.polls++;
-    if (batch.info.status === "validating" || batch.info.status === "in_progress") {
-      if (this.failNext) {
-        batch.info = { ...batch.info, status: "failed", errors: [this.failNext] };
-        this.failNext = undefined;
-      } else if (this.hold || batch.polls < 2) {
-        batch.info.status = "in_progress";
-      } else {
-        const ok: string[] = [];
-        const bad: string[] = [];
-        for (const line of batch.lines) {
-          const text = line.body.messages.at(-1)!.content;
-          const flaky = text.includes("FLAKY") && (this.flaky.set(text, (this.flaky.get(text) ?? 0) + 1).get(text) ?? 0) <= this.flakyTimes;
-          if (flaky) {
-            bad.push(JSON.stringify({ custom_id: line.custom_id, response: { status_code: 500, body: { error: { message: "server_error" } } }, error: null }));
-          } else if (text.includes("FAIL")) {
-            bad.push(JSON.stringify({ custom_id: line.custom_id, response: { status_code: 400, body: { error: { message: "refused" } } }, error: null }));
-          } else {
-            ok.push(JSON.stringify({ custom_id: line.custom_id, response: { status_code: 200, body: { model: "m-2024", choices: [{ message: { content: `echo ${text}` }, finish_reason: "stop" }], usage: { prompt_tokens: 4, completion_tokens: 2 } } }, error: null }));
-          }
-        }
-        const outputFileId = `file-${++this.seq}`;
-        this.files.set(outputFileId, ok.join("\n"));
-        const errorFileId = `file-${++this.seq}`;
-        this.files.set(errorFileId, bad.join("\n"));
-        batch.info = { ...batch.info, status: "completed", outputFileId, errorFileId };
-      }
-    }
-    return { ...batch.info };
-  }
-
-  async findBatchByInputFile(inputFileId: string): Promise<BatchInfo | undefined> {
-    const found = [...this.batches.values()].find((b) => b.info.inputFileId === inputFileId);
-    return found ? { ...found.info } : undefined;
-  }
-
-  async fileContent(fileId: string): Promise<string> {
-    return this.files.get(fileId) ?? "";
-  }
-}
-
-const noSleep = async (_ms: number, signal?: AbortSignal) => {
-  await new Promise((r) => setImmediate(r));
-  signal?.throwIfAborted();
-};
-
-/** An item algorithm of `steps` dependent calls: each asks for the previous answer plus "!". */
-async function chain(model: LanguageModel, question: string, steps: number): Promise<string[]> {
-  const answers: string[] = [];
-  let prompt = question;
-  for (let i = 0; i < steps; i++) {
-    const result = await model.generate({ messages: [{ role: "user", content: prompt }], sampling: { temperature: 0.7 } });
-    answers.push(result.text);
-    prompt = `${result.text}!`;
-  }
-  return answers;
-}
-
-interface Setup {
-  dir: string;
-  cache: MemoryCallCache;
-  api: FakeApi;
-  lane: BatchLane;
-  model: CachedModel;
-}
-
-function setup(options: { dir?: string; cache?: MemoryCallCache; api?: FakeApi; offline?: boolean; resultsFiles?: string[]; maxLinesPerFile?: number } = {}): Setup {
-  const dir = options.dir ?? join(mkdtempSync(join(tmpdir(), "spri-lane-")), "out.jsonl.batch");
-  const cache = options.cache ?? new MemoryCallCache();
-  const api = options.api ?? new FakeApi();
-  const inner = batchable("m");
-  const lane = new BatchLane({ dir, cache, apis: new Map([[inner.id, api]]), offline: options.offline, resultsFiles: options.resultsFiles, sleep: noSleep, maxLinesPerFile: options.maxLinesPerFile });
-  const holder: { model?: CachedModel } = {};
-  const model = new CachedModel(lane.collector(inner, (r: GenerateRequest) => holder.model!.keyOf(r)), cache);
-  holder.model = model;
-  return { dir, cache, api, lane, model };
-}
-
-/** What the runner does: passes and flushes until a pass collects nothing. */
-async function drive(s: Setup, questions: string[], steps: number, signal?: AbortSignal) {
-  const results = new Map<number, string[] | Error>();
-  await s.lane.start(signal);
-  for (let round = 0; round < 50; round++) {
-    s.lane.beginRound();
-    await Promise.all(
-      questions.map(async (q, i) => {
-        if (results.has(i)) return;
-        try {
-          results.set(i, await chain(s.model, q, steps));
-        } catch (error) {
-          if (!(error instanceof BatchPending)) results.set(i, error as Error);
-        }
-      }),
-    );
-    if (s.lane.collectedCount === 0) break;
-    const flushed = await s.lane.flushRound(signal);
-    if (flushed.kind !== "submitted") return { results, flushed };
-  }
-  return { results, flushed: undefined };
-}
-
-function state(dir: string): LaneState {
-  return JSON.parse(readFileSync(join(dir, "state.json"), "utf8")) as LaneState;
-}
+import { MemoryCallCache } from "../store/call-cache.ts";
 
 describe("BatchLane rounds", () => {
   test("each step becomes one batch round; identical requests go in once; answers land in the cache", async () => {
-    const s = setup();
+    const s = await setup();
     const { results } = await drive(s, ["a", "b", "a"], 3);
     assert.deepEqual(results.get(0), ["echo a", "echo echo a!", "echo echo echo a!!"]);
     assert.deepEqual(results.get(2), results.get(0));
     assert.deepEqual(results.get(1), ["echo b", "echo echo b!", "echo echo echo b!!"]);
     assert.equal(s.api.creates, 3, "one batch per step");
     assert.equal(s.lane.roundsRun, 3);
-    const rounds = state(s.dir).rounds;
+    const rounds = (await state(s)).rounds;
     assert.deepEqual(rounds.map((r) => r.parts.map((p) => [p.file, p.lines, p.status, p.imported])), [
       [["round-1.jsonl", 2, "completed", true]],
       [["round-2.jsonl", 2, "completed", true]],
@@ -194,7 +32,7 @@ describe("BatchLane rounds", () => {
   });
 
   test("a request the batch answered with an error fails its item with that error; the others go on", async () => {
-    const s = setup();
+    const s = await setup();
     const { results } = await drive(s, ["ok", "FAIL"], 2);
     assert.deepEqual(results.get(0), ["echo ok", "echo echo ok!"]);
     const error = results.get(1);
@@ -204,12 +42,12 @@ describe("BatchLane rounds", () => {
   });
 
   test("a line that fails transiently goes into the next round again, up to twice", async () => {
-    const s = setup();
+    const s = await setup();
     s.api.flakyTimes = 2;
     const { results } = await drive(s, ["FLAKY"], 1);
     assert.deepEqual(results.get(0), ["echo FLAKY"]);
     assert.equal(s.api.creates, 3);
-    const t = setup();
+    const t = await setup();
     t.api.flakyTimes = 3;
     const failed = (await drive(t, ["FLAKY"], 1)).results.get(0);
     assert.ok(failed instanceof ModelError && failed.kind === "server", String(failed));
@@ -217,28 +55,28 @@ describe("BatchLane rounds", () => {
   });
 
   test("a batch that fails as a whole stops with its reasons; the next run submits the round again", async () => {
-    const s = setup();
+    const s = await setup();
     s.api.failNext = "line 1: model_not_found: no such model";
     await assert.rejects(drive(s, ["a"], 1), /batch batch-\d+ \(round 1, round-1.jsonl\) failed: line 1: model_not_found/);
-    const again = setup({ dir: s.dir, cache: s.cache, api: s.api });
+    const again = await rerun(s);
     const { results } = await drive(again, ["a"], 1);
     assert.deepEqual(results.get(0), ["echo a"]);
     assert.equal(s.api.creates, 2);
-    assert.deepEqual(state(s.dir).rounds.map((r) => r.round), [1, 2]);
+    assert.deepEqual((await state(s)).rounds.map((r) => r.round), [1, 2]);
   });
 
   test("a file larger than the limits is split, one batch per part", async () => {
-    const s = setup({ maxLinesPerFile: 2 });
+    const s = await setup({ maxLinesPerFile: 2 });
     const { results } = await drive(s, ["a", "b", "c"], 1);
     assert.equal(results.size, 3);
-    assert.deepEqual(state(s.dir).rounds[0]!.parts.map((p) => [p.file, p.lines]), [["round-1-1.jsonl", 2], ["round-1-2.jsonl", 1]]);
+    assert.deepEqual((await state(s)).rounds[0]!.parts.map((p) => [p.file, p.lines]), [["round-1-1.jsonl", 2], ["round-1-2.jsonl", 1]]);
     assert.equal(s.api.creates, 2);
   });
 });
 
 describe("BatchLane crash safety", () => {
   test("a batch submitted before a crash is polled again, not submitted again", async () => {
-    const s = setup();
+    const s = await setup();
     s.api.hold = true;
     const stop = new AbortController();
     const polling = drive(s, ["a", "b"], 2, stop.signal);
@@ -247,29 +85,29 @@ describe("BatchLane crash safety", () => {
     stop.abort();
     const { flushed } = await polling;
     assert.equal(flushed?.kind, "interrupted");
-    const submitted = state(s.dir).rounds[0]!.parts[0]!;
+    const submitted = (await state(s)).rounds[0]!.parts[0]!;
     assert.equal(submitted.status, "in_progress");
     assert.ok(submitted.batchId);
 
     s.api.hold = false;
-    const again = setup({ dir: s.dir, cache: s.cache, api: s.api });
+    const again = await rerun(s);
     const { results } = await drive(again, ["a", "b"], 2);
     assert.deepEqual(results.get(1), ["echo b", "echo echo b!"]);
     assert.equal(s.api.creates, 2, "round 1 once, round 2 once");
     assert.equal(s.api.uploads, 2);
-    assert.deepEqual(state(s.dir).rounds.map((r) => [r.round, r.parts[0]!.batchId]), [[1, submitted.batchId], [2, state(s.dir).rounds[1]!.parts[0]!.batchId]]);
+    assert.deepEqual((await state(s)).rounds.map((r) => [r.round, r.parts[0]!.batchId]), [[1, submitted.batchId], [2, (await state(s)).rounds[1]!.parts[0]!.batchId]]);
   });
 
   test("a batch created whose id was never saved is found by its input file, not created twice", async () => {
-    const s = setup();
+    const s = await setup();
     s.api.loseNextCreate = true;
     await assert.rejects(drive(s, ["a"], 1), /connection reset/);
-    const part = state(s.dir).rounds[0]!.parts[0]!;
+    const part = (await state(s)).rounds[0]!.parts[0]!;
     assert.equal(part.status, "uploaded");
     assert.equal(part.batchId, undefined);
     assert.equal(s.api.creates, 1);
 
-    const again = setup({ dir: s.dir, cache: s.cache, api: s.api });
+    const again = await rerun(s);
     const { results } = await drive(again, ["a"], 1);
     assert.deepEqual(results.get(0), ["echo a"]);
     assert.equal(s.api.creates, 1, "the lost batch was found and used");
@@ -279,7 +117,7 @@ describe("BatchLane crash safety", () => {
 
 describe("BatchLane offline", () => {
   test("writes the round's file and stops; a results file continues with the next round", async () => {
-    const s = setup({ offline: true });
+    const s = await setup({ offline: true });
     const first = await drive(s, ["a", "b"], 2);
     assert.equal(first.flushed?.kind, "offline");
     if (first.flushed?.kind !== "offline") return;
@@ -296,43 +134,43 @@ describe("BatchLane offline", () => {
     const resultsFile = join(s.dir, "round-1.results.jsonl");
     writeFileSync(resultsFile, results.map((r) => JSON.stringify(r)).join("\n"));
 
-    const again = setup({ dir: s.dir, cache: s.cache, api: s.api, offline: true, resultsFiles: [resultsFile] });
+    const again = await rerun(s, { offline: true, resultsFiles: [resultsFile] });
     const second = await drive(again, ["a", "b"], 2);
     assert.equal(second.flushed?.kind, "offline");
     assert.equal(second.flushed?.round, 2);
     const b = second.results.get(1);
     assert.ok(b instanceof ModelError && /model crashed/.test(b.message));
     assert.equal(readFileSync(join(s.dir, "round-2.jsonl"), "utf8").trim().split("\n").length, 1, "only a goes on");
-    assert.deepEqual(state(s.dir).rounds[0]!.parts[0]!.resultsFile, resultsFile);
+    assert.deepEqual((await state(s)).rounds[0]!.parts[0]!.resultsFile, resultsFile);
   });
 
   test("a results file that answers none of the rounds' requests is refused", async () => {
-    const s = setup({ offline: true });
+    const s = await setup({ offline: true });
     await drive(s, ["a"], 1);
     const stray = join(s.dir, "stray.jsonl");
     writeFileSync(stray, JSON.stringify({ custom_id: "not-ours", response: { status_code: 200, body: { choices: [{ message: { content: "x" } }] } }, error: null }));
-    const again = setup({ dir: s.dir, offline: true, resultsFiles: [stray] });
+    const again = await rerun(s, { cache: new MemoryCallCache(), offline: true, resultsFiles: [stray] });
     await assert.rejects(again.lane.start(), /none of the 1 results answers a request/);
-    await assert.rejects(setup({ dir: s.dir, offline: true, resultsFiles: [join(s.dir, "missing.jsonl")] }).lane.start(), /does not exist/);
+    await assert.rejects((await rerun(s, { cache: new MemoryCallCache(), offline: true, resultsFiles: [join(s.dir, "missing.jsonl")] })).lane.start(), /does not exist/);
   });
 
   test("re-running before the results come rewrites the same round", async () => {
-    const s = setup({ offline: true });
+    const s = await setup({ offline: true });
     await drive(s, ["a"], 1);
-    const again = setup({ dir: s.dir, cache: s.cache, offline: true });
+    const again = await rerun(s, { offline: true });
     const { flushed } = await drive(again, ["a"], 1);
     assert.equal(flushed?.round, 1);
-    assert.equal(state(s.dir).rounds.length, 1);
+    assert.equal((await state(s)).rounds.length, 1);
     assert.equal(existsSync(join(s.dir, "round-2.jsonl")), false);
   });
 });
 
 describe("BatchLane accounting", () => {
   test("an answer from this output's batches counts as paid once, on the pass that finishes; pending passes give it back", async () => {
-    const s = setup();
+    const s = await setup();
     await drive(s, ["a"], 2);
     // A later pass (as after a crash) over the same item: both answers are hits from the batches.
-    const fresh = setup({ dir: s.dir, cache: s.cache, api: s.api });
+    const fresh = await rerun(s);
     await fresh.lane.start();
     const pending = fresh.lane.itemModels({ base: fresh.model });
     const first = await pending.models.base.generate({ messages: [{ role: "user", content: "a" }], sampling: { temperature: 0.7 } });

@@ -15,28 +15,32 @@
  * except transient errors (5xx, 429, timeouts), which go into the next round again, up to twice;
  * lines an expired or cancelled batch never ran go into the next round too.
  *
- * Files, under `<output>.batch/`:
+ * Files, under `<output>.batch/` (batch-files.ts): the request lines, uploaded or handed to vLLM
  *   round-<r>.jsonl                one file per round (round-<r>-<i>.jsonl when a round needs several:
  *                                  one model per file, at most 50,000 lines and ~190 MB each)
  *   round-<r>.results.jsonl        offline: where to put `vllm run-batch`'s output (a suggestion)
- *   state.json                     every round's parts: file, model, input file id, batch id, status
+ * Once a part's batch is submitted its file only tells which requests it holds (to count its answers
+ * as paid, and to match an offline results file): losing it loses no work.
  *
- * Crash safety. The state is saved (atomically) after each step: written, uploaded, submitted, every
- * status change, imported. Re-running the same command first resumes every batch that was submitted
- * but not imported (polling the same batch, never submitting again); a file uploaded whose batch id
- * was not saved is looked up among the account's batches by input file id before anything is
- * created. Answers already imported are in the cache, so nothing is paid twice.
+ * State. Every round's parts (file, model, input file id, batch id, status, imported) live in the
+ * run store, as the run's `batch-lane` artifact (batch-state.ts), never in a side file. The state is
+ * saved, atomically and in order, after each step (written, uploaded, submitted, every status
+ * change, imported), and the lane goes on only once the save is done. Re-running the same command
+ * first resumes every batch that was submitted but not imported (polling the same batch, never
+ * submitting again); a file uploaded whose batch id was not saved is looked up among the account's
+ * batches by input file id before anything is created. Answers already imported are in the cache,
+ * so nothing is paid twice. An older spri's `state.json` in the directory is imported once.
  *
  * Offline (`--batch-offline`): the round's files are written and the run ends awaiting them; run each
  * with `vllm run-batch -i round-<r>.jsonl -o <results> --model <id>`, then re-run the command with
  * `--batch-results <results>` (repeatable), which imports the answers and goes on with the next round.
  *
  * Accounting. Answers that came from this output's batches are paid calls, not cache hits: an item's
- * final pass claims each such answer once (`itemModels`), so records and the run's spend show their
- * tokens; an item that stops for a round gives its claims back.
+ * final pass claims each such answer once (`itemModels`, batch-answers.ts), so records and the
+ * run's spend show their tokens; an item that stops for a round gives its claims back.
  */
 import { createHash } from "node:crypto";
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { ConfigError, InputError, ModelError } from "../errors/errors.ts";
 import type { GenerateRequest, GenerateResult, LanguageModel } from "../models/language-model.ts";
@@ -51,6 +55,9 @@ import {
   TERMINAL_STATUSES,
 } from "../models/openai-batch.ts";
 import type { CallCache } from "../store/call-cache.ts";
+import { BatchAnswers } from "./batch-answers.ts";
+import { removeTempFiles, RoundFiles, requestKeys } from "./batch-files.ts";
+import { emptyState, type LaneState, type LaneStateStore, loadState, type PartState, type RoundState } from "./batch-state.ts";
 
 /** Thrown by the collecting model: the request went into this round's batch; the item waits. */
 export class BatchPending extends Error {
@@ -69,39 +76,6 @@ export interface BatchableModel extends LanguageModel {
 
 export function isBatchable(model: LanguageModel): model is BatchableModel {
   return typeof (model as Partial<BatchableModel>).requestBody === "function";
-}
-
-export interface PartState {
-  /** File name inside the batch directory. */
-  file: string;
-  /** `LanguageModel.id` of the model the lines are for (never a key). */
-  endpoint: string;
-  model: string;
-  lines: number;
-  /** sha256 of the part's sorted custom ids: the same requests give the same digest. */
-  digest: string;
-  /** `written`, `uploaded`, then the batch's own status. */
-  status: string;
-  inputFileId?: string;
-  batchId?: string;
-  outputFileId?: string;
-  errorFileId?: string;
-  /** Its answers are in the cache (or it ended with none to import): nothing more to do. */
-  imported: boolean;
-  /** Offline: the results file it was imported from. */
-  resultsFile?: string;
-  answered?: number;
-  failed?: number;
-}
-
-export interface RoundState {
-  round: number;
-  parts: PartState[];
-}
-
-export interface LaneState {
-  version: 1;
-  rounds: RoundState[];
 }
 
 export interface BatchLaneOptions {
@@ -137,41 +111,37 @@ export type FlushResult =
   | { kind: "offline"; round: number; parts: OfflinePart[] }
   | { kind: "interrupted"; round: number };
 
-interface Writer {
-  model: BatchableModel;
-  tmp: string;
-  fd: number;
-  lines: number;
-  bytes: number;
-  keys: string[];
-}
-
-const STATE_FILE = "state.json";
-/** How often a line that failed transiently (5xx, 429, timeout) goes into a later round again. */
-const LINE_RETRIES = 2;
-
 export class BatchLane {
   readonly dir: string;
   /** Rounds submitted (or written, offline) by this process. */
   roundsRun = 0;
   private readonly options: BatchLaneOptions;
-  private state: LaneState = { version: 1, rounds: [] };
+  private state: LaneState = emptyState();
+  private stateStore: LaneStateStore | undefined;
+  /** The last save queued: saves run one after another, so a later state is never overwritten by an earlier one. */
+  private saving: Promise<void> = Promise.resolve();
   private round = 1;
   private readonly models = new Map<string, BatchableModel>();
   private collected = new Set<string>();
-  private writers: Writer[] = [];
-  private tmpSeq = 0;
-  /** Keys answered by this output's batches and not yet claimed by an item's final pass. */
-  private readonly fresh = new Set<string>();
-  /** Requests a batch answered with an error: asking again in this process would fail the same way. */
-  private readonly failures = new Map<string, ModelError>();
-  /** Transient line failures asked again, by key. */
-  private readonly retried = new Map<string, number>();
+  private readonly files: RoundFiles<BatchableModel>;
+  /** What the batches answered: fresh (paid) answers, failures, transient retries. */
+  private readonly answers: BatchAnswers;
   private started = false;
 
   constructor(options: BatchLaneOptions) {
     this.options = options;
     this.dir = options.dir;
+    this.answers = new BatchAnswers(options.cache);
+    this.files = new RoundFiles(options.dir, { maxLines: options.maxLinesPerFile ?? MAX_BATCH_LINES, maxBytes: options.maxBytesPerFile ?? MAX_BATCH_BYTES });
+  }
+
+  /**
+   * Where the lane's state lives (the run's artifact, see `runArtifactState`). Set it before
+   * `start`; it is separate from the constructor so that a lane can check its configuration before
+   * the run it belongs to exists.
+   */
+  useStateStore(store: LaneStateStore): void {
+    this.stateStore = store;
   }
 
   /** The round the next pass collects for. */
@@ -193,7 +163,7 @@ export class BatchLane {
       capabilities: model.capabilities,
       generate: async (request: GenerateRequest): Promise<GenerateResult> => {
         const key = keyOf(request);
-        const failure = this.failures.get(key);
+        const failure = this.answers.failure(key);
         if (failure) throw failure;
         this.collect(key, model, request);
         throw new BatchPending(key);
@@ -201,56 +171,25 @@ export class BatchLane {
     };
   }
 
-  /**
-   * Models for one pass of one item (over the run's `CachedModel`s): a hit on an answer this
-   * output's batches produced is reported as a paid call, once. `settle(false)` when the pass ended
-   * pending gives the claims back for the item's later pass.
-   */
+  /** See `BatchAnswers.itemModels`: an item's pass claims the answers this output's batches produced. */
   itemModels<M extends Record<string, LanguageModel & { keyOf(request: GenerateRequest): string }>>(models: M): { models: M; settle(final: boolean): void } {
-    const claims: string[] = [];
-    const wrapped = new Map<LanguageModel, LanguageModel>();
-    const wrap = (model: LanguageModel & { keyOf(request: GenerateRequest): string }): LanguageModel => {
-      let out = wrapped.get(model);
-      if (!out) {
-        out = {
-          id: model.id,
-          modelId: model.modelId,
-          capabilities: model.capabilities,
-          generate: async (request) => {
-            const result = await model.generate(request);
-            if (!result.cached) return result;
-            const key = model.keyOf(request);
-            if (!this.fresh.delete(key)) return result;
-            claims.push(key);
-            return { ...result, usage: { ...result.usage }, cached: false };
-          },
-        };
-        wrapped.set(model, out);
-      }
-      return out;
-    };
-    const out = Object.fromEntries(Object.entries(models).map(([name, model]) => [name, wrap(model)])) as unknown as M;
-    return {
-      models: out,
-      settle: (final) => {
-        if (!final) for (const key of claims) this.fresh.add(key);
-        claims.length = 0;
-      },
-    };
+    return this.answers.itemModels(models);
   }
 
   /**
    * Loads the state, resumes batches submitted by an earlier process (polling them, never
-   * submitting again), and imports the given results files. Call once, after `collector`.
+   * submitting again), and imports the given results files. Call once, after `collector` and
+   * `useStateStore`.
    */
   async start(signal?: AbortSignal): Promise<void> {
     if (this.started) return;
+    if (!this.stateStore) throw new Error("BatchLane.start needs useStateStore first");
     this.started = true;
     mkdirSync(this.dir, { recursive: true });
-    this.state = this.loadState();
+    this.state = await loadState(this.stateStore, this.dir);
     for (const round of this.state.rounds) {
       for (const part of round.parts) {
-        if (part.imported && (part.batchId || part.resultsFile)) for (const key of this.keysOf(part)) this.fresh.add(key);
+        if (part.imported && (part.batchId || part.resultsFile)) this.answers.addFresh(this.keysOf(part));
       }
     }
     const waiting = this.state.rounds.flatMap((round) => round.parts.filter((part) => part.batchId && !part.imported).map((part) => ({ round: round.round, part })));
@@ -265,10 +204,10 @@ export class BatchLane {
 
   /** Starts collecting a round. */
   beginRound(): void {
-    this.closeWriters(true);
+    this.files.close(true);
     this.collected = new Set();
     mkdirSync(this.dir, { recursive: true });
-    for (const name of readdirSync(this.dir)) if (name.endsWith(".jsonl.tmp")) rmSync(join(this.dir, name), { force: true });
+    removeTempFiles(this.dir);
   }
 
   /**
@@ -277,7 +216,7 @@ export class BatchLane {
    */
   async flushRound(signal?: AbortSignal): Promise<FlushResult> {
     const round = this.round;
-    const writers = this.closeWriters(false);
+    const writers = this.files.close(false);
     const previous = this.state.rounds.find((r) => r.round === round);
     if (previous?.parts.some((p) => p.batchId || p.imported)) throw new Error(`batch round ${round} was already submitted`);
     const names = writers.length === 1 ? [`round-${round}.jsonl`] : writers.map((_, i) => `round-${round}-${i + 1}.jsonl`);
@@ -294,7 +233,7 @@ export class BatchLane {
     const entry: RoundState = { round, parts };
     if (previous) this.state.rounds[this.state.rounds.indexOf(previous)] = entry;
     else this.state.rounds.push(entry);
-    this.saveState();
+    await this.saveState();
     this.roundsRun++;
     const lines = parts.reduce((sum, p) => sum + p.lines, 0);
 
@@ -345,13 +284,13 @@ export class BatchLane {
         hint: "give the output of `vllm run-batch` for a round file this command wrote",
       });
     }
-    const counts = await this.importResults(owned.map((o) => o.result), (key) => owners.get(key)!);
+    const counts = await this.answers.import(owned.map((o) => o.result), (key) => owners.get(key)!);
     for (const { part } of owned) touched.add(part);
     for (const part of touched) {
       if (part.imported) continue;
       Object.assign(part, { imported: true, status: "imported", resultsFile: file });
     }
-    this.saveState();
+    await this.saveState();
     this.log(`imported ${counts.answered} answer(s) and ${counts.failed} error(s) from ${file}${unmatched ? `; ${unmatched} result(s) matched no request and were ignored` : ""}`);
     return { ...counts, unmatched };
   }
@@ -359,30 +298,7 @@ export class BatchLane {
   private collect(key: string, model: BatchableModel, request: GenerateRequest): void {
     if (this.collected.has(key)) return;
     this.collected.add(key);
-    const line = `${JSON.stringify(batchRequestLine(key, model.requestBody(request)))}\n`;
-    const bytes = Buffer.byteLength(line);
-    const maxLines = this.options.maxLinesPerFile ?? MAX_BATCH_LINES;
-    const maxBytes = this.options.maxBytesPerFile ?? MAX_BATCH_BYTES;
-    let writer = this.writers.findLast((w) => w.model.id === model.id);
-    if (!writer || writer.lines >= maxLines || (writer.lines > 0 && writer.bytes + bytes > maxBytes)) {
-      const tmp = join(this.dir, `.round-${this.round}.${++this.tmpSeq}.jsonl.tmp`);
-      writer = { model, tmp, fd: openSync(tmp, "w"), lines: 0, bytes: 0, keys: [] };
-      this.writers.push(writer);
-    }
-    writeSync(writer.fd, line);
-    writer.lines++;
-    writer.bytes += bytes;
-    writer.keys.push(key);
-  }
-
-  private closeWriters(discard: boolean): Writer[] {
-    const writers = this.writers;
-    this.writers = [];
-    for (const writer of writers) {
-      closeSync(writer.fd);
-      if (discard) rmSync(writer.tmp, { force: true });
-    }
-    return writers;
+    this.files.add(this.round, model, key, `${JSON.stringify(batchRequestLine(key, model.requestBody(request)))}\n`);
   }
 
   private async submit(round: number, part: PartState, signal?: AbortSignal): Promise<void> {
@@ -392,18 +308,18 @@ export class BatchLane {
       if (existing) {
         this.log(`batch round ${round}: found batch ${existing.id} already made from ${part.inputFileId}`);
         Object.assign(part, { batchId: existing.id, status: existing.status });
-        this.saveState();
+        await this.saveState();
         return;
       }
     }
     if (!part.inputFileId) {
       part.inputFileId = await api.uploadFile(join(this.dir, part.file), signal);
       part.status = "uploaded";
-      this.saveState();
+      await this.saveState();
     }
     const batch = await api.createBatch(part.inputFileId, { spri_round: String(round), spri_file: part.file }, signal);
     Object.assign(part, { batchId: batch.id, status: batch.status });
-    this.saveState();
+    await this.saveState();
     this.log(`batch round ${round}: submitted ${part.lines} request(s) for ${part.model} as ${batch.id}`);
   }
 
@@ -418,7 +334,7 @@ export class BatchLane {
       batch = await api.retrieveBatch(part.batchId!, signal);
       if (batch.status !== part.status) {
         part.status = batch.status;
-        this.saveState();
+        await this.saveState();
         const counts = batch.counts ? ` (${batch.counts.completed + batch.counts.failed}/${batch.counts.total})` : "";
         this.log(`batch round ${round}: ${batch.id} ${batch.status}${counts}`);
       }
@@ -430,7 +346,7 @@ export class BatchLane {
     part.errorFileId = batch.errorFileId;
     if (batch.status === "failed") {
       Object.assign(part, { imported: true, answered: 0, failed: 0 });
-      this.saveState();
+      await this.saveState();
       throw new ModelError(`batch ${batch.id} (round ${round}, ${part.file}) failed: ${batch.errors.join("; ") || "no reason given"}`, {
         kind: "bad-request",
         endpoint: api.endpoint,
@@ -441,37 +357,13 @@ export class BatchLane {
     for (const fileId of [batch.outputFileId, batch.errorFileId]) {
       if (fileId) results.push(...parseBatchResults(await api.fileContent(fileId, signal), `${api.endpoint}/files/${fileId}`, api.endpoint));
     }
-    const counts = await this.importResults(results, () => part);
+    const counts = await this.answers.import(results, () => part);
     if (batch.status === "completed" && results.length === 0 && part.lines > 0) {
       throw new ModelError(`batch ${batch.id} (round ${round}) completed without any result for its ${part.lines} request(s)`, { kind: "bad-response", endpoint: api.endpoint });
     }
     Object.assign(part, { imported: true, ...counts });
-    this.saveState();
+    await this.saveState();
     return counts;
-  }
-
-  private async importResults(results: readonly BatchLineResult[], partOf: (key: string) => PartState): Promise<{ answered: number; failed: number }> {
-    let answered = 0;
-    let failed = 0;
-    for (const result of results) {
-      const part = partOf(result.customId);
-      if (result.ok) {
-        await this.options.cache.put(result.customId, { ...result.result, model: result.result.model || part.model }, { endpoint: part.endpoint, modelId: part.model });
-        this.fresh.add(result.customId);
-        this.failures.delete(result.customId);
-        answered++;
-      } else if (!result.notRun) {
-        // A transient failure (5xx, 429, timeout) of one line is asked again in the next round, twice.
-        const retried = this.retried.get(result.customId) ?? 0;
-        if (result.error.retryable && retried < LINE_RETRIES) {
-          this.retried.set(result.customId, retried + 1);
-          continue;
-        }
-        this.failures.set(result.customId, result.error);
-        failed++;
-      }
-    }
-    return { answered, failed };
   }
 
   private apiFor(endpoint: string): BatchApi {
@@ -483,46 +375,16 @@ export class BatchLane {
   }
 
   private keysOf(part: PartState): string[] {
-    const path = join(this.dir, part.file);
-    if (!existsSync(path)) return [];
-    const keys: string[] = [];
-    for (const line of readFileSync(path, "utf8").split("\n")) {
-      if (line.trim() === "") continue;
-      // Lines this lane wrote start with their custom_id; parse anything else.
-      const head = /^\{"custom_id":"([0-9a-f]+)"/.exec(line);
-      if (head) {
-        keys.push(head[1]!);
-        continue;
-      }
-      try {
-        const id = (JSON.parse(line) as { custom_id?: unknown }).custom_id;
-        if (typeof id === "string") keys.push(id);
-      } catch {
-        // A damaged request file: its lines cannot be matched, which importing reports.
-      }
-    }
-    return keys;
+    return requestKeys(join(this.dir, part.file));
   }
 
-  private loadState(): LaneState {
-    const path = join(this.dir, STATE_FILE);
-    if (!existsSync(path)) return { version: 1, rounds: [] };
-    let state: unknown;
-    try {
-      state = JSON.parse(readFileSync(path, "utf8"));
-    } catch (error) {
-      throw new InputError(`batch state is not valid JSON: ${(error as Error).message}`, { file: path, hint: "restore it, or delete the directory to start the batch rounds over" });
-    }
-    if ((state as LaneState)?.version !== 1 || !Array.isArray((state as LaneState).rounds)) {
-      throw new InputError("unknown batch state format", { file: path, hint: "delete the directory to start the batch rounds over" });
-    }
-    return state as LaneState;
-  }
-
-  private saveState(): void {
-    const path = join(this.dir, STATE_FILE);
-    writeFileSync(`${path}.tmp`, `${JSON.stringify(this.state, null, 2)}\n`);
-    renameSync(`${path}.tmp`, path);
+  /** Saves a snapshot of the state as it is now, after every save queued before it. */
+  private saveState(): Promise<void> {
+    const store = this.stateStore!;
+    const snapshot = structuredClone(this.state);
+    const saved = this.saving.then(() => store.save(snapshot));
+    this.saving = saved.catch(() => {});
+    return saved;
   }
 
   private log(line: string): void {

@@ -27,6 +27,7 @@ import type { TaskItem } from "../algorithm/task-item.ts";
 import type { FieldMapping } from "../tasks/task-item.ts";
 import { Wake } from "../util/wake.ts";
 import { BatchLane, type FlushResult, isBatchable } from "./batch-lane.ts";
+import { runArtifactState } from "./batch-state.ts";
 import { Completer } from "./completer.ts";
 import { type Budget, countCall, emptySpend, type PriceTable, type Spend } from "./cost.ts";
 import { enqueueInput } from "./enqueue.ts";
@@ -138,6 +139,8 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
   const { itemKey } = prepared;
   const keyed = (item: TaskItem): TaskItem => (itemKey ? { ...item, id: itemKey(item.row, item.id), row: { [idField]: item.id, ...item.row } } : item);
   const run = await findOrCreateRun(options);
+  // The lane's state (its rounds' batches) is an artifact of the run, read by `lane.start`.
+  lane?.useStateStore(runArtifactState(store, run.id));
   const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
   const pollMs = options.pollMs ?? POLL_MS;
   if (options.command !== undefined) await store.putArtifact(run.id, "command", options.command);

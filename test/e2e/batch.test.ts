@@ -2,15 +2,18 @@
  * `spri run --batch` end to end, against a local fake of the OpenAI Files and Batches APIs whose
  * batch lines are answered by the scripted SPRI backend (6 calls per item): one batch round per
  * step, nothing sent outside batches, the same records as an online run, nothing submitted twice
- * after a re-run or a kill -9 while polling; and the offline path (`--batch-offline`, results of
- * `vllm run-batch` imported with `--batch-results`).
+ * after a re-run or a kill -9 while polling (the lane's state is in the run store, no state file);
+ * and the offline path (`--batch-offline`, results of `vllm run-batch` imported with `--batch-results`).
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { LANE_ARTIFACT, type LaneState } from "../../src/runner/batch-state.ts";
+import { openStore } from "../../src/store/open-store.ts";
+import type { RunStore } from "../../src/store/run-store.ts";
 import { type FakeBatchServer, startFakeBatchServer } from "../support/fake-batch-api.ts";
 import { REPO_ROOT, runCli } from "../support/cli.ts";
 import { startFakeLlmServer } from "../support/fake-llm-server.ts";
@@ -30,18 +33,25 @@ function readJsonl(path: string): Record<string, unknown>[] {
   return readFileSync(path, "utf8").split("\n").filter((l) => l.trim() !== "").map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
-interface LaneStateFile {
-  rounds: { round: number; parts: { file: string; batchId?: string; status: string; imported: boolean; lines: number }[] }[];
+/** The lane's state as the run store in `dir` holds it: the only run's `batch-lane` artifact. */
+async function laneState(store: RunStore): Promise<LaneState | undefined> {
+  const run = (await store.listRuns())[0];
+  return run ? ((await store.getArtifact(run.id, LANE_ARTIFACT)) as LaneState | undefined) : undefined;
 }
 
-function laneState(output: string): LaneStateFile | undefined {
-  const path = `${output}.batch/state.json`;
-  if (!existsSync(path)) return undefined;
+/** `laneState` of the default store of a command run in `dir` (`spri.db`). */
+async function storedLaneState(dir: string): Promise<LaneState | undefined> {
+  const store = await openStore(join(dir, "spri.db"));
   try {
-    return JSON.parse(readFileSync(path, "utf8")) as LaneStateFile;
-  } catch {
-    return undefined;
+    return await laneState(store);
+  } finally {
+    await store.close();
   }
+}
+
+/** The lane keeps no state beside its request files (older versions wrote a state.json). */
+function assertNoStateFile(output: string): void {
+  assert.deepEqual(readdirSync(`${output}.batch`).filter((name) => name.startsWith("state")), []);
 }
 
 function batchArgs(server: { url: string }, input: string, output: string, extra: string[] = []): string[] {
@@ -81,7 +91,8 @@ describe("spri run --batch against a fake Batch API", () => {
       assert.equal(batch.completion_window, "24h");
       assert.equal(batch.request_counts.total, ITEMS);
     }
-    const state = laneState(output)!;
+    const state = (await storedLaneState(dir))!;
+    assertNoStateFile(output);
     assert.deepEqual(state.rounds.map((r) => [r.round, r.parts.length, r.parts[0]!.status, r.parts[0]!.imported]), Array.from({ length: 6 }, (_, i) => [i + 1, 1, "completed", true]));
 
     // The same items online, against the same scripted backend, give the same records.
@@ -117,25 +128,40 @@ describe("spri run --batch against a fake Batch API", () => {
       const child = spawn(process.execPath, [join(REPO_ROOT, "bin", "spri.js"), ...args], { cwd: dir, env: { PATH: process.env.PATH, HOME: process.env.HOME }, stdio: "ignore" });
       const exited = new Promise((resolve) => child.on("exit", resolve));
       const deadline = Date.now() + 20_000;
-      let held: string | undefined;
-      while (!held) {
-        if (child.exitCode !== null) throw new Error("the run ended before it could be killed");
-        if (Date.now() > deadline) throw new Error("round 3 was never submitted");
-        const part = laneState(output)?.rounds.find((r) => r.round === 3)?.parts[0];
-        if (part?.batchId && fresh.batches.get(part.batchId)?.status === "in_progress") held = part.batchId;
-        else await new Promise((r) => setTimeout(r, 10));
+      const db = join(dir, "spri.db");
+      while (!existsSync(db)) {
+        if (child.exitCode !== null) throw new Error("the run ended before it made its store");
+        if (Date.now() > deadline) throw new Error("the run never made its store");
+        await new Promise((r) => setTimeout(r, 10));
       }
-      child.kill("SIGKILL");
-      await exited;
-      assert.equal(fresh.batches.size, 3);
-      assert.equal(readJsonl(output).length, 0);
+      // The test reads the lane's state from the store while the run writes it (SQLite in WAL mode).
+      const store = await openStore(db);
+      try {
+        let held: string | undefined;
+        while (!held) {
+          if (child.exitCode !== null) throw new Error("the run ended before it could be killed");
+          if (Date.now() > deadline) throw new Error("round 3 was never submitted");
+          const part = (await laneState(store))?.rounds.find((r) => r.round === 3)?.parts[0];
+          if (part?.batchId && fresh.batches.get(part.batchId)?.status === "in_progress") held = part.batchId;
+          else await new Promise((r) => setTimeout(r, 10));
+        }
+        child.kill("SIGKILL");
+        await exited;
+        assert.equal(fresh.batches.size, 3);
+        assert.equal(readJsonl(output).length, 0);
+        assertNoStateFile(output);
 
-      fresh.holdFrom = undefined;
-      const result = await runCli(args, { cwd: dir });
-      assert.equal(result.code, 0, result.stderr);
-      assert.match(result.stderr, new RegExp(`resuming 1 batch\\(es\\) submitted earlier: ${held} \\(round 3\\)`));
-      assert.equal(fresh.batches.size, CALLS_PER_ITEM, "round 3 was not submitted again");
-      assert.equal(laneState(output)!.rounds.find((r) => r.round === 3)!.parts[0]!.batchId, held);
+        fresh.holdFrom = undefined;
+        const result = await runCli(args, { cwd: dir });
+        assert.equal(result.code, 0, result.stderr);
+        assert.match(result.stderr, new RegExp(`resuming 1 batch\\(es\\) submitted earlier: ${held} \\(round 3\\)`));
+        assert.equal(fresh.batches.size, CALLS_PER_ITEM, "round 3 was not submitted again");
+        const round3 = (await laneState(store))!.rounds.find((r) => r.round === 3)!.parts[0]!;
+        assert.deepEqual([round3.batchId, round3.status, round3.imported], [held, "completed", true]);
+        assertNoStateFile(output);
+      } finally {
+        await store.close();
+      }
       const ids = readJsonl(output).map((r) => r.id);
       assert.equal(ids.length, ITEMS);
       assert.equal(new Set(ids).size, ITEMS);
@@ -219,5 +245,9 @@ describe("spri run --batch-offline (files for vllm run-batch)", () => {
     assert.equal(ids.length, ITEMS);
     assert.equal(new Set(ids).size, ITEMS);
     assert.deepEqual(readJsonl(`${output}.rejects.jsonl`), []);
+    assertNoStateFile(output);
+    const rounds = (await storedLaneState(dir))!.rounds;
+    assert.equal(rounds.length, CALLS_PER_ITEM + 2);
+    assert.ok(rounds.every((r) => r.parts.every((p) => p.imported && p.resultsFile === join(`${output}.batch`, `round-${r.round}.results.jsonl`))), "every round imported from its results file");
   });
 });
