@@ -1,5 +1,5 @@
 /**
- * The bench server's answers: the same script as test/support/scripted-backend.ts (the critic
+ * The bench server's answers: the same script as the tests' scripted backend (the critic
  * scores each question's first principles 3 and everything else 5, so an item costs exactly 6
  * calls), but as a pure function of the request. The test backend remembers which questions it
  * has critiqued; after a kill -9 the re-run re-sends a critique the killed run already got an
@@ -7,8 +7,11 @@
  * calls, hiding repeated calls from the `total − items × 6` count in the resume benchmark. Here the
  * score depends only on which principles are under review (the first draft is always "1. Be kind.").
  */
-import { openaiText } from "../test/support/fake-llm-server.ts";
-import type { ChatBody } from "../test/support/scripted-backend.ts";
+/** The part of a chat request the responder reads. */
+export interface ChatBody {
+  model: string;
+  messages: { role: string; content: string }[];
+}
 
 export const CALLS_PER_ITEM = 6;
 
@@ -21,9 +24,16 @@ const REPLIES = {
   fine: serialize("Feedback: clear and specific. [RESULT] 5"),
 };
 
+/** A chat completion as an OpenAI-compatible server sends it (10 prompt and 5 completion tokens). */
 function serialize(text: string): string {
-  const reply = openaiText(text);
-  return reply.kind === "json" ? JSON.stringify(reply.body) : "";
+  return JSON.stringify({
+    id: "chatcmpl-bench",
+    object: "chat.completion",
+    created: 1_700_000_000,
+    model: "fake-model",
+    choices: [{ index: 0, message: { role: "assistant", content: text }, finish_reason: "stop", logprobs: null }],
+    usage: { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 },
+  });
 }
 
 /** The JSON body of a 200 answer to one chat request. */

@@ -6,10 +6,11 @@
  *
  *   npm run bench                        # builds dist/ first (tsc -p tsconfig.build.json)
  *   BENCH_SKIP_BUILD=1 npm run bench     # use dist/ as it is
- *   BENCH_ONLY=a,c npm run bench         # only some benchmarks (a–e, f, h)
- *   BENCH_REPEATS=5 npm run bench        # rounds of (f) and (h) (default 3)
+ *   BENCH_ONLY=a,c npm run bench         # only some benchmarks (a–h)
+ *   BENCH_REPEATS=5 npm run bench        # rounds of (f), (g) and (h) (default 3)
  *
- * (f) and (h) are in scale.ts: throughput at 256 in flight, and CPU per call.
+ * (f) and (h) are in scale.ts: throughput at 256 in flight, and CPU per call; (g), a run shared by
+ * two workers on PostgreSQL, is in shared-run.ts.
  */
 import { spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -17,6 +18,7 @@ import { join } from "node:path";
 import { type BenchResult, memory, overhead, resume, SETTINGS, throughput } from "./benchmarks.ts";
 import { runClusterBench } from "./cluster.ts";
 import { cpuPerCallBench, throughputAtScale } from "./scale.ts";
+import { sharedRunBench } from "./shared-run.ts";
 import { waitForQuiet } from "./load.ts";
 import { formatTable, machine, type Row, row } from "./report.ts";
 import { BenchServer } from "./server-handle.ts";
@@ -86,6 +88,7 @@ async function main(): Promise<number> {
     results.resume = await attempt("(d) resume", () => resume(server, uninterrupted));
     results.clustering = await attempt("(e) clustering", async () => clustering());
     results.throughputAtScale = await attempt("(f) throughput at 256", () => throughputAtScale(server));
+    results.sharedRun = await attempt("(g) shared run on PostgreSQL", () => sharedRunBench(server));
     results.cpuPerCall = await attempt("(h) CPU per call", () => cpuPerCallBench(server));
   } finally {
     server.stop();

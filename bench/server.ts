@@ -10,8 +10,7 @@
 import { createHash } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { ChatBody } from "../test/support/scripted-backend.ts";
-import { replyFor } from "./responder.ts";
+import { type ChatBody, replyFor } from "./responder.ts";
 
 export interface ServerConfig {
   latencyMs: number;

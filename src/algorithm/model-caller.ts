@@ -19,6 +19,7 @@
  */
 import type { CallRecord } from "../io/records.ts";
 import type { ChatMessage, LanguageModel, OutputSchema, SamplingOptions } from "../models/language-model.ts";
+import { messagesJson } from "../models/messages-json.ts";
 import { hash32 } from "../util/hash.ts";
 import { pyStrip, pythonClean, saneClean } from "../util/python.ts";
 
@@ -92,8 +93,10 @@ export class ModelCaller {
   async call(spec: CallSpec): Promise<CallAnswer> {
     const { context } = this;
     const startedAt = new Date().toISOString();
-    const fingerprint = JSON.stringify(spec.messages);
-    const repeats = this.calls.filter((r) => r.endpoint === spec.model.id && fingerprintOf(r) === fingerprint).length;
+    // The messages' JSON, serialised once for the call: the cache key, the request body and the stored call reuse it.
+    const fingerprint = messagesJson(spec.messages);
+    let repeats = 0;
+    for (const r of this.calls) if (r.endpoint === spec.model.id && messagesJson(r.request.messages) === fingerprint) repeats++;
     const sampling = this.sampling(spec);
     const schema = spec.schema && spec.model.capabilities.constrainedOutput ? spec.schema : undefined;
     const base = {
@@ -174,16 +177,4 @@ export function rowSampleBase(key: string): number {
 /** A seed of the key's own, derived from the configured one; sampling without a seed stays so. */
 export function rowSeeded(sampling: SamplingOptions, key: string): SamplingOptions {
   return sampling.seed === undefined ? sampling : { ...sampling, seed: hash32(`${sampling.seed}\u0000${key}`) >>> 1 };
-}
-
-const fingerprints = new WeakMap<CallRecord, string>();
-
-/** The messages of a traced call as one string, computed once per record. */
-function fingerprintOf(record: CallRecord): string {
-  let value = fingerprints.get(record);
-  if (value === undefined) {
-    value = JSON.stringify(record.request.messages);
-    fingerprints.set(record, value);
-  }
-  return value;
 }

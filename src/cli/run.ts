@@ -4,7 +4,7 @@ import { type Resolved, redacted } from "../config/config.ts";
 import { ConfigError, InputError } from "../errors/errors.ts";
 import { modelSpecs } from "../config/models.ts";
 import { checkInputFile } from "../io/input-reader.ts";
-import { type BatchApi, OpenAIBatchApi } from "../models/openai-batch.ts";
+import type { BatchApi } from "../models/openai-batch.ts";
 import { PriceTable } from "../runner/cost.ts";
 import { dryRun } from "../runner/dry-run.ts";
 import { type BatchRunOptions, DEFAULT_LEASE_MS, runJob, type RunJobResult } from "../runner/run-job.ts";
@@ -74,7 +74,7 @@ export async function executeRun(options: Record<string, unknown>, prepare?: Pre
       process.stdout.write(options.json ? `${JSON.stringify(estimate)}\n` : formatEstimate(estimate));
       return;
     }
-    const batch = batchOptions(options, session, settings.timeout);
+    const batch = await batchOptions(options, session, settings.timeout);
     const store = await openStore(settings.store);
     const interrupt = new AbortController();
     const onSignal = () => interrupt.abort();
@@ -121,7 +121,7 @@ export async function executeRun(options: Record<string, unknown>, prepare?: Pre
 const EXIT_CODES: Record<RunJobResult["outcome"], number> = { completed: 0, "completed-with-failures": 1, stopped: 3, "awaiting-batch": 4 };
 
 /** The batch lane's options, or undefined without --batch (nor --batch-offline, --batch-results). */
-function batchOptions(options: Record<string, unknown>, session: Session, timeoutSeconds: number): BatchRunOptions | undefined {
+async function batchOptions(options: Record<string, unknown>, session: Session, timeoutSeconds: number): Promise<BatchRunOptions | undefined> {
   const resultsFiles = (options.batchResults as string[] | undefined) ?? [];
   if (!options.batch && !options.batchOffline && resultsFiles.length === 0) {
     if (options.batchPoll !== undefined) throw new ConfigError("--batch-poll needs --batch", { field: "batchPoll" });
@@ -137,6 +137,7 @@ function batchOptions(options: Record<string, unknown>, session: Session, timeou
   // The Batch API lives where each model does, with the same key; building a client calls nothing.
   const specs = modelSpecs(session.resolved);
   const apis = new Map<string, BatchApi>();
+  const { OpenAIBatchApi } = await import("../models/openai-batch.ts");
   for (const [model, spec] of [[session.models.base, specs.base], [session.models.critic, specs.critic]] as const) {
     if (spec.provider === "openai-compatible") apis.set(model.id, new OpenAIBatchApi({ baseURL: spec.baseURL, apiKey: spec.apiKey, timeoutMs: timeoutSeconds * 1000 }));
   }

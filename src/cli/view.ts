@@ -7,7 +7,6 @@ import { ConfigError } from "../errors/errors.ts";
 import type { PlaygroundInfo } from "../server/api-types.ts";
 import type { PlaygroundOptions } from "../server/playground.ts";
 import { generateToken, isLoopback } from "../server/safety.ts";
-import { startViewer } from "../server/serve.ts";
 import { isPostgresUrl, openStore } from "../store/open-store.ts";
 import { redactUrl } from "../util/redact-url.ts";
 import { TASK_NAMES } from "../tasks/task-item.ts";
@@ -48,6 +47,8 @@ ${ENVIRONMENT_HELP}`);
     if (!isPostgresUrl(storePath) && !existsSync(storePath)) process.stderr.write(`spri view: ${shown} does not exist yet; it is created empty (runs appear as they are made)\n`);
     const store = await openStore(storePath);
     const playground = options.playground === false ? undefined : playgroundOptions(options, resolved);
+    // The viewer's server (hono) loads only for `spri view`.
+    const { startViewer } = await import("../server/serve.ts");
     const viewer = await startViewer({ store, host, port, token, playground, version: program.version() });
     process.stdout.write(`spri view: ${shown} at ${viewer.url}\n`);
     if (generated) process.stdout.write("spri view: the token above was generated for this session; open that link (it sets a cookie)\n");

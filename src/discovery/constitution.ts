@@ -15,7 +15,8 @@
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
-import { z } from "zod";
+import { createRequire } from "node:module";
+import type { z as Zod } from "zod";
 import { InputError, ModelError } from "../errors/errors.ts";
 import type { LanguageModel, Usage } from "../models/language-model.ts";
 import type { PrincipleCluster, UniquePrinciple } from "./clustering.ts";
@@ -24,24 +25,35 @@ export const CONSTITUTION_FORMAT = "spri-constitution";
 export const CONSTITUTION_VERSION = 1;
 export const MAX_EXAMPLE_MEMBERS = 5;
 
-const principleSchema = z.object({
-  id: z.string().min(1),
-  text: z.string().min(1),
-  size: z.number().int().positive(),
-  uniqueMembers: z.number().int().positive().optional(),
-  members: z.array(z.string()),
-  name: z.string().min(1).optional(),
-});
+function makeSchemas(z: typeof Zod) {
+  const principle = z.object({
+    id: z.string().min(1),
+    text: z.string().min(1),
+    size: z.number().int().positive(),
+    uniqueMembers: z.number().int().positive().optional(),
+    members: z.array(z.string()),
+    name: z.string().min(1).optional(),
+  });
+  const constitution = z.object({
+    format: z.literal(CONSTITUTION_FORMAT),
+    version: z.literal(CONSTITUTION_VERSION),
+    principles: z.array(principle),
+    source: z.record(z.string(), z.unknown()),
+  });
+  return { principle, constitution };
+}
 
-const constitutionSchema = z.object({
-  format: z.literal(CONSTITUTION_FORMAT),
-  version: z.literal(CONSTITUTION_VERSION),
-  principles: z.array(principleSchema),
-  source: z.record(z.string(), z.unknown()),
-});
+type Schemas = ReturnType<typeof makeSchemas>;
+let schemas: Schemas | undefined;
 
-export type ConstitutionPrinciple = z.infer<typeof principleSchema>;
-export type Constitution = z.infer<typeof constitutionSchema>;
+/** zod (~70 ms of CPU to load) loads when a constitution is first validated, not at every start. */
+function constitutionSchemas(): Schemas {
+  schemas ??= makeSchemas((createRequire(import.meta.url)("zod") as typeof import("zod")).z);
+  return schemas;
+}
+
+export type ConstitutionPrinciple = Zod.infer<Schemas["principle"]>;
+export type Constitution = Zod.infer<Schemas["constitution"]>;
 
 /** Map points carry the principle text cut to this many characters. */
 export const MAP_TEXT_CHARS = 200;
@@ -82,7 +94,7 @@ export function buildConstitution(unique: readonly UniquePrinciple[], clusters: 
 
 /** Validates a parsed constitution; `file` goes into error messages. */
 export function parseConstitution(value: unknown, file?: string): Constitution {
-  const result = constitutionSchema.safeParse(value);
+  const result = constitutionSchemas().constitution.safeParse(value);
   if (!result.success) {
     const issue = result.error.issues[0]!;
     const field = issue.path.join(".") || undefined;

@@ -14,11 +14,7 @@
  */
 import { createReadStream, existsSync, statSync } from "node:fs";
 import { createInterface } from "node:readline";
-import { parse as parseCsv, type CsvError } from "csv-parse";
-import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } from "hyparquet";
-import Assembler from "stream-json/assembler.js";
-import { parseFile } from "stream-json/file/parser.js";
-import { verifyFile } from "stream-json/file/verifier.js";
+import type { CsvError } from "csv-parse";
 import { InputError } from "../errors/errors.ts";
 
 export type InputFormat = "jsonl" | "json" | "csv" | "tsv" | "parquet";
@@ -101,6 +97,8 @@ export async function countInputRows(file: string, options: Pick<ReadInputOption
   checkInputFile(file);
   const format = options.format ?? inputFormatOf(file);
   if (format === "parquet") {
+    // The readers of the rarer formats load on first use: a JSONL run never pays for them.
+    const { asyncBufferFromFile, parquetMetadataAsync } = await import("hyparquet");
     const metadata = await parquetMetadataAsync(await asyncBufferFromFile(file)).catch((error: unknown) => {
       throw parquetError(file, error);
     });
@@ -161,12 +159,14 @@ async function* jsonlLines(file: string, lines: AsyncIterable<string>, onMalform
 
 type JsonToken = { name: string; value?: unknown };
 
-function jsonTokens(file: string): AsyncGenerator<JsonToken> {
+async function* jsonTokens(file: string): AsyncGenerator<JsonToken> {
+  const { parseFile } = await import("stream-json/file/parser.js");
   // Packed values only: whole keys, strings and numbers, no chunk tokens.
-  return parseFile({ streamValues: false })(file) as AsyncGenerator<JsonToken>;
+  yield* parseFile({ streamValues: false })(file) as AsyncGenerator<JsonToken>;
 }
 
 async function* readJson(file: string): AsyncGenerator<InputRow> {
+  const { default: Assembler } = await import("stream-json/assembler.js");
   const assembler = new Assembler();
   let mode: "start" | "array" | "single" | "end" = "start";
   let position = 0;
@@ -183,7 +183,7 @@ async function* readJson(file: string): AsyncGenerator<InputRow> {
         mode = "end";
         continue;
       }
-      assembler.consume(token as Parameters<Assembler["consume"]>[0]);
+      assembler.consume(token as Parameters<InstanceType<typeof Assembler>["consume"]>[0]);
       if (assembler.done) {
         position++;
         yield { line: position, value: assembler.current };
@@ -231,6 +231,7 @@ async function countJson(file: string): Promise<number> {
 async function jsonError(file: string, error: unknown): Promise<InputError> {
   let line: number | undefined;
   let where = "";
+  const { verifyFile } = await import("stream-json/file/verifier.js");
   try {
     await verifyFile(file);
   } catch (verified) {
@@ -249,6 +250,7 @@ async function jsonError(file: string, error: unknown): Promise<InputError> {
 // ---- CSV / TSV ----------------------------------------------------------------------------------
 
 async function* readCsv(file: string, delimiter: string): AsyncGenerator<InputRow> {
+  const { parse: parseCsv } = await import("csv-parse");
   const source = createReadStream(file);
   const parser = source.pipe(
     parseCsv({
@@ -301,6 +303,7 @@ function countBreaks(text: string): number {
 // ---- Parquet ------------------------------------------------------------------------------------
 
 async function* readParquet(file: string): AsyncGenerator<InputRow> {
+  const { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } = await import("hyparquet");
   let position = 0;
   const buffer = await asyncBufferFromFile(file);
   const metadata = await parquetMetadataAsync(buffer).catch((error: unknown) => {

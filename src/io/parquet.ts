@@ -7,7 +7,6 @@
  */
 import { renameSync, rmSync } from "node:fs";
 import type { SchemaElement } from "hyparquet";
-import { fileWriter, parquetWriteRows } from "hyparquet-writer";
 
 export type ParquetColumn =
   | { name: string; kind: "string" }
@@ -55,6 +54,8 @@ export async function writeParquetRows(
   rows: AsyncIterable<Record<string, unknown>>,
   options: ParquetWriteOptions = {},
 ): Promise<number> {
+  // Loaded on first use: only Parquet exports need the writer.
+  const { fileWriter, parquetWriteRows } = await import("hyparquet-writer");
   const partial = `${file}.partial`;
   let count = 0;
   async function* counted(): AsyncGenerator<Record<string, unknown>> {

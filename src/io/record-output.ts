@@ -73,9 +73,23 @@ export class RecordOutput {
    * (the write is in the OS's cache); a power cut may lose the records since the last sync.
    */
   append(record: unknown, syncEvery = 64): void {
+    this.appendLine(JSON.stringify(record), syncEvery);
+  }
+
+  /**
+   * Appends a record that is already JSON text (as a store returns it), as `append` does, without
+   * parsing and serialising it again. The text must be one JSON object on one line; text holding a
+   * line break is parsed and written as `append` would, so a line is always one record.
+   */
+  appendJson(json: string, syncEvery = 64): void {
+    if (json.includes("\n") || json.includes("\r")) this.append(JSON.parse(json), syncEvery);
+    else this.appendLine(json, syncEvery);
+  }
+
+  private appendLine(json: string, syncEvery: number): void {
     if (this.fd === undefined) throw new Error(`${this.file} is closed`);
     this.throwSyncError();
-    const bytes = Buffer.from(`${JSON.stringify(record)}\n`, "utf8");
+    const bytes = Buffer.from(`${json}\n`, "utf8");
     let written = 0;
     while (written < bytes.length) written += writeSync(this.fd, bytes, written, bytes.length - written);
     if (++this.unsynced >= syncEvery) this.syncInBackground();

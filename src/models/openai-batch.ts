@@ -13,7 +13,7 @@
  * or a body without message content.
  */
 import { createReadStream } from "node:fs";
-import OpenAI from "openai";
+import type OpenAI from "openai";
 import { InputError, ModelError, type ModelErrorKind } from "../errors/errors.ts";
 import type { GenerateResult } from "./language-model.ts";
 import { scrub } from "./http-helpers.ts";
@@ -157,40 +157,51 @@ const FIND_LIMIT = 1000;
 
 export class OpenAIBatchApi implements BatchApi {
   readonly endpoint: string;
-  private readonly client: OpenAI;
+  private readonly options: OpenAIBatchApiOptions;
   private readonly apiKey?: string;
+  /** The SDK client, made on the first request (the SDK loads only when a batch is really sent). */
+  private sdk: { module: typeof import("openai"); client: OpenAI } | undefined;
 
   constructor(options: OpenAIBatchApiOptions = {}) {
     this.endpoint = (options.baseURL ?? "https://api.openai.com/v1").replace(/\/+$/, "");
     this.apiKey = options.apiKey;
-    this.client = new OpenAI({
-      baseURL: this.endpoint,
-      apiKey: options.apiKey ?? "not-needed",
-      timeout: Math.max(1, Math.ceil(options.timeoutMs ?? 600_000)),
-      maxRetries: options.maxRetries ?? 4,
-    });
+    this.options = options;
+  }
+
+  private async client(): Promise<OpenAI> {
+    if (!this.sdk) {
+      const module = await import("openai");
+      const client = new module.default({
+        baseURL: this.endpoint,
+        apiKey: this.options.apiKey ?? "not-needed",
+        timeout: Math.max(1, Math.ceil(this.options.timeoutMs ?? 600_000)),
+        maxRetries: this.options.maxRetries ?? 4,
+      });
+      this.sdk = { module, client };
+    }
+    return this.sdk.client;
   }
 
   async uploadFile(path: string, signal?: AbortSignal): Promise<string> {
-    const file = await this.call("upload a batch file", () => this.client.files.create({ file: createReadStream(path), purpose: "batch" }, { signal }));
+    const file = await this.call("upload a batch file", async () => (await this.client()).files.create({ file: createReadStream(path), purpose: "batch" }, { signal }));
     return file.id;
   }
 
   async createBatch(inputFileId: string, metadata: Record<string, string>, signal?: AbortSignal): Promise<BatchInfo> {
-    const batch = await this.call("create a batch", () =>
-      this.client.batches.create({ input_file_id: inputFileId, endpoint: BATCH_URL, completion_window: "24h", metadata }, { signal }),
+    const batch = await this.call("create a batch", async () =>
+      (await this.client()).batches.create({ input_file_id: inputFileId, endpoint: BATCH_URL, completion_window: "24h", metadata }, { signal }),
     );
     return info(batch);
   }
 
   async retrieveBatch(batchId: string, signal?: AbortSignal): Promise<BatchInfo> {
-    return info(await this.call(`read batch ${batchId}`, () => this.client.batches.retrieve(batchId, { signal })));
+    return info(await this.call(`read batch ${batchId}`, async () => (await this.client()).batches.retrieve(batchId, { signal })));
   }
 
   async findBatchByInputFile(inputFileId: string, signal?: AbortSignal): Promise<BatchInfo | undefined> {
     return this.call("list batches", async () => {
       let seen = 0;
-      for await (const batch of this.client.batches.list({ limit: 100 }, { signal })) {
+      for await (const batch of (await this.client()).batches.list({ limit: 100 }, { signal })) {
         if (batch.input_file_id === inputFileId) return info(batch);
         if (++seen >= FIND_LIMIT) break;
       }
@@ -200,7 +211,7 @@ export class OpenAIBatchApi implements BatchApi {
 
   async fileContent(fileId: string, signal?: AbortSignal): Promise<string> {
     return this.call(`download file ${fileId}`, async () => {
-      const response = await this.client.files.content(fileId, { signal });
+      const response = await (await this.client()).files.content(fileId, { signal });
       return response.text();
     });
   }
@@ -215,6 +226,11 @@ export class OpenAIBatchApi implements BatchApi {
 
   private toModelError(what: string, error: unknown): ModelError {
     const endpoint = this.endpoint;
+    const OpenAI = this.sdk?.module.default;
+    if (!OpenAI) {
+      const detail = scrub(error instanceof Error ? error.message : String(error), this.apiKey);
+      return new ModelError(`cannot ${what} at ${endpoint}: ${detail}`, { kind: "network", endpoint, cause: error });
+    }
     if (error instanceof OpenAI.APIUserAbortError) return new ModelError(`${what} at ${endpoint}: aborted`, { kind: "aborted", endpoint });
     if (error instanceof OpenAI.APIConnectionTimeoutError) return new ModelError(`${what} at ${endpoint}: no answer in time`, { kind: "timeout", endpoint });
     if (error instanceof OpenAI.APIConnectionError) {

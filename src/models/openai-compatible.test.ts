@@ -301,6 +301,21 @@ for (const client of HTTP_CLIENTS) {
   });
 }
 
+test("requestText is requestBody as JSON byte for byte, whatever the extra body holds", () => {
+  const request: GenerateRequest = {
+    messages: [
+      { role: "system", content: "be brief" },
+      { role: "user", content: 'say "hi"\n' },
+    ],
+    sampling: { temperature: 0.3, topK: 40, maxTokens: 16, stop: ["END"] },
+  };
+  const extras: (Record<string, unknown> | undefined)[] = [undefined, { repetition_penalty: 1.1 }, { model: undefined }, { model: "other" }, { messages: [{ role: "user", content: "override" }] }, { temperature: 1 }];
+  for (const extraBody of extras) {
+    const m = new OpenAICompatibleModel({ model: "test-model", baseURL: "http://127.0.0.1:9/v1", extraBody });
+    assert.equal(m.requestText(request), JSON.stringify(m.requestBody(request)), JSON.stringify(extraBody));
+  }
+});
+
 describe("OpenAICompatibleModel over undici: what servers other than OpenAI send", () => {
   before(() => {
     httpClient = "undici";

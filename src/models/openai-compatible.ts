@@ -5,12 +5,13 @@
  * failures to the same results and typed ModelErrors. Embeddings always use the SDK. Retries are
  * off here: scheduling and backoff belong to the runner.
  */
-import OpenAI from "openai";
+import type OpenAI from "openai";
 import { ModelError, type ModelErrorKind } from "../errors/errors.ts";
 import type { EmbedOptions, EmbedResult, FinishReason, GenerateRequest, GenerateResult, LanguageModel } from "./language-model.ts";
 import { parseRetryAfter, retryAfterSeconds, scrub, wholeMs } from "./http-helpers.ts";
 import { parseJsonObject } from "../util/json-object.ts";
 import { headerOf, postJson, TransportError, type TransportFailure } from "./http-post.ts";
+import { messagesJson } from "./messages-json.ts";
 
 /** How chat completions travel: undici (lean, the default) or the official SDK over fetch. */
 export type HttpClient = "undici" | "openai-sdk";
@@ -53,6 +54,9 @@ interface ErrorAnswer {
 
 const OPENAI_URL = "https://api.openai.com/v1";
 
+/** The `openai` SDK once loaded (see `OpenAICompatibleModel.client`). */
+let sdkModule: typeof import("openai") | undefined;
+
 export class OpenAICompatibleModel implements LanguageModel {
   readonly id: string;
   readonly modelId: string;
@@ -79,14 +83,18 @@ export class OpenAICompatibleModel implements LanguageModel {
     if (options.apiKey !== undefined) this.headers.authorization = `Bearer ${options.apiKey}`;
   }
 
-  private get client(): OpenAI {
-    this.sdk ??= new OpenAI({
-      baseURL: this.baseURL,
-      // Local servers accept any key; the SDK insists on one.
-      apiKey: this.options.apiKey ?? "not-needed",
-      timeout: this.timeoutMs,
-      maxRetries: this.options.maxRetries ?? 0,
-    });
+  /** The SDK client, made on first use: the SDK loads only for `openai-sdk` chat calls and embeddings. */
+  private async client(): Promise<OpenAI> {
+    if (!this.sdk) {
+      sdkModule ??= await import("openai");
+      this.sdk ??= new sdkModule.default({
+        baseURL: this.baseURL,
+        // Local servers accept any key; the SDK insists on one.
+        apiKey: this.options.apiKey ?? "not-needed",
+        timeout: this.timeoutMs,
+        maxRetries: this.options.maxRetries ?? 0,
+      });
+    }
     return this.sdk;
   }
 
@@ -96,12 +104,24 @@ export class OpenAICompatibleModel implements LanguageModel {
    * answered through a batch is the request the online path would have sent.
    */
   requestBody(request: GenerateRequest): Record<string, unknown> {
+    return this.addFields({ model: this.modelId, messages: request.messages, ...this.options.extraBody }, request);
+  }
+
+  /**
+   * `JSON.stringify(requestBody(request))`, byte for byte, with the messages' text shared with the
+   * trace and the stored call (see messages-json.ts) instead of serialised again.
+   */
+  requestText(request: GenerateRequest): string {
+    const extra = this.options.extraBody;
+    if (extra && (Object.hasOwn(extra, "messages") || Object.hasOwn(extra, "model"))) return JSON.stringify(this.requestBody(request));
+    // Same key order as requestBody: model, messages, then the rest.
+    const rest = JSON.stringify(this.addFields({ ...this.options.extraBody }, request));
+    return `{"model":${JSON.stringify(this.modelId)},"messages":${messagesJson(request.messages)}${rest === "{}" ? "}" : `,${rest.slice(1)}`}`;
+  }
+
+  /** The sampling and schema fields of the body. */
+  private addFields(body: Record<string, unknown>, request: GenerateRequest): Record<string, unknown> {
     const { sampling = {} } = request;
-    const body: Record<string, unknown> = {
-      model: this.modelId,
-      messages: request.messages,
-      ...this.options.extraBody,
-    };
     if (sampling.temperature !== undefined) body.temperature = sampling.temperature;
     if (sampling.topP !== undefined) body.top_p = sampling.topP;
     if (sampling.topK !== undefined && this.sendTopK) body.top_k = sampling.topK;
@@ -118,9 +138,9 @@ export class OpenAICompatibleModel implements LanguageModel {
   }
 
   async generate(request: GenerateRequest): Promise<GenerateResult> {
-    const body = this.requestBody(request);
     const start = performance.now();
-    const completion = this.options.httpClient === "openai-sdk" ? await this.viaSdk(body, request) : await this.viaUndici(body, request);
+    const completion =
+      this.options.httpClient === "openai-sdk" ? await this.viaSdk(this.requestBody(request), request) : await this.viaUndici(this.requestText(request), request);
     const latencyMs = performance.now() - start;
     const choice = completion?.choices?.[0];
     if (!choice || typeof choice.message?.content !== "string") {
@@ -142,10 +162,10 @@ export class OpenAICompatibleModel implements LanguageModel {
     };
   }
 
-  private async viaUndici(body: Record<string, unknown>, request: GenerateRequest): Promise<Completion> {
+  private async viaUndici(body: string, request: GenerateRequest): Promise<Completion> {
     let answer;
     try {
-      answer = await postJson(`${this.baseURL}/chat/completions`, JSON.stringify(body), {
+      answer = await postJson(`${this.baseURL}/chat/completions`, body, {
         headers: this.headers,
         timeoutMs: request.timeoutMs === undefined ? this.timeoutMs : wholeMs(request.timeoutMs),
         signal: request.signal,
@@ -174,7 +194,7 @@ export class OpenAICompatibleModel implements LanguageModel {
 
   private async viaSdk(body: Record<string, unknown>, request: GenerateRequest): Promise<Completion> {
     try {
-      return (await this.client.chat.completions.create(
+      return (await (await this.client()).chat.completions.create(
         body as unknown as OpenAI.Chat.Completions.ChatCompletionCreateParamsNonStreaming,
         // The SDK rejects an explicit `timeout: undefined` or a fractional one ("must be an integer").
         request.timeoutMs === undefined
@@ -195,7 +215,7 @@ export class OpenAICompatibleModel implements LanguageModel {
     if (texts.length === 0) return { vectors: [], usage: { inputTokens: 0, outputTokens: 0 }, model };
     let response: OpenAI.Embeddings.CreateEmbeddingResponse;
     try {
-      response = await this.client.embeddings.create({ model, input: texts, encoding_format: "float" }, { signal: options.signal });
+      response = await (await this.client()).embeddings.create({ model, input: texts, encoding_format: "float" }, { signal: options.signal });
     } catch (error) {
       throw this.toModelError(error, model);
     }
@@ -232,6 +252,9 @@ export class OpenAICompatibleModel implements LanguageModel {
 
   /** An SDK failure as a ModelError, classified as `viaUndici` classifies the same failure. */
   private toModelError(error: unknown, model: string = this.modelId): ModelError {
+    // Only SDK calls end here, so the SDK is loaded; without it, nothing is an SDK error.
+    const OpenAI = sdkModule?.default;
+    if (!OpenAI) return this.transportError("network", error instanceof Error ? error.message : String(error), error, model);
     if (error instanceof OpenAI.APIUserAbortError) return this.transportError("aborted", "aborted", error, model);
     if (error instanceof OpenAI.APIConnectionTimeoutError) return this.transportError("timeout", "timed out", error, model);
     if (error instanceof OpenAI.APIConnectionError) return this.transportError("network", error.message, error, model);

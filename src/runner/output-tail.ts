@@ -95,8 +95,11 @@ export class OutputTail {
           this.onAppend?.("failed");
           continue;
         }
-        if (this.written.has(item.itemId) || item.record === undefined) continue;
-        this.output.append(item.record);
+        if (this.written.has(item.itemId)) continue;
+        // The store's own text goes out as it is: no parse and re-serialisation per record.
+        if (item.recordJson !== undefined) this.output.appendJson(item.recordJson);
+        else if (item.record !== undefined) this.output.append(item.record);
+        else continue;
         this.written.add(item.itemId);
         added.done++;
         this.onAppend?.("done");

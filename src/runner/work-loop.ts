@@ -11,6 +11,18 @@ import { leaseKey } from "./heartbeat.ts";
 
 /** At most this many items per lease query, so one worker does not take a queue's whole head at once. */
 const LEASE_BATCH = 64;
+/**
+ * A lease query waits until this share of the slots is free (at least one slot, at most a batch):
+ * items finish one by one, and leasing each freed slot alone cost a store transaction (a round trip
+ * to PostgreSQL) per item. With many slots a few idle ones cost nothing, since the endpoint's
+ * limiter, not the number of items, bounds the calls in flight (see `itemsInFlight`).
+ */
+const LEASE_SHARE = 1 / 16;
+
+/** Free slots worth a lease query (see `LEASE_SHARE`); 1 for small loops, so they never hold back. */
+export function leaseThreshold(slots: number): number {
+  return Math.max(1, Math.min(LEASE_BATCH, Math.floor(slots * LEASE_SHARE)));
+}
 
 export interface WorkLoopOptions {
   store: RunStore;
@@ -53,9 +65,10 @@ export class WorkLoop {
   async run(): Promise<void> {
     const { store, stop, wake } = this.options;
     const inFlight = new Set<Promise<void>>();
+    const threshold = leaseThreshold(this.options.slots);
     while (!stop.aborted) {
       const free = this.options.slots - inFlight.size;
-      if (free > 0) {
+      if (free >= threshold || (free > 0 && inFlight.size === 0)) {
         const leases = await store.leaseItems(this.options.workerId, {
           runId: this.options.runId,
           max: Math.min(free, LEASE_BATCH),

@@ -5,8 +5,8 @@ import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { ModelError } from "../errors/errors.ts";
 import type { GenerateRequest, GenerateResult, LanguageModel } from "../models/language-model.ts";
-import { CachedModel, type CallCache, MemoryCallCache, type RequestKeyParts, requestKey } from "./call-cache.ts";
-import { canonicalJson } from "./canonical.ts";
+import { CachedModel, type CallCache, MemoryCallCache, type RequestKeyParts, requestKey, requestKeyText } from "./call-cache.ts";
+import { canonicalJson, sha256Hex } from "./canonical.ts";
 import { SqliteStore } from "./sqlite-store.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "spri-cache-"));
@@ -109,6 +109,33 @@ describe("requestKey", () => {
     // Absent sampleIndex is sample 0; absent sampling is no sampling options.
     assert.equal(requestKey({ ...base, sampleIndex: undefined }), key);
     assert.equal(requestKey({ ...base, sampling: undefined }), requestKey({ ...base, sampling: {} }));
+  });
+
+  test("is the sha256 of canonicalJson of the request, as before the messages' text was shared (old cache entries still answer)", () => {
+    const canonicalText = (parts: RequestKeyParts) =>
+      canonicalJson({
+        v: 1,
+        endpoint: parts.endpoint,
+        model: parts.model,
+        messages: parts.messages,
+        sampling: parts.sampling ?? {},
+        schema: parts.schema ? { name: parts.schema.name, schema: parts.schema.schema } : null,
+        templateVersion: parts.templateVersion ?? null,
+        sampleIndex: parts.sampleIndex ?? 0,
+      });
+    const shapes: RequestKeyParts[] = [
+      base,
+      { ...base, sampling: undefined, schema: undefined, templateVersion: undefined, sampleIndex: undefined },
+      { ...base, sampleIndex: 3, sampling: { temperature: 0.5, stop: [] } },
+      // Messages with keys in another order, with an extra field, and with text that JSON escapes.
+      { ...base, messages: [{ content: "a \"quoted\"\nline \u2028 ü", role: "user" }] },
+      { ...base, messages: [{ role: "user", content: "x", name: "n" } as never] },
+      { ...base, messages: [] },
+    ];
+    for (const parts of shapes) {
+      assert.equal(requestKeyText(parts), canonicalText(parts));
+      assert.equal(requestKey(parts), sha256Hex(canonicalText(parts)));
+    }
   });
 
   test("changes with every part", () => {

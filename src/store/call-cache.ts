@@ -12,7 +12,8 @@ import type {
   OutputSchema,
   SamplingOptions,
 } from "../models/language-model.ts";
-import { canonicalHash } from "./canonical.ts";
+import { canonicalMessagesJson } from "../models/messages-json.ts";
+import { canonicalJson, sha256Hex } from "./canonical.ts";
 
 /** Everything that decides a model's answer; nothing else (no signal, timeout or credentials). */
 export interface RequestKeyParts {
@@ -38,16 +39,23 @@ const KEY_FORMAT = 1;
  * equals `{}`, an absent `sampleIndex` equals 0. Message and stop-sequence order matter.
  */
 export function requestKey(parts: RequestKeyParts): string {
-  return canonicalHash({
-    v: KEY_FORMAT,
-    endpoint: parts.endpoint,
-    model: parts.model,
-    messages: parts.messages,
-    sampling: parts.sampling ?? {},
-    schema: parts.schema ? { name: parts.schema.name, schema: parts.schema.schema } : null,
-    templateVersion: parts.templateVersion ?? null,
-    sampleIndex: parts.sampleIndex ?? 0,
-  });
+  return sha256Hex(requestKeyText(parts));
+}
+
+/**
+ * The canonical JSON `requestKey` hashes: `canonicalJson` of the object below, written out field by
+ * field in its sorted key order so the messages' text (already serialised for the call, see
+ * messages-json.ts) is reused rather than walked again.
+ */
+export function requestKeyText(parts: RequestKeyParts): string {
+  const schema = parts.schema ? canonicalJson({ name: parts.schema.name, schema: parts.schema.schema }) : "null";
+  const templateVersion = parts.templateVersion === undefined ? "null" : canonicalJson(parts.templateVersion);
+  // Sorted: endpoint, messages, model, sampleIndex, sampling, schema, templateVersion, v.
+  return (
+    `{"endpoint":${canonicalJson(parts.endpoint)},"messages":${canonicalMessagesJson(parts.messages)},"model":${canonicalJson(parts.model)}` +
+    `,"sampleIndex":${canonicalJson(parts.sampleIndex ?? 0)},"sampling":${canonicalJson(parts.sampling ?? {})},"schema":${schema}` +
+    `,"templateVersion":${templateVersion},"v":${KEY_FORMAT}}`
+  );
 }
 
 /** Stored beside a cached answer, for inspection; not part of the key. */

@@ -1,14 +1,21 @@
 /**
  * Opens the run store a command was pointed at (`--store`, `SPRI_STORE`, the config file's `store`):
  * a `postgres://` or `postgresql://` URL opens the PostgreSQL store (connecting and creating or
- * migrating its schema), anything else is the path of a SQLite file (created when missing).
+ * migrating its schema), anything else is the path of a SQLite file (created when missing). Each
+ * backend loads only when opened: a SQLite run never loads the PostgreSQL driver.
  */
-import { PostgresStore, isPostgresUrl } from "./postgres-store.ts";
 import type { RunStore } from "./run-store.ts";
-import { SqliteStore } from "./sqlite-store.ts";
 
-export { isPostgresUrl };
+/** The same test as `PostgresStore.open` makes (kept here so that asking does not load the driver). */
+export function isPostgresUrl(location: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(location);
+}
 
 export async function openStore(location: string): Promise<RunStore> {
-  return isPostgresUrl(location) ? PostgresStore.open(location) : new SqliteStore(location);
+  if (isPostgresUrl(location)) {
+    const { PostgresStore } = await import("./postgres-store.ts");
+    return PostgresStore.open(location);
+  }
+  const { SqliteStore } = await import("./sqlite-store.ts");
+  return new SqliteStore(location);
 }

@@ -1,12 +1,18 @@
 /**
  * The call cache in a PostgreSQL run store (table `call_cache`), kept off the hot path:
  *
- * - Puts are group-committed: every put of one event-loop turn goes into one multi-row
- *   `INSERT … ON CONFLICT` (one round trip and one commit instead of one per call). `put` resolves
- *   only once its row is committed, so a caller that awaited it can rely on it. Batches are written
- *   one after the other, so a later put of a key never loses to an earlier one.
+ * - Puts are group-committed into multi-row `INSERT … ON CONFLICT`s (one round trip and one
+ *   commit instead of one per call). With no write in progress, the puts of one event-loop turn go
+ *   at once; while a write is in progress, puts collect and go together as soon as it has
+ *   committed. So an idle store writes without delay, and a busy one writes in batches as large as
+ *   its round trips are long (at hundreds of calls a second, batching by turn alone made a round
+ *   trip every few calls). A batch also goes when it holds `maxBatch` puts. `put` resolves only once
+ *   its row is committed, so a caller that awaited it can rely on it; a kill -9 loses at most the
+ *   puts not yet written. Batches are written one after the other, so a later put of a key never
+ *   loses to an earlier one.
  * - `get` never waits for queued writes: an answer still queued (or being written) is answered from
- *   memory, anything else with one indexed read.
+ *   memory. The other keys asked for in one event-loop turn are read together, with one indexed
+ *   query (`key = ANY(…)`): one round trip for all the calls that started in that turn.
  */
 import type { FinishReason, GenerateResult } from "../models/language-model.ts";
 import type { CacheEntryMeta, CallCache } from "./call-cache.ts";
@@ -14,9 +20,19 @@ import { type PostgresDb, toNumber } from "./postgres-db.ts";
 import { now, orNull } from "./postgres-rows.ts";
 
 const GET = {
-  name: "spri_cache_get",
-  text: "SELECT text, finish_reason, model, input_tokens, output_tokens, latency_ms FROM call_cache WHERE key = $1",
+  name: "spri_cache_get_many",
+  text: "SELECT key, text, finish_reason, model, input_tokens, output_tokens, latency_ms FROM call_cache WHERE key = ANY($1::text[])",
 };
+
+export interface PostgresCallCacheOptions {
+  /** A batch is written as soon as it holds this many puts. Default 1000. */
+  maxBatch?: number;
+}
+
+interface Waiter {
+  resolve: (result: GenerateResult | undefined) => void;
+  reject: (error: unknown) => void;
+}
 
 const PUT = {
   name: "spri_cache_put",
@@ -51,24 +67,53 @@ export class PostgresCallCache implements CallCache {
   /** The chain of batch writes: each starts once the previous one has settled. */
   private tail: Promise<void> = Promise.resolve();
 
-  constructor(db: PostgresDb) {
+  private readonly maxBatch: number;
+  /** Keys asked for in this turn and not answered from memory, with their callers. */
+  private reads: Map<string, Waiter[]> | undefined;
+
+  constructor(db: PostgresDb, options: PostgresCallCacheOptions = {}) {
     this.db = db;
+    this.maxBatch = Math.max(1, Math.floor(options.maxBatch ?? 1000));
   }
 
   async get(key: string): Promise<GenerateResult | undefined> {
     this.db.assertOpen();
     const queued = this.open?.entries.get(key) ?? this.findWriting(key);
     if (queued) return copy(queued.result);
-    const { rows } = await this.db.query(GET, [key]);
-    const row = rows[0];
-    if (!row) return undefined;
-    return {
-      text: String(row.text),
-      finishReason: String(row.finish_reason) as FinishReason,
-      usage: { inputTokens: toNumber(row.input_tokens), outputTokens: toNumber(row.output_tokens) },
-      latencyMs: toNumber(row.latency_ms),
-      model: String(row.model),
-    };
+    return new Promise((resolve, reject) => {
+      if (!this.reads) {
+        const reads = new Map<string, Waiter[]>();
+        this.reads = reads;
+        setImmediate(() => this.read(reads));
+      }
+      const waiters = this.reads.get(key);
+      if (waiters) waiters.push({ resolve, reject });
+      else this.reads.set(key, [{ resolve, reject }]);
+    });
+  }
+
+  /** One query for the keys of a turn; each caller gets its own copy of its answer. */
+  private async read(reads: Map<string, Waiter[]>): Promise<void> {
+    if (this.reads === reads) this.reads = undefined;
+    try {
+      const { rows } = await this.db.query(GET, [[...reads.keys()]]);
+      const found = new Map<string, GenerateResult>();
+      for (const row of rows) {
+        found.set(String(row.key), {
+          text: String(row.text),
+          finishReason: String(row.finish_reason) as FinishReason,
+          usage: { inputTokens: toNumber(row.input_tokens), outputTokens: toNumber(row.output_tokens) },
+          latencyMs: toNumber(row.latency_ms),
+          model: String(row.model),
+        });
+      }
+      for (const [key, waiters] of reads) {
+        const result = found.get(key);
+        for (const waiter of waiters) waiter.resolve(result && copy(result));
+      }
+    } catch (error) {
+      for (const waiters of reads.values()) for (const waiter of waiters) waiter.reject(error);
+    }
   }
 
   put(key: string, result: GenerateResult, meta: CacheEntryMeta): Promise<void> {
@@ -101,10 +146,13 @@ export class PostgresCallCache implements CallCache {
       done.catch(() => {});
       const batch: Batch = { entries: new Map(), done, resolve, reject };
       this.open = batch;
-      setImmediate(() => this.write(batch));
+      // Otherwise the write in progress hands this batch over when it has committed.
+      if (this.writing.length === 0) setImmediate(() => this.write(batch));
     }
-    this.open.entries.set(key, entry);
-    return this.open.done;
+    const batch = this.open;
+    batch.entries.set(key, entry);
+    if (batch.entries.size >= this.maxBatch) this.write(batch);
+    return batch.done;
   }
 
   /** Commits every queued put (before the store closes); resolves once all are written. */
@@ -127,6 +175,8 @@ export class PostgresCallCache implements CallCache {
         batch.reject(error);
       } finally {
         this.writing.splice(this.writing.indexOf(batch), 1);
+        // Puts that came meanwhile go now, together.
+        if (this.open && this.writing.length === 0) this.write(this.open);
       }
     };
     this.tail = this.tail.then(run);

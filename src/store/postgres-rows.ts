@@ -4,6 +4,7 @@
  * read back absent), in the column-array form that multi-row `unnest` inserts take.
  */
 import type { ItemRecord } from "../io/records.ts";
+import { storedRequestJson } from "../models/messages-json.ts";
 import { toNumber } from "./postgres-db.ts";
 import { redactUrl } from "../util/redact-url.ts";
 import {
@@ -108,11 +109,10 @@ function callValues(call: StoredCall): unknown[] {
     throw new StoreError(`call for item "${call.itemId}" (${call.step}) has no runId`, { field: "runId" });
   }
   const s = call.request.sampling ?? {};
-  const request = {
-    messages: call.request.messages.map((m) => ({ role: m.role, content: m.content })),
+  const request = storedRequestJson(call.request.messages, {
     sampling: { temperature: s.temperature, topP: s.topP, topK: s.topK, maxTokens: s.maxTokens, seed: s.seed, stop: s.stop },
     schema: call.request.schema,
-  };
+  });
   return [
     call.runId,
     call.itemId,
@@ -122,7 +122,7 @@ function callValues(call: StoredCall): unknown[] {
     call.role,
     call.model,
     call.endpoint,
-    JSON.stringify(request),
+    request,
     call.response,
     call.parsed === undefined ? null : JSON.stringify(call.parsed),
     call.usage.inputTokens,

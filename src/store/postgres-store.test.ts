@@ -142,3 +142,41 @@ function closedPort(): Promise<number> {
     });
   });
 }
+
+describe("PostgresCallCache", () => {
+  const answer = (text: string) => ({ text, finishReason: "stop" as const, usage: { inputTokens: 1, outputTokens: 2 }, latencyMs: 3, model: "m" });
+  const meta = { endpoint: "e", modelId: "m" };
+
+  test("gets of one turn are read together: hits, misses and a key asked twice each get their own answer", async () => {
+    const store = await open();
+    const other = await open(store);
+    try {
+      await Promise.all(["a", "b", "c"].map((key) => store.cache.put(key, answer(`answer ${key}`), meta)));
+      const keys = ["a", "x", "b", "a", "y", "c"];
+      const results = await Promise.all(keys.map((key) => other.cache.get(key)));
+      assert.deepEqual(results.map((r) => r?.text), ["answer a", undefined, "answer b", "answer a", undefined, "answer c"]);
+      assert.notEqual(results[0], results[3], "each caller gets its own copy");
+      assert.deepEqual(results[0], answer("answer a"));
+    } finally {
+      await other.close();
+      await store.close();
+    }
+  });
+
+  test("a put waits for its batch's commit; a queued put is answered from memory; close commits what is queued", async () => {
+    const store = await open();
+    const other = await open(store);
+    try {
+      const put = store.cache.put("k1", answer("one"), meta);
+      assert.equal((await store.cache.get("k1"))?.text, "one", "answered from memory before its commit");
+      await put;
+      assert.equal((await other.cache.get("k1"))?.text, "one", "visible to another connection once the put resolved");
+      void store.cache.put("k2", answer("two"), meta);
+      await store.close();
+      assert.equal((await other.cache.get("k2"))?.text, "two");
+    } finally {
+      await other.close();
+      await store.close();
+    }
+  });
+});

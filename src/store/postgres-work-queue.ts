@@ -15,7 +15,7 @@ import { NOW_MS, type PostgresDb, toNumber } from "./postgres-db.ts";
 import { now, type Row } from "./postgres-rows.ts";
 import { assignFinishSeqs, insertCalls, requireRuns, writeRecords } from "./postgres-writes.ts";
 import { StoreError } from "./run-store.ts";
-import { grantRate } from "./work-queue.ts";
+import { grantRate, StoredFinishedItem } from "./work-queue.ts";
 import type {
   RateLedger,
   Completion,
@@ -287,8 +287,7 @@ export class PostgresWorkQueue implements WorkQueue, RateLedger {
       [runId, Math.floor(after), Math.max(0, Math.floor(limit))],
     );
     return rows.map((r) => {
-      const item: FinishedItem = { itemId: String(r.item_id), status: r.status as "done" | "failed", finishSeq: toNumber(r.finish_seq) };
-      if (r.record !== null) item.record = JSON.parse(String(r.record)) as ItemRecord;
+      const item = new StoredFinishedItem(String(r.item_id), r.status as "done" | "failed", toNumber(r.finish_seq), r.record === null ? undefined : String(r.record));
       if (r.reason !== null) item.reason = String(r.reason);
       if (r.line !== null) item.line = toNumber(r.line);
       return item;

@@ -13,6 +13,7 @@
 import { randomUUID } from "node:crypto";
 import type { DatabaseSync, SQLInputValue, SQLOutputValue, StatementSync } from "node:sqlite";
 import type { ItemRecord } from "../io/records.ts";
+import { storedRequestJson } from "../models/messages-json.ts";
 import {
   type ItemCounts,
   type ItemSort,
@@ -296,11 +297,7 @@ function callValues(call: StoredCall): SQLInputValue[] {
   if (typeof call.runId !== "string" || call.runId === "") {
     throw new StoreError(`call for item "${call.itemId}" (${call.step}) has no runId`, { field: "runId" });
   }
-  const request = {
-    messages: call.request.messages.map((m) => ({ role: m.role, content: m.content })),
-    sampling: pickSampling(call.request.sampling),
-    schema: call.request.schema,
-  };
+  const request = storedRequestJson(call.request.messages, { sampling: pickSampling(call.request.sampling), schema: call.request.schema });
   return [
     call.runId,
     call.itemId,
@@ -310,7 +307,7 @@ function callValues(call: StoredCall): SQLInputValue[] {
     call.role,
     call.model,
     call.endpoint,
-    JSON.stringify(request),
+    request,
     call.response,
     call.parsed === undefined ? null : JSON.stringify(call.parsed),
     call.usage.inputTokens,

@@ -5,7 +5,6 @@
  * process sharing a SQLite file shares it too).
  */
 import type { DatabaseSync, SQLOutputValue } from "node:sqlite";
-import type { ItemRecord } from "../io/records.ts";
 import { StoreError, type StoredCall } from "./run-store.ts";
 import type {
   Completion,
@@ -18,7 +17,7 @@ import type {
   WorkerRegistration,
   WorkQueue,
 } from "./work-queue.ts";
-import { grantRate } from "./work-queue.ts";
+import { grantRate, StoredFinishedItem } from "./work-queue.ts";
 
 /** Schema 3 → 4: the work queue. Items finished before it get their first-seen order as finish order. */
 export const WORK_QUEUE_MIGRATION = `
@@ -338,8 +337,8 @@ export class SqliteWorkQueue implements WorkQueue, RateLedger {
   async finishedSince(runId: string, after: number, limit = 500): Promise<FinishedItem[]> {
     this.host.assertOpen();
     return this.sql.finishedSince.all(runId, after, Math.max(1, Math.floor(limit))).map((row) => {
-      const item: FinishedItem = { itemId: str(row.item_id), status: str(row.status) as FinishedItem["status"], finishSeq: num(row.finish_seq) };
-      if (row.record !== null && row.record !== undefined) item.record = JSON.parse(str(row.record)) as ItemRecord;
+      const record = row.record === null || row.record === undefined ? undefined : str(row.record);
+      const item = new StoredFinishedItem(str(row.item_id), str(row.status) as FinishedItem["status"], num(row.finish_seq), record);
       if (row.reason !== null && row.reason !== undefined) item.reason = str(row.reason);
       if (row.line !== null && row.line !== undefined) item.line = num(row.line);
       return item;

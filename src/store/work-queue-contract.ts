@@ -212,6 +212,8 @@ export function workQueueContract(name: string, openStore: OpenStore<Store>): vo
             seen.push(f.finishSeq);
             items.push(f.itemId);
             assert.deepEqual(f.record, { item: f.itemId, answer: `answer ${f.itemId}` });
+            // The record's text as stored, for the output tail to write without parsing it.
+            assert.equal(f.recordJson, JSON.stringify(f.record));
             assert.equal(f.line, Number(f.itemId.slice(5)) + 1);
           }
           if (batch.length > 0) last = batch.at(-1)!.finishSeq;

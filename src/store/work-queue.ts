@@ -89,8 +89,39 @@ export interface FinishedItem {
   status: "done" | "failed";
   finishSeq: number;
   record?: ItemRecord;
+  /**
+   * The record as the store holds it (JSON text, one line): what the output file gets, written as
+   * it is without parsing and serialising it again. Present exactly when `record` is.
+   */
+  recordJson?: string;
   reason?: string;
   line?: number;
+}
+
+/**
+ * A finished item as the backends return it: `record` is parsed from `recordJson` on first read,
+ * so a reader that only copies the text (the output tail) never pays for the parse.
+ */
+export class StoredFinishedItem implements FinishedItem {
+  readonly itemId: string;
+  readonly status: "done" | "failed";
+  readonly finishSeq: number;
+  readonly recordJson?: string;
+  reason?: string;
+  line?: number;
+  private parsed: ItemRecord | undefined;
+
+  constructor(itemId: string, status: "done" | "failed", finishSeq: number, recordJson: string | undefined) {
+    this.itemId = itemId;
+    this.status = status;
+    this.finishSeq = finishSeq;
+    if (recordJson !== undefined) this.recordJson = recordJson;
+  }
+
+  get record(): ItemRecord | undefined {
+    if (this.parsed === undefined && this.recordJson !== undefined) this.parsed = JSON.parse(this.recordJson) as ItemRecord;
+    return this.parsed;
+  }
 }
 
 export interface WorkQueue {

@@ -40,6 +40,8 @@ export async function makeSharedRun(store: RunStore, options: { key?: string } =
     { runId: run.id, itemId: lost[0]!.itemId, token: lost[0]!.token, status: "done", record: { id: lost[0]!.itemId, prompt: "q" }, calls: [] },
     { runId: run.id, itemId: lost[1]!.itemId, token: lost[1]!.token, status: "failed", reason: "model error: timeout", calls: [] },
   ]);
+  // Leasing proves a worker alive and records the lease time it asked for: its last beat is on the short lease.
+  await store.heartbeat(LOST.id, SHORT_LEASE_MS);
 
   // gpu-a: finishes three items and holds two more.
   await store.registerWorker({ ...ALIVE, runId: run.id });

@@ -1,0 +1,58 @@
+/**
+ * CPU A/B of two builds on (h) or (f): `node bench/cpu-ab.ts h|f OTHER_REPO_ROOT [rounds]`. Runs
+ * this build and the other alternately against the same server, with the bare undici client in the
+ * same rounds, and prints each run's process CPU (user + system, from the probe) per call and its
+ * call rate, so a change can be judged on a shared machine by CPU rather than wall time.
+ */
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { bareClient, chatBody } from "./bare-client.ts";
+import type { ProbeReport } from "./probe.ts";
+import { SCALE } from "./scale.ts";
+import { BenchServer } from "./server-handle.ts";
+import { REPO_ROOT, runArgs, writeItems } from "./spri-cli.ts";
+
+const [scenario = "h", other = "", roundsText = "3"] = process.argv.slice(2);
+const items = Number(process.env.AB_ITEMS ?? (scenario === "f" ? SCALE.items : SCALE.cpuItems));
+const concurrency = scenario === "f" ? SCALE.concurrency : SCALE.cpuConcurrency;
+const latencyMs = scenario === "f" ? SCALE.latencyMs : 0;
+const PROBE = pathToFileURL(join(REPO_ROOT, "bench", "probe.ts")).href;
+const server = await BenchServer.start();
+
+async function spri(root: string): Promise<{ msPerCall: number; rate: number }> {
+  const dir = mkdtempSync(join(tmpdir(), "spri-cpu-ab-"));
+  try {
+    await server.configure({ latencyMs, maxInFlight: concurrency });
+    const input = writeItems(join(dir, "items.jsonl"), items);
+    const probe = join(dir, "probe.json");
+    const started = performance.now();
+    const child = spawn(process.execPath, ["--import", PROBE, join(root, "bin", "spri.js"), ...runArgs({ input, output: join(dir, "out.jsonl"), dir, serverUrl: server.url, concurrency, cache: true })], {
+      cwd: dir,
+      stdio: "ignore",
+      env: { PATH: process.env.PATH, BENCH_PROBE_FILE: probe },
+    });
+    await new Promise((resolve) => child.once("close", resolve));
+    const wall = (performance.now() - started) / 1000;
+    const stats = await server.stats();
+    if (!existsSync(probe)) throw new Error("no probe report");
+    const report = JSON.parse(readFileSync(probe, "utf8")) as ProbeReport;
+    return { msPerCall: (1000 * (report.userCpuSeconds + report.systemCpuSeconds)) / stats.requests, rate: stats.requests / wall };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const fmt = (r: { msPerCall: number; rate: number }) => `${r.msPerCall.toFixed(3)} ms/call CPU, ${r.rate.toFixed(0)} calls/s`;
+for (let i = 0; i < Number(roundsText); i++) {
+  const a = await spri(REPO_ROOT);
+  const b = await spri(other);
+  await server.configure({ latencyMs, maxInFlight: concurrency });
+  const bare = await bareClient("undici", `${server.url}/v1/chat/completions`, scenario === "f" ? SCALE.bareRequests : SCALE.cpuBareRequests, concurrency, chatBody(1000));
+  process.stdout.write(
+    `round ${i}: this ${fmt(a)}; other ${fmt(b)}; bare ${((1000 * bare.cpuSeconds) / bare.requests).toFixed(3)} ms/call CPU, ${bare.callsPerSecond.toFixed(0)} calls/s; this÷other CPU ${(a.msPerCall / b.msPerCall).toFixed(3)}\n`,
+  );
+}
+server.stop();

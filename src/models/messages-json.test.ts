@@ -1,0 +1,35 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { canonicalJson } from "../store/canonical.ts";
+import type { ChatMessage } from "./language-model.ts";
+import { canonicalMessagesJson, messagesJson, storedRequestJson } from "./messages-json.ts";
+
+const plain: ChatMessage[] = [
+  { role: "system", content: "You write principles." },
+  { role: "user", content: 'a "quoted"\nline \u2028 ü \ud800' },
+];
+const extra = [{ role: "user", content: "x", name: "n" }, { content: "y", role: "assistant" }] as unknown as ChatMessage[];
+
+test("messagesJson is JSON.stringify of the messages; canonicalMessagesJson is their canonicalJson", () => {
+  for (const messages of [plain, extra, [] as ChatMessage[]]) {
+    assert.equal(messagesJson(messages), JSON.stringify(messages));
+    assert.equal(canonicalMessagesJson(messages), canonicalJson(messages));
+  }
+});
+
+test("the texts are made once per messages array", () => {
+  const messages: ChatMessage[] = [{ role: "user", content: "first" }];
+  assert.equal(messagesJson(messages), messagesJson(messages));
+  assert.equal(canonicalMessagesJson(messages), canonicalMessagesJson(messages));
+  // A new array (as every call makes) gets its own text.
+  assert.notEqual(messagesJson([{ role: "user", content: "second" }]), messagesJson(messages));
+});
+
+test("storedRequestJson is the stored request as before, byte for byte: messages reduced to role and content", () => {
+  const rest = { sampling: { temperature: 0.5, topP: undefined, stop: ["###"] }, schema: undefined };
+  for (const messages of [plain, extra]) {
+    const expected = JSON.stringify({ messages: messages.map((m) => ({ role: m.role, content: m.content })), ...rest });
+    assert.equal(storedRequestJson(messages, rest), expected);
+  }
+  assert.equal(storedRequestJson(plain, {}), JSON.stringify({ messages: plain }));
+});

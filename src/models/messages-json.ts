@@ -1,0 +1,79 @@
+/**
+ * A request's messages as JSON text, serialised once per call and shared by everything that needs
+ * them as text: the trace's repeat fingerprint (model-caller.ts), the request body
+ * (openai-compatible.ts) and the stored call (both stores) use `JSON.stringify(messages)` as it is,
+ * so the wire keeps the messages' own key order (replays compare requests byte for byte with the
+ * reference's); the cache key (call-cache.ts) uses their canonical JSON (keys sorted, see
+ * canonical.ts), written by a fast path for plain `{role, content}` messages. At hundreds of calls a
+ * second each of those serialising the same messages again was measurable CPU.
+ *
+ * The texts are remembered per messages array (a WeakMap): a messages array must not be changed
+ * once it has been sent. The model caller and the algorithms build a new array for every call.
+ */
+import { canonicalJson } from "../store/canonical.ts";
+import type { ChatMessage } from "./language-model.ts";
+
+interface Serialised {
+  /** `JSON.stringify(messages)`. */
+  json: string;
+  /** `canonicalJson(messages)`, made when first asked for. */
+  canonical?: string;
+  /** Every message is exactly `{role, content}`, in that order, with string values. */
+  plain: boolean;
+}
+
+const memo = new WeakMap<readonly ChatMessage[], Serialised>();
+
+function serialise(messages: readonly ChatMessage[]): Serialised {
+  let found = memo.get(messages);
+  if (found === undefined) {
+    found = { json: JSON.stringify(messages), plain: messages.every(isPlain) };
+    memo.set(messages, found);
+  }
+  return found;
+}
+
+function isPlain(message: ChatMessage): boolean {
+  if (typeof message !== "object" || message === null || typeof message.role !== "string" || typeof message.content !== "string") return false;
+  if (Object.getPrototypeOf(message) !== Object.prototype) return false;
+  let i = 0;
+  for (const key in message) {
+    if (key !== (i === 0 ? "role" : "content") || ++i > 2) return false;
+  }
+  return i === 2;
+}
+
+/** `JSON.stringify(messages)`, computed once per messages array. */
+export function messagesJson(messages: readonly ChatMessage[]): string {
+  return serialise(messages).json;
+}
+
+/** `canonicalJson(messages)` (for cache keys), computed once per messages array. */
+export function canonicalMessagesJson(messages: readonly ChatMessage[]): string {
+  const found = serialise(messages);
+  if (found.canonical === undefined) {
+    if (found.plain) {
+      // canonicalJson's own output for {role, content}: keys sorted, content first.
+      let text = "[";
+      for (let i = 0; i < messages.length; i++) {
+        const message = messages[i]!;
+        text += `${i > 0 ? "," : ""}{"content":${JSON.stringify(message.content)},"role":${JSON.stringify(message.role)}}`;
+      }
+      found.canonical = `${text}]`;
+    } else {
+      found.canonical = canonicalJson(messages);
+    }
+  }
+  return found.canonical;
+}
+
+/**
+ * A stored call's request as JSON text: `JSON.stringify({messages, ...rest})` with each message
+ * reduced to `{role, content}` (what stores keep), reusing the messages' text when it is already that.
+ */
+export function storedRequestJson(messages: readonly ChatMessage[], rest: Record<string, unknown>): string {
+  const found = serialise(messages);
+  if (!found.plain) return JSON.stringify({ messages: messages.map((m) => ({ role: m.role, content: m.content })), ...rest });
+  const tail = JSON.stringify(rest);
+  return `{"messages":${found.json}${tail === "{}" ? "}" : `,${tail.slice(1)}`}`;
+}
