@@ -2,7 +2,7 @@
  * Canonical JSON and hashing for cache and run keys: equal values give equal text whatever the
  * key order, so equal requests (or equal command settings) hash equally.
  */
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 
 /**
  * JSON with object keys sorted recursively (by UTF-16 code unit, as `Array.prototype.sort` does)
@@ -41,8 +41,9 @@ function write(value: unknown): string | undefined {
   return `{${fields.join(",")}}`;
 }
 
+/** One-shot `crypto.hash`: at one key per model call, a Hash object per call was measurable CPU. */
 export function sha256Hex(text: string): string {
-  return createHash("sha256").update(text, "utf8").digest("hex");
+  return hash("sha256", text, "hex");
 }
 
 /** sha256 (hex) of the canonical JSON of `value`. */

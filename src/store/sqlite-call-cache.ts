@@ -25,6 +25,8 @@ export interface SqliteCallCacheOptions {
   maxBatch?: number;
   /** Throws when the owning store is closed. */
   assertOpen?: () => void;
+  /** Called after each committed batch (the store counts its writes, see SqliteStore). */
+  onCommit?: () => void;
 }
 
 /** A put waiting for its commit: the columns of its row but `created_at` (stamped per commit). */
@@ -57,6 +59,7 @@ export class SqliteCallCache implements CallCache {
   private readonly assertOpen: () => void;
   private readonly commitDelayMs: number;
   private readonly maxBatch: number;
+  private readonly onCommit: () => void;
   /** Puts of the open batch by key (a later put of a key replaces an earlier one). */
   private queued = new Map<string, QueuedPut>();
   private batch: Batch | undefined;
@@ -68,6 +71,7 @@ export class SqliteCallCache implements CallCache {
     this.assertOpen = options.assertOpen ?? (() => {});
     this.commitDelayMs = Math.max(0, options.commitDelayMs ?? DEFAULT_COMMIT_DELAY_MS);
     this.maxBatch = Math.max(1, Math.floor(options.maxBatch ?? DEFAULT_MAX_BATCH));
+    this.onCommit = options.onCommit ?? (() => {});
     this.getStatement = db.prepare(
       "SELECT text, finish_reason, model, input_tokens, output_tokens, latency_ms FROM call_cache WHERE key = ?",
     );
@@ -140,7 +144,10 @@ export class SqliteCallCache implements CallCache {
     this.queued = new Map();
     this.batch = undefined;
     try {
-      if (puts.size > 0) this.commit(puts);
+      if (puts.size > 0) {
+        this.commit(puts);
+        this.onCommit();
+      }
     } catch (error) {
       batch?.reject(error);
       throw error;

@@ -38,6 +38,7 @@ import {
 import { SqliteCallCache } from "./sqlite-call-cache.ts";
 import { loadSqlite } from "./sqlite-module.ts";
 import { SqliteWorkQueue, WORK_QUEUE_MIGRATION } from "./sqlite-work-queue.ts";
+import { WalCheckpointer } from "./wal-checkpointer.ts";
 import { WorkQueueDelegate } from "./work-queue-delegate.ts";
 
 export const DEFAULT_DB_FILE = "spri.db";
@@ -169,7 +170,17 @@ export const SCHEMA_VERSION = MIGRATIONS.length;
 export interface SqliteStoreOptions {
   /** How long a write waits for another process's write to finish (default 10,000 ms). */
   busyTimeoutMs?: number;
+  /**
+   * WAL checkpoints on a thread of their own once the store writes often (see wal-checkpointer.ts).
+   * Default true; a store in memory never has one.
+   */
+  backgroundCheckpoints?: boolean;
+  /** Time between background checkpoints, in ms (default: wal-checkpointer.ts). */
+  checkpointIntervalMs?: number;
 }
+
+/** Write transactions after which a store starts its checkpoint thread: busy runs only, not short commands. */
+const CHECKPOINT_THREAD_AFTER_WRITES = 64;
 
 /**
  * Brings the schema of `db` up to `SCHEMA_VERSION`. Refuses files that belong to another
@@ -485,6 +496,10 @@ export class SqliteStore extends WorkQueueDelegate implements RunStore {
   private readonly db: DatabaseSync;
   private readonly sql: Statements;
   private closed = false;
+  /** Write transactions so far (`Infinity` when the store never starts a checkpoint thread). */
+  private writes: number;
+  private checkpointer: WalCheckpointer | undefined;
+  private readonly checkpointIntervalMs: number | undefined;
 
   constructor(path: string = DEFAULT_DB_FILE, options: SqliteStoreOptions = {}) {
     super();
@@ -501,6 +516,8 @@ export class SqliteStore extends WorkQueueDelegate implements RunStore {
       });
     }
     this.db = db;
+    this.writes = options.backgroundCheckpoints === false || isInMemory(path) ? Infinity : 0;
+    this.checkpointIntervalMs = options.checkpointIntervalMs;
     try {
       db.exec(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 10_000))}`);
       const mode = str(db.prepare("PRAGMA journal_mode = WAL").get()?.journal_mode);
@@ -520,13 +537,34 @@ export class SqliteStore extends WorkQueueDelegate implements RunStore {
         cause: error,
       });
     }
-    this.cache = new SqliteCallCache(db, { assertOpen: () => this.assertOpen() });
+    this.cache = new SqliteCallCache(db, { assertOpen: () => this.assertOpen(), onCommit: () => this.wrote() });
     this.queue = new SqliteWorkQueue({
       db,
       assertOpen: () => this.assertOpen(),
       requireRun: (id) => void this.requireRun(id),
       writeCalls: (calls) => this.writeCalls(calls),
-      transaction: (fn) => inTransaction(db, fn),
+      transaction: (fn) => {
+        const value = inTransaction(db, fn);
+        this.wrote();
+        return value;
+      },
+    });
+  }
+
+  /** The thread that runs WAL checkpoints, once started (until then, commits run them). */
+  get backgroundCheckpointer(): WalCheckpointer | undefined {
+    return this.checkpointer;
+  }
+
+  private wrote(): void {
+    if (++this.writes !== CHECKPOINT_THREAD_AFTER_WRITES) return;
+    this.db.exec("PRAGMA wal_autocheckpoint = 0");
+    this.checkpointer = new WalCheckpointer(this.path, {
+      intervalMs: this.checkpointIntervalMs,
+      onFailure: () => {
+        this.checkpointer = undefined;
+        if (!this.closed) this.db.exec("PRAGMA wal_autocheckpoint = 1000");
+      },
     });
   }
 
@@ -870,9 +908,19 @@ export class SqliteStore extends WorkQueueDelegate implements RunStore {
       this.cache.flushNow();
     } finally {
       this.closed = true;
-      this.db.close();
+      const checkpointer = this.checkpointer;
+      this.checkpointer = undefined;
+      try {
+        await checkpointer?.stop();
+      } finally {
+        this.db.close();
+      }
     }
   }
+}
+
+function isInMemory(path: string): boolean {
+  return path === ":memory:" || path === "" || path.startsWith("file::memory:") || /[?&]mode=memory\b/.test(path);
 }
 
 function assertRunStatus(status: string): void {
