@@ -8,11 +8,11 @@ import type { BatchApi } from "../models/openai-batch.ts";
 import { PriceTable } from "../runner/cost.ts";
 import { dryRun } from "../runner/dry-run.ts";
 import { type BatchRunOptions, DEFAULT_LEASE_MS, runJob, type RunJobResult } from "../runner/run-job.ts";
-import { JsonLogProgressSink, type ProgressSink, TerminalProgressSink } from "../runner/run-progress.ts";
 import type { CacheMode } from "../store/call-cache.ts";
 import { openStore } from "../store/open-store.ts";
 import type { FieldMapping } from "../tasks/task-item.ts";
 import { ENVIRONMENT_HELP, addSettingFlags } from "./options.ts";
+import { progressSink } from "./progress.ts";
 import { recordCommand } from "./recorded-command.ts";
 import { openSession, type Prepare, type Session } from "./session.ts";
 
@@ -96,7 +96,7 @@ export async function executeRun(options: Record<string, unknown>, prepare?: Pre
         budget: { maxCostUsd: settings.maxCost, maxTokens: settings.maxTokens },
         prices,
         retry: { maxAttempts: settings.maxTries, baseDelayMs: settings.retryDelay * 1000 },
-        progress: progressSink(settings.progressInterval),
+        progress: progressSink(process.stderr, settings.progressInterval),
         signal: interrupt.signal,
         batch,
         work: options.work !== false,
@@ -168,12 +168,6 @@ function runIdentity(resolved: Resolved, mapping: FieldMapping): Record<string, 
   const all = redacted(resolved);
   for (const name of ["concurrency", "timeout", "cache", "store", "rejects", "maxTries", "retryDelay", "progressInterval", "maxCost", "maxTokens", "prices", "rpm", "tpm"]) delete all[name];
   return { ...all, mapping };
-}
-
-function progressSink(intervalSeconds: number): ProgressSink {
-  return process.stderr.isTTY
-    ? new TerminalProgressSink(process.stderr)
-    : new JsonLogProgressSink((line) => process.stderr.write(line), intervalSeconds * 1000);
 }
 
 function report(result: RunJobResult, json: boolean): void {

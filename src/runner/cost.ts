@@ -120,6 +120,17 @@ export function countCall(spend: Spend, call: { cacheHit: boolean; model: string
   return cost;
 }
 
+/**
+ * What was paid, as people read it: `$0.0123`; `unpriced` when no paid call had a price (never
+ * `$0`, which would claim they were free); `≥ $0.0123` when some had one and some did not.
+ */
+export function formatCost(spend: Spend): string {
+  const dollars = `$${spend.costUsd.toFixed(4)}`;
+  if (spend.unpricedCalls === 0) return dollars;
+  const priced = spend.calls - spend.cacheHits - spend.unpricedCalls;
+  return priced > 0 ? `≥ ${dollars}` : "unpriced";
+}
+
 /** Why the budget is spent, or undefined while there is room. */
 export function budgetExceeded(budget: Budget, spend: Spend): string | undefined {
   if (budget.maxCostUsd !== undefined && spend.costUsd >= budget.maxCostUsd) {

@@ -149,7 +149,10 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
   await store.registerWorker(thisWorker(workerId, run.id));
 
   const counts = { done: 0, failed: 0, skipped: 0, refused: 0 };
-  const progressCounts = () => ({ done: counts.done, failed: counts.failed, skipped: counts.skipped });
+  /** Items of the run, rejected input rows included: known once the whole input is queued. */
+  let total: number | undefined;
+  let rejectedRows = 0;
+  const progressCounts = () => ({ done: counts.done, failed: counts.failed, skipped: counts.skipped, total });
   // The output role: one process writes the run's output file. Another `spri run` of the same run
   // joins as a worker, and takes the role over if its holder goes away.
   let tail: OutputTail | undefined;
@@ -244,6 +247,7 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
   let enqueueDone = false;
   const onReject = (entry: RejectEntry) => {
     counts.failed++;
+    rejectedRows++;
     if (tail) tail.reject(entry);
     else inputRejects.push(entry);
     report();
@@ -251,7 +255,11 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
   await store.updateRun(run.id, { inputComplete: false });
   const enqueuing = enqueueInput({ store, runId: run.id, input: options.input, prepared, mapping: options.mapping, keyed, onReject, onBatch: () => wake.notify(), signal: stop.signal }).then(async () => {
     enqueueDone = !stop.signal.aborted;
-    if (enqueueDone) await store.updateRun(run.id, { inputComplete: true });
+    if (enqueueDone) {
+      await store.updateRun(run.id, { inputComplete: true });
+      total = (await store.itemCounts(run.id)).total + rejectedRows;
+      report();
+    }
     wake.notify();
   });
 
