@@ -160,3 +160,27 @@ test("a process killed mid-run (no release): the next command continues from wha
     await store.close();
   }
 });
+
+test("before refusing, a process asks the ledger again: what another process gave back is spent, not lost", async () => {
+  const { path, store, runId } = await setup();
+  const other = new SqliteStore(path);
+  try {
+    const a = new RunSpend(store, runId, { maxCostUsd: 1 });
+    const b = new RunSpend(other, runId, { maxCostUsd: 1 });
+    await Promise.all([a.start(), b.start()]);
+    const held = [await a.admit({ costUsd: 0.3, tokens: 1 }), await a.admit({ costUsd: 0.3, tokens: 1 }), await a.admit({ costUsd: 0.3, tokens: 1 })];
+    const small = await b.admit({ costUsd: 0.05, tokens: 1 });
+    // B finds the ledger empty and waits for its own call in flight.
+    const next = b.admit({ costUsd: 0.3, tokens: 1 });
+    assert.equal(await settledYet(next), false);
+    // A's calls cost nothing after all, and A stops: what it reserved goes back to the run.
+    for (const hold of held) a.finish(hold, { costUsd: 0, tokens: 0 });
+    await a.release();
+    b.finish(small, { costUsd: 0.05, tokens: 10 });
+    const hold = await next;
+    assert.equal(hold.costUsd, 0.3);
+  } finally {
+    await other.close();
+    await store.close();
+  }
+});

@@ -99,6 +99,7 @@ export class RunSpend {
    */
   async admit(worst: CallCharge, model = "the model"): Promise<CallCharge> {
     const need: Amount = { cost: this.limits.requests === undefined ? 0 : microUp(worst.costUsd), tokens: this.limits.tokens === undefined ? 0 : 1 };
+    let askedAgain = false;
     for (;;) {
       if (this.refused) throw this.refused;
       if (!Number.isFinite(need.cost)) throw this.refuse({ cost: need.cost, tokens: 0 }, worst, model);
@@ -114,6 +115,10 @@ export class RunSpend {
         await this.reserving;
       } else if (this.inFlight > 0) {
         await new Promise<void>((resolve) => this.waiting.push(resolve));
+      } else if (!askedAgain) {
+        // Before refusing, the ledger once more: another process may have given back what it did not use.
+        askedAgain = true;
+        this.exhausted = { cost: false, tokens: false };
       } else {
         throw this.refuse(short, worst, model);
       }
