@@ -86,4 +86,7 @@ test("off a terminal: one JSON object per line, at most one per interval, with t
   assert.equal(second!.done, 42);
   assert.equal(last!.event, "finished");
   assert.equal(last!.done, 88);
+  const unpriced: string[] = [];
+  new JsonProgressSink((line) => unpriced.push(line)).finish({ ...snap, spend: { ...snap.spend, costUsd: 0, unpricedCalls: 200 } });
+  assert.equal(JSON.parse(unpriced[0]!).costUsd, null, "unpriced is null, not 0");
 });

@@ -176,9 +176,11 @@ export class JsonProgressSink implements ProgressSink {
   }
 }
 
+/** The snapshot as one flat object; `costUsd` is null when no paid call had a price (unpriced, not free). */
 function flatten(p: ProgressSnapshot): Record<string, unknown> {
   const { spend, ...rest } = p;
-  return { ...rest, ...spend, costUsd: Math.round(spend.costUsd * 1e6) / 1e6, at: new Date().toISOString() };
+  const costUsd = formatCost(spend) === "unpriced" ? null : Math.round(spend.costUsd * 1e6) / 1e6;
+  return { ...rest, ...spend, costUsd, at: new Date().toISOString() };
 }
 
 /** The sink for `stream`: the in-place line on a terminal, JSON lines every `intervalSeconds` elsewhere. */
