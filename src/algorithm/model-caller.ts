@@ -5,7 +5,8 @@
  *   `sampleKey`), a schema only for models that can enforce one, and the call's `sampleIndex`;
  * - calls the model with the item's abort signal and timeout;
  * - records one `CallRecord` on `calls`, with the parsed value attached before `context.onCall` (or
- *   any other observer) sees it, also when the call fails (then it rethrows);
+ *   any other observer) sees it, also when the call fails (then it rethrows), unless the run's
+ *   budget refused it (`BudgetError`: it was never made);
  * - returns the answer raw and cleaned (compat `outputStrip`).
  *
  * Deliberate repeats: a request identical to an earlier one of the item (a critic re-asked, a
@@ -17,6 +18,7 @@
  * `calls` are the item's trace. (`judgePair` makes a caller per pair; mining appends each pair's
  * calls to its own trace afterwards.)
  */
+import { BudgetError } from "../errors/errors.ts";
 import type { CallRecord } from "../io/records.ts";
 import type { ChatMessage, LanguageModel, OutputSchema, SamplingOptions } from "../models/language-model.ts";
 import { messagesJson } from "../models/messages-json.ts";
@@ -135,6 +137,8 @@ export class ModelCaller {
       context.onCall?.(record);
       return { raw: result.text, text, record };
     } catch (error) {
+      // A call the run's budget refused was never made: there is nothing to record.
+      if (error instanceof BudgetError) throw error;
       const record: CallRecord = {
         ...base,
         response: null,

@@ -1,8 +1,8 @@
 /**
  * The command that started a run, recorded in the run store so that `spri worker` on any machine can
  * rebuild the run's algorithm and models: the effective settings (never keys: those come from each
- * worker's own environment), the field mapping, and the prompt and seed files' contents (a worker's
- * machine may not have them at the same paths).
+ * worker's own environment), the field mapping, and the contents of the prompt, seed and price files
+ * (a worker's machine may not have them at the same paths).
  */
 import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -31,6 +31,9 @@ export function recordCommand(resolved: Resolved, mapping: FieldMapping): Record
     if (spec.secret || PER_PROCESS.has(name) || resolved.settings[name] === undefined) continue;
     settings[name] = resolved.settings[name];
   }
+  // The price table goes as its JSON text (`--prices` takes either), for workers without the file.
+  const prices = resolved.settings.prices;
+  if (prices !== undefined && !prices.trimStart().startsWith("{") && existsSync(prices)) settings.prices = readFileSync(prices, "utf8");
   const command: RecordedCommand = { kind: "run", settings, mapping };
   const prompts = resolved.settings.prompts;
   if (prompts && prompts.length > 0) command.prompts = prompts.map((dir) => ({ dir: resolve(dir), files: readTextFiles(dir) }));

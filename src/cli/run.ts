@@ -5,14 +5,14 @@ import { ConfigError, InputError } from "../errors/errors.ts";
 import { modelSpecs } from "../config/models.ts";
 import { checkInputFile } from "../io/input-reader.ts";
 import type { BatchApi } from "../models/openai-batch.ts";
-import { PriceTable } from "../runner/cost.ts";
+import { formatCost, PriceTable } from "../runner/cost.ts";
 import { dryRun } from "../runner/dry-run.ts";
 import { type BatchRunOptions, DEFAULT_LEASE_MS, runJob, type RunJobResult } from "../runner/run-job.ts";
-import { JsonLogProgressSink, type ProgressSink, TerminalProgressSink } from "../runner/run-progress.ts";
 import type { CacheMode } from "../store/call-cache.ts";
 import { openStore } from "../store/open-store.ts";
 import type { FieldMapping } from "../tasks/task-item.ts";
 import { ENVIRONMENT_HELP, addSettingFlags } from "./options.ts";
+import { progressSink } from "./progress.ts";
 import { recordCommand } from "./recorded-command.ts";
 import { openSession, type Prepare, type Session } from "./session.ts";
 
@@ -67,7 +67,7 @@ export async function executeRun(options: Record<string, unknown>, prepare?: Pre
     systemPromptField: options.systemPromptField as string | undefined,
     domainField: options.domainField as string | undefined,
   };
-  const prices = PriceTable.fromFile(settings.prices);
+  const prices = PriceTable.fromSetting(settings.prices);
   try {
     if (options.dryRun) {
       const estimate = await dryRun({ input, output, prepared: session.prepared, models: session.models, mapping, maxNewTokens: settings.maxNewTokens, prices });
@@ -96,7 +96,7 @@ export async function executeRun(options: Record<string, unknown>, prepare?: Pre
         budget: { maxCostUsd: settings.maxCost, maxTokens: settings.maxTokens },
         prices,
         retry: { maxAttempts: settings.maxTries, baseDelayMs: settings.retryDelay * 1000 },
-        progress: progressSink(settings.progressInterval),
+        progress: progressSink(process.stderr, settings.progressInterval),
         signal: interrupt.signal,
         batch,
         work: options.work !== false,
@@ -170,12 +170,6 @@ function runIdentity(resolved: Resolved, mapping: FieldMapping): Record<string, 
   return { ...all, mapping };
 }
 
-function progressSink(intervalSeconds: number): ProgressSink {
-  return process.stderr.isTTY
-    ? new TerminalProgressSink(process.stderr)
-    : new JsonLogProgressSink((line) => process.stderr.write(line), intervalSeconds * 1000);
-}
-
 function report(result: RunJobResult, json: boolean): void {
   const { spend } = result;
   if (json) {
@@ -184,7 +178,7 @@ function report(result: RunJobResult, json: boolean): void {
   }
   const where = result.outcome === "stopped" || result.outcome === "awaiting-batch" ? `${result.output}.partial` : result.output;
   const lines = [
-    `spri: ${result.done} records written to ${where}${result.skipped ? ` (${result.skipped} were already there)` : ""}; ${spend.calls} calls (${spend.cacheHits} from cache), ${spend.inputTokens + spend.outputTokens} tokens, $${spend.costUsd.toFixed(4)}`,
+    `spri: ${result.done} records written to ${where}${result.skipped ? ` (${result.skipped} were already there)` : ""}; ${spend.calls} calls (${spend.cacheHits} from cache), ${spend.inputTokens + spend.outputTokens} tokens, ${formatCost(spend)}`,
   ];
   for (const reason of result.rejectSamples) lines.push(`spri: ${reason}`);
   if (result.failed > 0) lines.push(`spri: ${result.failed} item(s) failed; reasons in ${result.rejects}; re-run the same command to retry them`);

@@ -2,7 +2,7 @@
 import type { Command } from "commander";
 import { resolveSettings } from "../config/config.ts";
 import { createModels, modelSpecs } from "../config/models.ts";
-import { PriceTable } from "../runner/cost.ts";
+import { formatCost, PriceTable } from "../runner/cost.ts";
 import { runWorker, type WorkerRun } from "../runner/worker.ts";
 import type { RunMeta, RunStore } from "../store/run-store.ts";
 import { openStore } from "../store/open-store.ts";
@@ -47,7 +47,7 @@ async function executeWorker(options: Record<string, unknown>): Promise<void> {
     else {
       const { spend } = result;
       process.stderr.write(
-        `spri worker: ${result.done} items done, ${result.failed} failed${result.refused + result.lost ? `, ${result.refused + result.lost} given up (lease lost to another worker)` : ""} in ${result.runs.length} run(s); ${spend.calls} calls (${spend.cacheHits} from cache), $${spend.costUsd.toFixed(4)}\n`,
+        `spri worker: ${result.done} items done, ${result.failed} failed${result.refused + result.lost ? `, ${result.refused + result.lost} given up (lease lost to another worker)` : ""} in ${result.runs.length} run(s); ${spend.calls} calls (${spend.cacheHits} from cache), ${formatCost(spend)}\n`,
       );
       if (result.stopReason) process.stderr.write(`spri worker: stopped: ${result.stopReason}\n`);
     }
@@ -78,7 +78,7 @@ async function openRecordedRun(store: RunStore, run: RunMeta, concurrency: numbe
     timeoutMs: settings.timeout * 1000,
     cacheMode: cacheMode(settings.cache),
     retry: { maxAttempts: settings.maxTries, baseDelayMs: settings.retryDelay * 1000 },
-    prices: PriceTable.fromFile(settings.prices),
+    prices: PriceTable.fromSetting(settings.prices),
     budget: { maxCostUsd: settings.maxCost, maxTokens: settings.maxTokens },
     rateLimits: { requestsPerMinute: settings.rpm, tokensPerMinute: settings.tpm },
     async close() {

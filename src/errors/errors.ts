@@ -84,6 +84,14 @@ export class ModelError extends SpriError {
   }
 }
 
+/**
+ * The run's budget cannot pay for the next call (`--max-cost`, `--max-tokens`): the call is not
+ * made, the run stops cleanly, and the item waits for the next command.
+ */
+export class BudgetError extends SpriError {
+  override readonly exitCode = 3;
+}
+
 export function isSpriError(error: unknown): error is SpriError {
   return error instanceof SpriError;
 }

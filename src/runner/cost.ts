@@ -1,12 +1,13 @@
 /**
  * Token prices and run budgets. Prices are USD per million tokens, looked up by model id (exact,
- * then the longest matching prefix). Self-hosted and local models cost nothing unless the user's
- * price file says otherwise; an unknown hosted model has an unknown cost, which a cost budget
- * cannot guard, so the runner warns about it.
+ * then the longest matching prefix). The built-in list prices apply to the providers' own APIs
+ * only; any other endpoint (a self-hosted server, an in-process model) has only the prices the user
+ * gives (`--prices`). A model without a price is *unpriced*: its calls are counted and shown as
+ * such, never as free, and a cost budget refuses to start on it (see `requirePrices`).
  */
 import { readFileSync } from "node:fs";
 import { ConfigError } from "../errors/errors.ts";
-import type { Usage } from "../models/language-model.ts";
+import type { GenerateRequest, LanguageModel, Usage } from "../models/language-model.ts";
 
 export interface Price {
   /** USD per million input tokens. */
@@ -40,15 +41,21 @@ export class PriceTable {
     this.prices = new Map([...Object.entries(DEFAULT_PRICES), ...this.userPrices]);
   }
 
-  /** Reads `{"model-id": {"input": 0.15, "output": 0.6}, ...}` over the defaults. */
-  static fromFile(file: string | undefined): PriceTable {
-    if (file === undefined) return new PriceTable();
+  /**
+   * `--prices`: `{"model-id": {"input": 0.15, "output": 0.6}, ...}` over the defaults, as JSON text
+   * (it starts with `{`) or in a file.
+   */
+  static fromSetting(value: string | undefined): PriceTable {
+    if (value === undefined) return new PriceTable();
+    const inline = value.trimStart().startsWith("{");
+    const file = inline ? undefined : value;
     let parsed: unknown;
     try {
-      parsed = JSON.parse(readFileSync(file, "utf8"));
+      parsed = JSON.parse(inline ? value : readFileSync(value, "utf8"));
     } catch (error) {
-      throw new ConfigError(`cannot read the price file: ${(error as Error).message}`, { file, cause: error });
+      throw new ConfigError(`cannot read --prices ${inline ? "(JSON text)" : "file"}: ${(error as Error).message}`, { file, field: "prices", cause: error, hint: PRICES_HINT });
     }
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new ConfigError("--prices must be a JSON object of model ids", { file, field: "prices", hint: PRICES_HINT });
     const user: Record<string, Price> = {};
     for (const [model, value] of Object.entries(parsed as Record<string, unknown>)) {
       const price = value as Partial<Price>;
@@ -60,9 +67,14 @@ export class PriceTable {
     return new PriceTable(user);
   }
 
-  /** The price of a model on an endpoint; `undefined` when unknown. */
+  /** A price file (as `fromSetting`; kept for library callers). */
+  static fromFile(file: string | undefined): PriceTable {
+    return PriceTable.fromSetting(file);
+  }
+
+  /** The price of a model on an endpoint; `undefined` when nobody priced it there. */
   priceOf(modelId: string, endpointId: string): Price | undefined {
-    if (!isHostedEndpoint(endpointId)) return this.userPrices.get(modelId) ?? { input: 0, output: 0 };
+    if (!isHostedEndpoint(endpointId)) return this.userPrices.get(modelId);
     const exact = this.prices.get(modelId);
     if (exact) return exact;
     const prefix = [...this.prices.keys()].filter((k) => modelId.startsWith(k)).sort((a, b) => b.length - a.length)[0];
@@ -71,12 +83,18 @@ export class PriceTable {
 
   cost(modelId: string, endpointId: string, usage: Usage): number | undefined {
     const price = this.priceOf(modelId, endpointId);
-    if (!price) return undefined;
-    return (usage.inputTokens * price.input + usage.outputTokens * price.output) / 1_000_000;
+    return price && costAt(price, usage);
   }
 }
 
-/** Hosted APIs bill; anything else (localhost, a private server, in-process) is assumed free. */
+/** What `usage` costs at `price`. */
+export function costAt(price: Price, usage: Usage): number {
+  return (usage.inputTokens * price.input + usage.outputTokens * price.output) / 1_000_000;
+}
+
+const PRICES_HINT = `give prices in USD per million tokens: --prices '{"<model id>": {"input": 0.5, "output": 1.5}}' (or a JSON file of the same)`;
+
+/** The providers' own APIs, where the built-in list prices apply. */
 function isHostedEndpoint(endpointId: string): boolean {
   return /api\.openai\.com|api\.anthropic\.com|^anthropic:|openai\.azure\.com|openrouter\.ai|api\.together|api\.groq|api\.mistral/.test(endpointId);
 }
@@ -84,6 +102,36 @@ function isHostedEndpoint(endpointId: string): boolean {
 export interface Budget {
   maxCostUsd?: number;
   maxTokens?: number;
+}
+
+/**
+ * A cost budget can only stop a run whose calls have a price: with `--max-cost`, every model of the
+ * run must have one (an unpriced model would spend without limit while the run reads $0).
+ */
+export function requirePrices(budget: Budget, prices: PriceTable, models: readonly LanguageModel[]): void {
+  if (budget.maxCostUsd === undefined) return;
+  const unpriced = [...new Set(models.filter((model) => !prices.priceOf(model.modelId, model.id)).map((model) => model.modelId))];
+  if (unpriced.length === 0) return;
+  throw new ConfigError(`--max-cost needs a price for ${unpriced.map((id) => `"${id}"`).join(" and ")}, and spri has none for it on its endpoint`, {
+    field: "maxCost",
+    hint: PRICES_HINT,
+  });
+}
+
+/** Chat-template tokens a message may add around its text (role markers, separators). */
+const TEMPLATE_TOKENS_PER_MESSAGE = 16;
+
+/**
+ * The most one call may cost at `price`: its prompt with every UTF-8 byte a token (no tokenizer
+ * makes more) plus the template's tokens, and all the `maxTokens` it may write. A call without
+ * `maxTokens` has no worst case: `Infinity`.
+ */
+export function worstCaseCost(request: GenerateRequest, price: Price): number {
+  const maxTokens = request.sampling?.maxTokens;
+  if (maxTokens === undefined) return Number.POSITIVE_INFINITY;
+  let promptTokens = 0;
+  for (const message of request.messages) promptTokens += Buffer.byteLength(message.content, "utf8") + TEMPLATE_TOKENS_PER_MESSAGE;
+  return (promptTokens * price.input + maxTokens * price.output) / 1_000_000;
 }
 
 export interface Spend {
@@ -118,6 +166,17 @@ export function countCall(spend: Spend, call: { cacheHit: boolean; model: string
   if (cost === undefined) spend.unpricedCalls++;
   else spend.costUsd += cost;
   return cost;
+}
+
+/**
+ * What was paid, as people read it: `$0.0123`; `unpriced` when no paid call had a price (never
+ * `$0`, which would claim they were free); `≥ $0.0123` when some had one and some did not.
+ */
+export function formatCost(spend: Spend): string {
+  const dollars = `$${spend.costUsd.toFixed(4)}`;
+  if (spend.unpricedCalls === 0) return dollars;
+  const priced = spend.calls - spend.cacheHits - spend.unpricedCalls;
+  return priced > 0 ? `≥ ${dollars}` : "unpriced";
 }
 
 /** Why the budget is spent, or undefined while there is room. */

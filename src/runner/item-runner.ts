@@ -3,7 +3,7 @@
  * outcome (record or failure reason, with every call) goes to the completer, which commits it fenced
  * by the lease's token. Shared by `spri run` and `spri worker`.
  */
-import { ModelError, SpriError } from "../errors/errors.ts";
+import { BudgetError, ModelError, SpriError } from "../errors/errors.ts";
 import type { CallRecord, ItemRecord } from "../io/records.ts";
 import type { SpriModels } from "../algorithm/item-algorithm.ts";
 import type { StoredCall } from "../store/run-store.ts";
@@ -27,6 +27,8 @@ export interface ItemRunnerOptions {
   onCall?: (call: CallRecord, costUsd: number | undefined) => void;
   /** A failure that no other item can get past (quota, key, unknown model). */
   onFatal(reason: string): void;
+  /** The run's budget could not pay for a call: the item waits for the next run, and no new ones should start. */
+  onBudgetSpent?: (reason: string) => void;
   /** A failed item's error kind, for the rejects file. */
   onFailure?: (itemId: string, kind: string | undefined, reason: string) => void;
   /** The item was abandoned because its lease was lost (another worker has it now). */
@@ -76,6 +78,12 @@ export function itemRunner(options: ItemRunnerOptions): (lease: Lease, signal: A
       }
       scope?.settle(true);
       deferred?.forEach(account);
+      if (error instanceof BudgetError) {
+        // Not the item's failure: the call was never made. The item stays pending for the next run.
+        completer.addCalls(calls);
+        options.onBudgetSpent?.(error.message);
+        return;
+      }
       if (aborted.aborted && !isFatal(error)) {
         // Paid for, so recorded as the run's calls; the item itself stays with whoever holds it.
         completer.addCalls(calls);

@@ -27,9 +27,10 @@ import type { TaskItem } from "../algorithm/task-item.ts";
 import type { FieldMapping } from "../tasks/task-item.ts";
 import { Wake } from "../util/wake.ts";
 import { BatchLane, type FlushResult, isBatchable } from "./batch-lane.ts";
+import { BudgetedModel } from "./budgeted-model.ts";
 import { runArtifactState } from "./batch-state.ts";
 import { Completer } from "./completer.ts";
-import { type Budget, countCall, emptySpend, type PriceTable, type Spend } from "./cost.ts";
+import { type Budget, countCall, emptySpend, type PriceTable, requirePrices, type Spend } from "./cost.ts";
 import { enqueueInput } from "./enqueue.ts";
 import { Heartbeat } from "./heartbeat.ts";
 import { itemRunner } from "./item-runner.ts";
@@ -130,7 +131,8 @@ const POLL_MS = 250;
 
 export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
   const { store, prepared } = options;
-  // Batch mode's configuration errors come before anything is created or written.
+  // Configuration errors (an unpriced model under a cost budget, batch mode's) come before anything is created or written.
+  requirePrices(options.budget, options.prices, [options.models.base, options.models.critic]);
   const lane = options.batch ? batchLane(options, options.batch) : undefined;
   const rejectsPath = options.rejects ?? `${options.output}.rejects.jsonl`;
   const idField = options.mapping.idField ?? "id";
@@ -149,7 +151,10 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
   await store.registerWorker(thisWorker(workerId, run.id));
 
   const counts = { done: 0, failed: 0, skipped: 0, refused: 0 };
-  const progressCounts = () => ({ done: counts.done, failed: counts.failed, skipped: counts.skipped });
+  /** Items of the run, rejected input rows included: known once the whole input is queued. */
+  let total: number | undefined;
+  let rejectedRows = 0;
+  const progressCounts = () => ({ done: counts.done, failed: counts.failed, skipped: counts.skipped, total });
   // The output role: one process writes the run's output file. Another `spri run` of the same run
   // joins as a worker, and takes the role over if its holder goes away.
   let tail: OutputTail | undefined;
@@ -178,12 +183,12 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
   }
   counts.skipped = (await store.itemCounts(run.id)).done;
 
-  const cachedModels = lane ? wrapBatchModels(options, lane) : undefined;
-  const models = cachedModels ?? wrapModels(options);
-  const priceFactor = options.batch ? (options.batch.priceFactor ?? (options.batch.offline ? 1 : BATCH_PRICE_FACTOR)) : 1;
   const spend = emptySpend();
   const runSpend = new RunSpend(store, run.id, options.budget);
   if (options.work !== false) await runSpend.start();
+  const cachedModels = lane ? wrapBatchModels(options, lane) : undefined;
+  const models = cachedModels ?? wrapModels({ ...options, spend: runSpend });
+  const priceFactor = options.batch ? (options.batch.priceFactor ?? (options.batch.offline ? 1 : BATCH_PRICE_FACTOR)) : 1;
   const startedAt = performance.now();
   const stop = new AbortController();
   let stopReason: string | undefined;
@@ -202,9 +207,11 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
   options.signal?.addEventListener("abort", onOuterAbort);
   const report = () => options.progress?.update(snapshot(progressCounts(), spend, startedAt));
 
+  // Calls are paid from the run's budget as they are made (BudgetedModel); a batch round's calls,
+  // made together, as their answers come.
   const price = (call: CallRecord): number | undefined => {
     const cost = countCall(spend, call, options.prices, priceFactor);
-    const spent = call.cacheHit ? runSpend.reason() : runSpend.charge(cost ?? 0, call.usage.inputTokens + call.usage.outputTokens);
+    const spent = !lane || call.cacheHit ? runSpend.reason() : runSpend.charge(cost ?? 0, call.usage.inputTokens + call.usage.outputTokens);
     if (spent) requestStop(spent);
     report();
     return cost;
@@ -235,6 +242,7 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
     price,
     onCall: options.onCall,
     onFatal: cancelRun,
+    onBudgetSpent: requestStop,
     onFailure: (itemId, kind) => {
       if (kind) (tail?.kinds ?? failureKinds).set(itemId, kind);
     },
@@ -244,6 +252,7 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
   let enqueueDone = false;
   const onReject = (entry: RejectEntry) => {
     counts.failed++;
+    rejectedRows++;
     if (tail) tail.reject(entry);
     else inputRejects.push(entry);
     report();
@@ -251,7 +260,11 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
   await store.updateRun(run.id, { inputComplete: false });
   const enqueuing = enqueueInput({ store, runId: run.id, input: options.input, prepared, mapping: options.mapping, keyed, onReject, onBatch: () => wake.notify(), signal: stop.signal }).then(async () => {
     enqueueDone = !stop.signal.aborted;
-    if (enqueueDone) await store.updateRun(run.id, { inputComplete: true });
+    if (enqueueDone) {
+      await store.updateRun(run.id, { inputComplete: true });
+      total = (await store.itemCounts(run.id)).total + rejectedRows;
+      report();
+    }
     wake.notify();
   });
 
@@ -467,8 +480,11 @@ function wrapBatchModels(options: RunJobOptions, lane: BatchLane): { base: Cache
   return { base: cache(options.models.base), critic: cache(options.models.critic) };
 }
 
-/** Cache outermost (a hit costs nothing and takes no rate-limit slot), then shared rate limits, then limits and retries. */
-export function wrapModels(options: Pick<RunJobOptions, "models" | "concurrency" | "timeoutMs" | "retry" | "cacheMode" | "store" | "rateLimits">): SpriModels {
+/**
+ * Cache outermost (a hit costs nothing, takes no budget and no rate-limit slot), then the run's
+ * budget, then shared rate limits, then limits and retries.
+ */
+export function wrapModels(options: Pick<RunJobOptions, "models" | "concurrency" | "timeoutMs" | "retry" | "cacheMode" | "store" | "rateLimits" | "prices"> & { spend?: RunSpend }): SpriModels {
   const resilient = makeResilient(
     { base: options.models.base, critic: options.models.critic },
     { maxConcurrency: options.concurrency, timeoutMs: options.timeoutMs, retry: options.retry },
@@ -482,11 +498,13 @@ export function wrapModels(options: Pick<RunJobOptions, "models" | "concurrency"
     if (!gate) gates.set(model.id, (gate = new SharedRateGate(options.store, model.id, shared)));
     return new RateLimitedModel(model, gate);
   };
+  const { spend } = options;
+  const budgeted = (model: LanguageModel): LanguageModel => (spend?.active ? new BudgetedModel(model, spend, options.prices.priceOf(model.modelId, model.id)) : model);
   const cached = new Map<LanguageModel, LanguageModel>();
   const cache = (model: LanguageModel): LanguageModel => {
     let wrapped = cached.get(model);
     if (!wrapped) {
-      const inner = gated(model);
+      const inner = budgeted(gated(model));
       wrapped = options.cacheMode === "off" ? inner : new CachedModel(inner, options.store.cache, { mode: options.cacheMode });
       cached.set(model, wrapped);
     }

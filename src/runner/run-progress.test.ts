@@ -1,26 +1,17 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { emptySpend } from "./cost.ts";
-import { formatDuration, JsonLogProgressSink, progressLine } from "./run-progress.ts";
+import { formatDuration, snapshot } from "./run-progress.ts";
 
-const snap = { done: 40, failed: 2, skipped: 10, total: 100, spend: { ...emptySpend(), calls: 230, cacheHits: 30, inputTokens: 9000, outputTokens: 1000, costUsd: 0.0123 }, elapsedSeconds: 20, itemsPerSecond: 2.1, etaSeconds: 23 };
-
-test("the terminal line shows items, failures, calls, tokens, cost, rate and ETA", () => {
-  assert.equal(progressLine(snap), "spri: 40/100 done, 2 failed, 10 already done | 230 calls (30 cached), 10000 tokens, $0.0123 | 2.10 items/s, ETA 23s");
-  assert.equal(formatDuration(3725), "1h02m");
+test("durations read as seconds, minutes or hours", () => {
+  assert.equal(formatDuration(23), "23s");
   assert.equal(formatDuration(125), "2m05s");
+  assert.equal(formatDuration(3725), "1h02m");
 });
 
-test("off a terminal: one JSON line per interval, and a final one", () => {
-  const lines: string[] = [];
-  const sink = new JsonLogProgressSink((l) => lines.push(l), 60_000);
-  sink.update(snap);
-  sink.update(snap);
-  sink.finish(snap);
-  assert.equal(lines.length, 2);
-  const first = JSON.parse(lines[0]!) as Record<string, unknown>;
-  assert.equal(first.event, "progress");
-  assert.equal(first.done, 40);
-  assert.equal(first.calls, 230);
-  assert.equal(JSON.parse(lines[1]!).event, "finished");
+test("the ETA is what is left of the total at the rate so far; none without a total", () => {
+  const known = snapshot({ done: 20, failed: 0, skipped: 50, total: 100 }, emptySpend(), 5_000, 15_000);
+  assert.equal(known.itemsPerSecond, 2);
+  assert.equal(known.etaSeconds, 15);
+  assert.equal(snapshot({ done: 20, failed: 0, skipped: 0 }, emptySpend(), 5_000, 15_000).etaSeconds, undefined);
 });

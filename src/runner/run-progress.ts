@@ -1,14 +1,17 @@
 /**
- * Progress of a run: items done and failed, calls, tokens, cost, rate and ETA. On a terminal it is
- * one status line rewritten in place; elsewhere a JSON line every `intervalMs`, for log collectors.
+ * Progress of a run as the runner sees it: items done and failed, calls, tokens, cost, rate and ETA,
+ * handed to a sink on every change. How it is shown (a line on a terminal, JSON lines in a log) is
+ * the command's business: see cli/progress.ts.
  */
 import type { Spend } from "./cost.ts";
 
 export interface ProgressSnapshot {
+  /** Finished by this command. */
   done: number;
   failed: number;
+  /** Done by earlier commands of the run (counted in `total`, not in `done`). */
   skipped: number;
-  /** Items in the input, when known (after a count or at the end of the stream). */
+  /** Items of the run (the whole input, rejected rows included), once the input is all queued. */
   total?: number;
   spend: Spend;
   elapsedSeconds: number;
@@ -29,68 +32,12 @@ export function formatDuration(seconds: number): string {
   return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, "0")}m`;
 }
 
-export function progressLine(p: ProgressSnapshot): string {
-  const of = p.total === undefined ? "" : `/${p.total}`;
-  const tokens = p.spend.inputTokens + p.spend.outputTokens;
-  const cost = p.spend.unpricedCalls > 0 && p.spend.costUsd === 0 ? "cost ?" : `$${p.spend.costUsd.toFixed(4)}`;
-  const eta = p.etaSeconds === undefined ? "" : `, ETA ${formatDuration(p.etaSeconds)}`;
-  const skipped = p.skipped > 0 ? `, ${p.skipped} already done` : "";
-  return `spri: ${p.done}${of} done, ${p.failed} failed${skipped} | ${p.spend.calls} calls (${p.spend.cacheHits} cached), ${tokens} tokens, ${cost} | ${p.itemsPerSecond.toFixed(2)} items/s${eta}`;
-}
-
-export class TerminalProgressSink implements ProgressSink {
-  private readonly stream: NodeJS.WriteStream;
-  private last = 0;
-
-  constructor(stream: NodeJS.WriteStream) {
-    this.stream = stream;
-  }
-
-  update(snapshot: ProgressSnapshot): void {
-    const now = Date.now();
-    if (now - this.last < 100) return;
-    this.last = now;
-    this.stream.write(`\r\x1b[2K${progressLine(snapshot)}`);
-  }
-
-  finish(snapshot: ProgressSnapshot): void {
-    this.stream.write(`\r\x1b[2K${progressLine(snapshot)}\n`);
-  }
-}
-
-export class JsonLogProgressSink implements ProgressSink {
-  private readonly write: (line: string) => void;
-  private readonly intervalMs: number;
-  private last = 0;
-
-  constructor(write: (line: string) => void, intervalMs = 10_000) {
-    this.write = write;
-    this.intervalMs = intervalMs;
-  }
-
-  update(snapshot: ProgressSnapshot): void {
-    const now = Date.now();
-    if (now - this.last < this.intervalMs) return;
-    this.last = now;
-    this.write(`${JSON.stringify({ event: "progress", ...flatten(snapshot) })}\n`);
-  }
-
-  finish(snapshot: ProgressSnapshot): void {
-    this.write(`${JSON.stringify({ event: "finished", ...flatten(snapshot) })}\n`);
-  }
-}
-
-function flatten(p: ProgressSnapshot): Record<string, unknown> {
-  const { spend, ...rest } = p;
-  return { ...rest, ...spend, costUsd: Math.round(spend.costUsd * 1e6) / 1e6, at: new Date().toISOString() };
-}
-
-/** Rate and ETA from counts so far. */
-export function snapshot(counts: { done: number; failed: number; skipped: number; total?: number }, spend: Spend, startedAt: number): ProgressSnapshot {
-  const elapsedSeconds = (performance.now() - startedAt) / 1000;
+/** Rate and ETA from counts so far (`startedAt` and `now` on the `performance.now()` clock). */
+export function snapshot(counts: { done: number; failed: number; skipped: number; total?: number }, spend: Spend, startedAt: number, now = performance.now()): ProgressSnapshot {
+  const elapsedSeconds = (now - startedAt) / 1000;
   const finished = counts.done + counts.failed;
   const itemsPerSecond = elapsedSeconds > 0 ? finished / elapsedSeconds : 0;
-  const remaining = counts.total === undefined ? undefined : counts.total - counts.skipped - finished;
+  const remaining = counts.total === undefined ? undefined : Math.max(0, counts.total - counts.skipped - finished);
   const etaSeconds = remaining !== undefined && itemsPerSecond > 0 ? remaining / itemsPerSecond : undefined;
   return { ...counts, spend: { ...spend }, elapsedSeconds, itemsPerSecond, etaSeconds };
 }

@@ -14,7 +14,7 @@ import { thisWorker } from "../store/work-queue.ts";
 import type { PreparedTask } from "../tasks/prepare.ts";
 import { Wake } from "../util/wake.ts";
 import { Completer } from "./completer.ts";
-import { type Budget, countCall, emptySpend, type PriceTable, type Spend } from "./cost.ts";
+import { type Budget, countCall, emptySpend, type PriceTable, requirePrices, type Spend } from "./cost.ts";
 import { Heartbeat } from "./heartbeat.ts";
 import { itemRunner } from "./item-runner.ts";
 import { reapDeadLocalWorkers } from "./reap.ts";
@@ -87,6 +87,11 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerResult> {
     stop.abort();
     cancel.abort();
   };
+  // A spent budget stops the leasing; the calls in flight finish (they are paid for).
+  const stopForBudget = (reason: string) => {
+    result.stopReason ??= reason;
+    stop.abort();
+  };
   const onAbort = () => cancelAll("interrupted");
   options.signal?.addEventListener("abort", onAbort);
   const wake = new Wake();
@@ -125,6 +130,12 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerResult> {
       if (!context) {
         try {
           const opening = await options.openRun(run);
+          try {
+            requirePrices(opening.budget, opening.prices, [opening.models.base, opening.models.critic]);
+          } catch (error) {
+            await opening.close();
+            throw error;
+          }
           context = { ...opening, spend: new RunSpend(store, run.id, opening.budget) };
           await context.spend.start();
         } catch (error) {
@@ -159,14 +170,25 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerResult> {
   function workLoop(run: RunMeta, context: OpenedRun): WorkLoop {
     // The budget is the run's: what every process spent on it, this one's calls in this run included.
     const spend = emptySpend();
+    // Calls are paid from the run's budget as they are made (see wrapModels).
     const price = (call: CallRecord): number | undefined => {
       countCall(result.spend, call, context.prices);
       const cost = countCall(spend, call, context.prices);
-      const spent = call.cacheHit ? context.spend.reason() : context.spend.charge(cost ?? 0, call.usage.inputTokens + call.usage.outputTokens);
-      if (spent) cancelAll(spent);
+      const spent = context.spend.reason();
+      if (spent) stopForBudget(spent);
       return cost;
     };
-    const models = wrapModels({ models: context.models, concurrency: options.concurrency, timeoutMs: context.timeoutMs, retry: context.retry, cacheMode: context.cacheMode, store, rateLimits: context.rateLimits });
+    const models = wrapModels({
+      models: context.models,
+      concurrency: options.concurrency,
+      timeoutMs: context.timeoutMs,
+      retry: context.retry,
+      cacheMode: context.cacheMode,
+      store,
+      rateLimits: context.rateLimits,
+      prices: context.prices,
+      spend: context.spend,
+    });
     const runItem = itemRunner({
       prepared: context.prepared,
       models,
@@ -177,6 +199,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerResult> {
       price,
       onCall: options.onCall,
       onFatal: cancelAll,
+      onBudgetSpent: stopForBudget,
       onLeaseLost: () => result.lost++,
     });
     return new WorkLoop({

@@ -83,7 +83,7 @@ describe("spri run --batch against a fake Batch API", () => {
 
     const records = readJsonl(output);
     assert.deepEqual(records.map((r) => r.id).sort(), Array.from({ length: ITEMS }, (_, i) => `q${i}`).sort(), "every item once");
-    for (const r of records) assert.deepEqual(r.spri_usage, { calls: 6, cached_calls: 0, input_tokens: 60, output_tokens: 30, cost_usd: 0 });
+    for (const r of records) assert.deepEqual(r.spri_usage, { calls: 6, cached_calls: 0, input_tokens: 60, output_tokens: 30, cost_usd: null });
     assert.equal(server.batches.size, CALLS_PER_ITEM, "rounds = the most calls an item makes");
     assert.equal(server.chatCompletions, 0, "no call outside a batch");
     for (const batch of server.batches.values()) {

@@ -51,7 +51,7 @@ describe("spri CLI end to end (real local HTTP server)", () => {
     assert.deepEqual(Object.keys(first).slice(0, 4), ["id", "instruction", "extra", "principle_raw"]);
     for (const r of records) {
       assert.equal(r.iteration_response, 1);
-      assert.deepEqual(r.spri_usage, { calls: CALLS_PER_ITEM, cached_calls: 0, input_tokens: 60, output_tokens: 30, cost_usd: 0 });
+      assert.deepEqual(r.spri_usage, { calls: CALLS_PER_ITEM, cached_calls: 0, input_tokens: 60, output_tokens: 30, cost_usd: null });
     }
     assert.equal(existsSync(`${output}.partial`), false);
     const summary = JSON.parse(result.stdout) as { items: number; calls: number };

@@ -70,7 +70,7 @@ describe("spri judge end to end (built-in prompts, scripted server)", () => {
     assert.equal(a!.principle_final, RUBRIC);
     assert.match(String(a!.formatted_BigGenBench_INIT_GRADING_PROMPT), /###Score rubric:\nCriterion: Is the arithmetic right\?\nScore 1: wrong/);
     assert.match(String(records[2]!.formatted_BigGenBench_INIT_GRADING_PROMPT), /@@@\n###Instruction:\nGrade this essay/, "llm_judge ids take the meta-grading template");
-    assert.deepEqual(a!.spri_usage, { calls: 4, cached_calls: 0, input_tokens: 40, output_tokens: 20, cost_usd: 0 });
+    assert.deepEqual(a!.spri_usage, { calls: 4, cached_calls: 0, input_tokens: 40, output_tokens: 20, cost_usd: null });
 
     const sent = server.requests.slice(first).map((r) => r.body as ChatBody);
     assert.equal(sent.length, 12);

@@ -65,6 +65,8 @@ describe("spri view in headless Chromium", { skip, timeout: 180_000 }, () => {
   let browser: Browser;
   let page: Page;
   const pageErrors: string[] = [];
+  /** The shared run added by the workers test (4 done, 1 failed, 2 leased, 3 pending of 10). */
+  let sharedRunId: string | undefined;
 
   before(async () => {
     assert.ok(existsSync(CHROMIUM), `no Chromium at ${CHROMIUM}: run bash scripts/install-browser.sh`);
@@ -174,6 +176,7 @@ describe("spri view in headless Chromium", { skip, timeout: 180_000 }, () => {
 
   test("a shared run: the workers panel shows both workers, the lost one marked, and items leased and pending", async () => {
     const runId = await addSharedRun(fixture);
+    sharedRunId = runId;
     await page.goto(`${view.url}runs/${encodeURIComponent(runId)}`);
     const panel = page.getByTestId("workers-panel");
     const rows = panel.getByTestId("worker-row");
@@ -192,6 +195,26 @@ describe("spri view in headless Chromium", { skip, timeout: 180_000 }, () => {
     assert.match(await page.getByTestId("progress-text").innerText(), /4 done · 1 failed · 2 leased · 3 pending of 10/);
     assert.deepEqual(pageErrors, []);
     await page.screenshot({ path: join(ARTIFACTS, "viewer-workers.png"), fullPage: true });
+  });
+
+  test("on a narrow window the progress bar keeps its width and each share is its share of the total", async () => {
+    assert.ok(sharedRunId, "the shared run of the workers test");
+    await page.setViewportSize({ width: 390, height: 800 });
+    try {
+      await page.goto(`${view.url}runs/${encodeURIComponent(sharedRunId)}`);
+      await page.getByTestId("progress-text").filter({ hasText: "2 leased" }).waitFor();
+      const widths = await page.evaluate(() => {
+        const doc = (globalThis as unknown as { document: { querySelector(s: string): { getBoundingClientRect(): { width: number } } } }).document;
+        const width = (selector: string) => doc.querySelector(selector).getBoundingClientRect().width;
+        return { card: width(".progress-line"), bar: width(".progress"), done: width(".progress-done"), failed: width(".progress-failed") };
+      });
+      assert.ok(widths.bar >= widths.card * 0.9, `the bar is ${widths.bar}px of a ${widths.card}px card`);
+      assert.ok(Math.abs(widths.done / widths.bar - 0.4) < 0.01, `done: ${widths.done}px of ${widths.bar}px`);
+      assert.ok(Math.abs(widths.failed / widths.bar - 0.1) < 0.01, `failed: ${widths.failed}px of ${widths.bar}px`);
+      await page.screenshot({ path: join(ARTIFACTS, "viewer-narrow.png"), fullPage: true });
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 900 });
+    }
   });
 
   test("a foreign Host header gets 403; the page itself answers on 127.0.0.1", async () => {

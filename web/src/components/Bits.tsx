@@ -49,10 +49,13 @@ export function ErrorLine(props: { error?: string }) {
   );
 }
 
-/** Done, failed and (when given) leased items as shares of the total; the rest is pending. */
+/**
+ * Done, failed and (when given) leased items as shares of the total; the rest is pending. Counts
+ * read at different moments can add up to more than the total: the shares never pass 100 %.
+ */
 export function ProgressBar(props: { done: number; failed: number; leased?: number; total: number }) {
-  const total = Math.max(props.total, 1);
-  const pct = (n: number) => `${((n / total) * 100).toFixed(2)}%`;
+  const total = Math.max(props.total, props.done + props.failed + (props.leased ?? 0), 1);
+  const pct = (n: number) => `${((Math.max(0, n) / total) * 100).toFixed(2)}%`;
   return (
     <div className="progress" role="progressbar" aria-valuemin={0} aria-valuemax={props.total} aria-valuenow={props.done + props.failed}>
       <div className="progress-done" style={{ width: pct(props.done) }} />
