@@ -317,6 +317,8 @@ function countBreaks(text: string): number {
 
 async function* readParquet(file: string): AsyncGenerator<InputRow> {
   const { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } = await import("hyparquet");
+  // Decompressors for every codec other than Snappy (hyparquet's own), loaded only for Parquet.
+  const { compressors } = await import("hyparquet-compressors");
   let position = 0;
   const buffer = await asyncBufferFromFile(file);
   const metadata = await parquetMetadataAsync(buffer).catch((error: unknown) => {
@@ -328,7 +330,7 @@ async function* readParquet(file: string): AsyncGenerator<InputRow> {
     if (rowEnd > rowStart) {
       let rows: Record<string, unknown>[];
       try {
-        rows = await parquetReadObjects({ file: buffer, metadata, rowStart, rowEnd });
+        rows = await parquetReadObjects({ file: buffer, metadata, rowStart, rowEnd, compressors });
       } catch (error) {
         throw parquetError(file, error, position);
       }
