@@ -89,6 +89,20 @@ describe("spri CLI end to end (real local HTTP server)", () => {
       });
     }
 
+    test("an id that is null is refused with its line, and a re-run pays for nothing again", async () => {
+      const input = join(dir, "null-id.jsonl");
+      const output = join(dir, "null-id-out.jsonl");
+      writeFileSync(input, `${JSON.stringify({ id: "a", prompt: "first?" })}\n${JSON.stringify({ id: null, prompt: "second?" })}\n`);
+      const args = ["run", "--input", input, "--output", output, "--json", ...model];
+      const first = await runCli(args, { cwd: dir });
+      assert.equal(first.code, 1, first.stderr);
+      assert.match(first.stderr, /null-id\.jsonl:2: field "id": the id is null/);
+      assert.equal(JSON.parse(first.stdout).calls, CALLS_PER_ITEM);
+      const again = await runCli(args, { cwd: dir });
+      assert.equal(JSON.parse(again.stdout).calls, 0, again.stderr);
+      assert.deepEqual(readFileSync(output, "utf8").trim().split("\n").map((line) => JSON.parse(line).id), ["a"]);
+    });
+
     test("unknown task", async () => {
       const result = await runCli(["align", "q", "--task", "poetry", ...model]);
       assert.equal(result.code, 2);
