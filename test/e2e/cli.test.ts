@@ -96,7 +96,9 @@ describe("spri CLI end to end (real local HTTP server)", () => {
       const args = ["run", "--input", input, "--output", output, "--json", ...model];
       const first = await runCli(args, { cwd: dir });
       assert.equal(first.code, 1, first.stderr);
-      assert.match(first.stderr, /null-id\.jsonl:2: field "id": the id is null/);
+      const rejects = readFileSync(`${output}.rejects.jsonl`, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { line: number; reason: string });
+      assert.deepEqual(rejects.map((r) => r.line), [2]);
+      assert.match(rejects[0]!.reason, /null-id\.jsonl:2: field "id": the id is null/);
       assert.equal(JSON.parse(first.stdout).calls, CALLS_PER_ITEM);
       const again = await runCli(args, { cwd: dir });
       assert.equal(JSON.parse(again.stdout).calls, 0, again.stderr);
