@@ -6,9 +6,9 @@
  * - `.jsonl` / `.ndjson` / anything else: JSON Lines, read line by line;
  * - `.json`: one array whose elements stream one at a time (stream-json), or one object (one item);
  * - `.csv` / `.tsv`: a header row names the fields; every value is a string;
- * - `.parquet`: read one row group at a time (hyparquet, with every codec writers use: Snappy, GZIP,
- *   Brotli, ZSTD, LZ4); BigInt becomes a number when it is a safe integer and a decimal string
- *   otherwise, dates become ISO strings, bytes become base64.
+ * - `.parquet`: read one row group at a time (hyparquet; pages compressed with Snappy, GZIP,
+ *   Brotli, ZSTD or LZ4 via hyparquet-compressors); BigInt becomes a number when it is a safe
+ *   integer and a decimal string otherwise, dates become ISO strings, bytes become base64.
  *
  * Text formats must be UTF-8 (an invalid byte is an InputError with its line), and a JSON integer
  * beyond 2^53 is read as the string of its digits (exact-json.ts), as a Parquet INT64 is.
@@ -317,7 +317,7 @@ function countBreaks(text: string): number {
 
 async function* readParquet(file: string): AsyncGenerator<InputRow> {
   const { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } = await import("hyparquet");
-  // Decompressors for every codec other than Snappy (hyparquet's own), loaded only for Parquet.
+  // Decompressors for the codecs writers use (Snappy, GZIP, Brotli, ZSTD, LZ4), loaded only for Parquet.
   const { compressors } = await import("hyparquet-compressors");
   let position = 0;
   const buffer = await asyncBufferFromFile(file);
