@@ -100,6 +100,9 @@ describe("spri CLI end to end (real local HTTP server)", () => {
     assert.equal(two.code, 0, two.stderr);
     assert.equal(JSON.parse(two.stdout).calls, 2 * CALLS_PER_ITEM);
     assert.deepEqual(ids(), ["l0", "l1"]);
+    const estimate = await runCli([...args, "--limit", "3", "--dry-run"], { cwd: dir });
+    assert.equal(JSON.parse(estimate.stdout).items, 1, estimate.stderr);
+    assert.equal(JSON.parse(estimate.stdout).alreadyDone, 2);
 
     const four = await runCli([...args, "--limit", "4"], { cwd: dir });
     assert.equal(four.code, 0, four.stderr);
