@@ -10,6 +10,7 @@ import { dryRun } from "../runner/dry-run.ts";
 import { type BatchRunOptions, DEFAULT_LEASE_MS, runJob, type RunJobResult } from "../runner/run-job.ts";
 import type { CacheMode } from "../store/call-cache.ts";
 import { openStore } from "../store/open-store.ts";
+import { parseByteSize } from "../util/byte-size.ts";
 import type { FieldMapping } from "../tasks/task-item.ts";
 import { ENVIRONMENT_HELP, addSettingFlags } from "./options.ts";
 import { progressSink } from "./progress.ts";
@@ -31,6 +32,8 @@ export function addRunOptions(command: Command): Command {
   return command
     .requiredOption("--input <file>", "items: JSON Lines (.jsonl), a JSON array (.json), CSV (.csv/.tsv) or Parquet (.parquet)")
     .requiredOption("--output <file>", "output JSON Lines; written as <file>.partial until the whole input has been through")
+    .option("--limit <n>", "only the first n items of the input, to try a run; a later run with a larger n (or none) goes on from there")
+    .option("--max-item-size <size>", "largest item (its input row as JSON) sent to the models, e.g. 500KB, 5MB; larger items are rejected before any call (default 1MB)")
     .option("--question-field <name>", "field holding the question (default: first of user_input, prompt, instruction, question, input; reappraisal: Reddit Post)")
     .option("--id-field <name>", "field holding the item id (default: id, else the line number)")
     .option("--goal-field <name>", "reappraisal: field holding the response goal (default: appraisal_dimension_aim)")
@@ -68,9 +71,11 @@ export async function executeRun(options: Record<string, unknown>, prepare?: Pre
     domainField: options.domainField as string | undefined,
   };
   const prices = PriceTable.fromSetting(settings.prices);
+  const limit = limitOption(options.limit);
+  const maxItemBytes = options.maxItemSize === undefined ? undefined : parseByteSize(String(options.maxItemSize), "--max-item-size");
   try {
     if (options.dryRun) {
-      const estimate = await dryRun({ input, output, prepared: session.prepared, models: session.models, mapping, maxNewTokens: settings.maxNewTokens, prices });
+      const estimate = await dryRun({ input, output, prepared: session.prepared, models: session.models, mapping, maxNewTokens: settings.maxNewTokens, prices, limit, maxItemBytes });
       process.stdout.write(options.json ? `${JSON.stringify(estimate)}\n` : formatEstimate(estimate));
       return;
     }
@@ -104,6 +109,8 @@ export async function executeRun(options: Record<string, unknown>, prepare?: Pre
         leaseMs: leaseSeconds(options.lease) * 1000,
         log: (line) => process.stderr.write(`spri: ${line}\n`),
         command: prepare ? undefined : recordCommand(session.resolved, mapping),
+        limit,
+        maxItemBytes,
       });
       report(result, Boolean(options.json));
       process.exitCode = EXIT_CODES[result.outcome];
@@ -148,6 +155,14 @@ async function batchOptions(options: Record<string, unknown>, session: Session, 
     resultsFiles,
     log: (line) => process.stderr.write(`spri: ${line}\n`),
   };
+}
+
+/** `--limit`: a positive whole number of items, or undefined for the whole input. */
+function limitOption(value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  const limit = Number(value);
+  if (!Number.isInteger(limit) || limit < 1) throw new ConfigError(`--limit must be a positive whole number of items, got ${JSON.stringify(value)}`, { field: "limit" });
+  return limit;
 }
 
 /** `--lease` in seconds (default 30). */

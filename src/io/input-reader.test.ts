@@ -3,6 +3,8 @@ import { createWriteStream, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { brotliCompressSync, gzipSync, zstdCompressSync } from "node:zlib";
+import type { CompressionCodec } from "hyparquet";
 import { parquetWriteFile } from "hyparquet-writer";
 import { InputError } from "../errors/errors.ts";
 import { type InputRow, type MalformedRow, countInputRows, inputFormatOf, plainValue, readInputRows } from "./input-reader.ts";
@@ -119,6 +121,34 @@ describe("readInputRows: JSON", () => {
     });
   });
 
+  describe("a file that ends inside the array is an InputError saying where, never a shorter input", () => {
+    const cases: [string, string, RegExp][] = [
+      ["after a whole item", '[{"prompt":"a"},\n{"prompt":"b"}', /after 2 complete items/],
+      ["after a comma", '[{"prompt":"a"},\n{"prompt":"b"},', /after 2 complete items/],
+      ["inside a string", '[{"prompt":"a"},\n{"prompt":"b', /after 1 complete item:/],
+      ["inside an object", '[{"prompt":"a"},\n{"prompt":', /after 1 complete item:/],
+      ["a single object, cut", '{"prompt":\n"a"', /after 0 complete items/],
+    ];
+    for (const [name, text, where] of cases) {
+      test(name, async () => {
+        const file = join(dir, `cut-${name.replace(/\W/g, "-")}.json`);
+        writeFileSync(file, text);
+        const expectError = (error: unknown) => {
+          assert.ok(error instanceof InputError, String(error));
+          assert.equal(error.file, file);
+          assert.equal(error.line, 2);
+          assert.match(error.message, /ends early/);
+          assert.match(error.message, where);
+          assert.ok(error.hint);
+          return true;
+        };
+        await assert.rejects(collect(readInputRows(file)), expectError);
+        // Counting a single object stops at its first token; an array is counted to its end.
+        if (text.startsWith("[")) await assert.rejects(countInputRows(file), expectError);
+      });
+    }
+  });
+
   test("an empty file is an InputError", async () => {
     const file = join(dir, "empty.json");
     writeFileSync(file, "  \n");
@@ -161,6 +191,83 @@ describe("readInputRows: malformed JSONL", () => {
     assert.equal(error.line, 3);
     assert.match(error.describe(), new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}:3: malformed JSON`));
     assert.equal(await countInputRows(file), 4);
+  });
+});
+
+describe("readInputRows: integers beyond 2^53 keep their exact digits (as strings)", () => {
+  const big = "9007199254740993";
+  const lines = ['{"id": 9007199254740993, "n": 12, "x": 1.5, "neg": -12345678901234567890}', '{"id": 9007199254740992, "n": 13, "x": 1e21, "neg": 0}'];
+  const expected = [
+    { id: big, n: 12, x: 1.5, neg: "-12345678901234567890" },
+    { id: "9007199254740992", n: 13, x: 1e21, neg: 0 },
+  ];
+
+  test("JSON Lines", async () => {
+    const file = join(dir, "big-ids.jsonl");
+    writeFileSync(file, `${lines.join("\n")}\n`);
+    assert.deepEqual((await collect(readInputRows(file))).map((row) => row.value), expected);
+  });
+
+  test("JSON array", async () => {
+    const file = join(dir, "big-ids.json");
+    writeFileSync(file, `[${lines.join(",\n")}]`);
+    assert.deepEqual((await collect(readInputRows(file))).map((row) => row.value), expected);
+  });
+});
+
+describe("readInputRows: bytes that are not UTF-8 are an InputError with their line", () => {
+  const bad = Buffer.from([0x63, 0x61, 0x66, 0xe9]); // "caf" + a Latin-1 "é"
+  const file = (name: string, ...parts: (string | Buffer)[]) => {
+    const path = join(dir, name);
+    writeFileSync(path, Buffer.concat(parts.map((part) => (typeof part === "string" ? Buffer.from(part) : part))));
+    return path;
+  };
+  const expectLine = (path: string, line: number) => (error: unknown) => {
+    assert.ok(error instanceof InputError, String(error));
+    assert.equal(error.file, path);
+    assert.equal(error.line, line);
+    assert.match(error.message, /not valid UTF-8/);
+    assert.match(error.hint ?? "", /UTF-8/);
+    return true;
+  };
+
+  test("JSON Lines: thrown, or yielded as a malformed row and the lines after it read on", async () => {
+    const path = file("latin1.jsonl", '{"prompt":"ok"}\n\n{"prompt":"', bad, '"}\r\n{"prompt":"four"}\n');
+    await assert.rejects(collect(readInputRows(path)), expectLine(path, 3));
+    const rows = await collect(readInputRows(path, { onMalformed: "yield" }));
+    assert.deepEqual(rows.map((row) => [row.line, row.error ? "error" : row.value]), [
+      [1, { prompt: "ok" }],
+      [3, "error"],
+      [4, { prompt: "four" }],
+    ]);
+    expectLine(path, 3)(rows[1]!.error);
+    assert.equal(await countInputRows(path), 3);
+  });
+
+  test("JSON", async () => {
+    const path = file("latin1.json", '[{"prompt":"ok"},\n{"prompt":"', bad, '"}]');
+    await assert.rejects(collect(readInputRows(path)), expectLine(path, 2));
+  });
+
+  test("CSV", async () => {
+    const path = file("latin1.csv", "id,prompt\n1,ok\n2,", bad, "\n");
+    await assert.rejects(collect(readInputRows(path)), expectLine(path, 3));
+  });
+
+  test("a cut-off sequence at the end of the file", async () => {
+    const path = file("cut.jsonl", '{"prompt":"ok"}\n{"prompt":"', Buffer.from("✓").subarray(0, 2));
+    await assert.rejects(collect(readInputRows(path)), expectLine(path, 2));
+  });
+
+  test("characters split across read chunks are read whole", async () => {
+    // 3- and 4-byte characters over several 64 KiB reads: some of them straddle a chunk boundary.
+    const long = "✓😀é".repeat(30_000);
+    const path = file("wide.jsonl", `${JSON.stringify({ prompt: long })}\n${JSON.stringify({ prompt: "b" })}\n`);
+    assert.deepEqual((await collect(readInputRows(path))).map((row) => row.value), [{ prompt: long }, { prompt: "b" }]);
+    const json = file("wide.json", JSON.stringify([{ prompt: long }]));
+    assert.deepEqual((await collect(readInputRows(json))).map((row) => row.value), [{ prompt: long }]);
+    const csv = file("wide.csv", `prompt\n${long}\n`);
+    assert.deepEqual((await collect(readInputRows(csv))).map((row) => row.value), [{ prompt: long }]);
   });
 });
 
@@ -212,6 +319,53 @@ describe("readInputRows: Parquet", () => {
     );
     assert.deepEqual(rows.map((row) => row.line), [1, 2, 3, 4, 5]);
     assert.equal(await countInputRows(file), 5);
+  });
+
+  describe("every compression codec that writers use", () => {
+    /** An LZ4 block of literals only: valid LZ4 that any decoder reads. */
+    const lz4Block = (input: Uint8Array): Buffer => {
+      const head = [Math.min(input.length, 15) << 4];
+      if (input.length >= 15) {
+        let rest = input.length - 15;
+        for (; rest >= 255; rest -= 255) head.push(255);
+        head.push(rest);
+      }
+      return Buffer.concat([Buffer.from(head), input]);
+    };
+    /** Parquet's older LZ4 codec: Hadoop's framing (big-endian sizes) around an LZ4 block. */
+    const lz4Hadoop = (input: Uint8Array): Buffer => {
+      const block = lz4Block(input);
+      const sizes = Buffer.alloc(8);
+      sizes.writeUInt32BE(input.length, 0);
+      sizes.writeUInt32BE(block.length, 4);
+      return Buffer.concat([sizes, block]);
+    };
+    const compressors: Partial<Record<CompressionCodec, (input: Uint8Array) => Uint8Array>> = {
+      GZIP: (input) => gzipSync(input),
+      BROTLI: (input) => brotliCompressSync(input),
+      ZSTD: (input) => zstdCompressSync(input),
+      LZ4: lz4Hadoop,
+      LZ4_RAW: lz4Block,
+    };
+    for (const codec of ["SNAPPY", "GZIP", "BROTLI", "ZSTD", "LZ4", "LZ4_RAW", "UNCOMPRESSED"] as const) {
+      test(codec, async () => {
+        const file = join(dir, `codec-${codec}.parquet`);
+        parquetWriteFile({
+          filename: file,
+          codec,
+          compressors,
+          columnData: [
+            { name: "id", data: ITEMS.map((item) => item.id), type: "STRING" },
+            { name: "prompt", data: ITEMS.map((item) => item.prompt.repeat(20)), type: "STRING" },
+          ],
+        });
+        const rows = await collect(readInputRows(file));
+        assert.deepEqual(
+          rows.map((row) => row.value),
+          ITEMS.map((item) => ({ id: item.id, prompt: item.prompt.repeat(20) })),
+        );
+      });
+    }
   });
 
   test("not a Parquet file: InputError", async () => {

@@ -6,16 +6,21 @@
  * - `.jsonl` / `.ndjson` / anything else: JSON Lines, read line by line;
  * - `.json`: one array whose elements stream one at a time (stream-json), or one object (one item);
  * - `.csv` / `.tsv`: a header row names the fields; every value is a string;
- * - `.parquet`: read one row group at a time (hyparquet); BigInt becomes a number when it is a safe
+ * - `.parquet`: read one row group at a time (hyparquet; pages compressed with Snappy, GZIP,
+ *   Brotli, ZSTD or LZ4 via hyparquet-compressors); BigInt becomes a number when it is a safe
  *   integer and a decimal string otherwise, dates become ISO strings, bytes become base64.
+ *
+ * Text formats must be UTF-8 (an invalid byte is an InputError with its line), and a JSON integer
+ * beyond 2^53 is read as the string of its digits (exact-json.ts), as a Parquet INT64 is.
  *
  * Each item comes with `line`: the 1-based line in a JSONL file, the line a CSV record starts on, or
  * the 1-based position in a JSON array or Parquet file.
  */
-import { createReadStream, existsSync, statSync } from "node:fs";
-import { createInterface } from "node:readline";
+import { existsSync, statSync } from "node:fs";
 import type { CsvError } from "csv-parse";
 import { InputError } from "../errors/errors.ts";
+import { exactNumber, parseExactJson } from "./exact-json.ts";
+import { notUtf8Error, parseUtf8, type TextRead, utf8Lines } from "./utf8-text.ts";
 
 export type InputFormat = "jsonl" | "json" | "csv" | "tsv" | "parquet";
 export const INPUT_FORMATS: readonly InputFormat[] = ["jsonl", "json", "csv", "tsv", "parquet"];
@@ -106,8 +111,8 @@ export async function countInputRows(file: string, options: Pick<ReadInputOption
   }
   if (format === "jsonl") {
     let count = 0;
-    for await (const text of createInterface({ input: createReadStream(file, "utf8"), crlfDelay: Infinity })) {
-      if (text.trim() !== "") count++;
+    for await (const { text } of utf8Lines(file)) {
+      if (text === undefined || text.trim() !== "") count++;
     }
     return count;
   }
@@ -120,33 +125,22 @@ export async function countInputRows(file: string, options: Pick<ReadInputOption
 // ---- JSON Lines ---------------------------------------------------------------------------------
 
 async function* readJsonl(file: string, onMalformed: "throw" | "yield"): AsyncGenerator<InputRow | MalformedRow> {
-  const input = createReadStream(file, "utf8");
-  const lines = createInterface({ input, crlfDelay: Infinity });
-  try {
-    yield* jsonlLines(file, lines, onMalformed);
-  } finally {
-    // A consumer that stops early must not leave the file open.
-    lines.close();
-    input.destroy();
-  }
-}
-
-async function* jsonlLines(file: string, lines: AsyncIterable<string>, onMalformed: "throw" | "yield"): AsyncGenerator<InputRow | MalformedRow> {
-  let line = 0;
-  for await (let text of lines) {
-    line++;
-    if (line === 1 && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-    if (text.trim() === "") continue;
+  for await (const { line, text } of utf8Lines(file)) {
+    if (text !== undefined && text.trim() === "") continue;
     let value: unknown;
     try {
-      value = JSON.parse(text);
+      if (text === undefined) throw notUtf8Error(file, line);
+      value = parseExactJson(text);
     } catch (error) {
-      const malformed = new InputError(`malformed JSON: ${(error as Error).message}`, {
-        file,
-        line,
-        cause: error,
-        hint: "fix or remove the line; JSON Lines need one complete object per line",
-      });
+      const malformed =
+        error instanceof InputError
+          ? error
+          : new InputError(`malformed JSON: ${(error as Error).message}`, {
+              file,
+              line,
+              cause: error,
+              hint: "fix or remove the line; JSON Lines need one complete object per line",
+            });
       if (onMalformed === "throw") throw malformed;
       yield { line, error: malformed };
       continue;
@@ -159,19 +153,27 @@ async function* jsonlLines(file: string, lines: AsyncIterable<string>, onMalform
 
 type JsonToken = { name: string; value?: unknown };
 
-async function* jsonTokens(file: string): AsyncGenerator<JsonToken> {
-  const { parseFile } = await import("stream-json/file/parser.js");
-  // Packed values only: whole keys, strings and numbers, no chunk tokens.
-  yield* parseFile({ streamValues: false })(file) as AsyncGenerator<JsonToken>;
+/** The file's JSON tokens, packed: whole keys, strings and numbers, no chunk tokens. */
+async function* jsonTokens(file: string, read: TextRead): AsyncGenerator<JsonToken> {
+  const { parser } = await import("stream-json/parser.js");
+  yield* parseUtf8(file, read, parser.asStream({ streamValues: false })) as AsyncGenerator<JsonToken>;
+}
+
+/** An integer beyond 2^53 becomes a string token of its digits (see exact-json.ts). */
+function exactToken(token: JsonToken): JsonToken {
+  if (token.name !== "numberValue") return token;
+  const value = exactNumber(token.value as string);
+  return typeof value === "string" ? { name: "stringValue", value } : token;
 }
 
 async function* readJson(file: string): AsyncGenerator<InputRow> {
   const { default: Assembler } = await import("stream-json/assembler.js");
   const assembler = new Assembler();
+  const read: TextRead = { breaks: 0, chars: 0 };
   let mode: "start" | "array" | "single" | "end" = "start";
   let position = 0;
   try {
-    for await (const token of jsonTokens(file)) {
+    for await (const token of jsonTokens(file, read)) {
       if (mode === "start") {
         if (token.name === "startArray") {
           mode = "array";
@@ -183,7 +185,7 @@ async function* readJson(file: string): AsyncGenerator<InputRow> {
         mode = "end";
         continue;
       }
-      assembler.consume(token as Parameters<InstanceType<typeof Assembler>["consume"]>[0]);
+      assembler.consume(exactToken(token) as Parameters<InstanceType<typeof Assembler>["consume"]>[0]);
       if (assembler.done) {
         position++;
         yield { line: position, value: assembler.current };
@@ -192,23 +194,21 @@ async function* readJson(file: string): AsyncGenerator<InputRow> {
     }
   } catch (error) {
     if (error instanceof InputError) throw error;
-    throw await jsonError(file, error);
-  }
-  if (mode === "start") {
-    throw new InputError("the JSON file is empty", { file, hint: "a .json input holds one array of objects" });
+    throw await jsonError(file, error, read, mode === "start" ? undefined : position);
   }
 }
 
 async function countJson(file: string): Promise<number> {
+  const read: TextRead = { breaks: 0, chars: 0 };
   let depth = 0;
   let count = 0;
-  let topArray: boolean | undefined;
+  let started = false;
   try {
-    for await (const token of jsonTokens(file)) {
+    for await (const token of jsonTokens(file, read)) {
       const name = token.name;
-      if (topArray === undefined) {
-        topArray = name === "startArray";
-        if (!topArray) return 1;
+      if (!started) {
+        started = true;
+        if (name !== "startArray") return 1;
         depth = 1;
         continue;
       }
@@ -222,23 +222,37 @@ async function countJson(file: string): Promise<number> {
       }
     }
   } catch (error) {
-    throw await jsonError(file, error);
+    if (error instanceof InputError) throw error;
+    throw await jsonError(file, error, read, started ? (depth > 1 ? count - 1 : count) : undefined);
   }
   return count;
 }
 
-/** A parse error as an InputError; the tokenizer does not say where, so the verifier is asked. */
-async function jsonError(file: string, error: unknown): Promise<InputError> {
-  let line: number | undefined;
-  let where = "";
+/**
+ * A parse error as an InputError. The tokenizer does not say where, so the verifier is asked; an
+ * error at the very end of the text is a file cut short (a torn download, a full disk), said as such.
+ * `items`: the items read whole before the error, undefined before the first token.
+ */
+async function jsonError(file: string, error: unknown, read: TextRead, items: number | undefined): Promise<InputError> {
   const { verifyFile } = await import("stream-json/file/verifier.js");
-  try {
-    await verifyFile(file);
-  } catch (verified) {
-    const detail = verified as { line?: unknown; pos?: unknown };
-    if (typeof detail.line === "number") line = detail.line;
-    if (typeof detail.pos === "number") where = ` (column ${detail.pos})`;
+  const found = await verifyFile(file).then(
+    () => ({}) as { line?: unknown; pos?: unknown; offset?: unknown },
+    (verified: unknown) => verified as { line?: unknown; pos?: unknown; offset?: unknown },
+  );
+  const line = typeof found.line === "number" ? found.line : undefined;
+  const atEnd = typeof found.offset === "number" && found.offset >= read.chars;
+  if (atEnd && items === undefined) {
+    return new InputError("the JSON file is empty", { file, line, hint: "a .json input holds one array of objects" });
   }
+  if (atEnd) {
+    return new InputError(`the JSON file ends early, after ${items} complete item${items === 1 ? "" : "s"}: ${(error as Error).message}`, {
+      file,
+      line,
+      cause: error,
+      hint: "the file is cut off (an interrupted download or copy?): write it again in full",
+    });
+  }
+  const where = typeof found.pos === "number" ? ` (column ${found.pos})` : "";
   return new InputError(`malformed JSON${where}: ${(error as Error).message}`, {
     file,
     line,
@@ -251,8 +265,9 @@ async function jsonError(file: string, error: unknown): Promise<InputError> {
 
 async function* readCsv(file: string, delimiter: string): AsyncGenerator<InputRow> {
   const { parse: parseCsv } = await import("csv-parse");
-  const source = createReadStream(file);
-  const parser = source.pipe(
+  const records = parseUtf8(
+    file,
+    { breaks: 0, chars: 0 },
     parseCsv({
       delimiter,
       columns: (header: string[]) => header.map((name) => name.trim()),
@@ -267,13 +282,14 @@ async function* readCsv(file: string, delimiter: string): AsyncGenerator<InputRo
   // line break) tells where the next one starts.
   let nextLine = 2;
   try {
-    for await (const chunk of parser as AsyncIterable<{ record: Record<string, string>; raw: string }>) {
+    for await (const chunk of records as AsyncIterable<{ record: Record<string, string>; raw: string }>) {
       const leading = /^(?:\r\n|\r|\n)*/.exec(chunk.raw)?.[0] ?? "";
       const line = nextLine + countBreaks(leading);
       nextLine += countBreaks(chunk.raw);
       yield { line, value: chunk.record };
     }
   } catch (error) {
+    if (error instanceof InputError) throw error;
     const csv = error as CsvError & { lines?: number };
     throw new InputError(`malformed ${delimiter === "\t" ? "TSV" : "CSV"}: ${csv.message}`, {
       file,
@@ -281,9 +297,6 @@ async function* readCsv(file: string, delimiter: string): AsyncGenerator<InputRo
       cause: error,
       hint: "every row needs as many fields as the header, with quotes closed",
     });
-  } finally {
-    parser.destroy();
-    source.destroy();
   }
 }
 
@@ -304,6 +317,8 @@ function countBreaks(text: string): number {
 
 async function* readParquet(file: string): AsyncGenerator<InputRow> {
   const { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } = await import("hyparquet");
+  // Decompressors for the codecs writers use (Snappy, GZIP, Brotli, ZSTD, LZ4), loaded only for Parquet.
+  const { compressors } = await import("hyparquet-compressors");
   let position = 0;
   const buffer = await asyncBufferFromFile(file);
   const metadata = await parquetMetadataAsync(buffer).catch((error: unknown) => {
@@ -315,7 +330,7 @@ async function* readParquet(file: string): AsyncGenerator<InputRow> {
     if (rowEnd > rowStart) {
       let rows: Record<string, unknown>[];
       try {
-        rows = await parquetReadObjects({ file: buffer, metadata, rowStart, rowEnd });
+        rows = await parquetReadObjects({ file: buffer, metadata, rowStart, rowEnd, compressors });
       } catch (error) {
         throw parquetError(file, error, position);
       }

@@ -10,6 +10,7 @@ import { readInputRows } from "../io/input-reader.ts";
 import { RecordOutput } from "../io/record-output.ts";
 import type { LanguageModel } from "../models/language-model.ts";
 import type { PreparedTask } from "../tasks/prepare.ts";
+import { checkItemSize, DEFAULT_MAX_ITEM_BYTES } from "../tasks/item-size.ts";
 import { taskSteps } from "../tasks/spri-task.ts";
 import { type FieldMapping, toTaskItem } from "../tasks/task-item.ts";
 import type { PriceTable } from "./cost.ts";
@@ -34,6 +35,9 @@ export async function dryRun(options: {
   mapping: FieldMapping;
   maxNewTokens: number;
   prices: PriceTable;
+  /** As the run reads its input: the first `limit` rows, items of at most `maxItemBytes`. */
+  limit?: number;
+  maxItemBytes?: number;
 }): Promise<DryRunEstimate> {
   const idField = options.mapping.idField ?? "id";
   const { itemKey } = options.prepared;
@@ -43,17 +47,21 @@ export async function dryRun(options: {
   let alreadyDone = 0;
   let invalid = 0;
   let promptTokens = 0;
+  let rows = 0;
   for await (const row of readInputRows(options.input, { onMalformed: "yield" })) {
+    if (rows++ === options.limit) break;
     if ("error" in row && row.error) {
       invalid++;
       continue;
     }
     try {
-      const item = toTaskItem(options.prepared.task, row.value, options.mapping, { file: options.input, line: row.line });
+      const origin = { file: options.input, line: row.line };
+      const item = toTaskItem(options.prepared.task, row.value, options.mapping, origin);
       if (done.has(itemKey ? itemKey(item.row, item.id) : item.id)) {
         alreadyDone++;
         continue;
       }
+      checkItemSize(item, options.maxItemBytes ?? DEFAULT_MAX_ITEM_BYTES, origin);
       items++;
       const first = options.prepared.algorithm.name.startsWith("spri/")
         ? taskSteps(item, options.prepared.taskOptions).principleDraft()

@@ -2,7 +2,8 @@
  * The input file into the run's work queue: rows stream in, become task items (checked up front, so
  * a bad row is rejected with its line before anything is paid), and go into the store in batches.
  * Enqueueing is idempotent: items the run already has keep their state, so every `spri run` of the
- * same command may enqueue (the first one to start does the work of it).
+ * same command may enqueue (the first one to start does the work of it), and a later command with a
+ * larger `limit` adds the items after the first ones.
  */
 import { InputError } from "../errors/errors.ts";
 import { readInputRows } from "../io/input-reader.ts";
@@ -10,6 +11,7 @@ import type { RunStore } from "../store/run-store.ts";
 import type { QueuedItem } from "../store/work-queue.ts";
 import type { PreparedTask } from "../tasks/prepare.ts";
 import type { TaskItem } from "../algorithm/task-item.ts";
+import { checkItemSize, DEFAULT_MAX_ITEM_BYTES } from "../tasks/item-size.ts";
 import { type FieldMapping, toTaskItem } from "../tasks/task-item.ts";
 import type { RejectEntry } from "./output-tail.ts";
 
@@ -27,6 +29,10 @@ export interface EnqueueOptions {
   onBatch?: (added: number) => void;
   signal?: AbortSignal;
   batchSize?: number;
+  /** Read only the first `limit` rows of the input (`--limit`). */
+  limit?: number;
+  /** Bytes an item's row may hold, as JSON (`--max-item-size`); default DEFAULT_MAX_ITEM_BYTES. */
+  maxItemBytes?: number;
 }
 
 export interface EnqueueResult {
@@ -54,18 +60,28 @@ export async function enqueueInput(options: EnqueueOptions): Promise<EnqueueResu
     result.rejected++;
     options.onReject(entry);
   };
+  const maxItemBytes = options.maxItemBytes ?? DEFAULT_MAX_ITEM_BYTES;
+  let rows = 0;
   for await (const row of readInputRows(options.input, { onMalformed: "yield" })) {
-    if (options.signal?.aborted) break;
+    if (options.signal?.aborted || rows++ === options.limit) break;
     if ("error" in row && row.error) {
       reject({ line: row.line, reason: row.error.describe() });
       continue;
     }
     let item: TaskItem;
+    const origin = { file: options.input, line: row.line };
     try {
-      item = options.keyed(toTaskItem(prepared.task, row.value, mapping, { file: options.input, line: row.line }));
+      item = options.keyed(toTaskItem(prepared.task, row.value, mapping, origin));
     } catch (error) {
       if (!(error instanceof InputError)) throw error;
       reject({ line: row.line, reason: error.describe() });
+      continue;
+    }
+    try {
+      checkItemSize(item, maxItemBytes, origin);
+    } catch (error) {
+      if (!(error instanceof InputError)) throw error;
+      reject({ id: item.id, line: row.line, reason: error.describe() });
       continue;
     }
     if (seen.has(item.id)) {

@@ -78,6 +78,13 @@ export interface RunJobOptions {
   rateLimits?: RateLimits;
   /** What `spri worker` needs to rebuild this run elsewhere (stored as the run's `command` artifact). */
   command?: unknown;
+  /**
+   * Only the first `limit` rows of the input (`--limit`). Not part of the run's identity: a later
+   * command with a larger limit, or none, goes on with the same run.
+   */
+  limit?: number;
+  /** Bytes one item's row may hold (`--max-item-size`); larger items are rejected before any call. */
+  maxItemBytes?: number;
 }
 
 export interface BatchRunOptions {
@@ -258,7 +265,19 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
     report();
   };
   await store.updateRun(run.id, { inputComplete: false });
-  const enqueuing = enqueueInput({ store, runId: run.id, input: options.input, prepared, mapping: options.mapping, keyed, onReject, onBatch: () => wake.notify(), signal: stop.signal }).then(async () => {
+  const enqueuing = enqueueInput({
+    store,
+    runId: run.id,
+    input: options.input,
+    prepared,
+    mapping: options.mapping,
+    keyed,
+    onReject,
+    onBatch: () => wake.notify(),
+    signal: stop.signal,
+    limit: options.limit,
+    maxItemBytes: options.maxItemBytes,
+  }).then(async () => {
     enqueueDone = !stop.signal.aborted;
     if (enqueueDone) {
       await store.updateRun(run.id, { inputComplete: true });

@@ -473,3 +473,45 @@ describe("viewer API (app.request, no port)", () => {
     });
   });
 });
+
+describe("item ids with dots, percent signs and other URL characters", () => {
+  const IDS = ["q1.json", "v1.2.3", "index.html", "a%2Fb", "50%", "what?", "#7", "a b", "é.txt"];
+  let dir: string;
+  let store: SqliteStore;
+  let runId: string;
+  let app: ReturnType<typeof createApp>["app"];
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), "spri-server-ids-"));
+    store = new SqliteStore(join(dir, "spri.db"));
+    runId = (await store.createRun({ key: "ids", task: "spri/sft", settings: {}, inputPath: "/x", baseModel: "m" })).id;
+    await store.setItemStatuses(runId, IDS.map((id) => ({ itemId: id, status: "done" as const, record: record(id, `question ${id}`, [5]) })));
+    const webDir = join(dir, "web");
+    mkdirSync(join(webDir, "assets"), { recursive: true });
+    writeFileSync(join(webDir, "index.html"), "<!doctype html><title>viewer</title>");
+    app = createApp({ store, access: { port: PORT }, webDir }).app;
+  });
+  after(async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("the item API and its calls answer for each id, encoded as the viewer encodes it", async () => {
+    for (const id of IDS) {
+      const res = await get(app, `/api/runs/${runId}/items/${encodeURIComponent(id)}`);
+      assert.equal(res.status, 200, id);
+      assert.equal(((await res.json()) as ItemDetailResponse).itemId, id);
+      assert.equal((await get(app, `/api/runs/${runId}/items/${encodeURIComponent(id)}/calls`)).status, 200, id);
+    }
+  });
+
+  test("the item's page loads the app (a reload or a shared link), whatever the id looks like", async () => {
+    for (const id of IDS) {
+      const res = await get(app, `/runs/${runId}/items/${encodeURIComponent(id)}`);
+      assert.equal(res.status, 200, id);
+      assert.match(await res.text(), /<title>viewer<\/title>/, id);
+    }
+    assert.equal((await get(app, "/assets/missing.js")).status, 404);
+    assert.equal((await get(app, "/missing.js")).status, 404);
+  });
+});

@@ -1,8 +1,9 @@
 /**
  * Serves the built web app (web/dist) and nothing else: a request path is decoded, checked for
  * traversal (`..`, backslashes, NUL, absolute parts) and resolved inside the root, and the real path
- * (symlinks followed) must still be inside it. Paths without a file extension get index.html, so the
- * app's own routes (/runs/<id>) load the app.
+ * (symlinks followed) must still be inside it. The app's own routes (/runs/<id>/items/<item id>,
+ * /playground), and any other path without a file extension, get index.html, so a reload or a shared
+ * link loads the app; an item id may look like a file name (`q1.json`, `v1.2`).
  */
 import { existsSync, readFileSync, realpathSync, statSync } from "node:fs";
 import { extname, resolve, sep } from "node:path";
@@ -57,21 +58,22 @@ function inside(root: string, file: string): boolean {
   }
 }
 
+/** The pages of web/src/router.tsx: what follows their prefix is ids, never a file. */
+const APP_ROUTES = /^\/(?:runs|playground)(?:\/|$)/;
+
 export function serveStatic(root: string) {
   return (c: Context): Response => {
     const path = c.req.path;
+    if (APP_ROUTES.test(path)) return app(c, root);
     const file = resolveStatic(root, path);
     if (file === undefined) return c.json({ error: "bad path" }, 400);
     const hasExtension = extname(path) !== "";
-    let target = file;
     if (!hasExtension || !existsSync(file) || !statSync(file).isFile()) {
-      if (hasExtension) return c.json({ error: "not found" }, 404);
-      target = resolve(root, "index.html");
-      if (!existsSync(target)) return html(c, MISSING_APP);
+      return hasExtension ? c.json({ error: "not found" }, 404) : app(c, root);
     }
-    if (!inside(root, target)) return c.json({ error: "not found" }, 404);
-    const type = TYPES[extname(target).toLowerCase()] ?? "application/octet-stream";
-    const body = readFileSync(target);
+    if (!inside(root, file)) return c.json({ error: "not found" }, 404);
+    const type = TYPES[extname(file).toLowerCase()] ?? "application/octet-stream";
+    const body = readFileSync(file);
     if (type.startsWith("text/html")) return html(c, body.toString("utf8"));
     const immutable = path.startsWith("/assets/");
     return c.body(body, 200, {
@@ -79,6 +81,14 @@ export function serveStatic(root: string) {
       "Cache-Control": immutable ? "public, max-age=31536000, immutable" : "no-cache",
     });
   };
+}
+
+/** The app's index.html (or a page saying to build it). */
+function app(c: Context, root: string): Response {
+  const index = resolve(root, "index.html");
+  if (!existsSync(index)) return html(c, MISSING_APP);
+  if (!inside(root, index)) return c.json({ error: "not found" }, 404);
+  return html(c, readFileSync(index, "utf8"));
 }
 
 function html(c: Context, text: string): Response {

@@ -15,6 +15,34 @@ describe("toTaskItem", () => {
     assert.equal(toTaskItem("sft", { id: 12, prompt: "p" }, {}, at).id, "12");
     assert.equal(toTaskItem("sft", { prompt: "p" }, {}, at).id, "7");
   });
+  test("ids are strings: a number keeps its digits, an integer beyond 2^53 arrives as its digits", () => {
+    assert.equal(toTaskItem("sft", { id: 1.5, prompt: "p" }, {}, at).id, "1.5");
+    assert.equal(toTaskItem("sft", { id: "9007199254740993", prompt: "p" }, {}, at).id, "9007199254740993");
+    assert.equal(toTaskItem("sft", { id: "q1.2", prompt: "p" }, {}, at).id, "q1.2");
+  });
+  test("an id that is null, empty, not a string or number, or a bare dot path is an error with the line", () => {
+    for (const [id, pattern] of [
+      [null, /the id is null/],
+      ["", /the id is empty/],
+      ["  ", /the id is empty/],
+      [true, /a string or a number/],
+      [{ n: 1 }, /a string or a number/],
+      [[1], /a string or a number/],
+      [".", /"\."/],
+      ["..", /"\.\."/],
+    ] as const) {
+      for (const mapping of [{}, { idField: "id" }]) {
+        assert.throws(() => toTaskItem("sft", { id, prompt: "p" }, mapping, at), (error: unknown) => {
+          assert.ok(error instanceof InputError, `${JSON.stringify(id)}: ${String(error)}`);
+          assert.equal(error.line, 7);
+          assert.equal(error.field, "id");
+          assert.match(error.message, pattern);
+          assert.ok(error.hint);
+          return true;
+        });
+      }
+    }
+  });
   test("reappraisal reads the paper's fields", () => {
     const item = toTaskItem("reappraisal", { "Reddit Post": "post", appraisal_dimension_aim: "aim", appraisal_dimension_id: 4 }, {}, at);
     assert.deepEqual([item.question, item.goal, item.domain], ["post", "aim", "4"]);

@@ -137,14 +137,27 @@ export function toTaskItem(task: AnyTaskName, row: unknown, mapping: FieldMappin
   return item;
 }
 
+/**
+ * The item's id, a string: the id field's text, or the line number when the row has no such field
+ * (and no `--id-field` was named). A number gives its digits; an integer beyond 2^53 already comes
+ * as a string of its exact digits from the reader. An id that is there but null or empty is an
+ * error, never the line number: the output record keeps the row's own id, and resuming finds
+ * records by it. "." and ".." are refused too: a URL cannot hold them (the viewer could not open
+ * the item).
+ */
 function itemId(record: Record<string, unknown>, mapping: FieldMapping, origin: RowOrigin): string {
   const field = mapping.idField ?? "id";
   const value = record[field];
-  if (value === undefined || value === null || value === "") {
-    if (mapping.idField !== undefined) {
-      throw new InputError("the id field is missing or empty", { ...origin, field, hint: "give every item an id, or leave out --id-field to use line numbers" });
-    }
+  const refuse = (problem: string) =>
+    new InputError(problem, { ...origin, field, hint: "give every item a unique id (a string or a number), or leave the field out of every row to use line numbers" });
+  if (value === undefined) {
+    if (mapping.idField !== undefined) throw refuse("the id field is missing");
     return String(origin.line);
   }
-  return text(value);
+  if (value === null) throw refuse("the id is null");
+  if (typeof value === "number") return String(value);
+  if (typeof value !== "string") throw refuse(`the id must be a string or a number, not ${Array.isArray(value) ? "an array" : typeof value === "object" ? "an object" : `a ${typeof value}`}`);
+  if (value.trim() === "") throw refuse("the id is empty");
+  if (value === "." || value === "..") throw refuse(`the id "${value}" cannot be used (it cannot be part of a URL, so the viewer could not show the item)`);
+  return value;
 }

@@ -66,6 +66,62 @@ describe("spri CLI end to end (real local HTTP server)", () => {
     assert.equal(readFileSync(output, "utf8").trim().split("\n").length, 4);
   });
 
+  test("an item over --max-item-size is rejected before any call, naming its line and id; a larger limit runs it", async () => {
+    const input = join(dir, "big-item.jsonl");
+    const output = join(dir, "big-item-out.jsonl");
+    const huge = `HUGE ${"x".repeat(1_100_000)}`;
+    writeFileSync(input, `${JSON.stringify({ id: "small", prompt: "short?" })}\n${JSON.stringify({ id: "big", prompt: huge })}\n`);
+    const args = ["run", "--input", input, "--output", output, "--json", ...model];
+    const served = server.requests.length;
+    const first = await runCli(args, { cwd: dir });
+    assert.equal(first.code, 1, first.stderr);
+    assert.equal(JSON.parse(first.stdout).calls, CALLS_PER_ITEM);
+    assert.equal(server.requests.slice(served).some((r) => JSON.stringify(r.body).includes("HUGE")), false, "the big item was never sent");
+    const rejects = readFileSync(`${output}.rejects.jsonl`, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { id?: string; line: number; reason: string });
+    assert.deepEqual(rejects.map((r) => [r.id, r.line]), [["big", 2]]);
+    assert.match(rejects[0]!.reason, /big-item\.jsonl:2: item "big" is 1\.1 MB, over the 1 MB limit per item — .*--max-item-size/);
+
+    const raised = await runCli([...args, "--max-item-size", "2MB"], { cwd: dir });
+    assert.equal(raised.code, 0, raised.stderr);
+    assert.deepEqual(readFileSync(output, "utf8").trim().split("\n").map((line) => JSON.parse(line).id).sort(), ["big", "small"]);
+    const bad = await runCli([...args, "--max-item-size", "lots"], { cwd: dir });
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--max-item-size/);
+  });
+
+  test("--limit N runs the first N items; a larger N goes on from there and pays only for the new items", async () => {
+    const input = join(dir, "limit.jsonl");
+    const output = join(dir, "limit-out.jsonl");
+    writeFileSync(input, `${["one", "two", "three", "four", "five"].map((q, i) => JSON.stringify({ id: `l${i}`, prompt: `limit ${q}?` })).join("\n")}\n`);
+    const args = ["run", "--input", input, "--output", output, "--json", "--concurrency", "1", ...model];
+    const ids = () => readFileSync(output, "utf8").trim().split("\n").map((line) => JSON.parse(line).id as string);
+
+    const two = await runCli([...args, "--limit", "2"], { cwd: dir });
+    assert.equal(two.code, 0, two.stderr);
+    assert.equal(JSON.parse(two.stdout).calls, 2 * CALLS_PER_ITEM);
+    assert.deepEqual(ids(), ["l0", "l1"]);
+    const estimate = await runCli([...args, "--limit", "3", "--dry-run"], { cwd: dir });
+    assert.equal(JSON.parse(estimate.stdout).items, 1, estimate.stderr);
+    assert.equal(JSON.parse(estimate.stdout).alreadyDone, 2);
+
+    const four = await runCli([...args, "--limit", "4"], { cwd: dir });
+    assert.equal(four.code, 0, four.stderr);
+    const summary = JSON.parse(four.stdout) as { calls: number; skipped: number; runId: string };
+    assert.equal(summary.calls, 2 * CALLS_PER_ITEM, "only the two new items are paid for");
+    assert.equal(summary.skipped, 2);
+    assert.equal(summary.runId, JSON.parse(two.stdout).runId, "the same run goes on");
+    assert.deepEqual(ids(), ["l0", "l1", "l2", "l3"]);
+
+    const all = await runCli(args, { cwd: dir });
+    assert.equal(all.code, 0, all.stderr);
+    assert.deepEqual(ids(), ["l0", "l1", "l2", "l3", "l4"]);
+    for (const value of ["0", "-1", "two", "1.5"]) {
+      const bad = await runCli([...args, "--limit", value], { cwd: dir });
+      assert.equal(bad.code, 2, value);
+      assert.match(bad.stderr, /--limit/);
+    }
+  });
+
   describe("bad input: each bad item is rejected with one line naming file, line and field; the rest run", () => {
     const cases: [string, string, RegExp][] = [
       ["missing field", `{"instruction": "ok"}\n{"text": "no question here"}\n`, /items\.jsonl:2: field "user_input": no question field .*--question-field/],
@@ -88,6 +144,22 @@ describe("spri CLI end to end (real local HTTP server)", () => {
         assert.equal(readFileSync(output, "utf8").trim().split("\n").length, 1);
       });
     }
+
+    test("an id that is null is refused with its line, and a re-run pays for nothing again", async () => {
+      const input = join(dir, "null-id.jsonl");
+      const output = join(dir, "null-id-out.jsonl");
+      writeFileSync(input, `${JSON.stringify({ id: "a", prompt: "first?" })}\n${JSON.stringify({ id: null, prompt: "second?" })}\n`);
+      const args = ["run", "--input", input, "--output", output, "--json", ...model];
+      const first = await runCli(args, { cwd: dir });
+      assert.equal(first.code, 1, first.stderr);
+      const rejects = readFileSync(`${output}.rejects.jsonl`, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { line: number; reason: string });
+      assert.deepEqual(rejects.map((r) => r.line), [2]);
+      assert.match(rejects[0]!.reason, /null-id\.jsonl:2: field "id": the id is null/);
+      assert.equal(JSON.parse(first.stdout).calls, CALLS_PER_ITEM);
+      const again = await runCli(args, { cwd: dir });
+      assert.equal(JSON.parse(again.stdout).calls, 0, again.stderr);
+      assert.deepEqual(readFileSync(output, "utf8").trim().split("\n").map((line) => JSON.parse(line).id), ["a"]);
+    });
 
     test("unknown task", async () => {
       const result = await runCli(["align", "q", "--task", "poetry", ...model]);
@@ -140,7 +212,7 @@ describe("spri CLI end to end (real local HTTP server)", () => {
   test("help documents every flag and the environment", async () => {
     const result = await runCli(["run", "--help"]);
     assert.equal(result.code, 0);
-    for (const flag of ["--input", "--output", "--concurrency", "--compat", "--prompts", "--seeds", "--seeds-per-domain", "--question-field", "--id-field", "--goal-field", "--base-url", "--critic-url", "--threshold", "--max-critiques"]) {
+    for (const flag of ["--input", "--output", "--limit", "--max-item-size", "--concurrency", "--compat", "--prompts", "--seeds", "--seeds-per-domain", "--question-field", "--id-field", "--goal-field", "--base-url", "--critic-url", "--threshold", "--max-critiques"]) {
       assert.ok(result.stdout.includes(flag), flag);
     }
     for (const env of ["OPENAI_API_KEY", "OPENAI_BASE_URL", "ANTHROPIC_API_KEY", "SPRI_MODEL", "SPRI_THRESHOLD"]) assert.ok(result.stdout.includes(env), env);
