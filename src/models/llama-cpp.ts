@@ -66,6 +66,9 @@ const MIN_CONTEXT_SIZE = 512;
 /** Tokens an embedding context holds; longer texts are truncated to fit. */
 const EMBEDDING_CONTEXT_SIZE = 2048;
 
+/** The node-llama-cpp versions spri works with: its peer dependency range in package.json. */
+export const NODE_LLAMA_CPP_RANGE = "^3.21.1";
+
 const MODEL_HINT =
   "point at a local model with SPRI_MODEL=/path/model.gguf (or --base-model /path/model.gguf), " +
   "or at a server with --base-url http://127.0.0.1:8000/v1 --base-model <id> (or set OPENAI_API_KEY)";
@@ -296,15 +299,31 @@ export class LlamaCppModel implements LanguageModel {
 // ---------------------------------------------------------------------------------------------
 // Loading
 
-async function importNodeLlamaCpp(): Promise<NodeLlamaCpp> {
+/**
+ * Loads node-llama-cpp, an optional peer dependency: a library install of spri leaves it out (its
+ * native builds weigh hundreds of MB), so its absence is a ConfigError saying what to install.
+ * `specifier` is for tests.
+ */
+export async function importNodeLlamaCpp(specifier = "node-llama-cpp"): Promise<NodeLlamaCpp> {
   try {
-    return await import("node-llama-cpp");
+    return (await import(specifier)) as NodeLlamaCpp;
   } catch (error) {
-    throw new ConfigError("local GGUF models need node-llama-cpp, which could not be loaded", {
+    if (isMissingPackage(error, specifier)) {
+      throw new ConfigError("local GGUF models need node-llama-cpp, an optional peer dependency of spri that is not installed", {
+        cause: error,
+        hint: `install it beside spri with \`npm install node-llama-cpp@${NODE_LLAMA_CPP_RANGE}\`, or ${MODEL_HINT}`,
+      });
+    }
+    throw new ConfigError(`node-llama-cpp is installed but could not be loaded: ${error instanceof Error ? error.message : String(error)}`, {
       cause: error,
-      hint: `install it with \`npm install node-llama-cpp\`, or ${MODEL_HINT}`,
+      hint: `reinstall it with \`npm install node-llama-cpp@${NODE_LLAMA_CPP_RANGE}\`, or ${MODEL_HINT}`,
     });
   }
+}
+
+function isMissingPackage(error: unknown, specifier: string): boolean {
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+  return code === "ERR_MODULE_NOT_FOUND" && typeof message === "string" && message.includes(`'${specifier}'`);
 }
 
 function isRemoteModel(model: string): boolean {
