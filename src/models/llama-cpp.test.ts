@@ -3,14 +3,14 @@
  * loading, chat generation, grammars, sequence pooling, disposal and error mapping, never quality.
  */
 import assert from "node:assert/strict";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { ConfigError, ModelError } from "../errors/errors.ts";
 import { parseCritique } from "../spri/critic-score.ts";
-import { importNodeLlamaCpp, LlamaCppModel, NODE_LLAMA_CPP_RANGE, resolveModelPath } from "./llama-cpp.ts";
+import { LlamaCppModel, resolveModelPath } from "./llama-cpp.ts";
 
 const FIXTURE = fileURLToPath(new URL("../../../shared/models/llama-2-tiny-random.gguf", import.meta.url));
 const MESSAGES = [
@@ -192,22 +192,5 @@ describe("LlamaCppModel model location errors", () => {
       assert.match(error.hint ?? "", /--base-model/);
       return true;
     });
-  });
-});
-
-describe("node-llama-cpp, an optional peer dependency", () => {
-  test("when it is not installed, loading says so and what to install", async () => {
-    await assert.rejects(importNodeLlamaCpp("node-llama-cpp-not-installed"), (error: unknown) => {
-      assert.ok(error instanceof ConfigError);
-      assert.match(error.message, /local GGUF models need node-llama-cpp, an optional peer dependency of spri that is not installed/);
-      assert.match(error.hint ?? "", /npm install node-llama-cpp@\^3\.21\.1/);
-      assert.match(error.hint ?? "", /--base-url http:\/\/127\.0\.0\.1:8000\/v1/);
-      return true;
-    });
-  });
-
-  test("the version range it asks for is the one package.json declares", async () => {
-    const pkg = JSON.parse(await readFile(new URL("../../package.json", import.meta.url), "utf8")) as { peerDependencies?: Record<string, string> };
-    assert.equal(pkg.peerDependencies?.["node-llama-cpp"], NODE_LLAMA_CPP_RANGE);
   });
 });

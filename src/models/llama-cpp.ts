@@ -3,7 +3,8 @@
  *
  * Contracts:
  * - node-llama-cpp is imported only inside `LlamaCppModel.load`, so users who never ask for a local
- *   model never load the native addon.
+ *   model never load the native addon; it is an optional peer dependency (util/optional-peer.ts),
+ *   so a library install may lack it, and then `load` says what to install.
  * - Threads are capped to the machine's cores: node-llama-cpp's default oversubscribes small
  *   machines and is then many times slower.
  * - One context offers `parallelism` sequences; each `generate` takes a free one (waiting when none
@@ -17,6 +18,7 @@ import { stat } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { ConfigError, ModelError, isSpriError, type SpriError } from "../errors/errors.ts";
+import { importOptionalPeer } from "../util/optional-peer.ts";
 import type {
   ChatMessage,
   EmbedOptions,
@@ -65,9 +67,6 @@ const DEFAULT_CONTEXT_SIZE = 4096;
 const MIN_CONTEXT_SIZE = 512;
 /** Tokens an embedding context holds; longer texts are truncated to fit. */
 const EMBEDDING_CONTEXT_SIZE = 2048;
-
-/** The node-llama-cpp versions spri works with: its peer dependency range in package.json. */
-export const NODE_LLAMA_CPP_RANGE = "^3.21.1";
 
 const MODEL_HINT =
   "point at a local model with SPRI_MODEL=/path/model.gguf (or --base-model /path/model.gguf), " +
@@ -299,31 +298,8 @@ export class LlamaCppModel implements LanguageModel {
 // ---------------------------------------------------------------------------------------------
 // Loading
 
-/**
- * Loads node-llama-cpp, an optional peer dependency: a library install of spri leaves it out (its
- * native builds weigh hundreds of MB), so its absence is a ConfigError saying what to install.
- * `specifier` is for tests.
- */
-export async function importNodeLlamaCpp(specifier = "node-llama-cpp"): Promise<NodeLlamaCpp> {
-  try {
-    return (await import(specifier)) as NodeLlamaCpp;
-  } catch (error) {
-    if (isMissingPackage(error, specifier)) {
-      throw new ConfigError("local GGUF models need node-llama-cpp, an optional peer dependency of spri that is not installed", {
-        cause: error,
-        hint: `install it beside spri with \`npm install node-llama-cpp@${NODE_LLAMA_CPP_RANGE}\`, or ${MODEL_HINT}`,
-      });
-    }
-    throw new ConfigError(`node-llama-cpp is installed but could not be loaded: ${error instanceof Error ? error.message : String(error)}`, {
-      cause: error,
-      hint: `reinstall it with \`npm install node-llama-cpp@${NODE_LLAMA_CPP_RANGE}\`, or ${MODEL_HINT}`,
-    });
-  }
-}
-
-function isMissingPackage(error: unknown, specifier: string): boolean {
-  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
-  return code === "ERR_MODULE_NOT_FOUND" && typeof message === "string" && message.includes(`'${specifier}'`);
+function importNodeLlamaCpp(): Promise<NodeLlamaCpp> {
+  return importOptionalPeer<NodeLlamaCpp>("node-llama-cpp", "local GGUF models", { hint: `or ${MODEL_HINT}` });
 }
 
 function isRemoteModel(model: string): boolean {

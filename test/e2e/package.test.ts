@@ -1,7 +1,8 @@
 /**
  * The package as others receive it: a clone set up with `npm ci`, a tarball from `npm pack`, and
  * `npx spri` in a clone. These run the real npm offline against this checkout; the install size of
- * a library install (which needs the registry) is checked by scripts/check-install-size.sh in CI.
+ * a library install (which needs the registry) is checked by scripts/check-install-size.sh in CI,
+ * and the optional peer dependencies by src/util/optional-peer.test.ts.
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -15,11 +16,6 @@ interface PackageJson {
   license?: string;
   files?: string[];
   engines?: Record<string, string>;
-  scripts?: Record<string, string>;
-  dependencies?: Record<string, string>;
-  devDependencies?: Record<string, string>;
-  peerDependencies?: Record<string, string>;
-  peerDependenciesMeta?: Record<string, { optional?: boolean }>;
 }
 
 const pkg = JSON.parse(readFileSync(join(REPO_ROOT, "package.json"), "utf8")) as PackageJson;
@@ -60,13 +56,6 @@ describe("the package (npm ci, npm pack, npx)", () => {
     assert.match(license, /Apache License\s+Version 2\.0, January 2004/);
     assert.match(license, /END OF TERMS AND CONDITIONS/);
     assert.equal(pkg.engines?.node, ">=22.12.0");
-  });
-
-  test("node-llama-cpp (hundreds of MB of native builds) is an optional peer dependency, installed here for the tests", () => {
-    assert.equal(pkg.dependencies?.["node-llama-cpp"], undefined);
-    assert.ok(pkg.peerDependencies?.["node-llama-cpp"], "node-llama-cpp is missing from peerDependencies");
-    assert.equal(pkg.peerDependenciesMeta?.["node-llama-cpp"]?.optional, true);
-    assert.ok(pkg.devDependencies?.["node-llama-cpp"], "node-llama-cpp is missing from devDependencies");
   });
 
   test("the first `npx spri` in a clone runs the built CLI without rebuilding it", () => {
