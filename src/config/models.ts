@@ -125,7 +125,9 @@ export async function createModel(spec: ModelSpec, options: ModelFactoryOptions)
       if (spec.apiKey === undefined) {
         throw new ConfigError(`no API key for Anthropic model "${spec.model}"`, { hint: "set ANTHROPIC_API_KEY" });
       }
-      const { AnthropicModel } = await import("../models/anthropic.ts");
+      const { AnthropicModel, checkAnthropicSdk } = await import("../models/anthropic.ts");
+      // The SDK is an optional peer dependency: without it, stop here rather than fail every call.
+      await checkAnthropicSdk();
       return new AnthropicModel({ model: spec.model, apiKey: spec.apiKey, timeoutMs: options.timeoutMs });
     }
     case "llama-cpp": {

@@ -10,6 +10,7 @@
 import { ConfigError } from "../errors/errors.ts";
 
 export const OPTIONAL_PEERS = {
+  "@anthropic-ai/sdk": "^1.12.0",
   "node-llama-cpp": "^3.21.1",
   openai: "^7.57.0",
 } as const;

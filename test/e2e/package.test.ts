@@ -9,8 +9,10 @@ import { spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, test } from "node:test";
-import { REPO_ROOT } from "../support/cli.ts";
+import { after, before, describe, test } from "node:test";
+import { pathToFileURL } from "node:url";
+import { OPTIONAL_PEERS } from "../../src/util/optional-peer.ts";
+import { REPO_ROOT, runCli } from "../support/cli.ts";
 
 interface PackageJson {
   license?: string;
@@ -82,4 +84,50 @@ describe("the package (npm ci, npm pack, npx)", () => {
     assert.match(result.stderr, /spri: .*dist\/ .*not built.*npm ci/s);
     assert.doesNotMatch(result.stderr, /ERR_MODULE_NOT_FOUND|at async/);
   });
+});
+
+describe("spri without its optional peer dependencies (as `npm install spri` leaves it)", () => {
+  let dir: string;
+  let env: NodeJS.ProcessEnv;
+  before(() => {
+    // A resolve hook that answers for each optional peer as Node does for a package that is absent.
+    dir = mkdtempSync(join(tmpdir(), "spri-no-peers-"));
+    const hook = join(dir, "hide-optional-peers.mjs");
+    writeFileSync(
+      hook,
+      `import { registerHooks } from "node:module";
+const hidden = new Set(${JSON.stringify(Object.keys(OPTIONAL_PEERS))});
+registerHooks({
+  resolve(specifier, context, next) {
+    if (!hidden.has(specifier)) return next(specifier, context);
+    throw Object.assign(new Error(\`Cannot find package '\${specifier}' imported from \${context.parentURL}\`), { code: "ERR_MODULE_NOT_FOUND" });
+  },
+});
+`,
+    );
+    env = { NODE_OPTIONS: `--import=${pathToFileURL(hook).href}` };
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  test("the library loads, and exports every adapter", () => {
+    const script = `const spri = await import(${JSON.stringify(pathToFileURL(join(REPO_ROOT, "dist", "index.js")).href)});
+console.log([spri.align, spri.OpenAICompatibleModel, spri.AnthropicModel].map((x) => typeof x).join(" "));`;
+    const result = spawnSync(process.execPath, ["--input-type=module", "-e", script], { cwd: dir, env: { PATH: process.env.PATH, ...env }, encoding: "utf8" });
+    assert.equal(result.status, 0, result.stderr);
+    assert.equal(result.stdout.trim(), "function function function");
+  });
+
+  const cases: { peer: keyof typeof OPTIONAL_PEERS; args: string[]; env?: NodeJS.ProcessEnv }[] = [
+    { peer: "node-llama-cpp", args: ["--base-model", "/models/tiny.gguf"] },
+    { peer: "@anthropic-ai/sdk", args: ["--base-model", "claude-test"], env: { ANTHROPIC_API_KEY: "sk-ant-test" } },
+    { peer: "openai", args: ["--base-url", "http://127.0.0.1:9/v1", "--base-model", "m", "--http-client", "openai-sdk"] },
+  ];
+  for (const { peer, args, env: extra } of cases) {
+    test(`a model that needs ${peer} stops before any call and says what to install`, async () => {
+      const result = await runCli(["align", "Is it installed?", ...args], { cwd: dir, env: { ...env, ...extra } });
+      assert.equal(result.code, 2, result.stderr);
+      assert.match(result.stderr, new RegExp(`^spri: ${peer} is not installed: spri needs it for .+ — install it beside spri: \`npm install ${peer}@\\^`));
+      assert.doesNotMatch(result.stderr, /sk-ant-test/);
+    });
+  }
 });
