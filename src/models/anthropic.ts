@@ -42,6 +42,7 @@ export interface AnthropicTurn {
   role: "user" | "assistant";
   content: string;
 }
+
 /** The API requires `max_tokens`; used when the caller sets no `maxTokens`. */
 export const DEFAULT_MAX_TOKENS = 2048;
 
