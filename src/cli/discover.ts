@@ -326,7 +326,7 @@ function clusterCommand(discover: Command): void {
     .requiredOption("--output <file>", "constitution JSON to write")
     .option("--field <path>", `field holding the principle, dotted for nested fields (default: first of ${DEFAULT_PRINCIPLE_FIELDS.join(", ")})`)
     .option("--input-format <name>", "format of --input when its extension does not say (jsonl, json, csv, tsv, parquet)")
-    .addOption(new Option("--embeddings <source>", "where vectors come from (default: file with --vectors, gguf for a .gguf/hf: model, else openai)").choices([...EMBEDDING_SOURCES]))
+    .addOption(new Option("--embeddings <source>", "where vectors come from (default: file with --vectors, gguf for a .gguf/hf: model, else openai; openai needs the openai package installed, gguf node-llama-cpp)").choices([...EMBEDDING_SOURCES]))
     .option("--embedding-model <id>", "embedding model id (openai; default text-embedding-3-small on OpenAI) or GGUF path/hf: URI (gguf) (env: SPRI_EMBEDDING_MODEL)")
     .option("--embedding-url <url>", "OpenAI-compatible base URL serving /embeddings (env: SPRI_EMBEDDING_URL, else OPENAI_BASE_URL)")
     .option("--vectors <file>", 'precomputed vectors: JSONL {"text", "vector"} or {"id", "vector"} lines')

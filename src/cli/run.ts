@@ -43,7 +43,7 @@ export function addRunOptions(command: Command): Command {
     .option("--no-cache", "do not read or write the call cache (same as --cache off)")
     .option("--refresh", "call the models again and overwrite cached answers (same as --cache refresh)")
     .option("--dry-run", "estimate calls, tokens and cost, and spend nothing")
-    .option("--batch", "send the calls through the OpenAI Batch API, one batch per SPRI step (half price, up to 24 h a round; OpenAI-compatible models only; files in <output>.batch/)")
+    .option("--batch", "send the calls through the OpenAI Batch API, one batch per SPRI step (half price, up to 24 h a round; OpenAI-compatible models only; files in <output>.batch/; needs the openai package installed)")
     .option("--batch-offline", "batch mode that only writes each round's file (OpenAI batch JSONL, for `vllm run-batch`) and stops with exit code 4; continue with --batch-results")
     .option("--batch-results <file>", "import a batch output file (OpenAI batch output JSONL, e.g. from `vllm run-batch`) into the call cache, then go on (repeatable; implies --batch)", (value: string, previous: string[] | undefined) => [...(previous ?? []), value])
     .option("--batch-poll <seconds>", "seconds before the first poll of a submitted batch; later polls back off (default 30)")

@@ -23,7 +23,7 @@ interface SettingSpec {
 
 export const SETTINGS = {
   task: { kind: "string", env: "SPRI_TASK", default: "sft", help: "task preset: sft, reappraisal, rubric, or an SFT baseline (baseline-direct, baseline-self-instruct, baseline-self-align, baseline-self-refine, baseline-seed-principles)" },
-  baseModel: { kind: "string", env: "SPRI_BASE_MODEL", help: "base model id (writes principles and responses); a .gguf path or hf: URI runs in-process" },
+  baseModel: { kind: "string", env: "SPRI_BASE_MODEL", help: "base model id (writes principles and responses); a .gguf path or hf: URI runs in-process (needs the node-llama-cpp package installed)" },
   baseUrl: { kind: "string", env: "SPRI_BASE_URL", help: "OpenAI-compatible base URL of the base model (default OPENAI_BASE_URL, else OpenAI)" },
   baseProvider: { kind: "string", env: "SPRI_BASE_PROVIDER", help: "openai-compatible, anthropic or llama-cpp (inferred when omitted)" },
   baseApiKey: { kind: "string", env: "SPRI_BASE_API_KEY", help: "API key of the base model (default OPENAI_API_KEY / ANTHROPIC_API_KEY)", secret: true },
@@ -57,7 +57,7 @@ export const SETTINGS = {
   maxTries: { kind: "integer", env: "SPRI_MAX_TRIES", default: 6, help: "tries per model call on 429, 5xx, resets and timeouts before the item fails" },
   retryDelay: { kind: "number", env: "SPRI_RETRY_DELAY", default: 1, help: "seconds before the first retry; later ones back off exponentially with jitter" },
   progressInterval: { kind: "number", env: "SPRI_PROGRESS_INTERVAL", default: 10, help: "seconds between JSON progress lines when stderr is not a terminal" },
-  httpClient: { kind: "string", env: "SPRI_HTTP_CLIENT", default: "undici", help: "how OpenAI-compatible chat calls travel: undici (lean; default) or openai-sdk (the official SDK over fetch)" },
+  httpClient: { kind: "string", env: "SPRI_HTTP_CLIENT", default: "undici", help: "how OpenAI-compatible chat calls travel: undici (lean; default) or openai-sdk (the official SDK over fetch; needs the openai package installed)" },
   structuredOutput: { kind: "boolean", env: "SPRI_STRUCTURED_OUTPUT", help: "the OpenAI-compatible server enforces JSON schemas (default: only on OpenAI)" },
   model: { kind: "string", env: "SPRI_MODEL", help: "local GGUF model (path or hf: URI) used when no other model is configured" },
 } as const satisfies Record<string, SettingSpec>;

@@ -6,6 +6,7 @@ import { ConfigError } from "../errors/errors.ts";
 import type { LanguageModel } from "../models/language-model.ts";
 import { HTTP_CLIENTS, type HttpClient, OpenAICompatibleModel } from "../models/openai-compatible.ts";
 import type { Resolved } from "./config.ts";
+import { importOptionalPeer } from "../util/optional-peer.ts";
 
 export type Provider = "openai-compatible" | "anthropic" | "llama-cpp";
 const PROVIDERS: readonly Provider[] = ["openai-compatible", "anthropic", "llama-cpp"];
@@ -110,6 +111,8 @@ export async function createModel(spec: ModelSpec, options: ModelFactoryOptions)
           hint: "set OPENAI_API_KEY, or point --base-url/--critic-url at an OpenAI-compatible server (vLLM, Ollama, llama.cpp server), or use a local GGUF with SPRI_MODEL=/path/model.gguf",
         });
       }
+      // The SDK is an optional peer dependency: without it, stop here rather than fail every call.
+      if (options.httpClient === "openai-sdk") await importOptionalPeer("openai", "--http-client openai-sdk");
       return new OpenAICompatibleModel({
         model: spec.model,
         baseURL: spec.baseURL,
@@ -122,7 +125,9 @@ export async function createModel(spec: ModelSpec, options: ModelFactoryOptions)
       if (spec.apiKey === undefined) {
         throw new ConfigError(`no API key for Anthropic model "${spec.model}"`, { hint: "set ANTHROPIC_API_KEY" });
       }
-      const { AnthropicModel } = await import("../models/anthropic.ts");
+      const { AnthropicModel, checkAnthropicSdk } = await import("../models/anthropic.ts");
+      // The SDK is an optional peer dependency: without it, stop here rather than fail every call.
+      await checkAnthropicSdk();
       return new AnthropicModel({ model: spec.model, apiKey: spec.apiKey, timeoutMs: options.timeoutMs });
     }
     case "llama-cpp": {

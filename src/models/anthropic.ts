@@ -1,10 +1,13 @@
 /**
  * Anthropic Messages API through the official `@anthropic-ai/sdk`. Retries are off here: scheduling
  * and backoff belong to the runner, which sees every failure as a typed ModelError, classified the
- * same way as the OpenAI-compatible adapter's.
+ * same way as the OpenAI-compatible adapter's. The SDK is an optional peer dependency
+ * (util/optional-peer.ts), loaded by the first call: without it, calls fail with a ConfigError that
+ * says what to install, and the rest of spri loads as usual.
  */
-import Anthropic from "@anthropic-ai/sdk";
+import type Anthropic from "@anthropic-ai/sdk";
 import { ModelError, type ModelErrorKind } from "../errors/errors.ts";
+import { importOptionalPeer } from "../util/optional-peer.ts";
 import type { ChatMessage, FinishReason, GenerateRequest, GenerateResult, LanguageModel } from "./language-model.ts";
 import { retryAfterSeconds, scrub, wholeMs } from "./http-helpers.ts";
 
@@ -18,6 +21,28 @@ export interface AnthropicOptions {
 }
 
 const ANTHROPIC_URL = "https://api.anthropic.com";
+
+type AnthropicSdk = typeof import("@anthropic-ai/sdk");
+
+function loadSdk(): Promise<AnthropicSdk> {
+  return importOptionalPeer<AnthropicSdk>("@anthropic-ai/sdk", "Anthropic models");
+}
+
+/**
+ * Fails with what to install when the SDK is missing, so a caller can stop before a run starts.
+ * Returns nothing: the SDK's types stay out of this module's declarations, which must compile for
+ * library users who lack it.
+ */
+export async function checkAnthropicSdk(): Promise<void> {
+  await loadSdk();
+}
+
+/** One turn of the Messages API (a subset of the SDK's `MessageParam`). */
+export interface AnthropicTurn {
+  role: "user" | "assistant";
+  content: string;
+}
+
 /** The API requires `max_tokens`; used when the caller sets no `maxTokens`. */
 export const DEFAULT_MAX_TOKENS = 2048;
 
@@ -26,21 +51,26 @@ export class AnthropicModel implements LanguageModel {
   readonly modelId: string;
   /** The API has no grammar-constrained decoding here; callers parse the text. */
   readonly capabilities = { constrainedOutput: false };
-  private readonly client: Anthropic;
   private readonly baseURL: string;
   private readonly apiKey: string;
+  private readonly timeoutMs: number;
+  /** The SDK and its client, made by the first call. */
+  private sdk: Promise<{ module: AnthropicSdk; client: Anthropic }> | undefined;
 
   constructor(options: AnthropicOptions) {
     this.baseURL = (options.baseURL ?? ANTHROPIC_URL).replace(/\/+$/, "").replace(/\/v1$/, "");
     this.modelId = options.model;
     this.apiKey = options.apiKey;
     this.id = `anthropic:${this.baseURL}#${options.model}`;
-    this.client = new Anthropic({
-      apiKey: options.apiKey,
-      baseURL: this.baseURL,
-      timeout: options.timeoutMs === undefined ? 600_000 : wholeMs(options.timeoutMs),
-      maxRetries: 0,
-    });
+    this.timeoutMs = options.timeoutMs === undefined ? 600_000 : wholeMs(options.timeoutMs);
+  }
+
+  private connect(): Promise<{ module: AnthropicSdk; client: Anthropic }> {
+    this.sdk ??= loadSdk().then((module) => ({
+      module,
+      client: new module.default({ apiKey: this.apiKey, baseURL: this.baseURL, timeout: this.timeoutMs, maxRetries: 0 }),
+    }));
+    return this.sdk;
   }
 
   async generate(request: GenerateRequest): Promise<GenerateResult> {
@@ -64,10 +94,11 @@ export class AnthropicModel implements LanguageModel {
     // sends) answers 400 to any of them, even at default values, and the SDK's types no longer
     // have them; `seed`, which has no Anthropic equivalent; `schema`, which is not enforced here.
 
+    const { module, client } = await this.connect();
     const start = performance.now();
     let message: Anthropic.Message;
     try {
-      message = await this.client.messages.create(
+      message = await client.messages.create(
         body,
         // The SDK rejects an explicit `timeout: undefined` or a fractional one.
         request.timeoutMs === undefined
@@ -75,7 +106,7 @@ export class AnthropicModel implements LanguageModel {
           : { signal: request.signal, timeout: wholeMs(request.timeoutMs) },
       );
     } catch (error) {
-      throw this.toModelError(error);
+      throw this.toModelError(error, module.default);
     }
     const latencyMs = performance.now() - start;
     if (!Array.isArray(message?.content)) {
@@ -107,7 +138,7 @@ export class AnthropicModel implements LanguageModel {
     return `model "${this.modelId}" at ${this.baseURL}`;
   }
 
-  private toModelError(error: unknown): ModelError {
+  private toModelError(error: unknown, Anthropic: AnthropicSdk["default"]): ModelError {
     const endpoint = this.baseURL;
     if (error instanceof Anthropic.APIUserAbortError) {
       return new ModelError(`call to ${this.describe()} was aborted`, { kind: "aborted", endpoint, cause: error });
@@ -167,10 +198,10 @@ export class AnthropicModel implements LanguageModel {
  */
 export function toAnthropicMessages(messages: ChatMessage[]): {
   system: string | undefined;
-  messages: Anthropic.MessageParam[];
+  messages: AnthropicTurn[];
 } {
   const system: string[] = [];
-  const turns: Array<{ role: "user" | "assistant"; content: string }> = [];
+  const turns: AnthropicTurn[] = [];
   for (const message of messages) {
     if (message.role === "system") {
       system.push(message.content);

@@ -3,7 +3,8 @@
  *
  * Contracts:
  * - node-llama-cpp is imported only inside `LlamaCppModel.load`, so users who never ask for a local
- *   model never load the native addon.
+ *   model never load the native addon; it is an optional peer dependency (util/optional-peer.ts),
+ *   so a library install may lack it, and then `load` says what to install.
  * - Threads are capped to the machine's cores: node-llama-cpp's default oversubscribes small
  *   machines and is then many times slower.
  * - One context offers `parallelism` sequences; each `generate` takes a free one (waiting when none
@@ -17,6 +18,7 @@ import { stat } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { ConfigError, ModelError, isSpriError, type SpriError } from "../errors/errors.ts";
+import { importOptionalPeer } from "../util/optional-peer.ts";
 import type {
   ChatMessage,
   EmbedOptions,
@@ -296,15 +298,8 @@ export class LlamaCppModel implements LanguageModel {
 // ---------------------------------------------------------------------------------------------
 // Loading
 
-async function importNodeLlamaCpp(): Promise<NodeLlamaCpp> {
-  try {
-    return await import("node-llama-cpp");
-  } catch (error) {
-    throw new ConfigError("local GGUF models need node-llama-cpp, which could not be loaded", {
-      cause: error,
-      hint: `install it with \`npm install node-llama-cpp\`, or ${MODEL_HINT}`,
-    });
-  }
+function importNodeLlamaCpp(): Promise<NodeLlamaCpp> {
+  return importOptionalPeer<NodeLlamaCpp>("node-llama-cpp", "local GGUF models", { hint: `or ${MODEL_HINT}` });
 }
 
 function isRemoteModel(model: string): boolean {

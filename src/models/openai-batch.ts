@@ -17,6 +17,7 @@ import type OpenAI from "openai";
 import { InputError, ModelError, type ModelErrorKind } from "../errors/errors.ts";
 import type { GenerateResult } from "./language-model.ts";
 import { scrub } from "./http-helpers.ts";
+import { importOptionalPeer } from "../util/optional-peer.ts";
 import { finishReason } from "./openai-compatible.ts";
 
 export const BATCH_URL = "/v1/chat/completions";
@@ -170,7 +171,9 @@ export class OpenAIBatchApi implements BatchApi {
 
   private async client(): Promise<OpenAI> {
     if (!this.sdk) {
-      const module = await import("openai");
+      const module = await importOptionalPeer<typeof import("openai")>("openai", "the OpenAI Batch API (--batch)", {
+        hint: "or write the batch files for `vllm run-batch` with --batch-offline",
+      });
       const client = new module.default({
         baseURL: this.endpoint,
         apiKey: this.options.apiKey ?? "not-needed",
@@ -183,25 +186,25 @@ export class OpenAIBatchApi implements BatchApi {
   }
 
   async uploadFile(path: string, signal?: AbortSignal): Promise<string> {
-    const file = await this.call("upload a batch file", async () => (await this.client()).files.create({ file: createReadStream(path), purpose: "batch" }, { signal }));
+    const file = await this.call("upload a batch file", (client) => client.files.create({ file: createReadStream(path), purpose: "batch" }, { signal }));
     return file.id;
   }
 
   async createBatch(inputFileId: string, metadata: Record<string, string>, signal?: AbortSignal): Promise<BatchInfo> {
-    const batch = await this.call("create a batch", async () =>
-      (await this.client()).batches.create({ input_file_id: inputFileId, endpoint: BATCH_URL, completion_window: "24h", metadata }, { signal }),
+    const batch = await this.call("create a batch", (client) =>
+      client.batches.create({ input_file_id: inputFileId, endpoint: BATCH_URL, completion_window: "24h", metadata }, { signal }),
     );
     return info(batch);
   }
 
   async retrieveBatch(batchId: string, signal?: AbortSignal): Promise<BatchInfo> {
-    return info(await this.call(`read batch ${batchId}`, async () => (await this.client()).batches.retrieve(batchId, { signal })));
+    return info(await this.call(`read batch ${batchId}`, (client) => client.batches.retrieve(batchId, { signal })));
   }
 
   async findBatchByInputFile(inputFileId: string, signal?: AbortSignal): Promise<BatchInfo | undefined> {
-    return this.call("list batches", async () => {
+    return this.call("list batches", async (client) => {
       let seen = 0;
-      for await (const batch of (await this.client()).batches.list({ limit: 100 }, { signal })) {
+      for await (const batch of client.batches.list({ limit: 100 }, { signal })) {
         if (batch.input_file_id === inputFileId) return info(batch);
         if (++seen >= FIND_LIMIT) break;
       }
@@ -210,15 +213,17 @@ export class OpenAIBatchApi implements BatchApi {
   }
 
   async fileContent(fileId: string, signal?: AbortSignal): Promise<string> {
-    return this.call(`download file ${fileId}`, async () => {
-      const response = await (await this.client()).files.content(fileId, { signal });
+    return this.call(`download file ${fileId}`, async (client) => {
+      const response = await client.files.content(fileId, { signal });
       return response.text();
     });
   }
 
-  private async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  /** Runs `fn` with the client; its failures become ModelErrors (a missing SDK stays a ConfigError). */
+  private async call<T>(what: string, fn: (client: OpenAI) => Promise<T>): Promise<T> {
+    const client = await this.client();
     try {
-      return await fn();
+      return await fn(client);
     } catch (error) {
       throw this.toModelError(what, error);
     }

@@ -2,14 +2,16 @@
  * OpenAI-compatible chat completions (OpenAI, vLLM, SGLang, Ollama, llama.cpp server, LM Studio).
  * Chat calls go over undici by default (see http-post.ts for the measured reason) or through the
  * official `openai` SDK (`httpClient: "openai-sdk"`); both send the same body and map answers and
- * failures to the same results and typed ModelErrors. Embeddings always use the SDK. Retries are
- * off here: scheduling and backoff belong to the runner.
+ * failures to the same results and typed ModelErrors. Embeddings always use the SDK, which is an
+ * optional peer dependency loaded on first use (util/optional-peer.ts). Retries are off here:
+ * scheduling and backoff belong to the runner.
  */
 import type OpenAI from "openai";
 import { ModelError, type ModelErrorKind } from "../errors/errors.ts";
 import type { EmbedOptions, EmbedResult, FinishReason, GenerateRequest, GenerateResult, LanguageModel } from "./language-model.ts";
 import { parseRetryAfter, retryAfterSeconds, scrub, wholeMs } from "./http-helpers.ts";
 import { parseJsonObject } from "../util/json-object.ts";
+import { importOptionalPeer } from "../util/optional-peer.ts";
 import { headerOf, postJson, TransportError, type TransportFailure } from "./http-post.ts";
 import { messagesJson } from "./messages-json.ts";
 
@@ -86,7 +88,7 @@ export class OpenAICompatibleModel implements LanguageModel {
   /** The SDK client, made on first use: the SDK loads only for `openai-sdk` chat calls and embeddings. */
   private async client(): Promise<OpenAI> {
     if (!this.sdk) {
-      sdkModule ??= await import("openai");
+      sdkModule ??= await importOptionalPeer<typeof import("openai")>("openai", "--http-client openai-sdk and embeddings");
       this.sdk ??= new sdkModule.default({
         baseURL: this.baseURL,
         // Local servers accept any key; the SDK insists on one.
@@ -193,8 +195,9 @@ export class OpenAICompatibleModel implements LanguageModel {
   }
 
   private async viaSdk(body: Record<string, unknown>, request: GenerateRequest): Promise<Completion> {
+    const client = await this.client();
     try {
-      return (await (await this.client()).chat.completions.create(
+      return (await client.chat.completions.create(
         body as unknown as OpenAI.Chat.Completions.ChatCompletionCreateParamsNonStreaming,
         // The SDK rejects an explicit `timeout: undefined` or a fractional one ("must be an integer").
         request.timeoutMs === undefined
@@ -213,9 +216,10 @@ export class OpenAICompatibleModel implements LanguageModel {
   async embed(texts: string[], options: EmbedOptions = {}): Promise<EmbedResult> {
     const model = this.options.embeddingModel ?? this.modelId;
     if (texts.length === 0) return { vectors: [], usage: { inputTokens: 0, outputTokens: 0 }, model };
+    const client = await this.client();
     let response: OpenAI.Embeddings.CreateEmbeddingResponse;
     try {
-      response = await (await this.client()).embeddings.create({ model, input: texts, encoding_format: "float" }, { signal: options.signal });
+      response = await client.embeddings.create({ model, input: texts, encoding_format: "float" }, { signal: options.signal });
     } catch (error) {
       throw this.toModelError(error, model);
     }

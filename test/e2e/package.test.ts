@@ -1,0 +1,133 @@
+/**
+ * The package as others receive it: a clone set up with `npm ci`, a tarball from `npm pack`, and
+ * `npx spri` in a clone. These run the real npm offline against this checkout; the install size of
+ * a library install (which needs the registry) is checked by scripts/check-install-size.sh in CI,
+ * and the optional peer dependencies by src/util/optional-peer.test.ts.
+ */
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { pathToFileURL } from "node:url";
+import { OPTIONAL_PEERS } from "../../src/util/optional-peer.ts";
+import { REPO_ROOT, runCli } from "../support/cli.ts";
+
+interface PackageJson {
+  license?: string;
+  files?: string[];
+  engines?: Record<string, string>;
+}
+
+const pkg = JSON.parse(readFileSync(join(REPO_ROOT, "package.json"), "utf8")) as PackageJson;
+
+/** npm with a throw-away cache and no registry: these checks must not depend on the network. */
+function npm(args: readonly string[], cwd = REPO_ROOT): { status: number | null; stdout: string; output: string } {
+  const cache = mkdtempSync(join(tmpdir(), "spri-npm-cache-"));
+  const env = { PATH: process.env.PATH, HOME: process.env.HOME, npm_config_cache: cache, npm_config_update_notifier: "false" };
+  try {
+    const result = spawnSync("npm", ["--offline", ...args], { cwd, env, encoding: "utf8" });
+    return { status: result.status, stdout: result.stdout, output: `${result.stdout}${result.stderr}` };
+  } finally {
+    rmSync(cache, { recursive: true, force: true });
+  }
+}
+
+describe("the package (npm ci, npm pack, npx)", () => {
+  test("package-lock.json is in sync with package.json, so `npm ci` installs a clean clone", () => {
+    const result = npm(["ci", "--dry-run", "--ignore-scripts", "--no-audit", "--no-fund"]);
+    assert.equal(result.status, 0, result.output);
+  });
+
+  test("`files` lists only paths that exist, and the tarball has the CLI, the build and the LICENSE", () => {
+    for (const entry of pkg.files ?? []) assert.ok(existsSync(join(REPO_ROOT, entry)), `package.json "files" lists ${entry}, which does not exist`);
+    const result = npm(["pack", "--dry-run", "--json", "--ignore-scripts"]);
+    assert.equal(result.status, 0, result.output);
+    const [packed] = JSON.parse(result.stdout) as { files: { path: string }[] }[];
+    const paths = new Set(packed!.files.map((f) => f.path));
+    for (const path of ["LICENSE", "package.json", "bin/spri.js", "dist/index.js", "dist/cli/main.js", "web/dist/index.html"]) {
+      assert.ok(paths.has(path), `the tarball lacks ${path}`);
+    }
+    assert.deepEqual([...paths].filter((p) => /^(src|test|bench|dev)\//.test(p) || p.endsWith(".test.js")), []);
+  });
+
+  test("the LICENSE is the license package.json names, and engines asks for the Node the CLI checks for", () => {
+    assert.equal(pkg.license, "Apache-2.0");
+    const license = readFileSync(join(REPO_ROOT, "LICENSE"), "utf8");
+    assert.match(license, /Apache License\s+Version 2\.0, January 2004/);
+    assert.match(license, /END OF TERMS AND CONDITIONS/);
+    assert.equal(pkg.engines?.node, ">=22.12.0");
+  });
+
+  test("the first `npx spri` in a clone runs the built CLI without rebuilding it", () => {
+    // npm exec installs the local package into its cache as a link and runs its lifecycle scripts
+    // there; --foreground-scripts shows what they print.
+    const builds = [join(REPO_ROOT, "dist", "cli", "main.js"), join(REPO_ROOT, "web", "dist", "index.html")];
+    const built = builds.map((f) => statSync(f).mtimeMs);
+    const result = npm(["exec", "--yes", "--foreground-scripts", "--", "spri", "--version"]);
+    assert.equal(result.status, 0, result.output);
+    assert.match(result.output, /^0\.\d+\.\d+$/m);
+    assert.match(result.output, /spri: not building under npm exec/);
+    assert.doesNotMatch(result.output, /vite|tsc -p/);
+    assert.deepEqual(builds.map((f) => statSync(f).mtimeMs), built);
+  });
+
+  test("bin/spri.js without a build says how to build instead of failing on a missing module", () => {
+    const clone = mkdtempSync(join(tmpdir(), "spri-unbuilt-"));
+    mkdirSync(join(clone, "bin"));
+    copyFileSync(join(REPO_ROOT, "bin", "spri.js"), join(clone, "bin", "spri.js"));
+    writeFileSync(join(clone, "package.json"), JSON.stringify({ type: "module" }));
+    const result = spawnSync(process.execPath, [join(clone, "bin", "spri.js"), "--version"], { encoding: "utf8" });
+    rmSync(clone, { recursive: true, force: true });
+    assert.equal(result.status, 1);
+    assert.match(result.stderr, /spri: .*dist\/ .*not built.*npm ci/s);
+    assert.doesNotMatch(result.stderr, /ERR_MODULE_NOT_FOUND|at async/);
+  });
+});
+
+describe("spri without its optional peer dependencies (as `npm install spri` leaves it)", () => {
+  let dir: string;
+  let env: NodeJS.ProcessEnv;
+  before(() => {
+    // A resolve hook that answers for each optional peer as Node does for a package that is absent.
+    dir = mkdtempSync(join(tmpdir(), "spri-no-peers-"));
+    const hook = join(dir, "hide-optional-peers.mjs");
+    writeFileSync(
+      hook,
+      `import { registerHooks } from "node:module";
+const hidden = new Set(${JSON.stringify(Object.keys(OPTIONAL_PEERS))});
+registerHooks({
+  resolve(specifier, context, next) {
+    if (!hidden.has(specifier)) return next(specifier, context);
+    throw Object.assign(new Error(\`Cannot find package '\${specifier}' imported from \${context.parentURL}\`), { code: "ERR_MODULE_NOT_FOUND" });
+  },
+});
+`,
+    );
+    env = { NODE_OPTIONS: `--import=${pathToFileURL(hook).href}` };
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  test("the library loads, with its model adapters", () => {
+    const script = `const spri = await import(${JSON.stringify(pathToFileURL(join(REPO_ROOT, "dist", "index.js")).href)});
+console.log([spri.align, spri.OpenAICompatibleModel, spri.AnthropicModel].map((x) => typeof x).join(" "));`;
+    const result = spawnSync(process.execPath, ["--input-type=module", "-e", script], { cwd: dir, env: { PATH: process.env.PATH, ...env }, encoding: "utf8" });
+    assert.equal(result.status, 0, result.stderr);
+    assert.equal(result.stdout.trim(), "function function function");
+  });
+
+  const cases: { peer: keyof typeof OPTIONAL_PEERS; args: string[]; env?: NodeJS.ProcessEnv }[] = [
+    { peer: "node-llama-cpp", args: ["--base-model", "/models/tiny.gguf"] },
+    { peer: "@anthropic-ai/sdk", args: ["--base-model", "claude-test"], env: { ANTHROPIC_API_KEY: "sk-ant-test" } },
+    { peer: "openai", args: ["--base-url", "http://127.0.0.1:9/v1", "--base-model", "m", "--http-client", "openai-sdk"] },
+  ];
+  for (const { peer, args, env: extra } of cases) {
+    test(`a model that needs ${peer} stops before any call and says what to install`, async () => {
+      const result = await runCli(["align", "Is it installed?", ...args], { cwd: dir, env: { ...env, ...extra } });
+      assert.equal(result.code, 2, result.stderr);
+      assert.match(result.stderr, new RegExp(`^spri: ${peer} is not installed: spri needs it for .+ — install it beside spri: \`npm install ${peer}@\\^`));
+      assert.doesNotMatch(result.stderr, /sk-ant-test/);
+    });
+  }
+});
