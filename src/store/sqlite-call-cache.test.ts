@@ -42,19 +42,34 @@ describe("SqliteCallCache", () => {
     const path = freshPath();
     const store = new SqliteStore(path);
     const db = new (await import("node:sqlite")).DatabaseSync(path);
-    const cache = new SqliteCallCache(db, { commitDelayMs: 30 });
+    // A delay no test machine reaches, so the batch is surely still open when the second put comes.
+    const cache = new SqliteCallCache(db, { commitDelayMs: 60_000 });
     const first = cache.put("a", result("1"), meta);
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    await new Promise((resolve) => setImmediate(resolve));
     const second = cache.put("b", result("2"), meta);
-    assert.equal(first, second, "one batch");
+    assert.equal(first, second, "one batch across turns");
     let settled = false;
     void first.then(() => (settled = true));
     await new Promise((resolve) => setImmediate(resolve));
     assert.equal(settled, false, "not committed at the next turn");
     assert.equal(cache.queuedCount, 2);
+    assert.equal(await committed(path, "a"), undefined, "nothing committed yet");
+    cache.flushNow();
     await first;
     assert.equal(cache.queuedCount, 0);
     assert.deepEqual([await committed(path, "a"), await committed(path, "b")], ["1", "2"]);
+    db.close();
+    await store.close();
+  });
+
+  test("the commit delay's timer commits the batch by itself", async () => {
+    const path = freshPath();
+    const store = new SqliteStore(path);
+    const db = new (await import("node:sqlite")).DatabaseSync(path);
+    const cache = new SqliteCallCache(db, { commitDelayMs: 1 });
+    await cache.put("a", result("1"), meta);
+    assert.equal(cache.queuedCount, 0);
+    assert.equal(await committed(path, "a"), "1");
     db.close();
     await store.close();
   });

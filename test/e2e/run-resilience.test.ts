@@ -23,9 +23,11 @@ function writeItems(dir: string, n: number): string {
   return input;
 }
 
+/** The complete lines' records: a file that a running (or killed) process writes may end mid-line. */
 function readRecords(path: string): Record<string, unknown>[] {
   if (!existsSync(path)) return [];
-  return readFileSync(path, "utf8").trim().split("\n").filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+  const text = readFileSync(path, "utf8");
+  return text.slice(0, text.lastIndexOf("\n") + 1).split("\n").filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
 describe("spri run survives a misbehaving server", () => {
