@@ -6,7 +6,7 @@ import { modelSpecs } from "../config/models.ts";
 import { ConfigError } from "../errors/errors.ts";
 import type { PlaygroundInfo } from "../server/api-types.ts";
 import type { PlaygroundOptions } from "../server/playground.ts";
-import { generateToken, isLoopback } from "../server/safety.ts";
+import { checkToken, generateToken, isLoopback, MIN_TOKEN_LENGTH } from "../server/safety.ts";
 import { isPostgresUrl, openStore } from "../store/open-store.ts";
 import { redactUrl } from "../util/redact-url.ts";
 import { TASK_NAMES } from "../tasks/task-item.ts";
@@ -21,7 +21,7 @@ export function viewCommand(program: Command): void {
     .description("browse runs in a local web viewer (runs, items, every call) and try questions in a playground")
     .option("--port <n>", `port to listen on (0: any free port; default ${DEFAULT_VIEW_PORT})`)
     .option("--host <address>", "address to bind (default 127.0.0.1; anything else needs a token)")
-    .option("--token <token>", "access token (env: SPRI_VIEW_TOKEN); generated and printed once when --host is not loopback")
+    .option("--token <token>", `access token, at least ${MIN_TOKEN_LENGTH} characters (env: SPRI_VIEW_TOKEN); left out, a strong one is generated and printed when --host is not loopback`)
     .option("--no-playground", "serve the runs only: no model calls from the browser");
   addSettingFlags(command, [
     "store", "task", "baseModel", "baseUrl", "baseProvider", "criticModel", "criticUrl", "criticProvider",
@@ -36,6 +36,7 @@ ${ENVIRONMENT_HELP}`);
     const host = String(options.host ?? "127.0.0.1");
     const port = parsePort(options.port);
     let token = (options.token as string | undefined) ?? (process.env.SPRI_VIEW_TOKEN || undefined);
+    if (token !== undefined) checkToken(token);
     let generated = false;
     if (!isLoopback(host) && !token) {
       token = generateToken();

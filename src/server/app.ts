@@ -16,10 +16,12 @@
  *   POST /api/playground                         start one question; answers { runId, itemId }
  *   GET  /api/playground/:runId/events           SSE: `start`, `call`..., `done` or `error`
  *
- * Every request passes `accessGuard` (Host, Origin, token). No answer carries a credential: the
+ * Every request passes `accessGuard` (Host, Origin, token), and no body over `MAX_BODY_BYTES` is
+ * read (413). No answer carries a credential: the
  * store keeps none, and run settings are redacted again on the way out.
  */
 import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
 import { streamSSE } from "hono/streaming";
 import { SpriError } from "../errors/errors.ts";
 import { type RunWatch, watchRun } from "../runner/run-watch.ts";
@@ -63,6 +65,8 @@ export interface ViewerApp {
 }
 
 const MAX_LIMIT = 1000;
+/** The largest request body read (the playground's question, goal and reference fit many times over). */
+export const MAX_BODY_BYTES = 1024 * 1024;
 
 export function createApp(options: AppOptions): ViewerApp {
   const { store } = options;
@@ -73,6 +77,9 @@ export function createApp(options: AppOptions): ViewerApp {
 
   app.use("*", securityHeaders());
   app.use("*", accessGuard(accessPolicy(options.access)));
+  // Before any handler reads a body: a declared length over the limit is refused at once, and a
+  // chunked body is counted as it arrives and refused once past the limit, so memory stays bounded.
+  app.use("*", bodyLimit({ maxSize: MAX_BODY_BYTES, onError: (c) => c.json({ error: `the request body is larger than ${MAX_BODY_BYTES / 1024 / 1024} MiB` }, 413) }));
 
   app.onError((error, c) => {
     if (error instanceof PlaygroundRequestError) return c.json({ error: error.message }, error.status);
