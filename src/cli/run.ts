@@ -13,6 +13,7 @@ import type { CacheMode } from "../store/call-cache.ts";
 import { openStore } from "../store/open-store.ts";
 import type { FieldMapping } from "../tasks/task-item.ts";
 import { ENVIRONMENT_HELP, addSettingFlags } from "./options.ts";
+import { shellQuote } from "../util/shell-quote.ts";
 import { recordCommand } from "./recorded-command.ts";
 import { openSession, type Prepare, type Session } from "./session.ts";
 
@@ -225,8 +226,4 @@ function continueCommand(results: readonly string[]): string {
   }
   for (const file of results) args.push("--batch-results", file);
   return ["spri", ...args].map(shellQuote).join(" ");
-}
-
-function shellQuote(value: string): string {
-  return /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, "'\\''")}'`;
 }
