@@ -14,6 +14,7 @@ import { openStore } from "../store/open-store.ts";
 import type { FieldMapping } from "../tasks/task-item.ts";
 import { ENVIRONMENT_HELP, addSettingFlags } from "./options.ts";
 import { shellQuote } from "../util/shell-quote.ts";
+import { thisInvocation } from "./invocation.ts";
 import { recordCommand } from "./recorded-command.ts";
 import { openSession, type Prepare, type Session } from "./session.ts";
 
@@ -105,6 +106,7 @@ export async function executeRun(options: Record<string, unknown>, prepare?: Pre
         leaseMs: leaseSeconds(options.lease) * 1000,
         log: (line) => process.stderr.write(`spri: ${line}\n`),
         command: prepare ? undefined : recordCommand(session.resolved, mapping),
+        invocation: thisInvocation(),
       });
       report(result, Boolean(options.json));
       process.exitCode = EXIT_CODES[result.outcome];
