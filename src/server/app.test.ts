@@ -500,6 +500,31 @@ describe("viewer API (app.request, no port)", () => {
       await playgroundApp.playground!.settle();
     });
 
+    test("a playground run has this process as its worker while it runs, so it never shows as interrupted", async () => {
+      let open!: () => void;
+      const gate = new Promise<void>((resolve) => (open = resolve));
+      const slow = new ScriptedModel({ modelId: "slow", fallback: () => "Feedback: fine. [RESULT] 5" });
+      const gated = Object.assign(Object.create(slow) as ScriptedModel, { generate: async (request: Parameters<ScriptedModel["generate"]>[0]) => (await gate, slow.generate(request)) });
+      const options: PlaygroundOptions = {
+        info: { tasks: ["sft"], defaults: { task: "sft", threshold: 4, maxCritiques: 1 } },
+        factory: async (choice) => ({ prepared: prepareTask(resolveSettings({ flags: { task: choice.task, maxCritiques: 1 }, env: {} }).settings), models: { base: gated, critic: gated }, settings: {}, close: async () => {} }),
+      };
+      const viewer = createApp({ store, access: { port: PORT }, webDir, playground: options });
+      const res = await viewer.app.request("/api/playground", {
+        method: "POST",
+        headers: { host: HOST, "content-type": "application/json", origin: `http://${HOST}` },
+        body: JSON.stringify({ question: "Slow?" }),
+      });
+      const { runId: id } = (await res.json()) as { runId: string };
+      const during = (await (await get(viewer.app, `/api/runs/${id}/workers`)).json()) as { status: string; workers: { pid: number; status: string }[] };
+      assert.equal(during.status, "running");
+      assert.deepEqual(during.workers.map((w) => [w.pid, w.status]), [[process.pid, "active"]]);
+      open();
+      await viewer.playground!.settle();
+      const ended = (await (await get(viewer.app, `/api/runs/${id}/workers`)).json()) as { status: string; workers: { status: string }[] };
+      assert.deepEqual([ended.status, ended.workers.map((w) => w.status)], ["completed", ["stopped"]]);
+    });
+
     test("bad requests are refused: no question, bad τ, unknown task, a file as model, not JSON, a foreign Origin", async () => {
       assert.equal((await post({})).status, 400);
       assert.equal((await post({ question: "q", threshold: 9 })).status, 400);
