@@ -26,7 +26,9 @@ export function viewCommand(program: Command): void {
   ]);
   command.addHelpText("after", `
 The model settings are the playground's: the page picks the task, model ids, τ and n_max; endpoints
-and keys stay with this command (flags, environment, config file), never taken from the browser.
+and keys stay with this command (flags, environment, config file), never taken from the browser. A
+model id must be served by the provider and endpoint configured here for its role (another
+provider's model, or another local model file, is refused with 400).
 ${ENVIRONMENT_HELP}`);
   command.action(async (options: Record<string, unknown>) => {
     const host = String(options.host ?? "127.0.0.1");
