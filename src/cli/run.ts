@@ -14,6 +14,8 @@ import { parseByteSize } from "../util/byte-size.ts";
 import type { FieldMapping } from "../tasks/task-item.ts";
 import { ENVIRONMENT_HELP, addSettingFlags } from "./options.ts";
 import { progressSink } from "./progress.ts";
+import { shellQuote } from "../util/shell-quote.ts";
+import { thisInvocation } from "./invocation.ts";
 import { recordCommand } from "./recorded-command.ts";
 import { openSession, type Prepare, type Session } from "./session.ts";
 
@@ -111,6 +113,7 @@ export async function executeRun(options: Record<string, unknown>, prepare?: Pre
         command: prepare ? undefined : recordCommand(session.resolved, mapping),
         limit,
         maxItemBytes,
+        invocation: thisInvocation(),
       });
       report(result, Boolean(options.json));
       process.exitCode = EXIT_CODES[result.outcome];
@@ -234,8 +237,4 @@ function continueCommand(results: readonly string[]): string {
   }
   for (const file of results) args.push("--batch-results", file);
   return ["spri", ...args].map(shellQuote).join(" ");
-}
-
-function shellQuote(value: string): string {
-  return /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, "'\\''")}'`;
 }

@@ -37,11 +37,11 @@ export function fit(n: number, width: number): string {
   return options.find((text) => text.length <= width) ?? options[options.length - 1]!;
 }
 
-// 8 + 2 + 14 + 2 + 9 + (1 + 6) × 3 + (1 + 7) × 3 = 80.
+// 8 + 2 + 12 + 2 + 11 + (1 + 6) × 3 + (1 + 7) × 3 = 80.
 const RUN_COLUMNS: Column[] = [
   { header: "RUN", width: 8 },
-  { header: "TASK", width: 14 },
-  { header: "STATUS", width: 9 },
+  { header: "TASK", width: 12 },
+  { header: "STATUS", width: 11 },
   { header: "DONE", width: 6, right: true, gap: 1 },
   { header: "FAILED", width: 6, right: true, gap: 1 },
   { header: "LEASED", width: 6, right: true, gap: 1 },
@@ -78,16 +78,43 @@ export function ago(seconds: number): string {
   return `${formatDuration(seconds)} ago`;
 }
 
-/** One run, live: counts, rate and ETA, then a row per worker. */
+/**
+ * One run, live: counts, rate and ETA, its files, why it is not running (wrapped), then a row per
+ * worker; last, the command that resumes it, whole on its own line so that it can be copied.
+ */
 export function formatRunWatch(watch: RunWatch): string {
-  const lines = [`run      ${watch.runId}`, `task     ${watch.task} (${watch.status})`, `items    ${countsLine(watch.items)}`];
+  const lines = [`run      ${watch.runId}`, `task     ${watch.task} (${watch.status})`];
+  if (watch.reason !== undefined) lines.push(...wrap(`why      ${watch.reason}`));
+  lines.push(`items    ${countsLine(watch.items)}`);
   const eta = watch.etaSeconds === null ? "" : `, ETA ${formatDuration(watch.etaSeconds)}`;
   lines.push(`rate     ${watch.ratePerMinute} items/min over the last ${formatDuration(watch.rateWindowSeconds)}${eta}`);
+  lines.push(`input    ${watch.inputPath}`);
+  if (watch.output !== undefined) {
+    const missing = watch.items.done - watch.output.records;
+    const lag = missing > 0 ? `: ${missing} done items are not in it yet` : "";
+    lines.push(`output   ${watch.output.file}`, ...wrap(`         ${watch.output.records} records at ${watch.output.at}${lag}`));
+  } else if (watch.outputPath !== undefined) lines.push(`output   ${watch.outputPath}`);
   const lost = watch.workers.filter((w) => w.status === "lost").length;
   lines.push(`workers  ${watch.activeWorkers} active${lost > 0 ? `, ${lost} lost` : ""} of ${watch.workers.length}`);
   if (watch.workers.length > 0) {
     const rows = watch.workers.map((w) => [w.host, w.pid, w.itemsDone, w.itemsFailed, w.leased, ago(w.heartbeatAgeSeconds), w.status]);
     lines.push("", ...table(WORKER_COLUMNS, rows));
   }
-  return `${lines.map((line) => (line.length > STATUS_WIDTH ? `${line.slice(0, STATUS_WIDTH - 1)}…` : line)).join("\n")}\n`;
+  const text = `${lines.map((line) => (line.length > STATUS_WIDTH ? `${line.slice(0, STATUS_WIDTH - 1)}…` : line)).join("\n")}\n`;
+  return watch.resume === undefined ? text : `${text}\nresume with:\n${watch.resume}\n`;
 }
+
+/** A labelled line broken at spaces into lines of at most 80 columns, continued under the label. */
+function wrap(line: string): string[] {
+  const lines: string[] = [];
+  let rest = line;
+  while (rest.length > STATUS_WIDTH) {
+    const cut = rest.lastIndexOf(" ", STATUS_WIDTH);
+    if (cut <= LABEL_WIDTH) break;
+    lines.push(rest.slice(0, cut));
+    rest = `${" ".repeat(LABEL_WIDTH)}${rest.slice(cut + 1)}`;
+  }
+  return [...lines, rest];
+}
+
+const LABEL_WIDTH = 9;

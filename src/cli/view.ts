@@ -1,17 +1,13 @@
 /** `spri view`: the local web viewer and playground over the run store. */
 import { existsSync } from "node:fs";
 import type { Command } from "commander";
-import { type Resolved, redacted, resolveSettings } from "../config/config.ts";
-import { modelSpecs } from "../config/models.ts";
+import { resolveSettings } from "../config/config.ts";
 import { ConfigError } from "../errors/errors.ts";
-import type { PlaygroundInfo } from "../server/api-types.ts";
-import type { PlaygroundOptions } from "../server/playground.ts";
-import { generateToken, isLoopback } from "../server/safety.ts";
+import { checkToken, generateToken, isLoopback, MIN_TOKEN_LENGTH } from "../server/safety.ts";
 import { isPostgresUrl, openStore } from "../store/open-store.ts";
 import { redactUrl } from "../util/redact-url.ts";
-import { TASK_NAMES } from "../tasks/task-item.ts";
 import { ENVIRONMENT_HELP, addSettingFlags, settingFlags } from "./options.ts";
-import { openSession } from "./session.ts";
+import { playgroundOptions } from "./playground-setup.ts";
 
 export const DEFAULT_VIEW_PORT = 8417;
 
@@ -21,7 +17,7 @@ export function viewCommand(program: Command): void {
     .description("browse runs in a local web viewer (runs, items, every call) and try questions in a playground")
     .option("--port <n>", `port to listen on (0: any free port; default ${DEFAULT_VIEW_PORT})`)
     .option("--host <address>", "address to bind (default 127.0.0.1; anything else needs a token)")
-    .option("--token <token>", "access token (env: SPRI_VIEW_TOKEN); generated and printed once when --host is not loopback")
+    .option("--token <token>", `access token, at least ${MIN_TOKEN_LENGTH} characters (env: SPRI_VIEW_TOKEN); left out, a strong one is generated and printed when --host is not loopback`)
     .option("--no-playground", "serve the runs only: no model calls from the browser");
   addSettingFlags(command, [
     "store", "task", "baseModel", "baseUrl", "baseProvider", "criticModel", "criticUrl", "criticProvider",
@@ -30,12 +26,15 @@ export function viewCommand(program: Command): void {
   ]);
   command.addHelpText("after", `
 The model settings are the playground's: the page picks the task, model ids, τ and n_max; endpoints
-and keys stay with this command (flags, environment, config file), never taken from the browser.
+and keys stay with this command (flags, environment, config file), never taken from the browser. A
+model id must be served by the provider and endpoint configured here for its role (another
+provider's model, or another local model file, is refused with 400).
 ${ENVIRONMENT_HELP}`);
   command.action(async (options: Record<string, unknown>) => {
     const host = String(options.host ?? "127.0.0.1");
     const port = parsePort(options.port);
     let token = (options.token as string | undefined) ?? (process.env.SPRI_VIEW_TOKEN || undefined);
+    if (token !== undefined) checkToken(token);
     let generated = false;
     if (!isLoopback(host) && !token) {
       token = generateToken();
@@ -70,37 +69,4 @@ function parsePort(value: unknown): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new ConfigError(`--port must be a port number (0-65535), got ${JSON.stringify(value)}`, { field: "port" });
   return n;
-}
-
-/** The playground's choices and model factory, from this command's own settings. */
-function playgroundOptions(options: Record<string, unknown>, resolved: Resolved): PlaygroundOptions | undefined {
-  let specs: ReturnType<typeof modelSpecs>;
-  try {
-    specs = modelSpecs(resolved);
-  } catch (error) {
-    process.stderr.write(`spri view: playground off: ${error instanceof Error ? error.message : String(error)}\n`);
-    return undefined;
-  }
-  const info: PlaygroundInfo = {
-    tasks: [...TASK_NAMES],
-    defaults: {
-      task: resolved.settings.task,
-      baseModel: specs.base.model,
-      criticModel: specs.critic.model,
-      threshold: resolved.settings.threshold,
-      maxCritiques: resolved.settings.maxCritiques,
-    },
-  };
-  return {
-    info,
-    factory: async (choice) => {
-      const flags: Record<string, unknown> = { task: choice.task, threshold: choice.threshold, maxCritiques: choice.maxCritiques, concurrency: 1 };
-      if (choice.baseModel !== undefined) flags.baseModel = choice.baseModel;
-      if (choice.criticModel !== undefined) flags.criticModel = choice.criticModel;
-      const session = await openSession(options, flags);
-      const settings = redacted(session.resolved);
-      for (const name of ["concurrency", "timeout", "cache", "store", "rejects", "maxTries", "retryDelay", "progressInterval", "maxCost", "maxTokens", "prices"]) delete settings[name];
-      return { prepared: session.prepared, models: session.models, settings, close: () => session.close() };
-    },
-  };
 }

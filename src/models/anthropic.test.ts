@@ -200,6 +200,9 @@ describe("AnthropicModel error mapping", () => {
     assert.equal(error.status, 401);
     assert.equal(error.retryable, false);
     assert.match(error.hint ?? "", /ANTHROPIC_API_KEY/);
+    // The hint names only what exists: keys come from the environment, there is no --api-key flag.
+    assert.doesNotMatch(error.hint ?? "", /--api-key/);
+    assert.match(error.hint ?? "", /ANTHROPIC_API_KEY.*SPRI_BASE_API_KEY.*SPRI_CRITIC_API_KEY/);
     assertNoSecret(error, KEY);
   });
 

@@ -166,7 +166,7 @@ export class AnthropicModel implements LanguageModel {
       const detail = scrub(error.apiMessage ?? error.message.replace(/^\d{3}\s+/, ""), this.apiKey);
       const kind = errorKind(status, type, detail);
       const hints: Partial<Record<ModelErrorKind, string>> = {
-        auth: "check the API key (ANTHROPIC_API_KEY or --api-key) and that it may use this model",
+        auth: "check the API key in the environment (ANTHROPIC_API_KEY, or SPRI_BASE_API_KEY / SPRI_CRITIC_API_KEY for one role) and that it may use this model",
         "not-found": `check the model id "${this.modelId}" and the base URL (without /v1: the SDK adds /v1/messages)`,
         quota: "the account is out of credit or over its spend limit; add credit or use another key",
         "rate-limit": "lower --concurrency or wait",

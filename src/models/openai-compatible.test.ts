@@ -193,6 +193,9 @@ for (const client of HTTP_CLIENTS) {
         assert.equal(error.status, 401);
         assert.equal(error.retryable, false);
         assert.match(error.hint ?? "", /API key/);
+        // The hint names only what exists: keys come from the environment, there is no --api-key flag.
+        assert.doesNotMatch(error.hint ?? "", /--api-key/);
+        assert.match(error.hint ?? "", /OPENAI_API_KEY.*SPRI_BASE_API_KEY.*SPRI_CRITIC_API_KEY/);
         assertNoSecret(error, KEY);
       });
 

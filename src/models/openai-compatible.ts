@@ -308,7 +308,7 @@ export class OpenAICompatibleModel implements LanguageModel {
                 ? "server"
                 : "bad-response";
     const hints: Partial<Record<ModelErrorKind, string>> = {
-      auth: "check the API key (OPENAI_API_KEY or --api-key) and that it may use this model",
+      auth: "check the API key in the environment (OPENAI_API_KEY, or SPRI_BASE_API_KEY / SPRI_CRITIC_API_KEY for one role) and that it may use this model",
       "not-found": `check the model id "${model}" and the base URL (it usually ends in /v1)`,
       quota: "the account is out of quota or credit; add credit or use another key",
       "rate-limit": "lower --concurrency or wait",

@@ -7,12 +7,18 @@
  * Opening takes over what an earlier command wrote: the records already in the output are kept (a
  * torn last line is cut off) and skipped, and any that the store lacks (an output written without
  * this store, or by an older spri) are imported into it as done, so store and file agree again.
+ *
+ * The store commits a result before the file gets it, so a process killed in between leaves the
+ * store ahead of the file until the run resumes. For those who look at a run meanwhile, the tail
+ * reports how many records the file holds (the run's `output` artifact, see run-state.ts): when it
+ * opens, at most once a second while it appends, and when it closes.
  */
 import { appendFileSync, mkdirSync, writeFileSync } from "node:fs";
-import { dirname } from "node:path";
+import { dirname, resolve } from "node:path";
 import { type RecordIdentity, RecordOutput, readRecords } from "../io/record-output.ts";
 import type { ItemRecord } from "../io/records.ts";
 import type { ItemUpdate, RunStore } from "../store/run-store.ts";
+import { OUTPUT_ARTIFACT, type OutputReport } from "./run-state.ts";
 
 export interface OutputTailOptions {
   store: RunStore;
@@ -42,6 +48,8 @@ export class OutputTail {
   private readonly written: Set<string>;
   private cursor = 0;
   private catching: Promise<{ done: number; failed: number }> | undefined;
+  /** The file and count last reported to the store, and when (ms). */
+  private reported = { file: "", records: -1, at: 0 };
   /** Error kinds of the failures this process saw itself (the store keeps only the reason). */
   readonly kinds = new Map<string, string>();
   readonly samples: string[] = [];
@@ -61,7 +69,9 @@ export class OutputTail {
     await importMissing(options, done);
     mkdirSync(dirname(options.rejects), { recursive: true });
     writeFileSync(options.rejects, "");
-    return new OutputTail(options, output, done);
+    const tail = new OutputTail(options, output, done);
+    await tail.report(output.partial);
+    return tail;
   }
 
   /** How many records the output holds. */
@@ -105,6 +115,7 @@ export class OutputTail {
         this.onAppend?.("done");
       }
     }
+    if (added.done > 0 && Date.now() - this.reported.at >= REPORT_EVERY_MS) await this.report(this.output.partial);
     return added;
   }
 
@@ -112,14 +123,29 @@ export class OutputTail {
   async commit(): Promise<void> {
     await this.catchUp();
     this.output.commit();
+    await this.report(this.output.file);
   }
 
   /** Leaves `<output>.partial` for the next command to resume. */
   async close(): Promise<void> {
     await this.catchUp().catch(() => undefined);
     this.output.close();
+    await this.report(this.output.partial).catch(() => undefined);
+  }
+
+  /** Tells the store how many records `file` holds now, unless that is what it was last told. */
+  private async report(file: string): Promise<void> {
+    const records = this.written.size;
+    if (file === this.reported.file && records === this.reported.records) return;
+    const at = Date.now();
+    const value: OutputReport = { file: resolve(file), records, at: new Date(at).toISOString() };
+    await this.store.putArtifact(this.runId, OUTPUT_ARTIFACT, value);
+    this.reported = { file, records, at };
   }
 }
+
+/** How often, at most, the output's progress is reported to the store while records are appended. */
+const REPORT_EVERY_MS = 1000;
 
 /** Records in the output file that the store does not hold as done go into the store. */
 async function importMissing(options: OutputTailOptions, inFile: ReadonlySet<string>): Promise<void> {

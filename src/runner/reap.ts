@@ -4,7 +4,7 @@
  * come back. Workers on other hosts are left to their leases; a reused pid only delays the release.
  */
 import { hostname } from "node:os";
-import type { WorkQueue } from "../store/work-queue.ts";
+import type { WorkerInfo, WorkQueue } from "../store/work-queue.ts";
 
 export async function reapDeadLocalWorkers(store: WorkQueue, runId?: string): Promise<number> {
   const host = hostname();
@@ -15,6 +15,11 @@ export async function reapDeadLocalWorkers(store: WorkQueue, runId?: string): Pr
     reaped++;
   }
   return reaped;
+}
+
+/** A worker of this host whose process no longer exists (it cannot beat again); false for other hosts. */
+export function isGoneLocally(worker: Pick<WorkerInfo, "host" | "pid">): boolean {
+  return worker.host === hostname() && worker.pid !== process.pid && !isAlive(worker.pid);
 }
 
 function isAlive(pid: number): boolean {

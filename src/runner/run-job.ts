@@ -14,7 +14,8 @@
  * answers it, and the round's misses go out as one batch.
  */
 import { randomUUID } from "node:crypto";
-import { ConfigError, InputError, ModelError } from "../errors/errors.ts";
+import { resolve } from "node:path";
+import { ConfigError, InputError, ModelError, SpriError } from "../errors/errors.ts";
 import type { CallRecord } from "../io/records.ts";
 import type { LanguageModel } from "../models/language-model.ts";
 import type { BatchApi } from "../models/openai-batch.ts";
@@ -36,6 +37,7 @@ import { Heartbeat } from "./heartbeat.ts";
 import { itemRunner } from "./item-runner.ts";
 import { OutputTail, type RejectEntry } from "./output-tail.ts";
 import { reapDeadLocalWorkers } from "./reap.ts";
+import { INVOCATION_ARTIFACT, type Invocation, recordRunEnd } from "./run-state.ts";
 import { RunSpend } from "./run-spend.ts";
 import { makeResilient } from "./resilient-model.ts";
 import { type RateLimits, RateLimitedModel, SharedRateGate } from "./shared-rate.ts";
@@ -85,6 +87,8 @@ export interface RunJobOptions {
   limit?: number;
   /** Bytes one item's row may hold (`--max-item-size`); larger items are rejected before any call. */
   maxItemBytes?: number;
+  /** The command line and directory that resume this run (stored as its `invocation` artifact, for the viewer and `spri status`). */
+  invocation?: Invocation;
 }
 
 export interface BatchRunOptions {
@@ -152,10 +156,12 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
   lane?.useStateStore(runArtifactState(store, run.id));
   const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
   const pollMs = options.pollMs ?? POLL_MS;
-  if (options.command !== undefined) await store.putArtifact(run.id, "command", options.command);
+  // The worker first: a running run without a live worker is shown as interrupted.
   const workerId = randomUUID();
-  await reapDeadLocalWorkers(store, run.id);
   await store.registerWorker(thisWorker(workerId, run.id));
+  await reapDeadLocalWorkers(store, run.id);
+  if (options.command !== undefined) await store.putArtifact(run.id, "command", options.command);
+  if (options.invocation !== undefined) await store.putArtifact(run.id, INVOCATION_ARTIFACT, options.invocation);
 
   const counts = { done: 0, failed: 0, skipped: 0, refused: 0 };
   /** Items of the run, rejected input rows included: known once the whole input is queued. */
@@ -181,7 +187,7 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
     for (const entry of inputRejects) opened.reject(entry);
     tail = opened;
     if (first) await store.retryFailed(run.id);
-    await store.updateRun(run.id, { status: "running", outputPath: options.output });
+    await store.updateRun(run.id, { status: "running", outputPath: resolve(options.output) });
     return true;
   };
   if (!(await becomeHolder(true))) {
@@ -335,6 +341,7 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
     await enqueuing.catch(() => {});
     await completer.flush().catch(() => {});
     await finish(false);
+    if (tail) await recordRunEnd(store, run.id, "failed", error instanceof SpriError ? error.describe() : String(error)).catch(() => {});
     await store.stopWorker(workerId).catch(() => {});
     throw error;
   } finally {
@@ -355,6 +362,16 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
   if (finished && !tail) await awaitHolder();
   await finish(finished);
 
+  /** The run's status and, unless it completed, why: the viewer and `spri status` show it. */
+  async function recordEnd(ended: RunOutcome): Promise<void> {
+    if (ended === "completed") return recordRunEnd(store, run.id, "completed");
+    if (ended === "stopped") return recordRunEnd(store, run.id, "stopped", stopReason ?? "stopped");
+    if (ended === "awaiting-batch") return recordRunEnd(store, run.id, "stopped", "an offline batch round waits to be run: run it, then this command again with --batch-results");
+    const { failed, total } = await store.itemCounts(run.id);
+    const reason = `${failed} of ${total} items failed; their reasons are in ${resolve(rejectsPath)}; running the command again retries them`;
+    return recordRunEnd(store, run.id, "failed", reason);
+  }
+
   /** A joiner whose work is over waits for the holder to write the output, or takes over from a lost one. */
   async function awaitHolder(): Promise<void> {
     while (!tail && !options.signal?.aborted) {
@@ -367,7 +384,7 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
 
   const outcome: RunOutcome = stopReason ? "stopped" : awaiting ? "awaiting-batch" : counts.failed > 0 ? "completed-with-failures" : "completed";
   // The holder says how the run ended, then lets go of the role (joiners wait for the one or the other).
-  if (tail) await store.updateRun(run.id, { status: outcome === "stopped" || outcome === "awaiting-batch" ? "stopped" : outcome === "completed" ? "completed" : "failed" });
+  if (tail) await recordEnd(outcome);
   await store.stopWorker(workerId);
   options.progress?.finish(snapshot(progressCounts(), spend, startedAt));
   const { refused: _refused, ...reported } = counts;
@@ -392,8 +409,8 @@ async function findOrCreateRun(options: RunJobOptions): Promise<RunMeta> {
       key,
       task: prepared.algorithm.name,
       settings: options.runSettings,
-      inputPath: options.input,
-      outputPath: options.output,
+      inputPath: resolve(options.input),
+      outputPath: resolve(options.output),
       baseModel: options.models.base.id,
       criticModel: options.models.critic.id,
     });

@@ -10,8 +10,9 @@
  * resumed a minute ago is not averaged over four idle minutes) and, when more items than the sample
  * finished in it, to the span of the most recent sample.
  */
-import type { ItemCounts, RunMeta, RunStatus, RunStore } from "../store/run-store.ts";
+import type { ItemCounts, RunMeta, RunStore } from "../store/run-store.ts";
 import type { WorkerInfo } from "../store/work-queue.ts";
+import { type RunState, runState, type ShownStatus, withLocalLiveness, worksRun } from "./run-state.ts";
 
 /** Every item of a run is in exactly one of these: `done + failed + leased + pending = total`. */
 export interface WatchCounts {
@@ -29,11 +30,17 @@ export interface WatchedWorker extends WorkerInfo {
   heartbeatAgeSeconds: number;
 }
 
-/** One run, live: what `spri status --run` and `GET /api/runs/:id/workers` show. */
-export interface RunWatch {
+/**
+ * One run, live: what `spri status --run` and `GET /api/runs/:id/workers` show. `status` is the
+ * shown one (`interrupted` when no process works a running run); `reason`, `resume` and `output` as
+ * in `RunState`.
+ */
+export interface RunWatch extends Omit<RunState, "status"> {
   runId: string;
   task: string;
-  status: RunStatus;
+  status: ShownStatus;
+  inputPath: string;
+  outputPath?: string;
   /** When the snapshot was taken (ISO 8601, UTC). */
   at: string;
   items: WatchCounts;
@@ -52,7 +59,11 @@ export interface RunWatch {
 export interface RunRow {
   id: string;
   task: string;
-  status: RunStatus;
+  status: ShownStatus;
+  /** Why it failed, stopped or was interrupted, when known. */
+  reason?: string;
+  inputPath: string;
+  outputPath?: string;
   createdAt: string;
   updatedAt: string;
   items: WatchCounts;
@@ -74,20 +85,24 @@ export interface WatchOptions {
 export async function watchRun(store: RunStore, run: RunMeta, options: WatchOptions = {}): Promise<RunWatch> {
   const now = options.now ?? Date.now();
   const [counts, leased, listed] = await Promise.all([store.itemCounts(run.id), store.leasedCount(run.id), store.listWorkers(run.id)]);
-  const workers = listed.filter((w) => belongsTo(w, run)).map((w) => ({ ...w, heartbeatAgeSeconds: ageSeconds(w.heartbeatAt, now) }));
+  const live = withLocalLiveness(listed);
+  const state = await runState(store, run, { workers: live, counts });
+  const workers = live.filter((w) => belongsTo(w, run)).map((w) => ({ ...w, heartbeatAgeSeconds: ageSeconds(w.heartbeatAt, now) }));
   const rate = options.rate ?? (await recentRate(store, run, workers, now, options.windowMs ?? RATE_WINDOW_MS));
   const items = watchCounts(counts, leased);
   const left = items.pending + items.leased;
   return {
     runId: run.id,
     task: run.task,
-    status: run.status,
+    ...state,
+    inputPath: run.inputPath,
+    ...(run.outputPath === undefined ? {} : { outputPath: run.outputPath }),
     at: new Date(now).toISOString(),
     items,
     ...rate,
-    etaSeconds: run.status === "running" && rate.ratePerMinute > 0 ? Math.round((left / rate.ratePerMinute) * 60) : null,
+    etaSeconds: state.status === "running" && rate.ratePerMinute > 0 ? Math.round((left / rate.ratePerMinute) * 60) : null,
     workers,
-    activeWorkers: workers.filter((w) => isWorking(w, run)).length,
+    activeWorkers: workers.filter((w) => worksRun(w, run)).length,
   };
 }
 
@@ -96,15 +111,20 @@ export async function runRows(store: RunStore, limit: number): Promise<RunRow[]>
   const runs = await store.listRuns({ limit });
   return Promise.all(
     runs.map(async (run) => {
-      const [counts, leased, workers] = await Promise.all([store.itemCounts(run.id), store.leasedCount(run.id), store.listWorkers(run.id)]);
+      const [counts, leased, listed] = await Promise.all([store.itemCounts(run.id), store.leasedCount(run.id), store.listWorkers(run.id)]);
+      const workers = withLocalLiveness(listed);
+      const { status, reason } = await runState(store, run, { workers, counts });
       return {
         id: run.id,
         task: run.task,
-        status: run.status,
+        status,
+        ...(reason === undefined ? {} : { reason }),
+        inputPath: run.inputPath,
+        ...(run.outputPath === undefined ? {} : { outputPath: run.outputPath }),
         createdAt: run.createdAt,
         updatedAt: run.updatedAt,
         items: watchCounts(counts, leased),
-        activeWorkers: workers.filter((w) => isWorking(w, run)).length,
+        activeWorkers: workers.filter((w) => worksRun(w, run)).length,
       };
     }),
   );
@@ -152,10 +172,6 @@ async function recentRate(store: RunStore, run: RunMeta, workers: readonly Worke
 function belongsTo(worker: WorkerInfo, run: RunMeta): boolean {
   if (worker.runId !== undefined || run.status === "running") return true;
   return worker.itemsDone + worker.itemsFailed + worker.leased > 0;
-}
-
-function isWorking(worker: WorkerInfo, run: RunMeta): boolean {
-  return worker.status === "active" && (worker.runId === run.id || (worker.runId === undefined && run.status === "running"));
 }
 
 function ageSeconds(iso: string, now: number): number {

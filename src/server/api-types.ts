@@ -4,14 +4,21 @@
  */
 import type { ConstitutionArtifact, ConstitutionMapPoint, ConstitutionPrinciple } from "../discovery/constitution.ts";
 import type { CallRecord, ItemRecord } from "../io/records.ts";
+import type { OutputReport, RunState, ShownStatus } from "../runner/run-state.ts";
 import type { RunWatch, WatchCounts, WatchedWorker } from "../runner/run-watch.ts";
 import type { ItemCounts, ItemSort, ItemStatus, RunMeta, RunStats, RunUsage, StoredCall } from "../store/run-store.ts";
 
 export type { CallRecord, ConstitutionMapPoint, ConstitutionPrinciple, ItemCounts, ItemRecord, ItemSort, ItemStatus, RunMeta, RunStats, RunUsage, StoredCall };
-export type { WatchCounts, WatchedWorker };
+export type { OutputReport, ShownStatus, WatchCounts, WatchedWorker };
 
-/** A run as listed: its metadata without settings, with counts and usage. */
-export interface RunSummary extends Omit<RunMeta, "settings" | "key"> {
+/**
+ * A run as listed: its metadata without settings, with counts and usage, and its state: `status` is
+ * the shown one (`interrupted` when the store says running but no process works the run any more),
+ * with `reason` (failed, stopped, interrupted), `resume` (the recorded command that resumes it) and
+ * `output` (how many records its output file held when last reported) for runs that did not complete.
+ */
+export interface RunSummary extends Omit<RunMeta, "settings" | "key" | "status">, Omit<RunState, "status"> {
+  status: ShownStatus;
   counts: ItemCounts;
   usage: RunUsage;
   /** From creation to the last update. */
@@ -33,7 +40,7 @@ export interface RunDetailResponse {
 /** What the events stream (`/api/runs/:id/events`) sends as `progress` whenever it changes. */
 export interface RunProgress {
   runId: string;
-  status: RunMeta["status"];
+  status: ShownStatus;
   updatedAt: string;
   counts: ItemCounts;
   usage: RunUsage;

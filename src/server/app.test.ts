@@ -4,13 +4,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { resolveSettings } from "../config/config.ts";
+import { ConfigError } from "../errors/errors.ts";
 import type { ItemRecord } from "../io/records.ts";
 import { ScriptedModel } from "../models/scripted-model.ts";
 import type { StoredCall } from "../store/run-store.ts";
 import { SqliteStore } from "../store/sqlite-store.ts";
 import { prepareTask } from "../tasks/prepare.ts";
 import type { ConstitutionResponse, ItemDetailResponse, ItemListResponse, JudgeReportResponse, RunDetailResponse, RunListResponse, RunStatsResponse } from "./api-types.ts";
-import { createApp } from "./app.ts";
+import { createApp, MAX_BODY_BYTES } from "./app.ts";
 import type { PlaygroundOptions } from "./playground.ts";
 
 const PORT = 4321;
@@ -325,7 +326,7 @@ describe("viewer API (app.request, no port)", () => {
 
     test("binding beyond loopback needs a token, sent as header, bearer or cookie; ?token= sets the cookie", async () => {
       assert.throws(() => createApp({ store, access: { host: "0.0.0.0", port: PORT } }), /token/);
-      const token = "t0ken-abc";
+      const token = "t0ken-abc-0123456789";
       const open = createApp({ store, access: { host: "0.0.0.0", port: PORT, token }, webDir }).app;
       const lan = { host: `192.168.1.20:${PORT}` };
       assert.equal((await open.request("/api/runs", { headers: lan })).status, 401);
@@ -336,12 +337,26 @@ describe("viewer API (app.request, no port)", () => {
       const page = await open.request(`/runs/x?token=${token}`, { headers: lan });
       assert.equal(page.status, 303);
       assert.equal(page.headers.get("location"), "/runs/x");
-      assert.match(page.headers.get("set-cookie") ?? "", /^spri_token=t0ken-abc; Path=\/; HttpOnly; SameSite=Strict/);
+      assert.match(page.headers.get("set-cookie") ?? "", /^spri_token=t0ken-abc-0123456789; Path=\/; HttpOnly; SameSite=Strict/);
       assert.equal((await open.request("/?token=wrong", { headers: lan })).status, 401);
       assert.equal((await open.request("/api/runs", { headers: { ...lan, "x-spri-token": token, origin: "http://evil.example" } })).status, 403);
       const bound = createApp({ store, access: { host: "10.0.0.5", port: PORT, token }, webDir }).app;
       assert.equal((await bound.request("/api/runs", { headers: { host: `10.0.0.5:${PORT}`, "x-spri-token": token } })).status, 200);
       assert.equal((await bound.request("/api/runs", { headers: { host: `evil.example:${PORT}`, "x-spri-token": token } })).status, 403);
+    });
+
+    test("a weak token is refused with a message that says what to do, bound anywhere", async () => {
+      for (const token of ["x", "a".repeat(15)]) {
+        for (const host of ["0.0.0.0", "127.0.0.1"]) {
+          assert.throws(() => createApp({ store, access: { host, port: PORT, token } }), (error: unknown) => {
+            assert.ok(error instanceof ConfigError, String(error));
+            assert.equal(error.field, "token");
+            assert.match(error.describe(), /too short.*at least 16 characters.*leave --token out/);
+            return true;
+          }, `${host} ${token}`);
+        }
+      }
+      assert.doesNotThrow(() => createApp({ store, access: { host: "0.0.0.0", port: PORT, token: "a".repeat(16) } }));
     });
   });
 
@@ -457,6 +472,57 @@ describe("viewer API (app.request, no port)", () => {
       const calls = (await (await get(playgroundApp.app, `/api/runs/${id}/items/${itemId}/calls`)).json()) as { calls: StoredCall[] };
       assert.equal(calls.calls.length, 6);
       assert.deepEqual(calls.calls.filter((c) => c.parsed).map((c) => c.parsed!.score), [3, 5, 5]);
+    });
+
+    test("a body over the limit is refused with 413 before it is read, with or without a Content-Length", async () => {
+      const big = JSON.stringify({ question: "x".repeat(MAX_BODY_BYTES) });
+      const sized = await post(big, { "content-length": String(Buffer.byteLength(big)) });
+      assert.equal(sized.status, 413);
+      assert.match(((await sized.json()) as { error: string }).error, /larger than 1 MiB/);
+      const chunk = new TextEncoder().encode("x".repeat(64 * 1024));
+      let sent = 0;
+      // A chunked body (no Content-Length) that would go on for ever: the server stops reading it.
+      const endless = new ReadableStream<Uint8Array>({
+        pull(controller) {
+          sent += chunk.length;
+          controller.enqueue(chunk);
+        },
+      });
+      const streamed = await playgroundApp.app.request("/api/playground", {
+        method: "POST",
+        headers: { host: HOST, "content-type": "application/json", origin: `http://${HOST}` },
+        body: endless,
+        duplex: "half",
+      } as RequestInit);
+      assert.equal(streamed.status, 413);
+      assert.ok(sent <= MAX_BODY_BYTES + 4 * chunk.length, `read ${sent} bytes`);
+      assert.equal((await post({ question: "small enough" })).status, 201);
+      await playgroundApp.playground!.settle();
+    });
+
+    test("a playground run has this process as its worker while it runs, so it never shows as interrupted", async () => {
+      let open!: () => void;
+      const gate = new Promise<void>((resolve) => (open = resolve));
+      const slow = new ScriptedModel({ modelId: "slow", fallback: () => "Feedback: fine. [RESULT] 5" });
+      const gated = Object.assign(Object.create(slow) as ScriptedModel, { generate: async (request: Parameters<ScriptedModel["generate"]>[0]) => (await gate, slow.generate(request)) });
+      const options: PlaygroundOptions = {
+        info: { tasks: ["sft"], defaults: { task: "sft", threshold: 4, maxCritiques: 1 } },
+        factory: async (choice) => ({ prepared: prepareTask(resolveSettings({ flags: { task: choice.task, maxCritiques: 1 }, env: {} }).settings), models: { base: gated, critic: gated }, settings: {}, close: async () => {} }),
+      };
+      const viewer = createApp({ store, access: { port: PORT }, webDir, playground: options });
+      const res = await viewer.app.request("/api/playground", {
+        method: "POST",
+        headers: { host: HOST, "content-type": "application/json", origin: `http://${HOST}` },
+        body: JSON.stringify({ question: "Slow?" }),
+      });
+      const { runId: id } = (await res.json()) as { runId: string };
+      const during = (await (await get(viewer.app, `/api/runs/${id}/workers`)).json()) as { status: string; workers: { pid: number; status: string }[] };
+      assert.equal(during.status, "running");
+      assert.deepEqual(during.workers.map((w) => [w.pid, w.status]), [[process.pid, "active"]]);
+      open();
+      await viewer.playground!.settle();
+      const ended = (await (await get(viewer.app, `/api/runs/${id}/workers`)).json()) as { status: string; workers: { status: string }[] };
+      assert.deepEqual([ended.status, ended.workers.map((w) => w.status)], ["completed", ["stopped"]]);
     });
 
     test("bad requests are refused: no question, bad τ, unknown task, a file as model, not JSON, a foreign Origin", async () => {

@@ -13,15 +13,19 @@
  *   GET  /api/runs/:id/items/:itemId/calls       every call of the item
  *   GET  /api/runs/:id/workers                   items done/failed/leased/pending, rate, ETA, workers
  *   GET  /api/runs/:id/events                    SSE: `progress` and `workers` snapshots while it runs, then `end`
+ *                                                (with the shown status: a run whose process is gone ends `interrupted`)
  *   POST /api/playground                         start one question; answers { runId, itemId }
  *   GET  /api/playground/:runId/events           SSE: `start`, `call`..., `done` or `error`
  *
- * Every request passes `accessGuard` (Host, Origin, token). No answer carries a credential: the
+ * Every request passes `accessGuard` (Host, Origin, token), and no body over `MAX_BODY_BYTES` is
+ * read (413). No answer carries a credential: the
  * store keeps none, and run settings are redacted again on the way out.
  */
 import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
 import { streamSSE } from "hono/streaming";
 import { SpriError } from "../errors/errors.ts";
+import { runState } from "../runner/run-state.ts";
 import { type RunWatch, watchRun } from "../runner/run-watch.ts";
 import { ITEM_SORTS, ITEM_STATUSES, type ItemSort, type ItemStatus, redactSettings, type RunMeta, type RunStore } from "../store/run-store.ts";
 import type {
@@ -63,6 +67,8 @@ export interface ViewerApp {
 }
 
 const MAX_LIMIT = 1000;
+/** The largest request body read (the playground's question, goal and reference fit many times over). */
+export const MAX_BODY_BYTES = 1024 * 1024;
 
 export function createApp(options: AppOptions): ViewerApp {
   const { store } = options;
@@ -73,6 +79,9 @@ export function createApp(options: AppOptions): ViewerApp {
 
   app.use("*", securityHeaders());
   app.use("*", accessGuard(accessPolicy(options.access)));
+  // Before any handler reads a body: a declared length over the limit is refused at once, and a
+  // chunked body is counted as it arrives and refused once past the limit, so memory stays bounded.
+  app.use("*", bodyLimit({ maxSize: MAX_BODY_BYTES, onError: (c) => c.json({ error: `the request body is larger than ${MAX_BODY_BYTES / 1024 / 1024} MiB` }, 413) }));
 
   app.onError((error, c) => {
     if (error instanceof PlaygroundRequestError) return c.json({ error: error.message }, error.status);
@@ -83,8 +92,9 @@ export function createApp(options: AppOptions): ViewerApp {
 
   const summary = async (run: RunMeta): Promise<RunSummary> => {
     const [counts, usage] = await Promise.all([store.itemCounts(run.id), store.runUsage(run.id)]);
+    const state = await runState(store, run, { counts });
     const { settings: _settings, key: _key, ...meta } = run;
-    return scrubSecrets({ ...meta, counts, usage, durationMs: Math.max(0, Date.parse(run.updatedAt) - Date.parse(run.createdAt)) });
+    return scrubSecrets({ ...meta, ...state, counts, usage, durationMs: Math.max(0, Date.parse(run.updatedAt) - Date.parse(run.createdAt)) });
   };
 
   app.get("/api/info", (c) => {
@@ -219,8 +229,8 @@ export function createApp(options: AppOptions): ViewerApp {
           await stream.write(": keep-alive\n\n");
           quietSince = Date.now();
         }
-        if (run.status !== "running") {
-          await stream.writeSSE({ event: "end", data: run.status });
+        if (snapshot.status !== "running") {
+          await stream.writeSSE({ event: "end", data: snapshot.status });
           break;
         }
         await sleep(pollMs, abort.signal);
@@ -273,9 +283,10 @@ function intParam(value: string | undefined, fallback: number, min: number, max:
 
 export async function progress(store: RunStore, run: RunMeta): Promise<RunProgress> {
   const [counts, usage] = await Promise.all([store.itemCounts(run.id), store.runUsage(run.id)]);
+  const { status } = await runState(store, run, { counts });
   return {
     runId: run.id,
-    status: run.status,
+    status,
     updatedAt: run.updatedAt,
     counts,
     usage,

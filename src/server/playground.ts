@@ -8,7 +8,9 @@ import { randomUUID } from "node:crypto";
 import { SpriError } from "../errors/errors.ts";
 import type { CallRecord, ItemRecord } from "../io/records.ts";
 import type { SpriModels } from "../algorithm/item-algorithm.ts";
+import { Heartbeat } from "../runner/heartbeat.ts";
 import type { RunStore, StoredCall } from "../store/run-store.ts";
+import { thisWorker } from "../store/work-queue.ts";
 import type { PreparedTask } from "../tasks/prepare.ts";
 import { toTaskItem } from "../tasks/task-item.ts";
 import type { PlaygroundEvent, PlaygroundInfo, PlaygroundRequest } from "./api-types.ts";
@@ -53,6 +55,8 @@ interface Session {
 }
 
 const MAX_QUESTION = 20_000;
+/** The playground's worker proves itself alive every third of this (see runner/heartbeat.ts). */
+const WORKER_LEASE_MS = 30_000;
 const KEPT_SESSIONS = 50;
 
 function describe(error: unknown): string {
@@ -96,6 +100,7 @@ export class Playground {
       throw new PlaygroundRequestError(describe(error));
     }
     const itemId = "1";
+    const workerId = randomUUID();
     const row: Record<string, unknown> = { id: itemId, question: request.question };
     if (request.goal !== undefined) row.goal = request.goal;
     if (request.reference !== undefined) row.reference = request.reference;
@@ -116,6 +121,8 @@ export class Playground {
         criticModel: setup.models.critic.id,
       });
       runId = run.id;
+      // This process works the run: with a worker of its own it is never taken for an interrupted one.
+      await this.store.registerWorker(thisWorker(workerId, runId));
       await this.store.setItemStatus(runId, itemId, "pending");
       const session: Session = { events: [], finished: false, listeners: new Set() };
       this.keep(runId, session);
@@ -129,7 +136,7 @@ export class Playground {
         threshold: setup.prepared.spri.threshold,
         maxCritiques: setup.prepared.spri.maxCritiques,
       });
-      const job = this.execute(runId, item, row, setup, session).finally(() => {
+      const job = this.execute(runId, workerId, item, row, setup, session).finally(() => {
         this.active--;
         this.running.delete(job);
       });
@@ -185,7 +192,9 @@ export class Playground {
     };
   }
 
-  private async execute(runId: string, item: ReturnType<typeof toTaskItem>, row: Record<string, unknown>, setup: PlaygroundSetup, session: Session): Promise<void> {
+  private async execute(runId: string, workerId: string, item: ReturnType<typeof toTaskItem>, row: Record<string, unknown>, setup: PlaygroundSetup, session: Session): Promise<void> {
+    const heartbeat = new Heartbeat({ store: this.store, workerId, leaseMs: WORKER_LEASE_MS });
+    heartbeat.start();
     const calls: CallRecord[] = [];
     let index = 0;
     // Calls are stored as they end (the item page shows them while the run goes on), in order.
@@ -241,6 +250,8 @@ export class Playground {
       await this.store.updateRun(runId, { status: "failed" }).catch(() => {});
       this.emit(session, { type: "error", message: reason });
     } finally {
+      await heartbeat.stop();
+      await this.store.stopWorker(workerId).catch(() => {});
       session.finished = true;
       for (const listener of session.listeners) listener();
       await setup.close().catch(() => {});

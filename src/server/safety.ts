@@ -7,13 +7,14 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import type { MiddlewareHandler } from "hono";
+import { ConfigError } from "../errors/errors.ts";
 
 export interface AccessOptions {
   /** The address the server is bound to (default 127.0.0.1). */
   host?: string;
   /** The port it listens on. */
   port: number;
-  /** Required when `host` is not a loopback address. */
+  /** Required when `host` is not a loopback address; at least `MIN_TOKEN_LENGTH` characters. */
   token?: string;
 }
 
@@ -39,6 +40,18 @@ function hostName(host: string): string {
 
 export function generateToken(): string {
   return randomBytes(24).toString("base64url");
+}
+
+/** A token anyone on the network could guess in a few tries protects nothing. */
+export const MIN_TOKEN_LENGTH = 16;
+
+/** Refuses a token shorter than `MIN_TOKEN_LENGTH` (generated ones have 32 characters). */
+export function checkToken(token: string): void {
+  if (token.length >= MIN_TOKEN_LENGTH) return;
+  throw new ConfigError(`the access token is too short: ${token.length} of at least ${MIN_TOKEN_LENGTH} characters`, {
+    field: "token",
+    hint: "leave --token out (and SPRI_VIEW_TOKEN unset) and spri view generates a strong one and prints it, or pass a long random one",
+  });
 }
 
 function sameSecret(given: string, expected: string): boolean {
@@ -75,8 +88,9 @@ export function accessPolicy(options: AccessOptions): AccessPolicy {
   const bound = options.host ?? "127.0.0.1";
   const loopback = isLoopback(bound);
   if (!loopback && !options.token) {
-    throw new Error(`binding to ${bound} (not loopback) needs a token`);
+    throw new ConfigError(`binding to ${bound} (not loopback) needs a token`, { field: "token", hint: "leave --token out and spri view generates one" });
   }
+  if (options.token !== undefined) checkToken(options.token);
   const port = String(options.port);
   const names = new Set(LOOPBACK_NAMES);
   if (!isWildcard(bound)) names.add(hostName(bound));

@@ -2,6 +2,7 @@
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
 import { type AppOptions, createApp, type ViewerApp } from "./app.ts";
+import { checkToken } from "./safety.ts";
 
 export interface ServeOptions extends Omit<AppOptions, "access"> {
   /** Default 127.0.0.1. */
@@ -20,6 +21,8 @@ export interface RunningViewer extends ViewerApp {
 
 export async function startViewer(options: ServeOptions): Promise<RunningViewer> {
   const host = options.host ?? "127.0.0.1";
+  // A weak token is refused before anything listens (the guard checks it again once the port is known).
+  if (options.token !== undefined) checkToken(options.token);
   // The guard needs the real port, which a request for port 0 learns only once listening: the app
   // is created with it then, and requests that come before are answered 503.
   let viewer: ViewerApp | undefined;

@@ -209,6 +209,17 @@ describe("spri CLI end to end (real local HTTP server)", () => {
     });
   });
 
+  test("view: a weak token is refused before anything listens, from the flag or the environment", async () => {
+    const store = ["--store", join(dir, "view.db"), "--port", "0", "--no-playground"];
+    for (const [args, env] of [[["--token", "short-token"], {}], [[], { SPRI_VIEW_TOKEN: "abc" }]] as const) {
+      const result = await runCli(["view", ...store, ...args], { cwd: dir, env, timeoutMs: 20_000 });
+      assert.equal(result.code, 2, result.stdout + result.stderr);
+      assert.match(result.stderr, /token is too short: \d+ of at least 16 characters — leave --token out/);
+      assert.doesNotMatch(result.stdout, /http:\/\//, "nothing was served");
+    }
+    assert.match((await runCli(["view", "--help"])).stdout, /at least 16 characters/);
+  });
+
   test("help documents every flag and the environment", async () => {
     const result = await runCli(["run", "--help"]);
     assert.equal(result.code, 0);

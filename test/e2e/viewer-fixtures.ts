@@ -3,11 +3,12 @@
  * CLI) against a scripted OpenAI-compatible server. One item's model outputs carry HTML that would
  * run script if the viewer ever rendered it as HTML; one item fails with a 400 from the backend.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { type FakeLlmServer, type FakeReply, openaiError, openaiText, type RecordedRequest, startFakeLlmServer } from "../support/fake-llm-server.ts";
+import { INVOCATION_ARTIFACT, OUTPUT_ARTIFACT } from "../../src/runner/run-state.ts";
 import { SqliteStore } from "../../src/store/sqlite-store.ts";
 import { REPO_ROOT, runCli } from "../support/cli.ts";
 import { makeSharedRun } from "../support/shared-run.ts";
@@ -87,6 +88,28 @@ export async function addSharedRun(fixture: ViewerFixture): Promise<string> {
   const store = new SqliteStore(fixture.db);
   try {
     return await makeSharedRun(store, { key: "viewer-shared-run" });
+  } finally {
+    await store.close();
+  }
+}
+
+/**
+ * Adds a run as a `spri run` killed with -9 leaves it, through the store API: 300 items done and 100
+ * pending, its worker registered with the pid of a process that has exited, its command recorded,
+ * and its output file last reported at 295 records. Returns its id.
+ */
+export async function addInterruptedRun(fixture: ViewerFixture): Promise<string> {
+  const store = new SqliteStore(fixture.db);
+  try {
+    const run = await store.createRun({ key: "viewer-killed-run", task: "spri/sft", settings: {}, inputPath: "/data/killed.jsonl", outputPath: "/data/killed-out.jsonl", baseModel: "fake-base-7b" });
+    await store.setItemStatuses(run.id, [
+      ...Array.from({ length: 300 }, (_, i) => ({ itemId: `k${i}`, status: "done" as const, record: { id: `k${i}`, prompt: "q" } })),
+      ...Array.from({ length: 100 }, (_, i) => ({ itemId: `p${i}`, status: "pending" as const })),
+    ]);
+    await store.putArtifact(run.id, INVOCATION_ARTIFACT, { argv: ["run", "--input", "killed.jsonl", "--output", "killed-out.jsonl"], cwd: "/data" });
+    await store.putArtifact(run.id, OUTPUT_ARTIFACT, { file: "/data/killed-out.jsonl.partial", records: 295, at: new Date().toISOString() });
+    await store.registerWorker({ id: "viewer-killed-worker", host: hostname(), pid: spawnSync(process.execPath, ["-e", ""]).pid, runId: run.id });
+    return run.id;
   } finally {
     await store.close();
   }

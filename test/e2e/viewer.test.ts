@@ -13,7 +13,7 @@ import { after, before, describe, test } from "node:test";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { REPO_ROOT } from "../support/cli.ts";
 import { ALIVE, LOST } from "../support/shared-run.ts";
-import { addSharedRun, IMG_PAYLOAD, makeViewerStore, type RunningView, SCRIPT_PAYLOAD, startView, type ViewerFixture } from "./viewer-fixtures.ts";
+import { addInterruptedRun, addSharedRun, IMG_PAYLOAD, makeViewerStore, type RunningView, SCRIPT_PAYLOAD, startView, type ViewerFixture } from "./viewer-fixtures.ts";
 
 const CHROMIUM = process.env.SPRI_CHROMIUM ?? "/usr/bin/chromium";
 const ARTIFACTS = join(REPO_ROOT, "test-artifacts");
@@ -100,6 +100,8 @@ describe("spri view in headless Chromium", { skip, timeout: 180_000 }, () => {
     assert.match(rowText, /spri\/sft/);
     assert.match(rowText, /fake-base-7b/);
     assert.match(rowText, /failed/);
+    assert.match(rowText, /questions\.jsonl\s+→ out\.jsonl/);
+    assert.match(rowText, /1 of 4 items failed/);
     await page.screenshot({ path: join(ARTIFACTS, "viewer-runs.png") });
     await row.first().click();
     await page.getByTestId("run-page").waitFor();
@@ -215,6 +217,23 @@ describe("spri view in headless Chromium", { skip, timeout: 180_000 }, () => {
     } finally {
       await page.setViewportSize({ width: 1280, height: 900 });
     }
+  });
+
+  test("a killed run: interrupted in the list with its files and reason; its page says what the output lacks and how to resume", async () => {
+    const runId = await addInterruptedRun(fixture);
+    await page.goto(view.url);
+    const row = page.getByTestId(`run-row-${runId}`);
+    await row.waitFor();
+    const text = await row.innerText();
+    assert.match(text, /interrupted/);
+    assert.match(text, /killed\.jsonl\s+→ killed-out\.jsonl/);
+    assert.match(text, /no process works it any more/);
+    await row.click();
+    await page.getByTestId("run-notice").waitFor();
+    assert.equal(await page.getByTestId("run-resume").innerText(), "cd /data && spri run --input killed.jsonl --output killed-out.jsonl");
+    assert.match(await page.getByTestId("run-output").innerText(), /held 295 records .*: 5 of the 300 done items are in the store but not in the file yet/);
+    assert.deepEqual(pageErrors, []);
+    await page.screenshot({ path: join(ARTIFACTS, "viewer-interrupted.png"), fullPage: true });
   });
 
   test("a foreign Host header gets 403; the page itself answers on 127.0.0.1", async () => {

@@ -62,7 +62,7 @@ export function WorkersPanel(props: { watch?: RunWorkersResponse; receivedAt: nu
                 <td title={w.heartbeatAt}>{formatAgo(w.heartbeatAgeSeconds + elapsed)}</td>
                 <td>
                   <StatusBadge status={w.status} />
-                  {w.status === "lost" && <span className="small lost-note"> no heartbeat for longer than its lease</span>}
+                  {w.status === "lost" && <span className="small lost-note"> gone: no heartbeat for longer than its lease, or its process ended</span>}
                 </td>
               </tr>
             ))}

@@ -7,6 +7,7 @@ import { type ConstitutionResponse, enc, type JudgeReportResponse, type RunDetai
 import { ErrorLine, Loading, ProgressBar, Stat, StatusBadge, TextBlock } from "../components/Bits.tsx";
 import { Bars, CLUSTER_COLORS, ClusterMap, LineChart, OTHER_CLUSTER_COLOR, Scatter, ScoreLegend, type StackedColumn, StackedBars } from "../components/Charts.tsx";
 import { ItemsTable } from "../components/ItemsTable.tsx";
+import { RunNotice } from "../components/RunNotice.tsx";
 import { WorkersPanel } from "../components/WorkersPanel.tsx";
 import { formatCost, formatDate, formatDuration, formatNumber, formatTokens, shortId, shortModel } from "../format.ts";
 import { Link } from "../router.tsx";
@@ -142,6 +143,8 @@ export function RunPage(props: { runId: string }) {
           </>
         )}
       </dl>
+
+      <RunNotice run={{ ...run, status: status ?? run.status }} counts={counts} />
 
       {isDiscovery ? (
         <ConstitutionSection data={constitution.data} error={constitution.error} />

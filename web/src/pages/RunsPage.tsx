@@ -53,7 +53,7 @@ export function RunsPage() {
     const list = (runs.data?.runs ?? []).filter(
       (run) =>
         (status === "" || run.status === status) &&
-        (needle === "" || [run.id, run.task, run.baseModel, run.criticModel ?? "", run.inputPath].some((v) => v.toLowerCase().includes(needle))),
+        (needle === "" || [run.id, run.task, run.baseModel, run.criticModel ?? "", run.inputPath, run.outputPath ?? ""].some((v) => v.toLowerCase().includes(needle))),
     );
     const dir = sort.desc ? -1 : 1;
     return [...list].sort((a, b) => {
@@ -81,6 +81,7 @@ export function RunsPage() {
           <select value={status} onChange={(e) => setStatus(e.target.value)} aria-label="status">
             <option value="">any status</option>
             <option value="running">running</option>
+            <option value="interrupted">interrupted</option>
             <option value="completed">completed</option>
             <option value="failed">failed</option>
             <option value="stopped">stopped</option>
@@ -98,6 +99,7 @@ export function RunsPage() {
                 {header("created", "Created")}
                 {header("task", "Task")}
                 <th>Models (base / critic)</th>
+                <th>Input → output</th>
                 {COLUMNS.slice(2).map((c) => header(c.key, c.label, c.num))}
               </tr>
             </thead>
@@ -113,8 +115,22 @@ export function RunsPage() {
                     <span className="muted"> / </span>
                     <span title={run.criticModel}>{shortModel(run.criticModel)}</span>
                   </td>
+                  <td className="files" data-testid="run-files">
+                    <div className="mono ellipsis" title={run.inputPath}>{baseName(run.inputPath)}</div>
+                    {run.outputPath && (
+                      <div className="mono ellipsis" title={run.outputPath}>
+                        <span className="muted">→ </span>
+                        {baseName(run.outputPath)}
+                      </div>
+                    )}
+                  </td>
                   <td>
                     <StatusBadge status={run.status} />
+                    {run.reason && (
+                      <div className="small muted ellipsis reason-line" title={run.reason} data-testid="run-reason">
+                        {run.reason}
+                      </div>
+                    )}
                   </td>
                   <td className="num">
                     {formatNumber(run.counts.done)}
@@ -129,7 +145,7 @@ export function RunsPage() {
               ))}
               {shown.length === 0 && (
                 <tr>
-                  <td colSpan={10} className="muted pad">
+                  <td colSpan={11} className="muted pad">
                     {runs.data.runs.length === 0 ? "No runs in this store yet: start one with spri run, or try the playground." : "No run matches the filter."}
                   </td>
                 </tr>
@@ -140,4 +156,9 @@ export function RunsPage() {
       )}
     </div>
   );
+}
+
+/** The last part of a path (the whole path is in the cell's title). */
+function baseName(path: string): string {
+  return path.slice(Math.max(path.lastIndexOf("/"), path.lastIndexOf("\\")) + 1) || path;
 }
