@@ -7,7 +7,7 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join, resolve } from "node:path";
-import { type Resolved, SETTINGS, type SettingName } from "../config/config.ts";
+import { type Resolved, type ResolveInput, resolveSettings, SETTINGS, type SettingName } from "../config/config.ts";
 import { ConfigError } from "../errors/errors.ts";
 import type { FieldMapping } from "../tasks/task-item.ts";
 
@@ -19,6 +19,17 @@ export interface RecordedCommand {
   mapping: FieldMapping;
   prompts?: { dir: string; files: Record<string, string> }[];
   seeds?: { path: string; text: string };
+  /**
+   * The recorded settings that were spri's defaults rather than the user's choice: a worker gives
+   * them the same values, yet treats them as defaults (e.g. a default top_k is not sent to a server).
+   */
+  defaults?: SettingName[];
+}
+
+export interface RestoredCommand {
+  flags: Partial<Record<SettingName, unknown>>;
+  mapping: FieldMapping;
+  defaults: SettingName[];
 }
 
 /** Settings that belong to the process, not to the run: each worker chooses its own. */
@@ -26,12 +37,14 @@ const PER_PROCESS = new Set<SettingName>(["store", "concurrency", "progressInter
 
 export function recordCommand(resolved: Resolved, mapping: FieldMapping): RecordedCommand {
   const settings: Partial<Record<SettingName, unknown>> = {};
+  const defaults: SettingName[] = [];
   for (const name of Object.keys(SETTINGS) as SettingName[]) {
     const spec = SETTINGS[name] as { secret?: boolean };
     if (spec.secret || PER_PROCESS.has(name) || resolved.settings[name] === undefined) continue;
     settings[name] = resolved.settings[name];
+    if (resolved.sources[name] === "default") defaults.push(name);
   }
-  const command: RecordedCommand = { kind: "run", settings, mapping };
+  const command: RecordedCommand = { kind: "run", settings, mapping, defaults };
   const prompts = resolved.settings.prompts;
   if (prompts && prompts.length > 0) command.prompts = prompts.map((dir) => ({ dir: resolve(dir), files: readTextFiles(dir) }));
   if (resolved.settings.seeds) command.seeds = { path: resolve(resolved.settings.seeds), text: readFileSync(resolved.settings.seeds, "utf8") };
@@ -42,7 +55,7 @@ export function recordCommand(resolved: Resolved, mapping: FieldMapping): Record
  * The recorded settings as flags for this machine: prompt and seed files that are not here at their
  * recorded paths are written to a temporary directory and used from there.
  */
-export function restoreCommand(value: unknown, runId: string): { flags: Partial<Record<SettingName, unknown>>; mapping: FieldMapping } {
+export function restoreCommand(value: unknown, runId: string): RestoredCommand {
   if (!isRecordedCommand(value)) {
     throw new ConfigError(`run ${runId} was not started by \`spri run\` (or by an older spri), so a worker cannot rebuild it`, {
       hint: "work it by re-running the command that started it (a second `spri run` of the same command joins as a worker)",
@@ -55,7 +68,14 @@ export function restoreCommand(value: unknown, runId: string): { flags: Partial<
   if (value.seeds) {
     flags.seeds = existsSync(value.seeds.path) ? value.seeds.path : join(writeFiles({ [basename(value.seeds.path)]: value.seeds.text }, "spri-seeds-"), basename(value.seeds.path));
   }
-  return { flags, mapping: value.mapping };
+  return { flags, mapping: value.mapping, defaults: Array.isArray(value.defaults) ? value.defaults : [] };
+}
+
+/** A worker's settings for a restored run: the recorded ones (and `extra`), the recorded defaults still counted as defaults. */
+export function resolveRecorded(restored: RestoredCommand, extra: Partial<Record<SettingName, unknown>>, input: Omit<ResolveInput, "flags"> = {}): Resolved {
+  const resolved = resolveSettings({ ...input, flags: { ...restored.flags, ...extra } });
+  for (const name of restored.defaults) if (resolved.sources[name] === "flag" && !(name in extra)) resolved.sources[name] = "default";
+  return resolved;
 }
 
 function isRecordedCommand(value: unknown): value is RecordedCommand {

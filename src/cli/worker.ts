@@ -7,7 +7,7 @@ import { runWorker, type WorkerRun } from "../runner/worker.ts";
 import type { RunMeta, RunStore } from "../store/run-store.ts";
 import { openStore } from "../store/open-store.ts";
 import { prepareTask } from "../tasks/prepare.ts";
-import { COMMAND_ARTIFACT, restoreCommand } from "./recorded-command.ts";
+import { COMMAND_ARTIFACT, resolveRecorded, restoreCommand } from "./recorded-command.ts";
 import { cacheMode, leaseSeconds } from "./run.ts";
 import { ENVIRONMENT_HELP } from "./options.ts";
 
@@ -61,8 +61,9 @@ async function executeWorker(options: Record<string, unknown>): Promise<void> {
 
 /** A run's algorithm and models from its recorded command, with this machine's keys. */
 async function openRecordedRun(store: RunStore, run: RunMeta, concurrency: number): Promise<WorkerRun> {
-  const { flags, mapping } = restoreCommand(await store.getArtifact(run.id, COMMAND_ARTIFACT), run.id);
-  const resolved = resolveSettings({ flags: { ...flags, concurrency } });
+  const restored = restoreCommand(await store.getArtifact(run.id, COMMAND_ARTIFACT), run.id);
+  const { mapping } = restored;
+  const resolved = resolveRecorded(restored, { concurrency });
   const { settings } = resolved;
   const prepared = prepareTask(settings);
   const models = await createModels(modelSpecs(resolved), {

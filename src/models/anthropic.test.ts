@@ -68,7 +68,6 @@ function assertNoSecret(error: ModelError, secret: string): void {
 }
 
 describe("AnthropicModel request mapping", () => {
-  // temperature, top_p and top_k are left out: API version 2026-10-21, which SDK 1.x sends, rejects them.
   test("posts to /v1/messages with the key header, system on top, max_tokens and stop_sequences", async () => {
     await model().generate({
       messages: [
@@ -78,7 +77,7 @@ describe("AnthropicModel request mapping", () => {
         { role: "assistant", content: "bonjour" },
         { role: "user", content: "again" },
       ],
-      sampling: { temperature: 0.2, topP: 0.8, topK: 40, maxTokens: 300, seed: 42, stop: ["END"] },
+      sampling: { maxTokens: 300, stop: ["END"] },
     });
     assert.equal(server.requests.length, 1);
     const request = server.requests[0];
@@ -99,14 +98,33 @@ describe("AnthropicModel request mapping", () => {
     });
   });
 
-  test("defaults max_tokens, omits system, seed and unset fields, and merges same-role turns", async () => {
+  // API version 2026-10-21, which SDK 1.x sends, answers 400 to temperature, top_p and top_k (even at
+  // their defaults), and the API has no seed: the adapter says so instead of dropping them unseen.
+  for (const [field, sampling] of [
+    ["temperature", { temperature: 0.2 }],
+    ["top_p", { topP: 0.8 }],
+    ["top_k", { topK: 40 }],
+    ["seed", { seed: 42 }],
+  ] as const) {
+    test(`refuses ${field} before sending anything, naming it`, async () => {
+      const error = await expectModelError(() => model().generate({ ...HELLO, sampling: { ...sampling, maxTokens: 10 } }), "bad-request");
+      assert.match(error.message, new RegExp(`\\b${field}\\b`));
+      assert.ok(error.hint, "the refusal says what to do");
+      assert.equal(server.requests.length, 0);
+    });
+  }
+
+  test("declares the sampling it honours, so callers leave the rest out", () => {
+    assert.deepEqual([...(model().capabilities.sampling ?? [])].sort(), ["maxTokens", "stop"]);
+  });
+
+  test("defaults max_tokens, omits system and unset fields, and merges same-role turns", async () => {
     await model().generate({
       messages: [
         { role: "user", content: "first" },
         { role: "user", content: "second" },
       ],
-      sampling: { seed: 1, stop: [] },
-      schema: { name: "x", schema: { type: "object" } },
+      sampling: { stop: [] },
     });
     assert.deepEqual(sentBody(), {
       model: "claude-test",
@@ -114,6 +132,27 @@ describe("AnthropicModel request mapping", () => {
       messages: [{ role: "user", content: "first\n\nsecond" }],
     });
     assert.equal(DEFAULT_MAX_TOKENS, 2048);
+  });
+
+  test("a JSON schema goes as output_config.format, in the subset the API enforces", async () => {
+    const m = model();
+    assert.equal(m.capabilities.constrainedOutput, true);
+    const schema = {
+      type: "object",
+      properties: { feedback: { type: "string", maxLength: 2000 }, score: { type: "integer", enum: [1, 2, 3, 4, 5] } },
+      required: ["feedback", "score"],
+      additionalProperties: false,
+    };
+    await m.generate({ ...HELLO, schema: { name: "critique", schema } });
+    const format = (sentBody().output_config as { format?: { type?: string; schema?: Record<string, unknown> } } | undefined)?.format;
+    assert.equal(format?.type, "json_schema");
+    const sent = format?.schema as { properties: { feedback: Record<string, unknown>; score: Record<string, unknown> }; additionalProperties: unknown; required: unknown };
+    // String length limits are not enforced by the API: the SDK's transform moves them into the description.
+    assert.equal(sent.properties.feedback.type, "string");
+    assert.equal("maxLength" in sent.properties.feedback, false);
+    assert.deepEqual(sent.properties.score.enum, [1, 2, 3, 4, 5]);
+    assert.equal(sent.additionalProperties, false);
+    assert.deepEqual(sent.required, ["feedback", "score"]);
   });
 
   test("a request with only system messages fails locally as bad-request", async () => {
@@ -125,7 +164,6 @@ describe("AnthropicModel request mapping", () => {
     const m = model();
     assert.equal(m.id, `anthropic:${server.url}#claude-test`);
     assert.equal(m.modelId, "claude-test");
-    assert.equal(m.capabilities.constrainedOutput, false);
     assert.ok(!m.id.includes(KEY));
     assert.equal(model({ baseURL: `${server.url}/v1/` }).id, `anthropic:${server.url}#claude-test`);
     assert.equal(new AnthropicModel({ model: "m", apiKey: KEY }).id, "anthropic:https://api.anthropic.com#m");

@@ -4,8 +4,18 @@
  * same way as the OpenAI-compatible adapter's.
  */
 import Anthropic from "@anthropic-ai/sdk";
+import { transformJSONSchema } from "@anthropic-ai/sdk/lib/transform-json-schema";
 import { ModelError, type ModelErrorKind } from "../errors/errors.ts";
-import type { ChatMessage, FinishReason, GenerateRequest, GenerateResult, LanguageModel } from "./language-model.ts";
+import {
+  type ChatMessage,
+  type FinishReason,
+  type GenerateRequest,
+  type GenerateResult,
+  type LanguageModel,
+  type ModelCapabilities,
+  SAMPLING_WIRE_NAMES,
+  unhonouredSampling,
+} from "./language-model.ts";
 import { retryAfterSeconds, scrub, wholeMs } from "./http-helpers.ts";
 
 export interface AnthropicOptions {
@@ -24,8 +34,12 @@ export const DEFAULT_MAX_TOKENS = 2048;
 export class AnthropicModel implements LanguageModel {
   readonly id: string;
   readonly modelId: string;
-  /** The API has no grammar-constrained decoding here; callers parse the text. */
-  readonly capabilities = { constrainedOutput: false };
+  /**
+   * Structured outputs (`output_config.format`) enforce a JSON schema. API version 2026-10-21, which
+   * SDK 1.x sends, answers 400 to `temperature`, `top_p` and `top_k` even at their defaults (the
+   * SDK's types no longer have them), and the API never had a `seed`: those are refused.
+   */
+  readonly capabilities: ModelCapabilities = { constrainedOutput: true, sampling: ["maxTokens", "stop"] };
   private readonly client: Anthropic;
   private readonly baseURL: string;
   private readonly apiKey: string;
@@ -45,6 +59,15 @@ export class AnthropicModel implements LanguageModel {
 
   async generate(request: GenerateRequest): Promise<GenerateResult> {
     const { sampling = {} } = request;
+    const refused = unhonouredSampling(sampling, this.capabilities);
+    if (refused.length > 0) {
+      const names = refused.map((field) => SAMPLING_WIRE_NAMES[field]).join(", ");
+      throw new ModelError(`${this.describe()} cannot take ${names}: the Anthropic Messages API (version 2026-10-21) has no such parameter`, {
+        kind: "bad-request",
+        endpoint: this.baseURL,
+        hint: "leave them out (unset --temperature, --top-p, --top-k and --seed for Claude models); Claude samples with its own settings",
+      });
+    }
     const { system, messages } = toAnthropicMessages(request.messages);
     if (messages.length === 0) {
       throw new ModelError(`call to ${this.describe()} has no user or assistant message`, {
@@ -60,9 +83,9 @@ export class AnthropicModel implements LanguageModel {
     };
     if (system !== undefined) body.system = system;
     if (sampling.stop !== undefined && sampling.stop.length > 0) body.stop_sequences = sampling.stop;
-    // Not sent: `temperature`, `top_p` and `top_k`, because API version 2026-10-21 (which SDK 1.x
-    // sends) answers 400 to any of them, even at default values, and the SDK's types no longer
-    // have them; `seed`, which has no Anthropic equivalent; `schema`, which is not enforced here.
+    // The API enforces a subset of JSON Schema; the SDK's transform keeps what it enforces and moves
+    // the rest (string lengths, numeric bounds) into descriptions.
+    if (request.schema) body.output_config = { format: { type: "json_schema", schema: transformJSONSchema(request.schema.schema) } };
 
     const start = performance.now();
     let message: Anthropic.Message;

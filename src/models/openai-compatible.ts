@@ -7,7 +7,18 @@
  */
 import type OpenAI from "openai";
 import { ModelError, type ModelErrorKind } from "../errors/errors.ts";
-import type { EmbedOptions, EmbedResult, FinishReason, GenerateRequest, GenerateResult, LanguageModel } from "./language-model.ts";
+import {
+  type EmbedOptions,
+  type EmbedResult,
+  type FinishReason,
+  type GenerateRequest,
+  type GenerateResult,
+  type LanguageModel,
+  type ModelCapabilities,
+  SAMPLING_WIRE_NAMES,
+  type SamplingField,
+  unhonouredSampling,
+} from "./language-model.ts";
 import { parseRetryAfter, retryAfterSeconds, scrub, wholeMs } from "./http-helpers.ts";
 import { parseJsonObject } from "../util/json-object.ts";
 import { headerOf, postJson, TransportError, type TransportFailure } from "./http-post.ts";
@@ -24,7 +35,10 @@ export interface OpenAICompatibleOptions {
   apiKey?: string;
   /** Per-call timeout in milliseconds (a request's own `timeoutMs` wins). Default 10 minutes. */
   timeoutMs?: number;
-  /** Send `top_k` (an extension most self-hosted servers accept). Default: everywhere but api.openai.com. */
+  /**
+   * Send `top_k`, an extension that vLLM, SGLang, llama.cpp server and Ollama accept and hosted APIs
+   * often answer 400 to. Default false; never to api.openai.com, which has no such parameter.
+   */
   sendTopK?: boolean;
   /** Whether the server enforces `response_format: json_schema`. Default: only api.openai.com. */
   structuredOutput?: boolean;
@@ -53,6 +67,20 @@ interface ErrorAnswer {
 }
 
 const OPENAI_URL = "https://api.openai.com/v1";
+const ALL_SAMPLING: readonly SamplingField[] = ["temperature", "topP", "topK", "maxTokens", "seed", "stop"];
+
+/**
+ * OpenAI's reasoning models (o1, o3, o4 and gpt-5 families, wherever served: OpenAI, Azure,
+ * proxies that prefix a vendor) answer 400 to `temperature` and `top_p` other than their defaults,
+ * to `stop` and to `max_tokens`. Only `max_completion_tokens` is sent; `seed` is left out too,
+ * since OpenAI documents none for them. The `-chat` variants of gpt-5 are chat models.
+ */
+export function isReasoningModel(modelId: string): boolean {
+  const name = modelId.slice(modelId.lastIndexOf("/") + 1).toLowerCase();
+  if (/^o\d+(-|$)/.test(name)) return true;
+  const gpt5 = /^gpt-5(\.\d+)?(-.*)?$/.exec(name);
+  return gpt5 !== null && !(gpt5[2] ?? "").startsWith("-chat");
+}
 
 /** The `openai` SDK once loaded (see `OpenAICompatibleModel.client`). */
 let sdkModule: typeof import("openai") | undefined;
@@ -60,13 +88,13 @@ let sdkModule: typeof import("openai") | undefined;
 export class OpenAICompatibleModel implements LanguageModel {
   readonly id: string;
   readonly modelId: string;
-  readonly capabilities;
+  readonly capabilities: ModelCapabilities;
   private sdk: OpenAI | undefined;
   private readonly baseURL: string;
   private readonly timeoutMs: number;
   private readonly headers: Record<string, string>;
-  private readonly sendTopK: boolean;
   private readonly official: boolean;
+  private readonly reasoning: boolean;
 
   private readonly options: OpenAICompatibleOptions;
 
@@ -76,8 +104,12 @@ export class OpenAICompatibleModel implements LanguageModel {
     this.official = new URL(this.baseURL).hostname === "api.openai.com";
     this.modelId = options.model;
     this.id = `openai-compatible:${this.baseURL}#${options.model}`;
-    this.sendTopK = options.sendTopK ?? !this.official;
-    this.capabilities = { constrainedOutput: options.structuredOutput ?? this.official };
+    this.reasoning = isReasoningModel(options.model);
+    const sendTopK = options.sendTopK === true && !this.official;
+    this.capabilities = {
+      constrainedOutput: options.structuredOutput ?? this.official,
+      sampling: this.reasoning ? ["maxTokens"] : ALL_SAMPLING.filter((field) => field !== "topK" || sendTopK),
+    };
     this.timeoutMs = options.timeoutMs === undefined ? 600_000 : wholeMs(options.timeoutMs);
     this.headers = { "content-type": "application/json", accept: "application/json", "user-agent": "spri" };
     if (options.apiKey !== undefined) this.headers.authorization = `Bearer ${options.apiKey}`;
@@ -119,13 +151,15 @@ export class OpenAICompatibleModel implements LanguageModel {
     return `{"model":${JSON.stringify(this.modelId)},"messages":${messagesJson(request.messages)}${rest === "{}" ? "}" : `,${rest.slice(1)}`}`;
   }
 
-  /** The sampling and schema fields of the body. */
+  /** The sampling and schema fields of the body; sampling the model does not honour is refused. */
   private addFields(body: Record<string, unknown>, request: GenerateRequest): Record<string, unknown> {
     const { sampling = {} } = request;
+    this.refuseUnhonoured(request);
     if (sampling.temperature !== undefined) body.temperature = sampling.temperature;
     if (sampling.topP !== undefined) body.top_p = sampling.topP;
-    if (sampling.topK !== undefined && this.sendTopK) body.top_k = sampling.topK;
-    if (sampling.maxTokens !== undefined) body[this.official ? "max_completion_tokens" : "max_tokens"] = sampling.maxTokens;
+    if (sampling.topK !== undefined) body.top_k = sampling.topK;
+    // OpenAI deprecated max_tokens for max_completion_tokens; its reasoning models refuse the old name.
+    if (sampling.maxTokens !== undefined) body[this.official || this.reasoning ? "max_completion_tokens" : "max_tokens"] = sampling.maxTokens;
     if (sampling.seed !== undefined) body.seed = sampling.seed;
     if (sampling.stop !== undefined && sampling.stop.length > 0) body.stop = sampling.stop;
     if (request.schema && this.capabilities.constrainedOutput) {
@@ -135,6 +169,22 @@ export class OpenAICompatibleModel implements LanguageModel {
       };
     }
     return body;
+  }
+
+  private refuseUnhonoured(request: GenerateRequest): void {
+    const refused = unhonouredSampling(request.sampling ?? {}, this.capabilities);
+    if (refused.length === 0) return;
+    const names = refused.map((field) => SAMPLING_WIRE_NAMES[field]).join(", ");
+    const why = this.reasoning
+      ? `"${this.modelId}" is an OpenAI reasoning model, which accepts only max_completion_tokens among sampling parameters`
+      : this.official
+        ? "the OpenAI API has no top_k"
+        : "top_k is an extension this model was not set up to send (sendTopK)";
+    throw new ModelError(`${this.describe()} cannot take ${names}: ${why}`, {
+      kind: "bad-request",
+      endpoint: this.baseURL,
+      hint: this.reasoning ? "leave --temperature, --top-p, --top-k, --seed and stop sequences unset for this model" : "set --top-k only for servers that accept it (vLLM, SGLang, llama.cpp server, Ollama)",
+    });
   }
 
   async generate(request: GenerateRequest): Promise<GenerateResult> {
