@@ -166,7 +166,7 @@ export function cacheMode(value: string): CacheMode {
 /** What identifies a run: everything that changes the outputs, nothing about speed or display. */
 function runIdentity(resolved: Resolved, mapping: FieldMapping): Record<string, unknown> {
   const all = redacted(resolved);
-  for (const name of ["concurrency", "timeout", "cache", "store", "rejects", "maxTries", "retryDelay", "progressInterval", "maxCost", "maxTokens", "prices", "rpm", "tpm"]) delete all[name];
+  for (const name of ["concurrency", "timeout", "maxResponseMib", "cache", "store", "rejects", "maxTries", "retryDelay", "progressInterval", "maxCost", "maxTokens", "prices", "rpm", "tpm"]) delete all[name];
   return { ...all, mapping };
 }
 

@@ -25,7 +25,7 @@ export function viewCommand(program: Command): void {
     .option("--no-playground", "serve the runs only: no model calls from the browser");
   addSettingFlags(command, [
     "store", "task", "baseModel", "baseUrl", "baseProvider", "criticModel", "criticUrl", "criticProvider",
-    "threshold", "maxCritiques", "temperature", "topP", "topK", "maxNewTokens", "seed", "timeout",
+    "threshold", "maxCritiques", "temperature", "topP", "topK", "maxNewTokens", "seed", "timeout", "maxResponseMib",
     "compat", "onUnscored", "unscoredRetries", "prompts", "seeds", "structuredOutput", "httpClient", "model",
   ]);
   command.addHelpText("after", `
@@ -99,7 +99,7 @@ function playgroundOptions(options: Record<string, unknown>, resolved: Resolved)
       if (choice.criticModel !== undefined) flags.criticModel = choice.criticModel;
       const session = await openSession(options, flags);
       const settings = redacted(session.resolved);
-      for (const name of ["concurrency", "timeout", "cache", "store", "rejects", "maxTries", "retryDelay", "progressInterval", "maxCost", "maxTokens", "prices"]) delete settings[name];
+      for (const name of ["concurrency", "timeout", "maxResponseMib", "cache", "store", "rejects", "maxTries", "retryDelay", "progressInterval", "maxCost", "maxTokens", "prices"]) delete settings[name];
       return { prepared: session.prepared, models: session.models, settings, close: () => session.close() };
     },
   };

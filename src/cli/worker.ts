@@ -1,7 +1,7 @@
 /** `spri worker`: work the unfinished items of the runs in a shared store (see runner/worker.ts). */
 import type { Command } from "commander";
 import { resolveSettings } from "../config/config.ts";
-import { createModels, modelSpecs } from "../config/models.ts";
+import { createModels, modelFactoryOptions, modelSpecs } from "../config/models.ts";
 import { PriceTable } from "../runner/cost.ts";
 import { runWorker, type WorkerRun } from "../runner/worker.ts";
 import type { RunMeta, RunStore } from "../store/run-store.ts";
@@ -66,12 +66,7 @@ async function openRecordedRun(store: RunStore, run: RunMeta, concurrency: numbe
   const resolved = resolveRecorded(restored, { concurrency });
   const { settings } = resolved;
   const prepared = prepareTask(settings);
-  const models = await createModels(modelSpecs(resolved), {
-    timeoutMs: settings.timeout * 1000,
-    structuredOutput: settings.structuredOutput,
-    httpClient: settings.httpClient,
-    parallelism: concurrency,
-  });
+  const models = await createModels(modelSpecs(resolved), modelFactoryOptions(resolved, concurrency));
   return {
     prepared,
     models,

@@ -39,6 +39,7 @@ export const SETTINGS = {
   maxNewTokens: { kind: "integer", env: "SPRI_MAX_NEW_TOKENS", default: 2048, help: "most new tokens per call (paper: 2048)" },
   seed: { kind: "integer", env: "SPRI_SEED", help: "sampling seed sent to backends that accept one (refused for Claude and OpenAI reasoning models)" },
   timeout: { kind: "number", env: "SPRI_TIMEOUT", default: 600, help: "per-call timeout in seconds" },
+  maxResponseMib: { kind: "number", env: "SPRI_MAX_RESPONSE_MIB", default: 32, help: "largest answer a model server may send, in MiB; a larger one is not read further and fails the call" },
   compat: { kind: "string", env: "SPRI_COMPAT", default: "default", help: "default, or reference to reproduce the paper's code (see docs/compat.md)" },
   onUnscored: { kind: "string", env: "SPRI_ON_UNSCORED", help: "stop (paper) or retry when a critique has no readable score" },
   unscoredRetries: { kind: "integer", env: "SPRI_UNSCORED_RETRIES", default: 2, help: "re-asks of the critic under --on-unscored retry" },

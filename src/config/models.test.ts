@@ -3,12 +3,12 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, beforeEach, describe, test } from "node:test";
-import { textReply, startFakeLlmServer, type FakeLlmServer } from "../../test/support/fake-llm-server.ts";
+import { openaiText, textReply, startFakeLlmServer, type FakeLlmServer } from "../../test/support/fake-llm-server.ts";
 import { ModelCaller } from "../algorithm/model-caller.ts";
-import { ConfigError } from "../errors/errors.ts";
+import { ConfigError, ModelError } from "../errors/errors.ts";
 import { samplingOf } from "../tasks/prepare.ts";
 import { resolveSettings, type SettingName } from "./config.ts";
-import { createModels, modelSpecs } from "./models.ts";
+import { createModels, modelFactoryOptions, modelSpecs } from "./models.ts";
 
 let server: FakeLlmServer;
 before(async () => {
@@ -19,6 +19,7 @@ after(async () => {
 });
 beforeEach(() => {
   server.requests.length = 0;
+  server.setHandler(textReply("ok"));
 });
 
 const cwd = mkdtempSync(join(tmpdir(), "spri-models-"));
@@ -98,5 +99,21 @@ describe("OpenAI-compatible models", () => {
     assert.deepEqual(Object.keys(body).sort(), ["max_completion_tokens", "messages", "model"]);
     const resolved = resolve({ baseModel: "o3-mini", baseUrl: `${server.url}/v1`, temperature: "0.2" });
     await assert.rejects(createModels(modelSpecs(resolved), FACTORY), (error: unknown) => error instanceof ConfigError && /--temperature/.test(error.describe()));
+  });
+});
+
+describe("the cap on an answer's size", () => {
+  test("is 32 MiB unless set (flag, SPRI_MAX_RESPONSE_MIB or config), and a larger answer fails the call clearly", async () => {
+    assert.equal(modelFactoryOptions(resolve({})).maxResponseBytes, 32 * 1024 * 1024);
+    assert.equal(modelFactoryOptions(resolve({}, { SPRI_MAX_RESPONSE_MIB: "2" })).maxResponseBytes, 2 * 1024 * 1024);
+    server.setHandler(() => openaiText("x".repeat(1024 * 1024)));
+    const resolved = resolve({ baseModel: "m", baseUrl: `${server.url}/v1`, maxResponseMib: "0.5" });
+    const { base } = await createModels(modelSpecs(resolved), modelFactoryOptions(resolved));
+    await assert.rejects(base.generate({ messages: [{ role: "user", content: "q" }] }), (error: unknown) => {
+      assert.ok(error instanceof ModelError, String(error));
+      assert.equal(error.kind, "bad-response");
+      assert.match(error.describe(), /more than 0\.5 MiB.*--max-response-mib/);
+      return true;
+    });
   });
 });

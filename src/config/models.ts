@@ -118,11 +118,28 @@ function providerKey(provider: Provider, env: NodeJS.ProcessEnv): string | undef
 
 export interface ModelFactoryOptions {
   timeoutMs: number;
+  /** The largest answer body a server may send (HTTP adapters); default 32 MiB. */
+  maxResponseBytes?: number;
   structuredOutput?: boolean;
   /** "undici" or "openai-sdk" (checked here); default undici. */
   httpClient?: string;
   /** Parallel sequences a local model should offer (the run's concurrency). */
   parallelism: number;
+}
+
+/** The factory options a command's settings give; `parallelism` defaults to `--concurrency`. */
+export function modelFactoryOptions(resolved: Resolved, parallelism: number = resolved.settings.concurrency): ModelFactoryOptions {
+  const { settings } = resolved;
+  if (!(settings.maxResponseMib > 0)) {
+    throw new ConfigError(`--max-response-mib must be a positive number of MiB, got ${settings.maxResponseMib}`, { field: "maxResponseMib" });
+  }
+  return {
+    timeoutMs: settings.timeout * 1000,
+    maxResponseBytes: Math.round(settings.maxResponseMib * 1024 * 1024),
+    structuredOutput: settings.structuredOutput,
+    httpClient: settings.httpClient,
+    parallelism,
+  };
 }
 
 /** Creates both models; when base and critic are the same local model, it is loaded once. */
@@ -179,6 +196,7 @@ async function buildModel(spec: ModelSpec, options: ModelFactoryOptions): Promis
         timeoutMs: options.timeoutMs,
         structuredOutput: options.structuredOutput,
         httpClient: httpClientOf(options.httpClient),
+        maxResponseBytes: options.maxResponseBytes,
         sendTopK: spec.userSampling?.topK !== undefined,
       });
     case "anthropic": {
@@ -186,7 +204,7 @@ async function buildModel(spec: ModelSpec, options: ModelFactoryOptions): Promis
         throw new ConfigError(`no API key for Anthropic model "${spec.model}"`, { hint: "set ANTHROPIC_API_KEY" });
       }
       const { AnthropicModel } = await import("../models/anthropic.ts");
-      return new AnthropicModel({ model: spec.model, apiKey: spec.apiKey, baseURL: spec.baseURL, timeoutMs: options.timeoutMs });
+      return new AnthropicModel({ model: spec.model, apiKey: spec.apiKey, baseURL: spec.baseURL, timeoutMs: options.timeoutMs, maxResponseBytes: options.maxResponseBytes });
     }
     case "llama-cpp": {
       const { LlamaCppModel } = await import("../models/llama-cpp.ts");

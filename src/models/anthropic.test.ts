@@ -9,6 +9,7 @@ import {
   json,
   resetConnection,
   startFakeLlmServer,
+  streamBody,
   type FakeLlmServer,
   type RecordedRequest,
 } from "../../test/support/fake-llm-server.ts";
@@ -296,6 +297,16 @@ describe("AnthropicModel error mapping", () => {
     assert.equal(error.status, 529);
     assert.equal(error.retryable, true);
     assert.match(error.hint ?? "", /overloaded/i);
+  });
+
+  test("an answer over maxResponseBytes fails as a bad-response naming the limit, announced or not", async () => {
+    for (const reply of [anthropicText("x".repeat(2 * 1024 * 1024)), streamBody("x".repeat(65_536))]) {
+      server.setHandler(() => reply);
+      const error = await expectModelError(() => model({ maxResponseBytes: 1024 * 1024 }).generate(HELLO), "bad-response");
+      assert.match(error.message, /more than 1 MiB/);
+      assert.match(error.hint ?? "", /--max-response-mib/);
+    }
+    assert.ok(server.streamedBytes < 64 * 1024 * 1024, `read on after the limit: ${server.streamedBytes} bytes`);
   });
 
   test("a reset connection is a retryable network error", async () => {

@@ -17,6 +17,7 @@ import {
   unhonouredSampling,
 } from "./language-model.ts";
 import { retryAfterSeconds, scrub, wholeMs } from "./http-helpers.ts";
+import { bodyTooLargeIn, DEFAULT_MAX_RESPONSE_BYTES, limitedFetch, responseTooLarge } from "./response-limit.ts";
 
 export interface AnthropicOptions {
   model: string;
@@ -25,6 +26,8 @@ export interface AnthropicOptions {
   baseURL?: string;
   /** Per-call timeout in milliseconds (a request's own `timeoutMs` wins). Default 10 minutes. */
   timeoutMs?: number;
+  /** The largest answer body read; a larger one fails the call (bad-response). Default 32 MiB. */
+  maxResponseBytes?: number;
 }
 
 const ANTHROPIC_URL = "https://api.anthropic.com";
@@ -43,13 +46,16 @@ export class AnthropicModel implements LanguageModel {
   private readonly client: Anthropic;
   private readonly baseURL: string;
   private readonly apiKey: string;
+  private readonly maxResponseBytes: number;
 
   constructor(options: AnthropicOptions) {
     this.baseURL = (options.baseURL ?? ANTHROPIC_URL).replace(/\/+$/, "").replace(/\/v1$/, "");
     this.modelId = options.model;
     this.apiKey = options.apiKey;
     this.id = `anthropic:${this.baseURL}#${options.model}`;
+    this.maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
     this.client = new Anthropic({
+      fetch: limitedFetch(this.maxResponseBytes),
       apiKey: options.apiKey,
       baseURL: this.baseURL,
       timeout: options.timeoutMs === undefined ? 600_000 : wholeMs(options.timeoutMs),
@@ -132,6 +138,7 @@ export class AnthropicModel implements LanguageModel {
 
   private toModelError(error: unknown): ModelError {
     const endpoint = this.baseURL;
+    if (bodyTooLargeIn(error)) return responseTooLarge(this.describe(), endpoint, this.maxResponseBytes);
     if (error instanceof Anthropic.APIUserAbortError) {
       return new ModelError(`call to ${this.describe()} was aborted`, { kind: "aborted", endpoint, cause: error });
     }

@@ -10,6 +10,7 @@ import {
   raw,
   resetConnection,
   startFakeLlmServer,
+  streamBody,
   type FakeLlmServer,
 } from "../../test/support/fake-llm-server.ts";
 import type { GenerateRequest } from "./language-model.ts";
@@ -274,6 +275,16 @@ for (const client of HTTP_CLIENTS) {
         assert.equal(error.status, 500);
         assert.equal(error.retryable, true);
         assert.equal(server.requests.length, 1);
+      });
+
+      test("an answer over maxResponseBytes fails as a bad-response naming the limit, announced or not", async () => {
+        for (const reply of [openaiText("x".repeat(2 * 1024 * 1024)), streamBody("x".repeat(65_536))]) {
+          server.setHandler(() => reply);
+          const error = await expectModelError(() => model({ maxResponseBytes: 1024 * 1024 }).generate(HELLO), "bad-response");
+          assert.match(error.message, /more than 1 MiB/);
+          assert.match(error.hint ?? "", /--max-response-mib/);
+        }
+        assert.ok(server.streamedBytes < 64 * 1024 * 1024, `read on after the limit: ${server.streamedBytes} bytes`);
       });
 
       test("a reset connection is a retryable network error", async () => {

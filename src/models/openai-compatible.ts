@@ -23,6 +23,7 @@ import { parseRetryAfter, retryAfterSeconds, scrub, wholeMs } from "./http-helpe
 import { parseJsonObject } from "../util/json-object.ts";
 import { headerOf, postJson, TransportError, type TransportFailure } from "./http-post.ts";
 import { messagesJson } from "./messages-json.ts";
+import { bodyTooLargeIn, DEFAULT_MAX_RESPONSE_BYTES, limitedFetch, responseTooLarge } from "./response-limit.ts";
 
 /** How chat completions travel: undici (lean, the default) or the official SDK over fetch. */
 export type HttpClient = "undici" | "openai-sdk";
@@ -49,6 +50,8 @@ export interface OpenAICompatibleOptions {
   embeddingModel?: string;
   /** Default "undici". */
   httpClient?: HttpClient;
+  /** The largest answer body read; a larger one fails the call (bad-response). Default 32 MiB. */
+  maxResponseBytes?: number;
 }
 
 /** The subset of a chat completion this adapter reads; anything else in the body is ignored. */
@@ -95,6 +98,7 @@ export class OpenAICompatibleModel implements LanguageModel {
   private readonly headers: Record<string, string>;
   private readonly official: boolean;
   private readonly reasoning: boolean;
+  private readonly maxResponseBytes: number;
 
   private readonly options: OpenAICompatibleOptions;
 
@@ -111,6 +115,7 @@ export class OpenAICompatibleModel implements LanguageModel {
       sampling: this.reasoning ? ["maxTokens"] : ALL_SAMPLING.filter((field) => field !== "topK" || sendTopK),
     };
     this.timeoutMs = options.timeoutMs === undefined ? 600_000 : wholeMs(options.timeoutMs);
+    this.maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
     this.headers = { "content-type": "application/json", accept: "application/json", "user-agent": "spri" };
     if (options.apiKey !== undefined) this.headers.authorization = `Bearer ${options.apiKey}`;
   }
@@ -125,6 +130,7 @@ export class OpenAICompatibleModel implements LanguageModel {
         apiKey: this.options.apiKey ?? "not-needed",
         timeout: this.timeoutMs,
         maxRetries: this.options.maxRetries ?? 0,
+        fetch: limitedFetch(this.maxResponseBytes),
       });
     }
     return this.sdk;
@@ -219,6 +225,7 @@ export class OpenAICompatibleModel implements LanguageModel {
         headers: this.headers,
         timeoutMs: request.timeoutMs === undefined ? this.timeoutMs : wholeMs(request.timeoutMs),
         signal: request.signal,
+        maxBodyBytes: this.maxResponseBytes,
       });
     } catch (error) {
       if (!(error instanceof TransportError)) throw error;
@@ -304,6 +311,7 @@ export class OpenAICompatibleModel implements LanguageModel {
   private toModelError(error: unknown, model: string = this.modelId): ModelError {
     // Only SDK calls end here, so the SDK is loaded; without it, nothing is an SDK error.
     const OpenAI = sdkModule?.default;
+    if (bodyTooLargeIn(error)) return this.transportError("too-large", "", error, model);
     if (!OpenAI) return this.transportError("network", error instanceof Error ? error.message : String(error), error, model);
     if (error instanceof OpenAI.APIUserAbortError) return this.transportError("aborted", "aborted", error, model);
     if (error instanceof OpenAI.APIConnectionTimeoutError) return this.transportError("timeout", "timed out", error, model);
@@ -329,6 +337,7 @@ export class OpenAICompatibleModel implements LanguageModel {
     if (failure === "timeout") {
       return new ModelError(`${this.describe(model)} did not answer in time`, { kind: "timeout", endpoint, cause, hint: "raise --timeout or check the server's load" });
     }
+    if (failure === "too-large") return responseTooLarge(this.describe(model), endpoint, this.maxResponseBytes);
     return new ModelError(`cannot reach ${endpoint}: ${scrub(detail, this.options.apiKey)}`, {
       kind: "network",
       endpoint,
