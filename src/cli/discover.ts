@@ -489,6 +489,8 @@ const DISCOVERY_MODEL_SETTINGS: SettingName[] = [
   "rejects",
   "maxTries",
   "retryDelay",
+  "maxRetryWait",
+  "maxResponseMib",
   "progressInterval",
   "structuredOutput",
   "httpClient",

@@ -99,7 +99,7 @@ function playgroundOptions(options: Record<string, unknown>, resolved: Resolved)
       if (choice.criticModel !== undefined) flags.criticModel = choice.criticModel;
       const session = await openSession(options, flags);
       const settings = redacted(session.resolved);
-      for (const name of ["concurrency", "timeout", "maxResponseMib", "cache", "store", "rejects", "maxTries", "retryDelay", "progressInterval", "maxCost", "maxTokens", "prices"]) delete settings[name];
+      for (const name of ["concurrency", "timeout", "maxResponseMib", "cache", "store", "rejects", "maxTries", "retryDelay", "maxRetryWait", "progressInterval", "maxCost", "maxTokens", "prices"]) delete settings[name];
       return { prepared: session.prepared, models: session.models, settings, close: () => session.close() };
     },
   };

@@ -8,7 +8,7 @@ import type { RunMeta, RunStore } from "../store/run-store.ts";
 import { openStore } from "../store/open-store.ts";
 import { prepareTask } from "../tasks/prepare.ts";
 import { COMMAND_ARTIFACT, resolveRecorded, restoreCommand } from "./recorded-command.ts";
-import { cacheMode, leaseSeconds } from "./run.ts";
+import { cacheMode, leaseSeconds, retryOptions } from "./run.ts";
 import { ENVIRONMENT_HELP } from "./options.ts";
 
 export function workerCommand(program: Command): void {
@@ -73,7 +73,7 @@ async function openRecordedRun(store: RunStore, run: RunMeta, concurrency: numbe
     idField: mapping.idField ?? "id",
     timeoutMs: settings.timeout * 1000,
     cacheMode: cacheMode(settings.cache),
-    retry: { maxAttempts: settings.maxTries, baseDelayMs: settings.retryDelay * 1000 },
+    retry: retryOptions(settings),
     prices: PriceTable.fromFile(settings.prices),
     budget: { maxCostUsd: settings.maxCost, maxTokens: settings.maxTokens },
     rateLimits: { requestsPerMinute: settings.rpm, tokensPerMinute: settings.tpm },

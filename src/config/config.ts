@@ -57,6 +57,7 @@ export const SETTINGS = {
   rejects: { kind: "string", env: "SPRI_REJECTS", help: "where failed items go (default <output>.rejects.jsonl)" },
   maxTries: { kind: "integer", env: "SPRI_MAX_TRIES", default: 6, help: "tries per model call on 429, 5xx, resets and timeouts before the item fails" },
   retryDelay: { kind: "number", env: "SPRI_RETRY_DELAY", default: 1, help: "seconds before the first retry; later ones back off exponentially with jitter" },
+  maxRetryWait: { kind: "number", env: "SPRI_MAX_RETRY_WAIT", default: 60, help: "longest wait in seconds before retrying a call, a server's Retry-After included (a longer one is cut short and the try counts toward --max-tries); also the longest pause a Retry-After imposes on an endpoint's other calls" },
   progressInterval: { kind: "number", env: "SPRI_PROGRESS_INTERVAL", default: 10, help: "seconds between JSON progress lines when stderr is not a terminal" },
   httpClient: { kind: "string", env: "SPRI_HTTP_CLIENT", default: "undici", help: "how OpenAI-compatible chat calls travel: undici (lean; default) or openai-sdk (the official SDK over fetch)" },
   structuredOutput: { kind: "boolean", env: "SPRI_STRUCTURED_OUTPUT", help: "the OpenAI-compatible server enforces JSON schemas (default: only on OpenAI)" },

@@ -36,7 +36,8 @@ import { itemRunner } from "./item-runner.ts";
 import { OutputTail, type RejectEntry } from "./output-tail.ts";
 import { reapDeadLocalWorkers } from "./reap.ts";
 import { RunSpend } from "./run-spend.ts";
-import { makeResilient } from "./resilient-model.ts";
+import { makeResilient, type MakeResilientOptions } from "./resilient-model.ts";
+import { RetryWaits } from "./retry-waits.ts";
 import { type RateLimits, RateLimitedModel, SharedRateGate } from "./shared-rate.ts";
 import type { RetryOptions } from "./retry.ts";
 import { type ProgressSink, snapshot } from "./run-progress.ts";
@@ -179,7 +180,12 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
   counts.skipped = (await store.itemCounts(run.id)).done;
 
   const cachedModels = lane ? wrapBatchModels(options, lane) : undefined;
-  const models = cachedModels ?? wrapModels(options);
+  const waits = new RetryWaits();
+  const onRetry = (event: { delayMs: number }) => {
+    waits.add(event.delayMs);
+    report();
+  };
+  const models = cachedModels ?? wrapModels({ ...options, onRetry });
   const priceFactor = options.batch ? (options.batch.priceFactor ?? (options.batch.offline ? 1 : BATCH_PRICE_FACTOR)) : 1;
   const spend = emptySpend();
   const runSpend = new RunSpend(store, run.id, options.budget);
@@ -200,7 +206,7 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
   };
   const onOuterAbort = () => cancelRun("interrupted");
   options.signal?.addEventListener("abort", onOuterAbort);
-  const report = () => options.progress?.update(snapshot(progressCounts(), spend, startedAt));
+  const report = () => options.progress?.update(snapshot(progressCounts(), spend, startedAt, waits.view()));
 
   const price = (call: CallRecord): number | undefined => {
     const cost = countCall(spend, call, options.prices, priceFactor);
@@ -337,7 +343,7 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
   // The holder says how the run ended, then lets go of the role (joiners wait for the one or the other).
   if (tail) await store.updateRun(run.id, { status: outcome === "stopped" || outcome === "awaiting-batch" ? "stopped" : outcome === "completed" ? "completed" : "failed" });
   await store.stopWorker(workerId);
-  options.progress?.finish(snapshot(progressCounts(), spend, startedAt));
+  options.progress?.finish(snapshot(progressCounts(), spend, startedAt, waits.view()));
   const { refused: _refused, ...reported } = counts;
   const result: RunJobResult = { runId: run.id, outcome, stopReason, ...reported, spend, output: options.output, rejects: rejectsPath, rejectSamples: tail?.samples ?? inputRejects.slice(0, 5).map((r) => r.reason) };
   if (lane) result.batch = { dir: lane.dir, rounds: lane.roundsRun, ...(awaiting ? { awaiting } : {}) };
@@ -467,11 +473,17 @@ function wrapBatchModels(options: RunJobOptions, lane: BatchLane): { base: Cache
   return { base: cache(options.models.base), critic: cache(options.models.critic) };
 }
 
-/** Cache outermost (a hit costs nothing and takes no rate-limit slot), then shared rate limits, then limits and retries. */
-export function wrapModels(options: Pick<RunJobOptions, "models" | "concurrency" | "timeoutMs" | "retry" | "cacheMode" | "store" | "rateLimits">): SpriModels {
+/**
+ * Cache outermost (a hit costs nothing and takes no rate-limit slot), then shared rate limits, then
+ * limits and retries. A server's Retry-After pauses an endpoint's new calls no longer than a retry
+ * may wait (`retry.maxWaitMs`).
+ */
+export function wrapModels(
+  options: Pick<RunJobOptions, "models" | "concurrency" | "timeoutMs" | "retry" | "cacheMode" | "store" | "rateLimits"> & { onRetry?: MakeResilientOptions["onRetry"] },
+): SpriModels {
   const resilient = makeResilient(
     { base: options.models.base, critic: options.models.critic },
-    { maxConcurrency: options.concurrency, timeoutMs: options.timeoutMs, retry: options.retry },
+    { maxConcurrency: options.concurrency, timeoutMs: options.timeoutMs, retry: options.retry, maxPauseMs: options.retry?.maxWaitMs, onRetry: options.onRetry },
   );
   const limits = options.rateLimits;
   const shared = limits && (limits.requestsPerMinute !== undefined || limits.tokensPerMinute !== undefined) ? limits : undefined;

@@ -24,3 +24,13 @@ test("off a terminal: one JSON line per interval, and a final one", () => {
   assert.equal(first.calls, 230);
   assert.equal(JSON.parse(lines[1]!).event, "finished");
 });
+
+test("calls waiting to retry show in the line and in the JSON, with the longest wait left", () => {
+  const waiting = { ...snap, retries: 3, retryingCalls: 2, retryWaitSeconds: 42 };
+  assert.match(progressLine(waiting), / \| 2 calls waiting to retry \(42s\)$/);
+  assert.doesNotMatch(progressLine({ ...snap, retries: 3, retryingCalls: 0, retryWaitSeconds: 0 }), /retry/);
+  const lines: string[] = [];
+  new JsonLogProgressSink((l) => lines.push(l), 0).update(waiting);
+  const line = JSON.parse(lines[0]!) as Record<string, unknown>;
+  assert.deepEqual([line.retries, line.retryingCalls, line.retryWaitSeconds], [3, 2, 42]);
+});

@@ -3,6 +3,7 @@
  * one status line rewritten in place; elsewhere a JSON line every `intervalMs`, for log collectors.
  */
 import type { Spend } from "./cost.ts";
+import type { RetryWaitView } from "./retry-waits.ts";
 
 export interface ProgressSnapshot {
   done: number;
@@ -14,6 +15,12 @@ export interface ProgressSnapshot {
   elapsedSeconds: number;
   itemsPerSecond: number;
   etaSeconds?: number;
+  /** Calls tried again so far (429, 5xx, resets, timeouts). */
+  retries?: number;
+  /** Calls waiting now before their next try (a backoff or a server's Retry-After). */
+  retryingCalls?: number;
+  /** The longest of those waits still to go, in seconds. */
+  retryWaitSeconds?: number;
 }
 
 export interface ProgressSink {
@@ -35,7 +42,8 @@ export function progressLine(p: ProgressSnapshot): string {
   const cost = p.spend.unpricedCalls > 0 && p.spend.costUsd === 0 ? "cost ?" : `$${p.spend.costUsd.toFixed(4)}`;
   const eta = p.etaSeconds === undefined ? "" : `, ETA ${formatDuration(p.etaSeconds)}`;
   const skipped = p.skipped > 0 ? `, ${p.skipped} already done` : "";
-  return `spri: ${p.done}${of} done, ${p.failed} failed${skipped} | ${p.spend.calls} calls (${p.spend.cacheHits} cached), ${tokens} tokens, ${cost} | ${p.itemsPerSecond.toFixed(2)} items/s${eta}`;
+  const waiting = p.retryingCalls ? ` | ${p.retryingCalls} ${p.retryingCalls === 1 ? "call" : "calls"} waiting to retry (${formatDuration(p.retryWaitSeconds ?? 0)})` : "";
+  return `spri: ${p.done}${of} done, ${p.failed} failed${skipped} | ${p.spend.calls} calls (${p.spend.cacheHits} cached), ${tokens} tokens, ${cost} | ${p.itemsPerSecond.toFixed(2)} items/s${eta}${waiting}`;
 }
 
 export class TerminalProgressSink implements ProgressSink {
@@ -85,12 +93,12 @@ function flatten(p: ProgressSnapshot): Record<string, unknown> {
   return { ...rest, ...spend, costUsd: Math.round(spend.costUsd * 1e6) / 1e6, at: new Date().toISOString() };
 }
 
-/** Rate and ETA from counts so far. */
-export function snapshot(counts: { done: number; failed: number; skipped: number; total?: number }, spend: Spend, startedAt: number): ProgressSnapshot {
+/** Rate and ETA from counts so far, with the run's retries and waits when given. */
+export function snapshot(counts: { done: number; failed: number; skipped: number; total?: number }, spend: Spend, startedAt: number, waits?: RetryWaitView): ProgressSnapshot {
   const elapsedSeconds = (performance.now() - startedAt) / 1000;
   const finished = counts.done + counts.failed;
   const itemsPerSecond = elapsedSeconds > 0 ? finished / elapsedSeconds : 0;
   const remaining = counts.total === undefined ? undefined : counts.total - counts.skipped - finished;
   const etaSeconds = remaining !== undefined && itemsPerSecond > 0 ? remaining / itemsPerSecond : undefined;
-  return { ...counts, spend: { ...spend }, elapsedSeconds, itemsPerSecond, etaSeconds };
+  return { ...counts, spend: { ...spend }, elapsedSeconds, itemsPerSecond, etaSeconds, ...waits };
 }
