@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { resolveSettings } from "../config/config.ts";
+import { ConfigError } from "../errors/errors.ts";
 import { modelSpecs } from "../config/models.ts";
 import { recordCommand, resolveRecorded, restoreCommand } from "./recorded-command.ts";
 
@@ -18,4 +19,20 @@ test("a worker knows which sampling settings the run's user set, and which were 
   assert.equal(worker.settings.concurrency, 2);
   // top_k stays spri's default on the worker too, so it is not sent to the server.
   assert.deepEqual(modelSpecs(worker).base.userSampling, { temperature: "--temperature" });
+});
+
+test("a base URL's password is not recorded; a worker takes the URL from its own environment", () => {
+  const url = "http://alice:hunter2SECRET@127.0.0.1:9/v1";
+  const resolved = resolveSettings({ flags: { baseModel: "m", baseUrl: url }, env: {}, cwd });
+  const recorded = JSON.parse(JSON.stringify(recordCommand(resolved, {})));
+  assert.ok(!JSON.stringify(recorded).includes("hunter2SECRET"), JSON.stringify(recorded.settings));
+  assert.equal(recorded.settings.baseUrl, "http://alice:[redacted]@127.0.0.1:9/v1");
+
+  const restored = restoreCommand(recorded, "run-1");
+  assert.equal(resolveRecorded(restored, {}, { env: { SPRI_BASE_URL: url }, cwd }).settings.baseUrl, url);
+  assert.throws(
+    () => resolveRecorded(restored, {}, { env: {}, cwd }),
+    (error: unknown) => error instanceof ConfigError && /SPRI_BASE_URL/.test(error.describe()) && !error.describe().includes("hunter2SECRET"),
+  );
+  assert.throws(() => resolveRecorded(restored, {}, { env: { SPRI_BASE_URL: "http://alice:other@10.0.0.1/v1" }, cwd }), /SPRI_BASE_URL/);
 });

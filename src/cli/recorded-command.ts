@@ -1,14 +1,15 @@
 /**
  * The command that started a run, recorded in the run store so that `spri worker` on any machine can
- * rebuild the run's algorithm and models: the effective settings (never keys: those come from each
- * worker's own environment), the field mapping, and the prompt and seed files' contents (a worker's
- * machine may not have them at the same paths).
+ * rebuild the run's algorithm and models: the effective settings (never keys, nor the passwords of
+ * URLs: those come from each worker's own environment), the field mapping, and the prompt and seed
+ * files' contents (a worker's machine may not have them at the same paths).
  */
 import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join, resolve } from "node:path";
 import { type Resolved, type ResolveInput, resolveSettings, SETTINGS, type SettingName } from "../config/config.ts";
 import { ConfigError } from "../errors/errors.ts";
+import { redactUrl } from "../util/redact-url.ts";
 import type { FieldMapping } from "../tasks/task-item.ts";
 
 export const COMMAND_ARTIFACT = "command";
@@ -30,6 +31,8 @@ export interface RestoredCommand {
   flags: Partial<Record<SettingName, unknown>>;
   mapping: FieldMapping;
   defaults: SettingName[];
+  /** Settings recorded without their URL's password, which the worker's environment must give. */
+  fromEnvironment: Partial<Record<SettingName, string>>;
 }
 
 /** Settings that belong to the process, not to the run: each worker chooses its own. */
@@ -41,7 +44,8 @@ export function recordCommand(resolved: Resolved, mapping: FieldMapping): Record
   for (const name of Object.keys(SETTINGS) as SettingName[]) {
     const spec = SETTINGS[name] as { secret?: boolean };
     if (spec.secret || PER_PROCESS.has(name) || resolved.settings[name] === undefined) continue;
-    settings[name] = resolved.settings[name];
+    const value = resolved.settings[name];
+    settings[name] = typeof value === "string" ? redactUrl(value) : value;
     if (resolved.sources[name] === "default") defaults.push(name);
   }
   const command: RecordedCommand = { kind: "run", settings, mapping, defaults };
@@ -62,19 +66,34 @@ export function restoreCommand(value: unknown, runId: string): RestoredCommand {
     });
   }
   const flags = { ...value.settings };
+  const fromEnvironment: Partial<Record<SettingName, string>> = {};
+  for (const [name, setting] of Object.entries(flags) as [SettingName, unknown][]) {
+    if (typeof setting !== "string" || redactUrl(setting) !== setting || !setting.includes(":[redacted]@")) continue;
+    fromEnvironment[name] = setting;
+    delete flags[name];
+  }
   if (value.prompts) {
     flags.prompts = value.prompts.map((pack) => (existsSync(pack.dir) ? pack.dir : writeFiles(pack.files, "spri-prompts-")));
   }
   if (value.seeds) {
     flags.seeds = existsSync(value.seeds.path) ? value.seeds.path : join(writeFiles({ [basename(value.seeds.path)]: value.seeds.text }, "spri-seeds-"), basename(value.seeds.path));
   }
-  return { flags, mapping: value.mapping, defaults: Array.isArray(value.defaults) ? value.defaults : [] };
+  return { flags, mapping: value.mapping, defaults: Array.isArray(value.defaults) ? value.defaults : [], fromEnvironment };
 }
 
 /** A worker's settings for a restored run: the recorded ones (and `extra`), the recorded defaults still counted as defaults. */
 export function resolveRecorded(restored: RestoredCommand, extra: Partial<Record<SettingName, unknown>>, input: Omit<ResolveInput, "flags"> = {}): Resolved {
   const resolved = resolveSettings({ ...input, flags: { ...restored.flags, ...extra } });
   for (const name of restored.defaults) if (resolved.sources[name] === "flag" && !(name in extra)) resolved.sources[name] = "default";
+  for (const [name, recorded] of Object.entries(restored.fromEnvironment) as [SettingName, string][]) {
+    const given = resolved.settings[name];
+    if (typeof given === "string" && redactUrl(given) === recorded) continue;
+    const variable = (SETTINGS[name] as { env?: string }).env;
+    throw new ConfigError(`the run reaches ${recorded} with a password that is not stored, and this worker's ${variable} does not give it`, {
+      field: name,
+      hint: `set ${variable} to that URL with its password in this worker's environment`,
+    });
+  }
   return resolved;
 }
 

@@ -170,12 +170,12 @@ function readConfigFile(path: string | undefined, cwd: string): { file?: string;
   return { file, values: values as Record<string, unknown> };
 }
 
-/** The printable view: secrets replaced by whether they are set, passwords in the store URL redacted. */
+/** The printable view: secrets replaced by whether they are set, passwords in URLs (store, base and critic URLs) redacted. */
 export function redacted(resolved: Resolved): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [name, spec] of Object.entries(SETTINGS) as [SettingName, SettingSpec][]) {
     const value = resolved.settings[name];
-    out[name] = spec.secret ? (value === undefined ? undefined : "(set)") : name === "store" && typeof value === "string" ? redactUrl(value) : value;
+    out[name] = spec.secret ? (value === undefined ? undefined : "(set)") : typeof value === "string" ? redactUrl(value) : value;
   }
   return out;
 }

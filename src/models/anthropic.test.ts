@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, test } from "node:test";
 import { inspect } from "node:util";
-import { ModelError, type ModelErrorKind } from "../errors/errors.ts";
+import { ConfigError, ModelError, type ModelErrorKind } from "../errors/errors.ts";
 import {
   anthropicError,
   anthropicText,
@@ -168,6 +168,14 @@ describe("AnthropicModel request mapping", () => {
     assert.ok(!m.id.includes(KEY));
     assert.equal(model({ baseURL: `${server.url}/v1/` }).id, `anthropic:${server.url}#claude-test`);
     assert.equal(new AnthropicModel({ model: "m", apiKey: KEY }).id, "anthropic:https://api.anthropic.com#m");
+  });
+
+  test("credentials in the base URL are refused (the key goes as a bearer token), and the message does not repeat them", () => {
+    const secret = "SECRETPW123456";
+    assert.throws(
+      () => model({ baseURL: server.url.replace("http://", `http://alice:${secret}@`) }),
+      (error: unknown) => error instanceof ConfigError && /credentials/.test(error.message) && !error.describe().includes(secret),
+    );
   });
 
   test("a base URL ending in /v1 still reaches /v1/messages", async () => {

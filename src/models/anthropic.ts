@@ -5,7 +5,7 @@
  */
 import Anthropic from "@anthropic-ai/sdk";
 import { transformJSONSchema } from "@anthropic-ai/sdk/lib/transform-json-schema";
-import { ModelError, type ModelErrorKind } from "../errors/errors.ts";
+import { ConfigError, ModelError, type ModelErrorKind } from "../errors/errors.ts";
 import {
   type ChatMessage,
   type FinishReason,
@@ -16,7 +16,7 @@ import {
   SAMPLING_WIRE_NAMES,
   unhonouredSampling,
 } from "./language-model.ts";
-import { retryAfterSeconds, scrub, wholeMs } from "./http-helpers.ts";
+import { baseUrlCredentials, retryAfterSeconds, scrub, wholeMs } from "./http-helpers.ts";
 import { bodyTooLargeIn, DEFAULT_MAX_RESPONSE_BYTES, limitedFetch, responseTooLarge } from "./response-limit.ts";
 
 export interface AnthropicOptions {
@@ -49,7 +49,15 @@ export class AnthropicModel implements LanguageModel {
   private readonly maxResponseBytes: number;
 
   constructor(options: AnthropicOptions) {
-    this.baseURL = (options.baseURL ?? ANTHROPIC_URL).replace(/\/+$/, "").replace(/\/v1$/, "");
+    const given = options.baseURL ?? ANTHROPIC_URL;
+    const credentials = baseUrlCredentials(given);
+    if (credentials.basicAuth !== undefined) {
+      throw new ConfigError(`the Anthropic base URL ${credentials.url} carries credentials, which this adapter cannot send`, {
+        field: "baseUrl",
+        hint: "remove them from the URL: the API key (ANTHROPIC_API_KEY) goes as a bearer token",
+      });
+    }
+    this.baseURL = given.replace(/\/+$/, "").replace(/\/v1$/, "");
     this.modelId = options.model;
     this.apiKey = options.apiKey;
     this.id = `anthropic:${this.baseURL}#${options.model}`;

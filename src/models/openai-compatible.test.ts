@@ -287,6 +287,22 @@ for (const client of HTTP_CLIENTS) {
         assert.ok(server.streamedBytes < 64 * 1024 * 1024, `read on after the limit: ${server.streamedBytes} bytes`);
       });
 
+      test("credentials in the base URL go as Basic auth and never into the id, the trace or a message", async () => {
+        const secret = "SECRETPW123456";
+        const withCredentials = `${server.url.replace("http://", "http://alice:" + secret + "@")}/v1`;
+        const m = model({ baseURL: withCredentials, apiKey: undefined });
+        assert.ok(!m.id.includes(secret), m.id);
+        await m.generate(HELLO);
+        assert.equal(server.requests[0]?.path, "/v1/chat/completions");
+        assert.equal(server.requests[0]?.headers.authorization, `Basic ${Buffer.from(`alice:${secret}`).toString("base64")}`);
+        server.setHandler(() => json(404, { error: { message: `no model at ${withCredentials}` } }));
+        assertNoSecret(await expectModelError(() => m.generate(HELLO), "not-found"), secret);
+        const closed = await startFakeLlmServer();
+        await closed.close();
+        const unreachable = model({ baseURL: `http://alice:${secret}@127.0.0.1:${closed.port}/v1`, apiKey: undefined });
+        assertNoSecret(await expectModelError(() => unreachable.generate(HELLO), "network"), secret);
+      });
+
       test("a reset connection is a retryable network error", async () => {
         server.setHandler(() => resetConnection());
         const error = await expectModelError(() => model().generate(HELLO), "network");

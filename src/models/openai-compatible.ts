@@ -19,7 +19,7 @@ import {
   type SamplingField,
   unhonouredSampling,
 } from "./language-model.ts";
-import { parseRetryAfter, retryAfterSeconds, scrub, wholeMs } from "./http-helpers.ts";
+import { baseUrlCredentials, parseRetryAfter, retryAfterSeconds, scrub, wholeMs } from "./http-helpers.ts";
 import { parseJsonObject } from "../util/json-object.ts";
 import { headerOf, postJson, TransportError, type TransportFailure } from "./http-post.ts";
 import { messagesJson } from "./messages-json.ts";
@@ -31,7 +31,10 @@ export const HTTP_CLIENTS: readonly HttpClient[] = ["undici", "openai-sdk"];
 
 export interface OpenAICompatibleOptions {
   model: string;
-  /** Defaults to https://api.openai.com/v1. */
+  /**
+   * Defaults to https://api.openai.com/v1. Credentials in it (`https://user:password@host/v1`) go as
+   * HTTP Basic auth when no `apiKey` is given, and are never part of the id or of a message.
+   */
   baseURL?: string;
   apiKey?: string;
   /** Per-call timeout in milliseconds (a request's own `timeoutMs` wins). Default 10 minutes. */
@@ -99,12 +102,16 @@ export class OpenAICompatibleModel implements LanguageModel {
   private readonly official: boolean;
   private readonly reasoning: boolean;
   private readonly maxResponseBytes: number;
+  /** What scrubbing removes from messages: the key, else the base URL's password. */
+  private readonly secret: string | undefined;
 
   private readonly options: OpenAICompatibleOptions;
 
   constructor(options: OpenAICompatibleOptions) {
     this.options = options;
-    this.baseURL = (options.baseURL ?? OPENAI_URL).replace(/\/+$/, "");
+    const credentials = baseUrlCredentials((options.baseURL ?? OPENAI_URL).replace(/\/+$/, ""));
+    this.baseURL = credentials.url.replace(/\/+$/, "");
+    this.secret = options.apiKey ?? credentials.password;
     this.official = new URL(this.baseURL).hostname === "api.openai.com";
     this.modelId = options.model;
     this.id = `openai-compatible:${this.baseURL}#${options.model}`;
@@ -118,6 +125,7 @@ export class OpenAICompatibleModel implements LanguageModel {
     this.maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
     this.headers = { "content-type": "application/json", accept: "application/json", "user-agent": "spri" };
     if (options.apiKey !== undefined) this.headers.authorization = `Bearer ${options.apiKey}`;
+    else if (credentials.basicAuth !== undefined) this.headers.authorization = credentials.basicAuth;
   }
 
   /** The SDK client, made on first use: the SDK loads only for `openai-sdk` chat calls and embeddings. */
@@ -131,6 +139,8 @@ export class OpenAICompatibleModel implements LanguageModel {
         timeout: this.timeoutMs,
         maxRetries: this.options.maxRetries ?? 0,
         fetch: limitedFetch(this.maxResponseBytes),
+        // Basic auth from the base URL, when that is how this server is reached (the SDK's own header says "Bearer not-needed").
+        ...(this.options.apiKey === undefined && this.headers.authorization !== undefined ? { defaultHeaders: { authorization: this.headers.authorization } } : {}),
       });
     }
     return this.sdk;
@@ -338,7 +348,7 @@ export class OpenAICompatibleModel implements LanguageModel {
       return new ModelError(`${this.describe(model)} did not answer in time`, { kind: "timeout", endpoint, cause, hint: "raise --timeout or check the server's load" });
     }
     if (failure === "too-large") return responseTooLarge(this.describe(model), endpoint, this.maxResponseBytes);
-    return new ModelError(`cannot reach ${endpoint}: ${scrub(detail, this.options.apiKey)}`, {
+    return new ModelError(`cannot reach ${endpoint}: ${scrub(detail, this.secret)}`, {
       kind: "network",
       endpoint,
       cause,
@@ -349,7 +359,7 @@ export class OpenAICompatibleModel implements LanguageModel {
   /** An HTTP error answer as a ModelError: the status decides the kind, hence whether the runner retries. */
   private answerError(answer: ErrorAnswer, model: string = this.modelId): ModelError {
     const { status } = answer;
-    const detail = scrub(answer.detail, this.options.apiKey);
+    const detail = scrub(answer.detail, this.secret);
     const kind: ModelErrorKind =
       status === 401 || status === 403
         ? "auth"
