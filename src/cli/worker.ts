@@ -7,6 +7,7 @@ import { runWorker, type WorkerRun } from "../runner/worker.ts";
 import type { RunMeta, RunStore } from "../store/run-store.ts";
 import { openStore } from "../store/open-store.ts";
 import { prepareTask } from "../tasks/prepare.ts";
+import { downloadProgress } from "./download-progress.ts";
 import { COMMAND_ARTIFACT, resolveRecorded, restoreCommand } from "./recorded-command.ts";
 import { cacheMode, leaseSeconds, retryOptions } from "./run.ts";
 import { ENVIRONMENT_HELP } from "./options.ts";
@@ -66,7 +67,7 @@ async function openRecordedRun(store: RunStore, run: RunMeta, concurrency: numbe
   const resolved = resolveRecorded(restored, { concurrency });
   const { settings } = resolved;
   const prepared = prepareTask(settings);
-  const models = await createModels(modelSpecs(resolved), modelFactoryOptions(resolved, concurrency));
+  const models = await createModels(modelSpecs(resolved), { ...modelFactoryOptions(resolved, concurrency), onDownload: downloadProgress() });
   return {
     prepared,
     models,

@@ -21,6 +21,8 @@ export interface ModelSpec {
    * of such a model's calls), and only a set `top_k` goes to an OpenAI-compatible server.
    */
   userSampling?: Partial<Record<SamplingField, string>>;
+  /** spri's default local model, chosen because no model and no API key was set up. */
+  fallback?: true;
 }
 
 /** The settings that become a call's sampling fields (`samplingOf`), but `maxNewTokens`, which every backend honours. */
@@ -64,6 +66,7 @@ export function modelSpecs(resolved: Resolved): { base: ModelSpec; critic: Model
     baseURL: providerUrl(baseProvider, s.baseUrl, env),
     apiKey: s.baseApiKey ?? providerKey(baseProvider, env),
     userSampling,
+    ...(s.baseModel === undefined && s.model === undefined && baseModel === DEFAULT_LOCAL_MODEL ? { fallback: true as const } : {}),
   };
 
   const criticModel = s.criticModel ?? baseModel;
@@ -83,6 +86,7 @@ export function modelSpecs(resolved: Resolved): { base: ModelSpec; critic: Model
     baseURL: providerUrl(criticProvider, criticUrl, env),
     apiKey: s.criticApiKey ?? s.baseApiKey ?? providerKey(criticProvider, env),
     userSampling,
+    ...(s.criticModel === undefined && base.fallback ? { fallback: true as const } : {}),
   };
   return { base, critic };
 }
@@ -125,6 +129,16 @@ export interface ModelFactoryOptions {
   httpClient?: string;
   /** Parallel sequences a local model should offer (the run's concurrency). */
   parallelism: number;
+  /** Told how a local model's first download goes (it may be a gigabyte), for a progress display. */
+  onDownload?: (progress: DownloadProgress) => void;
+}
+
+export interface DownloadProgress {
+  model: string;
+  /** Where the model is kept once downloaded. */
+  directory: string;
+  downloadedBytes: number;
+  totalBytes: number;
 }
 
 /** The factory options a command's settings give; `parallelism` defaults to `--concurrency`. */
@@ -206,10 +220,34 @@ async function buildModel(spec: ModelSpec, options: ModelFactoryOptions): Promis
       const { AnthropicModel } = await import("../models/anthropic.ts");
       return new AnthropicModel({ model: spec.model, apiKey: spec.apiKey, baseURL: spec.baseURL, timeoutMs: options.timeoutMs, maxResponseBytes: options.maxResponseBytes });
     }
-    case "llama-cpp": {
-      const { LlamaCppModel } = await import("../models/llama-cpp.ts");
-      return LlamaCppModel.load({ model: spec.model, parallelism: options.parallelism });
-    }
+    case "llama-cpp":
+      return loadLocalModel(spec, options);
+  }
+}
+
+async function loadLocalModel(spec: ModelSpec, options: ModelFactoryOptions): Promise<LanguageModel> {
+  const { LlamaCppModel, ModelDownloadError, defaultModelsDir } = await import("../models/llama-cpp.ts");
+  const directory = defaultModelsDir();
+  const onDownload = options.onDownload;
+  try {
+    return await LlamaCppModel.load({
+      model: spec.model,
+      parallelism: options.parallelism,
+      modelsDir: directory,
+      onDownloadProgress: onDownload && ((status) => onDownload({ model: spec.model, directory, downloadedBytes: status.downloadedSize, totalBytes: status.totalSize })),
+    });
+  } catch (error) {
+    if (!spec.fallback || !(error instanceof ModelDownloadError)) throw error;
+    // Nothing was set up, so the download was spri's idea: say what was missing, then what failed.
+    throw new ConfigError(
+      `no model is set up (no OPENAI_API_KEY, ANTHROPIC_API_KEY or SPRI_MODEL), and spri's default local model ${error.model} could not be downloaded from ${error.host}: ${error.reason}`,
+      {
+        cause: error,
+        hint:
+          "set OPENAI_API_KEY to use OpenAI or ANTHROPIC_API_KEY to use Claude; or SPRI_MODEL=/path/model.gguf for a local model; " +
+          `or --base-url http://127.0.0.1:8000/v1 --base-model <id> for a server you run; or download the default model (about 1 GB, kept in ${error.directory}) where ${error.host} can be reached`,
+      },
+    );
   }
 }
 

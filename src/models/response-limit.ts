@@ -4,6 +4,7 @@
  * connection is dropped) and the call fails for good: another try would only read as much again.
  */
 import { ModelError } from "../errors/errors.ts";
+import { formatMiB } from "../util/format-mib.ts";
 
 /** Default cap on one answer's body: far above any chat completion, far below what hurts a process. */
 export const DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
@@ -17,11 +18,6 @@ export class BodyTooLargeError extends Error {
     this.name = "BodyTooLargeError";
     this.limitBytes = limitBytes;
   }
-}
-
-/** A size in MiB as messages show it: `32 MiB`, `0.5 MiB`. */
-export function formatMiB(bytes: number): string {
-  return `${Math.round((bytes / (1024 * 1024)) * 100) / 100} MiB`;
 }
 
 /** The BodyTooLargeError in `error`'s cause chain (SDKs wrap what their `fetch` throws), if any. */
