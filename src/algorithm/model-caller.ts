@@ -2,7 +2,8 @@
  * The one way an algorithm calls a model. Every call of every item algorithm goes through
  * `ModelCaller.call`, which
  * - builds the request: the messages, the sampling (compat `gptSampling`, the item's seed under
- *   `sampleKey`), a schema only for models that can enforce one, and the call's `sampleIndex`;
+ *   `sampleKey`, only the fields the model honours: `capabilities.sampling`), a schema only for
+ *   models that can enforce one, and the call's `sampleIndex`;
  * - calls the model with the item's abort signal and timeout;
  * - records one `CallRecord` on `calls`, with the parsed value attached before `context.onCall` (or
  *   any other observer) sees it, also when the call fails (then it rethrows), unless the run's
@@ -20,7 +21,7 @@
  */
 import { BudgetError } from "../errors/errors.ts";
 import type { CallRecord } from "../io/records.ts";
-import type { ChatMessage, LanguageModel, OutputSchema, SamplingOptions } from "../models/language-model.ts";
+import { type ChatMessage, honouredSampling, type LanguageModel, type OutputSchema, type SamplingOptions } from "../models/language-model.ts";
 import { messagesJson } from "../models/messages-json.ts";
 import { hash32 } from "../util/hash.ts";
 import { pyStrip, pythonClean, saneClean } from "../util/python.ts";
@@ -155,7 +156,7 @@ export class ModelCaller {
   private sampling(spec: CallSpec): SamplingOptions {
     if (this.compat?.gptSampling === "api-defaults" && spec.role === "base" && isGptModel(spec.model.modelId)) return {};
     const key = this.context.sampleKey;
-    return key === undefined ? spec.sampling : rowSeeded(spec.sampling, key);
+    return honouredSampling(key === undefined ? spec.sampling : rowSeeded(spec.sampling, key), spec.model.capabilities);
   }
 
   private clean(raw: string, strip: CallSpec["strip"]): string {

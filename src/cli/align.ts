@@ -17,7 +17,7 @@ export function alignCommand(program: Command): void {
     .option("--json", "print one JSON object (the record and every call) instead of text");
   addSettingFlags(command, [
     "task", "baseModel", "baseUrl", "baseProvider", "criticModel", "criticUrl", "criticProvider",
-    "threshold", "maxCritiques", "temperature", "topP", "topK", "maxNewTokens", "seed", "timeout",
+    "threshold", "maxCritiques", "temperature", "topP", "topK", "maxNewTokens", "seed", "timeout", "maxResponseMib",
     "compat", "onUnscored", "unscoredRetries", "prompts", "seeds", "structuredOutput", "httpClient", "model",
   ]);
   command.addHelpText("after", ENVIRONMENT_HELP);

@@ -19,7 +19,7 @@ export function compareCommand(program: Command): void {
     .option("--response-field <name>", "field holding each run's response", "response_final")
     .option("--response-field-b <name>", "B's response field when it differs from A's")
     .option("--json", "print the summary as JSON");
-  addSettingFlags(command, ["baseModel", "baseUrl", "baseProvider", "temperature", "seed", "timeout", "concurrency", "maxTries", "retryDelay", "store", "cache", "model", "structuredOutput", "httpClient"]);
+  addSettingFlags(command, ["baseModel", "baseUrl", "baseProvider", "temperature", "seed", "timeout", "maxResponseMib", "concurrency", "maxTries", "retryDelay", "maxRetryWait", "store", "cache", "model", "structuredOutput", "httpClient"]);
   command.addHelpText("after", `\nThe judge is the base model (--base-model, --base-url). Judging runs at temperature 0 unless --temperature is given.${ENVIRONMENT_HELP}`);
   command.action(async (options: Record<string, unknown>) => {
     const a = String(options.a);

@@ -4,7 +4,8 @@
  */
 import { Command, Option } from "commander";
 import { resolveSettings } from "../config/config.ts";
-import { createModel, modelSpecs } from "../config/models.ts";
+import { createModel, modelFactoryOptions, modelSpecs } from "../config/models.ts";
+import { downloadProgress } from "./download-progress.ts";
 import { ConfigError, InputError } from "../errors/errors.ts";
 import { checkInputFile, type InputFormat, parseInputFormat, readInputRows } from "../io/input-reader.ts";
 import { JsonlOutput } from "../io/jsonl-output.ts";
@@ -440,7 +441,7 @@ async function namingModel(options: Record<string, unknown>): Promise<LanguageMo
   for (const name of NAMING_SETTINGS) if (options[name] !== undefined) flags[name] = options[name];
   const resolved = resolveSettings({ flags, configFile: options.config as string | undefined });
   const { base } = modelSpecs(resolved);
-  return createModel(base, { timeoutMs: resolved.settings.timeout * 1000, structuredOutput: resolved.settings.structuredOutput, httpClient: resolved.settings.httpClient, parallelism: 1 });
+  return createModel(base, { ...modelFactoryOptions(resolved, 1), onDownload: downloadProgress() });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -489,6 +490,8 @@ const DISCOVERY_MODEL_SETTINGS: SettingName[] = [
   "rejects",
   "maxTries",
   "retryDelay",
+  "maxRetryWait",
+  "maxResponseMib",
   "progressInterval",
   "structuredOutput",
   "httpClient",

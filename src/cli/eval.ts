@@ -39,7 +39,7 @@ function reappraisalCommand(group: Command): void {
     .option("--aim-field <name>", "field holding the goal of the reply", DEFAULT_REAPPRAISAL_FIELDS.aim)
     .option("--record-id-field <name>", "field identifying a record within a method's file (default: its line)")
     .option("--json", "print the means as JSON");
-  addSettingFlags(command, ["baseModel", "baseUrl", "baseProvider", "temperature", "seed", "timeout", "concurrency", "maxTries", "retryDelay", "store", "cache", "model"]);
+  addSettingFlags(command, ["baseModel", "baseUrl", "baseProvider", "temperature", "seed", "timeout", "maxResponseMib", "concurrency", "maxTries", "retryDelay", "maxRetryWait", "store", "cache", "model"]);
   command.addHelpText("after", "\nThe judge is the base model. It runs at temperature 0.1 with seed 36 (the paper's GPT-4 evaluator settings) unless --temperature / --seed say otherwise.");
   command.action(async (options: Record<string, unknown>) => {
     const methods = (options.method as string[]).map((spec) => {

@@ -39,7 +39,9 @@ Environment:
   OPENAI_API_KEY       key for OpenAI and OpenAI-compatible servers that need one
   OPENAI_BASE_URL      default base URL for OpenAI-compatible models
   ANTHROPIC_API_KEY    key for Anthropic models (claude-*)
+  ANTHROPIC_BASE_URL   default base URL for Anthropic models
   SPRI_BASE_API_KEY    key for the base model only; SPRI_CRITIC_API_KEY for the critic only
   SPRI_MODEL           local GGUF (path or hf: URI) used when nothing else is configured
+  HF_ENDPOINT          Hugging Face mirror that hf: models download from (default huggingface.co)
   SPRI_*               every flag above, as listed beside it
 Precedence: flag > environment > config file > default. API keys are read from the environment only.`;

@@ -42,7 +42,7 @@ export function playgroundOptions(options: Record<string, unknown>, resolved: Re
       checkPlaygroundModels(specs, chosen);
       const session = await openSession(options, flags);
       const settings = redacted(session.resolved);
-      for (const name of ["concurrency", "timeout", "cache", "store", "rejects", "maxTries", "retryDelay", "progressInterval", "maxCost", "maxTokens", "prices"]) delete settings[name];
+      for (const name of ["concurrency", "timeout", "maxResponseMib", "cache", "store", "rejects", "maxTries", "retryDelay", "maxRetryWait", "progressInterval", "maxCost", "maxTokens", "prices"]) delete settings[name];
       return { prepared: session.prepared, models: session.models, settings, close: () => session.close() };
     },
   };

@@ -90,3 +90,14 @@ test("off a terminal: one JSON object per line, at most one per interval, with t
   new JsonProgressSink((line) => unpriced.push(line)).finish({ ...snap, spend: { ...snap.spend, costUsd: 0, unpricedCalls: 200 } });
   assert.equal(JSON.parse(unpriced[0]!).costUsd, null, "unpriced is null, not 0");
 });
+
+test("calls waiting to retry show in the line while there is room, and in the JSON, with the longest wait left", () => {
+  const waiting = { ...snap, retries: 3, retryingCalls: 2, retryWaitSeconds: 42 };
+  assert.match(runProgressLine(waiting, 200), / · 2 waiting to retry \(42s\)$/);
+  assert.match(runProgressLine(waiting, 80), /2 retrying$/);
+  assert.doesNotMatch(runProgressLine({ ...snap, retries: 3, retryingCalls: 0, retryWaitSeconds: 0 }, 200), /retry/);
+  const lines: string[] = [];
+  new JsonProgressSink((line) => lines.push(line), 0).update(waiting);
+  const line = JSON.parse(lines[0]!) as Record<string, unknown>;
+  assert.deepEqual([line.retries, line.retryingCalls, line.retryWaitSeconds], [3, 2, 42]);
+});

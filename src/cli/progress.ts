@@ -68,9 +68,9 @@ const SEPARATOR = " · ";
  * The parts of the line, each from its longest form to its shortest; the empty string drops it.
  * When the line is too wide, `SHORTENINGS` steps through them, least useful first.
  */
-type Part = "prefix" | "items" | "failed" | "calls" | "tokens" | "cost" | "rate" | "eta";
-const ORDER: readonly Part[] = ["prefix", "items", "failed", "calls", "tokens", "cost", "rate", "eta"];
-const SHORTENINGS: readonly Part[] = ["calls", "tokens", "rate", "items", "prefix", "tokens", "calls", "rate", "items", "cost", "failed", "eta"];
+type Part = "prefix" | "items" | "failed" | "calls" | "tokens" | "cost" | "rate" | "eta" | "retry";
+const ORDER: readonly Part[] = ["prefix", "items", "failed", "calls", "tokens", "cost", "rate", "eta", "retry"];
+const SHORTENINGS: readonly Part[] = ["calls", "tokens", "rate", "items", "retry", "prefix", "tokens", "calls", "rate", "items", "retry", "cost", "failed", "eta"];
 
 function partForms(p: ProgressSnapshot): Record<Part, string[]> {
   const done = p.skipped + p.done;
@@ -88,6 +88,10 @@ function partForms(p: ProgressSnapshot): Record<Part, string[]> {
     cost: [formatCost(p.spend), ""],
     rate: [...rate(p.itemsPerSecond), ""],
     eta: p.etaSeconds === undefined ? [""] : [`ETA ${formatDuration(p.etaSeconds)}`, ""],
+    // Calls waiting out a server's Retry-After (or a backoff) before their next try.
+    retry: p.retryingCalls
+      ? [`${p.retryingCalls} waiting to retry (${formatDuration(p.retryWaitSeconds ?? 0)})`, `${p.retryingCalls} retrying`, ""]
+      : [""],
   };
 }
 

@@ -1,6 +1,6 @@
 /** `spri run`: a file of items through SPRI (or a baseline), resumable, cached and concurrent. */
 import type { Command } from "commander";
-import { type Resolved, redacted } from "../config/config.ts";
+import { type Resolved, type ResolvedSettings, redacted } from "../config/config.ts";
 import { ConfigError, InputError } from "../errors/errors.ts";
 import { modelSpecs } from "../config/models.ts";
 import { checkInputFile } from "../io/input-reader.ts";
@@ -8,6 +8,7 @@ import type { BatchApi } from "../models/openai-batch.ts";
 import { formatCost, PriceTable } from "../runner/cost.ts";
 import { dryRun } from "../runner/dry-run.ts";
 import { type BatchRunOptions, DEFAULT_LEASE_MS, runJob, type RunJobResult } from "../runner/run-job.ts";
+import type { RetryOptions } from "../runner/retry.ts";
 import type { CacheMode } from "../store/call-cache.ts";
 import { openStore } from "../store/open-store.ts";
 import { parseByteSize } from "../util/byte-size.ts";
@@ -102,7 +103,7 @@ export async function executeRun(options: Record<string, unknown>, prepare?: Pre
         runSettings: runIdentity(session.resolved, mapping),
         budget: { maxCostUsd: settings.maxCost, maxTokens: settings.maxTokens },
         prices,
-        retry: { maxAttempts: settings.maxTries, baseDelayMs: settings.retryDelay * 1000 },
+        retry: retryOptions(settings),
         progress: progressSink(process.stderr, settings.progressInterval),
         signal: interrupt.signal,
         batch,
@@ -168,6 +169,12 @@ function limitOption(value: unknown): number | undefined {
   return limit;
 }
 
+/** How a run retries its calls, from `--max-tries`, `--retry-delay` and `--max-retry-wait`. */
+export function retryOptions(settings: ResolvedSettings): RetryOptions {
+  if (!(settings.maxRetryWait >= 0)) throw new ConfigError(`--max-retry-wait must be a number of seconds ≥ 0, got ${settings.maxRetryWait}`, { field: "maxRetryWait" });
+  return { maxAttempts: settings.maxTries, baseDelayMs: settings.retryDelay * 1000, maxWaitMs: settings.maxRetryWait * 1000 };
+}
+
 /** `--lease` in seconds (default 30). */
 export function leaseSeconds(value: unknown): number {
   if (value === undefined) return DEFAULT_LEASE_MS / 1000;
@@ -184,7 +191,7 @@ export function cacheMode(value: string): CacheMode {
 /** What identifies a run: everything that changes the outputs, nothing about speed or display. */
 function runIdentity(resolved: Resolved, mapping: FieldMapping): Record<string, unknown> {
   const all = redacted(resolved);
-  for (const name of ["concurrency", "timeout", "cache", "store", "rejects", "maxTries", "retryDelay", "progressInterval", "maxCost", "maxTokens", "prices", "rpm", "tpm"]) delete all[name];
+  for (const name of ["concurrency", "timeout", "maxResponseMib", "cache", "store", "rejects", "maxTries", "retryDelay", "maxRetryWait", "progressInterval", "maxCost", "maxTokens", "prices", "rpm", "tpm"]) delete all[name];
   return { ...all, mapping };
 }
 

@@ -1,8 +1,9 @@
 /** What every model-using command does first: resolve settings once, build models, prepare the task. */
 import { type Resolved, resolveSettings } from "../config/config.ts";
-import { createModels, modelSpecs } from "../config/models.ts";
+import { createModels, modelFactoryOptions, modelSpecs } from "../config/models.ts";
 import type { SpriModels } from "../algorithm/item-algorithm.ts";
 import { type PreparedTask, prepareTask } from "../tasks/prepare.ts";
+import { downloadProgress } from "./download-progress.ts";
 import { settingFlags } from "./options.ts";
 
 export interface Session {
@@ -24,12 +25,7 @@ export async function openSession(
   const resolved = resolveSettings({ flags: { ...settingFlags(options), ...extraFlags }, configFile: options.config as string | undefined });
   const prepared = prepare(resolved.settings);
   const specs = modelSpecs(resolved);
-  const models = await createModels(specs, {
-    timeoutMs: resolved.settings.timeout * 1000,
-    structuredOutput: resolved.settings.structuredOutput,
-    httpClient: resolved.settings.httpClient,
-    parallelism: resolved.settings.concurrency,
-  });
+  const models = await createModels(specs, { ...modelFactoryOptions(resolved), onDownload: downloadProgress() });
   return {
     resolved,
     prepared,

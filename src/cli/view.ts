@@ -21,7 +21,7 @@ export function viewCommand(program: Command): void {
     .option("--no-playground", "serve the runs only: no model calls from the browser");
   addSettingFlags(command, [
     "store", "task", "baseModel", "baseUrl", "baseProvider", "criticModel", "criticUrl", "criticProvider",
-    "threshold", "maxCritiques", "temperature", "topP", "topK", "maxNewTokens", "seed", "timeout",
+    "threshold", "maxCritiques", "temperature", "topP", "topK", "maxNewTokens", "seed", "timeout", "maxResponseMib",
     "compat", "onUnscored", "unscoredRetries", "prompts", "seeds", "structuredOutput", "httpClient", "model",
   ]);
   command.addHelpText("after", `

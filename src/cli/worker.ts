@@ -1,14 +1,15 @@
 /** `spri worker`: work the unfinished items of the runs in a shared store (see runner/worker.ts). */
 import type { Command } from "commander";
 import { resolveSettings } from "../config/config.ts";
-import { createModels, modelSpecs } from "../config/models.ts";
+import { createModels, modelFactoryOptions, modelSpecs } from "../config/models.ts";
 import { formatCost, PriceTable } from "../runner/cost.ts";
 import { runWorker, type WorkerRun } from "../runner/worker.ts";
 import type { RunMeta, RunStore } from "../store/run-store.ts";
 import { openStore } from "../store/open-store.ts";
 import { prepareTask } from "../tasks/prepare.ts";
-import { COMMAND_ARTIFACT, restoreCommand } from "./recorded-command.ts";
-import { cacheMode, leaseSeconds } from "./run.ts";
+import { downloadProgress } from "./download-progress.ts";
+import { COMMAND_ARTIFACT, resolveRecorded, restoreCommand } from "./recorded-command.ts";
+import { cacheMode, leaseSeconds, retryOptions } from "./run.ts";
 import { ENVIRONMENT_HELP } from "./options.ts";
 
 export function workerCommand(program: Command): void {
@@ -61,23 +62,19 @@ async function executeWorker(options: Record<string, unknown>): Promise<void> {
 
 /** A run's algorithm and models from its recorded command, with this machine's keys. */
 async function openRecordedRun(store: RunStore, run: RunMeta, concurrency: number): Promise<WorkerRun> {
-  const { flags, mapping } = restoreCommand(await store.getArtifact(run.id, COMMAND_ARTIFACT), run.id);
-  const resolved = resolveSettings({ flags: { ...flags, concurrency } });
+  const restored = restoreCommand(await store.getArtifact(run.id, COMMAND_ARTIFACT), run.id);
+  const { mapping } = restored;
+  const resolved = resolveRecorded(restored, { concurrency });
   const { settings } = resolved;
   const prepared = prepareTask(settings);
-  const models = await createModels(modelSpecs(resolved), {
-    timeoutMs: settings.timeout * 1000,
-    structuredOutput: settings.structuredOutput,
-    httpClient: settings.httpClient,
-    parallelism: concurrency,
-  });
+  const models = await createModels(modelSpecs(resolved), { ...modelFactoryOptions(resolved, concurrency), onDownload: downloadProgress() });
   return {
     prepared,
     models,
     idField: mapping.idField ?? "id",
     timeoutMs: settings.timeout * 1000,
     cacheMode: cacheMode(settings.cache),
-    retry: { maxAttempts: settings.maxTries, baseDelayMs: settings.retryDelay * 1000 },
+    retry: retryOptions(settings),
     prices: PriceTable.fromSetting(settings.prices),
     budget: { maxCostUsd: settings.maxCost, maxTokens: settings.maxTokens },
     rateLimits: { requestsPerMinute: settings.rpm, tokensPerMinute: settings.tpm },

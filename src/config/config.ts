@@ -33,12 +33,13 @@ export const SETTINGS = {
   criticApiKey: { kind: "string", env: "SPRI_CRITIC_API_KEY", help: "API key of the critic (default: as for the base model)", secret: true },
   threshold: { kind: "number", env: "SPRI_THRESHOLD", default: 4, help: "τ: a critic score at or above it accepts the text (paper: 4)" },
   maxCritiques: { kind: "integer", env: "SPRI_MAX_CRITIQUES", default: 4, help: "n_max: most critiques per stage (paper: 4)" },
-  temperature: { kind: "number", env: "SPRI_TEMPERATURE", default: 0.7, help: "sampling temperature (paper: 0.7)" },
+  temperature: { kind: "number", env: "SPRI_TEMPERATURE", default: 0.7, help: "sampling temperature (paper: 0.7); left out for Claude and OpenAI reasoning models, which refuse it when set here" },
   topP: { kind: "number", env: "SPRI_TOP_P", default: 0.95, help: "nucleus sampling top-p (paper: 0.95)" },
-  topK: { kind: "integer", env: "SPRI_TOP_K", default: 50, help: "top-k, sent where the backend accepts it (paper: 50)" },
+  topK: { kind: "integer", env: "SPRI_TOP_K", default: 50, help: "top-k (paper: 50); local GGUF models use it, an OpenAI-compatible server gets it only when set here (vLLM, SGLang, llama.cpp server, Ollama take it); refused for OpenAI and Claude" },
   maxNewTokens: { kind: "integer", env: "SPRI_MAX_NEW_TOKENS", default: 2048, help: "most new tokens per call (paper: 2048)" },
-  seed: { kind: "integer", env: "SPRI_SEED", help: "sampling seed sent to backends that accept one" },
+  seed: { kind: "integer", env: "SPRI_SEED", help: "sampling seed sent to backends that accept one (refused for Claude and OpenAI reasoning models)" },
   timeout: { kind: "number", env: "SPRI_TIMEOUT", default: 600, help: "per-call timeout in seconds" },
+  maxResponseMib: { kind: "number", env: "SPRI_MAX_RESPONSE_MIB", default: 32, help: "largest answer a model server may send, in MiB; a larger one is not read further and fails the call" },
   compat: { kind: "string", env: "SPRI_COMPAT", default: "default", help: "default, or reference to reproduce the paper's code (see docs/compat.md)" },
   onUnscored: { kind: "string", env: "SPRI_ON_UNSCORED", help: "stop (paper) or retry when a critique has no readable score" },
   unscoredRetries: { kind: "integer", env: "SPRI_UNSCORED_RETRIES", default: 2, help: "re-asks of the critic under --on-unscored retry" },
@@ -56,6 +57,7 @@ export const SETTINGS = {
   rejects: { kind: "string", env: "SPRI_REJECTS", help: "where failed items go (default <output>.rejects.jsonl)" },
   maxTries: { kind: "integer", env: "SPRI_MAX_TRIES", default: 6, help: "tries per model call on 429, 5xx, resets and timeouts before the item fails" },
   retryDelay: { kind: "number", env: "SPRI_RETRY_DELAY", default: 1, help: "seconds before the first retry; later ones back off exponentially with jitter" },
+  maxRetryWait: { kind: "number", env: "SPRI_MAX_RETRY_WAIT", default: 60, help: "longest wait in seconds before retrying a call, a server's Retry-After included (a longer one is cut short and the try counts toward --max-tries); also the longest pause a Retry-After imposes on an endpoint's other calls" },
   progressInterval: { kind: "number", env: "SPRI_PROGRESS_INTERVAL", default: 10, help: "seconds between JSON progress lines when stderr is not a terminal" },
   httpClient: { kind: "string", env: "SPRI_HTTP_CLIENT", default: "undici", help: "how OpenAI-compatible chat calls travel: undici (lean; default) or openai-sdk (the official SDK over fetch; needs the openai package installed)" },
   structuredOutput: { kind: "boolean", env: "SPRI_STRUCTURED_OUTPUT", help: "the OpenAI-compatible server enforces JSON schemas (default: only on OpenAI)" },
@@ -168,12 +170,12 @@ function readConfigFile(path: string | undefined, cwd: string): { file?: string;
   return { file, values: values as Record<string, unknown> };
 }
 
-/** The printable view: secrets replaced by whether they are set, passwords in the store URL redacted. */
+/** The printable view: secrets replaced by whether they are set, passwords in URLs (store, base and critic URLs) redacted. */
 export function redacted(resolved: Resolved): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [name, spec] of Object.entries(SETTINGS) as [SettingName, SettingSpec][]) {
     const value = resolved.settings[name];
-    out[name] = spec.secret ? (value === undefined ? undefined : "(set)") : name === "store" && typeof value === "string" ? redactUrl(value) : value;
+    out[name] = spec.secret ? (value === undefined ? undefined : "(set)") : typeof value === "string" ? redactUrl(value) : value;
   }
   return out;
 }

@@ -3,9 +3,9 @@
  * are chosen. The llama.cpp adapter is imported only when a local model is asked for.
  */
 import { ConfigError } from "../errors/errors.ts";
-import type { LanguageModel } from "../models/language-model.ts";
+import type { LanguageModel, SamplingField } from "../models/language-model.ts";
 import { HTTP_CLIENTS, type HttpClient, OpenAICompatibleModel } from "../models/openai-compatible.ts";
-import type { Resolved } from "./config.ts";
+import { kebab, type Resolved, SETTINGS, type SettingName } from "./config.ts";
 import { importOptionalPeer } from "../util/optional-peer.ts";
 
 export type Provider = "openai-compatible" | "anthropic" | "llama-cpp";
@@ -16,7 +16,18 @@ export interface ModelSpec {
   model: string;
   baseURL?: string;
   apiKey?: string;
+  /**
+   * The sampling settings the user set (flag, environment or config file), each with where it was
+   * set. Only these are refused when the model cannot honour them (spri's own defaults are left out
+   * of such a model's calls), and only a set `top_k` goes to an OpenAI-compatible server.
+   */
+  userSampling?: Partial<Record<SamplingField, string>>;
+  /** spri's default local model, chosen because no model and no API key was set up. */
+  fallback?: true;
 }
+
+/** The settings that become a call's sampling fields (`samplingOf`), but `maxNewTokens`, which every backend honours. */
+const SAMPLING_SETTINGS: Partial<Record<SamplingField, SettingName>> = { temperature: "temperature", topP: "topP", topK: "topK", seed: "seed" };
 
 /** The model used when nothing is configured and no API key is present: a small local instruct model. */
 export const DEFAULT_LOCAL_MODEL = "hf:bartowski/SmolLM2-1.7B-Instruct-GGUF:Q4_K_M";
@@ -49,11 +60,14 @@ export function modelSpecs(resolved: Resolved): { base: ModelSpec; critic: Model
     baseModel = s.model ?? (env.OPENAI_API_KEY ? DEFAULT_OPENAI_MODEL : env.ANTHROPIC_API_KEY ? DEFAULT_ANTHROPIC_MODEL : DEFAULT_LOCAL_MODEL);
   }
   const baseProvider = inferProvider(baseModel, s.baseUrl, s.baseProvider, "the base model");
+  const userSampling = samplingSetByUser(resolved);
   const base: ModelSpec = {
     provider: baseProvider,
     model: stripLocalPrefix(baseModel),
-    baseURL: baseProvider === "openai-compatible" ? (s.baseUrl ?? env.OPENAI_BASE_URL) : undefined,
+    baseURL: providerUrl(baseProvider, s.baseUrl, env),
     apiKey: s.baseApiKey ?? providerKey(baseProvider, env),
+    userSampling,
+    ...(s.baseModel === undefined && s.model === undefined && baseModel === DEFAULT_LOCAL_MODEL ? { fallback: true as const } : {}),
   };
 
   const criticModel = s.criticModel ?? baseModel;
@@ -70,10 +84,31 @@ export function modelSpecs(resolved: Resolved): { base: ModelSpec; critic: Model
   const critic: ModelSpec = {
     provider: criticProvider,
     model: stripLocalPrefix(criticModel),
-    baseURL: criticProvider === "openai-compatible" ? (criticUrl ?? env.OPENAI_BASE_URL) : undefined,
+    baseURL: providerUrl(criticProvider, criticUrl, env),
     apiKey: s.criticApiKey ?? s.baseApiKey ?? providerKey(criticProvider, env),
+    userSampling,
+    ...(s.criticModel === undefined && base.fallback ? { fallback: true as const } : {}),
   };
   return { base, critic };
+}
+
+/** The endpoint of a provider: the URL given, else the provider's own environment variable (the SDK's default for Anthropic). */
+function providerUrl(provider: Provider, url: string | undefined, env: NodeJS.ProcessEnv): string | undefined {
+  if (provider === "openai-compatible") return url ?? env.OPENAI_BASE_URL;
+  if (provider === "anthropic") return url ?? (env.ANTHROPIC_BASE_URL || undefined);
+  return undefined;
+}
+
+/** Each sampling setting that did not come from spri's defaults, with where it was set, as messages name it. */
+function samplingSetByUser(resolved: Resolved): Partial<Record<SamplingField, string>> {
+  const out: Partial<Record<SamplingField, string>> = {};
+  for (const [field, name] of Object.entries(SAMPLING_SETTINGS) as [SamplingField, SettingName][]) {
+    const source = resolved.sources[name];
+    if (source === "flag") out[field] = `--${kebab(name)}`;
+    else if (source === "env") out[field] = (SETTINGS[name] as { env: string }).env;
+    else if (source === "config") out[field] = `${resolved.configFile ?? "the config file"} key "${name}"`;
+  }
+  return out;
 }
 
 function stripLocalPrefix(model: string): string {
@@ -88,11 +123,38 @@ function providerKey(provider: Provider, env: NodeJS.ProcessEnv): string | undef
 
 export interface ModelFactoryOptions {
   timeoutMs: number;
+  /** The largest answer body a server may send (HTTP adapters); default 32 MiB. */
+  maxResponseBytes?: number;
   structuredOutput?: boolean;
   /** "undici" or "openai-sdk" (checked here); default undici. */
   httpClient?: string;
   /** Parallel sequences a local model should offer (the run's concurrency). */
   parallelism: number;
+  /** Told how a local model's first download goes (it may be a gigabyte), for a progress display. */
+  onDownload?: (progress: DownloadProgress) => void;
+}
+
+export interface DownloadProgress {
+  model: string;
+  /** Where the model is kept once downloaded. */
+  directory: string;
+  downloadedBytes: number;
+  totalBytes: number;
+}
+
+/** The factory options a command's settings give; `parallelism` defaults to `--concurrency`. */
+export function modelFactoryOptions(resolved: Resolved, parallelism: number = resolved.settings.concurrency): ModelFactoryOptions {
+  const { settings } = resolved;
+  if (!(settings.maxResponseMib > 0)) {
+    throw new ConfigError(`--max-response-mib must be a positive number of MiB, got ${settings.maxResponseMib}`, { field: "maxResponseMib" });
+  }
+  return {
+    timeoutMs: settings.timeout * 1000,
+    maxResponseBytes: Math.round(settings.maxResponseMib * 1024 * 1024),
+    structuredOutput: settings.structuredOutput,
+    httpClient: settings.httpClient,
+    parallelism,
+  };
 }
 
 /** Creates both models; when base and critic are the same local model, it is loaded once. */
@@ -103,7 +165,38 @@ export async function createModels(specs: { base: ModelSpec; critic: ModelSpec }
   return { base, critic };
 }
 
+/** The model of `spec`, refused when the user set sampling it cannot honour (see `ModelSpec.userSampling`). */
 export async function createModel(spec: ModelSpec, options: ModelFactoryOptions): Promise<LanguageModel> {
+  const model = await buildModel(spec, options);
+  try {
+    refuseUnhonouredSampling(model, spec);
+  } catch (error) {
+    await model.close?.();
+    throw error;
+  }
+  return model;
+}
+
+function refuseUnhonouredSampling(model: LanguageModel, spec: ModelSpec): void {
+  const honoured = model.capabilities.sampling;
+  if (honoured === undefined) return;
+  for (const [field, where] of Object.entries(spec.userSampling ?? {}) as [SamplingField, string][]) {
+    if (honoured.includes(field)) continue;
+    const name = SAMPLING_SETTINGS[field]!;
+    throw new ConfigError(`${where} cannot be honoured by ${spec.provider} model "${spec.model}": ${UNHONOURED_REASON[spec.provider]}`, {
+      field: name,
+      hint: `unset ${where} (it applies to the base model and the critic), or use a model that accepts it`,
+    });
+  }
+}
+
+const UNHONOURED_REASON: Record<Provider, string> = {
+  anthropic: "the Anthropic Messages API (version 2026-10-21) has no temperature, top_p, top_k or seed",
+  "openai-compatible": "OpenAI's API has no top_k, and its reasoning models (o1, o3, o4, gpt-5) accept only their default sampling",
+  "llama-cpp": "the local model does not take it",
+};
+
+async function buildModel(spec: ModelSpec, options: ModelFactoryOptions): Promise<LanguageModel> {
   switch (spec.provider) {
     case "openai-compatible":
       if (spec.baseURL === undefined && spec.apiKey === undefined) {
@@ -120,6 +213,8 @@ export async function createModel(spec: ModelSpec, options: ModelFactoryOptions)
         timeoutMs: options.timeoutMs,
         structuredOutput: options.structuredOutput,
         httpClient: httpClientOf(options.httpClient),
+        maxResponseBytes: options.maxResponseBytes,
+        sendTopK: spec.userSampling?.topK !== undefined,
       });
     case "anthropic": {
       if (spec.apiKey === undefined) {
@@ -128,12 +223,36 @@ export async function createModel(spec: ModelSpec, options: ModelFactoryOptions)
       const { AnthropicModel, checkAnthropicSdk } = await import("../models/anthropic.ts");
       // The SDK is an optional peer dependency: without it, stop here rather than fail every call.
       await checkAnthropicSdk();
-      return new AnthropicModel({ model: spec.model, apiKey: spec.apiKey, timeoutMs: options.timeoutMs });
+      return new AnthropicModel({ model: spec.model, apiKey: spec.apiKey, baseURL: spec.baseURL, timeoutMs: options.timeoutMs, maxResponseBytes: options.maxResponseBytes });
     }
-    case "llama-cpp": {
-      const { LlamaCppModel } = await import("../models/llama-cpp.ts");
-      return LlamaCppModel.load({ model: spec.model, parallelism: options.parallelism });
-    }
+    case "llama-cpp":
+      return loadLocalModel(spec, options);
+  }
+}
+
+async function loadLocalModel(spec: ModelSpec, options: ModelFactoryOptions): Promise<LanguageModel> {
+  const { LlamaCppModel, ModelDownloadError, defaultModelsDir } = await import("../models/llama-cpp.ts");
+  const directory = defaultModelsDir();
+  const onDownload = options.onDownload;
+  try {
+    return await LlamaCppModel.load({
+      model: spec.model,
+      parallelism: options.parallelism,
+      modelsDir: directory,
+      onDownloadProgress: onDownload && ((status) => onDownload({ model: spec.model, directory, downloadedBytes: status.downloadedSize, totalBytes: status.totalSize })),
+    });
+  } catch (error) {
+    if (!spec.fallback || !(error instanceof ModelDownloadError)) throw error;
+    // Nothing was set up, so the download was spri's idea: say what was missing, then what failed.
+    throw new ConfigError(
+      `no model is set up (no OPENAI_API_KEY, ANTHROPIC_API_KEY or SPRI_MODEL), and spri's default local model ${error.model} could not be downloaded from ${error.host}: ${error.reason}`,
+      {
+        cause: error,
+        hint:
+          "set OPENAI_API_KEY to use OpenAI or ANTHROPIC_API_KEY to use Claude; or SPRI_MODEL=/path/model.gguf for a local model; " +
+          `or --base-url http://127.0.0.1:8000/v1 --base-model <id> for a server you run; or download the default model (about 1 GB, kept in ${error.directory}) where ${error.host} can be reached`,
+      },
+    );
   }
 }
 

@@ -6,6 +6,7 @@ import { describe, test } from "node:test";
 import { InputError, ModelError } from "../errors/errors.ts";
 import type { GenerateRequest, GenerateResult, LanguageModel } from "../models/language-model.ts";
 import type { PrincipleCluster, UniquePrinciple } from "./clustering.ts";
+import { ScriptedModel } from "../models/scripted-model.ts";
 import { buildConstitution, type Constitution, loadConstitution, nameConstitution, parseConstitution, parseName, readConstitution, renderMarkdown, writeConstitution } from "./constitution.ts";
 
 const UNIQUE: UniquePrinciple[] = [
@@ -107,6 +108,14 @@ describe("naming pass", () => {
     assert.equal(constitution.principles[1]!.name, undefined);
     // A named constitution still validates.
     parseConstitution(JSON.parse(JSON.stringify(constitution)));
+  });
+
+  test("asks for no sampling the model does not honour (Claude takes no temperature)", async () => {
+    const constitution: Constitution = buildConstitution(UNIQUE, CLUSTERS);
+    const model = new ScriptedModel({ sampling: ["maxTokens", "stop"], fallback: () => "Brevity" });
+    const report = await nameConstitution(constitution, model);
+    assert.equal(report.failed, 0, report.firstError);
+    assert.deepEqual(model.requests[0]?.sampling, { maxTokens: 24 });
   });
 
   test("parseName", () => {

@@ -18,7 +18,7 @@ import { dirname } from "node:path";
 import { createRequire } from "node:module";
 import type { z as Zod } from "zod";
 import { InputError, ModelError } from "../errors/errors.ts";
-import type { LanguageModel, Usage } from "../models/language-model.ts";
+import { honouredSampling, type LanguageModel, type Usage } from "../models/language-model.ts";
 import type { PrincipleCluster, UniquePrinciple } from "./clustering.ts";
 
 export const CONSTITUTION_FORMAT = "spri-constitution";
@@ -242,7 +242,7 @@ export async function nameConstitution(constitution: Constitution, model: Langua
       try {
         const result = await model.generate({
           messages: [{ role: "user", content: namingPrompt(principle) }],
-          sampling: { temperature: 0, maxTokens: 24 },
+          sampling: honouredSampling({ temperature: 0, maxTokens: 24 }, model.capabilities),
           signal: options.signal,
           timeoutMs: options.timeoutMs,
         });

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, test } from "node:test";
 import { inspect } from "node:util";
-import { ModelError, type ModelErrorKind } from "../errors/errors.ts";
+import { ConfigError, ModelError, type ModelErrorKind } from "../errors/errors.ts";
 import {
   anthropicError,
   anthropicText,
@@ -9,6 +9,7 @@ import {
   json,
   resetConnection,
   startFakeLlmServer,
+  streamBody,
   type FakeLlmServer,
   type RecordedRequest,
 } from "../../test/support/fake-llm-server.ts";
@@ -68,7 +69,6 @@ function assertNoSecret(error: ModelError, secret: string): void {
 }
 
 describe("AnthropicModel request mapping", () => {
-  // temperature, top_p and top_k are left out: API version 2026-10-21, which SDK 1.x sends, rejects them.
   test("posts to /v1/messages with the key header, system on top, max_tokens and stop_sequences", async () => {
     await model().generate({
       messages: [
@@ -78,7 +78,7 @@ describe("AnthropicModel request mapping", () => {
         { role: "assistant", content: "bonjour" },
         { role: "user", content: "again" },
       ],
-      sampling: { temperature: 0.2, topP: 0.8, topK: 40, maxTokens: 300, seed: 42, stop: ["END"] },
+      sampling: { maxTokens: 300, stop: ["END"] },
     });
     assert.equal(server.requests.length, 1);
     const request = server.requests[0];
@@ -99,14 +99,33 @@ describe("AnthropicModel request mapping", () => {
     });
   });
 
-  test("defaults max_tokens, omits system, seed and unset fields, and merges same-role turns", async () => {
+  // API version 2026-10-21, which SDK 1.x sends, answers 400 to temperature, top_p and top_k (even at
+  // their defaults), and the API has no seed: the adapter says so instead of dropping them unseen.
+  for (const [field, sampling] of [
+    ["temperature", { temperature: 0.2 }],
+    ["top_p", { topP: 0.8 }],
+    ["top_k", { topK: 40 }],
+    ["seed", { seed: 42 }],
+  ] as const) {
+    test(`refuses ${field} before sending anything, naming it`, async () => {
+      const error = await expectModelError(() => model().generate({ ...HELLO, sampling: { ...sampling, maxTokens: 10 } }), "bad-request");
+      assert.match(error.message, new RegExp(`\\b${field}\\b`));
+      assert.ok(error.hint, "the refusal says what to do");
+      assert.equal(server.requests.length, 0);
+    });
+  }
+
+  test("declares the sampling it honours, so callers leave the rest out", () => {
+    assert.deepEqual([...(model().capabilities.sampling ?? [])].sort(), ["maxTokens", "stop"]);
+  });
+
+  test("defaults max_tokens, omits system and unset fields, and merges same-role turns", async () => {
     await model().generate({
       messages: [
         { role: "user", content: "first" },
         { role: "user", content: "second" },
       ],
-      sampling: { seed: 1, stop: [] },
-      schema: { name: "x", schema: { type: "object" } },
+      sampling: { stop: [] },
     });
     assert.deepEqual(sentBody(), {
       model: "claude-test",
@@ -114,6 +133,27 @@ describe("AnthropicModel request mapping", () => {
       messages: [{ role: "user", content: "first\n\nsecond" }],
     });
     assert.equal(DEFAULT_MAX_TOKENS, 2048);
+  });
+
+  test("a JSON schema goes as output_config.format, in the subset the API enforces", async () => {
+    const m = model();
+    assert.equal(m.capabilities.constrainedOutput, true);
+    const schema = {
+      type: "object",
+      properties: { feedback: { type: "string", maxLength: 2000 }, score: { type: "integer", enum: [1, 2, 3, 4, 5] } },
+      required: ["feedback", "score"],
+      additionalProperties: false,
+    };
+    await m.generate({ ...HELLO, schema: { name: "critique", schema } });
+    const format = (sentBody().output_config as { format?: { type?: string; schema?: Record<string, unknown> } } | undefined)?.format;
+    assert.equal(format?.type, "json_schema");
+    const sent = format?.schema as { properties: { feedback: Record<string, unknown>; score: Record<string, unknown> }; additionalProperties: unknown; required: unknown };
+    // String length limits are not enforced by the API: the SDK's transform moves them into the description.
+    assert.equal(sent.properties.feedback.type, "string");
+    assert.equal("maxLength" in sent.properties.feedback, false);
+    assert.deepEqual(sent.properties.score.enum, [1, 2, 3, 4, 5]);
+    assert.equal(sent.additionalProperties, false);
+    assert.deepEqual(sent.required, ["feedback", "score"]);
   });
 
   test("a request with only system messages fails locally as bad-request", async () => {
@@ -125,10 +165,17 @@ describe("AnthropicModel request mapping", () => {
     const m = model();
     assert.equal(m.id, `anthropic:${server.url}#claude-test`);
     assert.equal(m.modelId, "claude-test");
-    assert.equal(m.capabilities.constrainedOutput, false);
     assert.ok(!m.id.includes(KEY));
     assert.equal(model({ baseURL: `${server.url}/v1/` }).id, `anthropic:${server.url}#claude-test`);
     assert.equal(new AnthropicModel({ model: "m", apiKey: KEY }).id, "anthropic:https://api.anthropic.com#m");
+  });
+
+  test("credentials in the base URL are refused (the key goes as a bearer token), and the message does not repeat them", () => {
+    const secret = "SECRETPW123456";
+    assert.throws(
+      () => model({ baseURL: server.url.replace("http://", `http://alice:${secret}@`) }),
+      (error: unknown) => error instanceof ConfigError && /credentials/.test(error.message) && !error.describe().includes(secret),
+    );
   });
 
   test("a base URL ending in /v1 still reaches /v1/messages", async () => {
@@ -261,6 +308,16 @@ describe("AnthropicModel error mapping", () => {
     assert.equal(error.status, 529);
     assert.equal(error.retryable, true);
     assert.match(error.hint ?? "", /overloaded/i);
+  });
+
+  test("an answer over maxResponseBytes fails as a bad-response naming the limit, announced or not", async () => {
+    for (const reply of [anthropicText("x".repeat(2 * 1024 * 1024)), streamBody("x".repeat(65_536))]) {
+      server.setHandler(() => reply);
+      const error = await expectModelError(() => model({ maxResponseBytes: 1024 * 1024 }).generate(HELLO), "bad-response");
+      assert.match(error.message, /more than 1 MiB/);
+      assert.match(error.hint ?? "", /--max-response-mib/);
+    }
+    assert.ok(server.streamedBytes < 64 * 1024 * 1024, `read on after the limit: ${server.streamedBytes} bytes`);
   });
 
   test("a reset connection is a retryable network error", async () => {

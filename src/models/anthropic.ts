@@ -6,10 +6,20 @@
  * says what to install, and the rest of spri loads as usual.
  */
 import type Anthropic from "@anthropic-ai/sdk";
-import { ModelError, type ModelErrorKind } from "../errors/errors.ts";
+import { ConfigError, ModelError, type ModelErrorKind } from "../errors/errors.ts";
 import { importOptionalPeer } from "../util/optional-peer.ts";
-import type { ChatMessage, FinishReason, GenerateRequest, GenerateResult, LanguageModel } from "./language-model.ts";
-import { retryAfterSeconds, scrub, wholeMs } from "./http-helpers.ts";
+import {
+  type ChatMessage,
+  type FinishReason,
+  type GenerateRequest,
+  type GenerateResult,
+  type LanguageModel,
+  type ModelCapabilities,
+  SAMPLING_WIRE_NAMES,
+  unhonouredSampling,
+} from "./language-model.ts";
+import { baseUrlCredentials, retryAfterSeconds, scrub, wholeMs } from "./http-helpers.ts";
+import { bodyTooLargeIn, DEFAULT_MAX_RESPONSE_BYTES, limitedFetch, responseTooLarge } from "./response-limit.ts";
 
 export interface AnthropicOptions {
   model: string;
@@ -18,14 +28,26 @@ export interface AnthropicOptions {
   baseURL?: string;
   /** Per-call timeout in milliseconds (a request's own `timeoutMs` wins). Default 10 minutes. */
   timeoutMs?: number;
+  /** The largest answer body read; a larger one fails the call (bad-response). Default 32 MiB. */
+  maxResponseBytes?: number;
 }
 
 const ANTHROPIC_URL = "https://api.anthropic.com";
 
 type AnthropicSdk = typeof import("@anthropic-ai/sdk");
+type JsonSchemaTransform = typeof import("@anthropic-ai/sdk/lib/transform-json-schema");
 
-function loadSdk(): Promise<AnthropicSdk> {
-  return importOptionalPeer<AnthropicSdk>("@anthropic-ai/sdk", "Anthropic models");
+interface Sdk {
+  module: AnthropicSdk;
+  transform: JsonSchemaTransform["transformJSONSchema"];
+}
+
+async function loadSdk(): Promise<Sdk> {
+  const module = await importOptionalPeer<AnthropicSdk>("@anthropic-ai/sdk", "Anthropic models");
+  const transform = await importOptionalPeer<JsonSchemaTransform>("@anthropic-ai/sdk", "Anthropic models", {
+    specifier: "@anthropic-ai/sdk/lib/transform-json-schema",
+  });
+  return { module, transform: transform.transformJSONSchema };
 }
 
 /**
@@ -49,32 +71,61 @@ export const DEFAULT_MAX_TOKENS = 2048;
 export class AnthropicModel implements LanguageModel {
   readonly id: string;
   readonly modelId: string;
-  /** The API has no grammar-constrained decoding here; callers parse the text. */
-  readonly capabilities = { constrainedOutput: false };
+  /**
+   * Structured outputs (`output_config.format`) enforce a JSON schema. API version 2026-10-21, which
+   * SDK 1.x sends, answers 400 to `temperature`, `top_p` and `top_k` even at their defaults (the
+   * SDK's types no longer have them), and the API never had a `seed`: those are refused.
+   */
+  readonly capabilities: ModelCapabilities = { constrainedOutput: true, sampling: ["maxTokens", "stop"] };
   private readonly baseURL: string;
   private readonly apiKey: string;
+  private readonly maxResponseBytes: number;
   private readonly timeoutMs: number;
   /** The SDK and its client, made by the first call. */
-  private sdk: Promise<{ module: AnthropicSdk; client: Anthropic }> | undefined;
+  private sdk: Promise<Sdk & { client: Anthropic }> | undefined;
 
   constructor(options: AnthropicOptions) {
-    this.baseURL = (options.baseURL ?? ANTHROPIC_URL).replace(/\/+$/, "").replace(/\/v1$/, "");
+    const given = options.baseURL ?? ANTHROPIC_URL;
+    const credentials = baseUrlCredentials(given);
+    if (credentials.basicAuth !== undefined) {
+      throw new ConfigError(`the Anthropic base URL ${credentials.url} carries credentials, which this adapter cannot send`, {
+        field: "baseUrl",
+        hint: "remove them from the URL: the API key (ANTHROPIC_API_KEY) goes as a bearer token",
+      });
+    }
+    this.baseURL = given.replace(/\/+$/, "").replace(/\/v1$/, "");
     this.modelId = options.model;
     this.apiKey = options.apiKey;
     this.id = `anthropic:${this.baseURL}#${options.model}`;
+    this.maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
     this.timeoutMs = options.timeoutMs === undefined ? 600_000 : wholeMs(options.timeoutMs);
   }
 
-  private connect(): Promise<{ module: AnthropicSdk; client: Anthropic }> {
-    this.sdk ??= loadSdk().then((module) => ({
-      module,
-      client: new module.default({ apiKey: this.apiKey, baseURL: this.baseURL, timeout: this.timeoutMs, maxRetries: 0 }),
+  private connect(): Promise<Sdk & { client: Anthropic }> {
+    this.sdk ??= loadSdk().then((sdk) => ({
+      ...sdk,
+      client: new sdk.module.default({
+        fetch: limitedFetch(this.maxResponseBytes),
+        apiKey: this.apiKey,
+        baseURL: this.baseURL,
+        timeout: this.timeoutMs,
+        maxRetries: 0,
+      }),
     }));
     return this.sdk;
   }
 
   async generate(request: GenerateRequest): Promise<GenerateResult> {
     const { sampling = {} } = request;
+    const refused = unhonouredSampling(sampling, this.capabilities);
+    if (refused.length > 0) {
+      const names = refused.map((field) => SAMPLING_WIRE_NAMES[field]).join(", ");
+      throw new ModelError(`${this.describe()} cannot take ${names}: the Anthropic Messages API (version 2026-10-21) has no such parameter`, {
+        kind: "bad-request",
+        endpoint: this.baseURL,
+        hint: "leave them out (unset --temperature, --top-p, --top-k and --seed for Claude models); Claude samples with its own settings",
+      });
+    }
     const { system, messages } = toAnthropicMessages(request.messages);
     if (messages.length === 0) {
       throw new ModelError(`call to ${this.describe()} has no user or assistant message`, {
@@ -90,11 +141,11 @@ export class AnthropicModel implements LanguageModel {
     };
     if (system !== undefined) body.system = system;
     if (sampling.stop !== undefined && sampling.stop.length > 0) body.stop_sequences = sampling.stop;
-    // Not sent: `temperature`, `top_p` and `top_k`, because API version 2026-10-21 (which SDK 1.x
-    // sends) answers 400 to any of them, even at default values, and the SDK's types no longer
-    // have them; `seed`, which has no Anthropic equivalent; `schema`, which is not enforced here.
+    const { module, transform, client } = await this.connect();
+    // The API enforces a subset of JSON Schema; the SDK's transform keeps what it enforces and moves
+    // the rest (string lengths, numeric bounds) into descriptions.
+    if (request.schema) body.output_config = { format: { type: "json_schema", schema: transform(request.schema.schema) } };
 
-    const { module, client } = await this.connect();
     const start = performance.now();
     let message: Anthropic.Message;
     try {
@@ -140,6 +191,7 @@ export class AnthropicModel implements LanguageModel {
 
   private toModelError(error: unknown, Anthropic: AnthropicSdk["default"]): ModelError {
     const endpoint = this.baseURL;
+    if (bodyTooLargeIn(error)) return responseTooLarge(this.describe(), endpoint, this.maxResponseBytes);
     if (error instanceof Anthropic.APIUserAbortError) {
       return new ModelError(`call to ${this.describe()} was aborted`, { kind: "aborted", endpoint, cause: error });
     }

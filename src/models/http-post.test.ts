@@ -28,6 +28,7 @@ async function recorder(name: string): Promise<Recorder> {
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen, server };
 }
 
+const MIB = 1024 * 1024;
 const OPTIONS = { headers: { "content-type": "application/json" }, timeoutMs: 5_000 };
 
 describe("postJson and its dispatcher", () => {
@@ -75,6 +76,41 @@ describe("postJson and its dispatcher", () => {
     const failure = await postJson(url, "{}", OPTIONS).catch((error: unknown) => error);
     assert.ok(failure instanceof TransportError);
     assert.equal(failure.failure, "network");
+  });
+
+  test("a body over maxBodyBytes fails as too-large, announced or not, without reading the rest", async () => {
+    let written = 0;
+    const server = createServer((req, res) => {
+      if (req.url === "/announced") {
+        res.writeHead(200, { "content-length": String(2 * MIB) });
+        res.end("x".repeat(2 * MIB));
+        return;
+      }
+      // Chunked and endless: only the client going away stops it.
+      res.writeHead(200);
+      const piece = Buffer.alloc(64 * 1024, 120);
+      const pump = () => {
+        while (!res.destroyed) {
+          written += piece.length;
+          if (!res.write(piece)) return void res.once("drain", pump);
+        }
+      };
+      res.on("error", () => undefined);
+      pump();
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    for (const path of ["/announced", "/endless"]) {
+      const failure = await postJson(`${base}${path}`, "{}", { ...OPTIONS, maxBodyBytes: MIB }).catch((error: unknown) => error);
+      assert.ok(failure instanceof TransportError, `${path}: ${String(failure)}`);
+      assert.equal(failure.failure, "too-large", path);
+      assert.match(failure.message, /1 MiB/);
+    }
+    assert.ok(written < 64 * MIB, `the client read on after the limit: ${written} bytes were written`);
+    const small = await postJson(`${base}/announced`, "{}", { ...OPTIONS, maxBodyBytes: 4 * MIB });
+    assert.equal(small.text.length, 2 * MIB);
+    server.closeAllConnections();
+    server.close();
   });
 
   test("the whole-call limit and the caller's signal are told apart", async () => {

@@ -10,11 +10,13 @@
  *
  * Contract: resolves with the status, headers and body text of any answer, error statuses
  * included (the caller classifies them); rejects only with a `TransportError` saying whether the
- * call timed out, was aborted by the caller's signal, or failed on the network.
+ * call timed out, was aborted by the caller's signal, failed on the network, or answered more
+ * than `maxBodyBytes`.
  */
 import { createRequire } from "node:module";
 import type { Agent as AgentType, Dispatcher, EnvHttpProxyAgent as EnvHttpProxyAgentType } from "undici";
 import { onAbort } from "../util/abort.ts";
+import { formatMiB } from "../util/format-mib.ts";
 
 /** The three parts of undici this module uses. */
 interface Undici {
@@ -66,9 +68,12 @@ export interface PostOptions {
   signal?: AbortSignal;
   /** Default: one process-wide dispatcher (see `sharedDispatcher`). */
   dispatcher?: Dispatcher;
+  /** The most body bytes read; a larger answer rejects with failure "too-large". Default: no cap. */
+  maxBodyBytes?: number;
 }
 
-export type TransportFailure = "timeout" | "aborted" | "network";
+/** `too-large`: the answer's body passed `maxBodyBytes` (it was not read further). */
+export type TransportFailure = "timeout" | "aborted" | "network" | "too-large";
 
 export class TransportError extends Error {
   readonly failure: TransportFailure;
@@ -154,9 +159,10 @@ export async function postJson(url: string, body: string, options: PostOptions):
       headersTimeout: timeoutMs,
       bodyTimeout: timeoutMs,
     });
-    const text = await response.body.text();
+    const text = await readBody(response, options.maxBodyBytes);
     return { status: response.statusCode, headers: response.headers, text };
   } catch (error) {
+    if (error instanceof TransportError) throw error;
     if (why === "timeout") throw new TransportError("timeout", `no answer within ${timeoutMs} ms`, { cause: error });
     if (why === "aborted") throw new TransportError("aborted", "aborted by the caller", { cause: error });
     const code = (error as { code?: unknown })?.code;
@@ -169,6 +175,30 @@ export async function postJson(url: string, body: string, options: PostOptions):
     clearTimeout(timer);
     unsubscribe?.();
   }
+}
+
+/**
+ * The body as text, refused past `maxBytes`: at once when the Content-Length says so (undici holds
+ * a server to it), else as soon as the chunks read add up to more. Either way the body is
+ * destroyed, which closes the connection instead of draining it.
+ */
+async function readBody(response: Dispatcher.ResponseData, maxBytes: number | undefined): Promise<string> {
+  if (maxBytes === undefined) return response.body.text();
+  const tooLarge = () => {
+    response.body.destroy();
+    return new TransportError("too-large", `the answer is larger than ${formatMiB(maxBytes)}`);
+  };
+  const announced = Number(headerOf(response.headers, "content-length") ?? Number.NaN);
+  if (announced > maxBytes) throw tooLarge();
+  if (announced <= maxBytes) return response.body.text();
+  const chunks: Buffer[] = [];
+  let seen = 0;
+  for await (const chunk of response.body as AsyncIterable<Buffer>) {
+    seen += chunk.length;
+    if (seen > maxBytes) throw tooLarge();
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks, seen).toString("utf8");
 }
 
 /** A header's first value, for undici's plain-object headers. */

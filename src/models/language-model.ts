@@ -13,7 +13,7 @@ export interface ChatMessage {
 export interface SamplingOptions {
   temperature?: number;
   topP?: number;
-  /** Sent only to backends that accept it (vLLM, SGLang, llama.cpp, Ollama, Anthropic). */
+  /** For backends that accept it (llama.cpp in-process; OpenAI-compatible servers built with `sendTopK`). */
   topK?: number;
   maxTokens?: number;
   seed?: number;
@@ -58,9 +58,18 @@ export interface GenerateResult {
   cached?: boolean;
 }
 
+export type SamplingField = keyof SamplingOptions;
+
 export interface ModelCapabilities {
   /** True when `schema` is enforced by the backend (grammar or structured outputs). */
   constrainedOutput: boolean;
+  /**
+   * The sampling fields the backend honours; absent means all. An adapter refuses a request that
+   * sets any other (ModelError "bad-request") rather than drop it unseen, so callers that pass
+   * defaults leave the others out with `honouredSampling`, and configuration refuses them when a
+   * user set them.
+   */
+  sampling?: readonly SamplingField[];
 }
 
 export interface LanguageModel {
@@ -90,6 +99,37 @@ export interface EmbedResult {
   /** The embedding model id the backend reports, or the configured one. */
   model: string;
 }
+
+/** `sampling` without the fields `capabilities` does not honour: what a call to that model may carry. */
+export function honouredSampling(sampling: SamplingOptions, capabilities: ModelCapabilities): SamplingOptions {
+  const honoured = capabilities.sampling;
+  if (honoured === undefined) return sampling;
+  const out: SamplingOptions = {};
+  for (const field of honoured) if (isSet(sampling[field])) (out as Record<string, unknown>)[field] = sampling[field];
+  return out;
+}
+
+/** The fields of `sampling` that are set and that `capabilities` does not honour. */
+export function unhonouredSampling(sampling: SamplingOptions, capabilities: ModelCapabilities): SamplingField[] {
+  const honoured = capabilities.sampling;
+  if (honoured === undefined) return [];
+  return (Object.keys(sampling) as SamplingField[]).filter((field) => isSet(sampling[field]) && !honoured.includes(field));
+}
+
+/** An empty stop list asks for nothing, like an unset field. */
+function isSet(value: unknown): boolean {
+  return value !== undefined && !(Array.isArray(value) && value.length === 0);
+}
+
+/** The request body's name of each sampling field, for messages that name what was refused. */
+export const SAMPLING_WIRE_NAMES: Readonly<Record<SamplingField, string>> = {
+  temperature: "temperature",
+  topP: "top_p",
+  topK: "top_k",
+  maxTokens: "max_tokens",
+  seed: "seed",
+  stop: "stop",
+};
 
 export const ZERO_USAGE: Usage = Object.freeze({ inputTokens: 0, outputTokens: 0 }) as Usage;
 

@@ -107,7 +107,7 @@ export class LlamaCppModel implements LanguageModel {
     const llama = await openLlama(lib, threads);
     let model: LlamaModel | undefined;
     try {
-      model = await openModel(llama, modelPath);
+      model = await openModel(llama, modelPath, isRemoteModel(options.model));
       const parallelism = clampInt(options.parallelism ?? 1, 1, MAX_PARALLELISM);
       const context = await openContext(model, { parallelism, threads, contextSize: options.contextSize });
       const slots = createSlots(lib, context, parallelism);
@@ -342,15 +342,54 @@ export async function resolveModelPath(options: LlamaCppOptions, resolveModelFil
     const resolving = resolveModelFile(options.model, { directory, cli: false, signal, onProgress: options.onDownloadProgress });
     return await (signal ? raceAbort(resolving, signal) : resolving);
   } catch (error) {
-    const why = signal?.aborted ? `no answer within ${options.downloadTimeoutMs} ms` : messageOf(error);
-    throw new ConfigError(`could not obtain the model "${options.model}" (${why})`, {
-      cause: error,
-      field: "model",
-      hint: `download it where the network allows (it is cached in ${directory}), or ${MODEL_HINT}`,
-    });
+    const reason = signal?.aborted ? `no answer within ${options.downloadTimeoutMs} ms` : downloadFailure(error);
+    throw new ModelDownloadError(options.model, downloadHost(options.model), reason, directory, error);
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * A remote model could not be downloaded. Carries the pieces a caller needs to explain it in its
+ * own terms (spri's default model, tried because nothing else was set up, is explained so).
+ */
+export class ModelDownloadError extends ConfigError {
+  readonly model: string;
+  readonly host: string;
+  readonly reason: string;
+  /** Where the model is kept once downloaded. */
+  readonly directory: string;
+
+  constructor(model: string, host: string, reason: string, directory: string, cause: unknown) {
+    super(`could not download the model "${model}" from ${host}: ${reason}`, {
+      cause,
+      field: "model",
+      hint: `download it where ${host} can be reached (it is then kept in ${directory}), or ${MODEL_HINT}`,
+    });
+    this.model = model;
+    this.host = host;
+    this.reason = reason;
+    this.directory = directory;
+  }
+}
+
+/** Where a remote model comes from: its URL's host, or the Hugging Face endpoint (HF_ENDPOINT, which node-llama-cpp honours). */
+function downloadHost(model: string): string {
+  if (/^https?:/i.test(model)) return new URL(model).host;
+  const endpoint = process.env.HF_ENDPOINT;
+  return endpoint ? endpoint.replace(/\/+$/, "") : "huggingface.co";
+}
+
+/**
+ * Why a download failed, in words: node-llama-cpp folds the network error into its message as
+ * text ("TypeError: fetch failed"), which says nothing to a user.
+ */
+function downloadFailure(error: unknown): string {
+  const text = messageOf(error);
+  if (/fetch failed|ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|ECONNRESET|ENETUNREACH|EHOSTUNREACH|socket hang up/i.test(text)) {
+    return "the server cannot be reached (no network, or a firewall or proxy in the way)";
+  }
+  return text.replace(/^Failed to fetch manifest for [^:]*:\s*/, "");
 }
 
 async function checkLocalFile(file: string): Promise<string> {
@@ -389,14 +428,16 @@ async function openLlama(lib: NodeLlamaCpp, maxThreads: number): Promise<Llama> 
   }
 }
 
-async function openModel(llama: Llama, modelPath: string): Promise<LlamaModel> {
+/** `downloaded`: the file came from a download, which is kept and reused, so a bad one must be deleted to get another. */
+async function openModel(llama: Llama, modelPath: string, downloaded: boolean): Promise<LlamaModel> {
   try {
     return await llama.loadModel({ modelPath });
   } catch (error) {
+    const again = downloaded ? `delete ${modelPath} to download it again` : "get a complete copy";
     throw new ConfigError(`cannot load the model file ${modelPath}: ${messageOf(error)}`, {
       file: modelPath,
       cause: error,
-      hint: `the file must be a complete GGUF model this node-llama-cpp supports; re-download it, or ${MODEL_HINT}`,
+      hint: `the file must be a complete GGUF model this node-llama-cpp supports: ${again}, or ${MODEL_HINT}`,
     });
   }
 }

@@ -16,7 +16,7 @@ import { createReadStream } from "node:fs";
 import type OpenAI from "openai";
 import { InputError, ModelError, type ModelErrorKind } from "../errors/errors.ts";
 import type { GenerateResult } from "./language-model.ts";
-import { scrub } from "./http-helpers.ts";
+import { baseUrlCredentials, scrub } from "./http-helpers.ts";
 import { importOptionalPeer } from "../util/optional-peer.ts";
 import { finishReason } from "./openai-compatible.ts";
 
@@ -159,13 +159,18 @@ const FIND_LIMIT = 1000;
 export class OpenAIBatchApi implements BatchApi {
   readonly endpoint: string;
   private readonly options: OpenAIBatchApiOptions;
-  private readonly apiKey?: string;
+  /** What scrubbing removes from messages: the key, else the base URL's password. */
+  private readonly secret?: string;
+  /** `Authorization: Basic` from credentials in the base URL, sent when no key is given. */
+  private readonly basicAuth?: string;
   /** The SDK client, made on the first request (the SDK loads only when a batch is really sent). */
   private sdk: { module: typeof import("openai"); client: OpenAI } | undefined;
 
   constructor(options: OpenAIBatchApiOptions = {}) {
-    this.endpoint = (options.baseURL ?? "https://api.openai.com/v1").replace(/\/+$/, "");
-    this.apiKey = options.apiKey;
+    const credentials = baseUrlCredentials((options.baseURL ?? "https://api.openai.com/v1").replace(/\/+$/, ""));
+    this.endpoint = credentials.url.replace(/\/+$/, "");
+    this.secret = options.apiKey ?? credentials.password;
+    this.basicAuth = options.apiKey === undefined ? credentials.basicAuth : undefined;
     this.options = options;
   }
 
@@ -179,6 +184,7 @@ export class OpenAIBatchApi implements BatchApi {
         apiKey: this.options.apiKey ?? "not-needed",
         timeout: Math.max(1, Math.ceil(this.options.timeoutMs ?? 600_000)),
         maxRetries: this.options.maxRetries ?? 4,
+        ...(this.basicAuth === undefined ? {} : { defaultHeaders: { authorization: this.basicAuth } }),
       });
       this.sdk = { module, client };
     }
@@ -233,7 +239,7 @@ export class OpenAIBatchApi implements BatchApi {
     const endpoint = this.endpoint;
     const OpenAI = this.sdk?.module.default;
     if (!OpenAI) {
-      const detail = scrub(error instanceof Error ? error.message : String(error), this.apiKey);
+      const detail = scrub(error instanceof Error ? error.message : String(error), this.secret);
       return new ModelError(`cannot ${what} at ${endpoint}: ${detail}`, { kind: "network", endpoint, cause: error });
     }
     if (error instanceof OpenAI.APIUserAbortError) return new ModelError(`${what} at ${endpoint}: aborted`, { kind: "aborted", endpoint });
@@ -243,7 +249,7 @@ export class OpenAIBatchApi implements BatchApi {
     }
     if (error instanceof OpenAI.APIError) {
       const status = error.status;
-      const detail = scrub(error.message.replace(/^\d{3}\s+/, ""), this.apiKey);
+      const detail = scrub(error.message.replace(/^\d{3}\s+/, ""), this.secret);
       const kind: ModelErrorKind =
         status === 429 && (error.code === "insufficient_quota" || /quota|billing/i.test(detail)) ? "quota" : status === undefined ? "bad-response" : kindOf(status);
       const hint =
@@ -254,7 +260,7 @@ export class OpenAIBatchApi implements BatchApi {
             : undefined;
       return new ModelError(`cannot ${what} at ${endpoint}: ${status ?? "error"} ${detail}`, { kind: status === 405 ? "not-found" : kind, status, endpoint, hint });
     }
-    const detail = scrub(error instanceof Error ? error.message : String(error), this.apiKey);
+    const detail = scrub(error instanceof Error ? error.message : String(error), this.secret);
     return new ModelError(`cannot ${what} at ${endpoint}: ${detail}`, { kind: "network", endpoint, cause: error });
   }
 }

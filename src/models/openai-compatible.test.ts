@@ -10,6 +10,7 @@ import {
   raw,
   resetConnection,
   startFakeLlmServer,
+  streamBody,
   type FakeLlmServer,
 } from "../../test/support/fake-llm-server.ts";
 import type { GenerateRequest } from "./language-model.ts";
@@ -67,8 +68,8 @@ for (const client of HTTP_CLIENTS) {
     });
 
     describe("OpenAICompatibleModel request mapping", () => {
-      test("sends model, messages and every sampling field to a self-hosted server", async () => {
-        const m = model();
+      test("sends model, messages and every sampling field to a self-hosted server asked for top_k", async () => {
+        const m = model({ sendTopK: true });
         await m.generate({
           messages: [
             { role: "system", content: "be brief" },
@@ -96,9 +97,35 @@ for (const client of HTTP_CLIENTS) {
         });
       });
 
-      test("omits unset sampling fields, an empty stop list and top_k when sendTopK is false", async () => {
-        await model({ sendTopK: false }).generate({ ...HELLO, sampling: { topK: 5, stop: [] } });
+      test("omits unset sampling fields and an empty stop list", async () => {
+        await model().generate({ ...HELLO, sampling: { stop: [] } });
         assert.deepEqual(server.requests[0]?.body, { model: "test-model", messages: HELLO.messages });
+      });
+
+      // top_k is an extension: vLLM, SGLang and llama.cpp server take it, hosted APIs answer 400.
+      test("top_k goes only where it was asked for (sendTopK); otherwise it is refused, not dropped", async () => {
+        assert.equal(model().capabilities.sampling?.includes("topK"), false);
+        assert.equal(model({ sendTopK: true }).capabilities.sampling?.includes("topK"), true);
+        const error = await expectModelError(() => model().generate({ ...HELLO, sampling: { topK: 5 } }), "bad-request");
+        assert.match(error.message, /top_k/);
+        assert.equal(server.requests.length, 0);
+      });
+
+      test("reasoning models (o1, o3, o4, gpt-5) get max_completion_tokens and no sampling they reject", async () => {
+        for (const id of ["o1", "o1-mini", "o3", "o3-mini-2025-01-31", "o4-mini", "gpt-5", "gpt-5-mini", "gpt-5.1", "openai/o3"]) {
+          server.requests.length = 0;
+          const m = model({ model: id, sendTopK: true });
+          assert.deepEqual(m.capabilities.sampling, ["maxTokens"], id);
+          await m.generate({ ...HELLO, sampling: { maxTokens: 64 } });
+          assert.deepEqual(server.requests[0]?.body, { model: id, messages: HELLO.messages, max_completion_tokens: 64 }, id);
+          for (const sampling of [{ temperature: 0.7 }, { topP: 0.9 }, { seed: 1 }, { stop: ["END"] }]) {
+            const error = await expectModelError(() => m.generate({ ...HELLO, sampling }), "bad-request");
+            assert.match(error.message, /reasoning model/, `${id} ${JSON.stringify(sampling)}`);
+          }
+        }
+        for (const id of ["gpt-5-chat-latest", "gpt-5.1-chat-latest", "gpt-4o-mini", "gpt-oss-20b", "olmo-2-7b"]) {
+          assert.equal(model({ model: id }).capabilities.sampling?.includes("temperature"), true, id);
+        }
       });
 
       test("sends response_format json_schema only when structuredOutput is on and a schema is requested", async () => {
@@ -253,6 +280,32 @@ for (const client of HTTP_CLIENTS) {
         assert.equal(server.requests.length, 1);
       });
 
+      test("an answer over maxResponseBytes fails as a bad-response naming the limit, announced or not", async () => {
+        for (const reply of [openaiText("x".repeat(2 * 1024 * 1024)), streamBody("x".repeat(65_536))]) {
+          server.setHandler(() => reply);
+          const error = await expectModelError(() => model({ maxResponseBytes: 1024 * 1024 }).generate(HELLO), "bad-response");
+          assert.match(error.message, /more than 1 MiB/);
+          assert.match(error.hint ?? "", /--max-response-mib/);
+        }
+        assert.ok(server.streamedBytes < 64 * 1024 * 1024, `read on after the limit: ${server.streamedBytes} bytes`);
+      });
+
+      test("credentials in the base URL go as Basic auth and never into the id, the trace or a message", async () => {
+        const secret = "SECRETPW123456";
+        const withCredentials = `${server.url.replace("http://", "http://alice:" + secret + "@")}/v1`;
+        const m = model({ baseURL: withCredentials, apiKey: undefined });
+        assert.ok(!m.id.includes(secret), m.id);
+        await m.generate(HELLO);
+        assert.equal(server.requests[0]?.path, "/v1/chat/completions");
+        assert.equal(server.requests[0]?.headers.authorization, `Basic ${Buffer.from(`alice:${secret}`).toString("base64")}`);
+        server.setHandler(() => json(404, { error: { message: `no model at ${withCredentials}` } }));
+        assertNoSecret(await expectModelError(() => m.generate(HELLO), "not-found"), secret);
+        const closed = await startFakeLlmServer();
+        await closed.close();
+        const unreachable = model({ baseURL: `http://alice:${secret}@127.0.0.1:${closed.port}/v1`, apiKey: undefined });
+        assertNoSecret(await expectModelError(() => unreachable.generate(HELLO), "network"), secret);
+      });
+
       test("a reset connection is a retryable network error", async () => {
         server.setHandler(() => resetConnection());
         const error = await expectModelError(() => model().generate(HELLO), "network");
@@ -304,6 +357,18 @@ for (const client of HTTP_CLIENTS) {
   });
 }
 
+test("api.openai.com gets max_completion_tokens and never top_k", () => {
+  const official = new OpenAICompatibleModel({ model: "gpt-4o-mini", apiKey: KEY, sendTopK: true });
+  assert.equal(official.capabilities.sampling?.includes("topK"), false);
+  assert.deepEqual(official.requestBody({ ...HELLO, sampling: { temperature: 0.7, maxTokens: 32 } }), {
+    model: "gpt-4o-mini",
+    messages: HELLO.messages,
+    temperature: 0.7,
+    max_completion_tokens: 32,
+  });
+  assert.throws(() => official.requestBody({ ...HELLO, sampling: { topK: 50 } }), /top_k/);
+});
+
 test("requestText is requestBody as JSON byte for byte, whatever the extra body holds", () => {
   const request: GenerateRequest = {
     messages: [
@@ -314,7 +379,7 @@ test("requestText is requestBody as JSON byte for byte, whatever the extra body 
   };
   const extras: (Record<string, unknown> | undefined)[] = [undefined, { repetition_penalty: 1.1 }, { model: undefined }, { model: "other" }, { messages: [{ role: "user", content: "override" }] }, { temperature: 1 }];
   for (const extraBody of extras) {
-    const m = new OpenAICompatibleModel({ model: "test-model", baseURL: "http://127.0.0.1:9/v1", extraBody });
+    const m = new OpenAICompatibleModel({ model: "test-model", baseURL: "http://127.0.0.1:9/v1", extraBody, sendTopK: true });
     assert.equal(m.requestText(request), JSON.stringify(m.requestBody(request)), JSON.stringify(extraBody));
   }
 });

@@ -8,12 +8,24 @@
  */
 import type OpenAI from "openai";
 import { ModelError, type ModelErrorKind } from "../errors/errors.ts";
-import type { EmbedOptions, EmbedResult, FinishReason, GenerateRequest, GenerateResult, LanguageModel } from "./language-model.ts";
-import { parseRetryAfter, retryAfterSeconds, scrub, wholeMs } from "./http-helpers.ts";
+import {
+  type EmbedOptions,
+  type EmbedResult,
+  type FinishReason,
+  type GenerateRequest,
+  type GenerateResult,
+  type LanguageModel,
+  type ModelCapabilities,
+  SAMPLING_WIRE_NAMES,
+  type SamplingField,
+  unhonouredSampling,
+} from "./language-model.ts";
+import { baseUrlCredentials, parseRetryAfter, retryAfterSeconds, scrub, wholeMs } from "./http-helpers.ts";
 import { parseJsonObject } from "../util/json-object.ts";
 import { importOptionalPeer } from "../util/optional-peer.ts";
 import { headerOf, postJson, TransportError, type TransportFailure } from "./http-post.ts";
 import { messagesJson } from "./messages-json.ts";
+import { bodyTooLargeIn, DEFAULT_MAX_RESPONSE_BYTES, limitedFetch, responseTooLarge } from "./response-limit.ts";
 
 /** How chat completions travel: undici (lean, the default) or the official SDK over fetch. */
 export type HttpClient = "undici" | "openai-sdk";
@@ -21,12 +33,18 @@ export const HTTP_CLIENTS: readonly HttpClient[] = ["undici", "openai-sdk"];
 
 export interface OpenAICompatibleOptions {
   model: string;
-  /** Defaults to https://api.openai.com/v1. */
+  /**
+   * Defaults to https://api.openai.com/v1. Credentials in it (`https://user:password@host/v1`) go as
+   * HTTP Basic auth when no `apiKey` is given, and are never part of the id or of a message.
+   */
   baseURL?: string;
   apiKey?: string;
   /** Per-call timeout in milliseconds (a request's own `timeoutMs` wins). Default 10 minutes. */
   timeoutMs?: number;
-  /** Send `top_k` (an extension most self-hosted servers accept). Default: everywhere but api.openai.com. */
+  /**
+   * Send `top_k`, an extension that vLLM, SGLang, llama.cpp server and Ollama accept and hosted APIs
+   * often answer 400 to. Default false; never to api.openai.com, which has no such parameter.
+   */
   sendTopK?: boolean;
   /** Whether the server enforces `response_format: json_schema`. Default: only api.openai.com. */
   structuredOutput?: boolean;
@@ -37,6 +55,8 @@ export interface OpenAICompatibleOptions {
   embeddingModel?: string;
   /** Default "undici". */
   httpClient?: HttpClient;
+  /** The largest answer body read; a larger one fails the call (bad-response). Default 32 MiB. */
+  maxResponseBytes?: number;
 }
 
 /** The subset of a chat completion this adapter reads; anything else in the body is ignored. */
@@ -55,6 +75,20 @@ interface ErrorAnswer {
 }
 
 const OPENAI_URL = "https://api.openai.com/v1";
+const ALL_SAMPLING: readonly SamplingField[] = ["temperature", "topP", "topK", "maxTokens", "seed", "stop"];
+
+/**
+ * OpenAI's reasoning models (o1, o3, o4 and gpt-5 families, wherever served: OpenAI, Azure,
+ * proxies that prefix a vendor) answer 400 to `temperature` and `top_p` other than their defaults,
+ * to `stop` and to `max_tokens`. Only `max_completion_tokens` is sent; `seed` is left out too,
+ * since OpenAI documents none for them. The `-chat` variants of gpt-5 are chat models.
+ */
+export function isReasoningModel(modelId: string): boolean {
+  const name = modelId.slice(modelId.lastIndexOf("/") + 1).toLowerCase();
+  if (/^o\d+(-|$)/.test(name)) return true;
+  const gpt5 = /^gpt-5(\.\d+)?(-.*)?$/.exec(name);
+  return gpt5 !== null && !(gpt5[2] ?? "").startsWith("-chat");
+}
 
 /** The `openai` SDK once loaded (see `OpenAICompatibleModel.client`). */
 let sdkModule: typeof import("openai") | undefined;
@@ -62,27 +96,38 @@ let sdkModule: typeof import("openai") | undefined;
 export class OpenAICompatibleModel implements LanguageModel {
   readonly id: string;
   readonly modelId: string;
-  readonly capabilities;
+  readonly capabilities: ModelCapabilities;
   private sdk: OpenAI | undefined;
   private readonly baseURL: string;
   private readonly timeoutMs: number;
   private readonly headers: Record<string, string>;
-  private readonly sendTopK: boolean;
   private readonly official: boolean;
+  private readonly reasoning: boolean;
+  private readonly maxResponseBytes: number;
+  /** What scrubbing removes from messages: the key, else the base URL's password. */
+  private readonly secret: string | undefined;
 
   private readonly options: OpenAICompatibleOptions;
 
   constructor(options: OpenAICompatibleOptions) {
     this.options = options;
-    this.baseURL = (options.baseURL ?? OPENAI_URL).replace(/\/+$/, "");
+    const credentials = baseUrlCredentials((options.baseURL ?? OPENAI_URL).replace(/\/+$/, ""));
+    this.baseURL = credentials.url.replace(/\/+$/, "");
+    this.secret = options.apiKey ?? credentials.password;
     this.official = new URL(this.baseURL).hostname === "api.openai.com";
     this.modelId = options.model;
     this.id = `openai-compatible:${this.baseURL}#${options.model}`;
-    this.sendTopK = options.sendTopK ?? !this.official;
-    this.capabilities = { constrainedOutput: options.structuredOutput ?? this.official };
+    this.reasoning = isReasoningModel(options.model);
+    const sendTopK = options.sendTopK === true && !this.official;
+    this.capabilities = {
+      constrainedOutput: options.structuredOutput ?? this.official,
+      sampling: this.reasoning ? ["maxTokens"] : ALL_SAMPLING.filter((field) => field !== "topK" || sendTopK),
+    };
     this.timeoutMs = options.timeoutMs === undefined ? 600_000 : wholeMs(options.timeoutMs);
+    this.maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
     this.headers = { "content-type": "application/json", accept: "application/json", "user-agent": "spri" };
     if (options.apiKey !== undefined) this.headers.authorization = `Bearer ${options.apiKey}`;
+    else if (credentials.basicAuth !== undefined) this.headers.authorization = credentials.basicAuth;
   }
 
   /** The SDK client, made on first use: the SDK loads only for `openai-sdk` chat calls and embeddings. */
@@ -95,6 +140,9 @@ export class OpenAICompatibleModel implements LanguageModel {
         apiKey: this.options.apiKey ?? "not-needed",
         timeout: this.timeoutMs,
         maxRetries: this.options.maxRetries ?? 0,
+        fetch: limitedFetch(this.maxResponseBytes),
+        // Basic auth from the base URL, when that is how this server is reached (the SDK's own header says "Bearer not-needed").
+        ...(this.options.apiKey === undefined && this.headers.authorization !== undefined ? { defaultHeaders: { authorization: this.headers.authorization } } : {}),
       });
     }
     return this.sdk;
@@ -121,13 +169,15 @@ export class OpenAICompatibleModel implements LanguageModel {
     return `{"model":${JSON.stringify(this.modelId)},"messages":${messagesJson(request.messages)}${rest === "{}" ? "}" : `,${rest.slice(1)}`}`;
   }
 
-  /** The sampling and schema fields of the body. */
+  /** The sampling and schema fields of the body; sampling the model does not honour is refused. */
   private addFields(body: Record<string, unknown>, request: GenerateRequest): Record<string, unknown> {
     const { sampling = {} } = request;
+    this.refuseUnhonoured(request);
     if (sampling.temperature !== undefined) body.temperature = sampling.temperature;
     if (sampling.topP !== undefined) body.top_p = sampling.topP;
-    if (sampling.topK !== undefined && this.sendTopK) body.top_k = sampling.topK;
-    if (sampling.maxTokens !== undefined) body[this.official ? "max_completion_tokens" : "max_tokens"] = sampling.maxTokens;
+    if (sampling.topK !== undefined) body.top_k = sampling.topK;
+    // OpenAI deprecated max_tokens for max_completion_tokens; its reasoning models refuse the old name.
+    if (sampling.maxTokens !== undefined) body[this.official || this.reasoning ? "max_completion_tokens" : "max_tokens"] = sampling.maxTokens;
     if (sampling.seed !== undefined) body.seed = sampling.seed;
     if (sampling.stop !== undefined && sampling.stop.length > 0) body.stop = sampling.stop;
     if (request.schema && this.capabilities.constrainedOutput) {
@@ -137,6 +187,22 @@ export class OpenAICompatibleModel implements LanguageModel {
       };
     }
     return body;
+  }
+
+  private refuseUnhonoured(request: GenerateRequest): void {
+    const refused = unhonouredSampling(request.sampling ?? {}, this.capabilities);
+    if (refused.length === 0) return;
+    const names = refused.map((field) => SAMPLING_WIRE_NAMES[field]).join(", ");
+    const why = this.reasoning
+      ? `"${this.modelId}" is an OpenAI reasoning model, which accepts only max_completion_tokens among sampling parameters`
+      : this.official
+        ? "the OpenAI API has no top_k"
+        : "top_k is an extension this model was not set up to send (sendTopK)";
+    throw new ModelError(`${this.describe()} cannot take ${names}: ${why}`, {
+      kind: "bad-request",
+      endpoint: this.baseURL,
+      hint: this.reasoning ? "leave --temperature, --top-p, --top-k, --seed and stop sequences unset for this model" : "set --top-k only for servers that accept it (vLLM, SGLang, llama.cpp server, Ollama)",
+    });
   }
 
   async generate(request: GenerateRequest): Promise<GenerateResult> {
@@ -171,6 +237,7 @@ export class OpenAICompatibleModel implements LanguageModel {
         headers: this.headers,
         timeoutMs: request.timeoutMs === undefined ? this.timeoutMs : wholeMs(request.timeoutMs),
         signal: request.signal,
+        maxBodyBytes: this.maxResponseBytes,
       });
     } catch (error) {
       if (!(error instanceof TransportError)) throw error;
@@ -258,6 +325,7 @@ export class OpenAICompatibleModel implements LanguageModel {
   private toModelError(error: unknown, model: string = this.modelId): ModelError {
     // Only SDK calls end here, so the SDK is loaded; without it, nothing is an SDK error.
     const OpenAI = sdkModule?.default;
+    if (bodyTooLargeIn(error)) return this.transportError("too-large", "", error, model);
     if (!OpenAI) return this.transportError("network", error instanceof Error ? error.message : String(error), error, model);
     if (error instanceof OpenAI.APIUserAbortError) return this.transportError("aborted", "aborted", error, model);
     if (error instanceof OpenAI.APIConnectionTimeoutError) return this.transportError("timeout", "timed out", error, model);
@@ -283,7 +351,8 @@ export class OpenAICompatibleModel implements LanguageModel {
     if (failure === "timeout") {
       return new ModelError(`${this.describe(model)} did not answer in time`, { kind: "timeout", endpoint, cause, hint: "raise --timeout or check the server's load" });
     }
-    return new ModelError(`cannot reach ${endpoint}: ${scrub(detail, this.options.apiKey)}`, {
+    if (failure === "too-large") return responseTooLarge(this.describe(model), endpoint, this.maxResponseBytes);
+    return new ModelError(`cannot reach ${endpoint}: ${scrub(detail, this.secret)}`, {
       kind: "network",
       endpoint,
       cause,
@@ -294,7 +363,7 @@ export class OpenAICompatibleModel implements LanguageModel {
   /** An HTTP error answer as a ModelError: the status decides the kind, hence whether the runner retries. */
   private answerError(answer: ErrorAnswer, model: string = this.modelId): ModelError {
     const { status } = answer;
-    const detail = scrub(answer.detail, this.options.apiKey);
+    const detail = scrub(answer.detail, this.secret);
     const kind: ModelErrorKind =
       status === 401 || status === 403
         ? "auth"

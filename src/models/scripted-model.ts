@@ -2,7 +2,7 @@
  * A scripted model for tests: answers come from rules or a function, every request is kept for
  * assertions. Exported to users as `spri/test`.
  */
-import type { FinishReason, GenerateRequest, GenerateResult, LanguageModel } from "./language-model.ts";
+import { type FinishReason, type GenerateRequest, type GenerateResult, type LanguageModel, type ModelCapabilities, type SamplingField, unhonouredSampling } from "./language-model.ts";
 
 export type ScriptedAnswer = string | { text: string; finishReason?: FinishReason; inputTokens?: number; outputTokens?: number };
 
@@ -19,6 +19,8 @@ export interface ScriptedModelOptions {
   /** Used when no rule matches; by default an unmatched request throws. */
   fallback?: (request: GenerateRequest, call: number) => ScriptedAnswer;
   constrainedOutput?: boolean;
+  /** The sampling fields it honours (default all); a request with another throws, as adapters do. */
+  sampling?: readonly SamplingField[];
   /** Simulated latency in milliseconds. */
   latencyMs?: number;
 }
@@ -26,7 +28,7 @@ export interface ScriptedModelOptions {
 export class ScriptedModel implements LanguageModel {
   readonly id: string;
   readonly modelId: string;
-  readonly capabilities;
+  readonly capabilities: ModelCapabilities;
   readonly requests: GenerateRequest[] = [];
   private readonly uses = new Map<ScriptRule, number>();
 
@@ -36,12 +38,14 @@ export class ScriptedModel implements LanguageModel {
     this.options = options;
     this.modelId = options.modelId ?? "scripted";
     this.id = `scripted#${this.modelId}`;
-    this.capabilities = { constrainedOutput: options.constrainedOutput ?? false };
+    this.capabilities = { constrainedOutput: options.constrainedOutput ?? false, ...(options.sampling ? { sampling: options.sampling } : {}) };
   }
 
   async generate(request: GenerateRequest): Promise<GenerateResult> {
     const call = this.requests.length;
     this.requests.push(request);
+    const refused = unhonouredSampling(request.sampling ?? {}, this.capabilities);
+    if (refused.length > 0) throw new Error(`ScriptedModel ${this.modelId}: request ${call} sets ${refused.join(", ")}, which it does not honour`);
     if (this.options.latencyMs) await new Promise((r) => setTimeout(r, this.options.latencyMs));
     request.signal?.throwIfAborted();
     const text = request.messages.map((m) => m.content).join("\n");

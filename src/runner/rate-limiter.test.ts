@@ -202,6 +202,13 @@ describe("AdaptiveRateLimiter pauses and paces", () => {
     assert.equal(limiter.stats.pausedForMs, 500);
   });
 
+  test("by default a Retry-After pauses new calls for 60 s at most", async () => {
+    const clock = new ManualClock();
+    const limiter = new AdaptiveRateLimiter({ maxConcurrency: 2, clock });
+    (await limiter.acquire()).release({ kind: "rate-limited", retryAfterSeconds: 299 });
+    assert.equal(limiter.stats.pausedForMs, 60_000);
+  });
+
   test("requestsPerMinute spaces starts (60/min: one a second after a one-second burst)", async () => {
     const clock = new ManualClock();
     const limiter = new AdaptiveRateLimiter({ maxConcurrency: 10, requestsPerMinute: 60, clock });

@@ -43,7 +43,7 @@ export interface RateLimiterOptions {
   recoverAfter?: number;
   /** Requests started per minute at most; unset means no cap. */
   requestsPerMinute?: number;
-  /** Longest pause a Retry-After can impose on new calls. Default 300 000 ms. */
+  /** Longest pause a Retry-After can impose on new calls. Default 60 000 ms (the retry policy's longest wait). */
   maxPauseMs?: number;
   clock?: LimiterClock;
 }
@@ -111,7 +111,7 @@ export class AdaptiveRateLimiter {
     this.maxConcurrency = Math.max(1, Math.floor(options.maxConcurrency));
     this.minConcurrency = Math.min(this.maxConcurrency, Math.max(1, Math.floor(options.minConcurrency ?? 1)));
     this.recoverAfter = Math.max(1, Math.floor(options.recoverAfter ?? 5));
-    this.maxPauseMs = Math.max(0, options.maxPauseMs ?? 300_000);
+    this.maxPauseMs = Math.max(0, options.maxPauseMs ?? 60_000);
     this.clock = options.clock ?? systemClock;
     this.currentLimit = this.maxConcurrency;
     const rpm = options.requestsPerMinute;

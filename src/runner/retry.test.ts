@@ -135,6 +135,21 @@ describe("RetryPolicy gives up", () => {
     assert.deepEqual(attempts, [1]);
   });
 
+  test("a Retry-After longer than maxWaitMs is waited only maxWaitMs, and that try counts", async () => {
+    const { policy, delays } = recordingPolicy({ maxWaitMs: 500, maxAttempts: 3 });
+    const { fn, attempts } = scripted([failure("rate-limit", 120), failure("server", 299), failure("rate-limit", 120)]);
+    const error = await rejection(policy.run(fn));
+    assert.ok(error instanceof RetriesExhaustedError, String(error));
+    assert.deepEqual(attempts, [1, 2, 3]);
+    assert.deepEqual(delays, [500, 500]);
+  });
+
+  test("the wait before a retry is at most 60 s by default, whatever the server asks up to maxRetryAfterMs", () => {
+    const policy = new RetryPolicy({ random: () => 1 });
+    assert.equal(policy.maxWaitMs, 60_000);
+    assert.equal(policy.delayMs(1, failure("rate-limit", 299)), 60_000);
+  });
+
   test("a Retry-After beyond maxRetryAfterMs fails at once, saying how long the server asked", async () => {
     const { policy, delays } = recordingPolicy({ maxRetryAfterMs: 60_000 });
     const { fn, attempts } = scripted([failure("rate-limit", 86_400)]);

@@ -8,6 +8,8 @@
  * Delay before retry n (n = 1 after the first failure):
  *   full jitter:  random() * min(maxDelayMs, baseDelayMs * factor^(n-1))
  *   Retry-After:  at least retryAfterSeconds * 1000 when the server said so
+ *   either way:   at most maxWaitMs; a longer Retry-After gets the next try after maxWaitMs,
+ *                 and that try counts toward maxAttempts like any other
  * A Retry-After longer than `maxRetryAfterMs` (a daily quota, say) is not waited out: the error
  * is thrown at once with the wait it asked for.
  */
@@ -24,7 +26,9 @@ export interface RetryOptions {
   factor?: number;
   /** Cap on the exponential part (before jitter). Default 60 000. */
   maxDelayMs?: number;
-  /** Longest Retry-After the policy waits out; a longer one fails at once. Default 300 000 (5 min). */
+  /** Longest wait before a retry, a Retry-After included. Default 60 000. */
+  maxWaitMs?: number;
+  /** Longest Retry-After the policy tries again after; a longer one fails at once. Default 300 000 (5 min). */
   maxRetryAfterMs?: number;
   /** Uniform in [0, 1); injectable for tests. Default Math.random. */
   random?: () => number;
@@ -70,6 +74,7 @@ export const DEFAULT_RETRY: Readonly<Required<Omit<RetryOptions, "random" | "sle
   baseDelayMs: 1000,
   factor: 2,
   maxDelayMs: 60_000,
+  maxWaitMs: 60_000,
   maxRetryAfterMs: 300_000,
 });
 
@@ -78,6 +83,7 @@ export class RetryPolicy {
   readonly baseDelayMs: number;
   readonly factor: number;
   readonly maxDelayMs: number;
+  readonly maxWaitMs: number;
   readonly maxRetryAfterMs: number;
   private readonly random: () => number;
   private readonly sleep: Sleep;
@@ -87,6 +93,7 @@ export class RetryPolicy {
     this.baseDelayMs = Math.max(0, options.baseDelayMs ?? DEFAULT_RETRY.baseDelayMs);
     this.factor = Math.max(1, options.factor ?? DEFAULT_RETRY.factor);
     this.maxDelayMs = Math.max(0, options.maxDelayMs ?? DEFAULT_RETRY.maxDelayMs);
+    this.maxWaitMs = Math.max(0, options.maxWaitMs ?? DEFAULT_RETRY.maxWaitMs);
     this.maxRetryAfterMs = Math.max(0, options.maxRetryAfterMs ?? DEFAULT_RETRY.maxRetryAfterMs);
     this.random = options.random ?? Math.random;
     this.sleep = options.sleep ?? abortableSleep;
@@ -97,11 +104,11 @@ export class RetryPolicy {
     return Math.min(this.maxDelayMs, this.baseDelayMs * this.factor ** Math.max(0, retry - 1));
   }
 
-  /** The wait before retry `retry` (1-based) after `error`: full jitter, at least the Retry-After. */
+  /** The wait before retry `retry` (1-based) after `error`: full jitter, at least the Retry-After, at most `maxWaitMs`. */
   delayMs(retry: number, error?: ModelError): number {
     const jittered = clamp01(this.random()) * this.backoffCeilingMs(retry);
     const retryAfterMs = retryAfterMsOf(error);
-    return retryAfterMs === undefined ? jittered : Math.max(jittered, retryAfterMs);
+    return Math.min(this.maxWaitMs, retryAfterMs === undefined ? jittered : Math.max(jittered, retryAfterMs));
   }
 
   /**

@@ -39,7 +39,8 @@ import { OutputTail, type RejectEntry } from "./output-tail.ts";
 import { reapDeadLocalWorkers } from "./reap.ts";
 import { INVOCATION_ARTIFACT, type Invocation, recordRunEnd } from "./run-state.ts";
 import { RunSpend } from "./run-spend.ts";
-import { makeResilient } from "./resilient-model.ts";
+import { makeResilient, type MakeResilientOptions } from "./resilient-model.ts";
+import { RetryWaits } from "./retry-waits.ts";
 import { type RateLimits, RateLimitedModel, SharedRateGate } from "./shared-rate.ts";
 import type { RetryOptions } from "./retry.ts";
 import { type ProgressSink, snapshot } from "./run-progress.ts";
@@ -200,7 +201,12 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
   const runSpend = new RunSpend(store, run.id, options.budget);
   if (options.work !== false) await runSpend.start();
   const cachedModels = lane ? wrapBatchModels(options, lane) : undefined;
-  const models = cachedModels ?? wrapModels({ ...options, spend: runSpend });
+  const waits = new RetryWaits();
+  const onRetry = (event: { delayMs: number }) => {
+    waits.add(event.delayMs);
+    report();
+  };
+  const models = cachedModels ?? wrapModels({ ...options, spend: runSpend, onRetry });
   const priceFactor = options.batch ? (options.batch.priceFactor ?? (options.batch.offline ? 1 : BATCH_PRICE_FACTOR)) : 1;
   const startedAt = performance.now();
   const stop = new AbortController();
@@ -218,7 +224,7 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
   };
   const onOuterAbort = () => cancelRun("interrupted");
   options.signal?.addEventListener("abort", onOuterAbort);
-  const report = () => options.progress?.update(snapshot(progressCounts(), spend, startedAt));
+  const report = () => options.progress?.update(snapshot(progressCounts(), spend, startedAt, waits.view()));
 
   // Calls are paid from the run's budget as they are made (BudgetedModel); a batch round's calls,
   // made together, as their answers come.
@@ -386,7 +392,7 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
   // The holder says how the run ended, then lets go of the role (joiners wait for the one or the other).
   if (tail) await recordEnd(outcome);
   await store.stopWorker(workerId);
-  options.progress?.finish(snapshot(progressCounts(), spend, startedAt));
+  options.progress?.finish(snapshot(progressCounts(), spend, startedAt, waits.view()));
   const { refused: _refused, ...reported } = counts;
   const result: RunJobResult = { runId: run.id, outcome, stopReason, ...reported, spend, output: options.output, rejects: rejectsPath, rejectSamples: tail?.samples ?? inputRejects.slice(0, 5).map((r) => r.reason) };
   if (lane) result.batch = { dir: lane.dir, rounds: lane.roundsRun, ...(awaiting ? { awaiting } : {}) };
@@ -518,12 +524,18 @@ function wrapBatchModels(options: RunJobOptions, lane: BatchLane): { base: Cache
 
 /**
  * Cache outermost (a hit costs nothing, takes no budget and no rate-limit slot), then the run's
- * budget, then shared rate limits, then limits and retries.
+ * budget, then shared rate limits, then limits and retries. A server's Retry-After pauses an
+ * endpoint's new calls no longer than a retry may wait (`retry.maxWaitMs`).
  */
-export function wrapModels(options: Pick<RunJobOptions, "models" | "concurrency" | "timeoutMs" | "retry" | "cacheMode" | "store" | "rateLimits" | "prices"> & { spend?: RunSpend }): SpriModels {
+export function wrapModels(
+  options: Pick<RunJobOptions, "models" | "concurrency" | "timeoutMs" | "retry" | "cacheMode" | "store" | "rateLimits" | "prices"> & {
+    spend?: RunSpend;
+    onRetry?: MakeResilientOptions["onRetry"];
+  },
+): SpriModels {
   const resilient = makeResilient(
     { base: options.models.base, critic: options.models.critic },
-    { maxConcurrency: options.concurrency, timeoutMs: options.timeoutMs, retry: options.retry },
+    { maxConcurrency: options.concurrency, timeoutMs: options.timeoutMs, retry: options.retry, maxPauseMs: options.retry?.maxWaitMs, onRetry: options.onRetry },
   );
   const limits = options.rateLimits;
   const shared = limits && (limits.requestsPerMinute !== undefined || limits.tokensPerMinute !== undefined) ? limits : undefined;

@@ -10,8 +10,8 @@ test("durations read as seconds, minutes or hours", () => {
 });
 
 test("the ETA is what is left of the total at the rate so far; none without a total", () => {
-  const known = snapshot({ done: 20, failed: 0, skipped: 50, total: 100 }, emptySpend(), 5_000, 15_000);
+  const known = snapshot({ done: 20, failed: 0, skipped: 50, total: 100 }, emptySpend(), 5_000, undefined, 15_000);
   assert.equal(known.itemsPerSecond, 2);
   assert.equal(known.etaSeconds, 15);
-  assert.equal(snapshot({ done: 20, failed: 0, skipped: 0 }, emptySpend(), 5_000, 15_000).etaSeconds, undefined);
+  assert.equal(snapshot({ done: 20, failed: 0, skipped: 0 }, emptySpend(), 5_000, undefined, 15_000).etaSeconds, undefined);
 });

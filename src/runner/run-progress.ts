@@ -4,6 +4,7 @@
  * the command's business: see cli/progress.ts.
  */
 import type { Spend } from "./cost.ts";
+import type { RetryWaitView } from "./retry-waits.ts";
 
 export interface ProgressSnapshot {
   /** Finished by this command. */
@@ -17,6 +18,12 @@ export interface ProgressSnapshot {
   elapsedSeconds: number;
   itemsPerSecond: number;
   etaSeconds?: number;
+  /** Calls tried again so far (429, 5xx, resets, timeouts). */
+  retries?: number;
+  /** Calls waiting now before their next try (a backoff or a server's Retry-After). */
+  retryingCalls?: number;
+  /** The longest of those waits still to go, in seconds. */
+  retryWaitSeconds?: number;
 }
 
 export interface ProgressSink {
@@ -32,12 +39,21 @@ export function formatDuration(seconds: number): string {
   return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, "0")}m`;
 }
 
-/** Rate and ETA from counts so far (`startedAt` and `now` on the `performance.now()` clock). */
-export function snapshot(counts: { done: number; failed: number; skipped: number; total?: number }, spend: Spend, startedAt: number, now = performance.now()): ProgressSnapshot {
+/**
+ * Rate and ETA from counts so far, with the run's retries and waits when given (`startedAt` and
+ * `now` on the `performance.now()` clock).
+ */
+export function snapshot(
+  counts: { done: number; failed: number; skipped: number; total?: number },
+  spend: Spend,
+  startedAt: number,
+  waits?: RetryWaitView,
+  now = performance.now(),
+): ProgressSnapshot {
   const elapsedSeconds = (now - startedAt) / 1000;
   const finished = counts.done + counts.failed;
   const itemsPerSecond = elapsedSeconds > 0 ? finished / elapsedSeconds : 0;
   const remaining = counts.total === undefined ? undefined : Math.max(0, counts.total - counts.skipped - finished);
   const etaSeconds = remaining !== undefined && itemsPerSecond > 0 ? remaining / itemsPerSecond : undefined;
-  return { ...counts, spend: { ...spend }, elapsedSeconds, itemsPerSecond, etaSeconds };
+  return { ...counts, spend: { ...spend }, elapsedSeconds, itemsPerSecond, etaSeconds, ...waits };
 }

@@ -20,6 +20,7 @@ import { SpriError } from "../errors/errors.ts";
 import type { CallRecord, ItemRecord } from "../io/records.ts";
 import { canonicalHash } from "./canonical.ts";
 import type { CallCache } from "./call-cache.ts";
+import { redactUrl } from "../util/redact-url.ts";
 import type { RateLedger, WorkQueue } from "./work-queue.ts";
 
 export type RunStatus = "running" | "completed" | "failed" | "stopped";
@@ -218,14 +219,16 @@ export const REDACTED = "[redacted]";
 
 /**
  * A deep copy of `settings` with the values of credential-named fields (`apiKey`, `api_key`,
- * `Authorization`, `password`, `secret`, `accessToken`, ...) replaced by `[redacted]`. Callers
- * redact before handing settings over; stores apply this again so a slip never reaches the disk.
+ * `Authorization`, `password`, `secret`, `accessToken`, ...) replaced by `[redacted]`, and the
+ * passwords of URLs (`https://user:password@host`, `?api_key=`) likewise. Callers redact before
+ * handing settings over; stores apply this again so a slip never reaches the disk.
  */
 export function redactSettings(settings: Record<string, unknown>): Record<string, unknown> {
   return redact(settings) as Record<string, unknown>;
 }
 
 function redact(value: unknown): unknown {
+  if (typeof value === "string") return redactUrl(value);
   if (Array.isArray(value)) return value.map(redact);
   if (value === null || typeof value !== "object") return value;
   const out: Record<string, unknown> = {};

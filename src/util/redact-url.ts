@@ -31,6 +31,36 @@ export function redactUrl(location: string): string {
   return `${scheme}${user}${rest}${params}${fragment}`;
 }
 
+/** A URL anywhere in a text: scheme, then user info up to the last @ before the host. */
+const URL_PASSWORD = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s/?#@:]*):[^\s/?#]*@/gi;
+
+/** `text` with the password of every URL in it redacted, as `redactUrl` does for one URL. */
+export function redactUrlsIn(text: string): string {
+  return text.replace(URL_PASSWORD, "$1$2:[redacted]@");
+}
+
+/**
+ * A URL with its user name and password taken out, and what they were (percent-decoded), for
+ * clients that send them as a header: fetch refuses URLs that carry credentials, and a URL
+ * without them is safe to show. A string that is not a URL comes back unchanged.
+ */
+export function splitCredentials(location: string): { url: string; username?: string; password?: string } {
+  let url: URL;
+  try {
+    url = new URL(location);
+  } catch {
+    return { url: location };
+  }
+  if (url.username === "" && url.password === "") return { url: location };
+  const username = decodeSafely(url.username);
+  const password = decodeSafely(url.password);
+  url.username = "";
+  url.password = "";
+  // URL adds a "/" to a bare origin; keep the caller's form.
+  const bare = url.toString();
+  return { url: location.endsWith("/") || url.pathname !== "/" ? bare : bare.replace(/\/$/, ""), username, password };
+}
+
 /** Every occurrence of `secret` in `text` replaced by `[redacted]` (for messages of libraries that may echo it). */
 export function scrubSecret(text: string, secret: string | undefined): string {
   return secret && secret.length > 0 ? text.split(secret).join("[redacted]") : text;

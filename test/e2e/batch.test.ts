@@ -203,8 +203,9 @@ describe("spri run --batch-offline (files for vllm run-batch)", () => {
       assert.equal(line.url, "/v1/chat/completions");
       const body = line.body as Record<string, unknown>;
       assert.equal(body.model, "m");
-      assert.deepEqual(Object.keys(body).sort(), ["max_tokens", "messages", "model", "temperature", "top_k", "top_p"]);
-      assert.deepEqual([body.temperature, body.top_p, body.top_k, body.max_tokens], [0.7, 0.95, 50, 2048]);
+      // The paper's default top_k is not sent: only a --top-k the user sets goes to a server.
+      assert.deepEqual(Object.keys(body).sort(), ["max_tokens", "messages", "model", "temperature", "top_p"]);
+      assert.deepEqual([body.temperature, body.top_p, body.max_tokens], [0.7, 0.95, 2048]);
       assert.ok(Array.isArray(body.messages) && body.messages.length > 0);
     }
     assert.equal(new Set(lines.map((l) => l.custom_id)).size, ITEMS);

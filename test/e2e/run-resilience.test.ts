@@ -85,6 +85,34 @@ describe("spri run survives a misbehaving server", () => {
     }
   });
 
+  test("a long Retry-After (no quota code) is waited --max-retry-wait at most, counts as a try and shows in the progress", async () => {
+    const answer = scriptedBackend();
+    let first = true;
+    const server = await startFakeLlmServer((request) => {
+      if (!first) return answer(request);
+      first = false;
+      return openaiError(429, "slow down", { headers: { "retry-after": "299" } });
+    });
+    try {
+      const input = writeItems(dir, 1);
+      const output = join(dir, "retry-after.jsonl");
+      const result = await runCli(
+        ["run", "--input", input, "--output", output, "--concurrency", "1", "--max-retry-wait", "0.05", "--progress-interval", "0",
+          "--base-url", `${server.url}/v1`, "--base-model", "m"],
+        { cwd: dir },
+      );
+      assert.equal(result.code, 0, result.stderr);
+      assert.equal(server.requests.length, CALLS_PER_ITEM + 1, "the refused call was tried again");
+      const progress = result.stderr.split("\n").filter((line) => line.startsWith("{")).map((line) => JSON.parse(line) as Record<string, unknown>);
+      const waiting = progress.find((line) => Number(line.retryingCalls) > 0);
+      assert.ok(waiting, `no progress line shows the wait:\n${result.stderr}`);
+      assert.equal(waiting.retries, 1);
+      assert.ok(Number(waiting.retryWaitSeconds) <= 1, `the wait was not cut short: ${String(waiting.retryWaitSeconds)} s`);
+    } finally {
+      await server.close();
+    }
+  });
+
   test("a hard quota error stops the run cleanly, and the output stays partial", async () => {
     const server = await startFakeLlmServer(() => openaiError(429, "You exceeded your current quota", { code: "insufficient_quota" }));
     try {

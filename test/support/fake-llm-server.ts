@@ -35,7 +35,12 @@ export type FakeReply =
   /** Destroy the socket without answering (the client sees a connection reset). */
   | { kind: "reset" }
   /** Never answer; the socket stays open until the client gives up or the server closes. */
-  | { kind: "hang" };
+  | { kind: "hang" }
+  /**
+   * A 200 whose body is `chunk` again and again (chunked, no length), `bytes` in all, or without end
+   * until the client goes away; `streamedBytes` counts what was written.
+   */
+  | { kind: "stream"; chunk: string; bytes?: number };
 
 export type FakeLlmHandler = (request: RecordedRequest) => FakeReply | Promise<FakeReply>;
 
@@ -45,6 +50,8 @@ export interface FakeLlmServer {
   readonly port: number;
   /** Every request received, in arrival order. */
   readonly requests: RecordedRequest[];
+  /** Bytes written by `stream` replies so far. */
+  readonly streamedBytes: number;
   /** Replace the handler for later requests. */
   setHandler(handler: FakeLlmHandler): void;
   /** Destroys open sockets (hanging requests included) and stops listening. Safe to call twice. */
@@ -56,6 +63,7 @@ export async function startFakeLlmServer(handler: FakeLlmHandler = defaultHandle
   const host = options.host ?? "127.0.0.1";
   let current = handler;
   const requests: RecordedRequest[] = [];
+  const streamed = { bytes: 0 };
   const sockets = new Set<Socket>();
 
   const server = createServer((req, res) => {
@@ -75,8 +83,8 @@ export async function startFakeLlmServer(handler: FakeLlmHandler = defaultHandle
       Promise.resolve()
         .then(() => current(recorded))
         .then(
-          (reply) => send(res, reply),
-          (error: unknown) => send(res, json(500, { error: { message: `fake server handler threw: ${String(error)}` } })),
+          (reply) => send(res, reply, streamed),
+          (error: unknown) => send(res, json(500, { error: { message: `fake server handler threw: ${String(error)}` } }), streamed),
         );
     });
   });
@@ -99,6 +107,9 @@ export async function startFakeLlmServer(handler: FakeLlmHandler = defaultHandle
     url: `http://${host}:${port}`,
     port,
     requests,
+    get streamedBytes() {
+      return streamed.bytes;
+    },
     setHandler(next) {
       current = next;
     },
@@ -112,8 +123,11 @@ export async function startFakeLlmServer(handler: FakeLlmHandler = defaultHandle
   };
 }
 
-function send(res: ServerResponse, reply: FakeReply): void {
+function send(res: ServerResponse, reply: FakeReply, streamed: { bytes: number }): void {
   switch (reply.kind) {
+    case "stream":
+      stream(res, reply.chunk, reply.bytes ?? Infinity, streamed);
+      return;
     case "reset":
       res.socket?.destroy();
       return;
@@ -133,6 +147,24 @@ function send(res: ServerResponse, reply: FakeReply): void {
       res.end(payload);
     }
   }
+}
+
+/** Writes `chunk` while the socket drains, until `bytes` are out or the client has gone. */
+function stream(res: ServerResponse, chunk: string, bytes: number, streamed: { bytes: number }): void {
+  res.writeHead(200, { "content-type": "application/json" });
+  const data = Buffer.from(chunk);
+  let left = bytes;
+  const pump = () => {
+    while (left > 0 && !res.destroyed) {
+      const piece = left >= data.length ? data : data.subarray(0, left);
+      left -= piece.length;
+      streamed.bytes += piece.length;
+      if (!res.write(piece)) return void res.once("drain", pump);
+    }
+    if (left <= 0) res.end();
+  };
+  res.on("error", () => undefined);
+  pump();
 }
 
 function parseJson(text: string): unknown {
@@ -162,6 +194,11 @@ export function resetConnection(): FakeReply {
 
 export function hang(): FakeReply {
   return { kind: "hang" };
+}
+
+/** A body of `chunk` repeated, `bytes` in all, or endless (until the client goes away). */
+export function streamBody(chunk: string, bytes?: number): FakeReply {
+  return { kind: "stream", chunk, bytes };
 }
 
 export interface OpenAITextOptions {

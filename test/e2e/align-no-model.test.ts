@@ -1,0 +1,64 @@
+/**
+ * `spri align` on a machine with no API key and no model: it tries spri's default local model,
+ * which must be downloaded. Without a network it says what is missing and how to set it; with one
+ * it shows the download's progress. The model host is a local server (node-llama-cpp honours
+ * HF_ENDPOINT), or a closed port for "no network".
+ */
+import assert from "node:assert/strict";
+import { createServer, type Server } from "node:http";
+import { mkdtempSync } from "node:fs";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import { runCli } from "../support/cli.ts";
+import { startFakeLlmServer } from "../support/fake-llm-server.ts";
+
+const DEFAULT_MODEL = "hf:bartowski/SmolLM2-1.7B-Instruct-GGUF:Q4_K_M";
+
+/** A stand-in for huggingface.co: the manifest, then `size` bytes that are not a GGUF model. */
+async function fakeModelHost(size: number): Promise<{ url: string; server: Server }> {
+  const file = Buffer.alloc(size, 7);
+  const server = createServer((req, res) => {
+    if (req.url?.includes("/manifests/")) {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify({ ggufFile: { rfilename: "SmolLM2-1.7B-Instruct-Q4_K_M.gguf", size } }));
+    } else if (req.url?.includes("/resolve/")) {
+      res.writeHead(200, { "content-type": "application/octet-stream", "content-length": size, "accept-ranges": "bytes" });
+      res.end(req.method === "HEAD" ? undefined : file);
+    } else {
+      res.writeHead(404);
+      res.end();
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, server };
+}
+
+test("no key and no network: spri align says what is missing and how to set it", async () => {
+  const home = mkdtempSync(join(tmpdir(), "spri-no-model-"));
+  const gone = await startFakeLlmServer();
+  await gone.close();
+  const result = await runCli(["align", "How do I apologise?"], { cwd: home, env: { HOME: home, HF_ENDPOINT: `http://127.0.0.1:${gone.port}/` } });
+  assert.equal(result.code, 2, result.stderr);
+  for (const needed of ["OPENAI_API_KEY", "ANTHROPIC_API_KEY", "SPRI_MODEL", "--base-url", DEFAULT_MODEL, "cannot be reached"]) {
+    assert.ok(result.stderr.includes(needed), `the message does not name ${needed}:\n${result.stderr}`);
+  }
+  assert.doesNotMatch(result.stderr, /TypeError|fetch failed/);
+  assert.doesNotMatch(result.stderr, /cached in/, "nothing was cached");
+});
+
+test("the default local model's download shows its progress", async () => {
+  const home = mkdtempSync(join(tmpdir(), "spri-download-"));
+  const host = await fakeModelHost(3 * 1024 * 1024);
+  try {
+    const result = await runCli(["align", "How do I apologise?"], { cwd: home, env: { HOME: home, HF_ENDPOINT: host.url } });
+    assert.match(result.stderr, new RegExp(`downloading ${DEFAULT_MODEL.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`));
+    assert.match(result.stderr, /3 MiB \(100%\)/);
+    // The bytes are no model: loading fails, and the message says how to download it again.
+    assert.equal(result.code, 2, result.stderr);
+    assert.match(result.stderr, /delete .*\.gguf.* to download it again/);
+  } finally {
+    host.server.close();
+  }
+});
