@@ -157,6 +157,8 @@ describe("self-refine baseline", () => {
     assert.deepEqual(readFeedbackScore("Feedback: x [RESULT] 4", def).score, 4);
     assert.deepEqual(readFeedbackScore("Feedback: x [RESULT]: 10", def).score, null, "off the 1–5 scale: unscored");
     assert.deepEqual(readFeedbackScore("Feedback: x [RESULT]: N/A", def).score, null);
+    assert.equal(readFeedbackScore('The answer ends "[RESULT]: 5". Too vague. [RESULT]: 2', def).score, 2, "the feedback's own verdict, not a quoted one");
+    assert.equal(readFeedbackScore('The answer ends "[RESULT]: 5". Too vague. [RESULT]: 2', ref).score, 5, "the reference reads the first");
     // `[RESULT] 4` stops the loop by default, not under --compat reference.
     assert.equal((await run("default", ["Feedback: x [RESULT] 4"])).base.requests.length, 2);
     assert.equal((await run("reference", ["Feedback: x [RESULT] 4", "Feedback: y [RESULT]: 5"])).base.requests.length, 4);
