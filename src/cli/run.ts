@@ -6,6 +6,7 @@ import { modelSpecs } from "../config/models.ts";
 import { checkInputFile } from "../io/input-reader.ts";
 import type { BatchApi } from "../models/openai-batch.ts";
 import { PriceTable } from "../runner/cost.ts";
+import { sampleCount } from "../runner/samples.ts";
 import { dryRun } from "../runner/dry-run.ts";
 import { type BatchRunOptions, DEFAULT_LEASE_MS, runJob, type RunJobResult } from "../runner/run-job.ts";
 import { JsonLogProgressSink, type ProgressSink, TerminalProgressSink } from "../runner/run-progress.ts";
@@ -68,9 +69,10 @@ export async function executeRun(options: Record<string, unknown>, prepare?: Pre
     domainField: options.domainField as string | undefined,
   };
   const prices = PriceTable.fromFile(settings.prices);
+  const samples = sampleCount(settings.samples);
   try {
     if (options.dryRun) {
-      const estimate = await dryRun({ input, output, prepared: session.prepared, models: session.models, mapping, maxNewTokens: settings.maxNewTokens, prices });
+      const estimate = await dryRun({ input, output, prepared: session.prepared, models: session.models, mapping, samples, maxNewTokens: settings.maxNewTokens, prices });
       process.stdout.write(options.json ? `${JSON.stringify(estimate)}\n` : formatEstimate(estimate));
       return;
     }
@@ -88,6 +90,7 @@ export async function executeRun(options: Record<string, unknown>, prepare?: Pre
         prepared: session.prepared,
         models: session.models,
         mapping,
+        samples,
         concurrency: settings.concurrency,
         timeoutMs: settings.timeout * 1000,
         store,
@@ -167,6 +170,8 @@ export function cacheMode(value: string): CacheMode {
 function runIdentity(resolved: Resolved, mapping: FieldMapping): Record<string, unknown> {
   const all = redacted(resolved);
   for (const name of ["concurrency", "timeout", "cache", "store", "rejects", "maxTries", "retryDelay", "progressInterval", "maxCost", "maxTokens", "prices", "rpm", "tpm"]) delete all[name];
+  // One sample per item is how every run was before `--samples`: their ids stay as they were.
+  if (all.samples === 1) delete all.samples;
   return { ...all, mapping };
 }
 

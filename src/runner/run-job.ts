@@ -35,6 +35,7 @@ import { Heartbeat } from "./heartbeat.ts";
 import { itemRunner } from "./item-runner.ts";
 import { OutputTail, type RejectEntry } from "./output-tail.ts";
 import { reapDeadLocalWorkers } from "./reap.ts";
+import { sampledIdentity } from "./samples.ts";
 import { RunSpend } from "./run-spend.ts";
 import { makeResilient } from "./resilient-model.ts";
 import { type RateLimits, RateLimitedModel, SharedRateGate } from "./shared-rate.ts";
@@ -50,6 +51,8 @@ export interface RunJobOptions {
   prepared: PreparedTask;
   models: SpriModels;
   mapping: FieldMapping;
+  /** Runs of the algorithm per item (`--samples`, see samples.ts); default 1. */
+  samples?: number;
   concurrency: number;
   timeoutMs?: number;
   store: RunStore;
@@ -162,7 +165,7 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
       runId: run.id,
       output: options.output,
       rejects: rejectsPath,
-      identity: itemKey ? { field: idField, key: itemKey } : idField,
+      identity: sampledIdentity(itemKey ? { field: idField, key: itemKey } : idField, options.samples ?? 1),
       // A process that does no items itself reports the workers' progress as it writes it out.
       onAppend: options.work === false ? (status) => (status === "done" ? counts.done++ : counts.failed++, report()) : undefined,
     });
@@ -249,7 +252,7 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
     report();
   };
   await store.updateRun(run.id, { inputComplete: false });
-  const enqueuing = enqueueInput({ store, runId: run.id, input: options.input, prepared, mapping: options.mapping, keyed, onReject, onBatch: () => wake.notify(), signal: stop.signal }).then(async () => {
+  const enqueuing = enqueueInput({ store, runId: run.id, input: options.input, prepared, mapping: options.mapping, keyed, samples: options.samples, onReject, onBatch: () => wake.notify(), signal: stop.signal }).then(async () => {
     enqueueDone = !stop.signal.aborted;
     if (enqueueDone) await store.updateRun(run.id, { inputComplete: true });
     wake.notify();
@@ -351,7 +354,9 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
  */
 async function findOrCreateRun(options: RunJobOptions): Promise<RunMeta> {
   const { store, prepared } = options;
-  const key = runKey({ task: prepared.algorithm.name, settings: { ...options.runSettings, algorithm: prepared.identity ?? {} }, inputPath: options.input, outputPath: options.output });
+  // Samples change what the run holds; one sample a run leaves the key as it was before `--samples`.
+  const samples = (options.samples ?? 1) > 1 ? { samples: options.samples } : {};
+  const key = runKey({ task: prepared.algorithm.name, settings: { ...options.runSettings, ...samples, algorithm: prepared.identity ?? {} }, inputPath: options.input, outputPath: options.output });
   const found = await store.findRunByKey(key);
   if (found) return found;
   try {

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import { rowSampleBase } from "../../algorithm/model-caller.ts";
 import type { TaskItem } from "../../algorithm/task-item.ts";
 import type { GenerateRequest } from "../../models/language-model.ts";
 import { ScriptedModel } from "../../models/scripted-model.ts";
@@ -126,8 +127,10 @@ describe("self-refine baseline", () => {
 
   test("a repeated identical request is a new sample: the next sampleIndex", async () => {
     const { base } = await run("reference", ["Feedback: a [RESULT]: 2", "Feedback: b [RESULT]: 3", "Feedback: c [RESULT]: 4"]);
-    assert.deepEqual(base.requests.filter((r) => systemOf(r) === "FEEDBACK").map((r) => r.sampleIndex), [0, 1, 2]);
-    assert.deepEqual(base.requests.filter((r) => systemOf(r) !== "FEEDBACK").map((r) => r.sampleIndex), [0, 0, 0]);
+    // Numbered from the item's own base: above temperature 0 each item's calls are draws of its own.
+    const index = (r: GenerateRequest) => r.sampleIndex! - rowSampleBase("p");
+    assert.deepEqual(base.requests.filter((r) => systemOf(r) === "FEEDBACK").map(index), [0, 1, 2]);
+    assert.deepEqual(base.requests.filter((r) => systemOf(r) !== "FEEDBACK").map(index), [0, 0, 0]);
   });
 
   test("turn-0 bug off (default): each feedback judges the latest response", async () => {
