@@ -50,6 +50,12 @@ export function addRunOptions(command: Command): Command {
     .option("--json", "print the run summary as JSON");
 }
 
+/**
+ * For commands whose algorithm runs once per item (no `--samples` flag): a flag beats an SPRI_SAMPLES
+ * environment variable or config entry meant for `spri run`.
+ */
+export const ONE_SAMPLE: Readonly<Record<string, unknown>> = Object.freeze({ samples: 1 });
+
 /** Runs a file through the runner; `prepare` chooses the per-item algorithm (SPRI tasks by default). */
 export async function executeRun(options: Record<string, unknown>, prepare?: Prepare, extraFlags: Record<string, unknown> = {}): Promise<void> {
   const input = String(options.input);
