@@ -23,6 +23,7 @@
  * `calls` are the item's trace. (`judgePair` makes a caller per pair; mining appends each pair's
  * calls to its own trace afterwards.)
  */
+import { ModelError } from "../errors/errors.ts";
 import type { CallRecord } from "../io/records.ts";
 import type { ChatMessage, LanguageModel, OutputSchema, SamplingOptions } from "../models/language-model.ts";
 import { messagesJson } from "../models/messages-json.ts";
@@ -159,6 +160,7 @@ export class ModelCaller {
         usage: { inputTokens: 0, outputTokens: 0 },
         latencyMs: 0,
         error: error instanceof Error ? error.message : String(error),
+        ...(error instanceof ModelError && error.unsent ? { unsent: true } : {}),
       };
       this.calls.push(record);
       context.onCall?.(record);

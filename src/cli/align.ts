@@ -1,6 +1,7 @@
 /** `spri align "<question>"`: one question through SPRI, with live progress. */
 import type { Command } from "commander";
 import { SAMPLE_FIELD, sampleCount } from "../runner/samples.ts";
+import { UnscoredWatch } from "../runner/unscored-watch.ts";
 import { runSpri, type SpriResult } from "../spri/spri.ts";
 import { taskSteps } from "../tasks/spri-task.ts";
 import { toTaskItem } from "../tasks/task-item.ts";
@@ -36,6 +37,8 @@ export function alignCommand(program: Command): void {
       if (options.reference !== undefined) item.reference = String(options.reference);
       const samples = sampleCount(session.resolved.settings.samples);
       progress.line(`spri: base ${session.models.base.modelId}, critic ${session.models.critic.modelId}, τ=${session.prepared.spri.threshold}, n_max=${session.prepared.spri.maxCritiques}`);
+      const warn = (line: string) => process.stderr.write(`spri: ${line}\n`);
+      const unscored = new UnscoredWatch({ warn });
       const results: SpriResult[] = [];
       for (let sample = 0; sample < samples; sample++) {
         if (samples > 1) progress.line(`spri: sample ${sample + 1} of ${samples}`);
@@ -43,7 +46,10 @@ export function alignCommand(program: Command): void {
           await runSpri(taskSteps(item, session.prepared.taskOptions), session.models, session.prepared.spri, {
             itemId: "1",
             sample,
-            onCall: (call) => progress.line(callProgressLine(call)),
+            onCall: (call) => {
+              unscored.observe(call);
+              progress.line(callProgressLine(call));
+            },
           }),
         );
       }
@@ -55,6 +61,8 @@ export function alignCommand(program: Command): void {
         const texts = results.map((result) => formatResult(result, session.prepared.task));
         process.stdout.write(samples === 1 ? texts[0]! : texts.map((text, sample) => `Sample ${sample + 1} of ${samples}\n\n${text}`).join("\n"));
       }
+      const note = unscored.summary();
+      if (note) warn(note);
     } finally {
       await session.close();
     }

@@ -190,13 +190,15 @@ function progressSink(intervalSeconds: number): ProgressSink {
 function report(result: RunJobResult, json: boolean): void {
   const { spend } = result;
   if (json) {
-    process.stdout.write(`${JSON.stringify({ ...result, items: result.done, calls: spend.calls, inputTokens: spend.inputTokens, outputTokens: spend.outputTokens, peakRssMb: process.resourceUsage().maxRSS / 1024 })}\n`);
+    // `calls`: the calls sent to the models; cache hits apart (spend.calls also counts hits and calls cancelled before they went out).
+    process.stdout.write(`${JSON.stringify({ ...result, items: result.done, calls: spend.sent, cacheHits: spend.cacheHits, inputTokens: spend.inputTokens, outputTokens: spend.outputTokens, peakRssMb: process.resourceUsage().maxRSS / 1024 })}\n`);
     return;
   }
   const where = result.outcome === "stopped" || result.outcome === "awaiting-batch" ? `${result.output}.partial` : result.output;
   const lines = [
-    `spri: ${result.done} records written to ${where}${result.skipped ? ` (${result.skipped} were already there)` : ""}; ${spend.calls} calls (${spend.cacheHits} from cache), ${spend.inputTokens + spend.outputTokens} tokens, $${spend.costUsd.toFixed(4)}`,
+    `spri: ${result.done} records written to ${where}${result.skipped ? ` (${result.skipped} were already there)` : ""}; ${spend.sent} calls sent to the models, ${spend.cacheHits} answered from the cache, ${spend.inputTokens + spend.outputTokens} tokens, $${spend.costUsd.toFixed(4)}`,
   ];
+  if (result.unscored) lines.push(`spri: ${result.unscored}`);
   for (const reason of result.rejectSamples) lines.push(`spri: ${reason}`);
   if (result.failed > 0) lines.push(`spri: ${result.failed} item(s) failed; reasons in ${result.rejects}; re-run the same command to retry them`);
   if (result.stopReason) lines.push(`spri: run stopped: ${result.stopReason}; re-run the same command to resume`);

@@ -36,6 +36,7 @@ import { itemRunner } from "./item-runner.ts";
 import { OutputTail, type RejectEntry } from "./output-tail.ts";
 import { reapDeadLocalWorkers } from "./reap.ts";
 import { sampledIdentity } from "./samples.ts";
+import { type CritiqueCounts, UnscoredWatch } from "./unscored-watch.ts";
 import { RunSpend } from "./run-spend.ts";
 import { makeResilient } from "./resilient-model.ts";
 import { type RateLimits, RateLimitedModel, SharedRateGate } from "./shared-rate.ts";
@@ -118,6 +119,10 @@ export interface RunJobResult {
   rejects: string;
   /** The first few reject reasons, for the command's summary. */
   rejectSamples: string[];
+  /** Critiques this process saw (every answer that must carry a score), and how many had none readable. */
+  critiques: CritiqueCounts;
+  /** The end-of-run line about unscored critiques (see unscored-watch.ts), when there were any. */
+  unscored?: string;
   /** Batch mode only. */
   batch?: {
     dir: string;
@@ -227,6 +232,7 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
     },
   });
   const failureKinds = new Map<string, string>();
+  const unscored = new UnscoredWatch({ warn: (line) => options.log?.(line) });
   const batchPending: Lease[] = [];
   const runItem = itemRunner({
     prepared,
@@ -236,7 +242,10 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
     completer,
     cancel: cancel.signal,
     price,
-    onCall: options.onCall,
+    onCall: (call, costUsd) => {
+      unscored.observe(call);
+      options.onCall?.(call, costUsd);
+    },
     onFatal: cancelRun,
     onFailure: (itemId, kind) => {
       if (kind) (tail?.kinds ?? failureKinds).set(itemId, kind);
@@ -342,7 +351,18 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
   await store.stopWorker(workerId);
   options.progress?.finish(snapshot(progressCounts(), spend, startedAt));
   const { refused: _refused, ...reported } = counts;
-  const result: RunJobResult = { runId: run.id, outcome, stopReason, ...reported, spend, output: options.output, rejects: rejectsPath, rejectSamples: tail?.samples ?? inputRejects.slice(0, 5).map((r) => r.reason) };
+  const result: RunJobResult = {
+    runId: run.id,
+    outcome,
+    stopReason,
+    ...reported,
+    spend,
+    output: options.output,
+    rejects: rejectsPath,
+    rejectSamples: tail?.samples ?? inputRejects.slice(0, 5).map((r) => r.reason),
+    critiques: unscored.counts,
+    ...(unscored.summary() === undefined ? {} : { unscored: unscored.summary() }),
+  };
   if (lane) result.batch = { dir: lane.dir, rounds: lane.roundsRun, ...(awaiting ? { awaiting } : {}) };
   return result;
 }
