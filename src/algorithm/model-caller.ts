@@ -10,6 +10,12 @@
  *   budget refused it (`BudgetError`: it was never made);
  * - returns the answer raw and cleaned (compat `outputStrip`).
  *
+ * Draws: above temperature 0 (or with no temperature: the API default is 1) every call an item makes
+ * is a draw of its own. Its `sampleIndex` starts at a base derived from the item's id and sample
+ * (`--samples`), so a call cache never answers one item with another item's draw, however alike their
+ * requests, while a resumed item, which makes the same calls in the same order, finds its own. At
+ * temperature 0 identical requests may share an answer, so there the index starts at 0.
+ *
  * Deliberate repeats: a request identical to an earlier one of the item (a critic re-asked, a
  * self-refine feedback prompt that recurs, a refinement that reproduced an earlier text) asks for a
  * new sample, so it gets the next `sampleIndex` and a call cache does not answer it with the earlier
@@ -19,7 +25,7 @@
  * `calls` are the item's trace. (`judgePair` makes a caller per pair; mining appends each pair's
  * calls to its own trace afterwards.)
  */
-import { BudgetError } from "../errors/errors.ts";
+import { BudgetError, ModelError } from "../errors/errors.ts";
 import type { CallRecord } from "../io/records.ts";
 import { type ChatMessage, honouredSampling, type LanguageModel, type OutputSchema, type SamplingOptions } from "../models/language-model.ts";
 import { messagesJson } from "../models/messages-json.ts";
@@ -29,16 +35,23 @@ import { pyStrip, pythonClean, saneClean } from "../util/python.ts";
 /** What the runner gives an item's calls. */
 export interface CallContext {
   itemId: string;
+  /**
+   * Which of the item's independent runs this is (`--samples`), from 0; absent is 0. Each sample's
+   * draws are its own, and a seed the user gave goes as given to sample 0 only: later samples send
+   * seeds derived from it, so a seeded backend draws them anew (and reproducibly).
+   */
+  sample?: number;
   runId?: string;
   signal?: AbortSignal;
   timeoutMs?: number;
   /** Receives each record as soon as its call ends, for progress displays and stores. */
   onCall?: (record: CallRecord) => void;
   /**
-   * Gives the item's calls a sample namespace of their own: sample indices start at a base derived
-   * from this key, and every sampling seed is derived from it. For items that send identical
-   * requests yet must each be their own sample (`spri judge`: the rows judging different responses
-   * to one instance send the same rubric prompt); a resumed item still finds its own samples.
+   * Gives every call of the item, at any temperature, a sample namespace of its own: sample indices
+   * start at a base derived from this key, and every sampling seed is derived from it. For items
+   * that send identical requests yet must each be their own sample even at temperature 0
+   * (`spri judge`: the rows judging different responses to one instance send the same rubric
+   * prompt); a resumed item still finds its own samples.
    */
   sampleKey?: string;
 }
@@ -84,13 +97,18 @@ export class ModelCaller {
   readonly calls: CallRecord[] = [];
   private readonly context: CallContext;
   private readonly compat: CallCompat | undefined;
-  private readonly sampleBase: number;
+  /** `sampleKey` with the sample; seeds every call when set. */
+  private readonly rowKey: string | undefined;
+  /** Where the sample indices of a draw start (see the module comment); of every call under `rowKey`. */
+  private readonly drawBase: number;
 
   /** Without `compat`, answers come back as returned and sampling is sent as given. */
   constructor(context: CallContext, compat?: CallCompat) {
     this.context = context;
     this.compat = compat;
-    this.sampleBase = context.sampleKey === undefined ? 0 : rowSampleBase(context.sampleKey);
+    const sample = context.sample ?? 0;
+    this.rowKey = context.sampleKey === undefined ? undefined : withSample(context.sampleKey, sample);
+    this.drawBase = rowSampleBase(this.rowKey ?? withSample(context.itemId, sample));
   }
 
   async call(spec: CallSpec): Promise<CallAnswer> {
@@ -122,7 +140,7 @@ export class ModelCaller {
         schema,
         signal: context.signal,
         timeoutMs: context.timeoutMs,
-        sampleIndex: this.sampleBase + repeats,
+        sampleIndex: this.sampleBaseOf(sampling) + repeats,
       });
       const record: CallRecord = {
         ...base,
@@ -146,6 +164,7 @@ export class ModelCaller {
         usage: { inputTokens: 0, outputTokens: 0 },
         latencyMs: 0,
         error: error instanceof Error ? error.message : String(error),
+        ...(error instanceof ModelError && error.unsent ? { unsent: true } : {}),
       };
       this.calls.push(record);
       context.onCall?.(record);
@@ -155,8 +174,14 @@ export class ModelCaller {
 
   private sampling(spec: CallSpec): SamplingOptions {
     if (this.compat?.gptSampling === "api-defaults" && spec.role === "base" && isGptModel(spec.model.modelId)) return {};
-    const key = this.context.sampleKey;
-    return honouredSampling(key === undefined ? spec.sampling : rowSeeded(spec.sampling, key), spec.model.capabilities);
+    const sample = this.context.sample ?? 0;
+    const seeded =
+      this.rowKey !== undefined ? rowSeeded(spec.sampling, this.rowKey) : sample === 0 ? spec.sampling : rowSeeded(spec.sampling, withSample("", sample));
+    return honouredSampling(seeded, spec.model.capabilities);
+  }
+
+  private sampleBaseOf(sampling: SamplingOptions): number {
+    return this.rowKey !== undefined || isDraw(sampling) ? this.drawBase : 0;
   }
 
   private clean(raw: string, strip: CallSpec["strip"]): string {
@@ -169,6 +194,16 @@ export class ModelCaller {
 /** The reference's transport test: OpenAI chat for ids containing "gpt", raw text otherwise. */
 export function isGptModel(modelId: string): boolean {
   return modelId.includes("gpt");
+}
+
+/** Sampling above temperature 0, or with the API's default temperature (1). */
+export function isDraw(sampling: SamplingOptions): boolean {
+  return sampling.temperature === undefined || sampling.temperature > 0;
+}
+
+/** The key of an item's (or row's) `sample`-th run; sample 0 is the key itself. */
+function withSample(key: string, sample: number): string {
+  return sample === 0 ? key : `${key}\u0000sample ${sample}`;
 }
 
 /** Room for 2^16 deliberate repeats of a request within an item, above a 32-bit key hash (< 2^53). */

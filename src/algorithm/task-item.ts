@@ -13,6 +13,8 @@ export interface TaskItem {
   systemPrompt?: string;
   /** The value seeds are filtered on with --seeds-per-domain. */
   domain?: string;
+  /** Which of the item's runs this is under `--samples` (0 to N-1); absent with one run per item. */
+  sample?: number;
   /** The input row as read, for algorithms that read fields of their own. */
   row: Record<string, unknown>;
 }

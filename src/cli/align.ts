@@ -1,5 +1,7 @@
 /** `spri align "<question>"`: one question through SPRI, with live progress. */
 import type { Command } from "commander";
+import { SAMPLE_FIELD, sampleCount } from "../runner/samples.ts";
+import { UnscoredWatch } from "../runner/unscored-watch.ts";
 import { runSpri, type SpriResult } from "../spri/spri.ts";
 import { taskSteps } from "../tasks/spri-task.ts";
 import { toTaskItem } from "../tasks/task-item.ts";
@@ -14,11 +16,11 @@ export function alignCommand(program: Command): void {
     .argument("<question>", "the user input")
     .option("--goal <text>", "response goal (reappraisal task)")
     .option("--reference <text>", "reference answer (rubric task)")
-    .option("--json", "print one JSON object (the record and every call) instead of text");
+    .option("--json", "print one JSON object (the record and every call; with --samples above 1, {samples: [...]}) instead of text");
   addSettingFlags(command, [
     "task", "baseModel", "baseUrl", "baseProvider", "criticModel", "criticUrl", "criticProvider",
     "threshold", "maxCritiques", "temperature", "topP", "topK", "maxNewTokens", "seed", "timeout", "maxResponseMib",
-    "compat", "onUnscored", "unscoredRetries", "prompts", "seeds", "structuredOutput", "httpClient", "model",
+    "compat", "onUnscored", "unscoredRetries", "prompts", "seeds", "structuredOutput", "httpClient", "model", "samples",
   ]);
   command.addHelpText("after", ENVIRONMENT_HELP);
   command.action(async (question: string, options: Record<string, unknown>) => {
@@ -33,16 +35,34 @@ export function alignCommand(program: Command): void {
         referenceField: options.reference === undefined ? undefined : "reference",
       }, { file: "<command line>", line: 1 });
       if (options.reference !== undefined) item.reference = String(options.reference);
+      const samples = sampleCount(session.resolved.settings.samples);
       progress.line(`spri: base ${session.models.base.modelId}, critic ${session.models.critic.modelId}, τ=${session.prepared.spri.threshold}, n_max=${session.prepared.spri.maxCritiques}`);
-      const result = await runSpri(taskSteps(item, session.prepared.taskOptions), session.models, session.prepared.spri, {
-        itemId: "1",
-        onCall: (call) => progress.line(callProgressLine(call)),
-      });
-      if (options.json) {
-        process.stdout.write(`${JSON.stringify({ record: { question, ...result.fields }, calls: result.calls }, null, 2)}\n`);
-      } else {
-        process.stdout.write(formatResult(result, session.prepared.task));
+      const warn = (line: string) => process.stderr.write(`spri: ${line}\n`);
+      const unscored = new UnscoredWatch({ warn });
+      const results: SpriResult[] = [];
+      for (let sample = 0; sample < samples; sample++) {
+        if (samples > 1) progress.line(`spri: sample ${sample + 1} of ${samples}`);
+        results.push(
+          await runSpri(taskSteps(item, session.prepared.taskOptions), session.models, session.prepared.spri, {
+            itemId: "1",
+            sample,
+            onCall: (call) => {
+              unscored.observe(call);
+              progress.line(callProgressLine(call));
+            },
+          }),
+        );
       }
+      const record = (result: SpriResult, sample: number) => ({ question, ...result.fields, ...(samples > 1 ? { [SAMPLE_FIELD]: sample } : {}) });
+      if (options.json) {
+        const out = results.map((result, sample) => ({ record: record(result, sample), calls: result.calls }));
+        process.stdout.write(`${JSON.stringify(samples === 1 ? out[0] : { samples: out }, null, 2)}\n`);
+      } else {
+        const texts = results.map((result) => formatResult(result, session.prepared.task));
+        process.stdout.write(samples === 1 ? texts[0]! : texts.map((text, sample) => `Sample ${sample + 1} of ${samples}\n\n${text}`).join("\n"));
+      }
+      const note = unscored.summary();
+      if (note) warn(note);
     } finally {
       await session.close();
     }

@@ -5,7 +5,7 @@ import { joinRuns, pairwiseAlgorithm, summarisePairs } from "../judge/pairwise-r
 import { checkInputFile } from "../io/input-reader.ts";
 import { prepareTask } from "../tasks/prepare.ts";
 import { ENVIRONMENT_HELP, addSettingFlags } from "./options.ts";
-import { executeRun } from "./run.ts";
+import { executeRun, ONE_SAMPLE } from "./run.ts";
 
 export function compareCommand(program: Command): void {
   const command = program
@@ -41,7 +41,7 @@ export function compareCommand(program: Command): void {
     const temperature = options.temperature === undefined ? 0 : Number(options.temperature);
     const seed = options.seed === undefined ? undefined : Number(options.seed);
     const runOptions = { ...options, input: pairsFile, output, idField: "id", questionField: "question", json: false };
-    await executeRun(runOptions, (settings) => ({ ...prepareTask({ ...settings, task: "sft" }), algorithm: pairwiseAlgorithm({ temperature, seed }), identity: { temperature, seed } }));
+    await executeRun(runOptions, (settings) => ({ ...prepareTask({ ...settings, task: "sft" }), algorithm: pairwiseAlgorithm({ temperature, seed }), identity: { temperature, seed } }), ONE_SAMPLE);
     const summary = { ...(await summarisePairs(output)), onlyA: joined.onlyA, onlyB: joined.onlyB };
     writeFileSync(`${output}.summary.json`, `${JSON.stringify(summary, null, 2)}\n`);
     process.stdout.write(

@@ -459,7 +459,7 @@ import { DISCOVERY_EXPORT_FORMATS, exportTrainingData, parseDiscoveryExportForma
 import type { SamplingOptions } from "../models/language-model.ts";
 import { DISCOVERY_PROMPTS } from "../prompts/builtin-discovery.ts";
 import { ENVIRONMENT_HELP } from "./options.ts";
-import { addRunOptions, executeRun } from "./run.ts";
+import { addRunOptions, executeRun, ONE_SAMPLE } from "./run.ts";
 
 /** Registers `mine`, `export`, `apply` and `iterate` on the `spri discover` group. */
 export function discoveryWorkflowCommands(discover: Command): void {
@@ -573,7 +573,7 @@ function mineOptionsFrom(options: Record<string, unknown>): MiningOptions {
 async function executeMine(options: Record<string, unknown>): Promise<void> {
   const mining = mineOptionsFrom(options);
   const json = Boolean(options.json);
-  await executeRun(options, prepareMining(mining));
+  await executeRun(options, prepareMining(mining), ONE_SAMPLE);
   const output = String(options.output);
   if (options.dryRun || !existsSync(output)) return;
   const records: Record<string, unknown>[] = [];
@@ -719,7 +719,7 @@ ${ENVIRONMENT_HELP}`,
         refine: pick(DEFAULT_SELF_CORRECT_SAMPLING.refine, refine),
       },
     });
-    return executeRun(options, prepare);
+    return executeRun(options, prepare, ONE_SAMPLE);
   });
   return command;
 }

@@ -17,7 +17,7 @@ import { renderCorrelationFigure } from "../judge/figure.ts";
 import { DEFAULT_REAPPRAISAL_FIELDS, gatherCases, reappraisalEvalAlgorithm, summariseReappraisal } from "../judge/reappraisal-run.ts";
 import { prepareTask } from "../tasks/prepare.ts";
 import { addSettingFlags } from "./options.ts";
-import { executeRun } from "./run.ts";
+import { executeRun, ONE_SAMPLE } from "./run.ts";
 
 /** Registers the `eval` command group on `program` and returns it, so other subcommands can join it. */
 export function evalCommand(program: Command): Command {
@@ -63,7 +63,7 @@ function reappraisalCommand(group: Command): void {
       ...prepareTask({ ...settings, task: "sft" }),
       algorithm: reappraisalEvalAlgorithm(sampling),
       identity: sampling,
-    }));
+    }), ONE_SAMPLE);
     const means = Object.fromEntries(await summariseReappraisal(output));
     writeFileSync(`${output}.summary.json`, `${JSON.stringify(means, null, 2)}\n`);
     if (options.json) {

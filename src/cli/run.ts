@@ -6,6 +6,7 @@ import { modelSpecs } from "../config/models.ts";
 import { checkInputFile } from "../io/input-reader.ts";
 import type { BatchApi } from "../models/openai-batch.ts";
 import { formatCost, PriceTable } from "../runner/cost.ts";
+import { sampleCount } from "../runner/samples.ts";
 import { dryRun } from "../runner/dry-run.ts";
 import { type BatchRunOptions, DEFAULT_LEASE_MS, runJob, type RunJobResult } from "../runner/run-job.ts";
 import type { RetryOptions } from "../runner/retry.ts";
@@ -55,6 +56,12 @@ export function addRunOptions(command: Command): Command {
     .option("--json", "print the run summary as JSON");
 }
 
+/**
+ * For commands whose algorithm runs once per item (no `--samples` flag): a flag beats an SPRI_SAMPLES
+ * environment variable or config entry meant for `spri run`.
+ */
+export const ONE_SAMPLE: Readonly<Record<string, unknown>> = Object.freeze({ samples: 1 });
+
 /** Runs a file through the runner; `prepare` chooses the per-item algorithm (SPRI tasks by default). */
 export async function executeRun(options: Record<string, unknown>, prepare?: Prepare, extraFlags: Record<string, unknown> = {}): Promise<void> {
   const input = String(options.input);
@@ -76,9 +83,10 @@ export async function executeRun(options: Record<string, unknown>, prepare?: Pre
   const prices = PriceTable.fromSetting(settings.prices);
   const limit = limitOption(options.limit);
   const maxItemBytes = options.maxItemSize === undefined ? undefined : parseByteSize(String(options.maxItemSize), "--max-item-size");
+  const samples = sampleCount(settings.samples);
   try {
     if (options.dryRun) {
-      const estimate = await dryRun({ input, output, prepared: session.prepared, models: session.models, mapping, maxNewTokens: settings.maxNewTokens, prices, limit, maxItemBytes });
+      const estimate = await dryRun({ input, output, prepared: session.prepared, models: session.models, mapping, samples, maxNewTokens: settings.maxNewTokens, prices, limit, maxItemBytes });
       process.stdout.write(options.json ? `${JSON.stringify(estimate)}\n` : formatEstimate(estimate));
       return;
     }
@@ -96,6 +104,7 @@ export async function executeRun(options: Record<string, unknown>, prepare?: Pre
         prepared: session.prepared,
         models: session.models,
         mapping,
+        samples,
         concurrency: settings.concurrency,
         timeoutMs: settings.timeout * 1000,
         store,
@@ -192,19 +201,23 @@ export function cacheMode(value: string): CacheMode {
 function runIdentity(resolved: Resolved, mapping: FieldMapping): Record<string, unknown> {
   const all = redacted(resolved);
   for (const name of ["concurrency", "timeout", "maxResponseMib", "cache", "store", "rejects", "maxTries", "retryDelay", "maxRetryWait", "progressInterval", "maxCost", "maxTokens", "prices", "rpm", "tpm"]) delete all[name];
+  // One sample per item is how every run was before `--samples`: their ids stay as they were.
+  if (all.samples === 1) delete all.samples;
   return { ...all, mapping };
 }
 
 function report(result: RunJobResult, json: boolean): void {
   const { spend } = result;
   if (json) {
-    process.stdout.write(`${JSON.stringify({ ...result, items: result.done, calls: spend.calls, inputTokens: spend.inputTokens, outputTokens: spend.outputTokens, peakRssMb: process.resourceUsage().maxRSS / 1024 })}\n`);
+    // `calls`: the calls sent to the models; cache hits apart (spend.calls also counts hits and calls cancelled before they went out).
+    process.stdout.write(`${JSON.stringify({ ...result, items: result.done, calls: spend.sent, cacheHits: spend.cacheHits, inputTokens: spend.inputTokens, outputTokens: spend.outputTokens, peakRssMb: process.resourceUsage().maxRSS / 1024 })}\n`);
     return;
   }
   const where = result.outcome === "stopped" || result.outcome === "awaiting-batch" ? `${result.output}.partial` : result.output;
   const lines = [
-    `spri: ${result.done} records written to ${where}${result.skipped ? ` (${result.skipped} were already there)` : ""}; ${spend.calls} calls (${spend.cacheHits} from cache), ${spend.inputTokens + spend.outputTokens} tokens, ${formatCost(spend)}`,
+    `spri: ${result.done} records written to ${where}${result.skipped ? ` (${result.skipped} were already there)` : ""}; ${spend.sent} calls sent to the models, ${spend.cacheHits} answered from the cache, ${spend.inputTokens + spend.outputTokens} tokens, ${formatCost(spend)}`,
   ];
+  if (result.unscored) lines.push(`spri: ${result.unscored}`);
   for (const reason of result.rejectSamples) lines.push(`spri: ${reason}`);
   if (result.failed > 0) lines.push(`spri: ${result.failed} item(s) failed; reasons in ${result.rejects}; re-run the same command to retry them`);
   if (result.stopReason) lines.push(`spri: run stopped: ${result.stopReason}; re-run the same command to resume`);

@@ -48,7 +48,8 @@ async function executeWorker(options: Record<string, unknown>): Promise<void> {
     else {
       const { spend } = result;
       process.stderr.write(
-        `spri worker: ${result.done} items done, ${result.failed} failed${result.refused + result.lost ? `, ${result.refused + result.lost} given up (lease lost to another worker)` : ""} in ${result.runs.length} run(s); ${spend.calls} calls (${spend.cacheHits} from cache), ${formatCost(spend)}\n`,
+        `spri worker: ${result.done} items done, ${result.failed} failed${result.refused + result.lost ? `, ${result.refused + result.lost} given up (lease lost to another worker)` : ""} in ${result.runs.length} run(s); ${spend.sent} calls sent to the models, ${spend.cacheHits} answered from the cache, ${formatCost(spend)}
+`,
       );
       if (result.stopReason) process.stderr.write(`spri worker: stopped: ${result.stopReason}\n`);
     }

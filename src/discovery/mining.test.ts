@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { InputError } from "../errors/errors.ts";
+import { rowSampleBase } from "../algorithm/model-caller.ts";
 import { ScriptedModel } from "../models/scripted-model.ts";
 import type { GenerateRequest } from "../models/language-model.ts";
 import {
@@ -79,7 +80,7 @@ test("mining: the best candidate is accepted when it beats y1; a gold-copying pr
   // The y1 call is the bare prompt.
   assert.deepEqual(model.requests[0]!.messages, [{ role: "user", content: PROMPT }]);
   // Identical principle prompts are numbered so a cache keeps the samples apart.
-  assert.deepEqual(model.requests.filter(isPrinciple).map((r) => r.sampleIndex), [0, 1, 2]);
+  assert.deepEqual(model.requests.filter(isPrinciple).map((r) => r.sampleIndex! - rowSampleBase(context.itemId)), [0, 1, 2]);
   // Sampling per step (spec defaults).
   assert.equal(model.requests.find(isPrinciple)!.sampling!.temperature, 1);
   assert.equal(model.requests[0]!.sampling!.temperature, 0.7);

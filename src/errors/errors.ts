@@ -67,16 +67,23 @@ export class ModelError extends SpriError {
   readonly endpoint?: string;
   /** Seconds the server asked us to wait (Retry-After), when it said. */
   readonly retryAfterSeconds?: number;
+  /**
+   * No request of this call left spri: it was cancelled while it waited (for a slot, a shared rate
+   * limit or an identical call in flight), so nothing was sent or paid. Run summaries count the
+   * calls sent, not these.
+   */
+  readonly unsent: boolean;
 
   constructor(
     message: string,
-    details: ErrorEvidence & { kind: ModelErrorKind; status?: number; endpoint?: string; retryAfterSeconds?: number },
+    details: ErrorEvidence & { kind: ModelErrorKind; status?: number; endpoint?: string; retryAfterSeconds?: number; unsent?: boolean },
   ) {
     super(message, details);
     this.kind = details.kind;
     this.status = details.status;
     this.endpoint = details.endpoint;
     this.retryAfterSeconds = details.retryAfterSeconds;
+    this.unsent = details.unsent ?? false;
   }
 
   get retryable(): boolean {

@@ -56,6 +56,8 @@ export const callRecordSchema = z.object({
   finishReason: z.string().optional(),
   cacheHit: z.boolean().default(false),
   error: z.string().optional(),
+  /** A failed call that never left spri (cancelled while it waited for a slot): nothing was sent or paid. */
+  unsent: z.boolean().optional(),
   startedAt: z.string(),
 });
 export type CallRecord = z.infer<typeof callRecordSchema>;

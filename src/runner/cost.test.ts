@@ -6,7 +6,7 @@ import { test } from "node:test";
 import { ConfigError } from "../errors/errors.ts";
 import type { GenerateRequest } from "../models/language-model.ts";
 import { ScriptedModel } from "../models/scripted-model.ts";
-import { budgetExceeded, emptySpend, formatCost, PriceTable, requirePrices, worstCaseCost } from "./cost.ts";
+import { budgetExceeded, countCall, emptySpend, formatCost, PriceTable, requirePrices, worstCaseCost } from "./cost.ts";
 
 const OPENAI = "openai-compatible:https://api.openai.com/v1#gpt-4o-mini";
 
@@ -73,4 +73,13 @@ test("budgets", () => {
   assert.match(budgetExceeded({ maxTokens: 1000 }, spend) ?? "", /token budget of 1000/);
   assert.match(budgetExceeded({ maxCostUsd: 0.5 }, spend) ?? "", /cost budget/);
   assert.equal(budgetExceeded({ maxCostUsd: 1, maxTokens: 5000 }, spend), undefined);
+});
+
+test("countCall: calls sent, cache hits and calls cancelled before they went out are told apart", () => {
+  const spend = emptySpend();
+  const call = { model: "some-new-model", endpoint: OPENAI, usage: { inputTokens: 10, outputTokens: 5 } };
+  countCall(spend, { ...call, cacheHit: false }, new PriceTable());
+  countCall(spend, { ...call, cacheHit: true }, new PriceTable());
+  assert.equal(countCall(spend, { ...call, cacheHit: false, unsent: true, usage: { inputTokens: 0, outputTokens: 0 } }, new PriceTable()), 0);
+  assert.deepEqual(spend, { calls: 3, sent: 1, cacheHits: 1, inputTokens: 10, outputTokens: 5, costUsd: 0, unpricedCalls: 1 });
 });

@@ -135,7 +135,10 @@ export function worstCaseCost(request: GenerateRequest, price: Price): number {
 }
 
 export interface Spend {
+  /** Every call the items made: sent, answered from the cache, or cancelled before it went out. */
   calls: number;
+  /** Calls that went to a model (answered by it, or failed after a request went out). */
+  sent: number;
   cacheHits: number;
   inputTokens: number;
   outputTokens: number;
@@ -145,20 +148,27 @@ export interface Spend {
 }
 
 export function emptySpend(): Spend {
-  return { calls: 0, cacheHits: 0, inputTokens: 0, outputTokens: 0, costUsd: 0, unpricedCalls: 0 };
+  return { calls: 0, sent: 0, cacheHits: 0, inputTokens: 0, outputTokens: 0, costUsd: 0, unpricedCalls: 0 };
 }
 
 /**
- * Adds one finished call to `spend` and returns its cost: 0 for a cache hit (nothing was paid),
- * undefined when its model has no price (counted as unpriced). `factor` scales list prices (batch
+ * Adds one finished call to `spend` and returns its cost: 0 for a cache hit or a call cancelled
+ * before it was sent (nothing was paid), undefined when its model has no price (counted as unpriced). `factor` scales list prices (batch
  * APIs bill at half price).
  */
-export function countCall(spend: Spend, call: { cacheHit: boolean; model: string; endpoint: string; usage: { inputTokens: number; outputTokens: number } }, prices: PriceTable, factor = 1): number | undefined {
+export function countCall(
+  spend: Spend,
+  call: { cacheHit: boolean; unsent?: boolean; model: string; endpoint: string; usage: { inputTokens: number; outputTokens: number } },
+  prices: PriceTable,
+  factor = 1,
+): number | undefined {
   spend.calls++;
   if (call.cacheHit) {
     spend.cacheHits++;
     return 0;
   }
+  if (call.unsent) return 0;
+  spend.sent++;
   spend.inputTokens += call.usage.inputTokens;
   spend.outputTokens += call.usage.outputTokens;
   const listed = prices.cost(call.model, call.endpoint, call.usage);

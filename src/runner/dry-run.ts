@@ -14,8 +14,10 @@ import { checkItemSize, DEFAULT_MAX_ITEM_BYTES } from "../tasks/item-size.ts";
 import { taskSteps } from "../tasks/spri-task.ts";
 import { type FieldMapping, toTaskItem } from "../tasks/task-item.ts";
 import type { PriceTable } from "./cost.ts";
+import { sampledIdentity, sampleItemId } from "./samples.ts";
 
 export interface DryRunEstimate {
+  /** Runs of the algorithm to make: an item counts once per sample (`--samples`). */
   items: number;
   alreadyDone: number;
   invalid: number;
@@ -33,6 +35,8 @@ export async function dryRun(options: {
   prepared: PreparedTask;
   models: Pick<SpriModels, "base" | "critic">;
   mapping: FieldMapping;
+  /** Runs per item (`--samples`); default 1. */
+  samples?: number;
   maxNewTokens: number;
   prices: PriceTable;
   /** As the run reads its input: the first `limit` rows, items of at most `maxItemBytes`. */
@@ -41,7 +45,8 @@ export async function dryRun(options: {
 }): Promise<DryRunEstimate> {
   const idField = options.mapping.idField ?? "id";
   const { itemKey } = options.prepared;
-  const done = await RecordOutput.readDone(options.output, itemKey ? { field: idField, key: itemKey } : idField);
+  const samples = options.samples ?? 1;
+  const done = await RecordOutput.readDone(options.output, sampledIdentity(itemKey ? { field: idField, key: itemKey } : idField, samples));
   const calls: CallEstimate = options.prepared.algorithm.calls ?? { min: 1, expected: 1, max: 1, criticShare: 0 };
   let items = 0;
   let alreadyDone = 0;
@@ -57,16 +62,19 @@ export async function dryRun(options: {
     try {
       const origin = { file: options.input, line: row.line };
       const item = toTaskItem(options.prepared.task, row.value, options.mapping, origin);
-      if (done.has(itemKey ? itemKey(item.row, item.id) : item.id)) {
-        alreadyDone++;
-        continue;
+      const key = itemKey ? itemKey(item.row, item.id) : item.id;
+      let todo = 0;
+      for (let sample = 0; sample < samples; sample++) {
+        if (done.has(sampleItemId(key, sample))) alreadyDone++;
+        else todo++;
       }
+      if (todo === 0) continue;
       checkItemSize(item, options.maxItemBytes ?? DEFAULT_MAX_ITEM_BYTES, origin);
-      items++;
+      items += todo;
       const first = options.prepared.algorithm.name.startsWith("spri/")
         ? taskSteps(item, options.prepared.taskOptions).principleDraft()
         : [{ content: item.question }];
-      promptTokens += first.reduce((n, m) => n + m.content.length, 0) / CHARS_PER_TOKEN;
+      promptTokens += (todo * first.reduce((n, m) => n + m.content.length, 0)) / CHARS_PER_TOKEN;
     } catch (error) {
       if (!(error instanceof InputError)) throw error;
       invalid++;

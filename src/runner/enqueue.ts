@@ -14,6 +14,7 @@ import type { TaskItem } from "../algorithm/task-item.ts";
 import { checkItemSize, DEFAULT_MAX_ITEM_BYTES } from "../tasks/item-size.ts";
 import { type FieldMapping, toTaskItem } from "../tasks/task-item.ts";
 import type { RejectEntry } from "./output-tail.ts";
+import { itemSamples, sampleItemId } from "./samples.ts";
 
 export interface EnqueueOptions {
   store: RunStore;
@@ -23,6 +24,8 @@ export interface EnqueueOptions {
   mapping: FieldMapping;
   /** The item as the run keys it (see `PreparedTask.itemKey`). */
   keyed: (item: TaskItem) => TaskItem;
+  /** Runs of the algorithm per item (`--samples`, see samples.ts); default 1. */
+  samples?: number;
   /** An input row that cannot become an item (malformed line, missing field, duplicate id). */
   onReject: (entry: RejectEntry) => void;
   /** After each batch is committed. */
@@ -38,7 +41,7 @@ export interface EnqueueOptions {
 export interface EnqueueResult {
   /** Items in the input (valid, unique). */
   items: number;
-  /** Items this call added to the queue (the others were already there). */
+  /** Queue items this call added (an item per sample; the others were already there). */
   added: number;
   rejected: number;
 }
@@ -84,13 +87,15 @@ export async function enqueueInput(options: EnqueueOptions): Promise<EnqueueResu
       reject({ id: item.id, line: row.line, reason: error.describe() });
       continue;
     }
-    if (seen.has(item.id)) {
-      reject({ id: item.id, line: row.line, reason: `duplicate item id "${item.id}": ids must be unique to resume (use --id-field, or leave it out to use line numbers)` });
+    const runs = itemSamples(item, options.samples ?? 1).map((input) => ({ itemId: sampleItemId(input.id, input.sample), input, line: row.line }));
+    const duplicate = runs.find((run) => seen.has(run.itemId));
+    if (duplicate) {
+      reject({ id: duplicate.itemId, line: row.line, reason: `duplicate item id "${duplicate.itemId}": ids must be unique to resume (use --id-field, or leave it out to use line numbers)` });
       continue;
     }
-    seen.add(item.id);
+    for (const run of runs) seen.add(run.itemId);
     result.items++;
-    batch.push({ itemId: item.id, input: item, line: row.line });
+    batch.push(...runs);
     if (batch.length >= batchSize) await flush();
   }
   await flush();

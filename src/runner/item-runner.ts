@@ -12,6 +12,7 @@ import type { PreparedTask } from "../tasks/prepare.ts";
 import type { TaskItem } from "../algorithm/task-item.ts";
 import { BatchPending } from "./batch-lane.ts";
 import type { Completer } from "./completer.ts";
+import { SAMPLE_FIELD } from "./samples.ts";
 
 export interface ItemRunnerOptions {
   prepared: PreparedTask;
@@ -59,8 +60,10 @@ export function itemRunner(options: ItemRunnerOptions): (lease: Lease, signal: A
     const aborted = AbortSignal.any([options.cancel, signal]);
     const result = { runId: lease.runId, itemId: lease.itemId, token: lease.token };
     try {
+      // The calls are traced under the queue's id (one per sample, see samples.ts), the item's draws kept per sample.
       const outcome = await prepared.algorithm.run(item, scope ? scope.models : (options.models as SpriModels), {
-        itemId: item.id,
+        itemId: lease.itemId,
+        sample: item.sample,
         runId: lease.runId,
         timeoutMs: options.timeoutMs,
         signal: aborted,
@@ -68,7 +71,8 @@ export function itemRunner(options: ItemRunnerOptions): (lease: Lease, signal: A
       });
       scope?.settle(true);
       deferred?.forEach(account);
-      const record: ItemRecord = { [idField]: item.id, ...item.row, ...outcome.fields, spri_usage: itemUsage(calls) };
+      const sample = item.sample === undefined ? {} : { [SAMPLE_FIELD]: item.sample };
+      const record: ItemRecord = { [idField]: item.id, ...item.row, ...outcome.fields, ...sample, spri_usage: itemUsage(calls) };
       completer.add({ ...result, status: "done", record, calls });
     } catch (error) {
       if (error instanceof BatchPending) {
@@ -91,7 +95,7 @@ export function itemRunner(options: ItemRunnerOptions): (lease: Lease, signal: A
         return;
       }
       const reason = error instanceof SpriError ? error.describe() : error instanceof Error ? error.message : String(error);
-      options.onFailure?.(item.id, error instanceof ModelError ? error.kind : undefined, reason);
+      options.onFailure?.(lease.itemId, error instanceof ModelError ? error.kind : undefined, reason);
       completer.add({ ...result, status: "failed", reason, calls });
       if (isFatal(error)) options.onFatal(reason);
     }

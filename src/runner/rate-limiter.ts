@@ -299,5 +299,5 @@ export class RateLimiterRegistry {
 }
 
 function abortError(signal: AbortSignal | undefined): ModelError {
-  return new ModelError("the model call was aborted while waiting for a slot", { kind: "aborted", cause: signal?.reason });
+  return new ModelError("the model call was aborted while waiting for a slot", { kind: "aborted", cause: signal?.reason, unsent: true });
 }

@@ -205,6 +205,38 @@ describe("ResilientModel and abort signals", () => {
   });
 });
 
+describe("ResilientModel: was anything sent?", () => {
+  test("a call cancelled while it waits for a slot sent nothing (unsent), unless an earlier try of it went out", async () => {
+    let unblock!: () => void;
+    const blocker = new Promise<string>((resolve) => (unblock = () => resolve("b")));
+    let slotTaken!: () => void;
+    const taken = new Promise<void>((resolve) => (slotTaken = resolve));
+    // A's first try fails; while A sleeps before its retry, B takes the only slot and holds it.
+    const inner = new FakeModel([fail("server"), () => (slotTaken(), blocker)]);
+    const limiter = new AdaptiveRateLimiter({ maxConcurrency: 1 });
+    let b: Promise<GenerateResult> | undefined;
+    const model = new ResilientModel(inner, {
+      limiter,
+      retry: new RetryPolicy({ baseDelayMs: 1, random: () => 1, sleep: () => taken }),
+      onRetry: () => void (b = model.generate(HELLO)),
+    });
+    const tried = new AbortController();
+    const a = model.generate({ ...HELLO, signal: tried.signal });
+    const never = new AbortController();
+    await taken;
+    const c = model.generate({ ...HELLO, signal: never.signal });
+    while (limiter.stats.waiting < 2) await new Promise((resolve) => setImmediate(resolve));
+    tried.abort();
+    never.abort();
+    const [errorA, errorC] = [await rejection(a), await rejection(c)];
+    assert.deepEqual([errorA.kind, errorA.unsent], ["aborted", false], "A's first try went out");
+    assert.deepEqual([errorC.kind, errorC.unsent], ["aborted", true], "C never got a slot");
+    unblock();
+    assert.equal((await b!).text, "b");
+    assert.equal(inner.requests.length, 2);
+  });
+});
+
 describe("makeResilient", () => {
   test("base and critic on one endpoint share a limiter: together they never exceed it", async () => {
     const shared = { inFlight: 0, peak: 0 };

@@ -7,6 +7,7 @@
  *
  *   const { base, critic } = makeResilient(models, { maxConcurrency: 8, timeoutMs: 60_000 });
  */
+import { ModelError } from "../errors/errors.ts";
 import type { GenerateRequest, GenerateResult, LanguageModel, ModelCapabilities } from "../models/language-model.ts";
 import {
   AdaptiveRateLimiter,
@@ -70,11 +71,13 @@ export class ResilientModel implements LanguageModel {
     this.counts.calls++;
     const timeoutMs = minDefined(request.timeoutMs, this.timeoutMs);
     const perTry: GenerateRequest = timeoutMs === undefined ? request : { ...request, timeoutMs };
+    let tries = 0;
     try {
       const result = await this.retry.run(
         async () => {
           const permit = await this.limiter.acquire(request.signal);
           this.counts.attempts++;
+          tries++;
           try {
             const value = await this.inner.generate(perTry);
             permit.release({ kind: "success" });
@@ -96,7 +99,7 @@ export class ResilientModel implements LanguageModel {
       return result;
     } catch (error) {
       this.counts.failed++;
-      throw error;
+      throw tries > 0 && error instanceof ModelError && error.unsent ? sentAfterAll(error) : error;
     }
   }
 
@@ -142,6 +145,11 @@ export function makeResilient<M extends Record<string, LanguageModel>>(
     out[key] = resilient;
   }
   return out;
+}
+
+/** A call cancelled while it waited for a slot to retry in: its earlier tries went out. */
+function sentAfterAll(error: ModelError): ModelError {
+  return new ModelError(error.message, { kind: error.kind, endpoint: error.endpoint, hint: error.hint, cause: error.cause });
 }
 
 function minDefined(a: number | undefined, b: number | undefined): number | undefined {

@@ -38,6 +38,8 @@ import { itemRunner } from "./item-runner.ts";
 import { OutputTail, type RejectEntry } from "./output-tail.ts";
 import { reapDeadLocalWorkers } from "./reap.ts";
 import { INVOCATION_ARTIFACT, type Invocation, recordRunEnd } from "./run-state.ts";
+import { sampledIdentity } from "./samples.ts";
+import { type CritiqueCounts, UnscoredWatch } from "./unscored-watch.ts";
 import { RunSpend } from "./run-spend.ts";
 import { makeResilient, type MakeResilientOptions } from "./resilient-model.ts";
 import { RetryWaits } from "./retry-waits.ts";
@@ -54,6 +56,8 @@ export interface RunJobOptions {
   prepared: PreparedTask;
   models: SpriModels;
   mapping: FieldMapping;
+  /** Runs of the algorithm per item (`--samples`, see samples.ts); default 1. */
+  samples?: number;
   concurrency: number;
   timeoutMs?: number;
   store: RunStore;
@@ -128,6 +132,10 @@ export interface RunJobResult {
   rejects: string;
   /** The first few reject reasons, for the command's summary. */
   rejectSamples: string[];
+  /** Critiques this process saw (every answer that must carry a score), and how many had none readable. */
+  critiques: CritiqueCounts;
+  /** The end-of-run line about unscored critiques (see unscored-watch.ts), when there were any. */
+  unscored?: string;
   /** Batch mode only. */
   batch?: {
     dir: string;
@@ -181,7 +189,7 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
       runId: run.id,
       output: options.output,
       rejects: rejectsPath,
-      identity: itemKey ? { field: idField, key: itemKey } : idField,
+      identity: sampledIdentity(itemKey ? { field: idField, key: itemKey } : idField, options.samples ?? 1),
       // A process that does no items itself reports the workers' progress as it writes it out.
       onAppend: options.work === false ? (status) => (status === "done" ? counts.done++ : counts.failed++, report()) : undefined,
     });
@@ -250,6 +258,7 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
     },
   });
   const failureKinds = new Map<string, string>();
+  const unscored = new UnscoredWatch({ warn: (line) => options.log?.(line) });
   const batchPending: Lease[] = [];
   const runItem = itemRunner({
     prepared,
@@ -259,7 +268,10 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
     completer,
     cancel: cancel.signal,
     price,
-    onCall: options.onCall,
+    onCall: (call, costUsd) => {
+      unscored.observe(call);
+      options.onCall?.(call, costUsd);
+    },
     onFatal: cancelRun,
     onBudgetSpent: requestStop,
     onFailure: (itemId, kind) => {
@@ -284,6 +296,7 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
     prepared,
     mapping: options.mapping,
     keyed,
+    samples: options.samples,
     onReject,
     onBatch: () => wake.notify(),
     signal: stop.signal,
@@ -394,7 +407,18 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
   await store.stopWorker(workerId);
   options.progress?.finish(snapshot(progressCounts(), spend, startedAt, waits.view()));
   const { refused: _refused, ...reported } = counts;
-  const result: RunJobResult = { runId: run.id, outcome, stopReason, ...reported, spend, output: options.output, rejects: rejectsPath, rejectSamples: tail?.samples ?? inputRejects.slice(0, 5).map((r) => r.reason) };
+  const result: RunJobResult = {
+    runId: run.id,
+    outcome,
+    stopReason,
+    ...reported,
+    spend,
+    output: options.output,
+    rejects: rejectsPath,
+    rejectSamples: tail?.samples ?? inputRejects.slice(0, 5).map((r) => r.reason),
+    critiques: unscored.counts,
+    ...(unscored.summary() === undefined ? {} : { unscored: unscored.summary() }),
+  };
   if (lane) result.batch = { dir: lane.dir, rounds: lane.roundsRun, ...(awaiting ? { awaiting } : {}) };
   return result;
 }
@@ -406,7 +430,9 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
  */
 async function findOrCreateRun(options: RunJobOptions): Promise<RunMeta> {
   const { store, prepared } = options;
-  const key = runKey({ task: prepared.algorithm.name, settings: { ...options.runSettings, algorithm: prepared.identity ?? {} }, inputPath: options.input, outputPath: options.output });
+  // Samples change what the run holds; one sample a run leaves the key as it was before `--samples`.
+  const samples = (options.samples ?? 1) > 1 ? { samples: options.samples } : {};
+  const key = runKey({ task: prepared.algorithm.name, settings: { ...options.runSettings, ...samples, algorithm: prepared.identity ?? {} }, inputPath: options.input, outputPath: options.output });
   const found = await store.findRunByKey(key);
   if (found) return found;
   try {

@@ -41,7 +41,7 @@ export class SharedRateGate {
   async acquire(tokens: number, signal?: AbortSignal): Promise<void> {
     const need = this.limits.tokens === undefined ? 0 : Math.min(tokens, this.limits.tokens);
     for (;;) {
-      if (signal?.aborted) throw new ModelError(`call to ${this.key} was aborted while waiting for its rate limit`, { kind: "aborted", endpoint: this.key });
+      if (signal?.aborted) throw new ModelError(`call to ${this.key} was aborted while waiting for its rate limit`, { kind: "aborted", endpoint: this.key, unsent: true });
       if (this.allowance.requests >= 1 && this.allowance.tokens >= need) {
         this.allowance.requests -= 1;
         this.allowance.tokens -= need;

@@ -20,9 +20,9 @@ export interface ParsedCritique {
 }
 
 export type ScoreParserMode =
-  /** Scale-checked numbers; `[RESULT] 10` on a 1–5 scale is unscored, `[RESULT] 3.5` is 3.5. */
+  /** The last marker, scale-checked; `[RESULT] 10` on a 1–5 scale is unscored, `[RESULT] 3.5` is 3.5. */
   | "strict"
-  /** The reference's `extract_evaluation_score`: one digit 1–5, so `[RESULT] 10` reads 1 and `3.5` reads 3. */
+  /** The reference's `extract_evaluation_score`: the first marker, one digit 1–5, so `[RESULT] 10` reads 1 and `3.5` reads 3. */
   | "reference";
 
 export type FeedbackSplit =
@@ -35,24 +35,41 @@ interface Marker {
   name: string;
   /** Reference form: capture one digit 1–5. */
   reference: RegExp;
-  /** Strict form: capture a whole number, checked against the scale afterwards. */
+  /** Strict form: capture a whole number, checked against the scale afterwards (global, with indices). */
   strict: RegExp;
 }
 
 const NUM = String.raw`(\d+(?:\.\d+)?)`;
 
-// Order matters: the first marker that matches wins, as in the reference.
+// Reference mode: the first marker in this order that matches wins, as in the reference. Strict mode:
+// the marker whose number comes last in the text wins; on a tie (one number read by two forms) the
+// earlier form in this order names it.
 const MARKERS: readonly Marker[] = [
-  { name: "[RESULT]", reference: /\[RESULT\]\s*([1-5])/, strict: new RegExp(String.raw`\[RESULT\]:?\s*\[?${NUM}\]?`) },
-  { name: "[SCORE]", reference: /\[SCORE\]\s*([1-5])/, strict: new RegExp(String.raw`\[SCORE\]:?\s*${NUM}`) },
-  { name: "[Score: N]", reference: /\[Score:\s*([1-5])\]/, strict: new RegExp(String.raw`\[Score:\s*${NUM}\]`) },
+  { name: "[RESULT]", reference: /\[RESULT\]\s*([1-5])/, strict: new RegExp(String.raw`\[RESULT\]:?\s*\[?${NUM}\]?`, "gd") },
+  { name: "[SCORE]", reference: /\[SCORE\]\s*([1-5])/, strict: new RegExp(String.raw`\[SCORE\]:?\s*${NUM}`, "gd") },
+  { name: "[Score: N]", reference: /\[Score:\s*([1-5])\]/, strict: new RegExp(String.raw`\[Score:\s*${NUM}\]`, "gd") },
   // Python's `$` also matches before one final newline.
-  { name: "\\n\\n[N]", reference: /\n\n\[([1-5])\](?=\n?$)/, strict: new RegExp(String.raw`\n\n\[${NUM}\](?=\s*$)`) },
-  { name: "Overall Score:", reference: /\n\nOverall Score:\s*([1-5])/, strict: new RegExp(String.raw`\n\nOverall Score:\s*${NUM}`) },
-  { name: "[N]", reference: /\[([1-5])\]$/, strict: new RegExp(String.raw`\[${NUM}\]\s*$`) },
+  { name: "\\n\\n[N]", reference: /\n\n\[([1-5])\](?=\n?$)/, strict: new RegExp(String.raw`\n\n\[${NUM}\](?=\s*$)`, "gd") },
+  { name: "Overall Score:", reference: /\n\nOverall Score:\s*([1-5])/, strict: new RegExp(String.raw`\n\nOverall Score:\s*${NUM}`, "gd") },
+  { name: "[N]", reference: /\[([1-5])\]$/, strict: new RegExp(String.raw`\[${NUM}\]\s*$`, "gd") },
 ];
 
-/** Reads the score and feedback from a critique. */
+interface MarkerMatch {
+  marker: Marker;
+  /** Where the marker starts: the feedback is the text before it. */
+  index: number;
+  value: number;
+}
+
+/**
+ * Reads the score and feedback from a critique.
+ *
+ * Strict mode (the default) reads the critic's verdict from the *last* marker, because a critique
+ * may quote the text under review, and that text (a response, a rubric, a user's post) may itself
+ * hold `[RESULT] 5`; the critic's own verdict comes at the end, as the prompts ask. A last marker
+ * outside the scale is unscored, never replaced by an earlier one. Reference mode keeps the
+ * reference's `extract_evaluation_score`: the first marker in `MARKERS` order, its first match.
+ */
 export function parseCritique(
   text: string,
   options: { mode?: ScoreParserMode; feedbackSplit?: FeedbackSplit; scale?: ScoreScale } = {},
@@ -61,26 +78,30 @@ export function parseCritique(
   const json = mode === "strict" ? parseJsonCritique(text, scale) : undefined;
   if (json) return json;
 
-  let score: number | null = null;
-  let marker: Marker | null = null;
-  let markerIndex = -1;
-  for (const candidate of MARKERS) {
-    const match = (mode === "reference" ? candidate.reference : candidate.strict).exec(text);
-    if (!match) continue;
-    const value = mode === "reference" ? Number.parseInt(match[1]!, 10) : Number.parseFloat(match[1]!);
-    marker = candidate;
-    markerIndex = match.index;
-    score = mode === "reference" || (value >= scale.min && value <= scale.max) ? value : null;
-    break;
-  }
+  const found = mode === "reference" ? firstMarker(text) : lastMarker(text);
+  const score = found && (mode === "reference" || (found.value >= scale.min && found.value <= scale.max)) ? found.value : null;
+  const feedback = feedbackSplit === "result-only" ? text.split("[RESULT]")[0]! : found ? text.slice(0, found.index) : text;
+  return { score, feedback: feedback.trim(), marker: score === null ? null : found!.marker.name };
+}
 
-  let feedback: string;
-  if (feedbackSplit === "result-only") {
-    feedback = text.split("[RESULT]")[0]!.trim();
-  } else {
-    feedback = (markerIndex >= 0 ? text.slice(0, markerIndex) : text).trim();
+function firstMarker(text: string): MarkerMatch | undefined {
+  for (const marker of MARKERS) {
+    const match = marker.reference.exec(text);
+    if (match) return { marker, index: match.index, value: Number.parseInt(match[1]!, 10) };
   }
-  return { score, feedback, marker: score === null ? null : marker!.name };
+  return undefined;
+}
+
+function lastMarker(text: string): MarkerMatch | undefined {
+  let last: (MarkerMatch & { numberAt: number }) | undefined;
+  for (const marker of MARKERS) {
+    for (const match of text.matchAll(marker.strict)) {
+      const numberAt = match.indices![1]![0];
+      if (last && numberAt <= last.numberAt) continue;
+      last = { marker, index: match.index, value: Number.parseFloat(match[1]!), numberAt };
+    }
+  }
+  return last;
 }
 
 /** Constrained critics answer `{"feedback": "...", "score": N}`. */

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type { ChatMessage } from "../models/language-model.ts";
+import { rowSampleBase } from "../algorithm/model-caller.ts";
 import { ScriptedModel } from "../models/scripted-model.ts";
 import { resolveCompat } from "./compat.ts";
 import { DEFAULT_SETTINGS, runSpri, type SpriSettings, type SpriSteps } from "./spri.ts";
@@ -143,7 +144,8 @@ test("a request repeated within an item asks for a new sample (sampleIndex), so 
   const critic = new ScriptedModel({ modelId: "c", rules: [{ when: "CRIT-P", reply: ["[RESULT] 2", "[RESULT] 5"] }, { when: "CRIT-R", reply: "[RESULT] 5" }] });
   await runSpri(steps, { base, critic }, DEFAULT_SETTINGS, { itemId: "x" });
   // The refinement reproduced the principles, so the second critique repeats the first request.
-  assert.deepEqual(critic.requests.map((r) => r.sampleIndex), [0, 1, 0]);
+  // Numbered from the item's own base: above temperature 0 each item's calls are draws of its own.
+  assert.deepEqual(critic.requests.map((r) => r.sampleIndex! - rowSampleBase("x")), [0, 1, 0]);
 });
 
 test("observers see each critique with its score (the call record is complete when traced)", async () => {

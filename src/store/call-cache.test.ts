@@ -307,6 +307,22 @@ describe("CachedModel", () => {
     assert.equal((await first).text, "4:w");
   });
 
+  test("a waiter sent nothing: its error says so (unsent), the first call's does not", async () => {
+    const inner = new CountingModel();
+    const gate = deferred();
+    inner.gate = gate.promise;
+    inner.failNext = new ModelError("bad request", { kind: "bad-request", status: 400 });
+    const model = new CachedModel(inner, new MemoryCallCache());
+    const [first, waiter] = [model.generate(ask("u")), model.generate(ask("u"))];
+    const controller = new AbortController();
+    const impatient = model.generate(ask("u", { signal: controller.signal }));
+    controller.abort();
+    gate.resolve();
+    await assert.rejects(first, (e: unknown) => e instanceof ModelError && !e.unsent);
+    await assert.rejects(waiter, (e: unknown) => e instanceof ModelError && e.unsent && e.kind === "bad-request" && e.status === 400 && e.message === "bad request");
+    await assert.rejects(impatient, (e: unknown) => e instanceof ModelError && e.unsent && e.kind === "aborted");
+  });
+
   test("a call returns without waiting for its put; a failed put rejects the model's later calls", async () => {
     const inner = new CountingModel();
     const puts: { key: string; settle: { resolve: () => void; reject: (error: unknown) => void } }[] = [];

@@ -114,8 +114,9 @@ interface InFlight {
  *   call is tried again next time.
  * - In `use` mode identical requests in flight at once are coalesced: the first calls the model, the
  *   others wait for its answer and get it with `cached: true`, `latencyMs: 0` (they paid nothing).
- *   They share its error too, except when the first was aborted by its own signal: then a waiter
- *   whose signal is still live makes the call itself. A waiter's own signal aborts its wait.
+ *   They share its error too (marked `unsent`: a waiter sent nothing itself), except when the first
+ *   was aborted by its own signal: then a waiter whose signal is still live makes the call itself. A
+ *   waiter's own signal aborts its wait.
  * - The answer is stored off the request path: a call returns as soon as the inner model answered,
  *   while its put waits for the cache's group commit (a `CallCache` answers a key whose put is
  *   still queued, see SqliteCallCache). Closing the store commits what is queued.
@@ -201,9 +202,25 @@ export class CachedModel implements LanguageModel {
       return { ...result, usage: { ...result.usage }, latencyMs: 0, cached: true };
     } catch (error) {
       if (leader.signal?.aborted && !request.signal?.aborted) return this.generate(request);
-      throw error;
+      throw error instanceof ModelError && !error.unsent ? waiterError(error) : error;
     }
   }
+}
+
+/** The first call's error as a waiter's: the same failure, with nothing sent by the waiter. */
+function waiterError(error: ModelError): ModelError {
+  return new ModelError(error.message, {
+    kind: error.kind,
+    status: error.status,
+    endpoint: error.endpoint,
+    retryAfterSeconds: error.retryAfterSeconds,
+    hint: error.hint,
+    file: error.file,
+    line: error.line,
+    field: error.field,
+    cause: error,
+    unsent: true,
+  });
 }
 
 /** `promise`, or a ModelError(aborted) as soon as `signal` aborts, whichever comes first. */
@@ -214,6 +231,7 @@ function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined, e
       kind: "aborted",
       endpoint,
       cause: signal.reason,
+      unsent: true,
     });
   if (signal.aborted) return Promise.reject(aborted());
   return new Promise<T>((resolve, reject) => {

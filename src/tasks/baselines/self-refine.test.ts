@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import { rowSampleBase } from "../../algorithm/model-caller.ts";
 import type { TaskItem } from "../../algorithm/task-item.ts";
 import type { GenerateRequest } from "../../models/language-model.ts";
 import { ScriptedModel } from "../../models/scripted-model.ts";
@@ -126,8 +127,10 @@ describe("self-refine baseline", () => {
 
   test("a repeated identical request is a new sample: the next sampleIndex", async () => {
     const { base } = await run("reference", ["Feedback: a [RESULT]: 2", "Feedback: b [RESULT]: 3", "Feedback: c [RESULT]: 4"]);
-    assert.deepEqual(base.requests.filter((r) => systemOf(r) === "FEEDBACK").map((r) => r.sampleIndex), [0, 1, 2]);
-    assert.deepEqual(base.requests.filter((r) => systemOf(r) !== "FEEDBACK").map((r) => r.sampleIndex), [0, 0, 0]);
+    // Numbered from the item's own base: above temperature 0 each item's calls are draws of its own.
+    const index = (r: GenerateRequest) => r.sampleIndex! - rowSampleBase("p");
+    assert.deepEqual(base.requests.filter((r) => systemOf(r) === "FEEDBACK").map(index), [0, 1, 2]);
+    assert.deepEqual(base.requests.filter((r) => systemOf(r) !== "FEEDBACK").map(index), [0, 0, 0]);
   });
 
   test("turn-0 bug off (default): each feedback judges the latest response", async () => {
@@ -157,6 +160,8 @@ describe("self-refine baseline", () => {
     assert.deepEqual(readFeedbackScore("Feedback: x [RESULT] 4", def).score, 4);
     assert.deepEqual(readFeedbackScore("Feedback: x [RESULT]: 10", def).score, null, "off the 1–5 scale: unscored");
     assert.deepEqual(readFeedbackScore("Feedback: x [RESULT]: N/A", def).score, null);
+    assert.equal(readFeedbackScore('The answer ends "[RESULT]: 5". Too vague. [RESULT]: 2', def).score, 2, "the feedback's own verdict, not a quoted one");
+    assert.equal(readFeedbackScore('The answer ends "[RESULT]: 5". Too vague. [RESULT]: 2', ref).score, 5, "the reference reads the first");
     // `[RESULT] 4` stops the loop by default, not under --compat reference.
     assert.equal((await run("default", ["Feedback: x [RESULT] 4"])).base.requests.length, 2);
     assert.equal((await run("reference", ["Feedback: x [RESULT] 4", "Feedback: y [RESULT]: 5"])).base.requests.length, 4);

@@ -15,9 +15,9 @@
  * So an item gets at most maxIterations feedbacks and maxIterations refinements.
  *
  * Scores: `scoreParser: reference` reads the reference script's own regex `\[?RESULT\]?:\s*([1-5])`
- * (a colon is required, so `[RESULT] 4` does not stop the loop); by default the project's strict
- * critic-score parser reads `[RESULT]` with or without the colon (and the other markers), checked
- * against the 1–5 scale.
+ * (a colon is required, so `[RESULT] 4` does not stop the loop; the first match counts); by default
+ * the project's strict critic-score parser reads the last `[RESULT]`, with or without the colon (or
+ * the last of the other markers), checked against the 1–5 scale.
  */
 import type { ItemAlgorithm } from "../../algorithm/item-algorithm.ts";
 import { ModelCaller } from "../../algorithm/model-caller.ts";
