@@ -10,8 +10,12 @@ export interface HeartbeatOptions {
   store: WorkQueue;
   workerId: string;
   leaseMs: number;
-  /** After each beat: the items the worker still holds (by `runId`/`itemId` joined with "\0"). */
-  onBeat?: (held: ReadonlySet<string>) => void | Promise<void>;
+  /**
+   * After each beat: the items the worker still holds (by `runId`/`itemId` joined with "\0"), as of
+   * `askedAt` (`performance.now()` just before the store was asked). A lease taken after that moment
+   * may be missing from `held` without being lost.
+   */
+  onBeat?: (held: ReadonlySet<string>, askedAt: number) => void | Promise<void>;
   /** A beat that failed (network cut, store down): the worker goes on and tries again next beat. */
   onError?: (error: unknown) => void;
 }
@@ -37,8 +41,9 @@ export class Heartbeat {
 
   private async beat(): Promise<void> {
     try {
+      const askedAt = performance.now();
       const held = await this.options.store.heartbeat(this.options.workerId, this.options.leaseMs);
-      await this.options.onBeat?.(new Set(held.map((lease) => leaseKey(lease.runId, lease.itemId))));
+      await this.options.onBeat?.(new Set(held.map((lease) => leaseKey(lease.runId, lease.itemId))), askedAt);
     } catch (error) {
       this.options.onError?.(error);
     }

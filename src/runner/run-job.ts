@@ -321,8 +321,8 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
     store,
     workerId,
     leaseMs,
-    onBeat: async (held) => {
-      current?.dropLost(held);
+    onBeat: async (held, askedAt) => {
+      current?.dropLost(held, askedAt);
       if (tail) await store.claimOutput(run.id, workerId, leaseMs);
       else await becomeHolder(false);
       await tail?.catchUp();

@@ -78,3 +78,45 @@ test("one slot: one item at a time, in order", async () => {
   await loop.run();
   assert.deepEqual(ran, ["i0", "i1", "i2", "i3", "i4"]);
 });
+
+test("a beat drops only leases it could have seen: one taken while its query was on its way is kept", async () => {
+  const { store } = fakeQueue(2);
+  const stop = new AbortController();
+  const started: string[] = [];
+  const aborted: string[] = [];
+  let keptByEarlyBeat: boolean | undefined;
+  let release!: () => void;
+  const finish = new Promise<void>((resolve) => (release = resolve));
+  let beatAskedAt = 0;
+  const loop: WorkLoop = new WorkLoop({
+    store,
+    workerId: "w",
+    runId: "r",
+    slots: 1,
+    leaseMs: 60_000,
+    pollMs: 5,
+    stop: stop.signal,
+    wake: new Wake(),
+    runItem: async (lease, signal) => {
+      started.push(lease.itemId);
+      signal.addEventListener("abort", () => aborted.push(lease.itemId));
+      if (lease.itemId === "i0") {
+        // A beat asks the store now; the answer (holding i0 only) comes back after i1 is leased.
+        beatAskedAt = performance.now();
+        return;
+      }
+      // i1 was leased after the beat asked: the beat's answer lacks it, yet it is held.
+      loop.dropLost(new Set(["r\u0000i0"]), beatAskedAt);
+      keptByEarlyBeat = !signal.aborted;
+      // A later beat that asked after i1's lease and still lacks it: i1 is lost.
+      loop.dropLost(new Set(), performance.now());
+      release();
+      await finish;
+    },
+    idle: async () => true,
+  });
+  await loop.run();
+  assert.deepEqual(started, ["i0", "i1"]);
+  assert.equal(keptByEarlyBeat, true, "the beat that asked before i1 was leased kept it");
+  assert.deepEqual(aborted, ["i1"], "the later beat dropped it");
+});

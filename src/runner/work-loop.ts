@@ -44,7 +44,8 @@ export interface WorkLoopOptions {
 
 export class WorkLoop {
   private readonly options: WorkLoopOptions;
-  private readonly running = new Map<string, { lease: Lease; abort: AbortController }>();
+  /** Items in progress, with when their lease was known to be committed (`performance.now()`). */
+  private readonly running = new Map<string, { lease: Lease; abort: AbortController; leasedAt: number }>();
 
   constructor(options: WorkLoopOptions) {
     this.options = options;
@@ -55,10 +56,15 @@ export class WorkLoop {
     return [...this.running.values()].map((entry) => entry.lease);
   }
 
-  /** Aborts the items whose lease is no longer held (see Heartbeat). */
-  dropLost(held: ReadonlySet<string>): void {
+  /**
+   * Aborts the items whose lease is no longer held, as the store saw it at `askedAt` (see Heartbeat).
+   * A lease taken while the heartbeat's query was on its way is not in `held` yet: only leases
+   * committed before `askedAt` can be judged lost (aborting a held item would leave it leased to
+   * this worker, renewed by every beat, and never done).
+   */
+  dropLost(held: ReadonlySet<string>, askedAt: number): void {
     for (const [key, entry] of this.running) {
-      if (!held.has(key)) entry.abort.abort(new Error("lease lost"));
+      if (entry.leasedAt < askedAt && !held.has(key)) entry.abort.abort(new Error("lease lost"));
     }
   }
 
@@ -74,8 +80,9 @@ export class WorkLoop {
           max: Math.min(free, LEASE_BATCH),
           leaseMs: this.options.leaseMs,
         });
+        const leasedAt = performance.now();
         for (const lease of leases) {
-          const task = this.start(lease).finally(() => {
+          const task = this.start(lease, leasedAt).finally(() => {
             inFlight.delete(task);
             wake.notify();
           });
@@ -89,10 +96,10 @@ export class WorkLoop {
     await Promise.allSettled(inFlight);
   }
 
-  private async start(lease: Lease): Promise<void> {
+  private async start(lease: Lease, leasedAt: number): Promise<void> {
     const key = leaseKey(lease.runId, lease.itemId);
     const abort = new AbortController();
-    this.running.set(key, { lease, abort });
+    this.running.set(key, { lease, abort, leasedAt });
     try {
       await this.options.runItem(lease, abort.signal);
     } finally {

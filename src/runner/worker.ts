@@ -111,8 +111,8 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerResult> {
     store,
     workerId,
     leaseMs,
-    onBeat: async (held) => {
-      current?.dropLost(held);
+    onBeat: async (held, askedAt) => {
+      current?.dropLost(held, askedAt);
     },
     onError: (error) => options.log?.(`heartbeat failed: ${(error as Error).message}`),
   });
