@@ -253,7 +253,11 @@ export function workQueueContract(name: string, openStore: OpenStore<Store>): vo
       await store.leaseItems("quiet", { runId: run.id, max: 1, leaseMs: SHORT });
       await store.stopWorker("gone");
       await store.leaseItems("busy", { runId: run.id, max: 1, leaseMs: LONG });
-      await waitFor("quiet is lost", async () => (await store.listWorkers(run.id)).find((w) => w.id === "quiet")?.status === "lost");
+      // Lost once its last beat is older than its lease; its item's lease, taken after that beat, lapses a moment later.
+      await waitFor("quiet is lost and its lease lapsed", async () => {
+        const quiet = (await store.listWorkers(run.id)).find((w) => w.id === "quiet");
+        return quiet?.status === "lost" && quiet.leased === 0;
+      });
       const workers = await store.listWorkers(run.id);
       assert.deepEqual(workers.map((w) => [w.id, w.status, w.leased]), [["busy", "active", 1], ["gone", "stopped", 0], ["quiet", "lost", 0]]);
       assert.deepEqual(
