@@ -2,15 +2,18 @@
 import type { Command } from "commander";
 import { runSpri, type SpriResult } from "../spri/spri.ts";
 import { taskSteps } from "../tasks/spri-task.ts";
-import { toTaskItem } from "../tasks/task-item.ts";
+import type { CallRecord } from "../io/records.ts";
+import { baselineResponseField } from "../tasks/baselines/baselines.ts";
+import type { TaskItem } from "../algorithm/task-item.ts";
+import { type BaselineTaskName, isBaselineTask, toTaskItem } from "../tasks/task-item.ts";
 import { ENVIRONMENT_HELP, addSettingFlags } from "./options.ts";
 import { callProgressLine, TerminalProgress } from "./progress.ts";
-import { openSession } from "./session.ts";
+import { openSession, type Session } from "./session.ts";
 
 export function alignCommand(program: Command): void {
   const command = program
     .command("align")
-    .description("write principles for one question, then a response that follows them")
+    .description("write principles for one question, then a response that follows them (with --task baseline-…: that baseline's answer)")
     .argument("<question>", "the user input")
     .option("--goal <text>", "response goal (reappraisal task)")
     .option("--reference <text>", "reference answer (rubric task)")
@@ -33,20 +36,32 @@ export function alignCommand(program: Command): void {
         referenceField: options.reference === undefined ? undefined : "reference",
       }, { file: "<command line>", line: 1 });
       if (options.reference !== undefined) item.reference = String(options.reference);
-      progress.line(`spri: base ${session.models.base.modelId}, critic ${session.models.critic.modelId}, τ=${session.prepared.spri.threshold}, n_max=${session.prepared.spri.maxCritiques}`);
-      const result = await runSpri(taskSteps(item, session.prepared.taskOptions), session.models, session.prepared.spri, {
-        itemId: "1",
-        onCall: (call) => progress.line(callProgressLine(call)),
-      });
-      if (options.json) {
-        process.stdout.write(`${JSON.stringify({ record: { question, ...result.fields }, calls: result.calls }, null, 2)}\n`);
-      } else {
-        process.stdout.write(formatResult(result, session.prepared.task));
-      }
+      const onCall = (call: CallRecord) => progress.line(callProgressLine(call));
+      const { task } = session.prepared;
+      const text = isBaselineTask(task)
+        ? await alignBaseline(task, item, session, onCall, progress, Boolean(options.json))
+        : await alignSpri(item, session, onCall, progress, Boolean(options.json));
+      process.stdout.write(text);
     } finally {
       await session.close();
     }
   });
+}
+
+/** SPRI's two stages on the item; the record and calls as JSON, or principles and response as text. */
+async function alignSpri(item: TaskItem, session: Session, onCall: (call: CallRecord) => void, progress: TerminalProgress, json: boolean): Promise<string> {
+  progress.line(`spri: base ${session.models.base.modelId}, critic ${session.models.critic.modelId}, τ=${session.prepared.spri.threshold}, n_max=${session.prepared.spri.maxCritiques}`);
+  const result = await runSpri(taskSteps(item, session.prepared.taskOptions), session.models, session.prepared.spri, { itemId: "1", onCall });
+  if (json) return `${JSON.stringify({ record: { question: item.question, ...result.fields }, calls: result.calls }, null, 2)}\n`;
+  return formatResult(result, session.prepared.task);
+}
+
+/** A baseline is its own algorithm (one call, or self-refine's turns), not SPRI's two stages. */
+async function alignBaseline(task: BaselineTaskName, item: TaskItem, session: Session, onCall: (call: CallRecord) => void, progress: TerminalProgress, json: boolean): Promise<string> {
+  progress.line(`spri: ${task}, base ${session.models.base.modelId}`);
+  const outcome = await session.prepared.algorithm.run(item, session.models, { itemId: "1", onCall });
+  if (json) return `${JSON.stringify({ record: { question: item.question, ...outcome.fields }, calls: outcome.calls }, null, 2)}\n`;
+  return `Response (${task})\n${String(outcome.fields[baselineResponseField(task)] ?? "").trim()}\n\n`;
 }
 
 function scoreList(result: SpriResult["principles"]): string {
