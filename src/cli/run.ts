@@ -2,12 +2,13 @@
 import type { Command } from "commander";
 import { type Resolved, redacted } from "../config/config.ts";
 import { ConfigError, InputError } from "../errors/errors.ts";
+import { EXIT_CODES, type ExitCode } from "../errors/exit-codes.ts";
 import { modelSpecs } from "../config/models.ts";
 import { checkInputFile } from "../io/input-reader.ts";
 import type { BatchApi } from "../models/openai-batch.ts";
 import { PriceTable } from "../runner/cost.ts";
 import { dryRun } from "../runner/dry-run.ts";
-import { type BatchRunOptions, DEFAULT_LEASE_MS, runJob, type RunJobResult } from "../runner/run-job.ts";
+import { type BatchRunOptions, DEFAULT_LEASE_MS, runJob, type RunJobResult, type StopKind } from "../runner/run-job.ts";
 import { JsonLogProgressSink, type ProgressSink, TerminalProgressSink } from "../runner/run-progress.ts";
 import type { CacheMode } from "../store/call-cache.ts";
 import { openStore } from "../store/open-store.ts";
@@ -106,7 +107,7 @@ export async function executeRun(options: Record<string, unknown>, prepare?: Pre
         command: prepare ? undefined : recordCommand(session.resolved, mapping),
       });
       report(result, Boolean(options.json));
-      process.exitCode = EXIT_CODES[result.outcome];
+      process.exitCode = runExitCode(result);
     } finally {
       process.off("SIGINT", onSignal);
       process.off("SIGTERM", onSignal);
@@ -117,8 +118,31 @@ export async function executeRun(options: Record<string, unknown>, prepare?: Pre
   }
 }
 
-/** 4: an offline batch round is written and waits to be run; re-run with its results to go on. */
-const EXIT_CODES: Record<RunJobResult["outcome"], number> = { completed: 0, "completed-with-failures": 1, stopped: 3, "awaiting-batch": 4 };
+/** How a run ended, as the exit code (errors/exit-codes.ts); a stopped run's code says why it stopped. */
+function runExitCode(result: RunJobResult): ExitCode {
+  switch (result.outcome) {
+    case "completed":
+      return EXIT_CODES.ok;
+    case "completed-with-failures":
+      return EXIT_CODES.itemsFailed;
+    case "awaiting-batch":
+      return EXIT_CODES.batchPending;
+    case "stopped":
+      return stopExitCode(result.stopKind);
+  }
+}
+
+const STOP_EXIT_CODES: Record<StopKind, ExitCode> = {
+  budget: EXIT_CODES.budgetStop,
+  provider: EXIT_CODES.providerRefused,
+  interrupted: EXIT_CODES.interrupted,
+  input: EXIT_CODES.usage,
+};
+
+/** The exit code of a run or worker that stopped early (`spri worker` too). */
+export function stopExitCode(kind: StopKind | undefined): ExitCode {
+  return kind === undefined ? EXIT_CODES.internal : STOP_EXIT_CODES[kind];
+}
 
 /** The batch lane's options, or undefined without --batch (nor --batch-offline, --batch-results). */
 async function batchOptions(options: Record<string, unknown>, session: Session, timeoutSeconds: number): Promise<BatchRunOptions | undefined> {

@@ -8,7 +8,8 @@ import type { RunMeta, RunStore } from "../store/run-store.ts";
 import { openStore } from "../store/open-store.ts";
 import { prepareTask } from "../tasks/prepare.ts";
 import { COMMAND_ARTIFACT, restoreCommand } from "./recorded-command.ts";
-import { cacheMode, leaseSeconds } from "./run.ts";
+import { cacheMode, leaseSeconds, stopExitCode } from "./run.ts";
+import { EXIT_CODES } from "../errors/exit-codes.ts";
 import { ENVIRONMENT_HELP } from "./options.ts";
 
 export function workerCommand(program: Command): void {
@@ -51,7 +52,8 @@ async function executeWorker(options: Record<string, unknown>): Promise<void> {
       );
       if (result.stopReason) process.stderr.write(`spri worker: stopped: ${result.stopReason}\n`);
     }
-    process.exitCode = result.stopReason ? 3 : 0;
+    // A worker's failed items are its runs' (in their rejects files); its own code says only whether it stopped early.
+    process.exitCode = result.stopReason === undefined ? EXIT_CODES.ok : stopExitCode(result.stopKind);
   } finally {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);

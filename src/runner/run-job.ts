@@ -101,11 +101,19 @@ export interface BatchRunOptions {
 /** `awaiting-batch`: offline batch mode wrote a round's files; run them and re-run with their results. */
 export type RunOutcome = "completed" | "completed-with-failures" | "stopped" | "awaiting-batch";
 
+/**
+ * Why a run (or a worker) stopped early: a budget was spent, a provider refused for good (key,
+ * quota, unknown model, a Batch API failure), the user interrupted, or an input was wrong (a batch
+ * results file). The CLI turns each into its exit code.
+ */
+export type StopKind = "budget" | "provider" | "interrupted" | "input";
+
 export interface RunJobResult {
   runId: string;
   outcome: RunOutcome;
   /** Why the run stopped early, when it did. */
   stopReason?: string;
+  stopKind?: StopKind;
   done: number;
   failed: number;
   /** Items found in the output from earlier runs. */
@@ -187,25 +195,26 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
   const startedAt = performance.now();
   const stop = new AbortController();
   let stopReason: string | undefined;
-  const requestStop = (reason: string) => {
-    stopReason ??= reason;
+  let stopKind: StopKind | undefined;
+  const requestStop = (reason: string, kind: StopKind) => {
+    if (stopReason === undefined) [stopReason, stopKind] = [reason, kind];
     stop.abort();
   };
   // A hard error or an interrupt also cancels the calls in flight (they cannot succeed, or the user
   // wants out); a spent budget lets them finish. Cancelled items stay pending for the next run.
   const cancel = new AbortController();
-  const cancelRun = (reason: string) => {
-    requestStop(reason);
+  const cancelRun = (reason: string, kind: StopKind) => {
+    requestStop(reason, kind);
     cancel.abort();
   };
-  const onOuterAbort = () => cancelRun("interrupted");
+  const onOuterAbort = () => cancelRun("interrupted", "interrupted");
   options.signal?.addEventListener("abort", onOuterAbort);
   const report = () => options.progress?.update(snapshot(progressCounts(), spend, startedAt));
 
   const price = (call: CallRecord): number | undefined => {
     const cost = countCall(spend, call, options.prices, priceFactor);
     const spent = call.cacheHit ? runSpend.reason() : runSpend.charge(cost ?? 0, call.usage.inputTokens + call.usage.outputTokens);
-    if (spent) requestStop(spent);
+    if (spent) requestStop(spent, "budget");
     report();
     return cost;
   };
@@ -234,7 +243,7 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
     cancel: cancel.signal,
     price,
     onCall: options.onCall,
-    onFatal: cancelRun,
+    onFatal: (reason) => cancelRun(reason, "provider"),
     onFailure: (itemId, kind) => {
       if (kind) (tail?.kinds ?? failureKinds).set(itemId, kind);
     },
@@ -281,7 +290,7 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
         await tail?.catchUp();
         // The budget is the run's: workers elsewhere may spend it while this process waits.
         const spent = options.work === false ? await runSpend.probe() : runSpend.reason();
-        if (spent) requestStop(spent);
+        if (spent) requestStop(spent, "budget");
         return stop.signal.aborted || (await runFinished());
       });
       await current.run();
@@ -339,7 +348,7 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
   await store.stopWorker(workerId);
   options.progress?.finish(snapshot(progressCounts(), spend, startedAt));
   const { refused: _refused, ...reported } = counts;
-  const result: RunJobResult = { runId: run.id, outcome, stopReason, ...reported, spend, output: options.output, rejects: rejectsPath, rejectSamples: tail?.samples ?? inputRejects.slice(0, 5).map((r) => r.reason) };
+  const result: RunJobResult = { runId: run.id, outcome, stopReason, ...(stopKind ? { stopKind } : {}), ...reported, spend, output: options.output, rejects: rejectsPath, rejectSamples: tail?.samples ?? inputRejects.slice(0, 5).map((r) => r.reason) };
   if (lane) result.batch = { dir: lane.dir, rounds: lane.roundsRun, ...(awaiting ? { awaiting } : {}) };
   return result;
 }
@@ -389,13 +398,14 @@ async function batchRounds(
   lane: BatchLane,
   pass: (first: boolean) => Promise<void>,
   signal: AbortSignal,
-  requestStop: (reason: string) => void,
+  requestStop: (reason: string, kind: StopKind) => void,
   onAwaiting: (result: Extract<FlushResult, { kind: "offline" }>) => void,
 ): Promise<void> {
   // A Batch API failure stops the run (re-running resumes); anything else is a bug or a broken store.
   const stopOn = (error: unknown): void => {
     if (!(error instanceof ModelError || error instanceof InputError)) throw error;
-    requestStop(signal.aborted ? "interrupted" : error.describe());
+    if (signal.aborted) requestStop("interrupted", "interrupted");
+    else requestStop(error.describe(), error instanceof ModelError ? "provider" : "input");
   };
   try {
     await lane.start(signal);

@@ -19,7 +19,7 @@ import { Heartbeat } from "./heartbeat.ts";
 import { itemRunner } from "./item-runner.ts";
 import { reapDeadLocalWorkers } from "./reap.ts";
 import type { RetryOptions } from "./retry.ts";
-import { DEFAULT_LEASE_MS, itemsInFlight, wrapModels } from "./run-job.ts";
+import { DEFAULT_LEASE_MS, itemsInFlight, type StopKind, wrapModels } from "./run-job.ts";
 import { RunSpend } from "./run-spend.ts";
 import type { RateLimits } from "./shared-rate.ts";
 import { WorkLoop } from "./work-loop.ts";
@@ -70,6 +70,7 @@ export interface WorkerResult {
   runs: string[];
   spend: Spend;
   stopReason?: string;
+  stopKind?: StopKind;
 }
 
 export async function runWorker(options: WorkerOptions): Promise<WorkerResult> {
@@ -82,12 +83,12 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerResult> {
   const result: WorkerResult = { workerId, done: 0, failed: 0, refused: 0, lost: 0, runs: [], spend: emptySpend() };
   const stop = new AbortController();
   const cancel = new AbortController();
-  const cancelAll = (reason: string) => {
-    result.stopReason ??= reason;
+  const cancelAll = (reason: string, kind: StopKind) => {
+    if (result.stopReason === undefined) [result.stopReason, result.stopKind] = [reason, kind];
     stop.abort();
     cancel.abort();
   };
-  const onAbort = () => cancelAll("interrupted");
+  const onAbort = () => cancelAll("interrupted", "interrupted");
   options.signal?.addEventListener("abort", onAbort);
   const wake = new Wake();
   const opened = new Map<string, OpenedRun>();
@@ -163,7 +164,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerResult> {
       countCall(result.spend, call, context.prices);
       const cost = countCall(spend, call, context.prices);
       const spent = call.cacheHit ? context.spend.reason() : context.spend.charge(cost ?? 0, call.usage.inputTokens + call.usage.outputTokens);
-      if (spent) cancelAll(spent);
+      if (spent) cancelAll(spent, "budget");
       return cost;
     };
     const models = wrapModels({ models: context.models, concurrency: options.concurrency, timeoutMs: context.timeoutMs, retry: context.retry, cacheMode: context.cacheMode, store, rateLimits: context.rateLimits });
@@ -176,7 +177,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerResult> {
       cancel: cancel.signal,
       price,
       onCall: options.onCall,
-      onFatal: cancelAll,
+      onFatal: (reason) => cancelAll(reason, "provider"),
       onLeaseLost: () => result.lost++,
     });
     return new WorkLoop({
