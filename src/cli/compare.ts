@@ -5,7 +5,7 @@ import { joinRuns, pairwiseAlgorithm, summarisePairs } from "../judge/pairwise-r
 import { checkInputFile } from "../io/input-reader.ts";
 import { prepareTask } from "../tasks/prepare.ts";
 import { ENVIRONMENT_HELP, addJudgeModelFlags, addSettingFlags, judgeAsBase } from "./options.ts";
-import { executeRun } from "./run.ts";
+import { executeRun, newRunOption } from "./run.ts";
 
 export function compareCommand(program: Command): void {
   const command = program
@@ -18,7 +18,8 @@ export function compareCommand(program: Command): void {
     .option("--question-field <name>", "field holding the question (default: first of user_input, prompt, instruction, question, input, Reddit Post, post, as in `spri run`)")
     .option("--response-field <name>", "field holding each run's response", "response_final")
     .option("--response-field-b <name>", "B's response field when it differs from A's")
-    .option("--json", "print the summary as JSON");
+    .option("--json", "print the summary as JSON")
+    .addOption(newRunOption());
   addJudgeModelFlags(command);
   addSettingFlags(command, ["temperature", "seed", "timeout", "concurrency", "maxTries", "retryDelay", "store", "cache", "model", "structuredOutput", "httpClient"]);
   command.addHelpText("after", `\nJudging runs at temperature 0 unless --temperature is given. Files whose ids do not pair up are refused.${ENVIRONMENT_HELP}`);

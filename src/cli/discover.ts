@@ -458,7 +458,7 @@ import { DISCOVERY_EXPORT_FORMATS, exportTrainingData, parseDiscoveryExportForma
 import type { SamplingOptions } from "../models/language-model.ts";
 import { DISCOVERY_PROMPTS } from "../prompts/builtin-discovery.ts";
 import { ENVIRONMENT_HELP } from "./options.ts";
-import { addRunOptions, executeRun } from "./run.ts";
+import { addRunOptions, executeRun, newRunOption } from "./run.ts";
 
 /** Registers `mine`, `export`, `apply` and `iterate` on the `spri discover` group. */
 export function discoveryWorkflowCommands(discover: Command): void {
@@ -772,7 +772,8 @@ export function iterateCommand(discover: Command): Command {
     .option("--no-cache", "do not read or write the call cache")
     .option("--refresh", "call the models again and overwrite cached answers")
     .option("--dry-run", "estimate calls, tokens and cost, and spend nothing")
-    .option("--json", "print the run summary as JSON");
+    .option("--json", "print the run summary as JSON")
+    .addOption(newRunOption());
   addMineOptions(mine, false);
   addSettingFlags(mine, DISCOVERY_MODEL_SETTINGS);
   mine.action(async (options: Record<string, unknown>) => {

@@ -17,7 +17,7 @@ import { renderCorrelationFigure } from "../judge/figure.ts";
 import { DEFAULT_REAPPRAISAL_FIELDS, gatherCases, reappraisalEvalAlgorithm, summariseReappraisal } from "../judge/reappraisal-run.ts";
 import { prepareTask } from "../tasks/prepare.ts";
 import { addJudgeModelFlags, addSettingFlags, judgeAsBase } from "./options.ts";
-import { executeRun } from "./run.ts";
+import { executeRun, newRunOption } from "./run.ts";
 
 /** Registers the `eval` command group on `program` and returns it, so other subcommands can join it. */
 export function evalCommand(program: Command): Command {
@@ -38,7 +38,8 @@ function reappraisalCommand(group: Command): void {
     .option("--standards-field <name>", "field holding the reappraisal standards", DEFAULT_REAPPRAISAL_FIELDS.standards)
     .option("--aim-field <name>", "field holding the goal of the reply", DEFAULT_REAPPRAISAL_FIELDS.aim)
     .option("--record-id-field <name>", "field identifying a record within a method's file (default: its line)")
-    .option("--json", "print the means as JSON");
+    .option("--json", "print the means as JSON")
+    .addOption(newRunOption());
   addJudgeModelFlags(command);
   addSettingFlags(command, ["temperature", "seed", "timeout", "concurrency", "maxTries", "retryDelay", "store", "cache", "model"]);
   command.addHelpText("after", "\nThe judge runs at temperature 0.1 with seed 36 (the paper's GPT-4 evaluator settings) unless --temperature / --seed say otherwise.");

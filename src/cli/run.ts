@@ -1,5 +1,5 @@
 /** `spri run`: a file of items through SPRI (or a baseline), resumable, cached and concurrent. */
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
 import { type Resolved, redacted } from "../config/config.ts";
 import { ConfigError, InputError } from "../errors/errors.ts";
 import { EXIT_CODES, type ExitCode } from "../errors/exit-codes.ts";
@@ -47,7 +47,13 @@ export function addRunOptions(command: Command): Command {
     .option("--batch-poll <seconds>", "seconds before the first poll of a submitted batch; later polls back off (default 30)")
     .option("--no-work", "only enqueue the items and write the output as `spri worker` processes finish them (a shared --store)")
     .option("--lease <seconds>", "how long a worker's hold on an item lasts without a heartbeat; a lost worker's items go to another after it (default 30)")
-    .option("--json", "print the run summary as JSON");
+    .option("--json", "print the run summary as JSON")
+    .addOption(newRunOption());
+}
+
+/** The flag of every command that runs a file into an output through the runner. */
+export function newRunOption(): Option {
+  return new Option("--new-run", "when the output holds the records of a run with other settings, task or input: replace them with this command's run (without it, the command is refused)");
 }
 
 /** Runs a file through the runner; `prepare` chooses the per-item algorithm (SPRI tasks by default). */
@@ -105,6 +111,7 @@ export async function executeRun(options: Record<string, unknown>, prepare?: Pre
         leaseMs: leaseSeconds(options.lease) * 1000,
         log: (line) => process.stderr.write(`spri: ${line}\n`),
         command: prepare ? undefined : recordCommand(session.resolved, mapping),
+        newRun: Boolean(options.newRun),
       });
       report(result, Boolean(options.json));
       process.exitCode = runExitCode(result);

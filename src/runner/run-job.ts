@@ -33,6 +33,7 @@ import { type Budget, countCall, emptySpend, type PriceTable, type Spend } from 
 import { enqueueInput } from "./enqueue.ts";
 import { Heartbeat } from "./heartbeat.ts";
 import { itemRunner } from "./item-runner.ts";
+import { claimOutputFile } from "./output-owner.ts";
 import { OutputTail, type RejectEntry } from "./output-tail.ts";
 import { reapDeadLocalWorkers } from "./reap.ts";
 import { RunSpend } from "./run-spend.ts";
@@ -77,6 +78,11 @@ export interface RunJobOptions {
   rateLimits?: RateLimits;
   /** What `spri worker` needs to rebuild this run elsewhere (stored as the run's `command` artifact). */
   command?: unknown;
+  /**
+   * The output may hold another run's records (other settings, task or input): replace them with
+   * this run's instead of refusing (see output-owner.ts).
+   */
+  newRun?: boolean;
 }
 
 export interface BatchRunOptions {
@@ -354,7 +360,8 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
 }
 
 /**
- * The run this command resumes (same task, settings, input and output), or a new one. Commands that
+ * The run this command resumes (same task, settings, input and output), or a new one; never one whose
+ * output file holds another run's records (output-owner.ts). Commands that
  * start together must find one run, not make two: the first run of a key gets an id derived from the
  * key, so a second creator fails to create it and finds it instead.
  */
@@ -362,6 +369,7 @@ async function findOrCreateRun(options: RunJobOptions): Promise<RunMeta> {
   const { store, prepared } = options;
   const key = runKey({ task: prepared.algorithm.name, settings: { ...options.runSettings, algorithm: prepared.identity ?? {} }, inputPath: options.input, outputPath: options.output });
   const found = await store.findRunByKey(key);
+  await claimOutputFile({ store, output: options.output, runId: found?.id, task: prepared.algorithm.name, input: options.input, settings: options.runSettings, newRun: options.newRun });
   if (found) return found;
   try {
     return await store.createRun({
