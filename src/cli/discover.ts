@@ -588,6 +588,7 @@ export function mineCommand(discover: Command): Command {
   const command = discover
     .command("mine")
     .description("mine principles from self-corrections against gold responses (the STaPLe E-step); re-run the same command to resume");
+  // Items are read as the sft task reads them, with no seeds: none of the task-specific fields.
   addRunOptions(command);
   addMineOptions(command);
   addSettingFlags(command, DISCOVERY_MODEL_SETTINGS);
@@ -678,6 +679,7 @@ export function applyCommand(discover: Command): Command {
   const command = discover
     .command("apply")
     .description("self-correct at inference: answer, pick the most relevant constitution principle and revise if it applies (or --mode trained for a model trained on the export)");
+  // Items are read as the sft task reads them, with no seeds: none of the task-specific fields.
   addRunOptions(command);
   command
     .option("--constitution <file>", "the constitution (constitution mode)")

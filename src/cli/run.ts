@@ -21,31 +21,44 @@ export function runCommand(program: Command): void {
   const command = program
     .command("run")
     .description("run every item of an input file through SPRI and write one record per item (re-run the same command to resume)");
-  addRunOptions(command);
+  addRunOptions(command, { fields: ["goal", "reference", "systemPrompt", "domain"], workers: true });
   addSettingFlags(command);
   command.addHelpText("after", ENVIRONMENT_HELP);
   command.action((options: Record<string, unknown>) => executeRun(options));
 }
 
-/** The input, output and field options of every command that runs a file through the runner. */
-export function addRunOptions(command: Command): Command {
-  return command
+/** Row fields that only some tasks read: a command lists those its algorithm reads. */
+export type TaskField = "goal" | "reference" | "systemPrompt" | "domain";
+
+const TASK_FIELD_OPTIONS: Record<TaskField, [flag: string, help: string]> = {
+  goal: ["--goal-field <name>", "reappraisal: field holding the response goal (default: appraisal_dimension_aim)"],
+  reference: ["--reference-field <name>", "rubric: field holding a reference answer (default: reference-free)"],
+  systemPrompt: ["--system-prompt-field <name>", "rubric: field holding the input's system prompt (default: system_prompt)"],
+  domain: ["--domain-field <name>", "field matched against seeds with --seeds-per-domain (reappraisal: appraisal_dimension_id; rubric: capability)"],
+};
+
+/**
+ * The input, output and runner options of every command that runs a file through the runner, with
+ * the task fields its algorithm reads, and `--no-work` only where `spri worker` can take the run
+ * over (runs that record their command: `spri run`).
+ */
+export function addRunOptions(command: Command, options: { fields?: readonly TaskField[]; workers?: boolean } = {}): Command {
+  command
     .requiredOption("--input <file>", "items: JSON Lines (.jsonl), a JSON array (.json), CSV (.csv/.tsv) or Parquet (.parquet)")
     .requiredOption("--output <file>", "output JSON Lines; written as <file>.partial until the whole input has been through")
     .option("--question-field <name>", "field holding the question (default: first of user_input, prompt, instruction, question, input; reappraisal: Reddit Post)")
-    .option("--id-field <name>", "field holding the item id (default: id, else the line number)")
-    .option("--goal-field <name>", "reappraisal: field holding the response goal (default: appraisal_dimension_aim)")
-    .option("--reference-field <name>", "rubric: field holding a reference answer (default: reference-free)")
-    .option("--system-prompt-field <name>", "rubric: field holding the input's system prompt (default: system_prompt)")
-    .option("--domain-field <name>", "field matched against seeds with --seeds-per-domain (reappraisal: appraisal_dimension_id; rubric: capability)")
+    .option("--id-field <name>", "field holding the item id (default: id, else the line number)");
+  for (const field of options.fields ?? []) command.option(...TASK_FIELD_OPTIONS[field]);
+  command
     .option("--no-cache", "do not read or write the call cache (same as --cache off)")
     .option("--refresh", "call the models again and overwrite cached answers (same as --cache refresh)")
     .option("--dry-run", "estimate calls, tokens and cost, and spend nothing")
     .option("--batch", "send the calls through the OpenAI Batch API, one batch per SPRI step (half price, up to 24 h a round; OpenAI-compatible models only; files in <output>.batch/)")
     .option("--batch-offline", "batch mode that only writes each round's file (OpenAI batch JSONL, for `vllm run-batch`) and stops with exit code 4; continue with --batch-results")
     .option("--batch-results <file>", "import a batch output file (OpenAI batch output JSONL, e.g. from `vllm run-batch`) into the call cache, then go on (repeatable; implies --batch)", (value: string, previous: string[] | undefined) => [...(previous ?? []), value])
-    .option("--batch-poll <seconds>", "seconds before the first poll of a submitted batch; later polls back off (default 30)")
-    .option("--no-work", "only enqueue the items and write the output as `spri worker` processes finish them (a shared --store)")
+    .option("--batch-poll <seconds>", "seconds before the first poll of a submitted batch; later polls back off (default 30)");
+  if (options.workers) command.option("--no-work", "only enqueue the items and write the output as `spri worker` processes finish them (a shared --store)");
+  return command
     .option("--lease <seconds>", "how long a worker's hold on an item lasts without a heartbeat; a lost worker's items go to another after it (default 30)")
     .option("--json", "print the run summary as JSON")
     .addOption(newRunOption());
@@ -62,7 +75,8 @@ export async function executeRun(options: Record<string, unknown>, prepare?: Pre
   const output = String(options.output);
   checkInputFile(input);
   if (output === input) throw new InputError("--output must differ from --input", { file: output });
-  const cacheFlag = options.cache === false ? "off" : options.refresh ? "refresh" : undefined;
+  // `--no-cache` and `--cache <mode>` share the attribute: false, a mode, or commander's default true.
+  const cacheFlag = options.cache === false ? "off" : options.refresh ? "refresh" : typeof options.cache === "string" ? options.cache : undefined;
   delete options.cache;
   const session = await openSession(options, { ...extraFlags, ...(cacheFlag ? { cache: cacheFlag } : {}) }, prepare);
   const { settings } = session.resolved;

@@ -82,6 +82,22 @@ describe("spri CLI end to end (real local HTTP server)", () => {
     assert.equal(readFileSync(output, "utf8").trim().split("\n").length, 4);
   });
 
+  test("run --cache off and --cache refresh are read, as --no-cache and --refresh are", async () => {
+    const input = join(dir, "cache-items.jsonl");
+    writeFileSync(input, `${JSON.stringify({ id: "c1", instruction: "a question for the cache?" })}\n`);
+    const run = async (output: string, ...args: string[]) => {
+      const before = server.requests.length;
+      const result = await runCli(["run", "--input", input, "--output", join(dir, output), ...args, ...model], { cwd: dir });
+      assert.equal(result.code, 0, result.stderr);
+      return server.requests.length - before;
+    };
+    assert.equal(await run("cache-first.jsonl"), CALLS_PER_ITEM);
+    assert.equal(await run("cache-used.jsonl"), 0, "answered from the cache");
+    // The scripted critic scores a question's first principles low only once, so fewer calls the second time.
+    assert.ok((await run("cache-off.jsonl", "--cache", "off")) > 0, "--cache off calls the models");
+    assert.ok((await run("cache-refresh.jsonl", "--cache", "refresh")) > 0, "--cache refresh calls the models");
+  });
+
   describe("bad input: each bad item is rejected with one line naming file, line and field; the rest run", () => {
     const cases: [string, string, RegExp][] = [
       ["missing field", `{"instruction": "ok"}\n{"text": "no question here"}\n`, /items\.jsonl:2: field "user_input": no question field .*--question-field/],
