@@ -4,15 +4,18 @@ import { SAMPLE_FIELD, sampleCount } from "../runner/samples.ts";
 import { UnscoredWatch } from "../runner/unscored-watch.ts";
 import { runSpri, type SpriResult } from "../spri/spri.ts";
 import { taskSteps } from "../tasks/spri-task.ts";
-import { toTaskItem } from "../tasks/task-item.ts";
+import type { CallRecord } from "../io/records.ts";
+import { baselineResponseField } from "../tasks/baselines/baselines.ts";
+import type { TaskItem } from "../algorithm/task-item.ts";
+import { type BaselineTaskName, isBaselineTask, toTaskItem } from "../tasks/task-item.ts";
 import { ENVIRONMENT_HELP, addSettingFlags } from "./options.ts";
 import { callProgressLine, TerminalProgress } from "./progress.ts";
-import { openSession } from "./session.ts";
+import { openSession, type Session } from "./session.ts";
 
 export function alignCommand(program: Command): void {
   const command = program
     .command("align")
-    .description("write principles for one question, then a response that follows them")
+    .description("write principles for one question, then a response that follows them (with --task baseline-…: that baseline's answer)")
     .argument("<question>", "the user input")
     .option("--goal <text>", "response goal (reappraisal task)")
     .option("--reference <text>", "reference answer (rubric task)")
@@ -35,30 +38,26 @@ export function alignCommand(program: Command): void {
         referenceField: options.reference === undefined ? undefined : "reference",
       }, { file: "<command line>", line: 1 });
       if (options.reference !== undefined) item.reference = String(options.reference);
-      const samples = sampleCount(session.resolved.settings.samples);
-      progress.line(`spri: base ${session.models.base.modelId}, critic ${session.models.critic.modelId}, τ=${session.prepared.spri.threshold}, n_max=${session.prepared.spri.maxCritiques}`);
       const warn = (line: string) => process.stderr.write(`spri: ${line}\n`);
       const unscored = new UnscoredWatch({ warn });
-      const results: SpriResult[] = [];
+      const onCall = (call: CallRecord) => {
+        unscored.observe(call);
+        progress.line(callProgressLine(call));
+      };
+      const samples = sampleCount(session.resolved.settings.samples);
+      const { task } = session.prepared;
+      const answers: Aligned[] = [];
       for (let sample = 0; sample < samples; sample++) {
         if (samples > 1) progress.line(`spri: sample ${sample + 1} of ${samples}`);
-        results.push(
-          await runSpri(taskSteps(item, session.prepared.taskOptions), session.models, session.prepared.spri, {
-            itemId: "1",
-            sample,
-            onCall: (call) => {
-              unscored.observe(call);
-              progress.line(callProgressLine(call));
-            },
-          }),
-        );
+        const context = { itemId: "1", sample, onCall };
+        answers.push(isBaselineTask(task) ? await alignBaseline(task, item, session, context, progress) : await alignSpri(item, session, context, progress));
       }
-      const record = (result: SpriResult, sample: number) => ({ question, ...result.fields, ...(samples > 1 ? { [SAMPLE_FIELD]: sample } : {}) });
+      const record = (answer: Aligned, sample: number) => ({ ...answer.record, ...(samples > 1 ? { [SAMPLE_FIELD]: sample } : {}) });
       if (options.json) {
-        const out = results.map((result, sample) => ({ record: record(result, sample), calls: result.calls }));
+        const out = answers.map((answer, sample) => ({ record: record(answer, sample), calls: answer.calls }));
         process.stdout.write(`${JSON.stringify(samples === 1 ? out[0] : { samples: out }, null, 2)}\n`);
       } else {
-        const texts = results.map((result) => formatResult(result, session.prepared.task));
+        const texts = answers.map((answer) => answer.text);
         process.stdout.write(samples === 1 ? texts[0]! : texts.map((text, sample) => `Sample ${sample + 1} of ${samples}\n\n${text}`).join("\n"));
       }
       const note = unscored.summary();
@@ -67,6 +66,34 @@ export function alignCommand(program: Command): void {
       await session.close();
     }
   });
+}
+
+/** SPRI's two stages on the item; the record and calls as JSON, or principles and response as text. */
+/** One run of the algorithm on the question: its record, its calls, and the text shown for it. */
+interface Aligned {
+  record: Record<string, unknown>;
+  calls: CallRecord[];
+  text: string;
+}
+
+interface AlignContext {
+  itemId: string;
+  sample: number;
+  onCall: (call: CallRecord) => void;
+}
+
+async function alignSpri(item: TaskItem, session: Session, context: AlignContext, progress: TerminalProgress): Promise<Aligned> {
+  progress.line(`spri: base ${session.models.base.modelId}, critic ${session.models.critic.modelId}, τ=${session.prepared.spri.threshold}, n_max=${session.prepared.spri.maxCritiques}`);
+  const result = await runSpri(taskSteps(item, session.prepared.taskOptions), session.models, session.prepared.spri, context);
+  return { record: { question: item.question, ...result.fields }, calls: result.calls, text: formatResult(result, session.prepared.task) };
+}
+
+/** A baseline is its own algorithm (one call, or self-refine's turns), not SPRI's two stages. */
+async function alignBaseline(task: BaselineTaskName, item: TaskItem, session: Session, context: AlignContext, progress: TerminalProgress): Promise<Aligned> {
+  progress.line(`spri: ${task}, base ${session.models.base.modelId}`);
+  const outcome = await session.prepared.algorithm.run(item, session.models, context);
+  const text = `Response (${task})\n${String(outcome.fields[baselineResponseField(task)] ?? "").trim()}\n\n`;
+  return { record: { question: item.question, ...outcome.fields }, calls: outcome.calls, text };
 }
 
 function scoreList(result: SpriResult["principles"]): string {

@@ -4,8 +4,8 @@ import type { Command } from "commander";
 import { joinRuns, pairwiseAlgorithm, summarisePairs } from "../judge/pairwise-run.ts";
 import { checkInputFile } from "../io/input-reader.ts";
 import { prepareTask } from "../tasks/prepare.ts";
-import { ENVIRONMENT_HELP, addSettingFlags } from "./options.ts";
-import { executeRun, ONE_SAMPLE } from "./run.ts";
+import { ENVIRONMENT_HELP, addJudgeModelFlags, addSettingFlags, judgeAsBase } from "./options.ts";
+import { executeRun, newRunOption, ONE_SAMPLE } from "./run.ts";
 
 export function compareCommand(program: Command): void {
   const command = program
@@ -15,13 +15,16 @@ export function compareCommand(program: Command): void {
     .requiredOption("--b <file>", "records of run B")
     .requiredOption("--output <file>", "pairwise judgements (JSONL); <file>.summary.json holds the win rate")
     .option("--id-field <name>", "field joining the two runs", "id")
-    .option("--question-field <name>", "field holding the question", "question")
+    .option("--question-field <name>", "field holding the question (default: first of user_input, prompt, instruction, question, input, Reddit Post, post, as in `spri run`)")
     .option("--response-field <name>", "field holding each run's response", "response_final")
     .option("--response-field-b <name>", "B's response field when it differs from A's")
-    .option("--json", "print the summary as JSON");
-  addSettingFlags(command, ["baseModel", "baseUrl", "baseProvider", "temperature", "seed", "timeout", "maxResponseMib", "concurrency", "maxTries", "retryDelay", "maxRetryWait", "store", "cache", "model", "structuredOutput", "httpClient"]);
-  command.addHelpText("after", `\nThe judge is the base model (--base-model, --base-url). Judging runs at temperature 0 unless --temperature is given.${ENVIRONMENT_HELP}`);
+    .option("--json", "print the summary as JSON")
+    .addOption(newRunOption());
+  addJudgeModelFlags(command);
+  addSettingFlags(command, ["temperature", "seed", "timeout", "maxResponseMib", "concurrency", "maxTries", "retryDelay", "maxRetryWait", "store", "cache", "model", "structuredOutput", "httpClient"]);
+  command.addHelpText("after", `\nJudging runs at temperature 0 unless --temperature is given. Files whose ids do not pair up are refused.${ENVIRONMENT_HELP}`);
   command.action(async (options: Record<string, unknown>) => {
+    judgeAsBase(options, (line) => process.stderr.write(`spri: ${line}\n`));
     const a = String(options.a);
     const b = String(options.b);
     checkInputFile(a);
@@ -33,7 +36,7 @@ export function compareCommand(program: Command): void {
       b,
       output: pairsFile,
       idField: String(options.idField),
-      questionField: String(options.questionField),
+      questionField: options.questionField as string | undefined,
       responseField: String(options.responseField),
       responseFieldB: options.responseFieldB as string | undefined,
     });

@@ -459,7 +459,7 @@ import { DISCOVERY_EXPORT_FORMATS, exportTrainingData, parseDiscoveryExportForma
 import type { SamplingOptions } from "../models/language-model.ts";
 import { DISCOVERY_PROMPTS } from "../prompts/builtin-discovery.ts";
 import { ENVIRONMENT_HELP } from "./options.ts";
-import { addRunOptions, executeRun, ONE_SAMPLE } from "./run.ts";
+import { addRunOptions, executeRun, newRunOption, ONE_SAMPLE } from "./run.ts";
 
 /** Registers `mine`, `export`, `apply` and `iterate` on the `spri discover` group. */
 export function discoveryWorkflowCommands(discover: Command): void {
@@ -591,6 +591,7 @@ export function mineCommand(discover: Command): Command {
   const command = discover
     .command("mine")
     .description("mine principles from self-corrections against gold responses (the STaPLe E-step); re-run the same command to resume");
+  // Items are read as the sft task reads them, with no seeds: none of the task-specific fields.
   addRunOptions(command);
   addMineOptions(command);
   addSettingFlags(command, DISCOVERY_MODEL_SETTINGS);
@@ -681,6 +682,7 @@ export function applyCommand(discover: Command): Command {
   const command = discover
     .command("apply")
     .description("self-correct at inference: answer, pick the most relevant constitution principle and revise if it applies (or --mode trained for a model trained on the export)");
+  // Items are read as the sft task reads them, with no seeds: none of the task-specific fields.
   addRunOptions(command);
   command
     .option("--constitution <file>", "the constitution (constitution mode)")
@@ -775,7 +777,8 @@ export function iterateCommand(discover: Command): Command {
     .option("--no-cache", "do not read or write the call cache")
     .option("--refresh", "call the models again and overwrite cached answers")
     .option("--dry-run", "estimate calls, tokens and cost, and spend nothing")
-    .option("--json", "print the run summary as JSON");
+    .option("--json", "print the run summary as JSON")
+    .addOption(newRunOption());
   addMineOptions(mine, false);
   addSettingFlags(mine, DISCOVERY_MODEL_SETTINGS);
   mine.action(async (options: Record<string, unknown>) => {

@@ -16,8 +16,8 @@ import {
 import { renderCorrelationFigure } from "../judge/figure.ts";
 import { DEFAULT_REAPPRAISAL_FIELDS, gatherCases, reappraisalEvalAlgorithm, summariseReappraisal } from "../judge/reappraisal-run.ts";
 import { prepareTask } from "../tasks/prepare.ts";
-import { addSettingFlags } from "./options.ts";
-import { executeRun, ONE_SAMPLE } from "./run.ts";
+import { addJudgeModelFlags, addSettingFlags, judgeAsBase } from "./options.ts";
+import { executeRun, newRunOption, ONE_SAMPLE } from "./run.ts";
 
 /** Registers the `eval` command group on `program` and returns it, so other subcommands can join it. */
 export function evalCommand(program: Command): Command {
@@ -38,10 +38,13 @@ function reappraisalCommand(group: Command): void {
     .option("--standards-field <name>", "field holding the reappraisal standards", DEFAULT_REAPPRAISAL_FIELDS.standards)
     .option("--aim-field <name>", "field holding the goal of the reply", DEFAULT_REAPPRAISAL_FIELDS.aim)
     .option("--record-id-field <name>", "field identifying a record within a method's file (default: its line)")
-    .option("--json", "print the means as JSON");
-  addSettingFlags(command, ["baseModel", "baseUrl", "baseProvider", "temperature", "seed", "timeout", "maxResponseMib", "concurrency", "maxTries", "retryDelay", "maxRetryWait", "store", "cache", "model"]);
-  command.addHelpText("after", "\nThe judge is the base model. It runs at temperature 0.1 with seed 36 (the paper's GPT-4 evaluator settings) unless --temperature / --seed say otherwise.");
+    .option("--json", "print the means as JSON")
+    .addOption(newRunOption());
+  addJudgeModelFlags(command);
+  addSettingFlags(command, ["temperature", "seed", "timeout", "maxResponseMib", "concurrency", "maxTries", "retryDelay", "maxRetryWait", "store", "cache", "model"]);
+  command.addHelpText("after", "\nThe judge runs at temperature 0.1 with seed 36 (the paper's GPT-4 evaluator settings) unless --temperature / --seed say otherwise.");
   command.action(async (options: Record<string, unknown>) => {
+    judgeAsBase(options, (line) => process.stderr.write(`spri: ${line}\n`));
     const methods = (options.method as string[]).map((spec) => {
       const at = spec.indexOf("=");
       if (at <= 0) throw new InputError(`--method "${spec}" must be name=file`, { field: "method" });

@@ -13,7 +13,8 @@ export function judgeCommand(program: Command): void {
   const command = program
     .command("judge")
     .description("grade each row's response with an instance-specific rubric (SPRI) and write one record per row (re-run the same command to resume)");
-  addRunOptions(command);
+  // Rows are read as the rubric task reads them: a reference answer, a system prompt, a group (domain).
+  addRunOptions(command, { fields: ["reference", "systemPrompt", "domain"] });
   command
     .option("--rubrics <source>", `where rubrics come from: ${rubricSourceNames().join(", ")}`, DEFAULT_JUDGE_OPTIONS.rubrics)
     .option("--response-field <name>", "field holding the response to grade", DEFAULT_JUDGE_OPTIONS.responseField)

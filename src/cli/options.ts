@@ -26,6 +26,34 @@ export function addSettingFlags(command: Command, names: readonly SettingName[] 
   return command;
 }
 
+/**
+ * The model flags of commands whose one model is a judge (compare, eval reappraisal). The judge is
+ * the base model underneath, so `--judge-*` set the base model's settings (and SPRI_BASE_* still
+ * apply); the `--base-*` names of older releases stay as hidden, deprecated aliases.
+ */
+const JUDGE_FLAGS = [
+  { judge: "judgeModel", base: "baseModel", flag: "--judge-model <id>", alias: "--base-model <id>", help: "judge model id; a .gguf path or hf: URI runs in-process (env: SPRI_BASE_MODEL)" },
+  { judge: "judgeUrl", base: "baseUrl", flag: "--judge-url <url>", alias: "--base-url <url>", help: "OpenAI-compatible base URL of the judge (env: SPRI_BASE_URL; default OPENAI_BASE_URL, else OpenAI)" },
+  { judge: "judgeProvider", base: "baseProvider", flag: "--judge-provider <name>", alias: "--base-provider <name>", help: "openai-compatible, anthropic or llama-cpp (inferred when omitted; env: SPRI_BASE_PROVIDER)" },
+] as const;
+
+export function addJudgeModelFlags(command: Command): Command {
+  for (const spec of JUDGE_FLAGS) {
+    command.addOption(new Option(spec.flag, spec.help));
+    command.addOption(new Option(spec.alias, `deprecated: ${spec.flag.split(" ")[0]}`).hideHelp());
+  }
+  return command;
+}
+
+/** Moves `--judge-*` onto the base model's settings; a deprecated `--base-*` gets a note on `warn`. */
+export function judgeAsBase(options: Record<string, unknown>, warn: (line: string) => void): void {
+  for (const spec of JUDGE_FLAGS) {
+    const alias = options[spec.base];
+    if (alias !== undefined) warn(`${spec.alias.split(" ")[0]} is deprecated here; use ${spec.flag.split(" ")[0]}`);
+    options[spec.base] = options[spec.judge] ?? alias;
+  }
+}
+
 export function settingFlags(options: Record<string, unknown>): Partial<Record<SettingName, unknown>> {
   const flags: Partial<Record<SettingName, unknown>> = {};
   for (const name of Object.keys(SETTINGS) as SettingName[]) {

@@ -1,14 +1,15 @@
 /** `spri run`: a file of items through SPRI (or a baseline), resumable, cached and concurrent. */
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
 import { type Resolved, type ResolvedSettings, redacted } from "../config/config.ts";
 import { ConfigError, InputError } from "../errors/errors.ts";
+import { EXIT_CODES, type ExitCode } from "../errors/exit-codes.ts";
 import { modelSpecs } from "../config/models.ts";
 import { checkInputFile } from "../io/input-reader.ts";
 import type { BatchApi } from "../models/openai-batch.ts";
 import { formatCost, PriceTable } from "../runner/cost.ts";
 import { sampleCount } from "../runner/samples.ts";
 import { dryRun } from "../runner/dry-run.ts";
-import { type BatchRunOptions, DEFAULT_LEASE_MS, runJob, type RunJobResult } from "../runner/run-job.ts";
+import { type BatchRunOptions, DEFAULT_LEASE_MS, runJob, type RunJobResult, type StopKind } from "../runner/run-job.ts";
 import type { RetryOptions } from "../runner/retry.ts";
 import type { CacheMode } from "../store/call-cache.ts";
 import { openStore } from "../store/open-store.ts";
@@ -25,35 +26,54 @@ export function runCommand(program: Command): void {
   const command = program
     .command("run")
     .description("run every item of an input file through SPRI and write one record per item (re-run the same command to resume)");
-  addRunOptions(command);
+  addRunOptions(command, { fields: ["goal", "reference", "systemPrompt", "domain"], workers: true });
   addSettingFlags(command);
   command.addHelpText("after", ENVIRONMENT_HELP);
   command.action((options: Record<string, unknown>) => executeRun(options));
 }
 
-/** The input, output and field options of every command that runs a file through the runner. */
-export function addRunOptions(command: Command): Command {
-  return command
+/** Row fields that only some tasks read: a command lists those its algorithm reads. */
+export type TaskField = "goal" | "reference" | "systemPrompt" | "domain";
+
+const TASK_FIELD_OPTIONS: Record<TaskField, [flag: string, help: string]> = {
+  goal: ["--goal-field <name>", "reappraisal: field holding the response goal (default: appraisal_dimension_aim)"],
+  reference: ["--reference-field <name>", "rubric: field holding a reference answer (default: reference-free)"],
+  systemPrompt: ["--system-prompt-field <name>", "rubric: field holding the input's system prompt (default: system_prompt)"],
+  domain: ["--domain-field <name>", "field matched against seeds with --seeds-per-domain (reappraisal: appraisal_dimension_id; rubric: capability)"],
+};
+
+/**
+ * The input, output and runner options of every command that runs a file through the runner, with
+ * the task fields its algorithm reads, and `--no-work` only where `spri worker` can take the run
+ * over (runs that record their command: `spri run`).
+ */
+export function addRunOptions(command: Command, options: { fields?: readonly TaskField[]; workers?: boolean } = {}): Command {
+  command
     .requiredOption("--input <file>", "items: JSON Lines (.jsonl), a JSON array (.json), CSV (.csv/.tsv) or Parquet (.parquet)")
     .requiredOption("--output <file>", "output JSON Lines; written as <file>.partial until the whole input has been through")
     .option("--limit <n>", "only the first n items of the input, to try a run; a later run with a larger n (or none) goes on from there")
     .option("--max-item-size <size>", "largest item (its input row as JSON) sent to the models, e.g. 500KB, 5MB; larger items are rejected before any call (default 1MB)")
     .option("--question-field <name>", "field holding the question (default: first of user_input, prompt, instruction, question, input; reappraisal: Reddit Post)")
-    .option("--id-field <name>", "field holding the item id (default: id, else the line number)")
-    .option("--goal-field <name>", "reappraisal: field holding the response goal (default: appraisal_dimension_aim)")
-    .option("--reference-field <name>", "rubric: field holding a reference answer (default: reference-free)")
-    .option("--system-prompt-field <name>", "rubric: field holding the input's system prompt (default: system_prompt)")
-    .option("--domain-field <name>", "field matched against seeds with --seeds-per-domain (reappraisal: appraisal_dimension_id; rubric: capability)")
+    .option("--id-field <name>", "field holding the item id (default: id, else the line number)");
+  for (const field of options.fields ?? []) command.option(...TASK_FIELD_OPTIONS[field]);
+  command
     .option("--no-cache", "do not read or write the call cache (same as --cache off)")
     .option("--refresh", "call the models again and overwrite cached answers (same as --cache refresh)")
     .option("--dry-run", "estimate calls, tokens and cost, and spend nothing")
     .option("--batch", "send the calls through the OpenAI Batch API, one batch per SPRI step (half price, up to 24 h a round; OpenAI-compatible models only; files in <output>.batch/; needs the openai package installed)")
     .option("--batch-offline", "batch mode that only writes each round's file (OpenAI batch JSONL, for `vllm run-batch`) and stops with exit code 4; continue with --batch-results")
     .option("--batch-results <file>", "import a batch output file (OpenAI batch output JSONL, e.g. from `vllm run-batch`) into the call cache, then go on (repeatable; implies --batch)", (value: string, previous: string[] | undefined) => [...(previous ?? []), value])
-    .option("--batch-poll <seconds>", "seconds before the first poll of a submitted batch; later polls back off (default 30)")
-    .option("--no-work", "only enqueue the items and write the output as `spri worker` processes finish them (a shared --store)")
+    .option("--batch-poll <seconds>", "seconds before the first poll of a submitted batch; later polls back off (default 30)");
+  if (options.workers) command.option("--no-work", "only enqueue the items and write the output as `spri worker` processes finish them (a shared --store)");
+  return command
     .option("--lease <seconds>", "how long a worker's hold on an item lasts without a heartbeat; a lost worker's items go to another after it (default 30)")
-    .option("--json", "print the run summary as JSON");
+    .option("--json", "print the run summary as JSON")
+    .addOption(newRunOption());
+}
+
+/** The flag of every command that runs a file into an output through the runner. */
+export function newRunOption(): Option {
+  return new Option("--new-run", "when the output holds the records of a run with other settings, task or input: replace them with this command's run (without it, the command is refused)");
 }
 
 /**
@@ -68,7 +88,8 @@ export async function executeRun(options: Record<string, unknown>, prepare?: Pre
   const output = String(options.output);
   checkInputFile(input);
   if (output === input) throw new InputError("--output must differ from --input", { file: output });
-  const cacheFlag = options.cache === false ? "off" : options.refresh ? "refresh" : undefined;
+  // `--no-cache` and `--cache <mode>` share the attribute: false, a mode, or commander's default true.
+  const cacheFlag = options.cache === false ? "off" : options.refresh ? "refresh" : typeof options.cache === "string" ? options.cache : undefined;
   delete options.cache;
   const session = await openSession(options, { ...extraFlags, ...(cacheFlag ? { cache: cacheFlag } : {}) }, prepare);
   const { settings } = session.resolved;
@@ -124,9 +145,10 @@ export async function executeRun(options: Record<string, unknown>, prepare?: Pre
         limit,
         maxItemBytes,
         invocation: thisInvocation(),
+        newRun: Boolean(options.newRun),
       });
       report(result, Boolean(options.json));
-      process.exitCode = EXIT_CODES[result.outcome];
+      process.exitCode = runExitCode(result);
     } finally {
       process.off("SIGINT", onSignal);
       process.off("SIGTERM", onSignal);
@@ -137,8 +159,31 @@ export async function executeRun(options: Record<string, unknown>, prepare?: Pre
   }
 }
 
-/** 4: an offline batch round is written and waits to be run; re-run with its results to go on. */
-const EXIT_CODES: Record<RunJobResult["outcome"], number> = { completed: 0, "completed-with-failures": 1, stopped: 3, "awaiting-batch": 4 };
+/** How a run ended, as the exit code (errors/exit-codes.ts); a stopped run's code says why it stopped. */
+function runExitCode(result: RunJobResult): ExitCode {
+  switch (result.outcome) {
+    case "completed":
+      return EXIT_CODES.ok;
+    case "completed-with-failures":
+      return EXIT_CODES.itemsFailed;
+    case "awaiting-batch":
+      return EXIT_CODES.batchPending;
+    case "stopped":
+      return stopExitCode(result.stopKind);
+  }
+}
+
+const STOP_EXIT_CODES: Record<StopKind, ExitCode> = {
+  budget: EXIT_CODES.budgetStop,
+  provider: EXIT_CODES.providerRefused,
+  interrupted: EXIT_CODES.interrupted,
+  input: EXIT_CODES.usage,
+};
+
+/** The exit code of a run or worker that stopped early (`spri worker` too). */
+export function stopExitCode(kind: StopKind | undefined): ExitCode {
+  return kind === undefined ? EXIT_CODES.internal : STOP_EXIT_CODES[kind];
+}
 
 /** The batch lane's options, or undefined without --batch (nor --batch-offline, --batch-results). */
 async function batchOptions(options: Record<string, unknown>, session: Session, timeoutSeconds: number): Promise<BatchRunOptions | undefined> {

@@ -6,7 +6,7 @@
  * Exit codes: 0; 2 for usage errors (bad flags, no store there, unknown run id).
  */
 import { existsSync } from "node:fs";
-import { type Command, CommanderError } from "commander";
+import type { Command } from "commander";
 import { resolveSettings } from "../config/config.ts";
 import { InputError } from "../errors/errors.ts";
 import { runRows, watchRun } from "../runner/run-watch.ts";
@@ -24,10 +24,6 @@ export function statusCommand(program: Command): void {
     .option("--run <id>", "this run (its id or a unique prefix of it) with its workers")
     .option("--limit <n>", `how many of the newest runs to list (default ${DEFAULT_LIMIT})`)
     .option("--json", "print one JSON object instead of text")
-    // Usage errors exit with 2, as the command's own (unknown run id) do; help still exits with 0.
-    .exitOverride((error) => {
-      throw error.exitCode === 0 ? error : new CommanderError(2, error.code, error.message);
-    })
     .action((options: Record<string, unknown>) => executeStatus(options));
 }
 

@@ -9,7 +9,8 @@ import { openStore } from "../store/open-store.ts";
 import { prepareTask } from "../tasks/prepare.ts";
 import { downloadProgress } from "./download-progress.ts";
 import { COMMAND_ARTIFACT, resolveRecorded, restoreCommand } from "./recorded-command.ts";
-import { cacheMode, leaseSeconds, retryOptions } from "./run.ts";
+import { cacheMode, leaseSeconds, retryOptions, stopExitCode } from "./run.ts";
+import { EXIT_CODES } from "../errors/exit-codes.ts";
 import { ENVIRONMENT_HELP } from "./options.ts";
 
 export function workerCommand(program: Command): void {
@@ -48,12 +49,12 @@ async function executeWorker(options: Record<string, unknown>): Promise<void> {
     else {
       const { spend } = result;
       process.stderr.write(
-        `spri worker: ${result.done} items done, ${result.failed} failed${result.refused + result.lost ? `, ${result.refused + result.lost} given up (lease lost to another worker)` : ""} in ${result.runs.length} run(s); ${spend.sent} calls sent to the models, ${spend.cacheHits} answered from the cache, ${formatCost(spend)}
-`,
+        `spri worker: ${result.done} items done, ${result.failed} failed${result.refused + result.lost ? `, ${result.refused + result.lost} given up (lease lost to another worker)` : ""} in ${result.runs.length} run(s); ${spend.sent} calls sent to the models, ${spend.cacheHits} answered from the cache, ${formatCost(spend)}\n`,
       );
       if (result.stopReason) process.stderr.write(`spri worker: stopped: ${result.stopReason}\n`);
     }
-    process.exitCode = result.stopReason ? 3 : 0;
+    // A worker's failed items are its runs' (in their rejects files); its own code says only whether it stopped early.
+    process.exitCode = result.stopReason === undefined ? EXIT_CODES.ok : stopExitCode(result.stopKind);
   } finally {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);

@@ -1,8 +1,10 @@
 /**
  * The error family. Every error spri raises on purpose is a SpriError carrying the evidence a user
  * needs to act: where (file, line, field), what was found, and what to do. The CLI prints
- * `message` and `hint` on one line each and exits with `exitCode`.
+ * `message` and `hint` on one line each and exits with `exitCode` (exit-codes.ts).
  */
+import { EXIT_CODES, type ExitCode } from "./exit-codes.ts";
+
 export interface ErrorEvidence {
   file?: string;
   line?: number;
@@ -17,7 +19,8 @@ export class SpriError extends Error {
   readonly line?: number;
   readonly field?: string;
   readonly hint?: string;
-  readonly exitCode: number = 1;
+  /** What a SpriError says by default is for the user to fix: the command, a file, a setting, the store. */
+  readonly exitCode: ExitCode = EXIT_CODES.usage;
 
   constructor(message: string, evidence: ErrorEvidence = {}) {
     super(message, evidence.cause === undefined ? undefined : { cause: evidence.cause });
@@ -39,12 +42,12 @@ export class SpriError extends Error {
 
 /** Bad user input: a data file, a flag value, a seed file. */
 export class InputError extends SpriError {
-  override readonly exitCode = 2;
+  override readonly exitCode = EXIT_CODES.usage;
 }
 
 /** Bad or missing configuration (models, endpoints, keys, prompt packs). */
 export class ConfigError extends SpriError {
-  override readonly exitCode = 2;
+  override readonly exitCode = EXIT_CODES.usage;
 }
 
 export type ModelErrorKind =
@@ -61,7 +64,7 @@ export type ModelErrorKind =
 
 /** A model call failed. `retryable` tells the runner whether another try can help. */
 export class ModelError extends SpriError {
-  override readonly exitCode = 3;
+  override readonly exitCode = EXIT_CODES.providerRefused;
   readonly kind: ModelErrorKind;
   readonly status?: number;
   readonly endpoint?: string;

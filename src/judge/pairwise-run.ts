@@ -6,6 +6,7 @@ import { createWriteStream } from "node:fs";
 import { once } from "node:events";
 import type { ItemAlgorithm } from "../algorithm/item-algorithm.ts";
 import { InputError } from "../errors/errors.ts";
+import { EXPORT_QUESTION_FIELDS, recordQuestion } from "../io/exports.ts";
 import { readInputRows } from "../io/input-reader.ts";
 import { judgePair, type PairwisePrompts, winRate, type WinRate } from "./pairwise.ts";
 
@@ -15,13 +16,17 @@ export interface JoinOptions {
   /** Where the joined pairs go (JSONL): `{id, question, response_a, response_b}`. */
   output: string;
   idField: string;
-  questionField: string;
+  /** Default: the first present of the names `spri run` reads a question from (EXPORT_QUESTION_FIELDS). */
+  questionField?: string;
   responseField: string;
   /** B's response field, when it differs from A's. */
   responseFieldB?: string;
 }
 
-/** Joins the two files on the id field; items missing from either side are counted, not paired. */
+/**
+ * Joins the two files on the id field; items missing from either side are counted, not paired. Two
+ * files with no id in common are refused: a win rate over no pairs would say nothing.
+ */
 export async function joinRuns(options: JoinOptions): Promise<{ pairs: number; onlyA: number; onlyB: number }> {
   const fromA = new Map<string, { question: string; response: string }>();
   for await (const row of readInputRows(options.a)) {
@@ -46,15 +51,31 @@ export async function joinRuns(options: JoinOptions): Promise<{ pairs: number; o
   }
   out.end();
   await once(out, "finish");
+  if (pairs === 0) throw noPairs(options, fromA, onlyB);
   return { pairs, onlyA: fromA.size, onlyB };
+}
+
+function noPairs(options: JoinOptions, fromA: ReadonlyMap<string, unknown>, onlyB: number): InputError {
+  const firstA = fromA.keys().next().value;
+  return new InputError(
+    `no ids pair up: ${fromA.size} answered record(s) in A, ${onlyB} in B, none with an id found in both${firstA === undefined ? "" : ` (A's first id: "${firstA}")`}`,
+    {
+      file: options.b,
+      field: options.idField,
+      hint: "compare two outputs of the same input, or name the field that joins them with --id-field",
+    },
+  );
 }
 
 function pick(record: Record<string, unknown>, options: JoinOptions, responseField: string, file: string, line: number) {
   const id = record[options.idField];
   if (id === undefined || id === null) throw new InputError(`record has no id`, { file, line, field: options.idField, hint: "name the id field with --id-field" });
-  const question = record[options.questionField];
+  const question = recordQuestion(record, options.questionField);
   const response = record[responseField];
-  if (typeof question !== "string") throw new InputError("record has no question", { file, line, field: options.questionField, hint: "name it with --question-field" });
+  if (question === undefined) {
+    const looked = options.questionField === undefined ? `looked for ${EXPORT_QUESTION_FIELDS.map((name) => `"${name}"`).join(", ")}` : `"${options.questionField}" is missing or empty`;
+    throw new InputError(`record has no question (${looked})`, { file, line, field: options.questionField, hint: "name the field holding the question with --question-field" });
+  }
   // A record without the response (e.g. an unfinished item) cannot be compared: it is left out.
   if (typeof response !== "string") return undefined;
   return { id: String(id), question, response };

@@ -35,6 +35,7 @@ import { type Budget, countCall, emptySpend, type PriceTable, requirePrices, typ
 import { enqueueInput } from "./enqueue.ts";
 import { Heartbeat } from "./heartbeat.ts";
 import { itemRunner } from "./item-runner.ts";
+import { claimOutputFile } from "./output-owner.ts";
 import { OutputTail, type RejectEntry } from "./output-tail.ts";
 import { reapDeadLocalWorkers } from "./reap.ts";
 import { INVOCATION_ARTIFACT, type Invocation, recordRunEnd } from "./run-state.ts";
@@ -94,6 +95,11 @@ export interface RunJobOptions {
   maxItemBytes?: number;
   /** The command line and directory that resume this run (stored as its `invocation` artifact, for the viewer and `spri status`). */
   invocation?: Invocation;
+  /**
+   * The output may hold another run's records (other settings, task or input): replace them with
+   * this run's instead of refusing (see output-owner.ts).
+   */
+  newRun?: boolean;
 }
 
 export interface BatchRunOptions {
@@ -118,11 +124,19 @@ export interface BatchRunOptions {
 /** `awaiting-batch`: offline batch mode wrote a round's files; run them and re-run with their results. */
 export type RunOutcome = "completed" | "completed-with-failures" | "stopped" | "awaiting-batch";
 
+/**
+ * Why a run (or a worker) stopped early: a budget was spent, a provider refused for good (key,
+ * quota, unknown model, a Batch API failure), the user interrupted, or an input was wrong (a batch
+ * results file). The CLI turns each into its exit code.
+ */
+export type StopKind = "budget" | "provider" | "interrupted" | "input";
+
 export interface RunJobResult {
   runId: string;
   outcome: RunOutcome;
   /** Why the run stopped early, when it did. */
   stopReason?: string;
+  stopKind?: StopKind;
   done: number;
   failed: number;
   /** Items found in the output from earlier runs. */
@@ -219,18 +233,19 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
   const startedAt = performance.now();
   const stop = new AbortController();
   let stopReason: string | undefined;
-  const requestStop = (reason: string) => {
-    stopReason ??= reason;
+  let stopKind: StopKind | undefined;
+  const requestStop = (reason: string, kind: StopKind) => {
+    if (stopReason === undefined) [stopReason, stopKind] = [reason, kind];
     stop.abort();
   };
   // A hard error or an interrupt also cancels the calls in flight (they cannot succeed, or the user
   // wants out); a spent budget lets them finish. Cancelled items stay pending for the next run.
   const cancel = new AbortController();
-  const cancelRun = (reason: string) => {
-    requestStop(reason);
+  const cancelRun = (reason: string, kind: StopKind) => {
+    requestStop(reason, kind);
     cancel.abort();
   };
-  const onOuterAbort = () => cancelRun("interrupted");
+  const onOuterAbort = () => cancelRun("interrupted", "interrupted");
   options.signal?.addEventListener("abort", onOuterAbort);
   const report = () => options.progress?.update(snapshot(progressCounts(), spend, startedAt, waits.view()));
 
@@ -239,7 +254,7 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
   const price = (call: CallRecord): number | undefined => {
     const cost = countCall(spend, call, options.prices, priceFactor);
     const spent = !lane || call.cacheHit ? runSpend.reason() : runSpend.charge(cost ?? 0, call.usage.inputTokens + call.usage.outputTokens);
-    if (spent) requestStop(spent);
+    if (spent) requestStop(spent, "budget");
     report();
     return cost;
   };
@@ -272,8 +287,8 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
       unscored.observe(call);
       options.onCall?.(call, costUsd);
     },
-    onFatal: cancelRun,
-    onBudgetSpent: requestStop,
+    onFatal: (reason) => cancelRun(reason, "provider"),
+    onBudgetSpent: (reason) => requestStop(reason, "budget"),
     onFailure: (itemId, kind) => {
       if (kind) (tail?.kinds ?? failureKinds).set(itemId, kind);
     },
@@ -338,7 +353,7 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
         await tail?.catchUp();
         // The budget is the run's: workers elsewhere may spend it while this process waits.
         const spent = options.work === false ? await runSpend.probe() : runSpend.reason();
-        if (spent) requestStop(spent);
+        if (spent) requestStop(spent, "budget");
         return stop.signal.aborted || (await runFinished());
       });
       await current.run();
@@ -411,6 +426,7 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
     runId: run.id,
     outcome,
     stopReason,
+    ...(stopKind ? { stopKind } : {}),
     ...reported,
     spend,
     output: options.output,
@@ -424,7 +440,8 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
 }
 
 /**
- * The run this command resumes (same task, settings, input and output), or a new one. Commands that
+ * The run this command resumes (same task, settings, input and output), or a new one; never one whose
+ * output file holds another run's records (output-owner.ts). Commands that
  * start together must find one run, not make two: the first run of a key gets an id derived from the
  * key, so a second creator fails to create it and finds it instead.
  */
@@ -434,6 +451,7 @@ async function findOrCreateRun(options: RunJobOptions): Promise<RunMeta> {
   const samples = (options.samples ?? 1) > 1 ? { samples: options.samples } : {};
   const key = runKey({ task: prepared.algorithm.name, settings: { ...options.runSettings, ...samples, algorithm: prepared.identity ?? {} }, inputPath: options.input, outputPath: options.output });
   const found = await store.findRunByKey(key);
+  await claimOutputFile({ store, output: options.output, runId: found?.id, task: prepared.algorithm.name, input: options.input, settings: options.runSettings, newRun: options.newRun });
   if (found) return found;
   try {
     return await store.createRun({
@@ -470,13 +488,14 @@ async function batchRounds(
   lane: BatchLane,
   pass: (first: boolean) => Promise<void>,
   signal: AbortSignal,
-  requestStop: (reason: string) => void,
+  requestStop: (reason: string, kind: StopKind) => void,
   onAwaiting: (result: Extract<FlushResult, { kind: "offline" }>) => void,
 ): Promise<void> {
   // A Batch API failure stops the run (re-running resumes); anything else is a bug or a broken store.
   const stopOn = (error: unknown): void => {
     if (!(error instanceof ModelError || error instanceof InputError)) throw error;
-    requestStop(signal.aborted ? "interrupted" : error.describe());
+    if (signal.aborted) requestStop("interrupted", "interrupted");
+    else requestStop(error.describe(), error instanceof ModelError ? "provider" : "input");
   };
   try {
     await lane.start(signal);

@@ -19,7 +19,7 @@ import { Heartbeat } from "./heartbeat.ts";
 import { itemRunner } from "./item-runner.ts";
 import { reapDeadLocalWorkers } from "./reap.ts";
 import type { RetryOptions } from "./retry.ts";
-import { DEFAULT_LEASE_MS, itemsInFlight, wrapModels } from "./run-job.ts";
+import { DEFAULT_LEASE_MS, itemsInFlight, type StopKind, wrapModels } from "./run-job.ts";
 import { RunSpend } from "./run-spend.ts";
 import type { RateLimits } from "./shared-rate.ts";
 import { WorkLoop } from "./work-loop.ts";
@@ -70,6 +70,7 @@ export interface WorkerResult {
   runs: string[];
   spend: Spend;
   stopReason?: string;
+  stopKind?: StopKind;
 }
 
 export async function runWorker(options: WorkerOptions): Promise<WorkerResult> {
@@ -82,17 +83,17 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerResult> {
   const result: WorkerResult = { workerId, done: 0, failed: 0, refused: 0, lost: 0, runs: [], spend: emptySpend() };
   const stop = new AbortController();
   const cancel = new AbortController();
-  const cancelAll = (reason: string) => {
-    result.stopReason ??= reason;
+  const cancelAll = (reason: string, kind: StopKind) => {
+    if (result.stopReason === undefined) [result.stopReason, result.stopKind] = [reason, kind];
     stop.abort();
     cancel.abort();
   };
   // A spent budget stops the leasing; the calls in flight finish (they are paid for).
   const stopForBudget = (reason: string) => {
-    result.stopReason ??= reason;
+    if (result.stopReason === undefined) [result.stopReason, result.stopKind] = [reason, "budget"];
     stop.abort();
   };
-  const onAbort = () => cancelAll("interrupted");
+  const onAbort = () => cancelAll("interrupted", "interrupted");
   options.signal?.addEventListener("abort", onAbort);
   const wake = new Wake();
   const opened = new Map<string, OpenedRun>();
@@ -198,7 +199,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerResult> {
       cancel: cancel.signal,
       price,
       onCall: options.onCall,
-      onFatal: cancelAll,
+      onFatal: (reason) => cancelAll(reason, "provider"),
       onBudgetSpent: stopForBudget,
       onLeaseLost: () => result.lost++,
     });

@@ -1,6 +1,7 @@
 /** Starts the viewer's HTTP server (Node's http through @hono/node-server). */
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
+import { ConfigError } from "../errors/errors.ts";
 import { type AppOptions, createApp, type ViewerApp } from "./app.ts";
 import { checkToken } from "./safety.ts";
 
@@ -32,9 +33,10 @@ export async function startViewer(options: ServeOptions): Promise<RunningViewer>
     hostname: host,
   });
   const port = await new Promise<number>((resolve, reject) => {
-    server.once("error", reject);
+    const failed = (error: Error) => reject(listenError(error, host, options.port));
+    server.once("error", failed);
     server.once("listening", () => {
-      server.off("error", reject);
+      server.off("error", failed);
       resolve((server.address() as AddressInfo).port);
     });
   });
@@ -51,4 +53,11 @@ export async function startViewer(options: ServeOptions): Promise<RunningViewer>
         server.close(() => resolve());
       }),
   };
+}
+
+/** A port that is taken or not ours to bind is the user's to change, not a crash. */
+function listenError(error: Error & { code?: string }, host: string, port: number): Error {
+  const why = error.code === "EADDRINUSE" ? "is in use" : error.code === "EACCES" ? "needs privileges this user lacks" : undefined;
+  if (why === undefined) return error;
+  return new ConfigError(`port ${port} on ${host} ${why}`, { field: "port", cause: error, hint: "stop what listens there, or choose another with --port (0 picks a free one)" });
 }

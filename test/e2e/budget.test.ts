@@ -10,6 +10,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { EXIT_CODES } from "../../src/errors/exit-codes.ts";
 import { REPO_ROOT, runCli } from "../support/cli.ts";
 import { type FakeLlmServer, type FakeReply, openaiText, type RecordedRequest, startFakeLlmServer } from "../support/fake-llm-server.ts";
 import { startPostgres, type TestPostgres } from "../support/postgres.ts";
@@ -81,7 +82,7 @@ describe("--max-cost", () => {
       const args = ["run", "--input", input, "--output", join(dir, "overshoot.jsonl"), "--store", join(dir, "overshoot.db"), "--concurrency", "4", "--json", "--max-cost", "1", "--prices", PRICES,
         "--max-new-tokens", String(MAX_NEW_TOKENS), "--base-url", `${server.url}/v1`, "--base-model", "m", "--critic-model", "c"];
       const result = await runCli(args, { cwd: dir });
-      assert.equal(result.code, 3, result.stderr);
+      assert.equal(result.code, EXIT_CODES.budgetStop, result.stderr);
       const summary = JSON.parse(result.stdout) as { outcome: string; stopReason: string; spend: { costUsd: number } };
       assert.equal(summary.outcome, "stopped");
       assert.match(summary.stopReason, /cost budget of \$1 is spent/);
@@ -129,7 +130,7 @@ describe("--max-cost", () => {
           assert.ok(billed(server) < budget);
 
           const resumed = await runCli([...args, "--json"], { cwd: dir });
-          assert.equal(resumed.code, 3, resumed.stderr);
+          assert.equal(resumed.code, EXIT_CODES.budgetStop, resumed.stderr);
           assert.match((JSON.parse(resumed.stdout) as { stopReason: string }).stopReason, /cost budget of \$2 is spent/);
           assert.ok(billed(server) <= budget, `billed $${billed(server)} on a $${budget} budget ($${billed(server, beforeResume)} after the resume)`);
           // The resumed command had what the first left: about $1 (less what the killed process held), not $2.

@@ -6,6 +6,7 @@ import { after, before, describe, test } from "node:test";
 import { type FakeLlmServer, openaiError, startFakeLlmServer } from "../support/fake-llm-server.ts";
 import { CALLS_PER_ITEM, scriptedBackend } from "../support/scripted-backend.ts";
 import { runCli } from "../support/cli.ts";
+import { TASK_NAMES } from "../../src/tasks/task-item.ts";
 
 describe("spri CLI end to end (real local HTTP server)", () => {
   let server: FakeLlmServer;
@@ -35,6 +36,21 @@ describe("spri CLI end to end (real local HTTP server)", () => {
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /Principles \(critic scores: 3 → 5; stopped: accepted\)/);
     assert.match(result.stdout, /Response \(critic scores: 5; stopped: accepted\)\nHere is a kind and specific answer\./);
+  });
+
+  describe("align runs every task that run accepts", () => {
+    for (const task of TASK_NAMES) {
+      test(task, async () => {
+        const goal = task === "reappraisal" ? ["--goal", "see the situation as a chance to grow"] : [];
+        const result = await runCli(["align", "How do I tell a friend I can't come to their wedding?", "--task", task, ...goal, ...model]);
+        assert.equal(result.code, 0, result.stderr);
+        assert.match(result.stdout, /Here is a kind and specific answer\./);
+        const json = await runCli(["align", "How do I tell a friend I can't come to their wedding?", "--task", task, ...goal, "--json", ...model]);
+        assert.equal(json.code, 0, json.stderr);
+        const out = JSON.parse(json.stdout) as { record: Record<string, unknown>; calls: unknown[] };
+        assert.ok(out.calls.length > 0);
+      });
+    }
   });
 
   test("run: one record per item, with the input's fields first, and a second run pays nothing", async () => {
@@ -120,6 +136,22 @@ describe("spri CLI end to end (real local HTTP server)", () => {
       assert.equal(bad.code, 2, value);
       assert.match(bad.stderr, /--limit/);
     }
+  });
+
+  test("run --cache off and --cache refresh are read, as --no-cache and --refresh are", async () => {
+    const input = join(dir, "cache-items.jsonl");
+    writeFileSync(input, `${JSON.stringify({ id: "c1", instruction: "a question for the cache?" })}\n`);
+    const run = async (output: string, ...args: string[]) => {
+      const before = server.requests.length;
+      const result = await runCli(["run", "--input", input, "--output", join(dir, output), ...args, ...model], { cwd: dir });
+      assert.equal(result.code, 0, result.stderr);
+      return server.requests.length - before;
+    };
+    assert.equal(await run("cache-first.jsonl"), CALLS_PER_ITEM);
+    assert.equal(await run("cache-used.jsonl"), 0, "answered from the cache");
+    // The scripted critic scores a question's first principles low only once, so fewer calls the second time.
+    assert.ok((await run("cache-off.jsonl", "--cache", "off")) > 0, "--cache off calls the models");
+    assert.ok((await run("cache-refresh.jsonl", "--cache", "refresh")) > 0, "--cache refresh calls the models");
   });
 
   describe("bad input: each bad item is rejected with one line naming file, line and field; the rest run", () => {

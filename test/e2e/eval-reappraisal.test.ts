@@ -25,7 +25,7 @@ test("spri eval reappraisal: four criteria per reply, means per method, unscored
     const output = join(dir, "evals.jsonl");
     const result = await runCli(
       ["eval", "reappraisal", "--method", `gpt=${TRACE("gpt-4o-mini")}`, "--method", `llama=${TRACE("llama-3-8b-instruct")}`, "--output", output, "--json",
-        "--base-url", `${server.url}/v1`, "--base-model", "judge", "--concurrency", "4"],
+        "--judge-url", `${server.url}/v1`, "--judge-model", "judge", "--concurrency", "4"],
       { cwd: dir },
     );
     assert.equal(result.code, 0, result.stderr);

@@ -10,6 +10,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { EXIT_CODES } from "../../src/errors/exit-codes.ts";
 import { REPO_ROOT, runCli } from "../support/cli.ts";
 import { type FakeReply, hang, json, openaiError, openaiText, type RecordedRequest, resetConnection, startFakeLlmServer } from "../support/fake-llm-server.ts";
 import { startPostgres, type TestPostgres } from "../support/postgres.ts";
@@ -119,7 +120,7 @@ describe("spri run survives a misbehaving server", () => {
       const input = writeItems(dir, 10);
       const output = join(dir, "quota.jsonl");
       const result = await runCli(["run", "--input", input, "--output", output, "--concurrency", "2", "--base-url", `${server.url}/v1`, "--base-model", "m"], { cwd: dir });
-      assert.equal(result.code, 3);
+      assert.equal(result.code, EXIT_CODES.providerRefused);
       assert.match(result.stderr, /run stopped: .*quota.*re-run the same command to resume/);
       assert.ok(server.requests.length <= 2, `stopped after the in-flight calls, saw ${server.requests.length}`);
       assert.equal(existsSync(output), false);
@@ -135,7 +136,7 @@ describe("spri run survives a misbehaving server", () => {
       const output = join(dir, "budget.jsonl");
       // The fake server reports 15 tokens a call: 300 tokens is 20 calls, about 3 items.
       const result = await runCli(["run", "--input", input, "--output", output, "--concurrency", "1", "--max-tokens", "300", "--json", "--base-url", `${server.url}/v1`, "--base-model", "m"], { cwd: dir });
-      assert.equal(result.code, 3, result.stderr);
+      assert.equal(result.code, EXIT_CODES.budgetStop, result.stderr);
       const summary = JSON.parse(result.stdout) as { outcome: string; stopReason: string; done: number };
       assert.equal(summary.outcome, "stopped");
       assert.match(summary.stopReason, /token budget of 300/);

@@ -10,6 +10,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { EXIT_CODES } from "../../src/errors/exit-codes.ts";
 import type { RunRow, RunWatch } from "../../src/runner/run-watch.ts";
 import { REPO_ROOT, runCli } from "../support/cli.ts";
 import { type FakeLlmServer, openaiError, startFakeLlmServer } from "../support/fake-llm-server.ts";
@@ -90,7 +91,7 @@ describe("a run's state after kill -9, a budget stop and failed items", () => {
   test("stopped by its budget: stopped, the reason, and how to go on", async () => {
     writeItems(join(dir, "budget.jsonl"), 20, "budget");
     const args = ["run", "--input", "budget.jsonl", "--output", "budget-out.jsonl", "--concurrency", "1", "--max-tokens", "300", ...model];
-    assert.equal((await runCli(args, { cwd: dir })).code, 3);
+    assert.equal((await runCli(args, { cwd: dir })).code, EXIT_CODES.budgetStop);
     const run = (await json<{ runs: RunRow[] }>()).runs.find((r) => r.inputPath === join(dir, "budget.jsonl"))!;
     assert.equal(run.status, "stopped");
     assert.match(run.reason ?? "", /^the token budget of 300 is spent/);

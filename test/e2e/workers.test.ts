@@ -16,6 +16,7 @@ import { REPO_ROOT } from "../support/cli.ts";
 import { startFakeLlmServer } from "../support/fake-llm-server.ts";
 import { startPostgres, type TestPostgres } from "../support/postgres.ts";
 import { CALLS_PER_ITEM, scriptedBackend } from "../support/scripted-backend.ts";
+import { EXIT_CODES } from "../../src/errors/exit-codes.ts";
 
 const BIN = join(REPO_ROOT, "bin", "spri.js");
 
@@ -139,9 +140,9 @@ for (const backend of ["sqlite", "postgres"] as const) describe(`shared runs on 
         await until(async () => (await store.listRuns())[0]?.inputComplete === true, "the run to be enqueued");
         const workers = [1, 2].map(() => start(["worker", "--store", db, "--drain", "--concurrency", "2"], dir));
         const codes = await Promise.all(workers.map((w) => w.exited));
-        assert.deepEqual(codes, [3, 3], workers.map((w) => w.stderr()).join("\n"));
+        assert.deepEqual(codes, [EXIT_CODES.budgetStop, EXIT_CODES.budgetStop], workers.map((w) => w.stderr()).join("\n"));
         assert.match(workers.map((w) => w.stderr()).join("\n"), /cost budget of \$40 is spent/);
-        assert.equal(await run.exited, 3, run.stderr());
+        assert.equal(await run.exited, EXIT_CODES.budgetStop, run.stderr());
         const runId = (await store.listRuns())[0]!.id;
         const spent = (await store.runUsage(runId)).costUsd ?? 0;
         // Each worker alone would spend the whole budget; together they spend it, less what the one that

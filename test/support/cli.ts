@@ -20,7 +20,15 @@ export interface CliResult {
  * child runs. The child gets a clean environment (PATH and HOME, plus `env`), so no key or SPRI_*
  * setting leaks in from the developer's shell; give it a fresh `cwd` to keep spri.config.json out.
  */
-export function runCli(args: readonly string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {}): Promise<CliResult> {
+export interface RunCliOptions {
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  timeoutMs?: number;
+  /** Sends the child this signal once `when` resolves (e.g. Ctrl-C once the server saw a request). */
+  signal?: { name: NodeJS.Signals; when: Promise<unknown> };
+}
+
+export function runCli(args: readonly string[], options: RunCliOptions = {}): Promise<CliResult> {
   if (!existsSync(join(REPO_ROOT, "dist", "cli", "main.js"))) {
     throw new Error("dist/ is missing: run `npm run build` (npm test builds first)");
   }
@@ -32,6 +40,7 @@ export function runCli(args: readonly string[], options: { env?: NodeJS.ProcessE
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
     child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+    void options.signal?.when.then(() => child.kill(options.signal!.name));
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
       reject(new Error(`spri ${args.join(" ")} ran past ${timeoutMs} ms\n${stderr}`));

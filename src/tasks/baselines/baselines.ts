@@ -5,7 +5,7 @@
 import type { ItemAlgorithm } from "../../algorithm/item-algorithm.ts";
 import type { BaselineTaskName } from "../task-item.ts";
 import type { BaselineSettings } from "./common.ts";
-import { SELF_REFINE_TEMPLATES, selfRefineAlgorithm } from "./self-refine.ts";
+import { SELF_REFINE_FINAL_FIELD, SELF_REFINE_TEMPLATES, selfRefineAlgorithm } from "./self-refine.ts";
 import { SINGLE_CALL_BASELINES, singleCallAlgorithm } from "./single-call.ts";
 
 export { builtinBaselinePack, type BaselineSettings } from "./common.ts";
@@ -19,4 +19,9 @@ export function baselineTemplates(task: BaselineTaskName): string[] {
 export function baselineAlgorithm(task: BaselineTaskName, settings: BaselineSettings): ItemAlgorithm {
   if (task === "baseline-self-refine") return selfRefineAlgorithm(settings);
   return singleCallAlgorithm(task, settings);
+}
+
+/** The output field holding a baseline's answer (the reference scripts name it per baseline). */
+export function baselineResponseField(task: BaselineTaskName): string {
+  return task === "baseline-self-refine" ? SELF_REFINE_FINAL_FIELD : SINGLE_CALL_BASELINES[task].field;
 }

@@ -66,7 +66,9 @@ export function refineUser(question: string, response: string, feedback: string)
 
 const TURN = (t: number) => `self-refine_response-[turn_${t}]`;
 const FEEDBACK = (t: number) => `feedback-[turn_${t}]`;
-const FINAL = "self-refine_response-[final]";
+/** The field holding the last turn: the baseline's answer. */
+export const SELF_REFINE_FINAL_FIELD = "self-refine_response-[final]";
+const FINAL = SELF_REFINE_FINAL_FIELD;
 
 /**
  * Calls per item: turn 0, then per round a feedback and, unless it accepts, a refinement; so 2 at

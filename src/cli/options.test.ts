@@ -1,0 +1,80 @@
+/**
+ * Each command's --help lists only the options the command reads. The flags that commands share
+ * (the settings of options.ts and the runner's file options of run.ts) are where a command picks up
+ * flags it never reads, so this table says, per command, which shared flags it reads: reviewed
+ * against the command's code. A command that lists a shared flag not in its row (or misses one)
+ * fails; a new command needs a row.
+ */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { Command } from "commander";
+import { kebab, SETTINGS } from "../config/config.ts";
+import { buildProgram } from "./main.ts";
+import { addRunOptions } from "./run.ts";
+
+const flags = (...names: string[]) => names.map((name) => `--${name}`);
+const MODEL = flags("base-model", "base-url", "base-provider", "model");
+const CRITIC = flags("critic-model", "critic-url", "critic-provider");
+const CLIENT = flags("timeout", "structured-output", "http-client");
+const SAMPLING = flags("temperature", "top-p", "top-k", "max-new-tokens", "seed");
+const LOOP = flags("threshold", "max-critiques", "compat", "on-unscored", "unscored-retries", "prompts", "seeds");
+const RUNNER = flags("concurrency", "rpm", "tpm", "max-tokens", "max-cost", "prices", "cache", "store", "rejects", "max-tries", "retry-delay", "progress-interval");
+const FILE = flags("input", "output", "question-field", "id-field", "no-cache", "refresh", "dry-run", "batch", "batch-offline", "batch-results", "batch-poll", "lease", "json", "new-run");
+const CONFIG = flags("config");
+
+/** The shared flags each command reads. */
+const READS: Record<string, string[]> = {
+  align: [...flags("task", "json"), ...MODEL, ...CRITIC, ...CLIENT, ...SAMPLING, ...LOOP, ...CONFIG],
+  // Every task: the goal (reappraisal), reference and system prompt (rubric), domain (seeds per domain).
+  run: [...flags("task"), ...MODEL, ...CRITIC, ...CLIENT, ...SAMPLING, ...LOOP, ...flags("seeds-per-domain"), ...RUNNER, ...FILE, ...flags("goal-field", "reference-field", "system-prompt-field", "domain-field", "no-work"), ...CONFIG],
+  // Rows are read as the rubric task reads them; no --no-work: `spri worker` rebuilds `spri run` runs only.
+  judge: [...MODEL, ...CRITIC, ...CLIENT, ...SAMPLING, ...LOOP, ...flags("seeds-per-domain"), ...RUNNER, ...FILE, ...flags("reference-field", "system-prompt-field", "domain-field"), ...CONFIG],
+  export: flags("input", "store", "output", "question-field", "json"),
+  "eval correlate": flags("json"),
+  "eval reappraisal": [...flags("output", "json", "new-run", "temperature", "seed", "timeout", "concurrency", "max-tries", "retry-delay", "store", "cache", "model"), ...CONFIG],
+  compare: [...flags("output", "id-field", "question-field", "json", "new-run", "temperature", "seed", "concurrency", "max-tries", "retry-delay", "store", "cache"), ...CLIENT, "--model", ...CONFIG],
+  "discover cluster": [...flags("input", "output", "threshold", "json", "base-model", "base-url", "base-provider", "timeout", "store"), ...CONFIG],
+  // Items are read as the sft task reads them, with no seeds: no goal, reference, system prompt or domain field.
+  "discover mine": [...MODEL, ...CRITIC, ...CLIENT, ...flags("top-p", "top-k", "seed"), ...RUNNER.filter((flag) => flag !== "--rpm" && flag !== "--tpm"), ...FILE, ...CONFIG],
+  "discover export": flags("input", "output", "question-field", "base-model", "seed", "json"),
+  "discover apply": [...MODEL, ...CLIENT, ...flags("top-p", "top-k", "seed"), ...RUNNER.filter((flag) => flag !== "--rpm" && flag !== "--tpm"), ...FILE, ...CONFIG],
+  "discover iterate init": flags("input", "seed", "id-field", "base-model", "base-url"),
+  "discover iterate model": flags("base-model", "base-url", "base-provider"),
+  "discover iterate mine": [...MODEL, ...CRITIC, ...CLIENT, ...flags("top-p", "top-k", "seed"), ...RUNNER.filter((flag) => flag !== "--rpm" && flag !== "--tpm"), ...flags("output", "question-field", "no-cache", "refresh", "dry-run", "json", "new-run"), ...CONFIG],
+  "discover iterate record": [],
+  "discover iterate status": flags("json"),
+  view: [...flags("store", "task"), ...MODEL, ...CRITIC, ...CLIENT, ...SAMPLING, ...LOOP, ...CONFIG],
+  worker: flags("store", "concurrency", "lease", "json"),
+  status: flags("store", "json"),
+};
+
+/** Every flag that options.ts or run.ts hands to more than one command. */
+function sharedFlags(): Set<string> {
+  const scratch = addRunOptions(new Command(), { fields: ["goal", "reference", "systemPrompt", "domain"], workers: true });
+  return new Set([...Object.keys(SETTINGS).map((name) => `--${kebab(name)}`), "--config", ...scratch.options.map((option) => option.long!)]);
+}
+
+function commands(command: Command, path: string[] = []): [string, Command][] {
+  return command.commands.flatMap((sub) => {
+    const name = [...path, sub.name()];
+    return sub.commands.length > 0 ? commands(sub, name) : [[name.join(" "), sub] as [string, Command]];
+  });
+}
+
+test("each command's help lists exactly the shared flags it reads", () => {
+  const shared = sharedFlags();
+  const wrong: string[] = [];
+  const seen = new Set<string>();
+  for (const [name, command] of commands(buildProgram())) {
+    seen.add(name);
+    const expected = new Set(READS[name] ?? []);
+    if (!READS[name]) wrong.push(`spri ${name}: no row; say which shared flags it reads`);
+    const listed = new Set(command.options.filter((option) => !option.hidden && shared.has(option.long!)).map((option) => option.long!));
+    const unread = [...listed].filter((flag) => !expected.has(flag));
+    const missing = [...expected].filter((flag) => !listed.has(flag));
+    if (unread.length > 0) wrong.push(`spri ${name} lists flags it does not read: ${unread.join(" ")}`);
+    if (missing.length > 0) wrong.push(`spri ${name} does not list flags it reads: ${missing.join(" ")}`);
+  }
+  for (const name of Object.keys(READS)) if (!seen.has(name)) wrong.push(`a row for "spri ${name}", which no longer exists`);
+  assert.deepEqual(wrong, []);
+});
