@@ -10,6 +10,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { before, describe, test } from "node:test";
+import { EXIT_CODES } from "../../src/errors/exit-codes.ts";
 import { REPO_ROOT, runCli } from "../support/cli.ts";
 import { hang, openaiText, startFakeLlmServer } from "../support/fake-llm-server.ts";
 
@@ -42,7 +43,7 @@ describe("the run summary", () => {
       const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
       await twoSent;
       child.kill("SIGINT");
-      assert.equal(await exited, 3, stderr);
+      assert.equal(await exited, EXIT_CODES.interrupted, stderr);
       assert.equal(server.requests.length, 2);
       assert.match(stderr, /; 2 calls sent to the models, 0 answered from the cache,/, stderr);
       assert.match(stderr, /run stopped: interrupted/);
