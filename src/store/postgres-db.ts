@@ -74,6 +74,13 @@ export class PostgresDb {
       throw this.wrap(error);
     }
     let broken = false;
+    // A checked-out connection that breaks between two queries (a cut network) emits 'error' on
+    // the client, which the pool only listens to while it is idle: unheard, it would crash the
+    // process. The transaction's next query fails instead, and the connection is thrown away.
+    const onError = () => {
+      broken = true;
+    };
+    client.on("error", onError);
     try {
       await this.query("BEGIN", [], client);
       const value = await fn(client);
@@ -87,6 +94,7 @@ export class PostgresDb {
       }
       throw this.wrap(error);
     } finally {
+      client.off("error", onError);
       client.release(broken);
     }
   }

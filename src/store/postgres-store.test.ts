@@ -180,3 +180,21 @@ describe("PostgresCallCache", () => {
     }
   });
 });
+
+describe("PostgresDb", () => {
+  test("a connection that breaks inside a transaction does not crash the process; it is not reused", async () => {
+    const { PostgresDb } = await import("./postgres-db.ts");
+    const db = new PostgresDb(await server.newDatabase(), { max: 1 });
+    let used: pg.PoolClient | undefined;
+    // What a cut network does to a checked-out connection: an 'error' event between two queries.
+    const value = await db.transaction(async (client) => {
+      used = client;
+      client.emit("error", new Error("read EHOSTUNREACH"));
+      return (await db.query<{ one: number }>("SELECT 1 AS one", [], client)).rows[0]?.one;
+    });
+    assert.equal(value, 1);
+    const next = await db.transaction(async (client) => client);
+    assert.notEqual(next, used, "the broken connection was thrown away");
+    await db.close();
+  });
+});
