@@ -113,6 +113,21 @@ describe("npm run lint: the layering rules", () => {
     assert.match(lint!.output, /error bench-not-test-support: bench\/uses-fake\.ts → test\/support\/fake\.ts/);
     assert.doesNotMatch(lint!.output, /adapter\.test\.ts/);
   });
+
+  test("the viewer takes only types from src/, and the server does not import the CLI", () => {
+    const files = {
+      ...CLEAN,
+      "src/server/api-types.ts": "export interface Run {\n  id: string;\n}\nexport const PAGE = 50;\n",
+      "src/server/app.ts": 'import { main } from "../cli/main.ts";\nexport const start = main;\n',
+      "web/src/api.ts": 'export type * from "../../src/server/api-types.ts";\n',
+      "web/src/page.ts": 'import { PAGE } from "../../src/server/api-types.ts";\nexport const size = PAGE;\n',
+    };
+    const [lint] = lintTree(files, ["lint"]);
+    assert.notEqual(lint!.status, 0, lint!.output);
+    assert.match(lint!.output, /error web-types-only: web\/src\/page\.ts → src\/server\/api-types\.ts/);
+    assert.match(lint!.output, /error server-not-cli: src\/server\/app\.ts → src\/cli\/main\.ts/);
+    assert.doesNotMatch(lint!.output, /web\/src\/api\.ts/);
+  });
 });
 
 describe("npm run lint: the baseline of known violations only shrinks", () => {
