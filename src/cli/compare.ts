@@ -1,5 +1,5 @@
 /** `spri compare`: pairwise judging of two runs (A vs B, both orders), with a win rate and its CI. */
-import { writeFileSync } from "node:fs";
+import { writeJsonFile } from "../io/json-file.ts";
 import type { Command } from "commander";
 import { joinRuns, pairwiseAlgorithm, summarisePairs } from "../judge/pairwise-run.ts";
 import { checkInputFile } from "../io/input-reader.ts";
@@ -46,7 +46,7 @@ export function compareCommand(program: Command): void {
     const runOptions = { ...options, input: pairsFile, output, idField: "id", questionField: "question", json: false };
     await executeRun(runOptions, (settings) => ({ ...prepareTask({ ...settings, task: "sft" }), algorithm: pairwiseAlgorithm({ temperature, seed }), identity: { temperature, seed } }), ONE_SAMPLE);
     const summary = { ...(await summarisePairs(output)), onlyA: joined.onlyA, onlyB: joined.onlyB };
-    writeFileSync(`${output}.summary.json`, `${JSON.stringify(summary, null, 2)}\n`);
+    writeJsonFile(`${output}.summary.json`, summary);
     process.stdout.write(
       options.json
         ? `${JSON.stringify(summary)}\n`

@@ -11,7 +11,8 @@ import { checkInputFile, type InputFormat, parseInputFormat, readInputRows } fro
 import { JsonlOutput } from "../io/jsonl-output.ts";
 import type { LanguageModel } from "../models/language-model.ts";
 import { clusterPrinciples, DEFAULT_MAX_EXACT, type Linkage, LINKAGES, PrincipleSet } from "../discovery/clustering.ts";
-import { buildConstitution, type ConstitutionArtifact, type ConstitutionMapPoint, MAP_TEXT_CHARS, nameConstitution, renderMarkdown, writeConstitution, writeTextFile } from "../discovery/constitution.ts";
+import { buildConstitution, type ConstitutionArtifact, type ConstitutionMapPoint, MAP_TEXT_CHARS, nameConstitution, renderMarkdown, writeConstitution } from "../discovery/constitution.ts";
+import { writeFileAtomic, writeJsonFile } from "../io/json-file.ts";
 import { createEmbedder, type Embedder, type EmbedderSpec, EMBEDDING_SOURCES, type EmbeddingSource } from "../discovery/embeddings.ts";
 import { projectPca } from "../discovery/projection.ts";
 import { runKey, type RunStore } from "../store/run-store.ts";
@@ -180,7 +181,7 @@ export async function runDiscoverCluster(options: ClusterRunOptions): Promise<Cl
   }
   writeConstitution(options.output, constitution);
   const markdown = options.markdown === false ? undefined : (options.markdown ?? companionPath(options.output, ".md"));
-  if (markdown) writeTextFile(markdown, renderMarkdown(constitution));
+  if (markdown) writeFileAtomic(markdown, renderMarkdown(constitution));
 
   // Pass 2: the input again, each principle mapped to its cluster's medoid.
   const labelled = options.labelled === false ? undefined : (options.labelled ?? (trajectories > 0 ? companionPath(options.output, ".labelled.jsonl") : undefined));
@@ -448,7 +449,7 @@ async function namingModel(options: Record<string, unknown>): Promise<LanguageMo
 // mine, export, apply, iterate: principle mining, the training hand-off, self-correction with a
 // constitution and iteration bookkeeping (docs/discovery.md). Imports of these subcommands:
 
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import type { SettingName } from "../config/config.ts";
 import { loadConstitution } from "../discovery/constitution.ts";
@@ -579,7 +580,7 @@ async function executeMine(options: Record<string, unknown>): Promise<void> {
   const records: Record<string, unknown>[] = [];
   for await (const row of readInputRows(output)) records.push(row.value as Record<string, unknown>);
   const summary = { ...summariseMining(records), candidatesPerExample: mining.candidates, similarity: mining.similarity };
-  writeFileSync(`${output}.summary.json`, `${JSON.stringify(summary, null, 2)}\n`);
+  writeJsonFile(`${output}.summary.json`, summary);
   if (!json) {
     process.stderr.write(
       `spri: ${summary.accepted} of ${summary.examples} examples accepted (${(summary.acceptRate * 100).toFixed(1)}%); mean gain ${summary.meanGain ?? "-"}; ${summary.rejectedCandidates} of ${summary.candidates} candidates rejected by the guard or refinement\n`,

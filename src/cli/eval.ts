@@ -4,6 +4,7 @@ import { basename } from "node:path";
 import { type Command, Option } from "commander";
 import { InputError } from "../errors/errors.ts";
 import { checkInputFile, parseInputFormat } from "../io/input-reader.ts";
+import { writeJsonFile } from "../io/json-file.ts";
 import {
   CORRELATION_METRICS,
   type CorrelationMetric,
@@ -68,7 +69,7 @@ function reappraisalCommand(group: Command): void {
       identity: sampling,
     }), ONE_SAMPLE);
     const means = Object.fromEntries(await summariseReappraisal(output));
-    writeFileSync(`${output}.summary.json`, `${JSON.stringify(means, null, 2)}\n`);
+    writeJsonFile(`${output}.summary.json`, means);
     if (options.json) {
       process.stdout.write(`${JSON.stringify(means)}\n`);
       return;

@@ -1,5 +1,5 @@
 /** `spri export`: the records of `spri run` as training data (SFT, DPO, ShareGPT, Alpaca), JSONL or Parquet. */
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Command } from "commander";
@@ -10,6 +10,7 @@ import { runRecords } from "../runner/run-records.ts";
 import { openStore } from "../store/open-store.ts";
 import { EXPORT_FORMATS, type ExportFileType, describeSkipped, exportFileTypeOf, exportRecords, parseExportFormat } from "../io/exports.ts";
 import { checkInputFile, parseInputFormat } from "../io/input-reader.ts";
+import { readJsonObjectFile } from "../io/json-file.ts";
 
 export function exportCommand(program: Command): void {
   program
@@ -92,15 +93,5 @@ async function recordsOfRun(runId: string, location: string | undefined): Promis
 }
 
 function readSettings(file: string): Record<string, unknown> {
-  checkInputFile(file);
-  let value: unknown;
-  try {
-    value = JSON.parse(readFileSync(file, "utf8"));
-  } catch (error) {
-    throw new InputError(`malformed JSON: ${(error as Error).message}`, { file, field: "settings", cause: error, hint: "--settings takes a JSON object" });
-  }
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw new InputError("the settings file must hold one JSON object", { file, field: "settings" });
-  }
-  return value as Record<string, unknown>;
+  return readJsonObjectFile(file, { what: "settings file", field: "settings", hint: "--settings takes a file holding one JSON object" });
 }

@@ -12,11 +12,12 @@ import { discoverCommand } from "./discover.ts";
 import { statusCommand } from "./status.ts";
 import { viewCommand } from "./view.ts";
 import { workerCommand } from "./worker.ts";
+import { spriVersion } from "../util/package-version.ts";
 
 export function buildProgram(): Command {
   const program = new Command("spri")
     .description("Align LLM outputs with context-situated principles (SPRI, Zhan et al. 2025).")
-    .version("0.1.0")
+    .version(spriVersion())
     .showHelpAfterError("(run with --help for usage)")
     // Before the commands are added, so that they inherit it: commander's own usage errors then reach
     // main() as CommanderError instead of ending the process with commander's exit code.

@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Command } from "commander";
 import { kebab, SETTINGS } from "../config/config.ts";
+import { spriVersion } from "../util/package-version.ts";
 import { buildProgram } from "./main.ts";
 import { addRunOptions } from "./run.ts";
 
@@ -78,4 +79,8 @@ test("each command's help lists exactly the shared flags it reads", () => {
   }
   for (const name of Object.keys(READS)) if (!seen.has(name)) wrong.push(`a row for "spri ${name}", which no longer exists`);
   assert.deepEqual(wrong, []);
+});
+
+test("--version prints package.json's version", () => {
+  assert.equal(buildProgram().version(), spriVersion());
 });

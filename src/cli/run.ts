@@ -1,6 +1,6 @@
 /** `spri run`: a file of items through SPRI (or a baseline), resumable, cached and concurrent. */
 import { type Command, Option } from "commander";
-import { type Resolved, type ResolvedSettings, redacted } from "../config/config.ts";
+import { type ResolvedSettings, redacted } from "../config/config.ts";
 import { ConfigError, InputError } from "../errors/errors.ts";
 import { EXIT_CODES, type ExitCode } from "../errors/exit-codes.ts";
 import { modelSpecs } from "../config/models.ts";
@@ -11,6 +11,7 @@ import { sampleCount } from "../runner/samples.ts";
 import { dryRun } from "../runner/dry-run.ts";
 import { type BatchRunOptions, DEFAULT_LEASE_MS, runJob, type RunJobResult, type StopKind } from "../runner/run-job.ts";
 import type { RetryOptions } from "../runner/retry.ts";
+import { identitySettings } from "../runner/run-identity.ts";
 import type { CacheMode } from "../store/call-cache.ts";
 import { openStore } from "../store/open-store.ts";
 import { parseByteSize } from "../util/byte-size.ts";
@@ -130,7 +131,7 @@ export async function executeRun(options: Record<string, unknown>, prepare?: Pre
         timeoutMs: settings.timeout * 1000,
         store,
         cacheMode: cacheMode(settings.cache),
-        runSettings: runIdentity(session.resolved, mapping),
+        runSettings: identitySettings(redacted(session.resolved), mapping),
         budget: { maxCostUsd: settings.maxCost, maxTokens: settings.maxTokens },
         prices,
         retry: retryOptions(settings),
@@ -240,15 +241,6 @@ export function leaseSeconds(value: unknown): number {
 export function cacheMode(value: string): CacheMode {
   if (value === "use" || value === "refresh" || value === "off") return value;
   throw new ConfigError(`unknown --cache "${value}"`, { field: "cache", hint: "use use, refresh or off" });
-}
-
-/** What identifies a run: everything that changes the outputs, nothing about speed or display. */
-function runIdentity(resolved: Resolved, mapping: FieldMapping): Record<string, unknown> {
-  const all = redacted(resolved);
-  for (const name of ["concurrency", "timeout", "maxResponseMib", "cache", "store", "rejects", "maxTries", "retryDelay", "maxRetryWait", "progressInterval", "maxCost", "maxTokens", "prices", "rpm", "tpm"]) delete all[name];
-  // One sample per item is how every run was before `--samples`: their ids stay as they were.
-  if (all.samples === 1) delete all.samples;
-  return { ...all, mapping };
 }
 
 function report(result: RunJobResult, json: boolean): void {

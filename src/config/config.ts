@@ -4,9 +4,10 @@
  * same place. API keys are read here and nowhere else, and `redacted()` is the only view of a
  * configuration that may be printed or stored.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { ConfigError } from "../errors/errors.ts";
+import { readJsonObjectFile } from "../io/json-file.ts";
 import { redactUrl } from "../util/redact-url.ts";
 import type { CompatOptions, CompatPreset } from "../spri/compat.ts";
 
@@ -151,15 +152,7 @@ function readConfigFile(path: string | undefined, cwd: string): { file?: string;
     if (path) throw new ConfigError(`config file ${file} does not exist`, { hint: "check --config or SPRI_CONFIG" });
     return { values: {} };
   }
-  let values: unknown;
-  try {
-    values = JSON.parse(readFileSync(file, "utf8"));
-  } catch (error) {
-    throw new ConfigError(`config file is not valid JSON: ${(error as Error).message}`, { file, cause: error });
-  }
-  if (typeof values !== "object" || values === null || Array.isArray(values)) {
-    throw new ConfigError("config file must hold one JSON object", { file });
-  }
+  const values = readJsonObjectFile(file, { what: "config file", as: ConfigError });
   for (const key of Object.keys(values)) {
     if (!(key in SETTINGS)) {
       throw new ConfigError(`unknown setting "${key}"`, { file, field: key, hint: `known settings: ${Object.keys(SETTINGS).join(", ")}` });
@@ -168,7 +161,7 @@ function readConfigFile(path: string | undefined, cwd: string): { file?: string;
       throw new ConfigError(`API keys do not belong in config files`, { file, field: key, hint: "set it in the environment instead" });
     }
   }
-  return { file, values: values as Record<string, unknown> };
+  return { file, values };
 }
 
 /** The printable view: secrets replaced by whether they are set, passwords in URLs (store, base and critic URLs) redacted. */

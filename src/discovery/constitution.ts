@@ -13,11 +13,10 @@
  * similar to the medoid). A Markdown rendering lists the same. The optional naming pass asks a
  * LanguageModel for a short name, one call per cluster.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import { dirname } from "node:path";
 import { createRequire } from "node:module";
 import type { z as Zod } from "zod";
 import { InputError, ModelError } from "../errors/errors.ts";
+import { readJsonFile, writeJsonFile } from "../io/json-file.ts";
 import { honouredSampling, type LanguageModel, type Usage } from "../models/language-model.ts";
 import type { PrincipleCluster, UniquePrinciple } from "./clustering.ts";
 
@@ -114,14 +113,7 @@ export function parseConstitution(value: unknown, file?: string): Constitution {
 
 /** Reads and validates a constitution file. */
 export function loadConstitution(file: string): Constitution {
-  if (!existsSync(file)) throw new InputError("constitution file does not exist", { file });
-  let value: unknown;
-  try {
-    value = JSON.parse(readFileSync(file, "utf8"));
-  } catch (error) {
-    throw new InputError(`malformed JSON: ${(error as Error).message}`, { file, cause: error });
-  }
-  return parseConstitution(value, file);
+  return parseConstitution(readJsonFile(file, { what: "constitution file" }), file);
 }
 
 /** The principles of a constitution file, largest cluster first (e.g. to seed SPRI). */
@@ -129,16 +121,8 @@ export function readConstitution(file: string): ConstitutionPrinciple[] {
   return loadConstitution(file).principles;
 }
 
-/** Writes JSON (pretty, newline-terminated) through a temporary file, so readers never see half of it. */
-export function writeTextFile(file: string, text: string): void {
-  mkdirSync(dirname(file), { recursive: true });
-  const partial = `${file}.partial`;
-  writeFileSync(partial, text, "utf8");
-  renameSync(partial, file);
-}
-
 export function writeConstitution(file: string, constitution: Constitution): void {
-  writeTextFile(file, `${JSON.stringify(constitution, null, 2)}\n`);
+  writeJsonFile(file, constitution);
 }
 
 // ---------------------------------------------------------------------------------------------

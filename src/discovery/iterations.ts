@@ -21,10 +21,11 @@
  * constitution (representatives and members). Constitution size: principles in t's constitution.
  */
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { InputError } from "../errors/errors.ts";
 import { readInputRows } from "../io/input-reader.ts";
+import { readJsonObjectFile, writeJsonFile } from "../io/json-file.ts";
 import { JsonlOutput } from "../io/jsonl-output.ts";
 import { principleKey } from "./clustering.ts";
 import { type BestCandidate, normalisePrinciple, summariseMining } from "./mining.ts";
@@ -100,21 +101,14 @@ function now(): string {
 export function readState(dir: string): IterationState {
   const file = join(dir, STATE_FILE);
   if (!existsSync(file)) throw new InputError("no iteration state here", { file, hint: "start with `spri discover iterate init --dir <dir> --input <data>`" });
-  let state: IterationState;
-  try {
-    state = JSON.parse(readFileSync(file, "utf8")) as IterationState;
-  } catch (error) {
-    throw new InputError(`malformed state file: ${(error as Error).message}`, { file, cause: error });
-  }
+  const state = readJsonObjectFile(file, { what: "iteration state file" }) as unknown as IterationState;
   if (state.format !== "spri-discovery-iterations") throw new InputError("not an iteration state file", { file, field: "format" });
   return state;
 }
 
 export function writeState(dir: string, state: IterationState): void {
   state.updatedAt = now();
-  const file = join(dir, STATE_FILE);
-  writeFileSync(`${file}.partial`, `${JSON.stringify(state, null, 2)}\n`);
-  renameSync(`${file}.partial`, file);
+  writeJsonFile(join(dir, STATE_FILE), state);
 }
 
 export function entry(state: IterationState, iter: number): IterationEntry {

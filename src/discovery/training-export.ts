@@ -28,11 +28,12 @@
  * naming the data file (with its sha256), the base model and suggested settings.
  */
 import { createHash } from "node:crypto";
-import { createReadStream, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createReadStream, mkdirSync, writeFileSync } from "node:fs";
 import { basename, dirname, relative, resolve } from "node:path";
 import { InputError } from "../errors/errors.ts";
 import { datasetCardPath, safeSettings } from "../io/dataset-card.ts";
 import { checkInputFile, readInputRows } from "../io/input-reader.ts";
+import { writeFileAtomic, writeJsonFile } from "../io/json-file.ts";
 import { writeJsonlAtomically } from "../io/jsonl-output.ts";
 import { type ParquetColumn, writeParquetRows } from "../io/parquet.ts";
 import { recordQuestion } from "../io/exports.ts";
@@ -462,11 +463,11 @@ function writeTrainingRequest(summary: TrainingExportSummary, options: TrainingE
   } else {
     const yaml = `${file}.trl.yaml`;
     const outputDir = `out/mstep${request.iter === undefined ? "" : `-iter${request.iter}`}`;
-    writeFileSync(yaml, trlConfigYaml(request.baseModel, dataPath, seed, outputDir));
+    writeFileAtomic(yaml, trlConfigYaml(request.baseModel, dataPath, seed, outputDir));
     body.trlConfig = basename(yaml);
     body.exampleCommand = `trl sft --config ${basename(yaml)}`;
   }
-  writeFileSync(file, `${JSON.stringify(body, null, 2)}\n`);
+  writeJsonFile(file, body);
   return file;
 }
 
@@ -501,17 +502,4 @@ export function trlConfigYaml(model: string, data: string, seed = 0, outputDir =
     `output_dir: ${JSON.stringify(outputDir)}`,
     "",
   ].join("\n");
-}
-
-/** Reads a JSON file that must hold one object (a constitution, a request). */
-export function readJsonObject(file: string, what: string): Record<string, unknown> {
-  checkInputFile(file);
-  let value: unknown;
-  try {
-    value = JSON.parse(readFileSync(file, "utf8"));
-  } catch (error) {
-    throw new InputError(`malformed JSON in the ${what}: ${(error as Error).message}`, { file, cause: error });
-  }
-  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new InputError(`the ${what} must hold one JSON object`, { file });
-  return value as Record<string, unknown>;
 }

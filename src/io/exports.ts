@@ -20,13 +20,11 @@ import { writeDatasetCard } from "./dataset-card.ts";
 import { type InputFormat, checkInputFile, readInputRows } from "./input-reader.ts";
 import { writeJsonlAtomically } from "./jsonl-output.ts";
 import { type ParquetColumn, writeParquetRows } from "./parquet.ts";
+import { ANY_QUESTION_FIELDS } from "./question-fields.ts";
 
 export type ExportFormat = "messages" | "prompt-completion" | "preference" | "sharegpt" | "alpaca";
 export const EXPORT_FORMATS: readonly ExportFormat[] = ["messages", "prompt-completion", "preference", "sharegpt", "alpaca"];
 export type ExportFileType = "jsonl" | "parquet";
-
-/** Question fields tried in order when none is named (the tasks' defaults, reappraisal's last). */
-export const EXPORT_QUESTION_FIELDS: readonly string[] = ["user_input", "prompt", "instruction", "question", "input", "Reddit Post", "post"];
 
 export type SkipReason = "malformed" | "not-an-object" | "no-question" | "no-response" | "no-rejected" | "identical";
 export const SKIP_REASONS: Record<SkipReason, string> = {
@@ -111,9 +109,9 @@ function nonEmptyString(value: unknown): value is string {
   return typeof value === "string" && value.trim() !== "";
 }
 
-/** The record's question: the named field, else the first present of EXPORT_QUESTION_FIELDS. */
+/** The record's question: the named field, else the first present of ANY_QUESTION_FIELDS. */
 export function recordQuestion(record: Record<string, unknown>, questionField?: string): string | undefined {
-  const field = questionField ?? EXPORT_QUESTION_FIELDS.find((name) => record[name] !== undefined && record[name] !== null);
+  const field = questionField ?? ANY_QUESTION_FIELDS.find((name) => record[name] !== undefined && record[name] !== null);
   const value = field === undefined ? undefined : record[field];
   return nonEmptyString(value) ? value : undefined;
 }
@@ -266,7 +264,7 @@ export async function exportRecords(options: ExportOptions): Promise<ExportSumma
       exported,
       skipped: (Object.keys(skipped) as SkipReason[]).map((reason) => ({ reason: SKIP_REASONS[reason], count: skipped[reason] })),
       questionField: options.questionField,
-      autoQuestionFields: EXPORT_QUESTION_FIELDS,
+      autoQuestionFields: ANY_QUESTION_FIELDS,
       systemPrompt: spec.systemPrompt ? options.systemPrompt || undefined : undefined,
       settings: options.settings,
     });

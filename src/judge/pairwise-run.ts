@@ -6,7 +6,8 @@ import { createWriteStream } from "node:fs";
 import { once } from "node:events";
 import type { ItemAlgorithm } from "../algorithm/item-algorithm.ts";
 import { InputError } from "../errors/errors.ts";
-import { EXPORT_QUESTION_FIELDS, recordQuestion } from "../io/exports.ts";
+import { recordQuestion } from "../io/exports.ts";
+import { ANY_QUESTION_FIELDS } from "../io/question-fields.ts";
 import { readInputRows } from "../io/input-reader.ts";
 import { judgePair, type PairwisePrompts, winRate, type WinRate } from "./pairwise.ts";
 
@@ -16,7 +17,7 @@ export interface JoinOptions {
   /** Where the joined pairs go (JSONL): `{id, question, response_a, response_b}`. */
   output: string;
   idField: string;
-  /** Default: the first present of the names `spri run` reads a question from (EXPORT_QUESTION_FIELDS). */
+  /** Default: the first present of the names `spri run` reads a question from (ANY_QUESTION_FIELDS). */
   questionField?: string;
   responseField: string;
   /** B's response field, when it differs from A's. */
@@ -73,7 +74,7 @@ function pick(record: Record<string, unknown>, options: JoinOptions, responseFie
   const question = recordQuestion(record, options.questionField);
   const response = record[responseField];
   if (question === undefined) {
-    const looked = options.questionField === undefined ? `looked for ${EXPORT_QUESTION_FIELDS.map((name) => `"${name}"`).join(", ")}` : `"${options.questionField}" is missing or empty`;
+    const looked = options.questionField === undefined ? `looked for ${ANY_QUESTION_FIELDS.map((name) => `"${name}"`).join(", ")}` : `"${options.questionField}" is missing or empty`;
     throw new InputError(`record has no question (${looked})`, { file, line, field: options.questionField, hint: "name the field holding the question with --question-field" });
   }
   // A record without the response (e.g. an unfinished item) cannot be compared: it is left out.

@@ -18,6 +18,7 @@ import {
   SAMPLING_WIRE_NAMES,
   unhonouredSampling,
 } from "./language-model.ts";
+import { kindOfAnswer, saysOutOfCredit } from "./error-kinds.ts";
 import { baseUrlCredentials, retryAfterSeconds, scrub, wholeMs } from "./http-helpers.ts";
 import { bodyTooLargeIn, DEFAULT_MAX_RESPONSE_BYTES, limitedFetch, responseTooLarge } from "./response-limit.ts";
 
@@ -266,18 +267,13 @@ export function toAnthropicMessages(messages: ChatMessage[]): {
   return { system: system.length > 0 ? system.join("\n\n") : undefined, messages: turns };
 }
 
+/** Anthropic's hook on the shared table: its error types, and its 400 for an empty balance. */
 function errorKind(status: number | undefined, type: string | undefined, detail: string): ModelErrorKind {
   if (type === "overloaded_error") return "server";
-  if (type === "billing_error" || status === 402) return "quota";
-  if (status === 401 || status === 403) return "auth";
-  if (status === 404) return "not-found";
+  if (type === "billing_error") return "quota";
   // Anthropic reports an empty balance as a 400 ("credit balance is too low"), not as a 429.
-  if ((status === 400 || status === 429) && /quota|credit balance|billing/i.test(detail)) return "quota";
-  if (status === 429) return "rate-limit";
-  if (status === 400 || status === 413 || status === 422) return "bad-request";
-  if (status === 408) return "timeout";
-  if (status !== undefined && status >= 500) return "server";
-  return "bad-response";
+  if (status === 400 && saysOutOfCredit({ detail })) return "quota";
+  return kindOfAnswer({ status, detail });
 }
 
 function finishReason(reason: string | null | undefined): FinishReason {

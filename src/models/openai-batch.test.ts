@@ -41,6 +41,12 @@ describe("parseBatchResults", () => {
     assert.ok(!results[2]!.ok && /\(400\): context length exceeded/.test(results[2]!.error.message));
   });
 
+  test("a line's status has the kind it has in every adapter (error-kinds.ts); its error code can make a 429 quota", () => {
+    const line = (id: string, status: number, code?: string) => ({ custom_id: id, response: { status_code: status, body: { error: { message: "m", code } } }, error: null });
+    const results = parseBatchResults([line("a", 408), line("b", 402), line("c", 429, "insufficient_quota"), line("d", 429), line("e", 409)].map((l) => JSON.stringify(l)).join("\n"), "kinds.jsonl");
+    assert.deepEqual(results.map((r) => (r.ok ? "ok" : r.error.kind)), ["timeout", "quota", "quota", "rate-limit", "bad-response"]);
+  });
+
   test("a line that is not JSON or lacks a custom_id is an InputError with file and line", () => {
     assert.throws(() => parseBatchResults('{"custom_id":"a","error":"x"}\nnot json', "r.jsonl"), (e: Error & { file?: string; line?: number }) => e.file === "r.jsonl" && e.line === 2);
     assert.throws(() => parseBatchResults('{"response":{}}', "r.jsonl"), /without a custom_id/);

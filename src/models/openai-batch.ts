@@ -16,6 +16,7 @@ import { createReadStream } from "node:fs";
 import type OpenAI from "openai";
 import { InputError, ModelError, type ModelErrorKind } from "../errors/errors.ts";
 import type { GenerateResult } from "./language-model.ts";
+import { kindOfAnswer } from "./error-kinds.ts";
 import { baseUrlCredentials, scrub } from "./http-helpers.ts";
 import { importOptionalPeer } from "../util/optional-peer.ts";
 import { finishReason } from "./openai-compatible.ts";
@@ -81,14 +82,17 @@ function parseResultLine(customId: string, record: Record<string, unknown>, endp
 
   const lineError = record.error;
   if (lineError !== undefined && lineError !== null && (status === undefined || status < 200 || status >= 300)) {
-    if (typeof lineError === "string") return fail(lineError, kindOf(status));
-    const { message, code } = lineError as { message?: unknown; code?: unknown };
-    return fail(typeof message === "string" ? message : JSON.stringify(lineError), kindOf(status), typeof code === "string" ? code : undefined);
+    if (typeof lineError === "string") return fail(lineError, kindOf(status, lineError));
+    const { message: said, code: saidCode } = lineError as { message?: unknown; code?: unknown };
+    const message = typeof said === "string" ? said : JSON.stringify(lineError);
+    const code = typeof saidCode === "string" ? saidCode : undefined;
+    return fail(message, kindOf(status, message, code), code);
   }
   if (status === undefined || status < 200 || status >= 300) {
     const error = (body?.error ?? undefined) as { message?: unknown; code?: unknown } | undefined;
     const message = typeof error?.message === "string" ? error.message : status === undefined ? "no response" : `status ${status}`;
-    return fail(message, kindOf(status), typeof error?.code === "string" ? error.code : undefined);
+    const code = typeof error?.code === "string" ? error.code : undefined;
+    return fail(message, kindOf(status, message, code), code);
   }
   const choices = body?.choices as { message?: { content?: unknown }; finish_reason?: string | null }[] | undefined;
   const choice = choices?.[0];
@@ -108,12 +112,9 @@ function parseResultLine(customId: string, record: Record<string, unknown>, endp
   };
 }
 
-function kindOf(status: number | undefined): ModelErrorKind {
-  if (status === 401 || status === 403) return "auth";
-  if (status === 404) return "not-found";
-  if (status === 429) return "rate-limit";
-  if (status !== undefined && status >= 500) return "server";
-  return "bad-request";
+/** A line the batch refused without any status (expired, cancelled, invalid) was never the server's to answer. */
+function kindOf(status: number | undefined, detail: string, code?: string): ModelErrorKind {
+  return status === undefined ? "bad-request" : kindOfAnswer({ status, code, detail });
 }
 
 export type BatchStatus = "validating" | "failed" | "in_progress" | "finalizing" | "completed" | "expired" | "cancelling" | "cancelled";
@@ -250,8 +251,7 @@ export class OpenAIBatchApi implements BatchApi {
     if (error instanceof OpenAI.APIError) {
       const status = error.status;
       const detail = scrub(error.message.replace(/^\d{3}\s+/, ""), this.secret);
-      const kind: ModelErrorKind =
-        status === 429 && (error.code === "insufficient_quota" || /quota|billing/i.test(detail)) ? "quota" : status === undefined ? "bad-response" : kindOf(status);
+      const kind = kindOfAnswer({ status, code: typeof error.code === "string" ? error.code : undefined, detail });
       const hint =
         kind === "not-found" || status === 405
           ? "this server has no Batch API (vLLM's server has none): use --batch-offline and run the files with `vllm run-batch`"

@@ -267,6 +267,13 @@ for (const client of HTTP_CLIENTS) {
         assert.equal(error.retryable, false);
       });
 
+      test("402 is quota and 408 a retryable timeout, as in every adapter's table (error-kinds.ts)", async () => {
+        server.setHandler(() => openaiError(402, "payment required"));
+        assert.equal((await expectModelError(() => model().generate(HELLO), "quota")).retryable, false);
+        server.setHandler(() => openaiError(408, "request timeout"));
+        assert.equal((await expectModelError(() => model().generate(HELLO), "timeout")).retryable, true);
+      });
+
       test("400 is bad-request", async () => {
         server.setHandler(() => openaiError(400, "top_k is not supported"));
         await expectModelError(() => model().generate(HELLO), "bad-request");

@@ -20,6 +20,7 @@ import {
   type SamplingField,
   unhonouredSampling,
 } from "./language-model.ts";
+import { kindOfAnswer, type ErrorAnswer as StatusAnswer } from "./error-kinds.ts";
 import { baseUrlCredentials, parseRetryAfter, retryAfterSeconds, scrub, wholeMs } from "./http-helpers.ts";
 import { parseJsonObject } from "../util/json-object.ts";
 import { importOptionalPeer } from "../util/optional-peer.ts";
@@ -67,10 +68,7 @@ interface Completion {
 }
 
 /** What an error answer says, whichever client read it. */
-interface ErrorAnswer {
-  status: number | undefined;
-  detail: string;
-  code: string | undefined;
+interface ErrorAnswer extends StatusAnswer {
   retryAfterSeconds: number | undefined;
 }
 
@@ -364,18 +362,7 @@ export class OpenAICompatibleModel implements LanguageModel {
   private answerError(answer: ErrorAnswer, model: string = this.modelId): ModelError {
     const { status } = answer;
     const detail = scrub(answer.detail, this.secret);
-    const kind: ModelErrorKind =
-      status === 401 || status === 403
-        ? "auth"
-        : status === 404
-          ? "not-found"
-          : status === 429
-            ? answer.code === "insufficient_quota" || /quota|billing/i.test(detail) ? "quota" : "rate-limit"
-            : status === 400 || status === 422
-              ? "bad-request"
-              : status !== undefined && status >= 500
-                ? "server"
-                : "bad-response";
+    const kind = kindOfAnswer({ status, code: answer.code, detail });
     const hints: Partial<Record<ModelErrorKind, string>> = {
       auth: "check the API key in the environment (OPENAI_API_KEY, or SPRI_BASE_API_KEY / SPRI_CRITIC_API_KEY for one role) and that it may use this model",
       "not-found": `check the model id "${model}" and the base URL (it usually ends in /v1)`,

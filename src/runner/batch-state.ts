@@ -9,9 +9,10 @@
  * Earlier versions of spri kept it in `<output>.batch/state.json`; `loadState` moves such a file
  * into the store once, so a batch run interrupted under an older spri resumes after the upgrade.
  */
-import { existsSync, readFileSync, renameSync } from "node:fs";
+import { existsSync, renameSync } from "node:fs";
 import { join } from "node:path";
 import { InputError } from "../errors/errors.ts";
+import { readJsonFile } from "../io/json-file.ts";
 import type { RunStore } from "../store/run-store.ts";
 
 export interface PartState {
@@ -97,12 +98,7 @@ export async function loadState(store: LaneStateStore, dir: string): Promise<Lan
     return parseState(stored, { what: `the run's "${LANE_ARTIFACT}" artifact`, hint: "it was written by a newer spri: go on with that version, or start over with another --output" });
   }
   if (!existsSync(legacy)) return emptyState();
-  let value: unknown;
-  try {
-    value = JSON.parse(readFileSync(legacy, "utf8"));
-  } catch (error) {
-    throw new InputError(`batch state is not valid JSON: ${(error as Error).message}`, { file: legacy, hint: "restore it, or delete it to start the batch rounds over" });
-  }
+  const value = readJsonFile(legacy, { what: "batch state", hint: "restore it, or delete it to start the batch rounds over" });
   const state = parseState(value, { what: "the batch directory", file: legacy, hint: "delete it to start the batch rounds over" });
   await store.save(state);
   renameSync(legacy, `${legacy}.imported`);

@@ -5,8 +5,8 @@
  * gives (`--prices`). A model without a price is *unpriced*: its calls are counted and shown as
  * such, never as free, and a cost budget refuses to start on it (see `requirePrices`).
  */
-import { readFileSync } from "node:fs";
 import { ConfigError } from "../errors/errors.ts";
+import { readJsonFile } from "../io/json-file.ts";
 import type { GenerateRequest, LanguageModel, Usage } from "../models/language-model.ts";
 
 export interface Price {
@@ -49,12 +49,7 @@ export class PriceTable {
     if (value === undefined) return new PriceTable();
     const inline = value.trimStart().startsWith("{");
     const file = inline ? undefined : value;
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(inline ? value : readFileSync(value, "utf8"));
-    } catch (error) {
-      throw new ConfigError(`cannot read --prices ${inline ? "(JSON text)" : "file"}: ${(error as Error).message}`, { file, field: "prices", cause: error, hint: PRICES_HINT });
-    }
+    const parsed = inline ? parseInlinePrices(value) : readJsonFile(value, { what: "--prices file", field: "prices", hint: PRICES_HINT, as: ConfigError });
     if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new ConfigError("--prices must be a JSON object of model ids", { file, field: "prices", hint: PRICES_HINT });
     const user: Record<string, Price> = {};
     for (const [model, value] of Object.entries(parsed as Record<string, unknown>)) {
@@ -90,6 +85,14 @@ export class PriceTable {
 /** What `usage` costs at `price`. */
 export function costAt(price: Price, usage: Usage): number {
   return (usage.inputTokens * price.input + usage.outputTokens * price.output) / 1_000_000;
+}
+
+function parseInlinePrices(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError(`--prices (JSON text) is not valid JSON: ${(error as Error).message}`, { field: "prices", cause: error, hint: PRICES_HINT });
+  }
 }
 
 const PRICES_HINT = `give prices in USD per million tokens: --prices '{"<model id>": {"input": 0.5, "output": 1.5}}' (or a JSON file of the same)`;

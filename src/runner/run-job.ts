@@ -21,13 +21,14 @@ import type { LanguageModel } from "../models/language-model.ts";
 import type { BatchApi } from "../models/openai-batch.ts";
 import type { SpriModels } from "../algorithm/item-algorithm.ts";
 import { CachedModel, type CacheMode } from "../store/call-cache.ts";
-import { type RunMeta, type RunStore, runKey } from "../store/run-store.ts";
+import type { RunMeta, RunStore } from "../store/run-store.ts";
 import { type Lease, thisWorker } from "../store/work-queue.ts";
 import type { PreparedTask } from "../tasks/prepare.ts";
 import type { TaskItem } from "../algorithm/task-item.ts";
 import type { FieldMapping } from "../tasks/task-item.ts";
 import { Wake } from "../util/wake.ts";
 import { BatchLane, type FlushResult, isBatchable } from "./batch-lane.ts";
+import { runKeyOf } from "./run-identity.ts";
 import { BudgetedModel } from "./budgeted-model.ts";
 import { runArtifactState } from "./batch-state.ts";
 import { Completer } from "./completer.ts";
@@ -63,7 +64,7 @@ export interface RunJobOptions {
   timeoutMs?: number;
   store: RunStore;
   cacheMode: CacheMode;
-  /** What changes the outputs (redacted): it identifies the run, so the same command resumes it. */
+  /** What changes the outputs (redacted; see identitySettings in run-identity.ts): it identifies the run, so the same command resumes it. */
   runSettings: Record<string, unknown>;
   budget: Budget;
   prices: PriceTable;
@@ -447,9 +448,7 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
  */
 async function findOrCreateRun(options: RunJobOptions): Promise<RunMeta> {
   const { store, prepared } = options;
-  // Samples change what the run holds; one sample a run leaves the key as it was before `--samples`.
-  const samples = (options.samples ?? 1) > 1 ? { samples: options.samples } : {};
-  const key = runKey({ task: prepared.algorithm.name, settings: { ...options.runSettings, ...samples, algorithm: prepared.identity ?? {} }, inputPath: options.input, outputPath: options.output });
+  const key = runKeyOf({ task: prepared.algorithm.name, settings: options.runSettings, samples: options.samples, algorithm: prepared.identity, input: options.input, output: options.output });
   const found = await store.findRunByKey(key);
   await claimOutputFile({ store, output: options.output, runId: found?.id, task: prepared.algorithm.name, input: options.input, settings: options.runSettings, newRun: options.newRun });
   if (found) return found;

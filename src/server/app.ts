@@ -45,6 +45,7 @@ import { isJudgeRun, judgeReport } from "./judge-report.ts";
 import { Playground, type PlaygroundOptions, PlaygroundRequestError } from "./playground.ts";
 import { type AccessOptions, accessGuard, accessPolicy, scrubSecrets, securityHeaders } from "./safety.ts";
 import { DEFAULT_WEB_DIR, serveStatic } from "./static-files.ts";
+import { spriVersion } from "../util/package-version.ts";
 
 export interface AppOptions {
   store: RunStore;
@@ -98,7 +99,7 @@ export function createApp(options: AppOptions): ViewerApp {
   };
 
   app.get("/api/info", (c) => {
-    const info: ServerInfoResponse = { version: options.version ?? "0.1.0", playground: playground ? playground.info : null };
+    const info: ServerInfoResponse = { version: options.version ?? spriVersion(), playground: playground ? playground.info : null };
     return c.json(info);
   });
 

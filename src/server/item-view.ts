@@ -3,6 +3,7 @@
  * each SPRI stage as draft → critique k (score, feedback) → refinement k → final, and the rest.
  */
 import type { ItemRecord } from "../io/records.ts";
+import { ANY_QUESTION_FIELDS } from "../io/question-fields.ts";
 import type { ItemState } from "../store/run-store.ts";
 import type { ItemDetailResponse, ItemSummary, StageStep, StageView } from "./api-types.ts";
 
@@ -43,9 +44,6 @@ const STAGES: readonly StageFields[] = [
 /** Fields SPRI writes (and their `_prompt` companions): everything else is the input or extra. */
 const SPRI_FIELD =
   /^(principle_raw|iteration_principle|principle_final|principles_critique_iter_\d+|principle_refined_iter_\d+|error_in_principle_critique_iter_\d+|principles_critique_final|init_response|response_critique_iter_\d+|response_refined_iter_\d+|error_in_response_critique_iter_\d+|response_final|iteration_response|response_critique_final|principles_critique_scores|response_critique_scores)(_prompt)?$/;
-
-/** Where an input's question is usually found, in order (as the task presets read it). */
-const QUESTION_FIELDS = ["user_input", "prompt", "instruction", "question", "input", "Reddit Post"];
 
 function text(value: unknown): string | undefined {
   if (typeof value === "string") return value;
@@ -108,7 +106,7 @@ export function splitFields(record: ItemRecord): { input: Record<string, unknown
 }
 
 export function questionOf(record: ItemRecord): string | undefined {
-  for (const name of QUESTION_FIELDS) {
+  for (const name of ANY_QUESTION_FIELDS) {
     const value = record[name];
     if (typeof value === "string" && value.trim() !== "") return value;
   }

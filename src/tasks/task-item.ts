@@ -5,6 +5,7 @@
  */
 import type { TaskItem } from "../algorithm/task-item.ts";
 import { InputError } from "../errors/errors.ts";
+import { POST_FIELDS, QUESTION_FIELDS } from "../io/question-fields.ts";
 
 /** The tasks run through SPRI (spri-task.ts builds their steps). */
 export type TaskName = "sft" | "reappraisal" | "rubric";
@@ -48,12 +49,11 @@ export interface RowOrigin {
   line: number;
 }
 
-const QUESTION_FIELDS = ["user_input", "prompt", "instruction", "question", "input"];
 const BASELINE_FIELDS = { question: QUESTION_FIELDS };
-const DEFAULT_FIELDS: Record<AnyTaskName, { question: string[]; goal?: string[]; domain?: string[]; systemPrompt?: string[] }> = {
+const DEFAULT_FIELDS: Record<AnyTaskName, { question: readonly string[]; goal?: readonly string[]; domain?: readonly string[]; systemPrompt?: readonly string[] }> = {
   sft: { question: QUESTION_FIELDS, domain: ["domain", "category", "question_type"] },
   reappraisal: {
-    question: ["Reddit Post", "post", ...QUESTION_FIELDS],
+    question: [...POST_FIELDS, ...QUESTION_FIELDS],
     goal: ["appraisal_dimension_aim", "response_goal", "goal"],
     domain: ["appraisal_dimension_id", "domain"],
   },
