@@ -24,8 +24,16 @@ const LAYERS = [
     paths: ["^src/(spri|judge|discovery)/"],
     what: "the algorithms (spri/, judge/, discovery/) build on the contract; presets, runner, store and surfaces sit above them",
   },
-  { name: "presets", paths: ["^src/tasks/", "^src/align[.]ts$"], what: "tasks/ wires algorithms to prompts and fields; runner, store and surfaces sit above it" },
-  { name: "runtime", paths: ["^src/(runner|store)/"], what: "runner/ and store/ schedule and persist; the surfaces (cli/, server/, bench/, web/) sit above them" },
+  {
+    name: "presets",
+    paths: ["^src/tasks/", "^src/align[.]ts$"],
+    what: "tasks/ wires algorithms to prompts and fields; runner, store and surfaces sit above it",
+  },
+  {
+    name: "runtime",
+    paths: ["^src/(runner|store)/"],
+    what: "runner/ and store/ schedule and persist; the surfaces (cli/, server/, bench/, web/) sit above them",
+  },
 ];
 
 const TESTS = "[.]test[.]ts$";

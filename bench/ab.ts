@@ -24,7 +24,14 @@ async function spri(root: string): Promise<string> {
     await server.configure({ latencyMs, maxInFlight: concurrency });
     const input = writeItems(join(dir, "items.jsonl"), items);
     const started = performance.now();
-    const child = spawn(process.execPath, [join(root, "bin", "spri.js"), ...runArgs({ input, output: join(dir, "out.jsonl"), dir, serverUrl: server.url, concurrency, cache: true })], { cwd: dir, stdio: "ignore", env: { PATH: process.env.PATH } });
+    const child = spawn(
+      process.execPath,
+      [
+        join(root, "bin", "spri.js"),
+        ...runArgs({ input, output: join(dir, "out.jsonl"), dir, serverUrl: server.url, concurrency, cache: true }),
+      ],
+      { cwd: dir, stdio: "ignore", env: { PATH: process.env.PATH } },
+    );
     await new Promise((resolve) => child.once("close", resolve));
     const wall = (performance.now() - started) / 1000;
     const stats = await server.stats();

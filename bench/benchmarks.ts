@@ -92,7 +92,13 @@ async function spriThroughputRun(server: BenchServer): Promise<SpriThroughputRun
 
 async function bareRun(server: BenchServer, stack: BareStack, bodyBytes: number): Promise<BareResult & { stats: ServerStats }> {
   await server.configure({ latencyMs: SETTINGS.latencyMs, maxInFlight: SETTINGS.concurrency });
-  const bare = await bareClient(stack, `${server.url}/v1/chat/completions`, SETTINGS.bareRequests, SETTINGS.concurrency, chatBody(bodyBytes));
+  const bare = await bareClient(
+    stack,
+    `${server.url}/v1/chat/completions`,
+    SETTINGS.bareRequests,
+    SETTINGS.concurrency,
+    chatBody(bodyBytes),
+  );
   return { ...bare, stats: await server.stats() };
 }
 
@@ -125,23 +131,42 @@ export async function throughput(server: BenchServer): Promise<BenchResult & { c
   const list = (rates: number[]) => rates.map((r) => r.toFixed(0)).join(", ");
 
   const rows = [
-    row("(a) throughput", `spri, ${items} items, ${latencyMs} ms/call, best of ${repeats}`, `${fmt.rate(spri.callsPerSecond)} (${spri.stats.requests} calls in ${fmt.s(spri.run.wallSeconds)} wall)`),
+    row(
+      "(a) throughput",
+      `spri, ${items} items, ${latencyMs} ms/call, best of ${repeats}`,
+      `${fmt.rate(spri.callsPerSecond)} (${spri.stats.requests} calls in ${fmt.s(spri.run.wallSeconds)} wall)`,
+    ),
     row("", "spri, every run (wall)", `${list(spriRuns.map((r) => r.callsPerSecond))} calls/s`),
     row("", "spri, server window only (best run)", fmt.rate(spri.windowCallsPerSecond)),
-    row("", `bare client, ${concurrency} in flight, best of ${repeats} × 2 stacks`, `${fmt.rate(bare.callsPerSecond)} over ${bare.stack} (${bare.requests} calls in ${fmt.s(bare.seconds)})`),
+    row(
+      "",
+      `bare client, ${concurrency} in flight, best of ${repeats} × 2 stacks`,
+      `${fmt.rate(bare.callsPerSecond)} over ${bare.stack} (${bare.requests} calls in ${fmt.s(bare.seconds)})`,
+    ),
     row("", "bare fetch, every run", `${list(bareRuns.filter((r) => r.stack === "fetch").map((r) => r.callsPerSecond))} calls/s`),
     row("", "bare undici, every run", `${list(bareRuns.filter((r) => r.stack === "undici").map((r) => r.callsPerSecond))} calls/s`),
     row("", "ratio spri ÷ bare (wall)", fmt.ratio(ratio), `≥ ${SETTINGS.throughputTarget}`, ratio >= SETTINGS.throughputTarget),
     row("", "ratio spri ÷ bare (server window)", fmt.ratio(spri.windowCallsPerSecond / bare.callsPerSecond)),
-    row("", "mean calls in flight (rate × latency)", `spri ${((spri.callsPerSecond * latencyMs) / 1000).toFixed(1)} / bare ${((bare.callsPerSecond * latencyMs) / 1000).toFixed(1)} of ${concurrency}`),
+    row(
+      "",
+      "mean calls in flight (rate × latency)",
+      `spri ${((spri.callsPerSecond * latencyMs) / 1000).toFixed(1)} / bare ${((bare.callsPerSecond * latencyMs) / 1000).toFixed(1)} of ${concurrency}`,
+    ),
     row("", "429s sent during spri runs", String(refused)),
     row("", "server peak in flight (spri / bare)", `${spri.stats.peakInFlight} / ${bare.stats.peakInFlight}`),
     row("", "calls per item (server count)", (spri.stats.served / items).toFixed(2), String(CALLS_PER_ITEM), callsPerItemOk),
-    row("", "CPU per call (spri / best bare)", `${cpuPerCall(cpuOf(spri.run), spri.stats.requests)} / ${cpuPerCall(bare.cpuSeconds, bare.requests)}`),
+    row(
+      "",
+      "CPU per call (spri / best bare)",
+      `${cpuPerCall(cpuOf(spri.run), spri.stats.requests)} / ${cpuPerCall(bare.cpuSeconds, bare.requests)}`,
+    ),
     row("", "spri CPU time (best run)", cpuShare(spri.run)),
   ];
   const notes: string[] = [];
-  if (refused > 0) notes.push(`(a) spri was refused ${refused} times: it sent more than ${concurrency} calls at once to the one server, and every 429 halves its limiter's concurrency`);
+  if (refused > 0)
+    notes.push(
+      `(a) spri was refused ${refused} times: it sent more than ${concurrency} calls at once to the one server, and every 429 halves its limiter's concurrency`,
+    );
   if (bareRuns.some((r) => r.refused > 0)) notes.push("(a) the bare client was refused: the server's cap or the client's count is off");
   return {
     rows,
@@ -150,7 +175,13 @@ export async function throughput(server: BenchServer): Promise<BenchResult & { c
       items,
       concurrency,
       latencyMs,
-      spriRuns: spriRuns.map((r) => ({ wallSeconds: r.run.wallSeconds, callsPerSecond: r.callsPerSecond, windowCallsPerSecond: r.windowCallsPerSecond, server: r.stats, probe: r.run.probe })),
+      spriRuns: spriRuns.map((r) => ({
+        wallSeconds: r.run.wallSeconds,
+        callsPerSecond: r.callsPerSecond,
+        windowCallsPerSecond: r.windowCallsPerSecond,
+        server: r.stats,
+        probe: r.run.probe,
+      })),
       bareRuns,
       ratio,
     },
@@ -171,14 +202,26 @@ export async function overhead(server: BenchServer): Promise<BenchResult & { cal
   const spri = await inTempDir("b", (dir) => spriRun(server, dir, items, false, "(b) overhead"));
   const rate = spri.stats.requests / spri.run.wallSeconds;
   const rows = [
-    row("(b) overhead", `spri, ${items} items, instant server`, `${fmt.rate(rate)} (${spri.stats.requests} calls in ${fmt.s(spri.run.wallSeconds)} wall)`),
+    row(
+      "(b) overhead",
+      `spri, ${items} items, instant server`,
+      `${fmt.rate(rate)} (${spri.stats.requests} calls in ${fmt.s(spri.run.wallSeconds)} wall)`,
+    ),
     row("", "spri, server window only", fmt.rate(windowRate(spri.stats))),
     row("", "spri CPU per call", cpuPerCall(cpuOf(spri.run), spri.stats.requests)),
     row("", "spri CPU time", cpuShare(spri.run)),
     row("", "peak RSS (peakRssMb)", fmt.mb(spri.summary.peakRssMb)),
     row("", "429s sent", String(spri.stats.refused)),
   ];
-  return { rows, notes: [], data: { items, spri: { wallSeconds: spri.run.wallSeconds, callsPerSecond: rate, server: spri.stats, summary: spri.summary, probe: spri.run.probe } }, callsPerSecond: rate };
+  return {
+    rows,
+    notes: [],
+    data: {
+      items,
+      spri: { wallSeconds: spri.run.wallSeconds, callsPerSecond: rate, server: spri.stats, summary: spri.summary, probe: spri.run.probe },
+    },
+    callsPerSecond: rate,
+  };
 }
 
 // ---- (c) memory ----------------------------------------------------------------------------
@@ -215,11 +258,18 @@ function rssVerdict(rss: number | undefined): boolean {
 /** `--dry-run` streams the whole input; its summary has no RSS, so the probe reads it. */
 async function dryRunMemory(server: BenchServer, dir: string, input: string): Promise<Part> {
   const { memoryItems: items, concurrency, rssTargetMb } = SETTINGS;
-  const dry = await runSpri([...runArgs({ input, output: join(dir, "dry.jsonl"), dir, serverUrl: server.url, concurrency, cache: false }), "--dry-run"], { cwd: dir });
+  const dry = await runSpri(
+    [...runArgs({ input, output: join(dir, "dry.jsonl"), dir, serverUrl: server.url, concurrency, cache: false }), "--dry-run"],
+    { cwd: dir },
+  );
   const estimate = dry.json as { items?: number } | undefined;
-  if (dry.code !== 0 || estimate?.items !== items) throw new Error(`(c) dry run: exit ${dry.code}, items ${estimate?.items}\n${dry.stderrTail}`);
+  if (dry.code !== 0 || estimate?.items !== items)
+    throw new Error(`(c) dry run: exit ${dry.code}, items ${estimate?.items}\n${dry.stderrTail}`);
   const rss = dry.probe?.peakRssMb;
-  return { rows: [row("(c) memory", `--dry-run, ${items} items (${fmt.s(dry.wallSeconds)})`, fmt.mb(rss), `< ${rssTargetMb} MB`, rssVerdict(rss))], data: { wallSeconds: dry.wallSeconds, probe: dry.probe } };
+  return {
+    rows: [row("(c) memory", `--dry-run, ${items} items (${fmt.s(dry.wallSeconds)})`, fmt.mb(rss), `< ${rssTargetMb} MB`, rssVerdict(rss))],
+    data: { wallSeconds: dry.wallSeconds, probe: dry.probe },
+  };
 }
 
 async function fullRunMemory(server: BenchServer, dir: string, input: string): Promise<Part> {
@@ -237,7 +287,13 @@ async function fullRunMemory(server: BenchServer, dir: string, input: string): P
   const rss = summary.peakRssMb;
   return {
     rows: [
-      row("", `real run, ${items} items (${fmt.s(real.wallSeconds)}, ${fmt.rate(stats.requests / real.wallSeconds)})`, fmt.mb(rss), `< ${rssTargetMb} MB`, rssVerdict(rss)),
+      row(
+        "",
+        `real run, ${items} items (${fmt.s(real.wallSeconds)}, ${fmt.rate(stats.requests / real.wallSeconds)})`,
+        fmt.mb(rss),
+        `< ${rssTargetMb} MB`,
+        rssVerdict(rss),
+      ),
       row("", "  its RSS over time", sampler.trend() || "n/a"),
     ],
     data: { wallSeconds: real.wallSeconds, summary, server: stats, probe: real.probe, samples: sampler.samples },
@@ -308,10 +364,17 @@ async function boundedRunMemory(server: BenchServer, dir: string, input: string)
   });
   sampler.stop();
   const summary = run.json as RunSummary | undefined;
-  if (!summary || summary.outcome !== "stopped") throw new Error(`(c) bounded run: exit ${run.code}, outcome ${summary?.outcome}\n${run.stderrTail}`);
+  if (!summary || summary.outcome !== "stopped")
+    throw new Error(`(c) bounded run: exit ${run.code}, outcome ${summary?.outcome}\n${run.stderrTail}`);
   return {
     rows: [
-      row("", `real run, ${items}-item input, SIGINT @${boundedRunSeconds} s: ${summary.done} items`, fmt.mb(summary.peakRssMb), `< ${SETTINGS.rssTargetMb} MB (partial)`, rssVerdict(summary.peakRssMb)),
+      row(
+        "",
+        `real run, ${items}-item input, SIGINT @${boundedRunSeconds} s: ${summary.done} items`,
+        fmt.mb(summary.peakRssMb),
+        `< ${SETTINGS.rssTargetMb} MB (partial)`,
+        rssVerdict(summary.peakRssMb),
+      ),
       row("", "  its RSS over time", sampler.trend() || "n/a"),
     ],
     data: { wallSeconds: run.wallSeconds, summary, samples: sampler.samples, probe: run.probe },
@@ -369,11 +432,18 @@ function killAtLines(child: ChildProcess, path: string, lines: number): Promise<
 /** Every expected id exactly once in the final output. */
 function checkExactlyOnce(output: string, items: number): { ok: boolean; records: number; unique: number } {
   const ids = existsSync(output)
-    ? readFileSync(output, "utf8").split("\n").filter(Boolean).map((line) => String((JSON.parse(line) as { id: unknown }).id))
+    ? readFileSync(output, "utf8")
+        .split("\n")
+        .filter(Boolean)
+        .map((line) => String((JSON.parse(line) as { id: unknown }).id))
     : [];
   const unique = new Set(ids);
   const allThere = Array.from({ length: items }, (_, i) => `q${i}`).every((id) => unique.has(id));
-  return { ok: ids.length === items && unique.size === items && allThere && !existsSync(`${output}.partial`), records: ids.length, unique: unique.size };
+  return {
+    ok: ids.length === items && unique.size === items && allThere && !existsSync(`${output}.partial`),
+    records: ids.length,
+    unique: unique.size,
+  };
 }
 
 export async function resume(server: BenchServer, uninterruptedCalls: number): Promise<BenchResult> {
@@ -386,7 +456,8 @@ export async function resume(server: BenchServer, uninterruptedCalls: number): P
     let killedAt: Promise<number | undefined> | undefined;
     const first = await runSpri(args, { cwd: dir, onStart: (child) => (killedAt = killAtLines(child, `${output}.partial`, items / 2)) });
     const linesAtKill = await killedAt;
-    if (linesAtKill === undefined || first.signal !== "SIGKILL") throw new Error(`(d) the first run ended (exit ${first.code}) before it could be killed\n${first.stderrTail}`);
+    if (linesAtKill === undefined || first.signal !== "SIGKILL")
+      throw new Error(`(d) the first run ended (exit ${first.code}) before it could be killed\n${first.stderrTail}`);
     const afterFirst = await server.stats();
     const second = await runSpri(args, { cwd: dir });
     const summary = summaryOf(second, "(d) re-run");
@@ -400,10 +471,29 @@ export async function resume(server: BenchServer, uninterruptedCalls: number): P
       row("(d) resume", "killed at records in .partial", `${linesAtKill} of ${items} (${afterFirst.requests} calls so far)`),
       row("", "server requests, both runs", `${stats.requests}: ${stats.served} answered, ${stats.refused} refused (429)`),
       row("", "re-run's own calls", `${summary.calls} (${summary.spend.cacheHits} from cache)`),
-      row("", `repeated paid calls (answered − ${items}×${CALLS_PER_ITEM})`, `${repeated} (${((100 * repeated) / uninterruptedCalls).toFixed(2)} %)`, `≤ ${allowed.toFixed(0)} (1 %)`, repeated >= 0 && repeated <= allowed),
+      row(
+        "",
+        `repeated paid calls (answered − ${items}×${CALLS_PER_ITEM})`,
+        `${repeated} (${((100 * repeated) / uninterruptedCalls).toFixed(2)} %)`,
+        `≤ ${allowed.toFixed(0)} (1 %)`,
+        repeated >= 0 && repeated <= allowed,
+      ),
       row("", "identical bodies served twice", String(stats.duplicates)),
       row("", "final output: every item once", `${once.records} records, ${once.unique} distinct`, `${items} once`, once.ok),
     ];
-    return { rows, notes: [], data: { items, linesAtKill, firstRun: { wallSeconds: first.wallSeconds, server: afterFirst }, reRun: { wallSeconds: second.wallSeconds, summary }, server: stats, repeated, allowed, exactlyOnce: once } };
+    return {
+      rows,
+      notes: [],
+      data: {
+        items,
+        linesAtKill,
+        firstRun: { wallSeconds: first.wallSeconds, server: afterFirst },
+        reRun: { wallSeconds: second.wallSeconds, summary },
+        server: stats,
+        repeated,
+        allowed,
+        exactlyOnce: once,
+      },
+    };
   });
 }

@@ -40,9 +40,19 @@ const NOISE = 0.0214; // σ² · 384 ≈ 0.176 → within-template cosine ≈ 1/
 
 const VERBS = ["Be", "Stay", "Remain", "Always be", "Try to be"];
 const QUALITIES = ["concise", "honest", "specific", "polite", "accurate", "cautious", "clear", "complete", "neutral", "helpful"];
-const CONTEXTS = ["with the user", "in every answer", "about uncertain facts", "when giving advice", "in technical explanations", "with sensitive topics", "in summaries", "when asked for opinions", "in step-by-step instructions", "in short replies"];
+const CONTEXTS = [
+  "with the user",
+  "in every answer",
+  "about uncertain facts",
+  "when giving advice",
+  "in technical explanations",
+  "with sensitive topics",
+  "in summaries",
+  "when asked for opinions",
+  "in step-by-step instructions",
+  "in short replies",
+];
 const ENDINGS = ["", " at all times", " whenever possible", " and say why", " without exception"];
-
 
 /** 10,000 distinct texts and their vectors; `template[i]` is the ground truth. */
 export function syntheticPrinciples(): { texts: string[]; vectors: Float32Array[]; template: Int32Array } {
@@ -100,7 +110,8 @@ export function runClusterBenchInProcess(): ClusterBenchResult {
 /** Runs the benchmark in a child process (so peak RSS is its own) and returns its numbers. */
 export function runClusterBench(): ClusterBenchResult {
   const child = spawnSync(process.execPath, [fileURLToPath(import.meta.url), "--json"], { encoding: "utf8", maxBuffer: 1 << 20 });
-  if (child.status !== 0) throw new Error(`bench/cluster.ts failed (${child.status ?? child.signal}): ${child.stderr.trim().split("\n").slice(-3).join(" ")}`);
+  if (child.status !== 0)
+    throw new Error(`bench/cluster.ts failed (${child.status ?? child.signal}): ${child.stderr.trim().split("\n").slice(-3).join(" ")}`);
   const last = child.stdout.trim().split("\n").at(-1) ?? "";
   return JSON.parse(last) as ClusterBenchResult;
 }

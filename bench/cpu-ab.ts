@@ -29,11 +29,20 @@ async function spri(root: string): Promise<{ msPerCall: number; rate: number }> 
     const input = writeItems(join(dir, "items.jsonl"), items);
     const probe = join(dir, "probe.json");
     const started = performance.now();
-    const child = spawn(process.execPath, ["--import", PROBE, join(root, "bin", "spri.js"), ...runArgs({ input, output: join(dir, "out.jsonl"), dir, serverUrl: server.url, concurrency, cache: true })], {
-      cwd: dir,
-      stdio: "ignore",
-      env: { PATH: process.env.PATH, BENCH_PROBE_FILE: probe },
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        "--import",
+        PROBE,
+        join(root, "bin", "spri.js"),
+        ...runArgs({ input, output: join(dir, "out.jsonl"), dir, serverUrl: server.url, concurrency, cache: true }),
+      ],
+      {
+        cwd: dir,
+        stdio: "ignore",
+        env: { PATH: process.env.PATH, BENCH_PROBE_FILE: probe },
+      },
+    );
     await new Promise((resolve) => child.once("close", resolve));
     const wall = (performance.now() - started) / 1000;
     const stats = await server.stats();
@@ -50,7 +59,13 @@ for (let i = 0; i < Number(roundsText); i++) {
   const a = await spri(REPO_ROOT);
   const b = await spri(other);
   await server.configure({ latencyMs, maxInFlight: concurrency });
-  const bare = await bareClient("undici", `${server.url}/v1/chat/completions`, scenario === "f" ? SCALE.bareRequests : SCALE.cpuBareRequests, concurrency, chatBody(1000));
+  const bare = await bareClient(
+    "undici",
+    `${server.url}/v1/chat/completions`,
+    scenario === "f" ? SCALE.bareRequests : SCALE.cpuBareRequests,
+    concurrency,
+    chatBody(1000),
+  );
   process.stdout.write(
     `round ${i}: this ${fmt(a)}; other ${fmt(b)}; bare ${((1000 * bare.cpuSeconds) / bare.requests).toFixed(3)} ms/call CPU, ${bare.callsPerSecond.toFixed(0)} calls/s; this÷other CPU ${(a.msPerCall / b.msPerCall).toFixed(3)}\n`,
   );

@@ -16,7 +16,11 @@ const file = process.env.BENCH_PROBE_FILE;
 if (file) {
   process.on("exit", () => {
     const usage = process.resourceUsage();
-    const report: ProbeReport = { peakRssMb: usage.maxRSS / 1024, userCpuSeconds: usage.userCPUTime / 1e6, systemCpuSeconds: usage.systemCPUTime / 1e6 };
+    const report: ProbeReport = {
+      peakRssMb: usage.maxRSS / 1024,
+      userCpuSeconds: usage.userCPUTime / 1e6,
+      systemCpuSeconds: usage.systemCPUTime / 1e6,
+    };
     writeFileSync(file, JSON.stringify(report));
   });
 }

@@ -97,16 +97,22 @@ async function profileRun(scenario: "f" | "h", cache: boolean): Promise<string> 
     const name = `${scenario}${cache ? "" : "-no-cache"}-${Date.now()}`;
     const before = new Set(readdirSync(outDir));
     const started = performance.now();
-    const child = spawn(process.execPath, ["--cpu-prof", "--cpu-prof-dir", outDir, "--cpu-prof-name", `${name}.cpuprofile`, join(REPO_ROOT, "bin", "spri.js"), ...args], {
-      cwd: dir,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME },
-      stdio: ["ignore", "pipe", "inherit"],
-    });
+    const child = spawn(
+      process.execPath,
+      ["--cpu-prof", "--cpu-prof-dir", outDir, "--cpu-prof-name", `${name}.cpuprofile`, join(REPO_ROOT, "bin", "spri.js"), ...args],
+      {
+        cwd: dir,
+        env: { PATH: process.env.PATH, HOME: process.env.HOME },
+        stdio: ["ignore", "pipe", "inherit"],
+      },
+    );
     let stdout = "";
     child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
     const code = await new Promise<number | null>((resolve) => child.once("close", resolve));
     const stats = await server.stats();
-    process.stderr.write(`profile: exit ${code}, ${stats.requests} calls in ${((performance.now() - started) / 1000).toFixed(1)} s; summary ${stdout.trim().slice(0, 200)}\n`);
+    process.stderr.write(
+      `profile: exit ${code}, ${stats.requests} calls in ${((performance.now() - started) / 1000).toFixed(1)} s; summary ${stdout.trim().slice(0, 200)}\n`,
+    );
     const written = readdirSync(outDir).find((f) => !before.has(f) && f.startsWith(name));
     if (!written) throw new Error("no profile was written");
     return join(outDir, written);

@@ -37,7 +37,11 @@ export function formatTable(rows: readonly Row[]): string {
   const cells = rows.map((r) => [r.bench, r.measure, r.value, r.target, r.pass === null ? "" : r.pass ? "PASS" : "FAIL"]);
   const header = ["bench", "measure", "value", "target", "result"];
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
-  const line = (c: readonly string[]) => c.map((cell, i) => cell.padEnd(widths[i]!)).join("  ").trimEnd();
+  const line = (c: readonly string[]) =>
+    c
+      .map((cell, i) => cell.padEnd(widths[i]!))
+      .join("  ")
+      .trimEnd();
   return [line(header), widths.map((w) => "-".repeat(w)).join("  "), ...cells.map(line)].join("\n");
 }
 

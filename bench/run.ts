@@ -34,7 +34,9 @@ const busyBefore: string[] = [];
 function checkNode(): void {
   const [major = 0, minor = 0] = process.versions.node.split(".").map(Number);
   if (major < 22 || (major === 22 && minor < 12)) {
-    throw new Error(`the bench needs Node 22.12 or newer (this is ${process.version}): run it with \`npm run bench\`, which uses the Node that npm install provided`);
+    throw new Error(
+      `the bench needs Node 22.12 or newer (this is ${process.version}): run it with \`npm run bench\`, which uses the Node that npm install provided`,
+    );
   }
 }
 
@@ -44,19 +46,24 @@ function build(): void {
   process.stderr.write("bench: building dist/ (tsc -p tsconfig.build.json)...\n");
   const tsc = join(REPO_ROOT, "node_modules", "typescript", "bin", "tsc");
   const result = spawnSync(process.execPath, [tsc, "-p", "tsconfig.build.json"], { cwd: REPO_ROOT, stdio: "inherit" });
-  if (result.status !== 0) throw new Error("the build failed (output above); fix it, or run with BENCH_SKIP_BUILD=1 to bench dist/ as it is");
+  if (result.status !== 0)
+    throw new Error("the build failed (output above); fix it, or run with BENCH_SKIP_BUILD=1 to bench dist/ as it is");
   assertBuilt();
 }
 
 /** The benchmarks BENCH_ONLY names (letters, comma-separated); all when unset. */
-const only = process.env.BENCH_ONLY?.split(",").map((s) => s.trim().toLowerCase()).filter(Boolean);
+const only = process.env.BENCH_ONLY?.split(",")
+  .map((s) => s.trim().toLowerCase())
+  .filter(Boolean);
 
 /** Runs one benchmark; a failure becomes a FAIL row, so the others still run and report. */
 async function attempt<T extends BenchResult>(name: string, fn: () => Promise<T>): Promise<T | BenchResult> {
   const letter = /^\((\w)\)/.exec(name)?.[1];
   if (only && letter && !only.includes(letter)) return { rows: [], notes: [], data: { skipped: "BENCH_ONLY" } };
   const busy = await waitForQuiet(BUSY_WARNING, QUIET_WAIT_MS);
-  process.stderr.write(`bench: ${name} (machine ${busy === undefined ? "load unknown" : `${(100 * busy).toFixed(0)} % busy`} before it)...\n`);
+  process.stderr.write(
+    `bench: ${name} (machine ${busy === undefined ? "load unknown" : `${(100 * busy).toFixed(0)} % busy`} before it)...\n`,
+  );
   if (busy !== undefined && busy > BUSY_WARNING) busyBefore.push(`${name}: ${(100 * busy).toFixed(0)} %`);
   const started = performance.now();
   try {
@@ -65,7 +72,11 @@ async function attempt<T extends BenchResult>(name: string, fn: () => Promise<T>
     return result;
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    return { rows: [row(name, "error", message.split("\n")[0]!, "runs", false)], notes: [`${name} failed: ${message}`], data: { error: message } };
+    return {
+      rows: [row(name, "error", message.split("\n")[0]!, "runs", false)],
+      notes: [`${name} failed: ${message}`],
+      data: { error: message },
+    };
   }
 }
 
@@ -102,7 +113,11 @@ function clustering(): BenchResult {
   const r = runClusterBench();
   return {
     rows: [
-      row("(e) clustering", `${r.principles} principles (${r.dimension}-dim), ${r.bucketed ? "bucketed" : "exact"}`, `${r.seconds.toFixed(1)} s wall, ${r.cpuSeconds.toFixed(1)} s CPU, ${r.clusters} clusters`),
+      row(
+        "(e) clustering",
+        `${r.principles} principles (${r.dimension}-dim), ${r.bucketed ? "bucketed" : "exact"}`,
+        `${r.seconds.toFixed(1)} s wall, ${r.cpuSeconds.toFixed(1)} s CPU, ${r.clusters} clusters`,
+      ),
       row("", "peak RSS", `${r.peakRssMb.toFixed(0)} MB`, "< 1024 MB", r.peakRssMb < 1024),
     ],
     notes: [],
@@ -129,7 +144,10 @@ function publish(results: Record<string, BenchResult>, totalSeconds: number): nu
   ];
   process.stdout.write(lines.join("\n"));
   mkdirSync(join(REPO_ROOT, "test-artifacts"), { recursive: true });
-  writeFileSync(RESULTS, `${JSON.stringify({ at: new Date().toISOString(), machine: host, settings: SETTINGS, totalSeconds, busyBefore, rows, notes, results: Object.fromEntries(Object.entries(results).map(([k, v]) => [k, v.data])) }, null, 2)}\n`);
+  writeFileSync(
+    RESULTS,
+    `${JSON.stringify({ at: new Date().toISOString(), machine: host, settings: SETTINGS, totalSeconds, busyBefore, rows, notes, results: Object.fromEntries(Object.entries(results).map(([k, v]) => [k, v.data])) }, null, 2)}\n`,
+  );
   return failed === 0 ? 0 : 1;
 }
 

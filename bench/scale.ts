@@ -49,18 +49,40 @@ interface SpriScaleRun {
   done: number;
 }
 
-async function spriScaleRun(server: BenchServer, items: number, concurrency: number, latencyMs: number, what: string): Promise<SpriScaleRun> {
+async function spriScaleRun(
+  server: BenchServer,
+  items: number,
+  concurrency: number,
+  latencyMs: number,
+  what: string,
+): Promise<SpriScaleRun> {
   await server.configure({ latencyMs, maxInFlight: concurrency });
   return inTempDir(what.slice(1, 2), async (dir) => {
     const input = writeItems(join(dir, "items.jsonl"), items);
-    const run = await runSpri(runArgs({ input, output: join(dir, "out.jsonl"), dir, serverUrl: server.url, concurrency, cache: true }), { cwd: dir });
+    const run = await runSpri(runArgs({ input, output: join(dir, "out.jsonl"), dir, serverUrl: server.url, concurrency, cache: true }), {
+      cwd: dir,
+    });
     const summary = summaryOf(run, what);
     const stats = await server.stats();
-    return { run, stats, calls: stats.requests, callsPerSecond: stats.requests / run.wallSeconds, windowCallsPerSecond: windowRate(stats), done: summary.done };
+    return {
+      run,
+      stats,
+      calls: stats.requests,
+      callsPerSecond: stats.requests / run.wallSeconds,
+      windowCallsPerSecond: windowRate(stats),
+      done: summary.done,
+    };
   });
 }
 
-async function bareScaleRun(server: BenchServer, stack: BareStack, requests: number, concurrency: number, latencyMs: number, bodyBytes: number): Promise<BareResult & { stats: ServerStats }> {
+async function bareScaleRun(
+  server: BenchServer,
+  stack: BareStack,
+  requests: number,
+  concurrency: number,
+  latencyMs: number,
+  bodyBytes: number,
+): Promise<BareResult & { stats: ServerStats }> {
   await server.configure({ latencyMs, maxInFlight: concurrency });
   const bare = await bareClient(stack, `${server.url}/v1/chat/completions`, requests, concurrency, chatBody(bodyBytes));
   return { ...bare, stats: await server.stats() };
@@ -91,7 +113,8 @@ export async function throughputAtScale(server: BenchServer): Promise<BenchResul
     const first = spriRuns[0]!.stats;
     const bodyBytes = Math.round(first.bytesIn / Math.max(1, first.requests));
     const round: (BareResult & { stats: ServerStats })[] = [];
-    for (const stack of ["undici", "fetch"] as const) round.push(await bareScaleRun(server, stack, bareRequests, concurrency, latencyMs, bodyBytes));
+    for (const stack of ["undici", "fetch"] as const)
+      round.push(await bareScaleRun(server, stack, bareRequests, concurrency, latencyMs, bodyBytes));
     bareRuns.push(...round);
     roundRatios.push(spri.callsPerSecond / best(round, (r) => r.callsPerSecond).callsPerSecond);
   }
@@ -101,10 +124,18 @@ export async function throughputAtScale(server: BenchServer): Promise<BenchResul
   const refused = spriRuns.reduce((sum, r) => sum + r.stats.refused, 0);
   const callsPerItemOk = spriRuns.every((r) => r.stats.served === items * CALLS_PER_ITEM && r.done === items);
   const rows = [
-    row("(f) throughput at 256", `spri, ${items} items, cache on, ${latencyMs} ms/call, best of ${repeats}`, `${fmt.rate(spri.callsPerSecond)} (${spri.calls} calls in ${fmt.s(spri.run.wallSeconds)} wall)`),
+    row(
+      "(f) throughput at 256",
+      `spri, ${items} items, cache on, ${latencyMs} ms/call, best of ${repeats}`,
+      `${fmt.rate(spri.callsPerSecond)} (${spri.calls} calls in ${fmt.s(spri.run.wallSeconds)} wall)`,
+    ),
     row("", "spri, every run (wall)", `${list(spriRuns.map((r) => r.callsPerSecond))} calls/s`),
     row("", "spri, server window only (best run)", fmt.rate(spri.windowCallsPerSecond)),
-    row("", `bare client, ${concurrency} in flight, best of ${repeats} × 2 stacks`, `${fmt.rate(bare.callsPerSecond)} over ${bare.stack} (${bare.requests} calls in ${fmt.s(bare.seconds)})`),
+    row(
+      "",
+      `bare client, ${concurrency} in flight, best of ${repeats} × 2 stacks`,
+      `${fmt.rate(bare.callsPerSecond)} over ${bare.stack} (${bare.requests} calls in ${fmt.s(bare.seconds)})`,
+    ),
     row("", "bare undici, every run", `${list(bareRuns.filter((r) => r.stack === "undici").map((r) => r.callsPerSecond))} calls/s`),
     row("", "bare fetch, every run", `${list(bareRuns.filter((r) => r.stack === "fetch").map((r) => r.callsPerSecond))} calls/s`),
     row("", "ratio spri ÷ bare (wall, best of each)", fmt.ratio(ratio), `≥ ${throughputTarget}`, ratio >= throughputTarget),
@@ -113,7 +144,11 @@ export async function throughputAtScale(server: BenchServer): Promise<BenchResul
     row("", "429s sent during spri runs", String(refused)),
     row("", "server peak in flight (spri / bare)", `${spri.stats.peakInFlight} / ${bare.stats.peakInFlight}`),
     row("", "calls per item (server count)", (spri.stats.served / items).toFixed(2), String(CALLS_PER_ITEM), callsPerItemOk),
-    row("", "CPU per call (spri / best bare)", `${cpuPerCall(cpuOf(spri.run), spri.calls)} / ${cpuPerCall(bare.cpuSeconds, bare.requests)}`),
+    row(
+      "",
+      "CPU per call (spri / best bare)",
+      `${cpuPerCall(cpuOf(spri.run), spri.calls)} / ${cpuPerCall(bare.cpuSeconds, bare.requests)}`,
+    ),
   ];
   const notes: string[] = [];
   if (refused > 0) notes.push(`(f) spri was refused ${refused} times: it sent more than ${concurrency} calls at once`);
@@ -125,7 +160,13 @@ export async function throughputAtScale(server: BenchServer): Promise<BenchResul
       items,
       concurrency,
       latencyMs,
-      spriRuns: spriRuns.map((r) => ({ wallSeconds: r.run.wallSeconds, callsPerSecond: r.callsPerSecond, windowCallsPerSecond: r.windowCallsPerSecond, server: r.stats, probe: r.run.probe })),
+      spriRuns: spriRuns.map((r) => ({
+        wallSeconds: r.run.wallSeconds,
+        callsPerSecond: r.callsPerSecond,
+        windowCallsPerSecond: r.windowCallsPerSecond,
+        server: r.stats,
+        probe: r.run.probe,
+      })),
       bareRuns,
       roundRatios,
       ratio,
@@ -160,7 +201,13 @@ export async function cpuPerCallBench(server: BenchServer): Promise<BenchResult 
   const net = spriRuns.map((r) => (r.cpuMs - startup) / r.calls);
   const bestBare = Math.min(...bareMsPerCall);
   const rows = [
-    row("(h) CPU per call", `spri, ${items} items, cache on, instant server, ${concurrency} in flight: process CPU ÷ calls, best of ${repeats}`, `${bestRun.msPerCall.toFixed(3)} ms (${(bestRun.cpuMs / 1000).toFixed(1)} s CPU, ${bestRun.calls} calls, ${fmt.s(bestRun.wallSeconds)} wall)`, `< ${cpuTargetMs} ms`, bestRun.msPerCall < cpuTargetMs),
+    row(
+      "(h) CPU per call",
+      `spri, ${items} items, cache on, instant server, ${concurrency} in flight: process CPU ÷ calls, best of ${repeats}`,
+      `${bestRun.msPerCall.toFixed(3)} ms (${(bestRun.cpuMs / 1000).toFixed(1)} s CPU, ${bestRun.calls} calls, ${fmt.s(bestRun.wallSeconds)} wall)`,
+      `< ${cpuTargetMs} ms`,
+      bestRun.msPerCall < cpuTargetMs,
+    ),
     row("", "spri, every run", `${list(gross, 3)} ms; ${spreadText(gross, 3)}`),
     row("", "spri startup + shutdown (one-item run, CPU)", `${list(startupMs, 0)} ms`),
     row("", "spri net of startup, every run", `${list(net, 3)} ms`),
@@ -168,5 +215,10 @@ export async function cpuPerCallBench(server: BenchServer): Promise<BenchResult 
     row("", "spri − best bare (best runs)", `${(bestRun.msPerCall - bestBare).toFixed(3)} ms`),
     row("", "ratio spri ÷ bare per round", `${list(roundRatios, 2)}; ${spreadText(roundRatios, 2)}`),
   ];
-  return { rows, notes: [], cpuMsPerCall: bestRun.msPerCall, data: { items, concurrency, spriRuns, startupMs, bareMsPerCall, roundRatios } };
+  return {
+    rows,
+    notes: [],
+    cpuMsPerCall: bestRun.msPerCall,
+    data: { items, concurrency, spriRuns, startupMs, bareMsPerCall, roundRatios },
+  };
 }

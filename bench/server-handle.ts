@@ -23,7 +23,10 @@ export class BenchServer {
 
   static async start(): Promise<BenchServer> {
     // Same Node as the bench (22, which strips the types); a clean env keeps NODE_OPTIONS out.
-    const child = fork(SERVER_SCRIPT, [], { env: { PATH: process.env.PATH, HOME: process.env.HOME }, stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    const child = fork(SERVER_SCRIPT, [], {
+      env: { PATH: process.env.PATH, HOME: process.env.HOME },
+      stdio: ["ignore", "inherit", "inherit", "ipc"],
+    });
     const port = await new Promise<number>((resolve, reject) => {
       child.once("error", reject);
       child.once("exit", (code) => reject(new Error(`bench server exited (code ${code}) before it was ready`)));

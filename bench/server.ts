@@ -39,7 +39,9 @@ export interface ServerStats {
 export type ServerCommand = { id: number; cmd: "configure"; config: ServerConfig } | { id: number; cmd: "stats" };
 export type ServerMessage = { type: "ready"; port: number } | { type: "reply"; id: number; stats: ServerStats };
 
-const RATE_LIMITED = JSON.stringify({ error: { message: "too many requests in flight", type: "rate_limit_error", code: "rate_limit_exceeded", param: null } });
+const RATE_LIMITED = JSON.stringify({
+  error: { message: "too many requests in flight", type: "rate_limit_error", code: "rate_limit_exceeded", param: null },
+});
 const BAD_REQUEST = JSON.stringify({ error: { message: "the body is not JSON", type: "invalid_request_error", code: null, param: null } });
 
 let config: ServerConfig = { latencyMs: 0, maxInFlight: 0 };

@@ -68,7 +68,9 @@ async function sharedRound(server: BenchServer, postgres: TestPostgres): Promise
     }
     const workerRuns: Promise<CliRun>[] = [];
     for (let i = 0; i < workers; i++) {
-      workerRuns.push(runSpri(["worker", "--store", url, "--concurrency", String(concurrency / workers), "--drain", "--json"], { cwd: dir }));
+      workerRuns.push(
+        runSpri(["worker", "--store", url, "--concurrency", String(concurrency / workers), "--drain", "--json"], { cwd: dir }),
+      );
     }
     const [runResult, ...workerResults] = await Promise.all([run, ...workerRuns]);
     const wallSeconds = (performance.now() - started) / 1000;
@@ -113,12 +115,17 @@ export async function sharedRunBench(server: BenchServer): Promise<BenchResult &
   const spri = best(rounds, (r) => r.callsPerSecond);
   const bare = best(bareRuns, (r) => r.callsPerSecond);
   const ratio = spri.callsPerSecond / bare.callsPerSecond;
-  const totalCpu = (r: SharedRound) => [r.cpu.run, ...r.cpu.workers].reduce<number | undefined>((a, b) => (a === undefined || b === undefined ? undefined : a + b), 0);
+  const totalCpu = (r: SharedRound) =>
+    [r.cpu.run, ...r.cpu.workers].reduce<number | undefined>((a, b) => (a === undefined || b === undefined ? undefined : a + b), 0);
   const callsPerItemOk = rounds.every((r) => r.stats.served === items * CALLS_PER_ITEM && r.done === items);
   const refused = rounds.reduce((sum, r) => sum + r.stats.refused, 0);
   const sorted = [...roundRatios].sort((a, b) => a - b);
   const rows = [
-    row("(g) shared run on PostgreSQL", `spri run --no-work + ${workers} workers × ${concurrency / workers}, ${items} items, ${latencyMs} ms/call, best of ${repeats}`, `${fmt.rate(spri.callsPerSecond)} (${spri.calls} calls in ${fmt.s(spri.wallSeconds)} wall)`),
+    row(
+      "(g) shared run on PostgreSQL",
+      `spri run --no-work + ${workers} workers × ${concurrency / workers}, ${items} items, ${latencyMs} ms/call, best of ${repeats}`,
+      `${fmt.rate(spri.callsPerSecond)} (${spri.calls} calls in ${fmt.s(spri.wallSeconds)} wall)`,
+    ),
     row("", "spri, every round (wall)", `${list(rounds.map((r) => r.callsPerSecond))} calls/s`),
     row("", `bare undici, ${concurrency} in flight, every round`, `${list(bareRuns.map((r) => r.callsPerSecond))} calls/s`),
     row("", "ratio spri ÷ bare (best of each)", fmt.ratio(ratio), `≥ ${target}`, ratio >= target),
@@ -126,7 +133,11 @@ export async function sharedRunBench(server: BenchServer): Promise<BenchResult &
     row("", "calls per item (server count)", (spri.stats.served / items).toFixed(2), String(CALLS_PER_ITEM), callsPerItemOk),
     row("", "429s sent during spri rounds", String(refused)),
     row("", "CPU per call, all spri processes (best round)", cpuPerCall(totalCpu(spri), spri.calls)),
-    row("", "CPU s: run process / workers (best round)", `${spri.cpu.run?.toFixed(1) ?? "n/a"} / ${spri.cpu.workers.map((c) => c?.toFixed(1) ?? "n/a").join(" + ")}`),
+    row(
+      "",
+      "CPU s: run process / workers (best round)",
+      `${spri.cpu.run?.toFixed(1) ?? "n/a"} / ${spri.cpu.workers.map((c) => c?.toFixed(1) ?? "n/a").join(" + ")}`,
+    ),
   ];
   return {
     rows,

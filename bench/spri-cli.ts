@@ -103,16 +103,30 @@ export function writeItems(path: string, n: number): string {
 }
 
 /** Arguments for `spri run` against the bench server with a fresh store in `dir`. */
-export function runArgs(options: { input: string; output: string; dir: string; serverUrl: string; concurrency: number; cache: boolean }): string[] {
+export function runArgs(options: {
+  input: string;
+  output: string;
+  dir: string;
+  serverUrl: string;
+  concurrency: number;
+  cache: boolean;
+}): string[] {
   return [
     "run",
-    "--input", options.input,
-    "--output", options.output,
-    "--store", join(options.dir, "spri.db"),
-    "--concurrency", String(options.concurrency),
-    "--base-url", `${options.serverUrl}/v1`,
-    "--base-model", "m",
-    "--critic-model", "c",
+    "--input",
+    options.input,
+    "--output",
+    options.output,
+    "--store",
+    join(options.dir, "spri.db"),
+    "--concurrency",
+    String(options.concurrency),
+    "--base-url",
+    `${options.serverUrl}/v1`,
+    "--base-model",
+    "m",
+    "--critic-model",
+    "c",
     "--json",
     ...(options.cache ? [] : ["--no-cache"]),
   ];

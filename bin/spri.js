@@ -4,7 +4,9 @@ import { fileURLToPath } from "node:url";
 
 const [major, minor] = process.versions.node.split(".").map(Number);
 if (major < 22 || (major === 22 && minor < 12)) {
-  process.stderr.write(`spri: needs Node 22.12 or newer, this is ${process.version}. In a clone, run it through \`npx spri\` after \`npm ci\` (which provides Node 22); elsewhere install Node 22 or 24 LTS.\n`);
+  process.stderr.write(
+    `spri: needs Node 22.12 or newer, this is ${process.version}. In a clone, run it through \`npx spri\` after \`npm ci\` (which provides Node 22); elsewhere install Node 22 or 24 LTS.\n`,
+  );
   process.exit(1);
 }
 // spri is built when it is installed (`npm ci` in a clone), never when it runs: a missing build is
@@ -12,7 +14,9 @@ if (major < 22 || (major === 22 && minor < 12)) {
 const main = new URL("../dist/cli/main.js", import.meta.url);
 if (!existsSync(main)) {
   const dist = fileURLToPath(new URL("../dist/", import.meta.url));
-  process.stderr.write(`spri: ${dist} is missing: this copy of spri is not built. In a clone, run \`npm ci\` (or \`npm run build\` after changing the sources).\n`);
+  process.stderr.write(
+    `spri: ${dist} is missing: this copy of spri is not built. In a clone, run \`npm ci\` (or \`npm run build\` after changing the sources).\n`,
+  );
   process.exit(1);
 }
 const { main: run } = await import(main.href);

@@ -25,8 +25,7 @@ export interface AlignOptions {
 
 export async function align(question: string, options: AlignOptions): Promise<SpriResult> {
   const task = options.task ?? "sft";
-  const compat =
-    typeof options.compat === "string" ? resolveCompat(options.compat) : resolveCompat("default", options.compat ?? {});
+  const compat = typeof options.compat === "string" ? resolveCompat(options.compat) : resolveCompat("default", options.compat ?? {});
   const row: Record<string, unknown> = { question, goal: options.goal, reference: options.reference };
   const item = toTaskItem(
     task,

@@ -1,7 +1,15 @@
 /** The public API of spri, listed explicitly. */
 export { SpriError, InputError, ConfigError, ModelError, type ModelErrorKind, isSpriError } from "./errors/errors.ts";
 export type {
-  LanguageModel, ChatMessage, GenerateRequest, GenerateResult, SamplingOptions, Usage, FinishReason, OutputSchema, ModelCapabilities,
+  LanguageModel,
+  ChatMessage,
+  GenerateRequest,
+  GenerateResult,
+  SamplingOptions,
+  Usage,
+  FinishReason,
+  OutputSchema,
+  ModelCapabilities,
 } from "./models/language-model.ts";
 export { OpenAICompatibleModel, type OpenAICompatibleOptions } from "./models/openai-compatible.ts";
 export { AnthropicModel, type AnthropicOptions } from "./models/anthropic.ts";

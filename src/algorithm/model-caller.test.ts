@@ -10,14 +10,28 @@ const PAPER_SAMPLING = { temperature: 0.7, topP: 0.95, topK: 50, maxTokens: 2048
 test("a call carries only the sampling its model honours, and the trace records what was sent", async () => {
   const model = new ScriptedModel({ sampling: ["maxTokens", "stop"], fallback: () => "ok" });
   const caller = new ModelCaller({ itemId: "1" });
-  const { record } = await caller.call({ model, role: "base", step: "principle.generate", iteration: 0, messages: [{ role: "user", content: "q" }], sampling: PAPER_SAMPLING });
+  const { record } = await caller.call({
+    model,
+    role: "base",
+    step: "principle.generate",
+    iteration: 0,
+    messages: [{ role: "user", content: "q" }],
+    sampling: PAPER_SAMPLING,
+  });
   assert.deepEqual(model.requests[0]?.sampling, { maxTokens: 2048, stop: ["END"] });
   assert.deepEqual(record.request.sampling, { maxTokens: 2048, stop: ["END"] });
 });
 
 test("a model that honours every field gets the sampling as given", async () => {
   const model = new ScriptedModel({ fallback: () => "ok" });
-  await new ModelCaller({ itemId: "1" }).call({ model, role: "critic", step: "principle.critique", iteration: 1, messages: [{ role: "user", content: "q" }], sampling: PAPER_SAMPLING });
+  await new ModelCaller({ itemId: "1" }).call({
+    model,
+    role: "critic",
+    step: "principle.critique",
+    iteration: 1,
+    messages: [{ role: "user", content: "q" }],
+    sampling: PAPER_SAMPLING,
+  });
   assert.deepEqual(model.requests[0]?.sampling, PAPER_SAMPLING);
 });
 
@@ -32,7 +46,8 @@ function varyingCachedModel(): { backend: ScriptedModel; model: CachedModel } {
 async function ask(model: CachedModel, context: CallContext, sampling: SamplingOptions, times = 1): Promise<string[]> {
   const caller = new ModelCaller(context);
   const answers: string[] = [];
-  for (let i = 0; i < times; i++) answers.push((await caller.call({ model, role: "base", step: "response.generate", iteration: 0, messages: QUESTION, sampling })).text);
+  for (let i = 0; i < times; i++)
+    answers.push((await caller.call({ model, role: "base", step: "response.generate", iteration: 0, messages: QUESTION, sampling })).text);
   return answers;
 }
 
@@ -78,7 +93,11 @@ describe("ModelCaller: which calls are separate draws", () => {
     const seeds = backend.requests.map((r) => r.sampling?.seed);
     assert.equal(seeds[0], 7);
     assert.equal(new Set(seeds).size, 3);
-    assert.deepEqual(await ask(model, { itemId: "1", sample: 0 }, { temperature: 0.7, seed: 7 }), [answers[0]], "sample 0 is the item's sample without --samples");
+    assert.deepEqual(
+      await ask(model, { itemId: "1", sample: 0 }, { temperature: 0.7, seed: 7 }),
+      [answers[0]],
+      "sample 0 is the item's sample without --samples",
+    );
   });
 
   test("a sample key (judge rows) keeps its rows apart at any temperature, and samples apart within a row", async () => {

@@ -27,7 +27,13 @@
  */
 import { BudgetError, ModelError } from "../errors/errors.ts";
 import type { CallRecord } from "../io/records.ts";
-import { type ChatMessage, honouredSampling, type LanguageModel, type OutputSchema, type SamplingOptions } from "../models/language-model.ts";
+import {
+  type ChatMessage,
+  honouredSampling,
+  type LanguageModel,
+  type OutputSchema,
+  type SamplingOptions,
+} from "../models/language-model.ts";
 import { messagesJson } from "../models/messages-json.ts";
 import { hash32 } from "../util/hash.ts";
 import { pyStrip, pythonClean, saneClean } from "../util/python.ts";
@@ -176,7 +182,11 @@ export class ModelCaller {
     if (this.compat?.gptSampling === "api-defaults" && spec.role === "base" && isGptModel(spec.model.modelId)) return {};
     const sample = this.context.sample ?? 0;
     const seeded =
-      this.rowKey !== undefined ? rowSeeded(spec.sampling, this.rowKey) : sample === 0 ? spec.sampling : rowSeeded(spec.sampling, withSample("", sample));
+      this.rowKey !== undefined
+        ? rowSeeded(spec.sampling, this.rowKey)
+        : sample === 0
+          ? spec.sampling
+          : rowSeeded(spec.sampling, withSample("", sample));
     return honouredSampling(seeded, spec.model.capabilities);
   }
 

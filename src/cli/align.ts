@@ -21,9 +21,31 @@ export function alignCommand(program: Command): void {
     .option("--reference <text>", "reference answer (rubric task)")
     .option("--json", "print one JSON object (the record and every call; with --samples above 1, {samples: [...]}) instead of text");
   addSettingFlags(command, [
-    "task", "baseModel", "baseUrl", "baseProvider", "criticModel", "criticUrl", "criticProvider",
-    "threshold", "maxCritiques", "temperature", "topP", "topK", "maxNewTokens", "seed", "timeout", "maxResponseMib",
-    "compat", "onUnscored", "unscoredRetries", "prompts", "seeds", "structuredOutput", "httpClient", "model", "samples",
+    "task",
+    "baseModel",
+    "baseUrl",
+    "baseProvider",
+    "criticModel",
+    "criticUrl",
+    "criticProvider",
+    "threshold",
+    "maxCritiques",
+    "temperature",
+    "topP",
+    "topK",
+    "maxNewTokens",
+    "seed",
+    "timeout",
+    "maxResponseMib",
+    "compat",
+    "onUnscored",
+    "unscoredRetries",
+    "prompts",
+    "seeds",
+    "structuredOutput",
+    "httpClient",
+    "model",
+    "samples",
   ]);
   command.addHelpText("after", ENVIRONMENT_HELP);
   command.action(async (question: string, options: Record<string, unknown>) => {
@@ -32,11 +54,16 @@ export function alignCommand(program: Command): void {
     try {
       const row: Record<string, unknown> = { question };
       if (options.goal !== undefined) row.goal = options.goal;
-      const item = toTaskItem(session.prepared.task, row, {
-        questionField: "question",
-        goalField: options.goal === undefined ? undefined : "goal",
-        referenceField: options.reference === undefined ? undefined : "reference",
-      }, { file: "<command line>", line: 1 });
+      const item = toTaskItem(
+        session.prepared.task,
+        row,
+        {
+          questionField: "question",
+          goalField: options.goal === undefined ? undefined : "goal",
+          referenceField: options.reference === undefined ? undefined : "reference",
+        },
+        { file: "<command line>", line: 1 },
+      );
       if (options.reference !== undefined) item.reference = String(options.reference);
       const warn = (line: string) => process.stderr.write(`spri: ${line}\n`);
       const unscored = new UnscoredWatch({ warn });
@@ -50,7 +77,11 @@ export function alignCommand(program: Command): void {
       for (let sample = 0; sample < samples; sample++) {
         if (samples > 1) progress.line(`spri: sample ${sample + 1} of ${samples}`);
         const context = { itemId: "1", sample, onCall };
-        answers.push(isBaselineTask(task) ? await alignBaseline(task, item, session, context, progress) : await alignSpri(item, session, context, progress));
+        answers.push(
+          isBaselineTask(task)
+            ? await alignBaseline(task, item, session, context, progress)
+            : await alignSpri(item, session, context, progress),
+        );
       }
       const record = (answer: Aligned, sample: number) => ({ ...answer.record, ...(samples > 1 ? { [SAMPLE_FIELD]: sample } : {}) });
       if (options.json) {
@@ -58,7 +89,9 @@ export function alignCommand(program: Command): void {
         process.stdout.write(`${JSON.stringify(samples === 1 ? out[0] : { samples: out }, null, 2)}\n`);
       } else {
         const texts = answers.map((answer) => answer.text);
-        process.stdout.write(samples === 1 ? texts[0]! : texts.map((text, sample) => `Sample ${sample + 1} of ${samples}\n\n${text}`).join("\n"));
+        process.stdout.write(
+          samples === 1 ? texts[0]! : texts.map((text, sample) => `Sample ${sample + 1} of ${samples}\n\n${text}`).join("\n"),
+        );
       }
       const note = unscored.summary();
       if (note) warn(note);
@@ -83,13 +116,21 @@ interface AlignContext {
 }
 
 async function alignSpri(item: TaskItem, session: Session, context: AlignContext, progress: TerminalProgress): Promise<Aligned> {
-  progress.line(`spri: base ${session.models.base.modelId}, critic ${session.models.critic.modelId}, τ=${session.prepared.spri.threshold}, n_max=${session.prepared.spri.maxCritiques}`);
+  progress.line(
+    `spri: base ${session.models.base.modelId}, critic ${session.models.critic.modelId}, τ=${session.prepared.spri.threshold}, n_max=${session.prepared.spri.maxCritiques}`,
+  );
   const result = await runSpri(taskSteps(item, session.prepared.taskOptions), session.models, session.prepared.spri, context);
   return { record: { question: item.question, ...result.fields }, calls: result.calls, text: formatResult(result, session.prepared.task) };
 }
 
 /** A baseline is its own algorithm (one call, or self-refine's turns), not SPRI's two stages. */
-async function alignBaseline(task: BaselineTaskName, item: TaskItem, session: Session, context: AlignContext, progress: TerminalProgress): Promise<Aligned> {
+async function alignBaseline(
+  task: BaselineTaskName,
+  item: TaskItem,
+  session: Session,
+  context: AlignContext,
+  progress: TerminalProgress,
+): Promise<Aligned> {
   progress.line(`spri: ${task}, base ${session.models.base.modelId}`);
   const outcome = await session.prepared.algorithm.run(item, session.models, context);
   const text = `Response (${task})\n${String(outcome.fields[baselineResponseField(task)] ?? "").trim()}\n\n`;

@@ -15,14 +15,34 @@ export function compareCommand(program: Command): void {
     .requiredOption("--b <file>", "records of run B")
     .requiredOption("--output <file>", "pairwise judgements (JSONL); <file>.summary.json holds the win rate")
     .option("--id-field <name>", "field joining the two runs", "id")
-    .option("--question-field <name>", "field holding the question (default: first of user_input, prompt, instruction, question, input, Reddit Post, post, as in `spri run`)")
+    .option(
+      "--question-field <name>",
+      "field holding the question (default: first of user_input, prompt, instruction, question, input, Reddit Post, post, as in `spri run`)",
+    )
     .option("--response-field <name>", "field holding each run's response", "response_final")
     .option("--response-field-b <name>", "B's response field when it differs from A's")
     .option("--json", "print the summary as JSON")
     .addOption(newRunOption());
   addJudgeModelFlags(command);
-  addSettingFlags(command, ["temperature", "seed", "timeout", "maxResponseMib", "concurrency", "maxTries", "retryDelay", "maxRetryWait", "store", "cache", "model", "structuredOutput", "httpClient"]);
-  command.addHelpText("after", `\nJudging runs at temperature 0 unless --temperature is given. Files whose ids do not pair up are refused.${ENVIRONMENT_HELP}`);
+  addSettingFlags(command, [
+    "temperature",
+    "seed",
+    "timeout",
+    "maxResponseMib",
+    "concurrency",
+    "maxTries",
+    "retryDelay",
+    "maxRetryWait",
+    "store",
+    "cache",
+    "model",
+    "structuredOutput",
+    "httpClient",
+  ]);
+  command.addHelpText(
+    "after",
+    `\nJudging runs at temperature 0 unless --temperature is given. Files whose ids do not pair up are refused.${ENVIRONMENT_HELP}`,
+  );
   command.action(async (options: Record<string, unknown>) => {
     judgeAsBase(options, (line) => process.stderr.write(`spri: ${line}\n`));
     const a = String(options.a);
@@ -44,7 +64,15 @@ export function compareCommand(program: Command): void {
     const temperature = options.temperature === undefined ? 0 : Number(options.temperature);
     const seed = options.seed === undefined ? undefined : Number(options.seed);
     const runOptions = { ...options, input: pairsFile, output, idField: "id", questionField: "question", json: false };
-    await executeRun(runOptions, (settings) => ({ ...prepareTask({ ...settings, task: "sft" }), algorithm: pairwiseAlgorithm({ temperature, seed }), identity: { temperature, seed } }), ONE_SAMPLE);
+    await executeRun(
+      runOptions,
+      (settings) => ({
+        ...prepareTask({ ...settings, task: "sft" }),
+        algorithm: pairwiseAlgorithm({ temperature, seed }),
+        identity: { temperature, seed },
+      }),
+      ONE_SAMPLE,
+    );
     const summary = { ...(await summarisePairs(output)), onlyA: joined.onlyA, onlyB: joined.onlyB };
     writeJsonFile(`${output}.summary.json`, summary);
     process.stdout.write(

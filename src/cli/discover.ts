@@ -11,7 +11,15 @@ import { checkInputFile, type InputFormat, parseInputFormat, readInputRows } fro
 import { JsonlOutput } from "../io/jsonl-output.ts";
 import type { LanguageModel } from "../models/language-model.ts";
 import { clusterPrinciples, DEFAULT_MAX_EXACT, type Linkage, LINKAGES, PrincipleSet } from "../discovery/clustering.ts";
-import { buildConstitution, type ConstitutionArtifact, type ConstitutionMapPoint, MAP_TEXT_CHARS, nameConstitution, renderMarkdown, writeConstitution } from "../discovery/constitution.ts";
+import {
+  buildConstitution,
+  type ConstitutionArtifact,
+  type ConstitutionMapPoint,
+  MAP_TEXT_CHARS,
+  nameConstitution,
+  renderMarkdown,
+  writeConstitution,
+} from "../discovery/constitution.ts";
 import { writeFileAtomic, writeJsonFile } from "../io/json-file.ts";
 import { createEmbedder, type Embedder, type EmbedderSpec, EMBEDDING_SOURCES, type EmbeddingSource } from "../discovery/embeddings.ts";
 import { projectPca } from "../discovery/projection.ts";
@@ -124,7 +132,9 @@ export async function runDiscoverCluster(options: ClusterRunOptions): Promise<Cl
   if (set.size === 0) {
     throw new InputError(`no principles found in ${rows} rows`, {
       file: options.input,
-      hint: options.field ? `check --field ${options.field}` : `name the field holding them with --field (looked for ${DEFAULT_PRINCIPLE_FIELDS.join(", ")})`,
+      hint: options.field
+        ? `check --field ${options.field}`
+        : `name the field holding them with --field (looked for ${DEFAULT_PRINCIPLE_FIELDS.join(", ")})`,
     });
   }
   const unique = set.unique();
@@ -177,25 +187,33 @@ export async function runDiscoverCluster(options: ClusterRunOptions): Promise<Cl
     const report = await nameConstitution(constitution, options.namer, { signal: options.signal });
     naming = { named: report.named, failed: report.failed };
     constitution.source.naming = { model: options.namer.id, ...naming };
-    if (report.failed > 0) log(`warning: ${report.failed} of ${constitution.principles.length} clusters got no name (first error: ${report.firstError})`);
+    if (report.failed > 0)
+      log(`warning: ${report.failed} of ${constitution.principles.length} clusters got no name (first error: ${report.firstError})`);
   }
   writeConstitution(options.output, constitution);
   const markdown = options.markdown === false ? undefined : (options.markdown ?? companionPath(options.output, ".md"));
   if (markdown) writeFileAtomic(markdown, renderMarkdown(constitution));
 
   // Pass 2: the input again, each principle mapped to its cluster's medoid.
-  const labelled = options.labelled === false ? undefined : (options.labelled ?? (trajectories > 0 ? companionPath(options.output, ".labelled.jsonl") : undefined));
+  const labelled =
+    options.labelled === false
+      ? undefined
+      : (options.labelled ?? (trajectories > 0 ? companionPath(options.output, ".labelled.jsonl") : undefined));
   if (labelled) {
     const output = new JsonlOutput(labelled);
     try {
       for await (const { line, value } of readInputRows(options.input, { format: options.inputFormat })) {
         const found = principlesOf(value, options.field, options.input, line);
-        await output.write(found === undefined ? value : withLabels(value, found, (text) => {
-          const index = set.indexOf(text);
-          if (index === undefined) return undefined;
-          const cluster = result.clusterOf[index]!;
-          return { id: constitution.principles[cluster]!.id, text: constitution.principles[cluster]!.text };
-        }));
+        await output.write(
+          found === undefined
+            ? value
+            : withLabels(value, found, (text) => {
+                const index = set.indexOf(text);
+                if (index === undefined) return undefined;
+                const cluster = result.clusterOf[index]!;
+                return { id: constitution.principles[cluster]!.id, text: constitution.principles[cluster]!.text };
+              }),
+        );
       }
       await output.commit();
     } catch (error) {
@@ -224,12 +242,14 @@ export async function runDiscoverCluster(options: ClusterRunOptions): Promise<Cl
       ...(options.namer ? { criticModel: options.namer.id } : {}),
     });
     const projection = projectPca(embedded.vectors);
-    const map = projection.points.map((p): ConstitutionMapPoint => ({
-      x: p.x,
-      y: p.y,
-      cluster: constitution.principles[result.clusterOf[p.index]!]!.id,
-      text: unique[p.index]!.text.slice(0, MAP_TEXT_CHARS),
-    }));
+    const map = projection.points.map(
+      (p): ConstitutionMapPoint => ({
+        x: p.x,
+        y: p.y,
+        cluster: constitution.principles[result.clusterOf[p.index]!]!.id,
+        text: unique[p.index]!.text.slice(0, MAP_TEXT_CHARS),
+      }),
+    );
     const artifact: ConstitutionArtifact = { constitution, map };
     await options.store.putArtifact(run.id, "constitution", artifact);
     runId = run.id;
@@ -294,7 +314,8 @@ function principlesOf(value: unknown, field: string | undefined, file: string, l
     const found = getPath(value, candidate);
     if (found === undefined || found === null) continue;
     if (typeof found === "string") return { field: candidate, texts: [found], array: false };
-    if (Array.isArray(found) && found.every((x) => typeof x === "string")) return { field: candidate, texts: found as string[], array: true };
+    if (Array.isArray(found) && found.every((x) => typeof x === "string"))
+      return { field: candidate, texts: found as string[], array: true };
     throw new InputError("a principle must be a string or an array of strings", { file, line, field: candidate });
   }
   return undefined;
@@ -302,7 +323,8 @@ function principlesOf(value: unknown, field: string | undefined, file: string, l
 
 /** Label replacement R on one row: `zCanonical` (the medoid) and `clusterId` next to the original. */
 function withLabels(value: unknown, found: FoundPrinciples, label: (text: string) => { id: string; text: string } | undefined): unknown {
-  const row: Record<string, unknown> = typeof value === "object" && value !== null && !Array.isArray(value) ? { ...(value as Record<string, unknown>) } : { principle: value };
+  const row: Record<string, unknown> =
+    typeof value === "object" && value !== null && !Array.isArray(value) ? { ...(value as Record<string, unknown>) } : { principle: value };
   const labels = found.texts.map(label);
   if (found.array) {
     row.zCanonical = labels.map((l) => l?.text ?? null);
@@ -323,22 +345,44 @@ const NAMING_SETTINGS = ["baseModel", "baseUrl", "baseProvider", "timeout"] as c
 function clusterCommand(discover: Command): void {
   const command = discover
     .command("cluster")
-    .description("cluster principles (or the principles of trajectories) into a constitution: embeddings, agglomerative clustering, medoid per cluster")
-    .requiredOption("--input <file>", "principles (JSONL lines with a principle field, or bare strings) or trajectories of `spri discover mine`")
+    .description(
+      "cluster principles (or the principles of trajectories) into a constitution: embeddings, agglomerative clustering, medoid per cluster",
+    )
+    .requiredOption(
+      "--input <file>",
+      "principles (JSONL lines with a principle field, or bare strings) or trajectories of `spri discover mine`",
+    )
     .requiredOption("--output <file>", "constitution JSON to write")
-    .option("--field <path>", `field holding the principle, dotted for nested fields (default: first of ${DEFAULT_PRINCIPLE_FIELDS.join(", ")})`)
+    .option(
+      "--field <path>",
+      `field holding the principle, dotted for nested fields (default: first of ${DEFAULT_PRINCIPLE_FIELDS.join(", ")})`,
+    )
     .option("--input-format <name>", "format of --input when its extension does not say (jsonl, json, csv, tsv, parquet)")
-    .addOption(new Option("--embeddings <source>", "where vectors come from (default: file with --vectors, gguf for a .gguf/hf: model, else openai; openai needs the openai package installed, gguf node-llama-cpp)").choices([...EMBEDDING_SOURCES]))
-    .option("--embedding-model <id>", "embedding model id (openai; default text-embedding-3-small on OpenAI) or GGUF path/hf: URI (gguf) (env: SPRI_EMBEDDING_MODEL)")
+    .addOption(
+      new Option(
+        "--embeddings <source>",
+        "where vectors come from (default: file with --vectors, gguf for a .gguf/hf: model, else openai; openai needs the openai package installed, gguf node-llama-cpp)",
+      ).choices([...EMBEDDING_SOURCES]),
+    )
+    .option(
+      "--embedding-model <id>",
+      "embedding model id (openai; default text-embedding-3-small on OpenAI) or GGUF path/hf: URI (gguf) (env: SPRI_EMBEDDING_MODEL)",
+    )
     .option("--embedding-url <url>", "OpenAI-compatible base URL serving /embeddings (env: SPRI_EMBEDDING_URL, else OPENAI_BASE_URL)")
     .option("--vectors <file>", 'precomputed vectors: JSONL {"text", "vector"} or {"id", "vector"} lines')
     .option("--batch-size <n>", "texts per embedding request (default 64 openai, 16 gguf)")
     .option("--threshold <distance>", "cut the dendrogram at this height (default 0.3 cosine distance; 1.5 for ward)")
     .option("--clusters <k>", "cut into k clusters instead of at a height")
     .addOption(new Option("--linkage <name>", "agglomerative linkage").choices([...LINKAGES]).default("average"))
-    .option("--max-exact <n>", `unique principles clustered in one exact pass; above it, k-means buckets first (default ${DEFAULT_MAX_EXACT})`)
+    .option(
+      "--max-exact <n>",
+      `unique principles clustered in one exact pass; above it, k-means buckets first (default ${DEFAULT_MAX_EXACT})`,
+    )
     .option("--markdown <file>", "Markdown report (default <output without .json>.md)")
-    .option("--labelled <file>", "copy of the input with zCanonical and clusterId per row (default for trajectories: <output without .json>.labelled.jsonl)")
+    .option(
+      "--labelled <file>",
+      "copy of the input with zCanonical and clusterId per row (default for trajectories: <output without .json>.labelled.jsonl)",
+    )
     .option("--name-with-model", "name each cluster with one call to the base model (--base-model, --base-url, or the usual configuration)")
     .option("--json", "print the summary as JSON");
   addSettingFlags(command, [...NAMING_SETTINGS, "store"]);
@@ -402,9 +446,16 @@ Environment: OPENAI_API_KEY for OpenAI embeddings; SPRI_EMBEDDING_MODEL, SPRI_EM
 function optionalNumber(value: unknown, flag: string, rules: { integer?: boolean; min?: number }): number | undefined {
   if (value === undefined) return undefined;
   const number = Number(value);
-  if (String(value).trim() === "" || !Number.isFinite(number) || (rules.integer && !Number.isInteger(number)) || (rules.min !== undefined && number < rules.min)) {
+  if (
+    String(value).trim() === "" ||
+    !Number.isFinite(number) ||
+    (rules.integer && !Number.isInteger(number)) ||
+    (rules.min !== undefined && number < rules.min)
+  ) {
     const kind = rules.integer ? "an integer" : "a number";
-    throw new InputError(`--${flag} must be ${kind}${rules.min !== undefined ? ` ≥ ${rules.min}` : ""} (got "${String(value)}")`, { field: flag });
+    throw new InputError(`--${flag} must be ${kind}${rules.min !== undefined ? ` ≥ ${rules.min}` : ""} (got "${String(value)}")`, {
+      field: flag,
+    });
   }
   return number;
 }
@@ -415,22 +466,29 @@ export function embedderSpec(options: Record<string, unknown>, env: NodeJS.Proce
   const url = (options.embeddingUrl as string | undefined) ?? (env.SPRI_EMBEDDING_URL || undefined);
   const vectors = options.vectors as string | undefined;
   const batchSize = optionalNumber(options.batchSize, "batch-size", { integer: true, min: 1 });
-  const source = (options.embeddings as EmbeddingSource | undefined) ?? (vectors !== undefined ? "file" : model !== undefined && LOCAL_MODEL.test(model) ? "gguf" : "openai");
+  const source =
+    (options.embeddings as EmbeddingSource | undefined) ??
+    (vectors !== undefined ? "file" : model !== undefined && LOCAL_MODEL.test(model) ? "gguf" : "openai");
   if (vectors !== undefined && source !== "file") throw new ConfigError(`--vectors is only read with --embeddings file (not ${source})`);
   switch (source) {
     case "file":
-      if (vectors === undefined) throw new ConfigError("--embeddings file needs --vectors FILE", { hint: 'a JSONL file of {"text", "vector"} lines' });
+      if (vectors === undefined)
+        throw new ConfigError("--embeddings file needs --vectors FILE", { hint: 'a JSONL file of {"text", "vector"} lines' });
       checkInputFile(vectors);
       return { source, file: vectors };
     case "gguf":
       if (model === undefined) {
-        throw new ConfigError("--embeddings gguf needs --embedding-model /path/model.gguf (or an hf: URI)", { hint: "e.g. an all-MiniLM-L6-v2 GGUF" });
+        throw new ConfigError("--embeddings gguf needs --embedding-model /path/model.gguf (or an hf: URI)", {
+          hint: "e.g. an all-MiniLM-L6-v2 GGUF",
+        });
       }
       return { source, model, batchSize };
     case "openai": {
       const baseURL = url ?? (env.OPENAI_BASE_URL || undefined);
       if (model === undefined && baseURL !== undefined && !/api\.openai\.com/.test(baseURL)) {
-        throw new ConfigError(`${baseURL} serves embeddings, but no embedding model is named`, { hint: "pass --embedding-model <id> (the id the server serves)" });
+        throw new ConfigError(`${baseURL} serves embeddings, but no embedding model is named`, {
+          hint: "pass --embedding-model <id> (the id the server serves)",
+        });
       }
       return { source, model: model ?? "text-embedding-3-small", baseURL, apiKey: env.OPENAI_API_KEY || undefined, batchSize };
     }
@@ -453,8 +511,26 @@ import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import type { SettingName } from "../config/config.ts";
 import { loadConstitution } from "../discovery/constitution.ts";
-import { DEFAULT_NEAR_DUPLICATE, entry as iterationEntry, formatStatus, initIterations, iterFile, readState, recordIteration, setIterationModel, statusRows } from "../discovery/iterations.ts";
-import { DEFAULT_MINING_OPTIONS, DEFAULT_MINING_SAMPLING, type MiningOptions, miningOptions, prepareMining, SIMILARITY_KINDS, summariseMining } from "../discovery/mining.ts";
+import {
+  DEFAULT_NEAR_DUPLICATE,
+  entry as iterationEntry,
+  formatStatus,
+  initIterations,
+  iterFile,
+  readState,
+  recordIteration,
+  setIterationModel,
+  statusRows,
+} from "../discovery/iterations.ts";
+import {
+  DEFAULT_MINING_OPTIONS,
+  DEFAULT_MINING_SAMPLING,
+  type MiningOptions,
+  miningOptions,
+  prepareMining,
+  SIMILARITY_KINDS,
+  summariseMining,
+} from "../discovery/mining.ts";
 import { DEFAULT_SELF_CORRECT_SAMPLING, prepareSelfCorrect, SELF_CORRECT_MODES, type SelfCorrectMode } from "../discovery/self-correct.ts";
 import { DISCOVERY_EXPORT_FORMATS, exportTrainingData, parseDiscoveryExportFormat } from "../discovery/training-export.ts";
 import type { SamplingOptions } from "../models/language-model.ts";
@@ -499,7 +575,12 @@ const DISCOVERY_MODEL_SETTINGS: SettingName[] = [
   "model",
 ];
 
-function numberOption(options: Record<string, unknown>, name: string, flag: string, check: (n: number) => boolean = Number.isFinite): number | undefined {
+function numberOption(
+  options: Record<string, unknown>,
+  name: string,
+  flag: string,
+  check: (n: number) => boolean = Number.isFinite,
+): number | undefined {
   const value = options[name];
   if (value === undefined) return undefined;
   const n = Number(value);
@@ -514,13 +595,25 @@ function addMineOptions(command: Command, withIter = true): Command {
   command
     .option("--gold-field <name>", "field holding the gold response", DEFAULT_MINING_OPTIONS.goldField)
     .option("--candidates <n>", "N: candidate principles per example", String(DEFAULT_MINING_OPTIONS.candidates))
-    .option("--similarity <f>", `similarity to the gold: ${SIMILARITY_KINDS.join(" or ")} (judge: the critic model's pairwise verdict, both orders)`, DEFAULT_MINING_OPTIONS.similarity)
+    .option(
+      "--similarity <f>",
+      `similarity to the gold: ${SIMILARITY_KINDS.join(" or ")} (judge: the critic model's pairwise verdict, both orders)`,
+      DEFAULT_MINING_OPTIONS.similarity,
+    )
     .option("--stem", "Porter-stem Rouge-L tokens (rouge_score use_stemmer)")
     .option("--min-gain <x>", "accept when f(y2) − f(y1) is above this", String(DEFAULT_MINING_OPTIONS.minGain))
     .option("--min-gold-tokens <n>", "skip examples whose gold has fewer Rouge-L tokens", String(DEFAULT_MINING_OPTIONS.minGoldTokens))
     .option("--max-principle-words <n>", "reject longer principles", String(DEFAULT_MINING_OPTIONS.guard.maxWords))
-    .option("--leak-ngram <n>", "reject a principle sharing this many consecutive words with the gold (0: off)", String(DEFAULT_MINING_OPTIONS.guard.leakNgram))
-    .option("--leak-precision <x>", "reject a principle whose Rouge-L precision against the gold is above this (1: off)", String(DEFAULT_MINING_OPTIONS.guard.leakPrecision))
+    .option(
+      "--leak-ngram <n>",
+      "reject a principle sharing this many consecutive words with the gold (0: off)",
+      String(DEFAULT_MINING_OPTIONS.guard.leakNgram),
+    )
+    .option(
+      "--leak-precision <x>",
+      "reject a principle whose Rouge-L precision against the gold is above this (1: off)",
+      String(DEFAULT_MINING_OPTIONS.guard.leakPrecision),
+    )
     .option("--answer-temperature <t>", "temperature of y1", String(DEFAULT_MINING_SAMPLING.answer.temperature))
     .option("--principle-temperature <t>", "temperature of the principles", String(DEFAULT_MINING_SAMPLING.principle.temperature))
     .option("--critique-temperature <t>", "temperature of the critiques", String(DEFAULT_MINING_SAMPLING.critique.temperature))
@@ -552,7 +645,12 @@ function mineOptionsFrom(options: Record<string, unknown>): MiningOptions {
     similarity: similarity as MiningOptions["similarity"],
     stem: Boolean(options.stem),
     minGain: numberOption(options, "minGain", "--min-gain must be a number,"),
-    minGoldTokens: numberOption(options, "minGoldTokens", "--min-gold-tokens must be an integer ≥ 0,", (n) => Number.isInteger(n) && n >= 0),
+    minGoldTokens: numberOption(
+      options,
+      "minGoldTokens",
+      "--min-gold-tokens must be an integer ≥ 0,",
+      (n) => Number.isInteger(n) && n >= 0,
+    ),
     goldField: String(options.goldField),
     iter: numberOption(options, "iter", "--iter must be a positive integer,", positiveInteger),
     guard: {
@@ -561,11 +659,22 @@ function mineOptionsFrom(options: Record<string, unknown>): MiningOptions {
       leakPrecision: numberOption(options, "leakPrecision", "--leak-precision must be a number,", nonNegative),
     },
     sampling: {
-      answer: { ...shared, temperature: temperature("answerTemperature", "--answer-temperature must be a number ≥ 0,"), maxTokens: numberOption(options, "answerMaxTokens", "--answer-max-tokens must be a positive integer,", positiveInteger) },
+      answer: {
+        ...shared,
+        temperature: temperature("answerTemperature", "--answer-temperature must be a number ≥ 0,"),
+        maxTokens: numberOption(options, "answerMaxTokens", "--answer-max-tokens must be a positive integer,", positiveInteger),
+      },
       principle: { ...shared, temperature: temperature("principleTemperature", "--principle-temperature must be a number ≥ 0,") },
       critique: { ...shared, temperature: temperature("critiqueTemperature", "--critique-temperature must be a number ≥ 0,") },
-      refine: { ...shared, temperature: temperature("refineTemperature", "--refine-temperature must be a number ≥ 0,"), maxTokens: numberOption(options, "refineMaxTokens", "--refine-max-tokens must be a positive integer,", positiveInteger) },
-      judge: { ...(shared.seed === undefined ? {} : { seed: shared.seed }), temperature: temperature("judgeTemperature", "--judge-temperature must be a number ≥ 0,") },
+      refine: {
+        ...shared,
+        temperature: temperature("refineTemperature", "--refine-temperature must be a number ≥ 0,"),
+        maxTokens: numberOption(options, "refineMaxTokens", "--refine-max-tokens must be a positive integer,", positiveInteger),
+      },
+      judge: {
+        ...(shared.seed === undefined ? {} : { seed: shared.seed }),
+        temperature: temperature("judgeTemperature", "--judge-temperature must be a number ≥ 0,"),
+      },
     },
   });
 }
@@ -612,11 +721,16 @@ See docs/discovery.md.${ENVIRONMENT_HELP}`,
 export function exportDiscoveryCommand(discover: Command): Command {
   return discover
     .command("export")
-    .description("turn accepted mining trajectories into SFT data (target: principle, critique, refined answer, given the prompt and y1) and a training request")
+    .description(
+      "turn accepted mining trajectories into SFT data (target: principle, critique, refined answer, given the prompt and y1) and a training request",
+    )
     .requiredOption("--input <file>", "mining records (spri discover mine output)")
     .requiredOption("--output <file>", "training file (.jsonl, or .parquet for trl/star)")
     .option("--format <name>", `${DISCOVERY_EXPORT_FORMATS.join(", ")}`, "trl")
-    .option("--constitution <file>", "replace each principle by its cluster's representative (label replacement; records with zCanonical, from the labelled copy of `spri discover cluster`, use that)")
+    .option(
+      "--constitution <file>",
+      "replace each principle by its cluster's representative (label replacement; records with zCanonical, from the labelled copy of `spri discover cluster`, use that)",
+    )
     .option("--no-canonical", "ignore the records' zCanonical labels")
     .option("--no-critique", "leave the critique out of the target")
     .option("--trigger <text>", "the user turn after y1", DISCOVERY_PROMPTS.selfCorrectTrigger)
@@ -671,10 +785,17 @@ Target: "[Principle] z\\n[Critique] c\\n[Revised response]\\ny2". Records that w
         process.stdout.write(`${JSON.stringify(summary)}\n`);
         return;
       }
-      const skipped = (Object.keys(summary.skipped) as (keyof typeof summary.skipped)[]).filter((k) => summary.skipped[k] > 0).map((k) => `${summary.skipped[k]} ${k}`);
-      process.stderr.write(`spri: exported ${summary.exported} of ${summary.read} records to ${summary.output} (${format})${skipped.length ? `; skipped ${skipped.join(", ")}` : ""}\n`);
+      const skipped = (Object.keys(summary.skipped) as (keyof typeof summary.skipped)[])
+        .filter((k) => summary.skipped[k] > 0)
+        .map((k) => `${summary.skipped[k]} ${k}`);
+      process.stderr.write(
+        `spri: exported ${summary.exported} of ${summary.read} records to ${summary.output} (${format})${skipped.length ? `; skipped ${skipped.join(", ")}` : ""}\n`,
+      );
       const { canonical, member, nearest } = summary.relabelled;
-      if (canonical + member + nearest > 0) process.stderr.write(`spri: principles replaced by cluster representatives: ${canonical} by zCanonical, ${member} as constitution members, ${nearest} by nearest Rouge-L\n`);
+      if (canonical + member + nearest > 0)
+        process.stderr.write(
+          `spri: principles replaced by cluster representatives: ${canonical} by zCanonical, ${member} as constitution members, ${nearest} by nearest Rouge-L\n`,
+        );
       if (summary.request) process.stderr.write(`spri: training request ${summary.request}\n`);
     });
 }
@@ -682,7 +803,9 @@ Target: "[Principle] z\\n[Critique] c\\n[Revised response]\\ny2". Records that w
 export function applyCommand(discover: Command): Command {
   const command = discover
     .command("apply")
-    .description("self-correct at inference: answer, pick the most relevant constitution principle and revise if it applies (or --mode trained for a model trained on the export)");
+    .description(
+      "self-correct at inference: answer, pick the most relevant constitution principle and revise if it applies (or --mode trained for a model trained on the export)",
+    );
   // Items are read as the sft task reads them, with no seeds: none of the task-specific fields.
   addRunOptions(command);
   command
@@ -692,8 +815,15 @@ export function applyCommand(discover: Command): Command {
     .option("--max-principles <n>", "show at most this many principles (the largest clusters)")
     .option("--answer-temperature <t>", "temperature of the first answer", String(DEFAULT_SELF_CORRECT_SAMPLING.answer.temperature))
     .option("--select-temperature <t>", "temperature of the principle choice", String(DEFAULT_SELF_CORRECT_SAMPLING.select.temperature))
-    .option("--refine-temperature <t>", "temperature of the critique and refinement (trained mode: of the self-correction)", String(DEFAULT_SELF_CORRECT_SAMPLING.refine.temperature));
-  addSettingFlags(command, DISCOVERY_MODEL_SETTINGS.filter((name) => !name.startsWith("critic")));
+    .option(
+      "--refine-temperature <t>",
+      "temperature of the critique and refinement (trained mode: of the self-correction)",
+      String(DEFAULT_SELF_CORRECT_SAMPLING.refine.temperature),
+    );
+  addSettingFlags(
+    command,
+    DISCOVERY_MODEL_SETTINGS.filter((name) => !name.startsWith("critic")),
+  );
   command.addHelpText(
     "after",
     `
@@ -704,11 +834,17 @@ ${ENVIRONMENT_HELP}`,
   );
   command.action((options: Record<string, unknown>) => {
     const mode = String(options.mode);
-    if (!(SELF_CORRECT_MODES as readonly string[]).includes(mode)) throw new ConfigError(`unknown --mode "${mode}"`, { field: "mode", hint: `use ${SELF_CORRECT_MODES.join(" or ")}` });
-    if (mode === "constitution" && options.constitution === undefined) throw new ConfigError("--mode constitution needs --constitution <file>", { field: "constitution" });
+    if (!(SELF_CORRECT_MODES as readonly string[]).includes(mode))
+      throw new ConfigError(`unknown --mode "${mode}"`, { field: "mode", hint: `use ${SELF_CORRECT_MODES.join(" or ")}` });
+    if (mode === "constitution" && options.constitution === undefined)
+      throw new ConfigError("--mode constitution needs --constitution <file>", { field: "constitution" });
     const shared = sharedSampling(options);
     const temperature = (name: string, flag: string) => numberOption(options, name, `${flag} must be a number ≥ 0,`, nonNegative);
-    const pick = (base: SamplingOptions, t: number | undefined): SamplingOptions => ({ ...base, ...shared, ...(t === undefined ? {} : { temperature: t }) });
+    const pick = (base: SamplingOptions, t: number | undefined): SamplingOptions => ({
+      ...base,
+      ...shared,
+      ...(t === undefined ? {} : { temperature: t }),
+    });
     const refine = temperature("refineTemperature", "--refine-temperature");
     const prepare = prepareSelfCorrect({
       mode: mode as SelfCorrectMode,
@@ -728,10 +864,15 @@ ${ENVIRONMENT_HELP}`,
 }
 
 export function iterateCommand(discover: Command): Command {
-  const iterate = discover.command("iterate").description("bookkeeping across STaPLe iterations in a directory: disjoint prompt slices, each iteration's model, discovery rate and constitution size");
+  const iterate = discover
+    .command("iterate")
+    .description(
+      "bookkeeping across STaPLe iterations in a directory: disjoint prompt slices, each iteration's model, discovery rate and constitution size",
+    );
   const dir = (c: Command) => c.requiredOption("--dir <dir>", "the iterations directory (state.json)");
   const iterOption = (c: Command) => c.requiredOption("--iter <t>", "iteration number (from 1)");
-  const iterOf = (options: Record<string, unknown>) => numberOption(options, "iter", "--iter must be a positive integer,", positiveInteger)!;
+  const iterOf = (options: Record<string, unknown>) =>
+    numberOption(options, "iter", "--iter must be a positive integer,", positiveInteger)!;
 
   dir(iterate.command("init").description("split a (prompt, gold) dataset into disjoint slices, one per iteration"))
     .requiredOption("--input <file>", "the dataset (any format spri run reads)")
@@ -743,7 +884,12 @@ export function iterateCommand(discover: Command): Command {
     .option("--base-url <url>", "its OpenAI-compatible base URL")
     .option("--force", "overwrite an existing state")
     .action(async (options: Record<string, unknown>) => {
-      const sizes = options.sizes === undefined ? undefined : String(options.sizes).split(",").map((s) => Number(s.trim()));
+      const sizes =
+        options.sizes === undefined
+          ? undefined
+          : String(options.sizes)
+              .split(",")
+              .map((s) => Number(s.trim()));
       const state = await initIterations({
         dir: String(options.dir),
         input: String(options.input),
@@ -752,12 +898,19 @@ export function iterateCommand(discover: Command): Command {
         seed: String(options.seed),
         idField: String(options.idField),
         force: Boolean(options.force),
-        model: options.baseModel === undefined ? undefined : { baseModel: String(options.baseModel), ...(options.baseUrl === undefined ? {} : { baseUrl: String(options.baseUrl) }) },
+        model:
+          options.baseModel === undefined
+            ? undefined
+            : { baseModel: String(options.baseModel), ...(options.baseUrl === undefined ? {} : { baseUrl: String(options.baseUrl) }) },
       });
       process.stdout.write(formatStatus(state));
     });
 
-  iterOption(dir(iterate.command("model").description("record the model that mines an iteration (for t > 1: the one trained after iteration t − 1)")))
+  iterOption(
+    dir(
+      iterate.command("model").description("record the model that mines an iteration (for t > 1: the one trained after iteration t − 1)"),
+    ),
+  )
     .requiredOption("--base-model <id>", "model id as served")
     .option("--base-url <url>", "OpenAI-compatible base URL")
     .option("--base-provider <name>", "provider, when it cannot be inferred")
@@ -772,7 +925,13 @@ export function iterateCommand(discover: Command): Command {
       process.stdout.write(formatStatus(state));
     });
 
-  const mine = iterOption(dir(iterate.command("mine").description("mine an iteration's slice with its model (spri discover mine with the paths and model from the state)")))
+  const mine = iterOption(
+    dir(
+      iterate
+        .command("mine")
+        .description("mine an iteration's slice with its model (spri discover mine with the paths and model from the state)"),
+    ),
+  )
     .option("--output <file>", "mining records (default <dir>/iter-<t>/mined.jsonl)")
     .option("--question-field <name>", "field holding the prompt")
     .option("--no-cache", "do not read or write the call cache")
@@ -789,7 +948,10 @@ export function iterateCommand(discover: Command): Command {
     const current = iterationEntry(state, iter);
     const model = current.model;
     if (!model && options.baseModel === undefined) {
-      throw new ConfigError(`no model is recorded for iteration ${iter}`, { field: "baseModel", hint: `run spri discover iterate model --dir ${root} --iter ${iter} --base-model <id> --base-url <url>, or pass --base-model` });
+      throw new ConfigError(`no model is recorded for iteration ${iter}`, {
+        field: "baseModel",
+        hint: `run spri discover iterate model --dir ${root} --iter ${iter} --base-model <id> --base-url <url>, or pass --base-model`,
+      });
     }
     if (options.baseModel === undefined && model) {
       options.baseModel = model.baseModel;
@@ -802,7 +964,13 @@ export function iterateCommand(discover: Command): Command {
     await executeMine(options);
   });
 
-  iterOption(dir(iterate.command("record").description("compute an iteration's statistics (accepted, new principles, discovery rate, constitution size) into the state")))
+  iterOption(
+    dir(
+      iterate
+        .command("record")
+        .description("compute an iteration's statistics (accepted, new principles, discovery rate, constitution size) into the state"),
+    ),
+  )
     .option("--mined <file>", "mining records (default <dir>/iter-<t>/mined.jsonl)")
     .option("--constitution <file>", "the iteration's constitution (default <dir>/iter-<t>/constitution.json when present)")
     .option("--near-duplicate <x>", "Rouge-L F1 at or above which a principle is not new", String(DEFAULT_NEAR_DUPLICATE))

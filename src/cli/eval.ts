@@ -31,8 +31,14 @@ export function evalCommand(program: Command): Command {
 function reappraisalCommand(group: Command): void {
   const command = group
     .command("reappraisal")
-    .description("the paper's task-1 evaluation of reappraisal replies: standards alignment (1-10), empathy (1-5), harmful and factual flags, averaged per method")
-    .requiredOption("--method <name=file>", "a method's output records (repeatable), e.g. --method spri=out.jsonl --method vanilla=base.jsonl", (v: string, prev: string[] = []) => [...prev, v])
+    .description(
+      "the paper's task-1 evaluation of reappraisal replies: standards alignment (1-10), empathy (1-5), harmful and factual flags, averaged per method",
+    )
+    .requiredOption(
+      "--method <name=file>",
+      "a method's output records (repeatable), e.g. --method spri=out.jsonl --method vanilla=base.jsonl",
+      (v: string, prev: string[] = []) => [...prev, v],
+    )
     .requiredOption("--output <file>", "per-case judgements (JSONL); <file>.summary.json holds the means")
     .option("--response-field <name>", "field holding the reply", DEFAULT_REAPPRAISAL_FIELDS.response)
     .option("--post-field <name>", "field holding the post", DEFAULT_REAPPRAISAL_FIELDS.post)
@@ -42,8 +48,23 @@ function reappraisalCommand(group: Command): void {
     .option("--json", "print the means as JSON")
     .addOption(newRunOption());
   addJudgeModelFlags(command);
-  addSettingFlags(command, ["temperature", "seed", "timeout", "maxResponseMib", "concurrency", "maxTries", "retryDelay", "maxRetryWait", "store", "cache", "model"]);
-  command.addHelpText("after", "\nThe judge runs at temperature 0.1 with seed 36 (the paper's GPT-4 evaluator settings) unless --temperature / --seed say otherwise.");
+  addSettingFlags(command, [
+    "temperature",
+    "seed",
+    "timeout",
+    "maxResponseMib",
+    "concurrency",
+    "maxTries",
+    "retryDelay",
+    "maxRetryWait",
+    "store",
+    "cache",
+    "model",
+  ]);
+  command.addHelpText(
+    "after",
+    "\nThe judge runs at temperature 0.1 with seed 36 (the paper's GPT-4 evaluator settings) unless --temperature / --seed say otherwise.",
+  );
   command.action(async (options: Record<string, unknown>) => {
     judgeAsBase(options, (line) => process.stderr.write(`spri: ${line}\n`));
     const methods = (options.method as string[]).map((spec) => {
@@ -55,19 +76,30 @@ function reappraisalCommand(group: Command): void {
     });
     const output = String(options.output);
     const cases = `${output}.cases.jsonl`;
-    await gatherCases(methods, {
-      response: String(options.responseField),
-      post: String(options.postField),
-      standards: String(options.standardsField),
-      aim: String(options.aimField),
-      id: options.recordIdField as string | undefined,
-    }, cases);
-    const sampling = { temperature: options.temperature === undefined ? 0.1 : Number(options.temperature), seed: options.seed === undefined ? 36 : Number(options.seed) };
-    await executeRun({ ...options, input: cases, output, idField: "id", questionField: "question", json: false }, (settings) => ({
-      ...prepareTask({ ...settings, task: "sft" }),
-      algorithm: reappraisalEvalAlgorithm(sampling),
-      identity: sampling,
-    }), ONE_SAMPLE);
+    await gatherCases(
+      methods,
+      {
+        response: String(options.responseField),
+        post: String(options.postField),
+        standards: String(options.standardsField),
+        aim: String(options.aimField),
+        id: options.recordIdField as string | undefined,
+      },
+      cases,
+    );
+    const sampling = {
+      temperature: options.temperature === undefined ? 0.1 : Number(options.temperature),
+      seed: options.seed === undefined ? 36 : Number(options.seed),
+    };
+    await executeRun(
+      { ...options, input: cases, output, idField: "id", questionField: "question", json: false },
+      (settings) => ({
+        ...prepareTask({ ...settings, task: "sft" }),
+        algorithm: reappraisalEvalAlgorithm(sampling),
+        identity: sampling,
+      }),
+      ONE_SAMPLE,
+    );
     const means = Object.fromEntries(await summariseReappraisal(output));
     writeJsonFile(`${output}.summary.json`, means);
     if (options.json) {
@@ -76,7 +108,8 @@ function reappraisalCommand(group: Command): void {
     }
     const cell = (v: number | null) => (v === null ? "–" : v.toFixed(2));
     const lines = ["method | n | alignment (1-10) | empathy (1-5) | harmful | factual"];
-    for (const [name, m] of Object.entries(means)) lines.push(`${name} | ${m.n} | ${cell(m.alignment)} | ${cell(m.empathy)} | ${cell(m.harmfulness)} | ${cell(m.factuality)}`);
+    for (const [name, m] of Object.entries(means))
+      lines.push(`${name} | ${m.n} | ${cell(m.alignment)} | ${cell(m.empathy)} | ${cell(m.harmfulness)} | ${cell(m.factuality)}`);
     process.stdout.write(`${lines.join("\n")}\n`);
   });
 }
@@ -90,8 +123,15 @@ function correlateCommand(group: Command): void {
     .option("--human-field <name>", "field holding the human score", "human_score")
     .option("--group-by <field>", "field naming each row's group", "capability")
     .option("--no-group-by", "treat all rows as one group")
-    .option("--groups <list>", "only these groups, in this order: comma-separated names, or biggen for the paper's 8 capabilities (default: all, in order of first appearance)")
-    .addOption(new Option("--metric <name>", "headline metric: the `mean` in --json, first in the table").choices(CORRELATION_METRICS).default("pearson"))
+    .option(
+      "--groups <list>",
+      "only these groups, in this order: comma-separated names, or biggen for the paper's 8 capabilities (default: all, in order of first appearance)",
+    )
+    .addOption(
+      new Option("--metric <name>", "headline metric: the `mean` in --json, first in the table")
+        .choices(CORRELATION_METRICS)
+        .default("pearson"),
+    )
     .option("--json", "print one JSON object instead of a table")
     .option("--figure <file>", "also write an SVG: judge-vs-human scatter and score histogram")
     .option("--drop-unparseable", "drop and count rows whose score is text instead of stopping at the first")
@@ -169,9 +209,16 @@ function formatP(value: number | null): string {
 
 /** The report as an aligned text table. */
 export function formatCorrelationTable(report: CorrelationReport): string {
-  const correlations: [string, GroupedCorrelation][] = report.metric === "spearman"
-    ? [["spearman", report.metrics.spearman], ["pearson", report.metrics.pearson]]
-    : [["pearson", report.metrics.pearson], ["spearman", report.metrics.spearman]];
+  const correlations: [string, GroupedCorrelation][] =
+    report.metric === "spearman"
+      ? [
+          ["spearman", report.metrics.spearman],
+          ["pearson", report.metrics.pearson],
+        ]
+      : [
+          ["pearson", report.metrics.pearson],
+          ["spearman", report.metrics.spearman],
+        ];
   const header = ["group", "n", ...correlations.flatMap(([name]) => [name, "p"]), "MAE", "alpha"];
   const rows: string[][] = report.groups.map((group) => [
     group.name,
@@ -180,7 +227,13 @@ export function formatCorrelationTable(report: CorrelationReport): string {
     formatValue(report.metrics.mae.groups[group.name] ?? null),
     formatValue(report.metrics.krippendorff_alpha.groups[group.name] ?? null),
   ]);
-  const meanRow = ["mean of groups", "", ...correlations.flatMap(([, metric]) => [formatValue(metric.mean), ""]), formatValue(report.metrics.mae.mean), formatValue(report.metrics.krippendorff_alpha.mean)];
+  const meanRow = [
+    "mean of groups",
+    "",
+    ...correlations.flatMap(([, metric]) => [formatValue(metric.mean), ""]),
+    formatValue(report.metrics.mae.mean),
+    formatValue(report.metrics.krippendorff_alpha.mean),
+  ];
   const pooledRow = [
     "pooled",
     String(report.n),

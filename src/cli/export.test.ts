@@ -8,7 +8,13 @@ import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } from "h
 import { runCli } from "../../test/support/cli.ts";
 
 const RECORDS = [
-  { id: "1", user_input: "How do I say no to extra work?", principle_final: "1. Be honest.", init_response: "Say no.", response_final: "Explain your current load, then offer options." },
+  {
+    id: "1",
+    user_input: "How do I say no to extra work?",
+    principle_final: "1. Be honest.",
+    init_response: "Say no.",
+    response_final: "Explain your current load, then offer options.",
+  },
   { id: "2", user_input: "Is the moon made of cheese?", principle_final: "1. Be truthful.", init_response: "No.", response_final: "No." },
   { id: "3", user_input: "Unfinished item", principle_final: "1. …" },
 ];
@@ -24,7 +30,17 @@ describe("spri export (CLI)", () => {
 
   test("messages JSONL with a system prompt, and a dataset card beside it", async () => {
     const output = join(dir, "train.jsonl");
-    const result = await runCli(["export", "--input", input, "--output", output, "--format", "messages", "--system-prompt", "You are helpful."]);
+    const result = await runCli([
+      "export",
+      "--input",
+      input,
+      "--output",
+      output,
+      "--format",
+      "messages",
+      "--system-prompt",
+      "You are helpful.",
+    ]);
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stderr, /exported 2 of 3 records to .*train\.jsonl \(messages, jsonl\); skipped 1 no response_final/);
     const lines = readFileSync(output, "utf8").trim().split("\n");
@@ -47,7 +63,18 @@ describe("spri export (CLI)", () => {
     const output = join(dir, "dpo.parquet");
     const settings = join(dir, "settings.json");
     writeFileSync(settings, JSON.stringify({ baseModel: "local-model", baseApiKey: "sk-abcdefghijklmnopqrstuvwx", threshold: 4 }));
-    const result = await runCli(["export", "--input", input, "--output", output, "--format", "preference", "--settings", settings, "--json"]);
+    const result = await runCli([
+      "export",
+      "--input",
+      input,
+      "--output",
+      output,
+      "--format",
+      "preference",
+      "--settings",
+      settings,
+      "--json",
+    ]);
     assert.equal(result.code, 0, result.stderr);
     const summary = JSON.parse(result.stdout) as { exported: number; fileType: string; skipped: Record<string, number>; card: string };
     assert.equal(summary.exported, 1);
@@ -80,7 +107,12 @@ describe("spri export (CLI)", () => {
     assert.ok(!existsSync(`${output}.README.md`));
     const file = await asyncBufferFromFile(output);
     const rows = await parquetReadObjects({ file });
-    assert.deepEqual(rows[1], { conversations: [{ from: "human", value: "Is the moon made of cheese?" }, { from: "gpt", value: "No." }] });
+    assert.deepEqual(rows[1], {
+      conversations: [
+        { from: "human", value: "Is the moon made of cheese?" },
+        { from: "gpt", value: "No." },
+      ],
+    });
   });
 
   test("errors are one line with exit code 2", async () => {
@@ -98,11 +130,30 @@ describe("spri export (CLI)", () => {
     const malformed = await runCli(["export", "--input", damaged, "--output", join(dir, "y.jsonl"), "--format", "messages"]);
     assert.equal(malformed.code, 2);
     assert.match(malformed.stderr, /damaged\.jsonl:2: malformed JSON/);
-    const skipped = await runCli(["export", "--input", damaged, "--output", join(dir, "y.jsonl"), "--format", "messages", "--skip-malformed"]);
+    const skipped = await runCli([
+      "export",
+      "--input",
+      damaged,
+      "--output",
+      join(dir, "y.jsonl"),
+      "--format",
+      "messages",
+      "--skip-malformed",
+    ]);
     assert.equal(skipped.code, 0, skipped.stderr);
     assert.match(skipped.stderr, /skipped 1 malformed JSON line/);
 
-    const system = await runCli(["export", "--input", input, "--output", join(dir, "z.jsonl"), "--format", "alpaca", "--system-prompt", "S"]);
+    const system = await runCli([
+      "export",
+      "--input",
+      input,
+      "--output",
+      join(dir, "z.jsonl"),
+      "--format",
+      "alpaca",
+      "--system-prompt",
+      "S",
+    ]);
     assert.equal(system.code, 2);
     assert.match(system.stderr, /does not fit the alpaca format/);
   });

@@ -15,14 +15,19 @@ import { readJsonObjectFile } from "../io/json-file.ts";
 export function exportCommand(program: Command): void {
   program
     .command("export")
-    .description("turn the records of `spri run` into training data: (question, response_final) pairs, or DPO pairs with init_response as rejected")
+    .description(
+      "turn the records of `spri run` into training data: (question, response_final) pairs, or DPO pairs with init_response as rejected",
+    )
     .option("--input <file>", "records written by `spri run` (JSON Lines)")
     .option("--run <id>", "instead of --input: the finished records of this run, read from the run store (--store)")
     .option("--store <location>", "with --run: the run store, a SQLite file or postgres://… (env: SPRI_STORE; default spri.db)")
     .requiredOption("--output <file>", "training file to write (.jsonl, or .parquet for Parquet)")
     .requiredOption("--format <name>", `${EXPORT_FORMATS.join(", ")}`)
     .option("--parquet", "write Parquet whatever the output's extension (default: Parquet for .parquet, else JSON Lines)")
-    .option("--question-field <name>", "field holding the question (default: first of user_input, prompt, instruction, question, input, Reddit Post, post)")
+    .option(
+      "--question-field <name>",
+      "field holding the question (default: first of user_input, prompt, instruction, question, input, Reddit Post, post)",
+    )
     .option("--system-prompt <text>", "messages, sharegpt: a system message put first in every example")
     .option("--input-format <name>", "format of --input when its extension does not say (jsonl, json, csv, tsv, parquet)")
     .option("--skip-malformed", "skip and count malformed JSONL lines instead of stopping at the first")
@@ -46,7 +51,8 @@ counts and the SPRI citation is written beside the output as <output>.README.md.
         throw new ConfigError("give either --input (an output file of `spri run`) or --run (a run in the store)", { field: "input" });
       }
       const output = String(options.output);
-      const fromStore = options.run === undefined ? undefined : await recordsOfRun(String(options.run), options.store as string | undefined);
+      const fromStore =
+        options.run === undefined ? undefined : await recordsOfRun(String(options.run), options.store as string | undefined);
       const input = fromStore?.file ?? String(options.input);
       checkInputFile(input);
       const format = parseExportFormat(String(options.format));
@@ -83,7 +89,8 @@ async function recordsOfRun(runId: string, location: string | undefined): Promis
   const store = await openStore(resolveSettings({ flags: { store: location } }).settings.store);
   try {
     const run = await store.getRun(runId);
-    if (!run) throw new InputError(`no run with id "${runId}" in the store`, { field: "run", hint: "`spri status` lists the runs of a store" });
+    if (!run)
+      throw new InputError(`no run with id "${runId}" in the store`, { field: "run", hint: "`spri status` lists the runs of a store" });
     const file = join(mkdtempSync(join(tmpdir(), "spri-export-")), "records.jsonl");
     await writeJsonlAtomically(file, runRecords(store, runId));
     return { file, settings: run.settings };

@@ -12,7 +12,9 @@ import { addRunOptions, executeRun } from "./run.ts";
 export function judgeCommand(program: Command): void {
   const command = program
     .command("judge")
-    .description("grade each row's response with an instance-specific rubric (SPRI) and write one record per row (re-run the same command to resume)");
+    .description(
+      "grade each row's response with an instance-specific rubric (SPRI) and write one record per row (re-run the same command to resume)",
+    );
   // Rows are read as the rubric task reads them: a reference answer, a system prompt, a group (domain).
   addRunOptions(command, { fields: ["reference", "systemPrompt", "domain"] });
   command
@@ -20,10 +22,21 @@ export function judgeCommand(program: Command): void {
     .option("--response-field <name>", "field holding the response to grade", DEFAULT_JUDGE_OPTIONS.responseField)
     .option("--rubric-field <name>", "field holding a gold rubric, for rubric sources that use one", DEFAULT_JUDGE_OPTIONS.rubricField)
     .option("--human-field <name>", "field holding a human score, for agreement metrics (spri eval correlate)")
-    .option("--group-field <name>", "field grouping the rows (capability): --seeds-per-domain matches seeds on it", DEFAULT_JUDGE_OPTIONS.groupField)
+    .option(
+      "--group-field <name>",
+      "field grouping the rows (capability): --seeds-per-domain matches seeds on it",
+      DEFAULT_JUDGE_OPTIONS.groupField,
+    )
     .option("--scale <min-max>", "the judge's score range", `${DEFAULT_JUDGE_OPTIONS.scale.min}-${DEFAULT_JUDGE_OPTIONS.scale.max}`)
-    .option("--judge-temperature <t>", "temperature of the grading calls and their refinements (seeded with --seed, default 0)", String(DEFAULT_JUDGE_OPTIONS.judgeTemperature));
-  addSettingFlags(command, (Object.keys(SETTINGS) as SettingName[]).filter((name) => name !== "task"));
+    .option(
+      "--judge-temperature <t>",
+      "temperature of the grading calls and their refinements (seeded with --seed, default 0)",
+      String(DEFAULT_JUDGE_OPTIONS.judgeTemperature),
+    );
+  addSettingFlags(
+    command,
+    (Object.keys(SETTINGS) as SettingName[]).filter((name) => name !== "task"),
+  );
   command.addHelpText(
     "after",
     `
@@ -66,7 +79,9 @@ function rubricSourceHelp(): string {
 function judgeOptions(options: Record<string, unknown>): JudgeOptions {
   const temperature = Number(options.judgeTemperature);
   if (!Number.isFinite(temperature)) {
-    throw new ConfigError(`--judge-temperature must be a number, got ${JSON.stringify(options.judgeTemperature)}`, { field: "judgeTemperature" });
+    throw new ConfigError(`--judge-temperature must be a number, got ${JSON.stringify(options.judgeTemperature)}`, {
+      field: "judgeTemperature",
+    });
   }
   return {
     rubrics: String(options.rubrics),

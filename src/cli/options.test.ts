@@ -19,29 +19,147 @@ const CRITIC = flags("critic-model", "critic-url", "critic-provider");
 const CLIENT = flags("timeout", "max-response-mib", "structured-output", "http-client");
 const SAMPLING = flags("temperature", "top-p", "top-k", "max-new-tokens", "seed");
 const LOOP = flags("threshold", "max-critiques", "compat", "on-unscored", "unscored-retries", "prompts", "seeds");
-const RUNNER = flags("concurrency", "rpm", "tpm", "max-tokens", "max-cost", "prices", "cache", "store", "rejects", "max-tries", "retry-delay", "max-retry-wait", "progress-interval");
-const FILE = flags("input", "output", "question-field", "id-field", "no-cache", "refresh", "dry-run", "batch", "batch-offline", "batch-results", "batch-poll", "lease", "json", "new-run", "limit", "max-item-size");
+const RUNNER = flags(
+  "concurrency",
+  "rpm",
+  "tpm",
+  "max-tokens",
+  "max-cost",
+  "prices",
+  "cache",
+  "store",
+  "rejects",
+  "max-tries",
+  "retry-delay",
+  "max-retry-wait",
+  "progress-interval",
+);
+const FILE = flags(
+  "input",
+  "output",
+  "question-field",
+  "id-field",
+  "no-cache",
+  "refresh",
+  "dry-run",
+  "batch",
+  "batch-offline",
+  "batch-results",
+  "batch-poll",
+  "lease",
+  "json",
+  "new-run",
+  "limit",
+  "max-item-size",
+);
 const CONFIG = flags("config");
 
 /** The shared flags each command reads. */
 const READS: Record<string, string[]> = {
   align: [...flags("task", "json", "samples"), ...MODEL, ...CRITIC, ...CLIENT, ...SAMPLING, ...LOOP, ...CONFIG],
   // Every task: the goal (reappraisal), reference and system prompt (rubric), domain (seeds per domain).
-  run: [...flags("task", "samples"), ...MODEL, ...CRITIC, ...CLIENT, ...SAMPLING, ...LOOP, ...flags("seeds-per-domain"), ...RUNNER, ...FILE, ...flags("goal-field", "reference-field", "system-prompt-field", "domain-field", "no-work"), ...CONFIG],
+  run: [
+    ...flags("task", "samples"),
+    ...MODEL,
+    ...CRITIC,
+    ...CLIENT,
+    ...SAMPLING,
+    ...LOOP,
+    ...flags("seeds-per-domain"),
+    ...RUNNER,
+    ...FILE,
+    ...flags("goal-field", "reference-field", "system-prompt-field", "domain-field", "no-work"),
+    ...CONFIG,
+  ],
   // Rows are read as the rubric task reads them; no --no-work: `spri worker` rebuilds `spri run` runs only.
-  judge: [...flags("samples"), ...MODEL, ...CRITIC, ...CLIENT, ...SAMPLING, ...LOOP, ...flags("seeds-per-domain"), ...RUNNER, ...FILE, ...flags("reference-field", "system-prompt-field", "domain-field"), ...CONFIG],
+  judge: [
+    ...flags("samples"),
+    ...MODEL,
+    ...CRITIC,
+    ...CLIENT,
+    ...SAMPLING,
+    ...LOOP,
+    ...flags("seeds-per-domain"),
+    ...RUNNER,
+    ...FILE,
+    ...flags("reference-field", "system-prompt-field", "domain-field"),
+    ...CONFIG,
+  ],
   export: flags("input", "store", "output", "question-field", "json"),
   "eval correlate": flags("json"),
-  "eval reappraisal": [...flags("output", "json", "new-run", "temperature", "seed", "timeout", "max-response-mib", "concurrency", "max-tries", "retry-delay", "max-retry-wait", "store", "cache", "model"), ...CONFIG],
-  compare: [...flags("output", "id-field", "question-field", "json", "new-run", "temperature", "seed", "concurrency", "max-tries", "retry-delay", "max-retry-wait", "store", "cache"), ...CLIENT, "--model", ...CONFIG],
-  "discover cluster": [...flags("input", "output", "threshold", "json", "base-model", "base-url", "base-provider", "timeout", "store"), ...CONFIG],
+  "eval reappraisal": [
+    ...flags(
+      "output",
+      "json",
+      "new-run",
+      "temperature",
+      "seed",
+      "timeout",
+      "max-response-mib",
+      "concurrency",
+      "max-tries",
+      "retry-delay",
+      "max-retry-wait",
+      "store",
+      "cache",
+      "model",
+    ),
+    ...CONFIG,
+  ],
+  compare: [
+    ...flags(
+      "output",
+      "id-field",
+      "question-field",
+      "json",
+      "new-run",
+      "temperature",
+      "seed",
+      "concurrency",
+      "max-tries",
+      "retry-delay",
+      "max-retry-wait",
+      "store",
+      "cache",
+    ),
+    ...CLIENT,
+    "--model",
+    ...CONFIG,
+  ],
+  "discover cluster": [
+    ...flags("input", "output", "threshold", "json", "base-model", "base-url", "base-provider", "timeout", "store"),
+    ...CONFIG,
+  ],
   // Items are read as the sft task reads them, with no seeds: no goal, reference, system prompt or domain field.
-  "discover mine": [...MODEL, ...CRITIC, ...CLIENT, ...flags("top-p", "top-k", "seed"), ...RUNNER.filter((flag) => flag !== "--rpm" && flag !== "--tpm"), ...FILE, ...CONFIG],
+  "discover mine": [
+    ...MODEL,
+    ...CRITIC,
+    ...CLIENT,
+    ...flags("top-p", "top-k", "seed"),
+    ...RUNNER.filter((flag) => flag !== "--rpm" && flag !== "--tpm"),
+    ...FILE,
+    ...CONFIG,
+  ],
   "discover export": flags("input", "output", "question-field", "base-model", "seed", "json"),
-  "discover apply": [...MODEL, ...CLIENT, ...flags("top-p", "top-k", "seed"), ...RUNNER.filter((flag) => flag !== "--rpm" && flag !== "--tpm"), ...FILE, ...CONFIG],
+  "discover apply": [
+    ...MODEL,
+    ...CLIENT,
+    ...flags("top-p", "top-k", "seed"),
+    ...RUNNER.filter((flag) => flag !== "--rpm" && flag !== "--tpm"),
+    ...FILE,
+    ...CONFIG,
+  ],
   "discover iterate init": flags("input", "seed", "id-field", "base-model", "base-url"),
   "discover iterate model": flags("base-model", "base-url", "base-provider"),
-  "discover iterate mine": [...MODEL, ...CRITIC, ...CLIENT, ...flags("top-p", "top-k", "seed"), ...RUNNER.filter((flag) => flag !== "--rpm" && flag !== "--tpm"), ...flags("output", "question-field", "no-cache", "refresh", "dry-run", "json", "new-run"), ...CONFIG],
+  "discover iterate mine": [
+    ...MODEL,
+    ...CRITIC,
+    ...CLIENT,
+    ...flags("top-p", "top-k", "seed"),
+    ...RUNNER.filter((flag) => flag !== "--rpm" && flag !== "--tpm"),
+    ...flags("output", "question-field", "no-cache", "refresh", "dry-run", "json", "new-run"),
+    ...CONFIG,
+  ],
   "discover iterate record": [],
   "discover iterate status": flags("json"),
   view: [...flags("store", "task"), ...MODEL, ...CRITIC, ...CLIENT, ...SAMPLING, ...LOOP, ...CONFIG],
@@ -53,7 +171,11 @@ const READS: Record<string, string[]> = {
 /** Every flag that options.ts or run.ts hands to more than one command. */
 function sharedFlags(): Set<string> {
   const scratch = addRunOptions(new Command(), { fields: ["goal", "reference", "systemPrompt", "domain"], workers: true });
-  return new Set([...Object.keys(SETTINGS).map((name) => `--${kebab(name)}`), "--config", ...scratch.options.map((option) => option.long!)]);
+  return new Set([
+    ...Object.keys(SETTINGS).map((name) => `--${kebab(name)}`),
+    "--config",
+    ...scratch.options.map((option) => option.long!),
+  ]);
 }
 
 function commands(command: Command, path: string[] = []): [string, Command][] {

@@ -32,9 +32,27 @@ export function addSettingFlags(command: Command, names: readonly SettingName[] 
  * apply); the `--base-*` names of older releases stay as hidden, deprecated aliases.
  */
 const JUDGE_FLAGS = [
-  { judge: "judgeModel", base: "baseModel", flag: "--judge-model <id>", alias: "--base-model <id>", help: "judge model id; a .gguf path or hf: URI runs in-process (env: SPRI_BASE_MODEL)" },
-  { judge: "judgeUrl", base: "baseUrl", flag: "--judge-url <url>", alias: "--base-url <url>", help: "OpenAI-compatible base URL of the judge (env: SPRI_BASE_URL; default OPENAI_BASE_URL, else OpenAI)" },
-  { judge: "judgeProvider", base: "baseProvider", flag: "--judge-provider <name>", alias: "--base-provider <name>", help: "openai-compatible, anthropic or llama-cpp (inferred when omitted; env: SPRI_BASE_PROVIDER)" },
+  {
+    judge: "judgeModel",
+    base: "baseModel",
+    flag: "--judge-model <id>",
+    alias: "--base-model <id>",
+    help: "judge model id; a .gguf path or hf: URI runs in-process (env: SPRI_BASE_MODEL)",
+  },
+  {
+    judge: "judgeUrl",
+    base: "baseUrl",
+    flag: "--judge-url <url>",
+    alias: "--base-url <url>",
+    help: "OpenAI-compatible base URL of the judge (env: SPRI_BASE_URL; default OPENAI_BASE_URL, else OpenAI)",
+  },
+  {
+    judge: "judgeProvider",
+    base: "baseProvider",
+    flag: "--judge-provider <name>",
+    alias: "--base-provider <name>",
+    help: "openai-compatible, anthropic or llama-cpp (inferred when omitted; env: SPRI_BASE_PROVIDER)",
+  },
 ] as const;
 
 export function addJudgeModelFlags(command: Command): Command {

@@ -22,7 +22,12 @@ function setup(flags: Record<string, unknown>, env: NodeJS.ProcessEnv = {}): Pla
   return options;
 }
 
-const choice = (overrides: Partial<PlaygroundChoice> = {}): PlaygroundChoice => ({ task: "sft", threshold: 4, maxCritiques: 4, ...overrides });
+const choice = (overrides: Partial<PlaygroundChoice> = {}): PlaygroundChoice => ({
+  task: "sft",
+  threshold: 4,
+  maxCritiques: 4,
+  ...overrides,
+});
 
 async function refusal(promise: Promise<unknown>): Promise<ConfigError> {
   try {
@@ -39,7 +44,10 @@ describe("playground: only the providers and endpoints spri view was configured 
     const options = setup({ baseUrl: ENDPOINT, baseModel: "served-model" }, { ANTHROPIC_API_KEY: "sk-ant-key" });
     const error = await refusal(options.factory(choice({ criticModel: "claude-haiku-4-5" })));
     assert.equal(error.field, "criticModel");
-    assert.match(error.describe(), /"claude-haiku-4-5" would be served by anthropic, but spri view's critic is openai-compatible at http:\/\/127\.0\.0\.1:9\/v1/);
+    assert.match(
+      error.describe(),
+      /"claude-haiku-4-5" would be served by anthropic, but spri view's critic is openai-compatible at http:\/\/127\.0\.0\.1:9\/v1/,
+    );
     assert.match(error.describe(), /restart spri view with --critic-model/);
   });
 
@@ -60,7 +68,10 @@ describe("playground: only the providers and endpoints spri view was configured 
     const options = setup({ baseUrl: ENDPOINT, baseModel: "served-model", criticModel: "served-critic" });
     const made = await options.factory(choice({ baseModel: "other-base", criticModel: "other-critic" }));
     try {
-      assert.deepEqual([made.models.base.id, made.models.critic.id], [`openai-compatible:${ENDPOINT}#other-base`, `openai-compatible:${ENDPOINT}#other-critic`]);
+      assert.deepEqual(
+        [made.models.base.id, made.models.critic.id],
+        [`openai-compatible:${ENDPOINT}#other-base`, `openai-compatible:${ENDPOINT}#other-critic`],
+      );
     } finally {
       await made.close();
     }
@@ -79,7 +90,11 @@ describe("playground: only the providers and endpoints spri view was configured 
     });
 
     test("POST /api/playground with another provider's model is a 400 and makes no run", async () => {
-      const { app } = createApp({ store, access: { port: PORT }, playground: setup({ baseUrl: ENDPOINT, baseModel: "served-model" }, { ANTHROPIC_API_KEY: "sk-ant-key" }) });
+      const { app } = createApp({
+        store,
+        access: { port: PORT },
+        playground: setup({ baseUrl: ENDPOINT, baseModel: "served-model" }, { ANTHROPIC_API_KEY: "sk-ant-key" }),
+      });
       const res = await app.request("/api/playground", {
         method: "POST",
         headers: { host: HOST, origin: `http://${HOST}`, "content-type": "application/json" },

@@ -35,14 +35,36 @@ export function playgroundOptions(options: Record<string, unknown>, resolved: Re
   return {
     info,
     factory: async (choice) => {
-      const flags: Record<string, unknown> = { task: choice.task, threshold: choice.threshold, maxCritiques: choice.maxCritiques, concurrency: 1 };
+      const flags: Record<string, unknown> = {
+        task: choice.task,
+        threshold: choice.threshold,
+        maxCritiques: choice.maxCritiques,
+        concurrency: 1,
+      };
       if (choice.baseModel !== undefined) flags.baseModel = choice.baseModel;
       if (choice.criticModel !== undefined) flags.criticModel = choice.criticModel;
-      const chosen = modelSpecs(resolveSettings({ flags: { ...settingFlags(options), ...flags }, env: resolved.env, configFile: resolved.configFile }));
+      const chosen = modelSpecs(
+        resolveSettings({ flags: { ...settingFlags(options), ...flags }, env: resolved.env, configFile: resolved.configFile }),
+      );
       checkPlaygroundModels(specs, chosen);
       const session = await openSession(options, flags);
       const settings = redacted(session.resolved);
-      for (const name of ["concurrency", "timeout", "maxResponseMib", "cache", "store", "rejects", "maxTries", "retryDelay", "maxRetryWait", "progressInterval", "maxCost", "maxTokens", "prices"]) delete settings[name];
+      for (const name of [
+        "concurrency",
+        "timeout",
+        "maxResponseMib",
+        "cache",
+        "store",
+        "rejects",
+        "maxTries",
+        "retryDelay",
+        "maxRetryWait",
+        "progressInterval",
+        "maxCost",
+        "maxTokens",
+        "prices",
+      ])
+        delete settings[name];
       return { prepared: session.prepared, models: session.models, settings, close: () => session.close() };
     },
   };

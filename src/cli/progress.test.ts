@@ -30,12 +30,20 @@ test("the progress line fits the terminal: everything at 120 columns, the essent
   const narrow = runProgressLine(snap, 40);
   assert.equal(narrow, "50/100 · 2 failed · $0.0123 · ETA 23s");
   // Never the last column: a terminal wraps a line that fills it, and the next update then leaves a line behind.
-  for (const [line, width] of [[wide, 120], [normal, 80], [narrow, 40]] as const) assert.ok(line.length < width, `${line.length} ≥ ${width}`);
+  for (const [line, width] of [
+    [wide, 120],
+    [normal, 80],
+    [narrow, 40],
+  ] as const)
+    assert.ok(line.length < width, `${line.length} ≥ ${width}`);
   assert.ok(runProgressLine(snap, 12).length < 12);
 });
 
 test("the progress line before the total is known, at a slow rate, and with unpriced calls", () => {
-  const early = runProgressLine({ ...snap, total: undefined, etaSeconds: undefined, itemsPerSecond: 0.05, spend: { ...snap.spend, costUsd: 0, unpricedCalls: 200 } }, 120);
+  const early = runProgressLine(
+    { ...snap, total: undefined, etaSeconds: undefined, itemsPerSecond: 0.05, spend: { ...snap.spend, costUsd: 0, unpricedCalls: 200 } },
+    120,
+  );
   assert.equal(early, "spri: 50 done · 2 failed · 230 calls (30 cached) · 10000 tokens · unpriced · 3.00 items/min");
 });
 
@@ -66,7 +74,11 @@ test("on a terminal: one line rewritten in place, as wide as the terminal is now
 test("off a terminal: one JSON object per line, at most one per interval, with the total and the ETA", () => {
   const lines: string[] = [];
   let now = 0;
-  const sink = new JsonProgressSink((line) => lines.push(line), 10_000, () => now);
+  const sink = new JsonProgressSink(
+    (line) => lines.push(line),
+    10_000,
+    () => now,
+  );
   sink.update(snap);
   sink.update({ ...snap, done: 41 });
   now = 10_000;

@@ -70,7 +70,22 @@ const SEPARATOR = " · ";
  */
 type Part = "prefix" | "items" | "failed" | "calls" | "tokens" | "cost" | "rate" | "eta" | "retry";
 const ORDER: readonly Part[] = ["prefix", "items", "failed", "calls", "tokens", "cost", "rate", "eta", "retry"];
-const SHORTENINGS: readonly Part[] = ["calls", "tokens", "rate", "items", "retry", "prefix", "tokens", "calls", "rate", "items", "retry", "cost", "failed", "eta"];
+const SHORTENINGS: readonly Part[] = [
+  "calls",
+  "tokens",
+  "rate",
+  "items",
+  "retry",
+  "prefix",
+  "tokens",
+  "calls",
+  "rate",
+  "items",
+  "retry",
+  "cost",
+  "failed",
+  "eta",
+];
 
 function partForms(p: ProgressSnapshot): Record<Part, string[]> {
   const done = p.skipped + p.done;
@@ -114,7 +129,10 @@ export function runProgressLine(p: ProgressSnapshot, width: number): string {
   const forms = partForms(p);
   const chosen = Object.fromEntries(ORDER.map((part) => [part, 0])) as Record<Part, number>;
   const render = () => {
-    const text = ORDER.filter((part) => part !== "prefix").map((part) => forms[part][chosen[part]]).filter(Boolean).join(SEPARATOR);
+    const text = ORDER.filter((part) => part !== "prefix")
+      .map((part) => forms[part][chosen[part]])
+      .filter(Boolean)
+      .join(SEPARATOR);
     const prefix = forms.prefix[chosen.prefix];
     return prefix ? `${prefix} ${text}` : text;
   };

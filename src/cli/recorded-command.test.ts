@@ -47,7 +47,8 @@ test("a base URL's password is not recorded; a worker takes the URL from its own
   assert.equal(resolveRecorded(restored, {}, { env: { SPRI_BASE_URL: url }, cwd }).settings.baseUrl, url);
   assert.throws(
     () => resolveRecorded(restored, {}, { env: {}, cwd }),
-    (error: unknown) => error instanceof ConfigError && /SPRI_BASE_URL/.test(error.describe()) && !error.describe().includes("hunter2SECRET"),
+    (error: unknown) =>
+      error instanceof ConfigError && /SPRI_BASE_URL/.test(error.describe()) && !error.describe().includes("hunter2SECRET"),
   );
   assert.throws(() => resolveRecorded(restored, {}, { env: { SPRI_BASE_URL: "http://alice:other@10.0.0.1/v1" }, cwd }), /SPRI_BASE_URL/);
 });

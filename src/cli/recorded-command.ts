@@ -54,7 +54,8 @@ export function recordCommand(resolved: Resolved, mapping: FieldMapping): Record
   const command: RecordedCommand = { kind: "run", settings, mapping, defaults };
   const prompts = resolved.settings.prompts;
   if (prompts && prompts.length > 0) command.prompts = prompts.map((dir) => ({ dir: resolve(dir), files: readTextFiles(dir) }));
-  if (resolved.settings.seeds) command.seeds = { path: resolve(resolved.settings.seeds), text: readFileSync(resolved.settings.seeds, "utf8") };
+  if (resolved.settings.seeds)
+    command.seeds = { path: resolve(resolved.settings.seeds), text: readFileSync(resolved.settings.seeds, "utf8") };
   return command;
 }
 
@@ -79,29 +80,43 @@ export function restoreCommand(value: unknown, runId: string): RestoredCommand {
     flags.prompts = value.prompts.map((pack) => (existsSync(pack.dir) ? pack.dir : writeFiles(pack.files, "spri-prompts-")));
   }
   if (value.seeds) {
-    flags.seeds = existsSync(value.seeds.path) ? value.seeds.path : join(writeFiles({ [basename(value.seeds.path)]: value.seeds.text }, "spri-seeds-"), basename(value.seeds.path));
+    flags.seeds = existsSync(value.seeds.path)
+      ? value.seeds.path
+      : join(writeFiles({ [basename(value.seeds.path)]: value.seeds.text }, "spri-seeds-"), basename(value.seeds.path));
   }
   return { flags, mapping: value.mapping, defaults: Array.isArray(value.defaults) ? value.defaults : [], fromEnvironment };
 }
 
 /** A worker's settings for a restored run: the recorded ones (and `extra`), the recorded defaults still counted as defaults. */
-export function resolveRecorded(restored: RestoredCommand, extra: Partial<Record<SettingName, unknown>>, input: Omit<ResolveInput, "flags"> = {}): Resolved {
+export function resolveRecorded(
+  restored: RestoredCommand,
+  extra: Partial<Record<SettingName, unknown>>,
+  input: Omit<ResolveInput, "flags"> = {},
+): Resolved {
   const resolved = resolveSettings({ ...input, flags: { ...restored.flags, ...extra } });
   for (const name of restored.defaults) if (resolved.sources[name] === "flag" && !(name in extra)) resolved.sources[name] = "default";
   for (const [name, recorded] of Object.entries(restored.fromEnvironment) as [SettingName, string][]) {
     const given = resolved.settings[name];
     if (typeof given === "string" && redactUrl(given) === recorded) continue;
     const variable = (SETTINGS[name] as { env?: string }).env;
-    throw new ConfigError(`the run reaches ${recorded} with a password that is not stored, and this worker's ${variable} does not give it`, {
-      field: name,
-      hint: `set ${variable} to that URL with its password in this worker's environment`,
-    });
+    throw new ConfigError(
+      `the run reaches ${recorded} with a password that is not stored, and this worker's ${variable} does not give it`,
+      {
+        field: name,
+        hint: `set ${variable} to that URL with its password in this worker's environment`,
+      },
+    );
   }
   return resolved;
 }
 
 function isRecordedCommand(value: unknown): value is RecordedCommand {
-  return typeof value === "object" && value !== null && (value as RecordedCommand).kind === "run" && typeof (value as RecordedCommand).settings === "object";
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    (value as RecordedCommand).kind === "run" &&
+    typeof (value as RecordedCommand).settings === "object"
+  );
 }
 
 function readTextFiles(dir: string): Record<string, string> {

@@ -40,7 +40,10 @@ const TASK_FIELD_OPTIONS: Record<TaskField, [flag: string, help: string]> = {
   goal: ["--goal-field <name>", "reappraisal: field holding the response goal (default: appraisal_dimension_aim)"],
   reference: ["--reference-field <name>", "rubric: field holding a reference answer (default: reference-free)"],
   systemPrompt: ["--system-prompt-field <name>", "rubric: field holding the input's system prompt (default: system_prompt)"],
-  domain: ["--domain-field <name>", "field matched against seeds with --seeds-per-domain (reappraisal: appraisal_dimension_id; rubric: capability)"],
+  domain: [
+    "--domain-field <name>",
+    "field matched against seeds with --seeds-per-domain (reappraisal: appraisal_dimension_id; rubric: capability)",
+  ],
 };
 
 /**
@@ -53,28 +56,51 @@ export function addRunOptions(command: Command, options: { fields?: readonly Tas
     .requiredOption("--input <file>", "items: JSON Lines (.jsonl), a JSON array (.json), CSV (.csv/.tsv) or Parquet (.parquet)")
     .requiredOption("--output <file>", "output JSON Lines; written as <file>.partial until the whole input has been through")
     .option("--limit <n>", "only the first n items of the input, to try a run; a later run with a larger n (or none) goes on from there")
-    .option("--max-item-size <size>", "largest item (its input row as JSON) sent to the models, e.g. 500KB, 5MB; larger items are rejected before any call (default 1MB)")
-    .option("--question-field <name>", "field holding the question (default: first of user_input, prompt, instruction, question, input; reappraisal: Reddit Post)")
+    .option(
+      "--max-item-size <size>",
+      "largest item (its input row as JSON) sent to the models, e.g. 500KB, 5MB; larger items are rejected before any call (default 1MB)",
+    )
+    .option(
+      "--question-field <name>",
+      "field holding the question (default: first of user_input, prompt, instruction, question, input; reappraisal: Reddit Post)",
+    )
     .option("--id-field <name>", "field holding the item id (default: id, else the line number)");
   for (const field of options.fields ?? []) command.option(...TASK_FIELD_OPTIONS[field]);
   command
     .option("--no-cache", "do not read or write the call cache (same as --cache off)")
     .option("--refresh", "call the models again and overwrite cached answers (same as --cache refresh)")
     .option("--dry-run", "estimate calls, tokens and cost, and spend nothing")
-    .option("--batch", "send the calls through the OpenAI Batch API, one batch per SPRI step (half price, up to 24 h a round; OpenAI-compatible models only; files in <output>.batch/; needs the openai package installed)")
-    .option("--batch-offline", "batch mode that only writes each round's file (OpenAI batch JSONL, for `vllm run-batch`) and stops with exit code 4; continue with --batch-results")
-    .option("--batch-results <file>", "import a batch output file (OpenAI batch output JSONL, e.g. from `vllm run-batch`) into the call cache, then go on (repeatable; implies --batch)", (value: string, previous: string[] | undefined) => [...(previous ?? []), value])
+    .option(
+      "--batch",
+      "send the calls through the OpenAI Batch API, one batch per SPRI step (half price, up to 24 h a round; OpenAI-compatible models only; files in <output>.batch/; needs the openai package installed)",
+    )
+    .option(
+      "--batch-offline",
+      "batch mode that only writes each round's file (OpenAI batch JSONL, for `vllm run-batch`) and stops with exit code 4; continue with --batch-results",
+    )
+    .option(
+      "--batch-results <file>",
+      "import a batch output file (OpenAI batch output JSONL, e.g. from `vllm run-batch`) into the call cache, then go on (repeatable; implies --batch)",
+      (value: string, previous: string[] | undefined) => [...(previous ?? []), value],
+    )
     .option("--batch-poll <seconds>", "seconds before the first poll of a submitted batch; later polls back off (default 30)");
-  if (options.workers) command.option("--no-work", "only enqueue the items and write the output as `spri worker` processes finish them (a shared --store)");
+  if (options.workers)
+    command.option("--no-work", "only enqueue the items and write the output as `spri worker` processes finish them (a shared --store)");
   return command
-    .option("--lease <seconds>", "how long a worker's hold on an item lasts without a heartbeat; a lost worker's items go to another after it (default 30)")
+    .option(
+      "--lease <seconds>",
+      "how long a worker's hold on an item lasts without a heartbeat; a lost worker's items go to another after it (default 30)",
+    )
     .option("--json", "print the run summary as JSON")
     .addOption(newRunOption());
 }
 
 /** The flag of every command that runs a file into an output through the runner. */
 export function newRunOption(): Option {
-  return new Option("--new-run", "when the output holds the records of a run with other settings, task or input: replace them with this command's run (without it, the command is refused)");
+  return new Option(
+    "--new-run",
+    "when the output holds the records of a run with other settings, task or input: replace them with this command's run (without it, the command is refused)",
+  );
 }
 
 /**
@@ -84,13 +110,18 @@ export function newRunOption(): Option {
 export const ONE_SAMPLE: Readonly<Record<string, unknown>> = Object.freeze({ samples: 1 });
 
 /** Runs a file through the runner; `prepare` chooses the per-item algorithm (SPRI tasks by default). */
-export async function executeRun(options: Record<string, unknown>, prepare?: Prepare, extraFlags: Record<string, unknown> = {}): Promise<void> {
+export async function executeRun(
+  options: Record<string, unknown>,
+  prepare?: Prepare,
+  extraFlags: Record<string, unknown> = {},
+): Promise<void> {
   const input = String(options.input);
   const output = String(options.output);
   checkInputFile(input);
   if (output === input) throw new InputError("--output must differ from --input", { file: output });
   // `--no-cache` and `--cache <mode>` share the attribute: false, a mode, or commander's default true.
-  const cacheFlag = options.cache === false ? "off" : options.refresh ? "refresh" : typeof options.cache === "string" ? options.cache : undefined;
+  const cacheFlag =
+    options.cache === false ? "off" : options.refresh ? "refresh" : typeof options.cache === "string" ? options.cache : undefined;
   delete options.cache;
   const session = await openSession(options, { ...extraFlags, ...(cacheFlag ? { cache: cacheFlag } : {}) }, prepare);
   const { settings } = session.resolved;
@@ -108,7 +139,18 @@ export async function executeRun(options: Record<string, unknown>, prepare?: Pre
   const samples = sampleCount(settings.samples);
   try {
     if (options.dryRun) {
-      const estimate = await dryRun({ input, output, prepared: session.prepared, models: session.models, mapping, samples, maxNewTokens: settings.maxNewTokens, prices, limit, maxItemBytes });
+      const estimate = await dryRun({
+        input,
+        output,
+        prepared: session.prepared,
+        models: session.models,
+        mapping,
+        samples,
+        maxNewTokens: settings.maxNewTokens,
+        prices,
+        limit,
+        maxItemBytes,
+      });
       process.stdout.write(options.json ? `${JSON.stringify(estimate)}\n` : formatEstimate(estimate));
       return;
     }
@@ -187,7 +229,11 @@ export function stopExitCode(kind: StopKind | undefined): ExitCode {
 }
 
 /** The batch lane's options, or undefined without --batch (nor --batch-offline, --batch-results). */
-async function batchOptions(options: Record<string, unknown>, session: Session, timeoutSeconds: number): Promise<BatchRunOptions | undefined> {
+async function batchOptions(
+  options: Record<string, unknown>,
+  session: Session,
+  timeoutSeconds: number,
+): Promise<BatchRunOptions | undefined> {
   const resultsFiles = (options.batchResults as string[] | undefined) ?? [];
   if (!options.batch && !options.batchOffline && resultsFiles.length === 0) {
     if (options.batchPoll !== undefined) throw new ConfigError("--batch-poll needs --batch", { field: "batchPoll" });
@@ -204,8 +250,12 @@ async function batchOptions(options: Record<string, unknown>, session: Session, 
   const specs = modelSpecs(session.resolved);
   const apis = new Map<string, BatchApi>();
   const { OpenAIBatchApi } = await import("../models/openai-batch.ts");
-  for (const [model, spec] of [[session.models.base, specs.base], [session.models.critic, specs.critic]] as const) {
-    if (spec.provider === "openai-compatible") apis.set(model.id, new OpenAIBatchApi({ baseURL: spec.baseURL, apiKey: spec.apiKey, timeoutMs: timeoutSeconds * 1000 }));
+  for (const [model, spec] of [
+    [session.models.base, specs.base],
+    [session.models.critic, specs.critic],
+  ] as const) {
+    if (spec.provider === "openai-compatible")
+      apis.set(model.id, new OpenAIBatchApi({ baseURL: spec.baseURL, apiKey: spec.apiKey, timeoutMs: timeoutSeconds * 1000 }));
   }
   return {
     offline: Boolean(options.batchOffline),
@@ -220,13 +270,15 @@ async function batchOptions(options: Record<string, unknown>, session: Session, 
 function limitOption(value: unknown): number | undefined {
   if (value === undefined) return undefined;
   const limit = Number(value);
-  if (!Number.isInteger(limit) || limit < 1) throw new ConfigError(`--limit must be a positive whole number of items, got ${JSON.stringify(value)}`, { field: "limit" });
+  if (!Number.isInteger(limit) || limit < 1)
+    throw new ConfigError(`--limit must be a positive whole number of items, got ${JSON.stringify(value)}`, { field: "limit" });
   return limit;
 }
 
 /** How a run retries its calls, from `--max-tries`, `--retry-delay` and `--max-retry-wait`. */
 export function retryOptions(settings: ResolvedSettings): RetryOptions {
-  if (!(settings.maxRetryWait >= 0)) throw new ConfigError(`--max-retry-wait must be a number of seconds ≥ 0, got ${settings.maxRetryWait}`, { field: "maxRetryWait" });
+  if (!(settings.maxRetryWait >= 0))
+    throw new ConfigError(`--max-retry-wait must be a number of seconds ≥ 0, got ${settings.maxRetryWait}`, { field: "maxRetryWait" });
   return { maxAttempts: settings.maxTries, baseDelayMs: settings.retryDelay * 1000, maxWaitMs: settings.maxRetryWait * 1000 };
 }
 
@@ -234,7 +286,8 @@ export function retryOptions(settings: ResolvedSettings): RetryOptions {
 export function leaseSeconds(value: unknown): number {
   if (value === undefined) return DEFAULT_LEASE_MS / 1000;
   const seconds = Number(value);
-  if (!Number.isFinite(seconds) || seconds <= 0) throw new ConfigError(`--lease must be a positive number of seconds, got ${JSON.stringify(value)}`, { field: "lease" });
+  if (!Number.isFinite(seconds) || seconds <= 0)
+    throw new ConfigError(`--lease must be a positive number of seconds, got ${JSON.stringify(value)}`, { field: "lease" });
   return seconds;
 }
 
@@ -247,7 +300,9 @@ function report(result: RunJobResult, json: boolean): void {
   const { spend } = result;
   if (json) {
     // `calls`: the calls sent to the models; cache hits apart (spend.calls also counts hits and calls cancelled before they went out).
-    process.stdout.write(`${JSON.stringify({ ...result, items: result.done, calls: spend.sent, cacheHits: spend.cacheHits, inputTokens: spend.inputTokens, outputTokens: spend.outputTokens, peakRssMb: process.resourceUsage().maxRSS / 1024 })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ ...result, items: result.done, calls: spend.sent, cacheHits: spend.cacheHits, inputTokens: spend.inputTokens, outputTokens: spend.outputTokens, peakRssMb: process.resourceUsage().maxRSS / 1024 })}\n`,
+    );
     return;
   }
   const where = result.outcome === "stopped" || result.outcome === "awaiting-batch" ? `${result.output}.partial` : result.output;
@@ -256,12 +311,14 @@ function report(result: RunJobResult, json: boolean): void {
   ];
   if (result.unscored) lines.push(`spri: ${result.unscored}`);
   for (const reason of result.rejectSamples) lines.push(`spri: ${reason}`);
-  if (result.failed > 0) lines.push(`spri: ${result.failed} item(s) failed; reasons in ${result.rejects}; re-run the same command to retry them`);
+  if (result.failed > 0)
+    lines.push(`spri: ${result.failed} item(s) failed; reasons in ${result.rejects}; re-run the same command to retry them`);
   if (result.stopReason) lines.push(`spri: run stopped: ${result.stopReason}; re-run the same command to resume`);
   const awaiting = result.batch?.awaiting;
   if (awaiting) {
     lines.push(`spri: batch round ${awaiting.round} is written and waits to be run offline, e.g. with vLLM:`);
-    for (const part of awaiting.parts) lines.push(`  vllm run-batch -i ${shellQuote(part.file)} -o ${shellQuote(part.results)} --model ${shellQuote(part.model)}`);
+    for (const part of awaiting.parts)
+      lines.push(`  vllm run-batch -i ${shellQuote(part.file)} -o ${shellQuote(part.results)} --model ${shellQuote(part.model)}`);
     lines.push("spri: then continue with:");
     lines.push(`  ${continueCommand(awaiting.parts.map((p) => p.results))}`);
   }
@@ -269,7 +326,10 @@ function report(result: RunJobResult, json: boolean): void {
 }
 
 function formatEstimate(e: Awaited<ReturnType<typeof dryRun>>): string {
-  const cost = e.costUsd === null ? "unknown (no price for a model: give --prices)" : `$${e.costUsd.min.toFixed(4)} / $${e.costUsd.expected.toFixed(4)} / $${e.costUsd.max.toFixed(4)} (min / expected / max)`;
+  const cost =
+    e.costUsd === null
+      ? "unknown (no price for a model: give --prices)"
+      : `$${e.costUsd.min.toFixed(4)} / $${e.costUsd.expected.toFixed(4)} / $${e.costUsd.max.toFixed(4)} (min / expected / max)`;
   return [
     `items to run: ${e.items}${e.alreadyDone ? ` (${e.alreadyDone} already in the output)` : ""}${e.invalid ? `, ${e.invalid} invalid` : ""}`,
     `model calls: ${e.calls.min} / ${e.calls.expected} / ${e.calls.max} (min / expected / max)`,

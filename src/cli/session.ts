@@ -22,7 +22,10 @@ export async function openSession(
   extraFlags: Record<string, unknown> = {},
   prepare: Prepare = prepareTask,
 ): Promise<Session> {
-  const resolved = resolveSettings({ flags: { ...settingFlags(options), ...extraFlags }, configFile: options.config as string | undefined });
+  const resolved = resolveSettings({
+    flags: { ...settingFlags(options), ...extraFlags },
+    configFile: options.config as string | undefined,
+  });
   const prepared = prepare(resolved.settings);
   const specs = modelSpecs(resolved);
   const models = await createModels(specs, { ...modelFactoryOptions(resolved), onDownload: downloadProgress() });

@@ -22,10 +22,15 @@ type Cell = string | number;
 function table(columns: readonly Column[], rows: readonly Cell[][]): string[] {
   const cell = (value: Cell, column: Column) => {
     const text = typeof value === "number" ? fit(value, column.width) : value;
-    return column.right ? text.padStart(column.width) : (text.length > column.width ? `${text.slice(0, column.width - 1)}…` : text).padEnd(column.width);
+    return column.right
+      ? text.padStart(column.width)
+      : (text.length > column.width ? `${text.slice(0, column.width - 1)}…` : text).padEnd(column.width);
   };
   const line = (cells: readonly Cell[]) =>
-    columns.map((column, i) => `${i === 0 ? "" : " ".repeat(column.gap ?? 2)}${cell(cells[i] ?? "", column)}`).join("").trimEnd();
+    columns
+      .map((column, i) => `${i === 0 ? "" : " ".repeat(column.gap ?? 2)}${cell(cells[i] ?? "", column)}`)
+      .join("")
+      .trimEnd();
   return [line(columns.map((c) => c.header)), ...rows.map(line)];
 }
 
@@ -53,7 +58,17 @@ const RUN_COLUMNS: Column[] = [
 /** The runs overview; run ids are shown by their first 8 characters (`--run` takes a prefix). */
 export function formatRunTable(rows: readonly RunRow[]): string {
   if (rows.length === 0) return "no runs in this store\n";
-  const body = rows.map((r) => [r.id.slice(0, 8), r.task, r.status, r.items.done, r.items.failed, r.items.leased, r.items.pending, r.items.total, r.activeWorkers]);
+  const body = rows.map((r) => [
+    r.id.slice(0, 8),
+    r.task,
+    r.status,
+    r.items.done,
+    r.items.failed,
+    r.items.leased,
+    r.items.pending,
+    r.items.total,
+    r.activeWorkers,
+  ]);
   return `${table(RUN_COLUMNS, body).join("\n")}\n`;
 }
 

@@ -32,7 +32,10 @@ async function executeStatus(options: Record<string, unknown>): Promise<void> {
   const limit = parseLimit(options.limit);
   // A status look must not leave an empty database behind where the user mistyped a path.
   if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(location) && !existsSync(location)) {
-    throw new InputError(`no run store at ${location}`, { field: "store", hint: "pass --store (or SPRI_STORE) with the store that spri run and spri worker use" });
+    throw new InputError(`no run store at ${location}`, {
+      field: "store",
+      hint: "pass --store (or SPRI_STORE) with the store that spri run and spri worker use",
+    });
   }
   const store: RunStore = await openStore(location);
   try {
@@ -56,7 +59,10 @@ export async function findRun(store: RunStore, id: string): Promise<RunMeta> {
   const matches = id.length === 0 ? [] : (await store.listRuns({ limit: 10_000 })).filter((run) => run.id.startsWith(id));
   if (matches.length === 1) return matches[0]!;
   if (matches.length > 1) {
-    throw new InputError(`run id "${id}" is ambiguous: ${matches.length} runs start with it`, { field: "run", hint: "give more of the id" });
+    throw new InputError(`run id "${id}" is ambiguous: ${matches.length} runs start with it`, {
+      field: "run",
+      hint: "give more of the id",
+    });
   }
   throw new InputError(`no run with id "${id}" in this store`, { field: "run", hint: "spri status without --run lists the runs" });
 }
@@ -64,6 +70,7 @@ export async function findRun(store: RunStore, id: string): Promise<RunMeta> {
 function parseLimit(value: unknown): number {
   if (value === undefined) return DEFAULT_LIMIT;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 10_000) throw new InputError(`--limit must be a whole number from 1 to 10000, got ${JSON.stringify(value)}`, { field: "limit" });
+  if (!Number.isInteger(n) || n < 1 || n > 10_000)
+    throw new InputError(`--limit must be a whole number from 1 to 10000, got ${JSON.stringify(value)}`, { field: "limit" });
   return n;
 }

@@ -17,19 +17,47 @@ export function viewCommand(program: Command): void {
     .description("browse runs in a local web viewer (runs, items, every call) and try questions in a playground")
     .option("--port <n>", `port to listen on (0: any free port; default ${DEFAULT_VIEW_PORT})`)
     .option("--host <address>", "address to bind (default 127.0.0.1; anything else needs a token)")
-    .option("--token <token>", `access token, at least ${MIN_TOKEN_LENGTH} characters (env: SPRI_VIEW_TOKEN); left out, a strong one is generated and printed when --host is not loopback`)
+    .option(
+      "--token <token>",
+      `access token, at least ${MIN_TOKEN_LENGTH} characters (env: SPRI_VIEW_TOKEN); left out, a strong one is generated and printed when --host is not loopback`,
+    )
     .option("--no-playground", "serve the runs only: no model calls from the browser");
   addSettingFlags(command, [
-    "store", "task", "baseModel", "baseUrl", "baseProvider", "criticModel", "criticUrl", "criticProvider",
-    "threshold", "maxCritiques", "temperature", "topP", "topK", "maxNewTokens", "seed", "timeout", "maxResponseMib",
-    "compat", "onUnscored", "unscoredRetries", "prompts", "seeds", "structuredOutput", "httpClient", "model",
+    "store",
+    "task",
+    "baseModel",
+    "baseUrl",
+    "baseProvider",
+    "criticModel",
+    "criticUrl",
+    "criticProvider",
+    "threshold",
+    "maxCritiques",
+    "temperature",
+    "topP",
+    "topK",
+    "maxNewTokens",
+    "seed",
+    "timeout",
+    "maxResponseMib",
+    "compat",
+    "onUnscored",
+    "unscoredRetries",
+    "prompts",
+    "seeds",
+    "structuredOutput",
+    "httpClient",
+    "model",
   ]);
-  command.addHelpText("after", `
+  command.addHelpText(
+    "after",
+    `
 The model settings are the playground's: the page picks the task, model ids, τ and n_max; endpoints
 and keys stay with this command (flags, environment, config file), never taken from the browser. A
 model id must be served by the provider and endpoint configured here for its role (another
 provider's model, or another local model file, is refused with 400).
-${ENVIRONMENT_HELP}`);
+${ENVIRONMENT_HELP}`,
+  );
   command.action(async (options: Record<string, unknown>) => {
     const host = String(options.host ?? "127.0.0.1");
     const port = parsePort(options.port);
@@ -43,7 +71,8 @@ ${ENVIRONMENT_HELP}`);
     const resolved = resolveSettings({ flags: settingFlags(options), configFile: options.config as string | undefined });
     const storePath = resolved.settings.store;
     const shown = redactUrl(storePath);
-    if (!isPostgresUrl(storePath) && !existsSync(storePath)) process.stderr.write(`spri view: ${shown} does not exist yet; it is created empty (runs appear as they are made)\n`);
+    if (!isPostgresUrl(storePath) && !existsSync(storePath))
+      process.stderr.write(`spri view: ${shown} does not exist yet; it is created empty (runs appear as they are made)\n`);
     const store = await openStore(storePath);
     const playground = options.playground === false ? undefined : playgroundOptions(options, resolved);
     // The viewer's server (hono) loads only for `spri view`.
@@ -67,6 +96,7 @@ ${ENVIRONMENT_HELP}`);
 function parsePort(value: unknown): number {
   if (value === undefined) return DEFAULT_VIEW_PORT;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new ConfigError(`--port must be a port number (0-65535), got ${JSON.stringify(value)}`, { field: "port" });
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new ConfigError(`--port must be a port number (0-65535), got ${JSON.stringify(value)}`, { field: "port" });
   return n;
 }

@@ -16,7 +16,9 @@ import { ENVIRONMENT_HELP } from "./options.ts";
 export function workerCommand(program: Command): void {
   program
     .command("worker")
-    .description("work the unfinished items of a run (or of every run) in a shared store, with each run's recorded settings and this machine's API keys")
+    .description(
+      "work the unfinished items of a run (or of every run) in a shared store, with each run's recorded settings and this machine's API keys",
+    )
     .option("--store <location>", "the run store: a SQLite file or postgres://… (env: SPRI_STORE; default spri.db)")
     .option("--run <id>", "only this run (default: every running run, oldest first)")
     .option("--concurrency <n>", "model calls in flight per endpoint in this worker (env: SPRI_CONCURRENCY; default 4)")
@@ -69,7 +71,10 @@ async function openRecordedRun(store: RunStore, run: RunMeta, concurrency: numbe
   const resolved = resolveRecorded(restored, { concurrency });
   const { settings } = resolved;
   const prepared = prepareTask(settings);
-  const models = await createModels(modelSpecs(resolved), { ...modelFactoryOptions(resolved, concurrency), onDownload: downloadProgress() });
+  const models = await createModels(modelSpecs(resolved), {
+    ...modelFactoryOptions(resolved, concurrency),
+    onDownload: downloadProgress(),
+  });
   return {
     prepared,
     models,

@@ -42,7 +42,10 @@ describe("resolveSettings: flag > env > config file > default", () => {
     assert.throws(() => resolveSettings({ flags: { topP: "x" }, env: {}, cwd }), /--top-p must be a number/);
   });
   test("config files: unknown keys and keys are refused", () => {
-    assert.throws(() => resolveSettings({ flags: {}, env: {}, cwd: dirWithConfig({ treshold: 4 }) }), (e: unknown) => e instanceof ConfigError && e.field === "treshold");
+    assert.throws(
+      () => resolveSettings({ flags: {}, env: {}, cwd: dirWithConfig({ treshold: 4 }) }),
+      (e: unknown) => e instanceof ConfigError && e.field === "treshold",
+    );
     assert.throws(() => resolveSettings({ flags: {}, env: {}, cwd: dirWithConfig({ baseApiKey: "sk-x" }) }), /API keys do not belong/);
   });
   test("a missing explicit config file is an error", () => {
@@ -69,7 +72,12 @@ describe("modelSpecs", () => {
   const specs = (flags: Record<string, unknown>, env: NodeJS.ProcessEnv = {}) => modelSpecs(resolveSettings({ flags, env, cwd }));
 
   test("base and critic may use different endpoints", () => {
-    const { base, critic } = specs({ baseModel: "m1", baseUrl: "http://127.0.0.1:1/v1", criticModel: "m2", criticUrl: "http://127.0.0.1:2/v1" });
+    const { base, critic } = specs({
+      baseModel: "m1",
+      baseUrl: "http://127.0.0.1:1/v1",
+      criticModel: "m2",
+      criticUrl: "http://127.0.0.1:2/v1",
+    });
     assert.deepEqual([base.provider, base.model, base.baseURL], ["openai-compatible", "m1", "http://127.0.0.1:1/v1"]);
     assert.deepEqual([critic.provider, critic.model, critic.baseURL], ["openai-compatible", "m2", "http://127.0.0.1:2/v1"]);
   });
@@ -88,6 +96,9 @@ describe("modelSpecs", () => {
     assert.equal(specs({}, { SPRI_MODEL: "/m.gguf" }).base.provider, "llama-cpp");
   });
   test("a URL without a model id is an error that says what to pass", () => {
-    assert.throws(() => specs({ baseUrl: "http://x/v1" }), (e: unknown) => e instanceof ConfigError && /--base-model/.test(e.describe()));
+    assert.throws(
+      () => specs({ baseUrl: "http://x/v1" }),
+      (e: unknown) => e instanceof ConfigError && /--base-model/.test(e.describe()),
+    );
   });
 });

@@ -23,52 +23,191 @@ interface SettingSpec {
 }
 
 export const SETTINGS = {
-  task: { kind: "string", env: "SPRI_TASK", default: "sft", help: "task preset: sft, reappraisal, rubric, or an SFT baseline (baseline-direct, baseline-self-instruct, baseline-self-align, baseline-self-refine, baseline-seed-principles)" },
-  baseModel: { kind: "string", env: "SPRI_BASE_MODEL", help: "base model id (writes principles and responses); a .gguf path or hf: URI runs in-process (needs the node-llama-cpp package installed)" },
-  baseUrl: { kind: "string", env: "SPRI_BASE_URL", help: "OpenAI-compatible base URL of the base model (default OPENAI_BASE_URL, else OpenAI)" },
+  task: {
+    kind: "string",
+    env: "SPRI_TASK",
+    default: "sft",
+    help: "task preset: sft, reappraisal, rubric, or an SFT baseline (baseline-direct, baseline-self-instruct, baseline-self-align, baseline-self-refine, baseline-seed-principles)",
+  },
+  baseModel: {
+    kind: "string",
+    env: "SPRI_BASE_MODEL",
+    help: "base model id (writes principles and responses); a .gguf path or hf: URI runs in-process (needs the node-llama-cpp package installed)",
+  },
+  baseUrl: {
+    kind: "string",
+    env: "SPRI_BASE_URL",
+    help: "OpenAI-compatible base URL of the base model (default OPENAI_BASE_URL, else OpenAI)",
+  },
   baseProvider: { kind: "string", env: "SPRI_BASE_PROVIDER", help: "openai-compatible, anthropic or llama-cpp (inferred when omitted)" },
-  baseApiKey: { kind: "string", env: "SPRI_BASE_API_KEY", help: "API key of the base model (default OPENAI_API_KEY / ANTHROPIC_API_KEY)", secret: true },
-  criticModel: { kind: "string", env: "SPRI_CRITIC_MODEL", help: "critic model id (scores principles and responses); defaults to the base model" },
+  baseApiKey: {
+    kind: "string",
+    env: "SPRI_BASE_API_KEY",
+    help: "API key of the base model (default OPENAI_API_KEY / ANTHROPIC_API_KEY)",
+    secret: true,
+  },
+  criticModel: {
+    kind: "string",
+    env: "SPRI_CRITIC_MODEL",
+    help: "critic model id (scores principles and responses); defaults to the base model",
+  },
   criticUrl: { kind: "string", env: "SPRI_CRITIC_URL", help: "OpenAI-compatible base URL of the critic (default: the base model's)" },
   criticProvider: { kind: "string", env: "SPRI_CRITIC_PROVIDER", help: "provider of the critic (inferred when omitted)" },
-  criticApiKey: { kind: "string", env: "SPRI_CRITIC_API_KEY", help: "API key of the critic (default: as for the base model)", secret: true },
+  criticApiKey: {
+    kind: "string",
+    env: "SPRI_CRITIC_API_KEY",
+    help: "API key of the critic (default: as for the base model)",
+    secret: true,
+  },
   threshold: { kind: "number", env: "SPRI_THRESHOLD", default: 4, help: "τ: a critic score at or above it accepts the text (paper: 4)" },
   maxCritiques: { kind: "integer", env: "SPRI_MAX_CRITIQUES", default: 4, help: "n_max: most critiques per stage (paper: 4)" },
-  temperature: { kind: "number", env: "SPRI_TEMPERATURE", default: 0.7, help: "sampling temperature (paper: 0.7); left out for Claude and OpenAI reasoning models, which refuse it when set here" },
+  temperature: {
+    kind: "number",
+    env: "SPRI_TEMPERATURE",
+    default: 0.7,
+    help: "sampling temperature (paper: 0.7); left out for Claude and OpenAI reasoning models, which refuse it when set here",
+  },
   topP: { kind: "number", env: "SPRI_TOP_P", default: 0.95, help: "nucleus sampling top-p (paper: 0.95)" },
-  topK: { kind: "integer", env: "SPRI_TOP_K", default: 50, help: "top-k (paper: 50); local GGUF models use it, an OpenAI-compatible server gets it only when set here (vLLM, SGLang, llama.cpp server, Ollama take it); refused for OpenAI and Claude" },
+  topK: {
+    kind: "integer",
+    env: "SPRI_TOP_K",
+    default: 50,
+    help: "top-k (paper: 50); local GGUF models use it, an OpenAI-compatible server gets it only when set here (vLLM, SGLang, llama.cpp server, Ollama take it); refused for OpenAI and Claude",
+  },
   maxNewTokens: { kind: "integer", env: "SPRI_MAX_NEW_TOKENS", default: 2048, help: "most new tokens per call (paper: 2048)" },
-  seed: { kind: "integer", env: "SPRI_SEED", help: "sampling seed sent to backends that accept one (refused for Claude and OpenAI reasoning models); as given to each item's first sample, later samples get seeds derived from it" },
-  samples: { kind: "integer", env: "SPRI_SAMPLES", default: 1, help: "independent runs of the algorithm per item, each its own draw; above 1, records carry spri_sample (0 to N-1)" },
+  seed: {
+    kind: "integer",
+    env: "SPRI_SEED",
+    help: "sampling seed sent to backends that accept one (refused for Claude and OpenAI reasoning models); as given to each item's first sample, later samples get seeds derived from it",
+  },
+  samples: {
+    kind: "integer",
+    env: "SPRI_SAMPLES",
+    default: 1,
+    help: "independent runs of the algorithm per item, each its own draw; above 1, records carry spri_sample (0 to N-1)",
+  },
   timeout: { kind: "number", env: "SPRI_TIMEOUT", default: 600, help: "per-call timeout in seconds" },
-  maxResponseMib: { kind: "number", env: "SPRI_MAX_RESPONSE_MIB", default: 32, help: "largest answer a model server may send, in MiB; a larger one is not read further and fails the call" },
-  compat: { kind: "string", env: "SPRI_COMPAT", default: "default", help: "default, or reference to reproduce the paper's code (see docs/compat.md)" },
+  maxResponseMib: {
+    kind: "number",
+    env: "SPRI_MAX_RESPONSE_MIB",
+    default: 32,
+    help: "largest answer a model server may send, in MiB; a larger one is not read further and fails the call",
+  },
+  compat: {
+    kind: "string",
+    env: "SPRI_COMPAT",
+    default: "default",
+    help: "default, or reference to reproduce the paper's code (see docs/compat.md)",
+  },
   onUnscored: { kind: "string", env: "SPRI_ON_UNSCORED", help: "stop (paper) or retry when a critique has no readable score" },
   unscoredRetries: { kind: "integer", env: "SPRI_UNSCORED_RETRIES", default: 2, help: "re-asks of the critic under --on-unscored retry" },
-  prompts: { kind: "list", env: "SPRI_PROMPTS", help: "prompt pack directory (repeatable; searched in order; env: separated by the path delimiter)" },
+  prompts: {
+    kind: "list",
+    env: "SPRI_PROMPTS",
+    help: "prompt pack directory (repeatable; searched in order; env: separated by the path delimiter)",
+  },
   seeds: { kind: "string", env: "SPRI_SEEDS", help: "seed examples (JSONL) shown as few-shot when writing principles" },
-  seedsPerDomain: { kind: "boolean", env: "SPRI_SEEDS_PER_DOMAIN", default: false, help: "only show seeds whose domain matches the item's" },
-  concurrency: { kind: "integer", env: "SPRI_CONCURRENCY", default: 4, help: "model calls in flight per endpoint (up to twice as many items in progress; 1: one item at a time, in input order)" },
-  rpm: { kind: "integer", env: "SPRI_RPM", help: "requests per minute allowed per model endpoint, shared by every worker of the store (the provider's limit)" },
-  tpm: { kind: "integer", env: "SPRI_TPM", help: "tokens per minute allowed per model endpoint, shared by every worker of the store (prompt estimate + max tokens per call)" },
-  maxTokens: { kind: "integer", env: "SPRI_MAX_TOKENS", help: "token budget of a run (input + output, cache hits free): stop cleanly when spent" },
-  maxCost: { kind: "number", env: "SPRI_MAX_COST", help: "cost budget of a run in USD (all its commands and workers): no call starts that could take it past the budget; needs a price for every model (--prices)" },
-  prices: { kind: "string", env: "SPRI_PRICES", help: "prices in USD per million tokens, as JSON text or a JSON file: '{\"my-model\": {\"input\": 0.5, \"output\": 1.5}}', over the built-in list prices (which apply to the providers' own APIs only; other models are unpriced)" },
-  cache: { kind: "string", env: "SPRI_CACHE", default: "use", help: "call cache: use, refresh (call again and overwrite) or off (--no-cache, --refresh)" },
-  store: { kind: "string", env: "SPRI_STORE", default: "spri.db", help: "run store and call cache: a SQLite file, or postgres://user:password@host/db to share runs across machines" },
+  seedsPerDomain: {
+    kind: "boolean",
+    env: "SPRI_SEEDS_PER_DOMAIN",
+    default: false,
+    help: "only show seeds whose domain matches the item's",
+  },
+  concurrency: {
+    kind: "integer",
+    env: "SPRI_CONCURRENCY",
+    default: 4,
+    help: "model calls in flight per endpoint (up to twice as many items in progress; 1: one item at a time, in input order)",
+  },
+  rpm: {
+    kind: "integer",
+    env: "SPRI_RPM",
+    help: "requests per minute allowed per model endpoint, shared by every worker of the store (the provider's limit)",
+  },
+  tpm: {
+    kind: "integer",
+    env: "SPRI_TPM",
+    help: "tokens per minute allowed per model endpoint, shared by every worker of the store (prompt estimate + max tokens per call)",
+  },
+  maxTokens: {
+    kind: "integer",
+    env: "SPRI_MAX_TOKENS",
+    help: "token budget of a run (input + output, cache hits free): stop cleanly when spent",
+  },
+  maxCost: {
+    kind: "number",
+    env: "SPRI_MAX_COST",
+    help: "cost budget of a run in USD (all its commands and workers): no call starts that could take it past the budget; needs a price for every model (--prices)",
+  },
+  prices: {
+    kind: "string",
+    env: "SPRI_PRICES",
+    help: 'prices in USD per million tokens, as JSON text or a JSON file: \'{"my-model": {"input": 0.5, "output": 1.5}}\', over the built-in list prices (which apply to the providers\' own APIs only; other models are unpriced)',
+  },
+  cache: {
+    kind: "string",
+    env: "SPRI_CACHE",
+    default: "use",
+    help: "call cache: use, refresh (call again and overwrite) or off (--no-cache, --refresh)",
+  },
+  store: {
+    kind: "string",
+    env: "SPRI_STORE",
+    default: "spri.db",
+    help: "run store and call cache: a SQLite file, or postgres://user:password@host/db to share runs across machines",
+  },
   rejects: { kind: "string", env: "SPRI_REJECTS", help: "where failed items go (default <output>.rejects.jsonl)" },
-  maxTries: { kind: "integer", env: "SPRI_MAX_TRIES", default: 6, help: "tries per model call on 429, 5xx, resets and timeouts before the item fails" },
-  retryDelay: { kind: "number", env: "SPRI_RETRY_DELAY", default: 1, help: "seconds before the first retry; later ones back off exponentially with jitter" },
-  maxRetryWait: { kind: "number", env: "SPRI_MAX_RETRY_WAIT", default: 60, help: "longest wait in seconds before retrying a call, a server's Retry-After included (a longer one is cut short and the try counts toward --max-tries); also the longest pause a Retry-After imposes on an endpoint's other calls" },
-  progressInterval: { kind: "number", env: "SPRI_PROGRESS_INTERVAL", default: 10, help: "seconds between JSON progress lines when stderr is not a terminal" },
-  httpClient: { kind: "string", env: "SPRI_HTTP_CLIENT", default: "undici", help: "how OpenAI-compatible chat calls travel: undici (lean; default) or openai-sdk (the official SDK over fetch; needs the openai package installed)" },
-  structuredOutput: { kind: "boolean", env: "SPRI_STRUCTURED_OUTPUT", help: "the OpenAI-compatible server enforces JSON schemas (default: only on OpenAI)" },
+  maxTries: {
+    kind: "integer",
+    env: "SPRI_MAX_TRIES",
+    default: 6,
+    help: "tries per model call on 429, 5xx, resets and timeouts before the item fails",
+  },
+  retryDelay: {
+    kind: "number",
+    env: "SPRI_RETRY_DELAY",
+    default: 1,
+    help: "seconds before the first retry; later ones back off exponentially with jitter",
+  },
+  maxRetryWait: {
+    kind: "number",
+    env: "SPRI_MAX_RETRY_WAIT",
+    default: 60,
+    help: "longest wait in seconds before retrying a call, a server's Retry-After included (a longer one is cut short and the try counts toward --max-tries); also the longest pause a Retry-After imposes on an endpoint's other calls",
+  },
+  progressInterval: {
+    kind: "number",
+    env: "SPRI_PROGRESS_INTERVAL",
+    default: 10,
+    help: "seconds between JSON progress lines when stderr is not a terminal",
+  },
+  httpClient: {
+    kind: "string",
+    env: "SPRI_HTTP_CLIENT",
+    default: "undici",
+    help: "how OpenAI-compatible chat calls travel: undici (lean; default) or openai-sdk (the official SDK over fetch; needs the openai package installed)",
+  },
+  structuredOutput: {
+    kind: "boolean",
+    env: "SPRI_STRUCTURED_OUTPUT",
+    help: "the OpenAI-compatible server enforces JSON schemas (default: only on OpenAI)",
+  },
   model: { kind: "string", env: "SPRI_MODEL", help: "local GGUF model (path or hf: URI) used when no other model is configured" },
 } as const satisfies Record<string, SettingSpec>;
 
 export type SettingName = keyof typeof SETTINGS;
-type ValueOf<K extends Kind> = K extends "number" | "integer" ? number : K extends "boolean" ? boolean : K extends "list" ? string[] : string;
-export type ResolvedSettings = { [K in SettingName]: (typeof SETTINGS)[K] extends { default: unknown } ? ValueOf<(typeof SETTINGS)[K]["kind"]> : ValueOf<(typeof SETTINGS)[K]["kind"]> | undefined };
+type ValueOf<K extends Kind> = K extends "number" | "integer"
+  ? number
+  : K extends "boolean"
+    ? boolean
+    : K extends "list"
+      ? string[]
+      : string;
+export type ResolvedSettings = {
+  [K in SettingName]: (typeof SETTINGS)[K] extends { default: unknown }
+    ? ValueOf<(typeof SETTINGS)[K]["kind"]>
+    : ValueOf<(typeof SETTINGS)[K]["kind"]> | undefined;
+};
 export type SettingSource = "flag" | "env" | "config" | "default" | "unset";
 
 export interface ResolveInput {

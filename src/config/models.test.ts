@@ -33,13 +33,23 @@ function resolve(flags: Partial<Record<SettingName, unknown>>, env: NodeJS.Proce
 async function callBase(flags: Partial<Record<SettingName, unknown>>, env: NodeJS.ProcessEnv = {}): Promise<Record<string, unknown>> {
   const resolved = resolve(flags, env);
   const { base } = await createModels(modelSpecs(resolved), FACTORY);
-  await new ModelCaller({ itemId: "1" }).call({ model: base, role: "base", step: "principle.generate", iteration: 0, messages: [{ role: "user", content: "q" }], sampling: samplingOf(resolved.settings) });
+  await new ModelCaller({ itemId: "1" }).call({
+    model: base,
+    role: "base",
+    step: "principle.generate",
+    iteration: 0,
+    messages: [{ role: "user", content: "q" }],
+    sampling: samplingOf(resolved.settings),
+  });
   return server.requests.at(-1)?.body as Record<string, unknown>;
 }
 
 describe("Anthropic models", () => {
   test("--base-url is where the calls go (with --base-provider anthropic)", async () => {
-    const body = await callBase({ baseModel: "claude-test", baseProvider: "anthropic", baseUrl: server.url }, { ANTHROPIC_API_KEY: "sk-ant-test-123456789" });
+    const body = await callBase(
+      { baseModel: "claude-test", baseProvider: "anthropic", baseUrl: server.url },
+      { ANTHROPIC_API_KEY: "sk-ant-test-123456789" },
+    );
     assert.equal(server.requests.at(-1)?.path, "/v1/messages");
     assert.equal(body.model, "claude-test");
   });
@@ -50,7 +60,10 @@ describe("Anthropic models", () => {
   });
 
   test("the paper's default sampling is left out, not sent to be refused", async () => {
-    const body = await callBase({ baseModel: "claude-test", baseProvider: "anthropic", baseUrl: server.url }, { ANTHROPIC_API_KEY: "k-123456789" });
+    const body = await callBase(
+      { baseModel: "claude-test", baseProvider: "anthropic", baseUrl: server.url },
+      { ANTHROPIC_API_KEY: "k-123456789" },
+    );
     assert.deepEqual(Object.keys(body).sort(), ["max_tokens", "messages", "model"]);
   });
 
@@ -61,7 +74,10 @@ describe("Anthropic models", () => {
     ["seed", "--seed", "7"],
   ] as const) {
     test(`a ${flag} the user set is refused for a Claude model, naming the flag`, async () => {
-      const resolved = resolve({ baseModel: "claude-test", baseProvider: "anthropic", baseUrl: server.url, [name]: value }, { ANTHROPIC_API_KEY: "k-123456789" });
+      const resolved = resolve(
+        { baseModel: "claude-test", baseProvider: "anthropic", baseUrl: server.url, [name]: value },
+        { ANTHROPIC_API_KEY: "k-123456789" },
+      );
       await assert.rejects(createModels(modelSpecs(resolved), FACTORY), (error: unknown) => {
         assert.ok(error instanceof ConfigError, String(error));
         assert.ok(error.describe().includes(flag), error.describe());
@@ -72,7 +88,10 @@ describe("Anthropic models", () => {
   }
 
   test("a sampling setting from the environment is refused too, naming the variable", async () => {
-    const resolved = resolve({ baseModel: "claude-test", baseProvider: "anthropic", baseUrl: server.url }, { ANTHROPIC_API_KEY: "k-123456789", SPRI_TEMPERATURE: "0.3" });
+    const resolved = resolve(
+      { baseModel: "claude-test", baseProvider: "anthropic", baseUrl: server.url },
+      { ANTHROPIC_API_KEY: "k-123456789", SPRI_TEMPERATURE: "0.3" },
+    );
     await assert.rejects(createModels(modelSpecs(resolved), FACTORY), /SPRI_TEMPERATURE/);
   });
 });
@@ -91,14 +110,20 @@ describe("OpenAI-compatible models", () => {
 
   test("a --top-k for api.openai.com is refused", async () => {
     const resolved = resolve({ baseModel: "gpt-4o-mini", topK: "40" }, { OPENAI_API_KEY: "sk-test-123456789" });
-    await assert.rejects(createModels(modelSpecs(resolved), FACTORY), (error: unknown) => error instanceof ConfigError && /--top-k/.test(error.describe()));
+    await assert.rejects(
+      createModels(modelSpecs(resolved), FACTORY),
+      (error: unknown) => error instanceof ConfigError && /--top-k/.test(error.describe()),
+    );
   });
 
   test("a reasoning model gets only max_completion_tokens by default, and a --temperature set for it is refused", async () => {
     const body = await callBase({ baseModel: "o3-mini", baseUrl: `${server.url}/v1` });
     assert.deepEqual(Object.keys(body).sort(), ["max_completion_tokens", "messages", "model"]);
     const resolved = resolve({ baseModel: "o3-mini", baseUrl: `${server.url}/v1`, temperature: "0.2" });
-    await assert.rejects(createModels(modelSpecs(resolved), FACTORY), (error: unknown) => error instanceof ConfigError && /--temperature/.test(error.describe()));
+    await assert.rejects(
+      createModels(modelSpecs(resolved), FACTORY),
+      (error: unknown) => error instanceof ConfigError && /--temperature/.test(error.describe()),
+    );
   });
 });
 

@@ -27,7 +27,12 @@ export interface ModelSpec {
 }
 
 /** The settings that become a call's sampling fields (`samplingOf`), but `maxNewTokens`, which every backend honours. */
-const SAMPLING_SETTINGS: Partial<Record<SamplingField, SettingName>> = { temperature: "temperature", topP: "topP", topK: "topK", seed: "seed" };
+const SAMPLING_SETTINGS: Partial<Record<SamplingField, SettingName>> = {
+  temperature: "temperature",
+  topP: "topP",
+  topK: "topK",
+  seed: "seed",
+};
 
 /** The model used when nothing is configured and no API key is present: a small local instruct model. */
 export const DEFAULT_LOCAL_MODEL = "hf:bartowski/SmolLM2-1.7B-Instruct-GGUF:Q4_K_M";
@@ -55,9 +60,13 @@ export function modelSpecs(resolved: Resolved): { base: ModelSpec; critic: Model
   let baseModel = s.baseModel;
   if (baseModel === undefined) {
     if (s.baseUrl !== undefined) {
-      throw new ConfigError("--base-url is set but no model id is", { field: "baseModel", hint: "pass --base-model <id> (the id the server serves)" });
+      throw new ConfigError("--base-url is set but no model id is", {
+        field: "baseModel",
+        hint: "pass --base-model <id> (the id the server serves)",
+      });
     }
-    baseModel = s.model ?? (env.OPENAI_API_KEY ? DEFAULT_OPENAI_MODEL : env.ANTHROPIC_API_KEY ? DEFAULT_ANTHROPIC_MODEL : DEFAULT_LOCAL_MODEL);
+    baseModel =
+      s.model ?? (env.OPENAI_API_KEY ? DEFAULT_OPENAI_MODEL : env.ANTHROPIC_API_KEY ? DEFAULT_ANTHROPIC_MODEL : DEFAULT_LOCAL_MODEL);
   }
   const baseProvider = inferProvider(baseModel, s.baseUrl, s.baseProvider, "the base model");
   const userSampling = samplingSetByUser(resolved);
@@ -146,7 +155,9 @@ export interface DownloadProgress {
 export function modelFactoryOptions(resolved: Resolved, parallelism: number = resolved.settings.concurrency): ModelFactoryOptions {
   const { settings } = resolved;
   if (!(settings.maxResponseMib > 0)) {
-    throw new ConfigError(`--max-response-mib must be a positive number of MiB, got ${settings.maxResponseMib}`, { field: "maxResponseMib" });
+    throw new ConfigError(`--max-response-mib must be a positive number of MiB, got ${settings.maxResponseMib}`, {
+      field: "maxResponseMib",
+    });
   }
   return {
     timeoutMs: settings.timeout * 1000,
@@ -158,9 +169,13 @@ export function modelFactoryOptions(resolved: Resolved, parallelism: number = re
 }
 
 /** Creates both models; when base and critic are the same local model, it is loaded once. */
-export async function createModels(specs: { base: ModelSpec; critic: ModelSpec }, options: ModelFactoryOptions): Promise<{ base: LanguageModel; critic: LanguageModel }> {
+export async function createModels(
+  specs: { base: ModelSpec; critic: ModelSpec },
+  options: ModelFactoryOptions,
+): Promise<{ base: LanguageModel; critic: LanguageModel }> {
   const base = await createModel(specs.base, options);
-  const same = specs.critic.provider === specs.base.provider && specs.critic.model === specs.base.model && specs.critic.baseURL === specs.base.baseURL;
+  const same =
+    specs.critic.provider === specs.base.provider && specs.critic.model === specs.base.model && specs.critic.baseURL === specs.base.baseURL;
   const critic = same && specs.base.provider === "llama-cpp" ? base : await createModel(specs.critic, options);
   return { base, critic };
 }
@@ -223,7 +238,13 @@ async function buildModel(spec: ModelSpec, options: ModelFactoryOptions): Promis
       const { AnthropicModel, checkAnthropicSdk } = await import("../models/anthropic.ts");
       // The SDK is an optional peer dependency: without it, stop here rather than fail every call.
       await checkAnthropicSdk();
-      return new AnthropicModel({ model: spec.model, apiKey: spec.apiKey, baseURL: spec.baseURL, timeoutMs: options.timeoutMs, maxResponseBytes: options.maxResponseBytes });
+      return new AnthropicModel({
+        model: spec.model,
+        apiKey: spec.apiKey,
+        baseURL: spec.baseURL,
+        timeoutMs: options.timeoutMs,
+        maxResponseBytes: options.maxResponseBytes,
+      });
     }
     case "llama-cpp":
       return loadLocalModel(spec, options);
@@ -239,7 +260,9 @@ async function loadLocalModel(spec: ModelSpec, options: ModelFactoryOptions): Pr
       model: spec.model,
       parallelism: options.parallelism,
       modelsDir: directory,
-      onDownloadProgress: onDownload && ((status) => onDownload({ model: spec.model, directory, downloadedBytes: status.downloadedSize, totalBytes: status.totalSize })),
+      onDownloadProgress:
+        onDownload &&
+        ((status) => onDownload({ model: spec.model, directory, downloadedBytes: status.downloadedSize, totalBytes: status.totalSize })),
     });
   } catch (error) {
     if (!spec.fallback || !(error instanceof ModelDownloadError)) throw error;

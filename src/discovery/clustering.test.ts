@@ -2,11 +2,18 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { agnes } from "ml-hclust";
 import { ConfigError, InputError } from "../errors/errors.ts";
-import { clusterPrinciples, clusterVectors, labelReplacer, type Linkage, normalizePrinciple, PrincipleSet, principleKey } from "./clustering.ts";
+import {
+  clusterPrinciples,
+  clusterVectors,
+  labelReplacer,
+  type Linkage,
+  normalizePrinciple,
+  PrincipleSet,
+  principleKey,
+} from "./clustering.ts";
 import { gaussian, seededRandom } from "../util/random.ts";
 
 // ---- synthetic data ---------------------------------------------------------------------------
-
 
 /** `groups` random unit centres in `d` dimensions, `perGroup` points each at noise `sigma`; labels are group numbers. */
 function plantedGroups(groups: number, perGroup: number, d: number, sigma: number, seed: number): { vectors: number[][]; truth: number[] } {
@@ -105,7 +112,11 @@ describe("agglomerative clustering (exact)", () => {
         tree.group(k).children.forEach((child, label) => {
           for (const leaf of child.indices()) reference[leaf] = label;
         });
-        assert.equal(canonical(clusterVectors(vectors, { linkage, clusters: k }).labels), canonical(reference), `${linkage}, ${k} clusters`);
+        assert.equal(
+          canonical(clusterVectors(vectors, { linkage, clusters: k }).labels),
+          canonical(reference),
+          `${linkage}, ${k} clusters`,
+        );
       }
       // Cut halfway between consecutive merge heights, so float noise cannot decide.
       for (const at of [5, 15, 30, 36]) {
@@ -114,7 +125,11 @@ describe("agglomerative clustering (exact)", () => {
         tree.cut(threshold).forEach((child, label) => {
           for (const leaf of child.indices()) reference[leaf] = label;
         });
-        assert.equal(canonical(clusterVectors(vectors, { linkage, threshold }).labels), canonical(reference), `${linkage}, threshold ${threshold}`);
+        assert.equal(
+          canonical(clusterVectors(vectors, { linkage, threshold }).labels),
+          canonical(reference),
+          `${linkage}, threshold ${threshold}`,
+        );
       }
     }
   });
@@ -156,8 +171,22 @@ describe("agglomerative clustering (exact)", () => {
     assert.equal(clusterVectors([]).clusters.length, 0);
     assert.deepEqual(clusterVectors([[1, 2]]).clusters, [{ members: [0], medoid: 0 }]);
     assert.equal(clusterVectors(Array.from({ length: 10 }, () => [0.5, 0.5])).clusters.length, 1);
-    assert.throws(() => clusterVectors([[1, 0], [0, 0]]), InputError);
-    assert.throws(() => clusterVectors([[1, 0], [1, 0, 0]]), InputError);
+    assert.throws(
+      () =>
+        clusterVectors([
+          [1, 0],
+          [0, 0],
+        ]),
+      InputError,
+    );
+    assert.throws(
+      () =>
+        clusterVectors([
+          [1, 0],
+          [1, 0, 0],
+        ]),
+      InputError,
+    );
     assert.throws(() => clusterVectors([[1, Number.NaN]]), InputError);
     assert.throws(() => clusterVectors([[1, 0]], { threshold: 0.3, clusters: 2 }), ConfigError);
     assert.throws(() => clusterVectors([[1, 0]], { clusters: 0 }), ConfigError);
@@ -172,8 +201,14 @@ describe("bucketed clustering above maxExact", () => {
     const byThreshold = clusterVectors(vectors, { threshold: 0.3 });
     assert.ok(byThreshold.bucketing, "bucketed");
     assert.ok(byThreshold.bucketing.buckets.length >= 2);
-    assert.ok(byThreshold.bucketing.buckets.every((size) => size <= 5000), `bucket sizes ${byThreshold.bucketing.buckets}`);
-    assert.equal(byThreshold.bucketing.buckets.reduce((a, b) => a + b, 0), 6000);
+    assert.ok(
+      byThreshold.bucketing.buckets.every((size) => size <= 5000),
+      `bucket sizes ${byThreshold.bucketing.buckets}`,
+    );
+    assert.equal(
+      byThreshold.bucketing.buckets.reduce((a, b) => a + b, 0),
+      6000,
+    );
     assert.equal(canonical(byThreshold.labels), expected);
     const byCount = clusterVectors(vectors, { clusters: 40 });
     assert.equal(canonical(byCount.labels), expected);
@@ -191,7 +226,13 @@ describe("bucketed clustering above maxExact", () => {
     assert.equal(canonical(bucketed.labels), canonical(truth));
     assert.equal(canonical(clusterVectors(vectors, { clusters: 12, maxExact: 40 }).labels), canonical(truth));
     // Identical vectors cannot be split by k-means: they are chunked, then merged back.
-    assert.equal(clusterVectors(Array.from({ length: 100 }, () => [1, 2, 3]), { maxExact: 30 }).clusters.length, 1);
+    assert.equal(
+      clusterVectors(
+        Array.from({ length: 100 }, () => [1, 2, 3]),
+        { maxExact: 30 },
+      ).clusters.length,
+      1,
+    );
   });
 
   test("single and complete linkage are refused above maxExact; too many clusters are refused", () => {
@@ -205,7 +246,15 @@ describe("bucketed clustering above maxExact", () => {
 describe("principles: sizes, order and label replacement", () => {
   test("sizes count duplicates, clusters are ordered by size, and every member maps to its medoid", () => {
     const set = new PrincipleSet();
-    const mentions = ["Be concise.", "be concise.", "Keep it short.", "Cite your sources.", "Give references.", "Give references.", "Give references."];
+    const mentions = [
+      "Be concise.",
+      "be concise.",
+      "Keep it short.",
+      "Cite your sources.",
+      "Give references.",
+      "Give references.",
+      "Give references.",
+    ];
     for (const m of mentions) set.add(m);
     const unique = set.unique();
     const vector: Record<string, number[]> = {

@@ -178,14 +178,20 @@ export function clusterVectors(vectors: readonly ArrayLike<number>[], options: C
   if (n === 0) return { labels: new Int32Array(0), clusters: [], linkage, ...cutReport(cut) };
   const { unit, d } = packUnitVectors(vectors);
   if (n > maxExact && (linkage === "single" || linkage === "complete")) {
-    throw new ConfigError(`${linkage} linkage needs every pairwise distance, so it is limited to ${maxExact} unique principles (got ${n})`, {
-      hint: "use --linkage average (default) or ward, which scale by bucketing",
-    });
+    throw new ConfigError(
+      `${linkage} linkage needs every pairwise distance, so it is limited to ${maxExact} unique principles (got ${n})`,
+      {
+        hint: "use --linkage average (default) or ward, which scale by bucketing",
+      },
+    );
   }
   if (cut.kind === "count" && n > maxExact && cut.value > Math.floor(maxExact / 2)) {
-    throw new ConfigError(`at most ${Math.floor(maxExact / 2)} clusters can be asked for above ${maxExact} unique principles (got ${cut.value})`, {
-      hint: "use a distance threshold instead",
-    });
+    throw new ConfigError(
+      `at most ${Math.floor(maxExact / 2)} clusters can be asked for above ${maxExact} unique principles (got ${cut.value})`,
+      {
+        hint: "use a distance threshold instead",
+      },
+    );
   }
   const items: Items = { n, d, means: unit, sizes: new Float64Array(n).fill(1) };
   const report: BucketingReport = { buckets: [], secondPassItems: 0, passes: 0 };
@@ -217,7 +223,11 @@ export interface PrincipleClustering {
 }
 
 /** Clusters de-duplicated principles; medoid ties go to the more frequent, then the shorter text. */
-export function clusterPrinciples(unique: readonly UniquePrinciple[], vectors: readonly ArrayLike<number>[], options: Omit<ClusterOptions, "tieBreak"> = {}): PrincipleClustering {
+export function clusterPrinciples(
+  unique: readonly UniquePrinciple[],
+  vectors: readonly ArrayLike<number>[],
+  options: Omit<ClusterOptions, "tieBreak"> = {},
+): PrincipleClustering {
   if (unique.length !== vectors.length) throw new RangeError(`${unique.length} principles but ${vectors.length} vectors`);
   const tieBreak = (a: number, b: number) => {
     const pa = unique[a]!;
@@ -225,8 +235,14 @@ export function clusterPrinciples(unique: readonly UniquePrinciple[], vectors: r
     return pb.count - pa.count || pa.text.length - pb.text.length || a - b;
   };
   const clustering = clusterVectors(vectors, { ...options, tieBreak });
-  const clusters = clustering.clusters.map((c) => ({ medoid: c.medoid, members: c.members, size: c.members.reduce((sum, m) => sum + unique[m]!.count, 0) }));
-  const order = clusters.map((_, i) => i).sort((a, b) => clusters[b]!.size - clusters[a]!.size || clusters[b]!.members.length - clusters[a]!.members.length || a - b);
+  const clusters = clustering.clusters.map((c) => ({
+    medoid: c.medoid,
+    members: c.members,
+    size: c.members.reduce((sum, m) => sum + unique[m]!.count, 0),
+  }));
+  const order = clusters
+    .map((_, i) => i)
+    .sort((a, b) => clusters[b]!.size - clusters[a]!.size || clusters[b]!.members.length - clusters[a]!.members.length || a - b);
   const sorted = order.map((i) => clusters[i]!);
   const clusterOf = new Int32Array(unique.length);
   sorted.forEach((cluster, index) => {
@@ -236,7 +252,11 @@ export function clusterPrinciples(unique: readonly UniquePrinciple[], vectors: r
 }
 
 /** Label replacement R: each principle's cluster medoid (undefined for unknown or empty texts). */
-export function labelReplacer(set: PrincipleSet, unique: readonly UniquePrinciple[], result: PrincipleClustering): (text: string) => { cluster: number; medoid: string } | undefined {
+export function labelReplacer(
+  set: PrincipleSet,
+  unique: readonly UniquePrinciple[],
+  result: PrincipleClustering,
+): (text: string) => { cluster: number; medoid: string } | undefined {
   return (text) => {
     const index = set.indexOf(text);
     if (index === undefined) return undefined;
@@ -263,7 +283,8 @@ function resolveCut(options: ClusterOptions, linkage: Linkage, n: number): Cut {
     throw new ConfigError("give a distance threshold or a number of clusters, not both");
   }
   if (options.clusters !== undefined) {
-    if (!Number.isInteger(options.clusters) || options.clusters < 1) throw new ConfigError(`the number of clusters must be a positive integer (got ${options.clusters})`);
+    if (!Number.isInteger(options.clusters) || options.clusters < 1)
+      throw new ConfigError(`the number of clusters must be a positive integer (got ${options.clusters})`);
     return { kind: "count", value: Math.min(options.clusters, Math.max(1, n)) };
   }
   const threshold = options.threshold ?? DEFAULT_THRESHOLD[linkage];
@@ -680,11 +701,16 @@ function kmeans(items: Items, indices: Int32Array, k: number, random: () => numb
   return parts.map((p) => Int32Array.from(p));
 }
 
-
 // ---------------------------------------------------------------------------------------------
 // Clusters and medoids
 
-function buildClusters(labels: Int32Array, unit: Float64Array, n: number, d: number, tieBreak: ((a: number, b: number) => number) | undefined): VectorCluster[] {
+function buildClusters(
+  labels: Int32Array,
+  unit: Float64Array,
+  n: number,
+  d: number,
+  tieBreak: ((a: number, b: number) => number) | undefined,
+): VectorCluster[] {
   const groups = new Map<number, number[]>();
   for (let i = 0; i < n; i++) {
     const label = labels[i]!;

@@ -7,7 +7,17 @@ import { InputError, ModelError } from "../errors/errors.ts";
 import type { GenerateRequest, GenerateResult, LanguageModel } from "../models/language-model.ts";
 import type { PrincipleCluster, UniquePrinciple } from "./clustering.ts";
 import { ScriptedModel } from "../models/scripted-model.ts";
-import { buildConstitution, type Constitution, loadConstitution, nameConstitution, parseConstitution, parseName, readConstitution, renderMarkdown, writeConstitution } from "./constitution.ts";
+import {
+  buildConstitution,
+  type Constitution,
+  loadConstitution,
+  nameConstitution,
+  parseConstitution,
+  parseName,
+  readConstitution,
+  renderMarkdown,
+  writeConstitution,
+} from "./constitution.ts";
 
 const UNIQUE: UniquePrinciple[] = [
   { key: "a", text: "Be concise.", count: 3 },
@@ -67,13 +77,19 @@ describe("constitution", () => {
     );
     const bad = join(dir, "bad.json");
     writeFileSync(bad, JSON.stringify({ ...constitution, version: 2 }));
-    assert.throws(() => readConstitution(bad), (error: unknown) => error instanceof InputError && error.field === "version");
+    assert.throws(
+      () => readConstitution(bad),
+      (error: unknown) => error instanceof InputError && error.field === "version",
+    );
     writeFileSync(bad, "{not json");
     assert.throws(() => readConstitution(bad), InputError);
     assert.throws(() => readConstitution(join(dir, "missing.json")), InputError);
     const duplicate = { ...constitution, principles: [constitution.principles[0], constitution.principles[0]] };
     assert.throws(() => parseConstitution(duplicate), /duplicate principle id "c1"/);
-    assert.throws(() => parseConstitution({ ...constitution, principles: [{ id: "c1", text: "", size: 1, members: [] }] }), (error: unknown) => error instanceof InputError && error.field === "principles.0.text");
+    assert.throws(
+      () => parseConstitution({ ...constitution, principles: [{ id: "c1", text: "", size: 1, members: [] }] }),
+      (error: unknown) => error instanceof InputError && error.field === "principles.0.text",
+    );
   });
 
   test("Markdown lists each principle with its size and examples, escaping table characters", () => {
@@ -86,9 +102,15 @@ describe("constitution", () => {
     constitution.principles[0]!.name = "Brevity";
     const md = renderMarkdown(constitution);
     assert.match(md, /^# Constitution\n\n2 principles, from 13 principle occurrences, 6 unique, in `p\.jsonl`\./);
-    assert.match(md, /Agglomerative clustering, average linkage, distance threshold 0\.3; representative = medoid; embeddings: file `v\.jsonl` \(3 dimensions\)\./);
+    assert.match(
+      md,
+      /Agglomerative clustering, average linkage, distance threshold 0\.3; representative = medoid; embeddings: file `v\.jsonl` \(3 dimensions\)\./,
+    );
     assert.match(md, /\| c1 \| Brevity \| 7 \|/);
-    assert.match(md, /## c1 · Brevity\n\n> Be concise\.\n\nCluster size: 7 \(4 unique\)\.\n\nExamples:\n\n- Short sentences\.\n- Keep it short\.\n- Avoid jargon\./);
+    assert.match(
+      md,
+      /## c1 · Brevity\n\n> Be concise\.\n\nCluster size: 7 \(4 unique\)\.\n\nExamples:\n\n- Short sentences\.\n- Keep it short\.\n- Avoid jargon\./,
+    );
     assert.match(md, /- Give references \\\| links\./);
   });
 });
@@ -96,7 +118,9 @@ describe("constitution", () => {
 describe("naming pass", () => {
   test("one call per cluster; names are cleaned; failures are counted, not fatal", async () => {
     const constitution: Constitution = buildConstitution(UNIQUE, CLUSTERS);
-    const model = fakeModel((prompt) => (prompt.includes("Be concise.") ? '**Name:** "Brevity and focus."\nextra' : new ModelError("boom", { kind: "server" })));
+    const model = fakeModel((prompt) =>
+      prompt.includes("Be concise.") ? '**Name:** "Brevity and focus."\nextra' : new ModelError("boom", { kind: "server" }),
+    );
     const report = await nameConstitution(constitution, model, { concurrency: 2 });
     assert.equal(model.prompts.length, 2);
     assert.match(model.prompts[0]!, /Representative principle: Be concise\.\n\nOther principles in the group:\n- Short sentences\./);

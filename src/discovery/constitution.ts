@@ -74,7 +74,11 @@ export interface ConstitutionArtifact {
 }
 
 /** Turns clusters of unique principles into a constitution (clusters are re-sorted by size). */
-export function buildConstitution(unique: readonly UniquePrinciple[], clusters: readonly PrincipleCluster[], source: Record<string, unknown> = {}): Constitution {
+export function buildConstitution(
+  unique: readonly UniquePrinciple[],
+  clusters: readonly PrincipleCluster[],
+  source: Record<string, unknown> = {},
+): Constitution {
   const sorted = clusters
     .map((cluster, order) => ({ cluster, order }))
     .sort((a, b) => b.cluster.size - a.cluster.size || b.cluster.members.length - a.cluster.members.length || a.order - b.order);
@@ -86,7 +90,13 @@ export function buildConstitution(unique: readonly UniquePrinciple[], clusters: 
       .sort((a, b) => unique[b.m]!.count - unique[a.m]!.count || a.rank - b.rank)
       .slice(0, MAX_EXAMPLE_MEMBERS)
       .map(({ m }) => unique[m]!.text);
-    return { id: `c${index + 1}`, text: unique[cluster.medoid]!.text, size: cluster.size, uniqueMembers: cluster.members.length, members: others };
+    return {
+      id: `c${index + 1}`,
+      text: unique[cluster.medoid]!.text,
+      size: cluster.size,
+      uniqueMembers: cluster.members.length,
+      members: others,
+    };
   });
   return { format: CONSTITUTION_FORMAT, version: CONSTITUTION_VERSION, principles, source };
 }
@@ -164,8 +174,11 @@ function describeMethod(source: Record<string, unknown>): string | undefined {
   const clustering = source.clustering as Record<string, unknown> | undefined;
   const embeddings = source.embeddings as Record<string, unknown> | undefined;
   if (!clustering) return undefined;
-  const cut = clustering.threshold !== undefined ? `distance threshold ${String(clustering.threshold)}` : `${String(clustering.clusters)} clusters`;
-  const embedded = embeddings ? `; embeddings: ${String(embeddings.source)} \`${String(embeddings.model)}\` (${String(embeddings.dimension)} dimensions)` : "";
+  const cut =
+    clustering.threshold !== undefined ? `distance threshold ${String(clustering.threshold)}` : `${String(clustering.clusters)} clusters`;
+  const embedded = embeddings
+    ? `; embeddings: ${String(embeddings.source)} \`${String(embeddings.model)}\` (${String(embeddings.dimension)} dimensions)`
+    : "";
   const bucketed = clustering.bucketing ? "; bucketed (k-means) above the exact limit" : "";
   return `Agglomerative clustering, ${String(clustering.linkage)} linkage, ${cut}; representative = medoid${embedded}${bucketed}.`;
 }
@@ -189,7 +202,8 @@ export interface NamingReport {
 }
 
 export function namingPrompt(principle: ConstitutionPrinciple): string {
-  const examples = principle.members.length > 0 ? `\nOther principles in the group:\n${principle.members.map((m) => `- ${m}`).join("\n")}\n` : "";
+  const examples =
+    principle.members.length > 0 ? `\nOther principles in the group:\n${principle.members.map((m) => `- ${m}`).join("\n")}\n` : "";
   return (
     "These principles were grouped together because they express the same idea.\n\n" +
     `Representative principle: ${principle.text}\n${examples}\n` +
@@ -217,7 +231,11 @@ export function parseName(answer: string): string | undefined {
  * Asks `model` for a short name per principle (one call each) and sets `name` in place. A failed
  * call leaves that principle unnamed and is counted; an abort stops the pass.
  */
-export async function nameConstitution(constitution: Constitution, model: LanguageModel, options: NamingOptions = {}): Promise<NamingReport> {
+export async function nameConstitution(
+  constitution: Constitution,
+  model: LanguageModel,
+  options: NamingOptions = {},
+): Promise<NamingReport> {
   const report: NamingReport = { named: 0, failed: 0, usage: { inputTokens: 0, outputTokens: 0 } };
   const queue = [...constitution.principles];
   const worker = async () => {

@@ -49,10 +49,13 @@ describe("vectors file", () => {
     const embedder = await VectorsFileEmbedder.open(file);
     const result = await embedder.embed([{ text: "BE CONCISE." }, { text: "Cite sources", ids: ["row-1", "row-7"] }]);
     assert.equal(result.dimension, 3);
-    assert.deepEqual(result.vectors.map((v) => [...v]), [
-      [1, 0, 0],
-      [0, 0, 1],
-    ]);
+    assert.deepEqual(
+      result.vectors.map((v) => [...v]),
+      [
+        [1, 0, 0],
+        [0, 0, 1],
+      ],
+    );
     assert.equal(embedder.source, "file");
   });
 
@@ -67,7 +70,10 @@ describe("vectors file", () => {
     });
     const mixed = join(dir, "mixed.jsonl");
     writeFileSync(mixed, `${JSON.stringify({ text: "a", vector: [1, 2] })}\n${JSON.stringify({ text: "b", vector: [1, 2, 3] })}\n`);
-    await assert.rejects(VectorsFileEmbedder.open(mixed), (error: unknown) => error instanceof InputError && error.line === 2 && /3 dimensions/.test(error.message));
+    await assert.rejects(
+      VectorsFileEmbedder.open(mixed),
+      (error: unknown) => error instanceof InputError && error.line === 2 && /3 dimensions/.test(error.message),
+    );
     const zero = join(dir, "zero.jsonl");
     writeFileSync(zero, `${JSON.stringify({ text: "a", vector: [0, 0] })}\n`);
     await assert.rejects(VectorsFileEmbedder.open(zero), (error: unknown) => error instanceof InputError && /zero/.test(error.message));
@@ -84,7 +90,12 @@ describe("OpenAI-compatible /v1/embeddings (fake server)", () => {
     if (!request.path.endsWith("/embeddings")) return json(404, { error: { message: "no route" } });
     const body = request.body as { input: string[]; model: string };
     const data = body.input.map((text, index) => ({ object: "embedding", index, embedding: [text.length, 1, index] })).reverse();
-    return json(200, { object: "list", model: `${body.model}-served`, data, usage: { prompt_tokens: body.input.length * 3, total_tokens: body.input.length * 3 } });
+    return json(200, {
+      object: "list",
+      model: `${body.model}-served`,
+      data,
+      usage: { prompt_tokens: body.input.length * 3, total_tokens: body.input.length * 3 },
+    });
   };
 
   before(async () => {
@@ -133,12 +144,21 @@ describe("OpenAI-compatible /v1/embeddings (fake server)", () => {
   test("errors: unknown model names the embedding model; a short answer is a bad response", async () => {
     server.setHandler(() => openaiError(404, "The model `nope` does not exist", { code: "model_not_found" }));
     const model = new OpenAICompatibleModel({ model: "chat-model", embeddingModel: "nope", baseURL: `${server.url}/v1` });
-    await assert.rejects(model.embed(["x"]), (error: unknown) => error instanceof ModelError && error.kind === "not-found" && /model "nope"/.test(error.message));
+    await assert.rejects(
+      model.embed(["x"]),
+      (error: unknown) => error instanceof ModelError && error.kind === "not-found" && /model "nope"/.test(error.message),
+    );
     server.setHandler(() => json(200, { object: "list", data: [{ index: 0, embedding: [1, 2] }], model: "m" }));
-    await assert.rejects(model.embed(["x", "y"]), (error: unknown) => error instanceof ModelError && error.kind === "bad-response" && /1 vectors for 2 texts/.test(error.message));
+    await assert.rejects(
+      model.embed(["x", "y"]),
+      (error: unknown) => error instanceof ModelError && error.kind === "bad-response" && /1 vectors for 2 texts/.test(error.message),
+    );
     server.setHandler(() => json(200, { object: "list", data: [{ index: 0, embedding: [0, 0] }], model: "m" }));
     const embedder = new ModelEmbedder(model, { source: "openai" });
-    await assert.rejects(embedder.embed([{ text: "x" }]), (error: unknown) => error instanceof ModelError && /zero or not finite/.test(error.message));
+    await assert.rejects(
+      embedder.embed([{ text: "x" }]),
+      (error: unknown) => error instanceof ModelError && /zero or not finite/.test(error.message),
+    );
     server.setHandler(embeddings);
   });
 
@@ -176,7 +196,15 @@ describe("local GGUF embeddings (tiny random fixture: plumbing, not quality)", (
 
   test("embed → cluster end to end through the port", async () => {
     const set = new PrincipleSet();
-    const texts = ["Be concise.", "be concise.", "Keep answers short.", "Cite your sources.", "Give references for claims.", "Use a friendly tone.", "Be polite."];
+    const texts = [
+      "Be concise.",
+      "be concise.",
+      "Keep answers short.",
+      "Cite your sources.",
+      "Give references for claims.",
+      "Use a friendly tone.",
+      "Be polite.",
+    ];
     for (const t of texts) set.add(t);
     const unique = set.unique();
     const embedder = new ModelEmbedder(model, { source: "gguf", batchSize: 4, ownsModel: false });
@@ -184,7 +212,10 @@ describe("local GGUF embeddings (tiny random fixture: plumbing, not quality)", (
     assert.equal(dimension, 8);
     const result = clusterPrinciples(unique, vectors, { clusters: 3 });
     assert.equal(result.clusters.length, 3);
-    assert.equal(result.clusters.reduce((sum, c) => sum + c.size, 0), texts.length);
+    assert.equal(
+      result.clusters.reduce((sum, c) => sum + c.size, 0),
+      texts.length,
+    );
     await embedder.close(); // does not close a model it does not own
     assert.equal((await model.embed(["still open"])).vectors.length, 1);
   });

@@ -104,7 +104,9 @@ export class ModelEmbedder implements Embedder {
       const batch = items.slice(start, start + this.batchSize).map((item) => item.text);
       const result = await this.languageModel.embed!(batch, { signal: options.signal });
       if (result.vectors.length !== batch.length) {
-        throw new ModelError(`the embedding model returned ${result.vectors.length} vectors for ${batch.length} texts`, { kind: "bad-response" });
+        throw new ModelError(`the embedding model returned ${result.vectors.length} vectors for ${batch.length} texts`, {
+          kind: "bad-response",
+        });
       }
       model = result.model || model;
       usage.inputTokens += result.usage.inputTokens;
@@ -112,7 +114,9 @@ export class ModelEmbedder implements Embedder {
         const index = start + offset;
         if (dimension === 0) dimension = raw.length;
         if (raw.length !== dimension) {
-          throw new ModelError(`the embedding of text ${index + 1} has ${raw.length} dimensions, earlier ones ${dimension}`, { kind: "bad-response" });
+          throw new ModelError(`the embedding of text ${index + 1} has ${raw.length} dimensions, earlier ones ${dimension}`, {
+            kind: "bad-response",
+          });
         }
         const unit = l2Normalize(raw);
         if (unit === undefined) {
@@ -162,14 +166,23 @@ export async function loadVectorsFile(file: string): Promise<VectorsFile> {
     }
     if (dimension === 0) dimension = vector.length;
     if (vector.length !== dimension) {
-      throw new InputError(`the vector has ${vector.length} dimensions, earlier lines ${dimension}`, { file, line, field: "vector", hint: "use one embedding model for the whole file" });
+      throw new InputError(`the vector has ${vector.length} dimensions, earlier lines ${dimension}`, {
+        file,
+        line,
+        field: "vector",
+        hint: "use one embedding model for the whole file",
+      });
     }
     const unit = l2Normalize(vector as number[]);
     if (unit === undefined) throw new InputError("the vector is zero or not finite", { file, line, field: "vector" });
     const text = typeof row.text === "string" ? row.text : typeof row.principle === "string" ? row.principle : undefined;
     const id = typeof row.id === "string" || typeof row.id === "number" ? String(row.id) : undefined;
     if (text === undefined && id === undefined) {
-      throw new InputError("a vectors line needs a text (or principle) or an id", { file, line, hint: 'write {"text": "...", "vector": [...]} or {"id": "...", "vector": [...]}' });
+      throw new InputError("a vectors line needs a text (or principle) or an id", {
+        file,
+        line,
+        hint: 'write {"text": "...", "vector": [...]} or {"id": "...", "vector": [...]}',
+      });
     }
     if (text !== undefined) {
       const key = principleKey(text);

@@ -19,11 +19,18 @@ import type { ConstitutionLike } from "./training-export.ts";
 function dataset(n: number): { dir: string; input: string } {
   const dir = mkdtempSync(join(tmpdir(), "spri-iterations-"));
   const input = join(dir, "data.jsonl");
-  writeFileSync(input, Array.from({ length: n }, (_, i) => JSON.stringify({ id: `q${i}`, prompt: `prompt ${i}`, gold: `gold ${i}` })).join("\n") + "\n");
+  writeFileSync(
+    input,
+    Array.from({ length: n }, (_, i) => JSON.stringify({ id: `q${i}`, prompt: `prompt ${i}`, gold: `gold ${i}` })).join("\n") + "\n",
+  );
   return { dir, input };
 }
 
-const ids = (file: string) => readFileSync(file, "utf8").trim().split("\n").map((l) => (JSON.parse(l) as { id: string }).id);
+const ids = (file: string) =>
+  readFileSync(file, "utf8")
+    .trim()
+    .split("\n")
+    .map((l) => (JSON.parse(l) as { id: string }).id);
 const readConstitution = (file: string) => JSON.parse(readFileSync(file, "utf8")) as ConstitutionLike;
 
 test("slice sizes: K equal slices (remainder first) or explicit sizes", () => {
@@ -36,16 +43,29 @@ test("slice sizes: K equal slices (remainder first) or explicit sizes", () => {
 test("init: disjoint, deterministic slices covering the dataset, in input order inside a slice", async () => {
   const { dir, input } = dataset(11);
   const state = await initIterations({ dir: join(dir, "a"), input, slices: 3, seed: "s" });
-  assert.deepEqual(state.iterations.map((e) => e.slice.size), [4, 4, 3]);
+  assert.deepEqual(
+    state.iterations.map((e) => e.slice.size),
+    [4, 4, 3],
+  );
   const slices = [1, 2, 3].map((t) => ids(iterFile(join(dir, "a"), t, "prompts")));
   const all = slices.flat();
   assert.equal(new Set(all).size, 11);
-  for (const slice of slices) assert.deepEqual(slice, [...slice].sort((x, y) => Number(x.slice(1)) - Number(y.slice(1))));
+  for (const slice of slices)
+    assert.deepEqual(
+      slice,
+      [...slice].sort((x, y) => Number(x.slice(1)) - Number(y.slice(1))),
+    );
   // Same ids and seed, same split; another seed, another split.
   await initIterations({ dir: join(dir, "b"), input, slices: 3, seed: "s" });
-  assert.deepEqual([1, 2, 3].map((t) => ids(iterFile(join(dir, "b"), t, "prompts"))), slices);
+  assert.deepEqual(
+    [1, 2, 3].map((t) => ids(iterFile(join(dir, "b"), t, "prompts"))),
+    slices,
+  );
   await initIterations({ dir: join(dir, "c"), input, slices: 3, seed: "other" });
-  assert.notDeepEqual([1, 2, 3].map((t) => ids(iterFile(join(dir, "c"), t, "prompts"))), slices);
+  assert.notDeepEqual(
+    [1, 2, 3].map((t) => ids(iterFile(join(dir, "c"), t, "prompts"))),
+    slices,
+  );
   // An existing state is not overwritten without --force.
   await assert.rejects(initIterations({ dir: join(dir, "a"), input, slices: 2 }), InputError);
   const sized = await initIterations({ dir: join(dir, "d"), input, sizes: [6, 2] });
@@ -61,19 +81,49 @@ test("record: discovery rate counts accepted principles that are not near-duplic
   const mined = (t: number, principles: (string | null)[]) =>
     writeFileSync(
       iterFile(root, t, "mined"),
-      principles.map((z, i) => JSON.stringify({ id: `${t}-${i}`, accepted: z !== null, decision: z === null ? "no-gain" : "accepted", best: z === null ? null : { z, gain: 0.1 }, candidates: [] })).join("\n") + "\n",
+      principles
+        .map((z, i) =>
+          JSON.stringify({
+            id: `${t}-${i}`,
+            accepted: z !== null,
+            decision: z === null ? "no-gain" : "accepted",
+            best: z === null ? null : { z, gain: 0.1 },
+            candidates: [],
+          }),
+        )
+        .join("\n") + "\n",
     );
   mined(1, ["Be specific: name the exact steps.", "be specific: name the exact steps.", "Cite sources for every claim.", null]);
-  writeFileSync(iterFile(root, 1, "constitution"), JSON.stringify({ principles: [{ id: "p0", text: "Be specific: name the exact steps.", size: 2, members: ["Cite sources for every claim."] }] }));
+  writeFileSync(
+    iterFile(root, 1, "constitution"),
+    JSON.stringify({
+      principles: [{ id: "p0", text: "Be specific: name the exact steps.", size: 2, members: ["Cite sources for every claim."] }],
+    }),
+  );
   let state = await recordIteration(root, 1, { readConstitution });
   assert.deepEqual(
-    (({ mined: m, accepted, uniquePrinciples, newPrinciples: fresh, discoveryRate, constitutionSize }) => ({ m, accepted, uniquePrinciples, fresh, discoveryRate, constitutionSize }))(state.iterations[0]!.stats!),
+    (({ mined: m, accepted, uniquePrinciples, newPrinciples: fresh, discoveryRate, constitutionSize }) => ({
+      m,
+      accepted,
+      uniquePrinciples,
+      fresh,
+      discoveryRate,
+      constitutionSize,
+    }))(state.iterations[0]!.stats!),
     { m: 4, accepted: 3, uniquePrinciples: 2, fresh: 2, discoveryRate: 0.5, constitutionSize: 1 },
   );
 
   // Iteration 2: one near-duplicate of a representative, one exact member, one new.
   mined(2, ["Be specific: name all the exact steps.", "Cite sources for every claim.", "Stay calm and kind in tone.", null]);
-  writeFileSync(iterFile(root, 2, "constitution"), JSON.stringify({ principles: [{ id: "p0", text: "Stay calm and kind in tone.", size: 1 }, { id: "p1", text: "x", size: 1 }] }));
+  writeFileSync(
+    iterFile(root, 2, "constitution"),
+    JSON.stringify({
+      principles: [
+        { id: "p0", text: "Stay calm and kind in tone.", size: 1 },
+        { id: "p1", text: "x", size: 1 },
+      ],
+    }),
+  );
   state = await recordIteration(root, 2, { readConstitution });
   assert.equal(state.iterations[1]!.stats!.newPrinciples, 1);
   assert.equal(state.iterations[1]!.stats!.discoveryRate, 0.25);
@@ -88,7 +138,14 @@ test("record: discovery rate counts accepted principles that are not near-duplic
 
 test("newPrinciples: exact (normalised) and Rouge-L near-duplicates are not new", () => {
   const earlier = ["Principle: Be specific: name the exact steps."];
-  assert.deepEqual(newPrinciples(["Be specific: name the exact steps.", "Be specific: name the exact steps please.", "Something else entirely."], earlier, 0.7), ["Something else entirely."]);
+  assert.deepEqual(
+    newPrinciples(
+      ["Be specific: name the exact steps.", "Be specific: name the exact steps please.", "Something else entirely."],
+      earlier,
+      0.7,
+    ),
+    ["Something else entirely."],
+  );
   assert.deepEqual(newPrinciples(["a b c"], [], 0.7), ["a b c"]);
 });
 

@@ -100,7 +100,8 @@ function now(): string {
 
 export function readState(dir: string): IterationState {
   const file = join(dir, STATE_FILE);
-  if (!existsSync(file)) throw new InputError("no iteration state here", { file, hint: "start with `spri discover iterate init --dir <dir> --input <data>`" });
+  if (!existsSync(file))
+    throw new InputError("no iteration state here", { file, hint: "start with `spri discover iterate init --dir <dir> --input <data>`" });
   const state = readJsonObjectFile(file, { what: "iteration state file" }) as unknown as IterationState;
   if (state.format !== "spri-discovery-iterations") throw new InputError("not an iteration state file", { file, field: "format" });
   return state;
@@ -113,7 +114,8 @@ export function writeState(dir: string, state: IterationState): void {
 
 export function entry(state: IterationState, iter: number): IterationEntry {
   const found = state.iterations.find((e) => e.iter === iter);
-  if (!found) throw new InputError(`there is no iteration ${iter}`, { field: "iter", hint: `iterations are 1 to ${state.iterations.length}` });
+  if (!found)
+    throw new InputError(`there is no iteration ${iter}`, { field: "iter", hint: `iterations are 1 to ${state.iterations.length}` });
   return found;
 }
 
@@ -122,9 +124,14 @@ export function entry(state: IterationState, iter: number): IterationEntry {
 /** Slice sizes: K equal slices (the remainder to the first ones), or the given sizes. */
 export function sliceSizes(rows: number, options: { slices?: number; sizes?: readonly number[] }): number[] {
   if (options.sizes && options.sizes.length > 0) {
-    if (options.sizes.some((s) => !Number.isInteger(s) || s <= 0)) throw new InputError("slice sizes must be positive integers", { field: "sizes" });
+    if (options.sizes.some((s) => !Number.isInteger(s) || s <= 0))
+      throw new InputError("slice sizes must be positive integers", { field: "sizes" });
     const total = options.sizes.reduce((a, b) => a + b, 0);
-    if (total > rows) throw new InputError(`the slices need ${total} prompts but the dataset has ${rows}`, { field: "sizes", hint: "give smaller --sizes" });
+    if (total > rows)
+      throw new InputError(`the slices need ${total} prompts but the dataset has ${rows}`, {
+        field: "sizes",
+        hint: "give smaller --sizes",
+      });
     return [...options.sizes];
   }
   const k = options.slices ?? 4;
@@ -157,7 +164,10 @@ export async function initIterations(options: InitOptions): Promise<IterationSta
   const idField = options.idField ?? "id";
   const seed = options.seed ?? "0";
   if (existsSync(join(dir, STATE_FILE)) && !options.force) {
-    throw new InputError("the directory already holds an iteration state", { file: join(dir, STATE_FILE), hint: "use another --dir, or --force to start over" });
+    throw new InputError("the directory already holds an iteration state", {
+      file: join(dir, STATE_FILE),
+      hint: "use another --dir, or --force to start over",
+    });
   }
   const rows: { id: string; line: number; value: unknown }[] = [];
   const seen = new Set<string>();
@@ -165,12 +175,20 @@ export async function initIterations(options: InitOptions): Promise<IterationSta
     const value = row.value as Record<string, unknown>;
     const raw = value && typeof value === "object" ? value[idField] : undefined;
     const id = raw === undefined || raw === null || raw === "" ? String(row.line) : typeof raw === "string" ? raw : JSON.stringify(raw);
-    if (seen.has(id)) throw new InputError(`duplicate id "${id}"`, { file: options.input, line: row.line, field: idField, hint: "ids must be unique for a deterministic split" });
+    if (seen.has(id))
+      throw new InputError(`duplicate id "${id}"`, {
+        file: options.input,
+        line: row.line,
+        field: idField,
+        hint: "ids must be unique for a deterministic split",
+      });
     seen.add(id);
     rows.push({ id, line: row.line, value: row.value });
   }
   const sizes = sliceSizes(rows.length, options);
-  const ordered = rows.map((r, index) => ({ ...r, index, key: orderKey(seed, r.id) })).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const ordered = rows
+    .map((r, index) => ({ ...r, index, key: orderKey(seed, r.id) }))
+    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   const state: IterationState = {
     format: "spri-discovery-iterations",
     version: 1,
@@ -202,7 +220,10 @@ export async function initIterations(options: InitOptions): Promise<IterationSta
 /** Records the model that mines iteration `iter` (for t > 1: the one trained after t − 1). */
 export function setIterationModel(dir: string, iter: number, model: Omit<IterationModel, "setAt">): IterationState {
   const state = readState(dir);
-  entry(state, iter).model = { ...Object.fromEntries(Object.entries(model).filter(([, v]) => v !== undefined)), setAt: now() } as IterationModel;
+  entry(state, iter).model = {
+    ...Object.fromEntries(Object.entries(model).filter(([, v]) => v !== undefined)),
+    setAt: now(),
+  } as IterationModel;
   writeState(dir, state);
   return state;
 }
@@ -261,8 +282,13 @@ export async function recordIteration(dir: string, iter: number, options: Record
   const threshold = options.threshold ?? state.nearDuplicate.threshold;
   state.nearDuplicate.threshold = threshold;
   const minedFile = options.mined ?? iterFile(dir, iter, "mined");
-  if (!existsSync(minedFile)) throw new InputError("no mined records for this iteration", { file: minedFile, hint: "run `spri discover iterate mine` first, or pass --mined" });
-  const constitutionFile = options.constitution ?? (existsSync(iterFile(dir, iter, "constitution")) ? iterFile(dir, iter, "constitution") : undefined);
+  if (!existsSync(minedFile))
+    throw new InputError("no mined records for this iteration", {
+      file: minedFile,
+      hint: "run `spri discover iterate mine` first, or pass --mined",
+    });
+  const constitutionFile =
+    options.constitution ?? (existsSync(iterFile(dir, iter, "constitution")) ? iterFile(dir, iter, "constitution") : undefined);
   const { principles, records } = await acceptedPrinciples(minedFile);
   const summary = summariseMining(records);
   const earlier: string[] = [];
@@ -320,9 +346,25 @@ export function statusRows(state: IterationState): StatusRow[] {
 export function formatStatus(state: IterationState): string {
   const header = ["iter", "prompts", "model", "mined", "accepted", "unique", "new", "discovery", "constitution"];
   const cell = (v: number | string | null) => (v === null ? "-" : String(v));
-  const rows = statusRows(state).map((r) => [r.iter, r.prompts, r.model, r.mined, r.accepted, r.unique, r.new, r.discoveryRate === null ? null : r.discoveryRate.toFixed(4), r.constitution].map(cell));
+  const rows = statusRows(state).map((r) =>
+    [
+      r.iter,
+      r.prompts,
+      r.model,
+      r.mined,
+      r.accepted,
+      r.unique,
+      r.new,
+      r.discoveryRate === null ? null : r.discoveryRate.toFixed(4),
+      r.constitution,
+    ].map(cell),
+  );
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join("  ")
+      .trimEnd();
   const lines = [line(header), ...rows.map(line)];
   const next = nextStep(state);
   if (next) lines.push("", `next: ${next}`);

@@ -28,7 +28,10 @@ const isCritique = (r: GenerateRequest) => text(r).includes("List at most 5 conc
 const isRefine = (r: GenerateRequest) => text(r).includes("Rewrite the response so it follows");
 
 /** A policy whose refinements follow the principle: "details" gives a gold-like answer, anything else a poor one. */
-function policy(principles: string[], refine: (prompt: string) => string = (prompt) => (/details/i.test(prompt) ? GOOD_Y2 : BAD_Y2)): ScriptedModel {
+function policy(
+  principles: string[],
+  refine: (prompt: string) => string = (prompt) => (/details/i.test(prompt) ? GOOD_Y2 : BAD_Y2),
+): ScriptedModel {
   return new ScriptedModel({
     modelId: "policy",
     rules: [
@@ -56,7 +59,10 @@ test("mining: the best candidate is accepted when it beats y1; a gold-copying pr
   // Scores are Rouge-L F1 of each response against the gold (rouge_score order: target first).
   const f = (y: string) => Math.round(rougeL(GOLD, y).fmeasure * 10000) / 10000;
   assert.equal(fields.fY1, f(Y1));
-  assert.deepEqual(fields.candidates.map((c) => c.fY2), [f(BAD_Y2), f(GOOD_Y2), null]);
+  assert.deepEqual(
+    fields.candidates.map((c) => c.fY2),
+    [f(BAD_Y2), f(GOOD_Y2), null],
+  );
   assert.equal(fields.candidates[0]!.z, "Brevity: keep the answer short.");
   assert.match(fields.candidates[2]!.rejectedReason!, /copies the gold/);
   assert.equal(fields.candidates[2]!.critique, null);
@@ -73,14 +79,26 @@ test("mining: the best candidate is accepted when it beats y1; a gold-copying pr
   assert.equal(calls.length, 8);
   assert.deepEqual(
     calls.map((c) => c.step),
-    ["discovery.answer", "discovery.principle", "discovery.critique", "discovery.refine", "discovery.principle", "discovery.critique", "discovery.refine", "discovery.principle"],
+    [
+      "discovery.answer",
+      "discovery.principle",
+      "discovery.critique",
+      "discovery.refine",
+      "discovery.principle",
+      "discovery.critique",
+      "discovery.refine",
+      "discovery.principle",
+    ],
   );
   // Only the principle prompts see the gold.
   for (const request of model.requests) assert.equal(text(request).includes(GOLD), isPrinciple(request), text(request).slice(0, 80));
   // The y1 call is the bare prompt.
   assert.deepEqual(model.requests[0]!.messages, [{ role: "user", content: PROMPT }]);
   // Identical principle prompts are numbered so a cache keeps the samples apart.
-  assert.deepEqual(model.requests.filter(isPrinciple).map((r) => r.sampleIndex! - rowSampleBase(context.itemId)), [0, 1, 2]);
+  assert.deepEqual(
+    model.requests.filter(isPrinciple).map((r) => r.sampleIndex! - rowSampleBase(context.itemId)),
+    [0, 1, 2],
+  );
   // Sampling per step (spec defaults).
   assert.equal(model.requests.find(isPrinciple)!.sampling!.temperature, 1);
   assert.equal(model.requests[0]!.sampling!.temperature, 0.7);
@@ -88,7 +106,12 @@ test("mining: the best candidate is accepted when it beats y1; a gold-copying pr
 
 test("mining: no candidate beats y1 → not accepted, with the reason", async () => {
   const model = policy(["Principle: Brevity: keep it short."], () => BAD_Y2);
-  const { fields } = await mineExample({ id: "q1", prompt: PROMPT, gold: GOLD }, { policy: model }, miningOptions({ candidates: 2 }), context);
+  const { fields } = await mineExample(
+    { id: "q1", prompt: PROMPT, gold: GOLD },
+    { policy: model },
+    miningOptions({ candidates: 2 }),
+    context,
+  );
   assert.equal(fields.accepted, false);
   assert.equal(fields.decision, "no-gain");
   assert.equal(fields.best, null);
@@ -98,9 +121,17 @@ test("mining: no candidate beats y1 → not accepted, with the reason", async ()
 
 test("mining: every candidate rejected → no-valid-candidate; --min-gain raises the bar", async () => {
   const model = policy(["", "   "]);
-  const { fields } = await mineExample({ id: "q1", prompt: PROMPT, gold: GOLD }, { policy: model }, miningOptions({ candidates: 2 }), context);
+  const { fields } = await mineExample(
+    { id: "q1", prompt: PROMPT, gold: GOLD },
+    { policy: model },
+    miningOptions({ candidates: 2 }),
+    context,
+  );
   assert.equal(fields.decision, "no-valid-candidate");
-  assert.deepEqual(fields.candidates.map((c) => c.rejectedReason), ["no principle in the answer", "no principle in the answer"]);
+  assert.deepEqual(
+    fields.candidates.map((c) => c.rejectedReason),
+    ["no principle in the answer", "no principle in the answer"],
+  );
 
   const strict = await mineExample(
     { id: "q1", prompt: PROMPT, gold: GOLD },
@@ -113,7 +144,12 @@ test("mining: every candidate rejected → no-valid-candidate; --min-gain raises
 
 test("mining: a gold with no Rouge-L tokens is skipped without a call", async () => {
   const model = policy(["x"]);
-  const { fields, calls } = await mineExample({ id: "q1", prompt: PROMPT, gold: "日本語の答え" }, { policy: model }, miningOptions({ candidates: 2 }), context);
+  const { fields, calls } = await mineExample(
+    { id: "q1", prompt: PROMPT, gold: "日本語の答え" },
+    { policy: model },
+    miningOptions({ candidates: 2 }),
+    context,
+  );
   assert.equal(calls.length, 0);
   assert.equal(fields.decision, "gold-unscorable");
   assert.equal(fields.accepted, false);
@@ -128,12 +164,22 @@ test("mining: judge similarity compares y2 with y1 in both orders, the gold show
       return a.includes("80 degrees") ? "A is closer. [[A]]" : "B is closer. [[B]]";
     },
   });
-  const model = policy(["Principle: Brevity: keep it short.", "Principle: Details: give the details."], (p) => (/details/i.test(p) ? GOOD_Y2 : Y1));
-  const { fields, calls } = await mineExample({ id: "q1", prompt: PROMPT, gold: GOLD }, { policy: model, judge }, miningOptions({ candidates: 2, similarity: "judge" }), context);
+  const model = policy(["Principle: Brevity: keep it short.", "Principle: Details: give the details."], (p) =>
+    /details/i.test(p) ? GOOD_Y2 : Y1,
+  );
+  const { fields, calls } = await mineExample(
+    { id: "q1", prompt: PROMPT, gold: GOLD },
+    { policy: model, judge },
+    miningOptions({ candidates: 2, similarity: "judge" }),
+    context,
+  );
   assert.equal(fields.f, "judge_preference");
   assert.equal(fields.fY1, 0.5);
   // Candidate 1 refines to y1 itself: the judge prefers B then A (position), a tie at 0.5.
-  assert.deepEqual(fields.candidates.map((c) => c.fY2), [0.5, 1]);
+  assert.deepEqual(
+    fields.candidates.map((c) => c.fY2),
+    [0.5, 1],
+  );
   assert.equal(fields.best!.k, 2);
   assert.equal(fields.accepted, true);
   assert.equal(judge.requests.length, 4);
@@ -145,7 +191,10 @@ test("mining: judge similarity compares y2 with y1 in both orders, the gold show
 });
 
 test("parsePrinciple and normalisePrinciple: label, bold, quotes and extra lines go", () => {
-  assert.equal(parsePrinciple("Sure!\n**Principle:** Be specific: name the exact steps.\nThis helps because…"), "Be specific: name the exact steps.");
+  assert.equal(
+    parsePrinciple("Sure!\n**Principle:** Be specific: name the exact steps.\nThis helps because…"),
+    "Be specific: name the exact steps.",
+  );
   assert.equal(parsePrinciple('"Cite sources: back claims with references."'), "Cite sources: back claims with references.");
   assert.equal(parsePrinciple("Principle 1: Be kind: say it gently."), "Be kind: say it gently.");
   assert.equal(parsePrinciple("  \n \n"), null);
@@ -156,7 +205,10 @@ test("principle guard: length, shared word runs and Rouge-L precision against th
   const guard = { maxWords: 10, leakNgram: 8, leakPrecision: 0.5 };
   assert.equal(principleRejection("Be specific: name the steps.", GOLD, guard), undefined);
   assert.match(principleRejection("one two three four five six seven eight nine ten eleven", GOLD, guard)!, /too long/);
-  assert.match(principleRejection("steep the leaves for two minutes, then remove them", GOLD, { ...guard, maxWords: 60 })!, /shares a run of 9 words/);
+  assert.match(
+    principleRejection("steep the leaves for two minutes, then remove them", GOLD, { ...guard, maxWords: 60 })!,
+    /shares a run of 9 words/,
+  );
   // 4 of 5 words in order in the gold, no 8-word run: caught by precision.
   assert.match(principleRejection("water leaves minutes bitter now", GOLD, guard)!, /Rouge-L precision 0.8/);
   assert.equal(principleRejection("water leaves minutes bitter now", GOLD, { ...guard, leakPrecision: 1 }), undefined);
@@ -176,7 +228,11 @@ test("miningAlgorithm: reads the gold from --gold-field and fails the item witho
 });
 
 test("miningOptions merges sampling per step and drops undefined overrides", () => {
-  const options = miningOptions({ candidates: undefined, sampling: { principle: { temperature: 0.5, maxTokens: undefined } }, guard: { leakNgram: 6 } });
+  const options = miningOptions({
+    candidates: undefined,
+    sampling: { principle: { temperature: 0.5, maxTokens: undefined } },
+    guard: { leakNgram: 6 },
+  });
   assert.equal(options.candidates, 8);
   assert.deepEqual(options.sampling.principle, { temperature: 0.5, topP: 0.95 });
   assert.equal(options.sampling.answer.temperature, 0.7);

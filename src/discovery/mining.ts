@@ -316,7 +316,12 @@ export async function mineExample(
     }
     const base = { prompt: example.prompt, response: y1, principle: candidate.z };
     candidate.critique = await call("discovery.critique", k, [user(fillDiscovery(prompts.critique, base))], sampling.critique);
-    const y2 = await call("discovery.refine", k, [user(fillDiscovery(prompts.refine, { ...base, critique: candidate.critique }))], sampling.refine);
+    const y2 = await call(
+      "discovery.refine",
+      k,
+      [user(fillDiscovery(prompts.refine, { ...base, critique: candidate.critique }))],
+      sampling.refine,
+    );
     candidate.y2 = y2;
     if (y2 === "") {
       candidate.rejectedReason = "empty refinement";
@@ -372,7 +377,10 @@ export async function mineExample(
 export function goldOf(item: TaskItem, goldField: string): string {
   const value = item.row[goldField];
   if (typeof value !== "string" || value.trim() === "") {
-    throw new InputError("the gold response is missing or empty", { field: goldField, hint: "name the field holding the gold response with --gold-field" });
+    throw new InputError("the gold response is missing or empty", {
+      field: goldField,
+      hint: "name the field holding the gold response with --gold-field",
+    });
   }
   return value;
 }
@@ -381,10 +389,20 @@ export function miningAlgorithm(options: MiningOptions): ItemAlgorithm {
   const perCandidate = options.similarity === "judge" ? 5 : 3;
   return {
     name: `discovery/mine-${options.similarity}`,
-    calls: { min: 1, expected: 1 + perCandidate * options.candidates, max: 1 + perCandidate * options.candidates, criticShare: options.similarity === "judge" ? 2 / (3 + 2) : 0 },
+    calls: {
+      min: 1,
+      expected: 1 + perCandidate * options.candidates,
+      max: 1 + perCandidate * options.candidates,
+      criticShare: options.similarity === "judge" ? 2 / (3 + 2) : 0,
+    },
     async run(item, models: SpriModels, context) {
       const gold = goldOf(item, options.goldField);
-      const { fields, calls } = await mineExample({ id: item.id, prompt: item.question, gold }, { policy: models.base, judge: models.critic }, options, context);
+      const { fields, calls } = await mineExample(
+        { id: item.id, prompt: item.question, gold },
+        { policy: models.base, judge: models.critic },
+        options,
+        context,
+      );
       return { fields, calls };
     },
   };
@@ -392,11 +410,19 @@ export function miningAlgorithm(options: MiningOptions): ItemAlgorithm {
 
 /** `spri discover mine`'s Prepare: the SFT task's item mapping (question fields), the mining algorithm. */
 export function prepareMining(options: MiningOptions): Prepare {
-  return (settings) => ({ ...prepareTask({ ...settings, task: "sft", seeds: undefined, seedsPerDomain: false }), algorithm: miningAlgorithm(options) });
+  return (settings) => ({
+    ...prepareTask({ ...settings, task: "sft", seeds: undefined, seedsPerDomain: false }),
+    algorithm: miningAlgorithm(options),
+  });
 }
 
 /** Mining options over the defaults; sampling merged per step. */
-export function miningOptions(overrides: Partial<Omit<MiningOptions, "sampling" | "guard">> & { sampling?: Partial<{ [K in keyof MiningSampling]: Partial<SamplingOptions> }>; guard?: Partial<PrincipleGuard> } = {}): MiningOptions {
+export function miningOptions(
+  overrides: Partial<Omit<MiningOptions, "sampling" | "guard">> & {
+    sampling?: Partial<{ [K in keyof MiningSampling]: Partial<SamplingOptions> }>;
+    guard?: Partial<PrincipleGuard>;
+  } = {},
+): MiningOptions {
   const sampling = { ...DEFAULT_MINING_SAMPLING } as MiningSampling;
   for (const step of Object.keys(DEFAULT_MINING_SAMPLING) as (keyof MiningSampling)[]) {
     const given = overrides.sampling?.[step];
@@ -405,7 +431,12 @@ export function miningOptions(overrides: Partial<Omit<MiningOptions, "sampling" 
     sampling[step] = merged;
   }
   const defined = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined));
-  return { ...DEFAULT_MINING_OPTIONS, ...defined, sampling, guard: { ...DEFAULT_MINING_OPTIONS.guard, ...overrides.guard } } as MiningOptions;
+  return {
+    ...DEFAULT_MINING_OPTIONS,
+    ...defined,
+    sampling,
+    guard: { ...DEFAULT_MINING_OPTIONS.guard, ...overrides.guard },
+  } as MiningOptions;
 }
 
 /** Summary of a mined records file: examples, accepted, decisions, mean gain. */

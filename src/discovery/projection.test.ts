@@ -50,7 +50,10 @@ describe("projectPca", () => {
   test("deterministic, and samples evenly above maxPoints", () => {
     assert.deepEqual(projectPca(vectors), projectPca(vectors));
     const sampled = projectPca(vectors, { maxPoints: 5 });
-    assert.deepEqual(sampled.points.map((p) => p.index), sampleIndices(vectors.length, 5));
+    assert.deepEqual(
+      sampled.points.map((p) => p.index),
+      sampleIndices(vectors.length, 5),
+    );
     assert.deepEqual(sampleIndices(10, 5), [0, 2, 4, 6, 8]);
     assert.deepEqual(sampleIndices(3, 5), [0, 1, 2]);
   });
@@ -58,10 +61,17 @@ describe("projectPca", () => {
   test("degenerate inputs: none, one, identical, one-dimensional", () => {
     assert.deepEqual(projectPca([]), { points: [], variance: [0, 0] });
     assert.deepEqual(projectPca([[1, 2, 3]]).points, [{ index: 0, x: 0, y: 0 }]);
-    const same = projectPca([[1, 1], [1, 1], [1, 1]]);
+    const same = projectPca([
+      [1, 1],
+      [1, 1],
+      [1, 1],
+    ]);
     assert.ok(same.points.every((p) => p.x === 0 && p.y === 0));
     const line = projectPca([[0], [1], [2]]);
-    assert.deepEqual(line.points.map((p) => Math.round(p.x * 1e9) / 1e9), [-1, 0, 1]);
+    assert.deepEqual(
+      line.points.map((p) => Math.round(p.x * 1e9) / 1e9),
+      [-1, 0, 1],
+    );
     assert.ok(line.points.every((p) => p.y === 0));
     assert.throws(() => projectPca([[1, 2], [1]]), RangeError);
   });

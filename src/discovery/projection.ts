@@ -61,7 +61,12 @@ export function projectPca(vectors: readonly ArrayLike<number>[], options: Proje
 }
 
 /** The leading eigenvector of the covariance orthogonal to `previous`, with its eigenvalue. */
-function component(rows: readonly Float64Array[], d: number, previous: readonly Float64Array[], maxIterations: number): { vector: Float64Array; variance: number } {
+function component(
+  rows: readonly Float64Array[],
+  d: number,
+  previous: readonly Float64Array[],
+  maxIterations: number,
+): { vector: Float64Array; variance: number } {
   const n = rows.length;
   let v = new Float64Array(d);
   // A fixed, non-degenerate start (a small LCG), so results do not depend on Math.random.

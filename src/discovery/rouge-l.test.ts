@@ -135,7 +135,27 @@ describe("tokenizer edge cases [hand]", () => {
 
 describe("porterStem = nltk PorterStemmer() (NLTK_EXTENSIONS)", () => {
   test("the NLTK doctest vocabulary [NLTK stem.doctest]", () => {
-    const plurals = ["caresses", "flies", "dies", "mules", "denied", "died", "agreed", "owned", "humbled", "sized", "meeting", "stating", "siezing", "itemization", "sensational", "traditional", "reference", "colonizer", "plotted"];
+    const plurals = [
+      "caresses",
+      "flies",
+      "dies",
+      "mules",
+      "denied",
+      "died",
+      "agreed",
+      "owned",
+      "humbled",
+      "sized",
+      "meeting",
+      "stating",
+      "siezing",
+      "itemization",
+      "sensational",
+      "traditional",
+      "reference",
+      "colonizer",
+      "plotted",
+    ];
     const expected = "caress fli die mule deni die agre own humbl size meet state siez item sensat tradit refer colon plot";
     assert.equal(plurals.map(porterStem).join(" "), expected);
   });

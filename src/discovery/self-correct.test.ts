@@ -38,7 +38,10 @@ test("constitution mode: picks a principle, revises when the model says so, reco
   assert.equal(fields.self_correct_principle_id, "c1");
   assert.equal(fields.self_correct_principle, "Be safe: warn about risks.");
   assert.equal(fields.self_correct_critique, "No warning about the hot water.");
-  assert.deepEqual(calls.map((c) => c.step), ["self-correct.answer", "self-correct.select", "self-correct.critique", "self-correct.refine"]);
+  assert.deepEqual(
+    calls.map((c) => c.step),
+    ["self-correct.answer", "self-correct.select", "self-correct.critique", "self-correct.refine"],
+  );
   const select = m.requests.find((r) => text(r).includes("Pick the one principle"))!;
   assert.match(text(select), /1\. Be concrete: give exact steps\.\n2\. Be safe: warn about risks\.\n3\. Be brief: cut filler\./);
   assert.equal(select.sampling!.temperature, 0);
@@ -47,7 +50,10 @@ test("constitution mode: picks a principle, revises when the model says so, reco
 test("constitution mode: no revision, none relevant, out of range, unreadable", async () => {
   const run = (answer: string) => selfCorrect({ id: "x", question: "q", row: {} }, model(answer), options, context);
   const follows = await run("Principle: 1\nRevise: no");
-  assert.deepEqual([follows.fields.self_correct_applied, follows.fields.self_correct_principle_id, follows.fields.response_final], [false, "c0", "Steep for two minutes."]);
+  assert.deepEqual(
+    [follows.fields.self_correct_applied, follows.fields.self_correct_principle_id, follows.fields.response_final],
+    [false, "c0", "Steep for two minutes."],
+  );
   assert.match(follows.fields.self_correct_reason, /already follows/);
   assert.equal(follows.calls.length, 2);
   const none = await run("Principle: none\nRevise: no");
@@ -59,7 +65,12 @@ test("constitution mode: no revision, none relevant, out of range, unreadable", 
 
 test("constitution mode: an existing response is used instead of answering", async () => {
   const m = model("Principle: 3\nRevise: yes");
-  const { fields, calls } = await selfCorrect({ id: "x", question: "q", row: { answer: "A long rambling answer." } }, m, { ...options, responseField: "answer" }, context);
+  const { fields, calls } = await selfCorrect(
+    { id: "x", question: "q", row: { answer: "A long rambling answer." } },
+    m,
+    { ...options, responseField: "answer" },
+    context,
+  );
   assert.equal(fields.init_response, "A long rambling answer.");
   assert.equal(calls[0]!.step, "self-correct.select");
   await assert.rejects(selfCorrect({ id: "x", question: "q", row: {} }, m, { ...options, responseField: "answer" }, context), InputError);
@@ -68,20 +79,36 @@ test("constitution mode: an existing response is used instead of answering", asy
 test("trained mode: the SFT trigger after y1; the revised block is the final response, else y1 stands", async () => {
   const trained = new ScriptedModel({
     rules: [
-      { when: (r) => r.messages.length === 3, reply: "[Principle] Be safe: warn about risks.\n[Critique] No warning.\n[Revised response]\nCareful, it is hot." },
+      {
+        when: (r) => r.messages.length === 3,
+        reply: "[Principle] Be safe: warn about risks.\n[Critique] No warning.\n[Revised response]\nCareful, it is hot.",
+      },
       { when: () => true, reply: "Steep it." },
     ],
   });
-  const { fields } = await selfCorrect({ id: "x", question: "q", row: {} }, trained, { mode: "trained", sampling: DEFAULT_SELF_CORRECT_SAMPLING }, context);
+  const { fields } = await selfCorrect(
+    { id: "x", question: "q", row: {} },
+    trained,
+    { mode: "trained", sampling: DEFAULT_SELF_CORRECT_SAMPLING },
+    context,
+  );
   assert.deepEqual(trained.requests[1]!.messages, [
     { role: "user", content: "q" },
     { role: "assistant", content: "Steep it." },
     { role: "user", content: DISCOVERY_PROMPTS.selfCorrectTrigger },
   ]);
-  assert.deepEqual([fields.self_correct_applied, fields.self_correct_principle, fields.self_correct_critique, fields.response_final], [true, "Be safe: warn about risks.", "No warning.", "Careful, it is hot."]);
+  assert.deepEqual(
+    [fields.self_correct_applied, fields.self_correct_principle, fields.self_correct_critique, fields.response_final],
+    [true, "Be safe: warn about risks.", "No warning.", "Careful, it is hot."],
+  );
 
   const content = new ScriptedModel({ fallback: () => "My answer is good as it is." });
-  const kept = await selfCorrect({ id: "x", question: "q", row: {} }, content, { mode: "trained", sampling: DEFAULT_SELF_CORRECT_SAMPLING }, context);
+  const kept = await selfCorrect(
+    { id: "x", question: "q", row: {} },
+    content,
+    { mode: "trained", sampling: DEFAULT_SELF_CORRECT_SAMPLING },
+    context,
+  );
   assert.deepEqual([kept.fields.self_correct_applied, kept.fields.response_final], [false, "My answer is good as it is."]);
 });
 
@@ -90,7 +117,10 @@ test("parseSelection and shownPrinciples", () => {
   assert.deepEqual(parseSelection("**Principle:** 3\n**Revise:** No"), { index: 3, revise: false });
   assert.deepEqual(parseSelection("Principle: none"), { index: null, revise: null });
   // The largest clusters, kept in file order.
-  assert.deepEqual(shownPrinciples(CONSTITUTION, 2).map((p) => p.id), ["c0", "c1"]);
+  assert.deepEqual(
+    shownPrinciples(CONSTITUTION, 2).map((p) => p.id),
+    ["c0", "c1"],
+  );
   assert.equal(shownPrinciples(CONSTITUTION).length, 3);
   assert.throws(() => selfCorrectAlgorithm({ ...options, constitution: { principles: [] } }), InputError);
   assert.equal(selfCorrectAlgorithm(options).name, "discovery/self-correct-constitution");
@@ -112,7 +142,10 @@ test("a constitution file is read as SPRI seeds: one `### Principles:` block per
   writeFileSync(file, JSON.stringify(constitution, null, 2));
   const seeds = loadSeeds(file);
   assert.equal(seeds.kind, "constitution");
-  assert.deepEqual(seeds.seeds.map((s) => s.principle), CONSTITUTION.principles.map((p) => p.text));
+  assert.deepEqual(
+    seeds.seeds.map((s) => s.principle),
+    CONSTITUTION.principles.map((p) => p.text),
+  );
   assert.equal(
     formatFewShot(seeds.kind, seeds.seeds),
     "### Principles: Be concrete: give exact steps.\n\n### Principles: Be safe: warn about risks.\n\n### Principles: Be brief: cut filler.\n\n",

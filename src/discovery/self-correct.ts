@@ -75,8 +75,19 @@ interface Principle {
 
 /** The principles shown to the model, numbered 1..n: all of them, or the `max` largest in file order. */
 export function shownPrinciples(constitution: ConstitutionLike, max?: number): Principle[] {
-  const all = constitution.principles.map((p, order) => ({ id: String(p.id), text: p.text, order, size: Number((p as { size?: unknown }).size ?? 0) }));
-  const kept = max === undefined || max >= all.length ? all : [...all].sort((a, b) => b.size - a.size || a.order - b.order).slice(0, max).sort((a, b) => a.order - b.order);
+  const all = constitution.principles.map((p, order) => ({
+    id: String(p.id),
+    text: p.text,
+    order,
+    size: Number((p as { size?: unknown }).size ?? 0),
+  }));
+  const kept =
+    max === undefined || max >= all.length
+      ? all
+      : [...all]
+          .sort((a, b) => b.size - a.size || a.order - b.order)
+          .slice(0, max)
+          .sort((a, b) => a.order - b.order);
   return kept.map(({ id, text }) => ({ id, text }));
 }
 
@@ -114,7 +125,10 @@ export async function selfCorrect(
   if (options.responseField !== undefined) {
     const value = item.row[options.responseField];
     if (typeof value !== "string" || value.trim() === "") {
-      throw new InputError("the first response is missing or empty", { field: options.responseField, hint: "fill it in, or leave out --response-field to generate it" });
+      throw new InputError("the first response is missing or empty", {
+        field: options.responseField,
+        hint: "fill it in, or leave out --response-field to generate it",
+      });
     }
     y1 = value;
   } else {
@@ -134,7 +148,11 @@ export async function selfCorrect(
 
   if (options.mode === "trained") {
     const trigger = options.trigger ?? DISCOVERY_PROMPTS.selfCorrectTrigger;
-    const raw = await call("self-correct.trained", [user(item.question), { role: "assistant", content: y1 }, user(trigger)], options.sampling.refine);
+    const raw = await call(
+      "self-correct.trained",
+      [user(item.question), { role: "assistant", content: y1 }, user(trigger)],
+      options.sampling.refine,
+    );
     fields.self_correct_raw = raw;
     const parsed = parseSelfCorrection(raw);
     if (parsed === null) {
@@ -150,9 +168,14 @@ export async function selfCorrect(
   }
 
   const principles = shownPrinciples(options.constitution ?? { principles: [] }, options.maxPrinciples);
-  if (principles.length === 0) throw new InputError("the constitution holds no principles", { hint: "give --constitution a non-empty constitution" });
+  if (principles.length === 0)
+    throw new InputError("the constitution holds no principles", { hint: "give --constitution a non-empty constitution" });
   const list = principles.map((p, i) => `${i + 1}. ${p.text}`).join("\n");
-  const raw = await call("self-correct.select", [user(fillDiscovery(DISCOVERY_PROMPTS.select, { prompt: item.question, response: y1, principles: list }))], options.sampling.select);
+  const raw = await call(
+    "self-correct.select",
+    [user(fillDiscovery(DISCOVERY_PROMPTS.select, { prompt: item.question, response: y1, principles: list }))],
+    options.sampling.select,
+  );
   fields.self_correct_raw = raw;
   const selection = parseSelection(raw);
   if (selection.index === null) {
@@ -167,12 +190,17 @@ export async function selfCorrect(
   fields.self_correct_principle_id = picked.id;
   fields.self_correct_principle = picked.text;
   if (selection.revise !== true) {
-    fields.self_correct_reason = selection.revise === false ? "the response already follows the principle" : "could not read whether to revise";
+    fields.self_correct_reason =
+      selection.revise === false ? "the response already follows the principle" : "could not read whether to revise";
     return { fields, calls };
   }
   const base = { prompt: item.question, response: y1, principle: picked.text };
   const critique = await call("self-correct.critique", [user(fillDiscovery(DISCOVERY_PROMPTS.critique, base))], options.sampling.critique);
-  const y2 = await call("self-correct.refine", [user(fillDiscovery(DISCOVERY_PROMPTS.refine, { ...base, critique }))], options.sampling.refine);
+  const y2 = await call(
+    "self-correct.refine",
+    [user(fillDiscovery(DISCOVERY_PROMPTS.refine, { ...base, critique }))],
+    options.sampling.refine,
+  );
   fields.self_correct_critique = critique;
   if (y2 === "") {
     fields.self_correct_reason = "the refinement was empty: the first answer stands";
@@ -191,7 +219,10 @@ export function selfCorrectAlgorithm(options: SelfCorrectOptions): ItemAlgorithm
   const answer = options.responseField === undefined ? 1 : 0;
   return {
     name: `discovery/self-correct-${options.mode}`,
-    calls: options.mode === "trained" ? { min: answer + 1, expected: answer + 1, max: answer + 1, criticShare: 0 } : { min: answer + 1, expected: answer + 2, max: answer + 3, criticShare: 0 },
+    calls:
+      options.mode === "trained"
+        ? { min: answer + 1, expected: answer + 1, max: answer + 1, criticShare: 0 }
+        : { min: answer + 1, expected: answer + 2, max: answer + 3, criticShare: 0 },
     run: (item, models, context) => selfCorrect(item, models.base, options, context),
   };
 }

@@ -32,12 +32,20 @@ function fixture(): { dir: string; input: string } {
   return { dir, input };
 }
 
-const readJsonl = (file: string) => readFileSync(file, "utf8").trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+const readJsonl = (file: string) =>
+  readFileSync(file, "utf8")
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 
 test("target text round-trips through parseSelfCorrection", () => {
   const target = formatTarget({ principle: "Be specific: name the steps.", critique: "Too vague.", revised: "Step 1.\nStep 2." });
   assert.equal(target, "[Principle] Be specific: name the steps.\n[Critique] Too vague.\n[Revised response]\nStep 1.\nStep 2.");
-  assert.deepEqual(parseSelfCorrection(target), { principle: "Be specific: name the steps.", critique: "Too vague.", revised: "Step 1.\nStep 2." });
+  assert.deepEqual(parseSelfCorrection(target), {
+    principle: "Be specific: name the steps.",
+    critique: "Too vague.",
+    revised: "Step 1.\nStep 2.",
+  });
   assert.equal(formatTarget({ principle: "P", critique: "C", revised: "R" }, false), "[Principle] P\n[Revised response]\nR");
   assert.deepEqual(parseSelfCorrection("[Principle] P\n[Revised response]\nR"), { principle: "P", revised: "R" });
   assert.equal(parseSelfCorrection("My answer is already fine."), null);
@@ -58,7 +66,12 @@ test("trl: prompt [user x, assistant y1, user trigger], completion [assistant ta
       { role: "assistant", content: "first answer a" },
       { role: "user", content: DISCOVERY_PROMPTS.selfCorrectTrigger },
     ],
-    completion: [{ role: "assistant", content: "[Principle] Be specific: name the steps.\n[Critique] It misses the steps.\n[Revised response]\nrefined answer a" }],
+    completion: [
+      {
+        role: "assistant",
+        content: "[Principle] Be specific: name the steps.\n[Critique] It misses the steps.\n[Revised response]\nrefined answer a",
+      },
+    ],
   });
   for (const row of rows) assert.ok(!JSON.stringify(row.completion).includes("first answer"));
   assert.equal(summary.sha256, createHash("sha256").update(readFileSync(output)).digest("hex"));
@@ -71,7 +84,15 @@ test("openai: y1 carries weight 0 and the self-correction weight 1; Parquet is r
   await exportTrainingData({ input, output, format: "openai", includeCritique: false, card: false });
   const rows = readJsonl(output);
   const messages = rows[1]!.messages as Record<string, unknown>[];
-  assert.deepEqual(messages.map((m) => [m.role, m.weight]), [["user", undefined], ["assistant", 0], ["user", undefined], ["assistant", 1]]);
+  assert.deepEqual(
+    messages.map((m) => [m.role, m.weight]),
+    [
+      ["user", undefined],
+      ["assistant", 0],
+      ["user", undefined],
+      ["assistant", 1],
+    ],
+  );
   assert.equal(messages[3]!.content, "[Principle] Cite sources: back claims with references.\n[Revised response]\nrefined answer c");
   assert.equal(existsSync(`${output}.README.md`), false);
   await assert.rejects(exportTrainingData({ input, output: join(dir, "openai.parquet"), format: "openai" }), InputError);
@@ -84,7 +105,10 @@ test("star: the refinement alone, as a Parquet prompt-completion file", async ()
   assert.equal(summary.fileType, "parquet");
   const buffer = await asyncBufferFromFile(output);
   const rows = await parquetReadObjects({ file: buffer, metadata: await parquetMetadataAsync(buffer) });
-  assert.deepEqual(rows[0], { prompt: [{ role: "user", content: "question a" }], completion: [{ role: "assistant", content: "refined answer a" }] });
+  assert.deepEqual(rows[0], {
+    prompt: [{ role: "user", content: "question a" }],
+    completion: [{ role: "assistant", content: "refined answer a" }],
+  });
   assert.equal(rows.length, 2);
 });
 
@@ -96,14 +120,25 @@ test("label replacement: a member maps to its representative, an unknown princip
     ],
   };
   const labels = labelMap(constitution);
-  assert.deepEqual(labels.lookup("principle: be specific:   name the steps."), { text: constitution.principles[0]!.text, id: "p1", how: "member" });
+  assert.deepEqual(labels.lookup("principle: be specific:   name the steps."), {
+    text: constitution.principles[0]!.text,
+    id: "p1",
+    how: "member",
+  });
   assert.deepEqual(labels.lookup("Cite papers."), { text: constitution.principles[1]!.text, id: "p2", how: "member" });
   assert.equal(labels.lookup("Cite sources: back claims with references.").id, "p2");
   assert.equal(labels.lookup("Cite sources: back claims with references.").how, "nearest");
 
   const { dir, input } = fixture();
   const output = join(dir, "relabelled.jsonl");
-  const summary = await exportTrainingData({ input, output, format: "trl", constitution, constitutionFile: join(dir, "constitution.json"), card: false });
+  const summary = await exportTrainingData({
+    input,
+    output,
+    format: "trl",
+    constitution,
+    constitutionFile: join(dir, "constitution.json"),
+    card: false,
+  });
   assert.deepEqual(summary.relabelled, { canonical: 0, member: 1, nearest: 1 });
   const completion = (readJsonl(output)[0]!.completion as { content: string }[])[0]!.content;
   assert.ok(completion.startsWith("[Principle] Be concrete: give exact steps and numbers.\n"));
@@ -111,7 +146,10 @@ test("label replacement: a member maps to its representative, an unknown princip
 
   // A labelled copy (zCanonical from `spri discover cluster`) wins over the constitution lookup.
   const labelledInput = join(dir, "labelled.jsonl");
-  writeFileSync(labelledInput, `${JSON.stringify({ ...accepted("e", "Be specific: name the steps."), zCanonical: "Medoid text.", clusterId: "c3" })}\n`);
+  writeFileSync(
+    labelledInput,
+    `${JSON.stringify({ ...accepted("e", "Be specific: name the steps."), zCanonical: "Medoid text.", clusterId: "c3" })}\n`,
+  );
   const out2 = join(dir, "from-labelled.jsonl");
   const s2 = await exportTrainingData({ input: labelledInput, output: out2, format: "trl", constitution, card: false });
   assert.deepEqual(s2.relabelled, { canonical: 1, member: 0, nearest: 0 });
@@ -124,7 +162,12 @@ test("training request: data file with sha256 and count, base model, suggested s
   const { dir, input } = fixture();
   const output = join(dir, "iter-1", "sft.jsonl");
   const requestFile = join(dir, "iter-1", "mstep.request.json");
-  const summary = await exportTrainingData({ input, output, format: "trl", request: { file: requestFile, baseModel: "meta-llama/Llama-3.1-8B-Instruct", iter: 1, seed: 7 } });
+  const summary = await exportTrainingData({
+    input,
+    output,
+    format: "trl",
+    request: { file: requestFile, baseModel: "meta-llama/Llama-3.1-8B-Instruct", iter: 1, seed: 7 },
+  });
   const request = JSON.parse(readFileSync(requestFile, "utf8")) as Record<string, any>;
   assert.equal(request.schema, "spri.discovery.mstep.v1");
   assert.equal(request.iter, 1);

@@ -108,7 +108,8 @@ function key(text: string): string {
 }
 
 export function labelMap(constitution: ConstitutionLike): LabelMap {
-  if (constitution.principles.length === 0) throw new InputError("the constitution holds no principles", { hint: "cluster a non-empty set of principles first" });
+  if (constitution.principles.length === 0)
+    throw new InputError("the constitution holds no principles", { hint: "cluster a non-empty set of principles first" });
   const byMember = new Map<string, { text: string; id: string }>();
   for (const p of constitution.principles) {
     const rep = { text: p.text, id: String(p.id) };
@@ -200,7 +201,12 @@ export function toDiscoveryExample(record: unknown, options: TrainingExampleOpti
     options.format === "trl"
       ? { prompt: [user(question), assistant(y1), user(trigger)], completion: [assistant(target)] }
       : {
-          messages: [user(question), { role: "assistant", content: y1, weight: 0 }, user(trigger), { role: "assistant", content: target, weight: 1 }],
+          messages: [
+            user(question),
+            { role: "assistant", content: y1, weight: 0 },
+            user(trigger),
+            { role: "assistant", content: target, weight: 1 },
+          ],
         };
   return { example, ...(relabelled ? { relabelled } : {}) };
 }
@@ -249,9 +255,13 @@ export interface TrainingExportSummary {
   request?: string;
 }
 
-const FORMAT_INFO: Record<DiscoveryExportFormat, { description: string; schema: string[]; trainFormat: string; columns?: ParquetColumn[] }> = {
+const FORMAT_INFO: Record<
+  DiscoveryExportFormat,
+  { description: string; schema: string[]; trainFormat: string; columns?: ParquetColumn[] }
+> = {
   trl: {
-    description: "TRL conversational prompt-completion: the prompt holds the request, the model's first answer and the self-correction request; the completion holds the principle, critique and refined answer (loss on the completion only).",
+    description:
+      "TRL conversational prompt-completion: the prompt holds the request, the model's first answer and the self-correction request; the completion holds the principle, critique and refined answer (loss on the completion only).",
     schema: [
       "`prompt` (list of {`role`, `content`}): user request, assistant first answer (y1, not trained on), user self-correction request",
       "`completion` (list of {`role`, `content`}): one assistant message, `[Principle] …`, `[Critique] …`, `[Revised response]` and the refined answer",
@@ -263,13 +273,19 @@ const FORMAT_INFO: Record<DiscoveryExportFormat, { description: string; schema: 
     ],
   },
   openai: {
-    description: "OpenAI chat fine-tuning messages with weights: the first answer (y1) has weight 0 and is not trained on; the self-correction has weight 1.",
-    schema: ["`messages` (list of {`role`, `content`, `weight`?}): user request, assistant y1 (`weight` 0), user self-correction request, assistant self-correction (`weight` 1)"],
+    description:
+      "OpenAI chat fine-tuning messages with weights: the first answer (y1) has weight 0 and is not trained on; the self-correction has weight 1.",
+    schema: [
+      "`messages` (list of {`role`, `content`, `weight`?}): user request, assistant y1 (`weight` 0), user self-correction request, assistant self-correction (`weight` 1)",
+    ],
     trainFormat: "openai.chat.weighted",
   },
   star: {
     description: "STaR baseline, TRL conversational prompt-completion: the request and the refined answer, without principle or critique.",
-    schema: ["`prompt` (list of {`role`, `content`}): the user request", "`completion` (list of {`role`, `content`}): the refined answer (y2)"],
+    schema: [
+      "`prompt` (list of {`role`, `content`}): the user request",
+      "`completion` (list of {`role`, `content`}): the refined answer (y2)",
+    ],
     trainFormat: "trl.conversational.prompt_completion",
     columns: [
       { name: "prompt", kind: "struct-list", fields: ["role", "content"] },
@@ -286,11 +302,20 @@ export async function exportTrainingData(options: TrainingExportOptions): Promis
   const fileType = options.fileType ?? (/\.(parquet|pq)$/i.test(output) ? "parquet" : "jsonl");
   const info = FORMAT_INFO[format];
   if (fileType === "parquet" && !info.columns) {
-    throw new InputError(`the ${format} format cannot be written as Parquet (its messages carry numeric weights)`, { field: "format", hint: "write JSON Lines (.jsonl)" });
+    throw new InputError(`the ${format} format cannot be written as Parquet (its messages carry numeric weights)`, {
+      field: "format",
+      hint: "write JSON Lines (.jsonl)",
+    });
   }
   mkdirSync(dirname(resolve(output)), { recursive: true });
   const labels = options.constitution && format !== "star" ? labelMap(options.constitution) : undefined;
-  const skipped: Record<TrainingSkipReason, number> = { malformed: 0, "not-an-object": 0, "not-accepted": 0, "no-question": 0, incomplete: 0 };
+  const skipped: Record<TrainingSkipReason, number> = {
+    malformed: 0,
+    "not-an-object": 0,
+    "not-accepted": 0,
+    "no-question": 0,
+    incomplete: 0,
+  };
   const relabelled: Record<RelabelKind, number> = { canonical: 0, member: 0, nearest: 0 };
   let read = 0;
   let exported = 0;
@@ -396,7 +421,9 @@ function writeCard(summary: TrainingExportSummary, options: TrainingExportOption
     `| records read | ${summary.read} |`,
     `| exported | ${summary.exported} |`,
     `| skipped | ${skippedTotal} |`,
-    ...(Object.keys(summary.skipped) as TrainingSkipReason[]).filter((r) => summary.skipped[r] > 0).map((r) => `| skipped: ${TRAINING_SKIP_REASONS[r]} | ${summary.skipped[r]} |`),
+    ...(Object.keys(summary.skipped) as TrainingSkipReason[])
+      .filter((r) => summary.skipped[r] > 0)
+      .map((r) => `| skipped: ${TRAINING_SKIP_REASONS[r]} | ${summary.skipped[r]} |`),
     "",
   ];
   if (options.settings) lines.push("## Settings", "", "```json", JSON.stringify(safeSettings(options.settings), null, 2), "```", "");
@@ -438,7 +465,12 @@ export interface TrainingRequest {
   exampleCommand: string;
 }
 
-function writeTrainingRequest(summary: TrainingExportSummary, options: TrainingExportOptions, trainFormat: string, request: TrainingRequestOptions): string {
+function writeTrainingRequest(
+  summary: TrainingExportSummary,
+  options: TrainingExportOptions,
+  trainFormat: string,
+  request: TrainingRequestOptions,
+): string {
   const file = resolve(request.file);
   mkdirSync(dirname(file), { recursive: true });
   const dataPath = relative(dirname(file), resolve(summary.output)) || basename(summary.output);
@@ -451,7 +483,11 @@ function writeTrainingRequest(summary: TrainingExportSummary, options: TrainingE
     restartFromBase: request.restartFromBase ?? false,
     train: [{ file: dataPath, format: trainFormat, n: summary.exported, sha256: summary.sha256 }],
     lossOn: summary.format === "openai" ? "weighted-messages" : "completion",
-    target: { markers: TARGET_MARKERS, includeCritique: options.includeCritique ?? true, trigger: options.trigger ?? DISCOVERY_PROMPTS.selfCorrectTrigger },
+    target: {
+      markers: TARGET_MARKERS,
+      includeCritique: options.includeCritique ?? true,
+      trigger: options.trigger ?? DISCOVERY_PROMPTS.selfCorrectTrigger,
+    },
     constitution: options.constitutionFile ? relative(dirname(file), resolve(options.constitutionFile)) : null,
     suggestedHparams: SUGGESTED_HPARAMS,
     seed,

@@ -22,7 +22,10 @@ describe("safeSettings", () => {
   });
 
   test("keeps numeric token counts (maxTokens) but not string ones", () => {
-    assert.deepEqual(safeSettings({ maxTokens: 2048, inputTokens: 10, maxTokens2: 1, outputTokens: "sk-abcdefghijklmnopqrstu" }), { maxTokens: 2048, inputTokens: 10 });
+    assert.deepEqual(safeSettings({ maxTokens: 2048, inputTokens: 10, maxTokens2: 1, outputTokens: "sk-abcdefghijklmnopqrstu" }), {
+      maxTokens: 2048,
+      inputTokens: 10,
+    });
   });
 
   test("drops secret-looking values whatever the field's name", () => {

@@ -137,7 +137,14 @@ export function renderDatasetCard(input: DatasetCardInput): string {
   for (const skip of input.skipped) if (skip.count > 0) lines.push(`| skipped: ${skip.reason} | ${skip.count} |`);
   lines.push("");
   if (input.settings !== undefined) {
-    lines.push("## Run settings", "", "API keys and other secret-looking settings are left out.", "", block(JSON.stringify(safeSettings(input.settings), null, 2), "json"), "");
+    lines.push(
+      "## Run settings",
+      "",
+      "API keys and other secret-looking settings are left out.",
+      "",
+      block(JSON.stringify(safeSettings(input.settings), null, 2), "json"),
+      "",
+    );
   }
   lines.push("## Citation", "", block(SPRI_CITATION, "bibtex"), "");
   return lines.join("\n");

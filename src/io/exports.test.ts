@@ -36,10 +36,22 @@ function openAiFineTuningProblems(line: string): string[] {
 }
 
 const RECORDS: Record<string, unknown>[] = [
-  { id: "1", user_input: "How do I decline a wedding invite?", principle_final: "Be kind.", init_response: "Just say no.", response_final: "Thank them warmly, then explain.", iteration_response: 2 },
+  {
+    id: "1",
+    user_input: "How do I decline a wedding invite?",
+    principle_final: "Be kind.",
+    init_response: "Just say no.",
+    response_final: "Thank them warmly, then explain.",
+    iteration_response: 2,
+  },
   { id: "2", prompt: "What is 2+2?", init_response: "4", response_final: "4", iteration_response: 1 },
   { id: "3", user_input: "No response here", principle_final: "…", init_response: "draft" },
-  { id: "4", user_input: "Unicode ✓ «quotes» \"and\" \\ backslashes\nnew line", init_response: "draft four", response_final: "Final ✓\n\nwith paragraphs" },
+  {
+    id: "4",
+    user_input: 'Unicode ✓ «quotes» "and" \\ backslashes\nnew line',
+    init_response: "draft four",
+    response_final: "Final ✓\n\nwith paragraphs",
+  },
   { id: "5", "Reddit Post": "I failed my exam and feel worthless.", response_final: "That sounds painful; one exam does not define you." },
   { id: "6", question: "", response_final: "orphan response" },
 ];
@@ -86,7 +98,10 @@ describe("exportRecords: JSONL", () => {
       ],
     });
     // Reappraisal records: the question is the Reddit post.
-    assert.equal((JSON.parse(lines[3]!) as { messages: { content: string }[] }).messages[0]!.content, "I failed my exam and feel worthless.");
+    assert.equal(
+      (JSON.parse(lines[3]!) as { messages: { content: string }[] }).messages[0]!.content,
+      "I failed my exam and feel worthless.",
+    );
     assert.ok(!existsSync(`${output}.partial`));
   });
 
@@ -95,7 +110,10 @@ describe("exportRecords: JSONL", () => {
     await exportRecords({ input: records, output, format: "messages", systemPrompt: "You are a careful assistant.", card: false });
     const lines = readFileSync(output, "utf8").trim().split("\n");
     for (const line of lines) assert.deepEqual(openAiFineTuningProblems(line), [], line);
-    assert.deepEqual((JSON.parse(lines[0]!) as { messages: unknown[] }).messages[0], { role: "system", content: "You are a careful assistant." });
+    assert.deepEqual((JSON.parse(lines[0]!) as { messages: unknown[] }).messages[0], {
+      role: "system",
+      content: "You are a careful assistant.",
+    });
   });
 
   test("prompt-completion, sharegpt, alpaca shapes", async () => {
@@ -150,7 +168,10 @@ describe("exportRecords: JSONL", () => {
     const input = join(dir, "damaged.jsonl");
     writeFileSync(input, `${JSON.stringify(RECORDS[0])}\n{"user_input": "trunc\n${JSON.stringify(RECORDS[1])}\n`);
     const output = join(dir, "damaged-out.jsonl");
-    await assert.rejects(exportRecords({ input, output, format: "messages" }), (error: unknown) => error instanceof InputError && error.line === 2);
+    await assert.rejects(
+      exportRecords({ input, output, format: "messages" }),
+      (error: unknown) => error instanceof InputError && error.line === 2,
+    );
     assert.ok(!existsSync(output) && !existsSync(`${output}.partial`));
     const summary = await exportRecords({ input, output, format: "messages", skipMalformed: true });
     assert.equal(summary.exported, 2);
@@ -159,9 +180,18 @@ describe("exportRecords: JSONL", () => {
 
   test("bad requests are InputErrors", async () => {
     await assert.rejects(exportRecords({ input: records, output: records, format: "messages" }), /--output must differ/);
-    await assert.rejects(exportRecords({ input: records, output: join(dir, "x.jsonl"), format: "alpaca", systemPrompt: "S" }), /does not fit the alpaca format/);
-    await assert.rejects(exportRecords({ input: records, output: join(dir, "x.jsonl"), format: "nope" as ExportFormat }), (e: unknown) => e instanceof InputError);
-    await assert.rejects(exportRecords({ input: join(dir, "missing.jsonl"), output: join(dir, "x.jsonl"), format: "messages" }), /does not exist/);
+    await assert.rejects(
+      exportRecords({ input: records, output: join(dir, "x.jsonl"), format: "alpaca", systemPrompt: "S" }),
+      /does not fit the alpaca format/,
+    );
+    await assert.rejects(
+      exportRecords({ input: records, output: join(dir, "x.jsonl"), format: "nope" as ExportFormat }),
+      (e: unknown) => e instanceof InputError,
+    );
+    await assert.rejects(
+      exportRecords({ input: join(dir, "missing.jsonl"), output: join(dir, "x.jsonl"), format: "messages" }),
+      /does not exist/,
+    );
   });
 
   test("toTrainingExample on its own", () => {
@@ -236,7 +266,8 @@ describe("exportRecords: Parquet", () => {
   test("fileType overrides the extension; 30,000 records stream into 10,000-row groups", async () => {
     const input = join(dir, "many.jsonl");
     const lines: string[] = [];
-    for (let i = 0; i < 30_000; i++) lines.push(JSON.stringify({ id: i, prompt: `q${i}`, init_response: `d${i}`, response_final: `r${i}` }));
+    for (let i = 0; i < 30_000; i++)
+      lines.push(JSON.stringify({ id: i, prompt: `q${i}`, init_response: `d${i}`, response_final: `r${i}` }));
     writeFileSync(input, `${lines.join("\n")}\n`);
     const output = join(dir, "many.data");
     const summary = await exportRecords({ input, output, format: "preference", fileType: "parquet", card: false });

@@ -45,7 +45,8 @@ interface FormatSpec {
 
 const FORMATS: Record<ExportFormat, FormatSpec> = {
   messages: {
-    description: "OpenAI chat fine-tuning and TRL conversational format: a system message (when given), the question as the user message, the SPRI response as the assistant message.",
+    description:
+      "OpenAI chat fine-tuning and TRL conversational format: a system message (when given), the question as the user message, the SPRI response as the assistant message.",
     columns: [{ name: "messages", kind: "struct-list", fields: ["role", "content"] }],
     schema: ["`messages` (list of {`role`: string, `content`: string}): roles `system` (optional), `user`, `assistant`"],
     systemPrompt: true,
@@ -82,7 +83,11 @@ const FORMATS: Record<ExportFormat, FormatSpec> = {
       { name: "input", kind: "string" },
       { name: "output", kind: "string" },
     ],
-    schema: ["`instruction` (string): the question", "`input` (string): always empty", "`output` (string): the SPRI response (`response_final`)"],
+    schema: [
+      "`instruction` (string): the question",
+      "`input` (string): always empty",
+      "`output` (string): the SPRI response (`response_final`)",
+    ],
     systemPrompt: false,
   },
 };
@@ -211,7 +216,14 @@ export async function exportRecords(options: ExportOptions): Promise<ExportSumma
   }
   mkdirSync(dirname(resolve(output)), { recursive: true });
 
-  const skipped: Record<SkipReason, number> = { malformed: 0, "not-an-object": 0, "no-question": 0, "no-response": 0, "no-rejected": 0, identical: 0 };
+  const skipped: Record<SkipReason, number> = {
+    malformed: 0,
+    "not-an-object": 0,
+    "no-question": 0,
+    "no-response": 0,
+    "no-rejected": 0,
+    identical: 0,
+  };
   let read = 0;
   let exported = 0;
 

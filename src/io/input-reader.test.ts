@@ -38,9 +38,15 @@ describe("readInputRows: every format streams the same items", () => {
     files.json = join(dir, "items.json");
     writeFileSync(files.json, JSON.stringify(ITEMS, null, 2));
     files.csv = join(dir, "items.csv");
-    writeFileSync(files.csv, `id,prompt,note\n${ITEMS.map((item) => [item.id, item.prompt, item.note].map(csvCell).join(",")).join("\n")}\n`);
+    writeFileSync(
+      files.csv,
+      `id,prompt,note\n${ITEMS.map((item) => [item.id, item.prompt, item.note].map(csvCell).join(",")).join("\n")}\n`,
+    );
     files.tsv = join(dir, "items.tsv");
-    writeFileSync(files.tsv, `id\tprompt\tnote\n${ITEMS.map((item) => [item.id, item.prompt.replace("\n", " / "), item.note].join("\t")).join("\n")}\n`);
+    writeFileSync(
+      files.tsv,
+      `id\tprompt\tnote\n${ITEMS.map((item) => [item.id, item.prompt.replace("\n", " / "), item.note].join("\t")).join("\n")}\n`,
+    );
     files.parquet = join(dir, "items.parquet");
     parquetWriteFile({
       filename: files.parquet,
@@ -73,11 +79,23 @@ describe("readInputRows: every format streams the same items", () => {
   });
 
   test("line numbers: JSONL lines, CSV record start lines (multi-line quoted field), JSON/Parquet positions", async () => {
-    assert.deepEqual((await collect(readInputRows(files.jsonl!))).map((r) => r.line), [1, 2, 3]);
+    assert.deepEqual(
+      (await collect(readInputRows(files.jsonl!))).map((r) => r.line),
+      [1, 2, 3],
+    );
     // Record b spans lines 3-4 of the CSV, so c starts on line 5.
-    assert.deepEqual((await collect(readInputRows(files.csv!))).map((r) => r.line), [2, 3, 5]);
-    assert.deepEqual((await collect(readInputRows(files.json!))).map((r) => r.line), [1, 2, 3]);
-    assert.deepEqual((await collect(readInputRows(files.parquet!))).map((r) => r.line), [1, 2, 3]);
+    assert.deepEqual(
+      (await collect(readInputRows(files.csv!))).map((r) => r.line),
+      [2, 3, 5],
+    );
+    assert.deepEqual(
+      (await collect(readInputRows(files.json!))).map((r) => r.line),
+      [1, 2, 3],
+    );
+    assert.deepEqual(
+      (await collect(readInputRows(files.parquet!))).map((r) => r.line),
+      [1, 2, 3],
+    );
   });
 
   test("the format option overrides the extension", async () => {
@@ -196,7 +214,10 @@ describe("readInputRows: malformed JSONL", () => {
 
 describe("readInputRows: integers beyond 2^53 keep their exact digits (as strings)", () => {
   const big = "9007199254740993";
-  const lines = ['{"id": 9007199254740993, "n": 12, "x": 1.5, "neg": -12345678901234567890}', '{"id": 9007199254740992, "n": 13, "x": 1e21, "neg": 0}'];
+  const lines = [
+    '{"id": 9007199254740993, "n": 12, "x": 1.5, "neg": -12345678901234567890}',
+    '{"id": 9007199254740992, "n": 13, "x": 1e21, "neg": 0}',
+  ];
   const expected = [
     { id: big, n: 12, x: 1.5, neg: "-12345678901234567890" },
     { id: "9007199254740992", n: 13, x: 1e21, neg: 0 },
@@ -205,13 +226,19 @@ describe("readInputRows: integers beyond 2^53 keep their exact digits (as string
   test("JSON Lines", async () => {
     const file = join(dir, "big-ids.jsonl");
     writeFileSync(file, `${lines.join("\n")}\n`);
-    assert.deepEqual((await collect(readInputRows(file))).map((row) => row.value), expected);
+    assert.deepEqual(
+      (await collect(readInputRows(file))).map((row) => row.value),
+      expected,
+    );
   });
 
   test("JSON array", async () => {
     const file = join(dir, "big-ids.json");
     writeFileSync(file, `[${lines.join(",\n")}]`);
-    assert.deepEqual((await collect(readInputRows(file))).map((row) => row.value), expected);
+    assert.deepEqual(
+      (await collect(readInputRows(file))).map((row) => row.value),
+      expected,
+    );
   });
 });
 
@@ -235,11 +262,14 @@ describe("readInputRows: bytes that are not UTF-8 are an InputError with their l
     const path = file("latin1.jsonl", '{"prompt":"ok"}\n\n{"prompt":"', bad, '"}\r\n{"prompt":"four"}\n');
     await assert.rejects(collect(readInputRows(path)), expectLine(path, 3));
     const rows = await collect(readInputRows(path, { onMalformed: "yield" }));
-    assert.deepEqual(rows.map((row) => [row.line, row.error ? "error" : row.value]), [
-      [1, { prompt: "ok" }],
-      [3, "error"],
-      [4, { prompt: "four" }],
-    ]);
+    assert.deepEqual(
+      rows.map((row) => [row.line, row.error ? "error" : row.value]),
+      [
+        [1, { prompt: "ok" }],
+        [3, "error"],
+        [4, { prompt: "four" }],
+      ],
+    );
     expectLine(path, 3)(rows[1]!.error);
     assert.equal(await countInputRows(path), 3);
   });
@@ -263,11 +293,20 @@ describe("readInputRows: bytes that are not UTF-8 are an InputError with their l
     // 3- and 4-byte characters over several 64 KiB reads: some of them straddle a chunk boundary.
     const long = "✓😀é".repeat(30_000);
     const path = file("wide.jsonl", `${JSON.stringify({ prompt: long })}\n${JSON.stringify({ prompt: "b" })}\n`);
-    assert.deepEqual((await collect(readInputRows(path))).map((row) => row.value), [{ prompt: long }, { prompt: "b" }]);
+    assert.deepEqual(
+      (await collect(readInputRows(path))).map((row) => row.value),
+      [{ prompt: long }, { prompt: "b" }],
+    );
     const json = file("wide.json", JSON.stringify([{ prompt: long }]));
-    assert.deepEqual((await collect(readInputRows(json))).map((row) => row.value), [{ prompt: long }]);
+    assert.deepEqual(
+      (await collect(readInputRows(json))).map((row) => row.value),
+      [{ prompt: long }],
+    );
     const csv = file("wide.csv", `prompt\n${long}\n`);
-    assert.deepEqual((await collect(readInputRows(csv))).map((row) => row.value), [{ prompt: long }]);
+    assert.deepEqual(
+      (await collect(readInputRows(csv))).map((row) => row.value),
+      [{ prompt: long }],
+    );
   });
 });
 
@@ -317,7 +356,10 @@ describe("readInputRows: Parquet", () => {
         { id: 7, prompt: "p5", score: 5 },
       ],
     );
-    assert.deepEqual(rows.map((row) => row.line), [1, 2, 3, 4, 5]);
+    assert.deepEqual(
+      rows.map((row) => row.line),
+      [1, 2, 3, 4, 5],
+    );
     assert.equal(await countInputRows(file), 5);
   });
 
@@ -371,7 +413,10 @@ describe("readInputRows: Parquet", () => {
   test("not a Parquet file: InputError", async () => {
     const file = join(dir, "fake.parquet");
     writeFileSync(file, "not parquet at all");
-    await assert.rejects(collect(readInputRows(file)), (error: unknown) => error instanceof InputError && /unreadable Parquet/.test(error.message));
+    await assert.rejects(
+      collect(readInputRows(file)),
+      (error: unknown) => error instanceof InputError && /unreadable Parquet/.test(error.message),
+    );
   });
 
   test("plainValue converts nested values", () => {
@@ -405,11 +450,14 @@ describe("readInputRows: 100,000 items stream in bounded memory", () => {
     jsonl = join(dir, "big.jsonl");
     await writeLines(jsonl, items("\n"));
     json = join(dir, "big.json");
-    await writeLines(json, (function* () {
-      yield "[\n";
-      yield* items(",\n");
-      yield "\n]\n";
-    })());
+    await writeLines(
+      json,
+      (function* () {
+        yield "[\n";
+        yield* items(",\n");
+        yield "\n]\n";
+      })(),
+    );
   });
   after(() => {
     for (const file of [jsonl, json]) rmSync(file, { force: true });

@@ -30,7 +30,8 @@ export function readJsonFile(file: string, context: JsonFileContext): unknown {
 /** As readJsonFile, for files that must hold one JSON object (not an array, a string or null). */
 export function readJsonObjectFile(file: string, context: JsonFileContext): Record<string, unknown> {
   const value = readJsonFile(file, context);
-  if (typeof value !== "object" || value === null || Array.isArray(value)) throw failure(context, `${context.what} must hold one JSON object`, file);
+  if (typeof value !== "object" || value === null || Array.isArray(value))
+    throw failure(context, `${context.what} must hold one JSON object`, file);
   return value as Record<string, unknown>;
 }
 

@@ -69,7 +69,10 @@ test("syncs run in the background while appends go on; close waits for none and 
   for (let i = 0; i < 10; i++) output.append({ id: `r${i}` }, 2);
   output.commit();
   assert.deepEqual(
-    readFileSync(path, "utf8").trim().split("\n").map((line) => (JSON.parse(line) as { id: string }).id),
+    readFileSync(path, "utf8")
+      .trim()
+      .split("\n")
+      .map((line) => (JSON.parse(line) as { id: string }).id),
     Array.from({ length: 10 }, (_, i) => `r${i}`),
   );
   // The background sync that was running at close closes its descriptor when it ends.

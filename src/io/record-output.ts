@@ -7,7 +7,19 @@
  * append, so a record is either wholly in the file or not at all. Re-running a finished run turns
  * `<file>` back into the working file and appends what earlier runs could not do.
  */
-import { closeSync, createReadStream, existsSync, fdatasync, fdatasyncSync, ftruncateSync, mkdirSync, openSync, renameSync, statSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  createReadStream,
+  existsSync,
+  fdatasync,
+  fdatasyncSync,
+  ftruncateSync,
+  mkdirSync,
+  openSync,
+  renameSync,
+  statSync,
+  writeSync,
+} from "node:fs";
 import { dirname } from "node:path";
 import { createInterface } from "node:readline";
 import { InputError } from "../errors/errors.ts";
@@ -209,7 +221,10 @@ function recordId(line: string, identity: RecordIdentity): string | Error {
 }
 
 /** The records of an output file (complete lines only) with their ids, in file order. */
-export async function* readRecords(file: string, identity: RecordIdentity): AsyncGenerator<{ id: string; record: Record<string, unknown> }> {
+export async function* readRecords(
+  file: string,
+  identity: RecordIdentity,
+): AsyncGenerator<{ id: string; record: Record<string, unknown> }> {
   const path = existsSync(partialPath(file)) ? partialPath(file) : file;
   if (!existsSync(path)) return;
   const lines = createInterface({ input: createReadStream(path, "utf8"), crlfDelay: Infinity });

@@ -48,9 +48,7 @@ export const callRecordSchema = z.object({
     schema: z.string().optional(),
   }),
   response: z.string().nullable(),
-  parsed: z
-    .object({ score: z.number().nullable().optional(), marker: z.string().nullable().optional() })
-    .optional(),
+  parsed: z.object({ score: z.number().nullable().optional(), marker: z.string().nullable().optional() }).optional(),
   usage: usageSchema,
   latencyMs: z.number(),
   finishReason: z.string().optional(),

@@ -11,8 +11,12 @@ const settings = () => resolveSettings({ flags: {}, env: {}, cwd: "/nonexistent"
 
 describe("the baseline rubric sources", () => {
   test("registered beside spri, in the order of the paper's Table 2, each with its final score field", () => {
-    for (const name of ["spri", "oracle", "vanilla", "self-refine", "mt-bench", "flask", "seed-principles"]) assert.ok(rubricSourceNames().includes(name), name);
-    assert.deepEqual(BASELINE_RUBRIC_SOURCES.map((s) => s.name), ["oracle", "vanilla", "self-refine", "mt-bench", "flask", "seed-principles"]);
+    for (const name of ["spri", "oracle", "vanilla", "self-refine", "mt-bench", "flask", "seed-principles"])
+      assert.ok(rubricSourceNames().includes(name), name);
+    assert.deepEqual(
+      BASELINE_RUBRIC_SOURCES.map((s) => s.name),
+      ["oracle", "vanilla", "self-refine", "mt-bench", "flask", "seed-principles"],
+    );
     assert.deepEqual(
       Object.fromEntries(["spri", ...BASELINE_RUBRIC_SOURCES.map((s) => s.name)].map((name) => [name, rubricSource(name).scoreField])),
       {
@@ -46,7 +50,10 @@ describe("the baseline rubric sources", () => {
         assert.doesNotThrow(() => pyFormat(text, fields, name), name);
       }
     }
-    assert.ok(BUILTIN_JUDGE_BASELINE_PROMPTS[JUDGE_BASELINE_TEMPLATES.mtBenchSystem]!.includes("a reference answer and "), "the phrase the reference-free edit removes");
+    assert.ok(
+      BUILTIN_JUDGE_BASELINE_PROMPTS[JUDGE_BASELINE_TEMPLATES.mtBenchSystem]!.includes("a reference answer and "),
+      "the phrase the reference-free edit removes",
+    );
     assert.ok(BUILTIN_JUDGE_BASELINE_PROMPTS[JUDGE_BASELINE_TEMPLATES.selfRefineUserSuffix]!.startsWith("\n\n\n"));
   });
 });

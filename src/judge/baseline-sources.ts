@@ -16,7 +16,14 @@ import { flaskRubricSource, oracleRubricSource, seedPrinciplesRubricSource, vani
 import { mtBenchRubricSource } from "./sources/mt-bench.ts";
 import { selfRefineRubricSource } from "./sources/self-refine.ts";
 
-export { flaskRubricSource, mtBenchRubricSource, oracleRubricSource, seedPrinciplesRubricSource, selfRefineRubricSource, vanillaRubricSource };
+export {
+  flaskRubricSource,
+  mtBenchRubricSource,
+  oracleRubricSource,
+  seedPrinciplesRubricSource,
+  selfRefineRubricSource,
+  vanillaRubricSource,
+};
 
 /** In the order of the paper's Table 2. */
 export const BASELINE_RUBRIC_SOURCES: readonly RubricSource[] = [

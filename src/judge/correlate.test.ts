@@ -65,7 +65,14 @@ describe("correlateFile", () => {
     assert.equal(report.read, 15);
     assert.equal(report.n, 11);
     assert.equal(report.dropped, 4);
-    assert.deepEqual(report.droppedByReason, { malformed: 0, unscored: 2, "no-human-score": 1, unparseable: 0, "no-group": 1, "other-group": 0 });
+    assert.deepEqual(report.droppedByReason, {
+      malformed: 0,
+      unscored: 2,
+      "no-human-score": 1,
+      unparseable: 0,
+      "no-group": 1,
+      "other-group": 0,
+    });
     const { pearson, spearman, mae, krippendorff_alpha } = report.metrics;
     assert.deepEqual({ ...pearson.groups }, { b: 0.739, a: 0.8 });
     assert.deepEqual({ ...pearson.p }, { b: 0.0933, a: 0.104 });
@@ -108,12 +115,18 @@ describe("correlateFile", () => {
   });
 
   test("a text score is an error naming file, line and field", async () => {
-    const file = write("text.jsonl", [SCORED[0], { ...SCORED[1], "evaluator_LM-score": "Feedback: fine. [RESULT] 4" }].map((r) => JSON.stringify(r)).join("\n"));
+    const file = write(
+      "text.jsonl",
+      [SCORED[0], { ...SCORED[1], "evaluator_LM-score": "Feedback: fine. [RESULT] 4" }].map((r) => JSON.stringify(r)).join("\n"),
+    );
     await assert.rejects(correlateFile({ file, groupBy: "capability" }), (error: unknown) => {
       assert.ok(error instanceof InputError);
       assert.equal(error.line, 2);
       assert.equal(error.field, "evaluator_LM-score");
-      assert.match(error.describe(), /text\.jsonl:2: field "evaluator_LM-score": not a number: "Feedback: fine\. \[RESULT\] 4" — .*--drop-unparseable/);
+      assert.match(
+        error.describe(),
+        /text\.jsonl:2: field "evaluator_LM-score": not a number: "Feedback: fine\. \[RESULT\] 4" — .*--drop-unparseable/,
+      );
       return true;
     });
     const rows = [...SCORED, { ...SCORED[0], human_score: "high" }, { ...SCORED[1], "evaluator_LM-score": "four" }];
@@ -124,7 +137,13 @@ describe("correlateFile", () => {
   });
 
   test("CSV: numeric strings parse, empty/NaN/None cells are unscored", async () => {
-    const lines = ["capability,human_score,evaluator_LM-score", ...SCORED.map((r) => `${r.capability},${r.human_score},${r["evaluator_LM-score"]}.0`), "a,3,", "a,3,NaN", "b,2,None"];
+    const lines = [
+      "capability,human_score,evaluator_LM-score",
+      ...SCORED.map((r) => `${r.capability},${r.human_score},${r["evaluator_LM-score"]}.0`),
+      "a,3,",
+      "a,3,NaN",
+      "b,2,None",
+    ];
     const file = write("judge.csv", `${lines.join("\n")}\n`);
     const { report } = await correlateFile({ file, groupBy: "capability" });
     assert.equal(report.n, 11);
@@ -143,7 +162,10 @@ describe("correlateFile", () => {
   test("no usable row: an error that names the fields to check", async () => {
     await assert.rejects(correlateFile({ file: jsonl, scoreField: "score" }), (error: unknown) => {
       assert.ok(error instanceof InputError);
-      assert.match(error.describe(), /no usable row among 15 \(dropped: 15 unscored\).*--score-field "score".*fields of the first row: capability, human_score, evaluator_LM-score/);
+      assert.match(
+        error.describe(),
+        /no usable row among 15 \(dropped: 15 unscored\).*--score-field "score".*fields of the first row: capability, human_score, evaluator_LM-score/,
+      );
       return true;
     });
     await assert.rejects(correlateFile({ file: jsonl, groupBy: "skill" }), (error: unknown) => {

@@ -10,7 +10,15 @@
  */
 import { InputError } from "../errors/errors.ts";
 import { type InputFormat, readInputRows } from "../io/input-reader.ts";
-import { meanAbsoluteError, meanOfRounded, pairedKrippendorffAlpha, pearson, roundDecimals, roundSignificant, spearman } from "./metrics.ts";
+import {
+  meanAbsoluteError,
+  meanOfRounded,
+  pairedKrippendorffAlpha,
+  pearson,
+  roundDecimals,
+  roundSignificant,
+  spearman,
+} from "./metrics.ts";
 
 /** BiGGen Bench capabilities in the order of the paper's tables. */
 export const BIGGEN_CAPABILITIES = [
@@ -140,7 +148,11 @@ export function parseGroupList(text: string): string[] {
     .split(",")
     .map((name) => name.trim())
     .filter((name) => name !== "");
-  if (names.length === 0) throw new InputError("no group named", { field: "groups", hint: "pass comma-separated group names, or biggen for the paper's capabilities" });
+  if (names.length === 0)
+    throw new InputError("no group named", {
+      field: "groups",
+      hint: "pass comma-separated group names, or biggen for the paper's capabilities",
+    });
   const seen = new Set<string>();
   for (const name of names) {
     if (seen.has(name)) throw new InputError(`group "${name}" is named twice`, { field: "groups" });
@@ -191,7 +203,11 @@ export async function correlateFile(options: CorrelateOptions): Promise<{ report
     }
     const value = row.value;
     if (typeof value !== "object" || value === null || Array.isArray(value)) {
-      throw new InputError("a row is not an object", { file, line: row.line, hint: "each row needs named fields (JSON objects, or a CSV header)" });
+      throw new InputError("a row is not an object", {
+        file,
+        line: row.line,
+        hint: "each row needs named fields (JSON objects, or a CSV header)",
+      });
     }
     const record = value as Record<string, unknown>;
     fieldsSeen ??= Object.keys(record);
@@ -226,7 +242,9 @@ export async function correlateFile(options: CorrelateOptions): Promise<{ report
       throw new InputError(`no row has ${absent.map((name) => `"${name}"`).join(", ")}`, {
         file,
         field: groupBy ?? undefined,
-        hint: seen.length ? `groups in the file: ${seen.slice(0, 20).join(", ")}${seen.length > 20 ? ", …" : ""}` : "no row has this field; check --group-by",
+        hint: seen.length
+          ? `groups in the file: ${seen.slice(0, 20).join(", ")}${seen.length > 20 ? ", …" : ""}`
+          : "no row has this field; check --group-by",
       });
     }
   }

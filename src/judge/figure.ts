@@ -45,7 +45,6 @@ function num(value: number, digits = 1): string {
   return text === "-0" ? "0" : text;
 }
 
-
 function distinctSorted(values: Iterable<number>): number[] {
   return [...new Set(values)].sort((a, b) => a - b);
 }
@@ -103,7 +102,9 @@ export function renderCorrelationFigure(options: CorrelationFigureOptions): stri
   );
   const title = options.title ?? "Judge score against human score";
   out.push(`<title>${escapeXml(title)}</title>`);
-  out.push(`<desc>${escapeXml(`Scatter of ${judgeLabel} against ${humanLabel} for ${total} rows in ${groups.length} groups, and a histogram of both scores.`)}</desc>`);
+  out.push(
+    `<desc>${escapeXml(`Scatter of ${judgeLabel} against ${humanLabel} for ${total} rows in ${groups.length} groups, and a histogram of both scores.`)}</desc>`,
+  );
   out.push(`<rect width="${WIDTH}" height="${height}" fill="#ffffff"/>`);
   out.push(`<text x="${SCATTER.left}" y="30" font-size="16" font-weight="600">${escapeXml(title)}</text>`);
   if (options.subtitle) out.push(`<text x="${SCATTER.left}" y="50" fill="#444444">${escapeXml(options.subtitle)}</text>`);
@@ -128,9 +129,13 @@ export function renderCorrelationFigure(options: CorrelationFigureOptions): stri
   const low = Math.max(xAxis.min, yAxis.min);
   const high = Math.min(xAxis.max, yAxis.max);
   if (low < high) {
-    out.push(`<line class="identity" x1="${num(px(low))}" y1="${num(py(low))}" x2="${num(px(high))}" y2="${num(py(high))}" stroke="#bbbbbb" stroke-dasharray="4 4"/>`);
+    out.push(
+      `<line class="identity" x1="${num(px(low))}" y1="${num(py(low))}" x2="${num(px(high))}" y2="${num(py(high))}" stroke="#bbbbbb" stroke-dasharray="4 4"/>`,
+    );
   }
-  out.push(`<text x="${SCATTER.left + SCATTER.width / 2}" y="${SCATTER.top + SCATTER.height + 36}" text-anchor="middle">${escapeXml(humanLabel)}</text>`);
+  out.push(
+    `<text x="${SCATTER.left + SCATTER.width / 2}" y="${SCATTER.top + SCATTER.height + 36}" text-anchor="middle">${escapeXml(humanLabel)}</text>`,
+  );
   out.push(
     `<text transform="translate(${SCATTER.left - 44} ${SCATTER.top + SCATTER.height / 2}) rotate(-90)" text-anchor="middle">${escapeXml(judgeLabel)}</text>`,
   );
@@ -183,8 +188,12 @@ export function renderCorrelationFigure(options: CorrelationFigureOptions): stri
     }
     out.push(`<text x="${num(centre)}" y="${HISTOGRAM.top + HISTOGRAM.height + 16}" text-anchor="middle">${escapeXml(bin.label)}</text>`);
   });
-  out.push(`<text x="${HISTOGRAM.left + HISTOGRAM.width / 2}" y="${HISTOGRAM.top + HISTOGRAM.height + 36}" text-anchor="middle">score</text>`);
-  out.push(`<text transform="translate(${HISTOGRAM.left - 44} ${HISTOGRAM.top + HISTOGRAM.height / 2}) rotate(-90)" text-anchor="middle">rows</text>`);
+  out.push(
+    `<text x="${HISTOGRAM.left + HISTOGRAM.width / 2}" y="${HISTOGRAM.top + HISTOGRAM.height + 36}" text-anchor="middle">score</text>`,
+  );
+  out.push(
+    `<text transform="translate(${HISTOGRAM.left - 44} ${HISTOGRAM.top + HISTOGRAM.height / 2}) rotate(-90)" text-anchor="middle">rows</text>`,
+  );
   out.push("</g>");
   const legendY = HISTOGRAM.top - 10;
   out.push(`<rect x="${HISTOGRAM.left}" y="${legendY - 9}" width="10" height="10" fill="${HUMAN_COLOUR}"/>`);

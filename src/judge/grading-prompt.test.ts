@@ -6,12 +6,22 @@ import { ConfigError } from "../errors/errors.ts";
 import { builtinJudgePack } from "../prompts/builtin-judge.ts";
 import { directoryPack, type PromptPack } from "../prompts/prompt-pack.ts";
 import { pyFormat } from "../util/python.ts";
-import { checkRubricTemplate, critiqueInput, gradingPrompt, isMetaGrading, JUDGE_TEMPLATES, judgementRefineUser, referenceFreeTemplate, renderRubric } from "./grading-prompt.ts";
+import {
+  checkRubricTemplate,
+  critiqueInput,
+  gradingPrompt,
+  isMetaGrading,
+  JUDGE_TEMPLATES,
+  judgementRefineUser,
+  referenceFreeTemplate,
+  renderRubric,
+} from "./grading-prompt.ts";
 
 // The paper's files are read at run time from the shared reference material (never copied here).
 const SHARED = join(import.meta.dirname, "..", "..", "..", "shared");
 const TASK2 = join(SHARED, "spri-public", "[task2]-BiGGenBench");
-const paperPack = (): PromptPack => directoryPack([join(TASK2, "prompts-[rubric]"), join(TASK2, "prompts"), join(SHARED, "spri-public-inline")]);
+const paperPack = (): PromptPack =>
+  directoryPack([join(TASK2, "prompts-[rubric]"), join(TASK2, "prompts"), join(SHARED, "spri-public-inline")]);
 const TRACE = join(SHARED, "spri-reference-traces", "task2-biggenbench", "spri-no_seeds-llama-3-1-70b-instruct.jsonl");
 const traceRows = () =>
   readFileSync(TRACE, "utf8")
@@ -19,18 +29,47 @@ const traceRows = () =>
     .filter((l) => l.trim() !== "")
     .map((l) => JSON.parse(l) as Record<string, unknown>);
 
-const DICT = "{'criteria': 'Is it right?', 'score1_description': 'a', 'score2_description': 'b', 'score3_description': 'c', 'score4_description': 'd', 'score5_description': 'e'}";
-const RUBRIC_TEMPLATE = "[{criteria}]\nScore 1: {score1_description}\nScore 2: {score2_description}\nScore 3: {score3_description}\nScore 4: {score4_description}\nScore 5: {score5_description}";
+const DICT =
+  "{'criteria': 'Is it right?', 'score1_description': 'a', 'score2_description': 'b', 'score3_description': 'c', 'score4_description': 'd', 'score5_description': 'e'}";
+const RUBRIC_TEMPLATE =
+  "[{criteria}]\nScore 1: {score1_description}\nScore 2: {score2_description}\nScore 3: {score3_description}\nScore 4: {score4_description}\nScore 5: {score5_description}";
 
 describe("rubric slot", () => {
   test("a parsed dict goes through the rubric template", () => {
-    assert.deepEqual(renderRubric(DICT, RUBRIC_TEMPLATE), { text: "[Is it right?]\nScore 1: a\nScore 2: b\nScore 3: c\nScore 4: d\nScore 5: e", parsed: true });
-    assert.equal(renderRubric(`### Rubric:\n${DICT}\n###`, RUBRIC_TEMPLATE).parsed, true, "comment lines around the dict are Python comments");
-    assert.equal(renderRubric(JSON.stringify({ criteria: "x", score1_description: "a", score2_description: "b", score3_description: "c", score4_description: "d", score5_description: 5 }), RUBRIC_TEMPLATE).text.endsWith("Score 5: 5"), true);
+    assert.deepEqual(renderRubric(DICT, RUBRIC_TEMPLATE), {
+      text: "[Is it right?]\nScore 1: a\nScore 2: b\nScore 3: c\nScore 4: d\nScore 5: e",
+      parsed: true,
+    });
+    assert.equal(
+      renderRubric(`### Rubric:\n${DICT}\n###`, RUBRIC_TEMPLATE).parsed,
+      true,
+      "comment lines around the dict are Python comments",
+    );
+    assert.equal(
+      renderRubric(
+        JSON.stringify({
+          criteria: "x",
+          score1_description: "a",
+          score2_description: "b",
+          score3_description: "c",
+          score4_description: "d",
+          score5_description: 5,
+        }),
+        RUBRIC_TEMPLATE,
+      ).text.endsWith("Score 5: 5"),
+      true,
+    );
   });
 
   test("no salvage: any failure puts the text in verbatim", () => {
-    for (const rubric of [`Rubric:\n${DICT}`, "```python\n" + DICT + "\n```", "Criteria: x\nScore 1: a", DICT.replace(", 'score5_description': 'e'", ""), DICT.slice(0, 30), "['criteria']"]) {
+    for (const rubric of [
+      `Rubric:\n${DICT}`,
+      "```python\n" + DICT + "\n```",
+      "Criteria: x\nScore 1: a",
+      DICT.replace(", 'score5_description': 'e'", ""),
+      DICT.slice(0, 30),
+      "['criteria']",
+    ]) {
       assert.deepEqual(renderRubric(rubric, RUBRIC_TEMPLATE), { text: rubric, parsed: false }, rubric);
     }
   });
@@ -67,7 +106,12 @@ describe("grading prompt assembly (spec §6.2)", () => {
     let parsed = 0;
     let raw = 0;
     for (const row of traceRows()) {
-      const g = gradingPrompt(pack, { id: String(row.id), instruction: String(row.input), response: String(row.response), rubric: String(row.principle_final) });
+      const g = gradingPrompt(pack, {
+        id: String(row.id),
+        instruction: String(row.input),
+        response: String(row.response),
+        rubric: String(row.principle_final),
+      });
       assert.equal(g.text, row.formatted_BigGenBench_INIT_GRADING_PROMPT, `${String(row.id)}: grading prompt`);
       if (g.rubric.parsed) parsed++;
       else raw++;
@@ -92,7 +136,10 @@ describe("critique input A", () => {
 
   test("reference: the task description goes, the closing header becomes the evaluation-result header", () => {
     const a = critiqueInput(standard, "reference");
-    assert.match(a, /^###The instruction to evaluate:\nI\n\n###Response to evaluate:\nR\n\n###Score Rubrics:\n\[Is it right\?\][\s\S]*Score 5: e\n\n### Evaluation Result: $/);
+    assert.match(
+      a,
+      /^###The instruction to evaluate:\nI\n\n###Response to evaluate:\nR\n\n###Score Rubrics:\n\[Is it right\?\][\s\S]*Score 5: e\n\n### Evaluation Result: $/,
+    );
   });
 
   test("reference: llm_judge prompts lose the opening @@@ and keep the closing one", () => {
@@ -133,7 +180,10 @@ describe("spri's built-in grading prompts", () => {
   test("critique input from a built-in template, both modes", () => {
     const meta = gradingPrompt(pack, { id: "x_llm_judge", instruction: "Grade this.", response: "R", rubric: "free text rubric" });
     const sections = critiqueInput(meta, "sections");
-    assert.match(sections, /^###Instruction:\nGrade this\.\n\n###Response:\nR\n\n###Score rubric:\nfree text rubric\n\n### Evaluation Result: $/);
+    assert.match(
+      sections,
+      /^###Instruction:\nGrade this\.\n\n###Response:\nR\n\n###Score rubric:\nfree text rubric\n\n### Evaluation Result: $/,
+    );
     assert.match(critiqueInput(meta, "reference"), /^###Instruction:\nGrade this\.\n@@@\n/);
   });
 });

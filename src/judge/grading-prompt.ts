@@ -36,7 +36,14 @@ export const JUDGE_TEMPLATES = {
 } as const;
 
 /** The keys a rubric dict must have, in the order the reference reads them. */
-export const RUBRIC_KEYS = ["criteria", "score1_description", "score2_description", "score3_description", "score4_description", "score5_description"] as const;
+export const RUBRIC_KEYS = [
+  "criteria",
+  "score1_description",
+  "score2_description",
+  "score3_description",
+  "score4_description",
+  "score5_description",
+] as const;
 
 /** The header that replaces the grading prompt's closing header in the critic's view (spec §6.2). */
 export const EVALUATION_RESULT_HEADER = "### Evaluation Result: ";
@@ -149,7 +156,9 @@ export function critiqueInput(grading: GradingPrompt, mode: CompatOptions["judge
 
   // Sections: cut the template, not the formatted text, so no instruction or response is touched.
   if (closingLine < 0) throw new ConfigError(`${grading.templateName} is empty`);
-  const kept = lines.slice(headerLine >= 0 ? headerLine : 0, closing === undefined ? lines.length : closingLine).filter((line) => line.trim() !== "@@@");
+  const kept = lines
+    .slice(headerLine >= 0 ? headerLine : 0, closing === undefined ? lines.length : closingLine)
+    .filter((line) => line.trim() !== "@@@");
   return `${pyStrip(pyFormat(kept.join("\n"), grading.fields, grading.templateName))}\n\n${EVALUATION_RESULT_HEADER}`;
 }
 

@@ -16,7 +16,16 @@ describe("judge score: the BiGGen regex (--compat reference)", () => {
   });
 
   test("the findings' unreadable forms are null", () => {
-    for (const text of ["<score>5/5</score>", "<score> 4 </score>", "<score>4 out of 5</score>", "Feedback: fine.\nScore: 2", "<score>5.5</score>", "<score>0</score>", "<score>6</score>", "no score"]) {
+    for (const text of [
+      "<score>5/5</score>",
+      "<score> 4 </score>",
+      "<score>4 out of 5</score>",
+      "Feedback: fine.\nScore: 2",
+      "<score>5.5</score>",
+      "<score>0</score>",
+      "<score>6</score>",
+      "no score",
+    ]) {
       assert.equal(biggen(text), null, text);
     }
   });
@@ -43,7 +52,11 @@ describe("judge score: the lenient default", () => {
   test("the last marker is the judge's final word", () => {
     assert.equal(lenient("At first <score>2</score>, on reflection [RESULT] 4"), 4);
     assert.equal(lenient("[RESULT] 4 ... <score>1</score>"), 1);
-    assert.equal(lenient("<score>4</score> and then <score>9</score>"), null, "an out-of-scale last score is unscored, not the earlier one");
+    assert.equal(
+      lenient("<score>4</score> and then <score>9</score>"),
+      null,
+      "an out-of-scale last score is unscored, not the earlier one",
+    );
   });
 
   test("scale-checked: off-scale numbers and a foreign maximum are unscored; nothing is read as 0", () => {

@@ -38,7 +38,10 @@ export function parseScale(text: string): JudgeScale {
   const min = match ? Number(match[1]) : Number.NaN;
   const max = match ? Number(match[2]) : Number.NaN;
   if (!match || !(min < max)) {
-    throw new ConfigError(`--scale "${text}" is not a score range`, { field: "scale", hint: "write MIN-MAX with MIN below MAX, e.g. 1-5 or 1-10" });
+    throw new ConfigError(`--scale "${text}" is not a score range`, {
+      field: "scale",
+      hint: "write MIN-MAX with MIN below MAX, e.g. 1-5 or 1-10",
+    });
   }
   return { min, max };
 }
@@ -57,7 +60,10 @@ interface Form {
 const LENIENT_FORMS: readonly Form[] = [
   { marker: "<score>", pattern: new RegExp(String.raw`<score>\s*\[?\s*${NUM}\s*\]?${OUT_OF}\s*<\/score>`, "gi") },
   { marker: "[RESULT]", pattern: new RegExp(String.raw`\[RESULT\]:?\s*\[?${NUM}\]?${OUT_OF}`, "g") },
-  { marker: "Score:", pattern: new RegExp(String.raw`^[ \t*_]*(?:final\s+|overall\s+)?score[*_]*\s*:[ \t*_]*\[?${NUM}\]?${OUT_OF}[ \t*_.]*$`, "gim") },
+  {
+    marker: "Score:",
+    pattern: new RegExp(String.raw`^[ \t*_]*(?:final\s+|overall\s+)?score[*_]*\s*:[ \t*_]*\[?${NUM}\]?${OUT_OF}[ \t*_.]*$`, "gim"),
+  },
 ];
 
 export function parseJudgeScore(text: string, options: { parser?: JudgeScoreParser; scale?: JudgeScale } = {}): ParsedJudgement {
@@ -73,7 +79,12 @@ export function parseJudgeScore(text: string, options: { parser?: JudgeScorePars
   for (const form of LENIENT_FORMS) {
     for (const match of text.matchAll(form.pattern)) {
       if (last && match.index < last.index) continue;
-      last = { index: match.index, marker: form.marker, value: Number.parseFloat(match[1]!), outOf: match[2] === undefined ? undefined : Number.parseFloat(match[2]) };
+      last = {
+        index: match.index,
+        marker: form.marker,
+        value: Number.parseFloat(match[1]!),
+        outOf: match[2] === undefined ? undefined : Number.parseFloat(match[2]),
+      };
     }
   }
   if (!last) return { score: null, marker: null };

@@ -111,7 +111,7 @@ const PYTHON: [string, string | null, string?][] = [
   ["[,]", null, "SyntaxError"],
   ["{'a' : 1 , }", "{'a': 1}"],
   ["{'a': '\\r\\n\\t\\a\\b\\f\\v\\0\\'\\\"'}", "{'a': '\\r\\n\\t\\x07\\x08\\x0c\\x0b\\x00\\'\"'}"],
-  ["{'a': \"\"\"q\"\"\"}", "{'a': 'q'}"],
+  ['{\'a\': """q"""}', "{'a': 'q'}"],
   ["{'a': 'unterminated}", null, "SyntaxError"],
   ["{'a': '''x''''}", null, "SyntaxError"],
   ["{'a': 1}\n\n\n", "{'a': 1}"],
@@ -161,7 +161,11 @@ describe("literalEval matches CPython's ast.literal_eval", () => {
   for (const [source, repr, error] of PYTHON) {
     test(JSON.stringify(source), () => {
       if (repr === null) {
-        assert.throws(() => literalEval(source), (e: unknown) => e instanceof LiteralEvalError, `Python raises ${error}`);
+        assert.throws(
+          () => literalEval(source),
+          (e: unknown) => e instanceof LiteralEvalError,
+          `Python raises ${error}`,
+        );
         assert.equal(tryLiteralEval(source), undefined);
       } else {
         assert.equal(pyReprValue(literalEval(source)), repr);
@@ -171,7 +175,8 @@ describe("literalEval matches CPython's ast.literal_eval", () => {
 });
 
 describe("literalEval: the findings' rubric cases", () => {
-  const dict = "{'criteria': 'Does it?', 'score1_description': 'a', 'score2_description': 'b', 'score3_description': 'c', 'score4_description': 'd', 'score5_description': 'e'}";
+  const dict =
+    "{'criteria': 'Does it?', 'score1_description': 'a', 'score2_description': 'b', 'score3_description': 'c', 'score4_description': 'd', 'score5_description': 'e'}";
 
   test("accepted: Python dicts, JSON objects, escaped quotes, comment lines and surrounding whitespace", () => {
     for (const source of [
@@ -210,7 +215,11 @@ describe("literalEval: the findings' rubric cases", () => {
 
   test("not supported (Python accepts them; they read as failures): bytes, complex, Ellipsis, \\N{name}", () => {
     for (const source of ["{'a': b'x'}", "{'a': 1j}", "{'a': 1 + 2j}", "{'a': ...}", "{'a': '\\N{BULLET}'}"]) {
-      assert.throws(() => literalEval(source), (e: unknown) => e instanceof LiteralEvalError && e.pythonType === "Unsupported", source);
+      assert.throws(
+        () => literalEval(source),
+        (e: unknown) => e instanceof LiteralEvalError && e.pythonType === "Unsupported",
+        source,
+      );
     }
   });
 

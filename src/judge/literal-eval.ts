@@ -310,7 +310,8 @@ class Parser {
     const ch = this.peek();
     // Anything that continues an expression makes it a non-literal (ValueError) or bad syntax.
     if (ch === "[" || ch === "(" || ch === ".") this.fail("ValueError", "malformed node or string: not a literal");
-    if (/^[+-][ \t]*[0-9.][0-9_.eE]*[jJ]/.test(this.src.slice(this.pos, this.pos + 64))) this.fail("Unsupported", "complex numbers are not supported");
+    if (/^[+-][ \t]*[0-9.][0-9_.eE]*[jJ]/.test(this.src.slice(this.pos, this.pos + 64)))
+      this.fail("Unsupported", "complex numbers are not supported");
     if (/[+\-*/%@<>=!&|^~]/.test(ch)) this.fail("ValueError", "malformed node or string: an operator");
     if (/[\p{L}_]/u.test(ch)) this.fail("ValueError", "malformed node or string");
     return value;
@@ -336,7 +337,8 @@ class Parser {
     this.pos++;
     this.skipInline();
     const ch = this.peek();
-    if (!(/[0-9]/.test(ch) || (ch === "." && /[0-9]/.test(this.peek(1))))) this.fail("ValueError", "malformed node or string: a sign on a non-number");
+    if (!(/[0-9]/.test(ch) || (ch === "." && /[0-9]/.test(this.peek(1)))))
+      this.fail("ValueError", "malformed node or string: a sign on a non-number");
     const value = this.parseNumber();
     if (!negative) return value;
     return value.kind === "int" ? { kind: "int", value: -value.value } : { kind: "float", value: -(value as { value: number }).value };
@@ -480,7 +482,9 @@ class Parser {
       return { kind: "int", value: BigInt(prefix + digits) };
     }
     const digitpart = String.raw`[0-9](?:_?[0-9])*`;
-    const float = new RegExp(String.raw`^(?:(?:${digitpart})?\.${digitpart}|${digitpart}\.)(?:[eE][+-]?${digitpart})?|^${digitpart}[eE][+-]?${digitpart}`).exec(rest);
+    const float = new RegExp(
+      String.raw`^(?:(?:${digitpart})?\.${digitpart}|${digitpart}\.)(?:[eE][+-]?${digitpart})?|^${digitpart}[eE][+-]?${digitpart}`,
+    ).exec(rest);
     if (float) {
       this.pos += float[0].length;
       this.checkNumberEnd();

@@ -47,7 +47,8 @@ export async function joinRuns(options: JoinOptions): Promise<{ pairs: number; o
       continue;
     }
     fromA.delete(entry.id);
-    if (!out.write(`${JSON.stringify({ id: entry.id, question: a.question, response_a: a.response, response_b: entry.response })}\n`)) await once(out, "drain");
+    if (!out.write(`${JSON.stringify({ id: entry.id, question: a.question, response_a: a.response, response_b: entry.response })}\n`))
+      await once(out, "drain");
     pairs++;
   }
   out.end();
@@ -70,12 +71,21 @@ function noPairs(options: JoinOptions, fromA: ReadonlyMap<string, unknown>, only
 
 function pick(record: Record<string, unknown>, options: JoinOptions, responseField: string, file: string, line: number) {
   const id = record[options.idField];
-  if (id === undefined || id === null) throw new InputError(`record has no id`, { file, line, field: options.idField, hint: "name the id field with --id-field" });
+  if (id === undefined || id === null)
+    throw new InputError(`record has no id`, { file, line, field: options.idField, hint: "name the id field with --id-field" });
   const question = recordQuestion(record, options.questionField);
   const response = record[responseField];
   if (question === undefined) {
-    const looked = options.questionField === undefined ? `looked for ${ANY_QUESTION_FIELDS.map((name) => `"${name}"`).join(", ")}` : `"${options.questionField}" is missing or empty`;
-    throw new InputError(`record has no question (${looked})`, { file, line, field: options.questionField, hint: "name the field holding the question with --question-field" });
+    const looked =
+      options.questionField === undefined
+        ? `looked for ${ANY_QUESTION_FIELDS.map((name) => `"${name}"`).join(", ")}`
+        : `"${options.questionField}" is missing or empty`;
+    throw new InputError(`record has no question (${looked})`, {
+      file,
+      line,
+      field: options.questionField,
+      hint: "name the field holding the question with --question-field",
+    });
   }
   // A record without the response (e.g. an unfinished item) cannot be compared: it is left out.
   if (typeof response !== "string") return undefined;
@@ -91,7 +101,10 @@ export function pairwiseAlgorithm(options: { prompts?: PairwisePrompts; temperat
       const outcome = await judgePair(
         { id: item.id, question: item.question, responseA: String(row.response_a), responseB: String(row.response_b) },
         models.base,
-        { prompts: options.prompts, sampling: { temperature: options.temperature ?? 0, ...(options.seed === undefined ? {} : { seed: options.seed }) } },
+        {
+          prompts: options.prompts,
+          sampling: { temperature: options.temperature ?? 0, ...(options.seed === undefined ? {} : { seed: options.seed }) },
+        },
         context,
       );
       return { fields: outcome.fields, calls: outcome.calls };
@@ -104,7 +117,10 @@ export async function summarisePairs(file: string): Promise<WinRate> {
   const records: { preference: number | null; consistent: boolean | null }[] = [];
   for await (const row of readInputRows(file)) {
     const r = row.value as Record<string, unknown>;
-    records.push({ preference: (r.pairwise_preference_b as number | null) ?? null, consistent: (r.pairwise_consistent as boolean | null) ?? null });
+    records.push({
+      preference: (r.pairwise_preference_b as number | null) ?? null,
+      consistent: (r.pairwise_consistent as boolean | null) ?? null,
+    });
   }
   return winRate(records);
 }

@@ -23,7 +23,10 @@ describe("pairwise judging", () => {
   });
 
   test("a consistent judge picks the better response whatever its position", async () => {
-    const judge = new ScriptedModel({ modelId: "j", fallback: (req) => (/\[Response A\]\ngood/.test(req.messages[1]!.content) ? "[[A]]" : "[[B]]") });
+    const judge = new ScriptedModel({
+      modelId: "j",
+      fallback: (req) => (/\[Response A\]\ngood/.test(req.messages[1]!.content) ? "[[A]]" : "[[B]]"),
+    });
     const outcome = await judgePair({ id: "1", question: "q", responseA: "bad", responseB: "good" }, judge, {}, { itemId: "1" });
     assert.equal(outcome.preference, 1);
     assert.equal(outcome.fields.pairwise_winner, "B");

@@ -49,7 +49,10 @@ export const judgeItemKey: ItemKey = (row, id) => {
 };
 
 export function prepareJudge(judge: Partial<JudgeOptions> = {}): Prepare {
-  const options: JudgeOptions = { ...DEFAULT_JUDGE_OPTIONS, ...Object.fromEntries(Object.entries(judge).filter(([, v]) => v !== undefined)) };
+  const options: JudgeOptions = {
+    ...DEFAULT_JUDGE_OPTIONS,
+    ...Object.fromEntries(Object.entries(judge).filter(([, v]) => v !== undefined)),
+  };
   return (settings) => prepareJudgeTask(settings, options);
 }
 
@@ -69,7 +72,10 @@ export function prepareJudgeTask(settings: ResolvedSettings, options: JudgeOptio
   }
   checkLoopLimits(settings);
   if (!source.usesSeeds && (settings.seeds || settings.seedsPerDomain)) {
-    throw new ConfigError(`--seeds does not apply to --rubrics ${source.name}`, { field: "seeds", hint: "leave out --seeds and --seeds-per-domain" });
+    throw new ConfigError(`--seeds does not apply to --rubrics ${source.name}`, {
+      field: "seeds",
+      hint: "leave out --seeds and --seeds-per-domain",
+    });
   }
   const seeds = settings.seeds ? loadSeeds(settings.seeds) : undefined;
   if (settings.seedsPerDomain && !seeds) throw new ConfigError("--seeds-per-domain needs --seeds", { field: "seedsPerDomain" });
@@ -95,5 +101,12 @@ export function prepareJudgeTask(settings: ResolvedSettings, options: JudgeOptio
   };
   for (const name of source.templates(context)) pack.get(name);
   if (pack.has(JUDGE_TEMPLATES.rubric)) checkRubricTemplate(pack);
-  return { task: "rubric", taskOptions: rubricTask, spri, algorithm: source.algorithm(context), itemKey: judgeItemKey, identity: { ...options } };
+  return {
+    task: "rubric",
+    taskOptions: rubricTask,
+    spri,
+    algorithm: source.algorithm(context),
+    itemKey: judgeItemKey,
+    identity: { ...options },
+  };
 }

@@ -26,7 +26,12 @@ test("one judge call per criterion, at the given sampling", async () => {
       { when: "states as fact", reply: "I think yes" },
     ],
   });
-  const { fields, calls } = await evaluateReappraisal({ post: "p", response: "r", standards: "s", aim: "a" }, judge, { temperature: 0.1, seed: 36 }, { itemId: "1" });
+  const { fields, calls } = await evaluateReappraisal(
+    { post: "p", response: "r", standards: "s", aim: "a" },
+    judge,
+    { temperature: 0.1, seed: 36 },
+    { itemId: "1" },
+  );
   assert.equal(calls.length, 4);
   assert.deepEqual([fields.eval_alignment, fields.eval_empathy, fields.eval_harmfulness, fields.eval_factuality], [7, 5, 0, null]);
   assert.deepEqual(judge.requests[0]!.sampling, { temperature: 0.1, seed: 36 });
@@ -38,6 +43,13 @@ test("means per method skip unscored answers", () => {
     { method: "spri", eval_alignment: 7, eval_empathy: null, eval_harmfulness: 0, eval_factuality: 0.5 },
     { method: "vanilla", eval_alignment: 6, eval_empathy: 4, eval_harmfulness: 1, eval_factuality: 1 },
   ]);
-  assert.deepEqual(means.get("spri"), { n: 2, alignment: 7.5, empathy: 5, harmfulness: 0, factuality: 0.75, unscored: { alignment: 0, empathy: 1, harmfulness: 0, factuality: 0 } });
+  assert.deepEqual(means.get("spri"), {
+    n: 2,
+    alignment: 7.5,
+    empathy: 5,
+    harmfulness: 0,
+    factuality: 0.75,
+    unscored: { alignment: 0, empathy: 1, harmfulness: 0, factuality: 0 },
+  });
   assert.equal(means.get("vanilla")!.harmfulness, 1);
 });

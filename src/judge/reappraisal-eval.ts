@@ -21,7 +21,8 @@ export interface ReappraisalCase {
 export type Criterion = "alignment" | "empathy" | "harmfulness" | "factuality";
 export const CRITERIA: readonly Criterion[] = ["alignment", "empathy", "harmfulness", "factuality"];
 
-const SYSTEM = "You evaluate replies written to support people who describe a difficult situation. Answer exactly in the format asked for, with nothing before or after it.";
+const SYSTEM =
+  "You evaluate replies written to support people who describe a difficult situation. Answer exactly in the format asked for, with nothing before or after it.";
 
 function prompt(criterion: Criterion, c: ReappraisalCase): string {
   const shared = `Post:\n${c.post}\n\nReply:\n${c.response}`;
@@ -105,7 +106,14 @@ export function meansByMethod(rows: readonly Record<string, unknown>[], methodFi
       unscored[criterion] = list.length - values.length;
       return values.length === 0 ? null : Math.round((values.reduce((a, b) => a + b, 0) / values.length) * 1000) / 1000;
     };
-    out.set(method, { n: list.length, alignment: mean("alignment"), empathy: mean("empathy"), harmfulness: mean("harmfulness"), factuality: mean("factuality"), unscored });
+    out.set(method, {
+      n: list.length,
+      alignment: mean("alignment"),
+      empathy: mean("empathy"),
+      harmfulness: mean("harmfulness"),
+      factuality: mean("factuality"),
+      unscored,
+    });
   }
   return out;
 }

@@ -26,7 +26,11 @@ export const DEFAULT_REAPPRAISAL_FIELDS: ReappraisalFields = {
 };
 
 /** Writes one case per record of every method; returns the number of cases per method. */
-export async function gatherCases(methods: readonly { name: string; file: string }[], fields: ReappraisalFields, output: string): Promise<Map<string, number>> {
+export async function gatherCases(
+  methods: readonly { name: string; file: string }[],
+  fields: ReappraisalFields,
+  output: string,
+): Promise<Map<string, number>> {
   const out = createWriteStream(output, "utf8");
   const counts = new Map<string, number>();
   for (const { name, file } of methods) {
@@ -35,12 +39,24 @@ export async function gatherCases(methods: readonly { name: string; file: string
       const r = row.value as Record<string, unknown>;
       for (const field of [fields.response, fields.post]) {
         if (typeof r[field] !== "string") {
-          throw new InputError(`record has no text in "${field}"`, { file, line: row.line, field, hint: "name the field with --response-field / --post-field" });
+          throw new InputError(`record has no text in "${field}"`, {
+            file,
+            line: row.line,
+            field,
+            hint: "name the field with --response-field / --post-field",
+          });
         }
       }
       const id = fields.id !== undefined ? r[fields.id] : undefined;
       const itemId = `${name}/${id === undefined || id === null ? row.line : String(id)}`;
-      const kase = { id: itemId, method: name, question: r[fields.post], response: r[fields.response], standards: r[fields.standards], aim: r[fields.aim] };
+      const kase = {
+        id: itemId,
+        method: name,
+        question: r[fields.post],
+        response: r[fields.response],
+        standards: r[fields.standards],
+        aim: r[fields.aim],
+      };
       if (!out.write(`${JSON.stringify(kase)}\n`)) await once(out, "drain");
       n++;
     }

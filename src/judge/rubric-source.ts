@@ -68,7 +68,10 @@ export function judgedResponse(item: TaskItem, field: string): string {
   const value = item.row[field];
   if (typeof value === "string") return value;
   if (value === undefined || value === null) {
-    throw new InputError(`the item has no response to grade in "${field}"`, { field, hint: "name the field holding the response with --response-field" });
+    throw new InputError(`the item has no response to grade in "${field}"`, {
+      field,
+      hint: "name the field holding the response with --response-field",
+    });
   }
   return JSON.stringify(value);
 }

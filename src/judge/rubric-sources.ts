@@ -11,7 +11,10 @@ import { BASELINE_RUBRIC_SOURCES } from "./baseline-sources.ts";
 import type { RubricSource } from "./rubric-source.ts";
 import { FINAL_SCORE_FIELD, spriRubricSource } from "./spri-judge.ts";
 
-const BUILTIN_SOURCES: readonly RubricSource[] = [{ ...spriRubricSource, scoreField: spriRubricSource.scoreField ?? FINAL_SCORE_FIELD }, ...BASELINE_RUBRIC_SOURCES];
+const BUILTIN_SOURCES: readonly RubricSource[] = [
+  { ...spriRubricSource, scoreField: spriRubricSource.scoreField ?? FINAL_SCORE_FIELD },
+  ...BASELINE_RUBRIC_SOURCES,
+];
 
 const SOURCES = new Map<string, RubricSource>(BUILTIN_SOURCES.map((source) => [source.name, source]));
 

@@ -15,7 +15,8 @@ import { spriRubricSource } from "./spri-judge.ts";
 const settings = (flags: Record<string, unknown> = {}) => resolveSettings({ flags, env: {}, cwd: "/nonexistent" }).settings;
 const options = (overrides: Partial<JudgeOptions> = {}): JudgeOptions => ({ ...DEFAULT_JUDGE_OPTIONS, ...overrides });
 
-const RUBRIC = "{'criteria': 'Is the answer correct?', 'score1_description': 'wrong', 'score2_description': 'mostly wrong', 'score3_description': 'partly right', 'score4_description': 'right', 'score5_description': 'right and clear'}";
+const RUBRIC =
+  "{'criteria': 'Is the answer correct?', 'score1_description': 'wrong', 'score2_description': 'mostly wrong', 'score3_description': 'partly right', 'score4_description': 'right', 'score5_description': 'right and clear'}";
 
 const ROWS = [
   { id: "math_1", capability: "reasoning", system_prompt: "You are helpful.", input: "What is 2+2?", response: "4", model_name: "model-a" },
@@ -29,10 +30,20 @@ function scripted(options: { constrained?: boolean; judgement?: (request: Genera
     modelId: "judge-model",
     constrainedOutput: options.constrained,
     rules: [
-      { when: "You write a scoring rubric", reply: (_r, call) => (call === 0 ? RUBRIC : RUBRIC.replace("correct", `correct (sample ${call})`)) },
+      {
+        when: "You write a scoring rubric",
+        reply: (_r, call) => (call === 0 ? RUBRIC : RUBRIC.replace("correct", `correct (sample ${call})`)),
+      },
       { when: "You improve a scoring rubric", reply: RUBRIC },
       { when: "You revise an evaluation", reply: "<feedback>Revised.</feedback><score>3</score>" },
-      { when: "You are an impartial grader", reply: (r) => options.judgement?.(r) ?? (/###Response:\n4\n/.test(r.messages[1]!.content) ? "<feedback>Right.</feedback><score>4</score>" : "<feedback>Wrong.</feedback><score>2</score>") },
+      {
+        when: "You are an impartial grader",
+        reply: (r) =>
+          options.judgement?.(r) ??
+          (/###Response:\n4\n/.test(r.messages[1]!.content)
+            ? "<feedback>Right.</feedback><score>4</score>"
+            : "<feedback>Wrong.</feedback><score>2</score>"),
+      },
     ],
   });
   const critic = new ScriptedModel({
@@ -64,7 +75,10 @@ describe("the SPRI judge (built-in prompts)", () => {
     assert.equal(fields.response_final, "<feedback>Revised.</feedback><score>3</score>");
     assert.equal(fields["response_final-[score]"], 3);
     const grading = String(fields.formatted_BigGenBench_INIT_GRADING_PROMPT);
-    assert.match(grading, /###Instruction:\nWhat is 2\+2\?\n\n###Response:\n4\n\n###Score rubric:\nCriterion: Is the answer correct\?\nScore 1: wrong/);
+    assert.match(
+      grading,
+      /###Instruction:\nWhat is 2\+2\?\n\n###Response:\n4\n\n###Score rubric:\nCriterion: Is the answer correct\?\nScore 1: wrong/,
+    );
     assert.doesNotMatch(grading, /reference answer/i, "reference-free without --reference-field");
     assert.equal(calls.length, 6);
   });
@@ -94,7 +108,10 @@ describe("the SPRI judge (built-in prompts)", () => {
     const gpt = scripted();
     Object.assign(gpt.base, { modelId: "gpt-4o-mini" });
     await prepared.algorithm.run(item!, gpt, { itemId: "k" });
-    assert.deepEqual(gpt.base.requests.map((r) => r.sampling), gpt.base.requests.map(() => ({})));
+    assert.deepEqual(
+      gpt.base.requests.map((r) => r.sampling),
+      gpt.base.requests.map(() => ({})),
+    );
   });
 
   test("constrained judges are asked for JSON, which the default parser reads", async () => {
@@ -134,14 +151,20 @@ describe("the SPRI judge (built-in prompts)", () => {
   test("a row without the response field is an InputError naming the field", async () => {
     const prepared = prepareJudgeTask(settings(), options({ responseField: "answer" }));
     const [item] = items();
-    await assert.rejects(prepared.algorithm.run(item!, scripted(), { itemId: "k" }), (e: unknown) => e instanceof InputError && /"answer"/.test(e.message));
+    await assert.rejects(
+      prepared.algorithm.run(item!, scripted(), { itemId: "k" }),
+      (e: unknown) => e instanceof InputError && /"answer"/.test(e.message),
+    );
   });
 });
 
 describe("prepareJudge", () => {
   test("rubric sources: spri is built in, unknown names are a ConfigError listing the known ones, others can register", () => {
     assert.ok(rubricSourceNames().includes("spri"));
-    assert.throws(() => prepareJudgeTask(settings(), options({ rubrics: "nope" })), (e: unknown) => e instanceof ConfigError && /unknown rubric source "nope"/.test(e.message) && /spri/.test(e.describe()));
+    assert.throws(
+      () => prepareJudgeTask(settings(), options({ rubrics: "nope" })),
+      (e: unknown) => e instanceof ConfigError && /unknown rubric source "nope"/.test(e.message) && /spri/.test(e.describe()),
+    );
     registerRubricSource({ ...spriRubricSource, name: "test-source", usesSeeds: false });
     assert.equal(rubricSource("test-source").name, "test-source");
     assert.throws(() => prepareJudgeTask(settings({ seeds: "x.jsonl" }), options({ rubrics: "test-source" })), /--seeds does not apply/);
@@ -162,6 +185,9 @@ describe("prepareJudge", () => {
   });
 
   test("a prompt directory missing a judge template fails before any call", () => {
-    assert.throws(() => prepareJudgeTask(settings({ prompts: [import.meta.dirname] }), options()), (e: unknown) => e instanceof ConfigError && /was not found/.test(e.message));
+    assert.throws(
+      () => prepareJudgeTask(settings({ prompts: [import.meta.dirname] }), options()),
+      (e: unknown) => e instanceof ConfigError && /was not found/.test(e.message),
+    );
   });
 });

@@ -60,7 +60,14 @@ export function judgeSteps(
     if (last?.principles !== principles) {
       last = {
         principles,
-        grading: gradingPrompt(pack, { id: row.id, instruction: item.question, response: row.response, rubric: principles, reference: item.reference, scale: options.scale }),
+        grading: gradingPrompt(pack, {
+          id: row.id,
+          instruction: item.question,
+          response: row.response,
+          rubric: principles,
+          reference: item.reference,
+          scale: options.scale,
+        }),
       };
     }
     return last;
@@ -78,9 +85,18 @@ export function judgeSteps(
       principleRefine: rubric.principleRefine,
       responseDraft: (principles) => [system(pack.get(JUDGE_TEMPLATES.system)), user(graded(principles).grading.text)],
       responseCritique: (principles, judgement) => [
-        user(pyFormat(pack.get(JUDGE_TEMPLATES.critique), { input_and_output_other_model_assessment: inputA(principles) + judgement, ...scaleFields }, JUDGE_TEMPLATES.critique)),
+        user(
+          pyFormat(
+            pack.get(JUDGE_TEMPLATES.critique),
+            { input_and_output_other_model_assessment: inputA(principles) + judgement, ...scaleFields },
+            JUDGE_TEMPLATES.critique,
+          ),
+        ),
       ],
-      responseRefine: (principles, judgement, feedback) => [system(pack.get(JUDGE_TEMPLATES.refine)), user(judgementRefineUser(inputA(principles), judgement, feedback))],
+      responseRefine: (principles, judgement, feedback) => [
+        system(pack.get(JUDGE_TEMPLATES.refine)),
+        user(judgementRefineUser(inputA(principles), judgement, feedback)),
+      ],
     },
     grading: () => last?.grading,
   };

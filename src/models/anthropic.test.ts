@@ -147,7 +147,11 @@ describe("AnthropicModel request mapping", () => {
     await m.generate({ ...HELLO, schema: { name: "critique", schema } });
     const format = (sentBody().output_config as { format?: { type?: string; schema?: Record<string, unknown> } } | undefined)?.format;
     assert.equal(format?.type, "json_schema");
-    const sent = format?.schema as { properties: { feedback: Record<string, unknown>; score: Record<string, unknown> }; additionalProperties: unknown; required: unknown };
+    const sent = format?.schema as {
+      properties: { feedback: Record<string, unknown>; score: Record<string, unknown> };
+      additionalProperties: unknown;
+      required: unknown;
+    };
     // String length limits are not enforced by the API: the SDK's transform moves them into the description.
     assert.equal(sent.properties.feedback.type, "string");
     assert.equal("maxLength" in sent.properties.feedback, false);
@@ -240,9 +244,7 @@ describe("AnthropicModel response mapping", () => {
 
 describe("AnthropicModel error mapping", () => {
   test("401 is auth, and the key the server echoes is scrubbed", async () => {
-    server.setHandler((request) =>
-      anthropicError(401, "authentication_error", `invalid x-api-key: ${sentKey(request)}`),
-    );
+    server.setHandler((request) => anthropicError(401, "authentication_error", `invalid x-api-key: ${sentKey(request)}`));
     const error = await expectModelError(() => model().generate(HELLO), "auth");
     assert.equal(error.status, 401);
     assert.equal(error.retryable, false);
@@ -272,7 +274,9 @@ describe("AnthropicModel error mapping", () => {
   });
 
   test("429 with Retry-After is a retryable rate-limit carrying the delay", async () => {
-    server.setHandler(() => anthropicError(429, "rate_limit_error", "Number of requests has exceeded your rate limit", { "retry-after": "2" }));
+    server.setHandler(() =>
+      anthropicError(429, "rate_limit_error", "Number of requests has exceeded your rate limit", { "retry-after": "2" }),
+    );
     const error = await expectModelError(() => model().generate(HELLO), "rate-limit");
     assert.equal(error.retryAfterSeconds, 2);
     assert.equal(error.retryable, true);
@@ -280,9 +284,7 @@ describe("AnthropicModel error mapping", () => {
   });
 
   test("an empty credit balance is a non-retryable quota error", async () => {
-    server.setHandler(() =>
-      anthropicError(400, "invalid_request_error", "Your credit balance is too low to access the Anthropic API."),
-    );
+    server.setHandler(() => anthropicError(400, "invalid_request_error", "Your credit balance is too low to access the Anthropic API."));
     const error = await expectModelError(() => model().generate(HELLO), "quota");
     assert.equal(error.retryable, false);
   });

@@ -121,11 +121,14 @@ export class AnthropicModel implements LanguageModel {
     const refused = unhonouredSampling(sampling, this.capabilities);
     if (refused.length > 0) {
       const names = refused.map((field) => SAMPLING_WIRE_NAMES[field]).join(", ");
-      throw new ModelError(`${this.describe()} cannot take ${names}: the Anthropic Messages API (version 2026-10-21) has no such parameter`, {
-        kind: "bad-request",
-        endpoint: this.baseURL,
-        hint: "leave them out (unset --temperature, --top-p, --top-k and --seed for Claude models); Claude samples with its own settings",
-      });
+      throw new ModelError(
+        `${this.describe()} cannot take ${names}: the Anthropic Messages API (version 2026-10-21) has no such parameter`,
+        {
+          kind: "bad-request",
+          endpoint: this.baseURL,
+          hint: "leave them out (unset --temperature, --top-p, --top-k and --seed for Claude models); Claude samples with its own settings",
+        },
+      );
     }
     const { system, messages } = toAnthropicMessages(request.messages);
     if (messages.length === 0) {
@@ -153,9 +156,7 @@ export class AnthropicModel implements LanguageModel {
       message = await client.messages.create(
         body,
         // The SDK rejects an explicit `timeout: undefined` or a fractional one.
-        request.timeoutMs === undefined
-          ? { signal: request.signal }
-          : { signal: request.signal, timeout: wholeMs(request.timeoutMs) },
+        request.timeoutMs === undefined ? { signal: request.signal } : { signal: request.signal, timeout: wholeMs(request.timeoutMs) },
       );
     } catch (error) {
       throw this.toModelError(error, module.default);
@@ -169,9 +170,7 @@ export class AnthropicModel implements LanguageModel {
       });
     }
     // An empty content list is a legal (empty) answer; non-text blocks (thinking, tool use) are skipped.
-    const text = message.content
-      .flatMap((block) => (block.type === "text" && typeof block.text === "string" ? [block.text] : []))
-      .join("");
+    const text = message.content.flatMap((block) => (block.type === "text" && typeof block.text === "string" ? [block.text] : [])).join("");
     const usage = message.usage;
     return {
       text,

@@ -44,7 +44,10 @@ describe("LlamaCppModel with the tiny fixture", () => {
   });
 
   test("generates text within maxTokens and reports usage", async () => {
-    const result = await model.generate({ messages: MESSAGES, sampling: { maxTokens: 16, temperature: 0.7, seed: 1, topK: 40, topP: 0.9 } });
+    const result = await model.generate({
+      messages: MESSAGES,
+      sampling: { maxTokens: 16, temperature: 0.7, seed: 1, topK: 40, topP: 0.9 },
+    });
     assert.ok(result.text.length > 0);
     assert.ok(result.usage.inputTokens > 0);
     assert.ok(result.usage.outputTokens > 0 && result.usage.outputTokens <= 16, `outputTokens ${result.usage.outputTokens}`);

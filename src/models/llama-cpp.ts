@@ -90,7 +90,14 @@ export class LlamaCppModel implements LanguageModel {
   private readonly shutdown = new AbortController();
   private closing: Promise<void> | undefined;
 
-  private constructor(parts: { options: LlamaCppOptions; llama: Llama; model: LlamaModel; context: LlamaContext; slots: Slot[]; threads: number }) {
+  private constructor(parts: {
+    options: LlamaCppOptions;
+    llama: Llama;
+    model: LlamaModel;
+    context: LlamaContext;
+    slots: Slot[];
+    threads: number;
+  }) {
     this.modelId = parts.options.model;
     this.id = `llama-cpp:${displayLocation(parts.options.model)}`;
     this.llama = parts.llama;
@@ -323,7 +330,10 @@ export function defaultModelsDir(env: NodeJS.ProcessEnv = process.env): string {
   return path.join(cache, "spri", "models");
 }
 
-export type ResolveModelFile = (uri: string, options: { directory: string; cli: boolean; signal?: AbortSignal; onProgress?: LlamaCppOptions["onDownloadProgress"] }) => Promise<string>;
+export type ResolveModelFile = (
+  uri: string,
+  options: { directory: string; cli: boolean; signal?: AbortSignal; onProgress?: LlamaCppOptions["onDownloadProgress"] },
+) => Promise<string>;
 
 /**
  * Turns `options.model` into a local file path. Local paths are resolved against the working
@@ -442,12 +452,19 @@ async function openModel(llama: Llama, modelPath: string, downloaded: boolean): 
   }
 }
 
-async function openContext(model: LlamaModel, o: { parallelism: number; threads: number; contextSize: number | undefined }): Promise<LlamaContext> {
+async function openContext(
+  model: LlamaModel,
+  o: { parallelism: number; threads: number; contextSize: number | undefined },
+): Promise<LlamaContext> {
   const trained = model.trainContextSize > 0 ? model.trainContextSize : Number.POSITIVE_INFINITY;
   const max = Math.max(1, Math.min(o.contextSize ?? DEFAULT_CONTEXT_SIZE, trained));
   try {
     // A {min, max} range lets node-llama-cpp shrink the per-sequence size to fit memory.
-    return await model.createContext({ sequences: o.parallelism, threads: o.threads, contextSize: { min: Math.min(MIN_CONTEXT_SIZE, max), max } });
+    return await model.createContext({
+      sequences: o.parallelism,
+      threads: o.threads,
+      contextSize: { min: Math.min(MIN_CONTEXT_SIZE, max), max },
+    });
   } catch (error) {
     throw new ConfigError(`cannot create a context for ${o.parallelism} sequence(s): ${messageOf(error)}`, {
       cause: error,
@@ -544,7 +561,11 @@ function toHistory(messages: ChatMessage[]): ChatHistoryItem[] {
   return history;
 }
 
-function generationOptions(request: GenerateRequest, grammar: LlamaGrammar | undefined, signal: AbortSignal): LLamaChatGenerateResponseOptions {
+function generationOptions(
+  request: GenerateRequest,
+  grammar: LlamaGrammar | undefined,
+  signal: AbortSignal,
+): LLamaChatGenerateResponseOptions {
   const s = request.sampling ?? {};
   const stop = s.stop?.filter((trigger) => trigger.length > 0);
   return {

@@ -8,7 +8,10 @@ const plain: ChatMessage[] = [
   { role: "system", content: "You write principles." },
   { role: "user", content: 'a "quoted"\nline \u2028 ü \ud800' },
 ];
-const extra = [{ role: "user", content: "x", name: "n" }, { content: "y", role: "assistant" }] as unknown as ChatMessage[];
+const extra = [
+  { role: "user", content: "x", name: "n" },
+  { content: "y", role: "assistant" },
+] as unknown as ChatMessage[];
 
 test("messagesJson is JSON.stringify of the messages; canonicalMessagesJson is their canonicalJson", () => {
   for (const messages of [plain, extra, [] as ChatMessage[]]) {

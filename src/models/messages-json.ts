@@ -34,7 +34,8 @@ function serialise(messages: readonly ChatMessage[]): Serialised {
 }
 
 function isPlain(message: ChatMessage): boolean {
-  if (typeof message !== "object" || message === null || typeof message.role !== "string" || typeof message.content !== "string") return false;
+  if (typeof message !== "object" || message === null || typeof message.role !== "string" || typeof message.content !== "string")
+    return false;
   if (Object.getPrototypeOf(message) !== Object.prototype) return false;
   let i = 0;
   for (const key in message) {

@@ -39,7 +39,12 @@ export function batchRequestLine(customId: string, body: Record<string, unknown>
 
 export type BatchLineResult =
   | { customId: string; ok: true; result: GenerateResult }
-  | { customId: string; ok: false; error: ModelError; /** The line was never run (expired or cancelled batch): ask again. */ notRun: boolean };
+  | {
+      customId: string;
+      ok: false;
+      error: ModelError /** The line was never run (expired or cancelled batch): ask again. */;
+      notRun: boolean;
+    };
 
 /** Error codes of lines a batch never ran; their requests go into the next round. */
 const NOT_RUN = new Set(["batch_expired", "batch_cancelled"]);
@@ -58,11 +63,19 @@ export function parseBatchResults(text: string, where: string, endpoint = where)
     try {
       value = JSON.parse(line);
     } catch (error) {
-      throw new InputError(`not a JSON line: ${(error as Error).message}`, { file: where, line: i + 1, hint: "give the output file of the batch (OpenAI batch output JSONL)" });
+      throw new InputError(`not a JSON line: ${(error as Error).message}`, {
+        file: where,
+        line: i + 1,
+        hint: "give the output file of the batch (OpenAI batch output JSONL)",
+      });
     }
     const record = (typeof value === "object" && value !== null ? value : {}) as Record<string, unknown>;
     if (typeof record.custom_id !== "string" || record.custom_id === "") {
-      throw new InputError("batch result line without a custom_id", { file: where, line: i + 1, hint: "give the output file of the batch (OpenAI batch output JSONL)" });
+      throw new InputError("batch result line without a custom_id", {
+        file: where,
+        line: i + 1,
+        hint: "give the output file of the batch (OpenAI batch output JSONL)",
+      });
     }
     results.push(parseResultLine(record.custom_id, record, endpoint));
   }
@@ -77,7 +90,11 @@ function parseResultLine(customId: string, record: Record<string, unknown>, endp
     customId,
     ok: false,
     notRun: code !== undefined && NOT_RUN.has(code),
-    error: new ModelError(`batch request failed${status === undefined ? "" : ` (${status})`}: ${scrub(message)}`, { kind, status, endpoint }),
+    error: new ModelError(`batch request failed${status === undefined ? "" : ` (${status})`}: ${scrub(message)}`, {
+      kind,
+      status,
+      endpoint,
+    }),
   });
 
   const lineError = record.error;
@@ -193,7 +210,9 @@ export class OpenAIBatchApi implements BatchApi {
   }
 
   async uploadFile(path: string, signal?: AbortSignal): Promise<string> {
-    const file = await this.call("upload a batch file", (client) => client.files.create({ file: createReadStream(path), purpose: "batch" }, { signal }));
+    const file = await this.call("upload a batch file", (client) =>
+      client.files.create({ file: createReadStream(path), purpose: "batch" }, { signal }),
+    );
     return file.id;
   }
 
@@ -244,9 +263,14 @@ export class OpenAIBatchApi implements BatchApi {
       return new ModelError(`cannot ${what} at ${endpoint}: ${detail}`, { kind: "network", endpoint, cause: error });
     }
     if (error instanceof OpenAI.APIUserAbortError) return new ModelError(`${what} at ${endpoint}: aborted`, { kind: "aborted", endpoint });
-    if (error instanceof OpenAI.APIConnectionTimeoutError) return new ModelError(`${what} at ${endpoint}: no answer in time`, { kind: "timeout", endpoint });
+    if (error instanceof OpenAI.APIConnectionTimeoutError)
+      return new ModelError(`${what} at ${endpoint}: no answer in time`, { kind: "timeout", endpoint });
     if (error instanceof OpenAI.APIConnectionError) {
-      return new ModelError(`cannot reach ${endpoint} to ${what}`, { kind: "network", endpoint, hint: "check the URL and that the server is running" });
+      return new ModelError(`cannot reach ${endpoint} to ${what}`, {
+        kind: "network",
+        endpoint,
+        hint: "check the URL and that the server is running",
+      });
     }
     if (error instanceof OpenAI.APIError) {
       const status = error.status;
@@ -258,7 +282,12 @@ export class OpenAIBatchApi implements BatchApi {
           : kind === "auth"
             ? "check the API key (OPENAI_API_KEY) and that it may use the Batch API"
             : undefined;
-      return new ModelError(`cannot ${what} at ${endpoint}: ${status ?? "error"} ${detail}`, { kind: status === 405 ? "not-found" : kind, status, endpoint, hint });
+      return new ModelError(`cannot ${what} at ${endpoint}: ${status ?? "error"} ${detail}`, {
+        kind: status === 405 ? "not-found" : kind,
+        status,
+        endpoint,
+        hint,
+      });
     }
     const detail = scrub(error instanceof Error ? error.message : String(error), this.secret);
     return new ModelError(`cannot ${what} at ${endpoint}: ${detail}`, { kind: "network", endpoint, cause: error });
@@ -270,7 +299,9 @@ function info(batch: OpenAI.Batches.Batch): BatchInfo {
     id: batch.id,
     status: batch.status,
     inputFileId: batch.input_file_id,
-    errors: (batch.errors?.data ?? []).map((e) => [e.line === undefined || e.line === null ? undefined : `line ${e.line}`, e.code, e.message].filter(Boolean).join(": ")),
+    errors: (batch.errors?.data ?? []).map((e) =>
+      [e.line === undefined || e.line === null ? undefined : `line ${e.line}`, e.code, e.message].filter(Boolean).join(": "),
+    ),
   };
   if (batch.output_file_id) out.outputFileId = batch.output_file_id;
   if (batch.error_file_id) out.errorFileId = batch.error_file_id;

@@ -190,7 +190,12 @@ for (const client of HTTP_CLIENTS) {
 
       test("missing usage counts as zero", async () => {
         server.setHandler(() =>
-          json(200, { id: "x", object: "chat.completion", model: "m", choices: [{ index: 0, message: { role: "assistant", content: "hi" }, finish_reason: "stop" }] }),
+          json(200, {
+            id: "x",
+            object: "chat.completion",
+            model: "m",
+            choices: [{ index: 0, message: { role: "assistant", content: "hi" }, finish_reason: "stop" }],
+          }),
         );
         assert.deepEqual((await model().generate(HELLO)).usage, { inputTokens: 0, outputTokens: 0 });
       });
@@ -384,7 +389,14 @@ test("requestText is requestBody as JSON byte for byte, whatever the extra body 
     ],
     sampling: { temperature: 0.3, topK: 40, maxTokens: 16, stop: ["END"] },
   };
-  const extras: (Record<string, unknown> | undefined)[] = [undefined, { repetition_penalty: 1.1 }, { model: undefined }, { model: "other" }, { messages: [{ role: "user", content: "override" }] }, { temperature: 1 }];
+  const extras: (Record<string, unknown> | undefined)[] = [
+    undefined,
+    { repetition_penalty: 1.1 },
+    { model: undefined },
+    { model: "other" },
+    { messages: [{ role: "user", content: "override" }] },
+    { temperature: 1 },
+  ];
   for (const extraBody of extras) {
     const m = new OpenAICompatibleModel({ model: "test-model", baseURL: "http://127.0.0.1:9/v1", extraBody, sendTopK: true });
     assert.equal(m.requestText(request), JSON.stringify(m.requestBody(request)), JSON.stringify(extraBody));

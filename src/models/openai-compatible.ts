@@ -140,7 +140,9 @@ export class OpenAICompatibleModel implements LanguageModel {
         maxRetries: this.options.maxRetries ?? 0,
         fetch: limitedFetch(this.maxResponseBytes),
         // Basic auth from the base URL, when that is how this server is reached (the SDK's own header says "Bearer not-needed").
-        ...(this.options.apiKey === undefined && this.headers.authorization !== undefined ? { defaultHeaders: { authorization: this.headers.authorization } } : {}),
+        ...(this.options.apiKey === undefined && this.headers.authorization !== undefined
+          ? { defaultHeaders: { authorization: this.headers.authorization } }
+          : {}),
       });
     }
     return this.sdk;
@@ -175,7 +177,8 @@ export class OpenAICompatibleModel implements LanguageModel {
     if (sampling.topP !== undefined) body.top_p = sampling.topP;
     if (sampling.topK !== undefined) body.top_k = sampling.topK;
     // OpenAI deprecated max_tokens for max_completion_tokens; its reasoning models refuse the old name.
-    if (sampling.maxTokens !== undefined) body[this.official || this.reasoning ? "max_completion_tokens" : "max_tokens"] = sampling.maxTokens;
+    if (sampling.maxTokens !== undefined)
+      body[this.official || this.reasoning ? "max_completion_tokens" : "max_tokens"] = sampling.maxTokens;
     if (sampling.seed !== undefined) body.seed = sampling.seed;
     if (sampling.stop !== undefined && sampling.stop.length > 0) body.stop = sampling.stop;
     if (request.schema && this.capabilities.constrainedOutput) {
@@ -199,14 +202,18 @@ export class OpenAICompatibleModel implements LanguageModel {
     throw new ModelError(`${this.describe()} cannot take ${names}: ${why}`, {
       kind: "bad-request",
       endpoint: this.baseURL,
-      hint: this.reasoning ? "leave --temperature, --top-p, --top-k, --seed and stop sequences unset for this model" : "set --top-k only for servers that accept it (vLLM, SGLang, llama.cpp server, Ollama)",
+      hint: this.reasoning
+        ? "leave --temperature, --top-p, --top-k, --seed and stop sequences unset for this model"
+        : "set --top-k only for servers that accept it (vLLM, SGLang, llama.cpp server, Ollama)",
     });
   }
 
   async generate(request: GenerateRequest): Promise<GenerateResult> {
     const start = performance.now();
     const completion =
-      this.options.httpClient === "openai-sdk" ? await this.viaSdk(this.requestBody(request), request) : await this.viaUndici(this.requestText(request), request);
+      this.options.httpClient === "openai-sdk"
+        ? await this.viaSdk(this.requestBody(request), request)
+        : await this.viaUndici(this.requestText(request), request);
     const latencyMs = performance.now() - start;
     const choice = completion?.choices?.[0];
     if (!choice || typeof choice.message?.content !== "string") {
@@ -265,9 +272,7 @@ export class OpenAICompatibleModel implements LanguageModel {
       return (await client.chat.completions.create(
         body as unknown as OpenAI.Chat.Completions.ChatCompletionCreateParamsNonStreaming,
         // The SDK rejects an explicit `timeout: undefined` or a fractional one ("must be an integer").
-        request.timeoutMs === undefined
-          ? { signal: request.signal }
-          : { signal: request.signal, timeout: wholeMs(request.timeoutMs) },
+        request.timeoutMs === undefined ? { signal: request.signal } : { signal: request.signal, timeout: wholeMs(request.timeoutMs) },
       )) as Completion;
     } catch (error) {
       throw this.toModelError(error);
@@ -302,7 +307,8 @@ export class OpenAICompatibleModel implements LanguageModel {
     data.forEach((item: { index?: unknown; embedding?: unknown }, position) => {
       const index = typeof item?.index === "number" ? item.index : position;
       const embedding = item?.embedding;
-      if (!Number.isInteger(index) || index < 0 || index >= texts.length || vectors[index] !== undefined) throw bad(`a bad or repeated index ${String(item?.index)}`);
+      if (!Number.isInteger(index) || index < 0 || index >= texts.length || vectors[index] !== undefined)
+        throw bad(`a bad or repeated index ${String(item?.index)}`);
       if (!Array.isArray(embedding) || embedding.length === 0 || !embedding.every((x) => typeof x === "number" && Number.isFinite(x))) {
         throw bad(`a vector that is not a non-empty list of finite numbers (text ${index})`);
       }
@@ -347,7 +353,12 @@ export class OpenAICompatibleModel implements LanguageModel {
     const endpoint = this.baseURL;
     if (failure === "aborted") return new ModelError(`call to ${this.describe(model)} was aborted`, { kind: "aborted", endpoint, cause });
     if (failure === "timeout") {
-      return new ModelError(`${this.describe(model)} did not answer in time`, { kind: "timeout", endpoint, cause, hint: "raise --timeout or check the server's load" });
+      return new ModelError(`${this.describe(model)} did not answer in time`, {
+        kind: "timeout",
+        endpoint,
+        cause,
+        hint: "raise --timeout or check the server's load",
+      });
     }
     if (failure === "too-large") return responseTooLarge(this.describe(model), endpoint, this.maxResponseBytes);
     return new ModelError(`cannot reach ${endpoint}: ${scrub(detail, this.secret)}`, {

@@ -2,7 +2,15 @@
  * A scripted model for tests: answers come from rules or a function, every request is kept for
  * assertions. Exported to users as `spri/test`.
  */
-import { type FinishReason, type GenerateRequest, type GenerateResult, type LanguageModel, type ModelCapabilities, type SamplingField, unhonouredSampling } from "./language-model.ts";
+import {
+  type FinishReason,
+  type GenerateRequest,
+  type GenerateResult,
+  type LanguageModel,
+  type ModelCapabilities,
+  type SamplingField,
+  unhonouredSampling,
+} from "./language-model.ts";
 
 export type ScriptedAnswer = string | { text: string; finishReason?: FinishReason; inputTokens?: number; outputTokens?: number };
 
@@ -38,14 +46,18 @@ export class ScriptedModel implements LanguageModel {
     this.options = options;
     this.modelId = options.modelId ?? "scripted";
     this.id = `scripted#${this.modelId}`;
-    this.capabilities = { constrainedOutput: options.constrainedOutput ?? false, ...(options.sampling ? { sampling: options.sampling } : {}) };
+    this.capabilities = {
+      constrainedOutput: options.constrainedOutput ?? false,
+      ...(options.sampling ? { sampling: options.sampling } : {}),
+    };
   }
 
   async generate(request: GenerateRequest): Promise<GenerateResult> {
     const call = this.requests.length;
     this.requests.push(request);
     const refused = unhonouredSampling(request.sampling ?? {}, this.capabilities);
-    if (refused.length > 0) throw new Error(`ScriptedModel ${this.modelId}: request ${call} sets ${refused.join(", ")}, which it does not honour`);
+    if (refused.length > 0)
+      throw new Error(`ScriptedModel ${this.modelId}: request ${call} sets ${refused.join(", ")}, which it does not honour`);
     if (this.options.latencyMs) await new Promise((r) => setTimeout(r, this.options.latencyMs));
     request.signal?.throwIfAborted();
     const text = request.messages.map((m) => m.content).join("\n");
@@ -71,7 +83,10 @@ export class ScriptedModel implements LanguageModel {
     return {
       text: result.text,
       finishReason: result.finishReason ?? "stop",
-      usage: { inputTokens: result.inputTokens ?? Math.ceil(text.length / 4), outputTokens: result.outputTokens ?? Math.ceil(result.text.length / 4) },
+      usage: {
+        inputTokens: result.inputTokens ?? Math.ceil(text.length / 4),
+        outputTokens: result.outputTokens ?? Math.ceil(result.text.length / 4),
+      },
       latencyMs: this.options.latencyMs ?? 0,
       model: this.modelId,
     };

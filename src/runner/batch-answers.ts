@@ -90,7 +90,11 @@ export class BatchAnswers {
     for (const result of results) {
       const part = partOf(result.customId);
       if (result.ok) {
-        await this.cache.put(result.customId, { ...result.result, model: result.result.model || part.model }, { endpoint: part.endpoint, modelId: part.model });
+        await this.cache.put(
+          result.customId,
+          { ...result.result, model: result.result.model || part.model },
+          { endpoint: part.endpoint, modelId: part.model },
+        );
         this.fresh.add(result.customId);
         this.failures.delete(result.customId);
         answered++;

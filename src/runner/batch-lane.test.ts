@@ -16,18 +16,23 @@ describe("BatchLane rounds", () => {
     assert.equal(s.api.creates, 3, "one batch per step");
     assert.equal(s.lane.roundsRun, 3);
     const rounds = (await state(s)).rounds;
-    assert.deepEqual(rounds.map((r) => r.parts.map((p) => [p.file, p.lines, p.status, p.imported])), [
-      [["round-1.jsonl", 2, "completed", true]],
-      [["round-2.jsonl", 2, "completed", true]],
-      [["round-3.jsonl", 2, "completed", true]],
-    ]);
+    assert.deepEqual(
+      rounds.map((r) => r.parts.map((p) => [p.file, p.lines, p.status, p.imported])),
+      [[["round-1.jsonl", 2, "completed", true]], [["round-2.jsonl", 2, "completed", true]], [["round-3.jsonl", 2, "completed", true]]],
+    );
     const line = JSON.parse(readFileSync(join(s.dir, "round-1.jsonl"), "utf8").split("\n")[0]!);
     assert.deepEqual(Object.keys(line), ["custom_id", "method", "url", "body"]);
     assert.equal(line.method, "POST");
     assert.equal(line.url, "/v1/chat/completions");
     assert.deepEqual(line.body, { model: "m", messages: [{ role: "user", content: "a" }], temperature: 0.7 });
     const cached = await s.cache.get(line.custom_id);
-    assert.deepEqual(cached, { text: "echo a", finishReason: "stop", usage: { inputTokens: 4, outputTokens: 2 }, latencyMs: 0, model: "m-2024" });
+    assert.deepEqual(cached, {
+      text: "echo a",
+      finishReason: "stop",
+      usage: { inputTokens: 4, outputTokens: 2 },
+      latencyMs: 0,
+      model: "m-2024",
+    });
     assert.equal(s.cache.entries.get(line.custom_id)?.meta.endpoint, "openai-compatible:http://fake/v1#m");
   });
 
@@ -62,14 +67,23 @@ describe("BatchLane rounds", () => {
     const { results } = await drive(again, ["a"], 1);
     assert.deepEqual(results.get(0), ["echo a"]);
     assert.equal(s.api.creates, 2);
-    assert.deepEqual((await state(s)).rounds.map((r) => r.round), [1, 2]);
+    assert.deepEqual(
+      (await state(s)).rounds.map((r) => r.round),
+      [1, 2],
+    );
   });
 
   test("a file larger than the limits is split, one batch per part", async () => {
     const s = await setup({ maxLinesPerFile: 2 });
     const { results } = await drive(s, ["a", "b", "c"], 1);
     assert.equal(results.size, 3);
-    assert.deepEqual((await state(s)).rounds[0]!.parts.map((p) => [p.file, p.lines]), [["round-1-1.jsonl", 2], ["round-1-2.jsonl", 1]]);
+    assert.deepEqual(
+      (await state(s)).rounds[0]!.parts.map((p) => [p.file, p.lines]),
+      [
+        ["round-1-1.jsonl", 2],
+        ["round-1-2.jsonl", 1],
+      ],
+    );
     assert.equal(s.api.creates, 2);
   });
 });
@@ -95,7 +109,13 @@ describe("BatchLane crash safety", () => {
     assert.deepEqual(results.get(1), ["echo b", "echo echo b!"]);
     assert.equal(s.api.creates, 2, "round 1 once, round 2 once");
     assert.equal(s.api.uploads, 2);
-    assert.deepEqual((await state(s)).rounds.map((r) => [r.round, r.parts[0]!.batchId]), [[1, submitted.batchId], [2, (await state(s)).rounds[1]!.parts[0]!.batchId]]);
+    assert.deepEqual(
+      (await state(s)).rounds.map((r) => [r.round, r.parts[0]!.batchId]),
+      [
+        [1, submitted.batchId],
+        [2, (await state(s)).rounds[1]!.parts[0]!.batchId],
+      ],
+    );
   });
 
   test("a batch created whose id was never saved is found by its input file, not created twice", async () => {
@@ -121,14 +141,33 @@ describe("BatchLane offline", () => {
     const first = await drive(s, ["a", "b"], 2);
     assert.equal(first.flushed?.kind, "offline");
     if (first.flushed?.kind !== "offline") return;
-    assert.deepEqual(first.flushed.parts.map((p) => [p.file, p.results, p.model, p.lines]), [[join(s.dir, "round-1.jsonl"), join(s.dir, "round-1.results.jsonl"), "m", 2]]);
+    assert.deepEqual(
+      first.flushed.parts.map((p) => [p.file, p.results, p.model, p.lines]),
+      [[join(s.dir, "round-1.jsonl"), join(s.dir, "round-1.results.jsonl"), "m", 2]],
+    );
     assert.equal(s.api.uploads + s.api.creates, 0, "offline never submits");
 
     // Run it "with vLLM": a string error for b, an answer for a.
-    const lines = readFileSync(join(s.dir, "round-1.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as { custom_id: string; body: { messages: { content: string }[] } });
+    const lines = readFileSync(join(s.dir, "round-1.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { custom_id: string; body: { messages: { content: string }[] } });
     const results = lines.map((l) =>
       l.body.messages[0]!.content === "a"
-        ? { id: "vllm-1", custom_id: l.custom_id, response: { status_code: 200, request_id: "r", body: { model: "m", choices: [{ message: { content: "echo a" }, finish_reason: "stop" }], usage: { prompt_tokens: 1, completion_tokens: 1 } } }, error: null }
+        ? {
+            id: "vllm-1",
+            custom_id: l.custom_id,
+            response: {
+              status_code: 200,
+              request_id: "r",
+              body: {
+                model: "m",
+                choices: [{ message: { content: "echo a" }, finish_reason: "stop" }],
+                usage: { prompt_tokens: 1, completion_tokens: 1 },
+              },
+            },
+            error: null,
+          }
         : { id: "vllm-2", custom_id: l.custom_id, response: { status_code: 400, request_id: "r" }, error: "model crashed" },
     );
     const resultsFile = join(s.dir, "round-1.results.jsonl");
@@ -148,10 +187,20 @@ describe("BatchLane offline", () => {
     const s = await setup({ offline: true });
     await drive(s, ["a"], 1);
     const stray = join(s.dir, "stray.jsonl");
-    writeFileSync(stray, JSON.stringify({ custom_id: "not-ours", response: { status_code: 200, body: { choices: [{ message: { content: "x" } }] } }, error: null }));
+    writeFileSync(
+      stray,
+      JSON.stringify({
+        custom_id: "not-ours",
+        response: { status_code: 200, body: { choices: [{ message: { content: "x" } }] } },
+        error: null,
+      }),
+    );
     const again = await rerun(s, { cache: new MemoryCallCache(), offline: true, resultsFiles: [stray] });
     await assert.rejects(again.lane.start(), /none of the 1 results answers a request/);
-    await assert.rejects((await rerun(s, { cache: new MemoryCallCache(), offline: true, resultsFiles: [join(s.dir, "missing.jsonl")] })).lane.start(), /does not exist/);
+    await assert.rejects(
+      (await rerun(s, { cache: new MemoryCallCache(), offline: true, resultsFiles: [join(s.dir, "missing.jsonl")] })).lane.start(),
+      /does not exist/,
+    );
   });
 
   test("re-running before the results come rewrites the same round", async () => {

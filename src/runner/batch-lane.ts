@@ -132,7 +132,10 @@ export class BatchLane {
     this.options = options;
     this.dir = options.dir;
     this.answers = new BatchAnswers(options.cache);
-    this.files = new RoundFiles(options.dir, { maxLines: options.maxLinesPerFile ?? MAX_BATCH_LINES, maxBytes: options.maxBytesPerFile ?? MAX_BATCH_BYTES });
+    this.files = new RoundFiles(options.dir, {
+      maxLines: options.maxLinesPerFile ?? MAX_BATCH_LINES,
+      maxBytes: options.maxBytesPerFile ?? MAX_BATCH_BYTES,
+    });
   }
 
   /**
@@ -172,7 +175,9 @@ export class BatchLane {
   }
 
   /** See `BatchAnswers.itemModels`: an item's pass claims the answers this output's batches produced. */
-  itemModels<M extends Record<string, LanguageModel & { keyOf(request: GenerateRequest): string }>>(models: M): { models: M; settle(final: boolean): void } {
+  itemModels<M extends Record<string, LanguageModel & { keyOf(request: GenerateRequest): string }>>(
+    models: M,
+  ): { models: M; settle(final: boolean): void } {
     return this.answers.itemModels(models);
   }
 
@@ -192,9 +197,13 @@ export class BatchLane {
         if (part.imported && (part.batchId || part.resultsFile)) this.answers.addFresh(this.keysOf(part));
       }
     }
-    const waiting = this.state.rounds.flatMap((round) => round.parts.filter((part) => part.batchId && !part.imported).map((part) => ({ round: round.round, part })));
+    const waiting = this.state.rounds.flatMap((round) =>
+      round.parts.filter((part) => part.batchId && !part.imported).map((part) => ({ round: round.round, part })),
+    );
     if (waiting.length > 0) {
-      this.log(`resuming ${waiting.length} batch(es) submitted earlier: ${waiting.map((w) => `${w.part.batchId} (round ${w.round})`).join(", ")}`);
+      this.log(
+        `resuming ${waiting.length} batch(es) submitted earlier: ${waiting.map((w) => `${w.part.batchId} (round ${w.round})`).join(", ")}`,
+      );
       await Promise.all(waiting.map((w) => this.settle(w.round, w.part, signal)));
     }
     for (const file of this.options.resultsFiles ?? []) await this.importResultsFile(file);
@@ -223,8 +232,18 @@ export class BatchLane {
     for (const old of previous?.parts ?? []) if (!names.includes(old.file)) rmSync(join(this.dir, old.file), { force: true });
     const parts: PartState[] = writers.map((writer, i) => {
       renameSync(writer.tmp, join(this.dir, names[i]!));
-      const digest = createHash("sha256").update([...writer.keys].sort().join("\n")).digest("hex");
-      const part: PartState = { file: names[i]!, endpoint: writer.model.id, model: writer.model.modelId, lines: writer.lines, digest, status: "written", imported: false };
+      const digest = createHash("sha256")
+        .update([...writer.keys].sort().join("\n"))
+        .digest("hex");
+      const part: PartState = {
+        file: names[i]!,
+        endpoint: writer.model.id,
+        model: writer.model.modelId,
+        lines: writer.lines,
+        digest,
+        status: "written",
+        imported: false,
+      };
       // The same requests as an upload an earlier process made: reuse that file (and find its batch).
       const same = previous?.parts.find((p) => p.endpoint === part.endpoint && p.digest === digest && p.inputFileId);
       if (same?.inputFileId && !this.options.offline) Object.assign(part, { inputFileId: same.inputFileId, status: "uploaded" });
@@ -242,7 +261,12 @@ export class BatchLane {
       return {
         kind: "offline",
         round,
-        parts: parts.map((p) => ({ file: join(this.dir, p.file), results: join(this.dir, p.file.replace(/\.jsonl$/, ".results.jsonl")), model: p.model, lines: p.lines })),
+        parts: parts.map((p) => ({
+          file: join(this.dir, p.file),
+          results: join(this.dir, p.file.replace(/\.jsonl$/, ".results.jsonl")),
+          model: p.model,
+          lines: p.lines,
+        })),
       };
     }
 
@@ -266,7 +290,11 @@ export class BatchLane {
 
   /** Imports one results file (OpenAI batch output JSONL, e.g. from `vllm run-batch`) into the cache. */
   async importResultsFile(file: string): Promise<{ answered: number; failed: number; unmatched: number }> {
-    if (!existsSync(file)) throw new InputError("batch results file does not exist", { file, hint: "give the -o file of `vllm run-batch` (or a batch's output file)" });
+    if (!existsSync(file))
+      throw new InputError("batch results file does not exist", {
+        file,
+        hint: "give the -o file of `vllm run-batch` (or a batch's output file)",
+      });
     const owners = new Map<string, PartState>();
     for (const round of this.state.rounds) for (const part of round.parts) for (const key of this.keysOf(part)) owners.set(key, part);
     const results = parseBatchResults(readFileSync(file, "utf8"), file);
@@ -284,14 +312,19 @@ export class BatchLane {
         hint: "give the output of `vllm run-batch` for a round file this command wrote",
       });
     }
-    const counts = await this.answers.import(owned.map((o) => o.result), (key) => owners.get(key)!);
+    const counts = await this.answers.import(
+      owned.map((o) => o.result),
+      (key) => owners.get(key)!,
+    );
     for (const { part } of owned) touched.add(part);
     for (const part of touched) {
       if (part.imported) continue;
       Object.assign(part, { imported: true, status: "imported", resultsFile: file });
     }
     await this.saveState();
-    this.log(`imported ${counts.answered} answer(s) and ${counts.failed} error(s) from ${file}${unmatched ? `; ${unmatched} result(s) matched no request and were ignored` : ""}`);
+    this.log(
+      `imported ${counts.answered} answer(s) and ${counts.failed} error(s) from ${file}${unmatched ? `; ${unmatched} result(s) matched no request and were ignored` : ""}`,
+    );
     return { ...counts, unmatched };
   }
 
@@ -355,11 +388,15 @@ export class BatchLane {
     }
     const results: BatchLineResult[] = [];
     for (const fileId of [batch.outputFileId, batch.errorFileId]) {
-      if (fileId) results.push(...parseBatchResults(await api.fileContent(fileId, signal), `${api.endpoint}/files/${fileId}`, api.endpoint));
+      if (fileId)
+        results.push(...parseBatchResults(await api.fileContent(fileId, signal), `${api.endpoint}/files/${fileId}`, api.endpoint));
     }
     const counts = await this.answers.import(results, () => part);
     if (batch.status === "completed" && results.length === 0 && part.lines > 0) {
-      throw new ModelError(`batch ${batch.id} (round ${round}) completed without any result for its ${part.lines} request(s)`, { kind: "bad-response", endpoint: api.endpoint });
+      throw new ModelError(`batch ${batch.id} (round ${round}) completed without any result for its ${part.lines} request(s)`, {
+        kind: "bad-response",
+        endpoint: api.endpoint,
+      });
     }
     Object.assign(part, { imported: true, ...counts });
     await this.saveState();
@@ -369,7 +406,9 @@ export class BatchLane {
   private apiFor(endpoint: string): BatchApi {
     const api = this.options.apis?.get(endpoint);
     if (!api) {
-      throw new ConfigError(`no Batch API for ${endpoint}`, { hint: "submit with --batch and an OpenAI-compatible endpoint, or use --batch-offline" });
+      throw new ConfigError(`no Batch API for ${endpoint}`, {
+        hint: "submit with --batch and an OpenAI-compatible endpoint, or use --batch-offline",
+      });
     }
     return api;
   }

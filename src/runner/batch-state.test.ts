@@ -35,7 +35,10 @@ describe("BatchLane state in the run store", () => {
     assert.ok(saved.length >= 10, `a save per step (${saved.length})`);
     const last = await state(s);
     assert.equal(JSON.stringify(last), saved.at(-1), "the last save is the final state");
-    assert.deepEqual(last.rounds[0]!.parts.map((p) => [p.file, p.status, p.imported]), [1, 2, 3].map((i) => [`round-1-${i}.jsonl`, "completed", true]));
+    assert.deepEqual(
+      last.rounds[0]!.parts.map((p) => [p.file, p.status, p.imported]),
+      [1, 2, 3].map((i) => [`round-1-${i}.jsonl`, "completed", true]),
+    );
   });
 
   test("an older spri's state.json is imported once: the batch it was polling is polled again, never submitted again", async () => {
@@ -64,7 +67,13 @@ describe("BatchLane state in the run store", () => {
     assert.equal(existsSync(legacy), false);
     assert.deepEqual(JSON.parse(readFileSync(`${legacy}.imported`, "utf8")), old, "left as it was, under another name");
     const imported = await state(again);
-    assert.deepEqual(imported.rounds.map((r) => [r.round, r.parts[0]!.status, r.parts[0]!.imported]), [[1, "completed", true], [2, "completed", true]]);
+    assert.deepEqual(
+      imported.rounds.map((r) => [r.round, r.parts[0]!.status, r.parts[0]!.imported]),
+      [
+        [1, "completed", true],
+        [2, "completed", true],
+      ],
+    );
     assert.equal(imported.rounds[0]!.parts[0]!.batchId, submitted.batchId);
 
     // A state.json beside a store that holds the lane's state (a crash between the import's save
@@ -82,7 +91,10 @@ describe("BatchLane state in the run store", () => {
     mkdirSync(s.dir, { recursive: true });
     const legacy = join(s.dir, "state.json");
     writeFileSync(legacy, "{");
-    await assert.rejects(s.lane.start(), (error: Error) => error instanceof InputError && /batch state is not valid JSON/.test(error.message));
+    await assert.rejects(
+      s.lane.start(),
+      (error: Error) => error instanceof InputError && /batch state is not valid JSON/.test(error.message),
+    );
     assert.equal(existsSync(legacy), true);
     assert.equal(await s.run.store.getArtifact(s.run.runId, LANE_ARTIFACT), undefined, "nothing imported");
     writeFileSync(legacy, JSON.stringify({ version: 2, rounds: [] }));

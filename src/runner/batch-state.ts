@@ -79,7 +79,8 @@ export function emptyState(): LaneState {
 /** Checks a loaded state's format; `where` says where it came from, for the error. */
 function parseState(value: unknown, where: { what: string; file?: string; hint: string }): LaneState {
   const state = value as LaneState | null | undefined;
-  if (state?.version !== 1 || !Array.isArray(state.rounds)) throw new InputError(`unknown batch state format in ${where.what}`, { file: where.file, hint: where.hint });
+  if (state?.version !== 1 || !Array.isArray(state.rounds))
+    throw new InputError(`unknown batch state format in ${where.what}`, { file: where.file, hint: where.hint });
   return state;
 }
 
@@ -95,7 +96,10 @@ export async function loadState(store: LaneStateStore, dir: string): Promise<Lan
   const legacy = join(dir, LEGACY_STATE_FILE);
   if (stored !== undefined) {
     if (existsSync(legacy)) renameSync(legacy, `${legacy}.imported`);
-    return parseState(stored, { what: `the run's "${LANE_ARTIFACT}" artifact`, hint: "it was written by a newer spri: go on with that version, or start over with another --output" });
+    return parseState(stored, {
+      what: `the run's "${LANE_ARTIFACT}" artifact`,
+      hint: "it was written by a newer spri: go on with that version, or start over with another --output",
+    });
   }
   if (!existsSync(legacy)) return emptyState();
   const value = readJsonFile(legacy, { what: "batch state", hint: "restore it, or delete it to start the batch rounds over" });

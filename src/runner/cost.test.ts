@@ -29,8 +29,14 @@ test("prices: exact, then longest prefix on hosted endpoints; a model nobody pri
 test("--prices takes the table as JSON text as well as a file", () => {
   const table = PriceTable.fromSetting('{"my-model": {"input": 0.2, "output": 0.6}}');
   assert.deepEqual(table.priceOf("my-model", LOCAL), { input: 0.2, output: 0.6 });
-  assert.throws(() => PriceTable.fromSetting('{"my-model": 3}'), (e: unknown) => e instanceof ConfigError && e.field === "my-model");
-  assert.throws(() => PriceTable.fromSetting("{not json"), (e: unknown) => e instanceof ConfigError && /--prices/.test(e.message));
+  assert.throws(
+    () => PriceTable.fromSetting('{"my-model": 3}'),
+    (e: unknown) => e instanceof ConfigError && e.field === "my-model",
+  );
+  assert.throws(
+    () => PriceTable.fromSetting("{not json"),
+    (e: unknown) => e instanceof ConfigError && /--prices/.test(e.message),
+  );
   assert.deepEqual(PriceTable.fromSetting(undefined).priceOf("gpt-4o", OPENAI), { input: 2.5, output: 10 });
 });
 
@@ -40,13 +46,24 @@ test("a cost budget refuses to start on a model without a price, and says how to
   assert.doesNotThrow(() => requirePrices({}, new PriceTable(), [unpriced]));
   assert.throws(
     () => requirePrices({ maxCostUsd: 1 }, new PriceTable(), [unpriced, unpriced]),
-    (e: unknown) => e instanceof ConfigError && e.field === "maxCost" && /--max-cost/.test(e.message) && /"my-model"/.test(e.message) && /--prices/.test(e.hint ?? ""),
+    (e: unknown) =>
+      e instanceof ConfigError &&
+      e.field === "maxCost" &&
+      /--max-cost/.test(e.message) &&
+      /"my-model"/.test(e.message) &&
+      /--prices/.test(e.hint ?? ""),
   );
   assert.doesNotThrow(() => requirePrices({ maxCostUsd: 1 }, new PriceTable({ "my-model": { input: 1, output: 2 } }), [unpriced]));
 });
 
 test("the worst case of a call: every prompt byte a token, and every token it may write", () => {
-  const request: GenerateRequest = { messages: [{ role: "system", content: "be brief" }, { role: "user", content: "héllo" }], sampling: { maxTokens: 100 } };
+  const request: GenerateRequest = {
+    messages: [
+      { role: "system", content: "be brief" },
+      { role: "user", content: "héllo" },
+    ],
+    sampling: { maxTokens: 100 },
+  };
   // 8 + 6 bytes, 16 tokens of chat template per message, 100 tokens out.
   const worst = worstCaseCost(request, { input: 1_000_000, output: 2_000_000 });
   assert.equal(worst, 8 + 6 + 2 * 16 + 100 * 2);
@@ -64,7 +81,10 @@ test("a price file overrides and extends the defaults; bad entries name the mode
   const table = PriceTable.fromSetting(join(dir, "p.json"));
   assert.deepEqual(table.priceOf("gpt-4o-mini", OPENAI), { input: 1, output: 2 });
   writeFileSync(join(dir, "bad.json"), JSON.stringify({ "my-model": { input: "cheap" } }));
-  assert.throws(() => PriceTable.fromSetting(join(dir, "bad.json")), (e: unknown) => e instanceof ConfigError && e.field === "my-model");
+  assert.throws(
+    () => PriceTable.fromSetting(join(dir, "bad.json")),
+    (e: unknown) => e instanceof ConfigError && e.field === "my-model",
+  );
 });
 
 test("budgets", () => {
@@ -80,6 +100,9 @@ test("countCall: calls sent, cache hits and calls cancelled before they went out
   const call = { model: "some-new-model", endpoint: OPENAI, usage: { inputTokens: 10, outputTokens: 5 } };
   countCall(spend, { ...call, cacheHit: false }, new PriceTable());
   countCall(spend, { ...call, cacheHit: true }, new PriceTable());
-  assert.equal(countCall(spend, { ...call, cacheHit: false, unsent: true, usage: { inputTokens: 0, outputTokens: 0 } }, new PriceTable()), 0);
+  assert.equal(
+    countCall(spend, { ...call, cacheHit: false, unsent: true, usage: { inputTokens: 0, outputTokens: 0 } }, new PriceTable()),
+    0,
+  );
   assert.deepEqual(spend, { calls: 3, sent: 1, cacheHits: 1, inputTokens: 10, outputTokens: 5, costUsd: 0, unpricedCalls: 1 });
 });

@@ -49,8 +49,11 @@ export class PriceTable {
     if (value === undefined) return new PriceTable();
     const inline = value.trimStart().startsWith("{");
     const file = inline ? undefined : value;
-    const parsed = inline ? parseInlinePrices(value) : readJsonFile(value, { what: "--prices file", field: "prices", hint: PRICES_HINT, as: ConfigError });
-    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new ConfigError("--prices must be a JSON object of model ids", { file, field: "prices", hint: PRICES_HINT });
+    const parsed = inline
+      ? parseInlinePrices(value)
+      : readJsonFile(value, { what: "--prices file", field: "prices", hint: PRICES_HINT, as: ConfigError });
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
+      throw new ConfigError("--prices must be a JSON object of model ids", { file, field: "prices", hint: PRICES_HINT });
     const user: Record<string, Price> = {};
     for (const [model, value] of Object.entries(parsed as Record<string, unknown>)) {
       const price = value as Partial<Price>;
@@ -91,7 +94,11 @@ function parseInlinePrices(text: string): unknown {
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw new ConfigError(`--prices (JSON text) is not valid JSON: ${(error as Error).message}`, { field: "prices", cause: error, hint: PRICES_HINT });
+    throw new ConfigError(`--prices (JSON text) is not valid JSON: ${(error as Error).message}`, {
+      field: "prices",
+      cause: error,
+      hint: PRICES_HINT,
+    });
   }
 }
 
@@ -99,7 +106,9 @@ const PRICES_HINT = `give prices in USD per million tokens: --prices '{"<model i
 
 /** The providers' own APIs, where the built-in list prices apply. */
 function isHostedEndpoint(endpointId: string): boolean {
-  return /api\.openai\.com|api\.anthropic\.com|^anthropic:|openai\.azure\.com|openrouter\.ai|api\.together|api\.groq|api\.mistral/.test(endpointId);
+  return /api\.openai\.com|api\.anthropic\.com|^anthropic:|openai\.azure\.com|openrouter\.ai|api\.together|api\.groq|api\.mistral/.test(
+    endpointId,
+  );
 }
 
 export interface Budget {
@@ -115,10 +124,13 @@ export function requirePrices(budget: Budget, prices: PriceTable, models: readon
   if (budget.maxCostUsd === undefined) return;
   const unpriced = [...new Set(models.filter((model) => !prices.priceOf(model.modelId, model.id)).map((model) => model.modelId))];
   if (unpriced.length === 0) return;
-  throw new ConfigError(`--max-cost needs a price for ${unpriced.map((id) => `"${id}"`).join(" and ")}, and spri has none for it on its endpoint`, {
-    field: "maxCost",
-    hint: PRICES_HINT,
-  });
+  throw new ConfigError(
+    `--max-cost needs a price for ${unpriced.map((id) => `"${id}"`).join(" and ")}, and spri has none for it on its endpoint`,
+    {
+      field: "maxCost",
+      hint: PRICES_HINT,
+    },
+  );
 }
 
 /** Chat-template tokens a message may add around its text (role markers, separators). */

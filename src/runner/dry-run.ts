@@ -88,7 +88,10 @@ export async function dryRun(options: {
   const tokens = { input: Math.round(estimate.expected * inputPerCall), output: Math.round(estimate.expected * outputPerCall) };
   const costOf = (n: number): number | null => {
     const share = (model: LanguageModel, fraction: number) =>
-      options.prices.cost(model.modelId, model.id, { inputTokens: n * fraction * inputPerCall, outputTokens: n * fraction * outputPerCall });
+      options.prices.cost(model.modelId, model.id, {
+        inputTokens: n * fraction * inputPerCall,
+        outputTokens: n * fraction * outputPerCall,
+      });
     const base = share(options.models.base, 1 - calls.criticShare);
     const critic = calls.criticShare > 0 ? share(options.models.critic, calls.criticShare) : 0;
     return base === undefined || critic === undefined ? null : base + critic;

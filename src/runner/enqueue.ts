@@ -87,10 +87,18 @@ export async function enqueueInput(options: EnqueueOptions): Promise<EnqueueResu
       reject({ id: item.id, line: row.line, reason: error.describe() });
       continue;
     }
-    const runs = itemSamples(item, options.samples ?? 1).map((input) => ({ itemId: sampleItemId(input.id, input.sample), input, line: row.line }));
+    const runs = itemSamples(item, options.samples ?? 1).map((input) => ({
+      itemId: sampleItemId(input.id, input.sample),
+      input,
+      line: row.line,
+    }));
     const duplicate = runs.find((run) => seen.has(run.itemId));
     if (duplicate) {
-      reject({ id: duplicate.itemId, line: row.line, reason: `duplicate item id "${duplicate.itemId}": ids must be unique to resume (use --id-field, or leave it out to use line numbers)` });
+      reject({
+        id: duplicate.itemId,
+        line: row.line,
+        reason: `duplicate item id "${duplicate.itemId}": ids must be unique to resume (use --id-field, or leave it out to use line numbers)`,
+      });
       continue;
     }
     for (const run of runs) seen.add(run.itemId);

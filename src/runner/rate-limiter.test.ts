@@ -111,7 +111,10 @@ describe("AdaptiveRateLimiter backs off and recovers", () => {
     (await limiter.acquire()).release({ kind: "failure" });
     assert.equal(limiter.stats.limit, 2);
     assert.deepEqual(outcomeOf(new ModelError("q", { kind: "quota", status: 429 })), { kind: "failure" });
-    assert.deepEqual(outcomeOf(new ModelError("r", { kind: "rate-limit", retryAfterSeconds: 3 })), { kind: "rate-limited", retryAfterSeconds: 3 });
+    assert.deepEqual(outcomeOf(new ModelError("r", { kind: "rate-limit", retryAfterSeconds: 3 })), {
+      kind: "rate-limited",
+      retryAfterSeconds: 3,
+    });
     assert.deepEqual(outcomeOf(new Error("x")), { kind: "failure" });
   });
 
@@ -140,7 +143,10 @@ describe("AdaptiveRateLimiter never exceeds its limit", () => {
         return i;
       }),
     );
-    assert.deepEqual(await Promise.all(calls), Array.from({ length: 40 }, (_, i) => i));
+    assert.deepEqual(
+      await Promise.all(calls),
+      Array.from({ length: 40 }, (_, i) => i),
+    );
     assert.equal(peak, 3);
     assert.equal(limiter.stats.peakInFlight, 3);
     assert.equal(limiter.stats.inFlight, 0);

@@ -237,11 +237,14 @@ export class AdaptiveRateLimiter {
     this.cancelTimer = undefined;
     this.timerAt = wakeAt;
     if (wakeAt === Infinity) return;
-    this.cancelTimer = this.clock.setTimer(() => {
-      this.cancelTimer = undefined;
-      this.timerAt = Infinity;
-      this.pump();
-    }, Math.max(0, wakeAt - this.clock.now()));
+    this.cancelTimer = this.clock.setTimer(
+      () => {
+        this.cancelTimer = undefined;
+        this.timerAt = Infinity;
+        this.pump();
+      },
+      Math.max(0, wakeAt - this.clock.now()),
+    );
   }
 
   /** Earliest time the pause and the bucket allow a start (a slot being free is assumed). */

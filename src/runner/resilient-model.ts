@@ -9,13 +9,7 @@
  */
 import { ModelError } from "../errors/errors.ts";
 import type { GenerateRequest, GenerateResult, LanguageModel, ModelCapabilities } from "../models/language-model.ts";
-import {
-  AdaptiveRateLimiter,
-  type RateLimiterOptions,
-  RateLimiterRegistry,
-  type RateLimiterStats,
-  outcomeOf,
-} from "./rate-limiter.ts";
+import { AdaptiveRateLimiter, type RateLimiterOptions, RateLimiterRegistry, type RateLimiterStats, outcomeOf } from "./rate-limiter.ts";
 import { RetryPolicy, type RetryEvent, type RetryOptions } from "./retry.ts";
 
 export interface ResilientModelOptions {

@@ -4,7 +4,12 @@ import { ModelError, type ModelErrorKind } from "../errors/errors.ts";
 import { RetriesExhaustedError, RetryPolicy, abortableSleep, type RetryEvent, type RetryOptions } from "./retry.ts";
 
 function failure(kind: ModelErrorKind, retryAfterSeconds?: number): ModelError {
-  return new ModelError(`boom (${kind})`, { kind, status: kind === "server" ? 503 : undefined, retryAfterSeconds, hint: `hint for ${kind}` });
+  return new ModelError(`boom (${kind})`, {
+    kind,
+    status: kind === "server" ? 503 : undefined,
+    retryAfterSeconds,
+    hint: `hint for ${kind}`,
+  });
 }
 
 /** A policy whose sleeps are recorded and return at once. */

@@ -10,8 +10,21 @@ import type { FieldMapping } from "../tasks/task-item.ts";
 
 /** Settings that change how fast, how far or how visibly a run goes, never what it writes. */
 const NOT_IDENTITY: readonly string[] = [
-  "concurrency", "timeout", "maxResponseMib", "cache", "store", "rejects", "maxTries", "retryDelay",
-  "maxRetryWait", "progressInterval", "maxCost", "maxTokens", "prices", "rpm", "tpm",
+  "concurrency",
+  "timeout",
+  "maxResponseMib",
+  "cache",
+  "store",
+  "rejects",
+  "maxTries",
+  "retryDelay",
+  "maxRetryWait",
+  "progressInterval",
+  "maxCost",
+  "maxTokens",
+  "prices",
+  "rpm",
+  "tpm",
 ];
 
 /**

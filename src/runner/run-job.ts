@@ -174,7 +174,8 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
   // `PreparedTask.itemKey`: the derived run key becomes the item's id (dedupe, resume, traces),
   // and the row keeps its own id field for the record, from which the key is recomputed to resume.
   const { itemKey } = prepared;
-  const keyed = (item: TaskItem): TaskItem => (itemKey ? { ...item, id: itemKey(item.row, item.id), row: { [idField]: item.id, ...item.row } } : item);
+  const keyed = (item: TaskItem): TaskItem =>
+    itemKey ? { ...item, id: itemKey(item.row, item.id), row: { [idField]: item.id, ...item.row } } : item;
   const run = await findOrCreateRun(options);
   // The lane's state (its rounds' batches) is an artifact of the run, read by `lane.start`.
   lane?.useStateStore(runArtifactState(store, run.id));
@@ -216,7 +217,9 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
   };
   if (!(await becomeHolder(true))) {
     const holder = (await store.listWorkers(run.id)).find((w) => w.status === "active" && w.id !== workerId);
-    options.log?.(`run ${run.id} is held by ${holder ? `${holder.host} pid ${holder.pid}` : "another process"}, which writes ${options.output}; joining it as a worker`);
+    options.log?.(
+      `run ${run.id} is held by ${holder ? `${holder.host} pid ${holder.pid}` : "another process"}, which writes ${options.output}; joining it as a worker`,
+    );
   }
   counts.skipped = (await store.itemCounts(run.id)).done;
 
@@ -329,7 +332,18 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
   });
 
   const loop = (idle: () => Promise<boolean>) =>
-    new WorkLoop({ store, workerId, runId: run.id, slots: options.work === false ? 0 : itemsInFlight(options.concurrency), leaseMs, pollMs, stop: stop.signal, wake, runItem, idle });
+    new WorkLoop({
+      store,
+      workerId,
+      runId: run.id,
+      slots: options.work === false ? 0 : itemsInFlight(options.concurrency),
+      leaseMs,
+      pollMs,
+      stop: stop.signal,
+      wake,
+      runItem,
+      idle,
+    });
   /** The run is over when the whole input is queued and nothing is pending. */
   const runFinished = async () => enqueueDone && (await store.itemCounts(run.id)).pending === 0;
   let current: WorkLoop | undefined;
@@ -401,7 +415,13 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
   async function recordEnd(ended: RunOutcome): Promise<void> {
     if (ended === "completed") return recordRunEnd(store, run.id, "completed");
     if (ended === "stopped") return recordRunEnd(store, run.id, "stopped", stopReason ?? "stopped");
-    if (ended === "awaiting-batch") return recordRunEnd(store, run.id, "stopped", "an offline batch round waits to be run: run it, then this command again with --batch-results");
+    if (ended === "awaiting-batch")
+      return recordRunEnd(
+        store,
+        run.id,
+        "stopped",
+        "an offline batch round waits to be run: run it, then this command again with --batch-results",
+      );
     const { failed, total } = await store.itemCounts(run.id);
     const reason = `${failed} of ${total} items failed; their reasons are in ${resolve(rejectsPath)}; running the command again retries them`;
     return recordRunEnd(store, run.id, "failed", reason);
@@ -417,7 +437,13 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
     }
   }
 
-  const outcome: RunOutcome = stopReason ? "stopped" : awaiting ? "awaiting-batch" : counts.failed > 0 ? "completed-with-failures" : "completed";
+  const outcome: RunOutcome = stopReason
+    ? "stopped"
+    : awaiting
+      ? "awaiting-batch"
+      : counts.failed > 0
+        ? "completed-with-failures"
+        : "completed";
   // The holder says how the run ended, then lets go of the role (joiners wait for the one or the other).
   if (tail) await recordEnd(outcome);
   await store.stopWorker(workerId);
@@ -448,9 +474,24 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
  */
 async function findOrCreateRun(options: RunJobOptions): Promise<RunMeta> {
   const { store, prepared } = options;
-  const key = runKeyOf({ task: prepared.algorithm.name, settings: options.runSettings, samples: options.samples, algorithm: prepared.identity, input: options.input, output: options.output });
+  const key = runKeyOf({
+    task: prepared.algorithm.name,
+    settings: options.runSettings,
+    samples: options.samples,
+    algorithm: prepared.identity,
+    input: options.input,
+    output: options.output,
+  });
   const found = await store.findRunByKey(key);
-  await claimOutputFile({ store, output: options.output, runId: found?.id, task: prepared.algorithm.name, input: options.input, settings: options.runSettings, newRun: options.newRun });
+  await claimOutputFile({
+    store,
+    output: options.output,
+    runId: found?.id,
+    task: prepared.algorithm.name,
+    input: options.input,
+    settings: options.runSettings,
+    newRun: options.newRun,
+  });
   if (found) return found;
   try {
     return await store.createRun({
@@ -524,10 +565,13 @@ async function batchRounds(
 
 function batchLane(options: RunJobOptions, batch: BatchRunOptions): BatchLane {
   if (options.cacheMode !== "use") {
-    throw new ConfigError(`--batch needs the call cache (it carries the answers from round to round), but the cache is "${options.cacheMode}"`, {
-      field: "cache",
-      hint: "leave out --no-cache / --refresh (or --cache) with --batch",
-    });
+    throw new ConfigError(
+      `--batch needs the call cache (it carries the answers from round to round), but the cache is "${options.cacheMode}"`,
+      {
+        field: "cache",
+        hint: "leave out --no-cache / --refresh (or --cache) with --batch",
+      },
+    );
   }
   for (const [role, model] of Object.entries(options.models)) {
     if (!isBatchable(model)) {
@@ -579,7 +623,13 @@ export function wrapModels(
 ): SpriModels {
   const resilient = makeResilient(
     { base: options.models.base, critic: options.models.critic },
-    { maxConcurrency: options.concurrency, timeoutMs: options.timeoutMs, retry: options.retry, maxPauseMs: options.retry?.maxWaitMs, onRetry: options.onRetry },
+    {
+      maxConcurrency: options.concurrency,
+      timeoutMs: options.timeoutMs,
+      retry: options.retry,
+      maxPauseMs: options.retry?.maxWaitMs,
+      onRetry: options.onRetry,
+    },
   );
   const limits = options.rateLimits;
   const shared = limits && (limits.requestsPerMinute !== undefined || limits.tokensPerMinute !== undefined) ? limits : undefined;
@@ -591,7 +641,8 @@ export function wrapModels(
     return new RateLimitedModel(model, gate);
   };
   const { spend } = options;
-  const budgeted = (model: LanguageModel): LanguageModel => (spend?.active ? new BudgetedModel(model, spend, options.prices.priceOf(model.modelId, model.id)) : model);
+  const budgeted = (model: LanguageModel): LanguageModel =>
+    spend?.active ? new BudgetedModel(model, spend, options.prices.priceOf(model.modelId, model.id)) : model;
   const cached = new Map<LanguageModel, LanguageModel>();
   const cache = (model: LanguageModel): LanguageModel => {
     let wrapped = cached.get(model);

@@ -123,7 +123,10 @@ test("a call whose worst case is more than the whole budget is refused at once, 
   try {
     const spend = new RunSpend(store, runId, { maxCostUsd: 0.01 });
     await spend.start();
-    await assert.rejects(spend.admit({ costUsd: 0.05, tokens: 1 }, "gpt-4o"), (e: unknown) => e instanceof BudgetError && /gpt-4o.*\$0\.0500/.test(e.message) && /--max-cost/.test(e.hint ?? ""));
+    await assert.rejects(
+      spend.admit({ costUsd: 0.05, tokens: 1 }, "gpt-4o"),
+      (e: unknown) => e instanceof BudgetError && /gpt-4o.*\$0\.0500/.test(e.message) && /--max-cost/.test(e.hint ?? ""),
+    );
   } finally {
     await store.close();
   }
@@ -168,7 +171,11 @@ test("before refusing, a process asks the ledger again: what another process gav
     const a = new RunSpend(store, runId, { maxCostUsd: 1 });
     const b = new RunSpend(other, runId, { maxCostUsd: 1 });
     await Promise.all([a.start(), b.start()]);
-    const held = [await a.admit({ costUsd: 0.3, tokens: 1 }), await a.admit({ costUsd: 0.3, tokens: 1 }), await a.admit({ costUsd: 0.3, tokens: 1 })];
+    const held = [
+      await a.admit({ costUsd: 0.3, tokens: 1 }),
+      await a.admit({ costUsd: 0.3, tokens: 1 }),
+      await a.admit({ costUsd: 0.3, tokens: 1 }),
+    ];
     const small = await b.admit({ costUsd: 0.05, tokens: 1 });
     // B finds the ledger empty and waits for its own call in flight.
     const next = b.admit({ costUsd: 0.3, tokens: 1 });

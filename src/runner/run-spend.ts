@@ -79,7 +79,10 @@ export class RunSpend {
       requests: budget.maxCostUsd === undefined ? undefined : Math.round(budget.maxCostUsd * MICRO),
       tokens: budget.maxTokens,
     };
-    this.chunk = { cost: Math.max(1, Math.ceil((this.limits.requests ?? 0) * SHARE)), tokens: Math.max(1, Math.ceil((this.limits.tokens ?? 0) * SHARE)) };
+    this.chunk = {
+      cost: Math.max(1, Math.ceil((this.limits.requests ?? 0) * SHARE)),
+      tokens: Math.max(1, Math.ceil((this.limits.tokens ?? 0) * SHARE)),
+    };
   }
 
   /** Whether there is a budget to keep. */
@@ -98,7 +101,10 @@ export class RunSpend {
    * could free enough, and the ledger has nothing left).
    */
   async admit(worst: CallCharge, model = "the model"): Promise<CallCharge> {
-    const need: Amount = { cost: this.limits.requests === undefined ? 0 : microUp(worst.costUsd), tokens: this.limits.tokens === undefined ? 0 : 1 };
+    const need: Amount = {
+      cost: this.limits.requests === undefined ? 0 : microUp(worst.costUsd),
+      tokens: this.limits.tokens === undefined ? 0 : 1,
+    };
     let askedAgain = false;
     for (;;) {
       if (this.refused) throw this.refused;
@@ -158,7 +164,8 @@ export class RunSpend {
    */
   reason(): string | undefined {
     if (this.refused) return this.refused.message;
-    if (this.limits.requests !== undefined && this.exhausted.cost && this.inFlight === 0 && this.allowance.cost <= 0) return this.costSpent();
+    if (this.limits.requests !== undefined && this.exhausted.cost && this.inFlight === 0 && this.allowance.cost <= 0)
+      return this.costSpent();
     if (this.limits.tokens !== undefined && this.exhausted.tokens && this.allowance.tokens - this.held.tokens <= 0) {
       return `the token budget of ${this.budget.maxTokens} is spent (this process: ${this.spent.tokens} tokens)`;
     }
@@ -173,7 +180,8 @@ export class RunSpend {
     if (!this.active) return undefined;
     const want = { requests: this.limits.requests === undefined ? 0 : 1, tokens: this.limits.tokens === undefined ? 0 : 1 };
     const got = await this.ledger.takeRate(this.key, want, this.limits, FOREVER_MS);
-    if (got.requests > 0 || got.tokens > 0) await this.ledger.takeRate(this.key, { requests: -got.requests, tokens: -got.tokens }, this.limits, FOREVER_MS);
+    if (got.requests > 0 || got.tokens > 0)
+      await this.ledger.takeRate(this.key, { requests: -got.requests, tokens: -got.tokens }, this.limits, FOREVER_MS);
     if (got.requests < want.requests) return `the cost budget of $${this.budget.maxCostUsd} is spent`;
     if (got.tokens < want.tokens) return `the token budget of ${this.budget.maxTokens} is spent`;
     return undefined;

@@ -19,7 +19,15 @@ describe("run state: what a run's status means to whoever looks at it", () => {
   let dir: string;
   let store: SqliteStore;
   let n = 0;
-  const newRun = () => store.createRun({ key: `k${n++}`, task: "spri/sft", settings: {}, inputPath: "/data/in.jsonl", outputPath: "/data/out.jsonl", baseModel: "m" });
+  const newRun = () =>
+    store.createRun({
+      key: `k${n++}`,
+      task: "spri/sft",
+      settings: {},
+      inputPath: "/data/in.jsonl",
+      outputPath: "/data/out.jsonl",
+      baseModel: "m",
+    });
 
   before(() => {
     dir = mkdtempSync(join(tmpdir(), "spri-run-state-"));
@@ -34,18 +42,27 @@ describe("run state: what a run's status means to whoever looks at it", () => {
     const run = await newRun();
     const pid = deadPid();
     await store.registerWorker({ id: "w-dead", host: hostname(), pid, runId: run.id });
-    await store.putArtifact(run.id, INVOCATION_ARTIFACT, { argv: ["run", "--input", "my items.jsonl", "--output", "out.jsonl", "--base-url", "http://127.0.0.1:8000/v1"], cwd: "/home/me/it's here" });
+    await store.putArtifact(run.id, INVOCATION_ARTIFACT, {
+      argv: ["run", "--input", "my items.jsonl", "--output", "out.jsonl", "--base-url", "http://127.0.0.1:8000/v1"],
+      cwd: "/home/me/it's here",
+    });
     const state = await runState(store, (await store.getRun(run.id))!);
     assert.equal(state.status, "interrupted");
     assert.match(state.reason ?? "", new RegExp(`${hostname()} pid ${pid}`));
-    assert.equal(state.resume, `cd '/home/me/it'\\''s here' && spri run --input 'my items.jsonl' --output out.jsonl --base-url http://127.0.0.1:8000/v1`);
+    assert.equal(
+      state.resume,
+      `cd '/home/me/it'\\''s here' && spri run --input 'my items.jsonl' --output out.jsonl --base-url http://127.0.0.1:8000/v1`,
+    );
   });
 
   test("a worker elsewhere that stopped beating (lost) leaves the run interrupted; a live one keeps it running", async () => {
     const run = await newRun();
     await store.registerWorker({ id: "w-far", host: "gpu-far", pid: 77, runId: run.id });
     await store.heartbeat("w-far", 20);
-    await until(async () => (await store.listWorkers(run.id)).some((w) => w.id === "w-far" && w.status === "lost"), "the far worker to be lost");
+    await until(
+      async () => (await store.listWorkers(run.id)).some((w) => w.id === "w-far" && w.status === "lost"),
+      "the far worker to be lost",
+    );
     assert.equal((await runState(store, (await store.getRun(run.id))!)).status, "interrupted");
     await store.registerWorker({ id: "w-near", host: "gpu-near", pid: 78, runId: run.id });
     await store.heartbeat("w-near", 600_000);
@@ -78,7 +95,11 @@ describe("run state: what a run's status means to whoever looks at it", () => {
 
   test("a failed run without a recorded reason says how many items failed", async () => {
     const run = await newRun();
-    await store.setItemStatuses(run.id, [{ itemId: "a", status: "done" }, { itemId: "b", status: "failed", reason: "400" }, { itemId: "c", status: "failed", reason: "400" }]);
+    await store.setItemStatuses(run.id, [
+      { itemId: "a", status: "done" },
+      { itemId: "b", status: "failed", reason: "400" },
+      { itemId: "c", status: "failed", reason: "400" },
+    ]);
     await store.updateRun(run.id, { status: "failed" });
     assert.equal((await runState(store, (await store.getRun(run.id))!)).reason, "2 of 3 items failed");
   });

@@ -66,7 +66,10 @@ export async function runState(store: RunStore, run: RunMeta, options: RunStateO
   const state: RunState =
     run.status === "running" ? await liveState(store, run, options) : withReason(run.status, await endReason(store, run, options));
   if (state.status === "running" || state.status === "completed") return state;
-  const [invocation, output] = await Promise.all([store.getArtifact(run.id, INVOCATION_ARTIFACT), store.getArtifact(run.id, OUTPUT_ARTIFACT)]);
+  const [invocation, output] = await Promise.all([
+    store.getArtifact(run.id, INVOCATION_ARTIFACT),
+    store.getArtifact(run.id, OUTPUT_ARTIFACT),
+  ]);
   if (isInvocation(invocation)) state.resume = resumeCommand(invocation);
   if (isOutputReport(output)) state.output = output;
   return state;
@@ -96,7 +99,10 @@ async function liveState(store: RunStore, run: RunMeta, options: RunStateOptions
   const own = workers.filter((w) => w.runId === run.id || w.itemsDone + w.itemsFailed > 0);
   const last = own[0]; // most recent heartbeat first
   if (last !== undefined) {
-    return { status: "interrupted", reason: `no process works it any more: its last worker, ${last.host} pid ${last.pid}, was last seen at ${last.heartbeatAt}` };
+    return {
+      status: "interrupted",
+      reason: `no process works it any more: its last worker, ${last.host} pid ${last.pid}, was last seen at ${last.heartbeatAt}`,
+    };
   }
   const now = options.now ?? Date.now();
   if (now - Date.parse(run.updatedAt) <= STARTING_GRACE_MS) return { status: "running" };
@@ -122,7 +128,9 @@ function isOutcome(value: unknown): value is { status: RunStatus; reason: string
 
 function isInvocation(value: unknown): value is Invocation {
   const v = value as Partial<Invocation> | null;
-  return typeof v === "object" && v !== null && Array.isArray(v.argv) && v.argv.every((a) => typeof a === "string") && typeof v.cwd === "string";
+  return (
+    typeof v === "object" && v !== null && Array.isArray(v.argv) && v.argv.every((a) => typeof a === "string") && typeof v.cwd === "string"
+  );
 }
 
 function isOutputReport(value: unknown): value is OutputReport {

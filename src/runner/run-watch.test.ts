@@ -61,7 +61,10 @@ describe("watchRun over a store", () => {
     const byId = new Map(watch.workers.map((w) => [w.id, w]));
     assert.deepEqual(
       [byId.get(ALIVE.id), byId.get(LOST.id)].map((w) => w && [w.host, w.pid, w.itemsDone, w.itemsFailed, w.leased, w.status]),
-      [["gpu-a", ALIVE.pid, 3, 0, 2, "active"], ["gpu-b", LOST.pid, 1, 1, 0, "lost"]],
+      [
+        ["gpu-a", ALIVE.pid, 3, 0, 2, "active"],
+        ["gpu-b", LOST.pid, 1, 1, 0, "lost"],
+      ],
     );
     assert.equal(watch.activeWorkers, 1);
     assert.ok(watch.workers.every((w) => w.heartbeatAgeSeconds >= 0));
@@ -78,7 +81,13 @@ describe("watchRun over a store", () => {
     // The running run counts the worker of every run as one of its active workers.
     assert.equal((await watchRun(store, (await store.getRun(runId))!)).activeWorkers, 2);
     const rows = await runRows(store, 10);
-    assert.deepEqual(rows.map((r) => [r.id, r.activeWorkers, r.items.leased]), [[done.id, 0, 0], [runId, 2, 2]]);
+    assert.deepEqual(
+      rows.map((r) => [r.id, r.activeWorkers, r.items.leased]),
+      [
+        [done.id, 0, 0],
+        [runId, 2, 2],
+      ],
+    );
     await store.stopWorker("every-run");
   });
 });

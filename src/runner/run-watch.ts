@@ -148,7 +148,10 @@ export function estimateRate(
   const { now } = options;
   const start = Math.max(now - options.windowMs, options.since ?? -Infinity);
   const sample = options.sample ?? RATE_SAMPLE;
-  const recent = finishedAt.filter((t) => t >= start && t <= now).sort((a, b) => b - a).slice(0, sample);
+  const recent = finishedAt
+    .filter((t) => t >= start && t <= now)
+    .sort((a, b) => b - a)
+    .slice(0, sample);
   const from = recent.length >= sample ? recent[recent.length - 1]! : start;
   const spanMs = Math.max(1000, now - from);
   return { ratePerMinute: round1((recent.length / spanMs) * 60_000), rateWindowSeconds: Math.round(spanMs / 1000) };
@@ -160,7 +163,10 @@ async function recentRate(store: RunStore, run: RunMeta, workers: readonly Worke
   );
   // The newest RATE_SAMPLE of both pages together are the run's newest RATE_SAMPLE finished items.
   const times = [...done!, ...failed!].map((item) => Date.parse(item.updatedAt)).filter(Number.isFinite);
-  const live = workers.filter((w) => w.status !== "stopped").map((w) => Date.parse(w.startedAt)).filter(Number.isFinite);
+  const live = workers
+    .filter((w) => w.status !== "stopped")
+    .map((w) => Date.parse(w.startedAt))
+    .filter(Number.isFinite);
   const since = live.length > 0 ? Math.min(...live) : Date.parse(run.createdAt);
   return estimateRate(times, { now, windowMs, since, sample: RATE_SAMPLE });
 }

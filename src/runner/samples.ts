@@ -15,7 +15,10 @@ export const SAMPLE_FIELD = "spri_sample";
 /** `--samples` checked: a whole number of runs per item, at least 1. */
 export function sampleCount(value: number): number {
   if (!Number.isInteger(value) || value < 1) {
-    throw new ConfigError(`--samples must be a whole number of runs per item, at least 1; got ${value}`, { field: "samples", hint: "leave it out for one run per item" });
+    throw new ConfigError(`--samples must be a whole number of runs per item, at least 1; got ${value}`, {
+      field: "samples",
+      hint: "leave it out for one run per item",
+    });
   }
   return value;
 }

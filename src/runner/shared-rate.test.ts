@@ -30,11 +30,14 @@ test("two workers on one store share a requests-per-window limit: no window gran
   const windowMs = 300;
   try {
     const ledgers = stores.map((store) => recording(store, windowMs));
-    const gates = ledgers.map(({ wrapped }) => new SharedRateGate(wrapped, "openai-compatible:http://x/v1#m", { requestsPerMinute: 4 }, windowMs));
+    const gates = ledgers.map(
+      ({ wrapped }) => new SharedRateGate(wrapped, "openai-compatible:http://x/v1#m", { requestsPerMinute: 4 }, windowMs),
+    );
     const calls = 14;
     await Promise.all(Array.from({ length: calls }, (_, i) => gates[i % 2]!.acquire(0)));
     const perWindow = new Map<number, number>();
-    for (const { grants } of ledgers) for (const [window, got] of grants) perWindow.set(window, (perWindow.get(window) ?? 0) + got.requests);
+    for (const { grants } of ledgers)
+      for (const [window, got] of grants) perWindow.set(window, (perWindow.get(window) ?? 0) + got.requests);
     for (const [window, requests] of perWindow) assert.ok(requests <= 4, `window ${window} granted ${requests}`);
     const granted = [...perWindow.values()].reduce((a, b) => a + b, 0);
     assert.ok(granted >= calls, `granted ${granted} for ${calls} calls`);

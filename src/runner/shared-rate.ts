@@ -41,7 +41,12 @@ export class SharedRateGate {
   async acquire(tokens: number, signal?: AbortSignal): Promise<void> {
     const need = this.limits.tokens === undefined ? 0 : Math.min(tokens, this.limits.tokens);
     for (;;) {
-      if (signal?.aborted) throw new ModelError(`call to ${this.key} was aborted while waiting for its rate limit`, { kind: "aborted", endpoint: this.key, unsent: true });
+      if (signal?.aborted)
+        throw new ModelError(`call to ${this.key} was aborted while waiting for its rate limit`, {
+          kind: "aborted",
+          endpoint: this.key,
+          unsent: true,
+        });
       if (this.allowance.requests >= 1 && this.allowance.tokens >= need) {
         this.allowance.requests -= 1;
         this.allowance.tokens -= need;
@@ -55,7 +60,12 @@ export class SharedRateGate {
   private async fetch(need: number, signal?: AbortSignal): Promise<void> {
     const requests = this.limits.requests === undefined ? 64 : Math.max(1, Math.ceil(this.limits.requests * SHARE));
     const tokens = this.limits.tokens === undefined ? 0 : Math.max(need, Math.ceil(this.limits.tokens * SHARE));
-    const got = await this.ledger.takeRate(this.key, { requests: this.allowance.requests >= 1 ? 0 : requests, tokens: Math.max(0, tokens - this.allowance.tokens) }, this.limits, this.windowMs);
+    const got = await this.ledger.takeRate(
+      this.key,
+      { requests: this.allowance.requests >= 1 ? 0 : requests, tokens: Math.max(0, tokens - this.allowance.tokens) },
+      this.limits,
+      this.windowMs,
+    );
     this.allowance.requests += got.requests;
     this.allowance.tokens += got.tokens;
     if (this.allowance.requests < 1 || this.allowance.tokens < need) await sleep(got.resetInMs + 5, signal);

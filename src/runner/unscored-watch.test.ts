@@ -12,7 +12,10 @@ function critique(response: string, score: number | null, options: { finishReaso
     role: "critic",
     model: "critic-7b",
     endpoint: "http://127.0.0.1:8001/v1#critic-7b",
-    request: { messages: [{ role: "user", content: "Review. End with [RESULT] <score>" }], sampling: { maxTokens: options.maxTokens ?? 2048 } },
+    request: {
+      messages: [{ role: "user", content: "Review. End with [RESULT] <score>" }],
+      sampling: { maxTokens: options.maxTokens ?? 2048 },
+    },
     response,
     parsed: { score, marker: score === null ? null : "[RESULT]" },
     usage: { inputTokens: 10, outputTokens: 5 },

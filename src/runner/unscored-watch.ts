@@ -48,7 +48,9 @@ export class UnscoredWatch {
     }
     if (this.total.critiques !== this.window) return;
     if (mostly(this.total.unscored, this.total.critiques)) {
-      this.warn(`warning: ${this.total.unscored} of the first ${this.total.critiques} critiques had no readable score; likely cause: ${likelyCause(this.unscored)}; the run goes on`);
+      this.warn(
+        `warning: ${this.total.unscored} of the first ${this.total.critiques} critiques had no readable score; likely cause: ${likelyCause(this.unscored)}; the run goes on`,
+      );
     }
   }
 

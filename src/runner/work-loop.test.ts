@@ -50,7 +50,10 @@ test("the loop leases freed slots in batches, not one query per finished item, a
   assert.equal(ran.length, items);
   assert.equal(new Set(ran).size, items);
   // Every query but the first (all slots free) asks for at least the threshold.
-  assert.ok(asked.slice(1).every((max) => max >= leaseThreshold(slots)), `lease sizes ${asked.join(",")}`);
+  assert.ok(
+    asked.slice(1).every((max) => max >= leaseThreshold(slots)),
+    `lease sizes ${asked.join(",")}`,
+  );
   // (Once the queue is empty, each item that finishes may still look for more: at most `slots` queries.)
   assert.ok(asked.length <= Math.ceil(items / leaseThreshold(slots)) + slots + 1, `${asked.length} lease queries for ${items} items`);
 });

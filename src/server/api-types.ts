@@ -8,7 +8,19 @@ import type { OutputReport, RunState, ShownStatus } from "../runner/run-state.ts
 import type { RunWatch, WatchCounts, WatchedWorker } from "../runner/run-watch.ts";
 import type { ItemCounts, ItemSort, ItemStatus, RunMeta, RunStats, RunUsage, StoredCall } from "../store/run-store.ts";
 
-export type { CallRecord, ConstitutionMapPoint, ConstitutionPrinciple, ItemCounts, ItemRecord, ItemSort, ItemStatus, RunMeta, RunStats, RunUsage, StoredCall };
+export type {
+  CallRecord,
+  ConstitutionMapPoint,
+  ConstitutionPrinciple,
+  ItemCounts,
+  ItemRecord,
+  ItemSort,
+  ItemStatus,
+  RunMeta,
+  RunStats,
+  RunUsage,
+  StoredCall,
+};
 export type { OutputReport, ShownStatus, WatchCounts, WatchedWorker };
 
 /**
@@ -181,7 +193,16 @@ export interface PlaygroundStartResponse {
 
 /** Events of a playground run, in order: `start`, `call`*, then `done` or `error`. */
 export type PlaygroundEvent =
-  | { type: "start"; runId: string; itemId: string; task: string; baseModel: string; criticModel: string; threshold: number; maxCritiques: number }
+  | {
+      type: "start";
+      runId: string;
+      itemId: string;
+      task: string;
+      baseModel: string;
+      criticModel: string;
+      threshold: number;
+      maxCritiques: number;
+    }
   | {
       type: "call";
       index: number;

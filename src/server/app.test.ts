@@ -10,7 +10,15 @@ import { ScriptedModel } from "../models/scripted-model.ts";
 import type { StoredCall } from "../store/run-store.ts";
 import { SqliteStore } from "../store/sqlite-store.ts";
 import { prepareTask } from "../tasks/prepare.ts";
-import type { ConstitutionResponse, ItemDetailResponse, ItemListResponse, JudgeReportResponse, RunDetailResponse, RunListResponse, RunStatsResponse } from "./api-types.ts";
+import type {
+  ConstitutionResponse,
+  ItemDetailResponse,
+  ItemListResponse,
+  JudgeReportResponse,
+  RunDetailResponse,
+  RunListResponse,
+  RunStatsResponse,
+} from "./api-types.ts";
 import { createApp, MAX_BODY_BYTES } from "./app.ts";
 import type { PlaygroundOptions } from "./playground.ts";
 
@@ -40,7 +48,14 @@ function record(id: string, question: string, scores: (number | null)[]): ItemRe
   return r;
 }
 
-function call(runId: string, itemId: string, step: string, iteration: number, score?: number, endpoint = "openai-compatible:http://127.0.0.1:1/v1#m"): StoredCall {
+function call(
+  runId: string,
+  itemId: string,
+  step: string,
+  iteration: number,
+  score?: number,
+  endpoint = "openai-compatible:http://127.0.0.1:1/v1#m",
+): StoredCall {
   return {
     runId,
     itemId,
@@ -61,7 +76,11 @@ function call(runId: string, itemId: string, step: string, iteration: number, sc
   };
 }
 
-function get(app: { request: (path: string, init?: RequestInit) => Response | Promise<Response> }, path: string, headers: Record<string, string> = {}) {
+function get(
+  app: { request: (path: string, init?: RequestInit) => Response | Promise<Response> },
+  path: string,
+  headers: Record<string, string> = {},
+) {
   return app.request(path, { headers: { host: HOST, ...headers } });
 }
 
@@ -71,7 +90,11 @@ async function readFirstEvents(response: Response, count: number, name = "progre
   const decoder = new TextDecoder();
   let text = "";
   // Complete events only: the text after the last blank line may be cut mid-event.
-  const named = () => text.split("\n\n").slice(0, -1).filter((e) => e.startsWith(`event: ${name}\n`));
+  const named = () =>
+    text
+      .split("\n\n")
+      .slice(0, -1)
+      .filter((e) => e.startsWith(`event: ${name}\n`));
   while (named().length < count) {
     const { value, done } = await reader.read();
     if (done) break;
@@ -96,7 +119,12 @@ describe("viewer API (app.request, no port)", () => {
     const run = await store.createRun({
       key: "k1",
       task: "spri/sft",
-      settings: { baseModel: "m", apiKey: SECRET, baseUrl: `https://user:${SECRET}@llm.example/v1`, nested: { authorization: `Bearer ${SECRET}` } },
+      settings: {
+        baseModel: "m",
+        apiKey: SECRET,
+        baseUrl: `https://user:${SECRET}@llm.example/v1`,
+        nested: { authorization: `Bearer ${SECRET}` },
+      },
       inputPath: "/data/in.jsonl",
       outputPath: "/data/out.jsonl",
       baseModel: "openai-compatible:http://127.0.0.1:1/v1#m",
@@ -121,12 +149,30 @@ describe("viewer API (app.request, no port)", () => {
     runningId = (await store.createRun({ key: "k2", task: "spri/sft", settings: {}, inputPath: "/x", baseModel: "m" })).id;
     await store.setItemStatus(runningId, "1", "pending");
     judgeId = (await store.createRun({ key: "k3", task: "judge/spri", settings: {}, inputPath: "/j", baseModel: "m" })).id;
-    const judged: [string, number, number][] = [["reasoning", 1, 2], ["reasoning", 3, 3], ["reasoning", 5, 4], ["safety", 2, 2], ["safety", 4, 5], ["safety", 5, 5]];
-    await store.setItemStatuses(judgeId, judged.map(([capability, human, judge], i) => ({
-      itemId: `j${i}`,
-      status: "done" as const,
-      record: { id: `j${i}`, capability, human_score: human, "response_final-[score]": judge, principle_raw: "rubric", iteration_principle: 1, principle_final: "rubric" },
-    })));
+    const judged: [string, number, number][] = [
+      ["reasoning", 1, 2],
+      ["reasoning", 3, 3],
+      ["reasoning", 5, 4],
+      ["safety", 2, 2],
+      ["safety", 4, 5],
+      ["safety", 5, 5],
+    ];
+    await store.setItemStatuses(
+      judgeId,
+      judged.map(([capability, human, judge], i) => ({
+        itemId: `j${i}`,
+        status: "done" as const,
+        record: {
+          id: `j${i}`,
+          capability,
+          human_score: human,
+          "response_final-[score]": judge,
+          principle_raw: "rubric",
+          iteration_principle: 1,
+          principle_final: "rubric",
+        },
+      })),
+    );
     await store.updateRun(judgeId, { status: "completed" });
 
     webDir = join(dir, "web");
@@ -172,7 +218,10 @@ describe("viewer API (app.request, no port)", () => {
 
   test("items: paged, filtered by status, sorted; total follows the filter; bad parameters are 400", async () => {
     const all = (await (await get(app, `/api/runs/${runId}/items?limit=2`)).json()) as ItemListResponse;
-    assert.deepEqual(all.items.map((i) => i.itemId), ["a", "b"]);
+    assert.deepEqual(
+      all.items.map((i) => i.itemId),
+      ["a", "b"],
+    );
     assert.equal(all.total, 5);
     const a = all.items[0]!;
     assert.equal(a.question, "What is kindness?");
@@ -180,15 +229,27 @@ describe("viewer API (app.request, no port)", () => {
     assert.equal(a.principleIterations, 2);
     assert.equal(a.calls, 6);
     const next = (await (await get(app, `/api/runs/${runId}/items?limit=2&offset=2`)).json()) as ItemListResponse;
-    assert.deepEqual(next.items.map((i) => i.itemId), ["c", "d/e"]);
+    assert.deepEqual(
+      next.items.map((i) => i.itemId),
+      ["c", "d/e"],
+    );
     assert.equal(next.items[0]!.reason, "model error: timeout");
     const failed = (await (await get(app, `/api/runs/${runId}/items?status=failed`)).json()) as ItemListResponse;
-    assert.deepEqual(failed.items.map((i) => i.itemId), ["c"]);
+    assert.deepEqual(
+      failed.items.map((i) => i.itemId),
+      ["c"],
+    );
     assert.equal(failed.total, 1);
     const desc = (await (await get(app, `/api/runs/${runId}/items?sort=-id`)).json()) as ItemListResponse;
-    assert.deepEqual(desc.items.map((i) => i.itemId), ["f", "d/e", "c", "b", "a"]);
+    assert.deepEqual(
+      desc.items.map((i) => i.itemId),
+      ["f", "d/e", "c", "b", "a"],
+    );
     const doneDesc = (await (await get(app, `/api/runs/${runId}/items?sort=-seq&status=done`)).json()) as ItemListResponse;
-    assert.deepEqual(doneDesc.items.map((i) => i.itemId), ["d/e", "b", "a"]);
+    assert.deepEqual(
+      doneDesc.items.map((i) => i.itemId),
+      ["d/e", "b", "a"],
+    );
     assert.equal((await get(app, `/api/runs/${runId}/items?status=weird`)).status, 400);
     assert.equal((await get(app, `/api/runs/${runId}/items?sort=record`)).status, 400);
     assert.equal((await get(app, `/api/runs/${runId}/items?limit=100000`)).status, 400);
@@ -200,16 +261,22 @@ describe("viewer API (app.request, no port)", () => {
     const item = (await res.json()) as ItemDetailResponse;
     assert.deepEqual(item.input, { id: "a", prompt: "What is kindness?" });
     const principles = item.stages.find((s) => s.name === "principles")!;
-    assert.deepEqual(principles.steps.map((s) => [s.kind, s.iteration, s.score]), [
-      ["draft", 0, undefined],
-      ["critique", 1, 3],
-      ["refined", 1, undefined],
-      ["critique", 2, 5],
-    ]);
+    assert.deepEqual(
+      principles.steps.map((s) => [s.kind, s.iteration, s.score]),
+      [
+        ["draft", 0, undefined],
+        ["critique", 1, 3],
+        ["refined", 1, undefined],
+        ["critique", 2, 5],
+      ],
+    );
     assert.equal(principles.final, "1. Be specific.\n2. Be kind.");
     assert.equal(principles.iterations, 2);
     const response = item.stages.find((s) => s.name === "response")!;
-    assert.deepEqual(response.steps.map((s) => s.kind), ["draft", "critique"]);
+    assert.deepEqual(
+      response.steps.map((s) => s.kind),
+      ["draft", "critique"],
+    );
     assert.ok("spri_usage" in item.other);
     assert.equal("principle_raw_prompt" in item.input, false);
     const slash = await get(app, `/api/runs/${runId}/items/${encodeURIComponent("d/e")}`);
@@ -224,7 +291,10 @@ describe("viewer API (app.request, no port)", () => {
   test("an item's calls, in order, with messages, output, tokens, latency and cache hit", async () => {
     const res = await get(app, `/api/runs/${runId}/items/a/calls`);
     const body = (await res.json()) as { calls: StoredCall[] };
-    assert.deepEqual(body.calls.map((c) => c.step), ["principle.generate", "principle.critique", "principle.refine", "principle.critique"]);
+    assert.deepEqual(
+      body.calls.map((c) => c.step),
+      ["principle.generate", "principle.critique", "principle.refine", "principle.critique"],
+    );
     assert.equal(body.calls[1]!.parsed?.score, 3);
     assert.equal(body.calls[0]!.request.messages[0]!.content, "ask principle.generate");
     assert.equal(body.calls[0]!.cacheHit, false);
@@ -236,25 +306,59 @@ describe("viewer API (app.request, no port)", () => {
     const stats = (await (await get(app, `/api/runs/${runId}/stats`)).json()) as RunStatsResponse;
     assert.deepEqual(
       stats.critiqueScores.filter((r) => r.stage === "principles").map((r) => [r.iteration, r.score, r.count]),
-      [[1, 3, 2], [1, 5, 1], [2, 5, 2]],
+      [
+        [1, 3, 2],
+        [1, 5, 1],
+        [2, 5, 2],
+      ],
     );
-    assert.deepEqual(stats.iterations.filter((r) => r.stage === "principles").map((r) => [r.iterations, r.items]), [[1, 1], [2, 2]]);
+    assert.deepEqual(
+      stats.iterations.filter((r) => r.stage === "principles").map((r) => [r.iterations, r.items]),
+      [
+        [1, 1],
+        [2, 2],
+      ],
+    );
     assert.deepEqual(stats.failures, [{ reason: "model error: timeout", count: 1 }]);
-    assert.deepEqual(stats.steps.map((s) => [s.step, s.calls]), [["principle.generate", 1], ["principle.critique", 2], ["principle.refine", 1]]);
-    assert.deepEqual(stats.timeline.map((t) => [t.minute, t.calls]), [["2026-01-01T10:00", 4]]);
+    assert.deepEqual(
+      stats.steps.map((s) => [s.step, s.calls]),
+      [
+        ["principle.generate", 1],
+        ["principle.critique", 2],
+        ["principle.refine", 1],
+      ],
+    );
+    assert.deepEqual(
+      stats.timeline.map((t) => [t.minute, t.calls]),
+      [["2026-01-01T10:00", 4]],
+    );
   });
 
   test("judge runs: correlation per group and scatter points from the records", async () => {
     const report = (await (await get(app, `/api/runs/${judgeId}/judge`)).json()) as JudgeReportResponse;
     assert.equal(report.n, 6);
-    assert.deepEqual(report.groups.map((g) => [g.name, g.n]), [["reasoning", 3], ["safety", 3]]);
+    assert.deepEqual(
+      report.groups.map((g) => [g.name, g.n]),
+      [
+        ["reasoning", 3],
+        ["safety", 3],
+      ],
+    );
     assert.ok(report.groups[0]!.pearson !== null && report.groups[0]!.pearson > 0.9);
     assert.equal(report.points.length, 6);
     assert.equal((await get(app, `/api/runs/${runId}/judge`)).status, 404, "only judge runs have a judge report");
   });
 
   test("discovery runs: the constitution artifact and its map; 404 without one", async () => {
-    const discovery = await store.createRun({ key: "k4", task: "discover/cluster", status: "completed", settings: {}, inputPath: "/p.jsonl", outputPath: "/c.json", baseModel: "file:/v.jsonl" });
+    const discovery = await store.createRun({
+      key: "k4",
+      task: "discover/cluster",
+      status: "completed",
+      settings: {},
+      inputPath: "/p.jsonl",
+      outputPath: "/c.json",
+      baseModel: "file:/v.jsonl",
+    });
     assert.equal((await get(app, `/api/runs/${discovery.id}/constitution`)).status, 404, "no artifact yet");
     const constitution = {
       format: "spri-constitution",
@@ -298,7 +402,10 @@ describe("viewer API (app.request, no port)", () => {
     await new Promise((r) => setTimeout(r, 60));
     await store.setItemStatus(runningId, "1", "done");
     const text = await pending;
-    const events = text.split("\n\n").filter(Boolean).map((e) => JSON.parse(e.split("data: ")[1]!) as { counts: { done: number } });
+    const events = text
+      .split("\n\n")
+      .filter(Boolean)
+      .map((e) => JSON.parse(e.split("data: ")[1]!) as { counts: { done: number } });
     assert.equal(events[0]!.counts.done, 0);
     assert.equal(events[1]!.counts.done, 1);
     assert.equal((await get(app, "/api/runs/nope/events")).status, 404);
@@ -306,7 +413,14 @@ describe("viewer API (app.request, no port)", () => {
 
   describe("Host, Origin and token checks", () => {
     test("a foreign Host is refused with 403 (DNS rebinding), also for pages", async () => {
-      for (const host of ["evil.example", `evil.example:${PORT}`, "127.0.0.1:9999", "127.0.0.1", `localhost.evil.example:${PORT}`, `127.0.0.1:${PORT}@evil`]) {
+      for (const host of [
+        "evil.example",
+        `evil.example:${PORT}`,
+        "127.0.0.1:9999",
+        "127.0.0.1",
+        `localhost.evil.example:${PORT}`,
+        `127.0.0.1:${PORT}@evil`,
+      ]) {
         const res = await app.request("/api/runs", { headers: { host } });
         assert.equal(res.status, 403, host);
         assert.equal((await app.request("/", { headers: { host } })).status, 403, host);
@@ -317,7 +431,13 @@ describe("viewer API (app.request, no port)", () => {
     });
 
     test("a foreign Origin is refused with 403; the server's own origin is fine", async () => {
-      for (const origin of ["https://evil.example", "http://evil.example", `http://localhost:${PORT + 1}`, "null", `https://127.0.0.1:${PORT}`]) {
+      for (const origin of [
+        "https://evil.example",
+        "http://evil.example",
+        `http://localhost:${PORT + 1}`,
+        "null",
+        `https://127.0.0.1:${PORT}`,
+      ]) {
         assert.equal((await get(app, "/api/runs", { origin })).status, 403, origin);
       }
       assert.equal((await get(app, "/api/runs", { origin: `http://${HOST}` })).status, 200);
@@ -339,7 +459,10 @@ describe("viewer API (app.request, no port)", () => {
       assert.equal(page.headers.get("location"), "/runs/x");
       assert.match(page.headers.get("set-cookie") ?? "", /^spri_token=t0ken-abc-0123456789; Path=\/; HttpOnly; SameSite=Strict/);
       assert.equal((await open.request("/?token=wrong", { headers: lan })).status, 401);
-      assert.equal((await open.request("/api/runs", { headers: { ...lan, "x-spri-token": token, origin: "http://evil.example" } })).status, 403);
+      assert.equal(
+        (await open.request("/api/runs", { headers: { ...lan, "x-spri-token": token, origin: "http://evil.example" } })).status,
+        403,
+      );
       const bound = createApp({ store, access: { host: "10.0.0.5", port: PORT, token }, webDir }).app;
       assert.equal((await bound.request("/api/runs", { headers: { host: `10.0.0.5:${PORT}`, "x-spri-token": token } })).status, 200);
       assert.equal((await bound.request("/api/runs", { headers: { host: `evil.example:${PORT}`, "x-spri-token": token } })).status, 403);
@@ -348,12 +471,16 @@ describe("viewer API (app.request, no port)", () => {
     test("a weak token is refused with a message that says what to do, bound anywhere", async () => {
       for (const token of ["x", "a".repeat(15)]) {
         for (const host of ["0.0.0.0", "127.0.0.1"]) {
-          assert.throws(() => createApp({ store, access: { host, port: PORT, token } }), (error: unknown) => {
-            assert.ok(error instanceof ConfigError, String(error));
-            assert.equal(error.field, "token");
-            assert.match(error.describe(), /too short.*at least 16 characters.*leave --token out/);
-            return true;
-          }, `${host} ${token}`);
+          assert.throws(
+            () => createApp({ store, access: { host, port: PORT, token } }),
+            (error: unknown) => {
+              assert.ok(error instanceof ConfigError, String(error));
+              assert.equal(error.field, "token");
+              assert.match(error.describe(), /too short.*at least 16 characters.*leave --token out/);
+              return true;
+            },
+            `${host} ${token}`,
+          );
         }
       }
       assert.doesNotThrow(() => createApp({ store, access: { host: "0.0.0.0", port: PORT, token: "a".repeat(16) } }));
@@ -435,10 +562,21 @@ describe("viewer API (app.request, no port)", () => {
         },
       });
       const options: PlaygroundOptions = {
-        info: { tasks: ["sft", "reappraisal", "rubric"], defaults: { task: "sft", baseModel: "base", criticModel: "critic", threshold: 4, maxCritiques: 4 } },
+        info: {
+          tasks: ["sft", "reappraisal", "rubric"],
+          defaults: { task: "sft", baseModel: "base", criticModel: "critic", threshold: 4, maxCritiques: 4 },
+        },
         factory: async (choice) => {
-          const settings = resolveSettings({ flags: { task: choice.task, threshold: choice.threshold, maxCritiques: choice.maxCritiques }, env: {} }).settings;
-          return { prepared: prepareTask(settings), models: { base, critic }, settings: { task: choice.task, apiKey: SECRET }, close: async () => {} };
+          const settings = resolveSettings({
+            flags: { task: choice.task, threshold: choice.threshold, maxCritiques: choice.maxCritiques },
+            env: {},
+          }).settings;
+          return {
+            prepared: prepareTask(settings),
+            models: { base, critic },
+            settings: { task: choice.task, apiKey: SECRET },
+            close: async () => {},
+          };
         },
       };
       playgroundApp = createApp({ store, access: { port: PORT }, webDir, playground: options });
@@ -457,9 +595,18 @@ describe("viewer API (app.request, no port)", () => {
       const { runId: id, itemId } = (await res.json()) as { runId: string; itemId: string };
       const stream = await playgroundApp.app.request(`/api/playground/${id}/events`, { headers: { host: HOST } });
       const text = await stream.text();
-      const events = text.split("\n\n").filter(Boolean).map((e) => JSON.parse(e.slice(e.indexOf("data: ") + 6)) as { type: string; step?: string; score?: number });
-      assert.deepEqual(events.map((e) => e.type), ["start", "call", "call", "call", "call", "call", "call", "done"]);
-      assert.deepEqual(events.filter((e) => e.step?.endsWith("critique")).map((e) => e.score), [3, 5, 5]);
+      const events = text
+        .split("\n\n")
+        .filter(Boolean)
+        .map((e) => JSON.parse(e.slice(e.indexOf("data: ") + 6)) as { type: string; step?: string; score?: number });
+      assert.deepEqual(
+        events.map((e) => e.type),
+        ["start", "call", "call", "call", "call", "call", "call", "done"],
+      );
+      assert.deepEqual(
+        events.filter((e) => e.step?.endsWith("critique")).map((e) => e.score),
+        [3, 5, 5],
+      );
       await playgroundApp.playground!.settle();
       const run = (await (await get(playgroundApp.app, `/api/runs/${id}`)).json()) as RunDetailResponse;
       assert.equal(run.run.status, "completed");
@@ -471,7 +618,10 @@ describe("viewer API (app.request, no port)", () => {
       assert.deepEqual(item.stages[0]!.scores, [3, 5]);
       const calls = (await (await get(playgroundApp.app, `/api/runs/${id}/items/${itemId}/calls`)).json()) as { calls: StoredCall[] };
       assert.equal(calls.calls.length, 6);
-      assert.deepEqual(calls.calls.filter((c) => c.parsed).map((c) => c.parsed!.score), [3, 5, 5]);
+      assert.deepEqual(
+        calls.calls.filter((c) => c.parsed).map((c) => c.parsed!.score),
+        [3, 5, 5],
+      );
     });
 
     test("a body over the limit is refused with 413 before it is read, with or without a Content-Length", async () => {
@@ -504,10 +654,17 @@ describe("viewer API (app.request, no port)", () => {
       let open!: () => void;
       const gate = new Promise<void>((resolve) => (open = resolve));
       const slow = new ScriptedModel({ modelId: "slow", fallback: () => "Feedback: fine. [RESULT] 5" });
-      const gated = Object.assign(Object.create(slow) as ScriptedModel, { generate: async (request: Parameters<ScriptedModel["generate"]>[0]) => (await gate, slow.generate(request)) });
+      const gated = Object.assign(Object.create(slow) as ScriptedModel, {
+        generate: async (request: Parameters<ScriptedModel["generate"]>[0]) => (await gate, slow.generate(request)),
+      });
       const options: PlaygroundOptions = {
         info: { tasks: ["sft"], defaults: { task: "sft", threshold: 4, maxCritiques: 1 } },
-        factory: async (choice) => ({ prepared: prepareTask(resolveSettings({ flags: { task: choice.task, maxCritiques: 1 }, env: {} }).settings), models: { base: gated, critic: gated }, settings: {}, close: async () => {} }),
+        factory: async (choice) => ({
+          prepared: prepareTask(resolveSettings({ flags: { task: choice.task, maxCritiques: 1 }, env: {} }).settings),
+          models: { base: gated, critic: gated },
+          settings: {},
+          close: async () => {},
+        }),
       };
       const viewer = createApp({ store, access: { port: PORT }, webDir, playground: options });
       const res = await viewer.app.request("/api/playground", {
@@ -516,9 +673,15 @@ describe("viewer API (app.request, no port)", () => {
         body: JSON.stringify({ question: "Slow?" }),
       });
       const { runId: id } = (await res.json()) as { runId: string };
-      const during = (await (await get(viewer.app, `/api/runs/${id}/workers`)).json()) as { status: string; workers: { pid: number; status: string }[] };
+      const during = (await (await get(viewer.app, `/api/runs/${id}/workers`)).json()) as {
+        status: string;
+        workers: { pid: number; status: string }[];
+      };
       assert.equal(during.status, "running");
-      assert.deepEqual(during.workers.map((w) => [w.pid, w.status]), [[process.pid, "active"]]);
+      assert.deepEqual(
+        during.workers.map((w) => [w.pid, w.status]),
+        [[process.pid, "active"]],
+      );
       open();
       await viewer.playground!.settle();
       const ended = (await (await get(viewer.app, `/api/runs/${id}/workers`)).json()) as { status: string; workers: { status: string }[] };
@@ -534,7 +697,12 @@ describe("viewer API (app.request, no port)", () => {
       assert.equal((await post("not json")).status, 400);
       assert.equal((await post({ question: "q" }, { "content-type": "text/plain" })).status, 415);
       assert.equal((await post({ question: "q" }, { origin: "https://evil.example" })).status, 403);
-      assert.equal((await app.request("/api/playground", { method: "POST", headers: { host: HOST, "content-type": "application/json" }, body: "{}" })).status, 404, "off unless configured");
+      assert.equal(
+        (await app.request("/api/playground", { method: "POST", headers: { host: HOST, "content-type": "application/json" }, body: "{}" }))
+          .status,
+        404,
+        "off unless configured",
+      );
       assert.equal((await playgroundApp.app.request("/api/playground/unknown/events", { headers: { host: HOST } })).status, 404);
     });
   });
@@ -551,7 +719,10 @@ describe("item ids with dots, percent signs and other URL characters", () => {
     dir = mkdtempSync(join(tmpdir(), "spri-server-ids-"));
     store = new SqliteStore(join(dir, "spri.db"));
     runId = (await store.createRun({ key: "ids", task: "spri/sft", settings: {}, inputPath: "/x", baseModel: "m" })).id;
-    await store.setItemStatuses(runId, IDS.map((id) => ({ itemId: id, status: "done" as const, record: record(id, `question ${id}`, [5]) })));
+    await store.setItemStatuses(
+      runId,
+      IDS.map((id) => ({ itemId: id, status: "done" as const, record: record(id, `question ${id}`, [5]) })),
+    );
     const webDir = join(dir, "web");
     mkdirSync(join(webDir, "assets"), { recursive: true });
     writeFileSync(join(webDir, "index.html"), "<!doctype html><title>viewer</title>");

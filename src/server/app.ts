@@ -27,7 +27,15 @@ import { streamSSE } from "hono/streaming";
 import { SpriError } from "../errors/errors.ts";
 import { runState } from "../runner/run-state.ts";
 import { type RunWatch, watchRun } from "../runner/run-watch.ts";
-import { ITEM_SORTS, ITEM_STATUSES, type ItemSort, type ItemStatus, redactSettings, type RunMeta, type RunStore } from "../store/run-store.ts";
+import {
+  ITEM_SORTS,
+  ITEM_STATUSES,
+  type ItemSort,
+  type ItemStatus,
+  redactSettings,
+  type RunMeta,
+  type RunStore,
+} from "../store/run-store.ts";
 import type {
   CallListResponse,
   ConstitutionResponse,
@@ -82,7 +90,13 @@ export function createApp(options: AppOptions): ViewerApp {
   app.use("*", accessGuard(accessPolicy(options.access)));
   // Before any handler reads a body: a declared length over the limit is refused at once, and a
   // chunked body is counted as it arrives and refused once past the limit, so memory stays bounded.
-  app.use("*", bodyLimit({ maxSize: MAX_BODY_BYTES, onError: (c) => c.json({ error: `the request body is larger than ${MAX_BODY_BYTES / 1024 / 1024} MiB` }, 413) }));
+  app.use(
+    "*",
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: (c) => c.json({ error: `the request body is larger than ${MAX_BODY_BYTES / 1024 / 1024} MiB` }, 413),
+    }),
+  );
 
   app.onError((error, c) => {
     if (error instanceof PlaygroundRequestError) return c.json({ error: error.message }, error.status);
@@ -95,7 +109,13 @@ export function createApp(options: AppOptions): ViewerApp {
     const [counts, usage] = await Promise.all([store.itemCounts(run.id), store.runUsage(run.id)]);
     const state = await runState(store, run, { counts });
     const { settings: _settings, key: _key, ...meta } = run;
-    return scrubSecrets({ ...meta, ...state, counts, usage, durationMs: Math.max(0, Date.parse(run.updatedAt) - Date.parse(run.createdAt)) });
+    return scrubSecrets({
+      ...meta,
+      ...state,
+      counts,
+      usage,
+      durationMs: Math.max(0, Date.parse(run.updatedAt) - Date.parse(run.createdAt)),
+    });
   };
 
   app.get("/api/info", (c) => {
@@ -119,7 +139,9 @@ export function createApp(options: AppOptions): ViewerApp {
   app.get("/api/runs/:id", async (c) => {
     const run = await store.getRun(c.req.param("id"));
     if (!run) return c.json({ error: "no such run" }, 404);
-    const body: RunDetailResponse = { run: { ...(await summary(run)), key: run.key, settings: scrubSecrets(redactSettings(run.settings)) } };
+    const body: RunDetailResponse = {
+      run: { ...(await summary(run)), key: run.key, settings: scrubSecrets(redactSettings(run.settings)) },
+    };
     return c.json(body);
   });
 
@@ -140,18 +162,21 @@ export function createApp(options: AppOptions): ViewerApp {
       return value;
     };
     const groupBy = field("groupBy");
-    return c.json(await judgeReport(store, run.id, {
-      scoreField: field("scoreField"),
-      humanField: field("humanField"),
-      groupBy: groupBy === "none" ? null : groupBy,
-    }));
+    return c.json(
+      await judgeReport(store, run.id, {
+        scoreField: field("scoreField"),
+        humanField: field("humanField"),
+        groupBy: groupBy === "none" ? null : groupBy,
+      }),
+    );
   });
 
   app.get("/api/runs/:id/constitution", async (c) => {
     const runId = c.req.param("id");
     if (!(await store.getRun(runId))) return c.json({ error: "no such run" }, 404);
     const artifact = (await store.getArtifact(runId, "constitution")) as Omit<ConstitutionResponse, "runId"> | undefined;
-    if (artifact === undefined || artifact === null || typeof artifact !== "object") return c.json({ error: "this run has no constitution" }, 404);
+    if (artifact === undefined || artifact === null || typeof artifact !== "object")
+      return c.json({ error: "this run has no constitution" }, 404);
     const body: ConstitutionResponse = { runId, constitution: artifact.constitution, map: Array.isArray(artifact.map) ? artifact.map : [] };
     return c.json(scrubSecrets(body));
   });
@@ -255,7 +280,8 @@ export function createApp(options: AppOptions): ViewerApp {
 
   app.get("/api/playground/:runId/events", (c) => {
     const runId = c.req.param("runId");
-    if (!playground || !playground.has(runId)) return c.json({ error: "no such playground run (it may have ended before this server started)" }, 404);
+    if (!playground || !playground.has(runId))
+      return c.json({ error: "no such playground run (it may have ended before this server started)" }, 404);
     return streamSSE(c, async (stream) => {
       const abort = new AbortController();
       stream.onAbort(() => abort.abort());

@@ -41,7 +41,12 @@ export async function judgeReport(store: RunStore, runId: string, options: Judge
       const human = parseScore(record[humanField]);
       if (judge.kind !== "number" || human.kind !== "number") continue;
       const groupValue = groupBy === null ? "all" : record[groupBy];
-      const group = typeof groupValue === "string" && groupValue !== "" ? groupValue : groupValue === undefined || groupValue === null ? "" : String(groupValue);
+      const group =
+        typeof groupValue === "string" && groupValue !== ""
+          ? groupValue
+          : groupValue === undefined || groupValue === null
+            ? ""
+            : String(groupValue);
       if (group === "") continue;
       let scored = groups.get(group);
       if (!scored) groups.set(group, (scored = { name: group, human: [], judge: [] }));
@@ -70,7 +75,12 @@ export async function judgeReport(store: RunStore, runId: string, options: Judge
       mae: metrics.mae.groups[group.name] ?? null,
       alpha: metrics.krippendorff_alpha.groups[group.name] ?? null,
     })),
-    pooled: { pearson: metrics.pearson.pooled, spearman: metrics.spearman.pooled, mae: metrics.mae.pooled, alpha: metrics.krippendorff_alpha.pooled },
+    pooled: {
+      pearson: metrics.pearson.pooled,
+      spearman: metrics.spearman.pooled,
+      mae: metrics.mae.pooled,
+      alpha: metrics.krippendorff_alpha.pooled,
+    },
     mean: { pearson: metrics.pearson.mean, spearman: metrics.spearman.mean, mae: metrics.mae.mean, alpha: metrics.krippendorff_alpha.mean },
     points,
   };

@@ -84,7 +84,8 @@ export class Playground {
   /** Validates the request, creates the run and starts it; resolves once the run exists. */
   async start(body: unknown): Promise<{ runId: string; itemId: string }> {
     const request = this.validate(body);
-    if (this.active >= this.maxActive) throw new PlaygroundRequestError(`${this.maxActive} playground runs are already going; wait for one to finish`, 429);
+    if (this.active >= this.maxActive)
+      throw new PlaygroundRequestError(`${this.maxActive} playground runs are already going; wait for one to finish`, 429);
     this.active++;
     let setup: PlaygroundSetup;
     try {
@@ -106,12 +107,17 @@ export class Playground {
     if (request.reference !== undefined) row.reference = request.reference;
     let runId: string;
     try {
-      const item = toTaskItem(setup.prepared.task, row, {
-        questionField: "question",
-        idField: "id",
-        goalField: request.goal === undefined ? undefined : "goal",
-        referenceField: request.reference === undefined ? undefined : "reference",
-      }, { file: "<playground>", line: 1 });
+      const item = toTaskItem(
+        setup.prepared.task,
+        row,
+        {
+          questionField: "question",
+          idField: "id",
+          goalField: request.goal === undefined ? undefined : "goal",
+          referenceField: request.reference === undefined ? undefined : "reference",
+        },
+        { file: "<playground>", line: 1 },
+      );
       const run = await this.store.createRun({
         key: `playground:${randomUUID()}`,
         task: setup.prepared.algorithm.name,
@@ -155,7 +161,8 @@ export class Playground {
     const optionalString = (name: string, max = 200): string | undefined => {
       const value = b[name];
       if (value === undefined || value === null || value === "") return undefined;
-      if (typeof value !== "string" || value.length > max) throw new PlaygroundRequestError(`${name} must be a string of at most ${max} characters`);
+      if (typeof value !== "string" || value.length > max)
+        throw new PlaygroundRequestError(`${name} must be a string of at most ${max} characters`);
       return value;
     };
     const optionalNumber = (name: string, min: number, max: number, integer: boolean): number | undefined => {
@@ -171,11 +178,15 @@ export class Playground {
     if (typeof question !== "string" || question.trim() === "") throw new PlaygroundRequestError("question must be a non-empty string");
     if (question.length > MAX_QUESTION) throw new PlaygroundRequestError(`question must be at most ${MAX_QUESTION} characters`);
     const task = optionalString("task");
-    if (task !== undefined && !this.info.tasks.includes(task)) throw new PlaygroundRequestError(`task must be one of ${this.info.tasks.join(", ")}`);
+    if (task !== undefined && !this.info.tasks.includes(task))
+      throw new PlaygroundRequestError(`task must be one of ${this.info.tasks.join(", ")}`);
     const model = /^[\w.:/@+-]+$/;
     const baseModel = optionalString("baseModel");
     const criticModel = optionalString("criticModel");
-    for (const [name, value] of [["baseModel", baseModel], ["criticModel", criticModel]] as const) {
+    for (const [name, value] of [
+      ["baseModel", baseModel],
+      ["criticModel", criticModel],
+    ] as const) {
       if (value !== undefined && (!model.test(value) || value.endsWith(".gguf") || value.startsWith("hf:") || value.startsWith("gguf:"))) {
         throw new PlaygroundRequestError(`${name} must be a model id (letters, digits and . : / @ + - _), not a file`);
       }
@@ -192,7 +203,14 @@ export class Playground {
     };
   }
 
-  private async execute(runId: string, workerId: string, item: ReturnType<typeof toTaskItem>, row: Record<string, unknown>, setup: PlaygroundSetup, session: Session): Promise<void> {
+  private async execute(
+    runId: string,
+    workerId: string,
+    item: ReturnType<typeof toTaskItem>,
+    row: Record<string, unknown>,
+    setup: PlaygroundSetup,
+    session: Session,
+  ): Promise<void> {
     const heartbeat = new Heartbeat({ store: this.store, workerId, leaseMs: WORKER_LEASE_MS });
     heartbeat.start();
     const calls: CallRecord[] = [];

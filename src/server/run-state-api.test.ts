@@ -28,7 +28,14 @@ describe("viewer API: interrupted, failed and stopped runs", () => {
     dir = mkdtempSync(join(tmpdir(), "spri-run-state-api-"));
     store = new SqliteStore(join(dir, "spri.db"));
     // A `spri run` killed with -9: 300 items done in the store, its output file written up to 295.
-    const killed = await store.createRun({ key: "killed", task: "spri/sft", settings: {}, inputPath: "/data/in.jsonl", outputPath: "/data/out.jsonl", baseModel: "m" });
+    const killed = await store.createRun({
+      key: "killed",
+      task: "spri/sft",
+      settings: {},
+      inputPath: "/data/in.jsonl",
+      outputPath: "/data/out.jsonl",
+      baseModel: "m",
+    });
     killedId = killed.id;
     await store.setItemStatuses(killedId, [
       ...Array.from({ length: 300 }, (_, i) => ({ itemId: `d${i}`, status: "done" as const, record: { id: `d${i}` } })),
@@ -39,7 +46,14 @@ describe("viewer API: interrupted, failed and stopped runs", () => {
     const exited = spawnSync(process.execPath, ["-e", ""]);
     await store.registerWorker({ id: "killed-worker", host: hostname(), pid: exited.pid, runId: killedId });
 
-    const stopped = await store.createRun({ key: "stopped", task: "spri/sft", settings: {}, inputPath: "/data/b.jsonl", outputPath: "/data/b-out.jsonl", baseModel: "m" });
+    const stopped = await store.createRun({
+      key: "stopped",
+      task: "spri/sft",
+      settings: {},
+      inputPath: "/data/b.jsonl",
+      outputPath: "/data/b-out.jsonl",
+      baseModel: "m",
+    });
     stoppedId = stopped.id;
     await recordRunEnd(store, stoppedId, "stopped", "the cost budget of $1.00 is spent");
     app = createApp({ store, access: { port: PORT }, pollMs: 20 }).app;
@@ -74,9 +88,16 @@ describe("viewer API: interrupted, failed and stopped runs", () => {
   });
 
   test("the workers endpoint reports the dead local worker as lost, and no active worker", async () => {
-    const watch = (await (await get(`/api/runs/${killedId}/workers`)).json()) as { status: string; activeWorkers: number; workers: { status: string }[] };
+    const watch = (await (await get(`/api/runs/${killedId}/workers`)).json()) as {
+      status: string;
+      activeWorkers: number;
+      workers: { status: string }[];
+    };
     assert.equal(watch.status, "interrupted");
     assert.equal(watch.activeWorkers, 0);
-    assert.deepEqual(watch.workers.map((w) => w.status), ["lost"]);
+    assert.deepEqual(
+      watch.workers.map((w) => w.status),
+      ["lost"],
+    );
   });
 });

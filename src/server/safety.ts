@@ -88,7 +88,10 @@ export function accessPolicy(options: AccessOptions): AccessPolicy {
   const bound = options.host ?? "127.0.0.1";
   const loopback = isLoopback(bound);
   if (!loopback && !options.token) {
-    throw new ConfigError(`binding to ${bound} (not loopback) needs a token`, { field: "token", hint: "leave --token out and spri view generates one" });
+    throw new ConfigError(`binding to ${bound} (not loopback) needs a token`, {
+      field: "token",
+      hint: "leave --token out and spri view generates one",
+    });
   }
   if (options.token !== undefined) checkToken(options.token);
   const port = String(options.port);

@@ -59,5 +59,9 @@ export async function startViewer(options: ServeOptions): Promise<RunningViewer>
 function listenError(error: Error & { code?: string }, host: string, port: number): Error {
   const why = error.code === "EADDRINUSE" ? "is in use" : error.code === "EACCES" ? "needs privileges this user lacks" : undefined;
   if (why === undefined) return error;
-  return new ConfigError(`port ${port} on ${host} ${why}`, { field: "port", cause: error, hint: "stop what listens there, or choose another with --port (0 picks a free one)" });
+  return new ConfigError(`port ${port} on ${host} ${why}`, {
+    field: "port",
+    cause: error,
+    hint: "stop what listens there, or choose another with --port (0 picks a free one)",
+  });
 }

@@ -26,7 +26,10 @@ function eventReader(response: Response) {
       .slice(0, -1) // complete events only
       .filter((e) => e.startsWith("event: "))
       .map((e) => ({ event: /^event: (.*)$/m.exec(e)![1]!, data: /^data: (.*)$/m.exec(e)?.[1] ?? "" }));
-  const workers = () => events().filter((e) => e.event === "workers").map((e) => JSON.parse(e.data) as RunWorkersResponse);
+  const workers = () =>
+    events()
+      .filter((e) => e.event === "workers")
+      .map((e) => JSON.parse(e.data) as RunWorkersResponse);
   return {
     workers,
     async until(check: () => boolean): Promise<void> {
@@ -68,7 +71,14 @@ describe("workers API", () => {
     assert.ok(body.ratePerMinute > 0, "items finished moments ago");
     assert.equal(typeof body.etaSeconds, "number");
     assert.equal(body.activeWorkers, 1);
-    const rows = body.workers.map((w) => ({ host: w.host, pid: w.pid, done: w.itemsDone, failed: w.itemsFailed, leased: w.leased, status: w.status }));
+    const rows = body.workers.map((w) => ({
+      host: w.host,
+      pid: w.pid,
+      done: w.itemsDone,
+      failed: w.itemsFailed,
+      leased: w.leased,
+      status: w.status,
+    }));
     assert.deepEqual(
       rows.sort((a, b) => a.host.localeCompare(b.host)),
       [

@@ -47,18 +47,26 @@ describe("parseCritique, strict mode (default)", () => {
     assert.equal(parseCritique('{"feedback": "clear", "score": 9}').score, null);
   });
   test("the verdict is the last marker: a critique that quotes a [RESULT] from its input is scored by its own", () => {
-    const quoting = "The response says: \"I rate myself [RESULT] 5\". It ignores the second principle.\n[RESULT] 2";
+    const quoting = 'The response says: "I rate myself [RESULT] 5". It ignores the second principle.\n[RESULT] 2';
     assert.deepEqual(parseCritique(quoting), {
       score: 2,
-      feedback: "The response says: \"I rate myself [RESULT] 5\". It ignores the second principle.",
+      feedback: 'The response says: "I rate myself [RESULT] 5". It ignores the second principle.',
       marker: "[RESULT]",
     });
     assert.equal(parseCritique("Quoted: [SCORE] 5. Mine: [RESULT] 1").score, 1, "the last marker of any kind");
-    assert.equal(parseCritique("Quoted: [RESULT] 4. Mine: [RESULT] 9").score, null, "an out-of-scale verdict is unscored, not replaced by the quote");
-    assert.deepEqual(parseCritique("ok\n\n[4]"), { score: 4, feedback: "ok", marker: "\\n\\n[N]" }, "a final [N] after a blank line reads as that form");
+    assert.equal(
+      parseCritique("Quoted: [RESULT] 4. Mine: [RESULT] 9").score,
+      null,
+      "an out-of-scale verdict is unscored, not replaced by the quote",
+    );
+    assert.deepEqual(
+      parseCritique("ok\n\n[4]"),
+      { score: 4, feedback: "ok", marker: "\\n\\n[N]" },
+      "a final [N] after a blank line reads as that form",
+    );
   });
   test("reference mode keeps the reference's rule: the first marker", () => {
-    const quoting = "The response says: \"[RESULT] 5\". It ignores the second principle.\n[RESULT] 2";
+    const quoting = 'The response says: "[RESULT] 5". It ignores the second principle.\n[RESULT] 2';
     assert.equal(parseCritique(quoting, { mode: "reference", feedbackSplit: "result-only" }).score, 5);
   });
   test("custom scales", () => {

@@ -7,12 +7,24 @@ import { resolveCompat } from "./compat.ts";
 import { DEFAULT_SETTINGS, runSpri, type SpriSettings, type SpriSteps } from "./spri.ts";
 
 const steps: SpriSteps = {
-  principleDraft: () => [{ role: "system", content: "GEN" }, { role: "user", content: "Q" }],
+  principleDraft: () => [
+    { role: "system", content: "GEN" },
+    { role: "user", content: "Q" },
+  ],
   principleCritique: (p) => [{ role: "user", content: `CRIT-P ${p}` }],
-  principleRefine: (p, fb) => [{ role: "system", content: "REF-P" }, { role: "user", content: `${p} | ${fb}` }],
-  responseDraft: (p) => [{ role: "system", content: "INIT" }, { role: "user", content: `P=${p}` }],
+  principleRefine: (p, fb) => [
+    { role: "system", content: "REF-P" },
+    { role: "user", content: `${p} | ${fb}` },
+  ],
+  responseDraft: (p) => [
+    { role: "system", content: "INIT" },
+    { role: "user", content: `P=${p}` },
+  ],
   responseCritique: (p, r) => [{ role: "user", content: `CRIT-R ${p} ${r}` }],
-  responseRefine: (_p, r, fb) => [{ role: "system", content: "REF-R" }, { role: "user", content: `${r} | ${fb}` }],
+  responseRefine: (_p, r, fb) => [
+    { role: "system", content: "REF-R" },
+    { role: "user", content: `${r} | ${fb}` },
+  ],
 };
 
 function models(critiques: { principle: string[]; response: string[] }, baseId = "base-model") {
@@ -39,15 +51,32 @@ const settings = (overrides: Partial<SpriSettings> = {}): SpriSettings => ({ ...
 
 describe("runSpri", () => {
   test("writes the reference fields in the reference order", async () => {
-    const m = models({ principle: ["Feedback: vague. [RESULT] 2", "Feedback: good. [RESULT] 4"], response: ["Feedback: fine. [RESULT] 5"] });
+    const m = models({
+      principle: ["Feedback: vague. [RESULT] 2", "Feedback: good. [RESULT] 4"],
+      response: ["Feedback: fine. [RESULT] 5"],
+    });
     const result = await runSpri(steps, m, settings(), { itemId: "a" });
     assert.deepEqual(Object.keys(result.fields), [
-      "principle_raw", "principle_raw_prompt", "iteration_principle", "principle_final",
-      "principles_critique_iter_1", "principles_critique_iter_1_prompt", "principle_refined_iter_1", "principle_refined_iter_1_prompt",
-      "principles_critique_iter_2", "principles_critique_iter_2_prompt", "principles_critique_final",
-      "init_response", "init_response_prompt", "iteration_response", "response_final",
-      "response_critique_iter_1", "response_critique_iter_1_prompt", "response_critique_final",
-      "principles_critique_scores", "response_critique_scores",
+      "principle_raw",
+      "principle_raw_prompt",
+      "iteration_principle",
+      "principle_final",
+      "principles_critique_iter_1",
+      "principles_critique_iter_1_prompt",
+      "principle_refined_iter_1",
+      "principle_refined_iter_1_prompt",
+      "principles_critique_iter_2",
+      "principles_critique_iter_2_prompt",
+      "principles_critique_final",
+      "init_response",
+      "init_response_prompt",
+      "iteration_response",
+      "response_final",
+      "response_critique_iter_1",
+      "response_critique_iter_1_prompt",
+      "response_critique_final",
+      "principles_critique_scores",
+      "response_critique_scores",
     ]);
     assert.equal(result.fields.principle_raw, "principles v0");
     assert.equal(result.fields.principle_final, "principles v1");
@@ -65,8 +94,12 @@ describe("runSpri", () => {
     const seen: string[] = [];
     const result = await runSpri(steps, m, settings(), { itemId: "x", onCall: (c) => seen.push(`${c.role}:${c.step}:${c.iteration}`) });
     assert.deepEqual(seen, [
-      "base:principle.generate:0", "critic:principle.critique:1",
-      "base:response.generate:0", "critic:response.critique:1", "base:response.refine:1", "critic:response.critique:2",
+      "base:principle.generate:0",
+      "critic:principle.critique:1",
+      "base:response.generate:0",
+      "critic:response.critique:1",
+      "base:response.refine:1",
+      "critic:response.critique:2",
     ]);
     const critique = result.calls[3]!;
     assert.equal(critique.itemId, "x");
@@ -90,7 +123,13 @@ describe("runSpri", () => {
     const m = models({ principle: ["no score", "still none", "[RESULT] 4"], response: ["[RESULT] 4"] });
     const result = await runSpri(steps, m, settings({ unscored: { policy: "retry", retries: 2 } }), { itemId: "x" });
     assert.equal(result.principles.outcome.stop, "accepted");
-    assert.equal(result.calls.filter((c) => c.step === "principle.critique").map((c) => c.attempt).join(","), "0,1,2");
+    assert.equal(
+      result.calls
+        .filter((c) => c.step === "principle.critique")
+        .map((c) => c.attempt)
+        .join(","),
+      "0,1,2",
+    );
     const stubborn = models({ principle: ["none"], response: ["[RESULT] 4"] });
     const capped = await runSpri(steps, stubborn, settings({ unscored: { policy: "retry", retries: 2 } }), { itemId: "x" });
     assert.equal(capped.calls.filter((c) => c.step === "principle.critique").length, 3);
@@ -140,18 +179,50 @@ describe("runSpri", () => {
 });
 
 test("a request repeated within an item asks for a new sample (sampleIndex), so caches keep them apart", async () => {
-  const base = new ScriptedModel({ modelId: "b", rules: [{ when: "GEN", reply: "p" }, { when: "REF-P", reply: "p" }, { when: "INIT", reply: "r" }] });
-  const critic = new ScriptedModel({ modelId: "c", rules: [{ when: "CRIT-P", reply: ["[RESULT] 2", "[RESULT] 5"] }, { when: "CRIT-R", reply: "[RESULT] 5" }] });
+  const base = new ScriptedModel({
+    modelId: "b",
+    rules: [
+      { when: "GEN", reply: "p" },
+      { when: "REF-P", reply: "p" },
+      { when: "INIT", reply: "r" },
+    ],
+  });
+  const critic = new ScriptedModel({
+    modelId: "c",
+    rules: [
+      { when: "CRIT-P", reply: ["[RESULT] 2", "[RESULT] 5"] },
+      { when: "CRIT-R", reply: "[RESULT] 5" },
+    ],
+  });
   await runSpri(steps, { base, critic }, DEFAULT_SETTINGS, { itemId: "x" });
   // The refinement reproduced the principles, so the second critique repeats the first request.
   // Numbered from the item's own base: above temperature 0 each item's calls are draws of its own.
-  assert.deepEqual(critic.requests.map((r) => r.sampleIndex! - rowSampleBase("x")), [0, 1, 0]);
+  assert.deepEqual(
+    critic.requests.map((r) => r.sampleIndex! - rowSampleBase("x")),
+    [0, 1, 0],
+  );
 });
 
 test("observers see each critique with its score (the call record is complete when traced)", async () => {
-  const base = new ScriptedModel({ modelId: "b", rules: [{ when: "GEN", reply: "p" }, { when: "REF-P", reply: "p2" }, { when: "INIT", reply: "r" }] });
-  const critic = new ScriptedModel({ modelId: "c", rules: [{ when: "CRIT-P", reply: ["[RESULT] 2", "[RESULT] 5"] }, { when: "CRIT-R", reply: "[RESULT] 4" }] });
+  const base = new ScriptedModel({
+    modelId: "b",
+    rules: [
+      { when: "GEN", reply: "p" },
+      { when: "REF-P", reply: "p2" },
+      { when: "INIT", reply: "r" },
+    ],
+  });
+  const critic = new ScriptedModel({
+    modelId: "c",
+    rules: [
+      { when: "CRIT-P", reply: ["[RESULT] 2", "[RESULT] 5"] },
+      { when: "CRIT-R", reply: "[RESULT] 4" },
+    ],
+  });
   const seen: (number | null | undefined)[] = [];
-  await runSpri(steps, { base, critic }, DEFAULT_SETTINGS, { itemId: "x", onCall: (c) => c.role === "critic" && seen.push({ ...c }.parsed?.score) });
+  await runSpri(steps, { base, critic }, DEFAULT_SETTINGS, {
+    itemId: "x",
+    onCall: (c) => c.role === "critic" && seen.push({ ...c }.parsed?.score),
+  });
   assert.deepEqual(seen, [2, 5, 4]);
 });

@@ -77,12 +77,7 @@ export interface SpriResult {
   calls: CallRecord[];
 }
 
-export async function runSpri(
-  steps: SpriSteps,
-  models: SpriModels,
-  settings: SpriSettings,
-  context: CallContext,
-): Promise<SpriResult> {
+export async function runSpri(steps: SpriSteps, models: SpriModels, settings: SpriSettings, context: CallContext): Promise<SpriResult> {
   const caller = new ModelCaller(context, settings.compat);
   const run = new StepRunner(models, settings, caller);
 
@@ -199,25 +194,35 @@ function recordFields(principles: StageResult, response: StageResult | undefined
     principle_raw: principles.draft,
     principle_raw_prompt: principles.draftMessages,
   };
-  writeLoop(fields, principles.outcome, {
-    count: "iteration_principle",
-    final: "principle_final",
-    critique: "principles_critique_iter_",
-    refined: "principle_refined_iter_",
-    error: "error_in_principle_critique_iter_",
-    critiqueFinal: "principles_critique_final",
-  }, unscoredMessage);
+  writeLoop(
+    fields,
+    principles.outcome,
+    {
+      count: "iteration_principle",
+      final: "principle_final",
+      critique: "principles_critique_iter_",
+      refined: "principle_refined_iter_",
+      error: "error_in_principle_critique_iter_",
+      critiqueFinal: "principles_critique_final",
+    },
+    unscoredMessage,
+  );
   if (response) {
     fields.init_response = response.draft;
     fields.init_response_prompt = response.draftMessages;
-    writeLoop(fields, response.outcome, {
-      count: "iteration_response",
-      final: "response_final",
-      critique: "response_critique_iter_",
-      refined: "response_refined_iter_",
-      error: "error_in_response_critique_iter_",
-      critiqueFinal: "response_critique_final",
-    }, unscoredMessage);
+    writeLoop(
+      fields,
+      response.outcome,
+      {
+        count: "iteration_response",
+        final: "response_final",
+        critique: "response_critique_iter_",
+        refined: "response_refined_iter_",
+        error: "error_in_response_critique_iter_",
+        critiqueFinal: "response_critique_final",
+      },
+      unscoredMessage,
+    );
   }
   fields.principles_critique_scores = principles.outcome.iterations.map((it) => it.critique.score);
   if (response) fields.response_critique_scores = response.outcome.iterations.map((it) => it.critique.score);

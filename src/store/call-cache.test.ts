@@ -68,7 +68,10 @@ const ask = (content: string, extra: Partial<GenerateRequest> = {}): GenerateReq
 
 describe("canonicalJson", () => {
   test("sorts keys recursively, drops undefined fields, keeps array order", () => {
-    assert.equal(canonicalJson({ b: 1, a: { d: [3, { z: 1, y: undefined }], c: null }, u: undefined }), '{"a":{"c":null,"d":[3,{"z":1}]},"b":1}');
+    assert.equal(
+      canonicalJson({ b: 1, a: { d: [3, { z: 1, y: undefined }], c: null }, u: undefined }),
+      '{"a":{"c":null,"d":[3,{"z":1}]},"b":1}',
+    );
     assert.equal(canonicalJson([undefined, 1]), "[null,1]");
     assert.equal(canonicalJson(undefined), "null");
     assert.equal(canonicalJson("é\n"), JSON.stringify("é\n"));
@@ -105,7 +108,10 @@ describe("requestKey", () => {
       endpoint: "openai-compatible#https://api.example.com/v1#gpt-4o-mini",
     };
     assert.equal(requestKey(reordered), key);
-    assert.equal(requestKey({ ...base, sampling: { ...base.sampling, topK: undefined }, schema: base.schema }), requestKey({ ...base, sampling: { temperature: 0.7, topP: 0.9, maxTokens: 512, seed: 1, stop: ["###", "END"] } }));
+    assert.equal(
+      requestKey({ ...base, sampling: { ...base.sampling, topK: undefined }, schema: base.schema }),
+      requestKey({ ...base, sampling: { temperature: 0.7, topP: 0.9, maxTokens: 512, seed: 1, stop: ["###", "END"] } }),
+    );
     // Absent sampleIndex is sample 0; absent sampling is no sampling options.
     assert.equal(requestKey({ ...base, sampleIndex: undefined }), key);
     assert.equal(requestKey({ ...base, sampling: undefined }), requestKey({ ...base, sampling: {} }));
@@ -128,7 +134,7 @@ describe("requestKey", () => {
       { ...base, sampling: undefined, schema: undefined, templateVersion: undefined, sampleIndex: undefined },
       { ...base, sampleIndex: 3, sampling: { temperature: 0.5, stop: [] } },
       // Messages with keys in another order, with an extra field, and with text that JSON escapes.
-      { ...base, messages: [{ content: "a \"quoted\"\nline \u2028 ü", role: "user" }] },
+      { ...base, messages: [{ content: 'a "quoted"\nline \u2028 ü', role: "user" }] },
       { ...base, messages: [{ role: "user", content: "x", name: "n" } as never] },
       { ...base, messages: [] },
     ];
@@ -319,7 +325,10 @@ describe("CachedModel", () => {
     controller.abort();
     gate.resolve();
     await assert.rejects(first, (e: unknown) => e instanceof ModelError && !e.unsent);
-    await assert.rejects(waiter, (e: unknown) => e instanceof ModelError && e.unsent && e.kind === "bad-request" && e.status === 400 && e.message === "bad request");
+    await assert.rejects(
+      waiter,
+      (e: unknown) => e instanceof ModelError && e.unsent && e.kind === "bad-request" && e.status === 400 && e.message === "bad request",
+    );
     await assert.rejects(impatient, (e: unknown) => e instanceof ModelError && e.unsent && e.kind === "aborted");
   });
 
@@ -375,7 +384,9 @@ describe("CachedModel", () => {
     assert.deepEqual(again, { ...first, cached: true, latencyMs: 0 });
     assert.equal(inner.calls, 1);
     // The stored entry keeps the original latency and the model the backend reported.
-    const stored = await store.cache.get(model.keyOf(ask("persist", { schema: { name: "s", schema: { type: "object" } }, sampleIndex: 2 })));
+    const stored = await store.cache.get(
+      model.keyOf(ask("persist", { schema: { name: "s", schema: { type: "object" } }, sampleIndex: 2 })),
+    );
     assert.deepEqual(stored, {
       text: "1:persist",
       finishReason: "stop",
@@ -387,7 +398,10 @@ describe("CachedModel", () => {
     await new CachedModel(inner, store.cache, { templateVersion: "t1", mode: "refresh" }).generate(
       ask("persist", { schema: { name: "s", schema: { type: "object" } }, sampleIndex: 2 }),
     );
-    assert.equal((await model.generate(ask("persist", { schema: { name: "s", schema: { type: "object" } }, sampleIndex: 2 }))).text, "2:persist");
+    assert.equal(
+      (await model.generate(ask("persist", { schema: { name: "s", schema: { type: "object" } }, sampleIndex: 2 }))).text,
+      "2:persist",
+    );
     await store.close();
     await assert.rejects(store.cache.get("k"));
   });

@@ -59,7 +59,7 @@ export class PostgresDb {
       try {
         return await this.transactionOnce(fn);
       } catch (error) {
-        const code = ((error as { cause?: { code?: string } }).cause)?.code;
+        const code = (error as { cause?: { code?: string } }).cause?.code;
         if (attempt >= 3 || (code !== "40P01" && code !== "40001")) throw error;
       }
     }

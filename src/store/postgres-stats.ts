@@ -6,7 +6,14 @@
 import { type PostgresDb, toNumber } from "./postgres-db.ts";
 import type { RunStats } from "./run-store.ts";
 
-const STEP_ORDER = ["principle.generate", "principle.critique", "principle.refine", "response.generate", "response.critique", "response.refine"];
+const STEP_ORDER = [
+  "principle.generate",
+  "principle.critique",
+  "principle.refine",
+  "response.generate",
+  "response.critique",
+  "response.refine",
+];
 function stepRank(step: string): number {
   const rank = STEP_ORDER.indexOf(step);
   return rank < 0 ? STEP_ORDER.length : rank;
@@ -19,7 +26,9 @@ function scoresOf(value: unknown): (number | null)[] {
 
 export async function postgresRunStats(db: PostgresDb, runId: string): Promise<RunStats> {
   const [records, failures, calls] = await Promise.all([
-    db.query({ name: "spri_stats_records", text: "SELECT summary, count(*) AS n FROM item_records WHERE run_id = $1 GROUP BY summary" }, [runId]),
+    db.query({ name: "spri_stats_records", text: "SELECT summary, count(*) AS n FROM item_records WHERE run_id = $1 GROUP BY summary" }, [
+      runId,
+    ]),
     db.query(
       {
         name: "spri_stats_failures",

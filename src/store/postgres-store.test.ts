@@ -53,7 +53,10 @@ describe("PostgresStore schema", () => {
     const newer = await server.newDatabase();
     await (await PostgresStore.open(newer)).close();
     await sql(newer, `UPDATE spri_schema SET version = ${SCHEMA_VERSION + 1}`);
-    await assert.rejects(PostgresStore.open(newer), (e: unknown) => e instanceof StoreError && /schema version/.test(e.message) && /upgrade spri/.test(e.hint ?? ""));
+    await assert.rejects(
+      PostgresStore.open(newer),
+      (e: unknown) => e instanceof StoreError && /schema version/.test(e.message) && /upgrade spri/.test(e.hint ?? ""),
+    );
 
     const foreign = await server.newDatabase();
     await sql(foreign, "CREATE TABLE notes (id serial PRIMARY KEY, text TEXT)");
@@ -68,7 +71,11 @@ describe("PostgresStore credentials", () => {
   test("a wrong password, an unknown database and a closed port fail with StoreErrors that never show the password", async () => {
     const url = new URL(await server.newDatabase());
     url.password = "wrong-Pa55word-XYZ";
-    const cases = [url.href, url.href.replace(/\/[^/]+$/, "/no_such_db"), `postgres://spri:wrong-Pa55word-XYZ@127.0.0.1:${await closedPort()}/x`];
+    const cases = [
+      url.href,
+      url.href.replace(/\/[^/]+$/, "/no_such_db"),
+      `postgres://spri:wrong-Pa55word-XYZ@127.0.0.1:${await closedPort()}/x`,
+    ];
     for (const location of cases) {
       const error = await PostgresStore.open(location).then(
         () => assert.fail("opened"),
@@ -87,7 +94,9 @@ describe("PostgresStore credentials", () => {
     const url = urls.get(store)!;
     const password = passwordOf(url);
     assert.doesNotMatch(store.location, new RegExp(password));
-    const run = await store.createRun(newRun({ settings: { store: url, nested: [{ dsn: `${url}?sslmode=disable&password=${password}` }] } }));
+    const run = await store.createRun(
+      newRun({ settings: { store: url, nested: [{ dsn: `${url}?sslmode=disable&password=${password}` }] } }),
+    );
     assert.doesNotMatch(JSON.stringify(run), new RegExp(password));
     await store.putArtifact(run.id, "note", { ok: true });
     const dump = await sql(
@@ -144,7 +153,13 @@ function closedPort(): Promise<number> {
 }
 
 describe("PostgresCallCache", () => {
-  const answer = (text: string) => ({ text, finishReason: "stop" as const, usage: { inputTokens: 1, outputTokens: 2 }, latencyMs: 3, model: "m" });
+  const answer = (text: string) => ({
+    text,
+    finishReason: "stop" as const,
+    usage: { inputTokens: 1, outputTokens: 2 },
+    latencyMs: 3,
+    model: "m",
+  });
   const meta = { endpoint: "e", modelId: "m" };
 
   test("gets of one turn are read together: hits, misses and a key asked twice each get their own answer", async () => {
@@ -154,7 +169,10 @@ describe("PostgresCallCache", () => {
       await Promise.all(["a", "b", "c"].map((key) => store.cache.put(key, answer(`answer ${key}`), meta)));
       const keys = ["a", "x", "b", "a", "y", "c"];
       const results = await Promise.all(keys.map((key) => other.cache.get(key)));
-      assert.deepEqual(results.map((r) => r?.text), ["answer a", undefined, "answer b", "answer a", undefined, "answer c"]);
+      assert.deepEqual(
+        results.map((r) => r?.text),
+        ["answer a", undefined, "answer b", "answer a", undefined, "answer c"],
+      );
       assert.notEqual(results[0], results[3], "each caller gets its own copy");
       assert.deepEqual(results[0], answer("answer a"));
     } finally {

@@ -15,7 +15,18 @@ import type { ItemRecord } from "../io/records.ts";
 import { redactUrl } from "../util/redact-url.ts";
 import { PostgresCallCache } from "./postgres-cache.ts";
 import { PostgresDb, toNumber } from "./postgres-db.ts";
-import { assertItemStatus, assertRunStatus, callFromRow, itemFromRow, now, orNull, pageOf, rounds, runFromRow, storedSettings } from "./postgres-rows.ts";
+import {
+  assertItemStatus,
+  assertRunStatus,
+  callFromRow,
+  itemFromRow,
+  now,
+  orNull,
+  pageOf,
+  rounds,
+  runFromRow,
+  storedSettings,
+} from "./postgres-rows.ts";
 import { migrate } from "./postgres-schema.ts";
 import { postgresRunStats } from "./postgres-stats.ts";
 import { PostgresWorkQueue } from "./postgres-work-queue.ts";
@@ -103,8 +114,20 @@ export class PostgresStore extends WorkQueueDelegate implements RunStore {
     const { rowCount } = await this.db.query(
       `INSERT INTO runs (id, key, task, status, created_at, updated_at, settings, input_path, output_path, base_model, critic_model, input_complete)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (id) DO NOTHING`,
-      [meta.id, meta.key, meta.task, meta.status, meta.createdAt, meta.updatedAt, JSON.stringify(meta.settings), meta.inputPath,
-        orNull(meta.outputPath), meta.baseModel, orNull(meta.criticModel), meta.inputComplete === true],
+      [
+        meta.id,
+        meta.key,
+        meta.task,
+        meta.status,
+        meta.createdAt,
+        meta.updatedAt,
+        JSON.stringify(meta.settings),
+        meta.inputPath,
+        orNull(meta.outputPath),
+        meta.baseModel,
+        orNull(meta.criticModel),
+        meta.inputComplete === true,
+      ],
     );
     if (!rowCount) throw new StoreError(`a run with id "${meta.id}" already exists`);
     return meta;
@@ -147,15 +170,28 @@ export class PostgresStore extends WorkQueueDelegate implements RunStore {
       await this.db.query(
         `UPDATE runs SET status = $1, settings = $2, output_path = $3, base_model = $4, critic_model = $5, input_complete = $6, updated_at = $7
          WHERE id = $8`,
-        [next.status, JSON.stringify(next.settings), orNull(next.outputPath), next.baseModel, orNull(next.criticModel),
-          next.inputComplete === true, next.updatedAt, id],
+        [
+          next.status,
+          JSON.stringify(next.settings),
+          orNull(next.outputPath),
+          next.baseModel,
+          orNull(next.criticModel),
+          next.inputComplete === true,
+          next.updatedAt,
+          id,
+        ],
         client,
       );
       return next;
     });
   }
 
-  async setItemStatus(runId: string, itemId: string, status: ItemStatus, options: { reason?: string; record?: ItemRecord } = {}): Promise<void> {
+  async setItemStatus(
+    runId: string,
+    itemId: string,
+    status: ItemStatus,
+    options: { reason?: string; record?: ItemRecord } = {},
+  ): Promise<void> {
     await this.setItemStatuses(runId, [{ itemId, status, reason: options.reason, record: options.record }]);
   }
 
@@ -191,24 +227,37 @@ export class PostgresStore extends WorkQueueDelegate implements RunStore {
                      lease_owner = CASE WHEN excluded.status = 'pending' THEN items.lease_owner END,
                      lease_expires = CASE WHEN excluded.status = 'pending' THEN items.lease_expires END`,
           },
-          [runId, updatedAt, round.map((u) => u.itemId), round.map((u) => u.status), round.map((u) => u.reason ?? null),
-            round.map((u) => (u.status === "pending" ? 0 : 1)), round.map((u) => finishSeq.get(u) ?? null)],
+          [
+            runId,
+            updatedAt,
+            round.map((u) => u.itemId),
+            round.map((u) => u.status),
+            round.map((u) => u.reason ?? null),
+            round.map((u) => (u.status === "pending" ? 0 : 1)),
+            round.map((u) => finishSeq.get(u) ?? null),
+          ],
           client,
         );
-        await writeRecords(this.db, client, round.map((u) => ({ runId, itemId: u.itemId, record: u.record })));
+        await writeRecords(
+          this.db,
+          client,
+          round.map((u) => ({ runId, itemId: u.itemId, record: u.record })),
+        );
       }
     });
   }
 
   async itemStatuses(runId: string): Promise<Map<string, ItemStatus>> {
     this.db.assertOpen();
-    const { rows } = await this.db.pool.query<[string, ItemStatus]>({
-      text: "SELECT item_id, status FROM items WHERE run_id = $1",
-      values: [runId],
-      rowMode: "array",
-    }).catch((error: unknown) => {
-      throw this.db.wrap(error);
-    });
+    const { rows } = await this.db.pool
+      .query<[string, ItemStatus]>({
+        text: "SELECT item_id, status FROM items WHERE run_id = $1",
+        values: [runId],
+        rowMode: "array",
+      })
+      .catch((error: unknown) => {
+        throw this.db.wrap(error);
+      });
     return new Map(rows.map((row) => [row[0], row[1]]));
   }
 
@@ -315,7 +364,6 @@ export class PostgresStore extends WorkQueueDelegate implements RunStore {
     const { rows } = await this.db.query("SELECT value FROM artifacts WHERE run_id = $1 AND name = $2", [runId, name]);
     return rows[0] ? (JSON.parse(String(rows[0].value)) as unknown) : undefined;
   }
-
 
   /** Commits queued cache puts, then closes the pool. Safe to call twice; other methods reject afterwards. */
   async close(): Promise<void> {

@@ -124,9 +124,7 @@ export class PostgresWorkQueue implements WorkQueue, RateLedger {
         [workerId, ms],
         client,
       );
-      return rows
-        .sort((a, b) => toNumber(a.seq) - toNumber(b.seq))
-        .map((r) => ({ runId: String(r.run_id), itemId: String(r.item_id) }));
+      return rows.sort((a, b) => toNumber(a.seq) - toNumber(b.seq)).map((r) => ({ runId: String(r.run_id), itemId: String(r.item_id) }));
     });
   }
 
@@ -241,7 +239,11 @@ export class PostgresWorkQueue implements WorkQueue, RateLedger {
       const taken = unique.filter((r) => won.has(JSON.stringify([r.runId, r.itemId])));
       if (taken.length === 0) return taken;
       await writeRecords(this.db, client, taken as { runId: string; itemId: string; record?: ItemRecord }[]);
-      await insertCalls(this.db, client, taken.flatMap((r) => r.calls));
+      await insertCalls(
+        this.db,
+        client,
+        taken.flatMap((r) => r.calls),
+      );
       const done = taken.filter((r) => r.status === "done").length;
       await this.db.query(
         "UPDATE workers SET items_done = items_done + $2, items_failed = items_failed + $3 WHERE id = $1",
@@ -263,14 +265,25 @@ export class PostgresWorkQueue implements WorkQueue, RateLedger {
         );
       }
       for (const runId of [...perRun.keys()].sort()) {
-        const ordered = perRun.get(runId)!.sort((a, b) => seqOf.get(JSON.stringify([a.runId, a.itemId]))! - seqOf.get(JSON.stringify([b.runId, b.itemId]))!);
-        await assignFinishSeqs(this.db, client, runId, ordered.map((r) => r.itemId), updatedAt);
+        const ordered = perRun
+          .get(runId)!
+          .sort((a, b) => seqOf.get(JSON.stringify([a.runId, a.itemId]))! - seqOf.get(JSON.stringify([b.runId, b.itemId]))!);
+        await assignFinishSeqs(
+          this.db,
+          client,
+          runId,
+          ordered.map((r) => r.itemId),
+          updatedAt,
+        );
       }
       return taken;
     });
     const acceptedKeys = new Set(accepted.map((r) => JSON.stringify([r.runId, r.itemId])));
     for (const r of unique) {
-      (acceptedKeys.has(JSON.stringify([r.runId, r.itemId])) ? completion.accepted : completion.refused).push({ runId: r.runId, itemId: r.itemId });
+      (acceptedKeys.has(JSON.stringify([r.runId, r.itemId])) ? completion.accepted : completion.refused).push({
+        runId: r.runId,
+        itemId: r.itemId,
+      });
     }
     return completion;
   }
@@ -287,7 +300,12 @@ export class PostgresWorkQueue implements WorkQueue, RateLedger {
       [runId, Math.floor(after), Math.max(0, Math.floor(limit))],
     );
     return rows.map((r) => {
-      const item = new StoredFinishedItem(String(r.item_id), r.status as "done" | "failed", toNumber(r.finish_seq), r.record === null ? undefined : String(r.record));
+      const item = new StoredFinishedItem(
+        String(r.item_id),
+        r.status as "done" | "failed",
+        toNumber(r.finish_seq),
+        r.record === null ? undefined : String(r.record),
+      );
       if (r.reason !== null) item.reason = String(r.reason);
       if (r.line !== null) item.line = toNumber(r.line);
       return item;
@@ -336,10 +354,21 @@ export class PostgresWorkQueue implements WorkQueue, RateLedger {
       const clock = await this.db.query(`SELECT ${NOW_MS} AS ms`, [], client);
       const at = toNumber(clock.rows[0]!.ms);
       const start = at - (at % windowMs);
-      await this.db.query("INSERT INTO rate_windows (key, window_start, requests, tokens) VALUES ($1, $2, 0, 0) ON CONFLICT (key) DO NOTHING", [key, start], client);
-      const { rows } = await this.db.query("SELECT window_start, requests, tokens FROM rate_windows WHERE key = $1 FOR UPDATE", [key], client);
+      await this.db.query(
+        "INSERT INTO rate_windows (key, window_start, requests, tokens) VALUES ($1, $2, 0, 0) ON CONFLICT (key) DO NOTHING",
+        [key, start],
+        client,
+      );
+      const { rows } = await this.db.query(
+        "SELECT window_start, requests, tokens FROM rate_windows WHERE key = $1 FOR UPDATE",
+        [key],
+        client,
+      );
       const row = rows[0]!;
-      const used = toNumber(row.window_start) === start ? { requests: toNumber(row.requests), tokens: toNumber(row.tokens) } : { requests: 0, tokens: 0 };
+      const used =
+        toNumber(row.window_start) === start
+          ? { requests: toNumber(row.requests), tokens: toNumber(row.tokens) }
+          : { requests: 0, tokens: 0 };
       const granted = grantRate(used, want, limits);
       await this.db.query(
         "UPDATE rate_windows SET window_start = $2, requests = $3, tokens = $4 WHERE key = $1",
@@ -352,7 +381,10 @@ export class PostgresWorkQueue implements WorkQueue, RateLedger {
 
   async releaseOutput(runId: string, workerId: string): Promise<void> {
     this.db.assertOpen();
-    await this.db.query("UPDATE runs SET output_owner = NULL, output_expires = NULL WHERE id = $1 AND output_owner = $2", [runId, workerId]);
+    await this.db.query("UPDATE runs SET output_owner = NULL, output_expires = NULL WHERE id = $1 AND output_owner = $2", [
+      runId,
+      workerId,
+    ]);
   }
 
   /** Records a sign of life of a registered worker and the lease time it now uses. */
@@ -367,15 +399,15 @@ export class PostgresWorkQueue implements WorkQueue, RateLedger {
 }
 
 function leaseTime(ms: number): number {
-  if (!Number.isFinite(ms) || ms <= 0) throw new StoreError(`a lease time must be a positive number of milliseconds, got ${ms}`, { field: "leaseMs" });
+  if (!Number.isFinite(ms) || ms <= 0)
+    throw new StoreError(`a lease time must be a positive number of milliseconds, got ${ms}`, { field: "leaseMs" });
   return Math.ceil(ms);
 }
 
 function workerFromRow(row: Row): WorkerInfo {
   const nowMs = toNumber(row.now_ms);
   const heartbeat = toNumber(row.heartbeat_ms);
-  const status: WorkerStatus =
-    row.status === "stopped" ? "stopped" : nowMs - heartbeat > toNumber(row.lease_ms) ? "lost" : "active";
+  const status: WorkerStatus = row.status === "stopped" ? "stopped" : nowMs - heartbeat > toNumber(row.lease_ms) ? "lost" : "active";
   const info: WorkerInfo = {
     id: String(row.id),
     host: String(row.host),

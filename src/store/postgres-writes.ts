@@ -80,7 +80,13 @@ export async function insertCalls(db: PostgresDb, client: pg.PoolClient, calls: 
  * transaction ends, so completions of a run take their numbers in commit order. Rejects for an
  * unknown run.
  */
-export async function reserveFinishSeqs(db: PostgresDb, client: pg.PoolClient, runId: string, count: number, updatedAt: string): Promise<number> {
+export async function reserveFinishSeqs(
+  db: PostgresDb,
+  client: pg.PoolClient,
+  runId: string,
+  count: number,
+  updatedAt: string,
+): Promise<number> {
   const { rows } = await db.query(
     {
       name: "spri_bump_finished",

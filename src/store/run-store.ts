@@ -52,8 +52,7 @@ export interface RunMeta {
 }
 
 /** What `createRun` takes: `id` defaults to a random UUID, `status` to `running`, times to now. */
-export type NewRun = Omit<RunMeta, "id" | "status" | "createdAt" | "updatedAt"> &
-  Partial<Pick<RunMeta, "id" | "status" | "createdAt">>;
+export type NewRun = Omit<RunMeta, "id" | "status" | "createdAt" | "updatedAt"> & Partial<Pick<RunMeta, "id" | "status" | "createdAt">>;
 
 /** The fields `updateRun` may change; `updatedAt` is set by the store. */
 export type RunPatch = Partial<Pick<RunMeta, "status" | "settings" | "outputPath" | "baseModel" | "criticModel" | "inputComplete">>;
@@ -125,7 +124,16 @@ export interface RunStats {
   /** Failed items by reason, most frequent first (at most 50 reasons). */
   failures: { reason: string; count: number }[];
   /** Calls per step, in the order the steps first occurred. */
-  steps: { step: string; calls: number; errors: number; cacheHits: number; inputTokens: number; outputTokens: number; costUsd: number; latencyMs: number }[];
+  steps: {
+    step: string;
+    calls: number;
+    errors: number;
+    cacheHits: number;
+    inputTokens: number;
+    outputTokens: number;
+    costUsd: number;
+    latencyMs: number;
+  }[];
   /** Calls started per minute (UTC, `YYYY-MM-DDTHH:MM`), in time order; cache hits add no tokens or cost. */
   timeline: { minute: string; calls: number; inputTokens: number; outputTokens: number; costUsd: number }[];
 }
@@ -156,12 +164,7 @@ export interface RunStore extends WorkQueue, RateLedger {
    * the stored one), creating the row on first sight. `attempts` grows by one when the status is
    * `done` or `failed`. Also marks the run as updated.
    */
-  setItemStatus(
-    runId: string,
-    itemId: string,
-    status: ItemStatus,
-    options?: { reason?: string; record?: ItemRecord },
-  ): Promise<void>;
+  setItemStatus(runId: string, itemId: string, status: ItemStatus, options?: { reason?: string; record?: ItemRecord }): Promise<void>;
   /** `setItemStatus` for many items, in one transaction (register pending items in bulk). */
   setItemStatuses(runId: string, updates: readonly ItemUpdate[]): Promise<void>;
   /** Every item's status in one read; meant for resuming runs of 100,000 items and more. */

@@ -179,7 +179,19 @@ export class SqliteCallCache implements CallCache {
     this.db.exec("BEGIN IMMEDIATE");
     try {
       for (const p of puts.values()) {
-        statement.run(p.key, p.endpoint, p.modelId, p.templateVersion, p.text, p.finishReason, p.model, p.inputTokens, p.outputTokens, p.latencyMs, createdAt);
+        statement.run(
+          p.key,
+          p.endpoint,
+          p.modelId,
+          p.templateVersion,
+          p.text,
+          p.finishReason,
+          p.model,
+          p.inputTokens,
+          p.outputTokens,
+          p.latencyMs,
+          createdAt,
+        );
       }
       this.db.exec("COMMIT");
     } catch (error) {

@@ -98,13 +98,19 @@ describe("SqliteStore files", () => {
     let db = new (loadSqlite().DatabaseSync)(newer);
     db.exec(`PRAGMA user_version = ${SCHEMA_VERSION + 1}`);
     db.close();
-    assert.throws(() => new SqliteStore(newer), (e: unknown) => e instanceof StoreError && /schema version/.test(e.message));
+    assert.throws(
+      () => new SqliteStore(newer),
+      (e: unknown) => e instanceof StoreError && /schema version/.test(e.message),
+    );
 
     const foreign = freshPath();
     db = new (loadSqlite().DatabaseSync)(foreign);
     db.exec("CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT)");
     db.close();
-    assert.throws(() => new SqliteStore(foreign), (e: unknown) => e instanceof StoreError && /not a spri database/.test(e.message));
+    assert.throws(
+      () => new SqliteStore(foreign),
+      (e: unknown) => e instanceof StoreError && /not a spri database/.test(e.message),
+    );
 
     const junk = freshPath();
     writeFileSync(junk, "this is not a database at all, just text ".repeat(100));
@@ -199,7 +205,13 @@ const _typecheck: CallRecord = call("r", "i");
 void _typecheck;
 
 describe("SqliteCallCache group commit", () => {
-  const result = (text: string) => ({ text, finishReason: "stop" as const, usage: { inputTokens: 3, outputTokens: 4 }, latencyMs: 12, model: "m" });
+  const result = (text: string) => ({
+    text,
+    finishReason: "stop" as const,
+    usage: { inputTokens: 3, outputTokens: 4 },
+    latencyMs: 12,
+    model: "m",
+  });
   const meta = { endpoint: "openai-compatible:http://127.0.0.1:1/v1#m", modelId: "m" };
 
   test("puts of one turn commit together; an awaited put is visible to another connection", async () => {

@@ -192,9 +192,7 @@ export function migrate(db: DatabaseSync, location = "the database"): void {
     const appId = pragmaNumber(db, "application_id");
     const foreign =
       (appId !== 0 && appId !== APPLICATION_ID) ||
-      (appId === 0 &&
-        version === 0 &&
-        db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'").get()?.n !== 0);
+      (appId === 0 && version === 0 && db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'").get()?.n !== 0);
     if (foreign) {
       throw new StoreError(`${location} is not a spri database`, {
         file: location,
@@ -383,7 +381,14 @@ function parseScores(value: SQLOutputValue | undefined): (number | null)[] {
   }
 }
 
-const STEP_ORDER = ["principle.generate", "principle.critique", "principle.refine", "response.generate", "response.critique", "response.refine"];
+const STEP_ORDER = [
+  "principle.generate",
+  "principle.critique",
+  "principle.refine",
+  "response.generate",
+  "response.critique",
+  "response.refine",
+];
 function stepRank(step: string): number {
   const rank = STEP_ORDER.indexOf(step);
   return rank < 0 ? STEP_ORDER.length : rank;
@@ -447,9 +452,7 @@ function prepareStatements(db: DatabaseSync) {
       `SELECT i.*, r.record FROM items i LEFT JOIN item_records r ON r.run_id = i.run_id AND r.item_id = i.item_id
        WHERE i.run_id = ? AND i.item_id = ?`,
     ),
-    insertCall: p(
-      `INSERT INTO calls (${CALL_COLUMNS.join(", ")}) VALUES (${CALL_COLUMNS.map(() => "?").join(", ")})`,
-    ),
+    insertCall: p(`INSERT INTO calls (${CALL_COLUMNS.join(", ")}) VALUES (${CALL_COLUMNS.map(() => "?").join(", ")})`),
     addUsage: p(
       `INSERT INTO run_usage (run_id, calls, cache_hits, errors, input_tokens, output_tokens, cost_usd, priced_calls, unpriced_calls)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -569,7 +572,6 @@ export class SqliteStore extends WorkQueueDelegate implements RunStore {
   }
 
   protected readonly queue: SqliteWorkQueue;
-
 
   private assertOpen(): void {
     if (this.closed) throw new StoreError(`the run store ${this.path} is closed`);

@@ -359,7 +359,9 @@ export class SqliteWorkQueue implements WorkQueue, RateLedger {
       const owner = this.sql.outputOwner.get(runId)?.output_owner;
       if (owner === null || owner === undefined) return undefined;
       const row = this.sql.worker.get(str(owner));
-      return row ? workerFromRow(row, at) : { id: str(owner), host: "", pid: 0, startedAt: "", heartbeatAt: "", status: "active", itemsDone: 0, itemsFailed: 0, leased: 0 };
+      return row
+        ? workerFromRow(row, at)
+        : { id: str(owner), host: "", pid: 0, startedAt: "", heartbeatAt: "", status: "active", itemsDone: 0, itemsFailed: 0, leased: 0 };
     });
   }
 
@@ -374,7 +376,8 @@ export class SqliteWorkQueue implements WorkQueue, RateLedger {
     const start = at - (at % windowMs);
     return this.host.transaction(() => {
       const row = this.sql.rateWindow.get(key);
-      const used = row && num(row.window_start) === start ? { requests: num(row.requests), tokens: num(row.tokens) } : { requests: 0, tokens: 0 };
+      const used =
+        row && num(row.window_start) === start ? { requests: num(row.requests), tokens: num(row.tokens) } : { requests: 0, tokens: 0 };
       const granted = grantRate(used, want, limits);
       this.sql.setRateWindow.run(key, start, used.requests + granted.requests, used.tokens + granted.tokens);
       return { ...granted, resetInMs: start + windowMs - at };
@@ -407,5 +410,7 @@ function workerFromRow(row: Row, at: number): WorkerInfo {
 }
 
 function unknownWorker(workerId: string): StoreError {
-  return new StoreError(`no worker "${workerId}" is registered in the store`, { hint: "register the worker (registerWorker) before it leases or beats" });
+  return new StoreError(`no worker "${workerId}" is registered in the store`, {
+    hint: "register the worker (registerWorker) before it leases or beats",
+  });
 }

@@ -54,8 +54,14 @@ export function runStoreContract(name: string, openStore: OpenStore<RunStore>): 
       const b = await store.createRun(newRun({ id: "b", createdAt: "2025-01-02T00:00:00.000Z" }));
       const c = await store.createRun(newRun({ id: "c", key: "other", createdAt: "2025-01-03T00:00:00.000Z" }));
       assert.equal((await store.findRunByKey(a.key))?.id, "b");
-      assert.deepEqual((await store.listRuns()).map((r) => r.id), ["c", "b", "a"]);
-      assert.deepEqual((await store.listRuns({ limit: 1, offset: 1 })).map((r) => r.id), [b.id]);
+      assert.deepEqual(
+        (await store.listRuns()).map((r) => r.id),
+        ["c", "b", "a"],
+      );
+      assert.deepEqual(
+        (await store.listRuns({ limit: 1, offset: 1 })).map((r) => r.id),
+        [b.id],
+      );
       assert.equal(c.key, "other");
       await assert.rejects(store.createRun(newRun({ id: "a" })), StoreError);
     });
@@ -82,7 +88,7 @@ export function runStoreContract(name: string, openStore: OpenStore<RunStore>): 
       const store = await open();
       const settings = { z: 1, a: { y: [3, 1.5, -0], b: "é ✓ \u2028" }, m: null, big: 1e21, small: 1e-7 };
       const run = await store.createRun(newRun({ settings }));
-      const record = { zeta: "last first", alpha: { b: 2, a: 1 }, list: [{ y: 1, x: 2 }], text: "line\nbreak \"quoted\" 😀" };
+      const record = { zeta: "last first", alpha: { b: 2, a: 1 }, list: [{ y: 1, x: 2 }], text: 'line\nbreak "quoted" 😀' };
       await store.setItemStatus(run.id, "q1", "done", { record });
       assert.equal(JSON.stringify((await store.getRun(run.id))?.settings), JSON.stringify(settings));
       assert.equal(JSON.stringify((await store.getItem(run.id, "q1"))?.record), JSON.stringify(record));
@@ -113,7 +119,11 @@ export function runStoreContract(name: string, openStore: OpenStore<RunStore>): 
       await store.setItemStatus(run.id, "q2", "done", { record: { question: "q2" } });
 
       const statuses = await store.itemStatuses(run.id);
-      assert.deepEqual([...statuses].sort(), [["q1", "done"], ["q2", "done"], ["q3", "pending"]]);
+      assert.deepEqual([...statuses].sort(), [
+        ["q1", "done"],
+        ["q2", "done"],
+        ["q3", "pending"],
+      ]);
       const items = await store.listItems(run.id);
       assert.deepEqual(
         items.map((i) => [i.itemId, i.status, i.attempts, i.reason, i.record]),
@@ -123,9 +133,18 @@ export function runStoreContract(name: string, openStore: OpenStore<RunStore>): 
           ["q3", "pending", 0, undefined, undefined],
         ],
       );
-      assert.deepEqual((await store.listItems(run.id, { status: "done", limit: 1, offset: 1 })).map((i) => i.itemId), ["q2"]);
-      assert.deepEqual((await store.listItems(run.id, { sort: "-id" })).map((i) => i.itemId), ["q3", "q2", "q1"]);
-      assert.deepEqual((await store.listItems(run.id, { sort: "-seq", status: "done" })).map((i) => i.itemId), ["q2", "q1"]);
+      assert.deepEqual(
+        (await store.listItems(run.id, { status: "done", limit: 1, offset: 1 })).map((i) => i.itemId),
+        ["q2"],
+      );
+      assert.deepEqual(
+        (await store.listItems(run.id, { sort: "-id" })).map((i) => i.itemId),
+        ["q3", "q2", "q1"],
+      );
+      assert.deepEqual(
+        (await store.listItems(run.id, { sort: "-seq", status: "done" })).map((i) => i.itemId),
+        ["q2", "q1"],
+      );
       assert.deepEqual(await store.itemCounts(run.id), { pending: 1, done: 2, failed: 0, total: 3 });
 
       await store.setItemStatus(run.id, "q3", "failed", { reason: "bad JSON" });
@@ -187,7 +206,10 @@ export function runStoreContract(name: string, openStore: OpenStore<RunStore>): 
       await first.close();
       assert.deepEqual(await second.findRunByKey(run.key), (await second.getRun(run.id))!);
       assert.equal((await second.findRunByKey(run.key))?.id, run.id);
-      assert.deepEqual([...(await second.itemStatuses(run.id))].sort(), [["a", "done"], ["b", "failed"]]);
+      assert.deepEqual([...(await second.itemStatuses(run.id))].sort(), [
+        ["a", "done"],
+        ["b", "failed"],
+      ]);
       assert.equal((await second.listCalls(run.id, "a")).length, 1);
       assert.equal((await second.runUsage(run.id)).calls, 1);
     });
@@ -197,7 +219,14 @@ export function runStoreContract(name: string, openStore: OpenStore<RunStore>): 
     test("a call round-trips field for field", async () => {
       const store = await open();
       const run = await store.createRun(newRun());
-      const full = call(run.id, "q1", { step: "principle.critique", iteration: 2, attempt: 1, role: "critic", parsed: { score: 4, marker: "[[4]]" }, costUsd: 0.0012 });
+      const full = call(run.id, "q1", {
+        step: "principle.critique",
+        iteration: 2,
+        attempt: 1,
+        role: "critic",
+        parsed: { score: 4, marker: "[[4]]" },
+        costUsd: 0.0012,
+      });
       const failed: StoredCall = {
         ...call(run.id, "q1", { step: "response.generate" }),
         response: null,
@@ -225,7 +254,10 @@ export function runStoreContract(name: string, openStore: OpenStore<RunStore>): 
 
       const q0 = await store.listCalls(run.id, "q0");
       assert.equal(q0.length, 102);
-      assert.deepEqual(q0.map((c) => c.iteration), [...Array.from({ length: 100 }, (_, k) => k * 5), 999, 1000]);
+      assert.deepEqual(
+        q0.map((c) => c.iteration),
+        [...Array.from({ length: 100 }, (_, k) => k * 5), 999, 1000],
+      );
       const usage = await store.runUsage(run.id);
       assert.equal(usage.calls, 502);
       assert.equal(usage.cacheHits, 1);
@@ -234,8 +266,24 @@ export function runStoreContract(name: string, openStore: OpenStore<RunStore>): 
       assert.equal(usage.outputTokens, 501 * 20);
       assert.ok(Math.abs(usage.costUsd! - 5) < 1e-9);
       assert.equal(usage.unpricedCalls, 1);
-      assert.deepEqual(await store.runUsage(other.id), { calls: 1, cacheHits: 0, errors: 1, inputTokens: 1, outputTokens: 0, costUsd: null, unpricedCalls: 1 });
-      assert.deepEqual(await store.runUsage("none"), { calls: 0, cacheHits: 0, errors: 0, inputTokens: 0, outputTokens: 0, costUsd: null, unpricedCalls: 0 });
+      assert.deepEqual(await store.runUsage(other.id), {
+        calls: 1,
+        cacheHits: 0,
+        errors: 1,
+        inputTokens: 1,
+        outputTokens: 0,
+        costUsd: null,
+        unpricedCalls: 1,
+      });
+      assert.deepEqual(await store.runUsage("none"), {
+        calls: 0,
+        cacheHits: 0,
+        errors: 0,
+        inputTokens: 0,
+        outputTokens: 0,
+        costUsd: null,
+        unpricedCalls: 0,
+      });
     });
 
     test("a bad call rejects the whole batch and leaves nothing behind", async () => {
@@ -276,8 +324,16 @@ export function runStoreContract(name: string, openStore: OpenStore<RunStore>): 
       const store = await open();
       const run = await store.createRun(newRun());
       await store.setItemStatuses(run.id, [
-        { itemId: "a", status: "done", record: { iteration_principle: 2, iteration_response: 1, principles_critique_scores: [3, 5], response_critique_scores: [4] } },
-        { itemId: "b", status: "done", record: { iteration_principle: 1, iteration_response: 1, principles_critique_scores: [null], response_critique_scores: [4] } },
+        {
+          itemId: "a",
+          status: "done",
+          record: { iteration_principle: 2, iteration_response: 1, principles_critique_scores: [3, 5], response_critique_scores: [4] },
+        },
+        {
+          itemId: "b",
+          status: "done",
+          record: { iteration_principle: 1, iteration_response: 1, principles_critique_scores: [null], response_critique_scores: [4] },
+        },
         { itemId: "c", status: "failed", reason: "timeout" },
         { itemId: "d", status: "failed", reason: "timeout" },
         { itemId: "e", status: "failed", reason: "bad JSON" },
@@ -300,16 +356,25 @@ export function runStoreContract(name: string, openStore: OpenStore<RunStore>): 
         { stage: "principles", iterations: 2, items: 1 },
         { stage: "response", iterations: 1, items: 2 },
       ]);
-      assert.deepEqual(stats.failures, [{ reason: "timeout", count: 2 }, { reason: "bad JSON", count: 1 }]);
-      assert.deepEqual(stats.steps.map((s) => [s.step, s.calls, s.errors, s.cacheHits, s.inputTokens, s.costUsd, s.latencyMs]), [
-        ["principle.generate", 2, 0, 1, 100, 0.5, 5],
-        ["principle.critique", 1, 0, 0, 100, 0, 30],
-        ["response.generate", 1, 1, 0, 0, 0, 12.5],
+      assert.deepEqual(stats.failures, [
+        { reason: "timeout", count: 2 },
+        { reason: "bad JSON", count: 1 },
       ]);
-      assert.deepEqual(stats.timeline.map((m) => [m.minute, m.calls, m.inputTokens]), [
-        ["2025-01-01T00:00", 3, 100],
-        ["2025-01-01T00:01", 1, 100],
-      ]);
+      assert.deepEqual(
+        stats.steps.map((s) => [s.step, s.calls, s.errors, s.cacheHits, s.inputTokens, s.costUsd, s.latencyMs]),
+        [
+          ["principle.generate", 2, 0, 1, 100, 0.5, 5],
+          ["principle.critique", 1, 0, 0, 100, 0, 30],
+          ["response.generate", 1, 1, 0, 0, 0, 12.5],
+        ],
+      );
+      assert.deepEqual(
+        stats.timeline.map((m) => [m.minute, m.calls, m.inputTokens]),
+        [
+          ["2025-01-01T00:00", 3, 100],
+          ["2025-01-01T00:01", 1, 100],
+        ],
+      );
     });
   });
 
@@ -336,7 +401,13 @@ export function runStoreContract(name: string, openStore: OpenStore<RunStore>): 
   });
 
   describe(`${name} run store: call cache`, () => {
-    const result = (text: string) => ({ text, finishReason: "stop" as const, usage: { inputTokens: 3, outputTokens: 4 }, latencyMs: 12, model: "m" });
+    const result = (text: string) => ({
+      text,
+      finishReason: "stop" as const,
+      usage: { inputTokens: 3, outputTokens: 4 },
+      latencyMs: 12,
+      model: "m",
+    });
     const meta = { endpoint: "openai-compatible:http://127.0.0.1:1/v1#m", modelId: "m" };
 
     test("an awaited put is visible to another connection", async () => {

@@ -15,7 +15,11 @@ const SHORT = 50;
 const LONG = 60_000;
 
 const queued = (n: number, from = 0): QueuedItem[] =>
-  Array.from({ length: n }, (_, i) => ({ itemId: `item-${String(from + i).padStart(4, "0")}`, input: { question: `q${from + i}`, n: from + i }, line: from + i + 1 }));
+  Array.from({ length: n }, (_, i) => ({
+    itemId: `item-${String(from + i).padStart(4, "0")}`,
+    input: { question: `q${from + i}`, n: from + i },
+    line: from + i + 1,
+  }));
 
 const worker = (id: string, runId?: string) => ({ id, host: `host-${id}`, pid: 1000, ...(runId === undefined ? {} : { runId }) });
 
@@ -50,10 +54,16 @@ export function workQueueContract(name: string, openStore: OpenStore<Store>): vo
       assert.deepEqual(await store.itemCounts(run.id), { pending: 7, done: 0, failed: 0, total: 7 });
 
       const first = await store.leaseItems("w1", { runId: run.id, max: 3, leaseMs: LONG });
-      assert.deepEqual(first.map((l) => l.itemId), ["item-0000", "item-0001", "item-0002"]);
+      assert.deepEqual(
+        first.map((l) => l.itemId),
+        ["item-0000", "item-0001", "item-0002"],
+      );
       assert.deepEqual(first[1], { runId: run.id, itemId: "item-0001", token: 1, input: { question: "q1", n: 1 }, line: 2 });
       const second = await store.leaseItems("w2", { runId: run.id, max: 10, leaseMs: LONG });
-      assert.deepEqual(second.map((l) => l.itemId), ["item-0003", "item-0004", "item-0005", "item-0006"]);
+      assert.deepEqual(
+        second.map((l) => l.itemId),
+        ["item-0003", "item-0004", "item-0005", "item-0006"],
+      );
       assert.deepEqual(await store.leaseItems("w1", { runId: run.id, max: 10, leaseMs: LONG }), []);
       assert.equal(await store.leasedCount(run.id), 7);
       await assert.rejects(store.leaseItems("unregistered", { runId: run.id, max: 1, leaseMs: LONG }), StoreError);
@@ -67,7 +77,13 @@ export function workQueueContract(name: string, openStore: OpenStore<Store>): vo
       await store.enqueueItems(running.id, queued(2, 10));
       await store.registerWorker(worker("any"));
       const leases = await store.leaseItems("any", { max: 10, leaseMs: LONG });
-      assert.deepEqual(leases.map((l) => [l.runId, l.itemId]), [[running.id, "item-0010"], [running.id, "item-0011"]]);
+      assert.deepEqual(
+        leases.map((l) => [l.runId, l.itemId]),
+        [
+          [running.id, "item-0010"],
+          [running.id, "item-0011"],
+        ],
+      );
     });
 
     test("no item goes to two workers when several connections lease at once", async () => {
@@ -116,7 +132,10 @@ export function workQueueContract(name: string, openStore: OpenStore<Store>): vo
       const accepted = await store.completeItems("w2", [done(fresh!)]);
       assert.deepEqual(accepted, { accepted: [{ runId: run.id, itemId: old!.itemId }], refused: [] });
       const finished = await store.getItem(run.id, old!.itemId);
-      assert.deepEqual([finished?.status, finished?.attempts, finished?.record], ["done", 1, { item: old!.itemId, answer: `answer ${old!.itemId}` }]);
+      assert.deepEqual(
+        [finished?.status, finished?.attempts, finished?.record],
+        ["done", 1, { item: old!.itemId, answer: `answer ${old!.itemId}` }],
+      );
       assert.equal((await store.listCalls(run.id, old!.itemId)).length, 1);
       assert.equal((await store.runUsage(run.id)).calls, 1);
       // A finished item refuses any further result, even with the current token.
@@ -132,8 +151,14 @@ export function workQueueContract(name: string, openStore: OpenStore<Store>): vo
         { ...done(leases[1]!), status: "failed", record: undefined, reason: "critic never scored" },
         { ...done(leases[2]!), token: leases[2]!.token + 1 },
       ]);
-      assert.deepEqual(result.accepted.map((r) => r.itemId), ["item-0000", "item-0001"]);
-      assert.deepEqual(result.refused.map((r) => r.itemId), ["item-0002"]);
+      assert.deepEqual(
+        result.accepted.map((r) => r.itemId),
+        ["item-0000", "item-0001"],
+      );
+      assert.deepEqual(
+        result.refused.map((r) => r.itemId),
+        ["item-0002"],
+      );
       assert.equal((await store.getItem(run.id, "item-0001"))?.reason, "critic never scored");
       assert.deepEqual(await store.listCalls(run.id, "item-0002"), []);
       assert.equal((await store.runUsage(run.id)).calls, 2);
@@ -144,19 +169,28 @@ export function workQueueContract(name: string, openStore: OpenStore<Store>): vo
     test("heartbeat extends the worker's leases and leaves out the ones it lost", async () => {
       const { store, run } = await setup(4, ["w1", "w2", "clock"]);
       const mine = await store.leaseItems("w1", { runId: run.id, max: 3, leaseMs: SHORT });
-      assert.deepEqual((await store.heartbeat("w1", LONG)).map((h) => h.itemId), mine.map((l) => l.itemId));
+      assert.deepEqual(
+        (await store.heartbeat("w1", LONG)).map((h) => h.itemId),
+        mine.map((l) => l.itemId),
+      );
       // A 50 ms lease taken after the heartbeat tells when 50 ms have passed on the database's clock.
       const [probe] = await store.leaseItems("clock", { runId: run.id, max: 1, leaseMs: SHORT });
       assert.equal(probe?.itemId, "item-0003");
       await waitFor("the probe lease expired", async () => (await store.leasedCount(run.id)) === 3);
-      assert.deepEqual((await store.leaseItems("w2", { runId: run.id, max: 10, leaseMs: LONG })).map((l) => l.itemId), ["item-0003"]);
+      assert.deepEqual(
+        (await store.leaseItems("w2", { runId: run.id, max: 10, leaseMs: LONG })).map((l) => l.itemId),
+        ["item-0003"],
+      );
 
       // w1 lets one lease lapse; w2 takes it over; w1's next heartbeat no longer lists it.
       await store.releaseItems("w2", [{ ...probe!, token: probe!.token + 1 }]);
       await store.heartbeat("w1", SHORT);
       await waitFor("w1's leases expired", async () => (await store.leasedCount(run.id)) === 0);
       const taken = await store.leaseItems("w2", { runId: run.id, max: 1, leaseMs: LONG });
-      assert.deepEqual(taken.map((l) => l.itemId), ["item-0000"]);
+      assert.deepEqual(
+        taken.map((l) => l.itemId),
+        ["item-0000"],
+      );
       // item-0000 is lost; whether leases that lapsed but went to nobody are still held is the backend's choice.
       const held = (await store.heartbeat("w1", LONG)).map((h) => h.itemId);
       assert.ok(!held.includes("item-0000") && held.every((id) => id === "item-0001" || id === "item-0002"), held.join());
@@ -172,7 +206,14 @@ export function workQueueContract(name: string, openStore: OpenStore<Store>): vo
       await store.stopWorker("w1");
       assert.equal(await store.leasedCount(run.id), 0);
       const again = await store.leaseItems("w2", { runId: run.id, max: 3, leaseMs: LONG });
-      assert.deepEqual(again.map((l) => [l.itemId, l.token]), [["item-0000", 2], ["item-0001", 2], ["item-0002", 2]]);
+      assert.deepEqual(
+        again.map((l) => [l.itemId, l.token]),
+        [
+          ["item-0000", 2],
+          ["item-0001", 2],
+          ["item-0002", 2],
+        ],
+      );
       assert.equal((await store.completeItems("w1", [done(leases[2]!)])).refused.length, 1);
       const w1 = (await store.listWorkers(run.id)).find((w) => w.id === "w1");
       assert.equal(w1?.status, "stopped");
@@ -181,16 +222,31 @@ export function workQueueContract(name: string, openStore: OpenStore<Store>): vo
     test("retryFailed puts failed items back in the queue", async () => {
       const { store, run } = await setup(3);
       const leases = await store.leaseItems("w1", { runId: run.id, max: 3, leaseMs: LONG });
-      await store.completeItems("w1", leases.map((l, i) => (i === 1 ? done(l) : { ...done(l), status: "failed" as const, record: undefined, reason: "boom" })));
+      await store.completeItems(
+        "w1",
+        leases.map((l, i) => (i === 1 ? done(l) : { ...done(l), status: "failed" as const, record: undefined, reason: "boom" })),
+      );
       assert.equal(await store.retryFailed(run.id), 2);
       assert.equal(await store.retryFailed(run.id), 0);
       assert.deepEqual(await store.itemCounts(run.id), { pending: 2, done: 1, failed: 0, total: 3 });
       const again = await store.leaseItems("w2", { runId: run.id, max: 3, leaseMs: LONG });
-      assert.deepEqual(again.map((l) => [l.itemId, l.token]), [["item-0000", 2], ["item-0002", 2]]);
-      await store.completeItems("w2", again.map((l) => done(l)));
+      assert.deepEqual(
+        again.map((l) => [l.itemId, l.token]),
+        [
+          ["item-0000", 2],
+          ["item-0002", 2],
+        ],
+      );
+      await store.completeItems(
+        "w2",
+        again.map((l) => done(l)),
+      );
       assert.equal((await store.getItem(run.id, "item-0000"))?.attempts, 2);
       const finished = await store.finishedSince(run.id, 0);
-      assert.deepEqual(finished.map((f) => f.itemId), ["item-0001", "item-0000", "item-0002"]);
+      assert.deepEqual(
+        finished.map((f) => f.itemId),
+        ["item-0001", "item-0000", "item-0002"],
+      );
     });
   });
 
@@ -227,16 +283,26 @@ export function workQueueContract(name: string, openStore: OpenStore<Store>): vo
           for (;;) {
             const leases = await connection.leaseItems(id, { runId: run.id, max: 3, leaseMs: LONG });
             if (leases.length === 0) break;
-            const result = await connection.completeItems(id, leases.map((l) => done(l)));
+            const result = await connection.completeItems(
+              id,
+              leases.map((l) => done(l)),
+            );
             assert.equal(result.accepted.length, leases.length);
           }
           working--;
         }),
       );
       await reader;
-      assert.deepEqual(seen, Array.from({ length: 120 }, (_, i) => i + 1), "finish numbers are 1..n in the order read");
+      assert.deepEqual(
+        seen,
+        Array.from({ length: 120 }, (_, i) => i + 1),
+        "finish numbers are 1..n in the order read",
+      );
       assert.equal(new Set(items).size, 120);
-      assert.deepEqual((await store.finishedSince(run.id, 118)).map((f) => f.finishSeq), [119, 120]);
+      assert.deepEqual(
+        (await store.finishedSince(run.id, 118)).map((f) => f.finishSeq),
+        [119, 120],
+      );
       assert.deepEqual(await store.finishedSince(run.id, 120), []);
     });
 
@@ -259,10 +325,28 @@ export function workQueueContract(name: string, openStore: OpenStore<Store>): vo
         return quiet?.status === "lost" && quiet.leased === 0;
       });
       const workers = await store.listWorkers(run.id);
-      assert.deepEqual(workers.map((w) => [w.id, w.status, w.leased]), [["busy", "active", 1], ["gone", "stopped", 0], ["quiet", "lost", 0]]);
+      assert.deepEqual(
+        workers.map((w) => [w.id, w.status, w.leased]),
+        [
+          ["busy", "active", 1],
+          ["gone", "stopped", 0],
+          ["quiet", "lost", 0],
+        ],
+      );
       assert.deepEqual(
         { ...workers[0], startedAt: undefined, heartbeatAt: undefined },
-        { id: "busy", host: "host-busy", pid: 1000, runId: run.id, status: "active", itemsDone: 0, itemsFailed: 0, leased: 1, startedAt: undefined, heartbeatAt: undefined },
+        {
+          id: "busy",
+          host: "host-busy",
+          pid: 1000,
+          runId: run.id,
+          status: "active",
+          itemsDone: 0,
+          itemsFailed: 0,
+          leased: 1,
+          startedAt: undefined,
+          heartbeatAt: undefined,
+        },
       );
       assert.ok(workers[0]!.heartbeatAt >= workers[0]!.startedAt);
       assert.equal((await store.listWorkers()).length, 4);

@@ -3,7 +3,17 @@
  * `postgres-work-queue.ts`) and answer the `WorkQueue` and `RateLedger` methods through it: this base
  * class holds that forwarding once for both backends.
  */
-import type { Completion, FinishedItem, ItemResult, Lease, QueuedItem, RateLedger, WorkerInfo, WorkerRegistration, WorkQueue } from "./work-queue.ts";
+import type {
+  Completion,
+  FinishedItem,
+  ItemResult,
+  Lease,
+  QueuedItem,
+  RateLedger,
+  WorkerInfo,
+  WorkerRegistration,
+  WorkQueue,
+} from "./work-queue.ts";
 
 export abstract class WorkQueueDelegate implements WorkQueue, RateLedger {
   protected abstract readonly queue: WorkQueue & RateLedger;

@@ -51,7 +51,12 @@ export function spriAlgorithm(task: TaskName, taskOptions: TaskOptions, spri: Sp
  */
 function spriCallEstimate(spri: SpriSettings): ItemAlgorithm["calls"] {
   const stages = spri.stages === "both" ? 2 : 1;
-  return { min: 2 * stages, expected: Math.min(2 * spri.maxCritiques, 2.7) * stages, max: 2 * spri.maxCritiques * stages, criticShare: 0.5 };
+  return {
+    min: 2 * stages,
+    expected: Math.min(2 * spri.maxCritiques, 2.7) * stages,
+    max: 2 * spri.maxCritiques * stages,
+    criticShare: 0.5,
+  };
 }
 
 export function parseTaskName(value: string): AnyTaskName {

@@ -46,12 +46,18 @@ export function loadSeeds(file: string): SeedSet {
   const constitution = constitutionSeeds(text, file);
   if (constitution) return constitution;
   const seeds = parseRows(text, file);
-  if (seeds.length === 0) throw new InputError("the seed file holds no seeds", { file, hint: "give at least one seed, or leave out --seeds" });
+  if (seeds.length === 0)
+    throw new InputError("the seed file holds no seeds", { file, hint: "give at least one seed, or leave out --seeds" });
   const kind = detectKind(seeds[0]!, file);
   seeds.forEach((seed, index) => {
     for (const field of REQUIRED[kind]) {
       if (seed[field] === undefined || seed[field] === null) {
-        throw new InputError(`seed lacks a value that ${kind} seeds need`, { file, line: index + 1, field, hint: `every ${kind} seed needs ${REQUIRED[kind].join(", ")}` });
+        throw new InputError(`seed lacks a value that ${kind} seeds need`, {
+          file,
+          line: index + 1,
+          field,
+          hint: `every ${kind} seed needs ${REQUIRED[kind].join(", ")}`,
+        });
       }
     }
   });
@@ -64,7 +70,11 @@ function constitutionSeeds(text: string, file: string): SeedSet | undefined {
   if (value === undefined) return undefined;
   if (value.format !== CONSTITUTION_FORMAT) return undefined;
   const { principles } = parseConstitution(value, file);
-  if (principles.length === 0) throw new InputError("the constitution holds no principles", { file, hint: "cluster a non-empty set of principles, or leave out --seeds" });
+  if (principles.length === 0)
+    throw new InputError("the constitution holds no principles", {
+      file,
+      hint: "cluster a non-empty set of principles, or leave out --seeds",
+    });
   const seeds = principles.map((p) => ({ principle: p.text, id: p.id, size: p.size, ...(p.name === undefined ? {} : { name: p.name }) }));
   return { kind: "constitution", file, seeds };
 }
@@ -84,7 +94,12 @@ function parseRows(text: string, file: string): Record<string, unknown>[] {
     try {
       rows.push(JSON.parse(line) as Record<string, unknown>);
     } catch (error) {
-      throw new InputError(`malformed JSON line: ${(error as Error).message}`, { file, line: index + 1, cause: error, hint: "fix the line; seeds are JSON Lines, one object per line" });
+      throw new InputError(`malformed JSON line: ${(error as Error).message}`, {
+        file,
+        line: index + 1,
+        cause: error,
+        hint: "fix the line; seeds are JSON Lines, one object per line",
+      });
     }
   });
   return rows;

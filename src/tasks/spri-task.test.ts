@@ -28,7 +28,12 @@ const PAPERLIKE = {
 };
 
 describe("taskSteps assembly (spec §4)", () => {
-  const item = toTaskItem("reappraisal", { "Reddit Post": "my post", appraisal_dimension_aim: "the aim", appraisal_dimension_id: 1 }, {}, at);
+  const item = toTaskItem(
+    "reappraisal",
+    { "Reddit Post": "my post", appraisal_dimension_aim: "the aim", appraisal_dimension_id: 1 },
+    {},
+    at,
+  );
 
   test("no seeds: the examples sentence goes and the system ends in a blank line", () => {
     const steps = taskSteps(item, { task: "reappraisal", pack: pack(PAPERLIKE), compat: resolveCompat("reference") });
@@ -46,8 +51,14 @@ describe("taskSteps assembly (spec §4)", () => {
 
   test("reference refinements omit the goal and the principles; the default shows them", () => {
     const reference = taskSteps(item, { task: "reappraisal", pack: pack(PAPERLIKE), compat: resolveCompat("reference") });
-    assert.equal(reference.principleRefine("P", "fb")[1]!.content, "### Question: my post\n### Principles: P\n### Feedback: fb\n### Refined Principles:");
-    assert.equal(reference.responseRefine("P", "R", "fb")[1]!.content, "### Question: my post\n### Response: R\n### Feedback: fb\n### Refined Response:");
+    assert.equal(
+      reference.principleRefine("P", "fb")[1]!.content,
+      "### Question: my post\n### Principles: P\n### Feedback: fb\n### Refined Principles:",
+    );
+    assert.equal(
+      reference.responseRefine("P", "R", "fb")[1]!.content,
+      "### Question: my post\n### Response: R\n### Feedback: fb\n### Refined Response:",
+    );
     assert.equal(reference.principleRefine("P", "fb")[0]!.content, "Refine them.");
     const full = taskSteps(item, { task: "reappraisal", pack: pack(PAPERLIKE), compat: resolveCompat("default") });
     assert.match(full.principleRefine("P", "fb")[1]!.content, /### Response Goal: the aim\n### Principles: P/);
@@ -76,7 +87,13 @@ describe("taskSteps assembly (spec §4)", () => {
       all.principleDraft()[0]!.content,
       `${PAPERLIKE["instruct-stage1_01-principle_gen.txt"]}\n\n### Question: p1\n### Response Goal: a1\n### Principles: c1\n\n### Question: p4\n### Response Goal: a4\n### Principles: c4\n\n`,
     );
-    const one = taskSteps(item, { task: "reappraisal", pack: pack(PAPERLIKE), seeds, seedsPerDomain: true, compat: resolveCompat("reference") });
+    const one = taskSteps(item, {
+      task: "reappraisal",
+      pack: pack(PAPERLIKE),
+      seeds,
+      seedsPerDomain: true,
+      compat: resolveCompat("reference"),
+    });
     assert.match(one.principleDraft()[0]!.content, /p1/);
     assert.doesNotMatch(one.principleDraft()[0]!.content, /p4/);
   });
@@ -85,7 +102,10 @@ describe("taskSteps assembly (spec §4)", () => {
     const rubricItem = toTaskItem("rubric", { system_prompt: "S", input: "I" }, {}, at);
     const steps = taskSteps(rubricItem, { task: "rubric", pack: builtinPack("rubric"), compat: resolveCompat("default") });
     assert.equal(steps.principleDraft()[1]!.content, "### Input: S\n\nI\n\n### Rubric:");
-    assert.equal(steps.principleRefine("R", "fb")[1]!.content, "### Input: S\n\nI\n\n### Rubric: R\n\n### Feedback: fb\n\n### Refined Rubric:");
+    assert.equal(
+      steps.principleRefine("R", "fb")[1]!.content,
+      "### Input: S\n\nI\n\n### Rubric: R\n\n### Feedback: fb\n\n### Refined Rubric:",
+    );
     assert.throws(() => steps.responseDraft("R"));
     const fewShot = formatFewShot("rubric", [{ system_prompt: "s", input: "i", rubric: { criteria: "Is it 'ok'?" } }]);
     assert.equal(fewShot, `### Input: s\n\ni\n### Rubric: {'criteria': "Is it 'ok'?"}\n\n`);
@@ -100,6 +120,9 @@ describe("taskSteps assembly (spec §4)", () => {
 
   test("a template missing from a pack is a ConfigError naming it", () => {
     const partial = pack({ "instruct-stage1_01-principle_gen.txt": "x" });
-    assert.throws(() => partial.get("instruct-stage1_02-principle_critique.txt"), (e: unknown) => e instanceof ConfigError && /principle_critique/.test(e.message));
+    assert.throws(
+      () => partial.get("instruct-stage1_02-principle_critique.txt"),
+      (e: unknown) => e instanceof ConfigError && /principle_critique/.test(e.message),
+    );
   });
 });

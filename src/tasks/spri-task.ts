@@ -93,7 +93,9 @@ export function taskSteps(item: TaskItem, options: TaskOptions): SpriSteps {
     ],
     principleRefine: (principles, feedback) => [
       system(pack.get(names.refine)),
-      user(`### Question: ${q}\n${fullContext ? goalLine : ""}### Principles: ${principles}\n### Feedback: ${feedback}\n### Refined Principles:`),
+      user(
+        `### Question: ${q}\n${fullContext ? goalLine : ""}### Principles: ${principles}\n### Feedback: ${feedback}\n### Refined Principles:`,
+      ),
     ],
     responseDraft: (principles) => [
       system(`${needResponse(names.responseGen)}\n\n`),

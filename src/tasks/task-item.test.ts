@@ -32,14 +32,17 @@ describe("toTaskItem", () => {
       ["..", /"\.\."/],
     ] as const) {
       for (const mapping of [{}, { idField: "id" }]) {
-        assert.throws(() => toTaskItem("sft", { id, prompt: "p" }, mapping, at), (error: unknown) => {
-          assert.ok(error instanceof InputError, `${JSON.stringify(id)}: ${String(error)}`);
-          assert.equal(error.line, 7);
-          assert.equal(error.field, "id");
-          assert.match(error.message, pattern);
-          assert.ok(error.hint);
-          return true;
-        });
+        assert.throws(
+          () => toTaskItem("sft", { id, prompt: "p" }, mapping, at),
+          (error: unknown) => {
+            assert.ok(error instanceof InputError, `${JSON.stringify(id)}: ${String(error)}`);
+            assert.equal(error.line, 7);
+            assert.equal(error.field, "id");
+            assert.match(error.message, pattern);
+            assert.ok(error.hint);
+            return true;
+          },
+        );
       }
     }
   });
@@ -57,14 +60,17 @@ describe("toTaskItem", () => {
   });
 
   const failsWith = (row: unknown, field: string | undefined, pattern: RegExp, task: "sft" | "reappraisal" = "sft", mapping = {}) =>
-    assert.throws(() => toTaskItem(task, row, mapping, at), (error: unknown) => {
-      assert.ok(error instanceof InputError);
-      assert.equal(error.file, "items.jsonl");
-      assert.equal(error.line, 7);
-      assert.equal(error.field, field);
-      assert.match(error.describe(), pattern);
-      return true;
-    });
+    assert.throws(
+      () => toTaskItem(task, row, mapping, at),
+      (error: unknown) => {
+        assert.ok(error instanceof InputError);
+        assert.equal(error.file, "items.jsonl");
+        assert.equal(error.line, 7);
+        assert.equal(error.field, field);
+        assert.match(error.describe(), pattern);
+        return true;
+      },
+    );
 
   test("bad input names file, line and field and says what to do", () => {
     failsWith({ text: "x" }, "user_input", /items\.jsonl:7: .*no question field.*--question-field/);

@@ -50,7 +50,10 @@ export interface RowOrigin {
 }
 
 const BASELINE_FIELDS = { question: QUESTION_FIELDS };
-const DEFAULT_FIELDS: Record<AnyTaskName, { question: readonly string[]; goal?: readonly string[]; domain?: readonly string[]; systemPrompt?: readonly string[] }> = {
+const DEFAULT_FIELDS: Record<
+  AnyTaskName,
+  { question: readonly string[]; goal?: readonly string[]; domain?: readonly string[]; systemPrompt?: readonly string[] }
+> = {
   sft: { question: QUESTION_FIELDS, domain: ["domain", "category", "question_type"] },
   reappraisal: {
     question: [...POST_FIELDS, ...QUESTION_FIELDS],
@@ -149,15 +152,23 @@ function itemId(record: Record<string, unknown>, mapping: FieldMapping, origin: 
   const field = mapping.idField ?? "id";
   const value = record[field];
   const refuse = (problem: string) =>
-    new InputError(problem, { ...origin, field, hint: "give every item a unique id (a string or a number), or leave the field out of every row to use line numbers" });
+    new InputError(problem, {
+      ...origin,
+      field,
+      hint: "give every item a unique id (a string or a number), or leave the field out of every row to use line numbers",
+    });
   if (value === undefined) {
     if (mapping.idField !== undefined) throw refuse("the id field is missing");
     return String(origin.line);
   }
   if (value === null) throw refuse("the id is null");
   if (typeof value === "number") return String(value);
-  if (typeof value !== "string") throw refuse(`the id must be a string or a number, not ${Array.isArray(value) ? "an array" : typeof value === "object" ? "an object" : `a ${typeof value}`}`);
+  if (typeof value !== "string")
+    throw refuse(
+      `the id must be a string or a number, not ${Array.isArray(value) ? "an array" : typeof value === "object" ? "an object" : `a ${typeof value}`}`,
+    );
   if (value.trim() === "") throw refuse("the id is empty");
-  if (value === "." || value === "..") throw refuse(`the id "${value}" cannot be used (it cannot be part of a URL, so the viewer could not show the item)`);
+  if (value === "." || value === "..")
+    throw refuse(`the id "${value}" cannot be used (it cannot be part of a URL, so the viewer could not show the item)`);
   return value;
 }

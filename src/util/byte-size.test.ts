@@ -10,7 +10,11 @@ test("parseByteSize: bytes, decimal and binary units, any case", () => {
   assert.equal(parseByteSize("2 MiB", "--x"), 2 * 1024 * 1024);
   assert.equal(parseByteSize("1GB", "--x"), 1e9);
   for (const bad of ["", "0", "-1MB", "lots", "5 parsecs", "1e6", "0.1"]) {
-    assert.throws(() => parseByteSize(bad, "--max-item-size"), (error: unknown) => error instanceof ConfigError && /--max-item-size must be a size/.test(error.message), bad);
+    assert.throws(
+      () => parseByteSize(bad, "--max-item-size"),
+      (error: unknown) => error instanceof ConfigError && /--max-item-size must be a size/.test(error.message),
+      bad,
+    );
   }
 });
 

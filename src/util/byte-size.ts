@@ -12,7 +12,9 @@ export function parseByteSize(value: string, flag: string): number {
   const unit = UNITS[(match?.[2] || "b").toLowerCase()];
   const bytes = match && unit ? Math.floor(Number(match[1]) * unit) : Number.NaN;
   if (!(bytes >= 1)) {
-    throw new ConfigError(`${flag} must be a size such as 500KB, 2MB or 1048576 (bytes), got ${JSON.stringify(value)}`, { field: flag.replace(/^--/, "") });
+    throw new ConfigError(`${flag} must be a size such as 500KB, 2MB or 1048576 (bytes), got ${JSON.stringify(value)}`, {
+      field: flag.replace(/^--/, ""),
+    });
   }
   return bytes;
 }

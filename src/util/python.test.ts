@@ -11,11 +11,14 @@ describe("pyFormat (Python str.format semantics)", () => {
     assert.equal(pyFormat("{{literal}} {a}", { a: "1", unused: "2" }), "{literal} 1");
   });
   test("a missing field is an error naming the template and field", () => {
-    assert.throws(() => pyFormat("{missing}", { a: "1" }, "critique.txt"), (error: unknown) => {
-      assert.ok(error instanceof ConfigError);
-      assert.match(error.message, /critique\.txt.*\{missing\}/);
-      return true;
-    });
+    assert.throws(
+      () => pyFormat("{missing}", { a: "1" }, "critique.txt"),
+      (error: unknown) => {
+        assert.ok(error instanceof ConfigError);
+        assert.match(error.message, /critique\.txt.*\{missing\}/);
+        return true;
+      },
+    );
   });
 });
 
@@ -44,7 +47,10 @@ describe("pyRepr (Python str() of literals)", () => {
     assert.equal(pyReprString("\x07"), "'\\x07'");
   });
   test("dicts keep insertion order with ': ' and ', ' separators", () => {
-    assert.equal(pyRepr({ criteria: "Is it 'good'?", score1_description: "bad" }), `{'criteria': "Is it 'good'?", 'score1_description': 'bad'}`);
+    assert.equal(
+      pyRepr({ criteria: "Is it 'good'?", score1_description: "bad" }),
+      `{'criteria': "Is it 'good'?", 'score1_description': 'bad'}`,
+    );
     assert.equal(pyRepr([1, true, null]), "[1, True, None]");
   });
 });

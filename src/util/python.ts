@@ -5,7 +5,8 @@
 import { ConfigError } from "../errors/errors.ts";
 
 /** Characters Python's `str.strip()` removes (str.isspace). */
-const PY_WHITESPACE = " \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000";
+const PY_WHITESPACE =
+  " \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000";
 
 /** Python `s.strip(chars)`; whitespace when `chars` is omitted. */
 export function pyStrip(text: string, chars: string = PY_WHITESPACE): string {

@@ -6,7 +6,10 @@ test("redactUrl hides URL passwords and secret query parameters, and leaves ever
   assert.equal(redactUrl("postgres://spri:s3cret@db.example:5432/runs"), "postgres://spri:[redacted]@db.example:5432/runs");
   assert.equal(redactUrl("postgresql://u:p%40ss@h/db?sslmode=require"), "postgresql://u:[redacted]@h/db?sslmode=require");
   assert.equal(redactUrl("postgres://u:with@at@h/db"), "postgres://u:[redacted]@h/db");
-  assert.equal(redactUrl("postgres://h/db?user=u&password=hunter2&sslmode=disable"), "postgres://h/db?user=u&password=[redacted]&sslmode=disable");
+  assert.equal(
+    redactUrl("postgres://h/db?user=u&password=hunter2&sslmode=disable"),
+    "postgres://h/db?user=u&password=[redacted]&sslmode=disable",
+  );
   assert.equal(redactUrl("postgres://justuser@h/db"), "postgres://justuser@h/db");
   assert.equal(redactUrl("postgres://h/db"), "postgres://h/db");
   assert.equal(redactUrl("spri.db"), "spri.db");
@@ -27,8 +30,16 @@ test("redactUrlsIn hides the password of every URL in a text", () => {
 });
 
 test("splitCredentials takes user and password out of a URL, decoded", () => {
-  assert.deepEqual(splitCredentials("https://alice:p%40ss@models.example:8443/v1"), { url: "https://models.example:8443/v1", username: "alice", password: "p@ss" });
-  assert.deepEqual(splitCredentials("http://token@127.0.0.1:8000/v1"), { url: "http://127.0.0.1:8000/v1", username: "token", password: "" });
+  assert.deepEqual(splitCredentials("https://alice:p%40ss@models.example:8443/v1"), {
+    url: "https://models.example:8443/v1",
+    username: "alice",
+    password: "p@ss",
+  });
+  assert.deepEqual(splitCredentials("http://token@127.0.0.1:8000/v1"), {
+    url: "http://127.0.0.1:8000/v1",
+    username: "token",
+    password: "",
+  });
   assert.deepEqual(splitCredentials("http://127.0.0.1:8000/v1"), { url: "http://127.0.0.1:8000/v1" });
   assert.deepEqual(splitCredentials("not a url"), { url: "not a url" });
 });

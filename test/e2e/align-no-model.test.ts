@@ -39,7 +39,10 @@ test("no key and no network: spri align says what is missing and how to set it",
   const home = mkdtempSync(join(tmpdir(), "spri-no-model-"));
   const gone = await startFakeLlmServer();
   await gone.close();
-  const result = await runCli(["align", "How do I apologise?"], { cwd: home, env: { HOME: home, HF_ENDPOINT: `http://127.0.0.1:${gone.port}/` } });
+  const result = await runCli(["align", "How do I apologise?"], {
+    cwd: home,
+    env: { HOME: home, HF_ENDPOINT: `http://127.0.0.1:${gone.port}/` },
+  });
   assert.equal(result.code, 2, result.stderr);
   for (const needed of ["OPENAI_API_KEY", "ANTHROPIC_API_KEY", "SPRI_MODEL", "--base-url", DEFAULT_MODEL, "cannot be reached"]) {
     assert.ok(result.stderr.includes(needed), `the message does not name ${needed}:\n${result.stderr}`);

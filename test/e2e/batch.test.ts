@@ -24,13 +24,19 @@ const ITEMS = 10;
 function workdir(name: string): { dir: string; input: string; output: string } {
   const dir = mkdtempSync(join(tmpdir(), `spri-batch-${name}-`));
   const input = join(dir, "items.jsonl");
-  writeFileSync(input, Array.from({ length: ITEMS }, (_, i) => JSON.stringify({ id: `q${i}`, prompt: `Question number ${i}?` })).join("\n") + "\n");
+  writeFileSync(
+    input,
+    Array.from({ length: ITEMS }, (_, i) => JSON.stringify({ id: `q${i}`, prompt: `Question number ${i}?` })).join("\n") + "\n",
+  );
   return { dir, input, output: join(dir, "out.jsonl") };
 }
 
 function readJsonl(path: string): Record<string, unknown>[] {
   if (!existsSync(path)) return [];
-  return readFileSync(path, "utf8").split("\n").filter((l) => l.trim() !== "").map((l) => JSON.parse(l) as Record<string, unknown>);
+  return readFileSync(path, "utf8")
+    .split("\n")
+    .filter((l) => l.trim() !== "")
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
 /** The lane's state as the run store in `dir` holds it: the only run's `batch-lane` artifact. */
@@ -51,11 +57,30 @@ async function storedLaneState(dir: string): Promise<LaneState | undefined> {
 
 /** The lane keeps no state beside its request files (older versions wrote a state.json). */
 function assertNoStateFile(output: string): void {
-  assert.deepEqual(readdirSync(`${output}.batch`).filter((name) => name.startsWith("state")), []);
+  assert.deepEqual(
+    readdirSync(`${output}.batch`).filter((name) => name.startsWith("state")),
+    [],
+  );
 }
 
 function batchArgs(server: { url: string }, input: string, output: string, extra: string[] = []): string[] {
-  return ["run", "--input", input, "--output", output, "--base-url", `${server.url}/v1`, "--base-model", "m", "--critic-model", "c", "--batch", "--batch-poll", "0.02", ...extra];
+  return [
+    "run",
+    "--input",
+    input,
+    "--output",
+    output,
+    "--base-url",
+    `${server.url}/v1`,
+    "--base-model",
+    "m",
+    "--critic-model",
+    "c",
+    "--batch",
+    "--batch-poll",
+    "0.02",
+    ...extra,
+  ];
 }
 
 function withoutUsage(record: Record<string, unknown>): Record<string, unknown> {
@@ -74,7 +99,12 @@ describe("spri run --batch against a fake Batch API", () => {
     const { dir, input, output } = workdir("online");
     const result = await runCli([...batchArgs(server, input, output), "--json"], { cwd: dir });
     assert.equal(result.code, 0, result.stderr);
-    const summary = JSON.parse(result.stdout) as { outcome: string; done: number; batch: { rounds: number }; spend: { calls: number; cacheHits: number; inputTokens: number } };
+    const summary = JSON.parse(result.stdout) as {
+      outcome: string;
+      done: number;
+      batch: { rounds: number };
+      spend: { calls: number; cacheHits: number; inputTokens: number };
+    };
     assert.equal(summary.outcome, "completed");
     assert.equal(summary.done, ITEMS);
     assert.equal(summary.batch.rounds, CALLS_PER_ITEM);
@@ -83,7 +113,8 @@ describe("spri run --batch against a fake Batch API", () => {
 
     const records = readJsonl(output);
     assert.deepEqual(records.map((r) => r.id).sort(), Array.from({ length: ITEMS }, (_, i) => `q${i}`).sort(), "every item once");
-    for (const r of records) assert.deepEqual(r.spri_usage, { calls: 6, cached_calls: 0, input_tokens: 60, output_tokens: 30, cost_usd: null });
+    for (const r of records)
+      assert.deepEqual(r.spri_usage, { calls: 6, cached_calls: 0, input_tokens: 60, output_tokens: 30, cost_usd: null });
     assert.equal(server.batches.size, CALLS_PER_ITEM, "rounds = the most calls an item makes");
     assert.equal(server.chatCompletions, 0, "no call outside a batch");
     for (const batch of server.batches.values()) {
@@ -93,7 +124,10 @@ describe("spri run --batch against a fake Batch API", () => {
     }
     const state = (await storedLaneState(dir))!;
     assertNoStateFile(output);
-    assert.deepEqual(state.rounds.map((r) => [r.round, r.parts.length, r.parts[0]!.status, r.parts[0]!.imported]), Array.from({ length: 6 }, (_, i) => [i + 1, 1, "completed", true]));
+    assert.deepEqual(
+      state.rounds.map((r) => [r.round, r.parts.length, r.parts[0]!.status, r.parts[0]!.imported]),
+      Array.from({ length: 6 }, (_, i) => [i + 1, 1, "completed", true]),
+    );
 
     // The same items online, against the same scripted backend, give the same records.
     const online = await startFakeLlmServer(scriptedBackend());
@@ -101,7 +135,10 @@ describe("spri run --batch against a fake Batch API", () => {
       const onlineDir = join(dir, "online");
       mkdirSync(onlineDir);
       const onlineOutput = join(onlineDir, "out.jsonl");
-      const direct = await runCli(["run", "--input", input, "--output", onlineOutput, "--base-url", `${online.url}/v1`, "--base-model", "m", "--critic-model", "c"], { cwd: onlineDir });
+      const direct = await runCli(
+        ["run", "--input", input, "--output", onlineOutput, "--base-url", `${online.url}/v1`, "--base-model", "m", "--critic-model", "c"],
+        { cwd: onlineDir },
+      );
       assert.equal(direct.code, 0, direct.stderr);
       const byId = new Map(readJsonl(onlineOutput).map((r) => [r.id, withoutUsage(r)]));
       for (const r of records) assert.deepEqual(withoutUsage(r), byId.get(r.id), `item ${String(r.id)}`);
@@ -125,7 +162,11 @@ describe("spri run --batch against a fake Batch API", () => {
       const { dir, input, output } = workdir("kill");
       fresh.holdFrom = 3;
       const args = batchArgs(fresh, input, output);
-      const child = spawn(process.execPath, [join(REPO_ROOT, "bin", "spri.js"), ...args], { cwd: dir, env: { PATH: process.env.PATH, HOME: process.env.HOME }, stdio: "ignore" });
+      const child = spawn(process.execPath, [join(REPO_ROOT, "bin", "spri.js"), ...args], {
+        cwd: dir,
+        env: { PATH: process.env.PATH, HOME: process.env.HOME },
+        stdio: "ignore",
+      });
       const exited = new Promise((resolve) => child.on("exit", resolve));
       const deadline = Date.now() + 20_000;
       const db = join(dir, "spri.db");
@@ -173,7 +214,10 @@ describe("spri run --batch against a fake Batch API", () => {
 
   test("--batch needs OpenAI-compatible models and the cache", async () => {
     const { dir, input, output } = workdir("config");
-    const anthropic = await runCli(["run", "--input", input, "--output", output, "--base-model", "claude-haiku-4-5", "--batch"], { cwd: dir, env: { ANTHROPIC_API_KEY: "sk-ant-test-0000000000" } });
+    const anthropic = await runCli(["run", "--input", input, "--output", output, "--base-model", "claude-haiku-4-5", "--batch"], {
+      cwd: dir,
+      env: { ANTHROPIC_API_KEY: "sk-ant-test-0000000000" },
+    });
     assert.equal(anthropic.code, 2, anthropic.stderr);
     assert.match(anthropic.stderr, /--batch works with OpenAI-compatible models only/);
     const noCache = await runCli([...batchArgs(server, input, output), "--no-cache"], { cwd: dir });
@@ -186,7 +230,20 @@ describe("spri run --batch against a fake Batch API", () => {
 describe("spri run --batch-offline (files for vllm run-batch)", () => {
   test("writes round-1.jsonl in the OpenAI batch format; --batch-results continues round by round to the end", async () => {
     const { dir, input, output } = workdir("offline");
-    const args = ["run", "--input", input, "--output", output, "--base-url", "http://127.0.0.1:9/v1", "--base-model", "m", "--critic-model", "c", "--batch-offline"];
+    const args = [
+      "run",
+      "--input",
+      input,
+      "--output",
+      output,
+      "--base-url",
+      "http://127.0.0.1:9/v1",
+      "--base-model",
+      "m",
+      "--critic-model",
+      "c",
+      "--batch-offline",
+    ];
     const first = await runCli(args, { cwd: dir });
     assert.equal(first.code, 4, first.stderr);
     const roundFile = join(`${output}.batch`, "round-1.jsonl");
@@ -221,12 +278,26 @@ describe("spri run --batch-offline (files for vllm run-batch)", () => {
       for (const request of requests) {
         const body = request.body as { messages: { content: string }[] };
         if (round === 1 && body.messages.some((m) => m.content.includes("Question number 3?"))) {
-          results.push(JSON.stringify({ id: "vllm-x", custom_id: request.custom_id, response: { status_code: 400, request_id: "vllm-batch-x", body: null }, error: "model crashed" }));
+          results.push(
+            JSON.stringify({
+              id: "vllm-x",
+              custom_id: request.custom_id,
+              response: { status_code: 400, request_id: "vllm-batch-x", body: null },
+              error: "model crashed",
+            }),
+          );
           continue;
         }
         const reply = await answer({ method: "POST", path: "/v1/chat/completions", headers: {}, body, rawBody: "" });
         assert.equal(reply.kind, "json");
-        results.push(JSON.stringify({ id: `vllm-${round}`, custom_id: request.custom_id, response: { status_code: 200, request_id: `vllm-batch-${round}`, body: reply.kind === "json" ? reply.body : null }, error: null }));
+        results.push(
+          JSON.stringify({
+            id: `vllm-${round}`,
+            custom_id: request.custom_id,
+            response: { status_code: 200, request_id: `vllm-batch-${round}`, body: reply.kind === "json" ? reply.body : null },
+            error: null,
+          }),
+        );
       }
       const file = join(`${output}.batch`, `round-${round}.results.jsonl`);
       writeFileSync(file, `${results.join("\n")}\n`);
@@ -234,7 +305,10 @@ describe("spri run --batch-offline (files for vllm run-batch)", () => {
       if (round === 1) {
         assert.equal(last.code, 4, last.stderr);
         const rejects = readJsonl(`${output}.rejects.jsonl`);
-        assert.deepEqual(rejects.map((r) => r.id), ["q3"]);
+        assert.deepEqual(
+          rejects.map((r) => r.id),
+          ["q3"],
+        );
         assert.match(String(rejects[0]!.reason), /batch request failed \(400\): model crashed/);
       }
     }
@@ -249,6 +323,9 @@ describe("spri run --batch-offline (files for vllm run-batch)", () => {
     assertNoStateFile(output);
     const rounds = (await storedLaneState(dir))!.rounds;
     assert.equal(rounds.length, CALLS_PER_ITEM + 2);
-    assert.ok(rounds.every((r) => r.parts.every((p) => p.imported && p.resultsFile === join(`${output}.batch`, `round-${r.round}.results.jsonl`))), "every round imported from its results file");
+    assert.ok(
+      rounds.every((r) => r.parts.every((p) => p.imported && p.resultsFile === join(`${output}.batch`, `round-${r.round}.results.jsonl`))),
+      "every round imported from its results file",
+    );
   });
 });

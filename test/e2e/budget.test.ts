@@ -34,7 +34,10 @@ function billingBackend(): (request: RecordedRequest) => FakeReply {
 
 function writeItems(dir: string, n: number): string {
   const input = join(dir, `items-${n}.jsonl`);
-  writeFileSync(input, `${Array.from({ length: n }, (_, i) => JSON.stringify({ id: `b${i}`, prompt: `Budget question ${i}?` })).join("\n")}\n`);
+  writeFileSync(
+    input,
+    `${Array.from({ length: n }, (_, i) => JSON.stringify({ id: `b${i}`, prompt: `Budget question ${i}?` })).join("\n")}\n`,
+  );
   return input;
 }
 
@@ -54,7 +57,9 @@ describe("--max-cost", () => {
     try {
       const input = writeItems(dir, 3);
       const model = ["--base-url", `${server.url}/v1`, "--base-model", "m", "--critic-model", "c"];
-      const refused = await runCli(["run", "--input", input, "--output", join(dir, "unpriced.jsonl"), "--max-cost", "1", ...model], { cwd: dir });
+      const refused = await runCli(["run", "--input", input, "--output", join(dir, "unpriced.jsonl"), "--max-cost", "1", ...model], {
+        cwd: dir,
+      });
       assert.equal(refused.code, 2, refused.stderr);
       assert.match(refused.stderr, /--max-cost needs a price for "m" and "c"/);
       assert.match(refused.stderr, /--prices '\{"<model id>": \{"input": 0\.5, "output": 1\.5\}\}'/);
@@ -64,11 +69,30 @@ describe("--max-cost", () => {
       assert.equal(free.code, 0, free.stderr);
       const summary = JSON.parse(free.stdout) as { spend: { costUsd: number; unpricedCalls: number; calls: number } };
       assert.equal(summary.spend.unpricedCalls, summary.spend.calls);
-      const records = readFileSync(join(dir, "unbudgeted.jsonl"), "utf8").trim().split("\n").map((line) => JSON.parse(line) as { spri_usage: { cost_usd: number | null } });
+      const records = readFileSync(join(dir, "unbudgeted.jsonl"), "utf8")
+        .trim()
+        .split("\n")
+        .map((line) => JSON.parse(line) as { spri_usage: { cost_usd: number | null } });
       for (const record of records) assert.equal(record.spri_usage.cost_usd, null, "an unpriced item's cost is null, not 0");
 
       // With a price given as JSON text, the same budget starts.
-      const priced = await runCli(["run", "--input", input, "--output", join(dir, "priced.jsonl"), "--max-cost", "100", "--prices", PRICES, "--max-new-tokens", String(MAX_NEW_TOKENS), ...model], { cwd: dir });
+      const priced = await runCli(
+        [
+          "run",
+          "--input",
+          input,
+          "--output",
+          join(dir, "priced.jsonl"),
+          "--max-cost",
+          "100",
+          "--prices",
+          PRICES,
+          "--max-new-tokens",
+          String(MAX_NEW_TOKENS),
+          ...model,
+        ],
+        { cwd: dir },
+      );
       assert.equal(priced.code, 0, priced.stderr);
     } finally {
       await server.close();
@@ -79,8 +103,30 @@ describe("--max-cost", () => {
     const server = await startFakeLlmServer(billingBackend());
     try {
       const input = writeItems(dir, 20);
-      const args = ["run", "--input", input, "--output", join(dir, "overshoot.jsonl"), "--store", join(dir, "overshoot.db"), "--concurrency", "4", "--json", "--max-cost", "1", "--prices", PRICES,
-        "--max-new-tokens", String(MAX_NEW_TOKENS), "--base-url", `${server.url}/v1`, "--base-model", "m", "--critic-model", "c"];
+      const args = [
+        "run",
+        "--input",
+        input,
+        "--output",
+        join(dir, "overshoot.jsonl"),
+        "--store",
+        join(dir, "overshoot.db"),
+        "--concurrency",
+        "4",
+        "--json",
+        "--max-cost",
+        "1",
+        "--prices",
+        PRICES,
+        "--max-new-tokens",
+        String(MAX_NEW_TOKENS),
+        "--base-url",
+        `${server.url}/v1`,
+        "--base-model",
+        "m",
+        "--critic-model",
+        "c",
+      ];
       const result = await runCli(args, { cwd: dir });
       assert.equal(result.code, EXIT_CODES.budgetStop, result.stderr);
       const summary = JSON.parse(result.stdout) as { outcome: string; stopReason: string; spend: { costUsd: number } };
@@ -88,7 +134,10 @@ describe("--max-cost", () => {
       assert.match(summary.stopReason, /cost budget of \$1 is spent/);
       assert.ok(billed(server) <= 1, `the server billed $${billed(server)} on a $1 budget`);
       assert.ok(billed(server) >= 0.5, `stopped early: $${billed(server)}`);
-      assert.ok(Math.abs(summary.spend.costUsd - billed(server)) < 1e-9, `spri counted $${summary.spend.costUsd}, the server billed $${billed(server)}`);
+      assert.ok(
+        Math.abs(summary.spend.costUsd - billed(server)) < 1e-9,
+        `spri counted $${summary.spend.costUsd}, the server billed $${billed(server)}`,
+      );
     } finally {
       await server.close();
     }
@@ -116,9 +165,33 @@ describe("--max-cost", () => {
         try {
           const budget = 2;
           const input = writeItems(dir, 30);
-          const args = ["run", "--input", input, "--output", join(dir, `killed-${backend}.jsonl`), ...store, "--concurrency", "2", "--max-cost", String(budget), "--prices", PRICES,
-            "--max-new-tokens", String(MAX_NEW_TOKENS), "--base-url", `${server.url}/v1`, "--base-model", "m", "--critic-model", "c"];
-          const child = spawn(process.execPath, [join(REPO_ROOT, "bin", "spri.js"), ...args], { cwd: dir, env: { PATH: process.env.PATH, HOME: process.env.HOME }, stdio: "ignore" });
+          const args = [
+            "run",
+            "--input",
+            input,
+            "--output",
+            join(dir, `killed-${backend}.jsonl`),
+            ...store,
+            "--concurrency",
+            "2",
+            "--max-cost",
+            String(budget),
+            "--prices",
+            PRICES,
+            "--max-new-tokens",
+            String(MAX_NEW_TOKENS),
+            "--base-url",
+            `${server.url}/v1`,
+            "--base-model",
+            "m",
+            "--critic-model",
+            "c",
+          ];
+          const child = spawn(process.execPath, [join(REPO_ROOT, "bin", "spri.js"), ...args], {
+            cwd: dir,
+            env: { PATH: process.env.PATH, HOME: process.env.HOME },
+            stdio: "ignore",
+          });
           const exited = new Promise((resolve) => child.on("exit", resolve));
           // Killed once it has been billed $1.00, with calls in flight.
           await new Promise<void>((resolve) => {
@@ -132,7 +205,10 @@ describe("--max-cost", () => {
           const resumed = await runCli([...args, "--json"], { cwd: dir });
           assert.equal(resumed.code, EXIT_CODES.budgetStop, resumed.stderr);
           assert.match((JSON.parse(resumed.stdout) as { stopReason: string }).stopReason, /cost budget of \$2 is spent/);
-          assert.ok(billed(server) <= budget, `billed $${billed(server)} on a $${budget} budget ($${billed(server, beforeResume)} after the resume)`);
+          assert.ok(
+            billed(server) <= budget,
+            `billed $${billed(server)} on a $${budget} budget ($${billed(server, beforeResume)} after the resume)`,
+          );
           // The resumed command had what the first left: about $1 (less what the killed process held), not $2.
           assert.ok(billed(server, beforeResume) >= 0.3, `the resumed command spent only $${billed(server, beforeResume)}`);
           assert.ok(existsSync(join(dir, `killed-${backend}.jsonl.partial`)), "a stopped run's output stays partial");

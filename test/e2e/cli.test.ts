@@ -22,13 +22,19 @@ describe("spri CLI end to end (real local HTTP server)", () => {
   test("align --json: principles, critic scores and the final response", async () => {
     const result = await runCli(["align", "How do I tell a friend I can't come to their wedding?", "--json", ...model]);
     assert.equal(result.code, 0, result.stderr);
-    const out = JSON.parse(result.stdout) as { record: Record<string, unknown>; calls: { role: string; model: string; parsed?: { score: number } }[] };
+    const out = JSON.parse(result.stdout) as {
+      record: Record<string, unknown>;
+      calls: { role: string; model: string; parsed?: { score: number } }[];
+    };
     assert.equal(out.record.principle_final, "1. Be specific.\n2. Be kind.");
     assert.equal(out.record.iteration_principle, 2);
     assert.deepEqual(out.record.principles_critique_scores, [3, 5]);
     assert.equal(out.record.response_final, "Here is a kind and specific answer.");
     assert.equal(out.calls.length, 6);
-    assert.deepEqual(out.calls.map((c) => c.model), ["local-model", "local-critic", "local-model", "local-critic", "local-model", "local-critic"]);
+    assert.deepEqual(
+      out.calls.map((c) => c.model),
+      ["local-model", "local-critic", "local-model", "local-critic", "local-model", "local-critic"],
+    );
   });
 
   test("align prints principles, each critique's score and the response as text", async () => {
@@ -45,7 +51,15 @@ describe("spri CLI end to end (real local HTTP server)", () => {
         const result = await runCli(["align", "How do I tell a friend I can't come to their wedding?", "--task", task, ...goal, ...model]);
         assert.equal(result.code, 0, result.stderr);
         assert.match(result.stdout, /Here is a kind and specific answer\./);
-        const json = await runCli(["align", "How do I tell a friend I can't come to their wedding?", "--task", task, ...goal, "--json", ...model]);
+        const json = await runCli([
+          "align",
+          "How do I tell a friend I can't come to their wedding?",
+          "--task",
+          task,
+          ...goal,
+          "--json",
+          ...model,
+        ]);
         assert.equal(json.code, 0, json.stderr);
         const out = JSON.parse(json.stdout) as { record: Record<string, unknown>; calls: unknown[] };
         assert.ok(out.calls.length > 0);
@@ -61,7 +75,10 @@ describe("spri CLI end to end (real local HTTP server)", () => {
     const args = ["run", "--input", input, "--output", output, "--concurrency", "3", "--json", ...model];
     const result = await runCli(args, { cwd: dir });
     assert.equal(result.code, 0, result.stderr);
-    const records = readFileSync(output, "utf8").trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+    const records = readFileSync(output, "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     assert.deepEqual(records.map((r) => r.id).sort(), ["item-0", "item-1", "item-2", "item-3"]);
     const first = records.find((r) => r.id === "item-0")!;
     assert.deepEqual(Object.keys(first).slice(0, 4), ["id", "instruction", "extra", "principle_raw"]);
@@ -92,14 +109,31 @@ describe("spri CLI end to end (real local HTTP server)", () => {
     const first = await runCli(args, { cwd: dir });
     assert.equal(first.code, 1, first.stderr);
     assert.equal(JSON.parse(first.stdout).calls, CALLS_PER_ITEM);
-    assert.equal(server.requests.slice(served).some((r) => JSON.stringify(r.body).includes("HUGE")), false, "the big item was never sent");
-    const rejects = readFileSync(`${output}.rejects.jsonl`, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { id?: string; line: number; reason: string });
-    assert.deepEqual(rejects.map((r) => [r.id, r.line]), [["big", 2]]);
+    assert.equal(
+      server.requests.slice(served).some((r) => JSON.stringify(r.body).includes("HUGE")),
+      false,
+      "the big item was never sent",
+    );
+    const rejects = readFileSync(`${output}.rejects.jsonl`, "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { id?: string; line: number; reason: string });
+    assert.deepEqual(
+      rejects.map((r) => [r.id, r.line]),
+      [["big", 2]],
+    );
     assert.match(rejects[0]!.reason, /big-item\.jsonl:2: item "big" is 1\.1 MB, over the 1 MB limit per item — .*--max-item-size/);
 
     const raised = await runCli([...args, "--max-item-size", "2MB"], { cwd: dir });
     assert.equal(raised.code, 0, raised.stderr);
-    assert.deepEqual(readFileSync(output, "utf8").trim().split("\n").map((line) => JSON.parse(line).id).sort(), ["big", "small"]);
+    assert.deepEqual(
+      readFileSync(output, "utf8")
+        .trim()
+        .split("\n")
+        .map((line) => JSON.parse(line).id)
+        .sort(),
+      ["big", "small"],
+    );
     const bad = await runCli([...args, "--max-item-size", "lots"], { cwd: dir });
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /--max-item-size/);
@@ -108,9 +142,16 @@ describe("spri CLI end to end (real local HTTP server)", () => {
   test("--limit N runs the first N items; a larger N goes on from there and pays only for the new items", async () => {
     const input = join(dir, "limit.jsonl");
     const output = join(dir, "limit-out.jsonl");
-    writeFileSync(input, `${["one", "two", "three", "four", "five"].map((q, i) => JSON.stringify({ id: `l${i}`, prompt: `limit ${q}?` })).join("\n")}\n`);
+    writeFileSync(
+      input,
+      `${["one", "two", "three", "four", "five"].map((q, i) => JSON.stringify({ id: `l${i}`, prompt: `limit ${q}?` })).join("\n")}\n`,
+    );
     const args = ["run", "--input", input, "--output", output, "--json", "--concurrency", "1", ...model];
-    const ids = () => readFileSync(output, "utf8").trim().split("\n").map((line) => JSON.parse(line).id as string);
+    const ids = () =>
+      readFileSync(output, "utf8")
+        .trim()
+        .split("\n")
+        .map((line) => JSON.parse(line).id as string);
 
     const two = await runCli([...args, "--limit", "2"], { cwd: dir });
     assert.equal(two.code, 0, two.stderr);
@@ -156,7 +197,11 @@ describe("spri CLI end to end (real local HTTP server)", () => {
 
   describe("bad input: each bad item is rejected with one line naming file, line and field; the rest run", () => {
     const cases: [string, string, RegExp][] = [
-      ["missing field", `{"instruction": "ok"}\n{"text": "no question here"}\n`, /items\.jsonl:2: field "user_input": no question field .*--question-field/],
+      [
+        "missing field",
+        `{"instruction": "ok"}\n{"text": "no question here"}\n`,
+        /items\.jsonl:2: field "user_input": no question field .*--question-field/,
+      ],
       ["empty question", `{"prompt": "ok"}\n{"prompt": "  "}\n`, /items\.jsonl:2: field "prompt": the question is empty/],
       ["malformed JSON line", `{"prompt": "ok"}\n{"prompt": "broken\n`, /items\.jsonl:2: malformed JSON/],
     ];
@@ -169,7 +214,10 @@ describe("spri CLI end to end (real local HTTP server)", () => {
         assert.equal(result.code, 1);
         assert.match(result.stderr, pattern);
         assert.match(result.stderr, /1 item\(s\) failed; reasons in .*rejects\.jsonl/);
-        const rejects = readFileSync(`${output}.rejects.jsonl`, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { line: number; reason: string });
+        const rejects = readFileSync(`${output}.rejects.jsonl`, "utf8")
+          .trim()
+          .split("\n")
+          .map((l) => JSON.parse(l) as { line: number; reason: string });
         assert.equal(rejects.length, 1);
         assert.equal(rejects[0]!.line, 2);
         assert.match(rejects[0]!.reason, pattern);
@@ -184,13 +232,25 @@ describe("spri CLI end to end (real local HTTP server)", () => {
       const args = ["run", "--input", input, "--output", output, "--json", ...model];
       const first = await runCli(args, { cwd: dir });
       assert.equal(first.code, 1, first.stderr);
-      const rejects = readFileSync(`${output}.rejects.jsonl`, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { line: number; reason: string });
-      assert.deepEqual(rejects.map((r) => r.line), [2]);
+      const rejects = readFileSync(`${output}.rejects.jsonl`, "utf8")
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l) as { line: number; reason: string });
+      assert.deepEqual(
+        rejects.map((r) => r.line),
+        [2],
+      );
       assert.match(rejects[0]!.reason, /null-id\.jsonl:2: field "id": the id is null/);
       assert.equal(JSON.parse(first.stdout).calls, CALLS_PER_ITEM);
       const again = await runCli(args, { cwd: dir });
       assert.equal(JSON.parse(again.stdout).calls, 0, again.stderr);
-      assert.deepEqual(readFileSync(output, "utf8").trim().split("\n").map((line) => JSON.parse(line).id), ["a"]);
+      assert.deepEqual(
+        readFileSync(output, "utf8")
+          .trim()
+          .split("\n")
+          .map((line) => JSON.parse(line).id),
+        ["a"],
+      );
     });
 
     test("unknown task", async () => {
@@ -212,13 +272,20 @@ describe("spri CLI end to end (real local HTTP server)", () => {
       await closed.close();
       const result = await runCli(["align", "q", "--base-url", `${closed.url}/v1`, "--base-model", "m"]);
       assert.equal(result.code, 3);
-      assert.match(result.stderr, /cannot reach http:\/\/127\.0\.0\.1:\d+\/v1: connect ECONNREFUSED [\d.:]+ — check the URL and that the server is running/);
+      assert.match(
+        result.stderr,
+        /cannot reach http:\/\/127\.0\.0\.1:\d+\/v1: connect ECONNREFUSED [\d.:]+ — check the URL and that the server is running/,
+      );
     });
 
     test("401 with the key never printed", async () => {
-      const denied = await startFakeLlmServer(() => openaiError(401, "Incorrect API key provided: sk-test-SECRET123456789", { code: "invalid_api_key" }));
+      const denied = await startFakeLlmServer(() =>
+        openaiError(401, "Incorrect API key provided: sk-test-SECRET123456789", { code: "invalid_api_key" }),
+      );
       try {
-        const result = await runCli(["align", "q", "--base-url", `${denied.url}/v1`, "--base-model", "m"], { env: { OPENAI_API_KEY: "sk-test-SECRET123456789" } });
+        const result = await runCli(["align", "q", "--base-url", `${denied.url}/v1`, "--base-model", "m"], {
+          env: { OPENAI_API_KEY: "sk-test-SECRET123456789" },
+        });
         assert.equal(result.code, 3);
         assert.match(result.stderr, /answered 401: .* — check the API key/);
         assert.equal(result.stderr.includes("SECRET123456789"), false);
@@ -243,7 +310,10 @@ describe("spri CLI end to end (real local HTTP server)", () => {
 
   test("view: a weak token is refused before anything listens, from the flag or the environment", async () => {
     const store = ["--store", join(dir, "view.db"), "--port", "0", "--no-playground"];
-    for (const [args, env] of [[["--token", "short-token"], {}], [[], { SPRI_VIEW_TOKEN: "abc" }]] as const) {
+    for (const [args, env] of [
+      [["--token", "short-token"], {}],
+      [[], { SPRI_VIEW_TOKEN: "abc" }],
+    ] as const) {
       const result = await runCli(["view", ...store, ...args], { cwd: dir, env, timeoutMs: 20_000 });
       assert.equal(result.code, 2, result.stdout + result.stderr);
       assert.match(result.stderr, /token is too short: \d+ of at least 16 characters — leave --token out/);
@@ -255,9 +325,27 @@ describe("spri CLI end to end (real local HTTP server)", () => {
   test("help documents every flag and the environment", async () => {
     const result = await runCli(["run", "--help"]);
     assert.equal(result.code, 0);
-    for (const flag of ["--input", "--output", "--limit", "--max-item-size", "--concurrency", "--compat", "--prompts", "--seeds", "--seeds-per-domain", "--question-field", "--id-field", "--goal-field", "--base-url", "--critic-url", "--threshold", "--max-critiques"]) {
+    for (const flag of [
+      "--input",
+      "--output",
+      "--limit",
+      "--max-item-size",
+      "--concurrency",
+      "--compat",
+      "--prompts",
+      "--seeds",
+      "--seeds-per-domain",
+      "--question-field",
+      "--id-field",
+      "--goal-field",
+      "--base-url",
+      "--critic-url",
+      "--threshold",
+      "--max-critiques",
+    ]) {
       assert.ok(result.stdout.includes(flag), flag);
     }
-    for (const env of ["OPENAI_API_KEY", "OPENAI_BASE_URL", "ANTHROPIC_API_KEY", "SPRI_MODEL", "SPRI_THRESHOLD"]) assert.ok(result.stdout.includes(env), env);
+    for (const env of ["OPENAI_API_KEY", "OPENAI_BASE_URL", "ANTHROPIC_API_KEY", "SPRI_MODEL", "SPRI_THRESHOLD"])
+      assert.ok(result.stdout.includes(env), env);
   });
 });

@@ -30,7 +30,15 @@ function jsonl(rows: unknown[]): string {
 }
 
 function trajectory(id: string, z: string | null) {
-  return { id, iter: 0, prompt: [{ role: "user", content: `question ${id}` }], y1: "draft", gold: "gold", accepted: z !== null, best: z === null ? null : { z, critique: "c", y2: "better", fY2: 0.5, gain: 0.2 } };
+  return {
+    id,
+    iter: 0,
+    prompt: [{ role: "user", content: `question ${id}` }],
+    y1: "draft",
+    gold: "gold",
+    accepted: z !== null,
+    best: z === null ? null : { z, critique: "c", y2: "better", fY2: 0.5, gain: 0.2 },
+  };
 }
 
 describe("spri discover cluster (CLI)", () => {
@@ -139,11 +147,35 @@ describe("spri discover cluster (CLI)", () => {
 
   test("a principles file, --clusters, a custom Markdown path and a JSON summary; no labelled copy by default", async () => {
     const input = join(dir, "principles.jsonl");
-    writeFileSync(input, jsonl([{ principle: "Be concise." }, "Keep answers short.", { principle: "Cite your sources." }, { principle: "Use a polite tone." }]));
+    writeFileSync(
+      input,
+      jsonl([
+        { principle: "Be concise." },
+        "Keep answers short.",
+        { principle: "Cite your sources." },
+        { principle: "Use a polite tone." },
+      ]),
+    );
     const output = join(dir, "two.json");
     const markdown = join(dir, "reports", "two.md");
     const db = join(dir, "other.db");
-    const result = await cli(["discover", "cluster", "--input", input, "--output", output, "--vectors", vectors, "--clusters", "3", "--markdown", markdown, "--json", "--store", db]);
+    const result = await cli([
+      "discover",
+      "cluster",
+      "--input",
+      input,
+      "--output",
+      output,
+      "--vectors",
+      vectors,
+      "--clusters",
+      "3",
+      "--markdown",
+      markdown,
+      "--json",
+      "--store",
+      db,
+    ]);
     assert.equal(result.code, 0, result.stderr);
     const summary = JSON.parse(result.stdout) as Record<string, unknown>;
     assert.equal(summary.clusters, 3);
@@ -178,7 +210,20 @@ describe("spri discover cluster (CLI)", () => {
     const input = join(dir, "p.jsonl");
     writeFileSync(input, jsonl([{ principle: "Be concise." }, { principle: "Something unknown." }]));
     const out = join(dir, "x.json");
-    let result = await cli(["discover", "cluster", "--input", input, "--output", out, "--vectors", vectors, "--threshold", "0.3", "--clusters", "2"]);
+    let result = await cli([
+      "discover",
+      "cluster",
+      "--input",
+      input,
+      "--output",
+      out,
+      "--vectors",
+      vectors,
+      "--threshold",
+      "0.3",
+      "--clusters",
+      "2",
+    ]);
     assert.equal(result.code, 2);
     assert.match(result.stderr, /--threshold and --clusters exclude each other/);
     result = await cli(["discover", "cluster", "--input", input, "--output", out, "--vectors", vectors]);
@@ -202,7 +247,12 @@ describe("spri discover cluster (CLI)", () => {
       if (request.path === "/v1/embeddings") {
         const body = request.body as { input: string[] };
         const data = body.input.map((text, index) => ({ object: "embedding", index, embedding: THEMES[text.toLowerCase()] ?? [1, 1, 1] }));
-        return json(200, { object: "list", model: "embedder-1", data, usage: { prompt_tokens: 4 * data.length, total_tokens: 4 * data.length } });
+        return json(200, {
+          object: "list",
+          model: "embedder-1",
+          data,
+          usage: { prompt_tokens: 4 * data.length, total_tokens: 4 * data.length },
+        });
       }
       if (request.path === "/v1/chat/completions") {
         const prompt = (request.body as { messages: Array<{ content: string }> }).messages[0]!.content;
@@ -219,10 +269,29 @@ describe("spri discover cluster (CLI)", () => {
 
     test("--embedding-url/--embedding-model and --name-with-model", async () => {
       const input = join(dir, "named.jsonl");
-      writeFileSync(input, jsonl([{ principle: "Be concise." }, { principle: "Keep answers short." }, { principle: "Cite your sources." }]));
+      writeFileSync(
+        input,
+        jsonl([{ principle: "Be concise." }, { principle: "Keep answers short." }, { principle: "Cite your sources." }]),
+      );
       const output = join(dir, "named.json");
       const url = `${server.url}/v1`;
-      const result = await cli(["discover", "cluster", "--input", input, "--output", output, "--embedding-url", url, "--embedding-model", "embedder-1", "--name-with-model", "--base-url", url, "--base-model", "chat-1"]);
+      const result = await cli([
+        "discover",
+        "cluster",
+        "--input",
+        input,
+        "--output",
+        output,
+        "--embedding-url",
+        url,
+        "--embedding-model",
+        "embedder-1",
+        "--name-with-model",
+        "--base-url",
+        url,
+        "--base-model",
+        "chat-1",
+      ]);
       assert.equal(result.code, 0, result.stderr);
       const embeddingCalls = server.requests.filter((r) => r.path === "/v1/embeddings");
       assert.equal(embeddingCalls.length, 1);
@@ -246,7 +315,19 @@ describe("spri discover cluster (CLI)", () => {
     writeFileSync(input, jsonl(["Be concise.", "Cite your sources.", "Use a polite tone.", "Keep answers short."]));
     const output = join(dir, "gguf.json");
     const model = join(SHARED, "models", "llama-2-tiny-random.gguf");
-    const result = await cli(["discover", "cluster", "--input", input, "--output", output, "--embedding-model", model, "--clusters", "2", "--json"]);
+    const result = await cli([
+      "discover",
+      "cluster",
+      "--input",
+      input,
+      "--output",
+      output,
+      "--embedding-model",
+      model,
+      "--clusters",
+      "2",
+      "--json",
+    ]);
     assert.equal(result.code, 0, result.stderr);
     const summary = JSON.parse(result.stdout) as { clusters: number; embeddings: { source: string; dimension: number } };
     assert.equal(summary.clusters, 2);

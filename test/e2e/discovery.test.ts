@@ -31,11 +31,20 @@ interface Pair {
 
 /** MT-Bench questions joined with GPT-4 reference answers on question_id, first turns. */
 function mtBenchPairs(): Pair[] {
-  const lines = (file: string) => readFileSync(join(SHARED, "data", "mt-bench", file), "utf8").trim().split("\n").map((l) => JSON.parse(l) as Record<string, any>);
+  const lines = (file: string) =>
+    readFileSync(join(SHARED, "data", "mt-bench", file), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as Record<string, any>);
   const questions = new Map(lines("question.jsonl").map((q) => [q.question_id as number, q]));
   return lines("reference_answer_gpt-4.jsonl").map((r) => {
     const q = questions.get(r.question_id as number)!;
-    return { id: String(r.question_id), prompt: q.turns[0] as string, gold: r.choices[0].turns[0] as string, category: q.category as string };
+    return {
+      id: String(r.question_id),
+      prompt: q.turns[0] as string,
+      gold: r.choices[0].turns[0] as string,
+      category: q.category as string,
+    };
   });
 }
 
@@ -59,7 +68,11 @@ function discoveryServer(pairs: Pair[]): (request: RecordedRequest) => ReturnTyp
   return (request) => {
     if (request.path === "/v1/embeddings") {
       const input = (request.body as { input: string[] }).input;
-      const data = input.map((text, i) => ({ object: "embedding", index: i, embedding: VECTORS.find(([re]) => re.test(text))?.[1] ?? [0.3, 0.3, 1] }));
+      const data = input.map((text, i) => ({
+        object: "embedding",
+        index: i,
+        embedding: VECTORS.find(([re]) => re.test(text))?.[1] ?? [0.3, 0.3, 1],
+      }));
       return json(200, { object: "list", model: "embedder", data, usage: { prompt_tokens: data.length, total_tokens: data.length } });
     }
     const messages = (request.body as { messages: { role: string; content: string }[] }).messages;
@@ -84,7 +97,11 @@ function discoveryServer(pairs: Pair[]): (request: RecordedRequest) => ReturnTyp
     if (messages.length === 3 && messages[2]!.content === "Improve your response using a guiding principle.") {
       const j = index.get(messages[0]!.content)!;
       const model = (request.body as { model: string }).model;
-      return openaiText(model === "m1" ? `[Principle] Lead with the verdict: open with the conclusion.\n[Critique] No answer.\n[Revised response]\n${pairs[j]!.gold}` : "My first answer stands.");
+      return openaiText(
+        model === "m1"
+          ? `[Principle] Lead with the verdict: open with the conclusion.\n[Critique] No answer.\n[Revised response]\n${pairs[j]!.gold}`
+          : "My first answer stands.",
+      );
     }
     if (messages[0]!.content.startsWith("You compare two AI assistants")) {
       const user = messages[1]!.content;
@@ -97,7 +114,11 @@ function discoveryServer(pairs: Pair[]): (request: RecordedRequest) => ReturnTyp
   };
 }
 
-const readJsonl = (file: string) => readFileSync(file, "utf8").trim().split("\n").map((l) => JSON.parse(l) as Record<string, any>);
+const readJsonl = (file: string) =>
+  readFileSync(file, "utf8")
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l) as Record<string, any>);
 const writeJsonl = (file: string, rows: unknown[]) => writeFileSync(file, rows.map((r) => JSON.stringify(r)).join("\n") + "\n");
 const round = (x: number) => Math.round(x * 10000) / 10000;
 
@@ -123,7 +144,10 @@ describe("spri discover: mine → cluster → export → SPRI seeds → apply �
 
     // 1. Mining.
     const mined = join(dir, "mined.jsonl");
-    let result = await runCli(["discover", "mine", "--input", input, "--output", mined, "--candidates", "2", "--concurrency", "3", ...model], { cwd: dir });
+    let result = await runCli(
+      ["discover", "mine", "--input", input, "--output", mined, "--candidates", "2", "--concurrency", "3", ...model],
+      { cwd: dir },
+    );
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stderr, /3 of 6 examples accepted/);
     const records = readJsonl(mined);
@@ -168,7 +192,21 @@ describe("spri discover: mine → cluster → export → SPRI seeds → apply �
     // 2. Clustering (the other engineer's command) over the trajectories' accepted principles.
     const constitutionFile = join(dir, "constitution.json");
     result = await runCli(
-      ["discover", "cluster", "--input", mined, "--output", constitutionFile, "--embeddings", "openai", "--embedding-url", `${server.url}/v1`, "--embedding-model", "embedder", "--json"],
+      [
+        "discover",
+        "cluster",
+        "--input",
+        mined,
+        "--output",
+        constitutionFile,
+        "--embeddings",
+        "openai",
+        "--embedding-url",
+        `${server.url}/v1`,
+        "--embedding-model",
+        "embedder",
+        "--json",
+      ],
       { cwd: dir },
     );
     assert.equal(result.code, 0, result.stderr);
@@ -183,7 +221,25 @@ describe("spri discover: mine → cluster → export → SPRI seeds → apply �
     const sft = join(dir, "sft.jsonl");
     const requestFile = join(dir, "mstep.request.json");
     result = await runCli(
-      ["discover", "export", "--input", mined, "--output", sft, "--format", "trl", "--constitution", constitutionFile, "--request", requestFile, "--base-model", "policy-hf-id", "--iter", "1", "--json"],
+      [
+        "discover",
+        "export",
+        "--input",
+        mined,
+        "--output",
+        sft,
+        "--format",
+        "trl",
+        "--constitution",
+        constitutionFile,
+        "--request",
+        requestFile,
+        "--base-model",
+        "policy-hf-id",
+        "--iter",
+        "1",
+        "--json",
+      ],
       { cwd: dir },
     );
     assert.equal(result.code, 0, result.stderr);
@@ -194,7 +250,10 @@ describe("spri discover: mine → cluster → export → SPRI seeds → apply �
     const texts = new Set(constitution.principles.map((p: { text: string }) => p.text));
     for (const example of examples) {
       assert.deepEqual(Object.keys(example), ["prompt", "completion"]);
-      assert.deepEqual(example.prompt.map((m: { role: string }) => m.role), ["user", "assistant", "user"]);
+      assert.deepEqual(
+        example.prompt.map((m: { role: string }) => m.role),
+        ["user", "assistant", "user"],
+      );
       assert.equal(example.prompt[1].content, Y1);
       assert.equal(example.completion.length, 1);
       assert.equal(example.completion[0].role, "assistant");
@@ -212,7 +271,10 @@ describe("spri discover: mine → cluster → export → SPRI seeds → apply �
     assert.match(readFileSync(`${requestFile}.trl.yaml`, "utf8"), /data_files: "sft.jsonl"/);
 
     // The labelled copy of the clustering trains on each record's zCanonical (its cluster's medoid).
-    result = await runCli(["discover", "export", "--input", join(dir, "constitution.labelled.jsonl"), "--output", join(dir, "sft.labelled.jsonl"), "--json"], { cwd: dir });
+    result = await runCli(
+      ["discover", "export", "--input", join(dir, "constitution.labelled.jsonl"), "--output", join(dir, "sft.labelled.jsonl"), "--json"],
+      { cwd: dir },
+    );
     assert.equal(result.code, 0, result.stderr);
     assert.deepEqual(JSON.parse(result.stdout).relabelled, { canonical: 3, member: 0, nearest: 0 });
 
@@ -220,27 +282,49 @@ describe("spri discover: mine → cluster → export → SPRI seeds → apply �
     result = await runCli(["discover", "export", "--input", mined, "--output", openai, "--format", "openai"], { cwd: dir });
     assert.equal(result.code, 0, result.stderr);
     for (const example of readJsonl(openai)) {
-      assert.deepEqual(example.messages.map((m: { role: string; weight?: number }) => [m.role, m.weight ?? null]), [["user", null], ["assistant", 0], ["user", null], ["assistant", 1]]);
+      assert.deepEqual(
+        example.messages.map((m: { role: string; weight?: number }) => [m.role, m.weight ?? null]),
+        [
+          ["user", null],
+          ["assistant", 0],
+          ["user", null],
+          ["assistant", 1],
+        ],
+      );
     }
 
     // 4a. The constitution as SPRI seeds: the principle-generation prompt shows its principles.
     const prompts = join(dir, "prompts.jsonl");
-    writeJsonl(prompts, pairs.slice(6, 8).map((p) => ({ id: p.id, question: p.prompt })));
+    writeJsonl(
+      prompts,
+      pairs.slice(6, 8).map((p) => ({ id: p.id, question: p.prompt })),
+    );
     const before = server.requests.length;
-    result = await runCli(["run", "--input", prompts, "--output", join(dir, "spri.jsonl"), "--seeds", constitutionFile, ...model], { cwd: dir });
+    result = await runCli(["run", "--input", prompts, "--output", join(dir, "spri.jsonl"), "--seeds", constitutionFile, ...model], {
+      cwd: dir,
+    });
     assert.equal(result.code, 0, result.stderr);
-    const generation = server.requests.slice(before).map((r) => (r.body as { messages: { role: string; content: string }[] }).messages).filter((m) => m[0]!.content.startsWith("You write guiding principles"));
+    const generation = server.requests
+      .slice(before)
+      .map((r) => (r.body as { messages: { role: string; content: string }[] }).messages)
+      .filter((m) => m[0]!.content.startsWith("You write guiding principles"));
     assert.equal(generation.length, 2);
     for (const messages of generation) {
-      for (const p of constitution.principles) assert.ok(messages[0]!.content.includes(`### Principles: ${p.text}\n`), "constitution principle in the few-shot block");
+      for (const p of constitution.principles)
+        assert.ok(messages[0]!.content.includes(`### Principles: ${p.text}\n`), "constitution principle in the few-shot block");
     }
     assert.equal(readJsonl(join(dir, "spri.jsonl")).length, 2);
 
     // 4b + 5. Prompt-time self-correction on held-out prompts, then the win rate of y2 over y1.
     const heldout = join(dir, "heldout.jsonl");
-    writeJsonl(heldout, pairs.slice(6, 10).map((p) => ({ id: p.id, prompt: p.prompt })));
+    writeJsonl(
+      heldout,
+      pairs.slice(6, 10).map((p) => ({ id: p.id, prompt: p.prompt })),
+    );
     const applied = join(dir, "applied.jsonl");
-    result = await runCli(["discover", "apply", "--input", heldout, "--output", applied, "--constitution", constitutionFile, ...model], { cwd: dir });
+    result = await runCli(["discover", "apply", "--input", heldout, "--output", applied, "--constitution", constitutionFile, ...model], {
+      cwd: dir,
+    });
     assert.equal(result.code, 0, result.stderr);
     const corrected = readJsonl(applied);
     assert.equal(corrected.length, 4);
@@ -251,11 +335,30 @@ describe("spri discover: mine → cluster → export → SPRI seeds → apply �
     }
     // Even held-out indices (6, 8) are refined to their gold; odd ones (7, 9) back to y1.
     const revised = new Map(corrected.map((r) => [r.id as string, r.response_final !== Y1]));
-    assert.deepEqual(pairs.slice(6, 10).map((p) => revised.get(p.id)), [true, false, true, false]);
+    assert.deepEqual(
+      pairs.slice(6, 10).map((p) => revised.get(p.id)),
+      [true, false, true, false],
+    );
 
     const judged = join(dir, "y2-vs-y1.jsonl");
     result = await runCli(
-      ["compare", "--a", applied, "--b", applied, "--question-field", "prompt", "--response-field", "init_response", "--response-field-b", "response_final", "--output", judged, "--json", ...model],
+      [
+        "compare",
+        "--a",
+        applied,
+        "--b",
+        applied,
+        "--question-field",
+        "prompt",
+        "--response-field",
+        "init_response",
+        "--response-field-b",
+        "response_final",
+        "--output",
+        judged,
+        "--json",
+        ...model,
+      ],
       { cwd: dir },
     );
     assert.equal(result.code, 0, result.stderr);
@@ -284,24 +387,45 @@ describe("spri discover iterate: slices, models, discovery rate, status", () => 
     const root = join(dir, "run");
     const url = `${server.url}/v1`;
     const store = ["--store", join(dir, "spri.db")];
-    let result = await runCli(["discover", "iterate", "init", "--dir", root, "--input", input, "--slices", "2", "--base-model", "m0", "--base-url", url], { cwd: dir });
+    let result = await runCli(
+      ["discover", "iterate", "init", "--dir", root, "--input", input, "--slices", "2", "--base-model", "m0", "--base-url", url],
+      { cwd: dir },
+    );
     assert.equal(result.code, 0, result.stderr);
     const slices = [1, 2].map((t) => readJsonl(join(root, `iter-${t}`, "prompts.jsonl")).map((r) => r.id as string));
-    assert.deepEqual(slices.map((s) => s.length), [6, 6]);
+    assert.deepEqual(
+      slices.map((s) => s.length),
+      [6, 6],
+    );
     assert.equal(new Set(slices.flat()).size, 12);
 
     for (const iter of [1, 2]) {
       if (iter === 2) {
-        result = await runCli(["discover", "iterate", "model", "--dir", root, "--iter", "2", "--base-model", "m1", "--base-url", url], { cwd: dir });
+        result = await runCli(["discover", "iterate", "model", "--dir", root, "--iter", "2", "--base-model", "m1", "--base-url", url], {
+          cwd: dir,
+        });
         assert.equal(result.code, 0, result.stderr);
       }
-      result = await runCli(["discover", "iterate", "mine", "--dir", root, "--iter", String(iter), "--candidates", "2", ...store], { cwd: dir });
+      result = await runCli(["discover", "iterate", "mine", "--dir", root, "--iter", String(iter), "--candidates", "2", ...store], {
+        cwd: dir,
+      });
       assert.equal(result.code, 0, result.stderr);
       const mined = readJsonl(join(root, `iter-${iter}`, "mined.jsonl"));
       assert.ok(mined.every((r) => r.iter === iter && r.policy.model === (iter === 1 ? "m0" : "m1")));
       assert.deepEqual(mined.map((r) => r.id).sort(), [...slices[iter - 1]!].sort());
       result = await runCli(
-        ["discover", "cluster", "--input", join(root, `iter-${iter}`, "mined.jsonl"), "--output", join(root, `iter-${iter}`, "constitution.json"), "--embedding-url", url, "--embedding-model", "embedder"],
+        [
+          "discover",
+          "cluster",
+          "--input",
+          join(root, `iter-${iter}`, "mined.jsonl"),
+          "--output",
+          join(root, `iter-${iter}`, "constitution.json"),
+          "--embedding-url",
+          url,
+          "--embedding-model",
+          "embedder",
+        ],
         { cwd: dir },
       );
       assert.equal(result.code, 0, result.stderr);
@@ -322,7 +446,11 @@ describe("spri discover iterate: slices, models, discovery rate, status", () => 
     assert.deepEqual([one.accepted, two.accepted], [accepted(slices[0]!).length, accepted(slices[1]!).length]);
     assert.deepEqual([one.uniquePrinciples, two.uniquePrinciples], [w1.size, w2.size]);
     assert.equal(one.newPrinciples, w1.size);
-    assert.equal(two.newPrinciples, [...w2].filter((w) => !ideas1.has(idea(w))).length, "iteration 2's rediscoveries are near-duplicates of iteration 1's constitution");
+    assert.equal(
+      two.newPrinciples,
+      [...w2].filter((w) => !ideas1.has(idea(w))).length,
+      "iteration 2's rediscoveries are near-duplicates of iteration 1's constitution",
+    );
     assert.deepEqual([one.discoveryRate, two.discoveryRate], [round(one.newPrinciples / 6), round(two.newPrinciples / 6)]);
     assert.deepEqual([one.constitutionSize, two.constitutionSize], [ideas1.size, new Set([...w2].map(idea)).size]);
     result = await runCli(["discover", "iterate", "status", "--dir", root], { cwd: dir });
@@ -332,14 +460,57 @@ describe("spri discover iterate: slices, models, discovery rate, status", () => 
     // Evaluation: iteration 2's model (m1, trained) against iteration 1's (m0) on held-out prompts,
     // each answering and self-correcting as a trained model does, judged pairwise in both orders.
     const heldout = join(dir, "heldout.jsonl");
-    writeJsonl(heldout, pairs.slice(0, 3).map((p) => ({ id: p.id, prompt: p.prompt })));
+    writeJsonl(
+      heldout,
+      pairs.slice(0, 3).map((p) => ({ id: p.id, prompt: p.prompt })),
+    );
     for (const m of ["m0", "m1"]) {
-      result = await runCli(["discover", "apply", "--mode", "trained", "--input", heldout, "--output", join(dir, `${m}.jsonl`), "--base-url", url, "--base-model", m, ...store], { cwd: dir });
+      result = await runCli(
+        [
+          "discover",
+          "apply",
+          "--mode",
+          "trained",
+          "--input",
+          heldout,
+          "--output",
+          join(dir, `${m}.jsonl`),
+          "--base-url",
+          url,
+          "--base-model",
+          m,
+          ...store,
+        ],
+        { cwd: dir },
+      );
       assert.equal(result.code, 0, result.stderr);
     }
-    assert.ok(readJsonl(join(dir, "m1.jsonl")).every((r) => r.self_correct_applied === true && r.self_correct_principle === "Lead with the verdict: open with the conclusion."));
+    assert.ok(
+      readJsonl(join(dir, "m1.jsonl")).every(
+        (r) => r.self_correct_applied === true && r.self_correct_principle === "Lead with the verdict: open with the conclusion.",
+      ),
+    );
     assert.ok(readJsonl(join(dir, "m0.jsonl")).every((r) => r.self_correct_applied === false && r.response_final === Y1));
-    result = await runCli(["compare", "--a", join(dir, "m0.jsonl"), "--b", join(dir, "m1.jsonl"), "--question-field", "prompt", "--output", join(dir, "m1-vs-m0.jsonl"), "--json", "--base-url", url, "--base-model", "judge", ...store], { cwd: dir });
+    result = await runCli(
+      [
+        "compare",
+        "--a",
+        join(dir, "m0.jsonl"),
+        "--b",
+        join(dir, "m1.jsonl"),
+        "--question-field",
+        "prompt",
+        "--output",
+        join(dir, "m1-vs-m0.jsonl"),
+        "--json",
+        "--base-url",
+        url,
+        "--base-model",
+        "judge",
+        ...store,
+      ],
+      { cwd: dir },
+    );
     assert.equal(result.code, 0, result.stderr);
     const win = JSON.parse(result.stdout);
     // The golds are longer than "I am not sure.", so the judge prefers m1 wherever it revised.

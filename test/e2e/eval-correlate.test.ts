@@ -17,7 +17,14 @@ const OUTPUTS = join(SHARED, "spri-public", "[task2]-BiGGenBench", "outputs");
 const REFERENCE_MEAN_PEARSON: Record<string, Record<string, number | "absent">> = {
   "gpt-4o-mini": { oracle: 0.55, vanilla: 0.377, "self-refine": 0.397, "mt-bench": "absent", flask: 0.358, "seed-principle": 0.176 },
   "llama-3-1-70b-instruct": { oracle: 0.556, vanilla: 0.385, "self-refine": 0.26, "mt-bench": 0.421, flask: 0.36, "seed-principle": 0.055 },
-  "mixtral-8x7b-instruct-v01": { oracle: 0.367, vanilla: 0.308, "self-refine": 0.11, "mt-bench": 0.273, flask: 0.277, "seed-principle": 0.261 },
+  "mixtral-8x7b-instruct-v01": {
+    oracle: 0.367,
+    vanilla: 0.308,
+    "self-refine": 0.11,
+    "mt-bench": 0.273,
+    flask: 0.277,
+    "seed-principle": 0.261,
+  },
   "prometheus-8x7b-v2": { oracle: 0.387, vanilla: 0.312, "self-refine": 0.297, "mt-bench": 0.288, flask: 0.295, "seed-principle": 0.308 },
 };
 
@@ -41,7 +48,10 @@ interface Report {
   groups: { name: string; n: number }[];
   mean: number;
   figure?: string;
-  metrics: Record<string, { mean: number | null; pooled: number | null; groups: Record<string, number | null>; p?: Record<string, number | null> }>;
+  metrics: Record<
+    string,
+    { mean: number | null; pooled: number | null; groups: Record<string, number | null>; p?: Record<string, number | null> }
+  >;
 }
 
 async function correlate(args: string[]): Promise<Report> {
@@ -167,10 +177,20 @@ describe("spri eval correlate: rules for rows", () => {
     assert.equal(failed.stdout, "");
     const lines = failed.stderr.trim().split("\n");
     assert.equal(lines.length, 1, failed.stderr);
-    assert.match(lines[0]!, /^spri: .*text\.jsonl:8: field "evaluator_LM-score": not a number: "Feedback: mostly right\. 4" — .*--drop-unparseable/);
+    assert.match(
+      lines[0]!,
+      /^spri: .*text\.jsonl:8: field "evaluator_LM-score": not a number: "Feedback: mostly right\. 4" — .*--drop-unparseable/,
+    );
     const report = await correlate([path, "--json", "--drop-unparseable"]);
     assert.equal(report.n, 6);
-    assert.deepEqual(report.droppedByReason, { malformed: 0, unscored: 1, "no-human-score": 0, unparseable: 1, "no-group": 0, "other-group": 0 });
+    assert.deepEqual(report.droppedByReason, {
+      malformed: 0,
+      unscored: 1,
+      "no-human-score": 0,
+      unparseable: 1,
+      "no-group": 0,
+      "other-group": 0,
+    });
   });
 
   test("defaults, --metric spearman, --no-group-by, --figure in --json", async () => {
@@ -190,7 +210,10 @@ describe("spri eval correlate: rules for rows", () => {
 
   test("a CSV export reads the same as JSONL", async () => {
     const csv = join(dir, "rows.csv");
-    writeFileSync(csv, `capability,human_score,evaluator_LM-score\n${ROWS.map((r) => `${r.capability},${r.human_score},${r["evaluator_LM-score"] ?? ""}`).join("\n")}\n`);
+    writeFileSync(
+      csv,
+      `capability,human_score,evaluator_LM-score\n${ROWS.map((r) => `${r.capability},${r.human_score},${r["evaluator_LM-score"] ?? ""}`).join("\n")}\n`,
+    );
     const fromCsv = await correlate([csv, "--json"]);
     const fromJsonl = await correlate([write("same.jsonl", ROWS), "--json"]);
     assert.deepEqual(fromCsv.metrics, fromJsonl.metrics);
@@ -217,7 +240,16 @@ describe("spri eval correlate: rules for rows", () => {
     const help = await runCli(["eval", "--help"]);
     assert.match(help.stdout, /correlate \[options\] <file>/);
     const correlateHelp = await runCli(["eval", "correlate", "--help"]);
-    for (const flag of ["--score-field", "--human-field", "--group-by", "--groups", "--json", "--figure", "--metric", "--drop-unparseable"]) {
+    for (const flag of [
+      "--score-field",
+      "--human-field",
+      "--group-by",
+      "--groups",
+      "--json",
+      "--figure",
+      "--metric",
+      "--drop-unparseable",
+    ]) {
       assert.ok(correlateHelp.stdout.includes(flag), `${flag} missing from help`);
     }
   });

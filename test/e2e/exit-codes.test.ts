@@ -52,7 +52,11 @@ describe("exit codes", () => {
       ["an unknown option", ["align", "q", "--bogus"], /unknown option '--bogus'/],
       ["a required option left out", ["run"], /required option '--input <file>' not specified/],
       ["an unknown command", ["bogus"], /unknown command 'bogus'/],
-      ["a bad option value", ["align", "q", "--threshold", "9", "--base-model", "m", "--base-url", "http://127.0.0.1:9/v1"], /--threshold 9 is outside/],
+      [
+        "a bad option value",
+        ["align", "q", "--threshold", "9", "--base-model", "m", "--base-url", "http://127.0.0.1:9/v1"],
+        /--threshold 9 is outside/,
+      ],
     ];
     for (const [name, args, pattern] of cases) {
       test(name, async () => {
@@ -65,7 +69,9 @@ describe("exit codes", () => {
     test("spri view on a port in use says so", async () => {
       const busy = await startFakeLlmServer();
       try {
-        const result = await runCli(["view", "--port", String(busy.port), "--store", join(dir, "view.db"), "--no-playground"], { cwd: dir });
+        const result = await runCli(["view", "--port", String(busy.port), "--store", join(dir, "view.db"), "--no-playground"], {
+          cwd: dir,
+        });
         assert.equal(result.code, EXIT_CODES.usage, result.stderr);
         assert.match(result.stderr, new RegExp(`port ${busy.port} on 127\\.0\\.0\\.1 is in use — .*--port`));
       } finally {
@@ -75,12 +81,31 @@ describe("exit codes", () => {
   });
 
   test("providerRefused: the provider refuses for good (quota, key, unknown model)", async () => {
-    const result = await runCli(["run", "--input", input, "--output", join(dir, "refused.jsonl"), "--base-url", `${server.url}/v1`, "--base-model", "missing-model"], { cwd: dir });
+    const result = await runCli(
+      ["run", "--input", input, "--output", join(dir, "refused.jsonl"), "--base-url", `${server.url}/v1`, "--base-model", "missing-model"],
+      { cwd: dir },
+    );
     assert.equal(result.code, EXIT_CODES.providerRefused, result.stderr);
   });
 
   test("budgetStop: --max-tokens spent", async () => {
-    const result = await runCli(["run", "--input", input, "--output", join(dir, "budget.jsonl"), "--concurrency", "1", "--max-tokens", "20", ...model, "--temperature", "0.3"], { cwd: dir });
+    const result = await runCli(
+      [
+        "run",
+        "--input",
+        input,
+        "--output",
+        join(dir, "budget.jsonl"),
+        "--concurrency",
+        "1",
+        "--max-tokens",
+        "20",
+        ...model,
+        "--temperature",
+        "0.3",
+      ],
+      { cwd: dir },
+    );
     assert.equal(result.code, EXIT_CODES.budgetStop, result.stderr);
     assert.match(result.stderr, /token budget of 20/);
   });
@@ -93,10 +118,13 @@ describe("exit codes", () => {
       return hang();
     });
     try {
-      const result = await runCli(["run", "--input", input, "--output", join(dir, "interrupted.jsonl"), "--base-url", `${stuck.url}/v1`, "--base-model", "m"], {
-        cwd: dir,
-        signal: { name: "SIGINT", when: seen },
-      });
+      const result = await runCli(
+        ["run", "--input", input, "--output", join(dir, "interrupted.jsonl"), "--base-url", `${stuck.url}/v1`, "--base-model", "m"],
+        {
+          cwd: dir,
+          signal: { name: "SIGINT", when: seen },
+        },
+      );
       assert.equal(result.code, EXIT_CODES.interrupted, result.stderr);
       assert.match(result.stderr, /run stopped: interrupted/);
     } finally {

@@ -13,7 +13,16 @@ import { OpenAICompatibleModel } from "../../src/models/openai-compatible.ts";
 import { AdaptiveRateLimiter, type LimiterClock } from "../../src/runner/rate-limiter.ts";
 import { ResilientModel, makeResilient } from "../../src/runner/resilient-model.ts";
 import { RetriesExhaustedError, RetryPolicy } from "../../src/runner/retry.ts";
-import { type FakeLlmHandler, type FakeReply, hang, openaiError, openaiText, resetConnection, startFakeLlmServer, type FakeLlmServer } from "../support/fake-llm-server.ts";
+import {
+  type FakeLlmHandler,
+  type FakeReply,
+  hang,
+  openaiError,
+  openaiText,
+  resetConnection,
+  startFakeLlmServer,
+  type FakeLlmServer,
+} from "../support/fake-llm-server.ts";
 
 const HELLO: GenerateRequest = { messages: [{ role: "user", content: "hello" }] };
 
@@ -86,7 +95,16 @@ async function rejection(promise: Promise<unknown>): Promise<ModelError> {
 describe("ResilientModel against a misbehaving server", () => {
   test("429 with Retry-After: 1 three times, then an answer: waits the second each time and backs off", async () => {
     server.setHandler(
-      firstN(3, () => openaiError(429, "Rate limit reached for requests", { type: "requests", code: "rate_limit_exceeded", headers: { "retry-after": "1" } }), () => openaiText("made it")),
+      firstN(
+        3,
+        () =>
+          openaiError(429, "Rate limit reached for requests", {
+            type: "requests",
+            code: "rate_limit_exceeded",
+            headers: { "retry-after": "1" },
+          }),
+        () => openaiText("made it"),
+      ),
     );
     const { time, limiter, model } = resilient();
     const result = await model.generate(HELLO);
@@ -99,7 +117,13 @@ describe("ResilientModel against a misbehaving server", () => {
   });
 
   test("500s, then an answer", async () => {
-    server.setHandler(firstN(2, () => openaiError(500, "The server had an error", { type: "server_error" }), () => openaiText("recovered")));
+    server.setHandler(
+      firstN(
+        2,
+        () => openaiError(500, "The server had an error", { type: "server_error" }),
+        () => openaiText("recovered"),
+      ),
+    );
     const { time, model } = resilient();
     assert.equal((await model.generate(HELLO)).text, "recovered");
     assert.equal(server.requests.length, 3);
@@ -123,7 +147,10 @@ describe("ResilientModel against a misbehaving server", () => {
 
   test("a 429 insufficient_quota fails at once, without a retry", async () => {
     server.setHandler(() =>
-      openaiError(429, "You exceeded your current quota, please check your plan and billing details.", { type: "insufficient_quota", code: "insufficient_quota" }),
+      openaiError(429, "You exceeded your current quota, please check your plan and billing details.", {
+        type: "insufficient_quota",
+        code: "insufficient_quota",
+      }),
     );
     const { time, limiter, model } = resilient();
     const error = await rejection(model.generate(HELLO));

@@ -18,7 +18,8 @@ interface ChatBody {
   seed?: number;
 }
 
-const RUBRIC = "{'criteria': 'Is the arithmetic right?', 'score1_description': 'wrong', 'score2_description': 'mostly wrong', 'score3_description': 'partly right', 'score4_description': 'right', 'score5_description': 'right and explained'}";
+const RUBRIC =
+  "{'criteria': 'Is the arithmetic right?', 'score1_description': 'wrong', 'score2_description': 'mostly wrong', 'score3_description': 'partly right', 'score4_description': 'right', 'score5_description': 'right and explained'}";
 
 /** 4 calls a row: rubric, its critique (5), the grading, its critique (5). */
 function judgeBackend(request: RecordedRequest) {
@@ -28,15 +29,34 @@ function judgeBackend(request: RecordedRequest) {
   if (system.startsWith("You write a scoring rubric")) return openaiText(RUBRIC);
   if (system.startsWith("You are an impartial grader")) {
     const response = /###Response:\n(.*)\n/.exec(text)?.[1] ?? "";
-    return openaiText(response === "4" ? "<feedback>Correct.</feedback><score>5</score>" : "<feedback>Wrong sum.</feedback><score> 1 </score>");
+    return openaiText(
+      response === "4" ? "<feedback>Correct.</feedback><score>5</score>" : "<feedback>Wrong sum.</feedback><score> 1 </score>",
+    );
   }
-  if (text.includes("You review a scoring rubric") || text.includes("You check the work of another grader")) return openaiText("Feedback: sound. [RESULT] 5");
+  if (text.includes("You review a scoring rubric") || text.includes("You check the work of another grader"))
+    return openaiText("Feedback: sound. [RESULT] 5");
   return openaiText("unexpected request");
 }
 
 const ROWS = [
-  { id: "sum_1", capability: "reasoning", system_prompt: "Be brief.", input: "What is 2+2?", response: "4", model_name: "model-a", human_score: 5 },
-  { id: "sum_1", capability: "reasoning", system_prompt: "Be brief.", input: "What is 2+2?", response: "5", model_name: "model-b", human_score: 1 },
+  {
+    id: "sum_1",
+    capability: "reasoning",
+    system_prompt: "Be brief.",
+    input: "What is 2+2?",
+    response: "4",
+    model_name: "model-a",
+    human_score: 5,
+  },
+  {
+    id: "sum_1",
+    capability: "reasoning",
+    system_prompt: "Be brief.",
+    input: "What is 2+2?",
+    response: "5",
+    model_name: "model-b",
+    human_score: 1,
+  },
   { id: "llm_judge_3", capability: "refinement", input: "Grade this essay: ...", response: "4", model_name: "model-a", human_score: 4 },
 ];
 
@@ -53,7 +73,21 @@ describe("spri judge end to end (built-in prompts, scripted server)", () => {
   after(async () => server.close());
 
   const args = (output: string, extra: string[] = []) => [
-    "judge", "--input", input, "--output", output, "--base-url", `${server.url}/v1`, "--base-model", "judge-model", "--critic-model", "critic-model", "--concurrency", "1", "--json", ...extra,
+    "judge",
+    "--input",
+    input,
+    "--output",
+    output,
+    "--base-url",
+    `${server.url}/v1`,
+    "--base-model",
+    "judge-model",
+    "--critic-model",
+    "critic-model",
+    "--concurrency",
+    "1",
+    "--json",
+    ...extra,
   ];
 
   test("one record per row, keyed by id and model name; rubric per row; scores; deterministic judging; resume pays nothing", async () => {
@@ -61,15 +95,39 @@ describe("spri judge end to end (built-in prompts, scripted server)", () => {
     const first = server.requests.length;
     const result = await runCli(args(output), { cwd: dir });
     assert.equal(result.code, 0, result.stderr);
-    const records = readFileSync(output, "utf8").trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
-    assert.deepEqual(records.map((r) => [r.id, r.model_name]), ROWS.map((r) => [r.id, r.model_name]), "the input's own ids, both rows of sum_1");
-    assert.deepEqual(records.map((r) => r["init_response-[score]"]), [5, 1, 5], "the lenient parser reads <score> 1 </score>");
-    assert.deepEqual(records.map((r) => r["response_final-[score]"]), [5, 1, 5]);
-    assert.deepEqual(records.map((r) => r.iteration_principle), [1, 1, 1]);
+    const records = readFileSync(output, "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    assert.deepEqual(
+      records.map((r) => [r.id, r.model_name]),
+      ROWS.map((r) => [r.id, r.model_name]),
+      "the input's own ids, both rows of sum_1",
+    );
+    assert.deepEqual(
+      records.map((r) => r["init_response-[score]"]),
+      [5, 1, 5],
+      "the lenient parser reads <score> 1 </score>",
+    );
+    assert.deepEqual(
+      records.map((r) => r["response_final-[score]"]),
+      [5, 1, 5],
+    );
+    assert.deepEqual(
+      records.map((r) => r.iteration_principle),
+      [1, 1, 1],
+    );
     const [a] = records;
     assert.equal(a!.principle_final, RUBRIC);
-    assert.match(String(a!.formatted_BigGenBench_INIT_GRADING_PROMPT), /###Score rubric:\nCriterion: Is the arithmetic right\?\nScore 1: wrong/);
-    assert.match(String(records[2]!.formatted_BigGenBench_INIT_GRADING_PROMPT), /@@@\n###Instruction:\nGrade this essay/, "llm_judge ids take the meta-grading template");
+    assert.match(
+      String(a!.formatted_BigGenBench_INIT_GRADING_PROMPT),
+      /###Score rubric:\nCriterion: Is the arithmetic right\?\nScore 1: wrong/,
+    );
+    assert.match(
+      String(records[2]!.formatted_BigGenBench_INIT_GRADING_PROMPT),
+      /@@@\n###Instruction:\nGrade this essay/,
+      "llm_judge ids take the meta-grading template",
+    );
     assert.deepEqual(a!.spri_usage, { calls: 4, cached_calls: 0, input_tokens: 40, output_tokens: 20, cost_usd: null });
 
     const sent = server.requests.slice(first).map((r) => r.body as ChatBody);
@@ -78,8 +136,14 @@ describe("spri judge end to end (built-in prompts, scripted server)", () => {
     assert.equal(rubricCalls.length, 3, "both sum_1 rows asked for a rubric of their own, although the prompts are identical");
     assert.equal(JSON.stringify(rubricCalls[0]!.messages), JSON.stringify(rubricCalls[1]!.messages));
     const gradings = sent.filter((b) => b.messages[0]!.content.startsWith("You are an impartial grader"));
-    assert.deepEqual(gradings.map((b) => b.temperature), [0, 0, 0]);
-    assert.ok(gradings.every((b) => Number.isInteger(b.seed)), "judging calls carry a seed");
+    assert.deepEqual(
+      gradings.map((b) => b.temperature),
+      [0, 0, 0],
+    );
+    assert.ok(
+      gradings.every((b) => Number.isInteger(b.seed)),
+      "judging calls carry a seed",
+    );
     assert.equal(rubricCalls[0]!.temperature, 0.7);
 
     const summary = JSON.parse(result.stdout) as { items: number; calls: number };
@@ -97,13 +161,41 @@ describe("spri judge end to end (built-in prompts, scripted server)", () => {
 
   test("rows without an id: line numbers, still told apart by model name, and resumable", async () => {
     const unnamed = join(dir, "no-ids.jsonl");
-    writeFileSync(unnamed, `${ROWS.slice(0, 2).map(({ id: _id, ...row }) => JSON.stringify(row)).join("\n")}\n`);
+    writeFileSync(
+      unnamed,
+      `${ROWS.slice(0, 2)
+        .map(({ id: _id, ...row }) => JSON.stringify(row))
+        .join("\n")}\n`,
+    );
     const output = join(dir, "no-ids.out.jsonl");
-    const run = () => runCli(["judge", "--input", unnamed, "--output", output, "--base-url", `${server.url}/v1`, "--base-model", "judge-model", "--critic-model", "critic-model", "--json"], { cwd: dir });
+    const run = () =>
+      runCli(
+        [
+          "judge",
+          "--input",
+          unnamed,
+          "--output",
+          output,
+          "--base-url",
+          `${server.url}/v1`,
+          "--base-model",
+          "judge-model",
+          "--critic-model",
+          "critic-model",
+          "--json",
+        ],
+        { cwd: dir },
+      );
     const first = await run();
     assert.equal(first.code, 0, first.stderr);
-    const records = readFileSync(output, "utf8").trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
-    assert.deepEqual(records.map((r) => [r.id, r.model_name]).sort(), [["1", "model-a"], ["2", "model-b"]]);
+    const records = readFileSync(output, "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    assert.deepEqual(records.map((r) => [r.id, r.model_name]).sort(), [
+      ["1", "model-a"],
+      ["2", "model-b"],
+    ]);
     const again = await run();
     assert.equal((JSON.parse(again.stdout) as { skipped: number }).skipped, 2);
   });
@@ -124,7 +216,16 @@ describe("spri judge end to end (built-in prompts, scripted server)", () => {
   test("--help lists the judge's flags", async () => {
     const result = await runCli(["judge", "--help"]);
     assert.equal(result.code, 0);
-    for (const flag of ["--rubrics", "--response-field", "--reference-field", "--rubric-field", "--human-field", "--group-field", "--scale", "--judge-temperature"]) {
+    for (const flag of [
+      "--rubrics",
+      "--response-field",
+      "--reference-field",
+      "--rubric-field",
+      "--human-field",
+      "--group-field",
+      "--scale",
+      "--judge-temperature",
+    ]) {
       assert.match(result.stdout, new RegExp(flag), flag);
     }
   });

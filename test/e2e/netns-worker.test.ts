@@ -45,7 +45,12 @@ function start(command: string, args: readonly string[], cwd: string): Child {
   let stderr = "";
   child.stdout!.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
   child.stderr!.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
-  return { process: child, exited: new Promise((resolve) => child.on("exit", (code) => resolve(code))), stdout: () => stdout, stderr: () => stderr };
+  return {
+    process: child,
+    exited: new Promise((resolve) => child.on("exit", (code) => resolve(code))),
+    stdout: () => stdout,
+    stderr: () => stderr,
+  };
 }
 
 async function until(check: () => Promise<boolean> | boolean, what: string, timeoutMs = 60_000): Promise<void> {
@@ -58,7 +63,11 @@ async function until(check: () => Promise<boolean> | boolean, what: string, time
 
 function readIds(path: string): string[] {
   if (!existsSync(path)) return [];
-  return readFileSync(path, "utf8").trim().split("\n").filter(Boolean).map((l) => String((JSON.parse(l) as { id: unknown }).id));
+  return readFileSync(path, "utf8")
+    .trim()
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => String((JSON.parse(l) as { id: unknown }).id));
 }
 
 describe("a worker on another host (network namespace), cut off mid-run", { skip }, () => {
@@ -113,11 +122,18 @@ describe("a worker on another host (network namespace), cut off mid-run", { skip
 
   test("the others finish its items; its late results are refused; nothing lands twice", async (t) => {
     const input = join(dir, "items.jsonl");
-    writeFileSync(input, Array.from({ length: ITEMS }, (_, i) => JSON.stringify({ id: `q${i}`, prompt: `Question number ${i}?` })).join("\n") + "\n");
+    writeFileSync(
+      input,
+      Array.from({ length: ITEMS }, (_, i) => JSON.stringify({ id: `q${i}`, prompt: `Question number ${i}?` })).join("\n") + "\n",
+    );
     const output = join(dir, "out.jsonl");
     const url = await postgres.newDatabase();
     const model = ["--base-url", `${server.url}/v1`, "--base-model", "m", "--critic-model", "c"];
-    const run = start(process.execPath, [BIN, "run", "--input", input, "--output", output, "--store", url, "--no-work", "--lease", "2", ...model], dir);
+    const run = start(
+      process.execPath,
+      [BIN, "run", "--input", input, "--output", output, "--store", url, "--no-work", "--lease", "2", ...model],
+      dir,
+    );
     const store: RunStore = await openStore(url);
     let remote: Child | undefined;
     try {
@@ -151,11 +167,17 @@ describe("a worker on another host (network namespace), cut off mid-run", { skip
       assert.equal(await remote.exited, 0, remote.stderr());
       const summary = JSON.parse(remote.stdout()) as { done: number; refused: number; lost: number };
       assert.ok(summary.refused + summary.lost >= 1, `the late work was given up: ${remote.stdout()}`);
-      t.diagnostic(`cut-off worker: ${summary.done} done, ${summary.refused} refused late, ${summary.lost} abandoned (lease lost); held ${heldItems} items at the cut`);
+      t.diagnostic(
+        `cut-off worker: ${summary.done} done, ${summary.refused} refused late, ${summary.lost} abandoned (lease lost); held ${heldItems} items at the cut`,
+      );
       const counts = await store.itemCounts(runId);
       assert.deepEqual(counts, { pending: 0, done: ITEMS, failed: 0, total: ITEMS });
       const workers = await store.listWorkers(runId);
-      assert.equal(workers.reduce((n, w) => n + w.itemsDone, 0), ITEMS, "each item counted for one worker only");
+      assert.equal(
+        workers.reduce((n, w) => n + w.itemsDone, 0),
+        ITEMS,
+        "each item counted for one worker only",
+      );
       const after = readIds(output);
       assert.deepEqual(after, ids, "the output did not change after the run ended");
     } finally {

@@ -41,7 +41,8 @@ describe("the package (npm ci, npm pack, npx)", () => {
   });
 
   test("`files` lists only paths that exist, and the tarball has the CLI, the build and the LICENSE", () => {
-    for (const entry of pkg.files ?? []) assert.ok(existsSync(join(REPO_ROOT, entry)), `package.json "files" lists ${entry}, which does not exist`);
+    for (const entry of pkg.files ?? [])
+      assert.ok(existsSync(join(REPO_ROOT, entry)), `package.json "files" lists ${entry}, which does not exist`);
     const result = npm(["pack", "--dry-run", "--json", "--ignore-scripts"]);
     assert.equal(result.status, 0, result.output);
     const [packed] = JSON.parse(result.stdout) as { files: { path: string }[] }[];
@@ -49,7 +50,10 @@ describe("the package (npm ci, npm pack, npx)", () => {
     for (const path of ["LICENSE", "package.json", "bin/spri.js", "dist/index.js", "dist/cli/main.js", "web/dist/index.html"]) {
       assert.ok(paths.has(path), `the tarball lacks ${path}`);
     }
-    assert.deepEqual([...paths].filter((p) => /^(src|test|bench|dev)\//.test(p) || p.endsWith(".test.js")), []);
+    assert.deepEqual(
+      [...paths].filter((p) => /^(src|test|bench|dev)\//.test(p) || p.endsWith(".test.js")),
+      [],
+    );
   });
 
   test("the LICENSE is the license package.json names, and engines asks for the Node the CLI checks for", () => {
@@ -70,7 +74,10 @@ describe("the package (npm ci, npm pack, npx)", () => {
     assert.match(result.output, /^0\.\d+\.\d+$/m);
     assert.match(result.output, /spri: not building under npm exec/);
     assert.doesNotMatch(result.output, /vite|tsc -p/);
-    assert.deepEqual(builds.map((f) => statSync(f).mtimeMs), built);
+    assert.deepEqual(
+      builds.map((f) => statSync(f).mtimeMs),
+      built,
+    );
   });
 
   test("bin/spri.js without a build says how to build instead of failing on a missing module", () => {
@@ -112,7 +119,11 @@ registerHooks({
   test("the library loads, with its model adapters", () => {
     const script = `const spri = await import(${JSON.stringify(pathToFileURL(join(REPO_ROOT, "dist", "index.js")).href)});
 console.log([spri.align, spri.OpenAICompatibleModel, spri.AnthropicModel].map((x) => typeof x).join(" "));`;
-    const result = spawnSync(process.execPath, ["--input-type=module", "-e", script], { cwd: dir, env: { PATH: process.env.PATH, ...env }, encoding: "utf8" });
+    const result = spawnSync(process.execPath, ["--input-type=module", "-e", script], {
+      cwd: dir,
+      env: { PATH: process.env.PATH, ...env },
+      encoding: "utf8",
+    });
     assert.equal(result.status, 0, result.stderr);
     assert.equal(result.stdout.trim(), "function function function");
   });
@@ -126,7 +137,10 @@ console.log([spri.align, spri.OpenAICompatibleModel, spri.AnthropicModel].map((x
     test(`a model that needs ${peer} stops before any call and says what to install`, async () => {
       const result = await runCli(["align", "Is it installed?", ...args], { cwd: dir, env: { ...env, ...extra } });
       assert.equal(result.code, 2, result.stderr);
-      assert.match(result.stderr, new RegExp(`^spri: ${peer} is not installed: spri needs it for .+ — install it beside spri: \`npm install ${peer}@\\^`));
+      assert.match(
+        result.stderr,
+        new RegExp(`^spri: ${peer} is not installed: spri needs it for .+ — install it beside spri: \`npm install ${peer}@\\^`),
+      );
       assert.doesNotMatch(result.stderr, /sk-ant-test/);
     });
   }

@@ -31,7 +31,10 @@ test("spri run keeps its run and cache in PostgreSQL (--store or SPRI_STORE) and
   const server = await startFakeLlmServer(scriptedBackend());
   try {
     const input = join(dir, "items.jsonl");
-    writeFileSync(input, Array.from({ length: 4 }, (_, i) => JSON.stringify({ id: `q${i}`, prompt: `Question number ${i}?` })).join("\n") + "\n");
+    writeFileSync(
+      input,
+      Array.from({ length: 4 }, (_, i) => JSON.stringify({ id: `q${i}`, prompt: `Question number ${i}?` })).join("\n") + "\n",
+    );
     const output = join(dir, "out.jsonl");
     const model = ["--base-url", `${server.url}/v1`, "--base-model", "m"];
 

@@ -17,8 +17,25 @@ test("spri run off a terminal: JSON progress lines with done, total and ETA, and
     const dir = mkdtempSync(join(tmpdir(), "spri-progress-"));
     const input = join(dir, "items.jsonl");
     // Twelve items and a malformed row: the row is rejected and counts in the total as a failure.
-    writeFileSync(input, `${Array.from({ length: 12 }, (_, i) => JSON.stringify({ id: `p${i}`, prompt: `Question ${i}?` })).join("\n")}\n{not json\n`);
-    const args = ["run", "--input", input, "--output", join(dir, "out.jsonl"), "--concurrency", "2", "--progress-interval", "0", "--base-url", `${server.url}/v1`, "--base-model", "m"];
+    writeFileSync(
+      input,
+      `${Array.from({ length: 12 }, (_, i) => JSON.stringify({ id: `p${i}`, prompt: `Question ${i}?` })).join("\n")}\n{not json\n`,
+    );
+    const args = [
+      "run",
+      "--input",
+      input,
+      "--output",
+      join(dir, "out.jsonl"),
+      "--concurrency",
+      "2",
+      "--progress-interval",
+      "0",
+      "--base-url",
+      `${server.url}/v1`,
+      "--base-model",
+      "m",
+    ];
     const result = await runCli(args, { cwd: dir });
     assert.equal(result.code, 1, result.stderr);
     const events = result.stderr
@@ -29,7 +46,10 @@ test("spri run off a terminal: JSON progress lines with done, total and ETA, and
     assert.ok(progress.length > 0, result.stderr);
     const withTotal = progress.filter((e) => e.total === 13);
     assert.ok(withTotal.length > 0, "the total is set once the input is queued");
-    assert.ok(withTotal.some((e) => typeof e.etaSeconds === "number"), "with a total and a rate there is an ETA");
+    assert.ok(
+      withTotal.some((e) => typeof e.etaSeconds === "number"),
+      "with a total and a rate there is an ETA",
+    );
     const last = events.at(-1)!;
     assert.equal(last.event, "finished");
     assert.deepEqual([last.done, last.failed, last.total], [12, 1, 13]);

@@ -33,7 +33,15 @@ const REAPPRAISAL_PROMPTS = join(TASK1, "prompts-[reappraisal]");
 const CRITIC = "kaist-ai/prometheus-8x7b-v2";
 
 /** The input fields of a Task 1 row (= source_data/unique_resort_eval_data.json). */
-const SOURCE_FIELDS = ["Reddit ID", "Reddit Post", "appraisal_dimension_id", "appraisal_dimension", "appraisal_dimension_aim", "constitution", "standards"];
+const SOURCE_FIELDS = [
+  "Reddit ID",
+  "Reddit Post",
+  "appraisal_dimension_id",
+  "appraisal_dimension",
+  "appraisal_dimension_aim",
+  "constitution",
+  "standards",
+];
 
 interface Run {
   seed: string;
@@ -91,7 +99,10 @@ describe("replay of the released Task 1 SPRI traces", { concurrency: true }, () 
           const slug = `${run.seed}-${model.dir}`;
           const input = join(scratch(), `${slug}.input.jsonl`);
           const output = join(scratch(), `${slug}.output.jsonl`);
-          writeFileSync(input, rows.map((row) => JSON.stringify(Object.fromEntries(SOURCE_FIELDS.map((f) => [f, row[f]])))).join("\n") + "\n");
+          writeFileSync(
+            input,
+            rows.map((row) => JSON.stringify(Object.fromEntries(SOURCE_FIELDS.map((f) => [f, row[f]])))).join("\n") + "\n",
+          );
 
           const args = ["run", "--task", "reappraisal", "--compat", "reference", "--input", input, "--prompts", run.prompts];
           if (run.seeds) args.push("--seeds", run.seeds);
@@ -100,11 +111,19 @@ describe("replay of the released Task 1 SPRI traces", { concurrency: true }, () 
           args.push("--concurrency", "1", "--output", output);
           const result = await runCli(args, { cwd: scratch() });
 
-          assert.equal(server.stats.unmatched, 0, `${name}: unmatched requests\n${failureReport(result, server.unmatched, entries, server.requests)}`);
+          assert.equal(
+            server.stats.unmatched,
+            0,
+            `${name}: unmatched requests\n${failureReport(result, server.unmatched, entries, server.requests)}`,
+          );
           assert.equal(result.code, 0, `${name}: ${failureReport(result, server.unmatched, entries, server.requests)}`);
           assert.equal(server.stats.rejected, 0, `${name}: the server rejected ${server.stats.rejected} request(s)`);
           assert.equal(server.stats.answered, server.stats.requests, `${name}: every request is answered from the book`);
-          assert.equal(server.stats.requests, entries.length, `${name}: spri made ${server.stats.requests} calls, the paper ${entries.length}`);
+          assert.equal(
+            server.stats.requests,
+            entries.length,
+            `${name}: spri made ${server.stats.requests} calls, the paper ${entries.length}`,
+          );
 
           // Calls per item, as the server saw them (concurrency 1: items run one after another).
           const perRow = new Array<number>(rows.length).fill(0);
@@ -128,7 +147,9 @@ describe("replay of the released Task 1 SPRI traces", { concurrency: true }, () 
             problems.push(...finalMismatches(`item ${i} (${String(row["Reddit ID"])})`, row, produced[i], withoutWhitespace));
           });
           assert.deepEqual(problems, [], `${name}: ${problems.length} mismatch(es)\n${problems.join("\n")}`);
-          t.diagnostic(`${rows.length}/${rows.length} items matched; ${server.stats.requests} requests, ${server.stats.unmatched} unmatched`);
+          t.diagnostic(
+            `${rows.length}/${rows.length} items matched; ${server.stats.requests} requests, ${server.stats.unmatched} unmatched`,
+          );
         } finally {
           await server.close();
         }

@@ -30,7 +30,17 @@ import { join } from "node:path";
 import { describe, test } from "node:test";
 import type { ChatMessage } from "../../src/models/language-model.ts";
 import { ReplayBook, type ReplayEntry, loadReplayFile, normalizePrompt, normalizeText } from "../../src/models/replay-model.ts";
-import { SHARED, SPRI_PUBLIC, logLineOf, useScratchDir, assertShared, failureReport, firstDifference, readJsonl, runCli } from "../support/replay-compare.ts";
+import {
+  SHARED,
+  SPRI_PUBLIC,
+  logLineOf,
+  useScratchDir,
+  assertShared,
+  failureReport,
+  firstDifference,
+  readJsonl,
+  runCli,
+} from "../support/replay-compare.ts";
 import { openaiText, startFakeLlmServer } from "../support/fake-llm-server.ts";
 import { startReplayServer } from "../support/replay-server.ts";
 
@@ -85,7 +95,10 @@ interface Label {
  */
 function labelCalls(log: Record<string, unknown>[], rows: Record<string, unknown>[], fields: readonly string[]): Label[] {
   const n = rows.length;
-  const orders: ((i: number) => { row: number; field: number })[] = [(i) => ({ row: Math.floor(i / fields.length), field: i % fields.length }), (i) => ({ row: i % n, field: Math.floor(i / n) })];
+  const orders: ((i: number) => { row: number; field: number })[] = [
+    (i) => ({ row: Math.floor(i / fields.length), field: i % fields.length }),
+    (i) => ({ row: i % n, field: Math.floor(i / n) }),
+  ];
   for (const order of orders) {
     const labels = log.map((_, i) => order(i));
     const fits = labels.every(({ row, field }, i) => {
@@ -126,7 +139,10 @@ class RowAwareBook extends ReplayBook {
     for (const key of keys) {
       const queue = this.byKey.get(key);
       if (!queue || queue.length === 0) continue;
-      const at = Math.max(0, queue.findIndex((labelled) => labelled.row === this.lastRow));
+      const at = Math.max(
+        0,
+        queue.findIndex((labelled) => labelled.row === this.lastRow),
+      );
       const [taken] = queue.splice(at, 1);
       this.lastRow = taken!.row;
       this.count--;
@@ -146,10 +162,25 @@ const scratch = useScratchDir("spri-replay-task2-baselines-", TRACES, JUDGE_PROM
 
 function cliArgs(source: string, model: string, url: string, input: string, output: string, compat: "reference" | "default"): string[] {
   return [
-    "judge", "--rubrics", source, "--compat", compat,
-    "--prompts", JUDGE_PROMPTS, "--prompts", INLINE_PROMPTS,
-    "--base-model", model, "--base-url", url,
-    "--concurrency", "1", "--input", input, "--output", output,
+    "judge",
+    "--rubrics",
+    source,
+    "--compat",
+    compat,
+    "--prompts",
+    JUDGE_PROMPTS,
+    "--prompts",
+    INLINE_PROMPTS,
+    "--base-model",
+    model,
+    "--base-url",
+    url,
+    "--concurrency",
+    "1",
+    "--input",
+    input,
+    "--output",
+    output,
   ];
 }
 
@@ -165,20 +196,33 @@ describe("replay of the Task 2 (BiGGen Bench) judge baseline reference call logs
       assert.deepEqual([...new Set(log.map((line) => String(line.model)))], [config.model], `${config.name}: the log's model ids`);
       const expected = readJsonl(expectedFile);
       const labels = labelCalls(log, expected, config.fields);
-      const entries = loadReplayFile(callsFile).map((entry, i) => ({ ...entry, source: `row ${labels[i]!.row} ${config.fields[labels[i]!.field]} (${entry.source})` }));
+      const entries = loadReplayFile(callsFile).map((entry, i) => ({
+        ...entry,
+        source: `row ${labels[i]!.row} ${config.fields[labels[i]!.field]} (${entry.source})`,
+      }));
       assert.equal(entries.length, log.length, `${config.name}: every logged call is a recording`);
 
-      const server = await startReplayServer({ [config.model]: new RowAwareBook(entries.map((entry, i) => ({ entry, row: labels[i]!.row }))) });
+      const server = await startReplayServer({
+        [config.model]: new RowAwareBook(entries.map((entry, i) => ({ entry, row: labels[i]!.row }))),
+      });
       try {
         const cwd = mkdtempSync(join(scratch(), `${config.name}-`));
         const output = join(cwd, `${config.name}.output.jsonl`);
         const result = await runCli(cliArgs(config.source, config.model, server.url, inputFile, output, "reference"), { cwd });
 
-        assert.equal(server.stats.unmatched, 0, `${config.name}: unmatched requests\n${failureReport(result, server.unmatched, entries, server.requests)}`);
+        assert.equal(
+          server.stats.unmatched,
+          0,
+          `${config.name}: unmatched requests\n${failureReport(result, server.unmatched, entries, server.requests)}`,
+        );
         assert.equal(result.code, 0, `${config.name}: ${failureReport(result, server.unmatched, entries, server.requests)}`);
         assert.equal(server.stats.rejected, 0, `${config.name}: the server rejected ${server.stats.rejected} request(s)`);
         assert.equal(server.stats.answered, server.stats.requests, `${config.name}: every request is answered from the log`);
-        assert.equal(server.stats.requests, log.length, `${config.name}: spri made ${server.stats.requests} calls, the log holds ${log.length}`);
+        assert.equal(
+          server.stats.requests,
+          log.length,
+          `${config.name}: spri made ${server.stats.requests} calls, the log holds ${log.length}`,
+        );
 
         const produced = new Map(readJsonl(output).map((row) => [rowKey(row), row]));
         assert.equal(produced.size, expected.length, `${config.name}: one output record per input row`);
@@ -198,7 +242,8 @@ describe("replay of the Task 2 (BiGGen Bench) judge baseline reference call logs
         const inexact: string[] = [];
         for (const row of expected) {
           const key = rowKey(row);
-          if ((perRow.get(key) ?? 0) !== config.fields.length) problems.push(`row ${key}: ${perRow.get(key) ?? 0} calls, recorded ${config.fields.length}`);
+          if ((perRow.get(key) ?? 0) !== config.fields.length)
+            problems.push(`row ${key}: ${perRow.get(key) ?? 0} calls, recorded ${config.fields.length}`);
           const mine = produced.get(key);
           if (!mine) {
             problems.push(`row ${key}: no output record`);
@@ -206,24 +251,37 @@ describe("replay of the Task 2 (BiGGen Bench) judge baseline reference call logs
           }
           const wantKeys = Object.keys(row);
           const gotKeys = Object.keys(mine).filter((k) => !k.startsWith("spri_"));
-          if (JSON.stringify(gotKeys) !== JSON.stringify(wantKeys)) problems.push(`row ${key}: fields ${JSON.stringify(gotKeys.slice(-6))}…, recorded ${JSON.stringify(wantKeys.slice(-6))}…`);
+          if (JSON.stringify(gotKeys) !== JSON.stringify(wantKeys))
+            problems.push(`row ${key}: fields ${JSON.stringify(gotKeys.slice(-6))}…, recorded ${JSON.stringify(wantKeys.slice(-6))}…`);
           for (const [index, field] of config.fields.entries()) {
             const want = row[field];
             const got = mine[field];
             if (typeof want !== "string" || typeof got !== "string" || normalizeText(want) !== normalizeText(got)) {
               problems.push(`row ${key} ${field}: expected ${clip(JSON.stringify(want))}, got ${clip(JSON.stringify(got))}`);
             } else if (want !== got) inexact.push(`row ${key} ${field}: ${firstDifference(got, want)}`);
-            if (mine[`${field}-score`] !== row[`${field}-score`]) problems.push(`row ${key} ${field}-score: expected ${JSON.stringify(row[`${field}-score`])}, got ${JSON.stringify(mine[`${field}-score`])}`);
+            if (mine[`${field}-score`] !== row[`${field}-score`])
+              problems.push(
+                `row ${key} ${field}-score: expected ${JSON.stringify(row[`${field}-score`])}, got ${JSON.stringify(mine[`${field}-score`])}`,
+              );
             // The prompt field: spri stores the messages sent; rendered, they are the reference's field, or
             // (the BAM self-refine's iterations 1-5, whose field repeats iteration 0's) the logged request.
-            const sent = Array.isArray(mine[`${field}-prompt`]) ? rendered(config.model, mine[`${field}-prompt`] as ChatMessage[]) : "(not messages)";
+            const sent = Array.isArray(mine[`${field}-prompt`])
+              ? rendered(config.model, mine[`${field}-prompt`] as ChatMessage[])
+              : "(not messages)";
             const storedBug = config.source === "self-refine" && !config.model.includes("gpt") && index > 0;
-            const wantPrompt = storedBug ? loggedRequest(log[logLineOf(answered.get(`${key}\u0000${index}`)) - 1]) : typeof row[`${field}-prompt`] === "string" ? String(row[`${field}-prompt`]) : JSON.stringify(row[`${field}-prompt`]);
+            const wantPrompt = storedBug
+              ? loggedRequest(log[logLineOf(answered.get(`${key}\u0000${index}`)) - 1])
+              : typeof row[`${field}-prompt`] === "string"
+                ? String(row[`${field}-prompt`])
+                : JSON.stringify(row[`${field}-prompt`]);
             if (sent !== wantPrompt) inexact.push(`row ${key} ${field}-prompt: ${firstDifference(sent, wantPrompt)}`);
           }
           for (const field of Object.keys(row)) {
             if (field.endsWith("-prompt") || config.fields.includes(field as never)) continue;
-            if (JSON.stringify(mine[field]) !== JSON.stringify(row[field])) inexact.push(`row ${key} ${field}: ${firstDifference(JSON.stringify(mine[field]) ?? "undefined", JSON.stringify(row[field]))}`);
+            if (JSON.stringify(mine[field]) !== JSON.stringify(row[field]))
+              inexact.push(
+                `row ${key} ${field}: ${firstDifference(JSON.stringify(mine[field]) ?? "undefined", JSON.stringify(row[field]))}`,
+              );
           }
         }
         if (perRow.has("(no row)")) problems.push(`${perRow.get("(no row)")} request(s) answered by calls no output row recorded`);
@@ -237,7 +295,9 @@ describe("replay of the Task 2 (BiGGen Bench) judge baseline reference call logs
           if (sent !== want) inexact.push(`request #${request.index} (log line ${line}): ${firstDifference(sent, want)}`);
         }
         assert.deepEqual(inexact, [], `${config.name}: ${inexact.length} byte-level difference(s)\n${inexact.slice(0, 10).join("\n")}`);
-        t.diagnostic(`${expected.length}/${expected.length} rows matched; ${server.stats.requests} requests, 0 unmatched; requests, outputs and scores byte-identical`);
+        t.diagnostic(
+          `${expected.length}/${expected.length} rows matched; ${server.stats.requests} requests, 0 unmatched; requests, outputs and scores byte-identical`,
+        );
       } finally {
         await server.close();
       }
@@ -259,7 +319,8 @@ describe("replay of the Task 2 (BiGGen Bench) judge baseline reference call logs
         for (const b of lines) {
           if (a >= b) continue;
           const [la, lb] = [labels[a]!, labels[b]!];
-          if (rowIndex.get(la.row)! > rowIndex.get(lb.row)! && log[a]!.response !== log[b]!.response) crossed.push(`lines ${a + 1}/${b + 1}: ${la.row} iteration ${la.field} and ${lb.row} iteration ${lb.field}`);
+          if (rowIndex.get(la.row)! > rowIndex.get(lb.row)! && log[a]!.response !== log[b]!.response)
+            crossed.push(`lines ${a + 1}/${b + 1}: ${la.row} iteration ${la.field} and ${lb.row} iteration ${lb.field}`);
         }
       }
     }
@@ -273,22 +334,35 @@ describe("replay of the Task 2 (BiGGen Bench) judge baseline reference call logs
     try {
       const cwd = mkdtempSync(join(scratch(), `${name}-default-`));
       const output = join(cwd, "out.jsonl");
-      const result = await runCli(cliArgs("seed-principles", "gpt-4o-mini", `${server.url}/v1`, join(TRACES, `${name}.input.jsonl`), output, "default"), { cwd });
+      const result = await runCli(
+        cliArgs("seed-principles", "gpt-4o-mini", `${server.url}/v1`, join(TRACES, `${name}.input.jsonl`), output, "default"),
+        { cwd },
+      );
       assert.equal(result.code, 0, result.stderr);
       // Which of the paper's principles (read from its file) each record was graded with.
-      const principles = readFileSync(join(JUDGE_PROMPTS, "SEED_PRINCIPLE_RUBRICS.jsonl"), "utf8").split("\n").filter((l) => l.trim()).map((l) => String((JSON.parse(l) as { principle: string }).principle));
+      const principles = readFileSync(join(JUDGE_PROMPTS, "SEED_PRINCIPLE_RUBRICS.jsonl"), "utf8")
+        .split("\n")
+        .filter((l) => l.trim())
+        .map((l) => String((JSON.parse(l) as { principle: string }).principle));
       const principleOf = (record: Record<string, unknown>) => {
         const prompt = JSON.stringify(record["[baseline]-[seed_principles_as_rubrics]-prompt"]);
         const found = principles.filter((p) => prompt.includes(JSON.stringify(p).slice(1, -1)));
         assert.equal(found.length, 1, `one principle in ${String(record.id)}'s prompt`);
         return principles.indexOf(found[0]!);
       };
-      assert.ok(readJsonl(join(TRACES, `${name}.jsonl`)).every((row) => principleOf(row) === 3), "the reference: index 3 for every row");
+      assert.ok(
+        readJsonl(join(TRACES, `${name}.jsonl`)).every((row) => principleOf(row) === 3),
+        "the reference: index 3 for every row",
+      );
       const records = readJsonl(output);
       assert.equal(records.length, 24);
       const byInstance = new Map<string, Set<number>>();
-      for (const record of records) byInstance.set(String(record.id), (byInstance.get(String(record.id)) ?? new Set()).add(principleOf(record)));
-      assert.ok([...byInstance.values()].every((set) => set.size === 1), "the responses to one instance share a principle");
+      for (const record of records)
+        byInstance.set(String(record.id), (byInstance.get(String(record.id)) ?? new Set()).add(principleOf(record)));
+      assert.ok(
+        [...byInstance.values()].every((set) => set.size === 1),
+        "the responses to one instance share a principle",
+      );
       const used = new Set([...byInstance.values()].flatMap((set) => [...set]));
       assert.ok(used.size > 1, "instances are graded with different principles");
     } finally {

@@ -21,8 +21,26 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import type { ChatMessage } from "../../src/models/language-model.ts";
-import { type ReplayEntry, entriesFromReferenceRow, loadReplayFile, normalizePrompt, normalizeText } from "../../src/models/replay-model.ts";
-import { SHARED, SPRI_PUBLIC, booksByModel, logLineOf, useScratchDir, assertShared, countPromptFields, failureReport, firstDifference, readJsonl, runCli } from "../support/replay-compare.ts";
+import {
+  type ReplayEntry,
+  entriesFromReferenceRow,
+  loadReplayFile,
+  normalizePrompt,
+  normalizeText,
+} from "../../src/models/replay-model.ts";
+import {
+  SHARED,
+  SPRI_PUBLIC,
+  booksByModel,
+  logLineOf,
+  useScratchDir,
+  assertShared,
+  countPromptFields,
+  failureReport,
+  firstDifference,
+  readJsonl,
+  runCli,
+} from "../support/replay-compare.ts";
 import { startReplayServer } from "../support/replay-server.ts";
 
 const TRACES = join(SHARED, "spri-reference-traces", "task2-biggenbench");
@@ -124,11 +142,19 @@ describe("replay of the Task 2 (BiGGen Bench) SPRI judge reference call logs", {
         args.push("--concurrency", "1", "--input", inputFile, "--output", output);
         const result = await runCli(args, { cwd: scratch() });
 
-        assert.equal(server.stats.unmatched, 0, `${config.name}: unmatched requests\n${failureReport(result, server.unmatched, entries, server.requests)}`);
+        assert.equal(
+          server.stats.unmatched,
+          0,
+          `${config.name}: unmatched requests\n${failureReport(result, server.unmatched, entries, server.requests)}`,
+        );
         assert.equal(result.code, 0, `${config.name}: ${failureReport(result, server.unmatched, entries, server.requests)}`);
         assert.equal(server.stats.rejected, 0, `${config.name}: the server rejected ${server.stats.rejected} request(s)`);
         assert.equal(server.stats.answered, server.stats.requests, `${config.name}: every request is answered from the log`);
-        assert.equal(server.stats.requests, log.length, `${config.name}: spri made ${server.stats.requests} calls, the log holds ${log.length}`);
+        assert.equal(
+          server.stats.requests,
+          log.length,
+          `${config.name}: spri made ${server.stats.requests} calls, the log holds ${log.length}`,
+        );
 
         const perRow = new Map<string, number>();
         for (const request of server.requests) {
@@ -173,11 +199,16 @@ describe("replay of the Task 2 (BiGGen Bench) SPRI judge reference call logs", {
           for (const field of Object.keys(row)) {
             if (field.endsWith("_prompt")) continue;
             const same = JSON.stringify(mine?.[field]) === JSON.stringify(row[field]);
-            if (!same) inexact.push(`row ${rowKey(row)} ${field}: ${firstDifference(JSON.stringify(mine?.[field]) ?? "undefined", JSON.stringify(row[field]))}`);
+            if (!same)
+              inexact.push(
+                `row ${rowKey(row)} ${field}: ${firstDifference(JSON.stringify(mine?.[field]) ?? "undefined", JSON.stringify(row[field]))}`,
+              );
           }
         }
         assert.deepEqual(inexact, [], `${config.name}: ${inexact.length} byte-level difference(s)\n${inexact.slice(0, 10).join("\n")}`);
-        t.diagnostic(`${expected.length}/${expected.length} rows matched; ${server.stats.requests} requests, ${server.stats.unmatched} unmatched; requests and outputs byte-identical`);
+        t.diagnostic(
+          `${expected.length}/${expected.length} rows matched; ${server.stats.requests} requests, ${server.stats.unmatched} unmatched; requests and outputs byte-identical`,
+        );
       } finally {
         await server.close();
       }

@@ -18,7 +18,17 @@ import { join } from "node:path";
 import { describe, test } from "node:test";
 import type { ChatMessage } from "../../src/models/language-model.ts";
 import { ReplayBook, loadReplayFile, normalizePrompt, normalizeText } from "../../src/models/replay-model.ts";
-import { SHARED, SPRI_PUBLIC, logLineOf, useScratchDir, assertShared, failureReport, firstDifference, readJsonl, runCli } from "../support/replay-compare.ts";
+import {
+  SHARED,
+  SPRI_PUBLIC,
+  logLineOf,
+  useScratchDir,
+  assertShared,
+  failureReport,
+  firstDifference,
+  readJsonl,
+  runCli,
+} from "../support/replay-compare.ts";
 import { startReplayServer } from "../support/replay-server.ts";
 
 const TRACES = join(SHARED, "spri-reference-traces", "task3-sft");
@@ -39,7 +49,8 @@ const CONFIGS = BASELINES.flatMap((b) => MODELS.map((m) => ({ name: `${b.config}
 /** `bam_chat_agent.format_input(system, user)` for the two models (spec §2; these logs have no trailing space). */
 function renderBam(model: string, messages: readonly ChatMessage[]): string {
   const [s, u] = messages;
-  if (messages.length !== 2 || s?.role !== "system" || u?.role !== "user") return `(not [system, user]: ${messages.map((m) => m.role).join("+")})`;
+  if (messages.length !== 2 || s?.role !== "system" || u?.role !== "user")
+    return `(not [system, user]: ${messages.map((m) => m.role).join("+")})`;
   if (model.includes("mixtral")) return `<s>[INST] ${s.content} [/INST]</s> [INST] ${u.content} [/INST]</s>`;
   if (model.includes("llama-3")) {
     return `<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n\n${s.content}<|eot_id|><|start_header_id|>user<|end_header_id|>\n\n${u.content}<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n`;
@@ -53,10 +64,25 @@ function clip(text: string, n = 160): string {
 
 function cliArgs(task: string, model: string, url: string, input: string, output: string, compat: "reference" | "default"): string[] {
   return [
-    "run", "--task", task, "--compat", compat,
-    "--prompts", INLINE_PROMPTS, "--prompts", SFT_DIR,
-    "--base-model", model, "--base-url", url,
-    "--concurrency", "1", "--input", input, "--output", output,
+    "run",
+    "--task",
+    task,
+    "--compat",
+    compat,
+    "--prompts",
+    INLINE_PROMPTS,
+    "--prompts",
+    SFT_DIR,
+    "--base-model",
+    model,
+    "--base-url",
+    url,
+    "--concurrency",
+    "1",
+    "--input",
+    input,
+    "--output",
+    output,
   ];
 }
 
@@ -86,11 +112,19 @@ describe("replay of the Task 3 baseline reference call logs", { concurrency: tru
         const output = join(cwd, `${config.name}.output.jsonl`);
         const result = await runCli(cliArgs(config.task, model, server.url, inputFile, output, "reference"), { cwd });
 
-        assert.equal(server.stats.unmatched, 0, `${config.name}: unmatched requests\n${failureReport(result, server.unmatched, entries, server.requests)}`);
+        assert.equal(
+          server.stats.unmatched,
+          0,
+          `${config.name}: unmatched requests\n${failureReport(result, server.unmatched, entries, server.requests)}`,
+        );
         assert.equal(result.code, 0, `${config.name}: ${failureReport(result, server.unmatched, entries, server.requests)}`);
         assert.equal(server.stats.rejected, 0, `${config.name}: the server rejected ${server.stats.rejected} request(s)`);
         assert.equal(server.stats.answered, server.stats.requests, `${config.name}: every request is answered from the log`);
-        assert.equal(server.stats.requests, log.length, `${config.name}: spri made ${server.stats.requests} calls, the log holds ${log.length}`);
+        assert.equal(
+          server.stats.requests,
+          log.length,
+          `${config.name}: spri made ${server.stats.requests} calls, the log holds ${log.length}`,
+        );
 
         const produced = new Map(readJsonl(output).map((row) => [String(row.id), row]));
         assert.equal(produced.size, expected.length, `${config.name}: one output record per input row`);
@@ -108,16 +142,19 @@ describe("replay of the Task 3 baseline reference call logs", { concurrency: tru
           const wantKeys = Object.keys(row);
           // The reference's fields in its order; spri's own additions (`spri_*`, e.g. usage) come after them.
           const gotKeys = Object.keys(mine).filter((key) => !key.startsWith("spri_"));
-          if (JSON.stringify(wantKeys) !== JSON.stringify(gotKeys)) problems.push(`row ${id}: fields ${JSON.stringify(gotKeys)}, recorded ${JSON.stringify(wantKeys)}`);
+          if (JSON.stringify(wantKeys) !== JSON.stringify(gotKeys))
+            problems.push(`row ${id}: fields ${JSON.stringify(gotKeys)}, recorded ${JSON.stringify(wantKeys)}`);
           for (const key of wantKeys) {
             const want = row[key];
             const got = mine[key];
             if (key.endsWith("_prompt")) {
               const ok = typeof want === "string" && Array.isArray(got) && normalizePrompt(got as ChatMessage[]) === normalizeText(want);
               if (!ok) problems.push(`row ${id} ${key}: expected ${clip(JSON.stringify(want))}, got ${clip(JSON.stringify(got))}`);
-              else if (renderBam(model, got as ChatMessage[]) !== want) inexact.push(`row ${id} ${key}: ${firstDifference(renderBam(model, got as ChatMessage[]), want)}`);
+              else if (renderBam(model, got as ChatMessage[]) !== want)
+                inexact.push(`row ${id} ${key}: ${firstDifference(renderBam(model, got as ChatMessage[]), want)}`);
             } else if (typeof want === "string") {
-              if (typeof got !== "string" || normalizeText(got) !== normalizeText(want)) problems.push(`row ${id} ${key}: expected ${clip(JSON.stringify(want))}, got ${clip(JSON.stringify(got))}`);
+              if (typeof got !== "string" || normalizeText(got) !== normalizeText(want))
+                problems.push(`row ${id} ${key}: expected ${clip(JSON.stringify(want))}, got ${clip(JSON.stringify(got))}`);
               else if (got !== want) inexact.push(`row ${id} ${key}: ${firstDifference(got, want)}`);
             } else if (JSON.stringify(got) !== JSON.stringify(want)) {
               problems.push(`row ${id} ${key}: expected ${JSON.stringify(want)}, got ${JSON.stringify(got)}`);
@@ -134,7 +171,9 @@ describe("replay of the Task 3 baseline reference call logs", { concurrency: tru
           if (sent !== logged) inexact.push(`request #${request.index} (log line ${line}): ${firstDifference(sent, String(logged))}`);
         }
         assert.deepEqual(inexact, [], `${config.name}: ${inexact.length} byte-level difference(s)\n${inexact.slice(0, 10).join("\n")}`);
-        t.diagnostic(`${expected.length}/${expected.length} rows matched; ${server.stats.requests} requests, ${server.stats.unmatched} unmatched; prompts and outputs byte-identical`);
+        t.diagnostic(
+          `${expected.length}/${expected.length} rows matched; ${server.stats.requests} requests, ${server.stats.unmatched} unmatched; prompts and outputs byte-identical`,
+        );
       } finally {
         await server.close();
       }
@@ -150,7 +189,10 @@ describe("replay of the Task 3 baseline reference call logs", { concurrency: tru
     try {
       const cwd = mkdtempSync(join(scratch(), `${name}-default-`));
       const output = join(cwd, `${name}.default.output.jsonl`);
-      const result = await runCli(cliArgs("baseline-self-refine", model, server.url, join(TRACES, `${name}.input.jsonl`), output, "default"), { cwd });
+      const result = await runCli(
+        cliArgs("baseline-self-refine", model, server.url, join(TRACES, `${name}.input.jsonl`), output, "default"),
+        { cwd },
+      );
       assert.notEqual(result.code, 0, "the replay cannot answer the default run");
       const first = server.unmatched[0];
       assert.ok(first, "an unmatched request");

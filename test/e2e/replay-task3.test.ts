@@ -133,11 +133,19 @@ describe("replay of the Task 3 SPRI reference call logs", { concurrency: true },
         args.push("--concurrency", "1", "--input", inputFile, "--output", output);
         const result = await runCli(args, { cwd: scratch() });
 
-        assert.equal(server.stats.unmatched, 0, `${config.name}: unmatched requests\n${failureReport(result, server.unmatched, entries, server.requests)}`);
+        assert.equal(
+          server.stats.unmatched,
+          0,
+          `${config.name}: unmatched requests\n${failureReport(result, server.unmatched, entries, server.requests)}`,
+        );
         assert.equal(result.code, 0, `${config.name}: ${failureReport(result, server.unmatched, entries, server.requests)}`);
         assert.equal(server.stats.rejected, 0, `${config.name}: the server rejected ${server.stats.rejected} request(s)`);
         assert.equal(server.stats.answered, server.stats.requests, `${config.name}: every request is answered from the log`);
-        assert.equal(server.stats.requests, log.length, `${config.name}: spri made ${server.stats.requests} calls, the log holds ${log.length}`);
+        assert.equal(
+          server.stats.requests,
+          log.length,
+          `${config.name}: spri made ${server.stats.requests} calls, the log holds ${log.length}`,
+        );
 
         // Calls per row, as the server saw them.
         const perRow = new Map<string, number>();
@@ -155,7 +163,8 @@ describe("replay of the Task 3 SPRI reference call logs", { concurrency: true },
           const recorded = countPromptFields(row);
           if ((perRow.get(id) ?? 0) !== recorded) problems.push(`row ${id}: ${perRow.get(id) ?? 0} calls, recorded ${recorded}`);
           const mine = produced.get(id);
-          if (mine && countPromptFields(mine) !== recorded) problems.push(`row ${id}: the output record holds ${countPromptFields(mine)} prompt fields, recorded ${recorded}`);
+          if (mine && countPromptFields(mine) !== recorded)
+            problems.push(`row ${id}: the output record holds ${countPromptFields(mine)} prompt fields, recorded ${recorded}`);
           problems.push(...finalMismatches(`row ${id}`, row, mine, normalizeText));
         }
         assert.deepEqual(problems, [], `${config.name}: ${problems.length} mismatch(es)\n${problems.join("\n")}`);
@@ -177,11 +186,14 @@ describe("replay of the Task 3 SPRI reference call logs", { concurrency: true },
           // Every output field the reference wrote (all but its prompt fields, whose form is transport-specific).
           for (const field of Object.keys(row)) {
             if (field.endsWith("_prompt")) continue;
-            if (mine?.[field] !== row[field]) inexact.push(`row ${String(row.id)} ${field}: ${firstDifference(String(mine?.[field]), String(row[field]))}`);
+            if (mine?.[field] !== row[field])
+              inexact.push(`row ${String(row.id)} ${field}: ${firstDifference(String(mine?.[field]), String(row[field]))}`);
           }
         }
         assert.deepEqual(inexact, [], `${config.name}: ${inexact.length} byte-level difference(s)\n${inexact.slice(0, 10).join("\n")}`);
-        t.diagnostic(`${expected.length}/${expected.length} rows matched; ${server.stats.requests} requests, ${server.stats.unmatched} unmatched; prompts and finals byte-identical`);
+        t.diagnostic(
+          `${expected.length}/${expected.length} rows matched; ${server.stats.requests} requests, ${server.stats.unmatched} unmatched; prompts and finals byte-identical`,
+        );
       } finally {
         await server.close();
       }

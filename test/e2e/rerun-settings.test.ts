@@ -13,7 +13,10 @@ import { startFakeLlmServer } from "../support/fake-llm-server.ts";
 import { scriptedBackend } from "../support/scripted-backend.ts";
 
 function records(path: string): Record<string, unknown>[] {
-  return readFileSync(path, "utf8").trim().split("\n").map((line) => JSON.parse(line) as Record<string, unknown>);
+  return readFileSync(path, "utf8")
+    .trim()
+    .split("\n")
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 
 test("re-running an output with other settings is refused, naming them; --new-run replaces the output", async () => {
@@ -23,7 +26,10 @@ test("re-running an output with other settings is refused, naming them; --new-ru
     const input = join(dir, "items.jsonl");
     writeFileSync(input, `${[0, 1, 2].map((i) => JSON.stringify({ id: `q${i}`, instruction: `question ${i}?` })).join("\n")}\n`);
     const output = join(dir, "out.jsonl");
-    const run = (...args: string[]) => runCli(["run", "--input", input, "--output", output, "--json", "--base-url", `${server.url}/v1`, "--base-model", "m", ...args], { cwd: dir });
+    const run = (...args: string[]) =>
+      runCli(["run", "--input", input, "--output", output, "--json", "--base-url", `${server.url}/v1`, "--base-model", "m", ...args], {
+        cwd: dir,
+      });
 
     const first = await run();
     assert.equal(first.code, EXIT_CODES.ok, first.stderr);

@@ -12,7 +12,16 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { EXIT_CODES } from "../../src/errors/exit-codes.ts";
 import { REPO_ROOT, runCli } from "../support/cli.ts";
-import { type FakeReply, hang, json, openaiError, openaiText, type RecordedRequest, resetConnection, startFakeLlmServer } from "../support/fake-llm-server.ts";
+import {
+  type FakeReply,
+  hang,
+  json,
+  openaiError,
+  openaiText,
+  type RecordedRequest,
+  resetConnection,
+  startFakeLlmServer,
+} from "../support/fake-llm-server.ts";
 import { startPostgres, type TestPostgres } from "../support/postgres.ts";
 import { CALLS_PER_ITEM, type ChatBody, scriptedBackend } from "../support/scripted-backend.ts";
 
@@ -20,7 +29,10 @@ const ITEMS = 30;
 
 function writeItems(dir: string, n: number): string {
   const input = join(dir, "items.jsonl");
-  writeFileSync(input, Array.from({ length: n }, (_, i) => JSON.stringify({ id: `q${i}`, prompt: `Question number ${i}?` })).join("\n") + "\n");
+  writeFileSync(
+    input,
+    Array.from({ length: n }, (_, i) => JSON.stringify({ id: `q${i}`, prompt: `Question number ${i}?` })).join("\n") + "\n",
+  );
   return input;
 }
 
@@ -28,7 +40,11 @@ function writeItems(dir: string, n: number): string {
 function readRecords(path: string): Record<string, unknown>[] {
   if (!existsSync(path)) return [];
   const text = readFileSync(path, "utf8");
-  return text.slice(0, text.lastIndexOf("\n") + 1).split("\n").filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+  return text
+    .slice(0, text.lastIndexOf("\n") + 1)
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
 describe("spri run survives a misbehaving server", () => {
@@ -44,7 +60,8 @@ describe("spri run survives a misbehaving server", () => {
       n++;
       const text = (request.body as ChatBody).messages.map((m) => m.content).join("\n");
       // Items 7 and 8: the critic never gives a score (truncated critiques).
-      if (/\[RESULT\] <score>/.test(text) && /Question number [78]\?/.test(text)) return openaiText("Feedback: the principles are fine but");
+      if (/\[RESULT\] <score>/.test(text) && /Question number [78]\?/.test(text))
+        return openaiText("Feedback: the principles are fine but");
       // Item 9: a request the server rejects for good (not retryable): the item must be rejected.
       if (/Question number 9\?/.test(text)) return openaiError(400, "context length exceeded");
       if (n % 7 === 0) return openaiError(429, "slow down", { headers: { "retry-after": "0" } });
@@ -58,8 +75,28 @@ describe("spri run survives a misbehaving server", () => {
       const input = writeItems(dir, ITEMS);
       const output = join(dir, "faults.jsonl");
       const result = await runCli(
-        ["run", "--input", input, "--output", output, "--concurrency", "4", "--timeout", "1", "--retry-delay", "0.01", "--max-tries", "8", "--json",
-          "--base-url", `${server.url}/v1`, "--base-model", "m", "--critic-model", "c"],
+        [
+          "run",
+          "--input",
+          input,
+          "--output",
+          output,
+          "--concurrency",
+          "4",
+          "--timeout",
+          "1",
+          "--retry-delay",
+          "0.01",
+          "--max-tries",
+          "8",
+          "--json",
+          "--base-url",
+          `${server.url}/v1`,
+          "--base-model",
+          "m",
+          "--critic-model",
+          "c",
+        ],
         { cwd: dir },
       );
       assert.equal(result.code, 1, result.stderr);
@@ -68,10 +105,16 @@ describe("spri run survives a misbehaving server", () => {
       const ids = [...records.map((r) => String(r.id)), ...rejects.map((r) => String(r.id))];
       assert.equal(ids.length, ITEMS, "every item ends in the output or the rejects file");
       assert.equal(new Set(ids).size, ITEMS, "none twice");
-      assert.deepEqual(rejects.map((r) => r.id), ["q9"]);
+      assert.deepEqual(
+        rejects.map((r) => r.id),
+        ["q9"],
+      );
       assert.match(String(rejects[0]!.reason), /answered 400: context length exceeded/);
       for (const r of records) {
-        for (const score of [...(r.principles_critique_scores as (number | null)[]), ...(r.response_critique_scores as (number | null)[])]) {
+        for (const score of [
+          ...(r.principles_critique_scores as (number | null)[]),
+          ...(r.response_critique_scores as (number | null)[]),
+        ]) {
           assert.notEqual(score, 0, `item ${String(r.id)}: a score of 0`);
         }
       }
@@ -98,13 +141,31 @@ describe("spri run survives a misbehaving server", () => {
       const input = writeItems(dir, 1);
       const output = join(dir, "retry-after.jsonl");
       const result = await runCli(
-        ["run", "--input", input, "--output", output, "--concurrency", "1", "--max-retry-wait", "0.05", "--progress-interval", "0",
-          "--base-url", `${server.url}/v1`, "--base-model", "m"],
+        [
+          "run",
+          "--input",
+          input,
+          "--output",
+          output,
+          "--concurrency",
+          "1",
+          "--max-retry-wait",
+          "0.05",
+          "--progress-interval",
+          "0",
+          "--base-url",
+          `${server.url}/v1`,
+          "--base-model",
+          "m",
+        ],
         { cwd: dir },
       );
       assert.equal(result.code, 0, result.stderr);
       assert.equal(server.requests.length, CALLS_PER_ITEM + 1, "the refused call was tried again");
-      const progress = result.stderr.split("\n").filter((line) => line.startsWith("{")).map((line) => JSON.parse(line) as Record<string, unknown>);
+      const progress = result.stderr
+        .split("\n")
+        .filter((line) => line.startsWith("{"))
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
       const waiting = progress.find((line) => Number(line.retryingCalls) > 0);
       assert.ok(waiting, `no progress line shows the wait:\n${result.stderr}`);
       assert.equal(waiting.retries, 1);
@@ -119,7 +180,10 @@ describe("spri run survives a misbehaving server", () => {
     try {
       const input = writeItems(dir, 10);
       const output = join(dir, "quota.jsonl");
-      const result = await runCli(["run", "--input", input, "--output", output, "--concurrency", "2", "--base-url", `${server.url}/v1`, "--base-model", "m"], { cwd: dir });
+      const result = await runCli(
+        ["run", "--input", input, "--output", output, "--concurrency", "2", "--base-url", `${server.url}/v1`, "--base-model", "m"],
+        { cwd: dir },
+      );
       assert.equal(result.code, EXIT_CODES.providerRefused);
       assert.match(result.stderr, /run stopped: .*quota.*re-run the same command to resume/);
       assert.ok(server.requests.length <= 2, `stopped after the in-flight calls, saw ${server.requests.length}`);
@@ -135,7 +199,25 @@ describe("spri run survives a misbehaving server", () => {
       const input = writeItems(dir, 20);
       const output = join(dir, "budget.jsonl");
       // The fake server reports 15 tokens a call: 300 tokens is 20 calls, about 3 items.
-      const result = await runCli(["run", "--input", input, "--output", output, "--concurrency", "1", "--max-tokens", "300", "--json", "--base-url", `${server.url}/v1`, "--base-model", "m"], { cwd: dir });
+      const result = await runCli(
+        [
+          "run",
+          "--input",
+          input,
+          "--output",
+          output,
+          "--concurrency",
+          "1",
+          "--max-tokens",
+          "300",
+          "--json",
+          "--base-url",
+          `${server.url}/v1`,
+          "--base-model",
+          "m",
+        ],
+        { cwd: dir },
+      );
       assert.equal(result.code, EXIT_CODES.budgetStop, result.stderr);
       const summary = JSON.parse(result.stdout) as { outcome: string; stopReason: string; done: number };
       assert.equal(summary.outcome, "stopped");
@@ -146,56 +228,76 @@ describe("spri run survives a misbehaving server", () => {
     }
   });
 
-  for (const backend of ["sqlite", "postgres"] as const) describe(`kill -9 halfway, then re-run (${backend} store)`, () => {
-    let server: Awaited<ReturnType<typeof startFakeLlmServer>>;
-    let postgres: TestPostgres | undefined;
-    let store: string[] = [];
-    before(async () => {
-      if (backend === "postgres") {
-        postgres = await startPostgres();
-        store = ["--store", await postgres.newDatabase()];
-      }
-      const answer = scriptedBackend();
-      server = await startFakeLlmServer(async (request) => {
-        await new Promise((r) => setTimeout(r, 15));
-        return answer(request);
+  for (const backend of ["sqlite", "postgres"] as const)
+    describe(`kill -9 halfway, then re-run (${backend} store)`, () => {
+      let server: Awaited<ReturnType<typeof startFakeLlmServer>>;
+      let postgres: TestPostgres | undefined;
+      let store: string[] = [];
+      before(async () => {
+        if (backend === "postgres") {
+          postgres = await startPostgres();
+          store = ["--store", await postgres.newDatabase()];
+        }
+        const answer = scriptedBackend();
+        server = await startFakeLlmServer(async (request) => {
+          await new Promise((r) => setTimeout(r, 15));
+          return answer(request);
+        });
+      });
+      after(async () => {
+        await server.close();
+        await postgres?.stop();
+      });
+
+      test("every item exactly once; calls paid twice are at most the ones in flight", async () => {
+        const items = 60;
+        const concurrency = 4;
+        const input = writeItems(dir, items);
+        const output = join(dir, `killed-${backend}.jsonl`);
+        const args = [
+          "run",
+          "--input",
+          input,
+          "--output",
+          output,
+          "--concurrency",
+          String(concurrency),
+          ...store,
+          "--base-url",
+          `${server.url}/v1`,
+          "--base-model",
+          "m",
+          "--critic-model",
+          "c",
+        ];
+        const child = spawn(process.execPath, [join(REPO_ROOT, "bin", "spri.js"), ...args], {
+          cwd: dir,
+          env: { PATH: process.env.PATH, HOME: process.env.HOME },
+          stdio: "ignore",
+        });
+        const exited = new Promise((resolve) => child.on("exit", resolve));
+        while (readRecords(`${output}.partial`).length < items / 2) {
+          if (child.exitCode !== null) throw new Error("the run ended before it could be killed");
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        child.kill("SIGKILL");
+        await exited;
+        const beforeRerun = readRecords(`${output}.partial`).length;
+        assert.ok(beforeRerun < items, "killed before the end");
+
+        const result = await runCli(args, { cwd: dir });
+        assert.equal(result.code, 0, result.stderr);
+        const ids = readRecords(output).map((r) => String(r.id));
+        assert.equal(ids.length, items);
+        assert.equal(new Set(ids).size, items, "exactly once");
+        // A call paid twice is a request body the server saw twice (no item sends the same body twice):
+        // one in flight at the kill, or one answered within the call cache's last group commit, whose
+        // length in calls depends on the machine's load. Both belong to items in progress at the kill,
+        // so at most `concurrency` items' calls; without the cache it would be every item before the kill.
+        const bodies = server.requests.map((r) => r.rawBody);
+        const repaid = bodies.length - new Set(bodies).size;
+        assert.ok(repaid <= concurrency * CALLS_PER_ITEM, `calls paid twice: ${repaid}`);
+        assert.ok(server.requests.length <= items * CALLS_PER_ITEM + repaid);
       });
     });
-    after(async () => {
-      await server.close();
-      await postgres?.stop();
-    });
-
-    test("every item exactly once; calls paid twice are at most the ones in flight", async () => {
-      const items = 60;
-      const concurrency = 4;
-      const input = writeItems(dir, items);
-      const output = join(dir, `killed-${backend}.jsonl`);
-      const args = ["run", "--input", input, "--output", output, "--concurrency", String(concurrency), ...store, "--base-url", `${server.url}/v1`, "--base-model", "m", "--critic-model", "c"];
-      const child = spawn(process.execPath, [join(REPO_ROOT, "bin", "spri.js"), ...args], { cwd: dir, env: { PATH: process.env.PATH, HOME: process.env.HOME }, stdio: "ignore" });
-      const exited = new Promise((resolve) => child.on("exit", resolve));
-      while (readRecords(`${output}.partial`).length < items / 2) {
-        if (child.exitCode !== null) throw new Error("the run ended before it could be killed");
-        await new Promise((r) => setTimeout(r, 20));
-      }
-      child.kill("SIGKILL");
-      await exited;
-      const beforeRerun = readRecords(`${output}.partial`).length;
-      assert.ok(beforeRerun < items, "killed before the end");
-
-      const result = await runCli(args, { cwd: dir });
-      assert.equal(result.code, 0, result.stderr);
-      const ids = readRecords(output).map((r) => String(r.id));
-      assert.equal(ids.length, items);
-      assert.equal(new Set(ids).size, items, "exactly once");
-      // A call paid twice is a request body the server saw twice (no item sends the same body twice):
-      // one in flight at the kill, or one answered within the call cache's last group commit, whose
-      // length in calls depends on the machine's load. Both belong to items in progress at the kill,
-      // so at most `concurrency` items' calls; without the cache it would be every item before the kill.
-      const bodies = server.requests.map((r) => r.rawBody);
-      const repaid = bodies.length - new Set(bodies).size;
-      assert.ok(repaid <= concurrency * CALLS_PER_ITEM, `calls paid twice: ${repaid}`);
-      assert.ok(server.requests.length <= items * CALLS_PER_ITEM + repaid);
-    });
-  });
 });

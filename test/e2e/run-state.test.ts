@@ -18,7 +18,10 @@ import { scriptedBackend } from "../support/scripted-backend.ts";
 
 /** Each file's questions are its own (`topic`), so no run is answered from another's cached calls. */
 function writeItems(path: string, n: number, topic: string): void {
-  writeFileSync(path, `${Array.from({ length: n }, (_, i) => JSON.stringify({ id: `q${i}`, prompt: `${topic}: question number ${i}?` })).join("\n")}\n`);
+  writeFileSync(
+    path,
+    `${Array.from({ length: n }, (_, i) => JSON.stringify({ id: `q${i}`, prompt: `${topic}: question number ${i}?` })).join("\n")}\n`,
+  );
 }
 
 function lines(path: string): number {
@@ -55,7 +58,11 @@ describe("a run's state after kill -9, a budget stop and failed items", () => {
     // Relative paths, as people type them: the run records them resolved, and the directory it ran in.
     const args = ["run", "--input", "many.jsonl", "--output", "many-out.jsonl", "--concurrency", "8", ...model];
     const partial = join(dir, "many-out.jsonl.partial");
-    const child = spawn(process.execPath, [join(REPO_ROOT, "bin", "spri.js"), ...args], { cwd: dir, env: { PATH: process.env.PATH, HOME: process.env.HOME }, stdio: "ignore" });
+    const child = spawn(process.execPath, [join(REPO_ROOT, "bin", "spri.js"), ...args], {
+      cwd: dir,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME },
+      stdio: "ignore",
+    });
     const exited = new Promise((resolve) => child.once("exit", resolve));
     while (lines(partial) < items / 4) {
       if (child.exitCode !== null) throw new Error("the run ended before it could be killed");
@@ -77,7 +84,10 @@ describe("a run's state after kill -9, a budget stop and failed items", () => {
     // and the file ahead of its last report; never the other way round.
     assert.ok(watch.output, "the output file reported how far it got");
     assert.equal(watch.output.file, partial);
-    assert.ok(watch.output.records <= lines(partial) && lines(partial) <= watch.items.done, `report ${watch.output.records}, file ${lines(partial)}, store ${watch.items.done}`);
+    assert.ok(
+      watch.output.records <= lines(partial) && lines(partial) <= watch.items.done,
+      `report ${watch.output.records}, file ${lines(partial)}, store ${watch.items.done}`,
+    );
 
     const resumed = await runCli(args, { cwd: dir });
     assert.equal(resumed.code, 0, resumed.stderr);
@@ -106,6 +116,9 @@ describe("a run's state after kill -9, a budget stop and failed items", () => {
     assert.equal((await runCli(args, { cwd: dir })).code, 1);
     const run = (await json<{ runs: RunRow[] }>()).runs.find((r) => r.inputPath === join(dir, "some-fail.jsonl"))!;
     assert.equal(run.status, "failed");
-    assert.equal(run.reason, `1 of 10 items failed; their reasons are in ${join(dir, "some-fail-out.jsonl.rejects.jsonl")}; running the command again retries them`);
+    assert.equal(
+      run.reason,
+      `1 of 10 items failed; their reasons are in ${join(dir, "some-fail-out.jsonl.rejects.jsonl")}; running the command again retries them`,
+    );
   });
 });

@@ -16,7 +16,10 @@ import { hang, openaiText, startFakeLlmServer } from "../support/fake-llm-server
 
 function writeItems(dir: string, name: string, n: number): string {
   const input = join(dir, name);
-  writeFileSync(input, `${Array.from({ length: n }, (_, i) => JSON.stringify({ id: `q${i}`, prompt: `Question number ${i}?` })).join("\n")}\n`);
+  writeFileSync(
+    input,
+    `${Array.from({ length: n }, (_, i) => JSON.stringify({ id: `q${i}`, prompt: `Question number ${i}?` })).join("\n")}\n`,
+  );
   return input;
 }
 
@@ -36,8 +39,24 @@ describe("the run summary", () => {
     });
     try {
       const input = writeItems(dir, "waiting.jsonl", 4);
-      const args = ["run", "--input", input, "--output", join(dir, "waiting-out.jsonl"), "--concurrency", "2", "--base-url", `${server.url}/v1`, "--base-model", "m"];
-      const child = spawn(process.execPath, [join(REPO_ROOT, "bin", "spri.js"), ...args], { cwd: dir, env: { PATH: process.env.PATH, HOME: process.env.HOME }, stdio: ["ignore", "ignore", "pipe"] });
+      const args = [
+        "run",
+        "--input",
+        input,
+        "--output",
+        join(dir, "waiting-out.jsonl"),
+        "--concurrency",
+        "2",
+        "--base-url",
+        `${server.url}/v1`,
+        "--base-model",
+        "m",
+      ];
+      const child = spawn(process.execPath, [join(REPO_ROOT, "bin", "spri.js"), ...args], {
+        cwd: dir,
+        env: { PATH: process.env.PATH, HOME: process.env.HOME },
+        stdio: ["ignore", "ignore", "pipe"],
+      });
       let stderr = "";
       child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
       const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
@@ -77,9 +96,26 @@ describe("the run summary", () => {
     const server = await startFakeLlmServer(() => openaiText("Looks fine to me."));
     try {
       const input = writeItems(dir, "unscored.jsonl", 5);
-      const result = await runCli(["run", "--input", input, "--output", join(dir, "unscored-out.jsonl"), "--concurrency", "1", "--base-url", `${server.url}/v1`, "--base-model", "m"], { cwd: dir });
+      const result = await runCli(
+        [
+          "run",
+          "--input",
+          input,
+          "--output",
+          join(dir, "unscored-out.jsonl"),
+          "--concurrency",
+          "1",
+          "--base-url",
+          `${server.url}/v1`,
+          "--base-model",
+          "m",
+        ],
+        { cwd: dir },
+      );
       assert.equal(result.code, 0, result.stderr);
-      const early = result.stderr.indexOf("spri: warning: 10 of the first 10 critiques had no readable score; likely cause: the critic's answers hold no score marker such as `[RESULT] 4`");
+      const early = result.stderr.indexOf(
+        "spri: warning: 10 of the first 10 critiques had no readable score; likely cause: the critic's answers hold no score marker such as `[RESULT] 4`",
+      );
       const summary = result.stderr.indexOf("records written to");
       const end = result.stderr.indexOf("spri: warning: 30 of 30 critiques had no readable score (unscored, never 0); likely cause: ");
       assert.ok(early >= 0 && end >= 0, result.stderr);
@@ -94,7 +130,10 @@ describe("the run summary", () => {
     try {
       const result = await runCli(["align", "How do I say no?", "--base-url", `${server.url}/v1`, "--base-model", "m"], { cwd: dir });
       assert.equal(result.code, 0, result.stderr);
-      assert.match(result.stderr, /^spri: warning: 6 of 6 critiques had no readable score \(unscored, never 0\); likely cause: the critic's answers hold no score marker/m);
+      assert.match(
+        result.stderr,
+        /^spri: warning: 6 of 6 critiques had no readable score \(unscored, never 0\); likely cause: the critic's answers hold no score marker/m,
+      );
     } finally {
       await server.close();
     }

@@ -18,7 +18,11 @@ import { until } from "../support/shared-run.ts";
 type Record = { [field: string]: unknown };
 
 function readRecords(path: string): Record[] {
-  return readFileSync(path, "utf8").trim().split("\n").filter(Boolean).map((l) => JSON.parse(l) as Record);
+  return readFileSync(path, "utf8")
+    .trim()
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Record);
 }
 
 describe("samples: each draw is its own, also with the cache on", () => {
@@ -35,7 +39,10 @@ describe("samples: each draw is its own, also with the cache on", () => {
   /** `n` items asking one question of the file's own (the backend scores a question's first principles lower). */
   const sameQuestion = (name: string, n: number): string => {
     const input = join(dir, name);
-    writeFileSync(input, `${Array.from({ length: n }, () => JSON.stringify({ prompt: `How do I tell my team I need a break (${name})?` })).join("\n")}\n`);
+    writeFileSync(
+      input,
+      `${Array.from({ length: n }, () => JSON.stringify({ prompt: `How do I tell my team I need a break (${name})?` })).join("\n")}\n`,
+    );
     return input;
   };
 
@@ -49,10 +56,17 @@ describe("samples: each draw is its own, also with the cache on", () => {
     assert.equal(new Set(finals).size, 20, `distinct responses: ${new Set(finals).size}`);
 
     const served = server.requests.length;
-    const again = await runCli(["run", "--input", input, "--output", join(dir, "same-again.jsonl"), "--temperature", "0.7", ...model], { cwd: dir });
+    const again = await runCli(["run", "--input", input, "--output", join(dir, "same-again.jsonl"), "--temperature", "0.7", ...model], {
+      cwd: dir,
+    });
     assert.equal(again.code, 0, again.stderr);
     assert.equal(server.requests.length, served, "every item found its own answers");
-    assert.deepEqual(readRecords(join(dir, "same-again.jsonl")).map((r) => r.response_final).sort(), [...finals].sort());
+    assert.deepEqual(
+      readRecords(join(dir, "same-again.jsonl"))
+        .map((r) => r.response_final)
+        .sort(),
+      [...finals].sort(),
+    );
   });
 
   test("at temperature 0 identical requests share one answer", async () => {
@@ -86,7 +100,10 @@ describe("samples: each draw is its own, also with the cache on", () => {
     assert.equal(server.requests.length - served, calls, "a finished run re-run makes no calls");
     assert.equal(readRecords(output).length, 6);
 
-    const estimate = await runCli(["run", "--input", input, "--output", join(dir, "two-estimate.jsonl"), "--samples", "3", "--dry-run", "--json", ...model], { cwd: dir });
+    const estimate = await runCli(
+      ["run", "--input", input, "--output", join(dir, "two-estimate.jsonl"), "--samples", "3", "--dry-run", "--json", ...model],
+      { cwd: dir },
+    );
     assert.equal(estimate.code, 0, estimate.stderr);
     assert.equal((JSON.parse(estimate.stdout) as { items: number }).items, 6, "the estimate counts every (item, sample)");
   });
@@ -95,7 +112,10 @@ describe("samples: each draw is its own, also with the cache on", () => {
     const result = await runCli(["align", "How do I ask for a raise?", "--samples", "2", "--json", ...model], { cwd: dir });
     assert.equal(result.code, 0, result.stderr);
     const out = JSON.parse(result.stdout) as { samples: { record: Record; calls: unknown[] }[] };
-    assert.deepEqual(out.samples.map((s) => s.record.spri_sample), [0, 1]);
+    assert.deepEqual(
+      out.samples.map((s) => s.record.spri_sample),
+      [0, 1],
+    );
     assert.notEqual(out.samples[0]!.record.response_final, out.samples[1]!.record.response_final);
     assert.ok(out.samples.every((s) => s.calls.length > 0));
   });
@@ -115,7 +135,9 @@ describe("samples: each draw is its own, also with the cache on", () => {
     const db = join(dir, "shared.db");
     const store = await openStore(db);
     try {
-      const run = runCli(["run", "--input", input, "--output", output, "--store", db, "--no-work", "--samples", "2", ...model], { cwd: dir });
+      const run = runCli(["run", "--input", input, "--output", output, "--store", db, "--no-work", "--samples", "2", ...model], {
+        cwd: dir,
+      });
       await until(async () => (await store.listRuns())[0]?.inputComplete === true, "the run to be enqueued");
       const worker = await runCli(["worker", "--store", db, "--drain"], { cwd: dir });
       assert.equal(worker.code, 0, worker.stderr);
@@ -123,7 +145,10 @@ describe("samples: each draw is its own, also with the cache on", () => {
       assert.equal(enqueued.code, 0, enqueued.stderr);
       const records = readRecords(output);
       assert.deepEqual(records.map((r) => `${String(r.id)}/${String(r.spri_sample)}`).sort(), ["x/0", "x/1", "y/0", "y/1", "z/0", "z/1"]);
-      const exported = await runCli(["export", "--input", output, "--format", "messages", "--output", join(dir, "shared-train.jsonl"), "--no-card"], { cwd: dir });
+      const exported = await runCli(
+        ["export", "--input", output, "--format", "messages", "--output", join(dir, "shared-train.jsonl"), "--no-card"],
+        { cwd: dir },
+      );
       assert.equal(exported.code, 0, exported.stderr);
       assert.equal(readRecords(join(dir, "shared-train.jsonl")).length, 6);
     } finally {

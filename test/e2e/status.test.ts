@@ -24,8 +24,18 @@ describe("spri status", () => {
     dir = mkdtempSync(join(tmpdir(), "spri-status-"));
     db = join(dir, "spri.db");
     const store = new SqliteStore(db);
-    const finished = await store.createRun({ key: "old", task: "judge/spri", settings: {}, inputPath: "/x", baseModel: "m", createdAt: "2026-01-01T00:00:00.000Z" });
-    await store.setItemStatuses(finished.id, [{ itemId: "a", status: "done" }, { itemId: "b", status: "failed", reason: "x" }]);
+    const finished = await store.createRun({
+      key: "old",
+      task: "judge/spri",
+      settings: {},
+      inputPath: "/x",
+      baseModel: "m",
+      createdAt: "2026-01-01T00:00:00.000Z",
+    });
+    await store.setItemStatuses(finished.id, [
+      { itemId: "a", status: "done" },
+      { itemId: "b", status: "failed", reason: "x" },
+    ]);
     await store.updateRun(finished.id, { status: "completed" });
     finishedId = finished.id;
     runId = await makeSharedRun(store);
@@ -37,7 +47,10 @@ describe("spri status", () => {
     const result = await status();
     assert.equal(result.code, 0, result.stderr);
     const lines = result.stdout.trimEnd().split("\n");
-    assert.ok(lines.every((line) => line.length <= 80), result.stdout);
+    assert.ok(
+      lines.every((line) => line.length <= 80),
+      result.stdout,
+    );
     assert.match(lines[0]!, /^RUN\s+TASK\s+STATUS\s+DONE\s+FAILED\s+LEASED\s+PENDING\s+TOTAL\s+WORKERS$/);
     assert.equal(lines.length, 3);
     assert.match(lines[1]!, new RegExp(`^${runId.slice(0, 8)}  spri/sft +running +4 +1 +2 +3 +${SHARED_ITEMS} +1$`));
@@ -48,17 +61,23 @@ describe("spri status", () => {
     const result = await status("--json");
     assert.equal(result.code, 0, result.stderr);
     const body = JSON.parse(result.stdout) as { runs: RunRow[] };
-    assert.deepEqual(body.runs.map((r) => [r.id, r.status, r.items, r.activeWorkers]), [
-      [runId, "running", { total: SHARED_ITEMS, done: 4, failed: 1, leased: 2, pending: 3 }, 1],
-      [finishedId, "completed", { total: 2, done: 1, failed: 1, leased: 0, pending: 0 }, 0],
-    ]);
+    assert.deepEqual(
+      body.runs.map((r) => [r.id, r.status, r.items, r.activeWorkers]),
+      [
+        [runId, "running", { total: SHARED_ITEMS, done: 4, failed: 1, leased: 2, pending: 3 }, 1],
+        [finishedId, "completed", { total: 2, done: 1, failed: 1, leased: 0, pending: 0 }, 0],
+      ],
+    );
   });
 
   test("--run (a unique prefix will do): counts, rate, ETA and a row per worker, lost marked", async () => {
     const result = await status("--run", runId.slice(0, 8));
     assert.equal(result.code, 0, result.stderr);
     const text = result.stdout;
-    assert.ok(text.split("\n").every((line) => line.length <= 80), text);
+    assert.ok(
+      text.split("\n").every((line) => line.length <= 80),
+      text,
+    );
     assert.match(text, new RegExp(`^run {6}${runId}$`, "m"));
     assert.match(text, /^items {4}4 done, 1 failed, 2 leased, 3 pending of 10 \(50\.0%\)$/m);
     assert.match(text, /^rate {5}[\d.]+ items\/min over the last \S+, ETA \S+$/m);
@@ -79,7 +98,10 @@ describe("spri status", () => {
     assert.equal(typeof watch.etaSeconds, "number");
     assert.equal(watch.activeWorkers, 1);
     const workers = Object.fromEntries(watch.workers.map((w) => [w.id, [w.host, w.pid, w.itemsDone, w.itemsFailed, w.leased, w.status]]));
-    assert.deepEqual(workers, { [ALIVE.id]: [ALIVE.host, ALIVE.pid, 3, 0, 2, "active"], [LOST.id]: [LOST.host, LOST.pid, 1, 1, 0, "lost"] });
+    assert.deepEqual(workers, {
+      [ALIVE.id]: [ALIVE.host, ALIVE.pid, 3, 0, 2, "active"],
+      [LOST.id]: [LOST.host, LOST.pid, 1, 1, 0, "lost"],
+    });
     assert.ok(watch.workers.every((w) => typeof w.heartbeatAgeSeconds === "number" && w.heartbeatAt.endsWith("Z")));
   });
 

@@ -20,7 +20,10 @@ let dir: string;
 before(async () => {
   server = await startFakeLlmServer(scriptedBackend());
   dir = mkdtempSync(join(tmpdir(), "spri-url-credentials-"));
-  writeFileSync(join(dir, "items.jsonl"), `${JSON.stringify({ id: "q1", prompt: "Question one?" })}\n${JSON.stringify({ id: "q2", prompt: "Question two?" })}\n`);
+  writeFileSync(
+    join(dir, "items.jsonl"),
+    `${JSON.stringify({ id: "q1", prompt: "Question one?" })}\n${JSON.stringify({ id: "q2", prompt: "Question two?" })}\n`,
+  );
 });
 after(async () => {
   await server.close();
@@ -39,26 +42,48 @@ function filesContaining(root: string, needle: string): string[] {
 
 test("credentials in --base-url authenticate the calls and appear nowhere else", async () => {
   const baseUrl = `http://alice:${SECRET}@127.0.0.1:${server.port}/v1`;
-  const run = await runCli(["run", "--input", "items.jsonl", "--output", "out.jsonl", "--base-url", baseUrl, "--base-model", "m", "--json"], { cwd: dir });
+  const run = await runCli(
+    ["run", "--input", "items.jsonl", "--output", "out.jsonl", "--base-url", baseUrl, "--base-model", "m", "--json"],
+    { cwd: dir },
+  );
   assert.equal(run.code, 0, run.stderr);
   assert.ok(server.requests.length > 0);
-  for (const request of server.requests) assert.equal(request.headers.authorization, `Basic ${Buffer.from(`alice:${SECRET}`).toString("base64")}`);
+  for (const request of server.requests)
+    assert.equal(request.headers.authorization, `Basic ${Buffer.from(`alice:${SECRET}`).toString("base64")}`);
   const { runId } = JSON.parse(run.stdout) as { runId: string };
 
-  const exported = await runCli(["export", "--run", runId, "--store", "spri.db", "--format", "messages", "--output", "train.jsonl"], { cwd: dir });
+  const exported = await runCli(["export", "--run", runId, "--store", "spri.db", "--format", "messages", "--output", "train.jsonl"], {
+    cwd: dir,
+  });
   assert.equal(exported.code, 0, exported.stderr);
 
   // A server that is gone: the calls fail, and their errors are stored, printed and rejected.
   const gone = await startFakeLlmServer();
   await gone.close();
   const failing = await runCli(
-    ["run", "--input", "items.jsonl", "--output", "gone.jsonl", "--max-tries", "1", "--base-url", `http://alice:${SECRET}@127.0.0.1:${gone.port}/v1`, "--base-model", "m"],
+    [
+      "run",
+      "--input",
+      "items.jsonl",
+      "--output",
+      "gone.jsonl",
+      "--max-tries",
+      "1",
+      "--base-url",
+      `http://alice:${SECRET}@127.0.0.1:${gone.port}/v1`,
+      "--base-model",
+      "m",
+    ],
     { cwd: dir },
   );
   assert.equal(failing.code, 1, failing.stderr);
   assert.match(readFileSync(join(dir, "gone.jsonl.rejects.jsonl"), "utf8"), /cannot reach http:\/\/127\.0\.0\.1/);
 
-  for (const [what, text] of Object.entries({ run: run.stdout + run.stderr, exported: exported.stdout + exported.stderr, failing: failing.stdout + failing.stderr })) {
+  for (const [what, text] of Object.entries({
+    run: run.stdout + run.stderr,
+    exported: exported.stdout + exported.stderr,
+    failing: failing.stdout + failing.stderr,
+  })) {
     assert.ok(!text.includes(SECRET), `${what} printed the password:\n${text}`);
   }
   assert.deepEqual(filesContaining(dir, SECRET), [], "files holding the password");

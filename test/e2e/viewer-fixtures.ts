@@ -7,7 +7,14 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
-import { type FakeLlmServer, type FakeReply, openaiError, openaiText, type RecordedRequest, startFakeLlmServer } from "../support/fake-llm-server.ts";
+import {
+  type FakeLlmServer,
+  type FakeReply,
+  openaiError,
+  openaiText,
+  type RecordedRequest,
+  startFakeLlmServer,
+} from "../support/fake-llm-server.ts";
 import { INVOCATION_ARTIFACT, OUTPUT_ARTIFACT } from "../../src/runner/run-state.ts";
 import { SqliteStore } from "../../src/store/sqlite-store.ts";
 import { REPO_ROOT, runCli } from "../support/cli.ts";
@@ -42,13 +49,24 @@ export function viewerBackend(): (request: RecordedRequest) => FakeReply {
       const first = isPrinciples && !critiqued.has(question);
       if (isPrinciples) critiqued.add(question);
       const feedback = first ? "Feedback: too vague; name what to say and how. [RESULT] 3" : "Feedback: clear and specific. [RESULT] 5";
-      return openaiText(xss ? `${feedback.replace(" [RESULT]", ` Mentions ${SCRIPT_PAYLOAD}. [RESULT]`)}` : feedback, { promptTokens: 180, completionTokens: 24 });
+      return openaiText(xss ? `${feedback.replace(" [RESULT]", ` Mentions ${SCRIPT_PAYLOAD}. [RESULT]`)}` : feedback, {
+        promptTokens: 180,
+        completionTokens: 24,
+      });
     }
     if (system.startsWith("You improve a set of guiding principles")) {
-      return openaiText(xss ? `1. Be specific about the code.\n2. Be kind. ${IMG_PAYLOAD}` : "1. Be specific: say what you can and cannot do.\n2. Be kind and warm.\n3. Offer something instead.", { promptTokens: 220, completionTokens: 40 });
+      return openaiText(
+        xss
+          ? `1. Be specific about the code.\n2. Be kind. ${IMG_PAYLOAD}`
+          : "1. Be specific: say what you can and cannot do.\n2. Be kind and warm.\n3. Offer something instead.",
+        { promptTokens: 220, completionTokens: 40 },
+      );
     }
     if (system.startsWith("You write guiding principles")) {
-      return openaiText(xss ? `1. Be kind.\n${SCRIPT_PAYLOAD}` : "1. Be kind.\n2. Say what you can do.", { promptTokens: 150, completionTokens: 20 });
+      return openaiText(xss ? `1. Be kind.\n${SCRIPT_PAYLOAD}` : "1. Be kind.\n2. Say what you can do.", {
+        promptTokens: 150,
+        completionTokens: 20,
+      });
     }
     return openaiText(
       xss
@@ -74,7 +92,10 @@ export async function makeViewerStore(): Promise<ViewerFixture> {
   const input = join(dir, "questions.jsonl");
   writeFileSync(input, `${QUESTIONS.map((q) => JSON.stringify(q)).join("\n")}\n`);
   const modelFlags = ["--base-url", `${server.url}/v1`, "--base-model", "fake-base-7b", "--critic-model", "fake-critic-70b"];
-  const result = await runCli(["run", "--input", input, "--output", join(dir, "out.jsonl"), "--concurrency", "1", "--max-tries", "1", ...modelFlags], { cwd: dir });
+  const result = await runCli(
+    ["run", "--input", input, "--output", join(dir, "out.jsonl"), "--concurrency", "1", "--max-tries", "1", ...modelFlags],
+    { cwd: dir },
+  );
   // Exit code 1 (or 3): one item failed, as intended.
   if (!/3 records written/.test(result.stderr + result.stdout)) throw new Error(`spri run did not write 3 records:\n${result.stderr}`);
   return { dir, db: join(dir, "spri.db"), server, modelFlags };
@@ -101,14 +122,33 @@ export async function addSharedRun(fixture: ViewerFixture): Promise<string> {
 export async function addInterruptedRun(fixture: ViewerFixture): Promise<string> {
   const store = new SqliteStore(fixture.db);
   try {
-    const run = await store.createRun({ key: "viewer-killed-run", task: "spri/sft", settings: {}, inputPath: "/data/killed.jsonl", outputPath: "/data/killed-out.jsonl", baseModel: "fake-base-7b" });
+    const run = await store.createRun({
+      key: "viewer-killed-run",
+      task: "spri/sft",
+      settings: {},
+      inputPath: "/data/killed.jsonl",
+      outputPath: "/data/killed-out.jsonl",
+      baseModel: "fake-base-7b",
+    });
     await store.setItemStatuses(run.id, [
       ...Array.from({ length: 300 }, (_, i) => ({ itemId: `k${i}`, status: "done" as const, record: { id: `k${i}`, prompt: "q" } })),
       ...Array.from({ length: 100 }, (_, i) => ({ itemId: `p${i}`, status: "pending" as const })),
     ]);
-    await store.putArtifact(run.id, INVOCATION_ARTIFACT, { argv: ["run", "--input", "killed.jsonl", "--output", "killed-out.jsonl"], cwd: "/data" });
-    await store.putArtifact(run.id, OUTPUT_ARTIFACT, { file: "/data/killed-out.jsonl.partial", records: 295, at: new Date().toISOString() });
-    await store.registerWorker({ id: "viewer-killed-worker", host: hostname(), pid: spawnSync(process.execPath, ["-e", ""]).pid, runId: run.id });
+    await store.putArtifact(run.id, INVOCATION_ARTIFACT, {
+      argv: ["run", "--input", "killed.jsonl", "--output", "killed-out.jsonl"],
+      cwd: "/data",
+    });
+    await store.putArtifact(run.id, OUTPUT_ARTIFACT, {
+      file: "/data/killed-out.jsonl.partial",
+      records: 295,
+      at: new Date().toISOString(),
+    });
+    await store.registerWorker({
+      id: "viewer-killed-worker",
+      host: hostname(),
+      pid: spawnSync(process.execPath, ["-e", ""]).pid,
+      runId: run.id,
+    });
     return run.id;
   } finally {
     await store.close();
@@ -124,11 +164,15 @@ export interface RunningView {
 
 /** Starts `spri view --port 0` (the built CLI) and waits for the address it prints. */
 export function startView(fixture: ViewerFixture): Promise<RunningView> {
-  const child = spawn(process.execPath, [join(REPO_ROOT, "bin", "spri.js"), "view", "--port", "0", "--store", fixture.db, ...fixture.modelFlags], {
-    cwd: fixture.dir,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const child = spawn(
+    process.execPath,
+    [join(REPO_ROOT, "bin", "spri.js"), "view", "--port", "0", "--store", fixture.db, ...fixture.modelFlags],
+    {
+      cwd: fixture.dir,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   let stderr = "";
   child.stderr!.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
   return new Promise((resolve, reject) => {

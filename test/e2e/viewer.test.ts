@@ -13,7 +13,16 @@ import { after, before, describe, test } from "node:test";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { REPO_ROOT } from "../support/cli.ts";
 import { ALIVE, LOST } from "../support/shared-run.ts";
-import { addInterruptedRun, addSharedRun, IMG_PAYLOAD, makeViewerStore, type RunningView, SCRIPT_PAYLOAD, startView, type ViewerFixture } from "./viewer-fixtures.ts";
+import {
+  addInterruptedRun,
+  addSharedRun,
+  IMG_PAYLOAD,
+  makeViewerStore,
+  type RunningView,
+  SCRIPT_PAYLOAD,
+  startView,
+  type ViewerFixture,
+} from "./viewer-fixtures.ts";
 
 const CHROMIUM = process.env.SPRI_CHROMIUM ?? "/usr/bin/chromium";
 const ARTIFACTS = join(REPO_ROOT, "test-artifacts");
@@ -76,7 +85,15 @@ describe("spri view in headless Chromium", { skip, timeout: 180_000 }, () => {
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
-      args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
     });
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, deviceScaleFactor: 1 });
     page = await context.newPage();
@@ -191,7 +208,11 @@ describe("spri view in headless Chromium", { skip, timeout: 180_000 }, () => {
     assert.match(await alive.innerText(), new RegExp(`^${ALIVE.host}\\s+${ALIVE.pid}\\s+3\\s+0\\s+2\\s+\\d+ (s|min) ago\\s+active`));
     assert.match(await panel.getByTestId("workers-summary").innerText(), /^1 active · 1 lost · [\d.]+ items\/min/);
     // The lost row is marked beyond its text: its own background.
-    const background = (row: typeof lost) => row.locator("td").first().evaluate((td) => (globalThis as unknown as Styled).getComputedStyle(td).backgroundColor);
+    const background = (row: typeof lost) =>
+      row
+        .locator("td")
+        .first()
+        .evaluate((td) => (globalThis as unknown as Styled).getComputedStyle(td).backgroundColor);
     assert.notEqual(await background(lost), await background(alive));
     await page.getByTestId("progress-text").filter({ hasText: "2 leased" }).waitFor();
     assert.match(await page.getByTestId("progress-text").innerText(), /4 done · 1 failed · 2 leased · 3 pending of 10/);
@@ -206,7 +227,8 @@ describe("spri view in headless Chromium", { skip, timeout: 180_000 }, () => {
       await page.goto(`${view.url}runs/${encodeURIComponent(sharedRunId)}`);
       await page.getByTestId("progress-text").filter({ hasText: "2 leased" }).waitFor();
       const widths = await page.evaluate(() => {
-        const doc = (globalThis as unknown as { document: { querySelector(s: string): { getBoundingClientRect(): { width: number } } } }).document;
+        const doc = (globalThis as unknown as { document: { querySelector(s: string): { getBoundingClientRect(): { width: number } } } })
+          .document;
         const width = (selector: string) => doc.querySelector(selector).getBoundingClientRect().width;
         return { card: width(".progress-line"), bar: width(".progress"), done: width(".progress-done"), failed: width(".progress-failed") };
       });
@@ -231,7 +253,10 @@ describe("spri view in headless Chromium", { skip, timeout: 180_000 }, () => {
     await row.click();
     await page.getByTestId("run-notice").waitFor();
     assert.equal(await page.getByTestId("run-resume").innerText(), "cd /data && spri run --input killed.jsonl --output killed-out.jsonl");
-    assert.match(await page.getByTestId("run-output").innerText(), /held 295 records .*: 5 of the 300 done items are in the store but not in the file yet/);
+    assert.match(
+      await page.getByTestId("run-output").innerText(),
+      /held 295 records .*: 5 of the 300 done items are in the store but not in the file yet/,
+    );
     assert.deepEqual(pageErrors, []);
     await page.screenshot({ path: join(ARTIFACTS, "viewer-interrupted.png"), fullPage: true });
   });

@@ -59,7 +59,11 @@ export class FakeApi implements BatchApi {
   async createBatch(inputFileId: string): Promise<BatchInfo> {
     this.creates++;
     const id = `batch-${++this.seq}`;
-    const lines = this.files.get(inputFileId)!.trim().split("\n").map((l) => JSON.parse(l) as ApiBatch["lines"][number]);
+    const lines = this.files
+      .get(inputFileId)!
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as ApiBatch["lines"][number]);
     const batch: ApiBatch = { info: { id, status: "validating", inputFileId, errors: [] }, lines, polls: 0 };
     this.batches.set(id, batch);
     if (this.loseNextCreate) {
@@ -85,11 +89,36 @@ export class FakeApi implements BatchApi {
           const text = line.body.messages.at(-1)!.content;
           const flaky = text.includes("FLAKY") && (this.flaky.set(text, (this.flaky.get(text) ?? 0) + 1).get(text) ?? 0) <= this.flakyTimes;
           if (flaky) {
-            bad.push(JSON.stringify({ custom_id: line.custom_id, response: { status_code: 500, body: { error: { message: "server_error" } } }, error: null }));
+            bad.push(
+              JSON.stringify({
+                custom_id: line.custom_id,
+                response: { status_code: 500, body: { error: { message: "server_error" } } },
+                error: null,
+              }),
+            );
           } else if (text.includes("FAIL")) {
-            bad.push(JSON.stringify({ custom_id: line.custom_id, response: { status_code: 400, body: { error: { message: "refused" } } }, error: null }));
+            bad.push(
+              JSON.stringify({
+                custom_id: line.custom_id,
+                response: { status_code: 400, body: { error: { message: "refused" } } },
+                error: null,
+              }),
+            );
           } else {
-            ok.push(JSON.stringify({ custom_id: line.custom_id, response: { status_code: 200, body: { model: "m-2024", choices: [{ message: { content: `echo ${text}` }, finish_reason: "stop" }], usage: { prompt_tokens: 4, completion_tokens: 2 } } }, error: null }));
+            ok.push(
+              JSON.stringify({
+                custom_id: line.custom_id,
+                response: {
+                  status_code: 200,
+                  body: {
+                    model: "m-2024",
+                    choices: [{ message: { content: `echo ${text}` }, finish_reason: "stop" }],
+                    usage: { prompt_tokens: 4, completion_tokens: 2 },
+                  },
+                },
+                error: null,
+              }),
+            );
           }
         }
         const outputFileId = `file-${++this.seq}`;
@@ -173,10 +202,21 @@ export async function setup(options: SetupOptions = {}): Promise<Setup> {
   const api = options.api ?? new FakeApi();
   const run = options.run ?? (await newRun(dir));
   const inner = batchable("m");
-  const lane = new BatchLane({ dir, cache, apis: new Map([[inner.id, api]]), offline: options.offline, resultsFiles: options.resultsFiles, sleep: noSleep, maxLinesPerFile: options.maxLinesPerFile });
+  const lane = new BatchLane({
+    dir,
+    cache,
+    apis: new Map([[inner.id, api]]),
+    offline: options.offline,
+    resultsFiles: options.resultsFiles,
+    sleep: noSleep,
+    maxLinesPerFile: options.maxLinesPerFile,
+  });
   lane.useStateStore(options.state ?? runArtifactState(run.store, run.runId));
   const holder: { model?: CachedModel } = {};
-  const model = new CachedModel(lane.collector(inner, (r: GenerateRequest) => holder.model!.keyOf(r)), cache);
+  const model = new CachedModel(
+    lane.collector(inner, (r: GenerateRequest) => holder.model!.keyOf(r)),
+    cache,
+  );
   holder.model = model;
   return { dir, cache, api, lane, model, run };
 }
@@ -216,4 +256,3 @@ export async function state(s: Setup): Promise<LaneState> {
   assert.ok(stored, "the run has the lane's state");
   return stored as LaneState;
 }
-

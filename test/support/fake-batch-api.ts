@@ -94,11 +94,32 @@ export async function startFakeBatchServer(options: FakeBatchServerOptions): Pro
       const reply = await options.answer(recorded("POST", request.url, request.body));
       const id = `batch_req_${++seq}`;
       if (reply.kind === "json" && reply.status >= 200 && reply.status < 300) {
-        out.push(JSON.stringify({ id, custom_id: request.custom_id, response: { status_code: reply.status, request_id: `req_${seq}`, body: reply.body }, error: null }));
+        out.push(
+          JSON.stringify({
+            id,
+            custom_id: request.custom_id,
+            response: { status_code: reply.status, request_id: `req_${seq}`, body: reply.body },
+            error: null,
+          }),
+        );
       } else if (reply.kind === "json") {
-        errors.push(JSON.stringify({ id, custom_id: request.custom_id, response: { status_code: reply.status, request_id: `req_${seq}`, body: reply.body }, error: null }));
+        errors.push(
+          JSON.stringify({
+            id,
+            custom_id: request.custom_id,
+            response: { status_code: reply.status, request_id: `req_${seq}`, body: reply.body },
+            error: null,
+          }),
+        );
       } else {
-        errors.push(JSON.stringify({ id, custom_id: request.custom_id, response: null, error: { code: "server_error", message: "the request could not be completed" } }));
+        errors.push(
+          JSON.stringify({
+            id,
+            custom_id: request.custom_id,
+            response: null,
+            error: { code: "server_error", message: "the request could not be completed" },
+          }),
+        );
       }
     }
     batch.status = "completed";
@@ -107,7 +128,12 @@ export async function startFakeBatchServer(options: FakeBatchServerOptions): Pro
     if (errors.length > 0) batch.error_file_id = addFile("batch_output", "errors.jsonl", `${errors.join("\n")}\n`).id;
   };
 
-  const route = async (method: string, path: string, headers: Record<string, string | string[] | undefined>, raw: string): Promise<Reply> => {
+  const route = async (
+    method: string,
+    path: string,
+    headers: Record<string, string | string[] | undefined>,
+    raw: string,
+  ): Promise<Reply> => {
     if (method === "POST" && path === "/v1/chat/completions") {
       state.chatCompletions++;
       return fromFake(await options.answer(recorded(method, path, parseJson(raw))));
@@ -117,15 +143,30 @@ export async function startFakeBatchServer(options: FakeBatchServerOptions): Pro
       const file = form.get("file");
       if (!file) return jsonReply(400, { error: { message: "no file part" } });
       const created = addFile(form.get("purpose")?.content ?? "", file.filename ?? "upload.jsonl", file.content);
-      return jsonReply(200, { id: created.id, object: "file", bytes: Buffer.byteLength(created.content), created_at: 1_700_000_000, filename: created.filename, purpose: created.purpose, status: "processed" });
+      return jsonReply(200, {
+        id: created.id,
+        object: "file",
+        bytes: Buffer.byteLength(created.content),
+        created_at: 1_700_000_000,
+        filename: created.filename,
+        purpose: created.purpose,
+        status: "processed",
+      });
     }
     const content = /^\/v1\/files\/([^/]+)\/content$/.exec(path);
     if (method === "GET" && content) {
       const file = state.files.get(content[1]!);
-      return file ? { status: 200, type: "application/octet-stream", body: file.content } : jsonReply(404, { error: { message: "no such file" } });
+      return file
+        ? { status: 200, type: "application/octet-stream", body: file.content }
+        : jsonReply(404, { error: { message: "no such file" } });
     }
     if (method === "POST" && path === "/v1/batches") {
-      const body = parseJson(raw) as { input_file_id?: string; endpoint?: string; completion_window?: string; metadata?: Record<string, string> };
+      const body = parseJson(raw) as {
+        input_file_id?: string;
+        endpoint?: string;
+        completion_window?: string;
+        metadata?: Record<string, string>;
+      };
       const input = body.input_file_id ? state.files.get(body.input_file_id) : undefined;
       if (!input) return jsonReply(400, { error: { message: `no such file: ${String(body.input_file_id)}` } });
       const lines = input.content.split("\n").filter((l) => l.trim() !== "").length;
@@ -220,7 +261,9 @@ function jsonReply(status: number, body: unknown): Reply {
 }
 
 function fromFake(reply: FakeReply): Reply {
-  return reply.kind === "json" ? jsonReply(reply.status, reply.body) : jsonReply(500, { error: { message: "the fake cannot reset or hang here" } });
+  return reply.kind === "json"
+    ? jsonReply(reply.status, reply.body)
+    : jsonReply(500, { error: { message: "the fake cannot reset or hang here" } });
 }
 
 function send(res: ServerResponse, reply: Reply): void {

@@ -59,7 +59,10 @@ export interface FakeLlmServer {
 }
 
 /** `host`: the address to listen on (default 127.0.0.1; a test host's address in a network namespace test). */
-export async function startFakeLlmServer(handler: FakeLlmHandler = defaultHandler, options: { host?: string } = {}): Promise<FakeLlmServer> {
+export async function startFakeLlmServer(
+  handler: FakeLlmHandler = defaultHandler,
+  options: { host?: string } = {},
+): Promise<FakeLlmServer> {
   const host = options.host ?? "127.0.0.1";
   let current = handler;
   const requests: RecordedRequest[] = [];
@@ -264,12 +267,7 @@ export function anthropicText(text: string, options: AnthropicTextOptions = {}):
 }
 
 /** An Anthropic-style error: `{"type": "error", "error": {type, message}}`. */
-export function anthropicError(
-  status: number,
-  type: string,
-  message: string,
-  headers?: Record<string, string>,
-): FakeReply {
+export function anthropicError(status: number, type: string, message: string, headers?: Record<string, string>): FakeReply {
   return json(status, { type: "error", error: { type, message } }, headers);
 }
 

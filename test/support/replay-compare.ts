@@ -149,7 +149,8 @@ export function failureReport(
 export function firstDifference(actual: string, expected: string, width = 120): string {
   const at = commonPrefix(actual, expected);
   const from = Math.max(0, at - 40);
-  const show = (text: string) => `${from > 0 ? "…" : ""}${JSON.stringify(text.slice(from, at + width))}${at + width < text.length ? "…" : ""}`;
+  const show = (text: string) =>
+    `${from > 0 ? "…" : ""}${JSON.stringify(text.slice(from, at + width))}${at + width < text.length ? "…" : ""}`;
   return `differ at char ${at} (lengths ${actual.length} / ${expected.length}): got ${show(actual)}, want ${show(expected)}`;
 }
 

@@ -57,7 +57,9 @@ export async function startReplayServer(books: ReplayBooks): Promise<ReplayServe
     const path = (req.url ?? "").split("?")[0];
     if (req.method !== "POST" || path !== "/v1/chat/completions") {
       stats.rejected++;
-      return send(res, 404, { error: { message: `replay server: no route ${req.method} ${req.url}`, type: "invalid_request_error", code: "no_route" } });
+      return send(res, 404, {
+        error: { message: `replay server: no route ${req.method} ${req.url}`, type: "invalid_request_error", code: "no_route" },
+      });
     }
     let parsed: { model?: unknown; messages?: unknown };
     try {

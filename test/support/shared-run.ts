@@ -27,8 +27,17 @@ export async function until(check: () => Promise<boolean> | boolean, what: strin
  * done 4 (3 by gpu-a, 1 by gpu-b), failed 1 (gpu-b), leased 2 (gpu-a), pending 3.
  */
 export async function makeSharedRun(store: RunStore, options: { key?: string } = {}): Promise<string> {
-  const run = await store.createRun({ key: options.key ?? "shared-run", task: "spri/sft", settings: {}, inputPath: "/data/shared.jsonl", baseModel: "fake-base-7b" });
-  await store.enqueueItems(run.id, Array.from({ length: SHARED_ITEMS }, (_, i) => ({ itemId: `s${i}`, input: { id: `s${i}`, prompt: `Question ${i}?` }, line: i + 1 })));
+  const run = await store.createRun({
+    key: options.key ?? "shared-run",
+    task: "spri/sft",
+    settings: {},
+    inputPath: "/data/shared.jsonl",
+    baseModel: "fake-base-7b",
+  });
+  await store.enqueueItems(
+    run.id,
+    Array.from({ length: SHARED_ITEMS }, (_, i) => ({ itemId: `s${i}`, input: { id: `s${i}`, prompt: `Question ${i}?` }, line: i + 1 })),
+  );
   await store.updateRun(run.id, { inputComplete: true });
 
   // gpu-b first: it takes two items on a short lease, finishes them (one fails) and goes silent.
@@ -37,7 +46,14 @@ export async function makeSharedRun(store: RunStore, options: { key?: string } =
   // Leasing counts as a heartbeat with that lease time, so it leases on the short lease too.
   const lost = await store.leaseItems(LOST.id, { runId: run.id, max: 2, leaseMs: SHORT_LEASE_MS });
   await store.completeItems(LOST.id, [
-    { runId: run.id, itemId: lost[0]!.itemId, token: lost[0]!.token, status: "done", record: { id: lost[0]!.itemId, prompt: "q" }, calls: [] },
+    {
+      runId: run.id,
+      itemId: lost[0]!.itemId,
+      token: lost[0]!.token,
+      status: "done",
+      record: { id: lost[0]!.itemId, prompt: "q" },
+      calls: [],
+    },
     { runId: run.id, itemId: lost[1]!.itemId, token: lost[1]!.token, status: "failed", reason: "model error: timeout", calls: [] },
   ]);
   // Leasing proves a worker alive and records the lease time it asked for: its last beat is on the short lease.
@@ -49,9 +65,19 @@ export async function makeSharedRun(store: RunStore, options: { key?: string } =
   const alive = await store.leaseItems(ALIVE.id, { runId: run.id, max: 5, leaseMs: LONG_LEASE_MS });
   await store.completeItems(
     ALIVE.id,
-    alive.slice(0, 3).map((lease) => ({ runId: run.id, itemId: lease.itemId, token: lease.token, status: "done" as const, record: { id: lease.itemId, prompt: "q" }, calls: [] })),
+    alive.slice(0, 3).map((lease) => ({
+      runId: run.id,
+      itemId: lease.itemId,
+      token: lease.token,
+      status: "done" as const,
+      record: { id: lease.itemId, prompt: "q" },
+      calls: [],
+    })),
   );
 
-  await until(async () => (await store.listWorkers(run.id)).some((w) => w.id === LOST.id && w.status === "lost"), "gpu-b to be reported lost");
+  await until(
+    async () => (await store.listWorkers(run.id)).some((w) => w.id === LOST.id && w.status === "lost"),
+    "gpu-b to be reported lost",
+  );
   return run.id;
 }

@@ -45,13 +45,16 @@ export type Route =
 
 export function parseRoute(location: string): Route {
   const path = location.split("?")[0] ?? "/";
-  const parts = path.split("/").filter(Boolean).map((part) => {
-    try {
-      return decodeURIComponent(part);
-    } catch {
-      return part;
-    }
-  });
+  const parts = path
+    .split("/")
+    .filter(Boolean)
+    .map((part) => {
+      try {
+        return decodeURIComponent(part);
+      } catch {
+        return part;
+      }
+    });
   if (parts.length === 0) return { page: "runs" };
   if (parts[0] === "playground" && parts.length === 1) return { page: "playground" };
   if (parts[0] === "runs" && parts.length === 2) return { page: "run", runId: parts[1]! };

@@ -62,7 +62,11 @@ export function baselinePack(context: Pick<JudgeContext, "pack" | "settings">): 
  * grading templates, and (with `--prompts`) the baseline's own; spri's built-in baseline prompts are
  * checked by the source itself when it builds its algorithm.
  */
-export function checkedTemplates(context: Pick<JudgeContext, "settings">, judgeTemplates: readonly string[], own: readonly string[]): string[] {
+export function checkedTemplates(
+  context: Pick<JudgeContext, "settings">,
+  judgeTemplates: readonly string[],
+  own: readonly string[],
+): string[] {
   return usesPromptDirectories(context) ? [...judgeTemplates, ...own] : [...judgeTemplates];
 }
 
@@ -88,10 +92,17 @@ export function jsonlTemplate(pack: PromptPack, name: string): Record<string, un
       try {
         value = JSON.parse(line);
       } catch (error) {
-        throw new ConfigError(`${name} line ${index + 1} is not JSON`, { line: index + 1, cause: error, hint: "write one JSON object per line" });
+        throw new ConfigError(`${name} line ${index + 1} is not JSON`, {
+          line: index + 1,
+          cause: error,
+          hint: "write one JSON object per line",
+        });
       }
       if (typeof value !== "object" || value === null || Array.isArray(value)) {
-        throw new ConfigError(`${name} line ${index + 1} is not a JSON object`, { line: index + 1, hint: "write one JSON object per line" });
+        throw new ConfigError(`${name} line ${index + 1} is not a JSON object`, {
+          line: index + 1,
+          hint: "write one JSON object per line",
+        });
       }
       rows.push(value as Record<string, unknown>);
     });

@@ -40,7 +40,12 @@ import {
 import { PythonRandom } from "./python-random.ts";
 
 /** The templates every grading-based source reads from the judge's pack. */
-export const GRADING_TEMPLATES = [JUDGE_TEMPLATES.system, JUDGE_TEMPLATES.grading, JUDGE_TEMPLATES.metaGrading, JUDGE_TEMPLATES.rubric] as const;
+export const GRADING_TEMPLATES = [
+  JUDGE_TEMPLATES.system,
+  JUDGE_TEMPLATES.grading,
+  JUDGE_TEMPLATES.metaGrading,
+  JUDGE_TEMPLATES.rubric,
+] as const;
 
 /** The judge's grading call for a row and a rubric: [judge system, grading prompt]. */
 export function gradingRequest(
@@ -122,10 +127,15 @@ export const oracleRubricSource = gradingSource({
       if (typeof value === "string" && value.trim() !== "") return value;
       const text = rubricDictText(value);
       if (text !== undefined) return text;
-      throw new InputError(value === undefined || value === null ? `the row has no gold rubric in "${field}"` : `the gold rubric in "${field}" is not a rubric`, {
-        field,
-        hint: `give each row a rubric: a dict with ${RUBRIC_KEYS.join(", ")} (or its text); name the field with --rubric-field`,
-      });
+      throw new InputError(
+        value === undefined || value === null
+          ? `the row has no gold rubric in "${field}"`
+          : `the gold rubric in "${field}" is not a rubric`,
+        {
+          field,
+          hint: `give each row a rubric: a dict with ${RUBRIC_KEYS.join(", ")} (or its text); name the field with --rubric-field`,
+        },
+      );
     };
   },
 });
@@ -165,7 +175,9 @@ export function flaskRubrics(pack: PromptPack): Map<string, string> {
     const skill = row.flask_task;
     const text = rubricDictText(row.flask_rubric);
     if (typeof skill !== "string" || text === undefined) {
-      throw new ConfigError(`${name} entry ${index + 1} needs "flask_task" (a skill name) and "flask_rubric" (a dict with ${RUBRIC_KEYS.join(", ")})`);
+      throw new ConfigError(
+        `${name} entry ${index + 1} needs "flask_task" (a skill name) and "flask_rubric" (a dict with ${RUBRIC_KEYS.join(", ")})`,
+      );
     }
     rubrics.set(skill, text);
   });
@@ -180,7 +192,8 @@ export const flaskRubricSource = gradingSource({
   rubrics: (context, pack) => {
     const rubrics = flaskRubrics(pack);
     for (const [capability, skill] of Object.entries(FLASK_SKILL_OF_CAPABILITY)) {
-      if (!rubrics.has(skill)) throw new ConfigError(`${JUDGE_BASELINE_TEMPLATES.flaskRubrics} has no rubric for the skill "${skill}" (capability ${capability})`);
+      if (!rubrics.has(skill))
+        throw new ConfigError(`${JUDGE_BASELINE_TEMPLATES.flaskRubrics} has no rubric for the skill "${skill}" (capability ${capability})`);
     }
     const field = context.options.groupField;
     return (item) => {
@@ -189,10 +202,13 @@ export const flaskRubricSource = gradingSource({
       // A BiGGen capability, or a FLASK skill named directly.
       const rubric = name === undefined ? undefined : rubrics.get(FLASK_SKILL_OF_CAPABILITY[name] ?? name);
       if (rubric === undefined) {
-        throw new InputError(name === undefined ? `the row has no capability in "${field}"` : `no FLASK skill for the capability "${name}"`, {
-          field,
-          hint: `use a BiGGen capability (${Object.keys(FLASK_SKILL_OF_CAPABILITY).join(", ")}) or a skill of ${JUDGE_BASELINE_TEMPLATES.flaskRubrics} (${[...rubrics.keys()].join(", ")}); name the field with --group-field`,
-        });
+        throw new InputError(
+          name === undefined ? `the row has no capability in "${field}"` : `no FLASK skill for the capability "${name}"`,
+          {
+            field,
+            hint: `use a BiGGen capability (${Object.keys(FLASK_SKILL_OF_CAPABILITY).join(", ")}) or a skill of ${JUDGE_BASELINE_TEMPLATES.flaskRubrics} (${[...rubrics.keys()].join(", ")}); name the field with --group-field`,
+          },
+        );
       }
       return rubric;
     };
@@ -228,6 +244,7 @@ export const seedPrinciplesRubricSource = gradingSource({
   rubrics: (context, pack) => {
     const principles = seedPrinciples(pack);
     const seed = context.settings.seed ?? 0;
-    return (item) => principles[seedPrincipleIndex(principles.length, context.compat.seedPrincipleChoice, seed, inputId(item, context.options.idField))]!;
+    return (item) =>
+      principles[seedPrincipleIndex(principles.length, context.compat.seedPrincipleChoice, seed, inputId(item, context.options.idField))]!;
   },
 });

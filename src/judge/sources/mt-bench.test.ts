@@ -43,7 +43,10 @@ describe("--rubrics mt-bench", () => {
   test("with --reference-field the reference answer is shown, and the system prompt says so", async () => {
     const { request } = await run({}, "reference_answer");
     assert.match(request.messages[0]!.content, /followed by a reference answer and the assistant's answer\./);
-    assert.equal(request.messages[1]!.content, "### User question:\nWhat is 2+2?\n\n### Reference answer:\n2+2 = 4.\n\n### Assistant's answer:\n4\n\n### Your judgement:");
+    assert.equal(
+      request.messages[1]!.content,
+      "### User question:\nWhat is 2+2?\n\n### Reference answer:\n2+2 = 4.\n\n### Assistant's answer:\n4\n\n### Your judgement:",
+    );
   });
 
   test("the paper's files, reference-free: assembled byte for byte as spec §6.3 says", async () => {
@@ -58,7 +61,10 @@ describe("--rubrics mt-bench", () => {
     const user = read("MT-Bench-COARSE_PROMPT-[USER].txt").split("\n");
     const at = user.indexOf("{orig_reference_answer}");
     assert.ok(at > 0 && user[at - 1]!.startsWith("#"));
-    const expected = [...user.slice(0, at - 1), ...user.slice(at + 1)].join("\n").replace("{orig_instruction}", "What is 2+2?").replace("{orig_response}", "4");
+    const expected = [...user.slice(0, at - 1), ...user.slice(at + 1)]
+      .join("\n")
+      .replace("{orig_instruction}", "What is 2+2?")
+      .replace("{orig_response}", "4");
     assert.equal(request.messages[1]!.content, expected);
     assert.ok(request.messages[1]!.content.includes("What is 2+2?\n\n\n#"), "three newlines where the reference answer was");
   });
@@ -76,6 +82,9 @@ describe("--rubrics mt-bench", () => {
     };
     const pack: PromptPack = { description: "t", has: (n) => n in templates, get: (n) => templates[n]! };
     const context = { pack, settings: settings({ prompts: ["x"] }), options: DEFAULT_JUDGE_OPTIONS } as unknown as JudgeContext;
-    assert.throws(() => mtBenchAlgorithm(context), (e: unknown) => e instanceof ConfigError && /cannot be used reference-free/.test(e.message));
+    assert.throws(
+      () => mtBenchAlgorithm(context),
+      (e: unknown) => e instanceof ConfigError && /cannot be used reference-free/.test(e.message),
+    );
   });
 });

@@ -45,11 +45,17 @@ export interface MtBenchTemplates {
 export function mtBenchTemplates(pack: PromptPack, referenceFree: boolean): MtBenchTemplates {
   const systemTemplate = pack.get(JUDGE_BASELINE_TEMPLATES.mtBenchSystem);
   const userTemplate = pack.get(JUDGE_BASELINE_TEMPLATES.mtBenchUser);
-  return referenceFree ? { system: referenceFreeMtBenchSystem(systemTemplate), user: referenceFreeMtBenchUser(userTemplate) } : { system: systemTemplate, user: userTemplate };
+  return referenceFree
+    ? { system: referenceFreeMtBenchSystem(systemTemplate), user: referenceFreeMtBenchUser(userTemplate) }
+    : { system: systemTemplate, user: userTemplate };
 }
 
 /** The messages of the MT-Bench grading call. */
-export function mtBenchMessages(templates: MtBenchTemplates, context: Pick<JudgeContext, "options">, input: { instruction: string; response: string; reference?: string }) {
+export function mtBenchMessages(
+  templates: MtBenchTemplates,
+  context: Pick<JudgeContext, "options">,
+  input: { instruction: string; response: string; reference?: string },
+) {
   const fields: Record<string, string> = { ...scaleFields(context), orig_instruction: input.instruction, orig_response: input.response };
   if (input.reference !== undefined) fields.orig_reference_answer = input.reference;
   return [
@@ -68,10 +74,13 @@ export function mtBenchAlgorithm(context: JudgeContext): ItemAlgorithm {
   try {
     mtBenchMessages(referenceFree, context, probe);
   } catch (error) {
-    throw new ConfigError(`${JUDGE_BASELINE_TEMPLATES.mtBenchUser} cannot be used reference-free: {orig_reference_answer} must sit on a line of its own, below a header line of its own`, {
-      cause: error,
-      hint: "put the reference answer's header and {orig_reference_answer} on two lines of their own, or grade with --reference-field",
-    });
+    throw new ConfigError(
+      `${JUDGE_BASELINE_TEMPLATES.mtBenchUser} cannot be used reference-free: {orig_reference_answer} must sit on a line of its own, below a header line of its own`,
+      {
+        cause: error,
+        hint: "put the reference answer's header and {orig_reference_answer} on two lines of their own, or grade with --reference-field",
+      },
+    );
   }
   return {
     name: "judge/mt-bench",

@@ -39,9 +39,19 @@ describe("--rubrics self-refine", () => {
     assert.equal(prepared.algorithm.name, "judge/self-refine");
     assert.deepEqual(prepared.algorithm.calls, { min: 6, expected: 6, max: 6, criticShare: 0 });
     assert.equal(outcome.calls.length, 6);
-    assert.deepEqual(outcome.calls.map((c) => c.iteration), [0, 1, 2, 3, 4, 5]);
-    assert.deepEqual(Object.keys(fields), [0, 1, 2, 3, 4, 5].flatMap((i) => [selfRefineField(i), `${selfRefineField(i)}-score`, `${selfRefineField(i)}-prompt`]));
-    assert.deepEqual([0, 1, 2, 3, 4, 5].map((i) => fields[`${selfRefineField(i)}-score`]), [1, 2, 3, 4, 5, 1], "a score of 5 does not stop it");
+    assert.deepEqual(
+      outcome.calls.map((c) => c.iteration),
+      [0, 1, 2, 3, 4, 5],
+    );
+    assert.deepEqual(
+      Object.keys(fields),
+      [0, 1, 2, 3, 4, 5].flatMap((i) => [selfRefineField(i), `${selfRefineField(i)}-score`, `${selfRefineField(i)}-prompt`]),
+    );
+    assert.deepEqual(
+      [0, 1, 2, 3, 4, 5].map((i) => fields[`${selfRefineField(i)}-score`]),
+      [1, 2, 3, 4, 5, 1],
+      "a score of 5 does not stop it",
+    );
     assert.equal(fields[selfRefineField(0)], "<feedback>take 0</feedback><score>1</score>", "cleaned");
     assert.deepEqual(fields[`${selfRefineField(3)}-prompt`], requests[3]!.messages, "the prompt sent");
     assert.equal(rubricSource("self-refine").scoreField, "[self-refine]-iteration-5-score");
@@ -54,16 +64,23 @@ describe("--rubrics self-refine", () => {
     const grading = userOf(requests[0]!);
     for (let i = 1; i <= 5; i++) {
       assert.equal(requests[i]!.messages[0]!.content, BUILTIN_JUDGE_BASELINE_PROMPTS[JUDGE_BASELINE_TEMPLATES.selfRefineSystem]);
-      const suffix = BUILTIN_JUDGE_BASELINE_PROMPTS[JUDGE_BASELINE_TEMPLATES.selfRefineUserSuffix]!.replace("{min_score}", "1").replace("{max_score}", "5");
+      const suffix = BUILTIN_JUDGE_BASELINE_PROMPTS[JUDGE_BASELINE_TEMPLATES.selfRefineUserSuffix]!.replace("{min_score}", "1").replace(
+        "{max_score}",
+        "5",
+      );
       assert.equal(userOf(requests[i]!), selfRefineUser(grading, String(fields[selfRefineField(i - 1)]), suffix));
     }
-    assert.ok(userOf(requests[1]!).includes("###Feedback: \n\n\n<feedback>take 0</feedback><score>1</score>\n\n\nAbove is your previous evaluation"));
+    assert.ok(
+      userOf(requests[1]!).includes(
+        "###Feedback: \n\n\n<feedback>take 0</feedback><score>1</score>\n\n\nAbove is your previous evaluation",
+      ),
+    );
   });
 
   test("--compat reference: models without 'gpt' are sent only the previous judgement; GPT models the full form, stored with a plain strip", async () => {
     const bam = await run("meta-llama/llama-3-1-70b-instruct", { compat: "reference" });
     for (let i = 1; i <= 5; i++) assert.equal(userOf(bam.requests[i]!), bam.fields[selfRefineField(i - 1)], `refinement ${i}`);
-    assert.equal(bam.fields[selfRefineField(1)], "<feedback>take 1</feedback><score>2</score>", "the reference's strip(\"\\n#\").strip()");
+    assert.equal(bam.fields[selfRefineField(1)], "<feedback>take 1</feedback><score>2</score>", 'the reference\'s strip("\\n#").strip()');
 
     const gpt = await run("gpt-4o-mini", { compat: "reference" });
     assert.equal(gpt.fields[selfRefineField(0)], "<feedback>take 0</feedback><score>1</score>\n#", "GPT outputs: .strip() only");

@@ -29,7 +29,11 @@ export const SELF_REFINE_REFINEMENTS = 5;
 
 export const selfRefineField = (iteration: number) => `[self-refine]-iteration-${iteration}`;
 
-const OWN_TEMPLATES = [JUDGE_BASELINE_TEMPLATES.vanillaRubric, JUDGE_BASELINE_TEMPLATES.selfRefineSystem, JUDGE_BASELINE_TEMPLATES.selfRefineUserSuffix] as const;
+const OWN_TEMPLATES = [
+  JUDGE_BASELINE_TEMPLATES.vanillaRubric,
+  JUDGE_BASELINE_TEMPLATES.selfRefineSystem,
+  JUDGE_BASELINE_TEMPLATES.selfRefineUserSuffix,
+] as const;
 
 /** The user message of a refinement in its full form. */
 export function selfRefineUser(gradingText: string, previous: string, suffix: string): string {
@@ -52,7 +56,8 @@ export function selfRefineAlgorithm(context: JudgeContext): ItemAlgorithm {
       const gpt = isGptModel(models.base.modelId);
       const strip = gpt ? "whitespace" : undefined;
       const fullContext = context.compat.judgeSelfRefineContext === "full" || gpt;
-      const judged = (iteration: number, messages: ChatMessage[]) => judgeCall(caller, context, { model: models.base, step: "judge.self-refine", iteration, messages, strip });
+      const judged = (iteration: number, messages: ChatMessage[]) =>
+        judgeCall(caller, context, { model: models.base, step: "judge.self-refine", iteration, messages, strip });
       const { grading, messages } = gradingRequest(pack, context, item, rubric);
       let judgement = await judged(0, messages);
       const fields = judgementFields(selfRefineField(0), judgement, messages);

@@ -19,13 +19,10 @@ describe("baseline tasks are registered", () => {
       assert.ok(TASK_NAMES.includes(name));
       assert.equal(parseTaskName(name), name);
     }
-    assert.deepEqual([...BASELINE_TASK_NAMES], [
-      "baseline-direct",
-      "baseline-self-instruct",
-      "baseline-self-align",
-      "baseline-self-refine",
-      "baseline-seed-principles",
-    ]);
+    assert.deepEqual(
+      [...BASELINE_TASK_NAMES],
+      ["baseline-direct", "baseline-self-instruct", "baseline-self-align", "baseline-self-refine", "baseline-seed-principles"],
+    );
   });
 
   test("fields: the question from user_input (then the usual names), the id from id", () => {

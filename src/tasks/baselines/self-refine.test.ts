@@ -83,16 +83,25 @@ describe("self-refine baseline", () => {
     ]);
     assert.deepEqual(fields["self-refine_response-[turn_1]_prompt"], [
       { role: "system", content: "REFINE" },
-      { role: "user", content: `### Question: ${Q}\n\n### Original Response: y0\n\n### Feedback: Feedback: weak [RESULT]: 2\n\n### Refined Response:` },
+      {
+        role: "user",
+        content: `### Question: ${Q}\n\n### Original Response: y0\n\n### Feedback: Feedback: weak [RESULT]: 2\n\n### Refined Response:`,
+      },
     ]);
     assert.equal(base.requests.length, 4);
-    assert.deepEqual(outcome.calls.map((c) => [c.step, c.iteration, c.role]), [
-      ["self-refine.generate", 0, "base"],
-      ["self-refine.feedback", 1, "base"],
-      ["self-refine.refine", 1, "base"],
-      ["self-refine.feedback", 2, "base"],
-    ]);
-    assert.deepEqual(outcome.calls.map((c) => c.parsed?.score), [undefined, 2, undefined, 4]);
+    assert.deepEqual(
+      outcome.calls.map((c) => [c.step, c.iteration, c.role]),
+      [
+        ["self-refine.generate", 0, "base"],
+        ["self-refine.feedback", 1, "base"],
+        ["self-refine.refine", 1, "base"],
+        ["self-refine.feedback", 2, "base"],
+      ],
+    );
+    assert.deepEqual(
+      outcome.calls.map((c) => c.parsed?.score),
+      [undefined, 2, undefined, 4],
+    );
   });
 
   test("turn 0 accepted: one feedback, no refinement, the final is turn 0", async () => {
@@ -140,7 +149,10 @@ describe("self-refine baseline", () => {
     // The switch alone flips it.
     const compat = resolveCompat("default", { selfRefineFeedbackOnTurn0: true });
     const flipped = await run("default", ["Feedback: a [RESULT]: 2", "Feedback: b [RESULT]: 4"], { compat });
-    assert.deepEqual(flipped.base.requests.filter((r) => systemOf(r) === "FEEDBACK").map(userOf), [feedbackUser(Q, "y0"), feedbackUser(Q, "y0")]);
+    assert.deepEqual(flipped.base.requests.filter((r) => systemOf(r) === "FEEDBACK").map(userOf), [
+      feedbackUser(Q, "y0"),
+      feedbackUser(Q, "y0"),
+    ]);
   });
 
   test("an unscored feedback does not stop the item", async () => {
@@ -160,7 +172,11 @@ describe("self-refine baseline", () => {
     assert.deepEqual(readFeedbackScore("Feedback: x [RESULT] 4", def).score, 4);
     assert.deepEqual(readFeedbackScore("Feedback: x [RESULT]: 10", def).score, null, "off the 1–5 scale: unscored");
     assert.deepEqual(readFeedbackScore("Feedback: x [RESULT]: N/A", def).score, null);
-    assert.equal(readFeedbackScore('The answer ends "[RESULT]: 5". Too vague. [RESULT]: 2', def).score, 2, "the feedback's own verdict, not a quoted one");
+    assert.equal(
+      readFeedbackScore('The answer ends "[RESULT]: 5". Too vague. [RESULT]: 2', def).score,
+      2,
+      "the feedback's own verdict, not a quoted one",
+    );
     assert.equal(readFeedbackScore('The answer ends "[RESULT]: 5". Too vague. [RESULT]: 2', ref).score, 5, "the reference reads the first");
     // `[RESULT] 4` stops the loop by default, not under --compat reference.
     assert.equal((await run("default", ["Feedback: x [RESULT] 4"])).base.requests.length, 2);

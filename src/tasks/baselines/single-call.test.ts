@@ -92,7 +92,11 @@ describe("one-call baselines", () => {
 
   test("GPT models get no sampling parameters under gptSampling: api-defaults", async () => {
     const base = new ScriptedModel({ modelId: "gpt-4o-mini", fallback: () => "ok" });
-    await baselineAlgorithm("baseline-direct", settings({ compat: resolveCompat("reference") })).run(item("q"), { base, critic: base }, { itemId: "q1" });
+    await baselineAlgorithm("baseline-direct", settings({ compat: resolveCompat("reference") })).run(
+      item("q"),
+      { base, critic: base },
+      { itemId: "q1" },
+    );
     assert.deepEqual(base.requests[0]!.sampling, {});
   });
 

@@ -58,7 +58,14 @@ export function singleCallAlgorithm(task: SingleCallBaseline, settings: Baseline
     async run(item: TaskItem, models, context) {
       const caller = new ModelCaller(context, settings.compat);
       const messages = [system(settings.pack.get(spec.template)), user(spec.user(item.question))];
-      const { text } = await caller.call({ model: models.base, role: "base", step: "baseline.generate", iteration: 0, messages, sampling: settings.sampling });
+      const { text } = await caller.call({
+        model: models.base,
+        role: "base",
+        step: "baseline.generate",
+        iteration: 0,
+        messages,
+        sampling: settings.sampling,
+      });
       return { fields: { [spec.field]: text, [`${spec.field}_prompt`]: messages }, calls: caller.calls };
     },
   };

@@ -38,7 +38,13 @@ export interface StackedColumn {
 }
 
 /** One column per label, split into colored parts (scores 1–5 and unscored). */
-export function StackedBars(props: { columns: StackedColumn[]; title: string; xLabel: string; testId?: string; format?: (n: number) => string }) {
+export function StackedBars(props: {
+  columns: StackedColumn[];
+  title: string;
+  xLabel: string;
+  testId?: string;
+  format?: (n: number) => string;
+}) {
   const innerW = W - PAD.left - PAD.right;
   const innerH = H - PAD.top - PAD.bottom;
   const totals = props.columns.map((c) => c.parts.reduce((s, p) => s + p.value, 0));
@@ -190,11 +196,27 @@ export function Scatter(props: { points: { x: number; y: number; label: string }
 }
 
 /** Colours of the ten largest clusters on the principle map; the rest are grey. */
-export const CLUSTER_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f"];
+export const CLUSTER_COLORS = [
+  "#1f77b4",
+  "#ff7f0e",
+  "#2ca02c",
+  "#d62728",
+  "#9467bd",
+  "#8c564b",
+  "#e377c2",
+  "#17becf",
+  "#bcbd22",
+  "#7f7f7f",
+];
 export const OTHER_CLUSTER_COLOR = "#c8c8c8";
 
 /** A 2-D map of principles (PCA), one colour per cluster in `colors`; a <title> per point holds its text. */
-export function ClusterMap(props: { points: { x: number; y: number; cluster: string; text: string }[]; colors: Map<string, string>; title: string; testId?: string }) {
+export function ClusterMap(props: {
+  points: { x: number; y: number; cluster: string; text: string }[];
+  colors: Map<string, string>;
+  title: string;
+  testId?: string;
+}) {
   const size = 320;
   const pad = 12;
   const xs = props.points.map((p) => p.x);
@@ -202,8 +224,8 @@ export function ClusterMap(props: { points: { x: number; y: number; cluster: str
   const [x0, x1] = [Math.min(...xs), Math.max(...xs)];
   const [y0, y1] = [Math.min(...ys), Math.max(...ys)];
   const span = Math.max(x1 - x0, y1 - y0) || 1;
-  const sx = (v: number) => pad + ((v - x0) / span) * (size - 2 * pad) + ((span - (x1 - x0)) / span) * (size - 2 * pad) / 2;
-  const sy = (v: number) => size - pad - ((v - y0) / span) * (size - 2 * pad) - ((span - (y1 - y0)) / span) * (size - 2 * pad) / 2;
+  const sx = (v: number) => pad + ((v - x0) / span) * (size - 2 * pad) + (((span - (x1 - x0)) / span) * (size - 2 * pad)) / 2;
+  const sy = (v: number) => size - pad - ((v - y0) / span) * (size - 2 * pad) - (((span - (y1 - y0)) / span) * (size - 2 * pad)) / 2;
   // Grey points first, so coloured clusters stay on top.
   const ordered = [...props.points].sort((a, b) => Number(props.colors.has(a.cluster)) - Number(props.colors.has(b.cluster)));
   return (
@@ -214,7 +236,15 @@ export function ClusterMap(props: { points: { x: number; y: number; cluster: str
       ) : (
         <svg viewBox={`0 0 ${size} ${size}`} className="square" role="img" aria-label={props.title}>
           {ordered.map((p, i) => (
-            <circle key={i} cx={sx(p.x)} cy={sy(p.y)} r={3} fill={props.colors.get(p.cluster) ?? OTHER_CLUSTER_COLOR} fillOpacity={0.8} data-cluster={p.cluster}>
+            <circle
+              key={i}
+              cx={sx(p.x)}
+              cy={sy(p.y)}
+              r={3}
+              fill={props.colors.get(p.cluster) ?? OTHER_CLUSTER_COLOR}
+              fillOpacity={0.8}
+              data-cluster={p.cluster}
+            >
               <title>{`${p.cluster}: ${p.text}`}</title>
             </circle>
           ))}

@@ -7,13 +7,7 @@ export function DiffText(props: { before: string; after: string }) {
   return (
     <pre className="text diff" data-testid="diff">
       {parts.map((part, i) =>
-        part.added ? (
-          <ins key={i}>{part.value}</ins>
-        ) : part.removed ? (
-          <del key={i}>{part.value}</del>
-        ) : (
-          <span key={i}>{part.value}</span>
-        ),
+        part.added ? <ins key={i}>{part.value}</ins> : part.removed ? <del key={i}>{part.value}</del> : <span key={i}>{part.value}</span>,
       )}
     </pre>
   );

@@ -106,9 +106,15 @@ export function ItemsTable(props: { runId: string; version: number }) {
           <span role="columnheader">Item</span>
           <span role="columnheader">Status</span>
           <span role="columnheader">Question</span>
-          <span role="columnheader" title="critic scores of the principles, per iteration">Principles</span>
-          <span role="columnheader" title="critic scores of the response, per iteration">Response</span>
-          <span role="columnheader" className="num">Calls</span>
+          <span role="columnheader" title="critic scores of the principles, per iteration">
+            Principles
+          </span>
+          <span role="columnheader" title="critic scores of the response, per iteration">
+            Response
+          </span>
+          <span role="columnheader" className="num">
+            Calls
+          </span>
         </div>
         <div className="vbody" ref={scrollRef} style={{ height: Math.min(440, Math.max(count, 1) * ROW + 2) }}>
           {count === 0 && total !== null && <p className="muted pad">No items{status ? ` with status ${status}` : ""}.</p>}
@@ -137,7 +143,11 @@ export function ItemsTable(props: { runId: string; version: number }) {
                         <StatusBadge status={item.status} />
                       </span>
                       <span className="ellipsis" title={item.reason ?? item.question}>
-                        {item.status === "failed" && item.reason ? <span className="error-text">{item.reason}</span> : item.question ?? ""}
+                        {item.status === "failed" && item.reason ? (
+                          <span className="error-text">{item.reason}</span>
+                        ) : (
+                          (item.question ?? "")
+                        )}
                       </span>
                       <span>
                         <ScoreChips scores={item.principleScores} />

@@ -20,17 +20,25 @@ export function RunNotice(props: { run: Pick<RunSummary, "status" | "reason" | "
   return (
     <section className={`card notice notice-${run.status}`} data-testid="run-notice">
       <h2>{heading}</h2>
-      {run.reason && <p className="wrap" data-testid="run-reason">{run.reason}</p>}
+      {run.reason && (
+        <p className="wrap" data-testid="run-reason">
+          {run.reason}
+        </p>
+      )}
       {run.output && (
         <p data-testid="run-output">
           The output file <code>{run.output.file}</code> held {formatNumber(run.output.records)} records at {formatDate(run.output.at)}
-          {missing > 0 ? `: ${formatNumber(missing)} of the ${formatNumber(counts.done)} done items are in the store but not in the file yet; resuming the run writes them.` : "."}
+          {missing > 0
+            ? `: ${formatNumber(missing)} of the ${formatNumber(counts.done)} done items are in the store but not in the file yet; resuming the run writes them.`
+            : "."}
         </p>
       )}
       {run.resume ? (
         <>
           <p className="small muted">Resume it (done items are kept, cached calls cost nothing):</p>
-          <pre className="text command" data-testid="run-resume">{run.resume}</pre>
+          <pre className="text command" data-testid="run-resume">
+            {run.resume}
+          </pre>
         </>
       ) : (
         <p className="small muted">To resume it, run the command that started it again, in the same directory.</p>

@@ -25,7 +25,9 @@ export function WorkersPanel(props: { watch?: RunWorkersResponse; receivedAt: nu
     `${formatNumber(watch.activeWorkers)} active`,
     ...(lost > 0 ? [`${formatNumber(lost)} lost`] : []),
     // The rate says how a running run goes; once it has ended, its counts say it all.
-    ...(watch.status === "running" ? [`${watch.ratePerMinute.toFixed(1)} items/min (last ${formatDuration(watch.rateWindowSeconds * 1000)})`] : []),
+    ...(watch.status === "running"
+      ? [`${watch.ratePerMinute.toFixed(1)} items/min (last ${formatDuration(watch.rateWindowSeconds * 1000)})`]
+      : []),
     ...(watch.etaSeconds === null ? [] : [`ETA ${formatDuration(watch.etaSeconds * 1000)}`]),
   ].join(" · ");
   return (
@@ -53,7 +55,13 @@ export function WorkersPanel(props: { watch?: RunWorkersResponse; receivedAt: nu
           </thead>
           <tbody>
             {watch.workers.map((w) => (
-              <tr key={w.id} className={`worker-${w.status}`} data-testid="worker-row" data-status={w.status} title={`worker ${w.id}, started ${w.startedAt}`}>
+              <tr
+                key={w.id}
+                className={`worker-${w.status}`}
+                data-testid="worker-row"
+                data-status={w.status}
+                title={`worker ${w.id}, started ${w.startedAt}`}
+              >
                 <td className="mono">{w.host}</td>
                 <td className="num">{w.pid}</td>
                 <td className="num">{formatNumber(w.itemsDone)}</td>
@@ -62,7 +70,9 @@ export function WorkersPanel(props: { watch?: RunWorkersResponse; receivedAt: nu
                 <td title={w.heartbeatAt}>{formatAgo(w.heartbeatAgeSeconds + elapsed)}</td>
                 <td>
                   <StatusBadge status={w.status} />
-                  {w.status === "lost" && <span className="small lost-note"> gone: no heartbeat for longer than its lease, or its process ended</span>}
+                  {w.status === "lost" && (
+                    <span className="small lost-note"> gone: no heartbeat for longer than its lease, or its process ended</span>
+                  )}
                 </td>
               </tr>
             ))}

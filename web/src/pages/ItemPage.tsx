@@ -108,7 +108,11 @@ function StageCard(props: { stage: StageView }) {
                 </span>
               )}
             </div>
-            {step.kind === "refined" ? <Version text={step.text} before={versions.get(step)} /> : <TextBlock value={step.text} className={step.kind === "critique" ? "feedback" : ""} />}
+            {step.kind === "refined" ? (
+              <Version text={step.text} before={versions.get(step)} />
+            ) : (
+              <TextBlock value={step.text} className={step.kind === "critique" ? "feedback" : ""} />
+            )}
             {step.error && <p className="error small">{step.error}</p>}
           </li>
         ))}
@@ -157,7 +161,13 @@ function Calls(props: { runId: string; itemId: string }) {
       </div>
       {open && <ErrorLine error={calls.error} />}
       {open && !calls.data && !calls.error && <Loading />}
-      {open && calls.data && (calls.data.calls.length === 0 ? <p className="muted">No calls recorded for this item.</p> : calls.data.calls.map((call, i) => <CallCard key={i} call={call} index={i} />))}
+      {open &&
+        calls.data &&
+        (calls.data.calls.length === 0 ? (
+          <p className="muted">No calls recorded for this item.</p>
+        ) : (
+          calls.data.calls.map((call, i) => <CallCard key={i} call={call} index={i} />)
+        ))}
     </section>
   );
 }

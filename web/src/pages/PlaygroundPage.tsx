@@ -89,14 +89,27 @@ export function PlaygroundPage() {
     });
   };
 
-  if (info.error) return <div className="page"><ErrorLine error={info.error} /></div>;
-  if (!info.data) return <div className="page"><Loading /></div>;
+  if (info.error)
+    return (
+      <div className="page">
+        <ErrorLine error={info.error} />
+      </div>
+    );
+  if (!info.data)
+    return (
+      <div className="page">
+        <Loading />
+      </div>
+    );
   const playground = info.data.playground;
   if (!playground) {
     return (
       <div className="page">
         <h1>Playground</h1>
-        <p className="muted">The playground is off: start <code>spri view</code> without <code>--no-playground</code>, with the model settings it should use (e.g. <code>--base-url</code> and <code>--base-model</code>).</p>
+        <p className="muted">
+          The playground is off: start <code>spri view</code> without <code>--no-playground</code>, with the model settings it should use
+          (e.g. <code>--base-url</code> and <code>--base-model</code>).
+        </p>
       </div>
     );
   }
@@ -110,7 +123,14 @@ export function PlaygroundPage() {
       <form className="card form" onSubmit={submit}>
         <label className="wide">
           Question
-          <textarea value={question} onChange={(e) => setQuestion(e.target.value)} rows={4} required placeholder="How do I tell my team I need to step back from a project?" data-testid="pg-question" />
+          <textarea
+            value={question}
+            onChange={(e) => setQuestion(e.target.value)}
+            rows={4}
+            required
+            placeholder="How do I tell my team I need to step back from a project?"
+            data-testid="pg-question"
+          />
         </label>
         <label>
           Task
@@ -154,7 +174,10 @@ export function PlaygroundPage() {
           <button type="submit" className="primary" disabled={busy || question.trim() === ""} data-testid="pg-start">
             {busy ? "Running…" : "Run SPRI"}
           </button>
-          <span className="muted small"> Endpoints and keys come from the settings <code>spri view</code> was started with.</span>
+          <span className="muted small">
+            {" "}
+            Endpoints and keys come from the settings <code>spri view</code> was started with.
+          </span>
         </div>
       </form>
       <ErrorLine error={error} />
@@ -162,13 +185,17 @@ export function PlaygroundPage() {
         <section className="card" data-testid="pg-live">
           <div className="card-head">
             <h2>
-              {started.task} · base {shortModel(started.baseModel)} · critic {shortModel(started.criticModel)} · τ={started.threshold} · n_max={started.maxCritiques}
+              {started.task} · base {shortModel(started.baseModel)} · critic {shortModel(started.criticModel)} · τ={started.threshold} ·
+              n_max={started.maxCritiques}
             </h2>
             <Link to={runPath(started.runId)}>open run</Link>
           </div>
           <ol className="timeline">
             {calls.map((call) => (
-              <li key={call.index} className={`step ${call.step.endsWith("critique") ? "step-critique" : call.step.endsWith("refine") ? "step-refined" : "step-draft"}`}>
+              <li
+                key={call.index}
+                className={`step ${call.step.endsWith("critique") ? "step-critique" : call.step.endsWith("refine") ? "step-refined" : "step-draft"}`}
+              >
                 <div className="step-head">
                   <strong>
                     {STEP_LABEL[call.step] ?? call.step}

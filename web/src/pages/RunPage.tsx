@@ -3,9 +3,28 @@
  * for discovery runs (`discover/...`), the constitution and a 2-D map of its principles instead.
  */
 import { useEffect, useMemo, useState } from "react";
-import { type ConstitutionResponse, enc, type JudgeReportResponse, type RunDetailResponse, type RunProgress, type RunStatsResponse, type RunWorkersResponse, useApi } from "../api.ts";
+import {
+  type ConstitutionResponse,
+  enc,
+  type JudgeReportResponse,
+  type RunDetailResponse,
+  type RunProgress,
+  type RunStatsResponse,
+  type RunWorkersResponse,
+  useApi,
+} from "../api.ts";
 import { ErrorLine, Loading, ProgressBar, Stat, StatusBadge, TextBlock } from "../components/Bits.tsx";
-import { Bars, CLUSTER_COLORS, ClusterMap, LineChart, OTHER_CLUSTER_COLOR, Scatter, ScoreLegend, type StackedColumn, StackedBars } from "../components/Charts.tsx";
+import {
+  Bars,
+  CLUSTER_COLORS,
+  ClusterMap,
+  LineChart,
+  OTHER_CLUSTER_COLOR,
+  Scatter,
+  ScoreLegend,
+  type StackedColumn,
+  StackedBars,
+} from "../components/Charts.tsx";
 import { ItemsTable } from "../components/ItemsTable.tsx";
 import { RunNotice } from "../components/RunNotice.tsx";
 import { WorkersPanel } from "../components/WorkersPanel.tsx";
@@ -88,7 +107,8 @@ export function RunPage(props: { runId: string }) {
   // Workers: fetched once (and again when the run ends), then from the event stream while it runs.
   const workersApi = useApi<RunWorkersResponse>(run && !isDiscovery ? `/api/runs/${enc(props.runId)}/workers` : null);
   const workersApiAt = useMemo(() => Date.now(), [workersApi.data]);
-  const workers = liveWorkers && liveWorkers.at > workersApiAt ? liveWorkers : workersApi.data ? { watch: workersApi.data, at: workersApiAt } : undefined;
+  const workers =
+    liveWorkers && liveWorkers.at > workersApiAt ? liveWorkers : workersApi.data ? { watch: workersApi.data, at: workersApiAt } : undefined;
 
   const counts = live?.counts ?? run?.counts;
   const usage = live?.usage ?? run?.usage;
@@ -98,7 +118,8 @@ export function RunPage(props: { runId: string }) {
   const charts = useMemo(() => {
     if (!stats.data) return undefined;
     const s = stats.data;
-    const iterations = (stage: Stage) => s.iterations.filter((r) => r.stage === stage).map((r) => ({ label: String(r.iterations), value: r.items }));
+    const iterations = (stage: Stage) =>
+      s.iterations.filter((r) => r.stage === stage).map((r) => ({ label: String(r.iterations), value: r.items }));
     return {
       principles: scoreColumns(s, "principles"),
       response: scoreColumns(s, "response"),
@@ -111,8 +132,18 @@ export function RunPage(props: { runId: string }) {
     };
   }, [stats.data]);
 
-  if (detail.error) return <div className="page"><ErrorLine error={detail.error} /></div>;
-  if (!run || !counts || !usage) return <div className="page"><Loading /></div>;
+  if (detail.error)
+    return (
+      <div className="page">
+        <ErrorLine error={detail.error} />
+      </div>
+    );
+  if (!run || !counts || !usage)
+    return (
+      <div className="page">
+        <Loading />
+      </div>
+    );
 
   return (
     <div className="page" data-testid="run-page">
@@ -150,111 +181,127 @@ export function RunPage(props: { runId: string }) {
         <ConstitutionSection data={constitution.data} error={constitution.error} />
       ) : (
         <>
-      <section className="card">
-        <div className="progress-line">
-          <ProgressBar done={counts.done} failed={counts.failed} leased={leased} total={counts.total} />
-          <span className="small" data-testid="progress-text">
-            {formatNumber(counts.done)} done · {formatNumber(counts.failed)} failed · {formatNumber(leased)} leased · {formatNumber(counts.pending - leased)} pending of{" "}
-            {formatNumber(counts.total)}
-          </span>
-        </div>
-        <div className="stats">
-          <Stat label="Items done" value={formatNumber(counts.done)} sub={`of ${formatNumber(counts.total)}`} testId="stat-done" />
-          <Stat label="Failed" value={formatNumber(counts.failed)} />
-          <Stat label="Calls" value={formatNumber(usage.calls)} sub={`${formatNumber(usage.cacheHits)} cached · ${formatNumber(usage.errors)} errors`} />
-          <Stat label="Tokens" value={formatTokens(usage.inputTokens + usage.outputTokens)} sub={`${formatTokens(usage.inputTokens)} in · ${formatTokens(usage.outputTokens)} out`} />
-          <Stat label="Cost" value={formatCost(usage.costUsd, usage.unpricedCalls)} sub={usage.unpricedCalls > 0 ? `${formatNumber(usage.unpricedCalls)} unpriced calls` : undefined} />
-          <Stat label="Unscored critiques" value={charts ? formatNumber(charts.unscored.principles + charts.unscored.response) : "–"} sub={charts ? `${charts.unscored.principles} principles · ${charts.unscored.response} response` : undefined} />
-        </div>
-      </section>
-
-      <ErrorLine error={workersApi.error} />
-      <WorkersPanel watch={workers?.watch} receivedAt={workers?.at ?? 0} />
-
-      <ErrorLine error={stats.error} />
-      {charts && (
-        <section className="card">
-          <div className="card-head">
-            <h2>Critic scores per iteration</h2>
-            <ScoreLegend />
-          </div>
-          <div className="charts">
-            <StackedBars title="Principles" xLabel="critique iteration" columns={charts.principles} testId="chart-principles" />
-            <StackedBars title="Response" xLabel="critique iteration" columns={charts.response} testId="chart-response" />
-            <Bars title="Iterations the principles needed" xLabel="critiques per item" bars={charts.principleIterations} />
-            <Bars title="Iterations the response needed" xLabel="critiques per item" bars={charts.responseIterations} />
-          </div>
-        </section>
-      )}
-
-      {charts && (
-        <section className="card">
-          <h2>Over time</h2>
-          <div className="charts">
-            <TimeChart title="Calls per minute" points={charts.calls} />
-            {charts.hasCost && <TimeChart title="Cost per minute (USD)" points={charts.cost} format={(n) => `$${n.toFixed(3)}`} />}
-          </div>
-        </section>
-      )}
-
-      {stats.data && (stats.data.failures.length > 0 || stats.data.steps.length > 0) && (
-        <div className="two">
           <section className="card">
-            <h2>Failures</h2>
-            {stats.data.failures.length === 0 ? (
-              <p className="muted">No failed items.</p>
-            ) : (
-              <table className="table compact">
-                <thead>
-                  <tr>
-                    <th>Reason</th>
-                    <th className="num">Items</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {stats.data.failures.map((f) => (
-                    <tr key={f.reason}>
-                      <td className="wrap">{f.reason || <span className="muted">(no reason recorded)</span>}</td>
-                      <td className="num">{formatNumber(f.count)}</td>
+            <div className="progress-line">
+              <ProgressBar done={counts.done} failed={counts.failed} leased={leased} total={counts.total} />
+              <span className="small" data-testid="progress-text">
+                {formatNumber(counts.done)} done · {formatNumber(counts.failed)} failed · {formatNumber(leased)} leased ·{" "}
+                {formatNumber(counts.pending - leased)} pending of {formatNumber(counts.total)}
+              </span>
+            </div>
+            <div className="stats">
+              <Stat label="Items done" value={formatNumber(counts.done)} sub={`of ${formatNumber(counts.total)}`} testId="stat-done" />
+              <Stat label="Failed" value={formatNumber(counts.failed)} />
+              <Stat
+                label="Calls"
+                value={formatNumber(usage.calls)}
+                sub={`${formatNumber(usage.cacheHits)} cached · ${formatNumber(usage.errors)} errors`}
+              />
+              <Stat
+                label="Tokens"
+                value={formatTokens(usage.inputTokens + usage.outputTokens)}
+                sub={`${formatTokens(usage.inputTokens)} in · ${formatTokens(usage.outputTokens)} out`}
+              />
+              <Stat
+                label="Cost"
+                value={formatCost(usage.costUsd, usage.unpricedCalls)}
+                sub={usage.unpricedCalls > 0 ? `${formatNumber(usage.unpricedCalls)} unpriced calls` : undefined}
+              />
+              <Stat
+                label="Unscored critiques"
+                value={charts ? formatNumber(charts.unscored.principles + charts.unscored.response) : "–"}
+                sub={charts ? `${charts.unscored.principles} principles · ${charts.unscored.response} response` : undefined}
+              />
+            </div>
+          </section>
+
+          <ErrorLine error={workersApi.error} />
+          <WorkersPanel watch={workers?.watch} receivedAt={workers?.at ?? 0} />
+
+          <ErrorLine error={stats.error} />
+          {charts && (
+            <section className="card">
+              <div className="card-head">
+                <h2>Critic scores per iteration</h2>
+                <ScoreLegend />
+              </div>
+              <div className="charts">
+                <StackedBars title="Principles" xLabel="critique iteration" columns={charts.principles} testId="chart-principles" />
+                <StackedBars title="Response" xLabel="critique iteration" columns={charts.response} testId="chart-response" />
+                <Bars title="Iterations the principles needed" xLabel="critiques per item" bars={charts.principleIterations} />
+                <Bars title="Iterations the response needed" xLabel="critiques per item" bars={charts.responseIterations} />
+              </div>
+            </section>
+          )}
+
+          {charts && (
+            <section className="card">
+              <h2>Over time</h2>
+              <div className="charts">
+                <TimeChart title="Calls per minute" points={charts.calls} />
+                {charts.hasCost && <TimeChart title="Cost per minute (USD)" points={charts.cost} format={(n) => `$${n.toFixed(3)}`} />}
+              </div>
+            </section>
+          )}
+
+          {stats.data && (stats.data.failures.length > 0 || stats.data.steps.length > 0) && (
+            <div className="two">
+              <section className="card">
+                <h2>Failures</h2>
+                {stats.data.failures.length === 0 ? (
+                  <p className="muted">No failed items.</p>
+                ) : (
+                  <table className="table compact">
+                    <thead>
+                      <tr>
+                        <th>Reason</th>
+                        <th className="num">Items</th>
+                      </tr>
+                    </thead>
+                    <tbody>
+                      {stats.data.failures.map((f) => (
+                        <tr key={f.reason}>
+                          <td className="wrap">{f.reason || <span className="muted">(no reason recorded)</span>}</td>
+                          <td className="num">{formatNumber(f.count)}</td>
+                        </tr>
+                      ))}
+                    </tbody>
+                  </table>
+                )}
+              </section>
+              <section className="card">
+                <h2>Calls by step</h2>
+                <table className="table compact">
+                  <thead>
+                    <tr>
+                      <th>Step</th>
+                      <th className="num">Calls</th>
+                      <th className="num">Cached</th>
+                      <th className="num">Errors</th>
+                      <th className="num">Tokens</th>
+                      <th className="num">Avg latency</th>
                     </tr>
-                  ))}
-                </tbody>
-              </table>
-            )}
-          </section>
-          <section className="card">
-            <h2>Calls by step</h2>
-            <table className="table compact">
-              <thead>
-                <tr>
-                  <th>Step</th>
-                  <th className="num">Calls</th>
-                  <th className="num">Cached</th>
-                  <th className="num">Errors</th>
-                  <th className="num">Tokens</th>
-                  <th className="num">Avg latency</th>
-                </tr>
-              </thead>
-              <tbody>
-                {stats.data.steps.map((s) => (
-                  <tr key={s.step}>
-                    <td className="mono">{s.step}</td>
-                    <td className="num">{formatNumber(s.calls)}</td>
-                    <td className="num">{formatNumber(s.cacheHits)}</td>
-                    <td className="num">{formatNumber(s.errors)}</td>
-                    <td className="num">{formatTokens(s.inputTokens + s.outputTokens)}</td>
-                    <td className="num">{formatDuration(s.latencyMs)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </section>
-        </div>
-      )}
+                  </thead>
+                  <tbody>
+                    {stats.data.steps.map((s) => (
+                      <tr key={s.step}>
+                        <td className="mono">{s.step}</td>
+                        <td className="num">{formatNumber(s.calls)}</td>
+                        <td className="num">{formatNumber(s.cacheHits)}</td>
+                        <td className="num">{formatNumber(s.errors)}</td>
+                        <td className="num">{formatTokens(s.inputTokens + s.outputTokens)}</td>
+                        <td className="num">{formatDuration(s.latencyMs)}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </section>
+            </div>
+          )}
 
-      {isJudge && <JudgeSection report={judge.data} error={judge.error} />}
+          {isJudge && <JudgeSection report={judge.data} error={judge.error} />}
 
-      <ItemsTable runId={run.id} version={version} />
+          <ItemsTable runId={run.id} version={version} />
         </>
       )}
 
@@ -271,7 +318,14 @@ export function RunPage(props: { runId: string }) {
 /** Bars while there are few minutes (a short run), a line for longer ones. */
 function TimeChart(props: { title: string; points: { label: string; value: number }[]; format?: (n: number) => string }) {
   if (props.points.length > 12) return <LineChart {...props} />;
-  return <Bars title={props.title} xLabel="minute (UTC)" format={props.format} bars={props.points.map((p) => ({ label: p.label.slice(11), value: p.value }))} />;
+  return (
+    <Bars
+      title={props.title}
+      xLabel="minute (UTC)"
+      format={props.format}
+      bars={props.points.map((p) => ({ label: p.label.slice(11), value: p.value }))}
+    />
+  );
 }
 
 function JudgeSection(props: { report?: JudgeReportResponse; error?: string }) {
@@ -333,11 +387,19 @@ function JudgeSection(props: { report?: JudgeReportResponse; error?: string }) {
             title={`Judge vs human (${r.points.length} of ${r.n} items)`}
             xLabel="human score"
             yLabel="judge score"
-            points={r.points.map((p) => ({ x: p.human, y: p.judge, label: `${p.itemId} (${p.group}): human ${p.human}, judge ${p.judge}` }))}
+            points={r.points.map((p) => ({
+              x: p.human,
+              y: p.judge,
+              label: `${p.itemId} (${p.group}): human ${p.human}, judge ${p.judge}`,
+            }))}
           />
         </div>
       )}
-      {r && r.dropped > 0 && <p className="muted small">{r.dropped} of {r.read} finished items had no usable pair of scores.</p>}
+      {r && r.dropped > 0 && (
+        <p className="muted small">
+          {r.dropped} of {r.read} finished items had no usable pair of scores.
+        </p>
+      )}
     </section>
   );
 }
@@ -356,8 +418,8 @@ function ConstitutionSection(props: { data?: ConstitutionResponse; error?: strin
       ) : (
         <>
           <p className="muted small">
-            {formatNumber(principles.length)} principles from {formatNumber(principles.reduce((s, p) => s + p.size, 0))} mentions; the map shows {formatNumber(d.map.length)} unique principles (PCA of
-            their embeddings), the ten largest clusters in colour.
+            {formatNumber(principles.length)} principles from {formatNumber(principles.reduce((s, p) => s + p.size, 0))} mentions; the map
+            shows {formatNumber(d.map.length)} unique principles (PCA of their embeddings), the ten largest clusters in colour.
           </p>
           <ClusterMap title="Principles (2-D PCA map)" points={d.map} colors={colors} testId="constitution-map" />
           <table className="table compact" data-testid="constitution-table">

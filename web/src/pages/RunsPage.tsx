@@ -53,7 +53,10 @@ export function RunsPage() {
     const list = (runs.data?.runs ?? []).filter(
       (run) =>
         (status === "" || run.status === status) &&
-        (needle === "" || [run.id, run.task, run.baseModel, run.criticModel ?? "", run.inputPath, run.outputPath ?? ""].some((v) => v.toLowerCase().includes(needle))),
+        (needle === "" ||
+          [run.id, run.task, run.baseModel, run.criticModel ?? "", run.inputPath, run.outputPath ?? ""].some((v) =>
+            v.toLowerCase().includes(needle),
+          )),
     );
     const dir = sort.desc ? -1 : 1;
     return [...list].sort((a, b) => {
@@ -65,7 +68,10 @@ export function RunsPage() {
 
   const header = (key: SortKey, label: string, num?: boolean) => (
     <th key={key} className={num ? "num" : undefined} aria-sort={sort.key === key ? (sort.desc ? "descending" : "ascending") : "none"}>
-      <button className="th-button" onClick={() => setSort((s) => ({ key, desc: s.key === key ? !s.desc : key !== "task" && key !== "status" }))}>
+      <button
+        className="th-button"
+        onClick={() => setSort((s) => ({ key, desc: s.key === key ? !s.desc : key !== "task" && key !== "status" }))}
+      >
         {label}
         {sort.key === key ? (sort.desc ? " ▾" : " ▴") : ""}
       </button>
@@ -77,7 +83,13 @@ export function RunsPage() {
       <div className="page-head">
         <h1>Runs</h1>
         <div className="controls">
-          <input type="search" placeholder="Filter by task, model, id, input…" value={filter} onChange={(e) => setFilter(e.target.value)} aria-label="filter runs" />
+          <input
+            type="search"
+            placeholder="Filter by task, model, id, input…"
+            value={filter}
+            onChange={(e) => setFilter(e.target.value)}
+            aria-label="filter runs"
+          />
           <select value={status} onChange={(e) => setStatus(e.target.value)} aria-label="status">
             <option value="">any status</option>
             <option value="running">running</option>
@@ -116,7 +128,9 @@ export function RunsPage() {
                     <span title={run.criticModel}>{shortModel(run.criticModel)}</span>
                   </td>
                   <td className="files" data-testid="run-files">
-                    <div className="mono ellipsis" title={run.inputPath}>{baseName(run.inputPath)}</div>
+                    <div className="mono ellipsis" title={run.inputPath}>
+                      {baseName(run.inputPath)}
+                    </div>
                     {run.outputPath && (
                       <div className="mono ellipsis" title={run.outputPath}>
                         <span className="muted">→ </span>
@@ -146,7 +160,9 @@ export function RunsPage() {
               {shown.length === 0 && (
                 <tr>
                   <td colSpan={11} className="muted pad">
-                    {runs.data.runs.length === 0 ? "No runs in this store yet: start one with spri run, or try the playground." : "No run matches the filter."}
+                    {runs.data.runs.length === 0
+                      ? "No runs in this store yet: start one with spri run, or try the playground."
+                      : "No run matches the filter."}
                   </td>
                 </tr>
               )}
