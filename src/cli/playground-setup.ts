@@ -10,6 +10,7 @@ import type { PlaygroundInfo } from "../server/api-types.ts";
 import type { PlaygroundOptions } from "../server/playground.ts";
 import { TASK_NAMES } from "../tasks/task-item.ts";
 import { redactUrl } from "../util/redact-url.ts";
+import { withoutRunControls } from "../runner/run-identity.ts";
 import { settingFlags } from "./options.ts";
 import { openSession } from "./session.ts";
 
@@ -48,23 +49,7 @@ export function playgroundOptions(options: Record<string, unknown>, resolved: Re
       );
       checkPlaygroundModels(specs, chosen);
       const session = await openSession(options, flags);
-      const settings = redacted(session.resolved);
-      for (const name of [
-        "concurrency",
-        "timeout",
-        "maxResponseMib",
-        "cache",
-        "store",
-        "rejects",
-        "maxTries",
-        "retryDelay",
-        "maxRetryWait",
-        "progressInterval",
-        "maxCost",
-        "maxTokens",
-        "prices",
-      ])
-        delete settings[name];
+      const settings = withoutRunControls(redacted(session.resolved));
       return { prepared: session.prepared, models: session.models, settings, close: () => session.close() };
     },
   };

@@ -27,14 +27,20 @@ const NOT_IDENTITY: readonly string[] = [
   "tpm",
 ];
 
+/** `settings` less those of speed, budget and display (NOT_IDENTITY): what shapes the outputs. */
+export function withoutRunControls(settings: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const kept: Record<string, unknown> = { ...settings };
+  for (const name of NOT_IDENTITY) delete kept[name];
+  return kept;
+}
+
 /**
  * The settings a run is known by, and stores: `settings` (already redacted: no credentials) less
  * NOT_IDENTITY, with the field mapping. One sample per item is how every run was before
  * `--samples`, so `samples: 1` is left out and such runs keep their keys.
  */
 export function identitySettings(settings: Readonly<Record<string, unknown>>, mapping: FieldMapping): Record<string, unknown> {
-  const identity: Record<string, unknown> = { ...settings };
-  for (const name of NOT_IDENTITY) delete identity[name];
+  const identity = withoutRunControls(settings);
   if (identity.samples === 1) delete identity.samples;
   return { ...identity, mapping };
 }
