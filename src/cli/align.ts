@@ -8,7 +8,7 @@ import type { CallRecord } from "../io/records.ts";
 import { baselineResponseField } from "../tasks/baselines/baselines.ts";
 import type { TaskItem } from "../algorithm/task-item.ts";
 import { type BaselineTaskName, isBaselineTask, toTaskItem } from "../tasks/task-item.ts";
-import { ENVIRONMENT_HELP, addSettingFlags } from "./options.ts";
+import { ENVIRONMENT_HELP, SPRI_ITEM_SETTINGS, addSettingFlags } from "./options.ts";
 import { callProgressLine, TerminalProgress } from "./progress.ts";
 import { openSession, type Session } from "./session.ts";
 
@@ -20,33 +20,7 @@ export function alignCommand(program: Command): void {
     .option("--goal <text>", "response goal (reappraisal task)")
     .option("--reference <text>", "reference answer (rubric task)")
     .option("--json", "print one JSON object (the record and every call; with --samples above 1, {samples: [...]}) instead of text");
-  addSettingFlags(command, [
-    "task",
-    "baseModel",
-    "baseUrl",
-    "baseProvider",
-    "criticModel",
-    "criticUrl",
-    "criticProvider",
-    "threshold",
-    "maxCritiques",
-    "temperature",
-    "topP",
-    "topK",
-    "maxNewTokens",
-    "seed",
-    "timeout",
-    "maxResponseMib",
-    "compat",
-    "onUnscored",
-    "unscoredRetries",
-    "prompts",
-    "seeds",
-    "structuredOutput",
-    "httpClient",
-    "model",
-    "samples",
-  ]);
+  addSettingFlags(command, [...SPRI_ITEM_SETTINGS, "samples"]);
   command.addHelpText("after", ENVIRONMENT_HELP);
   command.action(async (question: string, options: Record<string, unknown>) => {
     const session = await openSession(options, { concurrency: 1 });

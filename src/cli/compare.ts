@@ -4,7 +4,7 @@ import type { Command } from "commander";
 import { joinRuns, pairwiseAlgorithm, summarisePairs } from "../judge/pairwise-run.ts";
 import { checkInputFile } from "../io/input-reader.ts";
 import { prepareTask } from "../tasks/prepare.ts";
-import { ENVIRONMENT_HELP, addJudgeModelFlags, addSettingFlags, judgeAsBase } from "./options.ts";
+import { ENVIRONMENT_HELP, JUDGE_RUN_SETTINGS, addJudgeModelFlags, addSettingFlags, judgeAsBase } from "./options.ts";
 import { executeRun, newRunOption, ONE_SAMPLE } from "./run.ts";
 
 export function compareCommand(program: Command): void {
@@ -24,21 +24,7 @@ export function compareCommand(program: Command): void {
     .option("--json", "print the summary as JSON")
     .addOption(newRunOption());
   addJudgeModelFlags(command);
-  addSettingFlags(command, [
-    "temperature",
-    "seed",
-    "timeout",
-    "maxResponseMib",
-    "concurrency",
-    "maxTries",
-    "retryDelay",
-    "maxRetryWait",
-    "store",
-    "cache",
-    "model",
-    "structuredOutput",
-    "httpClient",
-  ]);
+  addSettingFlags(command, [...JUDGE_RUN_SETTINGS, "structuredOutput", "httpClient"]);
   command.addHelpText(
     "after",
     `\nJudging runs at temperature 0 unless --temperature is given. Files whose ids do not pair up are refused.${ENVIRONMENT_HELP}`,

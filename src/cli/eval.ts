@@ -17,7 +17,7 @@ import {
 import { renderCorrelationFigure } from "../judge/figure.ts";
 import { DEFAULT_REAPPRAISAL_FIELDS, gatherCases, reappraisalEvalAlgorithm, summariseReappraisal } from "../judge/reappraisal-run.ts";
 import { prepareTask } from "../tasks/prepare.ts";
-import { addJudgeModelFlags, addSettingFlags, judgeAsBase } from "./options.ts";
+import { JUDGE_RUN_SETTINGS, addJudgeModelFlags, addSettingFlags, judgeAsBase } from "./options.ts";
 import { executeRun, newRunOption, ONE_SAMPLE } from "./run.ts";
 
 /** Registers the `eval` command group on `program` and returns it, so other subcommands can join it. */
@@ -48,19 +48,7 @@ function reappraisalCommand(group: Command): void {
     .option("--json", "print the means as JSON")
     .addOption(newRunOption());
   addJudgeModelFlags(command);
-  addSettingFlags(command, [
-    "temperature",
-    "seed",
-    "timeout",
-    "maxResponseMib",
-    "concurrency",
-    "maxTries",
-    "retryDelay",
-    "maxRetryWait",
-    "store",
-    "cache",
-    "model",
-  ]);
+  addSettingFlags(command, JUDGE_RUN_SETTINGS);
   command.addHelpText(
     "after",
     "\nThe judge runs at temperature 0.1 with seed 36 (the paper's GPT-4 evaluator settings) unless --temperature / --seed say otherwise.",

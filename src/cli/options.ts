@@ -31,6 +31,49 @@ export function addSettingFlags(command: Command, names: readonly SettingName[] 
  * the base model underneath, so `--judge-*` set the base model's settings (and SPRI_BASE_* still
  * apply); the `--base-*` names of older releases stay as hidden, deprecated aliases.
  */
+/** The settings one SPRI item runs with (models, client, sampling, loop): `spri align` and the viewer's playground. */
+export const SPRI_ITEM_SETTINGS: readonly SettingName[] = [
+  "task",
+  "baseModel",
+  "baseUrl",
+  "baseProvider",
+  "criticModel",
+  "criticUrl",
+  "criticProvider",
+  "threshold",
+  "maxCritiques",
+  "temperature",
+  "topP",
+  "topK",
+  "maxNewTokens",
+  "seed",
+  "timeout",
+  "maxResponseMib",
+  "compat",
+  "onUnscored",
+  "unscoredRetries",
+  "prompts",
+  "seeds",
+  "structuredOutput",
+  "httpClient",
+  "model",
+];
+
+/** The settings of a file judged by one judge model through the runner (`spri compare`, `spri eval reappraisal`), besides its flags. */
+export const JUDGE_RUN_SETTINGS: readonly SettingName[] = [
+  "temperature",
+  "seed",
+  "timeout",
+  "maxResponseMib",
+  "concurrency",
+  "maxTries",
+  "retryDelay",
+  "maxRetryWait",
+  "store",
+  "cache",
+  "model",
+];
+
 const JUDGE_FLAGS = [
   {
     judge: "judgeModel",

@@ -6,7 +6,7 @@ import { ConfigError } from "../errors/errors.ts";
 import { checkToken, generateToken, isLoopback, MIN_TOKEN_LENGTH } from "../server/safety.ts";
 import { isPostgresUrl, openStore } from "../store/open-store.ts";
 import { redactUrl } from "../util/redact-url.ts";
-import { ENVIRONMENT_HELP, addSettingFlags, settingFlags } from "./options.ts";
+import { ENVIRONMENT_HELP, SPRI_ITEM_SETTINGS, addSettingFlags, settingFlags } from "./options.ts";
 import { playgroundOptions } from "./playground-setup.ts";
 
 export const DEFAULT_VIEW_PORT = 8417;
@@ -22,33 +22,7 @@ export function viewCommand(program: Command): void {
       `access token, at least ${MIN_TOKEN_LENGTH} characters (env: SPRI_VIEW_TOKEN); left out, a strong one is generated and printed when --host is not loopback`,
     )
     .option("--no-playground", "serve the runs only: no model calls from the browser");
-  addSettingFlags(command, [
-    "store",
-    "task",
-    "baseModel",
-    "baseUrl",
-    "baseProvider",
-    "criticModel",
-    "criticUrl",
-    "criticProvider",
-    "threshold",
-    "maxCritiques",
-    "temperature",
-    "topP",
-    "topK",
-    "maxNewTokens",
-    "seed",
-    "timeout",
-    "maxResponseMib",
-    "compat",
-    "onUnscored",
-    "unscoredRetries",
-    "prompts",
-    "seeds",
-    "structuredOutput",
-    "httpClient",
-    "model",
-  ]);
+  addSettingFlags(command, ["store", ...SPRI_ITEM_SETTINGS]);
   command.addHelpText(
     "after",
     `
