@@ -90,6 +90,9 @@ export class WalCheckpointer {
     this.exited = new Promise((resolve) => {
       this.worker.on("exit", (code) => {
         if (code !== 0) fail(new Error(`the WAL checkpoint thread exited with code ${code}`));
+        // A checkpoint asked for but never answered would otherwise wait forever.
+        for (const waiter of this.waiting.values()) waiter.reject(new Error("the WAL checkpoint thread has ended"));
+        this.waiting.clear();
         resolve();
       });
     });
