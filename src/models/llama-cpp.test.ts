@@ -10,7 +10,7 @@ import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { ConfigError, ModelError } from "../errors/errors.ts";
 import { parseCritique } from "../spri/critic-score.ts";
-import { LlamaCppModel, resolveModelPath } from "./llama-cpp.ts";
+import { grammarSafe, LlamaCppModel, MAX_GRAMMAR_REPETITION, resolveModelPath } from "./llama-cpp.ts";
 
 const FIXTURE = fileURLToPath(new URL("../../../shared/models/llama-2-tiny-random.gguf", import.meta.url));
 const MESSAGES = [
@@ -62,6 +62,20 @@ describe("LlamaCppModel with the tiny fixture", () => {
     const second = await model.generate(request);
     assert.equal(second.text, first.text, "greedy decoding of the same prompt must not depend on earlier calls");
     assert.equal(second.usage.inputTokens, first.usage.inputTokens);
+  });
+
+  test("a schema whose bounds llama.cpp's grammar cannot hold (maxLength 2000, as spri's critique schema has) still constrains output", async () => {
+    const result = await model.generate({
+      messages: [{ role: "user", content: "Rate this answer." }],
+      schema: {
+        name: "critique",
+        schema: { ...CRITIC_SCHEMA, properties: { ...CRITIC_SCHEMA.properties, feedback: { type: "string", maxLength: 2000 } } },
+      },
+      sampling: { maxTokens: 200 },
+    });
+    // The random-weight model may use all 200 tokens on feedback, so the answer can end mid-string:
+    // what matters is that a grammar was built and holds the answer to the schema's shape.
+    assert.match(result.text, /^\{\s*"feedback"\s*:\s*"/);
   });
 
   test("constrains output to a critic JSON schema", async () => {
@@ -195,5 +209,21 @@ describe("LlamaCppModel model location errors", () => {
       assert.match(error.hint ?? "", /--base-model/);
       return true;
     });
+  });
+});
+
+test("grammarSafe lowers only repetition bounds llama.cpp refuses, at any depth", () => {
+  const schema = {
+    type: "object",
+    properties: { a: { type: "string", maxLength: 2000 }, b: { type: "array", maxItems: 5000, items: { type: "string", maxLength: 40 } } },
+    required: ["a"],
+  };
+  assert.deepEqual(grammarSafe(schema), {
+    type: "object",
+    properties: {
+      a: { type: "string", maxLength: MAX_GRAMMAR_REPETITION },
+      b: { type: "array", maxItems: MAX_GRAMMAR_REPETITION, items: { type: "string", maxLength: 40 } },
+    },
+    required: ["a"],
   });
 });

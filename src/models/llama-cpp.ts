@@ -272,14 +272,16 @@ export class LlamaCppModel implements LanguageModel {
     const key = JSON.stringify(schema.schema);
     let grammar = this.grammars.get(key);
     if (grammar === undefined) {
-      grammar = this.llama.createGrammarForJsonSchema<GbnfJsonSchema>(schema.schema as GbnfJsonSchema).catch((error: unknown) => {
-        this.grammars.delete(key);
-        throw new ModelError(`cannot build a grammar for output schema "${schema.name}": ${messageOf(error)}`, {
-          kind: "bad-request",
-          cause: error,
-          hint: "use the JSON-schema subset node-llama-cpp supports (objects, arrays, strings, numbers, enums, const)",
+      grammar = this.llama
+        .createGrammarForJsonSchema<GbnfJsonSchema>(grammarSafe(schema.schema) as GbnfJsonSchema)
+        .catch((error: unknown) => {
+          this.grammars.delete(key);
+          throw new ModelError(`cannot build a grammar for output schema "${schema.name}": ${messageOf(error)}`, {
+            kind: "bad-request",
+            cause: error,
+            hint: "use the JSON-schema subset node-llama-cpp supports (objects, arrays, strings, numbers, enums, const)",
+          });
         });
-      });
       this.grammars.set(key, grammar);
     }
     return grammar;
@@ -635,4 +637,22 @@ function clampInt(value: number, min: number, max: number): number {
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * llama.cpp refuses a grammar whose repetition bound reaches 2,000 ("Failed to parse grammar"), so a
+ * schema's `maxLength`/`maxItems` (spri's own critique schema allows 2,000 characters of feedback)
+ * is lowered to the largest bound it accepts: every answer still satisfies the schema as given.
+ */
+export const MAX_GRAMMAR_REPETITION = 1999;
+
+export function grammarSafe(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(grammarSafe);
+  if (typeof schema !== "object" || schema === null) return schema;
+  const safe: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(schema)) {
+    const bound = (key === "maxLength" || key === "maxItems") && typeof value === "number" && value > MAX_GRAMMAR_REPETITION;
+    safe[key] = bound ? MAX_GRAMMAR_REPETITION : grammarSafe(value);
+  }
+  return safe;
 }
