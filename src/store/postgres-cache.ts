@@ -17,7 +17,7 @@
 import type { FinishReason, GenerateResult } from "../models/language-model.ts";
 import type { CacheEntryMeta, CallCache } from "./call-cache.ts";
 import { type PostgresDb, toNumber } from "./postgres-db.ts";
-import { now, orNull } from "./postgres-rows.ts";
+import { now, orNull } from "./store-rows.ts";
 
 const GET = {
   name: "spri_cache_get_many",

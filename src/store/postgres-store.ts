@@ -15,22 +15,25 @@ import type { ItemRecord } from "../io/records.ts";
 import { redactUrl } from "../util/redact-url.ts";
 import { PostgresCallCache } from "./postgres-cache.ts";
 import { PostgresDb, toNumber } from "./postgres-db.ts";
+import { rounds } from "./postgres-rows.ts";
+import { migrate } from "./postgres-schema.ts";
+import { postgresRunStats } from "./postgres-stats.ts";
+import { PostgresWorkQueue } from "./postgres-work-queue.ts";
+import { insertCalls, requireRuns, reserveFinishSeqs, writeRecords } from "./postgres-writes.ts";
 import {
   assertItemStatus,
   assertRunStatus,
   callFromRow,
   itemFromRow,
+  newRunMeta,
   now,
-  orNull,
   pageOf,
-  rounds,
+  patchedRun,
   runFromRow,
-  storedSettings,
-} from "./postgres-rows.ts";
-import { migrate } from "./postgres-schema.ts";
-import { postgresRunStats } from "./postgres-stats.ts";
-import { PostgresWorkQueue } from "./postgres-work-queue.ts";
-import { insertCalls, requireRuns, reserveFinishSeqs, writeRecords } from "./postgres-writes.ts";
+  runInsertValues,
+  runUpdateValues,
+  usageFromRow,
+} from "./store-rows.ts";
 import {
   type ItemCounts,
   type ItemSort,
@@ -95,39 +98,11 @@ export class PostgresStore extends WorkQueueDelegate implements RunStore {
 
   async createRun(run: NewRun): Promise<RunMeta> {
     this.db.assertOpen();
-    const createdAt = run.createdAt ?? now();
-    const meta: RunMeta = {
-      id: run.id ?? randomUUID(),
-      key: run.key,
-      task: run.task,
-      status: run.status ?? "running",
-      createdAt,
-      updatedAt: createdAt,
-      settings: storedSettings(run.settings),
-      inputPath: run.inputPath,
-      baseModel: run.baseModel,
-    };
-    if (run.outputPath !== undefined) meta.outputPath = run.outputPath;
-    if (run.criticModel !== undefined) meta.criticModel = run.criticModel;
-    if (run.inputComplete === true) meta.inputComplete = true;
-    assertRunStatus(meta.status);
+    const meta = newRunMeta(run, randomUUID());
     const { rowCount } = await this.db.query(
       `INSERT INTO runs (id, key, task, status, created_at, updated_at, settings, input_path, output_path, base_model, critic_model, input_complete)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (id) DO NOTHING`,
-      [
-        meta.id,
-        meta.key,
-        meta.task,
-        meta.status,
-        meta.createdAt,
-        meta.updatedAt,
-        JSON.stringify(meta.settings),
-        meta.inputPath,
-        orNull(meta.outputPath),
-        meta.baseModel,
-        orNull(meta.criticModel),
-        meta.inputComplete === true,
-      ],
+      runInsertValues(meta),
     );
     if (!rowCount) throw new StoreError(`a run with id "${meta.id}" already exists`);
     return meta;
@@ -157,29 +132,11 @@ export class PostgresStore extends WorkQueueDelegate implements RunStore {
     return this.db.transaction(async (client) => {
       const { rows } = await this.db.query("SELECT * FROM runs WHERE id = $1 FOR UPDATE", [id], client);
       if (!rows[0]) throw new StoreError(`no run with id "${id}" in ${this.location}`);
-      const next: RunMeta = { ...runFromRow(rows[0]), updatedAt: now() };
-      if (patch.status !== undefined) next.status = patch.status;
-      if (patch.settings !== undefined) next.settings = storedSettings(patch.settings);
-      if (patch.outputPath !== undefined) next.outputPath = patch.outputPath;
-      if (patch.baseModel !== undefined) next.baseModel = patch.baseModel;
-      if (patch.criticModel !== undefined) next.criticModel = patch.criticModel;
-      if (patch.inputComplete !== undefined) {
-        if (patch.inputComplete) next.inputComplete = true;
-        else delete next.inputComplete;
-      }
+      const next = patchedRun(runFromRow(rows[0]), patch);
       await this.db.query(
         `UPDATE runs SET status = $1, settings = $2, output_path = $3, base_model = $4, critic_model = $5, input_complete = $6, updated_at = $7
          WHERE id = $8`,
-        [
-          next.status,
-          JSON.stringify(next.settings),
-          orNull(next.outputPath),
-          next.baseModel,
-          orNull(next.criticModel),
-          next.inputComplete === true,
-          next.updatedAt,
-          id,
-        ],
+        [...runUpdateValues(next), id],
         client,
       );
       return next;
@@ -323,17 +280,7 @@ export class PostgresStore extends WorkQueueDelegate implements RunStore {
   async runUsage(runId: string): Promise<RunUsage> {
     this.db.assertOpen();
     const { rows } = await this.db.query("SELECT * FROM run_usage WHERE run_id = $1", [runId]);
-    const row = rows[0];
-    if (!row) return { calls: 0, cacheHits: 0, errors: 0, inputTokens: 0, outputTokens: 0, costUsd: null, unpricedCalls: 0 };
-    return {
-      calls: toNumber(row.calls),
-      cacheHits: toNumber(row.cache_hits),
-      errors: toNumber(row.errors),
-      inputTokens: toNumber(row.input_tokens),
-      outputTokens: toNumber(row.output_tokens),
-      costUsd: toNumber(row.priced_calls) > 0 ? toNumber(row.cost_usd) : null,
-      unpricedCalls: toNumber(row.unpriced_calls),
-    };
+    return usageFromRow(rows[0]);
   }
 
   async runStats(runId: string): Promise<RunStats> {

@@ -12,7 +12,7 @@
  */
 import type { ItemRecord } from "../io/records.ts";
 import { NOW_MS, type PostgresDb, toNumber } from "./postgres-db.ts";
-import { now, type Row } from "./postgres-rows.ts";
+import { now, type Row } from "./store-rows.ts";
 import { assignFinishSeqs, insertCalls, requireRuns, writeRecords } from "./postgres-writes.ts";
 import { StoreError } from "./run-store.ts";
 import { grantRate, StoredFinishedItem } from "./work-queue.ts";

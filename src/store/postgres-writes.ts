@@ -5,7 +5,8 @@
 import type pg from "pg";
 import type { ItemRecord } from "../io/records.ts";
 import { type PostgresDb, toNumber } from "./postgres-db.ts";
-import { ADD_USAGE, INSERT_CALLS, callColumns, recordSummary, usageColumns, usageOf } from "./postgres-rows.ts";
+import { ADD_USAGE, INSERT_CALLS, callColumns, usageColumns } from "./postgres-rows.ts";
+import { recordSummary, usageOf } from "./store-rows.ts";
 import { type StoredCall, StoreError } from "./run-store.ts";
 
 /** Sets (or, where `record` is undefined, clears) the records of the given items. */

@@ -9,7 +9,7 @@ import type { CallRecord } from "../io/records.ts";
 import { call, newRun } from "./contract-fixtures.ts";
 import { type RunStore, type StoredCall, StoreError, runKey } from "./run-store.ts";
 import { loadSqlite } from "./sqlite-module.ts";
-import { APPLICATION_ID, SCHEMA_VERSION, SqliteStore } from "./sqlite-store.ts";
+import { APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION, SqliteStore } from "./sqlite-store.ts";
 import { runStoreContract } from "./store-contract.ts";
 import { workQueueContract } from "./work-queue-contract.ts";
 
@@ -90,6 +90,40 @@ describe("SqliteStore files", () => {
     assert.equal(db.prepare("PRAGMA application_id").get()?.application_id, APPLICATION_ID);
     assert.equal(db.prepare("PRAGMA journal_mode").get()?.journal_mode, "wal");
     db.close();
+  });
+
+  test("a version-4 file is migrated: its records' summaries are filled in and runStats reads them", async () => {
+    const path = freshPath();
+    const db = new (loadSqlite().DatabaseSync)(path);
+    for (let version = 0; version < 4; version++) db.exec(MIGRATIONS[version]!);
+    db.exec(`PRAGMA user_version = 4; PRAGMA application_id = ${APPLICATION_ID}`);
+    db.exec(`INSERT INTO runs (id, key, task, status, created_at, updated_at, settings, input_path, base_model)
+             VALUES ('r', 'k', 'spri', 'running', 't', 't', '{}', 'in.jsonl', 'm')`);
+    const records = [
+      { iteration_principle: 2, iteration_response: 1, principles_critique_scores: [3, 5], response_critique_scores: [4] },
+      { iteration_principle: 2, iteration_response: 1, principles_critique_scores: [3, 5], response_critique_scores: [4] },
+      { iteration_principle: 1, principles_critique_scores: [null] },
+    ];
+    records.forEach((record, i) => {
+      db.prepare("INSERT INTO items (run_id, item_id, status, attempts, updated_at) VALUES ('r', ?, 'done', 1, 't')").run(`q${i}`);
+      db.prepare("INSERT INTO item_records (run_id, item_id, record) VALUES ('r', ?, ?)").run(`q${i}`, JSON.stringify(record));
+    });
+    db.close();
+
+    const store = new SqliteStore(path);
+    const stats = await store.runStats("r");
+    await store.close();
+    assert.deepEqual(stats.iterations, [
+      { stage: "principles", iterations: 1, items: 1 },
+      { stage: "principles", iterations: 2, items: 2 },
+      { stage: "response", iterations: 1, items: 2 },
+    ]);
+    assert.deepEqual(stats.critiqueScores, [
+      { stage: "principles", iteration: 1, score: 3, count: 2 },
+      { stage: "principles", iteration: 1, score: null, count: 1 },
+      { stage: "principles", iteration: 2, score: 5, count: 2 },
+      { stage: "response", iteration: 1, score: 4, count: 2 },
+    ]);
   });
 
   test("refuses a database from a newer spri and a foreign SQLite file", async () => {

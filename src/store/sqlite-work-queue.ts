@@ -6,6 +6,7 @@
  */
 import type { DatabaseSync, SQLOutputValue } from "node:sqlite";
 import { StoreError, type StoredCall } from "./run-store.ts";
+import { recordSummary } from "./store-rows.ts";
 import type {
   Completion,
   FinishedItem,
@@ -18,64 +19,6 @@ import type {
   WorkQueue,
 } from "./work-queue.ts";
 import { grantRate, StoredFinishedItem } from "./work-queue.ts";
-
-/** Schema 3 → 4: the work queue. Items finished before it get their first-seen order as finish order. */
-export const WORK_QUEUE_MIGRATION = `
-  ALTER TABLE runs ADD COLUMN input_complete INTEGER NOT NULL DEFAULT 0;
-  ALTER TABLE runs ADD COLUMN finished_count INTEGER NOT NULL DEFAULT 0;
-  ALTER TABLE runs ADD COLUMN output_owner TEXT;
-  ALTER TABLE runs ADD COLUMN output_expires INTEGER;
-  ALTER TABLE items ADD COLUMN lease_owner TEXT;
-  ALTER TABLE items ADD COLUMN lease_fence INTEGER NOT NULL DEFAULT 0;
-  ALTER TABLE items ADD COLUMN lease_expires INTEGER;
-  ALTER TABLE items ADD COLUMN finish_seq INTEGER;
-  UPDATE items SET finish_seq = seq WHERE status IN ('done', 'failed');
-  UPDATE runs SET finished_count = coalesce((SELECT max(finish_seq) FROM items WHERE items.run_id = runs.id), 0);
-  CREATE INDEX items_queue ON items (run_id, status, seq);
-  CREATE INDEX items_finished ON items (run_id, finish_seq) WHERE finish_seq IS NOT NULL;
-  CREATE INDEX items_by_owner ON items (lease_owner) WHERE lease_owner IS NOT NULL;
-
-  -- What a worker needs to run an item, apart from the small status rows.
-  CREATE TABLE item_inputs (
-    run_id   TEXT NOT NULL,
-    item_id  TEXT NOT NULL,
-    input    TEXT NOT NULL,
-    line     INTEGER,
-    PRIMARY KEY (run_id, item_id),
-    FOREIGN KEY (run_id, item_id) REFERENCES items (run_id, item_id) ON DELETE CASCADE
-  );
-
-  CREATE TABLE workers (
-    id            TEXT PRIMARY KEY,
-    host          TEXT NOT NULL,
-    pid           INTEGER NOT NULL,
-    run_id        TEXT,
-    started_at    TEXT NOT NULL,
-    heartbeat_at  INTEGER NOT NULL,
-    -- The lease time it last used (a minute until it leases or beats): no heartbeat for that long and it is lost.
-    lease_ms      INTEGER NOT NULL DEFAULT 60000,
-    stopped_at    TEXT,
-    items_done    INTEGER NOT NULL DEFAULT 0,
-    items_failed  INTEGER NOT NULL DEFAULT 0
-  );
-
-  -- Provider rate limits shared by the workers (RateLedger): the current window of each endpoint.
-  CREATE TABLE rate_windows (
-    key           TEXT PRIMARY KEY,
-    window_start  INTEGER NOT NULL,
-    requests      INTEGER NOT NULL,
-    tokens        INTEGER NOT NULL
-  );
-
-  -- What each worker did in each run (a worker of every run works several).
-  CREATE TABLE worker_runs (
-    worker_id     TEXT NOT NULL,
-    run_id        TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
-    items_done    INTEGER NOT NULL DEFAULT 0,
-    items_failed  INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY (run_id, worker_id)
-  );
-`;
 
 type Row = Record<string, SQLOutputValue>;
 const str = (value: SQLOutputValue | undefined): string => (value === null || value === undefined ? "" : String(value));
@@ -124,11 +67,19 @@ export class SqliteWorkQueue implements WorkQueue, RateLedger {
         `UPDATE items SET lease_owner = NULL, lease_expires = NULL
          WHERE run_id = ? AND item_id = ? AND lease_owner = ? AND lease_fence = ? AND status = 'pending'`,
       ),
+      // The first items in seq order among those never leased (or released) and those whose lease
+      // expired; each source is read through its own partial index (schema 5) up to the limit.
       leaseOfRun: p(
-        `UPDATE items SET lease_owner = ?, lease_fence = lease_fence + 1, lease_expires = ?
-         WHERE seq IN (SELECT seq FROM items INDEXED BY items_queue
-                       WHERE run_id = ? AND status = 'pending' AND (lease_expires IS NULL OR lease_expires < ?)
-                       ORDER BY seq LIMIT ?)
+        `UPDATE items SET lease_owner = :worker, lease_fence = lease_fence + 1, lease_expires = :expires
+         WHERE seq IN (
+           SELECT seq FROM (
+             SELECT seq FROM items INDEXED BY items_unleased
+             WHERE run_id = :run AND status = 'pending' AND lease_owner IS NULL ORDER BY seq LIMIT :max)
+           UNION ALL
+           SELECT seq FROM (
+             SELECT seq FROM items INDEXED BY items_lease_expiry
+             WHERE status = 'pending' AND lease_owner IS NOT NULL AND lease_expires < :now AND run_id = :run ORDER BY seq LIMIT :max)
+           ORDER BY seq LIMIT :max)
          RETURNING seq, run_id, item_id, lease_fence`,
       ),
       leaseAny: p(
@@ -147,8 +98,8 @@ export class SqliteWorkQueue implements WorkQueue, RateLedger {
       finishedCount: p("SELECT finished_count FROM runs WHERE id = ?"),
       setFinishedCount: p("UPDATE runs SET finished_count = ?, updated_at = ? WHERE id = ?"),
       upsertRecord: p(
-        `INSERT INTO item_records (run_id, item_id, record) VALUES (?, ?, ?)
-         ON CONFLICT (run_id, item_id) DO UPDATE SET record = excluded.record`,
+        `INSERT INTO item_records (run_id, item_id, record, summary) VALUES (?, ?, ?, ?)
+         ON CONFLICT (run_id, item_id) DO UPDATE SET record = excluded.record, summary = excluded.summary`,
       ),
       deleteRecord: p("DELETE FROM item_records WHERE run_id = ? AND item_id = ?"),
       countWork: p("UPDATE workers SET items_done = items_done + ?, items_failed = items_failed + ? WHERE id = ?"),
@@ -259,7 +210,7 @@ export class SqliteWorkQueue implements WorkQueue, RateLedger {
       if (this.sql.beat.run(at, options.leaseMs, workerId).changes === 0) throw unknownWorker(workerId);
       return options.runId === undefined
         ? this.sql.leaseAny.all(workerId, at + options.leaseMs, at, max)
-        : this.sql.leaseOfRun.all(workerId, at + options.leaseMs, options.runId, at, max);
+        : this.sql.leaseOfRun.all({ worker: workerId, expires: at + options.leaseMs, run: options.runId, now: at, max });
     });
     rows.sort((a, b) => num(a.seq) - num(b.seq));
     return rows.map((row) => {
@@ -313,7 +264,7 @@ export class SqliteWorkQueue implements WorkQueue, RateLedger {
         }
         nextSeq.set(result.runId, seq + 1);
         if (result.record === undefined) this.sql.deleteRecord.run(result.runId, result.itemId);
-        else this.sql.upsertRecord.run(result.runId, result.itemId, JSON.stringify(result.record));
+        else this.sql.upsertRecord.run(result.runId, result.itemId, JSON.stringify(result.record), recordSummary(result.record));
         calls.push(...result.calls);
         const counts = perRun.get(result.runId) ?? [0, 0];
         if (result.status === "done") {

@@ -1,0 +1,105 @@
+/**
+ * The SQL of the SQLite run store (sqlite-store.ts), prepared once per connection. The column
+ * orders of `insertRun`, `updateRun` and `insertCall` are those of store-rows.ts's value lists.
+ */
+import type { DatabaseSync } from "node:sqlite";
+import { ITEM_SORTS, type ItemSort, StoreError } from "./run-store.ts";
+import { CALL_COLUMN_NAMES } from "./store-rows.ts";
+
+/** The store's statements, prepared once per connection. */
+export function prepareStatements(db: DatabaseSync) {
+  const p = (text: string) => db.prepare(text);
+  return {
+    insertRun: p(
+      `INSERT INTO runs (id, key, task, status, created_at, updated_at, settings, input_path, output_path, base_model, critic_model, input_complete)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    getRun: p("SELECT * FROM runs WHERE id = ?"),
+    findRunByKey: p("SELECT * FROM runs WHERE key = ? ORDER BY created_at DESC, rowid DESC LIMIT 1"),
+    listRuns: p("SELECT * FROM runs ORDER BY created_at DESC, rowid DESC LIMIT ? OFFSET ?"),
+    updateRun: p(
+      `UPDATE runs SET status = ?, settings = ?, output_path = ?, base_model = ?, critic_model = ?, input_complete = ?, updated_at = ?
+       WHERE id = ?`,
+    ),
+    touchRun: p("UPDATE runs SET updated_at = ? WHERE id = ?"),
+    upsertItem: p(
+      `INSERT INTO items (run_id, item_id, status, reason, attempts, updated_at, finish_seq) VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (run_id, item_id) DO UPDATE SET
+         status = excluded.status, reason = excluded.reason,
+         attempts = items.attempts + excluded.attempts, updated_at = excluded.updated_at, finish_seq = excluded.finish_seq,
+         lease_owner = NULL, lease_expires = NULL`,
+    ),
+    finishedCount: p("SELECT finished_count FROM runs WHERE id = ?"),
+    setFinishedCount: p("UPDATE runs SET finished_count = ? WHERE id = ?"),
+    upsertRecord: p(
+      `INSERT INTO item_records (run_id, item_id, record, summary) VALUES (?, ?, ?, ?)
+       ON CONFLICT (run_id, item_id) DO UPDATE SET record = excluded.record, summary = excluded.summary`,
+    ),
+    deleteRecord: p("DELETE FROM item_records WHERE run_id = ? AND item_id = ?"),
+    itemStatuses: p("SELECT item_id, status FROM items WHERE run_id = ?"),
+    listItems: p(
+      `SELECT i.*, r.record FROM items i LEFT JOIN item_records r ON r.run_id = i.run_id AND r.item_id = i.item_id
+       WHERE i.run_id = ? ORDER BY i.seq LIMIT ? OFFSET ?`,
+    ),
+    listItemsByStatus: p(
+      `SELECT i.*, r.record FROM items i LEFT JOIN item_records r ON r.run_id = i.run_id AND r.item_id = i.item_id
+       WHERE i.run_id = ? AND i.status = ? ORDER BY i.seq LIMIT ? OFFSET ?`,
+    ),
+    itemCounts: p("SELECT status, count(*) AS n FROM items WHERE run_id = ? GROUP BY status"),
+    getItem: p(
+      `SELECT i.*, r.record FROM items i LEFT JOIN item_records r ON r.run_id = i.run_id AND r.item_id = i.item_id
+       WHERE i.run_id = ? AND i.item_id = ?`,
+    ),
+    insertCall: p(`INSERT INTO calls (${CALL_COLUMN_NAMES.join(", ")}) VALUES (${CALL_COLUMN_NAMES.map(() => "?").join(", ")})`),
+    addUsage: p(
+      `INSERT INTO run_usage (run_id, calls, cache_hits, errors, input_tokens, output_tokens, cost_usd, priced_calls, unpriced_calls)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (run_id) DO UPDATE SET
+         calls = run_usage.calls + excluded.calls,
+         cache_hits = run_usage.cache_hits + excluded.cache_hits,
+         errors = run_usage.errors + excluded.errors,
+         input_tokens = run_usage.input_tokens + excluded.input_tokens,
+         output_tokens = run_usage.output_tokens + excluded.output_tokens,
+         cost_usd = run_usage.cost_usd + excluded.cost_usd,
+         priced_calls = run_usage.priced_calls + excluded.priced_calls,
+         unpriced_calls = run_usage.unpriced_calls + excluded.unpriced_calls`,
+    ),
+    listCalls: p("SELECT * FROM calls WHERE run_id = ? AND item_id = ? ORDER BY id"),
+    recordSummary: p(
+      "SELECT summary, count(*) AS n FROM item_records INDEXED BY item_records_by_summary WHERE run_id = ? GROUP BY summary",
+    ),
+    failures: p(
+      `SELECT coalesce(reason, '') AS reason, count(*) AS n FROM items WHERE run_id = ? AND status = 'failed'
+       GROUP BY reason ORDER BY n DESC, reason LIMIT 50`,
+    ),
+    callSummary: p(
+      `SELECT step, substr(started_at, 1, 16) AS minute, count(*) AS calls, sum(error IS NOT NULL) AS errors, sum(cache_hit) AS cache_hits,
+         sum(CASE WHEN cache_hit = 0 THEN input_tokens ELSE 0 END) AS input_tokens,
+         sum(CASE WHEN cache_hit = 0 THEN output_tokens ELSE 0 END) AS output_tokens,
+         sum(CASE WHEN cache_hit = 0 THEN coalesce(cost_usd, 0) ELSE 0 END) AS cost_usd,
+         sum(latency_ms) AS latency_ms
+       FROM calls INDEXED BY calls_summary WHERE run_id = ? GROUP BY step, substr(started_at, 1, 16)`,
+    ),
+    runUsage: p("SELECT * FROM run_usage WHERE run_id = ?"),
+    putArtifact: p(
+      `INSERT INTO artifacts (run_id, name, value, updated_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT (run_id, name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
+    ),
+    getArtifact: p("SELECT value FROM artifacts WHERE run_id = ? AND name = ?"),
+  };
+}
+
+export type Statements = ReturnType<typeof prepareStatements>;
+
+/** `listItems` in another order than first seen: the page is chosen among the small item rows first; only its records are read. */
+export function sortedItemsSql(sort: ItemSort, byStatus: boolean): string {
+  if (!ITEM_SORTS.includes(sort)) {
+    throw new StoreError(`unknown item sort "${sort}"`, { hint: `use one of ${ITEM_SORTS.join(", ")}` });
+  }
+  const direction = sort.startsWith("-") ? "DESC" : "ASC";
+  const column = sort.replace("-", "") === "id" ? "i.item_id" : sort.replace("-", "") === "updated" ? "i.updated_at" : "i.seq";
+  const order = `ORDER BY ${column} ${direction}, i.seq ${direction}`;
+  return `SELECT i.*, r.record FROM (
+      SELECT * FROM items i WHERE i.run_id = ?${byStatus ? " AND i.status = ?" : ""} ${order} LIMIT ? OFFSET ?) i
+    LEFT JOIN item_records r ON r.run_id = i.run_id AND r.item_id = i.item_id ${order}`;
+}
