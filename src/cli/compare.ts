@@ -1,7 +1,7 @@
 /** `spri compare`: pairwise judging of two runs (A vs B, both orders), with a win rate and its CI. */
 import { writeJsonFile } from "../io/json-file.ts";
 import type { Command } from "commander";
-import { joinRuns, pairwiseAlgorithm, summarisePairs } from "../judge/pairwise-run.ts";
+import { joinRuns, pairwiseAlgorithm, summarisePairs } from "../runner/pairwise-run.ts";
 import { checkInputFile } from "../io/input-reader.ts";
 import { prepareTask } from "../tasks/prepare.ts";
 import { ENVIRONMENT_HELP, JUDGE_RUN_SETTINGS, addJudgeModelFlags, addSettingFlags, judgeAsBase } from "./options.ts";

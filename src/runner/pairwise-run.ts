@@ -9,7 +9,7 @@ import { InputError } from "../errors/errors.ts";
 import { recordQuestion } from "../io/exports.ts";
 import { ANY_QUESTION_FIELDS } from "../io/question-fields.ts";
 import { readInputRows } from "../io/input-reader.ts";
-import { judgePair, type PairwisePrompts, winRate, type WinRate } from "./pairwise.ts";
+import { judgePair, type PairwisePrompts, winRate, type WinRate } from "../judge/pairwise.ts";
 
 export interface JoinOptions {
   a: string;

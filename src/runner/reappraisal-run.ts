@@ -8,7 +8,7 @@ import { createWriteStream } from "node:fs";
 import type { ItemAlgorithm } from "../algorithm/item-algorithm.ts";
 import { InputError } from "../errors/errors.ts";
 import { readInputRows } from "../io/input-reader.ts";
-import { type CriterionMeans, evaluateReappraisal, meansByMethod } from "./reappraisal-eval.ts";
+import { type CriterionMeans, evaluateReappraisal, meansByMethod } from "../judge/reappraisal-eval.ts";
 
 export interface ReappraisalFields {
   response: string;
