@@ -1,8 +1,9 @@
 /** `spri compare`: pairwise judging of two runs (A vs B, both orders), with a win rate and its CI. */
 import { writeJsonFile } from "../io/json-file.ts";
 import type { Command } from "commander";
-import { joinRuns, pairwiseAlgorithm, summarisePairs } from "../judge/pairwise-run.ts";
 import { checkInputFile } from "../io/input-reader.ts";
+import { pairwiseAlgorithm } from "../judge/pairwise.ts";
+import { joinRuns, summarisePairs } from "../runner/pairwise-run.ts";
 import { prepareTask } from "../tasks/prepare.ts";
 import { ENVIRONMENT_HELP, JUDGE_RUN_SETTINGS, addJudgeModelFlags, addSettingFlags, judgeAsBase } from "./options.ts";
 import { executeRun, newRunOption, ONE_SAMPLE } from "./run.ts";

@@ -15,7 +15,8 @@ import {
   parseGroupList,
 } from "../judge/correlate.ts";
 import { renderCorrelationFigure } from "../judge/figure.ts";
-import { DEFAULT_REAPPRAISAL_FIELDS, gatherCases, reappraisalEvalAlgorithm, summariseReappraisal } from "../judge/reappraisal-run.ts";
+import { reappraisalEvalAlgorithm } from "../judge/reappraisal-eval.ts";
+import { DEFAULT_REAPPRAISAL_FIELDS, gatherCases, summariseReappraisal } from "../runner/reappraisal-run.ts";
 import { prepareTask } from "../tasks/prepare.ts";
 import { JUDGE_RUN_SETTINGS, addJudgeModelFlags, addSettingFlags, judgeAsBase } from "./options.ts";
 import { executeRun, newRunOption, ONE_SAMPLE } from "./run.ts";

@@ -3,9 +3,9 @@ import type { Command } from "commander";
 import { SETTINGS, type SettingName } from "../config/config.ts";
 import { ConfigError } from "../errors/errors.ts";
 import { parseScale } from "../judge/judge-score.ts";
-import { DEFAULT_JUDGE_OPTIONS, prepareJudge } from "../judge/prepare-judge.ts";
 import type { JudgeOptions } from "../judge/rubric-source.ts";
 import { rubricSource, rubricSourceNames } from "../judge/rubric-sources.ts";
+import { DEFAULT_JUDGE_OPTIONS, prepareJudge } from "../tasks/prepare-judge.ts";
 import { ENVIRONMENT_HELP, addSettingFlags } from "./options.ts";
 import { addRunOptions, executeRun } from "./run.ts";
 

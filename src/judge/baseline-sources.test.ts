@@ -2,9 +2,9 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { resolveSettings } from "../config/config.ts";
 import { BUILTIN_JUDGE_BASELINE_PROMPTS, JUDGE_BASELINE_TEMPLATES } from "../prompts/builtin-judge-baselines.ts";
+import { DEFAULT_JUDGE_OPTIONS, prepareJudgeTask } from "../tasks/prepare-judge.ts";
 import { pyFormat } from "../util/python.ts";
 import { BASELINE_RUBRIC_SOURCES } from "./baseline-sources.ts";
-import { DEFAULT_JUDGE_OPTIONS, prepareJudgeTask } from "./prepare-judge.ts";
 import { rubricSource, rubricSourceNames } from "./rubric-sources.ts";
 
 const settings = () => resolveSettings({ flags: {}, env: {}, cwd: "/nonexistent" }).settings;

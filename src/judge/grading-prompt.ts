@@ -23,7 +23,8 @@ import type { PromptPack } from "../prompts/prompt-pack.ts";
 import type { CompatOptions } from "../spri/compat.ts";
 import { pyFormat, pyStrip } from "../util/python.ts";
 import { DEFAULT_JUDGE_SCALE, type JudgeScale } from "./judge-score.ts";
-import { dictGet, pyStr, tryLiteralEval } from "./literal-eval.ts";
+import { tryLiteralEval } from "./literal-eval.ts";
+import { dictGet, pyStr } from "./py-value.ts";
 
 /** Template names, as the paper's files are called. */
 export const JUDGE_TEMPLATES = {

@@ -5,6 +5,7 @@
  * B is their mean. An order whose verdict cannot be read is unscored and left out of the mean; an
  * item with no readable verdict is unscored.
  */
+import type { ItemAlgorithm } from "../algorithm/item-algorithm.ts";
 import { type CallContext, ModelCaller } from "../algorithm/model-caller.ts";
 import type { CallRecord, ItemRecord } from "../io/records.ts";
 import type { ChatMessage, LanguageModel, SamplingOptions } from "../models/language-model.ts";
@@ -94,6 +95,27 @@ export async function judgePair(
       pairwise_preference_b: preference,
       pairwise_winner: preference === null ? null : preference > 0.5 ? "B" : preference < 0.5 ? "A" : "tie",
       pairwise_consistent: straight.verdict !== null && swappedVerdict !== null ? straight.verdict === swappedVerdict : null,
+    },
+  };
+}
+
+/** One pair per item: the row's `response_a` and `response_b` (as runner/pairwise-run.ts joins them). */
+export function pairwiseAlgorithm(options: { prompts?: PairwisePrompts; temperature?: number; seed?: number } = {}): ItemAlgorithm {
+  return {
+    name: "judge/pairwise",
+    calls: { min: 2, expected: 2, max: 2, criticShare: 0 },
+    async run(item, models, context) {
+      const row = item.row;
+      const outcome = await judgePair(
+        { id: item.id, question: item.question, responseA: String(row.response_a), responseB: String(row.response_b) },
+        models.base,
+        {
+          prompts: options.prompts,
+          sampling: { temperature: options.temperature ?? 0, ...(options.seed === undefined ? {} : { seed: options.seed }) },
+        },
+        context,
+      );
+      return { fields: outcome.fields, calls: outcome.calls };
     },
   };
 }

@@ -5,6 +5,7 @@
  * is one judge call; an answer that cannot be read is unscored (null), never 0, and is left out of
  * the averages.
  */
+import type { ItemAlgorithm } from "../algorithm/item-algorithm.ts";
 import { type CallContext, ModelCaller } from "../algorithm/model-caller.ts";
 import type { CallRecord, ItemRecord } from "../io/records.ts";
 import type { ChatMessage, LanguageModel, SamplingOptions } from "../models/language-model.ts";
@@ -77,6 +78,29 @@ export async function evaluateReappraisal(
     fields[`eval_${criterion}`] = parseCriterion(criterion, text);
   }
   return { fields, calls: caller.calls };
+}
+
+/**
+ * One case per item: the post is the item's question; the reply, standards and aim are the row's
+ * `response`, `standards` and `aim` (the case rows runner/reappraisal-run.ts gathers).
+ */
+export function reappraisalEvalAlgorithm(sampling: { temperature: number; seed?: number }): ItemAlgorithm {
+  return {
+    name: "eval/reappraisal",
+    calls: { min: 4, expected: 4, max: 4, criticShare: 0 },
+    run: (item, models, context) =>
+      evaluateReappraisal(
+        {
+          post: item.question,
+          response: String(item.row.response),
+          standards: typeof item.row.standards === "string" ? item.row.standards : undefined,
+          aim: typeof item.row.aim === "string" ? item.row.aim : undefined,
+        },
+        models.base,
+        sampling,
+        context,
+      ),
+  };
 }
 
 export interface CriterionMeans {

@@ -11,8 +11,7 @@ import { InputError } from "../errors/errors.ts";
 import type { SamplingOptions } from "../models/language-model.ts";
 import type { PromptPack } from "../prompts/prompt-pack.ts";
 import type { CompatOptions } from "../spri/compat.ts";
-import type { SpriSettings } from "../spri/spri.ts";
-import type { TaskOptions } from "../tasks/spri-task.ts";
+import type { SpriSettings, SpriSteps } from "../spri/spri.ts";
 import type { JudgeScale, ParsedJudgement } from "./judge-score.ts";
 
 /** The judge's own options (`spri judge` flags beyond the shared settings). */
@@ -43,11 +42,22 @@ export interface JudgeContext {
   /** τ, n_max, sampling, the unscored policy and compat; stage-2 calls carry the judging sampling. */
   spri: SpriSettings;
   /** SPRI's rubric task (stage 1: rubric generation), with the run's seeds. */
-  rubricTask: TaskOptions;
+  rubricStage: RubricStage;
   /** Sampling of judging calls; undefined: the base model's (`judgeSampling: as-base`). */
   judgeSampling?: SamplingOptions;
   /** Reads a judgement's score with the configured parser and scale. */
   score(text: string): ParsedJudgement;
+}
+
+/**
+ * Stage 1 of a judge that writes its own rubrics: SPRI's rubric task as the preset wires it
+ * (`tasks/spri-task.ts`, seeds included). It is handed in because presets sit above the judge.
+ */
+export interface RubricStage {
+  /** The rubric task's steps for an item; the judge uses its stage-1 (principle) steps. */
+  steps(item: TaskItem): SpriSteps;
+  /** The templates those steps read from the prompt pack. */
+  templates: readonly string[];
 }
 
 export interface RubricSource {

@@ -24,7 +24,6 @@ import type { TaskItem } from "../algorithm/task-item.ts";
 import type { ItemRecord } from "../io/records.ts";
 import type { ChatMessage } from "../models/language-model.ts";
 import { runSpri, type SpriResult, type SpriSteps } from "../spri/spri.ts";
-import { requiredTemplates, taskSteps } from "../tasks/spri-task.ts";
 import { pyFormat } from "../util/python.ts";
 import { critiqueInput, type GradingPrompt, gradingPrompt, JUDGE_TEMPLATES, judgementRefineUser } from "./grading-prompt.ts";
 import type { ParsedJudgement } from "./judge-score.ts";
@@ -51,10 +50,10 @@ export interface JudgeSteps {
 export function judgeSteps(
   item: TaskItem,
   row: { id: string; response: string },
-  context: Pick<JudgeContext, "pack" | "compat" | "rubricTask" | "options">,
+  context: Pick<JudgeContext, "pack" | "compat" | "rubricStage" | "options">,
 ): JudgeSteps {
   const { pack, compat, options } = context;
-  const rubric = taskSteps(item, context.rubricTask);
+  const rubric = context.rubricStage.steps(item);
   let last: { principles: string; grading: GradingPrompt; critiqueInput?: string } | undefined;
   const graded = (principles: string) => {
     if (last?.principles !== principles) {
@@ -137,8 +136,8 @@ export const spriRubricSource: RubricSource = {
   name: "spri",
   description: "SPRI: an instance-specific rubric per row (stage 1), the judgement critiqued and refined (stage 2)",
   usesSeeds: true,
-  templates: () => [
-    ...requiredTemplates("rubric", "principles"),
+  templates: (context) => [
+    ...context.rubricStage.templates,
     JUDGE_TEMPLATES.system,
     JUDGE_TEMPLATES.grading,
     JUDGE_TEMPLATES.metaGrading,

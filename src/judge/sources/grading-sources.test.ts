@@ -10,9 +10,9 @@ import type { GenerateRequest } from "../../models/language-model.ts";
 import { ScriptedModel } from "../../models/scripted-model.ts";
 import { BUILTIN_JUDGE_PROMPTS } from "../../prompts/builtin-judge.ts";
 import { BUILTIN_JUDGE_BASELINE_PROMPTS, JUDGE_BASELINE_TEMPLATES } from "../../prompts/builtin-judge-baselines.ts";
+import { DEFAULT_JUDGE_OPTIONS, judgeItemKey, prepareJudgeTask } from "../../tasks/prepare-judge.ts";
 import { toTaskItem } from "../../tasks/task-item.ts";
 import { JUDGE_TEMPLATES } from "../grading-prompt.ts";
-import { DEFAULT_JUDGE_OPTIONS, judgeItemKey, prepareJudgeTask } from "../prepare-judge.ts";
 import type { JudgeOptions } from "../rubric-source.ts";
 import { FLASK_SKILL_OF_CAPABILITY, flaskRubrics, rubricDictText, seedPrincipleIndex, seedPrinciples } from "./grading-sources.ts";
 

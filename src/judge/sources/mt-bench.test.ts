@@ -7,8 +7,8 @@ import { ConfigError } from "../../errors/errors.ts";
 import { ScriptedModel } from "../../models/scripted-model.ts";
 import type { PromptPack } from "../../prompts/prompt-pack.ts";
 import { JUDGE_BASELINE_TEMPLATES } from "../../prompts/builtin-judge-baselines.ts";
+import { DEFAULT_JUDGE_OPTIONS, prepareJudgeTask } from "../../tasks/prepare-judge.ts";
 import { toTaskItem } from "../../tasks/task-item.ts";
-import { DEFAULT_JUDGE_OPTIONS, prepareJudgeTask } from "../prepare-judge.ts";
 import type { JudgeContext } from "../rubric-source.ts";
 import { MT_BENCH_FIELD, mtBenchAlgorithm, referenceFreeMtBenchSystem, referenceFreeMtBenchUser } from "./mt-bench.ts";
 

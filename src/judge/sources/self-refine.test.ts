@@ -6,8 +6,8 @@ import { readFileSync } from "node:fs";
 import type { GenerateRequest } from "../../models/language-model.ts";
 import { ScriptedModel } from "../../models/scripted-model.ts";
 import { BUILTIN_JUDGE_BASELINE_PROMPTS, JUDGE_BASELINE_TEMPLATES } from "../../prompts/builtin-judge-baselines.ts";
+import { DEFAULT_JUDGE_OPTIONS, prepareJudgeTask } from "../../tasks/prepare-judge.ts";
 import { toTaskItem } from "../../tasks/task-item.ts";
-import { DEFAULT_JUDGE_OPTIONS, prepareJudgeTask } from "../prepare-judge.ts";
 import { rubricSource } from "../rubric-sources.ts";
 import { SELF_REFINE_REFINEMENTS, selfRefineField, selfRefineUser } from "./self-refine.ts";
 

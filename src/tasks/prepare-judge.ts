@@ -12,18 +12,18 @@
  */
 import { compatPreset, type ResolvedSettings } from "../config/config.ts";
 import { ConfigError } from "../errors/errors.ts";
+import { checkRubricTemplate, JUDGE_TEMPLATES } from "../judge/grading-prompt.ts";
+import { DEFAULT_JUDGE_SCALE, judgementSchema, parseJudgeScore } from "../judge/judge-score.ts";
+import type { JudgeContext, JudgeOptions } from "../judge/rubric-source.ts";
+import { rubricSource } from "../judge/rubric-sources.ts";
 import type { SamplingOptions } from "../models/language-model.ts";
 import { builtinJudgePack } from "../prompts/builtin-judge.ts";
 import { directoryPack, type PromptPack } from "../prompts/prompt-pack.ts";
 import { resolveCompat } from "../spri/compat.ts";
 import type { SpriSettings } from "../spri/spri.ts";
-import { checkLoopLimits, type ItemKey, type Prepare, type PreparedTask, spriSettingsOf } from "../tasks/prepare.ts";
-import { loadSeeds } from "../tasks/seeds.ts";
-import type { TaskOptions } from "../tasks/spri-task.ts";
-import { checkRubricTemplate, JUDGE_TEMPLATES } from "./grading-prompt.ts";
-import { DEFAULT_JUDGE_SCALE, judgementSchema, parseJudgeScore } from "./judge-score.ts";
-import type { JudgeContext, JudgeOptions } from "./rubric-source.ts";
-import { rubricSource } from "./rubric-sources.ts";
+import { checkLoopLimits, type ItemKey, type Prepare, type PreparedTask, spriSettingsOf } from "./prepare.ts";
+import { loadSeeds } from "./seeds.ts";
+import { requiredTemplates, type TaskOptions, taskSteps } from "./spri-task.ts";
 
 /** The field naming the responding model; with it, one instance's rows are told apart. */
 export const RESPONDENT_FIELD = "model_name";
@@ -95,7 +95,7 @@ export function prepareJudgeTask(settings: ResolvedSettings, options: JudgeOptio
     compat,
     pack,
     spri,
-    rubricTask,
+    rubricStage: { steps: (item) => taskSteps(item, rubricTask), templates: requiredTemplates("rubric", "principles") },
     judgeSampling,
     score: (text) => parseJudgeScore(text, { parser: compat.judgeScoreParser, scale }),
   };

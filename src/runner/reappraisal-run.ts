@@ -1,14 +1,14 @@
 /**
- * Running the reappraisal evaluation over several methods' outputs: the records of each method are
- * gathered into one file of cases (`method/id`), judged by the runner (resume, cache, concurrency),
- * then averaged per method.
+ * Running the reappraisal evaluation over several methods' outputs, the file side: the records of
+ * each method are gathered into one file of cases (`method/id`), judged by the runner (resume, cache,
+ * concurrency; the algorithm is `reappraisalEvalAlgorithm` in judge/reappraisal-eval.ts), then
+ * averaged per method.
  */
 import { once } from "node:events";
 import { createWriteStream } from "node:fs";
-import type { ItemAlgorithm } from "../algorithm/item-algorithm.ts";
 import { InputError } from "../errors/errors.ts";
 import { readInputRows } from "../io/input-reader.ts";
-import { type CriterionMeans, evaluateReappraisal, meansByMethod } from "./reappraisal-eval.ts";
+import { type CriterionMeans, meansByMethod } from "../judge/reappraisal-eval.ts";
 
 export interface ReappraisalFields {
   response: string;
@@ -65,25 +65,6 @@ export async function gatherCases(
   out.end();
   await once(out, "finish");
   return counts;
-}
-
-export function reappraisalEvalAlgorithm(sampling: { temperature: number; seed?: number }): ItemAlgorithm {
-  return {
-    name: "eval/reappraisal",
-    calls: { min: 4, expected: 4, max: 4, criticShare: 0 },
-    run: (item, models, context) =>
-      evaluateReappraisal(
-        {
-          post: item.question,
-          response: String(item.row.response),
-          standards: typeof item.row.standards === "string" ? item.row.standards : undefined,
-          aim: typeof item.row.aim === "string" ? item.row.aim : undefined,
-        },
-        models.base,
-        sampling,
-        context,
-      ),
-  };
 }
 
 export async function summariseReappraisal(file: string): Promise<Map<string, CriterionMeans>> {

@@ -1,15 +1,15 @@
 /**
- * Comparing two runs: their records are joined by id into pairs, which the runner then judges like
- * any other items (resume, cache, concurrency), and the pair records are summarised as a win rate.
+ * Comparing two runs, the file side: their records are joined by id into a file of pairs, which the
+ * runner then judges like any other items (resume, cache, concurrency; the algorithm is
+ * `pairwiseAlgorithm` in judge/pairwise.ts), and the pair records are summarised as a win rate.
  */
 import { createWriteStream } from "node:fs";
 import { once } from "node:events";
-import type { ItemAlgorithm } from "../algorithm/item-algorithm.ts";
 import { InputError } from "../errors/errors.ts";
 import { recordQuestion } from "../io/exports.ts";
 import { ANY_QUESTION_FIELDS } from "../io/question-fields.ts";
 import { readInputRows } from "../io/input-reader.ts";
-import { judgePair, type PairwisePrompts, winRate, type WinRate } from "./pairwise.ts";
+import { type WinRate, winRate } from "../judge/pairwise.ts";
 
 export interface JoinOptions {
   a: string;
@@ -90,26 +90,6 @@ function pick(record: Record<string, unknown>, options: JoinOptions, responseFie
   // A record without the response (e.g. an unfinished item) cannot be compared: it is left out.
   if (typeof response !== "string") return undefined;
   return { id: String(id), question, response };
-}
-
-export function pairwiseAlgorithm(options: { prompts?: PairwisePrompts; temperature?: number; seed?: number } = {}): ItemAlgorithm {
-  return {
-    name: "judge/pairwise",
-    calls: { min: 2, expected: 2, max: 2, criticShare: 0 },
-    async run(item, models, context) {
-      const row = item.row;
-      const outcome = await judgePair(
-        { id: item.id, question: item.question, responseA: String(row.response_a), responseB: String(row.response_b) },
-        models.base,
-        {
-          prompts: options.prompts,
-          sampling: { temperature: options.temperature ?? 0, ...(options.seed === undefined ? {} : { seed: options.seed }) },
-        },
-        context,
-      );
-      return { fields: outcome.fields, calls: outcome.calls };
-    },
-  };
 }
 
 /** The win rate of B over A from a pairwise output file. */
