@@ -5,8 +5,8 @@ import type { Lease } from "../store/work-queue.ts";
 import { Wake } from "../util/wake.ts";
 import { leaseThreshold, WorkLoop } from "./work-loop.ts";
 
-test("leaseThreshold: a sixteenth of the slots, at least 1, at most a lease batch", () => {
-  assert.deepEqual([1, 2, 16, 64, 256, 512, 4096].map(leaseThreshold), [1, 1, 1, 4, 16, 32, 64]);
+test("leaseThreshold: a quarter of the slots, at least 1, at most a lease batch", () => {
+  assert.deepEqual([1, 2, 4, 16, 64, 256, 512, 4096].map(leaseThreshold), [1, 1, 1, 4, 16, 64, 64, 64]);
 });
 
 /** A queue of `n` items behind the one method the loop uses; records each lease query's `max`. */
