@@ -323,4 +323,3 @@ export function unscoredPolicy(value: string | undefined, preset: CompatPreset):
   if (value === "stop" || value === "retry") return value;
   throw new ConfigError(`unknown --on-unscored "${value}"`, { field: "onUnscored", hint: "use stop or retry" });
 }
-

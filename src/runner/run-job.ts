@@ -18,7 +18,7 @@ import { resolve } from "node:path";
 import { ConfigError, InputError, ModelError, SpriError } from "../errors/errors.ts";
 import type { CallRecord } from "../io/records.ts";
 import type { LanguageModel } from "../models/language-model.ts";
-import type { BatchApi } from "../models/openai-batch.ts";
+import type { BatchApi, BatchFormat } from "../models/batch-provider.ts";
 import type { SpriModels } from "../algorithm/item-algorithm.ts";
 import { CachedModel, type CacheMode } from "../store/call-cache.ts";
 import type { RunMeta, RunStore } from "../store/run-store.ts";
@@ -106,6 +106,8 @@ export interface RunJobOptions {
 export interface BatchRunOptions {
   /** Write each round's file and stop (for `vllm run-batch`); never submit. */
   offline?: boolean;
+  /** The provider's batch file format (the caller chooses the adapter, e.g. openai-batch's OPENAI_BATCH_FORMAT). */
+  format: BatchFormat;
   /** The Batch API of each model, by `LanguageModel.id`; needed unless offline. */
   apis?: ReadonlyMap<string, BatchApi>;
   /** Seconds before the first poll of a batch (backing off from there). Default 30. */
@@ -583,6 +585,7 @@ function batchLane(options: RunJobOptions, batch: BatchRunOptions): BatchLane {
   return new BatchLane({
     dir: batch.dir ?? `${options.output}.batch`,
     cache: options.store.cache,
+    format: batch.format,
     offline: batch.offline,
     apis: batch.apis,
     pollSeconds: batch.pollSeconds,
