@@ -19,7 +19,7 @@ import type { BatchApi, BatchFormat, BatchInfo, BatchLineResult } from "./batch-
 import { kindOfAnswer } from "./error-kinds.ts";
 import { baseUrlCredentials, scrub } from "./http-helpers.ts";
 import { importOptionalPeer } from "../util/optional-peer.ts";
-import { finishReason } from "./openai-compatible.ts";
+import { finishReason } from "./openai-completion.ts";
 
 export const BATCH_URL = "/v1/chat/completions";
 /** OpenAI's limits per input file: 50,000 requests and 200 MB (we stay under the latter). */
