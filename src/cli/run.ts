@@ -5,7 +5,7 @@ import { ConfigError, InputError } from "../errors/errors.ts";
 import { EXIT_CODES, type ExitCode } from "../errors/exit-codes.ts";
 import { modelSpecs } from "../config/models.ts";
 import { checkInputFile } from "../io/input-reader.ts";
-import type { BatchApi } from "../models/openai-batch.ts";
+import type { BatchApi } from "../models/batch-provider.ts";
 import { formatCost, PriceTable } from "../runner/cost.ts";
 import { sampleCount } from "../runner/samples.ts";
 import { dryRun } from "../runner/dry-run.ts";
@@ -249,7 +249,7 @@ async function batchOptions(
   // The Batch API lives where each model does, with the same key; building a client calls nothing.
   const specs = modelSpecs(session.resolved);
   const apis = new Map<string, BatchApi>();
-  const { OpenAIBatchApi } = await import("../models/openai-batch.ts");
+  const { OpenAIBatchApi, OPENAI_BATCH_FORMAT } = await import("../models/openai-batch.ts");
   for (const [model, spec] of [
     [session.models.base, specs.base],
     [session.models.critic, specs.critic],
@@ -259,6 +259,7 @@ async function batchOptions(
   }
   return {
     offline: Boolean(options.batchOffline),
+    format: OPENAI_BATCH_FORMAT,
     apis,
     pollSeconds,
     resultsFiles,

@@ -4,7 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { ConfigError } from "../errors/errors.ts";
-import { redacted, resolveSettings } from "./config.ts";
+import { COMPAT_PRESETS } from "../util/compat-preset.ts";
+import { compatPreset, redacted, resolveSettings } from "./config.ts";
 import { DEFAULT_LOCAL_MODEL, modelSpecs } from "./models.ts";
 
 function dirWithConfig(values: unknown): string {
@@ -99,6 +100,16 @@ describe("modelSpecs", () => {
     assert.throws(
       () => specs({ baseUrl: "http://x/v1" }),
       (e: unknown) => e instanceof ConfigError && /--base-model/.test(e.describe()),
+    );
+  });
+});
+
+describe("compatPreset", () => {
+  test("takes each preset name of util/compat-preset and refuses any other, naming the field", () => {
+    for (const name of COMPAT_PRESETS) assert.equal(compatPreset(name), name);
+    assert.throws(
+      () => compatPreset("paper"),
+      (error: unknown) => error instanceof ConfigError && error.field === "compat" && /default or reference/.test(error.hint ?? ""),
     );
   });
 });

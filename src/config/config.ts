@@ -9,7 +9,7 @@ import { resolve } from "node:path";
 import { ConfigError } from "../errors/errors.ts";
 import { readJsonObjectFile } from "../io/json-file.ts";
 import { redactUrl } from "../util/redact-url.ts";
-import type { CompatOptions, CompatPreset } from "../spri/compat.ts";
+import { COMPAT_PRESETS, type CompatPreset, isCompatPreset } from "../util/compat-preset.ts";
 
 type Kind = "string" | "number" | "integer" | "boolean" | "list";
 
@@ -314,8 +314,8 @@ export function redacted(resolved: Resolved): Record<string, unknown> {
 }
 
 export function compatPreset(value: string): CompatPreset {
-  if (value === "default" || value === "reference") return value;
-  throw new ConfigError(`unknown --compat "${value}"`, { field: "compat", hint: "use default or reference" });
+  if (isCompatPreset(value)) return value;
+  throw new ConfigError(`unknown --compat "${value}"`, { field: "compat", hint: `use ${COMPAT_PRESETS.join(" or ")}` });
 }
 
 export function unscoredPolicy(value: string | undefined, preset: CompatPreset): "stop" | "retry" {
@@ -323,5 +323,3 @@ export function unscoredPolicy(value: string | undefined, preset: CompatPreset):
   if (value === "stop" || value === "retry") return value;
   throw new ConfigError(`unknown --on-unscored "${value}"`, { field: "onUnscored", hint: "use stop or retry" });
 }
-
-export type { CompatOptions };

@@ -1,6 +1,7 @@
 /**
- * Whole JSON files: the one reader (state, settings, constitutions, configuration) and the one
- * atomic writer. Streams of records have their own writers (record-output, jsonl-output, parquet).
+ * Whole JSON files: the one reader (state, settings, constitutions, configuration, and as text the
+ * JSON or JSON Lines files parsed above io/, such as seeds) and the one atomic writer. Streams of
+ * records have their own readers and writers (input-reader, record-output, jsonl-output, parquet).
  */
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
@@ -19,7 +20,7 @@ export interface JsonFileContext {
 
 /** The JSON value `file` holds. A missing file, a directory or malformed JSON is an error naming the file. */
 export function readJsonFile(file: string, context: JsonFileContext): unknown {
-  const text = readText(file, context);
+  const text = readTextFile(file, context);
   try {
     return JSON.parse(text);
   } catch (error) {
@@ -51,7 +52,8 @@ export function writeJsonFile(file: string, value: unknown): void {
   writeFileAtomic(file, `${JSON.stringify(value, null, 2)}\n`);
 }
 
-function readText(file: string, context: JsonFileContext): string {
+/** The whole text of `file` (UTF-8). A missing file or a directory is an error naming the file. */
+export function readTextFile(file: string, context: JsonFileContext): string {
   try {
     return readFileSync(file, "utf8");
   } catch (error) {

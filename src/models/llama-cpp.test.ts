@@ -10,7 +10,7 @@ import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { ConfigError, ModelError } from "../errors/errors.ts";
 import { parseCritique } from "../spri/critic-score.ts";
-import { grammarSafe, LlamaCppModel, MAX_GRAMMAR_REPETITION, resolveModelPath } from "./llama-cpp.ts";
+import { LlamaCppModel } from "./llama-cpp.ts";
 
 const FIXTURE = fileURLToPath(new URL("../../../shared/models/llama-2-tiny-random.gguf", import.meta.url));
 const MESSAGES = [
@@ -198,32 +198,5 @@ describe("LlamaCppModel model location errors", () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
-  });
-
-  test("a resolver that never answers is cut off by downloadTimeoutMs", async () => {
-    const hang = () => new Promise<string>(() => undefined);
-    const resolving = resolveModelPath({ model: "hf:someone/some-GGUF:Q4_K_M", modelsDir: "/tmp/x", downloadTimeoutMs: 20 }, hang);
-    await assert.rejects(resolving, (error: unknown) => {
-      assert.ok(error instanceof ConfigError);
-      assert.match(error.message, /no answer within 20 ms/);
-      assert.match(error.hint ?? "", /--base-model/);
-      return true;
-    });
-  });
-});
-
-test("grammarSafe lowers only repetition bounds llama.cpp refuses, at any depth", () => {
-  const schema = {
-    type: "object",
-    properties: { a: { type: "string", maxLength: 2000 }, b: { type: "array", maxItems: 5000, items: { type: "string", maxLength: 40 } } },
-    required: ["a"],
-  };
-  assert.deepEqual(grammarSafe(schema), {
-    type: "object",
-    properties: {
-      a: { type: "string", maxLength: MAX_GRAMMAR_REPETITION },
-      b: { type: "array", maxItems: MAX_GRAMMAR_REPETITION, items: { type: "string", maxLength: 40 } },
-    },
-    required: ["a"],
   });
 });

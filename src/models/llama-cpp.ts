@@ -11,55 +11,44 @@
  *   is) and clears it first, so calls never see each other's tokens.
  * - Every failure to find or open the model is a ConfigError with a hint; every failure while
  *   generating is a ModelError.
+ * - Its parts: where the model file comes from (llama-cpp-model-file.ts), the context's sequences
+ *   (llama-cpp-slots.ts), one generation in node-llama-cpp's terms (llama-cpp-generation.ts) and
+ *   schemas made safe for its grammars (llama-cpp-grammar.ts).
  * - `embed` runs on its own embedding context, created on the first call (same thread cap) and
  *   disposed by `close()` before the generation context.
  */
-import { stat } from "node:fs/promises";
 import os from "node:os";
-import path from "node:path";
-import { ConfigError, ModelError, isSpriError, type SpriError } from "../errors/errors.ts";
+import type { GbnfJsonSchema, Llama, LlamaContext, LlamaEmbeddingContext, LlamaGrammar, LlamaModel } from "node-llama-cpp";
+import { ConfigError, isSpriError, ModelError, type SpriError } from "../errors/errors.ts";
+import { messageOf } from "../util/message-of.ts";
 import { importOptionalPeer } from "../util/optional-peer.ts";
 import type {
-  ChatMessage,
   EmbedOptions,
   EmbedResult,
-  FinishReason,
   GenerateRequest,
   GenerateResult,
   LanguageModel,
   ModelCapabilities,
   OutputSchema,
 } from "./language-model.ts";
-import type {
-  ChatHistoryItem,
-  GbnfJsonSchema,
-  Llama,
-  LlamaChat,
-  LlamaChatResponse,
-  LLamaChatGenerateResponseOptions,
-  LlamaContext,
-  LlamaContextSequence,
-  LlamaEmbeddingContext,
-  LlamaGrammar,
-  LlamaModel,
-} from "node-llama-cpp";
+import { abortedError, finishReasonOf, generationOptions, Stopper, toHistory } from "./llama-cpp-generation.ts";
+import { grammarSafe } from "./llama-cpp-grammar.ts";
+import { displayLocation, isRemoteModel, MODEL_HINT, type ModelLocation, resolveModelPath } from "./llama-cpp-model-file.ts";
+import { createSlots, type Slot, SlotPool } from "./llama-cpp-slots.ts";
+
+export { grammarSafe, MAX_GRAMMAR_REPETITION } from "./llama-cpp-grammar.ts";
+export { defaultModelsDir, ModelDownloadError, type ResolveModelFile, resolveModelPath } from "./llama-cpp-model-file.ts";
 
 type NodeLlamaCpp = typeof import("node-llama-cpp");
 
-export interface LlamaCppOptions {
-  /** A path to a `.gguf` file, or a URI node-llama-cpp can download (`hf:user/repo:quant`, `https://…`). */
-  model: string;
+/** Where the model is (a path or a remote URI, see llama-cpp-model-file.ts) and how to run it. */
+export interface LlamaCppOptions extends ModelLocation {
   /** Parallel sequences offered to concurrent `generate` calls; 1 to 8, default 1. */
   parallelism?: number;
   /** Upper bound on CPU threads; never more than the machine's cores. */
   threads?: number;
   /** Tokens per sequence; default 4096, never more than the model was trained on, shrunk to fit memory. */
   contextSize?: number;
-  /** Where downloaded models are kept; default `$SPRI_MODELS_DIR`, else `~/.cache/spri/models`. */
-  modelsDir?: string;
-  /** Bounds resolving (and downloading) a remote model; unbounded by default because models are large. */
-  downloadTimeoutMs?: number;
-  onDownloadProgress?: (status: { totalSize: number; downloadedSize: number }) => void;
 }
 
 const MAX_PARALLELISM = 8;
@@ -67,10 +56,6 @@ const DEFAULT_CONTEXT_SIZE = 4096;
 const MIN_CONTEXT_SIZE = 512;
 /** Tokens an embedding context holds; longer texts are truncated to fit. */
 const EMBEDDING_CONTEXT_SIZE = 2048;
-
-const MODEL_HINT =
-  "point at a local model with SPRI_MODEL=/path/model.gguf (or --base-model /path/model.gguf), " +
-  "or at a server with --base-url http://127.0.0.1:8000/v1 --base-model <id> (or set OPENAI_API_KEY)";
 
 export class LlamaCppModel implements LanguageModel {
   readonly id: string;
@@ -311,118 +296,6 @@ function importNodeLlamaCpp(): Promise<NodeLlamaCpp> {
   return importOptionalPeer<NodeLlamaCpp>("node-llama-cpp", "local GGUF models", { hint: `or ${MODEL_HINT}` });
 }
 
-function isRemoteModel(model: string): boolean {
-  return /^(hf:|huggingface:|https?:\/\/)/i.test(model);
-}
-
-/** The model location as safe to log: URLs lose credentials and query strings. */
-function displayLocation(model: string): string {
-  if (!isRemoteModel(model)) return path.resolve(model);
-  if (!/^https?:/i.test(model)) return model;
-  const url = new URL(model);
-  url.username = "";
-  url.password = "";
-  url.search = "";
-  return url.toString();
-}
-
-export function defaultModelsDir(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.SPRI_MODELS_DIR) return env.SPRI_MODELS_DIR;
-  const cache = env.XDG_CACHE_HOME || path.join(os.homedir(), ".cache");
-  return path.join(cache, "spri", "models");
-}
-
-export type ResolveModelFile = (
-  uri: string,
-  options: { directory: string; cli: boolean; signal?: AbortSignal; onProgress?: LlamaCppOptions["onDownloadProgress"] },
-) => Promise<string>;
-
-/**
- * Turns `options.model` into a local file path. Local paths are resolved against the working
- * directory (node-llama-cpp would resolve them against the models directory); remote URIs are
- * downloaded into the models directory on first use. Exported with an injectable resolver so the
- * error mapping can be tested without a network.
- */
-export async function resolveModelPath(options: LlamaCppOptions, resolveModelFile: ResolveModelFile): Promise<string> {
-  if (!isRemoteModel(options.model)) return checkLocalFile(path.resolve(options.model));
-  const directory = options.modelsDir ?? defaultModelsDir();
-  // A referenced timer, unlike AbortSignal.timeout, keeps the process alive until the bound fires.
-  const deadline = options.downloadTimeoutMs === undefined ? undefined : new AbortController();
-  const timer = deadline && setTimeout(() => deadline.abort(new Error("download timed out")), options.downloadTimeoutMs);
-  const signal = deadline?.signal;
-  try {
-    const resolving = resolveModelFile(options.model, { directory, cli: false, signal, onProgress: options.onDownloadProgress });
-    return await (signal ? raceAbort(resolving, signal) : resolving);
-  } catch (error) {
-    const reason = signal?.aborted ? `no answer within ${options.downloadTimeoutMs} ms` : downloadFailure(error);
-    throw new ModelDownloadError(options.model, downloadHost(options.model), reason, directory, error);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/**
- * A remote model could not be downloaded. Carries the pieces a caller needs to explain it in its
- * own terms (spri's default model, tried because nothing else was set up, is explained so).
- */
-export class ModelDownloadError extends ConfigError {
-  readonly model: string;
-  readonly host: string;
-  readonly reason: string;
-  /** Where the model is kept once downloaded. */
-  readonly directory: string;
-
-  constructor(model: string, host: string, reason: string, directory: string, cause: unknown) {
-    super(`could not download the model "${model}" from ${host}: ${reason}`, {
-      cause,
-      field: "model",
-      hint: `download it where ${host} can be reached (it is then kept in ${directory}), or ${MODEL_HINT}`,
-    });
-    this.model = model;
-    this.host = host;
-    this.reason = reason;
-    this.directory = directory;
-  }
-}
-
-/** Where a remote model comes from: its URL's host, or the Hugging Face endpoint (HF_ENDPOINT, which node-llama-cpp honours). */
-function downloadHost(model: string): string {
-  if (/^https?:/i.test(model)) return new URL(model).host;
-  const endpoint = process.env.HF_ENDPOINT;
-  return endpoint ? endpoint.replace(/\/+$/, "") : "huggingface.co";
-}
-
-/**
- * Why a download failed, in words: node-llama-cpp folds the network error into its message as
- * text ("TypeError: fetch failed"), which says nothing to a user.
- */
-function downloadFailure(error: unknown): string {
-  const text = messageOf(error);
-  if (/fetch failed|ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|ECONNRESET|ENETUNREACH|EHOSTUNREACH|socket hang up/i.test(text)) {
-    return "the server cannot be reached (no network, or a firewall or proxy in the way)";
-  }
-  return text.replace(/^Failed to fetch manifest for [^:]*:\s*/, "");
-}
-
-async function checkLocalFile(file: string): Promise<string> {
-  const info = await stat(file).catch(() => undefined);
-  if (info?.isFile()) return file;
-  throw new ConfigError(`no model file at ${file}`, {
-    file,
-    hint: `check the path, use an hf: URI such as hf:bartowski/SmolLM2-1.7B-Instruct-GGUF:Q4_K_M, or ${MODEL_HINT}`,
-  });
-}
-
-/** Settles as soon as `signal` aborts, even if `promise` ignores the signal. */
-function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    if (signal.aborted) return onAbort();
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
-  });
-}
-
 function threadCap(requested: number | undefined): number {
   const cores = os.availableParallelism();
   return requested === undefined ? cores : clampInt(requested, 1, cores);
@@ -475,184 +348,7 @@ async function openContext(
   }
 }
 
-// ---------------------------------------------------------------------------------------------
-// Sequences
-
-interface Slot {
-  sequence: LlamaContextSequence;
-  chat: LlamaChat;
-}
-
-function createSlots(lib: NodeLlamaCpp, context: LlamaContext, count: number): Slot[] {
-  const slots: Slot[] = [];
-  for (let i = 0; i < count; i++) {
-    const sequence = context.getSequence();
-    // "auto" picks the chat template the GGUF declares, or node-llama-cpp's general wrapper.
-    slots.push({ sequence, chat: new lib.LlamaChat({ contextSequence: sequence, chatWrapper: "auto" }) });
-  }
-  return slots;
-}
-
-/** Hands out free slots first-come first-served; waiters can give up through their signal. */
-class SlotPool {
-  private readonly free: Slot[];
-  private readonly waiters: Array<{ resolve: (slot: Slot) => void; reject: (error: unknown) => void }> = [];
-  private closedWith: Error | undefined;
-  active = 0;
-  maxActive = 0;
-
-  constructor(slots: Slot[]) {
-    this.free = [...slots];
-  }
-
-  acquire(signal: AbortSignal | undefined): Promise<Slot> {
-    if (this.closedWith) return Promise.reject(this.closedWith);
-    const slot = this.free.pop();
-    if (slot) return Promise.resolve(this.take(slot));
-    return new Promise<Slot>((resolve, reject) => {
-      const waiter = {
-        resolve: (s: Slot) => {
-          signal?.removeEventListener("abort", onAbort);
-          resolve(this.take(s));
-        },
-        reject: (error: unknown) => {
-          signal?.removeEventListener("abort", onAbort);
-          reject(error);
-        },
-      };
-      const onAbort = () => {
-        const index = this.waiters.indexOf(waiter);
-        if (index >= 0) this.waiters.splice(index, 1);
-        reject(abortedError(signal?.reason));
-      };
-      signal?.addEventListener("abort", onAbort, { once: true });
-      this.waiters.push(waiter);
-    });
-  }
-
-  release(slot: Slot): void {
-    this.active--;
-    const next = this.waiters.shift();
-    if (next) next.resolve(slot);
-    else this.free.push(slot);
-  }
-
-  close(error: Error): void {
-    this.closedWith = error;
-    for (const waiter of this.waiters.splice(0)) waiter.reject(error);
-  }
-
-  private take(slot: Slot): Slot {
-    this.active++;
-    this.maxActive = Math.max(this.maxActive, this.active);
-    return slot;
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Generation
-
-/** The chat ends with an empty model turn: the slot the model writes its reply into. */
-function toHistory(messages: ChatMessage[]): ChatHistoryItem[] {
-  const history: ChatHistoryItem[] = messages.map((m): ChatHistoryItem => {
-    if (m.role === "system") return { type: "system", text: m.content };
-    if (m.role === "user") return { type: "user", text: m.content };
-    return { type: "model", response: [m.content] };
-  });
-  history.push({ type: "model", response: [] });
-  return history;
-}
-
-function generationOptions(
-  request: GenerateRequest,
-  grammar: LlamaGrammar | undefined,
-  signal: AbortSignal,
-): LLamaChatGenerateResponseOptions {
-  const s = request.sampling ?? {};
-  const stop = s.stop?.filter((trigger) => trigger.length > 0);
-  return {
-    signal,
-    grammar,
-    maxTokens: s.maxTokens,
-    temperature: s.temperature,
-    topP: s.topP,
-    topK: s.topK,
-    seed: s.seed,
-    customStopTriggers: stop && stop.length > 0 ? stop : undefined,
-  };
-}
-
-function finishReasonOf(reason: LlamaChatResponse["metadata"]["stopReason"]): FinishReason {
-  switch (reason) {
-    case "maxTokens":
-      return "length";
-    case "eogToken":
-    case "stopGenerationTrigger":
-    case "customStopTrigger":
-      return "stop";
-    case "functionCalls":
-      return "tool-calls";
-    default:
-      return "unknown";
-  }
-}
-
-/** Aborts when any source signal does or when `timeoutMs` passes, remembering whether time ran out. */
-class Stopper {
-  readonly signal: AbortSignal;
-  timedOut = false;
-  private readonly controller = new AbortController();
-  private readonly timer: NodeJS.Timeout | undefined;
-  private readonly unlink: () => void;
-
-  constructor(sources: Array<AbortSignal | undefined>, timeoutMs: number | undefined) {
-    this.signal = this.controller.signal;
-    const linked = sources.filter((s): s is AbortSignal => s !== undefined);
-    const onAbort = () => this.controller.abort(linked.find((s) => s.aborted)?.reason);
-    for (const s of linked) s.addEventListener("abort", onAbort, { once: true });
-    this.unlink = () => linked.forEach((s) => s.removeEventListener("abort", onAbort));
-    if (linked.some((s) => s.aborted)) onAbort();
-    if (timeoutMs !== undefined && timeoutMs > 0) {
-      this.timer = setTimeout(() => {
-        this.timedOut = true;
-        this.controller.abort(new Error(`timed out after ${timeoutMs} ms`));
-      }, timeoutMs);
-    }
-  }
-
-  dispose(): void {
-    clearTimeout(this.timer);
-    this.unlink();
-  }
-}
-
-function abortedError(cause: unknown): ModelError {
-  return new ModelError("local generation was aborted", { kind: "aborted", cause });
-}
-
 function clampInt(value: number, min: number, max: number): number {
   if (!Number.isFinite(value)) return min;
   return Math.min(max, Math.max(min, Math.floor(value)));
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
-/**
- * llama.cpp refuses a grammar whose repetition bound reaches 2,000 ("Failed to parse grammar"), so a
- * schema's `maxLength`/`maxItems` (spri's own critique schema allows 2,000 characters of feedback)
- * is lowered to the largest bound it accepts: every answer still satisfies the schema as given.
- */
-export const MAX_GRAMMAR_REPETITION = 1999;
-
-export function grammarSafe(schema: unknown): unknown {
-  if (Array.isArray(schema)) return schema.map(grammarSafe);
-  if (typeof schema !== "object" || schema === null) return schema;
-  const safe: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(schema)) {
-    const bound = (key === "maxLength" || key === "maxItems") && typeof value === "number" && value > MAX_GRAMMAR_REPETITION;
-    safe[key] = bound ? MAX_GRAMMAR_REPETITION : grammarSafe(value);
-  }
-  return safe;
 }

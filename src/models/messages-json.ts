@@ -4,13 +4,13 @@
  * (openai-compatible.ts) and the stored call (both stores) use `JSON.stringify(messages)` as it is,
  * so the wire keeps the messages' own key order (replays compare requests byte for byte with the
  * reference's); the cache key (call-cache.ts) uses their canonical JSON (keys sorted, see
- * canonical.ts), written by a fast path for plain `{role, content}` messages. At hundreds of calls a
- * second each of those serialising the same messages again was measurable CPU.
+ * util/canonical-json.ts), written by a fast path for plain `{role, content}` messages. At hundreds
+ * of calls a second each of those serialising the same messages again was measurable CPU.
  *
  * The texts are remembered per messages array (a WeakMap): a messages array must not be changed
  * once it has been sent. The model caller and the algorithms build a new array for every call.
  */
-import { canonicalJson } from "../store/canonical.ts";
+import { canonicalJson } from "../util/canonical-json.ts";
 import type { ChatMessage } from "./language-model.ts";
 
 interface Serialised {

@@ -15,11 +15,11 @@
 import { createReadStream } from "node:fs";
 import type OpenAI from "openai";
 import { InputError, ModelError, type ModelErrorKind } from "../errors/errors.ts";
-import type { GenerateResult } from "./language-model.ts";
+import type { BatchApi, BatchFormat, BatchInfo, BatchLineResult } from "./batch-provider.ts";
 import { kindOfAnswer } from "./error-kinds.ts";
 import { baseUrlCredentials, scrub } from "./http-helpers.ts";
 import { importOptionalPeer } from "../util/optional-peer.ts";
-import { finishReason } from "./openai-compatible.ts";
+import { finishReason } from "./openai-completion.ts";
 
 export const BATCH_URL = "/v1/chat/completions";
 /** OpenAI's limits per input file: 50,000 requests and 200 MB (we stay under the latter). */
@@ -37,14 +37,27 @@ export function batchRequestLine(customId: string, body: Record<string, unknown>
   return { custom_id: customId, method: "POST", url: BATCH_URL, body };
 }
 
-export type BatchLineResult =
-  | { customId: string; ok: true; result: GenerateResult }
-  | {
-      customId: string;
-      ok: false;
-      error: ModelError /** The line was never run (expired or cancelled batch): ask again. */;
-      notRun: boolean;
-    };
+/** The OpenAI batch JSONL files (OpenAI's Batch API and `vllm run-batch`), as the batch lane writes and reads them. */
+export const OPENAI_BATCH_FORMAT: BatchFormat = {
+  maxLines: MAX_BATCH_LINES,
+  maxBytes: MAX_BATCH_BYTES,
+  requestLine: (customId, body) => JSON.stringify(batchRequestLine(customId, body)),
+  requestKeyOf: batchRequestKey,
+  parseResults: (text, where, endpoint) => parseBatchResults(text, where, endpoint),
+};
+
+/** The custom_id of a request line; undefined when the line is not JSON or has none. */
+export function batchRequestKey(line: string): string | undefined {
+  // Lines `batchRequestLine` wrote start with their custom_id (a cache key); parse anything else.
+  const head = /^\{"custom_id":"([0-9a-f]+)"/.exec(line);
+  if (head) return head[1]!;
+  try {
+    const id = (JSON.parse(line) as { custom_id?: unknown }).custom_id;
+    return typeof id === "string" ? id : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /** Error codes of lines a batch never ran; their requests go into the next round. */
 const NOT_RUN = new Set(["batch_expired", "batch_cancelled"]);
@@ -132,33 +145,6 @@ function parseResultLine(customId: string, record: Record<string, unknown>, endp
 /** A line the batch refused without any status (expired, cancelled, invalid) was never the server's to answer. */
 function kindOf(status: number | undefined, detail: string, code?: string): ModelErrorKind {
   return status === undefined ? "bad-request" : kindOfAnswer({ status, code, detail });
-}
-
-export type BatchStatus = "validating" | "failed" | "in_progress" | "finalizing" | "completed" | "expired" | "cancelling" | "cancelled";
-/** Statuses a batch never leaves. */
-export const TERMINAL_STATUSES: ReadonlySet<string> = new Set(["completed", "failed", "expired", "cancelled"]);
-
-export interface BatchInfo {
-  id: string;
-  status: BatchStatus;
-  inputFileId: string;
-  outputFileId?: string;
-  errorFileId?: string;
-  /** Why a batch failed as a whole (validation), one line per error. */
-  errors: string[];
-  counts?: { total: number; completed: number; failed: number };
-}
-
-/** What the batch lane needs from a provider; `OpenAIBatchApi` is the real one. */
-export interface BatchApi {
-  /** Where batches go, for messages (no key). */
-  readonly endpoint: string;
-  uploadFile(path: string, signal?: AbortSignal): Promise<string>;
-  createBatch(inputFileId: string, metadata: Record<string, string>, signal?: AbortSignal): Promise<BatchInfo>;
-  retrieveBatch(batchId: string, signal?: AbortSignal): Promise<BatchInfo>;
-  /** A batch made from this input file, if one exists (a crash between create and saving its id). */
-  findBatchByInputFile(inputFileId: string, signal?: AbortSignal): Promise<BatchInfo | undefined>;
-  fileContent(fileId: string, signal?: AbortSignal): Promise<string>;
 }
 
 export interface OpenAIBatchApiOptions {

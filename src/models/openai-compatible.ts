@@ -4,14 +4,14 @@
  * official `openai` SDK (`httpClient: "openai-sdk"`); both send the same body and map answers and
  * failures to the same results and typed ModelErrors. Embeddings always use the SDK, which is an
  * optional peer dependency loaded on first use (util/optional-peer.ts). Retries are off here:
- * scheduling and backoff belong to the runner.
+ * scheduling and backoff belong to the runner. What a completion says is read by
+ * openai-completion.ts; failures become ModelErrors in openai-errors.ts.
  */
 import type OpenAI from "openai";
-import { ModelError, type ModelErrorKind } from "../errors/errors.ts";
+import { ModelError } from "../errors/errors.ts";
 import {
   type EmbedOptions,
   type EmbedResult,
-  type FinishReason,
   type GenerateRequest,
   type GenerateResult,
   type LanguageModel,
@@ -20,13 +20,14 @@ import {
   type SamplingField,
   unhonouredSampling,
 } from "./language-model.ts";
-import { kindOfAnswer, type ErrorAnswer as StatusAnswer } from "./error-kinds.ts";
-import { baseUrlCredentials, parseRetryAfter, retryAfterSeconds, scrub, wholeMs } from "./http-helpers.ts";
+import { baseUrlCredentials, parseRetryAfter, wholeMs } from "./http-helpers.ts";
 import { parseJsonObject } from "../util/json-object.ts";
 import { importOptionalPeer } from "../util/optional-peer.ts";
-import { headerOf, postJson, TransportError, type TransportFailure } from "./http-post.ts";
+import { headerOf, postJson, TransportError } from "./http-post.ts";
 import { messagesJson } from "./messages-json.ts";
-import { bodyTooLargeIn, DEFAULT_MAX_RESPONSE_BYTES, limitedFetch, responseTooLarge } from "./response-limit.ts";
+import { type Completion, finishReason } from "./openai-completion.ts";
+import { errorBodyOf, OpenAIErrors } from "./openai-errors.ts";
+import { DEFAULT_MAX_RESPONSE_BYTES, limitedFetch } from "./response-limit.ts";
 
 /** How chat completions travel: undici (lean, the default) or the official SDK over fetch. */
 export type HttpClient = "undici" | "openai-sdk";
@@ -60,18 +61,6 @@ export interface OpenAICompatibleOptions {
   maxResponseBytes?: number;
 }
 
-/** The subset of a chat completion this adapter reads; anything else in the body is ignored. */
-interface Completion {
-  model?: string;
-  choices?: { message?: { content?: unknown }; finish_reason?: string | null }[];
-  usage?: { prompt_tokens?: number; completion_tokens?: number };
-}
-
-/** What an error answer says, whichever client read it. */
-interface ErrorAnswer extends StatusAnswer {
-  retryAfterSeconds: number | undefined;
-}
-
 const OPENAI_URL = "https://api.openai.com/v1";
 const ALL_SAMPLING: readonly SamplingField[] = ["temperature", "topP", "topK", "maxTokens", "seed", "stop"];
 
@@ -102,8 +91,8 @@ export class OpenAICompatibleModel implements LanguageModel {
   private readonly official: boolean;
   private readonly reasoning: boolean;
   private readonly maxResponseBytes: number;
-  /** What scrubbing removes from messages: the key, else the base URL's password. */
-  private readonly secret: string | undefined;
+  /** Failures as typed ModelErrors, scrubbed of the key (or the base URL's password). */
+  private readonly errors: OpenAIErrors;
 
   private readonly options: OpenAICompatibleOptions;
 
@@ -111,7 +100,6 @@ export class OpenAICompatibleModel implements LanguageModel {
     this.options = options;
     const credentials = baseUrlCredentials((options.baseURL ?? OPENAI_URL).replace(/\/+$/, ""));
     this.baseURL = credentials.url.replace(/\/+$/, "");
-    this.secret = options.apiKey ?? credentials.password;
     this.official = new URL(this.baseURL).hostname === "api.openai.com";
     this.modelId = options.model;
     this.id = `openai-compatible:${this.baseURL}#${options.model}`;
@@ -123,6 +111,8 @@ export class OpenAICompatibleModel implements LanguageModel {
     };
     this.timeoutMs = options.timeoutMs === undefined ? 600_000 : wholeMs(options.timeoutMs);
     this.maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+    const secret = options.apiKey ?? credentials.password;
+    this.errors = new OpenAIErrors({ endpoint: this.baseURL, modelId: this.modelId, secret, maxResponseBytes: this.maxResponseBytes });
     this.headers = { "content-type": "application/json", accept: "application/json", "user-agent": "spri" };
     if (options.apiKey !== undefined) this.headers.authorization = `Bearer ${options.apiKey}`;
     else if (credentials.basicAuth !== undefined) this.headers.authorization = credentials.basicAuth;
@@ -199,7 +189,7 @@ export class OpenAICompatibleModel implements LanguageModel {
       : this.official
         ? "the OpenAI API has no top_k"
         : "top_k is an extension this model was not set up to send (sendTopK)";
-    throw new ModelError(`${this.describe()} cannot take ${names}: ${why}`, {
+    throw new ModelError(`${this.errors.describe()} cannot take ${names}: ${why}`, {
       kind: "bad-request",
       endpoint: this.baseURL,
       hint: this.reasoning
@@ -217,7 +207,7 @@ export class OpenAICompatibleModel implements LanguageModel {
     const latencyMs = performance.now() - start;
     const choice = completion?.choices?.[0];
     if (!choice || typeof choice.message?.content !== "string") {
-      throw new ModelError(`${this.describe()} answered without message content`, {
+      throw new ModelError(`${this.errors.describe()} answered without message content`, {
         kind: "bad-response",
         endpoint: this.baseURL,
         hint: "check that the server implements /chat/completions for this model",
@@ -246,18 +236,18 @@ export class OpenAICompatibleModel implements LanguageModel {
       });
     } catch (error) {
       if (!(error instanceof TransportError)) throw error;
-      throw this.transportError(error.failure, error.message, error.cause);
+      throw this.errors.transport(error.failure, error.message, error.cause);
     }
     const parsed = parseJsonObject(answer.text);
     if (answer.status < 200 || answer.status >= 300) {
-      throw this.answerError({
+      throw this.errors.answer({
         status: answer.status,
         ...errorBodyOf(parsed, answer.text),
         retryAfterSeconds: parseRetryAfter(headerOf(answer.headers, "retry-after")),
       });
     }
     if (parsed === undefined) {
-      throw new ModelError(`${this.describe()} answered ${answer.status} with a body that is not a JSON object`, {
+      throw new ModelError(`${this.errors.describe()} answered ${answer.status} with a body that is not a JSON object`, {
         kind: "bad-response",
         endpoint: this.baseURL,
         hint: "check that the base URL points at an OpenAI-compatible API (it usually ends in /v1)",
@@ -275,7 +265,7 @@ export class OpenAICompatibleModel implements LanguageModel {
         request.timeoutMs === undefined ? { signal: request.signal } : { signal: request.signal, timeout: wholeMs(request.timeoutMs) },
       )) as Completion;
     } catch (error) {
-      throw this.toModelError(error);
+      throw this.errors.fromSdk(error, sdkModule);
     }
   }
 
@@ -291,10 +281,10 @@ export class OpenAICompatibleModel implements LanguageModel {
     try {
       response = await client.embeddings.create({ model, input: texts, encoding_format: "float" }, { signal: options.signal });
     } catch (error) {
-      throw this.toModelError(error, model);
+      throw this.errors.fromSdk(error, sdkModule, model);
     }
     const bad = (why: string) =>
-      new ModelError(`${this.describe(model)} answered /embeddings with ${why}`, {
+      new ModelError(`${this.errors.describe(model)} answered /embeddings with ${why}`, {
         kind: "bad-response",
         endpoint: this.baseURL,
         hint: "check that the server implements /embeddings for this model (an embedding model, not a chat model)",
@@ -319,105 +309,5 @@ export class OpenAICompatibleModel implements LanguageModel {
       usage: { inputTokens: response.usage?.prompt_tokens ?? 0, outputTokens: 0 },
       model: response.model ?? model,
     };
-  }
-
-  private describe(model: string = this.modelId): string {
-    return `model "${model}" at ${this.baseURL}`;
-  }
-
-  /** An SDK failure as a ModelError, classified as `viaUndici` classifies the same failure. */
-  private toModelError(error: unknown, model: string = this.modelId): ModelError {
-    // Only SDK calls end here, so the SDK is loaded; without it, nothing is an SDK error.
-    const OpenAI = sdkModule?.default;
-    if (bodyTooLargeIn(error)) return this.transportError("too-large", "", error, model);
-    if (!OpenAI) return this.transportError("network", error instanceof Error ? error.message : String(error), error, model);
-    if (error instanceof OpenAI.APIUserAbortError) return this.transportError("aborted", "aborted", error, model);
-    if (error instanceof OpenAI.APIConnectionTimeoutError) return this.transportError("timeout", "timed out", error, model);
-    if (error instanceof OpenAI.APIConnectionError) return this.transportError("network", error.message, error, model);
-    if (error instanceof OpenAI.APIError) {
-      return this.answerError(
-        {
-          status: error.status,
-          // The SDK prefixes the status ("401 Incorrect API key…"); the message states it once.
-          detail: error.message.replace(/^\d{3}\s+/, ""),
-          code: typeof error.code === "string" ? error.code : undefined,
-          retryAfterSeconds: retryAfterSeconds(error.headers),
-        },
-        model,
-      );
-    }
-    return this.transportError("network", error instanceof Error ? error.message : String(error), error, model);
-  }
-
-  private transportError(failure: TransportFailure, detail: string, cause: unknown, model: string = this.modelId): ModelError {
-    const endpoint = this.baseURL;
-    if (failure === "aborted") return new ModelError(`call to ${this.describe(model)} was aborted`, { kind: "aborted", endpoint, cause });
-    if (failure === "timeout") {
-      return new ModelError(`${this.describe(model)} did not answer in time`, {
-        kind: "timeout",
-        endpoint,
-        cause,
-        hint: "raise --timeout or check the server's load",
-      });
-    }
-    if (failure === "too-large") return responseTooLarge(this.describe(model), endpoint, this.maxResponseBytes);
-    return new ModelError(`cannot reach ${endpoint}: ${scrub(detail, this.secret)}`, {
-      kind: "network",
-      endpoint,
-      cause,
-      hint: "check the URL and that the server is running (for local servers, the port)",
-    });
-  }
-
-  /** An HTTP error answer as a ModelError: the status decides the kind, hence whether the runner retries. */
-  private answerError(answer: ErrorAnswer, model: string = this.modelId): ModelError {
-    const { status } = answer;
-    const detail = scrub(answer.detail, this.secret);
-    const kind = kindOfAnswer({ status, code: answer.code, detail });
-    const hints: Partial<Record<ModelErrorKind, string>> = {
-      auth: "check the API key in the environment (OPENAI_API_KEY, or SPRI_BASE_API_KEY / SPRI_CRITIC_API_KEY for one role) and that it may use this model",
-      "not-found": `check the model id "${model}" and the base URL (it usually ends in /v1)`,
-      quota: "the account is out of quota or credit; add credit or use another key",
-      "rate-limit": "lower --concurrency or wait",
-      "bad-request": "the server rejected the request; check the sampling flags this server accepts",
-    };
-    return new ModelError(`${this.describe(model)} answered ${status ?? "an error"}: ${detail}`, {
-      kind,
-      status,
-      endpoint: this.baseURL,
-      retryAfterSeconds: answer.retryAfterSeconds,
-      hint: hints[kind],
-      // No `cause`: the raw answer may echo the key; its content is in `detail`, scrubbed.
-    });
-  }
-}
-
-/**
- * The message and code of an error body. Servers disagree on its shape: OpenAI and vLLM send
- * `{"error": {"message", "code"}}` or `{"message"}`, Ollama `{"error": "…"}`, some proxies
- * `{"detail": "…"}` or plain text.
- */
-function errorBodyOf(body: Record<string, unknown> | undefined, text: string): { detail: string; code: string | undefined } {
-  const error = body?.error as { message?: unknown; code?: unknown; type?: unknown } | string | undefined;
-  const codeOf = (value: unknown) => (typeof value === "string" ? value : undefined);
-  if (typeof error === "string") return { detail: error, code: codeOf(body?.code) };
-  if (error && typeof error.message === "string") return { detail: error.message, code: codeOf(error.code) ?? codeOf(error.type) };
-  if (typeof body?.message === "string") return { detail: body.message, code: codeOf(body.code) };
-  if (typeof body?.detail === "string") return { detail: body.detail, code: undefined };
-  const trimmed = text.trim();
-  return { detail: trimmed === "" ? "(no body)" : trimmed.length > 500 ? `${trimmed.slice(0, 500)}…` : trimmed, code: undefined };
-}
-
-/** OpenAI finish_reason → FinishReason (also used for batch results, see openai-batch.ts). */
-export function finishReason(reason: string | null | undefined): FinishReason {
-  switch (reason) {
-    case "stop":
-    case "length":
-    case "content_filter":
-      return reason === "content_filter" ? "content-filter" : reason;
-    case "tool_calls":
-      return "tool-calls";
-    default:
-      return "unknown";
   }
 }

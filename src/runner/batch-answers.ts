@@ -11,7 +11,7 @@
  */
 import type { ModelError } from "../errors/errors.ts";
 import type { GenerateRequest, LanguageModel } from "../models/language-model.ts";
-import type { BatchLineResult } from "../models/openai-batch.ts";
+import type { BatchLineResult } from "../models/batch-provider.ts";
 import type { CallCache } from "../store/call-cache.ts";
 import type { PartState } from "./batch-state.ts";
 

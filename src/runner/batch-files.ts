@@ -2,11 +2,12 @@
  * The batch lane's request files (see batch-lane.ts): a round's lines are written to temporary
  * files in the lane's directory as the pass collects them, one model per file, a new file when
  * one would pass the Batch API's limits (lines, bytes); the lane renames them into place once the
- * round ends. Each line starts with its custom_id (the request's cache key), which is how the
- * requests of a part are read back (`requestKeys`).
+ * round ends. Each line carries its custom_id (the request's cache key), which the provider's batch
+ * format reads back (`requestKeys`) to tell which requests a part holds.
  */
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from "node:fs";
 import { join } from "node:path";
+import type { BatchFormat } from "../models/batch-provider.ts";
 
 /** One file of a round being written: the lines for one model. */
 export interface RoundFile<M extends { id: string }> {
@@ -66,24 +67,15 @@ export function removeTempFiles(dir: string): void {
   for (const name of readdirSync(dir)) if (name.endsWith(".jsonl.tmp")) rmSync(join(dir, name), { force: true });
 }
 
-/** The custom ids of a request file's lines; none when the file is gone. */
-export function requestKeys(path: string): string[] {
+/** The custom ids of a request file's lines, read by the format that wrote them; none when the file is gone. */
+export function requestKeys(path: string, format: Pick<BatchFormat, "requestKeyOf">): string[] {
   if (!existsSync(path)) return [];
   const keys: string[] = [];
   for (const line of readFileSync(path, "utf8").split("\n")) {
     if (line.trim() === "") continue;
-    // Lines this lane wrote start with their custom_id; parse anything else.
-    const head = /^\{"custom_id":"([0-9a-f]+)"/.exec(line);
-    if (head) {
-      keys.push(head[1]!);
-      continue;
-    }
-    try {
-      const id = (JSON.parse(line) as { custom_id?: unknown }).custom_id;
-      if (typeof id === "string") keys.push(id);
-    } catch {
-      // A damaged request file: its lines cannot be matched, which importing reports.
-    }
+    // A line that cannot be read (a damaged request file) matches nothing, which importing reports.
+    const key = format.requestKeyOf(line);
+    if (key !== undefined) keys.push(key);
   }
   return keys;
 }

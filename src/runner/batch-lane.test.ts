@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { describe, test } from "node:test";
 import { chain, drive, rerun, setup, state } from "../../test/support/batch-lane-fixtures.ts";
 import { ModelError } from "../errors/errors.ts";
+import type { BatchFormat } from "../models/batch-provider.ts";
 import { MemoryCallCache } from "../store/call-cache.ts";
 
 describe("BatchLane rounds", () => {
@@ -233,5 +234,53 @@ describe("BatchLane accounting", () => {
     const other = fresh.lane.itemModels({ base: fresh.model });
     const again = await other.models.base.generate({ messages: [{ role: "user", content: "a" }], sampling: { temperature: 0.7 } });
     assert.equal(again.cached, true, "a second item sharing the request gets it from the cache");
+  });
+});
+
+/**
+ * A provider format unlike OpenAI's: `<key>\t<last message>` request lines, `<key>\t<answer>`
+ * result lines (a `!` answer is an error). The lane must write, read back and import only through it.
+ */
+const TAB_FORMAT: BatchFormat = {
+  maxLines: 1,
+  maxBytes: 1024,
+  requestLine: (key, body) => `${key}\t${(body.messages as { content: string }[]).at(-1)!.content}`,
+  requestKeyOf: (line) => line.split("\t")[0],
+  parseResults: (text) =>
+    text
+      .split("\n")
+      .filter((line) => line !== "")
+      .map((line) => {
+        const [customId, answer] = line.split("\t") as [string, string];
+        if (answer === "!") return { customId, ok: false, notRun: false, error: new ModelError("refused", { kind: "bad-request" }) };
+        const result = {
+          text: answer,
+          finishReason: "stop" as const,
+          usage: { inputTokens: 1, outputTokens: 1 },
+          latencyMs: 0,
+          model: "m",
+        };
+        return { customId, ok: true, result };
+      }),
+};
+
+describe("BatchLane: the provider's batch format is injected", () => {
+  test("request files, their limits, the keys read back and the results imported all go through the given format", async () => {
+    const s = await setup({ offline: true, format: TAB_FORMAT });
+    const first = await drive(s, ["a", "b"], 1);
+    assert.equal(first.flushed?.kind, "offline");
+    if (first.flushed?.kind !== "offline") return;
+    assert.equal(first.flushed.parts.length, 2, "the format's maxLines (1) splits the round");
+    const lines = first.flushed.parts.map((part) => readFileSync(part.file, "utf8").trim());
+    assert.deepEqual(lines.map((line) => line.split("\t")[1]).sort(), ["a", "b"]);
+
+    const resultsFile = join(s.dir, "answers.tsv");
+    writeFileSync(resultsFile, lines.map((line) => `${line.split("\t")[0]}\t${line.endsWith("\tb") ? "!" : "tab answer"}`).join("\n"));
+    const again = await rerun(s, { offline: true, format: TAB_FORMAT, resultsFiles: [resultsFile] });
+    const second = await drive(again, ["a", "b"], 1);
+    assert.equal(second.flushed, undefined, "nothing left to collect");
+    assert.deepEqual(second.results.get(0), ["tab answer"]);
+    assert.ok(second.results.get(1) instanceof ModelError);
+    assert.ok((await state(s)).rounds[0]!.parts.every((part) => part.imported && part.resultsFile === resultsFile));
   });
 });

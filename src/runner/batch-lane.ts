@@ -1,6 +1,8 @@
 /**
  * The provider batch lane of `spri run --batch`: every model call goes through the OpenAI Batch API
- * (or, offline, through `vllm run-batch`), one batch per SPRI step, driven by the call cache.
+ * (or, offline, through `vllm run-batch`), one batch per SPRI step, driven by the call cache. The
+ * lane knows the provider only through the batch port (models/batch-provider.ts): the caller injects
+ * its file format and its Batch API per model (the CLI chooses OpenAI's, models/openai-batch.ts).
  *
  * Rounds. In round r the runner runs every unfinished item through its algorithm with a collecting
  * model in place of the network model, under the `CachedModel`: a cache hit answers as usual; a miss
@@ -8,7 +10,7 @@
  * `OpenAICompatibleModel.requestBody` would post) and throws `BatchPending`, which stops the item for
  * this round (not done, not failed). After the pass the lane submits the lines (upload with purpose
  * "batch", create with endpoint /v1/chat/completions and a 24h window), polls with backoff until the
- * batch ends, and puts every answer into the cache under its custom_id. The next round's pass then
+ * batch ends, and puts every answer into the cache under its custom_id (batch-submission.ts). The next round's pass then
  * gets one step further on every item. A round that collects nothing ends the run. Identical requests
  * within a round (same cache key) go in once. A request the batch answered with an error fails its
  * item with that error (the item goes to the rejects file; re-running the command asks again),
@@ -42,22 +44,14 @@
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { ConfigError, InputError, ModelError } from "../errors/errors.ts";
+import { ConfigError, InputError } from "../errors/errors.ts";
+import type { BatchApi, BatchFormat, BatchLineResult } from "../models/batch-provider.ts";
 import type { GenerateRequest, GenerateResult, LanguageModel } from "../models/language-model.ts";
-import {
-  type BatchApi,
-  type BatchInfo,
-  type BatchLineResult,
-  batchRequestLine,
-  MAX_BATCH_BYTES,
-  MAX_BATCH_LINES,
-  parseBatchResults,
-  TERMINAL_STATUSES,
-} from "../models/openai-batch.ts";
 import type { CallCache } from "../store/call-cache.ts";
 import { BatchAnswers } from "./batch-answers.ts";
 import { removeTempFiles, RoundFiles, requestKeys } from "./batch-files.ts";
 import { emptyState, type LaneState, type LaneStateStore, loadState, type PartState, type RoundState } from "./batch-state.ts";
+import { type PartContext, settlePart, submitPart } from "./batch-submission.ts";
 
 /** Thrown by the collecting model: the request went into this round's batch; the item waits. */
 export class BatchPending extends Error {
@@ -82,6 +76,8 @@ export interface BatchLaneOptions {
   /** `<output>.batch`. */
   dir: string;
   cache: CallCache;
+  /** How requests become lines of a file and results are read back: the provider's, chosen by the caller (e.g. OpenAI's). */
+  format: BatchFormat;
   /** Write the files and stop; never submit. */
   offline?: boolean;
   /** The Batch API serving each model, by `LanguageModel.id`. Needed unless offline. */
@@ -93,6 +89,7 @@ export interface BatchLaneOptions {
   log?: (line: string) => void;
   /** For tests. */
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** For tests; default the format's limits. */
   maxLinesPerFile?: number;
   maxBytesPerFile?: number;
 }
@@ -133,8 +130,8 @@ export class BatchLane {
     this.dir = options.dir;
     this.answers = new BatchAnswers(options.cache);
     this.files = new RoundFiles(options.dir, {
-      maxLines: options.maxLinesPerFile ?? MAX_BATCH_LINES,
-      maxBytes: options.maxBytesPerFile ?? MAX_BATCH_BYTES,
+      maxLines: options.maxLinesPerFile ?? options.format.maxLines,
+      maxBytes: options.maxBytesPerFile ?? options.format.maxBytes,
     });
   }
 
@@ -204,7 +201,7 @@ export class BatchLane {
       this.log(
         `resuming ${waiting.length} batch(es) submitted earlier: ${waiting.map((w) => `${w.part.batchId} (round ${w.round})`).join(", ")}`,
       );
-      await Promise.all(waiting.map((w) => this.settle(w.round, w.part, signal)));
+      await Promise.all(waiting.map(async (w) => settlePart(this.onApi(w.round, w.part), signal)));
     }
     for (const file of this.options.resultsFiles ?? []) await this.importResultsFile(file);
     const last = this.state.rounds.at(-1);
@@ -271,8 +268,8 @@ export class BatchLane {
     }
 
     try {
-      for (const part of parts) await this.submit(round, part, signal);
-      const settled = await Promise.all(parts.map((part) => this.settle(round, part, signal)));
+      for (const part of parts) await submitPart(this.onApi(round, part), signal);
+      const settled = await Promise.all(parts.map(async (part) => settlePart(this.onApi(round, part), signal)));
       this.round++;
       return {
         kind: "submitted",
@@ -297,7 +294,7 @@ export class BatchLane {
       });
     const owners = new Map<string, PartState>();
     for (const round of this.state.rounds) for (const part of round.parts) for (const key of this.keysOf(part)) owners.set(key, part);
-    const results = parseBatchResults(readFileSync(file, "utf8"), file);
+    const results = this.options.format.parseResults(readFileSync(file, "utf8"), file);
     const touched = new Set<PartState>();
     let unmatched = 0;
     const owned: { result: BatchLineResult; part: PartState }[] = [];
@@ -331,76 +328,25 @@ export class BatchLane {
   private collect(key: string, model: BatchableModel, request: GenerateRequest): void {
     if (this.collected.has(key)) return;
     this.collected.add(key);
-    this.files.add(this.round, model, key, `${JSON.stringify(batchRequestLine(key, model.requestBody(request)))}\n`);
+    this.files.add(this.round, model, key, `${this.options.format.requestLine(key, model.requestBody(request))}\n`);
   }
 
-  private async submit(round: number, part: PartState, signal?: AbortSignal): Promise<void> {
+  /** What handling `part` of `round` on its Batch API needs. */
+  private onApi(round: number, part: PartState): PartContext {
+    const { format, pollSeconds, sleep } = this.options;
     const api = this.apiFor(part.endpoint);
-    if (part.inputFileId && !part.batchId) {
-      const existing = await api.findBatchByInputFile(part.inputFileId, signal);
-      if (existing) {
-        this.log(`batch round ${round}: found batch ${existing.id} already made from ${part.inputFileId}`);
-        Object.assign(part, { batchId: existing.id, status: existing.status });
-        await this.saveState();
-        return;
-      }
-    }
-    if (!part.inputFileId) {
-      part.inputFileId = await api.uploadFile(join(this.dir, part.file), signal);
-      part.status = "uploaded";
-      await this.saveState();
-    }
-    const batch = await api.createBatch(part.inputFileId, { spri_round: String(round), spri_file: part.file }, signal);
-    Object.assign(part, { batchId: batch.id, status: batch.status });
-    await this.saveState();
-    this.log(`batch round ${round}: submitted ${part.lines} request(s) for ${part.model} as ${batch.id}`);
-  }
-
-  /** Polls `part`'s batch until it ends, then imports its answers. */
-  private async settle(round: number, part: PartState, signal?: AbortSignal): Promise<{ answered: number; failed: number }> {
-    const api = this.apiFor(part.endpoint);
-    const first = Math.max(0, (this.options.pollSeconds ?? 30) * 1000);
-    const cap = Math.max(first, first * 10);
-    let delay = first;
-    let batch: BatchInfo;
-    for (;;) {
-      batch = await api.retrieveBatch(part.batchId!, signal);
-      if (batch.status !== part.status) {
-        part.status = batch.status;
-        await this.saveState();
-        const counts = batch.counts ? ` (${batch.counts.completed + batch.counts.failed}/${batch.counts.total})` : "";
-        this.log(`batch round ${round}: ${batch.id} ${batch.status}${counts}`);
-      }
-      if (TERMINAL_STATUSES.has(batch.status)) break;
-      await (this.options.sleep ?? sleep)(delay, signal);
-      delay = Math.min(cap, delay * 1.5);
-    }
-    part.outputFileId = batch.outputFileId;
-    part.errorFileId = batch.errorFileId;
-    if (batch.status === "failed") {
-      Object.assign(part, { imported: true, answered: 0, failed: 0 });
-      await this.saveState();
-      throw new ModelError(`batch ${batch.id} (round ${round}, ${part.file}) failed: ${batch.errors.join("; ") || "no reason given"}`, {
-        kind: "bad-request",
-        endpoint: api.endpoint,
-        hint: `fix the cause and re-run the same command: round ${round} is submitted again`,
-      });
-    }
-    const results: BatchLineResult[] = [];
-    for (const fileId of [batch.outputFileId, batch.errorFileId]) {
-      if (fileId)
-        results.push(...parseBatchResults(await api.fileContent(fileId, signal), `${api.endpoint}/files/${fileId}`, api.endpoint));
-    }
-    const counts = await this.answers.import(results, () => part);
-    if (batch.status === "completed" && results.length === 0 && part.lines > 0) {
-      throw new ModelError(`batch ${batch.id} (round ${round}) completed without any result for its ${part.lines} request(s)`, {
-        kind: "bad-response",
-        endpoint: api.endpoint,
-      });
-    }
-    Object.assign(part, { imported: true, ...counts });
-    await this.saveState();
-    return counts;
+    return {
+      round,
+      part,
+      api,
+      format,
+      answers: this.answers,
+      dir: this.dir,
+      save: () => this.saveState(),
+      log: (line) => this.log(line),
+      pollSeconds,
+      sleep,
+    };
   }
 
   private apiFor(endpoint: string): BatchApi {
@@ -414,7 +360,7 @@ export class BatchLane {
   }
 
   private keysOf(part: PartState): string[] {
-    return requestKeys(join(this.dir, part.file));
+    return requestKeys(join(this.dir, part.file), this.options.format);
   }
 
   /** Saves a snapshot of the state as it is now, after every save queued before it. */
@@ -429,19 +375,4 @@ export class BatchLane {
   private log(line: string): void {
     this.options.log?.(line);
   }
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal!.reason);
-    };
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
 }

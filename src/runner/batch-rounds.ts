@@ -71,6 +71,7 @@ export function batchLane(options: RunJobOptions, batch: BatchRunOptions): Batch
   return new BatchLane({
     dir: batch.dir ?? `${options.output}.batch`,
     cache: options.store.cache,
+    format: batch.format,
     offline: batch.offline,
     apis: batch.apis,
     pollSeconds: batch.pollSeconds,

@@ -5,7 +5,8 @@ import type { CacheMode } from "../store/call-cache.ts";
 import type { RunStore } from "../store/run-store.ts";
 import type { PreparedTask } from "../tasks/prepare.ts";
 import type { FieldMapping } from "../tasks/task-item.ts";
-import type { BatchLaneOptions, FlushResult } from "./batch-lane.ts";
+import type { BatchApi, BatchFormat } from "../models/batch-provider.ts";
+import type { FlushResult } from "./batch-lane.ts";
 import type { Budget, PriceTable, Spend } from "./cost.ts";
 import type { RetryOptions } from "./retry.ts";
 import type { ProgressSink } from "./run-progress.ts";
@@ -72,8 +73,10 @@ export interface RunJobOptions {
 export interface BatchRunOptions {
   /** Write each round's file and stop (for `vllm run-batch`); never submit. */
   offline?: boolean;
+  /** The provider's batch file format (the caller chooses the adapter, e.g. openai-batch's OPENAI_BATCH_FORMAT). */
+  format: BatchFormat;
   /** The Batch API of each model, by `LanguageModel.id`; needed unless offline. */
-  apis?: BatchLaneOptions["apis"];
+  apis?: ReadonlyMap<string, BatchApi>;
   /** Seconds before the first poll of a batch (backing off from there). Default 30. */
   pollSeconds?: number;
   /** Results files (OpenAI batch output JSONL) to import before the first round. */

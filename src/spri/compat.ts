@@ -5,6 +5,7 @@
  * caller that applies them (algorithm/model-caller.ts).
  */
 import type { CallCompat } from "../algorithm/model-caller.ts";
+import type { CompatPreset } from "../util/compat-preset.ts";
 import type { FeedbackSplit, ScoreParserMode } from "./critic-score.ts";
 
 export interface CompatOptions extends CallCompat {
@@ -102,7 +103,7 @@ export const REFERENCE_COMPAT: Readonly<CompatOptions> = Object.freeze({
   seedPrincipleChoice: "reference",
 });
 
-export type CompatPreset = "default" | "reference";
+export type { CompatPreset };
 
 export function resolveCompat(preset: CompatPreset = "default", overrides: Partial<CompatOptions> = {}): CompatOptions {
   const base = preset === "reference" ? REFERENCE_COMPAT : DEFAULT_COMPAT;

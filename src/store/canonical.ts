@@ -3,43 +3,9 @@
  * key order, so equal requests (or equal command settings) hash equally.
  */
 import { hash } from "node:crypto";
+import { canonicalJson } from "../util/canonical-json.ts";
 
-/**
- * JSON with object keys sorted recursively (by UTF-16 code unit, as `Array.prototype.sort` does)
- * and `undefined` object fields dropped. Otherwise JSON's own rules: `undefined` in arrays becomes
- * `null`, non-finite numbers become `null`, `toJSON` is honoured (dates become ISO strings).
- */
-export function canonicalJson(value: unknown): string {
-  const text = write(value);
-  return text === undefined ? "null" : text;
-}
-
-function write(value: unknown): string | undefined {
-  if (value === null) return "null";
-  if (typeof value === "object" && typeof (value as { toJSON?: unknown }).toJSON === "function") {
-    return write((value as { toJSON(): unknown }).toJSON());
-  }
-  switch (typeof value) {
-    case "undefined":
-    case "function":
-    case "symbol":
-      return undefined;
-    case "bigint":
-      return value.toString();
-    case "string":
-    case "number":
-    case "boolean":
-      return JSON.stringify(value);
-  }
-  if (Array.isArray(value)) return `[${value.map((v) => write(v) ?? "null").join(",")}]`;
-  const object = value as Record<string, unknown>;
-  const fields: string[] = [];
-  for (const key of Object.keys(object).sort()) {
-    const text = write(object[key]);
-    if (text !== undefined) fields.push(`${JSON.stringify(key)}:${text}`);
-  }
-  return `{${fields.join(",")}}`;
-}
+export { canonicalJson };
 
 /** One-shot `crypto.hash`: at one key per model call, a Hash object per call was measurable CPU. */
 export function sha256Hex(text: string): string {

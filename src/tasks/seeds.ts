@@ -6,10 +6,12 @@
  * cluster` (`{"format": "spri-constitution", ...}`) is read as seeds of kind `constitution`: each
  * principle becomes one few-shot block `### Principles: <text>`, in file order (largest cluster
  * first); there are no questions to pair them with.
+ *
+ * Presets read no files: `parseSeeds` takes the text, and `loadSeeds` has io/ read it.
  */
-import { readFileSync } from "node:fs";
 import { CONSTITUTION_FORMAT, parseConstitution } from "../discovery/constitution.ts";
 import { InputError } from "../errors/errors.ts";
+import { readTextFile } from "../io/json-file.ts";
 import { pyRepr } from "../util/python.ts";
 import { parseJsonObject } from "../util/json-object.ts";
 
@@ -36,13 +38,13 @@ const REQUIRED: Record<SeedKind, string[]> = {
   constitution: ["principle"],
 };
 
+/** The seed file `file` (`--seeds`), read and parsed. */
 export function loadSeeds(file: string): SeedSet {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (error) {
-    throw new InputError(`cannot read the seed file`, { file, cause: error, hint: "check the --seeds path" });
-  }
+  return parseSeeds(readTextFile(file, { what: "seed file", field: "seeds", hint: "check the --seeds path" }), file);
+}
+
+/** Seeds from the text of a seed file; `file` names it in errors and in the set. */
+export function parseSeeds(text: string, file: string): SeedSet {
   const constitution = constitutionSeeds(text, file);
   if (constitution) return constitution;
   const seeds = parseRows(text, file);

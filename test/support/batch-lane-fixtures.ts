@@ -10,7 +10,8 @@ import { dirname, join } from "node:path";
 import { after } from "node:test";
 import { ModelError } from "../../src/errors/errors.ts";
 import type { GenerateRequest, LanguageModel } from "../../src/models/language-model.ts";
-import type { BatchApi, BatchInfo } from "../../src/models/openai-batch.ts";
+import type { BatchApi, BatchFormat, BatchInfo } from "../../src/models/batch-provider.ts";
+import { OPENAI_BATCH_FORMAT } from "../../src/models/openai-batch.ts";
 import { CachedModel, MemoryCallCache } from "../../src/store/call-cache.ts";
 import type { RunStore } from "../../src/store/run-store.ts";
 import { SqliteStore } from "../../src/store/sqlite-store.ts";
@@ -193,6 +194,8 @@ export interface SetupOptions {
   offline?: boolean;
   resultsFiles?: string[];
   maxLinesPerFile?: number;
+  /** The provider's batch format; default OpenAI's. */
+  format?: BatchFormat;
 }
 
 /** A lane over `dir` (a fresh one by default) keeping its state in `run` (a fresh one by default). */
@@ -205,6 +208,7 @@ export async function setup(options: SetupOptions = {}): Promise<Setup> {
   const lane = new BatchLane({
     dir,
     cache,
+    format: options.format ?? OPENAI_BATCH_FORMAT,
     apis: new Map([[inner.id, api]]),
     offline: options.offline,
     resultsFiles: options.resultsFiles,
