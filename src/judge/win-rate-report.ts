@@ -41,7 +41,7 @@ export interface WinRateReport {
   /** Present when every scored pair has both texts. */
   lcWinRate?: number;
   lengthControl?: { terms: string[]; weights: Record<string, number> };
-  /** Mean length of the model's outputs (code points), as alpaca_eval's avg_length. */
+  /** Mean length of the model's outputs (code points), truncated to an integer as alpaca_eval's avg_length is. */
   avgLength?: number;
 }
 
@@ -68,7 +68,7 @@ export function winRateReport(pairs: readonly JudgedPair[]): WinRateReport {
     baselineLength: textLength(p.baselineOutput as string),
     ...(p.difficulty === undefined ? {} : { difficulty: p.difficulty }),
   }));
-  report.avgLength = Math.round(cases.reduce((sum, c) => sum + c.modelLength, 0) / cases.length);
+  report.avgLength = Math.trunc(cases.reduce((sum, c) => sum + c.modelLength, 0) / cases.length);
   const lc = lengthControlledWinRate(cases);
   if (lc === null) return report;
   return { ...report, lcWinRate: round2(lc.lcWinRate), lengthControl: { terms: lc.terms, weights: lc.weights } };
