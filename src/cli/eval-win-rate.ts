@@ -7,9 +7,11 @@ import type { Command } from "commander";
 import { InputError } from "../errors/errors.ts";
 import { checkInputFile, readInputRows } from "../io/input-reader.ts";
 import { writeJsonFile } from "../io/json-file.ts";
+import type { PairwisePrompts } from "../judge/pairwise.ts";
 import { joinRuns, pairwiseAlgorithm } from "../judge/pairwise-run.ts";
 import { type JudgedPair, modelPreference, type WinRateReport, winRateReport } from "../judge/win-rate-report.ts";
 import { prepareTask } from "../tasks/prepare.ts";
+import { hash32 } from "../util/hash.ts";
 import { ENVIRONMENT_HELP, JUDGE_RUN_SETTINGS, addJudgeModelFlags, addSettingFlags, judgeAsBase } from "./options.ts";
 import { executeRun, newRunOption, ONE_SAMPLE } from "./run.ts";
 
@@ -120,14 +122,29 @@ async function freshReport(options: Record<string, unknown>): Promise<WinRateRep
   process.stderr.write(
     `spri: ${joined.pairs} pairs (${joined.onlyA} references without an output, ${joined.onlyB} outputs without a reference)\n`,
   );
+  return judgePairsFile(options, pairsFile, output);
+}
+
+/**
+ * Judges a file of pairs (`id`, `question`, `response_a` the reference, `response_b` the model) in
+ * both orders through the runner and reports the model's win rate, also written to
+ * `<output>.summary.json`.
+ */
+export async function judgePairsFile(
+  options: Record<string, unknown>,
+  pairsFile: string,
+  output: string,
+  prompts?: PairwisePrompts,
+): Promise<WinRateReport> {
   const temperature = options.temperature === undefined ? 0 : Number(options.temperature);
   const seed = options.seed === undefined ? undefined : Number(options.seed);
+  const promptsKey = prompts === undefined ? {} : { prompts: hash32(JSON.stringify(prompts)) };
   await executeRun(
     { ...options, input: pairsFile, output, idField: "id", questionField: "question", json: false },
     (settings) => ({
       ...prepareTask({ ...settings, task: "sft" }),
-      algorithm: pairwiseAlgorithm({ temperature, seed }),
-      identity: { temperature, seed },
+      algorithm: pairwiseAlgorithm({ temperature, seed, prompts }),
+      identity: { temperature, seed, ...promptsKey },
     }),
     ONE_SAMPLE,
   );

@@ -17,6 +17,7 @@ import {
 import { renderCorrelationFigure } from "../judge/figure.ts";
 import { DEFAULT_REAPPRAISAL_FIELDS, gatherCases, reappraisalEvalAlgorithm, summariseReappraisal } from "../judge/reappraisal-run.ts";
 import { prepareTask } from "../tasks/prepare.ts";
+import { ifevalCommand } from "./eval-ifeval.ts";
 import { mtBenchCommand } from "./eval-mt-bench.ts";
 import { winRateCommand } from "./eval-win-rate.ts";
 import { JUDGE_RUN_SETTINGS, addJudgeModelFlags, addSettingFlags, judgeAsBase } from "./options.ts";
@@ -29,6 +30,7 @@ export function evalCommand(program: Command): Command {
   reappraisalCommand(group);
   winRateCommand(group);
   mtBenchCommand(group);
+  ifevalCommand(group);
   return group;
 }
 
