@@ -18,6 +18,9 @@ import { renderCorrelationFigure } from "../judge/figure.ts";
 import { reappraisalEvalAlgorithm } from "../judge/reappraisal-eval.ts";
 import { DEFAULT_REAPPRAISAL_FIELDS, gatherCases, summariseReappraisal } from "../runner/reappraisal-run.ts";
 import { prepareTask } from "../tasks/prepare.ts";
+import { ifevalCommand } from "./eval-ifeval.ts";
+import { mtBenchCommand } from "./eval-mt-bench.ts";
+import { winRateCommand } from "./eval-win-rate.ts";
 import { JUDGE_RUN_SETTINGS, addJudgeModelFlags, addSettingFlags, judgeAsBase } from "./options.ts";
 import { executeRun, newRunOption, ONE_SAMPLE } from "./run.ts";
 
@@ -26,6 +29,9 @@ export function evalCommand(program: Command): Command {
   const group = program.command("eval").description("evaluate judges and responses against human judgements");
   correlateCommand(group);
   reappraisalCommand(group);
+  winRateCommand(group);
+  mtBenchCommand(group);
+  ifevalCommand(group);
   return group;
 }
 

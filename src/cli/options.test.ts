@@ -53,6 +53,8 @@ const FILE = flags(
   "max-item-size",
 );
 const CONFIG = flags("config");
+/** JUDGE_RUN_SETTINGS besides the client's (timeout, max-response-mib): what a file judged through the runner reads. */
+const JUDGE_RUN = flags("temperature", "seed", "concurrency", "max-tries", "retry-delay", "max-retry-wait", "store", "cache", "model");
 
 /** The shared flags each command reads. */
 const READS: Record<string, string[]> = {
@@ -106,6 +108,9 @@ const READS: Record<string, string[]> = {
     ),
     ...CONFIG,
   ],
+  "eval win-rate": [...flags("output", "id-field", "question-field", "json", "new-run"), ...JUDGE_RUN, ...CLIENT, ...CONFIG],
+  "eval mt-bench": [...flags("output", "json", "new-run", "max-new-tokens"), ...JUDGE_RUN, ...CLIENT, ...CONFIG],
+  "eval ifeval": [...flags("output", "json", "new-run"), ...JUDGE_RUN, ...CLIENT, ...CONFIG],
   compare: [
     ...flags(
       "output",
