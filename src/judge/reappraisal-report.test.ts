@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { type CaseScores, type MethodScores, pairKey, REPORT_CRITERIA, reappraisalReport } from "./reappraisal-report.ts";
+import { type CaseScores, type MethodScores, pairKey, REPORT_CRITERIA, reappraisalReport, recordScores } from "./reappraisal-report.ts";
 
 /** One method whose every criterion has these scores, keyed post p1, p2, … (dimension 1). */
 function method(name: string, scores: (number | null)[], overrides: Partial<MethodScores> = {}) {
@@ -66,4 +66,17 @@ test("a baseline that is not among the methods, or a third baseline, is refused"
 test("cases pair on post id and appraisal dimension", () => {
   assert.notEqual(pairKey("Anger_20", 1), pairKey("Anger_20", 2));
   assert.equal(pairKey("Anger_20", 1), pairKey("Anger_20", 1));
+});
+
+test("judged records give each method's scores by the case they pair on", () => {
+  const rows = [
+    { id: "spri/1", method: "spri", pair: pairKey("a", 1), eval_alignment: 8, eval_empathy: null, eval_harmful: 0, eval_factuality: 1 },
+    { id: "base/1", method: "base", pair: pairKey("a", 1), eval_alignment: 6, eval_empathy: 4, eval_harmful: 0, eval_factuality: 1 },
+    { id: "spri/2", method: "spri", eval_alignment: 9, eval_empathy: 5, eval_harmful: 1, eval_factuality: 0.5 },
+  ];
+  const [spri, base] = recordScores(rows, ["spri", "base"]);
+  assert.deepEqual([spri!.name, base!.name], ["spri", "base"]);
+  assert.deepEqual([...spri!.scores.alignment], [[pairKey("a", 1), 8], ["spri/2", 9]]);
+  assert.deepEqual([...spri!.scores.empathy.values()], [null, 5]);
+  assert.deepEqual([...base!.scores.harmful], [[pairKey("a", 1), 0]]);
 });

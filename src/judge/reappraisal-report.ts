@@ -84,7 +84,8 @@ export function reappraisalReport(
   return report;
 }
 
-function checkBaselines(names: readonly string[], baselines: readonly string[]): void {
+/** Every baseline is one of the methods, and there are at most two. */
+export function checkBaselines(names: readonly string[], baselines: readonly string[]): void {
   for (const baseline of baselines) {
     if (!names.includes(baseline)) {
       throw new InputError(`--baseline ${baseline} is not one of the methods (${names.join(", ")})`, {
@@ -126,4 +127,24 @@ function markersOf(tests: readonly SignificanceTest[], method: string, criterion
       return test?.p != null && test.p < SIGNIFICANCE_LEVEL ? BASELINE_MARKERS[i] : "";
     })
     .join("");
+}
+
+/**
+ * The scores in judged records (`method`, `pair`, `eval_<criterion>`; reappraisal-run.ts writes
+ * them), per method in the order given. A record without `pair` pairs on its id.
+ */
+export function recordScores(rows: readonly Record<string, unknown>[], methods: readonly string[]): { name: string; scores: MethodScores }[] {
+  return methods.map((name) => {
+    const mine = rows.filter((row) => row.method === name);
+    const scores = {} as Record<ReportCriterion, CaseScores>;
+    for (const criterion of REPORT_CRITERIA) {
+      scores[criterion] = new Map(
+        mine.map((row) => {
+          const value = row[`eval_${criterion}`];
+          return [typeof row.pair === "string" ? row.pair : String(row.id), typeof value === "number" ? value : null];
+        }),
+      );
+    }
+    return { name, scores };
+  });
 }

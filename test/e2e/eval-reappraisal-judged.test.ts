@@ -92,7 +92,9 @@ function judgedDirectories(root: string): string[] {
 test("the same command works on every released judgement folder, as released", async () => {
   const dirs = judgedDirectories(EVAL_OUTPUTS);
   assert.ok(dirs.length >= 20, `only ${dirs.length} judgement folders under ${EVAL_OUTPUTS}`);
-  const args = dirs.flatMap((dir) => ["--method", `${relative(EVAL_OUTPUTS, dir)}=${dir}`]);
+  // A method's name ends at its first "=" (the folder names hold some), so they are named with "~".
+  const nameOf = (dir: string) => relative(EVAL_OUTPUTS, dir).replaceAll("=", "~");
+  const args = dirs.flatMap((dir) => ["--method", `${nameOf(dir)}=${dir}`]);
   const vanilla = "gpt-4o-mini/[RESORT_baselines]/INDV/vanilla";
   const result = await runCli(["eval", "reappraisal", "--judged", ...args, "--baseline", vanilla, "--json"]);
   assert.equal(result.code, 0, result.stderr);
@@ -102,7 +104,7 @@ test("the same command works on every released judgement folder, as released", a
   }
   // Two of its harmfulness answers are quoted ("\"Not Harmful\""): the paper's rule leaves them unscored.
   const quoted = report.methods["gpt-4o-mini/[RESORT_baselines]/ITER/+cons_principle_instruct"]!.harmful;
-  assert.deepEqual([quoted.n, quoted.unscored, quoted.mean], [28, 2, 0]);
+  assert.deepEqual([quoted.n, quoted.unscored, quoted.mean], [28, 2, 0.04]);
   const test = report.tests.find((t) => t.method.endsWith("ITER/+cons_principle_instruct") && t.method.startsWith("gpt") && t.criterion === "harmful")!;
   assert.equal(test.p, null);
 });
