@@ -1,20 +1,10 @@
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { test } from "node:test";
 import { ScriptedModel } from "../models/scripted-model.ts";
 import { loadPaperJudgePack } from "../prompts/paper-judge-pack.ts";
 import { paperPromptFunctions, paperReappraisalJudge } from "./paper-reappraisal-judge.ts";
 import { evaluateReappraisal } from "./reappraisal-eval.ts";
-
-const GPT4_EVAL = join(import.meta.dirname, "..", "..", "..", "shared", "spri-public", "[task1]-reappraisal", "GPT-4-eval");
-
-/** What eval_prompts.py's function returns for these arguments, by plain text substitution of its f-string. */
-function referencePrompt(functionName: string, args: Record<string, string>): string {
-  const source = readFileSync(join(GPT4_EVAL, "eval_prompts.py"), "utf8");
-  const body = new RegExp(`def ${functionName}\\([^)]*\\):\\s*return f"""([\\s\\S]*?)"""`).exec(source)![1]!;
-  return body.replace(/\{(\w+)(\.strip\(\))?\}/g, (_, name: string, strip?: string) => (strip ? args[name]!.trim() : args[name]!));
-}
+import { GPT4_EVAL, referenceEvalPrompt, referenceSystemPrompt } from "../../test/support/paper-judge-reference.ts";
 
 test("the paper's judge sends its system prompt and eval_prompts.py's prompts, and reads answers by its rules", async () => {
   const judge = paperReappraisalJudge(loadPaperJudgePack(GPT4_EVAL, paperPromptFunctions()));
@@ -33,10 +23,9 @@ test("the paper's judge sends its system prompt and eval_prompts.py's prompts, a
   const sent = model.requests.map((request) => request.messages);
   assert.deepEqual(
     sent.map((messages) => messages[1]!.content),
-    ["1_standard_alignment", "2_empathy", "3_harmful", "4_factuality"].map((task) => referencePrompt(`build_eval_prompt_${task}`, args)),
+    ["1_standard_alignment", "2_empathy", "3_harmful", "4_factuality"].map((task) => referenceEvalPrompt(`build_eval_prompt_${task}`, args)),
   );
-  const script = readFileSync(join(GPT4_EVAL, "gpt-4-reappraisal_eval.py"), "utf8");
-  const system = /new_system_prompt = """([\s\S]*?)"""/.exec(script)![1]!;
+  const system = referenceSystemPrompt();
   for (const messages of sent) assert.deepEqual([messages.length, messages[0]], [2, { role: "system", content: system }]);
   // The paper's rules: empathy "7" is taken as it is; a quoted option is unscored.
   assert.deepEqual([fields.eval_alignment, fields.eval_empathy, fields.eval_harmful, fields.eval_factuality], [8, 7, null, 0.5]);

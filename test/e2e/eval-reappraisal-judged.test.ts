@@ -8,18 +8,9 @@ import assert from "node:assert/strict";
 import { readdirSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { describe, test } from "node:test";
-import { runCli, SHARED } from "../support/cli.ts";
+import { runCli } from "../support/cli.ts";
 import { startFakeLlmServer } from "../support/fake-llm-server.ts";
-
-export const EVAL_OUTPUTS = join(SHARED, "spri-public", "[task1]-reappraisal", "GPT-4-eval", "eval_outputs");
-
-/** Table 1's methods and the folders the issue's acceptance names for them. */
-export const TABLE_1_METHODS: [string, string][] = [
-  ["vanilla", "[RESORT_baselines]/INDV/vanilla"],
-  ["self-refine", "[RESORT_baselines]/ITER/self-refine"],
-  ["SPRI", "[seed=1_RESORT_constitutions_per_dimension]/[resort_human_eval_30]-generated_refined_responses"],
-  ["oracle", "[RESORT_baselines]/ITER/+cons"],
-];
+import { EVAL_OUTPUTS, TABLE_1_METHODS } from "../support/paper-judge-reference.ts";
 
 /** The paper's Table 1 (alignment /10 / empathy /5 with their marks). */
 const TABLE_1: Record<string, string[]> = {
