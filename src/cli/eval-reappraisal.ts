@@ -49,14 +49,25 @@ export function reappraisalCommand(group: Command): void {
       "a method's output records (repeatable), e.g. --method spri=out.jsonl --method vanilla=base.jsonl; with --judged, a directory of its judge outputs",
       collect,
     )
-    .option("--judged", "re-score the paper's released judge outputs (eval-1_standard_alignment.jsonl … eval-4_factuality.jsonl in each --method directory); no model is called")
-    .option("--baseline <name>", "a method the others are tested against (repeatable, at most two): * marks p < 0.05 against the first, † against the second", collect)
+    .option(
+      "--judged",
+      "re-score the paper's released judge outputs (eval-1_standard_alignment.jsonl … eval-4_factuality.jsonl in each --method directory); no model is called",
+    )
+    .option(
+      "--baseline <name>",
+      "a method the others are tested against (repeatable, at most two): * marks p < 0.05 against the first, † against the second",
+      collect,
+    )
     .option("--output <file>", "per-case judgements (JSONL; needed unless --judged); <file>.summary.json holds the report")
     .option("--response-field <name>", "field holding the reply", DEFAULT_REAPPRAISAL_FIELDS.response)
     .option("--post-field <name>", "field holding the post", DEFAULT_REAPPRAISAL_FIELDS.post)
     .option("--standards-field <name>", "field holding the reappraisal standards", DEFAULT_REAPPRAISAL_FIELDS.standards)
     .option("--aim-field <name>", "field holding the goal of the reply", DEFAULT_REAPPRAISAL_FIELDS.aim)
-    .option("--post-id-field <name>", "field identifying the post, paired across methods with --dimension-field", DEFAULT_REAPPRAISAL_FIELDS.postId)
+    .option(
+      "--post-id-field <name>",
+      "field identifying the post, paired across methods with --dimension-field",
+      DEFAULT_REAPPRAISAL_FIELDS.postId,
+    )
     .option("--dimension-field <name>", "field naming the appraisal dimension", DEFAULT_REAPPRAISAL_FIELDS.dimension)
     .option("--record-id-field <name>", "field identifying a record within a method's file (default: its line)")
     .option("--json", "print the report as JSON")
@@ -119,7 +130,10 @@ async function rescoreJudged(methods: readonly Method[], baselines: readonly str
   const scored = [];
   for (const { name, path } of methods) {
     if (!existsSync(path) || !statSync(path).isDirectory()) {
-      throw new InputError(`--method ${name}: ${path} is not a directory`, { file: path, hint: "with --judged, each --method names a directory of judge outputs" });
+      throw new InputError(`--method ${name}: ${path} is not a directory`, {
+        file: path,
+        hint: "with --judged, each --method names a directory of judge outputs",
+      });
     }
     const scores = {} as Record<ReportCriterion, CaseScores>;
     for (const criterion of REPORT_CRITERIA) {
@@ -146,7 +160,10 @@ async function evaluateFresh(
   options: Record<string, unknown>,
 ): Promise<ReappraisalReport | undefined> {
   if (options.output === undefined) {
-    throw new InputError("--output is needed to judge replies", { field: "output", hint: "or add --judged to re-score released judge outputs" });
+    throw new InputError("--output is needed to judge replies", {
+      field: "output",
+      hint: "or add --judged to re-score released judge outputs",
+    });
   }
   for (const method of methods) checkInputFile(method.path);
   const output = String(options.output);

@@ -15,7 +15,11 @@ export function formatReappraisalReport(report: ReappraisalReport, baselines: re
     ...names.map((name) => {
       const criteria = report.methods[name]!;
       const cases = Math.max(...REPORT_CRITERIA.map((c) => criteria[c].n + criteria[c].unscored));
-      return [name, String(cases), ...REPORT_CRITERIA.map((c) => `${criteria[c].mean === null ? "—" : criteria[c].mean!.toFixed(2)}${criteria[c].markers}`)];
+      return [
+        name,
+        String(cases),
+        ...REPORT_CRITERIA.map((c) => `${criteria[c].mean === null ? "—" : criteria[c].mean!.toFixed(2)}${criteria[c].markers}`),
+      ];
     }),
   ];
   const lines = table(means);

@@ -23,7 +23,9 @@ test("the paper's judge sends its system prompt and eval_prompts.py's prompts, a
   const sent = model.requests.map((request) => request.messages);
   assert.deepEqual(
     sent.map((messages) => messages[1]!.content),
-    ["1_standard_alignment", "2_empathy", "3_harmful", "4_factuality"].map((task) => referenceEvalPrompt(`build_eval_prompt_${task}`, args)),
+    ["1_standard_alignment", "2_empathy", "3_harmful", "4_factuality"].map((task) =>
+      referenceEvalPrompt(`build_eval_prompt_${task}`, args),
+    ),
   );
   const system = referenceSystemPrompt();
   for (const messages of sent) assert.deepEqual([messages.length, messages[0]], [2, { role: "system", content: system }]);

@@ -46,7 +46,9 @@ export function paperReappraisalJudge(pack: PaperJudgePack): ReappraisalJudge {
       for (const param of fstring.params) {
         const value = ARGUMENTS[param]!.value(c);
         if (value === undefined) {
-          throw new InputError(`the paper's ${criterion} prompt needs ${ARGUMENTS[param]!.what}, which this record lacks`, { field: param });
+          throw new InputError(`the paper's ${criterion} prompt needs ${ARGUMENTS[param]!.what}, which this record lacks`, {
+            field: param,
+          });
         }
         values[param] = value;
       }

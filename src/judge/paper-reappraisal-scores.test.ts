@@ -36,10 +36,12 @@ test("harmful and factuality: the exact option only", () => {
 });
 
 test("the released files: one per criterion, named as the paper's script writes them", () => {
-  assert.deepEqual(
-    (["alignment", "empathy", "harmful", "factuality"] as const).map(releasedJudgementsFile),
-    ["eval-1_standard_alignment.jsonl", "eval-2_empathy.jsonl", "eval-3_harmful.jsonl", "eval-4_factuality.jsonl"],
-  );
+  assert.deepEqual((["alignment", "empathy", "harmful", "factuality"] as const).map(releasedJudgementsFile), [
+    "eval-1_standard_alignment.jsonl",
+    "eval-2_empathy.jsonl",
+    "eval-3_harmful.jsonl",
+    "eval-4_factuality.jsonl",
+  ]);
 });
 
 test("released rows: the judge's text from the first raw-output column present, a repeated case counted once (the first)", () => {
@@ -47,7 +49,12 @@ test("released rows: the judge's text from the first raw-output column present, 
     { "Reddit ID": "a", appraisal_dimension_id: 1, "evaluation_raw_output-[dim_1]-[2_empathy]": "4" },
     { "Reddit ID": "a", appraisal_dimension_id: 6, "evaluation_raw_output-[dim_6]-[2_empathy]": "5" },
     { "Reddit ID": "a", appraisal_dimension_id: 1, "evaluation_raw_output-[dim_1]-[2_empathy]": "2" },
-    { "Reddit ID": "b", appraisal_dimension_id: 1, "evaluation_raw_output-[dim_6]-[2_empathy]": "3", "evaluation_raw_output-[dim_1]-[2_empathy]": "1" },
+    {
+      "Reddit ID": "b",
+      appraisal_dimension_id: 1,
+      "evaluation_raw_output-[dim_6]-[2_empathy]": "3",
+      "evaluation_raw_output-[dim_1]-[2_empathy]": "1",
+    },
     { "Reddit ID": "c", appraisal_dimension_id: 1, "evaluation_raw_output-[dim_1]-[2_empathy]": null },
   ].map((value, i) => ({ line: i + 1, value }));
   const scores = releasedScores(rows, "empathy", "eval-2_empathy.jsonl");

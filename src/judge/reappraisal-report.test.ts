@@ -76,7 +76,13 @@ test("judged records give each method's scores by the case they pair on", () => 
   ];
   const [spri, base] = recordScores(rows, ["spri", "base"]);
   assert.deepEqual([spri!.name, base!.name], ["spri", "base"]);
-  assert.deepEqual([...spri!.scores.alignment], [[pairKey("a", 1), 8], ["spri/2", 9]]);
+  assert.deepEqual(
+    [...spri!.scores.alignment],
+    [
+      [pairKey("a", 1), 8],
+      ["spri/2", 9],
+    ],
+  );
   assert.deepEqual([...spri!.scores.empathy.values()], [null, 5]);
   assert.deepEqual([...base!.scores.harmful], [[pairKey("a", 1), 0]]);
 });

@@ -133,7 +133,10 @@ function markersOf(tests: readonly SignificanceTest[], method: string, criterion
  * The scores in judged records (`method`, `pair`, `eval_<criterion>`; reappraisal-run.ts writes
  * them), per method in the order given. A record without `pair` pairs on its id.
  */
-export function recordScores(rows: readonly Record<string, unknown>[], methods: readonly string[]): { name: string; scores: MethodScores }[] {
+export function recordScores(
+  rows: readonly Record<string, unknown>[],
+  methods: readonly string[],
+): { name: string; scores: MethodScores }[] {
   return methods.map((name) => {
     const mine = rows.filter((row) => row.method === name);
     const scores = {} as Record<ReportCriterion, CaseScores>;

@@ -31,6 +31,9 @@ test("a pack without the evaluation script, or with a prompt function changed, n
   assert.throws(
     () => loadPaperJudgePack(dir, ["build_eval_prompt_2_empathy"]),
     (error: unknown) =>
-      error instanceof ConfigError && error.file === join(dir, "eval_prompts.py") && error.line === 2 && /return an f-string/.test(error.message),
+      error instanceof ConfigError &&
+      error.file === join(dir, "eval_prompts.py") &&
+      error.line === 2 &&
+      /return an f-string/.test(error.message),
   );
 });

@@ -24,10 +24,7 @@ describe("pythonFunctionFString", () => {
     const fstring = pythonFunctionFString(SOURCE, "p.py", "build_x");
     assert.deepEqual(fstring.params, ["post", "aim"]);
     assert.equal(fstring.line, 3);
-    assert.equal(
-      renderFString(fstring, { post: "P", aim: "  A \n" }),
-      "Post: P\n    Aim: A {literal} é\t\\ end    joined",
-    );
+    assert.equal(renderFString(fstring, { post: "P", aim: "  A \n" }), "Post: P\n    Aim: A {literal} é\t\\ end    joined");
   });
   test("a missing function, another return or an unsupported field names the file and line", () => {
     const failure = (name: string, pattern: RegExp, line?: number) =>

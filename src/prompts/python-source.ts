@@ -22,7 +22,8 @@ export interface PythonFString {
 /** `def name(params): return f"""…"""` in `source` (the text of `file`). */
 export function pythonFunctionFString(source: string, file: string, name: string): PythonFString {
   const def = new RegExp(`^[ \\t]*def\\s+${name}\\s*\\(([^)]*)\\)\\s*(?:->[^:\\n]*)?:`, "m").exec(source);
-  if (!def) throw new ConfigError(`no function ${name} in this file`, { file, hint: "point --prompts at the paper's GPT-4-eval directory" });
+  if (!def)
+    throw new ConfigError(`no function ${name} in this file`, { file, hint: "point --prompts at the paper's GPT-4-eval directory" });
   const params = def[1]!
     .split(",")
     .map((param) => /^\s*\**([A-Za-z_]\w*)/.exec(param)?.[1])
@@ -40,7 +41,8 @@ export function pythonFunctionFString(source: string, file: string, name: string
 /** The string literal given as `name = "…"` (an assignment or a keyword argument). */
 export function pythonStringArgument(source: string, file: string, name: string): string {
   const match = new RegExp(`\\b${name}\\s*=\\s*([rR]?)("""|'''|"|')`).exec(source);
-  if (!match) throw new ConfigError(`${file} has no string ${name} = "…"`, { file, hint: "point --prompts at the paper's GPT-4-eval directory" });
+  if (!match)
+    throw new ConfigError(`${file} has no string ${name} = "…"`, { file, hint: "point --prompts at the paper's GPT-4-eval directory" });
   const literal = scanString(source, file, match.index + match[0].length, match[2]!, match[1] !== "", false);
   return literal.parts.map((part) => ("text" in part ? part.text : "")).join("");
 }
@@ -51,10 +53,14 @@ export function abslFlagDefault(source: string, file: string, flag: string): str
   if (!match) throw new ConfigError(`no flag "${flag}" (flags.DEFINE_…) in this file`, { file });
   const at = match.index + match[0].length;
   const quote = /^("""|'''|"|')/.exec(source.slice(at));
-  if (quote) return scanString(source, file, at + quote[0].length, quote[0], false, false).parts.map((p) => ("text" in p ? p.text : "")).join("");
+  if (quote)
+    return scanString(source, file, at + quote[0].length, quote[0], false, false)
+      .parts.map((p) => ("text" in p ? p.text : ""))
+      .join("");
   const number = /^[-+]?[\d.][\w.+-]*(?=\s*[,)])/.exec(source.slice(at));
   const value = number ? pyFloat(number[0]) : null;
-  if (value === null) throw new ConfigError(`the default of flag "${flag}" is not a literal string or number`, { file, line: lineAt(source, at) });
+  if (value === null)
+    throw new ConfigError(`the default of flag "${flag}" is not a literal string or number`, { file, line: lineAt(source, at) });
   return value;
 }
 
@@ -110,7 +116,11 @@ function scanString(source: string, file: string, start: number, quote: string, 
   let text = "";
   let i = start;
   const fail = (message: string, at: number): never => {
-    throw new ConfigError(message, { file, line: lineAt(source, at), hint: "spri reads the paper's files as released; restore that shape" });
+    throw new ConfigError(message, {
+      file,
+      line: lineAt(source, at),
+      hint: "spri reads the paper's files as released; restore that shape",
+    });
   };
   while (!source.startsWith(quote, i)) {
     if (i >= source.length) fail("a string that never ends", start);

@@ -76,7 +76,8 @@ describe("pyFloat", () => {
     assert.ok(Number.isNaN(pyFloat("NaN")));
   });
   test("anything else is null, as Python's ValueError", () => {
-    for (const text of ["", "4/5", "1__0", "_1", "1_", "0x10", "4 5", "five", "e5", ".", "1e", "[4]"]) assert.equal(pyFloat(text), null, text);
+    for (const text of ["", "4/5", "1__0", "_1", "1_", "0x10", "4 5", "five", "e5", ".", "1e", "[4]"])
+      assert.equal(pyFloat(text), null, text);
   });
 });
 

@@ -96,6 +96,8 @@ test("the same command works on every released judgement folder, as released", a
   // Two of its harmfulness answers are quoted ("\"Not Harmful\""): the paper's rule leaves them unscored.
   const quoted = report.methods["gpt-4o-mini/[RESORT_baselines]/ITER/+cons_principle_instruct"]!.harmful;
   assert.deepEqual([quoted.n, quoted.unscored, quoted.mean], [28, 2, 0.04]);
-  const test = report.tests.find((t) => t.method.endsWith("ITER/+cons_principle_instruct") && t.method.startsWith("gpt") && t.criterion === "harmful")!;
+  const test = report.tests.find(
+    (t) => t.method.endsWith("ITER/+cons_principle_instruct") && t.method.startsWith("gpt") && t.criterion === "harmful",
+  )!;
   assert.equal(test.p, null);
 });

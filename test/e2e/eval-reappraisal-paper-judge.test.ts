@@ -12,7 +12,14 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { runCli } from "../support/cli.ts";
 import { json, openaiText, startFakeLlmServer } from "../support/fake-llm-server.ts";
-import { EVAL_OUTPUTS, GPT4_EVAL, TABLE_1_METHODS, referenceArguments, referenceEvalPrompt, referenceSystemPrompt } from "../support/paper-judge-reference.ts";
+import {
+  EVAL_OUTPUTS,
+  GPT4_EVAL,
+  TABLE_1_METHODS,
+  referenceArguments,
+  referenceEvalPrompt,
+  referenceSystemPrompt,
+} from "../support/paper-judge-reference.ts";
 import type { ChatBody } from "../support/scripted-backend.ts";
 
 const TASKS = ["1_standard_alignment", "2_empathy", "3_harmful", "4_factuality"];
@@ -22,7 +29,9 @@ function releasedAnswers(dirs: readonly string[]): Map<string, string> {
   const answers = new Map<string, string>();
   for (const dir of dirs) {
     for (const task of TASKS) {
-      for (const line of readFileSync(join(dir, `eval-${task}.jsonl`), "utf8").split("\n").filter(Boolean)) {
+      for (const line of readFileSync(join(dir, `eval-${task}.jsonl`), "utf8")
+        .split("\n")
+        .filter(Boolean)) {
         const row = JSON.parse(line) as Record<string, unknown>;
         const answer = Object.entries(row).find(([key]) => key.startsWith("evaluation_raw_output-"))![1] as string;
         answers.set(referenceEvalPrompt(`build_eval_prompt_${task}`, referenceArguments(row)), answer);
@@ -50,9 +59,12 @@ test("the paper's judge pack sends the reference's requests and, given its answe
     const methods = TABLE_1_METHODS.flatMap(([name], i) => ["--method", `${name}=${join(dirs[i]!, "eval-1_standard_alignment.jsonl")}`]);
     const baselines = ["--baseline", "vanilla", "--baseline", "self-refine"];
     const fresh = await runCli(
-      ["eval", "reappraisal", "--prompts", GPT4_EVAL, ...methods, ...baselines, "--output", join(dir, "evals.jsonl"), "--json"].concat(
-        ["--judge-url", `${server.url}/v1`, "--concurrency", "8"],
-      ),
+      ["eval", "reappraisal", "--prompts", GPT4_EVAL, ...methods, ...baselines, "--output", join(dir, "evals.jsonl"), "--json"].concat([
+        "--judge-url",
+        `${server.url}/v1`,
+        "--concurrency",
+        "8",
+      ]),
       { cwd: dir },
     );
     assert.equal(fresh.code, 0, fresh.stderr);
