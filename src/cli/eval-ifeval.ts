@@ -9,7 +9,7 @@ import type { Command } from "commander";
 import { InputError } from "../errors/errors.ts";
 import { checkInputFile, readInputRows } from "../io/input-reader.ts";
 import { ifevalPrinciples, PRINCIPLE_PAIRWISE_PROMPTS, principledQuestion } from "../judge/ifeval-principles.ts";
-import { joinRuns } from "../judge/pairwise-run.ts";
+import { joinRuns } from "../runner/pairwise-run.ts";
 import { judgePairsFile } from "./eval-win-rate.ts";
 import { ENVIRONMENT_HELP, JUDGE_RUN_SETTINGS, addJudgeModelFlags, addSettingFlags, judgeAsBase } from "./options.ts";
 import { newRunOption } from "./run.ts";

@@ -3,8 +3,7 @@ import { writeFileSync } from "node:fs";
 import { basename } from "node:path";
 import { type Command, Option } from "commander";
 import { InputError } from "../errors/errors.ts";
-import { checkInputFile, parseInputFormat } from "../io/input-reader.ts";
-import { writeJsonFile } from "../io/json-file.ts";
+import { parseInputFormat } from "../io/input-reader.ts";
 import {
   CORRELATION_METRICS,
   type CorrelationMetric,
@@ -15,14 +14,10 @@ import {
   parseGroupList,
 } from "../judge/correlate.ts";
 import { renderCorrelationFigure } from "../judge/figure.ts";
-import { reappraisalEvalAlgorithm } from "../judge/reappraisal-eval.ts";
-import { DEFAULT_REAPPRAISAL_FIELDS, gatherCases, summariseReappraisal } from "../runner/reappraisal-run.ts";
-import { prepareTask } from "../tasks/prepare.ts";
 import { ifevalCommand } from "./eval-ifeval.ts";
 import { mtBenchCommand } from "./eval-mt-bench.ts";
+import { reappraisalCommand } from "./eval-reappraisal.ts";
 import { winRateCommand } from "./eval-win-rate.ts";
-import { JUDGE_RUN_SETTINGS, addJudgeModelFlags, addSettingFlags, judgeAsBase } from "./options.ts";
-import { executeRun, newRunOption, ONE_SAMPLE } from "./run.ts";
 
 /** Registers the `eval` command group on `program` and returns it, so other subcommands can join it. */
 export function evalCommand(program: Command): Command {
@@ -33,80 +28,6 @@ export function evalCommand(program: Command): Command {
   mtBenchCommand(group);
   ifevalCommand(group);
   return group;
-}
-
-function reappraisalCommand(group: Command): void {
-  const command = group
-    .command("reappraisal")
-    .description(
-      "the paper's task-1 evaluation of reappraisal replies: standards alignment (1-10), empathy (1-5), harmful and factual flags, averaged per method",
-    )
-    .requiredOption(
-      "--method <name=file>",
-      "a method's output records (repeatable), e.g. --method spri=out.jsonl --method vanilla=base.jsonl",
-      (v: string, prev: string[] = []) => [...prev, v],
-    )
-    .requiredOption("--output <file>", "per-case judgements (JSONL); <file>.summary.json holds the means")
-    .option("--response-field <name>", "field holding the reply", DEFAULT_REAPPRAISAL_FIELDS.response)
-    .option("--post-field <name>", "field holding the post", DEFAULT_REAPPRAISAL_FIELDS.post)
-    .option("--standards-field <name>", "field holding the reappraisal standards", DEFAULT_REAPPRAISAL_FIELDS.standards)
-    .option("--aim-field <name>", "field holding the goal of the reply", DEFAULT_REAPPRAISAL_FIELDS.aim)
-    .option("--record-id-field <name>", "field identifying a record within a method's file (default: its line)")
-    .option("--json", "print the means as JSON")
-    .addOption(newRunOption());
-  addJudgeModelFlags(command);
-  addSettingFlags(command, JUDGE_RUN_SETTINGS);
-  command.addHelpText(
-    "after",
-    "\nThe judge runs at temperature 0.1 with seed 36 (the paper's GPT-4 evaluator settings) unless --temperature / --seed say otherwise.",
-  );
-  command.action(async (options: Record<string, unknown>) => {
-    judgeAsBase(options, (line) => process.stderr.write(`spri: ${line}\n`));
-    const methods = (options.method as string[]).map((spec) => {
-      const at = spec.indexOf("=");
-      if (at <= 0) throw new InputError(`--method "${spec}" must be name=file`, { field: "method" });
-      const method = { name: spec.slice(0, at), file: spec.slice(at + 1) };
-      checkInputFile(method.file);
-      return method;
-    });
-    const output = String(options.output);
-    const cases = `${output}.cases.jsonl`;
-    await gatherCases(
-      methods,
-      {
-        response: String(options.responseField),
-        post: String(options.postField),
-        standards: String(options.standardsField),
-        aim: String(options.aimField),
-        id: options.recordIdField as string | undefined,
-      },
-      cases,
-    );
-    const sampling = {
-      temperature: options.temperature === undefined ? 0.1 : Number(options.temperature),
-      seed: options.seed === undefined ? 36 : Number(options.seed),
-    };
-    await executeRun(
-      { ...options, input: cases, output, idField: "id", questionField: "question", json: false },
-      (settings) => ({
-        ...prepareTask({ ...settings, task: "sft" }),
-        algorithm: reappraisalEvalAlgorithm(sampling),
-        identity: sampling,
-      }),
-      ONE_SAMPLE,
-    );
-    const means = Object.fromEntries(await summariseReappraisal(output));
-    writeJsonFile(`${output}.summary.json`, means);
-    if (options.json) {
-      process.stdout.write(`${JSON.stringify(means)}\n`);
-      return;
-    }
-    const cell = (v: number | null) => (v === null ? "–" : v.toFixed(2));
-    const lines = ["method | n | alignment (1-10) | empathy (1-5) | harmful | factual"];
-    for (const [name, m] of Object.entries(means))
-      lines.push(`${name} | ${m.n} | ${cell(m.alignment)} | ${cell(m.empathy)} | ${cell(m.harmfulness)} | ${cell(m.factuality)}`);
-    process.stdout.write(`${lines.join("\n")}\n`);
-  });
 }
 
 function correlateCommand(group: Command): void {

@@ -105,6 +105,9 @@ const READS: Record<string, string[]> = {
       "store",
       "cache",
       "model",
+      // The paper's judge pack and its max_tokens (eval-reappraisal.ts: judgePack, judgeSampling).
+      "prompts",
+      "max-new-tokens",
     ),
     ...CONFIG,
   ],

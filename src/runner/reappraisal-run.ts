@@ -2,19 +2,24 @@
  * Running the reappraisal evaluation over several methods' outputs, the file side: the records of
  * each method are gathered into one file of cases (`method/id`), judged by the runner (resume, cache,
  * concurrency; the algorithm is `reappraisalEvalAlgorithm` in judge/reappraisal-eval.ts), then
- * averaged per method.
+ * reported per method (judge/reappraisal-report.ts). Each case carries the key it pairs on across
+ * methods (`pair`: post id and appraisal dimension); a method's second record of the same case is
+ * not judged, as the paper's notebook keeps the first.
  */
 import { once } from "node:events";
 import { createWriteStream } from "node:fs";
 import { InputError } from "../errors/errors.ts";
 import { readInputRows } from "../io/input-reader.ts";
-import { type CriterionMeans, meansByMethod } from "../judge/reappraisal-eval.ts";
+import { pairKey } from "../judge/reappraisal-report.ts";
 
 export interface ReappraisalFields {
   response: string;
   post: string;
   standards: string;
   aim: string;
+  /** The fields a case pairs on; without the post id, a case pairs on its record id. */
+  postId: string;
+  dimension: string;
   id?: string;
 }
 
@@ -23,18 +28,22 @@ export const DEFAULT_REAPPRAISAL_FIELDS: ReappraisalFields = {
   post: "Reddit Post",
   standards: "standards",
   aim: "appraisal_dimension_aim",
+  postId: "Reddit ID",
+  dimension: "appraisal_dimension_id",
 };
 
-/** Writes one case per record of every method; returns the number of cases per method. */
+/** Writes one case per record of every method; returns the number of cases per method and the repeats left out. */
 export async function gatherCases(
   methods: readonly { name: string; file: string }[],
   fields: ReappraisalFields,
   output: string,
-): Promise<Map<string, number>> {
+): Promise<{ counts: Map<string, number>; repeats: number }> {
   const out = createWriteStream(output, "utf8");
   const counts = new Map<string, number>();
+  let repeats = 0;
   for (const { name, file } of methods) {
     let n = 0;
+    const seen = new Set<string>();
     for await (const row of readInputRows(file)) {
       const r = row.value as Record<string, unknown>;
       for (const field of [fields.response, fields.post]) {
@@ -48,10 +57,17 @@ export async function gatherCases(
         }
       }
       const id = fields.id !== undefined ? r[fields.id] : undefined;
-      const itemId = `${name}/${id === undefined || id === null ? row.line : String(id)}`;
+      const recordId = id === undefined || id === null ? String(row.line) : String(id);
+      const pair = r[fields.postId] === undefined ? recordId : pairKey(r[fields.postId], r[fields.dimension]);
+      if (seen.has(pair)) {
+        repeats++;
+        continue;
+      }
+      seen.add(pair);
       const kase = {
-        id: itemId,
+        id: `${name}/${recordId}`,
         method: name,
+        pair,
         question: r[fields.post],
         response: r[fields.response],
         standards: r[fields.standards],
@@ -64,11 +80,5 @@ export async function gatherCases(
   }
   out.end();
   await once(out, "finish");
-  return counts;
-}
-
-export async function summariseReappraisal(file: string): Promise<Map<string, CriterionMeans>> {
-  const rows: Record<string, unknown>[] = [];
-  for await (const row of readInputRows(file)) rows.push(row.value as Record<string, unknown>);
-  return meansByMethod(rows);
+  return { counts, repeats };
 }

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { ConfigError } from "../errors/errors.ts";
-import { pyFormat, pyRepr, pyReprString, pyStrip, pythonClean, saneClean, universalNewlines } from "./python.ts";
+import { pyFormat, pyRepr, pyReprString, pyStrip, pythonClean, saneClean, universalNewlines, pyFloat, pyRound } from "./python.ts";
 
 describe("pyFormat (Python str.format semantics)", () => {
   test("one pass: values are never re-scanned", () => {
@@ -57,4 +57,38 @@ describe("pyRepr (Python str() of literals)", () => {
 
 test("universalNewlines turns CRLF and CR into LF", () => {
   assert.equal(universalNewlines("a\r\nb\rc\n"), "a\nb\nc\n");
+});
+
+describe("pyFloat", () => {
+  test("what Python's float() accepts: whitespace, sign, underscores between digits, exponents, inf and nan", () => {
+    const cases: [string, number][] = [
+      ["4", 4],
+      [" 4.5\n", 4.5],
+      ["+.5", 0.5],
+      ["5.", 5],
+      ["-1e1", -10],
+      ["1_000", 1000],
+      ["\u00a03\u2003", 3],
+      ["Infinity", Infinity],
+      ["-inf", -Infinity],
+    ];
+    for (const [text, value] of cases) assert.equal(pyFloat(text), value, text);
+    assert.ok(Number.isNaN(pyFloat("NaN")));
+  });
+  test("anything else is null, as Python's ValueError", () => {
+    for (const text of ["", "4/5", "1__0", "_1", "1_", "0x10", "4 5", "five", "e5", ".", "1e", "[4]"])
+      assert.equal(pyFloat(text), null, text);
+  });
+});
+
+describe("pyRound", () => {
+  test("round(x, 2): nearest, and exact binary ties to the even digit", () => {
+    assert.equal(pyRound(7.733333333333333, 2), 7.73);
+    assert.equal(pyRound(4.466666666666667, 2), 4.47);
+    assert.equal(pyRound(4.125, 2), 4.12);
+    assert.equal(pyRound(4.375, 2), 4.38);
+    assert.equal(pyRound(2.675, 2), 2.67); // 2.675 is 2.67499999… in binary
+    assert.equal(pyRound(-0.125, 2), -0.12);
+    assert.equal(pyRound(8, 2), 8);
+  });
 });

@@ -117,3 +117,34 @@ export function pyRepr(value: unknown): string {
 export function universalNewlines(text: string): string {
   return text.replace(/\r\n?/g, "\n");
 }
+
+const PY_FLOAT_NUMBER = /^[+-]?(?:\d(?:_?\d)*(?:\.(?:\d(?:_?\d)*)?)?|\.\d(?:_?\d)*)(?:[eE][+-]?\d(?:_?\d)*)?$/;
+const PY_FLOAT_SPECIAL = /^([+-]?)(inf|infinity|nan)$/i;
+
+/**
+ * Python `float(text)` for a str: surrounding whitespace allowed, `_` only between digits, `inf`,
+ * `infinity` and `nan` in any case; null where Python raises ValueError. ASCII digits only (Python
+ * also reads other Unicode decimal digits).
+ */
+export function pyFloat(text: string): number | null {
+  const literal = pyStrip(text);
+  const special = PY_FLOAT_SPECIAL.exec(literal);
+  if (special) return special[2]!.toLowerCase() === "nan" ? Number.NaN : special[1] === "-" ? -Infinity : Infinity;
+  return PY_FLOAT_NUMBER.test(literal) ? Number(literal.replaceAll("_", "")) : null;
+}
+
+/**
+ * Python `round(value, digits)`: the nearest number with that many decimals, where a value exactly
+ * halfway (in its binary value, so 2.675 is not: it is 2.67499…) goes to the even digit.
+ */
+export function pyRound(value: number, digits: number): number {
+  if (!Number.isFinite(value) || Math.abs(value) >= 1e21) return value;
+  // toFixed(100) is the exact decimal expansion of every double this size that has a fraction.
+  const exact = value.toFixed(100);
+  const point = exact.indexOf(".");
+  const kept = exact.slice(0, point + 1 + digits);
+  const rest = exact.slice(point + 1 + digits);
+  const tie = /^50*$/.test(rest);
+  const lastDigit = Number(kept.replace(/\.$/, "").at(-1));
+  return tie && lastDigit % 2 === 0 ? Number(kept.replace(/\.$/, "")) : Number(value.toFixed(digits));
+}
