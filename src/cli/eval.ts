@@ -18,6 +18,7 @@ import { renderCorrelationFigure } from "../judge/figure.ts";
 import { DEFAULT_REAPPRAISAL_FIELDS, gatherCases, reappraisalEvalAlgorithm, summariseReappraisal } from "../judge/reappraisal-run.ts";
 import { prepareTask } from "../tasks/prepare.ts";
 import { JUDGE_RUN_SETTINGS, addJudgeModelFlags, addSettingFlags, judgeAsBase } from "./options.ts";
+import { truthfulQaCommand } from "./eval-truthfulqa.ts";
 import { executeRun, newRunOption, ONE_SAMPLE } from "./run.ts";
 
 /** Registers the `eval` command group on `program` and returns it, so other subcommands can join it. */
@@ -25,6 +26,7 @@ export function evalCommand(program: Command): Command {
   const group = program.command("eval").description("evaluate judges and responses against human judgements");
   correlateCommand(group);
   reappraisalCommand(group);
+  truthfulQaCommand(group);
   return group;
 }
 

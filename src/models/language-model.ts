@@ -137,10 +137,14 @@ export function callLogLikelihood(model: LanguageModel, request: LogLikelihoodRe
   return model.logLikelihood(request);
 }
 
-/** The error for a model that cannot give log-probabilities, naming the backends that can. */
+/**
+ * The error for a model that cannot give log-probabilities, naming the backends that can. Kind
+ * "not-found" (the model has no such endpoint), which stops a run at its first item instead of
+ * failing every item the same way.
+ */
 export function noLogLikelihood(model: LanguageModel): ModelError {
   return new ModelError(`the model ${model.id} cannot score text by log-likelihood`, {
-    kind: "bad-request",
+    kind: "not-found",
     hint: "use an OpenAI-compatible server that returns prompt log-probabilities from /v1/completions (vLLM: --base-url http://host:8000/v1) or a local GGUF model (--base-model /path/model.gguf)",
   });
 }
