@@ -36,7 +36,9 @@ const PRIMER_HINT = `pass --primer FILE with the few-shot examples (the standard
 export function truthfulQaCommand(group: Command): void {
   const command = group
     .command("truthfulqa")
-    .description("TruthfulQA MC1 and MC2: each answer option scored by its log-likelihood after the question (lm-evaluation-harness's rules)")
+    .description(
+      "TruthfulQA MC1 and MC2: each answer option scored by its log-likelihood after the question (lm-evaluation-harness's rules)",
+    )
     .requiredOption("--input <file>", "the questions: TruthfulQA's mc_task.json, or rows with mc1_targets and mc2_targets")
     .requiredOption("--output <file>", "one record per question (JSONL): each option's log-likelihood, mc1 and mc2")
     .option("--primer <file>", "few-shot examples put before each question (see below); none for no examples")
@@ -82,7 +84,12 @@ function readPrimer(file: string | undefined): string {
   try {
     return universalNewlines(readFileSync(file, "utf8")).trimEnd();
   } catch (error) {
-    throw new ConfigError(`cannot read the primer: ${(error as Error).message}`, { file, field: "primer", hint: PRIMER_HINT, cause: error });
+    throw new ConfigError(`cannot read the primer: ${(error as Error).message}`, {
+      file,
+      field: "primer",
+      hint: PRIMER_HINT,
+      cause: error,
+    });
   }
 }
 

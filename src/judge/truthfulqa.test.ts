@@ -87,13 +87,6 @@ test("the prompt without a primer is the question alone; Hugging Face rows read 
 });
 
 test("the summary averages mc1 and mc2 over the scored records", () => {
-  assert.deepEqual(
-    summariseTruthfulQa([
-      { mc1: 1, mc2: 0.5 },
-      { mc1: 0, mc2: 0.25 },
-      { other: true },
-    ]),
-    { mc1: 0.5, mc2: 0.375, n: 2 },
-  );
+  assert.deepEqual(summariseTruthfulQa([{ mc1: 1, mc2: 0.5 }, { mc1: 0, mc2: 0.25 }, { other: true }]), { mc1: 0.5, mc2: 0.375, n: 2 });
   assert.deepEqual(summariseTruthfulQa([]), { mc1: null, mc2: null, n: 0 });
 });

@@ -54,7 +54,8 @@ export function readTruthfulQaRow(row: Readonly<Record<string, unknown>>, line: 
   if (mc1.filter((o) => o.label === 1).length !== 1) {
     throw new InputError("mc1_targets must hold exactly one true option (label 1)", { line, field: "mc1_targets" });
   }
-  if (!mc2.some((o) => o.label === 1)) throw new InputError("mc2_targets must hold a true option (label 1)", { line, field: "mc2_targets" });
+  if (!mc2.some((o) => o.label === 1))
+    throw new InputError("mc2_targets must hold a true option (label 1)", { line, field: "mc2_targets" });
   return { question, mc1, mc2 };
 }
 

@@ -75,7 +75,10 @@ test("choices are matched by index, offsets count code points, and a straddling 
 
 test("answers without echoed log-probabilities, or with a null inside a continuation, are bad responses", () => {
   const read = (answer: unknown) => () => readCompletionsLogLikelihood(answer as never, "ctx", [" a"], "model m");
-  assert.throws(read({ choices: [] }), (e: unknown) => e instanceof ModelError && e.kind === "bad-response" && /0 choices for 1/.test(e.message));
+  assert.throws(
+    read({ choices: [] }),
+    (e: unknown) => e instanceof ModelError && e.kind === "bad-response" && /0 choices for 1/.test(e.message),
+  );
   assert.throws(read({ choices: [{ index: 0, text: "ctx a", logprobs: null }] }), /was echo honoured/);
   assert.throws(
     read({ choices: [{ index: 0, logprobs: { token_logprobs: [null, null], text_offset: [0, 3] } }] }),

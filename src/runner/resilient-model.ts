@@ -78,7 +78,10 @@ export class ResilientModel implements LanguageModel {
     return this.withRetries(request, (perTry) => callLogLikelihood(this.inner, perTry));
   }
 
-  private async withRetries<R extends { signal?: AbortSignal; timeoutMs?: number }, T>(request: R, call: (perTry: R) => Promise<T>): Promise<T> {
+  private async withRetries<R extends { signal?: AbortSignal; timeoutMs?: number }, T>(
+    request: R,
+    call: (perTry: R) => Promise<T>,
+  ): Promise<T> {
     this.counts.calls++;
     const timeoutMs = minDefined(request.timeoutMs, this.timeoutMs);
     const perTry: R = timeoutMs === undefined ? request : { ...request, timeoutMs };
