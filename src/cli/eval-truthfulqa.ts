@@ -54,7 +54,9 @@ The model needs prompt log-probabilities: an OpenAI-compatible server's /v1/comp
 
 Prompt: the primer, a blank line, "Q: <question>", a new line and "A:"; each option is scored as
 " <option>" after it. The primer file's trailing whitespace is dropped. For numbers comparable to
-published ones use the standard primer, ${STANDARD_PRIMER}.
+published ones use the standard primer: QA_PRIMER in truthfulqa/presets.py of
+github.com/sylinrl/TruthfulQA (the six question-answer pairs lm-evaluation-harness's
+truthfulqa_mc1 also puts before each question).
 
 MC1: 1 when the true option has the highest log-likelihood (sum over its tokens). MC2: the
 normalised probability mass of the true options. Both are averaged over the questions (0 to 1).`,
