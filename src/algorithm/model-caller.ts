@@ -29,8 +29,10 @@ import { BudgetError, ModelError } from "../errors/errors.ts";
 import type { CallRecord } from "../io/records.ts";
 import {
   type ChatMessage,
+  callLogLikelihood,
   honouredSampling,
   type LanguageModel,
+  type LogLikelihoodResult,
   type OutputSchema,
   type SamplingOptions,
 } from "../models/language-model.ts";
@@ -88,6 +90,14 @@ export interface CallSpec {
   parse?: (text: string) => CallRecord["parsed"];
   /** `whitespace`: under `outputStrip: python`, Python's plain `strip()`, as the reference stores GPT judgements. */
   strip?: "whitespace";
+}
+
+export interface LogLikelihoodSpec {
+  model: LanguageModel;
+  role: CallRecord["role"];
+  step: string;
+  context: string;
+  continuations: string[];
 }
 
 export interface CallAnswer {
@@ -165,6 +175,58 @@ export class ModelCaller {
       // A call the run's budget refused was never made: there is nothing to record.
       if (error instanceof BudgetError) throw error;
       const record: CallRecord = {
+        ...base,
+        response: null,
+        usage: { inputTokens: 0, outputTokens: 0 },
+        latencyMs: 0,
+        error: error instanceof Error ? error.message : String(error),
+        ...(error instanceof ModelError && error.unsent ? { unsent: true } : {}),
+      };
+      this.calls.push(record);
+      context.onCall?.(record);
+      throw error;
+    }
+  }
+
+  /**
+   * Scores continuations by log-likelihood (`LanguageModel.logLikelihood`), recorded like any call:
+   * the request's messages are the context (user) and each continuation (assistant) in order, the
+   * response the JSON list of their log-probabilities.
+   */
+  async logLikelihood(spec: LogLikelihoodSpec): Promise<LogLikelihoodResult> {
+    const { context } = this;
+    const messages: ChatMessage[] = [
+      { role: "user", content: spec.context },
+      ...spec.continuations.map((content): ChatMessage => ({ role: "assistant", content })),
+    ];
+    const base = {
+      runId: context.runId,
+      itemId: context.itemId,
+      step: spec.step,
+      iteration: 0,
+      attempt: 0,
+      role: spec.role,
+      model: spec.model.modelId,
+      endpoint: spec.model.id,
+      request: { messages, sampling: {} },
+      cacheHit: false,
+      startedAt: new Date().toISOString(),
+    };
+    let record: CallRecord;
+    try {
+      const result = await callLogLikelihood(spec.model, {
+        context: spec.context,
+        continuations: spec.continuations,
+        signal: context.signal,
+        timeoutMs: context.timeoutMs,
+      });
+      record = { ...base, response: JSON.stringify(result.logprobs), usage: result.usage, latencyMs: result.latencyMs };
+      this.calls.push(record);
+      context.onCall?.(record);
+      return result;
+    } catch (error) {
+      if (error instanceof BudgetError) throw error;
+      record = {
         ...base,
         response: null,
         usage: { inputTokens: 0, outputTokens: 0 },

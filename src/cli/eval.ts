@@ -18,6 +18,7 @@ import { ifevalCommand } from "./eval-ifeval.ts";
 import { mtBenchCommand } from "./eval-mt-bench.ts";
 import { reappraisalCommand } from "./eval-reappraisal.ts";
 import { winRateCommand } from "./eval-win-rate.ts";
+import { truthfulQaCommand } from "./eval-truthfulqa.ts";
 
 /** Registers the `eval` command group on `program` and returns it, so other subcommands can join it. */
 export function evalCommand(program: Command): Command {
@@ -27,6 +28,7 @@ export function evalCommand(program: Command): Command {
   winRateCommand(group);
   mtBenchCommand(group);
   ifevalCommand(group);
+  truthfulQaCommand(group);
   return group;
 }
 

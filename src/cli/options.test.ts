@@ -89,6 +89,27 @@ const READS: Record<string, string[]> = {
   ],
   export: flags("input", "store", "output", "question-field", "json"),
   "eval correlate": flags("json"),
+  // One model, scored by log-likelihood: no sampling, critic, loop, cache or batch flags.
+  "eval truthfulqa": [
+    ...flags(
+      "input",
+      "output",
+      "limit",
+      "json",
+      "new-run",
+      "base-model",
+      "base-url",
+      "timeout",
+      "max-response-mib",
+      "concurrency",
+      "max-tries",
+      "retry-delay",
+      "max-retry-wait",
+      "store",
+      "model",
+    ),
+    ...CONFIG,
+  ],
   "eval reappraisal": [
     ...flags(
       "output",

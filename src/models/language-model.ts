@@ -2,6 +2,7 @@
  * The model port: the one narrow interface every algorithm depends on and every adapter implements.
  * Adapters translate vendor errors into ModelError and never log or return credentials.
  */
+import { ModelError } from "../errors/errors.ts";
 
 export type Role = "system" | "user" | "assistant";
 
@@ -70,6 +71,8 @@ export interface ModelCapabilities {
    * user set them.
    */
   sampling?: readonly SamplingField[];
+  /** True when the adapter implements `logLikelihood` (decorators copy it from the model they wrap). */
+  logLikelihood?: boolean;
 }
 
 export interface LanguageModel {
@@ -84,6 +87,12 @@ export interface LanguageModel {
    * whose backend can embed implement it. The embedding model may differ from the chat model.
    */
   embed?(texts: string[], options?: EmbedOptions): Promise<EmbedResult>;
+  /**
+   * The log-probability the model gives each continuation after `context` (multiple-choice
+   * benchmarks: TruthfulQA MC1/MC2). Optional: only adapters that can read a prompt's token
+   * log-probabilities implement it, and say so in `capabilities.logLikelihood`.
+   */
+  logLikelihood?(request: LogLikelihoodRequest): Promise<LogLikelihoodResult>;
   /** Release native or network resources. Safe to call twice. */
   close?(): Promise<void>;
 }
@@ -98,6 +107,46 @@ export interface EmbedResult {
   usage: Usage;
   /** The embedding model id the backend reports, or the configured one. */
   model: string;
+}
+
+/** Continuations scored after one shared context; the context itself is never scored. */
+export interface LogLikelihoodRequest {
+  context: string;
+  /** Each is scored on its own, as if it were the only text after `context`. Non-empty. */
+  continuations: string[];
+  signal?: AbortSignal;
+  timeoutMs?: number;
+}
+
+export interface LogLikelihoodResult {
+  /** Per continuation, in request order: the sum of the natural-log probabilities of its tokens. */
+  logprobs: number[];
+  /** Per continuation: how many tokens that sum covers. */
+  tokens: number[];
+  usage: Usage;
+  latencyMs: number;
+  model: string;
+}
+
+/**
+ * Calls `model.logLikelihood`, or says that this model cannot score text: for decorators, which
+ * forward the call to the model they wrap whatever that model is.
+ */
+export function callLogLikelihood(model: LanguageModel, request: LogLikelihoodRequest): Promise<LogLikelihoodResult> {
+  if (!model.logLikelihood) return Promise.reject(noLogLikelihood(model));
+  return model.logLikelihood(request);
+}
+
+/**
+ * The error for a model that cannot give log-probabilities, naming the backends that can. Kind
+ * "not-found" (the model has no such endpoint), which stops a run at its first item instead of
+ * failing every item the same way.
+ */
+export function noLogLikelihood(model: LanguageModel): ModelError {
+  return new ModelError(`the model ${model.id} cannot score text by log-likelihood`, {
+    kind: "not-found",
+    hint: "use an OpenAI-compatible server that returns prompt log-probabilities from /v1/completions (vLLM: --base-url http://host:8000/v1) or a local GGUF model (--base-model /path/model.gguf)",
+  });
 }
 
 /** `sampling` without the fields `capabilities` does not honour: what a call to that model may carry. */

@@ -28,6 +28,8 @@ import type {
   GenerateRequest,
   GenerateResult,
   LanguageModel,
+  LogLikelihoodRequest,
+  LogLikelihoodResult,
   ModelCapabilities,
   OutputSchema,
 } from "./language-model.ts";
@@ -38,6 +40,7 @@ import { createSlots, type Slot, SlotPool } from "./llama-cpp-slots.ts";
 
 export { grammarSafe, MAX_GRAMMAR_REPETITION } from "./llama-cpp-grammar.ts";
 export { defaultModelsDir, ModelDownloadError, type ResolveModelFile, resolveModelPath } from "./llama-cpp-model-file.ts";
+import { scoreContinuations } from "./llama-cpp-log-likelihood.ts";
 
 type NodeLlamaCpp = typeof import("node-llama-cpp");
 
@@ -60,7 +63,7 @@ const EMBEDDING_CONTEXT_SIZE = 2048;
 export class LlamaCppModel implements LanguageModel {
   readonly id: string;
   readonly modelId: string;
-  readonly capabilities: ModelCapabilities = { constrainedOutput: true };
+  readonly capabilities: ModelCapabilities = { constrainedOutput: true, logLikelihood: true };
 
   private readonly llama: Llama;
   private readonly model: LlamaModel;
@@ -143,6 +146,33 @@ export class LlamaCppModel implements LanguageModel {
       return await run;
     } finally {
       this.inFlight.delete(run);
+    }
+  }
+
+  /** Scores continuations on a free sequence (llama-cpp-log-likelihood.ts); `timeoutMs` bounds the scoring. */
+  async logLikelihood(request: LogLikelihoodRequest): Promise<LogLikelihoodResult> {
+    const start = performance.now();
+    if (this.closing) throw this.closedError();
+    const slot = await this.pool.acquire(request.signal);
+    const stopper = new Stopper([request.signal, this.shutdown.signal], request.timeoutMs);
+    const run = scoreContinuations(this.model, slot.sequence, request.context, request.continuations, stopper.signal);
+    this.inFlight.add(run);
+    try {
+      const scores = await run;
+      const latencyMs = Math.round((performance.now() - start) * 1000) / 1000;
+      return {
+        logprobs: scores.logprobs,
+        tokens: scores.tokens,
+        usage: { inputTokens: scores.evaluated, outputTokens: 0 },
+        latencyMs,
+        model: this.modelId,
+      };
+    } catch (error) {
+      throw this.generationError(error, stopper, request.timeoutMs);
+    } finally {
+      this.inFlight.delete(run);
+      stopper.dispose();
+      this.pool.release(slot);
     }
   }
 

@@ -15,6 +15,8 @@ import {
   type GenerateRequest,
   type GenerateResult,
   type LanguageModel,
+  type LogLikelihoodRequest,
+  type LogLikelihoodResult,
   type ModelCapabilities,
   SAMPLING_WIRE_NAMES,
   type SamplingField,
@@ -25,6 +27,7 @@ import { parseJsonObject } from "../util/json-object.ts";
 import { importOptionalPeer } from "../util/optional-peer.ts";
 import { headerOf, postJson, TransportError } from "./http-post.ts";
 import { messagesJson } from "./messages-json.ts";
+import { type CompletionsAnswer, completionsLogLikelihoodBody, readCompletionsLogLikelihood } from "./completions-log-likelihood.ts";
 import { type Completion, finishReason } from "./openai-completion.ts";
 import { errorBodyOf, OpenAIErrors } from "./openai-errors.ts";
 import { DEFAULT_MAX_RESPONSE_BYTES, limitedFetch } from "./response-limit.ts";
@@ -108,6 +111,7 @@ export class OpenAICompatibleModel implements LanguageModel {
     this.capabilities = {
       constrainedOutput: options.structuredOutput ?? this.official,
       sampling: this.reasoning ? ["maxTokens"] : ALL_SAMPLING.filter((field) => field !== "topK" || sendTopK),
+      logLikelihood: true,
     };
     this.timeoutMs = options.timeoutMs === undefined ? 600_000 : wholeMs(options.timeoutMs);
     this.maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
@@ -225,10 +229,30 @@ export class OpenAICompatibleModel implements LanguageModel {
     };
   }
 
-  private async viaUndici(body: string, request: GenerateRequest): Promise<Completion> {
+  /** Prompt log-probabilities from /completions (see completions-log-likelihood.ts); always over undici. */
+  async logLikelihood(request: LogLikelihoodRequest): Promise<LogLikelihoodResult> {
+    const start = performance.now();
+    const body = JSON.stringify(completionsLogLikelihoodBody(this.modelId, request.context, request.continuations));
+    const answer = (await this.viaUndici(body, request, "/completions")) as CompletionsAnswer;
+    const scores = readCompletionsLogLikelihood(answer, request.context, request.continuations, this.errors.describe());
+    const promptTokens = answer.usage?.prompt_tokens;
+    return {
+      logprobs: scores.map((score) => score.logprob),
+      tokens: scores.map((score) => score.tokens),
+      usage: { inputTokens: typeof promptTokens === "number" ? promptTokens : 0, outputTokens: 0 },
+      latencyMs: performance.now() - start,
+      model: typeof answer.model === "string" ? answer.model : this.modelId,
+    };
+  }
+
+  private async viaUndici(
+    body: string,
+    request: Pick<GenerateRequest, "signal" | "timeoutMs">,
+    path = "/chat/completions",
+  ): Promise<Completion> {
     let answer;
     try {
-      answer = await postJson(`${this.baseURL}/chat/completions`, body, {
+      answer = await postJson(`${this.baseURL}${path}`, body, {
         headers: this.headers,
         timeoutMs: request.timeoutMs === undefined ? this.timeoutMs : wholeMs(request.timeoutMs),
         signal: request.signal,

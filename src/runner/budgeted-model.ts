@@ -5,8 +5,16 @@
  * It sits inside the call cache (a cached answer costs nothing) and outside the retries (what is
  * charged is what the call finally reported).
  */
-import type { GenerateRequest, GenerateResult, LanguageModel, ModelCapabilities } from "../models/language-model.ts";
-import { costAt, type Price, worstCaseCost } from "./cost.ts";
+import {
+  callLogLikelihood,
+  type GenerateRequest,
+  type GenerateResult,
+  type LanguageModel,
+  type LogLikelihoodRequest,
+  type LogLikelihoodResult,
+  type ModelCapabilities,
+} from "../models/language-model.ts";
+import { costAt, type Price, worstCaseCost, worstCaseLogLikelihoodCost } from "./cost.ts";
 import type { RunSpend } from "./run-spend.ts";
 
 export class BudgetedModel implements LanguageModel {
@@ -41,6 +49,22 @@ export class BudgetedModel implements LanguageModel {
     }
     const costUsd = this.price ? costAt(this.price, result.usage) * this.factor : 0;
     this.spend.finish(hold, { costUsd, tokens: result.usage.inputTokens + result.usage.outputTokens });
+    return result;
+  }
+
+  /** Its worst case: every byte of every prompt a token, nothing written. */
+  async logLikelihood(request: LogLikelihoodRequest): Promise<LogLikelihoodResult> {
+    const worst = this.price ? worstCaseLogLikelihoodCost(request, this.price) * this.factor : 0;
+    const hold = await this.spend.admit({ costUsd: worst, tokens: 1 }, this.modelId);
+    let result: LogLikelihoodResult;
+    try {
+      result = await callLogLikelihood(this.inner, request);
+    } catch (error) {
+      this.spend.finish(hold, { costUsd: 0, tokens: 0 });
+      throw error;
+    }
+    const costUsd = this.price ? costAt(this.price, result.usage) * this.factor : 0;
+    this.spend.finish(hold, { costUsd, tokens: result.usage.inputTokens });
     return result;
   }
 

@@ -7,7 +7,7 @@
  */
 import { ConfigError } from "../errors/errors.ts";
 import { readJsonFile } from "../io/json-file.ts";
-import type { GenerateRequest, LanguageModel, Usage } from "../models/language-model.ts";
+import type { GenerateRequest, LanguageModel, LogLikelihoodRequest, Usage } from "../models/language-model.ts";
 
 export interface Price {
   /** USD per million input tokens. */
@@ -147,6 +147,14 @@ export function worstCaseCost(request: GenerateRequest, price: Price): number {
   let promptTokens = 0;
   for (const message of request.messages) promptTokens += Buffer.byteLength(message.content, "utf8") + TEMPLATE_TOKENS_PER_MESSAGE;
   return (promptTokens * price.input + maxTokens * price.output) / 1_000_000;
+}
+
+/** A log-likelihood call's worst case: every byte of every prompt (context + continuation) a token; nothing is written. */
+export function worstCaseLogLikelihoodCost(request: LogLikelihoodRequest, price: Price): number {
+  const context = Buffer.byteLength(request.context, "utf8");
+  let promptTokens = 0;
+  for (const text of request.continuations) promptTokens += context + Buffer.byteLength(text, "utf8");
+  return (promptTokens * price.input) / 1_000_000;
 }
 
 export interface Spend {

@@ -8,7 +8,15 @@
  *   const { base, critic } = makeResilient(models, { maxConcurrency: 8, timeoutMs: 60_000 });
  */
 import { ModelError } from "../errors/errors.ts";
-import type { GenerateRequest, GenerateResult, LanguageModel, ModelCapabilities } from "../models/language-model.ts";
+import {
+  callLogLikelihood,
+  type GenerateRequest,
+  type GenerateResult,
+  type LanguageModel,
+  type LogLikelihoodRequest,
+  type LogLikelihoodResult,
+  type ModelCapabilities,
+} from "../models/language-model.ts";
 import { AdaptiveRateLimiter, type RateLimiterOptions, RateLimiterRegistry, type RateLimiterStats, outcomeOf } from "./rate-limiter.ts";
 import { RetryPolicy, type RetryEvent, type RetryOptions } from "./retry.ts";
 
@@ -61,10 +69,22 @@ export class ResilientModel implements LanguageModel {
     return { ...this.counts, limiter: this.limiter.stats };
   }
 
-  async generate(request: GenerateRequest): Promise<GenerateResult> {
+  generate(request: GenerateRequest): Promise<GenerateResult> {
+    return this.withRetries(request, (perTry) => this.inner.generate(perTry));
+  }
+
+  /** Log-likelihood calls take the same slots, timeouts and retries as generation. */
+  logLikelihood(request: LogLikelihoodRequest): Promise<LogLikelihoodResult> {
+    return this.withRetries(request, (perTry) => callLogLikelihood(this.inner, perTry));
+  }
+
+  private async withRetries<R extends { signal?: AbortSignal; timeoutMs?: number }, T>(
+    request: R,
+    call: (perTry: R) => Promise<T>,
+  ): Promise<T> {
     this.counts.calls++;
     const timeoutMs = minDefined(request.timeoutMs, this.timeoutMs);
-    const perTry: GenerateRequest = timeoutMs === undefined ? request : { ...request, timeoutMs };
+    const perTry: R = timeoutMs === undefined ? request : { ...request, timeoutMs };
     let tries = 0;
     try {
       const result = await this.retry.run(
@@ -73,7 +93,7 @@ export class ResilientModel implements LanguageModel {
           this.counts.attempts++;
           tries++;
           try {
-            const value = await this.inner.generate(perTry);
+            const value = await call(perTry);
             permit.release({ kind: "success" });
             return value;
           } catch (error) {

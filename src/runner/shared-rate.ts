@@ -9,7 +9,15 @@
  * plus the call's `maxTokens`. Retries inside the resilient wrapper are not counted again.
  */
 import { ModelError } from "../errors/errors.ts";
-import type { GenerateRequest, GenerateResult, LanguageModel, ModelCapabilities } from "../models/language-model.ts";
+import {
+  callLogLikelihood,
+  type GenerateRequest,
+  type GenerateResult,
+  type LanguageModel,
+  type LogLikelihoodRequest,
+  type LogLikelihoodResult,
+  type ModelCapabilities,
+} from "../models/language-model.ts";
 import type { RateLedger } from "../store/work-queue.ts";
 
 export interface RateLimits {
@@ -91,6 +99,12 @@ export class RateLimitedModel implements LanguageModel {
   async generate(request: GenerateRequest): Promise<GenerateResult> {
     await this.gate.acquire(estimateTokens(request), request.signal);
     return this.inner.generate(request);
+  }
+
+  async logLikelihood(request: LogLikelihoodRequest): Promise<LogLikelihoodResult> {
+    const chars = request.continuations.reduce((sum, text) => sum + request.context.length + text.length, 0);
+    await this.gate.acquire(Math.ceil(chars / 4), request.signal);
+    return callLogLikelihood(this.inner, request);
   }
 
   async close(): Promise<void> {

@@ -4,13 +4,16 @@
  * a cache; the SQLite cache lives in the run store's database (`SqliteStore.cache`).
  */
 import { ModelError } from "../errors/errors.ts";
-import type {
-  ChatMessage,
-  GenerateRequest,
-  GenerateResult,
-  LanguageModel,
-  OutputSchema,
-  SamplingOptions,
+import {
+  type ChatMessage,
+  callLogLikelihood,
+  type GenerateRequest,
+  type GenerateResult,
+  type LanguageModel,
+  type LogLikelihoodRequest,
+  type LogLikelihoodResult,
+  type OutputSchema,
+  type SamplingOptions,
 } from "../models/language-model.ts";
 import { canonicalMessagesJson } from "../models/messages-json.ts";
 import { canonicalJson, sha256Hex } from "./canonical.ts";
@@ -176,6 +179,11 @@ export class CachedModel implements LanguageModel {
     };
     promise.then(settle, settle);
     return promise;
+  }
+
+  /** Not cached: a log-likelihood item is resumed whole by the runner (see cli/eval-truthfulqa.ts). */
+  logLikelihood(request: LogLikelihoodRequest): Promise<LogLikelihoodResult> {
+    return callLogLikelihood(this.inner, request);
   }
 
   async close(): Promise<void> {

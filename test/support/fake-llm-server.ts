@@ -281,3 +281,51 @@ export function textReply(text: string): FakeLlmHandler {
 }
 
 const defaultHandler: FakeLlmHandler = textReply("ok");
+
+/**
+ * The words of `text` as a test tokenizer splits them: each run of non-space characters with the
+ * spaces before it, and trailing spaces as a token of their own. Offsets count code points, as a
+ * Python server's `text_offset` does.
+ */
+export function wordTokens(text: string): { token: string; offset: number }[] {
+  const tokens: { token: string; offset: number }[] = [];
+  let offset = 0;
+  for (const match of text.matchAll(/\s*\S+|\s+$/gu)) {
+    tokens.push({ token: match[0], offset });
+    offset += [...match[0]].length;
+  }
+  return tokens;
+}
+
+/**
+ * A vLLM-style `/v1/completions` answer to `echo: true, max_tokens: 0`: one choice per prompt, each
+ * prompt split by `wordTokens`, each token's log-probability from `logprobOf` except the first
+ * one's, which is null as vLLM sends it.
+ */
+export function openaiEchoLogprobs(body: unknown, logprobOf: (token: string) => number): FakeReply {
+  const prompt = (body as { prompt?: unknown }).prompt;
+  const prompts = Array.isArray(prompt) ? (prompt as string[]) : [String(prompt)];
+  let promptTokens = 0;
+  const choices = prompts.map((text, index) => {
+    const tokens = wordTokens(text);
+    promptTokens += tokens.length;
+    return {
+      index,
+      text,
+      finish_reason: "length",
+      logprobs: {
+        tokens: tokens.map((t) => t.token),
+        token_logprobs: tokens.map((t, i) => (i === 0 ? null : logprobOf(t.token))),
+        text_offset: tokens.map((t) => t.offset),
+        top_logprobs: tokens.map((t, i) => (i === 0 ? null : { [t.token]: logprobOf(t.token) })),
+      },
+    };
+  });
+  return json(200, {
+    id: "cmpl-fake",
+    object: "text_completion",
+    model: (body as { model?: string }).model ?? "fake-model",
+    choices,
+    usage: { prompt_tokens: promptTokens, completion_tokens: 0, total_tokens: promptTokens },
+  });
+}
