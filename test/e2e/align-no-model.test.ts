@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { runCli } from "../support/cli.ts";
-import { startFakeLlmServer } from "../support/fake-llm-server.ts";
+import { startFakeModelServer } from "../../src/test.ts";
 
 const DEFAULT_MODEL = "hf:bartowski/SmolLM2-1.7B-Instruct-GGUF:Q4_K_M";
 
@@ -37,7 +37,7 @@ async function fakeModelHost(size: number): Promise<{ url: string; server: Serve
 
 test("no key and no network: spri align says what is missing and how to set it", async () => {
   const home = mkdtempSync(join(tmpdir(), "spri-no-model-"));
-  const gone = await startFakeLlmServer();
+  const gone = await startFakeModelServer();
   await gone.close();
   const result = await runCli(["align", "How do I apologise?"], {
     cwd: home,

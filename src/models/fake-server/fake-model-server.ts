@@ -166,7 +166,7 @@ export async function startFakeModelServer(options: FakeModelServerOptions | Res
     const refuse = load.maxInFlight > 0 && inFlight > load.maxInFlight;
     const body = readBody(req);
     body.catch(() => undefined);
-    const turn = () => answer(req, res, refuse, body).catch(() => res.destroy());
+    const turn = () => answer(req, res, refuse, body).catch(() => void res.destroy());
     if (settings.serial) queue = queue.then(turn);
     else void turn();
   });
