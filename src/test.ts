@@ -32,4 +32,10 @@ export {
   replayResponder,
   startReplayServer,
 } from "./models/fake-server/replay-responder.ts";
-export { type FakeBatch, type FakeBatchServer, type FakeFile, fakeBatchApi, startFakeBatchServer } from "./models/fake-server/fake-batch-api.ts";
+export {
+  type FakeBatch,
+  type FakeBatchServer,
+  type FakeFile,
+  fakeBatchApi,
+  startFakeBatchServer,
+} from "./models/fake-server/fake-batch-api.ts";

@@ -111,11 +111,24 @@ export function fakeBatchApi(options: FakeBatchApiOptions): FakeBatchApi {
     if (!file) return json(400, { error: { message: "no file part" } });
     const created = addFile(form.get("purpose")?.content ?? "", file.filename ?? "upload.jsonl", file.content);
     const { id, filename, purpose } = created;
-    return json(200, { id, object: "file", bytes: Buffer.byteLength(created.content), created_at: 1_700_000_000, filename, purpose, status: "processed" });
+    return json(200, {
+      id,
+      object: "file",
+      bytes: Buffer.byteLength(created.content),
+      created_at: 1_700_000_000,
+      filename,
+      purpose,
+      status: "processed",
+    });
   };
 
   const create = (request: RecordedRequest): FakeReply => {
-    const body = (request.body ?? {}) as { input_file_id?: string; endpoint?: string; completion_window?: string; metadata?: Record<string, string> };
+    const body = (request.body ?? {}) as {
+      input_file_id?: string;
+      endpoint?: string;
+      completion_window?: string;
+      metadata?: Record<string, string>;
+    };
     const input = body.input_file_id ? api.files.get(body.input_file_id) : undefined;
     if (!input) return json(400, { error: { message: `no such file: ${String(body.input_file_id)}` } });
     const batch: FakeBatch = {

@@ -38,7 +38,14 @@ function gate() {
 
 describe("the fake model server (spri/test)", () => {
   test("spri/test exports the server, its replies and its responders", () => {
-    for (const name of ["startFakeModelServer", "answerWith", "replayResponder", "startReplayServer", "startFakeBatchServer", "openaiText"]) {
+    for (const name of [
+      "startFakeModelServer",
+      "answerWith",
+      "replayResponder",
+      "startReplayServer",
+      "startFakeBatchServer",
+      "openaiText",
+    ]) {
       assert.equal(typeof (spriTest as Record<string, unknown>)[name], "function", name);
     }
   });

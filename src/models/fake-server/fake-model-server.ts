@@ -148,7 +148,12 @@ export async function startFakeModelServer(options: FakeModelServerOptions | Res
     }
     if (recorded.body !== undefined) tally.answering(rawBody);
     if (load.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, load.latencyMs));
-    reply(res, await Promise.resolve().then(() => respond(recorded)).catch(thrown));
+    reply(
+      res,
+      await Promise.resolve()
+        .then(() => respond(recorded))
+        .catch(thrown),
+    );
   };
 
   const server = createServer((req, res) => {
