@@ -7,38 +7,36 @@
  * calls, hiding repeated calls from the `total − items × 6` count in the resume benchmark. Here the
  * score depends only on which principles are under review (the first draft is always "1. Be kind.").
  */
+import { type FakeReply, openaiCompletion, openaiError, type Responder, raw } from "../src/test.ts";
+
 /** The part of a chat request the responder reads. */
-export interface ChatBody {
+interface ChatBody {
   model: string;
   messages: { role: string; content: string }[];
 }
 
 export const CALLS_PER_ITEM = 6;
 
-/** The four possible replies, serialized once: the server should cost as little CPU as possible. */
+/** The five possible replies, serialized once: the server should cost as little CPU as possible. */
 const REPLIES = {
-  draftPrinciples: serialize("1. Be kind."),
-  refinedPrinciples: serialize("1. Be specific.\n2. Be kind."),
-  answer: serialize("Here is a kind and specific answer."),
-  vague: serialize("Feedback: too vague. [RESULT] 3"),
-  fine: serialize("Feedback: clear and specific. [RESULT] 5"),
+  draftPrinciples: serialized("1. Be kind."),
+  refinedPrinciples: serialized("1. Be specific.\n2. Be kind."),
+  answer: serialized("Here is a kind and specific answer."),
+  vague: serialized("Feedback: too vague. [RESULT] 3"),
+  fine: serialized("Feedback: clear and specific. [RESULT] 5"),
 };
+const NOT_JSON = openaiError(400, "the body is not JSON");
 
 /** A chat completion as an OpenAI-compatible server sends it (10 prompt and 5 completion tokens). */
-function serialize(text: string): string {
-  return JSON.stringify({
-    id: "chatcmpl-bench",
-    object: "chat.completion",
-    created: 1_700_000_000,
-    model: "fake-model",
-    choices: [{ index: 0, message: { role: "assistant", content: text }, finish_reason: "stop", logprobs: null }],
-    usage: { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 },
-  });
+function serialized(text: string): FakeReply {
+  return raw(200, JSON.stringify({ ...openaiCompletion(text), id: "chatcmpl-bench" }), "application/json");
 }
 
-/** The JSON body of a 200 answer to one chat request. */
-export function replyFor(body: ChatBody): string {
-  const messages = Array.isArray(body?.messages) ? body.messages : [];
+/** The answer to one chat request. */
+export const benchResponder: Responder = (request) => {
+  const body = request.body as ChatBody | undefined;
+  if (body === undefined) return NOT_JSON;
+  const messages = Array.isArray(body.messages) ? body.messages : [];
   const system = messages[0]?.content ?? "";
   const text = messages.map((m) => m.content).join("\n");
   if (text.includes("[RESULT] <score>")) {
@@ -47,4 +45,4 @@ export function replyFor(body: ChatBody): string {
   if (system.startsWith("You improve a set of guiding principles")) return REPLIES.refinedPrinciples;
   if (system.startsWith("You write guiding principles")) return REPLIES.draftPrinciples;
   return REPLIES.answer;
-}
+};

@@ -3,23 +3,23 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, beforeEach, describe, test } from "node:test";
-import { openaiText, textReply, startFakeLlmServer, type FakeLlmServer } from "../../test/support/fake-llm-server.ts";
+import { openaiText, textReply, startFakeModelServer, type FakeModelServer } from "../test.ts";
 import { ModelCaller } from "../algorithm/model-caller.ts";
 import { ConfigError, ModelError } from "../errors/errors.ts";
 import { samplingOf } from "../tasks/prepare.ts";
 import { resolveSettings, type SettingName } from "./config.ts";
 import { createModels, modelFactoryOptions, modelSpecs } from "./models.ts";
 
-let server: FakeLlmServer;
+let server: FakeModelServer;
 before(async () => {
-  server = await startFakeLlmServer(textReply("ok"));
+  server = await startFakeModelServer(textReply("ok"));
 });
 after(async () => {
   await server.close();
 });
 beforeEach(() => {
   server.requests.length = 0;
-  server.setHandler(textReply("ok"));
+  server.setResponder(textReply("ok"));
 });
 
 const cwd = mkdtempSync(join(tmpdir(), "spri-models-"));
@@ -131,7 +131,7 @@ describe("the cap on an answer's size", () => {
   test("is 32 MiB unless set (flag, SPRI_MAX_RESPONSE_MIB or config), and a larger answer fails the call clearly", async () => {
     assert.equal(modelFactoryOptions(resolve({})).maxResponseBytes, 32 * 1024 * 1024);
     assert.equal(modelFactoryOptions(resolve({}, { SPRI_MAX_RESPONSE_MIB: "2" })).maxResponseBytes, 2 * 1024 * 1024);
-    server.setHandler(() => openaiText("x".repeat(1024 * 1024)));
+    server.setResponder(() => openaiText("x".repeat(1024 * 1024)));
     const resolved = resolve({ baseModel: "m", baseUrl: `${server.url}/v1`, maxResponseMib: "0.5" });
     const { base } = await createModels(modelSpecs(resolved), modelFactoryOptions(resolved));
     await assert.rejects(base.generate({ messages: [{ role: "user", content: "q" }] }), (error: unknown) => {

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { json, openaiError, type RecordedRequest, startFakeLlmServer, type FakeLlmServer } from "../../test/support/fake-llm-server.ts";
+import { json, openaiError, type RecordedRequest, startFakeModelServer, type FakeModelServer } from "../test.ts";
 import { ConfigError, InputError, ModelError } from "../errors/errors.ts";
 import { LlamaCppModel } from "../models/llama-cpp.ts";
 import { OpenAICompatibleModel } from "../models/openai-compatible.ts";
@@ -84,7 +84,7 @@ describe("vectors file", () => {
 });
 
 describe("OpenAI-compatible /v1/embeddings (fake server)", () => {
-  let server: FakeLlmServer;
+  let server: FakeModelServer;
   /** Answers each text with [length, 1, index-in-batch], out of order, as some servers do. */
   const embeddings = (request: RecordedRequest) => {
     if (!request.path.endsWith("/embeddings")) return json(404, { error: { message: "no route" } });
@@ -99,7 +99,7 @@ describe("OpenAI-compatible /v1/embeddings (fake server)", () => {
   };
 
   before(async () => {
-    server = await startFakeLlmServer(embeddings);
+    server = await startFakeModelServer(embeddings);
   });
   after(async () => {
     await server.close();
@@ -142,24 +142,24 @@ describe("OpenAI-compatible /v1/embeddings (fake server)", () => {
   });
 
   test("errors: unknown model names the embedding model; a short answer is a bad response", async () => {
-    server.setHandler(() => openaiError(404, "The model `nope` does not exist", { code: "model_not_found" }));
+    server.setResponder(() => openaiError(404, "The model `nope` does not exist", { code: "model_not_found" }));
     const model = new OpenAICompatibleModel({ model: "chat-model", embeddingModel: "nope", baseURL: `${server.url}/v1` });
     await assert.rejects(
       model.embed(["x"]),
       (error: unknown) => error instanceof ModelError && error.kind === "not-found" && /model "nope"/.test(error.message),
     );
-    server.setHandler(() => json(200, { object: "list", data: [{ index: 0, embedding: [1, 2] }], model: "m" }));
+    server.setResponder(() => json(200, { object: "list", data: [{ index: 0, embedding: [1, 2] }], model: "m" }));
     await assert.rejects(
       model.embed(["x", "y"]),
       (error: unknown) => error instanceof ModelError && error.kind === "bad-response" && /1 vectors for 2 texts/.test(error.message),
     );
-    server.setHandler(() => json(200, { object: "list", data: [{ index: 0, embedding: [0, 0] }], model: "m" }));
+    server.setResponder(() => json(200, { object: "list", data: [{ index: 0, embedding: [0, 0] }], model: "m" }));
     const embedder = new ModelEmbedder(model, { source: "openai" });
     await assert.rejects(
       embedder.embed([{ text: "x" }]),
       (error: unknown) => error instanceof ModelError && /zero or not finite/.test(error.message),
     );
-    server.setHandler(embeddings);
+    server.setResponder(embeddings);
   });
 
   test("no key and no URL is a configuration error", async () => {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { type FakeLlmServer, openaiEchoLogprobs, startFakeLlmServer } from "../../test/support/fake-llm-server.ts";
+import { type FakeModelServer, openaiEchoLogprobs, startFakeModelServer } from "../test.ts";
 import { InputError } from "../errors/errors.ts";
 import { OpenAICompatibleModel } from "../models/openai-compatible.ts";
 import { mc1Score, mc2Score, readTruthfulQaRow, summariseTruthfulQa, truthfulQaAlgorithm, truthfulQaPrompt } from "./truthfulqa.ts";
@@ -8,9 +8,9 @@ import { mc1Score, mc2Score, readTruthfulQaRow, summariseTruthfulQa, truthfulQaA
 /** Known log-probabilities of the option words; the prompt's words get -1. */
 const TABLE: Record<string, number> = { " Blue": -1, " Green": -2, " Red": -0.5, " Sky-blue": -3, " It": -0.25, " varies": -0.5 };
 
-let server: FakeLlmServer;
+let server: FakeModelServer;
 before(async () => {
-  server = await startFakeLlmServer((request) => openaiEchoLogprobs(request.body, (token) => TABLE[token] ?? -1));
+  server = await startFakeModelServer((request) => openaiEchoLogprobs(request.body, (token) => TABLE[token] ?? -1));
 });
 after(async () => {
   await server.close();

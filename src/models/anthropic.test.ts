@@ -8,28 +8,28 @@ import {
   hang,
   json,
   resetConnection,
-  startFakeLlmServer,
+  startFakeModelServer,
   streamBody,
-  type FakeLlmServer,
+  type FakeModelServer,
   type RecordedRequest,
-} from "../../test/support/fake-llm-server.ts";
+} from "../test.ts";
 import { AnthropicModel, DEFAULT_MAX_TOKENS, type AnthropicOptions } from "./anthropic.ts";
 import type { GenerateRequest } from "./language-model.ts";
 
 const KEY = "sk-ant-test-SECRET123456789";
 const HELLO: GenerateRequest = { messages: [{ role: "user", content: "hello" }] };
 
-let server: FakeLlmServer;
+let server: FakeModelServer;
 
 before(async () => {
-  server = await startFakeLlmServer();
+  server = await startFakeModelServer();
 });
 after(async () => {
   await server.close();
 });
 beforeEach(() => {
   server.requests.length = 0;
-  server.setHandler(() => anthropicText("ok"));
+  server.setResponder(() => anthropicText("ok"));
 });
 
 function model(options: Partial<AnthropicOptions> = {}): AnthropicModel {
@@ -190,7 +190,7 @@ describe("AnthropicModel request mapping", () => {
 
 describe("AnthropicModel response mapping", () => {
   test("maps text, usage, stop reason and reported model", async () => {
-    server.setHandler(() =>
+    server.setResponder(() =>
       anthropicText("the answer", { model: "claude-served", stopReason: "max_tokens", inputTokens: 21, outputTokens: 8 }),
     );
     const result = await model().generate(HELLO);
@@ -209,13 +209,13 @@ describe("AnthropicModel response mapping", () => {
       ["refusal", "content-filter"],
       ["something_new", "unknown"],
     ] as const) {
-      server.setHandler(() => anthropicText("x", { stopReason: wire }));
+      server.setResponder(() => anthropicText("x", { stopReason: wire }));
       assert.equal((await m.generate(HELLO)).finishReason, mapped, wire);
     }
   });
 
   test("joins several text blocks, skips other blocks and counts cached prompt tokens", async () => {
-    server.setHandler(() =>
+    server.setResponder(() =>
       json(200, {
         id: "msg_1",
         type: "message",
@@ -236,7 +236,7 @@ describe("AnthropicModel response mapping", () => {
   });
 
   test("a body without a content list is a bad-response", async () => {
-    server.setHandler(() => json(200, { id: "msg_1", type: "message", model: "claude-test" }));
+    server.setResponder(() => json(200, { id: "msg_1", type: "message", model: "claude-test" }));
     const error = await expectModelError(() => model().generate(HELLO), "bad-response");
     assert.equal(error.retryable, false);
   });
@@ -244,7 +244,7 @@ describe("AnthropicModel response mapping", () => {
 
 describe("AnthropicModel error mapping", () => {
   test("401 is auth, and the key the server echoes is scrubbed", async () => {
-    server.setHandler((request) => anthropicError(401, "authentication_error", `invalid x-api-key: ${sentKey(request)}`));
+    server.setResponder((request) => anthropicError(401, "authentication_error", `invalid x-api-key: ${sentKey(request)}`));
     const error = await expectModelError(() => model().generate(HELLO), "auth");
     assert.equal(error.status, 401);
     assert.equal(error.retryable, false);
@@ -257,24 +257,24 @@ describe("AnthropicModel error mapping", () => {
 
   test("a key of any shape is scrubbed", async () => {
     const key = "proxytoken_Zq81xPq0w";
-    server.setHandler(() => anthropicError(401, "authentication_error", `bad key ${key}`));
+    server.setResponder(() => anthropicError(401, "authentication_error", `bad key ${key}`));
     const error = await expectModelError(() => model({ apiKey: key }).generate(HELLO), "auth");
     assertNoSecret(error, key);
   });
 
   test("403 is auth", async () => {
-    server.setHandler(() => anthropicError(403, "permission_error", "no access to this model"));
+    server.setResponder(() => anthropicError(403, "permission_error", "no access to this model"));
     await expectModelError(() => model().generate(HELLO), "auth");
   });
 
   test("404 is not-found with a hint naming the model id", async () => {
-    server.setHandler(() => anthropicError(404, "not_found_error", "model: claude-test"));
+    server.setResponder(() => anthropicError(404, "not_found_error", "model: claude-test"));
     const error = await expectModelError(() => model().generate(HELLO), "not-found");
     assert.match(error.hint ?? "", /claude-test/);
   });
 
   test("429 with Retry-After is a retryable rate-limit carrying the delay", async () => {
-    server.setHandler(() =>
+    server.setResponder(() =>
       anthropicError(429, "rate_limit_error", "Number of requests has exceeded your rate limit", { "retry-after": "2" }),
     );
     const error = await expectModelError(() => model().generate(HELLO), "rate-limit");
@@ -284,20 +284,20 @@ describe("AnthropicModel error mapping", () => {
   });
 
   test("an empty credit balance is a non-retryable quota error", async () => {
-    server.setHandler(() => anthropicError(400, "invalid_request_error", "Your credit balance is too low to access the Anthropic API."));
+    server.setResponder(() => anthropicError(400, "invalid_request_error", "Your credit balance is too low to access the Anthropic API."));
     const error = await expectModelError(() => model().generate(HELLO), "quota");
     assert.equal(error.retryable, false);
   });
 
   test("400 is bad-request", async () => {
-    server.setHandler(() => anthropicError(400, "invalid_request_error", "max_tokens: must be at least 1"));
+    server.setResponder(() => anthropicError(400, "invalid_request_error", "max_tokens: must be at least 1"));
     const error = await expectModelError(() => model().generate(HELLO), "bad-request");
     assert.match(error.message, /max_tokens: must be at least 1/);
     assert.ok(!error.message.includes("{"), `raw JSON in message: ${error.message}`);
   });
 
   test("500 is a retryable server error", async () => {
-    server.setHandler(() => anthropicError(500, "api_error", "Internal server error"));
+    server.setResponder(() => anthropicError(500, "api_error", "Internal server error"));
     const error = await expectModelError(() => model().generate(HELLO), "server");
     assert.equal(error.status, 500);
     assert.equal(error.retryable, true);
@@ -305,7 +305,7 @@ describe("AnthropicModel error mapping", () => {
   });
 
   test("529 overloaded_error is a retryable server error with a hint", async () => {
-    server.setHandler(() => anthropicError(529, "overloaded_error", "Overloaded"));
+    server.setResponder(() => anthropicError(529, "overloaded_error", "Overloaded"));
     const error = await expectModelError(() => model().generate(HELLO), "server");
     assert.equal(error.status, 529);
     assert.equal(error.retryable, true);
@@ -314,7 +314,7 @@ describe("AnthropicModel error mapping", () => {
 
   test("an answer over maxResponseBytes fails as a bad-response naming the limit, announced or not", async () => {
     for (const reply of [anthropicText("x".repeat(2 * 1024 * 1024)), streamBody("x".repeat(65_536))]) {
-      server.setHandler(() => reply);
+      server.setResponder(() => reply);
       const error = await expectModelError(() => model({ maxResponseBytes: 1024 * 1024 }).generate(HELLO), "bad-response");
       assert.match(error.message, /more than 1 MiB/);
       assert.match(error.hint ?? "", /--max-response-mib/);
@@ -323,13 +323,13 @@ describe("AnthropicModel error mapping", () => {
   });
 
   test("a reset connection is a retryable network error", async () => {
-    server.setHandler(() => resetConnection());
+    server.setResponder(() => resetConnection());
     const error = await expectModelError(() => model().generate(HELLO), "network");
     assert.equal(error.retryable, true);
   });
 
   test("a hanging server times out after the constructor's timeoutMs", async () => {
-    server.setHandler(() => hang());
+    server.setResponder(() => hang());
     const start = performance.now();
     const error = await expectModelError(() => model({ timeoutMs: 200 }).generate(HELLO), "timeout");
     assert.ok(performance.now() - start < 5_000);
@@ -338,7 +338,7 @@ describe("AnthropicModel error mapping", () => {
   });
 
   test("a request's own timeoutMs wins over the constructor's", async () => {
-    server.setHandler(() => hang());
+    server.setResponder(() => hang());
     const start = performance.now();
     await expectModelError(() => model({ timeoutMs: 60_000 }).generate({ ...HELLO, timeoutMs: 200 }), "timeout");
     assert.ok(performance.now() - start < 5_000);
@@ -351,7 +351,7 @@ describe("AnthropicModel error mapping", () => {
   });
 
   test("aborting a call in flight is aborted", async () => {
-    server.setHandler(() => hang());
+    server.setResponder(() => hang());
     const controller = new AbortController();
     const pending = model().generate({ ...HELLO, signal: controller.signal });
     setTimeout(() => controller.abort(), 100);
@@ -359,7 +359,7 @@ describe("AnthropicModel error mapping", () => {
   });
 
   test("a refused connection is a network error with a hint", async () => {
-    const dead = await startFakeLlmServer();
+    const dead = await startFakeModelServer();
     const url = dead.url;
     await dead.close();
     const error = await expectModelError(

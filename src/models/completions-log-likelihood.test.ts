@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { type FakeLlmServer, json, openaiEchoLogprobs, startFakeLlmServer } from "../../test/support/fake-llm-server.ts";
+import { type FakeModelServer, json, openaiEchoLogprobs, startFakeModelServer } from "../test.ts";
 import { ModelError } from "../errors/errors.ts";
 import { readCompletionsLogLikelihood } from "./completions-log-likelihood.ts";
 import { callLogLikelihood } from "./language-model.ts";
@@ -12,9 +12,9 @@ const KEY = "sk-test-SECRET123456789";
 const TABLE: Record<string, number> = { " Paris": -0.25, " is": -0.5, " Lyon": -2, " Rome": -3.5, " ": -7 };
 const logprobOf = (token: string) => TABLE[token] ?? -5;
 
-let server: FakeLlmServer;
+let server: FakeModelServer;
 before(async () => {
-  server = await startFakeLlmServer((request) => openaiEchoLogprobs(request.body, logprobOf));
+  server = await startFakeModelServer((request) => openaiEchoLogprobs(request.body, logprobOf));
 });
 after(async () => {
   await server.close();
@@ -92,14 +92,14 @@ test("answers without echoed log-probabilities, or with a null inside a continua
 });
 
 test("a server that refuses echo fails the call as the chat path fails it; a model without the capability says so", async () => {
-  server.setHandler(() => json(400, { error: { message: "echo is not supported", code: null } }));
+  server.setResponder(() => json(400, { error: { message: "echo is not supported", code: null } }));
   try {
     const model = new OpenAICompatibleModel({ model: "m", baseURL: `${server.url}/v1`, apiKey: KEY });
     await assert.rejects(model.logLikelihood({ context: "c", continuations: [" x"] }), (e: unknown) => {
       return e instanceof ModelError && e.kind === "bad-request" && /echo is not supported/.test(e.message) && !e.message.includes(KEY);
     });
   } finally {
-    server.setHandler((request) => openaiEchoLogprobs(request.body, logprobOf));
+    server.setResponder((request) => openaiEchoLogprobs(request.body, logprobOf));
   }
   const scripted = new ScriptedModel();
   await assert.rejects(

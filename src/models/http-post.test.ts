@@ -1,46 +1,30 @@
 import assert from "node:assert/strict";
-import { createServer, type IncomingMessage, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { after, before, describe, test } from "node:test";
+import { type FakeModelServer, startFakeModelServer } from "./fake-server/fake-model-server.ts";
+import { hang, json, raw, streamBody } from "./fake-server/fake-replies.ts";
 import { createDispatcher, postJson, TransportError } from "./http-post.ts";
 
 /**
- * A forward proxy stand-in on 127.0.0.1: it answers every request itself and records the target
- * it was asked for (a proxied request names the whole URL; a direct one only the path).
+ * A forward proxy stand-in on 127.0.0.1: it answers every request itself and says which target it
+ * was asked for (a proxied request names the whole URL; a direct one only the path).
  */
-interface Recorder {
-  url: string;
-  seen: string[];
-  server: Server;
-}
-
-async function recorder(name: string): Promise<Recorder> {
-  const seen: string[] = [];
-  const server = createServer((req: IncomingMessage, res) => {
-    seen.push(req.url ?? "");
-    req.resume();
-    req.on("end", () => {
-      res.writeHead(200, { "content-type": "application/json" });
-      res.end(JSON.stringify({ answeredBy: name, target: req.url }));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen, server };
+function recorder(name: string): Promise<FakeModelServer> {
+  return startFakeModelServer((request) => json(200, { answeredBy: name, target: request.path }));
 }
 
 const MIB = 1024 * 1024;
 const OPTIONS = { headers: { "content-type": "application/json" }, timeoutMs: 5_000 };
 
 describe("postJson and its dispatcher", () => {
-  let proxy: Recorder;
-  let local: Recorder;
+  let proxy: FakeModelServer;
+  let local: FakeModelServer;
   before(async () => {
     proxy = await recorder("proxy");
     local = await recorder("local");
   });
-  after(() => {
-    proxy.server.close();
-    local.server.close();
+  after(async () => {
+    await proxy.close();
+    await local.close();
   });
 
   test("HTTP_PROXY carries calls to a remote host through the proxy", async () => {
@@ -53,25 +37,21 @@ describe("postJson and its dispatcher", () => {
 
   test("loopback servers stay direct even when a proxy is set and NO_PROXY does not name them", async () => {
     const dispatcher = createDispatcher({ HTTP_PROXY: proxy.url, NO_PROXY: "internal.example" });
-    const before = proxy.seen.length;
+    const before = proxy.requests.length;
     const answer = await postJson(`${local.url}/v1/chat/completions`, "{}", { ...OPTIONS, dispatcher });
     assert.equal(JSON.parse(answer.text).answeredBy, "local");
-    assert.equal(proxy.seen.length, before);
+    assert.equal(proxy.requests.length, before);
     await dispatcher.close();
   });
 
   test("error statuses resolve with their body; only transport failures reject", async () => {
-    const server = createServer((_req, res) => {
-      res.writeHead(503, { "retry-after": "7" });
-      res.end("overloaded");
-    });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/x`;
+    const server = await startFakeModelServer(() => raw(503, "overloaded", "text/plain", { "retry-after": "7" }));
+    const url = `${server.url}/x`;
     const answer = await postJson(url, "{}", OPTIONS);
     assert.equal(answer.status, 503);
     assert.equal(answer.text, "overloaded");
     assert.equal(answer.headers["retry-after"], "7");
-    server.close();
+    await server.close();
 
     const failure = await postJson(url, "{}", OPTIONS).catch((error: unknown) => error);
     assert.ok(failure instanceof TransportError);
@@ -79,46 +59,27 @@ describe("postJson and its dispatcher", () => {
   });
 
   test("a body over maxBodyBytes fails as too-large, announced or not, without reading the rest", async () => {
-    let written = 0;
-    const server = createServer((req, res) => {
-      if (req.url === "/announced") {
-        res.writeHead(200, { "content-length": String(2 * MIB) });
-        res.end("x".repeat(2 * MIB));
-        return;
-      }
-      // Chunked and endless: only the client going away stops it.
-      res.writeHead(200);
-      const piece = Buffer.alloc(64 * 1024, 120);
-      const pump = () => {
-        while (!res.destroyed) {
-          written += piece.length;
-          if (!res.write(piece)) return void res.once("drain", pump);
-        }
-      };
-      res.on("error", () => undefined);
-      pump();
-    });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    // Announced: a length over the limit. Endless: chunked, and only the client going away stops it.
+    const server = await startFakeModelServer((request) =>
+      request.path === "/announced" ? raw(200, "x".repeat(2 * MIB)) : streamBody("x".repeat(64 * 1024)),
+    );
+    const base = server.url;
     for (const path of ["/announced", "/endless"]) {
       const failure = await postJson(`${base}${path}`, "{}", { ...OPTIONS, maxBodyBytes: MIB }).catch((error: unknown) => error);
       assert.ok(failure instanceof TransportError, `${path}: ${String(failure)}`);
       assert.equal(failure.failure, "too-large", path);
       assert.match(failure.message, /1 MiB/);
     }
+    const written = server.streamedBytes;
     assert.ok(written < 64 * MIB, `the client read on after the limit: ${written} bytes were written`);
     const small = await postJson(`${base}/announced`, "{}", { ...OPTIONS, maxBodyBytes: 4 * MIB });
     assert.equal(small.text.length, 2 * MIB);
-    server.closeAllConnections();
-    server.close();
+    await server.close();
   });
 
   test("the whole-call limit and the caller's signal are told apart", async () => {
-    const server = createServer(() => {
-      // never answers
-    });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/x`;
+    const server = await startFakeModelServer(() => hang());
+    const url = `${server.url}/x`;
     const timedOut = await postJson(url, "{}", { ...OPTIONS, timeoutMs: 100 }).catch((error: unknown) => error);
     assert.ok(timedOut instanceof TransportError);
     assert.equal(timedOut.failure, "timeout");
@@ -128,7 +89,6 @@ describe("postJson and its dispatcher", () => {
     const aborted = await postJson(url, "{}", { ...OPTIONS, signal: controller.signal }).catch((error: unknown) => error);
     assert.ok(aborted instanceof TransportError);
     assert.equal(aborted.failure, "aborted");
-    server.closeAllConnections();
-    server.close();
+    await server.close();
   });
 });

@@ -9,27 +9,27 @@ import {
   openaiText,
   raw,
   resetConnection,
-  startFakeLlmServer,
+  startFakeModelServer,
   streamBody,
-  type FakeLlmServer,
-} from "../../test/support/fake-llm-server.ts";
+  type FakeModelServer,
+} from "../test.ts";
 import type { GenerateRequest } from "./language-model.ts";
 import { HTTP_CLIENTS, type HttpClient, OpenAICompatibleModel, type OpenAICompatibleOptions } from "./openai-compatible.ts";
 
 const KEY = "sk-test-SECRET123456789";
 const HELLO: GenerateRequest = { messages: [{ role: "user", content: "hello" }] };
 
-let server: FakeLlmServer;
+let server: FakeModelServer;
 
 before(async () => {
-  server = await startFakeLlmServer();
+  server = await startFakeModelServer();
 });
 after(async () => {
   await server.close();
 });
 beforeEach(() => {
   server.requests.length = 0;
-  server.setHandler(() => openaiText("ok"));
+  server.setResponder(() => openaiText("ok"));
 });
 
 /** Which client the suite below runs over; both must behave the same. */
@@ -163,7 +163,7 @@ for (const client of HTTP_CLIENTS) {
 
     describe("OpenAICompatibleModel response mapping", () => {
       test("maps text, usage, finish reason and reported model", async () => {
-        server.setHandler(() =>
+        server.setResponder(() =>
           openaiText("the answer", { model: "served-model", finishReason: "length", promptTokens: 12, completionTokens: 34 }),
         );
         const result = await model().generate(HELLO);
@@ -183,13 +183,13 @@ for (const client of HTTP_CLIENTS) {
         ];
         const m = model();
         for (const [wire, mapped] of cases) {
-          server.setHandler(() => openaiText("x", { finishReason: wire }));
+          server.setResponder(() => openaiText("x", { finishReason: wire }));
           assert.equal((await m.generate(HELLO)).finishReason, mapped, wire);
         }
       });
 
       test("missing usage counts as zero", async () => {
-        server.setHandler(() =>
+        server.setResponder(() =>
           json(200, {
             id: "x",
             object: "chat.completion",
@@ -201,13 +201,13 @@ for (const client of HTTP_CLIENTS) {
       });
 
       test("a body without choices is a bad-response", async () => {
-        server.setHandler(() => json(200, { id: "x", object: "chat.completion", model: "m" }));
+        server.setResponder(() => json(200, { id: "x", object: "chat.completion", model: "m" }));
         const error = await expectModelError(() => model().generate(HELLO), "bad-response");
         assert.equal(error.retryable, false);
       });
 
       test("a choice without string content is a bad-response", async () => {
-        server.setHandler(() =>
+        server.setResponder(() =>
           json(200, { id: "x", model: "m", choices: [{ index: 0, message: { role: "assistant", content: null }, finish_reason: "stop" }] }),
         );
         await expectModelError(() => model().generate(HELLO), "bad-response");
@@ -216,7 +216,7 @@ for (const client of HTTP_CLIENTS) {
 
     describe("OpenAICompatibleModel error mapping", () => {
       test("401 is auth, and the key the server echoes is scrubbed", async () => {
-        server.setHandler((request) =>
+        server.setResponder((request) =>
           openaiError(401, `Incorrect API key provided: ${String(request.headers.authorization).replace("Bearer ", "")}`, {
             code: "invalid_api_key",
           }),
@@ -233,26 +233,26 @@ for (const client of HTTP_CLIENTS) {
 
       test("a key of any shape is scrubbed, not only sk-… keys", async () => {
         const key = "localtoken_Zq81xPq0w";
-        server.setHandler((request) => openaiError(401, `bad token ${String(request.headers.authorization)} / ${key}`));
+        server.setResponder((request) => openaiError(401, `bad token ${String(request.headers.authorization)} / ${key}`));
         const error = await expectModelError(() => model({ apiKey: key }).generate(HELLO), "auth");
         assertNoSecret(error, key);
       });
 
       test("403 is auth", async () => {
-        server.setHandler(() => openaiError(403, "you may not use this model", { type: "permission_error" }));
+        server.setResponder(() => openaiError(403, "you may not use this model", { type: "permission_error" }));
         const error = await expectModelError(() => model().generate(HELLO), "auth");
         assert.equal(error.status, 403);
       });
 
       test("404 is not-found with a hint naming the model id", async () => {
-        server.setHandler(() => openaiError(404, "The model `test-model` does not exist", { code: "model_not_found" }));
+        server.setResponder(() => openaiError(404, "The model `test-model` does not exist", { code: "model_not_found" }));
         const error = await expectModelError(() => model().generate(HELLO), "not-found");
         assert.match(error.hint ?? "", /test-model/);
         assert.equal(error.retryable, false);
       });
 
       test("429 with Retry-After is a retryable rate-limit carrying the delay", async () => {
-        server.setHandler(() =>
+        server.setResponder(() =>
           openaiError(429, "Rate limit reached", { type: "requests", code: "rate_limit_exceeded", headers: { "retry-after": "2" } }),
         );
         const error = await expectModelError(() => model().generate(HELLO), "rate-limit");
@@ -262,7 +262,7 @@ for (const client of HTTP_CLIENTS) {
       });
 
       test("429 insufficient_quota is a non-retryable quota error", async () => {
-        server.setHandler(() =>
+        server.setResponder(() =>
           openaiError(429, "You exceeded your current quota, please check your plan and billing details.", {
             type: "insufficient_quota",
             code: "insufficient_quota",
@@ -273,19 +273,19 @@ for (const client of HTTP_CLIENTS) {
       });
 
       test("402 is quota and 408 a retryable timeout, as in every adapter's table (error-kinds.ts)", async () => {
-        server.setHandler(() => openaiError(402, "payment required"));
+        server.setResponder(() => openaiError(402, "payment required"));
         assert.equal((await expectModelError(() => model().generate(HELLO), "quota")).retryable, false);
-        server.setHandler(() => openaiError(408, "request timeout"));
+        server.setResponder(() => openaiError(408, "request timeout"));
         assert.equal((await expectModelError(() => model().generate(HELLO), "timeout")).retryable, true);
       });
 
       test("400 is bad-request", async () => {
-        server.setHandler(() => openaiError(400, "top_k is not supported"));
+        server.setResponder(() => openaiError(400, "top_k is not supported"));
         await expectModelError(() => model().generate(HELLO), "bad-request");
       });
 
       test("500 is a retryable server error", async () => {
-        server.setHandler(() => openaiError(500, "internal error", { type: "server_error" }));
+        server.setResponder(() => openaiError(500, "internal error", { type: "server_error" }));
         const error = await expectModelError(() => model().generate(HELLO), "server");
         assert.equal(error.status, 500);
         assert.equal(error.retryable, true);
@@ -294,7 +294,7 @@ for (const client of HTTP_CLIENTS) {
 
       test("an answer over maxResponseBytes fails as a bad-response naming the limit, announced or not", async () => {
         for (const reply of [openaiText("x".repeat(2 * 1024 * 1024)), streamBody("x".repeat(65_536))]) {
-          server.setHandler(() => reply);
+          server.setResponder(() => reply);
           const error = await expectModelError(() => model({ maxResponseBytes: 1024 * 1024 }).generate(HELLO), "bad-response");
           assert.match(error.message, /more than 1 MiB/);
           assert.match(error.hint ?? "", /--max-response-mib/);
@@ -310,22 +310,22 @@ for (const client of HTTP_CLIENTS) {
         await m.generate(HELLO);
         assert.equal(server.requests[0]?.path, "/v1/chat/completions");
         assert.equal(server.requests[0]?.headers.authorization, `Basic ${Buffer.from(`alice:${secret}`).toString("base64")}`);
-        server.setHandler(() => json(404, { error: { message: `no model at ${withCredentials}` } }));
+        server.setResponder(() => json(404, { error: { message: `no model at ${withCredentials}` } }));
         assertNoSecret(await expectModelError(() => m.generate(HELLO), "not-found"), secret);
-        const closed = await startFakeLlmServer();
+        const closed = await startFakeModelServer();
         await closed.close();
         const unreachable = model({ baseURL: `http://alice:${secret}@127.0.0.1:${closed.port}/v1`, apiKey: undefined });
         assertNoSecret(await expectModelError(() => unreachable.generate(HELLO), "network"), secret);
       });
 
       test("a reset connection is a retryable network error", async () => {
-        server.setHandler(() => resetConnection());
+        server.setResponder(() => resetConnection());
         const error = await expectModelError(() => model().generate(HELLO), "network");
         assert.equal(error.retryable, true);
       });
 
       test("a hanging server times out after the constructor's timeoutMs", async () => {
-        server.setHandler(() => hang());
+        server.setResponder(() => hang());
         const start = performance.now();
         const error = await expectModelError(() => model({ timeoutMs: 200 }).generate(HELLO), "timeout");
         assert.ok(performance.now() - start < 5_000);
@@ -333,7 +333,7 @@ for (const client of HTTP_CLIENTS) {
       });
 
       test("a request's own timeoutMs wins over the constructor's", async () => {
-        server.setHandler(() => hang());
+        server.setResponder(() => hang());
         const start = performance.now();
         await expectModelError(() => model({ timeoutMs: 60_000 }).generate({ ...HELLO, timeoutMs: 200 }), "timeout");
         assert.ok(performance.now() - start < 5_000);
@@ -346,7 +346,7 @@ for (const client of HTTP_CLIENTS) {
       });
 
       test("aborting a call in flight is aborted", async () => {
-        server.setHandler(() => hang());
+        server.setResponder(() => hang());
         const controller = new AbortController();
         const pending = model().generate({ ...HELLO, signal: controller.signal });
         setTimeout(() => controller.abort(), 100);
@@ -354,7 +354,7 @@ for (const client of HTTP_CLIENTS) {
       });
 
       test("a refused connection is a network error with a hint", async () => {
-        const dead = await startFakeLlmServer();
+        const dead = await startFakeModelServer();
         const url = `${dead.url}/v1`;
         await dead.close();
         const error = await expectModelError(
@@ -414,32 +414,32 @@ describe("OpenAICompatibleModel over undici: what servers other than OpenAI send
   });
 
   test("an Ollama-style error body ({error: string}) gives its text", async () => {
-    server.setHandler(() => json(404, { error: "model 'test-model' not found, try pulling it first" }));
+    server.setResponder(() => json(404, { error: "model 'test-model' not found, try pulling it first" }));
     const error = await expectModelError(() => model().generate(HELLO), "not-found");
     assert.match(error.message, /try pulling it first/);
   });
 
   test("a vLLM-style error body ({message}) gives its text", async () => {
-    server.setHandler(() => json(400, { object: "error", message: "max_tokens is too large", type: "BadRequestError", code: 400 }));
+    server.setResponder(() => json(400, { object: "error", message: "max_tokens is too large", type: "BadRequestError", code: 400 }));
     const error = await expectModelError(() => model().generate(HELLO), "bad-request");
     assert.match(error.message, /max_tokens is too large/);
   });
 
   test("a proxy's plain-text 502 is a retryable server error quoting the text", async () => {
-    server.setHandler(() => raw(502, "Bad Gateway: upstream closed"));
+    server.setResponder(() => raw(502, "Bad Gateway: upstream closed"));
     const error = await expectModelError(() => model().generate(HELLO), "server");
     assert.equal(error.status, 502);
     assert.match(error.message, /upstream closed/);
   });
 
   test("a 200 whose body is not JSON is a bad-response naming the base URL", async () => {
-    server.setHandler(() => raw(200, "<html>login page</html>", "text/html"));
+    server.setResponder(() => raw(200, "<html>login page</html>", "text/html"));
     const error = await expectModelError(() => model().generate(HELLO), "bad-response");
     assert.match(error.hint ?? "", /base URL/);
   });
 
   test("a key the server echoes in a plain-text error is scrubbed", async () => {
-    server.setHandler((request) => raw(401, `denied for ${String(request.headers.authorization)}`));
+    server.setResponder((request) => raw(401, `denied for ${String(request.headers.authorization)}`));
     const error = await expectModelError(() => model().generate(HELLO), "auth");
     assertNoSecret(error, KEY);
   });

@@ -5,39 +5,30 @@
  * HF_ENDPOINT), or a closed port for "no network".
  */
 import assert from "node:assert/strict";
-import { createServer, type Server } from "node:http";
 import { mkdtempSync } from "node:fs";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { runCli } from "../support/cli.ts";
-import { startFakeLlmServer } from "../support/fake-llm-server.ts";
+import { type FakeModelServer, json, raw, startFakeModelServer } from "../../src/test.ts";
 
 const DEFAULT_MODEL = "hf:bartowski/SmolLM2-1.7B-Instruct-GGUF:Q4_K_M";
 
 /** A stand-in for huggingface.co: the manifest, then `size` bytes that are not a GGUF model. */
-async function fakeModelHost(size: number): Promise<{ url: string; server: Server }> {
-  const file = Buffer.alloc(size, 7);
-  const server = createServer((req, res) => {
-    if (req.url?.includes("/manifests/")) {
-      res.writeHead(200, { "content-type": "application/json" });
-      res.end(JSON.stringify({ ggufFile: { rfilename: "SmolLM2-1.7B-Instruct-Q4_K_M.gguf", size } }));
-    } else if (req.url?.includes("/resolve/")) {
-      res.writeHead(200, { "content-type": "application/octet-stream", "content-length": size, "accept-ranges": "bytes" });
-      res.end(req.method === "HEAD" ? undefined : file);
-    } else {
-      res.writeHead(404);
-      res.end();
-    }
+function fakeModelHost(size: number): Promise<FakeModelServer> {
+  const file = "\u0007".repeat(size);
+  const manifest = { ggufFile: { rfilename: "SmolLM2-1.7B-Instruct-Q4_K_M.gguf", size } };
+  return startFakeModelServer((request) => {
+    if (request.path.includes("/manifests/")) return json(200, manifest);
+    // A HEAD is answered with the headers alone (node:http sends no body for it).
+    if (request.path.includes("/resolve/")) return raw(200, file, "application/octet-stream", { "accept-ranges": "bytes" });
+    return raw(404, "");
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, server };
 }
 
 test("no key and no network: spri align says what is missing and how to set it", async () => {
   const home = mkdtempSync(join(tmpdir(), "spri-no-model-"));
-  const gone = await startFakeLlmServer();
+  const gone = await startFakeModelServer();
   await gone.close();
   const result = await runCli(["align", "How do I apologise?"], {
     cwd: home,
@@ -55,13 +46,13 @@ test("the default local model's download shows its progress", async () => {
   const home = mkdtempSync(join(tmpdir(), "spri-download-"));
   const host = await fakeModelHost(3 * 1024 * 1024);
   try {
-    const result = await runCli(["align", "How do I apologise?"], { cwd: home, env: { HOME: home, HF_ENDPOINT: host.url } });
+    const result = await runCli(["align", "How do I apologise?"], { cwd: home, env: { HOME: home, HF_ENDPOINT: `${host.url}/` } });
     assert.match(result.stderr, new RegExp(`downloading ${DEFAULT_MODEL.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`));
     assert.match(result.stderr, /3 MiB \(100%\)/);
     // The bytes are no model: loading fails, and the message says how to download it again.
     assert.equal(result.code, 2, result.stderr);
     assert.match(result.stderr, /delete .*\.gguf.* to download it again/);
   } finally {
-    host.server.close();
+    await host.close();
   }
 });

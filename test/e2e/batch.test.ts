@@ -14,9 +14,8 @@ import { after, before, describe, test } from "node:test";
 import { LANE_ARTIFACT, type LaneState } from "../../src/runner/batch-state.ts";
 import { openStore } from "../../src/store/open-store.ts";
 import type { RunStore } from "../../src/store/run-store.ts";
-import { type FakeBatchServer, startFakeBatchServer } from "../support/fake-batch-api.ts";
+import { type FakeBatchServer, startFakeBatchServer, startFakeModelServer } from "../../src/test.ts";
 import { REPO_ROOT, runCli } from "../support/cli.ts";
-import { startFakeLlmServer } from "../support/fake-llm-server.ts";
 import { CALLS_PER_ITEM, scriptedBackend } from "../support/scripted-backend.ts";
 
 const ITEMS = 10;
@@ -130,7 +129,7 @@ describe("spri run --batch against a fake Batch API", () => {
     );
 
     // The same items online, against the same scripted backend, give the same records.
-    const online = await startFakeLlmServer(scriptedBackend());
+    const online = await startFakeModelServer(scriptedBackend());
     try {
       const onlineDir = join(dir, "online");
       mkdirSync(onlineDir);

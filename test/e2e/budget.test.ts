@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { EXIT_CODES } from "../../src/errors/exit-codes.ts";
 import { REPO_ROOT, runCli } from "../support/cli.ts";
-import { type FakeLlmServer, type FakeReply, openaiText, type RecordedRequest, startFakeLlmServer } from "../support/fake-llm-server.ts";
+import { type FakeModelServer, type FakeReply, openaiText, type RecordedRequest, startFakeModelServer } from "../../src/test.ts";
 import { startPostgres, type TestPostgres } from "../support/postgres.ts";
 import { scriptedBackend } from "../support/scripted-backend.ts";
 
@@ -42,7 +42,7 @@ function writeItems(dir: string, n: number): string {
 }
 
 /** Dollars the server billed: its successful answers. */
-function billed(server: FakeLlmServer, from = 0): number {
+function billed(server: FakeModelServer, from = 0): number {
   return Math.round((server.requests.length - from) * CALL_USD * 1e6) / 1e6;
 }
 
@@ -53,7 +53,7 @@ describe("--max-cost", () => {
   });
 
   test("a model without a price: --max-cost refuses to start and says how to give one; without a budget the cost reads unpriced, not $0", async () => {
-    const server = await startFakeLlmServer(billingBackend());
+    const server = await startFakeModelServer(billingBackend());
     try {
       const input = writeItems(dir, 3);
       const model = ["--base-url", `${server.url}/v1`, "--base-model", "m", "--critic-model", "c"];
@@ -100,7 +100,7 @@ describe("--max-cost", () => {
   });
 
   test("--max-cost 1 with 8 items in flight: the run stops at the budget, never past it", async () => {
-    const server = await startFakeLlmServer(billingBackend());
+    const server = await startFakeModelServer(billingBackend());
     try {
       const input = writeItems(dir, 20);
       const args = [
@@ -157,7 +157,7 @@ describe("--max-cost", () => {
         let served = 0;
         let onServed: (() => void) | undefined;
         const answer = billingBackend();
-        const server = await startFakeLlmServer((request) => {
+        const server = await startFakeModelServer((request) => {
           served++;
           onServed?.();
           return answer(request);

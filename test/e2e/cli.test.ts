@@ -3,17 +3,17 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { type FakeLlmServer, openaiError, startFakeLlmServer } from "../support/fake-llm-server.ts";
+import { type FakeModelServer, openaiError, startFakeModelServer } from "../../src/test.ts";
 import { CALLS_PER_ITEM, scriptedBackend } from "../support/scripted-backend.ts";
 import { runCli } from "../support/cli.ts";
 import { TASK_NAMES } from "../../src/tasks/task-item.ts";
 
 describe("spri CLI end to end (real local HTTP server)", () => {
-  let server: FakeLlmServer;
+  let server: FakeModelServer;
   let dir: string;
   let model: string[];
   before(async () => {
-    server = await startFakeLlmServer(scriptedBackend());
+    server = await startFakeModelServer(scriptedBackend());
     dir = mkdtempSync(join(tmpdir(), "spri-cli-"));
     model = ["--base-url", `${server.url}/v1`, "--base-model", "local-model", "--critic-model", "local-critic"];
   });
@@ -268,7 +268,7 @@ describe("spri CLI end to end (real local HTTP server)", () => {
 
   describe("endpoint failures end with one line that says what to do", () => {
     test("unreachable endpoint", async () => {
-      const closed = await startFakeLlmServer();
+      const closed = await startFakeModelServer();
       await closed.close();
       const result = await runCli(["align", "q", "--base-url", `${closed.url}/v1`, "--base-model", "m"]);
       assert.equal(result.code, 3);
@@ -279,7 +279,7 @@ describe("spri CLI end to end (real local HTTP server)", () => {
     });
 
     test("401 with the key never printed", async () => {
-      const denied = await startFakeLlmServer(() =>
+      const denied = await startFakeModelServer(() =>
         openaiError(401, "Incorrect API key provided: sk-test-SECRET123456789", { code: "invalid_api_key" }),
       );
       try {

@@ -5,11 +5,11 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { runCli } from "../support/cli.ts";
 import { type ChatBody, scriptedBackend } from "../support/scripted-backend.ts";
-import { openaiText, startFakeLlmServer } from "../support/fake-llm-server.ts";
+import { openaiText, startFakeModelServer } from "../../src/test.ts";
 
 test("spri compare: pairs joined by id, judged in both orders, win rate with ties and CI", async () => {
   // The judge prefers the longer response, whatever its position.
-  const server = await startFakeLlmServer((request) => {
+  const server = await startFakeModelServer((request) => {
     const user = (request.body as ChatBody).messages[1]!.content;
     const a = /\[Response A\]\n([\s\S]*?)\n\n\[Response B\]/.exec(user)![1]!;
     const b = /\[Response B\]\n([\s\S]*)$/.exec(user)![1]!;
@@ -58,7 +58,7 @@ test("spri compare: pairs joined by id, judged in both orders, win rate with tie
 /** Plays SPRI's models for `spri run` and a judge that always calls a tie for `spri compare`. */
 async function runAndJudgeServer() {
   const spri = scriptedBackend();
-  return startFakeLlmServer((request) => {
+  return startFakeModelServer((request) => {
     const user = (request.body as ChatBody).messages[1]?.content ?? "";
     return user.includes("[Response A]") ? openaiText("Both are as good. [[C]]") : spri(request);
   });

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { SqliteStore } from "../../src/store/sqlite-store.ts";
 import { runCli, SHARED } from "../support/cli.ts";
-import { json, openaiText, type RecordedRequest, startFakeLlmServer, type FakeLlmServer } from "../support/fake-llm-server.ts";
+import { json, openaiText, type RecordedRequest, startFakeModelServer, type FakeModelServer } from "../../src/test.ts";
 
 interface ConstitutionFile {
   format: string;
@@ -242,7 +242,7 @@ describe("spri discover cluster (CLI)", () => {
   });
 
   describe("OpenAI-compatible server: embeddings and cluster names", () => {
-    let server: FakeLlmServer;
+    let server: FakeModelServer;
     const handler = (request: RecordedRequest) => {
       if (request.path === "/v1/embeddings") {
         const body = request.body as { input: string[] };
@@ -261,7 +261,7 @@ describe("spri discover cluster (CLI)", () => {
       return json(404, { error: { message: "no route" } });
     };
     before(async () => {
-      server = await startFakeLlmServer(handler);
+      server = await startFakeModelServer(handler);
     });
     after(async () => {
       await server.close();

@@ -19,7 +19,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { rougeL } from "../../src/discovery/rouge-l.ts";
 import { runCli, SHARED } from "../support/cli.ts";
-import { type FakeLlmServer, json, openaiText, type RecordedRequest, startFakeLlmServer } from "../support/fake-llm-server.ts";
+import { type FakeModelServer, json, openaiText, type RecordedRequest, startFakeModelServer } from "../../src/test.ts";
 import { scriptedBackend } from "../support/scripted-backend.ts";
 
 interface Pair {
@@ -124,12 +124,12 @@ const round = (x: number) => Math.round(x * 10000) / 10000;
 
 describe("spri discover: mine → cluster → export → SPRI seeds → apply → compare", () => {
   const pairs = mtBenchPairs();
-  let server: FakeLlmServer;
+  let server: FakeModelServer;
   let dir: string;
   let model: string[];
   before(async () => {
     assert.ok(pairs.length >= 12, "MT-Bench reference answers");
-    server = await startFakeLlmServer(discoveryServer(pairs));
+    server = await startFakeModelServer(discoveryServer(pairs));
     dir = mkdtempSync(join(tmpdir(), "spri-discovery-e2e-"));
     model = ["--base-url", `${server.url}/v1`, "--base-model", "policy", "--store", join(dir, "spri.db")];
   });
@@ -371,10 +371,10 @@ describe("spri discover: mine → cluster → export → SPRI seeds → apply �
 
 describe("spri discover iterate: slices, models, discovery rate, status", () => {
   const pairs = mtBenchPairs().slice(0, 12);
-  let server: FakeLlmServer;
+  let server: FakeModelServer;
   let dir: string;
   before(async () => {
-    server = await startFakeLlmServer(discoveryServer(pairs));
+    server = await startFakeModelServer(discoveryServer(pairs));
     dir = mkdtempSync(join(tmpdir(), "spri-iterate-e2e-"));
   });
   after(async () => {

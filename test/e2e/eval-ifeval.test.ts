@@ -4,14 +4,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { runCli, SHARED } from "../support/cli.ts";
-import { openaiText, startFakeLlmServer } from "../support/fake-llm-server.ts";
+import { openaiText, startFakeModelServer } from "../../src/test.ts";
 import type { ChatBody } from "../support/scripted-backend.ts";
 
 const INPUTS = join(SHARED, "data", "ifeval", "input_data.jsonl");
 
 test("spri eval ifeval: responses judged against the reference policy's in both orders, the prompt's instructions as principles", async () => {
   // The judge prefers whichever response holds GOOD, in either position.
-  const server = await startFakeLlmServer((request) => {
+  const server = await startFakeModelServer((request) => {
     const user = (request.body as ChatBody).messages[1]!.content;
     const a = /\[Response A\]\n([\s\S]*?)\n\n\[Response B\]/.exec(user)![1]!;
     const b = /\[Response B\]\n([\s\S]*)$/.exec(user)![1]!;

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { runCli, SHARED } from "../support/cli.ts";
-import { openaiText, startFakeLlmServer } from "../support/fake-llm-server.ts";
+import { openaiText, startFakeModelServer } from "../../src/test.ts";
 import type { ChatBody } from "../support/scripted-backend.ts";
 
 const DATA = join(SHARED, "data", "mt-bench");
@@ -21,7 +21,7 @@ test("spri eval mt-bench: FastChat's judge prompts and reference answers, two tu
     .choices[0]!.turns;
   // The judge answers by the prompt it was given: ratings 7 and 8.5 for the writing question; for the math
   // question a single-bracket [3] (FastChat's fallback pattern) and, for its second turn, no rating at all.
-  const server = await startFakeLlmServer((request) => {
+  const server = await startFakeModelServer((request) => {
     const [system, user] = (request.body as ChatBody).messages.map((m) => m.content) as [string, string];
     if (system === prompts["single-v1-multi-turn"]!.system_prompt) return openaiText("Good follow-up. Rating: [[8.5]]");
     if (system === prompts["single-math-v1-multi-turn"]!.system_prompt) return openaiText("I cannot rate this.");

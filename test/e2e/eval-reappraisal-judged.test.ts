@@ -9,7 +9,7 @@ import { readdirSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { describe, test } from "node:test";
 import { runCli } from "../support/cli.ts";
-import { startFakeLlmServer } from "../support/fake-llm-server.ts";
+import { startFakeModelServer } from "../../src/test.ts";
 import { EVAL_OUTPUTS, TABLE_1_METHODS } from "../support/paper-judge-reference.ts";
 
 /** The paper's Table 1 (alignment /10 / empathy /5 with their marks). */
@@ -39,7 +39,7 @@ describe("spri eval reappraisal --judged reproduces Table 1", () => {
   for (const model of Object.keys(TABLE_1)) {
     test(model, async () => {
       // No model is called: a judge URL is given and must see no request.
-      const server = await startFakeLlmServer();
+      const server = await startFakeModelServer();
       try {
         const args = [...methodArgs(model, TABLE_1_METHODS), "--baseline", "vanilla", "--baseline", "self-refine"];
         const result = await runCli(["eval", "reappraisal", "--judged", ...args, "--json", "--judge-url", `${server.url}/v1`]);

@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { runCli } from "../support/cli.ts";
-import { json, openaiText, startFakeLlmServer } from "../support/fake-llm-server.ts";
+import { json, openaiText, startFakeModelServer } from "../../src/test.ts";
 import {
   EVAL_OUTPUTS,
   GPT4_EVAL,
@@ -45,7 +45,7 @@ test("the paper's judge pack sends the reference's requests and, given its answe
   const dirs = TABLE_1_METHODS.map(([, dir]) => join(EVAL_OUTPUTS, "gpt-4o-mini", dir));
   const answers = releasedAnswers(dirs);
   const system = referenceSystemPrompt();
-  const server = await startFakeLlmServer((request) => {
+  const server = await startFakeModelServer((request) => {
     const { messages } = request.body as ChatBody;
     const answer = answers.get(messages[1]?.content ?? "");
     if (messages.length !== 2 || messages[0]!.content !== system || answer === undefined) {

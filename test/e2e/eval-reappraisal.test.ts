@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { runCli, SHARED } from "../support/cli.ts";
-import { openaiText, startFakeLlmServer } from "../support/fake-llm-server.ts";
+import { openaiText, startFakeModelServer } from "../../src/test.ts";
 import type { ChatBody } from "../support/scripted-backend.ts";
 
 const TRACE = (model: string) =>
@@ -19,7 +19,7 @@ const TRACE = (model: string) =>
 
 test("spri eval reappraisal: four criteria per reply, means per method, unscored answers left out, tests against a baseline", async () => {
   // A judge that gives replies longer than 600 characters a higher alignment, and cannot decide on factuality for one post.
-  const server = await startFakeLlmServer((request) => {
+  const server = await startFakeModelServer((request) => {
     const user = (request.body as ChatBody).messages[1]!.content;
     const reply = /\nReply:\n([\s\S]*?)\n\nGoal of the reply:/.exec(user)?.[1] ?? "";
     if (/Standards a good reply meets/.test(user))

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { runCli, SHARED } from "../support/cli.ts";
-import { openaiEchoLogprobs, startFakeLlmServer, wordTokens } from "../support/fake-llm-server.ts";
+import { openaiEchoLogprobs, startFakeModelServer, wordTokens } from "../../src/test.ts";
 
 const MC_TASK = join(SHARED, "data", "truthfulqa", "mc_task.json");
 
@@ -32,7 +32,7 @@ function expectedScores(): { mc1: number; mc2: number; n: number } {
 }
 
 test("spri eval truthfulqa over the shared mc_task.json: MC1 and MC2 from the server's log-probabilities; a longer run resumes", async () => {
-  const server = await startFakeLlmServer((request) => openaiEchoLogprobs(request.body, logprobOf));
+  const server = await startFakeModelServer((request) => openaiEchoLogprobs(request.body, logprobOf));
   try {
     const dir = mkdtempSync(join(tmpdir(), "spri-tqa-"));
     const primer = join(dir, "primer.txt");

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { runCli, SHARED } from "../support/cli.ts";
-import { openaiText, startFakeLlmServer } from "../support/fake-llm-server.ts";
+import { openaiText, startFakeModelServer } from "../../src/test.ts";
 import type { ChatBody } from "../support/scripted-backend.ts";
 
 const ANNOTATIONS = join(SHARED, "data", "alpaca-eval", "gpt4_vs_text_davinci_003_alpaca_eval_gpt4_annotations.json");
@@ -36,7 +36,7 @@ test("spri eval win-rate --judged names the line of a record without a preferenc
 
 test("spri eval win-rate: outputs judged against references in both orders, win rate and LC win rate", async () => {
   // The judge prefers the longer response, whatever its position.
-  const server = await startFakeLlmServer((request) => {
+  const server = await startFakeModelServer((request) => {
     const user = (request.body as ChatBody).messages[1]!.content;
     const a = /\[Response A\]\n([\s\S]*?)\n\n\[Response B\]/.exec(user)![1]!;
     const b = /\[Response B\]\n([\s\S]*)$/.exec(user)![1]!;

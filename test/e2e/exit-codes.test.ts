@@ -9,16 +9,16 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { EXIT_CODES } from "../../src/errors/exit-codes.ts";
 import { REPO_ROOT, runCli } from "../support/cli.ts";
-import { type FakeLlmServer, hang, startFakeLlmServer } from "../support/fake-llm-server.ts";
+import { type FakeModelServer, hang, startFakeModelServer } from "../../src/test.ts";
 import { scriptedBackend } from "../support/scripted-backend.ts";
 
 describe("exit codes", () => {
-  let server: FakeLlmServer;
+  let server: FakeModelServer;
   let dir: string;
   let input: string;
   let model: string[];
   before(async () => {
-    server = await startFakeLlmServer(scriptedBackend());
+    server = await startFakeModelServer(scriptedBackend());
     dir = mkdtempSync(join(tmpdir(), "spri-exit-"));
     input = join(dir, "items.jsonl");
     writeFileSync(input, `${[0, 1, 2, 3].map((i) => JSON.stringify({ id: `q${i}`, instruction: `question ${i}?` })).join("\n")}\n`);
@@ -67,7 +67,7 @@ describe("exit codes", () => {
     }
 
     test("spri view on a port in use says so", async () => {
-      const busy = await startFakeLlmServer();
+      const busy = await startFakeModelServer();
       try {
         const result = await runCli(["view", "--port", String(busy.port), "--store", join(dir, "view.db"), "--no-playground"], {
           cwd: dir,
@@ -113,7 +113,7 @@ describe("exit codes", () => {
   test("interrupted: Ctrl-C during a run", async () => {
     let firstRequest!: () => void;
     const seen = new Promise<void>((resolve) => (firstRequest = resolve));
-    const stuck = await startFakeLlmServer(() => {
+    const stuck = await startFakeModelServer(() => {
       firstRequest();
       return hang();
     });

@@ -14,15 +14,15 @@ import { AdaptiveRateLimiter, type LimiterClock } from "../../src/runner/rate-li
 import { ResilientModel, makeResilient } from "../../src/runner/resilient-model.ts";
 import { RetriesExhaustedError, RetryPolicy } from "../../src/runner/retry.ts";
 import {
-  type FakeLlmHandler,
+  type Responder,
   type FakeReply,
   hang,
   openaiError,
   openaiText,
   resetConnection,
-  startFakeLlmServer,
-  type FakeLlmServer,
-} from "../support/fake-llm-server.ts";
+  startFakeModelServer,
+  type FakeModelServer,
+} from "../../src/test.ts";
 
 const HELLO: GenerateRequest = { messages: [{ role: "user", content: "hello" }] };
 
@@ -55,22 +55,22 @@ class VirtualTime implements LimiterClock {
 }
 
 /** Plays `first` for the first `n` requests, then `then`. */
-function firstN(n: number, first: () => FakeReply, then: () => FakeReply): FakeLlmHandler {
+function firstN(n: number, first: () => FakeReply, then: () => FakeReply): Responder {
   let seen = 0;
   return () => (seen++ < n ? first() : then());
 }
 
-let server: FakeLlmServer;
+let server: FakeModelServer;
 
 before(async () => {
-  server = await startFakeLlmServer();
+  server = await startFakeModelServer();
 });
 after(async () => {
   await server.close();
 });
 beforeEach(() => {
   server.requests.length = 0;
-  server.setHandler(() => openaiText("ok"));
+  server.setResponder(() => openaiText("ok"));
 });
 
 function resilient(options: { maxAttempts?: number; timeoutMs?: number; maxConcurrency?: number } = {}) {
@@ -94,7 +94,7 @@ async function rejection(promise: Promise<unknown>): Promise<ModelError> {
 
 describe("ResilientModel against a misbehaving server", () => {
   test("429 with Retry-After: 1 three times, then an answer: waits the second each time and backs off", async () => {
-    server.setHandler(
+    server.setResponder(
       firstN(
         3,
         () =>
@@ -117,7 +117,7 @@ describe("ResilientModel against a misbehaving server", () => {
   });
 
   test("500s, then an answer", async () => {
-    server.setHandler(
+    server.setResponder(
       firstN(
         2,
         () => openaiError(500, "The server had an error", { type: "server_error" }),
@@ -131,14 +131,14 @@ describe("ResilientModel against a misbehaving server", () => {
   });
 
   test("connection resets, then an answer", async () => {
-    server.setHandler(firstN(2, resetConnection, () => openaiText("reconnected")));
+    server.setResponder(firstN(2, resetConnection, () => openaiText("reconnected")));
     const { model } = resilient();
     assert.equal((await model.generate(HELLO)).text, "reconnected");
     assert.equal(server.requests.length, 3);
   });
 
   test("a hang past the per-call timeout, then an answer", async () => {
-    server.setHandler(firstN(1, hang, () => openaiText("awake")));
+    server.setResponder(firstN(1, hang, () => openaiText("awake")));
     const { model } = resilient({ timeoutMs: 150 });
     assert.equal((await model.generate(HELLO)).text, "awake");
     assert.equal(server.requests.length, 2);
@@ -146,7 +146,7 @@ describe("ResilientModel against a misbehaving server", () => {
   });
 
   test("a 429 insufficient_quota fails at once, without a retry", async () => {
-    server.setHandler(() =>
+    server.setResponder(() =>
       openaiError(429, "You exceeded your current quota, please check your plan and billing details.", {
         type: "insufficient_quota",
         code: "insufficient_quota",
@@ -162,7 +162,7 @@ describe("ResilientModel against a misbehaving server", () => {
   });
 
   test("a server that keeps failing: gives up after maxAttempts, saying so", async () => {
-    server.setHandler(() => openaiError(503, "overloaded", { type: "server_error" }));
+    server.setResponder(() => openaiError(503, "overloaded", { type: "server_error" }));
     const { model } = resilient({ maxAttempts: 3 });
     const error = await rejection(model.generate(HELLO));
     assert.ok(error instanceof RetriesExhaustedError);
@@ -173,7 +173,7 @@ describe("ResilientModel against a misbehaving server", () => {
   });
 
   test("a caller's abort during a hang stops the call and sends nothing more", async () => {
-    server.setHandler(hang);
+    server.setResponder(hang);
     const { model } = resilient();
     const controller = new AbortController();
     const call = model.generate({ ...HELLO, signal: controller.signal });
@@ -186,7 +186,7 @@ describe("ResilientModel against a misbehaving server", () => {
   test("base and critic on the same server share one limit: the server never sees more at once", async () => {
     let open = 0;
     let peak = 0;
-    server.setHandler(async () => {
+    server.setResponder(async () => {
       peak = Math.max(peak, ++open);
       await new Promise((resolve) => setTimeout(resolve, 5));
       open--;

@@ -15,7 +15,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { runCli, SHARED } from "../support/cli.ts";
-import { type FakeLlmServer, openaiText, type RecordedRequest, startFakeLlmServer } from "../support/fake-llm-server.ts";
+import { type FakeModelServer, openaiText, type RecordedRequest, startFakeModelServer } from "../../src/test.ts";
 
 const BIGGEN = join(SHARED, "data", "biggen-bench", "biggen_bench.jsonl");
 const CAPABILITIES = [
@@ -88,7 +88,7 @@ function backend(references: ReadonlySet<string>, unscoredInput: string, unscore
 }
 
 describe("spri judge with every rubric source, then spri eval correlate (built-in prompts, fake server)", () => {
-  let server: FakeLlmServer;
+  let server: FakeModelServer;
   let dir: string;
   let input: string;
   let rows: Row[];
@@ -116,7 +116,7 @@ describe("spri judge with every rubric source, then spri eval correlate (built-i
       rows.every((r) => references.has(r.response) === (r.model_name === "synthetic/reference-answer")),
       "the fake judge tells the responses apart",
     );
-    server = await startFakeLlmServer(backend(references, unscored.input, unscored.response));
+    server = await startFakeModelServer(backend(references, unscored.input, unscored.response));
     dir = mkdtempSync(join(tmpdir(), "spri-judge-sources-"));
     input = join(dir, "biggen.jsonl");
     writeFileSync(input, `${rows.map((r) => JSON.stringify(r)).join("\n")}\n`);

@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { type FakeLlmServer, openaiText, type RecordedRequest, startFakeLlmServer } from "../support/fake-llm-server.ts";
+import { type FakeModelServer, openaiText, type RecordedRequest, startFakeModelServer } from "../../src/test.ts";
 import { runCli } from "../support/cli.ts";
 
 interface ChatBody {
@@ -61,11 +61,11 @@ const ROWS = [
 ];
 
 describe("spri judge end to end (built-in prompts, scripted server)", () => {
-  let server: FakeLlmServer;
+  let server: FakeModelServer;
   let dir: string;
   let input: string;
   before(async () => {
-    server = await startFakeLlmServer(judgeBackend);
+    server = await startFakeModelServer(judgeBackend);
     dir = mkdtempSync(join(tmpdir(), "spri-judge-"));
     input = join(dir, "rows.jsonl");
     writeFileSync(input, `${ROWS.map((r) => JSON.stringify(r)).join("\n")}\n`);

@@ -18,7 +18,7 @@ import { after, before, describe, test } from "node:test";
 import { openStore } from "../../src/store/open-store.ts";
 import type { RunStore } from "../../src/store/run-store.ts";
 import { REPO_ROOT } from "../support/cli.ts";
-import { type FakeLlmServer, startFakeLlmServer } from "../support/fake-llm-server.ts";
+import { type FakeModelServer, startFakeModelServer } from "../../src/test.ts";
 import { startPostgres, type TestPostgres } from "../support/postgres.ts";
 import { scriptedBackend } from "../support/scripted-backend.ts";
 
@@ -80,7 +80,7 @@ describe("a worker on another host (network namespace), cut off mid-run", { skip
   const nsIp = `10.213.${subnet}.2`;
   let dir: string;
   let postgres: TestPostgres;
-  let server: FakeLlmServer;
+  let server: FakeModelServer;
   /** While set, the server holds every request from the test host until `release` is called. */
   let holding = false;
   let held = 0;
@@ -99,8 +99,8 @@ describe("a worker on another host (network namespace), cut off mid-run", { skip
     ip("netns", "exec", ns, "ip", "link", "set", "lo", "up");
     postgres = await startPostgres({ extraHost: { address: hostIp, network: `10.213.${subnet}.0/30` } });
     const answer = scriptedBackend();
-    server = await startFakeLlmServer(
-      async (request) => {
+    server = await startFakeModelServer({
+      respond: async (request) => {
         if (holding && request.remoteAddress?.endsWith(nsIp)) {
           held++;
           await released;
@@ -108,8 +108,8 @@ describe("a worker on another host (network namespace), cut off mid-run", { skip
         await new Promise((r) => setTimeout(r, 10));
         return answer(request);
       },
-      { host: hostIp },
-    );
+      host: hostIp,
+    });
   });
 
   after(async () => {

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { PostgresStore } from "../../src/store/postgres-store.ts";
 import { runCli } from "../support/cli.ts";
-import { startFakeLlmServer } from "../support/fake-llm-server.ts";
+import { startFakeModelServer } from "../../src/test.ts";
 import { startPostgres, type TestPostgres } from "../support/postgres.ts";
 import { scriptedBackend } from "../support/scripted-backend.ts";
 
@@ -28,7 +28,7 @@ after(async () => {
 test("spri run keeps its run and cache in PostgreSQL (--store or SPRI_STORE) and resumes from it", async () => {
   const url = await postgres.newDatabase();
   const password = decodeURIComponent(new URL(url).password);
-  const server = await startFakeLlmServer(scriptedBackend());
+  const server = await startFakeModelServer(scriptedBackend());
   try {
     const input = join(dir, "items.jsonl");
     writeFileSync(

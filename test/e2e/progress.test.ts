@@ -8,11 +8,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { runCli } from "../support/cli.ts";
-import { startFakeLlmServer } from "../support/fake-llm-server.ts";
+import { startFakeModelServer } from "../../src/test.ts";
 import { scriptedBackend } from "../support/scripted-backend.ts";
 
 test("spri run off a terminal: JSON progress lines with done, total and ETA, and a last one when it ends", async () => {
-  const server = await startFakeLlmServer(scriptedBackend());
+  const server = await startFakeModelServer(scriptedBackend());
   try {
     const dir = mkdtempSync(join(tmpdir(), "spri-progress-"));
     const input = join(dir, "items.jsonl");

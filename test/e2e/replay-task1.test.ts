@@ -25,7 +25,7 @@ import {
   runCli,
   withoutWhitespace,
 } from "../support/replay-compare.ts";
-import { startReplayServer } from "../support/replay-server.ts";
+import { startReplayServer } from "../../src/test.ts";
 
 const TASK1 = join(SPRI_PUBLIC, "[task1]-reappraisal");
 const SFT_PROMPTS = join(SPRI_PUBLIC, "[task3]-sft", "prompts-[sft]");

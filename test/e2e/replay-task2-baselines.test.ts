@@ -41,8 +41,7 @@ import {
   readJsonl,
   runCli,
 } from "../support/replay-compare.ts";
-import { openaiText, startFakeLlmServer } from "../support/fake-llm-server.ts";
-import { startReplayServer } from "../support/replay-server.ts";
+import { openaiText, startFakeModelServer, startReplayServer } from "../../src/test.ts";
 
 const TRACES = join(SHARED, "spri-reference-traces", "task2-biggenbench");
 const JUDGE_PROMPTS = join(SPRI_PUBLIC, "[task2]-BiGGenBench", "prompts");
@@ -330,7 +329,7 @@ describe("replay of the Task 2 (BiGGen Bench) judge baseline reference call logs
 
   test("seed principles without --compat reference: a principle per instance, not the reference's single principle for every row", async () => {
     const name = "ablation-5-seed_principles_as_rubrics-gpt-4o-mini";
-    const server = await startFakeLlmServer(() => openaiText("<feedback>Fine.</feedback><score>3</score>"));
+    const server = await startFakeModelServer(() => openaiText("<feedback>Fine.</feedback><score>3</score>"));
     try {
       const cwd = mkdtempSync(join(scratch(), `${name}-default-`));
       const output = join(cwd, "out.jsonl");

@@ -41,7 +41,7 @@ import {
   readJsonl,
   runCli,
 } from "../support/replay-compare.ts";
-import { startReplayServer } from "../support/replay-server.ts";
+import { startReplayServer } from "../../src/test.ts";
 
 const TRACES = join(SHARED, "spri-reference-traces", "task2-biggenbench");
 const TASK2 = join(SPRI_PUBLIC, "[task2]-BiGGenBench");

@@ -29,7 +29,7 @@ import {
   readJsonl,
   runCli,
 } from "../support/replay-compare.ts";
-import { startReplayServer } from "../support/replay-server.ts";
+import { startReplayServer } from "../../src/test.ts";
 
 const TRACES = join(SHARED, "spri-reference-traces", "task3-sft");
 const INLINE_PROMPTS = join(SHARED, "spri-public-inline");

@@ -34,7 +34,7 @@ import {
   readJsonl,
   runCli,
 } from "../support/replay-compare.ts";
-import { startReplayServer } from "../support/replay-server.ts";
+import { startReplayServer } from "../../src/test.ts";
 
 const TRACES = join(SHARED, "spri-reference-traces", "task3-sft");
 const SFT_PROMPTS = join(SPRI_PUBLIC, "[task3]-sft", "prompts-[sft]");

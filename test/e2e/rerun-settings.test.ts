@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { EXIT_CODES } from "../../src/errors/exit-codes.ts";
 import { runCli } from "../support/cli.ts";
-import { startFakeLlmServer } from "../support/fake-llm-server.ts";
+import { startFakeModelServer } from "../../src/test.ts";
 import { scriptedBackend } from "../support/scripted-backend.ts";
 
 function records(path: string): Record<string, unknown>[] {
@@ -20,7 +20,7 @@ function records(path: string): Record<string, unknown>[] {
 }
 
 test("re-running an output with other settings is refused, naming them; --new-run replaces the output", async () => {
-  const server = await startFakeLlmServer(scriptedBackend());
+  const server = await startFakeModelServer(scriptedBackend());
   try {
     const dir = mkdtempSync(join(tmpdir(), "spri-rerun-"));
     const input = join(dir, "items.jsonl");

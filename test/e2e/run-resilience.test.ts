@@ -20,8 +20,8 @@ import {
   openaiText,
   type RecordedRequest,
   resetConnection,
-  startFakeLlmServer,
-} from "../support/fake-llm-server.ts";
+  startFakeModelServer,
+} from "../../src/test.ts";
 import { startPostgres, type TestPostgres } from "../support/postgres.ts";
 import { CALLS_PER_ITEM, type ChatBody, scriptedBackend } from "../support/scripted-backend.ts";
 
@@ -70,7 +70,7 @@ describe("spri run survives a misbehaving server", () => {
       if (n % 29 === 0) return hang();
       return answer(request);
     };
-    const server = await startFakeLlmServer(faulty);
+    const server = await startFakeModelServer(faulty);
     try {
       const input = writeItems(dir, ITEMS);
       const output = join(dir, "faults.jsonl");
@@ -132,7 +132,7 @@ describe("spri run survives a misbehaving server", () => {
   test("a long Retry-After (no quota code) is waited --max-retry-wait at most, counts as a try and shows in the progress", async () => {
     const answer = scriptedBackend();
     let first = true;
-    const server = await startFakeLlmServer((request) => {
+    const server = await startFakeModelServer((request) => {
       if (!first) return answer(request);
       first = false;
       return openaiError(429, "slow down", { headers: { "retry-after": "299" } });
@@ -176,7 +176,7 @@ describe("spri run survives a misbehaving server", () => {
   });
 
   test("a hard quota error stops the run cleanly, and the output stays partial", async () => {
-    const server = await startFakeLlmServer(() => openaiError(429, "You exceeded your current quota", { code: "insufficient_quota" }));
+    const server = await startFakeModelServer(() => openaiError(429, "You exceeded your current quota", { code: "insufficient_quota" }));
     try {
       const input = writeItems(dir, 10);
       const output = join(dir, "quota.jsonl");
@@ -194,7 +194,7 @@ describe("spri run survives a misbehaving server", () => {
   });
 
   test("a token budget stops the run cleanly", async () => {
-    const server = await startFakeLlmServer(scriptedBackend());
+    const server = await startFakeModelServer(scriptedBackend());
     try {
       const input = writeItems(dir, 20);
       const output = join(dir, "budget.jsonl");
@@ -230,7 +230,7 @@ describe("spri run survives a misbehaving server", () => {
 
   for (const backend of ["sqlite", "postgres"] as const)
     describe(`kill -9 halfway, then re-run (${backend} store)`, () => {
-      let server: Awaited<ReturnType<typeof startFakeLlmServer>>;
+      let server: Awaited<ReturnType<typeof startFakeModelServer>>;
       let postgres: TestPostgres | undefined;
       let store: string[] = [];
       before(async () => {
@@ -239,7 +239,7 @@ describe("spri run survives a misbehaving server", () => {
           store = ["--store", await postgres.newDatabase()];
         }
         const answer = scriptedBackend();
-        server = await startFakeLlmServer(async (request) => {
+        server = await startFakeModelServer(async (request) => {
           await new Promise((r) => setTimeout(r, 15));
           return answer(request);
         });

@@ -13,7 +13,7 @@ import { after, before, describe, test } from "node:test";
 import { EXIT_CODES } from "../../src/errors/exit-codes.ts";
 import type { RunRow, RunWatch } from "../../src/runner/run-watch.ts";
 import { REPO_ROOT, runCli } from "../support/cli.ts";
-import { type FakeLlmServer, openaiError, startFakeLlmServer } from "../support/fake-llm-server.ts";
+import { type FakeModelServer, openaiError, startFakeModelServer } from "../../src/test.ts";
 import { scriptedBackend } from "../support/scripted-backend.ts";
 
 /** Each file's questions are its own (`topic`), so no run is answered from another's cached calls. */
@@ -30,7 +30,7 @@ function lines(path: string): number {
 
 describe("a run's state after kill -9, a budget stop and failed items", () => {
   let dir: string;
-  let server: FakeLlmServer;
+  let server: FakeModelServer;
   let model: string[];
   const json = async <T>(...args: string[]): Promise<T> => {
     const result = await runCli(["status", "--store", join(dir, "spri.db"), "--json", ...args], { cwd: dir });
@@ -41,7 +41,7 @@ describe("a run's state after kill -9, a budget stop and failed items", () => {
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), "spri-run-state-"));
     const answer = scriptedBackend();
-    server = await startFakeLlmServer((request) => {
+    server = await startFakeModelServer((request) => {
       if (/some fail: question number 7\?/.test(JSON.stringify(request.body))) return openaiError(400, "this input is refused (fixture)");
       return answer(request);
     });

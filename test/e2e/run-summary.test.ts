@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { before, describe, test } from "node:test";
 import { EXIT_CODES } from "../../src/errors/exit-codes.ts";
 import { REPO_ROOT, runCli } from "../support/cli.ts";
-import { hang, openaiText, startFakeLlmServer } from "../support/fake-llm-server.ts";
+import { hang, openaiText, startFakeModelServer } from "../../src/test.ts";
 
 function writeItems(dir: string, name: string, n: number): string {
   const input = join(dir, name);
@@ -33,7 +33,7 @@ describe("the run summary", () => {
     // Two slots, four items in progress: two calls go out (and hang), two wait for a slot.
     let arrived = () => {};
     const twoSent = new Promise<void>((resolve) => (arrived = resolve));
-    const server = await startFakeLlmServer(() => {
+    const server = await startFakeModelServer(() => {
       if (server.requests.length === 2) arrived();
       return hang();
     });
@@ -72,7 +72,7 @@ describe("the run summary", () => {
   });
 
   test("cache hits are reported as cache hits, apart from the calls sent", async () => {
-    const server = await startFakeLlmServer((request) => {
+    const server = await startFakeModelServer((request) => {
       const text = JSON.stringify(request.body);
       return openaiText(text.includes("[RESULT] <score>") ? "Feedback: clear. [RESULT] 5" : "1. Be kind.");
     });
@@ -93,7 +93,7 @@ describe("the run summary", () => {
   });
 
   test("a critic that never scores: an early warning naming the likely cause, and the counts at the end", async () => {
-    const server = await startFakeLlmServer(() => openaiText("Looks fine to me."));
+    const server = await startFakeModelServer(() => openaiText("Looks fine to me."));
     try {
       const input = writeItems(dir, "unscored.jsonl", 5);
       const result = await runCli(
@@ -126,7 +126,7 @@ describe("the run summary", () => {
   });
 
   test("spri align with a critic that never scores ends with the counts and the likely cause", async () => {
-    const server = await startFakeLlmServer(() => openaiText("Looks fine to me."));
+    const server = await startFakeModelServer(() => openaiText("Looks fine to me."));
     try {
       const result = await runCli(["align", "How do I say no?", "--base-url", `${server.url}/v1`, "--base-model", "m"], { cwd: dir });
       assert.equal(result.code, 0, result.stderr);

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { openStore } from "../../src/store/open-store.ts";
 import { runCli } from "../support/cli.ts";
-import { type FakeLlmServer, startFakeLlmServer } from "../support/fake-llm-server.ts";
+import { type FakeModelServer, startFakeModelServer } from "../../src/test.ts";
 import { CALLS_PER_ITEM, scriptedBackend } from "../support/scripted-backend.ts";
 import { until } from "../support/shared-run.ts";
 
@@ -26,11 +26,11 @@ function readRecords(path: string): Record[] {
 }
 
 describe("samples: each draw is its own, also with the cache on", () => {
-  let server: FakeLlmServer;
+  let server: FakeModelServer;
   let dir: string;
   let model: string[];
   before(async () => {
-    server = await startFakeLlmServer(scriptedBackend({ vary: true }));
+    server = await startFakeModelServer(scriptedBackend({ vary: true }));
     dir = mkdtempSync(join(tmpdir(), "spri-samples-"));
     model = ["--base-url", `${server.url}/v1`, "--base-model", "m", "--critic-model", "c"];
   });

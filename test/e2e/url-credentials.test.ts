@@ -10,15 +10,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { runCli } from "../support/cli.ts";
-import { startFakeLlmServer, type FakeLlmServer } from "../support/fake-llm-server.ts";
+import { startFakeModelServer, type FakeModelServer } from "../../src/test.ts";
 import { scriptedBackend } from "../support/scripted-backend.ts";
 
 const SECRET = "hunter2SECRETpw";
 
-let server: FakeLlmServer;
+let server: FakeModelServer;
 let dir: string;
 before(async () => {
-  server = await startFakeLlmServer(scriptedBackend());
+  server = await startFakeModelServer(scriptedBackend());
   dir = mkdtempSync(join(tmpdir(), "spri-url-credentials-"));
   writeFileSync(
     join(dir, "items.jsonl"),
@@ -58,7 +58,7 @@ test("credentials in --base-url authenticate the calls and appear nowhere else",
   assert.equal(exported.code, 0, exported.stderr);
 
   // A server that is gone: the calls fail, and their errors are stored, printed and rejected.
-  const gone = await startFakeLlmServer();
+  const gone = await startFakeModelServer();
   await gone.close();
   const failing = await runCli(
     [

@@ -8,13 +8,13 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import {
-  type FakeLlmServer,
+  type FakeModelServer,
   type FakeReply,
   openaiError,
   openaiText,
   type RecordedRequest,
-  startFakeLlmServer,
-} from "../support/fake-llm-server.ts";
+  startFakeModelServer,
+} from "../../src/test.ts";
 import { INVOCATION_ARTIFACT, OUTPUT_ARTIFACT } from "../../src/runner/run-state.ts";
 import { SqliteStore } from "../../src/store/sqlite-store.ts";
 import { REPO_ROOT, runCli } from "../support/cli.ts";
@@ -80,14 +80,14 @@ export function viewerBackend(): (request: RecordedRequest) => FakeReply {
 export interface ViewerFixture {
   dir: string;
   db: string;
-  server: FakeLlmServer;
+  server: FakeModelServer;
   /** Flags that point spri at the fake server. */
   modelFlags: string[];
 }
 
 /** Runs the questions through `spri run` into `<dir>/spri.db`. */
 export async function makeViewerStore(): Promise<ViewerFixture> {
-  const server = await startFakeLlmServer(viewerBackend());
+  const server = await startFakeModelServer(viewerBackend());
   const dir = mkdtempSync(join(tmpdir(), "spri-viewer-"));
   const input = join(dir, "questions.jsonl");
   writeFileSync(input, `${QUESTIONS.map((q) => JSON.stringify(q)).join("\n")}\n`);

@@ -13,7 +13,7 @@ import { after, before, describe, test } from "node:test";
 import { openStore } from "../../src/store/open-store.ts";
 import type { RunStore } from "../../src/store/run-store.ts";
 import { REPO_ROOT } from "../support/cli.ts";
-import { startFakeLlmServer } from "../support/fake-llm-server.ts";
+import { startFakeModelServer } from "../../src/test.ts";
 import { startPostgres, type TestPostgres } from "../support/postgres.ts";
 import { CALLS_PER_ITEM, scriptedBackend } from "../support/scripted-backend.ts";
 import { EXIT_CODES } from "../../src/errors/exit-codes.ts";
@@ -71,14 +71,14 @@ for (const backend of ["sqlite", "postgres"] as const)
     let stores = 0;
     /** A fresh store location of this backend. */
     const newStore = async (): Promise<string> => (postgres ? postgres.newDatabase() : join(dir, `store-${stores++}.db`));
-    let server: Awaited<ReturnType<typeof startFakeLlmServer>>;
+    let server: Awaited<ReturnType<typeof startFakeModelServer>>;
     /** The server answers once this resolves (a test holds it until all its workers are up). */
     let gate: Promise<void> = Promise.resolve();
     before(async () => {
       dir = mkdtempSync(join(tmpdir(), "spri-workers-"));
       if (backend === "postgres") postgres = await startPostgres();
       const answer = scriptedBackend();
-      server = await startFakeLlmServer(async (request) => {
+      server = await startFakeModelServer(async (request) => {
         await gate;
         await new Promise((r) => setTimeout(r, 10));
         return answer(request);
@@ -152,7 +152,7 @@ for (const backend of ["sqlite", "postgres"] as const)
       // million, and the fake server reports 5 written; input is free.
       const prices = join(dir, "prices.json");
       writeFileSync(prices, JSON.stringify({ m: { input: 0, output: 200_000 }, c: { input: 0, output: 200_000 } }));
-      const slow = await startFakeLlmServer(async (request) => {
+      const slow = await startFakeModelServer(async (request) => {
         await new Promise((r) => setTimeout(r, 50));
         return scriptedBackend()(request);
       });

@@ -9,7 +9,7 @@ import { after, before } from "node:test";
 import { join } from "node:path";
 import type { ChatMessage } from "../../src/models/language-model.ts";
 import { normalizePrompt, normalizeText, ReplayBook, type ReplayEntry } from "../../src/models/replay-model.ts";
-import type { ReceivedRequest } from "./replay-server.ts";
+import type { ReceivedRequest } from "../../src/test.ts";
 
 import { REPO_ROOT, SHARED } from "./cli.ts";
 

@@ -5,7 +5,7 @@
  * a model above temperature 0: each base-model answer ends with the number of the request, so no
  * two answers are alike.
  */
-import { type FakeReply, openaiError, openaiText, type RecordedRequest } from "./fake-llm-server.ts";
+import { type FakeReply, openaiError, openaiText, type RecordedRequest } from "../../src/test.ts";
 
 export interface ChatBody {
   model: string;
