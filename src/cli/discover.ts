@@ -10,7 +10,9 @@ import { ConfigError, InputError } from "../errors/errors.ts";
 import { checkInputFile, type InputFormat, parseInputFormat, readInputRows } from "../io/input-reader.ts";
 import { JsonlOutput } from "../io/jsonl-output.ts";
 import type { LanguageModel } from "../models/language-model.ts";
-import { clusterPrinciples, DEFAULT_MAX_EXACT, type Linkage, LINKAGES, PrincipleSet } from "../discovery/clustering.ts";
+import { clusterPrinciples, DEFAULT_MAX_EXACT } from "../discovery/clustering.ts";
+import { type Linkage, LINKAGES } from "../discovery/linkage.ts";
+import { PrincipleSet } from "../discovery/principle-set.ts";
 import {
   buildConstitution,
   type ConstitutionArtifact,

@@ -8,7 +8,8 @@ import { json, openaiError, type RecordedRequest, startFakeLlmServer, type FakeL
 import { ConfigError, InputError, ModelError } from "../errors/errors.ts";
 import { LlamaCppModel } from "../models/llama-cpp.ts";
 import { OpenAICompatibleModel } from "../models/openai-compatible.ts";
-import { clusterPrinciples, PrincipleSet } from "./clustering.ts";
+import { clusterPrinciples } from "./clustering.ts";
+import { PrincipleSet } from "./principle-set.ts";
 import { createEmbedder, l2Normalize, ModelEmbedder, VectorsFileEmbedder } from "./embeddings.ts";
 
 const FIXTURE = fileURLToPath(new URL("../../../shared/models/llama-2-tiny-random.gguf", import.meta.url));

@@ -15,7 +15,7 @@
 import { ConfigError, InputError, ModelError } from "../errors/errors.ts";
 import { readInputRows } from "../io/input-reader.ts";
 import type { LanguageModel, Usage } from "../models/language-model.ts";
-import { principleKey } from "./clustering.ts";
+import { principleKey } from "./principle-set.ts";
 
 export type EmbeddingSource = "openai" | "gguf" | "file";
 export const EMBEDDING_SOURCES: readonly EmbeddingSource[] = ["openai", "gguf", "file"];

@@ -27,7 +27,7 @@ import { InputError } from "../errors/errors.ts";
 import { readInputRows } from "../io/input-reader.ts";
 import { readJsonObjectFile, writeJsonFile } from "../io/json-file.ts";
 import { JsonlOutput } from "../io/jsonl-output.ts";
-import { principleKey } from "./clustering.ts";
+import { principleKey } from "./principle-set.ts";
 import { type BestCandidate, normalisePrinciple, summariseMining } from "./mining.ts";
 import { rougeL } from "./rouge-l.ts";
 import type { ConstitutionLike } from "./training-export.ts";

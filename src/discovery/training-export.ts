@@ -38,7 +38,7 @@ import { writeJsonlAtomically } from "../io/jsonl-output.ts";
 import { type ParquetColumn, writeParquetRows } from "../io/parquet.ts";
 import { recordQuestion } from "../io/exports.ts";
 import { DISCOVERY_PROMPTS, TARGET_MARKERS } from "../prompts/builtin-discovery.ts";
-import { principleKey } from "./clustering.ts";
+import { principleKey } from "./principle-set.ts";
 import { type BestCandidate, normalisePrinciple } from "./mining.ts";
 import { rougeL } from "./rouge-l.ts";
 
