@@ -529,11 +529,11 @@ import {
   DEFAULT_MINING_SAMPLING,
   type MiningOptions,
   miningOptions,
-  prepareMining,
   SIMILARITY_KINDS,
-  summariseMining,
-} from "../discovery/mining.ts";
-import { DEFAULT_SELF_CORRECT_SAMPLING, prepareSelfCorrect, SELF_CORRECT_MODES, type SelfCorrectMode } from "../discovery/self-correct.ts";
+} from "../discovery/mining-options.ts";
+import { summariseMining } from "../discovery/mining-summary.ts";
+import { DEFAULT_SELF_CORRECT_SAMPLING, SELF_CORRECT_MODES, type SelfCorrectMode } from "../discovery/self-correct.ts";
+import { prepareMining, prepareSelfCorrect } from "../tasks/prepare-discovery.ts";
 import { DISCOVERY_EXPORT_FORMATS, exportTrainingData, parseDiscoveryExportFormat } from "../discovery/training-export.ts";
 import type { SamplingOptions } from "../models/language-model.ts";
 import { DISCOVERY_PROMPTS } from "../prompts/builtin-discovery.ts";

@@ -28,7 +28,9 @@ import { readInputRows } from "../io/input-reader.ts";
 import { readJsonObjectFile, writeJsonFile } from "../io/json-file.ts";
 import { JsonlOutput } from "../io/jsonl-output.ts";
 import { principleKey } from "./principle-set.ts";
-import { type BestCandidate, normalisePrinciple, summariseMining } from "./mining.ts";
+import type { BestCandidate } from "./mining.ts";
+import { summariseMining } from "./mining-summary.ts";
+import { normalisePrinciple } from "./mined-principle.ts";
 import { rougeL } from "./rouge-l.ts";
 import type { ConstitutionLike } from "./training-export.ts";
 

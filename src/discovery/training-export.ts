@@ -39,7 +39,8 @@ import { type ParquetColumn, writeParquetRows } from "../io/parquet.ts";
 import { recordQuestion } from "../io/exports.ts";
 import { DISCOVERY_PROMPTS, TARGET_MARKERS } from "../prompts/builtin-discovery.ts";
 import { principleKey } from "./principle-set.ts";
-import { type BestCandidate, normalisePrinciple } from "./mining.ts";
+import type { BestCandidate } from "./mining.ts";
+import { normalisePrinciple } from "./mined-principle.ts";
 import { rougeL } from "./rouge-l.ts";
 
 export type DiscoveryExportFormat = "trl" | "openai" | "star";
