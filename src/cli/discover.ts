@@ -534,7 +534,8 @@ import {
 import { summariseMining } from "../discovery/mining-summary.ts";
 import { DEFAULT_SELF_CORRECT_SAMPLING, SELF_CORRECT_MODES, type SelfCorrectMode } from "../discovery/self-correct.ts";
 import { prepareMining, prepareSelfCorrect } from "../tasks/prepare-discovery.ts";
-import { DISCOVERY_EXPORT_FORMATS, exportTrainingData, parseDiscoveryExportFormat } from "../discovery/training-export.ts";
+import { DISCOVERY_EXPORT_FORMATS, parseDiscoveryExportFormat } from "../discovery/training-formats.ts";
+import { exportTrainingData } from "../runner/training-export.ts";
 import type { SamplingOptions } from "../models/language-model.ts";
 import { DISCOVERY_PROMPTS } from "../prompts/builtin-discovery.ts";
 import { ENVIRONMENT_HELP } from "./options.ts";

@@ -14,7 +14,7 @@ import {
   setIterationModel,
   sliceSizes,
 } from "./iterations.ts";
-import type { ConstitutionLike } from "./training-export.ts";
+import type { ConstitutionLike } from "./label-map.ts";
 
 function dataset(n: number): { dir: string; input: string } {
   const dir = mkdtempSync(join(tmpdir(), "spri-iterations-"));

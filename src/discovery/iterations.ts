@@ -32,7 +32,7 @@ import type { BestCandidate } from "./mining.ts";
 import { summariseMining } from "./mining-summary.ts";
 import { normalisePrinciple } from "./mined-principle.ts";
 import { rougeL } from "./rouge-l.ts";
-import type { ConstitutionLike } from "./training-export.ts";
+import type { ConstitutionLike } from "./label-map.ts";
 
 export const STATE_FILE = "state.json";
 export const DEFAULT_NEAR_DUPLICATE = 0.7;

@@ -19,7 +19,8 @@ import { InputError } from "../errors/errors.ts";
 import type { CallRecord } from "../io/records.ts";
 import type { ChatMessage, LanguageModel, SamplingOptions } from "../models/language-model.ts";
 import { DISCOVERY_PROMPTS, fillDiscovery } from "../prompts/builtin-discovery.ts";
-import { type ConstitutionLike, parseSelfCorrection } from "./training-export.ts";
+import type { ConstitutionLike } from "./label-map.ts";
+import { parseSelfCorrection } from "./self-correction-target.ts";
 
 export type SelfCorrectMode = "constitution" | "trained";
 export const SELF_CORRECT_MODES: readonly SelfCorrectMode[] = ["constitution", "trained"];
