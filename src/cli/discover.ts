@@ -513,17 +513,8 @@ import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import type { SettingName } from "../config/config.ts";
 import { loadConstitution } from "../discovery/constitution.ts";
-import {
-  DEFAULT_NEAR_DUPLICATE,
-  entry as iterationEntry,
-  formatStatus,
-  initIterations,
-  iterFile,
-  readState,
-  recordIteration,
-  setIterationModel,
-  statusRows,
-} from "../discovery/iterations.ts";
+import { DEFAULT_NEAR_DUPLICATE, entry as iterationEntry, formatStatus, iterFile, statusRows } from "../discovery/iterations.ts";
+import { initIterations, readState, recordIteration, setIterationModel } from "../runner/discovery-iterations.ts";
 import {
   DEFAULT_MINING_OPTIONS,
   DEFAULT_MINING_SAMPLING,
