@@ -13,7 +13,8 @@
  */
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { clusterPrinciples, PrincipleSet } from "../src/discovery/clustering.ts";
+import { clusterPrinciples } from "../src/discovery/clustering.ts";
+import { PrincipleSet } from "../src/discovery/principle-set.ts";
 import { buildConstitution } from "../src/discovery/constitution.ts";
 import { gaussian, seededRandom } from "../src/util/random.ts";
 

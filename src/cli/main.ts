@@ -8,7 +8,7 @@ import { exportCommand } from "./export.ts";
 import { judgeCommand } from "./judge.ts";
 import { runCommand } from "./run.ts";
 import { compareCommand } from "./compare.ts";
-import { discoverCommand } from "./discover.ts";
+import { discoverCommand } from "./discover/index.ts";
 import { statusCommand } from "./status.ts";
 import { viewCommand } from "./view.ts";
 import { workerCommand } from "./worker.ts";

@@ -2,15 +2,9 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { agnes } from "ml-hclust";
 import { ConfigError, InputError } from "../errors/errors.ts";
-import {
-  clusterPrinciples,
-  clusterVectors,
-  labelReplacer,
-  type Linkage,
-  normalizePrinciple,
-  PrincipleSet,
-  principleKey,
-} from "./clustering.ts";
+import { clusterPrinciples, clusterVectors, labelReplacer } from "./clustering.ts";
+import type { Linkage } from "./linkage.ts";
+import { PrincipleSet } from "./principle-set.ts";
 import { gaussian, seededRandom } from "../util/random.ts";
 
 // ---- synthetic data ---------------------------------------------------------------------------
@@ -50,27 +44,6 @@ function cosine(a: number[], b: number[]): number {
 }
 
 // ---- tests ----------------------------------------------------------------------------------
-
-describe("normalisation and de-duplication", () => {
-  test("trims, collapses whitespace, strips a Principle: label; keys are case-folded", () => {
-    assert.equal(normalizePrinciple("  Principle:   Be   concise.\n"), "Be concise.");
-    assert.equal(normalizePrinciple("**Principle:** Cite sources"), "Cite sources");
-    assert.equal(normalizePrinciple("Principled answers: yes"), "Principled answers: yes");
-    assert.equal(principleKey("BE concise."), principleKey("principle: be  concise."));
-  });
-
-  test("exact duplicates merge case-insensitively with counts; the commonest spelling is shown", () => {
-    const set = new PrincipleSet();
-    for (const text of ["Be concise.", "be concise.", "  Be  concise. ", "Cite sources", "", "   ", "BE CONCISE."]) set.add(text);
-    assert.equal(set.mentions, 5);
-    assert.deepEqual(set.unique(), [
-      { key: "be concise.", text: "Be concise.", count: 4 },
-      { key: "cite sources", text: "Cite sources", count: 1 },
-    ]);
-    assert.equal(set.indexOf("principle: cite SOURCES"), 1);
-    assert.equal(set.indexOf("unknown"), undefined);
-  });
-});
 
 describe("agglomerative clustering (exact)", () => {
   test("well-separated groups are recovered exactly, by threshold and by count, for every linkage", () => {

@@ -5,7 +5,8 @@ import { join } from "node:path";
 import { describe, test } from "node:test";
 import { InputError, ModelError } from "../errors/errors.ts";
 import type { GenerateRequest, GenerateResult, LanguageModel } from "../models/language-model.ts";
-import type { PrincipleCluster, UniquePrinciple } from "./clustering.ts";
+import type { PrincipleCluster } from "./clustering.ts";
+import type { UniquePrinciple } from "./principle-set.ts";
 import { ScriptedModel } from "../models/scripted-model.ts";
 import {
   buildConstitution,

@@ -18,7 +18,8 @@ import type { z as Zod } from "zod";
 import { InputError, ModelError } from "../errors/errors.ts";
 import { readJsonFile, writeJsonFile } from "../io/json-file.ts";
 import { honouredSampling, type LanguageModel, type Usage } from "../models/language-model.ts";
-import type { PrincipleCluster, UniquePrinciple } from "./clustering.ts";
+import type { PrincipleCluster } from "./clustering.ts";
+import type { UniquePrinciple } from "./principle-set.ts";
 
 export const CONSTITUTION_FORMAT = "spri-constitution";
 export const CONSTITUTION_VERSION = 1;

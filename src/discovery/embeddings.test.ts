@@ -5,19 +5,14 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { json, openaiError, type RecordedRequest, startFakeModelServer, type FakeModelServer } from "../test.ts";
-import { ConfigError, InputError, ModelError } from "../errors/errors.ts";
+import { InputError, ModelError } from "../errors/errors.ts";
 import { LlamaCppModel } from "../models/llama-cpp.ts";
 import { OpenAICompatibleModel } from "../models/openai-compatible.ts";
-import { clusterPrinciples, PrincipleSet } from "./clustering.ts";
-import { createEmbedder, l2Normalize, ModelEmbedder, VectorsFileEmbedder } from "./embeddings.ts";
+import { clusterPrinciples } from "./clustering.ts";
+import { PrincipleSet } from "./principle-set.ts";
+import { l2Normalize, ModelEmbedder, VectorsFileEmbedder } from "./embeddings.ts";
 
 const FIXTURE = fileURLToPath(new URL("../../../shared/models/llama-2-tiny-random.gguf", import.meta.url));
-
-function norm(v: ArrayLike<number>): number {
-  let s = 0;
-  for (let i = 0; i < v.length; i++) s += v[i]! * v[i]!;
-  return Math.sqrt(s);
-}
 
 describe("l2Normalize", () => {
   test("scales to unit length; refuses zero and non-finite vectors", () => {
@@ -121,26 +116,6 @@ describe("OpenAI-compatible /v1/embeddings (fake server)", () => {
     assert.deepEqual((await model.embed([])).vectors, []);
   });
 
-  test("createEmbedder batches requests and normalises every vector", async () => {
-    const embedder = await createEmbedder({ source: "openai", model: "embed-model", baseURL: `${server.url}/v1`, batchSize: 2 });
-    const before = server.requests.length;
-    const progress: number[] = [];
-    const texts = ["a", "bb", "ccc", "dddd", "eeeee"];
-    const result = await embedder.embed(
-      texts.map((text) => ({ text })),
-      { onProgress: (p) => progress.push(p.done) },
-    );
-    assert.equal(server.requests.length - before, 3);
-    assert.deepEqual(progress, [2, 4, 5]);
-    assert.equal(result.dimension, 3);
-    assert.equal(result.vectors.length, 5);
-    for (const v of result.vectors) assert.ok(Math.abs(norm(v) - 1) < 1e-6);
-    // "ccc" is the first of the second batch: [3, 1, 0] / √10.
-    assert.ok(Math.abs(result.vectors[2]![0]! - 3 / Math.sqrt(10)) < 1e-6);
-    assert.deepEqual(result.usage, { inputTokens: 15, outputTokens: 0 });
-    await embedder.close?.();
-  });
-
   test("errors: unknown model names the embedding model; a short answer is a bad response", async () => {
     server.setResponder(() => openaiError(404, "The model `nope` does not exist", { code: "model_not_found" }));
     const model = new OpenAICompatibleModel({ model: "chat-model", embeddingModel: "nope", baseURL: `${server.url}/v1` });
@@ -160,10 +135,6 @@ describe("OpenAI-compatible /v1/embeddings (fake server)", () => {
       (error: unknown) => error instanceof ModelError && /zero or not finite/.test(error.message),
     );
     server.setResponder(embeddings);
-  });
-
-  test("no key and no URL is a configuration error", async () => {
-    await assert.rejects(createEmbedder({ source: "openai", model: "text-embedding-3-small" }), ConfigError);
   });
 });
 

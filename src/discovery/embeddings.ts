@@ -1,5 +1,6 @@
 /**
- * Embedding principles for clustering. Three sources behind one `Embedder`:
+ * Embedding principles for clustering. Three sources behind one `Embedder` (config/embedder.ts
+ * chooses one from the settings and builds it):
  * - `openai`: any OpenAI-compatible `/v1/embeddings` endpoint (OpenAI, vLLM, llama.cpp server,
  *   Ollama, TEI…) through the model port's `embed` (`OpenAICompatibleModel`, `embeddingModel`);
  * - `gguf`: a local GGUF model in-process through node-llama-cpp (`LlamaCppModel.embed`);
@@ -12,13 +13,11 @@
  * non-zero, one dimension for all. Model sources are called in batches (`batchSize` texts per
  * request), one batch at a time.
  */
+import type { EmbedderSpec, EmbeddingSource, ModelEmbedderSpec } from "../config/embedder.ts";
 import { ConfigError, InputError, ModelError } from "../errors/errors.ts";
 import { readInputRows } from "../io/input-reader.ts";
 import type { LanguageModel, Usage } from "../models/language-model.ts";
-import { principleKey } from "./clustering.ts";
-
-export type EmbeddingSource = "openai" | "gguf" | "file";
-export const EMBEDDING_SOURCES: readonly EmbeddingSource[] = ["openai", "gguf", "file"];
+import { principleKey } from "./principle-set.ts";
 
 export interface EmbedItem {
   text: string;
@@ -242,37 +241,11 @@ export class VectorsFileEmbedder implements Embedder {
 // ---------------------------------------------------------------------------------------------
 // Factory
 
-export type EmbedderSpec =
-  | { source: "openai"; model: string; baseURL?: string; apiKey?: string; timeoutMs?: number; batchSize?: number; maxRetries?: number }
-  | { source: "gguf"; model: string; threads?: number; batchSize?: number }
-  | { source: "file"; file: string };
+/** Builds the model of an openai or gguf source (config/embedder.ts `createEmbeddingModel`). */
+export type EmbeddingModelFactory = (spec: ModelEmbedderSpec) => Promise<LanguageModel>;
 
-/** Builds an embedder; the llama.cpp adapter is imported only for GGUF models. */
-export async function createEmbedder(spec: EmbedderSpec): Promise<Embedder> {
-  switch (spec.source) {
-    case "file":
-      return VectorsFileEmbedder.open(spec.file);
-    case "openai": {
-      if (spec.baseURL === undefined && spec.apiKey === undefined) {
-        throw new ConfigError(`no API key for the OpenAI embedding model "${spec.model}"`, {
-          hint: "set OPENAI_API_KEY, or point --embedding-url at an OpenAI-compatible server, or use --embeddings gguf|file",
-        });
-      }
-      const { OpenAICompatibleModel } = await import("../models/openai-compatible.ts");
-      const model = new OpenAICompatibleModel({
-        model: spec.model,
-        embeddingModel: spec.model,
-        baseURL: spec.baseURL,
-        apiKey: spec.apiKey,
-        timeoutMs: spec.timeoutMs,
-        maxRetries: spec.maxRetries ?? 2,
-      });
-      return new ModelEmbedder(model, { source: "openai", batchSize: spec.batchSize });
-    }
-    case "gguf": {
-      const { LlamaCppModel } = await import("../models/llama-cpp.ts");
-      const model = await LlamaCppModel.load({ model: spec.model, threads: spec.threads, contextSize: 512 });
-      return new ModelEmbedder(model, { source: "gguf", batchSize: spec.batchSize });
-    }
-  }
+/** The embedder of a source: a vectors file, or the model `createModel` builds, in batches. */
+export async function createEmbedder(spec: EmbedderSpec, createModel: EmbeddingModelFactory): Promise<Embedder> {
+  if (spec.source === "file") return VectorsFileEmbedder.open(spec.file);
+  return new ModelEmbedder(await createModel(spec), { source: spec.source, batchSize: spec.batchSize });
 }

@@ -1,139 +1,13 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { test } from "node:test";
 import { InputError } from "../errors/errors.ts";
-import {
-  formatStatus,
-  initIterations,
-  iterFile,
-  newPrinciples,
-  readState,
-  recordIteration,
-  setIterationModel,
-  sliceSizes,
-} from "./iterations.ts";
-import type { ConstitutionLike } from "./training-export.ts";
-
-function dataset(n: number): { dir: string; input: string } {
-  const dir = mkdtempSync(join(tmpdir(), "spri-iterations-"));
-  const input = join(dir, "data.jsonl");
-  writeFileSync(
-    input,
-    Array.from({ length: n }, (_, i) => JSON.stringify({ id: `q${i}`, prompt: `prompt ${i}`, gold: `gold ${i}` })).join("\n") + "\n",
-  );
-  return { dir, input };
-}
-
-const ids = (file: string) =>
-  readFileSync(file, "utf8")
-    .trim()
-    .split("\n")
-    .map((l) => (JSON.parse(l) as { id: string }).id);
-const readConstitution = (file: string) => JSON.parse(readFileSync(file, "utf8")) as ConstitutionLike;
+import { acceptedPrinciples, assignSlices, iterationStats, newPrinciples, sliceSizes } from "./iterations.ts";
 
 test("slice sizes: K equal slices (remainder first) or explicit sizes", () => {
   assert.deepEqual(sliceSizes(10, { slices: 3 }), [4, 3, 3]);
   assert.deepEqual(sliceSizes(10, { sizes: [5, 2, 2] }), [5, 2, 2]);
   assert.throws(() => sliceSizes(10, { sizes: [8, 5] }), InputError);
   assert.throws(() => sliceSizes(2, { slices: 3 }), InputError);
-});
-
-test("init: disjoint, deterministic slices covering the dataset, in input order inside a slice", async () => {
-  const { dir, input } = dataset(11);
-  const state = await initIterations({ dir: join(dir, "a"), input, slices: 3, seed: "s" });
-  assert.deepEqual(
-    state.iterations.map((e) => e.slice.size),
-    [4, 4, 3],
-  );
-  const slices = [1, 2, 3].map((t) => ids(iterFile(join(dir, "a"), t, "prompts")));
-  const all = slices.flat();
-  assert.equal(new Set(all).size, 11);
-  for (const slice of slices)
-    assert.deepEqual(
-      slice,
-      [...slice].sort((x, y) => Number(x.slice(1)) - Number(y.slice(1))),
-    );
-  // Same ids and seed, same split; another seed, another split.
-  await initIterations({ dir: join(dir, "b"), input, slices: 3, seed: "s" });
-  assert.deepEqual(
-    [1, 2, 3].map((t) => ids(iterFile(join(dir, "b"), t, "prompts"))),
-    slices,
-  );
-  await initIterations({ dir: join(dir, "c"), input, slices: 3, seed: "other" });
-  assert.notDeepEqual(
-    [1, 2, 3].map((t) => ids(iterFile(join(dir, "c"), t, "prompts"))),
-    slices,
-  );
-  // An existing state is not overwritten without --force.
-  await assert.rejects(initIterations({ dir: join(dir, "a"), input, slices: 2 }), InputError);
-  const sized = await initIterations({ dir: join(dir, "d"), input, sizes: [6, 2] });
-  assert.equal(sized.split.unused, 3);
-});
-
-test("record: discovery rate counts accepted principles that are not near-duplicates of earlier constitutions", async () => {
-  const { dir, input } = dataset(8);
-  const root = join(dir, "run");
-  await initIterations({ dir: root, input, slices: 2, model: { baseModel: "m0", baseUrl: "http://m0/v1" } });
-  setIterationModel(root, 2, { baseModel: "m1", baseUrl: "http://m1/v1" });
-
-  const mined = (t: number, principles: (string | null)[]) =>
-    writeFileSync(
-      iterFile(root, t, "mined"),
-      principles
-        .map((z, i) =>
-          JSON.stringify({
-            id: `${t}-${i}`,
-            accepted: z !== null,
-            decision: z === null ? "no-gain" : "accepted",
-            best: z === null ? null : { z, gain: 0.1 },
-            candidates: [],
-          }),
-        )
-        .join("\n") + "\n",
-    );
-  mined(1, ["Be specific: name the exact steps.", "be specific: name the exact steps.", "Cite sources for every claim.", null]);
-  writeFileSync(
-    iterFile(root, 1, "constitution"),
-    JSON.stringify({
-      principles: [{ id: "p0", text: "Be specific: name the exact steps.", size: 2, members: ["Cite sources for every claim."] }],
-    }),
-  );
-  let state = await recordIteration(root, 1, { readConstitution });
-  assert.deepEqual(
-    (({ mined: m, accepted, uniquePrinciples, newPrinciples: fresh, discoveryRate, constitutionSize }) => ({
-      m,
-      accepted,
-      uniquePrinciples,
-      fresh,
-      discoveryRate,
-      constitutionSize,
-    }))(state.iterations[0]!.stats!),
-    { m: 4, accepted: 3, uniquePrinciples: 2, fresh: 2, discoveryRate: 0.5, constitutionSize: 1 },
-  );
-
-  // Iteration 2: one near-duplicate of a representative, one exact member, one new.
-  mined(2, ["Be specific: name all the exact steps.", "Cite sources for every claim.", "Stay calm and kind in tone.", null]);
-  writeFileSync(
-    iterFile(root, 2, "constitution"),
-    JSON.stringify({
-      principles: [
-        { id: "p0", text: "Stay calm and kind in tone.", size: 1 },
-        { id: "p1", text: "x", size: 1 },
-      ],
-    }),
-  );
-  state = await recordIteration(root, 2, { readConstitution });
-  assert.equal(state.iterations[1]!.stats!.newPrinciples, 1);
-  assert.equal(state.iterations[1]!.stats!.discoveryRate, 0.25);
-  assert.equal(state.iterations[1]!.stats!.constitutionSize, 2);
-
-  const table = formatStatus(readState(root));
-  assert.match(table, /^iter\s+prompts\s+model\s+mined\s+accepted\s+unique\s+new\s+discovery\s+constitution$/m);
-  assert.match(table, /^1\s+4\s+m0 @ http:\/\/m0\/v1\s+4\s+3\s+2\s+2\s+0\.5000\s+1$/m);
-  assert.match(table, /^2\s+4\s+m1 @ http:\/\/m1\/v1\s+4\s+3\s+3\s+1\s+0\.2500\s+2$/m);
-  await assert.rejects(recordIteration(root, 3, { readConstitution }), InputError);
 });
 
 test("newPrinciples: exact (normalised) and Rouge-L near-duplicates are not new", () => {
@@ -149,11 +23,65 @@ test("newPrinciples: exact (normalised) and Rouge-L near-duplicates are not new"
   assert.deepEqual(newPrinciples(["a b c"], [], 0.7), ["a b c"]);
 });
 
-test("status: the next step in words", async () => {
-  const { dir, input } = dataset(4);
-  const root = join(dir, "run");
-  await initIterations({ dir: root, input, slices: 2 });
-  assert.match(formatStatus(readState(root)), /next: record the initial model/);
-  setIterationModel(root, 1, { baseModel: "m0" });
-  assert.match(formatStatus(readState(root)), /next: mine, cluster and record iteration 1/);
+test("assignSlices: disjoint, in input order inside a slice, fixed by the ids and the seed", () => {
+  const ids = Array.from({ length: 11 }, (_, i) => `q${i}`);
+  const slices = assignSlices(ids, [4, 4, 2], "s");
+  assert.deepEqual(
+    slices.map((s) => s.length),
+    [4, 4, 2],
+  );
+  assert.equal(new Set(slices.flat()).size, 10);
+  for (const slice of slices)
+    assert.deepEqual(
+      slice,
+      [...slice].sort((a, b) => a - b),
+    );
+  assert.deepEqual(assignSlices(ids, [4, 4, 2], "s"), slices);
+  assert.notDeepEqual(assignSlices(ids, [4, 4, 2], "other"), slices);
+  // The split follows the ids, not their positions.
+  const reversed = assignSlices([...ids].reverse(), [4, 4, 2], "s");
+  assert.deepEqual(
+    reversed.map((s) => s.map((i) => ids[10 - i]).sort()),
+    slices.map((s) => s.map((i) => ids[i]).sort()),
+  );
+});
+
+const mined = (z: string | null, i: number) => ({
+  id: `r${i}`,
+  accepted: z !== null,
+  decision: z === null ? "no-gain" : "accepted",
+  best: z === null ? null : { z, gain: 0.1 },
+  candidates: [],
+});
+
+test("acceptedPrinciples: accepted ones only, normalised, exact duplicates merged", () => {
+  const records = ["Principle: Be specific.", "be specific.", null, "Cite sources."].map(mined);
+  assert.deepEqual(acceptedPrinciples(records), ["Be specific.", "Cite sources."]);
+});
+
+test("iterationStats: new principles against earlier constitutions, discovery rate per mined prompt", () => {
+  const records = ["Be specific: name all the exact steps.", "Cite sources for every claim.", "Stay calm and kind in tone.", null].map(
+    mined,
+  );
+  const stats = iterationStats({
+    records,
+    earlier: ["Be specific: name the exact steps.", "Cite sources for every claim."],
+    threshold: 0.7,
+    constitution: { principles: [{ id: "p0", text: "Stay calm and kind in tone." }] },
+    minedFile: "iter-2/mined.jsonl",
+    constitutionFile: null,
+  });
+  const { recordedAt, ...rest } = stats;
+  assert.match(recordedAt, /^\d{4}-\d\d-\d\dT/);
+  assert.deepEqual(rest, {
+    mined: 4,
+    accepted: 3,
+    acceptRate: 0.75,
+    uniquePrinciples: 3,
+    newPrinciples: 1,
+    discoveryRate: 0.25,
+    constitutionSize: 1,
+    minedFile: "iter-2/mined.jsonl",
+    constitutionFile: null,
+  });
 });

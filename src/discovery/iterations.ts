@@ -21,16 +21,15 @@
  * constitution (representatives and members). Constitution size: principles in t's constitution.
  */
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync } from "node:fs";
-import { join, relative, resolve } from "node:path";
+import { join } from "node:path";
 import { InputError } from "../errors/errors.ts";
-import { readInputRows } from "../io/input-reader.ts";
-import { readJsonObjectFile, writeJsonFile } from "../io/json-file.ts";
-import { JsonlOutput } from "../io/jsonl-output.ts";
-import { principleKey } from "./clustering.ts";
-import { type BestCandidate, normalisePrinciple, summariseMining } from "./mining.ts";
+import { roundScore } from "../util/round-score.ts";
+import type { ConstitutionLike } from "./label-map.ts";
+import { normalisePrinciple } from "./mined-principle.ts";
+import type { BestCandidate } from "./mining.ts";
+import { summariseMining } from "./mining-summary.ts";
+import { principleKey } from "./principle-set.ts";
 import { rougeL } from "./rouge-l.ts";
-import type { ConstitutionLike } from "./training-export.ts";
 
 export const STATE_FILE = "state.json";
 export const DEFAULT_NEAR_DUPLICATE = 0.7;
@@ -94,22 +93,11 @@ export function iterFile(dir: string, iter: number, name: keyof typeof ITER_FILE
   return join(iterDir(dir, iter), ITER_FILES[name]);
 }
 
-function now(): string {
-  return new Date().toISOString();
-}
-
-export function readState(dir: string): IterationState {
-  const file = join(dir, STATE_FILE);
-  if (!existsSync(file))
-    throw new InputError("no iteration state here", { file, hint: "start with `spri discover iterate init --dir <dir> --input <data>`" });
-  const state = readJsonObjectFile(file, { what: "iteration state file" }) as unknown as IterationState;
+/** The state read from `file`, checked to be one; an InputError naming the file otherwise. */
+export function checkIterationState(value: Record<string, unknown>, file: string): IterationState {
+  const state = value as unknown as IterationState;
   if (state.format !== "spri-discovery-iterations") throw new InputError("not an iteration state file", { file, field: "format" });
   return state;
-}
-
-export function writeState(dir: string, state: IterationState): void {
-  state.updatedAt = now();
-  writeJsonFile(join(dir, STATE_FILE), state);
 }
 
 export function entry(state: IterationState, iter: number): IterationEntry {
@@ -145,87 +133,24 @@ function orderKey(seed: string, id: string): string {
   return createHash("sha256").update(`${seed}\n${id}`).digest("hex");
 }
 
-export interface InitOptions {
-  dir: string;
-  input: string;
-  slices?: number;
-  sizes?: readonly number[];
-  seed?: string;
-  idField?: string;
-  /** Overwrite an existing state. */
-  force?: boolean;
-  /** The initial model (iteration 1), when known. */
-  model?: Omit<IterationModel, "setAt">;
-}
-
-/** Splits the dataset into disjoint slices and writes the initial state. */
-export async function initIterations(options: InitOptions): Promise<IterationState> {
-  const { dir } = options;
-  const idField = options.idField ?? "id";
-  const seed = options.seed ?? "0";
-  if (existsSync(join(dir, STATE_FILE)) && !options.force) {
-    throw new InputError("the directory already holds an iteration state", {
-      file: join(dir, STATE_FILE),
-      hint: "use another --dir, or --force to start over",
-    });
-  }
-  const rows: { id: string; line: number; value: unknown }[] = [];
-  const seen = new Set<string>();
-  for await (const row of readInputRows(options.input)) {
-    const value = row.value as Record<string, unknown>;
-    const raw = value && typeof value === "object" ? value[idField] : undefined;
-    const id = raw === undefined || raw === null || raw === "" ? String(row.line) : typeof raw === "string" ? raw : JSON.stringify(raw);
-    if (seen.has(id))
-      throw new InputError(`duplicate id "${id}"`, {
-        file: options.input,
-        line: row.line,
-        field: idField,
-        hint: "ids must be unique for a deterministic split",
-      });
-    seen.add(id);
-    rows.push({ id, line: row.line, value: row.value });
-  }
-  const sizes = sliceSizes(rows.length, options);
-  const ordered = rows
-    .map((r, index) => ({ ...r, index, key: orderKey(seed, r.id) }))
-    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  const state: IterationState = {
-    format: "spri-discovery-iterations",
-    version: 1,
-    createdAt: now(),
-    updatedAt: now(),
-    dataset: { file: resolve(options.input), rows: rows.length, idField },
-    split: { seed, sizes, unused: rows.length - sizes.reduce((a, b) => a + b, 0) },
-    nearDuplicate: { metric: "rougeL_f1", threshold: DEFAULT_NEAR_DUPLICATE },
-    iterations: [],
-  };
+/**
+ * The rows of each slice, as indices into `ids` in input order: rows ordered by
+ * sha256(seed + "\n" + id), cut into consecutive runs of `sizes`.
+ */
+export function assignSlices(ids: readonly string[], sizes: readonly number[], seed: string): number[][] {
+  const ordered = ids.map((id, index) => ({ index, key: orderKey(seed, id) })).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const slices: number[][] = [];
   let at = 0;
-  for (let i = 0; i < sizes.length; i++) {
-    const iter = i + 1;
-    const slice = ordered.slice(at, at + sizes[i]!).sort((a, b) => a.index - b.index);
-    at += sizes[i]!;
-    const file = iterFile(dir, iter, "prompts");
-    mkdirSync(iterDir(dir, iter), { recursive: true });
-    const out = new JsonlOutput(file);
-    for (const row of slice) await out.write(row.value);
-    await out.commit();
-    state.iterations.push({ iter, slice: { file: relative(dir, file), size: slice.length } });
+  for (const size of sizes) {
+    slices.push(
+      ordered
+        .slice(at, at + size)
+        .map((row) => row.index)
+        .sort((a, b) => a - b),
+    );
+    at += size;
   }
-  if (options.model) state.iterations[0]!.model = { ...options.model, setAt: now() };
-  mkdirSync(dir, { recursive: true });
-  writeState(dir, state);
-  return state;
-}
-
-/** Records the model that mines iteration `iter` (for t > 1: the one trained after t − 1). */
-export function setIterationModel(dir: string, iter: number, model: Omit<IterationModel, "setAt">): IterationState {
-  const state = readState(dir);
-  entry(state, iter).model = {
-    ...Object.fromEntries(Object.entries(model).filter(([, v]) => v !== undefined)),
-    setAt: now(),
-  } as IterationModel;
-  writeState(dir, state);
-  return state;
+  return slices;
 }
 
 // ---- statistics -----------------------------------------------------------------------------
@@ -243,19 +168,16 @@ export function constitutionTexts(constitution: ConstitutionLike): string[] {
   return texts;
 }
 
-/** Accepted principles of a mined file, normalised, exact duplicates merged (clustering's `principleKey`). */
-export async function acceptedPrinciples(file: string): Promise<{ principles: string[]; records: Record<string, unknown>[] }> {
+/** Accepted principles of mined records, normalised, exact duplicates merged (clustering's `principleKey`). */
+export function acceptedPrinciples(records: Iterable<Record<string, unknown>>): string[] {
   const byKey = new Map<string, string>();
-  const records: Record<string, unknown>[] = [];
-  for await (const row of readInputRows(file)) {
-    const record = row.value as Record<string, unknown>;
-    records.push(record);
+  for (const record of records) {
     const best = record.best as BestCandidate | null | undefined;
     if (record.accepted !== true || !best || typeof best.z !== "string") continue;
     const z = normalisePrinciple(best.z);
     if (z !== "" && !byKey.has(principleKey(z))) byKey.set(principleKey(z), z);
   }
-  return { principles: [...byKey.values()], records };
+  return [...byKey.values()];
 }
 
 /** The principles not near-duplicates (Rouge-L F1 ≥ threshold) of any earlier one. */
@@ -267,52 +189,36 @@ export function newPrinciples(principles: readonly string[], earlier: readonly s
   });
 }
 
-export interface RecordOptions {
-  mined?: string;
-  constitution?: string;
-  threshold?: number;
-  /** Reads a constitution file (src/discovery/constitution.ts `readConstitution`). */
-  readConstitution: (file: string) => ConstitutionLike;
+export interface IterationStatsInput {
+  /** The iteration's mined records. */
+  records: readonly Record<string, unknown>[];
+  /** Texts of earlier iterations' constitutions (representatives and members). */
+  earlier: readonly string[];
+  threshold: number;
+  /** The iteration's own constitution, when it has one. */
+  constitution?: ConstitutionLike;
+  /** As recorded in the state: relative to the iterations directory. */
+  minedFile: string;
+  constitutionFile: string | null;
 }
 
-/** Computes and stores iteration `iter`'s statistics from its mined records and constitution. */
-export async function recordIteration(dir: string, iter: number, options: RecordOptions): Promise<IterationState> {
-  const state = readState(dir);
-  const current = entry(state, iter);
-  const threshold = options.threshold ?? state.nearDuplicate.threshold;
-  state.nearDuplicate.threshold = threshold;
-  const minedFile = options.mined ?? iterFile(dir, iter, "mined");
-  if (!existsSync(minedFile))
-    throw new InputError("no mined records for this iteration", {
-      file: minedFile,
-      hint: "run `spri discover iterate mine` first, or pass --mined",
-    });
-  const constitutionFile =
-    options.constitution ?? (existsSync(iterFile(dir, iter, "constitution")) ? iterFile(dir, iter, "constitution") : undefined);
-  const { principles, records } = await acceptedPrinciples(minedFile);
-  const summary = summariseMining(records);
-  const earlier: string[] = [];
-  for (const e of state.iterations) {
-    if (e.iter >= iter || !e.stats?.constitutionFile) continue;
-    const file = resolve(dir, e.stats.constitutionFile);
-    if (existsSync(file)) earlier.push(...constitutionTexts(options.readConstitution(file)));
-  }
-  const fresh = newPrinciples(principles, earlier, threshold);
-  const constitution = constitutionFile ? options.readConstitution(constitutionFile) : undefined;
-  current.stats = {
+/** An iteration's statistics: accepted, unique and new principles, discovery rate, constitution size. */
+export function iterationStats(input: IterationStatsInput): IterationStats {
+  const principles = acceptedPrinciples(input.records);
+  const summary = summariseMining(input.records);
+  const fresh = newPrinciples(principles, input.earlier, input.threshold);
+  return {
     mined: summary.examples,
     accepted: summary.accepted,
     acceptRate: summary.acceptRate,
     uniquePrinciples: principles.length,
     newPrinciples: fresh.length,
-    discoveryRate: summary.examples === 0 ? 0 : Math.round((fresh.length / summary.examples) * 10000) / 10000,
-    constitutionSize: constitution ? constitution.principles.length : null,
-    minedFile: relative(dir, resolve(minedFile)),
-    constitutionFile: constitutionFile ? relative(dir, resolve(constitutionFile)) : null,
-    recordedAt: now(),
+    discoveryRate: summary.examples === 0 ? 0 : roundScore(fresh.length / summary.examples),
+    constitutionSize: input.constitution ? input.constitution.principles.length : null,
+    minedFile: input.minedFile,
+    constitutionFile: input.constitutionFile,
+    recordedAt: new Date().toISOString(),
   };
-  writeState(dir, state);
-  return state;
 }
 
 // ---- the table ------------------------------------------------------------------------------

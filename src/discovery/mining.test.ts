@@ -4,16 +4,8 @@ import { InputError } from "../errors/errors.ts";
 import { rowSampleBase } from "../algorithm/model-caller.ts";
 import { ScriptedModel } from "../models/scripted-model.ts";
 import type { GenerateRequest } from "../models/language-model.ts";
-import {
-  longestCommonRun,
-  mineExample,
-  miningAlgorithm,
-  miningOptions,
-  normalisePrinciple,
-  parsePrinciple,
-  principleRejection,
-  summariseMining,
-} from "./mining.ts";
+import { mineExample, miningAlgorithm } from "./mining.ts";
+import { miningOptions } from "./mining-options.ts";
 import { rougeL } from "./rouge-l.ts";
 
 const PROMPT = "How do I make a cup of green tea?";
@@ -190,32 +182,6 @@ test("mining: judge similarity compares y2 with y1 in both orders, the gold show
   assert.ok(fields.candidates.every((c) => c.rougeL !== null));
 });
 
-test("parsePrinciple and normalisePrinciple: label, bold, quotes and extra lines go", () => {
-  assert.equal(
-    parsePrinciple("Sure!\n**Principle:** Be specific: name the exact steps.\nThis helps because…"),
-    "Be specific: name the exact steps.",
-  );
-  assert.equal(parsePrinciple('"Cite sources: back claims with references."'), "Cite sources: back claims with references.");
-  assert.equal(parsePrinciple("Principle 1: Be kind: say it gently."), "Be kind: say it gently.");
-  assert.equal(parsePrinciple("  \n \n"), null);
-  assert.equal(normalisePrinciple("  Principle:   Be   brief:\n keep it short. "), "Be brief: keep it short.");
-});
-
-test("principle guard: length, shared word runs and Rouge-L precision against the gold", () => {
-  const guard = { maxWords: 10, leakNgram: 8, leakPrecision: 0.5 };
-  assert.equal(principleRejection("Be specific: name the steps.", GOLD, guard), undefined);
-  assert.match(principleRejection("one two three four five six seven eight nine ten eleven", GOLD, guard)!, /too long/);
-  assert.match(
-    principleRejection("steep the leaves for two minutes, then remove them", GOLD, { ...guard, maxWords: 60 })!,
-    /shares a run of 9 words/,
-  );
-  // 4 of 5 words in order in the gold, no 8-word run: caught by precision.
-  assert.match(principleRejection("water leaves minutes bitter now", GOLD, guard)!, /Rouge-L precision 0.8/);
-  assert.equal(principleRejection("water leaves minutes bitter now", GOLD, { ...guard, leakPrecision: 1 }), undefined);
-  assert.equal(longestCommonRun(["a", "b", "c", "d"], ["x", "b", "c", "d", "a"]), 3);
-  assert.equal(longestCommonRun([], ["a"]), 0);
-});
-
 test("miningAlgorithm: reads the gold from --gold-field and fails the item without it", async () => {
   const algorithm = miningAlgorithm(miningOptions({ candidates: 1, goldField: "reference" }));
   assert.equal(algorithm.name, "discovery/mine-rougeL");
@@ -225,33 +191,4 @@ test("miningAlgorithm: reads the gold from --gold-field and fails the item witho
   assert.equal(ok.fields.accepted, true);
   assert.equal(ok.fields.gold, GOLD);
   await assert.rejects(algorithm.run({ id: "2", question: PROMPT, row: { prompt: PROMPT } }, models, context), InputError);
-});
-
-test("miningOptions merges sampling per step and drops undefined overrides", () => {
-  const options = miningOptions({
-    candidates: undefined,
-    sampling: { principle: { temperature: 0.5, maxTokens: undefined } },
-    guard: { leakNgram: 6 },
-  });
-  assert.equal(options.candidates, 8);
-  assert.deepEqual(options.sampling.principle, { temperature: 0.5, topP: 0.95 });
-  assert.equal(options.sampling.answer.temperature, 0.7);
-  assert.deepEqual(options.guard, { maxWords: 60, leakNgram: 6, leakPrecision: 0.5 });
-});
-
-test("summariseMining counts decisions, mean gain and rejected candidates", () => {
-  const summary = summariseMining([
-    { accepted: true, decision: "accepted", best: { gain: 0.2 }, candidates: [{}, { rejectedReason: "x" }] },
-    { accepted: true, decision: "accepted", best: { gain: 0.4 }, candidates: [{}] },
-    { accepted: false, decision: "no-gain", candidates: [{}] },
-  ]);
-  assert.deepEqual(summary, {
-    examples: 3,
-    accepted: 2,
-    acceptRate: 0.6667,
-    decisions: { accepted: 2, "no-gain": 1, "no-valid-candidate": 0, "gold-unscorable": 0 },
-    meanGain: 0.3,
-    candidates: 4,
-    rejectedCandidates: 1,
-  });
 });

@@ -29,67 +29,10 @@ import type { CallRecord } from "../io/records.ts";
 import { judgePair } from "../judge/pairwise.ts";
 import type { ChatMessage, LanguageModel, SamplingOptions } from "../models/language-model.ts";
 import { DISCOVERY_PROMPTS, fillDiscovery, questionWithReference, REFERENCE_PAIRWISE_PROMPTS } from "../prompts/builtin-discovery.ts";
-import { type Prepare, prepareTask } from "../tasks/prepare.ts";
-import { rougeL, rougeTokenize } from "./rouge-l.ts";
-
-export type SimilarityKind = "rougeL" | "judge";
-export const SIMILARITY_KINDS: readonly SimilarityKind[] = ["rougeL", "judge"];
-
-export interface PrincipleGuard {
-  /** Longest accepted principle, in words (default 60). */
-  maxWords: number;
-  /** Reject a principle sharing this many consecutive words with the gold (default 8; 0 disables). */
-  leakNgram: number;
-  /** Reject a principle whose Rouge-L precision against the gold is above this (default 0.5; 1 disables). */
-  leakPrecision: number;
-}
-
-export interface MiningSampling {
-  answer: SamplingOptions;
-  principle: SamplingOptions;
-  critique: SamplingOptions;
-  refine: SamplingOptions;
-  judge: SamplingOptions;
-}
-
-export interface MiningOptions {
-  /** N: candidate principles per example (default 8, spec §5). */
-  candidates: number;
-  sampling: MiningSampling;
-  similarity: SimilarityKind;
-  /** Porter-stem tokens longer than 3 characters in Rouge-L (default false, as `rouge_score`'s default). */
-  stem: boolean;
-  guard: PrincipleGuard;
-  /** A candidate is accepted when f(y2) − f(y1) > minGain (default 0: strictly better). */
-  minGain: number;
-  /** Examples whose gold has fewer Rouge-L tokens are skipped without a call (default 1). */
-  minGoldTokens: number;
-  /** The input field holding the gold response (default `gold`). */
-  goldField: string;
-  /** The iteration number written into every record, when mining is part of `spri discover iterate`. */
-  iter?: number;
-  prompts?: Partial<Record<"principle" | "critique" | "refine", string>>;
-}
-
-/** Spec defaults (stape-spec §3, §5); the paper's values are unknown, every one is a knob. */
-export const DEFAULT_MINING_SAMPLING: Readonly<MiningSampling> = Object.freeze({
-  answer: { temperature: 0.7, topP: 0.95, maxTokens: 1024 },
-  principle: { temperature: 1.0, topP: 0.95, maxTokens: 128 },
-  critique: { temperature: 0.7, topP: 0.95, maxTokens: 384 },
-  refine: { temperature: 0.7, topP: 0.95, maxTokens: 1536 },
-  judge: { temperature: 0 },
-});
-
-export const DEFAULT_MINING_OPTIONS: Readonly<MiningOptions> = Object.freeze({
-  candidates: 8,
-  sampling: DEFAULT_MINING_SAMPLING,
-  similarity: "rougeL",
-  stem: false,
-  guard: { maxWords: 60, leakNgram: 8, leakPrecision: 0.5 },
-  minGain: 0,
-  minGoldTokens: 1,
-  goldField: "gold",
-});
+import { roundScore } from "../util/round-score.ts";
+import type { MiningOptions, MiningSampling } from "./mining-options.ts";
+import { parsePrinciple, principleRejection, rougeTokens } from "./mined-principle.ts";
+import { rougeL } from "./rouge-l.ts";
 
 export interface RougeScores {
   precision: number;
@@ -154,85 +97,10 @@ export interface MiningExample {
   gold: string;
 }
 
-// ---- text helpers -------------------------------------------------------------------------
-
-/** Rouge-L tokens without stemming (rouge_score's tokenizer): lowercase, runs of [a-z0-9]. */
-export function rougeTokens(text: string): string[] {
-  return rougeTokenize(text);
-}
-
-/** Trims, collapses whitespace and strips a `Principle:` label and wrapping quotes or bold marks. */
-export function normalisePrinciple(text: string): string {
-  let out = text.replace(/\s+/g, " ").trim();
-  for (let i = 0; i < 3; i++) {
-    const before = out;
-    out = out
-      .replace(/^[-*#>\d.)\s]*\**\s*principle\s*\d*\s*\**\s*:\s*\**\s*/i, "")
-      .replace(/^["'`*“”]+|["'`*“”]+$/g, "")
-      .trim();
-    if (out === before) break;
-  }
-  return out;
-}
-
-/**
- * The principle in a model's answer: the first line labelled `Principle:`, else the first
- * non-empty line; normalised. Null when nothing is left.
- */
-export function parsePrinciple(text: string): string | null {
-  const lines = text
-    .replace(/```[a-z]*\n?/gi, "")
-    .split("\n")
-    .map((l) => l.trim())
-    .filter((l) => l !== "");
-  const labelled = lines.find((l) => /^[-*#>\s]*\**\s*principle\s*\d*\s*\**\s*:/i.test(l));
-  const line = labelled ?? lines[0];
-  if (line === undefined) return null;
-  const z = normalisePrinciple(line);
-  return z === "" ? null : z;
-}
-
-/** Length of the longest run of consecutive tokens shared by a and b. */
-export function longestCommonRun(a: readonly string[], b: readonly string[]): number {
-  if (a.length === 0 || b.length === 0) return 0;
-  let best = 0;
-  let prev = new Uint32Array(b.length + 1);
-  let cur = new Uint32Array(b.length + 1);
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      cur[j] = a[i - 1] === b[j - 1] ? prev[j - 1]! + 1 : 0;
-      if (cur[j]! > best) best = cur[j]!;
-    }
-    [prev, cur] = [cur, prev];
-    cur.fill(0);
-  }
-  return best;
-}
-
-/** Why a principle is rejected, or undefined when it passes the guard. */
-export function principleRejection(z: string, gold: string, guard: PrincipleGuard, stem = false): string | undefined {
-  const words = z.split(/\s+/).filter(Boolean).length;
-  if (words > guard.maxWords) return `too long (${words} words > ${guard.maxWords})`;
-  if (guard.leakNgram > 0) {
-    const run = longestCommonRun(rougeTokens(z), rougeTokens(gold));
-    if (run >= guard.leakNgram) return `copies the gold (shares a run of ${run} words, limit ${guard.leakNgram - 1})`;
-  }
-  if (guard.leakPrecision < 1) {
-    // rouge_score order: rougeL(target, prediction); precision = LCS / |principle|.
-    const { precision } = rougeL(gold, z, { useStemmer: stem });
-    if (precision > guard.leakPrecision) return `copies the gold (Rouge-L precision ${round(precision)} > ${guard.leakPrecision})`;
-  }
-  return undefined;
-}
-
-function round(x: number): number {
-  return Math.round(x * 10000) / 10000;
-}
-
 /** Rouge-L of a response against the gold: precision = LCS/|response|, recall = LCS/|gold|. */
 function scores(response: string, gold: string, stem: boolean): RougeScores {
   const s = rougeL(gold, response, { useStemmer: stem });
-  return { precision: round(s.precision), recall: round(s.recall), f1: round(s.fmeasure) };
+  return { precision: roundScore(s.precision), recall: roundScore(s.recall), f1: roundScore(s.fmeasure) };
 }
 
 function user(content: string): ChatMessage {
@@ -357,7 +225,7 @@ export async function mineExample(
   }
   // Best-of-N; the earliest candidate wins ties.
   const top = scored.reduce((a, b) => (b.fY2 > a.fY2 ? b : a));
-  const gain = round(top.fY2 - fields.fY1);
+  const gain = roundScore(top.fY2 - fields.fY1);
   if (gain > options.minGain) {
     fields.accepted = true;
     fields.best = { k: top.k, z: top.z, critique: top.critique, y2: top.y2, fY2: top.fY2, gain };
@@ -405,75 +273,5 @@ export function miningAlgorithm(options: MiningOptions): ItemAlgorithm {
       );
       return { fields, calls };
     },
-  };
-}
-
-/** `spri discover mine`'s Prepare: the SFT task's item mapping (question fields), the mining algorithm. */
-export function prepareMining(options: MiningOptions): Prepare {
-  return (settings) => ({
-    ...prepareTask({ ...settings, task: "sft", seeds: undefined, seedsPerDomain: false }),
-    algorithm: miningAlgorithm(options),
-  });
-}
-
-/** Mining options over the defaults; sampling merged per step. */
-export function miningOptions(
-  overrides: Partial<Omit<MiningOptions, "sampling" | "guard">> & {
-    sampling?: Partial<{ [K in keyof MiningSampling]: Partial<SamplingOptions> }>;
-    guard?: Partial<PrincipleGuard>;
-  } = {},
-): MiningOptions {
-  const sampling = { ...DEFAULT_MINING_SAMPLING } as MiningSampling;
-  for (const step of Object.keys(DEFAULT_MINING_SAMPLING) as (keyof MiningSampling)[]) {
-    const given = overrides.sampling?.[step];
-    const merged = { ...DEFAULT_MINING_SAMPLING[step], ...given };
-    for (const key of Object.keys(merged) as (keyof SamplingOptions)[]) if (merged[key] === undefined) delete merged[key];
-    sampling[step] = merged;
-  }
-  const defined = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined));
-  return {
-    ...DEFAULT_MINING_OPTIONS,
-    ...defined,
-    sampling,
-    guard: { ...DEFAULT_MINING_OPTIONS.guard, ...overrides.guard },
-  } as MiningOptions;
-}
-
-/** Summary of a mined records file: examples, accepted, decisions, mean gain. */
-export interface MiningSummary {
-  examples: number;
-  accepted: number;
-  acceptRate: number;
-  decisions: Record<DecisionCode, number>;
-  meanGain: number | null;
-  candidates: number;
-  rejectedCandidates: number;
-}
-
-export function summariseMining(records: Iterable<Record<string, unknown>>): MiningSummary {
-  const decisions: Record<DecisionCode, number> = { accepted: 0, "no-gain": 0, "no-valid-candidate": 0, "gold-unscorable": 0 };
-  let examples = 0;
-  let gains = 0;
-  let candidates = 0;
-  let rejected = 0;
-  for (const record of records) {
-    examples++;
-    const decision = record.decision as DecisionCode | undefined;
-    if (decision && decision in decisions) decisions[decision]++;
-    const best = record.best as BestCandidate | null | undefined;
-    if (record.accepted === true && best) gains += best.gain;
-    for (const c of (record.candidates as Candidate[] | undefined) ?? []) {
-      candidates++;
-      if (c.rejectedReason) rejected++;
-    }
-  }
-  return {
-    examples,
-    accepted: decisions.accepted,
-    acceptRate: examples === 0 ? 0 : round(decisions.accepted / examples),
-    decisions,
-    meanGain: decisions.accepted === 0 ? null : round(gains / decisions.accepted),
-    candidates,
-    rejectedCandidates: rejected,
   };
 }

@@ -19,8 +19,8 @@ import { InputError } from "../errors/errors.ts";
 import type { CallRecord } from "../io/records.ts";
 import type { ChatMessage, LanguageModel, SamplingOptions } from "../models/language-model.ts";
 import { DISCOVERY_PROMPTS, fillDiscovery } from "../prompts/builtin-discovery.ts";
-import { type Prepare, prepareTask } from "../tasks/prepare.ts";
-import { type ConstitutionLike, parseSelfCorrection } from "./training-export.ts";
+import type { ConstitutionLike } from "./label-map.ts";
+import { parseSelfCorrection } from "./self-correction-target.ts";
 
 export type SelfCorrectMode = "constitution" | "trained";
 export const SELF_CORRECT_MODES: readonly SelfCorrectMode[] = ["constitution", "trained"];
@@ -225,10 +225,4 @@ export function selfCorrectAlgorithm(options: SelfCorrectOptions): ItemAlgorithm
         : { min: answer + 1, expected: answer + 2, max: answer + 3, criticShare: 0 },
     run: (item, models, context) => selfCorrect(item, models.base, options, context),
   };
-}
-
-/** `spri discover apply`'s Prepare: the SFT task's item mapping, the self-correction algorithm. */
-export function prepareSelfCorrect(options: SelfCorrectOptions): Prepare {
-  const algorithm = selfCorrectAlgorithm(options);
-  return (settings) => ({ ...prepareTask({ ...settings, task: "sft", seeds: undefined, seedsPerDomain: false }), algorithm });
 }

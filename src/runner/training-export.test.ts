@@ -7,7 +7,7 @@ import { test } from "node:test";
 import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } from "hyparquet";
 import { InputError } from "../errors/errors.ts";
 import { DISCOVERY_PROMPTS } from "../prompts/builtin-discovery.ts";
-import { exportTrainingData, formatTarget, labelMap, parseSelfCorrection, toDiscoveryExample, trlConfigYaml } from "./training-export.ts";
+import { exportTrainingData } from "./training-export.ts";
 
 const accepted = (id: string, z: string) => ({
   id,
@@ -37,20 +37,6 @@ const readJsonl = (file: string) =>
     .trim()
     .split("\n")
     .map((l) => JSON.parse(l) as Record<string, unknown>);
-
-test("target text round-trips through parseSelfCorrection", () => {
-  const target = formatTarget({ principle: "Be specific: name the steps.", critique: "Too vague.", revised: "Step 1.\nStep 2." });
-  assert.equal(target, "[Principle] Be specific: name the steps.\n[Critique] Too vague.\n[Revised response]\nStep 1.\nStep 2.");
-  assert.deepEqual(parseSelfCorrection(target), {
-    principle: "Be specific: name the steps.",
-    critique: "Too vague.",
-    revised: "Step 1.\nStep 2.",
-  });
-  assert.equal(formatTarget({ principle: "P", critique: "C", revised: "R" }, false), "[Principle] P\n[Revised response]\nR");
-  assert.deepEqual(parseSelfCorrection("[Principle] P\n[Revised response]\nR"), { principle: "P", revised: "R" });
-  assert.equal(parseSelfCorrection("My answer is already fine."), null);
-  assert.equal(parseSelfCorrection("[Principle] P\n[Revised response]\n  "), null);
-});
 
 test("trl: prompt [user x, assistant y1, user trigger], completion [assistant target]; y1 is never in the completion", async () => {
   const { dir, input } = fixture();
@@ -119,16 +105,6 @@ test("label replacement: a member maps to its representative, an unknown princip
       { id: "p2", text: "Support claims with cited references.", size: 1, members: [{ text: "Cite papers." }] },
     ],
   };
-  const labels = labelMap(constitution);
-  assert.deepEqual(labels.lookup("principle: be specific:   name the steps."), {
-    text: constitution.principles[0]!.text,
-    id: "p1",
-    how: "member",
-  });
-  assert.deepEqual(labels.lookup("Cite papers."), { text: constitution.principles[1]!.text, id: "p2", how: "member" });
-  assert.equal(labels.lookup("Cite sources: back claims with references.").id, "p2");
-  assert.equal(labels.lookup("Cite sources: back claims with references.").how, "nearest");
-
   const { dir, input } = fixture();
   const output = join(dir, "relabelled.jsonl");
   const summary = await exportTrainingData({
@@ -142,7 +118,6 @@ test("label replacement: a member maps to its representative, an unknown princip
   assert.deepEqual(summary.relabelled, { canonical: 0, member: 1, nearest: 1 });
   const completion = (readJsonl(output)[0]!.completion as { content: string }[])[0]!.content;
   assert.ok(completion.startsWith("[Principle] Be concrete: give exact steps and numbers.\n"));
-  assert.throws(() => labelMap({ principles: [] }), InputError);
 
   // A labelled copy (zCanonical from `spri discover cluster`) wins over the constitution lookup.
   const labelledInput = join(dir, "labelled.jsonl");
@@ -182,12 +157,4 @@ test("training request: data file with sha256 and count, base model, suggested s
   assert.match(yaml, /^ {4}data_files: "sft.jsonl"$/m);
   assert.match(yaml, /^completion_only_loss: true$/m);
   assert.match(yaml, /^output_dir: "out\/mstep-iter1"$/m);
-  assert.equal(trlConfigYaml("m", "d.jsonl").includes("learning_rate: 1.0e-5"), true);
-});
-
-test("toDiscoveryExample: question field and skip reasons", () => {
-  assert.deepEqual(toDiscoveryExample([], { format: "trl" }), { skip: "not-an-object" });
-  assert.deepEqual(toDiscoveryExample({ accepted: true, y1: "a", best: { z: "z", y2: "y" } }, { format: "trl" }), { skip: "no-question" });
-  const example = toDiscoveryExample({ ...accepted("q", "P"), instruction: "asked" }, { format: "star", questionField: "instruction" });
-  assert.deepEqual((example.example!.prompt as unknown[])[0], { role: "user", content: "asked" });
 });

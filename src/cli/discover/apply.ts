@@ -1,0 +1,73 @@
+/** `spri discover apply`: self-correction with a constitution (or a trained model) through the runner. */
+import type { Command } from "commander";
+import { loadConstitution } from "../../discovery/constitution.ts";
+import { DEFAULT_SELF_CORRECT_SAMPLING, SELF_CORRECT_MODES, type SelfCorrectMode } from "../../discovery/self-correct.ts";
+import { ConfigError } from "../../errors/errors.ts";
+import type { SamplingOptions } from "../../models/language-model.ts";
+import { prepareSelfCorrect } from "../../tasks/prepare-discovery.ts";
+import { addSettingFlags, ENVIRONMENT_HELP } from "../options.ts";
+import { addRunOptions, executeRun, ONE_SAMPLE } from "../run.ts";
+import { DISCOVERY_MODEL_SETTINGS, nonNegative, numberOption, positiveInteger, sharedSampling } from "./discover-options.ts";
+
+export function applyCommand(discover: Command): Command {
+  const command = discover
+    .command("apply")
+    .description(
+      "self-correct at inference: answer, pick the most relevant constitution principle and revise if it applies (or --mode trained for a model trained on the export)",
+    );
+  // Items are read as the sft task reads them, with no seeds: none of the task-specific fields.
+  addRunOptions(command);
+  command
+    .option("--constitution <file>", "the constitution (constitution mode)")
+    .option("--mode <mode>", `${SELF_CORRECT_MODES.join(" or ")}`, "constitution")
+    .option("--response-field <name>", "field holding an existing first response (default: the model answers)")
+    .option("--max-principles <n>", "show at most this many principles (the largest clusters)")
+    .option("--answer-temperature <t>", "temperature of the first answer", String(DEFAULT_SELF_CORRECT_SAMPLING.answer.temperature))
+    .option("--select-temperature <t>", "temperature of the principle choice", String(DEFAULT_SELF_CORRECT_SAMPLING.select.temperature))
+    .option(
+      "--refine-temperature <t>",
+      "temperature of the critique and refinement (trained mode: of the self-correction)",
+      String(DEFAULT_SELF_CORRECT_SAMPLING.refine.temperature),
+    );
+  addSettingFlags(
+    command,
+    DISCOVERY_MODEL_SETTINGS.filter((name) => !name.startsWith("critic")),
+  );
+  command.addHelpText(
+    "after",
+    `
+Records add init_response (y1), response_final (y2 when revised, else y1), self_correct_applied,
+self_correct_principle_id, self_correct_principle, self_correct_critique, self_correct_reason.
+Compare y2 with y1: spri compare --a out.jsonl --b out.jsonl --response-field init_response --response-field-b response_final …
+${ENVIRONMENT_HELP}`,
+  );
+  command.action((options: Record<string, unknown>) => {
+    const mode = String(options.mode);
+    if (!(SELF_CORRECT_MODES as readonly string[]).includes(mode))
+      throw new ConfigError(`unknown --mode "${mode}"`, { field: "mode", hint: `use ${SELF_CORRECT_MODES.join(" or ")}` });
+    if (mode === "constitution" && options.constitution === undefined)
+      throw new ConfigError("--mode constitution needs --constitution <file>", { field: "constitution" });
+    const shared = sharedSampling(options);
+    const temperature = (name: string, flag: string) => numberOption(options, name, `${flag} must be a number ≥ 0,`, nonNegative);
+    const pick = (base: SamplingOptions, t: number | undefined): SamplingOptions => ({
+      ...base,
+      ...shared,
+      ...(t === undefined ? {} : { temperature: t }),
+    });
+    const refine = temperature("refineTemperature", "--refine-temperature");
+    const prepare = prepareSelfCorrect({
+      mode: mode as SelfCorrectMode,
+      constitution: options.constitution === undefined ? undefined : loadConstitution(String(options.constitution)),
+      maxPrinciples: numberOption(options, "maxPrinciples", "--max-principles must be a positive integer,", positiveInteger),
+      responseField: options.responseField as string | undefined,
+      sampling: {
+        answer: pick(DEFAULT_SELF_CORRECT_SAMPLING.answer, temperature("answerTemperature", "--answer-temperature")),
+        select: pick(DEFAULT_SELF_CORRECT_SAMPLING.select, temperature("selectTemperature", "--select-temperature")),
+        critique: pick(DEFAULT_SELF_CORRECT_SAMPLING.critique, refine),
+        refine: pick(DEFAULT_SELF_CORRECT_SAMPLING.refine, refine),
+      },
+    });
+    return executeRun(options, prepare, ONE_SAMPLE);
+  });
+  return command;
+}

@@ -1,0 +1,142 @@
+/** `spri discover cluster`: flags onto `runDiscoverCluster` (runner/discover-cluster.ts). */
+import { type Command, Option } from "commander";
+import { resolveSettings } from "../../config/config.ts";
+import { type EmbedderSpec, EMBEDDING_SOURCES, type EmbeddingSource, resolveEmbedderSpec } from "../../config/embedder.ts";
+import { createModel, modelFactoryOptions, modelSpecs } from "../../config/models.ts";
+import { DEFAULT_MAX_EXACT } from "../../discovery/clustering.ts";
+import { type Linkage, LINKAGES } from "../../discovery/linkage.ts";
+import { DEFAULT_PRINCIPLE_FIELDS } from "../../discovery/principle-rows.ts";
+import { InputError } from "../../errors/errors.ts";
+import { parseInputFormat } from "../../io/input-reader.ts";
+import type { LanguageModel } from "../../models/language-model.ts";
+import { runDiscoverCluster } from "../../runner/discover-cluster.ts";
+import { openStore } from "../../store/open-store.ts";
+import type { RunStore } from "../../store/run-store.ts";
+import { downloadProgress } from "../download-progress.ts";
+import { addSettingFlags } from "../options.ts";
+import { optionalNumber } from "./discover-options.ts";
+
+const NAMING_SETTINGS = ["baseModel", "baseUrl", "baseProvider", "timeout"] as const;
+
+export function clusterCommand(discover: Command): void {
+  const command = discover
+    .command("cluster")
+    .description(
+      "cluster principles (or the principles of trajectories) into a constitution: embeddings, agglomerative clustering, medoid per cluster",
+    )
+    .requiredOption(
+      "--input <file>",
+      "principles (JSONL lines with a principle field, or bare strings) or trajectories of `spri discover mine`",
+    )
+    .requiredOption("--output <file>", "constitution JSON to write")
+    .option(
+      "--field <path>",
+      `field holding the principle, dotted for nested fields (default: first of ${DEFAULT_PRINCIPLE_FIELDS.join(", ")})`,
+    )
+    .option("--input-format <name>", "format of --input when its extension does not say (jsonl, json, csv, tsv, parquet)")
+    .addOption(
+      new Option(
+        "--embeddings <source>",
+        "where vectors come from (default: file with --vectors, gguf for a .gguf/hf: model, else openai; openai needs the openai package installed, gguf node-llama-cpp)",
+      ).choices([...EMBEDDING_SOURCES]),
+    )
+    .option(
+      "--embedding-model <id>",
+      "embedding model id (openai; default text-embedding-3-small on OpenAI) or GGUF path/hf: URI (gguf) (env: SPRI_EMBEDDING_MODEL)",
+    )
+    .option("--embedding-url <url>", "OpenAI-compatible base URL serving /embeddings (env: SPRI_EMBEDDING_URL, else OPENAI_BASE_URL)")
+    .option("--vectors <file>", 'precomputed vectors: JSONL {"text", "vector"} or {"id", "vector"} lines')
+    .option("--batch-size <n>", "texts per embedding request (default 64 openai, 16 gguf)")
+    .option("--threshold <distance>", "cut the dendrogram at this height (default 0.3 cosine distance; 1.5 for ward)")
+    .option("--clusters <k>", "cut into k clusters instead of at a height")
+    .addOption(new Option("--linkage <name>", "agglomerative linkage").choices([...LINKAGES]).default("average"))
+    .option(
+      "--max-exact <n>",
+      `unique principles clustered in one exact pass; above it, k-means buckets first (default ${DEFAULT_MAX_EXACT})`,
+    )
+    .option("--markdown <file>", "Markdown report (default <output without .json>.md)")
+    .option(
+      "--labelled <file>",
+      "copy of the input with zCanonical and clusterId per row (default for trajectories: <output without .json>.labelled.jsonl)",
+    )
+    .option("--name-with-model", "name each cluster with one call to the base model (--base-model, --base-url, or the usual configuration)")
+    .option("--json", "print the summary as JSON");
+  addSettingFlags(command, [...NAMING_SETTINGS, "store"]);
+  command
+    .addHelpText(
+      "after",
+      `
+Principles are normalised (whitespace collapsed, a "Principle:" label stripped) and exact duplicates
+merged case-insensitively with counts before embedding. Each cluster is represented by its medoid;
+the constitution lists principles by cluster size with up to 5 example members.
+The run is recorded in the run store (--store) for \`spri view\`: the constitution and a 2-D map.
+Environment: OPENAI_API_KEY for OpenAI embeddings; SPRI_EMBEDDING_MODEL, SPRI_EMBEDDING_URL.`,
+    )
+    .action(async (options: Record<string, unknown>) => {
+      const env = process.env;
+      const threshold = optionalNumber(options.threshold, "threshold", { min: 0 });
+      const clusters = optionalNumber(options.clusters, "clusters", { integer: true, min: 1 });
+      if (threshold !== undefined && clusters !== undefined) {
+        throw new InputError("--threshold and --clusters exclude each other", { hint: "cut by distance or by count, not both" });
+      }
+      const linkage = options.linkage as Linkage;
+      const spec = embedderSpec(options, env);
+      let namer: LanguageModel | undefined;
+      if (options.nameWithModel) namer = await namingModel(options);
+      let store: RunStore | undefined;
+      try {
+        const resolved = resolveSettings({ flags: { store: options.store }, configFile: options.config as string | undefined });
+        store = await openStore(resolved.settings.store);
+        const summary = await runDiscoverCluster({
+          input: String(options.input),
+          output: String(options.output),
+          inputFormat: options.inputFormat === undefined ? undefined : parseInputFormat(String(options.inputFormat)),
+          field: options.field as string | undefined,
+          embedder: spec,
+          linkage,
+          threshold,
+          clusters,
+          maxExact: optionalNumber(options.maxExact, "max-exact", { integer: true, min: 2 }),
+          markdown: options.markdown as string | undefined,
+          labelled: options.labelled as string | undefined,
+          namer,
+          store,
+          log: options.json ? undefined : (line) => process.stderr.write(`spri: ${line}\n`),
+        });
+        if (options.json) {
+          process.stdout.write(`${JSON.stringify(summary)}\n`);
+          return;
+        }
+        const cut = summary.threshold !== undefined ? `threshold ${summary.threshold}` : `${summary.clustersRequested} clusters asked`;
+        const files = [summary.output, summary.markdown, summary.labelled].filter(Boolean).join(", ");
+        process.stderr.write(
+          `spri: ${summary.clusters} clusters from ${summary.uniquePrinciples} unique principles (${summary.linkage} linkage, ${cut}${summary.bucketed ? ", bucketed" : ""}) in ${summary.seconds} s → ${files}\n`,
+        );
+      } finally {
+        await store?.close();
+        await namer?.close?.();
+      }
+    });
+}
+
+/** The embedding source of the flags (see the --embeddings help). */
+function embedderSpec(options: Record<string, unknown>, env: NodeJS.ProcessEnv): EmbedderSpec {
+  return resolveEmbedderSpec(
+    {
+      embeddings: options.embeddings as EmbeddingSource | undefined,
+      embeddingModel: options.embeddingModel as string | undefined,
+      embeddingUrl: options.embeddingUrl as string | undefined,
+      vectors: options.vectors as string | undefined,
+      batchSize: optionalNumber(options.batchSize, "batch-size", { integer: true, min: 1 }),
+    },
+    env,
+  );
+}
+
+async function namingModel(options: Record<string, unknown>): Promise<LanguageModel> {
+  const flags: Record<string, unknown> = {};
+  for (const name of NAMING_SETTINGS) if (options[name] !== undefined) flags[name] = options[name];
+  const resolved = resolveSettings({ flags, configFile: options.config as string | undefined });
+  const { base } = modelSpecs(resolved);
+  return createModel(base, { ...modelFactoryOptions(resolved, 1), onDownload: downloadProgress() });
+}

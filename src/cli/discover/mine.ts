@@ -1,0 +1,132 @@
+/** `spri discover mine`: the mining algorithm over --input through the runner, then the records' summary. */
+import { existsSync } from "node:fs";
+import type { Command } from "commander";
+import {
+  DEFAULT_MINING_OPTIONS,
+  DEFAULT_MINING_SAMPLING,
+  type MiningOptions,
+  miningOptions,
+  SIMILARITY_KINDS,
+} from "../../discovery/mining-options.ts";
+import { ConfigError } from "../../errors/errors.ts";
+import { writeMiningSummary } from "../../runner/mining-summary-file.ts";
+import { prepareMining } from "../../tasks/prepare-discovery.ts";
+import { addSettingFlags, ENVIRONMENT_HELP } from "../options.ts";
+import { addRunOptions, executeRun, ONE_SAMPLE } from "../run.ts";
+import { DISCOVERY_MODEL_SETTINGS, nonNegative, numberOption, positiveInteger, sharedSampling } from "./discover-options.ts";
+
+/** The mining flags (`iterate mine` takes its iteration from the state, so it has no --iter). */
+export function addMineOptions(command: Command, withIter = true): Command {
+  command
+    .option("--gold-field <name>", "field holding the gold response", DEFAULT_MINING_OPTIONS.goldField)
+    .option("--candidates <n>", "N: candidate principles per example", String(DEFAULT_MINING_OPTIONS.candidates))
+    .option(
+      "--similarity <f>",
+      `similarity to the gold: ${SIMILARITY_KINDS.join(" or ")} (judge: the critic model's pairwise verdict, both orders)`,
+      DEFAULT_MINING_OPTIONS.similarity,
+    )
+    .option("--stem", "Porter-stem Rouge-L tokens (rouge_score use_stemmer)")
+    .option("--min-gain <x>", "accept when f(y2) − f(y1) is above this", String(DEFAULT_MINING_OPTIONS.minGain))
+    .option("--min-gold-tokens <n>", "skip examples whose gold has fewer Rouge-L tokens", String(DEFAULT_MINING_OPTIONS.minGoldTokens))
+    .option("--max-principle-words <n>", "reject longer principles", String(DEFAULT_MINING_OPTIONS.guard.maxWords))
+    .option(
+      "--leak-ngram <n>",
+      "reject a principle sharing this many consecutive words with the gold (0: off)",
+      String(DEFAULT_MINING_OPTIONS.guard.leakNgram),
+    )
+    .option(
+      "--leak-precision <x>",
+      "reject a principle whose Rouge-L precision against the gold is above this (1: off)",
+      String(DEFAULT_MINING_OPTIONS.guard.leakPrecision),
+    )
+    .option("--answer-temperature <t>", "temperature of y1", String(DEFAULT_MINING_SAMPLING.answer.temperature))
+    .option("--principle-temperature <t>", "temperature of the principles", String(DEFAULT_MINING_SAMPLING.principle.temperature))
+    .option("--critique-temperature <t>", "temperature of the critiques", String(DEFAULT_MINING_SAMPLING.critique.temperature))
+    .option("--refine-temperature <t>", "temperature of the refinements", String(DEFAULT_MINING_SAMPLING.refine.temperature))
+    .option("--judge-temperature <t>", "temperature of the judge (--similarity judge)", String(DEFAULT_MINING_SAMPLING.judge.temperature))
+    .option("--answer-max-tokens <n>", "most new tokens of y1", String(DEFAULT_MINING_SAMPLING.answer.maxTokens))
+    .option("--refine-max-tokens <n>", "most new tokens of a refinement", String(DEFAULT_MINING_SAMPLING.refine.maxTokens));
+  return withIter ? command.option("--iter <t>", "iteration number written into every record") : command;
+}
+
+function mineOptionsFrom(options: Record<string, unknown>): MiningOptions {
+  const similarity = String(options.similarity);
+  if (!(SIMILARITY_KINDS as readonly string[]).includes(similarity)) {
+    throw new ConfigError(`unknown --similarity "${similarity}"`, { field: "similarity", hint: `use ${SIMILARITY_KINDS.join(" or ")}` });
+  }
+  const shared = sharedSampling(options);
+  const temperature = (name: string, flag: string) => numberOption(options, name, flag, nonNegative);
+  return miningOptions({
+    candidates: numberOption(options, "candidates", "--candidates must be a positive integer,", positiveInteger),
+    similarity: similarity as MiningOptions["similarity"],
+    stem: Boolean(options.stem),
+    minGain: numberOption(options, "minGain", "--min-gain must be a number,"),
+    minGoldTokens: numberOption(
+      options,
+      "minGoldTokens",
+      "--min-gold-tokens must be an integer ≥ 0,",
+      (n) => Number.isInteger(n) && n >= 0,
+    ),
+    goldField: String(options.goldField),
+    iter: numberOption(options, "iter", "--iter must be a positive integer,", positiveInteger),
+    guard: {
+      maxWords: numberOption(options, "maxPrincipleWords", "--max-principle-words must be a positive integer,", positiveInteger),
+      leakNgram: numberOption(options, "leakNgram", "--leak-ngram must be an integer ≥ 0,", (n) => Number.isInteger(n) && n >= 0),
+      leakPrecision: numberOption(options, "leakPrecision", "--leak-precision must be a number,", nonNegative),
+    },
+    sampling: {
+      answer: {
+        ...shared,
+        temperature: temperature("answerTemperature", "--answer-temperature must be a number ≥ 0,"),
+        maxTokens: numberOption(options, "answerMaxTokens", "--answer-max-tokens must be a positive integer,", positiveInteger),
+      },
+      principle: { ...shared, temperature: temperature("principleTemperature", "--principle-temperature must be a number ≥ 0,") },
+      critique: { ...shared, temperature: temperature("critiqueTemperature", "--critique-temperature must be a number ≥ 0,") },
+      refine: {
+        ...shared,
+        temperature: temperature("refineTemperature", "--refine-temperature must be a number ≥ 0,"),
+        maxTokens: numberOption(options, "refineMaxTokens", "--refine-max-tokens must be a positive integer,", positiveInteger),
+      },
+      judge: {
+        ...(shared.seed === undefined ? {} : { seed: shared.seed }),
+        temperature: temperature("judgeTemperature", "--judge-temperature must be a number ≥ 0,"),
+      },
+    },
+  });
+}
+
+/** Runs the mining algorithm over --input, then summarises the records (stderr and <output>.summary.json). */
+export async function executeMine(options: Record<string, unknown>): Promise<void> {
+  const mining = mineOptionsFrom(options);
+  const json = Boolean(options.json);
+  await executeRun(options, prepareMining(mining), ONE_SAMPLE);
+  const output = String(options.output);
+  if (options.dryRun || !existsSync(output)) return;
+  const summary = await writeMiningSummary(output, { candidatesPerExample: mining.candidates, similarity: mining.similarity });
+  if (!json) {
+    process.stderr.write(
+      `spri: ${summary.accepted} of ${summary.examples} examples accepted (${(summary.acceptRate * 100).toFixed(1)}%); mean gain ${summary.meanGain ?? "-"}; ${summary.rejectedCandidates} of ${summary.candidates} candidates rejected by the guard or refinement\n`,
+    );
+  }
+}
+
+export function mineCommand(discover: Command): Command {
+  const command = discover
+    .command("mine")
+    .description("mine principles from self-corrections against gold responses (the STaPLe E-step); re-run the same command to resume");
+  // Items are read as the sft task reads them, with no seeds: none of the task-specific fields.
+  addRunOptions(command);
+  addMineOptions(command);
+  addSettingFlags(command, DISCOVERY_MODEL_SETTINGS);
+  command.addHelpText(
+    "after",
+    `
+Per example: the model answers (y1), writes --candidates principles with the gold shown as a hint,
+then for each a critique of y1 and a refined answer (y2) without the gold. The best y2 by Rouge-L F1
+against the gold is accepted only if it beats y1; principles that copy the gold are rejected.
+Records: y1, candidates [{z, critique, y2, fY2, rejectedReason?}], accepted, best, decision, reason.
+See docs/discovery.md.${ENVIRONMENT_HELP}`,
+  );
+  command.action((options: Record<string, unknown>) => executeMine(options));
+  return command;
+}
