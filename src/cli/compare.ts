@@ -6,7 +6,8 @@ import { pairwiseAlgorithm } from "../judge/pairwise.ts";
 import { joinRuns, summarisePairs } from "../runner/pairwise-run.ts";
 import { prepareTask } from "../tasks/prepare.ts";
 import { ENVIRONMENT_HELP, JUDGE_RUN_SETTINGS, addJudgeModelFlags, addSettingFlags, judgeAsBase } from "./options.ts";
-import { executeRun, newRunOption, ONE_SAMPLE } from "./run.ts";
+import { executeRun, ONE_SAMPLE } from "./run.ts";
+import { newRunOption } from "./run-options.ts";
 
 export function compareCommand(program: Command): void {
   const command = program

@@ -12,7 +12,7 @@ import { ifevalPrinciples, PRINCIPLE_PAIRWISE_PROMPTS, principledQuestion } from
 import { joinRuns } from "../runner/pairwise-run.ts";
 import { judgePairsFile } from "./eval-win-rate.ts";
 import { ENVIRONMENT_HELP, JUDGE_RUN_SETTINGS, addJudgeModelFlags, addSettingFlags, judgeAsBase } from "./options.ts";
-import { newRunOption } from "./run.ts";
+import { newRunOption } from "./run-options.ts";
 
 export function ifevalCommand(group: Command): void {
   const command = group

@@ -7,7 +7,8 @@ import { mtBenchAlgorithm, mtBenchSummary, REFERENCE_CATEGORIES, type MtBenchSum
 import { prepareTask } from "../tasks/prepare.ts";
 import { hash32 } from "../util/hash.ts";
 import { ENVIRONMENT_HELP, JUDGE_RUN_SETTINGS, addJudgeModelFlags, addSettingFlags, judgeAsBase } from "./options.ts";
-import { executeRun, newRunOption, ONE_SAMPLE } from "./run.ts";
+import { executeRun, ONE_SAMPLE } from "./run.ts";
+import { newRunOption } from "./run-options.ts";
 
 export function mtBenchCommand(group: Command): void {
   const command = group

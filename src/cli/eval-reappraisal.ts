@@ -30,7 +30,8 @@ import { prepareTask } from "../tasks/prepare.ts";
 import { hash32 } from "../util/hash.ts";
 import { ENVIRONMENT_HELP, JUDGE_RUN_SETTINGS, addJudgeModelFlags, addSettingFlags, judgeAsBase, settingFlags } from "./options.ts";
 import { formatReappraisalReport } from "./reappraisal-table.ts";
-import { executeRun, newRunOption, ONE_SAMPLE } from "./run.ts";
+import { executeRun, ONE_SAMPLE } from "./run.ts";
+import { newRunOption } from "./run-options.ts";
 
 interface Method {
   name: string;

@@ -14,7 +14,8 @@ import { summariseTruthfulQa, type TruthfulQaSummary, truthfulQaAlgorithm } from
 import { prepareTask } from "../tasks/prepare.ts";
 import { universalNewlines } from "../util/python.ts";
 import { addSettingFlags } from "./options.ts";
-import { executeRun, newRunOption, ONE_SAMPLE } from "./run.ts";
+import { executeRun, ONE_SAMPLE } from "./run.ts";
+import { newRunOption } from "./run-options.ts";
 
 const TRUTHFULQA_SETTINGS = [
   "baseModel",

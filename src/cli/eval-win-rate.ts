@@ -13,7 +13,8 @@ import { type JudgedPair, modelPreference, type WinRateReport, winRateReport } f
 import { prepareTask } from "../tasks/prepare.ts";
 import { hash32 } from "../util/hash.ts";
 import { ENVIRONMENT_HELP, JUDGE_RUN_SETTINGS, addJudgeModelFlags, addSettingFlags, judgeAsBase } from "./options.ts";
-import { executeRun, newRunOption, ONE_SAMPLE } from "./run.ts";
+import { executeRun, ONE_SAMPLE } from "./run.ts";
+import { newRunOption } from "./run-options.ts";
 
 export function winRateCommand(group: Command): void {
   const command = group

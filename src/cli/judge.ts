@@ -7,7 +7,8 @@ import type { JudgeOptions } from "../judge/rubric-source.ts";
 import { rubricSource, rubricSourceNames } from "../judge/rubric-sources.ts";
 import { DEFAULT_JUDGE_OPTIONS, prepareJudge } from "../tasks/prepare-judge.ts";
 import { ENVIRONMENT_HELP, addSettingFlags } from "./options.ts";
-import { addRunOptions, executeRun } from "./run.ts";
+import { executeRun } from "./run.ts";
+import { addRunOptions } from "./run-options.ts";
 
 export function judgeCommand(program: Command): void {
   const command = program

@@ -11,7 +11,7 @@ import { Command } from "commander";
 import { kebab, SETTINGS } from "../config/config.ts";
 import { spriVersion } from "../util/package-version.ts";
 import { buildProgram } from "./main.ts";
-import { addRunOptions } from "./run.ts";
+import { addRunOptions } from "./run-options.ts";
 
 const flags = (...names: string[]) => names.map((name) => `--${name}`);
 const MODEL = flags("base-model", "base-url", "base-provider", "model");

@@ -1,6 +1,6 @@
 /** `spri run`: a file of items through SPRI (or a baseline), resumable, cached and concurrent. */
-import { type Command, Option } from "commander";
-import { type ResolvedSettings, redacted } from "../config/config.ts";
+import type { Command } from "commander";
+import { redacted } from "../config/config.ts";
 import { ConfigError, InputError } from "../errors/errors.ts";
 import { EXIT_CODES, type ExitCode } from "../errors/exit-codes.ts";
 import { modelSpecs } from "../config/models.ts";
@@ -8,15 +8,16 @@ import { checkInputFile } from "../io/input-reader.ts";
 import type { BatchApi } from "../models/batch-provider.ts";
 import { formatCost, PriceTable } from "../runner/cost.ts";
 import { sampleCount } from "../runner/samples.ts";
+import { cacheMode, retryOptions } from "../runner/run-settings.ts";
 import { dryRun } from "../runner/dry-run.ts";
 import { type BatchRunOptions, DEFAULT_LEASE_MS, runJob, type RunJobResult, type StopKind } from "../runner/run-job.ts";
-import type { RetryOptions } from "../runner/retry.ts";
 import { identitySettings } from "../runner/run-identity.ts";
-import type { CacheMode } from "../store/call-cache.ts";
 import { openStore } from "../store/open-store.ts";
 import { parseByteSize } from "../util/byte-size.ts";
 import type { FieldMapping } from "../tasks/task-item.ts";
 import { ENVIRONMENT_HELP, addSettingFlags } from "./options.ts";
+import { parseOptions } from "./option-schema.ts";
+import { addRunOptions, RUN_FLAGS, type RunFlags } from "./run-options.ts";
 import { progressSink } from "./progress.ts";
 import { shellQuote } from "../util/shell-quote.ts";
 import { thisInvocation } from "./invocation.ts";
@@ -33,76 +34,6 @@ export function runCommand(program: Command): void {
   command.action((options: Record<string, unknown>) => executeRun(options));
 }
 
-/** Row fields that only some tasks read: a command lists those its algorithm reads. */
-export type TaskField = "goal" | "reference" | "systemPrompt" | "domain";
-
-const TASK_FIELD_OPTIONS: Record<TaskField, [flag: string, help: string]> = {
-  goal: ["--goal-field <name>", "reappraisal: field holding the response goal (default: appraisal_dimension_aim)"],
-  reference: ["--reference-field <name>", "rubric: field holding a reference answer (default: reference-free)"],
-  systemPrompt: ["--system-prompt-field <name>", "rubric: field holding the input's system prompt (default: system_prompt)"],
-  domain: [
-    "--domain-field <name>",
-    "field matched against seeds with --seeds-per-domain (reappraisal: appraisal_dimension_id; rubric: capability)",
-  ],
-};
-
-/**
- * The input, output and runner options of every command that runs a file through the runner, with
- * the task fields its algorithm reads, and `--no-work` only where `spri worker` can take the run
- * over (runs that record their command: `spri run`).
- */
-export function addRunOptions(command: Command, options: { fields?: readonly TaskField[]; workers?: boolean } = {}): Command {
-  command
-    .requiredOption("--input <file>", "items: JSON Lines (.jsonl), a JSON array (.json), CSV (.csv/.tsv) or Parquet (.parquet)")
-    .requiredOption("--output <file>", "output JSON Lines; written as <file>.partial until the whole input has been through")
-    .option("--limit <n>", "only the first n items of the input, to try a run; a later run with a larger n (or none) goes on from there")
-    .option(
-      "--max-item-size <size>",
-      "largest item (its input row as JSON) sent to the models, e.g. 500KB, 5MB; larger items are rejected before any call (default 1MB)",
-    )
-    .option(
-      "--question-field <name>",
-      "field holding the question (default: first of user_input, prompt, instruction, question, input; reappraisal: Reddit Post)",
-    )
-    .option("--id-field <name>", "field holding the item id (default: id, else the line number)");
-  for (const field of options.fields ?? []) command.option(...TASK_FIELD_OPTIONS[field]);
-  command
-    .option("--no-cache", "do not read or write the call cache (same as --cache off)")
-    .option("--refresh", "call the models again and overwrite cached answers (same as --cache refresh)")
-    .option("--dry-run", "estimate calls, tokens and cost, and spend nothing")
-    .option(
-      "--batch",
-      "send the calls through the OpenAI Batch API, one batch per SPRI step (half price, up to 24 h a round; OpenAI-compatible models only; files in <output>.batch/; needs the openai package installed)",
-    )
-    .option(
-      "--batch-offline",
-      "batch mode that only writes each round's file (OpenAI batch JSONL, for `vllm run-batch`) and stops with exit code 4; continue with --batch-results",
-    )
-    .option(
-      "--batch-results <file>",
-      "import a batch output file (OpenAI batch output JSONL, e.g. from `vllm run-batch`) into the call cache, then go on (repeatable; implies --batch)",
-      (value: string, previous: string[] | undefined) => [...(previous ?? []), value],
-    )
-    .option("--batch-poll <seconds>", "seconds before the first poll of a submitted batch; later polls back off (default 30)");
-  if (options.workers)
-    command.option("--no-work", "only enqueue the items and write the output as `spri worker` processes finish them (a shared --store)");
-  return command
-    .option(
-      "--lease <seconds>",
-      "how long a worker's hold on an item lasts without a heartbeat; a lost worker's items go to another after it (default 30)",
-    )
-    .option("--json", "print the run summary as JSON")
-    .addOption(newRunOption());
-}
-
-/** The flag of every command that runs a file into an output through the runner. */
-export function newRunOption(): Option {
-  return new Option(
-    "--new-run",
-    "when the output holds the records of a run with other settings, task or input: replace them with this command's run (without it, the command is refused)",
-  );
-}
-
 /**
  * For commands whose algorithm runs once per item (no `--samples` flag): a flag beats an SPRI_SAMPLES
  * environment variable or config entry meant for `spri run`.
@@ -115,30 +46,30 @@ export async function executeRun(
   prepare?: Prepare,
   extraFlags: Record<string, unknown> = {},
 ): Promise<void> {
-  const input = String(options.input);
-  const output = String(options.output);
+  const flags = parseOptions(RUN_FLAGS, options);
+  const { input, output, limit } = flags;
   checkInputFile(input);
   if (output === input) throw new InputError("--output must differ from --input", { file: output });
-  // `--no-cache` and `--cache <mode>` share the attribute: false, a mode, or commander's default true.
-  const cacheFlag =
-    options.cache === false ? "off" : options.refresh ? "refresh" : typeof options.cache === "string" ? options.cache : undefined;
-  delete options.cache;
-  const session = await openSession(options, { ...extraFlags, ...(cacheFlag ? { cache: cacheFlag } : {}) }, prepare);
+  const cacheFlag = flags.cache === false ? "off" : flags.refresh ? "refresh" : typeof flags.cache === "string" ? flags.cache : undefined;
+  const session = await openSession(
+    { ...options, cache: undefined },
+    { ...extraFlags, ...(cacheFlag ? { cache: cacheFlag } : {}) },
+    prepare,
+  );
   const { settings } = session.resolved;
   const mapping: FieldMapping = {
-    questionField: options.questionField as string | undefined,
-    idField: options.idField as string | undefined,
-    goalField: options.goalField as string | undefined,
-    referenceField: options.referenceField as string | undefined,
-    systemPromptField: options.systemPromptField as string | undefined,
-    domainField: options.domainField as string | undefined,
+    questionField: flags.questionField,
+    idField: flags.idField,
+    goalField: flags.goalField,
+    referenceField: flags.referenceField,
+    systemPromptField: flags.systemPromptField,
+    domainField: flags.domainField,
   };
   const prices = PriceTable.fromSetting(settings.prices);
-  const limit = limitOption(options.limit);
-  const maxItemBytes = options.maxItemSize === undefined ? undefined : parseByteSize(String(options.maxItemSize), "--max-item-size");
+  const maxItemBytes = flags.maxItemSize === undefined ? undefined : parseByteSize(flags.maxItemSize, "--max-item-size");
   const samples = sampleCount(settings.samples);
   try {
-    if (options.dryRun) {
+    if (flags.dryRun) {
       const estimate = await dryRun({
         input,
         output,
@@ -151,10 +82,10 @@ export async function executeRun(
         limit,
         maxItemBytes,
       });
-      process.stdout.write(options.json ? `${JSON.stringify(estimate)}\n` : formatEstimate(estimate));
+      process.stdout.write(flags.json ? `${JSON.stringify(estimate)}\n` : formatEstimate(estimate));
       return;
     }
-    const batch = await batchOptions(options, session, settings.timeout);
+    const batch = await batchOptions(flags, session, settings.timeout);
     const store = await openStore(settings.store);
     const interrupt = new AbortController();
     const onSignal = () => interrupt.abort();
@@ -180,17 +111,17 @@ export async function executeRun(
         progress: progressSink(process.stderr, settings.progressInterval),
         signal: interrupt.signal,
         batch,
-        work: options.work !== false,
+        work: flags.work,
         rateLimits: { requestsPerMinute: settings.rpm, tokensPerMinute: settings.tpm },
-        leaseMs: leaseSeconds(options.lease) * 1000,
+        leaseMs: leaseSeconds(flags.lease) * 1000,
         log: (line) => process.stderr.write(`spri: ${line}\n`),
         command: prepare ? undefined : recordCommand(session.resolved, mapping),
         limit,
         maxItemBytes,
         invocation: thisInvocation(),
-        newRun: Boolean(options.newRun),
+        newRun: flags.newRun,
       });
-      report(result, Boolean(options.json));
+      report(result, flags.json);
       process.exitCode = runExitCode(result);
     } finally {
       process.off("SIGINT", onSignal);
@@ -229,22 +160,11 @@ export function stopExitCode(kind: StopKind | undefined): ExitCode {
 }
 
 /** The batch lane's options, or undefined without --batch (nor --batch-offline, --batch-results). */
-async function batchOptions(
-  options: Record<string, unknown>,
-  session: Session,
-  timeoutSeconds: number,
-): Promise<BatchRunOptions | undefined> {
-  const resultsFiles = (options.batchResults as string[] | undefined) ?? [];
-  if (!options.batch && !options.batchOffline && resultsFiles.length === 0) {
-    if (options.batchPoll !== undefined) throw new ConfigError("--batch-poll needs --batch", { field: "batchPoll" });
+async function batchOptions(flags: RunFlags, session: Session, timeoutSeconds: number): Promise<BatchRunOptions | undefined> {
+  const { batchResults: resultsFiles, batchPoll: pollSeconds } = flags;
+  if (!flags.batch && !flags.batchOffline && resultsFiles.length === 0) {
+    if (pollSeconds !== undefined) throw new ConfigError("--batch-poll needs --batch", { field: "batchPoll" });
     return undefined;
-  }
-  let pollSeconds: number | undefined;
-  if (options.batchPoll !== undefined) {
-    pollSeconds = Number(options.batchPoll);
-    if (!Number.isFinite(pollSeconds) || pollSeconds < 0) {
-      throw new ConfigError(`--batch-poll must be a number of seconds, got ${JSON.stringify(options.batchPoll)}`, { field: "batchPoll" });
-    }
   }
   // The Batch API lives where each model does, with the same key; building a client calls nothing.
   const specs = modelSpecs(session.resolved);
@@ -258,7 +178,7 @@ async function batchOptions(
       apis.set(model.id, new OpenAIBatchApi({ baseURL: spec.baseURL, apiKey: spec.apiKey, timeoutMs: timeoutSeconds * 1000 }));
   }
   return {
-    offline: Boolean(options.batchOffline),
+    offline: flags.batchOffline,
     format: OPENAI_BATCH_FORMAT,
     apis,
     pollSeconds,
@@ -267,34 +187,9 @@ async function batchOptions(
   };
 }
 
-/** `--limit`: a positive whole number of items, or undefined for the whole input. */
-function limitOption(value: unknown): number | undefined {
-  if (value === undefined) return undefined;
-  const limit = Number(value);
-  if (!Number.isInteger(limit) || limit < 1)
-    throw new ConfigError(`--limit must be a positive whole number of items, got ${JSON.stringify(value)}`, { field: "limit" });
-  return limit;
-}
-
-/** How a run retries its calls, from `--max-tries`, `--retry-delay` and `--max-retry-wait`. */
-export function retryOptions(settings: ResolvedSettings): RetryOptions {
-  if (!(settings.maxRetryWait >= 0))
-    throw new ConfigError(`--max-retry-wait must be a number of seconds ≥ 0, got ${settings.maxRetryWait}`, { field: "maxRetryWait" });
-  return { maxAttempts: settings.maxTries, baseDelayMs: settings.retryDelay * 1000, maxWaitMs: settings.maxRetryWait * 1000 };
-}
-
-/** `--lease` in seconds (default 30). */
-export function leaseSeconds(value: unknown): number {
-  if (value === undefined) return DEFAULT_LEASE_MS / 1000;
-  const seconds = Number(value);
-  if (!Number.isFinite(seconds) || seconds <= 0)
-    throw new ConfigError(`--lease must be a positive number of seconds, got ${JSON.stringify(value)}`, { field: "lease" });
-  return seconds;
-}
-
-export function cacheMode(value: string): CacheMode {
-  if (value === "use" || value === "refresh" || value === "off") return value;
-  throw new ConfigError(`unknown --cache "${value}"`, { field: "cache", hint: "use use, refresh or off" });
+/** `--lease` in seconds, checked by the flag's schema (default 30). */
+export function leaseSeconds(value: number | undefined): number {
+  return value ?? DEFAULT_LEASE_MS / 1000;
 }
 
 function report(result: RunJobResult, json: boolean): void {

@@ -9,7 +9,9 @@ import { openStore } from "../store/open-store.ts";
 import { prepareTask } from "../tasks/prepare.ts";
 import { downloadProgress } from "./download-progress.ts";
 import { COMMAND_ARTIFACT, resolveRecorded, restoreCommand } from "./recorded-command.ts";
-import { cacheMode, leaseSeconds, retryOptions, stopExitCode } from "./run.ts";
+import { leaseSeconds, stopExitCode } from "./run.ts";
+import { cacheMode, retryOptions } from "../runner/run-settings.ts";
+import { flag, number, optionalText, optionSchema, parseOptions } from "./option-schema.ts";
 import { EXIT_CODES } from "../errors/exit-codes.ts";
 import { ENVIRONMENT_HELP } from "./options.ts";
 
@@ -29,7 +31,18 @@ export function workerCommand(program: Command): void {
     .action((options: Record<string, unknown>) => executeWorker(options));
 }
 
-async function executeWorker(options: Record<string, unknown>): Promise<void> {
+const WORKER_FLAGS = optionSchema({
+  store: optionalText,
+  run: optionalText,
+  // A setting: resolveSettings checks it with SPRI_CONCURRENCY.
+  concurrency: optionalText,
+  drain: flag,
+  lease: number("a positive number of seconds", (n) => n > 0).optional(),
+  json: flag,
+});
+
+async function executeWorker(raw: Record<string, unknown>): Promise<void> {
+  const options = parseOptions(WORKER_FLAGS, raw);
   const local = resolveSettings({ flags: { store: options.store, concurrency: options.concurrency } }).settings;
   const store = await openStore(local.store);
   const interrupt = new AbortController();
@@ -39,9 +52,9 @@ async function executeWorker(options: Record<string, unknown>): Promise<void> {
   try {
     const result = await runWorker({
       store,
-      runId: options.run as string | undefined,
+      runId: options.run,
       concurrency: local.concurrency,
-      drain: Boolean(options.drain),
+      drain: options.drain,
       leaseMs: leaseSeconds(options.lease) * 1000,
       signal: interrupt.signal,
       openRun: (run) => openRecordedRun(store, run, local.concurrency),

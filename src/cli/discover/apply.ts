@@ -6,7 +6,8 @@ import { ConfigError } from "../../errors/errors.ts";
 import type { SamplingOptions } from "../../models/language-model.ts";
 import { prepareSelfCorrect } from "../../tasks/prepare-discovery.ts";
 import { addSettingFlags, ENVIRONMENT_HELP } from "../options.ts";
-import { addRunOptions, executeRun, ONE_SAMPLE } from "../run.ts";
+import { executeRun, ONE_SAMPLE } from "../run.ts";
+import { addRunOptions } from "../run-options.ts";
 import { DISCOVERY_MODEL_SETTINGS, nonNegative, numberOption, positiveInteger, sharedSampling } from "./discover-options.ts";
 
 export function applyCommand(discover: Command): Command {

@@ -6,7 +6,7 @@ import { DEFAULT_NEAR_DUPLICATE, entry as iterationEntry, formatStatus, iterFile
 import { ConfigError } from "../../errors/errors.ts";
 import { initIterations, readState, recordIteration, setIterationModel } from "../../runner/discovery-iterations.ts";
 import { addSettingFlags } from "../options.ts";
-import { newRunOption } from "../run.ts";
+import { newRunOption } from "../run-options.ts";
 import { DISCOVERY_MODEL_SETTINGS, numberOption, positiveInteger } from "./discover-options.ts";
 import { addMineOptions, executeMine } from "./mine.ts";
 

@@ -12,7 +12,8 @@ import { ConfigError } from "../../errors/errors.ts";
 import { writeMiningSummary } from "../../runner/mining-summary-file.ts";
 import { prepareMining } from "../../tasks/prepare-discovery.ts";
 import { addSettingFlags, ENVIRONMENT_HELP } from "../options.ts";
-import { addRunOptions, executeRun, ONE_SAMPLE } from "../run.ts";
+import { executeRun, ONE_SAMPLE } from "../run.ts";
+import { addRunOptions } from "../run-options.ts";
 import { DISCOVERY_MODEL_SETTINGS, nonNegative, numberOption, positiveInteger, sharedSampling } from "./discover-options.ts";
 
 /** The mining flags (`iterate mine` takes its iteration from the state, so it has no --iter). */
