@@ -11,6 +11,9 @@ import { type BaselineTaskName, isBaselineTask, toTaskItem } from "../tasks/task
 import { ENVIRONMENT_HELP, SPRI_ITEM_SETTINGS, addSettingFlags } from "./options.ts";
 import { callProgressLine, TerminalProgress } from "./progress.ts";
 import { openSession, type Session } from "./session.ts";
+import { flag, optionalText, optionSchema, parseOptions } from "./option-schema.ts";
+
+const ALIGN_FLAGS = optionSchema({ goal: optionalText, reference: optionalText, json: flag });
 
 export function alignCommand(program: Command): void {
   const command = program
@@ -22,8 +25,9 @@ export function alignCommand(program: Command): void {
     .option("--json", "print one JSON object (the record and every call; with --samples above 1, {samples: [...]}) instead of text");
   addSettingFlags(command, [...SPRI_ITEM_SETTINGS, "samples"]);
   command.addHelpText("after", ENVIRONMENT_HELP);
-  command.action(async (question: string, options: Record<string, unknown>) => {
-    const session = await openSession(options, { concurrency: 1 });
+  command.action(async (question: string, raw: Record<string, unknown>) => {
+    const options = parseOptions(ALIGN_FLAGS, raw);
+    const session = await openSession(raw, { concurrency: 1 });
     const progress = new TerminalProgress();
     try {
       const row: Record<string, unknown> = { question };
@@ -38,7 +42,7 @@ export function alignCommand(program: Command): void {
         },
         { file: "<command line>", line: 1 },
       );
-      if (options.reference !== undefined) item.reference = String(options.reference);
+      if (options.reference !== undefined) item.reference = options.reference;
       const warn = (line: string) => process.stderr.write(`spri: ${line}\n`);
       const unscored = new UnscoredWatch({ warn });
       const onCall = (call: CallRecord) => {

@@ -1,16 +1,29 @@
 /** `spri export`: the records of `spri run` as training data (SFT, DPO, ShareGPT, Alpaca), JSONL or Parquet. */
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import type { Command } from "commander";
 import { resolveSettings } from "../config/config.ts";
-import { ConfigError, InputError } from "../errors/errors.ts";
-import { writeJsonlAtomically } from "../io/jsonl-output.ts";
-import { runRecords } from "../runner/run-records.ts";
+import { ConfigError } from "../errors/errors.ts";
+import { writeRunRecords } from "../runner/run-records.ts";
 import { openStore } from "../store/open-store.ts";
 import { EXPORT_FORMATS, type ExportFileType, describeSkipped, exportFileTypeOf, exportRecords, parseExportFormat } from "../io/exports.ts";
 import { checkInputFile, parseInputFormat } from "../io/input-reader.ts";
 import { readJsonObjectFile } from "../io/json-file.ts";
+import { flag, negatable, optionalText, optionSchema, parseOptions, text } from "./option-schema.ts";
+
+const EXPORT_FLAGS = optionSchema({
+  input: optionalText,
+  run: optionalText,
+  store: optionalText,
+  output: text,
+  format: text,
+  parquet: flag,
+  questionField: optionalText,
+  systemPrompt: optionalText,
+  inputFormat: optionalText,
+  skipMalformed: flag,
+  settings: optionalText,
+  card: negatable,
+  json: flag,
+});
 
 export function exportCommand(program: Command): void {
   program
@@ -46,28 +59,28 @@ Formats:
 Records without response_final (or a question) are skipped and counted. A dataset card with the
 counts and the SPRI citation is written beside the output as <output>.README.md.`,
     )
-    .action(async (options: Record<string, unknown>) => {
+    .action(async (raw: Record<string, unknown>) => {
+      const options = parseOptions(EXPORT_FLAGS, raw);
       if ((options.input === undefined) === (options.run === undefined)) {
         throw new ConfigError("give either --input (an output file of `spri run`) or --run (a run in the store)", { field: "input" });
       }
-      const output = String(options.output);
-      const fromStore =
-        options.run === undefined ? undefined : await recordsOfRun(String(options.run), options.store as string | undefined);
-      const input = fromStore?.file ?? String(options.input);
+      const { output } = options;
+      const fromStore = options.run === undefined ? undefined : await recordsOfRun(options.run, options.store);
+      const input = fromStore?.file ?? options.input!;
       checkInputFile(input);
-      const format = parseExportFormat(String(options.format));
+      const format = parseExportFormat(options.format);
       const fileType: ExportFileType = options.parquet ? "parquet" : exportFileTypeOf(output);
       const summary = await exportRecords({
         input,
         output,
         format,
         fileType,
-        inputFormat: options.inputFormat === undefined ? undefined : parseInputFormat(String(options.inputFormat)),
-        questionField: options.questionField as string | undefined,
-        systemPrompt: options.systemPrompt as string | undefined,
-        skipMalformed: Boolean(options.skipMalformed),
-        card: options.card !== false,
-        settings: options.settings === undefined ? fromStore?.settings : readSettings(String(options.settings)),
+        inputFormat: options.inputFormat === undefined ? undefined : parseInputFormat(options.inputFormat),
+        questionField: options.questionField,
+        systemPrompt: options.systemPrompt,
+        skipMalformed: options.skipMalformed,
+        card: options.card,
+        settings: options.settings === undefined ? fromStore?.settings : readSettings(options.settings),
       });
       if (options.json) {
         process.stdout.write(`${JSON.stringify(summary)}\n`);
@@ -84,16 +97,11 @@ counts and the SPRI citation is written beside the output as <output>.README.md.
     });
 }
 
-/** The run's finished records, written from the store to a temporary JSONL file, and its settings. */
+/** The run's finished records, from the store (--store) into a temporary JSONL file, and its settings. */
 async function recordsOfRun(runId: string, location: string | undefined): Promise<{ file: string; settings: Record<string, unknown> }> {
   const store = await openStore(resolveSettings({ flags: { store: location } }).settings.store);
   try {
-    const run = await store.getRun(runId);
-    if (!run)
-      throw new InputError(`no run with id "${runId}" in the store`, { field: "run", hint: "`spri status` lists the runs of a store" });
-    const file = join(mkdtempSync(join(tmpdir(), "spri-export-")), "records.jsonl");
-    await writeJsonlAtomically(file, runRecords(store, runId));
-    return { file, settings: run.settings };
+    return await writeRunRecords(store, runId);
   } finally {
     await store.close();
   }

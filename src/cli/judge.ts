@@ -1,7 +1,6 @@
 /** `spri judge`: LLM-as-a-judge over a file of (instruction, response) rows, with SPRI rubrics. */
 import type { Command } from "commander";
 import { SETTINGS, type SettingName } from "../config/config.ts";
-import { ConfigError } from "../errors/errors.ts";
 import { parseScale } from "../judge/judge-score.ts";
 import type { JudgeOptions } from "../judge/rubric-source.ts";
 import { rubricSource, rubricSourceNames } from "../judge/rubric-sources.ts";
@@ -9,6 +8,7 @@ import { DEFAULT_JUDGE_OPTIONS, prepareJudge } from "../tasks/prepare-judge.ts";
 import { ENVIRONMENT_HELP, addSettingFlags } from "./options.ts";
 import { executeRun } from "./run.ts";
 import { addRunOptions } from "./run-options.ts";
+import { number, optionalText, optionSchema, parseOptions, text } from "./option-schema.ts";
 
 export function judgeCommand(program: Command): void {
   const command = program
@@ -77,21 +77,22 @@ function rubricSourceHelp(): string {
     .join("\n");
 }
 
-function judgeOptions(options: Record<string, unknown>): JudgeOptions {
-  const temperature = Number(options.judgeTemperature);
-  if (!Number.isFinite(temperature)) {
-    throw new ConfigError(`--judge-temperature must be a number, got ${JSON.stringify(options.judgeTemperature)}`, {
-      field: "judgeTemperature",
-    });
-  }
+const JUDGE_FLAGS = optionSchema({
+  rubrics: text,
+  responseField: text,
+  rubricField: text,
+  humanField: optionalText,
+  groupField: text,
+  idField: optionalText,
+  scale: text,
+  judgeTemperature: number("a number"),
+});
+
+function judgeOptions(raw: Record<string, unknown>): JudgeOptions {
+  const options = parseOptions(JUDGE_FLAGS, raw);
   return {
-    rubrics: String(options.rubrics),
-    responseField: String(options.responseField),
-    rubricField: String(options.rubricField),
-    humanField: options.humanField as string | undefined,
-    groupField: String(options.groupField),
-    idField: (options.idField as string | undefined) ?? DEFAULT_JUDGE_OPTIONS.idField,
-    scale: parseScale(String(options.scale)),
-    judgeTemperature: temperature,
+    ...options,
+    idField: options.idField ?? DEFAULT_JUDGE_OPTIONS.idField,
+    scale: parseScale(options.scale),
   };
 }

@@ -10,7 +10,9 @@ import type { Command } from "commander";
 import { resolveSettings } from "../config/config.ts";
 import { InputError } from "../errors/errors.ts";
 import { runRows, watchRun } from "../runner/run-watch.ts";
-import type { RunMeta, RunStore } from "../store/run-store.ts";
+import type { RunStore } from "../store/run-store.ts";
+import { findRun } from "../runner/run-lookup.ts";
+import { flag, integer, optionalText, optionSchema, parseOptions } from "./option-schema.ts";
 import { openStore } from "../store/open-store.ts";
 import { formatRunTable, formatRunWatch } from "./status-format.ts";
 
@@ -27,9 +29,17 @@ export function statusCommand(program: Command): void {
     .action((options: Record<string, unknown>) => executeStatus(options));
 }
 
-async function executeStatus(options: Record<string, unknown>): Promise<void> {
+const STATUS_FLAGS = optionSchema({
+  store: optionalText,
+  run: optionalText,
+  limit: integer("a whole number from 1 to 10000", (n) => n >= 1 && n <= 10_000).default(DEFAULT_LIMIT),
+  json: flag,
+});
+
+async function executeStatus(raw: Record<string, unknown>): Promise<void> {
+  const options = parseOptions(STATUS_FLAGS, raw);
+  const { limit } = options;
   const location = resolveSettings({ flags: { store: options.store } }).settings.store;
-  const limit = parseLimit(options.limit);
   // A status look must not leave an empty database behind where the user mistyped a path.
   if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(location) && !existsSync(location)) {
     throw new InputError(`no run store at ${location}`, {
@@ -44,33 +54,10 @@ async function executeStatus(options: Record<string, unknown>): Promise<void> {
       process.stdout.write(options.json ? `${JSON.stringify({ runs })}\n` : formatRunTable(runs));
       return;
     }
-    const run = await findRun(store, String(options.run));
+    const run = await findRun(store, options.run);
     const watch = await watchRun(store, run);
     process.stdout.write(options.json ? `${JSON.stringify(watch)}\n` : formatRunWatch(watch));
   } finally {
     await store.close();
   }
-}
-
-/** The run with this id, or the one run whose id starts with it (the table shows 8 characters). */
-export async function findRun(store: RunStore, id: string): Promise<RunMeta> {
-  const exact = await store.getRun(id);
-  if (exact) return exact;
-  const matches = id.length === 0 ? [] : (await store.listRuns({ limit: 10_000 })).filter((run) => run.id.startsWith(id));
-  if (matches.length === 1) return matches[0]!;
-  if (matches.length > 1) {
-    throw new InputError(`run id "${id}" is ambiguous: ${matches.length} runs start with it`, {
-      field: "run",
-      hint: "give more of the id",
-    });
-  }
-  throw new InputError(`no run with id "${id}" in this store`, { field: "run", hint: "spri status without --run lists the runs" });
-}
-
-function parseLimit(value: unknown): number {
-  if (value === undefined) return DEFAULT_LIMIT;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 10_000)
-    throw new InputError(`--limit must be a whole number from 1 to 10000, got ${JSON.stringify(value)}`, { field: "limit" });
-  return n;
 }
