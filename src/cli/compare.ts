@@ -5,9 +5,22 @@ import { checkInputFile } from "../io/input-reader.ts";
 import { pairwiseAlgorithm } from "../judge/pairwise.ts";
 import { joinRuns, summarisePairs } from "../runner/pairwise-run.ts";
 import { prepareTask } from "../tasks/prepare.ts";
-import { ENVIRONMENT_HELP, JUDGE_RUN_SETTINGS, addJudgeModelFlags, addSettingFlags, judgeAsBase } from "./options.ts";
+import { ENVIRONMENT_HELP, JUDGE_RUN_SETTINGS, JUDGE_SAMPLING_FLAGS, addJudgeModelFlags, addSettingFlags, judgeAsBase } from "./options.ts";
+import { flag, optionalText, optionSchema, parseOptions, text } from "./option-schema.ts";
 import { executeRun, ONE_SAMPLE } from "./run.ts";
 import { newRunOption } from "./run-options.ts";
+
+const COMPARE_FLAGS = optionSchema({
+  a: text,
+  b: text,
+  output: text,
+  idField: text,
+  questionField: optionalText,
+  responseField: text,
+  responseFieldB: optionalText,
+  json: flag,
+  ...JUDGE_SAMPLING_FLAGS,
+});
 
 export function compareCommand(program: Command): void {
   const command = program
@@ -31,27 +44,25 @@ export function compareCommand(program: Command): void {
     "after",
     `\nJudging runs at temperature 0 unless --temperature is given. Files whose ids do not pair up are refused.${ENVIRONMENT_HELP}`,
   );
-  command.action(async (options: Record<string, unknown>) => {
-    judgeAsBase(options, (line) => process.stderr.write(`spri: ${line}\n`));
-    const a = String(options.a);
-    const b = String(options.b);
+  command.action(async (raw: Record<string, unknown>) => {
+    judgeAsBase(raw, (line) => process.stderr.write(`spri: ${line}\n`));
+    const options = parseOptions(COMPARE_FLAGS, raw);
+    const { a, b, output } = options;
     checkInputFile(a);
     checkInputFile(b);
-    const output = String(options.output);
     const pairsFile = `${output}.pairs-input.jsonl`;
     const joined = await joinRuns({
       a,
       b,
       output: pairsFile,
-      idField: String(options.idField),
-      questionField: options.questionField as string | undefined,
-      responseField: String(options.responseField),
-      responseFieldB: options.responseFieldB as string | undefined,
+      idField: options.idField,
+      questionField: options.questionField,
+      responseField: options.responseField,
+      responseFieldB: options.responseFieldB,
     });
     process.stderr.write(`spri: ${joined.pairs} pairs (${joined.onlyA} only in A, ${joined.onlyB} only in B)\n`);
-    const temperature = options.temperature === undefined ? 0 : Number(options.temperature);
-    const seed = options.seed === undefined ? undefined : Number(options.seed);
-    const runOptions = { ...options, input: pairsFile, output, idField: "id", questionField: "question", json: false };
+    const { temperature = 0, seed } = options;
+    const runOptions = { ...raw, input: pairsFile, output, idField: "id", questionField: "question", json: false };
     await executeRun(
       runOptions,
       (settings) => ({

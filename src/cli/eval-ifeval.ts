@@ -11,8 +11,19 @@ import { checkInputFile, readInputRows } from "../io/input-reader.ts";
 import { ifevalPrinciples, PRINCIPLE_PAIRWISE_PROMPTS, principledQuestion } from "../judge/ifeval-principles.ts";
 import { joinRuns } from "../runner/pairwise-run.ts";
 import { judgePairsFile } from "./eval-win-rate.ts";
-import { ENVIRONMENT_HELP, JUDGE_RUN_SETTINGS, addJudgeModelFlags, addSettingFlags, judgeAsBase } from "./options.ts";
+import { ENVIRONMENT_HELP, JUDGE_RUN_SETTINGS, JUDGE_SAMPLING_FLAGS, addJudgeModelFlags, addSettingFlags, judgeAsBase } from "./options.ts";
+import { flag, optionSchema, parseOptions, text } from "./option-schema.ts";
 import { newRunOption } from "./run-options.ts";
+
+const IFEVAL_FLAGS = optionSchema({
+  outputs: text,
+  references: text,
+  data: text,
+  output: text,
+  responseField: text,
+  json: flag,
+  ...JUDGE_SAMPLING_FLAGS,
+});
 
 export function ifevalCommand(group: Command): void {
   const command = group
@@ -37,26 +48,27 @@ counted. Each pair is judged twice, once in each order, at temperature 0 unless 
 --json prints the report of \`spri eval win-rate\` (winRate in percent, 50 = parity with the
 reference policy) plus withoutInstructions.${ENVIRONMENT_HELP}`,
   );
-  command.action(async (options: Record<string, unknown>) => {
-    judgeAsBase(options, (line) => process.stderr.write(`spri: ${line}\n`));
-    for (const flag of ["outputs", "references", "data"] as const) checkInputFile(String(options[flag]));
-    const principles = await readInstructions(String(options.data));
-    const output = String(options.output);
+  command.action(async (raw: Record<string, unknown>) => {
+    judgeAsBase(raw, (line) => process.stderr.write(`spri: ${line}\n`));
+    const options = parseOptions(IFEVAL_FLAGS, raw);
+    const { outputs, references, data, output } = options;
+    for (const file of [outputs, references, data]) checkInputFile(file);
+    const principles = await readInstructions(data);
     const joinedFile = `${output}.pairs-joined.jsonl`;
     const joined = await joinRuns({
-      a: String(options.references),
-      b: String(options.outputs),
+      a: references,
+      b: outputs,
       output: joinedFile,
       idField: "prompt",
       questionField: "prompt",
-      responseField: String(options.responseField),
+      responseField: options.responseField,
     });
     const pairsFile = `${output}.pairs-input.jsonl`;
     const withoutInstructions = await addPrinciples(joinedFile, principles, pairsFile);
     process.stderr.write(
-      `spri: ${joined.pairs - withoutInstructions} pairs (${withoutInstructions} prompts not in ${String(options.data)}, ${joined.onlyA} only in the references, ${joined.onlyB} only in the outputs)\n`,
+      `spri: ${joined.pairs - withoutInstructions} pairs (${withoutInstructions} prompts not in ${data}, ${joined.onlyA} only in the references, ${joined.onlyB} only in the outputs)\n`,
     );
-    const report = { ...(await judgePairsFile(options, pairsFile, output, PRINCIPLE_PAIRWISE_PROMPTS)), withoutInstructions };
+    const report = { ...(await judgePairsFile(raw, options, pairsFile, output, PRINCIPLE_PAIRWISE_PROMPTS)), withoutInstructions };
     if (options.json) {
       process.stdout.write(`${JSON.stringify(report)}\n`);
       return;

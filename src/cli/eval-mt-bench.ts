@@ -6,9 +6,12 @@ import { readMtBenchData, writeMtBenchCases } from "../io/mt-bench-data.ts";
 import { mtBenchAlgorithm, mtBenchSummary, REFERENCE_CATEGORIES, type MtBenchSummary } from "../judge/mt-bench.ts";
 import { prepareTask } from "../tasks/prepare.ts";
 import { hash32 } from "../util/hash.ts";
-import { ENVIRONMENT_HELP, JUDGE_RUN_SETTINGS, addJudgeModelFlags, addSettingFlags, judgeAsBase } from "./options.ts";
+import { ENVIRONMENT_HELP, JUDGE_RUN_SETTINGS, JUDGE_SAMPLING_FLAGS, addJudgeModelFlags, addSettingFlags, judgeAsBase } from "./options.ts";
+import { flag, optionSchema, parseOptions, text } from "./option-schema.ts";
 import { executeRun, ONE_SAMPLE } from "./run.ts";
 import { newRunOption } from "./run-options.ts";
+
+const MT_BENCH_FLAGS = optionSchema({ answers: text, data: text, output: text, json: flag, ...JUDGE_SAMPLING_FLAGS });
 
 export function mtBenchCommand(group: Command): void {
   const command = group
@@ -36,18 +39,17 @@ neither is unscored and left out of the means.
 --json prints {turn1, turn2, average, n, unscored, categories: {<category>: mean}}: average is over
 every scored judgement of both turns, as FastChat's show_result; means rounded to 4 decimals.${ENVIRONMENT_HELP}`,
   );
-  command.action(async (options: Record<string, unknown>) => {
-    judgeAsBase(options, (line) => process.stderr.write(`spri: ${line}\n`));
-    const answers = String(options.answers);
+  command.action(async (raw: Record<string, unknown>) => {
+    judgeAsBase(raw, (line) => process.stderr.write(`spri: ${line}\n`));
+    const options = parseOptions(MT_BENCH_FLAGS, raw);
+    const { answers, output, temperature = 0 } = options;
     checkInputFile(answers);
-    const data = await readMtBenchData(String(options.data));
-    const output = String(options.output);
+    const data = await readMtBenchData(options.data);
     const cases = `${output}.cases.jsonl`;
     await writeMtBenchCases(answers, data, REFERENCE_CATEGORIES, cases);
-    const temperature = options.temperature === undefined ? 0 : Number(options.temperature);
     const promptsKey = hash32(JSON.stringify(data.prompts));
     await executeRun(
-      { ...options, input: cases, output, idField: "id", questionField: "question", json: false },
+      { ...raw, input: cases, output, idField: "id", questionField: "question", json: false },
       (settings) => {
         // FastChat asks its judge for at most 2048 new tokens, which is --max-new-tokens' default.
         const sampling = { temperature, maxTokens: settings.maxNewTokens };

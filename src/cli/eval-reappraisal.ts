@@ -28,7 +28,17 @@ import type { SamplingOptions } from "../models/language-model.ts";
 import { loadPaperJudgePack, type PaperJudgePack, paperJudgePackDir } from "../prompts/paper-judge-pack.ts";
 import { prepareTask } from "../tasks/prepare.ts";
 import { hash32 } from "../util/hash.ts";
-import { ENVIRONMENT_HELP, JUDGE_RUN_SETTINGS, addJudgeModelFlags, addSettingFlags, judgeAsBase, settingFlags } from "./options.ts";
+import {
+  ENVIRONMENT_HELP,
+  JUDGE_RUN_SETTINGS,
+  JUDGE_SAMPLING_FLAGS,
+  addJudgeModelFlags,
+  addSettingFlags,
+  judgeAsBase,
+  settingFlags,
+} from "./options.ts";
+import { flag, optionalText, optionSchema, parseOptions, repeatable, text } from "./option-schema.ts";
+import type { z } from "zod";
 import { formatReappraisalReport } from "./reappraisal-table.ts";
 import { executeRun, ONE_SAMPLE } from "./run.ts";
 import { newRunOption } from "./run-options.ts";
@@ -39,6 +49,24 @@ interface Method {
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+const REAPPRAISAL_FLAGS = optionSchema({
+  method: repeatable,
+  judged: flag,
+  baseline: repeatable,
+  output: optionalText,
+  responseField: text,
+  postField: text,
+  standardsField: text,
+  aimField: text,
+  postIdField: text,
+  dimensionField: text,
+  recordIdField: optionalText,
+  json: flag,
+  ...JUDGE_SAMPLING_FLAGS,
+});
+
+type ReappraisalFlags = z.output<typeof REAPPRAISAL_FLAGS>;
 
 export function reappraisalCommand(group: Command): void {
   const command = group
@@ -100,17 +128,18 @@ Example (the paper's Table 1, gpt-4o-mini):
     --method self-refine="$D/[RESORT_baselines]/ITER/self-refine" --method oracle="$D/[RESORT_baselines]/ITER/+cons" \\
     --baseline vanilla --baseline self-refine${ENVIRONMENT_HELP}`,
   );
-  command.action(async (options: Record<string, unknown>) => {
-    const methods = parseMethods(options.method as string[]);
-    const baselines = (options.baseline as string[] | undefined) ?? [];
+  command.action(async (raw: Record<string, unknown>) => {
+    const options = parseOptions(REAPPRAISAL_FLAGS, raw);
+    const methods = parseMethods(options.method);
+    const baselines = options.baseline;
     checkBaselines(
       methods.map((m) => m.name),
       baselines,
     );
-    if (options.judged) return printReport(await rescoreJudged(methods, baselines), baselines, Boolean(options.json));
-    judgeAsBase(options, (line) => process.stderr.write(`spri: ${line}\n`));
-    const report = await evaluateFresh(methods, baselines, options);
-    if (report) printReport(report, baselines, Boolean(options.json));
+    if (options.judged) return printReport(await rescoreJudged(methods, baselines), baselines, options.json);
+    judgeAsBase(raw, (line) => process.stderr.write(`spri: ${line}\n`));
+    const report = await evaluateFresh(methods, baselines, options, raw);
+    if (report) printReport(report, baselines, options.json);
   });
 }
 
@@ -159,29 +188,30 @@ async function rescoreJudged(methods: readonly Method[], baselines: readonly str
 async function evaluateFresh(
   methods: readonly Method[],
   baselines: readonly string[],
-  options: Record<string, unknown>,
+  options: ReappraisalFlags,
+  raw: Record<string, unknown>,
 ): Promise<ReappraisalReport | undefined> {
-  if (options.output === undefined) {
+  const { output } = options;
+  if (output === undefined) {
     throw new InputError("--output is needed to judge replies", {
       field: "output",
       hint: "or add --judged to re-score released judge outputs",
     });
   }
   for (const method of methods) checkInputFile(method.path);
-  const output = String(options.output);
-  const pack = judgePack(options);
+  const pack = judgePack(raw);
   const prompts: ReappraisalJudge | undefined = pack && paperReappraisalJudge(pack);
   const cases = `${output}.cases.jsonl`;
   const { repeats } = await gatherCases(
     methods.map((m) => ({ name: m.name, file: m.path })),
     {
-      response: String(options.responseField),
-      post: String(options.postField),
-      standards: String(options.standardsField),
-      aim: String(options.aimField),
-      postId: String(options.postIdField),
-      dimension: String(options.dimensionField),
-      id: options.recordIdField as string | undefined,
+      response: options.responseField,
+      post: options.postField,
+      standards: options.standardsField,
+      aim: options.aimField,
+      postId: options.postIdField,
+      dimension: options.dimensionField,
+      id: options.recordIdField,
     },
     cases,
   );
@@ -189,13 +219,13 @@ async function evaluateFresh(
   const sampling = judgeSampling(options, pack);
   const identity: Record<string, unknown> = pack ? { ...sampling, judgePack: packIdentity(pack) } : { ...sampling };
   await executeRun(
-    { ...options, input: cases, output, idField: "id", questionField: "question", json: false },
+    { ...raw, input: cases, output, idField: "id", questionField: "question", json: false },
     (settings) => ({
       ...prepareTask({ ...settings, task: "sft", prompts: undefined }),
       algorithm: reappraisalEvalAlgorithm(sampling, prompts),
       identity,
     }),
-    { ...ONE_SAMPLE, ...(pack && !judgeModelChosen(options) ? { baseModel: pack.settings.model } : {}) },
+    { ...ONE_SAMPLE, ...(pack && !judgeModelChosen(raw) ? { baseModel: pack.settings.model } : {}) },
   );
   if (!existsSync(output)) return undefined;
   const rows: Record<string, unknown>[] = [];
@@ -232,10 +262,10 @@ function judgeModelChosen(options: Record<string, unknown>): boolean {
 }
 
 /** The flags' sampling, else the pack's settings, else the paper's evaluator settings (0.1, seed 36). */
-function judgeSampling(options: Record<string, unknown>, pack: PaperJudgePack | undefined): SamplingOptions {
-  const temperature = options.temperature === undefined ? (pack?.settings.temperature ?? 0.1) : Number(options.temperature);
-  const seed = options.seed === undefined ? (pack?.settings.seed ?? 36) : Number(options.seed);
-  const maxTokens = options.maxNewTokens === undefined ? pack?.settings.maxTokens : Number(options.maxNewTokens);
+function judgeSampling(options: ReappraisalFlags, pack: PaperJudgePack | undefined): SamplingOptions {
+  const temperature = options.temperature ?? pack?.settings.temperature ?? 0.1;
+  const seed = options.seed ?? pack?.settings.seed ?? 36;
+  const maxTokens = options.maxNewTokens ?? pack?.settings.maxTokens;
   return maxTokens === undefined ? { temperature, seed } : { temperature, seed, maxTokens };
 }
 

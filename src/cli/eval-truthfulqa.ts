@@ -14,6 +14,7 @@ import { summariseTruthfulQa, type TruthfulQaSummary, truthfulQaAlgorithm } from
 import { prepareTask } from "../tasks/prepare.ts";
 import { universalNewlines } from "../util/python.ts";
 import { addSettingFlags } from "./options.ts";
+import { flag, optionalText, optionSchema, parseOptions, text } from "./option-schema.ts";
 import { executeRun, ONE_SAMPLE } from "./run.ts";
 import { newRunOption } from "./run-options.ts";
 
@@ -33,6 +34,9 @@ const TRUTHFULQA_SETTINGS = [
 const STANDARD_PRIMER =
   "QA_PRIMER in truthfulqa/presets.py of github.com/sylinrl/TruthfulQA (the six question-answer pairs lm-evaluation-harness's truthfulqa_mc1 also puts before each question)";
 const PRIMER_HINT = `pass --primer FILE with the few-shot examples (the standard ones: ${STANDARD_PRIMER}), or --primer none for none`;
+
+// --input and --limit are read by executeRun (RUN_FLAGS).
+const TRUTHFULQA_FLAGS = optionSchema({ output: text, primer: optionalText, json: flag });
 
 export function truthfulQaCommand(group: Command): void {
   const command = group
@@ -62,11 +66,12 @@ truthfulqa_mc1 also puts before each question).
 MC1: 1 when the true option has the highest log-likelihood (sum over its tokens). MC2: the
 normalised probability mass of the true options. Both are averaged over the questions (0 to 1).`,
   );
-  command.action(async (options: Record<string, unknown>) => {
-    const primer = readPrimer(options.primer as string | undefined);
-    const output = String(options.output);
+  command.action(async (raw: Record<string, unknown>) => {
+    const options = parseOptions(TRUTHFULQA_FLAGS, raw);
+    const { output } = options;
+    const primer = readPrimer(options.primer);
     await executeRun(
-      { ...options, output, questionField: "question", json: false },
+      { ...raw, output, questionField: "question", json: false },
       (settings) => ({
         ...prepareTask({ ...settings, task: "sft" }),
         algorithm: truthfulQaAlgorithm(primer),

@@ -5,16 +5,33 @@
  */
 import type { Command } from "commander";
 import { InputError } from "../errors/errors.ts";
-import { checkInputFile, readInputRows } from "../io/input-reader.ts";
+import { checkInputFile } from "../io/input-reader.ts";
 import { writeJsonFile } from "../io/json-file.ts";
 import { type PairwisePrompts, pairwiseAlgorithm } from "../judge/pairwise.ts";
 import { joinRuns } from "../runner/pairwise-run.ts";
-import { type JudgedPair, modelPreference, type WinRateReport, winRateReport } from "../judge/win-rate-report.ts";
+import { type WinRateReport, winRateReport } from "../judge/win-rate-report.ts";
 import { prepareTask } from "../tasks/prepare.ts";
 import { hash32 } from "../util/hash.ts";
-import { ENVIRONMENT_HELP, JUDGE_RUN_SETTINGS, addJudgeModelFlags, addSettingFlags, judgeAsBase } from "./options.ts";
+import { ENVIRONMENT_HELP, JUDGE_RUN_SETTINGS, JUDGE_SAMPLING_FLAGS, addJudgeModelFlags, addSettingFlags, judgeAsBase } from "./options.ts";
+import { flag, optionalText, optionSchema, parseOptions, text } from "./option-schema.ts";
+import { judgedReport, pairsOf } from "../runner/win-rate-run.ts";
+import type { z } from "zod";
 import { executeRun, ONE_SAMPLE } from "./run.ts";
 import { newRunOption } from "./run-options.ts";
+
+const WIN_RATE_FLAGS = optionSchema({
+  judged: optionalText,
+  outputs: optionalText,
+  references: optionalText,
+  output: optionalText,
+  idField: text,
+  questionField: text,
+  responseField: text,
+  json: flag,
+  ...JUDGE_SAMPLING_FLAGS,
+});
+
+type WinRateFlags = z.output<typeof WIN_RATE_FLAGS>;
 
 export function winRateCommand(group: Command): void {
   const command = group
@@ -50,8 +67,9 @@ tanh(std-normalised length difference), the instruction_difficulty of each annot
 has it, and the model's own term, predicted at equal lengths (AlpacaEval 2.0's length control, without
 its gamed-baseline rows and L1 cross-validation).${ENVIRONMENT_HELP}`,
   );
-  command.action(async (options: Record<string, unknown>) => {
-    const report = options.judged !== undefined ? await judgedReport(String(options.judged)) : await freshReport(options);
+  command.action(async (raw: Record<string, unknown>) => {
+    const options = parseOptions(WIN_RATE_FLAGS, raw);
+    const report = options.judged !== undefined ? await judgedReport(options.judged) : await freshReport(raw, options);
     if (options.json) {
       process.stdout.write(`${JSON.stringify(report)}\n`);
       return;
@@ -63,85 +81,49 @@ its gamed-baseline rows and L1 cross-validation).${ENVIRONMENT_HELP}`,
   });
 }
 
-/** AlpacaEval's annotations, read as released: one record per judged pair. */
-async function judgedReport(file: string): Promise<WinRateReport> {
-  checkInputFile(file);
-  const pairs: JudgedPair[] = [];
-  const models = new Set<string>();
-  for await (const row of readInputRows(file)) {
-    const record = row.value as Record<string, unknown>;
-    if (!("preference" in record)) {
-      throw new InputError("record has no preference", {
-        file,
-        line: row.line,
-        field: "preference",
-        hint: "give AlpacaEval's annotations (1 the baseline wins, 2 the model wins, 1.5 or 0 a tie)",
-      });
-    }
-    if (typeof record.generator_2 === "string") models.add(record.generator_2);
-    const difficulty = record.instruction_difficulty;
-    pairs.push({
-      preference: modelPreference(record.preference),
-      modelOutput: typeof record.output_2 === "string" ? record.output_2 : undefined,
-      baselineOutput: typeof record.output_1 === "string" ? record.output_1 : undefined,
-      ...(typeof difficulty === "number" ? { difficulty } : {}),
-    });
-  }
-  if (models.size > 1) {
-    throw new InputError(`the annotations judge ${models.size} models (${[...models].slice(0, 3).join(", ")}…) against the baseline`, {
-      file,
-      field: "generator_2",
-      hint: "give one model's annotations per file: a win rate mixing models says nothing about either",
-    });
-  }
-  return winRateReport(pairs);
-}
-
-async function freshReport(options: Record<string, unknown>): Promise<WinRateReport> {
-  for (const flag of ["outputs", "references", "output"] as const) {
-    if (options[flag] === undefined)
+async function freshReport(raw: Record<string, unknown>, options: WinRateFlags): Promise<WinRateReport> {
+  const { references, outputs, output } = options;
+  for (const [flag, value] of Object.entries({ outputs, references, output })) {
+    if (value === undefined)
       throw new InputError(`give --judged FILE, or --outputs, --references and --output to judge afresh (--${flag} is missing)`, {
         field: flag,
       });
   }
-  judgeAsBase(options, (line) => process.stderr.write(`spri: ${line}\n`));
-  const references = String(options.references);
-  const outputs = String(options.outputs);
-  checkInputFile(references);
-  checkInputFile(outputs);
-  const output = String(options.output);
+  judgeAsBase(raw, (line) => process.stderr.write(`spri: ${line}\n`));
+  checkInputFile(references!);
+  checkInputFile(outputs!);
   const pairsFile = `${output}.pairs-input.jsonl`;
   // A: the reference, B: the model, so a preference for B is the model's.
   const joined = await joinRuns({
-    a: references,
-    b: outputs,
+    a: references!,
+    b: outputs!,
     output: pairsFile,
-    idField: String(options.idField),
-    questionField: String(options.questionField),
-    responseField: String(options.responseField),
+    idField: options.idField,
+    questionField: options.questionField,
+    responseField: options.responseField,
   });
   process.stderr.write(
     `spri: ${joined.pairs} pairs (${joined.onlyA} references without an output, ${joined.onlyB} outputs without a reference)\n`,
   );
-  return judgePairsFile(options, pairsFile, output);
+  return judgePairsFile(raw, options, pairsFile, output!);
 }
 
 /**
  * Judges a file of pairs (`id`, `question`, `response_a` the reference, `response_b` the model) in
- * both orders through the runner and reports the model's win rate, also written to
+ * both orders through the runner (`raw`: the command's options, for its settings flags) and reports the model's win rate, also written to
  * `<output>.summary.json`.
  */
 export async function judgePairsFile(
-  options: Record<string, unknown>,
+  raw: Record<string, unknown>,
+  sampling: { temperature?: number; seed?: number },
   pairsFile: string,
   output: string,
   prompts?: PairwisePrompts,
 ): Promise<WinRateReport> {
-  const temperature = options.temperature === undefined ? 0 : Number(options.temperature);
-  const seed = options.seed === undefined ? undefined : Number(options.seed);
+  const { temperature = 0, seed } = sampling;
   const promptsKey = prompts === undefined ? {} : { prompts: hash32(JSON.stringify(prompts)) };
   await executeRun(
-    { ...options, input: pairsFile, output, idField: "id", questionField: "question", json: false },
+    { ...raw, input: pairsFile, output, idField: "id", questionField: "question", json: false },
     (settings) => ({
       ...prepareTask({ ...settings, task: "sft" }),
       algorithm: pairwiseAlgorithm({ temperature, seed, prompts }),
@@ -152,17 +134,4 @@ export async function judgePairsFile(
   const report = winRateReport(await pairsOf(output));
   writeJsonFile(`${output}.summary.json`, report);
   return report;
-}
-
-async function pairsOf(file: string): Promise<JudgedPair[]> {
-  const pairs: JudgedPair[] = [];
-  for await (const row of readInputRows(file)) {
-    const r = row.value as Record<string, unknown>;
-    pairs.push({
-      preference: typeof r.pairwise_preference_b === "number" ? r.pairwise_preference_b : null,
-      modelOutput: String(r.response_b),
-      baselineOutput: String(r.response_a),
-    });
-  }
-  return pairs;
 }

@@ -6,7 +6,6 @@ import { InputError } from "../errors/errors.ts";
 import { parseInputFormat } from "../io/input-reader.ts";
 import {
   CORRELATION_METRICS,
-  type CorrelationMetric,
   type CorrelationReport,
   DROP_REASONS,
   type GroupedCorrelation,
@@ -19,6 +18,8 @@ import { mtBenchCommand } from "./eval-mt-bench.ts";
 import { reappraisalCommand } from "./eval-reappraisal.ts";
 import { winRateCommand } from "./eval-win-rate.ts";
 import { truthfulQaCommand } from "./eval-truthfulqa.ts";
+import { z } from "zod";
+import { choice, flag, optionalText, optionSchema, parseOptions, text } from "./option-schema.ts";
 
 /** Registers the `eval` command group on `program` and returns it, so other subcommands can join it. */
 export function evalCommand(program: Command): Command {
@@ -31,6 +32,20 @@ export function evalCommand(program: Command): Command {
   truthfulQaCommand(group);
   return group;
 }
+
+const CORRELATE_FLAGS = optionSchema({
+  scoreField: text,
+  humanField: text,
+  // `--group-by <field>`, or false for `--no-group-by`.
+  groupBy: z.union([z.string(), z.literal(false)]),
+  groups: optionalText,
+  metric: choice(CORRELATION_METRICS),
+  json: flag,
+  figure: optionalText,
+  dropUnparseable: flag,
+  skipMalformed: flag,
+  inputFormat: optionalText,
+});
 
 function correlateCommand(group: Command): void {
   group
@@ -76,23 +91,23 @@ values (n < 2, constant scores) are null, and so is a mean over them.
 Example (SPRI paper, BiGGen Bench):
   spri eval correlate "outputs/gpt-4o-mini/[oracle]-[gold_rubrics].jsonl" --groups biggen`,
     )
-    .action(async (file: string, options: Record<string, unknown>) => {
-      const groupBy = options.groupBy === false ? null : String(options.groupBy);
-      const metric = String(options.metric) as CorrelationMetric;
+    .action(async (file: string, raw: Record<string, unknown>) => {
+      const options = parseOptions(CORRELATE_FLAGS, raw);
+      const { metric } = options;
       const { report, groups } = await correlateFile({
         file,
-        scoreField: String(options.scoreField),
-        humanField: String(options.humanField),
-        groupBy,
-        groups: options.groups === undefined ? undefined : parseGroupList(String(options.groups)),
+        scoreField: options.scoreField,
+        humanField: options.humanField,
+        groupBy: options.groupBy === false ? null : options.groupBy,
+        groups: options.groups === undefined ? undefined : parseGroupList(options.groups),
         metric,
-        dropUnparseable: Boolean(options.dropUnparseable),
-        skipMalformed: Boolean(options.skipMalformed),
-        format: options.inputFormat === undefined ? undefined : parseInputFormat(String(options.inputFormat)),
+        dropUnparseable: options.dropUnparseable,
+        skipMalformed: options.skipMalformed,
+        format: options.inputFormat === undefined ? undefined : parseInputFormat(options.inputFormat),
       });
       let figure: string | undefined;
       if (options.figure !== undefined) {
-        figure = String(options.figure);
+        figure = options.figure;
         const svg = renderCorrelationFigure({
           groups,
           title: basename(file),

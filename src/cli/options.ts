@@ -1,6 +1,7 @@
 /** Flags shared by commands, generated from the settings table so help and config never drift. */
 import { type Command, Option } from "commander";
 import { kebab, SETTINGS, type SettingName } from "../config/config.ts";
+import { integer, number } from "./option-schema.ts";
 
 /** Settings that are never flags: keys stay in the environment (shell history and `ps` show flags). */
 const ENV_ONLY = new Set<SettingName>(["baseApiKey", "criticApiKey"]);
@@ -134,3 +135,13 @@ Environment:
   HF_ENDPOINT          Hugging Face mirror that hf: models download from (default huggingface.co)
   SPRI_*               every flag above, as listed beside it
 Precedence: flag > environment > config file > default. API keys are read from the environment only.`;
+
+/**
+ * The sampling settings that judge commands read themselves, to choose their own defaults (e.g.
+ * temperature 0) before the settings are resolved: checked as `resolveSettings` checks them.
+ */
+export const JUDGE_SAMPLING_FLAGS = {
+  temperature: number("a number").optional(),
+  seed: integer("an integer").optional(),
+  maxNewTokens: integer("an integer").optional(),
+};

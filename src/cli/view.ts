@@ -2,14 +2,21 @@
 import { existsSync } from "node:fs";
 import type { Command } from "commander";
 import { resolveSettings } from "../config/config.ts";
-import { ConfigError } from "../errors/errors.ts";
 import { checkToken, generateToken, isLoopback, MIN_TOKEN_LENGTH } from "../server/safety.ts";
 import { isPostgresUrl, openStore } from "../store/open-store.ts";
 import { redactUrl } from "../util/redact-url.ts";
 import { ENVIRONMENT_HELP, SPRI_ITEM_SETTINGS, addSettingFlags, settingFlags } from "./options.ts";
 import { playgroundOptions } from "./playground-setup.ts";
+import { integer, negatable, optionalText, optionSchema, parseOptions, text } from "./option-schema.ts";
 
 export const DEFAULT_VIEW_PORT = 8417;
+
+const VIEW_FLAGS = optionSchema({
+  port: integer("a port number (0-65535)", (n) => n >= 0 && n <= 65535).default(DEFAULT_VIEW_PORT),
+  host: text.default("127.0.0.1"),
+  token: optionalText,
+  playground: negatable,
+});
 
 export function viewCommand(program: Command): void {
   const command = program
@@ -32,23 +39,22 @@ model id must be served by the provider and endpoint configured here for its rol
 provider's model, or another local model file, is refused with 400).
 ${ENVIRONMENT_HELP}`,
   );
-  command.action(async (options: Record<string, unknown>) => {
-    const host = String(options.host ?? "127.0.0.1");
-    const port = parsePort(options.port);
-    let token = (options.token as string | undefined) ?? (process.env.SPRI_VIEW_TOKEN || undefined);
+  command.action(async (raw: Record<string, unknown>) => {
+    const { host, port, token: tokenFlag, playground: withPlayground } = parseOptions(VIEW_FLAGS, raw);
+    let token = tokenFlag ?? (process.env.SPRI_VIEW_TOKEN || undefined);
     if (token !== undefined) checkToken(token);
     let generated = false;
     if (!isLoopback(host) && !token) {
       token = generateToken();
       generated = true;
     }
-    const resolved = resolveSettings({ flags: settingFlags(options), configFile: options.config as string | undefined });
+    const resolved = resolveSettings({ flags: settingFlags(raw), configFile: raw.config as string | undefined });
     const storePath = resolved.settings.store;
     const shown = redactUrl(storePath);
     if (!isPostgresUrl(storePath) && !existsSync(storePath))
       process.stderr.write(`spri view: ${shown} does not exist yet; it is created empty (runs appear as they are made)\n`);
     const store = await openStore(storePath);
-    const playground = options.playground === false ? undefined : playgroundOptions(options, resolved);
+    const playground = withPlayground ? playgroundOptions(raw, resolved) : undefined;
     // The viewer's server (hono) loads only for `spri view`.
     const { startViewer } = await import("../server/serve.ts");
     const viewer = await startViewer({ store, host, port, token, playground, version: program.version() });
@@ -65,12 +71,4 @@ ${ENVIRONMENT_HELP}`,
     await viewer.playground?.settle();
     await store.close();
   });
-}
-
-function parsePort(value: unknown): number {
-  if (value === undefined) return DEFAULT_VIEW_PORT;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535)
-    throw new ConfigError(`--port must be a port number (0-65535), got ${JSON.stringify(value)}`, { field: "port" });
-  return n;
 }
