@@ -35,7 +35,7 @@ import {
   addJudgeModelFlags,
   addSettingFlags,
   judgeAsBase,
-  settingFlags,
+  settingInputs,
 } from "./options.ts";
 import { flag, optionalText, optionSchema, parseOptions, repeatable, text } from "./option-schema.ts";
 import type { z } from "zod";
@@ -243,7 +243,7 @@ async function evaluateFresh(
 
 /** The paper's judge pack, when --prompts (or SPRI_PROMPTS, or the config file) names its directory. */
 function judgePack(options: Record<string, unknown>): PaperJudgePack | undefined {
-  const { settings } = resolveSettings({ flags: settingFlags(options), configFile: options.config as string | undefined });
+  const { settings } = resolveSettings(settingInputs(options));
   if (!settings.prompts || settings.prompts.length === 0) return undefined;
   const dir = paperJudgePackDir(settings.prompts);
   if (dir === undefined) {
@@ -257,7 +257,7 @@ function judgePack(options: Record<string, unknown>): PaperJudgePack | undefined
 
 /** Whether the judge model was named anywhere (flag, environment, config file): else the pack's model is the default. */
 function judgeModelChosen(options: Record<string, unknown>): boolean {
-  const { sources } = resolveSettings({ flags: settingFlags(options), configFile: options.config as string | undefined });
+  const { sources } = resolveSettings(settingInputs(options));
   return sources.baseModel !== "unset" && sources.baseModel !== "default";
 }
 

@@ -41,9 +41,9 @@ export function integer(what: string, check: (n: number) => boolean = () => true
 }
 
 /** A flag whose value is one of `choices`. */
-export function choice<const T extends readonly [string, ...string[]]>(choices: T) {
-  const what = choices.length === 1 ? choices[0] : `${choices.slice(0, -1).join(", ")} or ${choices.at(-1)}`;
-  return z.string().refine((value): value is T[number] => (choices as readonly string[]).includes(value), { message: what });
+export function choice<const T extends string>(choices: readonly T[]) {
+  const what = choices.length === 1 ? choices[0]! : `${choices.slice(0, -1).join(", ")} or ${choices.at(-1)}`;
+  return z.string().refine((value): value is T => (choices as readonly string[]).includes(value), { message: what });
 }
 
 /** The shape of a command's flags; keys are commander's camelCase attribute names. Other keys are left out. */

@@ -116,6 +116,11 @@ export function judgeAsBase(options: Record<string, unknown>, warn: (line: strin
   }
 }
 
+/** What `resolveSettings` takes from a command's options: its settings flags and its `--config` file. */
+export function settingInputs(options: Record<string, unknown>): { flags: Partial<Record<SettingName, unknown>>; configFile?: string } {
+  return { flags: settingFlags(options), configFile: typeof options.config === "string" ? options.config : undefined };
+}
+
 export function settingFlags(options: Record<string, unknown>): Partial<Record<SettingName, unknown>> {
   const flags: Partial<Record<SettingName, unknown>> = {};
   for (const name of Object.keys(SETTINGS) as SettingName[]) {

@@ -76,7 +76,6 @@ export function newRunOption(): Option {
   );
 }
 
-
 /** The flags `addRunOptions` adds, typed; the settings flags among the raw options go to resolveSettings. */
 export const RUN_FLAGS = optionSchema({
   input: text,

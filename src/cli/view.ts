@@ -5,7 +5,7 @@ import { resolveSettings } from "../config/config.ts";
 import { checkToken, generateToken, isLoopback, MIN_TOKEN_LENGTH } from "../server/safety.ts";
 import { isPostgresUrl, openStore } from "../store/open-store.ts";
 import { redactUrl } from "../util/redact-url.ts";
-import { ENVIRONMENT_HELP, SPRI_ITEM_SETTINGS, addSettingFlags, settingFlags } from "./options.ts";
+import { ENVIRONMENT_HELP, SPRI_ITEM_SETTINGS, addSettingFlags, settingInputs } from "./options.ts";
 import { playgroundOptions } from "./playground-setup.ts";
 import { integer, negatable, optionalText, optionSchema, parseOptions, text } from "./option-schema.ts";
 
@@ -48,7 +48,7 @@ ${ENVIRONMENT_HELP}`,
       token = generateToken();
       generated = true;
     }
-    const resolved = resolveSettings({ flags: settingFlags(raw), configFile: raw.config as string | undefined });
+    const resolved = resolveSettings(settingInputs(raw));
     const storePath = resolved.settings.store;
     const shown = redactUrl(storePath);
     if (!isPostgresUrl(storePath) && !existsSync(storePath))

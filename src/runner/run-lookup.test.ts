@@ -27,7 +27,8 @@ test("findRun: the run with the id, or the one run whose id starts with it", asy
 });
 
 test("findRun: an ambiguous prefix, an unknown id and an empty one are usage errors naming --run", async () => {
-  const refused = (pattern: RegExp) => (error: unknown) => error instanceof InputError && error.field === "run" && pattern.test(error.message);
+  const refused = (pattern: RegExp) => (error: unknown) =>
+    error instanceof InputError && error.field === "run" && pattern.test(error.message);
   await assert.rejects(findRun(store, "abc"), refused(/ambiguous: 2 runs start with it/));
   await assert.rejects(findRun(store, "zzz"), refused(/no run with id "zzz"/));
   await assert.rejects(findRun(store, ""), refused(/no run with id ""/));

@@ -24,7 +24,14 @@ before(async () => {
   await store.registerWorker({ ...worker, runId });
   const leases = await store.leaseItems(worker.id, { runId, max: 2, leaseMs: 60_000 });
   await store.completeItems(worker.id, [
-    { runId, itemId: leases[0]!.itemId, token: leases[0]!.token, status: "done", record: { id: leases[0]!.itemId, response_final: "r" }, calls: [] },
+    {
+      runId,
+      itemId: leases[0]!.itemId,
+      token: leases[0]!.token,
+      status: "done",
+      record: { id: leases[0]!.itemId, response_final: "r" },
+      calls: [],
+    },
     { runId, itemId: leases[1]!.itemId, token: leases[1]!.token, status: "failed", reason: "timeout", calls: [] },
   ]);
 });
@@ -35,7 +42,10 @@ after(async () => {
 
 test("writeRunRecords: the run's finished records as a JSONL file, with the run's settings", async () => {
   const { file, settings } = await writeRunRecords(store, runId);
-  const lines = readFileSync(file, "utf8").trim().split("\n").map((line) => JSON.parse(line));
+  const lines = readFileSync(file, "utf8")
+    .trim()
+    .split("\n")
+    .map((line) => JSON.parse(line));
   assert.equal(lines.length, 1, "failed items are not records");
   assert.equal(lines[0].response_final, "r");
   assert.deepEqual(settings, { baseModel: "m" });

@@ -24,7 +24,8 @@ export async function* runRecords(store: RunStore, runId: string): AsyncGenerato
 /** The run's finished records in a JSONL file of a fresh temporary directory (`spri export --run`), and the run's settings. */
 export async function writeRunRecords(store: RunStore, runId: string): Promise<{ file: string; settings: Record<string, unknown> }> {
   const run = await store.getRun(runId);
-  if (!run) throw new InputError(`no run with id "${runId}" in the store`, { field: "run", hint: "`spri status` lists the runs of a store" });
+  if (!run)
+    throw new InputError(`no run with id "${runId}" in the store`, { field: "run", hint: "`spri status` lists the runs of a store" });
   const file = join(mkdtempSync(join(tmpdir(), "spri-export-")), "records.jsonl");
   await writeJsonlAtomically(file, runRecords(store, runId));
   return { file, settings: run.settings };

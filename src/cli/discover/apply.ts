@@ -1,14 +1,26 @@
 /** `spri discover apply`: self-correction with a constitution (or a trained model) through the runner. */
 import type { Command } from "commander";
 import { loadConstitution } from "../../discovery/constitution.ts";
-import { DEFAULT_SELF_CORRECT_SAMPLING, SELF_CORRECT_MODES, type SelfCorrectMode } from "../../discovery/self-correct.ts";
+import { DEFAULT_SELF_CORRECT_SAMPLING, SELF_CORRECT_MODES } from "../../discovery/self-correct.ts";
 import { ConfigError } from "../../errors/errors.ts";
 import type { SamplingOptions } from "../../models/language-model.ts";
 import { prepareSelfCorrect } from "../../tasks/prepare-discovery.ts";
 import { addSettingFlags, ENVIRONMENT_HELP } from "../options.ts";
 import { executeRun, ONE_SAMPLE } from "../run.ts";
 import { addRunOptions } from "../run-options.ts";
-import { DISCOVERY_MODEL_SETTINGS, nonNegative, numberOption, positiveInteger, sharedSampling } from "./discover-options.ts";
+import { DISCOVERY_MODEL_SETTINGS, positiveInteger, SHARED_SAMPLING_FLAGS, sharedSampling, temperature } from "./discover-options.ts";
+import { choice, optionalText, optionSchema, parseOptions } from "../option-schema.ts";
+
+const APPLY_FLAGS = optionSchema({
+  constitution: optionalText,
+  mode: choice(SELF_CORRECT_MODES),
+  responseField: optionalText,
+  maxPrinciples: positiveInteger.optional(),
+  answerTemperature: temperature,
+  selectTemperature: temperature,
+  refineTemperature: temperature,
+  ...SHARED_SAMPLING_FLAGS,
+});
 
 export function applyCommand(discover: Command): Command {
   const command = discover
@@ -42,33 +54,27 @@ self_correct_principle_id, self_correct_principle, self_correct_critique, self_c
 Compare y2 with y1: spri compare --a out.jsonl --b out.jsonl --response-field init_response --response-field-b response_final …
 ${ENVIRONMENT_HELP}`,
   );
-  command.action((options: Record<string, unknown>) => {
-    const mode = String(options.mode);
-    if (!(SELF_CORRECT_MODES as readonly string[]).includes(mode))
-      throw new ConfigError(`unknown --mode "${mode}"`, { field: "mode", hint: `use ${SELF_CORRECT_MODES.join(" or ")}` });
+  command.action((raw: Record<string, unknown>) => {
+    const options = parseOptions(APPLY_FLAGS, raw);
+    const { mode } = options;
     if (mode === "constitution" && options.constitution === undefined)
       throw new ConfigError("--mode constitution needs --constitution <file>", { field: "constitution" });
     const shared = sharedSampling(options);
-    const temperature = (name: string, flag: string) => numberOption(options, name, `${flag} must be a number ≥ 0,`, nonNegative);
-    const pick = (base: SamplingOptions, t: number | undefined): SamplingOptions => ({
-      ...base,
-      ...shared,
-      ...(t === undefined ? {} : { temperature: t }),
-    });
-    const refine = temperature("refineTemperature", "--refine-temperature");
+    const pick = (base: SamplingOptions, t: number): SamplingOptions => ({ ...base, ...shared, temperature: t });
+    const refine = options.refineTemperature;
     const prepare = prepareSelfCorrect({
-      mode: mode as SelfCorrectMode,
-      constitution: options.constitution === undefined ? undefined : loadConstitution(String(options.constitution)),
-      maxPrinciples: numberOption(options, "maxPrinciples", "--max-principles must be a positive integer,", positiveInteger),
-      responseField: options.responseField as string | undefined,
+      mode,
+      constitution: options.constitution === undefined ? undefined : loadConstitution(options.constitution),
+      maxPrinciples: options.maxPrinciples,
+      responseField: options.responseField,
       sampling: {
-        answer: pick(DEFAULT_SELF_CORRECT_SAMPLING.answer, temperature("answerTemperature", "--answer-temperature")),
-        select: pick(DEFAULT_SELF_CORRECT_SAMPLING.select, temperature("selectTemperature", "--select-temperature")),
+        answer: pick(DEFAULT_SELF_CORRECT_SAMPLING.answer, options.answerTemperature),
+        select: pick(DEFAULT_SELF_CORRECT_SAMPLING.select, options.selectTemperature),
         critique: pick(DEFAULT_SELF_CORRECT_SAMPLING.critique, refine),
         refine: pick(DEFAULT_SELF_CORRECT_SAMPLING.refine, refine),
       },
     });
-    return executeRun(options, prepare, ONE_SAMPLE);
+    return executeRun(raw, prepare, ONE_SAMPLE);
   });
   return command;
 }

@@ -1,10 +1,10 @@
 /** `spri discover cluster`: flags onto `runDiscoverCluster` (runner/discover-cluster.ts). */
 import { type Command, Option } from "commander";
 import { resolveSettings } from "../../config/config.ts";
-import { type EmbedderSpec, EMBEDDING_SOURCES, type EmbeddingSource, resolveEmbedderSpec } from "../../config/embedder.ts";
+import { type EmbedderSpec, EMBEDDING_SOURCES, resolveEmbedderSpec } from "../../config/embedder.ts";
 import { createModel, modelFactoryOptions, modelSpecs } from "../../config/models.ts";
 import { DEFAULT_MAX_EXACT } from "../../discovery/clustering.ts";
-import { type Linkage, LINKAGES } from "../../discovery/linkage.ts";
+import { LINKAGES } from "../../discovery/linkage.ts";
 import { DEFAULT_PRINCIPLE_FIELDS } from "../../discovery/principle-rows.ts";
 import { InputError } from "../../errors/errors.ts";
 import { parseInputFormat } from "../../io/input-reader.ts";
@@ -14,9 +14,34 @@ import { openStore } from "../../store/open-store.ts";
 import type { RunStore } from "../../store/run-store.ts";
 import { downloadProgress } from "../download-progress.ts";
 import { addSettingFlags } from "../options.ts";
-import { optionalNumber } from "./discover-options.ts";
+import { choice, flag, integer, number, optionalText, optionSchema, parseOptions, text } from "../option-schema.ts";
+import type { z } from "zod";
 
 const NAMING_SETTINGS = ["baseModel", "baseUrl", "baseProvider", "timeout"] as const;
+
+const CLUSTER_FLAGS = optionSchema({
+  input: text,
+  output: text,
+  field: optionalText,
+  inputFormat: optionalText,
+  embeddings: choice(EMBEDDING_SOURCES).optional(),
+  embeddingModel: optionalText,
+  embeddingUrl: optionalText,
+  vectors: optionalText,
+  batchSize: integer("an integer ≥ 1", (n) => n >= 1).optional(),
+  threshold: number("a number ≥ 0", (n) => n >= 0).optional(),
+  clusters: integer("an integer ≥ 1", (n) => n >= 1).optional(),
+  linkage: choice(LINKAGES),
+  maxExact: integer("an integer ≥ 2", (n) => n >= 2).optional(),
+  markdown: optionalText,
+  labelled: optionalText,
+  nameWithModel: flag,
+  json: flag,
+  store: optionalText,
+  config: optionalText,
+});
+
+type ClusterFlags = z.output<typeof CLUSTER_FLAGS>;
 
 export function clusterCommand(discover: Command): void {
   const command = discover
@@ -72,33 +97,31 @@ the constitution lists principles by cluster size with up to 5 example members.
 The run is recorded in the run store (--store) for \`spri view\`: the constitution and a 2-D map.
 Environment: OPENAI_API_KEY for OpenAI embeddings; SPRI_EMBEDDING_MODEL, SPRI_EMBEDDING_URL.`,
     )
-    .action(async (options: Record<string, unknown>) => {
-      const env = process.env;
-      const threshold = optionalNumber(options.threshold, "threshold", { min: 0 });
-      const clusters = optionalNumber(options.clusters, "clusters", { integer: true, min: 1 });
+    .action(async (raw: Record<string, unknown>) => {
+      const options = parseOptions(CLUSTER_FLAGS, raw);
+      const { threshold, clusters, linkage } = options;
       if (threshold !== undefined && clusters !== undefined) {
         throw new InputError("--threshold and --clusters exclude each other", { hint: "cut by distance or by count, not both" });
       }
-      const linkage = options.linkage as Linkage;
-      const spec = embedderSpec(options, env);
+      const spec = embedderSpec(options, process.env);
       let namer: LanguageModel | undefined;
-      if (options.nameWithModel) namer = await namingModel(options);
+      if (options.nameWithModel) namer = await namingModel(raw);
       let store: RunStore | undefined;
       try {
-        const resolved = resolveSettings({ flags: { store: options.store }, configFile: options.config as string | undefined });
+        const resolved = resolveSettings({ flags: { store: options.store }, configFile: options.config });
         store = await openStore(resolved.settings.store);
         const summary = await runDiscoverCluster({
-          input: String(options.input),
-          output: String(options.output),
-          inputFormat: options.inputFormat === undefined ? undefined : parseInputFormat(String(options.inputFormat)),
-          field: options.field as string | undefined,
+          input: options.input,
+          output: options.output,
+          inputFormat: options.inputFormat === undefined ? undefined : parseInputFormat(options.inputFormat),
+          field: options.field,
           embedder: spec,
           linkage,
           threshold,
           clusters,
-          maxExact: optionalNumber(options.maxExact, "max-exact", { integer: true, min: 2 }),
-          markdown: options.markdown as string | undefined,
-          labelled: options.labelled as string | undefined,
+          maxExact: options.maxExact,
+          markdown: options.markdown,
+          labelled: options.labelled,
           namer,
           store,
           log: options.json ? undefined : (line) => process.stderr.write(`spri: ${line}\n`),
@@ -120,17 +143,9 @@ Environment: OPENAI_API_KEY for OpenAI embeddings; SPRI_EMBEDDING_MODEL, SPRI_EM
 }
 
 /** The embedding source of the flags (see the --embeddings help). */
-function embedderSpec(options: Record<string, unknown>, env: NodeJS.ProcessEnv): EmbedderSpec {
-  return resolveEmbedderSpec(
-    {
-      embeddings: options.embeddings as EmbeddingSource | undefined,
-      embeddingModel: options.embeddingModel as string | undefined,
-      embeddingUrl: options.embeddingUrl as string | undefined,
-      vectors: options.vectors as string | undefined,
-      batchSize: optionalNumber(options.batchSize, "batch-size", { integer: true, min: 1 }),
-    },
-    env,
-  );
+function embedderSpec(options: ClusterFlags, env: NodeJS.ProcessEnv): EmbedderSpec {
+  const { embeddings, embeddingModel, embeddingUrl, vectors, batchSize } = options;
+  return resolveEmbedderSpec({ embeddings, embeddingModel, embeddingUrl, vectors, batchSize }, env);
 }
 
 async function namingModel(options: Record<string, unknown>): Promise<LanguageModel> {

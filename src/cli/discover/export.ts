@@ -5,7 +5,27 @@ import { DISCOVERY_EXPORT_FORMATS, parseDiscoveryExportFormat } from "../../disc
 import { ConfigError } from "../../errors/errors.ts";
 import { DISCOVERY_PROMPTS } from "../../prompts/builtin-discovery.ts";
 import { exportTrainingData } from "../../runner/training-export.ts";
-import { numberOption, positiveInteger } from "./discover-options.ts";
+import { positiveInteger } from "./discover-options.ts";
+import { flag, integer, negatable, optionalText, optionSchema, parseOptions, text } from "../option-schema.ts";
+
+const DISCOVER_EXPORT_FLAGS = optionSchema({
+  input: text,
+  output: text,
+  format: text,
+  constitution: optionalText,
+  canonical: negatable,
+  critique: negatable,
+  trigger: text,
+  questionField: optionalText,
+  skipMalformed: flag,
+  card: negatable,
+  request: optionalText,
+  baseModel: optionalText,
+  iter: positiveInteger.optional(),
+  seed: integer("an integer"),
+  restartFromBase: flag,
+  json: flag,
+});
 
 export function exportDiscoveryCommand(discover: Command): Command {
   return discover
@@ -41,33 +61,34 @@ Formats:
   star    {"prompt": [user x], "completion": [assistant y2]}  (STaR baseline, no principle)
 Target: "[Principle] z\\n[Critique] c\\n[Revised response]\\ny2". Records that were not accepted are skipped.`,
     )
-    .action(async (options: Record<string, unknown>) => {
-      const format = parseDiscoveryExportFormat(String(options.format));
+    .action(async (raw: Record<string, unknown>) => {
+      const options = parseOptions(DISCOVER_EXPORT_FLAGS, raw);
+      const format = parseDiscoveryExportFormat(options.format);
       if (options.request !== undefined && options.baseModel === undefined) {
         throw new ConfigError("--request needs --base-model (the model the trainer starts from)", { field: "baseModel" });
       }
-      const constitutionFile = options.constitution as string | undefined;
+      const constitutionFile = options.constitution;
       const summary = await exportTrainingData({
-        input: String(options.input),
-        output: String(options.output),
+        input: options.input,
+        output: options.output,
         format,
         constitution: constitutionFile === undefined ? undefined : loadConstitution(constitutionFile),
         constitutionFile,
-        useCanonical: options.canonical !== false,
-        includeCritique: options.critique !== false,
-        trigger: String(options.trigger),
-        questionField: options.questionField as string | undefined,
-        skipMalformed: Boolean(options.skipMalformed),
-        card: options.card !== false,
+        useCanonical: options.canonical,
+        includeCritique: options.critique,
+        trigger: options.trigger,
+        questionField: options.questionField,
+        skipMalformed: options.skipMalformed,
+        card: options.card,
         request:
           options.request === undefined
             ? undefined
             : {
-                file: String(options.request),
-                baseModel: String(options.baseModel),
-                iter: numberOption(options, "iter", "--iter must be a positive integer,", positiveInteger),
-                seed: numberOption(options, "seed", "--seed must be an integer,", Number.isInteger),
-                restartFromBase: Boolean(options.restartFromBase),
+                file: options.request,
+                baseModel: options.baseModel!,
+                iter: options.iter,
+                seed: options.seed,
+                restartFromBase: options.restartFromBase,
               },
       });
       if (options.json) {

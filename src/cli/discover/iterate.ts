@@ -7,7 +7,33 @@ import { ConfigError } from "../../errors/errors.ts";
 import { initIterations, readState, recordIteration, setIterationModel } from "../../runner/discovery-iterations.ts";
 import { addSettingFlags } from "../options.ts";
 import { newRunOption } from "../run-options.ts";
-import { DISCOVERY_MODEL_SETTINGS, numberOption, positiveInteger } from "./discover-options.ts";
+import { DISCOVERY_MODEL_SETTINGS, positiveInteger } from "./discover-options.ts";
+import { flag, number, optionalText, optionSchema, parseOptions, text } from "../option-schema.ts";
+
+/** The flags of every `iterate` subcommand that works on one iteration. */
+const ITERATION_FLAGS = optionSchema({ dir: text, iter: positiveInteger });
+
+const INIT_FLAGS = optionSchema({
+  dir: text,
+  input: text,
+  slices: positiveInteger.optional(),
+  sizes: optionalText,
+  seed: text,
+  idField: text,
+  baseModel: optionalText,
+  baseUrl: optionalText,
+  force: flag,
+});
+
+const MODEL_FLAGS = ITERATION_FLAGS.extend({ baseModel: text, baseUrl: optionalText, baseProvider: optionalText, note: optionalText });
+
+const RECORD_FLAGS = ITERATION_FLAGS.extend({
+  mined: optionalText,
+  constitution: optionalText,
+  nearDuplicate: number("a number in [0, 1]", (n) => n >= 0 && n <= 1),
+});
+
+const STATUS_FLAGS = optionSchema({ dir: text, json: flag });
 import { addMineOptions, executeMine } from "./mine.ts";
 
 export function iterateCommand(discover: Command): Command {
@@ -18,8 +44,6 @@ export function iterateCommand(discover: Command): Command {
     );
   const dir = (c: Command) => c.requiredOption("--dir <dir>", "the iterations directory (state.json)");
   const iterOption = (c: Command) => c.requiredOption("--iter <t>", "iteration number (from 1)");
-  const iterOf = (options: Record<string, unknown>) =>
-    numberOption(options, "iter", "--iter must be a positive integer,", positiveInteger)!;
 
   dir(iterate.command("init").description("split a (prompt, gold) dataset into disjoint slices, one per iteration"))
     .requiredOption("--input <file>", "the dataset (any format spri run reads)")
@@ -30,25 +54,18 @@ export function iterateCommand(discover: Command): Command {
     .option("--base-model <id>", "the initial model (iteration 1)")
     .option("--base-url <url>", "its OpenAI-compatible base URL")
     .option("--force", "overwrite an existing state")
-    .action(async (options: Record<string, unknown>) => {
-      const sizes =
-        options.sizes === undefined
-          ? undefined
-          : String(options.sizes)
-              .split(",")
-              .map((s) => Number(s.trim()));
+    .action(async (raw: Record<string, unknown>) => {
+      const options = parseOptions(INIT_FLAGS, raw);
+      const { baseModel, baseUrl } = options;
       const state = await initIterations({
-        dir: String(options.dir),
-        input: String(options.input),
-        slices: numberOption(options, "slices", "--slices must be a positive integer,", positiveInteger),
-        sizes,
-        seed: String(options.seed),
-        idField: String(options.idField),
-        force: Boolean(options.force),
-        model:
-          options.baseModel === undefined
-            ? undefined
-            : { baseModel: String(options.baseModel), ...(options.baseUrl === undefined ? {} : { baseUrl: String(options.baseUrl) }) },
+        dir: options.dir,
+        input: options.input,
+        slices: options.slices,
+        sizes: options.sizes?.split(",").map((s) => Number(s.trim())),
+        seed: options.seed,
+        idField: options.idField,
+        force: options.force,
+        model: baseModel === undefined ? undefined : { baseModel, ...(baseUrl === undefined ? {} : { baseUrl }) },
       });
       process.stdout.write(formatStatus(state));
     });
@@ -62,13 +79,9 @@ export function iterateCommand(discover: Command): Command {
     .option("--base-url <url>", "OpenAI-compatible base URL")
     .option("--base-provider <name>", "provider, when it cannot be inferred")
     .option("--note <text>", "e.g. the checkpoint path")
-    .action((options: Record<string, unknown>) => {
-      const state = setIterationModel(String(options.dir), iterOf(options), {
-        baseModel: String(options.baseModel),
-        baseUrl: options.baseUrl as string | undefined,
-        baseProvider: options.baseProvider as string | undefined,
-        note: options.note as string | undefined,
-      });
+    .action((raw: Record<string, unknown>) => {
+      const { dir, iter, ...model } = parseOptions(MODEL_FLAGS, raw);
+      const state = setIterationModel(dir, iter, model);
       process.stdout.write(formatStatus(state));
     });
 
@@ -89,8 +102,7 @@ export function iterateCommand(discover: Command): Command {
   addMineOptions(mine, false);
   addSettingFlags(mine, DISCOVERY_MODEL_SETTINGS);
   mine.action(async (options: Record<string, unknown>) => {
-    const root = String(options.dir);
-    const iter = iterOf(options);
+    const { dir: root, iter } = parseOptions(ITERATION_FLAGS, options);
     const state = readState(root);
     const current = iterationEntry(state, iter);
     const model = current.model;
@@ -121,11 +133,12 @@ export function iterateCommand(discover: Command): Command {
     .option("--mined <file>", "mining records (default <dir>/iter-<t>/mined.jsonl)")
     .option("--constitution <file>", "the iteration's constitution (default <dir>/iter-<t>/constitution.json when present)")
     .option("--near-duplicate <x>", "Rouge-L F1 at or above which a principle is not new", String(DEFAULT_NEAR_DUPLICATE))
-    .action(async (options: Record<string, unknown>) => {
-      const state = await recordIteration(String(options.dir), iterOf(options), {
-        mined: options.mined as string | undefined,
-        constitution: options.constitution as string | undefined,
-        threshold: numberOption(options, "nearDuplicate", "--near-duplicate must be a number in [0, 1],", (n) => n >= 0 && n <= 1),
+    .action(async (raw: Record<string, unknown>) => {
+      const options = parseOptions(RECORD_FLAGS, raw);
+      const state = await recordIteration(options.dir, options.iter, {
+        mined: options.mined,
+        constitution: options.constitution,
+        threshold: options.nearDuplicate,
         readConstitution: loadConstitution,
       });
       process.stdout.write(formatStatus(state));
@@ -133,8 +146,9 @@ export function iterateCommand(discover: Command): Command {
 
   dir(iterate.command("status").description("print the iterations table"))
     .option("--json", "print the state as JSON")
-    .action((options: Record<string, unknown>) => {
-      const state = readState(String(options.dir));
+    .action((raw: Record<string, unknown>) => {
+      const options = parseOptions(STATUS_FLAGS, raw);
+      const state = readState(options.dir);
       process.stdout.write(options.json ? `${JSON.stringify({ ...state, table: statusRows(state) }, null, 2)}\n` : formatStatus(state));
     });
   return iterate;

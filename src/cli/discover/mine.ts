@@ -8,13 +8,14 @@ import {
   miningOptions,
   SIMILARITY_KINDS,
 } from "../../discovery/mining-options.ts";
-import { ConfigError } from "../../errors/errors.ts";
 import { writeMiningSummary } from "../../runner/mining-summary-file.ts";
 import { prepareMining } from "../../tasks/prepare-discovery.ts";
 import { addSettingFlags, ENVIRONMENT_HELP } from "../options.ts";
 import { executeRun, ONE_SAMPLE } from "../run.ts";
 import { addRunOptions } from "../run-options.ts";
-import { DISCOVERY_MODEL_SETTINGS, nonNegative, numberOption, positiveInteger, sharedSampling } from "./discover-options.ts";
+import { DISCOVERY_MODEL_SETTINGS, positiveInteger, SHARED_SAMPLING_FLAGS, sharedSampling, temperature } from "./discover-options.ts";
+import { choice, flag, integer, number, optionSchema, parseOptions, text } from "../option-schema.ts";
+import type { z } from "zod";
 
 /** The mining flags (`iterate mine` takes its iteration from the state, so it has no --iter). */
 export function addMineOptions(command: Command, withIter = true): Command {
@@ -50,59 +51,60 @@ export function addMineOptions(command: Command, withIter = true): Command {
   return withIter ? command.option("--iter <t>", "iteration number written into every record") : command;
 }
 
-function mineOptionsFrom(options: Record<string, unknown>): MiningOptions {
-  const similarity = String(options.similarity);
-  if (!(SIMILARITY_KINDS as readonly string[]).includes(similarity)) {
-    throw new ConfigError(`unknown --similarity "${similarity}"`, { field: "similarity", hint: `use ${SIMILARITY_KINDS.join(" or ")}` });
-  }
+const count = integer("an integer ≥ 0", (n) => n >= 0);
+
+const MINE_FLAGS = optionSchema({
+  output: text,
+  dryRun: flag,
+  json: flag,
+  goldField: text,
+  candidates: positiveInteger,
+  similarity: choice(SIMILARITY_KINDS),
+  stem: flag,
+  minGain: number("a number"),
+  minGoldTokens: count,
+  maxPrincipleWords: positiveInteger,
+  leakNgram: count,
+  leakPrecision: number("a number ≥ 0", (n) => n >= 0),
+  answerTemperature: temperature,
+  principleTemperature: temperature,
+  critiqueTemperature: temperature,
+  refineTemperature: temperature,
+  judgeTemperature: temperature,
+  answerMaxTokens: positiveInteger,
+  refineMaxTokens: positiveInteger,
+  iter: positiveInteger.optional(),
+  ...SHARED_SAMPLING_FLAGS,
+});
+
+function mineOptionsFrom(options: z.output<typeof MINE_FLAGS>): MiningOptions {
   const shared = sharedSampling(options);
-  const temperature = (name: string, flag: string) => numberOption(options, name, flag, nonNegative);
   return miningOptions({
-    candidates: numberOption(options, "candidates", "--candidates must be a positive integer,", positiveInteger),
-    similarity: similarity as MiningOptions["similarity"],
-    stem: Boolean(options.stem),
-    minGain: numberOption(options, "minGain", "--min-gain must be a number,"),
-    minGoldTokens: numberOption(
-      options,
-      "minGoldTokens",
-      "--min-gold-tokens must be an integer ≥ 0,",
-      (n) => Number.isInteger(n) && n >= 0,
-    ),
-    goldField: String(options.goldField),
-    iter: numberOption(options, "iter", "--iter must be a positive integer,", positiveInteger),
-    guard: {
-      maxWords: numberOption(options, "maxPrincipleWords", "--max-principle-words must be a positive integer,", positiveInteger),
-      leakNgram: numberOption(options, "leakNgram", "--leak-ngram must be an integer ≥ 0,", (n) => Number.isInteger(n) && n >= 0),
-      leakPrecision: numberOption(options, "leakPrecision", "--leak-precision must be a number,", nonNegative),
-    },
+    candidates: options.candidates,
+    similarity: options.similarity,
+    stem: options.stem,
+    minGain: options.minGain,
+    minGoldTokens: options.minGoldTokens,
+    goldField: options.goldField,
+    iter: options.iter,
+    guard: { maxWords: options.maxPrincipleWords, leakNgram: options.leakNgram, leakPrecision: options.leakPrecision },
     sampling: {
-      answer: {
-        ...shared,
-        temperature: temperature("answerTemperature", "--answer-temperature must be a number ≥ 0,"),
-        maxTokens: numberOption(options, "answerMaxTokens", "--answer-max-tokens must be a positive integer,", positiveInteger),
-      },
-      principle: { ...shared, temperature: temperature("principleTemperature", "--principle-temperature must be a number ≥ 0,") },
-      critique: { ...shared, temperature: temperature("critiqueTemperature", "--critique-temperature must be a number ≥ 0,") },
-      refine: {
-        ...shared,
-        temperature: temperature("refineTemperature", "--refine-temperature must be a number ≥ 0,"),
-        maxTokens: numberOption(options, "refineMaxTokens", "--refine-max-tokens must be a positive integer,", positiveInteger),
-      },
-      judge: {
-        ...(shared.seed === undefined ? {} : { seed: shared.seed }),
-        temperature: temperature("judgeTemperature", "--judge-temperature must be a number ≥ 0,"),
-      },
+      answer: { ...shared, temperature: options.answerTemperature, maxTokens: options.answerMaxTokens },
+      principle: { ...shared, temperature: options.principleTemperature },
+      critique: { ...shared, temperature: options.critiqueTemperature },
+      refine: { ...shared, temperature: options.refineTemperature, maxTokens: options.refineMaxTokens },
+      judge: { ...(shared.seed === undefined ? {} : { seed: shared.seed }), temperature: options.judgeTemperature },
     },
   });
 }
 
 /** Runs the mining algorithm over --input, then summarises the records (stderr and <output>.summary.json). */
-export async function executeMine(options: Record<string, unknown>): Promise<void> {
+export async function executeMine(raw: Record<string, unknown>): Promise<void> {
+  const options = parseOptions(MINE_FLAGS, raw);
+  const { output, dryRun, json } = options;
   const mining = mineOptionsFrom(options);
-  const json = Boolean(options.json);
-  await executeRun(options, prepareMining(mining), ONE_SAMPLE);
-  const output = String(options.output);
-  if (options.dryRun || !existsSync(output)) return;
+  await executeRun(raw, prepareMining(mining), ONE_SAMPLE);
+  if (dryRun || !existsSync(output)) return;
   const summary = await writeMiningSummary(output, { candidatesPerExample: mining.candidates, similarity: mining.similarity });
   if (!json) {
     process.stderr.write(
