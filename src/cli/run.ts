@@ -16,6 +16,7 @@ import { openStore } from "../store/open-store.ts";
 import { parseByteSize } from "../util/byte-size.ts";
 import type { FieldMapping } from "../tasks/task-item.ts";
 import { ENVIRONMENT_HELP, addSettingFlags } from "./options.ts";
+import { interruptSignal } from "./interrupt.ts";
 import { parseOptions } from "./option-schema.ts";
 import { addRunOptions, RUN_FLAGS, type RunFlags } from "./run-options.ts";
 import { progressSink } from "./progress.ts";
@@ -87,10 +88,7 @@ export async function executeRun(
     }
     const batch = await batchOptions(flags, session, settings.timeout);
     const store = await openStore(settings.store);
-    const interrupt = new AbortController();
-    const onSignal = () => interrupt.abort();
-    process.once("SIGINT", onSignal);
-    process.once("SIGTERM", onSignal);
+    const interrupt = interruptSignal();
     try {
       const result = await runJob({
         input,
@@ -124,8 +122,7 @@ export async function executeRun(
       report(result, flags.json);
       process.exitCode = runExitCode(result);
     } finally {
-      process.off("SIGINT", onSignal);
-      process.off("SIGTERM", onSignal);
+      interrupt.release();
       await store.close();
     }
   } finally {

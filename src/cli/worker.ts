@@ -9,6 +9,7 @@ import { openStore } from "../store/open-store.ts";
 import { prepareTask } from "../tasks/prepare.ts";
 import { downloadProgress } from "./download-progress.ts";
 import { COMMAND_ARTIFACT, resolveRecorded, restoreCommand } from "./recorded-command.ts";
+import { interruptSignal } from "./interrupt.ts";
 import { leaseSeconds, stopExitCode } from "./run.ts";
 import { cacheMode, retryOptions } from "../runner/run-settings.ts";
 import { flag, number, optionalText, optionSchema, parseOptions } from "./option-schema.ts";
@@ -45,10 +46,7 @@ async function executeWorker(raw: Record<string, unknown>): Promise<void> {
   const options = parseOptions(WORKER_FLAGS, raw);
   const local = resolveSettings({ flags: { store: options.store, concurrency: options.concurrency } }).settings;
   const store = await openStore(local.store);
-  const interrupt = new AbortController();
-  const onSignal = () => interrupt.abort();
-  process.once("SIGINT", onSignal);
-  process.once("SIGTERM", onSignal);
+  const interrupt = interruptSignal();
   try {
     const result = await runWorker({
       store,
@@ -71,8 +69,7 @@ async function executeWorker(raw: Record<string, unknown>): Promise<void> {
     // A worker's failed items are its runs' (in their rejects files); its own code says only whether it stopped early.
     process.exitCode = result.stopReason === undefined ? EXIT_CODES.ok : stopExitCode(result.stopKind);
   } finally {
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
+    interrupt.release();
     await store.close();
   }
 }

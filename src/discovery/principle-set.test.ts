@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { normalizePrinciple, PrincipleSet, principleKey } from "./principle-set.ts";
+import { withoutPrincipleLabel, PrincipleSet, principleKey } from "./principle-set.ts";
 
 describe("normalisation and de-duplication", () => {
   test("trims, collapses whitespace, strips a Principle: label; keys are case-folded", () => {
-    assert.equal(normalizePrinciple("  Principle:   Be   concise.\n"), "Be concise.");
-    assert.equal(normalizePrinciple("**Principle:** Cite sources"), "Cite sources");
-    assert.equal(normalizePrinciple("Principled answers: yes"), "Principled answers: yes");
+    assert.equal(withoutPrincipleLabel("  Principle:   Be   concise.\n"), "Be concise.");
+    assert.equal(withoutPrincipleLabel("**Principle:** Cite sources"), "Cite sources");
+    assert.equal(withoutPrincipleLabel("Principled answers: yes"), "Principled answers: yes");
     assert.equal(principleKey("BE concise."), principleKey("principle: be  concise."));
   });
 
@@ -21,4 +21,8 @@ describe("normalisation and de-duplication", () => {
     assert.equal(set.indexOf("principle: cite SOURCES"), 1);
     assert.equal(set.indexOf("unknown"), undefined);
   });
+});
+
+test("withoutPrincipleLabel keeps quotes and list marks, which mining's normalisePrinciple strips", () => {
+  assert.equal(withoutPrincipleLabel('1. "Be brief"'), '1. "Be brief"');
 });

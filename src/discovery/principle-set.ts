@@ -2,8 +2,13 @@
  * Principles before clustering: normalised (whitespace collapsed, a "Principle:" label stripped) and
  * de-duplicated case-insensitively with counts, so each distinct principle is embedded once.
  */
-/** Trims, collapses whitespace and strips a leading "Principle:" label. */
-export function normalizePrinciple(text: string): string {
+/**
+ * Trims, collapses whitespace and strips a leading "Principle:" label; nothing else. Clustering takes
+ * principles as the user gives them, so quotes, list marks and numbering stay part of the text (and
+ * of the constitution that quotes them back). Not `normalisePrinciple` (mined-principle.ts), which
+ * cleans a model's own answer: it also strips bullets, "Principle 2:" numbering and wrapping quotes.
+ */
+export function withoutPrincipleLabel(text: string): string {
   return text
     .replace(/\s+/g, " ")
     .trim()
@@ -13,7 +18,7 @@ export function normalizePrinciple(text: string): string {
 
 /** The de-duplication key: the normalised text, case-folded. */
 export function principleKey(text: string): string {
-  return normalizePrinciple(text).toLowerCase();
+  return withoutPrincipleLabel(text).toLowerCase();
 }
 
 export interface UniquePrinciple {
@@ -32,7 +37,7 @@ export class PrincipleSet {
 
   /** Adds one occurrence; returns the principle's index, or undefined for an empty text. */
   add(text: string): number | undefined {
-    const normalized = normalizePrinciple(text);
+    const normalized = withoutPrincipleLabel(text);
     if (normalized === "") return undefined;
     const key = normalized.toLowerCase();
     let position = this.index.get(key);
