@@ -9,7 +9,7 @@
  */
 import { SpriError } from "../errors/errors.ts";
 import { sha256File } from "../io/sha256-file.ts";
-import { FINAL_JOB_STATUSES, type FineTuningApi, type FineTuningJobInfo } from "../models/openai-fine-tuning.ts";
+import { FINAL_JOB_STATUSES, type FineTuningApi, type FineTuningJobInfo } from "../models/fine-tuning-api.ts";
 import type { Trainer, TrainerContext, TrainingJob, TrainingOutcome } from "../models/trainer.ts";
 import { Wake } from "../util/wake.ts";
 import { trainingCost, trainingPrice } from "./training-cost.ts";
