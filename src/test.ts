@@ -41,3 +41,9 @@ export {
   fakeBatchApi,
   startFakeBatchServer,
 } from "./models/fake-server/fake-batch-api.ts";
+export {
+  type FakeFineTuningJob,
+  type FakeFineTuningServer,
+  fakeFineTuningApi,
+  startFakeFineTuningServer,
+} from "./models/fake-server/fake-fine-tuning-api.ts";

@@ -191,6 +191,8 @@ const READS: Record<string, string[]> = {
   ],
   "discover iterate record": [],
   "discover iterate status": flags("json"),
+  "discover train": flags("input", "base-model", "seed", "store", "new-run", "json"),
+  "discover resume": flags("model", "base-url", "store", "json"),
   view: [...flags("store", "task"), ...MODEL, ...CRITIC, ...CLIENT, ...SAMPLING, ...LOOP, ...CONFIG],
   worker: flags("store", "concurrency", "lease", "json"),
   // Its own --limit (runs listed) shares the name of the runner's.

@@ -7,6 +7,14 @@ import { DISCOVERY_PROMPTS } from "../../prompts/builtin-discovery.ts";
 import { exportTrainingData } from "../../runner/training-export.ts";
 import { numberOption, positiveInteger } from "./discover-options.ts";
 
+function listOption(value: unknown): string[] | undefined {
+  if (value === undefined) return undefined;
+  return String(value)
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
 export function exportDiscoveryCommand(discover: Command): Command {
   return discover
     .command("export")
@@ -30,19 +38,28 @@ export function exportDiscoveryCommand(discover: Command): Command {
     .option("--base-model <id>", "with --request: the model to train (the current policy's checkpoint or hub id)")
     .option("--iter <t>", "with --request: the iteration")
     .option("--seed <n>", "with --request: the training seed", "0")
-    .option("--restart-from-base", "with --request: train the initial model on all iterations' data instead of continuing")
+    .option(
+      "--restart-from-base",
+      "with --request: train the initial model (give it as --base-model) on every iteration's data (--previous and this export) instead of continuing",
+    )
+    .option("--previous <files>", "with --restart-from-base: the earlier iterations' training files, comma-separated, oldest first")
+    .option("--validation <fraction>", "hold out this fraction of the examples in <output stem>.valid.<ext> (e.g. 0.05)")
     .option("--json", "print the summary as JSON")
     .addHelpText(
       "after",
       `
 Formats:
   trl     {"prompt": [user x, assistant y1, user trigger], "completion": [assistant target]}  (loss on the completion only)
+  alpaca  {"prompt": "<Alpaca template: x, y1, trigger>", "completion": "target"}  (base models without a chat template)
   openai  {"messages": [user x, {assistant y1, "weight": 0}, user trigger, {assistant target, "weight": 1}]}
   star    {"prompt": [user x], "completion": [assistant y2]}  (STaR baseline, no principle)
 Target: "[Principle] z\\n[Critique] c\\n[Revised response]\\ny2". Records that were not accepted are skipped.`,
     )
     .action(async (options: Record<string, unknown>) => {
       const format = parseDiscoveryExportFormat(String(options.format));
+      if (options.previous !== undefined && !options.restartFromBase) {
+        throw new ConfigError("--previous only applies with --restart-from-base", { field: "previous" });
+      }
       if (options.request !== undefined && options.baseModel === undefined) {
         throw new ConfigError("--request needs --base-model (the model the trainer starts from)", { field: "baseModel" });
       }
@@ -59,6 +76,7 @@ Target: "[Principle] z\\n[Critique] c\\n[Revised response]\\ny2". Records that w
         questionField: options.questionField as string | undefined,
         skipMalformed: Boolean(options.skipMalformed),
         card: options.card !== false,
+        validation: numberOption(options, "validation", "--validation must be a fraction in [0, 1),", (n) => n >= 0 && n < 1),
         request:
           options.request === undefined
             ? undefined
@@ -68,6 +86,7 @@ Target: "[Principle] z\\n[Critique] c\\n[Revised response]\\ny2". Records that w
                 iter: numberOption(options, "iter", "--iter must be a positive integer,", positiveInteger),
                 seed: numberOption(options, "seed", "--seed must be an integer,", Number.isInteger),
                 restartFromBase: Boolean(options.restartFromBase),
+                previousFiles: listOption(options.previous),
               },
       });
       if (options.json) {

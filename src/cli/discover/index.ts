@@ -8,6 +8,7 @@ import { clusterCommand } from "./cluster.ts";
 import { exportDiscoveryCommand } from "./export.ts";
 import { iterateCommand } from "./iterate.ts";
 import { mineCommand } from "./mine.ts";
+import { resumeCommand, trainCommand } from "./train.ts";
 
 /** Registers `spri discover` and its subcommands, and returns the group. */
 export function discoverCommand(program: Command): Command {
@@ -19,5 +20,7 @@ export function discoverCommand(program: Command): Command {
   exportDiscoveryCommand(discover);
   applyCommand(discover);
   iterateCommand(discover);
+  trainCommand(discover);
+  resumeCommand(discover);
   return discover;
 }
