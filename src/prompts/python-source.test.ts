@@ -76,7 +76,7 @@ describe("pythonStringArgument and abslFlagDefault", () => {
 
 describe("docstrings, assigned literals with expression fields, list flags", () => {
   const MODULE = [
-    "tail = \"\"\"the tail\"\"\"",
+    'tail = """the tail"""',
     "",
     "def build_doc(text, q):",
     '    """',
@@ -87,7 +87,7 @@ describe("docstrings, assigned literals with expression fields, list flags", () 
     "for row in rows:",
     '    if mode == "one":',
     "        note = 'plain'",
-    "        note = f\"\"\"Say {row['Post']} with {table.column[dim]}\"\"\"",
+    '        note = f"""Say {row[\'Post\']} with {table.column[dim]}"""',
     "        call(user = f\"[T] {row['Post']}\\n\\n[Q] {note}\")",
   ].join("\n");
   test("a function's docstring is skipped; module strings render through the fields", () => {

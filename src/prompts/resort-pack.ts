@@ -15,7 +15,14 @@ import { existsSync, readFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { ConfigError, InputError } from "../errors/errors.ts";
 import { universalNewlines } from "../util/python.ts";
-import { abslFlagDefault, abslListDefault, type PythonFString, pythonAssignedStrings, pythonFunctionFString, renderFString } from "./python-source.ts";
+import {
+  abslFlagDefault,
+  abslListDefault,
+  type PythonFString,
+  pythonAssignedStrings,
+  pythonFunctionFString,
+  renderFString,
+} from "./python-source.ts";
 
 export type ResortScript = "INDV" | "ITER";
 export const RESORT_SCRIPTS: Readonly<Record<ResortScript, string>> = { INDV: "[bam]-pipeline-INDV.py", ITER: "[bam]-pipeline-ITER.py" };
@@ -112,7 +119,9 @@ function openingQuestionName(script: ResortScript, mode: string): string {
 
 /** The first string the branch assigns to `name`; `guided`: the first of them that shows a guidance. */
 function pickString(source: string, file: string, branch: { from: number; to: number }, name: string, guided: boolean): PythonFString {
-  const found = pythonAssignedStrings(source, file, name, branch).find((s) => !guided || s.parts.some((p) => "field" in p && /guidance/.test(p.field)));
+  const found = pythonAssignedStrings(source, file, name, branch).find(
+    (s) => !guided || s.parts.some((p) => "field" in p && /guidance/.test(p.field)),
+  );
   if (!found) {
     throw new ConfigError(`the mode's branch assigns no ${guided ? "string showing a guidance" : "string"} to ${name}`, {
       file,
@@ -155,7 +164,11 @@ function render(fstring: PythonFString, values: Record<string, string>): string 
 }
 
 function single(found: PythonFString[], file: string, name: string): PythonFString {
-  if (!found[0]) throw new ConfigError(`no string ${name} = "…" in this file`, { file, hint: "point --prompts at the paper's RESORT_pipeline directory" });
+  if (!found[0])
+    throw new ConfigError(`no string ${name} = "…" in this file`, {
+      file,
+      hint: "point --prompts at the paper's RESORT_pipeline directory",
+    });
   return found[0];
 }
 

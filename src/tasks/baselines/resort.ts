@@ -30,7 +30,6 @@ import type { ResortTaskName } from "../task-item.ts";
 
 export type { ResortTaskName };
 
-
 /** Each task's script and experiment mode, as the pipeline names them. */
 export const RESORT_TASKS: Readonly<Record<ResortTaskName, { script: ResortScript; mode: string }>> = Object.freeze({
   "resort-vanilla": { script: "INDV", mode: "vanilla" },
@@ -117,7 +116,14 @@ const INDIVIDUAL: Record<string, Steps> = {
   },
 };
 
-async function appraiseThenReappraise(post: string, dim: number, chat: Conversation, p: ResortPrompts, fields: ItemRecord, guidance: string) {
+async function appraiseThenReappraise(
+  post: string,
+  dim: number,
+  chat: Conversation,
+  p: ResortPrompts,
+  fields: ItemRecord,
+  guidance: string,
+) {
   const appraisal = await chat.chat("appraisal", p.system, p.appraisal(post, p.appraisalQuestion(dim)));
   fields[`appraisal_prompt_dim_${dim}`] = appraisal.messages;
   fields[`appraisal_output_dim_${dim}`] = appraisal.output;
@@ -182,8 +188,14 @@ const ITERATIVE: Record<string, Steps> = {
 /** The field the selection notebooks copy into `response_final`. */
 function finalField(task: ResortTaskName, item: TaskItem, fields: ItemRecord): string {
   const { script, mode } = RESORT_TASKS[task];
-  if (script === "INDV") return Object.keys(fields).filter((key) => key.includes("reappraisal_output")).at(-1)!;
-  if (mode === "self-refine") return Object.keys(fields).filter((key) => key.startsWith("reappraisal_output_step_")).at(-1)!;
+  if (script === "INDV")
+    return Object.keys(fields)
+      .filter((key) => key.includes("reappraisal_output"))
+      .at(-1)!;
+  if (mode === "self-refine")
+    return Object.keys(fields)
+      .filter((key) => key.startsWith("reappraisal_output_step_"))
+      .at(-1)!;
   const field = `intermediate_output_dim_${dimensionOf(item)}`;
   if (!(field in fields)) {
     throw new InputError(`item ${item.id}: its appraisal dimension ${item.domain} is not among the chain's dimensions`, {
