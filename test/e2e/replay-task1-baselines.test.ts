@@ -69,7 +69,8 @@ function bookPrompt(model: string, prompt: string): string | ChatMessage[] {
 
 const scratch = useScratchDir("spri-replay-task1-baselines-", TASK1, PIPELINE, INPUT);
 
-describe("replay of the released task-1 baseline outputs (RESORT pipeline)", { concurrency: true }, () => {
+// One configuration at a time: twelve CLI runs at once starve the other replays on a loaded machine.
+describe("replay of the released task-1 baseline outputs (RESORT pipeline)", () => {
   for (const config of CONFIGS) {
     for (const model of MODELS) {
       const name = `${config.folder} / ${model.file}`;
@@ -91,7 +92,8 @@ describe("replay of the released task-1 baseline outputs (RESORT pipeline)", { c
           const args = ["run", "--task", config.task, ...config.packs.flatMap((dir) => ["--prompts", dir]), "--input", INPUT];
           args.push("--base-url", server.url, "--base-model", model.id, "--temperature", "0.7", "--max-new-tokens", "512");
           args.push("--seed", "42", "--concurrency", "1", "--output", output);
-          const result = await runCli(args, { cwd });
+          // An iterative run makes 180 calls; the limit is a guard against a hung child, not a measure.
+          const result = await runCli(args, { cwd, timeoutMs: 300_000 });
           const report = () => failureReport(result, server.unmatched, entries, server.requests);
           assert.equal(server.stats.unmatched, 0, `${name}: unmatched requests\n${report()}`);
           assert.equal(result.code, 0, `${name}: ${report()}`);
