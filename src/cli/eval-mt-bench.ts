@@ -7,7 +7,8 @@ import { mtBenchAlgorithm, mtBenchSummary, REFERENCE_CATEGORIES, type MtBenchSum
 import { prepareTask } from "../tasks/prepare.ts";
 import { hash32 } from "../util/hash.ts";
 import { ENVIRONMENT_HELP, JUDGE_RUN_SETTINGS, addJudgeModelFlags, addSettingFlags, judgeAsBase } from "./options.ts";
-import { executeRun, newRunOption, ONE_SAMPLE } from "./run.ts";
+import { keepRunReport } from "./eval-report-store.ts";
+import { executeRecordedRun, newRunOption, ONE_SAMPLE } from "./run.ts";
 
 export function mtBenchCommand(group: Command): void {
   const command = group
@@ -45,7 +46,7 @@ every scored judgement of both turns, as FastChat's show_result; means rounded t
     await writeMtBenchCases(answers, data, REFERENCE_CATEGORIES, cases);
     const temperature = options.temperature === undefined ? 0 : Number(options.temperature);
     const promptsKey = hash32(JSON.stringify(data.prompts));
-    await executeRun(
+    const run = await executeRecordedRun(
       { ...options, input: cases, output, idField: "id", questionField: "question", json: false },
       (settings) => {
         // FastChat asks its judge for at most 2048 new tokens, which is --max-new-tokens' default.
@@ -60,6 +61,7 @@ every scored judgement of both turns, as FastChat's show_result; means rounded t
     );
     const summary = rounded(await summarise(output));
     writeJsonFile(`${output}.summary.json`, summary);
+    if (run) await keepRunReport(run.store, run.runId, { kind: "mt-bench", report: summary, summaryFile: `${output}.summary.json` });
     if (options.json) {
       process.stdout.write(`${JSON.stringify(summary)}\n`);
       return;

@@ -14,7 +14,8 @@ import { summariseTruthfulQa, type TruthfulQaSummary, truthfulQaAlgorithm } from
 import { prepareTask } from "../tasks/prepare.ts";
 import { universalNewlines } from "../util/python.ts";
 import { addSettingFlags } from "./options.ts";
-import { executeRun, newRunOption, ONE_SAMPLE } from "./run.ts";
+import { keepRunReport } from "./eval-report-store.ts";
+import { executeRecordedRun, newRunOption, ONE_SAMPLE } from "./run.ts";
 
 const TRUTHFULQA_SETTINGS = [
   "baseModel",
@@ -64,7 +65,7 @@ normalised probability mass of the true options. Both are averaged over the ques
   command.action(async (options: Record<string, unknown>) => {
     const primer = readPrimer(options.primer as string | undefined);
     const output = String(options.output);
-    await executeRun(
+    const run = await executeRecordedRun(
       { ...options, output, questionField: "question", json: false },
       (settings) => ({
         ...prepareTask({ ...settings, task: "sft" }),
@@ -76,6 +77,7 @@ normalised probability mass of the true options. Both are averaged over the ques
     // A run that stopped early (provider, budget, Ctrl-C) has no finished output to average.
     if ((typeof process.exitCode === "number" && process.exitCode > 1) || !existsSync(output)) return;
     const summary = await summariseFile(output);
+    if (run) await keepRunReport(run.store, run.runId, { kind: "truthfulqa", report: summary });
     process.stdout.write(options.json ? `${JSON.stringify(summary)}\n` : formatSummary(summary));
   });
 }

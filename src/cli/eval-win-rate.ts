@@ -10,10 +10,12 @@ import { writeJsonFile } from "../io/json-file.ts";
 import { type PairwisePrompts, pairwiseAlgorithm } from "../judge/pairwise.ts";
 import { joinRuns } from "../runner/pairwise-run.ts";
 import { type JudgedPair, modelPreference, type WinRateReport, winRateReport } from "../judge/win-rate-report.ts";
+import type { EvalCase } from "../runner/eval-report.ts";
 import { prepareTask } from "../tasks/prepare.ts";
 import { hash32 } from "../util/hash.ts";
 import { ENVIRONMENT_HELP, JUDGE_RUN_SETTINGS, addJudgeModelFlags, addSettingFlags, judgeAsBase } from "./options.ts";
-import { executeRun, newRunOption, ONE_SAMPLE } from "./run.ts";
+import { keepModelFreeReport, keepRunReport } from "./eval-report-store.ts";
+import { executeRecordedRun, type FinishedRun, newRunOption, ONE_SAMPLE } from "./run.ts";
 
 export function winRateCommand(group: Command): void {
   const command = group
@@ -47,10 +49,13 @@ Fresh judging (--outputs, --references, --output) pairs records by --id-field an
 {terms, weights}, avgLength}, rates in percent. lcWinRate: a logistic regression of the preference on
 tanh(std-normalised length difference), the instruction_difficulty of each annotation when every one
 has it, and the model's own term, predicted at equal lengths (AlpacaEval 2.0's length control, without
-its gamed-baseline rows and L1 cross-validation).${ENVIRONMENT_HELP}`,
+its gamed-baseline rows and L1 cross-validation).
+
+The report is kept with the run in the store, for spri view. --judged makes no run: with --store (or
+SPRI_STORE) it keeps the report and each annotation's preference there as a finished run of their own.${ENVIRONMENT_HELP}`,
   );
   command.action(async (options: Record<string, unknown>) => {
-    const report = options.judged !== undefined ? await judgedReport(String(options.judged)) : await freshReport(options);
+    const report = options.judged !== undefined ? await judgedReport(options, String(options.judged)) : await freshReport(options);
     if (options.json) {
       process.stdout.write(`${JSON.stringify(report)}\n`);
       return;
@@ -63,9 +68,10 @@ its gamed-baseline rows and L1 cross-validation).${ENVIRONMENT_HELP}`,
 }
 
 /** AlpacaEval's annotations, read as released: one record per judged pair. */
-async function judgedReport(file: string): Promise<WinRateReport> {
+async function judgedReport(options: Record<string, unknown>, file: string): Promise<WinRateReport> {
   checkInputFile(file);
   const pairs: JudgedPair[] = [];
+  const cases: EvalCase[] = [];
   const models = new Set<string>();
   for await (const row of readInputRows(file)) {
     const record = row.value as Record<string, unknown>;
@@ -79,6 +85,8 @@ async function judgedReport(file: string): Promise<WinRateReport> {
     }
     if (typeof record.generator_2 === "string") models.add(record.generator_2);
     const difficulty = record.instruction_difficulty;
+    const id = `line ${row.line ?? cases.length + 1}`;
+    cases.push({ id, record: { id, question: record.instruction, pairwise_preference_b: modelPreference(record.preference) } });
     pairs.push({
       preference: modelPreference(record.preference),
       modelOutput: typeof record.output_2 === "string" ? record.output_2 : undefined,
@@ -93,7 +101,13 @@ async function judgedReport(file: string): Promise<WinRateReport> {
       hint: "give one model's annotations per file: a win rate mixing models says nothing about either",
     });
   }
-  return winRateReport(pairs);
+  const report = winRateReport(pairs);
+  await keepModelFreeReport(
+    options,
+    { task: "eval/win-rate-judged", inputPath: file, settings: { judged: file }, cases },
+    { kind: "win-rate", report },
+  );
+  return report;
 }
 
 async function freshReport(options: Record<string, unknown>): Promise<WinRateReport> {
@@ -122,24 +136,26 @@ async function freshReport(options: Record<string, unknown>): Promise<WinRateRep
   process.stderr.write(
     `spri: ${joined.pairs} pairs (${joined.onlyA} references without an output, ${joined.onlyB} outputs without a reference)\n`,
   );
-  return judgePairsFile(options, pairsFile, output);
+  const { report, run } = await judgePairsFile(options, pairsFile, output);
+  if (run) await keepRunReport(run.store, run.runId, { kind: "win-rate", report, summaryFile: `${output}.summary.json` });
+  return report;
 }
 
 /**
  * Judges a file of pairs (`id`, `question`, `response_a` the reference, `response_b` the model) in
  * both orders through the runner and reports the model's win rate, also written to
- * `<output>.summary.json`.
+ * `<output>.summary.json`, with the run that judged them (undefined for a dry run).
  */
 export async function judgePairsFile(
   options: Record<string, unknown>,
   pairsFile: string,
   output: string,
   prompts?: PairwisePrompts,
-): Promise<WinRateReport> {
+): Promise<{ report: WinRateReport; run?: FinishedRun }> {
   const temperature = options.temperature === undefined ? 0 : Number(options.temperature);
   const seed = options.seed === undefined ? undefined : Number(options.seed);
   const promptsKey = prompts === undefined ? {} : { prompts: hash32(JSON.stringify(prompts)) };
-  await executeRun(
+  const run = await executeRecordedRun(
     { ...options, input: pairsFile, output, idField: "id", questionField: "question", json: false },
     (settings) => ({
       ...prepareTask({ ...settings, task: "sft" }),
@@ -150,7 +166,7 @@ export async function judgePairsFile(
   );
   const report = winRateReport(await pairsOf(output));
   writeJsonFile(`${output}.summary.json`, report);
-  return report;
+  return { report, run };
 }
 
 async function pairsOf(file: string): Promise<JudgedPair[]> {

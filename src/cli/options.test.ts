@@ -88,7 +88,8 @@ const READS: Record<string, string[]> = {
     ...CONFIG,
   ],
   export: flags("input", "store", "output", "question-field", "json"),
-  "eval correlate": flags("json"),
+  // --store: where the report is kept for spri view, when named (flag, environment or --config file).
+  "eval correlate": [...flags("json", "store"), ...CONFIG],
   // One model, scored by log-likelihood: no sampling, critic, loop, cache or batch flags.
   "eval truthfulqa": [
     ...flags(
