@@ -107,7 +107,7 @@ export interface MiningExample {
 }
 
 /** Rouge-L of a response against the gold: precision = LCS/|response|, recall = LCS/|gold|. */
-function scores(response: string, gold: string, stem: boolean): RougeScores {
+export function scores(response: string, gold: string, stem: boolean): RougeScores {
   const s = rougeL(gold, response, { useStemmer: stem });
   return { precision: roundScore(s.precision), recall: roundScore(s.recall), f1: roundScore(s.fmeasure) };
 }
@@ -117,6 +117,29 @@ function user(content: string): ChatMessage {
 }
 
 // ---- one example ----------------------------------------------------------------------------
+
+/** The judge similarity: y1 (A) against y2 (B) in both orders, the gold shown as a reference. */
+export async function judgeAgainstY1(
+  example: MiningExample,
+  y1: string,
+  y2: string,
+  models: MiningModels,
+  sampling: SamplingOptions,
+  context: CallContext,
+): Promise<{ preference: number | null; judge: NonNullable<Candidate["judge"]>; calls: CallRecord[] }> {
+  const outcome = await judgePair(
+    { id: example.id, question: questionWithReference(example.prompt, example.gold), responseA: y1, responseB: y2 },
+    models.judge ?? models.policy,
+    { prompts: REFERENCE_PAIRWISE_PROMPTS, sampling },
+    context,
+  );
+  const judge = {
+    aFirst: (outcome.fields.pairwise_a_first_verdict as string | null) ?? null,
+    bFirst: (outcome.fields.pairwise_b_first_verdict as string | null) ?? null,
+    preference: outcome.preference,
+  };
+  return { preference: outcome.preference, judge, calls: outcome.calls };
+}
 
 export interface MiningModels {
   /** The current policy M_t: writes y1, principles, critiques and refinements. */
@@ -214,19 +237,9 @@ export async function mineExample(
       candidate.fY2 = candidate.rougeL.f1;
       continue;
     }
-    const judge = models.judge ?? models.policy;
-    const outcome = await judgePair(
-      { id: example.id, question: questionWithReference(example.prompt, example.gold), responseA: y1, responseB: y2 },
-      judge,
-      { prompts: REFERENCE_PAIRWISE_PROMPTS, sampling: sampling.judge },
-      context,
-    );
+    const outcome = await judgeAgainstY1(example, y1, y2, models, sampling.judge, context);
     calls.push(...outcome.calls);
-    candidate.judge = {
-      aFirst: (outcome.fields.pairwise_a_first_verdict as string | null) ?? null,
-      bFirst: (outcome.fields.pairwise_b_first_verdict as string | null) ?? null,
-      preference: outcome.preference,
-    };
+    candidate.judge = outcome.judge;
     if (outcome.preference === null) candidate.rejectedReason = "the judge gave no readable verdict";
     else candidate.fY2 = outcome.preference;
   }

@@ -58,7 +58,7 @@ export function addMineOptions(command: Command, withIter = true): Command {
   return withIter ? command.option("--iter <t>", "iteration number written into every record") : command;
 }
 
-function mineOptionsFrom(options: Record<string, unknown>): MiningOptions {
+export function mineOptionsFrom(options: Record<string, unknown>): MiningOptions {
   const similarity = String(options.similarity);
   if (!(SIMILARITY_KINDS as readonly string[]).includes(similarity)) {
     throw new ConfigError(`unknown --similarity "${similarity}"`, { field: "similarity", hint: `use ${SIMILARITY_KINDS.join(" or ")}` });
