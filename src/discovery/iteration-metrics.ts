@@ -35,6 +35,8 @@ export interface IterationEvalSummary {
   rougeLItems: number;
   vsPrevious: WinRateReport | null;
   vsBase: WinRateReport | null;
+  /** The held-out file, as given (set by the runner). */
+  heldout?: string;
 }
 
 function winRates(records: readonly Record<string, unknown>[], field: string): WinRateReport | null {
