@@ -3,6 +3,7 @@
  * them, with no seeds (none of the task-specific fields), and each item runs the discovery algorithm.
  */
 import type { MiningOptions } from "../discovery/mining-options.ts";
+import { type IterationEvalOptions, iterationEvalAlgorithm } from "../discovery/iteration-eval.ts";
 import { medoidRegenerationAlgorithm } from "../discovery/medoid-regeneration.ts";
 import { miningAlgorithm } from "../discovery/mining.ts";
 import { type SelfCorrectOptions, selfCorrectAlgorithm } from "../discovery/self-correct.ts";
@@ -27,5 +28,13 @@ export function prepareMedoidRegeneration(options: MiningOptions): Prepare {
   return (settings) => ({
     ...prepareTask({ ...settings, task: "sft", seeds: undefined, seedsPerDomain: false }),
     algorithm: medoidRegenerationAlgorithm(options),
+  });
+}
+
+/** `spri discover iterate eval`'s Prepare: the SFT task's item mapping, the iteration's model answered and judged. */
+export function prepareIterationEval(options: IterationEvalOptions): Prepare {
+  return (settings) => ({
+    ...prepareTask({ ...settings, task: "sft", seeds: undefined, seedsPerDomain: false }),
+    algorithm: iterationEvalAlgorithm(options),
   });
 }
