@@ -52,7 +52,11 @@ export function addMineOptions(command: Command, withIter = true): Command {
     .option("--principle-temperature <t>", "temperature of the principles", String(DEFAULT_MINING_SAMPLING.principle.temperature))
     .option("--critique-temperature <t>", "temperature of the critiques", String(DEFAULT_MINING_SAMPLING.critique.temperature))
     .option("--refine-temperature <t>", "temperature of the refinements", String(DEFAULT_MINING_SAMPLING.refine.temperature))
-    .option("--judge-temperature <t>", "temperature of the judge (--similarity judge)", String(DEFAULT_MINING_SAMPLING.judge.temperature))
+    .option(
+      "--judge-temperature <t>",
+      "temperature of the judge (--similarity judge, --follow-check)",
+      String(DEFAULT_MINING_SAMPLING.judge.temperature),
+    )
     .option("--answer-max-tokens <n>", "most new tokens of y1", String(DEFAULT_MINING_SAMPLING.answer.maxTokens))
     .option("--refine-max-tokens <n>", "most new tokens of a refinement", String(DEFAULT_MINING_SAMPLING.refine.maxTokens));
   return withIter ? command.option("--iter <t>", "iteration number written into every record") : command;
@@ -99,6 +103,10 @@ export function mineOptionsFrom(options: Record<string, unknown>): MiningOptions
         maxTokens: numberOption(options, "refineMaxTokens", "--refine-max-tokens must be a positive integer,", positiveInteger),
       },
       judge: {
+        ...(shared.seed === undefined ? {} : { seed: shared.seed }),
+        temperature: temperature("judgeTemperature", "--judge-temperature must be a number ≥ 0,"),
+      },
+      follows: {
         ...(shared.seed === undefined ? {} : { seed: shared.seed }),
         temperature: temperature("judgeTemperature", "--judge-temperature must be a number ≥ 0,"),
       },
