@@ -47,8 +47,13 @@ export function clusterCommand(discover: Command): void {
     .option("--embedding-url <url>", "OpenAI-compatible base URL serving /embeddings (env: SPRI_EMBEDDING_URL, else OPENAI_BASE_URL)")
     .option("--vectors <file>", 'precomputed vectors: JSONL {"text", "vector"} or {"id", "vector"} lines')
     .option("--batch-size <n>", "texts per embedding request (default 64 openai, 16 gguf)")
-    .option("--threshold <distance>", "cut the dendrogram at this height (default 0.3 cosine distance; 1.5 for ward)")
-    .option("--clusters <k>", "cut into k clusters instead of at a height")
+    .option("--threshold <distance>", "cut the dendrogram at this height (0.3 cosine distance is a usual start; 1.5 for ward)")
+    .option(
+      "--clusters <k|auto>",
+      "cut into k clusters; auto (the default without --threshold): the k with the best mean silhouette (cosine) in --min-clusters..--max-clusters",
+    )
+    .option("--min-clusters <k>", "smallest k the automatic count tries (default 2)")
+    .option("--max-clusters <k>", "largest k the automatic count tries (default 100, at most the unique principles − 1)")
     .addOption(new Option("--linkage <name>", "agglomerative linkage").choices([...LINKAGES]).default("average"))
     .option(
       "--max-exact <n>",
@@ -75,7 +80,7 @@ Environment: OPENAI_API_KEY for OpenAI embeddings; SPRI_EMBEDDING_MODEL, SPRI_EM
     .action(async (options: Record<string, unknown>) => {
       const env = process.env;
       const threshold = optionalNumber(options.threshold, "threshold", { min: 0 });
-      const clusters = optionalNumber(options.clusters, "clusters", { integer: true, min: 1 });
+      const clusters = options.clusters === "auto" ? "auto" : optionalNumber(options.clusters, "clusters", { integer: true, min: 1 });
       if (threshold !== undefined && clusters !== undefined) {
         throw new InputError("--threshold and --clusters exclude each other", { hint: "cut by distance or by count, not both" });
       }
@@ -96,6 +101,10 @@ Environment: OPENAI_API_KEY for OpenAI embeddings; SPRI_EMBEDDING_MODEL, SPRI_EM
           linkage,
           threshold,
           clusters,
+          clusterCount: {
+            min: optionalNumber(options.minClusters, "min-clusters", { integer: true, min: 2 }),
+            max: optionalNumber(options.maxClusters, "max-clusters", { integer: true, min: 2 }),
+          },
           maxExact: optionalNumber(options.maxExact, "max-exact", { integer: true, min: 2 }),
           markdown: options.markdown as string | undefined,
           labelled: options.labelled as string | undefined,
@@ -107,7 +116,12 @@ Environment: OPENAI_API_KEY for OpenAI embeddings; SPRI_EMBEDDING_MODEL, SPRI_EM
           process.stdout.write(`${JSON.stringify(summary)}\n`);
           return;
         }
-        const cut = summary.threshold !== undefined ? `threshold ${summary.threshold}` : `${summary.clustersRequested} clusters asked`;
+        const cut =
+          summary.threshold !== undefined
+            ? `threshold ${summary.threshold}`
+            : summary.clusterCount
+              ? `k chosen by silhouette ${summary.clusterCount.silhouette} over ${summary.clusterCount.min}..${summary.clusterCount.max}`
+              : `${summary.clustersRequested} clusters asked`;
         const files = [summary.output, summary.markdown, summary.labelled].filter(Boolean).join(", ");
         process.stderr.write(
           `spri: ${summary.clusters} clusters from ${summary.uniquePrinciples} unique principles (${summary.linkage} linkage, ${cut}${summary.bucketed ? ", bucketed" : ""}) in ${summary.seconds} s → ${files}\n`,

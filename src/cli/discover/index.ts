@@ -8,6 +8,7 @@ import { clusterCommand } from "./cluster.ts";
 import { exportDiscoveryCommand } from "./export.ts";
 import { iterateCommand } from "./iterate.ts";
 import { mineCommand } from "./mine.ts";
+import { regenerateCommand } from "./regenerate.ts";
 import { resumeCommand, trainCommand } from "./train.ts";
 
 /** Registers `spri discover` and its subcommands, and returns the group. */
@@ -17,6 +18,7 @@ export function discoverCommand(program: Command): Command {
     .description("latent principle discovery (STaPLe): mine principles from self-corrections, cluster them into a constitution");
   clusterCommand(discover);
   mineCommand(discover);
+  regenerateCommand(discover);
   exportDiscoveryCommand(discover);
   applyCommand(discover);
   iterateCommand(discover);

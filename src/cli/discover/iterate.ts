@@ -8,6 +8,7 @@ import { initIterations, readState, recordIteration, setIterationModel } from ".
 import { addSettingFlags } from "../options.ts";
 import { newRunOption } from "../run.ts";
 import { DISCOVERY_MODEL_SETTINGS, numberOption, positiveInteger } from "./discover-options.ts";
+import { addIterateEvalCommands } from "./iterate-eval.ts";
 import { addMineOptions, executeMine } from "./mine.ts";
 
 export function iterateCommand(discover: Command): Command {
@@ -137,5 +138,6 @@ export function iterateCommand(discover: Command): Command {
       const state = readState(String(options.dir));
       process.stdout.write(options.json ? `${JSON.stringify({ ...state, table: statusRows(state) }, null, 2)}\n` : formatStatus(state));
     });
+  addIterateEvalCommands(iterate);
   return iterate;
 }

@@ -39,17 +39,30 @@ export function addMineOptions(command: Command, withIter = true): Command {
       "reject a principle whose Rouge-L precision against the gold is above this (1: off)",
       String(DEFAULT_MINING_OPTIONS.guard.leakPrecision),
     )
+    .option(
+      "--max-length-ratio <x>",
+      "reject a refinement longer than x × the words of the longer of y1 and the gold (0: off)",
+      String(DEFAULT_MINING_OPTIONS.maxLengthRatio),
+    )
+    .option(
+      "--follow-check",
+      "ask the judge (critic model) whether the best refinement follows its principle; if not, the next best stands in",
+    )
     .option("--answer-temperature <t>", "temperature of y1", String(DEFAULT_MINING_SAMPLING.answer.temperature))
     .option("--principle-temperature <t>", "temperature of the principles", String(DEFAULT_MINING_SAMPLING.principle.temperature))
     .option("--critique-temperature <t>", "temperature of the critiques", String(DEFAULT_MINING_SAMPLING.critique.temperature))
     .option("--refine-temperature <t>", "temperature of the refinements", String(DEFAULT_MINING_SAMPLING.refine.temperature))
-    .option("--judge-temperature <t>", "temperature of the judge (--similarity judge)", String(DEFAULT_MINING_SAMPLING.judge.temperature))
+    .option(
+      "--judge-temperature <t>",
+      "temperature of the judge (--similarity judge, --follow-check)",
+      String(DEFAULT_MINING_SAMPLING.judge.temperature),
+    )
     .option("--answer-max-tokens <n>", "most new tokens of y1", String(DEFAULT_MINING_SAMPLING.answer.maxTokens))
     .option("--refine-max-tokens <n>", "most new tokens of a refinement", String(DEFAULT_MINING_SAMPLING.refine.maxTokens));
   return withIter ? command.option("--iter <t>", "iteration number written into every record") : command;
 }
 
-function mineOptionsFrom(options: Record<string, unknown>): MiningOptions {
+export function mineOptionsFrom(options: Record<string, unknown>): MiningOptions {
   const similarity = String(options.similarity);
   if (!(SIMILARITY_KINDS as readonly string[]).includes(similarity)) {
     throw new ConfigError(`unknown --similarity "${similarity}"`, { field: "similarity", hint: `use ${SIMILARITY_KINDS.join(" or ")}` });
@@ -61,6 +74,8 @@ function mineOptionsFrom(options: Record<string, unknown>): MiningOptions {
     similarity: similarity as MiningOptions["similarity"],
     stem: Boolean(options.stem),
     minGain: numberOption(options, "minGain", "--min-gain must be a number,"),
+    maxLengthRatio: numberOption(options, "maxLengthRatio", "--max-length-ratio must be a number ≥ 0,", nonNegative),
+    followCheck: Boolean(options.followCheck),
     minGoldTokens: numberOption(
       options,
       "minGoldTokens",
@@ -88,6 +103,10 @@ function mineOptionsFrom(options: Record<string, unknown>): MiningOptions {
         maxTokens: numberOption(options, "refineMaxTokens", "--refine-max-tokens must be a positive integer,", positiveInteger),
       },
       judge: {
+        ...(shared.seed === undefined ? {} : { seed: shared.seed }),
+        temperature: temperature("judgeTemperature", "--judge-temperature must be a number ≥ 0,"),
+      },
+      follows: {
         ...(shared.seed === undefined ? {} : { seed: shared.seed }),
         temperature: temperature("judgeTemperature", "--judge-temperature must be a number ≥ 0,"),
       },
@@ -123,7 +142,9 @@ export function mineCommand(discover: Command): Command {
     `
 Per example: the model answers (y1), writes --candidates principles with the gold shown as a hint,
 then for each a critique of y1 and a refined answer (y2) without the gold. The best y2 by Rouge-L F1
-against the gold is accepted only if it beats y1; principles that copy the gold are rejected.
+against the gold is accepted only if it beats y1; principles that copy the gold are rejected, and so
+are refinements over the length budget (--max-length-ratio) or, with --follow-check, refinements the
+judge says do not follow their principle.
 Records: y1, candidates [{z, critique, y2, fY2, rejectedReason?}], accepted, best, decision, reason.
 See docs/discovery.md.${ENVIRONMENT_HELP}`,
   );
