@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, afterEach, before, beforeEach, describe, test } from "node:test";
 import { playgroundOptions } from "../cli/playground-setup.ts";
+import { restoreCommand } from "../cli/recorded-command.ts";
 import { resolveSettings } from "../config/config.ts";
 import type { Responder } from "../models/fake-server/fake-replies.ts";
 import type { StoredCall } from "../store/run-store.ts";
@@ -116,6 +117,11 @@ describe("playground: one question through the runner (cache, retries, tracing)"
     const command = await store.getArtifact(first.runId, "command");
     assert.ok(command, "the run records its command");
     assert.equal(JSON.stringify(command).includes(SECRET), false);
+    const restored = restoreCommand(command, first.runId);
+    assert.deepEqual(
+      [restored.flags.task, restored.flags.baseModel, restored.flags.criticModel, restored.mapping.questionField],
+      ["sft", "base-m", "critic-m", "question"],
+    );
 
     const again = await ask("How do I decline an invitation politely?");
     assert.notEqual(again.runId, first.runId, "a new run");
@@ -147,5 +153,19 @@ describe("playground: one question through the runner (cache, retries, tracing)"
       ["base-m", "base-m", "base-m", "critic-m", "base-m", "critic-m"],
     );
     assert.equal((await json<RunDetailResponse>(`/api/runs/${runId}`)).run.status, "completed");
+  });
+
+  test("a refused key fails the item and the run, with the reason as the last event", async () => {
+    server.setResponder(() => openaiError(401, "Incorrect API key provided", { code: "invalid_api_key" }));
+    const { runId, itemId, events } = await ask("Should I tip at a buffet?");
+    const last = events.at(-1);
+    assert.equal(last?.type, "error");
+    assert.match(last.type === "error" ? last.message : "", /401/);
+    assert.equal(server.requests.length, 1, "not retried");
+    const run = await json<RunDetailResponse>(`/api/runs/${runId}`);
+    assert.equal(run.run.status, "failed");
+    const item = await json<ItemDetailResponse>(`/api/runs/${runId}/items/${itemId}`);
+    assert.equal(item.status, "failed");
+    assert.match(item.reason ?? "", /401/);
   });
 });
