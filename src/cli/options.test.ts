@@ -53,6 +53,8 @@ const FILE = flags(
   "max-item-size",
 );
 const CONFIG = flags("config");
+/** The runner's call settings: `spri view`'s playground runs its items through the runner. */
+const PLAYGROUND_RUNNER = flags("cache", "max-tries", "retry-delay", "max-retry-wait", "rpm", "tpm", "max-tokens", "max-cost", "prices");
 /** JUDGE_RUN_SETTINGS besides the client's (timeout, max-response-mib): what a file judged through the runner reads. */
 const JUDGE_RUN = flags("temperature", "seed", "concurrency", "max-tries", "retry-delay", "max-retry-wait", "store", "cache", "model");
 
@@ -213,7 +215,7 @@ const READS: Record<string, string[]> = {
   "discover iterate status": flags("json"),
   "discover train": flags("input", "base-model", "seed", "store", "new-run", "json"),
   "discover resume": flags("model", "base-url", "store", "json"),
-  view: [...flags("store", "task"), ...MODEL, ...CRITIC, ...CLIENT, ...SAMPLING, ...LOOP, ...CONFIG],
+  view: [...flags("store", "task"), ...MODEL, ...CRITIC, ...CLIENT, ...SAMPLING, ...LOOP, ...PLAYGROUND_RUNNER, ...CONFIG],
   worker: flags("store", "concurrency", "lease", "json"),
   // Its own --limit (runs listed) shares the name of the runner's.
   status: flags("store", "json", "limit"),

@@ -327,7 +327,21 @@ describe("spri CLI end to end (real local HTTP server)", () => {
       assert.match(result.stderr, /token is too short: \d+ of at least 16 characters — leave --token out/);
       assert.doesNotMatch(result.stdout, /http:\/\//, "nothing was served");
     }
-    assert.match((await runCli(["view", "--help"])).stdout, /at least 16 characters/);
+    const help = (await runCli(["view", "--help"])).stdout;
+    assert.match(help, /at least 16 characters/);
+    // The playground runs its items through the runner: its call settings are spri view's flags.
+    for (const flag of [
+      "--cache",
+      "--max-tries",
+      "--retry-delay",
+      "--max-retry-wait",
+      "--rpm",
+      "--tpm",
+      "--max-cost",
+      "--max-tokens",
+      "--prices",
+    ])
+      assert.match(help, new RegExp(`${flag} <value>`), flag);
   });
 
   test("help documents every flag and the environment", async () => {
