@@ -63,7 +63,7 @@ export async function downloadHubFile(download: HubDownload): Promise<string> {
 /** Appends the bytes from `kept` on to `part` (all of them when the server ignores the range). */
 async function fetchRest(download: HubDownload, part: string, kept: number): Promise<void> {
   const { access, source, file } = download;
-  const range = kept > 0 ? { range: `bytes=${kept}-` } : {};
+  const range: Record<string, string> = kept > 0 ? { range: `bytes=${kept}-` } : {};
   const response = await hubGet(access, resolveUrl(access, source, file.path), source, range, [416]);
   if (response.status === 416) {
     await response.body?.cancel();
