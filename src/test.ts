@@ -14,6 +14,7 @@ export {
   type Responder,
   anthropicError,
   anthropicText,
+  cutBody,
   hang,
   json,
   openaiCompletion,
@@ -47,3 +48,11 @@ export {
   fakeFineTuningApi,
   startFakeFineTuningServer,
 } from "./models/fake-server/fake-fine-tuning-api.ts";
+export {
+  type FakeHubApi,
+  type FakeHubApiOptions,
+  type FakeHubDatasets,
+  type FakeHubServer,
+  fakeHubApi,
+  startFakeHubServer,
+} from "./models/fake-server/fake-hub-api.ts";

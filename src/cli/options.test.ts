@@ -162,6 +162,8 @@ const READS: Record<string, string[]> = {
     ...flags("input", "output", "threshold", "json", "base-model", "base-url", "base-provider", "timeout", "store"),
     ...CONFIG,
   ],
+  // Its own --limit (rows written) shares the name of the runner's.
+  "discover corpus": flags("output", "limit", "json"),
   // Items are read as the sft task reads them, with no seeds: no goal, reference, system prompt or domain field.
   "discover mine": [
     ...MODEL,

@@ -5,6 +5,7 @@
 import type { Command } from "commander";
 import { applyCommand } from "./apply.ts";
 import { clusterCommand } from "./cluster.ts";
+import { corpusCommand } from "./corpus.ts";
 import { exportDiscoveryCommand } from "./export.ts";
 import { iterateCommand } from "./iterate.ts";
 import { mineCommand } from "./mine.ts";
@@ -17,6 +18,7 @@ export function discoverCommand(program: Command): Command {
     .command("discover")
     .description("latent principle discovery (STaPLe): mine principles from self-corrections, cluster them into a constitution");
   clusterCommand(discover);
+  corpusCommand(discover);
   mineCommand(discover);
   regenerateCommand(discover);
   exportDiscoveryCommand(discover);
