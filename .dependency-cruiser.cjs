@@ -41,7 +41,8 @@ const TESTS = "[.]test[.]ts$";
 const SURFACES = ["^src/(cli|server)/", "^src/(index|test)[.]ts$", "^bench/", "^web/", "^dev/", "^scripts/"];
 const ALGORITHM_LAYERS = ["contract", "algorithms", "presets"];
 /** The concrete adapters and the files they are split into (llama-cpp-*.ts, openai-*.ts); the ports are not among them. */
-const ADAPTERS = "^src/models/(anthropic|llama-cpp[a-z-]*|openai-(batch|compatible|completion|errors)|replay-model|scripted-model)[.]ts$";
+const ADAPTERS =
+  "^src/models/(anthropic|llama-cpp[a-z-]*|openai-(batch|compatible|completion|errors|fine-tuning)|replay-model|scripted-model)[.]ts$";
 /** Node modules that read or write files, start processes or open connections. */
 const PROCESS_IO = "^(node:)?(fs|fs/promises|child_process|net|http|https|http2|dgram|worker_threads|cluster|sqlite)$";
 

@@ -15,7 +15,8 @@
 import { spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { type BenchResult, memory, overhead, resume, SETTINGS, throughput } from "./benchmarks.ts";
+import { type BenchResult, overhead, SETTINGS, throughput } from "./benchmarks.ts";
+import { memory, resume } from "./memory-resume.ts";
 import { runClusterBench } from "./cluster.ts";
 import { cpuPerCallBench, throughputAtScale } from "./scale.ts";
 import { sharedRunBench } from "./shared-run.ts";

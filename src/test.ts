@@ -14,6 +14,7 @@ export {
   type Responder,
   anthropicError,
   anthropicText,
+  cutBody,
   hang,
   json,
   openaiCompletion,
@@ -41,3 +42,17 @@ export {
   fakeBatchApi,
   startFakeBatchServer,
 } from "./models/fake-server/fake-batch-api.ts";
+export {
+  type FakeFineTuningJob,
+  type FakeFineTuningServer,
+  fakeFineTuningApi,
+  startFakeFineTuningServer,
+} from "./models/fake-server/fake-fine-tuning-api.ts";
+export {
+  type FakeHubApi,
+  type FakeHubApiOptions,
+  type FakeHubDatasets,
+  type FakeHubServer,
+  fakeHubApi,
+  startFakeHubServer,
+} from "./models/fake-server/fake-hub-api.ts";

@@ -7,21 +7,24 @@ import { taskSteps } from "../tasks/spri-task.ts";
 import type { CallRecord } from "../io/records.ts";
 import { baselineResponseField } from "../tasks/baselines/baselines.ts";
 import type { TaskItem } from "../algorithm/task-item.ts";
-import { type BaselineTaskName, isBaselineTask, toTaskItem } from "../tasks/task-item.ts";
+import { type BaselineTaskName, isBaselineTask, isResortTask, type ResortTaskName, toTaskItem } from "../tasks/task-item.ts";
 import { ENVIRONMENT_HELP, SPRI_ITEM_SETTINGS, addSettingFlags } from "./options.ts";
 import { callProgressLine, TerminalProgress } from "./progress.ts";
 import { openSession, type Session } from "./session.ts";
 import { flag, optionalText, optionSchema, parseOptions } from "./option-schema.ts";
 
-const ALIGN_FLAGS = optionSchema({ goal: optionalText, reference: optionalText, json: flag });
+const ALIGN_FLAGS = optionSchema({ goal: optionalText, reference: optionalText, dimension: optionalText, json: flag });
 
 export function alignCommand(program: Command): void {
   const command = program
     .command("align")
-    .description("write principles for one question, then a response that follows them (with --task baseline-…: that baseline's answer)")
+    .description(
+      "write principles for one question, then a response that follows them (with --task baseline-… or resort-…: that baseline's answer)",
+    )
     .argument("<question>", "the user input")
     .option("--goal <text>", "response goal (reappraisal task)")
     .option("--reference <text>", "reference answer (rubric task)")
+    .option("--dimension <id>", "appraisal dimension, 1–24 (resort-… tasks other than resort-vanilla and resort-self-refine)")
     .option("--json", "print one JSON object (the record and every call; with --samples above 1, {samples: [...]}) instead of text");
   addSettingFlags(command, [...SPRI_ITEM_SETTINGS, "samples"]);
   command.addHelpText("after", ENVIRONMENT_HELP);
@@ -32,6 +35,7 @@ export function alignCommand(program: Command): void {
     try {
       const row: Record<string, unknown> = { question };
       if (options.goal !== undefined) row.goal = options.goal;
+      if (options.dimension !== undefined) row.appraisal_dimension_id = options.dimension;
       const item = toTaskItem(
         session.prepared.task,
         row,
@@ -56,7 +60,7 @@ export function alignCommand(program: Command): void {
         if (samples > 1) progress.line(`spri: sample ${sample + 1} of ${samples}`);
         const context = { itemId: "1", sample, onCall };
         answers.push(
-          isBaselineTask(task)
+          isBaselineTask(task) || isResortTask(task)
             ? await alignBaseline(task, item, session, context, progress)
             : await alignSpri(item, session, context, progress),
         );
@@ -103,7 +107,7 @@ async function alignSpri(item: TaskItem, session: Session, context: AlignContext
 
 /** A baseline is its own algorithm (one call, or self-refine's turns), not SPRI's two stages. */
 async function alignBaseline(
-  task: BaselineTaskName,
+  task: BaselineTaskName | ResortTaskName,
   item: TaskItem,
   session: Session,
   context: AlignContext,
@@ -111,7 +115,8 @@ async function alignBaseline(
 ): Promise<Aligned> {
   progress.line(`spri: ${task}, base ${session.models.base.modelId}`);
   const outcome = await session.prepared.algorithm.run(item, session.models, context);
-  const text = `Response (${task})\n${String(outcome.fields[baselineResponseField(task)] ?? "").trim()}\n\n`;
+  const field = isResortTask(task) ? "response_final" : baselineResponseField(task);
+  const text = `Response (${task})\n${String(outcome.fields[field] ?? "").trim()}\n\n`;
   return { record: { question: item.question, ...outcome.fields }, calls: outcome.calls, text };
 }
 

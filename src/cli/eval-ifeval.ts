@@ -10,6 +10,7 @@ import { InputError } from "../errors/errors.ts";
 import { checkInputFile, readInputRows } from "../io/input-reader.ts";
 import { ifevalPrinciples, PRINCIPLE_PAIRWISE_PROMPTS, principledQuestion } from "../judge/ifeval-principles.ts";
 import { joinRuns } from "../runner/pairwise-run.ts";
+import { keepRunReport } from "./eval-report-store.ts";
 import { judgePairsFile } from "./eval-win-rate.ts";
 import { ENVIRONMENT_HELP, JUDGE_RUN_SETTINGS, JUDGE_SAMPLING_FLAGS, addJudgeModelFlags, addSettingFlags, judgeAsBase } from "./options.ts";
 import { flag, optionSchema, parseOptions, text } from "./option-schema.ts";
@@ -68,7 +69,10 @@ reference policy) plus withoutInstructions.${ENVIRONMENT_HELP}`,
     process.stderr.write(
       `spri: ${joined.pairs - withoutInstructions} pairs (${withoutInstructions} prompts not in ${data}, ${joined.onlyA} only in the references, ${joined.onlyB} only in the outputs)\n`,
     );
-    const report = { ...(await judgePairsFile(raw, options, pairsFile, output, PRINCIPLE_PAIRWISE_PROMPTS)), withoutInstructions };
+    const judged = await judgePairsFile(raw, options, pairsFile, output, PRINCIPLE_PAIRWISE_PROMPTS);
+    const report = { ...judged.report, withoutInstructions };
+    if (judged.run)
+      await keepRunReport(judged.run.store, judged.run.runId, { kind: "ifeval", report, summaryFile: `${output}.summary.json` });
     if (options.json) {
       process.stdout.write(`${JSON.stringify(report)}\n`);
       return;

@@ -8,7 +8,8 @@ import { prepareTask } from "../tasks/prepare.ts";
 import { hash32 } from "../util/hash.ts";
 import { ENVIRONMENT_HELP, JUDGE_RUN_SETTINGS, JUDGE_SAMPLING_FLAGS, addJudgeModelFlags, addSettingFlags, judgeAsBase } from "./options.ts";
 import { flag, optionSchema, parseOptions, text } from "./option-schema.ts";
-import { executeRun, ONE_SAMPLE } from "./run.ts";
+import { keepRunReport } from "./eval-report-store.ts";
+import { executeRecordedRun, ONE_SAMPLE } from "./run.ts";
 import { newRunOption } from "./run-options.ts";
 
 const MT_BENCH_FLAGS = optionSchema({ answers: text, data: text, output: text, json: flag, ...JUDGE_SAMPLING_FLAGS });
@@ -48,7 +49,7 @@ every scored judgement of both turns, as FastChat's show_result; means rounded t
     const cases = `${output}.cases.jsonl`;
     await writeMtBenchCases(answers, data, REFERENCE_CATEGORIES, cases);
     const promptsKey = hash32(JSON.stringify(data.prompts));
-    await executeRun(
+    const run = await executeRecordedRun(
       { ...raw, input: cases, output, idField: "id", questionField: "question", json: false },
       (settings) => {
         // FastChat asks its judge for at most 2048 new tokens, which is --max-new-tokens' default.
@@ -63,6 +64,7 @@ every scored judgement of both turns, as FastChat's show_result; means rounded t
     );
     const summary = rounded(await summarise(output));
     writeJsonFile(`${output}.summary.json`, summary);
+    if (run) await keepRunReport(run.store, run.runId, { kind: "mt-bench", report: summary, summaryFile: `${output}.summary.json` });
     if (options.json) {
       process.stdout.write(`${JSON.stringify(summary)}\n`);
       return;

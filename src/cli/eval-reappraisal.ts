@@ -16,6 +16,7 @@ import type { ReappraisalJudge } from "../judge/reappraisal-eval.ts";
 import {
   type CaseScores,
   checkBaselines,
+  type MethodScores,
   REPORT_CRITERIA,
   type ReappraisalReport,
   type ReportCriterion,
@@ -23,6 +24,7 @@ import {
   recordScores,
 } from "../judge/reappraisal-report.ts";
 import { reappraisalEvalAlgorithm } from "../judge/reappraisal-eval.ts";
+import type { EvalCase } from "../runner/eval-report.ts";
 import { DEFAULT_REAPPRAISAL_FIELDS, gatherCases } from "../runner/reappraisal-run.ts";
 import type { SamplingOptions } from "../models/language-model.ts";
 import { loadPaperJudgePack, type PaperJudgePack, paperJudgePackDir } from "../prompts/paper-judge-pack.ts";
@@ -40,7 +42,8 @@ import {
 import { flag, optionalText, optionSchema, parseOptions, repeatable, text } from "./option-schema.ts";
 import type { z } from "zod";
 import { formatReappraisalReport } from "./reappraisal-table.ts";
-import { executeRun, ONE_SAMPLE } from "./run.ts";
+import { keepModelFreeReport, keepRunReport } from "./eval-report-store.ts";
+import { executeRecordedRun, ONE_SAMPLE } from "./run.ts";
 import { newRunOption } from "./run-options.ts";
 
 interface Method {
@@ -118,6 +121,9 @@ pairs on its record id); a method's second record of the same case is left out, 
 A paired t-test with a case unscored in either method, or with cases that do not pair up, is
 undefined (p null, with the reason) and marks nothing.
 
+The report is kept with the run in the store, for spri view. --judged makes no run: with --store
+(or SPRI_STORE) it keeps the report and the re-scored cases there as a finished run of their own.
+
 --json prints {"methods": {NAME: {"alignment"|"empathy"|"harmful"|"factuality": {"mean", "n",
 "unscored", "markers"}}}, "tests": [{"method", "baseline", "criterion", "n", "t", "df", "p",
 "reason"?}]}; means over the scored cases, rounded to 2 decimals as the paper prints them.
@@ -136,7 +142,21 @@ Example (the paper's Table 1, gpt-4o-mini):
       methods.map((m) => m.name),
       baselines,
     );
-    if (options.judged) return printReport(await rescoreJudged(methods, baselines), baselines, options.json);
+    if (options.judged) {
+      const scored = await rescoreJudged(methods);
+      const report = reappraisalReport(scored, baselines);
+      await keepModelFreeReport(
+        raw,
+        {
+          task: "eval/reappraisal-judged",
+          inputPath: methods.map((m) => m.path).join(", "),
+          settings: { methods: methods.map((m) => `${m.name}=${m.path}`), baselines },
+          cases: judgedCases(scored),
+        },
+        { kind: "reappraisal", baselines, report },
+      );
+      return printReport(report, baselines, options.json);
+    }
     judgeAsBase(raw, (line) => process.stderr.write(`spri: ${line}\n`));
     const report = await evaluateFresh(methods, baselines, options, raw);
     if (report) printReport(report, baselines, options.json);
@@ -157,7 +177,7 @@ function printReport(report: ReappraisalReport, baselines: readonly string[], js
 }
 
 /** Each method's released judge files, read by the paper's rules. */
-async function rescoreJudged(methods: readonly Method[], baselines: readonly string[]): Promise<ReappraisalReport> {
+async function rescoreJudged(methods: readonly Method[]): Promise<{ name: string; scores: MethodScores }[]> {
   const scored = [];
   for (const { name, path } of methods) {
     if (!existsSync(path) || !statSync(path).isDirectory()) {
@@ -181,7 +201,18 @@ async function rescoreJudged(methods: readonly Method[], baselines: readonly str
     }
     scored.push({ name, scores });
   }
-  return reappraisalReport(scored, baselines);
+  return scored;
+}
+
+/** The re-scored cases as records of the fields a fresh evaluation writes (`method`, `pair`, `eval_<criterion>`). */
+function judgedCases(scored: readonly { name: string; scores: MethodScores }[]): EvalCase[] {
+  return scored.flatMap(({ name, scores }) =>
+    [...new Set(REPORT_CRITERIA.flatMap((criterion) => [...scores[criterion].keys()]))].map((pair) => {
+      const record: Record<string, unknown> = { method: name, pair };
+      for (const criterion of REPORT_CRITERIA) record[`eval_${criterion}`] = scores[criterion].get(pair) ?? null;
+      return { id: `${name}/${pair}`, record };
+    }),
+  );
 }
 
 /** Judges every method's replies through the runner, then reports; undefined when the run did not finish its output. */
@@ -218,7 +249,7 @@ async function evaluateFresh(
   if (repeats > 0) process.stderr.write(`spri: ${repeats} repeated cases (same post and dimension in one method) left out\n`);
   const sampling = judgeSampling(options, pack);
   const identity: Record<string, unknown> = pack ? { ...sampling, judgePack: packIdentity(pack) } : { ...sampling };
-  await executeRun(
+  const run = await executeRecordedRun(
     { ...raw, input: cases, output, idField: "id", questionField: "question", json: false },
     (settings) => ({
       ...prepareTask({ ...settings, task: "sft", prompts: undefined }),
@@ -238,6 +269,13 @@ async function evaluateFresh(
     baselines,
   );
   writeJsonFile(`${output}.summary.json`, report);
+  if (run)
+    await keepRunReport(run.store, run.runId, {
+      kind: "reappraisal",
+      baselines: [...baselines],
+      report,
+      summaryFile: `${output}.summary.json`,
+    });
   return report;
 }
 

@@ -15,7 +15,8 @@ import { prepareTask } from "../tasks/prepare.ts";
 import { universalNewlines } from "../util/python.ts";
 import { addSettingFlags } from "./options.ts";
 import { flag, optionalText, optionSchema, parseOptions, text } from "./option-schema.ts";
-import { executeRun, ONE_SAMPLE } from "./run.ts";
+import { keepRunReport } from "./eval-report-store.ts";
+import { executeRecordedRun, ONE_SAMPLE } from "./run.ts";
 import { newRunOption } from "./run-options.ts";
 
 const TRUTHFULQA_SETTINGS = [
@@ -70,7 +71,7 @@ normalised probability mass of the true options. Both are averaged over the ques
     const options = parseOptions(TRUTHFULQA_FLAGS, raw);
     const { output } = options;
     const primer = readPrimer(options.primer);
-    await executeRun(
+    const run = await executeRecordedRun(
       { ...raw, output, questionField: "question", json: false },
       (settings) => ({
         ...prepareTask({ ...settings, task: "sft" }),
@@ -82,6 +83,7 @@ normalised probability mass of the true options. Both are averaged over the ques
     // A run that stopped early (provider, budget, Ctrl-C) has no finished output to average.
     if ((typeof process.exitCode === "number" && process.exitCode > 1) || !existsSync(output)) return;
     const summary = await summariseFile(output);
+    if (run) await keepRunReport(run.store, run.runId, { kind: "truthfulqa", report: summary });
     process.stdout.write(options.json ? `${JSON.stringify(summary)}\n` : formatSummary(summary));
   });
 }

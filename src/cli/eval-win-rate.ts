@@ -14,9 +14,10 @@ import { prepareTask } from "../tasks/prepare.ts";
 import { hash32 } from "../util/hash.ts";
 import { ENVIRONMENT_HELP, JUDGE_RUN_SETTINGS, JUDGE_SAMPLING_FLAGS, addJudgeModelFlags, addSettingFlags, judgeAsBase } from "./options.ts";
 import { flag, optionalText, optionSchema, parseOptions, text } from "./option-schema.ts";
-import { judgedReport, pairsOf } from "../runner/win-rate-run.ts";
+import { judgedPairs, pairsOf } from "../runner/win-rate-run.ts";
+import { keepModelFreeReport, keepRunReport } from "./eval-report-store.ts";
 import type { z } from "zod";
-import { executeRun, ONE_SAMPLE } from "./run.ts";
+import { executeRecordedRun, type FinishedRun, ONE_SAMPLE } from "./run.ts";
 import { newRunOption } from "./run-options.ts";
 
 const WIN_RATE_FLAGS = optionSchema({
@@ -65,11 +66,14 @@ Fresh judging (--outputs, --references, --output) pairs records by --id-field an
 {terms, weights}, avgLength}, rates in percent. lcWinRate: a logistic regression of the preference on
 tanh(std-normalised length difference), the instruction_difficulty of each annotation when every one
 has it, and the model's own term, predicted at equal lengths (AlpacaEval 2.0's length control, without
-its gamed-baseline rows and L1 cross-validation).${ENVIRONMENT_HELP}`,
+its gamed-baseline rows and L1 cross-validation).
+
+The report is kept with the run in the store, for spri view. --judged makes no run: with --store (or
+SPRI_STORE) it keeps the report and each annotation's preference there as a finished run of their own.${ENVIRONMENT_HELP}`,
   );
   command.action(async (raw: Record<string, unknown>) => {
     const options = parseOptions(WIN_RATE_FLAGS, raw);
-    const report = options.judged !== undefined ? await judgedReport(options.judged) : await freshReport(raw, options);
+    const report = options.judged !== undefined ? await judgedReport(raw, options.judged) : await freshReport(raw, options);
     if (options.json) {
       process.stdout.write(`${JSON.stringify(report)}\n`);
       return;
@@ -79,6 +83,17 @@ its gamed-baseline rows and L1 cross-validation).${ENVIRONMENT_HELP}`,
       `win rate ${report.winRate}% (SE ${report.standardError})${lc}: ${report.wins} wins, ${report.ties} ties, ${report.losses} losses over ${report.n} pairs; ${report.unscored} unscored\n`,
     );
   });
+}
+
+/** AlpacaEval's annotations' report, kept in a named store as a run of its own (`raw`: the command's options). */
+async function judgedReport(raw: Record<string, unknown>, file: string): Promise<WinRateReport> {
+  const { report, cases } = await judgedPairs(file);
+  await keepModelFreeReport(
+    raw,
+    { task: "eval/win-rate-judged", inputPath: file, settings: { judged: file }, cases },
+    { kind: "win-rate", report },
+  );
+  return report;
 }
 
 async function freshReport(raw: Record<string, unknown>, options: WinRateFlags): Promise<WinRateReport> {
@@ -105,13 +120,16 @@ async function freshReport(raw: Record<string, unknown>, options: WinRateFlags):
   process.stderr.write(
     `spri: ${joined.pairs} pairs (${joined.onlyA} references without an output, ${joined.onlyB} outputs without a reference)\n`,
   );
-  return judgePairsFile(raw, options, pairsFile, output!);
+  const { report, run } = await judgePairsFile(raw, options, pairsFile, output!);
+  if (run) await keepRunReport(run.store, run.runId, { kind: "win-rate", report, summaryFile: `${output}.summary.json` });
+  return report;
 }
 
 /**
  * Judges a file of pairs (`id`, `question`, `response_a` the reference, `response_b` the model) in
- * both orders through the runner (`raw`: the command's options, for its settings flags) and reports the model's win rate, also written to
- * `<output>.summary.json`.
+ * both orders through the runner (`raw`: the command's options, for its settings flags) and reports
+ * the model's win rate, also written to `<output>.summary.json`, with the run that judged them
+ * (undefined for a dry run).
  */
 export async function judgePairsFile(
   raw: Record<string, unknown>,
@@ -119,10 +137,10 @@ export async function judgePairsFile(
   pairsFile: string,
   output: string,
   prompts?: PairwisePrompts,
-): Promise<WinRateReport> {
+): Promise<{ report: WinRateReport; run?: FinishedRun }> {
   const { temperature = 0, seed } = sampling;
   const promptsKey = prompts === undefined ? {} : { prompts: hash32(JSON.stringify(prompts)) };
-  await executeRun(
+  const run = await executeRecordedRun(
     { ...raw, input: pairsFile, output, idField: "id", questionField: "question", json: false },
     (settings) => ({
       ...prepareTask({ ...settings, task: "sft" }),
@@ -133,5 +151,5 @@ export async function judgePairsFile(
   );
   const report = winRateReport(await pairsOf(output));
   writeJsonFile(`${output}.summary.json`, report);
-  return report;
+  return { report, run };
 }

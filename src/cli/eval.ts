@@ -11,9 +11,13 @@ import {
   type GroupedCorrelation,
   correlateFile,
   parseGroupList,
+  type ScoredGroup,
 } from "../judge/correlate.ts";
+import type { EvalCase } from "../runner/eval-report.ts";
 import { renderCorrelationFigure } from "../judge/figure.ts";
 import { ifevalCommand } from "./eval-ifeval.ts";
+import { keepModelFreeReport } from "./eval-report-store.ts";
+import { addSettingFlags } from "./options.ts";
 import { mtBenchCommand } from "./eval-mt-bench.ts";
 import { reappraisalCommand } from "./eval-reappraisal.ts";
 import { winRateCommand } from "./eval-win-rate.ts";
@@ -48,7 +52,7 @@ const CORRELATE_FLAGS = optionSchema({
 });
 
 function correlateCommand(group: Command): void {
-  group
+  const command = group
     .command("correlate")
     .description("agreement of judge scores with human scores per group: Pearson, Spearman, MAE, Krippendorff's alpha")
     .argument("<file>", "rows with a judge score and a human score (JSONL, JSON, CSV, TSV or Parquet)")
@@ -88,17 +92,21 @@ droppedByReason, groups: [{name, n}], metrics: {pearson, spearman: {mean, pooled
 groups: {<group>: r}, p: {<group>: p}}, mae, krippendorff_alpha: {mean, pooled, groups}}}; undefined
 values (n < 2, constant scores) are null, and so is a mean over them.
 
+With --store (or SPRI_STORE) the report and each used row's scores are also kept there as a
+finished run, which spri view shows.
+
 Example (SPRI paper, BiGGen Bench):
   spri eval correlate "outputs/gpt-4o-mini/[oracle]-[gold_rubrics].jsonl" --groups biggen`,
     )
     .action(async (file: string, raw: Record<string, unknown>) => {
       const options = parseOptions(CORRELATE_FLAGS, raw);
       const { metric } = options;
+      const groupBy = options.groupBy === false ? null : options.groupBy;
       const { report, groups } = await correlateFile({
         file,
         scoreField: options.scoreField,
         humanField: options.humanField,
-        groupBy: options.groupBy === false ? null : options.groupBy,
+        groupBy,
         groups: options.groups === undefined ? undefined : parseGroupList(options.groups),
         metric,
         dropUnparseable: options.dropUnparseable,
@@ -121,6 +129,16 @@ Example (SPRI paper, BiGGen Bench):
           throw new InputError(`cannot write the figure: ${(error as Error).message}`, { file: figure, field: "figure", cause: error });
         }
       }
+      await keepModelFreeReport(
+        raw,
+        {
+          task: "eval/correlate",
+          inputPath: file,
+          settings: { scoreField: report.scoreField, humanField: report.humanField, groupBy },
+          cases: scoredRows(groups),
+        },
+        { kind: "correlate", report },
+      );
       if (options.json) {
         process.stdout.write(`${JSON.stringify(figure === undefined ? report : { ...report, figure })}\n`);
         return;
@@ -128,6 +146,14 @@ Example (SPRI paper, BiGGen Bench):
       process.stdout.write(formatCorrelationTable(report));
       if (figure !== undefined) process.stderr.write(`spri: figure ${figure}\n`);
     });
+  addSettingFlags(command, ["store"]);
+}
+
+/** Each group's used rows as the cases of the kept report. */
+function scoredRows(groups: readonly ScoredGroup[]): EvalCase[] {
+  return groups.flatMap((g) =>
+    g.human.map((human, i) => ({ id: `${g.name}/${i + 1}`, record: { group: g.name, judge: g.judge[i] ?? null, human } })),
+  );
 }
 
 function formatValue(value: number | null): string {

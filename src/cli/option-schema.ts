@@ -25,6 +25,14 @@ export const negatable = z.boolean().default(true);
 /** A repeatable flag: every value given, in order; none when left out. */
 export const repeatable = z.array(z.string()).default([]);
 
+/** A comma-separated list flag: its items, trimmed, empty ones left out. */
+export const commaList = z.string().transform((value) =>
+  value
+    .split(",")
+    .map((item) => item.trim())
+    .filter(Boolean),
+);
+
 /** A number flag that `check` accepts; `what` finishes "--flag must be …". A blank value is no number. */
 export function number(what: string, check: (n: number) => boolean = () => true) {
   return z.union([z.string(), z.number()]).transform((value, context) => {
@@ -38,6 +46,17 @@ export function number(what: string, check: (n: number) => boolean = () => true)
 /** A whole-number flag that `check` accepts. */
 export function integer(what: string, check: (n: number) => boolean = () => true) {
   return number(what, (n) => Number.isInteger(n) && check(n));
+}
+
+/** A flag that is `word` or a value `schema` accepts (e.g. a count or auto); `what` finishes "--flag must be …". */
+export function wordOr<const W extends string, S extends z.ZodType>(word: W, schema: S, what: string) {
+  return z.union([z.string(), z.number()]).transform((value, context): W | z.output<S> => {
+    if (value === word) return word;
+    const result = schema.safeParse(value);
+    if (result.success) return result.data;
+    context.addIssue({ code: "custom", message: what });
+    return z.NEVER;
+  });
 }
 
 /** A flag whose value is one of `choices`. */

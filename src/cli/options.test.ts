@@ -53,6 +53,8 @@ const FILE = flags(
   "max-item-size",
 );
 const CONFIG = flags("config");
+/** The runner's call settings: `spri view`'s playground runs its items through the runner. */
+const PLAYGROUND_RUNNER = flags("cache", "max-tries", "retry-delay", "max-retry-wait", "rpm", "tpm", "max-tokens", "max-cost", "prices");
 /** JUDGE_RUN_SETTINGS besides the client's (timeout, max-response-mib): what a file judged through the runner reads. */
 const JUDGE_RUN = flags("temperature", "seed", "concurrency", "max-tries", "retry-delay", "max-retry-wait", "store", "cache", "model");
 
@@ -88,7 +90,8 @@ const READS: Record<string, string[]> = {
     ...CONFIG,
   ],
   export: flags("input", "store", "output", "question-field", "json"),
-  "eval correlate": flags("json"),
+  // --store: where the report is kept for spri view, when named (flag, environment or --config file).
+  "eval correlate": [...flags("json", "store"), ...CONFIG],
   // One model, scored by log-likelihood: no sampling, critic, loop, cache or batch flags.
   "eval truthfulqa": [
     ...flags(
@@ -159,8 +162,19 @@ const READS: Record<string, string[]> = {
     ...flags("input", "output", "threshold", "json", "base-model", "base-url", "base-provider", "timeout", "store"),
     ...CONFIG,
   ],
+  // Its own --limit (rows written) shares the name of the runner's.
+  "discover corpus": flags("output", "limit", "json"),
   // Items are read as the sft task reads them, with no seeds: no goal, reference, system prompt or domain field.
   "discover mine": [
+    ...MODEL,
+    ...CRITIC,
+    ...CLIENT,
+    ...flags("top-p", "top-k", "seed"),
+    ...RUNNER.filter((flag) => flag !== "--rpm" && flag !== "--tpm"),
+    ...FILE,
+    ...CONFIG,
+  ],
+  "discover regenerate": [
     ...MODEL,
     ...CRITIC,
     ...CLIENT,
@@ -189,9 +203,21 @@ const READS: Record<string, string[]> = {
     ...flags("output", "question-field", "no-cache", "refresh", "dry-run", "json", "new-run"),
     ...CONFIG,
   ],
+  "discover iterate eval": [
+    ...MODEL,
+    ...CRITIC,
+    ...CLIENT,
+    ...flags("top-p", "top-k", "seed"),
+    ...RUNNER.filter((flag) => flag !== "--rpm" && flag !== "--tpm"),
+    ...flags("input", "question-field", "no-cache", "refresh", "dry-run", "json", "new-run"),
+    ...CONFIG,
+  ],
+  "discover iterate report": flags("json"),
   "discover iterate record": [],
   "discover iterate status": flags("json"),
-  view: [...flags("store", "task"), ...MODEL, ...CRITIC, ...CLIENT, ...SAMPLING, ...LOOP, ...CONFIG],
+  "discover train": flags("input", "base-model", "seed", "store", "new-run", "json"),
+  "discover resume": flags("model", "base-url", "store", "json"),
+  view: [...flags("store", "task"), ...MODEL, ...CRITIC, ...CLIENT, ...SAMPLING, ...LOOP, ...PLAYGROUND_RUNNER, ...CONFIG],
   worker: flags("store", "concurrency", "lease", "json"),
   // Its own --limit (runs listed) shares the name of the runner's.
   status: flags("store", "json", "limit"),

@@ -60,6 +60,19 @@ export const SPRI_ITEM_SETTINGS: readonly SettingName[] = [
   "model",
 ];
 
+/** How the runner makes an item's calls (cache, retries, rate limits, budget): the viewer's playground runs its items through it. */
+export const RUNNER_CALL_SETTINGS: readonly SettingName[] = [
+  "cache",
+  "maxTries",
+  "retryDelay",
+  "maxRetryWait",
+  "rpm",
+  "tpm",
+  "maxTokens",
+  "maxCost",
+  "prices",
+];
+
 /** The settings of a file judged by one judge model through the runner (`spri compare`, `spri eval reappraisal`), besides its flags. */
 export const JUDGE_RUN_SETTINGS: readonly SettingName[] = [
   "temperature",

@@ -26,6 +26,7 @@ const choice = (overrides: Partial<PlaygroundChoice> = {}): PlaygroundChoice => 
   task: "sft",
   threshold: 4,
   maxCritiques: 4,
+  mapping: { questionField: "question", idField: "id" },
   ...overrides,
 });
 
@@ -69,11 +70,11 @@ describe("playground: only the providers and endpoints spri view was configured 
     const made = await options.factory(choice({ baseModel: "other-base", criticModel: "other-critic" }));
     try {
       assert.deepEqual(
-        [made.models.base.id, made.models.critic.id],
+        [made.run.models.base.id, made.run.models.critic.id],
         [`openai-compatible:${ENDPOINT}#other-base`, `openai-compatible:${ENDPOINT}#other-critic`],
       );
     } finally {
-      await made.close();
+      await made.run.close();
     }
   });
 

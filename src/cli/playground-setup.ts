@@ -1,7 +1,8 @@
 /**
  * The playground of `spri view`: its choices (tasks, default model ids, τ, n_max) and the factory
- * that builds a request's models from the command's own settings. A request names model ids only;
- * endpoints and keys stay with the command (flags, environment, config file).
+ * that builds a request's run from the command's own settings: the models, and the runner settings
+ * (cache, retries, budget, rate limits) its item runs with, as `spri run` would. A request names
+ * model ids only; endpoints and keys stay with the command (flags, environment, config file).
  */
 import { type Resolved, redacted, resolveSettings } from "../config/config.ts";
 import { type ModelSpec, modelSpecs } from "../config/models.ts";
@@ -12,7 +13,9 @@ import { TASK_NAMES } from "../tasks/task-item.ts";
 import { redactUrl } from "../util/redact-url.ts";
 import { withoutRunControls } from "../runner/run-identity.ts";
 import { settingFlags } from "./options.ts";
+import { recordCommand } from "./recorded-command.ts";
 import { openSession } from "./session.ts";
+import { workerRun } from "./worker.ts";
 
 /** The playground's choices and model factory, from this command's own settings. */
 export function playgroundOptions(options: Record<string, unknown>, resolved: Resolved): PlaygroundOptions | undefined {
@@ -49,8 +52,12 @@ export function playgroundOptions(options: Record<string, unknown>, resolved: Re
       );
       checkPlaygroundModels(specs, chosen);
       const session = await openSession(options, flags);
-      const settings = withoutRunControls(redacted(session.resolved));
-      return { prepared: session.prepared, models: session.models, settings, close: () => session.close() };
+      const { resolved: chosenSettings, prepared, models } = session;
+      return {
+        run: workerRun(chosenSettings.settings, prepared, models, choice.mapping.idField ?? "id"),
+        settings: withoutRunControls(redacted(chosenSettings)),
+        command: recordCommand(chosenSettings, choice.mapping),
+      };
     },
   };
 }

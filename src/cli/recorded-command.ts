@@ -12,7 +12,7 @@ import { ConfigError } from "../errors/errors.ts";
 import { redactUrl } from "../util/redact-url.ts";
 import type { FieldMapping } from "../tasks/task-item.ts";
 
-export const COMMAND_ARTIFACT = "command";
+export { COMMAND_ARTIFACT } from "../runner/run-state.ts";
 
 export interface RecordedCommand {
   kind: "run";

@@ -42,11 +42,26 @@ export function runCommand(program: Command): void {
 export const ONE_SAMPLE: Readonly<Record<string, unknown>> = Object.freeze({ samples: 1 });
 
 /** Runs a file through the runner; `prepare` chooses the per-item algorithm (SPRI tasks by default). */
+/** The run a command worked and the store that holds it (e.g. to keep a report with it). */
+export interface FinishedRun {
+  runId: string;
+  store: string;
+}
+
 export async function executeRun(
   options: Record<string, unknown>,
   prepare?: Prepare,
   extraFlags: Record<string, unknown> = {},
 ): Promise<void> {
+  await executeRecordedRun(options, prepare, extraFlags);
+}
+
+/** `executeRun`, answering which run it worked (undefined for --dry-run, which makes none). */
+export async function executeRecordedRun(
+  options: Record<string, unknown>,
+  prepare?: Prepare,
+  extraFlags: Record<string, unknown> = {},
+): Promise<FinishedRun | undefined> {
   const flags = parseOptions(RUN_FLAGS, options);
   const { input, output, limit } = flags;
   checkInputFile(input);
@@ -121,6 +136,7 @@ export async function executeRun(
       });
       report(result, flags.json);
       process.exitCode = runExitCode(result);
+      return { runId: result.runId, store: settings.store };
     } finally {
       interrupt.release();
       await store.close();

@@ -4,7 +4,7 @@ import { createModels, modelFactoryOptions, modelSpecs } from "../config/models.
 import type { SpriModels } from "../algorithm/item-algorithm.ts";
 import { type PreparedTask, prepareTask } from "../tasks/prepare.ts";
 import { downloadProgress } from "./download-progress.ts";
-import { settingFlags } from "./options.ts";
+import { settingInputs } from "./options.ts";
 
 export interface Session {
   resolved: Resolved;
@@ -22,10 +22,8 @@ export async function openSession(
   extraFlags: Record<string, unknown> = {},
   prepare: Prepare = prepareTask,
 ): Promise<Session> {
-  const resolved = resolveSettings({
-    flags: { ...settingFlags(options), ...extraFlags },
-    configFile: options.config as string | undefined,
-  });
+  const inputs = settingInputs(options);
+  const resolved = resolveSettings({ ...inputs, flags: { ...inputs.flags, ...extraFlags } });
   const prepared = prepare(resolved.settings);
   const specs = modelSpecs(resolved);
   const models = await createModels(specs, { ...modelFactoryOptions(resolved), onDownload: downloadProgress() });

@@ -5,7 +5,7 @@ import { resolveSettings } from "../config/config.ts";
 import { checkToken, generateToken, isLoopback, MIN_TOKEN_LENGTH } from "../server/safety.ts";
 import { isPostgresUrl, openStore } from "../store/open-store.ts";
 import { redactUrl } from "../util/redact-url.ts";
-import { ENVIRONMENT_HELP, SPRI_ITEM_SETTINGS, addSettingFlags, settingInputs } from "./options.ts";
+import { ENVIRONMENT_HELP, RUNNER_CALL_SETTINGS, SPRI_ITEM_SETTINGS, addSettingFlags, settingInputs } from "./options.ts";
 import { playgroundOptions } from "./playground-setup.ts";
 import { integer, negatable, optionalText, optionSchema, parseOptions, text } from "./option-schema.ts";
 
@@ -29,14 +29,16 @@ export function viewCommand(program: Command): void {
       `access token, at least ${MIN_TOKEN_LENGTH} characters (env: SPRI_VIEW_TOKEN); left out, a strong one is generated and printed when --host is not loopback`,
     )
     .option("--no-playground", "serve the runs only: no model calls from the browser");
-  addSettingFlags(command, ["store", ...SPRI_ITEM_SETTINGS]);
+  addSettingFlags(command, ["store", ...SPRI_ITEM_SETTINGS, ...RUNNER_CALL_SETTINGS]);
   command.addHelpText(
     "after",
     `
 The model settings are the playground's: the page picks the task, model ids, τ and n_max; endpoints
 and keys stay with this command (flags, environment, config file), never taken from the browser. A
 model id must be served by the provider and endpoint configured here for its role (another
-provider's model, or another local model file, is refused with 400).
+provider's model, or another local model file, is refused with 400). Each question is a run of its
+own, made by the runner as \`spri run\` makes its items: calls cached (the same question with the
+same settings again costs nothing), retried, rate-limited and within --max-cost / --max-tokens per run.
 ${ENVIRONMENT_HELP}`,
   );
   command.action(async (raw: Record<string, unknown>) => {

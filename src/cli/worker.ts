@@ -1,12 +1,13 @@
 /** `spri worker`: work the unfinished items of the runs in a shared store (see runner/worker.ts). */
 import type { Command } from "commander";
-import { resolveSettings } from "../config/config.ts";
+import { type ResolvedSettings, resolveSettings } from "../config/config.ts";
+import type { SpriModels } from "../algorithm/item-algorithm.ts";
 import { createModels, modelFactoryOptions, modelSpecs } from "../config/models.ts";
 import { formatCost, PriceTable } from "../runner/cost.ts";
 import { runWorker, type WorkerRun } from "../runner/worker.ts";
 import type { RunMeta, RunStore } from "../store/run-store.ts";
 import { openStore } from "../store/open-store.ts";
-import { prepareTask } from "../tasks/prepare.ts";
+import { type PreparedTask, prepareTask } from "../tasks/prepare.ts";
 import { downloadProgress } from "./download-progress.ts";
 import { COMMAND_ARTIFACT, resolveRecorded, restoreCommand } from "./recorded-command.ts";
 import { interruptSignal } from "./interrupt.ts";
@@ -85,10 +86,18 @@ async function openRecordedRun(store: RunStore, run: RunMeta, concurrency: numbe
     ...modelFactoryOptions(resolved, concurrency),
     onDownload: downloadProgress(),
   });
+  return workerRun(settings, prepared, models, mapping.idField ?? "id");
+}
+
+/**
+ * A run's algorithm and models with the runner settings of `settings` (timeout, cache, retries,
+ * prices, budget, rate limits): what the runner needs to work its items, as `spri run` would.
+ */
+export function workerRun(settings: ResolvedSettings, prepared: PreparedTask, models: SpriModels, idField: string): WorkerRun {
   return {
     prepared,
     models,
-    idField: mapping.idField ?? "id",
+    idField,
     timeoutMs: settings.timeout * 1000,
     cacheMode: cacheMode(settings.cache),
     retry: retryOptions(settings),

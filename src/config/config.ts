@@ -27,7 +27,7 @@ export const SETTINGS = {
     kind: "string",
     env: "SPRI_TASK",
     default: "sft",
-    help: "task preset: sft, reappraisal, rubric, or an SFT baseline (baseline-direct, baseline-self-instruct, baseline-self-align, baseline-self-refine, baseline-seed-principles)",
+    help: "task preset: sft, reappraisal, rubric, or an SFT baseline (baseline-direct, baseline-self-instruct, baseline-self-align, baseline-self-refine, baseline-seed-principles), or a task-1 baseline of the paper's RESORT pipeline (resort-vanilla, resort-appr, resort-cons, resort-appr-cons, resort-self-refine, resort-iter-appr, resort-iter-cons, resort-iter-appr-cons; needs --prompts <RESORT_pipeline>)",
   },
   baseModel: {
     kind: "string",
@@ -104,7 +104,7 @@ export const SETTINGS = {
   prompts: {
     kind: "list",
     env: "SPRI_PROMPTS",
-    help: "prompt pack directory (repeatable; searched in order; env: separated by the path delimiter)",
+    help: "prompt pack directory (repeatable; searched in order; env: separated by the path delimiter); resort-… tasks: the paper's RESORT_pipeline directory",
   },
   seeds: { kind: "string", env: "SPRI_SEEDS", help: "seed examples (JSONL) shown as few-shot when writing principles" },
   seedsPerDomain: {

@@ -255,3 +255,45 @@ describe("principles: sizes, order and label replacement", () => {
     assert.equal(replace("never seen"), undefined);
   });
 });
+
+// ---- the automatic cluster count -----------------------------------------------------------
+
+describe("clusters: auto (silhouette over a range of k)", () => {
+  for (const [groups, linkage] of [
+    [5, "average"],
+    [7, "ward"],
+    [3, "complete"],
+  ] as const) {
+    test(`${groups} well-separated blobs, ${linkage} linkage: chooses ${groups} and recovers them`, () => {
+      const { vectors, truth } = plantedGroups(groups, 12, 24, 0.04, 100 + groups);
+      const result = clusterVectors(vectors, { linkage, clusters: "auto" });
+      assert.equal(result.clusterCount!.chosen, groups);
+      assert.equal(result.clusters.length, groups);
+      assert.equal(canonical(result.labels), canonical(truth));
+      assert.equal(result.clusterCount!.criterion, "silhouette");
+      const best = Math.max(...result.clusterCount!.scores.map((s) => s.silhouette));
+      assert.equal(result.clusterCount!.silhouette, best);
+      assert.equal(result.clustersRequested, undefined);
+      assert.equal(result.threshold, undefined);
+    });
+  }
+
+  test("the range given is the range tried; a sample scores the same blobs alike", () => {
+    const { vectors, truth } = plantedGroups(4, 30, 16, 0.04, 7);
+    const result = clusterVectors(vectors, { clusters: "auto", clusterCount: { min: 3, max: 9, sample: 40 } });
+    assert.deepEqual(
+      result.clusterCount!.scores.map((s) => s.k),
+      [3, 4, 5, 6, 7, 8, 9],
+    );
+    assert.equal(result.clusterCount!.chosen, 4);
+    assert.equal(canonical(result.labels), canonical(truth));
+  });
+
+  test("refused above maxExact, with the flags that fix it", () => {
+    const { vectors } = plantedGroups(3, 10, 8, 0.05, 3);
+    assert.throws(
+      () => clusterVectors(vectors, { clusters: "auto", maxExact: 20 }),
+      (e: ConfigError) => /--clusters <k> or --threshold/.test(e.hint ?? ""),
+    );
+  });
+});

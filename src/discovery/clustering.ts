@@ -12,8 +12,9 @@
  * - `average` (UPGMA, default), `complete`, `single` on cosine distance 1 − cos(a, b);
  * - `ward` on Euclidean distance between the unit vectors, heights as scipy/sklearn report them
  *   (sqrt of the Lance–Williams update on squared distances); thresholds are in those units.
- * The dendrogram is cut at a height (`threshold`: merges with height ≤ threshold are kept) or into a
- * number of clusters (`clusters`).
+ * The dendrogram is cut at a height (`threshold`: merges with height ≤ threshold are kept), into a
+ * number of clusters (`clusters`), or into the number the silhouette criterion picks
+ * (`clusters: "auto"`, cluster-count.ts; up to maxExact unique principles).
  *
  * Above `maxExact` unique principles (default 5,000) the data are bucketed first, so no matrix
  * ever exceeds maxExact² / 2 entries:
@@ -38,6 +39,7 @@
  * Ties (within 1e-9): the principle seen more often, then the shorter text, then the earlier one.
  */
 import { ConfigError } from "../errors/errors.ts";
+import { type ClusterCountChoice, type ClusterCountOptions, chooseClusterCount } from "./cluster-count.ts";
 import { partition } from "./kmeans-buckets.ts";
 import { DEFAULT_THRESHOLD, type Linkage, LINKAGES } from "./linkage.ts";
 import { buildClusters } from "./medoids.ts";
@@ -54,8 +56,10 @@ export interface ClusterOptions {
   linkage?: Linkage;
   /** Cut height (merges at or below it are kept). Default DEFAULT_THRESHOLD[linkage]. */
   threshold?: number;
-  /** Cut into this many clusters instead of at a height. */
-  clusters?: number;
+  /** Cut into this many clusters instead of at a height; "auto": the count with the best silhouette. */
+  clusters?: number | "auto";
+  /** The range and sample of `clusters: "auto"`. */
+  clusterCount?: ClusterCountOptions;
   /** Largest set clustered in one exact pass; above it the data are bucketed. Default 5,000. */
   maxExact?: number;
   /** Seed of the k-means bucketing. Default 1. */
@@ -89,6 +93,8 @@ export interface Clustering {
   linkage: Linkage;
   threshold?: number;
   clustersRequested?: number;
+  /** Set for `clusters: "auto"`: the silhouette of every k tried and the k chosen. */
+  clusterCount?: ClusterCountChoice;
   /** Set when the data were bucketed. */
   bucketing?: BucketingReport;
 }
@@ -123,14 +129,35 @@ export function clusterVectors(vectors: readonly ArrayLike<number>[], options: C
   }
   const items: Items = { n, d, means: unit, sizes: new Float64Array(n).fill(1) };
   const report: BucketingReport = { buckets: [], secondPassItems: 0, passes: 0 };
-  const labels = clusterItems(items, linkage, cut, maxExact, options.seed ?? 1, report);
+  let choice: ClusterCountChoice | undefined;
+  let labels: Int32Array;
+  if (cut.kind === "auto") {
+    if (n > maxExact) {
+      throw new ConfigError(`the automatic cluster count is limited to ${maxExact} unique principles (got ${n})`, {
+        field: "clusters",
+        hint: "give --clusters <k> or --threshold <distance>, or raise --max-exact",
+      });
+    }
+    const merges = nnChain(items, linkage).sort(byHeight);
+    choice = chooseClusterCount(unit, n, d, merges, options.clusterCount);
+    labels = unionLabels(n, merges, n - choice.chosen).labels;
+  } else {
+    labels = clusterItems(items, linkage, cut, maxExact, options.seed ?? 1, report);
+  }
   const clusters = buildClusters(labels, unit, n, d, options.tieBreak);
   // Renumber labels to the sorted cluster order.
   const final = new Int32Array(n);
   clusters.forEach((cluster, index) => {
     for (const member of cluster.members) final[member] = index;
   });
-  return { labels: final, clusters, linkage, ...cutReport(cut), ...(report.passes > 0 ? { bucketing: report } : {}) };
+  return {
+    labels: final,
+    clusters,
+    linkage,
+    ...cutReport(cut),
+    ...(choice ? { clusterCount: choice } : {}),
+    ...(report.passes > 0 ? { bucketing: report } : {}),
+  };
 }
 
 export interface PrincipleCluster {
@@ -196,12 +223,13 @@ export function labelReplacer(
 // ---------------------------------------------------------------------------------------------
 // Internals: items, cuts
 
-type Cut = { kind: "height"; value: number } | { kind: "count"; value: number };
+type Cut = { kind: "height"; value: number } | { kind: "count"; value: number } | { kind: "auto" };
 
 function resolveCut(options: ClusterOptions, linkage: Linkage, n: number): Cut {
   if (options.threshold !== undefined && options.clusters !== undefined) {
     throw new ConfigError("give a distance threshold or a number of clusters, not both");
   }
+  if (options.clusters === "auto") return { kind: "auto" };
   if (options.clusters !== undefined) {
     if (!Number.isInteger(options.clusters) || options.clusters < 1)
       throw new ConfigError(`the number of clusters must be a positive integer (got ${options.clusters})`);
@@ -213,10 +241,17 @@ function resolveCut(options: ClusterOptions, linkage: Linkage, n: number): Cut {
 }
 
 function cutReport(cut: Cut): { threshold?: number; clustersRequested?: number } {
-  return cut.kind === "height" ? { threshold: cut.value } : { clustersRequested: cut.value };
+  return cut.kind === "height" ? { threshold: cut.value } : cut.kind === "count" ? { clustersRequested: cut.value } : {};
 }
 /** Labels (0..k−1, arbitrary order) for every item, bucketing when there are too many. */
-function clusterItems(items: Items, linkage: Linkage, cut: Cut, maxExact: number, seed: number, report: BucketingReport): Int32Array {
+function clusterItems(
+  items: Items,
+  linkage: Linkage,
+  cut: Exclude<Cut, { kind: "auto" }>,
+  maxExact: number,
+  seed: number,
+  report: BucketingReport,
+): Int32Array {
   if (items.n <= maxExact) {
     const merges = nnChain(items, linkage).sort(byHeight);
     const keep = cut.kind === "height" ? merges.filter((m) => m.height <= cut.value).length : items.n - cut.value;

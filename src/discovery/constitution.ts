@@ -175,8 +175,13 @@ function describeMethod(source: Record<string, unknown>): string | undefined {
   const clustering = source.clustering as Record<string, unknown> | undefined;
   const embeddings = source.embeddings as Record<string, unknown> | undefined;
   if (!clustering) return undefined;
+  const auto = clustering.clusterCount as { chosen?: unknown; silhouette?: unknown; min?: unknown; max?: unknown } | undefined;
   const cut =
-    clustering.threshold !== undefined ? `distance threshold ${String(clustering.threshold)}` : `${String(clustering.clusters)} clusters`;
+    clustering.threshold !== undefined
+      ? `distance threshold ${String(clustering.threshold)}`
+      : auto
+        ? `${String(auto.chosen)} clusters chosen by the best mean silhouette (${String(auto.silhouette)}) over k = ${String(auto.min)}..${String(auto.max)}`
+        : `${String(clustering.clusters)} clusters`;
   const embedded = embeddings
     ? `; embeddings: ${String(embeddings.source)} \`${String(embeddings.model)}\` (${String(embeddings.dimension)} dimensions)`
     : "";

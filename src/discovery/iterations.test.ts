@@ -81,6 +81,8 @@ test("iterationStats: new principles against earlier constitutions, discovery ra
     newPrinciples: 1,
     discoveryRate: 0.25,
     constitutionSize: 1,
+    // One principle: no pair to measure.
+    constitutionDiversity: null,
     minedFile: "iter-2/mined.jsonl",
     constitutionFile: null,
   });

@@ -24,6 +24,7 @@ import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { InputError } from "../errors/errors.ts";
 import { roundScore } from "../util/round-score.ts";
+import { constitutionDiversity, type IterationEvalSummary } from "./iteration-metrics.ts";
 import type { ConstitutionLike } from "./label-map.ts";
 import { normalisePrinciple } from "./mined-principle.ts";
 import type { BestCandidate } from "./mining.ts";
@@ -53,6 +54,8 @@ export interface IterationStats {
   /** newPrinciples / mined. */
   discoveryRate: number;
   constitutionSize: number | null;
+  /** Mean pairwise Rouge-L distance between the constitution's principles (iteration-metrics.ts). */
+  constitutionDiversity?: number | null;
   minedFile: string;
   constitutionFile: string | null;
   recordedAt: string;
@@ -63,6 +66,8 @@ export interface IterationEntry {
   slice: { file: string; size: number };
   model?: IterationModel;
   stats?: IterationStats;
+  /** `iterate eval`: the iteration's model on held-out prompts. */
+  eval?: IterationEvalSummary;
 }
 
 export interface IterationState {
@@ -87,6 +92,8 @@ export const ITER_FILES = {
   constitution: "constitution.json",
   sft: "sft.jsonl",
   request: "mstep.request.json",
+  evalInput: "eval.input.jsonl",
+  eval: "eval.jsonl",
 } as const;
 
 export function iterFile(dir: string, iter: number, name: keyof typeof ITER_FILES): string {
@@ -215,6 +222,7 @@ export function iterationStats(input: IterationStatsInput): IterationStats {
     newPrinciples: fresh.length,
     discoveryRate: summary.examples === 0 ? 0 : roundScore(fresh.length / summary.examples),
     constitutionSize: input.constitution ? input.constitution.principles.length : null,
+    constitutionDiversity: input.constitution ? constitutionDiversity(input.constitution.principles.map((p) => p.text)) : null,
     minedFile: input.minedFile,
     constitutionFile: input.constitutionFile,
     recordedAt: new Date().toISOString(),

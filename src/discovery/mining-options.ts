@@ -10,6 +10,8 @@ export interface MiningSampling {
   critique: SamplingOptions;
   refine: SamplingOptions;
   judge: SamplingOptions;
+  /** The principle-following check (`followCheck`). */
+  follows: SamplingOptions;
 }
 
 export interface MiningOptions {
@@ -22,13 +24,20 @@ export interface MiningOptions {
   guard: PrincipleGuard;
   /** A candidate is accepted when f(y2) − f(y1) > minGain (default 0: strictly better). */
   minGain: number;
+  /**
+   * Length constraint: a refinement longer than this × the words of the longer of y1 and the gold
+   * is rejected before scoring (default 1.5; 0 turns it off).
+   */
+  maxLengthRatio: number;
+  /** Ask the judge whether the best refinement follows its principle; if not, the next best stands in (default false). */
+  followCheck: boolean;
   /** Examples whose gold has fewer Rouge-L tokens are skipped without a call (default 1). */
   minGoldTokens: number;
   /** The input field holding the gold response (default `gold`). */
   goldField: string;
   /** The iteration number written into every record, when mining is part of `spri discover iterate`. */
   iter?: number;
-  prompts?: Partial<Record<"principle" | "critique" | "refine", string>>;
+  prompts?: Partial<Record<"principle" | "critique" | "refine" | "follows", string>>;
 }
 
 /** Spec defaults (stape-spec §3, §5); the paper's values are unknown, every one is a knob. */
@@ -38,6 +47,7 @@ export const DEFAULT_MINING_SAMPLING: Readonly<MiningSampling> = Object.freeze({
   critique: { temperature: 0.7, topP: 0.95, maxTokens: 384 },
   refine: { temperature: 0.7, topP: 0.95, maxTokens: 1536 },
   judge: { temperature: 0 },
+  follows: { temperature: 0, maxTokens: 256 },
 });
 
 export const DEFAULT_MINING_OPTIONS: Readonly<MiningOptions> = Object.freeze({
@@ -47,6 +57,8 @@ export const DEFAULT_MINING_OPTIONS: Readonly<MiningOptions> = Object.freeze({
   stem: false,
   guard: { maxWords: 60, leakNgram: 8, leakPrecision: 0.5 },
   minGain: 0,
+  maxLengthRatio: 1.5,
+  followCheck: false,
   minGoldTokens: 1,
   goldField: "gold",
 });

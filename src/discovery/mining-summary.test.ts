@@ -12,7 +12,7 @@ test("summariseMining counts decisions, mean gain and rejected candidates", () =
     examples: 3,
     accepted: 2,
     acceptRate: 0.6667,
-    decisions: { accepted: 2, "no-gain": 1, "no-valid-candidate": 0, "gold-unscorable": 0 },
+    decisions: { accepted: 2, "no-gain": 1, "not-following": 0, "no-valid-candidate": 0, "gold-unscorable": 0 },
     meanGain: 0.3,
     candidates: 4,
     rejectedCandidates: 1,

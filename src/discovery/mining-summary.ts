@@ -14,7 +14,13 @@ export interface MiningSummary {
 }
 
 export function summariseMining(records: Iterable<Record<string, unknown>>): MiningSummary {
-  const decisions: Record<DecisionCode, number> = { accepted: 0, "no-gain": 0, "no-valid-candidate": 0, "gold-unscorable": 0 };
+  const decisions: Record<DecisionCode, number> = {
+    accepted: 0,
+    "no-gain": 0,
+    "not-following": 0,
+    "no-valid-candidate": 0,
+    "gold-unscorable": 0,
+  };
   let examples = 0;
   let gains = 0;
   let candidates = 0;

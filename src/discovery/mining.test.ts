@@ -192,3 +192,76 @@ test("miningAlgorithm: reads the gold from --gold-field and fails the item witho
   assert.equal(ok.fields.gold, GOLD);
   await assert.rejects(algorithm.run({ id: "2", question: PROMPT, row: { prompt: PROMPT } }, models, context), InputError);
 });
+
+// ---- posterior regularisation: length and principle following ----------------------------
+
+test("mining: a refinement longer than --max-length-ratio × the longer of y1 and the gold is rejected before scoring", async () => {
+  const padded = `${GOOD_Y2} ${GOOD_Y2} ${GOOD_Y2}`;
+  const principles = ["Principle: Give details: explain each step with the quantities and timings that matter."];
+  const model = () => policy(principles, () => padded);
+  // The gold has 22 words, y1 4: the limit at ratio 1.5 is 33 words; the padded refinement has 66.
+  const { fields } = await mineExample(
+    { id: "q1", prompt: PROMPT, gold: GOLD },
+    { policy: model() },
+    miningOptions({ candidates: 1 }),
+    context,
+  );
+  assert.equal(fields.candidates[0]!.fY2, null);
+  assert.match(fields.candidates[0]!.rejectedReason!, /too long \(66 words > 1\.5 × the longer of y1 and the gold, 33\)/);
+  assert.equal(fields.decision, "no-valid-candidate");
+  // Ratio 0 turns the constraint off: the padded answer beats y1 on Rouge-L.
+  const off = await mineExample(
+    { id: "q1", prompt: PROMPT, gold: GOLD },
+    { policy: model() },
+    miningOptions({ candidates: 1, maxLengthRatio: 0 }),
+    context,
+  );
+  assert.equal(off.fields.accepted, true);
+});
+
+test("mining: with the following check, the best candidate must follow its principle (judge, no gold); the next best stands in", async () => {
+  const isFollows = (r: GenerateRequest) => text(r).includes("Follows: <yes or no>");
+  const okY2 = "Heat the water, steep the leaves for two minutes, then take them out.";
+  const judge = new ScriptedModel({
+    modelId: "judge",
+    rules: [
+      {
+        when: isFollows,
+        reply: (r) => (text(r).includes("Revised response:\n" + GOOD_Y2) ? "It ignores it.\nFollows: no" : "Follows: yes"),
+      },
+    ],
+  });
+  const model = policy(["Principle: Give details: be specific.", "Principle: Steps: list the steps."], (p) =>
+    /details/i.test(p) ? GOOD_Y2 : okY2,
+  );
+  const { fields, calls } = await mineExample(
+    { id: "q1", prompt: PROMPT, gold: GOLD },
+    { policy: model, judge },
+    miningOptions({ candidates: 2, followCheck: true }),
+    context,
+  );
+  // Candidate 1 scores higher but does not follow its principle; candidate 2 does and still beats y1.
+  assert.ok(fields.candidates[0]!.fY2! > fields.candidates[1]!.fY2!);
+  assert.equal(fields.candidates[0]!.follows, false);
+  assert.match(fields.candidates[0]!.rejectedReason!, /does not follow its principle/);
+  assert.equal(fields.candidates[1]!.follows, true);
+  assert.equal(fields.best!.k, 2);
+  assert.equal(fields.accepted, true);
+  // Asked in score order, only until one follows; the judge never sees the gold.
+  assert.deepEqual(
+    calls.filter((c) => c.step === "discovery.follows").map((c) => c.iteration),
+    [1, 2],
+  );
+  assert.ok(judge.requests.every((r) => !text(r).includes(GOLD)));
+
+  // When no candidate above y1 follows its principle, nothing is accepted.
+  const never = new ScriptedModel({ modelId: "judge", rules: [{ when: isFollows, reply: "Follows: no" }] });
+  const rejected = await mineExample(
+    { id: "q1", prompt: PROMPT, gold: GOLD },
+    { policy: model, judge: never },
+    miningOptions({ candidates: 2, followCheck: true }),
+    context,
+  );
+  assert.equal(rejected.fields.accepted, false);
+  assert.equal(rejected.fields.decision, "not-following");
+});

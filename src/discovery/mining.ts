@@ -18,6 +18,12 @@
  * `leakNgram` or more consecutive words with the gold, or when its Rouge-L precision against the gold
  * (the share of the principle's words that appear, in order, in the gold) is above `leakPrecision`.
  *
+ * Posterior regularisation on the refinements (principle-following.ts): a refinement longer than
+ * `maxLengthRatio` × the longer of y1 and the gold is rejected before scoring, and with
+ * `followCheck` the judge is asked, in score order among the candidates that beat y1, whether the
+ * refinement follows its principle; the first that does is accepted (decision `not-following` when
+ * none does).
+ *
  * Candidates run one after another: identical principle prompts are deliberate repeats, and the
  * call trace numbers them (`sampleIndex`) so a call cache keeps them apart.
  */
@@ -32,6 +38,7 @@ import { DISCOVERY_PROMPTS, fillDiscovery, questionWithReference, REFERENCE_PAIR
 import { roundScore } from "../util/round-score.ts";
 import type { MiningOptions, MiningSampling } from "./mining-options.ts";
 import { parsePrinciple, principleRejection, rougeTokens } from "./mined-principle.ts";
+import { checkFollows, lengthRejection } from "./principle-following.ts";
 import { rougeL } from "./rouge-l.ts";
 
 export interface RougeScores {
@@ -52,6 +59,8 @@ export interface Candidate {
   fY2: number | null;
   /** Rouge-L of y2 against the gold (recorded in judge mode too). */
   rougeL: RougeScores | null;
+  /** The principle-following check's verdict (null: unreadable), when it was asked. */
+  follows?: boolean | null;
   /** Judge mode: which response each order preferred. */
   judge?: { aFirst: string | null; bFirst: string | null; preference: number | null };
   /** Why the candidate was dropped before or after refinement. */
@@ -67,7 +76,7 @@ export interface BestCandidate {
   gain: number;
 }
 
-export type DecisionCode = "accepted" | "no-gain" | "no-valid-candidate" | "gold-unscorable";
+export type DecisionCode = "accepted" | "no-gain" | "not-following" | "no-valid-candidate" | "gold-unscorable";
 
 /** The fields a mining record adds to its input row (stape-spec §4 `trajectories.jsonl`). */
 export interface MiningFields {
@@ -98,7 +107,7 @@ export interface MiningExample {
 }
 
 /** Rouge-L of a response against the gold: precision = LCS/|response|, recall = LCS/|gold|. */
-function scores(response: string, gold: string, stem: boolean): RougeScores {
+export function scores(response: string, gold: string, stem: boolean): RougeScores {
   const s = rougeL(gold, response, { useStemmer: stem });
   return { precision: roundScore(s.precision), recall: roundScore(s.recall), f1: roundScore(s.fmeasure) };
 }
@@ -108,6 +117,29 @@ function user(content: string): ChatMessage {
 }
 
 // ---- one example ----------------------------------------------------------------------------
+
+/** The judge similarity: y1 (A) against y2 (B) in both orders, the gold shown as a reference. */
+export async function judgeAgainstY1(
+  example: MiningExample,
+  y1: string,
+  y2: string,
+  models: MiningModels,
+  sampling: SamplingOptions,
+  context: CallContext,
+): Promise<{ preference: number | null; judge: NonNullable<Candidate["judge"]>; calls: CallRecord[] }> {
+  const outcome = await judgePair(
+    { id: example.id, question: questionWithReference(example.prompt, example.gold), responseA: y1, responseB: y2 },
+    models.judge ?? models.policy,
+    { prompts: REFERENCE_PAIRWISE_PROMPTS, sampling },
+    context,
+  );
+  const judge = {
+    aFirst: (outcome.fields.pairwise_a_first_verdict as string | null) ?? null,
+    bFirst: (outcome.fields.pairwise_b_first_verdict as string | null) ?? null,
+    preference: outcome.preference,
+  };
+  return { preference: outcome.preference, judge, calls: outcome.calls };
+}
 
 export interface MiningModels {
   /** The current policy M_t: writes y1, principles, critiques and refinements. */
@@ -195,24 +227,19 @@ export async function mineExample(
       candidate.rejectedReason = "empty refinement";
       continue;
     }
+    const tooLong = lengthRejection(y2, y1, example.gold, options.maxLengthRatio);
+    if (tooLong) {
+      candidate.rejectedReason = tooLong;
+      continue;
+    }
     candidate.rougeL = scores(y2, example.gold, stem);
     if (!judgeMode) {
       candidate.fY2 = candidate.rougeL.f1;
       continue;
     }
-    const judge = models.judge ?? models.policy;
-    const outcome = await judgePair(
-      { id: example.id, question: questionWithReference(example.prompt, example.gold), responseA: y1, responseB: y2 },
-      judge,
-      { prompts: REFERENCE_PAIRWISE_PROMPTS, sampling: sampling.judge },
-      context,
-    );
+    const outcome = await judgeAgainstY1(example, y1, y2, models, sampling.judge, context);
     calls.push(...outcome.calls);
-    candidate.judge = {
-      aFirst: (outcome.fields.pairwise_a_first_verdict as string | null) ?? null,
-      bFirst: (outcome.fields.pairwise_b_first_verdict as string | null) ?? null,
-      preference: outcome.preference,
-    };
+    candidate.judge = outcome.judge;
     if (outcome.preference === null) candidate.rejectedReason = "the judge gave no readable verdict";
     else candidate.fY2 = outcome.preference;
   }
@@ -224,18 +251,44 @@ export async function mineExample(
     return { fields, calls };
   }
   // Best-of-N; the earliest candidate wins ties.
-  const top = scored.reduce((a, b) => (b.fY2 > a.fY2 ? b : a));
-  const gain = roundScore(top.fY2 - fields.fY1);
-  if (gain > options.minGain) {
-    fields.accepted = true;
-    fields.best = { k: top.k, z: top.z, critique: top.critique, y2: top.y2, fY2: top.fY2, gain };
-    fields.y2 = top.y2;
-    fields.decision = "accepted";
-    fields.reason = `candidate ${top.k} scores ${top.fY2} against y1's ${fields.fY1} (${fields.f})`;
-  } else {
+  const ranked = [...scored].sort((a, b) => b.fY2 - a.fY2 || a.k - b.k);
+  const top = ranked[0]!;
+  const above = ranked.filter((c) => roundScore(c.fY2 - fields.fY1!) > options.minGain);
+  if (above.length === 0) {
     fields.decision = "no-gain";
     fields.reason = `the best candidate (${top.k}) scores ${top.fY2}, not above y1's ${fields.fY1}${options.minGain > 0 ? ` + ${options.minGain}` : ""} (${fields.f})`;
+    return { fields, calls };
   }
+  let chosen: (typeof above)[number] | undefined = above[0];
+  if (options.followCheck) {
+    chosen = undefined;
+    for (const candidate of above) {
+      const check = await checkFollows(
+        caller,
+        models.judge ?? models.policy,
+        { prompt: example.prompt, principle: candidate.z, response: y1, revised: candidate.y2 },
+        { step: "discovery.follows", iteration: candidate.k, sampling: sampling.follows, template: prompts.follows },
+      );
+      candidate.follows = check.follows;
+      if (check.follows === true) {
+        chosen = candidate;
+        break;
+      }
+      candidate.rejectedReason =
+        check.follows === false ? "the refinement does not follow its principle (judge)" : "the judge gave no readable following verdict";
+    }
+  }
+  if (chosen === undefined) {
+    fields.decision = "not-following";
+    fields.reason = `${above.length} candidate(s) beat y1 but none follows its principle (judge)`;
+    return { fields, calls };
+  }
+  const gain = roundScore(chosen.fY2 - fields.fY1);
+  fields.accepted = true;
+  fields.best = { k: chosen.k, z: chosen.z, critique: chosen.critique, y2: chosen.y2, fY2: chosen.fY2, gain };
+  fields.y2 = chosen.y2;
+  fields.decision = "accepted";
+  fields.reason = `candidate ${chosen.k} scores ${chosen.fY2} against y1's ${fields.fY1} (${fields.f})${options.followCheck ? " and follows its principle" : ""}`;
   return { fields, calls };
 }
 
@@ -254,14 +307,14 @@ export function goldOf(item: TaskItem, goldField: string): string {
 }
 
 export function miningAlgorithm(options: MiningOptions): ItemAlgorithm {
-  const perCandidate = options.similarity === "judge" ? 5 : 3;
+  const perCandidate = (options.similarity === "judge" ? 5 : 3) + (options.followCheck ? 1 : 0);
   return {
     name: `discovery/mine-${options.similarity}`,
     calls: {
       min: 1,
-      expected: 1 + perCandidate * options.candidates,
+      expected: 1 + (perCandidate - (options.followCheck ? 1 : 0)) * options.candidates + (options.followCheck ? 1 : 0),
       max: 1 + perCandidate * options.candidates,
-      criticShare: options.similarity === "judge" ? 2 / (3 + 2) : 0,
+      criticShare: (options.similarity === "judge" ? 2 : 0) / (3 + (options.similarity === "judge" ? 2 : 0)),
     },
     async run(item, models: SpriModels, context) {
       const gold = goldOf(item, options.goldField);

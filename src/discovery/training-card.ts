@@ -19,6 +19,8 @@ export interface TrainingExportSummary {
   /** Principles replaced by a record's zCanonical, by the cluster listing them, or by the nearest one. */
   relabelled: Record<RelabelKind, number>;
   sha256: string;
+  /** The held-out examples (`--validation`), written beside the output. */
+  validation?: { file: string; n: number; sha256: string };
   card?: string;
   request?: string;
 }
@@ -71,6 +73,9 @@ export function renderTrainingCard(summary: TrainingExportSummary, options: Trai
     `- Format: \`${summary.format}\`. ${description}`,
     `- File: \`${basename(summary.output)}\` (${summary.fileType === "parquet" ? "Parquet" : "JSON Lines, one example per line"}), sha256 \`${summary.sha256}\``,
     `- Source records: \`${summary.input}\``,
+    ...(summary.validation
+      ? [`- Validation: \`${basename(summary.validation.file)}\`, ${summary.validation.n} examples held out (not in the training file)`]
+      : []),
     `- Critique in the target: ${options.includeCritique === false ? "no" : "yes"}`,
     `- Principles: ${describeRelabelling(summary.relabelled, summary.exported, options.constitutionFile)}`,
     "",

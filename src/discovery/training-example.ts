@@ -5,6 +5,7 @@
  * representative; otherwise a label map replaces the principle when one is given.
  */
 import { recordQuestion } from "../io/exports.ts";
+import { alpacaPrompt } from "./alpaca-prompt.ts";
 import { DISCOVERY_PROMPTS } from "../prompts/builtin-discovery.ts";
 import type { LabelMap } from "./label-map.ts";
 import type { BestCandidate } from "./mining.ts";
@@ -69,6 +70,8 @@ export function toDiscoveryExample(record: unknown, options: TrainingExampleOpti
   }
   const target = formatTarget({ principle, critique: best.critique, revised: best.y2 }, options.includeCritique ?? true);
   const trigger = options.trigger ?? DISCOVERY_PROMPTS.selfCorrectTrigger;
+  if (options.format === "alpaca")
+    return { example: { prompt: alpacaPrompt(question, y1, trigger), completion: target }, ...(relabelled ? { relabelled } : {}) };
   const example =
     options.format === "trl"
       ? { prompt: [user(question), assistant(y1), user(trigger)], completion: [assistant(target)] }

@@ -1,13 +1,14 @@
 /**
  * The formats of `spri discover export` (one example per accepted record): `trl` (TRL conversational
  * prompt-completion, loss on the completion only, so y1 is masked), `openai` (chat fine-tuning
- * messages, y1 with weight 0) and `star` (the STaR baseline: refinements without principles).
+ * messages, y1 with weight 0), `alpaca` (TRL standard prompt-completion text in the Alpaca template, for
+ * base models without a chat template) and `star` (the STaR baseline: refinements without principles).
  */
 import { InputError } from "../errors/errors.ts";
 import type { ParquetColumn } from "../io/parquet.ts";
 
-export type DiscoveryExportFormat = "trl" | "openai" | "star";
-export const DISCOVERY_EXPORT_FORMATS: readonly DiscoveryExportFormat[] = ["trl", "openai", "star"];
+export type DiscoveryExportFormat = "trl" | "openai" | "alpaca" | "star";
+export const DISCOVERY_EXPORT_FORMATS: readonly DiscoveryExportFormat[] = ["trl", "openai", "alpaca", "star"];
 
 export function parseDiscoveryExportFormat(value: string): DiscoveryExportFormat {
   if ((DISCOVERY_EXPORT_FORMATS as readonly string[]).includes(value)) return value as DiscoveryExportFormat;
@@ -43,6 +44,19 @@ export const TRAINING_FORMATS: Readonly<Record<DiscoveryExportFormat, TrainingFo
       "`messages` (list of {`role`, `content`, `weight`?}): user request, assistant y1 (`weight` 0), user self-correction request, assistant self-correction (`weight` 1)",
     ],
     trainFormat: "openai.chat.weighted",
+  },
+  alpaca: {
+    description:
+      "TRL standard prompt-completion text in the Alpaca template, for base models without a chat template: the prompt holds the request, the model's first answer and the self-correction request as Alpaca turns; the completion is the target (loss on the completion only).",
+    schema: [
+      "`prompt` (string): the Alpaca preamble, `### Instruction:` x, `### Response:` y1 (not trained on), `### Instruction:` the self-correction request, `### Response:`",
+      "`completion` (string): `[Principle] …`, `[Critique] …`, `[Revised response]` and the refined answer",
+    ],
+    trainFormat: "trl.standard.prompt_completion",
+    columns: [
+      { name: "prompt", kind: "string" },
+      { name: "completion", kind: "string" },
+    ],
   },
   star: {
     description: "STaR baseline, TRL conversational prompt-completion: the request and the refined answer, without principle or critique.",

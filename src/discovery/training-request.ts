@@ -14,8 +14,22 @@ export interface TrainingRequestOptions {
   baseModel: string;
   iter?: number;
   seed?: number;
-  /** Train M_0 on the union of all iterations' data instead of continuing from M_t. */
+  /**
+   * Train M_0 on the union of all iterations' data instead of continuing from M_t: `baseModel` is
+   * then M_0, and `previous` lists the earlier iterations' training files.
+   */
   restartFromBase?: boolean;
+  /** With `restartFromBase`: the earlier iterations' training files (absolute paths), oldest first. */
+  previous?: readonly TrainingDataFile[];
+}
+
+/** One training file as the request names it (`file` absolute until the request makes it relative). */
+export interface TrainingDataFile {
+  file: string;
+  format: string;
+  n: number;
+  sha256: string;
+  fileType: "jsonl" | "parquet";
 }
 
 /** Suggested SFT settings (stape-spec §5; the paper's are unknown). */
@@ -39,7 +53,10 @@ export interface TrainingRequest {
   createdAt: string;
   initFrom: { model: string };
   restartFromBase: boolean;
+  /** Every file trained on (with `restartFromBase`, the earlier iterations' first), relative to the request. */
   train: { file: string; format: string; n: number; sha256: string }[];
+  /** The held-out examples of this iteration's export, when it was split. */
+  validation: { file: string; format: string; n: number; sha256: string } | null;
   lossOn: "completion" | "weighted-messages";
   target: { markers: typeof TARGET_MARKERS; includeCritique: boolean; trigger: string };
   constitution: string | null;
@@ -61,7 +78,8 @@ export interface TrainingRequestInput {
   /** `file` is absolute: the data and constitution paths are written relative to its directory. */
   request: TrainingRequestOptions;
   /** The export: its absolute `output` path, format, example count and digest. */
-  summary: Pick<TrainingExportSummary, "output" | "format" | "exported" | "sha256">;
+  summary: Pick<TrainingExportSummary, "output" | "format" | "exported" | "sha256" | "validation"> &
+    Partial<Pick<TrainingExportSummary, "fileType">>;
   trainFormat: string;
   includeCritique?: boolean;
   trigger?: string;
@@ -73,7 +91,20 @@ export interface TrainingRequestInput {
 export function trainingRequest(input: TrainingRequestInput): TrainingRequestFiles {
   const { request, summary } = input;
   const file = request.file;
-  const dataPath = relative(dirname(file), summary.output) || basename(summary.output);
+  const relativePath = (path: string) => relative(dirname(file), path) || basename(path);
+  const fileType = summary.fileType ?? fileTypeOf(summary.output);
+  const current: TrainingDataFile = {
+    file: summary.output,
+    format: input.trainFormat,
+    n: summary.exported,
+    sha256: summary.sha256,
+    fileType,
+  };
+  // Restarting from M_0 only makes sense on the union of the iterations' data (stape-spec §2.4).
+  const data = [...(request.restartFromBase ? (request.previous ?? []) : []), current].map((d) => ({ ...d, file: relativePath(d.file) }));
+  const validation = summary.validation
+    ? { ...summary.validation, file: relativePath(summary.validation.file), format: input.trainFormat, fileType }
+    : undefined;
   const seed = request.seed ?? 0;
   const body: TrainingRequest = {
     schema: "spri.discovery.mstep.v1",
@@ -81,7 +112,8 @@ export function trainingRequest(input: TrainingRequestInput): TrainingRequestFil
     createdAt: new Date().toISOString(),
     initFrom: { model: request.baseModel },
     restartFromBase: request.restartFromBase ?? false,
-    train: [{ file: dataPath, format: input.trainFormat, n: summary.exported, sha256: summary.sha256 }],
+    train: data.map(({ file, format, n, sha256 }) => ({ file, format, n, sha256 })),
+    validation: validation ? { file: validation.file, format: validation.format, n: validation.n, sha256: validation.sha256 } : null,
     lossOn: summary.format === "openai" ? "weighted-messages" : "completion",
     target: {
       markers: TARGET_MARKERS,
@@ -102,7 +134,12 @@ export function trainingRequest(input: TrainingRequestInput): TrainingRequestFil
   const outputDir = `out/mstep${request.iter === undefined ? "" : `-iter${request.iter}`}`;
   body.trlConfig = basename(yaml);
   body.exampleCommand = `trl sft --config ${basename(yaml)}`;
-  return { request: { file, body }, trlConfig: { file: yaml, text: trlConfigYaml(request.baseModel, dataPath, seed, outputDir) } };
+  const text = trlConfigYaml({ model: request.baseModel, data, validation, seed, outputDir });
+  return { request: { file, body }, trlConfig: { file: yaml, text } };
+}
+
+export function fileTypeOf(path: string): "jsonl" | "parquet" {
+  return /\.(parquet|pq)$/i.test(path) ? "parquet" : "jsonl";
 }
 
 /** A float PyYAML reads as a float (it needs a dot before an exponent: `1.0e-5`, not `1e-5`). */
@@ -111,17 +148,35 @@ function yamlFloat(x: number): string {
   return `${mantissa!.includes(".") ? mantissa : `${mantissa}.0`}e${exponent}`;
 }
 
+/** What a TRL config trains: the model, its data files (relative to where `trl` runs), a validation file. */
+export interface TrlConfigInput {
+  model: string;
+  data: readonly Pick<TrainingDataFile, "file" | "fileType">[];
+  validation?: Pick<TrainingDataFile, "file" | "fileType">;
+  seed?: number;
+  outputDir?: string;
+}
+
 /**
- * A `trl sft --config` YAML over the local data file (TRL's dataset mixture `datasets:` list, TRL
- * 0.20 or later; paths relative to the directory `trl` runs in). Check flags against your version.
+ * A `trl sft --config` YAML over local data files (TRL's dataset mixture `datasets:` list, TRL
+ * 0.20 or later): one entry per file, loaded by the `datasets` builder of its type (`json` or
+ * `parquet`); a validation file becomes the entry's `test` split, evaluated each epoch. Check flags
+ * against your version.
  */
-export function trlConfigYaml(model: string, data: string, seed = 0, outputDir = "out/mstep"): string {
+export function trlConfigYaml(input: TrlConfigInput): string {
   const h = SUGGESTED_HPARAMS;
+  const entry = (d: Pick<TrainingDataFile, "file" | "fileType">, split?: Pick<TrainingDataFile, "file">) => [
+    `  - path: ${d.fileType === "parquet" ? "parquet" : "json"}`,
+    split
+      ? `    data_files: {"train": ${JSON.stringify(d.file)}, "test": ${JSON.stringify(split.file)}}`
+      : `    data_files: ${JSON.stringify(d.file)}`,
+  ];
+  const last = input.data.length - 1;
   return [
-    `model_name_or_path: ${JSON.stringify(model)}`,
+    `model_name_or_path: ${JSON.stringify(input.model)}`,
     "datasets:",
-    "  - path: json",
-    `    data_files: ${JSON.stringify(data)}`,
+    ...input.data.flatMap((d, i) => entry(d, i === last ? input.validation : undefined)),
+    ...(input.validation ? ["eval_strategy: epoch"] : []),
     `learning_rate: ${yamlFloat(h.learningRate)}`,
     `num_train_epochs: ${h.epochs}`,
     `lr_scheduler_type: ${h.lrScheduler}`,
@@ -132,8 +187,8 @@ export function trlConfigYaml(model: string, data: string, seed = 0, outputDir =
     "bf16: true",
     "completion_only_loss: true",
     "gradient_checkpointing: true",
-    `seed: ${seed}`,
-    `output_dir: ${JSON.stringify(outputDir)}`,
+    `seed: ${input.seed ?? 0}`,
+    `output_dir: ${JSON.stringify(input.outputDir ?? "out/mstep")}`,
     "",
   ].join("\n");
 }

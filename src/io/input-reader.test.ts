@@ -501,3 +501,34 @@ describe("readInputRows: stopping early", () => {
     }
   });
 });
+
+describe("readInputRows: gzipped text files (.jsonl.gz, .json.gz, .csv.gz), as datasets are published", () => {
+  test("read as the file inside, with its format from the name before .gz and its own line numbers", async () => {
+    const jsonl = join(dir, "rows.jsonl.gz");
+    writeFileSync(jsonl, gzipSync(`${JSON.stringify(ITEMS[0])}\n\n${JSON.stringify(ITEMS[1])}\n`));
+    assert.equal(inputFormatOf(jsonl), "jsonl");
+    assert.deepEqual(await collect(readInputRows(jsonl)), [
+      { line: 1, value: ITEMS[0] },
+      { line: 3, value: ITEMS[1] },
+    ]);
+    assert.equal(await countInputRows(jsonl), 2);
+    const json = join(dir, "rows.json.gz");
+    writeFileSync(json, gzipSync(JSON.stringify(ITEMS)));
+    assert.equal(inputFormatOf(json), "json");
+    assert.deepEqual(
+      (await collect(readInputRows(json))).map((row) => row.value),
+      ITEMS,
+    );
+  });
+
+  test("a file that is not gzip is an InputError naming it", async () => {
+    const broken = join(dir, "broken.jsonl.gz");
+    writeFileSync(broken, "plain text\n");
+    await assert.rejects(collect(readInputRows(broken)), (error: unknown) => {
+      assert.ok(error instanceof InputError, String(error));
+      assert.equal(error.file, broken);
+      assert.match(error.message, /gzip/);
+      return true;
+    });
+  });
+});

@@ -10,6 +10,8 @@
  *   Brotli, ZSTD or LZ4 via hyparquet-compressors); BigInt becomes a number when it is a safe
  *   integer and a decimal string otherwise, dates become ISO strings, bytes become base64.
  *
+ * A text file whose name ends in `.gz` (`rows.jsonl.gz`) is read unpacked, as the format before it.
+ *
  * Text formats must be UTF-8 (an invalid byte is an InputError with its line), and a JSON integer
  * beyond 2^53 is read as the string of its digits (exact-json.ts), as a Parquet INT64 is.
  *
@@ -55,9 +57,9 @@ export function checkInputFile(file: string): void {
   if (!statSync(file).isFile()) throw new InputError("input path is not a file", { file });
 }
 
-/** The format a file's extension implies: `.json`, `.csv`, `.tsv`, `.parquet`, else JSON Lines. */
+/** The format a file's extension implies: `.json`, `.csv`, `.tsv`, `.parquet`, else JSON Lines; a `.gz` after it is unpacked. */
 export function inputFormatOf(file: string): InputFormat {
-  const lower = file.toLowerCase();
+  const lower = file.toLowerCase().replace(/\.gz$/, "");
   if (lower.endsWith(".json")) return "json";
   if (lower.endsWith(".csv")) return "csv";
   if (lower.endsWith(".tsv") || lower.endsWith(".tab")) return "tsv";

@@ -8,6 +8,7 @@ import { isUtf8 } from "node:buffer";
 import { createReadStream } from "node:fs";
 import { type Duplex, Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import { createGunzip } from "node:zlib";
 import { InputError } from "../errors/errors.ts";
 
 const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
@@ -37,7 +38,7 @@ export interface TextRead {
 export async function* utf8Text(file: string, read: TextRead = { breaks: 0, chars: 0 }): AsyncGenerator<string> {
   let carry: Buffer | undefined;
   let first = true;
-  for await (const chunk of createReadStream(file) as AsyncIterable<Buffer>) {
+  for await (const chunk of fileBytes(file)) {
     let bytes = carry ? Buffer.concat([carry, chunk]) : chunk;
     if (first && bytes.length >= BOM.length) {
       first = false;
@@ -55,6 +56,33 @@ export async function* utf8Text(file: string, read: TextRead = { breaks: 0, char
     yield decoded;
   }
   if (carry) throw notUtf8Error(file, read.breaks + 1);
+}
+
+/**
+ * The file's bytes; a `.gz` file's unpacked (datasets are often published so), where bytes that are
+ * not gzip are an InputError naming the file.
+ */
+export async function* fileBytes(file: string): AsyncGenerator<Buffer> {
+  const raw = createReadStream(file);
+  if (!/\.gz$/i.test(file)) {
+    yield* raw as AsyncIterable<Buffer>;
+    return;
+  }
+  const gunzip = createGunzip();
+  raw.on("error", (error) => gunzip.destroy(error));
+  try {
+    yield* raw.pipe(gunzip) as AsyncIterable<Buffer>;
+  } catch (error) {
+    if (!String((error as { code?: unknown }).code).startsWith("Z_")) throw error;
+    throw new InputError(`not a valid gzip file: ${(error as Error).message}`, {
+      file,
+      cause: error,
+      hint: "the name ends in .gz, so spri unpacks it: download it again, or rename it if it is not compressed",
+    });
+  } finally {
+    raw.destroy();
+    gunzip.destroy();
+  }
 }
 
 /**
@@ -79,7 +107,7 @@ export async function* parseUtf8(file: string, read: TextRead, parser: Duplex): 
  */
 export async function* utf8Lines(file: string): AsyncGenerator<{ line: number; text: string | undefined }> {
   let line = 0;
-  for await (let bytes of byteLines(createReadStream(file) as AsyncIterable<Buffer>)) {
+  for await (let bytes of byteLines(fileBytes(file))) {
     line++;
     if (line === 1 && bytes.subarray(0, BOM.length).equals(BOM)) bytes = bytes.subarray(BOM.length);
     if (bytes[bytes.length - 1] === 0x0d) bytes = bytes.subarray(0, -1);

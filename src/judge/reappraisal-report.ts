@@ -99,8 +99,19 @@ export function checkBaselines(names: readonly string[], baselines: readonly str
   }
 }
 
+/**
+ * The scores in case-key order: sums (means, t statistics) then do not depend on the order the cases
+ * were judged in, so a fresh evaluation, whose records come in finish order, reports the same bits
+ * as re-scoring the same judgements from files.
+ */
+function inKeyOrder(scores: CaseScores): [string, number | null][] {
+  return [...scores].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
 function meanOf(scores: CaseScores): Omit<CriterionSummary, "markers"> {
-  const values = [...scores.values()].filter((v): v is number => v !== null);
+  const values = inKeyOrder(scores)
+    .map(([, v]) => v)
+    .filter((v): v is number => v !== null);
   const mean = values.length === 0 ? null : pyRound(values.reduce((a, b) => a + b, 0) / values.length, 2);
   return { mean, n: values.length, unscored: scores.size - values.length };
 }
@@ -109,7 +120,7 @@ function significance(method: CaseScores, baseline: CaseScores): Omit<Significan
   const undefinedTest = (reason: UndefinedTestReason) => ({ n: method.size, t: null, df: null, p: null, reason });
   if (method.size !== baseline.size || [...method.keys()].some((key) => !baseline.has(key))) return undefinedTest("unpaired");
   const pairs: [number, number][] = [];
-  for (const [key, score] of method) {
+  for (const [key, score] of inKeyOrder(method)) {
     const other = baseline.get(key) ?? null;
     if (score === null || other === null) return undefinedTest("unscored");
     pairs.push([score, other]);

@@ -20,6 +20,7 @@ import { kindOfAnswer } from "./error-kinds.ts";
 import { baseUrlCredentials, scrub } from "./http-helpers.ts";
 import { importOptionalPeer } from "../util/optional-peer.ts";
 import { finishReason } from "./openai-completion.ts";
+import { openaiSdkError } from "./openai-sdk-errors.ts";
 
 export const BATCH_URL = "/v1/chat/completions";
 /** OpenAI's limits per input file: 50,000 requests and 200 MB (we stay under the latter). */
@@ -242,41 +243,18 @@ export class OpenAIBatchApi implements BatchApi {
   }
 
   private toModelError(what: string, error: unknown): ModelError {
-    const endpoint = this.endpoint;
-    const OpenAI = this.sdk?.module.default;
-    if (!OpenAI) {
-      const detail = scrub(error instanceof Error ? error.message : String(error), this.secret);
-      return new ModelError(`cannot ${what} at ${endpoint}: ${detail}`, { kind: "network", endpoint, cause: error });
-    }
-    if (error instanceof OpenAI.APIUserAbortError) return new ModelError(`${what} at ${endpoint}: aborted`, { kind: "aborted", endpoint });
-    if (error instanceof OpenAI.APIConnectionTimeoutError)
-      return new ModelError(`${what} at ${endpoint}: no answer in time`, { kind: "timeout", endpoint });
-    if (error instanceof OpenAI.APIConnectionError) {
-      return new ModelError(`cannot reach ${endpoint} to ${what}`, {
-        kind: "network",
-        endpoint,
-        hint: "check the URL and that the server is running",
-      });
-    }
-    if (error instanceof OpenAI.APIError) {
-      const status = error.status;
-      const detail = scrub(error.message.replace(/^\d{3}\s+/, ""), this.secret);
-      const kind = kindOfAnswer({ status, code: typeof error.code === "string" ? error.code : undefined, detail });
-      const hint =
-        kind === "not-found" || status === 405
+    return openaiSdkError(error, {
+      what,
+      endpoint: this.endpoint,
+      secret: this.secret,
+      module: this.sdk?.module,
+      hint: (kind) =>
+        kind === "not-found"
           ? "this server has no Batch API (vLLM's server has none): use --batch-offline and run the files with `vllm run-batch`"
           : kind === "auth"
             ? "check the API key (OPENAI_API_KEY) and that it may use the Batch API"
-            : undefined;
-      return new ModelError(`cannot ${what} at ${endpoint}: ${status ?? "error"} ${detail}`, {
-        kind: status === 405 ? "not-found" : kind,
-        status,
-        endpoint,
-        hint,
-      });
-    }
-    const detail = scrub(error instanceof Error ? error.message : String(error), this.secret);
-    return new ModelError(`cannot ${what} at ${endpoint}: ${detail}`, { kind: "network", endpoint, cause: error });
+            : undefined,
+    });
   }
 }
 

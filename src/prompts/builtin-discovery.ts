@@ -11,6 +11,8 @@
  *   trained model at inference (`spri discover apply --mode trained`).
  * - `select`: prompt-time self-correction with a constitution (untrained models).
  * - `judge`: the LLM-judge similarity (y2 against y1, with the gold as a reference).
+ * - `follows`: posterior regularisation's check that a refinement follows the principle it was
+ *   written under (no gold shown).
  */
 export const DISCOVERY_PROMPTS = {
   principle: `Request:
@@ -51,6 +53,21 @@ Critique:
 Rewrite the response so it follows the principle and fixes the critique. Output only the revised response.`,
 
   selfCorrectTrigger: "Improve your response using a guiding principle.",
+
+  follows: `Request:
+{prompt}
+
+Principle:
+{principle}
+
+First response:
+{response}
+
+Revised response:
+{revised}
+
+Does the revised response follow the principle, at least as well as the first response does and better where the first falls short? Think briefly, then answer on the last line exactly as:
+Follows: <yes or no>`,
 
   select: `Request:
 {prompt}

@@ -1,7 +1,14 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { ConfigError } from "../errors/errors.ts";
-import { abslFlagDefault, pythonFunctionFString, pythonStringArgument, renderFString } from "./python-source.ts";
+import {
+  abslFlagDefault,
+  abslListDefault,
+  pythonAssignedStrings,
+  pythonFunctionFString,
+  pythonStringArgument,
+  renderFString,
+} from "./python-source.ts";
 
 const SOURCE = [
   "import os",
@@ -63,6 +70,49 @@ describe("pythonStringArgument and abslFlagDefault", () => {
     assert.throws(
       () => abslFlagDefault('flags.DEFINE_integer("seed", SEED, "")', "s.py", "seed"),
       (error: unknown) => error instanceof ConfigError && error.line === 1 && /default of flag "seed" is not a literal/.test(error.message),
+    );
+  });
+});
+
+describe("docstrings, assigned literals with expression fields, list flags", () => {
+  const MODULE = [
+    'tail = """the tail"""',
+    "",
+    "def build_doc(text, q):",
+    '    """',
+    "    :input: a docstring before the return",
+    '    """',
+    '    return f"""[A] {text} [B] {q} {tail}"""',
+    "",
+    "for row in rows:",
+    '    if mode == "one":',
+    "        note = 'plain'",
+    '        note = f"""Say {row[\'Post\']} with {table.column[dim]}"""',
+    "        call(user = f\"[T] {row['Post']}\\n\\n[Q] {note}\")",
+  ].join("\n");
+  test("a function's docstring is skipped; module strings render through the fields", () => {
+    const fstring = pythonFunctionFString(MODULE, "m.py", "build_doc");
+    const tail = pythonAssignedStrings(MODULE, "m.py", "tail")[0]!;
+    assert.equal(renderFString(fstring, { text: "X", q: "Y", tail: renderFString(tail, {}) }), "[A] X [B] Y the tail");
+  });
+  test("every literal assigned to a name, f-strings' fields kept as their expressions, with their lines", () => {
+    const notes = pythonAssignedStrings(MODULE, "m.py", "note");
+    assert.equal(notes.length, 2);
+    assert.equal(renderFString(notes[0]!, {}), "plain");
+    assert.deepEqual(
+      notes[1]!.parts.flatMap((p) => ("field" in p ? [p.field] : [])),
+      ["row['Post']", "table.column[dim]"],
+    );
+    assert.equal(notes[1]!.line, 12);
+    const user = pythonAssignedStrings(MODULE, "m.py", "user")[0]!;
+    assert.equal(renderFString(user, { "row['Post']": "P", note: "N" }), "[T] P\n\n[Q] N");
+    assert.deepEqual(pythonAssignedStrings(MODULE, "m.py", "user", { from: 0, to: 10 }), []);
+  });
+  test("a list flag's default of integers; anything else names the file and line", () => {
+    assert.deepEqual(abslListDefault('flags.DEFINE_list("dims", [1, 4, 23], "the dims")', "s.py", "dims"), [1, 4, 23]);
+    assert.throws(
+      () => abslListDefault('flags.DEFINE_list("dims", ["a"], "")', "s.py", "dims"),
+      (error: unknown) => error instanceof ConfigError && error.line === 1 && /not a list of integers/.test(error.message),
     );
   });
 });

@@ -105,7 +105,7 @@ function parseInlinePrices(text: string): unknown {
 const PRICES_HINT = `give prices in USD per million tokens: --prices '{"<model id>": {"input": 0.5, "output": 1.5}}' (or a JSON file of the same)`;
 
 /** The providers' own APIs, where the built-in list prices apply. */
-function isHostedEndpoint(endpointId: string): boolean {
+export function isHostedEndpoint(endpointId: string): boolean {
   return /api\.openai\.com|api\.anthropic\.com|^anthropic:|openai\.azure\.com|openrouter\.ai|api\.together|api\.groq|api\.mistral/.test(
     endpointId,
   );

@@ -75,3 +75,37 @@ test("runDiscoverCluster: no principles is an input error naming the fields look
     (error: unknown) => error instanceof InputError && /principle, best\.z, z/.test(error.hint ?? ""),
   );
 });
+
+test("runDiscoverCluster: without a threshold or a count the count is chosen by silhouette and recorded", async () => {
+  const { dir, file } = input([
+    trajectory("t1", "Be concise."),
+    trajectory("t2", "Keep it short."),
+    trajectory("t3", "Cite sources."),
+    trajectory("t4", "Give references."),
+  ]);
+  const output = join(dir, "constitution.json");
+  const summary = await runDiscoverCluster({ input: file, output, embedder, markdown: false });
+  assert.equal(summary.clusters, 2);
+  assert.equal(summary.threshold, undefined);
+  assert.deepEqual(
+    { ...summary.clusterCount, silhouette: undefined },
+    {
+      criterion: "silhouette",
+      metric: "cosine",
+      min: 2,
+      max: 3,
+      chosen: 2,
+      silhouette: undefined,
+    },
+  );
+  const constitution = JSON.parse(readFileSync(output, "utf8")) as { source: { clustering: Record<string, unknown> } };
+  assert.equal(constitution.source.clustering.clusters, "auto");
+  assert.deepEqual(
+    (constitution.source.clustering.silhouetteByK as { k: number }[]).map((s) => s.k),
+    [2, 3],
+  );
+  // A threshold given by the user is kept as the cut.
+  const fixed = await runDiscoverCluster({ input: file, output, embedder, markdown: false, threshold: 0.001 });
+  assert.equal(fixed.clusters, 4);
+  assert.equal(fixed.clusterCount, undefined);
+});

@@ -4,6 +4,7 @@
  * with its constitution and 2-D map for the viewer.
  */
 import { createEmbeddingModel, type EmbedderSpec, type EmbeddingSource } from "../config/embedder.ts";
+import type { ClusterCountChoice, ClusterCountOptions } from "../discovery/cluster-count.ts";
 import { clusterPrinciples, DEFAULT_MAX_EXACT } from "../discovery/clustering.ts";
 import {
   buildConstitution,
@@ -36,7 +37,10 @@ export interface ClusterRunOptions {
   embedder: EmbedderSpec | Embedder;
   linkage?: Linkage;
   threshold?: number;
-  clusters?: number;
+  /** A fixed count, or "auto" (the default when no threshold is given either): silhouette over a range of k. */
+  clusters?: number | "auto";
+  /** Range and sample of the automatic count. */
+  clusterCount?: ClusterCountOptions;
   maxExact?: number;
   /** Markdown report path; default companion path, false for none. */
   markdown?: string | false;
@@ -68,6 +72,8 @@ export interface ClusterRunSummary {
   linkage: Linkage;
   threshold?: number;
   clustersRequested?: number;
+  /** The automatic count: the criterion, the k range tried, the k chosen and its silhouette. */
+  clusterCount?: Omit<ClusterCountChoice, "scores">;
   bucketed: boolean;
   naming?: { named: number; failed: number };
   /** The run recorded in `store`, when one was given. */
@@ -141,10 +147,12 @@ export async function runDiscoverCluster(options: ClusterRunOptions): Promise<Cl
   const result = clusterPrinciples(unique, embedded.vectors, {
     linkage,
     threshold: options.threshold,
-    clusters: options.clusters,
+    clusters: options.clusters ?? (options.threshold === undefined ? "auto" : undefined),
+    clusterCount: options.clusterCount,
     maxExact: options.maxExact,
   });
   const { clustering } = result;
+  const cut = cutSettings(clustering);
   const constitution = buildConstitution(unique, result.clusters, {
     input: options.input,
     fields: fieldList,
@@ -157,8 +165,9 @@ export async function runDiscoverCluster(options: ClusterRunOptions): Promise<Cl
       algorithm: "agglomerative",
       linkage,
       metric: linkage === "ward" ? "euclidean (unit vectors)" : "cosine",
-      ...(clustering.threshold !== undefined ? { threshold: clustering.threshold } : { clusters: clustering.clustersRequested }),
+      ...cut,
       maxExact: options.maxExact ?? DEFAULT_MAX_EXACT,
+      ...(clustering.clusterCount ? { silhouetteByK: clustering.clusterCount.scores } : {}),
       ...(clustering.bucketing ? { bucketing: clustering.bucketing } : {}),
     },
     representative: "medoid",
@@ -211,7 +220,7 @@ export async function runDiscoverCluster(options: ClusterRunOptions): Promise<Cl
       field: options.field ?? null,
       embeddings: { source: embedder.source, model: embedded.model },
       linkage,
-      ...(clustering.threshold !== undefined ? { threshold: clustering.threshold } : { clusters: clustering.clustersRequested }),
+      ...cut,
       maxExact: options.maxExact ?? DEFAULT_MAX_EXACT,
     };
     const run = await options.store.createRun({
@@ -252,12 +261,26 @@ export async function runDiscoverCluster(options: ClusterRunOptions): Promise<Cl
     clusters: constitution.principles.length,
     embeddings: { source: embedder.source, model: embedded.model, dimension: embedded.dimension, inputTokens: embedded.usage.inputTokens },
     linkage,
-    ...(clustering.threshold !== undefined ? { threshold: clustering.threshold } : { clustersRequested: clustering.clustersRequested }),
+    ...(clustering.threshold !== undefined ? { threshold: clustering.threshold } : {}),
+    ...(clustering.clustersRequested !== undefined ? { clustersRequested: clustering.clustersRequested } : {}),
+    ...(cut.clusterCount ? { clusterCount: cut.clusterCount } : {}),
     bucketed: clustering.bucketing !== undefined,
     ...(naming ? { naming } : {}),
     ...(runId ? { runId } : {}),
     seconds: Math.round(performance.now() - started) / 1000,
   };
+}
+
+/** How the dendrogram was cut, as the constitution and the run's settings record it. */
+function cutSettings(clustering: { threshold?: number; clustersRequested?: number; clusterCount?: ClusterCountChoice }): {
+  threshold?: number;
+  clusters?: number | "auto";
+  clusterCount?: Omit<ClusterCountChoice, "scores">;
+} {
+  if (clustering.threshold !== undefined) return { threshold: clustering.threshold };
+  if (!clustering.clusterCount) return { clusters: clustering.clustersRequested };
+  const { scores: _scores, ...choice } = clustering.clusterCount;
+  return { clusters: "auto", clusterCount: choice };
 }
 
 function isEmbedder(value: EmbedderSpec | Embedder): value is Embedder {

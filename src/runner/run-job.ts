@@ -37,7 +37,7 @@ import { reapDeadLocalWorkers } from "./reap.ts";
 import { DEFAULT_LEASE_MS, type RunJobOptions, type RunJobResult, type RunOutcome } from "./run-job-options.ts";
 import { snapshot } from "./run-progress.ts";
 import { RunSpend } from "./run-spend.ts";
-import { INVOCATION_ARTIFACT, recordRunEnd } from "./run-state.ts";
+import { COMMAND_ARTIFACT, INVOCATION_ARTIFACT, recordRunEnd } from "./run-state.ts";
 import { RunStop } from "./run-stop.ts";
 import { RetryWaits } from "./retry-waits.ts";
 import { sampledIdentity } from "./samples.ts";
@@ -81,7 +81,7 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
   const workerId = randomUUID();
   await store.registerWorker(thisWorker(workerId, run.id));
   await reapDeadLocalWorkers(store, run.id);
-  if (options.command !== undefined) await store.putArtifact(run.id, "command", options.command);
+  if (options.command !== undefined) await store.putArtifact(run.id, COMMAND_ARTIFACT, options.command);
   if (options.invocation !== undefined) await store.putArtifact(run.id, INVOCATION_ARTIFACT, options.invocation);
 
   // 2. Progress, and the output role (or joining the process that holds it).

@@ -158,3 +158,61 @@ test("training request: data file with sha256 and count, base model, suggested s
   assert.match(yaml, /^completion_only_loss: true$/m);
   assert.match(yaml, /^output_dir: "out\/mstep-iter1"$/m);
 });
+
+test("alpaca: a base model's prompt-completion text with the Alpaca template, y1 in the prompt and the target as completion", async () => {
+  const { dir, input } = fixture();
+  const output = join(dir, "alpaca.jsonl");
+  await exportTrainingData({ input, output, format: "alpaca", card: false });
+  const row = readJsonl(output)[0]!;
+  assert.equal(typeof row.prompt, "string");
+  assert.match(
+    String(row.prompt),
+    /^Below is an instruction that describes a task\. .*\n\n### Instruction:\nquestion a\n\n### Response:\nfirst answer a\n\n### Instruction:\n/s,
+  );
+  assert.match(String(row.prompt), /### Response:\n$/);
+  assert.equal(
+    row.completion,
+    "[Principle] Be specific: name the steps.\n[Critique] It misses the steps.\n[Revised response]\nrefined answer a",
+  );
+});
+
+test("validation split: held-out examples go to <output>.valid.jsonl, never also to the training file; the same seed splits the same", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "spri-discovery-valid-"));
+  const input = join(dir, "mined.jsonl");
+  writeFileSync(input, Array.from({ length: 40 }, (_, i) => JSON.stringify(accepted(`r${i}`, `Principle ${i}.`))).join("\n") + "\n");
+  const output = join(dir, "sft.jsonl");
+  const summary = await exportTrainingData({ input, output, format: "openai", validation: 0.25, card: false });
+  const train = readJsonl(output).map((r) => JSON.stringify(r));
+  const valid = readJsonl(join(dir, "sft.valid.jsonl")).map((r) => JSON.stringify(r));
+  assert.equal(summary.validation?.file, join(dir, "sft.valid.jsonl"));
+  assert.equal(summary.validation?.n, valid.length);
+  assert.equal(summary.exported, train.length);
+  assert.equal(train.length + valid.length, 40);
+  assert.ok(valid.length > 0 && valid.length < 20, `held out ${valid.length}`);
+  assert.equal(train.filter((t) => valid.includes(t)).length, 0);
+  const again = await exportTrainingData({ input, output: join(dir, "again.jsonl"), format: "openai", validation: 0.25, card: false });
+  assert.equal(again.validation?.sha256, summary.validation?.sha256);
+});
+
+test("training request of a Parquet export with --restart-from-base: every iteration's file, each loaded by its own type", async () => {
+  const { dir, input } = fixture();
+  const first = await exportTrainingData({ input, output: join(dir, "iter-1", "sft.jsonl"), format: "trl", card: false });
+  const requestFile = join(dir, "iter-2", "mstep.request.json");
+  await exportTrainingData({
+    input,
+    output: join(dir, "iter-2", "sft.parquet"),
+    format: "trl",
+    card: false,
+    request: { file: requestFile, baseModel: "M0", iter: 2, restartFromBase: true, previousFiles: [first.output] },
+  });
+  const request = JSON.parse(readFileSync(requestFile, "utf8")) as Record<string, any>;
+  assert.deepEqual(
+    request.train.map((t: { file: string; n: number; sha256: string }) => [t.file, t.n, t.sha256 === first.sha256]),
+    [
+      ["../iter-1/sft.jsonl", 2, true],
+      ["sft.parquet", 2, false],
+    ],
+  );
+  const yaml = readFileSync(`${requestFile}.trl.yaml`, "utf8");
+  assert.match(yaml, /- path: json\n {4}data_files: "..\/iter-1\/sft.jsonl"\n {2}- path: parquet\n {4}data_files: "sft.parquet"/);
+});

@@ -15,13 +15,15 @@ import {
   toDiscoveryExample,
 } from "../discovery/training-example.ts";
 import { parseDiscoveryExportFormat, TRAINING_FORMATS } from "../discovery/training-formats.ts";
-import { type TrainingRequestOptions, trainingRequest } from "../discovery/training-request.ts";
+import { fileTypeOf, type TrainingDataFile, type TrainingRequestOptions, trainingRequest } from "../discovery/training-request.ts";
+import { checkValidationFraction, heldOut, splitKey } from "../discovery/validation-split.ts";
 import { InputError } from "../errors/errors.ts";
 import { datasetCardPath } from "../io/dataset-card.ts";
 import { checkInputFile, readInputRows } from "../io/input-reader.ts";
 import { writeFileAtomic, writeJsonFile } from "../io/json-file.ts";
 import { writeJsonlAtomically } from "../io/jsonl-output.ts";
-import { writeParquetRows } from "../io/parquet.ts";
+import { recordQuestion } from "../io/exports.ts";
+import { type ParquetColumn, writeParquetRows } from "../io/parquet.ts";
 import { sha256File } from "../io/sha256-file.ts";
 
 export interface TrainingExportOptions extends Omit<TrainingExampleOptions, "labels"> {
@@ -37,7 +39,22 @@ export interface TrainingExportOptions extends Omit<TrainingExampleOptions, "lab
   /** Write `<output>.README.md` (default true). */
   card?: boolean;
   settings?: Record<string, unknown>;
-  request?: TrainingRequestOptions;
+  request?: ExportRequestOptions;
+  /** Hold out this fraction of the examples in `<output stem>.valid.<ext>` (default 0: none). */
+  validation?: number;
+  /** Seed of the validation split (default 0). */
+  splitSeed?: number;
+}
+
+/** The training request, with the earlier iterations' training files (for `restartFromBase`) as paths. */
+export interface ExportRequestOptions extends Omit<TrainingRequestOptions, "previous"> {
+  previousFiles?: readonly string[];
+}
+
+/** Where the held-out examples of `output` go: `sft.jsonl` → `sft.valid.jsonl`. */
+export function validationPath(output: string): string {
+  const match = /\.(jsonl|json|parquet|pq)$/i.exec(output);
+  return match ? `${output.slice(0, match.index)}.valid${match[0]}` : `${output}.valid`;
 }
 
 export async function exportTrainingData(options: TrainingExportOptions): Promise<TrainingExportSummary> {
@@ -45,7 +62,8 @@ export async function exportTrainingData(options: TrainingExportOptions): Promis
   parseDiscoveryExportFormat(String(format));
   checkInputFile(input);
   if (resolve(output) === resolve(input)) throw new InputError("--output must differ from --input", { file: output });
-  const fileType = options.fileType ?? (/\.(parquet|pq)$/i.test(output) ? "parquet" : "jsonl");
+  const fileType = options.fileType ?? fileTypeOf(output);
+  const fraction = checkValidationFraction(options.validation ?? 0);
   const info = TRAINING_FORMATS[format];
   if (fileType === "parquet" && !info.columns) {
     throw new InputError(`the ${format} format cannot be written as Parquet (its messages carry numeric weights)`, {
@@ -65,6 +83,7 @@ export async function exportTrainingData(options: TrainingExportOptions): Promis
   const relabelled: Record<RelabelKind, number> = { canonical: 0, member: 0, nearest: 0 };
   let read = 0;
   let exported = 0;
+  const validation: Record<string, unknown>[] = [];
 
   async function* examples(): AsyncGenerator<Record<string, unknown>> {
     for await (const row of readInputRows(input, { onMalformed: options.skipMalformed ? "yield" : "throw" })) {
@@ -79,15 +98,24 @@ export async function exportTrainingData(options: TrainingExportOptions): Promis
         continue;
       }
       if (result.relabelled) relabelled[result.relabelled]++;
+      if (fraction > 0 && isHeldOut(row.value as Record<string, unknown>)) {
+        validation.push(result.example);
+        continue;
+      }
       exported++;
       yield result.example;
     }
   }
 
-  if (fileType === "parquet") {
-    await writeParquetRows(output, info.columns!, examples(), { metadata: { "spri.discovery.export.format": format } });
-  } else {
-    await writeJsonlAtomically(output, examples());
+  const isHeldOut = (record: Record<string, unknown>) =>
+    heldOut(splitKey(record, recordQuestion(record, options.questionField) ?? ""), fraction, options.splitSeed);
+
+  await writeExamples(output, fileType, info.columns, format, examples());
+  let validationFile: TrainingExportSummary["validation"];
+  if (fraction > 0) {
+    const file = validationPath(output);
+    await writeExamples(file, fileType, info.columns, format, fromArray(validation));
+    validationFile = { file, n: validation.length, sha256: await sha256File(file) };
   }
 
   const summary: TrainingExportSummary = {
@@ -100,10 +128,38 @@ export async function exportTrainingData(options: TrainingExportOptions): Promis
     skipped,
     relabelled,
     sha256: await sha256File(output),
+    ...(validationFile ? { validation: validationFile } : {}),
   };
   if (options.card !== false) summary.card = writeCard(summary, options);
-  if (options.request) summary.request = writeTrainingRequest(summary, options, info.trainFormat, options.request);
+  if (options.request) {
+    const { previousFiles, ...request } = options.request;
+    const previous = await Promise.all((previousFiles ?? []).map((file) => describeDataFile(file, info.trainFormat)));
+    summary.request = writeTrainingRequest(summary, options, info.trainFormat, { ...request, previous });
+  }
   return summary;
+}
+
+async function writeExamples(
+  file: string,
+  fileType: "jsonl" | "parquet",
+  columns: ParquetColumn[] | undefined,
+  format: string,
+  rows: AsyncIterable<Record<string, unknown>>,
+): Promise<void> {
+  if (fileType === "parquet") await writeParquetRows(file, columns!, rows, { metadata: { "spri.discovery.export.format": format } });
+  else await writeJsonlAtomically(file, rows);
+}
+
+async function* fromArray<T>(rows: readonly T[]): AsyncGenerator<T> {
+  yield* rows;
+}
+
+/** An earlier iteration's training file as the request names it: its digest, row count and type. */
+async function describeDataFile(file: string, trainFormat: string): Promise<TrainingDataFile> {
+  checkInputFile(file);
+  let n = 0;
+  for await (const _row of readInputRows(file)) n++;
+  return { file: resolve(file), format: trainFormat, n, sha256: await sha256File(file), fileType: fileTypeOf(file) };
 }
 
 function writeCard(summary: TrainingExportSummary, options: TrainingExportOptions): string {
@@ -122,7 +178,11 @@ function writeTrainingRequest(
   mkdirSync(dirname(file), { recursive: true });
   const files = trainingRequest({
     request: { ...request, file },
-    summary: { ...summary, output: resolve(summary.output) },
+    summary: {
+      ...summary,
+      output: resolve(summary.output),
+      ...(summary.validation ? { validation: { ...summary.validation, file: resolve(summary.validation.file) } } : {}),
+    },
     trainFormat,
     includeCritique: options.includeCritique,
     trigger: options.trigger,

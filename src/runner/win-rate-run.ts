@@ -2,11 +2,16 @@
 import { InputError } from "../errors/errors.ts";
 import { checkInputFile, readInputRows } from "../io/input-reader.ts";
 import { type JudgedPair, modelPreference, type WinRateReport, winRateReport } from "../judge/win-rate-report.ts";
+import type { EvalCase } from "./eval-report.ts";
 
-/** AlpacaEval's annotations, read as released: one record per judged pair. */
-export async function judgedReport(file: string): Promise<WinRateReport> {
+/**
+ * AlpacaEval's annotations, read as released: one record per judged pair. Answers their report and
+ * each annotation as a case (its instruction and the model's preference) for the run store.
+ */
+export async function judgedPairs(file: string): Promise<{ report: WinRateReport; cases: EvalCase[] }> {
   checkInputFile(file);
   const pairs: JudgedPair[] = [];
+  const cases: EvalCase[] = [];
   const models = new Set<string>();
   for await (const row of readInputRows(file)) {
     const record = row.value as Record<string, unknown>;
@@ -20,6 +25,8 @@ export async function judgedReport(file: string): Promise<WinRateReport> {
     }
     if (typeof record.generator_2 === "string") models.add(record.generator_2);
     const difficulty = record.instruction_difficulty;
+    const id = `line ${row.line ?? cases.length + 1}`;
+    cases.push({ id, record: { id, question: record.instruction, pairwise_preference_b: modelPreference(record.preference) } });
     pairs.push({
       preference: modelPreference(record.preference),
       modelOutput: typeof record.output_2 === "string" ? record.output_2 : undefined,
@@ -34,7 +41,7 @@ export async function judgedReport(file: string): Promise<WinRateReport> {
       hint: "give one model's annotations per file: a win rate mixing models says nothing about either",
     });
   }
-  return winRateReport(pairs);
+  return { report: winRateReport(pairs), cases };
 }
 
 /** The pairs of a file of pairwise records (`pairwise_preference_b`: the model's, B). */

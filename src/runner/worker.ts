@@ -57,6 +57,8 @@ export interface WorkerOptions {
   openRun(run: RunMeta): Promise<WorkerRun>;
   log?: (line: string) => void;
   onCall?: (call: CallRecord, costUsd: number | undefined) => void;
+  /** Once this worker is registered in the store (its runs count it as working them from then on). */
+  onStarted?: () => void;
 }
 
 export interface WorkerResult {
@@ -80,6 +82,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerResult> {
   const workerId = randomUUID();
   await reapDeadLocalWorkers(store, options.runId);
   await store.registerWorker(thisWorker(workerId, options.runId));
+  options.onStarted?.();
   const result: WorkerResult = { workerId, done: 0, failed: 0, refused: 0, lost: 0, runs: [], spend: emptySpend() };
   const stop = new AbortController();
   const cancel = new AbortController();

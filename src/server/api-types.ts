@@ -4,6 +4,7 @@
  */
 import type { ConstitutionArtifact, ConstitutionMapPoint, ConstitutionPrinciple } from "../discovery/constitution.ts";
 import type { CallRecord, ItemRecord } from "../io/records.ts";
+import type { EvalKind, StoredEvalReport } from "../runner/eval-report.ts";
 import type { OutputReport, RunState, ShownStatus } from "../runner/run-state.ts";
 import type { RunWatch, WatchCounts, WatchedWorker } from "../runner/run-watch.ts";
 import type { ItemCounts, ItemSort, ItemStatus, RunMeta, RunStats, RunUsage, StoredCall } from "../store/run-store.ts";
@@ -47,6 +48,27 @@ export interface RunListResponse {
 /** One run with its (redacted) settings. */
 export interface RunDetailResponse {
   run: RunSummary & { settings: Record<string, unknown>; key: string };
+  /** The kind of evaluation report the run keeps (`/api/runs/:id/eval`), or null. */
+  evalReport: EvalKind | null;
+}
+
+export type { EvalKind };
+
+/** `/api/runs/:id/eval`: the report as the command printed it with `--json` (runner/eval-report.ts). */
+export type EvalReportResponse = StoredEvalReport & { runId: string };
+
+export type EvalCaseValue = string | number | null;
+
+/** `/api/runs/:id/eval/cases`: the judged items, one row each, in the report kind's columns. */
+export interface EvalCasesResponse {
+  runId: string;
+  kind: EvalKind;
+  columns: string[];
+  rows: { itemId: string; values: EvalCaseValue[] }[];
+  /** Judged (done) items in all. */
+  total: number;
+  limit: number;
+  offset: number;
 }
 
 /** What the events stream (`/api/runs/:id/events`) sends as `progress` whenever it changes. */

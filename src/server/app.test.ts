@@ -9,7 +9,10 @@ import type { ItemRecord } from "../io/records.ts";
 import { ScriptedModel } from "../models/scripted-model.ts";
 import type { StoredCall } from "../store/run-store.ts";
 import { SqliteStore } from "../store/sqlite-store.ts";
-import { prepareTask } from "../tasks/prepare.ts";
+import { type PreparedTask, prepareTask } from "../tasks/prepare.ts";
+import type { SpriModels } from "../algorithm/item-algorithm.ts";
+import { PriceTable } from "../runner/cost.ts";
+import type { WorkerRun } from "../runner/worker.ts";
 import type {
   ConstitutionResponse,
   ItemDetailResponse,
@@ -74,6 +77,11 @@ function call(
     startedAt: "2026-01-01T10:00:00.000Z",
     costUsd: 0.001,
   };
+}
+
+/** A playground run of scripted models with the runner's defaults: cache on, no budget, no retries. */
+function scriptedRun(prepared: PreparedTask, models: SpriModels): WorkerRun {
+  return { prepared, models, idField: "id", cacheMode: "use", prices: new PriceTable(), budget: {}, close: async () => {} };
 }
 
 function get(
@@ -571,12 +579,7 @@ describe("viewer API (app.request, no port)", () => {
             flags: { task: choice.task, threshold: choice.threshold, maxCritiques: choice.maxCritiques },
             env: {},
           }).settings;
-          return {
-            prepared: prepareTask(settings),
-            models: { base, critic },
-            settings: { task: choice.task, apiKey: SECRET },
-            close: async () => {},
-          };
+          return { run: scriptedRun(prepareTask(settings), { base, critic }), settings: { task: choice.task, apiKey: SECRET } };
         },
       };
       playgroundApp = createApp({ store, access: { port: PORT }, webDir, playground: options });
@@ -660,10 +663,11 @@ describe("viewer API (app.request, no port)", () => {
       const options: PlaygroundOptions = {
         info: { tasks: ["sft"], defaults: { task: "sft", threshold: 4, maxCritiques: 1 } },
         factory: async (choice) => ({
-          prepared: prepareTask(resolveSettings({ flags: { task: choice.task, maxCritiques: 1 }, env: {} }).settings),
-          models: { base: gated, critic: gated },
+          run: scriptedRun(prepareTask(resolveSettings({ flags: { task: choice.task, maxCritiques: 1 }, env: {} }).settings), {
+            base: gated,
+            critic: gated,
+          }),
           settings: {},
-          close: async () => {},
         }),
       };
       const viewer = createApp({ store, access: { port: PORT }, webDir, playground: options });

@@ -7,6 +7,8 @@
  *   GET  /api/runs/:id                           one run with its (redacted) settings
  *   GET  /api/runs/:id/stats                     score distributions, iterations, failures, timeline
  *   GET  /api/runs/:id/judge                     judge runs: judge vs human score, per group
+ *   GET  /api/runs/:id/eval                      evaluation runs: the report kept with the run (means, tests, win rates…)
+ *   GET  /api/runs/:id/eval/cases?limit&offset   its per-case judgements: the judged items in the report kind's columns
  *   GET  /api/runs/:id/constitution              discovery runs: constitution and 2-D map of principles
  *   GET  /api/runs/:id/items?limit&offset&status&sort
  *   GET  /api/runs/:id/items/:itemId             the input, each stage's versions and critiques
@@ -25,6 +27,7 @@ import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { streamSSE } from "hono/streaming";
 import { SpriError } from "../errors/errors.ts";
+import { readEvalReport } from "../runner/eval-report.ts";
 import { runState } from "../runner/run-state.ts";
 import { type RunWatch, watchRun } from "../runner/run-watch.ts";
 import {
@@ -39,6 +42,7 @@ import {
 import type {
   CallListResponse,
   ConstitutionResponse,
+  EvalReportResponse,
   ItemListResponse,
   RunDetailResponse,
   RunListResponse,
@@ -49,6 +53,7 @@ import type {
   ServerInfoResponse,
 } from "./api-types.ts";
 import { itemDetail, itemSummary } from "./item-view.ts";
+import { evalCases } from "./eval-view.ts";
 import { isJudgeRun, judgeReport } from "./judge-report.ts";
 import { Playground, type PlaygroundOptions, PlaygroundRequestError } from "./playground.ts";
 import { type AccessOptions, accessGuard, accessPolicy, scrubSecrets, securityHeaders } from "./safety.ts";
@@ -141,6 +146,7 @@ export function createApp(options: AppOptions): ViewerApp {
     if (!run) return c.json({ error: "no such run" }, 404);
     const body: RunDetailResponse = {
       run: { ...(await summary(run)), key: run.key, settings: scrubSecrets(redactSettings(run.settings)) },
+      evalReport: (await readEvalReport(store, run.id))?.kind ?? null,
     };
     return c.json(body);
   });
@@ -169,6 +175,23 @@ export function createApp(options: AppOptions): ViewerApp {
         groupBy: groupBy === "none" ? null : groupBy,
       }),
     );
+  });
+
+  app.get("/api/runs/:id/eval", async (c) => {
+    const runId = c.req.param("id");
+    const report = await readEvalReport(store, runId);
+    if (!report) return c.json({ error: "this run keeps no evaluation report" }, 404);
+    const body: EvalReportResponse = { ...report, runId };
+    return c.json(scrubSecrets(body));
+  });
+
+  app.get("/api/runs/:id/eval/cases", async (c) => {
+    const runId = c.req.param("id");
+    const report = await readEvalReport(store, runId);
+    if (!report) return c.json({ error: "this run keeps no evaluation report" }, 404);
+    const limit = intParam(c.req.query("limit"), 100, 1, MAX_LIMIT, "limit");
+    const offset = intParam(c.req.query("offset"), 0, 0, Number.MAX_SAFE_INTEGER, "offset");
+    return c.json(scrubSecrets(await evalCases(store, runId, report.kind, { limit, offset })));
   });
 
   app.get("/api/runs/:id/constitution", async (c) => {

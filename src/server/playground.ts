@@ -1,35 +1,39 @@
 /**
- * The playground: one question through SPRI from the browser, saved as a run of one item. The
- * models come from a factory that `spri view` builds from its own settings (flags, environment,
- * config file): a request chooses the task, model ids, τ and n_max, never an endpoint or a key.
- * Each run's events (every call as it ends, then done or error) are kept in memory and streamed.
+ * The playground: one question through SPRI from the browser. Each question is a run of its own,
+ * worked in this process by the runner (runner/single-item-run.ts), so it is cached, retried, traced
+ * and stored like any `spri run` item, and the same question with the same settings again costs
+ * nothing. The run comes from a factory that `spri view` builds from its own settings (flags,
+ * environment, config file): a request chooses the task, model ids, τ and n_max, never an endpoint
+ * or a key. Each run's events (every call as it ends, then done or error) are kept in memory and
+ * streamed.
  */
 import { randomUUID } from "node:crypto";
 import { SpriError } from "../errors/errors.ts";
-import type { CallRecord, ItemRecord } from "../io/records.ts";
-import type { SpriModels } from "../algorithm/item-algorithm.ts";
-import { Heartbeat } from "../runner/heartbeat.ts";
-import type { RunStore, StoredCall } from "../store/run-store.ts";
-import { thisWorker } from "../store/work-queue.ts";
-import type { PreparedTask } from "../tasks/prepare.ts";
-import { toTaskItem } from "../tasks/task-item.ts";
+import type { CallRecord } from "../io/records.ts";
+import { type SingleItemEnd, type SingleItemRun, startSingleItemRun } from "../runner/single-item-run.ts";
+import type { WorkerRun } from "../runner/worker.ts";
+import type { RunStore } from "../store/run-store.ts";
+import type { FieldMapping } from "../tasks/task-item.ts";
 import type { PlaygroundEvent, PlaygroundInfo, PlaygroundRequest } from "./api-types.ts";
 
-/** What the factory gets: the request's choices, validated. */
+/** What the factory gets: the request's choices, validated, and how its row is read. */
 export interface PlaygroundChoice {
   task: string;
   baseModel?: string;
   criticModel?: string;
   threshold: number;
   maxCritiques: number;
+  /** The fields of the question's row (recorded with the run, for `spri worker`). */
+  mapping: FieldMapping;
 }
 
 export interface PlaygroundSetup {
-  prepared: PreparedTask;
-  models: SpriModels;
+  /** The algorithm, models and runner settings (cache, retries, budget, rate limits); closed when the run ends. */
+  run: WorkerRun;
   /** The run's settings as stored (redacted: no keys). */
   settings: Record<string, unknown>;
-  close(): Promise<void>;
+  /** What `spri worker` needs to rebuild the run elsewhere (keyless); none: only this process can work it. */
+  command?: unknown;
 }
 
 export interface PlaygroundOptions {
@@ -55,9 +59,8 @@ interface Session {
 }
 
 const MAX_QUESTION = 20_000;
-/** The playground's worker proves itself alive every third of this (see runner/heartbeat.ts). */
-const WORKER_LEASE_MS = 30_000;
 const KEPT_SESSIONS = 50;
+const INPUT = "<playground>";
 
 function describe(error: unknown): string {
   if (error instanceof SpriError) return error.describe();
@@ -81,12 +84,38 @@ export class Playground {
     this.maxActive = options.maxActive ?? 2;
   }
 
-  /** Validates the request, creates the run and starts it; resolves once the run exists. */
+  /** Validates the request, creates the run and starts it; resolves once the run exists and has its worker. */
   async start(body: unknown): Promise<{ runId: string; itemId: string }> {
     const request = this.validate(body);
     if (this.active >= this.maxActive)
       throw new PlaygroundRequestError(`${this.maxActive} playground runs are already going; wait for one to finish`, 429);
     this.active++;
+    let started: SingleItemRun;
+    let session: Session;
+    try {
+      [started, session] = await this.begin(request);
+    } catch (error) {
+      this.active--;
+      throw error;
+    }
+    const job = started.ended
+      .then((end) => this.end(session, started, end))
+      .finally(() => {
+        this.active--;
+        this.running.delete(job);
+      });
+    this.running.add(job);
+    return { runId: started.runId, itemId: started.itemId };
+  }
+
+  /** The request's run, created and started, with its session (whose first event is `start`). */
+  private async begin(request: PlaygroundRequest): Promise<[SingleItemRun, Session]> {
+    const mapping: FieldMapping = {
+      questionField: "question",
+      idField: "id",
+      goalField: request.goal === undefined ? undefined : "goal",
+      referenceField: request.reference === undefined ? undefined : "reference",
+    };
     let setup: PlaygroundSetup;
     try {
       setup = await this.factory({
@@ -95,64 +124,65 @@ export class Playground {
         criticModel: request.criticModel,
         threshold: request.threshold ?? this.info.defaults.threshold,
         maxCritiques: request.maxCritiques ?? this.info.defaults.maxCritiques,
+        mapping,
       });
     } catch (error) {
-      this.active--;
       throw new PlaygroundRequestError(describe(error));
     }
-    const itemId = "1";
-    const workerId = randomUUID();
-    const row: Record<string, unknown> = { id: itemId, question: request.question };
+    const row: Record<string, unknown> = { id: "1", question: request.question };
     if (request.goal !== undefined) row.goal = request.goal;
     if (request.reference !== undefined) row.reference = request.reference;
-    let runId: string;
+    const session: Session = { events: [], finished: false, listeners: new Set() };
+    const { run } = setup;
+    let index = 0;
     try {
-      const item = toTaskItem(
-        setup.prepared.task,
-        row,
-        {
-          questionField: "question",
-          idField: "id",
-          goalField: request.goal === undefined ? undefined : "goal",
-          referenceField: request.reference === undefined ? undefined : "reference",
-        },
-        { file: "<playground>", line: 1 },
-      );
-      const run = await this.store.createRun({
+      const started = await startSingleItemRun({
+        store: this.store,
         key: `playground:${randomUUID()}`,
-        task: setup.prepared.algorithm.name,
+        inputPath: INPUT,
+        row,
+        mapping,
+        run,
         settings: { ...setup.settings, playground: true },
-        inputPath: "<playground>",
-        baseModel: setup.models.base.id,
-        criticModel: setup.models.critic.id,
+        command: setup.command,
+        onCreated: (runId, itemId) => {
+          this.keep(runId, session);
+          this.emit(session, {
+            type: "start",
+            runId,
+            itemId,
+            task: run.prepared.algorithm.name,
+            baseModel: run.models.base.modelId,
+            criticModel: run.models.critic.modelId,
+            threshold: run.prepared.spri.threshold,
+            maxCritiques: run.prepared.spri.maxCritiques,
+          });
+        },
+        onCall: (call) => this.emit(session, callEvent(index++, call)),
       });
-      runId = run.id;
-      // This process works the run: with a worker of its own it is never taken for an interrupted one.
-      await this.store.registerWorker(thisWorker(workerId, runId));
-      await this.store.setItemStatus(runId, itemId, "pending");
-      const session: Session = { events: [], finished: false, listeners: new Set() };
-      this.keep(runId, session);
-      this.emit(session, {
-        type: "start",
-        runId,
-        itemId,
-        task: setup.prepared.algorithm.name,
-        baseModel: setup.models.base.modelId,
-        criticModel: setup.models.critic.modelId,
-        threshold: setup.prepared.spri.threshold,
-        maxCritiques: setup.prepared.spri.maxCritiques,
-      });
-      const job = this.execute(runId, workerId, item, row, setup, session).finally(() => {
-        this.active--;
-        this.running.delete(job);
-      });
-      this.running.add(job);
+      return [started, session];
     } catch (error) {
-      this.active--;
-      await setup.close().catch(() => {});
+      await run.close().catch(() => {});
       throw new PlaygroundRequestError(describe(error));
     }
-    return { runId, itemId };
+  }
+
+  /** The last event (`done` or `error`), and the listeners told that the run is over. */
+  private end(session: Session, started: SingleItemRun, end: SingleItemEnd): void {
+    if (end.status === "done") {
+      const { record } = end;
+      this.emit(session, {
+        type: "done",
+        runId: started.runId,
+        itemId: started.itemId,
+        ...(typeof record.principle_final === "string" ? { principleFinal: record.principle_final } : {}),
+        ...(typeof record.response_final === "string" ? { responseFinal: record.response_final } : {}),
+      });
+    } else {
+      this.emit(session, { type: "error", message: end.reason });
+    }
+    session.finished = true;
+    for (const listener of session.listeners) listener();
   }
 
   private validate(body: unknown): PlaygroundRequest {
@@ -203,79 +233,6 @@ export class Playground {
     };
   }
 
-  private async execute(
-    runId: string,
-    workerId: string,
-    item: ReturnType<typeof toTaskItem>,
-    row: Record<string, unknown>,
-    setup: PlaygroundSetup,
-    session: Session,
-  ): Promise<void> {
-    const heartbeat = new Heartbeat({ store: this.store, workerId, leaseMs: WORKER_LEASE_MS });
-    heartbeat.start();
-    const calls: CallRecord[] = [];
-    let index = 0;
-    // Calls are stored as they end (the item page shows them while the run goes on), in order.
-    let writes = Promise.resolve();
-    const store = (call: CallRecord) => {
-      writes = writes.then(() => this.store.recordCalls([{ ...call, runId } as StoredCall])).catch(() => {});
-    };
-    try {
-      const outcome = await setup.prepared.algorithm.run(item, setup.models, {
-        itemId: item.id,
-        runId,
-        onCall: (call) => {
-          calls.push(call);
-          // The critic's score is attached to the record right after the call returns: report it
-          // once the microtasks that do that have run.
-          setImmediate(() => {
-            store(call);
-            this.emit(session, {
-              type: "call",
-              index: index++,
-              step: call.step,
-              iteration: call.iteration,
-              attempt: call.attempt,
-              role: call.role,
-              model: call.model,
-              response: call.response,
-              ...(call.parsed ? { score: call.parsed.score ?? null } : {}),
-              latencyMs: call.latencyMs,
-              inputTokens: call.usage.inputTokens,
-              outputTokens: call.usage.outputTokens,
-              ...(call.error !== undefined ? { error: call.error } : {}),
-            });
-          });
-        },
-      });
-      await new Promise<void>((resolve) => setImmediate(resolve));
-      await writes;
-      const record: ItemRecord = { ...row, ...outcome.fields, spri_usage: usageOf(calls) };
-      await this.store.setItemStatus(runId, item.id, "done", { record });
-      await this.store.updateRun(runId, { status: "completed" });
-      this.emit(session, {
-        type: "done",
-        runId,
-        itemId: item.id,
-        ...(typeof record.principle_final === "string" ? { principleFinal: record.principle_final } : {}),
-        ...(typeof record.response_final === "string" ? { responseFinal: record.response_final } : {}),
-      });
-    } catch (error) {
-      await new Promise<void>((resolve) => setImmediate(resolve));
-      await writes;
-      const reason = describe(error);
-      await this.store.setItemStatus(runId, item.id, "failed", { reason }).catch(() => {});
-      await this.store.updateRun(runId, { status: "failed" }).catch(() => {});
-      this.emit(session, { type: "error", message: reason });
-    } finally {
-      await heartbeat.stop();
-      await this.store.stopWorker(workerId).catch(() => {});
-      session.finished = true;
-      for (const listener of session.listeners) listener();
-      await setup.close().catch(() => {});
-    }
-  }
-
   private keep(runId: string, session: Session): void {
     this.sessions.set(runId, session);
     for (const [id, old] of this.sessions) {
@@ -321,16 +278,21 @@ export class Playground {
   }
 }
 
-function usageOf(calls: readonly CallRecord[]): Record<string, number | null> {
-  let inputTokens = 0;
-  let outputTokens = 0;
-  let cached = 0;
-  for (const call of calls) {
-    if (call.cacheHit) cached++;
-    else {
-      inputTokens += call.usage.inputTokens;
-      outputTokens += call.usage.outputTokens;
-    }
-  }
-  return { calls: calls.length, cached_calls: cached, input_tokens: inputTokens, output_tokens: outputTokens, cost_usd: null };
+/** A call as the page shows it while the run goes on. */
+function callEvent(index: number, call: CallRecord): PlaygroundEvent {
+  return {
+    type: "call",
+    index,
+    step: call.step,
+    iteration: call.iteration,
+    attempt: call.attempt,
+    role: call.role,
+    model: call.model,
+    response: call.response,
+    ...(call.parsed ? { score: call.parsed.score ?? null } : {}),
+    latencyMs: call.latencyMs,
+    inputTokens: call.usage.inputTokens,
+    outputTokens: call.usage.outputTokens,
+    ...(call.error !== undefined ? { error: call.error } : {}),
+  };
 }

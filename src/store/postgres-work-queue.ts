@@ -15,7 +15,8 @@ import { NOW_MS, type PostgresDb, toNumber } from "./postgres-db.ts";
 import { now, type Row } from "./store-rows.ts";
 import { assignFinishSeqs, insertCalls, requireRuns, writeRecords } from "./postgres-writes.ts";
 import { StoreError } from "./run-store.ts";
-import { grantRate, StoredFinishedItem } from "./work-queue.ts";
+import { takePostgresRate } from "./postgres-rate.ts";
+import { StoredFinishedItem } from "./work-queue.ts";
 import type {
   RateLedger,
   Completion,
@@ -343,40 +344,13 @@ export class PostgresWorkQueue implements WorkQueue, RateLedger {
     });
   }
 
-  async takeRate(
+  takeRate(
     key: string,
     want: { requests: number; tokens: number },
     limits: { requests?: number; tokens?: number },
     windowMs: number,
   ): Promise<{ requests: number; tokens: number; resetInMs: number }> {
-    this.db.assertOpen();
-    return this.db.transaction(async (client) => {
-      const clock = await this.db.query(`SELECT ${NOW_MS} AS ms`, [], client);
-      const at = toNumber(clock.rows[0]!.ms);
-      const start = at - (at % windowMs);
-      await this.db.query(
-        "INSERT INTO rate_windows (key, window_start, requests, tokens) VALUES ($1, $2, 0, 0) ON CONFLICT (key) DO NOTHING",
-        [key, start],
-        client,
-      );
-      const { rows } = await this.db.query(
-        "SELECT window_start, requests, tokens FROM rate_windows WHERE key = $1 FOR UPDATE",
-        [key],
-        client,
-      );
-      const row = rows[0]!;
-      const used =
-        toNumber(row.window_start) === start
-          ? { requests: toNumber(row.requests), tokens: toNumber(row.tokens) }
-          : { requests: 0, tokens: 0 };
-      const granted = grantRate(used, want, limits);
-      await this.db.query(
-        "UPDATE rate_windows SET window_start = $2, requests = $3, tokens = $4 WHERE key = $1",
-        [key, start, used.requests + granted.requests, used.tokens + granted.tokens],
-        client,
-      );
-      return { ...granted, resetInMs: start + windowMs - at };
-    });
+    return takePostgresRate(this.db, key, want, limits, windowMs);
   }
 
   async releaseOutput(runId: string, workerId: string): Promise<void> {

@@ -3,6 +3,8 @@
  * them, with no seeds (none of the task-specific fields), and each item runs the discovery algorithm.
  */
 import type { MiningOptions } from "../discovery/mining-options.ts";
+import { type IterationEvalOptions, iterationEvalAlgorithm } from "../discovery/iteration-eval.ts";
+import { medoidRegenerationAlgorithm } from "../discovery/medoid-regeneration.ts";
 import { miningAlgorithm } from "../discovery/mining.ts";
 import { type SelfCorrectOptions, selfCorrectAlgorithm } from "../discovery/self-correct.ts";
 import { type Prepare, prepareTask } from "./prepare.ts";
@@ -19,4 +21,20 @@ export function prepareMining(options: MiningOptions): Prepare {
 export function prepareSelfCorrect(options: SelfCorrectOptions): Prepare {
   const algorithm = selfCorrectAlgorithm(options);
   return (settings) => ({ ...prepareTask({ ...settings, task: "sft", seeds: undefined, seedsPerDomain: false }), algorithm });
+}
+
+/** `spri discover regenerate`'s Prepare: the SFT task's item mapping, y2 regenerated under each record's medoid. */
+export function prepareMedoidRegeneration(options: MiningOptions): Prepare {
+  return (settings) => ({
+    ...prepareTask({ ...settings, task: "sft", seeds: undefined, seedsPerDomain: false }),
+    algorithm: medoidRegenerationAlgorithm(options),
+  });
+}
+
+/** `spri discover iterate eval`'s Prepare: the SFT task's item mapping, the iteration's model answered and judged. */
+export function prepareIterationEval(options: IterationEvalOptions): Prepare {
+  return (settings) => ({
+    ...prepareTask({ ...settings, task: "sft", seeds: undefined, seedsPerDomain: false }),
+    algorithm: iterationEvalAlgorithm(options),
+  });
 }

@@ -7,12 +7,14 @@ import { type ResolvedSettings, compatPreset, unscoredPolicy } from "../config/c
 import { ConfigError } from "../errors/errors.ts";
 import type { SamplingOptions } from "../models/language-model.ts";
 import { builtinPack, directoryPack, type PromptPack } from "../prompts/prompt-pack.ts";
+import { loadResortPrompts } from "../prompts/resort-pack.ts";
 import { type CompatPreset, resolveCompat } from "../spri/compat.ts";
 import { DEFAULT_SETTINGS, runSpri, type SpriSettings } from "../spri/spri.ts";
 import { baselineAlgorithm, baselineTemplates, builtinBaselinePack } from "./baselines/baselines.ts";
+import { RESORT_TASKS, resortAlgorithm } from "./baselines/resort.ts";
 import { loadSeeds, type SeedSet } from "./seeds.ts";
 import { requiredTemplates, type TaskOptions, taskSteps } from "./spri-task.ts";
-import { type AnyTaskName, TASK_NAMES, type TaskName, isBaselineTask } from "./task-item.ts";
+import { type AnyTaskName, TASK_NAMES, type TaskName, isBaselineTask, isResortTask, type ResortTaskName } from "./task-item.ts";
 
 export interface PreparedTask {
   task: AnyTaskName;
@@ -66,6 +68,7 @@ export function parseTaskName(value: string): AnyTaskName {
 
 export function prepareTask(settings: ResolvedSettings, overrides: { seeds?: SeedSet } = {}): PreparedTask {
   const task = parseTaskName(settings.task);
+  if (isResortTask(task)) return prepareResortTask(task, settings, overrides);
   const preset = compatPreset(settings.compat);
   const compat = resolveCompat(preset);
   const baseline = isBaselineTask(task);
@@ -92,6 +95,30 @@ export function prepareTask(settings: ResolvedSettings, overrides: { seeds?: See
   const algorithm = baseline
     ? baselineAlgorithm(task, { pack, compat, sampling: spri.baseSampling, threshold: spri.threshold, maxIterations: spri.maxCritiques })
     : spriAlgorithm(spriTask, taskOptions, spri);
+  return { task, taskOptions, spri, algorithm };
+}
+
+/**
+ * A task-1 baseline of the RESORT pipeline: its prompts come only from the pipeline's own files
+ * (`--prompts`, read and checked here, before any call), with no seeds and no critic loop.
+ */
+function prepareResortTask(task: ResortTaskName, settings: ResolvedSettings, overrides: { seeds?: SeedSet }): PreparedTask {
+  if (!settings.prompts || settings.prompts.length === 0) {
+    throw new ConfigError(`--task ${task} needs the paper's RESORT pipeline as its prompt pack`, {
+      field: "prompts",
+      hint: "pass --prompts pointing at the paper's [task1]-reappraisal/RESORT_pipeline directory (spri does not ship its prompts)",
+    });
+  }
+  if (settings.seeds || settings.seedsPerDomain || overrides.seeds) {
+    throw new ConfigError(`--seeds does not apply to the baseline task ${task}`, { field: "seeds", hint: "leave out --seeds" });
+  }
+  const { script, mode } = RESORT_TASKS[task];
+  const prompts = loadResortPrompts(settings.prompts, script, mode);
+  const preset = compatPreset(settings.compat);
+  const compat = resolveCompat(preset);
+  const spri = spriSettingsOf(settings, preset, "both");
+  const taskOptions: TaskOptions = { task: "reappraisal", pack: builtinPack("reappraisal"), compat };
+  const algorithm = resortAlgorithm(task, { prompts, compat, sampling: spri.baseSampling });
   return { task, taskOptions, spri, algorithm };
 }
 

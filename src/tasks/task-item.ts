@@ -26,9 +26,34 @@ export const BASELINE_TASK_NAMES: readonly BaselineTaskName[] = [
   "baseline-seed-principles",
 ];
 
+/** The paper's task-1 (reappraisal) baselines as its RESORT pipeline runs them (src/tasks/baselines/resort.ts). */
+export type ResortTaskName =
+  | "resort-vanilla"
+  | "resort-appr"
+  | "resort-cons"
+  | "resort-appr-cons"
+  | "resort-self-refine"
+  | "resort-iter-appr"
+  | "resort-iter-cons"
+  | "resort-iter-appr-cons";
+export const RESORT_TASK_NAMES: readonly ResortTaskName[] = [
+  "resort-vanilla",
+  "resort-appr",
+  "resort-cons",
+  "resort-appr-cons",
+  "resort-self-refine",
+  "resort-iter-appr",
+  "resort-iter-cons",
+  "resort-iter-appr-cons",
+];
+
 /** Every `--task` value. */
-export type AnyTaskName = TaskName | BaselineTaskName;
-export const TASK_NAMES: readonly AnyTaskName[] = [...SPRI_TASK_NAMES, ...BASELINE_TASK_NAMES];
+export type AnyTaskName = TaskName | BaselineTaskName | ResortTaskName;
+export const TASK_NAMES: readonly AnyTaskName[] = [...SPRI_TASK_NAMES, ...BASELINE_TASK_NAMES, ...RESORT_TASK_NAMES];
+
+export function isResortTask(task: string): task is ResortTaskName {
+  return (RESORT_TASK_NAMES as readonly string[]).includes(task);
+}
 
 export function isBaselineTask(task: string): task is BaselineTaskName {
   return (BASELINE_TASK_NAMES as readonly string[]).includes(task);
@@ -50,6 +75,8 @@ export interface RowOrigin {
 }
 
 const BASELINE_FIELDS = { question: QUESTION_FIELDS };
+// The pipeline reads the post from `Reddit Post` and the dimension from `appraisal_dimension_id`.
+const RESORT_FIELDS = { question: [...POST_FIELDS, ...QUESTION_FIELDS], domain: ["appraisal_dimension_id", "domain"] };
 const DEFAULT_FIELDS: Record<
   AnyTaskName,
   { question: readonly string[]; goal?: readonly string[]; domain?: readonly string[]; systemPrompt?: readonly string[] }
@@ -67,6 +94,7 @@ const DEFAULT_FIELDS: Record<
   "baseline-self-align": BASELINE_FIELDS,
   "baseline-self-refine": BASELINE_FIELDS,
   "baseline-seed-principles": BASELINE_FIELDS,
+  ...(Object.fromEntries(RESORT_TASK_NAMES.map((task) => [task, RESORT_FIELDS])) as Record<ResortTaskName, typeof RESORT_FIELDS>),
 };
 
 function firstPresent(row: Record<string, unknown>, names: readonly string[]): string | undefined {

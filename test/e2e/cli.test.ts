@@ -5,8 +5,11 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { type FakeModelServer, openaiError, startFakeModelServer } from "../../src/test.ts";
 import { CALLS_PER_ITEM, scriptedBackend } from "../support/scripted-backend.ts";
-import { runCli } from "../support/cli.ts";
+import { SHARED, runCli } from "../support/cli.ts";
 import { TASK_NAMES } from "../../src/tasks/task-item.ts";
+
+/** The paper's task-1 baseline pipeline: the resort-… tasks' prompt pack. */
+const RESORT_PIPELINE = join(SHARED, "spri-public", "[task1]-reappraisal", "RESORT_pipeline");
 
 describe("spri CLI end to end (real local HTTP server)", () => {
   let server: FakeModelServer;
@@ -47,7 +50,12 @@ describe("spri CLI end to end (real local HTTP server)", () => {
   describe("align runs every task that run accepts", () => {
     for (const task of TASK_NAMES) {
       test(task, async () => {
-        const goal = task === "reappraisal" ? ["--goal", "see the situation as a chance to grow"] : [];
+        const goal =
+          task === "reappraisal"
+            ? ["--goal", "see the situation as a chance to grow"]
+            : task.startsWith("resort-")
+              ? ["--prompts", RESORT_PIPELINE, "--dimension", "1"]
+              : [];
         const result = await runCli(["align", "How do I tell a friend I can't come to their wedding?", "--task", task, ...goal, ...model]);
         assert.equal(result.code, 0, result.stderr);
         assert.match(result.stdout, /Here is a kind and specific answer\./);
@@ -319,7 +327,21 @@ describe("spri CLI end to end (real local HTTP server)", () => {
       assert.match(result.stderr, /token is too short: \d+ of at least 16 characters — leave --token out/);
       assert.doesNotMatch(result.stdout, /http:\/\//, "nothing was served");
     }
-    assert.match((await runCli(["view", "--help"])).stdout, /at least 16 characters/);
+    const help = (await runCli(["view", "--help"])).stdout;
+    assert.match(help, /at least 16 characters/);
+    // The playground runs its items through the runner: its call settings are spri view's flags.
+    for (const flag of [
+      "--cache",
+      "--max-tries",
+      "--retry-delay",
+      "--max-retry-wait",
+      "--rpm",
+      "--tpm",
+      "--max-cost",
+      "--max-tokens",
+      "--prices",
+    ])
+      assert.match(help, new RegExp(`${flag} <value>`), flag);
   });
 
   test("help documents every flag and the environment", async () => {

@@ -71,7 +71,8 @@ describe("spri discover cluster (CLI)", () => {
     const result = await cli(["discover", "cluster", "--input", input, "--output", output, "--vectors", vectors]);
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stderr, /read 8 rows: 7 principles \(6 unique\) from "best\.z"/);
-    assert.match(result.stderr, /3 clusters from 6 unique principles \(average linkage, threshold 0\.3\)/);
+    // No --threshold or --clusters: the count is chosen by silhouette (three themes → 3).
+    assert.match(result.stderr, /3 clusters from 6 unique principles \(average linkage, k chosen by silhouette [\d.]+ over 2\.\.5\)/);
 
     const constitution = JSON.parse(readFileSync(output, "utf8")) as ConstitutionFile;
     assert.equal(constitution.format, "spri-constitution");

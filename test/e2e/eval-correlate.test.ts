@@ -10,6 +10,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { before, describe, test } from "node:test";
 import { SHARED, runCli } from "../support/cli.ts";
+import { readEvalReport } from "../../src/runner/eval-report.ts";
+import { SqliteStore } from "../../src/store/sqlite-store.ts";
 
 const OUTPUTS = join(SHARED, "spri-public", "[task2]-BiGGenBench", "outputs");
 
@@ -253,4 +255,38 @@ describe("spri eval correlate: rules for rows", () => {
       assert.ok(correlateHelp.stdout.includes(flag), `${flag} missing from help`);
     }
   });
+});
+
+test("spri eval correlate --store keeps the report and each used row's scores as a finished run for spri view", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "spri-correlate-store-"));
+  const file = join(dir, "scores.jsonl");
+  const rows = [
+    { capability: "a", "evaluator_LM-score": 1, human_score: 2 },
+    { capability: "a", "evaluator_LM-score": 3, human_score: 3 },
+    { capability: "b", "evaluator_LM-score": 4, human_score: 5 },
+    { capability: "b", "evaluator_LM-score": 2, human_score: 1 },
+    { capability: "b", "evaluator_LM-score": null, human_score: 1 },
+  ];
+  writeFileSync(file, `${rows.map((r) => JSON.stringify(r)).join("\n")}\n`);
+  const db = join(dir, "evals.db");
+  const result = await runCli(["eval", "correlate", file, "--json", "--store", db], { cwd: dir });
+  assert.equal(result.code, 0, result.stderr);
+  const store = new SqliteStore(db);
+  try {
+    const [run] = await store.listRuns({ limit: 10 });
+    assert.deepEqual([run!.task, run!.status], ["eval/correlate", "completed"]);
+    assert.deepEqual(await readEvalReport(store, run!.id), { kind: "correlate", report: JSON.parse(result.stdout) });
+    const items = await store.listItems(run!.id, { limit: 10 });
+    assert.deepEqual(
+      items.map((i) => i.record),
+      [
+        { group: "a", judge: 1, human: 2 },
+        { group: "a", judge: 3, human: 3 },
+        { group: "b", judge: 4, human: 5 },
+        { group: "b", judge: 2, human: 1 },
+      ],
+    );
+  } finally {
+    await store.close();
+  }
 });

@@ -4,6 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { runCli, SHARED } from "../support/cli.ts";
+import { readEvalReport } from "../../src/runner/eval-report.ts";
+import { SqliteStore } from "../../src/store/sqlite-store.ts";
 import { openaiText, startFakeModelServer } from "../../src/test.ts";
 import type { ChatBody } from "../support/scripted-backend.ts";
 
@@ -112,6 +114,18 @@ test("spri eval mt-bench: FastChat's judge prompts and reference answers, two tu
       unscored: 1,
       categories: { writing: 7.75, math: 3 },
     });
+    // The means are kept with the run, for spri view.
+    const store = new SqliteStore(join(dir, "spri.db"));
+    try {
+      const [run] = await store.listRuns({ limit: 10 });
+      assert.deepEqual(await readEvalReport(store, run!.id), {
+        kind: "mt-bench",
+        report: summary,
+        summaryFile: join(dir, "judged.jsonl.summary.json"),
+      });
+    } finally {
+      await store.close();
+    }
   } finally {
     await server.close();
   }

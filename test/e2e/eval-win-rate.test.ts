@@ -1,9 +1,11 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { runCli, SHARED } from "../support/cli.ts";
+import { readEvalReport } from "../../src/runner/eval-report.ts";
+import { SqliteStore } from "../../src/store/sqlite-store.ts";
 import { openaiText, startFakeModelServer } from "../../src/test.ts";
 import type { ChatBody } from "../support/scripted-backend.ts";
 
@@ -23,6 +25,26 @@ test("spri eval win-rate --judged reads AlpacaEval's released annotations as rel
   assert.deepEqual([report.winRate, report.standardError, report.avgLength], [95.28, 0.72, 1365]);
   assert.equal(typeof report.lcWinRate, "number");
   assert.deepEqual((report.lengthControl as { terms: string[] }).terms, ["tanh(std_delta_len)", "model"]);
+});
+
+test("spri eval win-rate --judged keeps its report and each annotation's preference in a named store only", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "spri-wr-store-"));
+  const plain = await runCli(["eval", "win-rate", "--judged", ANNOTATIONS, "--json"], { cwd: dir });
+  assert.equal(plain.code, 0, plain.stderr);
+  assert.equal(existsSync(join(dir, "spri.db")), false, "no store is made unasked");
+  const db = join(dir, "evals.db");
+  const kept = await runCli(["eval", "win-rate", "--judged", ANNOTATIONS, "--json", "--store", db], { cwd: dir });
+  assert.equal(kept.code, 0, kept.stderr);
+  assert.match(kept.stderr, /report kept in .*evals\.db as run /);
+  const store = new SqliteStore(db);
+  try {
+    const [run] = await store.listRuns({ limit: 10 });
+    assert.deepEqual([run!.task, run!.status, run!.inputPath], ["eval/win-rate-judged", "completed", ANNOTATIONS]);
+    assert.deepEqual(await readEvalReport(store, run!.id), { kind: "win-rate", report: JSON.parse(kept.stdout) });
+    assert.equal((await store.itemCounts(run!.id)).done, 805);
+  } finally {
+    await store.close();
+  }
 });
 
 test("spri eval win-rate --judged names the line of a record without a preference", async () => {
@@ -77,6 +99,18 @@ test("spri eval win-rate: outputs judged against references in both orders, win 
     assert.ok(users.some((u) => /\[Response A\]\nshort\n\n\[Response B\]\na longer answer/.test(u)));
     assert.ok(users.some((u) => /\[Response A\]\na longer answer\n\n\[Response B\]\nshort/.test(u)));
     assert.deepEqual(JSON.parse(readFileSync(join(dir, "judged.jsonl.summary.json"), "utf8")), report);
+    // The report is kept with the run, in the store the run used.
+    const store = new SqliteStore(join(dir, "spri.db"));
+    try {
+      const [run] = await store.listRuns({ limit: 10 });
+      assert.deepEqual(await readEvalReport(store, run!.id), {
+        kind: "win-rate",
+        report,
+        summaryFile: join(dir, "judged.jsonl.summary.json"),
+      });
+    } finally {
+      await store.close();
+    }
   } finally {
     await server.close();
   }

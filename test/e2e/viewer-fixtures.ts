@@ -3,8 +3,8 @@
  * CLI) against a scripted OpenAI-compatible server. One item's model outputs carry HTML that would
  * run script if the viewer ever rendered it as HTML; one item fails with a 400 from the backend.
  */
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -15,6 +15,7 @@ import {
   type RecordedRequest,
   startFakeModelServer,
 } from "../../src/test.ts";
+import { type Browser, chromium } from "playwright-core";
 import { INVOCATION_ARTIFACT, OUTPUT_ARTIFACT } from "../../src/runner/run-state.ts";
 import { SqliteStore } from "../../src/store/sqlite-store.ts";
 import { REPO_ROOT, runCli } from "../support/cli.ts";
@@ -203,5 +204,49 @@ export function startView(fixture: ViewerFixture): Promise<RunningView> {
       clearTimeout(timer);
       reject(new Error(`spri view exited with ${code}\n${stdout}\n${stderr}`));
     });
+  });
+}
+
+const CHROMIUM = process.env.SPRI_CHROMIUM ?? "/usr/bin/chromium";
+const WEB = join(REPO_ROOT, "web");
+
+// Skipped without a browser on a developer's machine; CI installs one first (.ci/run), and there a
+// missing browser fails the test instead of hiding it.
+export const browserSkip =
+  existsSync(CHROMIUM) || process.env.CI ? false : `no Chromium at ${CHROMIUM} (run: bash scripts/install-browser.sh)`;
+
+/** The newest modification time under `dir` (files only). */
+function newest(dir: string): number {
+  let latest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    latest = Math.max(latest, entry.isDirectory() ? newest(path) : statSync(path).mtimeMs);
+  }
+  return latest;
+}
+
+/** `npm run build` builds the app; rebuild here only when its sources are newer than the build. */
+export function ensureWebBuilt(): void {
+  const index = join(WEB, "dist", "index.html");
+  const sources = Math.max(newest(join(WEB, "src")), statSync(join(WEB, "index.html")).mtimeMs);
+  if (existsSync(index) && statSync(index).mtimeMs >= sources) return;
+  execFileSync("npm", ["run", "build", "-w", "web"], { cwd: REPO_ROOT, stdio: "inherit" });
+}
+
+/** Headless Chromium as the viewer tests drive it. */
+export function launchChromium(): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: run bash scripts/install-browser.sh`);
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
   });
 }

@@ -5,17 +5,19 @@
  * SPRI_UPDATE_DOCS_SCREENSHOTS=1 they also replace docs/images/viewer-run.png and viewer-item.png.
  */
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
 import { request } from "node:http";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { REPO_ROOT } from "../support/cli.ts";
 import { ALIVE, LOST } from "../support/shared-run.ts";
 import {
   addInterruptedRun,
   addSharedRun,
+  browserSkip,
+  ensureWebBuilt,
+  launchChromium,
   IMG_PAYLOAD,
   makeViewerStore,
   type RunningView,
@@ -24,27 +26,7 @@ import {
   type ViewerFixture,
 } from "./viewer-fixtures.ts";
 
-const CHROMIUM = process.env.SPRI_CHROMIUM ?? "/usr/bin/chromium";
 const ARTIFACTS = join(REPO_ROOT, "test-artifacts");
-const WEB = join(REPO_ROOT, "web");
-
-/** The newest modification time under `dir` (files only). */
-function newest(dir: string): number {
-  let latest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    latest = Math.max(latest, entry.isDirectory() ? newest(path) : statSync(path).mtimeMs);
-  }
-  return latest;
-}
-
-/** `npm run build` builds the app; rebuild here only when its sources are newer than the build. */
-function ensureWebBuilt(): void {
-  const index = join(WEB, "dist", "index.html");
-  const sources = Math.max(newest(join(WEB, "src")), statSync(join(WEB, "index.html")).mtimeMs);
-  if (existsSync(index) && statSync(index).mtimeMs >= sources) return;
-  execFileSync("npm", ["run", "build", "-w", "web"], { cwd: REPO_ROOT, stdio: "inherit" });
-}
 
 /** The page's `getComputedStyle` (this file is type-checked without the DOM library). */
 interface Styled {
@@ -64,11 +46,7 @@ function rawGet(port: number, path: string, headers: Record<string, string>): Pr
   });
 }
 
-// Skipped without a browser on a developer's machine; CI installs one first (.ci/run), and there a
-// missing browser fails the test instead of hiding it.
-const skip = existsSync(CHROMIUM) || process.env.CI ? false : `no Chromium at ${CHROMIUM} (run: bash scripts/install-browser.sh)`;
-
-describe("spri view in headless Chromium", { skip, timeout: 180_000 }, () => {
+describe("spri view in headless Chromium", { skip: browserSkip, timeout: 180_000 }, () => {
   let fixture: ViewerFixture;
   let view: RunningView;
   let browser: Browser;
@@ -78,23 +56,10 @@ describe("spri view in headless Chromium", { skip, timeout: 180_000 }, () => {
   let sharedRunId: string | undefined;
 
   before(async () => {
-    assert.ok(existsSync(CHROMIUM), `no Chromium at ${CHROMIUM}: run bash scripts/install-browser.sh`);
     ensureWebBuilt();
     fixture = await makeViewerStore();
     view = await startView(fixture);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    });
+    browser = await launchChromium();
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, deviceScaleFactor: 1 });
     page = await context.newPage();
     page.on("pageerror", (error) => pageErrors.push(error.message));

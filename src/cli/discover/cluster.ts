@@ -14,7 +14,7 @@ import { openStore } from "../../store/open-store.ts";
 import type { RunStore } from "../../store/run-store.ts";
 import { downloadProgress } from "../download-progress.ts";
 import { addSettingFlags } from "../options.ts";
-import { choice, flag, integer, number, optionalText, optionSchema, parseOptions, text } from "../option-schema.ts";
+import { choice, flag, integer, number, optionalText, optionSchema, parseOptions, text, wordOr } from "../option-schema.ts";
 import type { z } from "zod";
 
 const NAMING_SETTINGS = ["baseModel", "baseUrl", "baseProvider", "timeout"] as const;
@@ -30,7 +30,13 @@ const CLUSTER_FLAGS = optionSchema({
   vectors: optionalText,
   batchSize: integer("an integer ≥ 1", (n) => n >= 1).optional(),
   threshold: number("a number ≥ 0", (n) => n >= 0).optional(),
-  clusters: integer("an integer ≥ 1", (n) => n >= 1).optional(),
+  clusters: wordOr(
+    "auto",
+    integer("", (n) => n >= 1),
+    "an integer ≥ 1 or auto",
+  ).optional(),
+  minClusters: integer("an integer ≥ 2", (n) => n >= 2).optional(),
+  maxClusters: integer("an integer ≥ 2", (n) => n >= 2).optional(),
   linkage: choice(LINKAGES),
   maxExact: integer("an integer ≥ 2", (n) => n >= 2).optional(),
   markdown: optionalText,
@@ -72,8 +78,13 @@ export function clusterCommand(discover: Command): void {
     .option("--embedding-url <url>", "OpenAI-compatible base URL serving /embeddings (env: SPRI_EMBEDDING_URL, else OPENAI_BASE_URL)")
     .option("--vectors <file>", 'precomputed vectors: JSONL {"text", "vector"} or {"id", "vector"} lines')
     .option("--batch-size <n>", "texts per embedding request (default 64 openai, 16 gguf)")
-    .option("--threshold <distance>", "cut the dendrogram at this height (default 0.3 cosine distance; 1.5 for ward)")
-    .option("--clusters <k>", "cut into k clusters instead of at a height")
+    .option("--threshold <distance>", "cut the dendrogram at this height (0.3 cosine distance is a usual start; 1.5 for ward)")
+    .option(
+      "--clusters <k|auto>",
+      "cut into k clusters; auto (the default without --threshold): the k with the best mean silhouette (cosine) in --min-clusters..--max-clusters",
+    )
+    .option("--min-clusters <k>", "smallest k the automatic count tries (default 2)")
+    .option("--max-clusters <k>", "largest k the automatic count tries (default 100, at most the unique principles − 1)")
     .addOption(new Option("--linkage <name>", "agglomerative linkage").choices([...LINKAGES]).default("average"))
     .option(
       "--max-exact <n>",
@@ -105,7 +116,7 @@ Environment: OPENAI_API_KEY for OpenAI embeddings; SPRI_EMBEDDING_MODEL, SPRI_EM
       }
       const spec = embedderSpec(options, process.env);
       let namer: LanguageModel | undefined;
-      if (options.nameWithModel) namer = await namingModel(raw);
+      if (options.nameWithModel) namer = await namingModel(raw, options.config);
       let store: RunStore | undefined;
       try {
         const resolved = resolveSettings({ flags: { store: options.store }, configFile: options.config });
@@ -119,6 +130,7 @@ Environment: OPENAI_API_KEY for OpenAI embeddings; SPRI_EMBEDDING_MODEL, SPRI_EM
           linkage,
           threshold,
           clusters,
+          clusterCount: { min: options.minClusters, max: options.maxClusters },
           maxExact: options.maxExact,
           markdown: options.markdown,
           labelled: options.labelled,
@@ -130,7 +142,12 @@ Environment: OPENAI_API_KEY for OpenAI embeddings; SPRI_EMBEDDING_MODEL, SPRI_EM
           process.stdout.write(`${JSON.stringify(summary)}\n`);
           return;
         }
-        const cut = summary.threshold !== undefined ? `threshold ${summary.threshold}` : `${summary.clustersRequested} clusters asked`;
+        const cut =
+          summary.threshold !== undefined
+            ? `threshold ${summary.threshold}`
+            : summary.clusterCount
+              ? `k chosen by silhouette ${summary.clusterCount.silhouette} over ${summary.clusterCount.min}..${summary.clusterCount.max}`
+              : `${summary.clustersRequested} clusters asked`;
         const files = [summary.output, summary.markdown, summary.labelled].filter(Boolean).join(", ");
         process.stderr.write(
           `spri: ${summary.clusters} clusters from ${summary.uniquePrinciples} unique principles (${summary.linkage} linkage, ${cut}${summary.bucketed ? ", bucketed" : ""}) in ${summary.seconds} s → ${files}\n`,
@@ -148,10 +165,11 @@ function embedderSpec(options: ClusterFlags, env: NodeJS.ProcessEnv): EmbedderSp
   return resolveEmbedderSpec({ embeddings, embeddingModel, embeddingUrl, vectors, batchSize }, env);
 }
 
-async function namingModel(options: Record<string, unknown>): Promise<LanguageModel> {
+/** The naming model of the settings flags among `raw` (the command's options) and the config file. */
+async function namingModel(raw: Record<string, unknown>, configFile: string | undefined): Promise<LanguageModel> {
   const flags: Record<string, unknown> = {};
-  for (const name of NAMING_SETTINGS) if (options[name] !== undefined) flags[name] = options[name];
-  const resolved = resolveSettings({ flags, configFile: options.config as string | undefined });
+  for (const name of NAMING_SETTINGS) if (raw[name] !== undefined) flags[name] = raw[name];
+  const resolved = resolveSettings({ flags, configFile });
   const { base } = modelSpecs(resolved);
   return createModel(base, { ...modelFactoryOptions(resolved, 1), onDownload: downloadProgress() });
 }

@@ -6,7 +6,7 @@ import { ConfigError } from "../../errors/errors.ts";
 import { DISCOVERY_PROMPTS } from "../../prompts/builtin-discovery.ts";
 import { exportTrainingData } from "../../runner/training-export.ts";
 import { positiveInteger } from "./discover-options.ts";
-import { flag, integer, negatable, optionalText, optionSchema, parseOptions, text } from "../option-schema.ts";
+import { commaList, flag, integer, negatable, number, optionalText, optionSchema, parseOptions, text } from "../option-schema.ts";
 
 const DISCOVER_EXPORT_FLAGS = optionSchema({
   input: text,
@@ -24,6 +24,8 @@ const DISCOVER_EXPORT_FLAGS = optionSchema({
   iter: positiveInteger.optional(),
   seed: integer("an integer"),
   restartFromBase: flag,
+  previous: commaList.optional(),
+  validation: number("a fraction in [0, 1)", (n) => n >= 0 && n < 1).optional(),
   json: flag,
 });
 
@@ -50,13 +52,19 @@ export function exportDiscoveryCommand(discover: Command): Command {
     .option("--base-model <id>", "with --request: the model to train (the current policy's checkpoint or hub id)")
     .option("--iter <t>", "with --request: the iteration")
     .option("--seed <n>", "with --request: the training seed", "0")
-    .option("--restart-from-base", "with --request: train the initial model on all iterations' data instead of continuing")
+    .option(
+      "--restart-from-base",
+      "with --request: train the initial model (give it as --base-model) on every iteration's data (--previous and this export) instead of continuing",
+    )
+    .option("--previous <files>", "with --restart-from-base: the earlier iterations' training files, comma-separated, oldest first")
+    .option("--validation <fraction>", "hold out this fraction of the examples in <output stem>.valid.<ext> (e.g. 0.05)")
     .option("--json", "print the summary as JSON")
     .addHelpText(
       "after",
       `
 Formats:
   trl     {"prompt": [user x, assistant y1, user trigger], "completion": [assistant target]}  (loss on the completion only)
+  alpaca  {"prompt": "<Alpaca template: x, y1, trigger>", "completion": "target"}  (base models without a chat template)
   openai  {"messages": [user x, {assistant y1, "weight": 0}, user trigger, {assistant target, "weight": 1}]}
   star    {"prompt": [user x], "completion": [assistant y2]}  (STaR baseline, no principle)
 Target: "[Principle] z\\n[Critique] c\\n[Revised response]\\ny2". Records that were not accepted are skipped.`,
@@ -64,6 +72,9 @@ Target: "[Principle] z\\n[Critique] c\\n[Revised response]\\ny2". Records that w
     .action(async (raw: Record<string, unknown>) => {
       const options = parseOptions(DISCOVER_EXPORT_FLAGS, raw);
       const format = parseDiscoveryExportFormat(options.format);
+      if (options.previous !== undefined && !options.restartFromBase) {
+        throw new ConfigError("--previous only applies with --restart-from-base", { field: "previous" });
+      }
       if (options.request !== undefined && options.baseModel === undefined) {
         throw new ConfigError("--request needs --base-model (the model the trainer starts from)", { field: "baseModel" });
       }
@@ -80,6 +91,7 @@ Target: "[Principle] z\\n[Critique] c\\n[Revised response]\\ny2". Records that w
         questionField: options.questionField,
         skipMalformed: options.skipMalformed,
         card: options.card,
+        validation: options.validation,
         request:
           options.request === undefined
             ? undefined
@@ -89,6 +101,7 @@ Target: "[Principle] z\\n[Critique] c\\n[Revised response]\\ny2". Records that w
                 iter: options.iter,
                 seed: options.seed,
                 restartFromBase: options.restartFromBase,
+                previousFiles: options.previous,
               },
       });
       if (options.json) {

@@ -9,6 +9,7 @@ import { addSettingFlags } from "../options.ts";
 import { newRunOption } from "../run-options.ts";
 import { DISCOVERY_MODEL_SETTINGS, positiveInteger } from "./discover-options.ts";
 import { flag, number, optionalText, optionSchema, parseOptions, text } from "../option-schema.ts";
+import { addIterateEvalCommands } from "./iterate-eval.ts";
 
 /** The flags of every `iterate` subcommand that works on one iteration. */
 const ITERATION_FLAGS = optionSchema({ dir: text, iter: positiveInteger });
@@ -151,5 +152,6 @@ export function iterateCommand(discover: Command): Command {
       const state = readState(options.dir);
       process.stdout.write(options.json ? `${JSON.stringify({ ...state, table: statusRows(state) }, null, 2)}\n` : formatStatus(state));
     });
+  addIterateEvalCommands(iterate);
   return iterate;
 }

@@ -41,11 +41,24 @@ export function addMineOptions(command: Command, withIter = true): Command {
       "reject a principle whose Rouge-L precision against the gold is above this (1: off)",
       String(DEFAULT_MINING_OPTIONS.guard.leakPrecision),
     )
+    .option(
+      "--max-length-ratio <x>",
+      "reject a refinement longer than x × the words of the longer of y1 and the gold (0: off)",
+      String(DEFAULT_MINING_OPTIONS.maxLengthRatio),
+    )
+    .option(
+      "--follow-check",
+      "ask the judge (critic model) whether the best refinement follows its principle; if not, the next best stands in",
+    )
     .option("--answer-temperature <t>", "temperature of y1", String(DEFAULT_MINING_SAMPLING.answer.temperature))
     .option("--principle-temperature <t>", "temperature of the principles", String(DEFAULT_MINING_SAMPLING.principle.temperature))
     .option("--critique-temperature <t>", "temperature of the critiques", String(DEFAULT_MINING_SAMPLING.critique.temperature))
     .option("--refine-temperature <t>", "temperature of the refinements", String(DEFAULT_MINING_SAMPLING.refine.temperature))
-    .option("--judge-temperature <t>", "temperature of the judge (--similarity judge)", String(DEFAULT_MINING_SAMPLING.judge.temperature))
+    .option(
+      "--judge-temperature <t>",
+      "temperature of the judge (--similarity judge, --follow-check)",
+      String(DEFAULT_MINING_SAMPLING.judge.temperature),
+    )
     .option("--answer-max-tokens <n>", "most new tokens of y1", String(DEFAULT_MINING_SAMPLING.answer.maxTokens))
     .option("--refine-max-tokens <n>", "most new tokens of a refinement", String(DEFAULT_MINING_SAMPLING.refine.maxTokens));
   return withIter ? command.option("--iter <t>", "iteration number written into every record") : command;
@@ -53,7 +66,8 @@ export function addMineOptions(command: Command, withIter = true): Command {
 
 const count = integer("an integer ≥ 0", (n) => n >= 0);
 
-const MINE_FLAGS = optionSchema({
+/** The flags `addMineOptions` adds, with the output and run switches `executeMine` reads. */
+export const MINE_FLAGS = optionSchema({
   output: text,
   dryRun: flag,
   json: flag,
@@ -66,6 +80,8 @@ const MINE_FLAGS = optionSchema({
   maxPrincipleWords: positiveInteger,
   leakNgram: count,
   leakPrecision: number("a number ≥ 0", (n) => n >= 0),
+  maxLengthRatio: number("a number ≥ 0", (n) => n >= 0),
+  followCheck: flag,
   answerTemperature: temperature,
   principleTemperature: temperature,
   critiqueTemperature: temperature,
@@ -77,13 +93,18 @@ const MINE_FLAGS = optionSchema({
   ...SHARED_SAMPLING_FLAGS,
 });
 
-function mineOptionsFrom(options: z.output<typeof MINE_FLAGS>): MiningOptions {
+/** The mining flags, typed (`spri discover regenerate` reads them too). */
+export type MineFlags = z.output<typeof MINE_FLAGS>;
+
+export function mineOptionsFrom(options: MineFlags): MiningOptions {
   const shared = sharedSampling(options);
   return miningOptions({
     candidates: options.candidates,
     similarity: options.similarity,
     stem: options.stem,
     minGain: options.minGain,
+    maxLengthRatio: options.maxLengthRatio,
+    followCheck: options.followCheck,
     minGoldTokens: options.minGoldTokens,
     goldField: options.goldField,
     iter: options.iter,
@@ -94,6 +115,7 @@ function mineOptionsFrom(options: z.output<typeof MINE_FLAGS>): MiningOptions {
       critique: { ...shared, temperature: options.critiqueTemperature },
       refine: { ...shared, temperature: options.refineTemperature, maxTokens: options.refineMaxTokens },
       judge: { ...(shared.seed === undefined ? {} : { seed: shared.seed }), temperature: options.judgeTemperature },
+      follows: { ...(shared.seed === undefined ? {} : { seed: shared.seed }), temperature: options.judgeTemperature },
     },
   });
 }
@@ -126,7 +148,9 @@ export function mineCommand(discover: Command): Command {
     `
 Per example: the model answers (y1), writes --candidates principles with the gold shown as a hint,
 then for each a critique of y1 and a refined answer (y2) without the gold. The best y2 by Rouge-L F1
-against the gold is accepted only if it beats y1; principles that copy the gold are rejected.
+against the gold is accepted only if it beats y1; principles that copy the gold are rejected, and so
+are refinements over the length budget (--max-length-ratio) or, with --follow-check, refinements the
+judge says do not follow their principle.
 Records: y1, candidates [{z, critique, y2, fY2, rejectedReason?}], accepted, best, decision, reason.
 See docs/discovery.md.${ENVIRONMENT_HELP}`,
   );

@@ -223,7 +223,7 @@ function lineRequest(path: string, body: unknown): RecordedRequest {
 }
 
 /** The parts of a multipart/form-data body, by field name (text content only). */
-function parseMultipart(rawBody: string, contentType: string): Map<string, { filename?: string; content: string }> {
+export function parseMultipart(rawBody: string, contentType: string): Map<string, { filename?: string; content: string }> {
   const boundary = /boundary=(?:"([^"]+)"|([^;]+))/.exec(contentType);
   const parts = new Map<string, { filename?: string; content: string }>();
   if (!boundary) return parts;

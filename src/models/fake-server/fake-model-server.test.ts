@@ -44,6 +44,9 @@ describe("the fake model server (spri/test)", () => {
       "replayResponder",
       "startReplayServer",
       "startFakeBatchServer",
+      "startFakeHubServer",
+      "fakeHubApi",
+      "cutBody",
       "openaiText",
     ]) {
       assert.equal(typeof (spriTest as Record<string, unknown>)[name], "function", name);

@@ -238,9 +238,12 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
 }
 
 function recordOf(req: IncomingMessage, rawBody: string): RecordedRequest {
+  const target = req.url ?? "/";
+  const query = target.indexOf("?");
   return {
     method: req.method ?? "",
-    path: (req.url ?? "/").split("?")[0] ?? "/",
+    path: query < 0 ? target : target.slice(0, query),
+    query: query < 0 ? "" : target.slice(query + 1),
     headers: req.headers,
     body: parseJson(rawBody),
     rawBody,
@@ -268,6 +271,10 @@ function send(res: ServerResponse, reply: FakeReply, streamed: { bytes: number }
       return undefined;
     case "hang":
       return undefined;
+    case "cut":
+      res.writeHead(reply.status, { "content-type": "application/octet-stream", "content-length": reply.body.length, ...reply.headers });
+      res.write(reply.body.subarray(0, reply.sendBytes), () => res.destroy());
+      return reply.status;
     case "raw":
       res.writeHead(reply.status, {
         "content-type": reply.contentType,

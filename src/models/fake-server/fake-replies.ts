@@ -9,6 +9,8 @@ export interface RecordedRequest {
   method: string;
   /** The request target without the query string, e.g. `/v1/messages` (a whole URL when sent to a proxy). */
   path: string;
+  /** The query string without its `?` ("" when there is none). */
+  query?: string;
   /** Lower-cased header names, as node:http gives them. */
   headers: IncomingHttpHeaders;
   /** The parsed JSON body; undefined when the body is empty or not JSON. */
@@ -22,7 +24,12 @@ export interface RecordedRequest {
 export type FakeReply =
   | { kind: "json"; status: number; body: unknown; headers?: Record<string, string> }
   /** Any status with a body sent as is (pre-serialized JSON, proxies' HTML or text errors, files). */
-  | { kind: "raw"; status: number; body: string; contentType: string; headers?: Record<string, string> }
+  | { kind: "raw"; status: number; body: string | Uint8Array; contentType: string; headers?: Record<string, string> }
+  /**
+   * A download that breaks off: the headers announce all of `body`, the first `sendBytes` are written,
+   * then the socket is destroyed (the client sees a body cut short).
+   */
+  | { kind: "cut"; status: number; body: Uint8Array; sendBytes: number; headers?: Record<string, string> }
   /** Destroy the socket without answering (the client sees a connection reset). */
   | { kind: "reset" }
   /** Never answer; the socket stays open until the client gives up or the server closes. */
@@ -42,8 +49,13 @@ export function json(status: number, body: unknown, headers?: Record<string, str
 }
 
 /** Any status with a body that is sent byte for byte. */
-export function raw(status: number, body: string, contentType = "text/plain", headers?: Record<string, string>): FakeReply {
+export function raw(status: number, body: string | Uint8Array, contentType = "text/plain", headers?: Record<string, string>): FakeReply {
   return { kind: "raw", status, body, contentType, headers };
+}
+
+/** `body` announced in full, `sendBytes` of it sent, then the connection dropped. */
+export function cutBody(body: Uint8Array, sendBytes: number, headers?: Record<string, string>): FakeReply {
+  return { kind: "cut", status: 200, body, sendBytes, headers };
 }
 
 export function resetConnection(): FakeReply {
