@@ -10,35 +10,39 @@
 
 /** Bottom to top. `paths` are regular expressions over repository-relative file names. */
 const LAYERS = [
-  { name: "base", paths: ["^src/(errors|util)/"], what: "errors/ and util/ import nothing of the project above them" },
-  { name: "io", paths: ["^src/(io|prompts)/"], what: "io/ and prompts/ (records, readers, templates) sit on errors/ and util/ only" },
+  { name: "base", paths: ["^src/base/"], what: "base/ (errors/, util/) imports nothing of the project above it" },
+  { name: "io", paths: ["^src/io/"], what: "io/ (records, readers, and prompts/: templates) sits on base/ only" },
   {
     name: "models",
     paths: ["^src/models/"],
-    what: "the model port and its adapters import only errors/, util/ and io/: nothing above them knows which vendor answers",
+    what: "the model port and its adapters import only base/ and io/: nothing above them knows which vendor answers",
   },
   { name: "config", paths: ["^src/config/"], what: "config/ (settings, model construction) sits below the algorithms that read it" },
-  { name: "contract", paths: ["^src/algorithm/"], what: "the per-item contract (algorithm/) imports only io/, models/, errors/ and util/" },
+  {
+    name: "contract",
+    paths: ["^src/algorithms/contract/"],
+    what: "the per-item contract (algorithms/contract/) imports only io/, models/ and base/",
+  },
   {
     name: "algorithms",
-    paths: ["^src/(spri|judge|discovery)/"],
-    what: "the algorithms (spri/, judge/, discovery/) build on the contract; presets, runner, store and surfaces sit above them",
+    paths: ["^src/algorithms/(spri|judge|discovery)/"],
+    what: "the algorithms (algorithms/spri/, judge/, discovery/) build on the contract; presets, runtime and surfaces sit above them",
   },
   {
     name: "presets",
-    paths: ["^src/tasks/", "^src/align[.]ts$"],
-    what: "tasks/ wires algorithms to prompts and fields; runner, store and surfaces sit above it",
+    paths: ["^src/presets/"],
+    what: "presets/ (tasks/, align.ts) wires algorithms to prompts and fields; runtime and surfaces sit above it",
   },
   {
     name: "runtime",
-    paths: ["^src/(runner|store)/"],
-    what: "runner/ and store/ schedule and persist; the surfaces (cli/, server/, bench/, web/) sit above them",
+    paths: ["^src/runtime/"],
+    what: "runtime/ (runner/, store/) schedules and persists; the surfaces (surfaces/cli/, surfaces/server/, bench/, web/) sit above it",
   },
 ];
 
 const TESTS = "[.]test[.]ts$";
 /** The surfaces: everything above the runtime layer. */
-const SURFACES = ["^src/(cli|server)/", "^src/(index|test)[.]ts$", "^bench/", "^web/", "^dev/", "^scripts/"];
+const SURFACES = ["^src/surfaces/", "^src/(index|test)[.]ts$", "^bench/", "^web/", "^dev/", "^scripts/"];
 const ALGORITHM_LAYERS = ["contract", "algorithms", "presets"];
 /** The concrete adapters and the files they are split into (llama-cpp-*.ts, openai-*.ts); the ports are not among them. */
 const ADAPTERS =
@@ -78,7 +82,7 @@ module.exports = {
         "Only config/ (and the surfaces and tests) name a concrete model adapter; the rest talks to the port " +
         "(models/language-model.ts). Take a LanguageModel, or a factory, as a parameter.",
       severity: "error",
-      from: { path: "^src/", pathNot: ["^src/(models|config|cli|server)/", "^src/(index|test)[.]ts$", TESTS] },
+      from: { path: "^src/", pathNot: ["^src/(models|config|surfaces)/", "^src/(index|test)[.]ts$", TESTS] },
       to: { path: ADAPTERS },
     },
     {
@@ -99,8 +103,8 @@ module.exports = {
       name: "server-not-cli",
       comment: "The server is a surface beside the CLI, not below it; move what both need into the library.",
       severity: "error",
-      from: { path: "^src/server/", pathNot: TESTS },
-      to: { path: "^src/cli/" },
+      from: { path: "^src/surfaces/server/", pathNot: TESTS },
+      to: { path: "^src/surfaces/cli/" },
     },
     {
       name: "web-types-only",

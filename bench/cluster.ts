@@ -13,10 +13,10 @@
  */
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { clusterPrinciples } from "../src/discovery/clustering.ts";
-import { PrincipleSet } from "../src/discovery/principle-set.ts";
-import { buildConstitution } from "../src/discovery/constitution.ts";
-import { gaussian, seededRandom } from "../src/util/random.ts";
+import { clusterPrinciples } from "../src/algorithms/discovery/clustering.ts";
+import { PrincipleSet } from "../src/algorithms/discovery/principle-set.ts";
+import { buildConstitution } from "../src/algorithms/discovery/constitution.ts";
+import { gaussian, seededRandom } from "../src/base/util/random.ts";
 
 export interface ClusterBenchResult {
   principles: number;

@@ -9,7 +9,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { type TestPostgres, startPostgres } from "../dev/postgres.ts";
-import { openStore } from "../src/store/open-store.ts";
+import { openStore } from "../src/runtime/store/open-store.ts";
 import { bareClient, type BareResult, chatBody } from "./bare-client.ts";
 import { type BenchResult, best, cpuOf, cpuPerCall, inTempDir } from "./benchmarks.ts";
 import { fmt, row } from "./report.ts";

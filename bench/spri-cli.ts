@@ -45,7 +45,7 @@ export interface CliOptions {
 }
 
 export function assertBuilt(): void {
-  if (!existsSync(join(REPO_ROOT, "dist", "cli", "main.js"))) {
+  if (!existsSync(join(REPO_ROOT, "dist", "surfaces", "cli", "main.js"))) {
     throw new Error("dist/ is missing: run `npx tsc -p tsconfig.build.json` (the bench builds first unless BENCH_SKIP_BUILD=1)");
   }
 }

@@ -11,7 +11,7 @@ if (major < 22 || (major === 22 && minor < 12)) {
 }
 // spri is built when it is installed (`npm ci` in a clone), never when it runs: a missing build is
 // reported with what to do.
-const main = new URL("../dist/cli/main.js", import.meta.url);
+const main = new URL("../dist/surfaces/cli/main.js", import.meta.url);
 if (!existsSync(main)) {
   const dist = fileURLToPath(new URL("../dist/", import.meta.url));
   process.stderr.write(

@@ -3,8 +3,8 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
-import { ConfigError } from "../errors/errors.ts";
-import { COMPAT_PRESETS } from "../util/compat-preset.ts";
+import { ConfigError } from "../base/errors/errors.ts";
+import { COMPAT_PRESETS } from "../base/util/compat-preset.ts";
 import { compatPreset, redacted, resolveSettings } from "./config.ts";
 import { DEFAULT_LOCAL_MODEL, modelSpecs } from "./models.ts";
 

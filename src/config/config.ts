@@ -6,10 +6,10 @@
  */
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
-import { ConfigError } from "../errors/errors.ts";
+import { ConfigError } from "../base/errors/errors.ts";
 import { readJsonObjectFile } from "../io/json-file.ts";
-import { redactUrl } from "../util/redact-url.ts";
-import { COMPAT_PRESETS, type CompatPreset, isCompatPreset } from "../util/compat-preset.ts";
+import { redactUrl } from "../base/util/redact-url.ts";
+import { COMPAT_PRESETS, type CompatPreset, isCompatPreset } from "../base/util/compat-preset.ts";
 
 type Kind = "string" | "number" | "integer" | "boolean" | "list";
 

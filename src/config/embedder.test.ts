@@ -4,8 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { json, type RecordedRequest, startFakeModelServer, type FakeModelServer } from "../test.ts";
-import { ConfigError } from "../errors/errors.ts";
-import { createEmbedder } from "../discovery/embeddings.ts";
+import { ConfigError } from "../base/errors/errors.ts";
+import { createEmbedder } from "../algorithms/discovery/embeddings.ts";
 import { createEmbeddingModel, resolveEmbedderSpec } from "./embedder.ts";
 
 function norm(v: ArrayLike<number>): number {

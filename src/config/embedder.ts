@@ -3,7 +3,7 @@
  * default) and built here, where adapters may be named: an OpenAI-compatible `/embeddings` endpoint,
  * a local GGUF through node-llama-cpp (imported only for GGUF models), or a vectors file.
  */
-import { ConfigError } from "../errors/errors.ts";
+import { ConfigError } from "../base/errors/errors.ts";
 import { checkInputFile } from "../io/input-reader.ts";
 import type { LanguageModel } from "../models/language-model.ts";
 

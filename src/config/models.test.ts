@@ -4,9 +4,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, beforeEach, describe, test } from "node:test";
 import { openaiText, textReply, startFakeModelServer, type FakeModelServer } from "../test.ts";
-import { ModelCaller } from "../algorithm/model-caller.ts";
-import { ConfigError, ModelError } from "../errors/errors.ts";
-import { samplingOf } from "../tasks/prepare.ts";
+import { ModelCaller } from "../algorithms/contract/model-caller.ts";
+import { ConfigError, ModelError } from "../base/errors/errors.ts";
+import { samplingOf } from "../presets/tasks/prepare.ts";
 import { resolveSettings, type SettingName } from "./config.ts";
 import { createModels, modelFactoryOptions, modelSpecs } from "./models.ts";
 

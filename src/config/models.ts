@@ -2,11 +2,11 @@
  * Builds the base and critic models from resolved settings: the composition root where adapters
  * are chosen. The llama.cpp adapter is imported only when a local model is asked for.
  */
-import { ConfigError } from "../errors/errors.ts";
+import { ConfigError } from "../base/errors/errors.ts";
 import type { LanguageModel, SamplingField } from "../models/language-model.ts";
 import { HTTP_CLIENTS, type HttpClient, OpenAICompatibleModel } from "../models/openai-compatible.ts";
 import { kebab, type Resolved, SETTINGS, type SettingName } from "./config.ts";
-import { importOptionalPeer } from "../util/optional-peer.ts";
+import { importOptionalPeer } from "../base/util/optional-peer.ts";
 
 export type Provider = "openai-compatible" | "anthropic" | "llama-cpp";
 const PROVIDERS: readonly Provider[] = ["openai-compatible", "anthropic", "llama-cpp"];

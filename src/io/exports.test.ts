@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { before, describe, test } from "node:test";
 import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } from "hyparquet";
-import { InputError } from "../errors/errors.ts";
+import { InputError } from "../base/errors/errors.ts";
 import { SPRI_CITATION } from "./dataset-card.ts";
 import { EXPORT_FORMATS, type ExportFormat, exportRecords, toTrainingExample } from "./exports.ts";
 

@@ -15,7 +15,7 @@
  */
 import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import { InputError } from "../errors/errors.ts";
+import { InputError } from "../base/errors/errors.ts";
 import { writeDatasetCard } from "./dataset-card.ts";
 import { type InputFormat, checkInputFile, readInputRows } from "./input-reader.ts";
 import { writeJsonlAtomically } from "./jsonl-output.ts";

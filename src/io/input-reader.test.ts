@@ -6,7 +6,7 @@ import { after, before, describe, test } from "node:test";
 import { brotliCompressSync, gzipSync, zstdCompressSync } from "node:zlib";
 import type { CompressionCodec } from "hyparquet";
 import { parquetWriteFile } from "hyparquet-writer";
-import { InputError } from "../errors/errors.ts";
+import { InputError } from "../base/errors/errors.ts";
 import { type InputRow, type MalformedRow, countInputRows, inputFormatOf, plainValue, readInputRows } from "./input-reader.ts";
 
 const ITEMS = [

@@ -20,7 +20,7 @@
  */
 import { existsSync, statSync } from "node:fs";
 import type { CsvError } from "csv-parse";
-import { InputError } from "../errors/errors.ts";
+import { InputError } from "../base/errors/errors.ts";
 import { exactNumber, parseExactJson } from "./exact-json.ts";
 import { notUtf8Error, parseUtf8, type TextRead, utf8Lines } from "./utf8-text.ts";
 

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
-import { ConfigError, InputError, SpriError } from "../errors/errors.ts";
+import { ConfigError, InputError, SpriError } from "../base/errors/errors.ts";
 import { readJsonFile, readJsonObjectFile, writeFileAtomic, writeJsonFile } from "./json-file.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "spri-json-file-"));

@@ -5,7 +5,7 @@
  */
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
-import { ConfigError, InputError } from "../errors/errors.ts";
+import { ConfigError, InputError } from "../base/errors/errors.ts";
 
 export interface JsonFileContext {
   /** What the file is, as messages name it: "config file", "batch state", "constitution". */

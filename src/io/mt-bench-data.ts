@@ -10,7 +10,7 @@
 import { once } from "node:events";
 import { createWriteStream, existsSync } from "node:fs";
 import { join } from "node:path";
-import { ConfigError, InputError } from "../errors/errors.ts";
+import { ConfigError, InputError } from "../base/errors/errors.ts";
 import { readInputRows } from "./input-reader.ts";
 
 export interface MtBenchQuestion {

@@ -3,7 +3,7 @@ import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rea
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { InputError } from "../errors/errors.ts";
+import { InputError } from "../base/errors/errors.ts";
 import { RecordOutput } from "./record-output.ts";
 
 const file = () => join(mkdtempSync(join(tmpdir(), "spri-out-")), "out.jsonl");

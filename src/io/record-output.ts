@@ -22,7 +22,7 @@ import {
 } from "node:fs";
 import { dirname } from "node:path";
 import { createInterface } from "node:readline";
-import { InputError } from "../errors/errors.ts";
+import { InputError } from "../base/errors/errors.ts";
 
 export interface OpenedOutput {
   output: RecordOutput;

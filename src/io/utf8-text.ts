@@ -9,7 +9,7 @@ import { createReadStream } from "node:fs";
 import { type Duplex, Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGunzip } from "node:zlib";
-import { InputError } from "../errors/errors.ts";
+import { InputError } from "../base/errors/errors.ts";
 
 const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, test } from "node:test";
 import { inspect } from "node:util";
-import { ConfigError, ModelError, type ModelErrorKind } from "../errors/errors.ts";
+import { ConfigError, ModelError, type ModelErrorKind } from "../base/errors/errors.ts";
 import {
   anthropicError,
   anthropicText,

@@ -6,8 +6,8 @@
  * says what to install, and the rest of spri loads as usual.
  */
 import type Anthropic from "@anthropic-ai/sdk";
-import { ConfigError, ModelError, type ModelErrorKind } from "../errors/errors.ts";
-import { importOptionalPeer } from "../util/optional-peer.ts";
+import { ConfigError, ModelError, type ModelErrorKind } from "../base/errors/errors.ts";
+import { importOptionalPeer } from "../base/util/optional-peer.ts";
 import {
   type ChatMessage,
   type FinishReason,

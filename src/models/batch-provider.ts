@@ -7,7 +7,7 @@
  * - a `BatchApi` per model: the service that takes a request file and answers it later.
  * The OpenAI Batch API and its JSONL files (which vLLM reads and writes too) are openai-batch.ts.
  */
-import type { ModelError } from "../errors/errors.ts";
+import type { ModelError } from "../base/errors/errors.ts";
 import type { GenerateResult } from "./language-model.ts";
 
 /** One line of an output or error file: the answer to the request whose cache key is `customId`, or its error. */

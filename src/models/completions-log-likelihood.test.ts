@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { type FakeModelServer, json, openaiEchoLogprobs, startFakeModelServer } from "../test.ts";
-import { ModelError } from "../errors/errors.ts";
+import { ModelError } from "../base/errors/errors.ts";
 import { readCompletionsLogLikelihood } from "./completions-log-likelihood.ts";
 import { callLogLikelihood } from "./language-model.ts";
 import { OpenAICompatibleModel } from "./openai-compatible.ts";

@@ -14,7 +14,7 @@
  * part of the context, so it is never summed. A continuation token without a finite one is a bad
  * answer, never a silent 0.
  */
-import { ModelError } from "../errors/errors.ts";
+import { ModelError } from "../base/errors/errors.ts";
 
 /** The subset of a completions answer read here; anything else is ignored. */
 export interface CompletionsAnswer {

@@ -5,7 +5,7 @@
  * (Anthropic's error types, its 400 for an empty balance) is a small hook in that adapter, applied
  * before this table.
  */
-import type { ModelErrorKind } from "../errors/errors.ts";
+import type { ModelErrorKind } from "../base/errors/errors.ts";
 
 const STATUS_KINDS: ReadonlyMap<number, ModelErrorKind> = new Map([
   [400, "bad-request"],

@@ -1,5 +1,5 @@
 /** What the HTTP adapters (OpenAI-compatible, Anthropic, batch) share: timeouts, Retry-After, scrubbing, URL credentials. */
-import { redactUrlsIn, splitCredentials } from "../util/redact-url.ts";
+import { redactUrlsIn, splitCredentials } from "../base/util/redact-url.ts";
 
 /** SDKs want whole, positive milliseconds. */
 export function wholeMs(ms: number): number {

@@ -15,8 +15,8 @@
  */
 import { createRequire } from "node:module";
 import type { Agent as AgentType, Dispatcher, EnvHttpProxyAgent as EnvHttpProxyAgentType } from "undici";
-import { onAbort } from "../util/abort.ts";
-import { formatMiB } from "../util/format-mib.ts";
+import { onAbort } from "../base/util/abort.ts";
+import { formatMiB } from "../base/util/format-mib.ts";
 
 /** The three parts of undici this module uses. */
 interface Undici {

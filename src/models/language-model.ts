@@ -2,7 +2,7 @@
  * The model port: the one narrow interface every algorithm depends on and every adapter implements.
  * Adapters translate vendor errors into ModelError and never log or return credentials.
  */
-import { ModelError } from "../errors/errors.ts";
+import { ModelError } from "../base/errors/errors.ts";
 
 export type Role = "system" | "user" | "assistant";
 

@@ -4,7 +4,7 @@
  * that ends the generation when the caller aborts, the model closes or the time runs out.
  */
 import type { ChatHistoryItem, LlamaChatResponse, LLamaChatGenerateResponseOptions, LlamaGrammar } from "node-llama-cpp";
-import { ModelError } from "../errors/errors.ts";
+import { ModelError } from "../base/errors/errors.ts";
 import type { ChatMessage, FinishReason, GenerateRequest } from "./language-model.ts";
 
 /** The chat ends with an empty model turn: the slot the model writes its reply into. */

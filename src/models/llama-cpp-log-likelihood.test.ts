@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import type { LlamaContext, LlamaContextSequence, LlamaModel } from "node-llama-cpp";
-import { truthfulQaAlgorithm, truthfulQaPrompt } from "../judge/truthfulqa.ts";
+import { truthfulQaAlgorithm, truthfulQaPrompt } from "../algorithms/judge/truthfulqa.ts";
 import { LlamaCppModel } from "./llama-cpp.ts";
 
 const FIXTURE = fileURLToPath(new URL("../../../shared/models/llama-2-tiny-random.gguf", import.meta.url));

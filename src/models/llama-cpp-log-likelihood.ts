@@ -12,7 +12,7 @@
  * boundary) is evaluated from the start instead.
  */
 import type { LlamaContextSequence, LlamaModel, Token } from "node-llama-cpp";
-import { ModelError } from "../errors/errors.ts";
+import { ModelError } from "../base/errors/errors.ts";
 
 /** Asks for the full distribution after a token, untruncated and unscaled. */
 const DISTRIBUTION = { generateNext: { probabilities: true, options: { temperature: 1, topK: 0, topP: 1, minP: 0 } } } as const;

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { ConfigError } from "../errors/errors.ts";
+import { ConfigError } from "../base/errors/errors.ts";
 import { resolveModelPath } from "./llama-cpp-model-file.ts";
 
 test("a resolver that never answers is cut off by downloadTimeoutMs", async () => {

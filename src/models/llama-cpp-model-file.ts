@@ -11,8 +11,8 @@
 import { stat } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { ConfigError } from "../errors/errors.ts";
-import { messageOf } from "../util/message-of.ts";
+import { ConfigError } from "../base/errors/errors.ts";
+import { messageOf } from "../base/util/message-of.ts";
 
 /** Where the model is, and how to fetch it when it is remote. */
 export interface ModelLocation {

@@ -8,8 +8,8 @@ import os from "node:os";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { ConfigError, ModelError } from "../errors/errors.ts";
-import { parseCritique } from "../spri/critic-score.ts";
+import { ConfigError, ModelError } from "../base/errors/errors.ts";
+import { parseCritique } from "../algorithms/spri/critic-score.ts";
 import { LlamaCppModel } from "./llama-cpp.ts";
 
 const FIXTURE = fileURLToPath(new URL("../../../shared/models/llama-2-tiny-random.gguf", import.meta.url));

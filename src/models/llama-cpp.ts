@@ -19,9 +19,9 @@
  */
 import os from "node:os";
 import type { GbnfJsonSchema, Llama, LlamaContext, LlamaEmbeddingContext, LlamaGrammar, LlamaModel } from "node-llama-cpp";
-import { ConfigError, isSpriError, ModelError, type SpriError } from "../errors/errors.ts";
-import { messageOf } from "../util/message-of.ts";
-import { importOptionalPeer } from "../util/optional-peer.ts";
+import { ConfigError, isSpriError, ModelError, type SpriError } from "../base/errors/errors.ts";
+import { messageOf } from "../base/util/message-of.ts";
+import { importOptionalPeer } from "../base/util/optional-peer.ts";
 import type {
   EmbedOptions,
   EmbedResult,

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { canonicalJson } from "../store/canonical.ts";
+import { canonicalJson } from "../runtime/store/canonical.ts";
 import type { ChatMessage } from "./language-model.ts";
 import { canonicalMessagesJson, messagesJson, storedRequestJson } from "./messages-json.ts";
 

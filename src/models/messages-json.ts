@@ -10,7 +10,7 @@
  * The texts are remembered per messages array (a WeakMap): a messages array must not be changed
  * once it has been sent. The model caller and the algorithms build a new array for every call.
  */
-import { canonicalJson } from "../util/canonical-json.ts";
+import { canonicalJson } from "../base/util/canonical-json.ts";
 import type { ChatMessage } from "./language-model.ts";
 
 interface Serialised {

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { type FakeBatchServer, openaiError, openaiText, type RecordedRequest, startFakeBatchServer } from "../test.ts";
-import { ModelError } from "../errors/errors.ts";
+import { ModelError } from "../base/errors/errors.ts";
 import { batchRequestLine, OpenAIBatchApi, parseBatchResults } from "./openai-batch.ts";
 import { OpenAICompatibleModel } from "./openai-compatible.ts";
 

@@ -14,11 +14,11 @@
  */
 import { createReadStream } from "node:fs";
 import type OpenAI from "openai";
-import { InputError, ModelError, type ModelErrorKind } from "../errors/errors.ts";
+import { InputError, ModelError, type ModelErrorKind } from "../base/errors/errors.ts";
 import type { BatchApi, BatchFormat, BatchInfo, BatchLineResult } from "./batch-provider.ts";
 import { kindOfAnswer } from "./error-kinds.ts";
 import { baseUrlCredentials, scrub } from "./http-helpers.ts";
-import { importOptionalPeer } from "../util/optional-peer.ts";
+import { importOptionalPeer } from "../base/util/optional-peer.ts";
 import { finishReason } from "./openai-completion.ts";
 import { openaiSdkError } from "./openai-sdk-errors.ts";
 

@@ -8,7 +8,7 @@
  * openai-completion.ts; failures become ModelErrors in openai-errors.ts.
  */
 import type OpenAI from "openai";
-import { ModelError } from "../errors/errors.ts";
+import { ModelError } from "../base/errors/errors.ts";
 import {
   type EmbedOptions,
   type EmbedResult,
@@ -23,8 +23,8 @@ import {
   unhonouredSampling,
 } from "./language-model.ts";
 import { baseUrlCredentials, parseRetryAfter, wholeMs } from "./http-helpers.ts";
-import { parseJsonObject } from "../util/json-object.ts";
-import { importOptionalPeer } from "../util/optional-peer.ts";
+import { parseJsonObject } from "../base/util/json-object.ts";
+import { importOptionalPeer } from "../base/util/optional-peer.ts";
 import { headerOf, postJson, TransportError } from "./http-post.ts";
 import { messagesJson } from "./messages-json.ts";
 import { type CompletionsAnswer, completionsLogLikelihoodBody, readCompletionsLogLikelihood } from "./completions-log-likelihood.ts";

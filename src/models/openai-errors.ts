@@ -5,8 +5,8 @@
  * whether the runner retries. Every detail is scrubbed of the secret before it goes into a message,
  * and no raw answer is kept as a cause: it may echo the key.
  */
-import { ModelError, type ModelErrorKind } from "../errors/errors.ts";
-import { messageOf } from "../util/message-of.ts";
+import { ModelError, type ModelErrorKind } from "../base/errors/errors.ts";
+import { messageOf } from "../base/util/message-of.ts";
 import { kindOfAnswer, type ErrorAnswer as StatusAnswer } from "./error-kinds.ts";
 import { retryAfterSeconds, scrub } from "./http-helpers.ts";
 import type { TransportFailure } from "./http-post.ts";

@@ -5,11 +5,11 @@
  */
 import { createReadStream } from "node:fs";
 import type OpenAI from "openai";
-import type { ModelError } from "../errors/errors.ts";
+import type { ModelError } from "../base/errors/errors.ts";
 import type { FineTuningApi, FineTuningEvent, FineTuningJobInfo, NewFineTuningJob } from "./fine-tuning-api.ts";
 import { baseUrlCredentials } from "./http-helpers.ts";
 import { openaiSdkError } from "./openai-sdk-errors.ts";
-import { importOptionalPeer } from "../util/optional-peer.ts";
+import { importOptionalPeer } from "../base/util/optional-peer.ts";
 
 export interface OpenAIFineTuningApiOptions {
   /** Defaults to https://api.openai.com/v1. */

@@ -4,7 +4,7 @@
  * every message, and a hint the adapter chooses for its API.
  */
 import type OpenAI from "openai";
-import { ModelError, type ModelErrorKind } from "../errors/errors.ts";
+import { ModelError, type ModelErrorKind } from "../base/errors/errors.ts";
 import { kindOfAnswer } from "./error-kinds.ts";
 import { scrub } from "./http-helpers.ts";
 

@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { ModelError } from "../errors/errors.ts";
+import { ModelError } from "../base/errors/errors.ts";
 import { entriesFromReferenceRow, loadReplayFile, normalizeText, ReplayBook, ReplayModel } from "./replay-model.ts";
 
 test("normalizeText drops chat-template tokens, the Prometheus wrapper, # and whitespace", () => {

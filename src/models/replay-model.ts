@@ -6,7 +6,7 @@
  * part. Identical requests are answered in recorded order.
  */
 import { readFileSync } from "node:fs";
-import { ConfigError, ModelError } from "../errors/errors.ts";
+import { ConfigError, ModelError } from "../base/errors/errors.ts";
 import type { ChatMessage, GenerateRequest, GenerateResult, LanguageModel } from "./language-model.ts";
 
 /** A recorded prompt: rendered text, or a message list. */

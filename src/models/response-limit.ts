@@ -3,8 +3,8 @@
  * would otherwise be held in memory and parsed; past the cap the body is not read further (the
  * connection is dropped) and the call fails for good: another try would only read as much again.
  */
-import { ModelError } from "../errors/errors.ts";
-import { formatMiB } from "../util/format-mib.ts";
+import { ModelError } from "../base/errors/errors.ts";
+import { formatMiB } from "../base/util/format-mib.ts";
 
 /** Default cap on one answer's body: far above any chat completion, far below what hurts a process. */
 export const DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024;

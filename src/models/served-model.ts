@@ -4,8 +4,8 @@
  * VLLM_ALLOW_RUNTIME_LORA_UPDATING=True) and a readiness check that waits until the model answers
  * a chat completion. Keys go in the Authorization header only, never into messages.
  */
-import { ModelError } from "../errors/errors.ts";
-import { Wake } from "../util/wake.ts";
+import { ModelError } from "../base/errors/errors.ts";
+import { Wake } from "../base/util/wake.ts";
 
 export interface ServerAccess {
   /** The server's base URL, with `/v1`. */

@@ -11,9 +11,9 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFil
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { LANE_ARTIFACT, type LaneState } from "../../src/runner/batch-state.ts";
-import { openStore } from "../../src/store/open-store.ts";
-import type { RunStore } from "../../src/store/run-store.ts";
+import { LANE_ARTIFACT, type LaneState } from "../../src/runtime/runner/batch-state.ts";
+import { openStore } from "../../src/runtime/store/open-store.ts";
+import type { RunStore } from "../../src/runtime/store/run-store.ts";
 import { type FakeBatchServer, startFakeBatchServer, startFakeModelServer } from "../../src/test.ts";
 import { REPO_ROOT, runCli } from "../support/cli.ts";
 import { CALLS_PER_ITEM, scriptedBackend } from "../support/scripted-backend.ts";

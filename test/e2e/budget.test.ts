@@ -10,7 +10,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { EXIT_CODES } from "../../src/errors/exit-codes.ts";
+import { EXIT_CODES } from "../../src/base/errors/exit-codes.ts";
 import { REPO_ROOT, runCli } from "../support/cli.ts";
 import { type FakeModelServer, type FakeReply, openaiText, type RecordedRequest, startFakeModelServer } from "../../src/test.ts";
 import { startPostgres, type TestPostgres } from "../support/postgres.ts";

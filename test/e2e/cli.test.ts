@@ -6,7 +6,7 @@ import { after, before, describe, test } from "node:test";
 import { type FakeModelServer, openaiError, startFakeModelServer } from "../../src/test.ts";
 import { CALLS_PER_ITEM, scriptedBackend } from "../support/scripted-backend.ts";
 import { SHARED, runCli } from "../support/cli.ts";
-import { TASK_NAMES } from "../../src/tasks/task-item.ts";
+import { TASK_NAMES } from "../../src/presets/tasks/task-item.ts";
 
 /** The paper's task-1 baseline pipeline: the resort-… tasks' prompt pack. */
 const RESORT_PIPELINE = join(SHARED, "spri-public", "[task1]-reappraisal", "RESORT_pipeline");

@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { SqliteStore } from "../../src/store/sqlite-store.ts";
+import { SqliteStore } from "../../src/runtime/store/sqlite-store.ts";
 import { runCli, SHARED } from "../support/cli.ts";
 import { json, openaiText, type RecordedRequest, startFakeModelServer, type FakeModelServer } from "../../src/test.ts";
 

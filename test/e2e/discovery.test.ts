@@ -17,7 +17,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { rougeL } from "../../src/discovery/rouge-l.ts";
+import { rougeL } from "../../src/algorithms/discovery/rouge-l.ts";
 import { runCli, SHARED } from "../support/cli.ts";
 import { type FakeModelServer, json, openaiText, type RecordedRequest, startFakeModelServer } from "../../src/test.ts";
 import { scriptedBackend } from "../support/scripted-backend.ts";

@@ -10,8 +10,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { before, describe, test } from "node:test";
 import { SHARED, runCli } from "../support/cli.ts";
-import { readEvalReport } from "../../src/runner/eval-report.ts";
-import { SqliteStore } from "../../src/store/sqlite-store.ts";
+import { readEvalReport } from "../../src/runtime/runner/eval-report.ts";
+import { SqliteStore } from "../../src/runtime/store/sqlite-store.ts";
 
 const OUTPUTS = join(SHARED, "spri-public", "[task2]-BiGGenBench", "outputs");
 

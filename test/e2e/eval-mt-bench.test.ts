@@ -4,8 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { runCli, SHARED } from "../support/cli.ts";
-import { readEvalReport } from "../../src/runner/eval-report.ts";
-import { SqliteStore } from "../../src/store/sqlite-store.ts";
+import { readEvalReport } from "../../src/runtime/runner/eval-report.ts";
+import { SqliteStore } from "../../src/runtime/store/sqlite-store.ts";
 import { openaiText, startFakeModelServer } from "../../src/test.ts";
 import type { ChatBody } from "../support/scripted-backend.ts";
 

@@ -1,5 +1,5 @@
 /**
- * Every exit code of `spri` (src/errors/exit-codes.ts), each reached the way a user reaches it, and
+ * Every exit code of `spri` (src/base/errors/exit-codes.ts), each reached the way a user reaches it, and
  * the README's table of them in step with the module.
  */
 import assert from "node:assert/strict";
@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { EXIT_CODES } from "../../src/errors/exit-codes.ts";
+import { EXIT_CODES } from "../../src/base/errors/exit-codes.ts";
 import { REPO_ROOT, runCli } from "../support/cli.ts";
 import { type FakeModelServer, hang, startFakeModelServer } from "../../src/test.ts";
 import { scriptedBackend } from "../support/scripted-backend.ts";

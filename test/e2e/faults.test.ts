@@ -7,12 +7,12 @@
  */
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, test } from "node:test";
-import { ModelError } from "../../src/errors/errors.ts";
+import { ModelError } from "../../src/base/errors/errors.ts";
 import type { GenerateRequest } from "../../src/models/language-model.ts";
 import { OpenAICompatibleModel } from "../../src/models/openai-compatible.ts";
-import { AdaptiveRateLimiter, type LimiterClock } from "../../src/runner/rate-limiter.ts";
-import { ResilientModel, makeResilient } from "../../src/runner/resilient-model.ts";
-import { RetriesExhaustedError, RetryPolicy } from "../../src/runner/retry.ts";
+import { AdaptiveRateLimiter, type LimiterClock } from "../../src/runtime/runner/rate-limiter.ts";
+import { ResilientModel, makeResilient } from "../../src/runtime/runner/resilient-model.ts";
+import { RetriesExhaustedError, RetryPolicy } from "../../src/runtime/runner/retry.ts";
 import {
   type Responder,
   type FakeReply,

@@ -17,9 +17,9 @@ const BASELINE = ".dependency-cruiser-known-violations.json";
 const LINTED = ["src", "bench", "test", "dev", "scripts", "web/src"];
 /** A tree that obeys the layering: the CLI calls down into a model adapter. */
 const CLEAN: Record<string, string> = {
-  "src/errors/errors.ts": "export class SpriError extends Error {}\n",
-  "src/models/adapter.ts": 'import { SpriError } from "../errors/errors.ts";\nexport const fail = () => new SpriError("x");\n',
-  "src/cli/main.ts": 'import { fail } from "../models/adapter.ts";\nexport function main(): Error {\n  return fail();\n}\n',
+  "src/base/errors/errors.ts": "export class SpriError extends Error {}\n",
+  "src/models/adapter.ts": 'import { SpriError } from "../base/errors/errors.ts";\nexport const fail = () => new SpriError("x");\n',
+  "src/surfaces/cli/main.ts": 'import { fail } from "../../models/adapter.ts";\nexport function main(): Error {\n  return fail();\n}\n',
 };
 
 interface Lint {
@@ -88,23 +88,25 @@ describe("npm run lint: the layering rules", () => {
   });
 
   test("a model adapter that imports the CLI entry fails, naming the rule and both files", () => {
-    const probe = { "src/models/lint-probe.ts": 'import { main } from "../cli/main.ts";\nexport const run = main;\n' };
+    const probe = { "src/models/lint-probe.ts": 'import { main } from "../surfaces/cli/main.ts";\nexport const run = main;\n' };
     const [lint] = lintTree({ ...CLEAN, ...probe }, ["lint:layers"]);
     assert.notEqual(lint!.status, 0, lint!.output);
-    assert.match(lint!.output, /error layer-models: src\/models\/lint-probe\.ts → src\/cli\/main\.ts/);
+    assert.match(lint!.output, /error layer-models: src\/models\/lint-probe\.ts → src\/surfaces\/cli\/main\.ts/);
   });
 
   test("an algorithm that imports the runner (even a type) or reads files fails", () => {
     const files = {
       ...CLEAN,
-      "src/runner/run-job.ts": "export interface Job {\n  id: string;\n}\n",
-      "src/spri/loop.ts": 'import type { Job } from "../runner/run-job.ts";\nexport const id = (job: Job) => job.id;\n',
-      "src/judge/read.ts": 'import { readFileSync } from "node:fs";\nexport const read = (path: string) => readFileSync(path, "utf8");\n',
+      "src/runtime/runner/run-job.ts": "export interface Job {\n  id: string;\n}\n",
+      "src/algorithms/spri/loop.ts":
+        'import type { Job } from "../../runtime/runner/run-job.ts";\nexport const id = (job: Job) => job.id;\n',
+      "src/algorithms/judge/read.ts":
+        'import { readFileSync } from "node:fs";\nexport const read = (path: string) => readFileSync(path, "utf8");\n',
     };
     const [lint] = lintTree(files, ["lint:layers"]);
     assert.notEqual(lint!.status, 0, lint!.output);
-    assert.match(lint!.output, /error layer-algorithms: src\/spri\/loop\.ts → src\/runner\/run-job\.ts/);
-    assert.match(lint!.output, /error algorithms-no-process-io: src\/judge\/read\.ts → fs/);
+    assert.match(lint!.output, /error layer-algorithms: src\/algorithms\/spri\/loop\.ts → src\/runtime\/runner\/run-job\.ts/);
+    assert.match(lint!.output, /error algorithms-no-process-io: src\/algorithms\/judge\/read\.ts → fs/);
   });
 
   test("library code that imports test support fails; a unit test beside it may", () => {
@@ -125,30 +127,30 @@ describe("npm run lint: the layering rules", () => {
   test("the viewer takes only types from src/, and the server does not import the CLI", () => {
     const files = {
       ...CLEAN,
-      "src/server/api-types.ts": "export interface Run {\n  id: string;\n}\nexport const PAGE = 50;\n",
-      "src/server/app.ts": 'import { main } from "../cli/main.ts";\nexport const start = main;\n',
-      "web/src/api.ts": 'export type * from "../../src/server/api-types.ts";\n',
-      "web/src/page.ts": 'import { PAGE } from "../../src/server/api-types.ts";\nexport const size = PAGE;\n',
+      "src/surfaces/server/api-types.ts": "export interface Run {\n  id: string;\n}\nexport const PAGE = 50;\n",
+      "src/surfaces/server/app.ts": 'import { main } from "../cli/main.ts";\nexport const start = main;\n',
+      "web/src/api.ts": 'export type * from "../../src/surfaces/server/api-types.ts";\n',
+      "web/src/page.ts": 'import { PAGE } from "../../src/surfaces/server/api-types.ts";\nexport const size = PAGE;\n',
     };
     const [lint] = lintTree(files, ["lint:layers"]);
     assert.notEqual(lint!.status, 0, lint!.output);
-    assert.match(lint!.output, /error web-types-only: web\/src\/page\.ts → src\/server\/api-types\.ts/);
-    assert.match(lint!.output, /error server-not-cli: src\/server\/app\.ts → src\/cli\/main\.ts/);
+    assert.match(lint!.output, /error web-types-only: web\/src\/page\.ts → src\/surfaces\/server\/api-types\.ts/);
+    assert.match(lint!.output, /error server-not-cli: src\/surfaces\/server\/app\.ts → src\/surfaces\/cli\/main\.ts/);
     assert.doesNotMatch(lint!.output, /web\/src\/api\.ts/);
   });
 });
 
 describe("npm run lint: the baseline of known violations only shrinks", () => {
-  const upward = { "src/models/canonical.ts": 'import { main } from "../cli/main.ts";\nexport const run = main;\n' };
-  const entry = known("layer-models", "src/models/canonical.ts", "src/cli/main.ts", "../cli/main.ts");
+  const upward = { "src/models/canonical.ts": 'import { main } from "../surfaces/cli/main.ts";\nexport const run = main;\n' };
+  const entry = known("layer-models", "src/models/canonical.ts", "src/surfaces/cli/main.ts", "../surfaces/cli/main.ts");
 
   test("a violation listed in the baseline passes; a new one beside it fails", () => {
-    const second = { "src/models/second.ts": 'import { main } from "../cli/main.ts";\nexport const run = main;\n' };
+    const second = { "src/models/second.ts": 'import { main } from "../surfaces/cli/main.ts";\nexport const run = main;\n' };
     const [listed] = lintTree({ ...CLEAN, ...upward }, ["lint:layers"], [entry]);
     assert.equal(listed!.status, 0, listed!.output);
     const [added] = lintTree({ ...CLEAN, ...upward, ...second }, ["lint:layers"], [entry]);
     assert.notEqual(added!.status, 0, added!.output);
-    assert.match(added!.output, /src\/models\/second\.ts → src\/cli\/main\.ts/);
+    assert.match(added!.output, /src\/models\/second\.ts → src\/surfaces\/cli\/main\.ts/);
     assert.doesNotMatch(added!.output, /src\/models\/canonical\.ts → /);
   });
 

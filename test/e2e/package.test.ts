@@ -2,7 +2,7 @@
  * The package as others receive it: a clone set up with `npm ci`, a tarball from `npm pack`, and
  * `npx spri` in a clone. These run the real npm offline against this checkout; the install size of
  * a library install (which needs the registry) is checked by scripts/check-install-size.sh in CI,
- * and the optional peer dependencies by src/util/optional-peer.test.ts.
+ * and the optional peer dependencies by src/base/util/optional-peer.test.ts.
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { pathToFileURL } from "node:url";
-import { OPTIONAL_PEERS } from "../../src/util/optional-peer.ts";
+import { OPTIONAL_PEERS } from "../../src/base/util/optional-peer.ts";
 import { REPO_ROOT, runCli } from "../support/cli.ts";
 
 interface PackageJson {
@@ -47,7 +47,7 @@ describe("the package (npm ci, npm pack, npx)", () => {
     assert.equal(result.status, 0, result.output);
     const [packed] = JSON.parse(result.stdout) as { files: { path: string }[] }[];
     const paths = new Set(packed!.files.map((f) => f.path));
-    for (const path of ["LICENSE", "package.json", "bin/spri.js", "dist/index.js", "dist/cli/main.js", "web/dist/index.html"]) {
+    for (const path of ["LICENSE", "package.json", "bin/spri.js", "dist/index.js", "dist/surfaces/cli/main.js", "web/dist/index.html"]) {
       assert.ok(paths.has(path), `the tarball lacks ${path}`);
     }
     assert.deepEqual(
@@ -67,7 +67,7 @@ describe("the package (npm ci, npm pack, npx)", () => {
   test("the first `npx spri` in a clone runs the built CLI without rebuilding it", () => {
     // npm exec installs the local package into its cache as a link and runs its lifecycle scripts
     // there; --foreground-scripts shows what they print.
-    const builds = [join(REPO_ROOT, "dist", "cli", "main.js"), join(REPO_ROOT, "web", "dist", "index.html")];
+    const builds = [join(REPO_ROOT, "dist", "surfaces", "cli", "main.js"), join(REPO_ROOT, "web", "dist", "index.html")];
     const built = builds.map((f) => statSync(f).mtimeMs);
     const result = npm(["exec", "--yes", "--foreground-scripts", "--", "spri", "--version"]);
     assert.equal(result.status, 0, result.output);

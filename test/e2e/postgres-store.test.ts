@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { PostgresStore } from "../../src/store/postgres-store.ts";
+import { PostgresStore } from "../../src/runtime/store/postgres-store.ts";
 import { runCli } from "../support/cli.ts";
 import { startFakeModelServer } from "../../src/test.ts";
 import { startPostgres, type TestPostgres } from "../support/postgres.ts";

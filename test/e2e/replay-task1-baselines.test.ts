@@ -14,18 +14,18 @@
  *
  * `+cons_principle_instruct` is `+cons` with another guidance file, given as a second pack
  * directory placed first. The released outputs hold no `+appr` or `+appr_+cons` rows: those modes
- * are covered by src/tasks/baselines/resort.test.ts.
+ * are covered by src/presets/tasks/baselines/resort.test.ts.
  */
 import assert from "node:assert/strict";
 import { mkdtempSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
-import { literalEval } from "../../src/judge/literal-eval.ts";
-import { toJs } from "../../src/judge/py-value.ts";
+import { literalEval } from "../../src/algorithms/judge/literal-eval.ts";
+import { toJs } from "../../src/algorithms/judge/py-value.ts";
 import type { ChatMessage } from "../../src/models/language-model.ts";
 import { ReplayBook, type ReplayEntry } from "../../src/models/replay-model.ts";
 import { startReplayServer } from "../../src/test.ts";
-import { pyRepr } from "../../src/util/python.ts";
+import { pyRepr } from "../../src/base/util/python.ts";
 import { SPRI_PUBLIC, assertShared, failureReport, firstDifference, readJsonl, runCli, useScratchDir } from "../support/replay-compare.ts";
 
 const TASK1 = join(SPRI_PUBLIC, "[task1]-reappraisal");

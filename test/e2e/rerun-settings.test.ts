@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { EXIT_CODES } from "../../src/errors/exit-codes.ts";
+import { EXIT_CODES } from "../../src/base/errors/exit-codes.ts";
 import { runCli } from "../support/cli.ts";
 import { startFakeModelServer } from "../../src/test.ts";
 import { scriptedBackend } from "../support/scripted-backend.ts";

@@ -10,8 +10,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { EXIT_CODES } from "../../src/errors/exit-codes.ts";
-import type { RunRow, RunWatch } from "../../src/runner/run-watch.ts";
+import { EXIT_CODES } from "../../src/base/errors/exit-codes.ts";
+import type { RunRow, RunWatch } from "../../src/runtime/runner/run-watch.ts";
 import { REPO_ROOT, runCli } from "../support/cli.ts";
 import { type FakeModelServer, openaiError, startFakeModelServer } from "../../src/test.ts";
 import { scriptedBackend } from "../support/scripted-backend.ts";

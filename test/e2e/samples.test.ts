@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { openStore } from "../../src/store/open-store.ts";
+import { openStore } from "../../src/runtime/store/open-store.ts";
 import { runCli } from "../support/cli.ts";
 import { type FakeModelServer, startFakeModelServer } from "../../src/test.ts";
 import { CALLS_PER_ITEM, scriptedBackend } from "../support/scripted-backend.ts";

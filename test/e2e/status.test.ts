@@ -8,8 +8,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import type { RunRow, RunWatch } from "../../src/runner/run-watch.ts";
-import { SqliteStore } from "../../src/store/sqlite-store.ts";
+import type { RunRow, RunWatch } from "../../src/runtime/runner/run-watch.ts";
+import { SqliteStore } from "../../src/runtime/store/sqlite-store.ts";
 import { runCli } from "../support/cli.ts";
 import { ALIVE, LOST, makeSharedRun, SHARED_ITEMS } from "../support/shared-run.ts";
 

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { Browser, Page } from "playwright-core";
 import { type FakeModelServer, openaiText, startFakeModelServer } from "../../src/test.ts";
-import { SqliteStore } from "../../src/store/sqlite-store.ts";
+import { SqliteStore } from "../../src/runtime/store/sqlite-store.ts";
 import { REPO_ROOT, runCli, SHARED } from "../support/cli.ts";
 import { EVAL_OUTPUTS, TABLE_1_METHODS } from "../support/paper-judge-reference.ts";
 import type { ChatBody } from "../support/scripted-backend.ts";

@@ -16,8 +16,8 @@ import {
   startFakeModelServer,
 } from "../../src/test.ts";
 import { type Browser, chromium } from "playwright-core";
-import { INVOCATION_ARTIFACT, OUTPUT_ARTIFACT } from "../../src/runner/run-state.ts";
-import { SqliteStore } from "../../src/store/sqlite-store.ts";
+import { INVOCATION_ARTIFACT, OUTPUT_ARTIFACT } from "../../src/runtime/runner/run-state.ts";
+import { SqliteStore } from "../../src/runtime/store/sqlite-store.ts";
 import { REPO_ROOT, runCli } from "../support/cli.ts";
 import { makeSharedRun } from "../support/shared-run.ts";
 

@@ -10,13 +10,13 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { openStore } from "../../src/store/open-store.ts";
-import type { RunStore } from "../../src/store/run-store.ts";
+import { openStore } from "../../src/runtime/store/open-store.ts";
+import type { RunStore } from "../../src/runtime/store/run-store.ts";
 import { REPO_ROOT } from "../support/cli.ts";
 import { startFakeModelServer } from "../../src/test.ts";
 import { startPostgres, type TestPostgres } from "../support/postgres.ts";
 import { CALLS_PER_ITEM, scriptedBackend } from "../support/scripted-backend.ts";
-import { EXIT_CODES } from "../../src/errors/exit-codes.ts";
+import { EXIT_CODES } from "../../src/base/errors/exit-codes.ts";
 
 const BIN = join(REPO_ROOT, "bin", "spri.js");
 

@@ -1,5 +1,5 @@
 /**
- * Fixtures of the batch lane's unit tests (src/runner/batch-lane.test.ts, batch-state.test.ts): an
+ * Fixtures of the batch lane's unit tests (src/runtime/runner/batch-lane.test.ts, batch-state.test.ts): an
  * in-memory Batch API, a lane over a temporary directory that keeps its state in a run of a SQLite
  * run store, and `drive`, which runs items through rounds as the runner does.
  */
@@ -8,15 +8,15 @@ import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { after } from "node:test";
-import { ModelError } from "../../src/errors/errors.ts";
+import { ModelError } from "../../src/base/errors/errors.ts";
 import type { GenerateRequest, LanguageModel } from "../../src/models/language-model.ts";
 import type { BatchApi, BatchFormat, BatchInfo } from "../../src/models/batch-provider.ts";
 import { OPENAI_BATCH_FORMAT } from "../../src/models/openai-batch.ts";
-import { CachedModel, MemoryCallCache } from "../../src/store/call-cache.ts";
-import type { RunStore } from "../../src/store/run-store.ts";
-import { SqliteStore } from "../../src/store/sqlite-store.ts";
-import { BatchLane, type BatchableModel, BatchPending } from "../../src/runner/batch-lane.ts";
-import { LANE_ARTIFACT, type LaneState, type LaneStateStore, runArtifactState } from "../../src/runner/batch-state.ts";
+import { CachedModel, MemoryCallCache } from "../../src/runtime/store/call-cache.ts";
+import type { RunStore } from "../../src/runtime/store/run-store.ts";
+import { SqliteStore } from "../../src/runtime/store/sqlite-store.ts";
+import { BatchLane, type BatchableModel, BatchPending } from "../../src/runtime/runner/batch-lane.ts";
+import { LANE_ARTIFACT, type LaneState, type LaneStateStore, runArtifactState } from "../../src/runtime/runner/batch-state.ts";
 
 export function batchable(modelId: string): BatchableModel {
   return {

@@ -29,7 +29,7 @@ export interface RunCliOptions {
 }
 
 export function runCli(args: readonly string[], options: RunCliOptions = {}): Promise<CliResult> {
-  if (!existsSync(join(REPO_ROOT, "dist", "cli", "main.js"))) {
+  if (!existsSync(join(REPO_ROOT, "dist", "surfaces", "cli", "main.js"))) {
     throw new Error("dist/ is missing: run `npm run build` (npm test builds first)");
   }
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, ...options.env };

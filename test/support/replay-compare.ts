@@ -19,7 +19,7 @@ export const CLI = join(REPO_ROOT, "bin", "spri.js");
 
 /** Fails with a clear message when the CLI has not been built. */
 export function assertBuilt(): void {
-  if (!existsSync(join(REPO_ROOT, "dist", "cli", "main.js"))) {
+  if (!existsSync(join(REPO_ROOT, "dist", "surfaces", "cli", "main.js"))) {
     throw new Error(`dist/ is missing: build the CLI first (npx tsc -p tsconfig.build.json, or npm test, which builds before testing)`);
   }
 }

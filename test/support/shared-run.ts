@@ -5,7 +5,7 @@
  * short lease and the store reports it `lost`. The fixture waits for that condition on the store's
  * own clock; it never sleeps a fixed time.
  */
-import type { RunStore } from "../../src/store/run-store.ts";
+import type { RunStore } from "../../src/runtime/store/run-store.ts";
 
 export const SHARED_ITEMS = 10;
 export const ALIVE = { id: "worker-alive", host: "gpu-a", pid: 4101 };

@@ -1,7 +1,7 @@
 /** Talking to `spri view` over HTTP: JSON GETs, one POST, and server-sent events. */
 import { useCallback, useEffect, useState } from "react";
 
-export type * from "../../src/server/api-types.ts";
+export type * from "../../src/surfaces/server/api-types.ts";
 
 export class ApiError extends Error {
   readonly status: number;

@@ -3,7 +3,7 @@ import { once } from "node:events";
 import { request as httpRequest } from "node:http";
 import { describe, test } from "node:test";
 import * as spriTest from "../../test.ts";
-import { ModelError } from "../../errors/errors.ts";
+import { ModelError } from "../../base/errors/errors.ts";
 import { ReplayBook, ReplayModel } from "../replay-model.ts";
 import { ScriptedModel } from "../scripted-model.ts";
 import { answerWith } from "./model-responder.ts";

@@ -4,7 +4,7 @@
  * the HTTP error a provider sends for that kind (with `Retry-After` when it says how long to wait);
  * any other throw is the server's 500.
  */
-import { ModelError, type ModelErrorKind } from "../../errors/errors.ts";
+import { ModelError, type ModelErrorKind } from "../../base/errors/errors.ts";
 import type { ChatMessage, FinishReason, LanguageModel, SamplingOptions } from "../language-model.ts";
 import { type FakeReply, openaiError, openaiText, type Responder } from "./fake-replies.ts";
 

@@ -1,0 +1,182 @@
+/**
+ * A LanguageModel decorator that lets a run survive real APIs: every try holds a slot of the
+ * endpoint's adaptive limiter (see rate-limiter.ts), carries the per-call timeout to the adapter
+ * (which raises ModelError kind "timeout"), reports 429s and successes to the limiter, and is
+ * retried per the RetryPolicy (see retry.ts). The caller's abort signal stops it at any point:
+ * waiting for a slot, during the call, or sleeping between tries.
+ *
+ *   const { base, critic } = makeResilient(models, { maxConcurrency: 8, timeoutMs: 60_000 });
+ */
+import { ModelError } from "../../base/errors/errors.ts";
+import {
+  callLogLikelihood,
+  type GenerateRequest,
+  type GenerateResult,
+  type LanguageModel,
+  type LogLikelihoodRequest,
+  type LogLikelihoodResult,
+  type ModelCapabilities,
+} from "../../models/language-model.ts";
+import { AdaptiveRateLimiter, type RateLimiterOptions, RateLimiterRegistry, type RateLimiterStats, outcomeOf } from "./rate-limiter.ts";
+import { RetryPolicy, type RetryEvent, type RetryOptions } from "./retry.ts";
+
+export interface ResilientModelOptions {
+  limiter: AdaptiveRateLimiter;
+  /** A policy, or options for one. Default: RetryPolicy defaults (6 tries, 1 s base, 60 s cap). */
+  retry?: RetryPolicy | RetryOptions;
+  /** Per-try timeout handed to the adapter; a request's own smaller `timeoutMs` wins. */
+  timeoutMs?: number;
+  /** Called before each wait between tries (progress lines, logs). */
+  onRetry?: (event: RetryEvent & { model: string }) => void;
+}
+
+export interface ResilientModelStats {
+  /** generate() calls. */
+  calls: number;
+  /** Calls that returned a result. */
+  succeeded: number;
+  /** Calls that threw after their last try. */
+  failed: number;
+  /** Requests sent to the inner model (tries), retries included. */
+  attempts: number;
+  retries: number;
+  limiter: RateLimiterStats;
+}
+
+export class ResilientModel implements LanguageModel {
+  readonly id: string;
+  readonly modelId: string;
+  readonly capabilities: ModelCapabilities;
+  readonly inner: LanguageModel;
+  readonly limiter: AdaptiveRateLimiter;
+  readonly retry: RetryPolicy;
+  private readonly timeoutMs?: number;
+  private readonly onRetry?: ResilientModelOptions["onRetry"];
+  private counts = { calls: 0, succeeded: 0, failed: 0, attempts: 0, retries: 0 };
+
+  constructor(inner: LanguageModel, options: ResilientModelOptions) {
+    this.inner = inner;
+    this.id = inner.id;
+    this.modelId = inner.modelId;
+    this.capabilities = inner.capabilities;
+    this.limiter = options.limiter;
+    this.retry = options.retry instanceof RetryPolicy ? options.retry : new RetryPolicy(options.retry);
+    this.timeoutMs = options.timeoutMs;
+    this.onRetry = options.onRetry;
+  }
+
+  get stats(): ResilientModelStats {
+    return { ...this.counts, limiter: this.limiter.stats };
+  }
+
+  generate(request: GenerateRequest): Promise<GenerateResult> {
+    return this.withRetries(request, (perTry) => this.inner.generate(perTry));
+  }
+
+  /** Log-likelihood calls take the same slots, timeouts and retries as generation. */
+  logLikelihood(request: LogLikelihoodRequest): Promise<LogLikelihoodResult> {
+    return this.withRetries(request, (perTry) => callLogLikelihood(this.inner, perTry));
+  }
+
+  private async withRetries<R extends { signal?: AbortSignal; timeoutMs?: number }, T>(
+    request: R,
+    call: (perTry: R) => Promise<T>,
+  ): Promise<T> {
+    this.counts.calls++;
+    const timeoutMs = minDefined(request.timeoutMs, this.timeoutMs);
+    const perTry: R = timeoutMs === undefined ? request : { ...request, timeoutMs };
+    let tries = 0;
+    try {
+      const result = await this.retry.run(
+        async () => {
+          const permit = await this.limiter.acquire(request.signal);
+          this.counts.attempts++;
+          tries++;
+          try {
+            const value = await call(perTry);
+            permit.release({ kind: "success" });
+            return value;
+          } catch (error) {
+            permit.release(outcomeOf(error));
+            throw error;
+          }
+        },
+        {
+          signal: request.signal,
+          onRetry: (event) => {
+            this.counts.retries++;
+            this.onRetry?.({ ...event, model: this.id });
+          },
+        },
+      );
+      this.counts.succeeded++;
+      return result;
+    } catch (error) {
+      this.counts.failed++;
+      throw tries > 0 && error instanceof ModelError && error.unsent ? sentAfterAll(error) : error;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.inner.close?.();
+  }
+}
+
+export interface MakeResilientOptions extends Partial<Omit<RateLimiterOptions, "maxConcurrency">> {
+  /** Calls in flight per endpoint at most (e.g. `--concurrency`). */
+  maxConcurrency: number;
+  retry?: RetryPolicy | RetryOptions;
+  timeoutMs?: number;
+  onRetry?: ResilientModelOptions["onRetry"];
+  /** Limiters by endpoint; pass one to share limiters across calls of makeResilient. */
+  registry?: RateLimiterRegistry;
+  /** Which models share a limiter. Default: the endpoint (`endpointKey`), so models on one server share its limit. */
+  limiterKey?: (model: LanguageModel) => string;
+}
+
+/**
+ * Wraps each model of a set (e.g. `{ base, critic }`). Models with the same limiter key share one
+ * limiter; the same model object given twice gets the same wrapper (so `critic === base` holds
+ * after wrapping whenever it held before).
+ */
+export function makeResilient<M extends Record<string, LanguageModel>>(
+  models: M,
+  options: MakeResilientOptions,
+): { [K in keyof M]: ResilientModel } {
+  const { retry, timeoutMs, onRetry, registry: given, limiterKey = endpointKey, ...limiterOptions } = options;
+  const registry = given ?? new RateLimiterRegistry(limiterOptions);
+  const policy = retry instanceof RetryPolicy ? retry : new RetryPolicy(retry);
+  const wrapped = new Map<LanguageModel, ResilientModel>();
+  const out = {} as { [K in keyof M]: ResilientModel };
+  for (const key of Object.keys(models) as (keyof M & string)[]) {
+    const model = models[key]!;
+    let resilient = wrapped.get(model);
+    if (!resilient) {
+      const limiter = registry.get(limiterKey(model), limiterOptions);
+      resilient = new ResilientModel(model, { limiter, retry: policy, timeoutMs, onRetry });
+      wrapped.set(model, resilient);
+    }
+    out[key] = resilient;
+  }
+  return out;
+}
+
+/** A call cancelled while it waited for a slot to retry in: its earlier tries went out. */
+function sentAfterAll(error: ModelError): ModelError {
+  return new ModelError(error.message, { kind: error.kind, endpoint: error.endpoint, hint: error.hint, cause: error.cause });
+}
+
+function minDefined(a: number | undefined, b: number | undefined): number | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  return Math.min(a, b);
+}
+
+/**
+ * The endpoint a model is served from: its id up to the model name (`<endpoint>#<model>`). Models
+ * on one server share its limit, since the server counts their requests together.
+ */
+export function endpointKey(model: LanguageModel): string {
+  const at = model.id.lastIndexOf("#");
+  return at < 0 ? model.id : model.id.slice(0, at);
+}

@@ -1,0 +1,125 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import type { RunStore } from "../store/run-store.ts";
+import type { Lease } from "../store/work-queue.ts";
+import { Wake } from "../../base/util/wake.ts";
+import { leaseThreshold, WorkLoop } from "./work-loop.ts";
+
+test("leaseThreshold: a quarter of the slots, at least 1, at most a lease batch", () => {
+  assert.deepEqual([1, 2, 4, 16, 64, 256, 512, 4096].map(leaseThreshold), [1, 1, 1, 4, 16, 64, 64, 64]);
+});
+
+/** A queue of `n` items behind the one method the loop uses; records each lease query's `max`. */
+function fakeQueue(n: number) {
+  let next = 0;
+  const asked: number[] = [];
+  const store = {
+    async leaseItems(_workerId: string, options: { max: number }): Promise<Lease[]> {
+      asked.push(options.max);
+      const leases: Lease[] = [];
+      while (leases.length < options.max && next < n) leases.push({ runId: "r", itemId: `i${next}`, token: 1, input: next++ });
+      return leases;
+    },
+  };
+  return { store: store as unknown as RunStore, asked };
+}
+
+test("the loop leases freed slots in batches, not one query per finished item, and runs every item once", async () => {
+  const items = 1000;
+  const slots = 64;
+  const { store, asked } = fakeQueue(items);
+  const ran: string[] = [];
+  const stop = new AbortController();
+  const loop = new WorkLoop({
+    store,
+    workerId: "w",
+    runId: "r",
+    slots,
+    leaseMs: 60_000,
+    pollMs: 5,
+    stop: stop.signal,
+    wake: new Wake(),
+    runItem: async (lease) => {
+      // Items finish one at a time, each on a later turn of the event loop.
+      await new Promise((resolve) => setImmediate(resolve));
+      ran.push(lease.itemId);
+    },
+    idle: async () => true,
+  });
+  await loop.run();
+  assert.equal(ran.length, items);
+  assert.equal(new Set(ran).size, items);
+  // Every query but the first (all slots free) asks for at least the threshold.
+  assert.ok(
+    asked.slice(1).every((max) => max >= leaseThreshold(slots)),
+    `lease sizes ${asked.join(",")}`,
+  );
+  // (Once the queue is empty, each item that finishes may still look for more: at most `slots` queries.)
+  assert.ok(asked.length <= Math.ceil(items / leaseThreshold(slots)) + slots + 1, `${asked.length} lease queries for ${items} items`);
+});
+
+test("one slot: one item at a time, in order", async () => {
+  const { store } = fakeQueue(5);
+  const ran: string[] = [];
+  let running = 0;
+  const loop = new WorkLoop({
+    store,
+    workerId: "w",
+    slots: 1,
+    leaseMs: 60_000,
+    pollMs: 5,
+    stop: new AbortController().signal,
+    wake: new Wake(),
+    runItem: async (lease) => {
+      assert.equal(++running, 1);
+      await new Promise((resolve) => setImmediate(resolve));
+      ran.push(lease.itemId);
+      running--;
+    },
+    idle: async () => true,
+  });
+  await loop.run();
+  assert.deepEqual(ran, ["i0", "i1", "i2", "i3", "i4"]);
+});
+
+test("a beat drops only leases it could have seen: one taken while its query was on its way is kept", async () => {
+  const { store } = fakeQueue(2);
+  const stop = new AbortController();
+  const started: string[] = [];
+  const aborted: string[] = [];
+  let keptByEarlyBeat: boolean | undefined;
+  let release!: () => void;
+  const finish = new Promise<void>((resolve) => (release = resolve));
+  let beatAskedAt = 0;
+  const loop: WorkLoop = new WorkLoop({
+    store,
+    workerId: "w",
+    runId: "r",
+    slots: 1,
+    leaseMs: 60_000,
+    pollMs: 5,
+    stop: stop.signal,
+    wake: new Wake(),
+    runItem: async (lease, signal) => {
+      started.push(lease.itemId);
+      signal.addEventListener("abort", () => aborted.push(lease.itemId));
+      if (lease.itemId === "i0") {
+        // A beat asks the store now; the answer (holding i0 only) comes back after i1 is leased.
+        beatAskedAt = performance.now();
+        return;
+      }
+      // i1 was leased after the beat asked: the beat's answer lacks it, yet it is held.
+      loop.dropLost(new Set(["r\u0000i0"]), beatAskedAt);
+      keptByEarlyBeat = !signal.aborted;
+      // A later beat that asked after i1's lease and still lacks it: i1 is lost.
+      loop.dropLost(new Set(), performance.now());
+      release();
+      await finish;
+    },
+    idle: async () => true,
+  });
+  await loop.run();
+  assert.deepEqual(started, ["i0", "i1"]);
+  assert.equal(keptByEarlyBeat, true, "the beat that asked before i1 was leased kept it");
+  assert.deepEqual(aborted, ["i1"], "the later beat dropped it");
+});

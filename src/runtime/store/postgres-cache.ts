@@ -1,0 +1,196 @@
+/**
+ * The call cache in a PostgreSQL run store (table `call_cache`), kept off the hot path:
+ *
+ * - Puts are group-committed into multi-row `INSERT … ON CONFLICT`s (one round trip and one
+ *   commit instead of one per call). With no write in progress, the puts of one event-loop turn go
+ *   at once; while a write is in progress, puts collect and go together as soon as it has
+ *   committed. So an idle store writes without delay, and a busy one writes in batches as large as
+ *   its round trips are long (at hundreds of calls a second, batching by turn alone made a round
+ *   trip every few calls). A batch also goes when it holds `maxBatch` puts. `put` resolves only once
+ *   its row is committed, so a caller that awaited it can rely on it; a kill -9 loses at most the
+ *   puts not yet written. Batches are written one after the other, so a later put of a key never
+ *   loses to an earlier one.
+ * - `get` never waits for queued writes: an answer still queued (or being written) is answered from
+ *   memory. The other keys asked for in one event-loop turn are read together, with one indexed
+ *   query (`key = ANY(…)`): one round trip for all the calls that started in that turn.
+ */
+import type { FinishReason, GenerateResult } from "../../models/language-model.ts";
+import type { CacheEntryMeta, CallCache } from "./call-cache.ts";
+import { type PostgresDb, toNumber } from "./postgres-db.ts";
+import { now, orNull } from "./store-rows.ts";
+
+const GET = {
+  name: "spri_cache_get_many",
+  text: "SELECT key, text, finish_reason, model, input_tokens, output_tokens, latency_ms FROM call_cache WHERE key = ANY($1::text[])",
+};
+
+export interface PostgresCallCacheOptions {
+  /** A batch is written as soon as it holds this many puts. Default 1000. */
+  maxBatch?: number;
+}
+
+interface Waiter {
+  resolve: (result: GenerateResult | undefined) => void;
+  reject: (error: unknown) => void;
+}
+
+const PUT = {
+  name: "spri_cache_put",
+  text: `INSERT INTO call_cache (key, endpoint, model_id, template_version, text, finish_reason, model, input_tokens, output_tokens, latency_ms, created_at)
+    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::int4[], $9::int4[], $10::float8[], $11::text[])
+    ON CONFLICT (key) DO UPDATE SET
+      endpoint = excluded.endpoint, model_id = excluded.model_id, template_version = excluded.template_version,
+      text = excluded.text, finish_reason = excluded.finish_reason, model = excluded.model,
+      input_tokens = excluded.input_tokens, output_tokens = excluded.output_tokens,
+      latency_ms = excluded.latency_ms, created_at = excluded.created_at`,
+};
+
+interface Queued {
+  result: GenerateResult;
+  row: unknown[];
+}
+
+interface Batch {
+  /** One entry per key: a later put of a key in the same turn replaces the earlier one. */
+  entries: Map<string, Queued>;
+  done: Promise<void>;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+export class PostgresCallCache implements CallCache {
+  private readonly db: PostgresDb;
+  /** The batch collecting this turn's puts. */
+  private open: Batch | undefined;
+  /** Batches handed to the database and not yet committed, oldest first (read from memory meanwhile). */
+  private readonly writing: Batch[] = [];
+  /** The chain of batch writes: each starts once the previous one has settled. */
+  private tail: Promise<void> = Promise.resolve();
+
+  private readonly maxBatch: number;
+  /** Keys asked for in this turn and not answered from memory, with their callers. */
+  private reads: Map<string, Waiter[]> | undefined;
+
+  constructor(db: PostgresDb, options: PostgresCallCacheOptions = {}) {
+    this.db = db;
+    this.maxBatch = Math.max(1, Math.floor(options.maxBatch ?? 1000));
+  }
+
+  async get(key: string): Promise<GenerateResult | undefined> {
+    this.db.assertOpen();
+    const queued = this.open?.entries.get(key) ?? this.findWriting(key);
+    if (queued) return copy(queued.result);
+    return new Promise((resolve, reject) => {
+      if (!this.reads) {
+        const reads = new Map<string, Waiter[]>();
+        this.reads = reads;
+        setImmediate(() => this.read(reads));
+      }
+      const waiters = this.reads.get(key);
+      if (waiters) waiters.push({ resolve, reject });
+      else this.reads.set(key, [{ resolve, reject }]);
+    });
+  }
+
+  /** One query for the keys of a turn; each caller gets its own copy of its answer. */
+  private async read(reads: Map<string, Waiter[]>): Promise<void> {
+    if (this.reads === reads) this.reads = undefined;
+    try {
+      const { rows } = await this.db.query(GET, [[...reads.keys()]]);
+      const found = new Map<string, GenerateResult>();
+      for (const row of rows) {
+        found.set(String(row.key), {
+          text: String(row.text),
+          finishReason: String(row.finish_reason) as FinishReason,
+          usage: { inputTokens: toNumber(row.input_tokens), outputTokens: toNumber(row.output_tokens) },
+          latencyMs: toNumber(row.latency_ms),
+          model: String(row.model),
+        });
+      }
+      for (const [key, waiters] of reads) {
+        const result = found.get(key);
+        for (const waiter of waiters) waiter.resolve(result && copy(result));
+      }
+    } catch (error) {
+      for (const waiters of reads.values()) for (const waiter of waiters) waiter.reject(error);
+    }
+  }
+
+  put(key: string, result: GenerateResult, meta: CacheEntryMeta): Promise<void> {
+    this.db.assertOpen();
+    const { cached: _cached, ...stored } = result;
+    const entry: Queued = {
+      result: { ...stored, usage: { ...result.usage } },
+      row: [
+        key,
+        meta.endpoint,
+        meta.modelId,
+        orNull(meta.templateVersion),
+        result.text,
+        result.finishReason,
+        result.model,
+        result.usage.inputTokens,
+        result.usage.outputTokens,
+        result.latencyMs,
+        now(),
+      ],
+    };
+    if (!this.open) {
+      let resolve!: () => void;
+      let reject!: (error: unknown) => void;
+      const done = new Promise<void>((res, rej) => {
+        resolve = res;
+        reject = rej;
+      });
+      // Marked handled here: a put nobody awaits must not crash the process; awaiting callers still see the error.
+      done.catch(() => {});
+      const batch: Batch = { entries: new Map(), done, resolve, reject };
+      this.open = batch;
+      // Otherwise the write in progress hands this batch over when it has committed.
+      if (this.writing.length === 0) setImmediate(() => this.write(batch));
+    }
+    const batch = this.open;
+    batch.entries.set(key, entry);
+    if (batch.entries.size >= this.maxBatch) this.write(batch);
+    return batch.done;
+  }
+
+  /** Commits every queued put (before the store closes); resolves once all are written. */
+  async flush(): Promise<void> {
+    if (this.open) this.write(this.open);
+    await this.tail;
+  }
+
+  private write(batch: Batch): void {
+    if (this.open !== batch) return; // already handed over (flush came first)
+    this.open = undefined;
+    this.writing.push(batch);
+    const columns: unknown[][] = Array.from({ length: 11 }, () => []);
+    for (const { row } of batch.entries.values()) row.forEach((value, i) => columns[i]!.push(value ?? null));
+    const run = async () => {
+      try {
+        await this.db.query(PUT, columns);
+        batch.resolve();
+      } catch (error) {
+        batch.reject(error);
+      } finally {
+        this.writing.splice(this.writing.indexOf(batch), 1);
+        // Puts that came meanwhile go now, together.
+        if (this.open && this.writing.length === 0) this.write(this.open);
+      }
+    };
+    this.tail = this.tail.then(run);
+  }
+
+  private findWriting(key: string): Queued | undefined {
+    for (let i = this.writing.length - 1; i >= 0; i--) {
+      const entry = this.writing[i]!.entries.get(key);
+      if (entry) return entry;
+    }
+    return undefined;
+  }
+}
+
+function copy(result: GenerateResult): GenerateResult {
+  return { ...result, usage: { ...result.usage } };
+}

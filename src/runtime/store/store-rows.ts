@@ -1,0 +1,297 @@
+/**
+ * Rows of the run store and the values written into them, for both backends: only the fields a
+ * record type defines reach the database, and absent optional fields read back absent. SQLite hands
+ * back flags as 0/1 and PostgreSQL as booleans, counts as numbers or (int8) strings: the readers
+ * here take either, so one mapping serves both stores.
+ */
+import type { ItemRecord } from "../../io/records.ts";
+import { storedRequestJson } from "../../models/messages-json.ts";
+import {
+  type ItemState,
+  type ItemStatus,
+  type NewRun,
+  type Page,
+  type RunMeta,
+  type RunPatch,
+  type RunStatus,
+  type RunUsage,
+  type StoredCall,
+  ITEM_STATUSES,
+  RUN_STATUSES,
+  StoreError,
+  redactSettings,
+} from "./run-store.ts";
+
+export type Row = Record<string, unknown>;
+
+export const str = (value: unknown): string => (value === null || value === undefined ? "" : String(value));
+export const optStr = (value: unknown): string | undefined => (value === null || value === undefined ? undefined : String(value));
+export const num = (value: unknown): number => (value === null || value === undefined ? 0 : Number(value));
+export const optNum = (value: unknown): number | undefined => (value === null || value === undefined ? undefined : Number(value));
+/** A boolean column: SQLite's 1 or PostgreSQL's true. */
+export const flag = (value: unknown): boolean => value === true || value === 1 || value === 1n;
+export const orNull = <T>(value: T | undefined): T | null => (value === undefined ? null : value);
+export const now = () => new Date().toISOString();
+
+/** `[limit, offset]` of a page: 100 from the start unless asked otherwise. */
+export function pageOf(page: Page | undefined): [number, number] {
+  return [Math.max(0, Math.floor(page?.limit ?? 100)), Math.max(0, Math.floor(page?.offset ?? 0))];
+}
+
+export function assertRunStatus(status: string): void {
+  if (!RUN_STATUSES.includes(status as RunStatus)) {
+    throw new StoreError(`unknown run status "${status}"`, { hint: `use one of ${RUN_STATUSES.join(", ")}` });
+  }
+}
+
+export function assertItemStatus(status: string): void {
+  if (!ITEM_STATUSES.includes(status as ItemStatus)) {
+    throw new StoreError(`unknown item status "${status}"`, { hint: `use one of ${ITEM_STATUSES.join(", ")}` });
+  }
+}
+
+/** The run `createRun` stores: defaults filled in, settings redacted, status checked. */
+export function newRunMeta(run: NewRun, id: string): RunMeta {
+  const createdAt = run.createdAt ?? now();
+  const meta: RunMeta = {
+    id: run.id ?? id,
+    key: run.key,
+    task: run.task,
+    status: run.status ?? "running",
+    createdAt,
+    updatedAt: createdAt,
+    settings: redactSettings(run.settings),
+    inputPath: run.inputPath,
+    baseModel: run.baseModel,
+  };
+  if (run.outputPath !== undefined) meta.outputPath = run.outputPath;
+  if (run.criticModel !== undefined) meta.criticModel = run.criticModel;
+  if (run.inputComplete === true) meta.inputComplete = true;
+  assertRunStatus(meta.status);
+  return meta;
+}
+
+/** `run` with `patch` applied, as `updateRun` stores it. */
+export function patchedRun(run: RunMeta, patch: RunPatch): RunMeta {
+  const next: RunMeta = { ...run, updatedAt: now() };
+  if (patch.status !== undefined) next.status = patch.status;
+  if (patch.settings !== undefined) next.settings = redactSettings(patch.settings);
+  if (patch.outputPath !== undefined) next.outputPath = patch.outputPath;
+  if (patch.baseModel !== undefined) next.baseModel = patch.baseModel;
+  if (patch.criticModel !== undefined) next.criticModel = patch.criticModel;
+  if (patch.inputComplete !== undefined) {
+    if (patch.inputComplete) next.inputComplete = true;
+    else delete next.inputComplete;
+  }
+  return next;
+}
+
+/**
+ * The values of the `runs` columns that `updateRun` writes, in this order: status, settings,
+ * output_path, base_model, critic_model, input_complete, updated_at.
+ */
+export function runUpdateValues(run: RunMeta): [string, string, string | null, string, string | null, boolean, string] {
+  return [
+    run.status,
+    JSON.stringify(run.settings),
+    orNull(run.outputPath),
+    run.baseModel,
+    orNull(run.criticModel),
+    run.inputComplete === true,
+    run.updatedAt,
+  ];
+}
+
+/**
+ * The values of the `runs` columns that `createRun` writes, in this order: id, key, task, status,
+ * created_at, updated_at, settings, input_path, output_path, base_model, critic_model, input_complete.
+ */
+export function runInsertValues(run: RunMeta): unknown[] {
+  return [
+    run.id,
+    run.key,
+    run.task,
+    run.status,
+    run.createdAt,
+    run.updatedAt,
+    JSON.stringify(run.settings),
+    run.inputPath,
+    orNull(run.outputPath),
+    run.baseModel,
+    orNull(run.criticModel),
+    run.inputComplete === true,
+  ];
+}
+
+export function runFromRow(row: Row): RunMeta {
+  const run: RunMeta = {
+    id: str(row.id),
+    key: str(row.key),
+    task: str(row.task),
+    status: str(row.status) as RunStatus,
+    createdAt: str(row.created_at),
+    updatedAt: str(row.updated_at),
+    settings: JSON.parse(str(row.settings)) as Record<string, unknown>,
+    inputPath: str(row.input_path),
+    baseModel: str(row.base_model),
+  };
+  const outputPath = optStr(row.output_path);
+  if (outputPath !== undefined) run.outputPath = outputPath;
+  const criticModel = optStr(row.critic_model);
+  if (criticModel !== undefined) run.criticModel = criticModel;
+  if (flag(row.input_complete)) run.inputComplete = true;
+  return run;
+}
+
+export function itemFromRow(row: Row): ItemState {
+  const item: ItemState = {
+    runId: str(row.run_id),
+    itemId: str(row.item_id),
+    status: str(row.status) as ItemStatus,
+    attempts: num(row.attempts),
+    updatedAt: str(row.updated_at),
+  };
+  const reason = optStr(row.reason);
+  if (reason !== undefined) item.reason = reason;
+  const record = optStr(row.record);
+  if (record !== undefined) item.record = JSON.parse(record) as ItemRecord;
+  return item;
+}
+
+/**
+ * The record fields `runStats` aggregates, as JSON text, stored beside each record (column
+ * `item_records.summary`) so a run is summarised without parsing its records.
+ */
+export function recordSummary(record: ItemRecord): string {
+  const r = record as Record<string, unknown>;
+  const pick = (name: string) => (r[name] === undefined ? null : r[name]);
+  return JSON.stringify([
+    pick("iteration_principle"),
+    pick("iteration_response"),
+    pick("principles_critique_scores"),
+    pick("response_critique_scores"),
+  ]);
+}
+
+/** The call columns, in the order of `callValues`. */
+export const CALL_COLUMN_NAMES = [
+  "run_id",
+  "item_id",
+  "step",
+  "iteration",
+  "attempt",
+  "role",
+  "model",
+  "endpoint",
+  "request",
+  "response",
+  "parsed",
+  "input_tokens",
+  "output_tokens",
+  "latency_ms",
+  "finish_reason",
+  "cache_hit",
+  "error",
+  "cost_usd",
+  "started_at",
+] as const;
+
+/**
+ * One call's column values (`CALL_COLUMN_NAMES`'s order; `cache_hit` as a boolean). Only the
+ * fields a CallRecord defines reach the database; anything else on the object is dropped.
+ */
+export function callValues(call: StoredCall): unknown[] {
+  if (typeof call.runId !== "string" || call.runId === "") {
+    throw new StoreError(`call for item "${call.itemId}" (${call.step}) has no runId`, { field: "runId" });
+  }
+  const s = call.request.sampling ?? {};
+  const request = storedRequestJson(call.request.messages, {
+    sampling: { temperature: s.temperature, topP: s.topP, topK: s.topK, maxTokens: s.maxTokens, seed: s.seed, stop: s.stop },
+    schema: call.request.schema,
+  });
+  return [
+    call.runId,
+    call.itemId,
+    call.step,
+    call.iteration,
+    call.attempt ?? 0,
+    call.role,
+    call.model,
+    call.endpoint,
+    request,
+    call.response,
+    call.parsed === undefined ? null : JSON.stringify(call.parsed),
+    call.usage.inputTokens,
+    call.usage.outputTokens,
+    call.latencyMs,
+    orNull(call.finishReason),
+    call.cacheHit === true,
+    orNull(call.error),
+    orNull(call.costUsd),
+    call.startedAt,
+  ];
+}
+
+export function callFromRow(row: Row): StoredCall {
+  const call: StoredCall = {
+    runId: str(row.run_id),
+    itemId: str(row.item_id),
+    step: str(row.step),
+    iteration: num(row.iteration),
+    attempt: num(row.attempt),
+    role: str(row.role) as StoredCall["role"],
+    model: str(row.model),
+    endpoint: str(row.endpoint),
+    request: JSON.parse(str(row.request)) as StoredCall["request"],
+    response: optStr(row.response) ?? null,
+    usage: { inputTokens: num(row.input_tokens), outputTokens: num(row.output_tokens) },
+    latencyMs: num(row.latency_ms),
+    cacheHit: flag(row.cache_hit),
+    startedAt: str(row.started_at),
+  };
+  const parsed = optStr(row.parsed);
+  if (parsed !== undefined) call.parsed = JSON.parse(parsed) as StoredCall["parsed"];
+  const finishReason = optStr(row.finish_reason);
+  if (finishReason !== undefined) call.finishReason = finishReason;
+  const error = optStr(row.error);
+  if (error !== undefined) call.error = error;
+  const costUsd = optNum(row.cost_usd);
+  if (costUsd !== undefined) call.costUsd = costUsd;
+  return call;
+}
+
+/** Per-run usage of a batch of calls: [calls, cache hits, errors, input, output, cost, priced, unpriced]. */
+export function usageOf(calls: readonly StoredCall[]): Map<string, number[]> {
+  const usage = new Map<string, number[]>();
+  for (const call of calls) {
+    const u = usage.get(call.runId) ?? [0, 0, 0, 0, 0, 0, 0, 0];
+    u[0]! += 1;
+    if (call.error !== undefined) u[2]! += 1;
+    if (call.cacheHit) u[1]! += 1;
+    else {
+      u[3]! += call.usage.inputTokens;
+      u[4]! += call.usage.outputTokens;
+      if (call.costUsd === undefined) u[7]! += 1;
+      else {
+        u[5]! += call.costUsd;
+        u[6]! += 1;
+      }
+    }
+    usage.set(call.runId, u);
+  }
+  return usage;
+}
+
+/** A `run_usage` row as `runUsage` reports it (no row: nothing spent). */
+export function usageFromRow(row: Row | undefined): RunUsage {
+  if (!row) return { calls: 0, cacheHits: 0, errors: 0, inputTokens: 0, outputTokens: 0, costUsd: null, unpricedCalls: 0 };
+  return {
+    calls: num(row.calls),
+    cacheHits: num(row.cache_hits),
+    errors: num(row.errors),
+    inputTokens: num(row.input_tokens),
+    outputTokens: num(row.output_tokens),
+    costUsd: num(row.priced_calls) > 0 ? num(row.cost_usd) : null,
+    unpricedCalls: num(row.unpriced_calls),
+  };
+}
