@@ -17,10 +17,9 @@ import type OpenAI from "openai";
 import { InputError, ModelError, type ModelErrorKind } from "../base/errors/errors.ts";
 import type { BatchApi, BatchFormat, BatchInfo, BatchLineResult } from "./batch-provider.ts";
 import { kindOfAnswer } from "./error-kinds.ts";
-import { baseUrlCredentials, scrub } from "./http-helpers.ts";
-import { importOptionalPeer } from "../base/util/optional-peer.ts";
+import { scrub } from "./http-helpers.ts";
 import { finishReason } from "./openai-completion.ts";
-import { openaiSdkError } from "./openai-sdk-errors.ts";
+import { OpenAISdkClient, type OpenAISdkOptions } from "./openai-sdk-client.ts";
 
 export const BATCH_URL = "/v1/chat/completions";
 /** OpenAI's limits per input file: 50,000 requests and 200 MB (we stay under the latter). */
@@ -148,74 +147,49 @@ function kindOf(status: number | undefined, detail: string, code?: string): Mode
   return status === undefined ? "bad-request" : kindOfAnswer({ status, code, detail });
 }
 
-export interface OpenAIBatchApiOptions {
-  /** Defaults to https://api.openai.com/v1. */
-  baseURL?: string;
-  apiKey?: string;
-  /** Per request (uploads and downloads of big files included). Default 10 minutes. */
-  timeoutMs?: number;
-  /** SDK retries of 429/5xx/network failures per request. Default 4. */
-  maxRetries?: number;
-}
+export type OpenAIBatchApiOptions = OpenAISdkOptions;
 
 /** How many batches `findBatchByInputFile` looks through, newest first. */
 const FIND_LIMIT = 1000;
 
 export class OpenAIBatchApi implements BatchApi {
   readonly endpoint: string;
-  private readonly options: OpenAIBatchApiOptions;
-  /** What scrubbing removes from messages: the key, else the base URL's password. */
-  private readonly secret?: string;
-  /** `Authorization: Basic` from credentials in the base URL, sent when no key is given. */
-  private readonly basicAuth?: string;
-  /** The SDK client, made on the first request (the SDK loads only when a batch is really sent). */
-  private sdk: { module: typeof import("openai"); client: OpenAI } | undefined;
+  private readonly sdk: OpenAISdkClient;
 
   constructor(options: OpenAIBatchApiOptions = {}) {
-    const credentials = baseUrlCredentials((options.baseURL ?? "https://api.openai.com/v1").replace(/\/+$/, ""));
-    this.endpoint = credentials.url.replace(/\/+$/, "");
-    this.secret = options.apiKey ?? credentials.password;
-    this.basicAuth = options.apiKey === undefined ? credentials.basicAuth : undefined;
-    this.options = options;
-  }
-
-  private async client(): Promise<OpenAI> {
-    if (!this.sdk) {
-      const module = await importOptionalPeer<typeof import("openai")>("openai", "the OpenAI Batch API (--batch)", {
-        hint: "or write the batch files for `vllm run-batch` with --batch-offline",
-      });
-      const client = new module.default({
-        baseURL: this.endpoint,
-        apiKey: this.options.apiKey ?? "not-needed",
-        timeout: Math.max(1, Math.ceil(this.options.timeoutMs ?? 600_000)),
-        maxRetries: this.options.maxRetries ?? 4,
-        ...(this.basicAuth === undefined ? {} : { defaultHeaders: { authorization: this.basicAuth } }),
-      });
-      this.sdk = { module, client };
-    }
-    return this.sdk.client;
+    this.sdk = new OpenAISdkClient(options, {
+      feature: "the OpenAI Batch API (--batch)",
+      installHint: "or write the batch files for `vllm run-batch` with --batch-offline",
+      errorHint: (kind) =>
+        kind === "not-found"
+          ? "this server has no Batch API (vLLM's server has none): use --batch-offline and run the files with `vllm run-batch`"
+          : kind === "auth"
+            ? "check the API key (OPENAI_API_KEY) and that it may use the Batch API"
+            : undefined,
+    });
+    this.endpoint = this.sdk.endpoint;
   }
 
   async uploadFile(path: string, signal?: AbortSignal): Promise<string> {
-    const file = await this.call("upload a batch file", (client) =>
+    const file = await this.sdk.call("upload a batch file", (client) =>
       client.files.create({ file: createReadStream(path), purpose: "batch" }, { signal }),
     );
     return file.id;
   }
 
   async createBatch(inputFileId: string, metadata: Record<string, string>, signal?: AbortSignal): Promise<BatchInfo> {
-    const batch = await this.call("create a batch", (client) =>
+    const batch = await this.sdk.call("create a batch", (client) =>
       client.batches.create({ input_file_id: inputFileId, endpoint: BATCH_URL, completion_window: "24h", metadata }, { signal }),
     );
     return info(batch);
   }
 
   async retrieveBatch(batchId: string, signal?: AbortSignal): Promise<BatchInfo> {
-    return info(await this.call(`read batch ${batchId}`, (client) => client.batches.retrieve(batchId, { signal })));
+    return info(await this.sdk.call(`read batch ${batchId}`, (client) => client.batches.retrieve(batchId, { signal })));
   }
 
   async findBatchByInputFile(inputFileId: string, signal?: AbortSignal): Promise<BatchInfo | undefined> {
-    return this.call("list batches", async (client) => {
+    return this.sdk.call("list batches", async (client) => {
       let seen = 0;
       for await (const batch of client.batches.list({ limit: 100 }, { signal })) {
         if (batch.input_file_id === inputFileId) return info(batch);
@@ -226,34 +200,9 @@ export class OpenAIBatchApi implements BatchApi {
   }
 
   async fileContent(fileId: string, signal?: AbortSignal): Promise<string> {
-    return this.call(`download file ${fileId}`, async (client) => {
+    return this.sdk.call(`download file ${fileId}`, async (client) => {
       const response = await client.files.content(fileId, { signal });
       return response.text();
-    });
-  }
-
-  /** Runs `fn` with the client; its failures become ModelErrors (a missing SDK stays a ConfigError). */
-  private async call<T>(what: string, fn: (client: OpenAI) => Promise<T>): Promise<T> {
-    const client = await this.client();
-    try {
-      return await fn(client);
-    } catch (error) {
-      throw this.toModelError(what, error);
-    }
-  }
-
-  private toModelError(what: string, error: unknown): ModelError {
-    return openaiSdkError(error, {
-      what,
-      endpoint: this.endpoint,
-      secret: this.secret,
-      module: this.sdk?.module,
-      hint: (kind) =>
-        kind === "not-found"
-          ? "this server has no Batch API (vLLM's server has none): use --batch-offline and run the files with `vllm run-batch`"
-          : kind === "auth"
-            ? "check the API key (OPENAI_API_KEY) and that it may use the Batch API"
-            : undefined,
     });
   }
 }

@@ -5,64 +5,41 @@
  */
 import { createReadStream } from "node:fs";
 import type OpenAI from "openai";
-import type { ModelError } from "../base/errors/errors.ts";
 import type { FineTuningApi, FineTuningEvent, FineTuningJobInfo, NewFineTuningJob } from "./fine-tuning-api.ts";
-import { baseUrlCredentials } from "./http-helpers.ts";
-import { openaiSdkError } from "./openai-sdk-errors.ts";
-import { importOptionalPeer } from "../base/util/optional-peer.ts";
+import { OpenAISdkClient, type OpenAISdkOptions } from "./openai-sdk-client.ts";
 
-export interface OpenAIFineTuningApiOptions {
-  /** Defaults to https://api.openai.com/v1. */
-  baseURL?: string;
-  apiKey?: string;
-  timeoutMs?: number;
-  maxRetries?: number;
-}
+export type OpenAIFineTuningApiOptions = OpenAISdkOptions;
 
 /** How many jobs `findJobByTrainingFile` looks through, newest first. */
 const FIND_LIMIT = 1000;
 
 export class OpenAIFineTuningApi implements FineTuningApi {
   readonly endpoint: string;
-  private readonly options: OpenAIFineTuningApiOptions;
-  private readonly secret?: string;
-  private readonly basicAuth?: string;
-  private sdk: { module: typeof import("openai"); client: OpenAI } | undefined;
+  private readonly sdk: OpenAISdkClient;
 
   constructor(options: OpenAIFineTuningApiOptions = {}) {
-    const credentials = baseUrlCredentials((options.baseURL ?? "https://api.openai.com/v1").replace(/\/+$/, ""));
-    this.endpoint = credentials.url.replace(/\/+$/, "");
-    this.secret = options.apiKey ?? credentials.password;
-    this.basicAuth = options.apiKey === undefined ? credentials.basicAuth : undefined;
-    this.options = options;
-  }
-
-  private async client(): Promise<OpenAI> {
-    if (!this.sdk) {
-      const module = await importOptionalPeer<typeof import("openai")>("openai", "the OpenAI fine-tuning API (--trainer openai)", {
-        hint: "or train with --trainer command or --trainer manual",
-      });
-      const client = new module.default({
-        baseURL: this.endpoint,
-        apiKey: this.options.apiKey ?? "not-needed",
-        timeout: Math.max(1, Math.ceil(this.options.timeoutMs ?? 600_000)),
-        maxRetries: this.options.maxRetries ?? 4,
-        ...(this.basicAuth === undefined ? {} : { defaultHeaders: { authorization: this.basicAuth } }),
-      });
-      this.sdk = { module, client };
-    }
-    return this.sdk.client;
+    this.sdk = new OpenAISdkClient(options, {
+      feature: "the OpenAI fine-tuning API (--trainer openai)",
+      installHint: "or train with --trainer command or --trainer manual",
+      errorHint: (kind) =>
+        kind === "not-found"
+          ? "this server has no fine-tuning API: train with --trainer command (e.g. TRL) and serve the result"
+          : kind === "auth"
+            ? "check the API key (OPENAI_API_KEY) and that it may fine-tune"
+            : undefined,
+    });
+    this.endpoint = this.sdk.endpoint;
   }
 
   async uploadFile(path: string, signal?: AbortSignal): Promise<string> {
-    const file = await this.call("upload a fine-tuning file", (client) =>
+    const file = await this.sdk.call("upload a fine-tuning file", (client) =>
       client.files.create({ file: createReadStream(path), purpose: "fine-tune" }, { signal }),
     );
     return file.id;
   }
 
   async createJob(job: NewFineTuningJob, signal?: AbortSignal): Promise<FineTuningJobInfo> {
-    const created = await this.call("create a fine-tuning job", (client) =>
+    const created = await this.sdk.call("create a fine-tuning job", (client) =>
       client.fineTuning.jobs.create(
         {
           model: job.model,
@@ -78,11 +55,11 @@ export class OpenAIFineTuningApi implements FineTuningApi {
   }
 
   async retrieveJob(id: string, signal?: AbortSignal): Promise<FineTuningJobInfo> {
-    return jobInfo(await this.call(`read fine-tuning job ${id}`, (client) => client.fineTuning.jobs.retrieve(id, { signal })));
+    return jobInfo(await this.sdk.call(`read fine-tuning job ${id}`, (client) => client.fineTuning.jobs.retrieve(id, { signal })));
   }
 
   async findJobByTrainingFile(fileId: string, signal?: AbortSignal): Promise<FineTuningJobInfo | undefined> {
-    return this.call("list fine-tuning jobs", async (client) => {
+    return this.sdk.call("list fine-tuning jobs", async (client) => {
       let seen = 0;
       for await (const job of client.fineTuning.jobs.list({ limit: 100 }, { signal })) {
         if (job.training_file === fileId) return jobInfo(job);
@@ -93,7 +70,7 @@ export class OpenAIFineTuningApi implements FineTuningApi {
   }
 
   async eventsAfter(jobId: string, after: string | undefined, signal?: AbortSignal): Promise<FineTuningEvent[]> {
-    return this.call(`read the events of fine-tuning job ${jobId}`, async (client) => {
+    return this.sdk.call(`read the events of fine-tuning job ${jobId}`, async (client) => {
       // The API lists newest first, and `after` pages towards older events: read until the last one seen.
       const events: FineTuningEvent[] = [];
       for await (const event of client.fineTuning.jobs.listEvents(jobId, { limit: 100 }, { signal })) {
@@ -101,30 +78,6 @@ export class OpenAIFineTuningApi implements FineTuningApi {
         events.push(eventOf(event));
       }
       return events.reverse();
-    });
-  }
-
-  private async call<T>(what: string, fn: (client: OpenAI) => Promise<T>): Promise<T> {
-    const client = await this.client();
-    try {
-      return await fn(client);
-    } catch (error) {
-      throw this.toModelError(what, error);
-    }
-  }
-
-  private toModelError(what: string, error: unknown): ModelError {
-    return openaiSdkError(error, {
-      what,
-      endpoint: this.endpoint,
-      secret: this.secret,
-      module: this.sdk?.module,
-      hint: (kind) =>
-        kind === "not-found"
-          ? "this server has no fine-tuning API: train with --trainer command (e.g. TRL) and serve the result"
-          : kind === "auth"
-            ? "check the API key (OPENAI_API_KEY) and that it may fine-tune"
-            : undefined,
     });
   }
 }
