@@ -57,3 +57,20 @@ function unavailable(cause?: unknown): StoreError {
     cause,
   });
 }
+
+/**
+ * Runs `fn` again while SQLite answers "database is locked", for up to `timeoutMs`. Switching a file
+ * to WAL can be refused at once, without the busy handler, while another process opens or closes the
+ * same new file (two `spri run` started together); every other statement waits in the busy handler.
+ */
+export function whileLocked<T>(timeoutMs: number, fn: () => T): T {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    try {
+      return fn();
+    } catch (error) {
+      if (!/database is locked/.test((error as Error).message) || performance.now() >= deadline) throw error;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+    }
+  }
+}

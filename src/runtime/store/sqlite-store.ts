@@ -32,7 +32,7 @@ import {
 } from "./run-store.ts";
 import { summarizeRun } from "./run-stats.ts";
 import { SqliteCallCache } from "./sqlite-call-cache.ts";
-import { loadSqlite } from "./sqlite-module.ts";
+import { loadSqlite, whileLocked } from "./sqlite-module.ts";
 import { migrate } from "./sqlite-schema.ts";
 import { prepareStatements, type Statements, sortedItemsSql } from "./sqlite-statements.ts";
 import { SqliteWorkQueue } from "./sqlite-work-queue.ts";
@@ -126,8 +126,9 @@ export class SqliteStore extends WorkQueueDelegate implements RunStore {
     this.writes = options.backgroundCheckpoints === false || isInMemory(path) ? Infinity : 0;
     this.checkpointIntervalMs = options.checkpointIntervalMs;
     try {
-      db.exec(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 10_000))}`);
-      const mode = str(db.prepare("PRAGMA journal_mode = WAL").get()?.journal_mode);
+      const busyTimeoutMs = Math.max(0, Math.floor(options.busyTimeoutMs ?? 10_000));
+      db.exec(`PRAGMA busy_timeout = ${busyTimeoutMs}`);
+      const mode = str(whileLocked(busyTimeoutMs, () => db.prepare("PRAGMA journal_mode = WAL").get())?.journal_mode);
       if (mode !== "wal" && mode !== "memory") {
         throw new StoreError(`${path} could not switch to WAL journaling (got ${mode})`, { file: path });
       }
