@@ -1,10 +1,12 @@
 /** `spri view`: the local web viewer and playground over the run store. */
 import { existsSync } from "node:fs";
+import { resolve } from "node:path";
 import type { Command } from "commander";
 import { resolveSettings } from "../../config/config.ts";
 import { checkToken, generateToken, isLoopback, MIN_TOKEN_LENGTH } from "../server/safety.ts";
 import { isPostgresUrl, openStore } from "../../runtime/store/open-store.ts";
 import { redactUrl } from "../../base/util/redact-url.ts";
+import { readState } from "../../runtime/runner/discovery-iterations.ts";
 import { ENVIRONMENT_HELP, RUNNER_CALL_SETTINGS, SPRI_ITEM_SETTINGS, addSettingFlags, settingInputs } from "./options.ts";
 import { playgroundOptions } from "./playground-setup.ts";
 import { integer, negatable, optionalText, optionSchema, parseOptions, text } from "./option-schema.ts";
@@ -16,6 +18,7 @@ const VIEW_FLAGS = optionSchema({
   host: text.default("127.0.0.1"),
   token: optionalText,
   playground: negatable,
+  iterations: optionalText,
 });
 
 export function viewCommand(program: Command): void {
@@ -28,7 +31,11 @@ export function viewCommand(program: Command): void {
       "--token <token>",
       `access token, at least ${MIN_TOKEN_LENGTH} characters (env: SPRI_VIEW_TOKEN); left out, a strong one is generated and printed when --host is not loopback`,
     )
-    .option("--no-playground", "serve the runs only: no model calls from the browser");
+    .option("--no-playground", "serve the runs only: no model calls from the browser")
+    .option(
+      "--iterations <dir>",
+      "also show a discovery iterations directory (spri discover iterate): metrics per iteration as plots, constitutions side by side",
+    );
   addSettingFlags(command, ["store", ...SPRI_ITEM_SETTINGS, ...RUNNER_CALL_SETTINGS]);
   command.addHelpText(
     "after",
@@ -42,7 +49,10 @@ same settings again costs nothing), retried, rate-limited and within --max-cost 
 ${ENVIRONMENT_HELP}`,
   );
   command.action(async (raw: Record<string, unknown>) => {
-    const { host, port, token: tokenFlag, playground: withPlayground } = parseOptions(VIEW_FLAGS, raw);
+    const { host, port, token: tokenFlag, playground: withPlayground, iterations } = parseOptions(VIEW_FLAGS, raw);
+    // A directory without a state is refused now, with what to run, rather than on the page.
+    const iterationsDir = iterations === undefined ? undefined : resolve(iterations);
+    if (iterationsDir !== undefined) readState(iterationsDir);
     let token = tokenFlag ?? (process.env.SPRI_VIEW_TOKEN || undefined);
     if (token !== undefined) checkToken(token);
     let generated = false;
@@ -59,10 +69,12 @@ ${ENVIRONMENT_HELP}`,
     const playground = withPlayground ? playgroundOptions(raw, resolved) : undefined;
     // The viewer's server (hono) loads only for `spri view`.
     const { startViewer } = await import("../server/serve.ts");
-    const viewer = await startViewer({ store, host, port, token, playground, version: program.version() });
+    const viewer = await startViewer({ store, host, port, token, playground, iterationsDir, version: program.version() });
     process.stdout.write(`spri view: ${shown} at ${viewer.url}\n`);
     if (generated) process.stdout.write("spri view: the token above was generated for this session; open that link (it sets a cookie)\n");
     if (!playground) process.stdout.write("spri view: playground off\n");
+    if (iterationsDir !== undefined)
+      process.stdout.write(`spri view: iterations of ${iterationsDir} at ${viewer.url.split("?")[0]}iterations\n`);
     process.stdout.write("spri view: press Ctrl+C to stop\n");
     await new Promise<void>((resolve) => {
       const stop = () => resolve();

@@ -5,6 +5,13 @@
 import type { ConstitutionArtifact, ConstitutionMapPoint, ConstitutionPrinciple } from "../../algorithms/discovery/constitution.ts";
 import type { CallRecord, ItemRecord } from "../../io/records.ts";
 import type { EvalKind, StoredEvalReport } from "../../runtime/runner/eval-report.ts";
+import type { AlignedCell, AlignedRow } from "../../algorithms/discovery/constitution-alignment.ts";
+import type {
+  ConstitutionColumnInfo,
+  IterationOverviewRow,
+  IterationsOverview,
+  WinRatePoint,
+} from "../../runtime/runner/iterations-overview.ts";
 import type { OutputReport, RunState, ShownStatus } from "../../runtime/runner/run-state.ts";
 import type { RunWatch, WatchCounts, WatchedWorker } from "../../runtime/runner/run-watch.ts";
 import type { ItemCounts, ItemSort, ItemStatus, RunMeta, RunStats, RunUsage, StoredCall } from "../../runtime/store/run-store.ts";
@@ -23,6 +30,7 @@ export type {
   StoredCall,
 };
 export type { OutputReport, ShownStatus, WatchCounts, WatchedWorker };
+export type { AlignedCell, AlignedRow, ConstitutionColumnInfo, IterationOverviewRow, WinRatePoint };
 
 /**
  * A run as listed: its metadata without settings, with counts and usage, and its state: `status` is
@@ -187,7 +195,15 @@ export interface ConstitutionResponse extends ConstitutionArtifact {
 export interface ServerInfoResponse {
   version: string;
   playground: PlaygroundInfo | null;
+  /** Whether `spri view --iterations DIR` shows a discovery iterations directory (`GET /api/iterations`). */
+  iterations: boolean;
 }
+
+/**
+ * `spri view --iterations DIR`: the metrics of `spri discover iterate report` per iteration (with
+ * the discovery rate and the win rates' 95% CIs) and the constitutions aligned by cluster label.
+ */
+export type IterationsResponse = IterationsOverview;
 
 export interface PlaygroundInfo {
   tasks: string[];

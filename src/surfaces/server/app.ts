@@ -16,6 +16,7 @@
  *   GET  /api/runs/:id/workers                   items done/failed/leased/pending, rate, ETA, workers
  *   GET  /api/runs/:id/events                    SSE: `progress` and `workers` snapshots while it runs, then `end`
  *                                                (with the shown status: a run whose process is gone ends `interrupted`)
+ *   GET  /api/iterations                         `--iterations DIR`: metrics per iteration, constitutions side by side
  *   POST /api/playground                         start one question; answers { runId, itemId }
  *   GET  /api/playground/:runId/events           SSE: `start`, `call`..., `done` or `error`
  *
@@ -28,8 +29,9 @@ import { bodyLimit } from "hono/body-limit";
 import { streamSSE } from "hono/streaming";
 import { SpriError } from "../../base/errors/errors.ts";
 import { readEvalReport } from "../../runtime/runner/eval-report.ts";
+import { readIterationsOverview } from "../../runtime/runner/iterations-overview.ts";
 import { runState } from "../../runtime/runner/run-state.ts";
-import { type RunWatch, watchRun } from "../../runtime/runner/run-watch.ts";
+import { watchRun } from "../../runtime/runner/run-watch.ts";
 import {
   ITEM_SORTS,
   ITEM_STATUSES,
@@ -44,6 +46,7 @@ import type {
   ConstitutionResponse,
   EvalReportResponse,
   ItemListResponse,
+  IterationsResponse,
   RunDetailResponse,
   RunListResponse,
   RunProgress,
@@ -54,6 +57,7 @@ import type {
 } from "./api-types.ts";
 import { itemDetail, itemSummary } from "./item-view.ts";
 import { evalCases } from "./eval-view.ts";
+import { WorkersFeed } from "./workers-feed.ts";
 import { isJudgeRun, judgeReport } from "./judge-report.ts";
 import { Playground, type PlaygroundOptions, PlaygroundRequestError } from "./playground.ts";
 import { type AccessOptions, accessGuard, accessPolicy, scrubSecrets, securityHeaders } from "./safety.ts";
@@ -68,6 +72,8 @@ export interface AppOptions {
   webDir?: string;
   /** Enables the playground. */
   playground?: PlaygroundOptions;
+  /** A discovery iterations directory (`spri view --iterations DIR`), read on every request. */
+  iterationsDir?: string;
   /** How often the events stream reads the store (default 1,000 ms). */
   pollMs?: number;
   /** A comment line keeps idle streams open through proxies (default every 15 s). */
@@ -124,8 +130,22 @@ export function createApp(options: AppOptions): ViewerApp {
   };
 
   app.get("/api/info", (c) => {
-    const info: ServerInfoResponse = { version: options.version ?? spriVersion(), playground: playground ? playground.info : null };
+    const info: ServerInfoResponse = {
+      version: options.version ?? spriVersion(),
+      playground: playground ? playground.info : null,
+      iterations: options.iterationsDir !== undefined,
+    };
     return c.json(info);
+  });
+
+  app.get("/api/iterations", (c) => {
+    if (options.iterationsDir === undefined)
+      return c.json(
+        { error: "no iterations directory: start spri view with --iterations DIR (the directory of spri discover iterate)" },
+        404,
+      );
+    const body: IterationsResponse = readIterationsOverview(options.iterationsDir);
+    return c.json(scrubSecrets(body));
   });
 
   app.get("/api/runs", async (c) => {
@@ -343,42 +363,6 @@ export async function progress(store: RunStore, run: RunMeta): Promise<RunProgre
     durationMs: Math.max(0, Date.parse(run.updatedAt) - Date.parse(run.createdAt)),
   };
 }
-
-/**
- * The `workers` events of one stream: a snapshot whenever something but the clock changed (its time
- * and heartbeat ages are left out of the comparison; the page ages them itself). The rate reads
- * finished items, so it is recomputed only when items finished or every few seconds (it decays
- * while a run stalls); other polls reuse it.
- */
-class WorkersFeed {
-  private last = "";
-  private finished = -1;
-  private rateAt = 0;
-  private rate?: Pick<RunWatch, "ratePerMinute" | "rateWindowSeconds">;
-  private readonly store: RunStore;
-  constructor(store: RunStore) {
-    this.store = store;
-  }
-
-  /** The snapshot to send, or undefined when it is the same as the last one sent. */
-  async next(run: RunMeta, finished: number): Promise<RunWatch | undefined> {
-    const now = Date.now();
-    const fresh = this.rate === undefined || finished !== this.finished || now - this.rateAt >= RATE_REFRESH_MS;
-    const watch = await watchRun(this.store, run, fresh ? { now } : { now, rate: this.rate });
-    if (fresh) {
-      this.rate = { ratePerMinute: watch.ratePerMinute, rateWindowSeconds: watch.rateWindowSeconds };
-      this.finished = finished;
-      this.rateAt = now;
-    }
-    const { at: _at, workers, ...rest } = watch;
-    const key = JSON.stringify({ ...rest, workers: workers.map(({ heartbeatAgeSeconds: _age, ...w }) => w) });
-    if (key === this.last) return undefined;
-    this.last = key;
-    return watch;
-  }
-}
-
-const RATE_REFRESH_MS = 5000;
 
 /** Sleeps, waking early when `signal` aborts. */
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
