@@ -93,7 +93,7 @@ describe("spri view shows evaluation reports", { skip: browserSkip, timeout: 240
     } finally {
       await store.close();
     }
-    view = await startView({ dir, db, server: judge, modelFlags: [] });
+    view = await startView({ dir, db, modelFlags: [] });
     browser = await launchChromium();
     page = await (await browser.newContext({ viewport: { width: 1280, height: 900 }, deviceScaleFactor: 1 })).newPage();
     page.on("pageerror", (error) => pageErrors.push(error.message));

@@ -164,7 +164,7 @@ export interface RunningView {
 }
 
 /** Starts `spri view --port 0` (the built CLI) and waits for the address it prints. */
-export function startView(fixture: ViewerFixture): Promise<RunningView> {
+export function startView(fixture: Pick<ViewerFixture, "dir" | "db" | "modelFlags">): Promise<RunningView> {
   const child = spawn(
     process.execPath,
     [join(REPO_ROOT, "bin", "spri.js"), "view", "--port", "0", "--store", fixture.db, ...fixture.modelFlags],

@@ -41,6 +41,7 @@ export type Route =
   | { page: "run"; runId: string }
   | { page: "item"; runId: string; itemId: string }
   | { page: "playground" }
+  | { page: "iterations" }
   | { page: "missing" };
 
 export function parseRoute(location: string): Route {
@@ -57,6 +58,7 @@ export function parseRoute(location: string): Route {
     });
   if (parts.length === 0) return { page: "runs" };
   if (parts[0] === "playground" && parts.length === 1) return { page: "playground" };
+  if (parts[0] === "iterations" && parts.length === 1) return { page: "iterations" };
   if (parts[0] === "runs" && parts.length === 2) return { page: "run", runId: parts[1]! };
   if (parts[0] === "runs" && parts.length === 4 && parts[2] === "items") return { page: "item", runId: parts[1]!, itemId: parts[3]! };
   return { page: "missing" };

@@ -1,18 +1,20 @@
 /** Small hand-written SVG charts: stacked bars, bars, a line and a scatter. */
 import { SCORE_COLORS, formatNumber } from "../format.ts";
 
-const W = 360;
-const H = 190;
-const PAD = { left: 36, right: 10, top: 12, bottom: 30 };
+/** The drawing box of the small charts (viewBox units) and its margins. */
+export const W = 360;
+export const H = 190;
+export const PAD = { left: 36, right: 10, top: 12, bottom: 30 };
 
-function niceMax(value: number): number {
+export function niceMax(value: number): number {
   if (value <= 0) return 1;
   const power = 10 ** Math.floor(Math.log10(value));
   for (const step of [1, 2, 2.5, 5, 10]) if (step * power >= value) return step * power;
   return 10 * power;
 }
 
-function Axis(props: { max: number; height: number; width: number; format?: (n: number) => string }) {
+/** Grid lines and labels at 0, half and the top of the value axis. */
+export function Axis(props: { max: number; height: number; width: number; format?: (n: number) => string }) {
   const ticks = [0, 0.5, 1].map((f) => f * props.max);
   const fmt = props.format ?? ((n: number) => formatNumber(Math.round(n * 100) / 100));
   return (
