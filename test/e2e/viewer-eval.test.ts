@@ -15,7 +15,7 @@ import { SqliteStore } from "../../src/runtime/store/sqlite-store.ts";
 import { REPO_ROOT, runCli, SHARED } from "../support/cli.ts";
 import { EVAL_OUTPUTS, TABLE_1_METHODS } from "../support/paper-judge-reference.ts";
 import type { ChatBody } from "../support/scripted-backend.ts";
-import { browserSkip, ensureWebBuilt, launchChromium, type RunningView, startView } from "./viewer-fixtures.ts";
+import { browserSkip, ensureWebBuilt, openViewerPage, type RunningView, startView } from "./viewer-fixtures.ts";
 
 const ARTIFACTS = join(REPO_ROOT, "test-artifacts");
 const ANNOTATIONS = join(SHARED, "data", "alpaca-eval", "gpt4_vs_text_davinci_003_alpaca_eval_gpt4_annotations.json");
@@ -42,7 +42,7 @@ describe("spri view shows evaluation reports", { skip: browserSkip, timeout: 240
   let view: RunningView;
   let browser: Browser;
   let page: Page;
-  const pageErrors: string[] = [];
+  let pageErrors: string[] = [];
   const runs = new Map<string, string>();
   const printed = new Map<string, Record<string, unknown>>();
 
@@ -94,9 +94,7 @@ describe("spri view shows evaluation reports", { skip: browserSkip, timeout: 240
       await store.close();
     }
     view = await startView({ dir, db, modelFlags: [] });
-    browser = await launchChromium();
-    page = await (await browser.newContext({ viewport: { width: 1280, height: 900 }, deviceScaleFactor: 1 })).newPage();
-    page.on("pageerror", (error) => pageErrors.push(error.message));
+    ({ browser, page, errors: pageErrors } = await openViewerPage());
     mkdirSync(ARTIFACTS, { recursive: true });
   });
 

@@ -15,7 +15,7 @@ import {
   type RecordedRequest,
   startFakeModelServer,
 } from "../../src/test.ts";
-import { type Browser, chromium } from "playwright-core";
+import { type Browser, chromium, type Page } from "playwright-core";
 import { INVOCATION_ARTIFACT, OUTPUT_ARTIFACT } from "../../src/runtime/runner/run-state.ts";
 import { SqliteStore } from "../../src/runtime/store/sqlite-store.ts";
 import { REPO_ROOT, runCli } from "../support/cli.ts";
@@ -249,4 +249,13 @@ export function launchChromium(): Promise<Browser> {
       "--disable-sync",
     ],
   });
+}
+
+/** A fresh Chromium with one 1280×900 page, whose uncaught script errors are collected in `errors`. */
+export async function openViewerPage(): Promise<{ browser: Browser; page: Page; errors: string[] }> {
+  const browser = await launchChromium();
+  const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 }, deviceScaleFactor: 1 })).newPage();
+  const errors: string[] = [];
+  page.on("pageerror", (error) => errors.push(error.message));
+  return { browser, page, errors };
 }

@@ -13,7 +13,7 @@ import type { Browser, Page } from "playwright-core";
 import { readState } from "../../src/runtime/runner/discovery-iterations.ts";
 import { REPO_ROOT, runCli } from "../support/cli.ts";
 import { ITERATIONS_SECRET, makeIterationsDir } from "../support/iterations-dir.ts";
-import { browserSkip, ensureWebBuilt, launchChromium, type RunningView, startView } from "./viewer-fixtures.ts";
+import { browserSkip, ensureWebBuilt, openViewerPage, type RunningView, startView } from "./viewer-fixtures.ts";
 
 const ARTIFACTS = join(REPO_ROOT, "test-artifacts");
 
@@ -23,16 +23,14 @@ describe("spri view --iterations shows a discovery loop", { skip: browserSkip, t
   let view: RunningView;
   let browser: Browser;
   let page: Page;
-  const pageErrors: string[] = [];
+  let pageErrors: string[] = [];
 
   before(async () => {
     ensureWebBuilt();
     dir = await makeIterationsDir();
     storeDir = mkdtempSync(join(tmpdir(), "spri-viewer-iterations-"));
     view = await startView({ dir: storeDir, db: join(storeDir, "spri.db"), modelFlags: ["--no-playground", "--iterations", dir] });
-    browser = await launchChromium();
-    page = await (await browser.newContext({ viewport: { width: 1280, height: 900 }, deviceScaleFactor: 1 })).newPage();
-    page.on("pageerror", (error) => pageErrors.push(error.message));
+    ({ browser, page, errors: pageErrors } = await openViewerPage());
     mkdirSync(ARTIFACTS, { recursive: true });
   });
 

@@ -17,7 +17,7 @@ import {
   addSharedRun,
   browserSkip,
   ensureWebBuilt,
-  launchChromium,
+  openViewerPage,
   IMG_PAYLOAD,
   makeViewerStore,
   type RunningView,
@@ -51,7 +51,7 @@ describe("spri view in headless Chromium", { skip: browserSkip, timeout: 180_000
   let view: RunningView;
   let browser: Browser;
   let page: Page;
-  const pageErrors: string[] = [];
+  let pageErrors: string[] = [];
   /** The shared run added by the workers test (4 done, 1 failed, 2 leased, 3 pending of 10). */
   let sharedRunId: string | undefined;
 
@@ -59,10 +59,7 @@ describe("spri view in headless Chromium", { skip: browserSkip, timeout: 180_000
     ensureWebBuilt();
     fixture = await makeViewerStore();
     view = await startView(fixture);
-    browser = await launchChromium();
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, deviceScaleFactor: 1 });
-    page = await context.newPage();
-    page.on("pageerror", (error) => pageErrors.push(error.message));
+    ({ browser, page, errors: pageErrors } = await openViewerPage());
     mkdirSync(ARTIFACTS, { recursive: true });
   });
 

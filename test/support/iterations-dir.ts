@@ -15,6 +15,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Constitution, loadConstitution, writeConstitution } from "../../src/algorithms/discovery/constitution.ts";
+import type { AlignedRow } from "../../src/algorithms/discovery/constitution-alignment.ts";
 import { iterDir, iterFile } from "../../src/algorithms/discovery/iterations.ts";
 import { initIterations, recordIteration, setIterationModel } from "../../src/runtime/runner/discovery-iterations.ts";
 import { recordIterationEval } from "../../src/runtime/runner/iteration-eval.ts";
@@ -98,4 +99,14 @@ export async function makeIterationsDir(): Promise<string> {
     await recordIterationEval(dir, iter);
   }
   return dir;
+}
+
+/** Aligned constitutions as lines `label: cell | cell …`, a cell as `id+` (new), `id=` (kept), `id` (first), `dropped` or `·` (nothing). */
+export function alignmentPicture(rows: readonly AlignedRow[]): string[] {
+  const cellText = (cell: AlignedRow["cells"][number]) => {
+    if (cell === null) return "·";
+    if (cell.change === "dropped") return "dropped";
+    return `${cell.principle.id}${cell.change === "new" ? "+" : cell.change === "kept" ? "=" : ""}`;
+  };
+  return rows.map((row) => `${row.label}: ${row.cells.map(cellText).join(" | ")}`);
 }

@@ -1,22 +1,9 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { type AlignedRow, alignConstitutions, type ColumnPrinciple } from "./constitution-alignment.ts";
+import { alignmentPicture as picture } from "../../../test/support/iterations-dir.ts";
+import { alignConstitutions, type ColumnPrinciple } from "./constitution-alignment.ts";
 
 const p = (id: string, text: string, name?: string, size = 3): ColumnPrinciple => ({ id, text, size, ...(name ? { name } : {}) });
-
-/** Each row as `label: cell | cell …`, a cell as `id+` (new), `id=` (kept), `id` (first), `dropped` or `·`. */
-function picture(rows: readonly AlignedRow[]): string[] {
-  return rows.map(
-    (row) =>
-      `${row.label}: ${row.cells
-        .map((cell) => {
-          if (cell === null) return "·";
-          if (cell.change === "dropped") return "dropped";
-          return `${cell.principle.id}${cell.change === "new" ? "+" : cell.change === "kept" ? "=" : ""}`;
-        })
-        .join(" | ")}`,
-  );
-}
 
 test("alignConstitutions: rows by cluster label (the name, else the text), new and dropped against the previous constitution", () => {
   const rows = alignConstitutions([

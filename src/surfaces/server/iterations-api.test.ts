@@ -8,26 +8,12 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { ITERATIONS_SECRET, makeIterationsDir, MODELS } from "../../../test/support/iterations-dir.ts";
+import { alignmentPicture, ITERATIONS_SECRET, makeIterationsDir, MODELS } from "../../../test/support/iterations-dir.ts";
 import { iterFile } from "../../algorithms/discovery/iterations.ts";
 import { readState } from "../../runtime/runner/discovery-iterations.ts";
 import { SqliteStore } from "../../runtime/store/sqlite-store.ts";
 import type { IterationsResponse, ServerInfoResponse } from "./api-types.ts";
 import { type RunningViewer, startViewer } from "./serve.ts";
-
-/** Each aligned row as `label: cell | cell …` (`id+` new, `id=` kept, `id` first, `dropped`, `·` nothing). */
-function picture(body: IterationsResponse): string[] {
-  return body.constitutions.rows.map(
-    (row) =>
-      `${row.label}: ${row.cells
-        .map((cell) => {
-          if (cell === null) return "·";
-          if (cell.change === "dropped") return "dropped";
-          return `${cell.principle.id}${cell.change === "new" ? "+" : cell.change === "kept" ? "=" : ""}`;
-        })
-        .join(" | ")}`,
-  );
-}
 
 describe("viewer API: discovery iterations", () => {
   let dir: string;
@@ -101,7 +87,7 @@ describe("viewer API: discovery iterations", () => {
         [4, null, null],
       ],
     );
-    assert.deepEqual(picture(body), [
+    assert.deepEqual(alignmentPicture(body.constitutions.rows), [
       "Concision: c1 | c2= | dropped | ·",
       "Citations: c2 | dropped | · | ·",
       "Empathy: · | c1+ | c1= | ·",
@@ -116,7 +102,11 @@ describe("viewer API: discovery iterations", () => {
     const later = JSON.parse((await get(withIterations, "/api/iterations")).text) as IterationsResponse;
     const column = later.constitutions.columns[2]!;
     assert.match(column.error ?? "", /constitution\.json/);
-    assert.deepEqual(picture(later), ["Concision: c1 | c2= | · | ·", "Citations: c2 | dropped | · | ·", "Empathy: · | c1+ | · | ·"]);
+    assert.deepEqual(alignmentPicture(later.constitutions.rows), [
+      "Concision: c1 | c2= | · | ·",
+      "Citations: c2 | dropped | · | ·",
+      "Empathy: · | c1+ | · | ·",
+    ]);
   });
 
   test("a viewer started without --iterations answers 404 saying how to show a directory", async () => {

@@ -1,4 +1,4 @@
-/** Small shared pieces: status badges, score chips, stat cards, loading and error lines. */
+/** Small shared pieces: status badges, score chips, stat cards, table heads, loading and error lines. */
 import type { ReactNode } from "react";
 import { scoreColor } from "../format.ts";
 
@@ -33,6 +33,30 @@ export function Stat(props: { label: string; value: ReactNode; sub?: ReactNode; 
       <div className="stat-value">{props.value}</div>
       {props.sub !== undefined && <div className="stat-sub">{props.sub}</div>}
     </div>
+  );
+}
+
+/** A column of a table head: its label, numeric (right-aligned, as its cells) when made with `num`. */
+export type HeadColumn = string | { label: string; num: true };
+
+export const num = (label: string): HeadColumn => ({ label, num: true });
+
+/** A table's head row, one cell per column. */
+export function TableHead(props: { columns: readonly HeadColumn[] }) {
+  return (
+    <thead>
+      <tr>
+        {props.columns.map((column, i) =>
+          typeof column === "string" ? (
+            <th key={i}>{column}</th>
+          ) : (
+            <th key={i} className="num">
+              {column.label}
+            </th>
+          ),
+        )}
+      </tr>
+    </thead>
   );
 }
 

@@ -1,7 +1,7 @@
 import { useMemo } from "react";
 import type { ConstitutionResponse } from "../api.ts";
 import { formatNumber } from "../format.ts";
-import { ErrorLine, Loading } from "./Bits.tsx";
+import { ErrorLine, Loading, num, TableHead } from "./Bits.tsx";
 import { CLUSTER_COLORS, ClusterMap, OTHER_CLUSTER_COLOR } from "./Charts.tsx";
 
 /** Discovery runs: the constitution's principles by cluster size, and the principles' 2-D map. */
@@ -23,15 +23,7 @@ export function ConstitutionSection(props: { data?: ConstitutionResponse; error?
           </p>
           <ClusterMap title="Principles (2-D PCA map)" points={d.map} colors={colors} testId="constitution-map" />
           <table className="table compact" data-testid="constitution-table">
-            <thead>
-              <tr>
-                <th>Id</th>
-                <th>Principle</th>
-                <th className="num">Size</th>
-                <th className="num">Unique</th>
-                <th>Members (examples)</th>
-              </tr>
-            </thead>
+            <TableHead columns={["Id", "Principle", num("Size"), num("Unique"), "Members (examples)"]} />
             <tbody>
               {principles.map((p) => (
                 <tr key={p.id}>

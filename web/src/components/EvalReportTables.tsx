@@ -3,7 +3,8 @@
  * them (already rounded by the command, e.g. Table 1's two decimals), so the page and `--json` agree.
  */
 import type { EvalReportResponse } from "../api.ts";
-import { Stat } from "./Bits.tsx";
+import { num, Stat, TableHead } from "./Bits.tsx";
+import { CorrelationTable } from "./CorrelationTable.tsx";
 
 type Report<K extends EvalReportResponse["kind"]> = Extract<EvalReportResponse, { kind: K }>;
 
@@ -32,7 +33,7 @@ export function EvalReportBody(props: { report: EvalReportResponse }) {
     case "truthfulqa":
       return <TruthfulQaFigures report={r} />;
     case "correlate":
-      return <CorrelationTable report={r} />;
+      return <CorrelationReportTable report={r} />;
   }
 }
 
@@ -79,17 +80,7 @@ function ReappraisalTables(props: { report: Report<"reappraisal"> }) {
       </p>
       {tests.length > 0 && (
         <table className="table compact" data-testid="eval-tests">
-          <thead>
-            <tr>
-              <th>Method</th>
-              <th>Baseline</th>
-              <th>Criterion</th>
-              <th className="num">n</th>
-              <th className="num">t</th>
-              <th className="num">df</th>
-              <th className="num">p</th>
-            </tr>
-          </thead>
+          <TableHead columns={["Method", "Baseline", "Criterion", num("n"), num("t"), num("df"), num("p")]} />
           <tbody>
             {tests.map((t) => (
               <tr key={`${t.method}/${t.baseline}/${t.criterion}`} data-testid="eval-test">
@@ -176,7 +167,7 @@ function TruthfulQaFigures(props: { report: Report<"truthfulqa"> }) {
   );
 }
 
-function CorrelationTable(props: { report: Report<"correlate"> }) {
+function CorrelationReportTable(props: { report: Report<"correlate"> }) {
   const r = props.report.report;
   const m = r.metrics;
   return (
@@ -185,54 +176,32 @@ function CorrelationTable(props: { report: Report<"correlate"> }) {
         Judge <span className="mono">{r.scoreField}</span> vs human <span className="mono">{r.humanField}</span>: {r.read} rows read, {r.n}{" "}
         used, {r.dropped} dropped.
       </p>
-      <table className="table compact" data-testid="eval-correlation">
-        <thead>
-          <tr>
-            <th>{r.groupBy ?? "group"}</th>
-            <th className="num">n</th>
-            <th className="num">Pearson</th>
-            <th className="num">p</th>
-            <th className="num">Spearman</th>
-            <th className="num">p</th>
-            <th className="num">MAE</th>
-            <th className="num">α</th>
-          </tr>
-        </thead>
-        <tbody>
-          {r.groups.map((g) => (
-            <tr key={g.name}>
-              <td>{g.name}</td>
-              <td className="num">{g.n}</td>
-              <td className="num">{shown(m.pearson.groups[g.name])}</td>
-              <td className="num">{shownP(m.pearson.p[g.name] ?? null)}</td>
-              <td className="num">{shown(m.spearman.groups[g.name])}</td>
-              <td className="num">{shownP(m.spearman.p[g.name] ?? null)}</td>
-              <td className="num">{shown(m.mae.groups[g.name])}</td>
-              <td className="num">{shown(m.krippendorff_alpha.groups[g.name])}</td>
-            </tr>
-          ))}
-          <tr className="total">
-            <td>mean of groups</td>
-            <td />
-            <td className="num">{shown(m.pearson.mean)}</td>
-            <td />
-            <td className="num">{shown(m.spearman.mean)}</td>
-            <td />
-            <td className="num">{shown(m.mae.mean)}</td>
-            <td className="num">{shown(m.krippendorff_alpha.mean)}</td>
-          </tr>
-          <tr className="total">
-            <td>pooled</td>
-            <td className="num">{r.n}</td>
-            <td className="num">{shown(m.pearson.pooled)}</td>
-            <td className="num">{shownP(m.pearson.pooledP)}</td>
-            <td className="num">{shown(m.spearman.pooled)}</td>
-            <td className="num">{shownP(m.spearman.pooledP)}</td>
-            <td className="num">{shown(m.mae.pooled)}</td>
-            <td className="num">{shown(m.krippendorff_alpha.pooled)}</td>
-          </tr>
-        </tbody>
-      </table>
+      <CorrelationTable
+        testId="eval-correlation"
+        groupBy={r.groupBy}
+        groups={r.groups.map((g) => ({
+          name: g.name,
+          n: g.n,
+          pearson: m.pearson.groups[g.name],
+          pearsonP: m.pearson.p[g.name] ?? null,
+          spearman: m.spearman.groups[g.name],
+          spearmanP: m.spearman.p[g.name] ?? null,
+          mae: m.mae.groups[g.name],
+          alpha: m.krippendorff_alpha.groups[g.name],
+        }))}
+        mean={{ pearson: m.pearson.mean, spearman: m.spearman.mean, mae: m.mae.mean, alpha: m.krippendorff_alpha.mean }}
+        pooled={{
+          n: r.n,
+          pearson: m.pearson.pooled,
+          pearsonP: m.pearson.pooledP,
+          spearman: m.spearman.pooled,
+          spearmanP: m.spearman.pooledP,
+          mae: m.mae.pooled,
+          alpha: m.krippendorff_alpha.pooled,
+        }}
+        format={(value) => shown(value)}
+        formatP={shownP}
+      />
     </>
   );
 }

@@ -2,10 +2,11 @@
 import type { JudgeReportResponse } from "../api.ts";
 import { ErrorLine, Loading } from "./Bits.tsx";
 import { Scatter } from "./Charts.tsx";
+import { CorrelationTable } from "./CorrelationTable.tsx";
 
 export function JudgeSection(props: { report?: JudgeReportResponse; error?: string }) {
   const r = props.report;
-  const fmt = (n: number | null) => (n === null ? "–" : n.toFixed(3));
+  const fmt = (n: number | null | undefined) => (n === null || n === undefined ? "–" : n.toFixed(3));
   return (
     <section className="card" data-testid="judge">
       <h2>Judge vs human scores</h2>
@@ -18,46 +19,7 @@ export function JudgeSection(props: { report?: JudgeReportResponse; error?: stri
         </p>
       ) : (
         <div className="two">
-          <table className="table compact">
-            <thead>
-              <tr>
-                <th>{r.groupBy ?? "group"}</th>
-                <th className="num">n</th>
-                <th className="num">Pearson</th>
-                <th className="num">Spearman</th>
-                <th className="num">MAE</th>
-                <th className="num">α</th>
-              </tr>
-            </thead>
-            <tbody>
-              {r.groups.map((g) => (
-                <tr key={g.name}>
-                  <td>{g.name}</td>
-                  <td className="num">{g.n}</td>
-                  <td className="num">{fmt(g.pearson)}</td>
-                  <td className="num">{fmt(g.spearman)}</td>
-                  <td className="num">{fmt(g.mae)}</td>
-                  <td className="num">{fmt(g.alpha)}</td>
-                </tr>
-              ))}
-              <tr className="total">
-                <td>mean of groups</td>
-                <td />
-                <td className="num">{fmt(r.mean.pearson)}</td>
-                <td className="num">{fmt(r.mean.spearman)}</td>
-                <td className="num">{fmt(r.mean.mae)}</td>
-                <td className="num">{fmt(r.mean.alpha)}</td>
-              </tr>
-              <tr className="total">
-                <td>pooled</td>
-                <td className="num">{r.n}</td>
-                <td className="num">{fmt(r.pooled.pearson)}</td>
-                <td className="num">{fmt(r.pooled.spearman)}</td>
-                <td className="num">{fmt(r.pooled.mae)}</td>
-                <td className="num">{fmt(r.pooled.alpha)}</td>
-              </tr>
-            </tbody>
-          </table>
+          <CorrelationTable groupBy={r.groupBy} groups={r.groups} mean={r.mean} pooled={{ ...r.pooled, n: r.n }} format={fmt} />
           <Scatter
             title={`Judge vs human (${r.points.length} of ${r.n} items)`}
             xLabel="human score"

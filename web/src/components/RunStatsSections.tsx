@@ -1,6 +1,7 @@
 /** A run's numbers over its items and calls: critic scores per iteration, iterations needed, calls and cost over time, failures, calls by step. */
 import type { RunStatsResponse } from "../api.ts";
 import { formatDuration, formatNumber, formatTokens } from "../format.ts";
+import { num, TableHead } from "./Bits.tsx";
 import { Bars, LineChart, ScoreLegend, type StackedColumn, StackedBars } from "./Charts.tsx";
 
 type Stage = "principles" | "response";
@@ -103,12 +104,7 @@ export function RunStatsSections(props: { stats: RunStatsResponse; charts: RunCh
               <p className="muted">No failed items.</p>
             ) : (
               <table className="table compact">
-                <thead>
-                  <tr>
-                    <th>Reason</th>
-                    <th className="num">Items</th>
-                  </tr>
-                </thead>
+                <TableHead columns={["Reason", num("Items")]} />
                 <tbody>
                   {props.stats.failures.map((f) => (
                     <tr key={f.reason}>
@@ -123,16 +119,7 @@ export function RunStatsSections(props: { stats: RunStatsResponse; charts: RunCh
           <section className="card">
             <h2>Calls by step</h2>
             <table className="table compact">
-              <thead>
-                <tr>
-                  <th>Step</th>
-                  <th className="num">Calls</th>
-                  <th className="num">Cached</th>
-                  <th className="num">Errors</th>
-                  <th className="num">Tokens</th>
-                  <th className="num">Avg latency</th>
-                </tr>
-              </thead>
+              <TableHead columns={["Step", num("Calls"), num("Cached"), num("Errors"), num("Tokens"), num("Avg latency")]} />
               <tbody>
                 {props.stats.steps.map((s) => (
                   <tr key={s.step}>

@@ -8,7 +8,7 @@
 import { useEffect, useState } from "react";
 import type { RunWorkersResponse } from "../api.ts";
 import { formatAgo, formatDuration, formatNumber } from "../format.ts";
-import { StatusBadge } from "./Bits.tsx";
+import { num, StatusBadge, TableHead } from "./Bits.tsx";
 
 export function WorkersPanel(props: { watch?: RunWorkersResponse; receivedAt: number }) {
   const { watch } = props;
@@ -42,17 +42,7 @@ export function WorkersPanel(props: { watch?: RunWorkersResponse; receivedAt: nu
         <p className="muted">No worker has worked on this run.</p>
       ) : (
         <table className="table compact">
-          <thead>
-            <tr>
-              <th>Host</th>
-              <th className="num">PID</th>
-              <th className="num">Done</th>
-              <th className="num">Failed</th>
-              <th className="num">Leased</th>
-              <th>Last heartbeat</th>
-              <th>Status</th>
-            </tr>
-          </thead>
+          <TableHead columns={["Host", num("PID"), num("Done"), num("Failed"), num("Leased"), "Last heartbeat", "Status"]} />
           <tbody>
             {watch.workers.map((w) => (
               <tr

@@ -23,56 +23,43 @@ function winRates(rows: IterationOverviewRow[], side: "vsPrevious" | "vsBase"): 
   });
 }
 
+/** Win rates are percentages, with 50% (parity) marked. */
+const WIN_RATE = { format: percent, tickFormat: (n: number) => `${n}%`, max: 100, reference: 50, unit: "%" };
+
+/** The plots, in the order of `spri discover iterate report`'s columns. */
+function metricCharts(rows: IterationOverviewRow[]) {
+  return [
+    {
+      metric: "winRateVsPrevious",
+      title: "Win rate vs the previous iteration (95% CI)",
+      values: winRates(rows, "vsPrevious"),
+      ...WIN_RATE,
+    },
+    { metric: "winRateVsBase", title: "Win rate vs the base model (95% CI)", values: winRates(rows, "vsBase"), ...WIN_RATE },
+    { metric: "rougeL", title: "Rouge-L F1 against the gold", values: series(rows, (r) => r.rougeL), format: fraction, max: 1 },
+    { metric: "constitution", title: "Constitution size (principles)", values: series(rows, (r) => r.constitution), format: formatNumber },
+    {
+      metric: "diversity",
+      title: "Constitution diversity (mean Rouge-L distance)",
+      values: series(rows, (r) => r.diversity),
+      format: fraction,
+      max: 1,
+    },
+    {
+      metric: "discoveryRate",
+      title: "Discovery rate (new principles per prompt)",
+      values: series(rows, (r) => r.discoveryRate),
+      format: fraction,
+    },
+  ];
+}
+
 function MetricCharts(props: { rows: IterationOverviewRow[] }) {
-  const { rows } = props;
   return (
     <div className="charts">
-      <IterationChart
-        title="Win rate vs the previous iteration (95% CI)"
-        testId="iter-chart-winRateVsPrevious"
-        values={winRates(rows, "vsPrevious")}
-        format={percent}
-        tickFormat={(n) => `${n}%`}
-        max={100}
-        reference={50}
-        unit="%"
-      />
-      <IterationChart
-        title="Win rate vs the base model (95% CI)"
-        testId="iter-chart-winRateVsBase"
-        values={winRates(rows, "vsBase")}
-        format={percent}
-        tickFormat={(n) => `${n}%`}
-        max={100}
-        reference={50}
-        unit="%"
-      />
-      <IterationChart
-        title="Rouge-L F1 against the gold"
-        testId="iter-chart-rougeL"
-        values={series(rows, (r) => r.rougeL)}
-        format={fraction}
-        max={1}
-      />
-      <IterationChart
-        title="Constitution size (principles)"
-        testId="iter-chart-constitution"
-        values={series(rows, (r) => r.constitution)}
-        format={(n) => formatNumber(n)}
-      />
-      <IterationChart
-        title="Constitution diversity (mean Rouge-L distance)"
-        testId="iter-chart-diversity"
-        values={series(rows, (r) => r.diversity)}
-        format={fraction}
-        max={1}
-      />
-      <IterationChart
-        title="Discovery rate (new principles per prompt)"
-        testId="iter-chart-discoveryRate"
-        values={series(rows, (r) => r.discoveryRate)}
-        format={fraction}
-      />
+      {metricCharts(props.rows).map(({ metric, ...chart }) => (
+        <IterationChart key={metric} testId={`iter-chart-${metric}`} {...chart} />
+      ))}
     </div>
   );
 }

@@ -1,11 +1,14 @@
 /** Every run in the store, with filter and sort. */
 import { useMemo, useState } from "react";
-import { type RunListResponse, type RunSummary, useApi } from "../api.ts";
+import { type RunListResponse, type RunSummary, type ShownStatus, useApi } from "../api.ts";
 import { ErrorLine, Loading, StatusBadge } from "../components/Bits.tsx";
 import { formatCost, formatDate, formatDuration, formatNumber, formatTokens, shortModel } from "../format.ts";
 import { Link, navigate, runPath } from "../router.tsx";
 
 type SortKey = "created" | "task" | "status" | "items" | "failed" | "calls" | "tokens" | "cost" | "duration";
+
+/** The statuses a run is shown with, in the filter's order. */
+const STATUS_FILTERS: readonly ShownStatus[] = ["running", "interrupted", "completed", "failed", "stopped"];
 
 const COLUMNS: { key: SortKey; label: string; num?: boolean }[] = [
   { key: "created", label: "Created" },
@@ -92,11 +95,11 @@ export function RunsPage() {
           />
           <select value={status} onChange={(e) => setStatus(e.target.value)} aria-label="status">
             <option value="">any status</option>
-            <option value="running">running</option>
-            <option value="interrupted">interrupted</option>
-            <option value="completed">completed</option>
-            <option value="failed">failed</option>
-            <option value="stopped">stopped</option>
+            {STATUS_FILTERS.map((value) => (
+              <option key={value} value={value}>
+                {value}
+              </option>
+            ))}
           </select>
           <button onClick={runs.reload}>Refresh</button>
         </div>
