@@ -74,6 +74,8 @@ export interface SqliteStoreOptions {
   backgroundCheckpoints?: boolean;
   /** Time between background checkpoints, in ms (default: wal-checkpointer.ts). */
   checkpointIntervalMs?: number;
+  /** How stale the cache's view of other processes' puts may be (SqliteCallCacheOptions; default 20 ms). */
+  cacheForeignPutsWithinMs?: number;
 }
 
 /** Write transactions after which a store starts its checkpoint thread: busy runs only, not short commands. */
@@ -145,7 +147,11 @@ export class SqliteStore extends WorkQueueDelegate implements RunStore {
         cause: error,
       });
     }
-    this.cache = new SqliteCallCache(db, { assertOpen: () => this.assertOpen(), onCommit: () => this.wrote() });
+    this.cache = new SqliteCallCache(db, {
+      assertOpen: () => this.assertOpen(),
+      onCommit: () => this.wrote(),
+      foreignPutsWithinMs: options.cacheForeignPutsWithinMs,
+    });
     this.queue = new SqliteWorkQueue({
       db,
       assertOpen: () => this.assertOpen(),
