@@ -164,6 +164,70 @@ describe("SqliteStore files", () => {
     check.close();
   });
 
+  test("a version-5 file is migrated: runStats sums the stored calls per step and minute as a new store does", async () => {
+    const calls = (runId: string) => [
+      call(runId, "q1", { costUsd: 0.25 }),
+      call(runId, "q1", { step: "principle.critique", startedAt: "2025-01-01T00:00:59.000Z", latencyMs: 4 }),
+      call(runId, "q2", { cacheHit: true, costUsd: 1, startedAt: "2025-01-01T00:01:00.000Z" }),
+      call(runId, "q2", { error: "timeout", startedAt: "2025-01-01T00:01:30.000Z", usage: { inputTokens: 7, outputTokens: 0 } }),
+    ];
+    const fresh = new SqliteStore(freshPath());
+    const run = await fresh.createRun(newRun());
+    await fresh.recordCalls(calls(run.id));
+    const expected = await fresh.runStats(run.id);
+    await fresh.close();
+    assert.equal(expected.steps.find((s) => s.step === "principle.generate")?.calls, 3, "the fixture spans steps and minutes");
+
+    const path = freshPath();
+    const db = new (loadSqlite().DatabaseSync)(path);
+    migrateTo(db, 5);
+    db.exec(`PRAGMA user_version = 5; PRAGMA application_id = ${APPLICATION_ID}`);
+    db.close();
+    const old = new SqliteStore(freshPath());
+    const oldRun = await old.createRun(newRun());
+    await old.close();
+    const copy = new (loadSqlite().DatabaseSync)(path);
+    copy.exec(`ATTACH '${old.path}' AS old; INSERT INTO runs SELECT * FROM old.runs;`);
+    copy.close();
+    // The calls as a version-5 spri wrote them: rows only, no sums beside them.
+    const v5 = new (loadSqlite().DatabaseSync)(path);
+    const columns =
+      "run_id, item_id, step, iteration, attempt, role, model, endpoint, request, response, input_tokens, output_tokens, latency_ms, cache_hit, error, cost_usd, started_at";
+    const insert = v5.prepare(
+      `INSERT INTO calls (${columns}) VALUES (${columns
+        .split(", ")
+        .map(() => "?")
+        .join(", ")})`,
+    );
+    for (const c of calls(oldRun.id)) {
+      insert.run(
+        c.runId,
+        c.itemId,
+        c.step,
+        c.iteration,
+        c.attempt,
+        c.role,
+        c.model,
+        c.endpoint,
+        "{}",
+        c.response ?? null,
+        c.usage.inputTokens,
+        c.usage.outputTokens,
+        c.latencyMs,
+        c.cacheHit ? 1 : 0,
+        c.error ?? null,
+        c.costUsd ?? null,
+        c.startedAt,
+      );
+    }
+    v5.close();
+    const migrated = new SqliteStore(path);
+    const stats = await migrated.runStats(oldRun.id);
+    await migrated.close();
+    assert.deepEqual(stats, expected);
+    assert.ok(expected.timeline.length === 2 && expected.steps.length === 2, "two minutes, two steps");
+  });
+
   test("refuses a database from a newer spri and a foreign SQLite file", async () => {
     const newer = freshPath();
     await new SqliteStore(newer).close();

@@ -56,6 +56,7 @@ import {
   str,
   usageFromRow,
   usageOf,
+  callMinutesOf,
 } from "./store-rows.ts";
 import { WalCheckpointer } from "./wal-checkpointer.ts";
 import { WorkQueueDelegate } from "./work-queue-delegate.ts";
@@ -336,6 +337,7 @@ export class SqliteStore extends WorkQueueDelegate implements RunStore {
       this.sql.addUsage.run(runId, ...u);
       this.sql.touchRun.run(updatedAt, runId);
     }
+    for (const minute of callMinutesOf(calls)) this.sql.addCallMinute.run(...minute);
   }
 
   async listCalls(runId: string, itemId: string): Promise<StoredCall[]> {
