@@ -2,7 +2,8 @@
  * CPU A/B of two builds on (h) or (f): `node bench/cpu-ab.ts h|f OTHER_REPO_ROOT [rounds]`. Runs
  * this build and the other alternately against the same server, with the bare undici client in the
  * same rounds, and prints each run's process CPU (user + system, from the probe) per call and its
- * call rate (AB_OTHER_ARGS adds flags to the other side's run), so a change can be judged on a shared machine by CPU rather than wall time.
+ * call rate (AB_OTHER_ARGS adds flags to the other side's run, AB_NODE_ARGS Node flags to this side's),
+ * so a change can be judged on a shared machine by CPU rather than wall time.
  */
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -21,10 +22,16 @@ const concurrency = scenario === "f" ? SCALE.concurrency : SCALE.cpuConcurrency;
 const latencyMs = scenario === "f" ? SCALE.latencyMs : 0;
 /** Extra `spri run` flags for the other side (AB_OTHER_ARGS="--no-cache"), to price one feature. */
 const otherArgs = (process.env.AB_OTHER_ARGS ?? "").split(" ").filter(Boolean);
+/** Node flags for this side (AB_NODE_ARGS="--max-semi-space-size=64"), to price a runtime setting. */
+const nodeArgs = (process.env.AB_NODE_ARGS ?? "").split(" ").filter(Boolean);
 const PROBE = pathToFileURL(join(REPO_ROOT, "bench", "probe.ts")).href;
 const server = await BenchServer.start();
 
-async function spri(root: string, extraArgs: readonly string[] = []): Promise<{ msPerCall: number; rate: number }> {
+async function spri(
+  root: string,
+  extraArgs: readonly string[] = [],
+  node: readonly string[] = [],
+): Promise<{ msPerCall: number; rate: number }> {
   const dir = mkdtempSync(join(tmpdir(), "spri-cpu-ab-"));
   try {
     await server.configure({ latencyMs, maxInFlight: concurrency });
@@ -34,6 +41,7 @@ async function spri(root: string, extraArgs: readonly string[] = []): Promise<{ 
     const child = spawn(
       process.execPath,
       [
+        ...node,
         "--import",
         PROBE,
         join(root, "bin", "spri.js"),
@@ -59,7 +67,7 @@ async function spri(root: string, extraArgs: readonly string[] = []): Promise<{ 
 
 const fmt = (r: { msPerCall: number; rate: number }) => `${r.msPerCall.toFixed(3)} ms/call CPU, ${r.rate.toFixed(0)} calls/s`;
 for (let i = 0; i < Number(roundsText); i++) {
-  const a = await spri(REPO_ROOT);
+  const a = await spri(REPO_ROOT, [], nodeArgs);
   const b = await spri(other, otherArgs);
   await server.configure({ latencyMs, maxInFlight: concurrency });
   const bare = await bareClient(

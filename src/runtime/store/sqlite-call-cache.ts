@@ -11,12 +11,18 @@
  *   (the queued answer, as it will be committed), any other key from the database.
  * - `flushNow` and the store's `close` commit every queued put at once.
  *
+ * - A key this store's table cannot hold (its `CacheKeyFilter` says so) is a miss without a read.
+ *
+ * Rows are found by `key_hash` (indexed) and `key`; a put updates the key's row or inserts one, in
+ * the batch's write transaction, so a key has one row.
+ *
  * The database runs in WAL mode with `synchronous=NORMAL` (see sqlite-store.ts): a commit does
  * not fsync; SQLite syncs at checkpoints, which fewer, larger commits make rarer.
  */
 import type { DatabaseSync, SQLOutputValue, StatementSync } from "node:sqlite";
 import type { FinishReason, GenerateResult } from "../../models/language-model.ts";
 import type { CacheEntryMeta, CallCache } from "./call-cache.ts";
+import { CacheKeyFilter, cacheKeyHash } from "./cache-key-filter.ts";
 
 export interface SqliteCallCacheOptions {
   /** How long the first put of a batch waits for others to join it, in ms. Default 20. */
@@ -27,6 +33,11 @@ export interface SqliteCallCacheOptions {
   assertOpen?: () => void;
   /** Called after each committed batch (the store counts its writes, see SqliteStore). */
   onCommit?: () => void;
+  /**
+   * How stale this cache's view of other connections' puts may be, in ms (see CacheKeyFilter).
+   * Default 20, the commit delay: a put is that late for other processes anyway.
+   */
+  foreignPutsWithinMs?: number;
 }
 
 /** A put waiting for its commit: the columns of its row but `created_at` (stamped per commit). */
@@ -55,7 +66,10 @@ export const DEFAULT_MAX_BATCH = 1000;
 export class SqliteCallCache implements CallCache {
   private readonly db: DatabaseSync;
   private readonly getStatement: StatementSync;
-  private readonly putStatement: StatementSync;
+  private readonly updateStatement: StatementSync;
+  private readonly insertStatement: StatementSync;
+  private readonly filter: CacheKeyFilter;
+  private readonly foreignPutsWithinMs: number;
   private readonly assertOpen: () => void;
   private readonly commitDelayMs: number;
   private readonly maxBatch: number;
@@ -73,17 +87,13 @@ export class SqliteCallCache implements CallCache {
     this.maxBatch = Math.max(1, Math.floor(options.maxBatch ?? DEFAULT_MAX_BATCH));
     this.onCommit = options.onCommit ?? (() => {});
     this.getStatement = db.prepare(
-      "SELECT text, finish_reason, model, input_tokens, output_tokens, latency_ms FROM call_cache WHERE key = ?",
+      "SELECT text, finish_reason, model, input_tokens, output_tokens, latency_ms FROM call_cache WHERE key_hash = ? AND key = ?",
     );
-    this.putStatement = db.prepare(
-      `INSERT INTO call_cache (key, endpoint, model_id, template_version, text, finish_reason, model, input_tokens, output_tokens, latency_ms, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (key) DO UPDATE SET
-         endpoint = excluded.endpoint, model_id = excluded.model_id, template_version = excluded.template_version,
-         text = excluded.text, finish_reason = excluded.finish_reason, model = excluded.model,
-         input_tokens = excluded.input_tokens, output_tokens = excluded.output_tokens,
-         latency_ms = excluded.latency_ms, created_at = excluded.created_at`,
-    );
+    const columns = "endpoint, model_id, template_version, text, finish_reason, model, input_tokens, output_tokens, latency_ms, created_at";
+    this.updateStatement = db.prepare(`UPDATE call_cache SET (${columns}) = (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) WHERE key_hash = ? AND key = ?`);
+    this.insertStatement = db.prepare(`INSERT INTO call_cache (${columns}, key_hash, key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+    this.filter = new CacheKeyFilter(db);
+    this.foreignPutsWithinMs = Math.max(0, options.foreignPutsWithinMs ?? DEFAULT_COMMIT_DELAY_MS);
   }
 
   /** Puts waiting for their commit. */
@@ -103,7 +113,10 @@ export class SqliteCallCache implements CallCache {
         model: queued.model,
       };
     }
-    const row = this.getStatement.get(key);
+    const hash = cacheKeyHash(key);
+    this.filter.syncEvery(this.foreignPutsWithinMs);
+    if (!this.filter.mightHold(hash)) return undefined;
+    const row = this.getStatement.get(hash, key);
     if (!row) return undefined;
     return {
       text: str(row.text),
@@ -175,12 +188,15 @@ export class SqliteCallCache implements CallCache {
 
   private commit(puts: Map<string, QueuedPut>): void {
     const createdAt = new Date().toISOString();
-    const statement = this.putStatement;
+    const hashes: number[] = [];
     this.db.exec("BEGIN IMMEDIATE");
     try {
+      // Under the write lock the filter is exact: a key it rules out is inserted without a probe.
+      this.filter.sync();
       for (const p of puts.values()) {
-        statement.run(
-          p.key,
+        const hash = cacheKeyHash(p.key);
+        hashes.push(hash);
+        const values = [
           p.endpoint,
           p.modelId,
           p.templateVersion,
@@ -191,13 +207,16 @@ export class SqliteCallCache implements CallCache {
           p.outputTokens,
           p.latencyMs,
           createdAt,
-        );
+        ];
+        const updated = this.filter.mightHold(hash) && this.updateStatement.run(...values, hash, p.key).changes > 0;
+        if (!updated) this.insertStatement.run(...values, hash, p.key);
       }
       this.db.exec("COMMIT");
     } catch (error) {
       if (this.db.isTransaction) this.db.exec("ROLLBACK");
       throw error;
     }
+    this.filter.added(hashes);
   }
 }
 

@@ -4,6 +4,7 @@
  * edit a shipped one.
  */
 import type { DatabaseSync } from "node:sqlite";
+import { cacheKeyHash } from "./cache-key-filter.ts";
 import { StoreError } from "./run-store.ts";
 
 /** `PRAGMA application_id` of spri databases ("SPRI" in ASCII), so we never write into a stranger's file. */
@@ -73,8 +74,71 @@ const WORK_QUEUE_MIGRATION = `
   );
 `;
 
-/** MIGRATIONS[i] upgrades schema version i to i + 1. */
-export const MIGRATIONS: readonly string[] = [
+/**
+ * Schema 5 → 6: the call cache keyed by a small integer hash (`key_hash`, see cache-key-filter.ts)
+ * beside the key, with ids that only grow (AUTOINCREMENT, so other connections' new rows are
+ * `id > last seen`). The 64-character text primary key made every put dirty its own index page.
+ * The key stays unique: the cache writes it by update-else-insert in one write transaction.
+ */
+function cacheByHashMigration(db: DatabaseSync): void {
+  db.function("spri_cache_key_hash", { deterministic: true }, (key) => cacheKeyHash(String(key)));
+  const columns = "endpoint, model_id, template_version, text, finish_reason, model, input_tokens, output_tokens, latency_ms, created_at";
+  db.exec(`
+    CREATE TABLE call_cache_6 (
+      id                INTEGER PRIMARY KEY AUTOINCREMENT,
+      key_hash          INTEGER NOT NULL,
+      key               TEXT NOT NULL,
+      endpoint          TEXT NOT NULL,
+      model_id          TEXT NOT NULL,
+      template_version  TEXT,
+      text              TEXT NOT NULL,
+      finish_reason     TEXT NOT NULL,
+      model             TEXT NOT NULL,
+      input_tokens      INTEGER NOT NULL,
+      output_tokens     INTEGER NOT NULL,
+      latency_ms        REAL NOT NULL,
+      created_at        TEXT NOT NULL
+    );
+    INSERT INTO call_cache_6 (key_hash, key, ${columns})
+      SELECT spri_cache_key_hash(key), key, ${columns} FROM call_cache ORDER BY rowid;
+    DROP TABLE call_cache;
+    ALTER TABLE call_cache_6 RENAME TO call_cache;
+    CREATE INDEX call_cache_by_hash ON call_cache (key_hash);
+  `);
+  db.exec(CALL_MINUTES_MIGRATION);
+}
+
+/**
+ * Also schema 5 → 6: the calls' per-minute sums that `runStats` reads, kept as the calls are written
+ * (like run_usage) instead of read through an index of nine columns on every call row (a third of
+ * a call row's insert cost). Filled from the calls already stored.
+ */
+const CALL_MINUTES_MIGRATION = `
+  CREATE TABLE call_minutes (
+    run_id         TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    step           TEXT NOT NULL,
+    minute         TEXT NOT NULL,
+    calls          INTEGER NOT NULL,
+    errors         INTEGER NOT NULL,
+    cache_hits     INTEGER NOT NULL,
+    input_tokens   INTEGER NOT NULL,
+    output_tokens  INTEGER NOT NULL,
+    cost_usd       REAL NOT NULL,
+    latency_ms     REAL NOT NULL,
+    PRIMARY KEY (run_id, step, minute)
+  );
+  INSERT INTO call_minutes
+    SELECT run_id, step, substr(started_at, 1, 16), count(*), sum(error IS NOT NULL), sum(cache_hit),
+      sum(CASE WHEN cache_hit = 0 THEN input_tokens ELSE 0 END),
+      sum(CASE WHEN cache_hit = 0 THEN output_tokens ELSE 0 END),
+      sum(CASE WHEN cache_hit = 0 THEN coalesce(cost_usd, 0) ELSE 0 END),
+      sum(latency_ms)
+    FROM calls GROUP BY run_id, step, substr(started_at, 1, 16);
+  DROP INDEX calls_summary;
+`;
+
+/** MIGRATIONS[i] upgrades schema version i to i + 1: SQL, or a function for what SQL cannot compute. */
+export const MIGRATIONS: readonly (string | ((db: DatabaseSync) => void))[] = [
   `
   CREATE TABLE runs (
     id            TEXT PRIMARY KEY,
@@ -200,6 +264,8 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX items_unleased ON items (run_id, seq) WHERE status = 'pending' AND lease_owner IS NULL;
   CREATE INDEX items_lease_expiry ON items (lease_expires) WHERE status = 'pending' AND lease_owner IS NOT NULL;
   `,
+  // 5 → 6: the call cache by key hash; the calls' per-minute sums as a table.
+  cacheByHashMigration,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -234,7 +300,9 @@ export function migrate(db: DatabaseSync, location = "the database"): void {
   try {
     // Another process may have migrated while we waited for the write lock.
     for (let version = check(); version < SCHEMA_VERSION; version++) {
-      db.exec(MIGRATIONS[version]!);
+      const migration = MIGRATIONS[version]!;
+      if (typeof migration === "string") db.exec(migration);
+      else migration(db);
       db.exec(`PRAGMA user_version = ${version + 1}`);
     }
     db.exec(`PRAGMA application_id = ${APPLICATION_ID}`);

@@ -73,12 +73,20 @@ export function prepareStatements(db: DatabaseSync) {
        GROUP BY reason ORDER BY n DESC, reason LIMIT 50`,
     ),
     callSummary: p(
-      `SELECT step, substr(started_at, 1, 16) AS minute, count(*) AS calls, sum(error IS NOT NULL) AS errors, sum(cache_hit) AS cache_hits,
-         sum(CASE WHEN cache_hit = 0 THEN input_tokens ELSE 0 END) AS input_tokens,
-         sum(CASE WHEN cache_hit = 0 THEN output_tokens ELSE 0 END) AS output_tokens,
-         sum(CASE WHEN cache_hit = 0 THEN coalesce(cost_usd, 0) ELSE 0 END) AS cost_usd,
-         sum(latency_ms) AS latency_ms
-       FROM calls INDEXED BY calls_summary WHERE run_id = ? GROUP BY step, substr(started_at, 1, 16)`,
+      `SELECT step, minute, calls, errors, cache_hits, input_tokens, output_tokens, cost_usd, latency_ms
+       FROM call_minutes WHERE run_id = ?`,
+    ),
+    addCallMinute: p(
+      `INSERT INTO call_minutes (run_id, step, minute, calls, errors, cache_hits, input_tokens, output_tokens, cost_usd, latency_ms)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (run_id, step, minute) DO UPDATE SET
+         calls = call_minutes.calls + excluded.calls,
+         errors = call_minutes.errors + excluded.errors,
+         cache_hits = call_minutes.cache_hits + excluded.cache_hits,
+         input_tokens = call_minutes.input_tokens + excluded.input_tokens,
+         output_tokens = call_minutes.output_tokens + excluded.output_tokens,
+         cost_usd = call_minutes.cost_usd + excluded.cost_usd,
+         latency_ms = call_minutes.latency_ms + excluded.latency_ms`,
     ),
     runUsage: p("SELECT * FROM run_usage WHERE run_id = ?"),
     putArtifact: p(

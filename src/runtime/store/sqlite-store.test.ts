@@ -73,7 +73,7 @@ describe("SqliteStore rows", () => {
     const dump = JSON.stringify(db.prepare("SELECT * FROM calls").all());
     db.close();
     assert.equal(
-      columns.some((c) => /key|secret|auth|token$|password/i.test(c) && !["key", "input_tokens", "output_tokens"].includes(c)),
+      columns.some((c) => /key|secret|auth|token$|password/i.test(c) && !["key", "key_hash", "input_tokens", "output_tokens"].includes(c)),
       false,
       columns.join(","),
     );
@@ -95,7 +95,7 @@ describe("SqliteStore files", () => {
   test("a version-4 file is migrated: its records' summaries are filled in and runStats reads them", async () => {
     const path = freshPath();
     const db = new (loadSqlite().DatabaseSync)(path);
-    for (let version = 0; version < 4; version++) db.exec(MIGRATIONS[version]!);
+    migrateTo(db, 4);
     db.exec(`PRAGMA user_version = 4; PRAGMA application_id = ${APPLICATION_ID}`);
     db.exec(`INSERT INTO runs (id, key, task, status, created_at, updated_at, settings, input_path, base_model)
              VALUES ('r', 'k', 'spri', 'running', 't', 't', '{}', 'in.jsonl', 'm')`);
@@ -124,6 +124,108 @@ describe("SqliteStore files", () => {
       { stage: "principles", iteration: 2, score: 5, count: 2 },
       { stage: "response", iteration: 1, score: 4, count: 2 },
     ]);
+  });
+
+  test("a version-5 file is migrated: its cache answers by key, new puts join it, and keys stay unique", async () => {
+    const path = freshPath();
+    const db = new (loadSqlite().DatabaseSync)(path);
+    migrateTo(db, 5);
+    db.exec(`PRAGMA user_version = 5; PRAGMA application_id = ${APPLICATION_ID}`);
+    const put = db.prepare(
+      `INSERT INTO call_cache (key, endpoint, model_id, template_version, text, finish_reason, model, input_tokens, output_tokens, latency_ms, created_at)
+       VALUES (?, 'e', 'm', NULL, ?, 'stop', 'm', 1, 2, 3, 't')`,
+    );
+    const hexKey = "0123456789abcdef".repeat(4);
+    put.run(hexKey, "from a hex key");
+    put.run("not hex", "from another key");
+    db.close();
+
+    const store = new SqliteStore(path);
+    assert.equal((await store.cache.get(hexKey))?.text, "from a hex key");
+    assert.equal((await store.cache.get("not hex"))?.text, "from another key");
+    assert.equal(await store.cache.get("absent"), undefined);
+    await store.cache.put(
+      "not hex",
+      { text: "replaced", finishReason: "stop", usage: { inputTokens: 1, outputTokens: 1 }, latencyMs: 1, model: "m" },
+      { endpoint: "e", modelId: "m" },
+    );
+    await store.close();
+    const check = new (loadSqlite().DatabaseSync)(path);
+    assert.deepEqual(
+      check
+        .prepare("SELECT key, text FROM call_cache ORDER BY id")
+        .all()
+        .map((row) => [row.key, row.text]),
+      [
+        [hexKey, "from a hex key"],
+        ["not hex", "replaced"],
+      ],
+    );
+    check.close();
+  });
+
+  test("a version-5 file is migrated: runStats sums the stored calls per step and minute as a new store does", async () => {
+    const calls = (runId: string) => [
+      call(runId, "q1", { costUsd: 0.25 }),
+      call(runId, "q1", { step: "principle.critique", startedAt: "2025-01-01T00:00:59.000Z", latencyMs: 4 }),
+      call(runId, "q2", { cacheHit: true, costUsd: 1, startedAt: "2025-01-01T00:01:00.000Z" }),
+      call(runId, "q2", { error: "timeout", startedAt: "2025-01-01T00:01:30.000Z", usage: { inputTokens: 7, outputTokens: 0 } }),
+    ];
+    const fresh = new SqliteStore(freshPath());
+    const run = await fresh.createRun(newRun());
+    await fresh.recordCalls(calls(run.id));
+    const expected = await fresh.runStats(run.id);
+    await fresh.close();
+    assert.equal(expected.steps.find((s) => s.step === "principle.generate")?.calls, 3, "the fixture spans steps and minutes");
+
+    const path = freshPath();
+    const db = new (loadSqlite().DatabaseSync)(path);
+    migrateTo(db, 5);
+    db.exec(`PRAGMA user_version = 5; PRAGMA application_id = ${APPLICATION_ID}`);
+    db.close();
+    const old = new SqliteStore(freshPath());
+    const oldRun = await old.createRun(newRun());
+    await old.close();
+    const copy = new (loadSqlite().DatabaseSync)(path);
+    copy.exec(`ATTACH '${old.path}' AS old; INSERT INTO runs SELECT * FROM old.runs;`);
+    copy.close();
+    // The calls as a version-5 spri wrote them: rows only, no sums beside them.
+    const v5 = new (loadSqlite().DatabaseSync)(path);
+    const columns =
+      "run_id, item_id, step, iteration, attempt, role, model, endpoint, request, response, input_tokens, output_tokens, latency_ms, cache_hit, error, cost_usd, started_at";
+    const insert = v5.prepare(
+      `INSERT INTO calls (${columns}) VALUES (${columns
+        .split(", ")
+        .map(() => "?")
+        .join(", ")})`,
+    );
+    for (const c of calls(oldRun.id)) {
+      insert.run(
+        c.runId,
+        c.itemId,
+        c.step,
+        c.iteration,
+        c.attempt,
+        c.role,
+        c.model,
+        c.endpoint,
+        "{}",
+        c.response ?? null,
+        c.usage.inputTokens,
+        c.usage.outputTokens,
+        c.latencyMs,
+        c.cacheHit ? 1 : 0,
+        c.error ?? null,
+        c.costUsd ?? null,
+        c.startedAt,
+      );
+    }
+    v5.close();
+    const migrated = new SqliteStore(path);
+    const stats = await migrated.runStats(oldRun.id);
+    await migrated.close();
+    assert.deepEqual(stats, expected);
+    assert.ok(expected.timeline.length === 2 && expected.steps.length === 2, "two minutes, two steps");
   });
 
   test("refuses a database from a newer spri and a foreign SQLite file", async () => {
@@ -260,3 +362,12 @@ describe("SqliteCallCache group commit", () => {
     await store.close();
   });
 });
+
+/** Runs the first `version` migrations on a bare file, as a spri of that schema version did. */
+function migrateTo(db: InstanceType<ReturnType<typeof loadSqlite>["DatabaseSync"]>, version: number): void {
+  for (let v = 0; v < version; v++) {
+    const migration = MIGRATIONS[v]!;
+    if (typeof migration === "string") db.exec(migration);
+    else migration(db);
+  }
+}

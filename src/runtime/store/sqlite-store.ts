@@ -56,6 +56,7 @@ import {
   str,
   usageFromRow,
   usageOf,
+  callMinutesOf,
 } from "./store-rows.ts";
 import { WalCheckpointer } from "./wal-checkpointer.ts";
 import { WorkQueueDelegate } from "./work-queue-delegate.ts";
@@ -74,6 +75,8 @@ export interface SqliteStoreOptions {
   backgroundCheckpoints?: boolean;
   /** Time between background checkpoints, in ms (default: wal-checkpointer.ts). */
   checkpointIntervalMs?: number;
+  /** How stale the cache's view of other processes' puts may be (SqliteCallCacheOptions; default 20 ms). */
+  cacheForeignPutsWithinMs?: number;
 }
 
 /** Write transactions after which a store starts its checkpoint thread: busy runs only, not short commands. */
@@ -145,7 +148,11 @@ export class SqliteStore extends WorkQueueDelegate implements RunStore {
         cause: error,
       });
     }
-    this.cache = new SqliteCallCache(db, { assertOpen: () => this.assertOpen(), onCommit: () => this.wrote() });
+    this.cache = new SqliteCallCache(db, {
+      assertOpen: () => this.assertOpen(),
+      onCommit: () => this.wrote(),
+      foreignPutsWithinMs: options.cacheForeignPutsWithinMs,
+    });
     this.queue = new SqliteWorkQueue({
       db,
       assertOpen: () => this.assertOpen(),
@@ -330,6 +337,7 @@ export class SqliteStore extends WorkQueueDelegate implements RunStore {
       this.sql.addUsage.run(runId, ...u);
       this.sql.touchRun.run(updatedAt, runId);
     }
+    for (const minute of callMinutesOf(calls)) this.sql.addCallMinute.run(...minute);
   }
 
   async listCalls(runId: string, itemId: string): Promise<StoredCall[]> {

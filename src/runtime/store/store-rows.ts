@@ -282,6 +282,33 @@ export function usageOf(calls: readonly StoredCall[]): Map<string, number[]> {
   return usage;
 }
 
+type CallMinuteRow = [string, string, string, number, number, number, number, number, number, number];
+
+/**
+ * The calls' sums per (run, step, minute of `startedAt`) that `runStats` reads, as rows of
+ * [run_id, step, minute, calls, errors, cache_hits, input_tokens, output_tokens, cost_usd,
+ * latency_ms]: tokens and cost of paid calls only, as `usageOf`.
+ */
+export function callMinutesOf(calls: readonly StoredCall[]): CallMinuteRow[] {
+  const sums = new Map<string, CallMinuteRow>();
+  for (const call of calls) {
+    const minute = call.startedAt.slice(0, 16);
+    const key = `${call.runId}\u0000${call.step}\u0000${minute}`;
+    let row = sums.get(key);
+    if (!row) sums.set(key, (row = [call.runId, call.step, minute, 0, 0, 0, 0, 0, 0, 0]));
+    row[3] += 1;
+    if (call.error !== undefined) row[4] += 1;
+    if (call.cacheHit) row[5] += 1;
+    else {
+      row[6] += call.usage.inputTokens;
+      row[7] += call.usage.outputTokens;
+      row[8] += call.costUsd ?? 0;
+    }
+    row[9] += call.latencyMs;
+  }
+  return [...sums.values()];
+}
+
 /** A `run_usage` row as `runUsage` reports it (no row: nothing spent). */
 export function usageFromRow(row: Row | undefined): RunUsage {
   if (!row) return { calls: 0, cacheHits: 0, errors: 0, inputTokens: 0, outputTokens: 0, costUsd: null, unpricedCalls: 0 };
