@@ -2,7 +2,8 @@
 import { type Command, Option } from "commander";
 import { resolveSettings } from "../../../config/config.ts";
 import { loadConstitution } from "../../../algorithms/discovery/constitution.ts";
-import { ConfigError } from "../../../base/errors/errors.ts";
+import { ConfigError, isSpriError } from "../../../base/errors/errors.ts";
+import { EXIT_CODES } from "../../../base/errors/exit-codes.ts";
 import { OpenAIFineTuningApi } from "../../../models/openai-fine-tuning.ts";
 import type { Trainer, TrainingOutcome } from "../../../models/trainer.ts";
 import { CommandTrainer, type ServeStep } from "../../../runtime/runner/command-trainer.ts";
@@ -10,6 +11,7 @@ import { ManualTrainer } from "../../../runtime/runner/manual-trainer.ts";
 import { OpenAITrainer } from "../../../runtime/runner/openai-trainer.ts";
 import { resumeTraining, trainModel } from "../../../runtime/runner/train-model.ts";
 import { openStore } from "../../../runtime/store/open-store.ts";
+import { interruptSignal } from "../interrupt.ts";
 import { choice, commaList, flag, integer, number, optionalText, optionSchema, parseOptions, text } from "../option-schema.ts";
 import type { z } from "zod";
 
@@ -25,7 +27,7 @@ export const TRAINER_FLAGS = {
   restartFromBase: flag,
   fineTuningUrl: optionalText,
   trainingPrice: number("a number ≥ 0", (n) => n >= 0).optional(),
-  pollInterval: seconds,
+  pollInterval: seconds.optional(),
   command: optionalText,
   serveUrl: optionalText,
   serve: choice(["vllm-lora", "command"]).optional(),
@@ -71,7 +73,10 @@ export function addTrainerOptions(command: Command): Command {
     .option("--restart-from-base", "train the initial model on every iteration's data instead of the current model on this one's")
     .option("--fine-tuning-url <url>", "openai: the API base URL (env: OPENAI_BASE_URL; default https://api.openai.com/v1)")
     .option("--training-price <usd>", "openai: USD per million trained tokens (default: OpenAI's list price on api.openai.com)")
-    .option("--poll-interval <s>", "openai: seconds between reads of the job", "15")
+    .option(
+      "--poll-interval <s>",
+      "seconds between reads of the job (openai; default 15) or looks at the training command (command; default 2)",
+    )
     .option("--command <template>", "command: training command; placeholders {train} {validation} {output} {model} {name} {format}")
     .option("--serve-url <url>", "command: the OpenAI-compatible /v1 URL the trained model is served at")
     .addOption(
@@ -118,6 +123,7 @@ export function trainCommand(discover: Command): Command {
       const options = parseOptions(TRAIN_FLAGS, raw);
       const resolved = resolveSettings({ flags: { store: options.store }, configFile: options.config });
       const store = await openStore(resolved.settings.store);
+      const interrupt = interruptSignal();
       try {
         const trainer = makeTrainer(options, resolved.settings.store);
         const result = await trainModel({
@@ -136,9 +142,15 @@ export function trainCommand(discover: Command): Command {
           progress: options.json
             ? undefined
             : (e) => process.stderr.write(`spri: ${e.stage}: ${e.message}${e.totalSteps ? ` (${e.step}/${e.totalSteps})` : ""}\n`),
+          signal: interrupt.signal,
         });
         printOutcome(result.runId, result.outcome, options.json);
+      } catch (error) {
+        if (!interrupt.signal.aborted || isSpriError(error)) throw error;
+        process.stderr.write("spri: interrupted; run the same command again to go on\n");
+        process.exitCode = EXIT_CODES.interrupted;
       } finally {
+        interrupt.release();
         await store.close();
       }
     });
@@ -186,6 +198,7 @@ export function makeTrainer(options: TrainerFlags, storePath: unknown): Trainer 
         serve: serveStep(options),
         format,
         serveTimeoutSeconds: options.serveTimeout,
+        pollSeconds: options.pollInterval,
       });
     default: {
       const store = typeof storePath === "string" ? ` --store ${storePath}` : "";
