@@ -33,6 +33,7 @@ import {
 import { type IterationLoop, type LoopStage, loopStages, stageDone } from "../../algorithms/discovery/loop-stages.ts";
 import type { MiningOptions } from "../../algorithms/discovery/mining-options.ts";
 import { ConfigError, InputError } from "../../base/errors/errors.ts";
+import { redactUrl } from "../../base/util/redact-url.ts";
 import type { DownloadProgress } from "../../config/models.ts";
 import type { Trainer } from "../../models/trainer.ts";
 import { prepareIterationEval, prepareMedoidRegeneration, prepareMining } from "../../presets/tasks/prepare-discovery.ts";
@@ -294,7 +295,7 @@ async function train(step: Step): Promise<LoopResult | undefined> {
   }
   const baseUrl = outcome.baseUrl ?? model.baseUrl;
   const cost = outcome.costUsd === undefined ? "cost unknown" : `$${outcome.costUsd.toFixed(4)}`;
-  step.say("train", `${outcome.model}${baseUrl ? ` at ${baseUrl}` : ""} (training run ${result.runId}, ${cost})`);
+  step.say("train", `${outcome.model}${baseUrl ? ` at ${redactUrl(baseUrl)}` : ""} (training run ${result.runId}, ${cost})`);
   const trained = {
     runId: result.runId,
     model: outcome.model,

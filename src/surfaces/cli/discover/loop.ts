@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import { iterationReportRows, formatIterationReport } from "../../../algorithms/discovery/iteration-metrics.ts";
 import { resolveSettings } from "../../../config/config.ts";
 import { EXIT_CODES } from "../../../base/errors/exit-codes.ts";
+import { redactUrl } from "../../../base/util/redact-url.ts";
 import { type LoopResult, runDiscoveryLoop } from "../../../runtime/runner/discovery-loop.ts";
 import { openStore } from "../../../runtime/store/open-store.ts";
 import { downloadProgress } from "../download-progress.ts";
@@ -144,7 +145,7 @@ function report(result: LoopResult, json: boolean): void {
       if (!json) process.stdout.write(formatIterationReport(result.state));
       if (result.final)
         process.stderr.write(
-          `spri: loop: done; the last model trained: ${result.final.model}${result.final.baseUrl ? ` at ${result.final.baseUrl}` : ""}\n`,
+          `spri: loop: done; the last model trained: ${result.final.model}${result.final.baseUrl ? ` at ${redactUrl(result.final.baseUrl)}` : ""}\n`,
         );
       return;
     case "waiting":
