@@ -26,6 +26,8 @@ export interface RunCliOptions {
   timeoutMs?: number;
   /** Sends the child this signal once `when` resolves (e.g. Ctrl-C once the server saw a request). */
   signal?: { name: NodeJS.Signals; when: Promise<unknown> };
+  /** Told the child's stderr so far each time more of it arrives (to act once it says something). */
+  onStderr?: (stderr: string) => void;
 }
 
 export function runCli(args: readonly string[], options: RunCliOptions = {}): Promise<CliResult> {
@@ -39,7 +41,10 @@ export function runCli(args: readonly string[], options: RunCliOptions = {}): Pr
     let stdout = "";
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
+      stderr += chunk;
+      options.onStderr?.(stderr);
+    });
     void options.signal?.when.then(() => child.kill(options.signal!.name));
     const timer = setTimeout(() => {
       child.kill("SIGKILL");

@@ -26,6 +26,7 @@ import { InputError } from "../../base/errors/errors.ts";
 import { roundScore } from "../../base/util/round-score.ts";
 import { constitutionDiversity, type IterationEvalSummary } from "./iteration-metrics.ts";
 import type { ConstitutionLike } from "./label-map.ts";
+import type { IterationLoop } from "./loop-stages.ts";
 import { normalisePrinciple } from "./mined-principle.ts";
 import type { BestCandidate } from "./mining.ts";
 import { summariseMining } from "./mining-summary.ts";
@@ -68,6 +69,8 @@ export interface IterationEntry {
   stats?: IterationStats;
   /** `iterate eval`: the iteration's model on held-out prompts. */
   eval?: IterationEvalSummary;
+  /** `spri discover loop`: the stages done and what they made (loop-stages.ts). */
+  loop?: IterationLoop;
 }
 
 export interface IterationState {

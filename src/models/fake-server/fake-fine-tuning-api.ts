@@ -11,7 +11,8 @@
  *   GET  /v1/fine_tuning/jobs/:id/events    events, newest first
  *   POST /v1/chat/completions               `fineTuned` for a fine-tuned model, else `answer`
  *
- * `events` emits `job-created` (the job) once a job is created, for a test to act on it.
+ * `events` emits `job-created` (the job) once a job is created, for a test to act on it; every other
+ * route goes to `otherwise` (e.g. `/v1/embeddings`), else 404.
  */
 import { EventEmitter } from "node:events";
 import { parseMultipart } from "./fake-batch-api.ts";
@@ -40,6 +41,8 @@ export interface FakeFineTuningApiOptions {
   fineTuned: Responder;
   /** Reads of a job that answer `running` before it succeeds. Default 1. */
   pollsRunning?: number;
+  /** Answers the routes above do not know. */
+  otherwise?: Responder;
 }
 
 export interface FakeFineTuningApi {
@@ -182,7 +185,7 @@ export function fakeFineTuningApi(options: FakeFineTuningApiOptions): FakeFineTu
       const job = api.jobs.get(one[1]!);
       return job ? poll(job) : json(404, { error: { message: "no such job" } });
     }
-    return json(404, { error: { message: `no route for ${method} ${path}` } });
+    return options.otherwise ? options.otherwise(request) : json(404, { error: { message: `no route for ${method} ${path}` } });
   };
   return api;
 }
@@ -190,6 +193,8 @@ export function fakeFineTuningApi(options: FakeFineTuningApiOptions): FakeFineTu
 export interface FakeFineTuningServer extends Omit<FakeFineTuningApi, "respond"> {
   /** `http://127.0.0.1:<port>`, no `/v1`. */
   readonly url: string;
+  /** Every request received, with its body, in arrival order. */
+  readonly requests: readonly RecordedRequest[];
   close(): Promise<void>;
 }
 
@@ -197,5 +202,5 @@ export interface FakeFineTuningServer extends Omit<FakeFineTuningApi, "respond">
 export async function startFakeFineTuningServer(options: FakeFineTuningApiOptions): Promise<FakeFineTuningServer> {
   const api = fakeFineTuningApi(options);
   const server = await startFakeModelServer({ respond: api.respond });
-  return Object.assign(api, { url: server.url, close: () => server.close() });
+  return Object.assign(api, { url: server.url, requests: server.requests, close: () => server.close() });
 }

@@ -5,13 +5,34 @@
  *
  * The command is a template run by the shell; its placeholders are replaced by shell-quoted values:
  * {train} {validation} {output} {model} {name} {format} ({validation} is empty without a split).
- * A command that exited 0 is saved as done in the trainer state, so a re-run goes straight to serving.
+ *
+ * Contract on kill -9 and re-runs (of the same job, i.e. the same trainer state). The command runs
+ * in a process group of its own with its output in `<dir>/train-command.<n>.log` (copied to this
+ * process's output as it grows) and its exit status written to `<dir>/train-command.<n>.exit` when
+ * it ends, `<dir>` being the folder above {output} (training-command.ts). The attempt (its number,
+ * pid, host and files) is saved in the trainer state before the command starts, and `trained` once
+ * it has exited 0. So a spri killed while the command trains leaves it training, and a re-run:
+ *   - goes straight to serving when the state says `trained`;
+ *   - takes the result of the earlier attempt when it exited 0 while spri was down: the command is
+ *     not run twice;
+ *   - waits for the earlier attempt while it still runs on this host (its process group is alive),
+ *     then goes on as above, never starting a second one beside it;
+ *   - otherwise runs the command again from the start, as attempt n + 1: when the earlier one
+ *     failed, was killed with its process group, or ran on another host (where it cannot be watched).
+ * Stopping spri with Ctrl-C or SIGTERM (its abort signal) stops the attempt it started (SIGTERM to
+ * the group); the re-run starts a new one. Serving runs on every re-run until the job's outcome is
+ * recorded: loading an adapter that vLLM already has is accepted, so a model is loaded once.
  */
 import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
 import { mkdirSync } from "node:fs";
+import { hostname } from "node:os";
+import { dirname } from "node:path";
 import { ConfigError, SpriError } from "../../base/errors/errors.ts";
+import { EXIT_CODES } from "../../base/errors/exit-codes.ts";
 import { loadLoraAdapter, waitUntilAnswers } from "../../models/served-model.ts";
 import type { Trainer, TrainerContext, TrainingJob, TrainingOutcome } from "../../models/trainer.ts";
+import { type CommandAttempt, exitStatus, newAttempt, startCommand, stillRuns, stopCommand, waitForCommand } from "./training-command.ts";
 
 export type ServeStep =
   /** Load `<output>` into a running vLLM server as the adapter `name`. */
@@ -27,12 +48,28 @@ export interface CommandTrainerOptions {
   /** How long the served model may take to answer (default 600 s), and how often to ask (default 2 s). */
   serveTimeoutSeconds?: number;
   servePollSeconds?: number;
+  /** How often to look at a running training command: its new output, whether it ended (default 2 s). */
+  pollSeconds?: number;
   /** Where the commands' output goes (default: this process's stderr). */
   output?: NodeJS.WritableStream;
 }
 
 /** The command failed, or the serve step could not bring the model up. */
 export class TrainingCommandError extends SpriError {}
+
+/** Ctrl-C or SIGTERM stopped the training command; a re-run starts it again. */
+export class TrainingInterruptedError extends SpriError {
+  override readonly exitCode = EXIT_CODES.interrupted;
+}
+
+/** What the trainer saves between re-runs of a job. */
+interface CommandTrainerState {
+  version: 1;
+  attempt?: CommandAttempt;
+  /** The command exited 0 (for this job's output directory). */
+  trained?: boolean;
+  outputDir?: string;
+}
 
 const PLACEHOLDERS = ["train", "validation", "output", "model", "name", "format"] as const;
 
@@ -75,15 +112,84 @@ export class CommandTrainer implements Trainer {
       name: job.name,
       format: job.format,
     };
-    const state = ((await context.state.load()) as { trained?: boolean } | undefined) ?? {};
+    const state = ((await context.state.load()) as CommandTrainerState | undefined) ?? { version: 1 };
     if (!state.trained) {
-      mkdirSync(job.outputDir, { recursive: true });
-      const command = fillTemplate(this.options.command, values);
-      context.progress?.({ stage: "train", message: `running ${command}` });
-      await this.run(command, context.signal);
-      await context.state.save({ version: 1, trained: true, outputDir: job.outputDir });
+      await this.trainOnce(fillTemplate(this.options.command, values), job, state, context);
+      await context.state.save({ ...state, trained: true, outputDir: job.outputDir });
     }
     return this.serve(job, values, context);
+  }
+
+  /** The command's result for this job: an earlier attempt's when it ended well (waiting for it while it runs), else a new attempt's. */
+  private async trainOnce(command: string, job: TrainingJob, state: CommandTrainerState, context: TrainerContext): Promise<void> {
+    const earlier = state.attempt;
+    if (earlier && (await this.earlierSucceeded(earlier, context))) return;
+    mkdirSync(job.outputDir, { recursive: true });
+    const attempt = newAttempt(dirname(job.outputDir), (earlier?.n ?? 0) + 1);
+    state.attempt = attempt;
+    await context.state.save({ ...state });
+    context.progress?.({ stage: "train", message: `running ${command} (output also in ${attempt.log})` });
+    const child = startCommand(command, attempt);
+    if (child.pid === undefined) {
+      const [error] = (await once(child, "error")) as [Error];
+      throw new TrainingCommandError(`cannot run the training command: ${error.message}`, { field: "command", cause: error });
+    }
+    // Later errors (a signal that cannot be sent) change nothing: the exit status says how it ended.
+    child.on("error", () => undefined);
+    state.attempt = { ...attempt, pid: child.pid };
+    await context.state.save({ ...state });
+    const status = await this.waitFor(state.attempt, context, child);
+    if (status === 0) return;
+    throw new TrainingCommandError(`the training command exited with ${status === undefined ? "no status" : `code ${status}`}`, {
+      field: "command",
+      hint: `its output is above and in ${attempt.log}; fix it and re-run the same spri command (it trains again)`,
+    });
+  }
+
+  /** Whether the attempt a killed spri left behind ended with 0, waiting for it while it still runs here. */
+  private async earlierSucceeded(earlier: CommandAttempt, context: TrainerContext): Promise<boolean> {
+    const say = (message: string) => context.progress?.({ stage: "train", message });
+    let status = exitStatus(earlier);
+    if (status === undefined && stillRuns(earlier)) {
+      say(
+        `the training command started earlier (pid ${earlier.pid}, ${earlier.startedAt}) still runs; waiting for it (output: ${earlier.log})`,
+      );
+      status = await this.waitFor(earlier, context);
+    }
+    if (status === 0) {
+      say(`the training command started earlier (${earlier.startedAt}) has finished; its result is used`);
+      return true;
+    }
+    const why =
+      status !== undefined
+        ? `ended with code ${status}`
+        : earlier.host !== hostname()
+          ? `ran on ${earlier.host}, where it cannot be watched from here`
+          : "no longer runs and left no exit status";
+    say(`the training command started earlier (${earlier.startedAt}) ${why}; running it again`);
+    return false;
+  }
+
+  /** The attempt's exit status; on abort, the attempt this process started is stopped and the wait ends in an error. */
+  private async waitFor(attempt: CommandAttempt, context: TrainerContext, child?: ChildProcess): Promise<number | undefined> {
+    try {
+      return await waitForCommand(attempt, {
+        child,
+        out: this.options.output ?? process.stderr,
+        fromStart: child !== undefined,
+        pollSeconds: this.options.pollSeconds ?? 2,
+        signal: context.signal,
+      });
+    } catch (error) {
+      if (!context.signal?.aborted) throw error;
+      if (child) stopCommand(attempt);
+      throw new TrainingInterruptedError(
+        child ? "interrupted: the training command was stopped" : "interrupted while waiting for the training command",
+        {
+          hint: "run the same spri command again to go on",
+        },
+      );
+    }
   }
 
   private async serve(job: TrainingJob, values: Parameters<typeof fillTemplate>[1], context: TrainerContext): Promise<TrainingOutcome> {
@@ -103,28 +209,6 @@ export class CommandTrainer implements Trainer {
     await waitUntilAnswers(access, model, { timeoutSeconds: this.options.serveTimeoutSeconds, pollSeconds: this.options.servePollSeconds });
     context.progress?.({ stage: "serve", message: `${model} answers at ${serve.baseUrl}` });
     return { status: "trained", model, baseUrl: serve.baseUrl, job: job.outputDir };
-  }
-
-  private run(command: string, signal?: AbortSignal): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(command, { shell: true, stdio: ["ignore", "pipe", "pipe"], signal });
-      const out = this.options.output ?? process.stderr;
-      child.stdout!.on("data", (chunk) => out.write(chunk));
-      child.stderr!.on("data", (chunk) => out.write(chunk));
-      child.on("error", (error) =>
-        reject(new TrainingCommandError(`cannot run the training command: ${error.message}`, { field: "command", cause: error })),
-      );
-      child.on("close", (code, signalName) => {
-        if (code === 0) resolve();
-        else
-          reject(
-            new TrainingCommandError(`the training command exited with ${code === null ? `signal ${signalName}` : `code ${code}`}`, {
-              field: "command",
-              hint: "its output is above; fix it and re-run the same spri command (it trains again)",
-            }),
-          );
-      });
-    });
   }
 
   private start(command: string): ChildProcess {

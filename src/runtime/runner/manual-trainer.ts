@@ -10,7 +10,7 @@ export class ManualTrainer implements Trainer {
   readonly format: string;
   /** The command that resumes (with its --store), ending in `--model`. */
   private readonly resumeCommand: string;
-  /** The TRL config written beside the export, when the format has one. */
+  /** The TRL config written beside the export (default: the one beside the job's training request, for every format but openai). */
   private readonly trlConfig?: string;
 
   constructor(options: { format?: string; resumeCommand?: string; trlConfig?: string } = {}) {
@@ -21,11 +21,12 @@ export class ManualTrainer implements Trainer {
 
   async train(job: TrainingJob, _context: TrainerContext): Promise<TrainingOutcome> {
     const data = job.validation ? `${job.train} (validation: ${job.validation})` : job.train;
+    const trlConfig = this.trlConfig ?? (this.format !== "openai" && job.request ? `${job.request}.trl.yaml` : undefined);
     return {
       status: "waiting",
       nextSteps: [
-        this.trlConfig
-          ? `train ${job.baseModel} on ${data}: trl sft --config ${this.trlConfig} (run it in that file's directory; output in ${job.outputDir})`
+        trlConfig
+          ? `train ${job.baseModel} on ${data}: trl sft --config ${trlConfig} (run it in that file's directory; output in ${job.outputDir})`
           : `train ${job.baseModel} on ${data} (format ${job.format}), writing to ${job.outputDir}`,
         "serve the trained model on an OpenAI-compatible server (e.g. vllm serve <checkpoint>, or vLLM --enable-lora with the adapter)",
         `${this.resumeCommand} --model <served model id> --base-url <its /v1 URL>`,

@@ -1,8 +1,12 @@
-/** The runner's options that come from resolved settings, shared by `spri run` and `spri worker`. */
-import type { ResolvedSettings } from "../../config/config.ts";
+/** The runner's options that come from resolved settings, shared by `spri run`, `spri worker` and `spri discover loop`. */
+import { redacted, type Resolved, type ResolvedSettings } from "../../config/config.ts";
 import { ConfigError } from "../../base/errors/errors.ts";
+import type { FieldMapping } from "../../presets/tasks/task-item.ts";
 import type { CacheMode } from "../store/call-cache.ts";
+import { PriceTable } from "./cost.ts";
 import type { RetryOptions } from "./retry.ts";
+import { identitySettings } from "./run-identity.ts";
+import type { RunJobOptions } from "./run-job-options.ts";
 
 /** How a run retries its calls, from `--max-tries`, `--retry-delay` and `--max-retry-wait`. */
 export function retryOptions(settings: ResolvedSettings): RetryOptions {
@@ -14,4 +18,25 @@ export function retryOptions(settings: ResolvedSettings): RetryOptions {
 export function cacheMode(value: string): CacheMode {
   if (value === "use" || value === "refresh" || value === "off") return value;
   throw new ConfigError(`unknown --cache "${value}"`, { field: "cache", hint: "use use, refresh or off" });
+}
+
+/** What the settings decide of a file's run: its identity (the redacted settings and the field mapping), speed, budget and retries. */
+export type SettingsRunOptions = Pick<
+  RunJobOptions,
+  "rejects" | "concurrency" | "timeoutMs" | "cacheMode" | "runSettings" | "budget" | "prices" | "retry" | "rateLimits"
+>;
+
+export function settingsRunOptions(resolved: Resolved, mapping: FieldMapping): SettingsRunOptions {
+  const { settings } = resolved;
+  return {
+    rejects: settings.rejects,
+    concurrency: settings.concurrency,
+    timeoutMs: settings.timeout * 1000,
+    cacheMode: cacheMode(settings.cache),
+    runSettings: identitySettings(redacted(resolved), mapping),
+    budget: { maxCostUsd: settings.maxCost, maxTokens: settings.maxTokens },
+    prices: PriceTable.fromSetting(settings.prices),
+    retry: retryOptions(settings),
+    rateLimits: { requestsPerMinute: settings.rpm, tokensPerMinute: settings.tpm },
+  };
 }

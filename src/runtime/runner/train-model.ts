@@ -44,6 +44,8 @@ export interface TrainModelOptions {
   /** Train `baseModel` (M_0) on these earlier iterations' training files and this export. */
   restartFromBase?: { previousFiles: readonly string[] };
   progress?: (event: TrainingProgress) => void;
+  /** Stops following the trainer (the state saved so far resumes it). */
+  signal?: AbortSignal;
   /** Start a new run even if one with the same key exists. */
   newRun?: boolean;
 }
@@ -96,6 +98,7 @@ export async function trainModel(options: TrainModelOptions): Promise<TrainModel
       ...(summary.validation ? { validation: summary.validation.file } : {}),
       format: TRAINING_FORMATS[format].trainFormat,
       outputDir: join(dir, "model"),
+      request: join(dir, "mstep.request.json"),
       seed: options.seed ?? 0,
     },
     {
@@ -104,6 +107,7 @@ export async function trainModel(options: TrainModelOptions): Promise<TrainModel
         save: (value) => store.putArtifact(run.id, TRAINER_ARTIFACT, value),
       },
       progress: options.progress,
+      signal: options.signal,
     },
   );
   await recordOutcome(store, run, outcome);

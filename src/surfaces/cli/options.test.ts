@@ -217,6 +217,16 @@ const READS: Record<string, string[]> = {
   "discover iterate status": flags("json"),
   "discover train": flags("input", "base-model", "seed", "store", "new-run", "json"),
   "discover resume": flags("model", "base-url", "store", "json"),
+  // Mines, regenerates and evaluates through the runner (no batch, no --limit); --input and --id-field make the slices.
+  "discover loop": [
+    ...MODEL,
+    ...CRITIC,
+    ...CLIENT,
+    ...flags("top-p", "top-k", "seed"),
+    ...RUNNER.filter((flag) => flag !== "--rpm" && flag !== "--tpm"),
+    ...flags("input", "id-field", "question-field", "json"),
+    ...CONFIG,
+  ],
   view: [...flags("store", "task"), ...MODEL, ...CRITIC, ...CLIENT, ...SAMPLING, ...LOOP, ...PLAYGROUND_RUNNER, ...CONFIG],
   worker: flags("store", "concurrency", "lease", "json"),
   // Its own --limit (runs listed) shares the name of the runner's.

@@ -1,6 +1,5 @@
 /** `spri run`: a file of items through SPRI (or a baseline), resumable, cached and concurrent. */
 import type { Command } from "commander";
-import { redacted } from "../../config/config.ts";
 import { ConfigError, InputError } from "../../base/errors/errors.ts";
 import { EXIT_CODES, type ExitCode } from "../../base/errors/exit-codes.ts";
 import { modelSpecs } from "../../config/models.ts";
@@ -8,10 +7,9 @@ import { checkInputFile } from "../../io/input-reader.ts";
 import type { BatchApi } from "../../models/batch-provider.ts";
 import { formatCost, PriceTable } from "../../runtime/runner/cost.ts";
 import { sampleCount } from "../../runtime/runner/samples.ts";
-import { cacheMode, retryOptions } from "../../runtime/runner/run-settings.ts";
+import { settingsRunOptions } from "../../runtime/runner/run-settings.ts";
 import { dryRun } from "../../runtime/runner/dry-run.ts";
 import { type BatchRunOptions, DEFAULT_LEASE_MS, runJob, type RunJobResult, type StopKind } from "../../runtime/runner/run-job.ts";
-import { identitySettings } from "../../runtime/runner/run-identity.ts";
 import { openStore } from "../../runtime/store/open-store.ts";
 import { parseByteSize } from "../../base/util/byte-size.ts";
 import type { FieldMapping } from "../../presets/tasks/task-item.ts";
@@ -108,24 +106,16 @@ export async function executeRecordedRun(
       const result = await runJob({
         input,
         output,
-        rejects: settings.rejects,
         prepared: session.prepared,
         models: session.models,
         mapping,
         samples,
-        concurrency: settings.concurrency,
-        timeoutMs: settings.timeout * 1000,
         store,
-        cacheMode: cacheMode(settings.cache),
-        runSettings: identitySettings(redacted(session.resolved), mapping),
-        budget: { maxCostUsd: settings.maxCost, maxTokens: settings.maxTokens },
-        prices,
-        retry: retryOptions(settings),
+        ...settingsRunOptions(session.resolved, mapping),
         progress: progressSink(process.stderr, settings.progressInterval),
         signal: interrupt.signal,
         batch,
         work: flags.work,
-        rateLimits: { requestsPerMinute: settings.rpm, tokensPerMinute: settings.tpm },
         leaseMs: leaseSeconds(flags.lease) * 1000,
         log: (line) => process.stderr.write(`spri: ${line}\n`),
         command: prepare ? undefined : recordCommand(session.resolved, mapping),
@@ -147,7 +137,7 @@ export async function executeRecordedRun(
 }
 
 /** How a run ended, as the exit code (errors/exit-codes.ts); a stopped run's code says why it stopped. */
-function runExitCode(result: RunJobResult): ExitCode {
+export function runExitCode(result: RunJobResult): ExitCode {
   switch (result.outcome) {
     case "completed":
       return EXIT_CODES.ok;

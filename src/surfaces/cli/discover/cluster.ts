@@ -19,17 +19,12 @@ import type { z } from "zod";
 
 const NAMING_SETTINGS = ["baseModel", "baseUrl", "baseProvider", "timeout"] as const;
 
-const CLUSTER_FLAGS = optionSchema({
-  input: text,
-  output: text,
-  field: optionalText,
-  inputFormat: optionalText,
+/** Where embeddings come from, and how the dendrogram is cut (`discover cluster` and `discover loop`). */
+export const CLUSTERING_FLAGS = {
   embeddings: choice(EMBEDDING_SOURCES).optional(),
   embeddingModel: optionalText,
   embeddingUrl: optionalText,
-  vectors: optionalText,
   batchSize: integer("an integer ≥ 1", (n) => n >= 1).optional(),
-  threshold: number("a number ≥ 0", (n) => n >= 0).optional(),
   clusters: wordOr(
     "auto",
     integer("", (n) => n >= 1),
@@ -39,6 +34,16 @@ const CLUSTER_FLAGS = optionSchema({
   maxClusters: integer("an integer ≥ 2", (n) => n >= 2).optional(),
   linkage: choice(LINKAGES),
   maxExact: integer("an integer ≥ 2", (n) => n >= 2).optional(),
+};
+
+const CLUSTER_FLAGS = optionSchema({
+  input: text,
+  output: text,
+  field: optionalText,
+  inputFormat: optionalText,
+  vectors: optionalText,
+  threshold: number("a number ≥ 0", (n) => n >= 0).optional(),
+  ...CLUSTERING_FLAGS,
   markdown: optionalText,
   labelled: optionalText,
   nameWithModel: flag,
@@ -47,7 +52,37 @@ const CLUSTER_FLAGS = optionSchema({
   config: optionalText,
 });
 
-type ClusterFlags = z.output<typeof CLUSTER_FLAGS>;
+const CLUSTERING_SCHEMA = optionSchema(CLUSTERING_FLAGS);
+/** The clustering flags, typed (with a vectors file for `discover cluster`). */
+export type ClusteringFlags = z.output<typeof CLUSTERING_SCHEMA> & { vectors?: string };
+
+/** Declares CLUSTERING_FLAGS on `command`. */
+export function addClusteringOptions(command: Command): Command {
+  return command
+    .addOption(
+      new Option(
+        "--embeddings <source>",
+        "where vectors come from (default: file with --vectors, gguf for a .gguf/hf: model, else openai; openai needs the openai package installed, gguf node-llama-cpp)",
+      ).choices([...EMBEDDING_SOURCES]),
+    )
+    .option(
+      "--embedding-model <id>",
+      "embedding model id (openai; default text-embedding-3-small on OpenAI) or GGUF path/hf: URI (gguf) (env: SPRI_EMBEDDING_MODEL)",
+    )
+    .option("--embedding-url <url>", "OpenAI-compatible base URL serving /embeddings (env: SPRI_EMBEDDING_URL, else OPENAI_BASE_URL)")
+    .option("--batch-size <n>", "texts per embedding request (default 64 openai, 16 gguf)")
+    .option(
+      "--clusters <k|auto>",
+      "cut into k clusters; auto (the default without --threshold): the k with the best mean silhouette (cosine) in --min-clusters..--max-clusters",
+    )
+    .option("--min-clusters <k>", "smallest k the automatic count tries (default 2)")
+    .option("--max-clusters <k>", "largest k the automatic count tries (default 100, at most the unique principles − 1)")
+    .addOption(new Option("--linkage <name>", "agglomerative linkage").choices([...LINKAGES]).default("average"))
+    .option(
+      "--max-exact <n>",
+      `unique principles clustered in one exact pass; above it, k-means buckets first (default ${DEFAULT_MAX_EXACT})`,
+    );
+}
 
 export function clusterCommand(discover: Command): void {
   const command = discover
@@ -65,31 +100,9 @@ export function clusterCommand(discover: Command): void {
       `field holding the principle, dotted for nested fields (default: first of ${DEFAULT_PRINCIPLE_FIELDS.join(", ")})`,
     )
     .option("--input-format <name>", "format of --input when its extension does not say (jsonl, json, csv, tsv, parquet)")
-    .addOption(
-      new Option(
-        "--embeddings <source>",
-        "where vectors come from (default: file with --vectors, gguf for a .gguf/hf: model, else openai; openai needs the openai package installed, gguf node-llama-cpp)",
-      ).choices([...EMBEDDING_SOURCES]),
-    )
-    .option(
-      "--embedding-model <id>",
-      "embedding model id (openai; default text-embedding-3-small on OpenAI) or GGUF path/hf: URI (gguf) (env: SPRI_EMBEDDING_MODEL)",
-    )
-    .option("--embedding-url <url>", "OpenAI-compatible base URL serving /embeddings (env: SPRI_EMBEDDING_URL, else OPENAI_BASE_URL)")
     .option("--vectors <file>", 'precomputed vectors: JSONL {"text", "vector"} or {"id", "vector"} lines')
-    .option("--batch-size <n>", "texts per embedding request (default 64 openai, 16 gguf)")
-    .option("--threshold <distance>", "cut the dendrogram at this height (0.3 cosine distance is a usual start; 1.5 for ward)")
-    .option(
-      "--clusters <k|auto>",
-      "cut into k clusters; auto (the default without --threshold): the k with the best mean silhouette (cosine) in --min-clusters..--max-clusters",
-    )
-    .option("--min-clusters <k>", "smallest k the automatic count tries (default 2)")
-    .option("--max-clusters <k>", "largest k the automatic count tries (default 100, at most the unique principles − 1)")
-    .addOption(new Option("--linkage <name>", "agglomerative linkage").choices([...LINKAGES]).default("average"))
-    .option(
-      "--max-exact <n>",
-      `unique principles clustered in one exact pass; above it, k-means buckets first (default ${DEFAULT_MAX_EXACT})`,
-    )
+    .option("--threshold <distance>", "cut the dendrogram at this height (0.3 cosine distance is a usual start; 1.5 for ward)");
+  addClusteringOptions(command)
     .option("--markdown <file>", "Markdown report (default <output without .json>.md)")
     .option(
       "--labelled <file>",
@@ -160,7 +173,7 @@ Environment: OPENAI_API_KEY for OpenAI embeddings; SPRI_EMBEDDING_MODEL, SPRI_EM
 }
 
 /** The embedding source of the flags (see the --embeddings help). */
-function embedderSpec(options: ClusterFlags, env: NodeJS.ProcessEnv): EmbedderSpec {
+export function embedderSpec(options: ClusteringFlags, env: NodeJS.ProcessEnv): EmbedderSpec {
   const { embeddings, embeddingModel, embeddingUrl, vectors, batchSize } = options;
   return resolveEmbedderSpec({ embeddings, embeddingModel, embeddingUrl, vectors, batchSize }, env);
 }

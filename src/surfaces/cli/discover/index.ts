@@ -8,6 +8,7 @@ import { clusterCommand } from "./cluster.ts";
 import { corpusCommand } from "./corpus.ts";
 import { exportDiscoveryCommand } from "./export.ts";
 import { iterateCommand } from "./iterate.ts";
+import { loopCommand } from "./loop.ts";
 import { mineCommand } from "./mine.ts";
 import { regenerateCommand } from "./regenerate.ts";
 import { resumeCommand, trainCommand } from "./train.ts";
@@ -26,5 +27,6 @@ export function discoverCommand(program: Command): Command {
   iterateCommand(discover);
   trainCommand(discover);
   resumeCommand(discover);
+  loopCommand(discover);
   return discover;
 }

@@ -96,7 +96,8 @@ export const MINE_FLAGS = optionSchema({
 /** The mining flags, typed (`spri discover regenerate` reads them too). */
 export type MineFlags = z.output<typeof MINE_FLAGS>;
 
-export function mineOptionsFrom(options: MineFlags): MiningOptions {
+/** The mining options of the flags (all but the output and run switches, which `spri discover loop` has not). */
+export function mineOptionsFrom(options: Omit<MineFlags, "output" | "dryRun" | "json">): MiningOptions {
   const shared = sharedSampling(options);
   return miningOptions({
     candidates: options.candidates,

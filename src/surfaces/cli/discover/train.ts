@@ -2,7 +2,8 @@
 import { type Command, Option } from "commander";
 import { resolveSettings } from "../../../config/config.ts";
 import { loadConstitution } from "../../../algorithms/discovery/constitution.ts";
-import { ConfigError } from "../../../base/errors/errors.ts";
+import { ConfigError, isSpriError } from "../../../base/errors/errors.ts";
+import { EXIT_CODES } from "../../../base/errors/exit-codes.ts";
 import { OpenAIFineTuningApi } from "../../../models/openai-fine-tuning.ts";
 import type { Trainer, TrainingOutcome } from "../../../models/trainer.ts";
 import { CommandTrainer, type ServeStep } from "../../../runtime/runner/command-trainer.ts";
@@ -10,6 +11,7 @@ import { ManualTrainer } from "../../../runtime/runner/manual-trainer.ts";
 import { OpenAITrainer } from "../../../runtime/runner/openai-trainer.ts";
 import { resumeTraining, trainModel } from "../../../runtime/runner/train-model.ts";
 import { openStore } from "../../../runtime/store/open-store.ts";
+import { interruptSignal } from "../interrupt.ts";
 import { choice, commaList, flag, integer, number, optionalText, optionSchema, parseOptions, text } from "../option-schema.ts";
 import type { z } from "zod";
 
@@ -17,34 +19,41 @@ export const TRAINERS = ["openai", "command", "manual"] as const;
 
 const seconds = number("a number ≥ 0", (n) => n >= 0);
 
-const TRAIN_FLAGS = optionSchema({
-  input: text,
+/** The flags that choose and set up the trainer (`discover train` and `discover loop`). */
+export const TRAINER_FLAGS = {
   trainer: choice(TRAINERS),
-  baseModel: text,
-  dir: text,
-  name: text,
   format: optionalText,
   validation: number("a fraction in [0, 1)", (n) => n >= 0 && n < 1),
-  constitution: optionalText,
-  seed: integer("an integer"),
   restartFromBase: flag,
-  previous: commaList.optional(),
   fineTuningUrl: optionalText,
   trainingPrice: number("a number ≥ 0", (n) => n >= 0).optional(),
-  pollInterval: seconds,
+  pollInterval: seconds.optional(),
   command: optionalText,
   serveUrl: optionalText,
   serve: choice(["vllm-lora", "command"]).optional(),
   serveCommand: optionalText,
   servedModel: optionalText,
   serveTimeout: seconds,
+};
+
+const TRAIN_FLAGS = optionSchema({
+  input: text,
+  baseModel: text,
+  dir: text,
+  name: text,
+  constitution: optionalText,
+  seed: integer("an integer"),
+  previous: commaList.optional(),
   store: optionalText,
   config: optionalText,
   newRun: flag,
   json: flag,
+  ...TRAINER_FLAGS,
 });
 
-type TrainFlags = z.output<typeof TRAIN_FLAGS>;
+const TRAINER_SCHEMA = optionSchema(TRAINER_FLAGS);
+/** The trainer flags, typed. */
+export type TrainerFlags = z.output<typeof TRAINER_SCHEMA>;
 
 const RESUME_FLAGS = optionSchema({
   model: text,
@@ -55,26 +64,19 @@ const RESUME_FLAGS = optionSchema({
   json: flag,
 });
 
-export function trainCommand(discover: Command): Command {
-  return discover
-    .command("train")
-    .description(
-      "the M-step: export accepted trajectories in the trainer's format and train the next model (resumable: re-run the same command)",
-    )
-    .requiredOption("--input <file>", "mining records (spri discover mine output, or the labelled copy of spri discover cluster)")
+/** Declares the trainer flags (TRAINER_FLAGS) on `command`. */
+export function addTrainerOptions(command: Command): Command {
+  return command
     .addOption(new Option("--trainer <name>", "who trains").choices([...TRAINERS]).makeOptionMandatory())
-    .requiredOption("--base-model <id>", "the model to train (the current policy; with --restart-from-base the initial model)")
-    .requiredOption("--dir <dir>", "where the export, the training request and a local trainer's output go")
-    .option("--name <name>", "the job's name (fine-tuned model suffix, LoRA name)", "mstep")
     .option("--format <name>", "export format (default: openai for --trainer openai, else trl; alpaca for base models)")
     .option("--validation <fraction>", "held-out fraction for validation", "0.05")
-    .option("--constitution <file>", "replace principles by their cluster representatives")
-    .option("--seed <n>", "training and split seed", "0")
-    .option("--restart-from-base", "train --base-model (M0) on every iteration's data: --previous and this export")
-    .option("--previous <files>", "with --restart-from-base: earlier iterations' training files, comma-separated")
+    .option("--restart-from-base", "train the initial model on every iteration's data instead of the current model on this one's")
     .option("--fine-tuning-url <url>", "openai: the API base URL (env: OPENAI_BASE_URL; default https://api.openai.com/v1)")
     .option("--training-price <usd>", "openai: USD per million trained tokens (default: OpenAI's list price on api.openai.com)")
-    .option("--poll-interval <s>", "openai: seconds between reads of the job", "15")
+    .option(
+      "--poll-interval <s>",
+      "seconds between reads of the job (openai; default 15) or looks at the training command (command; default 2)",
+    )
     .option("--command <template>", "command: training command; placeholders {train} {validation} {output} {model} {name} {format}")
     .option("--serve-url <url>", "command: the OpenAI-compatible /v1 URL the trained model is served at")
     .addOption(
@@ -85,24 +87,43 @@ export function trainCommand(discover: Command): Command {
     )
     .option("--serve-command <template>", "command: starts a server for the trained model (same placeholders)")
     .option("--served-model <id>", "command: the served model's id (default spri-<name> for vllm-lora, <name> for a serve command)")
-    .option("--serve-timeout <s>", "command: seconds to wait until the model answers", "600")
+    .option("--serve-timeout <s>", "command: seconds to wait until the model answers", "600");
+}
+
+/** What each trainer does, for the commands' help. */
+export const TRAINERS_HELP = `
+openai   uploads train/validation files, creates a fine-tuning job on the model to train, follows its
+         events; the fine_tuned_model is the next model. Its ids are kept in the run store: after a
+         kill, re-run the same command to follow the same job (no second upload or job). Env: OPENAI_API_KEY.
+command  runs --command, then --serve vllm-lora (vLLM started with --enable-lora and
+         VLLM_ALLOW_RUNTIME_LORA_UPDATING=True) or --serve command, and waits until the model answers.
+         Killed while the command runs, a re-run waits for that command if it still runs, uses its
+         result if it finished, and runs it again otherwise.
+manual   stops after the export and prints the next steps; then: spri discover resume --model ID`;
+
+export function trainCommand(discover: Command): Command {
+  const command = discover
+    .command("train")
+    .description(
+      "the M-step: export accepted trajectories in the trainer's format and train the next model (resumable: re-run the same command)",
+    )
+    .requiredOption("--input <file>", "mining records (spri discover mine output, or the labelled copy of spri discover cluster)");
+  return addTrainerOptions(command)
+    .requiredOption("--base-model <id>", "the model to train (the current policy; with --restart-from-base the initial model)")
+    .requiredOption("--dir <dir>", "where the export, the training request and a local trainer's output go")
+    .option("--name <name>", "the job's name (fine-tuned model suffix, LoRA name)", "mstep")
+    .option("--constitution <file>", "replace principles by their cluster representatives")
+    .option("--seed <n>", "training and split seed", "0")
+    .option("--previous <files>", "with --restart-from-base: earlier iterations' training files, comma-separated")
     .option("--store <path>", "the run store (default from the configuration)")
     .option("--new-run", "start a new training run even if this command has one")
     .option("--json", "print the outcome as JSON")
-    .addHelpText(
-      "after",
-      `
-openai   uploads train/validation files, creates a fine-tuning job on --base-model, follows its events;
-         the fine_tuned_model is the next model. Its ids are kept in the run store: after a kill,
-         re-run the same command to follow the same job (no second upload or job). Env: OPENAI_API_KEY.
-command  runs --command, then --serve vllm-lora (vLLM started with --enable-lora and
-         VLLM_ALLOW_RUNTIME_LORA_UPDATING=True) or --serve command, and waits until the model answers.
-manual   stops after the export and prints the next steps; then: spri discover resume --model ID`,
-    )
+    .addHelpText("after", TRAINERS_HELP)
     .action(async (raw: Record<string, unknown>) => {
       const options = parseOptions(TRAIN_FLAGS, raw);
       const resolved = resolveSettings({ flags: { store: options.store }, configFile: options.config });
       const store = await openStore(resolved.settings.store);
+      const interrupt = interruptSignal();
       try {
         const trainer = makeTrainer(options, resolved.settings.store);
         const result = await trainModel({
@@ -121,9 +142,15 @@ manual   stops after the export and prints the next steps; then: spri discover r
           progress: options.json
             ? undefined
             : (e) => process.stderr.write(`spri: ${e.stage}: ${e.message}${e.totalSteps ? ` (${e.step}/${e.totalSteps})` : ""}\n`),
+          signal: interrupt.signal,
         });
         printOutcome(result.runId, result.outcome, options.json);
+      } catch (error) {
+        if (!interrupt.signal.aborted || isSpriError(error)) throw error;
+        process.stderr.write("spri: interrupted; run the same command again to go on\n");
+        process.exitCode = EXIT_CODES.interrupted;
       } finally {
+        interrupt.release();
         await store.close();
       }
     });
@@ -151,7 +178,8 @@ export function resumeCommand(discover: Command): Command {
     });
 }
 
-function makeTrainer(options: TrainFlags, storePath: unknown): Trainer {
+/** The trainer the flags choose; the manual trainer's next steps name the store the resume step needs. */
+export function makeTrainer(options: TrainerFlags, storePath: unknown): Trainer {
   const { format } = options;
   switch (options.trainer) {
     case "openai":
@@ -170,19 +198,16 @@ function makeTrainer(options: TrainFlags, storePath: unknown): Trainer {
         serve: serveStep(options),
         format,
         serveTimeoutSeconds: options.serveTimeout,
+        pollSeconds: options.pollInterval,
       });
     default: {
       const store = typeof storePath === "string" ? ` --store ${storePath}` : "";
-      return new ManualTrainer({
-        format,
-        resumeCommand: `spri discover resume${store}`,
-        trlConfig: format === "openai" ? undefined : `${options.dir}/mstep.request.json.trl.yaml`,
-      });
+      return new ManualTrainer({ format, resumeCommand: `spri discover resume${store}` });
     }
   }
 }
 
-function serveStep(options: TrainFlags): ServeStep {
+function serveStep(options: TrainerFlags): ServeStep {
   const { serveUrl: baseUrl, servedModel: model } = options;
   if (baseUrl === undefined)
     throw new ConfigError("--trainer command needs --serve-url (where the trained model will answer)", { field: "serveUrl" });

@@ -1,0 +1,129 @@
+/**
+ * A user's training command, run so that it outlives spri and can be found again: it runs in a
+ * process group of its own (a new session), its output goes to a log file rather than a pipe (so a
+ * dead spri cannot break it with SIGPIPE), and a small POSIX shell wrapper writes its exit status
+ * to a file, atomically, when it ends. With the attempt's record (pid, host, files), a later process
+ * can tell whether the command still runs, how it ended, and wait for it, child or not.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, rmSync, statSync } from "node:fs";
+import { hostname } from "node:os";
+import { dirname } from "node:path";
+import { Wake } from "../../base/util/wake.ts";
+
+/** One run of the command, as the trainer state keeps it. */
+export interface CommandAttempt {
+  /** 1 for the first run of the job, then one more each time it is run again. */
+  n: number;
+  /** The wrapper's pid, which is also the command's process group; absent until it has started. */
+  pid?: number;
+  host: string;
+  /** The command's output (stdout and stderr). */
+  log: string;
+  /** Written when the command ends: its exit status (128 + n when a signal ended it). */
+  exit: string;
+  startedAt: string;
+}
+
+/** Runs `$1` with sh, then moves its status into `$2` (through `$2.tmp`, so a reader never sees half of it). */
+const WRAPPER = `sh -c "$1"; status=$?; printf '%s' "$status" > "$2.tmp" && mv "$2.tmp" "$2"; exit "$status"`;
+
+/** The record of attempt `n` whose files go in `dir`. */
+export function newAttempt(dir: string, n: number): CommandAttempt {
+  return {
+    n,
+    host: hostname(),
+    log: `${dir}/train-command.${n}.log`,
+    exit: `${dir}/train-command.${n}.exit`,
+    startedAt: new Date().toISOString(),
+  };
+}
+
+/** Starts `command` for `attempt` (any earlier exit file of it removed); the child's pid is the attempt's. */
+export function startCommand(command: string, attempt: CommandAttempt): ChildProcess {
+  mkdirSync(dirname(attempt.log), { recursive: true });
+  rmSync(attempt.exit, { force: true });
+  const log = openSync(attempt.log, "a");
+  try {
+    return spawn("/bin/sh", ["-c", WRAPPER, "spri-train", command, attempt.exit], { detached: true, stdio: ["ignore", log, log] });
+  } finally {
+    closeSync(log);
+  }
+}
+
+/** The attempt's exit status, once it has ended and said so. */
+export function exitStatus(attempt: CommandAttempt): number | undefined {
+  if (!existsSync(attempt.exit)) return undefined;
+  const status = Number(readFileSync(attempt.exit, "utf8").trim());
+  return Number.isInteger(status) ? status : undefined;
+}
+
+/** Whether the attempt's process group is alive on this host (elsewhere it cannot be seen: false). */
+export function stillRuns(attempt: CommandAttempt): boolean {
+  if (attempt.pid === undefined || attempt.host !== hostname()) return false;
+  try {
+    process.kill(-attempt.pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** Stops the attempt's whole process group (SIGTERM); nothing when it is gone. */
+export function stopCommand(attempt: CommandAttempt): void {
+  if (attempt.pid === undefined) return;
+  try {
+    process.kill(-attempt.pid, "SIGTERM");
+  } catch {
+    // Already gone.
+  }
+}
+
+export interface WaitOptions {
+  /** This process's child, when it started the attempt: its exit wakes the wait at once. */
+  child?: ChildProcess;
+  /** Where the log's new lines are copied as they come. */
+  out: NodeJS.WritableStream;
+  /** Copy the log from its start (this process's own attempt) rather than from its end now. */
+  fromStart: boolean;
+  pollSeconds: number;
+  signal?: AbortSignal;
+}
+
+/**
+ * Waits until the attempt ends and gives its exit status, or undefined when its process group is
+ * gone without one (it was killed with its wrapper). Aborting stops waiting, and nothing else.
+ */
+export async function waitForCommand(attempt: CommandAttempt, options: WaitOptions): Promise<number | undefined> {
+  const wake = new Wake();
+  options.child?.once("exit", () => wake.notify());
+  let offset = options.fromStart || !existsSync(attempt.log) ? 0 : statSync(attempt.log).size;
+  for (;;) {
+    offset = copyNew(attempt.log, offset, options.out);
+    const status = exitStatus(attempt);
+    if (status !== undefined) return status;
+    if (!stillRuns(attempt)) {
+      copyNew(attempt.log, offset, options.out);
+      return exitStatus(attempt);
+    }
+    options.signal?.throwIfAborted();
+    await wake.wait(options.pollSeconds * 1000, options.signal);
+  }
+}
+
+/** Writes what `file` holds past `offset` to `out`; the new offset. */
+function copyNew(file: string, offset: number, out: NodeJS.WritableStream): number {
+  if (!existsSync(file)) return offset;
+  const fd = openSync(file, "r");
+  try {
+    const buffer = Buffer.alloc(1 << 16);
+    for (;;) {
+      const read = readSync(fd, buffer, 0, buffer.length, offset);
+      if (read === 0) return offset;
+      out.write(Buffer.from(buffer.subarray(0, read)));
+      offset += read;
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
