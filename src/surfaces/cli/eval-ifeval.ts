@@ -8,9 +8,9 @@ import { PRINCIPLE_PAIRWISE_PROMPTS } from "../../algorithms/judge/ifeval-princi
 import { ifevalPairs } from "../../runtime/runner/ifeval-run.ts";
 import { keepRunReport } from "./eval-report-store.ts";
 import { judgePairsFile } from "./eval-win-rate.ts";
-import { ENVIRONMENT_HELP, JUDGE_RUN_SETTINGS, JUDGE_SAMPLING_FLAGS, addJudgeModelFlags, addSettingFlags, judgeAsBase } from "./options.ts";
+import { ENVIRONMENT_HELP, JUDGE_SAMPLING_FLAGS, judgeAsBase } from "./options.ts";
 import { flag, optionSchema, parseOptions, text } from "./option-schema.ts";
-import { newRunOption } from "./run-options.ts";
+import { addJudgeCaseFlags } from "./judge-cases.ts";
 
 const IFEVAL_FLAGS = optionSchema({
   outputs: text,
@@ -33,10 +33,8 @@ export function ifevalCommand(group: Command): void {
     .requiredOption("--data <file>", "IFEval's input_data.jsonl (prompt, instruction_id_list, kwargs)")
     .requiredOption("--output <file>", "pairwise judgements (JSONL); <file>.summary.json holds the report")
     .option("--response-field <name>", "field holding each response", "response")
-    .option("--json", "print the report as JSON")
-    .addOption(newRunOption());
-  addJudgeModelFlags(command);
-  addSettingFlags(command, [...JUDGE_RUN_SETTINGS, "structuredOutput", "httpClient"]);
+    .option("--json", "print the report as JSON");
+  addJudgeCaseFlags(command, ["structuredOutput", "httpClient"]);
   command.addHelpText(
     "after",
     `

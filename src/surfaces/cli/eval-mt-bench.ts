@@ -4,13 +4,11 @@ import { checkInputFile } from "../../io/input-reader.ts";
 import { readMtBenchData, writeMtBenchCases } from "../../io/mt-bench-data.ts";
 import { mtBenchAlgorithm, REFERENCE_CATEGORIES } from "../../algorithms/judge/mt-bench.ts";
 import { writeMtBenchReport } from "../../runtime/runner/mt-bench-run.ts";
-import { prepareTask } from "../../presets/tasks/prepare.ts";
 import { hash32 } from "../../base/util/hash.ts";
-import { ENVIRONMENT_HELP, JUDGE_RUN_SETTINGS, JUDGE_SAMPLING_FLAGS, addJudgeModelFlags, addSettingFlags, judgeAsBase } from "./options.ts";
+import { ENVIRONMENT_HELP, JUDGE_SAMPLING_FLAGS, judgeAsBase } from "./options.ts";
 import { flag, optionSchema, parseOptions, text } from "./option-schema.ts";
 import { keepRunReport } from "./eval-report-store.ts";
-import { executeRecordedRun, ONE_SAMPLE } from "./run.ts";
-import { newRunOption } from "./run-options.ts";
+import { addJudgeCaseFlags, executeJudgeCases } from "./judge-cases.ts";
 
 const MT_BENCH_FLAGS = optionSchema({ answers: text, data: text, output: text, json: flag, ...JUDGE_SAMPLING_FLAGS });
 
@@ -24,10 +22,8 @@ export function mtBenchCommand(group: Command): void {
     )
     .requiredOption("--data <dir>", "MT-Bench's files: question.jsonl, judge_prompts.jsonl, reference_answer_gpt-4.jsonl")
     .requiredOption("--output <file>", "per-question judgements (JSONL); <file>.summary.json holds the means")
-    .option("--json", "print the means as JSON")
-    .addOption(newRunOption());
-  addJudgeModelFlags(command);
-  addSettingFlags(command, [...JUDGE_RUN_SETTINGS, "maxNewTokens", "structuredOutput", "httpClient"]);
+    .option("--json", "print the means as JSON");
+  addJudgeCaseFlags(command, ["maxNewTokens", "structuredOutput", "httpClient"]);
   command.addHelpText(
     "after",
     `
@@ -49,19 +45,15 @@ every scored judgement of both turns, as FastChat's show_result; means rounded t
     const cases = `${output}.cases.jsonl`;
     await writeMtBenchCases(answers, data, REFERENCE_CATEGORIES, cases);
     const promptsKey = hash32(JSON.stringify(data.prompts));
-    const run = await executeRecordedRun(
-      { ...raw, input: cases, output, idField: "id", questionField: "question", json: false },
-      (settings) => {
+    const run = await executeJudgeCases(raw, {
+      cases,
+      output,
+      judge: (settings) => {
         // FastChat asks its judge for at most 2048 new tokens, which is --max-new-tokens' default.
         const sampling = { temperature, maxTokens: settings.maxNewTokens };
-        return {
-          ...prepareTask({ ...settings, task: "sft" }),
-          algorithm: mtBenchAlgorithm(data.prompts, sampling),
-          identity: { ...sampling, judgePrompts: promptsKey },
-        };
+        return { algorithm: mtBenchAlgorithm(data.prompts, sampling), identity: { ...sampling, judgePrompts: promptsKey } };
       },
-      ONE_SAMPLE,
-    );
+    });
     const summary = await writeMtBenchReport(output);
     if (run) await keepRunReport(run.store, run.runId, { kind: "mt-bench", report: summary, summaryFile: `${output}.summary.json` });
     if (options.json) {

@@ -22,22 +22,13 @@ import {
   writeRecordsReport,
 } from "../../runtime/runner/reappraisal-run.ts";
 import type { PaperJudgePack } from "../../io/prompts/paper-judge-pack.ts";
-import { prepareTask } from "../../presets/tasks/prepare.ts";
-import {
-  ENVIRONMENT_HELP,
-  JUDGE_RUN_SETTINGS,
-  JUDGE_SAMPLING_FLAGS,
-  addJudgeModelFlags,
-  addSettingFlags,
-  judgeAsBase,
-  settingInputs,
-} from "./options.ts";
+import { ENVIRONMENT_HELP, JUDGE_SAMPLING_FLAGS, judgeAsBase, settingInputs } from "./options.ts";
 import { flag, optionalText, optionSchema, parseOptions, repeatable, text } from "./option-schema.ts";
 import type { z } from "zod";
 import { formatReappraisalReport } from "./reappraisal-table.ts";
 import { keepModelFreeReport, keepRunReport } from "./eval-report-store.ts";
-import { executeRecordedRun, ONE_SAMPLE } from "./run.ts";
-import { newRunOption } from "./run-options.ts";
+import { ONE_SAMPLE } from "./run.ts";
+import { addJudgeCaseFlags, executeJudgeCases } from "./judge-cases.ts";
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -91,10 +82,8 @@ export function reappraisalCommand(group: Command): void {
     )
     .option("--dimension-field <name>", "field naming the appraisal dimension", DEFAULT_REAPPRAISAL_FIELDS.dimension)
     .option("--record-id-field <name>", "field identifying a record within a method's file (default: its line)")
-    .option("--json", "print the report as JSON")
-    .addOption(newRunOption());
-  addJudgeModelFlags(command);
-  addSettingFlags(command, [...JUDGE_RUN_SETTINGS, "prompts", "maxNewTokens"]);
+    .option("--json", "print the report as JSON");
+  addJudgeCaseFlags(command, ["prompts", "maxNewTokens"]);
   command.addHelpText(
     "after",
     `
@@ -198,15 +187,14 @@ async function evaluateFresh(
   if (repeats > 0) process.stderr.write(`spri: ${repeats} repeated cases (same post and dimension in one method) left out\n`);
   const sampling = paperJudgeSampling(options, pack);
   const identity: Record<string, unknown> = pack ? { ...sampling, judgePack: paperJudgePackIdentity(pack) } : { ...sampling };
-  const run = await executeRecordedRun(
-    { ...raw, input: cases, output, idField: "id", questionField: "question", json: false },
-    (settings) => ({
-      ...prepareTask({ ...settings, task: "sft", prompts: undefined }),
-      algorithm: reappraisalEvalAlgorithm(sampling, prompts),
-      identity,
-    }),
-    { ...ONE_SAMPLE, ...(pack && !judgeModelChosen(raw) ? { baseModel: pack.settings.model } : {}) },
-  );
+  const run = await executeJudgeCases(raw, {
+    cases,
+    output,
+    judge: () => ({ algorithm: reappraisalEvalAlgorithm(sampling, prompts), identity }),
+    extraFlags: { ...ONE_SAMPLE, ...(pack && !judgeModelChosen(raw) ? { baseModel: pack.settings.model } : {}) },
+    // --prompts names the paper's judge pack, not prompts for the SPRI task.
+    taskSettings: { prompts: undefined },
+  });
   if (!existsSync(output)) return undefined;
   const report = await writeRecordsReport(
     output,
