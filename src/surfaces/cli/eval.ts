@@ -11,9 +11,8 @@ import {
   type GroupedCorrelation,
   correlateFile,
   parseGroupList,
-  type ScoredGroup,
 } from "../../algorithms/judge/correlate.ts";
-import type { EvalCase } from "../../runtime/runner/eval-report.ts";
+import { correlationCases } from "../../runtime/runner/eval-report.ts";
 import { renderCorrelationFigure } from "../../algorithms/judge/figure.ts";
 import { ifevalCommand } from "./eval-ifeval.ts";
 import { keepModelFreeReport } from "./eval-report-store.ts";
@@ -27,7 +26,11 @@ import { choice, flag, optionalText, optionSchema, parseOptions, text } from "./
 
 /** Registers the `eval` command group on `program` and returns it, so other subcommands can join it. */
 export function evalCommand(program: Command): Command {
-  const group = program.command("eval").description("evaluate judges and responses against human judgements");
+  const group = program
+    .command("eval")
+    .description(
+      "evaluate judges and responses: agreement with human scores, reappraisal (Table 1), win rates, MT-Bench, IFEval principle following, TruthfulQA",
+    );
   correlateCommand(group);
   reappraisalCommand(group);
   winRateCommand(group);
@@ -135,7 +138,7 @@ Example (SPRI paper, BiGGen Bench):
           task: "eval/correlate",
           inputPath: file,
           settings: { scoreField: report.scoreField, humanField: report.humanField, groupBy },
-          cases: scoredRows(groups),
+          cases: correlationCases(groups),
         },
         { kind: "correlate", report },
       );
@@ -147,13 +150,6 @@ Example (SPRI paper, BiGGen Bench):
       if (figure !== undefined) process.stderr.write(`spri: figure ${figure}\n`);
     });
   addSettingFlags(command, ["store"]);
-}
-
-/** Each group's used rows as the cases of the kept report. */
-function scoredRows(groups: readonly ScoredGroup[]): EvalCase[] {
-  return groups.flatMap((g) =>
-    g.human.map((human, i) => ({ id: `${g.name}/${i + 1}`, record: { group: g.name, judge: g.judge[i] ?? null, human } })),
-  );
 }
 
 function formatValue(value: number | null): string {
