@@ -4,7 +4,7 @@
  */
 import type { DatabaseSync } from "node:sqlite";
 import { ITEM_SORTS, type ItemSort, StoreError } from "./run-store.ts";
-import { CALL_COLUMN_NAMES } from "./store-rows.ts";
+import { ADD_TO_USAGE, CALL_COLUMN_NAMES, USAGE_COLUMNS } from "./store-rows.ts";
 
 /** The store's statements, prepared once per connection. */
 export function prepareStatements(db: DatabaseSync) {
@@ -52,17 +52,7 @@ export function prepareStatements(db: DatabaseSync) {
     ),
     insertCall: p(`INSERT INTO calls (${CALL_COLUMN_NAMES.join(", ")}) VALUES (${CALL_COLUMN_NAMES.map(() => "?").join(", ")})`),
     addUsage: p(
-      `INSERT INTO run_usage (run_id, calls, cache_hits, errors, input_tokens, output_tokens, cost_usd, priced_calls, unpriced_calls)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (run_id) DO UPDATE SET
-         calls = run_usage.calls + excluded.calls,
-         cache_hits = run_usage.cache_hits + excluded.cache_hits,
-         errors = run_usage.errors + excluded.errors,
-         input_tokens = run_usage.input_tokens + excluded.input_tokens,
-         output_tokens = run_usage.output_tokens + excluded.output_tokens,
-         cost_usd = run_usage.cost_usd + excluded.cost_usd,
-         priced_calls = run_usage.priced_calls + excluded.priced_calls,
-         unpriced_calls = run_usage.unpriced_calls + excluded.unpriced_calls`,
+      `INSERT INTO run_usage (run_id, ${USAGE_COLUMNS.join(", ")}) VALUES (?, ${USAGE_COLUMNS.map(() => "?").join(", ")}) ${ADD_TO_USAGE}`,
     ),
     listCalls: p("SELECT * FROM calls WHERE run_id = ? AND item_id = ? ORDER BY id"),
     recordSummary: p(
