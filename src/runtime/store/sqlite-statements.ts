@@ -2,9 +2,21 @@
  * The SQL of the SQLite run store (sqlite-store.ts), prepared once per connection. The column
  * orders of `insertRun`, `updateRun` and `insertCall` are those of store-rows.ts's value lists.
  */
-import type { DatabaseSync } from "node:sqlite";
+import type { DatabaseSync, StatementSync } from "node:sqlite";
 import { ITEM_SORTS, type ItemSort, StoreError } from "./run-store.ts";
 import { ADD_TO_USAGE, CALL_COLUMN_NAMES, USAGE_COLUMNS } from "./store-rows.ts";
+
+/** The statements on an item's record and the run's finish count, which the store and its work queue both run. */
+export function recordStatements(p: (text: string) => StatementSync) {
+  return {
+    finishedCount: p("SELECT finished_count FROM runs WHERE id = ?"),
+    upsertRecord: p(
+      `INSERT INTO item_records (run_id, item_id, record, summary) VALUES (?, ?, ?, ?)
+       ON CONFLICT (run_id, item_id) DO UPDATE SET record = excluded.record, summary = excluded.summary`,
+    ),
+    deleteRecord: p("DELETE FROM item_records WHERE run_id = ? AND item_id = ?"),
+  };
+}
 
 /** The store's statements, prepared once per connection. */
 export function prepareStatements(db: DatabaseSync) {
@@ -29,13 +41,8 @@ export function prepareStatements(db: DatabaseSync) {
          attempts = items.attempts + excluded.attempts, updated_at = excluded.updated_at, finish_seq = excluded.finish_seq,
          lease_owner = NULL, lease_expires = NULL`,
     ),
-    finishedCount: p("SELECT finished_count FROM runs WHERE id = ?"),
+    ...recordStatements(p),
     setFinishedCount: p("UPDATE runs SET finished_count = ? WHERE id = ?"),
-    upsertRecord: p(
-      `INSERT INTO item_records (run_id, item_id, record, summary) VALUES (?, ?, ?, ?)
-       ON CONFLICT (run_id, item_id) DO UPDATE SET record = excluded.record, summary = excluded.summary`,
-    ),
-    deleteRecord: p("DELETE FROM item_records WHERE run_id = ? AND item_id = ?"),
     itemStatuses: p("SELECT item_id, status FROM items WHERE run_id = ?"),
     listItems: p(
       `SELECT i.*, r.record FROM items i LEFT JOIN item_records r ON r.run_id = i.run_id AND r.item_id = i.item_id
