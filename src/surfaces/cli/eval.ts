@@ -23,6 +23,7 @@ import { winRateCommand } from "./eval-win-rate.ts";
 import { truthfulQaCommand } from "./eval-truthfulqa.ts";
 import { z } from "zod";
 import { choice, flag, optionalText, optionSchema, parseOptions, text } from "./option-schema.ts";
+import { textTable } from "../../base/util/text-table.ts";
 
 /** Registers the `eval` command group on `program` and returns it, so other subcommands can join it. */
 export function evalCommand(program: Command): Command {
@@ -196,14 +197,9 @@ export function formatCorrelationTable(report: CorrelationReport): string {
     formatValue(report.metrics.mae.pooled),
     formatValue(report.metrics.krippendorff_alpha.pooled),
   ];
-  const table = [header, ...rows, meanRow, pooledRow];
-  const widths = header.map((_, column) => Math.max(...table.map((row) => row[column]!.length)));
-  const line = (row: string[]) =>
-    row
-      .map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!)))
-      .join("  ")
-      .trimEnd();
-  const rule = widths.map((width) => "─".repeat(width)).join("  ");
+  // The group column reads left to right; the numbers line up on the right.
+  const table = textTable([header, ...rows, meanRow, pooledRow], { right: (column) => column > 0 });
+  const rule = table.widths.map((width) => "─".repeat(width)).join("  ");
   const reasons = DROP_REASONS.filter((reason) => report.droppedByReason[reason] > 0)
     .map((reason) => `${report.droppedByReason[reason]} ${reason}`)
     .join(", ");
@@ -212,12 +208,11 @@ export function formatCorrelationTable(report: CorrelationReport): string {
     `judge ${report.scoreField} vs human ${report.humanField}, ${report.groupBy === null ? "all rows as one group" : `grouped by ${report.groupBy}`}`,
     `${report.read} rows read, ${report.n} used, ${report.dropped} dropped${reasons ? ` (${reasons})` : ""}`,
     "",
-    line(header),
+    table.lines[0]!,
     rule,
-    ...rows.map(line),
+    ...table.lines.slice(1, -2),
     rule,
-    line(meanRow),
-    line(pooledRow),
+    ...table.lines.slice(-2),
     "",
     `${report.metric} mean over ${report.groups.length} group${report.groups.length === 1 ? "" : "s"}: ${formatValue(report.mean)} (each group rounded to 3 decimals, then averaged; alpha: Krippendorff, ratio)`,
   ];
