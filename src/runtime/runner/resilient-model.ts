@@ -15,8 +15,8 @@ import {
   type LanguageModel,
   type LogLikelihoodRequest,
   type LogLikelihoodResult,
-  type ModelCapabilities,
 } from "../../models/language-model.ts";
+import { ModelDecorator } from "../../models/model-decorator.ts";
 import { AdaptiveRateLimiter, type RateLimiterOptions, RateLimiterRegistry, type RateLimiterStats, outcomeOf } from "./rate-limiter.ts";
 import { RetryPolicy, type RetryEvent, type RetryOptions } from "./retry.ts";
 
@@ -43,11 +43,7 @@ export interface ResilientModelStats {
   limiter: RateLimiterStats;
 }
 
-export class ResilientModel implements LanguageModel {
-  readonly id: string;
-  readonly modelId: string;
-  readonly capabilities: ModelCapabilities;
-  readonly inner: LanguageModel;
+export class ResilientModel extends ModelDecorator {
   readonly limiter: AdaptiveRateLimiter;
   readonly retry: RetryPolicy;
   private readonly timeoutMs?: number;
@@ -55,10 +51,7 @@ export class ResilientModel implements LanguageModel {
   private counts = { calls: 0, succeeded: 0, failed: 0, attempts: 0, retries: 0 };
 
   constructor(inner: LanguageModel, options: ResilientModelOptions) {
-    this.inner = inner;
-    this.id = inner.id;
-    this.modelId = inner.modelId;
-    this.capabilities = inner.capabilities;
+    super(inner);
     this.limiter = options.limiter;
     this.retry = options.retry instanceof RetryPolicy ? options.retry : new RetryPolicy(options.retry);
     this.timeoutMs = options.timeoutMs;
@@ -74,7 +67,7 @@ export class ResilientModel implements LanguageModel {
   }
 
   /** Log-likelihood calls take the same slots, timeouts and retries as generation. */
-  logLikelihood(request: LogLikelihoodRequest): Promise<LogLikelihoodResult> {
+  override logLikelihood(request: LogLikelihoodRequest): Promise<LogLikelihoodResult> {
     return this.withRetries(request, (perTry) => callLogLikelihood(this.inner, perTry));
   }
 
@@ -115,10 +108,6 @@ export class ResilientModel implements LanguageModel {
       this.counts.failed++;
       throw tries > 0 && error instanceof ModelError && error.unsent ? sentAfterAll(error) : error;
     }
-  }
-
-  async close(): Promise<void> {
-    await this.inner.close?.();
   }
 }
 
