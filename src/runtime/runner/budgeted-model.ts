@@ -5,13 +5,12 @@
  * It sits inside the call cache (a cached answer costs nothing) and outside the retries (what is
  * charged is what the call finally reported).
  */
-import {
-  callLogLikelihood,
-  type GenerateRequest,
-  type GenerateResult,
-  type LanguageModel,
-  type LogLikelihoodRequest,
-  type LogLikelihoodResult,
+import type {
+  GenerateRequest,
+  GenerateResult,
+  LanguageModel,
+  LogLikelihoodRequest,
+  LogLikelihoodResult,
 } from "../../models/language-model.ts";
 import { ModelDecorator } from "../../models/model-decorator.ts";
 import { costAt, type Price, worstCaseCost, worstCaseLogLikelihoodCost } from "./cost.ts";
@@ -51,7 +50,7 @@ export class BudgetedModel extends ModelDecorator {
     const hold = await this.spend.admit({ costUsd: worst, tokens: 1 }, this.modelId);
     let result: LogLikelihoodResult;
     try {
-      result = await callLogLikelihood(this.inner, request);
+      result = await super.logLikelihood(request);
     } catch (error) {
       this.spend.finish(hold, { costUsd: 0, tokens: 0 });
       throw error;

@@ -8,13 +8,12 @@
  *   const { base, critic } = makeResilient(models, { maxConcurrency: 8, timeoutMs: 60_000 });
  */
 import { ModelError } from "../../base/errors/errors.ts";
-import {
-  callLogLikelihood,
-  type GenerateRequest,
-  type GenerateResult,
-  type LanguageModel,
-  type LogLikelihoodRequest,
-  type LogLikelihoodResult,
+import type {
+  GenerateRequest,
+  GenerateResult,
+  LanguageModel,
+  LogLikelihoodRequest,
+  LogLikelihoodResult,
 } from "../../models/language-model.ts";
 import { ModelDecorator } from "../../models/model-decorator.ts";
 import { AdaptiveRateLimiter, type RateLimiterOptions, RateLimiterRegistry, type RateLimiterStats, outcomeOf } from "./rate-limiter.ts";
@@ -68,7 +67,7 @@ export class ResilientModel extends ModelDecorator {
 
   /** Log-likelihood calls take the same slots, timeouts and retries as generation. */
   override logLikelihood(request: LogLikelihoodRequest): Promise<LogLikelihoodResult> {
-    return this.withRetries(request, (perTry) => callLogLikelihood(this.inner, perTry));
+    return this.withRetries(request, (perTry) => super.logLikelihood(perTry));
   }
 
   private async withRetries<R extends { signal?: AbortSignal; timeoutMs?: number }, T>(

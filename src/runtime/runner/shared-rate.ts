@@ -9,13 +9,12 @@
  * plus the call's `maxTokens`. Retries inside the resilient wrapper are not counted again.
  */
 import { ModelError } from "../../base/errors/errors.ts";
-import {
-  callLogLikelihood,
-  type GenerateRequest,
-  type GenerateResult,
-  type LanguageModel,
-  type LogLikelihoodRequest,
-  type LogLikelihoodResult,
+import type {
+  GenerateRequest,
+  GenerateResult,
+  LanguageModel,
+  LogLikelihoodRequest,
+  LogLikelihoodResult,
 } from "../../models/language-model.ts";
 import { ModelDecorator } from "../../models/model-decorator.ts";
 import type { RateLedger } from "../store/work-queue.ts";
@@ -97,7 +96,7 @@ export class RateLimitedModel extends ModelDecorator {
   override async logLikelihood(request: LogLikelihoodRequest): Promise<LogLikelihoodResult> {
     const chars = request.continuations.reduce((sum, text) => sum + request.context.length + text.length, 0);
     await this.gate.acquire(Math.ceil(chars / 4), request.signal);
-    return callLogLikelihood(this.inner, request);
+    return super.logLikelihood(request);
   }
 }
 
