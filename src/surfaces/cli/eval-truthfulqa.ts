@@ -12,24 +12,14 @@ import { readInputRecords } from "../../io/input-reader.ts";
 import { readTruthfulQaPrimer } from "../../io/truthfulqa-primer.ts";
 import { summariseTruthfulQa, type TruthfulQaSummary, truthfulQaAlgorithm } from "../../algorithms/judge/truthfulqa.ts";
 import { prepareTask } from "../../presets/tasks/prepare.ts";
-import { addSettingFlags } from "./options.ts";
+import type { SettingName } from "../../config/config.ts";
+import { addSettingFlags, RUNNER_CLIENT_SETTINGS } from "./options.ts";
 import { flag, optionalText, optionSchema, parseOptions, text } from "./option-schema.ts";
 import { keepRunReport } from "./eval-report-store.ts";
 import { executeRecordedRun, ONE_SAMPLE } from "./run.ts";
 import { newRunOption } from "./run-options.ts";
 
-const TRUTHFULQA_SETTINGS = [
-  "baseModel",
-  "baseUrl",
-  "timeout",
-  "maxResponseMib",
-  "concurrency",
-  "maxTries",
-  "retryDelay",
-  "maxRetryWait",
-  "store",
-  "model",
-] as const;
+const TRUTHFULQA_SETTINGS: readonly SettingName[] = ["baseModel", "baseUrl", ...RUNNER_CLIENT_SETTINGS, "model"];
 
 // --input and --limit are read by executeRun (RUN_FLAGS).
 const TRUTHFULQA_FLAGS = optionSchema({ output: text, primer: optionalText, json: flag });
