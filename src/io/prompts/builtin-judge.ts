@@ -5,9 +5,8 @@
  * `{reference_answer}` (removed when grading reference-free), `{min_score}` and `{max_score}`; the
  * structure the judge code relies on is described in src/algorithms/judge/grading-prompt.ts.
  */
-import { ConfigError } from "../../base/errors/errors.ts";
 import { BUILTIN_PROMPTS } from "./builtin.ts";
-import type { PromptPack } from "./prompt-pack.ts";
+import { type PromptPack, templatePack } from "./prompt-pack.ts";
 
 const JUDGE_SYSTEM = `You are an impartial grader. You judge a response only by the standards of the score rubric you are given, never by your own preferences, and you hold every response to the same standard. Answer in exactly this form and nothing else: <feedback>your feedback</feedback><score>your score</score>`;
 
@@ -87,14 +86,5 @@ export const BUILTIN_JUDGE_PROMPTS: Readonly<Record<string, string>> = Object.fr
 
 /** The judge's built-in pack: the rubric task's stage-1 prompts and the grading prompts above. */
 export function builtinJudgePack(): PromptPack {
-  const templates: Readonly<Record<string, string>> = { ...BUILTIN_PROMPTS.rubric, ...BUILTIN_JUDGE_PROMPTS };
-  return {
-    description: "built-in (judge)",
-    has: (name) => name in templates,
-    get(name) {
-      const text = templates[name];
-      if (text === undefined) throw new ConfigError(`the built-in judge prompts have no template ${name}`);
-      return text;
-    },
-  };
+  return templatePack("built-in (judge)", { ...BUILTIN_PROMPTS.rubric, ...BUILTIN_JUDGE_PROMPTS }, "built-in judge prompts");
 }
