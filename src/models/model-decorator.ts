@@ -3,20 +3,13 @@
  * it answers as the inner model (`id`, `modelId`, capabilities), closes it, and passes
  * log-likelihood calls on; a decorator writes only how its own calls pass.
  */
-import {
-  callLogLikelihood,
-  type GenerateRequest,
-  type GenerateResult,
-  type LanguageModel,
-  type LogLikelihoodRequest,
-  type LogLikelihoodResult,
-  type ModelCapabilities,
-} from "./language-model.ts";
+import { callLogLikelihood } from "./language-model.ts";
+import type { GenerateRequest, GenerateResult, LanguageModel, LogLikelihoodRequest, LogLikelihoodResult } from "./language-model.ts";
 
 export abstract class ModelDecorator implements LanguageModel {
   readonly id: string;
   readonly modelId: string;
-  readonly capabilities: ModelCapabilities;
+  readonly capabilities: LanguageModel["capabilities"];
   readonly inner: LanguageModel;
 
   constructor(inner: LanguageModel) {
