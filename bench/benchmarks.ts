@@ -6,12 +6,24 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { bareClient, type BareResult, type BareStack, chatBody } from "./bare-client.ts";
+import { bareClient, type BareStack, chatBody } from "./bare-client.ts";
 import { fmt, type Row, row } from "./report.ts";
-import { CALLS_PER_ITEM } from "./responder.ts";
 import type { BenchServer } from "./server-handle.ts";
 import type { ServerStats } from "./server.ts";
 import { type CliRun, runArgs, runSpri, summaryOf, writeItems } from "./spri-cli.ts";
+import {
+  type BareRateRun,
+  cpuOf,
+  cpuPerCall,
+  everyRunRows,
+  type SpriRateRun,
+  serverRows,
+  runsData,
+  throughputOutcome,
+} from "./throughput-runs.ts";
+
+/** The bare stacks in the order (a) runs them after each spri run. */
+const BARE_STACKS = ["fetch", "undici"] as const;
 
 export const SETTINGS = {
   items: 2_000,
@@ -52,11 +64,6 @@ export function windowRate(stats: ServerStats): number {
   return seconds > 0 ? stats.requests / seconds : 0;
 }
 
-/** The child's CPU seconds (user + system), from the probe. */
-export function cpuOf(run: CliRun): number | undefined {
-  return run.probe ? run.probe.userCpuSeconds + run.probe.systemCpuSeconds : undefined;
-}
-
 function cpuShare(run: CliRun): string {
   const cpu = cpuOf(run);
   if (cpu === undefined) return "n/a";
@@ -75,21 +82,13 @@ async function spriRun(server: BenchServer, dir: string, items: number, cache: b
 
 // ---- (a) throughput ------------------------------------------------------------------------
 
-interface SpriThroughputRun {
-  run: CliRun;
-  stats: ServerStats;
-  callsPerSecond: number;
-  windowCallsPerSecond: number;
-  done: number;
-}
-
-async function spriThroughputRun(server: BenchServer): Promise<SpriThroughputRun> {
+async function spriThroughputRun(server: BenchServer): Promise<SpriRateRun> {
   await server.configure({ latencyMs: SETTINGS.latencyMs, maxInFlight: SETTINGS.concurrency });
   const { run, stats, summary } = await inTempDir("a", (dir) => spriRun(server, dir, SETTINGS.items, true, "(a) throughput"));
   return { run, stats, callsPerSecond: stats.requests / run.wallSeconds, windowCallsPerSecond: windowRate(stats), done: summary.done };
 }
 
-async function bareRun(server: BenchServer, stack: BareStack, bodyBytes: number): Promise<BareResult & { stats: ServerStats }> {
+async function bareRun(server: BenchServer, stack: BareStack, bodyBytes: number): Promise<BareRateRun> {
   await server.configure({ latencyMs: SETTINGS.latencyMs, maxInFlight: SETTINGS.concurrency });
   const bare = await bareClient(
     stack,
@@ -101,10 +100,6 @@ async function bareRun(server: BenchServer, stack: BareStack, bodyBytes: number)
   return { ...bare, stats: await server.stats() };
 }
 
-export function best<T>(runs: readonly T[], rate: (run: T) => number): T {
-  return runs.reduce((a, b) => (rate(b) > rate(a) ? b : a));
-}
-
 /**
  * spri and the bare clients take turns (spri, bare fetch, bare undici, spri, ...) and the best of
  * each counts (the faster bare client is the ceiling):
@@ -113,21 +108,17 @@ export function best<T>(runs: readonly T[], rate: (run: T) => number): T {
  */
 export async function throughput(server: BenchServer): Promise<BenchResult & { callsPerItemOk: boolean; uninterruptedCalls: number }> {
   const { items, concurrency, latencyMs, repeats } = SETTINGS;
-  const spriRuns: SpriThroughputRun[] = [];
-  const bareRuns: (BareResult & { stats: ServerStats })[] = [];
+  const spriRuns: SpriRateRun[] = [];
+  const bareRuns: BareRateRun[] = [];
   for (let i = 0; i < repeats; i++) {
     spriRuns.push(await spriThroughputRun(server));
     // The bare client sends bodies of the mean size spri sent.
     const first = spriRuns[0]!.stats;
     const bodyBytes = Math.round(first.bytesIn / Math.max(1, first.requests));
-    for (const stack of ["fetch", "undici"] as const) bareRuns.push(await bareRun(server, stack, bodyBytes));
+    for (const stack of BARE_STACKS) bareRuns.push(await bareRun(server, stack, bodyBytes));
   }
-  const spri = best(spriRuns, (r) => r.callsPerSecond);
-  const bare = best(bareRuns, (r) => r.callsPerSecond);
-  const ratio = spri.callsPerSecond / bare.callsPerSecond;
-  const refused = spriRuns.reduce((sum, r) => sum + r.stats.refused, 0);
-  const callsPerItemOk = spriRuns.every((r) => r.stats.served === items * CALLS_PER_ITEM && r.done === items);
-  const list = (rates: number[]) => rates.map((r) => r.toFixed(0)).join(", ");
+  const outcome = throughputOutcome(spriRuns, bareRuns, items);
+  const { spri, bare, ratio, refused, callsPerItemOk } = outcome;
 
   const rows = [
     row(
@@ -135,15 +126,7 @@ export async function throughput(server: BenchServer): Promise<BenchResult & { c
       `spri, ${items} items, ${latencyMs} ms/call, best of ${repeats}`,
       `${fmt.rate(spri.callsPerSecond)} (${spri.stats.requests} calls in ${fmt.s(spri.run.wallSeconds)} wall)`,
     ),
-    row("", "spri, every run (wall)", `${list(spriRuns.map((r) => r.callsPerSecond))} calls/s`),
-    row("", "spri, server window only (best run)", fmt.rate(spri.windowCallsPerSecond)),
-    row(
-      "",
-      `bare client, ${concurrency} in flight, best of ${repeats} × 2 stacks`,
-      `${fmt.rate(bare.callsPerSecond)} over ${bare.stack} (${bare.requests} calls in ${fmt.s(bare.seconds)})`,
-    ),
-    row("", "bare fetch, every run", `${list(bareRuns.filter((r) => r.stack === "fetch").map((r) => r.callsPerSecond))} calls/s`),
-    row("", "bare undici, every run", `${list(bareRuns.filter((r) => r.stack === "undici").map((r) => r.callsPerSecond))} calls/s`),
+    ...everyRunRows(outcome, { spri: spriRuns, bare: bareRuns }, { concurrency, repeats, stacks: BARE_STACKS }),
     row("", "ratio spri ÷ bare (wall)", fmt.ratio(ratio), `≥ ${SETTINGS.throughputTarget}`, ratio >= SETTINGS.throughputTarget),
     row("", "ratio spri ÷ bare (server window)", fmt.ratio(spri.windowCallsPerSecond / bare.callsPerSecond)),
     row(
@@ -151,14 +134,7 @@ export async function throughput(server: BenchServer): Promise<BenchResult & { c
       "mean calls in flight (rate × latency)",
       `spri ${((spri.callsPerSecond * latencyMs) / 1000).toFixed(1)} / bare ${((bare.callsPerSecond * latencyMs) / 1000).toFixed(1)} of ${concurrency}`,
     ),
-    row("", "429s sent during spri runs", String(refused)),
-    row("", "server peak in flight (spri / bare)", `${spri.stats.peakInFlight} / ${bare.stats.peakInFlight}`),
-    row("", "calls per item (server count)", (spri.stats.served / items).toFixed(2), String(CALLS_PER_ITEM), callsPerItemOk),
-    row(
-      "",
-      "CPU per call (spri / best bare)",
-      `${cpuPerCall(cpuOf(spri.run), spri.stats.requests)} / ${cpuPerCall(bare.cpuSeconds, bare.requests)}`,
-    ),
+    ...serverRows(outcome, items, spri.stats.requests),
     row("", "spri CPU time (best run)", cpuShare(spri.run)),
   ];
   const notes: string[] = [];
@@ -170,27 +146,10 @@ export async function throughput(server: BenchServer): Promise<BenchResult & { c
   return {
     rows,
     notes,
-    data: {
-      items,
-      concurrency,
-      latencyMs,
-      spriRuns: spriRuns.map((r) => ({
-        wallSeconds: r.run.wallSeconds,
-        callsPerSecond: r.callsPerSecond,
-        windowCallsPerSecond: r.windowCallsPerSecond,
-        server: r.stats,
-        probe: r.run.probe,
-      })),
-      bareRuns,
-      ratio,
-    },
+    data: { ...runsData({ items, concurrency, latencyMs }, { spri: spriRuns, bare: bareRuns }), ratio },
     callsPerItemOk,
     uninterruptedCalls: spri.stats.served,
   };
-}
-
-export function cpuPerCall(cpuSeconds: number | undefined, calls: number): string {
-  return cpuSeconds === undefined ? "n/a" : `${((1000 * cpuSeconds) / calls).toFixed(2)} ms`;
 }
 
 // ---- (b) overhead --------------------------------------------------------------------------

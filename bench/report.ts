@@ -1,4 +1,5 @@
 /** The results table, and the record written to test-artifacts/bench-results.json. */
+import { textTable } from "../src/base/util/text-table.ts";
 import { cpus, totalmem } from "node:os";
 
 export interface Row {
@@ -36,13 +37,8 @@ export function row(bench: string, measure: string, value: string, target = "", 
 export function formatTable(rows: readonly Row[]): string {
   const cells = rows.map((r) => [r.bench, r.measure, r.value, r.target, r.pass === null ? "" : r.pass ? "PASS" : "FAIL"]);
   const header = ["bench", "measure", "value", "target", "result"];
-  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
-  const line = (c: readonly string[]) =>
-    c
-      .map((cell, i) => cell.padEnd(widths[i]!))
-      .join("  ")
-      .trimEnd();
-  return [line(header), widths.map((w) => "-".repeat(w)).join("  "), ...cells.map(line)].join("\n");
+  const { lines, widths } = textTable([header, ...cells]);
+  return [lines[0], widths.map((w) => "-".repeat(w)).join("  "), ...lines.slice(1)].join("\n");
 }
 
 export const fmt = {

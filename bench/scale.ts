@@ -14,13 +14,22 @@
  * and the per-round ratios show the spread.
  */
 import { join } from "node:path";
-import { bareClient, type BareResult, type BareStack, chatBody } from "./bare-client.ts";
-import { type BenchResult, best, cpuOf, cpuPerCall, inTempDir, windowRate } from "./benchmarks.ts";
+import { bareClient, type BareStack, chatBody } from "./bare-client.ts";
+import { type BenchResult, inTempDir, windowRate } from "./benchmarks.ts";
+import {
+  type BareRateRun,
+  best,
+  cpuOf,
+  everyRunRows,
+  list,
+  type SpriRateRun,
+  runsData,
+  serverRows,
+  throughputOutcome,
+} from "./throughput-runs.ts";
 import { fmt, row } from "./report.ts";
-import { CALLS_PER_ITEM } from "./responder.ts";
 import type { BenchServer } from "./server-handle.ts";
-import type { ServerStats } from "./server.ts";
-import { type CliRun, runArgs, runSpri, summaryOf, writeItems } from "./spri-cli.ts";
+import { runArgs, runSpri, summaryOf, writeItems } from "./spri-cli.ts";
 
 export const SCALE = {
   /** (f) */
@@ -40,13 +49,8 @@ export const SCALE = {
   cpuTargetMs: 0.2,
 };
 
-interface SpriScaleRun {
-  run: CliRun;
-  stats: ServerStats;
+interface SpriScaleRun extends SpriRateRun {
   calls: number;
-  callsPerSecond: number;
-  windowCallsPerSecond: number;
-  done: number;
 }
 
 async function spriScaleRun(
@@ -82,13 +86,14 @@ async function bareScaleRun(
   concurrency: number,
   latencyMs: number,
   bodyBytes: number,
-): Promise<BareResult & { stats: ServerStats }> {
+): Promise<BareRateRun> {
   await server.configure({ latencyMs, maxInFlight: concurrency });
   const bare = await bareClient(stack, `${server.url}/v1/chat/completions`, requests, concurrency, chatBody(bodyBytes));
   return { ...bare, stats: await server.stats() };
 }
 
-const list = (values: number[], digits = 0) => values.map((v) => v.toFixed(digits)).join(", ");
+/** The bare stacks in the order each round runs them. */
+const BARE_STACKS = ["undici", "fetch"] as const;
 
 function spread(values: number[]): { min: number; median: number; max: number } {
   const sorted = [...values].sort((a, b) => a - b);
@@ -105,50 +110,31 @@ function spreadText(values: number[], digits: number): string {
 export async function throughputAtScale(server: BenchServer): Promise<BenchResult & { ratio: number }> {
   const { items, concurrency, latencyMs, repeats, bareRequests, throughputTarget } = SCALE;
   const spriRuns: SpriScaleRun[] = [];
-  const bareRuns: (BareResult & { stats: ServerStats })[] = [];
+  const bareRuns: BareRateRun[] = [];
   const roundRatios: number[] = [];
   for (let i = 0; i < repeats; i++) {
     const spri = await spriScaleRun(server, items, concurrency, latencyMs, "(f) throughput at 256");
     spriRuns.push(spri);
     const first = spriRuns[0]!.stats;
     const bodyBytes = Math.round(first.bytesIn / Math.max(1, first.requests));
-    const round: (BareResult & { stats: ServerStats })[] = [];
-    for (const stack of ["undici", "fetch"] as const)
-      round.push(await bareScaleRun(server, stack, bareRequests, concurrency, latencyMs, bodyBytes));
+    const round: BareRateRun[] = [];
+    for (const stack of BARE_STACKS) round.push(await bareScaleRun(server, stack, bareRequests, concurrency, latencyMs, bodyBytes));
     bareRuns.push(...round);
     roundRatios.push(spri.callsPerSecond / best(round, (r) => r.callsPerSecond).callsPerSecond);
   }
-  const spri = best(spriRuns, (r) => r.callsPerSecond);
-  const bare = best(bareRuns, (r) => r.callsPerSecond);
-  const ratio = spri.callsPerSecond / bare.callsPerSecond;
-  const refused = spriRuns.reduce((sum, r) => sum + r.stats.refused, 0);
-  const callsPerItemOk = spriRuns.every((r) => r.stats.served === items * CALLS_PER_ITEM && r.done === items);
+  const outcome = throughputOutcome(spriRuns, bareRuns, items);
+  const { spri, bare, ratio, refused } = outcome;
   const rows = [
     row(
       "(f) throughput at 256",
       `spri, ${items} items, cache on, ${latencyMs} ms/call, best of ${repeats}`,
       `${fmt.rate(spri.callsPerSecond)} (${spri.calls} calls in ${fmt.s(spri.run.wallSeconds)} wall)`,
     ),
-    row("", "spri, every run (wall)", `${list(spriRuns.map((r) => r.callsPerSecond))} calls/s`),
-    row("", "spri, server window only (best run)", fmt.rate(spri.windowCallsPerSecond)),
-    row(
-      "",
-      `bare client, ${concurrency} in flight, best of ${repeats} × 2 stacks`,
-      `${fmt.rate(bare.callsPerSecond)} over ${bare.stack} (${bare.requests} calls in ${fmt.s(bare.seconds)})`,
-    ),
-    row("", "bare undici, every run", `${list(bareRuns.filter((r) => r.stack === "undici").map((r) => r.callsPerSecond))} calls/s`),
-    row("", "bare fetch, every run", `${list(bareRuns.filter((r) => r.stack === "fetch").map((r) => r.callsPerSecond))} calls/s`),
+    ...everyRunRows(outcome, { spri: spriRuns, bare: bareRuns }, { concurrency, repeats, stacks: BARE_STACKS }),
     row("", "ratio spri ÷ bare (wall, best of each)", fmt.ratio(ratio), `≥ ${throughputTarget}`, ratio >= throughputTarget),
     row("", "ratio per round (spri ÷ that round's best bare)", `${list(roundRatios, 3)}; ${spreadText(roundRatios, 3)}`),
     row("", "ratio spri ÷ bare (server window)", fmt.ratio(spri.windowCallsPerSecond / bare.callsPerSecond)),
-    row("", "429s sent during spri runs", String(refused)),
-    row("", "server peak in flight (spri / bare)", `${spri.stats.peakInFlight} / ${bare.stats.peakInFlight}`),
-    row("", "calls per item (server count)", (spri.stats.served / items).toFixed(2), String(CALLS_PER_ITEM), callsPerItemOk),
-    row(
-      "",
-      "CPU per call (spri / best bare)",
-      `${cpuPerCall(cpuOf(spri.run), spri.calls)} / ${cpuPerCall(bare.cpuSeconds, bare.requests)}`,
-    ),
+    ...serverRows(outcome, items, spri.calls),
   ];
   const notes: string[] = [];
   if (refused > 0) notes.push(`(f) spri was refused ${refused} times: it sent more than ${concurrency} calls at once`);
@@ -156,21 +142,7 @@ export async function throughputAtScale(server: BenchServer): Promise<BenchResul
     rows,
     notes,
     ratio,
-    data: {
-      items,
-      concurrency,
-      latencyMs,
-      spriRuns: spriRuns.map((r) => ({
-        wallSeconds: r.run.wallSeconds,
-        callsPerSecond: r.callsPerSecond,
-        windowCallsPerSecond: r.windowCallsPerSecond,
-        server: r.stats,
-        probe: r.run.probe,
-      })),
-      bareRuns,
-      roundRatios,
-      ratio,
-    },
+    data: { ...runsData({ items, concurrency, latencyMs }, { spri: spriRuns, bare: bareRuns }), roundRatios, ratio },
   };
 }
 

@@ -8,7 +8,8 @@ import { ModelCaller } from "../algorithms/contract/model-caller.ts";
 import { ConfigError, ModelError } from "../base/errors/errors.ts";
 import { samplingOf } from "../presets/tasks/prepare.ts";
 import { resolveSettings, type SettingName } from "./config.ts";
-import { createModels, modelFactoryOptions, modelSpecs } from "./models.ts";
+import type { LanguageModel } from "../models/language-model.ts";
+import { closeModels, createModels, modelFactoryOptions, modelSpecs } from "./models.ts";
 
 let server: FakeModelServer;
 before(async () => {
@@ -141,4 +142,14 @@ describe("the cap on an answer's size", () => {
       return true;
     });
   });
+});
+
+test("closeModels: each model closed once, a critic that is the base model not twice", async () => {
+  const closed: string[] = [];
+  const model = (id: string) => ({ modelId: id, close: async () => void closed.push(id) }) as unknown as LanguageModel;
+  const base = model("base");
+  await closeModels({ base, critic: base });
+  assert.deepEqual(closed, ["base"]);
+  await closeModels({ base: model("b"), critic: model("c") });
+  assert.deepEqual(closed, ["base", "b", "c"]);
 });

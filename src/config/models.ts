@@ -180,6 +180,12 @@ export async function createModels(
   return { base, critic };
 }
 
+/** Closes the models `createModels` made: a critic that is the base model is closed once. */
+export async function closeModels(models: { base: LanguageModel; critic: LanguageModel }): Promise<void> {
+  await models.base.close?.();
+  if (models.critic !== models.base) await models.critic.close?.();
+}
+
 /** The model of `spec`, refused when the user set sampling it cannot honour (see `ModelSpec.userSampling`). */
 export async function createModel(spec: ModelSpec, options: ModelFactoryOptions): Promise<LanguageModel> {
   const model = await buildModel(spec, options);

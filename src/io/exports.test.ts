@@ -6,7 +6,7 @@ import { before, describe, test } from "node:test";
 import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } from "hyparquet";
 import { InputError } from "../base/errors/errors.ts";
 import { SPRI_CITATION } from "./dataset-card.ts";
-import { EXPORT_FORMATS, type ExportFormat, exportRecords, toTrainingExample } from "./exports.ts";
+import { EXPORT_FORMATS, type ExportFormat, exportRecords, toTrainingExample, writeExampleFile } from "./exports.ts";
 
 /** The OpenAI chat fine-tuning rules for one JSONL line; returns the problems found. */
 function openAiFineTuningProblems(line: string): string[] {
@@ -326,5 +326,54 @@ describe("exportRecords: dataset card", () => {
 
   test("every format is covered", () => {
     assert.deepEqual([...EXPORT_FORMATS].sort(), ["alpaca", "messages", "preference", "prompt-completion", "sharegpt"]);
+  });
+});
+
+describe("writeExampleFile", () => {
+  const rows = [
+    { prompt: "q1", completion: "a1" },
+    { prompt: "q2", completion: "a2" },
+  ];
+  async function* stream() {
+    yield* rows;
+  }
+  const parquet = {
+    columns: [
+      { name: "prompt", kind: "string" as const },
+      { name: "completion", kind: "string" as const },
+    ],
+    metadata: { "spri.export.format": "prompt-completion" },
+  };
+
+  test("JSON Lines: one example a line", async () => {
+    const file = join(mkdtempSync(join(tmpdir(), "spri-example-file-")), "train.jsonl");
+    await writeExampleFile(file, "jsonl", stream(), parquet);
+    assert.deepEqual(
+      readFileSync(file, "utf8")
+        .trim()
+        .split("\n")
+        .map((line) => JSON.parse(line)),
+      rows,
+    );
+  });
+
+  test("Parquet: the columns given, the format in the footer's metadata", async () => {
+    const file = join(mkdtempSync(join(tmpdir(), "spri-example-file-")), "train.parquet");
+    await writeExampleFile(file, "parquet", stream(), parquet);
+    const buffer = await asyncBufferFromFile(file);
+    assert.deepEqual(await parquetReadObjects({ file: buffer }), rows);
+    const metadata = await parquetMetadataAsync(buffer);
+    assert.deepEqual(
+      metadata.key_value_metadata?.find((kv) => kv.key === "spri.export.format"),
+      { key: "spri.export.format", value: "prompt-completion" },
+    );
+  });
+
+  test("Parquet without columns is an InputError saying to write JSON Lines", async () => {
+    const file = join(mkdtempSync(join(tmpdir(), "spri-example-file-")), "train.parquet");
+    await assert.rejects(
+      writeExampleFile(file, "parquet", stream(), { columns: undefined, metadata: {} }),
+      (error: unknown) => error instanceof InputError && /JSON Lines/.test(error.hint ?? ""),
+    );
   });
 });

@@ -245,14 +245,11 @@ export async function exportRecords(options: ExportOptions): Promise<ExportSumma
     }
   }
 
-  if (fileType === "parquet") {
-    await writeParquetRows(output, spec.columns, examples(), {
-      rowGroupSize: options.rowGroupSize,
-      metadata: { "spri.export.format": format },
-    });
-  } else {
-    await writeJsonlAtomically(output, examples());
-  }
+  await writeExampleFile(output, fileType, examples(), {
+    columns: spec.columns,
+    metadata: { "spri.export.format": format },
+    rowGroupSize: options.rowGroupSize,
+  });
 
   const summary: ExportSummary = {
     input,
@@ -282,6 +279,23 @@ export async function exportRecords(options: ExportOptions): Promise<ExportSumma
     });
   }
   return summary;
+}
+
+/**
+ * Writes training examples to `file` as JSON Lines, or as Parquet with `parquet.columns` and its
+ * metadata in the footer (a format whose examples have no columns cannot be Parquet).
+ */
+export async function writeExampleFile(
+  file: string,
+  fileType: ExportFileType,
+  examples: AsyncIterable<Record<string, unknown>>,
+  parquet: { columns: readonly ParquetColumn[] | undefined; metadata: Record<string, string>; rowGroupSize?: number },
+): Promise<void> {
+  if (fileType === "jsonl") return writeJsonlAtomically(file, examples);
+  if (parquet.columns === undefined) {
+    throw new InputError("these examples have no Parquet columns", { file, field: "format", hint: "write JSON Lines (.jsonl)" });
+  }
+  await writeParquetRows(file, parquet.columns, examples, { rowGroupSize: parquet.rowGroupSize, metadata: parquet.metadata });
 }
 
 /** "12 without response_final, 3 identical ..." for messages; empty when nothing was skipped. */

@@ -96,6 +96,13 @@ export async function* readInputRows(file: string, options: ReadInputOptions = {
   }
 }
 
+/** Every row's value of a file of records, in file order: for files small enough to hold whole, such as a run's output. */
+export async function readInputRecords(file: string): Promise<Record<string, unknown>[]> {
+  const records: Record<string, unknown>[] = [];
+  for await (const row of readInputRows(file)) records.push(row.value as Record<string, unknown>);
+  return records;
+}
+
 /**
  * How many items the file holds, streamed like the reader (Parquet: from its footer alone). JSONL
  * counts non-blank lines, malformed ones included.

@@ -21,14 +21,17 @@ export const samplingSchema = z.object({
 
 export const usageSchema = z.object({ inputTokens: z.number(), outputTokens: z.number() });
 
-export const callStepSchema = z.enum([
+/** SPRI's steps, in the order its loop takes them. */
+export const CALL_STEPS = [
   "principle.generate",
   "principle.critique",
   "principle.refine",
   "response.generate",
   "response.critique",
   "response.refine",
-]);
+] as const;
+
+export const callStepSchema = z.enum(CALL_STEPS);
 export type CallStep = z.infer<typeof callStepSchema> | (string & {});
 
 export const callRecordSchema = z.object({

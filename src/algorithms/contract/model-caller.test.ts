@@ -3,6 +3,7 @@ import { describe, test } from "node:test";
 import type { ChatMessage, SamplingOptions } from "../../models/language-model.ts";
 import { ScriptedModel } from "../../models/scripted-model.ts";
 import { CachedModel, MemoryCallCache } from "../../runtime/store/call-cache.ts";
+import { BudgetError, ModelError } from "../../base/errors/errors.ts";
 import { type CallContext, ModelCaller } from "./model-caller.ts";
 
 const PAPER_SAMPLING = { temperature: 0.7, topP: 0.95, topK: 50, maxTokens: 2048, seed: 3, stop: ["END"] };
@@ -106,5 +107,61 @@ describe("ModelCaller: which calls are separate draws", () => {
     const rowB = await ask(model, { itemId: "b", sampleKey: "q1/model-b" }, { temperature: 0 });
     const rowA1 = await ask(model, { itemId: "a", sampleKey: "q1/model-a", sample: 1 }, { temperature: 0 });
     assert.equal(new Set([...rowA, ...rowB, ...rowA1]).size, 3);
+  });
+});
+
+describe("failed calls", () => {
+  const failing = (error: Error) =>
+    new ScriptedModel({
+      fallback: () => {
+        throw error;
+      },
+    });
+
+  test("a failed generation is recorded with its error (and unsent when nothing left spri), seen by onCall, and rethrown", async () => {
+    const seen: string[] = [];
+    const caller = new ModelCaller({ itemId: "1", onCall: (call) => seen.push(call.error ?? "") });
+    const error = new ModelError("cancelled while waiting", { kind: "network", unsent: true });
+    const spec = {
+      model: failing(error),
+      role: "base" as const,
+      step: "principle.generate",
+      iteration: 0,
+      messages: QUESTION,
+      sampling: {},
+    };
+    await assert.rejects(caller.call(spec), error);
+    assert.deepEqual(seen, ["cancelled while waiting"]);
+    const [record] = caller.calls;
+    assert.deepEqual(
+      [record!.response, record!.latencyMs, record!.usage, record!.unsent],
+      [null, 0, { inputTokens: 0, outputTokens: 0 }, true],
+    );
+  });
+
+  test("a failed log-likelihood call is recorded the same way", async () => {
+    const caller = new ModelCaller({ itemId: "1" });
+    const model = Object.assign(new ScriptedModel({ fallback: () => "x" }), {
+      logLikelihood: async () => Promise.reject(new Error("server gone")),
+    });
+    await assert.rejects(caller.logLikelihood({ model, role: "base", step: "mc", context: "Q: ?", continuations: [" A"] }), /server gone/);
+    assert.deepEqual(
+      caller.calls.map((call) => [call.error, call.response, call.unsent]),
+      [["server gone", null, undefined]],
+    );
+  });
+
+  test("a call the budget refused was never made: it is not recorded", async () => {
+    const caller = new ModelCaller({ itemId: "1" });
+    const spec = {
+      model: failing(new BudgetError("over budget")),
+      role: "base" as const,
+      step: "s",
+      iteration: 0,
+      messages: QUESTION,
+      sampling: {},
+    };
+    await assert.rejects(caller.call(spec), BudgetError);
+    assert.deepEqual(caller.calls, []);
   });
 });

@@ -168,23 +168,10 @@ export class ModelCaller {
       };
       const text = this.clean(result.text, spec.strip);
       if (spec.parse) record.parsed = spec.parse(text);
-      this.calls.push(record);
-      context.onCall?.(record);
+      this.record(record);
       return { raw: result.text, text, record };
     } catch (error) {
-      // A call the run's budget refused was never made: there is nothing to record.
-      if (error instanceof BudgetError) throw error;
-      const record: CallRecord = {
-        ...base,
-        response: null,
-        usage: { inputTokens: 0, outputTokens: 0 },
-        latencyMs: 0,
-        error: error instanceof Error ? error.message : String(error),
-        ...(error instanceof ModelError && error.unsent ? { unsent: true } : {}),
-      };
-      this.calls.push(record);
-      context.onCall?.(record);
-      throw error;
+      return this.recordFailure(base, error);
     }
   }
 
@@ -212,7 +199,6 @@ export class ModelCaller {
       cacheHit: false,
       startedAt: new Date().toISOString(),
     };
-    let record: CallRecord;
     try {
       const result = await callLogLikelihood(spec.model, {
         context: spec.context,
@@ -220,24 +206,31 @@ export class ModelCaller {
         signal: context.signal,
         timeoutMs: context.timeoutMs,
       });
-      record = { ...base, response: JSON.stringify(result.logprobs), usage: result.usage, latencyMs: result.latencyMs };
-      this.calls.push(record);
-      context.onCall?.(record);
+      this.record({ ...base, response: JSON.stringify(result.logprobs), usage: result.usage, latencyMs: result.latencyMs });
       return result;
     } catch (error) {
-      if (error instanceof BudgetError) throw error;
-      record = {
-        ...base,
-        response: null,
-        usage: { inputTokens: 0, outputTokens: 0 },
-        latencyMs: 0,
-        error: error instanceof Error ? error.message : String(error),
-        ...(error instanceof ModelError && error.unsent ? { unsent: true } : {}),
-      };
-      this.calls.push(record);
-      context.onCall?.(record);
-      throw error;
+      return this.recordFailure(base, error);
     }
+  }
+
+  /** Keeps a call in the item's trace and shows it to `onCall`. */
+  private record(record: CallRecord): void {
+    this.calls.push(record);
+    this.context.onCall?.(record);
+  }
+
+  /** Records a call that failed, then rethrows its error; a call the run's budget refused was never made, so it is not recorded. */
+  private recordFailure(base: Omit<CallRecord, "response" | "usage" | "latencyMs">, error: unknown): never {
+    if (error instanceof BudgetError) throw error;
+    this.record({
+      ...base,
+      response: null,
+      usage: { inputTokens: 0, outputTokens: 0 },
+      latencyMs: 0,
+      error: error instanceof Error ? error.message : String(error),
+      ...(error instanceof ModelError && error.unsent ? { unsent: true } : {}),
+    });
+    throw error;
   }
 
   private sampling(spec: CallSpec): SamplingOptions {

@@ -9,6 +9,7 @@
  */
 import { type WinRateReport, winRateReport } from "../judge/win-rate-report.ts";
 import { roundScore } from "../../base/util/round-score.ts";
+import { textTable } from "../../base/util/text-table.ts";
 import type { Comparison } from "./iteration-eval.ts";
 import type { IterationState } from "./iterations.ts";
 import { rougeL } from "./rouge-l.ts";
@@ -112,11 +113,5 @@ export function formatIterationReport(state: IterationState): string {
       percent(r.winRateVsBase),
     ].map(dash),
   );
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => c.padEnd(widths[i]!))
-      .join("  ")
-      .trimEnd();
-  return `${[line(header), ...rows.map(line)].join("\n")}\n`;
+  return `${textTable([header, ...rows]).lines.join("\n")}\n`;
 }

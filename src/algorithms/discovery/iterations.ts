@@ -20,6 +20,7 @@
  * near-duplicate (Rouge-L F1 ≥ threshold, default 0.7) of a principle of an earlier iteration's
  * constitution (representatives and members). Constitution size: principles in t's constitution.
  */
+import { textTable } from "../../base/util/text-table.ts";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { InputError } from "../../base/errors/errors.ts";
@@ -276,13 +277,7 @@ export function formatStatus(state: IterationState): string {
       r.constitution,
     ].map(cell),
   );
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => c.padEnd(widths[i]!))
-      .join("  ")
-      .trimEnd();
-  const lines = [line(header), ...rows.map(line)];
+  const { lines } = textTable([header, ...rows]);
   const next = nextStep(state);
   if (next) lines.push("", `next: ${next}`);
   return `${lines.join("\n")}\n`;

@@ -23,6 +23,12 @@ export interface TrainingFormat {
   columns?: ParquetColumn[];
 }
 
+/** TRL's conversational prompt-completion as Parquet: prompt and completion, each a list of messages. */
+const CONVERSATIONAL_COLUMNS: ParquetColumn[] = [
+  { name: "prompt", kind: "struct-list", fields: ["role", "content"] },
+  { name: "completion", kind: "struct-list", fields: ["role", "content"] },
+];
+
 export const TRAINING_FORMATS: Readonly<Record<DiscoveryExportFormat, TrainingFormat>> = {
   trl: {
     description:
@@ -32,10 +38,7 @@ export const TRAINING_FORMATS: Readonly<Record<DiscoveryExportFormat, TrainingFo
       "`completion` (list of {`role`, `content`}): one assistant message, `[Principle] …`, `[Critique] …`, `[Revised response]` and the refined answer",
     ],
     trainFormat: "trl.conversational.prompt_completion",
-    columns: [
-      { name: "prompt", kind: "struct-list", fields: ["role", "content"] },
-      { name: "completion", kind: "struct-list", fields: ["role", "content"] },
-    ],
+    columns: CONVERSATIONAL_COLUMNS,
   },
   openai: {
     description:
@@ -65,9 +68,6 @@ export const TRAINING_FORMATS: Readonly<Record<DiscoveryExportFormat, TrainingFo
       "`completion` (list of {`role`, `content`}): the refined answer (y2)",
     ],
     trainFormat: "trl.conversational.prompt_completion",
-    columns: [
-      { name: "prompt", kind: "struct-list", fields: ["role", "content"] },
-      { name: "completion", kind: "struct-list", fields: ["role", "content"] },
-    ],
+    columns: CONVERSATIONAL_COLUMNS,
   },
 };

@@ -16,6 +16,7 @@
 import { ConfigError } from "../../base/errors/errors.ts";
 import type { OutputSchema } from "../../models/language-model.ts";
 import { parseJsonObject } from "../../base/util/json-object.ts";
+import { critiqueSchema } from "../spri/critic-score.ts";
 
 export interface JudgeScale {
   min: number;
@@ -103,18 +104,5 @@ function parseJsonJudgement(text: string, scale: JudgeScale): ParsedJudgement | 
 
 /** The JSON schema a constrained judge is asked to follow. */
 export function judgementSchema(scale: JudgeScale = DEFAULT_JUDGE_SCALE): OutputSchema {
-  const scores: number[] = [];
-  for (let s = Math.ceil(scale.min); s <= scale.max; s++) scores.push(s);
-  return {
-    name: "judgement",
-    schema: {
-      type: "object",
-      properties: {
-        feedback: { type: "string", maxLength: 4000 },
-        score: { type: "integer", enum: scores },
-      },
-      required: ["feedback", "score"],
-      additionalProperties: false,
-    },
-  };
+  return { name: "judgement", schema: critiqueSchema(scale, 4000) };
 }

@@ -3,7 +3,8 @@
  * and strings (prefixes, quotes, escapes, adjacent literals), read as CPython's tokenizer reads
  * them from a `LiteralScanner`.
  */
-import type { LiteralScanner } from "./literal-scanner.ts";
+import { pyEscape, type PyEscapeRefusal } from "../../base/util/python.ts";
+import type { LiteralEvalError, LiteralScanner } from "./literal-scanner.ts";
 import type { PyValue } from "./py-value.ts";
 
 /** An int or float literal (no sign; `literal-eval.ts` reads a sign as part of the grammar). */
@@ -44,17 +45,11 @@ function checkNumberEnd(s: LiteralScanner): void {
   if (/[\p{L}\p{N}_.]/u.test(ch)) s.fail("SyntaxError", "invalid number literal");
 }
 
-const SIMPLE_ESCAPES: Record<string, string> = {
-  "\\": "\\",
-  "'": "'",
-  '"': '"',
-  a: "\x07",
-  b: "\b",
-  f: "\f",
-  n: "\n",
-  r: "\r",
-  t: "\t",
-  v: "\v",
+/** Python's messages for the escapes it refuses (`pyEscape`'s errors). */
+const ESCAPE_ERRORS: Record<PyEscapeRefusal, (letter: string) => [LiteralEvalError["pythonType"], string]> = {
+  truncated: (letter) => ["SyntaxError", `truncated \\${letter} escape`],
+  "beyond-unicode": () => ["SyntaxError", "illegal Unicode character"],
+  named: () => ["Unsupported", "\\N{name} escapes are not supported"],
 };
 
 /** One or more adjacent string literals, concatenated (`'a' "b"` is `'ab'`). */
@@ -109,31 +104,10 @@ function readStringBody(s: LiteralScanner, raw: boolean): string {
       s.pos += 2;
       continue;
     }
-    s.pos += 2;
-    if (next === "\n") continue;
-    const simple = SIMPLE_ESCAPES[next];
-    if (simple !== undefined) {
-      out += simple;
-      continue;
-    }
-    if (/[0-7]/.test(next)) {
-      let digits = next;
-      while (digits.length < 3 && /[0-7]/.test(s.peek())) digits += s.src[s.pos++];
-      out += String.fromCodePoint(Number.parseInt(digits, 8));
-      continue;
-    }
-    const hexLength = next === "x" ? 2 : next === "u" ? 4 : next === "U" ? 8 : 0;
-    if (hexLength > 0) {
-      const hex = s.src.slice(s.pos, s.pos + hexLength);
-      if (!new RegExp(`^[0-9a-fA-F]{${hexLength}}$`).test(hex)) s.fail("SyntaxError", `truncated \\${next} escape`);
-      const code = Number.parseInt(hex, 16);
-      if (code > 0x10ffff) s.fail("SyntaxError", "illegal Unicode character");
-      s.pos += hexLength;
-      out += String.fromCodePoint(code);
-      continue;
-    }
-    if (next === "N") s.fail("Unsupported", "\\N{name} escapes are not supported");
-    // An unknown escape stays as written (Python only warns).
-    out += ch + next;
+    const escape = pyEscape(s.src, s.pos);
+    // Python reports a refused escape just past its letter.
+    if ("error" in escape) s.fail(...ESCAPE_ERRORS[escape.error](escape.letter), s.pos + 2);
+    out += escape.value;
+    s.pos += escape.length;
   }
 }

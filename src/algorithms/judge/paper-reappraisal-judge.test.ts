@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { ScriptedModel } from "../../models/scripted-model.ts";
 import { loadPaperJudgePack } from "../../io/prompts/paper-judge-pack.ts";
-import { paperPromptFunctions, paperReappraisalJudge } from "./paper-reappraisal-judge.ts";
+import { paperJudgePackIdentity, paperJudgeSampling, paperPromptFunctions, paperReappraisalJudge } from "./paper-reappraisal-judge.ts";
 import { evaluateReappraisal } from "./reappraisal-eval.ts";
 import { GPT4_EVAL, referenceEvalPrompt, referenceSystemPrompt } from "../../../test/support/paper-judge-reference.ts";
 
@@ -37,4 +37,24 @@ test("a case without the aim or standards the alignment prompt needs is an input
   const judge = paperReappraisalJudge(loadPaperJudgePack(GPT4_EVAL, paperPromptFunctions()));
   assert.throws(() => judge.prompt("alignment", { post: "p", response: "r", standards: "s" }), /aim/);
   assert.match(judge.prompt("empathy", { post: "p", response: "r" }), /\[Reddit Post\] p\n/);
+});
+
+test("paperJudgeSampling: the flags' sampling, else the pack's settings, else the paper's evaluator settings (0.1, seed 36)", () => {
+  const pack = loadPaperJudgePack(GPT4_EVAL, paperPromptFunctions());
+  assert.deepEqual(paperJudgeSampling({}, undefined), { temperature: 0.1, seed: 36 });
+  assert.deepEqual(paperJudgeSampling({ temperature: 0, seed: 1, maxNewTokens: 9 }, undefined), { temperature: 0, seed: 1, maxTokens: 9 });
+  assert.deepEqual(paperJudgeSampling({}, pack), {
+    temperature: pack.settings.temperature,
+    seed: pack.settings.seed,
+    maxTokens: pack.settings.maxTokens,
+  });
+  assert.equal(paperJudgeSampling({ temperature: 0.7 }, pack).temperature, 0.7);
+});
+
+test("paperJudgePackIdentity: the pack's directory and a digest that changes with what it sends", () => {
+  const pack = loadPaperJudgePack(GPT4_EVAL, paperPromptFunctions());
+  const identity = paperJudgePackIdentity(pack);
+  assert.equal(identity.dir, pack.dir);
+  assert.match(String(identity.digest), /^[0-9a-f]+$/);
+  assert.notEqual(paperJudgePackIdentity({ ...pack, system: `${pack.system} ` }).digest, identity.digest);
 });

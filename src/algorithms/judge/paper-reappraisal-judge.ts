@@ -5,6 +5,8 @@
  * `reappraisal_standard` and `reappraisal` (the reply).
  */
 import { ConfigError, InputError } from "../../base/errors/errors.ts";
+import { hash32 } from "../../base/util/hash.ts";
+import type { SamplingOptions } from "../../models/language-model.ts";
 import type { PaperJudgePack } from "../../io/prompts/paper-judge-pack.ts";
 import { renderFString } from "../../io/prompts/python-source.ts";
 import { PAPER_EVAL_TASKS, paperScore } from "./paper-reappraisal-scores.ts";
@@ -56,4 +58,20 @@ export function paperReappraisalJudge(pack: PaperJudgePack): ReappraisalJudge {
     },
     parse: (criterion, text) => paperScore(criterion, text),
   };
+}
+
+/** The judge's sampling: the flags', else the pack's settings, else the paper's evaluator settings (0.1, seed 36). */
+export function paperJudgeSampling(
+  flags: { temperature?: number; seed?: number; maxNewTokens?: number },
+  pack: PaperJudgePack | undefined,
+): SamplingOptions {
+  const temperature = flags.temperature ?? pack?.settings.temperature ?? 0.1;
+  const seed = flags.seed ?? pack?.settings.seed ?? 36;
+  const maxTokens = flags.maxNewTokens ?? pack?.settings.maxTokens;
+  return maxTokens === undefined ? { temperature, seed } : { temperature, seed, maxTokens };
+}
+
+/** What identifies the pack's judge in a run: its directory and a digest of what it sends. */
+export function paperJudgePackIdentity(pack: PaperJudgePack): Record<string, unknown> {
+  return { dir: pack.dir, digest: hash32(JSON.stringify([pack.system, pack.prompts])).toString(16) };
 }

@@ -78,3 +78,11 @@ test("critiqueSchema lists the scale", () => {
   const schema = critiqueSchema() as { properties: { score: { enum: number[] } } };
   assert.deepEqual(schema.properties.score.enum, [1, 2, 3, 4, 5]);
 });
+
+test("critiqueSchema: feedback up to the length given (2000 characters by default), scores from the scale's first whole number", () => {
+  type Schema = { properties: { feedback: { maxLength: number }; score: { enum: number[] } } };
+  assert.equal((critiqueSchema() as Schema).properties.feedback.maxLength, 2000);
+  const judge = critiqueSchema({ min: 0.5, max: 3 }, 4000) as Schema;
+  assert.equal(judge.properties.feedback.maxLength, 4000);
+  assert.deepEqual(judge.properties.score.enum, [1, 2, 3]);
+});

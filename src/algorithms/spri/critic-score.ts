@@ -114,14 +114,14 @@ function parseJsonCritique(text: string, scale: ScoreScale): ParsedCritique | un
   return { score, feedback, marker: score === null ? null : "json" };
 }
 
-/** The JSON schema a constrained critic is asked to follow. */
-export function critiqueSchema(scale: ScoreScale = CRITIC_SCALE): Record<string, unknown> {
+/** The JSON schema a constrained critic (or judge) is asked to follow: feedback, then a whole score on the scale. */
+export function critiqueSchema(scale: ScoreScale = CRITIC_SCALE, maxFeedbackLength = 2000): Record<string, unknown> {
   const scores: number[] = [];
-  for (let s = scale.min; s <= scale.max; s++) scores.push(s);
+  for (let s = Math.ceil(scale.min); s <= scale.max; s++) scores.push(s);
   return {
     type: "object",
     properties: {
-      feedback: { type: "string", maxLength: 2000 },
+      feedback: { type: "string", maxLength: maxFeedbackLength },
       score: { type: "integer", enum: scores },
     },
     required: ["feedback", "score"],

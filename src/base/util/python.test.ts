@@ -1,7 +1,18 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { ConfigError } from "../errors/errors.ts";
-import { pyFormat, pyRepr, pyReprString, pyStrip, pythonClean, saneClean, universalNewlines, pyFloat, pyRound } from "./python.ts";
+import {
+  pyFormat,
+  pyRepr,
+  pyReprString,
+  pyStrip,
+  pythonClean,
+  saneClean,
+  universalNewlines,
+  pyFloat,
+  pyRound,
+  pyEscape,
+} from "./python.ts";
 
 describe("pyFormat (Python str.format semantics)", () => {
   test("one pass: values are never re-scanned", () => {
@@ -91,4 +102,21 @@ describe("pyRound", () => {
     assert.equal(pyRound(-0.125, 2), -0.12);
     assert.equal(pyRound(8, 2), 8);
   });
+});
+
+test("pyEscape: a backslash escape of a Python string literal as its tokenizer reads it", () => {
+  const at = (text: string) => pyEscape(text, 0);
+  assert.deepEqual(at("\\n rest"), { value: "\n", length: 2 });
+  assert.deepEqual(at("\\\nnext line"), { value: "", length: 2 });
+  assert.deepEqual(at("\\'"), { value: "'", length: 2 });
+  assert.deepEqual(at("\\101x"), { value: "A", length: 4 });
+  assert.deepEqual(at("\\7"), { value: "\x07", length: 2 });
+  assert.deepEqual(at("\\x41"), { value: "A", length: 4 });
+  assert.deepEqual(at("\\u00e9"), { value: "é", length: 6 });
+  assert.deepEqual(at("\\U0001F600"), { value: "😀", length: 10 });
+  assert.deepEqual(at("\\q"), { value: "\\q", length: 2 }, "an unknown escape stays as written");
+  assert.deepEqual(at("\\x4"), { error: "truncated", letter: "x" });
+  assert.deepEqual(at("\\U00110000"), { error: "beyond-unicode", letter: "U" });
+  assert.deepEqual(at("\\N{BULLET}"), { error: "named", letter: "N" });
+  assert.deepEqual(pyEscape("ab\\t", 2), { value: "\t", length: 2 });
 });

@@ -148,3 +148,44 @@ export function pyRound(value: number, digits: number): number {
   const lastDigit = Number(kept.replace(/\.$/, "").at(-1));
   return tie && lastDigit % 2 === 0 ? Number(kept.replace(/\.$/, "")) : Number(value.toFixed(digits));
 }
+
+const SIMPLE_ESCAPES: Readonly<Record<string, string>> = {
+  "\n": "",
+  "\\": "\\",
+  "'": "'",
+  '"': '"',
+  a: "\x07",
+  b: "\b",
+  f: "\f",
+  n: "\n",
+  r: "\r",
+  t: "\t",
+  v: "\v",
+};
+
+/** What a backslash escape stands for and how many characters it takes, or why Python refuses it (`letter`: the one after the backslash). */
+export type PyEscape = { value: string; length: number } | { error: PyEscapeRefusal; letter: string };
+export type PyEscapeRefusal = "truncated" | "beyond-unicode" | "named";
+
+/**
+ * The backslash escape at `text[at]` in a string literal that is not raw, as Python's tokenizer reads
+ * it: simple escapes, a line continuation, octal, `\x`, `\u` and `\U`; an unknown escape stays as
+ * written (Python only warns). `\N{name}` is refused: it would need Unicode's name table.
+ */
+export function pyEscape(text: string, at: number): PyEscape {
+  const letter = text[at + 1] ?? "";
+  const simple = SIMPLE_ESCAPES[letter];
+  if (simple !== undefined) return { value: simple, length: 2 };
+  const octal = /^[0-7]{1,3}/.exec(text.slice(at + 1, at + 4));
+  if (octal) return { value: String.fromCodePoint(Number.parseInt(octal[0], 8)), length: 1 + octal[0].length };
+  const hexLength = letter === "x" ? 2 : letter === "u" ? 4 : letter === "U" ? 8 : 0;
+  if (hexLength > 0) {
+    const hex = text.slice(at + 2, at + 2 + hexLength);
+    if (!new RegExp(`^[0-9a-fA-F]{${hexLength}}$`).test(hex)) return { error: "truncated", letter };
+    const code = Number.parseInt(hex, 16);
+    if (code > 0x10ffff) return { error: "beyond-unicode", letter };
+    return { value: String.fromCodePoint(code), length: 2 + hexLength };
+  }
+  if (letter === "N") return { error: "named", letter };
+  return { value: `\\${letter}`, length: 2 };
+}

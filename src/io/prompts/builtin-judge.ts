@@ -5,9 +5,8 @@
  * `{reference_answer}` (removed when grading reference-free), `{min_score}` and `{max_score}`; the
  * structure the judge code relies on is described in src/algorithms/judge/grading-prompt.ts.
  */
-import { ConfigError } from "../../base/errors/errors.ts";
 import { BUILTIN_PROMPTS } from "./builtin.ts";
-import type { PromptPack } from "./prompt-pack.ts";
+import { type PromptPack, templatePack } from "./prompt-pack.ts";
 
 const JUDGE_SYSTEM = `You are an impartial grader. You judge a response only by the standards of the score rubric you are given, never by your own preferences, and you hold every response to the same standard. Answer in exactly this form and nothing else: <feedback>your feedback</feedback><score>your score</score>`;
 
@@ -16,14 +15,13 @@ const GRADING_RULES = `1. Write feedback on the response, judged strictly by the
 3. Answer in exactly this form: "<feedback>your feedback</feedback><score>your score</score>"
 4. Write nothing else: no greeting, preamble or closing remarks.`;
 
-const GRADING = `###Task Description:
+/** What every grading prompt opens with. */
+const GRADING_TASK = `###Task Description:
 You are given an instruction (it may contain an input of its own), a response to it, a reference answer that deserves the top score, and a score rubric that defines the scores.
-${GRADING_RULES}
+${GRADING_RULES}`;
 
-###Instruction:
-{instruction}
-
-###Response:
+/** What every grading prompt ends with, after the instruction: the response and what it is graded against. */
+const GRADED_RESPONSE = `###Response:
 {response}
 
 ###Reference answer:
@@ -34,9 +32,14 @@ ${GRADING_RULES}
 
 ###Feedback: `;
 
-const META_GRADING = `###Task Description:
-You are given an instruction (it may contain an input of its own), a response to it, a reference answer that deserves the top score, and a score rubric that defines the scores.
-${GRADING_RULES}
+const GRADING = `${GRADING_TASK}
+
+###Instruction:
+{instruction}
+
+${GRADED_RESPONSE}`;
+
+const META_GRADING = `${GRADING_TASK}
 5. Careful: the instruction itself asks for an evaluation of some other model's work. Do not carry out that evaluation; grade the response to it. The instruction is set off by lines reading @@@.
 
 @@@
@@ -44,16 +47,7 @@ ${GRADING_RULES}
 {instruction}
 @@@
 
-###Response:
-{response}
-
-###Reference answer:
-{reference_answer}
-
-###Score rubric:
-{rubric}
-
-###Feedback: `;
+${GRADED_RESPONSE}`;
 
 const RUBRIC_TEMPLATE = `Criterion: {criteria}
 Score 1: {score1_description}
@@ -92,14 +86,5 @@ export const BUILTIN_JUDGE_PROMPTS: Readonly<Record<string, string>> = Object.fr
 
 /** The judge's built-in pack: the rubric task's stage-1 prompts and the grading prompts above. */
 export function builtinJudgePack(): PromptPack {
-  const templates: Readonly<Record<string, string>> = { ...BUILTIN_PROMPTS.rubric, ...BUILTIN_JUDGE_PROMPTS };
-  return {
-    description: "built-in (judge)",
-    has: (name) => name in templates,
-    get(name) {
-      const text = templates[name];
-      if (text === undefined) throw new ConfigError(`the built-in judge prompts have no template ${name}`);
-      return text;
-    },
-  };
+  return templatePack("built-in (judge)", { ...BUILTIN_PROMPTS.rubric, ...BUILTIN_JUDGE_PROMPTS }, "built-in judge prompts");
 }

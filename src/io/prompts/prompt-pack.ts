@@ -18,13 +18,17 @@ export interface PromptPack {
 }
 
 export function builtinPack(task: string): PromptPack {
-  const templates = BUILTIN_PROMPTS[task] ?? {};
+  return templatePack(`built-in (${task})`, BUILTIN_PROMPTS[task] ?? {}, `built-in prompts of task "${task}"`);
+}
+
+/** Templates held in memory (spri's built-in prompts) as a pack; `what` names them when one is missing. */
+export function templatePack(description: string, templates: Readonly<Record<string, string>>, what: string): PromptPack {
   return {
-    description: `built-in (${task})`,
+    description,
     has: (name) => name in templates,
     get(name) {
       const text = templates[name];
-      if (text === undefined) throw new ConfigError(`the built-in prompts of task "${task}" have no template ${name}`);
+      if (text === undefined) throw new ConfigError(`the ${what} have no template ${name}`);
       return text;
     },
   };

@@ -5,7 +5,7 @@
  * else is a ConfigError naming the file and line, never a prompt that differs from what Python sends.
  */
 import { ConfigError } from "../../base/errors/errors.ts";
-import { pyFloat, pyStrip } from "../../base/util/python.ts";
+import { pyEscape, type PyEscapeRefusal, pyFloat, pyStrip } from "../../base/util/python.ts";
 
 export type FStringPart = { text: string } | { field: string; strip: boolean; line: number };
 
@@ -141,20 +141,6 @@ function lineAt(source: string, offset: number): number {
   return line;
 }
 
-const SIMPLE_ESCAPES: Record<string, string> = {
-  "\n": "",
-  "\\": "\\",
-  "'": "'",
-  '"': '"',
-  a: "\x07",
-  b: "\b",
-  f: "\f",
-  n: "\n",
-  r: "\r",
-  t: "\t",
-  v: "\v",
-};
-
 /** Reads a string literal's body from `start` (just past its opening quote) to its closing quote. */
 /** `fields`: `none` (a plain string), `names` (`{name}` and `{name.strip()}` only) or `expressions` (any, kept as written). */
 function scanString(
@@ -209,18 +195,16 @@ function scanString(
   return { parts };
 }
 
-/** A backslash escape of a non-raw literal at `at`: its value and length. Unknown escapes stay as written. */
+/** What is said of an escape Python refuses (`pyEscape`'s errors). */
+const REFUSED_ESCAPES: Record<PyEscapeRefusal, (letter: string) => string> = {
+  truncated: (letter) => `a malformed \\${letter} escape`,
+  "beyond-unicode": (letter) => `a \\${letter} escape beyond Unicode`,
+  named: () => "a \\N{…} escape, which spri does not read",
+};
+
+/** A backslash escape of a non-raw literal at `at`, as Python reads it: its value and length. */
 function escape(source: string, at: number, fail: (message: string, at: number) => never): [string, number] {
-  const next = source[at + 1] ?? "";
-  if (next in SIMPLE_ESCAPES) return [SIMPLE_ESCAPES[next]!, 2];
-  const octal = /^[0-7]{1,3}/.exec(source.slice(at + 1, at + 4));
-  if (octal) return [String.fromCodePoint(Number.parseInt(octal[0], 8)), 1 + octal[0].length];
-  const hexLength = next === "x" ? 2 : next === "u" ? 4 : next === "U" ? 8 : 0;
-  if (hexLength > 0) {
-    const hex = source.slice(at + 2, at + 2 + hexLength);
-    if (!new RegExp(`^[0-9a-fA-F]{${hexLength}}$`).test(hex)) fail(`a malformed \\${next} escape`, at);
-    return [String.fromCodePoint(Number.parseInt(hex, 16)), 2 + hexLength];
-  }
-  if (next === "N") fail("a \\N{…} escape, which spri does not read", at);
-  return [`\\${next}`, 2];
+  const read = pyEscape(source, at);
+  if ("error" in read) fail(REFUSED_ESCAPES[read.error](read.letter), at);
+  return [read.value, read.length];
 }

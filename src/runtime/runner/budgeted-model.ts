@@ -5,36 +5,28 @@
  * It sits inside the call cache (a cached answer costs nothing) and outside the retries (what is
  * charged is what the call finally reported).
  */
-import {
-  callLogLikelihood,
-  type GenerateRequest,
-  type GenerateResult,
-  type LanguageModel,
-  type LogLikelihoodRequest,
-  type LogLikelihoodResult,
-  type ModelCapabilities,
+import type {
+  GenerateRequest,
+  GenerateResult,
+  LanguageModel,
+  LogLikelihoodRequest,
+  LogLikelihoodResult,
 } from "../../models/language-model.ts";
+import { ModelDecorator } from "../../models/model-decorator.ts";
 import { costAt, type Price, worstCaseCost, worstCaseLogLikelihoodCost } from "./cost.ts";
 import type { RunSpend } from "./run-spend.ts";
 
-export class BudgetedModel implements LanguageModel {
-  readonly id: string;
-  readonly modelId: string;
-  readonly capabilities: ModelCapabilities;
-  readonly inner: LanguageModel;
+export class BudgetedModel extends ModelDecorator {
   private readonly spend: RunSpend;
   private readonly price: Price | undefined;
   private readonly factor: number;
 
   /** `price`: the model's, undefined without a cost budget; `factor` scales it (batch discounts). */
   constructor(inner: LanguageModel, spend: RunSpend, price: Price | undefined, factor = 1) {
-    this.inner = inner;
+    super(inner);
     this.spend = spend;
     this.price = price;
     this.factor = factor;
-    this.id = inner.id;
-    this.modelId = inner.modelId;
-    this.capabilities = inner.capabilities;
   }
 
   async generate(request: GenerateRequest): Promise<GenerateResult> {
@@ -53,12 +45,12 @@ export class BudgetedModel implements LanguageModel {
   }
 
   /** Its worst case: every byte of every prompt a token, nothing written. */
-  async logLikelihood(request: LogLikelihoodRequest): Promise<LogLikelihoodResult> {
+  override async logLikelihood(request: LogLikelihoodRequest): Promise<LogLikelihoodResult> {
     const worst = this.price ? worstCaseLogLikelihoodCost(request, this.price) * this.factor : 0;
     const hold = await this.spend.admit({ costUsd: worst, tokens: 1 }, this.modelId);
     let result: LogLikelihoodResult;
     try {
-      result = await callLogLikelihood(this.inner, request);
+      result = await super.logLikelihood(request);
     } catch (error) {
       this.spend.finish(hold, { costUsd: 0, tokens: 0 });
       throw error;
@@ -66,9 +58,5 @@ export class BudgetedModel implements LanguageModel {
     const costUsd = this.price ? costAt(this.price, result.usage) * this.factor : 0;
     this.spend.finish(hold, { costUsd, tokens: result.usage.inputTokens });
     return result;
-  }
-
-  async close(): Promise<void> {
-    await this.inner.close?.();
   }
 }

@@ -6,7 +6,7 @@
  * model (released judgements re-scored, `spri eval correlate`) gets a finished run of its own: its
  * items are the cases it scored, so the viewer shows them the same way.
  */
-import type { CorrelationReport } from "../../algorithms/judge/correlate.ts";
+import type { CorrelationReport, ScoredGroup } from "../../algorithms/judge/correlate.ts";
 import type { MtBenchSummary } from "../../algorithms/judge/mt-bench.ts";
 import type { ReappraisalReport } from "../../algorithms/judge/reappraisal-report.ts";
 import type { TruthfulQaSummary } from "../../algorithms/judge/truthfulqa.ts";
@@ -35,6 +35,13 @@ export const EVAL_REPORT_ARTIFACT = "eval-report";
 export interface EvalCase {
   id: string;
   record: ItemRecord;
+}
+
+/** `spri eval correlate`'s cases: each group's used rows, the judge's score beside the human's. */
+export function correlationCases(groups: readonly ScoredGroup[]): EvalCase[] {
+  return groups.flatMap((g) =>
+    g.human.map((human, i) => ({ id: `${g.name}/${i + 1}`, record: { group: g.name, judge: g.judge[i] ?? null, human } })),
+  );
 }
 
 export function saveEvalReport(store: RunStore, runId: string, report: StoredEvalReport): Promise<void> {

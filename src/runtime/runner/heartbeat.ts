@@ -56,3 +56,24 @@ export class Heartbeat {
     await this.beating;
   }
 }
+
+export interface LeaseHeartbeatOptions extends Omit<HeartbeatOptions, "onBeat"> {
+  /** The lease loop working now, if any: after each beat it drops the items whose lease was lost. */
+  loop: () => { dropLost(held: ReadonlySet<string>, askedAt: number): void } | undefined;
+  /** What else the worker keeps alive with each beat (e.g. its hold on the run's output). */
+  afterBeat?: () => Promise<void>;
+}
+
+/** Starts the heartbeat of a worker's lease loops (`spri run`'s and `spri worker`'s alike). */
+export function startLeaseHeartbeat(options: LeaseHeartbeatOptions): Heartbeat {
+  const { loop, afterBeat, ...heartbeat } = options;
+  const started = new Heartbeat({
+    ...heartbeat,
+    onBeat: async (held, askedAt) => {
+      loop()?.dropLost(held, askedAt);
+      await afterBeat?.();
+    },
+  });
+  started.start();
+  return started;
+}

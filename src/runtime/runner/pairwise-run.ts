@@ -9,6 +9,7 @@ import { InputError } from "../../base/errors/errors.ts";
 import { recordQuestion } from "../../io/exports.ts";
 import { ANY_QUESTION_FIELDS } from "../../io/question-fields.ts";
 import { readInputRows } from "../../io/input-reader.ts";
+import { writeJsonFile } from "../../io/json-file.ts";
 import { type WinRate, winRate } from "../../algorithms/judge/pairwise.ts";
 
 export interface JoinOptions {
@@ -103,4 +104,14 @@ export async function summarisePairs(file: string): Promise<WinRate> {
     });
   }
   return winRate(records);
+}
+
+/** `spri compare`'s summary: B's win rate over the pairwise records and what did not pair; also written to `<output>.summary.json`. */
+export async function writeComparison(
+  output: string,
+  unpaired: { onlyA: number; onlyB: number },
+): Promise<WinRate & { onlyA: number; onlyB: number }> {
+  const summary = { ...(await summarisePairs(output)), onlyA: unpaired.onlyA, onlyB: unpaired.onlyB };
+  writeJsonFile(`${output}.summary.json`, summary);
+  return summary;
 }

@@ -8,15 +8,14 @@
  *   const { base, critic } = makeResilient(models, { maxConcurrency: 8, timeoutMs: 60_000 });
  */
 import { ModelError } from "../../base/errors/errors.ts";
-import {
-  callLogLikelihood,
-  type GenerateRequest,
-  type GenerateResult,
-  type LanguageModel,
-  type LogLikelihoodRequest,
-  type LogLikelihoodResult,
-  type ModelCapabilities,
+import type {
+  GenerateRequest,
+  GenerateResult,
+  LanguageModel,
+  LogLikelihoodRequest,
+  LogLikelihoodResult,
 } from "../../models/language-model.ts";
+import { ModelDecorator } from "../../models/model-decorator.ts";
 import { AdaptiveRateLimiter, type RateLimiterOptions, RateLimiterRegistry, type RateLimiterStats, outcomeOf } from "./rate-limiter.ts";
 import { RetryPolicy, type RetryEvent, type RetryOptions } from "./retry.ts";
 
@@ -43,11 +42,7 @@ export interface ResilientModelStats {
   limiter: RateLimiterStats;
 }
 
-export class ResilientModel implements LanguageModel {
-  readonly id: string;
-  readonly modelId: string;
-  readonly capabilities: ModelCapabilities;
-  readonly inner: LanguageModel;
+export class ResilientModel extends ModelDecorator {
   readonly limiter: AdaptiveRateLimiter;
   readonly retry: RetryPolicy;
   private readonly timeoutMs?: number;
@@ -55,10 +50,7 @@ export class ResilientModel implements LanguageModel {
   private counts = { calls: 0, succeeded: 0, failed: 0, attempts: 0, retries: 0 };
 
   constructor(inner: LanguageModel, options: ResilientModelOptions) {
-    this.inner = inner;
-    this.id = inner.id;
-    this.modelId = inner.modelId;
-    this.capabilities = inner.capabilities;
+    super(inner);
     this.limiter = options.limiter;
     this.retry = options.retry instanceof RetryPolicy ? options.retry : new RetryPolicy(options.retry);
     this.timeoutMs = options.timeoutMs;
@@ -74,8 +66,8 @@ export class ResilientModel implements LanguageModel {
   }
 
   /** Log-likelihood calls take the same slots, timeouts and retries as generation. */
-  logLikelihood(request: LogLikelihoodRequest): Promise<LogLikelihoodResult> {
-    return this.withRetries(request, (perTry) => callLogLikelihood(this.inner, perTry));
+  override logLikelihood(request: LogLikelihoodRequest): Promise<LogLikelihoodResult> {
+    return this.withRetries(request, (perTry) => super.logLikelihood(perTry));
   }
 
   private async withRetries<R extends { signal?: AbortSignal; timeoutMs?: number }, T>(
@@ -115,10 +107,6 @@ export class ResilientModel implements LanguageModel {
       this.counts.failed++;
       throw tries > 0 && error instanceof ModelError && error.unsent ? sentAfterAll(error) : error;
     }
-  }
-
-  async close(): Promise<void> {
-    await this.inner.close?.();
   }
 }
 

@@ -28,7 +28,7 @@ import { Completer } from "./completer.ts";
 import { countCall, emptySpend, requirePrices } from "./cost.ts";
 import { enqueueInput } from "./enqueue.ts";
 import { findOrCreateRun } from "./find-run.ts";
-import { Heartbeat } from "./heartbeat.ts";
+import { startLeaseHeartbeat } from "./heartbeat.ts";
 import { itemRunner } from "./item-runner.ts";
 import { itemsInFlight, wrapModels } from "./model-stack.ts";
 import { OutputRole } from "./output-role.ts";
@@ -212,16 +212,7 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
   /** The run is over when the whole input is queued and nothing is pending. */
   const runFinished = async () => enqueueDone && (await store.itemCounts(run.id)).pending === 0;
   let current: WorkLoop | undefined;
-  const heartbeat = new Heartbeat({
-    store,
-    workerId,
-    leaseMs,
-    onBeat: async (held, askedAt) => {
-      current?.dropLost(held, askedAt);
-      await role.keep();
-    },
-  });
-  heartbeat.start();
+  const heartbeat = startLeaseHeartbeat({ store, workerId, leaseMs, loop: () => current, afterBeat: () => role.keep() });
   const finish = async (completed: boolean): Promise<void> => {
     await runSpend.release().catch(() => {});
     await heartbeat.stop();

@@ -12,7 +12,7 @@ import type { WorkerInfo } from "../store/work-queue.ts";
 import { shellQuote } from "../../base/util/shell-quote.ts";
 import { isGoneLocally } from "./reap.ts";
 
-/** What `spri worker` needs to rebuild the run elsewhere (cli/recorded-command.ts writes and reads it). */
+/** What `spri worker` needs to rebuild the run elsewhere (recorded-command.ts writes and reads it). */
 export const COMMAND_ARTIFACT = "command";
 export const INVOCATION_ARTIFACT = "invocation";
 export const OUTCOME_ARTIFACT = "outcome";

@@ -9,15 +9,14 @@
  * plus the call's `maxTokens`. Retries inside the resilient wrapper are not counted again.
  */
 import { ModelError } from "../../base/errors/errors.ts";
-import {
-  callLogLikelihood,
-  type GenerateRequest,
-  type GenerateResult,
-  type LanguageModel,
-  type LogLikelihoodRequest,
-  type LogLikelihoodResult,
-  type ModelCapabilities,
+import type {
+  GenerateRequest,
+  GenerateResult,
+  LanguageModel,
+  LogLikelihoodRequest,
+  LogLikelihoodResult,
 } from "../../models/language-model.ts";
+import { ModelDecorator } from "../../models/model-decorator.ts";
 import type { RateLedger } from "../store/work-queue.ts";
 
 export interface RateLimits {
@@ -81,19 +80,12 @@ export class SharedRateGate {
 }
 
 /** A model whose calls first pass the endpoint's shared gate. */
-export class RateLimitedModel implements LanguageModel {
-  readonly id: string;
-  readonly modelId: string;
-  readonly capabilities: ModelCapabilities;
-  readonly inner: LanguageModel;
+export class RateLimitedModel extends ModelDecorator {
   private readonly gate: SharedRateGate;
 
   constructor(inner: LanguageModel, gate: SharedRateGate) {
-    this.inner = inner;
+    super(inner);
     this.gate = gate;
-    this.id = inner.id;
-    this.modelId = inner.modelId;
-    this.capabilities = inner.capabilities;
   }
 
   async generate(request: GenerateRequest): Promise<GenerateResult> {
@@ -101,14 +93,10 @@ export class RateLimitedModel implements LanguageModel {
     return this.inner.generate(request);
   }
 
-  async logLikelihood(request: LogLikelihoodRequest): Promise<LogLikelihoodResult> {
+  override async logLikelihood(request: LogLikelihoodRequest): Promise<LogLikelihoodResult> {
     const chars = request.continuations.reduce((sum, text) => sum + request.context.length + text.length, 0);
     await this.gate.acquire(Math.ceil(chars / 4), request.signal);
-    return callLogLikelihood(this.inner, request);
-  }
-
-  async close(): Promise<void> {
-    await this.inner.close?.();
+    return super.logLikelihood(request);
   }
 }
 

@@ -26,9 +26,7 @@ import { InputError } from "../../base/errors/errors.ts";
 import { datasetCardPath } from "../../io/dataset-card.ts";
 import { checkInputFile, readInputRows } from "../../io/input-reader.ts";
 import { writeFileAtomic, writeJsonFile } from "../../io/json-file.ts";
-import { writeJsonlAtomically } from "../../io/jsonl-output.ts";
-import { recordQuestion } from "../../io/exports.ts";
-import { type ParquetColumn, writeParquetRows } from "../../io/parquet.ts";
+import { recordQuestion, writeExampleFile } from "../../io/exports.ts";
 import { sha256File } from "../../io/sha256-file.ts";
 
 export interface TrainingExportOptions extends Omit<TrainingExampleOptions, "labels"> {
@@ -115,11 +113,12 @@ export async function exportTrainingData(options: TrainingExportOptions): Promis
   const isHeldOut = (record: Record<string, unknown>) =>
     heldOut(splitKey(record, recordQuestion(record, options.questionField) ?? ""), fraction, options.splitSeed);
 
-  await writeExamples(output, fileType, info.columns, format, examples());
+  const parquet = { columns: info.columns, metadata: { "spri.discovery.export.format": format } };
+  await writeExampleFile(output, fileType, examples(), parquet);
   let validationFile: TrainingExportSummary["validation"];
   if (fraction > 0) {
     const file = validationPath(output);
-    await writeExamples(file, fileType, info.columns, format, fromArray(validation));
+    await writeExampleFile(file, fileType, fromArray(validation), parquet);
     validationFile = { file, n: validation.length, sha256: await sha256File(file) };
   }
 
@@ -142,17 +141,6 @@ export async function exportTrainingData(options: TrainingExportOptions): Promis
     summary.request = writeTrainingRequest(summary, options, info.trainFormat, { ...request, previous });
   }
   return summary;
-}
-
-async function writeExamples(
-  file: string,
-  fileType: "jsonl" | "parquet",
-  columns: ParquetColumn[] | undefined,
-  format: string,
-  rows: AsyncIterable<Record<string, unknown>>,
-): Promise<void> {
-  if (fileType === "parquet") await writeParquetRows(file, columns!, rows, { metadata: { "spri.discovery.export.format": format } });
-  else await writeJsonlAtomically(file, rows);
 }
 
 async function* fromArray<T>(rows: readonly T[]): AsyncGenerator<T> {

@@ -1,6 +1,7 @@
 /** The file side of `spri eval win-rate`: judged pairs read from AlpacaEval's annotations or from spri's pairwise records. */
 import { InputError } from "../../base/errors/errors.ts";
 import { checkInputFile, readInputRows } from "../../io/input-reader.ts";
+import { writeJsonFile } from "../../io/json-file.ts";
 import { type JudgedPair, modelPreference, type WinRateReport, winRateReport } from "../../algorithms/judge/win-rate-report.ts";
 import type { EvalCase } from "./eval-report.ts";
 
@@ -56,4 +57,11 @@ export async function pairsOf(file: string): Promise<JudgedPair[]> {
     });
   }
   return pairs;
+}
+
+/** The model's win rate over a file of pairwise records; also written to `<output>.summary.json`. */
+export async function writeWinRateReport(output: string): Promise<WinRateReport> {
+  const report = winRateReport(await pairsOf(output));
+  writeJsonFile(`${output}.summary.json`, report);
+  return report;
 }

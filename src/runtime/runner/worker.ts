@@ -15,7 +15,7 @@ import type { PreparedTask } from "../../presets/tasks/prepare.ts";
 import { Wake } from "../../base/util/wake.ts";
 import { Completer } from "./completer.ts";
 import { type Budget, countCall, emptySpend, type PriceTable, requirePrices, type Spend } from "./cost.ts";
-import { Heartbeat } from "./heartbeat.ts";
+import { startLeaseHeartbeat } from "./heartbeat.ts";
 import { itemRunner } from "./item-runner.ts";
 import { reapDeadLocalWorkers } from "./reap.ts";
 import type { RetryOptions } from "./retry.ts";
@@ -111,16 +111,13 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerResult> {
     },
   });
   let current: WorkLoop | undefined;
-  const heartbeat = new Heartbeat({
+  const heartbeat = startLeaseHeartbeat({
     store,
     workerId,
     leaseMs,
-    onBeat: async (held, askedAt) => {
-      current?.dropLost(held, askedAt);
-    },
+    loop: () => current,
     onError: (error) => options.log?.(`heartbeat failed: ${(error as Error).message}`),
   });
-  heartbeat.start();
   const refusedRuns = new Set<string>();
   try {
     while (!stop.signal.aborted) {

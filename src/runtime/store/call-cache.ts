@@ -6,15 +6,13 @@
 import { ModelError } from "../../base/errors/errors.ts";
 import {
   type ChatMessage,
-  callLogLikelihood,
   type GenerateRequest,
   type GenerateResult,
   type LanguageModel,
-  type LogLikelihoodRequest,
-  type LogLikelihoodResult,
   type OutputSchema,
   type SamplingOptions,
 } from "../../models/language-model.ts";
+import { ModelDecorator } from "../../models/model-decorator.ts";
 import { canonicalMessagesJson } from "../../models/messages-json.ts";
 import { canonicalJson, sha256Hex } from "./canonical.ts";
 
@@ -125,12 +123,10 @@ interface InFlight {
  *   still queued, see SqliteCallCache). Closing the store commits what is queued.
  * - Cache failures stop the model (the store is broken; the run should stop): a failed read rejects
  *   its call; a failed write, which no call is waiting for, rejects every later call of this model.
+ * - Log-likelihood calls are not cached (ModelDecorator passes them on): such an item is resumed
+ *   whole by the runner (see cli/eval-truthfulqa.ts).
  */
-export class CachedModel implements LanguageModel {
-  readonly id: string;
-  readonly modelId: string;
-  readonly capabilities;
-  readonly inner: LanguageModel;
+export class CachedModel extends ModelDecorator {
   readonly cache: CallCache;
   readonly mode: CacheMode;
   readonly templateVersion?: string;
@@ -140,13 +136,10 @@ export class CachedModel implements LanguageModel {
   private writeFailure: { error: unknown } | undefined;
 
   constructor(inner: LanguageModel, cache: CallCache, options: CachedModelOptions = {}) {
-    this.inner = inner;
+    super(inner);
     this.cache = cache;
     this.mode = options.mode ?? "use";
     this.templateVersion = options.templateVersion;
-    this.id = inner.id;
-    this.modelId = inner.modelId;
-    this.capabilities = inner.capabilities;
     this.meta = { endpoint: inner.id, modelId: inner.modelId, templateVersion: this.templateVersion };
   }
 
@@ -179,15 +172,6 @@ export class CachedModel implements LanguageModel {
     };
     promise.then(settle, settle);
     return promise;
-  }
-
-  /** Not cached: a log-likelihood item is resumed whole by the runner (see cli/eval-truthfulqa.ts). */
-  logLikelihood(request: LogLikelihoodRequest): Promise<LogLikelihoodResult> {
-    return callLogLikelihood(this.inner, request);
-  }
-
-  async close(): Promise<void> {
-    await this.inner.close?.();
   }
 
   private async lookupOrCall(key: string, request: GenerateRequest): Promise<GenerateResult> {

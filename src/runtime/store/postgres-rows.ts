@@ -4,7 +4,7 @@
  * read back absent), in the column-array form that multi-row `unnest` inserts take.
  */
 import type { ItemUpdate, StoredCall } from "./run-store.ts";
-import { callValues } from "./store-rows.ts";
+import { ADD_TO_USAGE, callValues, USAGE_COLUMNS } from "./store-rows.ts";
 
 /** The call columns, in insert order, with their PostgreSQL array types for `unnest`. */
 export const CALL_COLUMNS = [
@@ -45,17 +45,9 @@ export function callColumns(calls: readonly StoredCall[]): unknown[][] {
 }
 
 /** Adds one row of usage per run (`usageOf`'s columns after run_id). */
-export const ADD_USAGE = `INSERT INTO run_usage (run_id, calls, cache_hits, errors, input_tokens, output_tokens, cost_usd, priced_calls, unpriced_calls)
+export const ADD_USAGE = `INSERT INTO run_usage (run_id, ${USAGE_COLUMNS.join(", ")})
   SELECT * FROM unnest($1::text[], $2::int8[], $3::int8[], $4::int8[], $5::int8[], $6::int8[], $7::float8[], $8::int8[], $9::int8[])
-  ON CONFLICT (run_id) DO UPDATE SET
-    calls = run_usage.calls + excluded.calls,
-    cache_hits = run_usage.cache_hits + excluded.cache_hits,
-    errors = run_usage.errors + excluded.errors,
-    input_tokens = run_usage.input_tokens + excluded.input_tokens,
-    output_tokens = run_usage.output_tokens + excluded.output_tokens,
-    cost_usd = run_usage.cost_usd + excluded.cost_usd,
-    priced_calls = run_usage.priced_calls + excluded.priced_calls,
-    unpriced_calls = run_usage.unpriced_calls + excluded.unpriced_calls`;
+  ${ADD_TO_USAGE}`;
 
 /** `ADD_USAGE`'s parameters, runs in id order (so concurrent writers lock usage rows in one order). */
 export function usageColumns(usage: Map<string, number[]>): unknown[][] {

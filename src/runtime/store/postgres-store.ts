@@ -11,7 +11,6 @@
  *   byte for byte; many-row writes are single `unnest` statements, hot ones prepared (named).
  */
 import { randomUUID } from "node:crypto";
-import type { ItemRecord } from "../../io/records.ts";
 import { redactUrl } from "../../base/util/redact-url.ts";
 import { PostgresCallCache } from "./postgres-cache.ts";
 import { PostgresDb, toNumber } from "./postgres-db.ts";
@@ -141,15 +140,6 @@ export class PostgresStore extends WorkQueueDelegate implements RunStore {
       );
       return next;
     });
-  }
-
-  async setItemStatus(
-    runId: string,
-    itemId: string,
-    status: ItemStatus,
-    options: { reason?: string; record?: ItemRecord } = {},
-  ): Promise<void> {
-    await this.setItemStatuses(runId, [{ itemId, status, reason: options.reason, record: options.record }]);
   }
 
   async setItemStatuses(runId: string, updates: readonly ItemUpdate[]): Promise<void> {

@@ -3,22 +3,14 @@
  * by step and minute, failures by reason) and this module turns the groups into `RunStats`, so a run
  * of 100,000 items is summarised without parsing a record, and both stores report it alike.
  */
+import { CALL_STEPS } from "../../io/records.ts";
 import type { RunStats } from "./run-store.ts";
 import { num, type Row, str } from "./store-rows.ts";
 
-const STEP_ORDER = [
-  "principle.generate",
-  "principle.critique",
-  "principle.refine",
-  "response.generate",
-  "response.critique",
-  "response.refine",
-];
-
 /** SPRI's steps in their order, any other step after them. */
 function stepRank(step: string): number {
-  const rank = STEP_ORDER.indexOf(step);
-  return rank < 0 ? STEP_ORDER.length : rank;
+  const rank = (CALL_STEPS as readonly string[]).indexOf(step);
+  return rank < 0 ? CALL_STEPS.length : rank;
 }
 
 /** A record's score list: numbers, and null for unscored critiques; anything but a list counts as none. */

@@ -2,9 +2,21 @@
  * The SQL of the SQLite run store (sqlite-store.ts), prepared once per connection. The column
  * orders of `insertRun`, `updateRun` and `insertCall` are those of store-rows.ts's value lists.
  */
-import type { DatabaseSync } from "node:sqlite";
+import type { DatabaseSync, StatementSync } from "node:sqlite";
 import { ITEM_SORTS, type ItemSort, StoreError } from "./run-store.ts";
-import { CALL_COLUMN_NAMES } from "./store-rows.ts";
+import { ADD_TO_USAGE, CALL_COLUMN_NAMES, USAGE_COLUMNS } from "./store-rows.ts";
+
+/** The statements on an item's record and the run's finish count, which the store and its work queue both run. */
+export function recordStatements(p: (text: string) => StatementSync) {
+  return {
+    finishedCount: p("SELECT finished_count FROM runs WHERE id = ?"),
+    upsertRecord: p(
+      `INSERT INTO item_records (run_id, item_id, record, summary) VALUES (?, ?, ?, ?)
+       ON CONFLICT (run_id, item_id) DO UPDATE SET record = excluded.record, summary = excluded.summary`,
+    ),
+    deleteRecord: p("DELETE FROM item_records WHERE run_id = ? AND item_id = ?"),
+  };
+}
 
 /** The store's statements, prepared once per connection. */
 export function prepareStatements(db: DatabaseSync) {
@@ -29,13 +41,8 @@ export function prepareStatements(db: DatabaseSync) {
          attempts = items.attempts + excluded.attempts, updated_at = excluded.updated_at, finish_seq = excluded.finish_seq,
          lease_owner = NULL, lease_expires = NULL`,
     ),
-    finishedCount: p("SELECT finished_count FROM runs WHERE id = ?"),
+    ...recordStatements(p),
     setFinishedCount: p("UPDATE runs SET finished_count = ? WHERE id = ?"),
-    upsertRecord: p(
-      `INSERT INTO item_records (run_id, item_id, record, summary) VALUES (?, ?, ?, ?)
-       ON CONFLICT (run_id, item_id) DO UPDATE SET record = excluded.record, summary = excluded.summary`,
-    ),
-    deleteRecord: p("DELETE FROM item_records WHERE run_id = ? AND item_id = ?"),
     itemStatuses: p("SELECT item_id, status FROM items WHERE run_id = ?"),
     listItems: p(
       `SELECT i.*, r.record FROM items i LEFT JOIN item_records r ON r.run_id = i.run_id AND r.item_id = i.item_id
@@ -52,17 +59,7 @@ export function prepareStatements(db: DatabaseSync) {
     ),
     insertCall: p(`INSERT INTO calls (${CALL_COLUMN_NAMES.join(", ")}) VALUES (${CALL_COLUMN_NAMES.map(() => "?").join(", ")})`),
     addUsage: p(
-      `INSERT INTO run_usage (run_id, calls, cache_hits, errors, input_tokens, output_tokens, cost_usd, priced_calls, unpriced_calls)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (run_id) DO UPDATE SET
-         calls = run_usage.calls + excluded.calls,
-         cache_hits = run_usage.cache_hits + excluded.cache_hits,
-         errors = run_usage.errors + excluded.errors,
-         input_tokens = run_usage.input_tokens + excluded.input_tokens,
-         output_tokens = run_usage.output_tokens + excluded.output_tokens,
-         cost_usd = run_usage.cost_usd + excluded.cost_usd,
-         priced_calls = run_usage.priced_calls + excluded.priced_calls,
-         unpriced_calls = run_usage.unpriced_calls + excluded.unpriced_calls`,
+      `INSERT INTO run_usage (run_id, ${USAGE_COLUMNS.join(", ")}) VALUES (?, ${USAGE_COLUMNS.map(() => "?").join(", ")}) ${ADD_TO_USAGE}`,
     ),
     listCalls: p("SELECT * FROM calls WHERE run_id = ? AND item_id = ? ORDER BY id"),
     recordSummary: p(

@@ -12,7 +12,6 @@
  */
 import { randomUUID } from "node:crypto";
 import type { DatabaseSync, SQLInputValue, StatementSync } from "node:sqlite";
-import type { ItemRecord } from "../../io/records.ts";
 import {
   type ItemCounts,
   type ItemSort,
@@ -230,15 +229,6 @@ export class SqliteStore extends WorkQueueDelegate implements RunStore {
       this.sql.updateRun.run(...sqliteValues(runUpdateValues(next)), id);
       return next;
     });
-  }
-
-  async setItemStatus(
-    runId: string,
-    itemId: string,
-    status: ItemStatus,
-    options: { reason?: string; record?: ItemRecord } = {},
-  ): Promise<void> {
-    await this.setItemStatuses(runId, [{ itemId, status, reason: options.reason, record: options.record }]);
   }
 
   async setItemStatuses(runId: string, updates: readonly ItemUpdate[]): Promise<void> {

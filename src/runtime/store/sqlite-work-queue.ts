@@ -6,6 +6,7 @@
  */
 import type { DatabaseSync, SQLOutputValue } from "node:sqlite";
 import { StoreError, type StoredCall } from "./run-store.ts";
+import { recordStatements } from "./sqlite-statements.ts";
 import { recordSummary } from "./store-rows.ts";
 import type {
   Completion,
@@ -95,13 +96,8 @@ export class SqliteWorkQueue implements WorkQueue, RateLedger {
            finish_seq = ?
          WHERE run_id = ? AND item_id = ? AND status = 'pending' AND lease_fence = ? AND lease_owner = ?`,
       ),
-      finishedCount: p("SELECT finished_count FROM runs WHERE id = ?"),
+      ...recordStatements(p),
       setFinishedCount: p("UPDATE runs SET finished_count = ?, updated_at = ? WHERE id = ?"),
-      upsertRecord: p(
-        `INSERT INTO item_records (run_id, item_id, record, summary) VALUES (?, ?, ?, ?)
-         ON CONFLICT (run_id, item_id) DO UPDATE SET record = excluded.record, summary = excluded.summary`,
-      ),
-      deleteRecord: p("DELETE FROM item_records WHERE run_id = ? AND item_id = ?"),
       countWork: p("UPDATE workers SET items_done = items_done + ?, items_failed = items_failed + ? WHERE id = ?"),
       countRunWork: p(
         `INSERT INTO worker_runs (worker_id, run_id, items_done, items_failed) VALUES (?, ?, ?, ?)

@@ -260,6 +260,22 @@ export function callFromRow(row: Row): StoredCall {
   return call;
 }
 
+/** The columns of `run_usage` after `run_id`, in the order of `usageOf`'s values. */
+export const USAGE_COLUMNS = [
+  "calls",
+  "cache_hits",
+  "errors",
+  "input_tokens",
+  "output_tokens",
+  "cost_usd",
+  "priced_calls",
+  "unpriced_calls",
+] as const;
+
+/** How both backends' inserts into `run_usage` end: a run's row, when it has one, is added to. */
+export const ADD_TO_USAGE = `ON CONFLICT (run_id) DO UPDATE SET
+    ${USAGE_COLUMNS.map((column) => `${column} = run_usage.${column} + excluded.${column}`).join(",\n    ")}`;
+
 /** Per-run usage of a batch of calls: [calls, cache hits, errors, input, output, cost, priced, unpriced]. */
 export function usageOf(calls: readonly StoredCall[]): Map<string, number[]> {
   const usage = new Map<string, number[]>();

@@ -1,68 +1,68 @@
 /**
- * The store classes keep their work queue in a class of its own (`sqlite-work-queue.ts`,
- * `postgres-work-queue.ts`) and answer the `WorkQueue` and `RateLedger` methods through it: this base
- * class holds that forwarding once for both backends.
+ * What both store classes (`sqlite-store.ts`, `postgres-store.ts`) answer the same way, held once:
+ * the `WorkQueue` and `RateLedger` methods, forwarded to the work queue each keeps in a class of its
+ * own (`sqlite-work-queue.ts`, `postgres-work-queue.ts`), and one item's status as a bulk write of one.
  */
-import type {
-  Completion,
-  FinishedItem,
-  ItemResult,
-  Lease,
-  QueuedItem,
-  RateLedger,
-  WorkerInfo,
-  WorkerRegistration,
-  WorkQueue,
-} from "./work-queue.ts";
+import type { ItemRecord } from "../../io/records.ts";
+import type { ItemStatus, ItemUpdate } from "./run-store.ts";
+import type { RateLedger, WorkQueue } from "./work-queue.ts";
 
-export abstract class WorkQueueDelegate implements WorkQueue, RateLedger {
-  protected abstract readonly queue: WorkQueue & RateLedger;
+type Queue = WorkQueue & RateLedger;
 
-  enqueueItems(runId: string, items: readonly QueuedItem[]): Promise<number> {
-    return this.queue.enqueueItems(runId, items);
+export abstract class WorkQueueDelegate implements Queue {
+  protected abstract readonly queue: Queue;
+
+  abstract setItemStatuses(runId: string, updates: readonly ItemUpdate[]): Promise<void>;
+
+  async setItemStatus(
+    runId: string,
+    itemId: string,
+    status: ItemStatus,
+    options: { reason?: string; record?: ItemRecord } = {},
+  ): Promise<void> {
+    await this.setItemStatuses(runId, [{ itemId, status, reason: options.reason, record: options.record }]);
   }
-  retryFailed(runId: string): Promise<number> {
-    return this.queue.retryFailed(runId);
+
+  enqueueItems(...args: Parameters<Queue["enqueueItems"]>) {
+    return this.queue.enqueueItems(...args);
   }
-  registerWorker(worker: WorkerRegistration): Promise<void> {
-    return this.queue.registerWorker(worker);
+  retryFailed(...args: Parameters<Queue["retryFailed"]>) {
+    return this.queue.retryFailed(...args);
   }
-  heartbeat(workerId: string, leaseMs: number): Promise<{ runId: string; itemId: string }[]> {
-    return this.queue.heartbeat(workerId, leaseMs);
+  registerWorker(...args: Parameters<Queue["registerWorker"]>) {
+    return this.queue.registerWorker(...args);
   }
-  stopWorker(workerId: string): Promise<void> {
-    return this.queue.stopWorker(workerId);
+  heartbeat(...args: Parameters<Queue["heartbeat"]>) {
+    return this.queue.heartbeat(...args);
   }
-  listWorkers(runId?: string): Promise<WorkerInfo[]> {
-    return this.queue.listWorkers(runId);
+  stopWorker(...args: Parameters<Queue["stopWorker"]>) {
+    return this.queue.stopWorker(...args);
   }
-  leaseItems(workerId: string, options: { runId?: string; max: number; leaseMs: number }): Promise<Lease[]> {
-    return this.queue.leaseItems(workerId, options);
+  listWorkers(...args: Parameters<Queue["listWorkers"]>) {
+    return this.queue.listWorkers(...args);
   }
-  releaseItems(workerId: string, leases: readonly Pick<Lease, "runId" | "itemId" | "token">[]): Promise<void> {
-    return this.queue.releaseItems(workerId, leases);
+  leaseItems(...args: Parameters<Queue["leaseItems"]>) {
+    return this.queue.leaseItems(...args);
   }
-  completeItems(workerId: string, results: readonly ItemResult[]): Promise<Completion> {
-    return this.queue.completeItems(workerId, results);
+  releaseItems(...args: Parameters<Queue["releaseItems"]>) {
+    return this.queue.releaseItems(...args);
   }
-  finishedSince(runId: string, after: number, limit?: number): Promise<FinishedItem[]> {
-    return this.queue.finishedSince(runId, after, limit);
+  completeItems(...args: Parameters<Queue["completeItems"]>) {
+    return this.queue.completeItems(...args);
   }
-  leasedCount(runId: string): Promise<number> {
-    return this.queue.leasedCount(runId);
+  finishedSince(...args: Parameters<Queue["finishedSince"]>) {
+    return this.queue.finishedSince(...args);
   }
-  claimOutput(runId: string, workerId: string, leaseMs: number): Promise<WorkerInfo | undefined> {
-    return this.queue.claimOutput(runId, workerId, leaseMs);
+  leasedCount(...args: Parameters<Queue["leasedCount"]>) {
+    return this.queue.leasedCount(...args);
   }
-  releaseOutput(runId: string, workerId: string): Promise<void> {
-    return this.queue.releaseOutput(runId, workerId);
+  claimOutput(...args: Parameters<Queue["claimOutput"]>) {
+    return this.queue.claimOutput(...args);
   }
-  takeRate(
-    key: string,
-    want: { requests: number; tokens: number },
-    limits: { requests?: number; tokens?: number },
-    windowMs: number,
-  ): Promise<{ requests: number; tokens: number; resetInMs: number }> {
-    return this.queue.takeRate(key, want, limits, windowMs);
+  releaseOutput(...args: Parameters<Queue["releaseOutput"]>) {
+    return this.queue.releaseOutput(...args);
+  }
+  takeRate(...args: Parameters<Queue["takeRate"]>) {
+    return this.queue.takeRate(...args);
   }
 }

@@ -1,14 +1,11 @@
 /** `spri compare`: pairwise judging of two runs (A vs B, both orders), with a win rate and its CI. */
-import { writeJsonFile } from "../../io/json-file.ts";
 import type { Command } from "commander";
 import { checkInputFile } from "../../io/input-reader.ts";
 import { pairwiseAlgorithm } from "../../algorithms/judge/pairwise.ts";
-import { joinRuns, summarisePairs } from "../../runtime/runner/pairwise-run.ts";
-import { prepareTask } from "../../presets/tasks/prepare.ts";
-import { ENVIRONMENT_HELP, JUDGE_RUN_SETTINGS, JUDGE_SAMPLING_FLAGS, addJudgeModelFlags, addSettingFlags, judgeAsBase } from "./options.ts";
+import { joinRuns, writeComparison } from "../../runtime/runner/pairwise-run.ts";
+import { ENVIRONMENT_HELP, JUDGE_SAMPLING_FLAGS, judgeAsBase } from "./options.ts";
 import { flag, optionalText, optionSchema, parseOptions, text } from "./option-schema.ts";
-import { executeRun, ONE_SAMPLE } from "./run.ts";
-import { newRunOption } from "./run-options.ts";
+import { addJudgeCaseFlags, executeJudgeCases } from "./judge-cases.ts";
 
 const COMPARE_FLAGS = optionSchema({
   a: text,
@@ -36,10 +33,8 @@ export function compareCommand(program: Command): void {
     )
     .option("--response-field <name>", "field holding each run's response", "response_final")
     .option("--response-field-b <name>", "B's response field when it differs from A's")
-    .option("--json", "print the summary as JSON")
-    .addOption(newRunOption());
-  addJudgeModelFlags(command);
-  addSettingFlags(command, [...JUDGE_RUN_SETTINGS, "structuredOutput", "httpClient"]);
+    .option("--json", "print the summary as JSON");
+  addJudgeCaseFlags(command, ["structuredOutput", "httpClient"]);
   command.addHelpText(
     "after",
     `\nJudging runs at temperature 0 unless --temperature is given. Files whose ids do not pair up are refused.${ENVIRONMENT_HELP}`,
@@ -62,18 +57,12 @@ export function compareCommand(program: Command): void {
     });
     process.stderr.write(`spri: ${joined.pairs} pairs (${joined.onlyA} only in A, ${joined.onlyB} only in B)\n`);
     const { temperature = 0, seed } = options;
-    const runOptions = { ...raw, input: pairsFile, output, idField: "id", questionField: "question", json: false };
-    await executeRun(
-      runOptions,
-      (settings) => ({
-        ...prepareTask({ ...settings, task: "sft" }),
-        algorithm: pairwiseAlgorithm({ temperature, seed }),
-        identity: { temperature, seed },
-      }),
-      ONE_SAMPLE,
-    );
-    const summary = { ...(await summarisePairs(output)), onlyA: joined.onlyA, onlyB: joined.onlyB };
-    writeJsonFile(`${output}.summary.json`, summary);
+    await executeJudgeCases(raw, {
+      cases: pairsFile,
+      output,
+      judge: () => ({ algorithm: pairwiseAlgorithm({ temperature, seed }), identity: { temperature, seed } }),
+    });
+    const summary = await writeComparison(output, joined);
     process.stdout.write(
       options.json
         ? `${JSON.stringify(summary)}\n`

@@ -1,16 +1,14 @@
 /** `spri eval mt-bench`: MT-Bench single-answer grading (1–10) of a model's two-turn answers, as FastChat grades them. */
 import type { Command } from "commander";
-import { checkInputFile, readInputRows } from "../../io/input-reader.ts";
-import { writeJsonFile } from "../../io/json-file.ts";
+import { checkInputFile } from "../../io/input-reader.ts";
 import { readMtBenchData, writeMtBenchCases } from "../../io/mt-bench-data.ts";
-import { mtBenchAlgorithm, mtBenchSummary, REFERENCE_CATEGORIES, type MtBenchSummary } from "../../algorithms/judge/mt-bench.ts";
-import { prepareTask } from "../../presets/tasks/prepare.ts";
+import { mtBenchAlgorithm, REFERENCE_CATEGORIES } from "../../algorithms/judge/mt-bench.ts";
+import { writeMtBenchReport } from "../../runtime/runner/mt-bench-run.ts";
 import { hash32 } from "../../base/util/hash.ts";
-import { ENVIRONMENT_HELP, JUDGE_RUN_SETTINGS, JUDGE_SAMPLING_FLAGS, addJudgeModelFlags, addSettingFlags, judgeAsBase } from "./options.ts";
+import { ENVIRONMENT_HELP, JUDGE_SAMPLING_FLAGS, judgeAsBase } from "./options.ts";
 import { flag, optionSchema, parseOptions, text } from "./option-schema.ts";
 import { keepRunReport } from "./eval-report-store.ts";
-import { executeRecordedRun, ONE_SAMPLE } from "./run.ts";
-import { newRunOption } from "./run-options.ts";
+import { addJudgeCaseFlags, executeJudgeCases } from "./judge-cases.ts";
 
 const MT_BENCH_FLAGS = optionSchema({ answers: text, data: text, output: text, json: flag, ...JUDGE_SAMPLING_FLAGS });
 
@@ -24,10 +22,8 @@ export function mtBenchCommand(group: Command): void {
     )
     .requiredOption("--data <dir>", "MT-Bench's files: question.jsonl, judge_prompts.jsonl, reference_answer_gpt-4.jsonl")
     .requiredOption("--output <file>", "per-question judgements (JSONL); <file>.summary.json holds the means")
-    .option("--json", "print the means as JSON")
-    .addOption(newRunOption());
-  addJudgeModelFlags(command);
-  addSettingFlags(command, [...JUDGE_RUN_SETTINGS, "maxNewTokens", "structuredOutput", "httpClient"]);
+    .option("--json", "print the means as JSON");
+  addJudgeCaseFlags(command, ["maxNewTokens", "structuredOutput", "httpClient"]);
   command.addHelpText(
     "after",
     `
@@ -49,21 +45,16 @@ every scored judgement of both turns, as FastChat's show_result; means rounded t
     const cases = `${output}.cases.jsonl`;
     await writeMtBenchCases(answers, data, REFERENCE_CATEGORIES, cases);
     const promptsKey = hash32(JSON.stringify(data.prompts));
-    const run = await executeRecordedRun(
-      { ...raw, input: cases, output, idField: "id", questionField: "question", json: false },
-      (settings) => {
+    const run = await executeJudgeCases(raw, {
+      cases,
+      output,
+      judge: (settings) => {
         // FastChat asks its judge for at most 2048 new tokens, which is --max-new-tokens' default.
         const sampling = { temperature, maxTokens: settings.maxNewTokens };
-        return {
-          ...prepareTask({ ...settings, task: "sft" }),
-          algorithm: mtBenchAlgorithm(data.prompts, sampling),
-          identity: { ...sampling, judgePrompts: promptsKey },
-        };
+        return { algorithm: mtBenchAlgorithm(data.prompts, sampling), identity: { ...sampling, judgePrompts: promptsKey } };
       },
-      ONE_SAMPLE,
-    );
-    const summary = rounded(await summarise(output));
-    writeJsonFile(`${output}.summary.json`, summary);
+    });
+    const summary = await writeMtBenchReport(output);
     if (run) await keepRunReport(run.store, run.runId, { kind: "mt-bench", report: summary, summaryFile: `${output}.summary.json` });
     if (options.json) {
       process.stdout.write(`${JSON.stringify(summary)}\n`);
@@ -74,25 +65,4 @@ every scored judgement of both turns, as FastChat's show_result; means rounded t
       `MT-Bench: turn 1 ${cell(summary.turn1)}, turn 2 ${cell(summary.turn2)}, average ${cell(summary.average)} over ${summary.n} judgements; ${summary.unscored} unscored\n`,
     );
   });
-}
-
-async function summarise(file: string): Promise<MtBenchSummary> {
-  const rows: { category: string; turn1: number | null; turn2: number | null }[] = [];
-  for await (const row of readInputRows(file)) {
-    const r = row.value as Record<string, unknown>;
-    const score = (v: unknown) => (typeof v === "number" ? v : null);
-    rows.push({ category: String(r.category), turn1: score(r.mt_bench_turn_1_score), turn2: score(r.mt_bench_turn_2_score) });
-  }
-  return mtBenchSummary(rows);
-}
-
-function rounded(summary: MtBenchSummary): MtBenchSummary {
-  const r = (v: number | null) => (v === null ? null : Math.round(v * 10000) / 10000);
-  return {
-    ...summary,
-    turn1: r(summary.turn1),
-    turn2: r(summary.turn2),
-    average: r(summary.average),
-    categories: Object.fromEntries(Object.entries(summary.categories).map(([name, v]) => [name, r(v)])),
-  };
 }

@@ -3,53 +3,32 @@
  * judged (spri's prompts, or the paper's judge pack with --prompts); --judged: the paper's released
  * judge outputs are re-scored by its rules, without a model. Both print the same report.
  */
-import { existsSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync } from "node:fs";
 import type { Command } from "commander";
 import { resolveSettings } from "../../config/config.ts";
-import { ConfigError, InputError } from "../../base/errors/errors.ts";
-import { checkInputFile, readInputRows } from "../../io/input-reader.ts";
-import { writeJsonFile } from "../../io/json-file.ts";
-import { paperPromptFunctions, paperReappraisalJudge } from "../../algorithms/judge/paper-reappraisal-judge.ts";
-import { releasedJudgementsFile, releasedScores } from "../../algorithms/judge/paper-reappraisal-scores.ts";
+import { InputError } from "../../base/errors/errors.ts";
+import { checkInputFile } from "../../io/input-reader.ts";
+import { paperJudgePackIdentity, paperJudgeSampling, paperReappraisalJudge } from "../../algorithms/judge/paper-reappraisal-judge.ts";
 import type { ReappraisalJudge } from "../../algorithms/judge/reappraisal-eval.ts";
-import {
-  type CaseScores,
-  checkBaselines,
-  type MethodScores,
-  REPORT_CRITERIA,
-  type ReappraisalReport,
-  type ReportCriterion,
-  reappraisalReport,
-  recordScores,
-} from "../../algorithms/judge/reappraisal-report.ts";
+import { checkBaselines, type ReappraisalReport, reappraisalReport } from "../../algorithms/judge/reappraisal-report.ts";
 import { reappraisalEvalAlgorithm } from "../../algorithms/judge/reappraisal-eval.ts";
-import type { EvalCase } from "../../runtime/runner/eval-report.ts";
-import { DEFAULT_REAPPRAISAL_FIELDS, gatherCases } from "../../runtime/runner/reappraisal-run.ts";
-import type { SamplingOptions } from "../../models/language-model.ts";
-import { loadPaperJudgePack, type PaperJudgePack, paperJudgePackDir } from "../../io/prompts/paper-judge-pack.ts";
-import { prepareTask } from "../../presets/tasks/prepare.ts";
-import { hash32 } from "../../base/util/hash.ts";
 import {
-  ENVIRONMENT_HELP,
-  JUDGE_RUN_SETTINGS,
-  JUDGE_SAMPLING_FLAGS,
-  addJudgeModelFlags,
-  addSettingFlags,
-  judgeAsBase,
-  settingInputs,
-} from "./options.ts";
+  DEFAULT_REAPPRAISAL_FIELDS,
+  gatherCases,
+  judgedCases,
+  type MethodFiles,
+  paperJudgePack,
+  rescoreJudged,
+  writeRecordsReport,
+} from "../../runtime/runner/reappraisal-run.ts";
+import type { PaperJudgePack } from "../../io/prompts/paper-judge-pack.ts";
+import { ENVIRONMENT_HELP, JUDGE_SAMPLING_FLAGS, judgeAsBase, settingInputs } from "./options.ts";
 import { flag, optionalText, optionSchema, parseOptions, repeatable, text } from "./option-schema.ts";
 import type { z } from "zod";
 import { formatReappraisalReport } from "./reappraisal-table.ts";
 import { keepModelFreeReport, keepRunReport } from "./eval-report-store.ts";
-import { executeRecordedRun, ONE_SAMPLE } from "./run.ts";
-import { newRunOption } from "./run-options.ts";
-
-interface Method {
-  name: string;
-  path: string;
-}
+import { ONE_SAMPLE } from "./run.ts";
+import { addJudgeCaseFlags, executeJudgeCases } from "./judge-cases.ts";
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -103,10 +82,8 @@ export function reappraisalCommand(group: Command): void {
     )
     .option("--dimension-field <name>", "field naming the appraisal dimension", DEFAULT_REAPPRAISAL_FIELDS.dimension)
     .option("--record-id-field <name>", "field identifying a record within a method's file (default: its line)")
-    .option("--json", "print the report as JSON")
-    .addOption(newRunOption());
-  addJudgeModelFlags(command);
-  addSettingFlags(command, [...JUDGE_RUN_SETTINGS, "prompts", "maxNewTokens"]);
+    .option("--json", "print the report as JSON");
+  addJudgeCaseFlags(command, ["prompts", "maxNewTokens"]);
   command.addHelpText(
     "after",
     `
@@ -163,7 +140,7 @@ Example (the paper's Table 1, gpt-4o-mini):
   });
 }
 
-function parseMethods(specs: readonly string[]): Method[] {
+function parseMethods(specs: readonly string[]): MethodFiles[] {
   return specs.map((spec) => {
     const at = spec.indexOf("=");
     // The name ends at the first "=": paths may hold one (the paper's folders do), names may not.
@@ -176,48 +153,9 @@ function printReport(report: ReappraisalReport, baselines: readonly string[], js
   process.stdout.write(json ? `${JSON.stringify(report)}\n` : formatReappraisalReport(report, baselines));
 }
 
-/** Each method's released judge files, read by the paper's rules. */
-async function rescoreJudged(methods: readonly Method[]): Promise<{ name: string; scores: MethodScores }[]> {
-  const scored = [];
-  for (const { name, path } of methods) {
-    if (!existsSync(path) || !statSync(path).isDirectory()) {
-      throw new InputError(`--method ${name}: ${path} is not a directory`, {
-        file: path,
-        hint: "with --judged, each --method names a directory of judge outputs",
-      });
-    }
-    const scores = {} as Record<ReportCriterion, CaseScores>;
-    for (const criterion of REPORT_CRITERIA) {
-      const file = join(path, releasedJudgementsFile(criterion));
-      if (!existsSync(file)) {
-        throw new InputError(`--method ${name}: ${path} has no ${releasedJudgementsFile(criterion)}`, {
-          file,
-          hint: "--judged reads the directories the paper's gpt-4-reappraisal_eval.py writes, one file per criterion",
-        });
-      }
-      const rows = [];
-      for await (const row of readInputRows(file)) rows.push(row);
-      scores[criterion] = releasedScores(rows, criterion, file);
-    }
-    scored.push({ name, scores });
-  }
-  return scored;
-}
-
-/** The re-scored cases as records of the fields a fresh evaluation writes (`method`, `pair`, `eval_<criterion>`). */
-function judgedCases(scored: readonly { name: string; scores: MethodScores }[]): EvalCase[] {
-  return scored.flatMap(({ name, scores }) =>
-    [...new Set(REPORT_CRITERIA.flatMap((criterion) => [...scores[criterion].keys()]))].map((pair) => {
-      const record: Record<string, unknown> = { method: name, pair };
-      for (const criterion of REPORT_CRITERIA) record[`eval_${criterion}`] = scores[criterion].get(pair) ?? null;
-      return { id: `${name}/${pair}`, record };
-    }),
-  );
-}
-
 /** Judges every method's replies through the runner, then reports; undefined when the run did not finish its output. */
 async function evaluateFresh(
-  methods: readonly Method[],
+  methods: readonly MethodFiles[],
   baselines: readonly string[],
   options: ReappraisalFlags,
   raw: Record<string, unknown>,
@@ -247,28 +185,22 @@ async function evaluateFresh(
     cases,
   );
   if (repeats > 0) process.stderr.write(`spri: ${repeats} repeated cases (same post and dimension in one method) left out\n`);
-  const sampling = judgeSampling(options, pack);
-  const identity: Record<string, unknown> = pack ? { ...sampling, judgePack: packIdentity(pack) } : { ...sampling };
-  const run = await executeRecordedRun(
-    { ...raw, input: cases, output, idField: "id", questionField: "question", json: false },
-    (settings) => ({
-      ...prepareTask({ ...settings, task: "sft", prompts: undefined }),
-      algorithm: reappraisalEvalAlgorithm(sampling, prompts),
-      identity,
-    }),
-    { ...ONE_SAMPLE, ...(pack && !judgeModelChosen(raw) ? { baseModel: pack.settings.model } : {}) },
-  );
+  const sampling = paperJudgeSampling(options, pack);
+  const identity: Record<string, unknown> = pack ? { ...sampling, judgePack: paperJudgePackIdentity(pack) } : { ...sampling };
+  const run = await executeJudgeCases(raw, {
+    cases,
+    output,
+    judge: () => ({ algorithm: reappraisalEvalAlgorithm(sampling, prompts), identity }),
+    extraFlags: { ...ONE_SAMPLE, ...(pack && !judgeModelChosen(raw) ? { baseModel: pack.settings.model } : {}) },
+    // --prompts names the paper's judge pack, not prompts for the SPRI task.
+    taskSettings: { prompts: undefined },
+  });
   if (!existsSync(output)) return undefined;
-  const rows: Record<string, unknown>[] = [];
-  for await (const row of readInputRows(output)) rows.push(row.value as Record<string, unknown>);
-  const report = reappraisalReport(
-    recordScores(
-      rows,
-      methods.map((m) => m.name),
-    ),
+  const report = await writeRecordsReport(
+    output,
+    methods.map((m) => m.name),
     baselines,
   );
-  writeJsonFile(`${output}.summary.json`, report);
   if (run)
     await keepRunReport(run.store, run.runId, {
       kind: "reappraisal",
@@ -281,33 +213,11 @@ async function evaluateFresh(
 
 /** The paper's judge pack, when --prompts (or SPRI_PROMPTS, or the config file) names its directory. */
 function judgePack(options: Record<string, unknown>): PaperJudgePack | undefined {
-  const { settings } = resolveSettings(settingInputs(options));
-  if (!settings.prompts || settings.prompts.length === 0) return undefined;
-  const dir = paperJudgePackDir(settings.prompts);
-  if (dir === undefined) {
-    throw new ConfigError(`no eval_prompts.py in ${settings.prompts.join(", ")}`, {
-      field: "prompts",
-      hint: "eval reappraisal's --prompts is the paper's GPT-4-eval directory; leave it out for spri's own judge prompts",
-    });
-  }
-  return loadPaperJudgePack(dir, paperPromptFunctions());
+  return paperJudgePack(resolveSettings(settingInputs(options)).settings.prompts);
 }
 
 /** Whether the judge model was named anywhere (flag, environment, config file): else the pack's model is the default. */
 function judgeModelChosen(options: Record<string, unknown>): boolean {
   const { sources } = resolveSettings(settingInputs(options));
   return sources.baseModel !== "unset" && sources.baseModel !== "default";
-}
-
-/** The flags' sampling, else the pack's settings, else the paper's evaluator settings (0.1, seed 36). */
-function judgeSampling(options: ReappraisalFlags, pack: PaperJudgePack | undefined): SamplingOptions {
-  const temperature = options.temperature ?? pack?.settings.temperature ?? 0.1;
-  const seed = options.seed ?? pack?.settings.seed ?? 36;
-  const maxTokens = options.maxNewTokens ?? pack?.settings.maxTokens;
-  return maxTokens === undefined ? { temperature, seed } : { temperature, seed, maxTokens };
-}
-
-/** What identifies the pack's judge in the run: its directory and a digest of what it sends. */
-function packIdentity(pack: PaperJudgePack): Record<string, unknown> {
-  return { dir: pack.dir, digest: hash32(JSON.stringify([pack.system, pack.prompts])).toString(16) };
 }

@@ -6,35 +6,20 @@
  * output. The call cache is not used: a question's options are scored in one call, so the item
  * is the unit a re-run skips, and that is what resume already does.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import type { Command } from "commander";
-import { ConfigError } from "../../base/errors/errors.ts";
-import { readInputRows } from "../../io/input-reader.ts";
+import { readInputRecords } from "../../io/input-reader.ts";
+import { readTruthfulQaPrimer } from "../../io/truthfulqa-primer.ts";
 import { summariseTruthfulQa, type TruthfulQaSummary, truthfulQaAlgorithm } from "../../algorithms/judge/truthfulqa.ts";
 import { prepareTask } from "../../presets/tasks/prepare.ts";
-import { universalNewlines } from "../../base/util/python.ts";
-import { addSettingFlags } from "./options.ts";
+import type { SettingName } from "../../config/config.ts";
+import { addSettingFlags, RUNNER_CLIENT_SETTINGS } from "./options.ts";
 import { flag, optionalText, optionSchema, parseOptions, text } from "./option-schema.ts";
 import { keepRunReport } from "./eval-report-store.ts";
 import { executeRecordedRun, ONE_SAMPLE } from "./run.ts";
 import { newRunOption } from "./run-options.ts";
 
-const TRUTHFULQA_SETTINGS = [
-  "baseModel",
-  "baseUrl",
-  "timeout",
-  "maxResponseMib",
-  "concurrency",
-  "maxTries",
-  "retryDelay",
-  "maxRetryWait",
-  "store",
-  "model",
-] as const;
-
-const STANDARD_PRIMER =
-  "QA_PRIMER in truthfulqa/presets.py of github.com/sylinrl/TruthfulQA (the six question-answer pairs lm-evaluation-harness's truthfulqa_mc1 also puts before each question)";
-const PRIMER_HINT = `pass --primer FILE with the few-shot examples (the standard ones: ${STANDARD_PRIMER}), or --primer none for none`;
+const TRUTHFULQA_SETTINGS: readonly SettingName[] = ["baseModel", "baseUrl", ...RUNNER_CLIENT_SETTINGS, "model"];
 
 // --input and --limit are read by executeRun (RUN_FLAGS).
 const TRUTHFULQA_FLAGS = optionSchema({ output: text, primer: optionalText, json: flag });
@@ -70,7 +55,7 @@ normalised probability mass of the true options. Both are averaged over the ques
   command.action(async (raw: Record<string, unknown>) => {
     const options = parseOptions(TRUTHFULQA_FLAGS, raw);
     const { output } = options;
-    const primer = readPrimer(options.primer);
+    const primer = readTruthfulQaPrimer(options.primer);
     const run = await executeRecordedRun(
       { ...raw, output, questionField: "question", json: false },
       (settings) => ({
@@ -82,31 +67,10 @@ normalised probability mass of the true options. Both are averaged over the ques
     );
     // A run that stopped early (provider, budget, Ctrl-C) has no finished output to average.
     if ((typeof process.exitCode === "number" && process.exitCode > 1) || !existsSync(output)) return;
-    const summary = await summariseFile(output);
+    const summary = summariseTruthfulQa(await readInputRecords(output));
     if (run) await keepRunReport(run.store, run.runId, { kind: "truthfulqa", report: summary });
     process.stdout.write(options.json ? `${JSON.stringify(summary)}\n` : formatSummary(summary));
   });
-}
-
-function readPrimer(file: string | undefined): string {
-  if (file === undefined) throw new ConfigError("spri eval truthfulqa needs the few-shot primer", { field: "primer", hint: PRIMER_HINT });
-  if (file === "none") return "";
-  try {
-    return universalNewlines(readFileSync(file, "utf8")).trimEnd();
-  } catch (error) {
-    throw new ConfigError(`cannot read the primer: ${(error as Error).message}`, {
-      file,
-      field: "primer",
-      hint: PRIMER_HINT,
-      cause: error,
-    });
-  }
-}
-
-async function summariseFile(file: string): Promise<TruthfulQaSummary> {
-  const records: Record<string, unknown>[] = [];
-  for await (const row of readInputRows(file)) records.push(row.value as Record<string, unknown>);
-  return summariseTruthfulQa(records);
 }
 
 function formatSummary(summary: TruthfulQaSummary): string {

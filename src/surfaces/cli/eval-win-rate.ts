@@ -6,19 +6,17 @@
 import type { Command } from "commander";
 import { InputError } from "../../base/errors/errors.ts";
 import { checkInputFile } from "../../io/input-reader.ts";
-import { writeJsonFile } from "../../io/json-file.ts";
 import { type PairwisePrompts, pairwiseAlgorithm } from "../../algorithms/judge/pairwise.ts";
 import { joinRuns } from "../../runtime/runner/pairwise-run.ts";
-import { type WinRateReport, winRateReport } from "../../algorithms/judge/win-rate-report.ts";
-import { prepareTask } from "../../presets/tasks/prepare.ts";
+import type { WinRateReport } from "../../algorithms/judge/win-rate-report.ts";
 import { hash32 } from "../../base/util/hash.ts";
-import { ENVIRONMENT_HELP, JUDGE_RUN_SETTINGS, JUDGE_SAMPLING_FLAGS, addJudgeModelFlags, addSettingFlags, judgeAsBase } from "./options.ts";
+import { ENVIRONMENT_HELP, JUDGE_SAMPLING_FLAGS, judgeAsBase } from "./options.ts";
 import { flag, optionalText, optionSchema, parseOptions, text } from "./option-schema.ts";
-import { judgedPairs, pairsOf } from "../../runtime/runner/win-rate-run.ts";
+import { judgedPairs, writeWinRateReport } from "../../runtime/runner/win-rate-run.ts";
 import { keepModelFreeReport, keepRunReport } from "./eval-report-store.ts";
 import type { z } from "zod";
-import { executeRecordedRun, type FinishedRun, ONE_SAMPLE } from "./run.ts";
-import { newRunOption } from "./run-options.ts";
+import type { FinishedRun } from "./run.ts";
+import { addJudgeCaseFlags, executeJudgeCases } from "./judge-cases.ts";
 
 const WIN_RATE_FLAGS = optionSchema({
   judged: optionalText,
@@ -50,10 +48,8 @@ export function winRateCommand(group: Command): void {
     .option("--id-field <name>", "field joining outputs and references", "instruction")
     .option("--question-field <name>", "field holding the instruction", "instruction")
     .option("--response-field <name>", "field holding each output", "output")
-    .option("--json", "print the report as JSON")
-    .addOption(newRunOption());
-  addJudgeModelFlags(command);
-  addSettingFlags(command, [...JUDGE_RUN_SETTINGS, "structuredOutput", "httpClient"]);
+    .option("--json", "print the report as JSON");
+  addJudgeCaseFlags(command, ["structuredOutput", "httpClient"]);
   command.addHelpText(
     "after",
     `
@@ -140,16 +136,10 @@ export async function judgePairsFile(
 ): Promise<{ report: WinRateReport; run?: FinishedRun }> {
   const { temperature = 0, seed } = sampling;
   const promptsKey = prompts === undefined ? {} : { prompts: hash32(JSON.stringify(prompts)) };
-  const run = await executeRecordedRun(
-    { ...raw, input: pairsFile, output, idField: "id", questionField: "question", json: false },
-    (settings) => ({
-      ...prepareTask({ ...settings, task: "sft" }),
-      algorithm: pairwiseAlgorithm({ temperature, seed, prompts }),
-      identity: { temperature, seed, ...promptsKey },
-    }),
-    ONE_SAMPLE,
-  );
-  const report = winRateReport(await pairsOf(output));
-  writeJsonFile(`${output}.summary.json`, report);
-  return { report, run };
+  const run = await executeJudgeCases(raw, {
+    cases: pairsFile,
+    output,
+    judge: () => ({ algorithm: pairwiseAlgorithm({ temperature, seed, prompts }), identity: { temperature, seed, ...promptsKey } }),
+  });
+  return { report: await writeWinRateReport(output), run };
 }

@@ -11,9 +11,8 @@ import {
   type GroupedCorrelation,
   correlateFile,
   parseGroupList,
-  type ScoredGroup,
 } from "../../algorithms/judge/correlate.ts";
-import type { EvalCase } from "../../runtime/runner/eval-report.ts";
+import { correlationCases } from "../../runtime/runner/eval-report.ts";
 import { renderCorrelationFigure } from "../../algorithms/judge/figure.ts";
 import { ifevalCommand } from "./eval-ifeval.ts";
 import { keepModelFreeReport } from "./eval-report-store.ts";
@@ -24,10 +23,15 @@ import { winRateCommand } from "./eval-win-rate.ts";
 import { truthfulQaCommand } from "./eval-truthfulqa.ts";
 import { z } from "zod";
 import { choice, flag, optionalText, optionSchema, parseOptions, text } from "./option-schema.ts";
+import { textTable } from "../../base/util/text-table.ts";
 
 /** Registers the `eval` command group on `program` and returns it, so other subcommands can join it. */
 export function evalCommand(program: Command): Command {
-  const group = program.command("eval").description("evaluate judges and responses against human judgements");
+  const group = program
+    .command("eval")
+    .description(
+      "evaluate judges and responses: agreement with human scores, reappraisal (Table 1), win rates, MT-Bench, IFEval principle following, TruthfulQA",
+    );
   correlateCommand(group);
   reappraisalCommand(group);
   winRateCommand(group);
@@ -135,7 +139,7 @@ Example (SPRI paper, BiGGen Bench):
           task: "eval/correlate",
           inputPath: file,
           settings: { scoreField: report.scoreField, humanField: report.humanField, groupBy },
-          cases: scoredRows(groups),
+          cases: correlationCases(groups),
         },
         { kind: "correlate", report },
       );
@@ -147,13 +151,6 @@ Example (SPRI paper, BiGGen Bench):
       if (figure !== undefined) process.stderr.write(`spri: figure ${figure}\n`);
     });
   addSettingFlags(command, ["store"]);
-}
-
-/** Each group's used rows as the cases of the kept report. */
-function scoredRows(groups: readonly ScoredGroup[]): EvalCase[] {
-  return groups.flatMap((g) =>
-    g.human.map((human, i) => ({ id: `${g.name}/${i + 1}`, record: { group: g.name, judge: g.judge[i] ?? null, human } })),
-  );
 }
 
 function formatValue(value: number | null): string {
@@ -200,14 +197,9 @@ export function formatCorrelationTable(report: CorrelationReport): string {
     formatValue(report.metrics.mae.pooled),
     formatValue(report.metrics.krippendorff_alpha.pooled),
   ];
-  const table = [header, ...rows, meanRow, pooledRow];
-  const widths = header.map((_, column) => Math.max(...table.map((row) => row[column]!.length)));
-  const line = (row: string[]) =>
-    row
-      .map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!)))
-      .join("  ")
-      .trimEnd();
-  const rule = widths.map((width) => "─".repeat(width)).join("  ");
+  // The group column reads left to right; the numbers line up on the right.
+  const table = textTable([header, ...rows, meanRow, pooledRow], { right: (column) => column > 0 });
+  const rule = table.widths.map((width) => "─".repeat(width)).join("  ");
   const reasons = DROP_REASONS.filter((reason) => report.droppedByReason[reason] > 0)
     .map((reason) => `${report.droppedByReason[reason]} ${reason}`)
     .join(", ");
@@ -216,12 +208,11 @@ export function formatCorrelationTable(report: CorrelationReport): string {
     `judge ${report.scoreField} vs human ${report.humanField}, ${report.groupBy === null ? "all rows as one group" : `grouped by ${report.groupBy}`}`,
     `${report.read} rows read, ${report.n} used, ${report.dropped} dropped${reasons ? ` (${reasons})` : ""}`,
     "",
-    line(header),
+    table.lines[0]!,
     rule,
-    ...rows.map(line),
+    ...table.lines.slice(1, -2),
     rule,
-    line(meanRow),
-    line(pooledRow),
+    ...table.lines.slice(-2),
     "",
     `${report.metric} mean over ${report.groups.length} group${report.groups.length === 1 ? "" : "s"}: ${formatValue(report.mean)} (each group rounded to 3 decimals, then averaged; alpha: Krippendorff, ratio)`,
   ];

@@ -12,6 +12,7 @@ import { kebab, SETTINGS } from "../../config/config.ts";
 import { spriVersion } from "../../base/util/package-version.ts";
 import { buildProgram } from "./main.ts";
 import { addRunOptions } from "./run-options.ts";
+import { JUDGE_RUN_SETTINGS, MODEL_SETTINGS, RUNNER_CLIENT_SETTINGS, SPRI_ITEM_SETTINGS } from "./options.ts";
 
 const flags = (...names: string[]) => names.map((name) => `--${name}`);
 const MODEL = flags("base-model", "base-url", "base-provider", "model");
@@ -270,4 +271,13 @@ test("each command's help lists exactly the shared flags it reads", () => {
 
 test("--version prints package.json's version", () => {
   assert.equal(buildProgram().version(), spriVersion());
+});
+
+test("the shared settings lists name real settings, each once: the two models' flags and a runner client's", () => {
+  for (const list of [MODEL_SETTINGS, RUNNER_CLIENT_SETTINGS, JUDGE_RUN_SETTINGS, SPRI_ITEM_SETTINGS]) {
+    for (const name of list) assert.ok(name in SETTINGS, name);
+    assert.equal(new Set(list).size, list.length);
+  }
+  assert.deepEqual(MODEL_SETTINGS, ["baseModel", "baseUrl", "baseProvider", "criticModel", "criticUrl", "criticProvider"]);
+  for (const name of RUNNER_CLIENT_SETTINGS) assert.ok(JUDGE_RUN_SETTINGS.includes(name), name);
 });

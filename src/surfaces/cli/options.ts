@@ -32,15 +32,20 @@ export function addSettingFlags(command: Command, names: readonly SettingName[] 
  * the base model underneath, so `--judge-*` set the base model's settings (and SPRI_BASE_* still
  * apply); the `--base-*` names of older releases stay as hidden, deprecated aliases.
  */
-/** The settings one SPRI item runs with (models, client, sampling, loop): `spri align` and the viewer's playground. */
-export const SPRI_ITEM_SETTINGS: readonly SettingName[] = [
-  "task",
+/** The two models' flags: which model, where it is served, by which provider. */
+export const MODEL_SETTINGS: readonly SettingName[] = [
   "baseModel",
   "baseUrl",
   "baseProvider",
   "criticModel",
   "criticUrl",
   "criticProvider",
+];
+
+/** The settings one SPRI item runs with (models, client, sampling, loop): `spri align` and the viewer's playground. */
+export const SPRI_ITEM_SETTINGS: readonly SettingName[] = [
+  "task",
+  ...MODEL_SETTINGS,
   "threshold",
   "maxCritiques",
   "temperature",
@@ -73,10 +78,8 @@ export const RUNNER_CALL_SETTINGS: readonly SettingName[] = [
   "prices",
 ];
 
-/** The settings of a file judged by one judge model through the runner (`spri compare`, `spri eval reappraisal`), besides its flags. */
-export const JUDGE_RUN_SETTINGS: readonly SettingName[] = [
-  "temperature",
-  "seed",
+/** How a command that works a file through the runner reaches its model: timeouts, retries, concurrency, the store. */
+export const RUNNER_CLIENT_SETTINGS: readonly SettingName[] = [
   "timeout",
   "maxResponseMib",
   "concurrency",
@@ -84,9 +87,10 @@ export const JUDGE_RUN_SETTINGS: readonly SettingName[] = [
   "retryDelay",
   "maxRetryWait",
   "store",
-  "cache",
-  "model",
 ];
+
+/** The settings of a file judged by one judge model through the runner (`spri compare`, `spri eval reappraisal`), besides its flags. */
+export const JUDGE_RUN_SETTINGS: readonly SettingName[] = ["temperature", "seed", ...RUNNER_CLIENT_SETTINGS, "cache", "model"];
 
 const JUDGE_FLAGS = [
   {

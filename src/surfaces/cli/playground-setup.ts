@@ -12,10 +12,10 @@ import type { PlaygroundOptions } from "../server/playground.ts";
 import { TASK_NAMES } from "../../presets/tasks/task-item.ts";
 import { redactUrl } from "../../base/util/redact-url.ts";
 import { withoutRunControls } from "../../runtime/runner/run-identity.ts";
+import { workerRun } from "../../runtime/runner/run-settings.ts";
 import { settingFlags } from "./options.ts";
-import { recordCommand } from "./recorded-command.ts";
+import { recordCommand } from "../../runtime/runner/recorded-command.ts";
 import { openSession } from "./session.ts";
-import { workerRun } from "./worker.ts";
 
 /** The playground's choices and model factory, from this command's own settings. */
 export function playgroundOptions(options: Record<string, unknown>, resolved: Resolved): PlaygroundOptions | undefined {

@@ -5,6 +5,7 @@ import {
   type ReappraisalReport,
   type ReportCriterion,
 } from "../../algorithms/judge/reappraisal-report.ts";
+import { textTable } from "../../base/util/text-table.ts";
 
 const HEADINGS: Record<ReportCriterion, string> = {
   alignment: "alignment (1-10)",
@@ -27,7 +28,8 @@ export function formatReappraisalReport(report: ReappraisalReport, baselines: re
       ];
     }),
   ];
-  const lines = table(means);
+  // Left-aligned columns, so marks follow their numbers.
+  const lines = textTable(means).lines;
   const unscored = names.flatMap((name) =>
     REPORT_CRITERIA.filter((c) => report.methods[name]![c].unscored > 0).map((c) => `${name} ${c} ${report.methods[name]![c].unscored}`),
   );
@@ -35,7 +37,7 @@ export function formatReappraisalReport(report: ReappraisalReport, baselines: re
   if (baselines.length > 0) {
     const marks = baselines.map((baseline, i) => `${BASELINE_MARKERS[i]}${i === 0 ? " p < 0.05" : ""} against ${baseline}`).join(", ");
     lines.push("", `${marks} (paired t-tests, two-sided; cases paired by post id and appraisal dimension)`);
-    lines.push("", ...table(pValueRows(report)));
+    lines.push("", ...textTable(pValueRows(report)).lines);
   }
   return `${lines.join("\n")}\n`;
 }
@@ -59,15 +61,4 @@ function pValueRows(report: ReappraisalReport): string[][] {
 /** Three significant digits, so a p just above 0.05 does not print as 0.050. */
 function formatP(p: number): string {
   return p !== 0 && p < 0.001 ? p.toExponential(1) : String(Number(p.toPrecision(3)));
-}
-
-/** Columns left-aligned to their widest cell, so marks follow their numbers. */
-function table(rows: string[][]): string[] {
-  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
-  return rows.map((row) =>
-    row
-      .map((cell, column) => cell.padEnd(widths[column]!))
-      .join("  ")
-      .trimEnd(),
-  );
 }

@@ -20,7 +20,7 @@ import { addRunOptions, RUN_FLAGS, type RunFlags } from "./run-options.ts";
 import { progressSink } from "./progress.ts";
 import { shellQuote } from "../../base/util/shell-quote.ts";
 import { thisInvocation } from "./invocation.ts";
-import { recordCommand } from "./recorded-command.ts";
+import { recordCommand } from "../../runtime/runner/recorded-command.ts";
 import { openSession, type Prepare, type Session } from "./session.ts";
 
 export function runCommand(program: Command): void {

@@ -1,6 +1,6 @@
 /** What every model-using command does first: resolve settings once, build models, prepare the task. */
 import { type Resolved, resolveSettings } from "../../config/config.ts";
-import { createModels, modelFactoryOptions, modelSpecs } from "../../config/models.ts";
+import { closeModels, createModels, modelFactoryOptions, modelSpecs } from "../../config/models.ts";
 import type { SpriModels } from "../../algorithms/contract/item-algorithm.ts";
 import { type PreparedTask, prepareTask } from "../../presets/tasks/prepare.ts";
 import { downloadProgress } from "./download-progress.ts";
@@ -31,9 +31,6 @@ export async function openSession(
     resolved,
     prepared,
     models,
-    async close() {
-      await models.base.close?.();
-      if (models.critic !== models.base) await models.critic.close?.();
-    },
+    close: () => closeModels(models),
   };
 }

@@ -5,7 +5,6 @@
  * RunRow[] }` or a `RunWatch` (runner/run-watch.ts). Read-only: it never changes the store.
  * Exit codes: 0; 2 for usage errors (bad flags, no store there, unknown run id).
  */
-import { existsSync } from "node:fs";
 import type { Command } from "commander";
 import { resolveSettings } from "../../config/config.ts";
 import { InputError } from "../../base/errors/errors.ts";
@@ -13,7 +12,7 @@ import { runRows, watchRun } from "../../runtime/runner/run-watch.ts";
 import type { RunStore } from "../../runtime/store/run-store.ts";
 import { findRun } from "../../runtime/runner/run-lookup.ts";
 import { flag, integer, optionalText, optionSchema, parseOptions } from "./option-schema.ts";
-import { openStore } from "../../runtime/store/open-store.ts";
+import { openStore, storeExists } from "../../runtime/store/open-store.ts";
 import { formatRunTable, formatRunWatch } from "./status-format.ts";
 
 const DEFAULT_LIMIT = 20;
@@ -41,7 +40,7 @@ async function executeStatus(raw: Record<string, unknown>): Promise<void> {
   const { limit } = options;
   const location = resolveSettings({ flags: { store: options.store } }).settings.store;
   // A status look must not leave an empty database behind where the user mistyped a path.
-  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(location) && !existsSync(location)) {
+  if (!storeExists(location)) {
     throw new InputError(`no run store at ${location}`, {
       field: "store",
       hint: "pass --store (or SPRI_STORE) with the store that spri run and spri worker use",

@@ -1,10 +1,9 @@
 /** `spri view`: the local web viewer and playground over the run store. */
-import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import { resolveSettings } from "../../config/config.ts";
 import { checkToken, generateToken, isLoopback, MIN_TOKEN_LENGTH } from "../server/safety.ts";
-import { isPostgresUrl, openStore } from "../../runtime/store/open-store.ts";
+import { openStore, storeExists } from "../../runtime/store/open-store.ts";
 import { redactUrl } from "../../base/util/redact-url.ts";
 import { readState } from "../../runtime/runner/discovery-iterations.ts";
 import { ENVIRONMENT_HELP, RUNNER_CALL_SETTINGS, SPRI_ITEM_SETTINGS, addSettingFlags, settingInputs } from "./options.ts";
@@ -63,7 +62,7 @@ ${ENVIRONMENT_HELP}`,
     const resolved = resolveSettings(settingInputs(raw));
     const storePath = resolved.settings.store;
     const shown = redactUrl(storePath);
-    if (!isPostgresUrl(storePath) && !existsSync(storePath))
+    if (!storeExists(storePath))
       process.stderr.write(`spri view: ${shown} does not exist yet; it is created empty (runs appear as they are made)\n`);
     const store = await openStore(storePath);
     const playground = withPlayground ? playgroundOptions(raw, resolved) : undefined;

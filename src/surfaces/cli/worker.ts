@@ -1,18 +1,18 @@
 /** `spri worker`: work the unfinished items of the runs in a shared store (see runner/worker.ts). */
 import type { Command } from "commander";
-import { type ResolvedSettings, resolveSettings } from "../../config/config.ts";
-import type { SpriModels } from "../../algorithms/contract/item-algorithm.ts";
+import { resolveSettings } from "../../config/config.ts";
 import { createModels, modelFactoryOptions, modelSpecs } from "../../config/models.ts";
-import { formatCost, PriceTable } from "../../runtime/runner/cost.ts";
+import { formatCost } from "../../runtime/runner/cost.ts";
 import { runWorker, type WorkerRun } from "../../runtime/runner/worker.ts";
 import type { RunMeta, RunStore } from "../../runtime/store/run-store.ts";
 import { openStore } from "../../runtime/store/open-store.ts";
-import { type PreparedTask, prepareTask } from "../../presets/tasks/prepare.ts";
+import { prepareTask } from "../../presets/tasks/prepare.ts";
 import { downloadProgress } from "./download-progress.ts";
-import { COMMAND_ARTIFACT, resolveRecorded, restoreCommand } from "./recorded-command.ts";
+import { resolveRecorded, restoreCommand } from "../../runtime/runner/recorded-command.ts";
+import { COMMAND_ARTIFACT } from "../../runtime/runner/run-state.ts";
 import { interruptSignal } from "./interrupt.ts";
 import { leaseSeconds, stopExitCode } from "./run.ts";
-import { cacheMode, retryOptions } from "../../runtime/runner/run-settings.ts";
+import { workerRun } from "../../runtime/runner/run-settings.ts";
 import { flag, number, optionalText, optionSchema, parseOptions } from "./option-schema.ts";
 import { EXIT_CODES } from "../../base/errors/exit-codes.ts";
 import { ENVIRONMENT_HELP } from "./options.ts";
@@ -87,26 +87,4 @@ async function openRecordedRun(store: RunStore, run: RunMeta, concurrency: numbe
     onDownload: downloadProgress(),
   });
   return workerRun(settings, prepared, models, mapping.idField ?? "id");
-}
-
-/**
- * A run's algorithm and models with the runner settings of `settings` (timeout, cache, retries,
- * prices, budget, rate limits): what the runner needs to work its items, as `spri run` would.
- */
-export function workerRun(settings: ResolvedSettings, prepared: PreparedTask, models: SpriModels, idField: string): WorkerRun {
-  return {
-    prepared,
-    models,
-    idField,
-    timeoutMs: settings.timeout * 1000,
-    cacheMode: cacheMode(settings.cache),
-    retry: retryOptions(settings),
-    prices: PriceTable.fromSetting(settings.prices),
-    budget: { maxCostUsd: settings.maxCost, maxTokens: settings.maxTokens },
-    rateLimits: { requestsPerMinute: settings.rpm, tokensPerMinute: settings.tpm },
-    async close() {
-      await models.base.close?.();
-      if (models.critic !== models.base) await models.critic.close?.();
-    },
-  };
 }

@@ -14,7 +14,16 @@ import type {
 } from "../../runtime/runner/iterations-overview.ts";
 import type { OutputReport, RunState, ShownStatus } from "../../runtime/runner/run-state.ts";
 import type { RunWatch, WatchCounts, WatchedWorker } from "../../runtime/runner/run-watch.ts";
-import type { ItemCounts, ItemSort, ItemStatus, RunMeta, RunStats, RunUsage, StoredCall } from "../../runtime/store/run-store.ts";
+import type {
+  ItemCounts,
+  ItemSort,
+  ItemState,
+  ItemStatus,
+  RunMeta,
+  RunStats,
+  RunUsage,
+  StoredCall,
+} from "../../runtime/store/run-store.ts";
 
 export type {
   CallRecord,
@@ -143,20 +152,13 @@ export interface StageView {
   scores?: (number | null)[];
 }
 
-export interface ItemDetailResponse {
-  runId: string;
-  itemId: string;
-  status: ItemStatus;
-  reason?: string;
-  attempts: number;
-  updatedAt: string;
+/** The item as the store holds it (status, attempts, its record), read for the viewer. */
+export interface ItemDetailResponse extends ItemState {
   /** The input's own fields (the record's fields before SPRI's), as given. */
   input: Record<string, unknown>;
   stages: StageView[];
   /** Fields of the record that are neither input nor SPRI loop fields (judge scores, usage, ...). */
   other: Record<string, unknown>;
-  /** The whole output record, when the item has one. */
-  record?: ItemRecord;
 }
 
 export interface CallListResponse {

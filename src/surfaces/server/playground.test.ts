@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, afterEach, before, beforeEach, describe, test } from "node:test";
 import { playgroundOptions } from "../cli/playground-setup.ts";
-import { restoreCommand } from "../cli/recorded-command.ts";
+import { restoreCommand } from "../../runtime/runner/recorded-command.ts";
 import { resolveSettings } from "../../config/config.ts";
 import type { Responder } from "../../models/fake-server/fake-replies.ts";
 import type { StoredCall } from "../../runtime/store/run-store.ts";

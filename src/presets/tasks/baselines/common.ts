@@ -5,8 +5,7 @@
  */
 import type { ChatMessage, SamplingOptions } from "../../../models/language-model.ts";
 import { BUILTIN_BASELINE_PROMPTS } from "../../../io/prompts/builtin-baselines.ts";
-import type { PromptPack } from "../../../io/prompts/prompt-pack.ts";
-import { ConfigError } from "../../../base/errors/errors.ts";
+import { type PromptPack, templatePack } from "../../../io/prompts/prompt-pack.ts";
 import type { CompatOptions } from "../../../algorithms/spri/compat.ts";
 
 export interface BaselineSettings {
@@ -30,13 +29,5 @@ export function user(content: string): ChatMessage {
 
 /** spri's own baseline prompts as a pack (a `--prompts` directory replaces it). */
 export function builtinBaselinePack(): PromptPack {
-  return {
-    description: "built-in (baselines)",
-    has: (name) => name in BUILTIN_BASELINE_PROMPTS,
-    get(name) {
-      const text = BUILTIN_BASELINE_PROMPTS[name];
-      if (text === undefined) throw new ConfigError(`the built-in baseline prompts have no template ${name}`);
-      return text;
-    },
-  };
+  return templatePack("built-in (baselines)", BUILTIN_BASELINE_PROMPTS, "built-in baseline prompts");
 }

@@ -2,15 +2,11 @@
 import type { SettingName } from "../../../config/config.ts";
 import type { SamplingOptions } from "../../../models/language-model.ts";
 import { integer, number } from "../option-schema.ts";
+import { MODEL_SETTINGS } from "../options.ts";
 
 /** The settings flags of the commands that call models through the runner. */
 export const DISCOVERY_MODEL_SETTINGS: SettingName[] = [
-  "baseModel",
-  "baseUrl",
-  "baseProvider",
-  "criticModel",
-  "criticUrl",
-  "criticProvider",
+  ...MODEL_SETTINGS,
   "topP",
   "topK",
   "seed",

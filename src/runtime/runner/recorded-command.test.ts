@@ -6,7 +6,7 @@ import { test } from "node:test";
 import { resolveSettings } from "../../config/config.ts";
 import { ConfigError } from "../../base/errors/errors.ts";
 import { modelSpecs } from "../../config/models.ts";
-import { PriceTable } from "../../runtime/runner/cost.ts";
+import { PriceTable } from "./cost.ts";
 import { recordCommand, resolveRecorded, restoreCommand } from "./recorded-command.ts";
 
 const LOCAL = "openai-compatible:http://10.0.0.5:8000/v1#my-model";

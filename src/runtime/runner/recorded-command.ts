@@ -12,8 +12,6 @@ import { ConfigError } from "../../base/errors/errors.ts";
 import { redactUrl } from "../../base/util/redact-url.ts";
 import type { FieldMapping } from "../../presets/tasks/task-item.ts";
 
-export { COMMAND_ARTIFACT } from "../../runtime/runner/run-state.ts";
-
 export interface RecordedCommand {
   kind: "run";
   settings: Partial<Record<SettingName, unknown>>;
