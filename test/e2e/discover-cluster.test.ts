@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { SqliteStore } from "../../src/runtime/store/sqlite-store.ts";
 import { runCli, SHARED } from "../support/cli.ts";
-import { json, openaiText, type RecordedRequest, startFakeModelServer, type FakeModelServer } from "../../src/test.ts";
+import { hang, json, openaiText, type RecordedRequest, startFakeModelServer, type FakeModelServer } from "../../src/test.ts";
 
 interface ConstitutionFile {
   format: string;
@@ -334,4 +334,78 @@ describe("spri discover cluster (CLI)", () => {
     assert.equal(summary.clusters, 2);
     assert.deepEqual([summary.embeddings.source, summary.embeddings.dimension], ["gguf", 8]);
   });
+});
+
+test("killed with -9 while embedding: the re-run embeds only the texts not embedded yet, and the constitution is an uninterrupted run's", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "spri-cluster-resume-"));
+  const input = join(dir, "principles.jsonl");
+  writeFileSync(input, jsonl(Object.keys(THEMES).map((principle) => ({ principle }))));
+  /** Texts the server answered, run by run; from `hangAt` on (1-based), embedding requests are never answered. */
+  const answered: string[] = [];
+  let hangAt = Number.POSITIVE_INFINITY;
+  let arrived = 0;
+  const server = await startFakeModelServer((request) => {
+    if (request.path !== "/v1/embeddings") return json(404, { error: { message: "no route" } });
+    if (++arrived >= hangAt) return hang();
+    const texts = (request.body as { input: string[] }).input;
+    answered.push(...texts);
+    const data = texts.map((text, index) => ({ object: "embedding", index, embedding: THEMES[text.toLowerCase()] }));
+    return json(200, { object: "list", model: "embedder-1", data, usage: { prompt_tokens: data.length, total_tokens: data.length } });
+  });
+  t.after(() => server.close());
+  const url = `${server.url}/v1`;
+  const cluster = (name: string, signal?: { name: NodeJS.Signals; when: Promise<unknown> }) =>
+    runCli(
+      [
+        ...["discover", "cluster", "--input", input, "--output", join(dir, `${name}.json`), "--store", join(dir, `${name}.db`)],
+        ...["--embedding-url", url, "--embedding-model", "embedder-1", "--batch-size", "2"],
+      ],
+      { cwd: dir, signal },
+    );
+  const embeddingArrivals = (n: number) =>
+    new Promise<void>((resolve) => {
+      let seen = 0;
+      server.events.on("request", (request: RecordedRequest) => {
+        if (request.path === "/v1/embeddings" && ++seen === n) resolve();
+      });
+    });
+
+  // Six principles in batches of two: killed once the second batch is on its way (it is never answered).
+  hangAt = 2;
+  const killed = await cluster("resumed", { name: "SIGKILL", when: embeddingArrivals(2) });
+  assert.equal(killed.code, null, killed.stderr);
+  assert.equal(answered.length, 2, "the first batch was answered before the kill");
+  const beforeKill = [...answered];
+
+  hangAt = Number.POSITIVE_INFINITY;
+  arrived = 0;
+  const rerun = await cluster("resumed");
+  assert.equal(rerun.code, 0, rerun.stderr);
+  assert.deepEqual(answered.toSorted(), Object.keys(THEMES).toSorted(), "every text embedded exactly once across both runs");
+  assert.ok(answered.slice(beforeKill.length).every((text) => !beforeKill.includes(text)));
+  assert.match(rerun.stderr, /2 of 6 embeddings from the run store/);
+
+  // The same clustering without a kill, in a store of its own.
+  answered.length = 0;
+  const whole = await cluster("whole");
+  assert.equal(whole.code, 0, whole.stderr);
+  assert.equal(answered.length, 6);
+  const withoutTime = (file: string) => {
+    const constitution = JSON.parse(readFileSync(join(dir, file), "utf8")) as ConstitutionFile;
+    delete constitution.source.createdAt;
+    return constitution;
+  };
+  assert.deepEqual(withoutTime("resumed.json"), withoutTime("whole.json"));
+
+  // --cache off neither reads nor keeps them.
+  answered.length = 0;
+  const uncached = await runCli(
+    [
+      ...["discover", "cluster", "--input", input, "--output", join(dir, "whole.json"), "--store", join(dir, "whole.db")],
+      ...["--embedding-url", url, "--embedding-model", "embedder-1", "--cache", "off"],
+    ],
+    { cwd: dir },
+  );
+  assert.equal(uncached.code, 0, uncached.stderr);
+  assert.equal(answered.length, 6);
 });

@@ -18,7 +18,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { startFakeFineTuningServer } from "../../src/models/fake-server/fake-fine-tuning-api.ts";
-import { json, openaiText, type RecordedRequest } from "../../src/test.ts";
+import { hang, json, openaiError, openaiText, type RecordedRequest, type Responder } from "../../src/test.ts";
 import { runCli } from "../support/cli.ts";
 
 const TOPICS = ["green tea", "an egg", "rice", "pasta", "oatmeal", "lentils", "coffee", "quinoa"];
@@ -257,4 +257,155 @@ test("discover loop --trainer manual: waits after the export with the next steps
   );
   assert.match(result.stderr, /the last model trained: m2/);
   assert.ok(!existsSync(join(root, "iter-1", "eval.jsonl")), "no evaluation without --heldout");
+});
+
+/** A rate-limit refusal that asks the client to wait a second before its next try. */
+const SLOW_DOWN = openaiError(429, "slow down", { type: "rate_limit_error", code: "rate_limit_exceeded", headers: { "retry-after": "1" } });
+
+/**
+ * Kills the loop on a request the server receives, and keeps the bodies it answered (chat and
+ * embeddings) for a test to count what was paid. `arm(matches, n, how)` picks the n-th request that
+ * matches; from it on, no chat or embedding request is answered until `disarm()`.
+ * - `hang`: that request is never answered, and the kill comes as it arrives (embeddings: a batch
+ *   goes out only once the batches before it are committed to the store).
+ * - `retry`: that request, and every one after it, gets a 429 with `Retry-After: 1`; the kill comes
+ *   when it is tried again. The call cache commits an answer 20 ms after it came back (its group
+ *   commit), so by the end of the client's one-second wait every answer the server gave is in the
+ *   store: a call answered twice would be one the re-run paid for again. (A request held open
+ *   instead would keep its slot, which the 429 halved, and the retry would never go out.)
+ */
+function killSwitch() {
+  const answered: string[] = [];
+  let armed: { matches: (request: RecordedRequest) => boolean; n: number; how: "hang" | "retry"; kill: () => void } | undefined;
+  let seen = 0;
+  let picked: string | undefined;
+  const gate =
+    (respond: Responder): Responder =>
+    async (request) => {
+      if (armed && picked === undefined && armed.matches(request) && ++seen === armed.n) {
+        picked = request.rawBody;
+        if (armed.how === "retry") return SLOW_DOWN;
+        armed.kill();
+      }
+      if (picked !== undefined) {
+        if (request.rawBody === picked) armed!.kill();
+        return armed!.how === "hang" || request.rawBody === picked ? hang() : SLOW_DOWN;
+      }
+      const reply = await respond(request);
+      answered.push(request.rawBody);
+      return reply;
+    };
+  return {
+    answered,
+    gate,
+    /** Resolves when the loop is to be killed. */
+    arm(matches: (request: RecordedRequest) => boolean, n: number, how: "hang" | "retry"): Promise<void> {
+      seen = 0;
+      picked = undefined;
+      return new Promise((resolve) => (armed = { matches, n, how, kill: () => resolve() }));
+    },
+    disarm() {
+      armed = undefined;
+      picked = undefined;
+    },
+  };
+}
+
+const HELDOUT_PROMPTS = new Set(HELDOUT.map((h) => h.prompt));
+const chatOf = (request: RecordedRequest) =>
+  request.path === "/v1/chat/completions" ? (request.body as { model: string; messages: { content: string }[] }) : undefined;
+
+test("discover loop: killed with -9 in mining, clustering and evaluation, each stage resumes paying for nothing twice; the report is an uninterrupted run's", {
+  timeout: 240_000,
+}, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "spri-discover-loop-kills-"));
+  const data = join(dir, "pairs.jsonl");
+  const heldout = join(dir, "heldout.jsonl");
+  writeJsonl(data, PAIRS);
+  writeJsonl(heldout, HELDOUT);
+  const start = async () => {
+    const kill = killSwitch();
+    const server = await startFakeFineTuningServer({
+      answer: kill.gate(judgeOrBase(policy(false))),
+      fineTuned: kill.gate(policy(true)),
+      otherwise: kill.gate(embeddings),
+    });
+    t.after(() => server.close());
+    return { kill, server };
+  };
+  const loop = (root: string, url: string, signal?: Promise<void>) =>
+    runCli(
+      [
+        ...["discover", "loop", "--dir", join(dir, root), "--iterations", "2", "--input", data, "--heldout", heldout],
+        ...["--base-model", "m0", "--base-url", url, "--critic-model", "judge", "--critic-url", url, "--candidates", "1"],
+        ...["--embedding-url", url, "--embedding-model", "embedder", "--batch-size", "1", "--concurrency", "2"],
+        ...["--trainer", "openai", "--fine-tuning-url", url, "--training-price", "3", "--poll-interval", "0.01"],
+        ...["--store", join(dir, `${root}.db`)],
+      ],
+      {
+        env: { OPENAI_API_KEY: "sk-secret-key" },
+        cwd: dir,
+        timeoutMs: 120_000,
+        ...(signal ? { signal: { name: "SIGKILL", when: signal } } : {}),
+      },
+    );
+  const loopOf = (root: string) =>
+    (
+      JSON.parse(readFileSync(join(dir, root, "state.json"), "utf8")) as { iterations: { loop?: Record<string, { doneAt?: string }> }[] }
+    ).iterations.map((s) => Object.keys(s.loop ?? {}).filter((stage) => s.loop![stage]!.doneAt));
+
+  const { kill, server } = await start();
+  const url = `${server.url}/v1`;
+  const killedAt = async (when: Promise<void>) => {
+    const killed = await loop("killed", url, when);
+    assert.equal(killed.code, null, killed.stderr);
+    kill.disarm();
+    return loopOf("killed");
+  };
+
+  // 1. Mining of iteration 1: its sixth call is refused once, and the loop killed as it is tried again.
+  const mining = (request: RecordedRequest) =>
+    chatOf(request)?.model === "m0" && !HELDOUT_PROMPTS.has(chatOf(request)!.messages[0]!.content);
+  assert.deepEqual(await killedAt(kill.arm(mining, 6, "retry")), [[], []]);
+  assert.equal(kill.answered.length, 5, "five mining calls answered before the kill");
+
+  // 2. Clustering of iteration 1: killed as its second embedding batch (one principle each) arrives.
+  const embedding = (request: RecordedRequest) => request.path === "/v1/embeddings";
+  assert.deepEqual(await killedAt(kill.arm(embedding, 2, "hang")), [["mine"], []]);
+
+  // 3. Evaluation of iteration 2 (the fine-tuned model's answers and the judge): killed at its fourth call.
+  const evaluation = (request: RecordedRequest) => {
+    const chat = chatOf(request);
+    return chat !== undefined && (chat.model === "judge" || (chat.model !== "m0" && HELDOUT_PROMPTS.has(chat.messages[0]!.content)));
+  };
+  assert.deepEqual(await killedAt(kill.arm(evaluation, 4, "retry")), [
+    ["mine", "cluster", "train", "eval"],
+    ["mine", "cluster", "train"],
+  ]);
+
+  const rerun = await loop("killed", url);
+  assert.equal(rerun.code, 0, rerun.stderr);
+  assert.match(rerun.stderr, /iteration 2\/2: train: done before\n.*iteration 2\/2: eval: 2 held-out prompts with ft:/);
+  assert.deepEqual(loopOf("killed"), [
+    ["mine", "cluster", "train", "eval"],
+    ["mine", "cluster", "train", "eval"],
+  ]);
+  const mined = readJsonl(join(dir, "killed", "iter-1", "mined.jsonl"));
+  assert.equal(mined.length, 4);
+  assert.equal(new Set(mined.map((r) => r.id)).size, 4, "each mined example once");
+  const paid = kill.answered;
+  assert.equal(new Set(paid).size, paid.length, "no chat or embedding request answered twice across the kills");
+
+  // The same loop, never killed, on a server of its own: the same calls, constitutions and report.
+  const whole = await start();
+  const uninterrupted = await loop("whole", `${whole.server.url}/v1`);
+  assert.equal(uninterrupted.code, 0, uninterrupted.stderr);
+  assert.deepEqual(paid.toSorted(), whole.kill.answered.toSorted(), "the killed loop paid for exactly the calls of an uninterrupted one");
+  for (const iter of ["iter-1", "iter-2"]) {
+    const principles = (root: string) => JSON.parse(readFileSync(join(dir, root, iter, "constitution.json"), "utf8")).principles as unknown;
+    assert.deepEqual(principles("killed"), principles("whole"), `${iter}'s constitution`);
+  }
+  const report = async (root: string) =>
+    JSON.parse((await runCli(["discover", "iterate", "report", "--dir", join(dir, root), "--json"], { cwd: dir })).stdout) as unknown;
+  assert.deepEqual(await report("killed"), await report("whole"));
 });

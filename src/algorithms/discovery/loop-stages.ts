@@ -4,7 +4,8 @@
  * `doneAt`, written only after everything the stage makes is on disk or in the store; a re-run
  * (after kill -9 at any moment) skips the stages done and starts the first one that is not.
  * The stages in between resume on their own: mining, regeneration and evaluation are runs in the
- * store, and training finds its training run (and the job that run follows) again.
+ * store, clustering finds the embeddings it already asked for in the store's call cache, and
+ * training finds its training run (and the job that run follows) again.
  */
 
 /** In order: E-step (mine, cluster, optional regenerate), M-step (train), then evaluation (optional). */

@@ -15,7 +15,7 @@ import {
   renderMarkdown,
   writeConstitution,
 } from "../../algorithms/discovery/constitution.ts";
-import { createEmbedder, type Embedder } from "../../algorithms/discovery/embeddings.ts";
+import { createEmbedder, type Embedder, type EmbeddingModelFactory } from "../../algorithms/discovery/embeddings.ts";
 import type { Linkage } from "../../algorithms/discovery/linkage.ts";
 import { DEFAULT_PRINCIPLE_FIELDS, isTrajectory, principlesOf, rowId, withLabels } from "../../algorithms/discovery/principle-rows.ts";
 import { PrincipleSet } from "../../algorithms/discovery/principle-set.ts";
@@ -25,6 +25,8 @@ import { checkInputFile, type InputFormat, readInputRows } from "../../io/input-
 import { writeFileAtomic } from "../../io/json-file.ts";
 import { JsonlOutput } from "../../io/jsonl-output.ts";
 import type { LanguageModel } from "../../models/language-model.ts";
+import type { CacheMode } from "../store/call-cache.ts";
+import { CachedEmbeddingModel, canEmbed } from "../store/embedding-cache.ts";
 import { runKey, type RunStore } from "../store/run-store.ts";
 
 export interface ClusterRunOptions {
@@ -53,6 +55,11 @@ export interface ClusterRunOptions {
    * (`{ constitution, map }`, see `ConstitutionArtifact`) for the viewer.
    */
   store?: RunStore;
+  /**
+   * How a model's embeddings use the call cache of `store` (default `use`): each text's vector is
+   * kept there as its batch comes back, so a re-run after kill -9 embeds only the texts that have none.
+   */
+  cache?: CacheMode;
   log?: (line: string) => void;
   signal?: AbortSignal;
 }
@@ -131,7 +138,14 @@ export async function runDiscoverCluster(options: ClusterRunOptions): Promise<Cl
   log(`read ${rows} rows: ${set.mentions} principles (${unique.length} unique) from ${fieldList.map((f) => `"${f}"`).join(", ")}`);
 
   // Embeddings.
-  const embedder = isEmbedder(options.embedder) ? options.embedder : await createEmbedder(options.embedder, createEmbeddingModel);
+  let cached: CachedEmbeddingModel | undefined;
+  const cachedModel: EmbeddingModelFactory = async (spec) => {
+    const model = await createEmbeddingModel(spec);
+    const mode = options.cache ?? "use";
+    if (!options.store || mode === "off" || !canEmbed(model)) return model;
+    return (cached = new CachedEmbeddingModel(model, options.store.cache, mode));
+  };
+  const embedder = isEmbedder(options.embedder) ? options.embedder : await createEmbedder(options.embedder, cachedModel);
   let embedded;
   try {
     log(`embedding ${unique.length} principles (${embedder.source}: ${embedder.model})`);
@@ -139,6 +153,7 @@ export async function runDiscoverCluster(options: ClusterRunOptions): Promise<Cl
       unique.map((u, index) => ({ text: u.text, ids: idsOf.get(index) })),
       { signal: options.signal },
     );
+    if (cached?.hits) log(`${cached.hits} of ${unique.length} embeddings from the run store, embedded by an earlier run`);
   } finally {
     if (!isEmbedder(options.embedder)) await embedder.close?.();
   }

@@ -12,8 +12,8 @@
  * Each stage calls the library function its subcommand calls, and its completion is written to
  * state.json (loop-stages.ts), so a re-run after kill -9 starts at the stage that was cut short: a
  * runner stage resumes its run in the store (calls already paid for come from the cache), training
- * resumes its training run (which follows the same job), and a clustering is done again (it asks for
- * its embeddings again). The loop stops with the state saved when a run stops or leaves failed items
+ * resumes its training run (which follows the same job), and a clustering is done again from the
+ * embeddings the store's cache kept (only the texts not embedded yet are sent). The loop stops with the state saved when a run stops or leaves failed items
  * (a re-run retries them), when interrupted, and when a manual trainer waits for a person.
  */
 import { existsSync } from "node:fs";
@@ -48,7 +48,7 @@ import type { Invocation } from "./run-state.ts";
 import { runWithSettings, type SettingsRunRequest } from "./settings-run.ts";
 import { resumeTraining, trainModel } from "./train-model.ts";
 
-export type LoopClusterOptions = Pick<ClusterRunOptions, "embedder" | "linkage" | "clusters" | "clusterCount" | "maxExact">;
+export type LoopClusterOptions = Pick<ClusterRunOptions, "embedder" | "linkage" | "clusters" | "clusterCount" | "maxExact" | "cache">;
 
 export interface DiscoveryLoopOptions {
   dir: string;

@@ -160,7 +160,7 @@ const READS: Record<string, string[]> = {
     ...CONFIG,
   ],
   "discover cluster": [
-    ...flags("input", "output", "threshold", "json", "base-model", "base-url", "base-provider", "timeout", "store"),
+    ...flags("input", "output", "threshold", "json", "base-model", "base-url", "base-provider", "timeout", "store", "cache"),
     ...CONFIG,
   ],
   // Its own --limit (rows written) shares the name of the runner's.

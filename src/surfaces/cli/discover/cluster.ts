@@ -10,6 +10,7 @@ import { InputError } from "../../../base/errors/errors.ts";
 import { parseInputFormat } from "../../../io/input-reader.ts";
 import type { LanguageModel } from "../../../models/language-model.ts";
 import { runDiscoverCluster } from "../../../runtime/runner/discover-cluster.ts";
+import { cacheMode } from "../../../runtime/runner/run-settings.ts";
 import { openStore } from "../../../runtime/store/open-store.ts";
 import type { RunStore } from "../../../runtime/store/run-store.ts";
 import { downloadProgress } from "../download-progress.ts";
@@ -49,6 +50,7 @@ const CLUSTER_FLAGS = optionSchema({
   nameWithModel: flag,
   json: flag,
   store: optionalText,
+  cache: optionalText,
   config: optionalText,
 });
 
@@ -110,7 +112,7 @@ export function clusterCommand(discover: Command): void {
     )
     .option("--name-with-model", "name each cluster with one call to the base model (--base-model, --base-url, or the usual configuration)")
     .option("--json", "print the summary as JSON");
-  addSettingFlags(command, [...NAMING_SETTINGS, "store"]);
+  addSettingFlags(command, [...NAMING_SETTINGS, "store", "cache"]);
   command
     .addHelpText(
       "after",
@@ -119,6 +121,8 @@ Principles are normalised (whitespace collapsed, a "Principle:" label stripped) 
 merged case-insensitively with counts before embedding. Each cluster is represented by its medoid;
 the constitution lists principles by cluster size with up to 5 example members.
 The run is recorded in the run store (--store) for \`spri view\`: the constitution and a 2-D map.
+Each principle's vector is kept in the store's call cache as its batch comes back (--cache off: not
+kept), so a run cut short (kill -9, Ctrl-C) and started again embeds only the principles that have none.
 Environment: OPENAI_API_KEY for OpenAI embeddings; SPRI_EMBEDDING_MODEL, SPRI_EMBEDDING_URL.`,
     )
     .action(async (raw: Record<string, unknown>) => {
@@ -132,7 +136,7 @@ Environment: OPENAI_API_KEY for OpenAI embeddings; SPRI_EMBEDDING_MODEL, SPRI_EM
       if (options.nameWithModel) namer = await namingModel(raw, options.config);
       let store: RunStore | undefined;
       try {
-        const resolved = resolveSettings({ flags: { store: options.store }, configFile: options.config });
+        const resolved = resolveSettings({ flags: { store: options.store, cache: options.cache }, configFile: options.config });
         store = await openStore(resolved.settings.store);
         const summary = await runDiscoverCluster({
           input: options.input,
@@ -149,6 +153,7 @@ Environment: OPENAI_API_KEY for OpenAI embeddings; SPRI_EMBEDDING_MODEL, SPRI_EM
           labelled: options.labelled,
           namer,
           store,
+          cache: cacheMode(resolved.settings.cache),
           log: options.json ? undefined : (line) => process.stderr.write(`spri: ${line}\n`),
         });
         if (options.json) {

@@ -5,6 +5,7 @@ import { resolveSettings } from "../../../config/config.ts";
 import { EXIT_CODES } from "../../../base/errors/exit-codes.ts";
 import { redactUrl } from "../../../base/util/redact-url.ts";
 import { type LoopResult, runDiscoveryLoop } from "../../../runtime/runner/discovery-loop.ts";
+import { cacheMode } from "../../../runtime/runner/run-settings.ts";
 import { openStore } from "../../../runtime/store/open-store.ts";
 import { downloadProgress } from "../download-progress.ts";
 import { interruptSignal } from "../interrupt.ts";
@@ -65,7 +66,8 @@ trains on the trajectories labelled with their cluster medoids, records the trai
 next iteration's, and evaluates iteration t's model on --heldout (win rates judged by
 --critic-model). Each stage's end is written to <dir>/state.json: after a crash or kill -9 the same
 command starts again at the stage that was cut short, and pays for nothing twice (runs resume from
-the store and its call cache; training follows the same job). Progress: one line per stage on stderr.
+the store and its call cache, which keeps the clustering's embeddings too; training follows the
+same job). Progress: one line per stage on stderr.
 --max-cost and --max-tokens apply to each stage's run. See docs/discovery.md.
 ${TRAINERS_HELP}${ENVIRONMENT_HELP}`,
   );
@@ -92,6 +94,7 @@ ${TRAINERS_HELP}${ENVIRONMENT_HELP}`,
           clusters: options.clusters,
           clusterCount: { min: options.minClusters, max: options.maxClusters },
           maxExact: options.maxExact,
+          cache: cacheMode(settings.cache),
         },
         regenerate: options.regenerate,
         training: { validation: options.validation, seed: options.seed, restartFromBase: options.restartFromBase },
