@@ -76,9 +76,26 @@ export function serverRows(outcome: ReturnType<typeof throughputOutcome>, items:
   return [
     row("", "429s sent during spri runs", String(refused)),
     row("", "server peak in flight (spri / bare)", `${spri.stats.peakInFlight} / ${bare.stats.peakInFlight}`),
+    row("", "server mean in flight (spri / bare)", `${meanInFlight(spri.stats)} / ${meanInFlight(bare.stats)}`),
     row("", "calls per item (server count)", (spri.stats.served / items).toFixed(2), String(CALLS_PER_ITEM), callsPerItemOk),
     row("", "CPU per call (spri / best bare)", `${cpuPerCall(cpuOf(spri.run), spriCalls)} / ${cpuPerCall(bare.cpuSeconds, bare.requests)}`),
   ];
+}
+
+/**
+ * Mean requests in flight over the server's window, then per fifth of it: a client short of the
+ * cap at the start or the end (ramp, tail) differs from one short of it all along.
+ */
+export function meanInFlight(stats: ServerStats): string {
+  const { firstAt, lastAt, inFlightMs, inFlightBuckets, inFlightBucketMs } = stats;
+  if (firstAt === null || lastAt === null || lastAt <= firstAt) return "n/a";
+  const fifths = [0, 0, 0, 0, 0];
+  inFlightBuckets.forEach((area, i) => {
+    const fifth = Math.min(4, Math.floor((5 * (i + 0.5) * inFlightBucketMs) / (lastAt - firstAt)));
+    fifths[fifth]! += area ?? 0;
+  });
+  const fifthMs = (lastAt - firstAt) / 5;
+  return `${(inFlightMs / (lastAt - firstAt)).toFixed(0)} (fifths ${fifths.map((a) => (a / fifthMs).toFixed(0)).join(", ")})`;
 }
 
 /** The bench's setup and runs as the results file keeps them. */

@@ -109,7 +109,7 @@ describe("the fake model server (spri/test)", () => {
       release();
       assert.equal((await first).body.choices[0].message.content, "after one");
       assert.deepEqual(
-        { ...server.stats, firstAt: typeof server.stats.firstAt, lastAt: typeof server.stats.lastAt },
+        { ...server.stats, firstAt: typeof server.stats.firstAt, lastAt: typeof server.stats.lastAt, inFlightMs: 0, inFlightBuckets: [] },
         {
           requests: 2,
           served: 1,
@@ -119,8 +119,37 @@ describe("the fake model server (spri/test)", () => {
           bytesIn: JSON.stringify(chat("one")).length + JSON.stringify(chat("two")).length,
           firstAt: "number",
           lastAt: "number",
+          inFlightMs: 0,
+          inFlightBuckets: [],
+          inFlightBucketMs: 250,
         },
       );
+    } finally {
+      await server.close();
+    }
+  });
+
+  test("the time-weighted count in flight: its mean over the window lies between the fewest and most in flight, its buckets sum to it", async () => {
+    let arrived = 0;
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const server = await startFakeModelServer({ respond: async () => (await released, openaiText("ok")) });
+    const bothIn = new Promise<void>((resolve) => {
+      server.events.on("request", () => {
+        if (++arrived === 2) resolve();
+      });
+    });
+    try {
+      const first = post(server, chat("one"));
+      const second = post(server, chat("two"));
+      await bothIn;
+      release();
+      await Promise.all([first, second]);
+      const { inFlightMs, inFlightBuckets, firstAt, lastAt } = server.stats;
+      const window = lastAt! - firstAt!;
+      assert.ok(window > 0 && inFlightMs >= window - 1e-6 && inFlightMs <= 2 * window + 1e-6, `${inFlightMs} over ${window} ms`);
+      const sum = inFlightBuckets.reduce((a, b) => a + (b ?? 0), 0);
+      assert.ok(Math.abs(sum - inFlightMs) < 1e-6, `buckets ${sum} vs ${inFlightMs}`);
     } finally {
       await server.close();
     }

@@ -59,7 +59,18 @@ export interface FakeServerStats {
   /** ms (performance.now of the server's process) of the first request and of the last answer; null before any. */
   firstAt: number | null;
   lastAt: number | null;
+  /**
+   * Requests in flight, summed over time (request-ms) from `firstAt`: ÷ (lastAt − firstAt) is the
+   * mean in flight; per fifth of that window, where a client falls short of its cap (ramp, steady
+   * state or tail).
+   */
+  inFlightMs: number;
+  /** `inFlightMs` in buckets of `inFlightBucketMs` from `firstAt`. */
+  inFlightBuckets: number[];
+  inFlightBucketMs: number;
 }
+
+const IN_FLIGHT_BUCKET_MS = 250;
 
 export interface FakeModelServer {
   /** `http://<host>:<port>`, no trailing slash and no `/v1`. */
@@ -92,12 +103,40 @@ class Tally {
     bytesIn: 0,
     firstAt: null,
     lastAt: null,
+    inFlightMs: 0,
+    inFlightBuckets: [],
+    inFlightBucketMs: IN_FLIGHT_BUCKET_MS,
   };
   private readonly seen = new Set<string>();
+  private changedAt = 0;
+  private level = 0;
+
+  /** The number in flight changes to `inFlight` now. */
+  inFlightIs(inFlight: number): void {
+    const now = performance.now();
+    const first = this.stats.firstAt;
+    if (first !== null) {
+      // Split the elapsed span over the buckets it covers.
+      let from = this.changedAt;
+      for (let bucket = Math.floor((from - first) / IN_FLIGHT_BUCKET_MS); from < now; bucket++) {
+        const end = Math.min(now, first + (bucket + 1) * IN_FLIGHT_BUCKET_MS);
+        if (end <= from) continue;
+        const area = this.level * (end - from);
+        this.stats.inFlightMs += area;
+        this.stats.inFlightBuckets[bucket] = (this.stats.inFlightBuckets[bucket] ?? 0) + area;
+        from = end;
+      }
+    }
+    this.changedAt = now;
+    this.level = inFlight;
+  }
 
   arrived(inFlight: number): void {
     this.stats.requests++;
-    this.stats.firstAt ??= performance.now();
+    if (this.stats.firstAt === null) {
+      this.stats.firstAt = performance.now();
+      this.changedAt = this.stats.firstAt;
+    }
     this.stats.peakInFlight = Math.max(this.stats.peakInFlight, inFlight);
   }
 
@@ -161,12 +200,13 @@ export async function startFakeModelServer(options: FakeModelServerOptions | Res
     // A request stops counting once answered, or when its client goes away unanswered.
     let counted = true;
     const release = () => {
-      if (counted) inFlight--;
+      if (counted) tally.inFlightIs(--inFlight);
       counted = false;
     };
     res.once("finish", release);
     res.once("close", release);
     tally.arrived(inFlight);
+    tally.inFlightIs(inFlight);
     // Decided on arrival, before the body: a provider refuses before doing any work.
     const refuse = load.maxInFlight > 0 && inFlight > load.maxInFlight;
     const body = readBody(req);
@@ -186,7 +226,7 @@ export async function startFakeModelServer(options: FakeModelServerOptions | Res
     requests,
     events,
     get stats() {
-      return { ...tally.stats };
+      return { ...tally.stats, inFlightBuckets: [...tally.stats.inFlightBuckets] };
     },
     get streamedBytes() {
       return streamed.bytes;
