@@ -85,3 +85,24 @@ test("within its staleness window a cache may miss another process's put, and se
   await a.close();
   await b.close();
 });
+
+test("a read that fails leaves the filter ruling nothing out, and the next sync reads what it missed", async () => {
+  const path = freshPath();
+  const writer = new SqliteStore(path);
+  await writer.cache.put(hexKey(), result("first"), meta);
+  const db = new (loadSqlite().DatabaseSync)(path);
+  const filter = new CacheKeyFilter(db);
+  filter.sync();
+  const late = Array.from({ length: 50 }, hexKey);
+  await Promise.all(late.map((key) => writer.cache.put(key, result(key), meta)));
+  // The table is gone for a moment (a read failing in SQLite, as an I/O error would).
+  db.exec("ALTER TABLE call_cache RENAME TO call_cache_away");
+  assert.throws(() => filter.sync(), /no such table/);
+  filter.syncEvery(0);
+  db.exec("ALTER TABLE call_cache_away RENAME TO call_cache");
+  for (const key of late) assert.ok(filter.mightHold(cacheKeyHash(key)), "after the failure, then reloaded");
+  filter.sync();
+  for (const key of late) assert.ok(filter.mightHold(cacheKeyHash(key)), "synced again");
+  db.close();
+  await writer.close();
+});

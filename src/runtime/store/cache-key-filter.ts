@@ -41,68 +41,88 @@ export function cacheKeyHash(key: string): number {
 export class CacheKeyFilter {
   private readonly dataVersion: StatementSync;
   private readonly since: StatementSync;
-  private readonly count: StatementSync;
+  private readonly maxId: StatementSync;
+  private readonly allHashes: StatementSync;
+  private readonly minBits: number;
   private bits = new Uint32Array(0);
   private mask = 0;
   /** Hashes set so far (a re-read row counts again: it only makes the next size larger). */
   private keys = 0;
   private lastId = 0;
   private version: unknown;
+  /** False until a load succeeds, and again after any read fails: then every hash "might" be there. */
   private loaded = false;
-
-  private readonly minBits: number;
+  private syncedAt = Number.NEGATIVE_INFINITY;
 
   /** `minBits` (a power of two): the smallest bit set; tests make it small to exercise growth. */
   constructor(db: DatabaseSync, minBits = MIN_BITS) {
     this.minBits = minBits;
     this.dataVersion = db.prepare("PRAGMA data_version");
     this.since = db.prepare("SELECT id, key_hash FROM call_cache WHERE id > ? ORDER BY id");
-    this.count = db.prepare("SELECT count(*) AS n FROM call_cache");
+    this.maxId = db.prepare("SELECT coalesce(max(id), 0) AS id FROM call_cache");
+    // The hash index covers this: a load does not read the cached texts.
+    this.allHashes = db.prepare("SELECT key_hash FROM call_cache INDEXED BY call_cache_by_hash");
   }
 
-  private syncedAt = Number.NEGATIVE_INFINITY;
-
-  /** `sync()` unless it ran less than `ms` ago. */
+  /** `sync()` unless it ran less than `ms` ago; a failed read leaves the filter unloaded (it then rules nothing out). */
   syncEvery(ms: number): void {
     const now = performance.now();
     if (now - this.syncedAt < ms) return;
     this.syncedAt = now;
-    this.sync();
+    try {
+      this.sync();
+    } catch {
+      this.loaded = false;
+    }
   }
 
   /** False only if no row with this hash was in the table at the last `sync()` or `added()`. */
   mightHold(hash: number): boolean {
-    if (!this.loaded) this.sync();
+    if (!this.loaded) this.syncEvery(0);
+    if (!this.loaded) return true;
     const bit = hash & this.mask;
     return (this.bits[bit >>> 5]! & (1 << (bit & 31))) !== 0;
   }
 
-  /** Rows this connection has just committed. */
+  /** Rows this connection has just committed. Never throws: they are committed whatever happens here. */
   added(hashes: Iterable<number>): void {
     if (!this.loaded) return;
-    for (const hash of hashes) this.set(hash);
-    this.growIfFull();
+    try {
+      for (const hash of hashes) this.set(hash);
+      if (this.full()) this.load();
+    } catch {
+      this.loaded = false;
+    }
   }
 
-  /** Reads in what other connections committed since the last sync (exact inside a write transaction). */
+  /**
+   * Reads in what other connections committed since the last sync (exact inside a write
+   * transaction). Throws what SQLite throws, leaving the filter unloaded.
+   */
   sync(): void {
-    const version = this.dataVersion.get()?.data_version;
-    if (this.loaded && version === this.version) return;
-    this.version = version;
-    if (!this.loaded) {
-      this.rebuild(Number(this.count.get()?.n ?? 0));
-      this.loaded = true;
-    } else {
-      this.readSince();
-      this.growIfFull();
+    try {
+      const version = this.dataVersion.get()?.data_version;
+      if (this.loaded && version === this.version) return;
+      if (!this.loaded) this.load();
+      else {
+        this.readSince();
+        if (this.full()) this.load();
+      }
+      // Only once the rows are in: a failed read is retried at the next sync.
+      this.version = version;
+    } catch (error) {
+      this.loaded = false;
+      throw error;
     }
   }
 
   private readSince(): void {
-    for (const row of this.since.all(this.lastId)) {
+    let lastId = this.lastId;
+    for (const row of this.since.all(lastId)) {
       this.set(Number(row.key_hash));
-      this.lastId = Number(row.id);
+      lastId = Number(row.id);
     }
+    this.lastId = lastId;
   }
 
   private set(hash: number): void {
@@ -111,18 +131,30 @@ export class CacheKeyFilter {
     this.keys++;
   }
 
-  private growIfFull(): void {
-    if (this.keys * BITS_PER_KEY > this.bits.length * 32) this.rebuild(this.keys);
+  private full(): boolean {
+    return this.keys * BITS_PER_KEY > this.bits.length * 32;
   }
 
-  /** A bit set for twice `keys`, filled from the table: rare (doublings), and exact again. */
-  private rebuild(keys: number): void {
+  /**
+   * A new bit set with room for twice the table's keys, filled from the hash index: at the first
+   * use, and at each doubling. Built aside and swapped in whole, so a failed read changes nothing.
+   * Rows committed between the two reads are read again by the next sync (ids only grow).
+   */
+  private load(): void {
+    const lastId = Number(this.maxId.get()?.id ?? 0);
+    const hashes = this.allHashes.all();
     let size = this.minBits;
-    while (size < keys * BITS_PER_KEY * 2) size *= 2;
-    this.bits = new Uint32Array(size / 32);
-    this.mask = size - 1;
-    this.keys = 0;
-    this.lastId = 0;
-    this.readSince();
+    while (size < Math.max(hashes.length, this.keys) * BITS_PER_KEY * 2) size *= 2;
+    const bits = new Uint32Array(size / 32);
+    const mask = size - 1;
+    for (const row of hashes) {
+      const bit = Number(row.key_hash) & mask;
+      bits[bit >>> 5]! |= 1 << (bit & 31);
+    }
+    this.bits = bits;
+    this.mask = mask;
+    this.keys = hashes.length;
+    this.lastId = lastId;
+    this.loaded = true;
   }
 }
