@@ -19,5 +19,11 @@ if (!existsSync(main)) {
   );
   process.exit(1);
 }
+// A reader that goes away (`spri … | head`) ends the output, as SIGPIPE ends other commands; it is
+// not an error worth a stack trace.
+process.stdout.on("error", (error) => {
+  if (error.code !== "EPIPE") throw error;
+  process.exit(typeof process.exitCode === "number" ? process.exitCode : 0);
+});
 const { main: run } = await import(main.href);
 process.exitCode = await run();
