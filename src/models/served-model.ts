@@ -5,6 +5,7 @@
  * a chat completion. Keys go in the Authorization header only, never into messages.
  */
 import { ModelError } from "../base/errors/errors.ts";
+import { redactUrl, redactUrlsIn } from "../base/util/redact-url.ts";
 import { Wake } from "../base/util/wake.ts";
 
 export interface ServerAccess {
@@ -14,28 +15,46 @@ export interface ServerAccess {
   signal?: AbortSignal;
 }
 
+function reason(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
 function headers(access: ServerAccess): Record<string, string> {
   return { "content-type": "application/json", ...(access.apiKey ? { authorization: `Bearer ${access.apiKey}` } : {}) };
 }
 
-/** Loads the adapter at `path` under `name`; one already loaded under that name (a re-run) is fine. */
-export async function loadLoraAdapter(access: ServerAccess, name: string, path: string): Promise<void> {
-  const endpoint = `${access.baseUrl.replace(/\/+$/, "")}/load_lora_adapter`;
-  const response = await fetch(endpoint, {
+/**
+ * Loads the adapter at `path` under `name`. vLLM checks the name only, so a name it already has is
+ * accepted only when `resuming` (the caller's own records say it loaded that name from `path`);
+ * otherwise it would serve another adapter under this name, and that is an error.
+ */
+export async function loadLoraAdapter(access: ServerAccess, name: string, path: string, resuming = false): Promise<void> {
+  const url = `${access.baseUrl.replace(/\/+$/, "")}/load_lora_adapter`;
+  const endpoint = redactUrl(url);
+  const response = await fetch(url, {
     method: "POST",
     headers: headers(access),
     body: JSON.stringify({ lora_name: name, lora_path: path }),
     signal: access.signal,
   }).catch((error: unknown) => {
-    throw new ModelError(`cannot reach ${endpoint} to load the adapter`, {
+    // The reason, not the error itself: fetch's messages may quote the URL with its password.
+    throw new ModelError(`cannot reach ${endpoint} to load the adapter: ${redactUrlsIn(reason(error))}`, {
       kind: "network",
       endpoint,
-      cause: error,
       hint: "start vLLM with --enable-lora",
     });
   });
   const text = await response.text();
-  if (response.ok || /already been loaded/i.test(text)) return;
+  if (response.ok) return;
+  if (/already been loaded/i.test(text)) {
+    if (resuming) return;
+    throw new ModelError(`vLLM at ${endpoint} already has an adapter ${name}, which this job did not load from ${path}`, {
+      kind: "bad-request",
+      status: response.status,
+      endpoint,
+      hint: "give another name with --served-model, or unload that adapter (POST /v1/unload_lora_adapter) if it is stale, then re-run",
+    });
+  }
   throw new ModelError(`vLLM refused to load the adapter ${path} as ${name}: ${response.status} ${text.slice(0, 300)}`, {
     kind: response.status === 404 ? "not-found" : "bad-request",
     status: response.status,
@@ -53,13 +72,14 @@ export async function waitUntilAnswers(
   model: string,
   options: { pollSeconds?: number; timeoutSeconds?: number } = {},
 ): Promise<void> {
-  const endpoint = `${access.baseUrl.replace(/\/+$/, "")}/chat/completions`;
+  const url = `${access.baseUrl.replace(/\/+$/, "")}/chat/completions`;
+  const endpoint = redactUrl(url);
   const deadline = Date.now() + (options.timeoutSeconds ?? 600) * 1000;
   const wake = new Wake();
   let last = "";
   for (;;) {
     try {
-      const response = await fetch(endpoint, {
+      const response = await fetch(url, {
         method: "POST",
         headers: headers(access),
         body: JSON.stringify({ model, messages: [{ role: "user", content: "Say OK." }], max_tokens: 1 }),
@@ -69,7 +89,7 @@ export async function waitUntilAnswers(
       last = `${response.status} ${(await response.text()).slice(0, 200)}`;
     } catch (error) {
       access.signal?.throwIfAborted();
-      last = error instanceof Error ? error.message : String(error);
+      last = redactUrlsIn(reason(error));
     }
     if (Date.now() >= deadline)
       throw new ModelError(`the trained model ${model} did not answer at ${endpoint} in time (last: ${last})`, {

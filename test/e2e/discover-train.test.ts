@@ -11,6 +11,7 @@ import { openaiText } from "../../src/models/fake-server/fake-replies.ts";
 import { startFakeModelServer } from "../../src/models/fake-server/fake-model-server.ts";
 import { fakeVllmLora } from "../../src/models/fake-server/fake-vllm-lora.ts";
 import { runCli } from "../support/cli.ts";
+import { adapterName } from "../../src/runtime/runner/command-trainer.ts";
 
 function minedFile(dir: string): string {
   const file = join(dir, "mined.jsonl");
@@ -183,14 +184,15 @@ test("discover train --trainer command: killed with -9 while the command trains,
   const result = await rerun;
   assert.match(result.stderr, /still runs/);
   assert.equal(result.code, 0, result.stderr);
-  assert.match(result.stderr, /trained spri-iter-1 at http/);
+  assert.match(result.stderr, /trained spri-iter-1-[0-9a-f]{8} at http/);
   assert.equal(startsOf().length, 1, "the command ran once");
   assert.equal(loads(), 1, "the adapter was loaded once");
-  assert.equal(vllm.adapters.get("spri-iter-1"), join(dir, "iter-1", "model"));
+  const adapter = adapterName({}, { name: "iter-1", outputDir: join(dir, "iter-1", "model") });
+  assert.equal(vllm.adapters.get(adapter), join(dir, "iter-1", "model"));
 
   const again = await runCli([...args, "--json"], { cwd: dir });
   assert.equal(again.code, 0, again.stderr);
-  assert.equal(JSON.parse(again.stdout).model, "spri-iter-1");
+  assert.equal(JSON.parse(again.stdout).model, adapter);
   assert.deepEqual([startsOf().length, loads()], [1, 1]);
 });
 
@@ -203,7 +205,7 @@ test("discover train --trainer command: killed with -9 together with its command
   const result = await runCli(args, { cwd: dir });
   assert.equal(result.code, 0, result.stderr);
   assert.match(result.stderr, /started earlier .*(ended with|no longer runs)/);
-  assert.match(result.stderr, /trained spri-iter-1 at http/);
+  assert.match(result.stderr, /trained spri-iter-1-[0-9a-f]{8} at http/);
   assert.equal(startsOf().length, 2, "started again once");
   assert.equal(loads(), 1);
 });

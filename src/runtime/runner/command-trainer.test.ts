@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
 import { once } from "node:events";
-import { createReadStream, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { createReadStream, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
@@ -11,8 +11,15 @@ import { startFakeModelServer } from "../../models/fake-server/fake-model-server
 import { openaiText } from "../../models/fake-server/fake-replies.ts";
 import { fakeVllmLora } from "../../models/fake-server/fake-vllm-lora.ts";
 import type { TrainerState } from "../../models/trainer.ts";
-import { CommandTrainer, fillTemplate, TrainingCommandError, TrainingInterruptedError } from "./command-trainer.ts";
-import { newAttempt } from "./training-command.ts";
+import {
+  adapterName,
+  CommandTrainer,
+  fillTemplate,
+  shellQuote,
+  TrainingCommandError,
+  TrainingInterruptedError,
+} from "./command-trainer.ts";
+import { newAttempt, startCommand, stopCommand } from "./training-command.ts";
 
 /** A "trainer": counts the training lines and writes an adapter that says so. */
 const TRAIN_SCRIPT = `
@@ -48,15 +55,17 @@ test("command trainer: runs the script on the exported file, hot-loads its adapt
   const state = memoryState();
   const job = { name: "iter-1", baseModel: "base/m0", train, format: "trl", outputDir: join(dir, "out"), seed: 0 };
   const outcome = await trainer.train(job, { state });
-  assert.deepEqual(outcome, { status: "trained", model: "spri-iter-1", baseUrl: `${server.url}/v1`, job: join(dir, "out") });
-  assert.equal(vllm.adapters.get("spri-iter-1"), join(dir, "out"));
+  const name = adapterName({}, job);
+  assert.match(name, /^spri-iter-1-[0-9a-f]{8}$/);
+  assert.deepEqual(outcome, { status: "trained", model: name, baseUrl: `${server.url}/v1`, job: join(dir, "out") });
+  assert.equal(vllm.adapters.get(name), join(dir, "out"));
   const load = server.requests.find((r) => r.path === "/v1/load_lora_adapter");
-  assert.deepEqual(load?.body, { lora_name: "spri-iter-1", lora_path: join(dir, "out") });
+  assert.deepEqual(load?.body, { lora_name: name, lora_path: join(dir, "out") });
   const probe = server.requests.filter((r) => r.path === "/v1/chat/completions").at(-1);
-  assert.equal((probe?.body as { model: string }).model, "spri-iter-1");
+  assert.equal((probe?.body as { model: string }).model, name);
   assert.equal(readFileSync(join(dir, "out", "answer.txt"), "utf8"), "tuned from base/m0 on 3 examples");
 
-  // A re-run after the command finished does not train again; the adapter already loaded is fine.
+  // A re-run after the command finished does not train again; the adapter this job loaded is fine.
   writeFileSync(script, "process.exit(9)");
   assert.deepEqual(await trainer.train(job, { state }), outcome);
 });
@@ -134,4 +143,148 @@ test("command trainer: an abort stops the command's whole process group and says
   const ended = once(held.resume(), "end");
   await assert.rejects(training, TrainingInterruptedError);
   await ended;
+});
+
+/** A trainer of TRAIN_SCRIPT in `dir`, serving through vLLM at `url` as `name` (per job when `perJob`). */
+function loraTrainer(dir: string, url: string, serve: { name?: string; perJob?: boolean } = {}): CommandTrainer {
+  const script = join(dir, "train.cjs");
+  writeFileSync(script, TRAIN_SCRIPT);
+  return new CommandTrainer({
+    command: `${JSON.stringify(process.execPath)} ${JSON.stringify(script)} {train} {output} {model}`,
+    serve: { kind: "vllm-lora", baseUrl: url, ...serve },
+    servePollSeconds: 0,
+    output: quiet(),
+  });
+}
+
+function loraJob(dir: string, name: string, examples: number) {
+  const train = join(dir, `${name}.jsonl`);
+  writeFileSync(train, '{"a":1}\n'.repeat(examples));
+  return { name, baseModel: "m0", train, format: "trl", outputDir: join(dir, name, "model"), seed: 0 };
+}
+
+test("command trainer: a given adapter name is made per job when asked (the loop), so each iteration serves its own adapter", async (t) => {
+  const vllm = fakeVllmLora(() => openaiText("base answer"));
+  const server = await startFakeModelServer({ respond: vllm.respond });
+  t.after(() => server.close());
+  const dir = mkdtempSync(join(tmpdir(), "spri-command-trainer-"));
+  const trainer = loraTrainer(dir, `${server.url}/v1`, { name: "X", perJob: true });
+  const first = await trainer.train(loraJob(dir, "iter-1", 1), { state: memoryState() });
+  const second = await trainer.train(loraJob(dir, "iter-2", 2), { state: memoryState() });
+  assert.deepEqual([first.status === "trained" && first.model, second.status === "trained" && second.model], ["X-iter-1", "X-iter-2"]);
+  assert.equal(vllm.adapters.get("X-iter-2"), join(dir, "iter-2", "model"));
+});
+
+test("command trainer: two runs' jobs of the same name get distinct default adapters on one vLLM", async (t) => {
+  const vllm = fakeVllmLora(() => openaiText("base answer"));
+  const server = await startFakeModelServer({ respond: vllm.respond });
+  t.after(() => server.close());
+  const runs = [1, 2].map(() => mkdtempSync(join(tmpdir(), "spri-command-trainer-")));
+  const outcomes = [];
+  for (const dir of runs)
+    outcomes.push(await loraTrainer(dir, `${server.url}/v1`).train(loraJob(dir, "iter-1", 1), { state: memoryState() }));
+  const models = outcomes.map((o) => (o.status === "trained" ? o.model : ""));
+  assert.notEqual(models[0], models[1]);
+  for (const [i, model] of models.entries()) {
+    assert.match(model, /^spri-iter-1-[0-9a-f]{8}$/);
+    assert.equal(vllm.adapters.get(model), join(runs[i]!, "iter-1", "model"));
+  }
+});
+
+test("command trainer: an adapter name vLLM already has, not loaded by this job, is refused with the name and what to do", async (t) => {
+  const vllm = fakeVllmLora(() => openaiText("base answer"));
+  const server = await startFakeModelServer({ respond: vllm.respond });
+  t.after(() => server.close());
+  const dir = mkdtempSync(join(tmpdir(), "spri-command-trainer-"));
+  mkdirSync(join(dir, "someone-else"));
+  writeFileSync(join(dir, "someone-else", "answer.txt"), "another model");
+  vllm.adapters.set("X", join(dir, "someone-else"));
+  const trainer = loraTrainer(dir, `${server.url}/v1`, { name: "X" });
+  await assert.rejects(
+    trainer.train(loraJob(dir, "mstep", 1), { state: memoryState() }),
+    (error: unknown) =>
+      error instanceof Error &&
+      /adapter X/.test(error.message) &&
+      /already/.test(error.message) &&
+      /--served-model/.test(String((error as { hint?: string }).hint)),
+  );
+  assert.equal(vllm.adapters.get("X"), join(dir, "someone-else"));
+});
+
+test("command trainer: a serve command's previous server (process group) is stopped before the next one starts", async (t) => {
+  const server = await startFakeModelServer({ respond: () => openaiText("ok") });
+  t.after(() => server.close());
+  const dir = mkdtempSync(join(tmpdir(), "spri-command-trainer-"));
+  const fifo = (name: string) => join(dir, `${name}.fifo`);
+  for (const name of ["iter-1", "iter-2"]) execFileSync("mkfifo", [fifo(name)]);
+  // The "server" of job <name> holds <name>.fifo open for writing: its reader ends once the group is gone.
+  const hold = `require("node:fs").openSync(require("node:path").join(${JSON.stringify(dir)}, process.argv[1] + ".fifo"), "w"); setInterval(() => {}, 60000);`;
+  const trainer = new CommandTrainer({
+    command: `${JSON.stringify(process.execPath)} -e "require('node:fs').mkdirSync(process.argv[1], { recursive: true })" {output}`,
+    serve: { kind: "command", command: `${JSON.stringify(process.execPath)} -e ${shellQuote(hold)} {name}`, baseUrl: `${server.url}/v1` },
+    servePollSeconds: 0,
+    output: quiet(),
+  });
+  // Each reader opens once its server has opened the fifo, and ends once that server's group is gone.
+  const readers = ["iter-1", "iter-2"].map((name) => createReadStream(fifo(name)).resume());
+  const [opened, ended] = [readers.map((r) => once(r, "open")), readers.map((r) => once(r, "end"))];
+  t.after(() => trainer.stopServer());
+  await trainer.train(loraJob(dir, "iter-1", 1), { state: memoryState() });
+  await opened[0];
+  await trainer.train(loraJob(dir, "iter-2", 1), { state: memoryState() });
+  await ended[0];
+  await opened[1];
+  await trainer.stopServer();
+  await ended[1];
+});
+
+test("command trainer: an attempt saved without its pid (spri killed right after starting it) is waited for, not run beside", async (t) => {
+  const vllm = fakeVllmLora(() => openaiText("base answer"));
+  const server = await startFakeModelServer({ respond: vllm.respond });
+  t.after(() => server.close());
+  const dir = mkdtempSync(join(tmpdir(), "spri-command-trainer-"));
+  const job = loraJob(dir, "iter-1", 3);
+  const [started, go] = ["started.fifo", "go.fifo"].map((f) => join(dir, f)) as [string, string];
+  execFileSync("mkfifo", [started, go]);
+  // Attempt 1, as a killed spri left it: started by the wrapper, saved without pid. It says it runs
+  // (opens `started`), waits for `go`, then writes the adapter.
+  const script = join(dir, "train.cjs");
+  writeFileSync(script, TRAIN_SCRIPT);
+  const first = `${JSON.stringify(process.execPath)} -e ${shellQuote(`require("node:fs").openSync(${JSON.stringify(started)}, "w"); require("node:fs").readFileSync(${JSON.stringify(go)});`)} && ${JSON.stringify(process.execPath)} ${JSON.stringify(script)} ${shellQuote(job.train)} ${shellQuote(job.outputDir)} m0`;
+  const attempt = newAttempt(dir, 1);
+  const running = once(createReadStream(started).resume(), "open");
+  startCommand(first, attempt).unref();
+  await running;
+  t.after(() => stopCommand({ ...attempt, pid: Number(readFileSync(`${attempt.exit}.pid`, "utf8")) }));
+  const state = memoryState();
+  await state.save({ version: 1, attempt });
+  // A second attempt would fail: only the first one may finish the job.
+  const trainer = new CommandTrainer({
+    command: `${JSON.stringify(process.execPath)} -e "process.exit(7)"`,
+    serve: { kind: "vllm-lora", baseUrl: `${server.url}/v1` },
+    servePollSeconds: 0,
+    pollSeconds: 0.01,
+    output: quiet(),
+  });
+  const outcome = await trainer.train(job, {
+    state,
+    progress: (e) => {
+      if (/still runs; waiting/.test(e.message)) writeFileSync(go, "go");
+    },
+  });
+  assert.equal(outcome.status, "trained");
+  assert.equal(((await state.load()) as { attempt: { n: number } }).attempt.n, 1);
+  assert.equal(readFileSync(join(job.outputDir, "answer.txt"), "utf8"), "tuned from m0 on 3 examples");
+});
+
+test("command trainer: the serve URL's password never reaches the progress lines or the error", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "spri-command-trainer-"));
+  const progress: string[] = [];
+  const trainer = loraTrainer(dir, "http://user:secret@127.0.0.1:9/v1");
+  const failed = await trainer
+    .train(loraJob(dir, "iter-1", 1), { state: memoryState(), progress: (e) => progress.push(e.message) })
+    .catch((e: unknown) => e);
+  assert.ok(failed instanceof Error);
+  assert.match(progress.join("\n"), /user:\[redacted\]@127\.0\.0\.1:9/);
+  assert.doesNotMatch(`${progress.join("\n")}\n${failed.message}\n${JSON.stringify(failed)}`, /secret/);
 });

@@ -10,7 +10,7 @@
  * in a process group of its own with its output in `<dir>/train-command.<n>.log` (copied to this
  * process's output as it grows) and its exit status written to `<dir>/train-command.<n>.exit` when
  * it ends, `<dir>` being the folder above {output} (training-command.ts). The attempt (its number,
- * pid, host and files) is saved in the trainer state before the command starts, and `trained` once
+ * host and files) is saved in the trainer state before the command starts, its pid once it has, and `trained` once
  * it has exited 0. So a spri killed while the command trains leaves it training, and a re-run:
  *   - goes straight to serving when the state says `trained`;
  *   - takes the result of the earlier attempt when it exited 0 while spri was down: the command is
@@ -19,24 +19,43 @@
  *     then goes on as above, never starting a second one beside it;
  *   - otherwise runs the command again from the start, as attempt n + 1: when the earlier one
  *     failed, was killed with its process group, or ran on another host (where it cannot be watched).
+ * The wrapper also writes its pid to `<exit file>.pid` before the command starts, so an attempt
+ * saved without its pid (spri killed just after starting it) is still found and waited for.
  * Stopping spri with Ctrl-C or SIGTERM (its abort signal) stops the attempt it started (SIGTERM to
  * the group); the re-run starts a new one. Serving runs on every re-run until the job's outcome is
- * recorded: loading an adapter that vLLM already has is accepted, so a model is loaded once.
+ * recorded. vLLM tells adapters apart by name only, so each job's adapter has a name of its own
+ * (`spri-<job>-<hash of the output directory>`, or the given name, per job when `perJob`), and a
+ * name vLLM already has is accepted only when this job's state says it loaded it (a re-run).
+ * A serve command's server runs until the next job's serve step, which stops its process group
+ * first (also one recorded by a killed spri for the same job); a server left by a spri killed in
+ * an earlier job is not known here and must be stopped by hand.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { mkdirSync } from "node:fs";
 import { hostname } from "node:os";
-import { dirname } from "node:path";
+import { createHash } from "node:crypto";
+import { dirname, resolve } from "node:path";
 import { ConfigError, SpriError } from "../../base/errors/errors.ts";
 import { EXIT_CODES } from "../../base/errors/exit-codes.ts";
-import { loadLoraAdapter, waitUntilAnswers } from "../../models/served-model.ts";
+import { redactUrl } from "../../base/util/redact-url.ts";
+import { loadLoraAdapter, type ServerAccess, waitUntilAnswers } from "../../models/served-model.ts";
 import type { Trainer, TrainerContext, TrainingJob, TrainingOutcome } from "../../models/trainer.ts";
-import { type CommandAttempt, exitStatus, newAttempt, startCommand, stillRuns, stopCommand, waitForCommand } from "./training-command.ts";
+import {
+  attemptPid,
+  type CommandAttempt,
+  exitStatus,
+  newAttempt,
+  startCommand,
+  stillRuns,
+  stopCommand,
+  stopGroup,
+  waitForCommand,
+} from "./training-command.ts";
 
 export type ServeStep =
-  /** Load `<output>` into a running vLLM server as the adapter `name`. */
-  | { kind: "vllm-lora"; baseUrl: string; name?: string; apiKey?: string }
+  /** Load `<output>` into a running vLLM server as the adapter `name` (`<name>-<job>` when `perJob`). */
+  | { kind: "vllm-lora"; baseUrl: string; name?: string; perJob?: boolean; apiKey?: string }
   /** Start the user's serve command (same placeholders), which serves `model` at `baseUrl`. */
   | { kind: "command"; command: string; baseUrl: string; model?: string; apiKey?: string };
 
@@ -69,6 +88,10 @@ interface CommandTrainerState {
   /** The command exited 0 (for this job's output directory). */
   trained?: boolean;
   outputDir?: string;
+  /** The adapter this job loads into vLLM, saved before the request (so a re-run may find it loaded). */
+  served?: { name: string; path: string };
+  /** The serve command's server this job started (its process group). */
+  server?: { pid: number; host: string };
 }
 
 const PLACEHOLDERS = ["train", "validation", "output", "model", "name", "format"] as const;
@@ -115,9 +138,10 @@ export class CommandTrainer implements Trainer {
     const state = ((await context.state.load()) as CommandTrainerState | undefined) ?? { version: 1 };
     if (!state.trained) {
       await this.trainOnce(fillTemplate(this.options.command, values), job, state, context);
-      await context.state.save({ ...state, trained: true, outputDir: job.outputDir });
+      Object.assign(state, { trained: true, outputDir: job.outputDir });
+      await context.state.save({ ...state });
     }
-    return this.serve(job, values, context);
+    return this.serve(job, values, state, context);
   }
 
   /** The command's result for this job: an earlier attempt's when it ended well (waiting for it while it runs), else a new attempt's. */
@@ -152,7 +176,7 @@ export class CommandTrainer implements Trainer {
     let status = exitStatus(earlier);
     if (status === undefined && stillRuns(earlier)) {
       say(
-        `the training command started earlier (pid ${earlier.pid}, ${earlier.startedAt}) still runs; waiting for it (output: ${earlier.log})`,
+        `the training command started earlier (pid ${attemptPid(earlier)}, ${earlier.startedAt}) still runs; waiting for it (output: ${earlier.log})`,
       );
       status = await this.waitFor(earlier, context);
     }
@@ -192,23 +216,56 @@ export class CommandTrainer implements Trainer {
     }
   }
 
-  private async serve(job: TrainingJob, values: Parameters<typeof fillTemplate>[1], context: TrainerContext): Promise<TrainingOutcome> {
+  private async serve(
+    job: TrainingJob,
+    values: Parameters<typeof fillTemplate>[1],
+    state: CommandTrainerState,
+    context: TrainerContext,
+  ): Promise<TrainingOutcome> {
     const serve = this.options.serve;
     const access = { baseUrl: serve.baseUrl, apiKey: serve.apiKey, signal: context.signal };
+    const at = redactUrl(serve.baseUrl);
     let model: string;
     if (serve.kind === "vllm-lora") {
-      model = serve.name ?? `spri-${job.name}`;
-      context.progress?.({ stage: "serve", message: `loading ${job.outputDir} into vLLM at ${serve.baseUrl} as ${model}` });
-      await loadLoraAdapter(access, model, job.outputDir);
+      model = adapterName(serve, job);
+      context.progress?.({ stage: "serve", message: `loading ${job.outputDir} into vLLM at ${at} as ${model}` });
+      await this.loadAdapter(access, model, job.outputDir, state, context);
     } else {
       model = serve.model ?? job.name;
+      await this.stopServer(state.server);
       const command = fillTemplate(serve.command, values);
       context.progress?.({ stage: "serve", message: `starting ${command}` });
       this.server = this.start(command);
+      if (this.server.pid !== undefined) await context.state.save({ ...state, server: { pid: this.server.pid, host: hostname() } });
     }
     await waitUntilAnswers(access, model, { timeoutSeconds: this.options.serveTimeoutSeconds, pollSeconds: this.options.servePollSeconds });
-    context.progress?.({ stage: "serve", message: `${model} answers at ${serve.baseUrl}` });
+    context.progress?.({ stage: "serve", message: `${model} answers at ${at}` });
     return { status: "trained", model, baseUrl: serve.baseUrl, job: job.outputDir };
+  }
+
+  /** Loads the job's adapter; the intent is saved first, so a re-run cut short after the load accepts it as loaded. */
+  private async loadAdapter(access: ServerAccess, name: string, path: string, state: CommandTrainerState, context: TrainerContext) {
+    const resuming = state.served?.name === name && state.served.path === path;
+    await context.state.save({ ...state, served: { name, path } });
+    try {
+      await loadLoraAdapter(access, name, path, resuming);
+    } catch (error) {
+      if (!resuming) await context.state.save({ ...state, served: undefined });
+      throw error;
+    }
+  }
+
+  /**
+   * Stops the serve command's server this trainer started, and `recorded` (one a killed spri started
+   * for the same job, on this host), and waits until their process groups are gone: the next server
+   * may need the same port, and must not be mistaken for the old one.
+   */
+  async stopServer(recorded?: { pid: number; host: string }): Promise<void> {
+    const groups = new Set<number>();
+    if (this.server?.pid !== undefined) groups.add(this.server.pid);
+    if (recorded && recorded.host === hostname()) groups.add(recorded.pid);
+    this.server = undefined;
+    for (const pgid of groups) await stopGroup(pgid);
   }
 
   private start(command: string): ChildProcess {
@@ -216,4 +273,11 @@ export class CommandTrainer implements Trainer {
     child.unref();
     return child;
   }
+}
+
+/** The job's adapter name: the given one (with the job's name when `perJob`), else one of its own for this output directory. */
+export function adapterName(serve: { name?: string; perJob?: boolean }, job: Pick<TrainingJob, "name" | "outputDir">): string {
+  if (serve.name !== undefined) return serve.perJob ? `${serve.name}-${job.name}` : serve.name;
+  const digest = createHash("sha256").update(resolve(job.outputDir)).digest("hex").slice(0, 8);
+  return `spri-${job.name}-${digest}`;
 }

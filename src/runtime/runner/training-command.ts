@@ -25,8 +25,12 @@ export interface CommandAttempt {
   startedAt: string;
 }
 
-/** Runs `$1` with sh, then moves its status into `$2` (through `$2.tmp`, so a reader never sees half of it). */
-const WRAPPER = `sh -c "$1"; status=$?; printf '%s' "$status" > "$2.tmp" && mv "$2.tmp" "$2"; exit "$status"`;
+/**
+ * Writes its own pid (the process group's) to `$2.pid` first, so that a spri killed before it saved
+ * the pid can still find the attempt; then runs `$1` with sh and moves its status into `$2`. Both
+ * files go through a `.tmp` file, so a reader never sees half of one.
+ */
+const WRAPPER = `printf '%s' "$$" > "$2.pid.tmp" && mv "$2.pid.tmp" "$2.pid"; sh -c "$1"; status=$?; printf '%s' "$status" > "$2.tmp" && mv "$2.tmp" "$2"; exit "$status"`;
 
 /** The record of attempt `n` whose files go in `dir`. */
 export function newAttempt(dir: string, n: number): CommandAttempt {
@@ -43,6 +47,7 @@ export function newAttempt(dir: string, n: number): CommandAttempt {
 export function startCommand(command: string, attempt: CommandAttempt): ChildProcess {
   mkdirSync(dirname(attempt.log), { recursive: true });
   rmSync(attempt.exit, { force: true });
+  rmSync(pidFile(attempt), { force: true });
   const log = openSync(attempt.log, "a");
   try {
     return spawn("/bin/sh", ["-c", WRAPPER, "spri-train", command, attempt.exit], { detached: true, stdio: ["ignore", log, log] });
@@ -58,11 +63,29 @@ export function exitStatus(attempt: CommandAttempt): number | undefined {
   return Number.isInteger(status) ? status : undefined;
 }
 
+function pidFile(attempt: CommandAttempt): string {
+  return `${attempt.exit}.pid`;
+}
+
+/** The attempt's pid: the saved one, else the one its wrapper wrote (spri killed before saving it). */
+export function attemptPid(attempt: CommandAttempt): number | undefined {
+  if (attempt.pid !== undefined) return attempt.pid;
+  if (!existsSync(pidFile(attempt))) return undefined;
+  const pid = Number(readFileSync(pidFile(attempt), "utf8").trim());
+  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+}
+
 /** Whether the attempt's process group is alive on this host (elsewhere it cannot be seen: false). */
 export function stillRuns(attempt: CommandAttempt): boolean {
-  if (attempt.pid === undefined || attempt.host !== hostname()) return false;
+  const pid = attemptPid(attempt);
+  if (pid === undefined || attempt.host !== hostname()) return false;
+  return groupAlive(pid);
+}
+
+/** Whether process group `pgid` has a process left (one we may not signal counts). */
+export function groupAlive(pgid: number): boolean {
   try {
-    process.kill(-attempt.pid, 0);
+    process.kill(-pgid, 0);
     return true;
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === "EPERM";
@@ -71,11 +94,31 @@ export function stillRuns(attempt: CommandAttempt): boolean {
 
 /** Stops the attempt's whole process group (SIGTERM); nothing when it is gone. */
 export function stopCommand(attempt: CommandAttempt): void {
-  if (attempt.pid === undefined) return;
+  const pid = attemptPid(attempt);
+  if (pid === undefined) return;
   try {
-    process.kill(-attempt.pid, "SIGTERM");
+    process.kill(-pid, "SIGTERM");
   } catch {
     // Already gone.
+  }
+}
+
+/** SIGTERM to process group `pgid`, then waits until it is gone (SIGKILL after `graceSeconds`; a group it may not signal is left after 5 s more). */
+export async function stopGroup(pgid: number, graceSeconds = 30): Promise<void> {
+  const signal = (name: NodeJS.Signals) => {
+    try {
+      process.kill(-pgid, name);
+    } catch {
+      // Already gone.
+    }
+  };
+  signal("SIGTERM");
+  const wake = new Wake();
+  const deadline = Date.now() + graceSeconds * 1000;
+  while (groupAlive(pgid)) {
+    if (Date.now() >= deadline + 5000) return;
+    if (Date.now() >= deadline) signal("SIGKILL");
+    await wake.wait(100);
   }
 }
 

@@ -84,7 +84,7 @@ ${TRAINERS_HELP}${ENVIRONMENT_HELP}`,
         iterations: options.iterations,
         init: options.input === undefined ? undefined : initOptions(options, settings),
         store,
-        trainer: makeTrainer(options, settings.store),
+        trainer: makeTrainer(options, settings.store, true),
         settings: inputs,
         mining,
         questionField: options.questionField,
@@ -136,13 +136,18 @@ function initOptions(options: LoopFlags, settings: { baseModel?: string; baseUrl
   };
 }
 
+/** The outcome as one JSON line (`--json`), the last model's URL without its password. */
+export function loopJson(result: LoopResult): string {
+  const state = result.status === "completed" ? result.state : undefined;
+  const { state: _state, ...rest } = result as LoopResult & { state?: unknown };
+  const final =
+    result.status === "completed" && result.final?.baseUrl ? { final: { ...result.final, baseUrl: redactUrl(result.final.baseUrl) } } : {};
+  return JSON.stringify({ ...rest, ...final, ...(state ? { iterations: iterationReportRows(state) } : {}) });
+}
+
 /** The outcome: the report table on stdout (or JSON), what happens next on stderr, and the exit code. */
 function report(result: LoopResult, json: boolean): void {
-  if (json) {
-    const state = result.status === "completed" ? result.state : undefined;
-    const { state: _state, ...rest } = result as LoopResult & { state?: unknown };
-    process.stdout.write(`${JSON.stringify({ ...rest, ...(state ? { iterations: iterationReportRows(state) } : {}) })}\n`);
-  }
+  if (json) process.stdout.write(`${loopJson(result)}\n`);
   switch (result.status) {
     case "completed":
       if (!json) process.stdout.write(formatIterationReport(result.state));

@@ -4,6 +4,7 @@ import { resolveSettings } from "../../../config/config.ts";
 import { loadConstitution } from "../../../algorithms/discovery/constitution.ts";
 import { ConfigError, isSpriError } from "../../../base/errors/errors.ts";
 import { EXIT_CODES } from "../../../base/errors/exit-codes.ts";
+import { redactUrl } from "../../../base/util/redact-url.ts";
 import { OpenAIFineTuningApi } from "../../../models/openai-fine-tuning.ts";
 import type { Trainer, TrainingOutcome } from "../../../models/trainer.ts";
 import { CommandTrainer, type ServeStep } from "../../../runtime/runner/command-trainer.ts";
@@ -86,7 +87,10 @@ export function addTrainerOptions(command: Command): Command {
       ]),
     )
     .option("--serve-command <template>", "command: starts a server for the trained model (same placeholders)")
-    .option("--served-model <id>", "command: the served model's id (default spri-<name> for vllm-lora, <name> for a serve command)")
+    .option(
+      "--served-model <id>",
+      "command: the served model's id (vllm-lora: default spri-<name>-<hash of the output dir>; the loop serves <id>-iter-<t>; a serve command: default <name>)",
+    )
     .option("--serve-timeout <s>", "command: seconds to wait until the model answers", "600");
 }
 
@@ -178,8 +182,12 @@ export function resumeCommand(discover: Command): Command {
     });
 }
 
-/** The trainer the flags choose; the manual trainer's next steps name the store the resume step needs. */
-export function makeTrainer(options: TrainerFlags, storePath: unknown): Trainer {
+/**
+ * The trainer the flags choose; the manual trainer's next steps name the store the resume step needs
+ * (its password redacted). `perJob`: a given --served-model names each job's adapter `<id>-<job>`
+ * (the loop, whose jobs are its iterations), since vLLM tells adapters apart by name only.
+ */
+export function makeTrainer(options: TrainerFlags, storePath: unknown, perJob = false): Trainer {
   const { format } = options;
   switch (options.trainer) {
     case "openai":
@@ -195,19 +203,19 @@ export function makeTrainer(options: TrainerFlags, storePath: unknown): Trainer 
       if (options.command === undefined) throw new ConfigError("--trainer command needs --command <template>", { field: "command" });
       return new CommandTrainer({
         command: options.command,
-        serve: serveStep(options),
+        serve: serveStep(options, perJob),
         format,
         serveTimeoutSeconds: options.serveTimeout,
         pollSeconds: options.pollInterval,
       });
     default: {
-      const store = typeof storePath === "string" ? ` --store ${storePath}` : "";
+      const store = typeof storePath === "string" ? ` --store ${redactUrl(storePath)}` : "";
       return new ManualTrainer({ format, resumeCommand: `spri discover resume${store}` });
     }
   }
 }
 
-function serveStep(options: TrainerFlags): ServeStep {
+function serveStep(options: TrainerFlags, perJob: boolean): ServeStep {
   const { serveUrl: baseUrl, servedModel: model } = options;
   if (baseUrl === undefined)
     throw new ConfigError("--trainer command needs --serve-url (where the trained model will answer)", { field: "serveUrl" });
@@ -216,16 +224,21 @@ function serveStep(options: TrainerFlags): ServeStep {
       throw new ConfigError("--serve command needs --serve-command <template>", { field: "serveCommand" });
     return { kind: "command", command: options.serveCommand, baseUrl, model };
   }
-  return { kind: "vllm-lora", baseUrl, name: model, apiKey: process.env.VLLM_API_KEY };
+  return { kind: "vllm-lora", baseUrl, name: model, perJob, apiKey: process.env.VLLM_API_KEY };
 }
 
 function printOutcome(runId: string, outcome: TrainingOutcome, json: boolean): void {
-  if (json) return void process.stdout.write(`${JSON.stringify({ runId, ...outcome })}\n`);
+  if (json) {
+    const baseUrl = outcome.status === "trained" && outcome.baseUrl ? { baseUrl: redactUrl(outcome.baseUrl) } : {};
+    return void process.stdout.write(`${JSON.stringify({ runId, ...outcome, ...baseUrl })}\n`);
+  }
   if (outcome.status === "waiting") {
     process.stderr.write(`spri: training run ${runId} waits for a trained model. Next steps:\n`);
     outcome.nextSteps.forEach((step, i) => process.stderr.write(`  ${i + 1}. ${step}\n`));
     return;
   }
   const cost = outcome.costUsd === undefined ? "cost unknown" : `$${outcome.costUsd.toFixed(4)}`;
-  process.stderr.write(`spri: trained ${outcome.model}${outcome.baseUrl ? ` at ${outcome.baseUrl}` : ""} (run ${runId}, ${cost})\n`);
+  process.stderr.write(
+    `spri: trained ${outcome.model}${outcome.baseUrl ? ` at ${redactUrl(outcome.baseUrl)}` : ""} (run ${runId}, ${cost})\n`,
+  );
 }
