@@ -134,6 +134,22 @@ describe("OpenAI-compatible /v1/embeddings (fake server)", () => {
       embedder.embed([{ text: "x" }]),
       (error: unknown) => error instanceof ModelError && /zero or not finite/.test(error.message),
     );
+    // Vectors of two sizes (e.g. a cached model's and the one now served under its name).
+    server.setResponder(() =>
+      json(200, {
+        object: "list",
+        data: [
+          { index: 0, embedding: [1, 2] },
+          { index: 1, embedding: [1, 2, 3] },
+        ],
+        model: "m",
+      }),
+    );
+    await assert.rejects(
+      embedder.embed([{ text: "x" }, { text: "y" }]),
+      (error: unknown) =>
+        error instanceof ModelError && /2 has 3 dimensions, earlier ones 2/.test(error.message) && /--cache refresh/.test(error.hint ?? ""),
+    );
     server.setResponder(embeddings);
   });
 });

@@ -115,6 +115,7 @@ export class ModelEmbedder implements Embedder {
         if (raw.length !== dimension) {
           throw new ModelError(`the embedding of text ${index + 1} has ${raw.length} dimensions, earlier ones ${dimension}`, {
             kind: "bad-response",
+            hint: "if the server now serves another model under the same name, the run store still holds the old model's vectors: re-run with --cache refresh",
           });
         }
         const unit = l2Normalize(raw);
