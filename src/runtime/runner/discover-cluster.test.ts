@@ -63,6 +63,11 @@ test("runDiscoverCluster: constitution, Markdown and a labelled copy of trajecto
     assert.equal(run.status, "completed");
     const artifact = (await store.getArtifact(run.id, "constitution")) as { map: unknown[] };
     assert.equal(artifact.map.length, 4);
+
+    // The same command again (as a resumed loop's cluster stage runs it) is the same run.
+    const again = await runDiscoverCluster({ input: file, output, embedder, store });
+    assert.equal(again.runId, summary.runId);
+    assert.equal((await store.listRuns()).filter((r) => r.task === CLUSTER_TASK).length, 1);
   } finally {
     await store.close();
   }

@@ -238,16 +238,21 @@ export async function runDiscoverCluster(options: ClusterRunOptions): Promise<Cl
       ...cut,
       maxExact: options.maxExact ?? DEFAULT_MAX_EXACT,
     };
-    const run = await options.store.createRun({
-      key: runKey({ task: CLUSTER_TASK, settings, inputPath: options.input }),
-      task: CLUSTER_TASK,
-      status: "completed",
-      settings,
-      inputPath: options.input,
-      outputPath: options.output,
-      baseModel: `${embedder.source}:${embedded.model}`,
-      ...(options.namer ? { criticModel: options.namer.id } : {}),
-    });
+    // The same command is the same run (found by its key, as `spri run` finds its own): a re-run, or
+    // the loop's cluster stage resumed after kill -9, replaces its constitution instead of adding a run.
+    const key = runKey({ task: CLUSTER_TASK, settings, inputPath: options.input });
+    const run =
+      (await options.store.findRunByKey(key)) ??
+      (await options.store.createRun({
+        key,
+        task: CLUSTER_TASK,
+        status: "completed",
+        settings,
+        inputPath: options.input,
+        outputPath: options.output,
+        baseModel: `${embedder.source}:${embedded.model}`,
+        ...(options.namer ? { criticModel: options.namer.id } : {}),
+      }));
     const projection = projectPca(embedded.vectors);
     const map = projection.points.map(
       (p): ConstitutionMapPoint => ({
