@@ -19,7 +19,7 @@ import {
   TrainingCommandError,
   TrainingInterruptedError,
 } from "./command-trainer.ts";
-import { newAttempt, startCommand, stopCommand } from "./training-command.ts";
+import { bootId, newAttempt, startCommand, stillRuns, stopCommand } from "./training-command.ts";
 
 /** A "trainer": counts the training lines and writes an adapter that says so. */
 const TRAIN_SCRIPT = `
@@ -287,4 +287,16 @@ test("command trainer: the serve URL's password never reaches the progress lines
   assert.ok(failed instanceof Error);
   assert.match(progress.join("\n"), /user:\[redacted\]@127\.0\.0\.1:9/);
   assert.doesNotMatch(`${progress.join("\n")}\n${failed.message}\n${JSON.stringify(failed)}`, /secret/);
+});
+
+test("training command: an attempt recorded in an earlier boot of the host is not running, whatever now holds its process group", async (t) => {
+  // A live process group of our own stands for the process that took the number after a reboot.
+  const holder = spawn(process.execPath, ["-e", "setInterval(() => {}, 1000)"], { detached: true, stdio: "ignore" });
+  t.after(() => holder.kill("SIGKILL"));
+  await once(holder, "spawn");
+  const dir = mkdtempSync(join(tmpdir(), "spri-command-boot-"));
+  const attempt = { ...newAttempt(dir, 1), pid: holder.pid! };
+  assert.equal(stillRuns(attempt), true, "this boot: the group is alive");
+  if (bootId() === undefined) return t.skip("no boot id on this system");
+  assert.equal(stillRuns({ ...attempt, boot: "another boot" }), false);
 });

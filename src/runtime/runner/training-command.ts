@@ -18,6 +18,11 @@ export interface CommandAttempt {
   /** The wrapper's pid, which is also the command's process group; absent until it has started. */
   pid?: number;
   host: string;
+  /**
+   * The host's boot (Linux's boot id) when the attempt started: after a reboot its process group
+   * is gone, though a new process may have its number. Absent where the system has none.
+   */
+  boot?: string;
   /** The command's output (stdout and stderr). */
   log: string;
   /** Written when the command ends: its exit status (128 + n when a signal ended it). */
@@ -34,9 +39,11 @@ const WRAPPER = `printf '%s' "$$" > "$2.pid.tmp" && mv "$2.pid.tmp" "$2.pid"; sh
 
 /** The record of attempt `n` whose files go in `dir`. */
 export function newAttempt(dir: string, n: number): CommandAttempt {
+  const boot = bootId();
   return {
     n,
     host: hostname(),
+    ...(boot === undefined ? {} : { boot }),
     log: `${dir}/train-command.${n}.log`,
     exit: `${dir}/train-command.${n}.exit`,
     startedAt: new Date().toISOString(),
@@ -75,11 +82,21 @@ export function attemptPid(attempt: CommandAttempt): number | undefined {
   return Number.isInteger(pid) && pid > 0 ? pid : undefined;
 }
 
-/** Whether the attempt's process group is alive on this host (elsewhere it cannot be seen: false). */
+/** Whether the attempt's process group is alive on this host since its boot (elsewhere it cannot be seen: false). */
 export function stillRuns(attempt: CommandAttempt): boolean {
   const pid = attemptPid(attempt);
   if (pid === undefined || attempt.host !== hostname()) return false;
+  if (attempt.boot !== undefined && attempt.boot !== bootId()) return false;
   return groupAlive(pid);
+}
+
+/** This boot of the host (Linux: /proc/sys/kernel/random/boot_id); undefined where there is none. */
+export function bootId(): string | undefined {
+  try {
+    return readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim() || undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Whether process group `pgid` has a process left (one we may not signal counts). */
