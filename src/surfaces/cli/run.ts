@@ -81,21 +81,20 @@ export async function executeRecordedRun(
   };
   const prices = PriceTable.fromSetting(settings.prices);
   const maxItemBytes = flags.maxItemSize === undefined ? undefined : parseByteSize(flags.maxItemSize, "--max-item-size");
-  const samples = sampleCount(settings.samples);
+  // What the estimate and the run read alike.
+  const job = {
+    input,
+    output,
+    prepared: session.prepared,
+    models: session.models,
+    mapping,
+    samples: sampleCount(settings.samples),
+    limit,
+    maxItemBytes,
+  };
   try {
     if (flags.dryRun) {
-      const estimate = await dryRun({
-        input,
-        output,
-        prepared: session.prepared,
-        models: session.models,
-        mapping,
-        samples,
-        maxNewTokens: settings.maxNewTokens,
-        prices,
-        limit,
-        maxItemBytes,
-      });
+      const estimate = await dryRun({ ...job, maxNewTokens: settings.maxNewTokens, prices });
       process.stdout.write(flags.json ? `${JSON.stringify(estimate)}\n` : formatEstimate(estimate));
       return;
     }
@@ -104,12 +103,7 @@ export async function executeRecordedRun(
     const interrupt = interruptSignal();
     try {
       const result = await runJob({
-        input,
-        output,
-        prepared: session.prepared,
-        models: session.models,
-        mapping,
-        samples,
+        ...job,
         store,
         ...settingsRunOptions(session.resolved, mapping),
         progress: progressSink(process.stderr, settings.progressInterval),
@@ -119,8 +113,6 @@ export async function executeRecordedRun(
         leaseMs: leaseSeconds(flags.lease) * 1000,
         log: (line) => process.stderr.write(`spri: ${line}\n`),
         command: prepare ? undefined : recordCommand(session.resolved, mapping),
-        limit,
-        maxItemBytes,
         invocation: thisInvocation(),
         newRun: flags.newRun,
       });
