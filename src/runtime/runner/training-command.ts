@@ -90,13 +90,18 @@ export function stillRuns(attempt: CommandAttempt): boolean {
   return groupAlive(pid);
 }
 
-/** This boot of the host (Linux: /proc/sys/kernel/random/boot_id); undefined where there is none. */
+let thisBoot: { id: string | undefined } | undefined;
+
+/** This boot of the host (Linux: /proc/sys/kernel/random/boot_id, read once); undefined where there is none. */
 export function bootId(): string | undefined {
-  try {
-    return readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim() || undefined;
-  } catch {
-    return undefined;
+  if (!thisBoot) {
+    try {
+      thisBoot = { id: readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim() || undefined };
+    } catch {
+      thisBoot = { id: undefined };
+    }
   }
+  return thisBoot.id;
 }
 
 /** Whether process group `pgid` has a process left (one we may not signal counts). */
