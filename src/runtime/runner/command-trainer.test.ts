@@ -5,7 +5,7 @@ import { createReadStream, mkdirSync, mkdtempSync, readFileSync, writeFileSync }
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
-import { test } from "node:test";
+import { type TestContext, test } from "node:test";
 import { ConfigError } from "../../base/errors/errors.ts";
 import { startFakeModelServer } from "../../models/fake-server/fake-model-server.ts";
 import { openaiText } from "../../models/fake-server/fake-replies.ts";
@@ -37,11 +37,16 @@ function memoryState(): TrainerState {
 
 const quiet = () => new Writable({ write: (_chunk, _encoding, done) => done() });
 
-test("command trainer: runs the script on the exported file, hot-loads its adapter into vLLM and waits until it answers differently", async (t) => {
+/** A fake vLLM that loads LoRA adapters, on port 0 and closed after the test, and a fresh directory. */
+async function loraSetup(t: TestContext) {
   const vllm = fakeVllmLora(() => openaiText("base answer"));
   const server = await startFakeModelServer({ respond: vllm.respond });
   t.after(() => server.close());
-  const dir = mkdtempSync(join(tmpdir(), "spri-command-trainer-"));
+  return { vllm, server, dir: mkdtempSync(join(tmpdir(), "spri-command-trainer-")) };
+}
+
+test("command trainer: runs the script on the exported file, hot-loads its adapter into vLLM and waits until it answers differently", async (t) => {
+  const { vllm, server, dir } = await loraSetup(t);
   const script = join(dir, "train.cjs");
   writeFileSync(script, TRAIN_SCRIPT);
   const train = join(dir, "sft dir's.jsonl");
@@ -93,10 +98,7 @@ test("command trainer: a failing command is a TrainingCommandError with its exit
 });
 
 test("command trainer: an earlier attempt gone without an exit status (killed with its process group) is run again as a new attempt", async (t) => {
-  const vllm = fakeVllmLora(() => openaiText("base answer"));
-  const server = await startFakeModelServer({ respond: vllm.respond });
-  t.after(() => server.close());
-  const dir = mkdtempSync(join(tmpdir(), "spri-command-trainer-"));
+  const { server, dir } = await loraSetup(t);
   const script = join(dir, "train.cjs");
   writeFileSync(script, TRAIN_SCRIPT);
   const train = join(dir, "train.jsonl");
@@ -164,10 +166,7 @@ function loraJob(dir: string, name: string, examples: number) {
 }
 
 test("command trainer: a given adapter name is made per job when asked (the loop), so each iteration serves its own adapter", async (t) => {
-  const vllm = fakeVllmLora(() => openaiText("base answer"));
-  const server = await startFakeModelServer({ respond: vllm.respond });
-  t.after(() => server.close());
-  const dir = mkdtempSync(join(tmpdir(), "spri-command-trainer-"));
+  const { vllm, server, dir } = await loraSetup(t);
   const trainer = loraTrainer(dir, `${server.url}/v1`, { name: "X", perJob: true });
   const first = await trainer.train(loraJob(dir, "iter-1", 1), { state: memoryState() });
   const second = await trainer.train(loraJob(dir, "iter-2", 2), { state: memoryState() });
@@ -176,9 +175,7 @@ test("command trainer: a given adapter name is made per job when asked (the loop
 });
 
 test("command trainer: two runs' jobs of the same name get distinct default adapters on one vLLM", async (t) => {
-  const vllm = fakeVllmLora(() => openaiText("base answer"));
-  const server = await startFakeModelServer({ respond: vllm.respond });
-  t.after(() => server.close());
+  const { vllm, server } = await loraSetup(t);
   const runs = [1, 2].map(() => mkdtempSync(join(tmpdir(), "spri-command-trainer-")));
   const outcomes = [];
   for (const dir of runs)
@@ -192,10 +189,7 @@ test("command trainer: two runs' jobs of the same name get distinct default adap
 });
 
 test("command trainer: an adapter name vLLM already has, not loaded by this job, is refused with the name and what to do", async (t) => {
-  const vllm = fakeVllmLora(() => openaiText("base answer"));
-  const server = await startFakeModelServer({ respond: vllm.respond });
-  t.after(() => server.close());
-  const dir = mkdtempSync(join(tmpdir(), "spri-command-trainer-"));
+  const { vllm, server, dir } = await loraSetup(t);
   mkdirSync(join(dir, "someone-else"));
   writeFileSync(join(dir, "someone-else", "answer.txt"), "another model");
   vllm.adapters.set("X", join(dir, "someone-else"));
@@ -239,10 +233,7 @@ test("command trainer: a serve command's previous server (process group) is stop
 });
 
 test("command trainer: an attempt saved without its pid (spri killed right after starting it) is waited for, not run beside", async (t) => {
-  const vllm = fakeVllmLora(() => openaiText("base answer"));
-  const server = await startFakeModelServer({ respond: vllm.respond });
-  t.after(() => server.close());
-  const dir = mkdtempSync(join(tmpdir(), "spri-command-trainer-"));
+  const { server, dir } = await loraSetup(t);
   const job = loraJob(dir, "iter-1", 3);
   const [started, go] = ["started.fifo", "go.fifo"].map((f) => join(dir, f)) as [string, string];
   execFileSync("mkfifo", [started, go]);

@@ -7,19 +7,14 @@ import { after, test } from "node:test";
 import { CacheKeyFilter, cacheKeyHash } from "./cache-key-filter.ts";
 import { loadSqlite } from "./sqlite-module.ts";
 import { SqliteStore } from "./sqlite-store.ts";
+import { cachedAnswer } from "./contract-fixtures.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "spri-key-filter-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
 let files = 0;
 const freshPath = () => join(dir, `filter-${files++}.db`);
 
-const result = (text: string) => ({
-  text,
-  finishReason: "stop" as const,
-  usage: { inputTokens: 1, outputTokens: 1 },
-  latencyMs: 1,
-  model: "m",
-});
+const result = cachedAnswer;
 const meta = { endpoint: "e", modelId: "m" };
 const hexKey = () => randomBytes(32).toString("hex");
 

@@ -4,6 +4,7 @@
  * condition instead of sleeping for a time that races the clock.
  */
 import { after } from "node:test";
+import type { GenerateResult } from "../../models/language-model.ts";
 import { type NewRun, type RunStore, type StoredCall, runKey } from "./run-store.ts";
 
 /**
@@ -65,6 +66,11 @@ export function call(runId: string, itemId: string, overrides: Partial<StoredCal
     startedAt: "2025-01-01T00:00:00.000Z",
     ...overrides,
   };
+}
+
+/** A model answer as the call cache stores it, with `text`. */
+export function cachedAnswer(text: string): GenerateResult {
+  return { text, finishReason: "stop", usage: { inputTokens: 3, outputTokens: 4 }, latencyMs: 12, model: "m" };
 }
 
 /** Resolves once `condition()` holds, polling every few milliseconds; fails after `timeoutMs`. */

@@ -5,19 +5,14 @@ import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { SqliteCallCache } from "./sqlite-call-cache.ts";
 import { SqliteStore } from "./sqlite-store.ts";
+import { cachedAnswer } from "./contract-fixtures.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "spri-call-cache-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
 let files = 0;
 const freshPath = () => join(dir, `cache-${files++}.db`);
 
-const result = (text: string) => ({
-  text,
-  finishReason: "stop" as const,
-  usage: { inputTokens: 3, outputTokens: 4 },
-  latencyMs: 12,
-  model: "m",
-});
+const result = cachedAnswer;
 const meta = { endpoint: "openai-compatible:http://127.0.0.1:1/v1#m", modelId: "m", templateVersion: "t1" };
 
 /** A second connection to the same file: it sees committed rows only. */

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { pathToFileURL } from "node:url";
 import type { CallRecord } from "../../io/records.ts";
-import { call, newRun } from "./contract-fixtures.ts";
+import { cachedAnswer, call, newRun } from "./contract-fixtures.ts";
 import { type RunStore, type StoredCall, StoreError, runKey } from "./run-store.ts";
 import { loadSqlite } from "./sqlite-module.ts";
 import { APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION, SqliteStore } from "./sqlite-store.ts";
@@ -341,13 +341,7 @@ const _typecheck: CallRecord = call("r", "i");
 void _typecheck;
 
 describe("SqliteCallCache group commit", () => {
-  const result = (text: string) => ({
-    text,
-    finishReason: "stop" as const,
-    usage: { inputTokens: 3, outputTokens: 4 },
-    latencyMs: 12,
-    model: "m",
-  });
+  const result = cachedAnswer;
   const meta = { endpoint: "openai-compatible:http://127.0.0.1:1/v1#m", modelId: "m" };
 
   test("puts of one turn commit together; an awaited put is visible to another connection", async () => {

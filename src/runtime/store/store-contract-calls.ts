@@ -1,7 +1,7 @@
 /** The `RunStore` contract (store-contract.ts), continued: calls, artifacts and the call cache. */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { call, newRun } from "./contract-fixtures.ts";
+import { cachedAnswer, call, newRun } from "./contract-fixtures.ts";
 import { type RunStore, type StoredCall, StoreError } from "./run-store.ts";
 
 export function callsContract(name: string, open: (like?: RunStore) => Promise<RunStore>): void {
@@ -191,13 +191,7 @@ export function callsContract(name: string, open: (like?: RunStore) => Promise<R
   });
 
   describe(`${name} run store: call cache`, () => {
-    const result = (text: string) => ({
-      text,
-      finishReason: "stop" as const,
-      usage: { inputTokens: 3, outputTokens: 4 },
-      latencyMs: 12,
-      model: "m",
-    });
+    const result = cachedAnswer;
     const meta = { endpoint: "openai-compatible:http://127.0.0.1:1/v1#m", modelId: "m" };
 
     test("an awaited put is visible to another connection", async () => {
