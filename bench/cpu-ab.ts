@@ -9,9 +9,8 @@ import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { pathToFileURL } from "node:url";
 import { bareClient, chatBody } from "./bare-client.ts";
-import type { ProbeReport } from "./probe.ts";
+import { PROBE_PRELOAD, type ProbeReport } from "./probe.ts";
 import { SCALE } from "./scale.ts";
 import { BenchServer } from "./server-handle.ts";
 import { REPO_ROOT, runArgs, writeItems } from "./spri-cli.ts";
@@ -24,7 +23,6 @@ const latencyMs = scenario === "f" ? SCALE.latencyMs : 0;
 const otherArgs = (process.env.AB_OTHER_ARGS ?? "").split(" ").filter(Boolean);
 /** Node flags for this side (AB_NODE_ARGS="--max-semi-space-size=64"), to price a runtime setting. */
 const nodeArgs = (process.env.AB_NODE_ARGS ?? "").split(" ").filter(Boolean);
-const PROBE = pathToFileURL(join(REPO_ROOT, "bench", "probe.ts")).href;
 const server = await BenchServer.start();
 
 async function spri(
@@ -43,7 +41,7 @@ async function spri(
       [
         ...node,
         "--import",
-        PROBE,
+        PROBE_PRELOAD,
         join(root, "bin", "spri.js"),
         ...runArgs({ input, output: join(dir, "out.jsonl"), dir, serverUrl: server.url, concurrency, cache: true }),
         ...extraArgs,

@@ -1,17 +1,16 @@
 /**
  * Runs the built CLI (`bin/spri.js` over dist/) as a child process, as a user would, and measures
  * it from outside: wall time from spawn to exit, the `--json` summary, and the peak RSS and CPU
- * time through a preloaded probe (probe.ts; `--dry-run`'s summary has no `peakRssMb`).
+ * time through a preloaded probe (probe-preload.js; `--dry-run`'s summary has no `peakRssMb`).
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
-import type { ProbeReport } from "./probe.ts";
+import { fileURLToPath } from "node:url";
+import { PROBE_PRELOAD, type ProbeReport } from "./probe.ts";
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const BIN = join(REPO_ROOT, "bin", "spri.js");
-const PROBE = pathToFileURL(join(REPO_ROOT, "bench", "probe.ts")).href;
 
 /** The part of `spri run --json`'s summary the bench reads. */
 export interface RunSummary {
@@ -56,7 +55,11 @@ export async function runSpri(args: readonly string[], options: CliOptions): Pro
   // A clean environment, as in the e2e tests: no key, SPRI_* setting or NODE_OPTIONS leaks in.
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, BENCH_PROBE_FILE: probeFile };
   const started = performance.now();
-  const child = spawn(process.execPath, ["--import", PROBE, BIN, ...args], { cwd: options.cwd, env, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, ["--import", PROBE_PRELOAD, BIN, ...args], {
+    cwd: options.cwd,
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   options.onStart?.(child);
   let stdout = "";
   let stderrTail = "";

@@ -31,6 +31,43 @@ describe("pyFormat (Python str.format semantics)", () => {
       },
     );
   });
+  test("literal runs, lone closing braces and fields anywhere: the same text as a character-by-character reading", () => {
+    // The character-wise reading pyFormat replaced, kept here as the specification of its output.
+    const charWise = (template: string, fields: Record<string, string>): string => {
+      let out = "";
+      for (let i = 0; i < template.length; ) {
+        const ch = template[i]!;
+        if ((ch === "{" || ch === "}") && template[i + 1] === ch) {
+          out += ch;
+          i += 2;
+        } else if (ch === "{") {
+          const close = template.indexOf("}", i);
+          const value = close < 0 ? undefined : fields[template.slice(i + 1, close)];
+          if (value === undefined) return "error";
+          out += value;
+          i = close + 1;
+        } else {
+          out += ch;
+          i++;
+        }
+      }
+      return out;
+    };
+    const fields = { a: "<A>", b_1: "{a}" };
+    const pieces = ["{", "}", "{{", "}}", "{a}", "{b_1}", "x", "\n", "ab", "{c}", "{ }"];
+    let seed = 7;
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31);
+    for (let n = 0; n < 2000; n++) {
+      const template = Array.from({ length: next() % 8 }, () => pieces[next() % pieces.length]).join("");
+      let got: string;
+      try {
+        got = pyFormat(template, fields);
+      } catch {
+        got = "error";
+      }
+      assert.equal(got, charWise(template, fields), JSON.stringify(template));
+    }
+  });
 });
 
 describe("output cleaning", () => {

@@ -251,11 +251,11 @@ function commands(command: Command, path: string[] = []): [string, Command][] {
   });
 }
 
-test("each command's help lists exactly the shared flags it reads", () => {
+test("each command's help lists exactly the shared flags it reads", async () => {
   const shared = sharedFlags();
   const wrong: string[] = [];
   const seen = new Set<string>();
-  for (const [name, command] of commands(buildProgram())) {
+  for (const [name, command] of commands(await buildProgram())) {
     seen.add(name);
     const expected = new Set(READS[name] ?? []);
     if (!READS[name]) wrong.push(`spri ${name}: no row; say which shared flags it reads`);
@@ -269,8 +269,17 @@ test("each command's help lists exactly the shared flags it reads", () => {
   assert.deepEqual(wrong, []);
 });
 
-test("--version prints package.json's version", () => {
-  assert.equal(buildProgram().version(), spriVersion());
+test("--version prints package.json's version", async () => {
+  assert.equal((await buildProgram()).version(), spriVersion());
+});
+
+test("a command line that names a command builds that command alone; any other builds them all", async () => {
+  const names = (program: Command) => program.commands.map((command) => command.name());
+  const all = names(await buildProgram());
+  assert.equal(all.length, 10);
+  for (const name of all) assert.deepEqual(names(await buildProgram(["node", "spri", name, "--help"])), [name]);
+  assert.deepEqual(names(await buildProgram(["node", "spri", "--help"])), all);
+  assert.deepEqual(names(await buildProgram(["node", "spri", "runn", "x"])), all);
 });
 
 test("the shared settings lists name real settings, each once: the two models' flags and a runner client's", () => {
