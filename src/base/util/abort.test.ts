@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { onAbort } from "./abort.ts";
+import { anySignal, onAbort } from "./abort.ts";
 
 describe("onAbort", () => {
   test("calls every live subscriber once, in order; unsubscribed ones are not called", () => {
@@ -64,5 +64,36 @@ describe("onAbort", () => {
     assert.equal(calls, 0);
     b.abort();
     assert.equal(calls, 1);
+  });
+});
+
+describe("anySignal", () => {
+  test("aborts with the reason of whichever signal aborts first; later aborts change nothing", () => {
+    const run = new AbortController();
+    const lease = new AbortController();
+    const { signal } = anySignal([run.signal, lease.signal]);
+    assert.equal(signal.aborted, false);
+    lease.abort("lease lost");
+    run.abort("stopped");
+    assert.equal(signal.aborted, true);
+    assert.equal(signal.reason, "lease lost");
+  });
+
+  test("is aborted at once when a signal already is", () => {
+    const done = new AbortController();
+    done.abort("early");
+    const { signal } = anySignal([new AbortController().signal, done.signal]);
+    assert.equal(signal.aborted, true);
+    assert.equal(signal.reason, "early");
+  });
+
+  test("after dispose it no longer follows its signals, and holds no subscription on them", () => {
+    const run = new AbortController();
+    const kept = anySignal([run.signal]);
+    const disposed = anySignal([run.signal]);
+    disposed.dispose();
+    run.abort("stopped");
+    assert.equal(kept.signal.aborted, true);
+    assert.equal(disposed.signal.aborted, false);
   });
 });

@@ -48,3 +48,26 @@ export function onAbort(signal: AbortSignal, fn: () => void): () => void {
     own.delete(entry);
   };
 }
+
+/**
+ * A signal that aborts when any of `signals` does, with that signal's reason (as `AbortSignal.any`),
+ * and `dispose`, which ends its subscriptions. For signals made per item on a long-lived one (the
+ * run's): `AbortSignal.any` leaves a weak reference and a finalizer on the long-lived signal for
+ * every signal it makes, which only garbage collection clears, and weak references slow every
+ * collection down (thousands of them were live in a run's heap).
+ */
+export function anySignal(signals: readonly AbortSignal[]): { signal: AbortSignal; dispose: () => void } {
+  const controller = new AbortController();
+  const already = signals.find((s) => s.aborted);
+  if (already) {
+    controller.abort(already.reason);
+    return { signal: controller.signal, dispose: () => {} };
+  }
+  const stops = signals.map((s) => onAbort(s, () => controller.abort(s.reason)));
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      for (const stop of stops) stop();
+    },
+  };
+}

@@ -4,6 +4,7 @@
  * by the lease's token. Shared by `spri run` and `spri worker`.
  */
 import { BudgetError, ModelError, SpriError } from "../../base/errors/errors.ts";
+import { anySignal } from "../../base/util/abort.ts";
 import type { CallRecord, ItemRecord } from "../../io/records.ts";
 import type { SpriModels } from "../../algorithms/contract/item-algorithm.ts";
 import type { StoredCall } from "../store/run-store.ts";
@@ -57,7 +58,7 @@ export function itemRunner(options: ItemRunnerOptions): (lease: Lease, signal: A
     // of the pass that finishes the item are accounted for when it does.
     const scope = typeof options.models === "function" ? options.models() : undefined;
     const deferred: CallRecord[] | undefined = scope ? [] : undefined;
-    const aborted = AbortSignal.any([options.cancel, signal]);
+    const { signal: aborted, dispose } = anySignal([options.cancel, signal]);
     const result = { runId: lease.runId, itemId: lease.itemId, token: lease.token };
     try {
       // The calls are traced under the queue's id (one per sample, see samples.ts), the item's draws kept per sample.
@@ -98,6 +99,8 @@ export function itemRunner(options: ItemRunnerOptions): (lease: Lease, signal: A
       options.onFailure?.(lease.itemId, error instanceof ModelError ? error.kind : undefined, reason);
       completer.add({ ...result, status: "failed", reason, calls });
       if (isFatal(error)) options.onFatal(reason);
+    } finally {
+      dispose();
     }
   };
 }
