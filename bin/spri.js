@@ -1,6 +1,5 @@
 #!/usr/bin/env node
 import { existsSync } from "node:fs";
-import module from "node:module";
 import { fileURLToPath } from "node:url";
 
 const [major, minor] = process.versions.node.split(".").map(Number);
@@ -26,9 +25,5 @@ process.stdout.on("error", (error) => {
   if (error.code !== "EPIPE") throw error;
   process.exit(typeof process.exitCode === "number" ? process.exitCode : 0);
 });
-// V8's compiled code for spri's modules is kept on disk (Node's compile cache, in the OS temp
-// directory unless NODE_COMPILE_CACHE says otherwise) and reused by later starts when the files are
-// unchanged: about a sixth of a start's CPU, paid by every command and every worker process.
-module.enableCompileCache?.();
 const { main: run } = await import(main.href);
 process.exitCode = await run();
