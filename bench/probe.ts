@@ -8,6 +8,8 @@ export interface ProbeReport {
   peakRssMb: number;
   userCpuSeconds: number;
   systemCpuSeconds: number;
+  /** The main thread's garbage-collection pauses (scavenges and full collections), count and milliseconds. */
+  gc?: { scavenges: number; scavengeMs: number; majors: number; majorMs: number };
 }
 
 /** The preload's URL, for `node --import`. */

@@ -21,6 +21,7 @@ import {
   best,
   cpuOf,
   everyRunRows,
+  gcPauses,
   list,
   type SpriRateRun,
   runsData,
@@ -150,7 +151,7 @@ export async function throughputAtScale(server: BenchServer): Promise<BenchResul
 
 export async function cpuPerCallBench(server: BenchServer): Promise<BenchResult & { cpuMsPerCall: number }> {
   const { cpuItems: items, cpuConcurrency: concurrency, cpuRepeats: repeats, cpuBareRequests, cpuTargetMs } = SCALE;
-  const spriRuns: { cpuMs: number; calls: number; wallSeconds: number; msPerCall: number }[] = [];
+  const spriRuns: { cpuMs: number; calls: number; wallSeconds: number; msPerCall: number; gc: string }[] = [];
   const bareMsPerCall: number[] = [];
   const startupMs: number[] = [];
   const roundRatios: number[] = [];
@@ -158,7 +159,13 @@ export async function cpuPerCallBench(server: BenchServer): Promise<BenchResult 
     const r = await spriScaleRun(server, items, concurrency, 0, "(h) CPU per call");
     const cpu = cpuOf(r.run);
     if (cpu === undefined) throw new Error("(h) the probe wrote no CPU time");
-    spriRuns.push({ cpuMs: cpu * 1000, calls: r.calls, wallSeconds: r.run.wallSeconds, msPerCall: (cpu * 1000) / r.calls });
+    spriRuns.push({
+      cpuMs: cpu * 1000,
+      calls: r.calls,
+      wallSeconds: r.run.wallSeconds,
+      msPerCall: (cpu * 1000) / r.calls,
+      gc: gcPauses(r.run),
+    });
     // The fixed cost of a run: a one-item run (6 calls) is almost only startup and shutdown.
     const tiny = await spriScaleRun(server, 1, concurrency, 0, "(h) startup");
     startupMs.push((cpuOf(tiny.run) ?? 0) * 1000);
@@ -181,6 +188,7 @@ export async function cpuPerCallBench(server: BenchServer): Promise<BenchResult 
       bestRun.msPerCall < cpuTargetMs,
     ),
     row("", "spri, every run", `${list(gross, 3)} ms; ${spreadText(gross, 3)}`),
+    row("", "spri GC pauses, main thread (best run)", bestRun.gc),
     row("", "spri startup + shutdown (one-item run, CPU)", `${list(startupMs, 0)} ms`),
     row("", "spri net of startup, every run", `${list(net, 3)} ms`),
     row("", `bare undici, ${cpuBareRequests} calls, every run`, `${list(bareMsPerCall, 3)} ms`),

@@ -79,7 +79,16 @@ export function serverRows(outcome: ReturnType<typeof throughputOutcome>, items:
     row("", "server mean in flight (spri / bare)", `${meanInFlight(spri.stats)} / ${meanInFlight(bare.stats)}`),
     row("", "calls per item (server count)", (spri.stats.served / items).toFixed(2), String(CALLS_PER_ITEM), callsPerItemOk),
     row("", "CPU per call (spri / best bare)", `${cpuPerCall(cpuOf(spri.run), spriCalls)} / ${cpuPerCall(bare.cpuSeconds, bare.requests)}`),
+    row("", "spri GC pauses, main thread (best run)", gcPauses(spri.run)),
   ];
+}
+
+/** The child's garbage-collection pauses and their share of its wall time, from the probe. */
+export function gcPauses(run: CliRun): string {
+  const gc = run.probe?.gc;
+  if (gc === undefined) return "n/a";
+  const ms = gc.scavengeMs + gc.majorMs;
+  return `${ms.toFixed(0)} ms, ${(ms / 10 / run.wallSeconds).toFixed(1)} % of wall (${gc.scavenges} scavenges ${gc.scavengeMs.toFixed(0)} ms, ${gc.majors} full ${gc.majorMs.toFixed(0)} ms)`;
 }
 
 /**
