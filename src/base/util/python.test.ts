@@ -54,11 +54,15 @@ describe("pyFormat (Python str.format semantics)", () => {
       return out;
     };
     const fields = { a: "<A>", b_1: "{a}" };
-    const pieces = ["{", "}", "{{", "}}", "{a}", "{b_1}", "x", "\n", "ab", "{c}", "{ }"];
-    let seed = 7;
-    const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31);
-    for (let n = 0; n < 2000; n++) {
-      const template = Array.from({ length: next() % 8 }, () => pieces[next() % pieces.length]).join("");
+    const pieces = ["{", "}", "{{", "}}", "{a}", "{b_1}", "x", "\\n", "ab", "{c}", "{ }"];
+    // Every sequence of up to four pieces (16,105 templates).
+    let templates = [""];
+    const all = [""];
+    for (let length = 1; length <= 4; length++) {
+      templates = templates.flatMap((t) => pieces.map((piece) => t + piece));
+      all.push(...templates);
+    }
+    for (const template of all) {
       let got: string;
       try {
         got = pyFormat(template, fields);
