@@ -91,7 +91,7 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
   const spend = emptySpend();
   const waits = new RetryWaits();
   const progressCounts = () => ({ done: counts.done, failed: counts.failed, skipped: counts.skipped, total });
-  const report = () => options.progress?.update(snapshot(progressCounts(), spend, startedAt, waits.view()));
+  const report = () => options.progress?.update(() => snapshot(progressCounts(), spend, startedAt, waits.view()));
   const role = new OutputRole({
     store,
     runId: run.id,

@@ -27,7 +27,11 @@ export interface ProgressSnapshot {
 }
 
 export interface ProgressSink {
-  update(snapshot: ProgressSnapshot): void;
+  /**
+   * A new state of the run. The runner reports after every call, the sinks draw at most once per
+   * interval: `read` builds the snapshot, and is called only when the sink draws.
+   */
+  update(read: () => ProgressSnapshot): void;
   finish(snapshot: ProgressSnapshot): void;
 }
 

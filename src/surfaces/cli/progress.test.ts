@@ -51,12 +51,12 @@ test("on a terminal: one line rewritten in place, as wide as the terminal is now
   const { writes, stream } = fakeTerminal(80);
   let now = 0;
   const sink = new TerminalProgressSink(stream, { now: () => now });
-  sink.update(snap);
-  sink.update({ ...snap, done: 41 });
+  sink.update(() => snap);
+  sink.update(() => ({ ...snap, done: 41 }));
   assert.equal(writes.length, 1, "updates closer than the redraw interval are skipped");
   stream.columns = 40;
   now = 1000;
-  sink.update(snap);
+  sink.update(() => snap);
   sink.finish({ ...snap, done: 90, etaSeconds: 0 });
   assert.equal(writes.length, 3);
   for (const text of writes.slice(0, 2)) {
@@ -67,8 +67,32 @@ test("on a terminal: one line rewritten in place, as wide as the terminal is now
   assert.ok(writes[2]!.endsWith("\n") && writes[2]!.startsWith("\r\x1b[2K100/100"));
   // A terminal that does not say its width is taken as 80 columns.
   const unknown = fakeTerminal(undefined);
-  new TerminalProgressSink(unknown.stream).update(snap);
+  new TerminalProgressSink(unknown.stream).update(() => snap);
   assert.equal(unknown.writes[0], `\r\x1b[2K${runProgressLine(snap, 80)}`);
+});
+
+test("a sink builds the snapshot only for the updates it draws (the runner reports after every call)", () => {
+  let now = 0;
+  let reads = 0;
+  const read = () => {
+    reads++;
+    return snap;
+  };
+  const json = new JsonProgressSink(
+    () => {},
+    10_000,
+    () => now,
+  );
+  const terminal = new TerminalProgressSink(fakeTerminal(80).stream, { now: () => now });
+  for (let i = 0; i < 100; i++) {
+    json.update(read);
+    terminal.update(read);
+  }
+  assert.equal(reads, 2, "one read each, for the first update");
+  now = 10_000;
+  json.update(read);
+  terminal.update(read);
+  assert.equal(reads, 4);
 });
 
 test("off a terminal: one JSON object per line, at most one per interval, with the total and the ETA", () => {
@@ -79,10 +103,10 @@ test("off a terminal: one JSON object per line, at most one per interval, with t
     10_000,
     () => now,
   );
-  sink.update(snap);
-  sink.update({ ...snap, done: 41 });
+  sink.update(() => snap);
+  sink.update(() => ({ ...snap, done: 41 }));
   now = 10_000;
-  sink.update({ ...snap, done: 42 });
+  sink.update(() => ({ ...snap, done: 42 }));
   sink.finish({ ...snap, done: 88, etaSeconds: 0 });
   assert.equal(lines.length, 3);
   for (const line of lines) {
@@ -109,7 +133,7 @@ test("calls waiting to retry show in the line while there is room, and in the JS
   assert.match(runProgressLine(waiting, 80), /2 retrying$/);
   assert.doesNotMatch(runProgressLine({ ...snap, retries: 3, retryingCalls: 0, retryWaitSeconds: 0 }, 200), /retry/);
   const lines: string[] = [];
-  new JsonProgressSink((line) => lines.push(line), 0).update(waiting);
+  new JsonProgressSink((line) => lines.push(line), 0).update(() => waiting);
   const line = JSON.parse(lines[0]!) as Record<string, unknown>;
   assert.deepEqual([line.retries, line.retryingCalls, line.retryWaitSeconds], [3, 2, 42]);
 });

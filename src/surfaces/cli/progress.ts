@@ -157,11 +157,11 @@ export class TerminalProgressSink implements ProgressSink {
     this.now = options.now ?? Date.now;
   }
 
-  update(snapshot: ProgressSnapshot): void {
+  update(read: () => ProgressSnapshot): void {
     const now = this.now();
     if (now - this.last < REDRAW_MS) return;
     this.last = now;
-    this.stream.write(`\r\x1b[2K${this.line(snapshot)}`);
+    this.stream.write(`\r\x1b[2K${this.line(read())}`);
   }
 
   finish(snapshot: ProgressSnapshot): void {
@@ -186,11 +186,11 @@ export class JsonProgressSink implements ProgressSink {
     this.now = now;
   }
 
-  update(snapshot: ProgressSnapshot): void {
+  update(read: () => ProgressSnapshot): void {
     const now = this.now();
     if (now - this.last < this.intervalMs) return;
     this.last = now;
-    this.write(`${JSON.stringify({ event: "progress", ...flatten(snapshot) })}\n`);
+    this.write(`${JSON.stringify({ event: "progress", ...flatten(read()) })}\n`);
   }
 
   finish(snapshot: ProgressSnapshot): void {
