@@ -91,7 +91,8 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
   const spend = emptySpend();
   const waits = new RetryWaits();
   const progressCounts = () => ({ done: counts.done, failed: counts.failed, skipped: counts.skipped, total });
-  const report = () => options.progress?.update(() => snapshot(progressCounts(), spend, startedAt, waits.view()));
+  const progressNow = () => snapshot(progressCounts(), spend, startedAt, waits.view());
+  const report = () => options.progress?.update(progressNow);
   const role = new OutputRole({
     store,
     runId: run.id,
@@ -277,7 +278,7 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
   // The holder says how the run ended, then lets go of the role (joiners wait for the one or the other).
   if (role.tail) await recordEnd(store, run.id, outcome, stop.reason, rejectsPath);
   await store.stopWorker(workerId);
-  options.progress?.finish(snapshot(progressCounts(), spend, startedAt, waits.view()));
+  options.progress?.finish(progressNow());
 
   const { refused: _refused, ...reported } = counts;
   const result: RunJobResult = {
