@@ -8,7 +8,7 @@
  * paid for are answered from the cache.
  */
 import { type ResolveInput, resolveSettings } from "../../config/config.ts";
-import { createModels, type DownloadProgress, modelFactoryOptions, modelSpecs } from "../../config/models.ts";
+import { closeModels, createModels, type DownloadProgress, modelFactoryOptions, modelSpecs } from "../../config/models.ts";
 import type { Prepare } from "../../presets/tasks/prepare.ts";
 import type { FieldMapping } from "../../presets/tasks/task-item.ts";
 import type { RunStore } from "../store/run-store.ts";
@@ -71,7 +71,6 @@ export async function runWithSettings(request: SettingsRunRequest): Promise<RunJ
       invocation: request.invocation,
     });
   } finally {
-    await models.base.close?.();
-    if (models.critic !== models.base) await models.critic.close?.();
+    await closeModels(models);
   }
 }
