@@ -21,6 +21,7 @@ import {
 import { kindOfAnswer, saysOutOfCredit } from "./error-kinds.ts";
 import { baseUrlCredentials, retryAfterSeconds, scrub, wholeMs } from "./http-helpers.ts";
 import { bodyTooLargeIn, DEFAULT_MAX_RESPONSE_BYTES, limitedFetch, responseTooLarge } from "./response-limit.ts";
+import { messageOf } from "../base/util/message-of.ts";
 
 export interface AnthropicOptions {
   model: string;
@@ -234,7 +235,7 @@ export class AnthropicModel implements LanguageModel {
         // No `cause`: the SDK error holds the raw body, which may echo the key; its content is in `detail`.
       });
     }
-    const detail = scrub(error instanceof Error ? error.message : String(error), this.apiKey);
+    const detail = scrub(messageOf(error), this.apiKey);
     // The SDK's own non-HTTP errors are client-side refusals (bad options); another try cannot help.
     return new ModelError(`call to ${this.describe()} failed: ${detail}`, {
       kind: error instanceof Anthropic.AnthropicError ? "bad-request" : "network",

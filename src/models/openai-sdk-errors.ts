@@ -7,6 +7,7 @@ import type OpenAI from "openai";
 import { ModelError, type ModelErrorKind } from "../base/errors/errors.ts";
 import { kindOfAnswer } from "./error-kinds.ts";
 import { scrub } from "./http-helpers.ts";
+import { messageOf } from "../base/util/message-of.ts";
 
 export interface SdkErrorContext {
   /** What was being done, e.g. "create a batch". */
@@ -23,7 +24,7 @@ export interface SdkErrorContext {
 export function openaiSdkError(error: unknown, context: SdkErrorContext): ModelError {
   const { what, endpoint, secret } = context;
   const OpenAIClass = context.module?.default as typeof OpenAI | undefined;
-  const detailOf = (e: unknown) => scrub(e instanceof Error ? e.message : String(e), secret);
+  const detailOf = (e: unknown) => scrub(messageOf(e), secret);
   if (!OpenAIClass) return new ModelError(`cannot ${what} at ${endpoint}: ${detailOf(error)}`, { kind: "network", endpoint, cause: error });
   if (error instanceof OpenAIClass.APIUserAbortError)
     return new ModelError(`${what} at ${endpoint}: aborted`, { kind: "aborted", endpoint });

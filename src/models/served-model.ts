@@ -7,16 +7,13 @@
 import { ModelError } from "../base/errors/errors.ts";
 import { redactUrl, redactUrlsIn } from "../base/util/redact-url.ts";
 import { Wake } from "../base/util/wake.ts";
+import { messageOf } from "../base/util/message-of.ts";
 
 export interface ServerAccess {
   /** The server's base URL, with `/v1`. */
   baseUrl: string;
   apiKey?: string;
   signal?: AbortSignal;
-}
-
-function reason(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 function headers(access: ServerAccess): Record<string, string> {
@@ -38,7 +35,7 @@ export async function loadLoraAdapter(access: ServerAccess, name: string, path: 
     signal: access.signal,
   }).catch((error: unknown) => {
     // The reason, not the error itself: fetch's messages may quote the URL with its password.
-    throw new ModelError(`cannot reach ${endpoint} to load the adapter: ${redactUrlsIn(reason(error))}`, {
+    throw new ModelError(`cannot reach ${endpoint} to load the adapter: ${redactUrlsIn(messageOf(error))}`, {
       kind: "network",
       endpoint,
       hint: "start vLLM with --enable-lora",
@@ -89,7 +86,7 @@ export async function waitUntilAnswers(
       last = `${response.status} ${(await response.text()).slice(0, 200)}`;
     } catch (error) {
       access.signal?.throwIfAborted();
-      last = redactUrlsIn(reason(error));
+      last = redactUrlsIn(messageOf(error));
     }
     if (Date.now() >= deadline)
       throw new ModelError(`the trained model ${model} did not answer at ${endpoint} in time (last: ${last})`, {

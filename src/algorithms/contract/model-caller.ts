@@ -39,6 +39,7 @@ import {
 import { messagesJson } from "../../models/messages-json.ts";
 import { hash32 } from "../../base/util/hash.ts";
 import { pyStrip, pythonClean, saneClean } from "../../base/util/python.ts";
+import { messageOf } from "../../base/util/message-of.ts";
 
 /** What the runner gives an item's calls. */
 export interface CallContext {
@@ -227,7 +228,7 @@ export class ModelCaller {
       response: null,
       usage: { inputTokens: 0, outputTokens: 0 },
       latencyMs: 0,
-      error: error instanceof Error ? error.message : String(error),
+      error: messageOf(error),
       ...(error instanceof ModelError && error.unsent ? { unsent: true } : {}),
     });
     throw error;

@@ -3,6 +3,7 @@
  * needs to act: where (file, line, field), what was found, and what to do. The CLI prints
  * `message` and `hint` on one line each and exits with `exitCode` (exit-codes.ts).
  */
+import { messageOf } from "../util/message-of.ts";
 import { EXIT_CODES, type ExitCode } from "./exit-codes.ts";
 
 export interface ErrorEvidence {
@@ -104,4 +105,9 @@ export class BudgetError extends SpriError {
 
 export function isSpriError(error: unknown): error is SpriError {
   return error instanceof SpriError;
+}
+
+/** A thrown value as one line: a SpriError with its evidence (`describe()`), anything else by its message. */
+export function describeError(error: unknown): string {
+  return error instanceof SpriError ? error.describe() : messageOf(error);
 }

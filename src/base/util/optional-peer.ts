@@ -8,6 +8,7 @@
  * missing or unloadable package is a ConfigError that names the feature and the install command.
  */
 import { ConfigError } from "../errors/errors.ts";
+import { messageOf } from "./message-of.ts";
 
 export const OPTIONAL_PEERS = {
   "@anthropic-ai/sdk": "^1.12.0",
@@ -38,7 +39,7 @@ export async function importOptionalPeer<T>(name: OptionalPeer, feature: string,
         hint: `install it beside spri: ${install}${alternative}`,
       });
     }
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = messageOf(error);
     throw new ConfigError(`${name} could not be loaded (spri needs it for ${feature}): ${reason}`, {
       cause: error,
       hint: `reinstall it: ${install}${alternative}`,

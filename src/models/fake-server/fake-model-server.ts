@@ -19,6 +19,7 @@ import { EventEmitter } from "node:events";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { type FakeReply, openaiError, type RecordedRequest, type Responder, textReply } from "./fake-replies.ts";
+import { messageOf } from "../../base/util/message-of.ts";
 
 /** The load a provider puts on its callers; `configure` changes it between benchmark runs. */
 export interface FakeServerLoad {
@@ -249,7 +250,7 @@ export async function startFakeModelServer(options: FakeModelServerOptions | Res
 }
 
 function thrown(error: unknown): FakeReply {
-  return openaiError(500, `fake model server: the responder threw: ${error instanceof Error ? error.message : String(error)}`, {
+  return openaiError(500, `fake model server: the responder threw: ${messageOf(error)}`, {
     type: "server_error",
   });
 }

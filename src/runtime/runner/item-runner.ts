@@ -3,7 +3,7 @@
  * outcome (record or failure reason, with every call) goes to the completer, which commits it fenced
  * by the lease's token. Shared by `spri run` and `spri worker`.
  */
-import { BudgetError, ModelError, SpriError } from "../../base/errors/errors.ts";
+import { BudgetError, describeError, ModelError } from "../../base/errors/errors.ts";
 import { anySignal } from "../../base/util/abort.ts";
 import type { CallRecord, ItemRecord } from "../../io/records.ts";
 import type { SpriModels } from "../../algorithms/contract/item-algorithm.ts";
@@ -95,7 +95,7 @@ export function itemRunner(options: ItemRunnerOptions): (lease: Lease, signal: A
         if (signal.aborted && !options.cancel.aborted) options.onLeaseLost?.(lease);
         return;
       }
-      const reason = error instanceof SpriError ? error.describe() : error instanceof Error ? error.message : String(error);
+      const reason = describeError(error);
       options.onFailure?.(lease.itemId, error instanceof ModelError ? error.kind : undefined, reason);
       completer.add({ ...result, status: "failed", reason, calls });
       if (isFatal(error)) options.onFatal(reason);

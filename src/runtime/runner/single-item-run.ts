@@ -6,7 +6,7 @@
  * With the run's `command` recorded, a `spri worker --run <id>` elsewhere can finish it if this
  * process goes away first.
  */
-import { SpriError } from "../../base/errors/errors.ts";
+import { describeError } from "../../base/errors/errors.ts";
 import type { CallRecord, ItemRecord } from "../../io/records.ts";
 import type { RunStore } from "../store/run-store.ts";
 import { type FieldMapping, toTaskItem } from "../../presets/tasks/task-item.ts";
@@ -92,7 +92,7 @@ async function work(options: SingleItemRunOptions, runId: string, itemId: string
     await recordRunEnd(store, runId, end.status === "done" ? "completed" : end.status, end.status === "done" ? undefined : end.reason);
     return end;
   } catch (error) {
-    const reason = error instanceof SpriError ? error.describe() : error instanceof Error ? error.message : String(error);
+    const reason = describeError(error);
     await recordRunEnd(store, runId, "failed", reason).catch(() => {});
     return { status: "failed", reason };
   } finally {

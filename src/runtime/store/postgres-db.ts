@@ -6,6 +6,7 @@
 import pg from "pg";
 import { redactUrl, scrubSecret } from "../../base/util/redact-url.ts";
 import { StoreError } from "./run-store.ts";
+import { messageOf } from "../../base/util/message-of.ts";
 
 export type Queryable = pg.Pool | pg.PoolClient;
 /** A statement: plain text, or a named (prepared once per connection) one. */
@@ -102,7 +103,7 @@ export class PostgresDb {
   /** A driver error as a StoreError that names the store (redacted) and never carries the password. */
   wrap(error: unknown): StoreError {
     if (error instanceof StoreError) return error;
-    const raw = error instanceof Error ? error.message : String(error);
+    const raw = messageOf(error);
     const message = scrubSecret(raw, this.password);
     const code = (error as { code?: string } | null)?.code;
     const hint =

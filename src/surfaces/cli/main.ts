@@ -3,6 +3,7 @@ import { Command, CommanderError } from "commander";
 import { isSpriError } from "../../base/errors/errors.ts";
 import { EXIT_CODES } from "../../base/errors/exit-codes.ts";
 import { spriVersion } from "../../base/util/package-version.ts";
+import { messageOf } from "../../base/util/message-of.ts";
 
 /** Adds one command (with its subcommands) to the program. */
 type Register = (program: Command) => unknown;
@@ -58,7 +59,7 @@ export async function main(argv: string[] = process.argv): Promise<number> {
       process.stderr.write(`spri: ${error.describe()}\n`);
       return error.exitCode;
     }
-    process.stderr.write(`spri: unexpected error: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(`spri: unexpected error: ${messageOf(error)}\n`);
     if (process.env.SPRI_DEBUG && error instanceof Error) process.stderr.write(`${error.stack}\n`);
     return EXIT_CODES.internal;
   }

@@ -16,6 +16,7 @@ import { workerRun } from "../../runtime/runner/run-settings.ts";
 import { settingFlags } from "./options.ts";
 import { recordCommand } from "../../runtime/runner/recorded-command.ts";
 import { openSession } from "./session.ts";
+import { messageOf } from "../../base/util/message-of.ts";
 
 /** The playground's choices and model factory, from this command's own settings. */
 export function playgroundOptions(options: Record<string, unknown>, resolved: Resolved): PlaygroundOptions | undefined {
@@ -23,7 +24,7 @@ export function playgroundOptions(options: Record<string, unknown>, resolved: Re
   try {
     specs = modelSpecs(resolved);
   } catch (error) {
-    process.stderr.write(`spri view: playground off: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(`spri view: playground off: ${messageOf(error)}\n`);
     return undefined;
   }
   const info: PlaygroundInfo = {

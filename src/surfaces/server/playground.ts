@@ -8,7 +8,7 @@
  * streamed.
  */
 import { randomUUID } from "node:crypto";
-import { SpriError } from "../../base/errors/errors.ts";
+import { describeError } from "../../base/errors/errors.ts";
 import type { CallRecord } from "../../io/records.ts";
 import { type SingleItemEnd, type SingleItemRun, startSingleItemRun } from "../../runtime/runner/single-item-run.ts";
 import type { WorkerRun } from "../../runtime/runner/worker.ts";
@@ -61,11 +61,6 @@ interface Session {
 const MAX_QUESTION = 20_000;
 const KEPT_SESSIONS = 50;
 const INPUT = "<playground>";
-
-function describe(error: unknown): string {
-  if (error instanceof SpriError) return error.describe();
-  return error instanceof Error ? error.message : String(error);
-}
 
 export class Playground {
   readonly info: PlaygroundInfo;
@@ -127,7 +122,7 @@ export class Playground {
         mapping,
       });
     } catch (error) {
-      throw new PlaygroundRequestError(describe(error));
+      throw new PlaygroundRequestError(describeError(error));
     }
     const row: Record<string, unknown> = { id: "1", question: request.question };
     if (request.goal !== undefined) row.goal = request.goal;
@@ -163,7 +158,7 @@ export class Playground {
       return [started, session];
     } catch (error) {
       await run.close().catch(() => {});
-      throw new PlaygroundRequestError(describe(error));
+      throw new PlaygroundRequestError(describeError(error));
     }
   }
 
