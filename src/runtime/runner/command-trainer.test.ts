@@ -19,7 +19,8 @@ import {
   TrainingCommandError,
   TrainingInterruptedError,
 } from "./command-trainer.ts";
-import { bootId, newAttempt, startCommand, stillRuns, stopCommand } from "./training-command.ts";
+import { bootId, newAttempt, startCommand, stillRuns, stopCommand, thisOrigin } from "./training-command.ts";
+import { processAlive } from "../../base/util/process-alive.ts";
 
 /** A "trainer": counts the training lines and writes an adapter that says so. */
 const TRAIN_SCRIPT = `
@@ -290,4 +291,25 @@ test("training command: an attempt recorded in an earlier boot of the host is no
   assert.equal(stillRuns(attempt), true, "this boot: the group is alive");
   if (bootId() === undefined) return t.skip("no boot id on this system");
   assert.equal(stillRuns({ ...attempt, boot: "another boot" }), false);
+});
+
+test("command trainer: a server recorded in an earlier boot of the host is left alone; one recorded in this boot is stopped", async (t) => {
+  // A live process group of our own stands for the process that took the number after a reboot.
+  const holder = spawn(process.execPath, ["-e", "setInterval(() => {}, 1000)"], { detached: true, stdio: "ignore" });
+  t.after(() => holder.kill("SIGKILL"));
+  await once(holder, "spawn");
+  const pgid = holder.pid!;
+  const trainer = new CommandTrainer({
+    command: "true",
+    serve: { kind: "command", command: "true", baseUrl: "http://127.0.0.1:9/v1" },
+    output: quiet(),
+  });
+  if (bootId() !== undefined) {
+    await trainer.stopServer({ pid: pgid, ...thisOrigin(), boot: "another boot" });
+    assert.equal(processAlive(-pgid), true, "a group recorded in another boot is not stopped");
+  }
+  const exited = once(holder, "exit");
+  await trainer.stopServer({ pid: pgid, ...thisOrigin() });
+  await exited;
+  assert.equal(processAlive(-pgid), false);
 });

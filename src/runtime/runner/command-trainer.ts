@@ -45,11 +45,14 @@ import {
   attemptPid,
   type CommandAttempt,
   exitStatus,
+  type GroupOrigin,
   newAttempt,
   startCommand,
+  startedHere,
   stillRuns,
   stopCommand,
   stopGroup,
+  thisOrigin,
   waitForCommand,
 } from "./training-command.ts";
 
@@ -90,8 +93,8 @@ interface CommandTrainerState {
   outputDir?: string;
   /** The adapter this job loads into vLLM, saved before the request (so a re-run may find it loaded). */
   served?: { name: string; path: string };
-  /** The serve command's server this job started (its process group). */
-  server?: { pid: number; host: string };
+  /** The serve command's server this job started (its process group, and where it started). */
+  server?: { pid: number } & GroupOrigin;
 }
 
 const PLACEHOLDERS = ["train", "validation", "output", "model", "name", "format"] as const;
@@ -236,7 +239,7 @@ export class CommandTrainer implements Trainer {
       const command = fillTemplate(serve.command, values);
       context.progress?.({ stage: "serve", message: `starting ${command}` });
       this.server = this.start(command);
-      if (this.server.pid !== undefined) await context.state.save({ ...state, server: { pid: this.server.pid, host: hostname() } });
+      if (this.server.pid !== undefined) await context.state.save({ ...state, server: { pid: this.server.pid, ...thisOrigin() } });
     }
     await waitUntilAnswers(access, model, { timeoutSeconds: this.options.serveTimeoutSeconds, pollSeconds: this.options.servePollSeconds });
     context.progress?.({ stage: "serve", message: `${model} answers at ${at}` });
@@ -257,13 +260,14 @@ export class CommandTrainer implements Trainer {
 
   /**
    * Stops the serve command's server this trainer started, and `recorded` (one a killed spri started
-   * for the same job, on this host), and waits until their process groups are gone: the next server
-   * may need the same port, and must not be mistaken for the old one.
+   * for the same job, on this host since its boot: after a reboot the number may be another
+   * process's), and waits until their process groups are gone: the next server may need the same
+   * port, and must not be mistaken for the old one.
    */
-  async stopServer(recorded?: { pid: number; host: string }): Promise<void> {
+  async stopServer(recorded?: { pid: number } & GroupOrigin): Promise<void> {
     const groups = new Set<number>();
     if (this.server?.pid !== undefined) groups.add(this.server.pid);
-    if (recorded && recorded.host === hostname()) groups.add(recorded.pid);
+    if (recorded && startedHere(recorded)) groups.add(recorded.pid);
     this.server = undefined;
     for (const pgid of groups) await stopGroup(pgid);
   }

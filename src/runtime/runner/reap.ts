@@ -5,12 +5,13 @@
  */
 import { hostname } from "node:os";
 import type { WorkerInfo, WorkQueue } from "../store/work-queue.ts";
+import { processAlive } from "../../base/util/process-alive.ts";
 
 export async function reapDeadLocalWorkers(store: WorkQueue, runId?: string): Promise<number> {
   const host = hostname();
   let reaped = 0;
   for (const worker of await store.listWorkers(runId)) {
-    if (worker.status === "stopped" || worker.host !== host || worker.pid === process.pid || isAlive(worker.pid)) continue;
+    if (worker.status === "stopped" || worker.host !== host || worker.pid === process.pid || processAlive(worker.pid)) continue;
     await store.stopWorker(worker.id);
     reaped++;
   }
@@ -19,14 +20,5 @@ export async function reapDeadLocalWorkers(store: WorkQueue, runId?: string): Pr
 
 /** A worker of this host whose process no longer exists (it cannot beat again); false for other hosts. */
 export function isGoneLocally(worker: Pick<WorkerInfo, "host" | "pid">): boolean {
-  return worker.host === hostname() && worker.pid !== process.pid && !isAlive(worker.pid);
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
+  return worker.host === hostname() && worker.pid !== process.pid && !processAlive(worker.pid);
 }

@@ -9,20 +9,36 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, rmSync, statSync } from "node:fs";
 import { hostname } from "node:os";
 import { dirname } from "node:path";
+import { processAlive } from "../../base/util/process-alive.ts";
 import { Wake } from "../../base/util/wake.ts";
 
+/** Where a process group was started, as a record that outlives spri keeps it. */
+export interface GroupOrigin {
+  host: string;
+  /**
+   * The host's boot (Linux's boot id) when the group started: after a reboot the group is gone,
+   * though a new process may have its number. Absent where the system has none.
+   */
+  boot?: string;
+}
+
+/** This host and this boot, for a process group started now. */
+export function thisOrigin(): GroupOrigin {
+  const boot = bootId();
+  return { host: hostname(), ...(boot === undefined ? {} : { boot }) };
+}
+
+/** Whether a group started at `origin` may still be running here: this host, since that boot. */
+export function startedHere(origin: GroupOrigin): boolean {
+  return origin.host === hostname() && (origin.boot === undefined || origin.boot === bootId());
+}
+
 /** One run of the command, as the trainer state keeps it. */
-export interface CommandAttempt {
+export interface CommandAttempt extends GroupOrigin {
   /** 1 for the first run of the job, then one more each time it is run again. */
   n: number;
   /** The wrapper's pid, which is also the command's process group; absent until it has started. */
   pid?: number;
-  host: string;
-  /**
-   * The host's boot (Linux's boot id) when the attempt started: after a reboot its process group
-   * is gone, though a new process may have its number. Absent where the system has none.
-   */
-  boot?: string;
   /** The command's output (stdout and stderr). */
   log: string;
   /** Written when the command ends: its exit status (128 + n when a signal ended it). */
@@ -39,11 +55,9 @@ const WRAPPER = `printf '%s' "$$" > "$2.pid.tmp" && mv "$2.pid.tmp" "$2.pid"; sh
 
 /** The record of attempt `n` whose files go in `dir`. */
 export function newAttempt(dir: string, n: number): CommandAttempt {
-  const boot = bootId();
   return {
     n,
-    host: hostname(),
-    ...(boot === undefined ? {} : { boot }),
+    ...thisOrigin(),
     log: `${dir}/train-command.${n}.log`,
     exit: `${dir}/train-command.${n}.exit`,
     startedAt: new Date().toISOString(),
@@ -85,9 +99,7 @@ export function attemptPid(attempt: CommandAttempt): number | undefined {
 /** Whether the attempt's process group is alive on this host since its boot (elsewhere it cannot be seen: false). */
 export function stillRuns(attempt: CommandAttempt): boolean {
   const pid = attemptPid(attempt);
-  if (pid === undefined || attempt.host !== hostname()) return false;
-  if (attempt.boot !== undefined && attempt.boot !== bootId()) return false;
-  return groupAlive(pid);
+  return pid !== undefined && startedHere(attempt) && processAlive(-pid);
 }
 
 let thisBoot: { id: string | undefined } | undefined;
@@ -104,42 +116,29 @@ export function bootId(): string | undefined {
   return thisBoot.id;
 }
 
-/** Whether process group `pgid` has a process left (one we may not signal counts). */
-export function groupAlive(pgid: number): boolean {
+/** Sends `signal` to process group `pgid`; nothing when it is gone. */
+function signalGroup(pgid: number, signal: NodeJS.Signals): void {
   try {
-    process.kill(-pgid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
+    process.kill(-pgid, signal);
+  } catch {
+    // Already gone.
   }
 }
 
 /** Stops the attempt's whole process group (SIGTERM); nothing when it is gone. */
 export function stopCommand(attempt: CommandAttempt): void {
   const pid = attemptPid(attempt);
-  if (pid === undefined) return;
-  try {
-    process.kill(-pid, "SIGTERM");
-  } catch {
-    // Already gone.
-  }
+  if (pid !== undefined) signalGroup(pid, "SIGTERM");
 }
 
 /** SIGTERM to process group `pgid`, then waits until it is gone (SIGKILL after `graceSeconds`; a group it may not signal is left after 5 s more). */
 export async function stopGroup(pgid: number, graceSeconds = 30): Promise<void> {
-  const signal = (name: NodeJS.Signals) => {
-    try {
-      process.kill(-pgid, name);
-    } catch {
-      // Already gone.
-    }
-  };
-  signal("SIGTERM");
+  signalGroup(pgid, "SIGTERM");
   const wake = new Wake();
   const deadline = Date.now() + graceSeconds * 1000;
-  while (groupAlive(pgid)) {
+  while (processAlive(-pgid)) {
     if (Date.now() >= deadline + 5000) return;
-    if (Date.now() >= deadline) signal("SIGKILL");
+    if (Date.now() >= deadline) signalGroup(pgid, "SIGKILL");
     await wake.wait(100);
   }
 }
