@@ -21,7 +21,7 @@ import {
 } from "../../algorithms/discovery/iterations.ts";
 import type { ConstitutionLike } from "../../algorithms/discovery/label-map.ts";
 import { InputError } from "../../base/errors/errors.ts";
-import { readInputRows } from "../../io/input-reader.ts";
+import { readInputRecords, readInputRows } from "../../io/input-reader.ts";
 import { readJsonObjectFile, writeJsonFile } from "../../io/json-file.ts";
 import { JsonlOutput } from "../../io/jsonl-output.ts";
 
@@ -151,8 +151,7 @@ export async function recordIteration(dir: string, iter: number, options: Record
     });
   const constitutionFile =
     options.constitution ?? (existsSync(iterFile(dir, iter, "constitution")) ? iterFile(dir, iter, "constitution") : undefined);
-  const records: Record<string, unknown>[] = [];
-  for await (const row of readInputRows(minedFile)) records.push(row.value as Record<string, unknown>);
+  const records = await readInputRecords(minedFile);
   current.stats = iterationStats({
     records,
     earlier: earlierConstitutionTexts(dir, state, iter, options.readConstitution),

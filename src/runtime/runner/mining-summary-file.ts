@@ -1,6 +1,6 @@
 /** The summary of a mined records file, written beside it as `<output>.summary.json`. */
 import { type MiningSummary, summariseMining } from "../../algorithms/discovery/mining-summary.ts";
-import { readInputRows } from "../../io/input-reader.ts";
+import { readInputRecords } from "../../io/input-reader.ts";
 import { writeJsonFile } from "../../io/json-file.ts";
 
 /** What the run mined with, recorded with the counts. */
@@ -10,8 +10,7 @@ export interface MiningSummaryContext {
 }
 
 export async function writeMiningSummary(output: string, context: MiningSummaryContext): Promise<MiningSummary & MiningSummaryContext> {
-  const records: Record<string, unknown>[] = [];
-  for await (const row of readInputRows(output)) records.push(row.value as Record<string, unknown>);
+  const records = await readInputRecords(output);
   const summary = { ...summariseMining(records), ...context };
   writeJsonFile(`${output}.summary.json`, summary);
   return summary;
