@@ -5,7 +5,7 @@ import { EXIT_CODES, type ExitCode } from "../../base/errors/exit-codes.ts";
 import { modelSpecs } from "../../config/models.ts";
 import { checkInputFile } from "../../io/input-reader.ts";
 import type { BatchApi } from "../../models/batch-provider.ts";
-import { formatCost, PriceTable } from "../../runtime/runner/cost.ts";
+import { formatCost } from "../../runtime/runner/cost.ts";
 import { sampleCount } from "../../runtime/runner/samples.ts";
 import { settingsRunOptions } from "../../runtime/runner/run-settings.ts";
 import { dryRun } from "../../runtime/runner/dry-run.ts";
@@ -79,8 +79,9 @@ export async function executeRecordedRun(
     systemPromptField: flags.systemPromptField,
     domainField: flags.domainField,
   };
-  const prices = PriceTable.fromSetting(settings.prices);
   const maxItemBytes = flags.maxItemSize === undefined ? undefined : parseByteSize(flags.maxItemSize, "--max-item-size");
+  // The run's call settings (timeout, cache, retries, prices, budget, rate limits), made once: the estimate reads its prices.
+  const runOptions = settingsRunOptions(session.resolved, mapping);
   // What the estimate and the run read alike.
   const job = {
     input,
@@ -94,7 +95,7 @@ export async function executeRecordedRun(
   };
   try {
     if (flags.dryRun) {
-      const estimate = await dryRun({ ...job, maxNewTokens: settings.maxNewTokens, prices });
+      const estimate = await dryRun({ ...job, maxNewTokens: settings.maxNewTokens, prices: runOptions.prices });
       process.stdout.write(flags.json ? `${JSON.stringify(estimate)}\n` : formatEstimate(estimate));
       return;
     }
@@ -105,7 +106,7 @@ export async function executeRecordedRun(
       const result = await runJob({
         ...job,
         store,
-        ...settingsRunOptions(session.resolved, mapping),
+        ...runOptions,
         progress: progressSink(process.stderr, settings.progressInterval),
         signal: interrupt.signal,
         batch,
