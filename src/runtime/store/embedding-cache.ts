@@ -11,6 +11,7 @@
  */
 import { ModelError } from "../../base/errors/errors.ts";
 import type { EmbedOptions, EmbedResult, GenerateRequest, GenerateResult, LanguageModel } from "../../models/language-model.ts";
+import { ModelDecorator } from "../../models/model-decorator.ts";
 import type { CacheMode, CallCache } from "./call-cache.ts";
 import { canonicalHash } from "./canonical.ts";
 
@@ -44,27 +45,22 @@ export function canEmbed(model: LanguageModel): model is EmbeddingModel {
 }
 
 /**
- * A `LanguageModel` whose `embed` goes through a `CallCache` (see the module comment); `generate`
- * and `close` are the inner model's. `mode` is the call cache's: `refresh` embeds every text again
- * and overwrites, `off` is not built (use the inner model).
+ * A `LanguageModel` whose `embed` goes through a `CallCache` (see the module comment); its other
+ * calls and `close` are the inner model's (ModelDecorator). `mode` is the call cache's: `refresh`
+ * embeds every text again and overwrites, `off` is not built (use the inner model).
  */
-export class CachedEmbeddingModel implements LanguageModel {
-  readonly id: string;
-  readonly modelId: string;
-  readonly capabilities;
-  private readonly inner: EmbeddingModel;
+export class CachedEmbeddingModel extends ModelDecorator {
+  private readonly embedder: EmbeddingModel;
   private readonly cache: CallCache;
   private readonly mode: Exclude<CacheMode, "off">;
   /** Texts answered from the cache so far. */
   hits = 0;
 
   constructor(inner: EmbeddingModel, cache: CallCache, mode: Exclude<CacheMode, "off"> = "use") {
-    this.inner = inner;
+    super(inner);
+    this.embedder = inner;
     this.cache = cache;
     this.mode = mode;
-    this.id = inner.id;
-    this.modelId = inner.modelId;
-    this.capabilities = inner.capabilities;
   }
 
   generate(request: GenerateRequest): Promise<GenerateResult> {
@@ -79,7 +75,7 @@ export class CachedEmbeddingModel implements LanguageModel {
     this.hits += texts.length - missing.length;
     const model = stored.find((hit) => hit !== undefined)?.model ?? this.inner.modelId;
     if (missing.length === 0) return { vectors: vectors as number[][], usage: { inputTokens: 0, outputTokens: 0 }, model };
-    const sent = await this.inner.embed(
+    const sent = await this.embedder.embed(
       missing.map((index) => texts[index]!),
       options,
     );
@@ -104,9 +100,5 @@ export class CachedEmbeddingModel implements LanguageModel {
       }),
     );
     return { vectors: vectors as number[][], usage: sent.usage, model: sent.model };
-  }
-
-  async close(): Promise<void> {
-    await this.inner.close?.();
   }
 }
