@@ -21,8 +21,8 @@ export interface TrainingJob {
   format: string;
   /** Where a local trainer writes its checkpoint or adapter. */
   outputDir: string;
-  /** The training request written beside the data (`spri.discovery.mstep.v1`; its TRL config is `<request>.trl.yaml`). */
-  request?: string;
+  /** The TRL config the export wrote beside the data (`trl sft --config`), for every format but openai. */
+  trlConfig?: string;
   seed: number;
 }
 

@@ -22,7 +22,9 @@ export interface TrainingExportSummary {
   /** The held-out examples (`--validation`), written beside the output. */
   validation?: { file: string; n: number; sha256: string };
   card?: string;
+  /** The training request written beside the data, and the TRL config written beside it (every format but openai). */
   request?: string;
+  trlConfig?: string;
 }
 
 /** What the card says beyond the summary: the export's own choices. */

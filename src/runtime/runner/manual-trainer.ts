@@ -10,18 +10,15 @@ export class ManualTrainer implements Trainer {
   readonly format: string;
   /** The command that resumes (with its --store), ending in `--model`. */
   private readonly resumeCommand: string;
-  /** The TRL config written beside the export (default: the one beside the job's training request, for every format but openai). */
-  private readonly trlConfig?: string;
 
-  constructor(options: { format?: string; resumeCommand?: string; trlConfig?: string } = {}) {
+  constructor(options: { format?: string; resumeCommand?: string } = {}) {
     this.format = options.format ?? "trl";
     this.resumeCommand = options.resumeCommand ?? "spri discover resume";
-    this.trlConfig = options.trlConfig;
   }
 
   async train(job: TrainingJob, _context: TrainerContext): Promise<TrainingOutcome> {
     const data = job.validation ? `${job.train} (validation: ${job.validation})` : job.train;
-    const trlConfig = this.trlConfig ?? (this.format !== "openai" && job.request ? `${job.request}.trl.yaml` : undefined);
+    const { trlConfig } = job;
     return {
       status: "waiting",
       nextSteps: [

@@ -98,7 +98,7 @@ export async function trainModel(options: TrainModelOptions): Promise<TrainModel
       ...(summary.validation ? { validation: summary.validation.file } : {}),
       format: TRAINING_FORMATS[format].trainFormat,
       outputDir: join(dir, "model"),
-      request: join(dir, "mstep.request.json"),
+      ...(summary.trlConfig ? { trlConfig: summary.trlConfig } : {}),
       seed: options.seed ?? 0,
     },
     {

@@ -138,7 +138,9 @@ export async function exportTrainingData(options: TrainingExportOptions): Promis
   if (options.request) {
     const { previousFiles, ...request } = options.request;
     const previous = await Promise.all((previousFiles ?? []).map((file) => describeDataFile(file, info.trainFormat)));
-    summary.request = writeTrainingRequest(summary, options, info.trainFormat, { ...request, previous });
+    const written = writeTrainingRequest(summary, options, info.trainFormat, { ...request, previous });
+    summary.request = written.request;
+    if (written.trlConfig !== undefined) summary.trlConfig = written.trlConfig;
   }
   return summary;
 }
@@ -166,7 +168,7 @@ function writeTrainingRequest(
   options: TrainingExportOptions,
   trainFormat: string,
   request: TrainingRequestOptions,
-): string {
+): { request: string; trlConfig?: string } {
   const file = resolve(request.file);
   mkdirSync(dirname(file), { recursive: true });
   const files = trainingRequest({
@@ -183,5 +185,5 @@ function writeTrainingRequest(
   });
   if (files.trlConfig) writeFileAtomic(files.trlConfig.file, files.trlConfig.text);
   writeJsonFile(files.request.file, files.request.body);
-  return file;
+  return { request: file, ...(files.trlConfig ? { trlConfig: files.trlConfig.file } : {}) };
 }
