@@ -127,11 +127,11 @@ Environment: OPENAI_API_KEY for OpenAI embeddings; SPRI_EMBEDDING_MODEL, SPRI_EM
     )
     .action(async (raw: Record<string, unknown>) => {
       const options = parseOptions(CLUSTER_FLAGS, raw);
-      const { threshold, clusters, linkage } = options;
+      const { threshold, clusters } = options;
       if (threshold !== undefined && clusters !== undefined) {
         throw new InputError("--threshold and --clusters exclude each other", { hint: "cut by distance or by count, not both" });
       }
-      const spec = embedderSpec(options, process.env);
+      const clustering = clusteringOptions(options, process.env);
       let namer: LanguageModel | undefined;
       if (options.nameWithModel) namer = await namingModel(raw, options.config);
       let store: RunStore | undefined;
@@ -143,12 +143,8 @@ Environment: OPENAI_API_KEY for OpenAI embeddings; SPRI_EMBEDDING_MODEL, SPRI_EM
           output: options.output,
           inputFormat: options.inputFormat === undefined ? undefined : parseInputFormat(options.inputFormat),
           field: options.field,
-          embedder: spec,
-          linkage,
+          ...clustering,
           threshold,
-          clusters,
-          clusterCount: { min: options.minClusters, max: options.maxClusters },
-          maxExact: options.maxExact,
           markdown: options.markdown,
           labelled: options.labelled,
           namer,
@@ -175,6 +171,17 @@ Environment: OPENAI_API_KEY for OpenAI embeddings; SPRI_EMBEDDING_MODEL, SPRI_EM
         await namer?.close?.();
       }
     });
+}
+
+/** How the clustering flags cluster: the embedding source, the linkage and the number of clusters (as `discover cluster` and the loop both take them). */
+export function clusteringOptions(options: ClusteringFlags, env: NodeJS.ProcessEnv) {
+  return {
+    embedder: embedderSpec(options, env),
+    linkage: options.linkage,
+    clusters: options.clusters,
+    clusterCount: { min: options.minClusters, max: options.maxClusters },
+    maxExact: options.maxExact,
+  };
 }
 
 /** The embedding source of the flags (see the --embeddings help). */

@@ -14,7 +14,7 @@ import { flag, optionalText, parseOptions, text } from "../option-schema.ts";
 import { addSettingFlags, ENVIRONMENT_HELP, settingInputs } from "../options.ts";
 import { progressSink } from "../progress.ts";
 import { runExitCode } from "../run.ts";
-import { addClusteringOptions, CLUSTERING_FLAGS, embedderSpec } from "./cluster.ts";
+import { addClusteringOptions, CLUSTERING_FLAGS, clusteringOptions } from "./cluster.ts";
 import { DISCOVERY_MODEL_SETTINGS, positiveInteger } from "./discover-options.ts";
 import { addMineOptions, MINE_FLAGS, mineOptionsFrom } from "./mine.ts";
 import { addTrainerOptions, makeTrainer, TRAINER_FLAGS, TRAINERS_HELP } from "./train.ts";
@@ -88,14 +88,7 @@ ${TRAINERS_HELP}${ENVIRONMENT_HELP}`,
         settings: inputs,
         mining,
         questionField: options.questionField,
-        cluster: {
-          embedder: embedderSpec(options, process.env),
-          linkage: options.linkage,
-          clusters: options.clusters,
-          clusterCount: { min: options.minClusters, max: options.maxClusters },
-          maxExact: options.maxExact,
-          cache: cacheMode(settings.cache),
-        },
+        cluster: { ...clusteringOptions(options, process.env), cache: cacheMode(settings.cache) },
         regenerate: options.regenerate,
         training: { validation: options.validation, seed: options.seed, restartFromBase: options.restartFromBase },
         evaluation:
