@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { type FakeModelServer, startFakeModelServer } from "./fake-server/fake-model-server.ts";
 import { hang, json, raw, streamBody } from "./fake-server/fake-replies.ts";
+import { Agent } from "undici";
 import { createDispatcher, postJson, TransportError } from "./http-post.ts";
 
 /**
@@ -89,6 +90,31 @@ describe("postJson and its dispatcher", () => {
     const aborted = await postJson(url, "{}", { ...OPTIONS, signal: controller.signal }).catch((error: unknown) => error);
     assert.ok(aborted instanceof TransportError);
     assert.equal(aborted.failure, "aborted");
+    await server.close();
+  });
+
+  test("a call queued behind a busy connection ends at its own limit or signal, not when a connection frees", async () => {
+    const server = await startFakeModelServer(() => hang());
+    const url = `${server.url}/x`;
+    // One connection: the first call holds it (the server never answers), the others queue behind it.
+    const dispatcher = new Agent({ connections: 1 });
+    let firstSettled = false;
+    const first = postJson(url, "{}", { ...OPTIONS, timeoutMs: 60_000, dispatcher }).finally(() => {
+      firstSettled = true;
+    });
+    first.catch(() => {});
+    const queued = await postJson(url, "{}", { ...OPTIONS, timeoutMs: 100, dispatcher }).catch((error: unknown) => error);
+    assert.ok(queued instanceof TransportError);
+    assert.equal(queued.failure, "timeout");
+    const controller = new AbortController();
+    const aborted = postJson(url, "{}", { ...OPTIONS, signal: controller.signal, dispatcher }).catch((error: unknown) => error);
+    controller.abort();
+    const abortError = await aborted;
+    assert.ok(abortError instanceof TransportError);
+    assert.equal(abortError.failure, "aborted");
+    assert.equal(firstSettled, false, "the queued calls waited for the first call's connection");
+    await dispatcher.destroy();
+    await first.catch(() => {});
     await server.close();
   });
 });
