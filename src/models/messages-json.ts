@@ -16,7 +16,7 @@ import type { ChatMessage } from "./language-model.ts";
 interface Serialised {
   /** `JSON.stringify(messages)`. */
   json: string;
-  /** `canonicalJson(messages)`, made when first asked for. */
+  /** `canonicalJson(messages)`: made with `json` for plain messages, else when first asked for. */
   canonical?: string;
   /** Every message is exactly `{role, content}`, in that order, with string values. */
   plain: boolean;
@@ -27,10 +27,28 @@ const memo = new WeakMap<readonly ChatMessage[], Serialised>();
 function serialise(messages: readonly ChatMessage[]): Serialised {
   let found = memo.get(messages);
   if (found === undefined) {
-    found = { json: JSON.stringify(messages), plain: messages.every(isPlain) };
+    found = messages.every(isPlain) ? plainTexts(messages) : { json: JSON.stringify(messages), plain: false };
     memo.set(messages, found);
   }
   return found;
+}
+
+/**
+ * Both texts of plain `{role, content}` messages from one serialising of each field: the same text
+ * as `JSON.stringify(messages)`, and canonicalJson's (keys sorted, content first).
+ */
+function plainTexts(messages: readonly ChatMessage[]): Serialised {
+  let json = "[";
+  let canonical = "[";
+  for (let i = 0; i < messages.length; i++) {
+    const message = messages[i]!;
+    const content = JSON.stringify(message.content);
+    const role = JSON.stringify(message.role);
+    const comma = i > 0 ? "," : "";
+    json += `${comma}{"role":${role},"content":${content}}`;
+    canonical += `${comma}{"content":${content},"role":${role}}`;
+  }
+  return { json: `${json}]`, canonical: `${canonical}]`, plain: true };
 }
 
 function isPlain(message: ChatMessage): boolean {
@@ -52,19 +70,7 @@ export function messagesJson(messages: readonly ChatMessage[]): string {
 /** `canonicalJson(messages)` (for cache keys), computed once per messages array. */
 export function canonicalMessagesJson(messages: readonly ChatMessage[]): string {
   const found = serialise(messages);
-  if (found.canonical === undefined) {
-    if (found.plain) {
-      // canonicalJson's own output for {role, content}: keys sorted, content first.
-      let text = "[";
-      for (let i = 0; i < messages.length; i++) {
-        const message = messages[i]!;
-        text += `${i > 0 ? "," : ""}{"content":${JSON.stringify(message.content)},"role":${JSON.stringify(message.role)}}`;
-      }
-      found.canonical = `${text}]`;
-    } else {
-      found.canonical = canonicalJson(messages);
-    }
-  }
+  found.canonical ??= canonicalJson(messages);
   return found.canonical;
 }
 

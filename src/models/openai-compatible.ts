@@ -245,6 +245,18 @@ export class OpenAICompatibleModel implements LanguageModel {
     };
   }
 
+  /** Each path's URL, joined once: a fresh string per call cost a flatten and a hash in postJson's URL lookup. */
+  private readonly urls = new Map<string, string>();
+
+  private urlOf(path: string): string {
+    let url = this.urls.get(path);
+    if (url === undefined) {
+      url = `${this.baseURL}${path}`;
+      this.urls.set(path, url);
+    }
+    return url;
+  }
+
   private async viaUndici(
     body: string,
     request: Pick<GenerateRequest, "signal" | "timeoutMs">,
@@ -252,7 +264,7 @@ export class OpenAICompatibleModel implements LanguageModel {
   ): Promise<Completion> {
     let answer;
     try {
-      answer = await postJson(`${this.baseURL}${path}`, body, {
+      answer = await postJson(this.urlOf(path), body, {
         headers: this.headers,
         timeoutMs: request.timeoutMs === undefined ? this.timeoutMs : wholeMs(request.timeoutMs),
         signal: request.signal,

@@ -61,6 +61,18 @@ export function requiredTemplates(task: TaskName, stages: "both" | "principles")
 /** Without examples, the template's sentence introducing them ("… follow these examples:") goes. */
 const EXAMPLES_SENTENCE = / [^.!?\n]*\bthese examples:/;
 
+const templatesWithoutExamples = new Map<string, string>();
+
+/** The template without its examples sentence, worked out once per template (a pack holds a few). */
+function withoutExamples(template: string): string {
+  let found = templatesWithoutExamples.get(template);
+  if (found === undefined) {
+    found = `${template.replace(EXAMPLES_SENTENCE, "")}\n\n`;
+    if (templatesWithoutExamples.size < 64) templatesWithoutExamples.set(template, found);
+  }
+  return found;
+}
+
 function system(content: string): ChatMessage {
   return { role: "system", content };
 }
@@ -75,7 +87,7 @@ export function taskSteps(item: TaskItem, options: TaskOptions): SpriSteps {
 
   const fewShotSystem = (): string => {
     let template = pack.get(names.gen);
-    if (!options.seeds) return `${template.replace(EXAMPLES_SENTENCE, "")}\n\n`;
+    if (!options.seeds) return withoutExamples(template);
     const seeds = options.seedsPerDomain ? seedsForDomain(options.seeds, item.domain) : options.seeds.seeds;
     return `${template}\n\n${formatFewShot(options.seeds.kind, seeds, item.reference === undefined)}`;
   };
