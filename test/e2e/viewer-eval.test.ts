@@ -145,7 +145,8 @@ describe("spri view shows evaluation reports", { skip: browserSkip, timeout: 240
     await cases.getByRole("button", { name: "Next ›" }).click();
     await page.getByTestId("eval-cases-range").filter({ hasText: "51–100 of 120" }).waitFor();
     await cases.getByTestId("eval-case").first().getByRole("link").click();
-    await page.getByTestId("item-page").waitFor();
+    // The page shows "Loading…" until the item's record has come: wait for the record, not the page.
+    await page.locator("main").filter({ hasText: "eval_alignment" }).waitFor();
     assert.match(await page.locator("main").innerText(), /eval_alignment/);
     assert.deepEqual(pageErrors, []);
   });

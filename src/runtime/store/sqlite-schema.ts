@@ -137,6 +137,30 @@ const CALL_MINUTES_MIGRATION = `
   DROP INDEX calls_summary;
 `;
 
+/**
+ * Schema 6 → 7: an item's calls as one row (`call_groups`, a JSON array per write, see
+ * `callGroupJson`) instead of one row each. Per-row work (twenty bound values, a table and an index
+ * entry) was most of a completion's cost: six call rows took longer than the item's record. The
+ * calls already stored become one group per item, in call order.
+ */
+const CALL_GROUPS_MIGRATION = `
+  CREATE TABLE call_groups (
+    id       INTEGER PRIMARY KEY,
+    run_id   TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    item_id  TEXT NOT NULL,
+    calls    TEXT NOT NULL
+  );
+  CREATE INDEX call_groups_by_item ON call_groups (run_id, item_id, id);
+  INSERT INTO call_groups (run_id, item_id, calls)
+    SELECT run_id, item_id, json_group_array(json_object(
+      'step', step, 'iteration', iteration, 'attempt', attempt, 'role', role, 'model', model, 'endpoint', endpoint,
+      'response', response, 'input_tokens', input_tokens, 'output_tokens', output_tokens, 'latency_ms', latency_ms,
+      'finish_reason', finish_reason, 'cache_hit', cache_hit, 'error', error, 'cost_usd', cost_usd, 'started_at', started_at,
+      'request', json(request), 'parsed', json(parsed)) ORDER BY id)
+    FROM calls GROUP BY run_id, item_id ORDER BY min(id);
+  DROP TABLE calls;
+`;
+
 /** MIGRATIONS[i] upgrades schema version i to i + 1: SQL, or a function for what SQL cannot compute. */
 export const MIGRATIONS: readonly (string | ((db: DatabaseSync) => void))[] = [
   `
@@ -266,6 +290,8 @@ export const MIGRATIONS: readonly (string | ((db: DatabaseSync) => void))[] = [
   `,
   // 5 → 6: the call cache by key hash; the calls' per-minute sums as a table.
   cacheByHashMigration,
+  // 6 → 7: an item's calls in one row.
+  CALL_GROUPS_MIGRATION,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

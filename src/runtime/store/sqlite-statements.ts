@@ -1,10 +1,10 @@
 /**
  * The SQL of the SQLite run store (sqlite-store.ts), prepared once per connection. The column
- * orders of `insertRun`, `updateRun` and `insertCall` are those of store-rows.ts's value lists.
+ * orders of `insertRun` and `updateRun` are those of store-rows.ts's value lists.
  */
 import type { DatabaseSync, StatementSync } from "node:sqlite";
 import { ITEM_SORTS, type ItemSort, StoreError } from "./run-store.ts";
-import { ADD_TO_USAGE, CALL_COLUMN_NAMES, USAGE_COLUMNS } from "./store-rows.ts";
+import { ADD_TO_USAGE, USAGE_COLUMNS } from "./store-rows.ts";
 
 /** The statements on an item's record and the run's finish count, which the store and its work queue both run. */
 export function recordStatements(p: (text: string) => StatementSync) {
@@ -57,11 +57,11 @@ export function prepareStatements(db: DatabaseSync) {
       `SELECT i.*, r.record FROM items i LEFT JOIN item_records r ON r.run_id = i.run_id AND r.item_id = i.item_id
        WHERE i.run_id = ? AND i.item_id = ?`,
     ),
-    insertCall: p(`INSERT INTO calls (${CALL_COLUMN_NAMES.join(", ")}) VALUES (${CALL_COLUMN_NAMES.map(() => "?").join(", ")})`),
+    insertCallGroup: p("INSERT INTO call_groups (run_id, item_id, calls) VALUES (?, ?, ?)"),
     addUsage: p(
       `INSERT INTO run_usage (run_id, ${USAGE_COLUMNS.join(", ")}) VALUES (?, ${USAGE_COLUMNS.map(() => "?").join(", ")}) ${ADD_TO_USAGE}`,
     ),
-    listCalls: p("SELECT * FROM calls WHERE run_id = ? AND item_id = ? ORDER BY id"),
+    listCallGroups: p("SELECT calls FROM call_groups WHERE run_id = ? AND item_id = ? ORDER BY id"),
     recordSummary: p(
       "SELECT summary, count(*) AS n FROM item_records INDEXED BY item_records_by_summary WHERE run_id = ? GROUP BY summary",
     ),

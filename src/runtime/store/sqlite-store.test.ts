@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
+import type { SQLInputValue } from "node:sqlite";
 import { pathToFileURL } from "node:url";
 import type { CallRecord } from "../../io/records.ts";
 import { cachedAnswer, call, newRun } from "./contract-fixtures.ts";
@@ -11,6 +12,7 @@ import { type RunStore, type StoredCall, StoreError, runKey } from "./run-store.
 import { loadSqlite } from "./sqlite-module.ts";
 import { APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION, SqliteStore } from "./sqlite-store.ts";
 import { runStoreContract } from "./store-contract.ts";
+import { CALL_COLUMN_NAMES, callValues } from "./store-rows.ts";
 import { workQueueContract } from "./work-queue-contract.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "spri-store-"));
@@ -70,7 +72,7 @@ describe("SqliteStore rows", () => {
       .prepare("SELECT m.name AS t, p.name AS c FROM sqlite_master m, pragma_table_info(m.name) p WHERE m.type = 'table'")
       .all()
       .map((r) => String(r.c));
-    const dump = JSON.stringify(db.prepare("SELECT * FROM calls").all());
+    const dump = JSON.stringify(db.prepare("SELECT * FROM call_groups").all());
     db.close();
     assert.equal(
       columns.some((c) => /key|secret|auth|token$|password/i.test(c) && !["key", "key_hash", "input_tokens", "output_tokens"].includes(c)),
@@ -228,6 +230,52 @@ describe("SqliteStore files", () => {
     assert.ok(expected.timeline.length === 2 && expected.steps.length === 2, "two minutes, two steps");
   });
 
+  test("a version-6 file is migrated: its calls, one row each, read back as one group per item in call order", async () => {
+    const calls = (runId: string) => [
+      call(runId, "q1", { parsed: { score: 4, marker: 'a "quoted" [RESULT]' }, costUsd: 0.25 }),
+      call(runId, "q2", { cacheHit: true, finishReason: undefined }),
+      call(runId, "q1", { step: "principle.critique", error: "timeout", response: null, attempt: 1 }),
+      call(runId, "q1", {
+        step: "principle.refine",
+        parsed: { score: null },
+        latencyMs: 0.125,
+        request: { messages: [{ role: "user", content: "ü \u2028" }], sampling: {} },
+      }),
+    ];
+    const fresh = new SqliteStore(freshPath());
+    const run = await fresh.createRun(newRun());
+    await fresh.recordCalls(calls(run.id));
+    const expected = [await fresh.listCalls(run.id, "q1"), await fresh.listCalls(run.id, "q2")];
+    await fresh.close();
+    assert.deepEqual(
+      expected[0]!.map((c) => c.step),
+      ["principle.generate", "principle.critique", "principle.refine"],
+    );
+
+    const path = freshPath();
+    const db = new (loadSqlite().DatabaseSync)(path);
+    migrateTo(db, 6);
+    db.exec(`PRAGMA user_version = 6; PRAGMA application_id = ${APPLICATION_ID}`);
+    db.prepare(
+      `INSERT INTO runs (id, key, task, status, created_at, updated_at, settings, input_path, base_model)
+       VALUES (?, 'k', 'spri', 'running', 't', 't', '{}', 'in.jsonl', 'm')`,
+    ).run(run.id);
+    const insert = db.prepare(
+      `INSERT INTO calls (${CALL_COLUMN_NAMES.join(", ")}) VALUES (${CALL_COLUMN_NAMES.map(() => "?").join(", ")})`,
+    );
+    for (const c of calls(run.id)) insert.run(...callValues(c).map((v) => (typeof v === "boolean" ? Number(v) : (v as SQLInputValue))));
+    db.close();
+
+    const migrated = new SqliteStore(path);
+    assert.deepEqual([await migrated.listCalls(run.id, "q1"), await migrated.listCalls(run.id, "q2")], expected);
+    await migrated.recordCalls([call(run.id, "q2", { step: "response.generate" })]);
+    assert.deepEqual(
+      (await migrated.listCalls(run.id, "q2")).map((c) => c.step),
+      ["principle.generate", "response.generate"],
+    );
+    await migrated.close();
+  });
+
   test("refuses a database from a newer spri and a foreign SQLite file", async () => {
     const newer = freshPath();
     await new SqliteStore(newer).close();
@@ -298,7 +346,7 @@ describe("SqliteStore files", () => {
         item.run(${JSON.stringify(run.id)}, "ghost-" + i);
         insert.run(${JSON.stringify(run.id)}, "ghost-" + i, JSON.stringify({ pad: "x".repeat(2000) }));
       }
-      db.exec("DELETE FROM calls");
+      db.exec("DELETE FROM call_groups");
       process.kill(process.pid, "SIGKILL");
     `;
     const child = spawnSync(process.execPath, ["--input-type=module", "-e", childScript], { encoding: "utf8" });

@@ -38,8 +38,9 @@ import { SqliteWorkQueue } from "./sqlite-work-queue.ts";
 import {
   assertItemStatus,
   assertRunStatus,
-  callFromRow,
-  callValues,
+  callGroupJson,
+  callsByItem,
+  callsFromGroup,
   itemFromRow,
   newRunMeta,
   now,
@@ -318,11 +319,11 @@ export class SqliteStore extends WorkQueueDelegate implements RunStore {
   /** Inserts calls and adds them to their runs' usage; the caller holds the write transaction. */
   private writeCalls(calls: readonly StoredCall[]): void {
     if (calls.length === 0) return;
-    const rows = calls.map((call) => sqliteValues(callValues(call)));
+    const groups = callsByItem(calls).map((group) => [group[0]!.runId, group[0]!.itemId, callGroupJson(group)] as const);
     const usage = usageOf(calls);
     const updatedAt = now();
     for (const runId of usage.keys()) this.requireRun(runId);
-    for (const row of rows) this.sql.insertCall.run(...row);
+    for (const group of groups) this.sql.insertCallGroup.run(...group);
     for (const [runId, u] of usage) {
       this.sql.addUsage.run(runId, ...u);
       this.sql.touchRun.run(updatedAt, runId);
@@ -332,7 +333,7 @@ export class SqliteStore extends WorkQueueDelegate implements RunStore {
 
   async listCalls(runId: string, itemId: string): Promise<StoredCall[]> {
     this.assertOpen();
-    return this.sql.listCalls.all(runId, itemId).map(callFromRow);
+    return this.sql.listCallGroups.all(runId, itemId).flatMap((row) => callsFromGroup(runId, itemId, str(row.calls)));
   }
 
   async runUsage(runId: string): Promise<RunUsage> {

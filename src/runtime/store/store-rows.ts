@@ -196,6 +196,18 @@ export const CALL_COLUMN_NAMES = [
   "started_at",
 ] as const;
 
+/** The call fields every stored call has, and their types (the columns' NOT NULL, for a store without them). */
+const REQUIRED_CALL_FIELDS: readonly [keyof StoredCall, "string" | "number"][] = [
+  ["itemId", "string"],
+  ["step", "string"],
+  ["iteration", "number"],
+  ["role", "string"],
+  ["model", "string"],
+  ["endpoint", "string"],
+  ["latencyMs", "number"],
+  ["startedAt", "string"],
+];
+
 /**
  * One call's column values (`CALL_COLUMN_NAMES`'s order; `cache_hit` as a boolean). Only the
  * fields a CallRecord defines reach the database; anything else on the object is dropped.
@@ -203,6 +215,12 @@ export const CALL_COLUMN_NAMES = [
 export function callValues(call: StoredCall): unknown[] {
   if (typeof call.runId !== "string" || call.runId === "") {
     throw new StoreError(`call for item "${call.itemId}" (${call.step}) has no runId`, { field: "runId" });
+  }
+  for (const [field, type] of REQUIRED_CALL_FIELDS) {
+    const value = call[field];
+    if (typeof value !== type || (type === "number" && !Number.isFinite(value))) {
+      throw new StoreError(`call for item "${call.itemId}" (${call.step}) has no valid ${field}`, { field });
+    }
   }
   const s = call.request.sampling ?? {};
   const request = storedRequestJson(call.request.messages, {
@@ -230,6 +248,55 @@ export function callValues(call: StoredCall): unknown[] {
     orNull(call.costUsd),
     call.startedAt,
   ];
+}
+
+/** The columns of a call inside its group (`callGroupJson`): the group row holds run and item. */
+const GROUPED_COLUMNS = CALL_COLUMN_NAMES.map((name, index) => [name, index] as const).filter(
+  ([name]) => name !== "run_id" && name !== "item_id" && name !== "request" && name !== "parsed",
+);
+const REQUEST_INDEX = CALL_COLUMN_NAMES.indexOf("request");
+const PARSED_INDEX = CALL_COLUMN_NAMES.indexOf("parsed");
+
+/**
+ * Calls of one item as one JSON array (the SQLite store's `call_groups.calls`): per call an object
+ * of `callValues`' columns but run and item, with the request and parsed value as JSON values (they
+ * are JSON text already) rather than strings, so they are neither escaped nor parsed twice.
+ */
+export function callGroupJson(calls: readonly StoredCall[]): string {
+  let text = "[";
+  for (let i = 0; i < calls.length; i++) {
+    const values = callValues(calls[i]!);
+    const columns: Row = {};
+    for (const [name, index] of GROUPED_COLUMNS) columns[name] = values[index];
+    const head = JSON.stringify(columns);
+    text += `${i > 0 ? "," : ""}${head.slice(0, -1)},"request":${values[REQUEST_INDEX]},"parsed":${values[PARSED_INDEX] ?? "null"}}`;
+  }
+  return `${text}]`;
+}
+
+/** Calls grouped by item, in the order each item first appears, each group in call order. */
+export function callsByItem(calls: readonly StoredCall[]): StoredCall[][] {
+  const groups = new Map<string, StoredCall[]>();
+  for (const call of calls) {
+    const key = `${call.runId}\u0000${call.itemId}`;
+    const group = groups.get(key);
+    if (group) group.push(call);
+    else groups.set(key, [call]);
+  }
+  return [...groups.values()];
+}
+
+/** The calls of a `callGroupJson` text, as `callFromRow` reads them. */
+export function callsFromGroup(runId: string, itemId: string, text: string): StoredCall[] {
+  return (JSON.parse(text) as Row[]).map((columns) =>
+    callFromRow({
+      ...columns,
+      run_id: runId,
+      item_id: itemId,
+      request: JSON.stringify(columns.request),
+      parsed: columns.parsed === null ? null : JSON.stringify(columns.parsed),
+    }),
+  );
 }
 
 export function callFromRow(row: Row): StoredCall {
