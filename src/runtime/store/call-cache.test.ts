@@ -133,6 +133,11 @@ describe("requestKey", () => {
       base,
       { ...base, sampling: undefined, schema: undefined, templateVersion: undefined, sampleIndex: undefined },
       { ...base, sampleIndex: 3, sampling: { temperature: 0.5, stop: [] } },
+      // Sampling as canonicalJson writes it: every field, non-finite numbers, fields undefined, others' keys.
+      { ...base, sampling: { topP: 0.9, topK: 40, temperature: 0, stop: ['"q"\n', "ü"], seed: 7, maxTokens: 64 } },
+      { ...base, sampling: { temperature: Number.NaN, topP: Number.POSITIVE_INFINITY, seed: undefined, stop: undefined } },
+      { ...base, sampling: { temperature: 1, extra: { b: 1, a: [2] } } as never },
+      { ...base, sampling: { temperature: "0.5", stop: ["x", undefined] } as never },
       // Messages with keys in another order, with an extra field, and with text that JSON escapes.
       { ...base, messages: [{ content: 'a "quoted"\nline \u2028 ü', role: "user" }] },
       { ...base, messages: [{ role: "user", content: "x", name: "n" } as never] },
