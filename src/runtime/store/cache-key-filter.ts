@@ -38,16 +38,49 @@ export function cacheKeyHash(key: string): number {
   return (high & 0xffff) * 0x1_0000_0000 + low;
 }
 
+/**
+ * One bit per key hash in a power-of-two bit set sized for at least `BITS_PER_KEY` bits per key
+ * (about 1 in 16 false positives): a set bit means "might hold", a clear one "certainly not".
+ * The cache filters of both stores keep their known key hashes in one.
+ */
+export class KeyHashBits {
+  private readonly bits: Uint32Array;
+  private readonly mask: number;
+  /** Hashes added (a hash added twice counts twice: it only makes the next set larger). */
+  count = 0;
+
+  /** Room for twice `keys`, at least `minBits` (a power of two). */
+  constructor(keys: number, minBits = MIN_BITS) {
+    let size = minBits;
+    while (size < keys * BITS_PER_KEY * 2) size *= 2;
+    this.bits = new Uint32Array(size / 32);
+    this.mask = size - 1;
+  }
+
+  add(hash: number): void {
+    const bit = hash & this.mask;
+    this.bits[bit >>> 5]! |= 1 << (bit & 31);
+    this.count++;
+  }
+
+  has(hash: number): boolean {
+    const bit = hash & this.mask;
+    return (this.bits[bit >>> 5]! & (1 << (bit & 31))) !== 0;
+  }
+
+  /** More keys than it was sized for: time to build a larger one. */
+  full(): boolean {
+    return this.count * BITS_PER_KEY > this.bits.length * 32;
+  }
+}
+
 export class CacheKeyFilter {
   private readonly dataVersion: StatementSync;
   private readonly since: StatementSync;
   private readonly maxId: StatementSync;
   private readonly allHashes: StatementSync;
   private readonly minBits: number;
-  private bits = new Uint32Array(0);
-  private mask = 0;
-  /** Hashes set so far (a re-read row counts again: it only makes the next size larger). */
-  private keys = 0;
+  private bits = new KeyHashBits(0);
   private lastId = 0;
   private version: unknown;
   /** False until a load succeeds, and again after any read fails: then every hash "might" be there. */
@@ -80,16 +113,15 @@ export class CacheKeyFilter {
   mightHold(hash: number): boolean {
     if (!this.loaded) this.syncEvery(0);
     if (!this.loaded) return true;
-    const bit = hash & this.mask;
-    return (this.bits[bit >>> 5]! & (1 << (bit & 31))) !== 0;
+    return this.bits.has(hash);
   }
 
   /** Rows this connection has just committed. Never throws: they are committed whatever happens here. */
   added(hashes: Iterable<number>): void {
     if (!this.loaded) return;
     try {
-      for (const hash of hashes) this.set(hash);
-      if (this.full()) this.load();
+      for (const hash of hashes) this.bits.add(hash);
+      if (this.bits.full()) this.load();
     } catch {
       this.loaded = false;
     }
@@ -106,7 +138,7 @@ export class CacheKeyFilter {
       if (!this.loaded) this.load();
       else {
         this.readSince();
-        if (this.full()) this.load();
+        if (this.bits.full()) this.load();
       }
       // Only once the rows are in: a failed read is retried at the next sync.
       this.version = version;
@@ -119,20 +151,10 @@ export class CacheKeyFilter {
   private readSince(): void {
     let lastId = this.lastId;
     for (const row of this.since.all(lastId)) {
-      this.set(Number(row.key_hash));
+      this.bits.add(Number(row.key_hash));
       lastId = Number(row.id);
     }
     this.lastId = lastId;
-  }
-
-  private set(hash: number): void {
-    const bit = hash & this.mask;
-    this.bits[bit >>> 5]! |= 1 << (bit & 31);
-    this.keys++;
-  }
-
-  private full(): boolean {
-    return this.keys * BITS_PER_KEY > this.bits.length * 32;
   }
 
   /**
@@ -143,17 +165,9 @@ export class CacheKeyFilter {
   private load(): void {
     const lastId = Number(this.maxId.get()?.id ?? 0);
     const hashes = this.allHashes.all();
-    let size = this.minBits;
-    while (size < Math.max(hashes.length, this.keys) * BITS_PER_KEY * 2) size *= 2;
-    const bits = new Uint32Array(size / 32);
-    const mask = size - 1;
-    for (const row of hashes) {
-      const bit = Number(row.key_hash) & mask;
-      bits[bit >>> 5]! |= 1 << (bit & 31);
-    }
+    const bits = new KeyHashBits(Math.max(hashes.length, this.bits.count), this.minBits);
+    for (const row of hashes) bits.add(Number(row.key_hash));
     this.bits = bits;
-    this.mask = mask;
-    this.keys = hashes.length;
     this.lastId = lastId;
     this.loaded = true;
   }

@@ -11,12 +11,15 @@
  *   puts not yet written. Batches are written one after the other, so a later put of a key never
  *   loses to an earlier one.
  * - `get` never waits for queued writes: an answer still queued (or being written) is answered from
- *   memory. The other keys asked for in one event-loop turn are read together, with one indexed
- *   query (`key = ANY(…)`): one round trip for all the calls that started in that turn.
+ *   memory. A key the filter rules out (postgres-key-filter.ts: no row has its hash) is a miss
+ *   without a query. The other keys asked for in one event-loop turn are read together, with one
+ *   indexed query (`key = ANY(…)`): one round trip for all the calls that started in that turn.
  */
 import type { FinishReason, GenerateResult } from "../../models/language-model.ts";
 import type { CacheEntryMeta, CallCache } from "./call-cache.ts";
+import { cacheKeyHash } from "./cache-key-filter.ts";
 import { type PostgresDb, toNumber } from "./postgres-db.ts";
+import { PostgresKeyFilter, type PostgresKeyFilterOptions } from "./postgres-key-filter.ts";
 import { now, orNull } from "./store-rows.ts";
 
 const GET = {
@@ -27,7 +30,11 @@ const GET = {
 export interface PostgresCallCacheOptions {
   /** A batch is written as soon as it holds this many puts. Default 1000. */
   maxBatch?: number;
+  filter?: PostgresKeyFilterOptions;
 }
+
+/** The columns of a put's row, in the order of `PUT`'s arrays. */
+const PUT_COLUMNS = 12;
 
 interface Waiter {
   resolve: (result: GenerateResult | undefined) => void;
@@ -36,13 +43,13 @@ interface Waiter {
 
 const PUT = {
   name: "spri_cache_put",
-  text: `INSERT INTO call_cache (key, endpoint, model_id, template_version, text, finish_reason, model, input_tokens, output_tokens, latency_ms, created_at)
-    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::int4[], $9::int4[], $10::float8[], $11::text[])
+  text: `INSERT INTO call_cache (key, endpoint, model_id, template_version, text, finish_reason, model, input_tokens, output_tokens, latency_ms, created_at, key_hash)
+    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::int4[], $9::int4[], $10::float8[], $11::text[], $12::int8[])
     ON CONFLICT (key) DO UPDATE SET
       endpoint = excluded.endpoint, model_id = excluded.model_id, template_version = excluded.template_version,
       text = excluded.text, finish_reason = excluded.finish_reason, model = excluded.model,
       input_tokens = excluded.input_tokens, output_tokens = excluded.output_tokens,
-      latency_ms = excluded.latency_ms, created_at = excluded.created_at`,
+      latency_ms = excluded.latency_ms, created_at = excluded.created_at, key_hash = excluded.key_hash`,
 };
 
 interface Queued {
@@ -71,15 +78,20 @@ export class PostgresCallCache implements CallCache {
   /** Keys asked for in this turn and not answered from memory, with their callers. */
   private reads: Map<string, Waiter[]> | undefined;
 
+  /** Which keys the table may hold; exposed so tests can sync it. */
+  readonly filter: PostgresKeyFilter;
+
   constructor(db: PostgresDb, options: PostgresCallCacheOptions = {}) {
     this.db = db;
     this.maxBatch = Math.max(1, Math.floor(options.maxBatch ?? 1000));
+    this.filter = new PostgresKeyFilter(db, options.filter);
   }
 
   async get(key: string): Promise<GenerateResult | undefined> {
     this.db.assertOpen();
     const queued = this.open?.entries.get(key) ?? this.findWriting(key);
     if (queued) return copy(queued.result);
+    if (this.filter.rulesOut(cacheKeyHash(key))) return undefined;
     return new Promise((resolve, reject) => {
       if (!this.reads) {
         const reads = new Map<string, Waiter[]>();
@@ -133,6 +145,7 @@ export class PostgresCallCache implements CallCache {
         result.usage.outputTokens,
         result.latencyMs,
         now(),
+        cacheKeyHash(key),
       ],
     };
     if (!this.open) {
@@ -165,11 +178,12 @@ export class PostgresCallCache implements CallCache {
     if (this.open !== batch) return; // already handed over (flush came first)
     this.open = undefined;
     this.writing.push(batch);
-    const columns: unknown[][] = Array.from({ length: 11 }, () => []);
+    const columns: unknown[][] = Array.from({ length: PUT_COLUMNS }, () => []);
     for (const { row } of batch.entries.values()) row.forEach((value, i) => columns[i]!.push(value ?? null));
     const run = async () => {
       try {
         await this.db.query(PUT, columns);
+        this.filter.added(columns[PUT_COLUMNS - 1] as number[]);
         batch.resolve();
       } catch (error) {
         batch.reject(error);

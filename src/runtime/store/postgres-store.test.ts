@@ -13,7 +13,9 @@ import pg from "pg";
 import { startPostgres, type TestPostgres } from "../../../test/support/postgres.ts";
 import { newRun } from "./contract-fixtures.ts";
 import { openStore } from "./open-store.ts";
-import { SCHEMA_VERSION } from "./postgres-schema.ts";
+import { PostgresCallCache } from "./postgres-cache.ts";
+import { PostgresDb } from "./postgres-db.ts";
+import { MIGRATIONS, migrate, SCHEMA_VERSION } from "./postgres-schema.ts";
 import { PostgresStore } from "./postgres-store.ts";
 import { type RunStore, StoreError } from "./run-store.ts";
 import { SqliteStore } from "./sqlite-store.ts";
@@ -191,9 +193,100 @@ describe("PostgresCallCache", () => {
       assert.equal((await other.cache.get("k1"))?.text, "one", "visible to another connection once the put resolved");
       void store.cache.put("k2", answer("two"), meta);
       await store.close();
+      // Another process's put is seen once the key filter has synced (every 250 ms by default).
+      await other.cache.filter.sync();
       assert.equal((await other.cache.get("k2"))?.text, "two");
     } finally {
       await other.close();
+      await store.close();
+    }
+  });
+});
+
+describe("PostgresCallCache key filter", () => {
+  const answer = (text: string) => ({
+    text,
+    finishReason: "stop" as const,
+    usage: { inputTokens: 1, outputTokens: 2 },
+    latencyMs: 3,
+    model: "m",
+  });
+  const meta = { endpoint: "e", modelId: "m" };
+  const key = (n: number) => `${n.toString(16).padStart(12, "0")}${"ab".repeat(26)}`;
+
+  /** A cache on its own connection pool, with its queries counted; its filter syncs only when told to. */
+  async function cacheOn(url: string, windowMs = 60_000) {
+    const db = new PostgresDb(url);
+    await migrate(db);
+    const query = db.query.bind(db);
+    const counted = { queries: 0 };
+    db.query = ((...args: Parameters<typeof query>) => {
+      counted.queries++;
+      return query(...args);
+    }) as typeof db.query;
+    const cache = new PostgresCallCache(db, { filter: { syncMs: 60_000, windowMs } });
+    await cache.filter.sync();
+    return { db, cache, counted };
+  }
+
+  test("a key no row holds is a miss without a query; others' rows are found once synced, also one that committed after a higher id", async () => {
+    const url = await server.newDatabase();
+    const writer = await cacheOn(url);
+    const reader = await cacheOn(url);
+    const narrow = await cacheOn(url, 0);
+    const late = new pg.Client({ connectionString: url });
+    await late.connect();
+    try {
+      const before = reader.counted.queries;
+      assert.equal(await reader.cache.get(key(1)), undefined);
+      assert.equal(reader.counted.queries, before, "the miss made no query");
+
+      await writer.cache.put(key(1), answer("one"), meta);
+      assert.equal(await reader.cache.get(key(1)), undefined, "not synced yet: a miss (at most one repeated call)");
+      await reader.cache.filter.sync();
+      assert.equal((await reader.cache.get(key(1)))?.text, "one");
+
+      // An insert draws its id, then commits after a later insert (higher id) has been read.
+      await late.query("BEGIN");
+      await late.query(
+        `INSERT INTO call_cache (key, endpoint, model_id, text, finish_reason, model, input_tokens, output_tokens, latency_ms, created_at, key_hash)
+         VALUES ($1, 'e', 'm', 'two', 'stop', 'm', 1, 2, 3, 't', $2)`,
+        [key(2), 2],
+      );
+      await writer.cache.put(key(3), answer("three"), meta);
+      await reader.cache.filter.sync();
+      await narrow.cache.filter.sync();
+      assert.equal((await reader.cache.get(key(3)))?.text, "three");
+      await late.query("COMMIT");
+      await reader.cache.filter.sync();
+      await narrow.cache.filter.sync();
+      assert.equal((await reader.cache.get(key(2)))?.text, "two", "read again within the window");
+      assert.equal(await narrow.cache.get(key(2)), undefined, "with no window the late row is never read");
+    } finally {
+      await late.end();
+      for (const { db } of [writer, reader, narrow]) await db.close();
+    }
+  });
+
+  test("a version-1 database is migrated: its cached keys, hex or not, are found through the filter", async () => {
+    const url = await server.newDatabase();
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    await client.query(MIGRATIONS[0]!);
+    await client.query("CREATE TABLE spri_schema (version INTEGER NOT NULL); INSERT INTO spri_schema (version) VALUES (1)");
+    const insert = `INSERT INTO call_cache (key, endpoint, model_id, text, finish_reason, model, input_tokens, output_tokens, latency_ms, created_at)
+      VALUES ($1, 'e', 'm', $2, 'stop', 'm', 1, 2, 3, 't')`;
+    await client.query(insert, [key(7), "from a hex key"]);
+    await client.query(insert, ["not hex", "from another key"]);
+    await client.end();
+
+    const store = await PostgresStore.open(url);
+    try {
+      await store.cache.filter.sync();
+      assert.equal((await store.cache.get(key(7)))?.text, "from a hex key");
+      assert.equal((await store.cache.get("not hex"))?.text, "from another key");
+      assert.equal(await store.cache.get(key(8)), undefined);
+    } finally {
       await store.close();
     }
   });
