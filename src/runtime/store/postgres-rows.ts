@@ -4,43 +4,46 @@
  * read back absent), in the column-array form that multi-row `unnest` inserts take.
  */
 import type { ItemUpdate, StoredCall } from "./run-store.ts";
-import { ADD_TO_USAGE, callValues, USAGE_COLUMNS } from "./store-rows.ts";
+import { ADD_TO_USAGE, callGroupJson, callMinutesOf, callsByItem, USAGE_COLUMNS } from "./store-rows.ts";
 
-/** The call columns, in insert order, with their PostgreSQL array types for `unnest`. */
-export const CALL_COLUMNS = [
-  ["run_id", "text"],
-  ["item_id", "text"],
-  ["step", "text"],
-  ["iteration", "int4"],
-  ["attempt", "int4"],
-  ["role", "text"],
-  ["model", "text"],
-  ["endpoint", "text"],
-  ["request", "text"],
-  ["response", "text"],
-  ["parsed", "text"],
-  ["input_tokens", "int4"],
-  ["output_tokens", "int4"],
-  ["latency_ms", "float8"],
-  ["finish_reason", "text"],
-  ["cache_hit", "bool"],
-  ["error", "text"],
-  ["cost_usd", "float8"],
-  ["started_at", "text"],
-] as const;
+/** An item's calls as one row each, keeping the order of the arrays (group ids grow in it). */
+export const INSERT_CALL_GROUPS = `INSERT INTO call_groups (run_id, item_id, calls)
+  SELECT run_id, item_id, calls FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS g(run_id, item_id, calls, n) ORDER BY n`;
 
-/** `INSERT INTO calls … SELECT * FROM unnest(…)`, keeping the order of the arrays (call ids grow in it). */
-export const INSERT_CALLS = `INSERT INTO calls (${CALL_COLUMNS.map(([c]) => c).join(", ")})
-  SELECT ${CALL_COLUMNS.map(([c]) => c).join(", ")} FROM unnest(${CALL_COLUMNS.map(([, t], i) => `$${i + 1}::${t}[]`).join(", ")})
-    WITH ORDINALITY AS c(${CALL_COLUMNS.map(([c]) => c).join(", ")}, n) ORDER BY n`;
-
-/** The calls as one array per column (the parameters of `INSERT_CALLS`). */
-export function callColumns(calls: readonly StoredCall[]): unknown[][] {
-  const columns: unknown[][] = CALL_COLUMNS.map(() => []);
-  for (const call of calls) {
-    const values = callValues(call);
-    values.forEach((value, i) => columns[i]!.push(value === undefined ? null : value));
+/** `INSERT_CALL_GROUPS`' parameters: one group per item (`callsByItem`), as `callGroupJson` writes it. */
+export function callGroupColumns(calls: readonly StoredCall[]): [string[], string[], string[]] {
+  const columns: [string[], string[], string[]] = [[], [], []];
+  for (const group of callsByItem(calls)) {
+    const text = callGroupJson(group); // validates every call before anything is written
+    columns[0].push(group[0]!.runId);
+    columns[1].push(group[0]!.itemId);
+    columns[2].push(text);
   }
+  return columns;
+}
+
+/**
+ * Adds the calls' per-minute sums (`callMinutesOf`); rows in key order, so concurrent writers lock
+ * them in one order.
+ */
+export const ADD_CALL_MINUTES = `INSERT INTO call_minutes (run_id, step, minute, calls, errors, cache_hits, input_tokens, output_tokens, cost_usd, latency_ms)
+  SELECT run_id, step, minute, calls, errors, cache_hits, input_tokens, output_tokens, cost_usd, latency_ms
+  FROM unnest($1::text[], $2::text[], $3::text[], $4::int8[], $5::int8[], $6::int8[], $7::int8[], $8::int8[], $9::float8[], $10::float8[])
+    AS m(run_id, step, minute, calls, errors, cache_hits, input_tokens, output_tokens, cost_usd, latency_ms)
+  ORDER BY run_id, step, minute
+  ON CONFLICT (run_id, step, minute) DO UPDATE SET
+    calls = call_minutes.calls + excluded.calls,
+    errors = call_minutes.errors + excluded.errors,
+    cache_hits = call_minutes.cache_hits + excluded.cache_hits,
+    input_tokens = call_minutes.input_tokens + excluded.input_tokens,
+    output_tokens = call_minutes.output_tokens + excluded.output_tokens,
+    cost_usd = call_minutes.cost_usd + excluded.cost_usd,
+    latency_ms = call_minutes.latency_ms + excluded.latency_ms`;
+
+/** `ADD_CALL_MINUTES`' parameters. */
+export function callMinuteColumns(calls: readonly StoredCall[]): unknown[][] {
+  const columns: unknown[][] = Array.from({ length: 10 }, () => []);
+  for (const row of callMinutesOf(calls)) row.forEach((value, i) => columns[i]!.push(value));
   return columns;
 }
 

@@ -181,6 +181,48 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX call_cache_by_id ON call_cache (id);
   ALTER TABLE item_records SET (toast_tuple_target = 8160);
   `,
+  // 2 → 3: an item's calls as one row (call_groups, a JSON array per write, as in the SQLite store:
+  // see callGroupJson), and the calls' per-minute sums that runStats reads kept as they are written
+  // (call_minutes) instead of aggregated from one row per call. The calls already stored become one
+  // group per item, in call order.
+  `
+  CREATE TABLE call_groups (
+    id       BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    run_id   TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    item_id  TEXT NOT NULL,
+    calls    TEXT NOT NULL
+  ) WITH (toast_tuple_target = 8160);
+  CREATE INDEX call_groups_by_item ON call_groups (run_id, item_id, id);
+  INSERT INTO call_groups (run_id, item_id, calls)
+    SELECT run_id, item_id, json_agg(json_build_object(
+      'step', step, 'iteration', iteration, 'attempt', attempt, 'role', role, 'model', model, 'endpoint', endpoint,
+      'response', response, 'input_tokens', input_tokens, 'output_tokens', output_tokens, 'latency_ms', latency_ms,
+      'finish_reason', finish_reason, 'cache_hit', cache_hit, 'error', error, 'cost_usd', cost_usd, 'started_at', started_at,
+      'request', request::json, 'parsed', parsed::json) ORDER BY id)::text
+    FROM calls GROUP BY run_id, item_id ORDER BY min(id);
+
+  CREATE TABLE call_minutes (
+    run_id         TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    step           TEXT NOT NULL,
+    minute         TEXT NOT NULL,
+    calls          BIGINT NOT NULL,
+    errors         BIGINT NOT NULL,
+    cache_hits     BIGINT NOT NULL,
+    input_tokens   BIGINT NOT NULL,
+    output_tokens  BIGINT NOT NULL,
+    cost_usd       DOUBLE PRECISION NOT NULL,
+    latency_ms     DOUBLE PRECISION NOT NULL,
+    PRIMARY KEY (run_id, step, minute)
+  );
+  INSERT INTO call_minutes
+    SELECT run_id, step, left(started_at, 16), count(*), sum((error IS NOT NULL)::int), sum(cache_hit::int),
+      sum(CASE WHEN cache_hit THEN 0 ELSE input_tokens END),
+      sum(CASE WHEN cache_hit THEN 0 ELSE output_tokens END),
+      sum(CASE WHEN cache_hit THEN 0 ELSE coalesce(cost_usd, 0) END),
+      sum(latency_ms)
+    FROM calls GROUP BY run_id, step, left(started_at, 16);
+  DROP TABLE calls;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -22,13 +22,8 @@ export async function postgresRunStats(db: PostgresDb, runId: string): Promise<R
     db.query(
       {
         name: "spri_stats_calls",
-        text: `SELECT step, left(started_at, 16) AS minute, count(*) AS calls, sum((error IS NOT NULL)::int) AS errors,
-                 sum(cache_hit::int) AS cache_hits,
-                 sum(CASE WHEN cache_hit THEN 0 ELSE input_tokens END) AS input_tokens,
-                 sum(CASE WHEN cache_hit THEN 0 ELSE output_tokens END) AS output_tokens,
-                 sum(CASE WHEN cache_hit THEN 0 ELSE coalesce(cost_usd, 0) END) AS cost_usd,
-                 sum(latency_ms) AS latency_ms
-               FROM calls WHERE run_id = $1 GROUP BY step, left(started_at, 16)`,
+        text: `SELECT step, minute, calls, errors, cache_hits, input_tokens, output_tokens, cost_usd, latency_ms
+               FROM call_minutes WHERE run_id = $1`,
       },
       [runId],
     ),

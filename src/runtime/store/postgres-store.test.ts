@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import pg from "pg";
 import { startPostgres, type TestPostgres } from "../../../test/support/postgres.ts";
-import { newRun } from "./contract-fixtures.ts";
+import { call, newRun } from "./contract-fixtures.ts";
 import { openStore } from "./open-store.ts";
 import { PostgresCallCache } from "./postgres-cache.ts";
 import { PostgresDb } from "./postgres-db.ts";
@@ -19,6 +19,7 @@ import { MIGRATIONS, migrate, SCHEMA_VERSION } from "./postgres-schema.ts";
 import { PostgresStore } from "./postgres-store.ts";
 import { type RunStore, StoreError } from "./run-store.ts";
 import { SqliteStore } from "./sqlite-store.ts";
+import { CALL_COLUMN_NAMES, callValues } from "./store-rows.ts";
 import { runStoreContract, workQueueContract } from "./store-contract.ts";
 
 let server: TestPostgres;
@@ -288,6 +289,63 @@ describe("PostgresCallCache key filter", () => {
       assert.equal(await store.cache.get(key(8)), undefined);
     } finally {
       await store.close();
+    }
+  });
+});
+
+describe("PostgresStore calls", () => {
+  test("a version-2 database is migrated: its calls read back as one group per item in call order, and runStats sums them as before", async () => {
+    const calls = (runId: string) => [
+      call(runId, "q1", { parsed: { score: 4, marker: 'a "quoted" [RESULT]' }, costUsd: 0.25 }),
+      call(runId, "q2", { cacheHit: true, costUsd: 1, startedAt: "2025-01-01T00:01:00.000Z" }),
+      call(runId, "q1", {
+        step: "principle.critique",
+        error: "timeout",
+        response: null,
+        attempt: 1,
+        startedAt: "2025-01-01T00:00:59.000Z",
+      }),
+      call(runId, "q1", {
+        step: "principle.refine",
+        latencyMs: 0.125,
+        request: { messages: [{ role: "user", content: "ü \u2028" }], sampling: {} },
+      }),
+    ];
+    const fresh = await open();
+    const run = await fresh.createRun(newRun());
+    await fresh.recordCalls(calls(run.id));
+    const expected = [await fresh.listCalls(run.id, "q1"), await fresh.listCalls(run.id, "q2")];
+    const expectedStats = await fresh.runStats(run.id);
+    await fresh.close();
+    assert.equal(expected[0]!.length, 3);
+
+    const url = await server.newDatabase();
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    await client.query(MIGRATIONS[0]!);
+    await client.query(MIGRATIONS[1]!);
+    await client.query("CREATE TABLE spri_schema (version INTEGER NOT NULL); INSERT INTO spri_schema (version) VALUES (2)");
+    await client.query(
+      `INSERT INTO runs (id, key, task, status, created_at, updated_at, settings, input_path, base_model)
+       VALUES ($1, 'k', 'spri', 'running', 't', 't', '{}', 'in.jsonl', 'm')`,
+      [run.id],
+    );
+    const names = CALL_COLUMN_NAMES.join(", ");
+    const params = CALL_COLUMN_NAMES.map((_, i) => `$${i + 1}`).join(", ");
+    for (const c of calls(run.id)) await client.query(`INSERT INTO calls (${names}) VALUES (${params})`, callValues(c));
+    await client.end();
+
+    const migrated = await PostgresStore.open(url);
+    try {
+      assert.deepEqual([await migrated.listCalls(run.id, "q1"), await migrated.listCalls(run.id, "q2")], expected);
+      assert.deepEqual(await migrated.runStats(run.id), expectedStats);
+      await migrated.recordCalls([call(run.id, "q2", { step: "response.generate" })]);
+      assert.deepEqual(
+        (await migrated.listCalls(run.id, "q2")).map((c) => c.step),
+        ["principle.generate", "response.generate"],
+      );
+    } finally {
+      await migrated.close();
     }
   });
 });

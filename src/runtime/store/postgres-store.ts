@@ -22,7 +22,7 @@ import { insertCalls, requireRuns, reserveFinishSeqs, writeRecords } from "./pos
 import {
   assertItemStatus,
   assertRunStatus,
-  callFromRow,
+  callsFromGroup,
   itemFromRow,
   newRunMeta,
   now,
@@ -261,10 +261,10 @@ export class PostgresStore extends WorkQueueDelegate implements RunStore {
   async listCalls(runId: string, itemId: string): Promise<StoredCall[]> {
     this.db.assertOpen();
     const { rows } = await this.db.query(
-      { name: "spri_list_calls", text: "SELECT * FROM calls WHERE run_id = $1 AND item_id = $2 ORDER BY id" },
+      { name: "spri_list_call_groups", text: "SELECT calls FROM call_groups WHERE run_id = $1 AND item_id = $2 ORDER BY id" },
       [runId, itemId],
     );
-    return rows.map(callFromRow);
+    return rows.flatMap((row) => callsFromGroup(runId, itemId, String(row.calls)));
   }
 
   async runUsage(runId: string): Promise<RunUsage> {

@@ -5,7 +5,7 @@
 import type pg from "pg";
 import type { ItemRecord } from "../../io/records.ts";
 import { type PostgresDb, toNumber } from "./postgres-db.ts";
-import { ADD_USAGE, INSERT_CALLS, callColumns, usageColumns } from "./postgres-rows.ts";
+import { ADD_CALL_MINUTES, ADD_USAGE, callGroupColumns, callMinuteColumns, INSERT_CALL_GROUPS, usageColumns } from "./postgres-rows.ts";
 import { recordSummary, usageOf } from "./store-rows.ts";
 import { type StoredCall, StoreError } from "./run-store.ts";
 
@@ -68,11 +68,12 @@ export async function requireRuns(db: PostgresDb, client: pg.PoolClient | pg.Poo
 /** Appends calls (one multi-row insert, in order) and adds them to their runs' usage. */
 export async function insertCalls(db: PostgresDb, client: pg.PoolClient, calls: readonly StoredCall[]): Promise<void> {
   if (calls.length === 0) return;
-  const columns = callColumns(calls); // validates run ids before anything is written
+  const groups = callGroupColumns(calls); // validates every call before anything is written
   const usage = usageOf(calls);
   await requireRuns(db, client, [...usage.keys()]);
-  await db.query({ name: "spri_insert_calls", text: INSERT_CALLS }, columns, client);
+  await db.query({ name: "spri_insert_call_groups", text: INSERT_CALL_GROUPS }, groups, client);
   await db.query({ name: "spri_add_usage", text: ADD_USAGE }, usageColumns(usage), client);
+  await db.query({ name: "spri_add_call_minutes", text: ADD_CALL_MINUTES }, callMinuteColumns(calls), client);
 }
 
 /**
