@@ -46,7 +46,7 @@ export function cacheKeyHash(key: string): number {
 export class KeyHashBits {
   private readonly bits: Uint32Array;
   private readonly mask: number;
-  /** Hashes added (a hash added twice counts twice: it only makes the next set larger). */
+  /** Bits set: about the keys added (a hash added again, as re-reads do, does not count twice). */
   count = 0;
 
   /** Room for twice `keys`, at least `minBits` (a power of two). */
@@ -59,7 +59,10 @@ export class KeyHashBits {
 
   add(hash: number): void {
     const bit = hash & this.mask;
-    this.bits[bit >>> 5]! |= 1 << (bit & 31);
+    const word = this.bits[bit >>> 5]!;
+    const mask = 1 << (bit & 31);
+    if ((word & mask) !== 0) return;
+    this.bits[bit >>> 5] = word | mask;
     this.count++;
   }
 

@@ -293,6 +293,43 @@ describe("PostgresCallCache key filter", () => {
   });
 });
 
+describe("PostgresStore leases", () => {
+  test("a lease does not wait for the worker's row while another transaction holds it (as the worker's own completion does)", async () => {
+    const store = await open();
+    const holder = new pg.Client({ connectionString: urls.get(store)! });
+    await holder.connect();
+    try {
+      const run = await store.createRun(newRun());
+      await store.enqueueItems(run.id, [{ itemId: "a", input: { question: "q" } }]);
+      await store.registerWorker({ id: "w1", host: "h", pid: 1, runId: run.id });
+      await holder.query("BEGIN");
+      await holder.query("SELECT id FROM workers WHERE id = 'w1' FOR UPDATE");
+      let settled = false;
+      const lease = store.leaseItems("w1", { runId: run.id, max: 1, leaseMs: 60_000 }).finally(() => {
+        settled = true;
+      });
+      // Either the lease returns, or it shows up among the lock waits.
+      const waiting = (async () => {
+        while (!settled) {
+          const { rows } = await holder.query("SELECT count(*)::int AS n FROM pg_locks WHERE NOT granted");
+          if (rows[0].n > 0) return "waiting for the worker's row";
+        }
+        return "leased";
+      })();
+      assert.equal(await Promise.race([lease.then(() => "leased"), waiting]), "leased");
+      assert.deepEqual(
+        (await lease).map((l) => l.itemId),
+        ["a"],
+      );
+      await assert.rejects(store.leaseItems("nobody", { runId: run.id, max: 1, leaseMs: 60_000 }), StoreError);
+    } finally {
+      await holder.query("ROLLBACK").catch(() => {});
+      await holder.end();
+      await store.close();
+    }
+  });
+});
+
 describe("PostgresStore calls", () => {
   test("a version-2 database is migrated: its calls read back as one group per item in call order, and runStats sums them as before", async () => {
     const calls = (runId: string) => [

@@ -165,7 +165,7 @@ export class PostgresWorkQueue implements WorkQueue, RateLedger {
     const ms = leaseTime(options.leaseMs);
     const max = Math.max(0, Math.floor(options.max));
     return this.db.transaction(async (client) => {
-      await this.touchWorker(client, workerId, ms);
+      await this.touchWorkerIfFree(client, workerId, ms);
       if (max === 0) return [];
       const byRun = options.runId !== undefined;
       const { rows } = await this.db.query(LEASE_ITEMS(byRun), byRun ? [workerId, max, ms, options.runId] : [workerId, max, ms], client);
@@ -362,6 +362,31 @@ export class PostgresWorkQueue implements WorkQueue, RateLedger {
   }
 
   /** Records a sign of life of a registered worker and the lease time it now uses. */
+  /**
+   * A lease's proof of life, without waiting for the worker's row: while the worker's own
+   * completion holds it (that transaction stamps the heartbeat itself, first), the lease goes on
+   * without it. Waiting made each lease wait out a whole completion: about 30 ms a lease in a (g)
+   * round (pg_stat_statements), with the freed slots idle meanwhile.
+   */
+  private async touchWorkerIfFree(client: Parameters<PostgresDb["query"]>[2], workerId: string, leaseMs: number): Promise<void> {
+    const { rowCount } = await this.db.query(
+      {
+        name: "spri_touch_worker_if_free",
+        text: `UPDATE workers SET heartbeat_ms = ${NOW_MS}, lease_ms = $2
+               WHERE id = (SELECT id FROM workers WHERE id = $1 FOR UPDATE SKIP LOCKED)`,
+      },
+      [workerId, leaseMs],
+      client,
+    );
+    if (rowCount) return;
+    const { rowCount: known } = await this.db.query(
+      { name: "spri_worker_known", text: "SELECT 1 FROM workers WHERE id = $1" },
+      [workerId],
+      client,
+    );
+    if (!known) throw new StoreError(`no worker with id "${workerId}" in ${this.db.location}`, { hint: "register the worker first" });
+  }
+
   private async touchWorker(client: Parameters<PostgresDb["query"]>[2], workerId: string, leaseMs: number): Promise<void> {
     const { rowCount } = await this.db.query(
       { name: "spri_touch_worker", text: `UPDATE workers SET heartbeat_ms = ${NOW_MS}, lease_ms = $2 WHERE id = $1` },
