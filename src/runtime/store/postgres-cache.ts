@@ -33,8 +33,9 @@ export interface PostgresCallCacheOptions {
   filter?: PostgresKeyFilterOptions;
 }
 
-/** The columns of a put's row, in the order of `PUT`'s arrays. */
+/** The columns of a put's row, in the order of `PUT`'s arrays; `created_at`'s index. */
 const PUT_COLUMNS = 12;
+const CREATED_AT = 10;
 
 interface Waiter {
   resolve: (result: GenerateResult | undefined) => void;
@@ -144,7 +145,7 @@ export class PostgresCallCache implements CallCache {
         result.usage.inputTokens,
         result.usage.outputTokens,
         result.latencyMs,
-        now(),
+        null, // created_at: stamped per batch when it is written
         cacheKeyHash(key),
       ],
     };
@@ -180,6 +181,7 @@ export class PostgresCallCache implements CallCache {
     this.writing.push(batch);
     const columns: unknown[][] = Array.from({ length: PUT_COLUMNS }, () => []);
     for (const { row } of batch.entries.values()) row.forEach((value, i) => columns[i]!.push(value ?? null));
+    columns[CREATED_AT] = columns[CREATED_AT]!.fill(now());
     const run = async () => {
       try {
         await this.db.query(PUT, columns);
