@@ -78,6 +78,14 @@ describe("postJson and its dispatcher", () => {
     await server.close();
   });
 
+  test("a URL that cannot be called fails as a network TransportError, as every transport failure does", async () => {
+    for (const url of ["not a url", "ftp://127.0.0.1/x"]) {
+      const failure = await postJson(url, "{}", OPTIONS).catch((error: unknown) => error);
+      assert.ok(failure instanceof TransportError, `${url}: ${String(failure)}`);
+      assert.equal(failure.failure, "network");
+    }
+  });
+
   test("the whole-call limit and the caller's signal are told apart", async () => {
     const server = await startFakeModelServer(() => hang());
     const url = `${server.url}/x`;

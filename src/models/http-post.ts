@@ -17,6 +17,7 @@ import { createRequire } from "node:module";
 import type { Agent as AgentType, Dispatcher, EnvHttpProxyAgent as EnvHttpProxyAgentType } from "undici";
 import { onAbort } from "../base/util/abort.ts";
 import { formatMiB } from "../base/util/format-mib.ts";
+import { messageOf } from "../base/util/message-of.ts";
 
 /** The two parts of undici this module uses. */
 interface Undici {
@@ -136,7 +137,7 @@ export function postJson(url: string, body: string, options: PostOptions): Promi
   try {
     ({ origin, path } = target(url));
   } catch (error) {
-    return Promise.reject(error);
+    return Promise.reject(error instanceof TransportError ? error : new TransportError("network", messageOf(error), { cause: error }));
   }
   return new Promise<HttpAnswer>((resolve, reject) => {
     const call = new PostCall(options.maxBodyBytes, resolve, reject, timeoutMs);
@@ -144,19 +145,24 @@ export function postJson(url: string, body: string, options: PostOptions): Promi
     // The caller's signal is usually the run's, shared by every call in flight: onAbort keeps that cheap.
     if (signal) call.unsubscribe = onAbort(signal, () => call.stop("aborted"));
     const dispatcher = options.dispatcher ?? sharedDispatcher();
-    dispatcher.dispatch(
-      {
-        origin,
-        path,
-        method: "POST",
-        headers: options.headers,
-        body,
-        // undici's own idle limits (300 s) must not cut a call the caller allowed longer.
-        headersTimeout: timeoutMs,
-        bodyTimeout: timeoutMs,
-      },
-      call,
-    );
+    try {
+      dispatcher.dispatch(
+        {
+          origin,
+          path,
+          method: "POST",
+          headers: options.headers,
+          body,
+          // undici's own idle limits (300 s) must not cut a call the caller allowed longer.
+          headersTimeout: timeoutMs,
+          bodyTimeout: timeoutMs,
+        },
+        call,
+      );
+    } catch (error) {
+      // A dispatcher that throws instead of calling onResponseError (undici's own never do).
+      call.onResponseError(undefined, error instanceof Error ? error : new Error(String(error)));
+    }
   });
 }
 
@@ -227,7 +233,7 @@ class PostCall implements Dispatcher.DispatchHandler {
     this.resolve({ status: this.status, headers: this.headers, text });
   }
 
-  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+  onResponseError(_controller: Dispatcher.DispatchController | undefined, error: Error): void {
     if (this.settled) return;
     this.settle();
     this.reject(this.transportError(error));

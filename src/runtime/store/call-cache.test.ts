@@ -138,6 +138,7 @@ describe("requestKey", () => {
       { ...base, sampling: { temperature: Number.NaN, topP: Number.POSITIVE_INFINITY, seed: undefined, stop: undefined } },
       { ...base, sampling: { temperature: 1, extra: { b: 1, a: [2] } } as never },
       { ...base, sampling: { temperature: "0.5", stop: ["x", undefined] } as never },
+      { ...base, sampling: null as never },
       // Messages with keys in another order, with an extra field, and with text that JSON escapes.
       { ...base, messages: [{ content: 'a "quoted"\nline \u2028 ü', role: "user" }] },
       { ...base, messages: [{ role: "user", content: "x", name: "n" } as never] },

@@ -70,7 +70,7 @@ const SAMPLING_FIELD_SET: ReadonlySet<string> = new Set(SAMPLING_FIELDS);
  * was measurable CPU.
  */
 function samplingJson(sampling: SamplingOptions | undefined): string {
-  if (sampling === undefined) return "{}";
+  if (sampling === undefined || sampling === null) return "{}";
   for (const key of Object.keys(sampling)) if (!SAMPLING_FIELD_SET.has(key)) return canonicalJson(sampling);
   let text = "";
   for (const field of SAMPLING_FIELDS) {

@@ -3,16 +3,20 @@
  * of a fresh run) costs no query. Each worker asked PostgreSQL for every key it was about to call;
  * at 2,400 calls a second those reads were half of the server's CPU, on a machine the workers share.
  *
- * Contract: `rulesOut(hash)` is true only when the filter is loaded and no row with that key hash
- * was seen; the cache then answers "miss" without a query. A wrong "miss" never gives a wrong
- * answer, it costs one repeated call. It can happen in two ways, both narrow:
- * - a row another process committed since the last sync (at most `syncMs` ago, like the SQLite
+ * Contract: `rulesOut(hash)` is true only when the filter is loaded, has synced within the last
+ * `4 × syncMs`, and no row with that key hash was seen; the cache then answers "miss" without a
+ * query. A wrong "miss" never gives a wrong answer, it costs one repeated call. It can happen in
+ * two ways, both narrow:
+ * - a row another process committed since the last sync (about `syncMs` ago, like the SQLite
  *   filter's interval and the other process's own group commit);
  * - a row whose insert took more than `windowMs` from drawing its id to committing. Ids are drawn
  *   at insert and only grow, but commit in any order: each sync reads again every id above the
  *   highest one seen `windowMs` earlier, so a row with a lower id that commits later is still read.
- * Until its first load, and after a failed query, the filter rules nothing out (every get queries).
- * Loads and syncs run in the background; `rulesOut` never waits for one.
+ *   A load cannot know which ids were still in flight: the syncs of its first `windowMs` read again
+ *   its last `RELOAD_ROWS` ids (more than a window's inserts at tens of thousands a second).
+ * Until its first load, after a failed query, and when no sync has finished for a while (a quiet
+ * spell), the filter rules nothing out (every get queries). Loads and syncs run in the background;
+ * `rulesOut` never waits for one.
  */
 import { cacheKeyHash, KeyHashBits } from "./cache-key-filter.ts";
 import type { PostgresDb } from "./postgres-db.ts";
@@ -20,6 +24,11 @@ import type { PostgresDb } from "./postgres-db.ts";
 /** Rows without a stored hash (keys that are not sha256 hex, written before schema 2) give their key. */
 const HASHES = "SELECT key_hash, CASE WHEN key_hash IS NULL THEN key END AS key FROM call_cache";
 const MAX_ID = { name: "spri_cache_max_id", text: "SELECT coalesce(max(id), 0) AS id FROM call_cache" };
+/** Ids below a load's highest that its first syncs read again (see the contract). */
+const RELOAD_ROWS = 10_000;
+/** A filter whose last finished sync is this many intervals old rules nothing out. */
+const STALE_SYNCS = 4;
+
 const SINCE = {
   name: "spri_cache_since",
   text: "SELECT id, key_hash, CASE WHEN key_hash IS NULL THEN key END AS key FROM call_cache WHERE id > $1",
@@ -51,7 +60,11 @@ export class PostgresKeyFilter {
   /** What each recent sync had read, oldest first; the one `windowMs` old says where the next read starts. */
   private checkpoints: Checkpoint[] = [];
   private syncing: Promise<void> | undefined;
+  /** When the last sync started, and when the last one that succeeded finished. */
   private syncedAt = Number.NEGATIVE_INFINITY;
+  private freshAt = Number.NEGATIVE_INFINITY;
+  /** This process's puts committed while a load runs, for the new bit set. */
+  private addedDuringLoad: number[] | undefined;
 
   constructor(db: PostgresDb, options: PostgresKeyFilterOptions = {}) {
     this.db = db;
@@ -62,7 +75,8 @@ export class PostgresKeyFilter {
 
   /** True when no row with this key hash can be in the table (see the module's contract). Starts a due sync. */
   rulesOut(hash: number): boolean {
-    if (this.syncing === undefined && performance.now() - this.syncedAt >= this.syncMs) {
+    const now = performance.now();
+    if (this.syncing === undefined && now - this.syncedAt >= this.syncMs) {
       this.syncing = this.sync()
         .catch(() => {
           this.bits = undefined;
@@ -71,11 +85,12 @@ export class PostgresKeyFilter {
           this.syncing = undefined;
         });
     }
-    return this.bits !== undefined && !this.bits.has(hash);
+    return this.bits !== undefined && now - this.freshAt <= STALE_SYNCS * Math.max(this.syncMs, 1) && !this.bits.has(hash);
   }
 
   /** Rows this process has just committed. */
   added(hashes: Iterable<number>): void {
+    this.addedDuringLoad?.push(...hashes);
     const { bits } = this;
     if (bits === undefined) return;
     for (const hash of hashes) bits.add(hash);
@@ -83,32 +98,44 @@ export class PostgresKeyFilter {
 
   /** Loads the filter, or reads the rows committed since the last sync; rejects with the query's error. */
   async sync(): Promise<void> {
-    const at = performance.now();
-    this.syncedAt = at;
-    if (this.bits === undefined || this.bits.full()) await this.load(at);
-    else await this.readSince(at);
+    this.syncedAt = performance.now();
+    if (this.bits === undefined || this.bits.full()) await this.load();
+    else await this.readSince();
+    this.freshAt = performance.now();
   }
 
   /** The whole table's hashes, in a set with room for twice as many. */
-  private async load(at: number): Promise<void> {
-    const maxId = Number((await this.db.query(MAX_ID)).rows[0]?.id ?? 0);
-    const { rows } = await this.db.query(HASHES);
-    const bits = new KeyHashBits(Math.max(rows.length, this.bits?.count ?? 0), this.minBits);
-    for (const row of rows) bits.add(hashOf(row));
-    this.bits = bits;
-    this.maxId = maxId;
-    this.checkpoints = [{ at, maxId }];
+  private async load(): Promise<void> {
+    this.addedDuringLoad = [];
+    try {
+      const maxId = Number((await this.db.query(MAX_ID)).rows[0]?.id ?? 0);
+      const { rows } = await this.db.query(HASHES);
+      const bits = new KeyHashBits(Math.max(rows.length, this.bits?.count ?? 0), this.minBits);
+      for (const row of rows) bits.add(hashOf(row));
+      for (const hash of this.addedDuringLoad) bits.add(hash);
+      // Rows still in flight during the load have ids below maxId: read the last ones again.
+      const readFrom = Math.min(this.checkpoints[0]?.maxId ?? Number.POSITIVE_INFINITY, Math.max(0, maxId - RELOAD_ROWS));
+      this.bits = bits;
+      this.maxId = maxId;
+      this.checkpoints = [
+        { at: Number.NEGATIVE_INFINITY, maxId: readFrom },
+        { at: performance.now(), maxId },
+      ];
+    } finally {
+      this.addedDuringLoad = undefined;
+    }
   }
 
-  private async readSince(at: number): Promise<void> {
-    const { rows } = await this.db.query(SINCE, [this.readFrom(at)]);
+  private async readSince(): Promise<void> {
+    const { rows } = await this.db.query(SINCE, [this.readFrom(performance.now())]);
     const { bits } = this;
     if (bits === undefined) return;
     for (const row of rows) {
       bits.add(hashOf(row));
       this.maxId = Math.max(this.maxId, Number(row.id));
     }
-    this.checkpoints.push({ at, maxId: this.maxId });
+    // Stamped when the rows are in: the window counts from the latest moment they could reflect.
+    this.checkpoints.push({ at: performance.now(), maxId: this.maxId });
   }
 
   /** The highest id read by the newest sync at least `windowMs` before `at` (older checkpoints are dropped). */

@@ -269,6 +269,36 @@ describe("PostgresCallCache key filter", () => {
     }
   });
 
+  test("a row whose id was drawn before a load and committed after it is read by the load's first syncs", async () => {
+    const url = await server.newDatabase();
+    const writer = await cacheOn(url);
+    const late = new pg.Client({ connectionString: url });
+    await late.connect();
+    try {
+      await writer.cache.put(key(1), answer("one"), meta);
+      await late.query("BEGIN");
+      await late.query(
+        `INSERT INTO call_cache (key, endpoint, model_id, text, finish_reason, model, input_tokens, output_tokens, latency_ms, created_at, key_hash)
+         VALUES ($1, 'e', 'm', 'two', 'stop', 'm', 1, 2, 3, 't', $2)`,
+        [key(2), 2],
+      );
+      await writer.cache.put(key(3), answer("three"), meta);
+      const reader = await cacheOn(url); // loads now: sees ids 1 and 3, not 2
+      try {
+        assert.equal(await reader.cache.get(key(2)), undefined);
+        await late.query("COMMIT");
+        await reader.cache.filter.sync();
+        assert.equal((await reader.cache.get(key(2)))?.text, "two");
+        assert.equal((await reader.cache.get(key(3)))?.text, "three");
+      } finally {
+        await reader.db.close();
+      }
+    } finally {
+      await late.end();
+      await writer.db.close();
+    }
+  });
+
   test("a version-1 database is migrated: its cached keys, hex or not, are found through the filter", async () => {
     const url = await server.newDatabase();
     const client = new pg.Client({ connectionString: url });

@@ -361,7 +361,6 @@ export class PostgresWorkQueue implements WorkQueue, RateLedger {
     ]);
   }
 
-  /** Records a sign of life of a registered worker and the lease time it now uses. */
   /**
    * A lease's proof of life, without waiting for the worker's row: while the worker's own
    * completion holds it (that transaction stamps the heartbeat itself, first), the lease goes on
@@ -387,6 +386,7 @@ export class PostgresWorkQueue implements WorkQueue, RateLedger {
     if (!known) throw new StoreError(`no worker with id "${workerId}" in ${this.db.location}`, { hint: "register the worker first" });
   }
 
+  /** Records a sign of life of a registered worker and the lease time it now uses. */
   private async touchWorker(client: Parameters<PostgresDb["query"]>[2], workerId: string, leaseMs: number): Promise<void> {
     const { rowCount } = await this.db.query(
       { name: "spri_touch_worker", text: `UPDATE workers SET heartbeat_ms = ${NOW_MS}, lease_ms = $2 WHERE id = $1` },

@@ -83,6 +83,7 @@ export function callsContract(name: string, open: (like?: RunStore) => Promise<R
       await assert.rejects(store.recordCalls([call(run.id, "q1"), call(run.id, "q1"), bad]));
       await assert.rejects(store.recordCalls([call(run.id, "q1"), call("no-such-run", "q1")]), StoreError);
       await assert.rejects(store.recordCalls([call("", "q1")]), StoreError);
+      await assert.rejects(store.recordCalls([call(run.id, "q1", { usage: { inputTokens: 1 } as never })]), StoreError);
       assert.deepEqual(await store.listCalls(run.id, "q1"), []);
       assert.equal((await store.runUsage(run.id)).calls, 0);
       // The store still works after the rollback.

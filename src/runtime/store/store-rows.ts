@@ -222,6 +222,11 @@ export function callValues(call: StoredCall): unknown[] {
       throw new StoreError(`call for item "${call.itemId}" (${call.step}) has no valid ${field}`, { field });
     }
   }
+  for (const field of ["inputTokens", "outputTokens"] as const) {
+    if (!Number.isFinite(call.usage?.[field])) {
+      throw new StoreError(`call for item "${call.itemId}" (${call.step}) has no valid usage.${field}`, { field: `usage.${field}` });
+    }
+  }
   const s = call.request.sampling ?? {};
   const request = storedRequestJson(call.request.messages, {
     sampling: { temperature: s.temperature, topP: s.topP, topK: s.topK, maxTokens: s.maxTokens, seed: s.seed, stop: s.stop },
