@@ -4,7 +4,15 @@
  * read back absent), in the column-array form that multi-row `unnest` inserts take.
  */
 import type { ItemUpdate, StoredCall } from "./run-store.ts";
-import { ADD_TO_USAGE, callGroupJson, callMinutesOf, callsByItem, USAGE_COLUMNS } from "./store-rows.ts";
+import {
+  ADD_TO_CALL_MINUTES,
+  ADD_TO_USAGE,
+  CALL_MINUTE_SUMS,
+  callGroupJson,
+  callMinutesOf,
+  callsByItem,
+  USAGE_COLUMNS,
+} from "./store-rows.ts";
 
 /** An item's calls as one row each, keeping the order of the arrays (group ids grow in it). */
 export const INSERT_CALL_GROUPS = `INSERT INTO call_groups (run_id, item_id, calls)
@@ -26,19 +34,12 @@ export function callGroupColumns(calls: readonly StoredCall[]): [string[], strin
  * Adds the calls' per-minute sums (`callMinutesOf`); rows in key order, so concurrent writers lock
  * them in one order.
  */
-export const ADD_CALL_MINUTES = `INSERT INTO call_minutes (run_id, step, minute, calls, errors, cache_hits, input_tokens, output_tokens, cost_usd, latency_ms)
-  SELECT run_id, step, minute, calls, errors, cache_hits, input_tokens, output_tokens, cost_usd, latency_ms
+export const ADD_CALL_MINUTES = `INSERT INTO call_minutes (run_id, step, minute, ${CALL_MINUTE_SUMS.join(", ")})
+  SELECT run_id, step, minute, ${CALL_MINUTE_SUMS.join(", ")}
   FROM unnest($1::text[], $2::text[], $3::text[], $4::int8[], $5::int8[], $6::int8[], $7::int8[], $8::int8[], $9::float8[], $10::float8[])
-    AS m(run_id, step, minute, calls, errors, cache_hits, input_tokens, output_tokens, cost_usd, latency_ms)
+    AS m(run_id, step, minute, ${CALL_MINUTE_SUMS.join(", ")})
   ORDER BY run_id, step, minute
-  ON CONFLICT (run_id, step, minute) DO UPDATE SET
-    calls = call_minutes.calls + excluded.calls,
-    errors = call_minutes.errors + excluded.errors,
-    cache_hits = call_minutes.cache_hits + excluded.cache_hits,
-    input_tokens = call_minutes.input_tokens + excluded.input_tokens,
-    output_tokens = call_minutes.output_tokens + excluded.output_tokens,
-    cost_usd = call_minutes.cost_usd + excluded.cost_usd,
-    latency_ms = call_minutes.latency_ms + excluded.latency_ms`;
+  ${ADD_TO_CALL_MINUTES}`;
 
 /** `ADD_CALL_MINUTES`' parameters. */
 export function callMinuteColumns(calls: readonly StoredCall[]): unknown[][] {

@@ -155,16 +155,17 @@ function closedPort(): Promise<number> {
   });
 }
 
-describe("PostgresCallCache", () => {
-  const answer = (text: string) => ({
-    text,
-    finishReason: "stop" as const,
-    usage: { inputTokens: 1, outputTokens: 2 },
-    latencyMs: 3,
-    model: "m",
-  });
-  const meta = { endpoint: "e", modelId: "m" };
+/** A cached answer and its entry's metadata, for the cache tests. */
+const answer = (text: string) => ({
+  text,
+  finishReason: "stop" as const,
+  usage: { inputTokens: 1, outputTokens: 2 },
+  latencyMs: 3,
+  model: "m",
+});
+const meta = { endpoint: "e", modelId: "m" };
 
+describe("PostgresCallCache", () => {
   test("gets of one turn are read together: hits, misses and a key asked twice each get their own answer", async () => {
     const store = await open();
     const other = await open(store);
@@ -205,15 +206,17 @@ describe("PostgresCallCache", () => {
 });
 
 describe("PostgresCallCache key filter", () => {
-  const answer = (text: string) => ({
-    text,
-    finishReason: "stop" as const,
-    usage: { inputTokens: 1, outputTokens: 2 },
-    latencyMs: 3,
-    model: "m",
-  });
-  const meta = { endpoint: "e", modelId: "m" };
   const key = (n: number) => `${n.toString(16).padStart(12, "0")}${"ab".repeat(26)}`;
+
+  /** Opens a transaction on `client` that inserts a cache row (drawing its id) and leaves it uncommitted. */
+  async function beginLateInsert(client: pg.Client, key: string, text: string, hash: number): Promise<void> {
+    await client.query("BEGIN");
+    await client.query(
+      `INSERT INTO call_cache (key, endpoint, model_id, text, finish_reason, model, input_tokens, output_tokens, latency_ms, created_at, key_hash)
+       VALUES ($1, 'e', 'm', $2, 'stop', 'm', 1, 2, 3, 't', $3)`,
+      [key, text, hash],
+    );
+  }
 
   /** A cache on its own connection pool, with its queries counted; its filter syncs only when told to. */
   async function cacheOn(url: string, windowMs = 60_000) {
@@ -248,12 +251,7 @@ describe("PostgresCallCache key filter", () => {
       assert.equal((await reader.cache.get(key(1)))?.text, "one");
 
       // An insert draws its id, then commits after a later insert (higher id) has been read.
-      await late.query("BEGIN");
-      await late.query(
-        `INSERT INTO call_cache (key, endpoint, model_id, text, finish_reason, model, input_tokens, output_tokens, latency_ms, created_at, key_hash)
-         VALUES ($1, 'e', 'm', 'two', 'stop', 'm', 1, 2, 3, 't', $2)`,
-        [key(2), 2],
-      );
+      await beginLateInsert(late, key(2), "two", 2);
       await writer.cache.put(key(3), answer("three"), meta);
       await reader.cache.filter.sync();
       await narrow.cache.filter.sync();
@@ -276,12 +274,7 @@ describe("PostgresCallCache key filter", () => {
     await late.connect();
     try {
       await writer.cache.put(key(1), answer("one"), meta);
-      await late.query("BEGIN");
-      await late.query(
-        `INSERT INTO call_cache (key, endpoint, model_id, text, finish_reason, model, input_tokens, output_tokens, latency_ms, created_at, key_hash)
-         VALUES ($1, 'e', 'm', 'two', 'stop', 'm', 1, 2, 3, 't', $2)`,
-        [key(2), 2],
-      );
+      await beginLateInsert(late, key(2), "two", 2);
       await writer.cache.put(key(3), answer("three"), meta);
       const reader = await cacheOn(url); // loads now: sees ids 1 and 3, not 2
       try {

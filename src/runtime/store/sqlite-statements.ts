@@ -4,7 +4,7 @@
  */
 import type { DatabaseSync, StatementSync } from "node:sqlite";
 import { ITEM_SORTS, type ItemSort, StoreError } from "./run-store.ts";
-import { ADD_TO_USAGE, USAGE_COLUMNS } from "./store-rows.ts";
+import { ADD_TO_CALL_MINUTES, ADD_TO_USAGE, CALL_MINUTE_SUMS, USAGE_COLUMNS } from "./store-rows.ts";
 
 /** The statements on an item's record and the run's finish count, which the store and its work queue both run. */
 export function recordStatements(p: (text: string) => StatementSync) {
@@ -74,16 +74,8 @@ export function prepareStatements(db: DatabaseSync) {
        FROM call_minutes WHERE run_id = ?`,
     ),
     addCallMinute: p(
-      `INSERT INTO call_minutes (run_id, step, minute, calls, errors, cache_hits, input_tokens, output_tokens, cost_usd, latency_ms)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (run_id, step, minute) DO UPDATE SET
-         calls = call_minutes.calls + excluded.calls,
-         errors = call_minutes.errors + excluded.errors,
-         cache_hits = call_minutes.cache_hits + excluded.cache_hits,
-         input_tokens = call_minutes.input_tokens + excluded.input_tokens,
-         output_tokens = call_minutes.output_tokens + excluded.output_tokens,
-         cost_usd = call_minutes.cost_usd + excluded.cost_usd,
-         latency_ms = call_minutes.latency_ms + excluded.latency_ms`,
+      `INSERT INTO call_minutes (run_id, step, minute, ${CALL_MINUTE_SUMS.join(", ")})
+       VALUES (?, ?, ?, ${CALL_MINUTE_SUMS.map(() => "?").join(", ")}) ${ADD_TO_CALL_MINUTES}`,
     ),
     runUsage: p("SELECT * FROM run_usage WHERE run_id = ?"),
     putArtifact: p(

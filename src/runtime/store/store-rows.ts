@@ -358,6 +358,13 @@ export const USAGE_COLUMNS = [
 export const ADD_TO_USAGE = `ON CONFLICT (run_id) DO UPDATE SET
     ${USAGE_COLUMNS.map((column) => `${column} = run_usage.${column} + excluded.${column}`).join(",\n    ")}`;
 
+/** The columns of `call_minutes` after (run_id, step, minute), in the order of `callMinutesOf`'s sums. */
+export const CALL_MINUTE_SUMS = ["calls", "errors", "cache_hits", "input_tokens", "output_tokens", "cost_usd", "latency_ms"] as const;
+
+/** How both backends' inserts into `call_minutes` end: a minute's row, when it has one, is added to. */
+export const ADD_TO_CALL_MINUTES = `ON CONFLICT (run_id, step, minute) DO UPDATE SET
+    ${CALL_MINUTE_SUMS.map((column) => `${column} = call_minutes.${column} + excluded.${column}`).join(",\n    ")}`;
+
 /** Per-run usage of a batch of calls: [calls, cache hits, errors, input, output, cost, priced, unpriced]. */
 export function usageOf(calls: readonly StoredCall[]): Map<string, number[]> {
   const usage = new Map<string, number[]>();
