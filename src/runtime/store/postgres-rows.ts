@@ -4,29 +4,16 @@
  * read back absent), in the column-array form that multi-row `unnest` inserts take.
  */
 import type { ItemUpdate, StoredCall } from "./run-store.ts";
-import {
-  ADD_TO_CALL_MINUTES,
-  ADD_TO_USAGE,
-  CALL_MINUTE_SUMS,
-  callGroupJson,
-  callMinutesOf,
-  callsByItem,
-  USAGE_COLUMNS,
-} from "./store-rows.ts";
+import { ADD_TO_CALL_MINUTES, ADD_TO_USAGE, CALL_MINUTE_SUMS, callGroupRows, callMinutesOf, USAGE_COLUMNS } from "./store-rows.ts";
 
 /** An item's calls as one row each, keeping the order of the arrays (group ids grow in it). */
 export const INSERT_CALL_GROUPS = `INSERT INTO call_groups (run_id, item_id, calls)
   SELECT run_id, item_id, calls FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS g(run_id, item_id, calls, n) ORDER BY n`;
 
-/** `INSERT_CALL_GROUPS`' parameters: one group per item (`callsByItem`), as `callGroupJson` writes it. */
+/** `INSERT_CALL_GROUPS`' parameters: `callGroupRows` as three columns. */
 export function callGroupColumns(calls: readonly StoredCall[]): [string[], string[], string[]] {
   const columns: [string[], string[], string[]] = [[], [], []];
-  for (const group of callsByItem(calls)) {
-    const text = callGroupJson(group); // validates every call before anything is written
-    columns[0].push(group[0]!.runId);
-    columns[1].push(group[0]!.itemId);
-    columns[2].push(text);
-  }
+  for (const row of callGroupRows(calls)) row.forEach((value, i) => columns[i]!.push(value));
   return columns;
 }
 

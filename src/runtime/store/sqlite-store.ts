@@ -38,8 +38,7 @@ import { SqliteWorkQueue } from "./sqlite-work-queue.ts";
 import {
   assertItemStatus,
   assertRunStatus,
-  callGroupJson,
-  callsByItem,
+  callGroupRows,
   callsFromGroup,
   itemFromRow,
   newRunMeta,
@@ -319,7 +318,7 @@ export class SqliteStore extends WorkQueueDelegate implements RunStore {
   /** Inserts calls and adds them to their runs' usage; the caller holds the write transaction. */
   private writeCalls(calls: readonly StoredCall[]): void {
     if (calls.length === 0) return;
-    const groups = callsByItem(calls).map((group) => [group[0]!.runId, group[0]!.itemId, callGroupJson(group)] as const);
+    const groups = callGroupRows(calls);
     const usage = usageOf(calls);
     const updatedAt = now();
     for (const runId of usage.keys()) this.requireRun(runId);

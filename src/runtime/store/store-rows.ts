@@ -262,7 +262,7 @@ export function callValues(call: StoredCall): unknown[] {
  * escaped nor parsed twice. The object is a literal of one shape, which JSON.stringify writes on
  * its fast path.
  */
-export function callGroupJson(calls: readonly StoredCall[]): string {
+function callGroupJson(calls: readonly StoredCall[]): string {
   let text = "[";
   for (let i = 0; i < calls.length; i++) {
     const [, , step, iteration, attempt, role, model, endpoint, request, response, parsed, ...rest] = callValues(calls[i]!);
@@ -289,8 +289,12 @@ export function callGroupJson(calls: readonly StoredCall[]): string {
   return `${text}]`;
 }
 
-/** Calls grouped by item, in the order each item first appears, each group in call order. */
-export function callsByItem(calls: readonly StoredCall[]): StoredCall[][] {
+/**
+ * Calls as the stores write them: one `[runId, itemId, callGroupJson]` row per item, in the order
+ * each item first appears, each group in call order. Every call is checked (`callValues`) before
+ * the caller writes anything.
+ */
+export function callGroupRows(calls: readonly StoredCall[]): [string, string, string][] {
   const groups = new Map<string, StoredCall[]>();
   for (const call of calls) {
     const key = `${call.runId}\u0000${call.itemId}`;
@@ -298,48 +302,40 @@ export function callsByItem(calls: readonly StoredCall[]): StoredCall[][] {
     if (group) group.push(call);
     else groups.set(key, [call]);
   }
-  return [...groups.values()];
+  return [...groups.values()].map((group) => [group[0]!.runId, group[0]!.itemId, callGroupJson(group)]);
 }
 
-/** The calls of a `callGroupJson` text, as `callFromRow` reads them. */
+/**
+ * The calls of a `callGroupJson` text. Its entries hold the request and parsed value as JSON values,
+ * so they are taken as they are, not parsed again.
+ */
 export function callsFromGroup(runId: string, itemId: string, text: string): StoredCall[] {
-  return (JSON.parse(text) as Row[]).map((columns) =>
-    callFromRow({
-      ...columns,
-      run_id: runId,
-      item_id: itemId,
-      request: JSON.stringify(columns.request),
-      parsed: columns.parsed === null ? null : JSON.stringify(columns.parsed),
-    }),
-  );
-}
-
-export function callFromRow(row: Row): StoredCall {
-  const call: StoredCall = {
-    runId: str(row.run_id),
-    itemId: str(row.item_id),
-    step: str(row.step),
-    iteration: num(row.iteration),
-    attempt: num(row.attempt),
-    role: str(row.role) as StoredCall["role"],
-    model: str(row.model),
-    endpoint: str(row.endpoint),
-    request: JSON.parse(str(row.request)) as StoredCall["request"],
-    response: optStr(row.response) ?? null,
-    usage: { inputTokens: num(row.input_tokens), outputTokens: num(row.output_tokens) },
-    latencyMs: num(row.latency_ms),
-    cacheHit: flag(row.cache_hit),
-    startedAt: str(row.started_at),
-  };
-  const parsed = optStr(row.parsed);
-  if (parsed !== undefined) call.parsed = JSON.parse(parsed) as StoredCall["parsed"];
-  const finishReason = optStr(row.finish_reason);
-  if (finishReason !== undefined) call.finishReason = finishReason;
-  const error = optStr(row.error);
-  if (error !== undefined) call.error = error;
-  const costUsd = optNum(row.cost_usd);
-  if (costUsd !== undefined) call.costUsd = costUsd;
-  return call;
+  return (JSON.parse(text) as Row[]).map((entry) => {
+    const call: StoredCall = {
+      runId,
+      itemId,
+      step: str(entry.step),
+      iteration: num(entry.iteration),
+      attempt: num(entry.attempt),
+      role: str(entry.role) as StoredCall["role"],
+      model: str(entry.model),
+      endpoint: str(entry.endpoint),
+      request: entry.request as StoredCall["request"],
+      response: optStr(entry.response) ?? null,
+      usage: { inputTokens: num(entry.input_tokens), outputTokens: num(entry.output_tokens) },
+      latencyMs: num(entry.latency_ms),
+      cacheHit: flag(entry.cache_hit),
+      startedAt: str(entry.started_at),
+    };
+    if (entry.parsed !== null && entry.parsed !== undefined) call.parsed = entry.parsed as StoredCall["parsed"];
+    const finishReason = optStr(entry.finish_reason);
+    if (finishReason !== undefined) call.finishReason = finishReason;
+    const error = optStr(entry.error);
+    if (error !== undefined) call.error = error;
+    const costUsd = optNum(entry.cost_usd);
+    if (costUsd !== undefined) call.costUsd = costUsd;
+    return call;
+  });
 }
 
 /** The columns of `run_usage` after `run_id`, in the order of `usageOf`'s values. */
