@@ -5,6 +5,7 @@
  * same command may enqueue (the first one to start does the work of it), and a later command with a
  * larger `limit` adds the items after the first ones.
  */
+import { setImmediate as yieldToIo } from "node:timers/promises";
 import { InputError } from "../../base/errors/errors.ts";
 import { readInputRows } from "../../io/input-reader.ts";
 import type { RunStore } from "../store/run-store.ts";
@@ -58,6 +59,10 @@ export async function enqueueInput(options: EnqueueOptions): Promise<EnqueueResu
     result.added += added;
     batch = [];
     options.onBatch?.(added);
+    // The rows of a read chunk are otherwise all enqueued before any I/O is served: the first
+    // items' connections and calls waited on the whole input (about 110 ms of a 6,000-item run's
+    // start, measured from spawn to the server's first request).
+    await yieldToIo();
   };
   const reject = (entry: RejectEntry) => {
     result.rejected++;

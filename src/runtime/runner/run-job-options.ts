@@ -46,7 +46,7 @@ export interface RunJobOptions {
   work?: boolean;
   /** How long a lease on an item (and on the output role) lasts without a heartbeat; default 30 s. */
   leaseMs?: number;
-  /** How often to look at the store for other workers' progress; default 250 ms. */
+  /** How often to look at the store for other workers' progress; default 100 ms. */
   pollMs?: number;
   /** Notes for the user (joining a run held by another process). */
   log?: (line: string) => void;

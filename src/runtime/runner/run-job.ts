@@ -55,7 +55,12 @@ export {
   type StopKind,
 } from "./run-job-options.ts";
 
-const POLL_MS = 250;
+/**
+ * How often the run looks at the store for other workers' progress: a run that holds the output
+ * (`--no-work`, or one whose own items are done) writes their finished items and ends within this
+ * of the last one.
+ */
+const POLL_MS = 100;
 
 /** Items this process counted: finished here, found finished, refused (fenced off), for progress and the summary. */
 interface Counts {

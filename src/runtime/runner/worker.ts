@@ -51,6 +51,7 @@ export interface WorkerOptions {
   /** Exit once nothing is left; otherwise wait for more work. */
   drain: boolean;
   leaseMs?: number;
+  /** How often to look at the store while others hold a running run's items (default 100 ms); at least 500 ms while no run is running. */
   pollMs?: number;
   signal?: AbortSignal;
   /** Builds a run's algorithm and models from its recorded command; throws when it cannot. */
@@ -75,10 +76,21 @@ export interface WorkerResult {
   stopKind?: StopKind;
 }
 
+/**
+ * How often a worker looks at the store while a run is running whose pending items other workers
+ * hold: one of their leases may lapse (a lost worker), and a draining worker ends once the run is
+ * done, so the last process of a shared run exits within this of its last item (at 500 ms a
+ * draining worker outlived the run by a quarter second on average).
+ */
+const FOLLOW_POLL_MS = 100;
+/** How often an idle worker looks for work while no run is running. */
+const IDLE_POLL_MS = 500;
+
 export async function runWorker(options: WorkerOptions): Promise<WorkerResult> {
   const { store } = options;
   const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
-  const pollMs = options.pollMs ?? 500;
+  const pollMs = options.pollMs ?? FOLLOW_POLL_MS;
+  const idlePollMs = Math.max(pollMs, IDLE_POLL_MS);
   const workerId = randomUUID();
   await reapDeadLocalWorkers(store, options.runId);
   await store.registerWorker(thisWorker(workerId, options.runId));
@@ -123,8 +135,9 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerResult> {
     while (!stop.signal.aborted) {
       const run = await nextRun(store, options.runId, refusedRuns);
       if (!run) {
-        if (options.drain && (await nothingLeft(store, options.runId))) break;
-        await wake.wait(pollMs, stop.signal);
+        const following = !(await nothingLeft(store, options.runId));
+        if (options.drain && !following) break;
+        await wake.wait(following ? pollMs : idlePollMs, stop.signal);
         continue;
       }
       let context = opened.get(run.id);
