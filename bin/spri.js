@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 import { existsSync } from "node:fs";
+import module from "node:module";
 import { fileURLToPath } from "node:url";
 
 const [major, minor] = process.versions.node.split(".").map(Number);
 if (major < 22 || (major === 22 && minor < 12)) {
   process.stderr.write(
-    `spri: needs Node 22.12 or newer, this is ${process.version}. In a clone, run it through \`npx spri\` after \`npm ci\` (which provides Node 22); elsewhere install Node 22 or 24 LTS.\n`,
+    `spri: needs Node 22.12 or newer, this is ${process.version}. In a clone, run it through \`npx spri\` after \`npm ci\` (which provides Node 24); elsewhere install Node 22 or 24 LTS.\n`,
   );
   process.exit(1);
 }
@@ -25,5 +26,14 @@ process.stdout.on("error", (error) => {
   if (error.code !== "EPIPE") throw error;
   process.exit(typeof process.exitCode === "number" ? process.exitCode : 0);
 });
+// Node's compile cache (as TypeScript's own CLI enables it): V8's code for spri's ~280 modules is
+// kept between runs, in NODE_COMPILE_CACHE or the system's temp directory, and checked against each
+// file's content. A `spri worker` or `spri run` then starts ~25 ms of CPU sooner (more on a busy
+// machine, where several start at once); NODE_DISABLE_COMPILE_CACHE=1 turns it off.
+try {
+  module.enableCompileCache?.();
+} catch {
+  // An unwritable cache directory only costs the time it would have saved.
+}
 const { main: run } = await import(main.href);
 process.exitCode = await run();

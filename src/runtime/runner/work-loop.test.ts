@@ -58,6 +58,48 @@ test("the loop leases freed slots in batches, not one query per finished item, a
   assert.ok(asked.length <= Math.ceil(items / leaseThreshold(slots)) + slots + 1, `${asked.length} lease queries for ${items} items`);
 });
 
+test("more slots than a lease batch: the loop fills them all before it first waits", async () => {
+  const slots = 512;
+  const { store, asked } = fakeQueue(1000);
+  const stop = new AbortController();
+  let started = 0;
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  // The loop's first wait: it has leased all it means to until an item finishes or the poll comes.
+  let firstWait!: () => void;
+  const waiting = new Promise<void>((resolve) => (firstWait = resolve));
+  const wake = new Wake();
+  const wait = wake.wait.bind(wake);
+  wake.wait = (ms, signal) => {
+    firstWait();
+    return wait(ms, signal);
+  };
+  const loop = new WorkLoop({
+    store,
+    workerId: "w",
+    runId: "r",
+    slots,
+    leaseMs: 60_000,
+    pollMs: 60_000,
+    stop: stop.signal,
+    wake,
+    runItem: async () => {
+      started++;
+      await held;
+    },
+    idle: async () => true,
+  });
+  const running = loop.run();
+  try {
+    await waiting;
+    assert.equal(started, slots, `lease sizes ${asked.join(",")}`);
+  } finally {
+    stop.abort();
+    release();
+    await running;
+  }
+});
+
 test("one slot: one item at a time, in order", async () => {
   const { store } = fakeQueue(5);
   const ran: string[] = [];

@@ -76,9 +76,10 @@ export class WorkLoop {
     while (!stop.aborted) {
       const free = this.options.slots - inFlight.size;
       if (free >= threshold || (free > 0 && inFlight.size === 0)) {
+        const max = Math.min(free, LEASE_BATCH);
         const leases = await store.leaseItems(this.options.workerId, {
           runId: this.options.runId,
-          max: Math.min(free, LEASE_BATCH),
+          max,
           leaseMs: this.options.leaseMs,
         });
         const leasedAt = performance.now();
@@ -89,7 +90,9 @@ export class WorkLoop {
           });
           inFlight.add(task);
         }
-        if (leases.length === free) continue;
+        // A full batch: the queue may hold more for the slots still free (a run's start fills all of
+        // them at once instead of one batch per wake).
+        if (leases.length === max) continue;
       }
       if (inFlight.size === 0 && (await this.options.idle())) break;
       await wake.wait(this.options.pollMs, stop);
