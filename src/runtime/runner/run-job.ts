@@ -216,7 +216,7 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
       idle,
     });
   /** The run is over when the whole input is queued and nothing is pending. */
-  const runFinished = async () => enqueueDone && (await store.itemCounts(run.id)).pending === 0;
+  const runFinished = async () => enqueueDone && !(await store.hasPending(run.id));
   let current: WorkLoop | undefined;
   const heartbeat = startLeaseHeartbeat({ store, workerId, leaseMs, loop: () => current, afterBeat: () => role.keep() });
   const finish = async (completed: boolean): Promise<void> => {

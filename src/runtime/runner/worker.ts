@@ -254,7 +254,7 @@ async function nextRun(store: RunStore, runId: string | undefined, skip: Readonl
 async function runFinished(store: RunStore, runId: string): Promise<boolean> {
   const run = await store.getRun(runId);
   if (!run) return true;
-  return (run.inputComplete === true || run.status !== "running") && (await store.itemCounts(runId)).pending === 0;
+  return (run.inputComplete === true || run.status !== "running") && !(await store.hasPending(runId));
 }
 
 async function nothingLeft(store: RunStore, runId: string | undefined): Promise<boolean> {

@@ -89,6 +89,12 @@ export interface CacheEntryMeta {
   templateVersion?: string;
 }
 
+/**
+ * How long a store's cache waits after a batch's first put for others to join it (both stores
+ * group-commit their puts; see sqlite-call-cache.ts and postgres-cache.ts), in ms.
+ */
+export const DEFAULT_COMMIT_DELAY_MS = 20;
+
 export interface CallCache {
   /** The stored answer for `key` (without `cached` set), or undefined. */
   get(key: string): Promise<GenerateResult | undefined>;

@@ -219,7 +219,7 @@ describe("PostgresCallCache key filter", () => {
   }
 
   /** A cache on its own connection pool, with its queries counted; its filter syncs only when told to. */
-  async function cacheOn(url: string, windowMs = 60_000) {
+  async function cacheOn(url: string, windowMs = 60_000, commitDelayMs?: number) {
     const db = new PostgresDb(url);
     await migrate(db);
     const query = db.query.bind(db);
@@ -228,10 +228,33 @@ describe("PostgresCallCache key filter", () => {
       counted.queries++;
       return query(...args);
     }) as typeof db.query;
-    const cache = new PostgresCallCache(db, { filter: { syncMs: 60_000, windowMs } });
+    const cache = new PostgresCallCache(db, { filter: { syncMs: 60_000, windowMs }, commitDelayMs });
     await cache.filter.sync();
     return { db, cache, counted };
   }
+
+  test("puts of several turns within the commit delay are written by one INSERT", async () => {
+    const url = await server.newDatabase();
+    const writer = await cacheOn(url, 60_000, 60_000);
+    const reader = await cacheOn(url);
+    try {
+      const before = writer.counted.queries;
+      const puts: Promise<void>[] = [];
+      for (const n of [11, 12, 13]) {
+        puts.push(writer.cache.put(key(n), answer(`v${n}`), meta));
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      assert.equal(writer.counted.queries, before, "nothing written within the delay");
+      assert.equal((await writer.cache.get(key(12)))?.text, "v12", "a queued put is answered from memory");
+      await writer.cache.flush();
+      await Promise.all(puts);
+      assert.equal(writer.counted.queries, before + 1, "one INSERT for the three puts");
+      await reader.cache.filter.sync();
+      assert.deepEqual(await Promise.all([11, 12, 13].map(async (n) => (await reader.cache.get(key(n)))?.text)), ["v11", "v12", "v13"]);
+    } finally {
+      for (const { db } of [writer, reader]) await db.close();
+    }
+  });
 
   test("a key no row holds is a miss without a query; others' rows are found once synced, also one that committed after a higher id", async () => {
     const url = await server.newDatabase();

@@ -322,6 +322,15 @@ export class PostgresWorkQueue implements WorkQueue, RateLedger {
     return toNumber(rows[0]?.n);
   }
 
+  async hasPending(runId: string): Promise<boolean> {
+    this.db.assertOpen();
+    const { rows } = await this.db.query(
+      { name: "spri_has_pending", text: "SELECT EXISTS (SELECT 1 FROM items WHERE run_id = $1 AND status = 'pending') AS p" },
+      [runId],
+    );
+    return rows[0]?.p === true;
+  }
+
   async claimOutput(runId: string, workerId: string, leaseMs: number): Promise<WorkerInfo | undefined> {
     this.db.assertOpen();
     const ms = leaseTime(leaseMs);

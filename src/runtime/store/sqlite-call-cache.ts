@@ -21,7 +21,7 @@
  */
 import type { DatabaseSync, SQLOutputValue, StatementSync } from "node:sqlite";
 import type { FinishReason, GenerateResult } from "../../models/language-model.ts";
-import type { CacheEntryMeta, CallCache } from "./call-cache.ts";
+import { type CacheEntryMeta, type CallCache, DEFAULT_COMMIT_DELAY_MS } from "./call-cache.ts";
 import { CacheKeyFilter, cacheKeyHash } from "./cache-key-filter.ts";
 
 export interface SqliteCallCacheOptions {
@@ -60,7 +60,6 @@ interface Batch {
   reject: (error: unknown) => void;
 }
 
-export const DEFAULT_COMMIT_DELAY_MS = 20;
 export const DEFAULT_MAX_BATCH = 1000;
 
 export class SqliteCallCache implements CallCache {

@@ -111,6 +111,7 @@ export class SqliteWorkQueue implements WorkQueue, RateLedger {
          WHERE i.run_id = ? AND i.finish_seq > ? ORDER BY i.finish_seq LIMIT ?`,
       ),
       leasedCount: p("SELECT count(*) AS n FROM items WHERE run_id = ? AND status = 'pending' AND lease_expires >= ?"),
+      hasPending: p("SELECT EXISTS (SELECT 1 FROM items WHERE run_id = ? AND status = 'pending') AS p"),
       // A run's workers: those registered for it, those that worked on it, and every live worker of all runs;
       // their counts are the run's own.
       workersOfRun: p(
@@ -295,6 +296,11 @@ export class SqliteWorkQueue implements WorkQueue, RateLedger {
   async leasedCount(runId: string): Promise<number> {
     this.host.assertOpen();
     return num(this.sql.leasedCount.get(runId, Date.now())?.n);
+  }
+
+  async hasPending(runId: string): Promise<boolean> {
+    this.host.assertOpen();
+    return num(this.sql.hasPending.get(runId)?.p) === 1;
   }
 
   async claimOutput(runId: string, workerId: string, leaseMs: number): Promise<WorkerInfo | undefined> {

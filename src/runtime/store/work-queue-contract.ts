@@ -66,6 +66,7 @@ export function workQueueContract(name: string, openStore: OpenStore<Store>): vo
       );
       assert.deepEqual(await store.leaseItems("w1", { runId: run.id, max: 10, leaseMs: LONG }), []);
       assert.equal(await store.leasedCount(run.id), 7);
+      assert.equal(await store.hasPending(run.id), true, "leased items are pending");
       await assert.rejects(store.leaseItems("unregistered", { runId: run.id, max: 1, leaseMs: LONG }), StoreError);
     });
 
@@ -226,9 +227,11 @@ export function workQueueContract(name: string, openStore: OpenStore<Store>): vo
         "w1",
         leases.map((l, i) => (i === 1 ? done(l) : { ...done(l), status: "failed" as const, record: undefined, reason: "boom" })),
       );
+      assert.equal(await store.hasPending(run.id), false, "every item finished");
       assert.equal(await store.retryFailed(run.id), 2);
       assert.equal(await store.retryFailed(run.id), 0);
       assert.deepEqual(await store.itemCounts(run.id), { pending: 2, done: 1, failed: 0, total: 3 });
+      assert.equal(await store.hasPending(run.id), true, "retried items are pending again");
       const again = await store.leaseItems("w2", { runId: run.id, max: 3, leaseMs: LONG });
       assert.deepEqual(
         again.map((l) => [l.itemId, l.token]),

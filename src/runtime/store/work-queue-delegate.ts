@@ -56,6 +56,9 @@ export abstract class WorkQueueDelegate implements Queue {
   leasedCount(...args: Parameters<Queue["leasedCount"]>) {
     return this.queue.leasedCount(...args);
   }
+  hasPending(...args: Parameters<Queue["hasPending"]>) {
+    return this.queue.hasPending(...args);
+  }
   claimOutput(...args: Parameters<Queue["claimOutput"]>) {
     return this.queue.claimOutput(...args);
   }

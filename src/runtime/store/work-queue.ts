@@ -159,6 +159,11 @@ export interface WorkQueue {
   finishedSince(runId: string, after: number, limit?: number): Promise<FinishedItem[]>;
   /** Pending items that hold a live lease now. */
   leasedCount(runId: string): Promise<number>;
+  /**
+   * Whether the run has a pending item (leased or not): one index probe, for loops that poll for a
+   * run's end (`itemCounts` counts every item of the run, ~5 ms at 6,000 items in PostgreSQL).
+   */
+  hasPending(runId: string): Promise<boolean>;
 
   /**
    * Takes (or renews) the run's output role for `leaseMs`: the one process that writes the run's
