@@ -6,15 +6,53 @@
 import type { ItemUpdate, StoredCall } from "./run-store.ts";
 import { ADD_TO_CALL_MINUTES, ADD_TO_USAGE, CALL_MINUTE_SUMS, callGroupRows, callMinutesOf, USAGE_COLUMNS } from "./store-rows.ts";
 
-/** An item's calls as one row each, keeping the order of the arrays (group ids grow in it). */
+/**
+ * An item's calls as one row each, in the order given (group ids grow in it). `$1` is a JSON array
+ * of `[run_id, item_id, calls]` rows (`jsonRows`).
+ */
 export const INSERT_CALL_GROUPS = `INSERT INTO call_groups (run_id, item_id, calls)
-  SELECT run_id, item_id, calls FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS g(run_id, item_id, calls, n) ORDER BY n`;
+  SELECT g->>0, g->>1, ${embeddedText("g", 2)} FROM json_array_elements($1::json) WITH ORDINALITY AS u(g, n) ORDER BY n`;
 
-/** `INSERT_CALL_GROUPS`' parameters: `callGroupRows` as three columns. */
-export function callGroupColumns(calls: readonly StoredCall[]): [string[], string[], string[]] {
-  const columns: [string[], string[], string[]] = [[], [], []];
-  for (const row of callGroupRows(calls)) row.forEach((value, i) => columns[i]!.push(value));
-  return columns;
+/** `INSERT_CALL_GROUPS`' parameter: `callGroupRows`, each group's JSON embedded as it is. */
+export function callGroupsJson(calls: readonly StoredCall[]): [string] {
+  return [jsonRows(callGroupRows(calls).map(([runId, itemId, group]) => [runId, itemId, { json: group }]))];
+}
+
+/**
+ * Rows for a statement that reads them with `json_array_elements($n::json)`: strings are quoted,
+ * `{ json }` values (JSON texts: a record, a call group) are embedded as they are and read back by
+ * `embeddedText`, byte for byte as written. Passed as `text[]` columns instead, pg escaped every
+ * quote of those JSON texts with two regex passes per element (~4 % of a worker's CPU in a shared
+ * run, bench (g)) and PostgreSQL unescaped them again.
+ *
+ * PostgreSQL refuses two escapes that JSON.stringify writes (NUL's and a lone surrogate's; model
+ * output may hold either): a JSON text with any `\u` escape goes quoted, as a string. Strings are
+ * made well-formed, as pg's UTF-8 encoding of a lone surrogate made it U+FFFD.
+ */
+export function jsonRows(rows: readonly (readonly (string | { json: string })[])[]): string {
+  let out = "[";
+  for (let r = 0; r < rows.length; r++) {
+    const row = rows[r]!;
+    out += r > 0 ? ",[" : "[";
+    for (let i = 0; i < row.length; i++) {
+      const value = row[i]!;
+      if (i > 0) out += ",";
+      if (typeof value === "string") out += JSON.stringify(wellFormed(value));
+      else out += value.json.includes("\\u") ? JSON.stringify(value.json) : value.json;
+    }
+    out += "]";
+  }
+  return `${out}]`;
+}
+
+/** SQL for the text of the `{ json }` value at `i` of a `jsonRows` row: as written, or unquoted. */
+export function embeddedText(row: string, i: number): string {
+  return `CASE json_typeof(${row}->${i}) WHEN 'string' THEN ${row}->>${i} ELSE (${row}->${i})::text END`;
+}
+
+/** `String#toWellFormed` (ES2024, in every Node spri runs on; the project's TypeScript lib is ES2023). */
+function wellFormed(value: string): string {
+  return (value as string & { toWellFormed(): string }).toWellFormed();
 }
 
 /**

@@ -5,7 +5,16 @@
 import type pg from "pg";
 import type { ItemRecord } from "../../io/records.ts";
 import { type PostgresDb, toNumber } from "./postgres-db.ts";
-import { ADD_CALL_MINUTES, ADD_USAGE, callGroupColumns, callMinuteColumns, INSERT_CALL_GROUPS, usageColumns } from "./postgres-rows.ts";
+import {
+  ADD_CALL_MINUTES,
+  ADD_USAGE,
+  callGroupsJson,
+  callMinuteColumns,
+  embeddedText,
+  INSERT_CALL_GROUPS,
+  jsonRows,
+  usageColumns,
+} from "./postgres-rows.ts";
 import { recordSummary, usageOf } from "./store-rows.ts";
 import { type StoredCall, StoreError } from "./run-store.ts";
 
@@ -15,18 +24,13 @@ export async function writeRecords(
   client: pg.PoolClient,
   items: readonly { runId: string; itemId: string; record?: ItemRecord }[],
 ): Promise<void> {
-  const set: [string[], string[], string[], string[]] = [[], [], [], []];
+  const set: [string, string, { json: string }, string][] = [];
   const clear: [string[], string[]] = [[], []];
   for (const { runId, itemId, record } of items) {
     if (record === undefined) {
       clear[0].push(runId);
       clear[1].push(itemId);
-    } else {
-      set[0].push(runId);
-      set[1].push(itemId);
-      set[2].push(JSON.stringify(record));
-      set[3].push(recordSummary(record));
-    }
+    } else set.push([runId, itemId, { json: JSON.stringify(record) }, recordSummary(record)]);
   }
   if (clear[0].length > 0) {
     await db.query(
@@ -39,15 +43,15 @@ export async function writeRecords(
       client,
     );
   }
-  if (set[0].length > 0) {
+  if (set.length > 0) {
     await db.query(
       {
         name: "spri_set_records",
         text: `INSERT INTO item_records (run_id, item_id, record, summary)
-               SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])
+               SELECT r->>0, r->>1, ${embeddedText("r", 2)}, r->>3 FROM json_array_elements($1::json) AS u(r)
                ON CONFLICT (run_id, item_id) DO UPDATE SET record = excluded.record, summary = excluded.summary`,
       },
-      set,
+      [jsonRows(set)],
       client,
     );
   }
@@ -68,7 +72,7 @@ export async function requireRuns(db: PostgresDb, client: pg.PoolClient | pg.Poo
 /** Appends calls (one multi-row insert, in order) and adds them to their runs' usage. */
 export async function insertCalls(db: PostgresDb, client: pg.PoolClient, calls: readonly StoredCall[]): Promise<void> {
   if (calls.length === 0) return;
-  const groups = callGroupColumns(calls); // validates every call before anything is written
+  const groups = callGroupsJson(calls); // validates every call before anything is written
   const usage = usageOf(calls);
   await requireRuns(db, client, [...usage.keys()]);
   await db.query({ name: "spri_insert_call_groups", text: INSERT_CALL_GROUPS }, groups, client);

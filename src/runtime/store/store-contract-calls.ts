@@ -25,8 +25,10 @@ export function callsContract(name: string, open: (like?: RunStore) => Promise<R
         error: "429 rate limited",
       };
       delete failed.finishReason;
-      await store.recordCalls([full, failed]);
-      assert.deepEqual(await store.listCalls(run.id, "q1"), [full, failed]);
+      const odd = call(run.id, "q1", { response: "nul \u0000 lone \ud800 literal \\u0000 \\ud800 😀" });
+      odd.request.messages = [{ role: "user", content: "asked \udfff \u0000" }];
+      await store.recordCalls([full, failed, odd]);
+      assert.deepEqual(await store.listCalls(run.id, "q1"), [full, failed, odd]);
       assert.deepEqual(await store.listCalls(run.id, "q2"), []);
     });
 

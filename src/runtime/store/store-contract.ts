@@ -93,6 +93,10 @@ export function runStoreContract(name: string, openStore: OpenStore<RunStore>): 
       await store.setItemStatus(run.id, "q1", "done", { record });
       assert.equal(JSON.stringify((await store.getRun(run.id))?.settings), JSON.stringify(settings));
       assert.equal(JSON.stringify((await store.getItem(run.id, "q1"))?.record), JSON.stringify(record));
+      // Model output may hold anything: NUL, a lone surrogate, text that looks like an escape.
+      const odd = { text: "nul \u0000 lone \ud800 pair 😀 literal \\u0000 and \\ud800 \x1b", list: ["\udfff", "\\"] };
+      await store.setItemStatus(run.id, "q2", "done", { record: odd });
+      assert.equal(JSON.stringify((await store.getItem(run.id, "q2"))?.record), JSON.stringify(odd));
     });
 
     test("every method rejects once the store is closed; closing twice is fine", async () => {
