@@ -3,7 +3,7 @@ import { test } from "node:test";
 import type { RunStore } from "../store/run-store.ts";
 import type { Lease } from "../store/work-queue.ts";
 import { Wake } from "../../base/util/wake.ts";
-import { leaseThreshold, WorkLoop } from "./work-loop.ts";
+import { leaseThreshold, WorkLoop, type WorkLoopOptions } from "./work-loop.ts";
 
 test("leaseThreshold: a quarter of the slots, at least 1, at most a lease batch", () => {
   assert.deepEqual([1, 2, 4, 16, 64, 256, 512, 4096].map(leaseThreshold), [1, 1, 1, 4, 16, 64, 64, 64]);
@@ -24,27 +24,33 @@ function fakeQueue(n: number) {
   return { store: store as unknown as RunStore, asked };
 }
 
+/** A loop of run "r" for worker "w" on `store`: polls every 5 ms, never stopped, idle ends it. */
+function loopOf(store: RunStore, options: Pick<WorkLoopOptions, "slots" | "runItem"> & Partial<WorkLoopOptions>): WorkLoop {
+  return new WorkLoop({
+    store,
+    workerId: "w",
+    runId: "r",
+    leaseMs: 60_000,
+    pollMs: 5,
+    stop: new AbortController().signal,
+    wake: new Wake(),
+    idle: async () => true,
+    ...options,
+  });
+}
+
 test("the loop leases freed slots in batches, not one query per finished item, and runs every item once", async () => {
   const items = 1000;
   const slots = 64;
   const { store, asked } = fakeQueue(items);
   const ran: string[] = [];
-  const stop = new AbortController();
-  const loop = new WorkLoop({
-    store,
-    workerId: "w",
-    runId: "r",
+  const loop = loopOf(store, {
     slots,
-    leaseMs: 60_000,
-    pollMs: 5,
-    stop: stop.signal,
-    wake: new Wake(),
     runItem: async (lease) => {
       // Items finish one at a time, each on a later turn of the event loop.
       await new Promise((resolve) => setImmediate(resolve));
       ran.push(lease.itemId);
     },
-    idle: async () => true,
   });
   await loop.run();
   assert.equal(ran.length, items);
@@ -74,12 +80,8 @@ test("more slots than a lease batch: the loop fills them all before it first wai
     firstWait();
     return wait(ms, signal);
   };
-  const loop = new WorkLoop({
-    store,
-    workerId: "w",
-    runId: "r",
+  const loop = loopOf(store, {
     slots,
-    leaseMs: 60_000,
     pollMs: 60_000,
     stop: stop.signal,
     wake,
@@ -87,7 +89,6 @@ test("more slots than a lease batch: the loop fills them all before it first wai
       started++;
       await held;
     },
-    idle: async () => true,
   });
   const running = loop.run();
   try {
