@@ -22,6 +22,7 @@ import { cacheKeyHash } from "./cache-key-filter.ts";
 import { type PostgresDb, toNumber } from "./postgres-db.ts";
 import { PostgresKeyFilter, type PostgresKeyFilterOptions } from "./postgres-key-filter.ts";
 import { now, orNull } from "./store-rows.ts";
+import { type JsonRowValue, jsonRows } from "./postgres-rows.ts";
 
 const GET = {
   name: "spri_cache_get_many",
@@ -36,8 +37,7 @@ export interface PostgresCallCacheOptions {
   filter?: PostgresKeyFilterOptions;
 }
 
-/** The columns of a put's row, in the order of `PUT`'s arrays; `created_at`'s index. */
-const PUT_COLUMNS = 12;
+/** `created_at`'s index in a put's row (the order of `PUT`'s columns), stamped per batch. */
 const CREATED_AT = 10;
 
 interface Waiter {
@@ -48,7 +48,8 @@ interface Waiter {
 const PUT = {
   name: "spri_cache_put",
   text: `INSERT INTO call_cache (key, endpoint, model_id, template_version, text, finish_reason, model, input_tokens, output_tokens, latency_ms, created_at, key_hash)
-    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::int4[], $9::int4[], $10::float8[], $11::text[], $12::int8[])
+    SELECT r->>0, r->>1, r->>2, r->>3, r->>4, r->>5, r->>6, (r->>7)::int4, (r->>8)::int4, (r->>9)::float8, r->>10, (r->>11)::int8
+    FROM json_array_elements($1::json) AS u(r)
     ON CONFLICT (key) DO UPDATE SET
       endpoint = excluded.endpoint, model_id = excluded.model_id, template_version = excluded.template_version,
       text = excluded.text, finish_reason = excluded.finish_reason, model = excluded.model,
@@ -58,7 +59,7 @@ const PUT = {
 
 interface Queued {
   result: GenerateResult;
-  row: unknown[];
+  row: JsonRowValue[];
 }
 
 interface Batch {
@@ -138,6 +139,9 @@ export class PostgresCallCache implements CallCache {
 
   put(key: string, result: GenerateResult, meta: CacheEntryMeta): Promise<void> {
     this.db.assertOpen();
+    // PostgreSQL text cannot hold NUL: such an answer is not cached (the call is made again next
+    // time) rather than failing the batch, which would stop every later call of the model.
+    if (holdsNul(result.text) || holdsNul(result.model)) return Promise.resolve();
     const { cached: _cached, ...stored } = result;
     const entry: Queued = {
       result: { ...stored, usage: { ...result.usage } },
@@ -191,13 +195,18 @@ export class PostgresCallCache implements CallCache {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     this.writing.push(batch);
-    const columns: unknown[][] = Array.from({ length: PUT_COLUMNS }, () => []);
-    for (const { row } of batch.entries.values()) row.forEach((value, i) => columns[i]!.push(value ?? null));
-    columns[CREATED_AT] = columns[CREATED_AT]!.fill(now());
+    const createdAt = now();
+    const rows: JsonRowValue[][] = [];
+    const hashes: number[] = [];
+    for (const { row } of batch.entries.values()) {
+      row[CREATED_AT] = createdAt;
+      rows.push(row);
+      hashes.push(row.at(-1) as number);
+    }
     const run = async () => {
       try {
-        await this.db.query(PUT, columns);
-        this.filter.added(columns[PUT_COLUMNS - 1] as number[]);
+        await this.db.query(PUT, [jsonRows(rows)]);
+        this.filter.added(hashes);
         batch.resolve();
       } catch (error) {
         batch.reject(error);
@@ -218,6 +227,8 @@ export class PostgresCallCache implements CallCache {
     return undefined;
   }
 }
+
+const holdsNul = (text: unknown): boolean => typeof text === "string" && text.includes("\u0000");
 
 function copy(result: GenerateResult): GenerateResult {
   return { ...result, usage: { ...result.usage } };

@@ -18,8 +18,12 @@ export function callGroupsJson(calls: readonly StoredCall[]): [string] {
   return [jsonRows(callGroupRows(calls).map(([runId, itemId, group]) => [runId, itemId, { json: group }]))];
 }
 
+/** A value of a `jsonRows` row: a string, a number, null, or a JSON text to embed as it is. */
+export type JsonRowValue = string | number | null | { json: string };
+
 /**
- * Rows for a statement that reads them with `json_array_elements($n::json)`: strings are quoted,
+ * Rows for a statement that reads them with `json_array_elements($n::json)` (`row->>i`, cast as
+ * its column needs; null is SQL NULL, a number that is not finite goes as its name): strings are quoted,
  * `{ json }` values (JSON texts: a record, a call group) are embedded as they are and read back by
  * `embeddedText`, byte for byte as written. Passed as `text[]` columns instead, pg escaped every
  * quote of those JSON texts with two regex passes per element (~4 % of a worker's CPU in a shared
@@ -29,15 +33,17 @@ export function callGroupsJson(calls: readonly StoredCall[]): [string] {
  * output may hold either): a JSON text with any `\u` escape goes quoted, as a string. Strings are
  * made well-formed, as pg's UTF-8 encoding of a lone surrogate made it U+FFFD.
  */
-export function jsonRows(rows: readonly (readonly (string | { json: string })[])[]): string {
+export function jsonRows(rows: readonly (readonly JsonRowValue[])[]): string {
   let out = "[";
   for (let r = 0; r < rows.length; r++) {
     const row = rows[r]!;
     out += r > 0 ? ",[" : "[";
     for (let i = 0; i < row.length; i++) {
-      const value = row[i]!;
+      const value = row[i] ?? null;
       if (i > 0) out += ",";
       if (typeof value === "string") out += JSON.stringify(wellFormed(value));
+      else if (typeof value === "number") out += Number.isFinite(value) ? String(value) : `"${value}"`;
+      else if (value === null) out += "null";
       else out += value.json.includes("\\u") ? JSON.stringify(value.json) : value.json;
     }
     out += "]";

@@ -233,6 +233,21 @@ describe("PostgresCallCache key filter", () => {
     return { db, cache, counted };
   }
 
+  test("an answer holding NUL (which PostgreSQL text cannot) is not cached, and later puts still work", async () => {
+    const url = await server.newDatabase();
+    const writer = await cacheOn(url);
+    const reader = await cacheOn(url);
+    try {
+      await writer.cache.put(key(21), answer("before \u0000 after"), meta);
+      await writer.cache.put(key(22), answer("plain"), meta);
+      await reader.cache.filter.sync();
+      assert.equal(await reader.cache.get(key(21)), undefined);
+      assert.equal((await reader.cache.get(key(22)))?.text, "plain");
+    } finally {
+      for (const { db } of [writer, reader]) await db.close();
+    }
+  });
+
   test("puts of several turns within the commit delay are written by one INSERT", async () => {
     const url = await server.newDatabase();
     const writer = await cacheOn(url, 60_000, 60_000);

@@ -206,6 +206,15 @@ export function callsContract(name: string, open: (like?: RunStore) => Promise<R
       assert.deepEqual(await reader.cache.get("k7"), result("answer 7"));
     });
 
+    test("an answer's text round-trips: quotes, backslashes, escape-like text, control characters", async () => {
+      const store = await open();
+      const reader = await open(store);
+      const odd = result('pair 😀 "quoted" \\u0000 \\ud800 back\\slash \x1b\n{"json": [1]}');
+      await store.cache.put("odd", odd, { ...meta, templateVersion: "v2" });
+      await (reader.cache as { filter?: { sync(): Promise<void> } }).filter?.sync();
+      assert.deepEqual(await reader.cache.get("odd"), odd);
+    });
+
     test("a get sees a put of the same turn; the last put of a key wins; close commits puts nobody awaited", async () => {
       const store = await open();
       void store.cache.put("a", result("first"), meta);
