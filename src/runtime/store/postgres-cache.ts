@@ -5,9 +5,9 @@
  *   commit instead of one per call). A batch goes `commitDelayMs` after its first put (20 ms, as
  *   the SQLite cache's) or, while a write is in progress, as soon as that one has committed,
  *   whichever is later; it also goes when it holds `maxBatch` puts. Going as soon as the previous
- *   write committed made batches of ~6 puts at 1,000 puts a second; their INSERTs were a fifth of
- *   PostgreSQL's CPU in a shared run (bench (g)), and a 20 ms window cut the server's CPU by about
- *   a fifth (measured with pg_stat_statements: 5,700 INSERTs became 1,500 for 36,000 puts). `put` resolves only once
+ *   write committed made batches of ~6 puts at 1,000 puts a second, and their INSERTs led
+ *   pg_stat_statements in a shared run (bench (g)); with the 20 ms window 5,700 INSERTs became
+ *   1,500 for 36,000 puts and the server's CPU fell by about a fifth. `put` resolves only once
  *   its row is committed, so a caller that awaited it can rely on it; a kill -9 loses at most the
  *   puts not yet written. Batches are written one after the other, so a later put of a key never
  *   loses to an earlier one.
@@ -37,8 +37,9 @@ export interface PostgresCallCacheOptions {
   filter?: PostgresKeyFilterOptions;
 }
 
-/** `created_at`'s index in a put's row (the order of `PUT`'s columns), stamped per batch. */
+/** Indexes in a put's row (the order of `PUT`'s columns): `created_at` (stamped per batch), `key_hash`. */
 const CREATED_AT = 10;
+const KEY_HASH = 11;
 
 interface Waiter {
   resolve: (result: GenerateResult | undefined) => void;
@@ -201,7 +202,7 @@ export class PostgresCallCache implements CallCache {
     for (const { row } of batch.entries.values()) {
       row[CREATED_AT] = createdAt;
       rows.push(row);
-      hashes.push(row.at(-1) as number);
+      hashes.push(row[KEY_HASH] as number);
     }
     const run = async () => {
       try {

@@ -1,7 +1,8 @@
 /**
  * Rows of the PostgreSQL run store and the values written into them: the same field-for-field
  * mapping as the SQLite store (only CallRecord fields reach the database, absent optional fields
- * read back absent), in the column-array form that multi-row `unnest` inserts take.
+ * read back absent), in the forms multi-row inserts take: column arrays for `unnest`, or rows
+ * holding large texts as one JSON parameter (`jsonRows`).
  */
 import type { ItemUpdate, StoredCall } from "./run-store.ts";
 import { ADD_TO_CALL_MINUTES, ADD_TO_USAGE, CALL_MINUTE_SUMS, callGroupRows, callMinutesOf, USAGE_COLUMNS } from "./store-rows.ts";
