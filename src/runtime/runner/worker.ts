@@ -133,9 +133,11 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerResult> {
   const refusedRuns = new Set<string>();
   try {
     while (!stop.signal.aborted) {
-      const run = await nextRun(store, options.runId, refusedRuns);
+      // Every running run of the store, listed once per look (without --run).
+      const running = options.runId === undefined ? await runningRuns(store) : [];
+      const run = await nextRun(store, options.runId, running, refusedRuns);
       if (!run) {
-        const following = !(await nothingLeft(store, options.runId));
+        const following = !(await nothingLeft(store, options.runId, running));
         if (options.drain && !following) break;
         await wake.wait(following ? pollMs : idlePollMs, stop.signal);
         continue;
@@ -236,31 +238,45 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerResult> {
   }
 }
 
-/** The run to work next: the given one, or the oldest running run with items pending. */
-async function nextRun(store: RunStore, runId: string | undefined, skip: ReadonlySet<string>): Promise<RunMeta | undefined> {
+/** The store's running runs, oldest first. */
+async function runningRuns(store: RunStore): Promise<RunMeta[]> {
+  return (await store.listRuns({ limit: 1000 })).filter((run) => run.status === "running").reverse();
+}
+
+/**
+ * The run to work next: the given one, or the oldest of `running` (not skipped) with an item that
+ * no live lease holds.
+ */
+async function nextRun(
+  store: RunStore,
+  runId: string | undefined,
+  running: readonly RunMeta[],
+  skip: ReadonlySet<string>,
+): Promise<RunMeta | undefined> {
   if (runId !== undefined) {
     const run = await store.getRun(runId);
     if (!run) throw new Error(`no run with id "${runId}" in the store`);
     return run;
   }
-  const runs = (await store.listRuns({ limit: 1000 })).filter((run) => run.status === "running" && !skip.has(run.id)).reverse();
-  for (const run of runs) {
-    const counts = await store.itemCounts(run.id);
-    if (counts.pending > (await store.leasedCount(run.id))) return run;
+  for (const run of running) {
+    if (!skip.has(run.id) && (await store.hasPending(run.id, { unleased: true }))) return run;
   }
   return undefined;
 }
 
 async function runFinished(store: RunStore, runId: string): Promise<boolean> {
   const run = await store.getRun(runId);
-  if (!run) return true;
-  return (run.inputComplete === true || run.status !== "running") && !(await store.hasPending(runId));
+  return run === undefined || (await runDone(store, run));
 }
 
-async function nothingLeft(store: RunStore, runId: string | undefined): Promise<boolean> {
+/** Its whole input is queued (or it no longer runs) and no item is pending. */
+async function runDone(store: RunStore, run: RunMeta): Promise<boolean> {
+  return (run.inputComplete === true || run.status !== "running") && !(await store.hasPending(run.id));
+}
+
+/** The given run is finished, or (without one) every run of `running` is. */
+async function nothingLeft(store: RunStore, runId: string | undefined, running: readonly RunMeta[]): Promise<boolean> {
   if (runId !== undefined) return runFinished(store, runId);
-  for (const run of await store.listRuns({ limit: 1000 })) {
-    if (run.status === "running" && !(await runFinished(store, run.id))) return false;
-  }
+  for (const run of running) if (!(await runDone(store, run))) return false;
   return true;
 }

@@ -322,10 +322,17 @@ export class PostgresWorkQueue implements WorkQueue, RateLedger {
     return toNumber(rows[0]?.n);
   }
 
-  async hasPending(runId: string): Promise<boolean> {
+  async hasPending(runId: string, options: { unleased?: boolean } = {}): Promise<boolean> {
     this.db.assertOpen();
+    // Unleased as LEASE_ITEMS picks them: no lease, or one that has expired.
     const { rows } = await this.db.query(
-      { name: "spri_has_pending", text: "SELECT EXISTS (SELECT 1 FROM items WHERE run_id = $1 AND status = 'pending') AS p" },
+      options.unleased
+        ? {
+            name: "spri_has_unleased",
+            text: `SELECT EXISTS (SELECT 1 FROM items WHERE run_id = $1 AND status = 'pending'
+                     AND (lease_expires IS NULL OR lease_expires <= ${NOW_MS})) AS p`,
+          }
+        : { name: "spri_has_pending", text: "SELECT EXISTS (SELECT 1 FROM items WHERE run_id = $1 AND status = 'pending') AS p" },
       [runId],
     );
     return rows[0]?.p === true;

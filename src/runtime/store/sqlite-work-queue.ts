@@ -112,6 +112,9 @@ export class SqliteWorkQueue implements WorkQueue, RateLedger {
       ),
       leasedCount: p("SELECT count(*) AS n FROM items WHERE run_id = ? AND status = 'pending' AND lease_expires >= ?"),
       hasPending: p("SELECT EXISTS (SELECT 1 FROM items WHERE run_id = ? AND status = 'pending') AS p"),
+      hasUnleased: p(
+        `SELECT EXISTS (SELECT 1 FROM items WHERE run_id = ? AND status = 'pending' AND (lease_owner IS NULL OR lease_expires < ?)) AS p`,
+      ),
       // A run's workers: those registered for it, those that worked on it, and every live worker of all runs;
       // their counts are the run's own.
       workersOfRun: p(
@@ -298,9 +301,10 @@ export class SqliteWorkQueue implements WorkQueue, RateLedger {
     return num(this.sql.leasedCount.get(runId, Date.now())?.n);
   }
 
-  async hasPending(runId: string): Promise<boolean> {
+  async hasPending(runId: string, options: { unleased?: boolean } = {}): Promise<boolean> {
     this.host.assertOpen();
-    return num(this.sql.hasPending.get(runId)?.p) === 1;
+    const row = options.unleased ? this.sql.hasUnleased.get(runId, Date.now()) : this.sql.hasPending.get(runId);
+    return num(row?.p) === 1;
   }
 
   async claimOutput(runId: string, workerId: string, leaseMs: number): Promise<WorkerInfo | undefined> {

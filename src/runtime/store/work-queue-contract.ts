@@ -52,6 +52,7 @@ export function workQueueContract(name: string, openStore: OpenStore<Store>): vo
       assert.equal(await store.enqueueItems(run.id, []), 0);
       await assert.rejects(store.enqueueItems("no-such-run", queued(1)), StoreError);
       assert.deepEqual(await store.itemCounts(run.id), { pending: 7, done: 0, failed: 0, total: 7 });
+      assert.equal(await store.hasPending(run.id, { unleased: true }), true, "nothing is leased yet");
 
       const first = await store.leaseItems("w1", { runId: run.id, max: 3, leaseMs: LONG });
       assert.deepEqual(
@@ -67,6 +68,7 @@ export function workQueueContract(name: string, openStore: OpenStore<Store>): vo
       assert.deepEqual(await store.leaseItems("w1", { runId: run.id, max: 10, leaseMs: LONG }), []);
       assert.equal(await store.leasedCount(run.id), 7);
       assert.equal(await store.hasPending(run.id), true, "leased items are pending");
+      assert.equal(await store.hasPending(run.id, { unleased: true }), false, "every pending item is leased");
       await assert.rejects(store.leaseItems("unregistered", { runId: run.id, max: 1, leaseMs: LONG }), StoreError);
     });
 
@@ -117,7 +119,9 @@ export function workQueueContract(name: string, openStore: OpenStore<Store>): vo
       const { store, run } = await setup(1);
       const [old] = await store.leaseItems("w1", { runId: run.id, max: 1, leaseMs: SHORT });
       assert.equal(old?.token, 1);
+      assert.equal(await store.hasPending(run.id, { unleased: true }), false);
       await waitFor("the lease expired", async () => (await store.leasedCount(run.id)) === 0);
+      assert.equal(await store.hasPending(run.id, { unleased: true }), true, "an item whose lease expired can be leased");
       const [fresh] = await store.leaseItems("w2", { runId: run.id, max: 1, leaseMs: LONG });
       assert.equal(fresh?.itemId, old!.itemId);
       assert.ok(fresh!.token > old!.token);

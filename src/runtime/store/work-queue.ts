@@ -160,10 +160,12 @@ export interface WorkQueue {
   /** Pending items that hold a live lease now. */
   leasedCount(runId: string): Promise<number>;
   /**
-   * Whether the run has a pending item (leased or not): one index probe, for loops that poll for a
-   * run's end (`itemCounts` counts every item of the run, ~5 ms at 6,000 items in PostgreSQL).
+   * Whether the run has a pending item, leased or not; with `unleased`, one that no live lease holds
+   * (a worker could lease it now). For loops that poll a run: it reads the run's pending items only,
+   * up to the first that counts, where `itemCounts` counts every item of the run (~5 ms at 6,000
+   * items in PostgreSQL).
    */
-  hasPending(runId: string): Promise<boolean>;
+  hasPending(runId: string, options?: { unleased?: boolean }): Promise<boolean>;
 
   /**
    * Takes (or renews) the run's output role for `leaseMs`: the one process that writes the run's
