@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { stat } from "node:fs";
 import { describe, test } from "node:test";
 import { ModelError, type ModelErrorKind } from "../../base/errors/errors.ts";
 import type { GenerateRequest, GenerateResult, LanguageModel } from "../../models/language-model.ts";
@@ -165,6 +166,30 @@ describe("ResilientModel retries", () => {
       [5000, 800, 5000],
     );
     assert.equal(inner.requests[0]!.messages, HELLO.messages);
+  });
+});
+
+describe("ResilientModel and the event loop", () => {
+  test("an answer read in an I/O callback frees its slot there, and its caller resumes after the check phase", async () => {
+    const order: string[] = [];
+    // The second call waits for the only slot; the first answers from an I/O callback (as a socket read would).
+    const { model, inner } = setup(
+      [
+        () =>
+          new Promise<string>((resolve) =>
+            stat(".", () => {
+              setImmediate(() => order.push(`check phase, ${inner.requests.length} calls handed to the model`));
+              resolve("first");
+            }),
+          ),
+        "second",
+      ],
+      { maxConcurrency: 1 },
+    );
+    const first = model.generate(HELLO).then(() => order.push("first caller resumed"));
+    await Promise.all([first, model.generate(HELLO)]);
+    // Without the wait, the first caller's follow-up work ran inside the I/O callback, ahead of the check phase.
+    assert.deepEqual(order, ["check phase, 2 calls handed to the model", "first caller resumed"]);
   });
 });
 
