@@ -60,8 +60,28 @@ test("the loop leases freed slots in batches, not one query per finished item, a
     asked.slice(1).every((max) => max >= leaseThreshold(slots)),
     `lease sizes ${asked.join(",")}`,
   );
-  // (Once the queue is empty, each item that finishes may still look for more: at most `slots` queries.)
+  // (Once the queue is empty, each poll may look for more; items finishing do not.)
   assert.ok(asked.length <= Math.ceil(items / leaseThreshold(slots)) + slots + 1, `${asked.length} lease queries for ${items} items`);
+});
+
+test("a drained queue is not asked again as items finish: the last item still ends the loop at once", async () => {
+  const items = 300;
+  const slots = 64;
+  const { store, asked } = fakeQueue(items);
+  let ran = 0;
+  // No poll within the test's time: only wakes can move the loop.
+  const loop = loopOf(store, {
+    slots,
+    pollMs: 60_000,
+    runItem: async () => {
+      await new Promise((resolve) => setImmediate(resolve));
+      ran++;
+    },
+  });
+  await loop.run();
+  assert.equal(ran, items);
+  // One query per batch of freed slots while items remain, then the one that comes back short.
+  assert.ok(asked.length <= Math.ceil(items / leaseThreshold(slots)) + 2, `${asked.length} lease queries for ${items} items`);
 });
 
 test("more slots than a lease batch: the loop fills them all before it first waits", async () => {

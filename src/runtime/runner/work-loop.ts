@@ -73,6 +73,10 @@ export class WorkLoop {
     const { store, stop, wake } = this.options;
     const inFlight = new Set<Promise<void>>();
     const threshold = leaseThreshold(this.options.slots);
+    // The last lease came back short: the queue had nothing more to hand out. Until the next poll or
+    // a notice from outside (input enqueued), a finished item frees a slot but wakes nobody; at a
+    // run's end every finished item used to run one more lease query that found nothing.
+    let drained = false;
     while (!stop.aborted) {
       const free = this.options.slots - inFlight.size;
       if (free >= threshold || (free > 0 && inFlight.size === 0)) {
@@ -86,13 +90,14 @@ export class WorkLoop {
         for (const lease of leases) {
           const task = this.start(lease, leasedAt).finally(() => {
             inFlight.delete(task);
-            wake.notify();
+            if (!drained || inFlight.size === 0) wake.notify();
           });
           inFlight.add(task);
         }
+        drained = leases.length < max;
         // A full batch: the queue may hold more for the slots still free (a run's start fills all of
         // them at once instead of one batch per wake).
-        if (leases.length === max) continue;
+        if (!drained) continue;
       }
       if (inFlight.size === 0 && (await this.options.idle())) break;
       await wake.wait(this.options.pollMs, stop);
