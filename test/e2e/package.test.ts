@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -47,7 +47,8 @@ describe("the package (npm ci, npm pack, npx)", () => {
     assert.equal(result.status, 0, result.output);
     const [packed] = JSON.parse(result.stdout) as { files: { path: string }[] }[];
     const paths = new Set(packed!.files.map((f) => f.path));
-    for (const path of ["LICENSE", "package.json", "bin/spri.js", "dist/index.js", "dist/surfaces/cli/main.js", "web/dist/index.html"]) {
+    const built = ["dist/index.js", "dist/surfaces/cli/main.js", "dist/surfaces/cli/bundle.js", "web/dist/index.html"];
+    for (const path of ["LICENSE", "package.json", "bin/spri.js", ...built]) {
       assert.ok(paths.has(path), `the tarball lacks ${path}`);
     }
     assert.deepEqual(
@@ -90,6 +91,62 @@ describe("the package (npm ci, npm pack, npx)", () => {
     assert.equal(result.status, 1);
     assert.match(result.stderr, /spri: .*dist\/ .*not built.*npm ci/s);
     assert.doesNotMatch(result.stderr, /ERR_MODULE_NOT_FOUND|at async/);
+  });
+});
+
+describe("bin/spri.js and the CLI bundle", () => {
+  /** A clone whose build is two stubs that say which of them ran; `bundleAgeMs` makes the bundle older. */
+  function stubClone(bundleAgeMs: number | undefined): string {
+    const clone = mkdtempSync(join(tmpdir(), "spri-bundle-"));
+    mkdirSync(join(clone, "bin"));
+    mkdirSync(join(clone, "dist", "surfaces", "cli"), { recursive: true });
+    copyFileSync(join(REPO_ROOT, "bin", "spri.js"), join(clone, "bin", "spri.js"));
+    writeFileSync(join(clone, "package.json"), JSON.stringify({ type: "module" }));
+    const stub = (name: string) => `export async function main() { process.stdout.write("${name}"); return 0; }\n`;
+    const main = join(clone, "dist", "surfaces", "cli", "main.js");
+    writeFileSync(main, stub("main"));
+    if (bundleAgeMs !== undefined) {
+      const bundle = join(clone, "dist", "surfaces", "cli", "bundle.js");
+      writeFileSync(bundle, stub("bundle"));
+      const at = new Date(Math.floor(Date.now() / 1000) * 1000);
+      utimesSync(main, at, at);
+      utimesSync(bundle, at, new Date(at.getTime() - bundleAgeMs));
+    }
+    return clone;
+  }
+
+  for (const [what, age, ran] of [
+    ["a bundle made from this build runs", 0, "bundle"],
+    ["a bundle older than the build (a `tsc` since) does not", 60_000, "main"],
+    ["without a bundle the build's modules run", undefined, "main"],
+  ] as const) {
+    test(what, () => {
+      const clone = stubClone(age);
+      const result = spawnSync(process.execPath, [join(clone, "bin", "spri.js")], { encoding: "utf8" });
+      rmSync(clone, { recursive: true, force: true });
+      assert.equal(result.status, 0, result.stderr);
+      assert.equal(result.stdout, ran);
+    });
+  }
+
+  test("the built bundle is the CLI: it answers --version like the build's modules", () => {
+    const bundle = join(REPO_ROOT, "dist", "surfaces", "cli", "bundle.js");
+    const main = join(REPO_ROOT, "dist", "surfaces", "cli", "main.js");
+    assert.ok(statSync(bundle).mtimeMs >= statSync(main).mtimeMs, "npm test builds the bundle after dist/ (scripts/bundle-cli.js)");
+    const version = (entry: string) =>
+      spawnSync(
+        process.execPath,
+        [
+          "--input-type=module",
+          "-e",
+          `process.exitCode = await (await import(${JSON.stringify(pathToFileURL(entry).href)})).main(["node", "spri", "--version"]);`,
+        ],
+        {
+          encoding: "utf8",
+        },
+      ).stdout;
+    assert.match(version(bundle), /^0\.\d+\.\d+\n$/);
+    assert.equal(version(bundle), version(main));
   });
 });
 
