@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { existsSync, statSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import module from "node:module";
 import { fileURLToPath } from "node:url";
 
@@ -35,16 +35,25 @@ try {
 } catch {
   // An unwritable cache directory only costs the time it would have saved.
 }
-// The CLI bundle (scripts/bundle-cli.js) starts in half the time; it runs only when it was made from
-// this build (a `tsc` after it leaves it older than main.js, and then main.js runs).
-const bundle = new URL("../dist/surfaces/cli/bundle.js", import.meta.url);
-const { main: run } = await import((isFresh(bundle, main) ? bundle : main).href);
+// The CLI bundle (scripts/bundle-cli.js) starts in half the time. SPRI_NO_BUNDLE=1 runs the modules.
+const { main: run } = await import((bundleToRun() ?? main).href);
 process.exitCode = await run();
 
-function isFresh(made, from) {
+/**
+ * The bundle, when it may run: always in an installed package (built once, when packed; npm gives
+ * unpacked files the time they were written, so their times say nothing), and in a clone (src/
+ * beside bin/) only while none of the build's modules it was made from is newer than it.
+ */
+function bundleToRun() {
+  const bundle = new URL("../dist/surfaces/cli/bundle.js", import.meta.url);
+  if (process.env.SPRI_NO_BUNDLE === "1" || !existsSync(bundle)) return undefined;
+  if (!existsSync(new URL("../src/", import.meta.url))) return bundle;
   try {
-    return statSync(made).mtimeMs >= statSync(from).mtimeMs;
+    const made = statSync(bundle).mtimeMs;
+    const modules = JSON.parse(readFileSync(new URL("../dist/surfaces/cli/bundle-modules.json", import.meta.url), "utf8"));
+    const fresh = modules.every((path) => statSync(new URL(`../dist/${path}`, import.meta.url)).mtimeMs <= made);
+    return fresh ? bundle : undefined;
   } catch {
-    return false;
+    return undefined;
   }
 }

@@ -47,7 +47,13 @@ describe("the package (npm ci, npm pack, npx)", () => {
     assert.equal(result.status, 0, result.output);
     const [packed] = JSON.parse(result.stdout) as { files: { path: string }[] }[];
     const paths = new Set(packed!.files.map((f) => f.path));
-    const built = ["dist/index.js", "dist/surfaces/cli/main.js", "dist/surfaces/cli/bundle.js", "web/dist/index.html"];
+    const built = [
+      "dist/index.js",
+      "dist/surfaces/cli/main.js",
+      "dist/surfaces/cli/bundle.js",
+      "dist/surfaces/cli/bundle-modules.json",
+      "web/dist/index.html",
+    ];
     for (const path of ["LICENSE", "package.json", "bin/spri.js", ...built]) {
       assert.ok(paths.has(path), `the tarball lacks ${path}`);
     }
@@ -95,43 +101,66 @@ describe("the package (npm ci, npm pack, npx)", () => {
 });
 
 describe("bin/spri.js and the CLI bundle", () => {
-  /** A clone whose build is two stubs that say which of them ran; `bundleAgeMs` makes the bundle older. */
-  function stubClone(bundleAgeMs: number | undefined): string {
-    const clone = mkdtempSync(join(tmpdir(), "spri-bundle-"));
-    mkdirSync(join(clone, "bin"));
-    mkdirSync(join(clone, "dist", "surfaces", "cli"), { recursive: true });
-    copyFileSync(join(REPO_ROOT, "bin", "spri.js"), join(clone, "bin", "spri.js"));
-    writeFileSync(join(clone, "package.json"), JSON.stringify({ type: "module" }));
+  /**
+   * A copy of bin/spri.js over a build of two stubs that say which of them ran, and another module
+   * the bundle lists. `clone` puts src/ beside bin/; `rebuilt` makes that module newer than the bundle.
+   */
+  function stubInstall(options: { bundle: boolean; clone: boolean; rebuilt?: boolean }): string {
+    const root = mkdtempSync(join(tmpdir(), "spri-bundle-"));
+    const cli = join(root, "dist", "surfaces", "cli");
+    mkdirSync(join(root, "bin"));
+    mkdirSync(cli, { recursive: true });
+    mkdirSync(join(root, "dist", "runtime"));
+    if (options.clone) mkdirSync(join(root, "src"));
+    copyFileSync(join(REPO_ROOT, "bin", "spri.js"), join(root, "bin", "spri.js"));
+    writeFileSync(join(root, "package.json"), JSON.stringify({ type: "module" }));
     const stub = (name: string) => `export async function main() { process.stdout.write("${name}"); return 0; }\n`;
-    const main = join(clone, "dist", "surfaces", "cli", "main.js");
-    writeFileSync(main, stub("main"));
-    if (bundleAgeMs !== undefined) {
-      const bundle = join(clone, "dist", "surfaces", "cli", "bundle.js");
-      writeFileSync(bundle, stub("bundle"));
-      const at = new Date(Math.floor(Date.now() / 1000) * 1000);
-      utimesSync(main, at, at);
-      utimesSync(bundle, at, new Date(at.getTime() - bundleAgeMs));
+    const at = new Date(Math.floor(Date.now() / 1000) * 1000);
+    const write = (path: string, text: string, time: Date) => {
+      writeFileSync(path, text);
+      utimesSync(path, time, time);
+    };
+    // As npm unpacks a tarball: the bundle comes first, so it is the oldest file.
+    if (options.bundle) {
+      write(join(cli, "bundle.js"), stub("bundle"), new Date(at.getTime() - (options.clone ? 0 : 60_000)));
+      writeFileSync(join(cli, "bundle-modules.json"), JSON.stringify(["surfaces/cli/main.js", "runtime/loop.js"]));
     }
-    return clone;
+    write(join(cli, "main.js"), stub("main"), at);
+    write(join(root, "dist", "runtime", "loop.js"), "", options.rebuilt ? new Date(at.getTime() + 60_000) : at);
+    return root;
   }
 
-  for (const [what, age, ran] of [
-    ["a bundle made from this build runs", 0, "bundle"],
-    ["a bundle older than the build (a `tsc` since) does not", 60_000, "main"],
-    ["without a bundle the build's modules run", undefined, "main"],
+  for (const [what, options, ran] of [
+    ["a clone runs the bundle made from its build", { bundle: true, clone: true }, "bundle"],
+    ["a clone whose build changed since (tsc, tsc --watch) runs the modules", { bundle: true, clone: true, rebuilt: true }, "main"],
+    ["an installed package runs its bundle, whatever times npm gave the files", { bundle: true, clone: false }, "bundle"],
+    ["without a bundle the build's modules run", { bundle: false, clone: true }, "main"],
   ] as const) {
     test(what, () => {
-      const clone = stubClone(age);
-      const result = spawnSync(process.execPath, [join(clone, "bin", "spri.js")], { encoding: "utf8" });
-      rmSync(clone, { recursive: true, force: true });
+      const root = stubInstall(options);
+      const result = spawnSync(process.execPath, [join(root, "bin", "spri.js")], { encoding: "utf8" });
+      rmSync(root, { recursive: true, force: true });
       assert.equal(result.status, 0, result.stderr);
       assert.equal(result.stdout, ran);
     });
   }
 
+  test("SPRI_NO_BUNDLE=1 runs the build's modules", () => {
+    const root = stubInstall({ bundle: true, clone: false });
+    const env = { PATH: process.env.PATH, SPRI_NO_BUNDLE: "1" };
+    const result = spawnSync(process.execPath, [join(root, "bin", "spri.js")], { encoding: "utf8", env });
+    rmSync(root, { recursive: true, force: true });
+    assert.equal(result.stdout, "main");
+  });
+
   test("the built bundle is the CLI: it answers --version like the build's modules", () => {
     const bundle = join(REPO_ROOT, "dist", "surfaces", "cli", "bundle.js");
     const main = join(REPO_ROOT, "dist", "surfaces", "cli", "main.js");
+    const listed = JSON.parse(readFileSync(join(REPO_ROOT, "dist", "surfaces", "cli", "bundle-modules.json"), "utf8")) as string[];
+    assert.ok(
+      listed.includes("surfaces/cli/main.js") && listed.includes("runtime/runner/work-loop.js"),
+      "the bundle lists the modules it holds",
+    );
     assert.ok(statSync(bundle).mtimeMs >= statSync(main).mtimeMs, "npm test builds the bundle after dist/ (scripts/bundle-cli.js)");
     const version = (entry: string) =>
       spawnSync(

@@ -1,7 +1,8 @@
 /**
  * spri's version, as package.json states it: the one place it is written. This file sits three
- * folders below package.json both as source (src/base/util) and as built (dist/base/util), and package.json
- * is in every install ("files" aside, npm always packs it).
+ * folders below package.json as source (src/base/util), as built (dist/base/util) and inside the CLI
+ * bundle (dist/surfaces/cli/bundle.js, see scripts/bundle-cli.js), and package.json is in every
+ * install ("files" aside, npm always packs it).
  */
 import { createRequire } from "node:module";
 

@@ -64,7 +64,8 @@ test("the loop leases freed slots in batches, not one query per finished item, a
   assert.ok(asked.length <= Math.ceil(items / leaseThreshold(slots)) + slots + 1, `${asked.length} lease queries for ${items} items`);
 });
 
-test("a drained queue is not asked again as items finish: the last item still ends the loop at once", async () => {
+// The timeout is the assertion that the last item ends the loop: the loop's poll is a minute.
+test("a drained queue is not asked again as items finish: the last item still ends the loop at once", { timeout: 10_000 }, async () => {
   const items = 300;
   const slots = 64;
   const { store, asked } = fakeQueue(items);
@@ -82,6 +83,64 @@ test("a drained queue is not asked again as items finish: the last item still en
   assert.equal(ran, items);
   // One query per batch of freed slots while items remain, then the one that comes back short.
   assert.ok(asked.length <= Math.ceil(items / leaseThreshold(slots)) + 2, `${asked.length} lease queries for ${items} items`);
+});
+
+test("input enqueued while the queue was drained: items finishing after that wake refill their slots", { timeout: 10_000 }, async () => {
+  const slots = 64;
+  // The queue holds 60 items at first; more arrive later, as a run's input is enqueued.
+  let available = 60;
+  let next = 0;
+  const store = {
+    async leaseItems(_workerId: string, options: { max: number }): Promise<Lease[]> {
+      const leases: Lease[] = [];
+      while (leases.length < options.max && next < available) leases.push({ runId: "r", itemId: `i${next}`, token: 1, input: next++ });
+      return leases;
+    },
+  } as unknown as RunStore;
+  const stop = new AbortController();
+  const wake = new Wake();
+  const finishers: (() => void)[] = [];
+  let started = 0;
+  let waited = 0;
+  let onWait = () => {};
+  const wait = wake.wait.bind(wake);
+  wake.wait = (ms, signal) => {
+    waited++;
+    onWait();
+    return wait(ms, signal);
+  };
+  const untilWaits = (n: number) => new Promise<void>((resolve) => (onWait = () => waited >= n && resolve()));
+  const loop = loopOf(store, {
+    slots,
+    pollMs: 60_000,
+    stop: stop.signal,
+    wake,
+    runItem: () => {
+      started++;
+      return new Promise<void>((resolve) => finishers.push(resolve));
+    },
+  });
+  const running = loop.run();
+  try {
+    await untilWaits(1);
+    assert.equal(started, 60);
+    // 940 more items, announced while only 4 slots are free (fewer than the lease threshold).
+    available = 1000;
+    const announced = untilWaits(2);
+    wake.notify();
+    await announced;
+    assert.equal(started, 60);
+    // 40 items finish: their slots are worth a lease, and no poll comes within the test.
+    const refilled = new Promise<void>((resolve) => (onWait = () => started > 60 && resolve()));
+    for (const finish of finishers.splice(0, 40)) finish();
+    await refilled;
+    // Every free slot: the 4 left over and the 40 freed.
+    assert.equal(started, 104);
+  } finally {
+    stop.abort();
+    for (const finish of finishers) finish();
+    await running;
+  }
 });
 
 test("more slots than a lease batch: the loop fills them all before it first waits", async () => {

@@ -32,11 +32,14 @@ export interface WorkLoopOptions {
   runId?: string;
   slots: number;
   leaseMs: number;
-  /** How long to wait for others' progress before looking at the queue again. */
+  /**
+   * How long to wait before looking at the queue again: for other workers' progress and, once a
+   * lease came back short, for this loop's own freed slots (see `run`).
+   */
   pollMs: number;
   /** Stop leasing (items in progress finish). */
   stop: AbortSignal;
-  /** Wakes the loop early: an item finished, more input was enqueued. */
+  /** Wakes the loop early: more input was enqueued, an item finished (while the queue had more). */
   wake: Wake;
   runItem(lease: Lease, signal: AbortSignal): Promise<void>;
   /** Called when nothing could be leased and nothing is in progress: true ends the loop. */
@@ -73,9 +76,10 @@ export class WorkLoop {
     const { store, stop, wake } = this.options;
     const inFlight = new Set<Promise<void>>();
     const threshold = leaseThreshold(this.options.slots);
-    // The last lease came back short: the queue had nothing more to hand out. Until the next poll or
-    // a notice from outside (input enqueued), a finished item frees a slot but wakes nobody; at a
-    // run's end every finished item used to run one more lease query that found nothing.
+    // The last lease came back short: the queue had nothing more to hand out. Until the loop next
+    // wakes (its poll, or a notice from outside such as input enqueued), a finished item frees a slot
+    // but wakes nobody, except the last one in progress; at a run's end every finished item used to
+    // run one more lease query that found nothing. Any wake-up looks again.
     let drained = false;
     while (!stop.aborted) {
       const free = this.options.slots - inFlight.size;
@@ -101,6 +105,7 @@ export class WorkLoop {
       }
       if (inFlight.size === 0 && (await this.options.idle())) break;
       await wake.wait(this.options.pollMs, stop);
+      drained = false;
     }
     await Promise.allSettled(inFlight);
   }

@@ -11,7 +11,10 @@ import { fileURLToPath } from "node:url";
 import type { Context } from "hono";
 import { CONTENT_SECURITY_POLICY } from "./safety.ts";
 
-/** web/dist beside src/ and dist/ (this file is src/surfaces/server/*.ts or dist/surfaces/server/*.js). */
+/**
+ * web/dist beside src/ and dist/: this file is src/surfaces/server/*.ts, dist/surfaces/server/*.js or
+ * part of the CLI bundle dist/surfaces/cli/bundle.js, all three folders below the package's root.
+ */
 export const DEFAULT_WEB_DIR = fileURLToPath(new URL("../../../web/dist", import.meta.url));
 
 const TYPES: Record<string, string> = {
