@@ -19,9 +19,9 @@ import { statSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { build } from "rolldown";
 
-const root = fileURLToPath(new URL("..", import.meta.url));
-const input = `${root}dist/surfaces/cli/main.js`;
-const output = `${root}dist/surfaces/cli/bundle.js`;
+const dist = fileURLToPath(new URL("../dist/", import.meta.url));
+const input = `${dist}surfaces/cli/main.js`;
+const output = `${dist}surfaces/cli/bundle.js`;
 
 const built = await build({
   input,
@@ -30,8 +30,7 @@ const built = await build({
   output: { file: output, format: "esm", codeSplitting: false },
   logLevel: "warn",
 });
-const dist = `${root}dist/`;
 const modules = built.output[0].moduleIds.filter((id) => id.startsWith(dist)).map((id) => id.slice(dist.length));
-writeFileSync(`${root}dist/surfaces/cli/bundle-modules.json`, `${JSON.stringify(modules)}\n`);
+writeFileSync(`${dist}surfaces/cli/bundle-modules.json`, `${JSON.stringify(modules)}\n`);
 const { size } = statSync(output);
 console.log(`bundle-cli: ${output} (${(size / 1e6).toFixed(1)} MB)`);

@@ -7,6 +7,7 @@
  *
  *   const { base, critic } = makeResilient(models, { maxConcurrency: 8, timeoutMs: 60_000 });
  */
+import { setImmediate as afterPendingIo } from "node:timers/promises";
 import { ModelError } from "../../base/errors/errors.ts";
 import type {
   GenerateRequest,
@@ -102,6 +103,14 @@ export class ResilientModel extends ModelDecorator {
         },
       );
       this.counts.succeeded++;
+      // A successful call returns in the event loop's check phase, after the I/O callbacks that are
+      // ready now. Its slot is already free and the next waiting call handed to the HTTP client, but
+      // undici writes a request on a reused keep-alive socket only in the check phase ("a full event
+      // loop cycle" after that socket's last answer). Answers that arrive together are read in one
+      // poll phase; if each caller's follow-up work (parsing, the next prompt, the cache) ran there
+      // too, every freed request would wait for all of it. Returning after the writes keeps the poll
+      // phase to reading answers and handing out slots: at 256 calls in flight with 100 ms answers
+      // (bench (f)) the server's window shrank by ~3 %.
       await afterPendingIo();
       return result;
     } catch (error) {
@@ -109,21 +118,6 @@ export class ResilientModel extends ModelDecorator {
       throw tries > 0 && error instanceof ModelError && error.unsent ? sentAfterAll(error) : error;
     }
   }
-}
-
-/**
- * Resolves in the event loop's check phase, after the I/O callbacks that are ready now.
- *
- * Why a successful call returns only then: its slot is already free and the next waiting call has
- * been handed to the HTTP client, but undici writes a request on a reused keep-alive socket only in
- * the check phase ("a full event loop cycle" after that socket's last answer). Answers that arrive
- * together are read in one poll phase; if each caller's follow-up work (parsing, the next prompt,
- * the cache) ran there too, every freed request would wait for all of that work before it is
- * written. Returning after the writes keeps the poll phase to reading answers and handing out slots:
- * at 256 calls in flight with 100 ms answers (bench (f)) the server's window shrank by ~3 %.
- */
-function afterPendingIo(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
 }
 
 export interface MakeResilientOptions extends Partial<Omit<RateLimiterOptions, "maxConcurrency">> {
