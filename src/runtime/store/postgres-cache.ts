@@ -22,7 +22,7 @@ import { cacheKeyHash } from "./cache-key-filter.ts";
 import { type PostgresDb, toNumber } from "./postgres-db.ts";
 import { PostgresKeyFilter, type PostgresKeyFilterOptions } from "./postgres-key-filter.ts";
 import { now, orNull } from "./store-rows.ts";
-import { type JsonRowValue, jsonRows } from "./postgres-rows.ts";
+import { RowsInsert } from "./postgres-rows.ts";
 
 const GET = {
   name: "spri_cache_get_many",
@@ -46,21 +46,33 @@ interface Waiter {
   reject: (error: unknown) => void;
 }
 
-const PUT = {
+const PUT = new RowsInsert({
   name: "spri_cache_put",
-  text: `INSERT INTO call_cache (key, endpoint, model_id, template_version, text, finish_reason, model, input_tokens, output_tokens, latency_ms, created_at, key_hash)
-    SELECT r->>0, r->>1, r->>2, r->>3, r->>4, r->>5, r->>6, (r->>7)::int4, (r->>8)::int4, (r->>9)::float8, r->>10, (r->>11)::int8
-    FROM json_array_elements($1::json) AS u(r)
-    ON CONFLICT (key) DO UPDATE SET
-      endpoint = excluded.endpoint, model_id = excluded.model_id, template_version = excluded.template_version,
-      text = excluded.text, finish_reason = excluded.finish_reason, model = excluded.model,
-      input_tokens = excluded.input_tokens, output_tokens = excluded.output_tokens,
-      latency_ms = excluded.latency_ms, created_at = excluded.created_at, key_hash = excluded.key_hash`,
-};
+  into: "call_cache",
+  columns: [
+    ["key", "text"],
+    ["endpoint", "text"],
+    ["model_id", "text"],
+    ["template_version", "text"],
+    ["text", "text"],
+    ["finish_reason", "text"],
+    ["model", "text"],
+    ["input_tokens", "int4"],
+    ["output_tokens", "int4"],
+    ["latency_ms", "float8"],
+    ["created_at", "text"],
+    ["key_hash", "int8"],
+  ],
+  tail: `ON CONFLICT (key) DO UPDATE SET
+    endpoint = excluded.endpoint, model_id = excluded.model_id, template_version = excluded.template_version,
+    text = excluded.text, finish_reason = excluded.finish_reason, model = excluded.model,
+    input_tokens = excluded.input_tokens, output_tokens = excluded.output_tokens,
+    latency_ms = excluded.latency_ms, created_at = excluded.created_at, key_hash = excluded.key_hash`,
+});
 
 interface Queued {
   result: GenerateResult;
-  row: JsonRowValue[];
+  row: (string | number | null)[];
 }
 
 interface Batch {
@@ -197,7 +209,7 @@ export class PostgresCallCache implements CallCache {
     this.timer = undefined;
     this.writing.push(batch);
     const createdAt = now();
-    const rows: JsonRowValue[][] = [];
+    const rows: (string | number | null)[][] = [];
     const hashes: number[] = [];
     for (const { row } of batch.entries.values()) {
       row[CREATED_AT] = createdAt;
@@ -206,7 +218,13 @@ export class PostgresCallCache implements CallCache {
     }
     const run = async () => {
       try {
-        await this.db.query(PUT, [jsonRows(rows)]);
+        // One batch, one transaction: several statements only past MAX_ROWS_PER_STATEMENT rows.
+        const statements = PUT.statements(rows);
+        if (statements.length === 1) await this.db.query(statements[0]!.statement, statements[0]!.values);
+        else
+          await this.db.transaction(async (client) => {
+            for (const { statement, values } of statements) await this.db.query(statement, values, client);
+          });
         this.filter.added(hashes);
         batch.resolve();
       } catch (error) {

@@ -1,66 +1,104 @@
 /**
  * Rows of the PostgreSQL run store and the values written into them: the same field-for-field
  * mapping as the SQLite store (only CallRecord fields reach the database, absent optional fields
- * read back absent), in the forms multi-row inserts take: column arrays for `unnest`, or rows
- * holding large texts as one JSON parameter (`jsonRows`).
+ * read back absent), in the forms multi-row inserts take: column arrays for `unnest` (numbers and
+ * short texts), or rows bound value by value (`RowsInsert`: large texts).
  */
 import type { ItemUpdate, StoredCall } from "./run-store.ts";
-import { ADD_TO_CALL_MINUTES, ADD_TO_USAGE, CALL_MINUTE_SUMS, callGroupRows, callMinutesOf, USAGE_COLUMNS } from "./store-rows.ts";
+import { ADD_TO_CALL_MINUTES, ADD_TO_USAGE, CALL_MINUTE_SUMS, callMinutesOf, USAGE_COLUMNS } from "./store-rows.ts";
+
+/** The largest number of rows one `RowsInsert` statement binds (a batch beyond it takes several). */
+const MAX_ROWS_PER_STATEMENT = 1024;
 
 /**
- * An item's calls as one row each, in the order given (group ids grow in it). `$1` is a JSON array
- * of `[run_id, item_id, calls]` rows (`jsonRows`).
- */
-export const INSERT_CALL_GROUPS = `INSERT INTO call_groups (run_id, item_id, calls)
-  SELECT g->>0, g->>1, ${embeddedText("g", 2)} FROM json_array_elements($1::json) WITH ORDINALITY AS u(g, n) ORDER BY n`;
-
-/** `INSERT_CALL_GROUPS`' parameter: `callGroupRows`, each group's JSON embedded as it is. */
-export function callGroupsJson(calls: readonly StoredCall[]): [string] {
-  return [jsonRows(callGroupRows(calls).map(([runId, itemId, group]) => [runId, itemId, { json: group }]))];
-}
-
-/** A value of a `jsonRows` row: a string, a number, null, or a JSON text to embed as it is. */
-export type JsonRowValue = string | number | null | { json: string };
-
-/**
- * Rows for a statement that reads them with `json_array_elements($n::json)` (`row->>i`, cast as
- * its column needs; null is SQL NULL, a number that is not finite goes as its name): strings are quoted,
- * `{ json }` values (JSON texts: a record, a call group) are embedded as they are and read back by
- * `embeddedText`, byte for byte as written. Passed as `text[]` columns instead, pg escaped every
- * quote of those JSON texts with two regex passes per element (~4 % of a worker's CPU in a shared
- * run, bench (g)) and PostgreSQL unescaped them again.
+ * A multi-row INSERT whose values are bound one by one as plain parameters (texts as they are, byte
+ * for byte): `INSERT INTO t (…) SELECT … FROM (VALUES ($1::text, …), …) AS v(…) WHERE … IS NOT NULL`.
  *
- * PostgreSQL refuses two escapes that JSON.stringify writes (NUL's and a lone surrogate's; model
- * output may hold either): a JSON text with any `\u` escape goes quoted, as a string. Strings are
- * made well-formed, as pg's UTF-8 encoding of a lone surrogate made it U+FFFD.
+ * Why not one parameter for all rows: as a JSON array read with `json_array_elements` and `row->>i`,
+ * PostgreSQL lexed each row's whole JSON again for every column it took (a call group's 8 KB seven
+ * times), and those three INSERTs (cache, call groups, records) took 60 % of the server's time in a
+ * shared run (bench (g), pg_stat_statements); as `text[]` columns, pg escaped every quote of the JSON
+ * texts and PostgreSQL unescaped them again. Bound values cost neither: the same rows took half the
+ * server CPU. A statement is prepared once per connection and row count, so batches are padded with
+ * rows of NULLs (skipped by the WHERE) to a power of two: at most 11 statements per kind.
+ *
+ * PostgreSQL text cannot hold NUL, which callers keep out (a JSON text escapes it); pg sends a lone
+ * surrogate as U+FFFD.
  */
-export function jsonRows(rows: readonly (readonly JsonRowValue[])[]): string {
-  let out = "[";
-  for (let r = 0; r < rows.length; r++) {
-    const row = rows[r]!;
-    out += r > 0 ? ",[" : "[";
-    for (let i = 0; i < row.length; i++) {
-      const value = row[i] ?? null;
-      if (i > 0) out += ",";
-      if (typeof value === "string") out += JSON.stringify(wellFormed(value));
-      else if (typeof value === "number") out += Number.isFinite(value) ? String(value) : `"${value}"`;
-      else if (value === null) out += "null";
-      else out += value.json.includes("\\u") ? JSON.stringify(value.json) : value.json;
-    }
-    out += "]";
+export class RowsInsert {
+  private readonly texts = new Map<number, string>();
+  private readonly name: string;
+  private readonly into: string;
+  private readonly columns: readonly (readonly [name: string, type: string])[];
+  private readonly ordered: boolean;
+  private readonly tail: string;
+
+  /**
+   * `columns` in the order of each row's values, the first never null; `ordered`: rows are inserted in
+   * the order given (identity values follow it); `tail`: what follows the SELECT (`ON CONFLICT …`).
+   */
+  constructor(spec: {
+    name: string;
+    into: string;
+    columns: readonly (readonly [name: string, type: string])[];
+    ordered?: boolean;
+    tail?: string;
+  }) {
+    this.name = spec.name;
+    this.into = spec.into;
+    this.columns = spec.columns;
+    this.ordered = spec.ordered ?? false;
+    this.tail = spec.tail ?? "";
   }
-  return `${out}]`;
+
+  /** The statements that insert `rows`, with their parameters; one per `MAX_ROWS_PER_STATEMENT` rows. */
+  statements(rows: readonly (readonly unknown[])[]): { statement: { name: string; text: string }; values: unknown[] }[] {
+    const out: { statement: { name: string; text: string }; values: unknown[] }[] = [];
+    const width = this.columns.length;
+    for (let from = 0; from < rows.length; from += MAX_ROWS_PER_STATEMENT) {
+      const chunk = rows.slice(from, from + MAX_ROWS_PER_STATEMENT);
+      let size = 1;
+      while (size < chunk.length) size *= 2;
+      const values: unknown[] = new Array(size * width).fill(null);
+      chunk.forEach((row, r) => {
+        if (row.length !== width) throw new Error(`${this.name}: a row of ${row.length} values for ${width} columns`);
+        for (let c = 0; c < width; c++) values[r * width + c] = row[c] ?? null;
+      });
+      out.push({ statement: { name: `${this.name}_${size}`, text: this.text(size) }, values });
+    }
+    return out;
+  }
+
+  private text(size: number): string {
+    let text = this.texts.get(size);
+    if (text !== undefined) return text;
+    const names = this.columns.map(([name]) => name);
+    const width = names.length;
+    const tuples: string[] = [];
+    for (let r = 0; r < size; r++) {
+      const params = this.columns.map(([, type], c) => `$${r * width + c + 1}::${type}`);
+      tuples.push(`(${this.ordered ? `${r}, ` : ""}${params.join(", ")})`);
+    }
+    const aliases = `${this.ordered ? "spri_row_order, " : ""}${names.join(", ")}`;
+    text = `INSERT INTO ${this.into} (${names.join(", ")}) SELECT ${names.map((n) => `v.${n}`).join(", ")}
+  FROM (VALUES ${tuples.join(", ")}) AS v(${aliases})
+  WHERE v.${names[0]} IS NOT NULL${this.ordered ? " ORDER BY v.spri_row_order" : ""} ${this.tail}`;
+    this.texts.set(size, text);
+    return text;
+  }
 }
 
-/** SQL for the text of the `{ json }` value at `i` of a `jsonRows` row: as written, or unquoted. */
-export function embeddedText(row: string, i: number): string {
-  return `CASE json_typeof(${row}->${i}) WHEN 'string' THEN ${row}->>${i} ELSE (${row}->${i})::text END`;
-}
-
-/** `String#toWellFormed` (ES2024, in every Node spri runs on; the project's TypeScript lib is ES2023). */
-function wellFormed(value: string): string {
-  return (value as string & { toWellFormed(): string }).toWellFormed();
-}
+/** An item's calls as one row each, in the order given (group ids grow in it): rows of `callGroupRows`. */
+export const INSERT_CALL_GROUPS = new RowsInsert({
+  name: "spri_insert_call_groups",
+  into: "call_groups",
+  columns: [
+    ["run_id", "text"],
+    ["item_id", "text"],
+    ["calls", "text"],
+  ],
+  ordered: true,
+});
 
 /**
  * Adds the calls' per-minute sums (`callMinutesOf`); rows in key order, so concurrent writers lock

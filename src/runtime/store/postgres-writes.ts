@@ -5,18 +5,21 @@
 import type pg from "pg";
 import type { ItemRecord } from "../../io/records.ts";
 import { type PostgresDb, toNumber } from "./postgres-db.ts";
-import {
-  ADD_CALL_MINUTES,
-  ADD_USAGE,
-  callGroupsJson,
-  callMinuteColumns,
-  embeddedText,
-  INSERT_CALL_GROUPS,
-  jsonRows,
-  usageColumns,
-} from "./postgres-rows.ts";
-import { recordSummary, usageOf } from "./store-rows.ts";
+import { ADD_CALL_MINUTES, ADD_USAGE, callMinuteColumns, INSERT_CALL_GROUPS, RowsInsert, usageColumns } from "./postgres-rows.ts";
+import { callGroupRows, recordSummary, usageOf } from "./store-rows.ts";
 import { type StoredCall, StoreError } from "./run-store.ts";
+
+const SET_RECORDS = new RowsInsert({
+  name: "spri_set_records",
+  into: "item_records",
+  columns: [
+    ["run_id", "text"],
+    ["item_id", "text"],
+    ["record", "text"],
+    ["summary", "text"],
+  ],
+  tail: "ON CONFLICT (run_id, item_id) DO UPDATE SET record = excluded.record, summary = excluded.summary",
+});
 
 /** Sets (or, where `record` is undefined, clears) the records of the given items. */
 export async function writeRecords(
@@ -24,13 +27,13 @@ export async function writeRecords(
   client: pg.PoolClient,
   items: readonly { runId: string; itemId: string; record?: ItemRecord }[],
 ): Promise<void> {
-  const set: [string, string, { json: string }, string][] = [];
+  const set: [string, string, string, string][] = [];
   const clear: [string[], string[]] = [[], []];
   for (const { runId, itemId, record } of items) {
     if (record === undefined) {
       clear[0].push(runId);
       clear[1].push(itemId);
-    } else set.push([runId, itemId, { json: JSON.stringify(record) }, recordSummary(record)]);
+    } else set.push([runId, itemId, JSON.stringify(record), recordSummary(record)]);
   }
   if (clear[0].length > 0) {
     await db.query(
@@ -43,18 +46,7 @@ export async function writeRecords(
       client,
     );
   }
-  if (set.length > 0) {
-    await db.query(
-      {
-        name: "spri_set_records",
-        text: `INSERT INTO item_records (run_id, item_id, record, summary)
-               SELECT r->>0, r->>1, ${embeddedText("r", 2)}, r->>3 FROM json_array_elements($1::json) AS u(r)
-               ON CONFLICT (run_id, item_id) DO UPDATE SET record = excluded.record, summary = excluded.summary`,
-      },
-      [jsonRows(set)],
-      client,
-    );
-  }
+  for (const { statement, values } of SET_RECORDS.statements(set)) await db.query(statement, values, client);
 }
 
 /** Fails with a StoreError naming the first of `runIds` that does not exist. */
@@ -72,10 +64,10 @@ export async function requireRuns(db: PostgresDb, client: pg.PoolClient | pg.Poo
 /** Appends calls (one multi-row insert, in order) and adds them to their runs' usage. */
 export async function insertCalls(db: PostgresDb, client: pg.PoolClient, calls: readonly StoredCall[]): Promise<void> {
   if (calls.length === 0) return;
-  const groups = callGroupsJson(calls); // validates every call before anything is written
+  const groups = INSERT_CALL_GROUPS.statements(callGroupRows(calls)); // validates every call before anything is written
   const usage = usageOf(calls);
   await requireRuns(db, client, [...usage.keys()]);
-  await db.query({ name: "spri_insert_call_groups", text: INSERT_CALL_GROUPS }, groups, client);
+  for (const { statement, values } of groups) await db.query(statement, values, client);
   await db.query({ name: "spri_add_usage", text: ADD_USAGE }, usageColumns(usage), client);
   await db.query({ name: "spri_add_call_minutes", text: ADD_CALL_MINUTES }, callMinuteColumns(calls), client);
 }
