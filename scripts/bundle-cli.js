@@ -11,8 +11,10 @@
 // (bench (g)). Lazy imports stay lazy: the bundle evaluates a command's code when it is first run.
 //
 // Kept outside: Node's built-in modules, and the optional peer dependencies (local models, the
-// OpenAI and Anthropic SDKs) and pg's optional native binding, which are loaded from node_modules
-// only when used. The library (dist/index.js) is not bundled. The bundle sits as deep under dist/
+// OpenAI and Anthropic SDKs), pg's optional native binding and the viewer's HTTP server
+// (@hono/node-server, which imports node:http), which are loaded from node_modules only when used:
+// the bundle turns a lazy import of a module it holds into a static import of that module's
+// externals, so a bundled @hono/node-server put node:http at the start of every command. The library (dist/index.js) is not bundled. The bundle sits as deep under dist/
 // as the modules that find package.json and web/dist relative to themselves (three folders up).
 // Plain JavaScript, like build-on-install.js: it runs under whichever Node npm runs.
 import { statSync, writeFileSync } from "node:fs";
@@ -26,7 +28,7 @@ const output = `${dist}surfaces/cli/bundle.js`;
 const built = await build({
   input,
   platform: "node",
-  external: [/^node:/, "node-llama-cpp", "@anthropic-ai/sdk", "openai", "pg-native"],
+  external: [/^node:/, "node-llama-cpp", "@anthropic-ai/sdk", "openai", "pg-native", "@hono/node-server"],
   output: { file: output, format: "esm", codeSplitting: false },
   logLevel: "warn",
 });

@@ -1,6 +1,5 @@
 /** Starts the viewer's HTTP server (Node's http through @hono/node-server). */
 import type { AddressInfo } from "node:net";
-import { serve } from "@hono/node-server";
 import { ConfigError } from "../../base/errors/errors.ts";
 import { type AppOptions, createApp, type ViewerApp } from "./app.ts";
 import { checkToken } from "./safety.ts";
@@ -27,6 +26,9 @@ export async function startViewer(options: ServeOptions): Promise<RunningViewer>
   // The guard needs the real port, which a request for port 0 learns only once listening: the app
   // is created with it then, and requests that come before are answered 503.
   let viewer: ViewerApp | undefined;
+  // Loaded here, not with the module: it imports node:http, whose exports (WebSocket among them)
+  // load Node's own fetch stack, ~20 ms at the start of every CLI command that never serves.
+  const { serve } = await import("@hono/node-server");
   const server = serve({
     fetch: (request, env) => (viewer ? viewer.app.fetch(request, env) : new Response("starting", { status: 503 })),
     port: options.port,
