@@ -29,7 +29,16 @@ const built = await build({
   input,
   platform: "node",
   external: [/^node:/, "node-llama-cpp", "@anthropic-ai/sdk", "openai", "pg-native", "@hono/node-server"],
-  output: { file: output, format: "esm", codeSplitting: false },
+  // ASCII (other characters escaped) without the doc comments, licences kept: Node reads a smaller
+  // file, and V8 keeps an all-ASCII source in one byte a character (spri worker --help: 254-255 ms
+  // of CPU against 276-283 ms).
+  output: {
+    file: output,
+    format: "esm",
+    codeSplitting: false,
+    charset: "ascii",
+    comments: { legal: true, annotation: false, jsdoc: false },
+  },
   logLevel: "warn",
 });
 const modules = built.output[0].moduleIds.filter((id) => id.startsWith(dist)).map((id) => id.slice(dist.length));
