@@ -35,7 +35,7 @@ interface Marker {
   name: string;
   /** Reference form: capture one digit 1–5. */
   reference: RegExp;
-  /** Strict form: capture a whole number, checked against the scale afterwards (global, with indices). */
+  /** Strict form: capture a whole number, checked against the scale afterwards (global). */
   strict: RegExp;
 }
 
@@ -45,13 +45,13 @@ const NUM = String.raw`(\d+(?:\.\d+)?)`;
 // the marker whose number comes last in the text wins; on a tie (one number read by two forms) the
 // earlier form in this order names it.
 const MARKERS: readonly Marker[] = [
-  { name: "[RESULT]", reference: /\[RESULT\]\s*([1-5])/, strict: new RegExp(String.raw`\[RESULT\]:?\s*\[?${NUM}\]?`, "gd") },
-  { name: "[SCORE]", reference: /\[SCORE\]\s*([1-5])/, strict: new RegExp(String.raw`\[SCORE\]:?\s*${NUM}`, "gd") },
-  { name: "[Score: N]", reference: /\[Score:\s*([1-5])\]/, strict: new RegExp(String.raw`\[Score:\s*${NUM}\]`, "gd") },
+  { name: "[RESULT]", reference: /\[RESULT\]\s*([1-5])/, strict: new RegExp(String.raw`\[RESULT\]:?\s*\[?${NUM}\]?`, "g") },
+  { name: "[SCORE]", reference: /\[SCORE\]\s*([1-5])/, strict: new RegExp(String.raw`\[SCORE\]:?\s*${NUM}`, "g") },
+  { name: "[Score: N]", reference: /\[Score:\s*([1-5])\]/, strict: new RegExp(String.raw`\[Score:\s*${NUM}\]`, "g") },
   // Python's `$` also matches before one final newline.
-  { name: "\\n\\n[N]", reference: /\n\n\[([1-5])\](?=\n?$)/, strict: new RegExp(String.raw`\n\n\[${NUM}\](?=\s*$)`, "gd") },
-  { name: "Overall Score:", reference: /\n\nOverall Score:\s*([1-5])/, strict: new RegExp(String.raw`\n\nOverall Score:\s*${NUM}`, "gd") },
-  { name: "[N]", reference: /\[([1-5])\]$/, strict: new RegExp(String.raw`\[${NUM}\]\s*$`, "gd") },
+  { name: "\\n\\n[N]", reference: /\n\n\[([1-5])\](?=\n?$)/, strict: new RegExp(String.raw`\n\n\[${NUM}\](?=\s*$)`, "g") },
+  { name: "Overall Score:", reference: /\n\nOverall Score:\s*([1-5])/, strict: new RegExp(String.raw`\n\nOverall Score:\s*${NUM}`, "g") },
+  { name: "[N]", reference: /\[([1-5])\]$/, strict: new RegExp(String.raw`\[${NUM}\]\s*$`, "g") },
 ];
 
 interface MarkerMatch {
@@ -95,8 +95,12 @@ function firstMarker(text: string): MarkerMatch | undefined {
 function lastMarker(text: string): MarkerMatch | undefined {
   let last: (MarkerMatch & { numberAt: number }) | undefined;
   for (const marker of MARKERS) {
-    for (const match of text.matchAll(marker.strict)) {
-      const numberAt = match.indices![1]![0];
+    // exec on the shared global regex, not matchAll (which copies the regex for every critique) or
+    // the `d` flag: marker names hold no digit, so the number starts at the match's first digit.
+    const pattern = marker.strict;
+    pattern.lastIndex = 0;
+    for (let match = pattern.exec(text); match !== null; match = pattern.exec(text)) {
+      const numberAt = match.index + match[0].search(/\d/);
       if (last && numberAt <= last.numberAt) continue;
       last = { marker, index: match.index, value: Number.parseFloat(match[1]!), numberAt };
     }
