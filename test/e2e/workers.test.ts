@@ -206,7 +206,18 @@ for (const backend of ["sqlite", "postgres"] as const)
       const db = await newStore();
       const before = server.requests.length;
       const args = ["run", "--input", input, "--output", output, "--store", db, "--concurrency", "2", ...model()];
+      // No answer before both processes are up: a second process that started after the first had
+      // finished would find the run done, not join it (under load, 40 items took the first ~1 s).
+      let open = () => {};
+      gate = new Promise((resolve) => (open = resolve));
       const runs = [start(args, dir), start(args, dir)];
+      const store: RunStore = await openStore(db);
+      try {
+        await until(async () => (await store.listWorkers()).filter((w) => w.status === "active").length === 2, "both processes up");
+      } finally {
+        open();
+        await store.close();
+      }
       const codes = await Promise.all(runs.map((r) => r.exited));
       assert.deepEqual(codes, [0, 0], runs.map((r) => r.stderr()).join("\n"));
       assert.match(runs.map((r) => r.stderr()).join("\n"), /joining it as a worker/);

@@ -42,7 +42,7 @@ import { RunStop } from "./run-stop.ts";
 import { RetryWaits } from "./retry-waits.ts";
 import { sampledIdentity } from "./samples.ts";
 import { UnscoredWatch } from "./unscored-watch.ts";
-import { WorkLoop } from "./work-loop.ts";
+import { END_POLL_MS, followPolls, WorkLoop } from "./work-loop.ts";
 
 export { BATCH_PRICE_FACTOR } from "./batch-rounds.ts";
 export { itemsInFlight, wrapModels } from "./model-stack.ts";
@@ -209,12 +209,27 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
       runId: run.id,
       slots: options.work === false ? 0 : itemsInFlight(options.concurrency),
       leaseMs,
-      pollMs,
+      pollMs: loopPollMs,
       stop: stop.signal,
       wake,
       runItem,
       idle,
     });
+  // In the run's last second (at its pace so far) the output holder looks every END_POLL_MS, for two
+  // seconds at most (a last item stuck in retries must not keep it querying that often), so the last
+  // items are written and the run ends soon after they finish; a process that works items also does
+  // while it follows others' last items (followPolls). A holder that works none is idle from the
+  // start: only the first rule applies to it.
+  const follow = followPolls(pollMs);
+  let endSince: number | undefined;
+  const loopPollMs = (idleMs: number | undefined): number => {
+    const eta = enqueueDone && role.tail ? progressNow().etaSeconds : undefined;
+    if (eta !== undefined && eta < 1) {
+      endSince ??= performance.now();
+      if (performance.now() - endSince < 2_000) return Math.min(END_POLL_MS, pollMs);
+    }
+    return options.work === false ? pollMs : follow(idleMs);
+  };
   /** The run is over when the whole input is queued and nothing is pending. */
   const runFinished = async () => enqueueDone && !(await store.hasPending(run.id));
   let current: WorkLoop | undefined;

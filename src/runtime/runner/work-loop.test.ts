@@ -3,7 +3,7 @@ import { test } from "node:test";
 import type { RunStore } from "../store/run-store.ts";
 import type { Lease } from "../store/work-queue.ts";
 import { Wake } from "../../base/util/wake.ts";
-import { leaseThreshold, WorkLoop, type WorkLoopOptions } from "./work-loop.ts";
+import { END_POLL_MS, followPolls, leaseThreshold, WorkLoop, type WorkLoopOptions } from "./work-loop.ts";
 
 test("leaseThreshold: a quarter of the slots, at least 1, at most a lease batch", () => {
   assert.deepEqual([1, 2, 4, 16, 64, 256, 512, 4096].map(leaseThreshold), [1, 1, 1, 4, 16, 64, 64, 64]);
@@ -244,4 +244,41 @@ test("a beat drops only leases it could have seen: one taken while its query was
   assert.deepEqual(started, ["i0", "i1"]);
   assert.equal(keptByEarlyBeat, true, "the beat that asked before i1 was leased kept it");
   assert.deepEqual(aborted, ["i1"], "the later beat dropped it");
+});
+
+test("followPolls: END_POLL_MS for a loop's first second without work, its interval otherwise", () => {
+  const poll = followPolls(100);
+  assert.deepEqual([undefined, 0, 999, 1000, 5000].map(poll), [100, END_POLL_MS, END_POLL_MS, 100, 100]);
+  // A shorter interval than END_POLL_MS is kept.
+  assert.equal(followPolls(5)(0), 5);
+});
+
+test("a loop tells pollMs how long it has been idle: undefined while items run, then the time since it ran out", async () => {
+  const { store } = fakeQueue(3);
+  const told: (number | undefined)[] = [];
+  let idleCalls = 0;
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  const loop = loopOf(store, {
+    slots: 4,
+    // The items wait until the loop has polled idle twice: the first wait has them all in progress.
+    runItem: async () => released,
+    pollMs: (idleMs) => {
+      told.push(idleMs);
+      if (told.length === 1) setTimeout(release, 1);
+      return 1;
+    },
+    idle: async () => ++idleCalls > 3,
+  });
+  await loop.run();
+  // Undefined while the items are in progress (at least the first wait), then numbers only.
+  const firstIdle = told.findIndex((ms) => ms !== undefined);
+  assert.ok(firstIdle >= 1 && told.slice(0, firstIdle).every((ms) => ms === undefined), `waits: ${told.join(", ")}`);
+  const idle = told.slice(firstIdle) as number[];
+  assert.ok(idle.length >= 3 && idle.every((ms) => typeof ms === "number"), `idle waits: ${told.join(", ")}`);
+  // Measured from when the loop first had nothing: never less than before.
+  assert.ok(
+    idle.every((ms, i) => i === 0 || ms >= idle[i - 1]!),
+    `non-decreasing: ${idle.join(", ")}`,
+  );
 });

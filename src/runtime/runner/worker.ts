@@ -22,7 +22,7 @@ import type { RetryOptions } from "./retry.ts";
 import { DEFAULT_LEASE_MS, itemsInFlight, type StopKind, wrapModels } from "./run-job.ts";
 import { RunSpend } from "./run-spend.ts";
 import type { RateLimits } from "./shared-rate.ts";
-import { WorkLoop } from "./work-loop.ts";
+import { followPolls, WorkLoop } from "./work-loop.ts";
 
 /** What a worker needs to run a run's items, rebuilt from the run's recorded command. */
 export interface WorkerRun {
@@ -80,7 +80,8 @@ export interface WorkerResult {
  * How often a worker looks at the store while a run is running whose pending items other workers
  * hold: one of their leases may lapse (a lost worker), and a draining worker ends once the run is
  * done, so the last process of a shared run exits within this of its last item (at 500 ms a
- * draining worker outlived the run by a quarter second on average).
+ * draining worker outlived the run by a quarter second on average); in its first second of following
+ * it looks every `END_POLL_MS` (work-loop.ts).
  */
 const FOLLOW_POLL_MS = 100;
 /** How often an idle worker looks for work while no run is running. */
@@ -131,6 +132,9 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerResult> {
     onError: (error) => options.log?.(`heartbeat failed: ${(error as Error).message}`),
   });
   const refusedRuns = new Set<string>();
+  const follow = followPolls(pollMs);
+  /** Since when this worker has had nothing to lease while others still hold a running run's items. */
+  let followingSince: number | undefined;
   try {
     while (!stop.signal.aborted) {
       // Every running run of the store, listed once per look (without --run).
@@ -139,9 +143,11 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerResult> {
       if (!run) {
         const following = !(await nothingLeft(store, options.runId, running));
         if (options.drain && !following) break;
-        await wake.wait(following ? pollMs : idlePollMs, stop.signal);
+        followingSince = following ? (followingSince ?? performance.now()) : undefined;
+        await wake.wait(followingSince === undefined ? idlePollMs : follow(performance.now() - followingSince), stop.signal);
         continue;
       }
+      followingSince = undefined;
       let context = opened.get(run.id);
       if (!context) {
         try {
@@ -224,7 +230,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerResult> {
       runId: run.id,
       slots: itemsInFlight(options.concurrency),
       leaseMs,
-      pollMs,
+      pollMs: follow,
       stop: stop.signal,
       wake,
       runItem,
