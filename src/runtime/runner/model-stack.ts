@@ -13,7 +13,10 @@ import { RateLimitedModel, SharedRateGate } from "./shared-rate.ts";
  * endpoint's new calls no longer than a retry may wait (`retry.maxWaitMs`).
  */
 export function wrapModels(
-  options: Pick<RunJobOptions, "models" | "concurrency" | "timeoutMs" | "retry" | "cacheMode" | "store" | "rateLimits" | "prices"> & {
+  options: Pick<
+    RunJobOptions,
+    "models" | "concurrency" | "timeoutMs" | "retry" | "cacheMode" | "store" | "rateLimits" | "prices" | "work"
+  > & {
     spend?: RunSpend;
     onRetry?: MakeResilientOptions["onRetry"];
   },
@@ -40,6 +43,10 @@ export function wrapModels(
   const { spend } = options;
   const budgeted = (model: LanguageModel): LanguageModel =>
     spend?.active ? new BudgetedModel(model, spend, options.prices.priceOf(model.modelId, model.id)) : model;
+  // A worker's first calls came before its key filter's first load, and each of their lookups was a
+  // query (bench (g): its first requests went out ~60 ms later). A process that makes no calls
+  // (`--no-work`) need not load it.
+  if (options.cacheMode === "use" && options.work !== false) void options.store.cache.warm?.();
   const cached = new Map<LanguageModel, LanguageModel>();
   const cache = (model: LanguageModel): LanguageModel => {
     let wrapped = cached.get(model);

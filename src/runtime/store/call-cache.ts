@@ -100,6 +100,12 @@ export interface CallCache {
   get(key: string): Promise<GenerateResult | undefined>;
   /** Stores (or overwrites) the answer for `key`: text, finish reason, usage, latency, model. */
   put(key: string, result: GenerateResult, meta: CacheEntryMeta): Promise<void>;
+  /**
+   * Gets ready for lookups in the background (a shared store's key filter: its first load), so that
+   * the first calls of a run need not ask the store; callers that are about to make calls say so.
+   * Resolves when ready (never rejects).
+   */
+  warm?(): Promise<void>;
 }
 
 /** A cache in memory, for tests and one-process use. */

@@ -150,6 +150,10 @@ export class PostgresCallCache implements CallCache {
     }
   }
 
+  warm(): Promise<void> {
+    return this.filter.warm();
+  }
+
   put(key: string, result: GenerateResult, meta: CacheEntryMeta): Promise<void> {
     this.db.assertOpen();
     // PostgreSQL text cannot hold NUL: such an answer is not cached (the call is made again next

@@ -76,16 +76,28 @@ export class PostgresKeyFilter {
   /** True when no row with this key hash can be in the table (see the module's contract). Starts a due sync. */
   rulesOut(hash: number): boolean {
     const now = performance.now();
-    if (this.syncing === undefined && now - this.syncedAt >= this.syncMs) {
-      this.syncing = this.sync()
-        .catch(() => {
-          this.bits = undefined;
-        })
-        .finally(() => {
-          this.syncing = undefined;
-        });
-    }
+    this.startDueSync(now);
     return this.bits !== undefined && now - this.freshAt <= STALE_SYNCS * Math.max(this.syncMs, 1) && !this.bits.has(hash);
+  }
+
+  /**
+   * Starts the first load (or a due sync) in the background, for a caller about to look keys up:
+   * lookups before the load is in query the table. Resolves when that sync has ended (never rejects).
+   */
+  warm(): Promise<void> {
+    this.startDueSync(performance.now());
+    return this.syncing ?? Promise.resolve();
+  }
+
+  private startDueSync(now: number): void {
+    if (this.syncing !== undefined || now - this.syncedAt < this.syncMs) return;
+    this.syncing = this.sync()
+      .catch(() => {
+        this.bits = undefined;
+      })
+      .finally(() => {
+        this.syncing = undefined;
+      });
   }
 
   /** Rows this process has just committed. */

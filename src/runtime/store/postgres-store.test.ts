@@ -233,6 +233,33 @@ describe("PostgresCallCache key filter", () => {
     return { db, cache, counted };
   }
 
+  test("warm loads the filter before any lookup: a miss then costs no query", async () => {
+    const url = await server.newDatabase();
+    const db = new PostgresDb(url);
+    try {
+      await migrate(db);
+      const query = db.query.bind(db);
+      let queries = 0;
+      db.query = ((...args: Parameters<typeof query>) => {
+        queries++;
+        return query(...args);
+      }) as typeof db.query;
+      const cache = new PostgresCallCache(db, { filter: { syncMs: 60_000 } });
+      // Without warm, the first lookup comes before the filter's first load, and asks the table.
+      const cold = new PostgresCallCache(db, { filter: { syncMs: 60_000 } });
+      const coldBefore = queries;
+      assert.equal(await cold.get(key(1)), undefined);
+      assert.ok(queries - coldBefore >= 1, "a cold lookup queries");
+      await cold.filter.warm();
+      await cache.warm();
+      const before = queries;
+      assert.equal(await cache.get(key(2)), undefined);
+      assert.equal(queries, before, "a warm miss asks nothing");
+    } finally {
+      await db.close();
+    }
+  });
+
   test("an answer holding NUL (which PostgreSQL text cannot) is not cached, and later puts still work", async () => {
     const url = await server.newDatabase();
     const writer = await cacheOn(url);
