@@ -29,7 +29,7 @@ const built = await build({
   input,
   platform: "node",
   external: [/^node:/, "node-llama-cpp", "@anthropic-ai/sdk", "openai", "pg-native", "@hono/node-server"],
-  // ASCII (other characters escaped) without the doc comments, licences kept: Node reads a smaller
+  // ASCII (other characters escaped) without doc and annotation comments, licences kept: Node reads a smaller
   // file, and V8 keeps an all-ASCII source in one byte a character (spri worker --help: 254-255 ms
   // of CPU against 276-283 ms).
   output: {

@@ -215,8 +215,9 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
       runItem,
       idle,
     });
-  // In the run's last second (at its pace so far) the output holder looks every END_POLL_MS, for two
-  // seconds at most (a last item stuck in retries must not keep it querying that often), so the last
+  // In the run's last second (by the items this process saw finish, at their pace so far) the output
+  // holder looks every END_POLL_MS, for two seconds at most each time the estimate falls that low (a
+  // last item stuck in retries must not keep it querying that often), so the last
   // items are written and the run ends soon after they finish; a process that works items also does
   // while it follows others' last items (followPolls). A holder that works none is idle from the
   // start: only the first rule applies to it.
@@ -227,7 +228,7 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
     if (eta !== undefined && eta < 1) {
       endSince ??= performance.now();
       if (performance.now() - endSince < 2_000) return Math.min(END_POLL_MS, pollMs);
-    }
+    } else if (eta === undefined || eta >= 2) endSince = undefined;
     return options.work === false ? pollMs : follow(idleMs);
   };
   /** The run is over when the whole input is queued and nothing is pending. */

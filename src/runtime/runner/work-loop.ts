@@ -108,6 +108,7 @@ export class WorkLoop {
           leaseMs: this.options.leaseMs,
         });
         const leasedAt = performance.now();
+        if (leases.length > 0) idleSince = undefined;
         for (const lease of leases) {
           const task = this.start(lease, leasedAt).finally(() => {
             inFlight.delete(task);

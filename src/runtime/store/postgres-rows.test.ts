@@ -45,6 +45,12 @@ describe("RowsInsert statements", () => {
       ],
     );
     assert.throws(() => insert(false).statements([["a", "b"]]), /a row of 2 values for 3 columns/);
+    assert.throws(() => insert(false).statements([[null, "b", 1]]), /a row without its k/);
+    // Wide rows: fewer per statement, within PostgreSQL's 65,535 parameters.
+    const wide = new RowsInsert({ name: "w", into: "w", columns: Array.from({ length: 100 }, (_, i) => [`c${i}`, "text"] as const) });
+    const sizes = wide.statements(Array.from({ length: 700 }, () => Array.from({ length: 100 }, () => "x"))).map((s) => s.values.length);
+    // 512 rows of 100 a statement, then the 188 left padded to 256.
+    assert.deepEqual(sizes, [51_200, 25_600]);
     assert.deepEqual(insert(false).statements([]), []);
   });
 });

@@ -7,8 +7,9 @@
 import type { ItemUpdate, StoredCall } from "./run-store.ts";
 import { ADD_TO_CALL_MINUTES, ADD_TO_USAGE, CALL_MINUTE_SUMS, callMinutesOf, USAGE_COLUMNS } from "./store-rows.ts";
 
-/** The largest number of rows one `RowsInsert` statement binds (a batch beyond it takes several). */
+/** The most rows one `RowsInsert` statement binds (a batch beyond it takes several), within PostgreSQL's 65,535 parameters. */
 const MAX_ROWS_PER_STATEMENT = 1024;
+const MAX_PARAMETERS = 65_535;
 
 /**
  * A multi-row INSERT whose values are bound one by one as plain parameters (texts as they are, byte
@@ -22,8 +23,8 @@ const MAX_ROWS_PER_STATEMENT = 1024;
  * server CPU. A statement is prepared once per connection and row count, so batches are padded with
  * rows of NULLs (skipped by the WHERE) to a power of two: at most 11 statements per kind.
  *
- * PostgreSQL text cannot hold NUL, which callers keep out (a JSON text escapes it); pg sends a lone
- * surrogate as U+FFFD.
+ * PostgreSQL text cannot hold NUL: a value with one fails the statement (a JSON text escapes it; the
+ * cache does not store answers that hold one). pg sends a lone surrogate as U+FFFD.
  */
 export class RowsInsert {
   private readonly texts = new Map<number, string>();
@@ -51,17 +52,21 @@ export class RowsInsert {
     this.tail = spec.tail ?? "";
   }
 
-  /** The statements that insert `rows`, with their parameters; one per `MAX_ROWS_PER_STATEMENT` rows. */
+  /** The statements that insert `rows`, with their parameters; one per `MAX_ROWS_PER_STATEMENT` rows (fewer when wide). */
   statements(rows: readonly (readonly unknown[])[]): { statement: { name: string; text: string }; values: unknown[] }[] {
     const out: { statement: { name: string; text: string }; values: unknown[] }[] = [];
     const width = this.columns.length;
-    for (let from = 0; from < rows.length; from += MAX_ROWS_PER_STATEMENT) {
-      const chunk = rows.slice(from, from + MAX_ROWS_PER_STATEMENT);
+    let perStatement = MAX_ROWS_PER_STATEMENT;
+    while (perStatement * width > MAX_PARAMETERS) perStatement /= 2;
+    for (let from = 0; from < rows.length; from += perStatement) {
+      const chunk = rows.slice(from, from + perStatement);
       let size = 1;
       while (size < chunk.length) size *= 2;
       const values: unknown[] = new Array(size * width).fill(null);
       chunk.forEach((row, r) => {
         if (row.length !== width) throw new Error(`${this.name}: a row of ${row.length} values for ${width} columns`);
+        // The WHERE that skips the padding would skip such a row too, silently.
+        if (row[0] === null || row[0] === undefined) throw new Error(`${this.name}: a row without its ${this.columns[0]![0]}`);
         for (let c = 0; c < width; c++) values[r * width + c] = row[c] ?? null;
       });
       out.push({ statement: { name: `${this.name}_${size}`, text: this.text(size) }, values });
