@@ -14,8 +14,9 @@
 // OpenAI and Anthropic SDKs), pg's optional native binding and the viewer's HTTP server
 // (@hono/node-server, which imports node:http), which are loaded from node_modules only when used:
 // the bundle turns a lazy import of a module it holds into a static import of that module's
-// externals, so a bundled @hono/node-server put node:http at the start of every command. The library (dist/index.js) is not bundled. The bundle sits as deep under dist/
-// as the modules that find package.json and web/dist relative to themselves (three folders up).
+// externals, so a bundled @hono/node-server put node:http at the start of every command. The
+// library (dist/index.js) is not bundled. The bundle sits as deep under dist/ as the modules that
+// find package.json and web/dist relative to themselves (three folders up).
 // Plain JavaScript, like build-on-install.js: it runs under whichever Node npm runs.
 import { statSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -29,9 +30,9 @@ const built = await build({
   input,
   platform: "node",
   external: [/^node:/, "node-llama-cpp", "@anthropic-ai/sdk", "openai", "pg-native", "@hono/node-server"],
-  // ASCII (other characters escaped) without doc and annotation comments, licences kept: Node reads a smaller
-  // file, and V8 keeps an all-ASCII source in one byte a character (spri worker --help: 254-255 ms
-  // of CPU against 276-283 ms).
+  // ASCII (other characters escaped) without doc and annotation comments, licences kept: Node reads
+  // a smaller file, and V8 keeps an all-ASCII source in one byte a character (spri worker --help:
+  // 254-255 ms of CPU against 276-283 ms).
   output: {
     file: output,
     format: "esm",

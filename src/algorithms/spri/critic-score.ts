@@ -54,6 +54,9 @@ const MARKERS: readonly Marker[] = [
   { name: "[N]", reference: /\[([1-5])\]$/, strict: new RegExp(String.raw`\[${NUM}\]\s*$`, "g") },
 ];
 
+/** A strict match's number starts at its first digit: no marker name holds one. */
+const DIGIT = /\d/;
+
 interface MarkerMatch {
   marker: Marker;
   /** Where the marker starts: the feedback is the text before it. */
@@ -96,11 +99,11 @@ function lastMarker(text: string): MarkerMatch | undefined {
   let last: (MarkerMatch & { numberAt: number }) | undefined;
   for (const marker of MARKERS) {
     // exec on the shared global regex, not matchAll (which copies the regex for every critique) or
-    // the `d` flag: marker names hold no digit, so the number starts at the match's first digit.
+    // the `d` flag (see DIGIT).
     const pattern = marker.strict;
     pattern.lastIndex = 0;
     for (let match = pattern.exec(text); match !== null; match = pattern.exec(text)) {
-      const numberAt = match.index + match[0].search(/\d/);
+      const numberAt = match.index + match[0].search(DIGIT);
       if (last && numberAt <= last.numberAt) continue;
       last = { marker, index: match.index, value: Number.parseFloat(match[1]!), numberAt };
     }

@@ -217,10 +217,10 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
     });
   // In the run's last second (by the items this process saw finish, at their pace so far) the output
   // holder looks every END_POLL_MS, for two seconds at most each time the estimate falls that low (a
-  // last item stuck in retries must not keep it querying that often), so the last
-  // items are written and the run ends soon after they finish; a process that works items also does
-  // while it follows others' last items (followPolls). A holder that works none is idle from the
-  // start: only the first rule applies to it.
+  // last item stuck in retries must not keep it querying that often), so the last items are written
+  // and the run ends soon after they finish; a process that works items also does while it follows
+  // others' last items (followPolls). A holder that works none is idle from the start: only the
+  // first rule applies to it.
   const follow = followPolls(pollMs);
   let endSince: number | undefined;
   const loopPollMs = (idleMs: number | undefined): number => {

@@ -7,8 +7,9 @@
 import type { ItemUpdate, StoredCall } from "./run-store.ts";
 import { ADD_TO_CALL_MINUTES, ADD_TO_USAGE, CALL_MINUTE_SUMS, callMinutesOf, USAGE_COLUMNS } from "./store-rows.ts";
 
-/** The most rows one `RowsInsert` statement binds (a batch beyond it takes several), within PostgreSQL's 65,535 parameters. */
+/** The most rows one `RowsInsert` statement binds (a batch beyond it takes several). */
 const MAX_ROWS_PER_STATEMENT = 1024;
+/** PostgreSQL's limit on a statement's parameters: wide rows go fewer a statement. */
 const MAX_PARAMETERS = 65_535;
 
 /**
