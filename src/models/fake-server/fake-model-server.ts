@@ -57,7 +57,11 @@ export interface FakeServerStats {
   peakInFlight: number;
   /** Request body bytes received. */
   bytesIn: number;
-  /** ms (performance.now of the server's process) of the first request and of the last answer; null before any. */
+  /**
+   * ms (performance.now of the server's process) of the first request's arrival and of the last
+   * request's end (its answer written out, or its client gone); null before any. The window between
+   * holds every moment a request was in flight.
+   */
   firstAt: number | null;
   lastAt: number | null;
   /**
@@ -149,7 +153,12 @@ class Tally {
 
   sent(status: number): void {
     if (status >= 200 && status < 300) this.stats.served++;
-    this.stats.lastAt = performance.now();
+  }
+
+  /** A request stopped counting: `inFlight` are left. */
+  left(inFlight: number): void {
+    this.inFlightIs(inFlight);
+    this.stats.lastAt = this.changedAt;
   }
 }
 
@@ -201,7 +210,7 @@ export async function startFakeModelServer(options: FakeModelServerOptions | Res
     // A request stops counting once answered, or when its client goes away unanswered.
     let counted = true;
     const release = () => {
-      if (counted) tally.inFlightIs(--inFlight);
+      if (counted) tally.left(--inFlight);
       counted = false;
     };
     res.once("finish", release);
