@@ -28,22 +28,26 @@ interface Undici {
 /**
  * undici's entry point loads all of undici (fetch, WebSocket, caches, mocks: ~180 ms of CPU at every
  * start); the client alone takes a quarter of that. undici ships no `exports` map, so its modules
- * can be loaded directly; should a release move them, the entry point serves.
+ * can be loaded directly; should a release move them, the entry point serves. Loaded with the
+ * first dispatcher, not with this module: a process that makes no HTTP calls (`spri run --no-work`,
+ * `spri status`, the viewer) never pays for it (~70 ms of CPU, node:http2 included).
  */
 function loadUndici(): Undici {
+  if (undici) return undici;
   const require = createRequire(import.meta.url);
   try {
-    return {
+    undici = {
       Agent: require("undici/lib/dispatcher/agent.js") as typeof AgentType,
       EnvHttpProxyAgent: require("undici/lib/dispatcher/env-http-proxy-agent.js") as typeof EnvHttpProxyAgentType,
     };
   } catch {
-    const undici = require("undici") as typeof import("undici");
-    return { Agent: undici.Agent, EnvHttpProxyAgent: undici.EnvHttpProxyAgent };
+    const entry = require("undici") as typeof import("undici");
+    undici = { Agent: entry.Agent, EnvHttpProxyAgent: entry.EnvHttpProxyAgent };
   }
+  return undici;
 }
 
-const undici = loadUndici();
+let undici: Undici | undefined;
 
 export type HttpHeaders = Record<string, string | string[] | undefined>;
 
@@ -90,8 +94,9 @@ export function createDispatcher(env: NodeJS.ProcessEnv = process.env): Dispatch
   const httpProxy = env.http_proxy || env.HTTP_PROXY || undefined;
   const httpsProxy = env.https_proxy || env.HTTPS_PROXY || undefined;
   const noProxy = env.no_proxy || env.NO_PROXY || "";
-  if ((!httpProxy && !httpsProxy) || noProxy.trim() === "*") return new undici.Agent({ keepAliveTimeout: KEEP_ALIVE_MS });
-  return new undici.EnvHttpProxyAgent({
+  const { Agent, EnvHttpProxyAgent } = loadUndici();
+  if ((!httpProxy && !httpsProxy) || noProxy.trim() === "*") return new Agent({ keepAliveTimeout: KEEP_ALIVE_MS });
+  return new EnvHttpProxyAgent({
     keepAliveTimeout: KEEP_ALIVE_MS,
     httpProxy,
     // As curl does: an https URL uses HTTPS_PROXY, else HTTP_PROXY.

@@ -60,7 +60,7 @@ export class PostgresDb {
       try {
         return await this.transactionOnce(fn);
       } catch (error) {
-        const code = (error as { cause?: { code?: string } }).cause?.code;
+        const code = sqlState(error);
         if (attempt >= 3 || (code !== "40P01" && code !== "40001")) throw error;
       }
     }
@@ -134,4 +134,9 @@ function passwordOf(url: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The SQLSTATE of a failed query (PostgresDb wraps driver errors, keeping them as the cause). */
+export function sqlState(error: unknown): string | undefined {
+  return (error as { cause?: { code?: string } } | null)?.cause?.code;
 }

@@ -11,7 +11,7 @@
  * epoch milliseconds (BIGINT) of the database's clock; the others are ISO 8601 text as in SQLite.
  */
 import type pg from "pg";
-import type { PostgresDb } from "./postgres-db.ts";
+import { type PostgresDb, sqlState } from "./postgres-db.ts";
 import { StoreError } from "./run-store.ts";
 
 /** Key of the advisory lock that serialises migrations ("SPRI" in ASCII). */
@@ -232,6 +232,9 @@ export const SCHEMA_VERSION = MIGRATIONS.length;
  * `spri_schema` (it belongs to something else), and one written by a newer spri.
  */
 export async function migrate(db: PostgresDb): Promise<void> {
+  // A store that is current, the usual case, costs one round trip (every process opens the store
+  // as it starts; the checks below take four, on a connection that is still cold).
+  if ((await storedVersion(db)) === SCHEMA_VERSION) return;
   const current = await db.transaction(async (client) => check(db, client));
   if (current === SCHEMA_VERSION) return;
   await db.transaction(async (client) => {
@@ -247,6 +250,20 @@ export async function migrate(db: PostgresDb): Promise<void> {
       await db.query("UPDATE spri_schema SET version = $1", [version + 1], client);
     }
   });
+}
+
+/** PostgreSQL's SQLSTATE for a table that does not exist. */
+const UNDEFINED_TABLE = "42P01";
+
+/** The version `spri_schema` holds; undefined where there is no such table. */
+async function storedVersion(db: PostgresDb): Promise<number | undefined> {
+  try {
+    const { rows } = await db.query<{ version: number }>("SELECT version FROM spri_schema");
+    return rows.length === 1 ? Number(rows[0]!.version) : undefined;
+  } catch (error) {
+    if (sqlState(error) === UNDEFINED_TABLE) return undefined;
+    throw error;
+  }
 }
 
 async function check(db: PostgresDb, client: pg.PoolClient): Promise<number> {

@@ -11,7 +11,7 @@
  *   (`clock_timestamp()`), so the workers' clocks need not agree.
  */
 import type { ItemRecord } from "../../io/records.ts";
-import { NOW_MS, type PostgresDb, toNumber } from "./postgres-db.ts";
+import { NOW_MS, type PostgresDb, sqlState, toNumber } from "./postgres-db.ts";
 import { now, type Row } from "./store-rows.ts";
 import { assignFinishSeqs, insertCalls, requireRuns, writeRecords } from "./postgres-writes.ts";
 import { StoreError } from "./run-store.ts";
@@ -32,6 +32,17 @@ import type {
 
 /** How long a registered worker that never said its lease time may stay silent before it counts as lost. */
 export const DEFAULT_WORKER_LEASE_MS = 60_000;
+
+const ENQUEUE = {
+  name: "spri_enqueue",
+  text: `INSERT INTO items (run_id, item_id, status, attempts, updated_at, input, line)
+         SELECT $1, u.item_id, 'pending', 0, $2, u.input, u.line
+         FROM unnest($3::text[], $4::text[], $5::int4[]) WITH ORDINALITY AS u(item_id, input, line, n)
+         ORDER BY u.n
+         ON CONFLICT (run_id, item_id) DO NOTHING`,
+};
+/** PostgreSQL's SQLSTATE for a row whose foreign key has no match (here: an item of an unknown run). */
+const FOREIGN_KEY_VIOLATION = "23503";
 
 const LEASE_ITEMS = (byRun: boolean) => ({
   name: byRun ? "spri_lease_run" : "spri_lease_any",
@@ -72,20 +83,18 @@ export class PostgresWorkQueue implements WorkQueue, RateLedger {
       inputs.push(JSON.stringify(item.input ?? null));
       lines.push(item.line ?? null);
     }
-    return this.db.transaction(async (client) => {
-      await requireRuns(this.db, client, [runId]);
-      // Identity values follow the ORDER BY, so seq keeps input order; items already there stay as they are.
-      const { rowCount } = await this.db.query(
-        `INSERT INTO items (run_id, item_id, status, attempts, updated_at, input, line)
-         SELECT $1, u.item_id, 'pending', 0, $2, u.input, u.line
-         FROM unnest($3::text[], $4::text[], $5::int4[]) WITH ORDINALITY AS u(item_id, input, line, n)
-         ORDER BY u.n
-         ON CONFLICT (run_id, item_id) DO NOTHING`,
-        [runId, now(), ids, inputs, lines],
-        client,
-      );
+    // One statement, so one round trip: its foreign key stands for requireRuns (a run deleted
+    // meanwhile fails it). Identity values follow the ORDER BY, so seq keeps input order; items
+    // already there stay as they are.
+    try {
+      const { rowCount } = await this.db.query(ENQUEUE, [runId, now(), ids, inputs, lines]);
       return rowCount ?? 0;
-    });
+    } catch (error) {
+      if (sqlState(error) === FOREIGN_KEY_VIOLATION) {
+        throw new StoreError(`no run with id "${runId}" in ${this.db.location}`);
+      }
+      throw error;
+    }
   }
 
   async retryFailed(runId: string): Promise<number> {

@@ -50,7 +50,10 @@ export function workQueueContract(name: string, openStore: OpenStore<Store>): vo
       const { store, run } = await setup(5);
       assert.equal(await store.enqueueItems(run.id, queued(7)), 2, "only the two new items are added");
       assert.equal(await store.enqueueItems(run.id, []), 0);
-      await assert.rejects(store.enqueueItems("no-such-run", queued(1)), StoreError);
+      await assert.rejects(
+        store.enqueueItems("no-such-run", queued(1)),
+        (error: unknown) => error instanceof StoreError && /no run with id "no-such-run"/.test(error.message),
+      );
       assert.deepEqual(await store.itemCounts(run.id), { pending: 7, done: 0, failed: 0, total: 7 });
       assert.equal(await store.hasPending(run.id, { unleased: true }), true, "nothing is leased yet");
 
