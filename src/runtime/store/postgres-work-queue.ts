@@ -5,15 +5,15 @@
  *   in input order; concurrent workers skip each other's rows instead of waiting, and a row another
  *   worker leased meanwhile is re-checked under its lock (READ COMMITTED), so no item goes to two.
  * - Fencing: each hand-out increments the item's `lease_token`; `completeItems` is one transaction
- *   whose conditional UPDATE matches only pending items with the caller's token, and only the
- *   results it matched get their record, calls, usage and finish number written.
+ *   that first locks only the pending items with the caller's token, and only the results it
+ *   locked get their record, calls, usage, status and finish number written.
  * - Clock: lease and heartbeat times are epoch milliseconds of the database's clock
  *   (`clock_timestamp()`), so the workers' clocks need not agree.
  */
-import type { ItemRecord } from "../../io/records.ts";
+import type pg from "pg";
 import { NOW_MS, type PostgresDb, sqlState, toNumber } from "./postgres-db.ts";
 import { now, type Row } from "./store-rows.ts";
-import { assignFinishSeqs, insertCalls, requireRuns, writeRecords } from "./postgres-writes.ts";
+import { insertCalls, requireRuns, writeRecords } from "./postgres-writes.ts";
 import { StoreError } from "./run-store.ts";
 import { takePostgresRate } from "./postgres-rate.ts";
 import { StoredFinishedItem } from "./work-queue.ts";
@@ -41,6 +41,43 @@ const ENQUEUE = {
          ORDER BY u.n
          ON CONFLICT (run_id, item_id) DO NOTHING`,
 };
+/** The results' items still pending under their lease token, as of now (not locked: FINISH_ITEMS fences). */
+const STILL_LEASED = {
+  name: "spri_still_leased",
+  text: `SELECT i.run_id, i.item_id
+         FROM unnest($1::text[], $2::text[], $3::int8[]) AS u(run_id, item_id, token)
+         JOIN items i ON i.run_id = u.run_id AND i.item_id = u.item_id
+         WHERE i.lease_token = u.token AND i.status = 'pending'`,
+};
+/**
+ * The fence and the finish of one run's results ($4, with their tokens): the items still pending
+ * under their token are finished and numbered in input order after the run's counter, which the
+ * statement bumps by every result ($3). One update of each item: setting the status and the
+ * number apart moved every index entry of the row twice.
+ */
+const FINISH_ITEMS = {
+  name: "spri_finish_items",
+  text: `WITH bump AS (
+           UPDATE runs SET finished_count = finished_count + $3, updated_at = $2 WHERE id = $1
+           RETURNING finished_count - $3 AS before
+         )
+         UPDATE items i SET status = w.status, reason = w.reason, attempts = i.attempts + 1, updated_at = $2,
+           lease_owner = NULL, lease_expires = NULL, finish_seq = bump.before + w.n
+         FROM (SELECT i2.seq, u.token, u.status, u.reason, row_number() OVER (ORDER BY i2.seq) AS n
+               FROM unnest($4::text[], $5::int8[], $6::text[], $7::text[]) AS u(item_id, token, status, reason)
+               JOIN items i2 ON i2.run_id = $1 AND i2.item_id = u.item_id) w, bump
+         WHERE i.seq = w.seq AND i.lease_token = w.token AND i.status = 'pending'`,
+};
+
+/**
+ * Thrown inside a completion whose fence turned a result away, to roll it back (a StoreError, so
+ * the transaction rethrows it as it is).
+ */
+class LeaseLost extends StoreError {
+  constructor() {
+    super("a result's lease was lost");
+  }
+}
 /** PostgreSQL's SQLSTATE for a row whose foreign key has no match (here: an item of an unknown run). */
 const FOREIGN_KEY_VIOLATION = "23503";
 
@@ -141,13 +178,14 @@ export class PostgresWorkQueue implements WorkQueue, RateLedger {
   async stopWorker(workerId: string): Promise<void> {
     this.db.assertOpen();
     await this.db.transaction(async (client) => {
+      // Worker row, then run rows, then items: the lock order of completions (completeItems).
       await this.db.query(`UPDATE workers SET status = 'stopped', heartbeat_ms = ${NOW_MS} WHERE id = $1`, [workerId], client);
+      await this.db.query("UPDATE runs SET output_owner = NULL, output_expires = NULL WHERE output_owner = $1", [workerId], client);
       await this.db.query(
         "UPDATE items SET lease_owner = NULL, lease_expires = NULL WHERE lease_owner = $1 AND status = 'pending'",
         [workerId],
         client,
       );
-      await this.db.query("UPDATE runs SET output_owner = NULL, output_expires = NULL WHERE output_owner = $1", [workerId], client);
     });
   }
 
@@ -221,73 +259,23 @@ export class PostgresWorkQueue implements WorkQueue, RateLedger {
     }
     const unique = [...byKey.values()];
     const updatedAt = now();
-    const accepted = await this.db.transaction(async (client) => {
-      // Lock order of every writer: worker row, then items, then usage, then the run row.
-      await this.db.query(`UPDATE workers SET heartbeat_ms = ${NOW_MS} WHERE id = $1`, [workerId], client);
-      // The fence: only items still pending under the caller's token change.
-      const { rows } = await this.db.query(
-        {
-          name: "spri_complete",
-          text: `UPDATE items i SET status = u.status, reason = u.reason, attempts = i.attempts + 1, updated_at = $1,
-                   lease_owner = NULL, lease_expires = NULL
-                 FROM unnest($2::text[], $3::text[], $4::int8[], $5::text[], $6::text[]) AS u(run_id, item_id, token, status, reason)
-                 WHERE i.run_id = u.run_id AND i.item_id = u.item_id AND i.lease_token = u.token AND i.status = 'pending'
-                 RETURNING i.run_id, i.item_id, i.seq`,
-        },
-        [
-          updatedAt,
-          unique.map((r) => r.runId),
-          unique.map((r) => r.itemId),
-          unique.map((r) => r.token),
-          unique.map((r) => r.status),
-          unique.map((r) => r.reason ?? null),
-        ],
-        client,
-      );
-      const won = new Set(rows.map((r) => JSON.stringify([String(r.run_id), String(r.item_id)])));
-      const seqOf = new Map(rows.map((r) => [JSON.stringify([String(r.run_id), String(r.item_id)]), toNumber(r.seq)]));
-      const taken = unique.filter((r) => won.has(JSON.stringify([r.runId, r.itemId])));
-      if (taken.length === 0) return taken;
-      await writeRecords(this.db, client, taken as { runId: string; itemId: string; record?: ItemRecord }[]);
-      await insertCalls(
-        this.db,
-        client,
-        taken.flatMap((r) => r.calls),
-      );
-      const done = taken.filter((r) => r.status === "done").length;
-      await this.db.query(
-        "UPDATE workers SET items_done = items_done + $2, items_failed = items_failed + $3 WHERE id = $1",
-        [workerId, done, taken.length - done],
-        client,
-      );
-      // Last, in run id order (one lock order for every writer): the finish numbers, in input order.
-      const perRun = new Map<string, ItemResult[]>();
-      for (const r of taken) perRun.set(r.runId, [...(perRun.get(r.runId) ?? []), r]);
-      for (const runId of [...perRun.keys()].sort()) {
-        const ofRun = perRun.get(runId)!;
-        const runDone = ofRun.filter((r) => r.status === "done").length;
-        await this.db.query(
-          `INSERT INTO worker_runs (worker_id, run_id, items_done, items_failed) VALUES ($1, $2, $3, $4)
-           ON CONFLICT (run_id, worker_id) DO UPDATE SET
-             items_done = worker_runs.items_done + excluded.items_done, items_failed = worker_runs.items_failed + excluded.items_failed`,
-          [workerId, runId, runDone, ofRun.length - runDone],
-          client,
-        );
+    // Optimistic first: every result is written and the fence comes last, in the one update that
+    // finishes the items (a result whose lease was lost rolls it all back). The usual batch, where
+    // every lease still holds, costs one update of each item instead of two (bench (g): a third of
+    // the server's CPU for finishing 6,000 items). After a rollback, the results whose lease is
+    // already lost are left out first; a lease lost meanwhile rolls back again, and each time one
+    // result less can be tried, so this ends.
+    let accepted: readonly ItemResult[] = [];
+    for (let attempt = 0, claim = false; ; attempt++) {
+      try {
+        accepted = await this.db.transaction((client) => this.writeResults(client, workerId, unique, updatedAt, claim));
+        break;
+      } catch (error) {
+        const lost = error instanceof LeaseLost || sqlState(error) === FOREIGN_KEY_VIOLATION;
+        if (!lost || attempt > unique.length) throw error;
+        claim = true;
       }
-      for (const runId of [...perRun.keys()].sort()) {
-        const ordered = perRun
-          .get(runId)!
-          .sort((a, b) => seqOf.get(JSON.stringify([a.runId, a.itemId]))! - seqOf.get(JSON.stringify([b.runId, b.itemId]))!);
-        await assignFinishSeqs(
-          this.db,
-          client,
-          runId,
-          ordered.map((r) => r.itemId),
-          updatedAt,
-        );
-      }
-      return taken;
-    });
+    }
     const acceptedKeys = new Set(accepted.map((r) => JSON.stringify([r.runId, r.itemId])));
     for (const r of unique) {
       (acceptedKeys.has(JSON.stringify([r.runId, r.itemId])) ? completion.accepted : completion.refused).push({
@@ -296,6 +284,83 @@ export class PostgresWorkQueue implements WorkQueue, RateLedger {
       });
     }
     return completion;
+  }
+
+  /**
+   * Writes the results the fence lets through and returns them; throws LeaseLost (the caller rolls
+   * back) when the fence, which comes last, turns one away. With `claim`, the results whose lease
+   * is already lost are left out first.
+   */
+  private async writeResults(
+    client: pg.PoolClient,
+    workerId: string,
+    results: readonly ItemResult[],
+    updatedAt: string,
+    claim: boolean,
+  ): Promise<readonly ItemResult[]> {
+    // Lock order of every writer: worker row, then records and calls, then usage, then the run
+    // row, then the items' rows.
+    await this.db.query(`UPDATE workers SET heartbeat_ms = ${NOW_MS} WHERE id = $1`, [workerId], client);
+    let taken = results;
+    if (claim) {
+      const { rows } = await this.db.query(
+        STILL_LEASED,
+        [results.map((r) => r.runId), results.map((r) => r.itemId), results.map((r) => r.token)],
+        client,
+      );
+      const won = new Set(rows.map((r) => JSON.stringify([String(r.run_id), String(r.item_id)])));
+      taken = results.filter((r) => won.has(JSON.stringify([r.runId, r.itemId])));
+      if (taken.length === 0) return taken;
+    }
+    await writeRecords(this.db, client, taken);
+    const done = taken.filter((r) => r.status === "done").length;
+    await this.db.query(
+      "UPDATE workers SET items_done = items_done + $2, items_failed = items_failed + $3 WHERE id = $1",
+      [workerId, done, taken.length - done],
+      client,
+    );
+    const perRun = new Map<string, ItemResult[]>();
+    for (const r of taken) perRun.set(r.runId, [...(perRun.get(r.runId) ?? []), r]);
+    const runIds = [...perRun.keys()].sort();
+    for (const runId of runIds) {
+      const ofRun = perRun.get(runId)!;
+      const runDone = ofRun.filter((r) => r.status === "done").length;
+      await this.db.query(
+        `INSERT INTO worker_runs (worker_id, run_id, items_done, items_failed) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (run_id, worker_id) DO UPDATE SET
+           items_done = worker_runs.items_done + excluded.items_done, items_failed = worker_runs.items_failed + excluded.items_failed`,
+        [workerId, runId, runDone, ofRun.length - runDone],
+        client,
+      );
+    }
+    // The rows other workers write too (usage, per-minute sums, the run's counter) come last, so
+    // their locks are held briefly.
+    await insertCalls(
+      this.db,
+      client,
+      taken.flatMap((r) => r.calls),
+    );
+    // Last, in run id order, each run's items are finished and numbered in the statement that bumps
+    // the run's counter: its row lock orders the completions of a run, so finish numbers grow in
+    // commit order.
+    for (const runId of runIds) {
+      const ofRun = perRun.get(runId)!;
+      const { rowCount } = await this.db.query(
+        FINISH_ITEMS,
+        [
+          runId,
+          updatedAt,
+          ofRun.length,
+          ofRun.map((r) => r.itemId),
+          ofRun.map((r) => r.token),
+          ofRun.map((r) => r.status),
+          ofRun.map((r) => r.reason ?? null),
+        ],
+        client,
+      );
+      if (rowCount !== ofRun.length) throw new LeaseLost();
+    }
+    return taken;
   }
 
   async finishedSince(runId: string, after: number, limit = 500): Promise<FinishedItem[]> {

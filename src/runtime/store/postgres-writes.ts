@@ -96,27 +96,3 @@ export async function reserveFinishSeqs(
   if (rows.length === 0) throw new StoreError(`no run with id "${runId}" in ${db.location}`);
   return toNumber(rows[0]!.finished_count) - count;
 }
-
-/**
- * Gives the finished `itemIds` of one run (in that order) the next finish sequence numbers (see
- * `reserveFinishSeqs`). Call it last, just before COMMIT, to hold the run's row lock briefly.
- */
-export async function assignFinishSeqs(
-  db: PostgresDb,
-  client: pg.PoolClient,
-  runId: string,
-  itemIds: readonly string[],
-  updatedAt: string,
-): Promise<void> {
-  const before = await reserveFinishSeqs(db, client, runId, itemIds.length, updatedAt);
-  if (itemIds.length === 0) return;
-  await db.query(
-    {
-      name: "spri_set_finish_seq",
-      text: `UPDATE items i SET finish_seq = u.n + $3 FROM unnest($2::text[]) WITH ORDINALITY AS u(item_id, n)
-             WHERE i.run_id = $1 AND i.item_id = u.item_id`,
-    },
-    [runId, itemIds, before],
-    client,
-  );
-}

@@ -174,6 +174,22 @@ export function workQueueContract(name: string, openStore: OpenStore<Store>): vo
       assert.deepEqual([w1?.itemsDone, w1?.itemsFailed, w1?.leased], [1, 1, 1]);
     });
 
+    test("a result for an item the run does not have is refused beside accepted ones, and nothing of it is stored", async () => {
+      const { store, run } = await setup(1);
+      const [lease] = await store.leaseItems("w1", { runId: run.id, max: 1, leaseMs: LONG });
+      const result = await store.completeItems("w1", [{ ...done(lease!), itemId: "no-such-item" }, done(lease!)]);
+      assert.deepEqual(result, {
+        accepted: [{ runId: run.id, itemId: lease!.itemId }],
+        refused: [{ runId: run.id, itemId: "no-such-item" }],
+      });
+      assert.equal(await store.getItem(run.id, "no-such-item"), undefined);
+      assert.equal((await store.runUsage(run.id)).calls, 1);
+      assert.deepEqual(
+        (await store.finishedSince(run.id, 0)).map((f) => [f.itemId, f.finishSeq]),
+        [[lease!.itemId, 1]],
+      );
+    });
+
     test("heartbeat extends the worker's leases and leaves out the ones it lost", async () => {
       const { store, run } = await setup(4, ["w1", "w2", "clock"]);
       const mine = await store.leaseItems("w1", { runId: run.id, max: 3, leaseMs: SHORT });
