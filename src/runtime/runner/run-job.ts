@@ -187,7 +187,9 @@ export async function runJob(options: RunJobOptions): Promise<RunJobResult> {
     keyed: keyedBy(prepared.itemKey, idField),
     samples: options.samples,
     onReject,
-    onBatch: () => wake.notify(),
+    // New items are work for a process that works them; one that only writes the output has
+    // nothing to do until items finish (waking it here cost a query per batch while workers start).
+    onBatch: options.work === false ? undefined : () => wake.notify(),
     signal: stop.signal,
     limit: options.limit,
     maxItemBytes: options.maxItemBytes,

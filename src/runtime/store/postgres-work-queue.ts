@@ -81,14 +81,25 @@ class LeaseLost extends StoreError {
 /** PostgreSQL's SQLSTATE for a row whose foreign key has no match (here: an item of an unknown run). */
 const FOREIGN_KEY_VIOLATION = "23503";
 
+/**
+ * A lease in one statement (one round trip): the worker's proof of life, then the hand-out. The
+ * proof of life does not wait for the worker's row: while the worker's own completion holds it
+ * (that transaction stamps the heartbeat itself, first), the lease goes on without it; waiting made
+ * each lease wait out a whole completion (about 30 ms a lease in a (g) round, pg_stat_statements),
+ * with the freed slots idle meanwhile. A worker the store does not have leases nothing.
+ */
 const LEASE_ITEMS = (byRun: boolean) => ({
   name: byRun ? "spri_lease_run" : "spri_lease_any",
-  text: `WITH clock AS (SELECT ${NOW_MS} AS ms),
+  text: `WITH touched AS (
+      UPDATE workers SET heartbeat_ms = ${NOW_MS}, lease_ms = $3
+      WHERE id = (SELECT id FROM workers WHERE id = $1 FOR UPDATE SKIP LOCKED)),
+    clock AS (SELECT ${NOW_MS} AS ms),
     picked AS (
       SELECT i.seq FROM items i
       ${byRun ? "" : "JOIN runs r ON r.id = i.run_id AND r.status = 'running'"}
       WHERE i.status = 'pending' ${byRun ? "AND i.run_id = $4" : ""}
         AND (i.lease_expires IS NULL OR i.lease_expires <= (SELECT ms FROM clock))
+        AND EXISTS (SELECT 1 FROM workers WHERE id = $1)
       ORDER BY i.seq LIMIT $2
       FOR UPDATE OF i SKIP LOCKED)
     UPDATE items SET lease_owner = $1, lease_token = items.lease_token + 1, lease_expires = clock.ms + $3
@@ -211,24 +222,22 @@ export class PostgresWorkQueue implements WorkQueue, RateLedger {
     this.db.assertOpen();
     const ms = leaseTime(options.leaseMs);
     const max = Math.max(0, Math.floor(options.max));
-    return this.db.transaction(async (client) => {
-      await this.touchWorkerIfFree(client, workerId, ms);
-      if (max === 0) return [];
-      const byRun = options.runId !== undefined;
-      const { rows } = await this.db.query(LEASE_ITEMS(byRun), byRun ? [workerId, max, ms, options.runId] : [workerId, max, ms], client);
-      return rows
-        .sort((a, b) => toNumber(a.seq) - toNumber(b.seq))
-        .map((r) => {
-          const lease: Lease = {
-            runId: String(r.run_id),
-            itemId: String(r.item_id),
-            token: toNumber(r.lease_token),
-            input: r.input === null ? null : (JSON.parse(String(r.input)) as unknown),
-          };
-          if (r.line !== null) lease.line = toNumber(r.line);
-          return lease;
-        });
-    });
+    const byRun = options.runId !== undefined;
+    const { rows } = await this.db.query(LEASE_ITEMS(byRun), byRun ? [workerId, max, ms, options.runId] : [workerId, max, ms]);
+    // An empty hand-out may be an unknown worker's: that is an error, not "nothing to do".
+    if (rows.length === 0) await this.requireWorker(workerId);
+    return rows
+      .sort((a, b) => toNumber(a.seq) - toNumber(b.seq))
+      .map((r) => {
+        const lease: Lease = {
+          runId: String(r.run_id),
+          itemId: String(r.item_id),
+          token: toNumber(r.lease_token),
+          input: r.input === null ? null : (JSON.parse(String(r.input)) as unknown),
+        };
+        if (r.line !== null) lease.line = toNumber(r.line);
+        return lease;
+      });
   }
 
   async releaseItems(workerId: string, leases: readonly Pick<Lease, "runId" | "itemId" | "token">[]): Promise<void> {
@@ -451,29 +460,9 @@ export class PostgresWorkQueue implements WorkQueue, RateLedger {
     ]);
   }
 
-  /**
-   * A lease's proof of life, without waiting for the worker's row: while the worker's own
-   * completion holds it (that transaction stamps the heartbeat itself, first), the lease goes on
-   * without it. Waiting made each lease wait out a whole completion: about 30 ms a lease in a (g)
-   * round (pg_stat_statements), with the freed slots idle meanwhile.
-   */
-  private async touchWorkerIfFree(client: Parameters<PostgresDb["query"]>[2], workerId: string, leaseMs: number): Promise<void> {
-    const { rowCount } = await this.db.query(
-      {
-        name: "spri_touch_worker_if_free",
-        text: `UPDATE workers SET heartbeat_ms = ${NOW_MS}, lease_ms = $2
-               WHERE id = (SELECT id FROM workers WHERE id = $1 FOR UPDATE SKIP LOCKED)`,
-      },
-      [workerId, leaseMs],
-      client,
-    );
-    if (rowCount) return;
-    const { rowCount: known } = await this.db.query(
-      { name: "spri_worker_known", text: "SELECT 1 FROM workers WHERE id = $1" },
-      [workerId],
-      client,
-    );
-    if (!known) throw new StoreError(`no worker with id "${workerId}" in ${this.db.location}`, { hint: "register the worker first" });
+  private async requireWorker(workerId: string): Promise<void> {
+    const { rowCount } = await this.db.query({ name: "spri_worker_known", text: "SELECT 1 FROM workers WHERE id = $1" }, [workerId]);
+    if (!rowCount) throw new StoreError(`no worker with id "${workerId}" in ${this.db.location}`, { hint: "register the worker first" });
   }
 
   /** Records a sign of life of a registered worker and the lease time it now uses. */
