@@ -44,7 +44,11 @@ process.exitCode = await run();
 // stderr have handed their last bytes to the system (pipes are written asynchronously) ends it at
 // once, and the kernel takes back its memory whole.
 await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
-module.flushCompileCache?.();
+try {
+  module.flushCompileCache?.();
+} catch {
+  // As when it is enabled: an unwritable cache only costs the next start its time.
+}
 process.exit();
 
 /** Resolves once everything written to `stream` so far has been handed to the system (or it failed). */

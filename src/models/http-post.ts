@@ -139,8 +139,11 @@ export function postJson(url: string, body: string, options: PostOptions): Promi
   if (signal?.aborted) return Promise.reject(new TransportError("aborted", "aborted before it was sent"));
   let origin: string;
   let path: string;
+  let dispatcher: Dispatcher;
   try {
     ({ origin, path } = target(url));
+    // Before any timer or listener is set: the first call loads undici (or reads a proxy variable).
+    dispatcher = options.dispatcher ?? sharedDispatcher();
   } catch (error) {
     return Promise.reject(error instanceof TransportError ? error : new TransportError("network", messageOf(error), { cause: error }));
   }
@@ -149,7 +152,6 @@ export function postJson(url: string, body: string, options: PostOptions): Promi
     call.timer = setTimeout(() => call.stop("timeout"), timeoutMs);
     // The caller's signal is usually the run's, shared by every call in flight: onAbort keeps that cheap.
     if (signal) call.unsubscribe = onAbort(signal, () => call.stop("aborted"));
-    const dispatcher = options.dispatcher ?? sharedDispatcher();
     try {
       dispatcher.dispatch(
         {

@@ -114,9 +114,11 @@ export class PostgresDb {
           : code === "ECONNREFUSED" || code === "ENOTFOUND" || code === "ETIMEDOUT"
             ? "check that the PostgreSQL server is running and reachable at that host and port"
             : undefined;
-    // The cause is kept for debugging only when it cannot leak the password.
+    // The cause is kept for debugging only when it cannot leak the password; the SQLSTATE always
+    // (callers tell errors apart by it, and it holds no secret).
     const cause = this.password && raw.includes(this.password) ? undefined : error;
-    return new StoreError(`run store ${this.location}: ${message}`, { hint, cause });
+    const sqlState = typeof code === "string" && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
+    return new StoreError(`run store ${this.location}: ${message}`, { hint, cause, sqlState });
   }
 
   async close(): Promise<void> {
@@ -136,7 +138,7 @@ function passwordOf(url: string): string | undefined {
   }
 }
 
-/** The SQLSTATE of a failed query (PostgresDb wraps driver errors, keeping them as the cause). */
+/** The SQLSTATE of a failed query (PostgresDb.wrap keeps it on the StoreError). */
 export function sqlState(error: unknown): string | undefined {
-  return (error as { cause?: { code?: string } } | null)?.cause?.code;
+  return error instanceof StoreError ? error.sqlState : undefined;
 }

@@ -92,6 +92,27 @@ describe("PostgresStore credentials", () => {
     }
   });
 
+  test("a password that is a word of the server's messages does not hide their SQLSTATE: a new database is set up, errors are told apart", async () => {
+    const admin = new URL(await server.newDatabase());
+    // "exist" is in "relation … does not exist": the driver's error, which would show it, is not kept.
+    await sql(admin.href, "CREATE ROLE spri_exist LOGIN PASSWORD 'exist'");
+    await sql(admin.href, "CREATE DATABASE spri_exist_db OWNER spri_exist");
+    const url = new URL(admin.href);
+    [url.username, url.password, url.pathname] = ["spri_exist", "exist", "/spri_exist_db"];
+    const store = await PostgresStore.open(url.href);
+    try {
+      const run = await store.createRun(newRun());
+      assert.equal(await store.enqueueItems(run.id, [{ itemId: "a", input: { id: "a" } }]), 1);
+      const error = await store.enqueueItems("no-such-run", [{ itemId: "a", input: { id: "a" } }]).then(
+        () => assert.fail("enqueued"),
+        (e: unknown) => e,
+      );
+      assert.ok(error instanceof StoreError && /no run with id "no-such-run"/.test(error.message), String(error));
+    } finally {
+      await store.close();
+    }
+  });
+
   test("the store's URL never reaches what it stores, shows or returns", async () => {
     const store = await open();
     const url = urls.get(store)!;

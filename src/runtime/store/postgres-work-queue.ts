@@ -5,8 +5,9 @@
  *   in input order; concurrent workers skip each other's rows instead of waiting, and a row another
  *   worker leased meanwhile is re-checked under its lock (READ COMMITTED), so no item goes to two.
  * - Fencing: each hand-out increments the item's `lease_token`; `completeItems` is one transaction
- *   that first locks only the pending items with the caller's token, and only the results it
- *   locked get their record, calls, usage, status and finish number written.
+ *   that writes the results' records, calls and usage and then, last, finishes only the items still
+ *   pending under the caller's token; if one is not, the transaction is rolled back and written
+ *   again without the results whose lease is lost, so only accepted results leave anything behind.
  * - Clock: lease and heartbeat times are epoch milliseconds of the database's clock
  *   (`clock_timestamp()`), so the workers' clocks need not agree.
  */
@@ -321,6 +322,10 @@ export class PostgresWorkQueue implements WorkQueue, RateLedger {
       taken = results.filter((r) => won.has(JSON.stringify([r.runId, r.itemId])));
       if (taken.length === 0) return taken;
     }
+    // Records in one order for every writer: a stale result's record is locked until its
+    // completion rolls back, so two completions that race on the same items must not take them
+    // in opposite orders.
+    taken = [...taken].sort((a, b) => compare(a.runId, b.runId) || compare(a.itemId, b.itemId));
     await writeRecords(this.db, client, taken);
     const done = taken.filter((r) => r.status === "done").length;
     await this.db.query(
@@ -499,4 +504,9 @@ function workerFromRow(row: Row): WorkerInfo {
   };
   if (row.run_id !== null && row.run_id !== undefined) info.runId = String(row.run_id);
   return info;
+}
+
+/** Code-unit order, as `Array.prototype.sort` orders strings by default (the run ids above). */
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }

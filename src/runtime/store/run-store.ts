@@ -16,7 +16,7 @@
  *   empty results (`getRun`/`findRunByKey`: undefined). Every method rejects once the store is closed.
  */
 import { resolve } from "node:path";
-import { SpriError } from "../../base/errors/errors.ts";
+import { type ErrorEvidence, SpriError } from "../../base/errors/errors.ts";
 import type { CallRecord, ItemRecord } from "../../io/records.ts";
 import { canonicalHash } from "./canonical.ts";
 import type { CallCache } from "./call-cache.ts";
@@ -202,7 +202,15 @@ export interface RunStore extends WorkQueue, RateLedger {
 }
 
 /** A store failure the user can act on: a missing run, a database from a newer spri, a foreign file. */
-export class StoreError extends SpriError {}
+export class StoreError extends SpriError {
+  /** A failed PostgreSQL statement's SQLSTATE (e.g. "42P01"), kept even where the driver's error is not. */
+  readonly sqlState?: string;
+
+  constructor(message: string, evidence: ErrorEvidence & { sqlState?: string } = {}) {
+    super(message, evidence);
+    this.sqlState = evidence.sqlState;
+  }
+}
 
 /**
  * The stable key of a run: the same task, settings, input file (and output file, for runs that write
