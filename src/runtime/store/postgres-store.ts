@@ -18,7 +18,7 @@ import { rounds } from "./postgres-rows.ts";
 import { migrate } from "./postgres-schema.ts";
 import { postgresRunStats } from "./postgres-stats.ts";
 import { PostgresWorkQueue } from "./postgres-work-queue.ts";
-import { insertCalls, requireRuns, reserveFinishSeqs, writeRecords } from "./postgres-writes.ts";
+import { insertCalls, noSuchRun, requireRuns, reserveFinishSeqs, writeRecords } from "./postgres-writes.ts";
 import {
   assertItemStatus,
   assertRunStatus,
@@ -130,7 +130,7 @@ export class PostgresStore extends WorkQueueDelegate implements RunStore {
     if (patch.status !== undefined) assertRunStatus(patch.status);
     return this.db.transaction(async (client) => {
       const { rows } = await this.db.query("SELECT * FROM runs WHERE id = $1 FOR UPDATE", [id], client);
-      if (!rows[0]) throw new StoreError(`no run with id "${id}" in ${this.location}`);
+      if (!rows[0]) throw noSuchRun(this.db, id);
       const next = patchedRun(runFromRow(rows[0]), patch);
       await this.db.query(
         `UPDATE runs SET status = $1, settings = $2, output_path = $3, base_model = $4, critic_model = $5, input_complete = $6, updated_at = $7

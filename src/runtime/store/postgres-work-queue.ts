@@ -14,7 +14,7 @@
 import type pg from "pg";
 import { NOW_MS, type PostgresDb, sqlState, toNumber } from "./postgres-db.ts";
 import { now, type Row } from "./store-rows.ts";
-import { insertCalls, requireRuns, writeRecords } from "./postgres-writes.ts";
+import { insertCalls, noSuchRun, requireRuns, writeRecords } from "./postgres-writes.ts";
 import { StoreError } from "./run-store.ts";
 import { takePostgresRate } from "./postgres-rate.ts";
 import { StoredFinishedItem } from "./work-queue.ts";
@@ -140,7 +140,7 @@ export class PostgresWorkQueue implements WorkQueue, RateLedger {
       return rowCount ?? 0;
     } catch (error) {
       if (sqlState(error) === FOREIGN_KEY_VIOLATION) {
-        throw new StoreError(`no run with id "${runId}" in ${this.db.location}`);
+        throw noSuchRun(this.db, runId);
       }
       throw error;
     }
@@ -440,7 +440,7 @@ export class PostgresWorkQueue implements WorkQueue, RateLedger {
         [runId, workerId, ms],
         client,
       );
-      if (rows.length === 0) throw new StoreError(`no run with id "${runId}" in ${this.db.location}`);
+      if (rows.length === 0) throw noSuchRun(this.db, runId);
       const owner = rows[0]!.output_owner as string | null;
       if (owner === null) return undefined;
       const holder = await this.db.query(`SELECT ${WORKER_COLUMNS} FROM workers w WHERE w.id = $1`, [owner], client);
@@ -467,7 +467,11 @@ export class PostgresWorkQueue implements WorkQueue, RateLedger {
 
   private async requireWorker(workerId: string): Promise<void> {
     const { rowCount } = await this.db.query({ name: "spri_worker_known", text: "SELECT 1 FROM workers WHERE id = $1" }, [workerId]);
-    if (!rowCount) throw new StoreError(`no worker with id "${workerId}" in ${this.db.location}`, { hint: "register the worker first" });
+    if (!rowCount) throw this.noSuchWorker(workerId);
+  }
+
+  private noSuchWorker(workerId: string): StoreError {
+    return new StoreError(`no worker with id "${workerId}" in ${this.db.location}`, { hint: "register the worker first" });
   }
 
   /** Records a sign of life of a registered worker and the lease time it now uses. */
@@ -477,7 +481,7 @@ export class PostgresWorkQueue implements WorkQueue, RateLedger {
       [workerId, leaseMs],
       client,
     );
-    if (!rowCount) throw new StoreError(`no worker with id "${workerId}" in ${this.db.location}`, { hint: "register the worker first" });
+    if (!rowCount) throw this.noSuchWorker(workerId);
   }
 }
 

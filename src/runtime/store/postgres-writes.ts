@@ -49,6 +49,11 @@ export async function writeRecords(
   for (const { statement, values } of SET_RECORDS.statements(set)) await db.query(statement, values, client);
 }
 
+/** The error for a run the store does not have. */
+export function noSuchRun(db: Pick<PostgresDb, "location">, runId: string): StoreError {
+  return new StoreError(`no run with id "${runId}" in ${db.location}`);
+}
+
 /** Fails with a StoreError naming the first of `runIds` that does not exist. */
 export async function requireRuns(db: PostgresDb, client: pg.PoolClient | pg.Pool, runIds: readonly string[]): Promise<void> {
   const { rows } = await db.query<{ id: string }>(
@@ -58,7 +63,7 @@ export async function requireRuns(db: PostgresDb, client: pg.PoolClient | pg.Poo
   );
   const found = new Set(rows.map((r) => r.id));
   const missing = runIds.find((id) => !found.has(id));
-  if (missing !== undefined) throw new StoreError(`no run with id "${missing}" in ${db.location}`);
+  if (missing !== undefined) throw noSuchRun(db, missing);
 }
 
 /** Appends calls (one multi-row insert, in order) and adds them to their runs' usage. */
@@ -93,6 +98,6 @@ export async function reserveFinishSeqs(
     [runId, count, updatedAt],
     client,
   );
-  if (rows.length === 0) throw new StoreError(`no run with id "${runId}" in ${db.location}`);
+  if (rows.length === 0) throw noSuchRun(db, runId);
   return toNumber(rows[0]!.finished_count) - count;
 }
