@@ -56,7 +56,7 @@ process.exit();
  * The commands that keep hundreds of calls in flight (a run, a worker, a judge…) start again, in this
  * same process (execve: same pid, same stdio), with V8's young generation capped at
  * `SEMI_SPACE_MB` per semi-space. Each item in flight holds its state for several calls (~0.6 s),
- * longer than the default young generation (grown to 64 MB semi-spaces on this 24 GB machine) takes to fill: that state
+ * longer than the default young generation (grown to 64 MB semi-spaces on a 24 GB machine) takes to fill: that state
  * was promoted and collected again on pages touched fresh each time. With 16 MB, the workers of
  * bench (g) took ~30 % fewer page faults (45k against 67k each) and the shared run finished its calls
  * 3 % sooner (three alternating pairs); 8 MB was slower than 16. V8 reads the size only when the heap
