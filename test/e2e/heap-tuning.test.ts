@@ -1,32 +1,37 @@
 /**
  * bin/spri.js restarts the long commands (run, worker, …) in the same process with a smaller young
  * generation (see tuneHeapForLongRuns there); the others start once. A preload reports each start
- * of the Node image, with its pid and V8 flags.
+ * of the Node image: its pid, V8 flags, arguments and one environment variable.
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { before, describe, test } from "node:test";
+import { after, before, describe, test } from "node:test";
 import { REPO_ROOT } from "../support/cli.ts";
 
 interface Start {
   pid: number;
   execArgv: string[];
+  argv: string[];
+  marker: string | undefined;
 }
 
+const BIN = join(REPO_ROOT, "bin", "spri.js");
+let dir: string;
 let preload: string;
 
-function starts(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Start[]> {
+/** Runs spri with the preload; `ipc` gives it a channel to this process, as `fork` does. */
+function starts(args: string[], env: NodeJS.ProcessEnv = {}, ipc = false): Promise<Start[]> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", preload, join(REPO_ROOT, "bin", "spri.js"), ...args], {
-      cwd: mkdtempSync(join(tmpdir(), "spri-heap-")),
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
-      stdio: ["ignore", "ignore", "pipe"],
+    const child = spawn(process.execPath, ["--import", preload, BIN, ...args], {
+      cwd: dir,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, SPRI_TEST_MARKER: "kept", ...env },
+      stdio: ["ignore", "ignore", "pipe", ...(ipc ? ["ipc" as const] : [])],
     });
     let stderr = "";
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+    child.stderr!.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
     child.on("error", reject);
     child.on("close", (code) => {
       if (code !== 0) return reject(new Error(`spri ${args.join(" ")} exited ${code}\n${stderr}`));
@@ -36,20 +41,27 @@ function starts(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Start[]> {
   });
 }
 
-describe("spri's heap tuning for long commands", () => {
+describe("spri's heap tuning for long commands", { skip: typeof process.execve !== "function" || process.platform === "win32" }, () => {
   before(() => {
-    preload = join(mkdtempSync(join(tmpdir(), "spri-heap-preload-")), "report.mjs");
-    writeFileSync(preload, "process.stderr.write(`START ${JSON.stringify({ pid: process.pid, execArgv: process.execArgv })}\\n`);\n");
+    dir = mkdtempSync(join(tmpdir(), "spri-heap-"));
+    preload = join(dir, "report.mjs");
+    writeFileSync(
+      preload,
+      "process.stderr.write(`START ${JSON.stringify({ pid: process.pid, execArgv: process.execArgv, argv: process.argv.slice(2), marker: process.env.SPRI_TEST_MARKER })}\\n`);\n",
+    );
   });
+  after(() => rmSync(dir, { recursive: true, force: true }));
 
-  test("spri run starts again in the same process with a 16 MB semi-space", async () => {
+  test("spri run starts again in the same process with a 16 MB semi-space, its arguments and environment", async () => {
     const seen = await starts(["run", "--help"]);
     assert.equal(seen.length, 2);
     assert.equal(seen[0]!.pid, seen[1]!.pid);
     assert.ok(!seen[0]!.execArgv.includes("--max-semi-space-size=16"));
     assert.ok(seen[1]!.execArgv.includes("--max-semi-space-size=16"));
-    // The user's own flags (here the preload) carry over.
+    // The user's own flags (here the preload), arguments and environment carry over.
     assert.ok(seen[1]!.execArgv.includes("--import"));
+    assert.deepEqual(seen[1]!.argv, ["run", "--help"]);
+    assert.equal(seen[1]!.marker, "kept");
   });
 
   test("so does spri worker", async () => {
@@ -63,10 +75,10 @@ describe("spri's heap tuning for long commands", () => {
     assert.equal((await starts(["--version"])).length, 1);
   });
 
-  test("SPRI_HEAP_TUNING=0, or a size the user gave, leaves V8's flags alone", async () => {
+  test("SPRI_HEAP_TUNING=0, a size the user gave (either spelling) or a parent's IPC channel: one start", async () => {
     assert.equal((await starts(["run", "--help"], { SPRI_HEAP_TUNING: "0" })).length, 1);
-    const given = await starts(["run", "--help"], { NODE_OPTIONS: "--max-semi-space-size=4" });
-    assert.equal(given.length, 1);
-    assert.ok(!given[0]!.execArgv.includes("--max-semi-space-size=16"));
+    assert.equal((await starts(["run", "--help"], { NODE_OPTIONS: "--max-semi-space-size=4" })).length, 1);
+    assert.equal((await starts(["run", "--help"], { NODE_OPTIONS: "--max_semi_space_size=4" })).length, 1);
+    assert.equal((await starts(["run", "--help"], {}, true)).length, 1);
   });
 });
