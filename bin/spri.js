@@ -1,7 +1,6 @@
 #!/usr/bin/env node
-import { accessSync, constants, existsSync, readFileSync, realpathSync, statSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import module from "node:module";
-import os from "node:os";
 import { fileURLToPath } from "node:url";
 
 const [major, minor] = process.versions.node.split(".").map(Number);
@@ -21,7 +20,6 @@ if (!existsSync(main)) {
   );
   process.exit(1);
 }
-await tuneHeapForLongRuns();
 // A reader that goes away (`spri … | head`) ends the output, as SIGPIPE ends other commands; it is
 // not an error worth a stack trace.
 process.stdout.on("error", (error) => {
@@ -52,56 +50,6 @@ try {
   // As when it is enabled: an unwritable cache only costs the next start its time.
 }
 process.exit();
-
-/**
- * The commands that keep hundreds of calls in flight (a run, a worker, a judge…) start again, in this
- * same process (execve: same pid, same stdio, same environment), with V8's young generation capped
- * at `SEMI_SPACE_MB` per semi-space. Each item in flight holds its state for several calls (~0.6 s),
- * longer than the default young generation (grown to 64 MB semi-spaces on a 24 GB machine) takes to
- * fill: that state was promoted and collected again on pages touched fresh each time. With 16 MB,
- * the workers of bench (g) took ~30 % fewer page faults (45k against 67k each) and the shared run
- * finished its calls 3 % sooner (three alternating pairs of rounds; 8 MB was slower than 16); bench
- * (f)'s single process, four alternating pairs: 2,273 calls/s on average against 2,234, with three
- * times as many scavenges (130 against 40) at less than half the pause each (8 ms against 18). V8 reads the size only when the
- * heap is set up, so it cannot be changed from inside. The restart costs one Node start (~60 ms)
- * and runs preloads (`--import`, `--require`) a second time.
- *
- * `process.execve` is experimental (Node 22.15+, 23.11+; not on Windows), and on the Node versions
- * out so far a failing execve(2) aborts the process instead of throwing: the restart is left out
- * unless everything it needs is plainly there. Also left out: with SPRI_HEAP_TUNING=0; when the
- * user sized the heap (a semi-space flag, --max-heap-size, in execArgv or NODE_OPTIONS); under a
- * debugger or an IPC channel from a parent (`fork`, `node --watch`), which a new image would drop;
- * under the permission model without child processes; when this file is not the program (imported
- * by another script, which would run again); on machines below 4 GiB, where V8's own young
- * generation is no larger than the cap anyway.
- */
-async function tuneHeapForLongRuns() {
-  const SEMI_SPACE_MB = 16;
-  const LONG = new Set(["run", "worker", "judge", "compare", "discover", "eval"]);
-  if (!LONG.has(process.argv[2] ?? "") || process.env.SPRI_HEAP_TUNING === "0") return;
-  if (typeof process.execve !== "function" || process.platform === "win32" || process.channel !== undefined) return;
-  if (process.permission && !process.permission.has("child")) return;
-  const memory = Math.min(os.totalmem(), process.constrainedMemory?.() || Number.POSITIVE_INFINITY);
-  if (memory < 4 * 1024 ** 3) return;
-  // Node takes `_` for `-` in option names, and NODE_OPTIONS may quote its values.
-  const given = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? "").split(/\s+/)].map((flag) =>
-    flag.replace(/^["']/, "").replace(/=.*$/, "").replaceAll("_", "-"),
-  );
-  if (given.some((flag) => /^--((max|min)-semi-space-size|semi-space-growth-factor|max-heap-size|inspect|debug)/.test(flag))) return;
-  try {
-    if (realpathSync(process.argv[1] ?? "") !== realpathSync(fileURLToPath(import.meta.url))) return;
-    accessSync(process.execPath, constants.X_OK);
-    if (process.features.inspector && (await import("node:inspector")).url() !== undefined) return;
-  } catch {
-    return;
-  }
-  process.execve(process.execPath, [
-    process.execPath,
-    `--max-semi-space-size=${SEMI_SPACE_MB}`,
-    ...process.execArgv,
-    ...process.argv.slice(1),
-  ]);
-}
 
 /** Resolves once everything written to `stream` so far has been handed to the system (or it failed). */
 function flushed(stream) {
