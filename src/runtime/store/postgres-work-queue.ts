@@ -263,7 +263,7 @@ export class PostgresWorkQueue implements WorkQueue, RateLedger {
       if (result.status !== "done" && result.status !== "failed") {
         throw new StoreError(`a result must be done or failed, got "${String(result.status)}"`, { field: "status" });
       }
-      const key = JSON.stringify([result.runId, result.itemId]);
+      const key = itemKey(result.runId, result.itemId);
       if (byKey.has(key)) completion.refused.push({ runId: result.runId, itemId: result.itemId });
       else byKey.set(key, result);
     }
@@ -286,9 +286,9 @@ export class PostgresWorkQueue implements WorkQueue, RateLedger {
         claim = true;
       }
     }
-    const acceptedKeys = new Set(accepted.map((r) => JSON.stringify([r.runId, r.itemId])));
+    const acceptedKeys = new Set(accepted.map((r) => itemKey(r.runId, r.itemId)));
     for (const r of unique) {
-      (acceptedKeys.has(JSON.stringify([r.runId, r.itemId])) ? completion.accepted : completion.refused).push({
+      (acceptedKeys.has(itemKey(r.runId, r.itemId)) ? completion.accepted : completion.refused).push({
         runId: r.runId,
         itemId: r.itemId,
       });
@@ -318,8 +318,8 @@ export class PostgresWorkQueue implements WorkQueue, RateLedger {
         [results.map((r) => r.runId), results.map((r) => r.itemId), results.map((r) => r.token)],
         client,
       );
-      const won = new Set(rows.map((r) => JSON.stringify([String(r.run_id), String(r.item_id)])));
-      taken = results.filter((r) => won.has(JSON.stringify([r.runId, r.itemId])));
+      const won = new Set(rows.map((r) => itemKey(String(r.run_id), String(r.item_id))));
+      taken = results.filter((r) => won.has(itemKey(r.runId, r.itemId)));
       if (taken.length === 0) return taken;
     }
     // Records in one order for every writer: a stale result's record is locked until its
@@ -334,7 +334,11 @@ export class PostgresWorkQueue implements WorkQueue, RateLedger {
       client,
     );
     const perRun = new Map<string, ItemResult[]>();
-    for (const r of taken) perRun.set(r.runId, [...(perRun.get(r.runId) ?? []), r]);
+    for (const r of taken) {
+      const ofRun = perRun.get(r.runId);
+      if (ofRun) ofRun.push(r);
+      else perRun.set(r.runId, [r]);
+    }
     const runIds = [...perRun.keys()].sort();
     for (const runId of runIds) {
       const ofRun = perRun.get(runId)!;
@@ -508,6 +512,11 @@ function workerFromRow(row: Row): WorkerInfo {
   };
   if (row.run_id !== null && row.run_id !== undefined) info.runId = String(row.run_id);
   return info;
+}
+
+/** One key per (run, item), for the sets and maps of a completion. */
+function itemKey(runId: string, itemId: string): string {
+  return JSON.stringify([runId, itemId]);
 }
 
 /** Code-unit order, as `Array.prototype.sort` orders strings by default (the run ids above). */
