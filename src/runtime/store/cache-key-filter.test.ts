@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import { CacheKeyFilter, cacheKeyHash } from "./cache-key-filter.ts";
+import { CacheKeyFilter, cacheKeyHash, KeyHashBits } from "./cache-key-filter.ts";
 import { loadSqlite } from "./sqlite-module.ts";
 import { SqliteStore } from "./sqlite-store.ts";
 import { cachedAnswer } from "./contract-fixtures.ts";
@@ -100,4 +100,23 @@ test("a read that fails leaves the filter ruling nothing out, and the next sync 
   for (const key of late) assert.ok(filter.mightHold(cacheKeyHash(key)), "synced again");
   db.close();
   await writer.close();
+});
+
+test("key hash bits: every added hash is held; absent ones are held rarely, even just before the set grows", () => {
+  // Request keys are sha256 hex: hashes of a counter are as well spread, and the same every run.
+  let n = 0;
+  const hash = () => cacheKeyHash(createHash("sha256").update(String(n++)).digest("hex"));
+  const bits = new KeyHashBits(0, 1 << 16);
+  const added: number[] = [];
+  while (!bits.full()) {
+    const h = hash();
+    bits.add(h);
+    added.push(h);
+  }
+  for (const h of added) assert.ok(bits.has(h));
+  const absent = Array.from({ length: 20_000 }, hash).filter((h) => bits.has(h)).length;
+  // One probe per key gives ~6 % at this load (one key per 16 bits); two give ~1.4 %.
+  assert.ok(absent < 20_000 * 0.025, `${absent} of 20000 absent hashes said maybe`);
+  const sizedFor = (1 << 16) / 16;
+  assert.ok(added.length > sizedFor && added.length < sizedFor * 1.02, `grows past one key per 16 bits (${added.length} keys)`);
 });

@@ -378,6 +378,30 @@ describe("PostgresCallCache key filter", () => {
     }
   });
 
+  test("a sync reads each committed row once, not every row of the window again", async () => {
+    const url = await server.newDatabase();
+    const writer = await cacheOn(url);
+    const reader = await cacheOn(url);
+    const query = reader.db.query.bind(reader.db);
+    let rowsRead = 0;
+    reader.db.query = (async (...args: Parameters<typeof query>) => {
+      const result = await query(...args);
+      if (typeof args[0] === "object" && String(args[0].name).startsWith("spri_cache_since")) rowsRead += result.rows.length;
+      return result;
+    }) as typeof reader.db.query;
+    try {
+      for (let round = 0; round < 3; round++) {
+        await Promise.all(Array.from({ length: 20 }, (_, i) => writer.cache.put(key(100 + round * 20 + i), answer("x"), meta)));
+        await reader.cache.filter.sync();
+      }
+      await reader.cache.filter.sync();
+      assert.equal(rowsRead, 60, "the 60 rows, each read once (the window is a minute long)");
+      for (let n = 100; n < 160; n++) assert.ok((await reader.cache.get(key(n)))?.text === "x");
+    } finally {
+      for (const { db } of [writer, reader]) await db.close();
+    }
+  });
+
   test("a version-1 database is migrated: its cached keys, hex or not, are found through the filter", async () => {
     const url = await server.newDatabase();
     const client = new pg.Client({ connectionString: url });
