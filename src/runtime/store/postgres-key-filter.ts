@@ -12,8 +12,10 @@
  * - a row whose insert took more than `windowMs` from drawing its id to committing. Ids are drawn
  *   at insert and only grow, but commit in any order: each sync reads the ids above the highest one
  *   read so far, and again the ids below it that were missing when it was read (a row still in
- *   flight, or an id an insert drew and never used) until they are `windowMs` old. A load reads
- *   every row; the ids missing among its last `RELOAD_ROWS` are read again the same way.
+ *   flight, or an id an insert drew and never used) until they are `windowMs` old, as far as
+ *   `RELOAD_ROWS` below the highest (more than a sync interval's inserts at tens of thousands a
+ *   second). A load reads every row; the ids missing among its last `RELOAD_ROWS` are read again
+ *   the same way.
  *   Reading a whole window again at each sync read every row two or three times over (bench (g):
  *   160,000 rows for 36,000 puts); a row is now read once, and a missing id a few times.
  * Until its first load, after a failed query, and when no sync has finished for a while (a quiet
@@ -25,7 +27,7 @@ import type { PostgresDb } from "./postgres-db.ts";
 
 /** Rows without a stored hash (keys that are not sha256 hex, written before schema 2) give their key. */
 const HASHES = "SELECT id, key_hash, CASE WHEN key_hash IS NULL THEN key END AS key FROM call_cache";
-/** Ids below a load's highest that its first syncs read again when missing (see the contract). */
+/** How far below the highest id read a missing id is read again (see the contract). */
 const RELOAD_ROWS = 10_000;
 /** A filter whose last finished sync is this many intervals old rules nothing out. */
 const STALE_SYNCS = 4;
