@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import type { WorkQueue } from "../store/work-queue.ts";
-import { leaseKey, startLeaseHeartbeat } from "./heartbeat.ts";
+import { itemKey, type WorkQueue } from "../store/work-queue.ts";
+import { startLeaseHeartbeat } from "./heartbeat.ts";
 
 /** Runs `body` with the event loop held open: the heartbeat's own timer is unref'd, so a test waiting on it would end early. */
 async function keptAlive<T>(body: () => Promise<T>): Promise<T> {
@@ -37,7 +37,7 @@ test("startLeaseHeartbeat: after a beat the loop working now drops what it lost,
   });
   await keptAlive(() => beat);
   await heartbeat.stop();
-  assert.deepEqual(seen.slice(0, 2), [`drop ${leaseKey("r", "a")}`, "after"]);
+  assert.deepEqual(seen.slice(0, 2), [`drop ${itemKey("r", "a")}`, "after"]);
 });
 
 test("startLeaseHeartbeat: a failed beat goes to onError, and no loop is fine", async () => {

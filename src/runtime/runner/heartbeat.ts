@@ -4,7 +4,7 @@
  * than a lease, and another worker took them) are reported so their work can be abandoned: a late
  * result would be refused anyway (fencing), and abandoning it saves the calls.
  */
-import type { WorkQueue } from "../store/work-queue.ts";
+import { itemKey, type WorkQueue } from "../store/work-queue.ts";
 
 export interface HeartbeatOptions {
   store: WorkQueue;
@@ -19,8 +19,6 @@ export interface HeartbeatOptions {
   /** A beat that failed (network cut, store down): the worker goes on and tries again next beat. */
   onError?: (error: unknown) => void;
 }
-
-export const leaseKey = (runId: string, itemId: string): string => `${runId}\u0000${itemId}`;
 
 export class Heartbeat {
   private readonly options: HeartbeatOptions;
@@ -43,7 +41,7 @@ export class Heartbeat {
     try {
       const askedAt = performance.now();
       const held = await this.options.store.heartbeat(this.options.workerId, this.options.leaseMs);
-      await this.options.onBeat?.(new Set(held.map((lease) => leaseKey(lease.runId, lease.itemId))), askedAt);
+      await this.options.onBeat?.(new Set(held.map((lease) => itemKey(lease.runId, lease.itemId))), askedAt);
     } catch (error) {
       this.options.onError?.(error);
     }

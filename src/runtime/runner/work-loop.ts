@@ -5,9 +5,8 @@
  * in input order, as replays and debugging need.
  */
 import type { RunStore } from "../store/run-store.ts";
-import type { Lease } from "../store/work-queue.ts";
+import { itemKey, type Lease } from "../store/work-queue.ts";
 import type { Wake } from "../../base/util/wake.ts";
-import { leaseKey } from "./heartbeat.ts";
 
 /** At most this many items per lease query, so one worker does not take a queue's whole head at once. */
 const LEASE_BATCH = 64;
@@ -135,7 +134,7 @@ export class WorkLoop {
   }
 
   private async start(lease: Lease, leasedAt: number): Promise<void> {
-    const key = leaseKey(lease.runId, lease.itemId);
+    const key = itemKey(lease.runId, lease.itemId);
     const abort = new AbortController();
     this.running.set(key, { lease, abort, leasedAt });
     try {

@@ -10,7 +10,7 @@ import type { CallRecord } from "../../io/records.ts";
 import type { SpriModels } from "../../algorithms/contract/item-algorithm.ts";
 import type { CacheMode } from "../store/call-cache.ts";
 import type { RunMeta, RunStore } from "../store/run-store.ts";
-import { thisWorker } from "../store/work-queue.ts";
+import { itemKey, thisWorker } from "../store/work-queue.ts";
 import type { PreparedTask } from "../../presets/tasks/prepare.ts";
 import { Wake } from "../../base/util/wake.ts";
 import { Completer } from "./completer.ts";
@@ -115,9 +115,9 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerResult> {
   const opened = new Map<string, OpenedRun>();
   const completer = new Completer(store, workerId, {
     onCompletion: (completion, results) => {
-      const accepted = new Set(completion.accepted.map((a) => `${a.runId}\u0000${a.itemId}`));
+      const accepted = new Set(completion.accepted.map((a) => itemKey(a.runId, a.itemId)));
       for (const r of results) {
-        if (!accepted.has(`${r.runId}\u0000${r.itemId}`)) result.refused++;
+        if (!accepted.has(itemKey(r.runId, r.itemId))) result.refused++;
         else if (r.status === "done") result.done++;
         else result.failed++;
       }

@@ -17,7 +17,7 @@ import { now, type Row } from "./store-rows.ts";
 import { insertCalls, noSuchRun, requireRuns, writeRecords } from "./postgres-writes.ts";
 import { StoreError } from "./run-store.ts";
 import { takePostgresRate } from "./postgres-rate.ts";
-import { StoredFinishedItem } from "./work-queue.ts";
+import { itemKey, StoredFinishedItem } from "./work-queue.ts";
 import type {
   RateLedger,
   Completion,
@@ -512,11 +512,6 @@ function workerFromRow(row: Row): WorkerInfo {
   };
   if (row.run_id !== null && row.run_id !== undefined) info.runId = String(row.run_id);
   return info;
-}
-
-/** One key per (run, item), for the sets and maps of a completion. */
-function itemKey(runId: string, itemId: string): string {
-  return JSON.stringify([runId, itemId]);
 }
 
 /** Code-unit order, as `Array.prototype.sort` orders strings by default (the run ids above). */

@@ -6,6 +6,7 @@
  */
 import type { ItemRecord } from "../../io/records.ts";
 import { storedRequestJson } from "../../models/messages-json.ts";
+import { itemKey } from "./work-queue.ts";
 import {
   type ItemState,
   type ItemStatus,
@@ -297,7 +298,7 @@ function callGroupJson(calls: readonly StoredCall[]): string {
 export function callGroupRows(calls: readonly StoredCall[]): [string, string, string][] {
   const groups = new Map<string, StoredCall[]>();
   for (const call of calls) {
-    const key = `${call.runId}\u0000${call.itemId}`;
+    const key = itemKey(call.runId, call.itemId);
     const group = groups.get(key);
     if (group) group.push(call);
     else groups.set(key, [call]);

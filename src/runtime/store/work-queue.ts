@@ -34,6 +34,14 @@ export interface QueuedItem {
   line?: number;
 }
 
+/**
+ * One string per (run, item), for sets and maps keyed by item: run ids hold no NUL (they are UUIDs,
+ * and PostgreSQL text cannot hold one), so the first NUL ends the run id.
+ */
+export function itemKey(runId: string, itemId: string): string {
+  return `${runId}\u0000${itemId}`;
+}
+
 export interface Lease {
   runId: string;
   itemId: string;
