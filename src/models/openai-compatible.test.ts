@@ -403,6 +403,24 @@ test("requestText is requestBody as JSON byte for byte, whatever the extra body 
   }
 });
 
+test("requestText stays requestBody as JSON when calls share a sampling object, with and without a schema", () => {
+  // The body's tail is remembered per sampling object; a schema sent with it must still change the body.
+  const sampling = { temperature: 0.3, maxTokens: 16 };
+  const schema = { name: "score", schema: { type: "object", properties: { score: { type: "integer" } } } };
+  const m = new OpenAICompatibleModel({ model: "test-model", baseURL: "http://127.0.0.1:9/v1", structuredOutput: true });
+  assert.equal(m.capabilities.constrainedOutput, true);
+  const requests: GenerateRequest[] = [
+    { messages: [{ role: "user", content: "one" }], sampling },
+    { messages: [{ role: "user", content: "two" }], sampling, schema },
+    { messages: [{ role: "user", content: "three" }], sampling },
+    { messages: [{ role: "user", content: "four" }], sampling: { ...sampling, temperature: 0.9 } },
+  ];
+  for (const request of requests) assert.equal(m.requestText(request), JSON.stringify(m.requestBody(request)));
+  assert.match(m.requestText(requests[1]!), /"response_format"/);
+  assert.doesNotMatch(m.requestText(requests[2]!), /"response_format"/);
+  assert.match(m.requestText(requests[3]!), /"temperature":0.9/);
+});
+
 describe("OpenAICompatibleModel over undici: what servers other than OpenAI send", () => {
   before(() => {
     httpClient = "undici";

@@ -20,6 +20,7 @@ import {
   type ModelCapabilities,
   SAMPLING_WIRE_NAMES,
   type SamplingField,
+  type SamplingOptions,
   unhonouredSampling,
 } from "./language-model.ts";
 import { baseUrlCredentials, parseRetryAfter, wholeMs } from "./http-helpers.ts";
@@ -159,8 +160,24 @@ export class OpenAICompatibleModel implements LanguageModel {
     const extra = this.options.extraBody;
     if (extra && (Object.hasOwn(extra, "messages") || Object.hasOwn(extra, "model"))) return JSON.stringify(this.requestBody(request));
     // Same key order as requestBody: model, messages, then the rest.
-    const rest = JSON.stringify(this.addFields({ ...this.options.extraBody }, request));
+    const rest = this.restText(request);
     return `{"model":${JSON.stringify(this.modelId)},"messages":${messagesJson(request.messages)}${rest === "{}" ? "}" : `,${rest.slice(1)}`}`;
+  }
+
+  /**
+   * The body's fields after the messages, as JSON: the same for every call with the same sampling
+   * object and no schema sent, so made once per sampling object (a run's calls share the settings'
+   * few). A sampling object must not change once it was sent (as messages, see messages-json.ts).
+   */
+  private restText(request: GenerateRequest): string {
+    const { sampling } = request;
+    const shared = sampling !== undefined && (request.schema === undefined || !this.capabilities.constrainedOutput);
+    let text = shared ? this.restTexts.get(sampling) : undefined;
+    if (text === undefined) {
+      text = JSON.stringify(this.addFields({ ...this.options.extraBody }, request));
+      if (shared) this.restTexts.set(sampling, text);
+    }
+    return text;
   }
 
   /** The sampling and schema fields of the body; sampling the model does not honour is refused. */
@@ -247,6 +264,7 @@ export class OpenAICompatibleModel implements LanguageModel {
 
   /** Each path's URL, joined once: a fresh string per call cost a flatten and a hash in postJson's URL lookup. */
   private readonly urls = new Map<string, string>();
+  private readonly restTexts = new WeakMap<SamplingOptions, string>();
 
   private urlOf(path: string): string {
     let url = this.urls.get(path);

@@ -364,6 +364,51 @@ describe("CachedModel", () => {
     assert.equal(inner.calls, 2);
   });
 
+  test("a cache that tells at once (tryGet) is not asked again; one that cannot is asked with get", async () => {
+    const answer: GenerateResult = {
+      text: "stored",
+      finishReason: "stop",
+      usage: { inputTokens: 1, outputTokens: 2 },
+      latencyMs: 7,
+      model: "m",
+    };
+    const asked: string[] = [];
+    const cacheSaying = (known: GenerateResult | null | undefined): CallCache => ({
+      tryGet: () => {
+        asked.push("tryGet");
+        return known;
+      },
+      get: async () => {
+        asked.push("get");
+        return known ?? undefined;
+      },
+      put: async () => {},
+    });
+    const inner = new CountingModel();
+    const miss = await new CachedModel(inner, cacheSaying(null)).generate(ask("a"));
+    assert.deepEqual([miss.text, inner.calls, asked], ["1:a", 1, ["tryGet"]]);
+    asked.length = 0;
+    const hit = await new CachedModel(inner, cacheSaying(answer)).generate(ask("a"));
+    assert.deepEqual([hit, inner.calls, asked], [{ ...answer, cached: true, latencyMs: 0 }, 1, ["tryGet"]]);
+    asked.length = 0;
+    const unknown = await new CachedModel(inner, cacheSaying(undefined)).generate(ask("a"));
+    assert.deepEqual([unknown.text, inner.calls, asked], ["2:a", 2, ["tryGet", "get"]]);
+  });
+
+  test("the SQLite cache tells at once: null for a key it lacks, the answer queued or committed", async () => {
+    const store = new SqliteStore(freshPath());
+    const model = new CachedModel(new CountingModel(), store.cache);
+    const key = model.keyOf(ask("q"));
+    assert.equal(store.cache.tryGet(key), null);
+    await model.generate(ask("q"));
+    assert.equal(store.cache.queuedCount, 1);
+    assert.equal(store.cache.tryGet(key)?.text, "1:q", "a queued put");
+    store.cache.flushNow();
+    assert.equal(store.cache.tryGet(key)?.text, "1:q", "a committed put");
+    assert.equal(store.cache.tryGet(model.keyOf(ask("other"))), null);
+    await store.close();
+  });
+
   test("the SQLite cache answers a call whose put is not committed yet", async () => {
     const store = new SqliteStore(freshPath());
     const inner = new CountingModel();

@@ -71,6 +71,22 @@ const SAMPLING_FIELD_SET: ReadonlySet<string> = new Set(SAMPLING_FIELDS);
  */
 function samplingJson(sampling: SamplingOptions | undefined): string {
   if (sampling === undefined || sampling === null) return "{}";
+  let text = samplingTexts.get(sampling);
+  if (text === undefined) {
+    text = samplingText(sampling);
+    samplingTexts.set(sampling, text);
+  }
+  return text;
+}
+
+/**
+ * `samplingJson`'s texts by sampling object: a run's calls share a few (the settings' base and
+ * critic sampling), and building the text again for each call was ~500 bytes of garbage a call. A
+ * sampling object, like a messages array (see messages-json.ts), must not change once it was sent.
+ */
+const samplingTexts = new WeakMap<SamplingOptions, string>();
+
+function samplingText(sampling: SamplingOptions): string {
   for (const key of Object.keys(sampling)) if (!SAMPLING_FIELD_SET.has(key)) return canonicalJson(sampling);
   let text = "";
   for (const field of SAMPLING_FIELDS) {
@@ -98,6 +114,12 @@ export const DEFAULT_COMMIT_DELAY_MS = 20;
 export interface CallCache {
   /** The stored answer for `key` (without `cached` set), or undefined. */
   get(key: string): Promise<GenerateResult | undefined>;
+  /**
+   * What `get` would answer, when it can be told without waiting: the stored answer, `null` when
+   * the key is certainly not stored, or `undefined` when only `get` can tell (a shared store's
+   * read). A call that misses then skips `get`'s promise (every call of a fresh run misses).
+   */
+  tryGet?(key: string): GenerateResult | null | undefined;
   /** Stores (or overwrites) the answer for `key`: text, finish reason, usage, latency, model. */
   put(key: string, result: GenerateResult, meta: CacheEntryMeta): Promise<void>;
   /**
@@ -113,8 +135,12 @@ export class MemoryCallCache implements CallCache {
   readonly entries = new Map<string, { result: GenerateResult; meta: CacheEntryMeta }>();
 
   async get(key: string): Promise<GenerateResult | undefined> {
+    return this.tryGet(key) ?? undefined;
+  }
+
+  tryGet(key: string): GenerateResult | null {
     const entry = this.entries.get(key);
-    return entry ? { ...entry.result } : undefined;
+    return entry ? { ...entry.result } : null;
   }
 
   async put(key: string, result: GenerateResult, meta: CacheEntryMeta): Promise<void> {
@@ -199,7 +225,9 @@ export class CachedModel extends ModelDecorator {
 
     const pending = this.inFlight.get(key);
     if (pending) return this.follow(pending, request);
-    const promise = this.lookupOrCall(key, request);
+    const known = this.cache.tryGet?.(key);
+    if (known) return hitOf(known);
+    const promise = known === null ? this.callAndStore(key, request) : this.lookupOrCall(key, request);
     const entry: InFlight = { promise, signal: request.signal };
     this.inFlight.set(key, entry);
     const settle = () => {
@@ -211,7 +239,7 @@ export class CachedModel extends ModelDecorator {
 
   private async lookupOrCall(key: string, request: GenerateRequest): Promise<GenerateResult> {
     const hit = await this.cache.get(key);
-    if (hit) return { ...hit, latencyMs: 0, cached: true };
+    if (hit) return hitOf(hit);
     return this.callAndStore(key, request);
   }
 
@@ -232,6 +260,11 @@ export class CachedModel extends ModelDecorator {
       throw error instanceof ModelError && !error.unsent ? waiterError(error) : error;
     }
   }
+}
+
+/** A stored answer as a call's: nothing was paid or waited for. */
+function hitOf(stored: GenerateResult): GenerateResult {
+  return { ...stored, latencyMs: 0, cached: true };
 }
 
 /** The first call's error as a waiter's: the same failure, with nothing sent by the waiter. */

@@ -110,10 +110,8 @@ export class PostgresCallCache implements CallCache {
   }
 
   async get(key: string): Promise<GenerateResult | undefined> {
-    this.db.assertOpen();
-    const queued = this.open?.entries.get(key) ?? this.findWriting(key);
-    if (queued) return copy(queued.result);
-    if (this.filter.rulesOut(cacheKeyHash(key))) return undefined;
+    const known = this.tryGet(key);
+    if (known !== undefined) return known ?? undefined;
     return new Promise((resolve, reject) => {
       if (!this.reads) {
         const reads = new Map<string, Waiter[]>();
@@ -124,6 +122,14 @@ export class PostgresCallCache implements CallCache {
       if (waiters) waiters.push({ resolve, reject });
       else this.reads.set(key, [{ resolve, reject }]);
     });
+  }
+
+  /** An answer still queued or being written, or `null` when the key filter rules the key out; otherwise only a read can tell. */
+  tryGet(key: string): GenerateResult | null | undefined {
+    this.db.assertOpen();
+    const queued = this.open?.entries.get(key) ?? this.findWriting(key);
+    if (queued) return copy(queued.result);
+    return this.filter.rulesOut(cacheKeyHash(key)) ? null : undefined;
   }
 
   /** One query for the keys of a turn; each caller gets its own copy of its answer. */

@@ -101,6 +101,11 @@ export class SqliteCallCache implements CallCache {
   }
 
   async get(key: string): Promise<GenerateResult | undefined> {
+    return this.tryGet(key) ?? undefined;
+  }
+
+  /** Always known at once: SQLite's reads are synchronous. */
+  tryGet(key: string): GenerateResult | null {
     this.assertOpen();
     const queued = this.queued.get(key);
     if (queued) {
@@ -114,9 +119,9 @@ export class SqliteCallCache implements CallCache {
     }
     const hash = cacheKeyHash(key);
     this.filter.syncEvery(this.foreignPutsWithinMs);
-    if (!this.filter.mightHold(hash)) return undefined;
+    if (!this.filter.mightHold(hash)) return null;
     const row = this.getStatement.get(hash, key);
-    if (!row) return undefined;
+    if (!row) return null;
     return {
       text: str(row.text),
       finishReason: str(row.finish_reason) as FinishReason,
