@@ -32,7 +32,7 @@ test("storedRequestJson is the stored request as before, byte for byte: messages
   const rest = { sampling: { temperature: 0.5, topP: undefined, stop: ["###"] }, schema: undefined };
   for (const messages of [plain, extra]) {
     const expected = JSON.stringify({ messages: messages.map((m) => ({ role: m.role, content: m.content })), ...rest });
-    assert.equal(storedRequestJson(messages, rest), expected);
+    assert.equal(storedRequestJson(messages, JSON.stringify(rest)), expected);
   }
-  assert.equal(storedRequestJson(plain, {}), JSON.stringify({ messages: plain }));
+  assert.equal(storedRequestJson(plain, "{}"), JSON.stringify({ messages: plain }));
 });

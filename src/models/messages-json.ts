@@ -76,11 +76,12 @@ export function canonicalMessagesJson(messages: readonly ChatMessage[]): string 
 
 /**
  * A stored call's request as JSON text: `JSON.stringify({messages, ...rest})` with each message
- * reduced to `{role, content}` (what stores keep), reusing the messages' text when it is already that.
+ * reduced to `{role, content}` (what stores keep), reusing the messages' text when it is already
+ * that. `restJson` is `JSON.stringify(rest)` (made once by callers that send many requests alike);
+ * `rest` must not hold `messages`.
  */
-export function storedRequestJson(messages: readonly ChatMessage[], rest: Record<string, unknown>): string {
+export function storedRequestJson(messages: readonly ChatMessage[], restJson: string): string {
   const found = serialise(messages);
-  if (!found.plain) return JSON.stringify({ messages: messages.map((m) => ({ role: m.role, content: m.content })), ...rest });
-  const tail = JSON.stringify(rest);
-  return `{"messages":${found.json}${tail === "{}" ? "}" : `,${tail.slice(1)}`}`;
+  const json = found.plain ? found.json : JSON.stringify(messages.map((m) => ({ role: m.role, content: m.content })));
+  return `{"messages":${json}${restJson === "{}" ? "}" : `,${restJson.slice(1)}`}`;
 }

@@ -5,6 +5,7 @@
  * here take either, so one mapping serves both stores.
  */
 import type { ItemRecord } from "../../io/records.ts";
+import type { SamplingOptions } from "../../models/language-model.ts";
 import { storedRequestJson } from "../../models/messages-json.ts";
 import { itemKey } from "./work-queue.ts";
 import {
@@ -214,6 +215,32 @@ const REQUIRED_CALL_FIELDS: readonly [keyof StoredCall, "string" | "number"][] =
  * fields a CallRecord defines reach the database; anything else on the object is dropped.
  */
 export function callValues(call: StoredCall): unknown[] {
+  checkCall(call);
+  return [
+    call.runId,
+    call.itemId,
+    call.step,
+    call.iteration,
+    call.attempt ?? 0,
+    call.role,
+    call.model,
+    call.endpoint,
+    storedRequest(call),
+    call.response,
+    call.parsed === undefined ? null : JSON.stringify(call.parsed),
+    call.usage.inputTokens,
+    call.usage.outputTokens,
+    call.latencyMs,
+    orNull(call.finishReason),
+    call.cacheHit === true,
+    orNull(call.error),
+    orNull(call.costUsd),
+    call.startedAt,
+  ];
+}
+
+/** Throws a StoreError naming the first required field (the columns' NOT NULL) a call lacks. */
+function checkCall(call: StoredCall): void {
   if (typeof call.runId !== "string" || call.runId === "") {
     throw new StoreError(`call for item "${call.itemId}" (${call.step}) has no runId`, { field: "runId" });
   }
@@ -228,32 +255,32 @@ export function callValues(call: StoredCall): unknown[] {
       throw new StoreError(`call for item "${call.itemId}" (${call.step}) has no valid usage.${field}`, { field: `usage.${field}` });
     }
   }
-  const s = call.request.sampling ?? {};
-  const request = storedRequestJson(call.request.messages, {
+}
+
+/**
+ * The stored request as JSON: the messages (see storedRequestJson), then the sampling fields and
+ * the schema's name. That tail is the same for every call with the same sampling object and schema,
+ * so it is made once for them (a run's calls share the settings' few sampling objects), as the
+ * request body's is (see openai-compatible.ts).
+ */
+function storedRequest(call: StoredCall): string {
+  const { messages, sampling, schema } = call.request;
+  if (sampling === undefined) return storedRequestJson(messages, requestTail({}, schema));
+  let bySchema = requestTails.get(sampling);
+  if (bySchema === undefined) requestTails.set(sampling, (bySchema = new Map()));
+  let tail = bySchema.get(schema);
+  if (tail === undefined) bySchema.set(schema, (tail = requestTail(sampling, schema)));
+  return storedRequestJson(messages, tail);
+}
+
+const requestTails = new WeakMap<SamplingOptions, Map<string | undefined, string>>();
+
+/** `JSON.stringify` of the request's fields after the messages: the sampling options the stores keep, and the schema's name. */
+function requestTail(s: SamplingOptions, schema: string | undefined): string {
+  return JSON.stringify({
     sampling: { temperature: s.temperature, topP: s.topP, topK: s.topK, maxTokens: s.maxTokens, seed: s.seed, stop: s.stop },
-    schema: call.request.schema,
+    schema,
   });
-  return [
-    call.runId,
-    call.itemId,
-    call.step,
-    call.iteration,
-    call.attempt ?? 0,
-    call.role,
-    call.model,
-    call.endpoint,
-    request,
-    call.response,
-    call.parsed === undefined ? null : JSON.stringify(call.parsed),
-    call.usage.inputTokens,
-    call.usage.outputTokens,
-    call.latencyMs,
-    orNull(call.finishReason),
-    call.cacheHit === true,
-    orNull(call.error),
-    orNull(call.costUsd),
-    call.startedAt,
-  ];
 }
 
 /**
@@ -261,31 +288,33 @@ export function callValues(call: StoredCall): unknown[] {
  * of `callValues`' columns but run and item (the group row has them), with the request and parsed
  * value as JSON values (they are JSON text already) rather than strings, so they are neither
  * escaped nor parsed twice. The object is a literal of one shape, which JSON.stringify writes on
- * its fast path.
+ * its fast path; the fields are read from the call itself (no array of `callValues` to take apart
+ * per call).
  */
 function callGroupJson(calls: readonly StoredCall[]): string {
   let text = "[";
   for (let i = 0; i < calls.length; i++) {
-    const [, , step, iteration, attempt, role, model, endpoint, request, response, parsed, ...rest] = callValues(calls[i]!);
-    const [inputTokens, outputTokens, latencyMs, finishReason, cacheHit, error, costUsd, startedAt] = rest;
+    const call = calls[i]!;
+    checkCall(call);
     const head = JSON.stringify({
-      step,
-      iteration,
-      attempt,
-      role,
-      model,
-      endpoint,
-      response,
-      input_tokens: inputTokens,
-      output_tokens: outputTokens,
-      latency_ms: latencyMs,
-      finish_reason: finishReason,
-      cache_hit: cacheHit,
-      error,
-      cost_usd: costUsd,
-      started_at: startedAt,
+      step: call.step,
+      iteration: call.iteration,
+      attempt: call.attempt ?? 0,
+      role: call.role,
+      model: call.model,
+      endpoint: call.endpoint,
+      response: call.response,
+      input_tokens: call.usage.inputTokens,
+      output_tokens: call.usage.outputTokens,
+      latency_ms: call.latencyMs,
+      finish_reason: orNull(call.finishReason),
+      cache_hit: call.cacheHit === true,
+      error: orNull(call.error),
+      cost_usd: orNull(call.costUsd),
+      started_at: call.startedAt,
     });
-    text += `${i > 0 ? "," : ""}${head.slice(0, -1)},"request":${request},"parsed":${parsed ?? "null"}}`;
+    const parsed = call.parsed === undefined ? "null" : JSON.stringify(call.parsed);
+    text += `${i > 0 ? "," : ""}${head.slice(0, -1)},"request":${storedRequest(call)},"parsed":${parsed}}`;
   }
   return `${text}]`;
 }
