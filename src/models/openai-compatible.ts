@@ -26,6 +26,7 @@ import {
 import { baseUrlCredentials, parseRetryAfter, wholeMs } from "./http-helpers.ts";
 import { parseJsonObject } from "../base/util/json-object.ts";
 import { importOptionalPeer } from "../base/util/optional-peer.ts";
+import { perObject } from "../base/util/per-object.ts";
 import { headerOf, postJson, TransportError } from "./http-post.ts";
 import { messagesJson } from "./messages-json.ts";
 import { type CompletionsAnswer, completionsLogLikelihoodBody, readCompletionsLogLikelihood } from "./completions-log-likelihood.ts";
@@ -171,14 +172,14 @@ export class OpenAICompatibleModel implements LanguageModel {
    */
   private restText(request: GenerateRequest): string {
     const { sampling } = request;
-    const shared = sampling !== undefined && (request.schema === undefined || !this.capabilities.constrainedOutput);
-    let text = shared ? this.restTexts.get(sampling) : undefined;
-    if (text === undefined) {
-      text = JSON.stringify(this.addFields({ ...this.options.extraBody }, request));
-      if (shared) this.restTexts.set(sampling, text);
-    }
-    return text;
+    if (sampling !== undefined && (request.schema === undefined || !this.capabilities.constrainedOutput)) return this.restTexts(sampling);
+    return JSON.stringify(this.addFields({ ...this.options.extraBody }, request));
   }
+
+  /** `restText` of a request with these sampling options and no schema sent. */
+  private readonly restTexts = perObject((sampling: SamplingOptions) =>
+    JSON.stringify(this.addFields({ ...this.options.extraBody }, { messages: [], sampling })),
+  );
 
   /** The sampling and schema fields of the body; sampling the model does not honour is refused. */
   private addFields(body: Record<string, unknown>, request: GenerateRequest): Record<string, unknown> {
@@ -264,7 +265,6 @@ export class OpenAICompatibleModel implements LanguageModel {
 
   /** Each path's URL, joined once: a fresh string per call cost a flatten and a hash in postJson's URL lookup. */
   private readonly urls = new Map<string, string>();
-  private readonly restTexts = new WeakMap<SamplingOptions, string>();
 
   private urlOf(path: string): string {
     let url = this.urls.get(path);

@@ -15,6 +15,7 @@ import {
 import { ModelDecorator } from "../../models/model-decorator.ts";
 import { canonicalMessagesJson } from "../../models/messages-json.ts";
 import { canonicalJson, sha256Hex } from "./canonical.ts";
+import { perObject } from "../../base/util/per-object.ts";
 
 /** Everything that decides a model's answer; nothing else (no signal, timeout or credentials). */
 export interface RequestKeyParts {
@@ -70,13 +71,7 @@ const SAMPLING_FIELD_SET: ReadonlySet<string> = new Set(SAMPLING_FIELDS);
  * was measurable CPU.
  */
 function samplingJson(sampling: SamplingOptions | undefined): string {
-  if (sampling === undefined || sampling === null) return "{}";
-  let text = samplingTexts.get(sampling);
-  if (text === undefined) {
-    text = samplingText(sampling);
-    samplingTexts.set(sampling, text);
-  }
-  return text;
+  return sampling === undefined || sampling === null ? "{}" : samplingTexts(sampling);
 }
 
 /**
@@ -84,7 +79,7 @@ function samplingJson(sampling: SamplingOptions | undefined): string {
  * critic sampling), and building the text again for each call was ~500 bytes of garbage a call. A
  * sampling object, like a messages array (see messages-json.ts), must not change once it was sent.
  */
-const samplingTexts = new WeakMap<SamplingOptions, string>();
+const samplingTexts = perObject(samplingText);
 
 function samplingText(sampling: SamplingOptions): string {
   for (const key of Object.keys(sampling)) if (!SAMPLING_FIELD_SET.has(key)) return canonicalJson(sampling);
