@@ -3,6 +3,7 @@
  * Adapters translate vendor errors into ModelError and never log or return credentials.
  */
 import { ModelError } from "../base/errors/errors.ts";
+import { perObject } from "../base/util/per-object.ts";
 
 export type Role = "system" | "user" | "assistant";
 
@@ -149,13 +150,36 @@ export function noLogLikelihood(model: LanguageModel): ModelError {
   });
 }
 
-/** `sampling` without the fields `capabilities` does not honour: what a call to that model may carry. */
+/** `honouredSampling`'s copies of a sampling object, by the list of fields a model honours. */
+const honouredCopies = perObject((_: SamplingOptions) => new Map<readonly SamplingField[], SamplingOptions>());
+
+/**
+ * `sampling` without the fields `capabilities` does not honour (or that are unset): what a call to
+ * that model may carry. `sampling` itself when it has nothing to drop; otherwise one frozen copy per
+ * sampling object and model kind, so that the calls of a run share an object, and with it the texts
+ * made once per sampling object (see per-object.ts). A sampling object must not change once used.
+ */
 export function honouredSampling(sampling: SamplingOptions, capabilities: ModelCapabilities): SamplingOptions {
   const honoured = capabilities.sampling;
-  if (honoured === undefined) return sampling;
-  const out: SamplingOptions = {};
-  for (const field of honoured) if (isSet(sampling[field])) (out as Record<string, unknown>)[field] = sampling[field];
+  if (honoured === undefined || onlyHonoured(sampling, honoured)) return sampling;
+  const copies = honouredCopies(sampling);
+  let out = copies.get(honoured);
+  if (out === undefined) {
+    const copy: SamplingOptions = {};
+    for (const field of honoured) if (isSet(sampling[field])) (copy as Record<string, unknown>)[field] = sampling[field];
+    out = Object.freeze(copy);
+    copies.set(honoured, out);
+  }
   return out;
+}
+
+/** Every field `sampling` sets, the model honours (a field left undefined sets nothing; an empty stop list is dropped). */
+function onlyHonoured(sampling: SamplingOptions, honoured: readonly SamplingField[]): boolean {
+  for (const field of Object.keys(sampling) as SamplingField[]) {
+    const value = sampling[field];
+    if (value !== undefined && (!honoured.includes(field) || !isSet(value))) return false;
+  }
+  return true;
 }
 
 /** The fields of `sampling` that are set and that `capabilities` does not honour. */
