@@ -3,7 +3,7 @@
  * Adapters translate vendor errors into ModelError and never log or return credentials.
  */
 import { ModelError } from "../base/errors/errors.ts";
-import { perObject } from "../base/util/per-object.ts";
+import { perObjectAnd } from "../base/util/per-object.ts";
 
 export type Role = "system" | "user" | "assistant";
 
@@ -151,7 +151,11 @@ export function noLogLikelihood(model: LanguageModel): ModelError {
 }
 
 /** `honouredSampling`'s copies of a sampling object, by the list of fields a model honours. */
-const honouredCopies = perObject((_: SamplingOptions) => new Map<readonly SamplingField[], SamplingOptions>());
+const honouredCopy = perObjectAnd((sampling: SamplingOptions, honoured: readonly SamplingField[]): SamplingOptions => {
+  const copy: SamplingOptions = {};
+  for (const field of honoured) if (isSet(sampling[field])) (copy as Record<string, unknown>)[field] = sampling[field];
+  return Object.freeze(copy);
+});
 
 /**
  * `sampling` without the fields `capabilities` does not honour (or that are unset): what a call to
@@ -161,16 +165,7 @@ const honouredCopies = perObject((_: SamplingOptions) => new Map<readonly Sampli
  */
 export function honouredSampling(sampling: SamplingOptions, capabilities: ModelCapabilities): SamplingOptions {
   const honoured = capabilities.sampling;
-  if (honoured === undefined || onlyHonoured(sampling, honoured)) return sampling;
-  const copies = honouredCopies(sampling);
-  let out = copies.get(honoured);
-  if (out === undefined) {
-    const copy: SamplingOptions = {};
-    for (const field of honoured) if (isSet(sampling[field])) (copy as Record<string, unknown>)[field] = sampling[field];
-    out = Object.freeze(copy);
-    copies.set(honoured, out);
-  }
-  return out;
+  return honoured === undefined || onlyHonoured(sampling, honoured) ? sampling : honouredCopy(sampling, honoured);
 }
 
 /** Every field `sampling` sets, the model honours (a field left undefined sets nothing; an empty stop list is dropped). */

@@ -14,3 +14,17 @@ export function perObject<K extends object, V>(make: (key: K) => V): (key: K) =>
     return value;
   };
 }
+
+/** `perObject` of a key object and a second key of any kind (compared as a Map compares keys). */
+export function perObjectAnd<K extends object, S, V>(make: (key: K, second: S) => V): (key: K, second: S) => V {
+  const bySecond = perObject((_: K) => new Map<S, V>());
+  return (key, second) => {
+    const made = bySecond(key);
+    let value = made.get(second);
+    if (value === undefined) {
+      value = make(key, second);
+      made.set(second, value);
+    }
+    return value;
+  };
+}

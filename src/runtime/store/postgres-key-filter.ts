@@ -32,14 +32,8 @@ const RELOAD_ROWS = 10_000;
 /** A filter whose last finished sync is this many intervals old rules nothing out. */
 const STALE_SYNCS = 4;
 
-const SINCE = {
-  name: "spri_cache_since",
-  text: "SELECT id, key_hash, CASE WHEN key_hash IS NULL THEN key END AS key FROM call_cache WHERE id > $1",
-};
-const SINCE_OR_MISSING = {
-  name: "spri_cache_since_or_missing",
-  text: "SELECT id, key_hash, CASE WHEN key_hash IS NULL THEN key END AS key FROM call_cache WHERE id > $1 OR id = ANY($2::bigint[])",
-};
+const SINCE = { name: "spri_cache_since", text: `${HASHES} WHERE id > $1` };
+const SINCE_OR_MISSING = { name: "spri_cache_since_or_missing", text: `${HASHES} WHERE id > $1 OR id = ANY($2::bigint[])` };
 
 export interface PostgresKeyFilterOptions {
   /** How often the filter reads other processes' new rows, in ms. Default 250. */

@@ -7,7 +7,7 @@
 import type { ItemRecord } from "../../io/records.ts";
 import type { SamplingOptions } from "../../models/language-model.ts";
 import { storedRequestJson } from "../../models/messages-json.ts";
-import { perObject } from "../../base/util/per-object.ts";
+import { perObjectAnd } from "../../base/util/per-object.ts";
 import { itemKey } from "./work-queue.ts";
 import {
   type ItemState,
@@ -266,14 +266,10 @@ function checkCall(call: StoredCall): void {
  */
 function storedRequest(call: StoredCall): string {
   const { messages, sampling, schema } = call.request;
-  if (sampling === undefined) return storedRequestJson(messages, requestTail({}, schema));
-  const bySchema = requestTails(sampling);
-  let tail = bySchema.get(schema);
-  if (tail === undefined) bySchema.set(schema, (tail = requestTail(sampling, schema)));
-  return storedRequestJson(messages, tail);
+  return storedRequestJson(messages, sampling === undefined ? requestTail({}, schema) : requestTails(sampling, schema));
 }
 
-const requestTails = perObject((_: SamplingOptions) => new Map<string | undefined, string>());
+const requestTails = perObjectAnd(requestTail);
 
 /** `JSON.stringify` of the request's fields after the messages: the sampling options the stores keep, and the schema's name. */
 function requestTail(s: SamplingOptions, schema: string | undefined): string {
