@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { InputError } from "../base/errors/errors.ts";
-import { RecordOutput } from "./record-output.ts";
+import { RecordOutput, recordLine } from "./record-output.ts";
 
 const file = () => join(mkdtempSync(join(tmpdir(), "spri-out-")), "out.jsonl");
 
@@ -88,4 +88,16 @@ test("appendJson writes a store's record text as it is; text with a line break i
   output.appendJson('{"id":"b",\n"y":"z"}');
   output.commit();
   assert.deepEqual(readFileSync(path, "utf8").split("\n"), ['{"id":"a","x":[1, 2]}', '{"id":"b","y":"z"}', ""]);
+});
+
+test("appendLines writes a page of records as one write; each is one line, and a reopened file holds them all", async () => {
+  const path = file();
+  const { output } = await RecordOutput.open(path, "id");
+  output.appendLines([]);
+  output.appendLines(['{"id":"a"}', '{"id":"b","t":"ü"}', recordLine('{"id":"c",\r\n"x":1}')]);
+  output.close();
+  assert.deepEqual(readFileSync(`${path}.partial`, "utf8").split("\n"), ['{"id":"a"}', '{"id":"b","t":"ü"}', '{"id":"c","x":1}', ""]);
+  const again = await RecordOutput.open(path, "id");
+  assert.deepEqual([...again.done], ["a", "b", "c"]);
+  again.output.close();
 });

@@ -85,26 +85,37 @@ export class RecordOutput {
    * (the write is in the OS's cache); a power cut may lose the records since the last sync.
    */
   append(record: unknown, syncEvery = 64): void {
-    this.appendLine(JSON.stringify(record), syncEvery);
+    this.appendLines([JSON.stringify(record)], syncEvery);
   }
 
   /**
    * Appends a record that is already JSON text (as a store returns it), as `append` does, without
-   * parsing and serialising it again. The text must be one JSON object on one line; text holding a
-   * line break is parsed and written as `append` would, so a line is always one record.
+   * parsing and serialising it again (see `recordLine`).
    */
   appendJson(json: string, syncEvery = 64): void {
-    if (json.includes("\n") || json.includes("\r")) this.append(JSON.parse(json), syncEvery);
-    else this.appendLine(json, syncEvery);
+    this.appendLines([recordLine(json)], syncEvery);
   }
 
-  private appendLine(json: string, syncEvery: number): void {
+  /**
+   * Appends records that are each one line of JSON text (`recordLine`), in one write: a page of
+   * records from the store costs one system call, not one a record. A write cut short by a crash
+   * leaves a torn last line, which the next `open` cuts off.
+   */
+  appendLines(lines: readonly string[], syncEvery = 64): void {
     if (this.fd === undefined) throw new Error(`${this.file} is closed`);
+    if (lines.length === 0) return;
     this.throwSyncError();
-    const bytes = Buffer.from(`${json}\n`, "utf8");
-    let written = 0;
-    while (written < bytes.length) written += writeSync(this.fd, bytes, written, bytes.length - written);
-    if (++this.unsynced >= syncEvery) this.syncInBackground();
+    // Written as text, which Node encodes outside the JavaScript heap; only a write cut short
+    // (rare for a file) needs the bytes to go on from.
+    const text = `${lines.join("\n")}\n`;
+    const first = writeSync(this.fd, text, null, "utf8");
+    if (first < Buffer.byteLength(text, "utf8")) {
+      const bytes = Buffer.from(text, "utf8");
+      let written = first;
+      while (written < bytes.length) written += writeSync(this.fd, bytes, written, bytes.length - written);
+    }
+    this.unsynced += lines.length;
+    if (this.unsynced >= syncEvery) this.syncInBackground();
   }
 
   /** Syncs what was appended to disk now. */
@@ -168,6 +179,14 @@ export class RecordOutput {
  * the id alone is not unique, see `PreparedTask.itemKey`).
  */
 export type RecordIdentity = string | { field: string; key: (record: Readonly<Record<string, unknown>>, id: string) => string };
+
+/**
+ * A record's JSON text as one output line: text that holds a line break (JSON allows them between
+ * tokens) is parsed and written again, so a line is always one record.
+ */
+export function recordLine(json: string): string {
+  return json.includes("\n") || json.includes("\r") ? JSON.stringify(JSON.parse(json)) : json;
+}
 
 export function partialPath(file: string): string {
   return `${file}.partial`;

@@ -20,10 +20,14 @@ test("messagesJson is JSON.stringify of the messages; canonicalMessagesJson is t
   }
 });
 
-test("the texts are made once per messages array", () => {
+test("the JSON text is made once per messages array; the canonical text is the same when asked for again", () => {
   const messages: ChatMessage[] = [{ role: "user", content: "first" }];
   assert.equal(messagesJson(messages), messagesJson(messages));
-  assert.equal(canonicalMessagesJson(messages), canonicalMessagesJson(messages));
+  for (const list of [messages, extra]) {
+    const first = canonicalMessagesJson(list);
+    assert.equal(canonicalMessagesJson(list), first);
+    assert.equal(canonicalMessagesJson(list), canonicalJson(list));
+  }
   // A new array (as every call makes) gets its own text.
   assert.notEqual(messagesJson([{ role: "user", content: "second" }]), messagesJson(messages));
 });

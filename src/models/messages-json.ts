@@ -7,7 +7,7 @@
  * util/canonical-json.ts), written by a fast path for plain `{role, content}` messages. At hundreds
  * of calls a second each of those serialising the same messages again was measurable CPU.
  *
- * The texts are remembered per messages array (a WeakMap): a messages array must not be changed
+ * The JSON text is remembered per messages array (a WeakMap): a messages array must not be changed
  * once it has been sent. The model caller and the algorithms build a new array for every call.
  */
 import { canonicalJson } from "../base/util/canonical-json.ts";
@@ -16,7 +16,7 @@ import type { ChatMessage } from "./language-model.ts";
 interface Serialised {
   /** `JSON.stringify(messages)`. */
   json: string;
-  /** `canonicalJson(messages)`: made with `json` for plain messages, else when first asked for. */
+  /** `canonicalJson(messages)`, made with `json` for plain messages, until it is handed out. */
   canonical?: string;
   /** Every message is exactly `{role, content}`, in that order, with string values. */
   plain: boolean;
@@ -67,11 +67,16 @@ export function messagesJson(messages: readonly ChatMessage[]): string {
   return serialise(messages).json;
 }
 
-/** `canonicalJson(messages)` (for cache keys), computed once per messages array. */
+/**
+ * `canonicalJson(messages)` (for cache keys). The text made with `json` is handed out once and
+ * not kept: a call's key is made once, while the messages (and their memo) live as long as the
+ * item's trace. Asked again, it is made again.
+ */
 export function canonicalMessagesJson(messages: readonly ChatMessage[]): string {
   const found = serialise(messages);
-  found.canonical ??= canonicalJson(messages);
-  return found.canonical;
+  const canonical = found.canonical ?? (found.plain ? plainTexts(messages).canonical! : canonicalJson(messages));
+  found.canonical = undefined;
+  return canonical;
 }
 
 /**

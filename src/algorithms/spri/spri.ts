@@ -53,6 +53,12 @@ export const PAPER_SAMPLING: Readonly<SamplingOptions> = Object.freeze({
   maxTokens: 2048,
 });
 
+/**
+ * What a critic that can constrain its output is asked to follow; one object for every critique,
+ * so the stores' per-schema texts are made once (see store-rows.ts).
+ */
+const CRITIQUE_SCHEMA: OutputSchema = Object.freeze({ name: "critique", schema: critiqueSchema(CRITIC_SCALE) });
+
 export const DEFAULT_SETTINGS: Readonly<SpriSettings> = Object.freeze<SpriSettings>({
   threshold: 4,
   maxCritiques: 4,
@@ -157,7 +163,7 @@ class StepRunner {
 
   private async critique(name: StageName, k: number, messages: ChatMessage[]): Promise<Critique> {
     const { compat, unscored } = this.settings;
-    const schema = compat.criticOutput === "auto" ? { name: "critique", schema: critiqueSchema(CRITIC_SCALE) } : undefined;
+    const schema = compat.criticOutput === "auto" ? CRITIQUE_SCHEMA : undefined;
     const attempts = unscored.policy === "retry" ? 1 + unscored.retries : 1;
     const read = (text: string) => parseCritique(text, { mode: compat.scoreParser, feedbackSplit: compat.feedbackSplit });
     let critique: Critique | undefined;

@@ -15,7 +15,7 @@
  */
 import { appendFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import { type RecordIdentity, RecordOutput, readRecords } from "../../io/record-output.ts";
+import { type RecordIdentity, RecordOutput, readRecords, recordLine } from "../../io/record-output.ts";
 import type { ItemRecord } from "../../io/records.ts";
 import type { ItemUpdate, RunStore } from "../store/run-store.ts";
 import { OUTPUT_ARTIFACT, type OutputReport } from "./run-state.ts";
@@ -96,6 +96,8 @@ export class OutputTail {
     for (;;) {
       const page = await this.store.finishedSince(this.runId, this.cursor);
       if (page.length === 0) break;
+      const lines: string[] = [];
+      const ids: string[] = [];
       for (const item of page) {
         this.cursor = item.finishSeq;
         if (item.status === "failed") {
@@ -107,10 +109,15 @@ export class OutputTail {
         }
         if (this.written.has(item.itemId)) continue;
         // The store's own text goes out as it is: no parse and re-serialisation per record.
-        if (item.recordJson !== undefined) this.output.appendJson(item.recordJson);
-        else if (item.record !== undefined) this.output.append(item.record);
+        if (item.recordJson !== undefined) lines.push(recordLine(item.recordJson));
+        else if (item.record !== undefined) lines.push(JSON.stringify(item.record));
         else continue;
-        this.written.add(item.itemId);
+        ids.push(item.itemId);
+      }
+      // The page's records go out in one write; each counts as written once the write is done.
+      this.output.appendLines(lines);
+      for (const id of ids) {
+        this.written.add(id);
         added.done++;
         this.onAppend?.("done");
       }

@@ -37,9 +37,22 @@ export interface QueueHost {
   transaction<T>(fn: () => T): T;
 }
 
+/**
+ * At most this many record texts are kept for a run's output (see `ownRecords`); past it, records
+ * are read back from the database as anyone else's are.
+ */
+const OWN_RECORDS_MAX = 1024;
+
 export class SqliteWorkQueue implements WorkQueue, RateLedger {
   private readonly host: QueueHost;
   private readonly sql;
+  /**
+   * The JSON text of the records this connection committed, by run and item, for the runs whose
+   * output role it holds (`claimOutput`): the output tail appends them as `finishedSince` hands
+   * them out, so a run worked and written by one process does not read back every record it has
+   * just written. Each text leaves the map when it is handed out.
+   */
+  private readonly ownRecords = new Map<string, { holder: string; texts: Map<string, string> }>();
 
   constructor(host: QueueHost) {
     this.host = host;
@@ -107,6 +120,12 @@ export class SqliteWorkQueue implements WorkQueue, RateLedger {
       finishedSince: p(
         `SELECT i.item_id, i.status, i.reason, i.finish_seq, r.record, n.line FROM items i INDEXED BY items_finished
          LEFT JOIN item_records r ON r.run_id = i.run_id AND r.item_id = i.item_id
+         LEFT JOIN item_inputs n ON n.run_id = i.run_id AND n.item_id = i.item_id
+         WHERE i.run_id = ? AND i.finish_seq > ? ORDER BY i.finish_seq LIMIT ?`,
+      ),
+      /** `finishedSince` without the record texts, for a run whose texts this connection keeps. */
+      finishedSinceBare: p(
+        `SELECT i.item_id, i.status, i.reason, i.finish_seq, n.line FROM items i INDEXED BY items_finished
          LEFT JOIN item_inputs n ON n.run_id = i.run_id AND n.item_id = i.item_id
          WHERE i.run_id = ? AND i.finish_seq > ? ORDER BY i.finish_seq LIMIT ?`,
       ),
@@ -191,6 +210,7 @@ export class SqliteWorkQueue implements WorkQueue, RateLedger {
       this.sql.releaseOutputs.run(workerId);
       this.sql.stopWorker.run(iso(at), at, workerId);
     });
+    for (const [runId, own] of this.ownRecords) if (own.holder === workerId) this.ownRecords.delete(runId);
   }
 
   async listWorkers(runId?: string): Promise<WorkerInfo[]> {
@@ -205,19 +225,25 @@ export class SqliteWorkQueue implements WorkQueue, RateLedger {
     const max = Math.max(0, Math.floor(options.max));
     if (max === 0) return [];
     const at = Date.now();
-    const rows = this.host.transaction(() => {
+    // The inputs are read in the lease's own transaction: outside it, each read would be a
+    // transaction of its own (a lock and unlock of the WAL index per item).
+    const leased = this.host.transaction(() => {
       // Leasing proves the worker alive, like a heartbeat.
       if (this.sql.beat.run(at, options.leaseMs, workerId).changes === 0) throw unknownWorker(workerId);
-      return options.runId === undefined
-        ? this.sql.leaseAny.all(workerId, at + options.leaseMs, at, max)
-        : this.sql.leaseOfRun.all({ worker: workerId, expires: at + options.leaseMs, run: options.runId, now: at, max });
+      const rows =
+        options.runId === undefined
+          ? this.sql.leaseAny.all(workerId, at + options.leaseMs, at, max)
+          : this.sql.leaseOfRun.all({ worker: workerId, expires: at + options.leaseMs, run: options.runId, now: at, max });
+      return rows.map((row) => ({ row, input: this.sql.input.get(str(row.run_id), str(row.item_id)) }));
     });
-    rows.sort((a, b) => num(a.seq) - num(b.seq));
-    return rows.map((row) => {
-      const runId = str(row.run_id);
-      const itemId = str(row.item_id);
-      const input = this.sql.input.get(runId, itemId);
-      const lease: Lease = { runId, itemId, token: num(row.lease_fence), input: input ? JSON.parse(str(input.input)) : null };
+    leased.sort((a, b) => num(a.row.seq) - num(b.row.seq));
+    return leased.map(({ row, input }) => {
+      const lease: Lease = {
+        runId: str(row.run_id),
+        itemId: str(row.item_id),
+        token: num(row.lease_fence),
+        input: input ? JSON.parse(str(input.input)) : null,
+      };
       if (input && input.line !== null && input.line !== undefined) lease.line = num(input.line);
       return lease;
     });
@@ -264,7 +290,12 @@ export class SqliteWorkQueue implements WorkQueue, RateLedger {
         }
         nextSeq.set(result.runId, seq + 1);
         if (result.record === undefined) this.sql.deleteRecord.run(result.runId, result.itemId);
-        else this.sql.upsertRecord.run(result.runId, result.itemId, JSON.stringify(result.record), recordSummary(result.record));
+        else {
+          const json = JSON.stringify(result.record);
+          this.sql.upsertRecord.run(result.runId, result.itemId, json, recordSummary(result.record));
+          const own = this.ownRecords.get(result.runId)?.texts;
+          if (own && own.size < OWN_RECORDS_MAX) own.set(result.itemId, json);
+        }
         calls.push(...result.calls);
         const counts = perRun.get(result.runId) ?? [0, 0];
         if (result.status === "done") {
@@ -285,14 +316,25 @@ export class SqliteWorkQueue implements WorkQueue, RateLedger {
     return completion;
   }
 
+  /**
+   * With the run's record texts kept here (`ownRecords`), the page is read without them first; a
+   * page that holds a record this connection did not commit is read again whole.
+   */
   async finishedSince(runId: string, after: number, limit = 500): Promise<FinishedItem[]> {
     this.host.assertOpen();
-    return this.sql.finishedSince.all(runId, after, Math.max(1, Math.floor(limit))).map((row) => {
-      const record = row.record === null || row.record === undefined ? undefined : str(row.record);
-      const item = new StoredFinishedItem(str(row.item_id), str(row.status) as FinishedItem["status"], num(row.finish_seq), record);
-      if (row.reason !== null && row.reason !== undefined) item.reason = str(row.reason);
-      if (row.line !== null && row.line !== undefined) item.line = num(row.line);
-      return item;
+    const max = Math.max(1, Math.floor(limit));
+    const own = this.ownRecords.get(runId)?.texts;
+    if (own !== undefined && own.size > 0) {
+      const rows = this.sql.finishedSinceBare.all(runId, after, max);
+      const texts = rows.map((row) => (row.status === "done" ? own.get(str(row.item_id)) : null));
+      if (!texts.includes(undefined)) {
+        for (const row of rows) own.delete(str(row.item_id));
+        return rows.map((row, i) => finishedItem(row, texts[i] ?? undefined));
+      }
+    }
+    return this.sql.finishedSince.all(runId, after, max).map((row) => {
+      own?.delete(str(row.item_id));
+      return finishedItem(row, row.record === null || row.record === undefined ? undefined : str(row.record));
     });
   }
 
@@ -314,6 +356,8 @@ export class SqliteWorkQueue implements WorkQueue, RateLedger {
       this.host.requireRun(runId);
       this.sql.claimOutput.run(workerId, at + leaseMs, runId, workerId, at);
       const owner = this.sql.outputOwner.get(runId)?.output_owner;
+      if (owner !== workerId) this.ownRecords.delete(runId);
+      else if (this.ownRecords.get(runId)?.holder !== workerId) this.ownRecords.set(runId, { holder: workerId, texts: new Map() });
       if (owner === null || owner === undefined) return undefined;
       const row = this.sql.worker.get(str(owner));
       return row
@@ -344,7 +388,15 @@ export class SqliteWorkQueue implements WorkQueue, RateLedger {
   async releaseOutput(runId: string, workerId: string): Promise<void> {
     this.host.assertOpen();
     this.host.transaction(() => this.sql.releaseOutput.run(runId, workerId));
+    if (this.ownRecords.get(runId)?.holder === workerId) this.ownRecords.delete(runId);
   }
+}
+
+function finishedItem(row: Row, record: string | undefined): FinishedItem {
+  const item = new StoredFinishedItem(str(row.item_id), str(row.status) as FinishedItem["status"], num(row.finish_seq), record);
+  if (row.reason !== null && row.reason !== undefined) item.reason = str(row.reason);
+  if (row.line !== null && row.line !== undefined) item.line = num(row.line);
+  return item;
 }
 
 function workerFromRow(row: Row, at: number): WorkerInfo {

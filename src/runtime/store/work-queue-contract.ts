@@ -396,6 +396,43 @@ export function workQueueContract(name: string, openStore: OpenStore<Store>): vo
       await assert.rejects(store.claimOutput("no-such-run", "w1", LONG), StoreError);
     });
 
+    test("the output holder reads every finished item as stored, its own and another connection's, page by page", async () => {
+      const { store, run } = await setup(7, ["w1"]);
+      const other = await open(store);
+      await other.registerWorker(worker("w2", run.id));
+      assert.equal((await store.claimOutput(run.id, "w1", LONG))?.id, "w1");
+      const own = await store.leaseItems("w1", { runId: run.id, max: 3, leaseMs: LONG });
+      const theirs = await other.leaseItems("w2", { runId: run.id, max: 3, leaseMs: LONG });
+      await store.completeItems("w1", [done(own[0]!), done(own[1]!)]);
+      await other.completeItems("w2", [done(theirs[0]!), { ...done(theirs[1]!), status: "failed", reason: "boom", record: undefined }]);
+      await store.completeItems("w1", [done(own[2]!, { record: { item: own[2]!.itemId, answer: "line\nbreak ü" } })]);
+      await other.completeItems("w2", [done(theirs[2]!)]);
+
+      const expected = [own[0]!, own[1]!, theirs[0]!, theirs[1]!, own[2]!, theirs[2]!].map((l) => l.itemId);
+      const read = async (from: WorkQueue) => {
+        const seen: { itemId: string; status: string; reason?: string; line?: number; recordJson?: string }[] = [];
+        for (let last = 0; ; ) {
+          const page = await from.finishedSince(run.id, last, 2);
+          if (page.length === 0) return seen;
+          for (const f of page) {
+            seen.push({ itemId: f.itemId, status: f.status, reason: f.reason, line: f.line, recordJson: f.recordJson });
+            last = f.finishSeq;
+          }
+        }
+      };
+      const byHolder = await read(store);
+      assert.deepEqual(
+        byHolder.map((f) => f.itemId),
+        expected,
+      );
+      assert.deepEqual(byHolder, await read(other), "the holder reads what any other connection reads");
+      assert.deepEqual(byHolder, await read(store), "and the same again");
+      const failed = byHolder[3]!;
+      assert.deepEqual([failed.status, failed.reason, failed.recordJson], ["failed", "boom", undefined]);
+      assert.equal(byHolder[4]!.recordJson, JSON.stringify({ item: own[2]!.itemId, answer: "line\nbreak ü" }));
+      assert.equal(byHolder[0]!.line, 1);
+    });
+
     test("inputComplete is kept on the run", async () => {
       const store = await open();
       const run = await store.createRun(newRun());
