@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { InputError } from "../base/errors/errors.ts";
-import { RecordOutput, recordLine } from "./record-output.ts";
+import { RecordOutput, readRecords, recordLine } from "./record-output.ts";
 
 const file = () => join(mkdtempSync(join(tmpdir(), "spri-out-")), "out.jsonl");
 
@@ -50,6 +50,36 @@ test("a broken complete last line is crash remains; a broken line before others 
   assert.equal(readFileSync(partial, "utf8"), `{"id": "a"}\n`);
   appendFileSync(partial, `garbage\n{"id": "c"}\n`);
   await assert.rejects(RecordOutput.open(path, "id"), (e: unknown) => e instanceof InputError && e.line === 2);
+});
+
+test("a record holding U+2028 or U+2029 (JSON.stringify leaves them as they are) is one line when the output is opened again", async () => {
+  const path = file();
+  const { output } = await RecordOutput.open(path, "id");
+  const records = [{ id: "a", text: "one\u2028two" }, { id: "b", text: "\u2029" }, { id: "c" }];
+  for (const record of records) output.append(record);
+  output.close();
+  const again = await RecordOutput.open(path, "id");
+  assert.deepEqual([...again.done], ["a", "b", "c"]);
+  assert.equal(again.truncatedBytes, 0);
+  again.output.close();
+  const read = [];
+  for await (const { record } of readRecords(path, "id")) read.push(record);
+  assert.deepEqual(read, records);
+});
+
+test("a line that is not UTF-8 is a broken record: cut off at the end, an error naming it before others", async () => {
+  const path = file();
+  const partial = `${path}.partial`;
+  writeFileSync(partial, Buffer.concat([Buffer.from('{"id":"a"}\n{"id":"b","t":"'), Buffer.from([0xe9]), Buffer.from('"}\n')]));
+  const opened = await RecordOutput.open(path, "id");
+  assert.deepEqual([...opened.done], ["a"]);
+  opened.output.close();
+  assert.equal(readFileSync(partial, "utf8"), '{"id":"a"}\n');
+  appendFileSync(partial, Buffer.concat([Buffer.from([0xff, 0x0a]), Buffer.from('{"id":"c"}\n')]));
+  await assert.rejects(
+    RecordOutput.open(path, "id"),
+    (e: unknown) => e instanceof InputError && e.line === 2 && /not valid UTF-8/.test(e.message),
+  );
 });
 
 test("syncs run in the background while appends go on; close waits for none and leaks no descriptor", async () => {

@@ -9,7 +9,6 @@
  */
 import {
   closeSync,
-  createReadStream,
   existsSync,
   fdatasync,
   fdatasyncSync,
@@ -21,8 +20,8 @@ import {
   writeSync,
 } from "node:fs";
 import { dirname } from "node:path";
-import { createInterface } from "node:readline";
 import { InputError } from "../base/errors/errors.ts";
+import { utf8Lines } from "./utf8-text.ts";
 
 export interface OpenedOutput {
   output: RecordOutput;
@@ -196,18 +195,18 @@ export function partialPath(file: string): string {
  * Reads complete lines and collects their ids; returns the byte length of the valid prefix. A last
  * line without its newline, or a last line that is not a record, is the remains of a crash and is
  * left out. A broken line followed by more records means the file was edited by hand: that is an
- * error, not something to cut off silently. (Offsets assume LF line ends, which spri writes.)
+ * error, not something to cut off silently. Lines end at `\n` only: JSON text may hold U+2028 and
+ * U+2029 as they are (JSON.stringify writes them so), which other line readers take for line ends.
+ * (Offsets assume LF line ends, which spri writes.)
  */
 async function scanRecords(file: string, idField: RecordIdentity, done: Set<string>): Promise<number> {
   const size = statSync(file).size;
-  const lines = createInterface({ input: createReadStream(file, "utf8"), crlfDelay: Infinity });
   let offset = 0;
   let valid = 0;
-  let lineNo = 0;
   let broken: { line: number; message: string } | undefined;
-  for await (const line of lines) {
-    lineNo++;
-    const end = offset + Buffer.byteLength(line, "utf8") + 1;
+  for await (const { line: lineNo, text: line } of utf8Lines(file)) {
+    // A line that is not UTF-8 has no text to measure; it is broken, and only its start counts.
+    const end = line === undefined ? offset : offset + Buffer.byteLength(line, "utf8") + 1;
     if (end > size) break;
     if (broken) {
       throw new InputError(`the output file has a broken record: ${broken.message}`, {
@@ -216,7 +215,8 @@ async function scanRecords(file: string, idField: RecordIdentity, done: Set<stri
         hint: "fix or delete that line (or write to a new --output), then re-run",
       });
     }
-    if (line.trim() !== "") {
+    if (line === undefined) broken = { line: lineNo, message: "the line is not valid UTF-8" };
+    else if (line.trim() !== "") {
       const id = recordId(line, idField);
       if (typeof id === "string") done.add(id);
       else broken = { line: lineNo, message: id.message };
@@ -246,9 +246,8 @@ export async function* readRecords(
 ): AsyncGenerator<{ id: string; record: Record<string, unknown> }> {
   const path = existsSync(partialPath(file)) ? partialPath(file) : file;
   if (!existsSync(path)) return;
-  const lines = createInterface({ input: createReadStream(path, "utf8"), crlfDelay: Infinity });
-  for await (const line of lines) {
-    if (line.trim() === "") continue;
+  for await (const { text: line } of utf8Lines(path)) {
+    if (line === undefined || line.trim() === "") continue;
     const id = recordId(line, identity);
     if (typeof id !== "string") continue;
     yield { id, record: JSON.parse(line) as Record<string, unknown> };
