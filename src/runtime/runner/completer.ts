@@ -7,7 +7,17 @@
 import type { StoredCall } from "../store/run-store.ts";
 import type { Completion, ItemResult, WorkQueue } from "../store/work-queue.ts";
 
+const BATCH = 64;
+/**
+ * Results committed together when a commit holds the event loop (SQLite): every answer that
+ * arrives meanwhile waits for it. In bench (f) (256 calls in flight, 100 ms answers) a batch of 64
+ * took ~6.6 ms, and calls took 110.6–111.0 ms on average against 109.0–109.6 ms with batches of
+ * 16 (+1.2–1.6 % calls a second, two pairs of runs).
+ */
+const BLOCKING_BATCH = 16;
+
 export interface CompleterOptions {
+  /** Default: 64, or 16 for a store whose commits block (`WorkQueue.writesBlock`). */
   batchSize?: number;
   intervalMs?: number;
   /** Each committed batch's outcome (accepted and refused results). */
@@ -32,7 +42,7 @@ export class Completer {
   ) {
     this.store = store;
     this.workerId = workerId;
-    this.batchSize = options.batchSize ?? 64;
+    this.batchSize = options.batchSize ?? (store.writesBlock ? BLOCKING_BATCH : BATCH);
     this.intervalMs = options.intervalMs ?? 200;
     this.onCompletion = options.onCompletion;
   }

@@ -102,6 +102,8 @@ function inTransaction<T>(db: DatabaseSync, fn: () => T): T {
 export class SqliteStore extends WorkQueueDelegate implements RunStore {
   readonly path: string;
   readonly cache: SqliteCallCache;
+  /** Commits run on the event loop (see `WorkQueue.writesBlock`). */
+  readonly writesBlock = true;
   private readonly db: DatabaseSync;
   private readonly sql: Statements;
   private closed = false;

@@ -162,6 +162,12 @@ export interface WorkQueue {
   releaseItems(workerId: string, leases: readonly Pick<Lease, "runId" | "itemId" | "token">[]): Promise<void>;
   /** Fenced completion of many items in one transaction (see the contracts above). */
   completeItems(workerId: string, results: readonly ItemResult[]): Promise<Completion>;
+  /**
+   * Whether a write transaction runs on the caller's thread (SQLite) rather than waiting on a
+   * server (PostgreSQL): every call in flight waits while it commits, so writers commit smaller
+   * batches (see completer.ts and enqueue.ts).
+   */
+  readonly writesBlock?: boolean;
 
   /** Finished items with `finishSeq > after`, in commit order, at most `limit` (default 500). */
   finishedSince(runId: string, after: number, limit?: number): Promise<FinishedItem[]>;
