@@ -38,6 +38,8 @@ export interface RejectEntry {
 }
 
 const IMPORT_BATCH = 500;
+/** Finished items read from the store at a time. */
+const PAGE = 500;
 
 export class OutputTail {
   private readonly store: RunStore;
@@ -94,7 +96,7 @@ export class OutputTail {
   private async readNew(): Promise<{ done: number; failed: number }> {
     const added = { done: 0, failed: 0 };
     for (;;) {
-      const page = await this.store.finishedSince(this.runId, this.cursor);
+      const page = await this.store.finishedSince(this.runId, this.cursor, PAGE);
       if (page.length === 0) break;
       const lines: string[] = [];
       const ids: string[] = [];
@@ -121,6 +123,8 @@ export class OutputTail {
         added.done++;
         this.onAppend?.("done");
       }
+      // A short page was all there was; asking again would only find it empty.
+      if (page.length < PAGE) break;
     }
     if (added.done > 0 && Date.now() - this.reported.at >= REPORT_EVERY_MS) await this.report(this.output.partial);
     return added;
