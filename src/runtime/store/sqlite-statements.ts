@@ -27,6 +27,7 @@ export function prepareStatements(db: DatabaseSync) {
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     getRun: p("SELECT * FROM runs WHERE id = ?"),
+    runExists: p("SELECT 1 AS found FROM runs WHERE id = ?"),
     findRunByKey: p("SELECT * FROM runs WHERE key = ? ORDER BY created_at DESC, rowid DESC LIMIT 1"),
     listRuns: p("SELECT * FROM runs ORDER BY created_at DESC, rowid DESC LIMIT ? OFFSET ?"),
     updateRun: p(

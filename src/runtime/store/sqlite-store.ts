@@ -157,7 +157,7 @@ export class SqliteStore extends WorkQueueDelegate implements RunStore {
     this.queue = new SqliteWorkQueue({
       db,
       assertOpen: () => this.assertOpen(),
-      requireRun: (id) => void this.requireRun(id),
+      requireRun: (id) => this.assertRun(id),
       writeCalls: (calls) => this.writeCalls(calls),
       transaction: (fn) => {
         const value = inTransaction(db, fn);
@@ -192,8 +192,17 @@ export class SqliteStore extends WorkQueueDelegate implements RunStore {
 
   private requireRun(id: string): RunMeta {
     const row = this.sql.getRun.get(id);
-    if (!row) throw new StoreError(`no run with id "${id}" in ${this.path}`);
+    if (!row) throw this.noRun(id);
     return runFromRow(row);
+  }
+
+  /** `requireRun` for writes that need the run to exist, not its settings (read and parsed at every commit before). */
+  private assertRun(id: string): void {
+    if (!this.sql.runExists.get(id)) throw this.noRun(id);
+  }
+
+  private noRun(id: string): StoreError {
+    return new StoreError(`no run with id "${id}" in ${this.path}`);
   }
 
   async createRun(run: NewRun): Promise<RunMeta> {
@@ -238,7 +247,7 @@ export class SqliteStore extends WorkQueueDelegate implements RunStore {
     for (const update of updates) assertItemStatus(update.status);
     const updatedAt = now();
     inTransaction(this.db, () => {
-      this.requireRun(runId);
+      this.assertRun(runId);
       // Finished items join the run's finish order (see WorkQueue.finishedSince) like fenced completions.
       let finished = num(this.sql.finishedCount.get(runId)?.finished_count);
       for (const { itemId, status, reason, record } of updates) {
@@ -323,7 +332,7 @@ export class SqliteStore extends WorkQueueDelegate implements RunStore {
     const groups = callGroupRows(calls);
     const usage = usageOf(calls);
     const updatedAt = now();
-    for (const runId of usage.keys()) this.requireRun(runId);
+    for (const runId of usage.keys()) this.assertRun(runId);
     for (const group of groups) this.sql.insertCallGroup.run(...group);
     for (const [runId, u] of usage) {
       this.sql.addUsage.run(runId, ...u);
@@ -354,7 +363,7 @@ export class SqliteStore extends WorkQueueDelegate implements RunStore {
     if (text === undefined) throw new StoreError(`artifact "${name}" is not JSON-serialisable`, { field: "value" });
     const updatedAt = now();
     inTransaction(this.db, () => {
-      this.requireRun(runId);
+      this.assertRun(runId);
       this.sql.putArtifact.run(runId, name, text, updatedAt);
       this.sql.touchRun.run(updatedAt, runId);
     });
