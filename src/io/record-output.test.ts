@@ -67,6 +67,45 @@ test("a record holding U+2028 or U+2029 (JSON.stringify leaves them as they are)
   assert.deepEqual(read, records);
 });
 
+test("an output saved with a byte-order mark or CRLF line ends is read and cut at its real byte offsets", async () => {
+  for (const [prefix, end] of [
+    ["\ufeff", "\n"],
+    ["", "\r\n"],
+    ["\ufeff", "\r\n"],
+  ]) {
+    const path = file();
+    const whole = `${prefix}{"id":"a"}${end}{"id":"b"}${end}`;
+    writeFileSync(`${path}.partial`, `${whole}{"id":"c","x"`);
+    const opened = await RecordOutput.open(path, "id");
+    assert.deepEqual([...opened.done], ["a", "b"]);
+    assert.equal(opened.truncatedBytes, Buffer.byteLength('{"id":"c","x"'));
+    opened.output.append({ id: "c" });
+    opened.output.close();
+    assert.equal(readFileSync(`${path}.partial`, "utf8"), `${whole}{"id":"c"}\n`);
+    const again = await RecordOutput.open(path, "id");
+    assert.deepEqual([...again.done], ["a", "b", "c"]);
+    again.output.close();
+  }
+});
+
+test("an output is read as stored whatever its name: spri never compresses one, even named .gz", async () => {
+  const path = join(mkdtempSync(join(tmpdir(), "spri-out-")), "out.jsonl.gz");
+  writeFileSync(path, '{"id":"a"}\n{"id":"b"}\n');
+  assert.deepEqual([...(await RecordOutput.readDone(path, "id"))], ["a", "b"]);
+});
+
+test("records far larger than usual still go out whole, in more than one write", async () => {
+  const path = file();
+  const { output } = await RecordOutput.open(path, "id");
+  const big = (id: string) => JSON.stringify({ id, text: id.repeat(7_000_000) });
+  output.appendLines([big("a"), big("b"), big("c")]);
+  output.close();
+  const again = await RecordOutput.open(path, "id");
+  assert.deepEqual([...again.done], ["a", "b", "c"]);
+  assert.equal(again.truncatedBytes, 0);
+  again.output.close();
+});
+
 test("a line that is not UTF-8 is a broken record: cut off at the end, an error naming it before others", async () => {
   const path = file();
   const partial = `${path}.partial`;

@@ -19,9 +19,10 @@ import {
   statSync,
   writeSync,
 } from "node:fs";
+import { isUtf8 } from "node:buffer";
 import { dirname } from "node:path";
 import { InputError } from "../base/errors/errors.ts";
-import { utf8Lines } from "./utf8-text.ts";
+import { rawLines } from "./utf8-text.ts";
 
 export interface OpenedOutput {
   output: RecordOutput;
@@ -96,22 +97,21 @@ export class RecordOutput {
   }
 
   /**
-   * Appends records that are each one line of JSON text (`recordLine`), in one write: a page of
-   * records from the store costs one system call, not one a record. A write cut short by a crash
-   * leaves a torn last line, which the next `open` cuts off.
+   * Appends records that are each one line of JSON text (`recordLine`), a page of them in one write
+   * (up to `WRITE_CHARS`): a page of records from the store costs a system call, not one a record. A
+   * write cut short by a crash leaves a torn last line, which the next `open` cuts off.
    */
   appendLines(lines: readonly string[], syncEvery = 64): void {
     if (this.fd === undefined) throw new Error(`${this.file} is closed`);
-    if (lines.length === 0) return;
     this.throwSyncError();
-    // Written as text, which Node encodes outside the JavaScript heap; only a write cut short
-    // (rare for a file) needs the bytes to go on from.
-    const text = `${lines.join("\n")}\n`;
-    const first = writeSync(this.fd, text, null, "utf8");
-    if (first < Buffer.byteLength(text, "utf8")) {
-      const bytes = Buffer.from(text, "utf8");
-      let written = first;
-      while (written < bytes.length) written += writeSync(this.fd, bytes, written, bytes.length - written);
+    for (let start = 0, end = 0, chars = 0; end < lines.length; ) {
+      chars += lines[end]!.length + 1;
+      end++;
+      if (chars >= WRITE_CHARS || end === lines.length) {
+        writeText(this.fd, `${lines.slice(start, end).join("\n")}\n`);
+        start = end;
+        chars = 0;
+      }
     }
     this.unsynced += lines.length;
     if (this.unsynced >= syncEvery) this.syncInBackground();
@@ -180,6 +180,25 @@ export class RecordOutput {
 export type RecordIdentity = string | { field: string; key: (record: Readonly<Record<string, unknown>>, id: string) => string };
 
 /**
+ * Characters of records joined into one write at most: a page of large records (items of up to
+ * `--max-item-size`) would otherwise make one string past V8's limit (~537 million characters).
+ */
+const WRITE_CHARS = 16 * 1024 * 1024;
+
+/**
+ * Writes text whole. Written as text, Node encodes it outside the JavaScript heap; only a write cut
+ * short (rare for a file) needs the bytes to go on from.
+ */
+function writeText(fd: number, text: string): void {
+  const first = writeSync(fd, text, null, "utf8");
+  if (first < Buffer.byteLength(text, "utf8")) {
+    const bytes = Buffer.from(text, "utf8");
+    let written = first;
+    while (written < bytes.length) written += writeSync(fd, bytes, written, bytes.length - written);
+  }
+}
+
+/**
  * A record's JSON text as one output line: text that holds a line break (JSON allows them between
  * tokens) is parsed and written again, so a line is always one record.
  */
@@ -197,16 +216,14 @@ export function partialPath(file: string): string {
  * left out. A broken line followed by more records means the file was edited by hand: that is an
  * error, not something to cut off silently. Lines end at `\n` only: JSON text may hold U+2028 and
  * U+2029 as they are (JSON.stringify writes them so), which other line readers take for line ends.
- * (Offsets assume LF line ends, which spri writes.)
  */
 async function scanRecords(file: string, idField: RecordIdentity, done: Set<string>): Promise<number> {
   const size = statSync(file).size;
   let offset = 0;
   let valid = 0;
   let broken: { line: number; message: string } | undefined;
-  for await (const { line: lineNo, text: line } of utf8Lines(file)) {
-    // A line that is not UTF-8 has no text to measure; it is broken, and only its start counts.
-    const end = line === undefined ? offset : offset + Buffer.byteLength(line, "utf8") + 1;
+  for await (const { line: lineNo, bytes, text: line } of outputLines(file)) {
+    const end = offset + bytes + 1;
     if (end > size) break;
     if (broken) {
       throw new InputError(`the output file has a broken record: ${broken.message}`, {
@@ -225,6 +242,22 @@ async function scanRecords(file: string, idField: RecordIdentity, done: Set<stri
     offset = end;
   }
   return valid;
+}
+
+/**
+ * An output file's lines with their length in bytes (without the `\n`) and their text: a leading
+ * byte-order mark and a line's closing `\r` left out of the text, `undefined` for a line that is not
+ * UTF-8. Read as stored, whatever the file's name (spri never compresses an output).
+ */
+async function* outputLines(file: string): AsyncGenerator<{ line: number; bytes: number; text: string | undefined }> {
+  let line = 0;
+  for await (const raw of rawLines(file)) {
+    line++;
+    let bytes = raw;
+    if (line === 1 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) bytes = bytes.subarray(3);
+    if (bytes[bytes.length - 1] === 0x0d) bytes = bytes.subarray(0, -1);
+    yield { line, bytes: raw.length, text: isUtf8(bytes) ? bytes.toString("utf8") : undefined };
+  }
 }
 
 function recordId(line: string, identity: RecordIdentity): string | Error {
@@ -246,7 +279,7 @@ export async function* readRecords(
 ): AsyncGenerator<{ id: string; record: Record<string, unknown> }> {
   const path = existsSync(partialPath(file)) ? partialPath(file) : file;
   if (!existsSync(path)) return;
-  for await (const { text: line } of utf8Lines(path)) {
+  for await (const { text: line } of outputLines(path)) {
     if (line === undefined || line.trim() === "") continue;
     const id = recordId(line, identity);
     if (typeof id !== "string") continue;

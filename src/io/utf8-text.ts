@@ -115,6 +115,14 @@ export async function* utf8Lines(file: string): AsyncGenerator<{ line: number; t
   }
 }
 
+/**
+ * A file's lines exactly as stored: split at `\n` only (left out), nothing decoded, stripped or
+ * unpacked, so their lengths add up to byte offsets in the file (spri's own output files).
+ */
+export function rawLines(file: string): AsyncGenerator<Buffer> {
+  return byteLines(createReadStream(file) as AsyncIterable<Buffer>);
+}
+
 async function* byteLines(chunks: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
   let parts: Buffer[] = [];
   for await (const chunk of chunks) {

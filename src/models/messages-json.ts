@@ -68,9 +68,10 @@ export function messagesJson(messages: readonly ChatMessage[]): string {
 }
 
 /**
- * `canonicalJson(messages)` (for cache keys). The text made with `json` is handed out once and
- * not kept: a call's key is made once, while the messages (and their memo) live as long as the
- * item's trace. Asked again, it is made again.
+ * `canonicalJson(messages)` (for cache keys). It is not kept: the messages (and their memo) live as
+ * long as the item's trace, while a call's key is usually made once (batch mode makes it again).
+ * The text made with `json` for plain messages is handed out the first time; later asks make it
+ * again.
  */
 export function canonicalMessagesJson(messages: readonly ChatMessage[]): string {
   const found = serialise(messages);

@@ -7,6 +7,7 @@
 import type { DatabaseSync, SQLOutputValue } from "node:sqlite";
 import { StoreError, type StoredCall } from "./run-store.ts";
 import { recordStatements } from "./sqlite-statements.ts";
+import { RecordTexts } from "./record-texts.ts";
 import { recordSummary } from "./store-rows.ts";
 import type {
   Completion,
@@ -37,22 +38,11 @@ export interface QueueHost {
   transaction<T>(fn: () => T): T;
 }
 
-/**
- * At most this many record texts are kept for a run's output (see `ownRecords`); past it, records
- * are read back from the database as anyone else's are.
- */
-const OWN_RECORDS_MAX = 1024;
-
 export class SqliteWorkQueue implements WorkQueue, RateLedger {
   private readonly host: QueueHost;
   private readonly sql;
-  /**
-   * The JSON text of the records this connection committed, by run and item, for the runs whose
-   * output role it holds (`claimOutput`): the output tail appends them as `finishedSince` hands
-   * them out, so a run worked and written by one process does not read back every record it has
-   * just written. Each text leaves the map when it is handed out.
-   */
-  private readonly ownRecords = new Map<string, { holder: string; texts: Map<string, string> }>();
+  /** Records this connection committed, for the output of the runs it holds (see record-texts.ts). */
+  private readonly ownRecords = new RecordTexts();
 
   constructor(host: QueueHost) {
     this.host = host;
@@ -210,7 +200,7 @@ export class SqliteWorkQueue implements WorkQueue, RateLedger {
       this.sql.releaseOutputs.run(workerId);
       this.sql.stopWorker.run(iso(at), at, workerId);
     });
-    for (const [runId, own] of this.ownRecords) if (own.holder === workerId) this.ownRecords.delete(runId);
+    this.ownRecords.releaseAll(workerId);
   }
 
   async listWorkers(runId?: string): Promise<WorkerInfo[]> {
@@ -262,6 +252,8 @@ export class SqliteWorkQueue implements WorkQueue, RateLedger {
     const completion: Completion = { accepted: [], refused: [] };
     if (results.length === 0) return completion;
     const at = new Date().toISOString();
+    // Texts of the records written, kept for the output once they are committed (see RecordTexts).
+    const committed: [runId: string, itemId: string, json: string][] = [];
     this.host.transaction(() => {
       const nextSeq = new Map<string, number>();
       const calls: StoredCall[] = [];
@@ -293,8 +285,7 @@ export class SqliteWorkQueue implements WorkQueue, RateLedger {
         else {
           const json = JSON.stringify(result.record);
           this.sql.upsertRecord.run(result.runId, result.itemId, json, recordSummary(result.record));
-          const own = this.ownRecords.get(result.runId)?.texts;
-          if (own && own.size < OWN_RECORDS_MAX) own.set(result.itemId, json);
+          if (result.status === "done") committed.push([result.runId, result.itemId, json]);
         }
         calls.push(...result.calls);
         const counts = perRun.get(result.runId) ?? [0, 0];
@@ -313,27 +304,27 @@ export class SqliteWorkQueue implements WorkQueue, RateLedger {
       if (done + failed > 0) this.sql.countWork.run(done, failed, workerId);
       for (const [runId, [runDone, runFailed]] of perRun) this.sql.countRunWork.run(workerId, runId, runDone, runFailed);
     });
+    for (const [runId, itemId, json] of committed) this.ownRecords.keep(runId, itemId, json);
     return completion;
   }
 
   /**
-   * With the run's record texts kept here (`ownRecords`), the page is read without them first; a
-   * page that holds a record this connection did not commit is read again whole.
+   * With record texts of the run kept here (`ownRecords`), the page is read without them first; a
+   * page that holds any other item (another connection's, a failed one) is read again whole.
    */
   async finishedSince(runId: string, after: number, limit = 500): Promise<FinishedItem[]> {
     this.host.assertOpen();
     const max = Math.max(1, Math.floor(limit));
-    const own = this.ownRecords.get(runId)?.texts;
-    if (own !== undefined && own.size > 0) {
+    if (this.ownRecords.holds(runId)) {
       const rows = this.sql.finishedSinceBare.all(runId, after, max);
-      const texts = rows.map((row) => (row.status === "done" ? own.get(str(row.item_id)) : null));
-      if (!texts.includes(undefined)) {
-        for (const row of rows) own.delete(str(row.item_id));
-        return rows.map((row, i) => finishedItem(row, texts[i] ?? undefined));
-      }
+      const texts = this.ownRecords.takeAll(
+        runId,
+        rows.map((row) => str(row.item_id)),
+      );
+      if (texts) return rows.map((row, i) => finishedItem(row, texts[i]));
     }
     return this.sql.finishedSince.all(runId, after, max).map((row) => {
-      own?.delete(str(row.item_id));
+      this.ownRecords.forget(runId, str(row.item_id));
       return finishedItem(row, row.record === null || row.record === undefined ? undefined : str(row.record));
     });
   }
@@ -356,8 +347,8 @@ export class SqliteWorkQueue implements WorkQueue, RateLedger {
       this.host.requireRun(runId);
       this.sql.claimOutput.run(workerId, at + leaseMs, runId, workerId, at);
       const owner = this.sql.outputOwner.get(runId)?.output_owner;
-      if (owner !== workerId) this.ownRecords.delete(runId);
-      else if (this.ownRecords.get(runId)?.holder !== workerId) this.ownRecords.set(runId, { holder: workerId, texts: new Map() });
+      if (owner === workerId) this.ownRecords.hold(runId, workerId);
+      else this.ownRecords.release(runId, workerId);
       if (owner === null || owner === undefined) return undefined;
       const row = this.sql.worker.get(str(owner));
       return row
@@ -388,7 +379,7 @@ export class SqliteWorkQueue implements WorkQueue, RateLedger {
   async releaseOutput(runId: string, workerId: string): Promise<void> {
     this.host.assertOpen();
     this.host.transaction(() => this.sql.releaseOutput.run(runId, workerId));
-    if (this.ownRecords.get(runId)?.holder === workerId) this.ownRecords.delete(runId);
+    this.ownRecords.release(runId, workerId);
   }
 }
 
