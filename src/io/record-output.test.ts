@@ -150,11 +150,11 @@ test("syncs run in the background while appends go on; close waits for none and 
   assert.throws(() => output.append({ id: "late" }), /closed/);
 });
 
-test("appendJson writes a store's record text as it is; text with a line break is written as one line", async () => {
+test("a store's record text is written as it is; text with a line break is written as one line", async () => {
   const path = file();
   const { output } = await RecordOutput.open(path, "id");
-  output.appendJson('{"id":"a","x":[1, 2]}');
-  output.appendJson('{"id":"b",\n"y":"z"}');
+  output.appendLines([recordLine('{"id":"a","x":[1, 2]}')]);
+  output.appendLines([recordLine('{"id":"b",\n"y":"z"}')]);
   output.commit();
   assert.deepEqual(readFileSync(path, "utf8").split("\n"), ['{"id":"a","x":[1, 2]}', '{"id":"b","y":"z"}', ""]);
 });

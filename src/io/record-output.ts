@@ -19,10 +19,9 @@ import {
   statSync,
   writeSync,
 } from "node:fs";
-import { isUtf8 } from "node:buffer";
 import { dirname } from "node:path";
 import { InputError } from "../base/errors/errors.ts";
-import { rawLines } from "./utf8-text.ts";
+import { storedUtf8Lines } from "./utf8-text.ts";
 
 export interface OpenedOutput {
   output: RecordOutput;
@@ -86,14 +85,6 @@ export class RecordOutput {
    */
   append(record: unknown, syncEvery = 64): void {
     this.appendLines([JSON.stringify(record)], syncEvery);
-  }
-
-  /**
-   * Appends a record that is already JSON text (as a store returns it), as `append` does, without
-   * parsing and serialising it again (see `recordLine`).
-   */
-  appendJson(json: string, syncEvery = 64): void {
-    this.appendLines([recordLine(json)], syncEvery);
   }
 
   /**
@@ -222,7 +213,7 @@ async function scanRecords(file: string, idField: RecordIdentity, done: Set<stri
   let offset = 0;
   let valid = 0;
   let broken: { line: number; message: string } | undefined;
-  for await (const { line: lineNo, bytes, text: line } of outputLines(file)) {
+  for await (const { line: lineNo, bytes, text: line } of storedUtf8Lines(file)) {
     const end = offset + bytes + 1;
     if (end > size) break;
     if (broken) {
@@ -244,22 +235,6 @@ async function scanRecords(file: string, idField: RecordIdentity, done: Set<stri
   return valid;
 }
 
-/**
- * An output file's lines with their length in bytes (without the `\n`) and their text: a leading
- * byte-order mark and a line's closing `\r` left out of the text, `undefined` for a line that is not
- * UTF-8. Read as stored, whatever the file's name (spri never compresses an output).
- */
-async function* outputLines(file: string): AsyncGenerator<{ line: number; bytes: number; text: string | undefined }> {
-  let line = 0;
-  for await (const raw of rawLines(file)) {
-    line++;
-    let bytes = raw;
-    if (line === 1 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) bytes = bytes.subarray(3);
-    if (bytes[bytes.length - 1] === 0x0d) bytes = bytes.subarray(0, -1);
-    yield { line, bytes: raw.length, text: isUtf8(bytes) ? bytes.toString("utf8") : undefined };
-  }
-}
-
 function recordId(line: string, identity: RecordIdentity): string | Error {
   const field = typeof identity === "string" ? identity : identity.field;
   try {
@@ -279,7 +254,7 @@ export async function* readRecords(
 ): AsyncGenerator<{ id: string; record: Record<string, unknown> }> {
   const path = existsSync(partialPath(file)) ? partialPath(file) : file;
   if (!existsSync(path)) return;
-  for await (const { text: line } of outputLines(path)) {
+  for await (const { text: line } of storedUtf8Lines(path)) {
     if (line === undefined || line.trim() === "") continue;
     const id = recordId(line, identity);
     if (typeof id !== "string") continue;

@@ -101,26 +101,36 @@ export async function* parseUtf8(file: string, read: TextRead, parser: Duplex): 
   }
 }
 
-/**
- * The file's lines as bytes, without their `\n` or `\r\n`, each with its 1-based number and its
- * text, or `text: undefined` when the line is not valid UTF-8.
- */
-export async function* utf8Lines(file: string): AsyncGenerator<{ line: number; text: string | undefined }> {
-  let line = 0;
-  for await (let bytes of byteLines(fileBytes(file))) {
-    line++;
-    if (line === 1 && bytes.subarray(0, BOM.length).equals(BOM)) bytes = bytes.subarray(BOM.length);
-    if (bytes[bytes.length - 1] === 0x0d) bytes = bytes.subarray(0, -1);
-    yield { line, text: isUtf8(bytes) ? bytes.toString("utf8") : undefined };
-  }
+/** A line of a file: its 1-based number, its length in bytes as read (without its `\n`), and its text. */
+export interface TextLine {
+  line: number;
+  bytes: number;
+  /** Without a leading byte-order mark and a closing `\r`; undefined when the line is not valid UTF-8. */
+  text: string | undefined;
+}
+
+/** The file's lines (a `.gz` file's unpacked), split at `\n` only. */
+export function utf8Lines(file: string): AsyncGenerator<TextLine> {
+  return textLines(byteLines(fileBytes(file)));
 }
 
 /**
- * A file's lines exactly as stored: split at `\n` only (left out), nothing decoded, stripped or
- * unpacked, so their lengths add up to byte offsets in the file (spri's own output files).
+ * `utf8Lines` of the file as stored, never unpacked whatever its name, so the lines' `bytes` add up
+ * to byte offsets in the file (spri's own output files).
  */
-export function rawLines(file: string): AsyncGenerator<Buffer> {
-  return byteLines(createReadStream(file) as AsyncIterable<Buffer>);
+export function storedUtf8Lines(file: string): AsyncGenerator<TextLine> {
+  return textLines(byteLines(createReadStream(file) as AsyncIterable<Buffer>));
+}
+
+async function* textLines(lines: AsyncIterable<Buffer>): AsyncGenerator<TextLine> {
+  let line = 0;
+  for await (const raw of lines) {
+    line++;
+    let bytes = raw;
+    if (line === 1 && bytes.subarray(0, BOM.length).equals(BOM)) bytes = bytes.subarray(BOM.length);
+    if (bytes[bytes.length - 1] === 0x0d) bytes = bytes.subarray(0, -1);
+    yield { line, bytes: raw.length, text: isUtf8(bytes) ? bytes.toString("utf8") : undefined };
+  }
 }
 
 async function* byteLines(chunks: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
