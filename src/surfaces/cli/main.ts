@@ -4,6 +4,7 @@ import { isSpriError } from "../../base/errors/errors.ts";
 import { EXIT_CODES } from "../../base/errors/exit-codes.ts";
 import { spriVersion } from "../../base/util/package-version.ts";
 import { messageOf } from "../../base/util/message-of.ts";
+import { capYoungGeneration } from "./young-generation.ts";
 
 /** Adds one command (with its subcommands) to the program. */
 type Register = (program: Command) => unknown;
@@ -46,7 +47,9 @@ export async function buildProgram(argv: readonly string[] = []): Promise<Comman
   return program;
 }
 
+/** The `spri` process: runs the command `argv` names and returns its exit code. */
 export async function main(argv: string[] = process.argv): Promise<number> {
+  capYoungGeneration();
   try {
     const program = await buildProgram(argv);
     await program.parseAsync(argv);
