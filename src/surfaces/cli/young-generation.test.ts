@@ -56,6 +56,7 @@ test("growthFactorFor: grows below the cap, stays at or above it", () => {
 test("userChoseYoungGeneration: flags on the command line or in NODE_OPTIONS, none otherwise", () => {
   assert.equal(userChoseYoungGeneration(["--max-semi-space-size=64"], undefined), true);
   assert.equal(userChoseYoungGeneration([], "--enable-source-maps --semi-space-growth-factor=4"), true);
+  assert.equal(userChoseYoungGeneration(["--max_semi_space_size=8"], undefined), true);
   assert.equal(userChoseYoungGeneration(["--import", "probe.js"], "--max-old-space-size=4096"), false);
   assert.equal(userChoseYoungGeneration([], undefined), false);
 });

@@ -22,7 +22,8 @@ const GROWS = 2;
 const STAYS = 1;
 
 /** The flags with which a user chooses the young generation's size or growth themselves. */
-const USER_FLAGS = /--(max-semi-space-size|min-semi-space-size|semi-space-growth-factor|max-heap-size)\b/;
+/** (V8 takes `_` for `-` in its flags.) */
+const USER_FLAGS = /--(max[-_]semi[-_]space[-_]size|min[-_]semi[-_]space[-_]size|semi[-_]space[-_]growth[-_]factor|max[-_]heap[-_]size)\b/;
 
 /** The growth factor for a new space of `bytes`: none once it has reached the cap. */
 export function growthFactorFor(bytes: number, capBytes = NEW_SPACE_CAP_BYTES): number {
