@@ -21,8 +21,7 @@ export const NEW_SPACE_CAP_BYTES = 32 * 1024 * 1024;
 const GROWS = 2;
 const STAYS = 1;
 
-/** The flags with which a user chooses the young generation's size or growth themselves. */
-/** (V8 takes `_` for `-` in its flags.) */
+/** The flags with which a user chooses the young generation's size or growth themselves (V8 takes `_` for `-`). */
 const USER_FLAGS = /--(max[-_]semi[-_]space[-_]size|min[-_]semi[-_]space[-_]size|semi[-_]space[-_]growth[-_]factor|max[-_]heap[-_]size)\b/;
 
 /** The growth factor for a new space of `bytes`: none once it has reached the cap. */
