@@ -4,7 +4,7 @@ import { isSpriError } from "../../base/errors/errors.ts";
 import { EXIT_CODES } from "../../base/errors/exit-codes.ts";
 import { spriVersion } from "../../base/util/package-version.ts";
 import { messageOf } from "../../base/util/message-of.ts";
-import { capYoungGeneration } from "./young-generation.ts";
+import { holdHeapGrowth } from "./heap-growth.ts";
 
 /** Adds one command (with its subcommands) to the program. */
 type Register = (program: Command) => unknown;
@@ -49,7 +49,7 @@ export async function buildProgram(argv: readonly string[] = []): Promise<Comman
 
 /** The `spri` process: runs the command `argv` names and returns its exit code. */
 export async function main(argv: string[] = process.argv): Promise<number> {
-  capYoungGeneration();
+  holdHeapGrowth();
   try {
     const program = await buildProgram(argv);
     await program.parseAsync(argv);
