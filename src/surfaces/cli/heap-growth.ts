@@ -1,25 +1,25 @@
 /**
- * How far the CLI process's V8 heap may grow, held to what a long run needs: a 100,000-item `spri
- * run` on Node 24 peaked at 317–350 MB RSS with V8's defaults (bench (c), target < 300 MB), at
- * 242–342 MB with the young generation held alone, and at 193–210 MB with both holds below (six 9 s
- * runs each over the same input; full runs in the closing notes).
+ * How far the CLI process's V8 heap may grow, held to what a long run needs. A 100,000-item `spri
+ * run` (bench (c), target < 300 MB) peaked on Node 24 at 337–350 MB RSS with V8's defaults, and at
+ * 223–247 MB with both holds below (six 9 s runs over the same input; full runs in the closing notes).
  *
- * - The young generation stays at 16 MB semi-spaces (32 MB of new space), Node 22's default. Node
- *   24's V8 lets a busy process's semi-spaces grow to 64 MB each, and a long run touches all 128 MB.
- *   The semi-space limit is a startup flag (`--max-semi-space-size`) that a running process cannot
- *   lower for itself; V8 reads its growth factor at every resize, though. So after each collection
- *   the factor is set to 1 (no growth) once the new space has reached the cap, and back to 2 (V8's
- *   default) below it, where V8's memory reducer may have shrunk an idle worker's new space.
+ * - The new space stops growing at 64 MB (32 MB semi-spaces). Node 24's V8 lets a busy process's
+ *   grow to 128 MB, and a long run touches all of it. The semi-space limit is a startup flag
+ *   (`--max-semi-space-size`) that a running process cannot lower for itself; V8 reads its growth
+ *   factor at every resize, though. So after each collection the factor is set to 1 (no growth) once
+ *   the new space has reached the cap, and back to 2 (V8's default) below it, where V8's memory
+ *   reducer may have shrunk an idle worker's new space. Node 22's 32 MB cost more than it saved:
+ *   more of a run's short-lived objects reached the old space, bench (f)'s CPU per call rose from
+ *   0.20 to 0.24 ms and (h)'s to 0.175 ms.
  * - The old generation grows to twice what the last full collection kept before the next one (as
  *   Go's GOGC=100 does), by `--heap-growing-percent`, which V8 reads each time it sets the next
  *   limit. V8's own factor varies from run to run with its measured GC and mutator speeds, up to 4×:
- *   with the smaller young generation more of a run's short-lived objects reach the old space, and at
- *   4× the old space grew to 176 MB of mostly garbage before a full collection. At 3× it still
- *   reached 124 MB once in six runs (294 MB RSS).
+ *   at 4× the old space once filled to 176 MB of mostly garbage before a full collection (342 MB
+ *   RSS), at 3× to 124 MB once in six runs.
  *
- * The cost is a few more full collections: bench (h) read 0.153–0.159 ms per call (best of 4)
- * against 0.142–0.147 ms without. A user who sets either on the command line or in NODE_OPTIONS
- * keeps it as set.
+ * Measured cost: bench (f) 0.986 of the bare client (0.20 ms CPU per call, as without), (h) 0.152
+ * ms per call (best of 4) against 0.142–0.147 without. A user who sets either on the command line or
+ * in NODE_OPTIONS keeps it as set.
  */
 import { PerformanceObserver } from "node:perf_hooks";
 import { getHeapSpaceStatistics, setFlagsFromString } from "node:v8";
@@ -31,7 +31,7 @@ export interface HeapGrowth {
   oldGrowingPercent: number;
 }
 
-export const HEAP_GROWTH: HeapGrowth = { newSpaceCapBytes: 32 * 1024 * 1024, oldGrowingPercent: 100 };
+export const HEAP_GROWTH: HeapGrowth = { newSpaceCapBytes: 64 * 1024 * 1024, oldGrowingPercent: 100 };
 
 /** V8's default growth factor for the new space, and none. */
 const GROWS = 2;
