@@ -8,18 +8,19 @@
  *   (`--max-semi-space-size`) that a running process cannot lower for itself; V8 reads its growth
  *   factor at every resize, though. So after each collection the factor is set to 1 (no growth) once
  *   the new space has reached the cap, and back to 2 (V8's default) below it, where V8's memory
- *   reducer may have shrunk an idle worker's new space. Node 22's 32 MB cost more than it saved:
- *   more of a run's short-lived objects reached the old space, bench (f)'s CPU per call rose from
- *   0.20 to 0.24 ms and (h)'s to 0.175 ms.
+ *   reducer may have shrunk an idle worker's new space. Node 22's 32 MB saved another ~30 MB but
+ *   sent more of a run's short-lived objects to the old space: bench (h) read 0.175 ms per call in a
+ *   full run, against 0.146–0.152 ms at 64 MB.
  * - The old generation grows to twice what the last full collection kept before the next one (as
  *   Go's GOGC=100 does), by `--heap-growing-percent`, which V8 reads each time it sets the next
  *   limit. V8's own factor varies from run to run with its measured GC and mutator speeds, up to 4×:
  *   at 4× the old space once filled to 176 MB of mostly garbage before a full collection (342 MB
  *   RSS), at 3× to 124 MB once in six runs.
  *
- * Measured cost: bench (f) 0.986 of the bare client (0.20 ms CPU per call, as without), (h) 0.152
- * ms per call (best of 4) against 0.142–0.147 without. A user who sets either on the command line or
- * in NODE_OPTIONS keeps it as set.
+ * Measured cost, with both holds against neither (same host, same day): bench (f) 0.969–0.986 of the
+ * bare client at 0.20–0.24 ms CPU per call, against 0.981–0.991 at 0.19–0.20 ms; (h) 0.146–0.152 ms
+ * per call against 0.140–0.153 ms. A user who sets either on the command line or in NODE_OPTIONS keeps
+ * it as set.
  */
 import { PerformanceObserver } from "node:perf_hooks";
 import { getHeapSpaceStatistics, setFlagsFromString } from "node:v8";
