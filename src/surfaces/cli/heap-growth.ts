@@ -10,7 +10,7 @@
  *   the new space has reached the cap, and back to 2 (V8's default) below it, where V8's memory
  *   reducer may have shrunk an idle worker's new space. Node 22's 32 MB saved another ~30 MB but
  *   sent more of a run's short-lived objects to the old space: bench (h) read 0.175 ms per call in a
- *   full run, against 0.146–0.152 ms at 64 MB.
+ *   full run, against 0.142–0.152 ms at 64 MB.
  * - The old generation grows to twice what the last full collection kept before the next one (as
  *   Go's GOGC=100 does), by `--heap-growing-percent`, which V8 reads each time it sets the next
  *   limit. V8's own factor varies from run to run with its measured GC and mutator speeds, up to 4×:
@@ -18,7 +18,7 @@
  *   RSS), at 3× to 124 MB once in six runs.
  *
  * Measured cost, with both holds against neither (same host, same day): bench (f) 0.969–0.986 of the
- * bare client at 0.20–0.24 ms CPU per call, against 0.981–0.991 at 0.19–0.20 ms; (h) 0.146–0.152 ms
+ * bare client at 0.19–0.24 ms CPU per call, against 0.981–0.991 at 0.19–0.20 ms; (h) 0.142–0.152 ms
  * per call against 0.140–0.153 ms. A user who sets either on the command line or in NODE_OPTIONS keeps
  * it as set.
  */
