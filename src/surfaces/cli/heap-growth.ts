@@ -18,7 +18,7 @@
  *   RSS), at 3× to 124 MB once in six runs.
  *
  * Measured cost, with both holds against neither (same host, same day): bench (f) 0.969–0.986 of the
- * bare client at 0.19–0.24 ms CPU per call, against 0.981–0.991 at 0.19–0.20 ms; (h) 0.142–0.152 ms
+ * bare client at 0.19–0.24 ms CPU per call, against 0.981–0.985 at 0.19 ms; (h) 0.142–0.152 ms
  * per call against 0.140–0.153 ms. A user who sets either on the command line or in NODE_OPTIONS keeps
  * it as set.
  */
