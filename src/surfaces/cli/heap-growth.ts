@@ -56,30 +56,21 @@ export function userChoices(
   return { youngGeneration: args.some((arg) => YOUNG_FLAGS.test(arg)), oldGrowth: args.some((arg) => OLD_GROWTH_FLAG.test(arg)) };
 }
 
-/** Holds the heap's growth from now on (what its user chose aside); returns a function that lets go. */
-export function holdHeapGrowth(growth: HeapGrowth = HEAP_GROWTH): () => void {
+/** Holds the heap's growth for the rest of the process's life, what its user chose aside. */
+export function holdHeapGrowth(growth: HeapGrowth = HEAP_GROWTH): void {
   const chosen = userChoices();
   if (!chosen.oldGrowth) setFlagsFromString(`--heap-growing-percent=${growth.oldGrowingPercent}`);
-  const releaseYoung = chosen.youngGeneration ? () => {} : capNewSpace(growth.newSpaceCapBytes);
-  return () => {
-    releaseYoung();
-    if (!chosen.oldGrowth) setFlagsFromString("--heap-growing-percent=0");
-  };
+  if (!chosen.youngGeneration) capNewSpace(growth.newSpaceCapBytes);
 }
 
-function capNewSpace(capBytes: number): () => void {
+function capNewSpace(capBytes: number): void {
   let factor = GROWS;
-  const observer = new PerformanceObserver(() => {
+  new PerformanceObserver(() => {
     const wanted = growthFactorFor(newSpaceBytes(), capBytes);
     if (wanted === factor) return;
     factor = wanted;
     setFlagsFromString(`--semi-space-growth-factor=${factor}`);
-  });
-  observer.observe({ entryTypes: ["gc"] });
-  return () => {
-    observer.disconnect();
-    if (factor !== GROWS) setFlagsFromString(`--semi-space-growth-factor=${GROWS}`);
-  };
+  }).observe({ entryTypes: ["gc"] });
 }
 
 function newSpaceBytes(): number {
